@@ -1,0 +1,300 @@
+/**
+ * Catalog import: wsusscn2.cab (or a folder holding its extracted contents) → compiled catalog file.
+ *
+ *   outer CAB → index.xml → package.cab/package.xml (streamed) → range CABs (c/, x/, l/<lang>/ fragments)
+ *
+ * Everything streams: the outer cabinet is unpacked to a scratch directory entry by entry, package.xml is fed to
+ * a SAX parser in chunks, and each fragment is parsed and compiled as it is read. Peak memory is the compiled
+ * catalog under construction, not the XML.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { CatalogBuilder } from '../../engine/catalog/builder.js';
+import type { CatalogData, CatalogSource } from '../../engine/catalog/data.js';
+import { writeCatalogFile } from '../../engine/catalog/file.js';
+import { PatchscanError, ioError } from '../../engine/errors.js';
+import { extractCab } from '../cab/extract.js';
+import { CabReader } from '../cab/reader.js';
+import { parseIndexXml, type CabIndex } from '../xml/index-xml.js';
+import { parseCoreFragment, parseExtendedFragment, parseLocalizedFragment } from '../xml/fragments.js';
+import { PackageXmlParser, type PackageInfo } from '../xml/package-xml.js';
+
+export type ImportPhase = 'hash' | 'unpack' | 'package' | 'fragments' | 'compile' | 'write';
+
+export interface ImportProgress {
+  readonly phase: ImportPhase;
+  readonly done: number;
+  readonly total: number;
+  readonly unit: 'bytes' | 'files' | 'steps';
+  readonly detail?: string;
+}
+
+export interface ImportOptions {
+  /** Where the compiled catalog goes (written atomically). */
+  readonly out: string;
+  /** Scratch directory for the unpacked outer cabinet (default: a fresh one next to `out`). Removed afterwards. */
+  readonly workDir?: string;
+  readonly onProgress?: (p: ImportProgress) => void;
+  /** Largest single fragment accepted, bytes (real CBS core fragments reach ~47 MB). */
+  readonly maxFragmentBytes?: number;
+}
+
+export interface ImportResult {
+  readonly catalog: CatalogData;
+  readonly outBytes: number;
+  readonly xmlBytes: number;
+  readonly seconds: number;
+}
+
+const FRAGMENT = /^(c|x|l\/([A-Za-z0-9-]+))\/(\d+)$/;
+
+function sha256File(path: string, onBytes: (n: number) => void): string {
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(4 << 20);
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+      onBytes(pos);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+function listTree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(relative(root, p).split('\\').join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Digest of a folder: each file's relative name and bytes, in name order. */
+function sha256Folder(root: string): string {
+  const h = createHash('sha256');
+  for (const f of listTree(root)) {
+    h.update(f).update('\0').update(readFileSync(join(root, f)));
+  }
+  return h.digest('hex');
+}
+
+function findFile(dir: string, name: string): string | undefined {
+  const want = name.toLowerCase();
+  const hit = readdirSync(dir).find((f) => f.toLowerCase() === want);
+  return hit ? join(dir, hit) : undefined;
+}
+
+class Importer {
+  readonly builder = new CatalogBuilder();
+  xmlBytes = 0;
+  packageInfo: PackageInfo = {};
+  private readonly maxFragment: number;
+
+  constructor(private readonly opts: ImportOptions) {
+    this.maxFragment = opts.maxFragmentBytes ?? 128 * 1024 * 1024;
+  }
+
+  progress(p: ImportProgress): void {
+    this.opts.onProgress?.(p);
+  }
+
+  private packageParser(source: string): PackageXmlParser {
+    return new PackageXmlParser(source, {
+      onPackage: (info) => { this.packageInfo = info; },
+      onUpdate: (e) => this.builder.addPackageEntry(e),
+      onFileLocations: (n) => this.builder.setFileLocations(n),
+    });
+  }
+
+  /** Streams package.xml out of its cabinet into the SAX parser. */
+  readPackageCab(cabPath: string): void {
+    const reader = CabReader.open(cabPath);
+    try {
+      const entry = reader.entries.find((e) => e.name.toLowerCase() === 'package.xml');
+      if (!entry) throw new PatchscanError('CATALOG_MISSING_FILE', `${cabPath}: holds no package.xml`, { file: cabPath });
+      const parser = this.packageParser(`${basename(cabPath)}/package.xml`);
+      for (const f of reader.files()) {
+        if (f.name.toLowerCase() !== 'package.xml') continue;
+        let done = 0;
+        for (const chunk of f.chunks()) {
+          parser.write(chunk);
+          done += chunk.length;
+          this.progress({ phase: 'package', done, total: f.size, unit: 'bytes', detail: `${parser.updates} updates` });
+        }
+        this.xmlBytes += done;
+      }
+      parser.end();
+    } finally {
+      reader.close();
+    }
+  }
+
+  readPackageXml(path: string): void {
+    const parser = this.packageParser(path);
+    const size = statSync(path).size;
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let pos = 0;
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n === 0) break;
+        parser.write(buf.subarray(0, n));
+        pos += n;
+        this.progress({ phase: 'package', done: pos, total: size, unit: 'bytes', detail: `${parser.updates} updates` });
+      }
+      this.xmlBytes += pos;
+    } finally {
+      closeSync(fd);
+    }
+    parser.end();
+  }
+
+  /** Routes one fragment by its path (`c/123`, `x/123`, `l/en/123`); other entries are ignored. */
+  fragment(name: string, text: string, source: string): boolean {
+    const m = FRAGMENT.exec(name);
+    if (!m) return false;
+    const rid = Number(m[3]);
+    this.xmlBytes += Buffer.byteLength(text);
+    if (m[1] === 'c') this.builder.addCore(rid, parseCoreFragment(text, source));
+    else if (m[1] === 'x') this.builder.addExtended(rid, parseExtendedFragment(text, source));
+    else this.builder.addLocalized(rid, parseLocalizedFragment(text, source));
+    return true;
+  }
+
+  /** Fragments are compiled in the order the cabinet yields them; x/ and l/ need their update first. */
+  readRangeCab(cabPath: string, label: string, done: number, total: number): void {
+    const reader = CabReader.open(cabPath);
+    const deferred: [string, string, string][] = [];
+    try {
+      let k = 0;
+      for (const f of reader.files()) {
+        k++;
+        if (!FRAGMENT.test(f.name)) continue;
+        if (f.size > this.maxFragment) {
+          throw new PatchscanError('CATALOG_BAD_FORMAT', `${label}/${f.name}: fragment of ${f.size} bytes exceeds the limit of ${this.maxFragment}`, { file: `${label}/${f.name}` });
+        }
+        const parts: Buffer[] = [];
+        for (const c of f.chunks()) parts.push(Buffer.from(c));
+        const text = Buffer.concat(parts).toString('utf8');
+        const source = `${label}/${f.name}`;
+        // A core fragment creates its update; extended and localized data for a RevisionId that package.xml
+        // did not list can only attach once its core is known, which may come later in the same cabinet.
+        const rid = Number(FRAGMENT.exec(f.name)![3]);
+        if (f.name.startsWith('c/') || this.builder.has(rid)) this.fragment(f.name, text, source);
+        else deferred.push([f.name, text, source]);
+        if ((k & 255) === 0) this.progress({ phase: 'fragments', done, total, unit: 'files', detail: `${label}: ${k} of ${reader.entries.length}` });
+      }
+      for (const [name, text, source] of deferred) this.fragment(name, text, source);
+    } finally {
+      reader.close();
+    }
+  }
+
+  readFragmentTree(root: string): void {
+    const files = listTree(root).filter((f) => FRAGMENT.test(f));
+    files.sort((a, b) => Number(!a.startsWith('c/')) - Number(!b.startsWith('c/')));
+    files.forEach((f, i) => {
+      this.fragment(f, readFileSync(join(root, f), 'utf8'), join(root, f));
+      if ((i & 255) === 0) this.progress({ phase: 'fragments', done: i, total: files.length, unit: 'files' });
+    });
+  }
+}
+
+/**
+ * Imports `input` (wsusscn2.cab, or a folder with index.xml + package.cab/package.xml + range cabinets, or with
+ * c/ x/ l/ fragment folders) and writes the compiled catalog to `opts.out`.
+ */
+export function importCatalog(input: string, opts: ImportOptions): ImportResult {
+  const started = performance.now();
+  let st;
+  try {
+    st = statSync(input);
+  } catch (e) {
+    throw ioError('read', input, e);
+  }
+  const imp = new Importer(opts);
+  let work: string | undefined;
+  let sourceKind: CatalogSource['kind'];
+  let sha256: string;
+  try {
+    let dir: string;
+    if (st.isDirectory()) {
+      sourceKind = 'folder';
+      dir = input;
+      imp.progress({ phase: 'hash', done: 0, total: 1, unit: 'steps' });
+      sha256 = sha256Folder(input);
+    } else {
+      sourceKind = 'cab';
+      sha256 = sha256File(input, (n) => imp.progress({ phase: 'hash', done: n, total: st.size, unit: 'bytes' }));
+      work = opts.workDir ?? mkdtempSync(join(existsSync(dirname(opts.out)) ? dirname(opts.out) : tmpdir(), '.patchscan-import-'));
+      extractCab(input, work, { onProgress: (entry, bytes) => imp.progress({ phase: 'unpack', done: bytes, total: st.size, unit: 'bytes', detail: entry }) });
+      dir = work;
+    }
+
+    const indexPath = findFile(dir, 'index.xml');
+    let index: CabIndex | undefined;
+    if (indexPath) index = parseIndexXml(readFileSync(indexPath, 'utf8'), indexPath);
+
+    const packageXml = findFile(dir, 'package.xml');
+    const packageCab = findFile(dir, index?.packageCab ?? 'package.cab');
+    if (packageXml) imp.readPackageXml(packageXml);
+    else if (packageCab) imp.readPackageCab(packageCab);
+    else if (!existsSync(join(dir, 'c'))) {
+      throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no package.cab or package.xml (and no c/ fragment folder) found`, { file: input });
+    }
+
+    if (index) {
+      const ranges = index.ranges;
+      ranges.forEach((r, i) => {
+        const p = findFile(dir, r.name);
+        if (!p) throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: index.xml lists ${r.name}, which is missing`, { file: input, entry: r.name });
+        imp.progress({ phase: 'fragments', done: i, total: ranges.length, unit: 'files', detail: r.name });
+        imp.readRangeCab(p, r.name, i, ranges.length);
+      });
+      imp.progress({ phase: 'fragments', done: ranges.length, total: ranges.length, unit: 'files' });
+    }
+    if (existsSync(join(dir, 'c'))) imp.readFragmentTree(dir);
+    if (!index && !existsSync(join(dir, 'c'))) {
+      throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no index.xml, so the fragment cabinets cannot be found`, { file: input });
+    }
+
+    imp.progress({ phase: 'compile', done: 0, total: 1, unit: 'steps' });
+    const p = imp.packageInfo;
+    const source: CatalogSource = {
+      kind: sourceKind,
+      path: input,
+      sha256,
+      package: {
+        ...(p.packageId ? { packageId: p.packageId } : {}),
+        ...(p.packageVersion ? { packageVersion: p.packageVersion } : {}),
+        ...(p.protocolVersion ? { protocolVersion: p.protocolVersion } : {}),
+        ...(p.creationDate ? { creationDate: p.creationDate } : {}),
+        ...(p.minimumClientVersion ? { minimumClientVersion: p.minimumClientVersion } : {}),
+      },
+    };
+    const catalog = imp.builder.build(source);
+    if (catalog.updates.count === 0) {
+      throw new PatchscanError('CATALOG_BAD_FORMAT', `${input}: the catalog holds no updates`, { file: input });
+    }
+    imp.progress({ phase: 'write', done: 0, total: 1, unit: 'steps' });
+    const outBytes = writeCatalogFile(opts.out, catalog);
+    imp.progress({ phase: 'write', done: 1, total: 1, unit: 'steps' });
+    return { catalog, outBytes, xmlBytes: imp.xmlBytes, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    if (work && !opts.workDir) rmSync(work, { recursive: true, force: true });
+  }
+}

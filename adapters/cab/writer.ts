@@ -69,33 +69,47 @@ export class CabWriter {
     return this.entries.length;
   }
 
-  /** Adds an entry; `name` uses `/` or `\` as separator and is stored with `\`. */
+  /** Adds an entry; `name` uses `/` or `\\` as separator and is stored with `\\`. */
   add(name: string, data: Uint8Array): void {
+    this.addStream(name, [data], data.length);
+  }
+
+  /**
+   * Adds an entry from chunks, for data too large to hold at once. `sizeHint` (the total, when known up front)
+   * keeps the entry from straddling a folder boundary; without it the entry starts a folder only when needed.
+   */
+  addStream(name: string, chunks: Iterable<Uint8Array>, sizeHint = 0): void {
     if (this.finished) throw new Error('CabWriter.add after finish');
     if (this.entries.length >= MAX_ENTRIES) {
       throw new PatchscanError('CAB_LIMIT', `${this.path}: a cabinet holds at most ${MAX_ENTRIES} entries`, { file: this.path });
     }
     // An entry never spans folders; start a new one before a folder's block count or size would overflow.
-    const blocksAfter = this.folders[this.folders.length - 1]!.blocks + Math.ceil((this.pendingLength + data.length) / CAB_BLOCK_MAX);
-    if (this.folderOffset > 0 && (blocksAfter > MAX_BLOCKS_PER_FOLDER || this.folderOffset + data.length > 0x7fff0000)) this.startFolder();
+    const blocksAfter = this.folders[this.folders.length - 1]!.blocks + Math.ceil((this.pendingLength + sizeHint) / CAB_BLOCK_MAX);
+    if (this.folderOffset > 0 && (blocksAfter > MAX_BLOCKS_PER_FOLDER || this.folderOffset + sizeHint > 0x7fff0000)) this.startFolder();
     const stored = name.replaceAll('/', '\\');
     const utf8 = /[^\x20-\x7e]/.test(stored);
+    const start = this.folderOffset;
+    for (const data of chunks) {
+      let at = 0;
+      while (at < data.length) {
+        const n = Math.min(CAB_BLOCK_MAX - this.pendingLength, data.length - at);
+        this.pending.set(data.subarray(at, at + n), this.pendingLength);
+        this.pendingLength += n;
+        at += n;
+        if (this.pendingLength === CAB_BLOCK_MAX) this.flushBlock();
+      }
+      this.folderOffset += data.length;
+    }
+    if (this.folders[this.folders.length - 1]!.blocks > MAX_BLOCKS_PER_FOLDER) {
+      throw new PatchscanError('CAB_LIMIT', `${this.path}: entry ${name} overflows a folder (give its size up front)`, { file: this.path });
+    }
     this.entries.push({
       name: Buffer.from(stored, utf8 ? 'utf8' : 'latin1'),
       utf8,
-      size: data.length,
-      folderOffset: this.folderOffset,
+      size: this.folderOffset - start,
+      folderOffset: start,
       folder: this.folders.length - 1,
     });
-    this.folderOffset += data.length;
-    let at = 0;
-    while (at < data.length) {
-      const n = Math.min(CAB_BLOCK_MAX - this.pendingLength, data.length - at);
-      this.pending.set(data.subarray(at, at + n), this.pendingLength);
-      this.pendingLength += n;
-      at += n;
-      if (this.pendingLength === CAB_BLOCK_MAX) this.flushBlock();
-    }
   }
 
   private startFolder(): void {

@@ -1,0 +1,195 @@
+/**
+ * The `patchscan` command line. Each command is a thin wrapper over the engine and adapters; errors with a
+ * stable code are printed as `patchscan: CODE: message` and exit with status 2 (bad input) or 1 (I/O).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { extractCab } from '../cab/extract.js';
+import { CabReader } from '../cab/reader.js';
+import { importCatalog, type ImportPhase } from '../catalog/import.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { PatchscanError } from '../../engine/errors.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { ProgressBar } from './progress.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BUNDLED_CORPUS = join(PACKAGE_ROOT, 'corpus', 'default', 'wsusscn2.cab');
+
+const PHASE_LABEL: Record<ImportPhase, string> = {
+  hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
+};
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return Number(v);
+  };
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function runImport(input: string, out: string, workDir: string | undefined, quiet: boolean): ReturnType<typeof importCatalog> {
+  const bar = new ProgressBar(process.stderr, !quiet && process.stderr.isTTY === true);
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  try {
+    return importCatalog(input, {
+      out,
+      ...(workDir ? { workDir } : {}),
+      onProgress: (p) => bar.update({ label: PHASE_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) }),
+    });
+  } finally {
+    bar.done();
+  }
+}
+
+function importReport(r: ReturnType<typeof importCatalog>, out: string): string {
+  const s = r.catalog.stats;
+  const mb = r.xmlBytes / 1048576;
+  return [
+    `Imported ${r.catalog.updates.count.toLocaleString('en-US')} revisions into ${out} in ${r.seconds.toFixed(2)} s`,
+    `  ${(r.catalog.updates.count / r.seconds).toFixed(0)} revisions/s, ${mb.toFixed(1)} MiB of XML at ${(mb / r.seconds).toFixed(1)} MiB/s, compiled size ${(r.outBytes / 1048576).toFixed(2)} MiB`,
+    `  source SHA-256 ${r.catalog.source.sha256}`,
+    ...(s.missingCore || s.orphanFragments ? [`  note: ${s.missingCore} update(s) without a core fragment, ${s.orphanFragments} fragment(s) for unknown revisions`] : []),
+    ...(Object.keys(s.unsupportedRules).length ? [`  note: unsupported rule elements kept as Unknown: ${Object.entries(s.unsupportedRules).map(([k, v]) => `${k} ×${v}`).join(', ')}`] : []),
+  ].join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('patchscan')
+    .description('Answer, for whole fleets of Windows machines, which Microsoft updates each one has, needs, or does not need —\nfrom Microsoft\'s offline catalog (wsusscn2.cab), compiled once and scanned fast.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .addHelpText('after', `
+Typical session:
+  $ patchscan corpus catalog --revisions 5000 --seed 1 --out wsusscn2.cab   # or download Microsoft's wsusscn2.cab
+  $ patchscan catalog import wsusscn2.cab --out catalog.pscat
+  $ patchscan catalog info catalog.pscat
+  $ patchscan catalog show catalog.pscat KB4577066
+
+  $ patchscan demo        # all of the above on the bundled sample catalog`);
+
+  const cab = program.command('cab').description('read Microsoft cabinet files (stored, MSZIP, LZX)');
+  cab.command('list')
+    .description('list the files in a cabinet')
+    .argument('<file>', 'cabinet file')
+    .option('--json', 'print JSON')
+    .action((file: string, o: { json?: boolean }) => {
+      const readers = CabReader.openAll(file);
+      try {
+        const rows = readers.flatMap((r) => r.entries.map((e) => ({ name: e.name, size: e.size, modified: e.modified.toISOString(), folder: e.folderIndex, method: r.directory.folders[e.folderIndex]?.method ?? 'unknown' })));
+        if (o.json) print(JSON.stringify(rows, null, 2));
+        else {
+          print(' File size | Modified             | Method | Name');
+          print('-----------+----------------------+--------+-----');
+          for (const e of rows) print(`${String(e.size).padStart(10)} | ${e.modified.slice(0, 19).replace('T', ' ')}  | ${e.method.padEnd(6)} | ${e.name}`);
+          print(`\n${rows.length} file(s)`);
+        }
+      } finally {
+        for (const r of readers) r.close();
+      }
+    });
+  cab.command('extract')
+    .description('extract every file of a cabinet into a directory (all or nothing; entry names cannot escape it)')
+    .argument('<file>', 'cabinet file')
+    .argument('<dir>', 'target directory (created if missing)')
+    .action((file: string, dir: string) => {
+      const bar = new ProgressBar();
+      const total = statSync(file).size;
+      try {
+        const files = extractCab(file, dir, { onProgress: (name, bytes) => bar.update({ label: 'extracting', done: Math.min(bytes, total), total, unit: 'bytes', detail: name }) });
+        bar.done();
+        print(`Extracted ${files.length} file(s), ${files.reduce((n, f) => n + f.size, 0).toLocaleString('en-US')} bytes, into ${dir}`);
+      } finally {
+        bar.done();
+      }
+    });
+
+  const catalog = program.command('catalog').description('import and inspect compiled catalogs');
+  catalog.command('import')
+    .description('compile wsusscn2.cab (or a folder with its extracted contents) into a compact indexed catalog')
+    .argument('<input>', 'wsusscn2.cab, or a folder holding index.xml, package.cab/package.xml and the range cabinets')
+    .requiredOption('-o, --out <file>', 'compiled catalog to write (atomically)')
+    .option('--work-dir <dir>', 'scratch directory for the unpacked cabinet (default: next to --out, removed afterwards)')
+    .option('-q, --quiet', 'no progress bar')
+    .action((input: string, o: { out: string; workDir?: string; quiet?: boolean }) => {
+      const r = runImport(input, o.out, o.workDir, o.quiet === true);
+      print(importReport(r, o.out));
+    });
+  catalog.command('info')
+    .description('summarize a compiled catalog: counts by type, classification and product, rule types, source hash')
+    .argument('<file>', 'compiled catalog')
+    .option('--json', 'print JSON')
+    .action((file: string, o: { json?: boolean }) => {
+      const c = new Catalog(readCatalogFile(file));
+      const s = summarize(c);
+      print(o.json ? JSON.stringify(s, null, 2) : formatSummary(s, file, statSync(file).size));
+    });
+  catalog.command('show')
+    .description('show one update: identity, relations (prerequisites, bundle, supersedence) and its rules')
+    .argument('<file>', 'compiled catalog')
+    .argument('<query>', 'KB number (KB4577066 or 4577066), UpdateId, or RevisionId')
+    .option('--json', 'print JSON')
+    .option('--lang <language>', 'title language', 'en')
+    .action((file: string, query: string, o: { json?: boolean; lang: string }) => {
+      const c = new Catalog(readCatalogFile(file));
+      const hits = c.find(query);
+      if (hits.length === 0) throw new PatchscanError('NOT_FOUND', `no update matches ${JSON.stringify(query)} in ${file} (try a KB number, an UpdateId or a RevisionId)`, { query });
+      const ds = hits.map((i) => describeUpdate(c, i, o.lang));
+      print(o.json ? JSON.stringify(ds.length === 1 ? ds[0] : ds, null, 2) : ds.map(formatUpdate).join('\n\n' + '─'.repeat(60) + '\n\n'));
+    });
+
+  const corpus = program.command('corpus').description('generate test corpora');
+  corpus.command('catalog')
+    .description('write a format-faithful wsusscn2.cab (outer CAB, index.xml, package.cab, range CABs; MSZIP), deterministic from the seed')
+    .requiredOption('-n, --revisions <n>', 'total revisions (categories, detectoids, bundles, children; ≥ 100)', positiveInt('--revisions'))
+    .option('-s, --seed <n>', 'seed', positiveInt('--seed'), 1)
+    .requiredOption('-o, --out <file>', 'cabinet to write')
+    .action((o: { revisions: number; seed: number; out: string }) => {
+      const bar = new ProgressBar();
+      mkdirSync(dirname(resolve(o.out)), { recursive: true });
+      const t = performance.now();
+      const g = generateCatalog({ revisions: o.revisions, seed: o.seed, out: o.out, onProgress: (d, n) => bar.update({ label: 'generating', done: d, total: n, unit: 'items' }) });
+      bar.done();
+      print(`Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs} range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    });
+
+  program.command('demo')
+    .description('the main job on the bundled sample: import corpus/default/wsusscn2.cab, then summarize it and show one update')
+    .option('--data-dir <dir>', 'where to write the compiled catalog', 'patchscan-data')
+    .action((o: { dataDir: string }) => {
+      if (!existsSync(BUNDLED_CORPUS)) throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
+      const out = join(o.dataDir, 'catalog.pscat');
+      const r = runImport(BUNDLED_CORPUS, out, undefined, false);
+      print(importReport(r, out));
+      print('');
+      const c = new Catalog(readCatalogFile(out));
+      print(formatSummary(summarize(c), out, statSync(out).size));
+      const sample = c.data.indexes.byKb[Math.floor(c.data.indexes.byKb.length / 2)];
+      if (sample !== undefined) {
+        print(`\n${'─'.repeat(60)}\n$ patchscan catalog show ${out} KB${c.kb(sample)}\n`);
+        print(formatUpdate(describeUpdate(c, sample)));
+      }
+    });
+  return program;
+}
+
+export function main(argv: string[]): void {
+  try {
+    buildProgram().parse(argv);
+  } catch (e) {
+    if (PatchscanError.is(e)) {
+      process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);
+      process.exitCode = e.code === 'IO' ? 1 : 2;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The command line as a user runs it: the built `patchscan` binary in a child process, real files, exit codes.
+ * (`npm test` builds first.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { FIXTURES, tempDir } from '../helpers/tmp.js';
+
+const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+
+function run(args: string[], cwd?: string): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('patchscan CLI', () => {
+  const dir = tempDir();
+
+  it('--help teaches the commands and a typical session', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['cab', 'catalog', 'corpus', 'demo']) expect(r.out).toContain(cmd);
+    expect(r.out).toContain('patchscan catalog import wsusscn2.cab --out catalog.pscat');
+    expect(run(['catalog', 'import', '--help']).out).toMatch(/--out <file>/);
+  });
+
+  it('cab list and cab extract', () => {
+    const cab = join(FIXTURES, 'cab', 'lzx-21.cab');
+    const l = run(['cab', 'list', cab]);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/lzx\s+\| foldername\/somefile\.txt/);
+    expect(JSON.parse(run(['cab', 'list', '--json', cab]).out).map((e: { name: string }) => e.name)).toEqual(['README.md', 'foldername/somefile.txt']);
+    const x = run(['cab', 'extract', cab, join(dir, 'x')]);
+    expect(x.code).toBe(0);
+    expect(x.out).toMatch(/Extracted 2 file\(s\)/);
+    expect(readFileSync(join(dir, 'x', 'foldername', 'somefile.txt'), 'utf8').length).toBeGreaterThan(0);
+  });
+
+  it('a hostile cabinet fails with its code, a message naming the file, exit 2, nothing written', () => {
+    const r = run(['cab', 'extract', join(FIXTURES, 'cab', 'cve-2015-4470-mszip-over-read.cab'), join(dir, 'bad')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^patchscan: CAB_BAD_DATA: .*cve-2015-4470-mszip-over-read\.cab: data block 0/);
+    expect(readdirSync(join(dir, 'bad'))).toEqual([]);
+  });
+
+  it('corpus catalog → catalog import → info → show, end to end', () => {
+    const cab = join(dir, 'wsusscn2.cab');
+    const g = run(['corpus', 'catalog', '--revisions', '800', '--seed', '5', '--out', cab]);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/800 revisions/);
+    const out = join(dir, 'c.pscat');
+    const i = run(['catalog', 'import', cab, '--out', out]);
+    expect(i.code, i.err).toBe(0);
+    expect(i.out).toMatch(/Imported 800 revisions/);
+    expect(i.out).toMatch(/revisions\/s, [\d.]+ MiB of XML/);
+    expect(i.err).toBe(''); // not a terminal: no progress bar noise
+
+    const info = JSON.parse(run(['catalog', 'info', out, '--json']).out);
+    expect(info.updates).toBe(800);
+    expect(info.byType.Category).toBeGreaterThan(10);
+    expect(info.byClassification['Security Updates']).toBeGreaterThan(0);
+    expect(info.source.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.rules.types.WindowsVersion).toBeGreaterThan(0);
+    expect(run(['catalog', 'info', out]).out).toMatch(/Rule types +And/);
+
+    // Show a bundle by KB, then one of its children by UpdateId: the child carries the rules.
+    const c = new Catalog(readCatalogFile(out));
+    const bundle = c.data.indexes.byKb[0]!;
+    const shown = run(['catalog', 'show', out, `KB${c.kb(bundle)}`]);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(c.title(bundle));
+    const child = c.bundledUpdates(bundle)[0]!.members[0]!;
+    const cs = run(['catalog', 'show', out, child.updateId]);
+    expect(cs.out).toMatch(/Applicability rules:\n {2}IsInstalled:\n {4}\S/);
+    expect(cs.out).toMatch(/Bundled by:\n {2}- \S+ KB\d+/);
+  });
+
+  it('catalog show prints one update with relations and rules', () => {
+    const out = join(dir, 'fx.pscat');
+    expect(run(['catalog', 'import', join(FIXTURES, 'wsusscn2', 'wsusscn2.cab'), '-o', out]).code).toBe(0);
+    const s = run(['catalog', 'show', out, 'KB765432']);
+    expect(s.code).toBe(0);
+    expect(s.out).toMatch(/^KB765432 {2}2020-09 Security Monthly Quality Rollup/);
+    expect(s.out).toMatch(/Superseded by:\n {2}- 1c560bb8-276c-41ca-b597-35ae23bf424c KB876543 "Security Update for Windows 8/);
+    expect(s.out).toMatch(/Supersedes:\n {2}- 906004e7-3aaa-4e87-8bd6-576c844d302b \(not in this catalog\)/);
+    const j = JSON.parse(run(['catalog', 'show', out, '05a7711a-079e-4fbb-8d1a-9015c92a2ae0', '--json']).out);
+    expect(j.kb).toBe('765432');
+    const nf = run(['catalog', 'show', out, 'KB1']);
+    expect(nf.code).toBe(2);
+    expect(nf.err).toMatch(/^patchscan: NOT_FOUND: no update matches "KB1"/);
+  });
+
+  it('a missing input is an IO error with exit 1', () => {
+    const r = run(['catalog', 'import', join(dir, 'nope.cab'), '--out', join(dir, 'n.pscat')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^patchscan: IO: cannot read .*nope\.cab: no such file or directory/);
+    expect(existsSync(join(dir, 'n.pscat'))).toBe(false);
+  });
+
+  it('demo runs the main job on the bundled corpus', () => {
+    const r = run(['demo', '--data-dir', join(dir, 'demo')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/Imported 3,000 revisions/);
+    expect(r.out).toMatch(/\$ patchscan catalog show .* KB\d+/);
+    expect(existsSync(join(dir, 'demo', 'catalog.pscat'))).toBe(true);
+  });
+});

@@ -1,0 +1,84 @@
+/** The corpus generator writes a real, deterministic wsusscn2.cab with the structure real catalogs have. */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { CabReader } from '../../adapters/cab/reader.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+describe('corpus generator', () => {
+  const dir = tempDir();
+  let c: Catalog;
+
+  beforeAll(() => {
+    generateCatalog({ revisions: 4000, seed: 42, out: join(dir, 'a.cab'), revisionsPerRangeCab: 1500 });
+    c = new Catalog(importCatalog(join(dir, 'a.cab'), { out: join(dir, 'a.pscat') }).catalog);
+  });
+
+  it('is deterministic from the seed, and the seed matters', () => {
+    generateCatalog({ revisions: 4000, seed: 42, out: join(dir, 'b.cab'), revisionsPerRangeCab: 1500 });
+    generateCatalog({ revisions: 4000, seed: 43, out: join(dir, 'c.cab'), revisionsPerRangeCab: 1500 });
+    expect(sha(join(dir, 'b.cab'))).toBe(sha(join(dir, 'a.cab')));
+    expect(sha(join(dir, 'c.cab'))).not.toBe(sha(join(dir, 'a.cab')));
+  });
+
+  it('has the real layout: index.xml, package.cab, range cabinets (MSZIP), verified by cabextract', () => {
+    const r = CabReader.open(join(dir, 'a.cab'));
+    expect(r.entries.map((e) => e.name)).toEqual(['index.xml', 'package.cab', 'package2.cab', 'package3.cab', 'package4.cab']);
+    expect(r.directory.folders.every((f) => f.method === 'mszip')).toBe(true);
+    const index = r.readAll('index.xml').toString();
+    r.close();
+    expect(index).toMatch(/<CAB NAME="package2.cab" RANGESTART="0" FILESDIR="1" \/>/);
+    expect(index).toMatch(/<CAB NAME="package3.cab" RANGESTART="\d+" \/>/);
+    expect(execFileSync('cabextract', ['-t', join(dir, 'a.cab')], { encoding: 'utf8' })).toContain('All done, no errors.');
+  });
+
+  it('imports completely: exactly the requested revisions, nothing missing or unresolved', () => {
+    expect(c.size).toBe(4000);
+    expect(c.data.stats).toMatchObject({ missingCore: 0, orphanFragments: 0, unresolvedReferences: 0, unsupportedRules: {} });
+  });
+
+  it('has the category tree and detectoids shared by many updates', () => {
+    const types = Array.from({ length: c.size }, (_, i) => c.categoryType(i)).filter(Boolean);
+    for (const t of ['Company', 'ProductFamily', 'Product', 'UpdateClassification']) expect(types).toContain(t);
+    const detectoids = Array.from({ length: c.size }, (_, i) => i).filter((i) => c.updateType(i) === 'Detectoid');
+    const mostShared = Math.max(...detectoids.map((d) => c.dependents(d).length));
+    expect(mostShared).toBeGreaterThan(300);
+  });
+
+  it('has bundles whose children vary per architecture (AtLeastOne) and point back (BundledBy)', () => {
+    const bundles = Array.from({ length: c.size }, (_, i) => i).filter((i) => c.isBundle(i));
+    const multi = bundles.find((b) => c.bundledUpdates(b)[0]?.kind === 'atLeastOne' && c.bundledUpdates(b)[0]!.members.length >= 3)!;
+    expect(multi).toBeDefined();
+    for (const m of c.bundledUpdates(multi)[0]!.members) {
+      expect(c.deploymentAction(m.index)).toBe('Bundle');
+      expect(c.bundledBy(m.index).map((r) => r.index)).toEqual([multi]);
+    }
+  });
+
+  it('has supersedence chains several links long', () => {
+    let longest = 0;
+    for (let i = 0; i < c.size; i++) {
+      if (c.supersedes(i).length > 0) continue; // start of a chain
+      let n = 0;
+      for (let k = i; c.supersededBy(k).length > 0; k = c.supersededBy(k)[0]!.index) n++;
+      longest = Math.max(longest, n);
+    }
+    expect(longest).toBeGreaterThanOrEqual(5);
+  });
+
+  it('uses the rule shapes of real catalogs', () => {
+    const used = c.ruleTypeCounts();
+    for (const t of ['WindowsVersion', 'RegDword', 'FileVersion', 'FileExistsPrependRegSz', 'FileVersionPrependRegSz', 'RegSz', 'MsiProductInstalled', 'CbsPackageInstalled', 'CbsPackageInstalledByIdentity', 'Processor', 'LicenseDword', 'And', 'Or', 'Not']) {
+      expect(used[t], t).toBeGreaterThan(0);
+    }
+    const csidl = Array.from({ length: c.data.facts.count }, (_, f) => c.fact(f)).filter((f) => f.kind === 'file').map((f) => f.args[0]);
+    expect(csidl).toContain('37');
+  });
+});

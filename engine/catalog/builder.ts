@@ -344,6 +344,14 @@ export class CatalogBuilder {
       if (prev === undefined || slots[prev]!.revisionNumber < s.revisionNumber) byGuid.set(s.updateId, i);
       if (s.revisionId > 0) byRev.set(s.revisionId, i);
     });
+    // A category update without CategoryInformation still has a type: the one package.xml gives where it is used.
+    for (const s of slots) {
+      for (const [typeId, guidId] of s.categories) {
+        const t = byGuid.get(guidId);
+        const k = CATEGORY_TYPES.indexOf(str.list[typeId] as (typeof CATEGORY_TYPES)[number]);
+        if (t !== undefined && k >= 0 && slots[t]!.categoryType === 0) slots[t]!.categoryType = 1 + k;
+      }
+    }
     const target = (guidId: number): number => {
       const t = byGuid.get(guidId);
       if (t === undefined) unresolved++;

@@ -187,3 +187,27 @@ describe('rules we do not know, or that are malformed, are kept and named', () =
     expect(leaves(n).map((l) => [l.type, l.family])).toEqual([['FileExists', 'base'], ['MsiProductInstalled', 'msi']]);
   });
 });
+
+describe('SCUP software distribution package (namespaced full document)', () => {
+  it('HP SDP: rules from package and item combined, WmiQuery/Processor/WindowsVersion/RegSz/FileVersion', async () => {
+    const { parseSoftwareDistributionPackage } = await import('../../adapters/xml/sdp.js');
+    const r = parseSoftwareDistributionPackage(read('example-HP-sdp-00004850-0000-0000-5350-000000094728.sdp.xml'), 'hp.sdp.xml');
+    expect(r.updateId).toBe('00004850-0000-0000-5350-000000094728');
+    expect(r.kb).toBe('sp94728');
+    expect(r.severity).toBe('Low');
+    expect(r.categories).toEqual([{ type: 'UpdateClassification', id: 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83' }]);
+    expect(r.supersedes).toEqual(['00004850-0000-0000-5350-000000088821', '00004850-0000-0000-5350-000000087800']);
+    expect(r.localized[0]!.title).toBe('Synaptics HD audio driver for 2018 DT [8.65.296.0.A3]');
+    // Package-level IsInstallable And item-level IsInstallable.
+    const inst = r.rules.IsInstallable!;
+    expect(inst.kind).toBe('and');
+    const ls = leaves(inst);
+    expect(ls[0]).toMatchObject({ type: 'WmiQuery', family: 'base', attrs: { Namespace: 'Root\\cimv2' } });
+    expect(ls.filter((l) => l.type === 'RegSz').map((l) => l.attrs.Data)).toEqual(['1809', '1803']);
+    const wmi = ls.filter((l) => l.type === 'WmiQuery').map((l) => l.attrs.WqlQuery);
+    expect(wmi.at(-1)).toContain('HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098'); // entities decoded
+    const fv = leaves(r.rules.IsInstalled).find((l) => l.type === 'FileVersion')!;
+    expect(fv.attrs).toEqual({ Csidl: '37', Path: 'drivers\\CHDRT64.sys', Comparison: 'GreaterThanOrEqualTo', Version: '8.65.296.0' });
+    expect(JSON.stringify(r.rules)).not.toContain('unsupported');
+  });
+});

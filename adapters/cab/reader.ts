@@ -129,15 +129,18 @@ export class CabReader {
       const stream = new FolderStream(this.src, this.path, folder, this.directory.dataReserve, this.limits);
       for (const entry of inFolder) {
         let consumed = false;
+        let expired = false;
         const file: CabFile = {
           ...entry,
           chunks: () => {
             if (consumed) throw new Error(`cabinet entry ${entry.name} was already read`);
+            if (expired) throw new Error(`cabinet entry ${entry.name} must be read inside the files() loop, before it moves on`);
             consumed = true;
             return stream.range(entry);
           },
         };
         yield file;
+        expired = true;
         if (!consumed) for (const _ of stream.range(entry)) { /* skip */ }
       }
     }

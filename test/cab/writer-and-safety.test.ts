@@ -132,3 +132,18 @@ describe('extraction safety', () => {
     expect((err as PatchscanError).details.offset).toBeTypeOf('number');
   });
 });
+
+describe('reader API misuse', () => {
+  it('reading a file after the loop moved on is a clear error, not wrong data', () => {
+    const dir = tempDir();
+    const cab = join(dir, 'two.cab');
+    const w = new CabWriter(cab);
+    w.add('a.txt', Buffer.from('aaa'));
+    w.add('b.txt', Buffer.from('bbb'));
+    w.finish();
+    const r = CabReader.open(cab);
+    const files = [...r.files()];
+    expect(() => files[0]!.chunks()).toThrowError(/a\.txt must be read inside the files\(\) loop/);
+    r.close();
+  });
+});

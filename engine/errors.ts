@@ -27,6 +27,8 @@ export const ErrorCodes = {
   CATALOG_MISSING_FILE: 'Catalog is missing a required file',
   /** A compiled catalog file is damaged, from another version, or not a catalog. */
   COMPILED_BAD_FILE: 'Compiled catalog file is damaged or incompatible',
+  /** An inventory document is malformed; the message names the field. */
+  INVENTORY_INVALID: 'Inventory is invalid',
   /** The thing the user asked for does not exist. */
   NOT_FOUND: 'Not found',
   /** A command-line argument or option is wrong. */

@@ -14,6 +14,11 @@ import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../en
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { buildManifest, formatManifest } from '../../engine/inventory/manifest.js';
+import { formatExplanation, Scanner, type ScanRow } from '../../engine/scan/scan.js';
+import { readInventoryFile } from '../inventory/read.js';
+import { formatRows, type RowFormat } from '../report/rows.js';
+import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -144,6 +149,49 @@ Typical session:
       if (hits.length === 0) throw new PatchscanError('NOT_FOUND', `no update matches ${JSON.stringify(query)} in ${file} (try a KB number, an UpdateId or a RevisionId)`, { query });
       const ds = hits.map((i) => describeUpdate(c, i, o.lang));
       print(o.json ? JSON.stringify(ds.length === 1 ? ds[0] : ds, null, 2) : ds.map(formatUpdate).join('\n\n' + '─'.repeat(60) + '\n\n'));
+    });
+
+  program.command('scan')
+    .description('scan inventories against a compiled catalog: one row per software update that is not NotApplicable')
+    .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
+    .argument('<inventory...>', 'inventory files (JSON or msgpack, see docs/inventory.md)')
+    .option('-f, --format <format>', 'table | json | jsonl | csv', 'table')
+    .option('-o, --out <file>', 'write rows to a file instead of standard output')
+    .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
+    .option('--lang <language>', 'title language', 'en')
+    .action((inventories: string[], o: { catalog: string; format: string; out?: string; all?: boolean; lang: string }) => {
+      if (!['table', 'json', 'jsonl', 'csv'].includes(o.format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(o.format)}`);
+      const scanner = new Scanner(new Catalog(readCatalogFile(o.catalog)));
+      const rows: ScanRow[] = [];
+      for (const path of inventories) rows.push(...scanner.scan(readInventoryFile(path), { all: o.all === true, language: o.lang }));
+      const text = formatRows(rows, o.format as RowFormat);
+      if (o.out) {
+        writeFileSync(o.out, text);
+        print(`Wrote ${rows.length} row(s) for ${inventories.length} inventory(ies) to ${o.out}`);
+      } else process.stdout.write(text);
+    });
+  program.command('explain')
+    .description('explain one update\'s state on one machine: prerequisites, bundled updates, every rule with its value and the facts it read')
+    .requiredOption('-c, --catalog <file>', 'compiled catalog')
+    .argument('<inventory>', 'inventory file')
+    .argument('<query>', 'KB number, UpdateId or RevisionId')
+    .option('--json', 'print JSON')
+    .action((inventory: string, query: string, o: { catalog: string; json?: boolean }) => {
+      const c = new Catalog(readCatalogFile(o.catalog));
+      const hits = c.find(query);
+      if (hits.length === 0) throw new PatchscanError('NOT_FOUND', `no update matches ${JSON.stringify(query)} in ${o.catalog}`, { query });
+      const scanner = new Scanner(c);
+      const inv = readInventoryFile(inventory);
+      const es = hits.map((i) => scanner.explain(inv, i));
+      print(o.json ? JSON.stringify(es.length === 1 ? es[0] : es, null, 2) : es.map(formatExplanation).join(`\n\n${'─'.repeat(60)}\n\n`));
+    });
+  program.command('manifest')
+    .description('list exactly the facts this catalog\'s rules ask for, so a collector gathers only those')
+    .argument('<catalog>', 'compiled catalog')
+    .option('--json', 'print the manifest as JSON (the collector\'s input)')
+    .action((catalogPath: string, o: { json?: boolean }) => {
+      const m = buildManifest(new Catalog(readCatalogFile(catalogPath)));
+      print(o.json ? JSON.stringify(m, null, 2) : formatManifest(m));
     });
 
   const corpus = program.command('corpus').description('generate test corpora');

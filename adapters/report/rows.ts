@@ -1,0 +1,28 @@
+/** Scan rows as table, JSON, JSON Lines or CSV. */
+import type { ScanRow } from '../../engine/scan/scan.js';
+
+export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
+
+const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'state', 'superseded', 'reason'];
+
+function csvCell(v: unknown): string {
+  const s = String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export function formatRows(rows: readonly ScanRow[], format: RowFormat): string {
+  switch (format) {
+    case 'json': return `${JSON.stringify(rows, null, 2)}\n`;
+    case 'jsonl': return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    case 'csv': return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
+    case 'table': {
+      const head = ['Computer', 'KB', 'State', 'Sup', 'Classification', 'Severity', 'Title'];
+      const body = rows.map((r) => [r.computer, r.kb ? `KB${r.kb}` : '-', r.state, r.superseded ? 'yes' : '', r.classification || '-', r.severity || '-', r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title]);
+      const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+      const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+      const counts: Record<string, number> = {};
+      for (const r of rows) counts[r.state + (r.superseded ? ' (superseded)' : '')] = (counts[r.state + (r.superseded ? ' (superseded)' : '')] ?? 0) + 1;
+      return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `${rows.length} row(s): ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`].join('\n') + '\n';
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/** Comparison semantics of the rule language (reference §3.2). */
+
+export type ScalarComparison = 'LessThan' | 'LessThanOrEqualTo' | 'EqualTo' | 'GreaterThanOrEqualTo' | 'GreaterThan';
+export type StringComparison = 'EqualTo' | 'BeginsWith' | 'Contains' | 'EndsWith';
+
+const SCALAR = new Set(['LessThan', 'LessThanOrEqualTo', 'EqualTo', 'GreaterThanOrEqualTo', 'GreaterThan']);
+const STRING = new Set(['EqualTo', 'BeginsWith', 'Contains', 'EndsWith']);
+
+export class RuleDataError extends Error {}
+
+export function scalarOp(v: string | undefined, def?: ScalarComparison): ScalarComparison {
+  if (v === undefined && def) return def;
+  if (v === undefined || !SCALAR.has(v)) throw new RuleDataError(`Comparison ${JSON.stringify(v ?? null)} is not a scalar comparison`);
+  return v as ScalarComparison;
+}
+
+export function stringOp(v: string | undefined): StringComparison {
+  if (v === undefined || !STRING.has(v)) throw new RuleDataError(`Comparison ${JSON.stringify(v ?? null)} is not a string comparison`);
+  return v as StringComparison;
+}
+
+/** Applies a scalar comparison to a three-way result `c` (<0, 0, >0) of "actual vs wanted". */
+export function holds(op: ScalarComparison, c: number): boolean {
+  switch (op) {
+    case 'LessThan': return c < 0;
+    case 'LessThanOrEqualTo': return c <= 0;
+    case 'EqualTo': return c === 0;
+    case 'GreaterThanOrEqualTo': return c >= 0;
+    case 'GreaterThan': return c > 0;
+  }
+}
+
+export const cmpNum = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A 1-4 part dotted version → four numbers (missing parts are 0), or undefined. */
+export function parseVersion(s: string | undefined): number[] | undefined {
+  if (s === undefined || !/^\d{1,10}(\.\d{1,10}){0,3}$/.test(s.trim())) return undefined;
+  const p = s.trim().split('.').map(Number);
+  while (p.length < 4) p.push(0);
+  return p;
+}
+
+export function requireVersion(s: string | undefined, attr: string): number[] {
+  const v = parseVersion(s);
+  if (!v) throw new RuleDataError(`${attr} ${JSON.stringify(s ?? null)} is not a version`);
+  return v;
+}
+
+export function cmpVersion(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 4; i++) {
+    const c = cmpNum(a[i]!, b[i]!);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+export function requireInt(s: string | undefined, attr: string): number {
+  if (s === undefined || !/^-?\d+$/.test(s.trim())) throw new RuleDataError(`${attr} ${JSON.stringify(s ?? null)} is not an integer`);
+  return Number(s);
+}
+
+/** Registry and file-system strings compare case-insensitively, as Windows does. */
+export function stringHolds(op: StringComparison, actual: string, wanted: string): boolean {
+  const a = actual.toLowerCase();
+  const w = wanted.toLowerCase();
+  switch (op) {
+    case 'EqualTo': return a === w;
+    case 'BeginsWith': return a.startsWith(w);
+    case 'Contains': return a.includes(w);
+    case 'EndsWith': return a.endsWith(w);
+  }
+}
+
+export function requireDate(s: string | undefined, attr: string): number {
+  const t = s === undefined ? NaN : Date.parse(/Z|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
+  if (Number.isNaN(t)) throw new RuleDataError(`${attr} ${JSON.stringify(s ?? null)} is not a date-time`);
+  return t;
+}
+
+export const bool = (s: string | undefined): boolean => s === 'true' || s === '1';

@@ -1,0 +1,121 @@
+/**
+ * Per-machine evaluation state: the machine's fact vector (one slot per catalog fact, resolved on first read
+ * and kept), and, when explaining, a trace of what each rule read.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import { ABSENT, joinPath, Machine, NOT_COLLECTED, normalizeGuid, type Lookup } from '../inventory/machine.js';
+import type { RegistryView } from '../inventory/types.js';
+
+export const LOOP_TARGET = 'HKEY_LOOP_TARGET';
+
+export type FactValue = unknown;
+
+/** A fact as evaluated for this machine, for explanations. */
+export interface FactReading {
+  readonly fact: string;
+  readonly value: string;
+}
+
+export class EvalContext {
+  private readonly values: unknown[];
+  private readonly resolved: Uint8Array;
+  /** Set while evaluating inside RegKeyLoop: the full path of the current subkey. */
+  loopTarget: { view: RegistryView; key: string } | undefined;
+  /** When set, leaves record what they read. */
+  readings: FactReading[] | undefined;
+
+  constructor(readonly catalog: Catalog, readonly machine: Machine) {
+    this.values = new Array<unknown>(catalog.data.facts.count);
+    this.resolved = new Uint8Array(catalog.data.facts.count);
+  }
+
+  read(reading: () => FactReading): void {
+    this.readings?.push(reading());
+  }
+
+  /** The machine's value for catalog fact `id` (resolved once, then read by index). */
+  fact(id: number): Lookup<unknown> {
+    if (this.resolved[id] === 1) return this.values[id] as Lookup<unknown>;
+    const f = this.catalog.fact(id);
+    const loopRelative = f.args.some((a) => a.startsWith(LOOP_TARGET));
+    const v = this.resolve(f.kind, f.args);
+    if (!loopRelative) {
+      this.values[id] = v;
+      this.resolved[id] = 1;
+    }
+    return v;
+  }
+
+  private key(k: string): string {
+    // Inside a RegKeyLoop, HKEY_LOOP_TARGET stands for the current subkey.
+    if (k.startsWith(LOOP_TARGET)) return this.loopTarget ? `${this.loopTarget.key}${k.slice(LOOP_TARGET.length)}` : '\u0000no loop';
+    return k;
+  }
+
+  private view(v: string): RegistryView {
+    return this.loopTarget && v === 'native' ? this.loopTarget.view : (v as RegistryView);
+  }
+
+  resolve(kind: string, args: readonly string[]): Lookup<unknown> {
+    const m = this.machine;
+    const inv = m.inv;
+    switch (kind) {
+      case 'os': case 'osLanguage': case 'muiLanguages':
+        return inv.os ?? NOT_COLLECTED;
+      case 'processor':
+        return inv.processor ?? NOT_COLLECTED;
+      case 'cluster':
+        return inv.cluster ?? NOT_COLLECTED;
+      case 'systemMetric':
+        return m.mapValue(inv.systemMetrics, args[0]!);
+      case 'licenseDword':
+        return m.mapValue(inv.licensing, args[0]!);
+      case 'deviceAttribute':
+        return m.mapValue(inv.deviceAttributes, args[0]!);
+      case 'file': {
+        const folder = m.csidl(args[0]!);
+        if (args[0] === '') return m.file(args[1]!);
+        if (typeof folder === 'symbol') return folder;
+        return m.file(joinPath(folder, args[1]!));
+      }
+      case 'fileUnderRegSz': {
+        const v = m.regValue(this.view(args[0]!), this.key(args[1]!), args[2]!);
+        if (typeof v === 'symbol') return v;
+        if (typeof v.data !== 'string') return ABSENT;
+        return m.file(joinPath(v.data, args[3]!));
+      }
+      case 'regKey': case 'regSubtree':
+        return m.regKey(this.view(args[0]!), this.key(args[1]!));
+      case 'regValue':
+        return m.regValue(this.view(args[0]!), this.key(args[1]!), args[2]!);
+      case 'wmi':
+        return m.wmiCount(args[0]!, args[1]!);
+      case 'msiProduct': case 'msiPatch': case 'msiFeature': case 'msiComponent': case 'msiPatchMetadata':
+        return m.msiProducts();
+      case 'cbsPackage':
+        return m.cbsPackages();
+      case 'productRelease':
+        return inv.productReleases ?? NOT_COLLECTED;
+      default:
+        return NOT_COLLECTED;
+    }
+  }
+}
+
+/** Human text of a fact key for reasons: `file 37\conhost.exe`, `registry HKLM\…\UBR`. */
+export function factLabel(kind: string, args: readonly string[]): string {
+  switch (kind) {
+    case 'file': return `file ${args[0] ? `CSIDL ${args[0]}\\` : ''}${args[1]}`;
+    case 'fileUnderRegSz': return `file ${args[3]} under registry ${args[1]}\\${args[2]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'regKey': case 'regSubtree': return `registry key ${args[1]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'regValue': return `registry value ${args[1]}\\${args[2] || '(default)'}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'wmi': return `WMI query ${args[1]} in ${args[0]}`;
+    case 'msiProduct': return `MSI product ${args[0] ? `{${normalizeGuid(args[0])}}` : 'list'}`;
+    case 'cbsPackage': return `CBS package ${args[0]}`;
+    case 'os': return 'OS version';
+    case 'processor': return 'processor';
+    default: return `${kind}${args.length ? ` ${args.join(' ')}` : ''}`;
+  }
+}
+
+export { ABSENT, NOT_COLLECTED };

@@ -1,0 +1,52 @@
+/**
+ * What every leaf-rule evaluator gets and returns. A rule file (`rules/*.ts`) maps rule names to compilers;
+ * a compiler checks and parses the attributes once (bad data → the rule is Unknown, WU_E_EE_INVALID_ATTRIBUTEDATA)
+ * and returns a closure that evaluates one machine.
+ */
+import type { ItemRef } from '../rules/registry.js';
+import { ABSENT, NOT_COLLECTED, factLabel, type EvalContext } from './context.js';
+import { T, U, type Tri } from './tri.js';
+
+export type CompiledNode = (ctx: EvalContext) => Tri;
+
+export interface LeafInput {
+  readonly type: string;
+  readonly attrs: Readonly<Record<string, string>>;
+  /** Catalog fact ids this rule reads, in the order the registry lists them. */
+  readonly facts: readonly number[];
+  readonly factKinds: readonly string[];
+  readonly factArgs: readonly (readonly string[])[];
+  readonly meta?: { readonly element: string; readonly attrs: Readonly<Record<string, string>> };
+  readonly items: readonly ItemRef[];
+  /** RegKeyLoop's child rule. */
+  readonly child?: CompiledNode;
+}
+
+export type RuleCompiler = (input: LeafInput) => CompiledNode;
+
+/**
+ * Reads fact `k` of the rule; on NOT_COLLECTED the caller returns Unknown. While explaining, records the reading
+ * with `show` formatting the value.
+ */
+export function readFact(ctx: EvalContext, input: LeafInput, k: number, show: (v: unknown) => string = String): unknown {
+  const id = input.facts[k];
+  if (id === undefined) return NOT_COLLECTED;
+  const v = ctx.fact(id);
+  if (ctx.readings) {
+    const label = factLabel(input.factKinds[k]!, input.factArgs[k]!);
+    ctx.read(() => ({ fact: label, value: v === NOT_COLLECTED ? 'not collected' : v === ABSENT ? 'absent' : show(v) }));
+  }
+  return v;
+}
+
+/** A leaf that is always Unknown, with its reason shown when explaining. */
+export function unknownLeaf(reason: string): CompiledNode {
+  return (ctx) => {
+    ctx.read(() => ({ fact: 'reason', value: reason }));
+    return U;
+  };
+}
+
+export const isMissing = (v: unknown): boolean => v === NOT_COLLECTED;
+export const isAbsent = (v: unknown): boolean => v === ABSENT;
+export { ABSENT, NOT_COLLECTED, T, U };

@@ -1,0 +1,189 @@
+/**
+ * The catalog's rule trees compiled once into closures (one per node, built on first use): a scan calls them
+ * with a machine's {@link EvalContext}; an explanation walks the same nodes and records what each leaf read.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
+import type { EvalContext, FactReading } from './context.js';
+import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
+import { FILE_REGISTRY_RULES } from './rules/file-registry.js';
+import { OS_RULES } from './rules/os.js';
+import { PACKAGE_RULES } from './rules/packages.js';
+import { F, T, U, not, triName, type Tri } from './tri.js';
+
+/** Evaluators by rule name. Rules of the registry missing here are Unknown, naming themselves. */
+export const EVALUATORS: Readonly<Record<string, RuleCompiler>> = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES };
+
+/** Why a known rule has no evaluator (shown in Unknown reasons). */
+const NOT_EVALUATED: Readonly<Record<string, string>> = {
+  InstalledOnce: 'its semantics are undocumented',
+  GenericQuery: 'its semantics are undocumented',
+  ClusterResourceOwner: 'cluster resource ownership is not collected',
+  WUv4RegKeyValue: 'its semantics are undocumented',
+  WUv4RegKeySubstring: 'its semantics are undocumented',
+  AppxPackageInstalled: 'Store (appx) applicability is not evaluated',
+  AppxPackageInstallable: 'Store (appx) applicability is not evaluated',
+};
+
+export interface ExplainNode {
+  /** Rule text: `And`, `FileVersion Path=\conhost.exe Csidl=37 …`, `UNSUPPORTED b.RegQword (unknown rule element)`. */
+  readonly rule: string;
+  readonly value: 'True' | 'False' | 'Unknown';
+  /** Facts this leaf read, with the machine's values. */
+  readonly reads: readonly FactReading[];
+  readonly children: readonly ExplainNode[];
+}
+
+const attrText = (attrs: Readonly<Record<string, string>>): string =>
+  Object.entries(attrs).filter(([k]) => !k.startsWith('$')).map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`).join(' ');
+
+export class RuleProgram {
+  private readonly compiled: (CompiledNode | undefined)[];
+
+  constructor(readonly catalog: Catalog) {
+    this.compiled = new Array<CompiledNode | undefined>(catalog.data.nodes.count);
+  }
+
+  /** Evaluates node `id` for the machine in `ctx`. */
+  eval(id: number, ctx: EvalContext): Tri {
+    return (this.compiled[id] ??= this.compile(id))(ctx);
+  }
+
+  node(id: number): CompiledNode {
+    return (this.compiled[id] ??= this.compile(id));
+  }
+
+  private children(id: number): number[] {
+    const n = this.catalog.data.nodes;
+    return Array.from(n.children.subarray(n.childOffsets[id]!, n.childOffsets[id + 1]!));
+  }
+
+  /** Name of the rule at node `id` (`And`, `FileVersion`, `b.RegQword`…). */
+  ruleName(id: number): string {
+    const op = this.catalog.data.nodes.op[id]!;
+    if (op === OP_UNSUPPORTED) return this.catalog.nodeAttrs(id).$element ?? 'unsupported';
+    return ['False', 'True', 'And', 'Or', 'Not'][op] ?? this.catalog.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`;
+  }
+
+  label(id: number): string {
+    const op = this.catalog.data.nodes.op[id]!;
+    const attrs = this.catalog.nodeAttrs(id);
+    if (op === OP_UNSUPPORTED) return `UNSUPPORTED ${attrs.$element} (${attrs.$reason})${attrText(attrs) ? ` ${attrText(attrs)}` : ''}`;
+    const a = attrText(attrs);
+    return `${this.ruleName(id)}${a ? ` ${a}` : ''}`;
+  }
+
+  private compile(id: number): CompiledNode {
+    const c = this.catalog;
+    const op = c.data.nodes.op[id]!;
+    switch (op) {
+      case OP_TRUE: return () => T;
+      case OP_FALSE: return () => F;
+      case OP_NOT: {
+        const [k] = this.children(id);
+        const child = this.node(k!);
+        return (ctx) => not(child(ctx));
+      }
+      case OP_AND:
+      case OP_OR: {
+        const kids = this.children(id).map((k) => this.node(k));
+        const stop: Tri = op === OP_AND ? F : T;
+        const done: Tri = op === OP_AND ? T : F;
+        return (ctx) => {
+          let unknown = false;
+          for (let i = 0; i < kids.length; i++) {
+            const r = kids[i]!(ctx);
+            if (r === stop) return stop;
+            if (r === U) unknown = true;
+          }
+          return unknown ? U : done;
+        };
+      }
+      case OP_UNSUPPORTED: {
+        const a = c.nodeAttrs(id);
+        return unknownLeaf(`rule ${a.$element} is not supported: ${a.$reason}`);
+      }
+      default: {
+        const type = c.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`;
+        const compiler = EVALUATORS[type];
+        if (!compiler) return unknownLeaf(`rule ${type} is not evaluated: ${NOT_EVALUATED[type] ?? 'no evaluator (driver and device rules need data an inventory does not carry)'}`);
+        const facts = c.nodeFacts(id);
+        const infos = facts.map((f) => c.fact(f));
+        const { $items, ...attrs } = c.nodeAttrs(id);
+        const kids = this.children(id);
+        try {
+          return compiler({
+            type,
+            attrs,
+            facts,
+            factKinds: infos.map((f) => f.kind),
+            factArgs: infos.map((f) => f.args),
+            items: $items ? (JSON.parse($items) as []) : [],
+            ...(this.metaFor(id) ? { meta: this.metaFor(id)! } : {}),
+            ...(kids[0] !== undefined ? { child: this.node(kids[0]) } : {}),
+          });
+        } catch (e) {
+          // Bad attribute data in the catalog (WU_E_EE_INVALID_ATTRIBUTEDATA): the rule is Unknown, not a crash.
+          return unknownLeaf(`rule ${type} has invalid attribute data: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private metaOwner: Int32Array | undefined;
+
+  /** The Metadata blob of the update that owns rule node `id` (CBS/MSI rules evaluate against it). */
+  private metaFor(id: number): { element: string; attrs: Record<string, string> } | undefined {
+    if (!this.metaOwner) {
+      const c = this.catalog;
+      const owner = new Int32Array(c.data.nodes.count).fill(-1);
+      const mark = (node: number, u: number): void => {
+        owner[node] = u;
+        for (const k of this.children(node)) mark(k, u);
+      };
+      for (let u = 0; u < c.size; u++) {
+        for (let s = 0; s < 3; s++) {
+          const root = c.data.updates.rules[u * 3 + s]!;
+          if (root >= 0) mark(root, u);
+        }
+      }
+      this.metaOwner = owner;
+    }
+    const u = this.metaOwner[id]!;
+    return u >= 0 ? this.catalog.metadata(u) : undefined;
+  }
+
+  /** Evaluates node `id` recording, for every node, its value and the facts read (no short-circuit). */
+  explain(id: number, ctx: EvalContext): ExplainNode {
+    const op = this.catalog.data.nodes.op[id]!;
+    if (op === OP_AND || op === OP_OR || op === OP_NOT) {
+      const kids = this.children(id).map((k) => this.explain(k, ctx));
+      const vals = kids.map((k) => (k.value === 'True' ? T : k.value === 'False' ? F : U) as Tri);
+      let v: Tri;
+      if (op === OP_NOT) v = not(vals[0]!);
+      else if (op === OP_AND) v = vals.includes(F) ? F : vals.includes(U) ? U : T;
+      else v = vals.includes(T) ? T : vals.includes(U) ? U : F;
+      return { rule: this.ruleName(id), value: triName(v), reads: [], children: kids };
+    }
+    const saved = ctx.readings;
+    ctx.readings = [];
+    const v = this.eval(id, ctx);
+    const reads = ctx.readings;
+    ctx.readings = saved;
+    // A leaf's own child (RegKeyLoop) only has a value per subkey, inside the loop: the leaf's reads say it.
+    return { rule: this.label(id), value: triName(v), reads, children: [] };
+  }
+}
+
+/** The leaf that decided a node's value: follow children with the same value (Not: the opposite). */
+export function decidingLeaf(e: ExplainNode): ExplainNode {
+  if (e.children.length === 0) return e;
+  if (e.rule === 'Not') return decidingLeaf(e.children[0]!);
+  const same = e.children.find((k) => k.value === e.value);
+  return same ? decidingLeaf(same) : e;
+}
+
+export function formatExplain(e: ExplainNode, indent = ''): string[] {
+  const reads = e.reads.map((r) => `${r.fact}: ${r.value}`).join('; ');
+  return [`${indent}[${e.value}] ${e.rule}${reads ? `   ← ${reads}` : ''}`, ...e.children.flatMap((k) => formatExplain(k, `${indent}  `))];
+}

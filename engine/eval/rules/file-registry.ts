@@ -1,0 +1,186 @@
+/**
+ * File and registry rules (reference §3.3). Files are found through their CSIDL folder (or a registry string
+ * that holds the folder, for the *PrependRegSz variants); registry reads honour the 32-bit view (RegType32).
+ *
+ * Decisions (docs/semantics.md): a file or value that was collected and is absent makes every comparison
+ * False; a file without a version resource makes FileVersion False; strings compare case-insensitively.
+ */
+import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from '../../inventory/types.js';
+import {
+  cmpNum, cmpVersion, holds, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
+} from '../compare.js';
+import { LOOP_TARGET } from '../context.js';
+import { ABSENT, NOT_COLLECTED, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
+import { F, T, U, triOf, type Tri } from '../tri.js';
+
+const fileText = (v: unknown): string => {
+  const f = v as InventoryFile;
+  return `exists${f.version ? `, version ${f.version}` : ', no version'}${f.size !== undefined ? `, ${f.size} bytes` : ''}${f.modified ? `, modified ${f.modified}` : ''}`;
+};
+const valueText = (v: unknown): string => {
+  const r = v as InventoryRegistryValue;
+  return `${r.type} ${Array.isArray(r.data) ? r.data.join('|') : String(r.data)}`;
+};
+
+/** FileExists with optional Version/Created/Modified/Size/Language that must all match. */
+const fileExists: RuleCompiler = (input) => {
+  const a = input.attrs;
+  const version = a.Version !== undefined ? requireVersion(a.Version, 'Version') : undefined;
+  const created = a.Created !== undefined ? requireDate(a.Created, 'Created') : undefined;
+  const modified = a.Modified !== undefined ? requireDate(a.Modified, 'Modified') : undefined;
+  const size = a.Size !== undefined ? requireInt(a.Size, 'Size') : undefined;
+  const language = a.Language !== undefined ? requireInt(a.Language, 'Language') : undefined;
+  return (ctx) => {
+    const f = readFact(ctx, input, 0, fileText);
+    if (f === NOT_COLLECTED) return U;
+    if (f === ABSENT) return F;
+    const file = f as InventoryFile;
+    let r: Tri = T;
+    const check = (have: unknown, ok: () => boolean): void => {
+      if (r === F) return;
+      if (have === undefined) r = U;
+      else if (!ok()) r = F;
+    };
+    if (version) check(file.version, () => cmpVersion(parseVersion(file.version)!, version) === 0);
+    if (created !== undefined) check(file.created, () => Date.parse(file.created!) === created);
+    if (modified !== undefined) check(file.modified, () => Date.parse(file.modified!) === modified);
+    if (size !== undefined) check(file.size, () => file.size === size);
+    if (language !== undefined) check(file.language, () => file.language === language);
+    return r;
+  };
+};
+
+/** FileVersion / FileCreated / FileModified / FileSize: compare one property of an existing file. */
+function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCompiler {
+  return (input) => {
+    const op = scalarOp(input.attrs.Comparison);
+    const raw = input.attrs[kind];
+    const want: number[] | number =
+      kind === 'Version' ? requireVersion(raw, 'Version') : kind === 'Size' ? requireInt(raw, 'Size') : requireDate(raw, kind);
+    return (ctx) => {
+      const f = readFact(ctx, input, 0, fileText);
+      if (f === NOT_COLLECTED) return U;
+      if (f === ABSENT) return F;
+      const file = f as InventoryFile;
+      switch (kind) {
+        case 'Version': {
+          if (file.version === undefined) return F; // no version resource
+          const v = parseVersion(file.version);
+          return v ? triOf(holds(op, cmpVersion(v, want as number[]))) : F;
+        }
+        case 'Size':
+          return file.size === undefined ? U : triOf(holds(op, cmpNum(file.size, want as number)));
+        case 'Created':
+        case 'Modified': {
+          const t = kind === 'Created' ? file.created : file.modified;
+          return t === undefined ? U : triOf(holds(op, cmpNum(Date.parse(t), want as number)));
+        }
+      }
+    };
+  };
+}
+
+const regKeyExists: RuleCompiler = (input) => (ctx) => {
+  const k = readFact(ctx, input, 0, () => 'exists');
+  return k === NOT_COLLECTED ? U : triOf(k !== ABSENT);
+};
+
+const regValueExists: RuleCompiler = (input) => {
+  const type = input.attrs.Type;
+  return (ctx) => {
+    const v = readFact(ctx, input, 0, valueText);
+    if (v === NOT_COLLECTED) return U;
+    if (v === ABSENT) return F;
+    return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
+  };
+};
+
+function regCompare(types: readonly string[], compile: (input: LeafInput) => (data: InventoryRegistryValue['data']) => boolean): RuleCompiler {
+  return (input) => {
+    const test = compile(input);
+    return (ctx) => {
+      const v = readFact(ctx, input, 0, valueText);
+      if (v === NOT_COLLECTED) return U;
+      if (v === ABSENT) return F;
+      const val = v as InventoryRegistryValue;
+      // A value of another type does not satisfy the rule (RegDword on a REG_SZ is False).
+      if (!types.includes(val.type)) return F;
+      return triOf(test(val.data));
+    };
+  };
+}
+
+const regDword = regCompare(['REG_DWORD'], (input) => {
+  const op = scalarOp(input.attrs.Comparison);
+  const want = requireInt(input.attrs.Data, 'Data');
+  return (d) => holds(op, cmpNum(d as number, want));
+});
+
+const regString = regCompare(['REG_SZ', 'REG_EXPAND_SZ'], (input) => {
+  const op = stringOp(input.attrs.Comparison);
+  const want = input.attrs.Data ?? '';
+  return (d) => stringHolds(op, String(d), want);
+});
+
+const regSzToVersion = regCompare(['REG_SZ', 'REG_EXPAND_SZ'], (input) => {
+  const op = scalarOp(input.attrs.Comparison);
+  const want = requireVersion(input.attrs.Data, 'Data');
+  return (d) => {
+    const v = parseVersion(String(d));
+    return v !== undefined && holds(op, cmpVersion(v, want));
+  };
+});
+
+/**
+ * RegKeyLoop: evaluates its child once per subkey of Key\Subkey, with HKEY_LOOP_TARGET naming that subkey,
+ * and combines the results with TrueIf = Any | All | None (Kleene: Unknown where the answer depends on it).
+ */
+const regKeyLoop: RuleCompiler = (input) => {
+  const trueIf = input.attrs.TrueIf;
+  if (trueIf !== 'Any' && trueIf !== 'All' && trueIf !== 'None') throw new Error(`TrueIf ${JSON.stringify(trueIf ?? null)} is not Any, All or None`);
+  const child: CompiledNode = input.child ?? (() => U);
+  const view = input.factArgs[0]![0] === '32' ? '32' : 'native';
+  return (ctx) => {
+    const k = readFact(ctx, input, 0, (v) => `subkeys ${(v as InventoryRegistryKey).subkeys?.join(', ') ?? 'not collected'}`);
+    if (k === NOT_COLLECTED) return U;
+    if (k === ABSENT) return trueIf === 'None' || trueIf === 'All' ? T : F;
+    const key = k as InventoryRegistryKey;
+    if (!key.subkeys) return U;
+    const saved = ctx.loopTarget;
+    let any: Tri = F;
+    let all: Tri = T;
+    try {
+      for (const sub of key.subkeys) {
+        ctx.loopTarget = { view, key: `${key.key}\\${sub}` };
+        const r = child(ctx);
+        any = any === T || r === T ? T : any === U || r === U ? U : F;
+        all = all === F || r === F ? F : all === U || r === U ? U : T;
+      }
+    } finally {
+      ctx.loopTarget = saved;
+    }
+    return trueIf === 'Any' ? any : trueIf === 'All' ? all : any === U ? U : any === T ? F : T;
+  };
+};
+
+export const FILE_REGISTRY_RULES: Record<string, RuleCompiler> = {
+  FileExists: fileExists,
+  FileExistsPrependRegSz: fileExists,
+  FileVersion: fileProperty('Version'),
+  FileVersionPrependRegSz: fileProperty('Version'),
+  FileCreated: fileProperty('Created'),
+  FileCreatedPrependRegSz: fileProperty('Created'),
+  FileModified: fileProperty('Modified'),
+  FileModifiedPrependRegSz: fileProperty('Modified'),
+  FileSize: fileProperty('Size'),
+  FileSizePrependRegSz: fileProperty('Size'),
+  RegKeyExists: regKeyExists,
+  RegValueExists: regValueExists,
+  RegDword: regDword,
+  RegSz: regString,
+  RegExpandSz: regString,
+  RegSzToVersion: regSzToVersion,
+  RegKeyLoop: regKeyLoop,
+};
+
+export { LOOP_TARGET };

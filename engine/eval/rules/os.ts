@@ -1,0 +1,145 @@
+/**
+ * OS, language, processor and machine rules (reference §3.3, §3.4, §3.9).
+ */
+import type { InventoryOs, InventoryProcessor } from '../../inventory/types.js';
+import { bool, cmpNum, holds, requireInt, scalarOp, type ScalarComparison } from '../compare.js';
+import { NOT_COLLECTED, readFact, type RuleCompiler } from '../leaf.js';
+import { F, T, U, triOf, type Tri } from '../tri.js';
+
+const osText = (v: unknown): string => {
+  const o = v as InventoryOs;
+  return `${o.major}.${o.minor}.${o.build}${o.ubr !== undefined ? `.${o.ubr}` : ''} SP${o.spMajor ?? 0}.${o.spMinor ?? 0} type ${o.productType} suites 0x${(o.suiteMask ?? 0).toString(16)}`;
+};
+
+/**
+ * WindowsVersion = Win32 VerifyVersionInfo: Major, Minor, ServicePackMajor, ServicePackMinor (those given) are
+ * compared hierarchically — the first that differs decides, and when all are equal the comparison is applied to
+ * "equal"; BuildNumber is compared on its own with the same Comparison; ProductType is an equality test; SuiteMask
+ * requires all (AllSuitesMustBePresent) or any of its bits. (Reference §3.4; Wine/ReactOS RtlVerifyVersionInfo.)
+ */
+const windowsVersion: RuleCompiler = (input) => {
+  const a = input.attrs;
+  const op: ScalarComparison = scalarOp(a.Comparison, 'EqualTo');
+  const tuple: [keyof InventoryOs, number][] = [];
+  for (const [attr, field] of [['MajorVersion', 'major'], ['MinorVersion', 'minor'], ['ServicePackMajor', 'spMajor'], ['ServicePackMinor', 'spMinor']] as const) {
+    if (a[attr] !== undefined) tuple.push([field, requireInt(a[attr], attr)]);
+  }
+  const build = a.BuildNumber !== undefined ? requireInt(a.BuildNumber, 'BuildNumber') : undefined;
+  const productType = a.ProductType !== undefined ? requireInt(a.ProductType, 'ProductType') : undefined;
+  const suiteMask = a.SuiteMask !== undefined ? requireInt(a.SuiteMask, 'SuiteMask') : undefined;
+  const allSuites = bool(a.AllSuitesMustBePresent);
+  return (ctx) => {
+    const os = readFact(ctx, input, 0, osText);
+    if (os === NOT_COLLECTED) return U;
+    const o = os as InventoryOs;
+    if (tuple.length > 0) {
+      let c = 0;
+      for (const [field, want] of tuple) {
+        c = cmpNum((o[field] as number | undefined) ?? 0, want);
+        if (c !== 0) break;
+      }
+      if (!holds(op, c)) return F;
+    }
+    if (build !== undefined && !holds(op, cmpNum(o.build, build))) return F;
+    if (productType !== undefined && o.productType !== productType) return F;
+    if (suiteMask !== undefined) {
+      if (o.suiteMask === undefined) return U;
+      const have = o.suiteMask & suiteMask;
+      if (allSuites ? have !== suiteMask : have === 0) return F;
+    }
+    return T;
+  };
+};
+
+/** `Language` matches the install language exactly, or its primary subtag when the rule gives no region. */
+function languageMatches(installed: string, wanted: string): boolean {
+  const i = installed.toLowerCase();
+  const w = wanted.toLowerCase();
+  return i === w || (!w.includes('-') && i.split('-')[0] === w);
+}
+
+export const OS_RULES: Record<string, RuleCompiler> = {
+  WindowsVersion: windowsVersion,
+  PlatformVersion: windowsVersion,
+  Platform: (input) => {
+    // PlatformID 2 = VER_PLATFORM_WIN32_NT, the only platform an inventory can come from.
+    const id = requireInt(input.attrs.PlatformID, 'PlatformID');
+    return (ctx) => (readFact(ctx, input, 0, osText) === NOT_COLLECTED ? U : triOf(id === 2));
+  },
+  WindowsLanguage: (input) => {
+    const lang = input.attrs.Language ?? '';
+    return (ctx) => {
+      const os = readFact(ctx, input, 0, (v) => `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
+      if (os === NOT_COLLECTED) return U;
+      const o = os as InventoryOs;
+      // "Always returns false if the Windows Multilanguage User Interface (MUI) is installed."
+      if (o.muiInstalled === true) return F;
+      if (o.installLanguage === undefined || o.muiInstalled === undefined) return U;
+      return triOf(languageMatches(o.installLanguage, lang));
+    };
+  },
+  MuiInstalled: (input) => (ctx) => {
+    const os = readFact(ctx, input, 0, (v) => `MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
+    if (os === NOT_COLLECTED || (os as InventoryOs).muiInstalled === undefined) return U;
+    return triOf((os as InventoryOs).muiInstalled === true);
+  },
+  MuiLanguageInstalled: (input) => {
+    const lang = input.attrs.Language ?? '';
+    return (ctx) => {
+      const os = readFact(ctx, input, 0, (v) => `MUI languages ${(v as InventoryOs).uiLanguages?.join(', ') ?? 'not collected'}`);
+      if (os === NOT_COLLECTED) return U;
+      const o = os as InventoryOs;
+      if (o.muiInstalled === false) return F;
+      if (o.muiInstalled === undefined || o.uiLanguages === undefined) return U;
+      return triOf(o.uiLanguages.some((l) => languageMatches(l, lang)));
+    };
+  },
+  Processor: (input) => {
+    const arch = requireInt(input.attrs.Architecture, 'Architecture');
+    const level = input.attrs.Level !== undefined ? requireInt(input.attrs.Level, 'Level') : undefined;
+    const revision = input.attrs.Revision !== undefined ? requireInt(input.attrs.Revision, 'Revision') : undefined;
+    return (ctx) => {
+      const p = readFact(ctx, input, 0, (v) => `architecture ${(v as InventoryProcessor).architecture}, level ${(v as InventoryProcessor).level ?? '?'}, revision ${(v as InventoryProcessor).revision ?? '?'}`);
+      if (p === NOT_COLLECTED) return U;
+      const pr = p as InventoryProcessor;
+      if (pr.architecture !== arch) return F;
+      let r: Tri = T;
+      if (level !== undefined) r = pr.level === undefined ? U : pr.level === level ? r : F;
+      if (r !== F && revision !== undefined) r = pr.revision === undefined ? U : pr.revision === revision ? r : F;
+      return r;
+    };
+  },
+  NumberOfProcessors: (input) => {
+    const op = scalarOp(input.attrs.Comparison);
+    const n = requireInt(input.attrs.Number, 'Number');
+    return (ctx) => {
+      const p = readFact(ctx, input, 0, (v) => `${(v as InventoryProcessor).count ?? 'unknown'} processors`);
+      if (p === NOT_COLLECTED || (p as InventoryProcessor).count === undefined) return U;
+      return triOf(holds(op, cmpNum((p as InventoryProcessor).count!, n)));
+    };
+  },
+  SystemMetric: (input) => {
+    const op = scalarOp(input.attrs.Comparison);
+    const want = requireInt(input.attrs.Value, 'Value');
+    return (ctx) => {
+      const v = readFact(ctx, input, 0);
+      if (v === NOT_COLLECTED) return U;
+      if (typeof v !== 'number') return F;
+      return triOf(holds(op, cmpNum(v, want)));
+    };
+  },
+  ClusteredOS: (input) => (ctx) => {
+    const c = readFact(ctx, input, 0, (v) => `clustered ${(v as { clustered: boolean }).clustered}`);
+    return c === NOT_COLLECTED ? U : triOf((c as { clustered: boolean }).clustered);
+  },
+  LicenseDword: (input) => {
+    const op = scalarOp(input.attrs.Comparison);
+    const want = requireInt(input.attrs.Data, 'Data');
+    return (ctx) => {
+      const v = readFact(ctx, input, 0);
+      if (v === NOT_COLLECTED) return U;
+      if (typeof v !== 'number') return F; // policy value not set
+      return triOf(holds(op, cmpNum(v, want)));
+    };
+  },
+};

@@ -1,0 +1,253 @@
+/**
+ * MSI, CBS, WMI and Windows 10+ release/device rules (reference §3.3, §3.5, §3.6, §3.8).
+ */
+import { normalizeGuid } from '../../inventory/machine.js';
+import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
+import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
+import { ABSENT, NOT_COLLECTED, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
+import { F, T, U, triOf } from '../tri.js';
+
+type Products = ReadonlyMap<string, InventoryMsiProduct>;
+type Packages = ReadonlyMap<string, InventoryCbsPackage>;
+
+/** Optional VersionMin/Max (with Exclude…) and Language filters of the MSI rules. */
+function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiProduct) => boolean | undefined {
+  const min = a.VersionMin !== undefined ? requireVersion(a.VersionMin, 'VersionMin') : undefined;
+  const max = a.VersionMax !== undefined ? requireVersion(a.VersionMax, 'VersionMax') : undefined;
+  const exMin = bool(a.ExcludeVersionMin);
+  const exMax = bool(a.ExcludeVersionMax);
+  const lang = a.Language !== undefined ? requireInt(a.Language, 'Language') : undefined;
+  return (p) => {
+    if (min || max) {
+      const v = parseVersion(p.version);
+      if (!v) return undefined;
+      if (min && (exMin ? cmpVersion(v, min) <= 0 : cmpVersion(v, min) < 0)) return false;
+      if (max && (exMax ? cmpVersion(v, max) >= 0 : cmpVersion(v, max) > 0)) return false;
+    }
+    if (lang !== undefined) {
+      if (p.language === undefined) return undefined;
+      if (p.language !== lang) return false;
+    }
+    return true;
+  };
+}
+
+const productsText = (v: unknown): string => `${(v as Products).size} MSI products`;
+
+const msiProductInstalled: RuleCompiler = (input) => {
+  const code = normalizeGuid(input.attrs.ProductCode ?? '');
+  const filter = productFilter(input.attrs);
+  return (ctx) => {
+    const ps = readFact(ctx, input, 0, (v) => {
+      const p = (v as Products).get(code);
+      return p ? `installed, version ${p.version ?? '?'}, language ${p.language ?? '?'}` : 'not installed';
+    });
+    if (ps === NOT_COLLECTED) return U;
+    const p = (ps as Products).get(code);
+    if (!p) return F;
+    const ok = filter(p);
+    return ok === undefined ? U : triOf(ok);
+  };
+};
+
+/** MsiFeature/ComponentInstalledForProduct: one (or all) of the products has one (or all) of the items. */
+function itemsForProduct(itemTag: 'Feature' | 'Component', field: 'features' | 'components', allItemsAttr: string): RuleCompiler {
+  return (input) => {
+    const products = input.items.filter((i) => i.tag === 'Product').map((i) => normalizeGuid(i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? ''));
+    const items = input.items.filter((i) => i.tag === itemTag).map((i) => (i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? '').toLowerCase());
+    if (products.length === 0 || items.length === 0) throw new Error(`needs at least one Product and one ${itemTag}`);
+    const allItems = bool(input.attrs[allItemsAttr]);
+    const allProducts = bool(input.attrs.AllProductsRequired);
+    return (ctx) => {
+      const ps = readFact(ctx, input, 0, productsText);
+      if (ps === NOT_COLLECTED) return U;
+      const results = products.map((code) => {
+        const p = (ps as Products).get(code);
+        if (!p) return F;
+        const have = p[field];
+        if (!have) return U;
+        const lower = have.map((h) => h.toLowerCase().replace(/^\{|\}$/g, ''));
+        const hits = items.map((it) => lower.includes(it.replace(/^\{|\}$/g, '')));
+        return triOf(allItems ? hits.every(Boolean) : hits.some(Boolean));
+      });
+      if (allProducts) return results.includes(F) ? F : results.includes(U) ? U : T;
+      return results.includes(T) ? T : results.includes(U) ? U : F;
+    };
+  };
+}
+
+const msiPatchInstalledForProduct: RuleCompiler = (input) => {
+  const patch = normalizeGuid(input.attrs.PatchCode ?? '');
+  const code = normalizeGuid(input.attrs.ProductCode ?? '');
+  const filter = productFilter(input.attrs);
+  return (ctx) => {
+    const ps = readFact(ctx, input, 0, (v) => {
+      const p = (v as Products).get(code);
+      return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
+    });
+    if (ps === NOT_COLLECTED) return U;
+    const p = (ps as Products).get(code);
+    if (!p) return F;
+    const ok = filter(p);
+    if (ok === false) return F;
+    if (!p.patches) return U;
+    const has = p.patches.some((x) => normalizeGuid(x) === patch);
+    return has ? (ok === undefined ? U : T) : F;
+  };
+};
+
+/** MsiPatchInstalled (metadata): the patch is applied to any installed product. */
+const msiPatchInstalled: RuleCompiler = (input) => {
+  const patch = normalizeGuid(input.meta?.attrs.PatchCode ?? '');
+  if (!patch) throw new Error('the update carries no MsiPatchMetadata with a PatchCode');
+  return (ctx) => {
+    const ps = readFact(ctx, input, 0, productsText);
+    if (ps === NOT_COLLECTED) return U;
+    let unknown = false;
+    for (const p of (ps as Products).values()) {
+      if (!p.patches) unknown = true;
+      else if (p.patches.some((x) => normalizeGuid(x) === patch)) return T;
+    }
+    return unknown ? U : F;
+  };
+};
+
+const msiApplicationInstalled: RuleCompiler = (input) => {
+  const code = normalizeGuid(input.meta?.attrs.ProductCode ?? '');
+  if (!code) throw new Error('the update carries no MsiApplicationMetadata with a ProductCode');
+  return (ctx) => {
+    const ps = readFact(ctx, input, 0, productsText);
+    return ps === NOT_COLLECTED ? U : triOf((ps as Products).has(code));
+  };
+};
+
+/**
+ * CBS identities are `name~publicKeyToken~architecture~language~version`; rules may abbreviate
+ * (`InternetExplorer-Package~11.2.9600.16428` = name~version). Empty parts match anything.
+ */
+export function cbsIdentityMatches(wanted: string, installed: string): boolean {
+  const w = wanted.toLowerCase().split('~');
+  const h = installed.toLowerCase().split('~');
+  if (w.length === 2) return w[0] === h[0] && (w[1] === '' || w[1] === h[4]);
+  for (let i = 0; i < w.length; i++) if (w[i] !== '' && w[i] !== h[i]) return false;
+  return true;
+}
+
+/** A CBS package counts as installed in state Installed, or Superseded (a newer package replaced it). */
+const CBS_INSTALLED = new Set(['installed', 'superseded']);
+
+function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string): RuleCompiler {
+  return (input) => {
+    const id = identityOf(input);
+    if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
+    return (ctx) => {
+      const ps = readFact(ctx, input, 0, (v) => {
+        const hits = [...(v as Packages).values()].filter((p) => cbsIdentityMatches(id, p.identity));
+        return hits.length ? hits.map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present';
+      });
+      if (ps === NOT_COLLECTED) return U;
+      for (const p of (ps as Packages).values()) if (cbsIdentityMatches(id, p.identity) && CBS_INSTALLED.has(p.state.toLowerCase())) return T;
+      return F;
+    };
+  };
+}
+
+/** CbsPackageInstallable needs the package's own applicability, which only DISM on the machine knows. */
+const cbsInstallable: RuleCompiler = (input) => {
+  const id = input.meta?.attrs.identity ?? '';
+  if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
+  return (ctx) => {
+    const ps = readFact(ctx, input, 0, () => 'CBS package list');
+    if (ps === NOT_COLLECTED) return U;
+    const app = ctx.machine.inv.cbs?.applicable;
+    const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
+    ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: key ? String(app![key]) : 'not collected' }));
+    return key === undefined ? U : triOf(app![key] === true);
+  };
+};
+
+const wmiQuery: RuleCompiler = (input) => (ctx) => {
+  const n = readFact(ctx, input, 0, (v) => `${v as number} instance(s)`);
+  return n === NOT_COLLECTED ? U : triOf((n as number) > 0);
+};
+
+type Release = { name: string; version: string };
+
+/** ProductReleaseInstalled: a release of that name is installed at Version or later (reference §3.8; inferred). */
+const productReleaseInstalled: RuleCompiler = (input) => {
+  const name = (input.attrs.Name ?? '').toLowerCase();
+  const version = input.attrs.Version !== undefined ? requireVersion(input.attrs.Version, 'Version') : undefined;
+  return (ctx) => {
+    const rs = readFact(ctx, input, 0, (v) => (v as Release[]).filter((r) => r.name.toLowerCase() === name).map((r) => `${r.name} ${r.version}`).join(', ') || 'not installed');
+    if (rs === NOT_COLLECTED) return U;
+    const hit = (rs as Release[]).filter((r) => r.name.toLowerCase() === name);
+    if (hit.length === 0) return F;
+    if (!version) return T;
+    return triOf(hit.some((r) => { const v = parseVersion(r.version); return v !== undefined && cmpVersion(v, version) >= 0; }));
+  };
+};
+
+const productReleaseVersion: RuleCompiler = (input) => {
+  const name = (input.attrs.Name ?? '').toLowerCase();
+  const op = scalarOp(input.attrs.Comparison, 'EqualTo');
+  const version = requireVersion(input.attrs.Version, 'Version');
+  return (ctx) => {
+    const rs = readFact(ctx, input, 0, (v) => (v as Release[]).map((r) => `${r.name} ${r.version}`).join(', '));
+    if (rs === NOT_COLLECTED) return U;
+    const hit = (rs as Release[]).find((r) => r.name.toLowerCase() === name);
+    if (!hit) return F;
+    const v = parseVersion(hit.version);
+    return v ? triOf(holds(op, cmpVersion(v, version))) : F;
+  };
+};
+
+/** DeviceAttribute Name Type(String|Version) Comparison Value. */
+const deviceAttribute: RuleCompiler = (input) => {
+  const type = input.attrs.Type ?? 'String';
+  const cmpText = input.attrs.Comparison;
+  const want = input.attrs.Value ?? '';
+  if (type === 'Version') {
+    const op = scalarOp(cmpText);
+    const wv = requireVersion(want, 'Value');
+    return (ctx) => {
+      const v = readFact(ctx, input, 0);
+      if (v === NOT_COLLECTED) return U;
+      if (v === ABSENT) return F;
+      const have = parseVersion(String(v));
+      return have ? triOf(holds(op, cmpVersion(have, wv))) : F;
+    };
+  }
+  if (type !== 'String') throw new Error(`Type ${JSON.stringify(type)} is not String or Version`);
+  const op = cmpText === 'EqualTo' || cmpText === 'BeginsWith' || cmpText === 'Contains' || cmpText === 'EndsWith' ? cmpText : undefined;
+  if (!op) throw new Error(`Comparison ${JSON.stringify(cmpText ?? null)} is not a string comparison`);
+  return (ctx) => {
+    const v = readFact(ctx, input, 0);
+    if (v === NOT_COLLECTED) return U;
+    if (v === ABSENT) return F;
+    return triOf(stringHolds(op, String(v), want));
+  };
+};
+
+const undocumented = (what: string): RuleCompiler => () => unknownLeaf(what);
+
+export const PACKAGE_RULES: Record<string, RuleCompiler> = {
+  MsiProductInstalled: msiProductInstalled,
+  MsiFeatureInstalledForProduct: itemsForProduct('Feature', 'features', 'AllFeaturesRequired'),
+  MsiComponentInstalledForProduct: itemsForProduct('Component', 'components', 'AllComponentsRequired'),
+  MsiPatchInstalledForProduct: msiPatchInstalledForProduct,
+  MsiPatchInstalled: msiPatchInstalled,
+  MsiPatchSuperseded: undocumented('MsiPatchSuperseded needs the patch applicability blob, which patchscan does not evaluate'),
+  MsiPatchInstallable: undocumented('MsiPatchInstallable needs the patch applicability blob, which patchscan does not evaluate'),
+  MsiApplicationInstalled: msiApplicationInstalled,
+  MsiApplicationSuperseded: undocumented('MsiApplicationSuperseded is not evaluated offline'),
+  MsiApplicationInstallable: undocumented('MsiApplicationInstallable is not evaluated offline'),
+  CbsPackageInstalledByIdentity: cbsInstalled((i) => i.attrs.PackageIdentity ?? ''),
+  CbsPackageInstalled: cbsInstalled((i) => i.meta?.attrs.identity ?? ''),
+  CbsPackageInstallable: cbsInstallable,
+  WmiQuery: wmiQuery,
+  ProductReleaseInstalled: productReleaseInstalled,
+  ProductReleaseVersion: productReleaseVersion,
+  DeviceAttribute: deviceAttribute,
+};
+
+export { F, T, U };

@@ -1,0 +1,96 @@
+/**
+ * One inventory indexed for rule evaluation: case-insensitive maps built once per machine, so each fact a rule
+ * asks for is one lookup. Every lookup answers either a value, ABSENT (collected: not there) or NOT_COLLECTED.
+ */
+import type { Inventory, InventoryCbsPackage, InventoryFile, InventoryMsiProduct, InventoryRegistryKey, InventoryRegistryValue, RegistryView } from './types.js';
+
+export const NOT_COLLECTED = Symbol('not collected');
+export const ABSENT = Symbol('absent');
+export type Lookup<T> = T | typeof NOT_COLLECTED | typeof ABSENT;
+
+const lower = (s: string): string => s.toLowerCase();
+export const normalizeGuid = (s: string): string => s.trim().replace(/^\{|\}$/g, '').toLowerCase();
+
+export function joinPath(folder: string, rel: string): string {
+  return `${folder.replace(/[\\/]+$/, '')}\\${rel.replace(/^[\\/]+/, '')}`.replace(/[\\/]+/g, '\\');
+}
+
+export class Machine {
+  readonly name: string;
+  private readonly files = new Map<string, InventoryFile>();
+  private readonly keys = new Map<string, InventoryRegistryKey>();
+  private readonly products = new Map<string, InventoryMsiProduct>();
+  private readonly cbs = new Map<string, InventoryCbsPackage>();
+  private readonly wmi = new Map<string, number>();
+  /** 32-bit machines have one registry view: RegType32 reads the native one. */
+  private readonly singleView: boolean;
+
+  constructor(readonly inv: Inventory) {
+    this.name = inv.computer.name;
+    for (const f of inv.files ?? []) this.files.set(lower(f.path.replace(/[\\/]+/g, '\\')), f);
+    for (const k of inv.registry ?? []) this.keys.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
+    for (const p of inv.msi?.products ?? []) this.products.set(normalizeGuid(p.productCode), p);
+    for (const p of inv.cbs?.packages ?? []) this.cbs.set(lower(p.identity), p);
+    for (const w of inv.wmi ?? []) this.wmi.set(`${lower(w.namespace)}|${w.query}`, w.count);
+    const arch = inv.processor?.architecture;
+    this.singleView = arch === 0 || arch === 5;
+  }
+
+  csidl(id: string): Lookup<string> {
+    if (!this.inv.csidl) return NOT_COLLECTED;
+    return this.inv.csidl[id] ?? NOT_COLLECTED;
+  }
+
+  file(fullPath: string): Lookup<InventoryFile> {
+    const f = this.files.get(lower(fullPath.replace(/[\\/]+/g, '\\')));
+    if (!f) return NOT_COLLECTED;
+    return f.exists ? f : ABSENT;
+  }
+
+  /** A key: listed (exists or not), or absent because a listed ancestor's complete subkey list lacks it. */
+  regKey(view: RegistryView, key: string): Lookup<InventoryRegistryKey> {
+    const v = view === '32' && this.singleView ? 'native' : view;
+    const k = lower(key).replace(/\\+$/, '');
+    const hit = this.keys.get(`${v}|${k}`);
+    if (hit) return hit.exists ? hit : ABSENT;
+    // The nearest collected ancestor decides: missing, or its complete subkey list lacks the next step → absent.
+    for (let cut = k.lastIndexOf('\\'); cut > 0; cut = k.lastIndexOf('\\', cut - 1)) {
+      const parent = this.keys.get(`${v}|${k.slice(0, cut)}`);
+      if (!parent) continue;
+      if (!parent.exists) return ABSENT;
+      const next = k.slice(cut + 1).split('\\')[0]!;
+      if (parent.subkeys && !parent.subkeys.some((s) => lower(s) === next)) return ABSENT;
+      return NOT_COLLECTED;
+    }
+    return NOT_COLLECTED;
+  }
+
+  regValue(view: RegistryView, key: string, value: string): Lookup<InventoryRegistryValue> {
+    const k = this.regKey(view, key);
+    if (typeof k === 'symbol') return k;
+    if (!k.values) return NOT_COLLECTED;
+    const want = lower(value);
+    return k.values.find((v) => lower(v.name) === want) ?? ABSENT;
+  }
+
+  msiProducts(): Lookup<ReadonlyMap<string, InventoryMsiProduct>> {
+    return this.inv.msi ? this.products : NOT_COLLECTED;
+  }
+
+  cbsPackages(): Lookup<ReadonlyMap<string, InventoryCbsPackage>> {
+    return this.inv.cbs ? this.cbs : NOT_COLLECTED;
+  }
+
+  wmiCount(namespace: string, query: string): Lookup<number> {
+    const n = this.wmi.get(`${lower(namespace)}|${query}`);
+    return n === undefined ? NOT_COLLECTED : n;
+  }
+
+  mapValue<T>(map: Readonly<Record<string, T | null>> | undefined, key: string): Lookup<T> {
+    if (!map) return NOT_COLLECTED;
+    const hit = Object.keys(map).find((k) => lower(k) === lower(key));
+    if (hit === undefined) return NOT_COLLECTED;
+    const v = map[hit];
+    return v === null || v === undefined ? ABSENT : v;
+  }
+}

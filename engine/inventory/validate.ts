@@ -1,0 +1,190 @@
+/**
+ * Validation of inventories from outside (JSON or msgpack). Every error names the field by its path
+ * (`files[3].version`) and says what was expected, with the stable code INVENTORY_INVALID.
+ */
+import { Unpackr } from 'msgpackr';
+import { PatchscanError } from '../errors.js';
+import { INVENTORY_SCHEMA, type Inventory } from './types.js';
+
+const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
+const REG_TYPES = new Set(['REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE']);
+
+export interface InventoryLimits {
+  /** Most entries in any one list (files, registry keys, products…). */
+  readonly maxEntries: number;
+  /** Longest string accepted anywhere. */
+  readonly maxString: number;
+}
+
+export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = { maxEntries: 200_000, maxString: 32_768 };
+
+class Checker {
+  constructor(private readonly source: string, private readonly limits: InventoryLimits) {}
+
+  fail(path: string, msg: string): never {
+    throw new PatchscanError('INVENTORY_INVALID', `${this.source}: ${path}: ${msg}`, { file: this.source, field: path });
+  }
+  obj(v: unknown, path: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `must be an object, got ${kind(v)}`);
+    return v as Record<string, unknown>;
+  }
+  arr(v: unknown, path: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(path, `must be an array, got ${kind(v)}`);
+    if (v.length > this.limits.maxEntries) this.fail(path, `has ${v.length} entries, more than the limit of ${this.limits.maxEntries}`);
+    return v;
+  }
+  str(v: unknown, path: string, re?: RegExp, what?: string): string {
+    if (typeof v !== 'string') this.fail(path, `must be a string, got ${kind(v)}`);
+    if (v.length > this.limits.maxString) this.fail(path, `is longer than ${this.limits.maxString} characters`);
+    if (re && !re.test(v)) this.fail(path, `must be ${what ?? `a string matching ${re}`}, got ${JSON.stringify(v.slice(0, 80))}`);
+    return v;
+  }
+  int(v: unknown, path: string, min = 0, max = 0xffffffff): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  bool(v: unknown, path: string): boolean {
+    if (typeof v !== 'boolean') this.fail(path, `must be true or false, got ${kind(v)}`);
+    return v;
+  }
+  opt<T>(o: Record<string, unknown>, key: string, path: string, f: (v: unknown, p: string) => T): void {
+    if (o[key] !== undefined) f(o[key], `${path}.${key}`);
+  }
+  strArr(v: unknown, path: string): void {
+    this.arr(v, path).forEach((s, i) => this.str(s, `${path}[${i}]`));
+  }
+  map(v: unknown, path: string, value: (v: unknown, p: string) => void): void {
+    const o = this.obj(v, path);
+    const keys = Object.keys(o);
+    if (keys.length > this.limits.maxEntries) this.fail(path, `has ${keys.length} entries, more than the limit of ${this.limits.maxEntries}`);
+    for (const k of keys) if (o[k] !== null) value(o[k], `${path}.${k}`);
+  }
+  unknownKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(`${path}${path ? '.' : ''}${k}`, `is not a known field (known: ${allowed.join(', ')})`);
+  }
+}
+
+function kind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
+const TOP = ['schema', 'computer', 'collectedAt', 'os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs', 'wmi', 'systemMetrics', 'licensing', 'cluster', 'productReleases', 'deviceAttributes'] as const;
+
+/** Checks a decoded document and returns it typed; throws INVENTORY_INVALID naming the first bad field. */
+export function validateInventory(doc: unknown, source = 'inventory', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
+  const c = new Checker(source, limits);
+  const o = c.obj(doc, '(document)');
+  if (o.schema !== INVENTORY_SCHEMA) c.fail('schema', `must be "${INVENTORY_SCHEMA}", got ${JSON.stringify(o.schema ?? null)}`);
+  c.unknownKeys(o, TOP, '');
+  const comp = c.obj(o.computer, 'computer');
+  c.str(comp.name, 'computer.name', /^.{1,255}$/s, 'a name of 1 to 255 characters');
+  c.opt(comp, 'id', 'computer', (v, p) => c.str(v, p));
+  c.opt(comp, 'domain', 'computer', (v, p) => c.str(v, p));
+  c.str(o.collectedAt, 'collectedAt', /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/, 'an ISO 8601 date-time');
+  if (o.os !== undefined) {
+    const os = c.obj(o.os, 'os');
+    c.unknownKeys(os, ['major', 'minor', 'build', 'ubr', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled'], 'os');
+    for (const k of ['major', 'minor', 'build', 'productType']) c.int(os[k], `os.${k}`);
+    for (const k of ['ubr', 'spMajor', 'spMinor', 'suiteMask']) c.opt(os, k, 'os', (v, p) => c.int(v, p));
+    c.opt(os, 'installLanguage', 'os', (v, p) => c.str(v, p, /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as en-US'));
+    c.opt(os, 'uiLanguages', 'os', (v, p) => c.strArr(v, p));
+    c.opt(os, 'muiInstalled', 'os', (v, p) => c.bool(v, p));
+  }
+  if (o.processor !== undefined) {
+    const pr = c.obj(o.processor, 'processor');
+    c.int(pr.architecture, 'processor.architecture', 0, 0xffff);
+    for (const k of ['level', 'revision', 'count']) c.opt(pr, k, 'processor', (v, p) => c.int(v, p, 0, 0xffff));
+  }
+  if (o.csidl !== undefined) c.map(o.csidl, 'csidl', (v, p) => c.str(v, p));
+  if (o.files !== undefined) {
+    c.arr(o.files, 'files').forEach((f, i) => {
+      const p = `files[${i}]`;
+      const fo = c.obj(f, p);
+      c.unknownKeys(fo, ['path', 'exists', 'version', 'size', 'created', 'modified', 'language'], p);
+      c.str(fo.path, `${p}.path`, /^.{1,32767}$/s, 'a path');
+      c.bool(fo.exists, `${p}.exists`);
+      c.opt(fo, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version such as 10.0.19041.3803'));
+      c.opt(fo, 'size', p, (v, q) => c.int(v, q, 0, Number.MAX_SAFE_INTEGER));
+      c.opt(fo, 'created', p, (v, q) => c.str(v, q, /^\d{4}-\d\d-\d\dT/, 'an ISO 8601 date-time'));
+      c.opt(fo, 'modified', p, (v, q) => c.str(v, q, /^\d{4}-\d\d-\d\dT/, 'an ISO 8601 date-time'));
+      c.opt(fo, 'language', p, (v, q) => c.int(v, q, 0, 0xffff));
+    });
+  }
+  if (o.registry !== undefined) {
+    c.arr(o.registry, 'registry').forEach((k, i) => {
+      const p = `registry[${i}]`;
+      const ko = c.obj(k, p);
+      c.unknownKeys(ko, ['key', 'view', 'exists', 'values', 'subkeys'], p);
+      c.str(ko.key, `${p}.key`, /^HKEY_LOCAL_MACHINE(\\|$)/i, 'a key under HKEY_LOCAL_MACHINE');
+      c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
+      c.bool(ko.exists, `${p}.exists`);
+      c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
+      c.opt(ko, 'values', p, (v, q) => c.arr(v, q).forEach((val, j) => {
+        const vp = `${q}[${j}]`;
+        const vo = c.obj(val, vp);
+        c.str(vo.name, `${vp}.name`);
+        const t = c.str(vo.type, `${vp}.type`);
+        if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
+        if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
+        else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
+        else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
+        else if (t === 'REG_BINARY') c.str(vo.data, `${vp}.data`, /^([0-9a-fA-F]{2})*$/, 'hex bytes');
+        else if (t !== 'REG_NONE') c.str(vo.data, `${vp}.data`);
+      }));
+    });
+  }
+  if (o.msi !== undefined) {
+    const m = c.obj(o.msi, 'msi');
+    c.arr(m.products, 'msi.products').forEach((pr, i) => {
+      const p = `msi.products[${i}]`;
+      const po = c.obj(pr, p);
+      c.str(po.productCode, `${p}.productCode`, /^\{?[0-9a-fA-F-]{36}\}?$/, 'a product code GUID');
+      c.opt(po, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version'));
+      c.opt(po, 'language', p, (v, q) => c.int(v, q, 0, 0xffff));
+      for (const k of ['features', 'components', 'patches']) c.opt(po, k, p, (v, q) => c.strArr(v, q));
+    });
+  }
+  if (o.cbs !== undefined) {
+    const cb = c.obj(o.cbs, 'cbs');
+    c.arr(cb.packages, 'cbs.packages').forEach((pk, i) => {
+      const po = c.obj(pk, `cbs.packages[${i}]`);
+      c.str(po.identity, `cbs.packages[${i}].identity`, /~/, 'a CBS identity (name~token~arch~lang~version)');
+      c.str(po.state, `cbs.packages[${i}].state`);
+    });
+    c.opt(cb, 'applicable', 'cbs', (v, p) => c.map(v, p, (b, q) => c.bool(b, q)));
+  }
+  if (o.wmi !== undefined) {
+    c.arr(o.wmi, 'wmi').forEach((w, i) => {
+      const wo = c.obj(w, `wmi[${i}]`);
+      c.str(wo.namespace, `wmi[${i}].namespace`);
+      c.str(wo.query, `wmi[${i}].query`);
+      c.int(wo.count, `wmi[${i}].count`);
+    });
+  }
+  if (o.systemMetrics !== undefined) c.map(o.systemMetrics, 'systemMetrics', (v, p) => c.int(v, p, -0x80000000, 0x7fffffff));
+  if (o.licensing !== undefined) c.map(o.licensing, 'licensing', (v, p) => c.int(v, p));
+  if (o.cluster !== undefined) c.bool(c.obj(o.cluster, 'cluster').clustered, 'cluster.clustered');
+  if (o.productReleases !== undefined) {
+    c.arr(o.productReleases, 'productReleases').forEach((r, i) => {
+      const ro = c.obj(r, `productReleases[${i}]`);
+      c.str(ro.name, `productReleases[${i}].name`);
+      c.str(ro.version, `productReleases[${i}].version`, VERSION, 'a version');
+    });
+  }
+  if (o.deviceAttributes !== undefined) c.map(o.deviceAttributes, 'deviceAttributes', (v, p) => c.str(v, p));
+  return o as unknown as Inventory;
+}
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+/** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
+export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?: 'json' | 'msgpack', limits?: InventoryLimits): Inventory {
+  const fmt = format ?? (bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef ? 'json' : 'msgpack');
+  let doc: unknown;
+  try {
+    doc = fmt === 'json' ? JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, '')) : unpackr.unpack(bytes);
+  } catch (e) {
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, { file: source });
+  }
+  return validateInventory(doc, source, limits);
+}

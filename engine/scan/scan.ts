@@ -1,0 +1,140 @@
+/**
+ * Scanning one inventory against a compiled catalog: rows for reports, and explanations.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js';
+import type { Inventory } from '../inventory/types.js';
+import type { RuleSlot } from '../model.js';
+import { isReportable, ScanSession, type UpdateResult, type UpdateState } from './scanner.js';
+
+export interface ScanRow {
+  readonly computer: string;
+  readonly updateId: string;
+  readonly revisionNumber: number;
+  readonly kb: string;
+  readonly title: string;
+  readonly classification: string;
+  readonly severity: string;
+  readonly type: string;
+  readonly isBundle: boolean;
+  readonly state: UpdateState;
+  readonly superseded: boolean;
+  readonly reason: string;
+}
+
+export interface ScanOptions {
+  /** Also rows for NotApplicable updates, bundle children, detectoids and categories. */
+  readonly all?: boolean;
+  readonly language?: string;
+}
+
+/** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
+export class Scanner {
+  readonly program: RuleProgram;
+  constructor(readonly catalog: Catalog) {
+    this.program = new RuleProgram(catalog);
+  }
+
+  session(inventory: Inventory): ScanSession {
+    return new ScanSession(this.catalog, this.program, inventory);
+  }
+
+  /** States of every update in the catalog (no reasons: the fast path). */
+  states(inventory: Inventory): UpdateResult[] {
+    const s = this.session(inventory);
+    return Array.from({ length: this.catalog.size }, (_, i) => s.result(i));
+  }
+
+  scan(inventory: Inventory, options: ScanOptions = {}): ScanRow[] {
+    const c = this.catalog;
+    const s = this.session(inventory);
+    const rows: ScanRow[] = [];
+    for (let i = 0; i < c.size; i++) {
+      if (!options.all && !isReportable(c, i)) continue;
+      const r = s.result(i);
+      if (!options.all && r.state === 'NotApplicable') continue;
+      rows.push({
+        computer: inventory.computer.name,
+        updateId: c.updateId(i),
+        revisionNumber: c.revisionNumber(i),
+        kb: c.kb(i),
+        title: c.title(i, options.language),
+        classification: c.classification(i),
+        severity: c.severity(i),
+        type: c.updateType(i),
+        isBundle: c.isBundle(i),
+        state: r.state,
+        superseded: r.superseded,
+        reason: s.reason(r),
+      });
+    }
+    return rows;
+  }
+
+  /** The decision for one update as a tree: state, reason, each rule slot with every node's value and reads. */
+  explain(inventory: Inventory, index: number): Explanation {
+    const s = this.session(inventory);
+    const r = s.result(index);
+    const c = this.catalog;
+    const slots: Partial<Record<RuleSlot, ExplainNode>> = {};
+    for (const slot of ['IsInstalled', 'IsInstallable', 'IsSuperseded'] as const) {
+      const e = s.explainSlot(index, slot);
+      if (e) slots[slot] = e;
+    }
+    const prerequisites = c.prerequisites(index).map((g) => ({
+      kind: g.kind,
+      members: g.members.map((m) => ({ updateId: m.updateId, title: m.index >= 0 ? c.title(m.index) : '', inCatalog: m.index >= 0, installed: m.index >= 0 ? ['False', 'True', 'Unknown'][s.installed(m.index)]! : 'False' })),
+    }));
+    const children = c.bundledUpdates(index).flatMap((g) => g.members).map((m) => ({
+      updateId: m.updateId,
+      title: m.index >= 0 ? c.title(m.index) : '',
+      state: m.index >= 0 ? s.result(m.index).state : ('Unknown' as UpdateState),
+    }));
+    return {
+      computer: inventory.computer.name,
+      updateId: c.updateId(index),
+      kb: c.kb(index),
+      title: c.title(index),
+      state: r.state,
+      superseded: r.superseded,
+      reason: s.reason(r),
+      prerequisites,
+      children,
+      rules: slots,
+    };
+  }
+}
+
+export interface Explanation {
+  readonly computer: string;
+  readonly updateId: string;
+  readonly kb: string;
+  readonly title: string;
+  readonly state: UpdateState;
+  readonly superseded: boolean;
+  readonly reason: string;
+  readonly prerequisites: { kind: string; members: { updateId: string; title: string; inCatalog: boolean; installed: string }[] }[];
+  readonly children: { updateId: string; title: string; state: UpdateState }[];
+  readonly rules: Partial<Record<RuleSlot, ExplainNode>>;
+}
+
+export function formatExplanation(e: Explanation): string {
+  const lines = [
+    `${e.computer}: ${e.kb ? `KB${e.kb} ` : ''}${e.title || e.updateId}`,
+    `State     ${e.state}${e.superseded ? ' (superseded)' : ''}`,
+    `Reason    ${e.reason}`,
+  ];
+  if (e.prerequisites.length) {
+    lines.push('', 'Prerequisites:');
+    for (const g of e.prerequisites) {
+      if (g.kind !== 'update') lines.push(`  at least one of${g.kind === 'atLeastOneCategory' ? ' (categories)' : ''}:`);
+      for (const m of g.members) lines.push(`  ${g.kind === 'update' ? '' : '  '}[installed: ${m.installed}] ${m.updateId}${m.inCatalog ? ` "${m.title}"` : ' (not in the catalog)'}`);
+    }
+  }
+  if (e.children.length) {
+    lines.push('', 'Bundled updates:');
+    for (const ch of e.children) lines.push(`  [${ch.state}] ${ch.updateId}${ch.title ? ` "${ch.title}"` : ''}`);
+  }
+  for (const [slot, node] of Object.entries(e.rules)) lines.push('', `${slot}:`, ...formatExplain(node, '  '));
+  return lines.join('\n');
+}

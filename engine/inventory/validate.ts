@@ -59,6 +59,12 @@ class Checker {
     if (keys.length > this.limits.maxEntries) this.fail(path, `has ${keys.length} entries, more than the limit of ${this.limits.maxEntries}`);
     for (const k of keys) if (o[k] !== null) value(o[k], `${path}.${k}`);
   }
+  /** Entries are looked up by key, so two entries for the same key would make the inventory ambiguous. */
+  unique(seen: Map<string, string>, key: string, path: string): void {
+    const first = seen.get(key);
+    if (first !== undefined) this.fail(path, `duplicates ${first}`);
+    seen.set(key, path);
+  }
   unknownKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
     for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(`${path}${path ? '.' : ''}${k}`, `is not a known field (known: ${allowed.join(', ')})`);
   }
@@ -97,11 +103,12 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   }
   if (o.csidl !== undefined) c.map(o.csidl, 'csidl', (v, p) => c.str(v, p));
   if (o.files !== undefined) {
+    const seen = new Map<string, string>();
     c.arr(o.files, 'files').forEach((f, i) => {
       const p = `files[${i}]`;
       const fo = c.obj(f, p);
       c.unknownKeys(fo, ['path', 'exists', 'version', 'size', 'created', 'modified', 'language'], p);
-      c.str(fo.path, `${p}.path`, /^.{1,32767}$/s, 'a path');
+      c.unique(seen, c.str(fo.path, `${p}.path`, /^.{1,32767}$/s, 'a path').toLowerCase().replace(/[\\/]+/g, '\\'), `${p}.path`);
       c.bool(fo.exists, `${p}.exists`);
       c.opt(fo, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version such as 10.0.19041.3803'));
       c.opt(fo, 'size', p, (v, q) => c.int(v, q, 0, Number.MAX_SAFE_INTEGER));
@@ -111,12 +118,14 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
     });
   }
   if (o.registry !== undefined) {
+    const seen = new Map<string, string>();
     c.arr(o.registry, 'registry').forEach((k, i) => {
       const p = `registry[${i}]`;
       const ko = c.obj(k, p);
       c.unknownKeys(ko, ['key', 'view', 'exists', 'values', 'subkeys'], p);
-      c.str(ko.key, `${p}.key`, /^HKEY_LOCAL_MACHINE(\\|$)/i, 'a key under HKEY_LOCAL_MACHINE');
+      const key = c.str(ko.key, `${p}.key`, /^HKEY_LOCAL_MACHINE(\\|$)/i, 'a key under HKEY_LOCAL_MACHINE');
       c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
+      c.unique(seen, `${ko.view ?? 'native'}|${key.toLowerCase().replace(/\\+$/, '')}`, `${p}.key`);
       c.bool(ko.exists, `${p}.exists`);
       c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
       c.opt(ko, 'values', p, (v, q) => c.arr(v, q).forEach((val, j) => {
@@ -135,10 +144,12 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   }
   if (o.msi !== undefined) {
     const m = c.obj(o.msi, 'msi');
+    const seen = new Map<string, string>();
     c.arr(m.products, 'msi.products').forEach((pr, i) => {
       const p = `msi.products[${i}]`;
       const po = c.obj(pr, p);
-      c.str(po.productCode, `${p}.productCode`, /^\{?[0-9a-fA-F-]{36}\}?$/, 'a product code GUID');
+      const code = c.str(po.productCode, `${p}.productCode`, /^\{?[0-9a-fA-F-]{36}\}?$/, 'a product code GUID');
+      c.unique(seen, code.replace(/[{}]/g, '').toLowerCase(), `${p}.productCode`);
       c.opt(po, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version'));
       c.opt(po, 'language', p, (v, q) => c.int(v, q, 0, 0xffff));
       for (const k of ['features', 'components', 'patches']) c.opt(po, k, p, (v, q) => c.strArr(v, q));
@@ -146,9 +157,11 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   }
   if (o.cbs !== undefined) {
     const cb = c.obj(o.cbs, 'cbs');
+    const seen = new Map<string, string>();
     c.arr(cb.packages, 'cbs.packages').forEach((pk, i) => {
       const po = c.obj(pk, `cbs.packages[${i}]`);
-      c.str(po.identity, `cbs.packages[${i}].identity`, /~/, 'a CBS identity (name~token~arch~lang~version)');
+      const id = c.str(po.identity, `cbs.packages[${i}].identity`, /~/, 'a CBS identity (name~token~arch~lang~version)');
+      c.unique(seen, id.toLowerCase(), `cbs.packages[${i}].identity`);
       c.str(po.state, `cbs.packages[${i}].state`);
     });
     c.opt(cb, 'applicable', 'cbs', (v, p) => c.map(v, p, (b, q) => c.bool(b, q)));

@@ -198,7 +198,7 @@ export class ScanSession {
     return {
       index: i,
       state: STATE_NAMES[code]!,
-      superseded: supersededBy !== undefined || (because.kind === 'rules' && because.slot === 'IsSuperseded'),
+      superseded: supersededBy !== undefined || (because.kind === 'rules' && because.slot === 'IsSuperseded' && because.value === T),
       ...(supersededBy !== undefined ? { supersededBy } : {}),
       because,
     };

@@ -31,7 +31,8 @@ const parser = new XMLParser({
   attributeNamePrefix: '',
   parseTagValue: false,
   parseAttributeValue: false,
-  trimValues: true,
+  // Attribute values are data (a WQL query may end in a space): keep them exactly; text is trimmed below.
+  trimValues: false,
   processEntities: true,
   htmlEntities: false,
   ignoreDeclaration: true,
@@ -84,7 +85,7 @@ function convert(nodes: RawNode[], source: string, maxDepth: number, depth: numb
       const kids = (node[key] as RawNode[] | undefined) ?? [];
       let text = '';
       for (const k of kids) if (typeof k['#text'] === 'string' || typeof k['#text'] === 'number') text += String(k['#text']);
-      out.push({ name: key, attrs: node[':@'] ?? {}, children: convert(kids, source, maxDepth, depth + 1), text });
+      out.push({ name: key, attrs: node[':@'] ?? {}, children: convert(kids, source, maxDepth, depth + 1), text: text.trim() });
     }
   }
   return out;

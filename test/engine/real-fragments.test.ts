@@ -142,6 +142,14 @@ describe('CBS cumulative update KB5026368 (arm64)', () => {
     const reoffer = { ...cbsKey, values: [{ name: 'LCUReoffer', type: 'REG_DWORD' as const, data: 1 }] };
     expect(stateOf(x, id, inv({ registry: [reoffer], cbs: { packages: [{ identity: PKG, state: 'Installed' }], applicable: { [PKG]: true } } })).state).toBe('Required');
   });
+  it('without DISM applicability, infers it from OS build and architecture (package 22000.x for arm64)', () => {
+    const machine = (arch: number, build: number): Inventory => inv({ os: { major: 10, minor: 0, build, productType: 1 }, processor: { architecture: arch }, registry: [cbsKey], cbs: { packages: [] } });
+    const r = stateOf(x, id, machine(12, 22000));
+    expect(r.state).toBe('Required');
+    expect(r.reason).toMatch(/IsInstallable is True: CbsPackageInstallable .*inferred true from OS build 22000 and architecture 12/);
+    expect(stateOf(x, id, machine(9, 22000)).state).toBe('NotApplicable');
+    expect(stateOf(x, id, machine(12, 22621)).state).toBe('NotApplicable');
+  });
   it('Unknown when CBS packages were not collected', () => {
     const r = stateOf(x, id, inv({ registry: [cbsKey] }));
     expect(r.state).toBe('Unknown');

@@ -152,17 +152,38 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
   };
 }
 
-/** CbsPackageInstallable needs the package's own applicability, which only DISM on the machine knows. */
+const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, arm64: 12, arm: 5 };
+
+/**
+ * CbsPackageInstallable: the package's own applicability, which DISM on the machine knows (`cbs.applicable`).
+ * Without it, for an OS package whose version starts with a build number (Package_for_RollupFix…~amd64~~19045.3930…),
+ * applicability is inferred from the machine's OS build and architecture (INFERRED, docs/semantics.md); anything
+ * else is Unknown.
+ */
 const cbsInstallable: RuleCompiler = (input) => {
   const id = input.meta?.attrs.identity ?? '';
   if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
+  const [, , arch, , version] = id.toLowerCase().split('~');
+  const wantArch = arch !== undefined ? CBS_ARCH[arch] : undefined;
+  const build = version !== undefined && /^\d{4,5}\./.test(version) ? Number(version.split('.')[0]) : undefined;
   return (ctx) => {
     const ps = readFact(ctx, input, 0, () => 'CBS package list');
     if (ps === NOT_COLLECTED) return U;
     const app = ctx.machine.inv.cbs?.applicable;
     const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
-    ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: key ? String(app![key]) : 'not collected' }));
-    return key === undefined ? U : triOf(app![key] === true);
+    if (key !== undefined) {
+      ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: String(app![key]) }));
+      return triOf(app![key] === true);
+    }
+    const os = ctx.machine.inv.os;
+    const cpu = ctx.machine.inv.processor;
+    if (wantArch === undefined || build === undefined || !os || !cpu) {
+      ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: 'not collected' }));
+      return U;
+    }
+    const ok = os.build === build && cpu.architecture === wantArch;
+    ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: `inferred ${ok} from OS build ${os.build} and architecture ${cpu.architecture}` }));
+    return triOf(ok);
   };
 };
 

@@ -1,10 +1,11 @@
 /**
- * patchscan's library entry point: load a compiled catalog and query it.
+ * patchscan's library entry point: load a compiled catalog, scan inventories, explain decisions.
  *
  * @example
- * import { Catalog, readCatalogFile } from 'patchscan';
- * const catalog = new Catalog(readCatalogFile('catalog.pscat'));
- * for (const i of catalog.findByKb('KB4577066')) console.log(catalog.title(i));
+ * import { readFileSync } from 'node:fs';
+ * import { Catalog, Scanner, decodeInventory, readCatalogFile } from 'patchscan';
+ * const scanner = new Scanner(new Catalog(readCatalogFile('catalog.pscat')));
+ * const rows = scanner.scan(decodeInventory(readFileSync('pc.json')));
  */
 export { Catalog, type UpdateRef, type PrerequisiteGroup, type FactInfo } from './catalog/catalog.js';
 export { CatalogBuilder } from './catalog/builder.js';
@@ -15,3 +16,9 @@ export { PatchscanError, ErrorCodes, type ErrorCode } from './errors.js';
 export * from './model.js';
 export { RULES, ruleSpec, type RuleSpec } from './rules/registry.js';
 export { FACT_KINDS, fact, type Fact, type FactKind } from './rules/facts.js';
+export { INVENTORY_SCHEMA, type Inventory } from './inventory/types.js';
+export { decodeInventory, validateInventory, DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './inventory/validate.js';
+export { buildManifest, formatManifest, MANIFEST_SCHEMA, type Manifest } from './inventory/manifest.js';
+export { Scanner, formatExplanation, type Explanation, type ScanOptions, type ScanRow } from './scan/scan.js';
+export { ScanSession, type UpdateResult, type UpdateState } from './scan/scanner.js';
+export { formatExplain, type ExplainNode } from './eval/program.js';

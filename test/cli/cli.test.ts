@@ -3,7 +3,7 @@
  * (`npm test` builds first.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -13,7 +13,7 @@ import { FIXTURES, tempDir } from '../helpers/tmp.js';
 const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
 
 function run(args: string[], cwd?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -107,5 +107,70 @@ describe('patchscan CLI', () => {
     expect(r.out).toMatch(/Imported 3,000 revisions/);
     expect(r.out).toMatch(/\$ patchscan catalog show .* KB\d+/);
     expect(existsSync(join(dir, 'demo', 'catalog.pscat'))).toBe(true);
+  });
+});
+
+describe('patchscan scan, explain, manifest', () => {
+  const dir = tempDir();
+  const catalog = join(dir, 'demo.pscat');
+  const inventory = join(FIXTURES, 'inventories', 'win10-22h2-x64.json');
+  const bundled = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+  it('scans an inventory: JSONL rows carry the documented fields; table, csv and json agree on the count', () => {
+    expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const r = run(['scan', '--catalog', catalog, inventory, '--format', 'jsonl']);
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.length).toBeGreaterThan(50);
+    for (const k of ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'state', 'superseded', 'reason']) expect(rows[0]).toHaveProperty(k);
+    expect(new Set(rows.map((x) => x.computer))).toEqual(new Set(['WS-0042']));
+    expect(rows.every((x) => x.state !== 'NotApplicable')).toBe(true);
+    expect(rows.some((x) => x.state === 'Required' && x.superseded === false)).toBe(true);
+    const csv = run(['scan', '-c', catalog, inventory, '--format', 'csv']).out.trim().split('\r\n');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,reason');
+    expect(csv.length - 1).toBe(rows.length);
+    expect(JSON.parse(run(['scan', '-c', catalog, inventory, '--format', 'json']).out)).toHaveLength(rows.length);
+    expect(run(['scan', '-c', catalog, inventory]).out).toMatch(new RegExp(`${rows.length} row\\(s\\): `));
+    const all = run(['scan', '-c', catalog, inventory, '--format', 'jsonl', '--all']).out.trim().split('\n');
+    expect(all.length).toBe(3000);
+  });
+
+  it('writes rows to --out', () => {
+    const out = join(dir, 'rows.csv');
+    const r = run(['scan', '-c', catalog, inventory, '--format', 'csv', '--out', out]);
+    expect(r.out).toMatch(/^Wrote \d+ row\(s\) for 1 inventory\(ies\) to /);
+    expect(readFileSync(out, 'utf8')).toMatch(/^computer,updateId/);
+  });
+
+  it('explains one update as a tree with values and facts read', () => {
+    const rows = run(['scan', '-c', catalog, inventory, '--format', 'jsonl']).out.trim().split('\n').map((l) => JSON.parse(l) as { kb: string; state: string; isBundle: boolean });
+    const required = rows.find((x) => x.state === 'Required')!;
+    const e = run(['explain', '-c', catalog, inventory, `KB${required.kb}`]);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/^WS-0042: KB\d+ /);
+    expect(e.out).toMatch(/State {5}Required/);
+    expect(e.out).toMatch(/Bundled updates:\n( {2}\[\w+\] .*\n)* {2}\[Required\]/);
+    const child = JSON.parse(run(['explain', '-c', catalog, inventory, `KB${required.kb}`, '--json']).out) as { children: { updateId: string; state: string }[] };
+    const c = run(['explain', '-c', catalog, inventory, child.children.find((x) => x.state === 'Required')!.updateId]);
+    expect(c.out).toMatch(/IsInstalled:\n {2}\[False\] /);
+    expect(c.out).toMatch(/← .*: /); // facts read, with the machine's values
+  });
+
+  it('a malformed inventory fails with INVENTORY_INVALID naming the field', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ schema: 'patchscan-inventory/1', computer: { name: 'X' }, collectedAt: '2026-01-01T00:00:00Z', os: { major: 'ten' } }));
+    const r = run(['scan', '-c', catalog, bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`patchscan: INVENTORY_INVALID: ${bad}: os.major: must be an integer from 0 to 4294967295, got "ten"\n`);
+  });
+
+  it('manifest lists exactly the facts the catalog asks for', () => {
+    const m = JSON.parse(run(['manifest', catalog, '--json']).out);
+    expect(m.schema).toBe('patchscan-manifest/1');
+    expect(m.csidl).toEqual(['37', '38', '41']);
+    expect(m.registryKeys.map((k: { key: string }) => k.key)).toContain('HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion');
+    expect(m.msiProducts).toBe(true);
+    expect(m.cbsPackages).toBe(true);
+    expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
   });
 });

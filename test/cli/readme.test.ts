@@ -1,0 +1,29 @@
+/** The README's promises, run as a user would: the library example works as written. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+describe('README', () => {
+  it('the library example runs and prints missing updates and an explanation', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const m = /<!-- library-example -->\s*```js\n([\s\S]*?)```/.exec(readme);
+    expect(m, 'README has a library example').not.toBeNull();
+    const dir = tempDir();
+    execFileSync(process.execPath, [join(ROOT, 'dist/adapters/cli/bin.js'), 'demo', '--data-dir', join(dir, 'data')], { encoding: 'utf8' });
+    const code = m![1]!
+      .replace("'patchscan-data/catalog.pscat'", JSON.stringify(join(dir, 'data', 'catalog.pscat')))
+      .replace("'test/fixtures/inventories/win10-22h2-x64.json'", JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')));
+    // Inside the package, so that `import … from 'patchscan'` resolves to this package (self-reference).
+    const artifacts = join(ROOT, 'test', '.artifacts');
+    mkdirSync(artifacts, { recursive: true });
+    const file = join(artifacts, 'readme-example.mjs');
+    writeFileSync(file, code);
+    const out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: ROOT });
+    expect(out).toMatch(/^KB\d+ {2}.+\n {4}because /);
+    expect(out).toMatch(/State {5}Required/);
+  });
+});

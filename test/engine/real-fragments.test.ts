@@ -278,3 +278,28 @@ describe('HP SCUP package: WmiQuery, Processor, WindowsVersion, RegSz', () => {
   });
   it('Unknown when the WMI queries were not collected', () => expect(stateOf(x, r.updateId, machine([], '1809')).reason).toMatch(/WMI query .*not collected/));
 });
+
+describe('remaining real detectoids', () => {
+  const defenderPrereq = ['8c3fcc84-7410-4a95-8b89-a166a0190486'];
+  it('378c0b3f (IsInstalled True): Installed when its prerequisite is, NotApplicable when not', () => {
+    const text = read('wsus-m0-native__flow__000001__378c0b3f-b3be-471d-ac6c-21e0f96d7de4.core.xml');
+    const x = catalogOf([text], defenderPrereq);
+    expect(stateOf(x, x.ids[0]!, inv({}))).toMatchObject({ state: 'Installed', reason: 'IsInstalled is True: True' });
+    const y = catalogOf([text]);
+    expect(stateOf(y, y.ids[0]!, inv({})).state).toBe('NotApplicable');
+  });
+  it.each([
+    ['21d48c56-b34a-4ba7-a7f4-f8c7b963aff5', 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services', 'WinDefend'],
+    ['9e682aaa-9547-43b8-8b74-c3183d1d8aaa', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender', 'NIS'],
+  ])('%s: NotApplicable when the key it requires is absent, Unknown when not collected', (id, parent, child) => {
+    const x = catalogOf([read(`wsus-m0-native__flow__000001__${id}.core.xml`)], defenderPrereq);
+    const absent = inv({ registry: [
+      { key: parent, exists: true, subkeys: ['Other'] },
+      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates', exists: true, values: [] },
+    ] });
+    const r = stateOf(x, x.ids[0]!, absent);
+    expect(r.state).toBe('NotApplicable');
+    expect(r.reason.toLowerCase()).toContain(`${parent}\\${child}`.toLowerCase());
+    expect(stateOf(x, x.ids[0]!, inv({})).state).toBe('Unknown');
+  });
+});

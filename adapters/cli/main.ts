@@ -14,6 +14,8 @@ import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../en
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { generateFleet } from '../../corpus/generate-fleet.js';
+import { formatBatchSummary, runBatchScan, type BatchFormat } from './batch-scan.js';
 import { buildManifest, formatManifest } from '../../engine/inventory/manifest.js';
 import { formatExplanation, Scanner, type ScanRow } from '../../engine/scan/scan.js';
 import { readInventoryFile } from '../inventory/read.js';
@@ -154,17 +156,37 @@ Typical session:
   program.command('scan')
     .description('scan inventories against a compiled catalog: one row per software update that is not NotApplicable')
     .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
-    .argument('<inventory...>', 'inventory files (JSON or msgpack, see docs/inventory.md)')
-    .option('-f, --format <format>', 'table | json | jsonl | csv', 'table')
-    .option('-o, --out <file>', 'write rows to a file instead of standard output')
+    .argument('[inventory...]', 'inventory files (JSON or msgpack, see docs/inventory.md)')
+    .option('-i, --inventories <source>', 'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads')
+    .option('-f, --format <format>', 'table | json | jsonl | csv (batch mode: jsonl | msgpack | csv)')
+    .option('-o, --out <file>', 'write rows to a file (required in batch mode)')
+    .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers)', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('--threads must be a whole number');
+      return Number(v);
+    })
+    .option('--no-reasons', 'batch mode: leave out the reason of each row (faster)')
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
     .option('--lang <language>', 'title language', 'en')
-    .action((inventories: string[], o: { catalog: string; format: string; out?: string; all?: boolean; lang: string }) => {
-      if (!['table', 'json', 'jsonl', 'csv'].includes(o.format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(o.format)}`);
-      const scanner = new Scanner(new Catalog(readCatalogFile(o.catalog)));
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; reasons: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
+      const catalog = new Catalog(readCatalogFile(o.catalog));
+      if (o.inventories !== undefined) {
+        if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
+        if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
+        const format = o.format ?? 'jsonl';
+        if (!['jsonl', 'msgpack', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be jsonl, msgpack or csv in batch mode, not ${JSON.stringify(format)}`);
+        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format: format as BatchFormat, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all === true, quiet: o.quiet === true });
+        print(formatBatchSummary(summary, o.out));
+        if (summary.interrupted) process.exitCode = 130;
+        return;
+      }
+      if (inventories.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files, or --inventories SOURCE for a batch');
+      const format = o.format ?? 'table';
+      if (!['table', 'json', 'jsonl', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
+      const scanner = new Scanner(catalog);
       const rows: ScanRow[] = [];
       for (const path of inventories) rows.push(...scanner.scan(readInventoryFile(path), { all: o.all === true, language: o.lang }));
-      const text = formatRows(rows, o.format as RowFormat);
+      const text = formatRows(rows, format as RowFormat);
       if (o.out) {
         writeFileSync(o.out, text);
         print(`Wrote ${rows.length} row(s) for ${inventories.length} inventory(ies) to ${o.out}`);
@@ -209,6 +231,21 @@ Typical session:
       print(`Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs} range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     });
 
+  corpus.command('fleet')
+    .description('write heterogeneous inventories that exercise a catalog (OS builds, architectures, patch levels, products, languages, missing facts); streaming, deterministic')
+    .requiredOption('-c, --catalog <file>', 'compiled catalog the fleet should exercise')
+    .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients'))
+    .option('-s, --seed <n>', 'seed', positiveInt('--seed'), 1)
+    .requiredOption('-o, --out <file>', '.jsonl (one JSON inventory per line) or .msgpack (a msgpack stream)')
+    .action((o: { catalog: string; clients: number; seed: number; out: string }) => {
+      const bar = new ProgressBar();
+      const t = performance.now();
+      mkdirSync(dirname(resolve(o.out)), { recursive: true });
+      const r = generateFleet(new Catalog(readCatalogFile(o.catalog)), { clients: o.clients, seed: o.seed, out: o.out, onProgress: (d, n) => bar.update({ label: 'fleet', done: d, total: n, unit: 'items' }) });
+      bar.done();
+      print(`Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ${(r.bytes / 1048576).toFixed(1)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    });
+
   program.command('demo')
     .description('the main job on the bundled sample: import corpus/default/wsusscn2.cab, then summarize it and show one update')
     .option('--data-dir <dir>', 'where to write the compiled catalog', 'patchscan-data')
@@ -229,9 +266,9 @@ Typical session:
   return program;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   try {
-    buildProgram().parse(argv);
+    await buildProgram().parseAsync(argv);
   } catch (e) {
     if (PatchscanError.is(e)) {
       process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);

@@ -28,14 +28,19 @@ export interface FactInfo {
 }
 
 export class Catalog {
-  constructor(readonly data: CatalogData) {}
+  private readonly stringAt: ((id: number) => string) | undefined;
+
+  /** `stringAt` serves strings from elsewhere (a shared-memory catalog) instead of `data.strings`. */
+  constructor(readonly data: CatalogData, stringAt?: (id: number) => string) {
+    this.stringAt = stringAt;
+  }
 
   get size(): number {
     return this.data.updates.count;
   }
 
   str(id: number): string {
-    return this.data.strings[id] ?? '';
+    return this.stringAt ? this.stringAt(id) : (this.data.strings[id] ?? '');
   }
 
   updateId(i: number): string {

@@ -93,7 +93,7 @@ export class EvalContext {
       case 'msiProduct': case 'msiPatch': case 'msiFeature': case 'msiComponent': case 'msiPatchMetadata':
         return m.msiProducts();
       case 'cbsPackage':
-        return m.cbsPackages();
+        return m.cbsMatches(args[0]!);
       case 'productRelease':
         return inv.productReleases ?? NOT_COLLECTED;
       default:

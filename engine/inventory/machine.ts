@@ -20,7 +20,8 @@ export class Machine {
   private readonly files = new Map<string, InventoryFile>();
   private readonly keys = new Map<string, InventoryRegistryKey>();
   private readonly products = new Map<string, InventoryMsiProduct>();
-  private readonly cbs = new Map<string, InventoryCbsPackage>();
+  /** CBS packages by lower-case name, and by name|version, with their identity parts split once. */
+  private readonly cbsByName = new Map<string, { parts: string[]; pkg: InventoryCbsPackage }[]>();
   private readonly wmi = new Map<string, number>();
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
@@ -30,7 +31,14 @@ export class Machine {
     for (const f of inv.files ?? []) this.files.set(lower(f.path.replace(/[\\/]+/g, '\\')), f);
     for (const k of inv.registry ?? []) this.keys.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
     for (const p of inv.msi?.products ?? []) this.products.set(normalizeGuid(p.productCode), p);
-    for (const p of inv.cbs?.packages ?? []) this.cbs.set(lower(p.identity), p);
+    for (const p of inv.cbs?.packages ?? []) {
+      const parts = lower(p.identity).split('~');
+      for (const key of [parts[0]!, `${parts[0]}|${parts[4] ?? ''}`]) {
+        const l = this.cbsByName.get(key) ?? [];
+        l.push({ parts, pkg: p });
+        this.cbsByName.set(key, l);
+      }
+    }
     for (const w of inv.wmi ?? []) this.wmi.set(`${lower(w.namespace)}|${w.query}`, w.count);
     const arch = inv.processor?.architecture;
     this.singleView = arch === 0 || arch === 5;
@@ -77,8 +85,21 @@ export class Machine {
     return this.inv.msi ? this.products : NOT_COLLECTED;
   }
 
-  cbsPackages(): Lookup<ReadonlyMap<string, InventoryCbsPackage>> {
-    return this.inv.cbs ? this.cbs : NOT_COLLECTED;
+  /**
+   * CBS packages matching an identity `name~publicKeyToken~architecture~language~version`, where empty parts
+   * match anything and the short form `name~version` compares name and version only.
+   */
+  cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
+    if (!this.inv.cbs) return NOT_COLLECTED;
+    const w = lower(identity).split('~');
+    // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
+    const version = w.length === 2 ? w[1] : w[4];
+    const candidates = this.cbsByName.get(version ? `${w[0]}|${version}` : w[0]!) ?? [];
+    return candidates.filter(({ parts }) => {
+      if (w.length === 2) return w[1] === '' || w[1] === parts[4];
+      for (let i = 1; i < w.length; i++) if (w[i] !== '' && w[i] !== parts[i]) return false;
+      return true;
+    }).map((c) => c.pkg);
   }
 
   wmiCount(namespace: string, query: string): Lookup<number> {

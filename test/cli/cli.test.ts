@@ -174,3 +174,58 @@ describe('patchscan scan, explain, manifest', () => {
     expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
   });
 });
+
+describe('patchscan scan --inventories (batch) and corpus fleet', () => {
+  const dir = tempDir();
+  const catalog = join(dir, 'demo.pscat');
+  const bundled = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+  it('generates a fleet, scans it through workers, writes rows and a summary; a bad line is an error row', () => {
+    expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const fleet = join(dir, 'fleet.jsonl');
+    const g = run(['corpus', 'fleet', '-c', catalog, '-n', '300', '-s', '2', '-o', fleet]);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/^Wrote .*fleet\.jsonl: 300 inventories/);
+    // Corrupt one line: the batch must go on.
+    const lines = readFileSync(fleet, 'utf8').split('\n');
+    lines[10] = '{"schema":"patchscan-inventory/1","computer":{"name":"BROKEN"},"collectedAt":"nope"}';
+    writeFileSync(fleet, lines.join('\n'));
+    const out = join(dir, 'rows.jsonl');
+    const r = run(['scan', '-c', catalog, '--inventories', fleet, '--out', out, '--threads', '2']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
+    expect(r.out).toMatch(/States: .*Required [\d,]+/);
+    expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
+    expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.filter((x) => x.error)).toEqual([{ computer: null, source: `${fleet}:11`, error: { code: 'INVENTORY_INVALID', message: `${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"` } }]);
+    const ok = rows.filter((x) => !x.error);
+    // Machines with nothing applicable have no rows; every row belongs to one of the 299 scanned machines.
+    const computers = new Set(ok.map((x) => x.computer));
+    expect(computers.size).toBeGreaterThan(200);
+    expect(computers.size).toBeLessThanOrEqual(299);
+    expect(computers.has('BROKEN')).toBe(false);
+    for (const k of ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'state', 'superseded', 'reason']) expect(ok[0]).toHaveProperty(k);
+  });
+
+  it('the same batch in one thread, without reasons, as csv and msgpack, gives the same states', () => {
+    const fleet = join(dir, 'fleet.jsonl');
+    const csv = join(dir, 'rows.csv');
+    expect(run(['scan', '-c', catalog, '-i', fleet, '-o', csv, '-f', 'csv', '--threads', '0', '--no-reasons']).code).toBe(0);
+    const csvRows = readFileSync(csv, 'utf8').trim().split('\r\n');
+    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state?: string; error?: unknown });
+    expect(csvRows.length - 1).toBe(jsonl.length);
+    const states = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
+    expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-3)!)))).toEqual(states(jsonl.map((x) => (x.error ? 'Error' : x.state!))));
+    const mp = join(dir, 'rows.msgpack');
+    const m = run(['scan', '-c', catalog, '-i', fleet, '-o', mp, '-f', 'msgpack', '--no-reasons']);
+    expect(m.code, m.err).toBe(0);
+    expect(m.out).toMatch(/^Scanned 299 machine/);
+  });
+
+  it('explains bad batch arguments', () => {
+    expect(run(['scan', '-c', catalog, '-i', join(dir, 'fleet.jsonl')]).err).toMatch(/^patchscan: BAD_ARGUMENT: batch mode \(--inventories\) writes to a file: add --out FILE/);
+    expect(run(['scan', '-c', catalog, '-i', join(dir, 'nope.txt'), '-o', join(dir, 'x')]).err).toMatch(/^patchscan: IO: cannot read inventories from/);
+    expect(run(['scan', '-c', catalog]).err).toMatch(/^patchscan: BAD_ARGUMENT: give inventory files, or --inventories SOURCE/);
+  });
+});

@@ -8,7 +8,7 @@ import { ABSENT, NOT_COLLECTED, readFact, unknownLeaf, type RuleCompiler } from 
 import { F, T, U, triOf } from '../tri.js';
 
 type Products = ReadonlyMap<string, InventoryMsiProduct>;
-type Packages = ReadonlyMap<string, InventoryCbsPackage>;
+type Matches = readonly InventoryCbsPackage[];
 
 /** Optional VersionMin/Max (with Exclude…) and Language filters of the MSI rules. */
 function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiProduct) => boolean | undefined {
@@ -141,12 +141,10 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
     const id = identityOf(input);
     if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
     return (ctx) => {
-      const ps = readFact(ctx, input, 0, (v) => {
-        const hits = [...(v as Packages).values()].filter((p) => cbsIdentityMatches(id, p.identity));
-        return hits.length ? hits.map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present';
-      });
-      if (ps === NOT_COLLECTED) return U;
-      for (const p of (ps as Packages).values()) if (cbsIdentityMatches(id, p.identity) && CBS_INSTALLED.has(p.state.toLowerCase())) return T;
+      // The fact is the list of the machine's packages matching this identity (resolved once per machine).
+      const hits = readFact(ctx, input, 0, (v) => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present'));
+      if (hits === NOT_COLLECTED) return U;
+      for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
       return F;
     };
   };

@@ -1,0 +1,138 @@
+/**
+ * `patchscan scan --inventories SRC --out FILE`: any number of inventories, streamed through the worker pool,
+ * written as they come back (awaiting the file's drain, so a slow disk slows the input instead of filling memory).
+ * A bad inventory becomes an error row for that machine; SIGINT stops reading, finishes what is in flight, writes it
+ * and reports.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Packr } from 'msgpackr';
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import { createScanner } from '../../engine/pool/scanner-pool.js';
+import type { MachineResult } from '../../engine/pool/protocol.js';
+import { inventorySource, type RawInventory } from '../inventory/sources.js';
+import { ProgressBar } from './progress.js';
+
+export type BatchFormat = 'jsonl' | 'msgpack' | 'csv';
+
+export interface BatchOptions {
+  readonly catalog: Catalog;
+  readonly inventories: string;
+  readonly out: string;
+  readonly format: BatchFormat;
+  readonly threads?: number;
+  readonly reasons: boolean;
+  readonly all: boolean;
+  readonly quiet?: boolean;
+}
+
+export interface BatchSummary {
+  readonly machines: number;
+  readonly scanned: number;
+  readonly errors: number;
+  readonly states: Record<string, number>;
+  readonly superseded: number;
+  readonly topRequired: { kb: string; title: string; machines: number }[];
+  readonly seconds: number;
+  readonly interrupted: boolean;
+  readonly firstErrors: { source: string; code: string; message: string }[];
+}
+
+const CSV_HEAD = 'computer,updateId,revisionNumber,kb,title,classification,severity,state,superseded,reason';
+const cell = (v: unknown): string => {
+  const s = String(v ?? '');
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+function write(out: WriteStream, chunk: string | Uint8Array): Promise<void> | undefined {
+  return out.write(chunk) ? undefined : new Promise((resolve) => out.once('drain', () => resolve()));
+}
+
+export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
+  const c = o.catalog;
+  const started = performance.now();
+  const source = inventorySource(o.inventories);
+  let stop = false;
+  const onSigint = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSigint);
+  async function* guarded(): AsyncGenerator<RawInventory> {
+    for await (const item of source) {
+      if (stop) return;
+      yield item;
+    }
+  }
+  const scanner = await createScanner({ catalog: c, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all });
+  const out = createWriteStream(o.out);
+  const packr = new Packr({ useRecords: false });
+  const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
+  const states: Record<string, number> = {};
+  const required = new Map<number, number>();
+  let machines = 0, errors = 0, superseded = 0;
+  const firstErrors: BatchSummary['firstErrors'] = [];
+  if (o.format === 'csv') await write(out, `${CSV_HEAD}\r\n`);
+  try {
+    for await (const r of scanner.scanMany(guarded())) {
+      machines++;
+      await emit(r);
+      if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    bar.done();
+    await scanner.close();
+    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  }
+
+  async function emit(r: MachineResult): Promise<void> {
+    if (!r.ok) {
+      errors++;
+      if (firstErrors.length < 10) firstErrors.push({ source: r.source, ...r.error });
+      const row = { computer: r.computer ?? null, source: r.source, error: r.error };
+      if (o.format === 'jsonl') await write(out, `${JSON.stringify(row)}\n`);
+      else if (o.format === 'msgpack') await write(out, Buffer.from(packr.pack(row)));
+      else await write(out, `${[r.computer ?? r.source, '', '', '', '', '', '', 'Error', '', `${r.error.code}: ${r.error.message}`].map(cell).join(',')}\r\n`);
+      return;
+    }
+    for (const u of r.updates) {
+      states[u.state] = (states[u.state] ?? 0) + 1;
+      if (u.superseded) superseded++;
+      else if (u.state === 'Required') required.set(u.index, (required.get(u.index) ?? 0) + 1);
+    }
+    if (o.format === 'msgpack') {
+      // One compact record per machine: [updateId, state, superseded(, reason)] per update.
+      const rec = { computer: r.computer, source: r.source, updates: r.updates.map((u) => (u.reason !== undefined ? [c.updateId(u.index), u.state, u.superseded, u.reason] : [c.updateId(u.index), u.state, u.superseded])) };
+      await write(out, Buffer.from(packr.pack(rec)));
+      return;
+    }
+    let text = '';
+    for (const u of r.updates) {
+      const i = u.index;
+      if (o.format === 'jsonl') {
+        text += `${JSON.stringify({ computer: r.computer, updateId: c.updateId(i), revisionNumber: c.revisionNumber(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), state: u.state, superseded: u.superseded, ...(u.reason !== undefined ? { reason: u.reason } : {}) })}\n`;
+      } else {
+        text += `${[r.computer, c.updateId(i), c.revisionNumber(i), c.kb(i), c.title(i), c.classification(i), c.severity(i), u.state, u.superseded, u.reason ?? ''].map(cell).join(',')}\r\n`;
+      }
+    }
+    if (text) await write(out, text);
+  }
+
+  const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
+  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors };
+}
+
+export function formatBatchSummary(s: BatchSummary, out: string): string {
+  const lines = [
+    `${s.interrupted ? 'Interrupted: ' : ''}Scanned ${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} error(s); results in ${out}`,
+    `States: ${Object.entries(s.states).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none'}; ${s.superseded.toLocaleString('en-US')} superseded`,
+  ];
+  if (s.topRequired.length) {
+    lines.push('Most needed (Required, not superseded):');
+    for (const t of s.topRequired) lines.push(`  ${t.kb ? `KB${t.kb}` : '-'}  ${t.machines.toLocaleString('en-US')} machine(s)  ${t.title}`);
+  }
+  if (s.firstErrors.length) {
+    lines.push('Errors (first 10):');
+    for (const e of s.firstErrors) lines.push(`  ${e.code}: ${e.message}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,74 @@
+/**
+ * Streams raw inventories from a directory (one file each), a JSON Lines file, a msgpack stream, or standard
+ * input ('-', JSON Lines or msgpack by its first byte). Each item keeps where it came from (file:line) so that
+ * a bad one becomes an error row for that machine while the batch goes on.
+ */
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { Packr, UnpackrStream } from 'msgpackr';
+import { PatchscanError, ioError } from '../../engine/errors.js';
+import { MAX_INVENTORY_BYTES } from './read.js';
+
+export interface RawInventory {
+  readonly bytes: Uint8Array;
+  readonly source: string;
+}
+
+const packr = new Packr({ useRecords: false });
+
+async function* jsonLines(stream: Readable, label: string): AsyncGenerator<RawInventory> {
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim() === '') continue;
+    yield { bytes: Buffer.from(line), source: `${label}:${n}` };
+  }
+}
+
+async function* msgpackStream(stream: Readable, label: string): AsyncGenerator<RawInventory> {
+  const docs = stream.pipe(new UnpackrStream({ useRecords: false }));
+  let n = 0;
+  for await (const doc of docs) {
+    n++;
+    yield { bytes: Buffer.from(packr.pack(doc)), source: `${label}#${n}` };
+  }
+}
+
+async function* directory(dir: string): AsyncGenerator<RawInventory> {
+  const files = readdirSync(dir).filter((f) => /\.(json|msgpack|mpk)$/i.test(f)).sort();
+  for (const f of files) {
+    const path = join(dir, f);
+    if (statSync(path).size > MAX_INVENTORY_BYTES) {
+      // Let the worker report it like any other bad inventory.
+      yield { bytes: Buffer.from('"too large"'), source: path };
+      continue;
+    }
+    yield { bytes: readFileSync(path), source: path };
+  }
+}
+
+/** Opens an inventory source; throws IO / BAD_ARGUMENT errors up front, before any scanning starts. */
+export function inventorySource(spec: string): AsyncIterable<RawInventory> {
+  if (spec === '-') {
+    return (async function* () {
+      const input = process.stdin;
+      const first: Buffer | null = await new Promise((resolve) => input.once('readable', () => resolve(input.read(1) as Buffer | null)));
+      if (first === null) return;
+      input.unshift(first);
+      yield* first[0] === 0x7b || first[0] === 0x20 || first[0] === 0x0a ? jsonLines(input, 'stdin') : msgpackStream(input, 'stdin');
+    })();
+  }
+  let st;
+  try {
+    st = statSync(spec);
+  } catch (e) {
+    throw ioError('read inventories from', spec, e);
+  }
+  if (st.isDirectory()) return directory(spec);
+  if (/\.jsonl$/i.test(spec)) return jsonLines(createReadStream(spec), spec);
+  if (/\.(msgpack|mpk)$/i.test(spec)) return msgpackStream(createReadStream(spec), spec);
+  throw new PatchscanError('BAD_ARGUMENT', `--inventories ${spec}: give a directory, a .jsonl file, a .msgpack stream, or - for standard input`);
+}

@@ -1,0 +1,99 @@
+/**
+ * A compiled catalog laid out in one SharedArrayBuffer, so that every worker thread reads the same memory:
+ * each typed array of {@link CatalogData} becomes a view at a fixed offset, and the string table becomes UTF-8
+ * bytes plus offsets, decoded on first use (and cached per thread). Only a small JSON "layout" is cloned.
+ */
+import type { CatalogData } from '../catalog/data.js';
+
+type TypedArray = Uint8Array | Uint32Array | Int32Array;
+const CTORS = { Uint8Array, Uint32Array, Int32Array } as const;
+type CtorName = keyof typeof CTORS;
+
+export interface SharedCatalog {
+  readonly buffer: SharedArrayBuffer;
+  /** path → [constructor, byte offset, element count] */
+  readonly arrays: Readonly<Record<string, readonly [CtorName, number, number]>>;
+  /** Everything that is not a typed array (and not the strings), as plain data. */
+  readonly rest: unknown;
+  readonly stringBytes: readonly [number, number]; // byte offset, byte length
+  readonly stringOffsets: readonly [number, number]; // byte offset, count (+1)
+}
+
+function view(name: CtorName, buffer: SharedArrayBuffer, offset: number, length: number): TypedArray {
+  const Ctor = CTORS[name] as unknown as new (b: ArrayBufferLike, o: number, l: number) => TypedArray;
+  return new Ctor(buffer, offset, length);
+}
+
+function isTyped(v: unknown): v is TypedArray {
+  return v instanceof Uint8Array || v instanceof Uint32Array || v instanceof Int32Array;
+}
+
+export function toShared(data: CatalogData): SharedCatalog {
+  const arrays: Record<string, [CtorName, number, number]> = {};
+  const found: [string, TypedArray][] = [];
+  const strip = (v: unknown, path: string): unknown => {
+    if (isTyped(v)) {
+      found.push([path, v]);
+      return null;
+    }
+    if (Array.isArray(v) || v === null || typeof v !== 'object') return v;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x, path ? `${path}.${k}` : k)]));
+  };
+  const { strings, ...others } = data;
+  const rest = strip(others, '');
+  const utf8 = strings.map((s) => Buffer.from(s, 'utf8'));
+  const blobLength = utf8.reduce((n, b) => n + b.length, 0);
+  let size = 0;
+  const align = (n: number): number => (n + 7) & ~7;
+  for (const [path, a] of found) {
+    size = align(size);
+    arrays[path] = [a.constructor.name as CtorName, size, a.length];
+    size += a.byteLength;
+  }
+  size = align(size);
+  const offsetsAt = size;
+  size += (strings.length + 1) * 4;
+  size = align(size);
+  const bytesAt = size;
+  size += blobLength;
+  const buffer = new SharedArrayBuffer(Math.max(8, size));
+  for (const [path, a] of found) {
+    const [name, off, len] = arrays[path]!;
+    view(name, buffer, off, len).set(a);
+  }
+  const offs = new Uint32Array(buffer, offsetsAt, strings.length + 1);
+  const bytes = new Uint8Array(buffer, bytesAt, blobLength);
+  let p = 0;
+  utf8.forEach((b, i) => {
+    offs[i] = p;
+    bytes.set(b, p);
+    p += b.length;
+  });
+  offs[strings.length] = p;
+  return { buffer, arrays, rest, stringBytes: [bytesAt, blobLength], stringOffsets: [offsetsAt, strings.length + 1] };
+}
+
+/** Rebuilds the catalog over the shared memory: typed arrays are views, nothing is copied. */
+export function fromShared(shared: SharedCatalog): { data: CatalogData; stringAt: (id: number) => string } {
+  const data = structuredClone(shared.rest) as Record<string, unknown>;
+  for (const [path, [name, off, len]] of Object.entries(shared.arrays)) {
+    const keys = path.split('.');
+    let o = data;
+    for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
+    o[keys[keys.length - 1]!] = view(name, shared.buffer, off, len);
+  }
+  data.strings = [];
+  const offs = new Uint32Array(shared.buffer, shared.stringOffsets[0], shared.stringOffsets[1]);
+  const bytes = new Uint8Array(shared.buffer, shared.stringBytes[0], shared.stringBytes[1]);
+  const cache = new Map<number, string>();
+  const stringAt = (id: number): string => {
+    let s = cache.get(id);
+    if (s === undefined) {
+      // Buffer.from(view) copies out of the shared memory; decoding a copy is what TextDecoder needs anyway.
+      s = Buffer.from(bytes.subarray(offs[id]!, offs[id + 1]!)).toString('utf8');
+      cache.set(id, s);
+    }
+    return s;
+  };
+  return { data: data as unknown as CatalogData, stringAt };
+}

@@ -1,0 +1,81 @@
+/**
+ * The worker pool: workers share one catalog through a SharedArrayBuffer and must give exactly the results the
+ * in-process scanner gives, in input order, turning a bad inventory into an error result without stopping.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import type { MachineResult } from '../../engine/pool/protocol.js';
+import { createScanner } from '../../engine/pool/scanner-pool.js';
+import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
+import { Scanner } from '../../engine/scan/scan.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+describe('scanner pool', () => {
+  const dir = tempDir();
+  let catalog: Catalog;
+  let fleet: ReturnType<FleetModel['machine']>[];
+
+  beforeAll(() => {
+    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
+    catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const model = new FleetModel(catalog);
+    fleet = Array.from({ length: 300 }, (_, i) => model.machine(9, i));
+  });
+
+  const strip = (rs: MachineResult[]): unknown[] => rs.map((r) => (r.ok ? { ...r, micros: 0 } : r));
+
+  it('the shared catalog is the same catalog, in shared memory', () => {
+    const { data, stringAt } = fromShared(toShared(catalog.data));
+    expect(data.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const shared = new Catalog(data, stringAt);
+    for (let i = 0; i < catalog.size; i += 97) {
+      expect([shared.updateId(i), shared.title(i), shared.kb(i), shared.prerequisites(i)]).toEqual([catalog.updateId(i), catalog.title(i), catalog.kb(i), catalog.prerequisites(i)]);
+    }
+    expect(Array.from(data.nodes.op)).toEqual(Array.from(catalog.data.nodes.op));
+  });
+
+  it('2 worker threads give exactly the in-process results, in order, with a bad inventory as an error result', async () => {
+    const bad = { bytes: Buffer.from('{"schema":"patchscan-inventory/1","computer":{}}'), source: 'fleet.jsonl:151' };
+    const inputs = [...fleet.slice(0, 150), bad, ...fleet.slice(150)];
+    const inProcess = await createScanner({ catalog, threads: 0, batchSize: 64 });
+    const pooled = await createScanner({ catalog, threads: 2, batchSize: 64 });
+    try {
+      const a: MachineResult[] = [];
+      for await (const r of inProcess.scanMany(inputs)) a.push(r);
+      const b: MachineResult[] = [];
+      for await (const r of pooled.scanMany(inputs)) b.push(r);
+      expect(b).toHaveLength(301);
+      expect(strip(b)).toEqual(strip(a));
+      expect(b.map((r) => (r.ok ? r.computer : r.source)).slice(149, 152)).toEqual(['PC-0000149', 'fleet.jsonl:151', 'PC-0000150']);
+      const err = b[150]!;
+      expect(err.ok).toBe(false);
+      if (!err.ok) expect(err.error).toEqual({ code: 'INVENTORY_INVALID', message: 'fleet.jsonl:151: computer.name: must be a string, got undefined' });
+    } finally {
+      await inProcess.close();
+      await pooled.close();
+    }
+  });
+
+  it('agrees with Scanner.scan row by row (states, superseded, reasons)', async () => {
+    const pooled = await createScanner({ catalog, threads: 1 });
+    try {
+      const one = await pooled.scan(fleet[7]!);
+      expect(one.ok).toBe(true);
+      const rows = new Scanner(catalog).scan(fleet[7]!);
+      if (one.ok) expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.reason])).toEqual(rows.map((r) => [r.updateId, r.state, r.superseded, r.reason]));
+    } finally {
+      await pooled.close();
+    }
+  });
+
+  it('refuses bad options with their names', async () => {
+    await expect(createScanner({ catalog, threads: -1 })).rejects.toThrow(/threads must be a whole number ≥ 0/);
+    await expect(createScanner({ catalog, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive whole number/);
+  });
+});

@@ -126,9 +126,37 @@ export class FleetModel {
     if (this.archs.length === 0) this.archs.push(9);
   }
 
+  private readonly cbsCache = new Map<string, { id: string; ubr: number }[]>();
+
+  /** CBS package identities for an architecture and OS build, newest first (computed once per pair). */
+  private cbsFor(arch: string, build: number): { id: string; ubr: number }[] {
+    const key = `${arch}|${build}`;
+    let l = this.cbsCache.get(key);
+    if (!l) {
+      l = this.cbsIdentities
+        .map((id) => ({ id, parts: id.split('~') }))
+        .filter(({ parts }) => parts[2] === arch && parts[4] !== undefined && Number(parts[4].split('.')[0]) === build)
+        .map(({ id, parts }) => ({ id, ubr: Number(parts[4]!.split('.')[1]) }))
+        .filter(({ ubr }) => Number.isFinite(ubr))
+        .sort((x, y) => y.ubr - x.ubr);
+      this.cbsCache.set(key, l);
+    }
+    return l;
+  }
+
   /** Versions of a system file that belong to this OS (same major.minor.build), when the rules name any. */
+  private readonly osVersionCache = new Map<string[], Map<OsChoice, string[]>>();
+
   private forOs(versions: string[] | undefined, os: OsChoice): string[] | undefined {
     if (!versions) return undefined;
+    let byOs = this.osVersionCache.get(versions);
+    if (!byOs) this.osVersionCache.set(versions, (byOs = new Map()));
+    let hit = byOs.get(os);
+    if (!hit) byOs.set(os, (hit = this.filterForOs(versions, os)));
+    return hit;
+  }
+
+  private filterForOs(versions: string[], os: OsChoice): string[] {
     const own = versions.filter((v) => v.startsWith(`${os.major}.${os.minor}.${os.build}.`));
     if (own.length > 0) return own;
     const family = versions.filter((v) => v.startsWith(`${os.major}.${os.minor}.`));
@@ -208,12 +236,9 @@ export class FleetModel {
     // CBS: packages for this build and architecture installed up to the patch level (the rest superseded).
     const cbsArch: Record<number, string> = { 0: 'x86', 9: 'amd64', 6: 'ia64', 12: 'arm64' };
     const packages: { identity: string; state: string }[] = [];
-    for (const id of this.cbsIdentities) {
-      const [, , a, , version] = id.split('~');
-      if (a !== cbsArch[arch] || !version) continue;
-      const [b, pkgUbr] = version.split('.').map(Number);
-      if (b === os.build && ubr !== undefined && pkgUbr !== undefined && pkgUbr <= ubr) packages.push({ identity: id, state: pkgUbr === ubr ? 'Installed' : 'Superseded' });
-    }
+    // Servicing cleanup keeps the installed package and the last few it superseded, as real machines do.
+    const owned = (this.cbsFor(cbsArch[arch] ?? '', os.build)).filter(({ ubr: u }) => ubr !== undefined && u <= ubr).slice(0, 6);
+    owned.forEach(({ id }, k) => packages.push({ identity: id, state: k === 0 ? 'Installed' : 'Superseded' }));
     const inv: Inventory = {
       schema: 'patchscan-inventory/1',
       computer: { name: `PC-${String(index).padStart(7, '0')}`, id: `fleet-${seed}-${index}` },

@@ -274,7 +274,15 @@ export class Catalog {
     return Array.from(n.facts.subarray(n.factOffsets[node]!, n.factOffsets[node + 1]!));
   }
 
+  private factCache: (FactInfo | undefined)[] | undefined;
+
+  /** One fact of the dictionary (built once per catalog, then shared by every scan). */
   fact(id: number): FactInfo {
+    const cache = (this.factCache ??= new Array<FactInfo | undefined>(this.data.facts.count));
+    return (cache[id] ??= this.buildFact(id));
+  }
+
+  private buildFact(id: number): FactInfo {
     const f = this.data.facts;
     return {
       id,

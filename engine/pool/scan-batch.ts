@@ -18,10 +18,11 @@ export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], source
       const s = scanner.session(inv);
       const updates: UpdateOutcome[] = [];
       for (let i = 0; i < c.size; i++) {
-        if (!options.all && !isReportable(c, i)) continue;
-        const r = s.result(i);
-        if (!options.all && r.state === 'NotApplicable') continue;
-        updates.push(options.reasons ? { index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) } : { index: i, state: r.state, superseded: r.superseded });
+        if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
+        if (options.reasons) {
+          const r = s.result(i);
+          updates.push({ index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) });
+        } else updates.push({ index: i, state: s.state(i), superseded: s.isSuperseded(i) });
       }
       out.push({ ok: true, source, computer: inv.computer.name, updates, micros: Math.round((performance.now() - t0) * 1000) });
     } catch (e) {

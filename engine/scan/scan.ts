@@ -50,9 +50,8 @@ export class Scanner {
     const s = this.session(inventory);
     const rows: ScanRow[] = [];
     for (let i = 0; i < c.size; i++) {
-      if (!options.all && !isReportable(c, i)) continue;
+      if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
       const r = s.result(i);
-      if (!options.all && r.state === 'NotApplicable') continue;
       rows.push({
         computer: inventory.computer.name,
         updateId: c.updateId(i),

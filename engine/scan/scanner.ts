@@ -46,17 +46,24 @@ const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSupersede
 
 export class ScanSession {
   readonly ctx: EvalContext;
-  private readonly state: Uint8Array;
+  private readonly codes: Uint8Array;
   private readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
-  private readonly because: (Because | undefined)[];
+  // Why each update got its state, kept compact (no object per update): kind, an index, a value.
+  private readonly becauseKind: Uint8Array; // 0 cycle, 1 prerequisite, 2 rules, 3 children, 4 no children
+  private readonly becauseRef: Int32Array; // group index | slot (0..2, 3 = defaults) | bundle member index
+  private readonly becauseValue: Uint8Array; // tri | state code
+  /** Group that decided the last prerequisites() call (F: the failing one; U: the first open one). */
+  private prereqGroup = -1;
   private readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
 
   constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory) {
     this.ctx = new EvalContext(catalog, new Machine(inventory));
     const n = catalog.size;
-    this.state = new Uint8Array(n);
+    this.codes = new Uint8Array(n);
     this.installedMemo = new Uint8Array(n);
-    this.because = new Array<Because | undefined>(n);
+    this.becauseKind = new Uint8Array(n);
+    this.becauseRef = new Int32Array(n);
+    this.becauseValue = new Uint8Array(n);
     this.slotMemo = new Int8Array(n * 3).fill(-1);
   }
 
@@ -75,11 +82,11 @@ export class ScanSession {
     const memo = this.installedMemo[i]!;
     if (memo === BUSY) return U; // a prerequisite cycle
     if (memo !== 0) return (memo - 1) as Tri;
-    const type = this.catalog.updateType(i);
+    const type = this.catalog.data.updates.type[i]!; // 2 Detectoid, 3 Category
     let v: Tri;
-    if (type === 'Category' || type === 'Detectoid') {
+    if (type === 2 || type === 3) {
       this.installedMemo[i] = BUSY;
-      const p = this.prerequisites(i).value;
+      const p = this.prerequisites(i);
       v = p === F ? F : and2(p, this.slot(i, 0));
     } else {
       const s = this.stateCode(i);
@@ -90,7 +97,7 @@ export class ScanSession {
   }
 
   /** Prerequisites: every group satisfied; a group is one update, or at least one of several. */
-  prerequisites(i: number): { value: Tri; group: number } {
+  prerequisites(i: number): Tri {
     const p = this.catalog.data.prerequisites;
     let value: Tri = T;
     let deciding = -1;
@@ -102,43 +109,50 @@ export class ScanSession {
         gv = or2(gv, t < 0 ? F : this.installed(t));
         if (gv === T) break;
       }
-      if (gv === F) return { value: F, group: g };
+      if (gv === F) {
+        this.prereqGroup = g;
+        return F;
+      }
       if (gv === U && value === T) {
         value = U;
         deciding = g;
       }
     }
-    return { value, group: deciding };
+    this.prereqGroup = deciding;
+    return value;
   }
 
   stateCode(i: number): number {
-    const s = this.state[i]!;
+    const s = this.codes[i]!;
     if (s === S_BUSY) return S_UNKNOWN; // cycle: the caller sees Unknown
     if (s !== S_NONE) return s;
-    this.state[i] = S_BUSY;
-    const [code, because] = this.decide(i);
-    this.state[i] = code;
-    this.because[i] = because;
+    this.codes[i] = S_BUSY;
+    const code = this.decide(i);
+    this.codes[i] = code;
     return code;
   }
 
-  private prereqBecause(i: number, group: number, value: Tri): Because {
-    const p = this.catalog.data.prerequisites;
-    const members = [];
-    for (let m = p.memberOffsets[group]!; m < p.memberOffsets[group + 1]!; m++) members.push({ updateId: this.catalog.str(p.guid[m]!), index: p.target[m]! });
-    return { kind: 'prerequisite', group, value, members };
+  private why(i: number, kind: number, ref: number, value: number): void {
+    this.becauseKind[i] = kind;
+    this.becauseRef[i] = ref;
+    this.becauseValue[i] = value;
   }
 
-  private decide(i: number): [number, Because] {
+  /** Decides update i's state and records why (compactly). */
+  private decide(i: number): number {
     const c = this.catalog;
-    const type = c.updateType(i);
+    const type = c.data.updates.type[i]!; // index in UPDATE_TYPES: 2 Detectoid, 3 Category
     const pre = this.prerequisites(i);
-    if (pre.value === F) return [S_NA, this.prereqBecause(i, pre.group, F)];
-
-    if (type === 'Category' || type === 'Detectoid') {
-      const v = and2(pre.value, this.slot(i, 0));
-      const code = v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
-      return [code, pre.value === U && v === U ? this.prereqBecause(i, pre.group, U) : { kind: 'rules', slot: 'IsInstalled', value: v }];
+    const group = this.prereqGroup;
+    if (pre === F) {
+      this.why(i, 1, group, F);
+      return S_NA;
+    }
+    if (type === 2 || type === 3) {
+      const v = and2(pre, this.slot(i, 0));
+      if (pre === U && v === U) this.why(i, 1, group, U);
+      else this.why(i, 2, 0, v);
+      return v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
     }
 
     const b = c.data.bundles;
@@ -153,55 +167,98 @@ export class ScanSession {
           else if (s === S_INSTALLED && inst < 0) inst = m;
         }
       }
-      const childBecause = (m: number, state: UpdateState): Because => ({ kind: 'children', child: b.target[m]!, childUpdateId: c.str(b.guid[m]!), state });
-      let code: number;
-      let because: Because;
-      if (req >= 0) [code, because] = [S_REQUIRED, childBecause(req, 'Required')];
-      else if (unk >= 0) [code, because] = [S_UNKNOWN, childBecause(unk, 'Unknown')];
-      else if (inst >= 0) [code, because] = [S_INSTALLED, childBecause(inst, 'Installed')];
-      else [code, because] = [S_NA, { kind: 'noChildren' }];
-      if (pre.value === U && code !== S_NA) return [S_UNKNOWN, this.prereqBecause(i, pre.group, U)];
-      return [code, because];
+      const m = req >= 0 ? req : unk >= 0 ? unk : inst;
+      const code = req >= 0 ? S_REQUIRED : unk >= 0 ? S_UNKNOWN : inst >= 0 ? S_INSTALLED : S_NA;
+      if (m >= 0) this.why(i, 3, m, code);
+      else this.why(i, 4, 0, 0);
+      if (pre === U && code !== S_NA) {
+        this.why(i, 1, group, U);
+        return S_UNKNOWN;
+      }
+      return code;
     }
 
     const isInstalled = this.slot(i, 0);
-    const installed = and2(pre.value, isInstalled);
-    if (installed === T) return [S_INSTALLED, { kind: 'rules', slot: 'IsInstalled', value: T }];
+    const installed = and2(pre, isInstalled);
+    if (installed === T) {
+      this.why(i, 2, 0, T);
+      return S_INSTALLED;
+    }
     const isSuperseded = this.slot(i, 2);
     const isInstallable = this.slot(i, 1);
-    const required = and2(and2(pre.value, not(isInstalled)), and2(not(isSuperseded), isInstallable));
-    if (required === T) return [S_REQUIRED, { kind: 'rules', slot: 'IsInstallable', value: T }];
+    const required = and2(and2(pre, not(isInstalled)), and2(not(isSuperseded), isInstallable));
+    if (required === T) {
+      this.why(i, 2, 1, T);
+      return S_REQUIRED;
+    }
     if (installed === F && required === F) {
-      if (isSuperseded === T) return [S_NA, { kind: 'rules', slot: 'IsSuperseded', value: T }];
-      if (isInstallable === F) return [S_NA, { kind: 'rules', slot: 'IsInstallable', value: F }];
-      return [S_NA, { kind: 'rules', slot: 'defaults', value: F }];
+      if (isSuperseded === T) this.why(i, 2, 2, T);
+      else if (isInstallable === F) this.why(i, 2, 1, F);
+      else this.why(i, 2, 3, F);
+      return S_NA;
     }
     // Unknown: name the first part that left it open.
-    if (pre.value === U) return [S_UNKNOWN, this.prereqBecause(i, pre.group, U)];
-    const open = ([[0, isInstalled], [2, isSuperseded], [1, isInstallable]] as const).find(([, v]) => v === U);
-    return [S_UNKNOWN, { kind: 'rules', slot: SLOTS[open?.[0] ?? 0]!, value: U }];
+    if (pre === U) this.why(i, 1, group, U);
+    else this.why(i, 2, isInstalled === U ? 0 : isSuperseded === U ? 2 : 1, U);
+    return S_UNKNOWN;
   }
 
-  result(i: number): UpdateResult {
-    const code = this.stateCode(i);
-    let supersededBy: number | undefined;
+  /** The recorded reason of update i, as an object (built on demand). */
+  because(i: number): Because {
+    const c = this.catalog;
+    const ref = this.becauseRef[i]!;
+    const value = this.becauseValue[i]!;
+    switch (this.becauseKind[i]) {
+      case 1: {
+        const p = c.data.prerequisites;
+        const members = [];
+        for (let m = p.memberOffsets[ref]!; m < p.memberOffsets[ref + 1]!; m++) members.push({ updateId: c.str(p.guid[m]!), index: p.target[m]! });
+        return { kind: 'prerequisite', group: ref, value: value as Tri, members };
+      }
+      case 2:
+        return { kind: 'rules', slot: ref === 3 ? 'defaults' : SLOTS[ref]!, value: value as Tri };
+      case 3: {
+        const b = c.data.bundles;
+        return { kind: 'children', child: b.target[ref]!, childUpdateId: c.str(b.guid[ref]!), state: STATE_NAMES[value]! };
+      }
+      case 4:
+        return { kind: 'noChildren' };
+      default:
+        return { kind: 'cycle' };
+    }
+  }
+
+  /** Whether update i is superseded by an Installed or Required update (its index), or -1. */
+  supersededBy(i: number): number {
     const sb = this.catalog.data.supersededBy;
     for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) {
       const t = sb.target[k]!;
       const s = this.stateCode(t);
-      if (s === S_INSTALLED || s === S_REQUIRED) {
-        supersededBy = t;
-        break;
-      }
+      if (s === S_INSTALLED || s === S_REQUIRED) return t;
     }
-    const because = this.because[i] ?? { kind: 'cycle' as const };
+    return -1;
+  }
+
+  /** Superseded flag: by an Installed/Required superseder, or by the update's own IsSuperseded rule. */
+  isSuperseded(i: number): boolean {
+    return this.supersededBy(i) >= 0 || (this.becauseKind[i] === 2 && this.becauseRef[i] === 2 && this.becauseValue[i] === T);
+  }
+
+  result(i: number): UpdateResult {
+    const code = this.stateCode(i);
+    const by = this.supersededBy(i);
     return {
       index: i,
       state: STATE_NAMES[code]!,
-      superseded: supersededBy !== undefined || (because.kind === 'rules' && because.slot === 'IsSuperseded' && because.value === T),
-      ...(supersededBy !== undefined ? { supersededBy } : {}),
-      because,
+      superseded: this.isSuperseded(i),
+      ...(by >= 0 ? { supersededBy: by } : {}),
+      because: this.because(i),
     };
+  }
+
+  /** State name of update i (no allocation). */
+  state(i: number): UpdateState {
+    return STATE_NAMES[this.stateCode(i)]!;
   }
 
   /** Explanation of one rule slot of update `i`. */
@@ -264,5 +321,6 @@ export class ScanSession {
 
 /** Whether an update is a row of the default report: software that is not a bundle-only child. */
 export function isReportable(c: Catalog, i: number): boolean {
-  return c.updateType(i) === 'Software' && c.deploymentAction(i) !== 'Bundle';
+  // Type 0 = Software (UPDATE_TYPES), action 1 = Bundle (DEPLOYMENT_ACTIONS): read as codes, on the hot path.
+  return c.data.updates.type[i] === 0 && c.data.updates.action[i] !== 1;
 }

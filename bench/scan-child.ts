@@ -1,0 +1,46 @@
+/**
+ * One measured scan run in a fresh process (peak RSS belongs to it alone):
+ *   node scan-child.js scan <catalog> <fleet.msgpack> <threads>   → batch scan to /dev/null (msgpack, no reasons)
+ *   node scan-child.js decode <fleet.msgpack>                     → decode + validate only, same bytes, one thread
+ */
+import { readFileSync } from 'node:fs';
+import { Unpackr } from 'msgpackr';
+import { runBatchScan } from '../adapters/cli/batch-scan.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
+import { decodeInventory } from '../engine/inventory/validate.js';
+import { createScanner } from '../engine/pool/scanner-pool.js';
+
+const [mode, a, b, c] = process.argv.slice(2);
+const rss = (): number => process.resourceUsage().maxRSS * 1024;
+
+if (mode === 'scan') {
+  const catalog = new Catalog(readCatalogFile(a!));
+  const threads = Number(c);
+  const t = performance.now();
+  const s = await runBatchScan({ catalog, inventories: b!, out: '/dev/null', format: 'msgpack', threads, reasons: false, all: false, quiet: true });
+  const seconds = (performance.now() - t) / 1000;
+  // Per-machine latency inside the workers, from a second short pass (the batch path does not keep it).
+  const scanner = await createScanner({ catalog, threads, reasons: false });
+  const micros: number[] = [];
+  const docs = new Unpackr({ useRecords: false }).unpackMultiple(readFileSync(b!)) as object[];
+  for await (const r of scanner.scanMany(docs.slice(0, 2000) as never[])) if (r.ok) micros.push(r.micros);
+  await scanner.close();
+  micros.sort((x, y) => x - y);
+  process.stdout.write(`${JSON.stringify({ seconds, machines: s.machines, errors: s.errors, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`);
+} else if (mode === 'decode') {
+  const bytes = readFileSync(a!);
+  const t = performance.now();
+  const docs = new Unpackr({ useRecords: false }).unpackMultiple(bytes) as object[];
+  let n = 0;
+  const packr = new (await import('msgpackr')).Packr({ useRecords: false });
+  // The same work the scan path does before scanning: bytes → object → validated inventory.
+  for (const d of docs) {
+    decodeInventory(packr.pack(d), 'x', 'msgpack');
+    n++;
+  }
+  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - t) / 1000, machines: n, maxRssBytes: rss() })}\n`);
+} else {
+  process.stderr.write('usage: scan-child.js scan <catalog> <fleet> <threads> | decode <fleet>\n');
+  process.exitCode = 2;
+}

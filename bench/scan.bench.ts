@@ -1,0 +1,81 @@
+/**
+ * Fleet scan benchmark (issue #4): a generated catalog (default 50,000 revisions) and generated fleets, scanned in
+ * fresh processes at 1 and 2 threads; decode-only time of the same bytes measured side by side; tinybench
+ * micro-benchmarks for one rule evaluation and one machine scan.
+ *
+ *   node dist/bench/scan.bench.js [--revisions 50000] [--clients 10000,100000] [--threads 1,2]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { Unpackr } from 'msgpackr';
+import { importCatalog } from '../adapters/catalog/import.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
+import { EvalContext } from '../engine/eval/context.js';
+import { Machine } from '../engine/inventory/machine.js';
+import type { Inventory } from '../engine/inventory/types.js';
+import { Scanner } from '../engine/scan/scan.js';
+import { isReportable } from '../engine/scan/scanner.js';
+import { generateCatalog } from '../corpus/generate-catalog.js';
+import { generateFleet } from '../corpus/generate-fleet.js';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : def;
+};
+const revisions = Number(arg('revisions', '50000'));
+const clientsList = arg('clients', '10000').split(',').map(Number);
+const threadsList = arg('threads', '1,2').split(',').map(Number);
+const work = join(process.cwd(), 'bench', '.work');
+mkdirSync(work, { recursive: true });
+const child = new URL('./scan-child.js', import.meta.url).pathname;
+const MiB = 1048576;
+
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+const cab = join(work, `wsusscn2-${revisions}-1.cab`);
+const cat = join(work, `catalog-${revisions}-1.pscat`);
+if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
+if (!existsSync(cat)) importCatalog(cab, { out: cat });
+const catalog = new Catalog(readCatalogFile(cat));
+console.log(`catalog: ${catalog.size.toLocaleString('en-US')} revisions (${cat})`);
+
+for (const clients of clientsList) {
+  const fleet = join(work, `fleet-${revisions}-${clients}.msgpack`);
+  if (!existsSync(fleet)) {
+    const t = performance.now();
+    generateFleet(catalog, { clients, seed: 1, out: fleet });
+    console.log(`generated ${fleet} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  console.log(`\nfleet of ${clients.toLocaleString('en-US')} machines (${(statSync(fleet).size / MiB).toFixed(1)} MiB msgpack)`);
+  const decode = JSON.parse(execFileSync(process.execPath, [child, 'decode', fleet], { encoding: 'utf8' })) as { seconds: number };
+  console.log(`  decode-only        ${(clients / decode.seconds).toFixed(0)} machines/s (${((decode.seconds / clients) * 1e6).toFixed(1)} µs/machine)`);
+  for (const threads of threadsList) {
+    const r = JSON.parse(execFileSync(process.execPath, [child, 'scan', cat, fleet, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as { seconds: number; machines: number; errors: number; p50: number; p99: number; maxRssBytes: number };
+    console.log(`  ${threads} thread(s)        ${(r.machines / r.seconds).toFixed(0)} machines/s, ${r.seconds.toFixed(1)} s; per machine p50 ${r.p50} µs, p99 ${r.p99} µs; peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB; errors ${r.errors}`);
+    if (threads === 1) console.log(`  scan ÷ decode       ${(r.seconds / decode.seconds).toFixed(1)} (goal ≤ 3)`);
+  }
+}
+
+// Micro-benchmarks on the first machine of the smallest fleet.
+const first = (new Unpackr({ useRecords: false }).unpackMultiple(readFileSync(join(work, `fleet-${revisions}-${clientsList[0]}.msgpack`))) as Inventory[])[0]!;
+const scanner = new Scanner(catalog);
+const fv = Array.from({ length: catalog.data.nodes.count }, (_, n) => n).find((n) => scanner.program.ruleName(n) === 'FileVersion')!;
+const bench = new Bench({ time: 1000 });
+const ctx = new EvalContext(catalog, new Machine(first));
+bench
+  .add('one rule evaluation (FileVersion; its fact already in the machine\'s fact vector)', () => {
+    scanner.program.eval(fv, ctx);
+  })
+  .add('one machine scan (all updates, states only)', () => {
+    const s = scanner.session(first);
+    for (let i = 0; i < catalog.size; i++) if (isReportable(catalog, i)) s.state(i);
+  });
+await bench.run();
+console.log('\nmicro-benchmarks (tinybench):');
+for (const t of bench.tasks) {
+  const r = t.result as { latency?: { p50?: number; mean?: number }; throughput?: { mean?: number } } | undefined;
+  console.log(`  ${t.name}: mean ${((r?.latency?.mean ?? 0) * 1000).toFixed(1)} µs, p50 ${((r?.latency?.p50 ?? 0) * 1000).toFixed(1)} µs`);
+}

@@ -10,10 +10,11 @@
  * chains per product, and rule shapes copied from real fragments: WindowsVersion + UBR, FileVersion with CSIDL,
  * RegDword/RegSz, FileExistsPrependRegSz/FileVersionPrependRegSz, MSI and CBS rules, nested And/Or/Not.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CabWriter } from '../adapters/cab/writer.js';
+import { readChunks } from '../adapters/fs/chunks.js';
 
 export interface GenerateOptions {
   /** Total revisions (categories, detectoids, bundles and their children). Minimum 100. */
@@ -375,7 +376,7 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
     const index = `<INDEX VERSION="1">\n    <CABLIST XOR="0">\n        <CAB NAME="package.cab" />\n${ranges.map((r, i) => `        <CAB NAME="${r.name}" RANGESTART="${r.start}"${i === 0 ? ' FILESDIR="1"' : ''} />`).join('\n')}\n    </CABLIST>\n</INDEX>`;
     const outer = new CabWriter(opts.out, { level: 1 });
     outer.add('index.xml', enc(index));
-    for (const name of ['package.cab', ...ranges.map((r) => r.name)]) outer.addStream(name, fileChunks(join(work, name)), statSync(join(work, name)).size);
+    for (const name of ['package.cab', ...ranges.map((r) => r.name)]) outer.addStream(name, readChunks(join(work, name)), statSync(join(work, name)).size);
     const bytes = outer.finish();
     return { revisions: revs.length, ...counts, rangeCabs: ranges.length, bytes, xmlBytes };
   } finally {
@@ -389,17 +390,3 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
   }
 }
 
-function* fileChunks(path: string): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      yield buf.subarray(0, n);
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-}

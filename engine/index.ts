@@ -22,3 +22,5 @@ export { buildManifest, formatManifest, MANIFEST_SCHEMA, type Manifest } from '.
 export { Scanner, formatExplanation, type Explanation, type ScanOptions, type ScanRow } from './scan/scan.js';
 export { ScanSession, type UpdateResult, type UpdateState } from './scan/scanner.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
+export { createScanner, type PooledScanner, type ScannerOptions, type ScanInput } from './pool/scanner-pool.js';
+export type { MachineResult, UpdateOutcome } from './pool/protocol.js';

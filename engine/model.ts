@@ -133,38 +133,19 @@ export interface ExtendedFragment {
 }
 
 /** Everything one revision carries, merged from package.xml and its c/, x/ and l/ fragments. */
-export interface UpdateRecord {
-  readonly updateId: string;
-  readonly revisionNumber: number;
+export interface UpdateRecord extends CoreFragment, ExtendedFragment {
   /** wsusscn2's package-local integer id (0 when the update did not come from package.xml). */
   readonly revisionId: number;
-  readonly updateType: UpdateType;
   readonly creationDate?: string;
   readonly defaultLanguage?: string;
   readonly isLeaf: boolean;
   readonly isBundle: boolean;
   readonly deploymentAction: DeploymentAction;
-  readonly explicitlyDeployable: boolean;
-  /** For category updates. */
-  readonly categoryType?: CategoryType;
   /** Categories this update belongs to (package.xml `Categories`), with their type. */
   readonly categories: readonly { readonly type: CategoryType | string; readonly id: string }[];
-  readonly prerequisites: readonly Prerequisite[];
-  readonly bundledUpdates: readonly BundleGroup[];
   /** RevisionIds of the bundles that carry this update (package.xml `BundledBy`). */
   readonly bundledByRevisionIds: readonly number[];
-  /** UpdateIds this update supersedes (core `SupersededUpdates`). */
-  readonly supersedes: readonly string[];
   /** RevisionIds of updates that supersede this one (package.xml `SupersededBy`). */
   readonly supersededByRevisionIds: readonly number[];
-  readonly rules: Readonly<Partial<Record<RuleSlot, RuleNode>>>;
-  readonly metadata?: RuleMetadata;
-  /** KB article number as written (digits in Microsoft data). */
-  readonly kb?: string;
-  readonly severity: Severity;
-  readonly securityBulletin?: string;
-  readonly cves: readonly string[];
-  readonly handler?: string;
-  readonly supportUrl?: string;
   readonly localized: readonly LocalizedText[];
 }

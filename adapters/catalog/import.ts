@@ -8,7 +8,7 @@
  * catalog under construction, not the XML.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
@@ -17,6 +17,7 @@ import { writeCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import { extractCab } from '../cab/extract.js';
 import { CabReader } from '../cab/reader.js';
+import { readChunks } from '../fs/chunks.js';
 import { parseIndexXml, type CabIndex } from '../xml/index-xml.js';
 import { parseCoreFragment, parseExtendedFragment, parseLocalizedFragment } from '../xml/fragments.js';
 import { PackageXmlParser, type PackageInfo } from '../xml/package-xml.js';
@@ -52,19 +53,11 @@ const FRAGMENT = /^(c|x|l\/([A-Za-z0-9-]+))\/(\d+)$/;
 
 function sha256File(path: string, onBytes: (n: number) => void): string {
   const h = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    let pos = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      pos += n;
-      onBytes(pos);
-    }
-  } finally {
-    closeSync(fd);
+  let pos = 0;
+  for (const chunk of readChunks(path, 4 << 20)) {
+    h.update(chunk);
+    pos += chunk.length;
+    onBytes(pos);
   }
   return h.digest('hex');
 }
@@ -145,21 +138,13 @@ class Importer {
   readPackageXml(path: string): void {
     const parser = this.packageParser(path);
     const size = statSync(path).size;
-    const fd = openSync(path, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(1 << 20);
-      let pos = 0;
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, pos);
-        if (n === 0) break;
-        parser.write(buf.subarray(0, n));
-        pos += n;
-        this.progress({ phase: 'package', done: pos, total: size, unit: 'bytes', detail: `${parser.updates} updates` });
-      }
-      this.xmlBytes += pos;
-    } finally {
-      closeSync(fd);
+    let pos = 0;
+    for (const chunk of readChunks(path)) {
+      parser.write(chunk);
+      pos += chunk.length;
+      this.progress({ phase: 'package', done: pos, total: size, unit: 'bytes', detail: `${parser.updates} updates` });
     }
+    this.xmlBytes += pos;
     parser.end();
   }
 

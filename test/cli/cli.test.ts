@@ -229,3 +229,37 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     expect(run(['scan', '-c', catalog]).err).toMatch(/^patchscan: BAD_ARGUMENT: give inventory files, or --inventories SOURCE/);
   });
 });
+
+describe('batch scan interrupted with SIGINT', () => {
+  it('stops reading, finishes what is in flight, writes it out, reports, exits 130', async () => {
+    const dir = tempDir();
+    const catalog = join(dir, 'c.pscat');
+    expect(run(['catalog', 'import', new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, '-o', catalog]).code).toBe(0);
+    const fleet = join(dir, 'fleet.jsonl');
+    expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3000', '-o', fleet]).code).toBe(0);
+    const out = join(dir, 'rows.jsonl');
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'scan', '-c', catalog, '-i', fleet, '-o', out, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    // Interrupt once results have started to land.
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (existsSync(out) && readFileSync(out).length > 50_000) {
+          clearInterval(t);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^Interrupted: Scanned (\d[\d,]*) machine\(s\)/);
+    const scanned = Number(/Scanned ([\d,]+) machine/.exec(stdout)![1]!.replaceAll(',', ''));
+    expect(scanned).toBeGreaterThan(0);
+    expect(scanned).toBeLessThan(3000);
+    // Every line written is whole JSON.
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    for (const l of lines) JSON.parse(l);
+  }, 120_000);
+});

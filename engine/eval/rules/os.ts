@@ -58,6 +58,20 @@ function languageMatches(installed: string, wanted: string): boolean {
   return i === w || (!w.includes('-') && i.split('-')[0] === w);
 }
 
+/** SystemMetric and LicenseDword: compare a number the machine reports; collected as not set (null) → False. */
+function numberCompare(dataAttr: 'Value' | 'Data'): RuleCompiler {
+  return (input) => {
+    const op = scalarOp(input.attrs.Comparison);
+    const want = requireInt(input.attrs[dataAttr], dataAttr);
+    return (ctx) => {
+      const v = readFact(ctx, input, 0);
+      if (v === NOT_COLLECTED) return U;
+      if (typeof v !== 'number') return F;
+      return triOf(holds(op, cmpNum(v, want)));
+    };
+  };
+}
+
 export const OS_RULES: Record<string, RuleCompiler> = {
   WindowsVersion: windowsVersion,
   PlatformVersion: windowsVersion,
@@ -118,28 +132,10 @@ export const OS_RULES: Record<string, RuleCompiler> = {
       return triOf(holds(op, cmpNum((p as InventoryProcessor).count!, n)));
     };
   },
-  SystemMetric: (input) => {
-    const op = scalarOp(input.attrs.Comparison);
-    const want = requireInt(input.attrs.Value, 'Value');
-    return (ctx) => {
-      const v = readFact(ctx, input, 0);
-      if (v === NOT_COLLECTED) return U;
-      if (typeof v !== 'number') return F;
-      return triOf(holds(op, cmpNum(v, want)));
-    };
-  },
+  SystemMetric: numberCompare('Value'),
   ClusteredOS: (input) => (ctx) => {
     const c = readFact(ctx, input, 0, (v) => `clustered ${(v as { clustered: boolean }).clustered}`);
     return c === NOT_COLLECTED ? U : triOf((c as { clustered: boolean }).clustered);
   },
-  LicenseDword: (input) => {
-    const op = scalarOp(input.attrs.Comparison);
-    const want = requireInt(input.attrs.Data, 'Data');
-    return (ctx) => {
-      const v = readFact(ctx, input, 0);
-      if (v === NOT_COLLECTED) return U;
-      if (typeof v !== 'number') return F; // policy value not set
-      return triOf(holds(op, cmpNum(v, want)));
-    };
-  },
+  LicenseDword: numberCompare('Data'),
 };

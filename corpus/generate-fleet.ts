@@ -23,6 +23,9 @@ export interface FleetOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+/** Distinct machine images (OS, architecture, language, installed products) a fleet is built from. */
+const IMAGES = 48;
+
 /** Mulberry32: one small PRNG per machine, seeded from (seed, index), so any machine can be made on its own. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -163,32 +166,41 @@ export class FleetModel {
     return family.length > 0 ? family : versions;
   }
 
-  /** Machine `index` of the fleet with seed `seed`. */
+  /**
+   * Machine `index` of the fleet with seed `seed`. Fleets are built from a few dozen images (OS, architecture,
+   * language, products) patched in waves: what rules read follows from (image, patch level); only identity, sizes,
+   * dates and the odd missing section vary per machine — so machines at the same level look alike, as in real life.
+   */
   machine(seed: number, index: number): Inventory {
     const r = rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-    const m = this.manifest;
-    const os = pick(this.oses);
-    // x64 dominates; 32-bit and ARM64 machines exist; IA64 only on old servers.
-    const archWeights: number[] = this.archs.map((a) => (a === 9 ? 10 : a === 0 ? 2 : a === 12 ? 2 : os.productType === 3 && os.major < 10 ? 1 : 0));
-    let w = r() * archWeights.reduce((s, x) => s + x, 0);
-    let arch = this.archs[0]!;
-    for (let i = 0; i < this.archs.length; i++) if ((w -= archWeights[i]!) < 0) { arch = this.archs[i]!; break; }
+    const image = Math.floor(r() * IMAGES);
     // Patch level in 24 steps: 30 % fully patched, 45 % recent, 25 % years behind. Same level → same versions.
     const u = r();
-    const level = u < 0.3 ? 1 : u < 0.75 ? 0.75 + Math.floor(r() * 6) / 24 : Math.floor(r() * 12) / 24;
+    const step = u < 0.3 ? 24 : u < 0.75 ? 18 + Math.floor(r() * 6) : Math.floor(r() * 12);
+    const level = step / 24;
+    const missing = r() < 0.05 ? ['files', 'registry', 'msi', 'cbs', 'os'][Math.floor(r() * 5)]! : '';
+    const img = rng((seed * 0x85ebca6b) ^ Math.imul(image + 1, 0x9e3779b1) ^ Math.imul(step + 7, 0xc2b2ae35));
+    const imgPick = <T>(xs: readonly T[]): T => xs[Math.floor(img() * xs.length)]!;
+    const imageRng = rng((seed * 0x27d4eb2f) ^ Math.imul(image + 1, 0x165667b1));
+    const m = this.manifest;
+    const os = this.oses[Math.floor(imageRng() * this.oses.length)]!;
+    // x64 dominates; 32-bit and ARM64 machines exist; IA64 only on old servers.
+    const archWeights: number[] = this.archs.map((a) => (a === 9 ? 10 : a === 0 ? 2 : a === 12 ? 2 : os.productType === 3 && os.major < 10 ? 1 : 0));
+    let w = imageRng() * archWeights.reduce((s, x) => s + x, 0);
+    let arch = this.archs[0]!;
+    for (let i = 0; i < this.archs.length; i++) if ((w -= archWeights[i]!) < 0) { arch = this.archs[i]!; break; }
     const atLevel = <T>(xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor(level * xs.length))]!;
-    const lang = pick(['en-US', 'en-US', 'en-US', 'de-DE', 'fr-FR', 'ja-JP']);
+    const lang = ['en-US', 'en-US', 'en-US', 'de-DE', 'fr-FR', 'ja-JP'][Math.floor(imageRng() * 6)]!;
+    const products = this.msiProducts.filter(() => imageRng() < 0.45);
+    const pick = imgPick;
     const lcid: Record<string, string> = { 'en-US': '0409', 'de-DE': '0407', 'fr-FR': '040C', 'ja-JP': '0411' };
     const ubr = os.major >= 10 ? 100 + Math.floor(level * 4900) : undefined;
-    const missing = r() < 0.05 ? pick(['files', 'registry', 'msi', 'cbs', 'os']) : '';
     const sys = arch === 0 ? 'C:\\Windows\\System32' : 'C:\\Windows\\System32';
     const csidl: Record<string, string> = { '36': 'C:\\Windows', '37': sys, '38': 'C:\\Program Files' };
     if (arch !== 0) {
       csidl['41'] = 'C:\\Windows\\SysWOW64';
       csidl['42'] = 'C:\\Program Files (x86)';
     }
-    const products = this.msiProducts.filter(() => r() < 0.45);
 
     // Files under CSIDL folders (version from the patch level), and under registry-named folders.
     const files: InventoryFile[] = [];
@@ -201,13 +213,13 @@ export class FleetModel {
       if (seenPath.has(path.toLowerCase())) continue;
       seenPath.add(path.toLowerCase());
       const versions = this.forOs(this.fileVersions.get(factIdOf.get(`file|${fl.csidl}|${fl.path}`) ?? -1), os);
-      if (r() < 0.08) files.push({ path, exists: false });
+      if (img() < 0.08) files.push({ path, exists: false });
       else files.push({ path, exists: true, size: 100_000 + Math.floor(r() * 5_000_000), ...(versions ? { version: atLevel(versions) } : { version: `10.0.${os.build}.${ubr ?? 1}` }) });
     }
     // Registry: keys the rules read, with the values they compare.
     const registry: InventoryRegistryKey[] = [];
     for (const key of m.registryKeys) {
-      const exists = key.key.includes('currentversion') || key.key.includes('nls\\language') || r() < 0.75;
+      const exists = key.key.includes('currentversion') || key.key.includes('nls\\language') || img() < 0.75;
       if (!exists) {
         registry.push({ key: key.key, view: key.view as 'native' | '32', exists: false });
         continue;
@@ -219,9 +231,9 @@ export class FleetModel {
         else if (v.name === 'ubr' && ubr !== undefined) values.push({ name: 'UBR', type: 'REG_DWORD', data: ubr });
         else if (v.name === 'installlanguage') values.push({ name: 'InstallLanguage', type: 'REG_SZ', data: lcid[lang]! });
         else if (this.dwords.has(v.fact)) {
-          if (r() < 0.7) values.push({ name: v.name, type: 'REG_DWORD', data: atLevel(this.dwords.get(v.fact)!) });
+          if (img() < 0.7) values.push({ name: v.name, type: 'REG_DWORD', data: atLevel(this.dwords.get(v.fact)!) });
         } else if (this.strings.has(v.fact)) {
-          if (r() < 0.5) values.push({ name: v.name, type: 'REG_SZ', data: pick(this.strings.get(v.fact)!) });
+          if (img() < 0.5) values.push({ name: v.name, type: 'REG_SZ', data: pick(this.strings.get(v.fact)!) });
         }
       }
       registry.push({ key: key.key, view: key.view as 'native' | '32', exists: true, values, subkeys: [] });
@@ -250,7 +262,7 @@ export class FleetModel {
       ...(missing !== 'registry' ? { registry } : {}),
       ...(missing !== 'msi' && m.msiProducts ? { msi: { products: products.map((productCode) => ({ productCode, version: '16.0.5000.1000', language: 1033, patches: [] })) } } : {}),
       ...(missing !== 'cbs' && m.cbsPackages ? { cbs: { packages } } : {}),
-      ...(m.licensing.length ? { licensing: Object.fromEntries(m.licensing.map((g) => [g, r() < 0.8 ? null : 1])) } : {}),
+      ...(m.licensing.length ? { licensing: Object.fromEntries(m.licensing.map((g) => [g, img() < 0.8 ? null : 1])) } : {}),
     };
     return inv;
   }

@@ -23,6 +23,8 @@ export interface BatchOptions {
   readonly reasons: boolean;
   readonly all: boolean;
   readonly quiet?: boolean;
+  /** Share results between machines with the same rule inputs (default true). */
+  readonly cache?: boolean;
 }
 
 export interface BatchSummary {
@@ -35,6 +37,7 @@ export interface BatchSummary {
   readonly seconds: number;
   readonly interrupted: boolean;
   readonly firstErrors: { source: string; code: string; message: string }[];
+  readonly cache: { hits: number; misses: number };
 }
 
 const CSV_HEAD = 'computer,updateId,revisionNumber,kb,title,classification,severity,state,superseded,reason';
@@ -62,13 +65,14 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       yield item;
     }
   }
-  const scanner = await createScanner({ catalog: c, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all });
+  const scanner = await createScanner({ catalog: c, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all, cache: o.cache ?? true });
   const out = createWriteStream(o.out);
   const packr = new Packr({ useRecords: false });
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const states: Record<string, number> = {};
   const required = new Map<number, number>();
   let machines = 0, errors = 0, superseded = 0;
+  let cacheStats = { hits: 0, misses: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
   if (o.format === 'csv') await write(out, `${CSV_HEAD}\r\n`);
   try {
@@ -80,6 +84,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.done();
+    cacheStats = scanner.cacheStats();
     await scanner.close();
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
@@ -118,12 +123,13 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   }
 
   const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
-  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors };
+  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats };
 }
 
 export function formatBatchSummary(s: BatchSummary, out: string): string {
   const lines = [
     `${s.interrupted ? 'Interrupted: ' : ''}Scanned ${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} error(s); results in ${out}`,
+    `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of machines shared an earlier machine's results` : 'off'}`,
     `States: ${Object.entries(s.states).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none'}; ${s.superseded.toLocaleString('en-US')} superseded`,
   ];
   if (s.topRequired.length) {

@@ -165,17 +165,18 @@ Typical session:
       return Number(v);
     })
     .option('--no-reasons', 'batch mode: leave out the reason of each row (faster)')
+    .option('--no-cache', 'batch mode: scan every machine, even when an identical one was just scanned')
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
     .option('--lang <language>', 'title language', 'en')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; reasons: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
+    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; reasons: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
       const catalog = new Catalog(readCatalogFile(o.catalog));
       if (o.inventories !== undefined) {
         if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
         if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
         const format = o.format ?? 'jsonl';
         if (!['jsonl', 'msgpack', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be jsonl, msgpack or csv in batch mode, not ${JSON.stringify(format)}`);
-        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format: format as BatchFormat, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all === true, quiet: o.quiet === true });
+        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format: format as BatchFormat, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, cache: o.cache, all: o.all === true, quiet: o.quiet === true });
         print(formatBatchSummary(summary, o.out));
         if (summary.interrupted) process.exitCode = 130;
         return;

@@ -17,7 +17,8 @@ import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scan/scan.js';
 import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult } from './protocol.js';
-import { scanBatch } from './scan-batch.js';
+import { ResultCache, relevantDetails } from '../scan/result-cache.js';
+import { scanBatch, type CachedOutcomes } from './scan-batch.js';
 import { toShared } from './shared-catalog.js';
 
 export interface ScannerOptions {
@@ -31,6 +32,10 @@ export interface ScannerOptions {
   /** Compute a reason per outcome (slower). Default true. */
   readonly reasons?: boolean;
   readonly language?: string;
+  /** Share whole-machine results between machines with the same rule inputs. Default true. */
+  readonly cache?: boolean;
+  /** Entries in each thread's result cache. Default 10,000. */
+  readonly cacheSize?: number;
 }
 
 /** An inventory as an object, or as the raw JSON/msgpack bytes read from somewhere (validated in the worker). */
@@ -38,6 +43,8 @@ export type ScanInput = Inventory | Uint8Array | { readonly bytes: Uint8Array; r
 
 export interface PooledScanner {
   readonly threads: number;
+  /** Result-cache hits and misses so far. */
+  cacheStats(): { hits: number; misses: number };
   scan(input: ScanInput): Promise<MachineResult>;
   scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult>;
   close(): Promise<void>;
@@ -66,13 +73,22 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   if (!Number.isInteger(threads) || threads < 0) throw new PatchscanError('BAD_ARGUMENT', `threads must be a whole number ≥ 0, got ${String(opts.threads)}`);
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new PatchscanError('BAD_ARGUMENT', `batchSize must be a positive whole number, got ${String(opts.batchSize)}`);
-  const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en' };
+  const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en', cache: opts.cache ?? true };
+  const cacheSize = opts.cacheSize ?? 10_000;
+  let hits = 0;
+  let misses = 0;
 
   let runBatch: (items: { bytes: Uint8Array; source: string }[]) => Promise<MachineResult[]>;
   let closeFn: () => Promise<void>;
   if (threads === 0) {
     const scanner = new Scanner(opts.catalog);
-    runBatch = async (items) => scanBatch(scanner, items.map((i) => i.bytes), items.map((i) => i.source), options);
+    const cache = new ResultCache<CachedOutcomes>(relevantDetails(opts.catalog), cacheSize);
+    runBatch = async (items) => {
+      const r = scanBatch(scanner, items.map((i) => i.bytes), items.map((i) => i.source), options, options.cache ? cache : undefined);
+      hits = cache.hits;
+      misses = cache.misses;
+      return r;
+    };
     closeFn = async () => undefined;
   } else {
     const { filename, execArgv } = workerFile();
@@ -82,7 +98,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       maxThreads: threads,
       idleTimeout: 60_000,
       execArgv,
-      workerData: { catalog: toShared(opts.catalog.data) },
+      workerData: { catalog: toShared(opts.catalog.data), cacheSize },
     });
     runBatch = async (items) => {
       const total = items.reduce((n, i) => n + i.bytes.length, 0);
@@ -96,6 +112,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       });
       const task: ScanTask = { bytes, offsets, sources: items.map((i) => i.source), options };
       const res = (await pool.run(task, { transferList: [bytes.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
+      hits += res.hits;
+      misses += res.misses;
       return unpackr.unpack(res.packed) as MachineResult[];
     };
     closeFn = () => pool.destroy();
@@ -120,6 +138,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
 
   return {
     threads,
+    cacheStats: () => ({ hits, misses }),
     scan: async (input) => (await runBatch([toItem(input, 0)]))[0]!,
     scanMany,
     close: closeFn,

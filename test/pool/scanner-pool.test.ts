@@ -79,3 +79,42 @@ describe('scanner pool', () => {
     await expect(createScanner({ catalog, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive whole number/);
   });
 });
+
+describe('result cache', () => {
+  const dir = tempDir();
+  it('gives exactly the results of uncached scans (threads 0 and 2), with hits on a realistic fleet', async () => {
+    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
+    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const model = new FleetModel(catalog);
+    const fleet = Array.from({ length: 600 }, (_, i) => model.machine(4, i));
+    const collect = async (threads: number, cache: boolean): Promise<{ results: unknown[]; stats: { hits: number; misses: number } }> => {
+      const s = await createScanner({ catalog, threads, cache, batchSize: 50 });
+      const results: unknown[] = [];
+      for await (const r of s.scanMany(fleet)) results.push(r.ok ? { ...r, micros: 0 } : r);
+      const stats = s.cacheStats();
+      await s.close();
+      return { results, stats };
+    };
+    const off = await collect(0, false);
+    const on = await collect(0, true);
+    const pooled = await collect(2, true);
+    expect(on.results).toEqual(off.results);
+    expect(pooled.results).toEqual(off.results);
+    expect(off.stats).toEqual({ hits: 0, misses: 0 });
+    expect(on.stats.hits + on.stats.misses).toBe(600);
+    expect(on.stats.hits).toBeGreaterThan(100); // machines from the same image at the same patch level
+    expect(pooled.stats.hits + pooled.stats.misses).toBe(600);
+  });
+
+  it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {
+    const { fingerprint } = await import('../../engine/scan/result-cache.js');
+    const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
+    const base = { schema: 'patchscan-inventory/1' as const, computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10 }] };
+    const same = { ...base, computer: { name: 'B', id: 'other' }, collectedAt: '2026-02-02T00:00:00Z', processor: { architecture: 9, count: 16 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99 }] };
+    const newer = { ...base, files: [{ path: 'C:\\x.dll', exists: true, version: '2.0.0.0', size: 10 }] };
+    expect(fingerprint(same, d)).toBe(fingerprint(base, d));
+    expect(fingerprint(newer, d)).not.toBe(fingerprint(base, d));
+    expect(fingerprint(same, { ...d, fileSize: true })).not.toBe(fingerprint(base, { ...d, fileSize: true }));
+    expect(fingerprint(same, { ...d, processorDetail: true })).not.toBe(fingerprint(base, { ...d, processorDetail: true }));
+  });
+});

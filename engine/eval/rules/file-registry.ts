@@ -13,9 +13,17 @@ import { LOOP_TARGET } from '../context.js';
 import { ABSENT, NOT_COLLECTED, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
-const fileText = (v: unknown): string => {
+type FileField = 'version' | 'size' | 'created' | 'modified' | 'language';
+
+/**
+ * How a file reading is shown in reasons: only the properties the rule compares (the version is always shown).
+ * Reasons must depend only on what rules read — machines sharing those share results (ResultCache).
+ */
+const fileText = (fields: readonly FileField[]) => (v: unknown): string => {
   const f = v as InventoryFile;
-  return `exists${f.version ? `, version ${f.version}` : ', no version'}${f.size !== undefined ? `, ${f.size} bytes` : ''}${f.modified ? `, modified ${f.modified}` : ''}`;
+  const parts = [`exists${f.version ? `, version ${f.version}` : ', no version'}`];
+  for (const k of fields) if (k !== 'version') parts.push(`${k} ${f[k] ?? 'not collected'}`);
+  return parts.join(', ');
 };
 const valueText = (v: unknown): string => {
   const r = v as InventoryRegistryValue;
@@ -30,8 +38,14 @@ const fileExists: RuleCompiler = (input) => {
   const modified = a.Modified !== undefined ? requireDate(a.Modified, 'Modified') : undefined;
   const size = a.Size !== undefined ? requireInt(a.Size, 'Size') : undefined;
   const language = a.Language !== undefined ? requireInt(a.Language, 'Language') : undefined;
+  const shown: FileField[] = [];
+  if (size !== undefined) shown.push('size');
+  if (created !== undefined) shown.push('created');
+  if (modified !== undefined) shown.push('modified');
+  if (language !== undefined) shown.push('language');
+  const text = fileText(shown);
   return (ctx) => {
-    const f = readFact(ctx, input, 0, fileText);
+    const f = readFact(ctx, input, 0, text);
     if (f === NOT_COLLECTED) return U;
     if (f === ABSENT) return F;
     const file = f as InventoryFile;
@@ -57,8 +71,9 @@ function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCo
     const raw = input.attrs[kind];
     const want: number[] | number =
       kind === 'Version' ? requireVersion(raw, 'Version') : kind === 'Size' ? requireInt(raw, 'Size') : requireDate(raw, kind);
+    const text = fileText([kind.toLowerCase() as FileField]);
     return (ctx) => {
-      const f = readFact(ctx, input, 0, fileText);
+      const f = readFact(ctx, input, 0, text);
       if (f === NOT_COLLECTED) return U;
       if (f === ABSENT) return F;
       const file = f as InventoryFile;

@@ -113,7 +113,11 @@ export const OS_RULES: Record<string, RuleCompiler> = {
     const level = input.attrs.Level !== undefined ? requireInt(input.attrs.Level, 'Level') : undefined;
     const revision = input.attrs.Revision !== undefined ? requireInt(input.attrs.Revision, 'Revision') : undefined;
     return (ctx) => {
-      const p = readFact(ctx, input, 0, (v) => `architecture ${(v as InventoryProcessor).architecture}, level ${(v as InventoryProcessor).level ?? '?'}, revision ${(v as InventoryProcessor).revision ?? '?'}`);
+      // Show only what this rule compares (reasons depend only on what rules read).
+      const p = readFact(ctx, input, 0, (v) => {
+        const pr = v as InventoryProcessor;
+        return `architecture ${pr.architecture}${level !== undefined ? `, level ${pr.level ?? 'not collected'}` : ''}${revision !== undefined ? `, revision ${pr.revision ?? 'not collected'}` : ''}`;
+      });
       if (p === NOT_COLLECTED) return U;
       const pr = p as InventoryProcessor;
       if (pr.architecture !== arch) return F;

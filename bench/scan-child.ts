@@ -18,16 +18,17 @@ if (mode === 'scan') {
   const catalog = new Catalog(readCatalogFile(a!));
   const threads = Number(c);
   const t = performance.now();
-  const s = await runBatchScan({ catalog, inventories: b!, out: '/dev/null', format: 'msgpack', threads, reasons: false, all: false, quiet: true });
+  const s = await runBatchScan({ catalog, inventories: b!, out: '/dev/null', format: 'msgpack', threads, reasons: false, all: false, quiet: true, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
   const seconds = (performance.now() - t) / 1000;
   // Per-machine latency inside the workers, from a second short pass (the batch path does not keep it).
-  const scanner = await createScanner({ catalog, threads, reasons: false });
+  const scanner = await createScanner({ catalog, threads, reasons: false, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
   const micros: number[] = [];
   const docs = new Unpackr({ useRecords: false }).unpackMultiple(readFileSync(b!)) as object[];
   for await (const r of scanner.scanMany(docs.slice(0, 2000) as never[])) if (r.ok) micros.push(r.micros);
   await scanner.close();
   micros.sort((x, y) => x - y);
-  process.stdout.write(`${JSON.stringify({ seconds, machines: s.machines, errors: s.errors, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`);
+  const hitRate = s.cache.hits / Math.max(1, s.cache.hits + s.cache.misses);
+  process.stdout.write(`${JSON.stringify({ seconds, machines: s.machines, errors: s.errors, hitRate, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`);
 } else if (mode === 'decode') {
   const bytes = readFileSync(a!);
   const t = performance.now();

@@ -248,9 +248,10 @@ Typical session:
     });
 
   program.command('demo')
-    .description('the main job on the bundled sample: import corpus/default/wsusscn2.cab, then summarize it and show one update')
-    .option('--data-dir <dir>', 'where to write the compiled catalog', 'patchscan-data')
-    .action((o: { dataDir: string }) => {
+    .description('the main job on the bundled sample: import corpus/default/wsusscn2.cab, show it, then generate a fleet of machines and scan it')
+    .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet and the results', 'patchscan-data')
+    .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients'), 1000)
+    .action(async (o: { dataDir: string; clients: number }) => {
       if (!existsSync(BUNDLED_CORPUS)) throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
       const out = join(o.dataDir, 'catalog.pscat');
       const r = runImport(BUNDLED_CORPUS, out, undefined, false);
@@ -263,6 +264,14 @@ Typical session:
         print(`\n${'─'.repeat(60)}\n$ patchscan catalog show ${out} KB${c.kb(sample)}\n`);
         print(formatUpdate(describeUpdate(c, sample)));
       }
+      const fleet = join(o.dataDir, 'fleet.jsonl');
+      const results = join(o.dataDir, 'results.jsonl');
+      print(`\n${'─'.repeat(60)}\n$ patchscan corpus fleet --catalog ${out} --clients ${o.clients} --out ${fleet}`);
+      const g = generateFleet(c, { clients: o.clients, seed: 1, out: fleet });
+      print(`Wrote ${fleet}: ${g.clients.toLocaleString('en-US')} inventories`);
+      print(`\n$ patchscan scan --catalog ${out} --inventories ${fleet} --out ${results}`);
+      const summary = await runBatchScan({ catalog: c, inventories: fleet, out: results, format: 'jsonl', reasons: true, all: false });
+      print(formatBatchSummary(summary, results));
     });
   return program;
 }

@@ -156,8 +156,11 @@ export class CatalogBuilder {
     this.stats.fileLocations = n;
   }
 
+  /** Import statistics count what was read from package.xml and fragments, not records added whole. */
+  private counting = true;
+
   addPackageEntry(e: PackageEntry): void {
-    this.stats.packageUpdates++;
+    if (this.counting) this.stats.packageUpdates++;
     const s = this.slot(e.revisionId);
     const str = this.strings;
     s.updateId = str.id(e.updateId);
@@ -176,8 +179,10 @@ export class CatalogBuilder {
 
   /** A core fragment for a RevisionId package.xml does not list is kept (it fully describes an update) and counted as orphan. */
   addCore(revisionId: number, c: CoreFragment): void {
-    this.stats.coreFragments++;
-    if (!this.slots.has(revisionId)) this.stats.orphanFragments++;
+    if (this.counting) {
+      this.stats.coreFragments++;
+      if (!this.slots.has(revisionId)) this.stats.orphanFragments++;
+    }
     const s = this.slot(revisionId);
     const str = this.strings;
     if (s.updateId === 0) {
@@ -202,7 +207,7 @@ export class CatalogBuilder {
   }
 
   addExtended(revisionId: number, x: ExtendedFragment): void {
-    this.stats.extendedFragments++;
+    if (this.counting) this.stats.extendedFragments++;
     if (!this.slots.has(revisionId)) {
       // Extended data alone (no package entry, no core) describes nothing we can scan: count it, keep nothing.
       this.stats.orphanFragments++;
@@ -221,7 +226,7 @@ export class CatalogBuilder {
   }
 
   addLocalized(revisionId: number, l: LocalizedText): void {
-    this.stats.localizedFragments++;
+    if (this.counting) this.stats.localizedFragments++;
     if (!this.slots.has(revisionId)) {
       this.stats.orphanFragments++;
       return;
@@ -233,6 +238,15 @@ export class CatalogBuilder {
   /** Adds a whole merged record (generators, full update documents, tests). */
   addRecord(r: UpdateRecord): void {
     const rev = r.revisionId > 0 ? r.revisionId : this.newSyntheticRevision();
+    this.counting = false;
+    try {
+      this.addRecordParts(rev, r);
+    } finally {
+      this.counting = true;
+    }
+  }
+
+  private addRecordParts(rev: number, r: UpdateRecord): void {
     this.addPackageEntry({
       updateId: r.updateId, revisionNumber: r.revisionNumber, revisionId: rev, isLeaf: r.isLeaf, isBundle: r.isBundle,
       deploymentAction: r.deploymentAction, categories: r.categories, prerequisites: r.prerequisites, languages: [],
@@ -240,21 +254,10 @@ export class CatalogBuilder {
       ...(r.creationDate ? { creationDate: r.creationDate } : {}), ...(r.defaultLanguage ? { defaultLanguage: r.defaultLanguage } : {}),
       isSoftware: r.updateType === 'Software',
     });
-    this.stats.packageUpdates--;
-    this.addCore(rev, {
-      updateId: r.updateId, revisionNumber: r.revisionNumber, updateType: r.updateType, explicitlyDeployable: r.explicitlyDeployable,
-      prerequisites: r.prerequisites, bundledUpdates: r.bundledUpdates, supersedes: r.supersedes, rules: r.rules,
-      ...(r.metadata ? { metadata: r.metadata } : {}),
-    });
-    this.stats.coreFragments--;
-    this.addExtended(rev, {
-      severity: r.severity, cves: r.cves, ...(r.kb ? { kb: r.kb } : {}), ...(r.securityBulletin ? { securityBulletin: r.securityBulletin } : {}),
-      ...(r.handler ? { handler: r.handler } : {}), ...(r.supportUrl ? { supportUrl: r.supportUrl } : {}),
-      ...(r.categoryType ? { categoryType: r.categoryType } : {}),
-    });
-    this.stats.extendedFragments--;
+    // A record is a core and an extended fragment too (UpdateRecord extends both).
+    this.addCore(rev, r);
+    this.addExtended(rev, r);
     for (const l of r.localized) this.addLocalized(rev, l);
-    this.stats.localizedFragments -= r.localized.length;
   }
 
   private prereqGroups(ps: readonly Prerequisite[]): Group[] {

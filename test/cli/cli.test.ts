@@ -102,11 +102,14 @@ describe('patchscan CLI', () => {
   });
 
   it('demo runs the main job on the bundled corpus', () => {
-    const r = run(['demo', '--data-dir', join(dir, 'demo')]);
+    const r = run(['demo', '--data-dir', join(dir, 'demo'), '--clients', '200']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/Imported 3,000 revisions/);
     expect(r.out).toMatch(/\$ patchscan catalog show .* KB\d+/);
+    expect(r.out).toMatch(/Scanned 200 machine\(s\) in [\d.]+ s .*; 0 error\(s\)/);
+    expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+/);
     expect(existsSync(join(dir, 'demo', 'catalog.pscat'))).toBe(true);
+    expect(readFileSync(join(dir, 'demo', 'results.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(200);
   });
 });
 

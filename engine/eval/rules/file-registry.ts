@@ -9,7 +9,6 @@ import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from
 import {
   cmpNum, cmpVersion, holds, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
 } from '../compare.js';
-import { LOOP_TARGET } from '../context.js';
 import { ABSENT, NOT_COLLECTED, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
@@ -198,4 +197,3 @@ export const FILE_REGISTRY_RULES: Record<string, RuleCompiler> = {
   RegKeyLoop: regKeyLoop,
 };
 
-export { LOOP_TARGET };

@@ -269,4 +269,3 @@ export const PACKAGE_RULES: Record<string, RuleCompiler> = {
   DeviceAttribute: deviceAttribute,
 };
 
-export { F, T, U };

@@ -24,9 +24,15 @@ export class EvalContext {
   /** When set, leaves record what they read. */
   readings: FactReading[] | undefined;
 
-  constructor(readonly catalog: Catalog, readonly machine: Machine) {
-    this.values = new Array<unknown>(catalog.data.facts.count);
-    this.resolved = new Uint8Array(catalog.data.facts.count);
+  /** `values`/`resolved` may be reused storage (all `resolved` flags cleared). */
+  constructor(
+    readonly catalog: Catalog,
+    readonly machine: Machine,
+    values: unknown[] = new Array<unknown>(catalog.data.facts.count),
+    resolved: Uint8Array = new Uint8Array(catalog.data.facts.count),
+  ) {
+    this.values = values;
+    this.resolved = resolved;
   }
 
   read(reading: () => FactReading): void {

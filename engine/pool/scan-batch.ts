@@ -25,15 +25,17 @@ export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], source
         out.push({ ok: true, source, computer: inv.computer.name, updates: hit.updates, micros: Math.round((performance.now() - t0) * 1000) });
         continue;
       }
-      const s = scanner.session(inv);
-      const updates: UpdateOutcome[] = [];
-      for (let i = 0; i < c.size; i++) {
-        if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
-        if (options.reasons) {
-          const r = s.result(i);
-          updates.push({ index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) });
-        } else updates.push({ index: i, state: s.state(i), superseded: s.isSuperseded(i) });
-      }
+      const updates = scanner.withSession(inv, (s) => {
+        const list: UpdateOutcome[] = [];
+        for (let i = 0; i < c.size; i++) {
+          if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
+          if (options.reasons) {
+            const r = s.result(i);
+            list.push({ index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) });
+          } else list.push({ index: i, state: s.state(i), superseded: s.isSuperseded(i) });
+        }
+        return list;
+      });
       cache?.set(key, { updates });
       out.push({ ok: true, source, computer: inv.computer.name, updates, micros: Math.round((performance.now() - t0) * 1000) });
     } catch (e) {

@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
-import { isReportable, ScanSession, type UpdateResult, type UpdateState } from './scanner.js';
+import { isReportable, ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
 
 export interface ScanRow {
   readonly computer: string;
@@ -31,12 +31,30 @@ export interface ScanOptions {
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
 export class Scanner {
   readonly program: RuleProgram;
+  private spare: SessionBuffers | undefined;
+
   constructor(readonly catalog: Catalog) {
     this.program = new RuleProgram(catalog);
   }
 
+  /** A session for one machine, on fresh working memory (safe to keep). */
   session(inventory: Inventory): ScanSession {
     return new ScanSession(this.catalog, this.program, inventory);
+  }
+
+  /**
+   * Runs `fn` with a session on this scanner's reusable working memory — the fleet path: no per-machine
+   * allocation of catalog-sized arrays. The session must not be used after `fn` returns.
+   */
+  withSession<T>(inventory: Inventory, fn: (s: ScanSession) => T): T {
+    const buffers = this.spare ?? new SessionBuffers(this.catalog.size, this.catalog.data.facts.count);
+    this.spare = undefined;
+    try {
+      return fn(new ScanSession(this.catalog, this.program, inventory, buffers));
+    } finally {
+      buffers.reset();
+      this.spare = buffers;
+    }
   }
 
   /** States of every update in the catalog (no reasons: the fast path). */

@@ -44,27 +44,61 @@ export interface UpdateResult {
 
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
+/**
+ * Per-machine working memory, sized to the catalog. Scanning a fleet reuses one set per thread (reset with fill,
+ * not reallocated), so a machine costs no megabyte-scale allocation and no garbage.
+ */
+export class SessionBuffers {
+  readonly codes: Uint8Array;
+  readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
+  // Why each update got its state, kept compact (no object per update): kind, an index, a value.
+  readonly becauseKind: Uint8Array; // 0 cycle, 1 prerequisite, 2 rules, 3 children, 4 no children
+  readonly becauseRef: Int32Array; // group index | slot (0..2, 3 = defaults) | bundle member index
+  readonly becauseValue: Uint8Array; // tri | state code
+  readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
+  readonly factValues: unknown[];
+  readonly factResolved: Uint8Array;
+
+  constructor(updates: number, facts: number) {
+    this.codes = new Uint8Array(updates);
+    this.installedMemo = new Uint8Array(updates);
+    this.becauseKind = new Uint8Array(updates);
+    this.becauseRef = new Int32Array(updates);
+    this.becauseValue = new Uint8Array(updates);
+    this.slotMemo = new Int8Array(updates * 3).fill(-1);
+    this.factValues = new Array<unknown>(facts);
+    this.factResolved = new Uint8Array(facts);
+  }
+
+  reset(): void {
+    this.codes.fill(0);
+    this.installedMemo.fill(0);
+    this.becauseKind.fill(0);
+    this.slotMemo.fill(-1);
+    this.factResolved.fill(0); // stale factValues are never read past a cleared flag
+  }
+}
+
 export class ScanSession {
   readonly ctx: EvalContext;
   private readonly codes: Uint8Array;
-  private readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
-  // Why each update got its state, kept compact (no object per update): kind, an index, a value.
-  private readonly becauseKind: Uint8Array; // 0 cycle, 1 prerequisite, 2 rules, 3 children, 4 no children
-  private readonly becauseRef: Int32Array; // group index | slot (0..2, 3 = defaults) | bundle member index
-  private readonly becauseValue: Uint8Array; // tri | state code
+  private readonly installedMemo: Uint8Array;
+  private readonly becauseKind: Uint8Array;
+  private readonly becauseRef: Int32Array;
+  private readonly becauseValue: Uint8Array;
+  private readonly slotMemo: Int8Array;
   /** Group that decided the last prerequisites() call (F: the failing one; U: the first open one). */
   private prereqGroup = -1;
-  private readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
 
-  constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory) {
-    this.ctx = new EvalContext(catalog, new Machine(inventory));
-    const n = catalog.size;
-    this.codes = new Uint8Array(n);
-    this.installedMemo = new Uint8Array(n);
-    this.becauseKind = new Uint8Array(n);
-    this.becauseRef = new Int32Array(n);
-    this.becauseValue = new Uint8Array(n);
-    this.slotMemo = new Int8Array(n * 3).fill(-1);
+  /** `buffers` must be fresh or reset, and not used by another live session. */
+  constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory, readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count)) {
+    this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
+    this.codes = buffers.codes;
+    this.installedMemo = buffers.installedMemo;
+    this.becauseKind = buffers.becauseKind;
+    this.becauseRef = buffers.becauseRef;
+    this.becauseValue = buffers.becauseValue;
+    this.slotMemo = buffers.slotMemo;
   }
 
   /** Value of a rule slot, with the defaults of reference §4.1 for absent rules. */

@@ -94,8 +94,9 @@ function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCo
   };
 }
 
+const showExists = (): string => 'exists';
 const regKeyExists: RuleCompiler = (input) => (ctx) => {
-  const k = readFact(ctx, input, 0, () => 'exists');
+  const k = readFact(ctx, input, 0, showExists);
   return k === NOT_COLLECTED ? U : triOf(k !== ABSENT);
 };
 

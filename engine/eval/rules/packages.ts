@@ -37,11 +37,12 @@ const productsText = (v: unknown): string => `${(v as Products).size} MSI produc
 const msiProductInstalled: RuleCompiler = (input) => {
   const code = normalizeGuid(input.attrs.ProductCode ?? '');
   const filter = productFilter(input.attrs);
+  const show = (v: unknown): string => {
+    const p = (v as Products).get(code);
+    return p ? `installed, version ${p.version ?? '?'}, language ${p.language ?? '?'}` : 'not installed';
+  };
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, (v) => {
-      const p = (v as Products).get(code);
-      return p ? `installed, version ${p.version ?? '?'}, language ${p.language ?? '?'}` : 'not installed';
-    });
+    const ps = readFact(ctx, input, 0, show);
     if (ps === NOT_COLLECTED) return U;
     const p = (ps as Products).get(code);
     if (!p) return F;
@@ -80,11 +81,12 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
   const patch = normalizeGuid(input.attrs.PatchCode ?? '');
   const code = normalizeGuid(input.attrs.ProductCode ?? '');
   const filter = productFilter(input.attrs);
+  const show = (v: unknown): string => {
+    const p = (v as Products).get(code);
+    return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
+  };
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, (v) => {
-      const p = (v as Products).get(code);
-      return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
-    });
+    const ps = readFact(ctx, input, 0, show);
     if (ps === NOT_COLLECTED) return U;
     const p = (ps as Products).get(code);
     if (!p) return F;
@@ -140,15 +142,18 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
   return (input) => {
     const id = identityOf(input);
     if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
+    const show = (v: unknown): string => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present');
     return (ctx) => {
       // The fact is the list of the machine's packages matching this identity (resolved once per machine).
-      const hits = readFact(ctx, input, 0, (v) => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present'));
+      const hits = readFact(ctx, input, 0, show);
       if (hits === NOT_COLLECTED) return U;
       for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
       return F;
     };
   };
 }
+
+const showPackageList = (): string => 'CBS package list';
 
 const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, arm64: 12, arm: 5 };
 
@@ -165,7 +170,7 @@ const cbsInstallable: RuleCompiler = (input) => {
   const wantArch = arch !== undefined ? CBS_ARCH[arch] : undefined;
   const build = version !== undefined && /^\d{4,5}\./.test(version) ? Number(version.split('.')[0]) : undefined;
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, () => 'CBS package list');
+    const ps = readFact(ctx, input, 0, showPackageList);
     if (ps === NOT_COLLECTED) return U;
     const app = ctx.machine.inv.cbs?.applicable;
     const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
@@ -185,8 +190,9 @@ const cbsInstallable: RuleCompiler = (input) => {
   };
 };
 
+const showInstances = (v: unknown): string => `${v as number} instance(s)`;
 const wmiQuery: RuleCompiler = (input) => (ctx) => {
-  const n = readFact(ctx, input, 0, (v) => `${v as number} instance(s)`);
+  const n = readFact(ctx, input, 0, showInstances);
   return n === NOT_COLLECTED ? U : triOf((n as number) > 0);
 };
 

@@ -80,8 +80,16 @@ Typical session:
   $ patchscan catalog import wsusscn2.cab --out catalog.pscat
   $ patchscan catalog info catalog.pscat
   $ patchscan catalog show catalog.pscat KB4577066
+  $ patchscan manifest catalog.pscat --json > manifest.json           # what clients must collect
+  $ patchscan scan --catalog catalog.pscat pc1.json                   # one row per update the machine has or needs
+  $ patchscan explain --catalog catalog.pscat pc1.json KB4577066      # why, as a tree with the facts read
+  $ patchscan corpus fleet --catalog catalog.pscat --clients 10000 --out fleet.jsonl
+  $ patchscan scan --catalog catalog.pscat --inventories fleet.jsonl --out rows.jsonl
 
-  $ patchscan demo        # all of the above on the bundled sample catalog`);
+  $ patchscan demo        # import, show, and scan a generated fleet, on the bundled sample catalog
+
+Inventories are JSON or msgpack documents (docs/inventory.md); errors print "patchscan: CODE: message" and exit 2
+(bad input) or 1 (file system).`);
 
   const cab = program.command('cab').description('read Microsoft cabinet files (stored, MSZIP, LZX)');
   cab.command('list')

@@ -23,7 +23,7 @@ describe('patchscan CLI', () => {
   it('--help teaches the commands and a typical session', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const cmd of ['cab', 'catalog', 'corpus', 'demo']) expect(r.out).toContain(cmd);
+    for (const cmd of ['cab', 'catalog', 'corpus', 'demo', 'scan', 'explain', 'manifest']) expect(r.out).toContain(cmd);
     expect(r.out).toContain('patchscan catalog import wsusscn2.cab --out catalog.pscat');
     expect(run(['catalog', 'import', '--help']).out).toMatch(/--out <file>/);
   });

@@ -34,6 +34,13 @@ function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiPro
 
 const productsText = (v: unknown): string => `${(v as Products).size} MSI products`;
 
+/** The installed product `code`, or the rule's answer without one: Unknown (not collected) or False (absent). */
+function installedProduct(ctx: Parameters<ReturnType<RuleCompiler>>[0], input: Parameters<RuleCompiler>[0], code: string, show: (v: unknown) => string): InventoryMsiProduct | typeof F | typeof U {
+  const ps = readFact(ctx, input, 0, show);
+  if (ps === NOT_COLLECTED) return U;
+  return (ps as Products).get(code) ?? F;
+}
+
 const msiProductInstalled: RuleCompiler = (input) => {
   const code = normalizeGuid(input.attrs.ProductCode ?? '');
   const filter = productFilter(input.attrs);
@@ -42,10 +49,8 @@ const msiProductInstalled: RuleCompiler = (input) => {
     return p ? `installed, version ${p.version ?? '?'}, language ${p.language ?? '?'}` : 'not installed';
   };
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, show);
-    if (ps === NOT_COLLECTED) return U;
-    const p = (ps as Products).get(code);
-    if (!p) return F;
+    const p = installedProduct(ctx, input, code, show);
+    if (typeof p === 'number') return p;
     const ok = filter(p);
     return ok === undefined ? U : triOf(ok);
   };
@@ -86,10 +91,8 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
     return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
   };
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, show);
-    if (ps === NOT_COLLECTED) return U;
-    const p = (ps as Products).get(code);
-    if (!p) return F;
+    const p = installedProduct(ctx, input, code, show);
+    if (typeof p === 'number') return p;
     const ok = filter(p);
     if (ok === false) return F;
     if (!p.patches) return U;

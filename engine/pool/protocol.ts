@@ -9,8 +9,6 @@ export interface ScanTaskOptions {
   readonly all: boolean;
   readonly reasons: boolean;
   readonly language: string;
-  /** Share results between machines with the same rule inputs (ResultCache). */
-  readonly cache: boolean;
 }
 
 export interface ScanTask {
@@ -37,7 +35,4 @@ export type MachineResult =
 export interface ScanTaskResult {
   /** msgpack of MachineResult[] */
   readonly packed: Uint8Array;
-  /** Cache hits and misses of this batch. */
-  readonly hits: number;
-  readonly misses: number;
 }

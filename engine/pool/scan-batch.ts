@@ -4,14 +4,10 @@
 import { PatchscanError } from '../errors.js';
 import { decodeInventory } from '../inventory/validate.js';
 import type { Scanner } from '../scan/scan.js';
-import { fingerprint, type ResultCache } from '../scan/result-cache.js';
 import { isReportable } from '../scan/scanner.js';
 import type { MachineResult, ScanTaskOptions, UpdateOutcome } from './protocol.js';
 
-/** Cached per machine fingerprint: the outcomes, shared by every machine with the same rule inputs. */
-export type CachedOutcomes = { readonly updates: readonly UpdateOutcome[] };
-
-export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], sources: readonly string[], options: ScanTaskOptions, cache?: ResultCache<CachedOutcomes>): MachineResult[] {
+export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], sources: readonly string[], options: ScanTaskOptions): MachineResult[] {
   const c = scanner.catalog;
   const out: MachineResult[] = [];
   for (let k = 0; k < items.length; k++) {
@@ -19,12 +15,6 @@ export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], source
     const t0 = performance.now();
     try {
       const inv = decodeInventory(items[k]!, source);
-      const key = cache ? fingerprint(inv, cache.details) : '';
-      const hit = cache?.get(key);
-      if (hit) {
-        out.push({ ok: true, source, computer: inv.computer.name, updates: hit.updates, micros: Math.round((performance.now() - t0) * 1000) });
-        continue;
-      }
       const updates = scanner.withSession(inv, (s) => {
         const list: UpdateOutcome[] = [];
         for (let i = 0; i < c.size; i++) {
@@ -36,7 +26,6 @@ export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], source
         }
         return list;
       });
-      cache?.set(key, { updates });
       out.push({ ok: true, source, computer: inv.computer.name, updates, micros: Math.round((performance.now() - t0) * 1000) });
     } catch (e) {
       const err = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };

@@ -6,21 +6,16 @@ import { Packr } from 'msgpackr';
 import { Catalog } from '../catalog/catalog.js';
 import { Scanner } from '../scan/scan.js';
 import type { ScanTask, ScanTaskResult } from './protocol.js';
-import { ResultCache, relevantDetails } from '../scan/result-cache.js';
-import { scanBatch, type CachedOutcomes } from './scan-batch.js';
+import { scanBatch } from './scan-batch.js';
 import { fromShared, type SharedCatalog } from './shared-catalog.js';
 
 const { data, stringAt } = fromShared((workerData as { catalog: SharedCatalog }).catalog);
 const scanner = new Scanner(new Catalog(data, stringAt));
 const packr = new Packr({ useRecords: false });
-const cache = new ResultCache<CachedOutcomes>(relevantDetails(scanner.catalog), (workerData as { cacheSize: number }).cacheSize);
 
 export default function scanTask(task: ScanTask): ScanTaskResult {
   const items: Uint8Array[] = [];
   for (let k = 0; k + 1 < task.offsets.length; k++) items.push(task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!));
-  const hits = cache.hits;
-  const misses = cache.misses;
-  const results = scanBatch(scanner, items, task.sources, task.options, task.options.cache ? cache : undefined);
   // pack() returns a view of a reused buffer: copy it before handing it to another thread.
-  return { packed: Uint8Array.from(packr.pack(results)), hits: cache.hits - hits, misses: cache.misses - misses };
+  return { packed: Uint8Array.from(packr.pack(scanBatch(scanner, items, task.sources, task.options))) };
 }

@@ -11,6 +11,10 @@ import { LRUCache } from 'lru-cache';
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
 import type { Inventory } from '../inventory/types.js';
+import type { UpdateOutcome } from '../pool/protocol.js';
+
+/** Cached per machine fingerprint: the outcomes, shared by every machine with the same rule inputs. */
+export type CachedOutcomes = { readonly updates: readonly UpdateOutcome[] };
 
 /** Which optional inventory details any rule of the catalog can read. */
 export interface RelevantDetails {
@@ -66,6 +70,11 @@ export class ResultCache<V extends object> {
     if (v === undefined) this.misses++;
     else this.hits++;
     return v;
+  }
+  /** A miss that turned out to be answered by a scan already under way counts as a hit. */
+  countHit(): void {
+    this.misses--;
+    this.hits++;
   }
   set(key: string, v: V): void {
     this.lru.set(key, v);

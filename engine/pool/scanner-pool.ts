@@ -85,10 +85,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   let closeFn: () => Promise<void>;
   if (threads === 0) {
     const scanner = new Scanner(opts.catalog);
-    runBatch = async (items) => {
-      // The in-process path has the same shared cache in front of it (scanManyCached): scan what arrives.
-      return scanBatch(scanner, items.map((i) => i.bytes), items.map((i) => i.source), options);
-    };
+    runBatch = async (items) => scanBatch(scanner, items.map((i) => i.bytes), items.map((i) => i.source), options);
     closeFn = async () => undefined;
   } else {
     const { filename, execArgv } = workerFile();
@@ -110,7 +107,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
         p += it.bytes.length;
         offsets[k + 1] = p;
       });
-      const task: ScanTask = { bytes, offsets, sources: items.map((i) => i.source), options: options };
+      const task: ScanTask = { bytes, offsets, sources: items.map((i) => i.source), options };
       const res = (await pool.run(task, { transferList: [bytes.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
       return unpackr.unpack(res.packed) as MachineResult[];
     };
@@ -145,6 +142,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
     // A fingerprint already on its way to a worker: later machines with it wait for that answer.
     const inFlightByFp = new Map<string, Slot>();
     const maxInFlight = Math.max(2, threads * 2);
+    const maxQueued = batchSize * maxInFlight * 4;
     const queue: Slot[] = [];
     const pendingBatches = new Set<Promise<MachineResult[]>>();
     let batch: { bytes: Uint8Array; source: string }[] = [];
@@ -169,7 +167,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
         }
         if (head.done === undefined) {
           if (!head.batch) break; // still in the unsubmitted batch
-          if (!force && pendingBatches.size < maxInFlight && pendingBatches.has(head.batch)) break;
+          // Wait only when the pool is full, or when finished results pile up behind this one (bounded memory).
+          if (!force && pendingBatches.size < maxInFlight && queue.length <= maxQueued && pendingBatches.has(head.batch)) break;
           const r = (await head.batch)[head.k!]!;
           if (r.ok && head.fp !== undefined) mainCache!.set(head.fp, { updates: r.updates });
           if (head.fp !== undefined) inFlightByFp.delete(head.fp);

@@ -9,7 +9,9 @@ import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
+import { scanRow } from '../../engine/scan/scan.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
+import { CSV_HEADER, csvLine } from '../report/rows.js';
 import { ProgressBar } from './progress.js';
 
 export type BatchFormat = 'jsonl' | 'msgpack' | 'csv';
@@ -40,12 +42,6 @@ export interface BatchSummary {
   readonly cache: { hits: number; misses: number };
 }
 
-const CSV_HEAD = 'computer,updateId,revisionNumber,kb,title,classification,severity,state,superseded,reason';
-const cell = (v: unknown): string => {
-  const s = String(v ?? '');
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-
 function write(out: WriteStream, chunk: string | Uint8Array): Promise<void> | undefined {
   return out.write(chunk) ? undefined : new Promise((resolve) => out.once('drain', () => resolve()));
 }
@@ -74,7 +70,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   let machines = 0, errors = 0, superseded = 0;
   let cacheStats = { hits: 0, misses: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
-  if (o.format === 'csv') await write(out, `${CSV_HEAD}\r\n`);
+  if (o.format === 'csv') await write(out, `${CSV_HEADER}\r\n`);
   try {
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
@@ -96,7 +92,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       const row = { computer: r.computer ?? null, source: r.source, error: r.error };
       if (o.format === 'jsonl') await write(out, `${JSON.stringify(row)}\n`);
       else if (o.format === 'msgpack') await write(out, Buffer.from(packr.pack(row)));
-      else await write(out, `${[r.computer ?? r.source, '', '', '', '', '', '', 'Error', '', `${r.error.code}: ${r.error.message}`].map(cell).join(',')}\r\n`);
+      else await write(out, `${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
       return;
     }
     for (const u of r.updates) {
@@ -112,12 +108,8 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     }
     let text = '';
     for (const u of r.updates) {
-      const i = u.index;
-      if (o.format === 'jsonl') {
-        text += `${JSON.stringify({ computer: r.computer, updateId: c.updateId(i), revisionNumber: c.revisionNumber(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), state: u.state, superseded: u.superseded, ...(u.reason !== undefined ? { reason: u.reason } : {}) })}\n`;
-      } else {
-        text += `${[r.computer, c.updateId(i), c.revisionNumber(i), c.kb(i), c.title(i), c.classification(i), c.severity(i), u.state, u.superseded, u.reason ?? ''].map(cell).join(',')}\r\n`;
-      }
+      const row = scanRow(c, r.computer, u);
+      text += o.format === 'jsonl' ? `${JSON.stringify(row)}\n` : `${csvLine(row)}\r\n`;
     }
     if (text) await write(out, text);
   }

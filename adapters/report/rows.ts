@@ -10,11 +10,18 @@ function csvCell(v: unknown): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+export const CSV_HEADER = COLUMNS.join(',');
+
+/** One CSV line (no line end) for a row; missing fields are empty cells. */
+export function csvLine(row: Partial<Record<keyof ScanRow, unknown>>): string {
+  return COLUMNS.map((c) => csvCell(row[c])).join(',');
+}
+
 export function formatRows(rows: readonly ScanRow[], format: RowFormat): string {
   switch (format) {
     case 'json': return `${JSON.stringify(rows, null, 2)}\n`;
     case 'jsonl': return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    case 'csv': return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
+    case 'csv': return [CSV_HEADER, ...rows.map(csvLine)].join('\r\n') + '\r\n';
     case 'table': {
       const head = ['Computer', 'KB', 'State', 'Sup', 'Classification', 'Severity', 'Title'];
       const body = rows.map((r) => [r.computer, r.kb ? `KB${r.kb}` : '-', r.state, r.superseded ? 'yes' : '', r.classification || '-', r.severity || '-', r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title]);

@@ -77,6 +77,13 @@ export class Catalog {
   explicitlyDeployable(i: number): boolean {
     return (this.data.updates.flags[i]! & F_EXPLICIT) !== 0;
   }
+  /**
+   * Whether update `i` is a row of the default report: software that is not a bundle-only child.
+   * Read as codes (type 0 = Software, action 1 = Bundle): it is on the scan's hot path.
+   */
+  isReportable(i: number): boolean {
+    return this.data.updates.type[i] === 0 && this.data.updates.action[i] !== 1;
+  }
   hasCore(i: number): boolean {
     return (this.data.updates.flags[i]! & F_HAS_CORE) !== 0;
   }

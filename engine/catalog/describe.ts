@@ -46,7 +46,7 @@ export function summarize(c: Catalog): CatalogSummary {
     if (c.deploymentAction(i) === 'Bundle') bundleChildren++;
     if (c.kb(i)) withKb++;
     // Count each reportable update once: bundles and standalone updates, not bundle children.
-    if (type === 'Software' && c.deploymentAction(i) !== 'Bundle') {
+    if (c.isReportable(i)) {
       inc(byClassification, c.classification(i) || '(none)');
       for (const p of c.products(i)) inc(byProduct, p);
       if (c.severity(i)) inc(bySeverity, c.severity(i));

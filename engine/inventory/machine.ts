@@ -11,6 +11,20 @@ export type Lookup<T> = T | typeof NOT_COLLECTED | typeof ABSENT;
 const lower = (s: string): string => s.toLowerCase();
 export const normalizeGuid = (s: string): string => s.trim().replace(/^\{|\}$/g, '').toLowerCase();
 
+/**
+ * CBS identities are `name~publicKeyToken~architecture~language~version` (lower-cased, split on `~`); rules may
+ * abbreviate (`InternetExplorer-Package~11.2.9600.16428` = name~version). Empty parts match anything.
+ */
+function cbsPartsMatch(wanted: readonly string[], have: readonly string[]): boolean {
+  if (wanted.length === 2) return wanted[0] === have[0] && (wanted[1] === '' || wanted[1] === have[4]);
+  for (let i = 0; i < wanted.length; i++) if (wanted[i] !== '' && wanted[i] !== have[i]) return false;
+  return true;
+}
+
+export function cbsIdentityMatches(wanted: string, installed: string): boolean {
+  return cbsPartsMatch(lower(wanted).split('~'), lower(installed).split('~'));
+}
+
 export function joinPath(folder: string, rel: string): string {
   return `${folder.replace(/[\\/]+$/, '')}\\${rel.replace(/^[\\/]+/, '')}`.replace(/[\\/]+/g, '\\');
 }
@@ -85,21 +99,14 @@ export class Machine {
     return this.inv.msi ? this.products : NOT_COLLECTED;
   }
 
-  /**
-   * CBS packages matching an identity `name~publicKeyToken~architecture~language~version`, where empty parts
-   * match anything and the short form `name~version` compares name and version only.
-   */
+  /** CBS packages matching an identity (see {@link cbsIdentityMatches}). */
   cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
     if (!this.inv.cbs) return NOT_COLLECTED;
     const w = lower(identity).split('~');
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
     const version = w.length === 2 ? w[1] : w[4];
     const candidates = this.cbsByName.get(version ? `${w[0]}|${version}` : w[0]!) ?? [];
-    return candidates.filter(({ parts }) => {
-      if (w.length === 2) return w[1] === '' || w[1] === parts[4];
-      for (let i = 1; i < w.length; i++) if (w[i] !== '' && w[i] !== parts[i]) return false;
-      return true;
-    }).map((c) => c.pkg);
+    return candidates.filter(({ parts }) => cbsPartsMatch(w, parts)).map((c) => c.pkg);
   }
 
   wmiCount(namespace: string, query: string): Lookup<number> {

@@ -4,7 +4,6 @@
 import { PatchscanError } from '../errors.js';
 import { decodeInventory } from '../inventory/validate.js';
 import type { Scanner } from '../scan/scan.js';
-import { isReportable } from '../scan/scanner.js';
 import type { MachineResult, ScanTaskOptions, UpdateOutcome } from './protocol.js';
 
 export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], sources: readonly string[], options: ScanTaskOptions): MachineResult[] {
@@ -18,7 +17,7 @@ export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], source
       const updates = scanner.withSession(inv, (s) => {
         const list: UpdateOutcome[] = [];
         for (let i = 0; i < c.size; i++) {
-          if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
+          if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
           if (options.reasons) {
             const r = s.result(i);
             list.push({ index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) });

@@ -5,7 +5,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
-import { isReportable, ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
+import type { UpdateOutcome } from '../pool/protocol.js';
+import { ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
 
 export interface ScanRow {
   readonly computer: string;
@@ -20,6 +21,25 @@ export interface ScanRow {
   readonly state: UpdateState;
   readonly superseded: boolean;
   readonly reason: string;
+}
+
+/** A report row for one update's outcome on one machine (`reason` is '' when reasons were not computed). */
+export function scanRow(c: Catalog, computer: string, o: UpdateOutcome, language?: string): ScanRow {
+  const i = o.index;
+  return {
+    computer,
+    updateId: c.updateId(i),
+    revisionNumber: c.revisionNumber(i),
+    kb: c.kb(i),
+    title: c.title(i, language),
+    classification: c.classification(i),
+    severity: c.severity(i),
+    type: c.updateType(i),
+    isBundle: c.isBundle(i),
+    state: o.state,
+    superseded: o.superseded,
+    reason: o.reason ?? '',
+  };
 }
 
 export interface ScanOptions {
@@ -68,22 +88,9 @@ export class Scanner {
     const s = this.session(inventory);
     const rows: ScanRow[] = [];
     for (let i = 0; i < c.size; i++) {
-      if (!options.all && (!isReportable(c, i) || s.state(i) === 'NotApplicable')) continue;
+      if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
       const r = s.result(i);
-      rows.push({
-        computer: inventory.computer.name,
-        updateId: c.updateId(i),
-        revisionNumber: c.revisionNumber(i),
-        kb: c.kb(i),
-        title: c.title(i, options.language),
-        classification: c.classification(i),
-        severity: c.severity(i),
-        type: c.updateType(i),
-        isBundle: c.isBundle(i),
-        state: r.state,
-        superseded: r.superseded,
-        reason: s.reason(r),
-      });
+      rows.push(scanRow(c, inventory.computer.name, { index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) }, options.language));
     }
     return rows;
   }

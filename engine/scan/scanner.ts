@@ -42,6 +42,12 @@ export interface UpdateResult {
   readonly because: Because;
 }
 
+/** A deciding rule and the facts it read: `FileVersion Path=… (file …: exists, version …)`. */
+function leafText(leaf: ExplainNode): string {
+  const reads = leaf.reads.map((x) => `${x.fact}: ${x.value}`).join('; ');
+  return `${leaf.rule}${reads ? ` (${reads})` : ''}`;
+}
+
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
 /**
@@ -336,15 +342,10 @@ export class ScanSession {
           text = `${b.slot} is absent (defaults apply)`;
           break;
         }
-        const leaf = decidingLeaf(e);
-        const reads = leaf.reads.map((x) => `${x.fact}: ${x.value}`).join('; ');
-        text = `${b.slot} is ${triName(b.value)}: ${leaf.rule}${reads ? ` (${reads})` : ''}`;
+        text = `${b.slot} is ${triName(b.value)}: ${leafText(decidingLeaf(e))}`;
         if (r.state === 'Required') {
           const ie = this.explainSlot(r.index, 'IsInstalled');
-          if (ie) {
-            const l2 = decidingLeaf(ie);
-            text = `IsInstalled is False: ${l2.rule}${l2.reads.length ? ` (${l2.reads.map((x) => `${x.fact}: ${x.value}`).join('; ')})` : ''}; ${text}`;
-          }
+          if (ie) text = `IsInstalled is False: ${leafText(decidingLeaf(ie))}; ${text}`;
         }
       }
     }
@@ -353,8 +354,3 @@ export class ScanSession {
   }
 }
 
-/** Whether an update is a row of the default report: software that is not a bundle-only child. */
-export function isReportable(c: Catalog, i: number): boolean {
-  // Type 0 = Software (UPDATE_TYPES), action 1 = Bundle (DEPLOYMENT_ACTIONS): read as codes, on the hot path.
-  return c.data.updates.type[i] === 0 && c.data.updates.action[i] !== 1;
-}

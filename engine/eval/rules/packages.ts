@@ -1,7 +1,7 @@
 /**
  * MSI, CBS, WMI and Windows 10+ release/device rules (reference §3.3, §3.5, §3.6, §3.8).
  */
-import { normalizeGuid } from '../../inventory/machine.js';
+import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
@@ -126,17 +126,6 @@ const msiApplicationInstalled: RuleCompiler = (input) => {
   };
 };
 
-/**
- * CBS identities are `name~publicKeyToken~architecture~language~version`; rules may abbreviate
- * (`InternetExplorer-Package~11.2.9600.16428` = name~version). Empty parts match anything.
- */
-export function cbsIdentityMatches(wanted: string, installed: string): boolean {
-  const w = wanted.toLowerCase().split('~');
-  const h = installed.toLowerCase().split('~');
-  if (w.length === 2) return w[0] === h[0] && (w[1] === '' || w[1] === h[4]);
-  for (let i = 0; i < w.length; i++) if (w[i] !== '' && w[i] !== h[i]) return false;
-  return true;
-}
 
 /** A CBS package counts as installed in state Installed, or Superseded (a newer package replaced it). */
 const CBS_INSTALLED = new Set(['installed', 'superseded']);

@@ -2,10 +2,24 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { PatchscanError, ioError } from '../../engine/errors.js';
-import { decodeInventory } from '../../engine/inventory/validate.js';
+import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
+import { readChunks } from '../fs/chunks.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 
-export const MAX_INVENTORY_BYTES = 64 * 1024 * 1024;
+export const MAX_INVENTORY_BYTES = DEFAULT_INVENTORY_LIMITS.maxBytes;
+
+/** Reads at most `maxBytes + 1` bytes: enough for the decoder to refuse an oversized file without loading it. */
+export function readBounded(path: string, maxBytes = MAX_INVENTORY_BYTES): Buffer {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for (const chunk of readChunks(path, 1 << 20)) {
+    const take = Math.min(chunk.length, maxBytes + 1 - n);
+    parts.push(Buffer.from(chunk.subarray(0, take)));
+    n += take;
+    if (n > maxBytes) break;
+  }
+  return Buffer.concat(parts);
+}
 
 export function readInventoryFile(path: string, maxBytes = MAX_INVENTORY_BYTES): Inventory {
   let size: number;

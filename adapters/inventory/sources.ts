@@ -3,13 +3,13 @@
  * input ('-', JSON Lines or msgpack by its first byte). Each item keeps where it came from (file:line) so that
  * a bad one becomes an error row for that machine while the batch goes on.
  */
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Packr, UnpackrStream } from 'msgpackr';
 import { PatchscanError, ioError } from '../../engine/errors.js';
-import { MAX_INVENTORY_BYTES } from './read.js';
+import { readBounded } from './read.js';
 
 export interface RawInventory {
   readonly bytes: Uint8Array;
@@ -41,12 +41,8 @@ async function* directory(dir: string): AsyncGenerator<RawInventory> {
   const files = readdirSync(dir).filter((f) => /\.(json|msgpack|mpk)$/i.test(f)).sort();
   for (const f of files) {
     const path = join(dir, f);
-    if (statSync(path).size > MAX_INVENTORY_BYTES) {
-      // Let the worker report it like any other bad inventory.
-      yield { bytes: Buffer.from('"too large"'), source: path };
-      continue;
-    }
-    yield { bytes: readFileSync(path), source: path };
+    // An oversized file is read only up to the limit; decoding then reports it as that machine's error row.
+    yield { bytes: readBounded(path), source: path };
   }
 }
 

@@ -14,9 +14,11 @@ export interface InventoryLimits {
   readonly maxEntries: number;
   /** Longest string accepted anywhere. */
   readonly maxString: number;
+  /** Largest encoded document accepted, in bytes. */
+  readonly maxBytes: number;
 }
 
-export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = { maxEntries: 200_000, maxString: 32_768 };
+export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = { maxEntries: 200_000, maxString: 32_768, maxBytes: 64 * 1024 * 1024 };
 
 class Checker {
   constructor(private readonly source: string, private readonly limits: InventoryLimits) {}
@@ -191,7 +193,10 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
-export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?: 'json' | 'msgpack', limits?: InventoryLimits): Inventory {
+export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?: 'json' | 'msgpack', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
+  if (bytes.length > limits.maxBytes) {
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: more than the ${limits.maxBytes} bytes allowed for one inventory`, { file: source });
+  }
   const fmt = format ?? (bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef ? 'json' : 'msgpack');
   let doc: unknown;
   try {

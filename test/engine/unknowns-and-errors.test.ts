@@ -137,8 +137,10 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
   });
 
   it('limits: a list longer than maxEntries is refused', () => {
-    expect(() => validateInventory({ ...base, files: Array.from({ length: 11 }, (_, i) => ({ path: `C:\\${i}`, exists: false })) }, 'big.json', { maxEntries: 10, maxString: 100 }))
+    expect(() => validateInventory({ ...base, files: Array.from({ length: 11 }, (_, i) => ({ path: `C:\\${i}`, exists: false })) }, 'big.json', { maxEntries: 10, maxString: 100, maxBytes: 1 << 20 }))
       .toThrowError('big.json: files: has 11 entries, more than the limit of 10');
+    expect(() => decodeInventory(Buffer.from(JSON.stringify(base)), 'huge.json', 'json', { maxEntries: 10, maxString: 100, maxBytes: 20 }))
+      .toThrowError('huge.json: more than the 20 bytes allowed for one inventory');
   });
 
   it('JSON and msgpack encodings decode to the same inventory; garbage names the encoding', () => {

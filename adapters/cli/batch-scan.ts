@@ -9,6 +9,7 @@ import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
+import type { ResultSet } from '../../engine/scan/result-set.js';
 import { scanRow } from '../../engine/scan/scan.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
 import { CSV_HEADER, csvLine } from '../report/rows.js';
@@ -67,6 +68,9 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const states: Record<string, number> = {};
   const required = new Map<number, number>();
+  // Machines per shared result set: their states and Required updates are added up once, at the end.
+  const perSet = new Map<number, { set: ResultSet; machines: number }>();
+  const written = new Set<number>();
   let machines = 0, errors = 0, superseded = 0;
   let cacheStats = { hits: 0, misses: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
@@ -95,15 +99,20 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       else await write(out, `${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
       return;
     }
-    for (const u of r.updates) {
-      states[u.state] = (states[u.state] ?? 0) + 1;
-      if (u.superseded) superseded++;
-      else if (u.state === 'Required') required.set(u.index, (required.get(u.index) ?? 0) + 1);
-    }
+    const set = r.resultSet;
+    if (set.shared) {
+      const e = perSet.get(set.id);
+      if (e) e.machines++;
+      else perSet.set(set.id, { set, machines: 1 });
+    } else tally(set, 1);
     if (o.format === 'msgpack') {
-      // One compact record per machine: [updateId, state, superseded(, reason)] per update.
-      const rec = { computer: r.computer, source: r.source, updates: r.updates.map((u) => (u.reason !== undefined ? [c.updateId(u.index), u.state, u.superseded, u.reason] : [c.updateId(u.index), u.state, u.superseded])) };
-      await write(out, Buffer.from(packr.pack(rec)));
+      // The fleet format: each result set once, before the first machine that names it; then one small record
+      // per machine. Machines with the same profile share a set, so the file grows with profiles, not machines.
+      if (!written.has(set.id)) {
+        await write(out, Buffer.from(packr.pack({ resultSet: set.id, updates: set.rows(c) })));
+        if (set.shared) written.add(set.id);
+      }
+      await write(out, Buffer.from(packr.pack({ computer: r.computer, source: r.source, resultSet: set.id })));
       return;
     }
     let text = '';
@@ -113,6 +122,14 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     }
     if (text) await write(out, text);
   }
+
+  function tally(set: ResultSet, n: number): void {
+    const st = set.stats;
+    for (const [k, v] of Object.entries(st.counts)) if (v > 0) states[k] = (states[k] ?? 0) + v * n;
+    superseded += st.superseded * n;
+    for (const i of st.required) required.set(i, (required.get(i) ?? 0) + n);
+  }
+  for (const { set, machines: n } of perSet.values()) tally(set, n);
 
   const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
   return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats };

@@ -7,16 +7,15 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { Packr, UnpackrStream } from 'msgpackr';
 import { PatchscanError, ioError } from '../../engine/errors.js';
+import { DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
+import { msgpackFrames } from './msgpack-frames.js';
 import { readBounded } from './read.js';
 
 export interface RawInventory {
   readonly bytes: Uint8Array;
   readonly source: string;
 }
-
-const packr = new Packr({ useRecords: false });
 
 async function* jsonLines(stream: Readable, label: string): AsyncGenerator<RawInventory> {
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
@@ -28,12 +27,10 @@ async function* jsonLines(stream: Readable, label: string): AsyncGenerator<RawIn
   }
 }
 
+/** Documents are split, not decoded, here: the workers decode and validate them. */
 async function* msgpackStream(stream: Readable, label: string): AsyncGenerator<RawInventory> {
-  const docs = stream.pipe(new UnpackrStream({ useRecords: false }));
-  let n = 0;
-  for await (const doc of docs) {
-    n++;
-    yield { bytes: Buffer.from(packr.pack(doc)), source: `${label}#${n}` };
+  for await (const f of msgpackFrames(stream, DEFAULT_INVENTORY_LIMITS.maxBytes)) {
+    yield { bytes: f.bytes, source: f.broken ? `${label}#${f.n} (${f.broken})` : `${label}#${f.n}` };
   }
 }
 

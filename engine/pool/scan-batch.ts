@@ -1,35 +1,66 @@
 /**
- * Scans one batch of raw inventories with a Scanner: the work a pool worker does, also usable in-process.
+ * Scans one batch of raw inventories: decode and validate each, fingerprint it, and either name the result set of
+ * a machine with the same profile (from the shared profile table) or scan it. The work a pool worker does, also run
+ * in-process when there are no worker threads.
  */
 import { PatchscanError } from '../errors.js';
 import { decodeInventory } from '../inventory/validate.js';
+import { fingerprint } from '../scan/result-cache.js';
+import { packOutcome, type ResultSetData } from '../scan/result-set.js';
 import type { Scanner } from '../scan/scan.js';
-import type { MachineResult, ScanTaskOptions, UpdateOutcome } from './protocol.js';
+import { Claim, ProfileTable } from './profile-table.js';
+import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
 
-export function scanBatch(scanner: Scanner, items: readonly Uint8Array[], sources: readonly string[], options: ScanTaskOptions): MachineResult[] {
+export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const c = scanner.catalog;
-  const out: MachineResult[] = [];
-  for (let k = 0; k < items.length; k++) {
-    const source = sources[k] ?? `item ${k}`;
+  const { options } = task;
+  const n = task.offsets.length - 1;
+  const table = new ProfileTable(task.table);
+  const recording = table.capacity > 0;
+  const setIds = new Int32Array(n);
+  const micros = new Uint32Array(n);
+  const computers: string[] = new Array<string>(n).fill('');
+  const errors: MachineError[] = [];
+  const sets: ResultSetData[] = [];
+  let shared = 0;
+  for (let k = 0; k < n; k++) {
+    const source = task.sources[k] ?? `item ${k}`;
     const t0 = performance.now();
+    let claim: Claim = Claim.Shared;
+    let id = 0;
     try {
-      const inv = decodeInventory(items[k]!, source);
-      const updates = scanner.withSession(inv, (s) => {
-        const list: UpdateOutcome[] = [];
-        for (let i = 0; i < c.size; i++) {
-          if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
-          if (options.reasons) {
-            const r = s.result(i);
-            list.push({ index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) });
-          } else list.push({ index: i, state: s.state(i), superseded: s.isSuperseded(i) });
-        }
-        return list;
-      });
-      out.push({ ok: true, source, computer: inv.computer.name, updates, micros: Math.round((performance.now() - t0) * 1000) });
+      const inv = decodeInventory(task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!), source);
+      computers[k] = inv.computer.name;
+      if (recording) {
+        const fp = fingerprint(inv, task.details);
+        claim = table.claim(fp[0]!, fp[1]!, fp[2]!, fp[3]!);
+      } else claim = table.claimAlone();
+      id = table.id;
+      if (claim === Claim.Shared) {
+        shared++;
+      } else {
+        const words: number[] = [];
+        const reasons: string[] | undefined = options.reasons ? [] : undefined;
+        scanner.withSession(inv, (s) => {
+          for (let i = 0; i < c.size; i++) {
+            if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
+            if (reasons) {
+              const r = s.result(i);
+              words.push(packOutcome(i, r.state, r.superseded));
+              reasons.push(s.reason(r));
+            } else words.push(packOutcome(i, s.state(i), s.isSuperseded(i)));
+          }
+        });
+        sets.push({ id, shared: claim === Claim.First, outcomes: Uint32Array.from(words), ...(reasons ? { reasons } : {}) });
+      }
+      setIds[k] = id;
     } catch (e) {
-      const err = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
-      out.push({ ok: false, source, error: err });
+      const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
+      errors.push({ k, ...error });
+      // A profile claimed but not scanned: machines that name it get this error too, instead of waiting for it.
+      if (id !== 0 && claim !== Claim.Shared) sets.push({ id, shared: claim === Claim.First, outcomes: new Uint32Array(0), error });
     }
+    micros[k] = Math.round((performance.now() - t0) * 1000);
   }
-  return out;
+  return { setIds, computers, micros, errors, sets, shared };
 }

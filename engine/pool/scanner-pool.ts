@@ -1,6 +1,8 @@
 /**
  * Scanning at fleet scale: a piscina pool whose workers share one compiled catalog (a SharedArrayBuffer built
- * once) and receive inventories in batches as transferable bytes. Results come back in input order; at most
+ * once) and receive inventories in batches as transferable bytes. Workers decode, validate and fingerprint each
+ * machine; a profile table in shared memory lets every thread reuse the result set of the first machine with the
+ * same profile, so each profile is scanned once per fleet. Results come back in input order; at most
  * `2 × threads` batches are in flight, so a slow consumer never lets memory grow.
  *
  * @example
@@ -10,15 +12,16 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr } from 'msgpackr';
 import { Piscina } from 'piscina';
 import type { Catalog } from '../catalog/catalog.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scan/scan.js';
-import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult } from './protocol.js';
-import { decodeInventory } from '../inventory/validate.js';
-import { fingerprint, ResultCache, relevantDetails, type CachedOutcomes } from '../scan/result-cache.js';
+import { relevantDetails } from '../scan/result-cache.js';
+import { ResultSet } from '../scan/result-set.js';
+import { ProfileTable, type ProfileTableHandle } from './profile-table.js';
+import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { toShared } from './shared-catalog.js';
 
@@ -35,7 +38,10 @@ export interface ScannerOptions {
   readonly language?: string;
   /** Share whole-machine results between machines with the same rule inputs. Default true. */
   readonly cache?: boolean;
-  /** Entries in each thread's result cache. Default 10,000. */
+  /**
+   * Most distinct machine profiles one scanMany() records for sharing (each kept as one packed result set,
+   * ~8 KB for 2,000 outcomes; more with reasons). Past it, new profiles are scanned and not shared. Default 20,000.
+   */
   readonly cacheSize?: number;
 }
 
@@ -52,7 +58,6 @@ export interface PooledScanner {
 }
 
 const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false });
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
   if (input instanceof Uint8Array) return { bytes: input, source: `inventory ${k}` };
@@ -69,23 +74,33 @@ function workerFile(): { filename: string; execArgv: string[] } {
   return { filename: fileURLToPath(url), execArgv: [] };
 }
 
+/** A machine that was scanned: its outcomes live in a result set that may be shared. */
+class Scanned implements ScannedMachine {
+  readonly ok = true as const;
+  constructor(readonly source: string, readonly computer: string, readonly resultSet: ResultSet, readonly micros: number) {}
+  get updates(): ScannedMachine['updates'] {
+    return this.resultSet.updates;
+  }
+}
+
 export async function createScanner(opts: ScannerOptions): Promise<PooledScanner> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 0) throw new PatchscanError('BAD_ARGUMENT', `threads must be a whole number ≥ 0, got ${String(opts.threads)}`);
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new PatchscanError('BAD_ARGUMENT', `batchSize must be a positive whole number, got ${String(opts.batchSize)}`);
+  const cacheSize = opts.cacheSize ?? 20_000;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new PatchscanError('BAD_ARGUMENT', `cacheSize must be a whole number ≥ 0, got ${String(opts.cacheSize)}`);
   const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en' };
-  const useCache = opts.cache ?? true;
-  const cacheSize = opts.cacheSize ?? 10_000;
+  const profiles = (opts.cache ?? true) ? cacheSize : 0;
+  const details = relevantDetails(opts.catalog);
   let hits = 0;
   let misses = 0;
 
-  // The calling thread owns the result cache (scanManyCached); workers scan whatever they are sent.
-  let runBatch: (items: { bytes: Uint8Array; source: string }[]) => Promise<MachineResult[]>;
+  let run: (task: ScanTask) => Promise<ScanTaskResult>;
   let closeFn: () => Promise<void>;
   if (threads === 0) {
     const scanner = new Scanner(opts.catalog);
-    runBatch = async (items) => scanBatch(scanner, items.map((i) => i.bytes), items.map((i) => i.source), options);
+    run = async (task) => scanBatch(scanner, task);
     closeFn = async () => undefined;
   } else {
     const { filename, execArgv } = workerFile();
@@ -97,134 +112,97 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       execArgv,
       workerData: { catalog: toShared(opts.catalog.data) },
     });
-    runBatch = async (items) => {
-      const total = items.reduce((n, i) => n + i.bytes.length, 0);
-      const bytes = new Uint8Array(total);
-      const offsets = new Uint32Array(items.length + 1);
-      let p = 0;
-      items.forEach((it, k) => {
-        bytes.set(it.bytes, p);
-        p += it.bytes.length;
-        offsets[k + 1] = p;
-      });
-      const task: ScanTask = { bytes, offsets, sources: items.map((i) => i.source), options };
-      const res = (await pool.run(task, { transferList: [bytes.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
-      return unpackr.unpack(res.packed) as MachineResult[];
-    };
+    run = async (task) => (await pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
     closeFn = () => pool.destroy();
   }
 
-  /** Without the cache: raw bytes go straight to the workers, which decode and validate them. */
-  async function* scanManyUncached(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
+  function task(items: readonly { bytes: Uint8Array; source: string }[], table: ProfileTableHandle): ScanTask {
+    const total = items.reduce((n, i) => n + i.bytes.length, 0);
+    const bytes = new Uint8Array(total);
+    const offsets = new Uint32Array(items.length + 1);
+    let p = 0;
+    items.forEach((it, k) => {
+      bytes.set(it.bytes, p);
+      p += it.bytes.length;
+      offsets[k + 1] = p;
+    });
+    return { bytes, offsets, sources: items.map((i) => i.source), options, table, details };
+  }
+
+  /**
+   * Batches go out in input order and come back in any order; each one's shared result sets are recorded as it
+   * lands. A machine may name a result set another batch is still scanning (its profile was claimed first there):
+   * emitting it then waits for that batch, which is already in flight.
+   */
+  async function* scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
+    const table = ProfileTable.create(profiles);
+    const sharedSets = new Map<number, ResultSet>();
+    const pending = new Set<Promise<unknown>>();
     const maxInFlight = Math.max(2, threads * 2);
-    const inFlight: Promise<MachineResult[]>[] = [];
+    const inFlight: { items: { bytes: Uint8Array; source: string }[]; result: Promise<ScanTaskResult> }[] = [];
+
+    const submit = (items: { bytes: Uint8Array; source: string }[]): void => {
+      const result = run(task(items, table));
+      const landed = result.then((r) => {
+        for (const d of r.sets) if (d.shared) sharedSets.set(d.id, new ResultSet(d));
+        if (profiles > 0) {
+          hits += r.shared;
+          misses += r.sets.length;
+        }
+      });
+      pending.add(landed);
+      const forget = (): boolean => pending.delete(landed);
+      landed.then(forget, forget);
+      inFlight.push({ items, result });
+    };
+
+    async function* drainOne(): AsyncGenerator<MachineResult> {
+      const { items, result } = inFlight.shift()!;
+      const r = await result;
+      const own = new Map<number, ResultSet>();
+      for (const d of r.sets) own.set(d.id, sharedSets.get(d.id) ?? new ResultSet(d));
+      const failed = new Map(r.errors.map((e) => [e.k, e]));
+      for (let k = 0; k < items.length; k++) {
+        const source = items[k]!.source;
+        const e = failed.get(k);
+        if (e) {
+          yield { ok: false, source, ...(r.computers[k] ? { computer: r.computers[k]! } : {}), error: { code: e.code, message: e.message } };
+          continue;
+        }
+        const id = r.setIds[k]!;
+        let set = own.get(id) ?? sharedSets.get(id);
+        while (set === undefined) {
+          if (pending.size === 0) throw new PatchscanError('INTERNAL', `result set ${id} was named but never scanned`);
+          await Promise.race(pending);
+          set = sharedSets.get(id);
+        }
+        const computer = r.computers[k]!;
+        if (set.error) yield { ok: false, source, computer, error: set.error };
+        else yield new Scanned(source, computer, set, r.micros[k]!);
+      }
+    }
+
     let batch: { bytes: Uint8Array; source: string }[] = [];
     let k = 0;
     for await (const input of inputs as AsyncIterable<ScanInput>) {
       batch.push(toItem(input, k++));
       if (batch.length >= batchSize) {
-        inFlight.push(runBatch(batch));
+        submit(batch);
         batch = [];
-        if (inFlight.length >= maxInFlight) yield* await inFlight.shift()!;
+        if (inFlight.length >= maxInFlight) yield* drainOne();
       }
     }
-    if (batch.length > 0) inFlight.push(runBatch(batch));
-    while (inFlight.length > 0) yield* await inFlight.shift()!;
+    if (batch.length > 0) submit(batch);
+    while (inFlight.length > 0) yield* drainOne();
   }
-
-  /**
-   * With the cache: the calling thread decodes and validates each inventory and looks its fingerprint up in one
-   * cache shared by all threads; only misses go to the workers (each profile is scanned about once per fleet,
-   * whatever the thread count). Results still come out in input order.
-   */
-  async function* scanManyCached(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
-    type Slot = { done?: MachineResult; batch?: Promise<MachineResult[]>; k?: number; fp?: string; follow?: Slot; source?: string; computer?: string; micros?: number };
-    // A fingerprint already on its way to a worker: later machines with it wait for that answer.
-    const inFlightByFp = new Map<string, Slot>();
-    const maxInFlight = Math.max(2, threads * 2);
-    const maxQueued = batchSize * maxInFlight * 4;
-    const queue: Slot[] = [];
-    const pendingBatches = new Set<Promise<MachineResult[]>>();
-    let batch: { bytes: Uint8Array; source: string }[] = [];
-    let batchSlots: Slot[] = [];
-    let k = 0;
-    const submit = (): void => {
-      if (batch.length === 0) return;
-      const p = runBatch(batch);
-      pendingBatches.add(p);
-      void p.then(() => pendingBatches.delete(p), () => pendingBatches.delete(p));
-      for (const slot of batchSlots) slot.batch = p;
-      batch = [];
-      batchSlots = [];
-    };
-    async function* emit(force: boolean): AsyncGenerator<MachineResult> {
-      while (queue.length > 0) {
-        const head = queue[0]!;
-        if (head.done === undefined && head.follow) {
-          // The machine it follows is ahead in the queue, so it is done by now.
-          const f = head.follow.done!;
-          head.done = f.ok ? { ...f, source: head.source!, computer: head.computer!, micros: head.micros ?? 0 } : { ...f, source: head.source! };
-        }
-        if (head.done === undefined) {
-          if (!head.batch) break; // still in the unsubmitted batch
-          // Wait only when the pool is full, or when finished results pile up behind this one (bounded memory).
-          if (!force && pendingBatches.size < maxInFlight && queue.length <= maxQueued && pendingBatches.has(head.batch)) break;
-          const r = (await head.batch)[head.k!]!;
-          if (r.ok && head.fp !== undefined) mainCache!.set(head.fp, { updates: r.updates });
-          if (head.fp !== undefined) inFlightByFp.delete(head.fp);
-          head.done = r;
-        }
-        queue.shift();
-        yield head.done;
-      }
-    }
-    for await (const input of inputs as AsyncIterable<ScanInput>) {
-      const t0 = performance.now();
-      const item = toItem(input, k++);
-      let inv: Inventory;
-      try {
-        inv = decodeInventory(item.bytes, item.source);
-      } catch (e) {
-        const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
-        queue.push({ done: { ok: false, source: item.source, error } });
-        yield* emit(false);
-        continue;
-      }
-      const fp = fingerprint(inv, mainCache!.details);
-      const hit = mainCache!.get(fp);
-      const leader = hit ? undefined : inFlightByFp.get(fp);
-      if (hit) {
-        queue.push({ done: { ok: true, source: item.source, computer: inv.computer.name, updates: hit.updates, micros: Math.round((performance.now() - t0) * 1000) } });
-      } else if (leader) {
-        mainCache!.countHit();
-        queue.push({ follow: leader, source: item.source, computer: inv.computer.name, micros: Math.round((performance.now() - t0) * 1000) });
-      } else {
-        const slot: Slot = { k: batch.length, fp };
-        inFlightByFp.set(fp, slot);
-        batch.push(item);
-        batchSlots.push(slot);
-        queue.push(slot);
-        if (batch.length >= batchSize) submit();
-      }
-      // A head waiting in the unsubmitted batch would hold everything behind it: send that batch early.
-      if (queue.length > batchSize * maxInFlight && queue[0]!.done === undefined && !queue[0]!.batch) submit();
-      yield* emit(false);
-      hits = mainCache!.hits;
-      misses = mainCache!.misses;
-    }
-    submit();
-    yield* emit(true);
-    hits = mainCache!.hits;
-    misses = mainCache!.misses;
-  }
-
-  const mainCache = useCache ? new ResultCache<CachedOutcomes>(relevantDetails(opts.catalog), cacheSize) : undefined;
-  const scanMany = mainCache ? scanManyCached : scanManyUncached;
 
   return {
     threads,
     cacheStats: () => ({ hits, misses }),
-    scan: async (input) => (await runBatch([toItem(input, 0)]))[0]!,
+    scan: async (input) => {
+      for await (const r of scanMany([input])) return r;
+      throw new PatchscanError('INTERNAL', 'no result for one inventory');
+    },
     scanMany,
     close: closeFn,
   };

@@ -2,19 +2,14 @@
  * Sharing work across machines: thousands of machines share an OS build, a patch level and a product set, and so
  * get the same answers. A machine's results depend only on the inventory content the catalog's rules can read, so
  * we key whole-machine results by a digest of that content — identity (name, id), collection time, and file/processor
- * details no rule of this catalog reads are left out — in a bounded LRU cache.
+ * details no rule of this catalog reads are left out — in a bounded table shared by all threads (profile-table.ts).
  *
  * Correctness does not depend on hits: a different key only costs a scan; equal keys mean equal rule inputs.
  */
-import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { hash } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
 import type { Inventory } from '../inventory/types.js';
-import type { UpdateOutcome } from '../pool/protocol.js';
-
-/** Cached per machine fingerprint: the outcomes, shared by every machine with the same rule inputs. */
-export type CachedOutcomes = { readonly updates: readonly UpdateOutcome[] };
 
 /** Which optional inventory details any rule of the catalog can read. */
 export interface RelevantDetails {
@@ -39,8 +34,11 @@ export function relevantDetails(c: Catalog): RelevantDetails {
   return d;
 }
 
-/** Digest of everything in the inventory the catalog's rules can read. */
-export function fingerprint(inv: Inventory, d: RelevantDetails): string {
+/**
+ * Digest of everything in the inventory the catalog's rules can read, as four 32-bit words (128 bits of SHA-1:
+ * a collision among even a billion profiles is far less likely than a hardware fault).
+ */
+export function fingerprint(inv: Inventory, d: RelevantDetails): Int32Array {
   const view = {
     ...inv,
     computer: undefined,
@@ -55,28 +53,6 @@ export function fingerprint(inv: Inventory, d: RelevantDetails): string {
     })),
     processor: inv.processor && (d.processorDetail ? inv.processor : { architecture: inv.processor.architecture }),
   };
-  return createHash('sha1').update(JSON.stringify(view)).digest('base64');
-}
-
-export class ResultCache<V extends object> {
-  private readonly lru: LRUCache<string, V>;
-  hits = 0;
-  misses = 0;
-  constructor(readonly details: RelevantDetails, max = 10_000) {
-    this.lru = new LRUCache<string, V>({ max });
-  }
-  get(key: string): V | undefined {
-    const v = this.lru.get(key);
-    if (v === undefined) this.misses++;
-    else this.hits++;
-    return v;
-  }
-  /** A miss that turned out to be answered by a scan already under way counts as a hit. */
-  countHit(): void {
-    this.misses--;
-    this.hits++;
-  }
-  set(key: string, v: V): void {
-    this.lru.set(key, v);
-  }
+  const digest = hash('sha1', JSON.stringify(view), 'buffer') as unknown as Buffer;
+  return Int32Array.of(digest.readInt32LE(0), digest.readInt32LE(4), digest.readInt32LE(8), digest.readInt32LE(12));
 }

@@ -3,7 +3,8 @@
  * (`npm test` builds first.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Packr, Unpackr } from 'msgpackr';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -220,10 +221,72 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     expect(csvRows.length - 1).toBe(jsonl.length);
     const states = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
     expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-3)!)))).toEqual(states(jsonl.map((x) => (x.error ? 'Error' : x.state!))));
+  });
+
+  it('msgpack is the fleet format: each result set once, then one record per machine naming it', () => {
+    const fleet = join(dir, 'fleet.jsonl');
     const mp = join(dir, 'rows.msgpack');
     const m = run(['scan', '-c', catalog, '-i', fleet, '-o', mp, '-f', 'msgpack', '--no-reasons']);
     expect(m.code, m.err).toBe(0);
     expect(m.out).toMatch(/^Scanned 299 machine/);
+    const records = new Unpackr({ useRecords: false }).unpackMultiple(readFileSync(mp)) as Record<string, unknown>[];
+    const sets = new Map<number, unknown[][]>();
+    const fromMsgpack: string[] = [];
+    for (const rec of records) {
+      if (rec.updates) {
+        expect(sets.has(rec.resultSet as number)).toBe(false); // written once
+        sets.set(rec.resultSet as number, rec.updates as unknown[][]);
+      } else if (rec.resultSet !== undefined) {
+        const rows = sets.get(rec.resultSet as number);
+        expect(rows, 'a result set is written before the first machine that names it').toBeDefined();
+        for (const [updateId, state, superseded] of rows!) fromMsgpack.push(`${rec.computer as string} ${updateId as string} ${state as string} ${String(superseded)}`);
+      } else expect(rec.error).toMatchObject({ code: 'INVENTORY_INVALID' });
+    }
+    expect(records.filter((r) => r.computer !== undefined && r.resultSet !== undefined)).toHaveLength(299);
+    expect(sets.size).toBeLessThan(299); // machines with the same profile share a set
+    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => !x.error);
+    expect(fromMsgpack.sort()).toEqual(jsonl.map((x) => `${x.computer as string} ${x.updateId as string} ${x.state as string} ${String(x.superseded)}`).sort());
+  });
+
+  it('reads the same machines from a msgpack stream, a directory and standard input', () => {
+    const fleet = join(dir, 'fleet.jsonl');
+    const docs = readFileSync(fleet, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { computer: { name: string } }).filter((d) => d.computer.name !== 'BROKEN');
+    const packr = new Packr({ useRecords: false });
+    writeFileSync(join(dir, 'fleet.msgpack'), Buffer.concat(docs.map((d) => packr.pack(d))));
+    const folder = join(dir, 'inbox');
+    mkdirSync(folder);
+    docs.slice(0, 20).forEach((d, i) => writeFileSync(join(folder, `${d.computer.name}.${i % 2 ? 'json' : 'msgpack'}`), i % 2 ? JSON.stringify(d) : packr.pack(d)));
+    const summary = (args: string[], input?: string): string => {
+      const r = spawnSync(process.execPath, [BIN, 'scan', '-c', catalog, ...args, '--no-reasons', '-f', 'csv'], { encoding: 'utf8', input, timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.replace(/ in [\d.]+ s \(\d+ machines\/s\)/, '').replace(/results in \S+/, '');
+    };
+    const fromJsonl = summary(['-i', fleet, '-o', join(dir, 'a.csv')]);
+    expect(summary(['-i', join(dir, 'fleet.msgpack'), '-o', join(dir, 'b.csv')])).toBe(fromJsonl.replace('; 1 error(s)', '; 0 error(s)').replace(/Errors \(first 10\):\n.*\n?/, ''));
+    expect(readFileSync(join(dir, 'b.csv'), 'utf8')).toBe(readFileSync(join(dir, 'a.csv'), 'utf8').split('\r\n').filter((l) => !l.includes(',Error,')).join('\r\n'));
+    expect(summary(['-i', '-', '-o', join(dir, 'c.csv')], readFileSync(fleet, 'utf8'))).toBe(fromJsonl.replaceAll(`${fleet}:`, 'stdin:'));
+    expect(readFileSync(join(dir, 'c.csv'), 'utf8').replaceAll('stdin:', 'x:')).toBe(readFileSync(join(dir, 'a.csv'), 'utf8').replaceAll(`${fleet}:`, 'x:'));
+    const d = summary(['-i', folder, '-o', join(dir, 'd.csv')]);
+    expect(d).toMatch(/^Scanned 20 machine\(s\); 0 error\(s\);/);
+    const names = new Set(readFileSync(join(dir, 'd.csv'), 'utf8').trim().split('\r\n').slice(1).map((l) => l.split(',')[0]));
+    expect([...names].sort()).toEqual(docs.slice(0, 20).map((x) => x.computer.name).filter((n) => names.has(n)).sort());
+    expect(names.size).toBeGreaterThan(10);
+  });
+
+  it('a msgpack stream that stops making sense ends in one error row; what came before is scanned', () => {
+    const good = readFileSync(join(dir, 'fleet.msgpack'));
+    const cut = join(dir, 'cut.msgpack');
+    writeFileSync(cut, good.subarray(0, Math.floor(good.length / 2)));
+    const r = run(['scan', '-c', catalog, '-i', cut, '-o', join(dir, 'cut.jsonl'), '--no-reasons']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/; 1 error\(s\);/);
+    expect(r.out).toMatch(/cut\.msgpack#\d+ \(the stream ends inside a document\)/);
+    const garbage = join(dir, 'garbage.msgpack');
+    writeFileSync(garbage, Buffer.concat([new Packr({ useRecords: false }).pack({ schema: 'patchscan-inventory/1' }), Buffer.from([0xc1, 1, 2, 3])]));
+    const g = run(['scan', '-c', catalog, '-i', garbage, '-o', join(dir, 'garbage.jsonl'), '--no-reasons']);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/Scanned 0 machine\(s\) .*; 2 error\(s\);/);
+    expect(g.out).toContain('byte 0xc1 does not start a msgpack value; the rest of the stream cannot be split');
   });
 
   it('explains bad batch arguments', () => {

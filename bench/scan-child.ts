@@ -3,16 +3,27 @@
  *   node scan-child.js scan <catalog> <fleet.msgpack> <threads>   → batch scan to /dev/null (msgpack, no reasons)
  *   node scan-child.js decode <fleet.msgpack>                     → decode + validate only, same bytes, one thread
  */
-import { readFileSync } from 'node:fs';
-import { Unpackr } from 'msgpackr';
+import { createReadStream } from 'node:fs';
+import { msgpackFrames } from '../adapters/inventory/msgpack-frames.js';
 import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
-import { decodeInventory } from '../engine/inventory/validate.js';
+import { DEFAULT_INVENTORY_LIMITS, decodeInventory } from '../engine/inventory/validate.js';
 import { createScanner } from '../engine/pool/scanner-pool.js';
 
 const [mode, a, b, c] = process.argv.slice(2);
 const rss = (): number => process.resourceUsage().maxRSS * 1024;
+
+/** The first `n` documents of a msgpack fleet, as raw bytes (the rest of the file is not read). */
+async function* firstFrames(path: string, n: number): AsyncGenerator<Uint8Array> {
+  let k = 0;
+  const stream = createReadStream(path);
+  for await (const f of msgpackFrames(stream, DEFAULT_INVENTORY_LIMITS.maxBytes)) {
+    yield Uint8Array.from(f.bytes);
+    if (++k >= n) break;
+  }
+  stream.destroy();
+}
 
 if (mode === 'scan') {
   const catalog = new Catalog(readCatalogFile(a!));
@@ -23,21 +34,17 @@ if (mode === 'scan') {
   // Per-machine latency inside the workers, from a second short pass (the batch path does not keep it).
   const scanner = await createScanner({ catalog, threads, reasons: false, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
   const micros: number[] = [];
-  const docs = new Unpackr({ useRecords: false }).unpackMultiple(readFileSync(b!)) as object[];
-  for await (const r of scanner.scanMany(docs.slice(0, 2000) as never[])) if (r.ok) micros.push(r.micros);
+  for await (const r of scanner.scanMany(firstFrames(b!, 2000))) if (r.ok) micros.push(r.micros);
   await scanner.close();
   micros.sort((x, y) => x - y);
   const hitRate = s.cache.hits / Math.max(1, s.cache.hits + s.cache.misses);
   process.stdout.write(`${JSON.stringify({ seconds, machines: s.machines, errors: s.errors, hitRate, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`);
 } else if (mode === 'decode') {
-  const bytes = readFileSync(a!);
   const t = performance.now();
-  const docs = new Unpackr({ useRecords: false }).unpackMultiple(bytes) as object[];
   let n = 0;
-  const packr = new (await import('msgpackr')).Packr({ useRecords: false });
-  // The same work the scan path does before scanning: bytes → object → validated inventory.
-  for (const d of docs) {
-    decodeInventory(packr.pack(d), 'x', 'msgpack');
+  // The same work the scan path does before scanning: the stream split into documents, each decoded and validated.
+  for await (const f of msgpackFrames(createReadStream(a!), DEFAULT_INVENTORY_LIMITS.maxBytes)) {
+    decodeInventory(f.bytes, 'x', 'msgpack');
     n++;
   }
   process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - t) / 1000, machines: n, maxRssBytes: rss() })}\n`);

@@ -39,6 +39,8 @@ export class Machine {
   private readonly wmi = new Map<string, number>();
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
+  /** Each product's applied patches, normalized once (rules ask about them thousands of times per machine). */
+  private readonly patchSets = new Map<InventoryMsiProduct, ReadonlySet<string>>();
 
   constructor(readonly inv: Inventory) {
     this.name = inv.computer.name;
@@ -56,6 +58,17 @@ export class Machine {
     for (const w of inv.wmi ?? []) this.wmi.set(`${lower(w.namespace)}|${w.query}`, w.count);
     const arch = inv.processor?.architecture;
     this.singleView = arch === 0 || arch === 5;
+  }
+
+  /** Whether a patch (normalized GUID) is applied to a product; undefined when its patches were not collected. */
+  hasPatch(p: InventoryMsiProduct, patch: string): boolean | undefined {
+    if (!p.patches) return undefined;
+    let set = this.patchSets.get(p);
+    if (!set) {
+      set = new Set(p.patches.map(normalizeGuid));
+      this.patchSets.set(p, set);
+    }
+    return set.has(patch);
   }
 
   csidl(id: string): Lookup<string> {

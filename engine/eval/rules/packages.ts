@@ -95,8 +95,8 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
     if (typeof p === 'number') return p;
     const ok = filter(p);
     if (ok === false) return F;
-    if (!p.patches) return U;
-    const has = p.patches.some((x) => normalizeGuid(x) === patch);
+    const has = ctx.machine.hasPatch(p, patch);
+    if (has === undefined) return U;
     return has ? (ok === undefined ? U : T) : F;
   };
 };
@@ -110,8 +110,9 @@ const msiPatchInstalled: RuleCompiler = (input) => {
     if (ps === NOT_COLLECTED) return U;
     let unknown = false;
     for (const p of (ps as Products).values()) {
-      if (!p.patches) unknown = true;
-      else if (p.patches.some((x) => normalizeGuid(x) === patch)) return T;
+      const has = ctx.machine.hasPatch(p, patch);
+      if (has === undefined) unknown = true;
+      else if (has) return T;
     }
     return unknown ? U : F;
   };

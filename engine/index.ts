@@ -23,4 +23,7 @@ export { Scanner, formatExplanation, type Explanation, type ScanOptions, type Sc
 export { ScanSession, type UpdateResult, type UpdateState } from './scan/scanner.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
 export { createScanner, type PooledScanner, type ScannerOptions, type ScanInput } from './pool/scanner-pool.js';
-export type { MachineResult, UpdateOutcome } from './pool/protocol.js';
+export type { MachineResult, ScannedMachine, FailedMachine, UpdateOutcome } from './pool/protocol.js';
+export { ResultSet, type ResultSetStats } from './scan/result-set.js';
+export { scanOutcomes, type OutcomeOptions } from './scan/outcomes.js';
+export { fingerprint, relevantDetails, type RelevantDetails } from './scan/result-cache.js';

@@ -51,7 +51,7 @@ export interface ImportResult {
 
 const FRAGMENT = /^(c|x|l\/([A-Za-z0-9-]+))\/(\d+)$/;
 
-function sha256File(path: string, onBytes: (n: number) => void): string {
+export function sha256File(path: string, onBytes: (n: number) => void = () => undefined): string {
   const h = createHash('sha256');
   let pos = 0;
   for (const chunk of readChunks(path, 4 << 20)) {

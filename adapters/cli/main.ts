@@ -22,6 +22,7 @@ import { readInventoryFile } from '../inventory/read.js';
 import { formatRows, type RowFormat } from '../report/rows.js';
 import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
+import { addSiteCommands } from './site-commands.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const BUNDLED_CORPUS = join(PACKAGE_ROOT, 'corpus', 'default', 'wsusscn2.cab');
@@ -87,6 +88,15 @@ Typical session:
   $ patchscan scan --catalog catalog.pscat --inventories fleet.jsonl --out rows.jsonl
 
   $ patchscan demo        # import, show, and scan a generated fleet, on the bundled sample catalog
+
+Site server (ITMU's workflow, one SQLite file):
+  $ patchscan init --data site                      # database, programs, collections (pilot), admin token
+  $ patchscan sync --data site --source ./catalog-folder     # or an https:// URL; daily under serve
+  $ patchscan client enroll PC-0001 --data site     # prints the client's token
+  $ patchscan serve --data site                     # uploads, scan queue, scheduled sync (127.0.0.1:8530)
+  $ patchscan upload --server http://127.0.0.1:8530 --token T pc1.json [--expedited]
+  $ patchscan compliance PC-0001 --data site
+  $ patchscan collection unlimit "Microsoft Updates Tool" --data site   # leave the pilot: scan every client
 
 Inventories are JSON or msgpack documents (docs/inventory.md); errors print "patchscan: CODE: message" and exit 2
 (bad input) or 1 (file system).`);
@@ -281,6 +291,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       const summary = await runBatchScan({ catalog: c, inventories: fleet, out: results, format: 'jsonl', reasons: true, all: false });
       print(formatBatchSummary(summary, results));
     });
+  addSiteCommands(program);
   return program;
 }
 

@@ -12,7 +12,8 @@
  * Loading checks magic, version, length and checksum before decoding, and never touches XML.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { Packr } from 'msgpackr';
 import { PatchscanError, ioError } from '../errors.js';
 import { CATALOG_FORMAT_VERSION, type CatalogData } from './data.js';
@@ -53,23 +54,10 @@ export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
   return data;
 }
 
-/** Writes atomically: temp file in the same directory, fsync, rename over the target. */
+/** Writes atomically (engine/io/atomic-file.ts). */
 export function writeCatalogFile(path: string, data: CatalogData): number {
   const bytes = encodeCatalog(data);
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw ioError('write the catalog to', path, e);
-  }
+  writeFileAtomic(path, bytes, 'write the catalog to');
   return bytes.length;
 }
 

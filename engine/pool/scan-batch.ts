@@ -6,13 +6,13 @@
 import { PatchscanError } from '../errors.js';
 import { decodeInventory } from '../inventory/validate.js';
 import { fingerprint } from '../scan/result-cache.js';
-import { packOutcome, type ResultSetData } from '../scan/result-set.js';
+import { scanOutcomes } from '../scan/outcomes.js';
+import type { ResultSetData } from '../scan/result-set.js';
 import type { Scanner } from '../scan/scan.js';
 import { Claim, ProfileTable } from './profile-table.js';
 import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
 
 export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
-  const c = scanner.catalog;
   const { options } = task;
   const n = task.offsets.length - 1;
   const table = new ProfileTable(task.table);
@@ -39,19 +39,7 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
       if (claim === Claim.Shared) {
         shared++;
       } else {
-        const words: number[] = [];
-        const reasons: string[] | undefined = options.reasons ? [] : undefined;
-        scanner.withSession(inv, (s) => {
-          for (let i = 0; i < c.size; i++) {
-            if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
-            if (reasons) {
-              const r = s.result(i);
-              words.push(packOutcome(i, r.state, r.superseded));
-              reasons.push(s.reason(r));
-            } else words.push(packOutcome(i, s.state(i), s.isSuperseded(i)));
-          }
-        });
-        sets.push({ id, shared: claim === Claim.First, outcomes: Uint32Array.from(words), ...(reasons ? { reasons } : {}) });
+        sets.push({ id, shared: claim === Claim.First, ...scanOutcomes(scanner, inv, options) });
       }
       setIds[k] = id;
     } catch (e) {

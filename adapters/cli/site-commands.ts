@@ -1,0 +1,336 @@
+/**
+ * The site-server commands: init, verify, remove, sync, client, serve, upload, rescan, collection, compliance.
+ * Every one works on a site directory (`--data DIR`, or $PATCHSCAN_DATA, default ./patchscan-data).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { PatchscanError } from '../../engine/errors.js';
+import { readBounded } from '../inventory/read.js';
+import { collectionByName, ensureObjects, objectsToRemove, removeObjects, verifyObjects } from '../site/objects.js';
+import { CatalogVersions, computerCompliance, fleetSummary } from '../site/reports.js';
+import { SiteScanner } from '../site/scan-service.js';
+import { configPath, DEFAULT_CONFIG, DEFAULT_DATA_DIR, Site, writeConfig } from '../site/site.js';
+import { members, targetingProgram } from '../site/targeting.js';
+import { serve } from '../server/server.js';
+import { upload } from '../server/upload-client.js';
+import { now, PRIORITY_EXPEDITED, PRIORITY_NORMAL, sha256Hex } from '../store/site-store.js';
+import { runSync } from '../sync/sync.js';
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+const DATA_HELP = 'site directory (default $PATCHSCAN_DATA or ./patchscan-data)';
+const dataDir = (o: { data?: string }): string => o.data ?? process.env.PATCHSCAN_DATA ?? DEFAULT_DATA_DIR;
+
+function withSite<T>(o: { data?: string }, fn: (site: Site) => T): T {
+  const site = Site.open(dataDir(o));
+  try {
+    return fn(site);
+  } finally {
+    site.close();
+  }
+}
+
+async function withSiteAsync<T>(o: { data?: string }, fn: (site: Site) => Promise<T>): Promise<T> {
+  const site = Site.open(dataDir(o));
+  try {
+    return await fn(site);
+  } finally {
+    site.close();
+  }
+}
+
+function requireInit(site: Site): void {
+  if (!site.initialized) throw new PatchscanError('NOT_FOUND', `${site.dir} is not a patchscan site yet: run "patchscan init --data ${site.dir}" first`);
+}
+
+export function addSiteCommands(program: Command): void {
+  program.command('init')
+    .description("create a site: the database, the configuration, and ITMU's package, programs, collections and advertisements")
+    .option('--data <dir>', DATA_HELP)
+    .option('--test-computer <name>', 'the computer in the pre-production collection (default: the sync host)')
+    .option('--sync-host <name>', 'the computer that runs the catalog sync (default: this host)', hostname())
+    .option('--sync-source <url|folder>', 'where the catalog comes from: an http(s) URL or a folder an administrator fills')
+    .option('--listen <host:port>', 'where `patchscan serve` listens', DEFAULT_CONFIG.listen)
+    .addHelpText('after', `
+Creates, with the seed's names (ITMU for Configuration Manager 2007):
+  package      "Microsoft Corporation Microsoft Updates Tool 2.0 ALL"
+  programs     "Microsoft Updates Tool", "… (expedited)", "… x64", "… x64 (expedited)", "… IA64", "… IA64 (expedited)",
+               "Microsoft Updates Tool Sync" (and "… ARM64", "… ARM64 (expedited)": the modern addition)
+  collections  "Microsoft Updates Tool" (limited to the pre-production collection until you unlimit it),
+               "Microsoft Updates Tool (pre-production)" (the test computer), "… x64", "… IA64", "… ARM64", "… Sync"
+  advertisements tying each program to its collection
+Prints an admin token once (for reports and the web console); keep it.`)
+    .action((o: { data?: string; testComputer?: string; syncHost: string; syncSource?: string; listen: string }) => {
+      const dir = dataDir(o);
+      withSite(o, (site) => {
+        const fresh = !site.initialized;
+        if (fresh) writeConfig(site.dir, { ...DEFAULT_CONFIG, listen: o.listen, sync: { ...DEFAULT_CONFIG.sync, ...(o.syncSource ? { source: o.syncSource } : {}) } });
+        const r = ensureObjects(site.store, { testComputer: o.testComputer ?? o.syncHost, syncHost: o.syncHost });
+        let admin: string | undefined;
+        if (!site.store.setting('admin_token_hash')) {
+          admin = `psa_${randomBytes(32).toString('base64url')}`;
+          site.store.setSetting('admin_token_hash', sha256Hex(admin));
+        }
+        if (!site.store.setting('initialized_at')) site.store.setSetting('initialized_at', now());
+        print(`${fresh ? 'Created' : 'Checked'} site ${site.dir} (configuration ${configPath(site.dir)})`);
+        print(r.created.length ? `Created ${r.created.length} object(s):\n${r.created.map((p) => `  ${p.kind} ${p.name}`).join('\n')}` : 'All objects were already present.');
+        print(`Test computer (pre-production): ${site.store.setting('test_computer')}; sync host: ${site.store.setting('sync_host')}`);
+        if (admin) print(`Admin token (shown once; reports and the web console need it):\n  ${admin}`);
+        print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
+      });
+    });
+
+  program.command('verify')
+    .description("check that every ITMU object exists; --repair recreates what is missing (like running SMSITMU.MSI again)")
+    .option('--data <dir>', DATA_HELP)
+    .option('--repair', 'recreate missing objects')
+    .action((o: { data?: string; repair?: boolean }) => {
+      withSite(o, (site) => {
+        requireInit(site);
+        const problems = verifyObjects(site.store);
+        if (problems.length === 0) {
+          print('All objects are present: 1 package, 9 programs, 6 collections, 9 advertisements, test computer and sync host in place.');
+          return;
+        }
+        for (const p of problems) print(`${o.repair ? 'Repairing' : 'Problem'}: ${p.kind} "${p.name}" is ${p.problem}`);
+        if (o.repair) {
+          ensureObjects(site.store);
+          const left = verifyObjects(site.store);
+          if (left.length) throw new PatchscanError('IO', `${left.length} object(s) could not be repaired`);
+          print(`Repaired ${problems.length} object(s).`);
+        } else {
+          print(`\n${problems.length} problem(s). Run "patchscan verify --repair" to recreate what is missing.`);
+          process.exitCode = 3;
+        }
+      });
+    });
+
+  program.command('remove')
+    .description("remove ITMU's objects from the site (its collections and advertisements go too); keeps inventories and results")
+    .option('--data <dir>', DATA_HELP)
+    .option('--yes', 'really remove them')
+    .action((o: { data?: string; yes?: boolean }) => {
+      withSite(o, (site) => {
+        requireInit(site);
+        const what = objectsToRemove(site.store);
+        print(`Removing the tool also removes its ${what.collections.length} collection(s) and ${what.advertisements.length} advertisement(s):`);
+        for (const c of what.collections) print(`  collection    ${c}`);
+        for (const a of what.advertisements) print(`  advertisement ${a}`);
+        if (!o.yes) {
+          print('\nNothing removed. Run again with --yes to remove them.');
+          process.exitCode = 3;
+          return;
+        }
+        removeObjects(site.store);
+        print('Removed. "patchscan verify --repair" recreates them.');
+      });
+    });
+
+  program.command('sync')
+    .description('fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history')
+    .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
+    .option('--data <dir>', DATA_HELP)
+    .option('--source <url|folder>', 'overrides sync.source of the configuration')
+    .option('-n, --limit <n>', 'status: messages to show', '20')
+    .option('--json', 'status: print JSON')
+    .action(async (what: string | undefined, o: { data?: string; source?: string; limit: string; json?: boolean }) => {
+      if (what !== undefined && what !== 'status') throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
+      if (what === 'status') {
+        withSite(o, (site) => {
+          const cat = site.store.currentCatalog();
+          const msgs = site.store.syncMessages(Number(o.limit));
+          if (o.json) {
+            print(JSON.stringify({ catalog: cat ?? null, messages: msgs }, null, 2));
+            return;
+          }
+          print(cat ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})` : 'No catalog in service yet.');
+          print('');
+          for (const m of msgs) print(`${m.at}  ${m.message_id}  ${m.severity.padEnd(13)}  ${m.text}`);
+          if (msgs.length === 0) print('No sync has run yet.');
+        });
+        return;
+      }
+      await withSiteAsync(o, async (site) => {
+        requireInit(site);
+        const r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog: (line) => process.stderr.write(`${line}\n`) });
+        print(`Sync ${r.outcome}: ${r.message}`);
+        if (r.outcome === 'failed') process.exitCode = r.error?.code === 'IO' ? 1 : 2;
+      });
+    });
+
+  const client = program.command('client').description('clients that upload inventories');
+  client.command('enroll')
+    .description('issue a token for a client (stored hashed; printed once). Enrolling again replaces the token')
+    .argument('<name>', 'the computer name the client will upload as')
+    .option('--data <dir>', DATA_HELP)
+    .action((name: string, o: { data?: string }) => {
+      withSite(o, (site) => {
+        requireInit(site);
+        const token = site.store.enroll(name);
+        print(`Enrolled ${name}. Its token (shown once):\n  ${token}\nOn the client: patchscan upload --server URL --token ${token} inventory.json`);
+      });
+    });
+  client.command('list')
+    .description('clients, their architecture, last upload and last scan')
+    .option('--data <dir>', DATA_HELP)
+    .action((o: { data?: string }) => {
+      withSite(o, (site) => {
+        for (const c of site.store.clients()) print(`${c.name.padEnd(24)} ${(c.architecture ?? '-').padEnd(6)} upload ${c.last_upload_at ?? '-'}  scan ${c.last_scan_at ?? '-'}${c.token_hash ? '' : '  (not enrolled)'}`);
+      });
+    });
+
+  program.command('serve')
+    .description('run the site server: inventory uploads, the scan queue, the scheduled sync (loopback unless configured)')
+    .option('--data <dir>', DATA_HELP)
+    .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)')
+    .action(async (o: { data?: string; listen?: string }) => {
+      const site = Site.open(dataDir(o));
+      requireInit(site);
+      const s = await serve(site, { ...(o.listen ? { listen: o.listen } : {}), log: (l) => process.stderr.write(`${l}\n`) });
+      print(`patchscan serve: listening on ${s.url} (site ${site.dir}); Ctrl-C stops`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await s.close();
+      site.close();
+      print('patchscan serve: stopped');
+    });
+
+  program.command('upload')
+    .description('send an inventory to the site server (the client side)')
+    .argument('<file>', 'inventory file (JSON or msgpack)')
+    .requiredOption('--server <url>', 'the site server, e.g. http://127.0.0.1:8530')
+    .option('--token <token>', 'this client\'s token (default $PATCHSCAN_TOKEN)')
+    .option('--expedited', 'scan right away, ahead of scheduled work (after a deployment)')
+    .option('--no-gzip', 'send uncompressed')
+    .action(async (file: string, o: { server: string; token?: string; expedited?: boolean; gzip: boolean }) => {
+      const token = o.token ?? process.env.PATCHSCAN_TOKEN;
+      if (!token) throw new PatchscanError('BAD_ARGUMENT', 'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one');
+      const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
+      if (r.status === 202) print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : `; ${String(r.body.note)}`})`);
+      else {
+        const err = r.body.error as { code?: string; message?: string } | undefined;
+        process.stderr.write(`patchscan: upload refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`);
+        process.exitCode = r.status >= 500 ? 1 : 2;
+      }
+    });
+
+  program.command('rescan')
+    .description('queue a rescan of a computer\'s latest inventory; --expedited scans it now, ahead of everything queued')
+    .argument('<computer>', 'computer name')
+    .option('--data <dir>', DATA_HELP)
+    .option('--expedited', 'jump the queue and scan at once')
+    .action((name: string, o: { data?: string; expedited?: boolean }) => {
+      withSite(o, (site) => {
+        requireInit(site);
+        const c = site.store.client(name);
+        if (!c || !site.store.latestInventory(c.id)) throw new PatchscanError('NOT_FOUND', `${name} has no stored inventory`);
+        site.store.tx(() => site.store.enqueue(c.id, o.expedited ? PRIORITY_EXPEDITED : PRIORITY_NORMAL, o.expedited ? 'expedited rescan' : 'rescan'));
+        const target = targetingProgram(site.store, c, o.expedited ?? false);
+        if (!target) print(`Queued, but no advertised collection targets ${name} (${c.architecture ?? 'unknown architecture'}) yet: it will be skipped.`);
+        if (!o.expedited) {
+          print(`Queued a rescan of ${name}; the server's scan queue runs it.`);
+          return;
+        }
+        // Expedited: the queue runs highest priority first, so this scan is the next one, done here and now.
+        const r = new SiteScanner(site).runQueue(1);
+        const cat = site.store.currentCatalog();
+        if (!cat) print('No catalog in service yet: run "patchscan sync" first. The scan stays queued.');
+        else if (r.scanned) {
+          const s = computerCompliance(site.store, new CatalogVersions(site.store), name)!;
+          print(`Scanned ${name} now (${s.program}): Installed ${s.counts.Installed}, Required ${s.counts.Required}, Unknown ${s.counts.Unknown}`);
+        } else print(`${name} was not scanned: no advertised collection targets it.`);
+      });
+    });
+
+  const collection = program.command('collection').description("ITMU's collections: membership, limiting, the pilot");
+  collection.command('list')
+    .option('--data <dir>', DATA_HELP)
+    .action((o: { data?: string }) => {
+      withSite(o, (site) => {
+        const rows = site.store.db.prepare('SELECT c.id, c.name, c.architecture, l.name AS limit_name FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as { id: number; name: string; architecture: string | null; limit_name: string | null }[];
+        for (const r of rows) print(`${r.name.padEnd(42)} ${String(members(site.store, r.id).length).padStart(6)} member(s)${r.limit_name ? `  limited to "${r.limit_name}"` : ''}`);
+      });
+    });
+  collection.command('show')
+    .argument('<name>')
+    .option('--data <dir>', DATA_HELP)
+    .action((name: string, o: { data?: string }) => {
+      withSite(o, (site) => {
+        const c = collectionByName(site.store, name);
+        if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
+        const limit = c.limit_to ? collectionByName(site.store, (site.store.db.prepare('SELECT name FROM collections WHERE id = ?').get(c.limit_to) as { name: string }).name) : undefined;
+        print(`${c.name}\n  query: ${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}${limit ? `\n  limited to: ${limit.name}` : ''}`);
+        for (const m of members(site.store, c.id)) print(`  member ${m}`);
+      });
+    });
+  collection.command('unlimit')
+    .description('remove a collection\'s limiting collection (the seed\'s last step: every eligible client is then scanned)')
+    .argument('<name>')
+    .option('--data <dir>', DATA_HELP)
+    .action((name: string, o: { data?: string }) => {
+      withSite(o, (site) => {
+        const c = collectionByName(site.store, name);
+        if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
+        site.store.db.prepare('UPDATE collections SET limit_to = NULL WHERE id = ?').run(c.id);
+        // Clients that uploaded while they were not targeted are queued now: nobody has to send anything again.
+        const n = new SiteScanner(site).rescanAll(`collection ${name} unlimited`);
+        print(`"${name}" is no longer limited; it has ${members(site.store, c.id).length} member(s). Queued ${n} stored inventory(ies) for a scan.`);
+      });
+    });
+  collection.command('limit')
+    .argument('<name>')
+    .requiredOption('--to <collection>', 'the limiting collection')
+    .option('--data <dir>', DATA_HELP)
+    .action((name: string, o: { data?: string; to: string }) => {
+      withSite(o, (site) => {
+        const c = collectionByName(site.store, name);
+        const to = collectionByName(site.store, o.to);
+        if (!c || !to) throw new PatchscanError('NOT_FOUND', `no collection named "${!c ? name : o.to}"`);
+        site.store.db.prepare('UPDATE collections SET limit_to = ? WHERE id = ?').run(to.id, c.id);
+        print(`"${name}" is limited to "${o.to}".`);
+      });
+    });
+  collection.command('add')
+    .description('add a computer to a collection directly (e.g. a second test computer to the pre-production collection)')
+    .argument('<name>')
+    .argument('<computer>')
+    .option('--data <dir>', DATA_HELP)
+    .action((name: string, computer: string, o: { data?: string }) => {
+      withSite(o, (site) => {
+        const c = collectionByName(site.store, name);
+        if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}"`);
+        site.store.db.prepare('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(c.id, computer);
+        print(`${computer} is a member of "${name}".`);
+      });
+    });
+
+  program.command('compliance')
+    .description('software updates compliance for a specific computer (its latest scan), or the fleet summary without a name')
+    .argument('[computer]', 'computer name')
+    .option('--data <dir>', DATA_HELP)
+    .option('--json', 'print JSON')
+    .action((name: string | undefined, o: { data?: string; json?: boolean }) => {
+      withSite(o, (site) => {
+        if (!name) {
+          const s = fleetSummary(site.store);
+          print(o.json ? JSON.stringify(s, null, 2) : `Clients ${s.clients}, scanned ${s.scanned}, compliant ${s.compliant}; Installed ${s.states.Installed}, Required ${s.states.Required}, Unknown ${s.states.Unknown}; queue ${s.queue.expedited} expedited, ${s.queue.normal} normal`);
+          return;
+        }
+        const c = computerCompliance(site.store, new CatalogVersions(site.store), name);
+        if (!c) throw new PatchscanError('NOT_FOUND', site.store.client(name) ? `${name} has not been scanned yet` : `no computer named ${name}`);
+        if (o.json) {
+          print(JSON.stringify(c, null, 2));
+          return;
+        }
+        print(`${c.computer} (${c.architecture ?? '?'}) scanned ${c.scannedAt} by "${c.program}" against catalog ${c.catalog.sha256.slice(0, 16)}`);
+        print(`Installed ${c.counts.Installed}, Required ${c.counts.Required}, Unknown ${c.counts.Unknown}\n`);
+        for (const u of c.updates) print(`${u.state.padEnd(13)} ${u.superseded ? 'sup ' : '    '}${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`);
+      });
+    });
+}

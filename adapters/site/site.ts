@@ -1,0 +1,108 @@
+/**
+ * A site: one data directory holding the configuration (`patchscan.json`), the site database, compiled catalogs,
+ * downloads and logs. Every site command opens one.
+ *
+ *   patchscan-data/
+ *     patchscan.json        configuration (written by `patchscan init`, edited by administrators)
+ *     patchscan.db          the site database (name set by `database` in the configuration)
+ *     catalogs/<sha>.pscat  compiled catalogs, one per catalog version
+ *     sync/                 downloads in progress and the last downloaded cabinet
+ *     logs/wsyncmgr.log     the sync log
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { PatchscanError } from '../../engine/errors.js';
+import { writeFileAtomic } from '../../engine/io/atomic-file.js';
+import { SiteStore } from '../store/site-store.js';
+
+export interface SiteConfig {
+  /** The site database file, relative to the data directory. */
+  readonly database: string;
+  /** host:port for `patchscan serve`; loopback unless an administrator changes it. */
+  readonly listen: string;
+  /** PEM files: with both, the server speaks HTTPS. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  readonly sync: {
+    /** An http(s) URL, or a folder an administrator fills (the air-gapped case). */
+    readonly source?: string;
+    readonly everyHours: number;
+    /** Largest catalog download accepted. */
+    readonly maxBytes: number;
+    /** No byte for this long → the attempt fails (and is retried). */
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly backoffMs: number;
+  };
+  readonly limits: {
+    /** Largest upload body (as sent, possibly gzip). */
+    readonly maxUploadBytes: number;
+    /** Largest inventory after gzip is undone. */
+    readonly maxInventoryBytes: number;
+    /** Uploads one client may make per minute before getting 429. */
+    readonly uploadsPerMinute: number;
+  };
+}
+
+export const DEFAULT_CONFIG: SiteConfig = {
+  database: 'patchscan.db',
+  listen: '127.0.0.1:8530',
+  sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
+  limits: { maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60 },
+};
+
+export const DEFAULT_DATA_DIR = 'patchscan-data';
+
+export function configPath(dir: string): string {
+  return join(dir, 'patchscan.json');
+}
+
+export function readConfig(dir: string): SiteConfig {
+  const path = configPath(dir);
+  if (!existsSync(path)) return DEFAULT_CONFIG;
+  let raw: Partial<SiteConfig>;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<SiteConfig>;
+  } catch (e) {
+    throw new PatchscanError('BAD_ARGUMENT', `${path}: not valid JSON: ${(e as Error).message}`, { file: path });
+  }
+  return { ...DEFAULT_CONFIG, ...raw, sync: { ...DEFAULT_CONFIG.sync, ...raw.sync }, limits: { ...DEFAULT_CONFIG.limits, ...raw.limits } };
+}
+
+export function writeConfig(dir: string, config: SiteConfig): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(configPath(dir), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export class Site {
+  private constructor(readonly dir: string, readonly config: SiteConfig, readonly store: SiteStore) {}
+
+  /** Opens the site in `dir` (creating the directory and database if needed). */
+  static open(dir: string): Site {
+    const abs = resolve(dir);
+    mkdirSync(abs, { recursive: true });
+    const config = readConfig(abs);
+    const db = isAbsolute(config.database) ? config.database : join(abs, config.database);
+    return new Site(abs, config, SiteStore.open(db));
+  }
+
+  get catalogsDir(): string {
+    return join(this.dir, 'catalogs');
+  }
+
+  get syncDir(): string {
+    return join(this.dir, 'sync');
+  }
+
+  get logsDir(): string {
+    return join(this.dir, 'logs');
+  }
+
+  /** Whether `patchscan init` has run here. */
+  get initialized(): boolean {
+    return existsSync(configPath(this.dir)) && this.store.setting('initialized_at') !== undefined;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}

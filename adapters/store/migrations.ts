@@ -1,0 +1,135 @@
+/**
+ * The site database's schema, as an ordered list of migrations. `PRAGMA user_version` records how many have run;
+ * opening a database runs the rest, each in its own transaction. Never edit a released migration: add one.
+ *
+ * Scan results are normalized the way the fleet format is: machines with the same profile (what the catalog's
+ * rules can read) share one result set, so rows grow with profiles × updates, not clients × updates. The view
+ * `client_update_states` gives the latest state of every client × update with its time and catalog version.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE clients (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    token_hash TEXT UNIQUE,          -- SHA-256 (hex) of the client's token; NULL until enrolled
+    architecture TEXT,               -- from the latest inventory: x86 | x64 | ia64 | arm64 | other
+    enrolled_at TEXT,
+    last_upload_at TEXT,
+    last_scan_at TEXT
+  );
+
+  CREATE TABLE inventories (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    received_at TEXT NOT NULL,
+    sha256 TEXT NOT NULL,            -- of the body as stored
+    body BLOB NOT NULL               -- the validated inventory, msgpack
+  );
+  CREATE INDEX inventories_by_client ON inventories(client_id, id);
+
+  CREATE TABLE catalogs (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,     -- of the source wsusscn2.cab
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,              -- compiled catalog file
+    revisions INTEGER NOT NULL,
+    signer TEXT,                     -- Authenticode signer subject, when the cabinet is signed
+    signed_at TEXT,
+    imported_at TEXT NOT NULL
+  );
+
+  CREATE TABLE result_sets (
+    id INTEGER PRIMARY KEY,
+    catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    installed INTEGER NOT NULL, required INTEGER NOT NULL, not_applicable INTEGER NOT NULL, unknown INTEGER NOT NULL,
+    UNIQUE (catalog_id, fingerprint)
+  );
+
+  CREATE TABLE result_updates (
+    set_id INTEGER NOT NULL REFERENCES result_sets(id) ON DELETE CASCADE,
+    update_index INTEGER NOT NULL,   -- in the result set's catalog version
+    update_id TEXT NOT NULL,
+    revision_number INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    superseded INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (set_id, update_index)
+  ) WITHOUT ROWID;
+  CREATE INDEX result_updates_by_update ON result_updates(update_id, state, set_id);
+
+  CREATE TABLE scans (
+    client_id INTEGER PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,
+    inventory_id INTEGER NOT NULL,
+    catalog_id INTEGER NOT NULL REFERENCES catalogs(id),
+    set_id INTEGER NOT NULL REFERENCES result_sets(id),
+    scanned_at TEXT NOT NULL,
+    program TEXT NOT NULL
+  );
+  CREATE INDEX scans_by_set ON scans(set_id);
+
+  CREATE VIEW client_update_states AS
+    SELECT c.name AS computer, r.update_id, r.revision_number, r.state, r.superseded, r.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id;
+
+  CREATE TABLE scan_queue (
+    id INTEGER PRIMARY KEY,
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    priority INTEGER NOT NULL,       -- 0 expedited, 1 normal
+    enqueued_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+  );
+  CREATE INDEX scan_queue_order ON scan_queue(priority, id);
+  CREATE INDEX scan_queue_by_client ON scan_queue(client_id);
+
+  CREATE TABLE sync_messages (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    message_id INTEGER NOT NULL,     -- 6709 started, 6710 done, 6711 failed
+    severity TEXT NOT NULL,
+    text TEXT NOT NULL,
+    catalog_id INTEGER REFERENCES catalogs(id) ON DELETE SET NULL
+  );
+
+  CREATE TABLE packages (
+    id INTEGER PRIMARY KEY,
+    role TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE
+  );
+
+  CREATE TABLE programs (
+    id INTEGER PRIMARY KEY,
+    role TEXT NOT NULL UNIQUE,       -- scan-x86, scan-x86-expedited, …, sync
+    package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    name TEXT NOT NULL UNIQUE,
+    variant TEXT,                    -- x86 | x64 | ia64 | arm64; NULL for sync
+    expedited INTEGER NOT NULL,
+    command_line TEXT NOT NULL
+  );
+
+  CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    role TEXT NOT NULL UNIQUE,       -- main, pilot, x64, ia64, arm64, sync
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    architecture TEXT,               -- membership query: clients of this architecture ('*': every client)
+    limit_to INTEGER REFERENCES collections(id) ON DELETE SET NULL
+  );
+
+  CREATE TABLE collection_members (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    computer TEXT NOT NULL COLLATE NOCASE,
+    PRIMARY KEY (collection_id, computer)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE advertisements (
+    id INTEGER PRIMARY KEY,
+    role TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    program_id INTEGER NOT NULL REFERENCES programs(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    schedule TEXT NOT NULL
+  );
+  `,
+];

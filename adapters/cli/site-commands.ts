@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../engine/errors.js';
 import { readBounded } from '../inventory/read.js';
-import { collectionByName, ensureObjects, objectsToRemove, removeObjects, verifyObjects } from '../site/objects.js';
+import { readFileSync } from 'node:fs';
+import { collectionByName, ensureObjects, type InitOptions, objectsToRemove, removeObjects, verifyObjects } from '../site/objects.js';
 import { CatalogVersions, computerCompliance, fleetSummary } from '../site/reports.js';
 import { SiteScanner } from '../site/scan-service.js';
 import { configPath, DEFAULT_CONFIG, DEFAULT_DATA_DIR, Site, writeConfig } from '../site/site.js';
@@ -51,9 +52,10 @@ export function addSiteCommands(program: Command): void {
     .description("create a site: the database, the configuration, and ITMU's package, programs, collections and advertisements")
     .option('--data <dir>', DATA_HELP)
     .option('--test-computer <name>', 'the computer in the pre-production collection (default: the sync host)')
-    .option('--sync-host <name>', 'the computer that runs the catalog sync (default: this host)', hostname())
+    .option('--sync-host <name>', 'the computer that runs the catalog sync (default: this host)')
     .option('--sync-source <url|folder>', 'where the catalog comes from: an http(s) URL or a folder an administrator fills')
     .option('--listen <host:port>', 'where `patchscan serve` listens', DEFAULT_CONFIG.listen)
+    .option('--names <file.json>', 'other names than the seed\'s: {"package": …, "programs": {"scan-x64": …}, "collections": {"main": …, "pilot": …}}')
     .addHelpText('after', `
 Creates, with the seed's names (ITMU for Configuration Manager 2007):
   package      "Microsoft Corporation Microsoft Updates Tool 2.0 ALL"
@@ -63,12 +65,23 @@ Creates, with the seed's names (ITMU for Configuration Manager 2007):
                "Microsoft Updates Tool (pre-production)" (the test computer), "… x64", "… IA64", "… ARM64", "… Sync"
   advertisements tying each program to its collection
 Prints an admin token once (for reports and the web console); keep it.`)
-    .action((o: { data?: string; testComputer?: string; syncHost: string; syncSource?: string; listen: string }) => {
+    .action((o: { data?: string; testComputer?: string; syncHost?: string; syncSource?: string; listen: string; names?: string }) => {
       const dir = dataDir(o);
       withSite(o, (site) => {
         const fresh = !site.initialized;
         if (fresh) writeConfig(site.dir, { ...DEFAULT_CONFIG, listen: o.listen, sync: { ...DEFAULT_CONFIG.sync, ...(o.syncSource ? { source: o.syncSource } : {}) } });
-        const r = ensureObjects(site.store, { testComputer: o.testComputer ?? o.syncHost, syncHost: o.syncHost });
+        // On an existing site only what was asked for changes (a rerun is the seed's "repair" run).
+        const syncHost = o.syncHost ?? site.store.setting('sync_host') ?? hostname();
+        const testComputer = o.testComputer ?? site.store.setting('test_computer') ?? syncHost;
+        let names: InitOptions['names'];
+        if (o.names) {
+          try {
+            names = JSON.parse(readFileSync(o.names, 'utf8')) as InitOptions['names'];
+          } catch (e) {
+            throw new PatchscanError('BAD_ARGUMENT', `--names ${o.names}: ${(e as Error).message}`);
+          }
+        }
+        const r = ensureObjects(site.store, { testComputer, syncHost, ...(names ? { names } : {}) });
         let admin: string | undefined;
         if (!site.store.setting('admin_token_hash')) {
           admin = `psa_${randomBytes(32).toString('base64url')}`;

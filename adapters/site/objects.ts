@@ -160,7 +160,7 @@ function storedNames(store: SiteStore): SiteNames {
 export function ensureObjects(store: SiteStore, o?: InitOptions): { created: ObjectProblem[] } {
   return store.tx(() => {
     if (o) {
-      store.setSetting('object_names', JSON.stringify(resolveNames(o.names)));
+      if (o.names || !store.setting('object_names')) store.setSetting('object_names', JSON.stringify(resolveNames(o.names)));
       store.setSetting('test_computer', o.testComputer);
       store.setSetting('sync_host', o.syncHost);
     }

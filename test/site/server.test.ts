@@ -1,0 +1,205 @@
+/**
+ * The site server on a real loopback port with a real SQLite file: enroll → upload → result; every refusal
+ * (401, 403, 413, 400, 415, 429); expedited uploads overtaking a queue of normal scans; the pilot → unlimit flow.
+ */
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Packr } from 'msgpackr';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../../adapters/server/server.js';
+import { upload } from '../../adapters/server/upload-client.js';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { sha256Hex } from '../../adapters/store/site-store.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import type { Inventory } from '../../engine/inventory/types.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+const ADMIN = 'psa_test-admin-token';
+
+function post(url: string, body: Uint8Array, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/inventory`, { method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function get(url: string, token?: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  const text = await r.text();
+  return { status: r.status, body: r.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+}
+
+describe('patchscan serve', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  let model: FleetModel;
+  const tokens = new Map<string, string>();
+  /** A fleet machine renamed, on a chosen architecture (9 x64, 0 x86, 6 IA64, 12 ARM64). */
+  const machine = (name: string, arch = 9, k = 0): Inventory => ({ ...model.machine(3, k), computer: { name }, processor: { architecture: arch } });
+  const json = (inv: Inventory): Buffer => Buffer.from(JSON.stringify(inv));
+
+  beforeAll(async () => {
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { maxUploadBytes: 200_000, maxInventoryBytes: 400_000, uploadsPerMinute: 10 } });
+    site = Site.open(dir);
+    ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
+    site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
+    site.store.setSetting('initialized_at', new Date().toISOString());
+    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+    model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
+    for (const n of ['PILOT-PC', 'PC-X64', 'PC-X86', 'PC-IA64', 'PC-ARM64', 'PC-LIMIT', 'PC-BUSY']) tokens.set(n, site.store.enroll(n));
+    server = await serve(site, { scheduledSync: false });
+  });
+  afterAll(async () => {
+    await server.close();
+    site.close();
+  });
+
+  it('listens on loopback only by default and answers health and metrics without auth', async () => {
+    expect(DEFAULT_CONFIG.listen).toBe('127.0.0.1:8530');
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const h = await get(`${server.url}/healthz`);
+    expect(h.status).toBe(200);
+    expect(h.body).toMatchObject({ status: 'ok', catalog: { revisions: 3000 } });
+    const m = await get(`${server.url}/metrics`);
+    expect(m.body).toMatch(/^patchscan_uploads_total\{result="accepted"\} \d+$/m);
+    expect(m.body).not.toMatch(/pst_|psa_/);
+  });
+
+  it('enroll → upload → result: the pilot computer is scanned and its compliance is served to it and to the admin', async () => {
+    const r = await upload(server.url, tokens.get('PILOT-PC')!, json(machine('PILOT-PC')));
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ accepted: true, computer: 'PILOT-PC', queued: 'normal', targeted: true, program: 'Microsoft Updates Tool x64', collection: 'Microsoft Updates Tool x64' });
+    // Durable before the answer: the row is there the moment 202 arrives.
+    expect(site.store.inventoryCount(site.store.client('PILOT-PC')!.id)).toBe(1);
+    await server.idle();
+    const c = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, tokens.get('PILOT-PC'));
+    expect(c.status).toBe(200);
+    expect(c.body.computer).toBe('PILOT-PC');
+    expect(c.body.program).toBe('Microsoft Updates Tool x64');
+    expect(c.body.catalog.sha256).toBe(site.store.currentCatalog()!.sha256);
+    const states = c.body.updates.reduce((a: Record<string, number>, u: { state: string }) => ({ ...a, [u.state]: (a[u.state] ?? 0) + 1 }), {});
+    expect(states).toEqual(Object.fromEntries(Object.entries(c.body.counts).filter(([, v]) => (v as number) > 0)));
+    expect(c.body.updates[0]).toEqual(expect.objectContaining({ updateId: expect.stringMatching(/^[0-9a-f-]{36}$/), state: expect.any(String), reason: expect.any(String), title: expect.any(String) }));
+    // The same result through the engine directly (the server adds storage, not semantics).
+    const { Scanner } = await import('../../engine/scan/scan.js');
+    const direct = new Scanner(new Catalog(readCatalogFile(site.store.currentCatalog()!.path))).scan(machine('PILOT-PC'));
+    expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state} ${d.reason}`));
+    const admin = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, ADMIN);
+    expect(admin.body.updates).toEqual(c.body.updates);
+    const summary = await get(`${server.url}/v1/summary`, ADMIN);
+    expect(summary.body).toMatchObject({ scanned: 1, catalog: { revisions: 3000 } });
+  });
+
+  it('refuses: no token 401, wrong token 401, another computer\'s inventory 403, another computer\'s report 403', async () => {
+    const body = json(machine('PC-X64'));
+    const none = await post(server.url, body, { 'content-type': 'application/json' });
+    expect(none.status).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(none.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.stringContaining('Authorization: Bearer') } });
+    expect((await post(server.url, body, { 'content-type': 'application/json', authorization: 'Bearer pst_wrong' })).status).toBe(401);
+    const other = await post(server.url, body, { 'content-type': 'application/json', authorization: `Bearer ${tokens.get('PC-X86')!}` });
+    expect(other.status).toBe(403);
+    expect(other.body).toEqual({ error: { code: 'FORBIDDEN', message: 'this token belongs to PC-X86; it cannot upload the inventory of PC-X64' } });
+    expect((await get(`${server.url}/v1/computers/PILOT-PC/compliance`, tokens.get('PC-X86'))).status).toBe(403);
+    expect((await get(`${server.url}/v1/summary`, tokens.get('PC-X86'))).status).toBe(401);
+    expect(site.store.inventoryCount(site.store.client('PC-X64')!.id)).toBe(0);
+  });
+
+  it('refuses: oversize 413 (declared, streamed, and a gzip bomb), malformed 400 naming the field, wrong type 415', async () => {
+    const auth = { authorization: `Bearer ${tokens.get('PC-X64')!}` };
+    const big = Buffer.alloc(300_000, 0x20);
+    expect((await post(server.url, big, { ...auth, 'content-type': 'application/json' })).status).toBe(413);
+    const bomb = gzipSync(Buffer.alloc(5_000_000, 0x20));
+    const b = await post(server.url, bomb, { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    expect(b.status).toBe(413);
+    expect(b.body).toEqual({ error: { code: 'TOO_LARGE', message: 'the inventory inflates past 400000 bytes (limits.maxInventoryBytes)' } });
+    const bad = { ...machine('PC-X64'), files: [{ path: 'C:\\x.dll', exists: true, version: 'one' }] };
+    const m = await post(server.url, json(bad as Inventory), { ...auth, 'content-type': 'application/json' });
+    expect(m.status).toBe(400);
+    expect(m.body).toEqual({ error: { code: 'INVENTORY_INVALID', message: 'upload: files[0].version: must be a version such as 10.0.19041.3803, got "one"' } });
+    expect((await post(server.url, Buffer.from('{"schema":'), { ...auth, 'content-type': 'application/json' })).status).toBe(400);
+    expect((await post(server.url, json(machine('PC-X64')), { ...auth, 'content-type': 'text/plain' })).status).toBe(415);
+    expect(site.store.inventoryCount(site.store.client('PC-X64')!.id)).toBe(0);
+    // msgpack + gzip is accepted.
+    const ok = await post(server.url, gzipSync(new Packr({ useRecords: false }).pack(machine('PC-X64'))), { ...auth, 'content-type': 'application/msgpack', 'content-encoding': 'gzip' });
+    expect(ok.status).toBe(202);
+  });
+
+  it('too many uploads from one client in a minute: 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    let retry: unknown;
+    for (let i = 0; i < 12; i++) {
+      const r = await post(server.url, json(machine('PC-LIMIT')), { authorization: `Bearer ${tokens.get('PC-LIMIT')!}`, 'content-type': 'application/json' });
+      statuses.push(r.status);
+      if (r.status === 429) retry = r.headers['retry-after'];
+    }
+    expect(statuses).toEqual([...Array(10).fill(202), 429, 429]);
+    expect(Number(retry)).toBeGreaterThan(0);
+  });
+
+  it('the pilot: only the test computer is scanned until "Microsoft Updates Tool" is unlimited; then every eligible client is', async () => {
+    for (const [name, arch] of [['PC-X86', 0], ['PC-IA64', 6], ['PC-ARM64', 12]] as const) {
+      const r = await upload(server.url, tokens.get(name)!, json(machine(name, arch)));
+      expect(r.status).toBe(202);
+      expect(r.body.targeted).toBe(false);
+      expect(String(r.body.note)).toMatch(/no advertised collection targets this computer yet/);
+    }
+    await server.idle();
+    const scanned = (): string[] => (site.store.db.prepare('SELECT c.name FROM scans s JOIN clients c ON c.id = s.client_id ORDER BY c.name').all() as { name: string }[]).map((r) => r.name);
+    expect(scanned()).toEqual(['PILOT-PC']);
+    expect((await get(`${server.url}/v1/computers/PC-X86/compliance`, ADMIN)).body).toEqual({ error: { code: 'NOT_FOUND', message: 'PC-X86 has not been scanned yet' } });
+    // The seed's last step (what `patchscan collection unlimit` does).
+    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE name = 'Microsoft Updates Tool'").run();
+    new SiteScanner(site).rescanAll('unlimited');
+    await server.idle();
+    expect(scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
+    const programs = Object.fromEntries((site.store.db.prepare('SELECT c.name, s.program FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string; program: string }[]).map((r) => [r.name, r.program]));
+    expect(programs).toMatchObject({ 'PC-X86': 'Microsoft Updates Tool', 'PC-IA64': 'Microsoft Updates Tool IA64', 'PC-ARM64': 'Microsoft Updates Tool ARM64', 'PC-X64': 'Microsoft Updates Tool x64' });
+  });
+
+  it('an expedited upload overtakes a queue of normal scans and is visible in seconds', async () => {
+    // Fill the queue with normal rescans of many stored inventories (distinct profiles: each is a real scan).
+    const packr = new Packr({ useRecords: false });
+    site.store.tx(() => {
+      for (let k = 0; k < 150; k++) {
+        const name = `QUEUED-${k}`;
+        site.store.enroll(name);
+        const id = site.store.client(name)!.id;
+        site.store.addInventory(id, packr.pack({ ...model.machine(11, k), computer: { name } }), 'x64');
+        site.store.enqueue(id, 1, 'test backlog');
+      }
+    });
+    const t = Date.now();
+    const r = await upload(server.url, tokens.get('PC-BUSY')!, json(machine('PC-BUSY', 9, 7)), { expedited: true });
+    expect(r.body).toMatchObject({ queued: 'expedited', program: 'Microsoft Updates Tool x64 (expedited)' });
+    let c: { status: number; body: any } = { status: 0, body: null };
+    while (Date.now() - t < 10_000) {
+      c = await get(`${server.url}/v1/computers/PC-BUSY/compliance`, ADMIN);
+      if (c.status === 200) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(c.status).toBe(200);
+    expect(c.body.program).toBe('Microsoft Updates Tool x64 (expedited)');
+    // Normal scans queued before it were still waiting when it was done.
+    const waiting = site.store.db.prepare("SELECT count(*) AS n FROM scan_queue WHERE reason = 'test backlog'").get() as { n: number };
+    const doneBefore = site.store.db.prepare("SELECT count(*) AS n FROM scans s JOIN clients c ON c.id = s.client_id WHERE c.name LIKE 'QUEUED-%' AND s.scanned_at < ?").get(c.body.scannedAt) as { n: number };
+    expect(waiting.n + doneBefore.n).toBeLessThanOrEqual(150);
+    expect(doneBefore.n).toBeLessThan(150);
+    expect(waiting.n).toBeGreaterThan(0);
+    await server.idle();
+    expect(site.store.queueLength()).toEqual({ expedited: 0, normal: 0 });
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Catalog sync against real sources: a folder, a real HTTP server on loopback (ETag, Last-Modified, Range), a
+ * corrupted cabinet and an oversized one (6711, the last good catalog stays), a broken download resumed, an
+ * Authenticode-signed cabinet (signer and date recorded), and the rescan of stored inventories after a new catalog.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { parseSignedData, readAuthenticode } from '../../adapters/sync/authenticode.js';
+import { MSG_SYNC_DONE, MSG_SYNC_FAILED, MSG_SYNC_STARTED, runSync } from '../../adapters/sync/sync.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+function newSite(dir: string, sync: Partial<typeof DEFAULT_CONFIG.sync> = {}): Site {
+  writeConfig(dir, { ...DEFAULT_CONFIG, sync: { ...DEFAULT_CONFIG.sync, retries: 2, backoffMs: 10, timeoutMs: 2_000, ...sync } });
+  const site = Site.open(dir);
+  ensureObjects(site.store, { testComputer: 'PILOT', syncHost: 'SYNC' });
+  site.store.setSetting('initialized_at', new Date().toISOString());
+  return site;
+}
+
+const messages = (site: Site): [number, string][] => site.store.syncMessages(100).reverse().map((m) => [m.message_id, m.text]);
+
+/** A catalog server: serves one file with ETag and Last-Modified, honours If-None-Match and Range + If-Range. */
+class CatalogServer {
+  server!: Server;
+  url = '';
+  body = Buffer.alloc(0);
+  etag = '"v1"';
+  requests: { range?: string; ifNoneMatch?: string; ifRange?: string; status: number }[] = [];
+  /** Cut the connection after this many bytes on the next full response. */
+  cutAfter: number | undefined;
+
+  async start(): Promise<void> {
+    this.server = createServer((req: IncomingMessage, res) => {
+      const h = req.headers;
+      const log = { ...(h.range ? { range: h.range } : {}), ...(h['if-none-match'] ? { ifNoneMatch: h['if-none-match'] } : {}), ...(h['if-range'] ? { ifRange: h['if-range'] as string } : {}), status: 0 };
+      this.requests.push(log);
+      const common = { etag: this.etag, 'last-modified': 'Tue, 24 Nov 2026 08:00:00 GMT' };
+      if (h['if-none-match'] === this.etag) {
+        log.status = 304;
+        res.writeHead(304, common).end();
+        return;
+      }
+      const m = /^bytes=(\d+)-$/.exec(h.range ?? '');
+      if (m && h['if-range'] === this.etag) {
+        const from = Number(m[1]);
+        log.status = 206;
+        res.writeHead(206, { ...common, 'content-length': String(this.body.length - from), 'content-range': `bytes ${from}-${this.body.length - 1}/${this.body.length}` });
+        res.end(this.body.subarray(from));
+        return;
+      }
+      log.status = 200;
+      res.writeHead(200, { ...common, 'content-length': String(this.body.length) });
+      if (this.cutAfter !== undefined) {
+        const n = this.cutAfter;
+        this.cutAfter = undefined;
+        res.write(this.body.subarray(0, n), () => res.destroy());
+        return;
+      }
+      res.end(this.body);
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/wsusscn2.cab`;
+  }
+}
+
+describe('patchscan sync', () => {
+  const dir = tempDir();
+  const http = new CatalogServer();
+  let second: string;
+
+  beforeAll(async () => {
+    await http.start();
+    second = join(dir, 'second.cab');
+    generateCatalog({ revisions: 400, seed: 9, out: second });
+  });
+  afterAll(() => new Promise<void>((r) => http.server.close(() => r())));
+
+  it('from a folder: 6709 then 6710, the catalog is in service; the same cabinet again is unchanged and nothing is rewritten', async () => {
+    const site = newSite(join(dir, 'folder-site'));
+    const folder = join(dir, 'drop');
+    mkdirSync(folder);
+    copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
+    const r = await runSync(site, { source: folder });
+    expect(r.outcome).toBe('updated');
+    const cat = site.store.currentCatalog()!;
+    expect(cat.revisions).toBe(3000);
+    expect(cat.signer).toBeNull();
+    const mtime = statSync(cat.path).mtimeMs;
+    const again = await runSync(site, { source: folder });
+    expect(again.outcome).toBe('unchanged');
+    expect(site.store.currentCatalog()!.id).toBe(cat.id);
+    expect(statSync(cat.path).mtimeMs).toBe(mtime);
+    expect(site.store.db.prepare('SELECT count(*) AS n FROM catalogs').get()).toEqual({ n: 1 });
+    expect(messages(site).map(([id]) => id)).toEqual([MSG_SYNC_STARTED, MSG_SYNC_DONE, MSG_SYNC_STARTED, MSG_SYNC_DONE]);
+    expect(messages(site)[3]![1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
+    const log = readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8').trim().split('\n');
+    expect(log[0]).toMatch(/^Message 6709: SMS Legacy Update Synchronization started; source .*drop {2}\$\$<SMS_LEGACY_UPDATE_SYNC><\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3}\+000><thread=\d+ \(0x[0-9A-F]+\)>$/);
+    expect(log.some((l) => l.startsWith('Message 6710: SMS Legacy Update Synchronization done; catalog '))).toBe(true);
+    site.close();
+  });
+
+  it('from a URL: downloads, then a conditional GET answered 304 is unchanged; a new catalog behind the URL is swapped in', async () => {
+    const site = newSite(join(dir, 'http-site'));
+    http.body = readFileSync(BUNDLED);
+    http.requests = [];
+    expect((await runSync(site, { source: http.url })).outcome).toBe('updated');
+    const first = site.store.currentCatalog()!;
+    expect((await runSync(site, { source: http.url })).outcome).toBe('unchanged');
+    expect(http.requests.map((r) => r.status)).toEqual([200, 304]);
+    expect(http.requests[1]!.ifNoneMatch).toBe('"v1"');
+    expect(messages(site).at(-1)![1]).toContain('304 Not Modified');
+    http.body = readFileSync(second);
+    http.etag = '"v2"';
+    const r = await runSync(site, { source: http.url });
+    expect(r.outcome).toBe('updated');
+    expect(site.store.currentCatalog()!.id).not.toBe(first.id);
+    expect(site.store.currentCatalog()!.revisions).toBe(400);
+    site.close();
+  });
+
+  it('a broken download is resumed with Range and If-Range, and the result is the whole file', async () => {
+    const site = newSite(join(dir, 'resume-site'));
+    http.body = readFileSync(second);
+    http.etag = '"v3"';
+    http.requests = [];
+    const half = Math.floor(http.body.length / 2);
+    http.cutAfter = half;
+    const r = await runSync(site, { source: http.url });
+    expect(r.outcome, r.message).toBe('updated');
+    expect(http.requests.map((x) => x.status)).toEqual([200, 206]);
+    expect(http.requests[1]).toMatchObject({ range: `bytes=${half}-`, ifRange: '"v3"' });
+    expect(readFileSync(join(site.syncDir, 'wsusscn2.cab')).equals(http.body)).toBe(true);
+    expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toMatch(/Download attempt 1 failed .*; retrying in 10 ms/);
+    site.close();
+  });
+
+  it('a corrupted cabinet fails with 6711 naming the cause; the last good catalog stays in service and still scans', async () => {
+    const site = newSite(join(dir, 'bad-site'));
+    const folder = join(dir, 'drop-bad');
+    mkdirSync(folder);
+    copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
+    await runSync(site, { source: folder });
+    const good = site.store.currentCatalog()!;
+    const bytes = readFileSync(BUNDLED);
+    for (let i = 2000; i < bytes.length; i += 997) bytes[i] ^= 0x5a; // damage the compressed data
+    writeFileSync(join(folder, 'wsusscn2.cab'), bytes);
+    const r = await runSync(site, { source: folder });
+    expect(r.outcome).toBe('failed');
+    expect(r.error?.code).toMatch(/^(CAB_BAD_DATA|CAB_BAD_STRUCTURE|XML_MALFORMED|CATALOG_BAD_FORMAT)$/);
+    const [id, text] = messages(site).at(-1)!;
+    expect(id).toBe(MSG_SYNC_FAILED);
+    expect(text).toMatch(new RegExp(`^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`));
+    expect(site.store.currentCatalog()!.id).toBe(good.id);
+    expect(readdirSync(site.catalogsDir)).toEqual([`${good.sha256.slice(0, 16)}.pscat`]); // no half-made catalog left
+    expect(site.store.db.prepare('SELECT count(*) AS n FROM catalogs').get()).toEqual({ n: 1 });
+    // A truncated cabinet and a cabinet over the size cap fail the same way.
+    writeFileSync(join(folder, 'wsusscn2.cab'), readFileSync(BUNDLED).subarray(0, 5000));
+    expect((await runSync(site, { source: folder })).outcome).toBe('failed');
+    const capped = newSite(join(dir, 'cap-site'), { maxBytes: 10_000 });
+    http.body = readFileSync(BUNDLED);
+    http.etag = '"v4"';
+    const c = await runSync(capped, { source: http.url });
+    expect(c.outcome).toBe('failed');
+    expect(c.message).toMatch(/more than the 10000 allowed \(sync\.maxBytes\)\. No catalog is in service yet\.$/);
+    capped.close();
+    expect(site.store.currentCatalog()!.id).toBe(good.id);
+    // The last good catalog still loads and scans.
+    const { Catalog } = await import('../../engine/catalog/catalog.js');
+    const { readCatalogFile } = await import('../../engine/catalog/file.js');
+    const { Scanner } = await import('../../engine/scan/scan.js');
+    const { FleetModel } = await import('../../corpus/generate-fleet.js');
+    const catalog = new Catalog(readCatalogFile(site.store.currentCatalog()!.path));
+    expect(new Scanner(catalog).scan(new FleetModel(catalog).machine(1, 0)).length).toBeGreaterThan(0);
+    site.close();
+  });
+
+  it('after a new catalog every stored inventory is rescanned, without any client sending anything again', async () => {
+    const site = newSite(join(dir, 'rescan-site'));
+    const folder = join(dir, 'drop-rescan');
+    mkdirSync(folder);
+    copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
+    await runSync(site, { source: folder });
+    const { FleetModel } = await import('../../corpus/generate-fleet.js');
+    const { Catalog } = await import('../../engine/catalog/catalog.js');
+    const { readCatalogFile } = await import('../../engine/catalog/file.js');
+    const { Packr } = await import('msgpackr');
+    const model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
+    // The pilot computer uploads (stored directly: the upload path is the server test's business).
+    const inv = { ...model.machine(5, 0), computer: { name: 'PILOT' }, processor: { architecture: 9 } };
+    const client = site.store.enroll('PILOT');
+    expect(client).toMatch(/^pst_/);
+    const id = site.store.client('PILOT')!.id;
+    site.store.tx(() => {
+      site.store.addInventory(id, new Packr({ useRecords: false }).pack(inv), 'x64');
+      site.store.enqueue(id, 1, 'upload');
+    });
+    const scanner = new SiteScanner(site);
+    expect(scanner.runQueue().scanned).toBe(1);
+    const firstScan = site.store.db.prepare('SELECT catalog_id FROM scans WHERE client_id = ?').get(id) as { catalog_id: number };
+    copyFileSync(second, join(folder, 'wsusscn2.cab'));
+    const r = await runSync(site, { source: folder });
+    expect(r.rescans).toBe(1);
+    expect(site.store.queueLength()).toEqual({ expedited: 0, normal: 1 });
+    expect(scanner.runQueue().scanned).toBe(1);
+    const after = site.store.db.prepare('SELECT catalog_id FROM scans WHERE client_id = ?').get(id) as { catalog_id: number };
+    expect(after.catalog_id).toBe(site.store.currentCatalog()!.id);
+    expect(after.catalog_id).not.toBe(firstScan.catalog_id);
+    expect(site.store.inventoryCount(id)).toBe(1);
+    site.close();
+  });
+
+  it('records the Authenticode signer and signing time of a signed cabinet (signed here with osslsigncode)', async () => {
+    const work = join(dir, 'sign');
+    mkdirSync(work);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem'), '-days', '30', '-subj', '/CN=Patchscan Test Signer/O=Patchscan'], { stdio: 'ignore' });
+    const folder = join(dir, 'drop-signed');
+    mkdirSync(folder);
+    const before = Date.now();
+    execFileSync('osslsigncode', ['sign', '-certs', join(work, 'cert.pem'), '-key', join(work, 'key.pem'), '-n', 'wsusscn2', '-in', BUNDLED, '-out', join(folder, 'wsusscn2.cab')], { stdio: 'ignore' });
+    const sig = readAuthenticode(join(folder, 'wsusscn2.cab'));
+    expect(sig).toMatchObject({ signed: true, signer: 'Patchscan Test Signer', certificates: 1 });
+    if (sig.signed) expect(Math.abs(Date.parse(sig.signedAt!) - before)).toBeLessThan(120_000);
+    const site = newSite(join(dir, 'signed-site'));
+    expect((await runSync(site, { source: folder })).outcome).toBe('updated');
+    expect(site.store.currentCatalog()).toMatchObject({ signer: 'Patchscan Test Signer' });
+    expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toContain('Authenticode signature: signer "Patchscan Test Signer", signed 20');
+    // A damaged signature blob is refused, not guessed at.
+    expect(() => parseSignedData(Buffer.from([0x30, 0x82, 0x01]))).toThrow();
+    const damaged = readFileSync(join(folder, 'wsusscn2.cab'));
+    const off = damaged.readUInt32LE(44);
+    damaged.fill(0xff, off, off + 40);
+    writeFileSync(join(folder, 'wsusscn2.cab'), damaged);
+    expect(() => readAuthenticode(join(folder, 'wsusscn2.cab'))).toThrow(/the Authenticode signature does not parse/);
+    site.close();
+    expect(existsSync(BUNDLED)).toBe(true);
+  });
+});

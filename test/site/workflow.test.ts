@@ -1,0 +1,146 @@
+/**
+ * The whole ITMU workflow as an administrator runs it, through the real CLI: init (the seed's objects), verify and
+ * verify --repair, remove (with its warning), sync from a folder, enroll, serve (a child process on loopback),
+ * upload, compliance, the pilot → unlimit step, an expedited rescan. The README shows this session.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/tmp.js';
+
+const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+function run(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('the site workflow through the CLI', () => {
+  const dir = tempDir();
+  const data = join(dir, 'site');
+  let server: ChildProcess | undefined;
+  afterAll(() => {
+    server?.kill('SIGKILL');
+  });
+
+  it('init creates the seed\'s package, programs, collections and advertisements; verify finds them all', () => {
+    const r = run(['init', '--data', data, '--sync-host', 'SYNC-HOST', '--test-computer', 'PC-0000000']);
+    expect(r.code, r.err).toBe(0);
+    for (const name of [
+      'package Microsoft Corporation Microsoft Updates Tool 2.0 ALL',
+      'program Microsoft Updates Tool\n', 'program Microsoft Updates Tool (expedited)', 'program Microsoft Updates Tool x64\n', 'program Microsoft Updates Tool x64 (expedited)',
+      'program Microsoft Updates Tool IA64\n', 'program Microsoft Updates Tool IA64 (expedited)', 'program Microsoft Updates Tool Sync',
+      'collection Microsoft Updates Tool\n', 'collection Microsoft Updates Tool (pre-production)', 'collection Microsoft Updates Tool x64', 'collection Microsoft Updates Tool IA64', 'collection Microsoft Updates Tool Sync',
+    ]) expect(r.out).toContain(`  ${name}`);
+    expect(r.out).toMatch(/Admin token \(shown once; reports and the web console need it\):\n {2}psa_[A-Za-z0-9_-]{43}\n/);
+    expect(r.out).toContain('Test computer (pre-production): PC-0000000; sync host: SYNC-HOST');
+    expect(run(['verify', '--data', data]).out).toMatch(/^All objects are present/);
+    const again = run(['init', '--data', data]);
+    expect(again.out).toContain('All objects were already present.');
+    expect(again.out).not.toContain('Admin token');
+    expect(again.out).toContain('Test computer (pre-production): PC-0000000; sync host: SYNC-HOST'); // a rerun changes nothing
+    // The names are the seed's by default, and overridable.
+    writeFileSync(join(dir, 'names.json'), JSON.stringify({ package: 'Contoso Updates Tool', collections: { pilot: 'Contoso Pilot Ring' } }));
+    const other = run(['init', '--data', join(dir, 'other'), '--names', join(dir, 'names.json'), '--sync-host', 'S1']);
+    expect(other.out).toContain('  package Contoso Updates Tool\n');
+    expect(other.out).toContain('  collection Contoso Pilot Ring\n');
+    expect(other.out).toContain('  collection Microsoft Updates Tool x64\n');
+    expect(run(['collection', 'show', 'Contoso Pilot Ring', '--data', join(dir, 'other')]).out).toBe('Contoso Pilot Ring\n  query: direct members only\n  member S1\n');
+  });
+
+  it('verify reports what is missing and --repair recreates it; remove warns first and takes collections and advertisements', () => {
+    const db = new Database(join(data, 'patchscan.db'));
+    db.pragma('foreign_keys = ON');
+    db.prepare("DELETE FROM programs WHERE name = 'Microsoft Updates Tool IA64'").run();
+    db.prepare("DELETE FROM collection_members WHERE computer = 'PC-0000000'").run();
+    db.close();
+    const v = run(['verify', '--data', data]);
+    expect(v.code).toBe(3);
+    expect(v.out).toContain('Problem: program "Microsoft Updates Tool IA64" is missing');
+    expect(v.out).toContain('Problem: advertisement "Microsoft Updates Tool IA64 → Microsoft Updates Tool IA64" is missing');
+    expect(v.out).toContain('Problem: member "PC-0000000" is not a member of Microsoft Updates Tool (pre-production)');
+    expect(v.out).toContain('Run "patchscan verify --repair"');
+    const fix = run(['verify', '--data', data, '--repair']);
+    expect(fix.code, fix.err).toBe(0);
+    expect(fix.out).toContain('Repaired 3 object(s).');
+    expect(run(['verify', '--data', data]).code).toBe(0);
+
+    const warn = run(['remove', '--data', data]);
+    expect(warn.code).toBe(3);
+    expect(warn.out).toMatch(/^Removing the tool also removes its 6 collection\(s\) and 9 advertisement\(s\):/);
+    expect(warn.out).toContain('  collection    Microsoft Updates Tool (pre-production)');
+    expect(warn.out).toContain('Nothing removed.');
+    expect(run(['verify', '--data', data]).code).toBe(0);
+    expect(run(['remove', '--data', data, '--yes']).out).toContain('Removed.');
+    expect(run(['verify', '--data', data]).out).toContain('Problem: collection "Microsoft Updates Tool" is missing');
+    expect(run(['verify', '--data', data, '--repair']).code).toBe(0);
+    expect(run(['verify', '--data', data]).code).toBe(0);
+  });
+
+  it('sync, enroll, serve, upload, compliance; the pilot, then unlimit; an expedited rescan', async () => {
+    const drop = join(dir, 'drop');
+    mkdirSync(drop);
+    copyFileSync(BUNDLED, join(drop, 'wsusscn2.cab'));
+    const s = run(['sync', '--data', data, '--source', drop]);
+    expect(s.code, s.err).toBe(0);
+    expect(s.out).toMatch(/^Sync updated: new catalog [0-9a-f]{16} \(3000 revisions\) in service/);
+    expect(run(['sync', '--data', data, '--source', drop]).out).toMatch(/^Sync unchanged/);
+    const status = run(['sync', 'status', '--data', data]).out;
+    expect(status).toMatch(/^Catalog in service: [0-9a-f]{64} \(3000 revisions, imported .*, unsigned\)/);
+    expect(status.match(/ 6710 {2}Informational/g)).toHaveLength(2);
+
+    const catalog = join(data, 'catalogs', (run(['sync', 'status', '--data', data, '--json']).out.match(/"path": ".*\/([0-9a-f]{16}\.pscat)"/) ?? [])[1]!);
+    expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3', '-s', '4', '-o', join(dir, 'f.jsonl')]).code).toBe(0);
+    const lines = readFileSync(join(dir, 'f.jsonl'), 'utf8').trim().split('\n');
+    lines.forEach((l, i) => writeFileSync(join(dir, `pc${i}.json`), l));
+    const token = (name: string): string => /\n {2}(pst_\S+)\n/.exec(run(['client', 'enroll', name, '--data', data]).out)![1]!;
+    const t0 = token('PC-0000000');
+    const t1 = token('PC-0000001');
+
+    server = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server!.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      server!.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+    });
+    const u0 = run(['upload', '--server', url, '--token', t0, join(dir, 'pc0.json')]);
+    expect(u0.code, u0.err).toBe(0);
+    expect(u0.out).toMatch(/^Accepted \(normal scan queued by Microsoft Updates Tool/);
+    const u1 = run(['upload', '--server', url, '--token', t1, join(dir, 'pc1.json')]);
+    expect(u1.out).toContain('no advertised collection targets this computer yet');
+    const wrong = run(['upload', '--server', url, '--token', t1, join(dir, 'pc0.json')]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toBe('patchscan: upload refused: 403 FORBIDDEN: this token belongs to PC-0000001; it cannot upload the inventory of PC-0000000\n');
+
+    const waitFor = async (name: string): Promise<string> => {
+      for (let i = 0; i < 200; i++) {
+        const c = run(['compliance', name, '--data', data]);
+        if (c.code === 0) return c.out;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${name} was never scanned`);
+    };
+    expect(await waitFor('PC-0000000')).toMatch(/^PC-0000000 \(\w+\) scanned .* by "Microsoft Updates Tool[^"]*" against catalog [0-9a-f]{16}\nInstalled \d+, Required \d+, Unknown \d+\n/);
+    expect(run(['compliance', 'PC-0000001', '--data', data]).err).toBe('patchscan: NOT_FOUND: PC-0000001 has not been scanned yet\n');
+
+    const un = run(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', data]);
+    expect(un.out).toMatch(/^"Microsoft Updates Tool" is no longer limited; it has \d+ member\(s\)\. Queued 2 stored inventory\(ies\) for a scan\./);
+    expect(await waitFor('PC-0000001')).toMatch(/^PC-0000001 /);
+    const re = run(['rescan', 'PC-0000001', '--expedited', '--data', data]);
+    expect(re.code, re.err).toBe(0);
+    expect(re.out).toMatch(/^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Installed \d+, Required \d+, Unknown \d+/);
+    expect(run(['compliance', '--data', data]).out).toMatch(/^Clients 2, scanned 2, compliant \d+; /);
+
+    server.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => server!.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    server = undefined;
+  });
+});

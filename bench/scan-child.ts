@@ -4,7 +4,7 @@
  *   node scan-child.js decode <fleet.msgpack>                     → decode + validate only, same bytes, one thread
  */
 import { createReadStream } from 'node:fs';
-import { msgpackFrames } from '../adapters/inventory/msgpack-frames.js';
+import { msgpackFrames } from '../engine/inventory/msgpack-frames.js';
 import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';

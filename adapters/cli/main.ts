@@ -5,7 +5,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { extractCab } from '../cab/extract.js';
 import { CabReader } from '../cab/reader.js';
 import { importCatalog, type ImportPhase } from '../catalog/import.js';
@@ -22,10 +21,11 @@ import { readInventoryFile } from '../inventory/read.js';
 import { formatRows, type RowFormat } from '../report/rows.js';
 import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
-import { addSiteCommands } from './site-commands.js';
+import { addSiteCommands, siteDemo } from './site-commands.js';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BUNDLED_CORPUS = join(PACKAGE_ROOT, 'corpus', 'default', 'wsusscn2.cab');
+import { BUNDLED_CORPUS } from './paths.js';
+
+export { BUNDLED_CORPUS };
 
 const PHASE_LABEL: Record<ImportPhase, string> = {
   hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
@@ -266,8 +266,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     });
 
   program.command('demo')
-    .description('the main job on the bundled sample: import corpus/default/wsusscn2.cab, show it, then generate a fleet of machines and scan it')
-    .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet and the results', 'patchscan-data')
+    .description('the main job on the bundled sample: import it, scan a generated fleet in batch, then run a site (SQLite store, sync, the upload server on loopback) and show compliance')
+    .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet, the results and the site', 'patchscan-data')
     .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients'), 1000)
     .action(async (o: { dataDir: string; clients: number }) => {
       if (!existsSync(BUNDLED_CORPUS)) throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
@@ -290,6 +290,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       print(`\n$ patchscan scan --catalog ${out} --inventories ${fleet} --out ${results}`);
       const summary = await runBatchScan({ catalog: c, inventories: fleet, out: results, format: 'jsonl', reasons: true, all: false });
       print(formatBatchSummary(summary, results));
+      await siteDemo(join(o.dataDir, 'site'), fleet, Math.min(o.clients, 50), print);
     });
   addSiteCommands(program);
   return program;

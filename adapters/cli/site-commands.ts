@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../engine/errors.js';
 import { readBounded } from '../inventory/read.js';
+import { BUNDLED_CORPUS } from './paths.js';
 import { readFileSync } from 'node:fs';
 import { collectionByName, ensureObjects, type InitOptions, objectsToRemove, removeObjects, verifyObjects } from '../site/objects.js';
 import { CatalogVersions, computerCompliance, fleetSummary } from '../site/reports.js';
@@ -346,4 +347,51 @@ Prints an admin token once (for reports and the web console); keep it.`)
         for (const u of c.updates) print(`${u.state.padEnd(13)} ${u.superseded ? 'sup ' : '    '}${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`);
       });
     });
+}
+
+/**
+ * The demo's second half: a site in `dir` with the SQLite store — init, sync from the bundled corpus, enroll
+ * `clients` machines of the fleet, serve on a loopback port, upload their inventories over HTTP (only the pilot
+ * computer is scanned), unlimit the main collection, and show the fleet and one computer's compliance.
+ */
+export async function siteDemo(dir: string, fleetJsonl: string, clients: number, say: (text: string) => void): Promise<void> {
+  const lines = readFileSync(fleetJsonl, 'utf8').split('\n').filter(Boolean).slice(0, clients);
+  const names = lines.map((l) => (JSON.parse(l) as { computer: { name: string } }).computer.name);
+  say(`\n${'─'.repeat(60)}\nThe site server: one SQLite file, ITMU's programs and collections, the upload server on loopback`);
+  const site = Site.open(dir);
+  try {
+    if (!site.initialized) {
+      writeConfig(site.dir, { ...DEFAULT_CONFIG, sync: { ...DEFAULT_CONFIG.sync, source: BUNDLED_CORPUS } });
+      site.store.setSetting('initialized_at', now());
+    }
+    const created = ensureObjects(site.store, { testComputer: names[0]!, syncHost: hostname() }).created.length;
+    say(`$ patchscan init --data ${dir} --test-computer ${names[0]}\n${created ? `Created ${created} object(s)` : 'All objects were already present'}; test computer ${names[0]}`);
+    const sync = await runSync(site, { source: BUNDLED_CORPUS });
+    say(`$ patchscan sync --data ${dir}\nSync ${sync.outcome}: ${sync.message}`);
+    const tokens = names.map((n) => site.store.enroll(n));
+    say(`$ patchscan client enroll … (${names.length} clients)`);
+    const s = await serve(site, { listen: '127.0.0.1:0', scheduledSync: false });
+    try {
+      say(`$ patchscan serve --data ${dir}\nlistening on ${s.url}`);
+      let accepted = 0;
+      for (let k = 0; k < lines.length; k++) if ((await upload(s.url, tokens[k]!, Buffer.from(lines[k]!))).status === 202) accepted++;
+      await s.idle();
+      const pilot = fleetSummary(site.store);
+      say(`$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot.scanned} (only the pre-production collection is targeted)`);
+      site.store.db.prepare('UPDATE collections SET limit_to = NULL WHERE role = ?').run('main');
+      const queued = new SiteScanner(site).rescanAll('collection unlimited');
+      await s.idle();
+      const f = fleetSummary(site.store);
+      say(`$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; Installed ${f.states.Installed}, Required ${f.states.Required}, Unknown ${f.states.Unknown}`);
+      const one = computerCompliance(site.store, new CatalogVersions(site.store), names[0]!);
+      if (one) {
+        say(`$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": Installed ${one.counts.Installed}, Required ${one.counts.Required}, Unknown ${one.counts.Unknown}`);
+        for (const u of one.updates.filter((x) => x.state === 'Required').slice(0, 5)) say(`  Required ${u.kb ? `KB${u.kb}` : '-'}  ${u.title}`);
+      }
+    } finally {
+      await s.close();
+    }
+  } finally {
+    site.close();
+  }
 }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
-import { msgpackFrames } from './msgpack-frames.js';
+import { msgpackFrames } from '../../engine/inventory/msgpack-frames.js';
 import { readBounded } from './read.js';
 
 export interface RawInventory {

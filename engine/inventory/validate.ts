@@ -105,44 +105,31 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   }
   if (o.csidl !== undefined) c.map(o.csidl, 'csidl', (v, p) => c.str(v, p));
   if (o.files !== undefined) {
-    const seen = new Map<string, string>();
-    c.arr(o.files, 'files').forEach((f, i) => {
-      const p = `files[${i}]`;
-      const fo = c.obj(f, p);
-      c.unknownKeys(fo, ['path', 'exists', 'version', 'size', 'created', 'modified', 'language'], p);
-      c.unique(seen, c.str(fo.path, `${p}.path`, /^.{1,32767}$/s, 'a path').toLowerCase().replace(/[\\/]+/g, '\\'), `${p}.path`);
-      c.bool(fo.exists, `${p}.exists`);
-      c.opt(fo, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version such as 10.0.19041.3803'));
-      c.opt(fo, 'size', p, (v, q) => c.int(v, q, 0, Number.MAX_SAFE_INTEGER));
-      c.opt(fo, 'created', p, (v, q) => c.str(v, q, /^\d{4}-\d\d-\d\dT/, 'an ISO 8601 date-time'));
-      c.opt(fo, 'modified', p, (v, q) => c.str(v, q, /^\d{4}-\d\d-\d\dT/, 'an ISO 8601 date-time'));
-      c.opt(fo, 'language', p, (v, q) => c.int(v, q, 0, 0xffff));
-    });
+    const seen = new Map<string, number>();
+    const files = c.arr(o.files, 'files');
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      // The common case is checked without building a path or a message; a bad entry is checked again slowly.
+      if (!fileEntryOk(f, limits.maxString)) checkFileEntry(c, f, `files[${i}]`);
+      const path = (f as { path: string }).path;
+      const key = /\/|\\\\/.test(path) ? path.toLowerCase().replace(/[\\/]+/g, '\\') : path.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) c.fail(`files[${i}].path`, `duplicates files[${first}].path`);
+      seen.set(key, i);
+    }
   }
   if (o.registry !== undefined) {
-    const seen = new Map<string, string>();
-    c.arr(o.registry, 'registry').forEach((k, i) => {
-      const p = `registry[${i}]`;
-      const ko = c.obj(k, p);
-      c.unknownKeys(ko, ['key', 'view', 'exists', 'values', 'subkeys'], p);
-      const key = c.str(ko.key, `${p}.key`, /^HKEY_LOCAL_MACHINE(\\|$)/i, 'a key under HKEY_LOCAL_MACHINE');
-      c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
-      c.unique(seen, `${ko.view ?? 'native'}|${key.toLowerCase().replace(/\\+$/, '')}`, `${p}.key`);
-      c.bool(ko.exists, `${p}.exists`);
-      c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
-      c.opt(ko, 'values', p, (v, q) => c.arr(v, q).forEach((val, j) => {
-        const vp = `${q}[${j}]`;
-        const vo = c.obj(val, vp);
-        c.str(vo.name, `${vp}.name`);
-        const t = c.str(vo.type, `${vp}.type`);
-        if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
-        if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
-        else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
-        else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
-        else if (t === 'REG_BINARY') c.str(vo.data, `${vp}.data`, /^([0-9a-fA-F]{2})*$/, 'hex bytes');
-        else if (t !== 'REG_NONE') c.str(vo.data, `${vp}.data`);
-      }));
-    });
+    const seen = new Map<string, number>();
+    const keys = c.arr(o.registry, 'registry');
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (!registryEntryOk(k, limits)) checkRegistryEntry(c, k, `registry[${i}]`);
+      const ko = k as { key: string; view?: string };
+      const id = `${ko.view ?? 'native'}|${ko.key.toLowerCase().replace(/\\+$/, '')}`;
+      const first = seen.get(id);
+      if (first !== undefined) c.fail(`registry[${i}].key`, `duplicates registry[${first}].key`);
+      seen.set(id, i);
+    }
   }
   if (o.msi !== undefined) {
     const m = c.obj(o.msi, 'msi');
@@ -188,6 +175,88 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   }
   if (o.deviceAttributes !== undefined) c.map(o.deviceAttributes, 'deviceAttributes', (v, p) => c.str(v, p));
   return o as unknown as Inventory;
+}
+
+const FILE_KEYS = ['path', 'exists', 'version', 'size', 'created', 'modified', 'language'];
+const REGISTRY_KEYS = ['key', 'view', 'exists', 'values', 'subkeys'];
+const DATE_PREFIX = /^\d{4}-\d\d-\d\dT/;
+const HKLM = /^HKEY_LOCAL_MACHINE(\\|$)/i;
+const HEX = /^([0-9a-fA-F]{2})*$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const onlyKeys = (o: Record<string, unknown>, allowed: readonly string[]): boolean => {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) return false;
+  return true;
+};
+
+/** True only when checkFileEntry would accept the entry (it must never accept less). */
+function fileEntryOk(f: unknown, maxString: number): boolean {
+  if (!isObject(f) || !onlyKeys(f, FILE_KEYS)) return false;
+  const { path, exists, version, size, created, modified, language } = f;
+  return isStr(path, Math.min(maxString, 32767)) && path.length > 0 && typeof exists === 'boolean'
+    && (version === undefined || (isStr(version, maxString) && VERSION.test(version)))
+    && (size === undefined || isInt(size, 0, Number.MAX_SAFE_INTEGER))
+    && (created === undefined || (isStr(created, maxString) && DATE_PREFIX.test(created)))
+    && (modified === undefined || (isStr(modified, maxString) && DATE_PREFIX.test(modified)))
+    && (language === undefined || isInt(language, 0, 0xffff));
+}
+
+function checkFileEntry(c: Checker, f: unknown, p: string): void {
+  const fo = c.obj(f, p);
+  c.unknownKeys(fo, FILE_KEYS, p);
+  c.str(fo.path, `${p}.path`, /^.{1,32767}$/s, 'a path');
+  c.bool(fo.exists, `${p}.exists`);
+  c.opt(fo, 'version', p, (v, q) => c.str(v, q, VERSION, 'a version such as 10.0.19041.3803'));
+  c.opt(fo, 'size', p, (v, q) => c.int(v, q, 0, Number.MAX_SAFE_INTEGER));
+  c.opt(fo, 'created', p, (v, q) => c.str(v, q, DATE_PREFIX, 'an ISO 8601 date-time'));
+  c.opt(fo, 'modified', p, (v, q) => c.str(v, q, DATE_PREFIX, 'an ISO 8601 date-time'));
+  c.opt(fo, 'language', p, (v, q) => c.int(v, q, 0, 0xffff));
+}
+
+function registryValueOk(v: unknown, limits: InventoryLimits): boolean {
+  if (!isObject(v) || !isStr(v.name, limits.maxString) || !isStr(v.type, limits.maxString) || !REG_TYPES.has(v.type)) return false;
+  const d = v.data;
+  switch (v.type) {
+    case 'REG_DWORD': return isInt(d, 0, 0xffffffff);
+    case 'REG_QWORD': return isInt(d, 0, Number.MAX_SAFE_INTEGER);
+    case 'REG_MULTI_SZ': return Array.isArray(d) && d.length <= limits.maxEntries && d.every((x) => isStr(x, limits.maxString));
+    case 'REG_BINARY': return isStr(d, limits.maxString) && HEX.test(d);
+    case 'REG_NONE': return true;
+    default: return isStr(d, limits.maxString);
+  }
+}
+
+/** True only when checkRegistryEntry would accept the entry. */
+function registryEntryOk(k: unknown, limits: InventoryLimits): boolean {
+  if (!isObject(k) || !onlyKeys(k, REGISTRY_KEYS)) return false;
+  const { key, view, exists, values, subkeys } = k;
+  return isStr(key, limits.maxString) && HKLM.test(key) && typeof exists === 'boolean'
+    && (view === undefined || view === 'native' || view === '32')
+    && (subkeys === undefined || (Array.isArray(subkeys) && subkeys.length <= limits.maxEntries && subkeys.every((x) => isStr(x, limits.maxString))))
+    && (values === undefined || (Array.isArray(values) && values.length <= limits.maxEntries && values.every((v) => registryValueOk(v, limits))));
+}
+
+function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
+  const ko = c.obj(k, p);
+  c.unknownKeys(ko, REGISTRY_KEYS, p);
+  c.str(ko.key, `${p}.key`, HKLM, 'a key under HKEY_LOCAL_MACHINE');
+  c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
+  c.bool(ko.exists, `${p}.exists`);
+  c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
+  c.opt(ko, 'values', p, (v, q) => c.arr(v, q).forEach((val, j) => {
+    const vp = `${q}[${j}]`;
+    const vo = c.obj(val, vp);
+    c.str(vo.name, `${vp}.name`);
+    const t = c.str(vo.type, `${vp}.type`);
+    if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
+    if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
+    else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
+    else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
+    else if (t === 'REG_BINARY') c.str(vo.data, `${vp}.data`, HEX, 'hex bytes');
+    else if (t !== 'REG_NONE') c.str(vo.data, `${vp}.data`);
+  }));
 }
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });

@@ -5,12 +5,14 @@
  */
 import { PatchscanError } from '../errors.js';
 import { decodeInventory } from '../inventory/validate.js';
-import { fingerprint } from '../scan/result-cache.js';
+import { fingerprint, fingerprintMsgpack } from '../scan/result-cache.js';
 import { scanOutcomes } from '../scan/outcomes.js';
 import type { ResultSetData } from '../scan/result-set.js';
 import type { Scanner } from '../scan/scan.js';
 import { Claim, ProfileTable } from './profile-table.js';
 import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
+
+const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);
 
 export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const { options } = task;
@@ -29,10 +31,12 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
     let claim: Claim = Claim.Shared;
     let id = 0;
     try {
-      const inv = decodeInventory(task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!), source);
+      const bytes = task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!);
+      const inv = decodeInventory(bytes, source);
       computers[k] = inv.computer.name;
       if (recording) {
-        const fp = fingerprint(inv, task.details);
+        // msgpack (the fleet format) is digested from its bytes; JSON from the decoded object.
+        const fp = isMsgpackMap(bytes) ? fingerprintMsgpack(bytes, task.details) : fingerprint(inv, task.details);
         claim = table.claim(fp[0]!, fp[1]!, fp[2]!, fp[3]!);
       } else claim = table.claimAlone();
       id = table.id;

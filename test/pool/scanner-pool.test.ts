@@ -120,4 +120,28 @@ describe('result cache', () => {
     expect(fingerprint(same, { ...d, fileSize: true })).not.toEqual(fingerprint(base, { ...d, fileSize: true }));
     expect(fingerprint(same, { ...d, processorDetail: true })).not.toEqual(fingerprint(base, { ...d, processorDetail: true }));
   });
+
+  it('the msgpack digest leaves out the same things, straight from the bytes', async () => {
+    const { fingerprintMsgpack } = await import('../../engine/scan/result-cache.js');
+    const { Packr } = await import('msgpackr');
+    const pack = (x: unknown): Uint8Array => new Packr({ useRecords: false }).pack(x);
+    const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
+    const base = { schema: 'patchscan-inventory/1', computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10, created: '2020-01-01T00:00:00Z' }], os: { major: 10, minor: 0, build: 19045, productType: 1 } };
+    const same = { ...base, computer: { name: 'B-MUCH-LONGER-NAME', id: 'x' }, collectedAt: '2026-02-02T10:00:00Z', processor: { architecture: 9, count: 64, level: 6 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99999, created: '2021-05-05T00:00:00Z' }] };
+    expect(fingerprintMsgpack(pack(same), d)).toEqual(fingerprintMsgpack(pack(base), d));
+    for (const changed of [
+      { ...base, files: [{ ...base.files[0]!, version: '2.0.0.0' }] },
+      { ...base, files: [{ ...base.files[0]!, exists: false }] },
+      { ...base, processor: { architecture: 12, count: 4 } },
+      { ...base, os: { ...base.os, build: 22631 } },
+      { ...base, files: [] },
+    ]) expect(fingerprintMsgpack(pack(changed), d)).not.toEqual(fingerprintMsgpack(pack(base), d));
+    expect(fingerprintMsgpack(pack(same), { ...d, fileSize: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, fileSize: true }));
+    expect(fingerprintMsgpack(pack(same), { ...d, fileDates: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, fileDates: true }));
+    expect(fingerprintMsgpack(pack(same), { ...d, processorDetail: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, processorDetail: true }));
+    // Moving a file's fields into the next entry is a different machine, not the same bytes.
+    const two = { ...base, files: [{ path: 'a', exists: true }, { path: 'b', exists: true, version: '1.0' }] };
+    const moved = { ...base, files: [{ path: 'a', exists: true, version: '1.0' }, { path: 'b', exists: true }] };
+    expect(fingerprintMsgpack(pack(two), d)).not.toEqual(fingerprintMsgpack(pack(moved), d));
+  });
 });

@@ -5,70 +5,59 @@
  */
 import type { Readable } from 'node:stream';
 
-/** msgpack header sizes by first byte: [bytes before the payload, payload length field size, children per item]. */
-function headerOf(b: number): { fixed: number; lenBytes: number; children: number; inline?: number } | undefined {
-  if (b <= 0x7f || b >= 0xe0) return { fixed: 1, lenBytes: 0, children: 0 };
-  if (b <= 0x8f) return { fixed: 1, lenBytes: 0, children: 0, inline: (b & 0x0f) * 2 };
-  if (b <= 0x9f) return { fixed: 1, lenBytes: 0, children: 0, inline: b & 0x0f };
-  if (b <= 0xbf) return { fixed: 1 + (b & 0x1f), lenBytes: 0, children: 0 };
-  switch (b) {
-    case 0xc0: case 0xc2: case 0xc3: return { fixed: 1, lenBytes: 0, children: 0 };
-    case 0xc4: case 0xd9: return { fixed: 1, lenBytes: 1, children: 0 };
-    case 0xc5: case 0xda: return { fixed: 1, lenBytes: 2, children: 0 };
-    case 0xc6: case 0xdb: return { fixed: 1, lenBytes: 4, children: 0 };
-    case 0xc7: return { fixed: 2, lenBytes: 1, children: 0 }; // ext8: length, type
-    case 0xc8: return { fixed: 2, lenBytes: 2, children: 0 };
-    case 0xc9: return { fixed: 2, lenBytes: 4, children: 0 };
-    case 0xca: return { fixed: 5, lenBytes: 0, children: 0 };
-    case 0xcb: return { fixed: 9, lenBytes: 0, children: 0 };
-    case 0xcc: case 0xd0: return { fixed: 2, lenBytes: 0, children: 0 };
-    case 0xcd: case 0xd1: return { fixed: 3, lenBytes: 0, children: 0 };
-    case 0xce: case 0xd2: return { fixed: 5, lenBytes: 0, children: 0 };
-    case 0xcf: case 0xd3: return { fixed: 9, lenBytes: 0, children: 0 };
-    case 0xd4: return { fixed: 3, lenBytes: 0, children: 0 };
-    case 0xd5: return { fixed: 4, lenBytes: 0, children: 0 };
-    case 0xd6: return { fixed: 6, lenBytes: 0, children: 0 };
-    case 0xd7: return { fixed: 10, lenBytes: 0, children: 0 };
-    case 0xd8: return { fixed: 18, lenBytes: 0, children: 0 };
-    case 0xdc: return { fixed: 1, lenBytes: 2, children: 1 };
-    case 0xdd: return { fixed: 1, lenBytes: 4, children: 1 };
-    case 0xde: return { fixed: 1, lenBytes: 2, children: 2 };
-    case 0xdf: return { fixed: 1, lenBytes: 4, children: 2 };
-    default: return undefined; // 0xc1 is never used
-  }
-}
-
 /**
  * End offset of the msgpack value starting at `start`; -1 when `buf` ends first; -2 when the bytes are not msgpack.
+ * Walks headers only, iteratively, without allocating: `remaining` counts values still to skip.
  */
 export function msgpackValueEnd(buf: Uint8Array, start: number): number {
   let pos = start;
   let remaining = 1;
+  const n = buf.length;
   while (remaining > 0) {
-    if (pos >= buf.length) return -1;
+    if (pos >= n) return -1;
     const b = buf[pos]!;
-    const h = headerOf(b);
-    if (!h) return -2;
     remaining--;
-    if (h.inline !== undefined) {
-      remaining += h.inline;
-      pos += 1;
-      continue;
-    }
-    let len = 0;
-    if (h.lenBytes > 0) {
-      if (pos + 1 + h.lenBytes > buf.length) return -1;
-      for (let i = 0; i < h.lenBytes; i++) len = len * 256 + buf[pos + 1 + i]!;
-    }
-    if (h.children > 0) {
-      remaining += len * h.children;
-      pos += 1 + h.lenBytes;
-    } else {
-      // ext types carry their type byte after the length: fixed counts it.
-      pos += h.fixed + h.lenBytes + len;
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) pos += 1; // fixint, nil, booleans
+    else if (b <= 0x8f) (remaining += (b & 0x0f) * 2), (pos += 1); // fixmap
+    else if (b <= 0x9f) (remaining += b & 0x0f), (pos += 1); // fixarray
+    else if (b <= 0xbf) pos += 1 + (b & 0x1f); // fixstr
+    else {
+      // Sized types: a length field of 1, 2 or 4 bytes, then a payload (or children).
+      let lenBytes = 0, fixed = 0, children = 0;
+      switch (b) {
+        case 0xc4: case 0xd9: lenBytes = 1; fixed = 1; break; // bin8, str8
+        case 0xc5: case 0xda: lenBytes = 2; fixed = 1; break;
+        case 0xc6: case 0xdb: lenBytes = 4; fixed = 1; break;
+        case 0xc7: lenBytes = 1; fixed = 2; break; // ext8: length, then a type byte
+        case 0xc8: lenBytes = 2; fixed = 2; break;
+        case 0xc9: lenBytes = 4; fixed = 2; break;
+        case 0xca: pos += 5; continue; // float32
+        case 0xcb: pos += 9; continue;
+        case 0xcc: case 0xd0: pos += 2; continue;
+        case 0xcd: case 0xd1: pos += 3; continue;
+        case 0xce: case 0xd2: pos += 5; continue;
+        case 0xcf: case 0xd3: pos += 9; continue;
+        case 0xd4: pos += 3; continue; // fixext 1..16
+        case 0xd5: pos += 4; continue;
+        case 0xd6: pos += 6; continue;
+        case 0xd7: pos += 10; continue;
+        case 0xd8: pos += 18; continue;
+        case 0xdc: lenBytes = 2; children = 1; break; // array16
+        case 0xdd: lenBytes = 4; children = 1; break;
+        case 0xde: lenBytes = 2; children = 2; break; // map16
+        case 0xdf: lenBytes = 4; children = 2; break;
+        default: return -2; // 0xc1 is never used
+      }
+      if (pos + 1 + lenBytes > n) return -1;
+      let len = 0;
+      for (let i = 1; i <= lenBytes; i++) len = len * 256 + buf[pos + i]!;
+      if (children > 0) {
+        remaining += len * children;
+        pos += 1 + lenBytes;
+      } else pos += fixed + lenBytes + len;
     }
   }
-  return pos > buf.length ? -1 : pos;
+  return pos > n ? -1 : pos;
 }
 
 export interface Frame {

@@ -74,29 +74,45 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   let machines = 0, errors = 0, superseded = 0;
   let cacheStats = { hits: 0, misses: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
-  if (o.format === 'csv') await write(out, `${CSV_HEADER}\r\n`);
+  // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
+  let pending: (string | Uint8Array)[] = [];
+  let pendingBytes = 0;
+  const put = (chunk: string | Uint8Array): void => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+  };
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const chunk = typeof pending[0] === 'string' ? (pending as string[]).join('') : Buffer.concat(pending as Uint8Array[]);
+    pending = [];
+    pendingBytes = 0;
+    await write(out, chunk);
+  };
+  if (o.format === 'csv') put(`${CSV_HEADER}\r\n`);
   try {
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
-      await emit(r);
+      emit(r);
+      if (pendingBytes >= 1 << 18) await flush();
       if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.done();
+    await flush();
     cacheStats = scanner.cacheStats();
     await scanner.close();
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
 
-  async function emit(r: MachineResult): Promise<void> {
+  function emit(r: MachineResult): void {
     if (!r.ok) {
       errors++;
       if (firstErrors.length < 10) firstErrors.push({ source: r.source, ...r.error });
       const row = { computer: r.computer ?? null, source: r.source, error: r.error };
-      if (o.format === 'jsonl') await write(out, `${JSON.stringify(row)}\n`);
-      else if (o.format === 'msgpack') await write(out, Buffer.from(packr.pack(row)));
-      else await write(out, `${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
+      if (o.format === 'jsonl') put(`${JSON.stringify(row)}\n`);
+      else if (o.format === 'msgpack') put(Buffer.from(packr.pack(row)));
+      else put(`${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
       return;
     }
     const set = r.resultSet;
@@ -109,10 +125,10 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       // The fleet format: each result set once, before the first machine that names it; then one small record
       // per machine. Machines with the same profile share a set, so the file grows with profiles, not machines.
       if (!written.has(set.id)) {
-        await write(out, Buffer.from(packr.pack({ resultSet: set.id, updates: set.rows(c) })));
+        put(Buffer.from(packr.pack({ resultSet: set.id, updates: set.rows(c) })));
         if (set.shared) written.add(set.id);
       }
-      await write(out, Buffer.from(packr.pack({ computer: r.computer, source: r.source, resultSet: set.id })));
+      put(Buffer.from(packr.pack({ computer: r.computer, source: r.source, resultSet: set.id })));
       return;
     }
     let text = '';
@@ -120,7 +136,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       const row = scanRow(c, r.computer, u);
       text += o.format === 'jsonl' ? `${JSON.stringify(row)}\n` : `${csvLine(row)}\r\n`;
     }
-    if (text) await write(out, text);
+    if (text) put(text);
   }
 
   function tally(set: ResultSet, n: number): void {

@@ -25,6 +25,8 @@ export interface FactInfo {
   readonly kind: FactKind;
   readonly args: readonly string[];
   readonly uses: number;
+  /** An argument names HKEY_LOOP_TARGET: the value depends on the RegKeyLoop subkey being visited. */
+  readonly loopRelative: boolean;
 }
 
 export class Catalog {
@@ -291,12 +293,8 @@ export class Catalog {
 
   private buildFact(id: number): FactInfo {
     const f = this.data.facts;
-    return {
-      id,
-      kind: FACT_KINDS[f.kind[id]!]!,
-      args: Array.from(f.args.subarray(f.argOffsets[id]!, f.argOffsets[id + 1]!), (a) => this.str(a)),
-      uses: f.uses[id]!,
-    };
+    const args = Array.from(f.args.subarray(f.argOffsets[id]!, f.argOffsets[id + 1]!), (a) => this.str(a));
+    return { id, kind: FACT_KINDS[f.kind[id]!]!, args, uses: f.uses[id]!, loopRelative: args.some((a) => a.startsWith('HKEY_LOOP_TARGET')) };
   }
 
   /** Rule element names used by the catalog's rule nodes, with counts (unsupported ones as `unsupported:<name>`). */

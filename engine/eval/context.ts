@@ -43,9 +43,8 @@ export class EvalContext {
   fact(id: number): Lookup<unknown> {
     if (this.resolved[id] === 1) return this.values[id] as Lookup<unknown>;
     const f = this.catalog.fact(id);
-    const loopRelative = f.args.some((a) => a.startsWith(LOOP_TARGET));
     const v = this.resolve(f.kind, f.args);
-    if (!loopRelative) {
+    if (!f.loopRelative) {
       this.values[id] = v;
       this.resolved[id] = 1;
     }
@@ -78,12 +77,9 @@ export class EvalContext {
         return m.mapValue(inv.licensing, args[0]!);
       case 'deviceAttribute':
         return m.mapValue(inv.deviceAttributes, args[0]!);
-      case 'file': {
-        const folder = m.csidl(args[0]!);
-        if (args[0] === '') return m.file(args[1]!);
-        if (typeof folder === 'symbol') return folder;
-        return m.file(joinPath(folder, args[1]!));
-      }
+      case 'file':
+        // args: (csidl, canonical relative path); no CSIDL means the path is absolute.
+        return args[0] === '' ? m.file(args[1]!) : m.fileUnder(args[0]!, args[1]!);
       case 'fileUnderRegSz': {
         const v = m.regValue(this.view(args[0]!), this.key(args[1]!), args[2]!);
         if (typeof v === 'symbol') return v;

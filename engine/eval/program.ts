@@ -112,6 +112,8 @@ export class RuleProgram {
         const { $items, ...attrs } = c.nodeAttrs(id);
         const kids = this.children(id);
         try {
+          // One object shape for every rule (optional parts present as undefined): the closures read `input`
+          // on the hot path, and V8 keeps that fast only while all inputs look alike.
           return compiler({
             type,
             attrs,
@@ -119,8 +121,8 @@ export class RuleProgram {
             factKinds: infos.map((f) => f.kind),
             factArgs: infos.map((f) => f.args),
             items: $items ? (JSON.parse($items) as []) : [],
-            ...(this.metaFor(id) ? { meta: this.metaFor(id)! } : {}),
-            ...(kids[0] !== undefined ? { child: this.node(kids[0]) } : {}),
+            meta: this.metaFor(id),
+            child: kids[0] !== undefined ? this.node(kids[0]) : undefined,
           });
         } catch (e) {
           // Bad attribute data in the catalog (WU_E_EE_INVALID_ATTRIBUTEDATA): the rule is Unknown, not a crash.

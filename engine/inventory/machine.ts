@@ -76,6 +76,26 @@ export class Machine {
     return this.inv.csidl[id] ?? NOT_COLLECTED;
   }
 
+  /** CSIDL folders, normalized once per machine (lower case, single backslashes, no trailing one). */
+  private readonly folders = new Map<string, string>();
+
+  /**
+   * A file under a CSIDL folder, `rel` already canonical (normalizeFilePath: lower case, single backslashes, no
+   * leading one) — the hot path of file rules: one string join and one map lookup, no regular expression.
+   */
+  fileUnder(csidlId: string, rel: string): Lookup<InventoryFile> {
+    let folder = this.folders.get(csidlId);
+    if (folder === undefined) {
+      const raw = this.csidl(csidlId);
+      if (typeof raw === 'symbol') return raw;
+      folder = lower(raw.replace(/[\\/]+/g, '\\').replace(/\\$/, ''));
+      this.folders.set(csidlId, folder);
+    }
+    const f = this.files.get(`${folder}\\${rel}`);
+    if (!f) return NOT_COLLECTED;
+    return f.exists ? f : ABSENT;
+  }
+
   file(fullPath: string): Lookup<InventoryFile> {
     const f = this.files.get(lower(fullPath.replace(/[\\/]+/g, '\\')));
     if (!f) return NOT_COLLECTED;

@@ -5,6 +5,7 @@
 import type { Inventory } from '../inventory/types.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from './scan.js';
+import { S_NOT_APPLICABLE } from './scanner.js';
 
 export interface OutcomeOptions {
   readonly all: boolean;
@@ -15,9 +16,12 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
   const c = scanner.catalog;
   const words: number[] = [];
   const reasons: string[] | undefined = options.reasons ? [] : undefined;
+  // Read as codes on the hot path: type 0 = Software, action 1 = Bundle (a bundle-only child is not a row).
+  const { type, action } = c.data.updates;
+  const n = c.size;
   scanner.withSession(inv, (s) => {
-    for (let i = 0; i < c.size; i++) {
-      if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
+    for (let i = 0; i < n; i++) {
+      if (!options.all && (type[i] !== 0 || action[i] === 1 || s.stateCode(i) === S_NOT_APPLICABLE)) continue;
       if (reasons) {
         const r = s.result(i);
         words.push(packOutcome(i, r.state, r.superseded));

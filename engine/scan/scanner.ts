@@ -23,6 +23,8 @@ export type UpdateState = 'Installed' | 'Required' | 'NotApplicable' | 'Unknown'
 
 const BUSY = 255;
 const S_NONE = 0, S_BUSY = 1, S_INSTALLED = 2, S_REQUIRED = 3, S_NA = 4, S_UNKNOWN = 5;
+/** The state code of NotApplicable, for callers filtering on stateCode() without a string compare. */
+export const S_NOT_APPLICABLE = S_NA;
 const STATE_NAMES: Record<number, UpdateState> = { [S_INSTALLED]: 'Installed', [S_REQUIRED]: 'Required', [S_NA]: 'NotApplicable', [S_UNKNOWN]: 'Unknown' };
 
 /** Why an update got its state: enough to print a reason and to explain. */
@@ -95,6 +97,10 @@ export class ScanSession {
   private readonly slotMemo: Int8Array;
   /** Group that decided the last prerequisites() call (F: the failing one; U: the first open one). */
   private prereqGroup = -1;
+  // The catalog's arrays this class reads per update, held directly (hot path: no property chains).
+  private readonly rules: Int32Array;
+  private readonly types: Uint8Array;
+  private readonly pre: Catalog['data']['prerequisites'];
 
   /** `buffers` must be fresh or reset, and not used by another live session. */
   constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory, readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count)) {
@@ -105,13 +111,16 @@ export class ScanSession {
     this.becauseRef = buffers.becauseRef;
     this.becauseValue = buffers.becauseValue;
     this.slotMemo = buffers.slotMemo;
+    this.rules = catalog.data.updates.rules;
+    this.types = catalog.data.updates.type;
+    this.pre = catalog.data.prerequisites;
   }
 
   /** Value of a rule slot, with the defaults of reference §4.1 for absent rules. */
   slot(i: number, s: number): Tri {
     const m = this.slotMemo[i * 3 + s]!;
     if (m >= 0) return m as Tri;
-    const root = this.catalog.data.updates.rules[i * 3 + s]!;
+    const root = this.rules[i * 3 + s]!;
     const v: Tri = root < 0 ? (s === 1 ? T : F) : this.program.eval(root, this.ctx);
     this.slotMemo[i * 3 + s] = v;
     return v;
@@ -122,7 +131,7 @@ export class ScanSession {
     const memo = this.installedMemo[i]!;
     if (memo === BUSY) return U; // a prerequisite cycle
     if (memo !== 0) return (memo - 1) as Tri;
-    const type = this.catalog.data.updates.type[i]!; // 2 Detectoid, 3 Category
+    const type = this.types[i]!; // 2 Detectoid, 3 Category
     let v: Tri;
     if (type === 2 || type === 3) {
       this.installedMemo[i] = BUSY;
@@ -138,7 +147,7 @@ export class ScanSession {
 
   /** Prerequisites: every group satisfied; a group is one update, or at least one of several. */
   prerequisites(i: number): Tri {
-    const p = this.catalog.data.prerequisites;
+    const p = this.pre;
     let value: Tri = T;
     let deciding = -1;
     for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
@@ -181,7 +190,7 @@ export class ScanSession {
   /** Decides update i's state and records why (compactly). */
   private decide(i: number): number {
     const c = this.catalog;
-    const type = c.data.updates.type[i]!; // index in UPDATE_TYPES: 2 Detectoid, 3 Category
+    const type = this.types[i]!; // index in UPDATE_TYPES: 2 Detectoid, 3 Category
     const pre = this.prerequisites(i);
     const group = this.prereqGroup;
     if (pre === F) {

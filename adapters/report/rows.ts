@@ -1,14 +1,11 @@
 /** Scan rows as table, JSON, JSON Lines or CSV. */
 import type { ScanRow } from '../../engine/scan/scan.js';
+import { csvCell } from './csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 
 const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'state', 'superseded', 'reason'];
 
-function csvCell(v: unknown): string {
-  const s = String(v ?? '');
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
 
 export const CSV_HEADER = COLUMNS.join(',');
 

@@ -24,7 +24,9 @@ import { PatchscanError } from '../../engine/errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { variantOf } from '../site/objects.js';
-import { CatalogVersions, computerCompliance, fleetSummary } from '../site/reports.js';
+import { CatalogVersions, collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance } from '../site/reports.js';
+import { createConsole } from './console.js';
+import { toCsv } from '../report/csv.js';
 import { SiteScanner } from '../site/scan-service.js';
 import type { Site } from '../site/site.js';
 import { targetingProgram } from '../site/targeting.js';
@@ -129,6 +131,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   const limiter = new RateLimiter(limits.uploadsPerMinute);
   const metrics = { uploadsAccepted: 0, uploadsRejected: 0, scans: 0, requests: new Map<number, number>() };
   const adminHash = store.setting('admin_token_hash');
+  const consolePages = createConsole(store, catalogs);
 
   const isAdmin = (token: string | undefined): boolean => token !== undefined && adminHash !== undefined && sha256Hex(token) === adminHash;
 
@@ -180,7 +183,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     const url = new URL(req.url ?? '/', 'http://patchscan');
     let status = 500;
     try {
-      if (req.method === 'POST' && url.pathname === '/v1/inventory') {
+      if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics' && (await consolePages(req, res, url))) {
+        status = res.statusCode;
+      } else if (req.method === 'POST' && url.pathname === '/v1/inventory') {
         const [s, body] = await upload(req, url);
         status = s;
         send(res, s, body);
@@ -195,6 +200,34 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
         if (!isAdmin(bearer(req))) throw new HttpError(401, 'UNAUTHENTICATED', 'the fleet summary needs the admin token', { 'www-authenticate': 'Bearer' });
         status = 200;
         send(res, 200, fleetSummary(store));
+      } else if (req.method === 'GET' && (url.pathname.startsWith('/v1/reports/') || url.pathname === '/v1/computers' || url.pathname.startsWith('/v1/updates/') || url.pathname === '/v1/sync')) {
+        if (!isAdmin(bearer(req))) throw new HttpError(401, 'UNAUTHENTICATED', 'reports need the admin token', { 'www-authenticate': 'Bearer' });
+        const q = url.searchParams;
+        const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100) || 100));
+        const offset = Math.max(0, Number(q.get('offset') ?? 0) || 0);
+        let data: unknown;
+        let rows: readonly object[] | undefined;
+        switch (url.pathname) {
+          case '/v1/computers': data = searchComputers(store, q.get('q') ?? '', limit, offset); rows = (data as { items: object[] }).items; break;
+          case '/v1/reports/collections': data = rows = collectionSummary(store); break;
+          case '/v1/reports/classifications': data = rows = groupSummary(store, 'classification'); break;
+          case '/v1/reports/products': data = rows = groupSummary(store, 'product'); break;
+          case '/v1/reports/stale': data = staleClients(store, Number(q.get('days') ?? 7) || 0, limit, offset); rows = (data as { items: object[] }).items; break;
+          case '/v1/reports/trend': data = rows = complianceTrend(store, Number(q.get('days') ?? 90) || 90); break;
+          case '/v1/sync': data = { catalog: store.currentCatalog() ?? null, messages: store.syncMessages(limit) }; rows = (data as { messages: object[] }).messages; break;
+          default: {
+            const id = decodeURIComponent(url.pathname.slice('/v1/updates/'.length));
+            const u = url.pathname.startsWith('/v1/updates/') ? updateCompliance(store, catalogs, id, { ...(q.get('state') ? { state: q.get('state')! } : {}), limit, offset }) : undefined;
+            if (!u) throw new HttpError(404, 'NOT_FOUND', url.pathname.startsWith('/v1/updates/') ? `no update ${id} in the catalog in service` : `no report ${url.pathname}`);
+            data = u;
+            rows = u.machines.items;
+          }
+        }
+        status = 200;
+        if (q.get('format') === 'csv') {
+          res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(toCsv(rows ?? []));
+        } else send(res, 200, data);
       } else if (req.method === 'GET' && /^\/v1\/computers\/[^/]+\/compliance$/.test(url.pathname)) {
         const name = decodeURIComponent(url.pathname.split('/')[3]!);
         const token = bearer(req);

@@ -105,3 +105,168 @@ export function fleetSummary(store: SiteStore): FleetSummary {
     catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions, importedAt: cat.imported_at } : null,
   };
 }
+
+// ---- Fleet reports (CLI `patchscan report …`, HTTP /v1/reports/…, and the web console use the same functions)
+
+export interface Page<T> {
+  readonly total: number;
+  readonly offset: number;
+  readonly limit: number;
+  readonly items: readonly T[];
+}
+
+export interface ComputerListItem {
+  readonly name: string;
+  readonly architecture: string | null;
+  readonly lastUpload: string | null;
+  readonly scannedAt: string | null;
+  readonly installed: number | null;
+  readonly required: number | null;
+  readonly unknown: number | null;
+}
+
+/** Computers whose name starts with `prefix` (case-insensitive; the name index serves it), by name. */
+export function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Page<ComputerListItem> {
+  const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const total = (store.db.prepare("SELECT count(*) AS n FROM clients WHERE name LIKE ? ESCAPE '\\'").get(like) as { n: number }).n;
+  const items = store.db.prepare(`SELECT c.name, c.architecture, c.last_upload_at AS lastUpload, s.scanned_at AS scannedAt, r.installed, r.required, r.unknown
+    FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
+    WHERE c.name LIKE ? ESCAPE '\\' ORDER BY c.name LIMIT ? OFFSET ?`).all(like, limit, offset) as ComputerListItem[];
+  return { total, offset, limit, items };
+}
+
+export interface UpdateCompliance {
+  readonly update: { readonly updateId: string; readonly kb: string; readonly title: string; readonly classification: string; readonly severity: string; readonly products: readonly string[] };
+  readonly counts: { readonly Installed: number; readonly Required: number; readonly Unknown: number; readonly superseded: number };
+  /** Why machines are Unknown, most common first (the reason names the rule and the fact). */
+  readonly unknownBecause: readonly { readonly reason: string; readonly machines: number }[];
+  readonly machines: Page<{ readonly computer: string; readonly state: string; readonly superseded: boolean; readonly reason: string; readonly scannedAt: string }>;
+}
+
+/** One update across the fleet: who needs it, who has it, who is Unknown and why. `query`: KB, UpdateId or RevisionId. */
+export function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: { state?: string; limit?: number; offset?: number } = {}): UpdateCompliance | undefined {
+  const cur = store.currentCatalog();
+  const c = cur && catalogs.get(cur.id);
+  if (!c) return undefined;
+  const i = c.find(query)[0];
+  if (i === undefined) return undefined;
+  const updateId = c.updateId(i);
+  const byState = store.db.prepare(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+    WHERE r.update_id = ? GROUP BY r.state, r.superseded`).all(updateId) as { state: string; superseded: number; n: number }[];
+  const count = (st: string): number => byState.filter((r) => r.state === st).reduce((a, r) => a + r.n, 0);
+  const unknownBecause = store.db.prepare(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+    WHERE r.update_id = ? AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC LIMIT 20`).all(updateId) as { reason: string; machines: number }[];
+  const limit = o.limit ?? 50, offset = o.offset ?? 0;
+  const filter = o.state ? 'AND r.state = ?' : '';
+  const args: unknown[] = o.state ? [updateId, o.state] : [updateId];
+  const total = (store.db.prepare(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`).get(...args) as { n: number }).n;
+  const items = (store.db.prepare(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS scannedAt
+    FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
+    WHERE r.update_id = ? ${filter} ORDER BY cl.name LIMIT ? OFFSET ?`).all(...args, limit, offset) as { computer: string; state: string; superseded: number; reason: string; scannedAt: string }[])
+    .map((r) => ({ ...r, superseded: r.superseded === 1 }));
+  return {
+    update: { updateId, kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i) },
+    counts: { Installed: count('Installed'), Required: count('Required'), Unknown: count('Unknown'), superseded: byState.filter((r) => r.superseded === 1).reduce((a, r) => a + r.n, 0) },
+    unknownBecause,
+    machines: { total, offset, limit, items },
+  };
+}
+
+export interface GroupRow {
+  readonly name: string;
+  readonly installed: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+/** Update states across the fleet per classification or per product (client × update pairs). */
+export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): GroupRow[] {
+  return store.db.prepare(`SELECT g.name, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
+    FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`).all(kind) as GroupRow[];
+}
+
+export interface CollectionRow {
+  readonly name: string;
+  readonly limitedTo: string | null;
+  readonly members: number;
+  readonly scanned: number;
+  readonly compliant: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+/** Member ids of every collection, set-wise (a few queries, whatever the fleet size). */
+function collectionMembers(store: SiteStore): Map<number, Set<number>> {
+  const cols = store.db.prepare('SELECT id, architecture, limit_to FROM collections').all() as { id: number; architecture: string | null; limit_to: number | null }[];
+  const clients = store.db.prepare('SELECT id, name, architecture FROM clients').all() as { id: number; name: string; architecture: string | null }[];
+  const byName = new Map(clients.map((c) => [c.name.toLowerCase(), c.id]));
+  const direct = store.db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
+  const own = new Map<number, Set<number>>();
+  for (const col of cols) {
+    const s = new Set<number>();
+    if (col.architecture === '*') for (const c of clients) s.add(c.id);
+    else if (col.architecture) for (const c of clients) if (c.architecture === col.architecture) s.add(c.id);
+    own.set(col.id, s);
+  }
+  for (const d of direct) {
+    const id = byName.get(d.computer.toLowerCase());
+    if (id !== undefined) own.get(d.collection_id)?.add(id);
+  }
+  const done = new Map<number, Set<number>>();
+  const resolve = (id: number, depth: number): Set<number> => {
+    const have = done.get(id);
+    if (have) return have;
+    const col = cols.find((c) => c.id === id);
+    let s = own.get(id) ?? new Set<number>();
+    if (col?.limit_to != null) {
+      const limit = depth > 16 ? new Set<number>() : resolve(col.limit_to, depth + 1);
+      s = new Set([...s].filter((x) => limit.has(x)));
+    }
+    done.set(id, s);
+    return s;
+  };
+  for (const col of cols) resolve(col.id, 0);
+  return done;
+}
+
+export function collectionSummary(store: SiteStore): CollectionRow[] {
+  const members = collectionMembers(store);
+  const scans = new Map((store.db.prepare('SELECT s.client_id, r.required, r.unknown FROM scans s JOIN result_sets r ON r.id = s.set_id').all() as { client_id: number; required: number; unknown: number }[]).map((r) => [r.client_id, r]));
+  const cols = store.db.prepare('SELECT c.id, c.name, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as { id: number; name: string; limited: string | null }[];
+  return cols.map((col) => {
+    let scanned = 0, compliant = 0, required = 0, unknown = 0;
+    const m = members.get(col.id) ?? new Set<number>();
+    for (const id of m) {
+      const s = scans.get(id);
+      if (!s) continue;
+      scanned++;
+      if (s.required === 0) compliant++;
+      required += s.required;
+      unknown += s.unknown;
+    }
+    return { name: col.name, limitedTo: col.limited, members: m.size, scanned, compliant, required, unknown };
+  });
+}
+
+/** Clients that have not uploaded for `days` days (or never), oldest first. */
+export function staleClients(store: SiteStore, days: number, limit = 100, offset = 0): Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }> {
+  const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+  const total = (store.db.prepare('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?').get(cutoff) as { n: number }).n;
+  const items = store.db.prepare('SELECT name, last_upload_at AS lastUpload, last_scan_at AS lastScan FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name LIMIT ? OFFSET ?')
+    .all(cutoff, limit, offset) as { name: string; lastUpload: string | null; lastScan: string | null }[];
+  return { total, offset, limit, items };
+}
+
+export interface DailyRow {
+  readonly day: string;
+  readonly clients: number;
+  readonly scanned: number;
+  readonly compliant: number;
+  readonly installed: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+export function complianceTrend(store: SiteStore, days = 90): DailyRow[] {
+  return (store.db.prepare('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
+}

@@ -64,6 +64,21 @@ export class SiteScanner {
     });
   }
 
+  private lastDaily = 0;
+
+  /** Records today's fleet compliance for the trend chart (at most every `minMs`; 0 forces it). */
+  noteDaily(minMs = 10_000): void {
+    if (Date.now() - this.lastDaily < minMs) return;
+    this.lastDaily = Date.now();
+    const t = this.store.db.prepare(`SELECT count(*) AS scanned, coalesce(sum(r.required = 0), 0) AS compliant, coalesce(sum(r.installed), 0) AS installed,
+        coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown FROM scans s JOIN result_sets r ON r.id = s.set_id`).get() as Record<string, number>;
+    const clients = (this.store.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
+    this.store.db.prepare(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,
+        installed = excluded.installed, required = excluded.required, unknown = excluded.unknown`)
+      .run(now().slice(0, 10), clients, t.scanned, t.compliant, t.installed, t.required, t.unknown);
+  }
+
   /**
    * Runs up to `max` queued scans, `chunk` per transaction. Returns early (with the rest still queued) when there
    * is no catalog yet.
@@ -90,6 +105,7 @@ export class SiteScanner {
       });
       if (n === 0) break;
     }
+    if (scanned > 0) this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
     return { scanned, skipped, shared };
   }
 
@@ -126,10 +142,28 @@ export class SiteScanner {
     const id = Number(this.store.db.prepare('INSERT INTO result_sets (catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (?, ?, ?, ?, ?, ?)')
       .run(l.catalogId, fp, counts[0], counts[1], counts[2], counts[3]).lastInsertRowid);
     const insert = this.store.db.prepare('INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    // Per classification and per product: what fleet summaries add up (machines × sets, never rows).
+    const groups = new Map<string, [number, number, number]>();
+    const tally = (kind: string, name: string, state: number): void => {
+      const key = `${kind}\u0000${name}`;
+      const g = groups.get(key) ?? [0, 0, 0];
+      if (state === 0) g[0]++;
+      else if (state === 1) g[1]++;
+      else if (state === 3) g[2]++;
+      groups.set(key, g);
+    };
     outcomes.forEach((w, k) => {
       const i = outcomeIndex(w);
       insert.run(id, i, l.catalog.updateId(i), l.catalog.revisionNumber(i), outcomeState(w), outcomeSuperseded(w) ? 1 : 0, reasons?.[k] ?? '');
+      const state = (w >>> 1) & 3;
+      tally('classification', l.catalog.classification(i) || 'Unclassified', state);
+      for (const p of l.catalog.products(i)) tally('product', p, state);
     });
+    const group = this.store.db.prepare('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const [key, [inst, req, unk]] of groups) {
+      const [kind, name] = key.split('\u0000');
+      group.run(id, kind, name, inst, req, unk);
+    }
     return id;
   }
 }

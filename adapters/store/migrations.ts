@@ -132,4 +132,23 @@ export const MIGRATIONS: readonly string[] = [
     schedule TEXT NOT NULL
   );
   `,
+  `
+  -- Reports: each result set's counts per classification and per product (so fleet summaries add up sets, not
+  -- rows), a daily compliance snapshot for the trend chart, and clients by last upload (stale clients).
+  CREATE TABLE result_set_groups (
+    set_id INTEGER NOT NULL REFERENCES result_sets(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,              -- classification | product
+    name TEXT NOT NULL,
+    installed INTEGER NOT NULL, required INTEGER NOT NULL, unknown INTEGER NOT NULL,
+    PRIMARY KEY (set_id, kind, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE compliance_daily (
+    day TEXT PRIMARY KEY,            -- YYYY-MM-DD (UTC)
+    clients INTEGER NOT NULL, scanned INTEGER NOT NULL, compliant INTEGER NOT NULL,
+    installed INTEGER NOT NULL, required INTEGER NOT NULL, unknown INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE INDEX clients_by_last_upload ON clients(last_upload_at);
+  `,
 ];

@@ -56,7 +56,7 @@ describe('CatalogBuilder', () => {
 
   it('stores each distinct fact once, with canonical keys', () => {
     const files = Array.from({ length: c.data.facts.count }, (_, f) => c.fact(f)).filter((f) => f.kind === 'file');
-    expect(files).toEqual([{ id: files[0]!.id, kind: 'file', args: ['37', 'ntoskrnl.exe'], uses: 2 }]);
+    expect(files).toEqual([{ id: files[0]!.id, kind: 'file', args: ['37', 'ntoskrnl.exe'], uses: 2, loopRelative: false }]);
     const root4 = c.ruleRoot(c.findByUpdateId(G(4))[0]!, 'IsInstalled');
     const root5 = c.ruleRoot(c.findByUpdateId(G(5))[0]!, 'IsInstalled');
     expect(c.nodeFacts(root4)).toEqual([files[0]!.id]);

@@ -138,6 +138,27 @@ describe('the site workflow through the CLI', () => {
     expect(re.out).toMatch(/^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Installed \d+, Required \d+, Unknown \d+/);
     expect(run(['compliance', '--data', data]).out).toMatch(/^Clients 2, scanned 2, compliant \d+; /);
 
+    // Reports: the same data as table, JSON and CSV.
+    const comp = JSON.parse(run(['report', 'computer', 'PC-0000000', '--data', data, '--json']).out) as { counts: Record<string, number>; updates: { kb: string; state: string }[] };
+    const csv = run(['report', 'computer', 'PC-0000000', '--data', data, '--csv']).out.trim().split('\r\n');
+    expect(csv[0]).toBe('computer,kb,title,classification,severity,state,superseded,reason,scannedAt,catalog');
+    expect(csv).toHaveLength(comp.updates.length + 1);
+    expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required!);
+    const table = run(['report', 'computer', 'PC-0000000', '--data', data]).out;
+    expect(table).toMatch(/^PC-0000000 \(\w+\) scanned .*: Installed \d+, Required \d+, Unknown \d+\n\nstate +superseded +kb +classification +severity +title\n/);
+    const kb = comp.updates.find((u) => u.kb)!.kb;
+    const upd = JSON.parse(run(['report', 'update', `KB${kb}`, '--data', data, '--json']).out) as { update: { kb: string }; counts: Record<string, number>; machines: { total: number; items: { computer: string }[] } };
+    expect(upd.update.kb).toBe(kb);
+    expect(upd.machines.items.map((m) => m.computer)).toContain('PC-0000000');
+    expect(upd.counts.Installed! + upd.counts.Required! + upd.counts.Unknown!).toBe(upd.machines.total);
+    const cols = JSON.parse(run(['report', 'collections', '--data', data, '--json']).out) as { name: string; scanned: number }[];
+    expect(cols.find((c) => c.name === 'Microsoft Updates Tool')!.scanned).toBe(2);
+    expect(run(['report', 'classifications', '--data', data, '--csv']).out.split('\r\n')[0]).toBe('name,installed,required,unknown');
+    expect(run(['report', 'stale', '--days', '1', '--data', data]).out).toMatch(/^0 client\(s\) have not reported for 1 day\(s\)/);
+    expect(run(['report', 'sync', '--data', data]).out).toContain('SMS Legacy Update Synchronization done');
+    expect(JSON.parse(run(['report', 'trend', '--data', data, '--json']).out)).toEqual([expect.objectContaining({ clients: 2, scanned: 2 })]);
+    expect(run(['report', 'update', 'KB0', '--data', data]).err).toBe('patchscan: NOT_FOUND: no update KB0 in the catalog in service\n');
+
     server.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => server!.on('exit', (c) => r(c)));
     expect(code).toBe(0);

@@ -203,3 +203,43 @@ describe('patchscan serve', () => {
     expect(site.store.queueLength()).toEqual({ expedited: 0, normal: 0 });
   });
 });
+
+describe('patchscan serve with TLS and a scheduled sync', () => {
+  const dir = tempDir();
+  it('speaks HTTPS when the configuration names a certificate and key, and syncs on its schedule at start', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdirSync, copyFileSync, readFileSync } = await import('node:fs');
+    const { request: httpsRequest } = await import('node:https');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const drop = join(dir, 'drop');
+    mkdirSync(drop);
+    copyFileSync(BUNDLED, join(drop, 'wsusscn2.cab'));
+    const data = join(dir, 'site');
+    writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, sync: { ...DEFAULT_CONFIG.sync, source: drop } });
+    const site = Site.open(data);
+    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    site.store.setSetting('initialized_at', new Date().toISOString());
+    const bin = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+    const s = await serve(site, { syncCommand: [process.execPath, bin, 'sync', '--data', data] });
+    try {
+      expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      // No sync has run yet, so the schedule runs one at start (a child process); the catalog comes into service.
+      let health: { catalog: { revisions: number } | null } = { catalog: null };
+      for (let i = 0; i < 200 && !health.catalog; i++) {
+        health = await new Promise((resolve, reject) => {
+          httpsRequest(`${s.url}/healthz`, { ca: readFileSync(join(dir, 'cert.pem')) }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve(JSON.parse(body) as typeof health));
+          }).on('error', reject).end();
+        });
+        if (!health.catalog) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health.catalog?.revisions).toBe(3000);
+      expect(site.store.syncMessages(10).map((m) => m.message_id).sort()).toEqual([6709, 6710]);
+    } finally {
+      await s.close();
+      site.close();
+    }
+  }, 60_000);
+});

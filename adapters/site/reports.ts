@@ -90,10 +90,15 @@ export interface FleetSummary {
   readonly catalog: { readonly id: number; readonly sha256: string; readonly revisions: number; readonly importedAt: string } | null;
 }
 
+/** Scanned clients and their states, added up per result set (machines × set counts). */
+export function fleetTotals(store: SiteStore): { scanned: number; installed: number; required: number; unknown: number; compliant: number } {
+  return store.db.prepare(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed, coalesce(sum(r.required * s.n), 0) AS required,
+      coalesce(sum(r.unknown * s.n), 0) AS unknown, coalesce(sum((r.required = 0) * s.n), 0) AS compliant
+    FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_sets r ON r.id = s.set_id`).get() as { scanned: number; installed: number; required: number; unknown: number; compliant: number };
+}
+
 export function fleetSummary(store: SiteStore): FleetSummary {
-  const t = store.db.prepare(`SELECT count(*) AS scanned, coalesce(sum(r.installed), 0) AS installed, coalesce(sum(r.required), 0) AS required,
-      coalesce(sum(r.unknown), 0) AS unknown, coalesce(sum(r.required = 0), 0) AS compliant
-    FROM scans s JOIN result_sets r ON r.id = s.set_id`).get() as { scanned: number; installed: number; required: number; unknown: number; compliant: number };
+  const t = fleetTotals(store);
   const clients = (store.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
   const cat = store.currentCatalog();
   return {
@@ -181,8 +186,11 @@ export interface GroupRow {
 
 /** Update states across the fleet per classification or per product (client × update pairs). */
 export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): GroupRow[] {
-  return store.db.prepare(`SELECT g.name, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
-    FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`).all(kind) as GroupRow[];
+  // Machines per result set first (the scans_by_set index), then each set's group counts × its machines:
+  // the work grows with profiles, not clients.
+  return store.db.prepare(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
+    FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_set_groups g ON g.set_id = s.set_id
+    WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`).all(kind) as GroupRow[];
 }
 
 export interface CollectionRow {
@@ -195,56 +203,41 @@ export interface CollectionRow {
   readonly unknown: number;
 }
 
-/** Member ids of every collection, set-wise (a few queries, whatever the fleet size). */
-function collectionMembers(store: SiteStore): Map<number, Set<number>> {
-  const cols = store.db.prepare('SELECT id, architecture, limit_to FROM collections').all() as { id: number; architecture: string | null; limit_to: number | null }[];
-  const clients = store.db.prepare('SELECT id, name, architecture FROM clients').all() as { id: number; name: string; architecture: string | null }[];
-  const byName = new Map(clients.map((c) => [c.name.toLowerCase(), c.id]));
-  const direct = store.db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
-  const own = new Map<number, Set<number>>();
-  for (const col of cols) {
-    const s = new Set<number>();
-    if (col.architecture === '*') for (const c of clients) s.add(c.id);
-    else if (col.architecture) for (const c of clients) if (c.architecture === col.architecture) s.add(c.id);
-    own.set(col.id, s);
-  }
-  for (const d of direct) {
-    const id = byName.get(d.computer.toLowerCase());
-    if (id !== undefined) own.get(d.collection_id)?.add(id);
-  }
-  const done = new Map<number, Set<number>>();
-  const resolve = (id: number, depth: number): Set<number> => {
-    const have = done.get(id);
-    if (have) return have;
-    const col = cols.find((c) => c.id === id);
-    let s = own.get(id) ?? new Set<number>();
-    if (col?.limit_to != null) {
-      const limit = depth > 16 ? new Set<number>() : resolve(col.limit_to, depth + 1);
-      s = new Set([...s].filter((x) => limit.has(x)));
-    }
-    done.set(id, s);
-    return s;
-  };
-  for (const col of cols) resolve(col.id, 0);
-  return done;
-}
-
+/**
+ * Per collection. Membership depends only on a client's architecture and its direct memberships, so clients are
+ * added up per architecture in one grouped query (those without direct memberships), and the few direct members
+ * one by one; each collection's rule (direct ∪ architecture query, within its limiting collection) is then applied
+ * to those groups — the work grows with architectures and direct members, not with clients.
+ */
 export function collectionSummary(store: SiteStore): CollectionRow[] {
-  const members = collectionMembers(store);
-  const scans = new Map((store.db.prepare('SELECT s.client_id, r.required, r.unknown FROM scans s JOIN result_sets r ON r.id = s.set_id').all() as { client_id: number; required: number; unknown: number }[]).map((r) => [r.client_id, r]));
-  const cols = store.db.prepare('SELECT c.id, c.name, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as { id: number; name: string; limited: string | null }[];
-  return cols.map((col) => {
-    let scanned = 0, compliant = 0, required = 0, unknown = 0;
-    const m = members.get(col.id) ?? new Set<number>();
-    for (const id of m) {
-      const s = scans.get(id);
-      if (!s) continue;
-      scanned++;
-      if (s.required === 0) compliant++;
-      required += s.required;
-      unknown += s.unknown;
+  const cols = store.db.prepare('SELECT c.id, c.name, c.architecture, c.limit_to, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as
+    { id: number; name: string; architecture: string | null; limit_to: number | null; limited: string | null }[];
+  const byId = new Map(cols.map((c) => [c.id, c]));
+  type Group = { architecture: string | null; n: number; scanned: number; compliant: number; required: number; unknown: number; direct: Set<number> };
+  const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(r.required = 0), 0) AS compliant, coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown`;
+  const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';
+  const groups: Group[] = (store.db.prepare(`SELECT cl.architecture, ${sums} ${from} WHERE cl.name NOT IN (SELECT computer FROM collection_members) GROUP BY cl.architecture`).all() as Omit<Group, 'direct'>[])
+    .map((g) => ({ ...g, direct: new Set<number>() }));
+  const directRows = store.db.prepare(`SELECT cl.name, cl.architecture, ${sums} ${from} WHERE cl.name IN (SELECT computer FROM collection_members) GROUP BY cl.id`).all() as (Omit<Group, 'direct'> & { name: string })[];
+  const memberships = store.db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
+  for (const d of directRows) groups.push({ ...d, direct: new Set(memberships.filter((m) => m.computer.toLowerCase() === d.name.toLowerCase()).map((m) => m.collection_id)) });
+  const isMember = (id: number, g: Group, depth: number): boolean => {
+    const c = byId.get(id);
+    if (!c || depth > 16) return false;
+    const own = g.direct.has(id) || c.architecture === '*' || (c.architecture !== null && c.architecture === g.architecture);
+    return own && (c.limit_to === null || isMember(c.limit_to, g, depth + 1));
+  };
+  return cols.map((c) => {
+    const row = { name: c.name, limitedTo: c.limited, members: 0, scanned: 0, compliant: 0, required: 0, unknown: 0 };
+    for (const g of groups) {
+      if (!isMember(c.id, g, 0)) continue;
+      row.members += g.n;
+      row.scanned += g.scanned;
+      row.compliant += g.compliant;
+      row.required += g.required;
+      row.unknown += g.unknown;
     }
-    return { name: col.name, limitedTo: col.limited, members: m.size, scanned, compliant, required, unknown };
+    return row;
   });
 }
 

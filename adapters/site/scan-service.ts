@@ -19,6 +19,7 @@ import { Scanner } from '../../engine/scan/scan.js';
 import { now, PRIORITY_EXPEDITED, PRIORITY_NORMAL, type SiteStore } from '../store/site-store.js';
 import type { Site } from './site.js';
 import { targetingProgram } from './targeting.js';
+import { fleetTotals } from './reports.js';
 
 interface Loaded {
   readonly catalogId: number;
@@ -70,8 +71,7 @@ export class SiteScanner {
   noteDaily(minMs = 10_000): void {
     if (Date.now() - this.lastDaily < minMs) return;
     this.lastDaily = Date.now();
-    const t = this.store.db.prepare(`SELECT count(*) AS scanned, coalesce(sum(r.required = 0), 0) AS compliant, coalesce(sum(r.installed), 0) AS installed,
-        coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown FROM scans s JOIN result_sets r ON r.id = s.set_id`).get() as Record<string, number>;
+    const t = fleetTotals(this.store);
     const clients = (this.store.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
     this.store.db.prepare(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,

@@ -168,6 +168,15 @@ describe('patchscan serve', () => {
     expect(scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
     const programs = Object.fromEntries((site.store.db.prepare('SELECT c.name, s.program FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string; program: string }[]).map((r) => [r.name, r.program]));
     expect(programs).toMatchObject({ 'PC-X86': 'Microsoft Updates Tool', 'PC-IA64': 'Microsoft Updates Tool IA64', 'PC-ARM64': 'Microsoft Updates Tool ARM64', 'PC-X64': 'Microsoft Updates Tool x64' });
+    // The collection report (grouped SQL) agrees with targeting's member-by-member rule.
+    const { collectionSummary } = await import('../../adapters/site/reports.js');
+    const { members } = await import('../../adapters/site/targeting.js');
+    const enrolled = new Set(site.store.clients().map((c) => c.name.toLowerCase()));
+    for (const row of collectionSummary(site.store)) {
+      const id = (site.store.db.prepare('SELECT id FROM collections WHERE name = ?').get(row.name) as { id: number }).id;
+      expect(row.members, row.name).toBe(members(site.store, id).filter((m) => enrolled.has(m.toLowerCase())).length);
+    }
+    expect(collectionSummary(site.store).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
   });
 
   it('an expedited upload overtakes a queue of normal scans and is visible in seconds', async () => {

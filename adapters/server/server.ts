@@ -238,7 +238,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
         const c = computerCompliance(store, catalogs, name);
         if (!c) throw new HttpError(404, 'NOT_FOUND', store.client(name) ? `${name} has not been scanned yet` : `no computer named ${name}`);
         status = 200;
-        send(res, 200, c);
+        if (url.searchParams.get('format') === 'csv') {
+          res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(toCsv(c.updates.map((u) => ({ computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, state: u.state, superseded: u.superseded, reason: u.reason, scannedAt: c.scannedAt, catalog: c.catalog.sha256 }))));
+        } else send(res, 200, c);
       } else {
         throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
       }

@@ -99,6 +99,9 @@ describe('patchscan serve', () => {
     expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state} ${d.reason}`));
     const admin = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, ADMIN);
     expect(admin.body.updates).toEqual(c.body.updates);
+    const csv = (await get(`${server.url}/v1/computers/PILOT-PC/compliance?format=csv`, ADMIN)).body as string;
+    expect(csv.split('\r\n')[0]).toBe('computer,kb,title,classification,severity,state,superseded,reason,scannedAt,catalog');
+    expect(csv.trim().split('\r\n')).toHaveLength(c.body.updates.length + 1);
     const summary = await get(`${server.url}/v1/summary`, ADMIN);
     expect(summary.body).toMatchObject({ scanned: 1, catalog: { revisions: 3000 } });
   });

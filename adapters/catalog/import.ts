@@ -18,6 +18,7 @@ import { PatchscanError, ioError } from '../../engine/errors.js';
 import { extractCab } from '../cab/extract.js';
 import { CabReader } from '../cab/reader.js';
 import { readChunks } from '../fs/chunks.js';
+import { decodeUtf8 } from '../xml/dom.js';
 import { parseIndexXml, type CabIndex } from '../xml/index-xml.js';
 import { parseCoreFragment, parseExtendedFragment, parseLocalizedFragment } from '../xml/fragments.js';
 import { PackageXmlParser, type PackageInfo } from '../xml/package-xml.js';
@@ -174,8 +175,8 @@ class Importer {
         }
         const parts: Buffer[] = [];
         for (const c of f.chunks()) parts.push(Buffer.from(c));
-        const text = Buffer.concat(parts).toString('utf8');
         const source = `${label}/${f.name}`;
+        const text = decodeUtf8(Buffer.concat(parts), source);
         // A core fragment creates its update; extended and localized data for a RevisionId that package.xml
         // did not list can only attach once its core is known, which may come later in the same cabinet.
         const rid = Number(FRAGMENT.exec(f.name)![3]);
@@ -193,7 +194,7 @@ class Importer {
     const files = listTree(root).filter((f) => FRAGMENT.test(f));
     files.sort((a, b) => Number(!a.startsWith('c/')) - Number(!b.startsWith('c/')));
     files.forEach((f, i) => {
-      this.fragment(f, readFileSync(join(root, f), 'utf8'), join(root, f));
+      this.fragment(f, decodeUtf8(readFileSync(join(root, f)), join(root, f)), join(root, f));
       if ((i & 255) === 0) this.progress({ phase: 'fragments', done: i, total: files.length, unit: 'files' });
     });
   }
@@ -232,7 +233,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
 
     const indexPath = findFile(dir, 'index.xml');
     let index: CabIndex | undefined;
-    if (indexPath) index = parseIndexXml(readFileSync(indexPath, 'utf8'), indexPath);
+    if (indexPath) index = parseIndexXml(decodeUtf8(readFileSync(indexPath), indexPath), indexPath);
 
     const packageXml = findFile(dir, 'package.xml');
     const packageCab = findFile(dir, index?.packageCab ?? 'package.cab');

@@ -21,9 +21,77 @@ export interface XmlLimits {
   readonly maxChars: number;
   /** Deepest element nesting accepted. */
   readonly maxDepth: number;
+  /** Longest attribute value accepted, in characters. */
+  readonly maxAttributeChars: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 64 * 1024 * 1024, maxDepth: 256 };
+/** Real fragments reach ~47 MB (CBS core fragments); attributes stay short (a GUID, a path, a WQL query). */
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 64 * 1024 * 1024, maxDepth: 256, maxAttributeChars: 1024 * 1024 };
+
+/** Offset of the first byte that does not begin or continue a valid UTF-8 sequence, or -1. */
+export function invalidUtf8At(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (need < 0 || i + need >= b.length) return i; // a bad lead byte, or a sequence cut off at the end
+    for (let k = 1; k <= need; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    const c1 = b[i + 1]!;
+    // Overlong three/four-byte forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** Decodes bytes as UTF-8, refusing invalid sequences instead of replacing them (a damaged file must not parse). */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = invalidUtf8At(bytes);
+    throw new PatchscanError('XML_MALFORMED', `${source}: not valid UTF-8 (byte offset ${at})`, { file: source, offset: at });
+  }
+}
+
+/**
+ * Nesting depth by a linear scan of the markup (before any recursive parser sees it: a million nested elements must
+ * be refused, not overflow the stack). Offsets past the limit are reported.
+ */
+function depthBeyond(xml: string, maxDepth: number): number {
+  let depth = 0;
+  const n = xml.length;
+  for (let i = xml.indexOf('<'); i !== -1 && i < n; i = xml.indexOf('<', i + 1)) {
+    const c = xml.charCodeAt(i + 1);
+    if (c === 47 /* / */) {
+      depth--;
+      continue;
+    }
+    if (c === 33 /* ! */ || c === 63 /* ? */) {
+      // Comments, CDATA, declarations: skip to their end so that a '<' inside them is not taken for a tag.
+      const close = xml.startsWith('<!--', i) ? xml.indexOf('-->', i + 4) : xml.startsWith('<![CDATA[', i) ? xml.indexOf(']]>', i + 9) : xml.indexOf('>', i);
+      if (close === -1) return -1; // unterminated: the validator reports it
+      i = close;
+      continue;
+    }
+    // A start tag: find its '>' outside attribute quotes ('>' is allowed inside a quoted value).
+    let quote = 0;
+    let j = i + 1;
+    for (; j < n; j++) {
+      const ch = xml.charCodeAt(j);
+      if (quote !== 0) {
+        if (ch === quote) quote = 0;
+      } else if (ch === 34 || ch === 39) quote = ch;
+      else if (ch === 62 /* > */) break;
+    }
+    if (j >= n) return -1;
+    if (xml.charCodeAt(j - 1) !== 47 /* not <empty/> */ && ++depth > maxDepth) return i;
+    i = j;
+  }
+  return -1;
+}
+
+/** An `&` that does not start one of XML's five entities or a character reference: undefined (we declare none). */
+const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});)/;
 
 const parser = new XMLParser({
   preserveOrder: true,
@@ -70,13 +138,24 @@ export function parseXml(xml: string, source: string, limits: XmlLimits = DEFAUL
     const p = position(xml, dtd);
     throw malformed(source, 'DTDs and entity declarations are refused (no entity expansion)', p.line, p.col);
   }
+  const deep = depthBeyond(xml, limits.maxDepth);
+  if (deep >= 0) {
+    const p = position(xml, deep);
+    throw malformed(source, `elements nest deeper than ${limits.maxDepth} levels (maxDepth)`, p.line, p.col);
+  }
+  const amp = xml.search(UNDEFINED_ENTITY);
+  if (amp >= 0) {
+    const p = position(xml, amp);
+    throw malformed(source, 'reference to an undefined entity (only &lt; &gt; &amp; &quot; &apos; and character references exist)', p.line, p.col);
+  }
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) throw malformed(source, valid.err.msg, valid.err.line, valid.err.col);
   const raw = parser.parse(xml) as RawNode[];
-  return convert(raw, source, limits.maxDepth, 0);
+  return convert(raw, source, limits, 0);
 }
 
-function convert(nodes: RawNode[], source: string, maxDepth: number, depth: number): XmlElement[] {
+function convert(nodes: RawNode[], source: string, limits: XmlLimits, depth: number): XmlElement[] {
+  const maxDepth = limits.maxDepth;
   if (depth > maxDepth) throw malformed(source, `elements nest deeper than ${maxDepth} levels (maxDepth)`);
   const out: XmlElement[] = [];
   for (const node of nodes) {
@@ -85,7 +164,11 @@ function convert(nodes: RawNode[], source: string, maxDepth: number, depth: numb
       const kids = (node[key] as RawNode[] | undefined) ?? [];
       let text = '';
       for (const k of kids) if (typeof k['#text'] === 'string' || typeof k['#text'] === 'number') text += String(k['#text']);
-      out.push({ name: key, attrs: node[':@'] ?? {}, children: convert(kids, source, maxDepth, depth + 1), text: text.trim() });
+      const attrs = node[':@'] ?? {};
+      for (const [name, value] of Object.entries(attrs)) {
+        if (value.length > limits.maxAttributeChars) throw malformed(source, `attribute ${name} of <${key}> is ${value.length} characters long, more than ${limits.maxAttributeChars} (maxAttributeChars)`);
+      }
+      out.push({ name: key, attrs, children: convert(kids, source, limits, depth + 1), text: text.trim() });
     }
   }
   return out;

@@ -6,9 +6,9 @@
  * DTDs are refused; saxes expands no entity beyond the predefined five.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { StringDecoder } from 'node:string_decoder';
 import { PatchscanError } from '../../engine/errors.js';
 import { DEPLOYMENT_ACTIONS, type DeploymentAction, type PackageEntry, type Prerequisite } from '../../engine/model.js';
+import { DEFAULT_XML_LIMITS, type XmlLimits } from './dom.js';
 import { guid } from './fragments.js';
 
 export interface PackageInfo {
@@ -53,7 +53,9 @@ const local = (n: string): string => {
 /** Push-style parser: `write()` chunks of bytes, then `end()`. Errors carry the source, line and column. */
 export class PackageXmlParser {
   private readonly sax = new SaxesParser({ position: true });
-  private readonly decoder = new StringDecoder('utf8');
+  // Fatal: a byte sequence that is not UTF-8 is an error, never a silent U+FFFD.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private bytesIn = 0;
   private readonly stack: string[] = [];
   private current: Building | undefined;
   private orGroup: string[] | undefined;
@@ -62,7 +64,7 @@ export class PackageXmlParser {
   private failure: PatchscanError | undefined;
   updates = 0;
 
-  constructor(private readonly source: string, private readonly sink: PackageXmlSink) {
+  constructor(private readonly source: string, private readonly sink: PackageXmlSink, private readonly limits: XmlLimits = DEFAULT_XML_LIMITS) {
     this.sax.on('doctype', () => {
       this.fail('DTDs are refused in package.xml (no entity expansion)');
     });
@@ -84,12 +86,22 @@ export class PackageXmlParser {
     throw this.failure;
   }
 
+  private decode(chunk: Uint8Array | undefined): string {
+    try {
+      const text = chunk ? this.decoder.decode(chunk, { stream: true }) : this.decoder.decode();
+      this.bytesIn += chunk?.length ?? 0;
+      return text;
+    } catch {
+      throw new PatchscanError('XML_MALFORMED', `${this.source}: not valid UTF-8 (in the bytes after offset ${this.bytesIn})`, { file: this.source, offset: this.bytesIn });
+    }
+  }
+
   write(chunk: Uint8Array): void {
-    this.sax.write(this.decoder.write(chunk as Buffer));
+    this.sax.write(this.decode(chunk));
   }
 
   end(): void {
-    const rest = this.decoder.end();
+    const rest = this.decode(undefined);
     if (rest) this.sax.write(rest);
     this.sax.close();
     if (!this.sawRoot) {
@@ -101,6 +113,10 @@ export class PackageXmlParser {
   private open(t: SaxesTagPlain): void {
     const name = local(t.name);
     const a = t.attributes as Record<string, string>;
+    if (this.stack.length >= this.limits.maxDepth) this.fail(`elements nest deeper than ${this.limits.maxDepth} levels (maxDepth)`);
+    for (const [k, v] of Object.entries(a)) {
+      if (v.length > this.limits.maxAttributeChars) this.fail(`attribute ${k} of <${name}> is ${v.length} characters long, more than ${this.limits.maxAttributeChars} (maxAttributeChars)`);
+    }
     const parent = this.stack[this.stack.length - 1];
     this.stack.push(name);
     if (this.stack.length === 1) {

@@ -150,7 +150,13 @@ export function parseXml(xml: string, source: string, limits: XmlLimits = DEFAUL
   }
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) throw malformed(source, valid.err.msg, valid.err.line, valid.err.col);
-  const raw = parser.parse(xml) as RawNode[];
+  let raw: RawNode[];
+  try {
+    raw = parser.parse(xml) as RawNode[];
+  } catch (e) {
+    // The validator passed something the parser still refuses (found by fuzzing: an unterminated <?xml …?>).
+    throw malformed(source, (e as Error).message);
+  }
   return convert(raw, source, limits, 0);
 }
 

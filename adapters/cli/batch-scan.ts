@@ -4,7 +4,10 @@
  * A bad inventory becomes an error row for that machine; SIGINT stops reading, finishes what is in flight, writes it
  * and reports.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { ioError } from '../../engine/errors.js';
+import { dirname } from 'node:path';
+import { syncDirectory } from '../../engine/io/atomic-file.js';
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
@@ -43,8 +46,31 @@ export interface BatchSummary {
   readonly cache: { hits: number; misses: number };
 }
 
+/** Makes a finished file durable and gives it its real name in one rename. */
+function publish(from: string, to: string): void {
+  const fd = openSync(from, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(from, to);
+  syncDirectory(dirname(to));
+}
+
+/** Writes, waiting for the stream to drain (backpressure); a write error (disk full…) rejects. */
 function write(out: WriteStream, chunk: string | Uint8Array): Promise<void> | undefined {
-  return out.write(chunk) ? undefined : new Promise((resolve) => out.once('drain', () => resolve()));
+  if (out.errored) return Promise.reject(out.errored);
+  return out.write(chunk) ? undefined : new Promise((resolve, reject) => {
+    const done = (e?: Error): void => {
+      out.off('drain', done);
+      out.off('error', done);
+      if (e) reject(e);
+      else resolve();
+    };
+    out.once('drain', done);
+    out.once('error', done);
+  });
 }
 
 export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
@@ -63,7 +89,14 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     }
   }
   const scanner = await createScanner({ catalog: c, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all, cache: o.cache ?? true });
-  const out = createWriteStream(o.out);
+  // Results go to OUT.partial and become OUT only when the batch ends (completed or interrupted and drained): a
+  // killed run never leaves a half-written file under the name a user reads. Devices and pipes are written directly.
+  const direct = existsSync(o.out) && !statSync(o.out).isFile();
+  const writing = direct ? o.out : `${o.out}.partial`;
+  const out = createWriteStream(writing);
+  // Errors surface through write() and end(); this listener only keeps an early one from being "unhandled".
+  out.on('error', () => undefined);
+  let finished = false;
   const packr = new Packr({ useRecords: false });
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const states: Record<string, number> = {};
@@ -96,13 +129,20 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       if (pendingBytes >= 1 << 18) await flush();
       if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
+    finished = true;
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.done();
-    await flush();
+    await flush().catch(() => undefined); // a write error is reported by end() below
     cacheStats = scanner.cacheStats();
     await scanner.close();
-    await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    try {
+      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())));
+      if (finished && !direct) publish(writing, o.out);
+    } catch (e) {
+      if (!direct) rmSync(writing, { force: true }); // an incomplete result is not kept
+      throw ioError('write the results to', o.out, out.errored ?? e);
+    }
   }
 
   function emit(r: MachineResult): void {

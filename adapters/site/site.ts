@@ -11,7 +11,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { PatchscanError } from '../../engine/errors.js';
+import { ioError, PatchscanError } from '../../engine/errors.js';
 import { writeFileAtomic } from '../../engine/io/atomic-file.js';
 import { SiteStore } from '../store/site-store.js';
 
@@ -79,7 +79,11 @@ export class Site {
   /** Opens the site in `dir` (creating the directory and database if needed). */
   static open(dir: string): Site {
     const abs = resolve(dir);
-    mkdirSync(abs, { recursive: true });
+    try {
+      mkdirSync(abs, { recursive: true });
+    } catch (e) {
+      throw ioError('create the site directory', abs, e);
+    }
     const config = readConfig(abs);
     const db = isAbsolute(config.database) ? config.database : join(abs, config.database);
     return new Site(abs, config, SiteStore.open(db));

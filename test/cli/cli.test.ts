@@ -308,10 +308,11 @@ describe('batch scan interrupted with SIGINT', () => {
     const child = spawn(process.execPath, [BIN, 'scan', '-c', catalog, '-i', fleet, '-o', out, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    // Interrupt once results have started to land.
+    // Interrupt once results have started to land (in OUT.partial: OUT appears only when the batch ends).
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (existsSync(out) && readFileSync(out).length > 50_000) {
+        if (existsSync(`${out}.partial`) && readFileSync(`${out}.partial`).length > 50_000) {
+          expect(existsSync(out)).toBe(false);
           clearInterval(t);
           child.kill('SIGINT');
           resolve();
@@ -324,7 +325,8 @@ describe('batch scan interrupted with SIGINT', () => {
     const scanned = Number(/Scanned ([\d,]+) machine/.exec(stdout)![1]!.replaceAll(',', ''));
     expect(scanned).toBeGreaterThan(0);
     expect(scanned).toBeLessThan(3000);
-    // Every line written is whole JSON.
+    // What was done is published under OUT, and every line written is whole JSON.
+    expect(existsSync(`${out}.partial`)).toBe(false);
     const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
     for (const l of lines) JSON.parse(l);
   }, 120_000);

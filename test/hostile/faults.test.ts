@@ -1,0 +1,233 @@
+/**
+ * Crash safety: the real CLI and server run as child processes and are killed with SIGKILL at seeded random moments
+ * during uploads, catalog sync (import + swap), batch scans and catalog import. After each kill the store opens and
+ * passes SQLite's integrity check, the last good catalog loads and scans, every upload answered 202 is present, no
+ * half-written file is ever under a name a user reads, and a rerun completes the work. Write failures (the file-size
+ * limit, EFBIG — what a full disk looks like to a writer) give a clear error and leave the previous file intact.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sha256File } from '../../adapters/catalog/import.js';
+import { upload } from '../../adapters/server/upload-client.js';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { Scanner } from '../../engine/scan/scan.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+/** A small seeded generator: the kill moments are reproducible. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32);
+}
+
+function cli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const killAfter = (p: ChildProcess, ms: number): Promise<number | null> =>
+  new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), ms);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+
+function integrity(site: Site): string {
+  return site.store.db.pragma('integrity_check', { simple: true }) as string;
+}
+
+async function startServer(data: string): Promise<{ p: ChildProcess; url: string }> {
+  const p = cli(['serve', '--data', data, '--listen', '127.0.0.1:0']);
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    p.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    p.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  return { p, url };
+}
+
+describe('SIGKILL during uploads, sync, batch scan and import', () => {
+  const dir = tempDir();
+  let catalogPath: string;
+  let model: FleetModel;
+  let second: string;
+
+  beforeAll(() => {
+    second = join(dir, 'second.cab');
+    generateCatalog({ revisions: 4000, seed: 5, out: second });
+  }, 60_000);
+
+  function newSite(name: string): Site {
+    const data = join(dir, name);
+    writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
+    const site = Site.open(data);
+    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    site.store.setSetting('initialized_at', new Date().toISOString());
+    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
+    return site;
+  }
+
+  it.each([1, 2, 3])('uploads (seed %i): every 202 survives the kill; the restarted server scans them all', async (seed) => {
+    const r = rng(seed);
+    const site = newSite(`upload-${seed}`);
+    await runSync(site, { source: BUNDLED });
+    catalogPath = site.store.currentCatalog()!.path;
+    model ??= new FleetModel(new Catalog(readCatalogFile(catalogPath)));
+    const names = Array.from({ length: 60 }, (_, k) => `U${seed}-${k}`);
+    const tokens = names.map((n) => site.store.enroll(n));
+    const data = site.dir;
+    site.close();
+
+    const { p, url } = await startServer(data);
+    const acked: string[] = [];
+    const done = killAfter(p, 80 + Math.floor(r() * 500));
+    // Four clients upload at once until the server dies under them.
+    await Promise.all([0, 1, 2, 3].map(async (lane) => {
+      for (let k = lane; k < names.length; k += 4) {
+        try {
+          const res = await upload(url, tokens[k]!, Buffer.from(JSON.stringify({ ...model.machine(seed, k), computer: { name: names[k] } })), { timeoutMs: 5_000 });
+          if (res.status === 202) acked.push(names[k]!);
+        } catch {
+          return; // connection refused or reset: the server was killed
+        }
+      }
+    }));
+    await done;
+
+    const after = Site.open(data);
+    expect(integrity(after)).toBe('ok');
+    for (const n of acked) expect(after.store.inventoryCount(after.store.client(n)!.id), n).toBe(1);
+    after.close();
+    // A rerun completes the work: the restarted server scans every stored upload.
+    const again = await startServer(data);
+    try {
+      for (let i = 0; i < 300; i++) {
+        const h = (await (await fetch(`${again.url}/healthz`)).json()) as { queue: { expedited: number; normal: number } };
+        if (h.queue.expedited + h.queue.normal === 0) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const check = Site.open(data);
+      const scanned = new Set((check.store.db.prepare('SELECT c.name FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string }[]).map((x) => x.name));
+      const stored = (check.store.db.prepare('SELECT c.name FROM inventories i JOIN clients c ON c.id = i.client_id').all() as { name: string }[]).map((x) => x.name);
+      for (const n of stored) expect(scanned.has(n), n).toBe(true);
+      check.close();
+    } finally {
+      again.p.kill('SIGTERM');
+      await new Promise((res) => again.p.on('exit', res));
+    }
+  }, 60_000);
+
+  it.each([1, 2, 3])('sync (seed %i): the last good catalog stays usable, and a rerun completes the swap', async (seed) => {
+    const r = rng(100 + seed);
+    const site = newSite(`sync-${seed}`);
+    await runSync(site, { source: BUNDLED });
+    const good = site.store.currentCatalog()!;
+    const drop = join(dir, `drop-${seed}`);
+    mkdirSync(drop);
+    copyFileSync(second, join(drop, 'wsusscn2.cab'));
+    const data = site.dir;
+    site.close();
+
+    await killAfter(cli(['sync', '--data', data, '--source', drop]), 50 + Math.floor(r() * 1500));
+
+    const after = Site.open(data);
+    expect(integrity(after)).toBe('ok');
+    const cur = after.store.currentCatalog()!;
+    expect([good.sha256, sha256File(second)]).toContain(cur.sha256); // the old one or the new one, nothing else
+    const c = new Catalog(readCatalogFile(cur.path)); // checksummed: a half-written file cannot load
+    expect(new Scanner(c).scan(new FleetModel(c).machine(1, 0)).length).toBeGreaterThanOrEqual(0);
+    after.close();
+    const rerun = spawnSync(process.execPath, [BIN, 'sync', '--data', data, '--source', drop], { encoding: 'utf8' });
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/^Sync (updated|unchanged)/);
+    const final = Site.open(data);
+    expect(final.store.currentCatalog()!.revisions).toBe(new Catalog(readCatalogFile(final.store.currentCatalog()!.path)).size);
+    expect(final.store.currentCatalog()!.sha256).not.toBe(good.sha256);
+    final.close();
+  }, 60_000);
+
+  it.each([1, 2])('batch scan (seed %i): OUT appears only complete; a rerun writes it', async (seed) => {
+    const r = rng(200 + seed);
+    const fleet = join(dir, `fleet-${seed}.jsonl`);
+    const cat = join(dir, `cat-${seed}.pscat`);
+    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', cat], { stdio: 'ignore' });
+    execFileSync(process.execPath, [BIN, 'corpus', 'fleet', '-c', cat, '-n', '4000', '-s', String(seed), '-o', fleet], { stdio: 'ignore' });
+    const out = join(dir, `rows-${seed}.jsonl`);
+    const reference = join(dir, `reference-${seed}.jsonl`);
+    execFileSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', reference, '--threads', '1'], { stdio: 'ignore' });
+    const code = await killAfter(cli(['scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1']), 300 + Math.floor(r() * 1500));
+    if (code === 0) expect(readFileSync(out, 'utf8').length).toBeGreaterThan(0); // finished before the kill
+    else expect(existsSync(out)).toBe(false);
+    const rerun = spawnSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1'], { encoding: 'utf8' });
+    expect(rerun.status, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/^Scanned 4,000 machine\(s\)/);
+    // Exactly what an uninterrupted run writes.
+    expect(readFileSync(out).equals(readFileSync(reference))).toBe(true);
+  }, 60_000);
+
+  it.each([1, 2])('catalog import (seed %i): the file under the name is the old one or the new one, never half', async (seed) => {
+    const r = rng(300 + seed);
+    const out = join(dir, `import-${seed}.pscat`);
+    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', out], { stdio: 'ignore' });
+    const old = readCatalogFile(out).source.sha256;
+    await killAfter(cli(['catalog', 'import', second, '-o', out]), 100 + Math.floor(r() * 1500));
+    const now = readCatalogFile(out).source.sha256;
+    expect([old, now]).toContain(now);
+    execFileSync(process.execPath, [BIN, 'catalog', 'import', second, '-o', out], { stdio: 'ignore' });
+    expect(readCatalogFile(out).source.sha256).not.toBe(old);
+  }, 60_000);
+});
+
+describe('write failures', () => {
+  const dir = tempDir();
+  /** Runs the CLI with a file-size limit and SIGXFSZ ignored: writes past it fail with EFBIG, as on a full disk. */
+  const limited = (kb: number, args: string[]): { status: number | null; stderr: string } =>
+    spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f ${kb}; exec "$0" "$@"`, process.execPath, BIN, ...args], { encoding: 'utf8' });
+
+  it('catalog import that cannot write: a clear IO error, and the previous catalog is intact', () => {
+    const out = join(dir, 'c.pscat');
+    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', out], { stdio: 'ignore' });
+    const before = readFileSync(out);
+    const r = limited(64, ['catalog', 'import', BUNDLED, '-o', out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^patchscan: IO: cannot (write the catalog to|unpack|write|create).*(EFBIG|File too large|file too large)/m);
+    expect(readFileSync(out).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a batch scan that cannot write its results fails clearly and publishes nothing', () => {
+    const cat = join(dir, 'c2.pscat');
+    const fleet = join(dir, 'f.jsonl');
+    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', cat], { stdio: 'ignore' });
+    execFileSync(process.execPath, [BIN, 'corpus', 'fleet', '-c', cat, '-n', '500', '-o', fleet], { stdio: 'ignore' });
+    const out = join(dir, 'rows.jsonl');
+    const r = limited(64, ['scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '0']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^patchscan: IO: cannot write the results to .*rows\.jsonl: .*(EFBIG|file too large)/i);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a site directory that cannot be created is a clear IO error', () => {
+    writeFileSync(join(dir, 'not-a-dir'), 'x');
+    const r = spawnSync(process.execPath, [BIN, 'init', '--data', join(dir, 'not-a-dir', 'site')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^patchscan: IO: /);
+  });
+});
+

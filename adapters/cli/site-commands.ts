@@ -268,7 +268,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
     .option('--data <dir>', DATA_HELP)
     .action((o: { data?: string }) => {
       withSite(o, (site) => {
-        const rows = site.store.db.prepare('SELECT c.id, c.name, c.architecture, l.name AS limit_name FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as { id: number; name: string; architecture: string | null; limit_name: string | null }[];
+        const rows = site.store.stmt('SELECT c.id, c.name, c.architecture, l.name AS limit_name FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as { id: number; name: string; architecture: string | null; limit_name: string | null }[];
         for (const r of rows) print(`${r.name.padEnd(42)} ${String(members(site.store, r.id).length).padStart(6)} member(s)${r.limit_name ? `  limited to "${r.limit_name}"` : ''}`);
       });
     });
@@ -279,7 +279,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
       withSite(o, (site) => {
         const c = collectionByName(site.store, name);
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
-        const limit = c.limit_to ? collectionByName(site.store, (site.store.db.prepare('SELECT name FROM collections WHERE id = ?').get(c.limit_to) as { name: string }).name) : undefined;
+        const limit = c.limit_to ? collectionByName(site.store, (site.store.stmt('SELECT name FROM collections WHERE id = ?').get(c.limit_to) as { name: string }).name) : undefined;
         print(`${c.name}\n  query: ${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}${limit ? `\n  limited to: ${limit.name}` : ''}`);
         for (const m of members(site.store, c.id)) print(`  member ${m}`);
       });
@@ -292,7 +292,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
       withSite(o, (site) => {
         const c = collectionByName(site.store, name);
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
-        site.store.db.prepare('UPDATE collections SET limit_to = NULL WHERE id = ?').run(c.id);
+        site.store.stmt('UPDATE collections SET limit_to = NULL WHERE id = ?').run(c.id);
         // Clients that uploaded while they were not targeted are queued now: nobody has to send anything again.
         const n = new SiteScanner(site).rescanAll(`collection ${name} unlimited`);
         print(`"${name}" is no longer limited; it has ${members(site.store, c.id).length} member(s). Queued ${n} stored inventory(ies) for a scan.`);
@@ -307,7 +307,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
         const c = collectionByName(site.store, name);
         const to = collectionByName(site.store, o.to);
         if (!c || !to) throw new PatchscanError('NOT_FOUND', `no collection named "${!c ? name : o.to}"`);
-        site.store.db.prepare('UPDATE collections SET limit_to = ? WHERE id = ?').run(to.id, c.id);
+        site.store.stmt('UPDATE collections SET limit_to = ? WHERE id = ?').run(to.id, c.id);
         print(`"${name}" is limited to "${o.to}".`);
       });
     });
@@ -320,7 +320,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
       withSite(o, (site) => {
         const c = collectionByName(site.store, name);
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}"`);
-        site.store.db.prepare('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(c.id, computer);
+        site.store.stmt('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(c.id, computer);
         print(`${computer} is a member of "${name}".`);
       });
     });
@@ -453,7 +453,7 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
       await s.idle();
       const pilot = fleetSummary(site.store);
       say(`$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot.scanned} (only the pre-production collection is targeted)`);
-      site.store.db.prepare('UPDATE collections SET limit_to = NULL WHERE role = ?').run('main');
+      site.store.stmt('UPDATE collections SET limit_to = NULL WHERE role = ?').run('main');
       const queued = new SiteScanner(site).rescanAll('collection unlimited');
       await s.idle();
       const f = fleetSummary(site.store);

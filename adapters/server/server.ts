@@ -29,7 +29,7 @@ import { createConsole } from './console.js';
 import { toCsv } from '../report/csv.js';
 import { SiteScanner } from '../site/scan-service.js';
 import type { Site } from '../site/site.js';
-import { targetingProgram } from '../site/targeting.js';
+import { TargetingSnapshot } from '../site/targeting.js';
 import { PRIORITY_EXPEDITED, PRIORITY_NORMAL, sha256Hex, type ClientRow } from '../store/site-store.js';
 
 export interface ServeOptions {
@@ -121,6 +121,46 @@ class RateLimiter {
   }
 }
 
+interface PendingUpload {
+  readonly clientId: number;
+  readonly body: Uint8Array;
+  readonly arch: string;
+  readonly expedited: boolean;
+}
+
+/**
+ * Group commit: uploads that arrive within the same turn of the event loop are written in one transaction, so one
+ * fsync serves them all; each upload's promise settles only after that commit (durability is unchanged).
+ */
+class GroupCommit {
+  private batch: { item: PendingUpload; resolve: (id: number) => void; reject: (e: unknown) => void }[] = [];
+  constructor(private readonly store: Site['store']) {}
+
+  add(item: PendingUpload): Promise<number> {
+    return new Promise((resolve, reject) => {
+      if (this.batch.length === 0) setImmediate(() => this.flush());
+      this.batch.push({ item, resolve, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.batch;
+    this.batch = [];
+    let ids: number[];
+    try {
+      ids = this.store.tx(() => batch.map(({ item }) => {
+        const id = this.store.addInventory(item.clientId, item.body, item.arch);
+        this.store.enqueue(item.clientId, item.expedited ? PRIORITY_EXPEDITED : PRIORITY_NORMAL, item.expedited ? 'expedited upload' : 'upload');
+        return id;
+      }));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    batch.forEach((b, k) => b.resolve(ids[k]!));
+  }
+}
+
 export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningServer> {
   const store = site.store;
   const log = o.log ?? (() => undefined);
@@ -132,6 +172,8 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   const metrics = { uploadsAccepted: 0, uploadsRejected: 0, scans: 0, requests: new Map<number, number>() };
   const adminHash = store.setting('admin_token_hash');
   const consolePages = createConsole(store, catalogs);
+  const commits = new GroupCommit(store);
+  const targeting = new TargetingSnapshot(store);
 
   const isAdmin = (token: string | undefined): boolean => token !== undefined && adminHash !== undefined && sha256Hex(token) === adminHash;
 
@@ -167,14 +209,11 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     const expedited = url.searchParams.get('expedited') === '1' || url.searchParams.get('expedited') === 'true';
     const arch = variantOf(inv.processor?.architecture) ?? 'other';
     const stored = Buffer.from(packr.pack(inv));
-    // Committed (fsync'd) before we answer: an accepted upload survives a crash or a power cut.
-    const id = store.tx(() => {
-      const inventoryId = store.addInventory(client.id, stored, arch);
-      store.enqueue(client.id, expedited ? PRIORITY_EXPEDITED : PRIORITY_NORMAL, expedited ? 'expedited upload' : 'upload');
-      return inventoryId;
-    });
+    // Committed (fsync'd) before we answer: an accepted upload survives a crash or a power cut. Uploads arriving
+    // together share one transaction (group commit): one fsync for many, each answered after it.
+    const id = await commits.add({ clientId: client.id, body: stored, arch, expedited });
     metrics.uploadsAccepted++;
-    const target = targetingProgram(store, { name: client.name, architecture: arch }, expedited);
+    const target = targeting.program({ name: client.name, architecture: arch }, expedited);
     kick();
     return [202, { accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined, ...(target ? { program: target.program, collection: target.collection } : { note: 'no advertised collection targets this computer yet: the inventory is kept and scanned once one does' }) }];
   }

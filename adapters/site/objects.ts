@@ -121,7 +121,7 @@ export interface ObjectProblem {
 }
 
 const idOf = (store: SiteStore, table: string, role: string): number | undefined =>
-  (store.db.prepare(`SELECT id FROM ${table} WHERE role = ?`).get(role) as { id: number } | undefined)?.id;
+  (store.stmt(`SELECT id FROM ${table} WHERE role = ?`).get(role) as { id: number } | undefined)?.id;
 
 /** Every object that should exist and does not (or is wrong); empty when the site is whole. */
 export function verifyObjects(store: SiteStore): ObjectProblem[] {
@@ -136,7 +136,7 @@ export function verifyObjects(store: SiteStore): ObjectProblem[] {
   for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
     const computer = store.setting(setting);
     const cid = idOf(store, 'collections', role);
-    if (computer && cid !== undefined && !store.db.prepare('SELECT 1 FROM collection_members WHERE collection_id = ? AND computer = ?').get(cid, computer)) {
+    if (computer && cid !== undefined && !store.stmt('SELECT 1 FROM collection_members WHERE collection_id = ? AND computer = ?').get(cid, computer)) {
       problems.push({ kind: 'member', role, name: computer, problem: `not a member of ${names.collections[role]}` });
     }
   }
@@ -166,24 +166,24 @@ export function ensureObjects(store: SiteStore, o?: InitOptions): { created: Obj
     }
     const names = storedNames(store);
     const created = verifyObjects(store);
-    if (idOf(store, 'packages', 'package') === undefined) store.db.prepare('INSERT INTO packages (role, name) VALUES (?, ?)').run('package', names.package);
+    if (idOf(store, 'packages', 'package') === undefined) store.stmt('INSERT INTO packages (role, name) VALUES (?, ?)').run('package', names.package);
     const packageId = idOf(store, 'packages', 'package')!;
     for (const c of COLLECTIONS) {
       if (idOf(store, 'collections', c.role) !== undefined) continue;
       const limit = c.limitTo ? idOf(store, 'collections', c.limitTo) ?? null : null;
-      store.db.prepare('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)').run(c.role, names.collections[c.role], c.architecture ?? null, limit);
+      store.stmt('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)').run(c.role, names.collections[c.role], c.architecture ?? null, limit);
     }
     for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
       const computer = store.setting(setting);
-      if (computer) store.db.prepare('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(idOf(store, 'collections', role)!, computer);
+      if (computer) store.stmt('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(idOf(store, 'collections', role)!, computer);
     }
     for (const p of programSpecs()) {
       if (idOf(store, 'programs', p.role) === undefined) {
-        store.db.prepare('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)')
+        store.stmt('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)')
           .run(p.role, packageId, names.programs[p.role], p.variant, p.expedited ? 1 : 0, p.commandLine);
       }
       if (idOf(store, 'advertisements', p.role) === undefined) {
-        store.db.prepare('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)')
+        store.stmt('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)')
           .run(p.role, advertisementName(names, p), idOf(store, 'programs', p.role)!, idOf(store, 'collections', p.collection)!, p.schedule);
       }
     }
@@ -193,7 +193,7 @@ export function ensureObjects(store: SiteStore, o?: InitOptions): { created: Obj
 
 /** What removing the tool takes with it: its collections and advertisements too (the caller warns first). */
 export function objectsToRemove(store: SiteStore): { collections: string[]; advertisements: string[]; programs: string[] } {
-  const col = (sql: string): string[] => (store.db.prepare(sql).all() as { name: string }[]).map((r) => r.name);
+  const col = (sql: string): string[] => (store.stmt(sql).all() as { name: string }[]).map((r) => r.name);
   return {
     collections: col('SELECT name FROM collections ORDER BY id'),
     advertisements: col('SELECT name FROM advertisements ORDER BY id'),
@@ -217,5 +217,5 @@ export interface CollectionInfo {
 }
 
 export function collectionByName(store: SiteStore, name: string): { id: number; role: string; name: string; architecture: string | null; limit_to: number | null } | undefined {
-  return store.db.prepare('SELECT id, role, name, architecture, limit_to FROM collections WHERE name = ?').get(name) as { id: number; role: string; name: string; architecture: string | null; limit_to: number | null } | undefined;
+  return store.stmt('SELECT id, role, name, architecture, limit_to FROM collections WHERE name = ?').get(name) as { id: number; role: string; name: string; architecture: string | null; limit_to: number | null } | undefined;
 }

@@ -48,7 +48,7 @@ export interface ComputerCompliance {
 
 /** The latest scan of one computer, every update with its metadata; undefined when it was never scanned. */
 export function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string): ComputerCompliance | undefined {
-  const scan = store.db.prepare(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
+  const scan = store.stmt(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
       r.installed, r.required, r.not_applicable, r.unknown
     FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`).get(name) as
     | { name: string; architecture: string | null; last_upload_at: string | null; scanned_at: string; program: string; catalog_id: number; set_id: number; installed: number; required: number; not_applicable: number; unknown: number }
@@ -56,7 +56,7 @@ export function computerCompliance(store: SiteStore, catalogs: CatalogVersions, 
   if (!scan) return undefined;
   const cat = store.catalog(scan.catalog_id)!;
   const c = catalogs.get(scan.catalog_id);
-  const rows = store.db.prepare('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index').all(scan.set_id) as
+  const rows = store.stmt('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index').all(scan.set_id) as
     { update_index: number; update_id: string; revision_number: number; state: string; superseded: number; reason: string }[];
   return {
     computer: scan.name,
@@ -92,14 +92,14 @@ export interface FleetSummary {
 
 /** Scanned clients and their states, added up per result set (machines × set counts). */
 export function fleetTotals(store: SiteStore): { scanned: number; installed: number; required: number; unknown: number; compliant: number } {
-  return store.db.prepare(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed, coalesce(sum(r.required * s.n), 0) AS required,
+  return store.stmt(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed, coalesce(sum(r.required * s.n), 0) AS required,
       coalesce(sum(r.unknown * s.n), 0) AS unknown, coalesce(sum((r.required = 0) * s.n), 0) AS compliant
     FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_sets r ON r.id = s.set_id`).get() as { scanned: number; installed: number; required: number; unknown: number; compliant: number };
 }
 
 export function fleetSummary(store: SiteStore): FleetSummary {
   const t = fleetTotals(store);
-  const clients = (store.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
+  const clients = (store.stmt('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
   const cat = store.currentCatalog();
   return {
     clients,
@@ -133,8 +133,8 @@ export interface ComputerListItem {
 /** Computers whose name starts with `prefix` (case-insensitive; the name index serves it), by name. */
 export function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Page<ComputerListItem> {
   const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const total = (store.db.prepare("SELECT count(*) AS n FROM clients WHERE name LIKE ? ESCAPE '\\'").get(like) as { n: number }).n;
-  const items = store.db.prepare(`SELECT c.name, c.architecture, c.last_upload_at AS lastUpload, s.scanned_at AS scannedAt, r.installed, r.required, r.unknown
+  const total = (store.stmt("SELECT count(*) AS n FROM clients WHERE name LIKE ? ESCAPE '\\'").get(like) as { n: number }).n;
+  const items = store.stmt(`SELECT c.name, c.architecture, c.last_upload_at AS lastUpload, s.scanned_at AS scannedAt, r.installed, r.required, r.unknown
     FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
     WHERE c.name LIKE ? ESCAPE '\\' ORDER BY c.name LIMIT ? OFFSET ?`).all(like, limit, offset) as ComputerListItem[];
   return { total, offset, limit, items };
@@ -156,16 +156,16 @@ export function updateCompliance(store: SiteStore, catalogs: CatalogVersions, qu
   const i = c.find(query)[0];
   if (i === undefined) return undefined;
   const updateId = c.updateId(i);
-  const byState = store.db.prepare(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+  const byState = store.stmt(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
     WHERE r.update_id = ? GROUP BY r.state, r.superseded`).all(updateId) as { state: string; superseded: number; n: number }[];
   const count = (st: string): number => byState.filter((r) => r.state === st).reduce((a, r) => a + r.n, 0);
-  const unknownBecause = store.db.prepare(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+  const unknownBecause = store.stmt(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
     WHERE r.update_id = ? AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC LIMIT 20`).all(updateId) as { reason: string; machines: number }[];
   const limit = o.limit ?? 50, offset = o.offset ?? 0;
   const filter = o.state ? 'AND r.state = ?' : '';
   const args: unknown[] = o.state ? [updateId, o.state] : [updateId];
-  const total = (store.db.prepare(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`).get(...args) as { n: number }).n;
-  const items = (store.db.prepare(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS scannedAt
+  const total = (store.stmt(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`).get(...args) as { n: number }).n;
+  const items = (store.stmt(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS scannedAt
     FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
     WHERE r.update_id = ? ${filter} ORDER BY cl.name LIMIT ? OFFSET ?`).all(...args, limit, offset) as { computer: string; state: string; superseded: number; reason: string; scannedAt: string }[])
     .map((r) => ({ ...r, superseded: r.superseded === 1 }));
@@ -188,7 +188,7 @@ export interface GroupRow {
 export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): GroupRow[] {
   // Machines per result set first (the scans_by_set index), then each set's group counts × its machines:
   // the work grows with profiles, not clients.
-  return store.db.prepare(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
+  return store.stmt(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
     FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_set_groups g ON g.set_id = s.set_id
     WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`).all(kind) as GroupRow[];
 }
@@ -210,16 +210,16 @@ export interface CollectionRow {
  * to those groups — the work grows with architectures and direct members, not with clients.
  */
 export function collectionSummary(store: SiteStore): CollectionRow[] {
-  const cols = store.db.prepare('SELECT c.id, c.name, c.architecture, c.limit_to, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as
+  const cols = store.stmt('SELECT c.id, c.name, c.architecture, c.limit_to, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as
     { id: number; name: string; architecture: string | null; limit_to: number | null; limited: string | null }[];
   const byId = new Map(cols.map((c) => [c.id, c]));
   type Group = { architecture: string | null; n: number; scanned: number; compliant: number; required: number; unknown: number; direct: Set<number> };
   const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(r.required = 0), 0) AS compliant, coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown`;
   const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';
-  const groups: Group[] = (store.db.prepare(`SELECT cl.architecture, ${sums} ${from} WHERE cl.name NOT IN (SELECT computer FROM collection_members) GROUP BY cl.architecture`).all() as Omit<Group, 'direct'>[])
+  const groups: Group[] = (store.stmt(`SELECT cl.architecture, ${sums} ${from} WHERE cl.name NOT IN (SELECT computer FROM collection_members) GROUP BY cl.architecture`).all() as Omit<Group, 'direct'>[])
     .map((g) => ({ ...g, direct: new Set<number>() }));
-  const directRows = store.db.prepare(`SELECT cl.name, cl.architecture, ${sums} ${from} WHERE cl.name IN (SELECT computer FROM collection_members) GROUP BY cl.id`).all() as (Omit<Group, 'direct'> & { name: string })[];
-  const memberships = store.db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
+  const directRows = store.stmt(`SELECT cl.name, cl.architecture, ${sums} ${from} WHERE cl.name IN (SELECT computer FROM collection_members) GROUP BY cl.id`).all() as (Omit<Group, 'direct'> & { name: string })[];
+  const memberships = store.stmt('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
   for (const d of directRows) groups.push({ ...d, direct: new Set(memberships.filter((m) => m.computer.toLowerCase() === d.name.toLowerCase()).map((m) => m.collection_id)) });
   const isMember = (id: number, g: Group, depth: number): boolean => {
     const c = byId.get(id);
@@ -244,8 +244,8 @@ export function collectionSummary(store: SiteStore): CollectionRow[] {
 /** Clients that have not uploaded for `days` days (or never), oldest first. */
 export function staleClients(store: SiteStore, days: number, limit = 100, offset = 0): Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }> {
   const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
-  const total = (store.db.prepare('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?').get(cutoff) as { n: number }).n;
-  const items = store.db.prepare('SELECT name, last_upload_at AS lastUpload, last_scan_at AS lastScan FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name LIMIT ? OFFSET ?')
+  const total = (store.stmt('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?').get(cutoff) as { n: number }).n;
+  const items = store.stmt('SELECT name, last_upload_at AS lastUpload, last_scan_at AS lastScan FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name LIMIT ? OFFSET ?')
     .all(cutoff, limit, offset) as { name: string; lastUpload: string | null; lastScan: string | null }[];
   return { total, offset, limit, items };
 }
@@ -261,5 +261,5 @@ export interface DailyRow {
 }
 
 export function complianceTrend(store: SiteStore, days = 90): DailyRow[] {
-  return (store.db.prepare('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
+  return (store.stmt('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
 }

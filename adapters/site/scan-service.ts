@@ -59,7 +59,7 @@ export class SiteScanner {
   /** Queues a scan of every client with a stored inventory (after a new catalog: nobody has to upload again). */
   rescanAll(reason: string): number {
     return this.store.tx(() => {
-      const ids = this.store.db.prepare('SELECT DISTINCT client_id FROM inventories').all() as { client_id: number }[];
+      const ids = this.store.stmt('SELECT DISTINCT client_id FROM inventories').all() as { client_id: number }[];
       for (const { client_id } of ids) this.store.enqueue(client_id, PRIORITY_NORMAL, reason);
       return ids.length;
     });
@@ -72,8 +72,8 @@ export class SiteScanner {
     if (Date.now() - this.lastDaily < minMs) return;
     this.lastDaily = Date.now();
     const t = fleetTotals(this.store);
-    const clients = (this.store.db.prepare('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
-    this.store.db.prepare(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
+    const clients = (this.store.stmt('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
+    this.store.stmt(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,
         installed = excluded.installed, required = excluded.required, unknown = excluded.unknown`)
       .run(now().slice(0, 10), clients, t.scanned, t.compliant, t.installed, t.required, t.unknown);
@@ -88,7 +88,7 @@ export class SiteScanner {
     while (scanned + skipped < max) {
       const loaded = this.current();
       if (!loaded) break;
-      const n = this.store.tx(() => {
+      const n = this.store.derivedTx(() => {
         let done = 0;
         for (; done < chunk && scanned + skipped < max; done++) {
           const item = this.store.nextQueued();
@@ -125,13 +125,13 @@ export class SiteScanner {
       throw e;
     }
     const fp = Buffer.from(fingerprint(inventory, l.details).buffer).toString('base64');
-    let set = store.db.prepare('SELECT id FROM result_sets WHERE catalog_id = ? AND fingerprint = ?').get(l.catalogId, fp) as { id: number } | undefined;
+    let set = store.stmt('SELECT id FROM result_sets WHERE catalog_id = ? AND fingerprint = ?').get(l.catalogId, fp) as { id: number } | undefined;
     const wasShared = set !== undefined;
     if (!set) set = { id: this.storeResultSet(l, fp, inventory) };
-    store.db.prepare(`INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
+    store.stmt(`INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id, set_id = excluded.set_id, scanned_at = excluded.scanned_at, program = excluded.program`)
       .run(clientId, inv.id, l.catalogId, set.id, now(), target.program);
-    store.db.prepare('UPDATE clients SET last_scan_at = ? WHERE id = ?').run(now(), clientId);
+    store.stmt('UPDATE clients SET last_scan_at = ? WHERE id = ?').run(now(), clientId);
     return wasShared ? 'shared' : 'scanned';
   }
 
@@ -139,9 +139,9 @@ export class SiteScanner {
     const { outcomes, reasons } = scanOutcomes(l.scanner, inventory, { all: false, reasons: true });
     const counts = [0, 0, 0, 0];
     for (const w of outcomes) counts[(w >>> 1) & 3]!++;
-    const id = Number(this.store.db.prepare('INSERT INTO result_sets (catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (?, ?, ?, ?, ?, ?)')
+    const id = Number(this.store.stmt('INSERT INTO result_sets (catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (?, ?, ?, ?, ?, ?)')
       .run(l.catalogId, fp, counts[0], counts[1], counts[2], counts[3]).lastInsertRowid);
-    const insert = this.store.db.prepare('INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.store.stmt('INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
     // Per classification and per product: what fleet summaries add up (machines × sets, never rows).
     const groups = new Map<string, [number, number, number]>();
     const tally = (kind: string, name: string, state: number): void => {
@@ -159,7 +159,7 @@ export class SiteScanner {
       tally('classification', l.catalog.classification(i) || 'Unclassified', state);
       for (const p of l.catalog.products(i)) tally('product', p, state);
     });
-    const group = this.store.db.prepare('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)');
+    const group = this.store.stmt('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)');
     for (const [key, [inst, req, unk]] of groups) {
       const [kind, name] = key.split('\u0000');
       group.run(id, kind, name, inst, req, unk);

@@ -101,47 +101,73 @@ export class SiteStore {
     this.db.close();
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement, prepared once per SQL text (preparing is far costlier than running). */
+  stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   tx<T>(fn: () => T): T {
     return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * A transaction for derived data (scan results and the queue items they finish): committed with
+   * `synchronous = NORMAL` — durable across a crash of the process, and after a power cut either both the result
+   * and its dequeue are there or neither (the scan is then simply run again). Uploads keep `FULL`.
+   */
+  derivedTx<T>(fn: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.tx(fn);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   // ---- settings
 
   setting(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.stmt('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   deleteSetting(key: string): void {
-    this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+    this.stmt('DELETE FROM settings WHERE key = ?').run(key);
   }
 
   // ---- clients
 
   client(name: string): ClientRow | undefined {
-    return this.db.prepare('SELECT * FROM clients WHERE name = ?').get(name) as ClientRow | undefined;
+    return this.stmt('SELECT * FROM clients WHERE name = ?').get(name) as ClientRow | undefined;
   }
 
   clientById(id: number): ClientRow | undefined {
-    return this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id) as ClientRow | undefined;
+    return this.stmt('SELECT * FROM clients WHERE id = ?').get(id) as ClientRow | undefined;
   }
 
   clientByToken(token: string): ClientRow | undefined {
-    return this.db.prepare('SELECT * FROM clients WHERE token_hash = ?').get(sha256Hex(token)) as ClientRow | undefined;
+    return this.stmt('SELECT * FROM clients WHERE token_hash = ?').get(sha256Hex(token)) as ClientRow | undefined;
   }
 
   clients(): ClientRow[] {
-    return this.db.prepare('SELECT * FROM clients ORDER BY name').all() as ClientRow[];
+    return this.stmt('SELECT * FROM clients ORDER BY name').all() as ClientRow[];
   }
 
   /** Issues a new token for `name` (creating the client); only its hash is kept. Returns the token. */
   enroll(name: string): string {
     if (!/^[^\s/\\][^/\\]{0,254}$/.test(name)) throw new PatchscanError('BAD_ARGUMENT', `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes`);
     const token = `pst_${randomBytes(32).toString('base64url')}`;
-    this.db.prepare(`INSERT INTO clients (name, token_hash, enrolled_at) VALUES (?, ?, ?)
+    this.stmt(`INSERT INTO clients (name, token_hash, enrolled_at) VALUES (?, ?, ?)
       ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at`).run(name, sha256Hex(token), now());
     return token;
   }
@@ -151,33 +177,33 @@ export class SiteStore {
   /** Stores an inventory and updates the client; returns the inventory id. Call inside tx() with the enqueue. */
   addInventory(clientId: number, body: Uint8Array, architecture: string): number {
     const at = now();
-    const r = this.db.prepare('INSERT INTO inventories (client_id, received_at, sha256, body) VALUES (?, ?, ?, ?)').run(clientId, at, sha256Hex(body), body);
-    this.db.prepare('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ?').run(architecture, at, clientId);
+    const r = this.stmt('INSERT INTO inventories (client_id, received_at, sha256, body) VALUES (?, ?, ?, ?)').run(clientId, at, sha256Hex(body), body);
+    this.stmt('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ?').run(architecture, at, clientId);
     return Number(r.lastInsertRowid);
   }
 
   latestInventory(clientId: number): { id: number; body: Buffer; received_at: string } | undefined {
-    return this.db.prepare('SELECT id, body, received_at FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT 1').get(clientId) as { id: number; body: Buffer; received_at: string } | undefined;
+    return this.stmt('SELECT id, body, received_at FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT 1').get(clientId) as { id: number; body: Buffer; received_at: string } | undefined;
   }
 
   inventoryCount(clientId: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM inventories WHERE client_id = ?').get(clientId) as { n: number }).n;
+    return (this.stmt('SELECT count(*) AS n FROM inventories WHERE client_id = ?').get(clientId) as { n: number }).n;
   }
 
   // ---- catalogs
 
   addCatalog(c: Omit<CatalogRow, 'id' | 'imported_at'>): number {
-    const r = this.db.prepare('INSERT INTO catalogs (sha256, source, path, revisions, signer, signed_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const r = this.stmt('INSERT INTO catalogs (sha256, source, path, revisions, signer, signed_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(c.sha256, c.source, c.path, c.revisions, c.signer, c.signed_at, now());
     return Number(r.lastInsertRowid);
   }
 
   catalog(id: number): CatalogRow | undefined {
-    return this.db.prepare('SELECT * FROM catalogs WHERE id = ?').get(id) as CatalogRow | undefined;
+    return this.stmt('SELECT * FROM catalogs WHERE id = ?').get(id) as CatalogRow | undefined;
   }
 
   catalogBySha(sha256: string): CatalogRow | undefined {
-    return this.db.prepare('SELECT * FROM catalogs WHERE sha256 = ?').get(sha256) as CatalogRow | undefined;
+    return this.stmt('SELECT * FROM catalogs WHERE sha256 = ?').get(sha256) as CatalogRow | undefined;
   }
 
   currentCatalog(): CatalogRow | undefined {
@@ -192,23 +218,23 @@ export class SiteStore {
    * normal one (the expedited scan does that work).
    */
   enqueue(clientId: number, priority: number, reason: string): void {
-    const q = this.db.prepare('SELECT id, priority FROM scan_queue WHERE client_id = ?').all(clientId) as { id: number; priority: number }[];
+    const q = this.stmt('SELECT id, priority FROM scan_queue WHERE client_id = ?').all(clientId) as { id: number; priority: number }[];
     if (q.some((x) => x.priority <= priority)) return;
-    for (const x of q) this.db.prepare('DELETE FROM scan_queue WHERE id = ?').run(x.id);
-    this.db.prepare('INSERT INTO scan_queue (client_id, priority, enqueued_at, reason) VALUES (?, ?, ?, ?)').run(clientId, priority, now(), reason);
+    for (const x of q) this.stmt('DELETE FROM scan_queue WHERE id = ?').run(x.id);
+    this.stmt('INSERT INTO scan_queue (client_id, priority, enqueued_at, reason) VALUES (?, ?, ?, ?)').run(clientId, priority, now(), reason);
   }
 
   /** The next scan to run: expedited first, then in arrival order. */
   nextQueued(): QueueItem | undefined {
-    return this.db.prepare('SELECT id, client_id, priority, reason FROM scan_queue ORDER BY priority, id LIMIT 1').get() as QueueItem | undefined;
+    return this.stmt('SELECT id, client_id, priority, reason FROM scan_queue ORDER BY priority, id LIMIT 1').get() as QueueItem | undefined;
   }
 
   dequeue(id: number): void {
-    this.db.prepare('DELETE FROM scan_queue WHERE id = ?').run(id);
+    this.stmt('DELETE FROM scan_queue WHERE id = ?').run(id);
   }
 
   queueLength(): { expedited: number; normal: number } {
-    const rows = this.db.prepare('SELECT priority, count(*) AS n FROM scan_queue GROUP BY priority').all() as { priority: number; n: number }[];
+    const rows = this.stmt('SELECT priority, count(*) AS n FROM scan_queue GROUP BY priority').all() as { priority: number; n: number }[];
     return { expedited: rows.find((r) => r.priority === PRIORITY_EXPEDITED)?.n ?? 0, normal: rows.find((r) => r.priority === PRIORITY_NORMAL)?.n ?? 0 };
   }
 
@@ -216,11 +242,11 @@ export class SiteStore {
 
   addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId: number | null = null): SyncMessage {
     const at = now();
-    const r = this.db.prepare('INSERT INTO sync_messages (at, message_id, severity, text, catalog_id) VALUES (?, ?, ?, ?, ?)').run(at, messageId, severity, text, catalogId);
+    const r = this.stmt('INSERT INTO sync_messages (at, message_id, severity, text, catalog_id) VALUES (?, ?, ?, ?, ?)').run(at, messageId, severity, text, catalogId);
     return { id: Number(r.lastInsertRowid), at, message_id: messageId, severity, text, catalog_id: catalogId };
   }
 
   syncMessages(limit = 50): SyncMessage[] {
-    return this.db.prepare('SELECT * FROM sync_messages ORDER BY id DESC LIMIT ?').all(limit) as SyncMessage[];
+    return this.stmt('SELECT * FROM sync_messages ORDER BY id DESC LIMIT ?').all(limit) as SyncMessage[];
   }
 }

@@ -180,6 +180,16 @@ describe('patchscan serve', () => {
       expect(row.members, row.name).toBe(members(site.store, id).filter((m) => enrolled.has(m.toLowerCase())).length);
     }
     expect(collectionSummary(site.store).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
+    // The upload path's in-memory targeting agrees with the database rule, before and after unlimiting.
+    const { TargetingSnapshot, targetingProgram } = await import('../../adapters/site/targeting.js');
+    const check = (): void => {
+      const snap = new TargetingSnapshot(site.store);
+      for (const c of site.store.clients()) for (const exp of [false, true]) expect(snap.program(c, exp), `${c.name} ${exp}`).toEqual(targetingProgram(site.store, c, exp));
+    };
+    check();
+    site.store.db.prepare("UPDATE collections SET limit_to = (SELECT id FROM collections WHERE role = 'pilot') WHERE role = 'main'").run();
+    check();
+    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
   });
 
   it('an expedited upload overtakes a queue of normal scans and is visible in seconds', async () => {

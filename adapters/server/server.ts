@@ -285,8 +285,14 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
         throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
       }
     } catch (e) {
-      const err = e instanceof HttpError ? e : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(e instanceof HttpError)) log(`internal error on ${req.method ?? ''} ${url.pathname}: ${(e as Error).stack ?? String(e)}`);
+      const sqlite = (e as { code?: unknown }).code;
+      const storeDown = typeof sqlite === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(sqlite);
+      const err = e instanceof HttpError
+        ? e
+        : storeDown
+          ? new HttpError(503, 'STORE_UNAVAILABLE', `the site database cannot be written now (${sqlite}: disk full, read-only or busy); nothing was stored — send it again later`, { 'retry-after': '60' })
+          : new HttpError(500, 'INTERNAL', 'internal error');
+      if (!(e instanceof HttpError)) log(`${storeDown ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${url.pathname}: ${(e as Error).stack ?? String(e)}`);
       status = err.status;
       if (url.pathname === '/v1/inventory') metrics.uploadsRejected++;
       if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers, ...(err.status === 413 ? { connection: 'close' } : {}) });
@@ -370,13 +376,17 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   }
 
   const tls = site.config.tls;
+  // Slow clients are cut (slow-loris): headers within limits.headersTimeoutMs, the whole request within
+  // requestTimeoutMs; Node checks them on connectionsCheckingInterval, kept below the smaller one.
+  const timing = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
+    keepAliveTimeout: 5_000,
+  };
   const server = tls
-    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => void handle(req, res))
-    : createHttpServer((req, res) => void handle(req, res));
-  // Slow clients are cut: headers within 10 s, the whole request within 30 s.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+    ? createHttpsServer({ ...timing, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => void handle(req, res))
+    : createHttpServer(timing, (req, res) => void handle(req, res));
   const listen = o.listen ?? site.config.listen;
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new PatchscanError('BAD_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:8530`);

@@ -40,6 +40,10 @@ export interface SiteConfig {
     readonly maxInventoryBytes: number;
     /** Uploads one client may make per minute before getting 429. */
     readonly uploadsPerMinute: number;
+    /** A client must send its request headers within this time (slow clients are cut). */
+    readonly headersTimeoutMs: number;
+    /** ... and its whole request within this time. */
+    readonly requestTimeoutMs: number;
   };
 }
 
@@ -47,7 +51,7 @@ export const DEFAULT_CONFIG: SiteConfig = {
   database: 'patchscan.db',
   listen: '127.0.0.1:8530',
   sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
-  limits: { maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60 },
+  limits: { maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
 };
 
 export const DEFAULT_DATA_DIR = 'patchscan-data';

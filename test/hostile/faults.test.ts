@@ -231,3 +231,47 @@ describe('write failures', () => {
   });
 });
 
+
+describe('the site database cannot be written (disk full)', () => {
+  const dir = tempDir();
+  it('uploads get 503 with a clear message, never a 500; every 202 is in the database afterwards', async () => {
+    const data = join(dir, 'site');
+    writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
+    const site = Site.open(data);
+    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    site.store.setSetting('initialized_at', new Date().toISOString());
+    const inv = JSON.parse(readFileSync(new URL('../fixtures/inventories/win10-22h2-x64.json', import.meta.url), 'utf8')) as { computer: { name: string } };
+    const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
+    const tokens = names.map((n) => site.store.enroll(n));
+    site.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    site.close();
+    // Files of the server may grow ~300 KiB past the database's size now: then writes fail with EFBIG.
+    const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
+    const p = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f ${kb}; exec "$0" "$@"`, process.execPath, BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve) => {
+      let out = '';
+      p.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const acked: string[] = [];
+    const statuses = new Map<number, number>();
+    let message = '';
+    for (let k = 0; k < names.length; k++) {
+      const r = await upload(url, tokens[k]!, Buffer.from(JSON.stringify({ ...inv, computer: { name: names[k] } })), { gzip: false });
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      if (r.status === 202) acked.push(names[k]!);
+      else message = (r.body.error as { message: string }).message;
+    }
+    p.kill('SIGKILL');
+    await new Promise((r) => p.on('exit', r));
+    expect([...statuses.keys()].sort()).toEqual([202, 503]);
+    expect(message).toMatch(/^the site database cannot be written now \(SQLITE_(FULL|IOERR)[A-Z_]*: disk full, read-only or busy\); nothing was stored — send it again later$/);
+    const after = Site.open(data);
+    expect(integrity(after)).toBe('ok');
+    for (const n of acked) expect(after.store.inventoryCount(after.store.client(n)!.id), n).toBe(1);
+    after.close();
+  }, 60_000);
+});

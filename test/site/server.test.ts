@@ -52,7 +52,7 @@ describe('patchscan serve', () => {
   const json = (inv: Inventory): Buffer => Buffer.from(JSON.stringify(inv));
 
   beforeAll(async () => {
-    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { maxUploadBytes: 200_000, maxInventoryBytes: 400_000, uploadsPerMinute: 10 } });
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, maxUploadBytes: 200_000, maxInventoryBytes: 400_000, uploadsPerMinute: 10 } });
     site = Site.open(dir);
     ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
     site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));

@@ -1,0 +1,120 @@
+/**
+ * Access and abuse: slow clients (slow-loris headers, a dripping body) are cut by the configured timeouts; tokens
+ * appear in no log, no metric and not in the database (only their SHA-256); the default listener is loopback.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type RunningServer } from '../../adapters/server/server.js';
+import { upload } from '../../adapters/server/upload-client.js';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { sha256Hex } from '../../adapters/store/site-store.js';
+import { FIXTURES, tempDir } from '../helpers/tmp.js';
+
+const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+
+/** Opens a raw connection, sends `head`, then one byte every `dripMs`; resolves with ms until the server closed it. */
+function drip(url: string, head: string, dripMs: number, maxMs: number): Promise<{ closedAfter: number; answer: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let answer = '';
+    const sock = connect(Number(port), hostname, () => sock.write(head));
+    const timer = setInterval(() => {
+      if (!sock.destroyed) sock.write('x');
+    }, dripMs);
+    const stop = setTimeout(() => sock.destroy(), maxMs);
+    sock.on('data', (d) => (answer += d.toString()));
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      clearInterval(timer);
+      clearTimeout(stop);
+      resolve({ closedAfter: Date.now() - t0, answer });
+    });
+  });
+}
+
+describe('slow clients are cut by timeouts', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  beforeAll(async () => {
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, headersTimeoutMs: 600, requestTimeoutMs: 1500 } });
+    site = Site.open(dir);
+    server = await serve(site, { scheduledSync: false, scanQueue: false });
+  });
+  afterAll(async () => {
+    await server.close();
+    site.close();
+  });
+
+  it('headers that never finish (slow-loris) are cut after headersTimeoutMs', async () => {
+    const r = await drip(server.url, 'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nX-Slow: ', 100, 10_000);
+    expect(r.closedAfter).toBeLessThan(3_000);
+    expect(r.closedAfter).toBeGreaterThanOrEqual(500);
+    expect(r.answer).toMatch(/^HTTP\/1\.1 408|^$/);
+  });
+
+  it('a body that drips forever is cut after requestTimeoutMs', async () => {
+    const r = await drip(server.url, 'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n', 100, 10_000);
+    expect(r.closedAfter).toBeLessThan(5_000);
+  });
+});
+
+describe('tokens are never written out', () => {
+  const dir = tempDir();
+  it('not in the server\'s output, not in /metrics, not in the database — only their hashes', async () => {
+    const data = join(dir, 'site');
+    writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
+    const site = Site.open(data);
+    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    site.store.setSetting('initialized_at', new Date().toISOString());
+    const admin = 'psa_secret-admin-token-for-the-test';
+    site.store.setSetting('admin_token_hash', sha256Hex(admin));
+    const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
+    const token = site.store.enroll(inv.computer.name);
+    site.close();
+    expect(DEFAULT_CONFIG.listen.startsWith('127.0.0.1:')).toBe(true);
+
+    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const url = await new Promise<string>((resolve) => {
+      const t = setInterval(() => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]!);
+        }
+      }, 20);
+    });
+    expect((await upload(url, token, Buffer.from(JSON.stringify(inv)))).status).toBe(202);
+    expect((await upload(url, `${token}x`, Buffer.from(JSON.stringify(inv)))).status).toBe(401);
+    expect((await upload(url, token, Buffer.from('{"broken":'))).status).toBe(400);
+    await fetch(`${url}/v1/summary`, { headers: { authorization: `Bearer ${admin}` } });
+    await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ token: admin }), redirect: 'manual' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+    for (const secret of [token, admin]) {
+      expect(output).not.toContain(secret);
+      expect(metrics).not.toContain(secret);
+      for (const f of ['patchscan.db', 'patchscan.db-wal']) {
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(join(data, f));
+        } catch {
+          continue;
+        }
+        expect(bytes.includes(Buffer.from(secret)), `${f} holds a token`).toBe(false);
+      }
+    }
+    const check = Site.open(data);
+    expect(check.store.client(inv.computer.name)!.token_hash).toBe(sha256Hex(token));
+    check.close();
+  }, 30_000);
+});

@@ -18,13 +18,10 @@ import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
+import { numArg } from './args.js';
 
-const arg = (name: string, def: string): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1]! : def);
-};
-const clients = arg('clients', '100000');
-const runs = arg('runs', '20');
+const clients = numArg('clients', '100000');
+const runs = numArg('runs', '20');
 const ADMIN = 'psa_bench';
 const dir = join(process.cwd(), 'bench', '.work', `console-${clients}`);
 const REAL = 2000;

@@ -14,19 +14,16 @@ import { createScanner } from '../engine/pool/scanner-pool.js';
 import { Scanner } from '../engine/scan/scan.js';
 import { referenceScan } from '../test/reference/reference-evaluator.js';
 import { catalogArbOf, inventoryArb } from '../test/reference/random-world.js';
+import { numArg } from './args.js';
 
-const arg = (name: string, def: string): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1]! : def);
-};
-const leaves = arg('leaves', '400');
-const machines = arg('machines', '1000');
-const seed = arg('seed', '4');
+const leaves = numArg('leaves', '400');
+const machines = numArg('machines', '1000');
+const seed = numArg('seed', '4');
 
 const records = fc.sample(catalogArbOf({ minLeaves: leaves, maxLeaves: leaves, maxBundles: Math.ceil(leaves / 10), maxSupersede: Math.ceil(leaves / 2) }), { numRuns: 1, seed })[0]!;
 // --profiles 0: every machine random (no two alike); N: machines drawn from N random profiles, as fleets share
 // images and patch levels.
-const profiles = arg('profiles', '0');
+const profiles = numArg('profiles', '0');
 const pool = fc.sample(inventoryArb, { numRuns: profiles > 0 ? profiles : machines, seed });
 const invs: Inventory[] = Array.from({ length: machines }, (_, k) => ({ ...pool[profiles > 0 ? (k * 7919) % profiles : k]!, computer: { name: `M${k}` } }));
 const b = new CatalogBuilder();

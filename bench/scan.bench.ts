@@ -20,11 +20,8 @@ import type { Inventory } from '../engine/inventory/types.js';
 import { Scanner } from '../engine/scan/scan.js';
 import { generateCatalog } from '../corpus/generate-catalog.js';
 import { generateFleet } from '../corpus/generate-fleet.js';
+import { arg } from './args.js';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : def;
-};
 const revisions = Number(arg('revisions', '50000'));
 const clientsList = arg('clients', '10000').split(',').map(Number);
 const threadsList = arg('threads', '1,2').split(',').map(Number);

@@ -19,14 +19,11 @@ import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
+import { numArg } from './args.js';
 
-const arg = (name: string, def: string): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1]! : def);
-};
-const seconds = arg('seconds', '20');
-const connections = arg('connections', '32');
-const clients = arg('clients', '2000');
+const seconds = numArg('seconds', '20');
+const connections = numArg('connections', '32');
+const clients = numArg('clients', '2000');
 const dir = join(process.cwd(), 'bench', '.work', 'upload-site');
 rmSync(dir, { recursive: true, force: true });
 writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 } });

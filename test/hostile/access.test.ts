@@ -2,7 +2,6 @@
  * Access and abuse: slow clients (slow-loris headers, a dripping body) are cut by the configured timeouts; tokens
  * appear in no log, no metric and not in the database (only their SHA-256); the default listener is loopback.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -12,9 +11,8 @@ import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/site-store.js';
+import { startServe } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
-
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
 
 /** Opens a raw connection, sends `head`, then one byte every `dripMs`; resolves with ms until the server closed it. */
 function drip(url: string, head: string, dripMs: number, maxMs: number): Promise<{ closedAfter: number; answer: string }> {
@@ -79,19 +77,7 @@ describe('tokens are never written out', () => {
     site.close();
     expect(DEFAULT_CONFIG.listen.startsWith('127.0.0.1:')).toBe(true);
 
-    const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const url = await new Promise<string>((resolve) => {
-      const t = setInterval(() => {
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 20);
-    });
+    const { child, url, output: logged } = await startServe(data);
     expect((await upload(url, token, Buffer.from(JSON.stringify(inv)))).status).toBe(202);
     expect((await upload(url, `${token}x`, Buffer.from(JSON.stringify(inv)))).status).toBe(401);
     expect((await upload(url, token, Buffer.from('{"broken":'))).status).toBe(400);
@@ -100,6 +86,7 @@ describe('tokens are never written out', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     child.kill('SIGTERM');
     await new Promise((r) => child.on('exit', r));
+    const output = logged();
     for (const secret of [token, admin]) {
       expect(output).not.toContain(secret);
       expect(metrics).not.toContain(secret);

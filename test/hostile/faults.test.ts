@@ -19,6 +19,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scan/scan.js';
+import { startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
@@ -48,17 +49,8 @@ function integrity(site: Site): string {
 }
 
 async function startServer(data: string): Promise<{ p: ChildProcess; url: string }> {
-  const p = cli(['serve', '--data', data, '--listen', '127.0.0.1:0']);
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    p.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    p.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-  return { p, url };
+  const { child, url } = await startServe(data);
+  return { p: child, url };
 }
 
 describe('SIGKILL during uploads, sync, batch scan and import', () => {
@@ -247,15 +239,7 @@ describe('the site database cannot be written (disk full)', () => {
     site.close();
     // Files of the server may grow ~300 KiB past the database's size now: then writes fail with EFBIG.
     const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
-    const p = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f ${kb}; exec "$0" "$@"`, process.execPath, BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve) => {
-      let out = '';
-      p.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-    });
+    const { child: p, url } = await startServe(data, { shell: `trap '' XFSZ; ulimit -f ${kb}` });
     const acked: string[] = [];
     const statuses = new Map<number, number>();
     let message = '';

@@ -3,11 +3,12 @@
  * verify --repair, remove (with its warning), sync from a folder, enroll, serve (a child process on loopback),
  * upload, compliance, the pilot → unlimit step, an expedited rescan. The README shows this session.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
@@ -100,16 +101,9 @@ describe('the site workflow through the CLI', () => {
     const t0 = token('PC-0000000');
     const t1 = token('PC-0000001');
 
-    server = spawn(process.execPath, [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      server!.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      server!.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-    });
+    const started = await startServe(data);
+    server = started.child;
+    const url = started.url;
     const u0 = run(['upload', '--server', url, '--token', t0, join(dir, 'pc0.json')]);
     expect(u0.code, u0.err).toBe(0);
     expect(u0.out).toMatch(/^Accepted \(normal scan queued by Microsoft Updates Tool/);

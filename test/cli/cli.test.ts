@@ -111,6 +111,17 @@ describe('patchscan CLI', () => {
     expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+/);
     expect(existsSync(join(dir, 'demo', 'catalog.pscat'))).toBe(true);
     expect(readFileSync(join(dir, 'demo', 'results.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(200);
+    // The site half: SQLite store, real upload server, the pilot, then every client.
+    expect(r.out).toMatch(/\$ patchscan serve --data .*\nlistening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.out).toMatch(/50 accepted; scanned so far: 1 \(only the pre-production collection is targeted\)/);
+    expect(r.out).toMatch(/now scanned 50 of 50 clients/);
+    expect(existsSync(join(dir, 'demo', 'site', 'patchscan.db'))).toBe(true);
+    // Running it again tells the same story on the same site.
+    const again = run(['demo', '--data-dir', join(dir, 'demo'), '--clients', '200']);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toMatch(/All objects were already present/);
+    expect(again.out).toMatch(/Sync unchanged/);
+    expect(again.out).toMatch(/50 accepted; scanned so far: 1 /);
   });
 });
 

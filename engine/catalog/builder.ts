@@ -113,6 +113,8 @@ export class CatalogBuilder {
   private readonly factOffsets = u32();
   private readonly nodeFacts = u32();
   private nodeCount = 0;
+  /** Hash-consing: one node per distinct subtree, so a machine evaluates each distinct subtree once (memo by id). */
+  private readonly nodeIds = new Map<string, number>();
 
   // Fact dictionary
   private readonly factIds = new Map<string, number>();
@@ -314,7 +316,15 @@ export class CatalogBuilder {
       }
     }
     const childIds = kids.map((k) => this.addRule(k, meta));
+    // Identical subtrees become one node. Rules that read the update's Metadata (MSI, CBS, driver, Appx) differ by
+    // it, so their key carries it.
+    const family = node.kind === 'rule' ? ruleSpec(node.type)?.family : undefined;
+    const metaKey = (family === 'msi' || family === 'cbs' || family === 'driver' || (node.kind === 'rule' && node.type.startsWith('Appx'))) && meta ? JSON.stringify(meta) : '';
+    const key = `${op}\u0001${attrs.map(([k, v]) => `${k}\u0002${v}`).join('\u0003')}\u0001${childIds.join(',')}\u0001${metaKey}`;
+    const known = this.nodeIds.get(key);
+    if (known !== undefined) return known;
     const id = this.nodeCount++;
+    this.nodeIds.set(key, id);
     this.nodeOp.push(op);
     for (const c of childIds) this.children.push(c);
     this.childOffsets.push(this.children.length);

@@ -23,6 +23,11 @@ export class EvalContext {
   loopTarget: { view: RegistryView; key: string } | undefined;
   /** When set, leaves record what they read. */
   readings: FactReading[] | undefined;
+  /**
+   * Per-machine results of rule nodes (-1: not evaluated; else a Tri). Identical subtrees are one node in the
+   * compiled catalog, so each is evaluated once per machine. Not used while explaining (readings must be recorded).
+   */
+  nodeMemo: Int8Array | undefined;
 
   /** `values`/`resolved` may be reused storage (all `resolved` flags cleared). */
   constructor(

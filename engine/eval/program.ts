@@ -73,6 +73,17 @@ export class RuleProgram {
     return `${this.ruleName(id)}${a ? ` ${a}` : ''}`;
   }
 
+  private readonly loopDep = new Map<number, boolean>();
+
+  /** Whether node `id`'s value depends on the RegKeyLoop subkey being visited (then it must not be memoized). */
+  loopDependent(id: number): boolean {
+    let v = this.loopDep.get(id);
+    if (v !== undefined) return v;
+    v = this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
+    this.loopDep.set(id, v);
+    return v;
+  }
+
   private compile(id: number): CompiledNode {
     const c = this.catalog;
     const op = c.data.nodes.op[id]!;

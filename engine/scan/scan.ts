@@ -67,7 +67,7 @@ export class Scanner {
    * allocation of catalog-sized arrays. The session must not be used after `fn` returns.
    */
   withSession<T>(inventory: Inventory, fn: (s: ScanSession) => T): T {
-    const buffers = this.spare ?? new SessionBuffers(this.catalog.size, this.catalog.data.facts.count);
+    const buffers = this.spare ?? new SessionBuffers(this.catalog.size, this.catalog.data.facts.count, this.catalog.data.nodes.count);
     this.spare = undefined;
     try {
       return fn(new ScanSession(this.catalog, this.program, inventory, buffers));

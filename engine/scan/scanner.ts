@@ -66,8 +66,9 @@ export class SessionBuffers {
   readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
   readonly factValues: unknown[];
   readonly factResolved: Uint8Array;
+  readonly nodeMemo: Int8Array;
 
-  constructor(updates: number, facts: number) {
+  constructor(updates: number, facts: number, nodes = 0) {
     this.codes = new Uint8Array(updates);
     this.installedMemo = new Uint8Array(updates);
     this.becauseKind = new Uint8Array(updates);
@@ -76,6 +77,7 @@ export class SessionBuffers {
     this.slotMemo = new Int8Array(updates * 3).fill(-1);
     this.factValues = new Array<unknown>(facts);
     this.factResolved = new Uint8Array(facts);
+    this.nodeMemo = new Int8Array(nodes).fill(-1);
   }
 
   reset(): void {
@@ -84,6 +86,7 @@ export class SessionBuffers {
     this.becauseKind.fill(0);
     this.slotMemo.fill(-1);
     this.factResolved.fill(0); // stale factValues are never read past a cleared flag
+    this.nodeMemo.fill(-1);
   }
 }
 
@@ -103,8 +106,9 @@ export class ScanSession {
   private readonly pre: Catalog['data']['prerequisites'];
 
   /** `buffers` must be fresh or reset, and not used by another live session. */
-  constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory, readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count)) {
+  constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory, readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count)) {
     this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
+    if (buffers.nodeMemo.length === catalog.data.nodes.count) this.ctx.nodeMemo = buffers.nodeMemo;
     this.codes = buffers.codes;
     this.installedMemo = buffers.installedMemo;
     this.becauseKind = buffers.becauseKind;
@@ -121,7 +125,18 @@ export class ScanSession {
     const m = this.slotMemo[i * 3 + s]!;
     if (m >= 0) return m as Tri;
     const root = this.rules[i * 3 + s]!;
-    const v: Tri = root < 0 ? (s === 1 ? T : F) : this.program.eval(root, this.ctx);
+    let v: Tri;
+    if (root < 0) v = s === 1 ? T : F;
+    else {
+      // Slots of different updates often share one rule tree (one node): evaluated once per machine.
+      const nm = this.ctx.nodeMemo;
+      const known = nm !== undefined && this.ctx.readings === undefined ? nm[root]! : -1;
+      if (known >= 0) v = known as Tri;
+      else {
+        v = this.program.eval(root, this.ctx);
+        if (nm !== undefined && this.ctx.readings === undefined && !this.program.loopDependent(root)) nm[root] = v;
+      }
+    }
     this.slotMemo[i * 3 + s] = v;
     return v;
   }

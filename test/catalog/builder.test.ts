@@ -63,3 +63,22 @@ describe('CatalogBuilder', () => {
     expect(c.ruleTree(root5)).toEqual({ kind: 'not', child: fileRule('ntoskrnl.exe') });
   });
 });
+
+describe('identical rule subtrees are stored once', () => {
+  it('shares nodes across updates, except rules that read the update\'s own Metadata', () => {
+    const b = new CatalogBuilder();
+    const tree = (): RuleNode => ({ kind: 'and', children: [fileRule('\\a.dll'), { kind: 'rule', type: 'Processor', family: 'base', attrs: { Architecture: '9' } }] });
+    b.addRecord(record(1, { rules: { IsInstalled: tree(), IsInstallable: fileRule('\\a.dll') } }));
+    b.addRecord(record(2, { rules: { IsInstalled: tree() } }));
+    const msi = (code: string): Partial<UpdateRecord> => ({ rules: { IsInstalled: { kind: 'rule', type: 'MsiPatchInstalled', family: 'msi', attrs: {} } }, metadata: { element: 'MsiPatchMetadata', attrs: { PatchCode: code } } } as Partial<UpdateRecord>);
+    b.addRecord(record(3, msi('{11111111-1111-1111-1111-111111111111}')));
+    b.addRecord(record(4, msi('{22222222-2222-2222-2222-222222222222}')));
+    const c = new Catalog(b.build({ kind: 'records', path: 'test', sha256: '' }));
+    const root = (n: number, slot: 'IsInstalled' | 'IsInstallable'): number => c.ruleRoot(c.findByUpdateId(G(n))[0]!, slot);
+    expect(root(1, 'IsInstalled')).toBe(root(2, 'IsInstalled'));
+    // The shared FileVersion leaf is one node whether it is a whole slot or part of a tree.
+    expect(c.data.nodes.children.subarray(c.data.nodes.childOffsets[root(1, 'IsInstalled')]!, c.data.nodes.childOffsets[root(1, 'IsInstalled') + 1]!)).toContain(root(1, 'IsInstallable'));
+    expect(root(3, 'IsInstalled')).not.toBe(root(4, 'IsInstalled'));
+    expect(c.data.nodes.count).toBe(5); // FileVersion, Processor, And, and one MsiPatchInstalled per patch code
+  });
+});

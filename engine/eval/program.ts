@@ -73,14 +73,16 @@ export class RuleProgram {
     return `${this.ruleName(id)}${a ? ` ${a}` : ''}`;
   }
 
-  private readonly loopDep = new Map<number, boolean>();
+  /** Per node: 0 not computed, 1 independent of the RegKeyLoop subkey, 2 dependent (typed array: read per slot). */
+  private loopDep: Uint8Array | undefined;
 
   /** Whether node `id`'s value depends on the RegKeyLoop subkey being visited (then it must not be memoized). */
   loopDependent(id: number): boolean {
-    let v = this.loopDep.get(id);
-    if (v !== undefined) return v;
-    v = this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
-    this.loopDep.set(id, v);
+    const dep = (this.loopDep ??= new Uint8Array(this.catalog.data.nodes.count));
+    const known = dep[id]!;
+    if (known !== 0) return known === 2;
+    const v = this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
+    dep[id] = v ? 2 : 1;
     return v;
   }
 

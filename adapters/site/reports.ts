@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { SiteStore } from '../store/site-store.js';
+import { inCollection } from './targeting.js';
 
 export class CatalogVersions {
   private readonly lru = new LRUCache<number, Catalog>({ max: 3 });
@@ -221,16 +222,10 @@ export function collectionSummary(store: SiteStore): CollectionRow[] {
   const directRows = store.stmt(`SELECT cl.name, cl.architecture, ${sums} ${from} WHERE cl.name IN (SELECT computer FROM collection_members) GROUP BY cl.id`).all() as (Omit<Group, 'direct'> & { name: string })[];
   const memberships = store.stmt('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
   for (const d of directRows) groups.push({ ...d, direct: new Set(memberships.filter((m) => m.computer.toLowerCase() === d.name.toLowerCase()).map((m) => m.collection_id)) });
-  const isMember = (id: number, g: Group, depth: number): boolean => {
-    const c = byId.get(id);
-    if (!c || depth > 16) return false;
-    const own = g.direct.has(id) || c.architecture === '*' || (c.architecture !== null && c.architecture === g.architecture);
-    return own && (c.limit_to === null || isMember(c.limit_to, g, depth + 1));
-  };
   return cols.map((c) => {
     const row = { name: c.name, limitedTo: c.limited, members: 0, scanned: 0, compliant: 0, required: 0, unknown: 0 };
     for (const g of groups) {
-      if (!isMember(c.id, g, 0)) continue;
+      if (!inCollection(byId, c.id, g.architecture, (id) => g.direct.has(id))) continue;
       row.members += g.n;
       row.scanned += g.scanned;
       row.compliant += g.compliant;

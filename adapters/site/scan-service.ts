@@ -18,7 +18,7 @@ import { outcomeIndex, outcomeState, outcomeSuperseded } from '../../engine/scan
 import { Scanner } from '../../engine/scan/scan.js';
 import { now, PRIORITY_EXPEDITED, PRIORITY_NORMAL, type SiteStore } from '../store/site-store.js';
 import type { Site } from './site.js';
-import { targetingProgram } from './targeting.js';
+import { TargetingSnapshot } from './targeting.js';
 import { fleetTotals } from './reports.js';
 
 interface Loaded {
@@ -38,8 +38,11 @@ export interface QueueRun {
 
 export class SiteScanner {
   private loaded: Loaded | undefined;
+  private readonly targeting: TargetingSnapshot;
 
-  constructor(private readonly site: Site) {}
+  constructor(private readonly site: Site) {
+    this.targeting = new TargetingSnapshot(site.store);
+  }
 
   private get store(): SiteStore {
     return this.site.store;
@@ -114,7 +117,7 @@ export class SiteScanner {
     const client = store.clientById(clientId);
     const inv = client && store.latestInventory(clientId);
     if (!client || !inv) return 'skipped';
-    const target = targetingProgram(store, client, expedited) ?? (expedited ? targetingProgram(store, client, false) : undefined);
+    const target = this.targeting.program(client, expedited) ?? (expedited ? this.targeting.program(client, false) : undefined);
     if (!target) return 'skipped';
     let inventory: Inventory;
     try {

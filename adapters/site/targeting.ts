@@ -5,41 +5,39 @@
  */
 import type { ClientRow, SiteStore } from '../store/site-store.js';
 
-interface CollectionRow {
-  readonly id: number;
+export interface CollectionShape {
   readonly name: string;
+  /** Membership query: clients of this architecture; '*' every client; null direct members only. */
   readonly architecture: string | null;
   readonly limit_to: number | null;
 }
 
-export function isMember(store: SiteStore, collectionId: number, client: Pick<ClientRow, 'name' | 'architecture'>, depth = 0): boolean {
-  if (depth > 16) return false; // a limiting cycle: nobody is a member
-  const c = store.stmt('SELECT id, name, architecture, limit_to FROM collections WHERE id = ?').get(collectionId) as CollectionRow | undefined;
-  if (!c) return false;
-  const direct = store.stmt('SELECT 1 FROM collection_members WHERE collection_id = ? AND computer = ?').get(c.id, client.name) !== undefined;
-  const byQuery = c.architecture === '*' || (c.architecture !== null && c.architecture === client.architecture);
-  if (!direct && !byQuery) return false;
-  return c.limit_to === null || isMember(store, c.limit_to, client, depth + 1);
+/**
+ * The membership rule, in one place: a client belongs to collection `id` when it is a direct member or matches the
+ * architecture query, and — if the collection is limited — also belongs to the limiting collection. A limiting
+ * cycle admits nobody.
+ */
+export function inCollection(cols: ReadonlyMap<number, CollectionShape>, id: number, architecture: string | null, isDirect: (collectionId: number) => boolean, depth = 0): boolean {
+  const c = cols.get(id);
+  if (!c || depth > 16) return false;
+  const own = isDirect(id) || c.architecture === '*' || (c.architecture !== null && c.architecture === architecture);
+  return own && (c.limit_to === null || inCollection(cols, c.limit_to, architecture, isDirect, depth + 1));
 }
 
 /** The scan program that targets this client (expedited or not), or undefined when none does. */
 export function targetingProgram(store: SiteStore, client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): { program: string; collection: string } | undefined {
-  if (!client.architecture) return undefined;
-  const ads = store.stmt(`SELECT p.name AS program, c.id AS collection_id, c.name AS collection
-    FROM advertisements a JOIN programs p ON p.id = a.program_id JOIN collections c ON c.id = a.collection_id
-    WHERE p.variant = ? AND p.expedited = ? ORDER BY a.id`).all(client.architecture, expedited ? 1 : 0) as { program: string; collection_id: number; collection: string }[];
-  for (const a of ads) if (isMember(store, a.collection_id, client)) return { program: a.program, collection: a.collection };
-  return undefined;
+  return new TargetingSnapshot(store).program(client, expedited);
 }
 
 /** Members of a collection among known clients and direct members (for `collection show`). */
 export function members(store: SiteStore, collectionId: number): string[] {
+  const snap = new TargetingSnapshot(store);
   const names = new Map<string, { name: string; architecture: string | null }>();
   for (const c of store.clients()) names.set(c.name.toLowerCase(), c);
   for (const r of store.stmt('SELECT computer FROM collection_members').all() as { computer: string }[]) {
     if (!names.has(r.computer.toLowerCase())) names.set(r.computer.toLowerCase(), { name: r.computer, architecture: null });
   }
-  return [...names.values()].filter((c) => isMember(store, collectionId, c)).map((c) => c.name).sort();
+  return [...names.values()].filter((c) => snap.isMember(collectionId, c)).map((c) => c.name).sort();
 }
 
 /**
@@ -49,7 +47,7 @@ export function members(store: SiteStore, collectionId: number): string[] {
  */
 export class TargetingSnapshot {
   private signature = '';
-  private cols = new Map<number, { architecture: string | null; limit_to: number | null; name: string }>();
+  private cols = new Map<number, CollectionShape>();
   private direct = new Map<number, Set<string>>();
   private ads: { program: string; variant: string; expedited: boolean; collectionId: number }[] = [];
 
@@ -75,19 +73,17 @@ export class TargetingSnapshot {
       .map((a) => ({ program: a.program, variant: a.variant, expedited: a.expedited === 1, collectionId: a.collection_id }));
   }
 
-  private member(id: number, name: string, architecture: string, depth: number): boolean {
-    const c = this.cols.get(id);
-    if (!c || depth > 16) return false;
-    const own = this.direct.get(id)?.has(name) === true || c.architecture === '*' || c.architecture === architecture;
-    return own && (c.limit_to === null || this.member(c.limit_to, name, architecture, depth + 1));
+  isMember(collectionId: number, client: Pick<ClientRow, 'name' | 'architecture'>): boolean {
+    this.refresh();
+    const name = client.name.toLowerCase();
+    return inCollection(this.cols, collectionId, client.architecture, (id) => this.direct.get(id)?.has(name) === true);
   }
 
   program(client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): { program: string; collection: string } | undefined {
     if (!client.architecture) return undefined;
     this.refresh();
-    const name = client.name.toLowerCase();
     for (const a of this.ads) {
-      if (a.variant === client.architecture && a.expedited === expedited && this.member(a.collectionId, name, client.architecture, 0)) {
+      if (a.variant === client.architecture && a.expedited === expedited && this.isMember(a.collectionId, client)) {
         return { program: a.program, collection: this.cols.get(a.collectionId)!.name };
       }
     }

@@ -6,6 +6,8 @@
 import { LRUCache } from 'lru-cache';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
+import type { ScanRow } from '../../engine/scan/scan.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
 import type { SiteStore } from '../store/site-store.js';
 import { inCollection } from './targeting.js';
 
@@ -24,17 +26,8 @@ export class CatalogVersions {
   }
 }
 
-export interface ComplianceRow {
-  readonly updateId: string;
-  readonly revisionNumber: number;
-  readonly kb: string;
-  readonly title: string;
-  readonly classification: string;
-  readonly severity: string;
-  readonly state: string;
-  readonly superseded: boolean;
-  readonly reason: string;
-}
+/** A stored outcome as a report row: the scan row of the engine, without the per-machine columns. */
+export type ComplianceRow = Omit<ScanRow, 'computer' | 'type' | 'isBundle'>;
 
 export interface ComputerCompliance {
   readonly computer: string;
@@ -74,7 +67,7 @@ export function computerCompliance(store: SiteStore, catalogs: CatalogVersions, 
       title: c ? c.title(r.update_index) : '',
       classification: c ? c.classification(r.update_index) : '',
       severity: c ? c.severity(r.update_index) : '',
-      state: r.state,
+      state: r.state as UpdateState,
       superseded: r.superseded === 1,
       reason: r.reason,
     })),

@@ -23,10 +23,12 @@ export interface XmlLimits {
   readonly maxDepth: number;
   /** Longest attribute value accepted, in characters. */
   readonly maxAttributeChars: number;
+  /** Longest run of text inside one element accepted, in characters. */
+  readonly maxTextChars: number;
 }
 
 /** Real fragments reach ~47 MB (CBS core fragments); attributes stay short (a GUID, a path, a WQL query). */
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 64 * 1024 * 1024, maxDepth: 256, maxAttributeChars: 1024 * 1024 };
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 64 * 1024 * 1024, maxDepth: 256, maxAttributeChars: 1024 * 1024, maxTextChars: 8 * 1024 * 1024 };
 
 /** Offset of the first byte that does not begin or continue a valid UTF-8 sequence, or -1. */
 export function invalidUtf8At(b: Uint8Array): number {
@@ -170,6 +172,7 @@ function convert(nodes: RawNode[], source: string, limits: XmlLimits, depth: num
       const kids = (node[key] as RawNode[] | undefined) ?? [];
       let text = '';
       for (const k of kids) if (typeof k['#text'] === 'string' || typeof k['#text'] === 'number') text += String(k['#text']);
+      if (text.length > limits.maxTextChars) throw malformed(source, `text inside <${key}> is ${text.length} characters long, more than ${limits.maxTextChars} (maxTextChars)`);
       const attrs = node[':@'] ?? {};
       for (const [name, value] of Object.entries(attrs)) {
         if (value.length > limits.maxAttributeChars) throw malformed(source, `attribute ${name} of <${key}> is ${value.length} characters long, more than ${limits.maxAttributeChars} (maxAttributeChars)`);

@@ -71,6 +71,9 @@ export class PackageXmlParser {
     this.sax.on('error', (e) => {
       throw this.failure ?? this.malformed(e.message.replace(/^[^:]*:\d+:\d+: /, ''));
     });
+    this.sax.on('text', (t) => {
+      if (t.length > this.limits.maxTextChars) this.fail(`a text run of ${t.length} characters, more than ${this.limits.maxTextChars} (maxTextChars)`);
+    });
     this.sax.on('opentag', (t) => this.open(t as SaxesTagPlain));
     this.sax.on('closetag', (t) => this.close(local(t.name)));
   }

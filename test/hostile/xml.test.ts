@@ -26,6 +26,7 @@ const CASES: [string, string, RegExp][] = [
   ['a million nested elements', deep(1_000_000), /nest deeper than 256 levels \(maxDepth\)/],
   ['a 20 MB attribute', `<x a="${'y'.repeat(20_000_000)}"/>`, /more than 1048576 \(maxAttributeChars\)/],
   ['duplicate attributes', '<x a="1" a="2"/>', /(repeated|duplicate attribute)/],
+  ['a 20 MB text node', `<x>${'t'.repeat(20_000_000)}</x>`, /more than 8388608 \(maxTextChars\)/],
 ];
 
 describe('hostile XML through the document parser (fragments, index.xml)', () => {
@@ -55,6 +56,7 @@ describe('hostile XML through the document parser (fragments, index.xml)', () =>
     expect(parseXml(deep(10), 'doc.xml', { ...DEFAULT_XML_LIMITS, maxDepth: 50 })).toHaveLength(1);
     expect(() => parseXml('<x a="123456"/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxAttributeChars: 5 })).toThrow(/more than 5 \(maxAttributeChars\)/);
     expect(() => parseXml('<x/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxChars: 3 })).toThrow(/exceeds the limit of 3 \(maxChars\)/);
+    expect(() => parseXml('<x>123456</x>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxTextChars: 5 })).toThrow(/more than 5 \(maxTextChars\)/);
   });
   it('a > inside an attribute value does not confuse the depth check', () => {
     const wql = '<r q="SELECT * FROM x WHERE v > 5"/>'.repeat(1000);

@@ -176,8 +176,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
     .argument('[inventory...]', 'inventory files (JSON or msgpack, see docs/inventory.md)')
     .option('-i, --inventories <source>', 'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads')
-    .option('-f, --format <format>', 'table | json | jsonl | csv (batch mode: jsonl | msgpack | csv)')
-    .option('-o, --out <file>', 'write rows to a file (required in batch mode)')
+    .option('-f, --format <format>', 'table | json | jsonl | csv (batch mode: jsonl | csv, one row per update; msgpack, the fleet format: each result set once, then one record per machine naming it)')
+    .option('-o, --out <file>', 'write rows to a file (required in batch mode; written as FILE.partial and renamed when the batch ends)')
     .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers)', (v) => {
       if (!/^\d+$/.test(v)) throw new InvalidArgumentError('--threads must be a whole number');
       return Number(v);

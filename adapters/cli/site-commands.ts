@@ -265,6 +265,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
 
   const collection = program.command('collection').description("ITMU's collections: membership, limiting, the pilot");
   collection.command('list')
+    .description('every collection with its member count and limiting collection')
     .option('--data <dir>', DATA_HELP)
     .action((o: { data?: string }) => {
       withSite(o, (site) => {
@@ -273,6 +274,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
       });
     });
   collection.command('show')
+    .description('a collection: its query, its limiting collection, its members')
     .argument('<name>')
     .option('--data <dir>', DATA_HELP)
     .action((name: string, o: { data?: string }) => {
@@ -299,6 +301,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
       });
     });
   collection.command('limit')
+    .description('limit a collection to the members of another (as init does with the pre-production collection)')
     .argument('<name>')
     .requiredOption('--to <collection>', 'the limiting collection')
     .option('--data <dir>', DATA_HELP)

@@ -245,6 +245,7 @@ Prints an admin token once (for reports and the web console); keep it.`)
         requireInit(site);
         const c = site.store.client(name);
         if (!c || !site.store.latestInventory(c.id)) throw new PatchscanError('NOT_FOUND', `${name} has no stored inventory`);
+        const requested = now();
         site.store.tx(() => site.store.enqueue(c.id, o.expedited ? PRIORITY_EXPEDITED : PRIORITY_NORMAL, o.expedited ? 'expedited rescan' : 'rescan'));
         const target = targetingProgram(site.store, c, o.expedited ?? false);
         if (!target) print(`Queued, but no advertised collection targets ${name} (${c.architecture ?? 'unknown architecture'}) yet: it will be skipped.`);
@@ -252,14 +253,26 @@ Prints an admin token once (for reports and the web console); keep it.`)
           print(`Queued a rescan of ${name}; the server's scan queue runs it.`);
           return;
         }
-        // Expedited: the queue runs highest priority first, so this scan is the next one, done here and now.
-        const r = new SiteScanner(site).runQueue(1);
+        // Expedited: the queue runs highest priority first, so this scan is next — done here and now, unless a running
+        // server takes it first (it polls the same queue); either way we wait for it and report its result.
         const cat = site.store.currentCatalog();
-        if (!cat) print('No catalog in service yet: run "patchscan sync" first. The scan stays queued.');
-        else if (r.scanned) {
+        if (!cat) {
+          print('No catalog in service yet: run "patchscan sync" first. The scan stays queued.');
+          return;
+        }
+        const scanner = new SiteScanner(site);
+        const queued = site.store.stmt('SELECT 1 FROM scan_queue WHERE client_id = ? AND priority = ?');
+        const deadline = Date.now() + 30_000;
+        while (queued.get(c.id, PRIORITY_EXPEDITED) !== undefined && Date.now() < deadline) {
+          const r = scanner.runQueue(1);
+          if (r.scanned + r.skipped === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); // another process holds it
+        }
+        const scan = site.store.stmt('SELECT scanned_at FROM scans WHERE client_id = ?').get(c.id) as { scanned_at: string } | undefined;
+        if (scan && scan.scanned_at >= requested) {
           const s = computerCompliance(site.store, new CatalogVersions(site.store), name)!;
           print(`Scanned ${name} now (${s.program}): Installed ${s.counts.Installed}, Required ${s.counts.Required}, Unknown ${s.counts.Unknown}`);
-        } else print(`${name} was not scanned: no advertised collection targets it.`);
+        } else if (queued.get(c.id, PRIORITY_EXPEDITED) !== undefined) print(`${name} is still queued after 30 s; the server will scan it.`);
+        else print(`${name} was not scanned: no advertised collection targets it.`);
       });
     });
 

@@ -248,6 +248,11 @@ export interface DailyRow {
   readonly unknown: number;
 }
 
+/** Fleet compliance per day: the recorded snapshots, with today's figures computed now (snapshots lag by design). */
 export function complianceTrend(store: SiteStore, days = 90): DailyRow[] {
-  return (store.stmt('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
+  const rows = (store.stmt('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
+  const t = fleetTotals(store);
+  if (t.scanned === 0 && rows.length === 0) return rows;
+  const today: DailyRow = { day: new Date().toISOString().slice(0, 10), clients: (store.stmt('SELECT count(*) AS n FROM clients').get() as { n: number }).n, ...t };
+  return [...rows.filter((r) => r.day !== today.day), today].slice(-days);
 }

@@ -3,6 +3,7 @@
  * in-process scanner gives, in input order, turning a bad inventory into an error result without stopping.
  */
 import { join } from 'node:path';
+import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -10,6 +11,7 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
 import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
+import { fingerprint, fingerprintMsgpack } from '../../engine/scan/result-cache.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -110,7 +112,6 @@ describe('result cache', () => {
   });
 
   it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {
-    const { fingerprint } = await import('../../engine/scan/result-cache.js');
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
     const base = { schema: 'patchscan-inventory/1' as const, computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10 }] };
     const same = { ...base, computer: { name: 'B', id: 'other' }, collectedAt: '2026-02-02T00:00:00Z', processor: { architecture: 9, count: 16 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99 }] };
@@ -122,8 +123,6 @@ describe('result cache', () => {
   });
 
   it('the msgpack digest leaves out the same things, straight from the bytes', async () => {
-    const { fingerprintMsgpack } = await import('../../engine/scan/result-cache.js');
-    const { Packr } = await import('msgpackr');
     const pack = (x: unknown): Uint8Array => new Packr({ useRecords: false }).pack(x);
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
     const base = { schema: 'patchscan-inventory/1', computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10, created: '2020-01-01T00:00:00Z' }], os: { major: 10, minor: 0, build: 19045, productType: 1 } };

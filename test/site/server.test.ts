@@ -2,7 +2,10 @@
  * The site server on a real loopback port with a real SQLite file: enroll → upload → result; every refusal
  * (401, 403, 413, 400, 415, 429); expedited uploads overtaking a queue of normal scans; the pilot → unlimit flow.
  */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Packr } from 'msgpackr';
@@ -10,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
+import { collectionSummary } from '../../adapters/site/reports.js';
+import { members, TargetingSnapshot } from '../../adapters/site/targeting.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/site-store.js';
@@ -18,6 +23,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
+import { Scanner } from '../../engine/scan/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -94,7 +100,6 @@ describe('patchscan serve', () => {
     expect(states).toEqual(Object.fromEntries(Object.entries(c.body.counts).filter(([, v]) => (v as number) > 0)));
     expect(c.body.updates[0]).toEqual(expect.objectContaining({ updateId: expect.stringMatching(/^[0-9a-f-]{36}$/), state: expect.any(String), reason: expect.any(String), title: expect.any(String) }));
     // The same result through the engine directly (the server adds storage, not semantics).
-    const { Scanner } = await import('../../engine/scan/scan.js');
     const direct = new Scanner(new Catalog(readCatalogFile(site.store.currentCatalog()!.path))).scan(machine('PILOT-PC'));
     expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state} ${d.reason}`));
     const admin = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, ADMIN);
@@ -172,8 +177,6 @@ describe('patchscan serve', () => {
     const programs = Object.fromEntries((site.store.db.prepare('SELECT c.name, s.program FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string; program: string }[]).map((r) => [r.name, r.program]));
     expect(programs).toMatchObject({ 'PC-X86': 'Microsoft Updates Tool', 'PC-IA64': 'Microsoft Updates Tool IA64', 'PC-ARM64': 'Microsoft Updates Tool ARM64', 'PC-X64': 'Microsoft Updates Tool x64' });
     // The collection report (grouped SQL) agrees with targeting's member-by-member rule.
-    const { collectionSummary } = await import('../../adapters/site/reports.js');
-    const { members } = await import('../../adapters/site/targeting.js');
     const enrolled = new Set(site.store.clients().map((c) => c.name.toLowerCase()));
     for (const row of collectionSummary(site.store)) {
       const id = (site.store.db.prepare('SELECT id FROM collections WHERE name = ?').get(row.name) as { id: number }).id;
@@ -181,7 +184,6 @@ describe('patchscan serve', () => {
     }
     expect(collectionSummary(site.store).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
     // The in-memory targeting the upload path uses notices a change made behind its back (here: limiting again).
-    const { TargetingSnapshot } = await import('../../adapters/site/targeting.js');
     const snap = new TargetingSnapshot(site.store);
     const x86 = site.store.client('PC-X86')!;
     expect(snap.program(x86, false)).toEqual({ program: 'Microsoft Updates Tool', collection: 'Microsoft Updates Tool' });
@@ -228,9 +230,6 @@ describe('patchscan serve', () => {
 describe('patchscan serve with TLS and a scheduled sync', () => {
   const dir = tempDir();
   it('speaks HTTPS when the configuration names a certificate and key, and syncs on its schedule at start', async () => {
-    const { execFileSync } = await import('node:child_process');
-    const { mkdirSync, copyFileSync, readFileSync } = await import('node:fs');
-    const { request: httpsRequest } = await import('node:https');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const drop = join(dir, 'drop');
     mkdirSync(drop);

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
@@ -15,6 +16,10 @@ import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { parseSignedData, readAuthenticode } from '../../adapters/sync/authenticode.js';
 import { MSG_SYNC_DONE, MSG_SYNC_FAILED, MSG_SYNC_STARTED, runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { Scanner } from '../../engine/scan/scan.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -175,10 +180,6 @@ describe('patchscan sync', () => {
     capped.close();
     expect(site.store.currentCatalog()!.id).toBe(good.id);
     // The last good catalog still loads and scans.
-    const { Catalog } = await import('../../engine/catalog/catalog.js');
-    const { readCatalogFile } = await import('../../engine/catalog/file.js');
-    const { Scanner } = await import('../../engine/scan/scan.js');
-    const { FleetModel } = await import('../../corpus/generate-fleet.js');
     const catalog = new Catalog(readCatalogFile(site.store.currentCatalog()!.path));
     expect(new Scanner(catalog).scan(new FleetModel(catalog).machine(1, 0)).length).toBeGreaterThan(0);
     site.close();
@@ -190,10 +191,6 @@ describe('patchscan sync', () => {
     mkdirSync(folder);
     copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
     await runSync(site, { source: folder });
-    const { FleetModel } = await import('../../corpus/generate-fleet.js');
-    const { Catalog } = await import('../../engine/catalog/catalog.js');
-    const { readCatalogFile } = await import('../../engine/catalog/file.js');
-    const { Packr } = await import('msgpackr');
     const model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
     // The pilot computer uploads (stored directly: the upload path is the server test's business).
     const inv = { ...model.machine(5, 0), computer: { name: 'PILOT' }, processor: { architecture: 9 } };

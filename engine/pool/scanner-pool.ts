@@ -66,12 +66,21 @@ function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: strin
   return { bytes: Buffer.from(packr.pack(inv)), source: inv.computer?.name ?? `inventory ${k}` };
 }
 
+/**
+ * piscina loads a worker file with `require()` first and `import()` second. On Node 20.19+ `require()` of an ES
+ * module is on by default, and a pool destroyed while a worker is still inside that synchronous load aborts the
+ * whole process ("v8::Module::IsGraphAsync must be used on an instantiated module" — seen about once in 60 short
+ * batches). Turning require(esm) off in the workers sends piscina straight to `import()`, which a terminated
+ * worker abandons cleanly.
+ */
+const NO_REQUIRE_ESM: readonly string[] = (process.features as { require_module?: boolean }).require_module ? ['--no-experimental-require-module'] : [];
+
 function workerFile(): { filename: string; execArgv: string[] } {
   const url = new URL('./worker.js', import.meta.url);
   const here = fileURLToPath(import.meta.url);
   // Under vitest the engine runs from its .ts sources: the worker needs tsx to load them.
-  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
-  return { filename: fileURLToPath(url), execArgv: [] };
+  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...NO_REQUIRE_ESM, '--import', 'tsx'] };
+  return { filename: fileURLToPath(url), execArgv: [...NO_REQUIRE_ESM] };
 }
 
 /** A machine that was scanned: its outcomes live in a result set that may be shared. */

@@ -85,6 +85,21 @@ export class ProfileTable {
     return Claim.Alone;
   }
 
+  /** The result set recorded for a fingerprint, or 0 when there is none (nothing is claimed). */
+  find(a: number, b: number, c: number, d: number): number {
+    const w = this.words;
+    if (this.mask < 0) return 0;
+    let slot = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask;
+    for (let probes = 0; probes <= this.mask; probes++, slot = (slot + 1) & this.mask) {
+      const at = HEADER + slot * WORDS;
+      let id = Atomics.load(w, at + 4);
+      if (id === EMPTY) return 0;
+      while (id === WRITING) id = Atomics.load(w, at + 4);
+      if (w[at] === a && w[at + 1] === b && w[at + 2] === c && w[at + 3] === d) return id;
+    }
+    return 0;
+  }
+
   /** Looks a fingerprint up; claims it if new. The result set to use is left in `this.id`. */
   claim(a: number, b: number, c: number, d: number): Claim {
     const w = this.words;

@@ -9,7 +9,7 @@ import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from
 import {
   cmpNum, cmpVersion, holds, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
 } from '../compare.js';
-import { ABSENT, NOT_COLLECTED, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
+import { ABSENT, NOT_COLLECTED, factOf, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
 type FileField = 'version' | 'size' | 'created' | 'modified' | 'language';
@@ -31,6 +31,7 @@ const valueText = (v: unknown): string => {
 
 /** FileExists with optional Version/Created/Modified/Size/Language that must all match. */
 const fileExists: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const a = input.attrs;
   const version = a.Version !== undefined ? requireVersion(a.Version, 'Version') : undefined;
   const created = a.Created !== undefined ? requireDate(a.Created, 'Created') : undefined;
@@ -44,7 +45,7 @@ const fileExists: RuleCompiler = (input) => {
   if (language !== undefined) shown.push('language');
   const text = fileText(shown);
   return (ctx) => {
-    const f = readFact(ctx, input, 0, text);
+    const f = readFact(ctx, fact, input, text);
     if (f === NOT_COLLECTED) return U;
     if (f === ABSENT) return F;
     const file = f as InventoryFile;
@@ -66,13 +67,14 @@ const fileExists: RuleCompiler = (input) => {
 /** FileVersion / FileCreated / FileModified / FileSize: compare one property of an existing file. */
 function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCompiler {
   return (input) => {
+    const fact = factOf(input);
     const op = scalarOp(input.attrs.Comparison);
     const raw = input.attrs[kind];
     const want: number[] | number =
       kind === 'Version' ? requireVersion(raw, 'Version') : kind === 'Size' ? requireInt(raw, 'Size') : requireDate(raw, kind);
     const text = fileText([kind.toLowerCase() as FileField]);
     return (ctx) => {
-      const f = readFact(ctx, input, 0, text);
+      const f = readFact(ctx, fact, input, text);
       if (f === NOT_COLLECTED) return U;
       if (f === ABSENT) return F;
       const file = f as InventoryFile;
@@ -95,15 +97,19 @@ function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCo
 }
 
 const showExists = (): string => 'exists';
-const regKeyExists: RuleCompiler = (input) => (ctx) => {
-  const k = readFact(ctx, input, 0, showExists);
-  return k === NOT_COLLECTED ? U : triOf(k !== ABSENT);
+const regKeyExists: RuleCompiler = (input) => {
+  const fact = factOf(input);
+  return (ctx) => {
+    const k = readFact(ctx, fact, input, showExists);
+    return k === NOT_COLLECTED ? U : triOf(k !== ABSENT);
+  };
 };
 
 const regValueExists: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const type = input.attrs.Type;
   return (ctx) => {
-    const v = readFact(ctx, input, 0, valueText);
+    const v = readFact(ctx, fact, input, valueText);
     if (v === NOT_COLLECTED) return U;
     if (v === ABSENT) return F;
     return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
@@ -112,9 +118,10 @@ const regValueExists: RuleCompiler = (input) => {
 
 function regCompare(types: readonly string[], compile: (input: LeafInput) => (data: InventoryRegistryValue['data']) => boolean): RuleCompiler {
   return (input) => {
+    const fact = factOf(input);
     const test = compile(input);
     return (ctx) => {
-      const v = readFact(ctx, input, 0, valueText);
+      const v = readFact(ctx, fact, input, valueText);
       if (v === NOT_COLLECTED) return U;
       if (v === ABSENT) return F;
       const val = v as InventoryRegistryValue;
@@ -151,12 +158,13 @@ const regSzToVersion = regCompare(['REG_SZ', 'REG_EXPAND_SZ'], (input) => {
  * and combines the results with TrueIf = Any | All | None (Kleene: Unknown where the answer depends on it).
  */
 const regKeyLoop: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const trueIf = input.attrs.TrueIf;
   if (trueIf !== 'Any' && trueIf !== 'All' && trueIf !== 'None') throw new Error(`TrueIf ${JSON.stringify(trueIf ?? null)} is not Any, All or None`);
   const child: CompiledNode = input.child ?? (() => U);
   const view = input.factArgs[0]![0] === '32' ? '32' : 'native';
   return (ctx) => {
-    const k = readFact(ctx, input, 0, (v) => `subkeys ${(v as InventoryRegistryKey).subkeys?.join(', ') ?? 'not collected'}`);
+    const k = readFact(ctx, fact, input, (v) => `subkeys ${(v as InventoryRegistryKey).subkeys?.join(', ') ?? 'not collected'}`);
     if (k === NOT_COLLECTED) return U;
     if (k === ABSENT) return trueIf === 'None' || trueIf === 'All' ? T : F;
     const key = k as InventoryRegistryKey;

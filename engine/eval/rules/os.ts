@@ -3,7 +3,7 @@
  */
 import type { InventoryOs, InventoryProcessor } from '../../inventory/types.js';
 import { bool, cmpNum, holds, requireInt, scalarOp, type ScalarComparison } from '../compare.js';
-import { NOT_COLLECTED, readFact, type RuleCompiler } from '../leaf.js';
+import { NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
 const osText = (v: unknown): string => {
@@ -18,6 +18,7 @@ const osText = (v: unknown): string => {
  * requires all (AllSuitesMustBePresent) or any of its bits. (Reference §3.4; Wine/ReactOS RtlVerifyVersionInfo.)
  */
 const windowsVersion: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const a = input.attrs;
   const op: ScalarComparison = scalarOp(a.Comparison, 'EqualTo');
   const tuple: [keyof InventoryOs, number][] = [];
@@ -29,7 +30,7 @@ const windowsVersion: RuleCompiler = (input) => {
   const suiteMask = a.SuiteMask !== undefined ? requireInt(a.SuiteMask, 'SuiteMask') : undefined;
   const allSuites = bool(a.AllSuitesMustBePresent);
   return (ctx) => {
-    const os = readFact(ctx, input, 0, osText);
+    const os = readFact(ctx, fact, input, osText);
     if (os === NOT_COLLECTED) return U;
     const o = os as InventoryOs;
     if (tuple.length > 0) {
@@ -61,10 +62,11 @@ function languageMatches(installed: string, wanted: string): boolean {
 /** SystemMetric and LicenseDword: compare a number the machine reports; collected as not set (null) → False. */
 function numberCompare(dataAttr: 'Value' | 'Data'): RuleCompiler {
   return (input) => {
+    const fact = factOf(input);
     const op = scalarOp(input.attrs.Comparison);
     const want = requireInt(input.attrs[dataAttr], dataAttr);
     return (ctx) => {
-      const v = readFact(ctx, input, 0);
+      const v = readFact(ctx, fact, input);
       if (v === NOT_COLLECTED) return U;
       if (typeof v !== 'number') return F;
       return triOf(holds(op, cmpNum(v, want)));
@@ -76,14 +78,16 @@ export const OS_RULES: Record<string, RuleCompiler> = {
   WindowsVersion: windowsVersion,
   PlatformVersion: windowsVersion,
   Platform: (input) => {
+    const fact = factOf(input);
     // PlatformID 2 = VER_PLATFORM_WIN32_NT, the only platform an inventory can come from.
     const id = requireInt(input.attrs.PlatformID, 'PlatformID');
-    return (ctx) => (readFact(ctx, input, 0, osText) === NOT_COLLECTED ? U : triOf(id === 2));
+    return (ctx) => (readFact(ctx, fact, input, osText) === NOT_COLLECTED ? U : triOf(id === 2));
   },
   WindowsLanguage: (input) => {
+    const fact = factOf(input);
     const lang = input.attrs.Language ?? '';
     return (ctx) => {
-      const os = readFact(ctx, input, 0, (v) => `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
+      const os = readFact(ctx, fact, input, (v) => `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
       if (os === NOT_COLLECTED) return U;
       const o = os as InventoryOs;
       // "Always returns false if the Windows Multilanguage User Interface (MUI) is installed."
@@ -92,15 +96,19 @@ export const OS_RULES: Record<string, RuleCompiler> = {
       return triOf(languageMatches(o.installLanguage, lang));
     };
   },
-  MuiInstalled: (input) => (ctx) => {
-    const os = readFact(ctx, input, 0, (v) => `MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
-    if (os === NOT_COLLECTED || (os as InventoryOs).muiInstalled === undefined) return U;
-    return triOf((os as InventoryOs).muiInstalled === true);
+  MuiInstalled: (input) => {
+    const fact = factOf(input);
+    return (ctx) => {
+      const os = readFact(ctx, fact, input, (v) => `MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
+      if (os === NOT_COLLECTED || (os as InventoryOs).muiInstalled === undefined) return U;
+      return triOf((os as InventoryOs).muiInstalled === true);
+    };
   },
   MuiLanguageInstalled: (input) => {
+    const fact = factOf(input);
     const lang = input.attrs.Language ?? '';
     return (ctx) => {
-      const os = readFact(ctx, input, 0, (v) => `MUI languages ${(v as InventoryOs).uiLanguages?.join(', ') ?? 'not collected'}`);
+      const os = readFact(ctx, fact, input, (v) => `MUI languages ${(v as InventoryOs).uiLanguages?.join(', ') ?? 'not collected'}`);
       if (os === NOT_COLLECTED) return U;
       const o = os as InventoryOs;
       if (o.muiInstalled === false) return F;
@@ -109,12 +117,13 @@ export const OS_RULES: Record<string, RuleCompiler> = {
     };
   },
   Processor: (input) => {
+    const fact = factOf(input);
     const arch = requireInt(input.attrs.Architecture, 'Architecture');
     const level = input.attrs.Level !== undefined ? requireInt(input.attrs.Level, 'Level') : undefined;
     const revision = input.attrs.Revision !== undefined ? requireInt(input.attrs.Revision, 'Revision') : undefined;
     return (ctx) => {
       // Show only what this rule compares (reasons depend only on what rules read).
-      const p = readFact(ctx, input, 0, (v) => {
+      const p = readFact(ctx, fact, input, (v) => {
         const pr = v as InventoryProcessor;
         return `architecture ${pr.architecture}${level !== undefined ? `, level ${pr.level ?? 'not collected'}` : ''}${revision !== undefined ? `, revision ${pr.revision ?? 'not collected'}` : ''}`;
       });
@@ -128,18 +137,22 @@ export const OS_RULES: Record<string, RuleCompiler> = {
     };
   },
   NumberOfProcessors: (input) => {
+    const fact = factOf(input);
     const op = scalarOp(input.attrs.Comparison);
     const n = requireInt(input.attrs.Number, 'Number');
     return (ctx) => {
-      const p = readFact(ctx, input, 0, (v) => `${(v as InventoryProcessor).count ?? 'unknown'} processors`);
+      const p = readFact(ctx, fact, input, (v) => `${(v as InventoryProcessor).count ?? 'unknown'} processors`);
       if (p === NOT_COLLECTED || (p as InventoryProcessor).count === undefined) return U;
       return triOf(holds(op, cmpNum((p as InventoryProcessor).count!, n)));
     };
   },
   SystemMetric: numberCompare('Value'),
-  ClusteredOS: (input) => (ctx) => {
-    const c = readFact(ctx, input, 0, (v) => `clustered ${(v as { clustered: boolean }).clustered}`);
-    return c === NOT_COLLECTED ? U : triOf((c as { clustered: boolean }).clustered);
+  ClusteredOS: (input) => {
+    const fact = factOf(input);
+    return (ctx) => {
+      const c = readFact(ctx, fact, input, (v) => `clustered ${(v as { clustered: boolean }).clustered}`);
+      return c === NOT_COLLECTED ? U : triOf((c as { clustered: boolean }).clustered);
+    };
   },
   LicenseDword: numberCompare('Data'),
 };

@@ -4,7 +4,7 @@
 import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
-import { ABSENT, NOT_COLLECTED, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
+import { ABSENT, NOT_COLLECTED, factOf, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf } from '../tri.js';
 
 type Products = ReadonlyMap<string, InventoryMsiProduct>;
@@ -35,13 +35,14 @@ function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiPro
 const productsText = (v: unknown): string => `${(v as Products).size} MSI products`;
 
 /** The installed product `code`, or the rule's answer without one: Unknown (not collected) or False (absent). */
-function installedProduct(ctx: Parameters<ReturnType<RuleCompiler>>[0], input: Parameters<RuleCompiler>[0], code: string, show: (v: unknown) => string): InventoryMsiProduct | typeof F | typeof U {
-  const ps = readFact(ctx, input, 0, show);
+function installedProduct(ctx: Parameters<ReturnType<RuleCompiler>>[0], fact: number, input: Parameters<RuleCompiler>[0], code: string, show: (v: unknown) => string): InventoryMsiProduct | typeof F | typeof U {
+  const ps = readFact(ctx, fact, input, show);
   if (ps === NOT_COLLECTED) return U;
   return (ps as Products).get(code) ?? F;
 }
 
 const msiProductInstalled: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const code = normalizeGuid(input.attrs.ProductCode ?? '');
   const filter = productFilter(input.attrs);
   const show = (v: unknown): string => {
@@ -49,7 +50,7 @@ const msiProductInstalled: RuleCompiler = (input) => {
     return p ? `installed, version ${p.version ?? '?'}, language ${p.language ?? '?'}` : 'not installed';
   };
   return (ctx) => {
-    const p = installedProduct(ctx, input, code, show);
+    const p = installedProduct(ctx, fact, input, code, show);
     if (typeof p === 'number') return p;
     const ok = filter(p);
     return ok === undefined ? U : triOf(ok);
@@ -59,13 +60,14 @@ const msiProductInstalled: RuleCompiler = (input) => {
 /** MsiFeature/ComponentInstalledForProduct: one (or all) of the products has one (or all) of the items. */
 function itemsForProduct(itemTag: 'Feature' | 'Component', field: 'features' | 'components', allItemsAttr: string): RuleCompiler {
   return (input) => {
+    const fact = factOf(input);
     const products = input.items.filter((i) => i.tag === 'Product').map((i) => normalizeGuid(i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? ''));
     const items = input.items.filter((i) => i.tag === itemTag).map((i) => (i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? '').toLowerCase());
     if (products.length === 0 || items.length === 0) throw new Error(`needs at least one Product and one ${itemTag}`);
     const allItems = bool(input.attrs[allItemsAttr]);
     const allProducts = bool(input.attrs.AllProductsRequired);
     return (ctx) => {
-      const ps = readFact(ctx, input, 0, productsText);
+      const ps = readFact(ctx, fact, input, productsText);
       if (ps === NOT_COLLECTED) return U;
       const results = products.map((code) => {
         const p = (ps as Products).get(code);
@@ -83,6 +85,7 @@ function itemsForProduct(itemTag: 'Feature' | 'Component', field: 'features' | '
 }
 
 const msiPatchInstalledForProduct: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const patch = normalizeGuid(input.attrs.PatchCode ?? '');
   const code = normalizeGuid(input.attrs.ProductCode ?? '');
   const filter = productFilter(input.attrs);
@@ -91,7 +94,7 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
     return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
   };
   return (ctx) => {
-    const p = installedProduct(ctx, input, code, show);
+    const p = installedProduct(ctx, fact, input, code, show);
     if (typeof p === 'number') return p;
     const ok = filter(p);
     if (ok === false) return F;
@@ -103,10 +106,11 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
 
 /** MsiPatchInstalled (metadata): the patch is applied to any installed product. */
 const msiPatchInstalled: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const patch = normalizeGuid(input.meta?.attrs.PatchCode ?? '');
   if (!patch) throw new Error('the update carries no MsiPatchMetadata with a PatchCode');
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, productsText);
+    const ps = readFact(ctx, fact, input, productsText);
     if (ps === NOT_COLLECTED) return U;
     let unknown = false;
     for (const p of (ps as Products).values()) {
@@ -119,10 +123,11 @@ const msiPatchInstalled: RuleCompiler = (input) => {
 };
 
 const msiApplicationInstalled: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const code = normalizeGuid(input.meta?.attrs.ProductCode ?? '');
   if (!code) throw new Error('the update carries no MsiApplicationMetadata with a ProductCode');
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, productsText);
+    const ps = readFact(ctx, fact, input, productsText);
     return ps === NOT_COLLECTED ? U : triOf((ps as Products).has(code));
   };
 };
@@ -133,12 +138,13 @@ const CBS_INSTALLED = new Set(['installed', 'superseded']);
 
 function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string): RuleCompiler {
   return (input) => {
+    const fact = factOf(input);
     const id = identityOf(input);
     if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
     const show = (v: unknown): string => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present');
     return (ctx) => {
       // The fact is the list of the machine's packages matching this identity (resolved once per machine).
-      const hits = readFact(ctx, input, 0, show);
+      const hits = readFact(ctx, fact, input, show);
       if (hits === NOT_COLLECTED) return U;
       for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
       return F;
@@ -157,13 +163,14 @@ const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, 
  * else is Unknown.
  */
 const cbsInstallable: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const id = input.meta?.attrs.identity ?? '';
   if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
   const [, , arch, , version] = id.toLowerCase().split('~');
   const wantArch = arch !== undefined ? CBS_ARCH[arch] : undefined;
   const build = version !== undefined && /^\d{4,5}\./.test(version) ? Number(version.split('.')[0]) : undefined;
   return (ctx) => {
-    const ps = readFact(ctx, input, 0, showPackageList);
+    const ps = readFact(ctx, fact, input, showPackageList);
     if (ps === NOT_COLLECTED) return U;
     const app = ctx.machine.inv.cbs?.applicable;
     const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
@@ -184,19 +191,23 @@ const cbsInstallable: RuleCompiler = (input) => {
 };
 
 const showInstances = (v: unknown): string => `${v as number} instance(s)`;
-const wmiQuery: RuleCompiler = (input) => (ctx) => {
-  const n = readFact(ctx, input, 0, showInstances);
-  return n === NOT_COLLECTED ? U : triOf((n as number) > 0);
+const wmiQuery: RuleCompiler = (input) => {
+  const fact = factOf(input);
+  return (ctx) => {
+    const n = readFact(ctx, fact, input, showInstances);
+    return n === NOT_COLLECTED ? U : triOf((n as number) > 0);
+  };
 };
 
 type Release = { name: string; version: string };
 
 /** ProductReleaseInstalled: a release of that name is installed at Version or later (reference §3.8; inferred). */
 const productReleaseInstalled: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const name = (input.attrs.Name ?? '').toLowerCase();
   const version = input.attrs.Version !== undefined ? requireVersion(input.attrs.Version, 'Version') : undefined;
   return (ctx) => {
-    const rs = readFact(ctx, input, 0, (v) => (v as Release[]).filter((r) => r.name.toLowerCase() === name).map((r) => `${r.name} ${r.version}`).join(', ') || 'not installed');
+    const rs = readFact(ctx, fact, input, (v) => (v as Release[]).filter((r) => r.name.toLowerCase() === name).map((r) => `${r.name} ${r.version}`).join(', ') || 'not installed');
     if (rs === NOT_COLLECTED) return U;
     const hit = (rs as Release[]).filter((r) => r.name.toLowerCase() === name);
     if (hit.length === 0) return F;
@@ -206,11 +217,12 @@ const productReleaseInstalled: RuleCompiler = (input) => {
 };
 
 const productReleaseVersion: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const name = (input.attrs.Name ?? '').toLowerCase();
   const op = scalarOp(input.attrs.Comparison, 'EqualTo');
   const version = requireVersion(input.attrs.Version, 'Version');
   return (ctx) => {
-    const rs = readFact(ctx, input, 0, (v) => (v as Release[]).map((r) => `${r.name} ${r.version}`).join(', '));
+    const rs = readFact(ctx, fact, input, (v) => (v as Release[]).map((r) => `${r.name} ${r.version}`).join(', '));
     if (rs === NOT_COLLECTED) return U;
     const hit = (rs as Release[]).find((r) => r.name.toLowerCase() === name);
     if (!hit) return F;
@@ -221,6 +233,7 @@ const productReleaseVersion: RuleCompiler = (input) => {
 
 /** DeviceAttribute Name Type(String|Version) Comparison Value. */
 const deviceAttribute: RuleCompiler = (input) => {
+  const fact = factOf(input);
   const type = input.attrs.Type ?? 'String';
   const cmpText = input.attrs.Comparison;
   const want = input.attrs.Value ?? '';
@@ -228,7 +241,7 @@ const deviceAttribute: RuleCompiler = (input) => {
     const op = scalarOp(cmpText);
     const wv = requireVersion(want, 'Value');
     return (ctx) => {
-      const v = readFact(ctx, input, 0);
+      const v = readFact(ctx, fact, input);
       if (v === NOT_COLLECTED) return U;
       if (v === ABSENT) return F;
       const have = parseVersion(String(v));
@@ -239,7 +252,7 @@ const deviceAttribute: RuleCompiler = (input) => {
   const op = cmpText === 'EqualTo' || cmpText === 'BeginsWith' || cmpText === 'Contains' || cmpText === 'EndsWith' ? cmpText : undefined;
   if (!op) throw new Error(`Comparison ${JSON.stringify(cmpText ?? null)} is not a string comparison`);
   return (ctx) => {
-    const v = readFact(ctx, input, 0);
+    const v = readFact(ctx, fact, input);
     if (v === NOT_COLLECTED) return U;
     if (v === ABSENT) return F;
     return triOf(stringHolds(op, String(v), want));

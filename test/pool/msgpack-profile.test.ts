@@ -1,0 +1,141 @@
+/**
+ * The msgpack profile reader answers a machine with a known profile without decoding it. That is only safe when its
+ * quick check of the left-out fields (identity, collection time, unread file and processor details) never accepts
+ * what full validation refuses — checked here with mutated left-out fields — and when the pool then turns a
+ * machine with a known profile but a bad left-out field into an error row, not a shared result.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { validateInventory } from '../../engine/inventory/validate.js';
+import { createScanner } from '../../engine/pool/scanner-pool.js';
+import { MsgpackProfile } from '../../engine/scan/msgpack-profile.js';
+import type { RelevantDetails } from '../../engine/scan/result-cache.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
+
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const NONE: RelevantDetails = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
+
+const base = {
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'PC-1', id: 'x-1' },
+  collectedAt: '2026-01-01T00:00:00Z',
+  os: { major: 10, minor: 0, build: 19045, productType: 1 },
+  processor: { architecture: 9, level: 6, count: 8 },
+  files: [{ path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' }],
+};
+
+/** Values of every msgpack shape, including the awkward ones (wide and negative integers, floats, nil, nesting). */
+const odd = fc.oneof(
+  fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 0xffff, 0x10000, 2 ** 32, 2 ** 53, -(2 ** 40), '', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00', '2026-13-01Tfoo', 'é', 'x'.repeat(300), [], ['a'], {}, { name: 'n' }),
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
+
+/** Sets a left-out field (or adds an unexpected key beside one) to `v`. */
+function mutate(doc: typeof base, where: number, v: unknown): Record<string, unknown> {
+  const d = structuredClone(doc) as unknown as Record<string, any>;
+  switch (where) {
+    case 0: d.computer.name = v; break;
+    case 1: d.computer.id = v; break;
+    case 2: d.computer.domain = v; break;
+    case 3: d.computer.extra = v; break;
+    case 4: d.computer = v; break;
+    case 5: d.collectedAt = v; break;
+    case 6: d.files[0].size = v; break;
+    case 7: d.files[0].created = v; break;
+    case 8: d.files[0].modified = v; break;
+    case 9: d.files[0].language = v; break;
+    case 10: d.processor.level = v; break;
+    case 11: d.processor.revision = v; break;
+    case 12: d.processor.count = v; break;
+    case 13: delete d.computer; break;
+    default: delete d.collectedAt;
+  }
+  return d;
+}
+
+describe('msgpack profile reader', () => {
+  it('its quick check never accepts a left-out field that full validation refuses', () => {
+    const p = new MsgpackProfile();
+    let accepted = 0, refused = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 14 }), odd, (where, v) => {
+        const doc = mutate(base, where, v);
+        const bytes = packr.pack(doc);
+        if (!p.read(bytes, NONE) || !p.leftOutOk) {
+          refused++;
+          return;
+        }
+        accepted++;
+        const decoded = unpackr.unpack(bytes) as Record<string, any>;
+        expect(() => validateInventory(decoded, 'mutated')).not.toThrow();
+        expect(p.computerName(bytes)).toBe(decoded.computer.name);
+      }),
+      { numRuns: 3000, seed: Number(process.env.PATCHSCAN_FUZZ_SEED ?? 7) },
+    );
+    // Both sides were exercised.
+    expect(accepted).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
+  });
+
+  it('the digest leaves out exactly the left-out fields', () => {
+    const p = new MsgpackProfile();
+    const digest = (d: unknown, details = NONE): string => (p.read(packr.pack(d), details) ? Array.from(p.fp).join(',') : 'unreadable');
+    const same = { ...base, computer: { name: 'OTHER', domain: 'corp' }, collectedAt: '2026-05-05T10:00:00+02:00', processor: { architecture: 9, count: 64 }, files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }] };
+    expect(digest(same)).toBe(digest(base));
+    expect(digest(same, { ...NONE, fileSize: true })).not.toBe(digest(base, { ...NONE, fileSize: true }));
+    expect(digest({ ...base, files: [{ ...base.files[0], version: '10.0.19041.2' }] })).not.toBe(digest(base));
+    expect(digest({ ...base, processor: { ...base.processor, architecture: 12 } })).not.toBe(digest(base));
+    expect(digest({ ...base, os: { ...base.os, build: 22631 } })).not.toBe(digest(base));
+    // Not a map, or trailing bytes: the reader declines, and the caller decodes the slow way.
+    expect(p.read(packr.pack([1, 2]), NONE)).toBe(false);
+    expect(p.read(Buffer.concat([packr.pack(base), Buffer.from([0x01])]), NONE)).toBe(false);
+    expect(p.read(packr.pack(base).subarray(0, 40), NONE)).toBe(false);
+  });
+
+  it('accepts the plain encodings a fleet uses (so the fast path is the common one)', async () => {
+    const dir = tempDir();
+    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
+    const model = new FleetModel(new Catalog(readCatalogFile(join(dir, 'c.pscat'))));
+    const p = new MsgpackProfile();
+    let ok = 0;
+    for (let i = 0; i < 300; i++) if (p.read(packr.pack(model.machine(3, i)), NONE) && p.leftOutOk) ok++;
+    expect(ok).toBe(300);
+  });
+
+  it('in the pool: a machine with a known profile but a bad left-out field is an error row, not a shared result', async () => {
+    const dir = tempDir();
+    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
+    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const good = new FleetModel(catalog).machine(5, 0);
+    const pack = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: packr.pack(d), source: 'm' });
+    const twin = { ...good, computer: { name: 'TWIN' } };
+    const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
+    const badSize = { ...good, computer: { name: 'BAD-SIZE' }, files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)) };
+    const noName = { ...good, computer: { name: '' } };
+    for (const threads of [0, 2]) {
+      const s = await createScanner({ catalog, threads, batchSize: 2 });
+      const results = [];
+      for await (const r of s.scanMany([good, twin, badDate, badSize, noName].map(pack))) results.push(r);
+      await s.close();
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false]);
+      const [first, second] = results;
+      expect(first!.ok && second!.ok && second!.resultSet.id === first!.resultSet.id).toBe(true);
+      expect(second!.computer).toBe('TWIN');
+      expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
+        expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),
+        expect.stringMatching(/files\[0\]\.size: must be an integer/),
+        expect.stringMatching(/computer\.name: must be a name of 1 to 255 characters/),
+      ]);
+    }
+  });
+});

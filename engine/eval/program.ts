@@ -38,19 +38,47 @@ const attrText = (attrs: Readonly<Record<string, string>>): string =>
   Object.entries(attrs).filter(([k]) => !k.startsWith('$')).map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`).join(' ');
 
 export class RuleProgram {
-  private readonly compiled: (CompiledNode | undefined)[];
+  /** Leaf rules compiled to closures on first use; And/Or/Not/True/False are interpreted from the typed arrays. */
+  private readonly leaves: (CompiledNode | undefined)[];
+  // The node arrays, held directly: the interpreter reads them per node (contiguous memory, no object per node —
+  // a scan walks tens of thousands of nodes of a catalog far larger than the CPU caches).
+  private readonly ops: Uint8Array;
+  private readonly childOffsets: Uint32Array;
+  private readonly kids: Uint32Array;
 
   constructor(readonly catalog: Catalog) {
-    this.compiled = new Array<CompiledNode | undefined>(catalog.data.nodes.count);
+    const n = catalog.data.nodes;
+    this.leaves = new Array<CompiledNode | undefined>(n.count);
+    this.ops = n.op;
+    this.childOffsets = n.childOffsets;
+    this.kids = n.children;
   }
 
   /** Evaluates node `id` for the machine in `ctx`. */
   eval(id: number, ctx: EvalContext): Tri {
-    return (this.compiled[id] ??= this.compile(id))(ctx);
+    const op = this.ops[id]!;
+    if (op === OP_AND || op === OP_OR) {
+      const stop: Tri = op === OP_AND ? F : T;
+      let unknown = false;
+      const end = this.childOffsets[id + 1]!;
+      for (let k = this.childOffsets[id]!; k < end; k++) {
+        const r = this.eval(this.kids[k]!, ctx);
+        if (r === stop) return stop;
+        if (r === U) unknown = true;
+      }
+      return unknown ? U : op === OP_AND ? T : F;
+    }
+    if (op === OP_NOT) return not(this.eval(this.kids[this.childOffsets[id]!]!, ctx));
+    if (op === OP_TRUE) return T;
+    if (op === OP_FALSE) return F;
+    return (this.leaves[id] ??= this.compile(id))(ctx);
   }
 
+  /** Node `id` as a function of the machine (RegKeyLoop calls its child this way). */
   node(id: number): CompiledNode {
-    return (this.compiled[id] ??= this.compile(id));
+    const op = this.ops[id]!;
+    if (op === OP_AND || op === OP_OR || op === OP_NOT || op === OP_TRUE || op === OP_FALSE) return (ctx) => this.eval(id, ctx);
+    return (this.leaves[id] ??= this.compile(id));
   }
 
   private children(id: number): number[] {
@@ -90,28 +118,6 @@ export class RuleProgram {
     const c = this.catalog;
     const op = c.data.nodes.op[id]!;
     switch (op) {
-      case OP_TRUE: return () => T;
-      case OP_FALSE: return () => F;
-      case OP_NOT: {
-        const [k] = this.children(id);
-        const child = this.node(k!);
-        return (ctx) => not(child(ctx));
-      }
-      case OP_AND:
-      case OP_OR: {
-        const kids = this.children(id).map((k) => this.node(k));
-        const stop: Tri = op === OP_AND ? F : T;
-        const done: Tri = op === OP_AND ? T : F;
-        return (ctx) => {
-          let unknown = false;
-          for (let i = 0; i < kids.length; i++) {
-            const r = kids[i]!(ctx);
-            if (r === stop) return stop;
-            if (r === U) unknown = true;
-          }
-          return unknown ? U : done;
-        };
-      }
       case OP_UNSUPPORTED: {
         const a = c.nodeAttrs(id);
         return unknownLeaf(`rule ${a.$element} is not supported: ${a.$reason}`);

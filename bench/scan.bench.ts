@@ -50,8 +50,8 @@ for (const clients of clientsList) {
   const decode = JSON.parse(execFileSync(process.execPath, [child, 'decode', fleet], { encoding: 'utf8' })) as { seconds: number };
   console.log(`  decode-only        ${(clients / decode.seconds).toFixed(0)} machines/s (${((decode.seconds / clients) * 1e6).toFixed(1)} µs/machine)`);
   for (const threads of threadsList) {
-    const r = JSON.parse(execFileSync(process.execPath, [child, 'scan', cat, fleet, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as { seconds: number; machines: number; errors: number; hitRate: number; p50: number; p99: number; maxRssBytes: number };
-    console.log(`  ${threads} thread(s)        ${(r.machines / r.seconds).toFixed(0)} machines/s, ${r.seconds.toFixed(1)} s; per machine p50 ${r.p50} µs, p99 ${r.p99} µs; cache hit rate ${(r.hitRate * 100).toFixed(1)} %; peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB (process: main + workers share it); errors ${r.errors}`);
+    const r = JSON.parse(execFileSync(process.execPath, [child, 'scan', cat, fleet, String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 })) as { seconds: number; cpuSeconds: number; machines: number; errors: number; hitRate: number; p50: number; p99: number; maxRssBytes: number };
+    console.log(`  ${threads} thread(s)        ${(r.machines / r.seconds).toFixed(0)} machines/s, ${r.seconds.toFixed(1)} s (CPU ${r.cpuSeconds.toFixed(1)} s, all threads); per machine p50 ${r.p50} µs, p99 ${r.p99} µs; cache hit rate ${(r.hitRate * 100).toFixed(1)} %; peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB (process: main + workers share it); errors ${r.errors}`);
     if (threads === 1) console.log(`  scan ÷ decode       ${(r.seconds / decode.seconds).toFixed(1)} (goal ≤ 3)`);
   }
 }

@@ -8,13 +8,13 @@ import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSy
 import { ioError } from '../../engine/errors.js';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
-import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
 import type { ResultSet } from '../../engine/scan/result-set.js';
 import { scanRow } from '../../engine/scan/scan.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
+import { FleetMsgpackWriter } from '../report/fleet-msgpack.js';
 import { CSV_HEADER, csvLine } from '../report/rows.js';
 import { ProgressBar } from './progress.js';
 
@@ -97,7 +97,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   // Errors surface through write() and end(); this listener only keeps an early one from being "unhandled".
   out.on('error', () => undefined);
   let finished = false;
-  const packr = new Packr({ useRecords: false });
+  const fleet = o.format === 'msgpack' ? new FleetMsgpackWriter(c) : undefined;
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const states: Record<string, number> = {};
   const required = new Map<number, number>();
@@ -115,6 +115,10 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     pendingBytes += chunk.length;
   };
   const flush = async (): Promise<void> => {
+    if (fleet) {
+      if (fleet.size > 0) await write(out, fleet.take());
+      return;
+    }
     if (pending.length === 0) return;
     const chunk = typeof pending[0] === 'string' ? (pending as string[]).join('') : Buffer.concat(pending as Uint8Array[]);
     pending = [];
@@ -126,7 +130,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
       emit(r);
-      if (pendingBytes >= 1 << 18) await flush();
+      if (pendingBytes + (fleet?.size ?? 0) >= 1 << 18) await flush();
       if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
     finished = true;
@@ -151,7 +155,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       if (firstErrors.length < 10) firstErrors.push({ source: r.source, ...r.error });
       const row = { computer: r.computer ?? null, source: r.source, error: r.error };
       if (o.format === 'jsonl') put(`${JSON.stringify(row)}\n`);
-      else if (o.format === 'msgpack') put(Buffer.from(packr.pack(row)));
+      else if (fleet) fleet.value(row);
       else put(`${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
       return;
     }
@@ -161,14 +165,14 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       if (e) e.machines++;
       else perSet.set(set.id, { set, machines: 1 });
     } else tally(set, 1);
-    if (o.format === 'msgpack') {
+    if (fleet) {
       // The fleet format: each result set once, before the first machine that names it; then one small record
       // per machine. Machines with the same profile share a set, so the file grows with profiles, not machines.
       if (!written.has(set.id)) {
-        put(Buffer.from(packr.pack({ resultSet: set.id, updates: set.rows(c) })));
+        fleet.resultSet(set);
         if (set.shared) written.add(set.id);
       }
-      put(Buffer.from(packr.pack({ computer: r.computer, source: r.source, resultSet: set.id })));
+      fleet.machine(r.computer, r.source, set.id);
       return;
     }
     let text = '';

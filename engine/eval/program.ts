@@ -1,6 +1,7 @@
 /**
- * The catalog's rule trees compiled once into closures (one per node, built on first use): a scan calls them
- * with a machine's {@link EvalContext}; an explanation walks the same nodes and records what each leaf read.
+ * Evaluation of the catalog's rule trees: And/Or/Not are interpreted straight from the compiled catalog's node
+ * arrays, and each leaf rule is compiled once into a closure (built on first use) that a scan calls with a
+ * machine's {@link EvalContext}; an explanation walks the same nodes and records what each leaf read.
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';

@@ -147,7 +147,9 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
     const table = ProfileTable.create(profiles);
     const sharedSets = new Map<number, ResultSet>();
     const pending = new Set<Promise<unknown>>();
-    const maxInFlight = Math.max(2, threads * 2);
+    // Results leave in input order, so a batch with many first-of-a-profile scans holds back those behind it: enough
+    // batches in flight keep every worker busy meanwhile (each is ~1 MB of inventories: memory stays bounded).
+    const maxInFlight = Math.max(2, threads * 8);
     const inFlight: { items: { bytes: Uint8Array; source: string }[]; result: Promise<ScanTaskResult> }[] = [];
 
     const submit = (items: { bytes: Uint8Array; source: string }[]): void => {

@@ -3,7 +3,6 @@
  * per 32-bit word (catalog index << 3 | state << 1 | superseded), so a set of 2,000 outcomes is 8 KB, crosses a
  * thread boundary as one typed array, and costs no object per update until someone asks for them.
  */
-import type { Catalog } from '../catalog/catalog.js';
 import type { UpdateOutcome } from '../pool/protocol.js';
 import type { UpdateState } from './scanner.js';
 
@@ -81,17 +80,5 @@ export class ResultSet {
     }
     this.statsMemo = { counts, superseded, required: Int32Array.from(required) };
     return this.statsMemo;
-  }
-
-  /** Compact rows for the msgpack fleet format: [updateId, state, superseded(, reason)]. */
-  rows(c: Catalog): unknown[][] {
-    const rows: unknown[][] = new Array<unknown[]>(this.outcomes.length);
-    for (let k = 0; k < this.outcomes.length; k++) {
-      const w = this.outcomes[k]!;
-      const row: unknown[] = [c.updateId(outcomeIndex(w)), outcomeState(w), outcomeSuperseded(w)];
-      if (this.reasons) row.push(this.reasons[k]);
-      rows[k] = row;
-    }
-    return rows;
   }
 }

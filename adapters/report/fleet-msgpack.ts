@@ -1,0 +1,155 @@
+/**
+ * The msgpack fleet format, encoded straight into output chunks: each result set once —
+ * `{ resultSet: N, updates: [[updateId, state, superseded(, reason)], …] }` — then one `{ computer, source,
+ * resultSet: N }` record per machine. Written by hand rather than through a generic encoder because a million-machine
+ * batch writes a million records and thousands of 2,000-row sets from the one thread that also feeds the workers:
+ * no object per record or row, update ids encoded once per catalog update, no copy per record.
+ */
+import { Packr } from 'msgpackr';
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import { outcomeIndex, outcomeSuperseded, type ResultSet } from '../../engine/scan/result-set.js';
+
+const CHUNK = 512 * 1024;
+const packr = new Packr({ useRecords: false });
+
+export class FleetMsgpackWriter {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private n = 0;
+  /** Each update's id, msgpack-encoded on first use (a catalog has tens of thousands; a set names ~2,000). */
+  private readonly ids: (Uint8Array | undefined)[];
+  private readonly keys = {
+    resultSet: this.encoded('resultSet'),
+    updates: this.encoded('updates'),
+    computer: this.encoded('computer'),
+    source: this.encoded('source'),
+  };
+  private readonly states = ['Installed', 'Required', 'NotApplicable', 'Unknown'].map((s) => this.encoded(s));
+
+  constructor(private readonly catalog: Catalog) {
+    this.ids = new Array<Uint8Array | undefined>(catalog.size);
+  }
+
+  /** Bytes written and not yet taken. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** The bytes written so far, handed over (the writer continues in a fresh buffer). */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.n);
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.n = 0;
+    return out;
+  }
+
+  resultSet(set: ResultSet): void {
+    const outcomes = set.outcomes;
+    const reasons = set.reasons;
+    this.byte(0x82);
+    this.bytes(this.keys.resultSet);
+    this.uint(set.id);
+    this.bytes(this.keys.updates);
+    this.arrayHeader(outcomes.length);
+    for (let k = 0; k < outcomes.length; k++) {
+      const w = outcomes[k]!;
+      const i = outcomeIndex(w);
+      this.room(8);
+      this.buf[this.n++] = reasons ? 0x94 : 0x93;
+      this.bytes((this.ids[i] ??= this.encoded(this.catalog.updateId(i))));
+      this.bytes(this.states[(w >>> 1) & 3]!); // the state code of result-set.ts
+      this.byte(outcomeSuperseded(w) ? 0xc3 : 0xc2);
+      if (reasons) this.str(reasons[k] ?? '');
+    }
+  }
+
+  machine(computer: string, source: string, resultSet: number): void {
+    this.byte(0x83);
+    this.bytes(this.keys.computer);
+    this.str(computer);
+    this.bytes(this.keys.source);
+    this.str(source);
+    this.bytes(this.keys.resultSet);
+    this.uint(resultSet);
+  }
+
+  /** Anything else (error rows: rare), through the generic encoder. */
+  value(v: unknown): void {
+    this.bytes(packr.pack(v));
+  }
+
+  private encoded(s: string): Uint8Array {
+    return Uint8Array.from(packr.pack(s));
+  }
+
+  private room(len: number): void {
+    if (this.n + len <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + len));
+    this.buf.copy(bigger, 0, 0, this.n);
+    this.buf = bigger;
+  }
+
+  private byte(b: number): void {
+    this.room(1);
+    this.buf[this.n++] = b;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.room(b.length);
+    if (b.length <= 48) for (let i = 0; i < b.length; i++) this.buf[this.n + i] = b[i]!;
+    else this.buf.set(b, this.n);
+    this.n += b.length;
+  }
+
+  private uint(v: number): void {
+    this.room(5);
+    const b = this.buf;
+    if (v < 0x80) b[this.n++] = v;
+    else if (v < 0x100) {
+      b[this.n++] = 0xcc;
+      b[this.n++] = v;
+    } else if (v < 0x10000) {
+      b[this.n++] = 0xcd;
+      b.writeUInt16BE(v, this.n);
+      this.n += 2;
+    } else {
+      b[this.n++] = 0xce;
+      b.writeUInt32BE(v, this.n);
+      this.n += 4;
+    }
+  }
+
+  private arrayHeader(count: number): void {
+    this.room(5);
+    const b = this.buf;
+    if (count < 16) b[this.n++] = 0x90 | count;
+    else if (count < 0x10000) {
+      b[this.n++] = 0xdc;
+      b.writeUInt16BE(count, this.n);
+      this.n += 2;
+    } else {
+      b[this.n++] = 0xdd;
+      b.writeUInt32BE(count, this.n);
+      this.n += 4;
+    }
+  }
+
+  private str(s: string): void {
+    const len = Buffer.byteLength(s, 'utf8');
+    this.room(len + 5);
+    const b = this.buf;
+    if (len < 32) b[this.n++] = 0xa0 | len;
+    else if (len < 0x100) {
+      b[this.n++] = 0xd9;
+      b[this.n++] = len;
+    } else if (len < 0x10000) {
+      b[this.n++] = 0xda;
+      b.writeUInt16BE(len, this.n);
+      this.n += 2;
+    } else {
+      b[this.n++] = 0xdb;
+      b.writeUInt32BE(len, this.n);
+      this.n += 4;
+    }
+    this.n += b.write(s, this.n, len, 'utf8');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The hand-written encoder of the msgpack fleet format must decode, with a standard msgpack decoder, to exactly what
+ * a generic encoder would have written — across every header width (short and long strings, non-ASCII text, large
+ * ids, sets of more than 65,535 rows) and with reasons.
+ */
+import { join } from 'node:path';
+import { Unpackr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { FleetMsgpackWriter } from '../../adapters/report/fleet-msgpack.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { outcomeIndex, outcomeState, outcomeSuperseded, packOutcome, ResultSet, STATES } from '../../engine/scan/result-set.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('msgpack fleet format writer', () => {
+  const dir = tempDir();
+  importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
+  const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+  const decode = (b: Uint8Array): Record<string, unknown>[] => new Unpackr({ useRecords: false }).unpackMultiple(b) as Record<string, unknown>[];
+  const expected = (set: ResultSet): unknown => ({
+    resultSet: set.id,
+    updates: Array.from(set.outcomes, (w, k) => [catalog.updateId(outcomeIndex(w)), outcomeState(w), outcomeSuperseded(w), ...(set.reasons ? [set.reasons[k]] : [])]),
+  });
+
+  it('decodes to the records a generic encoder writes, at every header width', () => {
+    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4]!, k % 3 === 0));
+    const sets = [
+      new ResultSet({ id: 1, shared: true, outcomes: outcomes(0) }),
+      new ResultSet({ id: 127, shared: true, outcomes: outcomes(15) }),
+      new ResultSet({ id: 128, shared: false, outcomes: outcomes(16), reasons: Array.from({ length: 16 }, (_, k) => `reason ${'é'.repeat(k * 20)}`) }),
+      new ResultSet({ id: 70_000, shared: true, outcomes: outcomes(70_000) }),
+    ];
+    const machines = [
+      ['PC-1', 'fleet.msgpack#1', 1],
+      ['Ünïcødé-ПК', 'x'.repeat(31), 127],
+      ['y'.repeat(32), 'z'.repeat(255), 128],
+      ['n'.repeat(256), 's'.repeat(70_000), 70_000],
+    ] as const;
+    const w = new FleetMsgpackWriter(catalog);
+    const want: unknown[] = [];
+    for (let k = 0; k < sets.length; k++) {
+      w.resultSet(sets[k]!);
+      want.push(expected(sets[k]!));
+      const [computer, source, id] = machines[k]!;
+      w.machine(computer, source, id);
+      want.push({ computer, source, resultSet: id });
+    }
+    w.value({ computer: null, source: 'bad#3', error: { code: 'INVENTORY_INVALID', message: 'm' } });
+    want.push({ computer: null, source: 'bad#3', error: { code: 'INVENTORY_INVALID', message: 'm' } });
+    const size = w.size;
+    const bytes = w.take();
+    expect(bytes.length).toBe(size);
+    expect(w.size).toBe(0);
+    expect(decode(bytes)).toEqual(want);
+  });
+
+  it('chunks taken one after another concatenate into one valid stream', () => {
+    const w = new FleetMsgpackWriter(catalog);
+    const chunks: Uint8Array[] = [];
+    for (let k = 0; k < 5000; k++) {
+      w.machine(`PC-${k}`, `f#${k}`, k);
+      if (w.size > 4096) chunks.push(w.take());
+    }
+    chunks.push(w.take());
+    const records = decode(Buffer.concat(chunks));
+    expect(records).toHaveLength(5000);
+    expect(records[4999]).toEqual({ computer: 'PC-4999', source: 'f#4999', resultSet: 4999 });
+  });
+});

@@ -15,8 +15,8 @@ const packr = new Packr({ useRecords: false });
 export class FleetMsgpackWriter {
   private buf = Buffer.allocUnsafe(CHUNK);
   private n = 0;
-  /** Each update's id, msgpack-encoded on first use (a catalog has tens of thousands; a set names ~2,000). */
-  private readonly ids: (Uint8Array | undefined)[];
+  /** Every update's id, msgpack-encoded once, in one contiguous table (rows copy from it: no object per id). */
+  private idTable: { bytes: Uint8Array; offsets: Uint32Array } | undefined;
   private readonly keys = {
     resultSet: this.encoded('resultSet'),
     updates: this.encoded('updates'),
@@ -25,8 +25,20 @@ export class FleetMsgpackWriter {
   };
   private readonly states = ['Installed', 'Required', 'NotApplicable', 'Unknown'].map((s) => this.encoded(s));
 
-  constructor(private readonly catalog: Catalog) {
-    this.ids = new Array<Uint8Array | undefined>(catalog.size);
+  constructor(private readonly catalog: Catalog) {}
+
+  private ids(): { bytes: Uint8Array; offsets: Uint32Array } {
+    if (this.idTable) return this.idTable;
+    const c = this.catalog;
+    const offsets = new Uint32Array(c.size + 1);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < c.size; i++) {
+      const e = packr.pack(c.updateId(i));
+      parts.push(Uint8Array.from(e));
+      offsets[i + 1] = offsets[i]! + e.length;
+    }
+    this.idTable = { bytes: Buffer.concat(parts), offsets };
+    return this.idTable;
   }
 
   /** Bytes written and not yet taken. */
@@ -50,14 +62,20 @@ export class FleetMsgpackWriter {
     this.uint(set.id);
     this.bytes(this.keys.updates);
     this.arrayHeader(outcomes.length);
+    const { bytes: ids, offsets } = this.ids();
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       const i = outcomeIndex(w);
-      this.room(8);
-      this.buf[this.n++] = reasons ? 0x94 : 0x93;
-      this.bytes((this.ids[i] ??= this.encoded(this.catalog.updateId(i))));
-      this.bytes(this.states[(w >>> 1) & 3]!); // the state code of result-set.ts
-      this.byte(outcomeSuperseded(w) ? 0xc3 : 0xc2);
+      const from = offsets[i]!, to = offsets[i + 1]!;
+      const state = this.states[(w >>> 1) & 3]!; // the state code of result-set.ts
+      this.room(2 + to - from + state.length);
+      const b = this.buf;
+      let n = this.n;
+      b[n++] = reasons ? 0x94 : 0x93;
+      for (let p = from; p < to; p++) b[n++] = ids[p]!;
+      for (let p = 0; p < state.length; p++) b[n++] = state[p]!;
+      b[n++] = outcomeSuperseded(w) ? 0xc3 : 0xc2;
+      this.n = n;
       if (reasons) this.str(reasons[k] ?? '');
     }
   }

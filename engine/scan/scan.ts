@@ -7,6 +7,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
 import type { UpdateOutcome } from '../pool/protocol.js';
 import { ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
+import { SectionMemo } from './section-memo.js';
 
 export interface ScanRow {
   readonly computer: string;
@@ -49,11 +50,20 @@ export interface ScanOptions {
 }
 
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
+export interface ScannerOptions {
+  /**
+   * Share rule results between the machines this scanner's fleet path scans, by the inventory sections the rules
+   * read (section-memo.ts; default true). Only `withSession` uses it; results are the same either way.
+   */
+  readonly shareRuleResults?: boolean;
+}
+
 export class Scanner {
   readonly program: RuleProgram;
   private spare: SessionBuffers | undefined;
+  private memo: SectionMemo | undefined;
 
-  constructor(readonly catalog: Catalog) {
+  constructor(readonly catalog: Catalog, private readonly options: ScannerOptions = {}) {
     this.program = new RuleProgram(catalog);
   }
 
@@ -70,7 +80,9 @@ export class Scanner {
     const buffers = this.spare ?? new SessionBuffers(this.catalog.size, this.catalog.data.facts.count, this.catalog.data.nodes.count);
     this.spare = undefined;
     try {
-      return fn(new ScanSession(this.catalog, this.program, inventory, buffers));
+      // Built on the first fleet scan (it indexes every rule root): one-off scans and explanations never pay for it.
+      const memo = this.options.shareRuleResults === false ? undefined : (this.memo ??= new SectionMemo(this.catalog));
+      return fn(new ScanSession(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
     } finally {
       buffers.reset();
       this.spare = buffers;

@@ -16,6 +16,7 @@ import { EvalContext } from '../eval/context.js';
 import { decidingLeaf, RuleProgram, type ExplainNode } from '../eval/program.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
 import { Machine } from '../inventory/machine.js';
+import type { MachineMemo } from './section-memo.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
 
@@ -105,8 +106,17 @@ export class ScanSession {
   private readonly types: Uint8Array;
   private readonly pre: Catalog['data']['prerequisites'];
 
-  /** `buffers` must be fresh or reset, and not used by another live session. */
-  constructor(readonly catalog: Catalog, readonly program: RuleProgram, inventory: Inventory, readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count)) {
+  /**
+   * `buffers` must be fresh or reset, and not used by another live session. With `memo`, slot values are shared
+   * with earlier machines whose inventory sections read by the slot's rules are the same (section-memo.ts).
+   */
+  constructor(
+    readonly catalog: Catalog,
+    readonly program: RuleProgram,
+    inventory: Inventory,
+    readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count),
+    private readonly memo?: MachineMemo,
+  ) {
     this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
     if (buffers.nodeMemo.length === catalog.data.nodes.count) this.ctx.nodeMemo = buffers.nodeMemo;
     this.codes = buffers.codes;
@@ -127,7 +137,17 @@ export class ScanSession {
     const root = this.rules[i * 3 + s]!;
     let v: Tri;
     if (root < 0) v = s === 1 ? T : F;
-    else {
+    else if (this.memo !== undefined && this.ctx.readings === undefined) {
+      // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
+      const values = this.memo.valuesFor(root)!;
+      const at = this.memo.indexOf(root);
+      const known = values[at]!;
+      if (known >= 0) v = known as Tri;
+      else {
+        v = this.program.eval(root, this.ctx);
+        values[at] = v;
+      }
+    } else {
       // Slots of different updates often share one rule tree (one node): evaluated once per machine.
       const nm = this.ctx.nodeMemo;
       const known = nm !== undefined && this.ctx.readings === undefined ? nm[root]! : -1;

@@ -41,6 +41,49 @@ describe('engine ≡ reference evaluator', () => {
     );
   });
 
+  it('agrees when one scanner shares rule results across machines (sections recombined, UBR varied)', () => {
+    // The fleet path (withSession) shares slot values between machines whose sections read by a rule are equal.
+    // Machines built by recombining the sections of a few random ones make those hits frequent; UBR is varied
+    // because the memo leaves it out (no rule reads it) — a rule that did would disagree with the reference here.
+    const SECTIONS = ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs'] as const;
+    let shared = 0;
+    fc.assert(
+      fc.property(
+        catalogArb,
+        fc.array(inventoryArb, { minLength: 2, maxLength: 3 }),
+        fc.array(fc.tuple(fc.array(fc.nat(), { minLength: SECTIONS.length, maxLength: SECTIONS.length }), fc.option(fc.nat({ max: 5000 }), { nil: undefined })), { minLength: 2, maxLength: 8 }),
+        (records, parents, recipes) => {
+          const invs: Inventory[] = [...parents];
+          for (const [picks, ubr] of recipes) {
+            const mixed: Record<string, unknown> = { ...parents[0]! };
+            SECTIONS.forEach((s, k) => {
+              const from = parents[picks[k]! % parents.length]! as unknown as Record<string, unknown>;
+              if (from[s] === undefined) delete mixed[s];
+              else mixed[s] = from[s];
+            });
+            if (ubr !== undefined && mixed.os) mixed.os = { ...(mixed.os as object), ubr };
+            invs.push(mixed as unknown as Inventory);
+          }
+          const b = new CatalogBuilder();
+          for (const r of records) b.addRecord(r);
+          const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
+          const scanner = new Scanner(c);
+          const unshared = new Scanner(c, { shareRuleResults: false });
+          for (const inv of invs) {
+            const got = scanner.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            const plain = unshared.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            expect(got).toEqual(plain);
+            const ref = referenceScan(records, inv);
+            for (const r of records) expect(got.get(r.updateId), `${r.updateId} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId));
+          }
+          shared += invs.length;
+        },
+      ),
+      { numRuns: 300, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
+    expect(shared).toBeGreaterThan(300);
+  });
+
   it('the generators reach every state (the test is not vacuous)', () => {
     const seen = new Set<string>();
     fc.assert(fc.property(catalogArb, inventoryArb, (records, inv) => {

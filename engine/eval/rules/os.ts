@@ -12,6 +12,13 @@ const osText = (v: unknown): string => {
 };
 
 /**
+ * Every field of the inventory's `os` section that any rule here compares. The UBR is not one of them (rules read it
+ * from the registry): machines that differ only in it get the same rule values (section-memo.ts relies on this; a
+ * test holds every rule to it).
+ */
+export const OS_FIELDS_READ = ['major', 'minor', 'build', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled'] as const satisfies readonly (keyof InventoryOs)[];
+
+/**
  * WindowsVersion = Win32 VerifyVersionInfo: Major, Minor, ServicePackMajor, ServicePackMinor (those given) are
  * compared hierarchically — the first that differs decides, and when all are equal the comparison is applied to
  * "equal"; BuildNumber is compared on its own with the same Comparison; ProductType is an equality test; SuiteMask

@@ -1,0 +1,258 @@
+/**
+ * Rule results shared across machines by the inventory sections they read.
+ *
+ * A rule tree's value is a function of the inventory sections its facts come from: a FileVersion rule reads
+ * `files` (and `csidl`), a registry rule `registry` (and `processor`, for the 32-bit view), WindowsVersion `os`.
+ * Machines of one image share most sections — a machine whose registry was not collected has the files, packages
+ * and products of its neighbours at the same patch level — so a first-of-a-profile scan can take most slot values
+ * from earlier machines instead of evaluating them. The memo is keyed per slot root by the content of exactly the
+ * sections the root reads, projected to what rules can read (as the profile digest is: no UBR, no unread file or
+ * processor details), so equal keys mean equal rule inputs; a different key only costs an evaluation.
+ *
+ * Memory is bounded: variants (one per distinct content of a group of sections) are dropped oldest first past
+ * the budget.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import { RULE_OP_BASE } from '../catalog/data.js';
+import { OS_FIELDS_READ } from '../eval/rules/os.js';
+import type { Inventory } from '../inventory/types.js';
+import type { FactKind } from '../rules/facts.js';
+import { relevantDetails, type RelevantDetails } from './result-cache.js';
+
+const enum Section {
+  Os = 1 << 0,
+  Processor = 1 << 1,
+  Cluster = 1 << 2,
+  Csidl = 1 << 3,
+  Files = 1 << 4,
+  Registry = 1 << 5,
+  Wmi = 1 << 6,
+  Licensing = 1 << 7,
+  SystemMetrics = 1 << 8,
+  DeviceAttributes = 1 << 9,
+  ProductReleases = 1 << 10,
+  Cbs = 1 << 11,
+  Msi = 1 << 12,
+}
+const SECTION_COUNT = 13;
+
+/** The sections each kind of fact is resolved from (context.ts `resolve` and machine.ts say how). */
+const SECTIONS_OF_KIND: Readonly<Record<FactKind, number>> = {
+  os: Section.Os,
+  osLanguage: Section.Os,
+  muiLanguages: Section.Os,
+  systemMetric: Section.SystemMetrics,
+  processor: Section.Processor,
+  cluster: Section.Cluster,
+  file: Section.Files | Section.Csidl,
+  // The folder comes from a registry string (read in the machine's registry view), the file from `files`.
+  fileUnderRegSz: Section.Files | Section.Registry | Section.Processor,
+  // Processor: 32-bit machines have one registry view.
+  regKey: Section.Registry | Section.Processor,
+  regValue: Section.Registry | Section.Processor,
+  regSubtree: Section.Registry | Section.Processor,
+  wmi: Section.Wmi,
+  genericQuery: 0,
+  licenseDword: Section.Licensing,
+  msiProduct: Section.Msi,
+  msiPatch: Section.Msi,
+  msiPatchMetadata: Section.Msi,
+  msiFeature: Section.Msi,
+  msiComponent: Section.Msi,
+  cbsPackage: Section.Cbs,
+  driver: 0,
+  productRelease: Section.ProductReleases,
+  deviceAttribute: Section.DeviceAttributes,
+  appxPackage: 0,
+  hardware: 0,
+};
+
+/** Rules that read the machine beyond their facts (packages.ts: CbsPackageInstallable infers from OS and CPU). */
+const EXTRA_SECTIONS_OF_RULE: Readonly<Record<string, number>> = {
+  CbsPackageInstallable: Section.Os | Section.Processor | Section.Cbs,
+};
+
+/** Each section of a machine as text, projected to what rules read; '' when the section is missing. */
+function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
+  const t = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
+  const os = inv.os;
+  return [
+    os === undefined ? '' : JSON.stringify(OS_FIELDS_READ.map((k) => os[k] ?? null)),
+    inv.processor === undefined ? '' : JSON.stringify(d.processorDetail ? inv.processor : inv.processor.architecture),
+    t(inv.cluster),
+    t(inv.csidl),
+    inv.files === undefined ? '' : JSON.stringify(inv.files.map((f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0])),
+    t(inv.registry),
+    t(inv.wmi),
+    t(inv.licensing),
+    t(inv.systemMetrics),
+    t(inv.deviceAttributes),
+    t(inv.productReleases),
+    t(inv.cbs),
+    t(inv.msi),
+  ];
+}
+
+export class SectionMemo {
+  /** Per node: its group (distinct set of sections read) + 1, 0 before it is first asked. */
+  private readonly groupOf: Int32Array;
+  /** Per node: its place in its group's value arrays. */
+  private readonly local: Int32Array;
+  private readonly groupMasks: number[] = [];
+  private readonly groupSizes: number[] = [];
+  private readonly maskGroup = new Map<number, number>();
+  private readonly nodeMask: Int32Array; // -1 not computed
+  /** Per group: content key → values of its roots (-1: not evaluated yet). Insertion order = age. */
+  private readonly variants: Map<string, Int8Array>[] = [];
+  /** Per section: content text → small id (so a group's key is a short string of ids). */
+  private readonly sectionIds: Map<string, number>[] = Array.from({ length: SECTION_COUNT }, () => new Map());
+  private readonly details: RelevantDetails;
+  private bytes = 0;
+  /** Bumped when everything is dropped: machines re-key (section ids are renumbered then). */
+  generation = 0;
+
+  constructor(private readonly catalog: Catalog, private readonly budgetBytes = 48 * 1024 * 1024) {
+    const n = catalog.data.nodes.count;
+    this.groupOf = new Int32Array(n);
+    this.local = new Int32Array(n);
+    this.nodeMask = new Int32Array(n).fill(-1);
+    this.details = relevantDetails(catalog);
+    // Every slot root gets its group and place up front: value arrays then have a fixed size per group.
+    const rules = catalog.data.updates.rules;
+    for (let k = 0; k < rules.length; k++) {
+      const root = rules[k]!;
+      if (root < 0 || this.groupOf[root] !== 0) continue;
+      const mask = this.maskOf(root);
+      let g = this.maskGroup.get(mask);
+      if (g === undefined) {
+        g = this.groupMasks.length;
+        this.maskGroup.set(mask, g);
+        this.groupMasks.push(mask);
+        this.groupSizes.push(0);
+        this.variants.push(new Map());
+      }
+      this.groupOf[root] = g + 1;
+      this.local[root] = this.groupSizes[g]!++;
+    }
+  }
+
+  /** The sections node `id` (and its subtree) reads. */
+  private maskOf(id: number): number {
+    const known = this.nodeMask[id]!;
+    if (known >= 0) return known;
+    const c = this.catalog;
+    const nodes = c.data.nodes;
+    let m = 0;
+    for (const f of c.nodeFacts(id)) m |= SECTIONS_OF_KIND[c.fact(f).kind as FactKind] ?? 0x7fffffff;
+    const op = nodes.op[id]!;
+    if (op >= RULE_OP_BASE) m |= EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
+    for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) m |= this.maskOf(nodes.children[k]!);
+    this.nodeMask[id] = m;
+    return m;
+  }
+
+  /** A machine's view of the memo: one value array per group, found on first use. */
+  forMachine(inv: Inventory): MachineMemo {
+    return new MachineMemo(this, inv);
+  }
+
+  /** @internal */
+  sectionIdsOf(inv: Inventory): Int32Array {
+    const texts = sectionTexts(inv, this.details);
+    const ids = new Int32Array(SECTION_COUNT);
+    for (let s = 0; s < SECTION_COUNT; s++) {
+      const m = this.sectionIds[s]!;
+      let id = m.get(texts[s]!);
+      if (id === undefined) {
+        id = m.size;
+        m.set(texts[s]!, id);
+      }
+      ids[s] = id;
+    }
+    return ids;
+  }
+
+  /** @internal The value array of group `g` for a machine with these section ids. */
+  variant(g: number, sectionIds: Int32Array): Int8Array {
+    const mask = this.groupMasks[g]!;
+    let key = '';
+    for (let s = 0; s < SECTION_COUNT; s++) if (mask & (1 << s)) key += `${sectionIds[s]},`;
+    const vs = this.variants[g]!;
+    let arr = vs.get(key);
+    if (arr === undefined) {
+      arr = new Int8Array(this.groupSizes[g]!).fill(-1);
+      vs.set(key, arr);
+      this.bytes += arr.length + 64;
+      if (this.bytes > this.budgetBytes) this.evict(arr);
+    }
+    return arr;
+  }
+
+  /** Drops the oldest variants of every group (keeping `keep`) until half the budget is free. */
+  private evict(keep: Int8Array): void {
+    // The section-id tables grow with distinct contents: past a bound, everything starts over (new numbering).
+    if (this.sectionIds.some((m) => m.size > 50_000)) {
+      for (const m of this.sectionIds) m.clear();
+      for (const vs of this.variants) vs.clear();
+      this.bytes = 0;
+      this.generation++;
+      return;
+    }
+    for (const vs of this.variants) {
+      for (const [k, a] of vs) {
+        if (this.bytes <= this.budgetBytes / 2) return;
+        if (a === keep) continue;
+        vs.delete(k);
+        this.bytes -= a.length + 64;
+      }
+    }
+  }
+
+  /** @internal */
+  groupOfNode(id: number): number {
+    return this.groupOf[id]! - 1;
+  }
+
+  /** @internal */
+  localOf(id: number): number {
+    return this.local[id]!;
+  }
+
+  get groups(): number {
+    return this.groupMasks.length;
+  }
+}
+
+export class MachineMemo {
+  private ids: Int32Array | undefined;
+  private readonly arrays: (Int8Array | undefined)[];
+  private generation: number;
+
+  constructor(private readonly memo: SectionMemo, private readonly inv: Inventory) {
+    this.arrays = new Array<Int8Array | undefined>(memo.groups);
+    this.generation = memo.generation;
+  }
+
+  /** The values shared by machines whose sections read by slot root `id` equal this one's (undefined: not a root). */
+  valuesFor(id: number): Int8Array | undefined {
+    const g = this.memo.groupOfNode(id);
+    if (g < 0) return undefined;
+    if (this.generation !== this.memo.generation) {
+      // Everything was dropped and section ids renumbered: key this machine again.
+      this.ids = undefined;
+      this.arrays.fill(undefined);
+      this.generation = this.memo.generation;
+    }
+    let a = this.arrays[g];
+    if (a === undefined) {
+      this.ids ??= this.memo.sectionIdsOf(this.inv);
+      a = this.memo.variant(g, this.ids);
+      this.arrays[g] = a;
+    }
+    return a;
+  }
+
+  indexOf(id: number): number {
+    return this.memo.localOf(id);
+  }
+}

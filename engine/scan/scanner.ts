@@ -139,8 +139,9 @@ export class ScanSession {
     if (root < 0) v = s === 1 ? T : F;
     else if (this.memo !== undefined && this.ctx.readings === undefined) {
       // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
-      const values = this.memo.valuesFor(root)!;
-      const at = this.memo.indexOf(root);
+      const q = i * 3 + s;
+      const values = this.memo.valuesForSlot(q);
+      const at = this.memo.slotIndex(q);
       const known = values[at]!;
       if (known >= 0) v = known as Tri;
       else {

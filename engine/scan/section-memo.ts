@@ -94,10 +94,13 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
 }
 
 export class SectionMemo {
-  /** Per node: its group (distinct set of sections read) + 1, 0 before it is first asked. */
-  private readonly groupOf: Int32Array;
-  /** Per node: its place in its group's value arrays. */
-  private readonly local: Int32Array;
+  /**
+   * Per rule slot (update × 3 + slot): the group of its root (the distinct set of sections it reads; -1: no rule)
+   * and its place in the group's value arrays. Per slot rather than per node: a scan visits slots in update order,
+   * so these are read sequentially instead of at random places (cache misses are most of a scan's cost).
+   */
+  readonly slotGroup: Int32Array;
+  readonly slotLocal: Int32Array;
   private readonly groupMasks: number[] = [];
   private readonly groupSizes: number[] = [];
   private readonly maskGroup = new Map<number, number>();
@@ -113,15 +116,15 @@ export class SectionMemo {
 
   constructor(private readonly catalog: Catalog, private readonly budgetBytes = 48 * 1024 * 1024) {
     const n = catalog.data.nodes.count;
-    this.groupOf = new Int32Array(n);
-    this.local = new Int32Array(n);
+    const groupOf = new Int32Array(n); // group + 1 per root node, 0 until seen
+    const local = new Int32Array(n);
     this.nodeMask = new Int32Array(n).fill(-1);
     this.details = relevantDetails(catalog);
     // Every slot root gets its group and place up front: value arrays then have a fixed size per group.
     const rules = catalog.data.updates.rules;
     for (let k = 0; k < rules.length; k++) {
       const root = rules[k]!;
-      if (root < 0 || this.groupOf[root] !== 0) continue;
+      if (root < 0 || groupOf[root] !== 0) continue;
       const mask = this.maskOf(root);
       let g = this.maskGroup.get(mask);
       if (g === undefined) {
@@ -131,8 +134,16 @@ export class SectionMemo {
         this.groupSizes.push(0);
         this.variants.push(new Map());
       }
-      this.groupOf[root] = g + 1;
-      this.local[root] = this.groupSizes[g]!++;
+      groupOf[root] = g + 1;
+      local[root] = this.groupSizes[g]!++;
+    }
+    this.slotGroup = new Int32Array(rules.length).fill(-1);
+    this.slotLocal = new Int32Array(rules.length);
+    for (let k = 0; k < rules.length; k++) {
+      const root = rules[k]!;
+      if (root < 0) continue;
+      this.slotGroup[k] = groupOf[root]! - 1;
+      this.slotLocal[k] = local[root]!;
     }
   }
 
@@ -208,16 +219,6 @@ export class SectionMemo {
     }
   }
 
-  /** @internal */
-  groupOfNode(id: number): number {
-    return this.groupOf[id]! - 1;
-  }
-
-  /** @internal */
-  localOf(id: number): number {
-    return this.local[id]!;
-  }
-
   get groups(): number {
     return this.groupMasks.length;
   }
@@ -233,10 +234,17 @@ export class MachineMemo {
     this.generation = memo.generation;
   }
 
-  /** The values shared by machines whose sections read by slot root `id` equal this one's (undefined: not a root). */
-  valuesFor(id: number): Int8Array | undefined {
-    const g = this.memo.groupOfNode(id);
-    if (g < 0) return undefined;
+  /** The value array shared by machines whose sections read by rule slot `q` (update × 3 + slot) equal this one's. */
+  valuesForSlot(q: number): Int8Array {
+    return this.valuesOfGroup(this.memo.slotGroup[q]!);
+  }
+
+  /** Where rule slot `q`'s value is in {@link valuesForSlot}. */
+  slotIndex(q: number): number {
+    return this.memo.slotLocal[q]!;
+  }
+
+  private valuesOfGroup(g: number): Int8Array {
     if (this.generation !== this.memo.generation) {
       // Everything was dropped and section ids renumbered: key this machine again.
       this.ids = undefined;
@@ -250,9 +258,5 @@ export class MachineMemo {
       this.arrays[g] = a;
     }
     return a;
-  }
-
-  indexOf(id: number): number {
-    return this.memo.localOf(id);
   }
 }

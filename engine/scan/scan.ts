@@ -7,7 +7,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
 import type { UpdateOutcome } from '../pool/protocol.js';
 import { ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
-import { SectionMemo } from './section-memo.js';
+import { SectionMemo, type SectionMemoLimits } from './section-memo.js';
 
 export interface ScanRow {
   readonly computer: string;
@@ -50,12 +50,14 @@ export interface ScanOptions {
 }
 
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
-export interface ScannerOptions {
+export interface ScannerConfig {
   /**
    * Share rule results between the machines this scanner's fleet path scans, by the inventory sections the rules
    * read (section-memo.ts; default true). Only `withSession` uses it; results are the same either way.
    */
   readonly shareRuleResults?: boolean;
+  /** Memory bounds of that sharing. */
+  readonly shareRuleResultsLimits?: SectionMemoLimits;
 }
 
 export class Scanner {
@@ -63,7 +65,7 @@ export class Scanner {
   private spare: SessionBuffers | undefined;
   private memo: SectionMemo | undefined;
 
-  constructor(readonly catalog: Catalog, private readonly options: ScannerOptions = {}) {
+  constructor(readonly catalog: Catalog, private readonly options: ScannerConfig = {}) {
     this.program = new RuleProgram(catalog);
   }
 
@@ -81,7 +83,7 @@ export class Scanner {
     this.spare = undefined;
     try {
       // Built on the first fleet scan (it indexes every rule root): one-off scans and explanations never pay for it.
-      const memo = this.options.shareRuleResults === false ? undefined : (this.memo ??= new SectionMemo(this.catalog));
+      const memo = this.options.shareRuleResults === false ? undefined : (this.memo ??= new SectionMemo(this.catalog, this.options.shareRuleResultsLimits));
       return fn(new ScanSession(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
     } finally {
       buffers.reset();

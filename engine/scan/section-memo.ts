@@ -93,6 +93,14 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
   ];
 }
 
+/** Memory bounds of a {@link SectionMemo}. */
+export interface SectionMemoLimits {
+  /** Value arrays kept (bytes; oldest dropped first past it). Default 48 MiB per scanner (per worker thread). */
+  readonly bytes?: number;
+  /** Distinct section contents numbered before everything starts over. Default 50,000. */
+  readonly sectionTexts?: number;
+}
+
 export class SectionMemo {
   /**
    * Per rule slot (update × 3 + slot): the group of its root (the distinct set of sections it reads; -1: no rule)
@@ -114,7 +122,12 @@ export class SectionMemo {
   /** Bumped when everything is dropped: machines re-key (section ids are renumbered then). */
   generation = 0;
 
-  constructor(private readonly catalog: Catalog, private readonly budgetBytes = 48 * 1024 * 1024) {
+  private readonly budgetBytes: number;
+  private readonly maxSectionTexts: number;
+
+  constructor(private readonly catalog: Catalog, limits: SectionMemoLimits = {}) {
+    this.budgetBytes = limits.bytes ?? 48 * 1024 * 1024;
+    this.maxSectionTexts = limits.sectionTexts ?? 50_000;
     const n = catalog.data.nodes.count;
     const groupOf = new Int32Array(n); // group + 1 per root node, 0 until seen
     const local = new Int32Array(n);
@@ -194,7 +207,7 @@ export class SectionMemo {
       arr = new Int8Array(this.groupSizes[g]!).fill(-1);
       vs.set(key, arr);
       this.bytes += arr.length + 64;
-      if (this.bytes > this.budgetBytes) this.evict(arr);
+      if (this.bytes > this.budgetBytes || this.sectionIds.some((m) => m.size > this.maxSectionTexts)) this.evict(arr);
     }
     return arr;
   }
@@ -202,7 +215,7 @@ export class SectionMemo {
   /** Drops the oldest variants of every group (keeping `keep`) until half the budget is free. */
   private evict(keep: Int8Array): void {
     // The section-id tables grow with distinct contents: past a bound, everything starts over (new numbering).
-    if (this.sectionIds.some((m) => m.size > 50_000)) {
+    if (this.sectionIds.some((m) => m.size > this.maxSectionTexts)) {
       for (const m of this.sectionIds) m.clear();
       for (const vs of this.variants) vs.clear();
       this.bytes = 0;

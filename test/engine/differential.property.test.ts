@@ -69,10 +69,13 @@ describe('engine ≡ reference evaluator', () => {
           const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
           const scanner = new Scanner(c);
           const unshared = new Scanner(c, { shareRuleResults: false });
+          // Memory bounds that drop values all the time (oldest first / everything, renumbering sections).
+          const squeezed = [new Scanner(c, { shareRuleResultsLimits: { bytes: 1 } }), new Scanner(c, { shareRuleResultsLimits: { sectionTexts: 1 } })];
           for (const inv of invs) {
-            const got = scanner.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
-            const plain = unshared.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
-            expect(got).toEqual(plain);
+            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            const got = states(scanner);
+            expect(got).toEqual(states(unshared));
+            for (const sc of squeezed) expect(states(sc)).toEqual(got);
             const ref = referenceScan(records, inv);
             for (const r of records) expect(got.get(r.updateId), `${r.updateId} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId));
           }

@@ -174,7 +174,7 @@ export class MsgpackProfile {
       if (e === NOT_UNDERSTOOD) return false;
       throw e;
     }
-    const digest = hash('sha1', this.out.buf.subarray(0, this.out.n), 'buffer') as unknown as Buffer;
+    const digest = hash('sha256', this.out.buf.subarray(0, this.out.n), 'buffer') as unknown as Buffer;
     this.fp[0] = digest.readInt32LE(0);
     this.fp[1] = digest.readInt32LE(4);
     this.fp[2] = digest.readInt32LE(8);

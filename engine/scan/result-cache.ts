@@ -35,8 +35,10 @@ export function relevantDetails(c: Catalog): RelevantDetails {
 }
 
 /**
- * Digest of everything in the inventory the catalog's rules can read, as four 32-bit words (128 bits of SHA-1:
- * a collision among even a billion profiles is far less likely than a hardware fault).
+ * Digest of everything in the inventory the catalog's rules can read, as four 32-bit words: 128 bits of SHA-256.
+ * By chance, a collision among even a billion profiles is far less likely than a hardware fault; on purpose, a
+ * client would need a SHA-256 collision (with SHA-1, chosen-prefix collisions are affordable, and a hostile client
+ * sharing a scan with others could have named their results). SHA-256 costs the same here (SHA extensions).
  */
 export function fingerprint(inv: Inventory, d: RelevantDetails): Int32Array {
   const view = {
@@ -53,6 +55,6 @@ export function fingerprint(inv: Inventory, d: RelevantDetails): Int32Array {
     })),
     processor: inv.processor && (d.processorDetail ? inv.processor : { architecture: inv.processor.architecture }),
   };
-  const digest = hash('sha1', JSON.stringify(view), 'buffer') as unknown as Buffer;
+  const digest = hash('sha256', JSON.stringify(view), 'buffer') as unknown as Buffer;
   return Int32Array.of(digest.readInt32LE(0), digest.readInt32LE(4), digest.readInt32LE(8), digest.readInt32LE(12));
 }

@@ -15,6 +15,8 @@ import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
 import { fingerprintMsgpack } from '../../engine/scan/msgpack-profile.js';
 import { fingerprint } from '../../engine/scan/result-cache.js';
 import { Scanner } from '../../engine/scan/scan.js';
+import { scanOutcomes } from '../../engine/scan/outcomes.js';
+import type { Inventory } from '../../engine/inventory/types.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -130,6 +132,22 @@ describe('result cache', () => {
     expect(on.stats.hits + on.stats.misses).toBe(600);
     expect(on.stats.hits).toBeGreaterThan(100); // machines from the same image at the same patch level
     expect(pooled.stats.hits + pooled.stats.misses).toBe(600);
+  });
+
+  it('rule values shared between machines by section give exactly the unshared results (real catalog, 600 machines, sections recombined)', () => {
+    importCatalog(BUNDLED, { out: join(dir, 'c2.pscat') });
+    const catalog = new Catalog(readCatalogFile(join(dir, 'c2.pscat')));
+    const model = new FleetModel(catalog);
+    const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
+    // Neighbours that share some sections and not others (the memo's hits and misses both happen).
+    for (let i = 0; i < 200; i++) {
+      const a = fleet[i]!, b = fleet[(i * 7 + 3) % 400]!;
+      fleet.push({ ...a, computer: { name: `MIX-${i}` }, files: b.files, ...(i % 3 === 0 ? { registry: b.registry } : {}), ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}) } as Inventory);
+    }
+    const shared = new Scanner(catalog);
+    const plain = new Scanner(catalog, { shareRuleResults: false });
+    const opts = { all: true, reasons: false }; // reasons are explained afresh (never from shared values)
+    for (const inv of fleet) expect(scanOutcomes(shared, inv, opts)).toEqual(scanOutcomes(plain, inv, opts));
   });
 
   it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {

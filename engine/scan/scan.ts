@@ -49,7 +49,6 @@ export interface ScanOptions {
   readonly language?: string;
 }
 
-/** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
 export interface ScannerConfig {
   /**
    * Share rule results between the machines this scanner's fleet path scans, by the inventory sections the rules
@@ -60,6 +59,7 @@ export interface ScannerConfig {
   readonly shareRuleResultsLimits?: SectionMemoLimits;
 }
 
+/** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
 export class Scanner {
   readonly program: RuleProgram;
   private spare: SessionBuffers | undefined;

@@ -44,6 +44,8 @@ export interface BatchSummary {
   readonly interrupted: boolean;
   readonly firstErrors: { source: string; code: string; message: string }[];
   readonly cache: { hits: number; misses: number };
+  /** Rule values of first-of-a-profile scans taken from earlier machines with the same inventory sections. */
+  readonly ruleValues: { shared: number; evaluated: number };
 }
 
 /** Makes a finished file durable and gives it its real name in one rename. */
@@ -106,6 +108,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   const written = new Set<number>();
   let machines = 0, errors = 0, superseded = 0;
   let cacheStats = { hits: 0, misses: 0 };
+  let ruleValues = { shared: 0, evaluated: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
   // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
   let pending: (string | Uint8Array)[] = [];
@@ -139,6 +142,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     bar.done();
     await flush().catch(() => undefined); // a write error is reported by end() below
     cacheStats = scanner.cacheStats();
+    ruleValues = scanner.ruleValueStats();
     await scanner.close();
     try {
       await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())));
@@ -192,13 +196,16 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   for (const { set, machines: n } of perSet.values()) tally(set, n);
 
   const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
-  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats };
+  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats, ruleValues };
 }
 
 export function formatBatchSummary(s: BatchSummary, out: string): string {
   const lines = [
     `${s.interrupted ? 'Interrupted: ' : ''}Scanned ${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} error(s); results in ${out}`,
     `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of machines shared an earlier machine's results` : 'off'}`,
+    ...(s.ruleValues.shared + s.ruleValues.evaluated > 0
+      ? [`Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)} % of those the first machine of a profile needed came from machines with the same inventory sections`]
+      : []),
     `States: ${Object.entries(s.states).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none'}; ${s.superseded.toLocaleString('en-US')} superseded`,
   ];
   if (s.topRequired.length) {

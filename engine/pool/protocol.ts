@@ -44,6 +44,8 @@ export interface ScanTaskResult {
   readonly sets: readonly ResultSetData[];
   /** Machines answered by a result set another machine claimed. */
   readonly shared: number;
+  /** Rule-slot values this task's scans took from earlier machines with the same sections, and evaluated. */
+  readonly ruleValues: { readonly shared: number; readonly evaluated: number };
 }
 
 /** One update's outcome on one machine, by catalog index. */

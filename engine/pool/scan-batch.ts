@@ -29,6 +29,7 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const errors: MachineError[] = [];
   const sets: ResultSetData[] = [];
   const fp = profile.fp;
+  const before = scanner.ruleValueStats();
   let shared = 0;
   for (let k = 0; k < n; k++) {
     const source = task.sources[k] ?? `item ${k}`;
@@ -74,5 +75,7 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
     }
     micros[k] = Math.round((performance.now() - t0) * 1000);
   }
-  return { setIds, computers, micros, errors, sets, shared };
+  const after = scanner.ruleValueStats();
+  const ruleValues = { shared: after.shared - before.shared, evaluated: after.evaluated - before.evaluated };
+  return { setIds, computers, micros, errors, sets, shared, ruleValues };
 }

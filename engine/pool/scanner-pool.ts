@@ -52,6 +52,8 @@ export interface PooledScanner {
   readonly threads: number;
   /** Result-cache hits and misses so far. */
   cacheStats(): { hits: number; misses: number };
+  /** Rule-slot values of first-of-a-profile scans taken from earlier machines with the same sections, and evaluated. */
+  ruleValueStats(): { shared: number; evaluated: number };
   scan(input: ScanInput): Promise<MachineResult>;
   scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult>;
   close(): Promise<void>;
@@ -104,6 +106,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   const details = relevantDetails(opts.catalog);
   let hits = 0;
   let misses = 0;
+  let ruleShared = 0;
+  let ruleEvaluated = 0;
 
   let run: (task: ScanTask) => Promise<ScanTaskResult>;
   let closeFn: () => Promise<void>;
@@ -160,6 +164,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
           hits += r.shared;
           misses += r.sets.length;
         }
+        ruleShared += r.ruleValues.shared;
+        ruleEvaluated += r.ruleValues.evaluated;
       });
       pending.add(landed);
       const forget = (): boolean => pending.delete(landed);
@@ -210,6 +216,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   return {
     threads,
     cacheStats: () => ({ hits, misses }),
+    ruleValueStats: () => ({ shared: ruleShared, evaluated: ruleEvaluated }),
     scan: async (input) => {
       for await (const r of scanMany([input])) return r;
       throw new PatchscanError('INTERNAL', 'no result for one inventory');

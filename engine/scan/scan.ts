@@ -91,6 +91,11 @@ export class Scanner {
     }
   }
 
+  /** Rule-slot values of fleet scans taken from earlier machines with the same sections, and evaluated. */
+  ruleValueStats(): { shared: number; evaluated: number } {
+    return { shared: this.memo?.shared ?? 0, evaluated: this.memo?.evaluated ?? 0 };
+  }
+
   /** States of every update in the catalog (no reasons: the fast path). */
   states(inventory: Inventory): UpdateResult[] {
     const s = this.session(inventory);

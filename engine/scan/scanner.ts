@@ -143,6 +143,7 @@ export class ScanSession {
       const values = this.memo.valuesForSlot(q);
       const at = this.memo.slotIndex(q);
       const known = values[at]!;
+      this.memo.count(known >= 0);
       if (known >= 0) v = known as Tri;
       else {
         v = this.program.eval(root, this.ctx);

@@ -121,6 +121,9 @@ export class SectionMemo {
   private bytes = 0;
   /** Bumped when everything is dropped: machines re-key (section ids are renumbered then). */
   generation = 0;
+  /** Rule-slot values taken from an earlier machine, and evaluated (then kept for later ones). */
+  shared = 0;
+  evaluated = 0;
 
   private readonly budgetBytes: number;
   private readonly maxSectionTexts: number;
@@ -250,6 +253,12 @@ export class MachineMemo {
   /** The value array shared by machines whose sections read by rule slot `q` (update × 3 + slot) equal this one's. */
   valuesForSlot(q: number): Int8Array {
     return this.valuesOfGroup(this.memo.slotGroup[q]!);
+  }
+
+  /** Counts one slot value taken from an earlier machine (`true`) or evaluated. */
+  count(shared: boolean): void {
+    if (shared) this.memo.shared++;
+    else this.memo.evaluated++;
   }
 
   /** Where rule slot `q`'s value is in {@link valuesForSlot}. */

@@ -210,6 +210,7 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
     expect(r.out).toMatch(/States: .*Required [\d,]+/);
+    expect(r.out).toMatch(/Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/);
     expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
     expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

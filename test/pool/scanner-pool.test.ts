@@ -115,13 +115,14 @@ describe('result cache', () => {
     const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
     const model = new FleetModel(catalog);
     const fleet = Array.from({ length: 600 }, (_, i) => model.machine(4, i));
-    const collect = async (threads: number, cache: boolean): Promise<{ results: unknown[]; stats: { hits: number; misses: number } }> => {
+    const collect = async (threads: number, cache: boolean): Promise<{ results: unknown[]; stats: { hits: number; misses: number }; ruleValues: { shared: number; evaluated: number } }> => {
       const s = await createScanner({ catalog, threads, cache, batchSize: 50 });
       const results: unknown[] = [];
       for await (const r of s.scanMany(fleet)) results.push(view(r));
       const stats = s.cacheStats();
+      const ruleValues = s.ruleValueStats();
       await s.close();
-      return { results, stats };
+      return { results, stats, ruleValues };
     };
     const off = await collect(0, false);
     const on = await collect(0, true);
@@ -132,6 +133,9 @@ describe('result cache', () => {
     expect(on.stats.hits + on.stats.misses).toBe(600);
     expect(on.stats.hits).toBeGreaterThan(100); // machines from the same image at the same patch level
     expect(pooled.stats.hits + pooled.stats.misses).toBe(600);
+    // First-of-a-profile scans took rule values from machines with the same sections, and evaluated the rest.
+    for (const run of [off, on, pooled]) expect(run.ruleValues.shared > 0 && run.ruleValues.evaluated > 0, JSON.stringify(run.ruleValues)).toBe(true);
+    expect(off.ruleValues.shared + off.ruleValues.evaluated).toBeGreaterThan(on.ruleValues.shared + on.ruleValues.evaluated); // fewer scans
   });
 
   it('rule values shared between machines by section give exactly the unshared results (real catalog, 600 machines, sections recombined)', () => {

@@ -118,56 +118,40 @@ export class FleetMsgpackWriter {
     this.n += b.length;
   }
 
-  private uint(v: number): void {
+  /**
+   * A msgpack value header carrying `n`: the fix form (`fix | n`) below `fixLimit`, else the 8-bit form when the
+   * type has one (`c8` ≥ 0), else 16 or 32 bits, big-endian. Unsigned integers, strings and arrays all take this shape.
+   */
+  private header(n: number, fix: number, fixLimit: number, c8: number, c16: number, c32: number): void {
     this.room(5);
     const b = this.buf;
-    if (v < 0x80) b[this.n++] = v;
-    else if (v < 0x100) {
-      b[this.n++] = 0xcc;
-      b[this.n++] = v;
-    } else if (v < 0x10000) {
-      b[this.n++] = 0xcd;
-      b.writeUInt16BE(v, this.n);
+    if (n < fixLimit) b[this.n++] = fix | n;
+    else if (c8 >= 0 && n < 0x100) {
+      b[this.n++] = c8;
+      b[this.n++] = n;
+    } else if (n < 0x10000) {
+      b[this.n++] = c16;
+      b.writeUInt16BE(n, this.n);
       this.n += 2;
     } else {
-      b[this.n++] = 0xce;
-      b.writeUInt32BE(v, this.n);
+      b[this.n++] = c32;
+      b.writeUInt32BE(n, this.n);
       this.n += 4;
     }
   }
 
+  private uint(v: number): void {
+    this.header(v, 0x00, 0x80, 0xcc, 0xcd, 0xce);
+  }
+
   private arrayHeader(count: number): void {
-    this.room(5);
-    const b = this.buf;
-    if (count < 16) b[this.n++] = 0x90 | count;
-    else if (count < 0x10000) {
-      b[this.n++] = 0xdc;
-      b.writeUInt16BE(count, this.n);
-      this.n += 2;
-    } else {
-      b[this.n++] = 0xdd;
-      b.writeUInt32BE(count, this.n);
-      this.n += 4;
-    }
+    this.header(count, 0x90, 16, -1, 0xdc, 0xdd);
   }
 
   private str(s: string): void {
     const len = Buffer.byteLength(s, 'utf8');
-    this.room(len + 5);
-    const b = this.buf;
-    if (len < 32) b[this.n++] = 0xa0 | len;
-    else if (len < 0x100) {
-      b[this.n++] = 0xd9;
-      b[this.n++] = len;
-    } else if (len < 0x10000) {
-      b[this.n++] = 0xda;
-      b.writeUInt16BE(len, this.n);
-      this.n += 2;
-    } else {
-      b[this.n++] = 0xdb;
-      b.writeUInt32BE(len, this.n);
-      this.n += 4;
-    }
-    this.n += b.write(s, this.n, len, 'utf8');
+    this.header(len, 0xa0, 32, 0xd9, 0xda, 0xdb);
+    this.room(len);
+    this.n += this.buf.write(s, this.n, len, 'utf8');
   }
 }

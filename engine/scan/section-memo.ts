@@ -101,6 +101,20 @@ export interface SectionMemoLimits {
   readonly sectionTexts?: number;
 }
 
+/** The sections node `id` (and its subtree) reads, memoized in `known` (-1: not computed yet). */
+function maskOf(c: Catalog, id: number, known: Int32Array): number {
+  if (known[id]! >= 0) return known[id]!;
+  const nodes = c.data.nodes;
+  let m = 0;
+  // A kind of fact missing from the table reads "everything": never shared wrongly.
+  for (const f of c.nodeFacts(id)) m |= SECTIONS_OF_KIND[c.fact(f).kind as FactKind] ?? 0x7fffffff;
+  const op = nodes.op[id]!;
+  if (op >= RULE_OP_BASE) m |= EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
+  for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) m |= maskOf(c, nodes.children[k]!, known);
+  known[id] = m;
+  return m;
+}
+
 export class SectionMemo {
   /**
    * Per rule slot (update × 3 + slot): the group of its root (the distinct set of sections it reads; -1: no rule)
@@ -112,7 +126,6 @@ export class SectionMemo {
   private readonly groupMasks: number[] = [];
   private readonly groupSizes: number[] = [];
   private readonly maskGroup = new Map<number, number>();
-  private readonly nodeMask: Int32Array; // -1 not computed
   /** Per group: content key → values of its roots (-1: not evaluated yet). Insertion order = age. */
   private readonly variants: Map<string, Int8Array>[] = [];
   /** Per section: content text → small id (so a group's key is a short string of ids). */
@@ -128,20 +141,20 @@ export class SectionMemo {
   private readonly budgetBytes: number;
   private readonly maxSectionTexts: number;
 
-  constructor(private readonly catalog: Catalog, limits: SectionMemoLimits = {}) {
+  constructor(catalog: Catalog, limits: SectionMemoLimits = {}) {
     this.budgetBytes = limits.bytes ?? 48 * 1024 * 1024;
     this.maxSectionTexts = limits.sectionTexts ?? 50_000;
     const n = catalog.data.nodes.count;
     const groupOf = new Int32Array(n); // group + 1 per root node, 0 until seen
     const local = new Int32Array(n);
-    this.nodeMask = new Int32Array(n).fill(-1);
+    const nodeMask = new Int32Array(n).fill(-1); // sections read by each node's subtree, -1 until computed
     this.details = relevantDetails(catalog);
     // Every slot root gets its group and place up front: value arrays then have a fixed size per group.
     const rules = catalog.data.updates.rules;
     for (let k = 0; k < rules.length; k++) {
       const root = rules[k]!;
       if (root < 0 || groupOf[root] !== 0) continue;
-      const mask = this.maskOf(root);
+      const mask = maskOf(catalog, root, nodeMask);
       let g = this.maskGroup.get(mask);
       if (g === undefined) {
         g = this.groupMasks.length;
@@ -161,21 +174,6 @@ export class SectionMemo {
       this.slotGroup[k] = groupOf[root]! - 1;
       this.slotLocal[k] = local[root]!;
     }
-  }
-
-  /** The sections node `id` (and its subtree) reads. */
-  private maskOf(id: number): number {
-    const known = this.nodeMask[id]!;
-    if (known >= 0) return known;
-    const c = this.catalog;
-    const nodes = c.data.nodes;
-    let m = 0;
-    for (const f of c.nodeFacts(id)) m |= SECTIONS_OF_KIND[c.fact(f).kind as FactKind] ?? 0x7fffffff;
-    const op = nodes.op[id]!;
-    if (op >= RULE_OP_BASE) m |= EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
-    for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) m |= this.maskOf(nodes.children[k]!);
-    this.nodeMask[id] = m;
-    return m;
   }
 
   /** A machine's view of the memo: one value array per group, found on first use. */

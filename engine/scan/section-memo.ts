@@ -72,25 +72,31 @@ const EXTRA_SECTIONS_OF_RULE: Readonly<Record<string, number>> = {
   CbsPackageInstallable: Section.Os | Section.Processor | Section.Cbs,
 };
 
+/** Where a section's text goes in {@link sectionTexts}: the position of its bit (key builders test `1 << s`). */
+const slotOf = (section: Section): number => 31 - Math.clz32(section);
+
 /** Each section of a machine as text, projected to what rules read; '' when the section is missing. */
 function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
-  const t = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
+  const texts = new Array<string>(SECTION_COUNT);
+  // Each text is filed under its own Section member, so the enum's order cannot drift from this list's.
+  const put = (section: Section, v: unknown): void => {
+    texts[slotOf(section)] = v === undefined ? '' : JSON.stringify(v);
+  };
   const os = inv.os;
-  return [
-    os === undefined ? '' : JSON.stringify(OS_FIELDS_READ.map((k) => os[k] ?? null)),
-    inv.processor === undefined ? '' : JSON.stringify(d.processorDetail ? inv.processor : inv.processor.architecture),
-    t(inv.cluster),
-    t(inv.csidl),
-    inv.files === undefined ? '' : JSON.stringify(inv.files.map((f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0])),
-    t(inv.registry),
-    t(inv.wmi),
-    t(inv.licensing),
-    t(inv.systemMetrics),
-    t(inv.deviceAttributes),
-    t(inv.productReleases),
-    t(inv.cbs),
-    t(inv.msi),
-  ];
+  put(Section.Os, os && OS_FIELDS_READ.map((k) => os[k] ?? null));
+  put(Section.Processor, inv.processor && (d.processorDetail ? inv.processor : inv.processor.architecture));
+  put(Section.Cluster, inv.cluster);
+  put(Section.Csidl, inv.csidl);
+  put(Section.Files, inv.files?.map((f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0]));
+  put(Section.Registry, inv.registry);
+  put(Section.Wmi, inv.wmi);
+  put(Section.Licensing, inv.licensing);
+  put(Section.SystemMetrics, inv.systemMetrics);
+  put(Section.DeviceAttributes, inv.deviceAttributes);
+  put(Section.ProductReleases, inv.productReleases);
+  put(Section.Cbs, inv.cbs);
+  put(Section.Msi, inv.msi);
+  return texts;
 }
 
 /** Memory bounds of a {@link SectionMemo}. */

@@ -35,6 +35,8 @@ export const ErrorCodes = {
   BAD_ARGUMENT: 'Bad argument',
   /** A file-system operation failed (permissions, disk full, missing path). */
   IO: 'File-system operation failed',
+  /** The site database cannot be reached or written now (down, locked, disk full); nothing was stored. */
+  STORE_UNAVAILABLE: 'The site database cannot be reached or written',
   /** A bug in patchscan: an invariant did not hold. Please report it with the message. */
   INTERNAL: 'Internal error',
 } as const;

@@ -1,0 +1,49 @@
+/**
+ * The one seam between the site's SQL and a database: a driver runs portable SQL text (positional `?` parameters)
+ * and transactions, and nothing else. Every query the site runs is written once, in `adapters/store/sql/`, in the
+ * SQL that SQLite and PostgreSQL share (`ON CONFLICT … DO UPDATE`, `RETURNING`, `NULLS FIRST`); what differs — schema
+ * DDL, placeholders, locking, durability knobs, value types — lives in the backend's own folder
+ * (`adapters/store/sqlite/`, `adapters/store/postgres/`). In the spirit of Kysely's `Dialect`, without a query
+ * builder: the SQL we need is portable as written, and the upload path pays no per-query compilation.
+ *
+ * Value conventions every driver keeps, so callers never see a backend's types:
+ * - integers (ids, counts, sums) come back as JS numbers (PostgreSQL's int8/numeric are parsed to numbers);
+ * - blobs go in and come back as Buffer; text as string; NULL as null;
+ * - booleans are stored as integers 0/1 (one convention for both).
+ */
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+export type SqlParams = readonly SqlValue[];
+
+/** What can run statements: the driver itself (each statement on its own) or an open transaction. */
+export interface SqlExecutor {
+  /** Every row. */
+  all<T>(sql: string, params?: SqlParams): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  /** A statement without rows; `changes` is the number of rows it touched. */
+  run(sql: string, params?: SqlParams): Promise<{ readonly changes: number }>;
+}
+
+export interface TransactionOptions {
+  /**
+   * `full` (default): committed to stable storage before the promise resolves — an accepted upload survives a power
+   * cut. `relaxed`: derived data that can be recomputed (scan results): durable across a crash of the process, and
+   * after a power cut either all of it is there or none (SQLite `synchronous = NORMAL`, PostgreSQL
+   * `synchronous_commit = off`).
+   */
+  readonly durability?: 'full' | 'relaxed';
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, for messages: a file path, or a URL with its password masked. */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction (a write transaction from its start: no upgrade deadlocks). It commits when `fn`
+   * resolves and rolls back when it throws. Statements must go through `tx`; the driver serializes transactions on
+   * one connection and retries a busy database off the event loop (never blocking it).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  close(): Promise<void>;
+}

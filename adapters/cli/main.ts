@@ -21,7 +21,8 @@ import { readInventoryFile } from '../inventory/read.js';
 import { formatRows, type RowFormat } from '../report/rows.js';
 import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
-import { addSiteCommands, siteDemo } from './site-commands.js';
+import { addSiteCommands } from './commands/index.js';
+import { siteDemo } from './site-demo.js';
 
 import { BUNDLED_CORPUS } from './paths.js';
 

@@ -7,8 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SiteStore } from '../store/site-store.js';
-import { sha256Hex } from '../store/site-store.js';
+import type { SiteStore } from '../store/port.js';
+import { sha256Hex } from '../store/sql/store.js';
+import { pathParam } from './http.js';
 import {
   collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance,
   type CatalogVersions, type GroupRow,
@@ -73,8 +74,8 @@ function barChart(rows: readonly GroupRow[], testId: string): string {
 }
 
 /** The share of scanned clients with nothing Required, per day. */
-function trendChart(store: SiteStore): string {
-  const days = complianceTrend(store, 90);
+async function trendChart(store: SiteStore): Promise<string> {
+  const days = await complianceTrend(store, 90);
   if (days.length === 0) return '<p class="muted">No history yet (recorded as scans run).</p>';
   const W = 640, H = 160, pad = 36;
   const pts = days.map((d, k) => {
@@ -91,10 +92,10 @@ function trendChart(store: SiteStore): string {
 <polyline points="${line}" fill="none" stroke="#0b3d66" stroke-width="2"/>${dots}</svg>`;
 }
 
-function overview(store: SiteStore): string {
-  const s = fleetSummary(store);
+async function overview(store: SiteStore): Promise<string> {
+  const s = await fleetSummary(store);
   const pct = s.scanned ? ((100 * s.compliant) / s.scanned).toFixed(1) : '–';
-  const cols = collectionSummary(store);
+  const cols = await collectionSummary(store);
   return layout('Overview', `<h1>Fleet overview</h1>
 <div class="kpis">
 <div class="kpi"><span>Clients</span><b data-testid="kpi-clients">${num(s.clients)}</b></div>
@@ -105,22 +106,22 @@ function overview(store: SiteStore): string {
 <div class="kpi"><span>Scan queue</span><b>${num(s.queue.expedited + s.queue.normal)}</b></div>
 </div>
 <p class="muted">Catalog in service: ${s.catalog ? `${esc(s.catalog.sha256.slice(0, 16))} (${num(s.catalog.revisions)} revisions, ${esc(s.catalog.importedAt)})` : 'none yet'} — <a href="/sync">sync status</a></p>
-<h2>Compliance by classification</h2>${barChart(groupSummary(store, 'classification'), 'classification-chart')}
-<h2>Compliance over time</h2>${trendChart(store)}
+<h2>Compliance by classification</h2>${barChart(await groupSummary(store, 'classification'), 'classification-chart')}
+<h2>Compliance over time</h2>${await trendChart(store)}
 <h2>Collections</h2>
 <table data-testid="collections"><tr><th>Collection</th><th>Limited to</th><th>Members</th><th>Scanned</th><th>Compliant</th><th>Required</th><th>Unknown</th></tr>
 ${cols.map((c) => `<tr><td>${esc(c.name)}</td><td>${esc(c.limitedTo ?? '')}</td><td class="n">${num(c.members)}</td><td class="n">${num(c.scanned)}</td><td class="n">${num(c.compliant)}</td><td class="n">${num(c.required)}</td><td class="n">${num(c.unknown)}</td></tr>`).join('')}
 </table>
 <h2>By product</h2>
 <table><tr><th>Product</th><th>Installed</th><th>Required</th><th>Unknown</th></tr>
-${groupSummary(store, 'product').map((g) => `<tr><td>${esc(g.name)}</td><td class="n">${num(g.installed)}</td><td class="n">${num(g.required)}</td><td class="n">${num(g.unknown)}</td></tr>`).join('')}
+${(await groupSummary(store, 'product')).map((g) => `<tr><td>${esc(g.name)}</td><td class="n">${num(g.installed)}</td><td class="n">${num(g.required)}</td><td class="n">${num(g.unknown)}</td></tr>`).join('')}
 </table>`);
 }
 
-function computers(store: SiteStore, url: URL): string {
+async function computers(store: SiteStore, url: URL): Promise<string> {
   const q = url.searchParams.get('q') ?? '';
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
-  const page = searchComputers(store, q, PAGE, offset);
+  const page = await searchComputers(store, q, PAGE, offset);
   return layout('Computers', `<h1>Computers</h1>
 <form class="search" method="get" action="/computers"><input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus> <button type="submit">Search</button></form>
 ${pager('/computers', { q }, page.total, offset)}
@@ -129,8 +130,8 @@ ${page.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name
 </table>`);
 }
 
-function computer(store: SiteStore, catalogs: CatalogVersions, name: string, url: URL): string | undefined {
-  const c = computerCompliance(store, catalogs, name);
+async function computer(store: SiteStore, catalogs: CatalogVersions, name: string, url: URL): Promise<string | undefined> {
+  const c = await computerCompliance(store, catalogs, name);
   if (!c) return undefined;
   const state = url.searchParams.get('state') ?? '';
   const rows = state ? c.updates.filter((u) => u.state === state) : c.updates;
@@ -148,10 +149,10 @@ ${rows.map((u) => `<tr data-state="${esc(u.state)}"><td class="${esc(u.state)}">
 </table>`);
 }
 
-function update(store: SiteStore, catalogs: CatalogVersions, id: string, url: URL): string | undefined {
+async function update(store: SiteStore, catalogs: CatalogVersions, id: string, url: URL): Promise<string | undefined> {
   const state = url.searchParams.get('state') ?? '';
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
-  const u = updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit: PAGE, offset });
+  const u = await updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit: PAGE, offset });
   if (!u) return undefined;
   const filter = ['', 'Required', 'Installed', 'Unknown'].map((s) => (s === state ? `<b>${s || 'All'}</b>` : `<a href="?state=${s}">${s || 'All'}</a>`)).join(' · ');
   return layout(u.update.kb ? `KB${u.update.kb}` : u.update.updateId, `<h1>${u.update.kb ? `KB${esc(u.update.kb)} — ` : ''}${esc(u.update.title)}</h1>
@@ -169,10 +170,10 @@ ${u.machines.items.map((m) => `<tr><td><a href="/computers/${encodeURIComponent(
 </table>`);
 }
 
-function stale(store: SiteStore, url: URL): string {
+async function stale(store: SiteStore, url: URL): Promise<string> {
   const days = Math.max(0, Number(url.searchParams.get('days') ?? 7) || 0);
   const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
-  const p = staleClients(store, days, PAGE, offset);
+  const p = await staleClients(store, days, PAGE, offset);
   return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
 <form class="search" method="get" action="/stale"><input name="days" value="${days}" aria-label="Days"> <button type="submit">Show</button></form>
 ${pager('/stale', { days: String(days) }, p.total, offset)}
@@ -181,9 +182,9 @@ ${p.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name)}"
 </table>`);
 }
 
-function sync(store: SiteStore): string {
-  const cat = store.currentCatalog();
-  const msgs = store.syncMessages(100);
+async function sync(store: SiteStore): Promise<string> {
+  const cat = await store.currentCatalog();
+  const msgs = await store.syncMessages(100);
   return layout('Sync', `<h1>Catalog sync</h1>
 <p data-testid="catalog-in-service">${cat ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${esc(cat.imported_at)}, ${cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${esc(cat.signed_at)}` : ''}` : 'unsigned'}` : 'No catalog in service yet.'}</p>
 <table data-testid="sync-messages"><tr><th>Time</th><th>Message</th><th>Severity</th><th>Text</th></tr>
@@ -226,7 +227,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
         chunks.push(c);
       }
       const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('token') ?? '';
-      const admin = store.setting('admin_token_hash');
+      const admin = await store.setting('admin_token_hash');
       if (!admin || sha256Hex(token) !== admin) {
         html(res, 401, loginPage('That is not the admin token.'));
         return true;
@@ -243,12 +244,12 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
       return true;
     }
     let body: string | undefined;
-    if (p === '/') body = overview(store);
-    else if (p === '/computers') body = computers(store, url);
-    else if (p.startsWith('/computers/')) body = computer(store, catalogs, decodeURIComponent(p.slice('/computers/'.length)), url);
-    else if (p.startsWith('/updates/')) body = update(store, catalogs, decodeURIComponent(p.slice('/updates/'.length)), url);
-    else if (p === '/stale') body = stale(store, url);
-    else body = sync(store);
+    if (p === '/') body = await overview(store);
+    else if (p === '/computers') body = await computers(store, url);
+    else if (p.startsWith('/computers/')) body = await computer(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
+    else if (p.startsWith('/updates/')) body = await update(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
+    else if (p === '/stale') body = await stale(store, url);
+    else body = await sync(store);
     if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not a computer that has been scanned, or an update of the catalog in service.</p>`));
     else html(res, 200, body);
     return true;

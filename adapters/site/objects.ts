@@ -6,7 +6,7 @@
  * Each object has a stable role; names are what administrators see and may be overridden. The main collection
  * starts limited to the pre-production collection (the test computer); `collection unlimit` lifts that.
  */
-import type { SiteStore } from '../store/site-store.js';
+import type { CollectionRow, SiteStore } from '../store/port.js';
 
 export type Variant = 'x86' | 'x64' | 'ia64' | 'arm64';
 export const VARIANTS: readonly Variant[] = ['x86', 'x64', 'ia64', 'arm64'];
@@ -120,23 +120,23 @@ export interface ObjectProblem {
   readonly problem: string;
 }
 
-const idOf = (store: SiteStore, table: string, role: string): number | undefined =>
-  (store.stmt(`SELECT id FROM ${table} WHERE role = ?`).get(role) as { id: number } | undefined)?.id;
+const KIND_OF = { packages: 'package', programs: 'program', collections: 'collection', advertisements: 'advertisement' } as const;
+const idOf = (store: SiteStore, table: keyof typeof KIND_OF, role: string): Promise<number | undefined> => store.objectId(KIND_OF[table], role);
 
 /** Every object that should exist and does not (or is wrong); empty when the site is whole. */
-export function verifyObjects(store: SiteStore): ObjectProblem[] {
-  const names = storedNames(store);
+export async function verifyObjects(store: SiteStore): Promise<ObjectProblem[]> {
+  const names = await storedNames(store);
   const problems: ObjectProblem[] = [];
-  if (idOf(store, 'packages', 'package') === undefined) problems.push({ kind: 'package', role: 'package', name: names.package, problem: 'missing' });
-  for (const c of COLLECTIONS) if (idOf(store, 'collections', c.role) === undefined) problems.push({ kind: 'collection', role: c.role, name: names.collections[c.role], problem: 'missing' });
+  if ((await idOf(store, 'packages', 'package')) === undefined) problems.push({ kind: 'package', role: 'package', name: names.package, problem: 'missing' });
+  for (const c of COLLECTIONS) if ((await idOf(store, 'collections', c.role)) === undefined) problems.push({ kind: 'collection', role: c.role, name: names.collections[c.role], problem: 'missing' });
   for (const p of programSpecs()) {
-    if (idOf(store, 'programs', p.role) === undefined) problems.push({ kind: 'program', role: p.role, name: names.programs[p.role], problem: 'missing' });
-    if (idOf(store, 'advertisements', p.role) === undefined) problems.push({ kind: 'advertisement', role: p.role, name: advertisementName(names, p), problem: 'missing' });
+    if ((await idOf(store, 'programs', p.role)) === undefined) problems.push({ kind: 'program', role: p.role, name: names.programs[p.role], problem: 'missing' });
+    if ((await idOf(store, 'advertisements', p.role)) === undefined) problems.push({ kind: 'advertisement', role: p.role, name: advertisementName(names, p), problem: 'missing' });
   }
   for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
-    const computer = store.setting(setting);
-    const cid = idOf(store, 'collections', role);
-    if (computer && cid !== undefined && !store.stmt('SELECT 1 FROM collection_members WHERE collection_id = ? AND computer = ?').get(cid, computer)) {
+    const computer = await store.setting(setting);
+    const cid = await idOf(store, 'collections', role);
+    if (computer && cid !== undefined && !(await store.isMember(cid, computer))) {
       problems.push({ kind: 'member', role, name: computer, problem: `not a member of ${names.collections[role]}` });
     }
   }
@@ -148,8 +148,8 @@ function advertisementName(names: SiteNames, p: ProgramSpec): string {
 }
 
 /** The names in use: stored ones where objects exist, else the ones init recorded, else the seed's. */
-function storedNames(store: SiteStore): SiteNames {
-  const saved = store.setting('object_names');
+async function storedNames(store: SiteStore): Promise<SiteNames> {
+  const saved = await store.setting('object_names');
   return saved ? (JSON.parse(saved) as SiteNames) : DEFAULT_NAMES;
 }
 
@@ -157,34 +157,30 @@ function storedNames(store: SiteStore): SiteNames {
  * Creates whatever is missing (all of it on a new site). Existing objects are left as they are — including a
  * collection an administrator already unlimited.
  */
-export function ensureObjects(store: SiteStore, o?: InitOptions): { created: ObjectProblem[] } {
-  return store.tx(() => {
+export function ensureObjects(store: SiteStore, o?: InitOptions): Promise<{ created: ObjectProblem[] }> {
+  return store.transaction(async (store) => {
     if (o) {
-      if (o.names || !store.setting('object_names')) store.setSetting('object_names', JSON.stringify(resolveNames(o.names)));
-      store.setSetting('test_computer', o.testComputer);
-      store.setSetting('sync_host', o.syncHost);
+      if (o.names || !(await store.setting('object_names'))) await store.setSetting('object_names', JSON.stringify(resolveNames(o.names)));
+      await store.setSetting('test_computer', o.testComputer);
+      await store.setSetting('sync_host', o.syncHost);
     }
-    const names = storedNames(store);
-    const created = verifyObjects(store);
-    if (idOf(store, 'packages', 'package') === undefined) store.stmt('INSERT INTO packages (role, name) VALUES (?, ?)').run('package', names.package);
-    const packageId = idOf(store, 'packages', 'package')!;
+    const names = await storedNames(store);
+    const created = await verifyObjects(store);
+    const packageId = (await idOf(store, 'packages', 'package')) ?? (await store.addPackage('package', names.package));
     for (const c of COLLECTIONS) {
-      if (idOf(store, 'collections', c.role) !== undefined) continue;
-      const limit = c.limitTo ? idOf(store, 'collections', c.limitTo) ?? null : null;
-      store.stmt('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)').run(c.role, names.collections[c.role], c.architecture ?? null, limit);
+      if ((await idOf(store, 'collections', c.role)) !== undefined) continue;
+      const limit = c.limitTo ? (await idOf(store, 'collections', c.limitTo)) ?? null : null;
+      await store.addCollection({ role: c.role, name: names.collections[c.role], architecture: c.architecture ?? null, limitTo: limit });
     }
     for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
-      const computer = store.setting(setting);
-      if (computer) store.stmt('INSERT OR IGNORE INTO collection_members (collection_id, computer) VALUES (?, ?)').run(idOf(store, 'collections', role)!, computer);
+      const computer = await store.setting(setting);
+      if (computer) await store.addMember((await idOf(store, 'collections', role))!, computer);
     }
     for (const p of programSpecs()) {
-      if (idOf(store, 'programs', p.role) === undefined) {
-        store.stmt('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(p.role, packageId, names.programs[p.role], p.variant, p.expedited ? 1 : 0, p.commandLine);
-      }
-      if (idOf(store, 'advertisements', p.role) === undefined) {
-        store.stmt('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)')
-          .run(p.role, advertisementName(names, p), idOf(store, 'programs', p.role)!, idOf(store, 'collections', p.collection)!, p.schedule);
+      const programId = (await idOf(store, 'programs', p.role))
+        ?? (await store.addProgram({ role: p.role, packageId, name: names.programs[p.role], variant: p.variant, expedited: p.expedited, commandLine: p.commandLine }));
+      if ((await idOf(store, 'advertisements', p.role)) === undefined) {
+        await store.addAdvertisement({ role: p.role, name: advertisementName(names, p), programId, collectionId: (await idOf(store, 'collections', p.collection))!, schedule: p.schedule });
       }
     }
     return { created };
@@ -192,30 +188,18 @@ export function ensureObjects(store: SiteStore, o?: InitOptions): { created: Obj
 }
 
 /** What removing the tool takes with it: its collections and advertisements too (the caller warns first). */
-export function objectsToRemove(store: SiteStore): { collections: string[]; advertisements: string[]; programs: string[] } {
-  const col = (sql: string): string[] => (store.stmt(sql).all() as { name: string }[]).map((r) => r.name);
+export async function objectsToRemove(store: SiteStore): Promise<{ collections: string[]; advertisements: string[]; programs: string[] }> {
   return {
-    collections: col('SELECT name FROM collections ORDER BY id'),
-    advertisements: col('SELECT name FROM advertisements ORDER BY id'),
-    programs: col('SELECT name FROM programs ORDER BY id'),
+    collections: await store.objectNames('collection'),
+    advertisements: await store.objectNames('advertisement'),
+    programs: await store.objectNames('program'),
   };
 }
 
-export function removeObjects(store: SiteStore): void {
-  store.tx(() => {
-    store.db.exec('DELETE FROM advertisements; DELETE FROM collection_members; DELETE FROM collections; DELETE FROM programs; DELETE FROM packages;');
-  });
+export function removeObjects(store: SiteStore): Promise<void> {
+  return store.removeObjects();
 }
 
-export interface CollectionInfo {
-  readonly id: number;
-  readonly role: string;
-  readonly name: string;
-  readonly architecture: string | null;
-  readonly limitTo: string | null;
-  readonly members: string[];
-}
-
-export function collectionByName(store: SiteStore, name: string): { id: number; role: string; name: string; architecture: string | null; limit_to: number | null } | undefined {
-  return store.stmt('SELECT id, role, name, architecture, limit_to FROM collections WHERE name = ?').get(name) as { id: number; role: string; name: string; architecture: string | null; limit_to: number | null } | undefined;
+export function collectionByName(store: SiteStore, name: string): Promise<CollectionRow | undefined> {
+  return store.collectionByName(name);
 }

@@ -8,17 +8,18 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
-import type { SiteStore } from '../store/site-store.js';
+import type { DailyRow, FleetTotals, SiteStore } from '../store/port.js';
+import { computerKey } from '../store/computer-name.js';
 import { inCollection } from './targeting.js';
 
 export class CatalogVersions {
   private readonly lru = new LRUCache<number, Catalog>({ max: 3 });
   constructor(private readonly store: SiteStore) {}
 
-  get(id: number): Catalog | undefined {
+  async get(id: number): Promise<Catalog | undefined> {
     let c = this.lru.get(id);
     if (c) return c;
-    const row = this.store.catalog(id);
+    const row = await this.store.catalog(id);
     if (!row) return undefined;
     c = new Catalog(readCatalogFile(row.path));
     this.lru.set(id, c);
@@ -41,17 +42,12 @@ export interface ComputerCompliance {
 }
 
 /** The latest scan of one computer, every update with its metadata; undefined when it was never scanned. */
-export function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string): ComputerCompliance | undefined {
-  const scan = store.stmt(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
-      r.installed, r.required, r.not_applicable, r.unknown
-    FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`).get(name) as
-    | { name: string; architecture: string | null; last_upload_at: string | null; scanned_at: string; program: string; catalog_id: number; set_id: number; installed: number; required: number; not_applicable: number; unknown: number }
-    | undefined;
+export async function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string): Promise<ComputerCompliance | undefined> {
+  const scan = await store.computerScan(name);
   if (!scan) return undefined;
-  const cat = store.catalog(scan.catalog_id)!;
-  const c = catalogs.get(scan.catalog_id);
-  const rows = store.stmt('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index').all(scan.set_id) as
-    { update_index: number; update_id: string; revision_number: number; state: string; superseded: number; reason: string }[];
+  const cat = (await store.catalog(scan.catalog_id))!;
+  const c = await catalogs.get(scan.catalog_id);
+  const rows = await store.resultUpdates(scan.set_id);
   return {
     computer: scan.name,
     architecture: scan.architecture,
@@ -85,22 +81,21 @@ export interface FleetSummary {
 }
 
 /** Scanned clients and their states, added up per result set (machines × set counts). */
-export function fleetTotals(store: SiteStore): { scanned: number; installed: number; required: number; unknown: number; compliant: number } {
-  return store.stmt(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed, coalesce(sum(r.required * s.n), 0) AS required,
-      coalesce(sum(r.unknown * s.n), 0) AS unknown, coalesce(sum((r.required = 0) * s.n), 0) AS compliant
-    FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_sets r ON r.id = s.set_id`).get() as { scanned: number; installed: number; required: number; unknown: number; compliant: number };
+export function fleetTotals(store: SiteStore): Promise<FleetTotals> {
+  return store.fleetTotals();
 }
 
-export function fleetSummary(store: SiteStore): FleetSummary {
-  const t = fleetTotals(store);
-  const clients = (store.stmt('SELECT count(*) AS n FROM clients').get() as { n: number }).n;
-  const cat = store.currentCatalog();
+export async function fleetSummary(store: SiteStore): Promise<FleetSummary> {
+  const t = await store.fleetTotals();
+  const clients = await store.clientCount();
+  const cat = await store.currentCatalog();
+  const q = await store.queueStatus();
   return {
     clients,
     scanned: t.scanned,
     compliant: t.compliant,
     states: { Installed: t.installed, Required: t.required, Unknown: t.unknown },
-    queue: store.queueLength(),
+    queue: q.queued,
     catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions, importedAt: cat.imported_at } : null,
   };
 }
@@ -124,13 +119,9 @@ export interface ComputerListItem {
   readonly unknown: number | null;
 }
 
-/** Computers whose name starts with `prefix` (case-insensitive; the name index serves it), by name. */
-export function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Page<ComputerListItem> {
-  const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const total = (store.stmt("SELECT count(*) AS n FROM clients WHERE name LIKE ? ESCAPE '\\'").get(like) as { n: number }).n;
-  const items = store.stmt(`SELECT c.name, c.architecture, c.last_upload_at AS lastUpload, s.scanned_at AS scannedAt, r.installed, r.required, r.unknown
-    FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
-    WHERE c.name LIKE ? ESCAPE '\\' ORDER BY c.name LIMIT ? OFFSET ?`).all(like, limit, offset) as ComputerListItem[];
+/** Computers whose name starts with `prefix` (case-insensitive, by computer-name key), by name. */
+export async function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Promise<Page<ComputerListItem>> {
+  const { total, items } = await store.searchComputers(prefix, limit, offset);
   return { total, offset, limit, items };
 }
 
@@ -143,26 +134,20 @@ export interface UpdateCompliance {
 }
 
 /** One update across the fleet: who needs it, who has it, who is Unknown and why. `query`: KB, UpdateId or RevisionId. */
-export function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: { state?: string; limit?: number; offset?: number } = {}): UpdateCompliance | undefined {
-  const cur = store.currentCatalog();
-  const c = cur && catalogs.get(cur.id);
+export async function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: { state?: string; limit?: number; offset?: number } = {}): Promise<UpdateCompliance | undefined> {
+  const cur = await store.currentCatalog();
+  const c = cur && (await catalogs.get(cur.id));
   if (!c) return undefined;
   const i = c.find(query)[0];
   if (i === undefined) return undefined;
   const updateId = c.updateId(i);
-  const byState = store.stmt(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-    WHERE r.update_id = ? GROUP BY r.state, r.superseded`).all(updateId) as { state: string; superseded: number; n: number }[];
+  const byState = await store.updateStateCounts(updateId);
   const count = (st: string): number => byState.filter((r) => r.state === st).reduce((a, r) => a + r.n, 0);
-  const unknownBecause = store.stmt(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-    WHERE r.update_id = ? AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC LIMIT 20`).all(updateId) as { reason: string; machines: number }[];
+  const unknownBecause = await store.unknownReasons(updateId, 20);
   const limit = o.limit ?? 50, offset = o.offset ?? 0;
-  const filter = o.state ? 'AND r.state = ?' : '';
-  const args: unknown[] = o.state ? [updateId, o.state] : [updateId];
-  const total = (store.stmt(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`).get(...args) as { n: number }).n;
-  const items = (store.stmt(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS scannedAt
-    FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
-    WHERE r.update_id = ? ${filter} ORDER BY cl.name LIMIT ? OFFSET ?`).all(...args, limit, offset) as { computer: string; state: string; superseded: number; reason: string; scannedAt: string }[])
-    .map((r) => ({ ...r, superseded: r.superseded === 1 }));
+  const page = await store.updateMachines(updateId, o.state, limit, offset);
+  const total = page.total;
+  const items = page.items.map((r) => ({ ...r, superseded: r.superseded === 1 }));
   return {
     update: { updateId, kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i) },
     counts: { Installed: count('Installed'), Required: count('Required'), Unknown: count('Unknown'), superseded: byState.filter((r) => r.superseded === 1).reduce((a, r) => a + r.n, 0) },
@@ -179,12 +164,8 @@ export interface GroupRow {
 }
 
 /** Update states across the fleet per classification or per product (client × update pairs). */
-export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): GroupRow[] {
-  // Machines per result set first (the scans_by_set index), then each set's group counts × its machines:
-  // the work grows with profiles, not clients.
-  return store.stmt(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
-    FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_set_groups g ON g.set_id = s.set_id
-    WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`).all(kind) as GroupRow[];
+export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): Promise<GroupRow[]> {
+  return store.groupTotals(kind);
 }
 
 export interface CollectionRow {
@@ -203,18 +184,14 @@ export interface CollectionRow {
  * one by one; each collection's rule (direct ∪ architecture query, within its limiting collection) is then applied
  * to those groups — the work grows with architectures and direct members, not with clients.
  */
-export function collectionSummary(store: SiteStore): CollectionRow[] {
-  const cols = store.stmt('SELECT c.id, c.name, c.architecture, c.limit_to, l.name AS limited FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id').all() as
-    { id: number; name: string; architecture: string | null; limit_to: number | null; limited: string | null }[];
+export async function collectionSummary(store: SiteStore): Promise<CollectionRow[]> {
+  const cols = await store.collections();
   const byId = new Map(cols.map((c) => [c.id, c]));
-  type Group = { architecture: string | null; n: number; scanned: number; compliant: number; required: number; unknown: number; direct: Set<number> };
-  const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(r.required = 0), 0) AS compliant, coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown`;
-  const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';
-  const groups: Group[] = (store.stmt(`SELECT cl.architecture, ${sums} ${from} WHERE cl.name NOT IN (SELECT computer FROM collection_members) GROUP BY cl.architecture`).all() as Omit<Group, 'direct'>[])
-    .map((g) => ({ ...g, direct: new Set<number>() }));
-  const directRows = store.stmt(`SELECT cl.name, cl.architecture, ${sums} ${from} WHERE cl.name IN (SELECT computer FROM collection_members) GROUP BY cl.id`).all() as (Omit<Group, 'direct'> & { name: string })[];
-  const memberships = store.stmt('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[];
-  for (const d of directRows) groups.push({ ...d, direct: new Set(memberships.filter((m) => m.computer.toLowerCase() === d.name.toLowerCase()).map((m) => m.collection_id)) });
+  const memberships = (await store.targeting()).members;
+  const groups = (await store.membershipGroups()).map((g) => ({
+    ...g,
+    direct: new Set(g.name === undefined || g.name === null ? [] : memberships.filter((m) => computerKey(m.computer) === computerKey(g.name!)).map((m) => m.collection_id)),
+  }));
   return cols.map((c) => {
     const row = { name: c.name, limitedTo: c.limited, members: 0, scanned: 0, compliant: 0, required: 0, unknown: 0 };
     for (const g of groups) {
@@ -230,29 +207,19 @@ export function collectionSummary(store: SiteStore): CollectionRow[] {
 }
 
 /** Clients that have not uploaded for `days` days (or never), oldest first. */
-export function staleClients(store: SiteStore, days: number, limit = 100, offset = 0): Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }> {
+export async function staleClients(store: SiteStore, days: number, limit = 100, offset = 0): Promise<Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }>> {
   const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
-  const total = (store.stmt('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?').get(cutoff) as { n: number }).n;
-  const items = store.stmt('SELECT name, last_upload_at AS lastUpload, last_scan_at AS lastScan FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name LIMIT ? OFFSET ?')
-    .all(cutoff, limit, offset) as { name: string; lastUpload: string | null; lastScan: string | null }[];
+  const { total, items } = await store.staleClients(cutoff, limit, offset);
   return { total, offset, limit, items };
 }
 
-export interface DailyRow {
-  readonly day: string;
-  readonly clients: number;
-  readonly scanned: number;
-  readonly compliant: number;
-  readonly installed: number;
-  readonly required: number;
-  readonly unknown: number;
-}
+export type { DailyRow };
 
 /** Fleet compliance per day: the recorded snapshots, with today's figures computed now (snapshots lag by design). */
-export function complianceTrend(store: SiteStore, days = 90): DailyRow[] {
-  const rows = (store.stmt('SELECT * FROM compliance_daily ORDER BY day DESC LIMIT ?').all(days) as DailyRow[]).reverse();
-  const t = fleetTotals(store);
+export async function complianceTrend(store: SiteStore, days = 90): Promise<DailyRow[]> {
+  const rows = await store.dailyRows(days);
+  const t = await store.fleetTotals();
   if (t.scanned === 0 && rows.length === 0) return rows;
-  const today: DailyRow = { day: new Date().toISOString().slice(0, 10), clients: (store.stmt('SELECT count(*) AS n FROM clients').get() as { n: number }).n, ...t };
+  const today: DailyRow = { day: new Date().toISOString().slice(0, 10), clients: await store.clientCount(), ...t };
   return [...rows.filter((r) => r.day !== today.day), today].slice(-days);
 }

@@ -10,13 +10,17 @@
  *     logs/wsyncmgr.log     the sync log
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ioError, PatchscanError } from '../../engine/errors.js';
 import { writeFileAtomic } from '../../engine/io/atomic-file.js';
-import { SiteStore } from '../store/site-store.js';
+import { isPostgresUrl, openStore } from '../store/open.js';
+import type { SiteStore } from '../store/port.js';
 
 export interface SiteConfig {
-  /** The site database file, relative to the data directory. */
+  /**
+   * The site database: a SQLite file (relative to the data directory), or a `postgres://` URL. The URL may name
+   * its password through the environment instead (PGPASSWORD); it is never printed.
+   */
   readonly database: string;
   /** host:port for `patchscan serve`; loopback unless an administrator changes it. */
   readonly listen: string;
@@ -77,20 +81,30 @@ export function writeConfig(dir: string, config: SiteConfig): void {
   writeFileAtomic(configPath(dir), `${JSON.stringify(config, null, 2)}\n`);
 }
 
+export interface OpenSiteOptions {
+  /** Overrides the configuration's `database` (`--database`). */
+  readonly database?: string;
+}
+
 export class Site {
   private constructor(readonly dir: string, readonly config: SiteConfig, readonly store: SiteStore) {}
 
-  /** Opens the site in `dir` (creating the directory and database if needed). */
-  static open(dir: string): Site {
+  /** Opens the site in `dir` (creating the directory and, for SQLite, the database if needed). */
+  static async open(dir: string, o: OpenSiteOptions = {}): Promise<Site> {
     const abs = resolve(dir);
     try {
       mkdirSync(abs, { recursive: true });
     } catch (e) {
       throw ioError('create the site directory', abs, e);
     }
-    const config = readConfig(abs);
-    const db = isAbsolute(config.database) ? config.database : join(abs, config.database);
-    return new Site(abs, config, SiteStore.open(db));
+    const read = readConfig(abs);
+    const config = o.database ? { ...read, database: o.database } : read;
+    return new Site(abs, config, await openStore(config.database, abs));
+  }
+
+  /** Whether the site's data lives in PostgreSQL (shared by every process and machine of the site). */
+  get shared(): boolean {
+    return isPostgresUrl(this.config.database);
   }
 
   get catalogsDir(): string {
@@ -106,11 +120,11 @@ export class Site {
   }
 
   /** Whether `patchscan init` has run here. */
-  get initialized(): boolean {
-    return existsSync(configPath(this.dir)) && this.store.setting('initialized_at') !== undefined;
+  async initialized(): Promise<boolean> {
+    return existsSync(configPath(this.dir)) && (await this.store.setting('initialized_at')) !== undefined;
   }
 
-  close(): void {
-    this.store.close();
+  close(): Promise<void> {
+    return this.store.close();
   }
 }

@@ -3,7 +3,8 @@
  * architecture's variant. Collection membership = direct members ∪ the architecture query, limited (intersected)
  * to the limiting collection's members — as Configuration Manager's limiting collections work.
  */
-import type { ClientRow, SiteStore } from '../store/site-store.js';
+import { computerKey } from '../store/computer-name.js';
+import type { AdvertisementRow, ClientRow, SiteStore } from '../store/port.js';
 
 export interface CollectionShape {
   readonly name: string;
@@ -25,68 +26,77 @@ export function inCollection(cols: ReadonlyMap<number, CollectionShape>, id: num
 }
 
 /** The scan program that targets this client (expedited or not), or undefined when none does. */
-export function targetingProgram(store: SiteStore, client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): { program: string; collection: string } | undefined {
-  return new TargetingSnapshot(store).program(client, expedited);
+export async function targetingProgram(store: SiteStore, client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): Promise<{ program: string; collection: string } | undefined> {
+  return (await new TargetingSnapshot(store).current()).program(client, expedited);
 }
 
 /** Members of a collection among known clients and direct members (for `collection show`). */
-export function members(store: SiteStore, collectionId: number): string[] {
-  const snap = new TargetingSnapshot(store);
+export async function members(store: SiteStore, collectionId: number): Promise<string[]> {
+  const snap = await new TargetingSnapshot(store).current();
   const names = new Map<string, { name: string; architecture: string | null }>();
-  for (const c of store.clients()) names.set(c.name.toLowerCase(), c);
-  for (const r of store.stmt('SELECT computer FROM collection_members').all() as { computer: string }[]) {
-    if (!names.has(r.computer.toLowerCase())) names.set(r.computer.toLowerCase(), { name: r.computer, architecture: null });
-  }
+  for (const c of await store.clients()) names.set(computerKey(c.name), c);
+  for (const m of snap.memberNames()) if (!names.has(computerKey(m))) names.set(computerKey(m), { name: m, architecture: null });
   return [...names.values()].filter((c) => snap.isMember(collectionId, c)).map((c) => c.name).sort();
 }
 
-/**
- * The same rule over an in-memory copy of the collections, memberships and advertisements — for the upload path,
- * which asks once per request. One tiny query per request tells whether those (small) tables changed, in this
- * process or another (`patchscan collection unlimit`); only then is the copy rebuilt.
- */
-export class TargetingSnapshot {
-  private signature = '';
-  private cols = new Map<number, CollectionShape>();
-  private direct = new Map<number, Set<string>>();
-  private ads: { program: string; variant: string; expedited: boolean; collectionId: number }[] = [];
+/** Collections, direct members and advertisements at one version: answers membership and targeting questions. */
+export class Targeting {
+  private readonly cols: Map<number, CollectionShape>;
+  private readonly direct = new Map<number, Set<string>>();
+  private readonly ads: readonly AdvertisementRow[];
+  private readonly names: readonly string[];
 
-  constructor(private readonly store: SiteStore) {}
-
-  private refresh(): void {
-    const sig = (this.store.stmt(`SELECT
-        (SELECT group_concat(id || ',' || coalesce(architecture, '') || ',' || coalesce(limit_to, ''), ';') FROM collections) || '|' ||
-        (SELECT group_concat(collection_id || ',' || computer, ';') FROM collection_members) || '|' ||
-        (SELECT group_concat(id || ',' || program_id || ',' || collection_id, ';') FROM advertisements) AS s`).get() as { s: string | null }).s ?? '';
-    if (sig === this.signature && this.cols.size > 0) return;
-    this.signature = sig;
-    const cols = this.store.stmt('SELECT id, name, architecture, limit_to FROM collections').all() as { id: number; name: string; architecture: string | null; limit_to: number | null }[];
-    this.cols = new Map(cols.map((c) => [c.id, c]));
-    this.direct = new Map();
-    for (const m of this.store.stmt('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[]) {
+  constructor(readonly version: string, data: Awaited<ReturnType<SiteStore['targeting']>>) {
+    this.cols = new Map(data.collections.map((c) => [c.id, c]));
+    for (const m of data.members) {
       const set = this.direct.get(m.collection_id) ?? new Set<string>();
-      set.add(m.computer.toLowerCase());
+      set.add(computerKey(m.computer));
       this.direct.set(m.collection_id, set);
     }
-    this.ads = (this.store.stmt(`SELECT p.name AS program, p.variant, p.expedited, a.collection_id FROM advertisements a JOIN programs p ON p.id = a.program_id
-      WHERE p.variant IS NOT NULL ORDER BY a.id`).all() as { program: string; variant: string; expedited: number; collection_id: number }[])
-      .map((a) => ({ program: a.program, variant: a.variant, expedited: a.expedited === 1, collectionId: a.collection_id }));
+    this.ads = data.advertisements.filter((a) => a.variant !== null);
+    this.names = data.members.map((m) => m.computer);
+  }
+
+  memberNames(): readonly string[] {
+    return this.names;
   }
 
   isMember(collectionId: number, client: Pick<ClientRow, 'name' | 'architecture'>): boolean {
-    this.refresh();
-    const name = client.name.toLowerCase();
-    return inCollection(this.cols, collectionId, client.architecture, (id) => this.direct.get(id)?.has(name) === true);
+    const key = computerKey(client.name);
+    return inCollection(this.cols, collectionId, client.architecture, (id) => this.direct.get(id)?.has(key) === true);
   }
 
   program(client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): { program: string; collection: string } | undefined {
     if (!client.architecture) return undefined;
-    this.refresh();
     for (const a of this.ads) {
-      if (a.variant === client.architecture && a.expedited === expedited && this.isMember(a.collectionId, client)) {
-        return { program: a.program, collection: this.cols.get(a.collectionId)!.name };
+      if (a.variant === client.architecture && (a.expedited === 1) === expedited && this.isMember(a.collection_id, client)) {
+        return { program: a.program, collection: this.cols.get(a.collection_id)!.name };
       }
     }
     return undefined;
+  }
+}
+
+/**
+ * The targeting data kept in memory, for the upload path and the scan service, which ask once per request or job.
+ * One tiny query tells whether the data changed (in this process or another — `patchscan collection unlimit`);
+ * only then is the copy read again.
+ */
+export class TargetingSnapshot {
+  private copy: Targeting | undefined;
+
+  constructor(private readonly store: SiteStore) {}
+
+  async current(): Promise<Targeting> {
+    const version = await this.store.targetingVersion();
+    if (this.copy?.version !== version) {
+      const data = await this.store.targeting();
+      this.copy = new Targeting(data.version, data);
+    }
+    return this.copy;
+  }
+
+  async program(client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): Promise<{ program: string; collection: string } | undefined> {
+    return (await this.current()).program(client, expedited);
   }
 }

@@ -1,12 +1,19 @@
 /**
- * The site database's schema, as an ordered list of migrations. `PRAGMA user_version` records how many have run;
- * opening a database runs the rest, each in its own transaction. Never edit a released migration: add one.
+ * The SQLite site database's schema, as an ordered list of migrations. `PRAGMA user_version` records how many have
+ * run; opening a database runs the rest, each in its own transaction. Never edit a released migration: add one.
+ * A migration is SQL, or a function for steps SQL cannot express (computing computer-name keys).
+ * PostgreSQL's schema (adapters/store/postgres/migrations.ts) is the same tables at the latest version.
  *
  * Scan results are normalized the way the fleet format is: machines with the same profile (what the catalog's
  * rules can read) share one result set, so rows grow with profiles × updates, not clients × updates. The view
  * `client_update_states` gives the latest state of every client × update with its time and catalog version.
  */
-export const MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { computerKey } from '../computer-name.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
@@ -151,4 +158,42 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE INDEX clients_by_last_upload ON clients(last_upload_at);
   `,
+  (db) => {
+    // Store port (v3): computer names compare by one normalized key (computer-name.ts), not by NOCASE; the scan
+    // queue leases jobs (a worker that died gives its jobs back) and keeps the ones it gave up on; a counter
+    // tells every process when targeting data (collections, members, advertisements) changed.
+    db.exec(`
+      ALTER TABLE clients ADD COLUMN name_key TEXT;
+      CREATE TABLE collection_members_v3 (
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        computer TEXT NOT NULL,
+        computer_key TEXT NOT NULL,
+        PRIMARY KEY (collection_id, computer_key)
+      ) WITHOUT ROWID;
+      ALTER TABLE scan_queue ADD COLUMN leased_until TEXT;
+      ALTER TABLE scan_queue ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE scan_queue ADD COLUMN not_before TEXT;
+      CREATE TABLE scan_failures (
+        id INTEGER PRIMARY KEY,
+        client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+        priority INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        error TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+      );
+    `);
+    const setKey = db.prepare('UPDATE clients SET name_key = ? WHERE id = ?');
+    for (const c of db.prepare('SELECT id, name FROM clients').all() as { id: number; name: string }[]) setKey.run(computerKey(c.name), c.id);
+    const addMember = db.prepare('INSERT OR IGNORE INTO collection_members_v3 (collection_id, computer, computer_key) VALUES (?, ?, ?)');
+    for (const m of db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[]) {
+      addMember.run(m.collection_id, m.computer, computerKey(m.computer));
+    }
+    db.exec(`
+      DROP TABLE collection_members;
+      ALTER TABLE collection_members_v3 RENAME TO collection_members;
+      CREATE INDEX collection_members_by_key ON collection_members(computer_key);
+      CREATE UNIQUE INDEX clients_by_key ON clients(name_key);
+      INSERT INTO settings (key, value) VALUES ('targeting_version', '1') ON CONFLICT (key) DO NOTHING;
+    `);
+  },
 ];

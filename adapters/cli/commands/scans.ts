@@ -1,0 +1,73 @@
+/**
+ * `patchscan rescan` and `patchscan queue status`: the scan queue from the command line.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { PatchscanError } from '../../../engine/errors.js';
+import { CatalogVersions, computerCompliance } from '../../site/reports.js';
+import { SiteScanner } from '../../site/scan-service.js';
+import { targetingProgram } from '../../site/targeting.js';
+import { now } from '../../store/sql/store.js';
+import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
+
+export function addScanCommands(program: Command): void {
+  siteOptions(program.command('rescan'))
+    .description('queue a rescan of a computer\'s latest inventory; --expedited scans it now, ahead of everything queued')
+    .argument('<computer>', 'computer name')
+    .option('--expedited', 'jump the queue and scan at once')
+    .action((name: string, o: SiteOptions & { expedited?: boolean }) =>
+      withSite(o, async (site) => {
+        await requireInit(site);
+        const store = site.store;
+        const c = await store.client(name);
+        if (!c || !(await store.latestInventory(c.id))) throw new PatchscanError('NOT_FOUND', `${name} has no stored inventory`);
+        const requested = now();
+        await store.enqueueScan(c.id, o.expedited ? 'expedited' : 'normal', o.expedited ? 'expedited rescan' : 'rescan');
+        const target = await targetingProgram(store, c, o.expedited ?? false);
+        if (!target) print(`Queued, but no advertised collection targets ${name} (${c.architecture ?? 'unknown architecture'}) yet: it will be skipped.`);
+        if (!o.expedited) {
+          print(`Queued a rescan of ${name}; the site's scan workers run it.`);
+          return;
+        }
+        // Expedited: the queue hands out expedited jobs first, so this scan is next — done here and now, unless a
+        // running server or worker takes it first; either way we wait for it and report its result.
+        if (!(await store.currentCatalog())) {
+          print('No catalog in service yet: run "patchscan sync" first. The scan stays queued.');
+          return;
+        }
+        const scanner = new SiteScanner(site);
+        const scannedSince = async (): Promise<boolean> => ((await store.lastScan(c.id))?.scanned_at ?? '') >= requested;
+        const deadline = Date.now() + 30_000;
+        while (!(await scannedSince()) && Date.now() < deadline) {
+          const r = await scanner.runQueue(1);
+          if (r.scanned + r.skipped > 0) continue;
+          const q = await store.queueStatus();
+          if (q.queued.expedited === 0 && q.active === 0) break; // nothing left that could scan it
+          await sleep(50); // another process holds it
+        }
+        if (await scannedSince()) {
+          const s = (await computerCompliance(store, new CatalogVersions(store), name))!;
+          print(`Scanned ${name} now (${s.program}): Installed ${s.counts.Installed}, Required ${s.counts.Required}, Unknown ${s.counts.Unknown}`);
+        } else if (Date.now() >= deadline) print(`${name} is still queued after 30 s; the site's scan workers will scan it.`);
+        else print(`${name} was not scanned: no advertised collection targets it.`);
+      }));
+
+  const queue = program.command('queue').description('the scan queue: what waits, what runs, what failed');
+  siteOptions(queue.command('status'))
+    .description('jobs waiting (expedited, normal), running, and failed after their retries (with the error)')
+    .option('-n, --limit <n>', 'failed jobs to list', '20')
+    .option('--json', 'print JSON')
+    .action((o: SiteOptions & { limit: string; json?: boolean }) =>
+      withSite(o, async (site) => {
+        const status = await site.store.queueStatus();
+        const failed = await site.store.failedScans(Number(o.limit));
+        const names = new Map<number, string>();
+        for (const f of failed) if (!names.has(f.clientId)) names.set(f.clientId, (await site.store.clientById(f.clientId))?.name ?? `client ${f.clientId}`);
+        if (o.json) {
+          print(JSON.stringify({ ...status, failedJobs: failed.map((f) => ({ ...f, computer: names.get(f.clientId) })) }, null, 2));
+          return;
+        }
+        print(`Queued: ${status.queued.expedited} expedited, ${status.queued.normal} normal; running: ${status.active}; failed: ${status.failed}`);
+        for (const f of failed) print(`  failed ${f.failedAt}  ${names.get(f.clientId)}  (${f.priority}, ${f.reason}): ${f.error}`);
+      }));
+}

@@ -1,0 +1,51 @@
+/**
+ * `patchscan serve` (the site server) and `patchscan upload` (its client side).
+ */
+import type { Command } from 'commander';
+import { PatchscanError } from '../../../engine/errors.js';
+import { readBounded } from '../../inventory/read.js';
+import { serve } from '../../server/server.js';
+import { upload } from '../../server/upload-client.js';
+import { openSite, print, requireInit, siteOptions, type SiteOptions } from './site-options.js';
+
+export function addServeCommands(program: Command): void {
+  siteOptions(program.command('serve'))
+    .description('run the site server: inventory uploads, the scan queue, the scheduled sync (loopback unless configured)')
+    .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)')
+    .action(async (o: SiteOptions & { listen?: string }) => {
+      const site = await openSite(o);
+      try {
+        await requireInit(site);
+        const s = await serve(site, { ...(o.listen ? { listen: o.listen } : {}), log: (l) => process.stderr.write(`${l}\n`) });
+        print(`patchscan serve: listening on ${s.url} (site ${site.dir}, database ${site.store.location}); Ctrl-C stops`);
+        await new Promise<void>((resolve) => {
+          const stop = (): void => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await s.close();
+        print('patchscan serve: stopped');
+      } finally {
+        await site.close();
+      }
+    });
+
+  program.command('upload')
+    .description('send an inventory to the site server (the client side)')
+    .argument('<file>', 'inventory file (JSON or msgpack)')
+    .requiredOption('--server <url>', 'the site server, e.g. http://127.0.0.1:8530')
+    .option('--token <token>', 'this client\'s token (default $PATCHSCAN_TOKEN)')
+    .option('--expedited', 'scan right away, ahead of scheduled work (after a deployment)')
+    .option('--no-gzip', 'send uncompressed')
+    .action(async (file: string, o: { server: string; token?: string; expedited?: boolean; gzip: boolean }) => {
+      const token = o.token ?? process.env.PATCHSCAN_TOKEN;
+      if (!token) throw new PatchscanError('BAD_ARGUMENT', 'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one');
+      const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
+      if (r.status === 202) print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : `; ${String(r.body.note)}`})`);
+      else {
+        const err = r.body.error as { code?: string; message?: string } | undefined;
+        process.stderr.write(`patchscan: upload refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`);
+        process.exitCode = r.status >= 500 ? 1 : 2;
+      }
+    });
+}

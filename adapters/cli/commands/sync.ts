@@ -1,0 +1,40 @@
+/**
+ * `patchscan sync [status]`: fetch the catalog once; show the sync history.
+ */
+import type { Command } from 'commander';
+import { PatchscanError } from '../../../engine/errors.js';
+import { runSync } from '../../sync/sync.js';
+import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
+
+export function addSyncCommands(program: Command): void {
+  siteOptions(program.command('sync'))
+    .description('fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history')
+    .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
+    .option('--source <url|folder>', 'overrides sync.source of the configuration')
+    .option('-n, --limit <n>', 'status: messages to show', '20')
+    .option('--json', 'status: print JSON')
+    .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: string; json?: boolean }) => {
+      if (what !== undefined && what !== 'status') throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
+      if (what === 'status') {
+        await withSite(o, async (site) => {
+          const cat = await site.store.currentCatalog();
+          const msgs = await site.store.syncMessages(Number(o.limit));
+          if (o.json) {
+            print(JSON.stringify({ catalog: cat ?? null, messages: msgs }, null, 2));
+            return;
+          }
+          print(cat ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})` : 'No catalog in service yet.');
+          print('');
+          for (const m of msgs) print(`${m.at}  ${m.message_id}  ${m.severity.padEnd(13)}  ${m.text}`);
+          if (msgs.length === 0) print('No sync has run yet.');
+        });
+        return;
+      }
+      await withSite(o, async (site) => {
+        await requireInit(site);
+        const r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog: (line) => process.stderr.write(`${line}\n`) });
+        print(`Sync ${r.outcome}: ${r.message}`);
+        if (r.outcome === 'failed') process.exitCode = r.error?.code === 'IO' ? 1 : 2;
+      });
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * HTTP plumbing the routes share: errors with a status and a stable code, JSON answers, bounded bodies, gzip with
+ * a size cap, bearer tokens, and parameters that are refused with 400 naming them instead of failing deeper down.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzip } from 'node:zlib';
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}
+
+/** Reads a body up to `max` bytes; 413 as soon as it is known to be larger. */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > max) return Promise.reject(new HttpError(413, 'TOO_LARGE', `the body is ${declared} bytes; the limit is ${max} (limits.maxUploadBytes)`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > max) {
+        reject(new HttpError(413, 'TOO_LARGE', `the body is more than ${max} bytes (limits.maxUploadBytes)`));
+        req.pause();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, n)));
+    req.on('error', reject);
+  });
+}
+
+export function inflate(body: Buffer, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(body, { maxOutputLength: max }, (e, out) => {
+      if (!e) resolve(out);
+      else if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) reject(new HttpError(413, 'TOO_LARGE', `the inventory inflates past ${max} bytes (limits.maxInventoryBytes)`));
+      else reject(new HttpError(400, 'BAD_ENCODING', `the body is not valid gzip: ${e.message}`));
+    });
+  });
+}
+
+export function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m?.[1];
+}
+
+/** A percent-encoded path segment, decoded; malformed encoding is the client's mistake (400), not ours (500). */
+export function pathParam(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', `the ${what} in the path is not valid percent-encoding: ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+}
+
+/** An integer query parameter within [min, max], or `fallback` when absent; anything else is 400 naming it. */
+export function intParam(q: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = /^-?\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** Counts per minute per client, for 429s. */
+export class RateLimiter {
+  private readonly windows = new Map<number, { start: number; count: number }>();
+  constructor(private readonly perMinute: number) {}
+  take(id: number): number | undefined {
+    const t = Date.now();
+    const w = this.windows.get(id);
+    if (!w || t - w.start >= 60_000) {
+      this.windows.set(id, { start: t, count: 1 });
+      if (this.windows.size > 100_000) this.windows.clear();
+      return undefined;
+    }
+    if (w.count >= this.perMinute) return Math.ceil((w.start + 60_000 - t) / 1000);
+    w.count++;
+    return undefined;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * POST /v1/inventory[?expedited=1]: a client's inventory, JSON or msgpack, gzip allowed, with its own token. The
+ * inventory is validated, committed durably with its scan job, and answered 202 with whether a collection targets
+ * the computer.
+ */
+import { Packr } from 'msgpackr';
+import { PatchscanError } from '../../../engine/errors.js';
+import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../../../engine/inventory/validate.js';
+import type { Inventory } from '../../../engine/inventory/types.js';
+import { variantOf } from '../../site/objects.js';
+import { TargetingSnapshot } from '../../site/targeting.js';
+import { computerKey } from '../../store/computer-name.js';
+import { HttpError, inflate, RateLimiter, readBody, send } from '../http.js';
+import type { Route } from './context.js';
+import { GroupCommit } from './group-commit.js';
+
+const packr = new Packr({ useRecords: false });
+
+export function uploadRoute(ctx: Parameters<Route>[0]): Route {
+  const limits = ctx.site.config.limits;
+  const inventoryLimits = { ...DEFAULT_INVENTORY_LIMITS, maxBytes: limits.maxInventoryBytes };
+  const limiter = new RateLimiter(limits.uploadsPerMinute);
+  const commits = new GroupCommit(ctx.store);
+  const targeting = new TargetingSnapshot(ctx.store);
+
+  return async (ctx, req, res, url) => {
+    if (req.method !== 'POST' || url.pathname !== '/v1/inventory') return false;
+    const client = await ctx.authClient(req);
+    const retry = limiter.take(client.id);
+    if (retry !== undefined) throw new HttpError(429, 'TOO_MANY_REQUESTS', `more than ${limits.uploadsPerMinute} uploads in a minute from ${client.name}`, { 'retry-after': String(retry) });
+    let body = await readBody(req, limits.maxUploadBytes);
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'gzip') body = await inflate(body, limits.maxInventoryBytes);
+    else if (encoding !== 'identity') throw new HttpError(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported (send identity or gzip)`);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const format = type === 'application/json' ? 'json' : type === 'application/msgpack' || type === 'application/x-msgpack' || type === 'application/vnd.msgpack' ? 'msgpack' : undefined;
+    if (!format) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json or application/msgpack, got ${JSON.stringify(type)}`);
+    let inv: Inventory;
+    try {
+      inv = decodeInventory(body, 'upload', format, inventoryLimits);
+    } catch (e) {
+      if (PatchscanError.is(e)) throw new HttpError(e.message.includes('bytes allowed') ? 413 : 400, e.code, e.message);
+      throw e;
+    }
+    if (computerKey(inv.computer.name) !== computerKey(client.name)) {
+      throw new HttpError(403, 'FORBIDDEN', `this token belongs to ${client.name}; it cannot upload the inventory of ${inv.computer.name}`);
+    }
+    const expedited = url.searchParams.get('expedited') === '1' || url.searchParams.get('expedited') === 'true';
+    const arch = variantOf(inv.processor?.architecture) ?? 'other';
+    const stored = Buffer.from(packr.pack(inv));
+    // Committed (fsync'd) before we answer: an accepted upload survives a crash or a power cut. Uploads arriving
+    // together share one transaction (group commit): one fsync for many, each answered after it.
+    const id = await commits.add({ clientId: client.id, body: stored, arch, expedited });
+    ctx.metrics.uploadsAccepted++;
+    const target = await targeting.program({ name: client.name, architecture: arch }, expedited);
+    ctx.kick();
+    send(res, 202, {
+      accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined,
+      ...(target ? { program: target.program, collection: target.collection } : { note: 'no advertised collection targets this computer yet: the inventory is kept and scanned once one does' }),
+    });
+    return true;
+  };
+}

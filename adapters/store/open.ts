@@ -1,0 +1,18 @@
+/**
+ * Which store a site uses: `database` in patchscan.json (or `--database`) is a file path for SQLite — the embedded
+ * default — or a `postgres://` / `postgresql://` URL. PostgreSQL's adapter is loaded only when a URL asks for it.
+ */
+import { isAbsolute, join } from 'node:path';
+import type { SiteStore } from './port.js';
+import { openSqliteStore } from './sqlite/open.js';
+
+export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//i.test(s);
+
+/** `database` as configured; a relative file path is taken from the site directory. */
+export async function openStore(database: string, siteDir: string): Promise<SiteStore> {
+  if (isPostgresUrl(database)) {
+    const { openPostgresStore } = await import('./postgres/open.js');
+    return openPostgresStore(database);
+  }
+  return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database));
+}

@@ -1,0 +1,284 @@
+/**
+ * The store port: everything a site keeps, as one typed, asynchronous interface. The CLI, the server, the scan
+ * service, the reports and the console speak only this; SQL lives behind it (adapters/store/sql/ — portable SQL —
+ * with the SQLite and PostgreSQL specifics in adapters/store/sqlite/ and adapters/store/postgres/).
+ *
+ * Units of work: `transaction(fn)` hands `fn` a store bound to one transaction; everything it does commits or rolls
+ * back together (an upload and its scan job; a result set, its scan and the job's end). A store bound to a
+ * transaction runs a nested `transaction` inside the same one.
+ */
+import type { ScanJob, ScanPriority, QueueStatus, FailedJob } from './queue.js';
+import type { TransactionOptions } from './sql/driver.js';
+
+export interface ClientRow {
+  readonly id: number;
+  readonly name: string;
+  readonly token_hash: string | null;
+  readonly architecture: string | null;
+  readonly enrolled_at: string | null;
+  readonly last_upload_at: string | null;
+  readonly last_scan_at: string | null;
+}
+
+export interface CatalogRow {
+  readonly id: number;
+  readonly sha256: string;
+  readonly source: string;
+  readonly path: string;
+  readonly revisions: number;
+  readonly signer: string | null;
+  readonly signed_at: string | null;
+  readonly imported_at: string;
+}
+
+export interface SyncMessage {
+  readonly id: number;
+  readonly at: string;
+  readonly message_id: number;
+  readonly severity: string;
+  readonly text: string;
+  readonly catalog_id: number | null;
+}
+
+export interface StoredInventory {
+  readonly id: number;
+  readonly body: Buffer;
+  readonly received_at: string;
+}
+
+/** One update's outcome in a stored result set. */
+export interface ResultUpdateRow {
+  readonly update_index: number;
+  readonly update_id: string;
+  readonly revision_number: number;
+  readonly state: string;
+  readonly superseded: number;
+  readonly reason: string;
+}
+
+/** Counts of one classification or product in a result set (what fleet summaries add up). */
+export interface ResultGroupRow {
+  readonly kind: 'classification' | 'product';
+  readonly name: string;
+  readonly installed: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+export interface NewResultSet {
+  readonly catalogId: number;
+  readonly fingerprint: string;
+  readonly counts: { readonly installed: number; readonly required: number; readonly notApplicable: number; readonly unknown: number };
+  readonly updates: readonly ResultUpdateRow[];
+  readonly groups: readonly ResultGroupRow[];
+}
+
+export interface ScanRecord {
+  readonly clientId: number;
+  readonly inventoryId: number;
+  readonly catalogId: number;
+  readonly setId: number;
+  readonly program: string;
+  readonly scannedAt: string;
+}
+
+export interface DailyRow {
+  readonly day: string;
+  readonly clients: number;
+  readonly scanned: number;
+  readonly compliant: number;
+  readonly installed: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+export interface FleetTotals {
+  readonly scanned: number;
+  readonly installed: number;
+  readonly required: number;
+  readonly unknown: number;
+  readonly compliant: number;
+}
+
+/** A computer's latest scan with its result set's counts. */
+export interface ComputerScanRow {
+  readonly name: string;
+  readonly architecture: string | null;
+  readonly last_upload_at: string | null;
+  readonly scanned_at: string;
+  readonly program: string;
+  readonly catalog_id: number;
+  readonly set_id: number;
+  readonly installed: number;
+  readonly required: number;
+  readonly not_applicable: number;
+  readonly unknown: number;
+}
+
+export interface ComputerListRow {
+  readonly name: string;
+  readonly architecture: string | null;
+  readonly lastUpload: string | null;
+  readonly scannedAt: string | null;
+  readonly installed: number | null;
+  readonly required: number | null;
+  readonly unknown: number | null;
+}
+
+export interface UpdateMachineRow {
+  readonly computer: string;
+  readonly state: string;
+  readonly superseded: number;
+  readonly reason: string;
+  readonly scannedAt: string;
+}
+
+/** Clients of one architecture (or one direct member) added up, for collection summaries. */
+export interface MembershipGroupRow {
+  /** Set for a client with direct memberships; undefined for a group of clients without any. */
+  readonly name?: string;
+  readonly architecture: string | null;
+  readonly n: number;
+  readonly scanned: number;
+  readonly compliant: number;
+  readonly required: number;
+  readonly unknown: number;
+}
+
+export interface CollectionRow {
+  readonly id: number;
+  readonly role: string;
+  readonly name: string;
+  readonly architecture: string | null;
+  readonly limit_to: number | null;
+}
+
+export interface ProgramRow {
+  readonly id: number;
+  readonly role: string;
+  readonly name: string;
+  readonly variant: string | null;
+  readonly expedited: number;
+  readonly command_line: string;
+}
+
+export interface AdvertisementRow {
+  readonly id: number;
+  readonly role: string;
+  readonly name: string;
+  readonly program: string;
+  readonly variant: string | null;
+  readonly expedited: number;
+  readonly collection_id: number;
+  readonly schedule: string;
+}
+
+export interface MemberRow {
+  readonly collection_id: number;
+  readonly computer: string;
+}
+
+/** Collections, direct members and advertisements: all targeting reads, with a version that changes with them. */
+export interface TargetingData {
+  readonly version: string;
+  readonly collections: readonly CollectionRow[];
+  readonly members: readonly MemberRow[];
+  readonly advertisements: readonly AdvertisementRow[];
+}
+
+export interface SettingsStore {
+  setting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+  deleteSetting(key: string): Promise<void>;
+}
+
+export interface ClientStore {
+  client(name: string): Promise<ClientRow | undefined>;
+  clientById(id: number): Promise<ClientRow | undefined>;
+  clientByToken(token: string): Promise<ClientRow | undefined>;
+  clients(): Promise<ClientRow[]>;
+  clientCount(): Promise<number>;
+  /** Issues a new token for `name` (creating the client); only its hash is kept. Returns the token. */
+  enroll(name: string): Promise<string>;
+}
+
+export interface InventoryStore {
+  /** Stores an inventory and updates the client; returns its id. Run it in the transaction that queues its scan. */
+  addInventory(clientId: number, body: Uint8Array, architecture: string): Promise<number>;
+  latestInventory(clientId: number): Promise<StoredInventory | undefined>;
+  inventoryCount(clientId: number): Promise<number>;
+  /** Every client with at least one stored inventory. */
+  clientsWithInventory(): Promise<number[]>;
+}
+
+export interface CatalogStore {
+  addCatalog(c: Omit<CatalogRow, 'id' | 'imported_at'>): Promise<number>;
+  catalog(id: number): Promise<CatalogRow | undefined>;
+  catalogBySha(sha256: string): Promise<CatalogRow | undefined>;
+  currentCatalog(): Promise<CatalogRow | undefined>;
+}
+
+export interface ScanStore {
+  enqueueScan(clientId: number, priority: ScanPriority, reason: string): Promise<void>;
+  takeScans(max: number, leaseSeconds?: number): Promise<ScanJob[]>;
+  /** Ends jobs; run it in the transaction that stores their results. */
+  completeScans(jobs: readonly ScanJob[]): Promise<void>;
+  failScan(job: ScanJob, error: string): Promise<void>;
+  queueStatus(): Promise<QueueStatus>;
+  failedScans(limit: number): Promise<FailedJob[]>;
+
+  resultSetId(catalogId: number, fingerprint: string): Promise<number | undefined>;
+  addResultSet(set: NewResultSet): Promise<number>;
+  resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
+  recordScan(scan: ScanRecord): Promise<void>;
+  lastScan(clientId: number): Promise<{ readonly scanned_at: string; readonly catalog_id: number; readonly program: string } | undefined>;
+  scansSince(at: string): Promise<number>;
+  recordDaily(row: DailyRow): Promise<void>;
+}
+
+export interface ReportStore {
+  fleetTotals(): Promise<FleetTotals>;
+  computerScan(name: string): Promise<ComputerScanRow | undefined>;
+  searchComputers(prefix: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }>;
+  updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]>;
+  unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]>;
+  updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;
+  groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]>;
+  membershipGroups(): Promise<MembershipGroupRow[]>;
+  staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;
+  dailyRows(days: number): Promise<DailyRow[]>;
+}
+
+export interface ObjectStore {
+  objectId(kind: 'package' | 'program' | 'collection' | 'advertisement', role: string): Promise<number | undefined>;
+  addPackage(role: string, name: string): Promise<number>;
+  addCollection(c: { role: string; name: string; architecture: string | null; limitTo: number | null }): Promise<number>;
+  addProgram(p: { role: string; packageId: number; name: string; variant: string | null; expedited: boolean; commandLine: string }): Promise<number>;
+  addAdvertisement(a: { role: string; name: string; programId: number; collectionId: number; schedule: string }): Promise<number>;
+  /** Adds a direct member (nothing when it already is one). */
+  addMember(collectionId: number, computer: string): Promise<void>;
+  isMember(collectionId: number, computer: string): Promise<boolean>;
+  collections(): Promise<(CollectionRow & { readonly limited: string | null })[]>;
+  collection(id: number): Promise<CollectionRow | undefined>;
+  collectionByName(name: string): Promise<CollectionRow | undefined>;
+  setCollectionLimit(collectionId: number, limitTo: number | null): Promise<void>;
+  objectNames(kind: 'program' | 'collection' | 'advertisement'): Promise<string[]>;
+  removeObjects(): Promise<void>;
+  targeting(): Promise<TargetingData>;
+  /** A cheap value that changes whenever targeting data changes (in any process). */
+  targetingVersion(): Promise<string>;
+}
+
+export interface SyncStore {
+  addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId?: number | null): Promise<SyncMessage>;
+  syncMessages(limit: number): Promise<SyncMessage[]>;
+}
+
+export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Where the data lives, for messages: a path, or a URL with its password masked. */
+  readonly location: string;
+  transaction<T>(fn: (store: SiteStore) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}

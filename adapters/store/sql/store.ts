@@ -1,0 +1,432 @@
+/**
+ * The site store over any SQL driver: every query the site runs, written once in the SQL that SQLite and PostgreSQL
+ * share. Backend differences stay in the drivers (placeholders, types, locking, durability) and in each backend's
+ * migrations (DDL). Booleans are 0/1 integers, times ISO-8601 UTC text (they sort as text on both backends).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { PatchscanError } from '../../../engine/errors.js';
+import { computerKey } from '../computer-name.js';
+import type {
+  AdvertisementRow, CatalogRow, ClientRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, MemberRow,
+  MembershipGroupRow, NewResultSet, ResultUpdateRow, ScanRecord, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
+} from '../port.js';
+import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
+import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
+
+export const now = (): string => new Date().toISOString();
+export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+const NAME_RULE = /^[^\s/\\][^/\\]{0,254}$/;
+
+type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
+const TABLE: Record<ObjectKind, string> = { package: 'packages', program: 'programs', collection: 'collections', advertisement: 'advertisements' };
+
+export class SqlSiteStore implements SiteStore {
+  /**
+   * @param driver the database
+   * @param queue the scan queue (a table of this database, or pg-boss)
+   * @param options what differs per backend outside SQL
+   * @param db what statements run on: the driver, or an open transaction of it
+   */
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly queue: ScanQueue,
+    private readonly options: { readonly schemaVersion: () => Promise<number> },
+    private readonly db: SqlExecutor = driver,
+  ) {}
+
+  get backend(): 'sqlite' | 'postgres' {
+    return this.driver.dialect;
+  }
+
+  get location(): string {
+    return this.driver.location;
+  }
+
+  private get inTransaction(): boolean {
+    return this.db !== this.driver;
+  }
+
+  transaction<T>(fn: (store: SiteStore) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.tx(fn, options);
+  }
+
+  /** Writes run in a transaction: the caller's, or one of their own. */
+  private tx<T>(fn: (store: SqlSiteStore) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.driver.transaction((tx) => fn(new SqlSiteStore(this.driver, this.queue, this.options, tx)), options);
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.options.schemaVersion();
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    await this.driver.close();
+  }
+
+  private async count(sql: string, params: readonly (string | number | null)[] = []): Promise<number> {
+    return (await this.db.get<{ n: number }>(sql, params))?.n ?? 0;
+  }
+
+  private insertId(sql: string, params: readonly (string | number | null | Uint8Array)[]): Promise<number> {
+    return this.tx(async (s) => (await s.db.get<{ id: number }>(`${sql} RETURNING id`, params))!.id);
+  }
+
+  private async write(sql: string, params: readonly (string | number | null | Uint8Array)[] = []): Promise<number> {
+    return this.tx(async (s) => (await s.db.run(sql, params)).changes);
+  }
+
+  // ---- settings
+
+  async setting(key: string): Promise<string | undefined> {
+    return (await this.db.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]))?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.write('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async deleteSetting(key: string): Promise<void> {
+    await this.write('DELETE FROM settings WHERE key = ?', [key]);
+  }
+
+  // ---- clients
+
+  client(name: string): Promise<ClientRow | undefined> {
+    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE name_key = ?', [computerKey(name)]);
+  }
+
+  clientById(id: number): Promise<ClientRow | undefined> {
+    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE id = ?', [id]);
+  }
+
+  clientByToken(token: string): Promise<ClientRow | undefined> {
+    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE token_hash = ?', [sha256Hex(token)]);
+  }
+
+  clients(): Promise<ClientRow[]> {
+    return this.db.all<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients ORDER BY name_key');
+  }
+
+  clientCount(): Promise<number> {
+    return this.count('SELECT count(*) AS n FROM clients');
+  }
+
+  async enroll(name: string): Promise<string> {
+    if (!NAME_RULE.test(name)) throw new PatchscanError('BAD_ARGUMENT', `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes`);
+    const token = `pst_${randomBytes(32).toString('base64url')}`;
+    await this.write(`INSERT INTO clients (name, name_key, token_hash, enrolled_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name_key) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at`, [name, computerKey(name), sha256Hex(token), now()]);
+    return token;
+  }
+
+  // ---- inventories
+
+  async addInventory(clientId: number, body: Uint8Array, architecture: string): Promise<number> {
+    if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture));
+    const at = now();
+    const id = await this.insertId('INSERT INTO inventories (client_id, received_at, sha256, body) VALUES (?, ?, ?, ?)', [clientId, at, sha256Hex(body), body]);
+    await this.write('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ?', [architecture, at, clientId]);
+    return id;
+  }
+
+  latestInventory(clientId: number): Promise<StoredInventory | undefined> {
+    return this.db.get<StoredInventory>('SELECT id, body, received_at FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT 1', [clientId]);
+  }
+
+  inventoryCount(clientId: number): Promise<number> {
+    return this.count('SELECT count(*) AS n FROM inventories WHERE client_id = ?', [clientId]);
+  }
+
+  async clientsWithInventory(): Promise<number[]> {
+    return (await this.db.all<{ client_id: number }>('SELECT DISTINCT client_id FROM inventories ORDER BY client_id')).map((r) => r.client_id);
+  }
+
+  // ---- catalogs
+
+  addCatalog(c: Omit<CatalogRow, 'id' | 'imported_at'>): Promise<number> {
+    return this.insertId('INSERT INTO catalogs (sha256, source, path, revisions, signer, signed_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [c.sha256, c.source, c.path, c.revisions, c.signer, c.signed_at, now()]);
+  }
+
+  catalog(id: number): Promise<CatalogRow | undefined> {
+    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE id = ?', [id]);
+  }
+
+  catalogBySha(sha256: string): Promise<CatalogRow | undefined> {
+    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE sha256 = ?', [sha256]);
+  }
+
+  async currentCatalog(): Promise<CatalogRow | undefined> {
+    const id = await this.setting('current_catalog');
+    return id === undefined ? undefined : this.catalog(Number(id));
+  }
+
+  // ---- scan queue
+
+  enqueueScan(clientId: number, priority: ScanPriority, reason: string): Promise<void> {
+    if (this.inTransaction) return this.queue.enqueue(this.db, clientId, priority, reason);
+    return this.driver.transaction((tx) => this.queue.enqueue(tx, clientId, priority, reason));
+  }
+
+  takeScans(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
+    return this.queue.take(max, leaseSeconds);
+  }
+
+  completeScans(jobs: readonly ScanJob[]): Promise<void> {
+    if (this.inTransaction) return this.queue.complete(this.db, jobs);
+    return this.driver.transaction((tx) => this.queue.complete(tx, jobs));
+  }
+
+  failScan(job: ScanJob, error: string): Promise<void> {
+    return this.queue.fail(job, error);
+  }
+
+  queueStatus(): Promise<QueueStatus> {
+    return this.queue.status();
+  }
+
+  failedScans(limit: number): Promise<FailedJob[]> {
+    return this.queue.failedJobs(limit);
+  }
+
+  // ---- results
+
+  async resultSetId(catalogId: number, fingerprint: string): Promise<number | undefined> {
+    return (await this.db.get<{ id: number }>('SELECT id FROM result_sets WHERE catalog_id = ? AND fingerprint = ?', [catalogId, fingerprint]))?.id;
+  }
+
+  async addResultSet(s: NewResultSet): Promise<number> {
+    if (!this.inTransaction) return this.tx((t) => t.addResultSet(s));
+    // Two workers may finish the same new profile at once: the second one takes the first one's set.
+    const r = await this.db.get<{ id: number }>(`INSERT INTO result_sets (catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
+      [s.catalogId, s.fingerprint, s.counts.installed, s.counts.required, s.counts.notApplicable, s.counts.unknown]);
+    if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
+    // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
+    const ROWS = 100;
+    for (let k = 0; k < s.updates.length; k += ROWS) {
+      const chunk = s.updates.slice(k, k + ROWS);
+      const params: (string | number)[] = [];
+      for (const u of chunk) params.push(r.id, u.update_index, u.update_id, u.revision_number, u.state, u.superseded, u.reason);
+      await this.write(`INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params);
+    }
+    for (const g of s.groups) {
+      await this.write('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)', [r.id, g.kind, g.name, g.installed, g.required, g.unknown]);
+    }
+    return r.id;
+  }
+
+  resultUpdates(setId: number): Promise<ResultUpdateRow[]> {
+    return this.db.all<ResultUpdateRow>('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index', [setId]);
+  }
+
+  async recordScan(s: ScanRecord): Promise<void> {
+    if (!this.inTransaction) return this.tx((t) => t.recordScan(s));
+    await this.write(`INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id, set_id = excluded.set_id,
+        scanned_at = excluded.scanned_at, program = excluded.program`, [s.clientId, s.inventoryId, s.catalogId, s.setId, s.scannedAt, s.program]);
+    await this.write('UPDATE clients SET last_scan_at = ? WHERE id = ?', [s.scannedAt, s.clientId]);
+  }
+
+  lastScan(clientId: number): Promise<{ scanned_at: string; catalog_id: number; program: string } | undefined> {
+    return this.db.get('SELECT scanned_at, catalog_id, program FROM scans WHERE client_id = ?', [clientId]);
+  }
+
+  scansSince(at: string): Promise<number> {
+    return this.count('SELECT count(*) AS n FROM scans WHERE scanned_at >= ?', [at]);
+  }
+
+  async recordDaily(r: DailyRow): Promise<void> {
+    await this.write(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,
+        installed = excluded.installed, required = excluded.required, unknown = excluded.unknown`,
+      [r.day, r.clients, r.scanned, r.compliant, r.installed, r.required, r.unknown]);
+  }
+
+  // ---- reports: machines are counted per result set first (the scans_by_set index), then multiplied out, so the
+  // work grows with profiles, not clients.
+
+  async fleetTotals(): Promise<FleetTotals> {
+    const r = await this.db.get<FleetTotals>(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed,
+        coalesce(sum(r.required * s.n), 0) AS required, coalesce(sum(r.unknown * s.n), 0) AS unknown,
+        coalesce(sum(CASE WHEN r.required = 0 THEN s.n ELSE 0 END), 0) AS compliant
+      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_sets r ON r.id = s.set_id`);
+    return r!;
+  }
+
+  computerScan(name: string): Promise<ComputerScanRow | undefined> {
+    return this.db.get<ComputerScanRow>(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
+        r.installed, r.required, r.not_applicable, r.unknown
+      FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name_key = ?`, [computerKey(name)]);
+  }
+
+  async searchComputers(prefix: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
+    const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown
+      FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
+      WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY c.name_key LIMIT ? OFFSET ?`, [like, limit, offset]);
+    return { total, items };
+  }
+
+  updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]> {
+    return this.db.all(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+      WHERE r.update_id = ? GROUP BY r.state, r.superseded`, [updateId]);
+  }
+
+  unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]> {
+    return this.db.all(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+      WHERE r.update_id = ? AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`, [updateId, limit]);
+  }
+
+  async updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }> {
+    const filter = state ? 'AND r.state = ?' : '';
+    const args = state ? [updateId, state] : [updateId];
+    const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`, args);
+    const items = await this.db.all<UpdateMachineRow>(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
+      FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
+      WHERE r.update_id = ? ${filter} ORDER BY cl.name_key LIMIT ? OFFSET ?`, [...args, limit, offset]);
+    return { total, items };
+  }
+
+  groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]> {
+    return this.db.all(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
+      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_set_groups g ON g.set_id = s.set_id
+      WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`, [kind]);
+  }
+
+  async membershipGroups(): Promise<MembershipGroupRow[]> {
+    const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(CASE WHEN r.required = 0 THEN 1 ELSE 0 END), 0) AS compliant,
+      coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown`;
+    const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';
+    const grouped = await this.db.all<MembershipGroupRow>(`SELECT cl.architecture, ${sums} ${from}
+      WHERE cl.name_key NOT IN (SELECT computer_key FROM collection_members) GROUP BY cl.architecture`);
+    const direct = await this.db.all<MembershipGroupRow>(`SELECT cl.name, cl.architecture, ${sums} ${from}
+      WHERE cl.name_key IN (SELECT computer_key FROM collection_members) GROUP BY cl.id, cl.name, cl.architecture`);
+    return [...grouped, ...direct];
+  }
+
+  async staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }> {
+    const total = await this.count('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?', [cutoff]);
+    const items = await this.db.all<{ name: string; lastUpload: string | null; lastScan: string | null }>(`SELECT name, last_upload_at AS "lastUpload", last_scan_at AS "lastScan"
+      FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name_key LIMIT ? OFFSET ?`, [cutoff, limit, offset]);
+    return { total, items };
+  }
+
+  async dailyRows(days: number): Promise<DailyRow[]> {
+    return (await this.db.all<DailyRow>('SELECT day, clients, scanned, compliant, installed, required, unknown FROM compliance_daily ORDER BY day DESC LIMIT ?', [days])).reverse();
+  }
+
+  // ---- ITMU's objects
+
+  async objectId(kind: ObjectKind, role: string): Promise<number | undefined> {
+    return (await this.db.get<{ id: number }>(`SELECT id FROM ${TABLE[kind]} WHERE role = ?`, [role]))?.id;
+  }
+
+  addPackage(role: string, name: string): Promise<number> {
+    return this.insertId('INSERT INTO packages (role, name) VALUES (?, ?)', [role, name]);
+  }
+
+  async addCollection(c: { role: string; name: string; architecture: string | null; limitTo: number | null }): Promise<number> {
+    if (!this.inTransaction) return this.tx((s) => s.addCollection(c));
+    const id = await this.insertId('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)', [c.role, c.name, c.architecture, c.limitTo]);
+    await this.targetingChanged();
+    return id;
+  }
+
+  addProgram(p: { role: string; packageId: number; name: string; variant: string | null; expedited: boolean; commandLine: string }): Promise<number> {
+    return this.insertId('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)',
+      [p.role, p.packageId, p.name, p.variant, p.expedited ? 1 : 0, p.commandLine]);
+  }
+
+  async addAdvertisement(a: { role: string; name: string; programId: number; collectionId: number; schedule: string }): Promise<number> {
+    if (!this.inTransaction) return this.tx((s) => s.addAdvertisement(a));
+    const id = await this.insertId('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)',
+      [a.role, a.name, a.programId, a.collectionId, a.schedule]);
+    await this.targetingChanged();
+    return id;
+  }
+
+  async addMember(collectionId: number, computer: string): Promise<void> {
+    if (!this.inTransaction) return this.tx((s) => s.addMember(collectionId, computer));
+    const changes = await this.write('INSERT INTO collection_members (collection_id, computer, computer_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      [collectionId, computer, computerKey(computer)]);
+    if (changes > 0) await this.targetingChanged();
+  }
+
+  async isMember(collectionId: number, computer: string): Promise<boolean> {
+    return (await this.db.get('SELECT 1 AS one FROM collection_members WHERE collection_id = ? AND computer_key = ?', [collectionId, computerKey(computer)])) !== undefined;
+  }
+
+  collections(): Promise<(CollectionRow & { limited: string | null })[]> {
+    return this.db.all(`SELECT c.id, c.role, c.name, c.architecture, c.limit_to, l.name AS limited
+      FROM collections c LEFT JOIN collections l ON l.id = c.limit_to ORDER BY c.id`);
+  }
+
+  collection(id: number): Promise<CollectionRow | undefined> {
+    return this.db.get<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections WHERE id = ?', [id]);
+  }
+
+  collectionByName(name: string): Promise<CollectionRow | undefined> {
+    // Collection names are ASCII in practice; compared case-insensitively the same way on both backends.
+    return this.db.get<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections WHERE lower(name) = lower(?)', [name]);
+  }
+
+  async setCollectionLimit(collectionId: number, limitTo: number | null): Promise<void> {
+    if (!this.inTransaction) return this.tx((s) => s.setCollectionLimit(collectionId, limitTo));
+    await this.write('UPDATE collections SET limit_to = ? WHERE id = ?', [limitTo, collectionId]);
+    await this.targetingChanged();
+  }
+
+  async objectNames(kind: 'program' | 'collection' | 'advertisement'): Promise<string[]> {
+    return (await this.db.all<{ name: string }>(`SELECT name FROM ${TABLE[kind]} ORDER BY id`)).map((r) => r.name);
+  }
+
+  async removeObjects(): Promise<void> {
+    await this.tx(async (s) => {
+      for (const table of ['advertisements', 'collection_members', 'collections', 'programs', 'packages']) await s.db.run(`DELETE FROM ${table}`);
+      await s.targetingChanged();
+    });
+  }
+
+  async targeting(): Promise<TargetingData> {
+    return this.transactionalRead(async (db) => ({
+      version: (await db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'targeting_version'"))?.value ?? '0',
+      collections: await db.all<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections ORDER BY id'),
+      members: await db.all<MemberRow>('SELECT collection_id, computer FROM collection_members'),
+      advertisements: await db.all<AdvertisementRow>(`SELECT a.id, a.role, a.name, p.name AS program, p.variant, p.expedited, a.collection_id, a.schedule
+        FROM advertisements a JOIN programs p ON p.id = a.program_id ORDER BY a.id`),
+    }));
+  }
+
+  async targetingVersion(): Promise<string> {
+    return (await this.setting('targeting_version')) ?? '0';
+  }
+
+  /** Bumps the version every process compares before trusting its copy of the targeting data. */
+  private async targetingChanged(): Promise<void> {
+    if (!this.inTransaction) return this.tx((s) => s.targetingChanged());
+    const v = Number((await this.setting('targeting_version')) ?? 0);
+    await this.setSetting('targeting_version', String(v + 1));
+  }
+
+  /** Reads that must agree with each other: inside the open transaction, or one of their own. */
+  private transactionalRead<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.inTransaction ? fn(this.db) : this.driver.transaction(fn, { durability: 'relaxed' });
+  }
+
+  // ---- sync messages
+
+  async addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId: number | null = null): Promise<SyncMessage> {
+    const at = now();
+    const id = await this.insertId('INSERT INTO sync_messages (at, message_id, severity, text, catalog_id) VALUES (?, ?, ?, ?, ?)', [at, messageId, severity, text, catalogId]);
+    return { id, at, message_id: messageId, severity, text, catalog_id: catalogId };
+  }
+
+  syncMessages(limit: number): Promise<SyncMessage[]> {
+    return this.db.all<SyncMessage>('SELECT id, at, message_id, severity, text, catalog_id FROM sync_messages ORDER BY id DESC LIMIT ?', [limit]);
+  }
+}

@@ -13,7 +13,8 @@ import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
-import { now } from '../adapters/store/site-store.js';
+import Database from 'better-sqlite3';
+import { now } from '../adapters/store/sql/store.js';
 import { runSync } from '../adapters/sync/sync.js';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
@@ -27,20 +28,20 @@ const clients = numArg('clients', '2000');
 const dir = join(process.cwd(), 'bench', '.work', 'upload-site');
 rmSync(dir, { recursive: true, force: true });
 writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 } });
-const site = Site.open(dir);
-ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
-site.store.setSetting('initialized_at', now());
-site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
+const site = await Site.open(dir);
+await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
+await site.store.setSetting('initialized_at', now());
+await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
 await runSync(site, { source: BUNDLED_CORPUS });
-const model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
+const model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
 const bodies: Buffer[] = [];
 const tokens: string[] = [];
 for (let k = 0; k < clients; k++) {
   const inv = model.machine(7, k);
-  tokens.push(site.store.enroll(inv.computer.name));
+  tokens.push(await site.store.enroll(inv.computer.name));
   bodies.push(Buffer.from(JSON.stringify(inv)));
 }
-site.close();
+await site.close();
 const child = spawn(process.execPath, [new URL('../adapters/cli/bin.js', import.meta.url).pathname, 'serve', '--data', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const url = await new Promise<string>((resolve) => {
   let out = '';
@@ -77,9 +78,9 @@ for (let i = 0; i < 600; i++) {
 }
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
-const after = Site.open(dir);
-const stored = (after.store.db.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
-const scanned = (after.store.db.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n;
+const after = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
+const stored = (after.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
+const scanned = (after.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n;
 const MiB = 1048576;
 console.log(`machine: ${(await import('node:os')).cpus()[0]?.model ?? '?'}, ${(await import('node:os')).availableParallelism()} cores; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`);
 console.log(`uploads: ${result.requests.total} sent, ${(result['2xx'] as number)} accepted (202), non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);

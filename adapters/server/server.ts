@@ -55,6 +55,14 @@ function storeUnavailable(e: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(code);
 }
 
+/** What a client is told: the cause's code, never a path or a URL. */
+function unavailableMessage(e: unknown): string {
+  const d = PatchscanError.is(e) ? e.details : {};
+  const code = String(d.sqlite ?? d.cause ?? (e as { code?: unknown }).code ?? 'unavailable');
+  const what = code.startsWith('SQLITE_') ? 'disk full, read-only or busy' : 'the database server is unreachable or refused the write';
+  return `the site database cannot be written now (${code}: ${what}); nothing was stored — send it again later`;
+}
+
 export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningServer> {
   const store = site.store;
   const userLog = o.log ?? (() => undefined);
@@ -107,7 +115,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       const err = e instanceof HttpError
         ? e
         : down
-          ? new HttpError(503, 'STORE_UNAVAILABLE', `the site database cannot be written now (disk full, read-only, busy or unreachable); nothing was stored — send it again later`, { 'retry-after': '60' })
+          ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
           : new HttpError(500, 'INTERNAL', 'internal error');
       if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${url.pathname}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
       status = err.status;

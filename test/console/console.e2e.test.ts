@@ -12,7 +12,8 @@ import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/site-store.js';
+import Database from 'better-sqlite3';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -34,29 +35,31 @@ describe('web console in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
-    site = Site.open(dir);
-    ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
-    site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-    site.store.setSetting('initialized_at', new Date().toISOString());
+    site = await Site.open(dir);
+    await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
+    await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
+    await site.store.setSetting('initialized_at', new Date().toISOString());
     expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
     // A generated fleet, stored as uploads would store it, then scanned by the site's queue.
-    const model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
+    const model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
     const packr = new Packr({ useRecords: false });
-    site.store.tx(() => {
+    await site.store.transaction(async (tx) => {
       for (let k = 0; k < FLEET; k++) {
         const inv = model.machine(21, k);
-        site.store.enroll(inv.computer.name);
-        const id = site.store.client(inv.computer.name)!.id;
+        await tx.enroll(inv.computer.name);
+        const id = (await tx.client(inv.computer.name))!.id;
         const arch = { 0: 'x86', 9: 'x64', 6: 'ia64', 12: 'arm64' }[inv.processor?.architecture ?? -1] ?? 'other';
-        site.store.addInventory(id, packr.pack(inv), arch);
-        site.store.enqueue(id, 1, 'seed');
+        await tx.addInventory(id, packr.pack(inv), arch);
+        await tx.enqueueScan(id, 'normal', 'seed');
       }
     });
-    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
+    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
     // Two clients never report: the stale list has them.
-    site.store.enroll('OLD-PC-1');
-    site.store.enroll('OLD-PC-2');
-    expect(new SiteScanner(site).runQueue().scanned).toBe(FLEET);
+    await site.store.enroll('OLD-PC-1');
+    await site.store.enroll('OLD-PC-2');
+    expect((await new SiteScanner(site).runQueue()).scanned).toBe(FLEET);
+    // The numbers on the pages are checked against the database file itself, read by a connection of our own.
+    sql = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
     server = await serve(site, { scheduledSync: false });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });
   }, 120_000);
@@ -64,10 +67,12 @@ describe('web console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    site?.close();
+    await site?.close();
+    sql?.close();
   });
 
-  const db = <T>(sql: string, ...args: unknown[]): T => site.store.db.prepare(sql).get(...args) as T;
+  let sql: Database.Database;
+  const db = <T>(text: string, ...args: unknown[]): T => sql.prepare(text).get(...args) as T;
 
   it('asks for the admin token, refuses a wrong one, then shows the fleet overview with the database\'s numbers', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -85,7 +90,7 @@ describe('web console in Chromium', () => {
     expect(await page.textContent('[data-testid=kpi-compliant]')).toBe(t.compliant.toLocaleString('en-US'));
     expect(await page.textContent('[data-testid=kpi-required]')).toBe(t.required.toLocaleString('en-US'));
     // The classification chart has one bar group per classification in the results; the trend has today's point.
-    const classes = (site.store.db.prepare("SELECT DISTINCT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'").all() as { name: string }[]).length;
+    const classes = (sql.prepare("SELECT DISTINCT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'").all() as { name: string }[]).length;
     expect(classes).toBeGreaterThan(1);
     expect(await page.locator('[data-testid=classification-chart] text[text-anchor=end]').count()).toBe(classes);
     expect(await page.locator('[data-testid=trend-chart] circle').count()).toBe(1);
@@ -120,7 +125,7 @@ describe('web console in Chromium', () => {
     expect(await page.locator('[data-testid=update-table] tr[data-state=Required]').count()).toBe(want.required);
     expect(await page.locator('[data-testid=update-table] tr[data-state=Installed]').count()).toBe(want.installed);
     // Each row's state is the stored state of that update for this computer.
-    const stored = new Map((site.store.db.prepare('SELECT update_id, state FROM client_update_states WHERE computer = ?').all(target) as { update_id: string; state: string }[]).map((r) => [r.update_id, r.state]));
+    const stored = new Map((sql.prepare('SELECT update_id, state FROM client_update_states WHERE computer = ?').all(target) as { update_id: string; state: string }[]).map((r) => [r.update_id, r.state]));
     const shown = await page.locator('[data-testid=update-table] tr[data-state]').evaluateAll((rows) => rows.map((r) => [(r.querySelector('a') as HTMLAnchorElement).href.split('/updates/')[1], r.getAttribute('data-state')]));
     expect(shown.length).toBe(stored.size);
     for (const [id, state] of shown) expect(stored.get(decodeURIComponent(id!))).toBe(state);
@@ -143,7 +148,7 @@ describe('web console in Chromium', () => {
     await page.click('header >> text=Stale clients');
     expect(await page.locator('[data-testid=stale-list] a').allTextContents()).toEqual(['OLD-PC-1', 'OLD-PC-2']);
     await page.click('header >> text=Sync');
-    expect(await page.textContent('[data-testid=catalog-in-service]')).toContain(site.store.currentCatalog()!.sha256);
+    expect(await page.textContent('[data-testid=catalog-in-service]')).toContain((await site.store.currentCatalog())!.sha256);
     expect(await page.textContent('[data-testid=sync-messages]')).toContain('SMS Legacy Update Synchronization done');
     await page.screenshot({ path: join(ARTIFACTS, 'sync.png'), fullPage: true });
     await ctx.close();

@@ -10,7 +10,7 @@ import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/site-store.js';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { startServe } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
@@ -41,12 +41,12 @@ describe('slow clients are cut by timeouts', () => {
   let server: RunningServer;
   beforeAll(async () => {
     writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, headersTimeoutMs: 600, requestTimeoutMs: 1500 } });
-    site = Site.open(dir);
+    site = await Site.open(dir);
     server = await serve(site, { scheduledSync: false, scanQueue: false });
   });
   afterAll(async () => {
     await server.close();
-    site.close();
+    await site.close();
   });
 
   it('headers that never finish (slow-loris) are cut after headersTimeoutMs', async () => {
@@ -67,14 +67,14 @@ describe('tokens are never written out', () => {
   it('not in the server\'s output, not in /metrics, not in the database — only their hashes', async () => {
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
-    const site = Site.open(data);
-    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    site.store.setSetting('initialized_at', new Date().toISOString());
+    const site = await Site.open(data);
+    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    await site.store.setSetting('initialized_at', new Date().toISOString());
     const admin = 'psa_secret-admin-token-for-the-test';
-    site.store.setSetting('admin_token_hash', sha256Hex(admin));
+    await site.store.setSetting('admin_token_hash', sha256Hex(admin));
     const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
-    const token = site.store.enroll(inv.computer.name);
-    site.close();
+    const token = await site.store.enroll(inv.computer.name);
+    await site.close();
     expect(DEFAULT_CONFIG.listen.startsWith('127.0.0.1:')).toBe(true);
 
     const { child, url, output: logged } = await startServe(data);
@@ -100,8 +100,8 @@ describe('tokens are never written out', () => {
         expect(bytes.includes(Buffer.from(secret)), `${f} holds a token`).toBe(false);
       }
     }
-    const check = Site.open(data);
-    expect(check.store.client(inv.computer.name)!.token_hash).toBe(sha256Hex(token));
-    check.close();
+    const check = await Site.open(data);
+    expect((await check.store.client(inv.computer.name))!.token_hash).toBe(sha256Hex(token));
+    await check.close();
   }, 30_000);
 });

@@ -13,6 +13,7 @@ import { sha256File } from '../../adapters/catalog/import.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import Database from 'better-sqlite3';
 import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -44,8 +45,22 @@ const killAfter = (p: ChildProcess, ms: number): Promise<number | null> =>
     });
   });
 
+/** SQLite's own check of the site database file, on a connection of its own. */
 function integrity(site: Site): string {
-  return site.store.db.pragma('integrity_check', { simple: true }) as string;
+  const db = new Database(join(site.dir, DEFAULT_CONFIG.database), { readonly: true });
+  try {
+    return db.pragma('integrity_check', { simple: true }) as string;
+  } finally {
+    db.close();
+  }
+}
+
+/** Names of the clients with a stored inventory, and of those scanned. */
+async function storedAndScanned(site: Site): Promise<{ stored: string[]; scanned: Set<string> }> {
+  const clients = await site.store.clients();
+  const stored: string[] = [];
+  for (const c of clients) if ((await site.store.inventoryCount(c.id)) > 0) stored.push(c.name);
+  return { stored, scanned: new Set(clients.filter((c) => c.last_scan_at !== null).map((c) => c.name)) };
 }
 
 async function startServer(data: string): Promise<{ p: ChildProcess; url: string }> {
@@ -64,26 +79,27 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     generateCatalog({ revisions: 4000, seed: 5, out: second });
   }, 60_000);
 
-  function newSite(name: string): Site {
+  async function newSite(name: string): Promise<Site> {
     const data = join(dir, name);
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
-    const site = Site.open(data);
-    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    site.store.setSetting('initialized_at', new Date().toISOString());
-    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
+    const site = await Site.open(data);
+    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    await site.store.setSetting('initialized_at', new Date().toISOString());
+    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
     return site;
   }
 
   it.each([1, 2, 3])('uploads (seed %i): every 202 survives the kill; the restarted server scans them all', async (seed) => {
     const r = rng(seed);
-    const site = newSite(`upload-${seed}`);
+    const site = await newSite(`upload-${seed}`);
     await runSync(site, { source: BUNDLED });
-    catalogPath = site.store.currentCatalog()!.path;
+    catalogPath = (await site.store.currentCatalog())!.path;
     model ??= new FleetModel(new Catalog(readCatalogFile(catalogPath)));
     const names = Array.from({ length: 60 }, (_, k) => `U${seed}-${k}`);
-    const tokens = names.map((n) => site.store.enroll(n));
+    const tokens: string[] = [];
+    for (const n of names) tokens.push(await site.store.enroll(n));
     const data = site.dir;
-    site.close();
+    await site.close();
 
     const { p, url } = await startServer(data);
     const acked: string[] = [];
@@ -101,10 +117,10 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     }));
     await done;
 
-    const after = Site.open(data);
+    const after = await Site.open(data);
     expect(integrity(after)).toBe('ok');
-    for (const n of acked) expect(after.store.inventoryCount(after.store.client(n)!.id), n).toBe(1);
-    after.close();
+    for (const n of acked) expect(await after.store.inventoryCount((await after.store.client(n))!.id), n).toBe(1);
+    await after.close();
     // A rerun completes the work: the restarted server scans every stored upload.
     const again = await startServer(data);
     try {
@@ -113,11 +129,10 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
         if (h.queue.expedited + h.queue.normal === 0) break;
         await new Promise((res) => setTimeout(res, 50));
       }
-      const check = Site.open(data);
-      const scanned = new Set((check.store.db.prepare('SELECT c.name FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string }[]).map((x) => x.name));
-      const stored = (check.store.db.prepare('SELECT c.name FROM inventories i JOIN clients c ON c.id = i.client_id').all() as { name: string }[]).map((x) => x.name);
+      const check = await Site.open(data);
+      const { stored, scanned } = await storedAndScanned(check);
       for (const n of stored) expect(scanned.has(n), n).toBe(true);
-      check.close();
+      await check.close();
     } finally {
       again.p.kill('SIGTERM');
       await new Promise((res) => again.p.on('exit', res));
@@ -126,31 +141,32 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
 
   it.each([1, 2, 3])('sync (seed %i): the last good catalog stays usable, and a rerun completes the swap', async (seed) => {
     const r = rng(100 + seed);
-    const site = newSite(`sync-${seed}`);
+    const site = await newSite(`sync-${seed}`);
     await runSync(site, { source: BUNDLED });
-    const good = site.store.currentCatalog()!;
+    const good = (await site.store.currentCatalog())!;
     const drop = join(dir, `drop-${seed}`);
     mkdirSync(drop);
     copyFileSync(second, join(drop, 'wsusscn2.cab'));
     const data = site.dir;
-    site.close();
+    await site.close();
 
     await killAfter(cli(['sync', '--data', data, '--source', drop]), 50 + Math.floor(r() * 1500));
 
-    const after = Site.open(data);
+    const after = await Site.open(data);
     expect(integrity(after)).toBe('ok');
-    const cur = after.store.currentCatalog()!;
+    const cur = (await after.store.currentCatalog())!;
     expect([good.sha256, sha256File(second)]).toContain(cur.sha256); // the old one or the new one, nothing else
     const c = new Catalog(readCatalogFile(cur.path)); // checksummed: a half-written file cannot load
     expect(new Scanner(c).scan(new FleetModel(c).machine(1, 0)).length).toBeGreaterThanOrEqual(0);
-    after.close();
+    await after.close();
     const rerun = spawnSync(process.execPath, [BIN, 'sync', '--data', data, '--source', drop], { encoding: 'utf8' });
     expect(rerun.status, rerun.stderr).toBe(0);
     expect(rerun.stdout).toMatch(/^Sync (updated|unchanged)/);
-    const final = Site.open(data);
-    expect(final.store.currentCatalog()!.revisions).toBe(new Catalog(readCatalogFile(final.store.currentCatalog()!.path)).size);
-    expect(final.store.currentCatalog()!.sha256).not.toBe(good.sha256);
-    final.close();
+    const final = await Site.open(data);
+    const fin = (await final.store.currentCatalog())!;
+    expect(fin.revisions).toBe(new Catalog(readCatalogFile(fin.path)).size);
+    expect(fin.sha256).not.toBe(good.sha256);
+    await final.close();
   }, 60_000);
 
   it.each([1, 2])('batch scan (seed %i): OUT appears only complete; a rerun writes it', async (seed) => {
@@ -230,14 +246,14 @@ describe('the site database cannot be written (disk full)', () => {
   it('uploads get 503 with a clear message, never a 500; every 202 is in the database afterwards', async () => {
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
-    const site = Site.open(data);
-    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    site.store.setSetting('initialized_at', new Date().toISOString());
+    const site = await Site.open(data);
+    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    await site.store.setSetting('initialized_at', new Date().toISOString());
     const inv = JSON.parse(readFileSync(new URL('../fixtures/inventories/win10-22h2-x64.json', import.meta.url), 'utf8')) as { computer: { name: string } };
     const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
-    const tokens = names.map((n) => site.store.enroll(n));
-    site.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    site.close();
+    const tokens: string[] = [];
+    for (const n of names) tokens.push(await site.store.enroll(n));
+    await site.close(); // closing the last connection checkpoints the WAL into the database file
     // Files of the server may grow ~300 KiB past the database's size now: then writes fail with EFBIG.
     const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
     const { child: p, url } = await startServe(data, { shell: `trap '' XFSZ; ulimit -f ${kb}` });
@@ -254,9 +270,9 @@ describe('the site database cannot be written (disk full)', () => {
     await new Promise((r) => p.on('exit', r));
     expect([...statuses.keys()].sort()).toEqual([202, 503]);
     expect(message).toMatch(/^the site database cannot be written now \(SQLITE_(FULL|IOERR)[A-Z_]*: disk full, read-only or busy\); nothing was stored — send it again later$/);
-    const after = Site.open(data);
+    const after = await Site.open(data);
     expect(integrity(after)).toBe('ok');
-    for (const n of acked) expect(after.store.inventoryCount(after.store.client(n)!.id), n).toBe(1);
-    after.close();
+    for (const n of acked) expect(await after.store.inventoryCount((await after.store.client(n))!.id), n).toBe(1);
+    await after.close();
   }, 60_000);
 });

@@ -147,14 +147,14 @@ describe('fuzz: upload bodies through the real server', () => {
   const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
   beforeAll(async () => {
     writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, maxUploadBytes: 64 * 1024 } });
-    site = Site.open(dir);
-    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    token = site.store.enroll(inv.computer.name);
+    site = await Site.open(dir);
+    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    token = await site.store.enroll(inv.computer.name);
     server = await serve(site, { scheduledSync: false, scanQueue: false });
   });
   afterAll(async () => {
     await server.close();
-    site.close();
+    await site.close();
   });
   it('every mutated body gets 202, 400, 403, 413 or 415 — never a 5xx — and the server keeps answering', async () => {
     const body = Buffer.from(JSON.stringify(inv));

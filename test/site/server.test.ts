@@ -17,7 +17,7 @@ import { collectionSummary } from '../../adapters/site/reports.js';
 import { members, TargetingSnapshot } from '../../adapters/site/targeting.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/site-store.js';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -59,18 +59,18 @@ describe('patchscan serve', () => {
 
   beforeAll(async () => {
     writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, maxUploadBytes: 200_000, maxInventoryBytes: 400_000, uploadsPerMinute: 10 } });
-    site = Site.open(dir);
-    ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
-    site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-    site.store.setSetting('initialized_at', new Date().toISOString());
+    site = await Site.open(dir);
+    await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
+    await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
+    await site.store.setSetting('initialized_at', new Date().toISOString());
     expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
-    model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
-    for (const n of ['PILOT-PC', 'PC-X64', 'PC-X86', 'PC-IA64', 'PC-ARM64', 'PC-LIMIT', 'PC-BUSY']) tokens.set(n, site.store.enroll(n));
+    model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
+    for (const n of ['PILOT-PC', 'PC-X64', 'PC-X86', 'PC-IA64', 'PC-ARM64', 'PC-LIMIT', 'PC-BUSY']) tokens.set(n, await site.store.enroll(n));
     server = await serve(site, { scheduledSync: false });
   });
   afterAll(async () => {
     await server.close();
-    site.close();
+    await site.close();
   });
 
   it('listens on loopback only by default and answers health and metrics without auth', async () => {
@@ -89,18 +89,18 @@ describe('patchscan serve', () => {
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ accepted: true, computer: 'PILOT-PC', queued: 'normal', targeted: true, program: 'Microsoft Updates Tool x64', collection: 'Microsoft Updates Tool x64' });
     // Durable before the answer: the row is there the moment 202 arrives.
-    expect(site.store.inventoryCount(site.store.client('PILOT-PC')!.id)).toBe(1);
+    expect(await site.store.inventoryCount((await site.store.client('PILOT-PC'))!.id)).toBe(1);
     await server.idle();
     const c = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, tokens.get('PILOT-PC'));
     expect(c.status).toBe(200);
     expect(c.body.computer).toBe('PILOT-PC');
     expect(c.body.program).toBe('Microsoft Updates Tool x64');
-    expect(c.body.catalog.sha256).toBe(site.store.currentCatalog()!.sha256);
+    expect(c.body.catalog.sha256).toBe((await site.store.currentCatalog())!.sha256);
     const states = c.body.updates.reduce((a: Record<string, number>, u: { state: string }) => ({ ...a, [u.state]: (a[u.state] ?? 0) + 1 }), {});
     expect(states).toEqual(Object.fromEntries(Object.entries(c.body.counts).filter(([, v]) => (v as number) > 0)));
     expect(c.body.updates[0]).toEqual(expect.objectContaining({ updateId: expect.stringMatching(/^[0-9a-f-]{36}$/), state: expect.any(String), reason: expect.any(String), title: expect.any(String) }));
     // The same result through the engine directly (the server adds storage, not semantics).
-    const direct = new Scanner(new Catalog(readCatalogFile(site.store.currentCatalog()!.path))).scan(machine('PILOT-PC'));
+    const direct = new Scanner(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path))).scan(machine('PILOT-PC'));
     expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state} ${d.reason}`));
     const admin = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, ADMIN);
     expect(admin.body.updates).toEqual(c.body.updates);
@@ -123,7 +123,7 @@ describe('patchscan serve', () => {
     expect(other.body).toEqual({ error: { code: 'FORBIDDEN', message: 'this token belongs to PC-X86; it cannot upload the inventory of PC-X64' } });
     expect((await get(`${server.url}/v1/computers/PILOT-PC/compliance`, tokens.get('PC-X86'))).status).toBe(403);
     expect((await get(`${server.url}/v1/summary`, tokens.get('PC-X86'))).status).toBe(401);
-    expect(site.store.inventoryCount(site.store.client('PC-X64')!.id)).toBe(0);
+    expect(await site.store.inventoryCount((await site.store.client('PC-X64'))!.id)).toBe(0);
   });
 
   it('refuses: oversize 413 (declared, streamed, and a gzip bomb), malformed 400 naming the field, wrong type 415', async () => {
@@ -140,7 +140,7 @@ describe('patchscan serve', () => {
     expect(m.body).toEqual({ error: { code: 'INVENTORY_INVALID', message: 'upload: files[0].version: must be a version such as 10.0.19041.3803, got "one"' } });
     expect((await post(server.url, Buffer.from('{"schema":'), { ...auth, 'content-type': 'application/json' })).status).toBe(400);
     expect((await post(server.url, json(machine('PC-X64')), { ...auth, 'content-type': 'text/plain' })).status).toBe(415);
-    expect(site.store.inventoryCount(site.store.client('PC-X64')!.id)).toBe(0);
+    expect(await site.store.inventoryCount((await site.store.client('PC-X64'))!.id)).toBe(0);
     // msgpack + gzip is accepted.
     const ok = await post(server.url, gzipSync(new Packr({ useRecords: false }).pack(machine('PC-X64'))), { ...auth, 'content-type': 'application/msgpack', 'content-encoding': 'gzip' });
     expect(ok.status).toBe(202);
@@ -166,43 +166,48 @@ describe('patchscan serve', () => {
       expect(String(r.body.note)).toMatch(/no advertised collection targets this computer yet/);
     }
     await server.idle();
-    const scanned = (): string[] => (site.store.db.prepare('SELECT c.name FROM scans s JOIN clients c ON c.id = s.client_id ORDER BY c.name').all() as { name: string }[]).map((r) => r.name);
-    expect(scanned()).toEqual(['PILOT-PC']);
+    const scanned = async (): Promise<string[]> => (await site.store.clients()).filter((c) => c.last_scan_at !== null).map((c) => c.name).sort();
+    expect(await scanned()).toEqual(['PILOT-PC']);
     expect((await get(`${server.url}/v1/computers/PC-X86/compliance`, ADMIN)).body).toEqual({ error: { code: 'NOT_FOUND', message: 'PC-X86 has not been scanned yet' } });
     // The seed's last step (what `patchscan collection unlimit` does).
-    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE name = 'Microsoft Updates Tool'").run();
-    new SiteScanner(site).rescanAll('unlimited');
+    const main = (await site.store.collectionByName('Microsoft Updates Tool'))!;
+    await site.store.setCollectionLimit(main.id, null);
+    await new SiteScanner(site).rescanAll('unlimited');
     await server.idle();
-    expect(scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
-    const programs = Object.fromEntries((site.store.db.prepare('SELECT c.name, s.program FROM scans s JOIN clients c ON c.id = s.client_id').all() as { name: string; program: string }[]).map((r) => [r.name, r.program]));
+    expect(await scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
+    const programs: Record<string, string> = {};
+    for (const name of await scanned()) programs[name] = (await site.store.computerScan(name))!.program;
     expect(programs).toMatchObject({ 'PC-X86': 'Microsoft Updates Tool', 'PC-IA64': 'Microsoft Updates Tool IA64', 'PC-ARM64': 'Microsoft Updates Tool ARM64', 'PC-X64': 'Microsoft Updates Tool x64' });
     // The collection report (grouped SQL) agrees with targeting's member-by-member rule.
-    const enrolled = new Set(site.store.clients().map((c) => c.name.toLowerCase()));
-    for (const row of collectionSummary(site.store)) {
-      const id = (site.store.db.prepare('SELECT id FROM collections WHERE name = ?').get(row.name) as { id: number }).id;
-      expect(row.members, row.name).toBe(members(site.store, id).filter((m) => enrolled.has(m.toLowerCase())).length);
+    const enrolled = new Set((await site.store.clients()).map((c) => c.name.toLowerCase()));
+    for (const row of await collectionSummary(site.store)) {
+      const id = (await site.store.collectionByName(row.name))!.id;
+      expect(row.members, row.name).toBe((await members(site.store, id)).filter((m) => enrolled.has(m.toLowerCase())).length);
     }
-    expect(collectionSummary(site.store).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
+    expect((await collectionSummary(site.store)).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
     // The in-memory targeting the upload path uses notices a change made behind its back (here: limiting again).
     const snap = new TargetingSnapshot(site.store);
-    const x86 = site.store.client('PC-X86')!;
-    expect(snap.program(x86, false)).toEqual({ program: 'Microsoft Updates Tool', collection: 'Microsoft Updates Tool' });
-    site.store.db.prepare("UPDATE collections SET limit_to = (SELECT id FROM collections WHERE role = 'pilot') WHERE role = 'main'").run();
-    expect(snap.program(x86, false)).toBeUndefined();
-    expect(snap.program(site.store.client('PILOT-PC')!, true)).toEqual({ program: 'Microsoft Updates Tool x64 (expedited)', collection: 'Microsoft Updates Tool x64' });
-    site.store.db.prepare("UPDATE collections SET limit_to = NULL WHERE role = 'main'").run();
+    const x86 = (await site.store.client('PC-X86'))!;
+    expect(await snap.program(x86, false)).toEqual({ program: 'Microsoft Updates Tool', collection: 'Microsoft Updates Tool' });
+    // A second process (its own store on the same site) limits the collection again.
+    const other = await Site.open(dir);
+    await other.store.setCollectionLimit(main.id, (await other.store.objectId('collection', 'pilot'))!);
+    await other.close();
+    expect(await snap.program(x86, false)).toBeUndefined();
+    expect(await snap.program((await site.store.client('PILOT-PC'))!, true)).toEqual({ program: 'Microsoft Updates Tool x64 (expedited)', collection: 'Microsoft Updates Tool x64' });
+    await site.store.setCollectionLimit(main.id, null);
   });
 
   it('an expedited upload overtakes a queue of normal scans and is visible in seconds', async () => {
     // Fill the queue with normal rescans of many stored inventories (distinct profiles: each is a real scan).
     const packr = new Packr({ useRecords: false });
-    site.store.tx(() => {
+    await site.store.transaction(async (tx) => {
       for (let k = 0; k < 150; k++) {
         const name = `QUEUED-${k}`;
-        site.store.enroll(name);
-        const id = site.store.client(name)!.id;
-        site.store.addInventory(id, packr.pack({ ...model.machine(11, k), computer: { name } }), 'x64');
-        site.store.enqueue(id, 1, 'test backlog');
+        await tx.enroll(name);
+        const id = (await tx.client(name))!.id;
+        await tx.addInventory(id, packr.pack({ ...model.machine(11, k), computer: { name } }), 'x64');
+        await tx.enqueueScan(id, 'normal', 'test backlog');
       }
     });
     const t = Date.now();
@@ -217,13 +222,13 @@ describe('patchscan serve', () => {
     expect(c.status).toBe(200);
     expect(c.body.program).toBe('Microsoft Updates Tool x64 (expedited)');
     // Normal scans queued before it were still waiting when it was done.
-    const waiting = site.store.db.prepare("SELECT count(*) AS n FROM scan_queue WHERE reason = 'test backlog'").get() as { n: number };
-    const doneBefore = site.store.db.prepare("SELECT count(*) AS n FROM scans s JOIN clients c ON c.id = s.client_id WHERE c.name LIKE 'QUEUED-%' AND s.scanned_at < ?").get(c.body.scannedAt) as { n: number };
+    const waiting = { n: (await site.store.queueStatus()).queued.normal };
+    const doneBefore = { n: (await site.store.clients()).filter((x) => x.name.startsWith('QUEUED-') && x.last_scan_at !== null && x.last_scan_at < c.body.scannedAt).length };
     expect(waiting.n + doneBefore.n).toBeLessThanOrEqual(150);
     expect(doneBefore.n).toBeLessThan(150);
     expect(waiting.n).toBeGreaterThan(0);
     await server.idle();
-    expect(site.store.queueLength()).toEqual({ expedited: 0, normal: 0 });
+    expect((await site.store.queueStatus()).queued).toEqual({ expedited: 0, normal: 0 });
   });
 });
 
@@ -236,9 +241,9 @@ describe('patchscan serve with TLS and a scheduled sync', () => {
     copyFileSync(BUNDLED, join(drop, 'wsusscn2.cab'));
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') }, sync: { ...DEFAULT_CONFIG.sync, source: drop } });
-    const site = Site.open(data);
-    ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    site.store.setSetting('initialized_at', new Date().toISOString());
+    const site = await Site.open(data);
+    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
+    await site.store.setSetting('initialized_at', new Date().toISOString());
     const bin = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
     const s = await serve(site, { syncCommand: [process.execPath, bin, 'sync', '--data', data] });
     try {
@@ -256,10 +261,10 @@ describe('patchscan serve with TLS and a scheduled sync', () => {
         if (!health.catalog) await new Promise((r) => setTimeout(r, 100));
       }
       expect(health.catalog?.revisions).toBe(3000);
-      expect(site.store.syncMessages(10).map((m) => m.message_id).sort()).toEqual([6709, 6710]);
+      expect((await site.store.syncMessages(10)).map((m) => m.message_id).sort()).toEqual([6709, 6710]);
     } finally {
       await s.close();
-      site.close();
+      await site.close();
     }
   }, 60_000);
 });

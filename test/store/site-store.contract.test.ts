@@ -1,0 +1,224 @@
+/**
+ * The store port's contract, run unchanged against both backends (SQLite file, real PostgreSQL): every case goes
+ * through the SiteStore interface only, so a backend passes by behaving the same, not by sharing code.
+ */
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computerKey } from '../../adapters/store/computer-name.js';
+import { openPostgresStore } from '../../adapters/store/postgres/open.js';
+import type { SiteStore } from '../../adapters/store/port.js';
+import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/tmp.js';
+
+interface Backend {
+  readonly name: string;
+  open(): Promise<{ store: SiteStore; reopen(): Promise<SiteStore>; done(): Promise<void> }>;
+}
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const file = join(tempDir(), 'site.db');
+      return { store: openSqliteStore(file), reopen: async () => openSqliteStore(file), done: async () => undefined };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const db = await createTestDatabase();
+      const fast = { queue: { maintenanceIntervalSeconds: 1 } };
+      return { store: await openPostgresStore(db.url, fast), reopen: () => openPostgresStore(db.url, fast), done: () => db.drop() };
+    },
+  },
+];
+
+for (const backend of BACKENDS) {
+  describe(`SiteStore contract: ${backend.name}`, () => {
+    let store: SiteStore;
+    let reopen: () => Promise<SiteStore>;
+    let done: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, reopen, done } = await backend.open());
+    });
+    afterEach(async () => {
+      await store.close();
+      await done();
+    });
+
+    it('is at its latest schema and reports where it lives', async () => {
+      expect(await store.schemaVersion()).toBeGreaterThan(0);
+      expect(store.backend).toBe(backend.name);
+      expect(store.location).not.toMatch(/password/);
+    });
+
+    it('settings: set, replace, read, delete', async () => {
+      expect(await store.setting('x')).toBeUndefined();
+      await store.setSetting('x', '1');
+      await store.setSetting('x', '2');
+      expect(await store.setting('x')).toBe('2');
+      await store.deleteSetting('x');
+      expect(await store.setting('x')).toBeUndefined();
+    });
+
+    it.each([
+      ['PC-É', 'pc-é'],
+      ['STRASSE-PC', 'straße-pc'],
+      ['ＰＣ-１', 'pc-1'],
+      ['PC-DIYARBAKIR', 'pc-dıyarbakır'],
+    ])('computer names compare by one key: %s and %s are one client', async (a, b) => {
+      const first = await store.enroll(a);
+      const second = await store.enroll(b); // re-enrolling the same computer replaces its token
+      expect(await store.clientCount()).toBe(1);
+      const c = (await store.client(a))!;
+      expect(c.name).toBe(a);
+      expect((await store.client(b))!.id).toBe(c.id);
+      expect(c.token_hash).toBe(sha256Hex(second));
+      expect(await store.clientByToken(first)).toBeUndefined();
+      expect((await store.clientByToken(second))!.id).toBe(c.id);
+      expect(computerKey(a)).toBe(computerKey(b));
+    });
+
+    it('distinct names stay distinct clients, listed by name', async () => {
+      for (const n of ['PC-B', 'PC-A', 'PC-É', 'PC-E']) await store.enroll(n);
+      expect((await store.clients()).map((c) => c.name)).toEqual(['PC-A', 'PC-B', 'PC-E', 'PC-É']);
+      await expect(store.enroll('a/b')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+    });
+
+    it('inventories: stored bytes come back exactly; the latest one wins; counts per client', async () => {
+      await store.enroll('PC-1');
+      const id = (await store.client('PC-1'))!.id;
+      const a = Buffer.from([0, 1, 2, 255, 254]);
+      const b = Buffer.from('second');
+      await store.addInventory(id, a, 'x64');
+      const second = await store.addInventory(id, b, 'arm64');
+      const latest = (await store.latestInventory(id))!;
+      expect(latest.id).toBe(second);
+      expect(Buffer.compare(latest.body, b)).toBe(0);
+      expect(await store.inventoryCount(id)).toBe(2);
+      expect(await store.clientsWithInventory()).toEqual([id]);
+      expect((await store.client('PC-1'))!.architecture).toBe('arm64');
+    });
+
+    it('a transaction commits all or nothing: an upload and its scan job', async () => {
+      await store.enroll('PC-1');
+      const id = (await store.client('PC-1'))!.id;
+      await expect(store.transaction(async (tx) => {
+        await tx.addInventory(id, Buffer.from('x'), 'x64');
+        await tx.enqueueScan(id, 'normal', 'upload');
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await store.inventoryCount(id)).toBe(0);
+      expect((await store.queueStatus()).queued).toEqual({ expedited: 0, normal: 0 });
+      await store.transaction(async (tx) => {
+        await tx.addInventory(id, Buffer.from('x'), 'x64');
+        await tx.enqueueScan(id, 'normal', 'upload');
+      });
+      expect(await store.inventoryCount(id)).toBe(1);
+      expect((await store.queueStatus()).queued).toEqual({ expedited: 0, normal: 1 });
+    });
+
+    it('scan jobs: expedited first, leased once, completed with the result', async () => {
+      const ids: number[] = [];
+      for (const n of ['A', 'B', 'C']) {
+        await store.enroll(n);
+        ids.push((await store.client(n))!.id);
+      }
+      await store.enqueueScan(ids[0]!, 'normal', 'upload');
+      await store.enqueueScan(ids[1]!, 'normal', 'upload');
+      await store.enqueueScan(ids[1]!, 'normal', 'upload again'); // a client waits once per priority
+      await store.enqueueScan(ids[2]!, 'expedited', 'expedited upload');
+      expect((await store.queueStatus()).queued).toEqual({ expedited: 1, normal: 2 });
+      const jobs = await store.takeScans(10);
+      expect(jobs.map((j) => [j.clientId, j.priority])).toEqual([[ids[2], 'expedited'], [ids[0], 'normal'], [ids[1], 'normal']]);
+      expect(await store.takeScans(10)).toEqual([]);
+      expect((await store.queueStatus()).active).toBe(3);
+      await store.transaction((tx) => tx.completeScans(jobs));
+      expect(await store.queueStatus()).toEqual({ queued: { expedited: 0, normal: 0 }, active: 0, failed: 0 });
+    });
+
+    it('catalogs and result sets: one set per profile and catalog, shared by machines; reports add them up', async () => {
+      const catalogId = await store.addCatalog({ sha256: 'a'.repeat(64), source: 'test', path: '/x.pscat', revisions: 3, signer: null, signed_at: null });
+      await store.setSetting('current_catalog', String(catalogId));
+      expect((await store.currentCatalog())!).toMatchObject({ id: catalogId, revisions: 3 });
+      expect((await store.catalogBySha('a'.repeat(64)))!.id).toBe(catalogId);
+      const updates = [
+        { update_index: 0, update_id: 'u0', revision_number: 1, state: 'Installed', superseded: 0, reason: 'r0' },
+        { update_index: 1, update_id: 'u1', revision_number: 1, state: 'Required', superseded: 0, reason: 'r1' },
+        { update_index: 2, update_id: 'u2', revision_number: 1, state: 'Unknown', superseded: 1, reason: 'FileVersion of C:\\x not collected' },
+      ];
+      const set = {
+        catalogId, fingerprint: 'fp', counts: { installed: 1, required: 1, notApplicable: 0, unknown: 1 }, updates,
+        groups: [{ kind: 'classification' as const, name: 'Security Updates', installed: 1, required: 1, unknown: 1 }],
+      };
+      const setId = await store.addResultSet(set);
+      expect(await store.addResultSet(set)).toBe(setId); // a second worker with the same profile takes the same set
+      expect(await store.resultSetId(catalogId, 'fp')).toBe(setId);
+      expect(await store.resultUpdates(setId)).toEqual(updates);
+      for (const n of ['PC-1', 'PC-2']) {
+        await store.enroll(n);
+        const c = (await store.client(n))!;
+        const inv = await store.addInventory(c.id, Buffer.from(n), 'x64');
+        await store.recordScan({ clientId: c.id, inventoryId: inv, catalogId, setId, program: 'Microsoft Updates Tool x64', scannedAt: '2026-11-29T10:00:00.000Z' });
+      }
+      expect(await store.fleetTotals()).toEqual({ scanned: 2, installed: 2, required: 2, unknown: 2, compliant: 0 });
+      expect((await store.computerScan('pc-2'))!).toMatchObject({ name: 'PC-2', set_id: setId, required: 1, program: 'Microsoft Updates Tool x64' });
+      expect(await store.updateStateCounts('u2')).toEqual([{ state: 'Unknown', superseded: 1, n: 2 }]);
+      expect(await store.unknownReasons('u2', 5)).toEqual([{ reason: 'FileVersion of C:\\x not collected', machines: 2 }]);
+      const page = await store.updateMachines('u1', 'Required', 1, 1);
+      expect(page.total).toBe(2);
+      expect(page.items.map((i) => i.computer)).toEqual(['PC-2']);
+      expect(await store.groupTotals('classification')).toEqual([{ name: 'Security Updates', installed: 2, required: 2, unknown: 2 }]);
+      expect((await store.searchComputers('pc-', 10, 0)).total).toBe(2);
+      expect((await store.searchComputers('PC_', 10, 0)).total).toBe(0); // LIKE wildcards in a prefix are literal
+      expect(await store.scansSince('2026-11-29T00:00:00.000Z')).toBe(2);
+      expect((await store.lastScan((await store.client('PC-1'))!.id))!.scanned_at).toBe('2026-11-29T10:00:00.000Z');
+      await store.recordDaily({ day: '2026-11-29', clients: 2, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 });
+      await store.recordDaily({ day: '2026-11-29', clients: 3, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 });
+      expect(await store.dailyRows(10)).toEqual([{ day: '2026-11-29', clients: 3, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 }]);
+      const stale = await store.staleClients('9999-01-01T00:00:00.000Z', 10, 0);
+      expect(stale.total).toBe(2);
+    });
+
+    it('objects and targeting: every change bumps the version other processes compare', async () => {
+      const pkg = await store.addPackage('package', 'Microsoft Updates Tool');
+      const v0 = await store.targetingVersion();
+      const pilot = await store.addCollection({ role: 'pilot', name: 'Pilot', architecture: null, limitTo: null });
+      const main = await store.addCollection({ role: 'main', name: 'Main', architecture: '*', limitTo: pilot });
+      const prog = await store.addProgram({ role: 'scan-x64', packageId: pkg, name: 'Tool x64', variant: 'x64', expedited: false, commandLine: 'x' });
+      await store.addAdvertisement({ role: 'scan-x64', name: 'Tool x64 → Main', programId: prog, collectionId: main, schedule: 'daily' });
+      await store.addMember(pilot, 'PC-É');
+      await store.addMember(pilot, 'pc-é'); // the same computer
+      expect(await store.isMember(pilot, 'PC-é')).toBe(true);
+      const v1 = await store.targetingVersion();
+      expect(v1).not.toBe(v0);
+      const t = await store.targeting();
+      expect(t.version).toBe(v1);
+      expect(t.members).toEqual([{ collection_id: pilot, computer: 'PC-É' }]);
+      expect(t.advertisements).toEqual([expect.objectContaining({ program: 'Tool x64', variant: 'x64', expedited: 0, collection_id: main })]);
+      expect((await store.collectionByName('main'))!.id).toBe(main);
+      await store.setCollectionLimit(main, null);
+      const other = await reopen(); // another process sees the change by its version
+      try {
+        expect(await other.targetingVersion()).not.toBe(v1);
+        expect((await other.collection(main))!.limit_to).toBeNull();
+      } finally {
+        await other.close();
+      }
+      expect((await store.collections()).map((c) => [c.name, c.limited])).toEqual([['Pilot', null], ['Main', null]]);
+      expect(await store.objectNames('program')).toEqual(['Tool x64']);
+      await store.removeObjects();
+      expect(await store.collections()).toEqual([]);
+      expect(await store.objectId('package', 'package')).toBeUndefined();
+    });
+
+    it('sync messages: newest first, with their catalog', async () => {
+      await store.addSyncMessage(6709, 'Informational', 'started');
+      const done = await store.addSyncMessage(6711, 'Error', 'failed: CAB_TRUNCATED');
+      expect(done).toMatchObject({ message_id: 6711, severity: 'Error', catalog_id: null });
+      expect((await store.syncMessages(10)).map((m) => m.message_id)).toEqual([6711, 6709]);
+    });
+  });
+}

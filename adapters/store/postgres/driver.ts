@@ -182,6 +182,9 @@ type Queryable = Pick<pg.Pool, 'query'> | PoolClient;
 /** The raw `$n` query function of a Postgres executor, for pg-boss; module-private. */
 const RAW = Symbol('postgres raw query');
 
+/** A text that opens its own transaction (pg-boss's `locked()` scripts). */
+const OPENS_TRANSACTION = /^\s*BEGIN\b/i;
+
 interface PostgresExecutor extends SqlExecutor {
   readonly [RAW]: (text: string, values?: unknown[]) => Promise<QueryResult>;
 }
@@ -312,7 +315,29 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   };
 
   [RAW](text: string, values?: unknown[]): Promise<QueryResult> {
-    return this.poolExecutor[RAW](text, values);
+    return OPENS_TRANSACTION.test(text) ? this.scriptWithTransaction(text, values) : this.poolExecutor[RAW](text, values);
+  }
+
+  /**
+   * pg-boss runs its schema set-up and maintenance as one multi-statement text, `BEGIN; …; COMMIT;`. When a
+   * statement in it fails, the session stays inside an aborted transaction; on a pooled connection every later
+   * statement of whoever gets it would fail. Such a text gets a connection of its own, rolled back on failure.
+   */
+  private async scriptWithTransaction(text: string, values?: unknown[]): Promise<QueryResult> {
+    const { client, broken, done } = await this.checkout();
+    let destroy = false;
+    try {
+      return await client.query(text, values as unknown[]);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        destroy = true;
+      });
+      if (isUnavailable(e)) destroy = true;
+      throw mapError(e, this.target);
+    } finally {
+      done();
+      client.release(destroy || broken() ? new Error('connection discarded after a connection error') : undefined);
+    }
   }
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {

@@ -90,8 +90,9 @@ const MAX_CACHED_SQL = 2_000;
 
 /**
  * `?` → `$1…$n`, outside single-quoted literals (where `''` is an escaped quote: two toggles), double-quoted
- * identifiers and comments. The site's SQL never uses PostgreSQL's `?`-operators (jsonb `?`, `?|`, `?&`); they would
- * be rewritten too.
+ * identifiers, dollar-quoted bodies and comments. Not understood, because the site's SQL never uses them:
+ * backslash escapes in E'…' literals, and PostgreSQL's `?`-operators (jsonb `?`, `?|`, `?&`), which would be
+ * rewritten too.
  */
 export function toPositional(sql: string): string {
   let out = '';
@@ -108,6 +109,13 @@ export function toPositional(sql: string): string {
     } else if (ch === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? sql.length : end + 1;
+    } else if (ch === '$') {
+      // A dollar-quoted body ($$ … $$, $fn$ … $fn$), as in a migration's function; not a $1 parameter.
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0];
+      if (tag !== undefined && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
+        const end = sql.indexOf(tag, i + tag.length);
+        i = end < 0 ? sql.length : end + tag.length - 1;
+      }
     } else if (ch === '?') {
       out += sql.slice(from, i) + '$' + ++n;
       from = i + 1;
@@ -260,7 +268,7 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   private readonly pool: pg.Pool;
   private readonly poolExecutor: Executor;
   private readonly sqlCache = new Map<string, string>();
-  private readonly locks = new Set<PoolClient>();
+  private readonly locks = new Set<AdvisoryLock>();
   private closing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool, target: Target) {
@@ -415,37 +423,35 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
       client.release();
       return undefined;
     }
-    this.locks.add(client);
     let released: Promise<void> | undefined;
-    const locks = this.locks;
-    return {
+    const lock: AdvisoryLock = {
       get lost() {
         return broken();
       },
       release: () => {
         released ??= (async () => {
-          // close() already ended this connection, and with it the lock.
-          if (!locks.has(client)) return;
           let ok = false;
           if (!broken()) {
             ok = await client.query<{ ok: boolean }>('SELECT pg_advisory_unlock(hashtext($1)) AS ok', [key]).then((r) => r.rows[0]?.ok === true, () => false);
           }
           done();
-          locks.delete(client);
+          this.locks.delete(lock);
           // A connection whose unlock did not happen may still hold the lock: end it, which releases it for sure.
           client.release(ok ? undefined : new Error('advisory lock connection discarded'));
         })();
         return released;
       },
     };
+    this.locks.add(lock);
+    return lock;
   }
 
   /** Ends the pool: waits for running statements, then closes every connection (held advisory locks included). */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Checked-out lock connections would keep pool.end() waiting forever; ending them releases their locks.
-      for (const client of this.locks) client.release(new Error('driver closed'));
-      this.locks.clear();
+      // Checked-out lock connections would keep pool.end() waiting forever. Unlocking (rather than only dropping
+      // the connection) means the lock is free when close() resolves, not when the server gets round to it.
+      await Promise.all([...this.locks].map((l) => l.release()));
       await this.pool.end();
     })();
     return this.closing;

@@ -42,6 +42,10 @@ describe('placeholders', () => {
     ["SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1"],
     ['SELECT "a?b" FROM t WHERE x = ?', 'SELECT "a?b" FROM t WHERE x = $1'],
     ['SELECT ? -- why?\n, ? /* and ? */', 'SELECT $1 -- why?\n, $2 /* and ? */'],
+    ["CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT ?", "CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT $1"],
+    ['SELECT $body$ ? $body$, ?', 'SELECT $body$ ? $body$, $1'],
+    ["SELECT '' AS e, ?", "SELECT '' AS e, $1"],
+    ["SELECT 'unterminated ?", "SELECT 'unterminated ?"],
   ])('%j → %j', (sql, expected) => {
     expect(toPositional(sql)).toBe(expected);
   });
@@ -65,6 +69,11 @@ describe('values', () => {
     expect(r!.s).toBe(2 ** 40 + 3); // sum(bigint) is numeric
     expect(Buffer.isBuffer(r!.b)).toBe(true);
     expect(Buffer.compare(r!.b as Buffer, blob)).toBe(0);
+  });
+
+  it('a bigint parameter goes in whole; it comes back as a number', async () => {
+    await driver.run('INSERT INTO t (name, n) VALUES (?, ?)', ['bigint', 9_007_199_254_740_991n]);
+    expect((await driver.get<{ n: unknown }>('SELECT n FROM t WHERE name = ?', ['bigint']))!.n).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('a Uint8Array that is not a Buffer goes in as bytea; NULL comes back as null', async () => {
@@ -259,7 +268,7 @@ describe('advisory lock', () => {
     const holder = await PostgresDriver.connect(db.url, { max: 2 });
     expect(await holder.tryAdvisoryLock('sync:dies')).toBeDefined();
     expect(await driver.tryAdvisoryLock('sync:dies')).toBeUndefined();
-    await holder.close(); // does not wait for the held lock's connection
+    await holder.close(); // unlocks what it holds (and does not wait for those connections forever)
     const mine = await driver.tryAdvisoryLock('sync:dies');
     expect(mine).toBeDefined();
     await mine!.release();

@@ -90,8 +90,9 @@ const MAX_CACHED_SQL = 2_000;
 
 /**
  * `?` → `$1…$n`, outside single-quoted literals (where `''` is an escaped quote: two toggles), double-quoted
- * identifiers and comments. The site's SQL never uses PostgreSQL's `?`-operators (jsonb `?`, `?|`, `?&`); they would
- * be rewritten too.
+ * identifiers, dollar-quoted bodies and comments. Not understood, because the site's SQL never uses them:
+ * backslash escapes in E'…' literals, and PostgreSQL's `?`-operators (jsonb `?`, `?|`, `?&`), which would be
+ * rewritten too.
  */
 export function toPositional(sql: string): string {
   let out = '';
@@ -108,6 +109,13 @@ export function toPositional(sql: string): string {
     } else if (ch === '/' && sql[i + 1] === '*') {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? sql.length : end + 1;
+    } else if (ch === '$') {
+      // A dollar-quoted body ($$ … $$, $fn$ … $fn$), as in a migration's function; not a $1 parameter.
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64))?.[0];
+      if (tag !== undefined && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
+        const end = sql.indexOf(tag, i + tag.length);
+        i = end < 0 ? sql.length : end + tag.length - 1;
+      }
     } else if (ch === '?') {
       out += sql.slice(from, i) + '$' + ++n;
       from = i + 1;
@@ -181,6 +189,9 @@ type Queryable = Pick<pg.Pool, 'query'> | PoolClient;
 
 /** The raw `$n` query function of a Postgres executor, for pg-boss; module-private. */
 const RAW = Symbol('postgres raw query');
+
+/** A text that opens its own transaction (pg-boss's `locked()` scripts). */
+const OPENS_TRANSACTION = /^\s*BEGIN\b/i;
 
 interface PostgresExecutor extends SqlExecutor {
   readonly [RAW]: (text: string, values?: unknown[]) => Promise<QueryResult>;
@@ -257,7 +268,7 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   private readonly pool: pg.Pool;
   private readonly poolExecutor: Executor;
   private readonly sqlCache = new Map<string, string>();
-  private readonly locks = new Set<PoolClient>();
+  private readonly locks = new Set<AdvisoryLock>();
   private closing: Promise<void> | undefined;
 
   private constructor(pool: pg.Pool, target: Target) {
@@ -312,7 +323,29 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   };
 
   [RAW](text: string, values?: unknown[]): Promise<QueryResult> {
-    return this.poolExecutor[RAW](text, values);
+    return OPENS_TRANSACTION.test(text) ? this.scriptWithTransaction(text, values) : this.poolExecutor[RAW](text, values);
+  }
+
+  /**
+   * pg-boss runs its schema set-up and maintenance as one multi-statement text, `BEGIN; …; COMMIT;`. When a
+   * statement in it fails, the session stays inside an aborted transaction; on a pooled connection every later
+   * statement of whoever gets it would fail. Such a text gets a connection of its own, rolled back on failure.
+   */
+  private async scriptWithTransaction(text: string, values?: unknown[]): Promise<QueryResult> {
+    const { client, broken, done } = await this.checkout();
+    let destroy = false;
+    try {
+      return await client.query(text, values as unknown[]);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        destroy = true;
+      });
+      if (isUnavailable(e)) destroy = true;
+      throw mapError(e, this.target);
+    } finally {
+      done();
+      client.release(destroy || broken() ? new Error('connection discarded after a connection error') : undefined);
+    }
   }
 
   all<T>(sql: string, params?: SqlParams): Promise<T[]> {
@@ -390,37 +423,35 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
       client.release();
       return undefined;
     }
-    this.locks.add(client);
     let released: Promise<void> | undefined;
-    const locks = this.locks;
-    return {
+    const lock: AdvisoryLock = {
       get lost() {
         return broken();
       },
       release: () => {
         released ??= (async () => {
-          // close() already ended this connection, and with it the lock.
-          if (!locks.has(client)) return;
           let ok = false;
           if (!broken()) {
             ok = await client.query<{ ok: boolean }>('SELECT pg_advisory_unlock(hashtext($1)) AS ok', [key]).then((r) => r.rows[0]?.ok === true, () => false);
           }
           done();
-          locks.delete(client);
+          this.locks.delete(lock);
           // A connection whose unlock did not happen may still hold the lock: end it, which releases it for sure.
           client.release(ok ? undefined : new Error('advisory lock connection discarded'));
         })();
         return released;
       },
     };
+    this.locks.add(lock);
+    return lock;
   }
 
   /** Ends the pool: waits for running statements, then closes every connection (held advisory locks included). */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // Checked-out lock connections would keep pool.end() waiting forever; ending them releases their locks.
-      for (const client of this.locks) client.release(new Error('driver closed'));
-      this.locks.clear();
+      // Checked-out lock connections would keep pool.end() waiting forever. Unlocking (rather than only dropping
+      // the connection) means the lock is free when close() resolves, not when the server gets round to it.
+      await Promise.all([...this.locks].map((l) => l.release()));
       await this.pool.end();
     })();
     return this.closing;

@@ -48,7 +48,7 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
   };
   const source = opts.source ?? site.config.sync.source;
   if (!source) throw new PatchscanError('BAD_ARGUMENT', 'no sync source: give --source URL|FOLDER, or set sync.source in patchscan.json');
-  store.addSyncMessage(MSG_SYNC_STARTED, 'Informational', `SMS Legacy Update Synchronization started (source ${source})`);
+  await store.addSyncMessage(MSG_SYNC_STARTED, 'Informational', `SMS Legacy Update Synchronization started (source ${source})`);
   say(`Message ${MSG_SYNC_STARTED}: SMS Legacy Update Synchronization started; source ${source}`);
   mkdirSync(site.syncDir, { recursive: true });
   let out: string | undefined;
@@ -56,22 +56,19 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
   try {
     const cab = join(site.syncDir, 'wsusscn2.cab');
     if (isUrl(source)) {
-      const r = await download(source, cab, {
-        ...site.config.sync,
-        ...(store.setting('sync_etag') ? { etag: store.setting('sync_etag')! } : {}),
-        ...(store.setting('sync_last_modified') ? { lastModified: store.setting('sync_last_modified')! } : {}),
-        log: say,
-      });
+      const etag = await store.setting('sync_etag');
+      const lastModified = await store.setting('sync_last_modified');
+      const r = await download(source, cab, { ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say });
       if (r.status === 'notModified') {
         // Our copy is the server's; it is unchanged unless it never made it into service (then import it now).
-        const cur = store.currentCatalog();
+        const cur = await store.currentCatalog();
         if (cur && existsSync(cab) && sha256File(cab) === cur.sha256) return unchanged('the server says the catalog has not changed (304 Not Modified)');
       } else {
         say(`Downloaded ${r.bytes} bytes${r.resumed ? ' (resumed a broken download)' : ''}`);
-        if (r.etag) store.setSetting('sync_etag', r.etag);
-        else store.deleteSetting('sync_etag');
-        if (r.lastModified) store.setSetting('sync_last_modified', r.lastModified);
-        else store.deleteSetting('sync_last_modified');
+        if (r.etag) await store.setSetting('sync_etag', r.etag);
+        else await store.deleteSetting('sync_etag');
+        if (r.lastModified) await store.setSetting('sync_last_modified', r.lastModified);
+        else await store.deleteSetting('sync_last_modified');
       }
     } else {
       let st;
@@ -85,13 +82,13 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
       renameSync(`${cab}.partial`, cab);
     }
     const sha256 = sha256File(cab);
-    const current = store.currentCatalog();
+    const current = await store.currentCatalog();
     if (current?.sha256 === sha256) return unchanged(`the catalog is unchanged (SHA-256 ${sha256})`);
 
     const signature = readAuthenticode(cab);
     say(signature.signed ? `Authenticode signature: signer "${signature.signer}", signed ${signature.signedAt ?? 'at an unknown time'}` : `No Authenticode signature (${signature.why})`);
     mkdirSync(site.catalogsDir, { recursive: true });
-    const known = store.catalogBySha(sha256);
+    const known = await store.catalogBySha(sha256);
     let catalogId: number;
     let revisions: number;
     if (known && existsSync(known.path)) {
@@ -101,32 +98,32 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
       out = join(site.catalogsDir, `${sha256.slice(0, 16)}.pscat`);
       const r = importCatalog(cab, { out, workDir: join(site.syncDir, 'work') });
       revisions = r.catalog.updates.count;
-      catalogId = known?.id ?? store.addCatalog({ sha256, source, path: out, revisions, signer: signature.signed ? signature.signer : null, signed_at: signature.signed ? signature.signedAt ?? null : null });
+      catalogId = known?.id ?? await store.addCatalog({ sha256, source, path: out, revisions, signer: signature.signed ? signature.signer : null, signed_at: signature.signed ? signature.signedAt ?? null : null });
     }
     // The swap: one transaction points the site at the new catalog and records the message.
-    store.tx(() => {
-      store.setSetting('current_catalog', String(catalogId));
-      store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: new catalog ${sha256.slice(0, 16)} with ${revisions} revisions`, catalogId);
+    await store.transaction(async (store) => {
+      await store.setSetting('current_catalog', String(catalogId));
+      await store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: new catalog ${sha256.slice(0, 16)} with ${revisions} revisions`, catalogId);
     });
     adopted = true;
     syncDirectory(site.catalogsDir);
     say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; catalog ${sha256} (${revisions} revisions) is now in service`);
-    const rescans = new SiteScanner(site).rescanAll('new catalog');
+    const rescans = await new SiteScanner(site).rescanAll('new catalog');
     say(`Queued ${rescans} client(s) for a rescan against the new catalog`);
     return { outcome: 'updated', catalogId, message: `new catalog ${sha256.slice(0, 16)} (${revisions} revisions) in service; ${rescans} client(s) queued for a rescan`, rescans };
   } catch (e) {
     if (out && !adopted) rmSync(out, { force: true });
     const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
-    const kept = store.currentCatalog();
+    const kept = await store.currentCatalog();
     const text = `SMS Legacy Update Synchronization failed: ${error.code}: ${error.message}. ${kept ? `The last good catalog (${kept.sha256.slice(0, 16)}) stays in service.` : 'No catalog is in service yet.'}`;
-    store.addSyncMessage(MSG_SYNC_FAILED, 'Error', text, kept?.id ?? null);
+    await store.addSyncMessage(MSG_SYNC_FAILED, 'Error', text, kept?.id ?? null);
     say(`Message ${MSG_SYNC_FAILED}: ${text}`);
     return { outcome: 'failed', message: text, error, rescans: 0 };
   }
 
-  function unchanged(why: string): SyncResult {
-    const cur = store.currentCatalog();
-    store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: ${why}; nothing rewritten`, cur?.id ?? null);
+  async function unchanged(why: string): Promise<SyncResult> {
+    const cur = await store.currentCatalog();
+    await store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: ${why}; nothing rewritten`, cur?.id ?? null);
     say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; ${why}`);
     return { outcome: 'unchanged', ...(cur ? { catalogId: cur.id } : {}), message: why, rescans: 0 };
   }

@@ -124,9 +124,15 @@ export class SqliteDriver implements SqlDriver {
 
   private async runTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions): Promise<T> {
     const db = this.writer.db;
-    await this.begin();
+    // The safety level can change only outside a transaction.
     const relaxed = o.durability === 'relaxed';
     if (relaxed) db.pragma('synchronous = NORMAL');
+    try {
+      await this.begin();
+    } catch (e) {
+      if (relaxed) db.pragma('synchronous = FULL');
+      throw e;
+    }
     try {
       const value = await fn(this.writer);
       db.exec('COMMIT');

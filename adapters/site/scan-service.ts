@@ -21,7 +21,7 @@ import type { ResultGroupRow, ResultUpdateRow, SiteStore } from '../store/port.j
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
-import { TargetingSnapshot } from './targeting.js';
+import { type Targeting, TargetingSnapshot } from './targeting.js';
 
 interface Loaded {
   readonly catalogId: number;
@@ -91,10 +91,13 @@ export class SiteScanner {
       if (!loaded) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped));
       if (jobs.length === 0) break;
+      // Read before the transaction: on SQLite one connection writes, and a read that opened a transaction of its
+      // own inside this one would wait for it forever.
+      const targeting = await this.targeting.current();
       try {
         await this.store.transaction(async (store) => {
           for (const job of jobs) {
-            const r = await this.scanOne(store, loaded, job);
+            const r = await this.scanOne(store, loaded, targeting, job);
             if (r === 'skipped') skipped++;
             else {
               scanned++;
@@ -113,12 +116,11 @@ export class SiteScanner {
     return { scanned, skipped, shared };
   }
 
-  private async scanOne(store: SiteStore, l: Loaded, job: ScanJob): Promise<'scanned' | 'shared' | 'skipped'> {
+  private async scanOne(store: SiteStore, l: Loaded, targeting: Targeting, job: ScanJob): Promise<'scanned' | 'shared' | 'skipped'> {
     const client = await store.clientById(job.clientId);
     const inv = client && (await store.latestInventory(job.clientId));
     if (!client || !inv) return 'skipped';
     const expedited = job.priority === 'expedited';
-    const targeting = await this.targeting.current();
     const target = targeting.program(client, expedited) ?? (expedited ? targeting.program(client, false) : undefined);
     if (!target) return 'skipped';
     let inventory: Inventory;

@@ -7,7 +7,7 @@ import { addClientCommands } from './clients.js';
 import { addCollectionCommands } from './collections.js';
 import { addInitCommands } from './init.js';
 import { addReportCommands } from './reports.js';
-import { addScanCommands } from './scans.js';
+import { addScanCommands, addWorkerCommand } from './scans.js';
 import { addServeCommands } from './serve.js';
 import { addSyncCommands } from './sync.js';
 
@@ -17,6 +17,7 @@ export function addSiteCommands(program: Command): void {
   addClientCommands(program);
   addServeCommands(program);
   addScanCommands(program);
+  addWorkerCommand(program);
   addCollectionCommands(program);
   addReportCommands(program);
 }

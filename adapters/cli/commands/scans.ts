@@ -71,3 +71,62 @@ export function addScanCommands(program: Command): void {
         for (const f of failed) print(`  failed ${f.failedAt}  ${names.get(f.clientId)}  (${f.priority}, ${f.reason}): ${f.error}`);
       }));
 }
+
+/**
+ * `patchscan worker`: a process that only scans. It takes jobs in batches from the site's queue (the table queue
+ * with SQLite, pg-boss with PostgreSQL), scans them and stores their results; run any number of them, on any
+ * number of machines with PostgreSQL. SIGINT/SIGTERM let the batch in hand finish (its jobs end with their
+ * results), then it exits; a killed worker's jobs come back when their lease runs out.
+ */
+export function addWorkerCommand(program: Command): void {
+  siteOptions(program.command('worker'))
+    .description('scan queued inventories (a process of its own; run N of them, and `serve --no-scan` for the HTTP side)')
+    .option('--batch <n>', 'jobs taken at a time', '25')
+    .option('--idle-ms <ms>', 'how long to wait when the queue is empty', '500')
+    .option('--once', 'stop when the queue is empty (for scripts and tests)')
+    .addHelpText('after', `
+Examples:
+  $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
+  $ patchscan worker --database postgres://patchscan@db.example/site  # on another machine of a PostgreSQL site`)
+    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean }) =>
+      withSite(o, async (site) => {
+        await requireInit(site);
+        const batch = positiveInt(o.batch, '--batch');
+        const idleMs = positiveInt(o.idleMs, '--idle-ms');
+        const scanner = new SiteScanner(site);
+        let stop = false;
+        const onSignal = (): void => {
+          stop = true;
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        process.stderr.write(`patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch})\n`);
+        let scanned = 0, shared = 0, skipped = 0;
+        while (!stop) {
+          let r;
+          try {
+            r = await scanner.runQueue(batch, batch);
+          } catch (e) {
+            // The batch's jobs went back with a backoff; a database outage is waited out, not fatal.
+            process.stderr.write(`patchscan worker: ${PatchscanError.is(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+            await sleep(idleMs);
+            continue;
+          }
+          scanned += r.scanned;
+          shared += r.shared;
+          skipped += r.skipped;
+          if (r.scanned + r.skipped > 0) continue;
+          if (o.once) break;
+          await sleep(idleMs);
+        }
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set), ${skipped} skipped (not targeted or no inventory)`);
+      }));
+}
+
+function positiveInt(raw: string, name: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new PatchscanError('BAD_ARGUMENT', `${name} ${JSON.stringify(raw)}: give a whole number of at least 1`);
+  return n;
+}

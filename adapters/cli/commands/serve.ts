@@ -12,11 +12,12 @@ export function addServeCommands(program: Command): void {
   siteOptions(program.command('serve'))
     .description('run the site server: inventory uploads, the scan queue, the scheduled sync (loopback unless configured)')
     .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)')
-    .action(async (o: SiteOptions & { listen?: string }) => {
+    .option('--no-scan', 'do not scan in this process: `patchscan worker` processes take the scan jobs')
+    .action(async (o: SiteOptions & { listen?: string; scan: boolean }) => {
       const site = await openSite(o);
       try {
         await requireInit(site);
-        const s = await serve(site, { ...(o.listen ? { listen: o.listen } : {}), log: (l) => process.stderr.write(`${l}\n`) });
+        const s = await serve(site, { ...(o.listen ? { listen: o.listen } : {}), scanQueue: o.scan, log: (l) => process.stderr.write(`${l}\n`) });
         print(`patchscan serve: listening on ${s.url} (site ${site.dir}, database ${site.store.location}); Ctrl-C stops`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();

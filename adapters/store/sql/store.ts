@@ -393,13 +393,16 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async targeting(): Promise<TargetingData> {
-    return this.transactionalRead(async (db) => ({
-      version: (await db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'targeting_version'"))?.value ?? '0',
-      collections: await db.all<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections ORDER BY id'),
-      members: await db.all<MemberRow>('SELECT collection_id, computer FROM collection_members'),
-      advertisements: await db.all<AdvertisementRow>(`SELECT a.id, a.role, a.name, p.name AS program, p.variant, p.expedited, a.collection_id, a.schedule
+    // The version is read first: should the data change while it is read, the copy carries an older version than
+    // the data and the next comparison simply reads it again.
+    const version = await this.targetingVersion();
+    return {
+      version,
+      collections: await this.db.all<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections ORDER BY id'),
+      members: await this.db.all<MemberRow>('SELECT collection_id, computer FROM collection_members'),
+      advertisements: await this.db.all<AdvertisementRow>(`SELECT a.id, a.role, a.name, p.name AS program, p.variant, p.expedited, a.collection_id, a.schedule
         FROM advertisements a JOIN programs p ON p.id = a.program_id ORDER BY a.id`),
-    }));
+    };
   }
 
   async targetingVersion(): Promise<string> {
@@ -411,11 +414,6 @@ export class SqlSiteStore implements SiteStore {
     if (!this.inTransaction) return this.tx((s) => s.targetingChanged());
     const v = Number((await this.setting('targeting_version')) ?? 0);
     await this.setSetting('targeting_version', String(v + 1));
-  }
-
-  /** Reads that must agree with each other: inside the open transaction, or one of their own. */
-  private transactionalRead<T>(fn: (db: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.inTransaction ? fn(this.db) : this.driver.transaction(fn, { durability: 'relaxed' });
   }
 
   // ---- sync messages

@@ -11,6 +11,7 @@
  * Transactions on the write connection are serialized by a promise chain: statements of one transaction can never
  * interleave with another's, even though the transaction's function is async.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -25,6 +26,9 @@ export interface SqliteDriverOptions {
 }
 
 const BUSY = /^SQLITE_(BUSY|LOCKED)/;
+
+/** Set while a transaction's function runs: a second transaction opened from inside it would wait for itself. */
+const insideTransaction = new AsyncLocalStorage<string>();
 
 const bind = (params: SqlParams | undefined): unknown[] =>
   params ? params.map((p: SqlValue) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p)) : [];
@@ -117,6 +121,9 @@ export class SqliteDriver implements SqlDriver {
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}): Promise<T> {
+    if (insideTransaction.getStore() === this.location) {
+      return Promise.reject(new PatchscanError('INTERNAL', `a transaction on ${this.location} was opened inside another one (it would wait for itself forever): pass the open transaction's store instead`));
+    }
     const result = this.chain.then(() => this.runTransaction(fn, o));
     this.chain = result.catch(() => undefined);
     return result;
@@ -134,7 +141,7 @@ export class SqliteDriver implements SqlDriver {
       throw e;
     }
     try {
-      const value = await fn(this.writer);
+      const value = await insideTransaction.run(this.location, () => fn(this.writer));
       db.exec('COMMIT');
       return value;
     } catch (e) {

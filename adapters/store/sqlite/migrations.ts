@@ -173,6 +173,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE scan_queue ADD COLUMN leased_until TEXT;
       ALTER TABLE scan_queue ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE scan_queue ADD COLUMN not_before TEXT;
+      ALTER TABLE scan_queue ADD COLUMN leased_by TEXT;    -- host/pid/start of the process holding the lease
       CREATE TABLE scan_failures (
         id INTEGER PRIMARY KEY,
         client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,

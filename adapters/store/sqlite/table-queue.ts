@@ -1,10 +1,12 @@
 /**
  * The scan queue as a table of the SQLite site database (the embedded default; PostgreSQL sites use pg-boss).
- * A job row is waiting while `leased_until` is NULL or past; `take` leases rows by setting it, so a worker that dies
- * gives its jobs back when the lease runs out. A failed job waits `backoffMs × 2^retries` before it is taken again;
+ * A job row is waiting while `leased_until` is NULL or past; `take` leases rows by setting it and `leased_by` (host,
+ * pid, start time), so a worker that dies gives its jobs back when the lease runs out — at once when it was a
+ * process of this host that is gone (a SQLite site's processes share one host: a restarted `serve` does not wait). A failed job waits `backoffMs × 2^retries` before it is taken again;
  * past `retryLimit` it moves to `scan_failures`, where `patchscan queue status` shows it.
  */
 import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
+import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type { SqlDriver, SqlExecutor } from '../sql/driver.js';
 
 export const PRIORITY_EXPEDITED = 0;
@@ -48,13 +50,21 @@ export class TableQueue implements ScanQueue {
     await tx.run('INSERT INTO scan_queue (client_id, priority, enqueued_at, reason) VALUES (?, ?, ?, ?)', [clientId, p, now, reason]);
   }
 
+  /** Holders of running leases that are processes of this host that are gone. */
+  private async goneHolders(db: SqlExecutor, now: string): Promise<string[]> {
+    const holders = await db.all<{ leased_by: string }>('SELECT DISTINCT leased_by FROM scan_queue WHERE leased_until >= ? AND leased_by IS NOT NULL', [now]);
+    return holders.map((h) => h.leased_by).filter(isGoneLocalProcess);
+  }
+
   take(max: number, leaseSeconds = 300): Promise<ScanJob[]> {
     return this.driver.transaction(async (tx) => {
       const now = Date.now();
+      const gone = await this.goneHolders(tx, iso(now));
       const rows = await tx.all<Row>(
         `SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue
-         WHERE (leased_until IS NULL OR leased_until < ?) AND (not_before IS NULL OR not_before <= ?)
-         ORDER BY priority, id LIMIT ?`, [iso(now), iso(now), max]);
+         WHERE (leased_until IS NULL OR leased_until < ?${gone.length ? ` OR leased_by IN (${gone.map(() => '?').join(', ')})` : ''})
+           AND (not_before IS NULL OR not_before <= ?)
+         ORDER BY priority, id LIMIT ?`, [iso(now), ...gone, iso(now), max]);
       const jobs: ScanJob[] = [];
       for (const r of rows) {
         // A lease that ran out means its worker died: that counts as a try.
@@ -63,7 +73,7 @@ export class TableQueue implements ScanQueue {
           await this.moveToFailures(tx, r, `its worker stopped without finishing it ${retries} time(s) (lease of ${leaseSeconds} s ran out)`);
           continue;
         }
-        await tx.run('UPDATE scan_queue SET leased_until = ?, retries = ? WHERE id = ?', [iso(now + leaseSeconds * 1000), retries, r.id]);
+        await tx.run('UPDATE scan_queue SET leased_until = ?, leased_by = ?, retries = ? WHERE id = ?', [iso(now + leaseSeconds * 1000), thisProcess(), retries, r.id]);
         jobs.push({ id: String(r.id), clientId: r.client_id, priority: priorityName(r.priority), reason: r.reason, retries });
       }
       return jobs;
@@ -79,7 +89,7 @@ export class TableQueue implements ScanQueue {
       const r = await tx.get<Row>('SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue WHERE id = ?', [Number(job.id)]);
       if (!r) return;
       if (r.retries >= this.retryLimit) return this.moveToFailures(tx, r, error);
-      await tx.run('UPDATE scan_queue SET leased_until = NULL, retries = ?, not_before = ? WHERE id = ?',
+      await tx.run('UPDATE scan_queue SET leased_until = NULL, leased_by = NULL, retries = ?, not_before = ? WHERE id = ?',
         [r.retries + 1, iso(Date.now() + this.backoffMs * 2 ** r.retries), r.id]);
     });
   }
@@ -91,9 +101,11 @@ export class TableQueue implements ScanQueue {
 
   async status(): Promise<QueueStatus> {
     const now = iso(Date.now());
+    // A lease held by a process that is gone is work waiting to be taken again.
+    const gone = await this.goneHolders(this.driver, now);
     const rows = await this.driver.all<{ priority: number; active: number; n: number }>(
-      `SELECT priority, CASE WHEN leased_until IS NOT NULL AND leased_until >= ? THEN 1 ELSE 0 END AS active, count(*) AS n
-       FROM scan_queue GROUP BY priority, active`, [now]);
+      `SELECT priority, CASE WHEN leased_until IS NOT NULL AND leased_until >= ?${gone.length ? ` AND leased_by NOT IN (${gone.map(() => '?').join(', ')})` : ''} THEN 1 ELSE 0 END AS active, count(*) AS n
+       FROM scan_queue GROUP BY priority, active`, [now, ...gone]);
     const failed = (await this.driver.get<{ n: number }>('SELECT count(*) AS n FROM scan_failures'))?.n ?? 0;
     const queued = (p: number): number => rows.filter((r) => r.priority === p && r.active === 0).reduce((a, r) => a + r.n, 0);
     return {

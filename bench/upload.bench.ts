@@ -1,33 +1,60 @@
 /**
- * Upload load test (issue #7): `patchscan serve` (a child process) on loopback with its scan queue running, hammered
- * by autocannon (in this process) for
- * a fixed duration with real inventories from many enrolled clients (each request carries its own client's token
- * and inventory). Prints sustained uploads/s, latency p50/p99, errors and non-2xx answers, and the server's RSS over
- * time; checks afterwards that every accepted upload is in the database.
+ * Upload load test: `patchscan serve` (child processes) on loopback, hammered by autocannon (in this process) for a
+ * fixed duration with real inventories from many enrolled clients (each request carries its own client's token and
+ * inventory). Prints sustained uploads/s, latency p50/p99, errors and non-2xx answers, and the servers' RSS over
+ * time; checks afterwards that every accepted upload is stored.
  *
  *   node dist/bench/upload.bench.js [--seconds 20] [--connections 32] [--clients 2000]
+ *        [--postgres]        the site on PostgreSQL (a database created for the run on $PATCHSCAN_BENCH_POSTGRES,
+ *                            default postgres://postgres@127.0.0.1:5432/postgres, dropped afterwards)
+ *        [--servers N]       N serve processes on one site, requests spread over them (N > 1 needs --postgres)
+ *        [--no-scan]         servers take uploads only (`serve --no-scan`: scans belong to `patchscan worker`)
  */
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import pg from 'pg';
+import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
-import Database from 'better-sqlite3';
 import { now } from '../adapters/store/sql/store.js';
 import { runSync } from '../adapters/sync/sync.js';
-import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
-import { numArg } from './args.js';
+import { arg, numArg } from './args.js';
 
 const seconds = numArg('seconds', '20');
 const connections = numArg('connections', '32');
 const clients = numArg('clients', '2000');
+const servers = numArg('servers', '1');
+const onPostgres = process.argv.includes('--postgres');
+const scanning = !process.argv.includes('--no-scan');
+if (servers > 1 && !onPostgres) throw new Error('--servers > 1 needs --postgres (a SQLite site is one process)');
+
+const admin = arg('admin-url', process.env.PATCHSCAN_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+const dbName = `patchscan_bench_${process.pid}`;
+const adminQuery = async (sql: string): Promise<void> => {
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+};
+let database: string | undefined;
+if (onPostgres) {
+  await adminQuery(`CREATE DATABASE ${dbName}`);
+  const u = new URL(admin);
+  u.pathname = `/${dbName}`;
+  database = u.toString();
+}
+
 const dir = join(process.cwd(), 'bench', '.work', 'upload-site');
 rmSync(dir, { recursive: true, force: true });
-writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 } });
+writeConfig(dir, { ...DEFAULT_CONFIG, ...(database ? { database } : {}), listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 } });
 const site = await Site.open(dir);
 await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
 await site.store.setSetting('initialized_at', now());
@@ -42,23 +69,31 @@ for (let k = 0; k < clients; k++) {
   bodies.push(Buffer.from(JSON.stringify(inv)));
 }
 await site.close();
-const child = spawn(process.execPath, [new URL('../adapters/cli/bin.js', import.meta.url).pathname, 'serve', '--data', dir, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve) => {
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => {
-    out += c.toString();
-    const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-});
-const server = { url };
+
+const bin = new URL('../adapters/cli/bin.js', import.meta.url).pathname;
+const children: ChildProcess[] = [];
+const urls: string[] = [];
+for (let s = 0; s < servers; s++) {
+  const child = spawn(process.execPath, [bin, 'serve', '--data', dir, '--listen', '127.0.0.1:0', ...(scanning ? [] : ['--no-scan'])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  urls.push(await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  }));
+}
 const rss: number[] = [];
-const metric = async (name: string): Promise<number> => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
-const sampler = setInterval(() => void metric('process_resident_memory_bytes').then((v) => rss.push(v)), 1000);
+const metric = async (url: string, name: string): Promise<number> => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
+const sampler = setInterval(() => void Promise.all(urls.map((u) => metric(u, 'process_resident_memory_bytes'))).then((v) => rss.push(Math.max(...v))), 1000);
+
+// One autocannon per server, connections split between them, run together.
 let k = 0;
-const result = await autocannon({
-  url: server.url,
-  connections,
+const runs = await Promise.all(urls.map((url) => autocannon({
+  url,
+  connections: Math.max(1, Math.round(connections / servers)),
   duration: seconds,
   requests: [{
     method: 'POST',
@@ -68,24 +103,33 @@ const result = await autocannon({
       return { ...req, headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' }, body: bodies[i] };
     },
   }],
-});
+})));
 clearInterval(sampler);
-// Let the scan queue catch up, then stop the server and count what it stored.
-for (let i = 0; i < 600; i++) {
-  const h = (await (await fetch(`${url}/healthz`)).json()) as { queue: { expedited: number; normal: number } };
-  if (h.queue.expedited + h.queue.normal === 0) break;
+// Let the scan queue catch up (when the servers scan), then stop them and count what was stored.
+for (let i = 0; scanning && i < 600; i++) {
+  const h = (await (await fetch(`${urls[0]}/healthz`)).json()) as { queue: { expedited: number; normal: number }; running?: number };
+  if (h.queue.expedited + h.queue.normal + (h.running ?? 0) === 0) break;
   await new Promise((r) => setTimeout(r, 100));
 }
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
-const after = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
-const stored = (after.prepare('SELECT count(*) AS n FROM inventories').get() as { n: number }).n;
-const scanned = (after.prepare('SELECT count(*) AS n FROM scans').get() as { n: number }).n;
+for (const c of children) c.kill('SIGTERM');
+await Promise.all(children.map((c) => new Promise((r) => c.on('exit', r))));
+const after = await Site.open(dir);
+let stored = 0, scanned = 0;
+for (const c of await after.store.clients()) {
+  stored += await after.store.inventoryCount(c.id);
+  if (c.last_scan_at !== null) scanned++;
+}
+await after.close();
+if (onPostgres) await adminQuery(`DROP DATABASE ${dbName} WITH (FORCE)`);
+
+const sum = (f: (r: (typeof runs)[number]) => number): number => runs.reduce((a, r) => a + f(r), 0);
+const accepted = sum((r) => r['2xx'] as number);
+const lat = (p: 'p50' | 'p99'): number => Math.max(...runs.map((r) => r.latency[p]));
 const MiB = 1048576;
-console.log(`machine: ${(await import('node:os')).cpus()[0]?.model ?? '?'}, ${(await import('node:os')).availableParallelism()} cores; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`);
-console.log(`uploads: ${result.requests.total} sent, ${(result['2xx'] as number)} accepted (202), non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
-console.log(`throughput: ${result.requests.average.toFixed(0)} uploads/s average (min ${result.requests.min}, max ${result.requests.max})`);
-console.log(`latency: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`);
-console.log(`server RSS (1 s samples): ${rss.map((x) => (x / MiB).toFixed(0)).join(' ')} MiB`);
-console.log(`stored inventories: ${stored} (accepted: ${result['2xx'] as number}); clients scanned: ${scanned}`);
-after.close();
+const os = await import('node:os');
+console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${servers} server(s)${scanning ? ', scanning in-process' : ', --no-scan'}; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`);
+console.log(`uploads: ${sum((r) => r.requests.total)} sent, ${accepted} accepted (202), non-2xx ${sum((r) => r.non2xx)}, errors ${sum((r) => r.errors)}, timeouts ${sum((r) => r.timeouts)}`);
+console.log(`throughput: ${sum((r) => r.requests.average).toFixed(0)} uploads/s average`);
+console.log(`latency (worst server): p50 ${lat('p50')} ms, p99 ${lat('p99')} ms, max ${Math.max(...runs.map((r) => r.latency.max))} ms`);
+console.log(`server RSS (1 s samples, largest server): ${rss.map((x) => (x / MiB).toFixed(0)).join(' ')} MiB`);
+console.log(`stored inventories: ${stored} (accepted: ${accepted}); clients scanned: ${scanned}`);

@@ -6,11 +6,15 @@
  * Everything streams: the outer cabinet is unpacked to a scratch directory entry by entry, package.xml is fed to
  * a SAX parser in chunks, and each fragment is parsed and compiled as it is read. Peak memory is the compiled
  * catalog under construction, not the XML.
+ *
+ * From a cabinet, the import reads exactly the entries the cabinet lists, unpacked into a scratch directory of its
+ * own made empty for this import (and removed afterwards, whatever happens): a file some earlier or concurrent
+ * import left nearby is never mistaken for part of this cabinet.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import type { CatalogData, CatalogSource } from '../../engine/catalog/data.js';
 import { writeCatalogFile } from '../../engine/catalog/file.js';
@@ -36,7 +40,10 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** Where the compiled catalog goes (written atomically). */
   readonly out: string;
-  /** Scratch directory for the unpacked outer cabinet (default: a fresh one next to `out`). Removed afterwards. */
+  /**
+   * Where the outer cabinet is unpacked: a fresh, empty directory is made inside this one (default: next to `out`)
+   * for this import alone, and removed afterwards. Nothing else in `workDir` is read or removed.
+   */
   readonly workDir?: string;
   readonly onProgress?: (p: ImportProgress) => void;
   /** Largest single fragment accepted, bytes (real CBS core fragments reach ~47 MB). */
@@ -190,11 +197,12 @@ class Importer {
     }
   }
 
-  readFragmentTree(root: string): void {
-    const files = listTree(root).filter((f) => FRAGMENT.test(f));
-    files.sort((a, b) => Number(!a.startsWith('c/')) - Number(!b.startsWith('c/')));
-    files.forEach((f, i) => {
-      this.fragment(f, decodeUtf8(readFileSync(join(root, f)), join(root, f)), join(root, f));
+  /** Loose fragment files, `[name, path]` in name order: core fragments first (x/ and l/ attach to them). */
+  readFragmentFiles(list: readonly (readonly [string, string])[]): void {
+    const files = list.filter(([f]) => FRAGMENT.test(f));
+    files.sort(([a], [b]) => Number(!a.startsWith('c/')) - Number(!b.startsWith('c/')));
+    files.forEach(([f, path], i) => {
+      this.fragment(f, decodeUtf8(readFileSync(path), path), path);
       if ((i & 255) === 0) this.progress({ phase: 'fragments', done: i, total: files.length, unit: 'files' });
     });
   }
@@ -217,44 +225,75 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
   let sourceKind: CatalogSource['kind'];
   let sha256: string;
   try {
-    let dir: string;
+    // What the import may read. A folder: its files, as they are. A cabinet: the entries it lists and nothing else.
+    let find: (name: string) => string | undefined;
+    let hasFragmentTree: boolean;
+    let fragmentFiles: () => [string, string][];
     if (st.isDirectory()) {
       sourceKind = 'folder';
-      dir = input;
       imp.progress({ phase: 'hash', done: 0, total: 1, unit: 'steps' });
       sha256 = sha256Folder(input);
+      find = (name) => findFile(input, name);
+      hasFragmentTree = existsSync(join(input, 'c'));
+      fragmentFiles = () => listTree(input).map((f) => [f, join(input, f)]);
     } else {
       sourceKind = 'cab';
       sha256 = sha256File(input, (n) => imp.progress({ phase: 'hash', done: n, total: st.size, unit: 'bytes' }));
-      work = opts.workDir ?? mkdtempSync(join(existsSync(dirname(opts.out)) ? dirname(opts.out) : tmpdir(), '.patchscan-import-'));
-      extractCab(input, work, { onProgress: (entry, bytes) => imp.progress({ phase: 'unpack', done: bytes, total: st.size, unit: 'bytes', detail: entry }) });
-      dir = work;
+      let parent: string;
+      if (opts.workDir) {
+        parent = opts.workDir;
+        try {
+          mkdirSync(parent, { recursive: true });
+        } catch (e) {
+          throw ioError('create directory', parent, e);
+        }
+      } else {
+        parent = existsSync(dirname(opts.out)) ? dirname(opts.out) : tmpdir();
+      }
+      try {
+        work = mkdtempSync(join(parent, '.patchscan-import-'));
+      } catch (e) {
+        throw ioError('create a scratch directory in', parent, e);
+      }
+      const unpacked = work;
+      const listed = extractCab(input, unpacked, { onProgress: (entry, bytes) => imp.progress({ phase: 'unpack', done: bytes, total: st.size, unit: 'bytes', detail: entry }) });
+      // Entry name ('/'-separated, as extracted) → its file; looked up case-insensitively, like the folder case.
+      const entries = new Map<string, string>();
+      const byLowerName = new Map<string, string>();
+      for (const f of listed) {
+        const name = relative(unpacked, f.path).split(sep).join('/');
+        entries.set(name, f.path);
+        if (!byLowerName.has(name.toLowerCase())) byLowerName.set(name.toLowerCase(), f.path);
+      }
+      find = (name) => byLowerName.get(name.split('\\').join('/').toLowerCase());
+      hasFragmentTree = [...entries.keys()].some((n) => n.startsWith('c/'));
+      fragmentFiles = () => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     }
 
-    const indexPath = findFile(dir, 'index.xml');
+    const indexPath = find('index.xml');
     let index: CabIndex | undefined;
     if (indexPath) index = parseIndexXml(decodeUtf8(readFileSync(indexPath), indexPath), indexPath);
 
-    const packageXml = findFile(dir, 'package.xml');
-    const packageCab = findFile(dir, index?.packageCab ?? 'package.cab');
+    const packageXml = find('package.xml');
+    const packageCab = find(index?.packageCab ?? 'package.cab');
     if (packageXml) imp.readPackageXml(packageXml);
     else if (packageCab) imp.readPackageCab(packageCab);
-    else if (!existsSync(join(dir, 'c'))) {
+    else if (!hasFragmentTree) {
       throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no package.cab or package.xml (and no c/ fragment folder) found`, { file: input });
     }
 
     if (index) {
       const ranges = index.ranges;
       ranges.forEach((r, i) => {
-        const p = findFile(dir, r.name);
+        const p = find(r.name);
         if (!p) throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: index.xml lists ${r.name}, which is missing`, { file: input, entry: r.name });
         imp.progress({ phase: 'fragments', done: i, total: ranges.length, unit: 'files', detail: r.name });
         imp.readRangeCab(p, r.name, i, ranges.length);
       });
       imp.progress({ phase: 'fragments', done: ranges.length, total: ranges.length, unit: 'files' });
     }
-    if (existsSync(join(dir, 'c'))) imp.readFragmentTree(dir);
-    if (!index && !existsSync(join(dir, 'c'))) {
+    if (hasFragmentTree) imp.readFragmentFiles(fragmentFiles());
+    if (!index && !hasFragmentTree) {
       throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no index.xml, so the fragment cabinets cannot be found`, { file: input });
     }
 
@@ -281,6 +320,6 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
     imp.progress({ phase: 'write', done: 1, total: 1, unit: 'steps' });
     return { catalog, outBytes, xmlBytes: imp.xmlBytes, seconds: (performance.now() - started) / 1000 };
   } finally {
-    if (work && !opts.workDir) rmSync(work, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   }
 }

@@ -197,8 +197,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       const cmd = o.syncCommand ?? [process.execPath, process.argv[1]!, 'sync', '--data', site.dir];
       log(`scheduled sync: ${cmd.slice(2).join(' ')}`);
       syncChild = spawn(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
-      syncChild.on('exit', () => {
+      syncChild.on('exit', (code) => {
         syncChild = undefined;
+        // 1: busy (another sync of this site is running; the next schedule tries again) or an I/O error; 2: failed.
+        if (code) log(`scheduled sync: exited with status ${code} (see logs/wsyncmgr.log)`);
         kick();
       });
     };

@@ -215,6 +215,9 @@ export interface CatalogStore {
   addCatalog(c: Omit<CatalogRow, 'id' | 'imported_at'>): Promise<number>;
   catalog(id: number): Promise<CatalogRow | undefined>;
   catalogBySha(sha256: string): Promise<CatalogRow | undefined>;
+  /** A catalog of another cabinet recorded under this compiled file path, if any. */
+  catalogAtPath(path: string, exceptSha256: string): Promise<CatalogRow | undefined>;
+  setCatalogPath(id: number, path: string): Promise<void>;
   currentCatalog(): Promise<CatalogRow | undefined>;
 }
 
@@ -269,12 +272,27 @@ export interface ObjectStore {
   targetingVersion(): Promise<string>;
 }
 
+/** A named lock of the site held by this process; see {@link LockStore}. */
+export type SiteLock =
+  | { readonly acquired: true; release(): Promise<void>; readonly tookOverFrom?: string }
+  | { readonly acquired: false; /** What the holder recorded when it took the lock. */ readonly holder: string };
+
+export interface LockStore {
+  /**
+   * Takes the site-wide lock `name` (one sync at a time), or reports who holds it; never waits. A process that is
+   * killed cannot leave it held: PostgreSQL holds it as a session advisory lock, gone with the connection, on any
+   * machine; SQLite records the holder's host, pid and start time and takes over a lock whose process is gone.
+   * `holder` is what the lock records for others to read (who, since when).
+   */
+  tryLock(name: string, holder: string): Promise<SiteLock>;
+}
+
 export interface SyncStore {
   addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId?: number | null): Promise<SyncMessage>;
   syncMessages(limit: number): Promise<SyncMessage[]>;
 }
 
-export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore {
+export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */
   readonly location: string;

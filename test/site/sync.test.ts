@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureObjects } from '../../adapters/site/objects.js';
@@ -24,15 +25,25 @@ import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
-function newSite(dir: string, sync: Partial<typeof DEFAULT_CONFIG.sync> = {}): Site {
+async function newSite(dir: string, sync: Partial<typeof DEFAULT_CONFIG.sync> = {}): Promise<Site> {
   writeConfig(dir, { ...DEFAULT_CONFIG, sync: { ...DEFAULT_CONFIG.sync, retries: 2, backoffMs: 10, timeoutMs: 2_000, ...sync } });
-  const site = Site.open(dir);
-  ensureObjects(site.store, { testComputer: 'PILOT', syncHost: 'SYNC' });
-  site.store.setSetting('initialized_at', new Date().toISOString());
+  const site = await Site.open(dir);
+  await ensureObjects(site.store, { testComputer: 'PILOT', syncHost: 'SYNC' });
+  await site.store.setSetting('initialized_at', new Date().toISOString());
   return site;
 }
 
-const messages = (site: Site): [number, string][] => site.store.syncMessages(100).reverse().map((m) => [m.message_id, m.text]);
+const messages = async (site: Site): Promise<[number, string][]> => (await site.store.syncMessages(100)).reverse().map((m): [number, string] => [m.message_id, m.text]);
+
+/** How many catalogs the site database records, read from the SQLite file on its own (no store method says). */
+function catalogCount(site: Site): { n: number } {
+  const db = new Database(join(site.dir, 'patchscan.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM catalogs').get() as { n: number };
+  } finally {
+    db.close();
+  }
+}
 
 /** A catalog server: serves one file with ETag and Last-Modified, honours If-None-Match and Range + If-Range. */
 class CatalogServer {
@@ -91,50 +102,50 @@ describe('patchscan sync', () => {
   afterAll(() => new Promise<void>((r) => http.server.close(() => r())));
 
   it('from a folder: 6709 then 6710, the catalog is in service; the same cabinet again is unchanged and nothing is rewritten', async () => {
-    const site = newSite(join(dir, 'folder-site'));
+    const site = await newSite(join(dir, 'folder-site'));
     const folder = join(dir, 'drop');
     mkdirSync(folder);
     copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
     const r = await runSync(site, { source: folder });
     expect(r.outcome).toBe('updated');
-    const cat = site.store.currentCatalog()!;
+    const cat = (await site.store.currentCatalog())!;
     expect(cat.revisions).toBe(3000);
     expect(cat.signer).toBeNull();
     const mtime = statSync(cat.path).mtimeMs;
     const again = await runSync(site, { source: folder });
     expect(again.outcome).toBe('unchanged');
-    expect(site.store.currentCatalog()!.id).toBe(cat.id);
+    expect((await site.store.currentCatalog())!.id).toBe(cat.id);
     expect(statSync(cat.path).mtimeMs).toBe(mtime);
-    expect(site.store.db.prepare('SELECT count(*) AS n FROM catalogs').get()).toEqual({ n: 1 });
-    expect(messages(site).map(([id]) => id)).toEqual([MSG_SYNC_STARTED, MSG_SYNC_DONE, MSG_SYNC_STARTED, MSG_SYNC_DONE]);
-    expect(messages(site)[3]![1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
+    expect(catalogCount(site)).toEqual({ n: 1 });
+    expect((await messages(site)).map(([id]) => id)).toEqual([MSG_SYNC_STARTED, MSG_SYNC_DONE, MSG_SYNC_STARTED, MSG_SYNC_DONE]);
+    expect((await messages(site))[3]![1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
     const log = readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8').trim().split('\n');
     expect(log[0]).toMatch(/^Message 6709: SMS Legacy Update Synchronization started; source .*drop {2}\$\$<SMS_LEGACY_UPDATE_SYNC><\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3}\+000><thread=\d+ \(0x[0-9A-F]+\)>$/);
     expect(log.some((l) => l.startsWith('Message 6710: SMS Legacy Update Synchronization done; catalog '))).toBe(true);
-    site.close();
+    await site.close();
   });
 
   it('from a URL: downloads, then a conditional GET answered 304 is unchanged; a new catalog behind the URL is swapped in', async () => {
-    const site = newSite(join(dir, 'http-site'));
+    const site = await newSite(join(dir, 'http-site'));
     http.body = readFileSync(BUNDLED);
     http.requests = [];
     expect((await runSync(site, { source: http.url })).outcome).toBe('updated');
-    const first = site.store.currentCatalog()!;
+    const first = (await site.store.currentCatalog())!;
     expect((await runSync(site, { source: http.url })).outcome).toBe('unchanged');
     expect(http.requests.map((r) => r.status)).toEqual([200, 304]);
     expect(http.requests[1]!.ifNoneMatch).toBe('"v1"');
-    expect(messages(site).at(-1)![1]).toContain('304 Not Modified');
+    expect((await messages(site)).at(-1)![1]).toContain('304 Not Modified');
     http.body = readFileSync(second);
     http.etag = '"v2"';
     const r = await runSync(site, { source: http.url });
     expect(r.outcome).toBe('updated');
-    expect(site.store.currentCatalog()!.id).not.toBe(first.id);
-    expect(site.store.currentCatalog()!.revisions).toBe(400);
-    site.close();
+    expect((await site.store.currentCatalog())!.id).not.toBe(first.id);
+    expect((await site.store.currentCatalog())!.revisions).toBe(400);
+    await site.close();
   });
 
   it('a broken download is resumed with Range and If-Range, and the result is the whole file', async () => {
-    const site = newSite(join(dir, 'resume-site'));
+    const site = await newSite(join(dir, 'resume-site'));
     http.body = readFileSync(second);
     http.etag = '"v3"';
     http.requests = [];
@@ -146,74 +157,74 @@ describe('patchscan sync', () => {
     expect(http.requests[1]).toMatchObject({ range: `bytes=${half}-`, ifRange: '"v3"' });
     expect(readFileSync(join(site.syncDir, 'wsusscn2.cab')).equals(http.body)).toBe(true);
     expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toMatch(/Download attempt 1 failed .*; retrying in 10 ms/);
-    site.close();
+    await site.close();
   });
 
   it('a corrupted cabinet fails with 6711 naming the cause; the last good catalog stays in service and still scans', async () => {
-    const site = newSite(join(dir, 'bad-site'));
+    const site = await newSite(join(dir, 'bad-site'));
     const folder = join(dir, 'drop-bad');
     mkdirSync(folder);
     copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
     await runSync(site, { source: folder });
-    const good = site.store.currentCatalog()!;
+    const good = (await site.store.currentCatalog())!;
     const bytes = readFileSync(BUNDLED);
     for (let i = 2000; i < bytes.length; i += 997) bytes[i] ^= 0x5a; // damage the compressed data
     writeFileSync(join(folder, 'wsusscn2.cab'), bytes);
     const r = await runSync(site, { source: folder });
     expect(r.outcome).toBe('failed');
     expect(r.error?.code).toMatch(/^(CAB_BAD_DATA|CAB_BAD_STRUCTURE|XML_MALFORMED|CATALOG_BAD_FORMAT)$/);
-    const [id, text] = messages(site).at(-1)!;
+    const [id, text] = (await messages(site)).at(-1)!;
     expect(id).toBe(MSG_SYNC_FAILED);
     expect(text).toMatch(new RegExp(`^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`));
-    expect(site.store.currentCatalog()!.id).toBe(good.id);
+    expect((await site.store.currentCatalog())!.id).toBe(good.id);
     expect(readdirSync(site.catalogsDir)).toEqual([`${good.sha256.slice(0, 16)}.pscat`]); // no half-made catalog left
-    expect(site.store.db.prepare('SELECT count(*) AS n FROM catalogs').get()).toEqual({ n: 1 });
+    expect(catalogCount(site)).toEqual({ n: 1 });
     // A truncated cabinet and a cabinet over the size cap fail the same way.
     writeFileSync(join(folder, 'wsusscn2.cab'), readFileSync(BUNDLED).subarray(0, 5000));
     expect((await runSync(site, { source: folder })).outcome).toBe('failed');
-    const capped = newSite(join(dir, 'cap-site'), { maxBytes: 10_000 });
+    const capped = await newSite(join(dir, 'cap-site'), { maxBytes: 10_000 });
     http.body = readFileSync(BUNDLED);
     http.etag = '"v4"';
     const c = await runSync(capped, { source: http.url });
     expect(c.outcome).toBe('failed');
     expect(c.message).toMatch(/more than the 10000 allowed \(sync\.maxBytes\)\. No catalog is in service yet\.$/);
-    capped.close();
-    expect(site.store.currentCatalog()!.id).toBe(good.id);
+    await capped.close();
+    expect((await site.store.currentCatalog())!.id).toBe(good.id);
     // The last good catalog still loads and scans.
-    const catalog = new Catalog(readCatalogFile(site.store.currentCatalog()!.path));
+    const catalog = new Catalog(readCatalogFile((await site.store.currentCatalog())!.path));
     expect(new Scanner(catalog).scan(new FleetModel(catalog).machine(1, 0)).length).toBeGreaterThan(0);
-    site.close();
+    await site.close();
   });
 
   it('after a new catalog every stored inventory is rescanned, without any client sending anything again', async () => {
-    const site = newSite(join(dir, 'rescan-site'));
+    const site = await newSite(join(dir, 'rescan-site'));
     const folder = join(dir, 'drop-rescan');
     mkdirSync(folder);
     copyFileSync(BUNDLED, join(folder, 'wsusscn2.cab'));
     await runSync(site, { source: folder });
-    const model = new FleetModel(new Catalog(readCatalogFile(site.store.currentCatalog()!.path)));
+    const model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
     // The pilot computer uploads (stored directly: the upload path is the server test's business).
     const inv = { ...model.machine(5, 0), computer: { name: 'PILOT' }, processor: { architecture: 9 } };
-    const client = site.store.enroll('PILOT');
+    const client = await site.store.enroll('PILOT');
     expect(client).toMatch(/^pst_/);
-    const id = site.store.client('PILOT')!.id;
-    site.store.tx(() => {
-      site.store.addInventory(id, new Packr({ useRecords: false }).pack(inv), 'x64');
-      site.store.enqueue(id, 1, 'upload');
+    const id = (await site.store.client('PILOT'))!.id;
+    await site.store.transaction(async (tx) => {
+      await tx.addInventory(id, new Packr({ useRecords: false }).pack(inv), 'x64');
+      await tx.enqueueScan(id, 'normal', 'upload');
     });
     const scanner = new SiteScanner(site);
-    expect(scanner.runQueue().scanned).toBe(1);
-    const firstScan = site.store.db.prepare('SELECT catalog_id FROM scans WHERE client_id = ?').get(id) as { catalog_id: number };
+    expect((await scanner.runQueue()).scanned).toBe(1);
+    const firstScan = (await site.store.lastScan(id))!;
     copyFileSync(second, join(folder, 'wsusscn2.cab'));
     const r = await runSync(site, { source: folder });
     expect(r.rescans).toBe(1);
-    expect(site.store.queueLength()).toEqual({ expedited: 0, normal: 1 });
-    expect(scanner.runQueue().scanned).toBe(1);
-    const after = site.store.db.prepare('SELECT catalog_id FROM scans WHERE client_id = ?').get(id) as { catalog_id: number };
-    expect(after.catalog_id).toBe(site.store.currentCatalog()!.id);
+    expect((await site.store.queueStatus()).queued).toEqual({ expedited: 0, normal: 1 });
+    expect((await scanner.runQueue()).scanned).toBe(1);
+    const after = (await site.store.lastScan(id))!;
+    expect(after.catalog_id).toBe((await site.store.currentCatalog())!.id);
     expect(after.catalog_id).not.toBe(firstScan.catalog_id);
-    expect(site.store.inventoryCount(id)).toBe(1);
-    site.close();
+    expect(await site.store.inventoryCount(id)).toBe(1);
+    await site.close();
   });
 
   it('records the Authenticode signer and signing time of a signed cabinet (signed here with osslsigncode)', async () => {
@@ -227,9 +238,9 @@ describe('patchscan sync', () => {
     const sig = readAuthenticode(join(folder, 'wsusscn2.cab'));
     expect(sig).toMatchObject({ signed: true, signer: 'Patchscan Test Signer', certificates: 1 });
     if (sig.signed) expect(Math.abs(Date.parse(sig.signedAt!) - before)).toBeLessThan(120_000);
-    const site = newSite(join(dir, 'signed-site'));
+    const site = await newSite(join(dir, 'signed-site'));
     expect((await runSync(site, { source: folder })).outcome).toBe('updated');
-    expect(site.store.currentCatalog()).toMatchObject({ signer: 'Patchscan Test Signer' });
+    expect(await site.store.currentCatalog()).toMatchObject({ signer: 'Patchscan Test Signer' });
     expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toContain('Authenticode signature: signer "Patchscan Test Signer", signed 20');
     // A damaged signature blob is refused, not guessed at.
     expect(() => parseSignedData(Buffer.from([0x30, 0x82, 0x01]))).toThrow();
@@ -238,7 +249,7 @@ describe('patchscan sync', () => {
     damaged.fill(0xff, off, off + 40);
     writeFileSync(join(folder, 'wsusscn2.cab'), damaged);
     expect(() => readAuthenticode(join(folder, 'wsusscn2.cab'))).toThrow(/the Authenticode signature does not parse/);
-    site.close();
+    await site.close();
     expect(existsSync(BUNDLED)).toBe(true);
   });
 });

@@ -191,6 +191,14 @@ describe('outages', () => {
     expect(JSON.stringify(e.toJSON())).not.toContain('s3cret-pw');
   });
 
+  it('a string that is not a postgres:// URL is BAD_ARGUMENT, with any password masked', async () => {
+    for (const bad of ['host=127.0.0.1 password=kw-secret dbname=x', 'postgres://u:url-secret@[bad/x', 'mysql://u:pw@h/db']) {
+      const e = await PostgresDriver.connect(bad).then(() => undefined, (x: unknown) => x);
+      expect(PatchscanError.is(e, 'BAD_ARGUMENT'), String(e)).toBe(true);
+      expect((e as Error).message).not.toMatch(/kw-secret|url-secret/);
+    }
+  });
+
   it('a missing database says so', async () => {
     const u = new URL(db.url);
     u.pathname = '/patchscan_no_such_database';

@@ -214,6 +214,23 @@ for (const backend of BACKENDS) {
       expect(await store.objectId('package', 'package')).toBeUndefined();
     });
 
+    it('site locks: one holder at a time, who holds it is readable, released for the next', async () => {
+      const first = await store.tryLock('sync', 'the first sync');
+      expect(first.acquired).toBe(true);
+      const other = await reopen(); // another process of the site
+      try {
+        expect(await other.tryLock('sync', 'the second sync')).toEqual({ acquired: false, holder: 'the first sync' });
+        expect((await store.tryLock('sync', 'again, same process')).acquired).toBe(false);
+        expect((await other.tryLock('another-lock', 'x')).acquired).toBe(true);
+        if (first.acquired) await first.release();
+        const second = await other.tryLock('sync', 'the second sync');
+        expect(second.acquired).toBe(true);
+        if (second.acquired) await second.release();
+      } finally {
+        await other.close();
+      }
+    });
+
     it('sync messages: newest first, with their catalog', async () => {
       await store.addSyncMessage(6709, 'Informational', 'started');
       const done = await store.addSyncMessage(6711, 'Error', 'failed: CAB_TRUNCATED');

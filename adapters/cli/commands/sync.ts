@@ -35,6 +35,7 @@ export function addSyncCommands(program: Command): void {
         const r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog: (line) => process.stderr.write(`${line}\n`) });
         print(`Sync ${r.outcome}: ${r.message}`);
         if (r.outcome === 'failed') process.exitCode = r.error?.code === 'IO' ? 1 : 2;
+        else if (r.outcome === 'busy') process.exitCode = 1; // another sync of this site is running; nothing changed
       });
     });
 }

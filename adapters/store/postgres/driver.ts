@@ -285,6 +285,8 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   static async connect(url: string, o: PostgresDriverOptions = {}): Promise<PostgresDriver> {
     let target: Target;
     try {
+      // pg reads other strings too, but guesses (a keyword string becomes host "base"): only URLs are accepted.
+      if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error('not a postgres:// URL');
       target = targetOf(url);
     } catch (e) {
       throw new PatchscanError('BAD_ARGUMENT', `not a PostgreSQL URL: ${maskDatabaseUrl(url)} (expected postgres://user:password@host:port/database)`, { url: maskDatabaseUrl(url) }, { cause: e });

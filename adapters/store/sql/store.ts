@@ -6,9 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PatchscanError } from '../../../engine/errors.js';
 import { computerKey } from '../computer-name.js';
+import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
   AdvertisementRow, CatalogRow, ClientRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, MemberRow,
-  MembershipGroupRow, NewResultSet, ResultUpdateRow, ScanRecord, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
+  MembershipGroupRow, NewResultSet, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
 } from '../port.js';
 import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
@@ -20,6 +21,22 @@ const NAME_RULE = /^[^\s/\\][^/\\]{0,254}$/;
 
 type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
 const TABLE: Record<ObjectKind, string> = { package: 'packages', program: 'programs', collection: 'collections', advertisement: 'advertisements' };
+
+const readHolder = (raw: string | undefined): string => {
+  try {
+    return String((JSON.parse(raw ?? '{}') as { holder?: unknown }).holder ?? 'an unknown process');
+  } catch {
+    return 'an unknown process';
+  }
+};
+const readProcess = (raw: string): string | undefined => {
+  try {
+    const p = (JSON.parse(raw) as { process?: unknown }).process;
+    return typeof p === 'string' ? p : undefined;
+  } catch {
+    return undefined; // unreadable: taken over
+  }
+};
 
 export class SqlSiteStore implements SiteStore {
   /**
@@ -157,6 +174,14 @@ export class SqlSiteStore implements SiteStore {
 
   catalogBySha(sha256: string): Promise<CatalogRow | undefined> {
     return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE sha256 = ?', [sha256]);
+  }
+
+  catalogAtPath(path: string, exceptSha256: string): Promise<CatalogRow | undefined> {
+    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE path = ? AND sha256 <> ?', [path, exceptSha256]);
+  }
+
+  async setCatalogPath(id: number, path: string): Promise<void> {
+    await this.write('UPDATE catalogs SET path = ? WHERE id = ?', [path, id]);
   }
 
   async currentCatalog(): Promise<CatalogRow | undefined> {
@@ -414,6 +439,43 @@ export class SqlSiteStore implements SiteStore {
     if (!this.inTransaction) return this.tx((s) => s.targetingChanged());
     const v = Number((await this.setting('targeting_version')) ?? 0);
     await this.setSetting('targeting_version', String(v + 1));
+  }
+
+  // ---- site locks
+
+  async tryLock(name: string, holder: string): Promise<SiteLock> {
+    const key = `lock:${name}`;
+    const record = JSON.stringify({ process: thisProcess(), holder });
+    const advisory = (this.driver as Partial<{ tryAdvisoryLock(key: string): Promise<{ release(): Promise<void> } | undefined> }>).tryAdvisoryLock;
+    if (advisory) {
+      // PostgreSQL: the lock is the session's; the settings row only tells others who holds it.
+      const lock = await advisory.call(this.driver, `patchscan:${name}`);
+      if (!lock) return { acquired: false, holder: readHolder(await this.setting(key)) };
+      await this.setSetting(key, record);
+      return {
+        acquired: true,
+        release: async () => {
+          await this.tx(async (s) => {
+            if ((await s.setting(key)) === record) await s.deleteSetting(key);
+          }).catch(() => undefined); // the database went away: the session lock went with it
+          await lock.release();
+        },
+      };
+    }
+    // SQLite: check-and-take in one write transaction, so two takers never both find a dead holder's lock theirs.
+    return this.tx(async (s): Promise<SiteLock> => {
+      const held = await s.setting(key);
+      const holderProcess = held === undefined ? undefined : readProcess(held);
+      if (held !== undefined && holderProcess !== undefined && !isGoneLocalProcess(holderProcess)) return { acquired: false, holder: readHolder(held) };
+      await s.setSetting(key, record);
+      return {
+        acquired: true,
+        ...(held !== undefined ? { tookOverFrom: readHolder(held) } : {}),
+        release: () => this.tx(async (t) => {
+          if ((await t.setting(key)) === record) await t.deleteSetting(key);
+        }),
+      };
+    });
   }
 
   // ---- sync messages

@@ -76,7 +76,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   };
   const limits = site.config.limits;
   const metrics: Metrics = { uploadsAccepted: 0, uploadsRejected: 0, scans: 0, requests: new Map<number, number>() };
-  const catalogs = new CatalogVersions(store);
+  const catalogs = new CatalogVersions(store, site.catalogsDir);
 
   const ctx: RouteContext = {
     site,

@@ -10,18 +10,20 @@ import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import type { DailyRow, FleetTotals, SiteStore } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
+import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
 
 export class CatalogVersions {
   private readonly lru = new LRUCache<number, Catalog>({ max: 3 });
-  constructor(private readonly store: SiteStore) {}
+  /** @param cacheDir where copies fetched from the store are kept (the site's catalogs/ folder) */
+  constructor(private readonly store: SiteStore, private readonly cacheDir?: string) {}
 
   async get(id: number): Promise<Catalog | undefined> {
     let c = this.lru.get(id);
     if (c) return c;
     const row = await this.store.catalog(id);
     if (!row) return undefined;
-    c = new Catalog(readCatalogFile(row.path));
+    c = new Catalog(readCatalogFile(this.cacheDir ? await localCatalogFile(this.store, row, this.cacheDir) : row.path));
     this.lru.set(id, c);
     return c;
   }

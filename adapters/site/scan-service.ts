@@ -21,6 +21,7 @@ import type { ResultGroupRow, ResultUpdateRow, SiteStore } from '../store/port.j
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
+import { localCatalogFile } from './catalog-files.js';
 import { type Targeting, TargetingSnapshot } from './targeting.js';
 
 interface Loaded {
@@ -55,7 +56,7 @@ export class SiteScanner {
     const row = await this.store.currentCatalog();
     if (!row) return undefined;
     if (this.loaded?.catalogId !== row.id) {
-      const catalog = new Catalog(readCatalogFile(row.path));
+      const catalog = new Catalog(readCatalogFile(await localCatalogFile(this.store, row, this.site.catalogsDir)));
       this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
     }
     return this.loaded;

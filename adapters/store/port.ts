@@ -218,6 +218,11 @@ export interface CatalogStore {
   /** A catalog of another cabinet recorded under this compiled file path, if any. */
   catalogAtPath(path: string, exceptSha256: string): Promise<CatalogRow | undefined>;
   setCatalogPath(id: number, path: string): Promise<void>;
+  /** Keeps the compiled catalog's bytes (in chunks) for processes on other machines; `digest` is their SHA-256. */
+  putCatalogFile(catalogId: number, digest: string, chunks: Iterable<Uint8Array>): Promise<void>;
+  /** The SHA-256 of the stored compiled catalog, when the store holds one. */
+  catalogFileDigest(catalogId: number): Promise<string | undefined>;
+  catalogFileChunks(catalogId: number): Promise<Buffer[]>;
   currentCatalog(): Promise<CatalogRow | undefined>;
 }
 

@@ -23,6 +23,7 @@ import type { Site } from '../site/site.js';
 import { SiteScanner } from '../site/scan-service.js';
 import { readAuthenticode } from './authenticode.js';
 import { download } from './download.js';
+import { publishCatalogFile } from '../site/catalog-files.js';
 import { acquireSyncLock } from './lock.js';
 import { SyncLog } from './sync-log.js';
 
@@ -182,6 +183,8 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
           renameSync(compiled.path, compiled.out);
           syncDirectory(site.catalogsDir);
         }
+        // A shared site's processes on other machines fetch the compiled catalog from the database.
+        if (site.shared && !(await store.catalogFileDigest(id))) await publishCatalogFile(store, id, (await store.catalog(id))!.path);
         const n = (await store.catalog(id))!.revisions;
         await store.setSetting('current_catalog', String(id));
         await store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: new catalog ${sha256.slice(0, 16)} with ${n} revisions`, id);

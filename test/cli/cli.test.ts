@@ -122,7 +122,7 @@ describe('patchscan CLI', () => {
     expect(again.out).toMatch(/All objects were already present/);
     expect(again.out).toMatch(/Sync unchanged/);
     expect(again.out).toMatch(/50 accepted; scanned so far: 1 /);
-  });
+  }, 90_000); // two whole demos (import, batch scan, a site with a server): ~13 s on a quiet 2-core machine
 });
 
 describe('patchscan scan, explain, manifest', () => {

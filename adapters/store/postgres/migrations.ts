@@ -143,4 +143,14 @@ export const PG_MIGRATIONS: readonly string[] = [
 
   INSERT INTO settings (key, value) VALUES ('targeting_version', '1');
   `,
+  `
+  -- Catalog distribution: the compiled catalog's bytes, so workers on other machines can fetch it by catalog id.
+  ALTER TABLE catalogs ADD COLUMN file_sha256 text;
+  CREATE TABLE catalog_file_chunks (
+    catalog_id bigint NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    chunk integer NOT NULL,
+    bytes bytea NOT NULL,
+    PRIMARY KEY (catalog_id, chunk)
+  );
+  `,
 ];

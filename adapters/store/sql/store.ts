@@ -184,6 +184,22 @@ export class SqlSiteStore implements SiteStore {
     await this.write('UPDATE catalogs SET path = ? WHERE id = ?', [path, id]);
   }
 
+  async putCatalogFile(catalogId: number, digest: string, chunks: Iterable<Uint8Array>): Promise<void> {
+    if (!this.inTransaction) return this.tx((s) => s.putCatalogFile(catalogId, digest, chunks));
+    await this.db.run('DELETE FROM catalog_file_chunks WHERE catalog_id = ?', [catalogId]);
+    let n = 0;
+    for (const c of chunks) await this.db.run('INSERT INTO catalog_file_chunks (catalog_id, chunk, bytes) VALUES (?, ?, ?)', [catalogId, n++, c]);
+    await this.db.run('UPDATE catalogs SET file_sha256 = ? WHERE id = ?', [digest, catalogId]);
+  }
+
+  async catalogFileDigest(catalogId: number): Promise<string | undefined> {
+    return (await this.db.get<{ file_sha256: string | null }>('SELECT file_sha256 FROM catalogs WHERE id = ?', [catalogId]))?.file_sha256 ?? undefined;
+  }
+
+  async catalogFileChunks(catalogId: number): Promise<Buffer[]> {
+    return (await this.db.all<{ bytes: Buffer }>('SELECT bytes FROM catalog_file_chunks WHERE catalog_id = ? ORDER BY chunk', [catalogId])).map((r) => r.bytes);
+  }
+
   async currentCatalog(): Promise<CatalogRow | undefined> {
     const id = await this.setting('current_catalog');
     return id === undefined ? undefined : this.catalog(Number(id));

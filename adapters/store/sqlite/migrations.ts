@@ -197,4 +197,14 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO settings (key, value) VALUES ('targeting_version', '1') ON CONFLICT (key) DO NOTHING;
     `);
   },
+  `
+  -- Catalog distribution: a compiled catalog's bytes, for processes on other machines (used by shared sites).
+  ALTER TABLE catalogs ADD COLUMN file_sha256 TEXT;
+  CREATE TABLE catalog_file_chunks (
+    catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    chunk INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (catalog_id, chunk)
+  ) WITHOUT ROWID;
+  `,
 ];

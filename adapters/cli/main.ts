@@ -303,7 +303,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     if (PatchscanError.is(e)) {
       process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);
-      process.exitCode = e.code === 'IO' ? 1 : 2;
+      process.exitCode = e.code === 'IO' || e.code === 'STORE_UNAVAILABLE' ? 1 : 2; // 1: the system (files, the database), 2: the input
       return;
     }
     throw e;

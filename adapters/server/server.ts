@@ -139,11 +139,18 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     running = true;
     setImmediate(() => void step());
   }
+  function settle(): void {
+    running = false;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const w of waiters) w();
+  }
   async function step(): Promise<void> {
-    if (closed) return;
+    if (closed) return settle(); // close() waits for `running` to fall
+
     let r;
     try {
-      r = await scanner.runQueue(25, 5);
+      r = await scanner.runQueue(25, 5, site.config.queue.leaseSeconds);
     } catch (e) {
       log(`scan queue: ${(e as Error).message}`);
       r = { scanned: 0, skipped: 0, shared: 0 };
@@ -153,10 +160,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       setImmediate(() => void step());
       return;
     }
-    running = false;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const w of waiters) w();
+    settle();
   }
 
   const tls = site.config.tls;

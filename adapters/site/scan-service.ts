@@ -85,12 +85,12 @@ export class SiteScanner {
    * Runs up to `max` queued scans, `chunk` jobs per transaction. Returns early (with the rest still queued) when
    * there is no catalog yet.
    */
-  async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25): Promise<QueueRun> {
+  async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25, leaseSeconds?: number): Promise<QueueRun> {
     let scanned = 0, skipped = 0, shared = 0;
     while (scanned + skipped < max) {
       const loaded = await this.current();
       if (!loaded) break;
-      const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped));
+      const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) break;
       // Read before the transaction: on SQLite one connection writes, and a read that opened a transaction of its
       // own inside this one would wait for it forever.

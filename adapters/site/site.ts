@@ -37,6 +37,14 @@ export interface SiteConfig {
     readonly retries: number;
     readonly backoffMs: number;
   };
+  /** The scan queue (both backends): how long a taken job is a worker's before it is handed out again, retries. */
+  readonly queue: {
+    readonly leaseSeconds: number;
+    readonly retries: number;
+    readonly backoffSeconds: number;
+    /** PostgreSQL (pg-boss): how often expired leases are noticed and ended jobs archived. */
+    readonly maintenanceSeconds: number;
+  };
   readonly limits: {
     /** Largest upload body (as sent, possibly gzip). */
     readonly maxUploadBytes: number;
@@ -55,6 +63,7 @@ export const DEFAULT_CONFIG: SiteConfig = {
   database: 'patchscan.db',
   listen: '127.0.0.1:8530',
   sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
+  queue: { leaseSeconds: 300, retries: 3, backoffSeconds: 5, maintenanceSeconds: 60 },
   limits: { maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
 };
 
@@ -73,7 +82,7 @@ export function readConfig(dir: string): SiteConfig {
   } catch (e) {
     throw new PatchscanError('BAD_ARGUMENT', `${path}: not valid JSON: ${(e as Error).message}`, { file: path });
   }
-  return { ...DEFAULT_CONFIG, ...raw, sync: { ...DEFAULT_CONFIG.sync, ...raw.sync }, limits: { ...DEFAULT_CONFIG.limits, ...raw.limits } };
+  return { ...DEFAULT_CONFIG, ...raw, sync: { ...DEFAULT_CONFIG.sync, ...raw.sync }, queue: { ...DEFAULT_CONFIG.queue, ...raw.queue }, limits: { ...DEFAULT_CONFIG.limits, ...raw.limits } };
 }
 
 export function writeConfig(dir: string, config: SiteConfig): void {
@@ -99,7 +108,7 @@ export class Site {
     }
     const read = readConfig(abs);
     const config = o.database ? { ...read, database: o.database } : read;
-    return new Site(abs, config, await openStore(config.database, abs));
+    return new Site(abs, config, await openStore(config.database, abs, config.queue));
   }
 
   /** Whether the site's data lives in PostgreSQL (shared by every process and machine of the site). */

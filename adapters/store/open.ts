@@ -9,10 +9,16 @@ import { openSqliteStore } from './sqlite/open.js';
 export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//i.test(s);
 
 /** `database` as configured; a relative file path is taken from the site directory. */
-export async function openStore(database: string, siteDir: string): Promise<SiteStore> {
+export interface QueueSettings {
+  readonly retries: number;
+  readonly backoffSeconds: number;
+  readonly maintenanceSeconds: number;
+}
+
+export async function openStore(database: string, siteDir: string, queue?: QueueSettings): Promise<SiteStore> {
   if (isPostgresUrl(database)) {
     const { openPostgresStore } = await import('./postgres/open.js');
-    return openPostgresStore(database);
+    return openPostgresStore(database, queue ? { queue: { retryLimit: queue.retries, retryDelaySeconds: queue.backoffSeconds, maintenanceIntervalSeconds: queue.maintenanceSeconds } } : {});
   }
-  return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database));
+  return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {});
 }

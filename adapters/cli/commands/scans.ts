@@ -84,15 +84,17 @@ export function addWorkerCommand(program: Command): void {
     .option('--batch <n>', 'jobs taken at a time', '25')
     .option('--idle-ms <ms>', 'how long to wait when the queue is empty', '500')
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
+    .option('--lease-seconds <s>', 'how long a taken job is this worker\'s before another may take it (default: queue.leaseSeconds of the configuration, 300)')
     .addHelpText('after', `
 Examples:
   $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
   $ patchscan worker --database postgres://patchscan@db.example/site  # on another machine of a PostgreSQL site`)
-    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean }) =>
+    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean; leaseSeconds?: string }) =>
       withSite(o, async (site) => {
         await requireInit(site);
         const batch = positiveInt(o.batch, '--batch');
         const idleMs = positiveInt(o.idleMs, '--idle-ms');
+        const lease = o.leaseSeconds === undefined ? site.config.queue.leaseSeconds : positiveInt(o.leaseSeconds, '--lease-seconds');
         const scanner = new SiteScanner(site);
         let stop = false;
         const onSignal = (): void => {
@@ -105,7 +107,7 @@ Examples:
         while (!stop) {
           let r;
           try {
-            r = await scanner.runQueue(batch, batch);
+            r = await scanner.runQueue(batch, batch, lease);
           } catch (e) {
             // The batch's jobs went back with a backoff; a database outage is waited out, not fatal.
             process.stderr.write(`patchscan worker: ${PatchscanError.is(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);

@@ -33,6 +33,8 @@ export interface ServeOptions {
   readonly listen?: string;
   /** Run scan jobs in this process (default true). */
   readonly scanQueue?: boolean;
+  /** Worker threads that run the engine for those scans (default 1: no scan runs on the HTTP event loop). */
+  readonly scanThreads?: number;
   /** Run the scheduled sync (default: when the configuration names a sync source). */
   readonly scheduledSync?: boolean;
   /** How to start `patchscan sync` for the schedule (default: this Node.js running the CLI). */
@@ -128,7 +130,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   }
 
   // ---- scan jobs: run whenever there is work, a little at a time so uploads keep flowing.
-  const scanner = new SiteScanner(site);
+  const scanner = new SiteScanner(site, { threads: o.scanThreads ?? 1 });
   const queueOn = o.scanQueue ?? true;
   let running = false;
   let closed = false;
@@ -237,6 +239,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       server.closeAllConnections();
       // Let a scan step in flight finish before the caller closes the store under it.
       while (running) await new Promise((r) => setTimeout(r, 10));
+      await scanner.close();
     },
   };
 }

@@ -17,18 +17,22 @@ import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { fingerprint, relevantDetails, type RelevantDetails } from '../../engine/scan/result-cache.js';
 import { outcomeIndex, outcomeState, outcomeSuperseded } from '../../engine/scan/result-set.js';
 import { Scanner } from '../../engine/scan/scan.js';
-import type { ResultGroupRow, ResultUpdateRow, SiteStore } from '../store/port.js';
+import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
+import type { NewResultSet, ResultGroupRow, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { localCatalogFile } from './catalog-files.js';
-import { type Targeting, TargetingSnapshot } from './targeting.js';
+import { TargetingSnapshot } from './targeting.js';
 
 interface Loaded {
   readonly catalogId: number;
   readonly catalog: Catalog;
   readonly scanner: Scanner;
   readonly details: RelevantDetails;
+  /** The worker pool scanning against this catalog version, when threads > 0 (created on first use). */
+  pool?: Promise<PooledScanner>;
 }
 
 export interface QueueRun {
@@ -39,27 +43,50 @@ export interface QueueRun {
   readonly shared: number;
 }
 
+export interface SiteScannerOptions {
+  /**
+   * Worker threads that run the engine (piscina, one shared compiled catalog); 0 scans on the calling thread.
+   * `serve` uses threads so that no scan runs on its HTTP event loop.
+   */
+  readonly threads?: number;
+}
+
+/** One job of a batch, prepared outside any transaction. */
+type Prepared =
+  | { readonly job: ScanJob; readonly skip: true }
+  | { readonly job: ScanJob; readonly skip: false; readonly clientId: number; readonly inventoryId: number; readonly program: string; readonly fingerprint: string; readonly inventory: Inventory };
+
 export class SiteScanner {
   private loaded: Loaded | undefined;
   private readonly targeting: TargetingSnapshot;
+  private readonly threads: number;
 
-  constructor(private readonly site: Site) {
+  constructor(private readonly site: Site, o: SiteScannerOptions = {}) {
     this.targeting = new TargetingSnapshot(site.store);
+    this.threads = o.threads ?? 0;
   }
 
   private get store(): SiteStore {
     return this.site.store;
   }
 
-  /** The current catalog, reloaded when another process (a sync) swapped in a new one. */
+  /** The current catalog, reloaded when another process (a sync) swapped in a new one — between batches only. */
   async current(): Promise<Loaded | undefined> {
     const row = await this.store.currentCatalog();
     if (!row) return undefined;
     if (this.loaded?.catalogId !== row.id) {
+      const old = this.loaded;
       const catalog = new Catalog(readCatalogFile(await localCatalogFile(this.store, row, this.site.catalogsDir)));
       this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
+      if (old?.pool) void old.pool.then((p) => p.close());
     }
     return this.loaded;
+  }
+
+  /** Stops the worker threads, if any. */
+  async close(): Promise<void> {
+    const pool = this.loaded?.pool;
+    if (pool) await (await pool).close();
   }
 
   /** Queues a scan of every client with a stored inventory (after a new catalog: nobody has to upload again). */
@@ -82,8 +109,9 @@ export class SiteScanner {
   }
 
   /**
-   * Runs up to `max` queued scans, `chunk` jobs per transaction. Returns early (with the rest still queued) when
-   * there is no catalog yet.
+   * Runs up to `max` queued scans, `chunk` jobs at a time: each batch is prepared and scanned outside any
+   * transaction (on SQLite no write lock is held while the engine runs), then its results and its jobs' ends are
+   * committed together. Returns early (with the rest still queued) when there is no catalog yet.
    */
   async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25, leaseSeconds?: number): Promise<QueueRun> {
     let scanned = 0, skipped = 0, shared = 0;
@@ -92,23 +120,28 @@ export class SiteScanner {
       if (!loaded) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) break;
-      // Read before the transaction: on SQLite one connection writes, and a read that opened a transaction of its
-      // own inside this one would wait for it forever.
-      const targeting = await this.targeting.current();
       try {
+        const prepared = await this.prepare(loaded, jobs);
+        const fresh = await this.scanFresh(loaded, prepared);
         await this.store.transaction(async (store) => {
-          for (const job of jobs) {
-            const r = await this.scanOne(store, loaded, targeting, job);
-            if (r === 'skipped') skipped++;
-            else {
-              scanned++;
-              if (r === 'shared') shared++;
+          const sets = new Map<string, number>();
+          for (const p of prepared) {
+            if (p.skip) {
+              skipped++;
+              continue;
             }
+            let setId = sets.get(p.fingerprint) ?? (await store.resultSetId(loaded.catalogId, p.fingerprint));
+            const wasShared = setId !== undefined;
+            if (setId === undefined) setId = await store.addResultSet(fresh.get(p.fingerprint)!);
+            sets.set(p.fingerprint, setId);
+            await store.recordScan({ clientId: p.clientId, inventoryId: p.inventoryId, catalogId: loaded.catalogId, setId, program: p.program, scannedAt: now() });
+            scanned++;
+            if (wasShared) shared++;
           }
           await store.completeScans(jobs);
         }, { durability: 'relaxed' });
       } catch (e) {
-        // The batch's results were rolled back: each job goes back with backoff (and fails after its retries).
+        // Nothing of the batch was stored: each job goes back with backoff (and fails after its retries).
         for (const job of jobs) await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
         throw e;
       }
@@ -117,33 +150,70 @@ export class SiteScanner {
     return { scanned, skipped, shared };
   }
 
-  private async scanOne(store: SiteStore, l: Loaded, targeting: Targeting, job: ScanJob): Promise<'scanned' | 'shared' | 'skipped'> {
-    const client = await store.clientById(job.clientId);
-    const inv = client && (await store.latestInventory(job.clientId));
-    if (!client || !inv) return 'skipped';
-    const expedited = job.priority === 'expedited';
-    const target = targeting.program(client, expedited) ?? (expedited ? targeting.program(client, false) : undefined);
-    if (!target) return 'skipped';
-    let inventory: Inventory;
-    try {
-      inventory = decodeInventory(inv.body, `${client.name} (stored inventory ${inv.id})`, 'msgpack');
-    } catch (e) {
-      // Stored inventories were validated on upload; one that no longer decodes is reported, not scanned.
-      if (PatchscanError.is(e)) return 'skipped';
-      throw e;
+  /** Reads each job's client, latest inventory and target; decodes and fingerprints the inventory. */
+  private async prepare(l: Loaded, jobs: readonly ScanJob[]): Promise<Prepared[]> {
+    const targeting = await this.targeting.current();
+    const out: Prepared[] = [];
+    for (const job of jobs) {
+      const client = await this.store.clientById(job.clientId);
+      const inv = client && (await this.store.latestInventory(job.clientId));
+      const expedited = job.priority === 'expedited';
+      const target = client && inv ? targeting.program(client, expedited) ?? (expedited ? targeting.program(client, false) : undefined) : undefined;
+      if (!client || !inv || !target) {
+        out.push({ job, skip: true });
+        continue;
+      }
+      let inventory: Inventory;
+      try {
+        inventory = decodeInventory(inv.body, `${client.name} (stored inventory ${inv.id})`, 'msgpack');
+      } catch (e) {
+        // Stored inventories were validated on upload; one that no longer decodes is reported, not scanned.
+        if (PatchscanError.is(e)) {
+          out.push({ job, skip: true });
+          continue;
+        }
+        throw e;
+      }
+      const fp = Buffer.from(fingerprint(inventory, l.details).buffer).toString('base64');
+      out.push({ job, skip: false, clientId: client.id, inventoryId: inv.id, program: target.program, fingerprint: fp, inventory });
     }
-    const fp = Buffer.from(fingerprint(inventory, l.details).buffer).toString('base64');
-    let setId = await store.resultSetId(l.catalogId, fp);
-    const wasShared = setId !== undefined;
-    if (setId === undefined) setId = await this.storeResultSet(store, l, fp, inventory);
-    await store.recordScan({ clientId: client.id, inventoryId: inv.id, catalogId: l.catalogId, setId, program: target.program, scannedAt: now() });
-    return wasShared ? 'shared' : 'scanned';
+    return out;
   }
 
-  private storeResultSet(store: SiteStore, l: Loaded, fp: string, inventory: Inventory): Promise<number> {
-    const { outcomes, reasons } = scanOutcomes(l.scanner, inventory, { all: false, reasons: true });
+  /** Result sets for the profiles of this batch that have none stored yet, scanned in the pool or here. */
+  private async scanFresh(l: Loaded, prepared: readonly Prepared[]): Promise<Map<string, NewResultSet>> {
+    const todo = new Map<string, Inventory>();
+    for (const p of prepared) {
+      if (p.skip || todo.has(p.fingerprint)) continue;
+      if ((await this.store.resultSetId(l.catalogId, p.fingerprint)) === undefined) todo.set(p.fingerprint, p.inventory);
+    }
+    const sets = new Map<string, NewResultSet>();
+    if (todo.size === 0) return sets;
+    if (this.threads === 0) {
+      for (const [fp, inv] of todo) {
+        const { outcomes, reasons } = scanOutcomes(l.scanner, inv, { all: false, reasons: true });
+        const updates: { index: number; state: UpdateState; superseded: boolean; reason: string }[] = [];
+        outcomes.forEach((w, k) => updates.push({ index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), reason: reasons?.[k] ?? '' }));
+        sets.set(fp, this.resultSet(l, fp, updates));
+      }
+      return sets;
+    }
+    l.pool ??= createScanner({ catalog: l.catalog, threads: this.threads, reasons: true, all: false, cache: false });
+    const pool = await l.pool;
+    const fps = [...todo.keys()];
+    let k = 0;
+    for await (const r of pool.scanMany(todo.values())) {
+      const fp = fps[k++]!;
+      if (!r.ok) throw new PatchscanError('INTERNAL', `the scan pool failed on a stored inventory: ${r.error.code}: ${r.error.message}`);
+      sets.set(fp, this.resultSet(l, fp, r.updates.map((u) => ({ index: u.index, state: u.state, superseded: u.superseded, reason: u.reason ?? '' }))));
+    }
+    return sets;
+  }
+
+  /** A scan's outcomes as a stored result set, with its counts per classification and product. */
+  private resultSet(l: Loaded, fp: string, outcomes: readonly { index: number; state: UpdateState; superseded: boolean; reason: string }[]): NewResultSet {
+    const STATE = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 } as const;
     const counts = [0, 0, 0, 0];
-    for (const w of outcomes) counts[(w >>> 1) & 3]!++;
     const updates: ResultUpdateRow[] = [];
     // Per classification and per product: what fleet summaries add up (machines × sets, never rows).
     const groups = new Map<string, { kind: ResultGroupRow['kind']; name: string; installed: number; required: number; unknown: number }>();
@@ -151,23 +221,24 @@ export class SiteScanner {
       const key = `${kind}\u0000${name}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { kind, name, installed: 0, required: 0, unknown: 0 }));
-      if (state === 0) g.installed++;
-      else if (state === 1) g.required++;
-      else if (state === 3) g.unknown++;
+      if (state === STATE.Installed) g.installed++;
+      else if (state === STATE.Required) g.required++;
+      else if (state === STATE.Unknown) g.unknown++;
     };
-    outcomes.forEach((w, k) => {
-      const i = outcomeIndex(w);
-      updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: outcomeState(w), superseded: outcomeSuperseded(w) ? 1 : 0, reason: reasons?.[k] ?? '' });
-      const state = (w >>> 1) & 3;
+    for (const o of outcomes) {
+      const i = o.index;
+      const state = STATE[o.state];
+      counts[state]!++;
+      updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: o.state, superseded: o.superseded ? 1 : 0, reason: o.reason });
       tally('classification', l.catalog.classification(i) || 'Unclassified', state);
       for (const p of l.catalog.products(i)) tally('product', p, state);
-    });
-    return store.addResultSet({
+    }
+    return {
       catalogId: l.catalogId,
       fingerprint: fp,
       counts: { installed: counts[0]!, required: counts[1]!, notApplicable: counts[2]!, unknown: counts[3]! },
       updates,
       groups: [...groups.values()],
-    });
+    };
   }
 }

@@ -25,5 +25,5 @@ describe('README', () => {
     const out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: ROOT });
     expect(out).toMatch(/^KB\d+ {2}.+\n {4}because /);
     expect(out).toMatch(/State {5}Required/);
-  });
+  }, 60_000); // builds and runs the example in a child process
 });

@@ -157,5 +157,5 @@ describe('the site workflow through the CLI', () => {
     const code = await new Promise<number | null>((r) => server!.on('exit', (c) => r(c)));
     expect(code).toBe(0);
     server = undefined;
-  });
+  }, 120_000); // a dozen CLI processes, a server and real scans: ~15 s on a quiet 2-core machine, more when it is busy
 });

@@ -1,6 +1,7 @@
 /**
  * `patchscan rescan` and `patchscan queue status`: the scan queue from the command line.
  */
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
@@ -82,6 +83,7 @@ export function addWorkerCommand(program: Command): void {
   siteOptions(program.command('worker'))
     .description('scan queued inventories (a process of its own; run N of them, and `serve --no-scan` for the HTTP side)')
     .option('--batch <n>', 'jobs taken at a time', '25')
+    .option('--threads <n>', 'worker threads that run the engine (default: one per core; 0 scans on the main thread)')
     .option('--idle-ms <ms>', 'how long to wait when the queue is empty', '500')
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
     .option('--lease-seconds <s>', 'how long a taken job is this worker\'s before another may take it (default: queue.leaseSeconds of the configuration, 300)')
@@ -89,20 +91,22 @@ export function addWorkerCommand(program: Command): void {
 Examples:
   $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
   $ patchscan worker --database postgres://patchscan@db.example/site  # on another machine of a PostgreSQL site`)
-    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean; leaseSeconds?: string }) =>
+    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean; leaseSeconds?: string; threads?: string }) =>
       withSite(o, async (site) => {
         await requireInit(site);
         const batch = positiveInt(o.batch, '--batch');
         const idleMs = positiveInt(o.idleMs, '--idle-ms');
         const lease = o.leaseSeconds === undefined ? site.config.queue.leaseSeconds : positiveInt(o.leaseSeconds, '--lease-seconds');
-        const scanner = new SiteScanner(site);
+        const threads = o.threads === undefined ? availableParallelism() : Number(o.threads);
+        if (!Number.isSafeInteger(threads) || threads < 0) throw new PatchscanError('BAD_ARGUMENT', `--threads ${JSON.stringify(o.threads)}: give a whole number, 0 or more`);
+        const scanner = new SiteScanner(site, { threads });
         let stop = false;
         const onSignal = (): void => {
           stop = true;
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        process.stderr.write(`patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch})\n`);
+        process.stderr.write(`patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s))\n`);
         let scanned = 0, shared = 0, skipped = 0;
         while (!stop) {
           let r;
@@ -121,6 +125,7 @@ Examples:
           if (o.once) break;
           await sleep(idleMs);
         }
+        await scanner.close();
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
         print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set), ${skipped} skipped (not targeted or no inventory)`);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SiteStore } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
-import { pathParam } from './http.js';
+import { HttpError, intParam, pathParam } from './http.js';
 import {
   collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance,
   type CatalogVersions, type GroupRow,
@@ -120,7 +120,7 @@ ${(await groupSummary(store, 'product')).map((g) => `<tr><td>${esc(g.name)}</td>
 
 async function computers(store: SiteStore, url: URL): Promise<string> {
   const q = url.searchParams.get('q') ?? '';
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const page = await searchComputers(store, q, PAGE, offset);
   return layout('Computers', `<h1>Computers</h1>
 <form class="search" method="get" action="/computers"><input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus> <button type="submit">Search</button></form>
@@ -151,7 +151,7 @@ ${rows.map((u) => `<tr data-state="${esc(u.state)}"><td class="${esc(u.state)}">
 
 async function update(store: SiteStore, catalogs: CatalogVersions, id: string, url: URL): Promise<string | undefined> {
   const state = url.searchParams.get('state') ?? '';
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const u = await updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit: PAGE, offset });
   if (!u) return undefined;
   const filter = ['', 'Required', 'Installed', 'Unknown'].map((s) => (s === state ? `<b>${s || 'All'}</b>` : `<a href="?state=${s}">${s || 'All'}</a>`)).join(' · ');
@@ -171,8 +171,9 @@ ${u.machines.items.map((m) => `<tr><td><a href="/computers/${encodeURIComponent(
 }
 
 async function stale(store: SiteStore, url: URL): Promise<string> {
-  const days = Math.max(0, Number(url.searchParams.get('days') ?? 7) || 0);
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  // The same bounds as GET /v1/reports/stale: a number out of range is 400 naming it, never a date overflow (500).
+  const days = intParam(url.searchParams, 'days', 7, 0, 36_500);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const p = await staleClients(store, days, PAGE, offset);
   return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
 <form class="search" method="get" action="/stale"><input name="days" value="${days}" aria-label="Days"> <button type="submit">Show</button></form>
@@ -244,12 +245,19 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
       return true;
     }
     let body: string | undefined;
-    if (p === '/') body = await overview(store);
-    else if (p === '/computers') body = await computers(store, url);
-    else if (p.startsWith('/computers/')) body = await computer(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
-    else if (p.startsWith('/updates/')) body = await update(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
-    else if (p === '/stale') body = await stale(store, url);
-    else body = await sync(store);
+    try {
+      if (p === '/') body = await overview(store);
+      else if (p === '/computers') body = await computers(store, url);
+      else if (p.startsWith('/computers/')) body = await computer(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
+      else if (p.startsWith('/updates/')) body = await update(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
+      else if (p === '/stale') body = await stale(store, url);
+      else body = await sync(store);
+    } catch (e) {
+      // A bad parameter is the user's to fix: say which, on a page (the JSON API answers the same in JSON).
+      if (!(e instanceof HttpError) || e.status >= 500) throw e;
+      html(res, e.status, layout('Bad request', `<h1>Bad request</h1><p data-testid="error">${esc(e.message)}</p>`));
+      return true;
+    }
     if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not a computer that has been scanned, or an update of the catalog in service.</p>`));
     else html(res, 200, body);
     return true;

@@ -22,7 +22,7 @@ import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
 import { createConsole } from './console.js';
-import { bearer, HttpError, send } from './http.js';
+import { bearer, HttpError, requestUrl, send } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
@@ -102,9 +102,12 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://patchscan');
+    // Until the target is parsed, messages name the raw target (cut short); nothing may throw outside the try.
+    let path = (req.url ?? '/').slice(0, 200);
     let status = 500;
     try {
+      const url = requestUrl(req);
+      path = url.pathname;
       let done = false;
       if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') done = await consolePages(req, res, url);
       for (const route of routes) if (!done) done = await route(ctx, req, res, url);
@@ -117,9 +120,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
         : down
           ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
           : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${url.pathname}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
+      if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${JSON.stringify(path)}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
       status = err.status;
-      if (url.pathname === '/v1/inventory') metrics.uploadsRejected++;
+      if (path === '/v1/inventory') metrics.uploadsRejected++;
       if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers, ...(err.status === 413 ? { connection: 'close' } : {}) });
       if (err.status === 413) req.resume();
     } finally {

@@ -1,0 +1,160 @@
+/**
+ * Hardening of the site server (issue 11): malformed paths and numbers are 400 (never a 500, never a crash), idle
+ * connections are closed and their number bounded, a port in use ends `serve` at once, a full disk or another
+ * process's write lock answers 503 while everything else keeps answering, invalid UTF-8 is refused, CSV exports are
+ * safe to open in a spreadsheet, security headers on every answer (Secure cookie and HSTS over HTTPS), a computer
+ * that is not scanned says why, and computer names meet by one key over HTTP.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvCell, toCsv } from '../../adapters/report/csv.js';
+import { serve, type RunningServer } from '../../adapters/server/server.js';
+import { upload } from '../../adapters/server/upload-client.js';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { DEFAULT_CONFIG, Site, writeConfig, type SiteConfig } from '../../adapters/site/site.js';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { BIN, startServe } from '../helpers/serve.js';
+import { FIXTURES, tempDir } from '../helpers/tmp.js';
+
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+const ADMIN = 'psa_hardening-admin-token';
+const INVENTORY = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as Record<string, unknown>;
+/** The fixture inventory under another name (and architecture: 9 x64, 0 x86, 6 IA64, 12 ARM64, 5 ARM = none). */
+const inventory = (name: string, architecture = 9): Buffer =>
+  Buffer.from(JSON.stringify({ ...INVENTORY, computer: { name }, processor: { ...(INVENTORY.processor as object), architecture } }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A site with its objects, the admin token and `limits` over the defaults (uploads per minute unbounded). */
+async function newSite(dir: string, limits: Record<string, number> = {}, more: Partial<SiteConfig> = {}): Promise<Site> {
+  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', ...more, limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits } as SiteConfig['limits'] });
+  const site = await Site.open(dir);
+  await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC' });
+  await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
+  await site.store.setSetting('initialized_at', new Date().toISOString());
+  return site;
+}
+
+async function get(url: string, o: { token?: string; cookie?: string } = {}): Promise<{ status: number; type: string; text: string; headers: Headers; json: any }> {
+  const headers: Record<string, string> = {};
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.cookie) headers.cookie = o.cookie;
+  const r = await fetch(url, { headers, redirect: 'manual' });
+  const text = await r.text();
+  const type = r.headers.get('content-type') ?? '';
+  return { status: r.status, type, text, headers: r.headers, json: type.startsWith('application/json') ? JSON.parse(text) : undefined };
+}
+
+/** Signs in to the console; returns the session cookie. */
+async function signIn(url: string): Promise<string> {
+  const r = await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
+  expect(r.status).toBe(303);
+  return /^(ps_session=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
+}
+
+/** One request written by hand (for request targets fetch would refuse or rewrite); resolves with the answer. */
+function raw(url: string, head: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const sock = connect(Number(port), hostname, () => sock.write(head));
+    sock.on('data', (d) => (answer += d.toString()));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(answer));
+    setTimeout(() => sock.destroy(), 5_000);
+  });
+}
+
+describe('malformed paths and numbers are the client\'s mistake: 400 naming what is wrong, never a 500 or a crash', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  let cookie: string;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    site = await newSite(dir);
+    server = await serve(site, { scheduledSync: false, scanQueue: false, log: (l) => logged.push(l) });
+    cookie = await signIn(server.url);
+  });
+  afterAll(async () => {
+    await server.close();
+    await site.close();
+  });
+
+  it.each([
+    ['/v1/computers/%ZZ/compliance', 'admin'],
+    ['/v1/computers/%ZZ/compliance', 'none'],
+    ['/v1/computers/PC%E9/compliance', 'none'], // a Latin-1 byte, not UTF-8
+    ['/v1/updates/%ZZ', 'admin'],
+    ['/v1/updates/%ZZ', 'none'],
+    ['/v1/nothing/%', 'none'],
+    ['/updates/%ZZ', 'console'],
+    ['/updates/%ZZ', 'none'],
+    ['/computers/%ZZ', 'console'],
+    ['/computers/%ZZ', 'none'],
+    ['/computers/%C0%AF', 'console'], // an overlong "/"
+  ])('%s (%s): 400, before authentication', async (path, who) => {
+    const r = await get(`${server.url}${path}`, who === 'admin' ? { token: ADMIN } : who === 'console' ? { cookie } : {});
+    expect(r.status).toBe(400);
+    expect(r.text).toMatch(/not valid percent-encoding/);
+  });
+
+  it('a request target that is no URL at all (absolute-form "http://[") is 400 and the server stays up', async () => {
+    const answer = await raw(server.url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await get(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it.each([
+    ['/v1/reports/stale?days=1e10', 'days'],
+    ['/v1/reports/stale?days=-1e10', 'days'],
+    ['/v1/reports/stale?days=1.5', 'days'],
+    ['/v1/reports/stale?days=-1', 'days'],
+    ['/v1/reports/stale?days=0x10', 'days'],
+    ['/v1/reports/stale?days=Infinity', 'days'],
+    ['/v1/reports/trend?days=1e10', 'days'],
+    ['/v1/reports/trend?days=0', 'days'],
+    ['/v1/computers?offset=0.5', 'offset'],
+    ['/v1/computers?offset=-3', 'offset'],
+    ['/v1/computers?limit=2.5', 'limit'],
+    ['/v1/computers?limit=1e3', 'limit'],
+    ['/v1/computers?limit=100000', 'limit'],
+    ['/v1/updates/KB5000001?offset=1.5', 'offset'],
+    ['/v1/sync?limit=-1', 'limit'],
+  ])('JSON API %s: 400 naming %s', async (path, name) => {
+    const r = await get(`${server.url}${path}`, { token: ADMIN });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe('BAD_REQUEST');
+    expect(r.json.error.message).toMatch(new RegExp(`^query parameter ${name}=".*" must be a whole number from `));
+  });
+
+  it.each([
+    ['/stale?days=1e10', 'days'],
+    ['/stale?days=-1e10', 'days'],
+    ['/stale?days=1.5', 'days'],
+    ['/stale?days=abc', 'days'],
+    ['/stale?offset=0.5', 'offset'],
+    ['/computers?offset=0.5', 'offset'],
+    ['/computers?offset=-1', 'offset'],
+    ['/computers?offset=1e10', 'offset'],
+    ['/updates/KB5000001?offset=2.5', 'offset'],
+  ])('console %s: 400 naming %s (an HTML page)', async (path, name) => {
+    const r = await get(`${server.url}${path}`, { cookie });
+    expect(r.status).toBe(400);
+    expect(r.type).toMatch(/^text\/html/);
+    expect(r.text).toMatch(new RegExp(`query parameter ${name}=&#34;.*&#34; must be a whole number from `));
+  });
+
+  it('good numbers still work, and nothing above was logged as an internal error', async () => {
+    expect((await get(`${server.url}/v1/reports/stale?days=30&limit=10&offset=0`, { token: ADMIN })).status).toBe(200);
+    expect((await get(`${server.url}/stale?days=30&offset=50`, { cookie })).status).toBe(200);
+    expect((await get(`${server.url}/computers?offset=0&q=PC`, { cookie })).status).toBe(200);
+    expect(logged.filter((l) => /internal error|\n\s+at /.test(l))).toEqual([]);
+  });
+});

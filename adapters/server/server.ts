@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { PatchscanError } from '../../engine/errors.js';
 import { CatalogVersions } from '../site/reports.js';
 import { SiteScanner } from '../site/scan-service.js';
@@ -27,6 +27,13 @@ import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
 import { uploadRoute } from './routes/upload.js';
+
+/**
+ * Connections open at once, when the configuration has no `limits.maxConnections`: past it, a new connection is
+ * closed as soon as it is accepted (Node's `server.maxConnections`), so clients that connect and wait cannot use up
+ * the process's file descriptors. Idle connections are also closed after `limits.headersTimeoutMs` (see serve()).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export interface ServeOptions {
   /** host:port; default from the site configuration (loopback). Port 0 picks a free port. */
@@ -175,9 +182,27 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
     keepAliveTimeout: 5_000,
   };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // The connection's idle timer (below) ends with its first request: from here on headersTimeout, requestTimeout
+    // and keepAliveTimeout apply, and an answer that takes long to compute (a lock waited for) is not cut.
+    req.socket.setTimeout(0);
+    void handle(req, res);
+  };
   const server = tls
-    ? createHttpsServer({ ...timing, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => void handle(req, res))
-    : createHttpServer(timing, (req, res) => void handle(req, res));
+    ? createHttpsServer({ ...timing, handshakeTimeout: limits.headersTimeoutMs, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
+    : createHttpServer(timing, onRequest);
+  // Node's headersTimeout starts with a request's first byte: a connection that never sends one stayed open for
+  // ever (thousands of them, each a file descriptor). One that sends no request within headersTimeoutMs is closed
+  // (Node destroys a socket whose timeout nobody handles); with TLS the handshake has the same time.
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs));
+  // Config keys are read when present (a site's patchscan.json may set it); the default otherwise.
+  server.maxConnections = (limits as { readonly maxConnections?: number }).maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let droppedAt = 0;
+  server.on('drop', () => {
+    if (Date.now() - droppedAt < 60_000) return;
+    droppedAt = Date.now();
+    log(`connection limit reached (${server.maxConnections} open): new connections are closed until some end (limits.maxConnections)`);
+  });
   const listen = o.listen ?? site.config.listen;
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new PatchscanError('BAD_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:8530`);

@@ -158,3 +158,85 @@ describe('malformed paths and numbers are the client\'s mistake: 400 naming what
     expect(logged.filter((l) => /internal error|\n\s+at /.test(l))).toEqual([]);
   });
 });
+
+describe('connections that send nothing are closed, and their number is bounded', () => {
+  const dir = tempDir();
+  /** Opens `n` raw connections that never send a byte; `closed()` counts those the server has closed. */
+  async function silent(url: string, n: number): Promise<{ closed: () => number; opened: () => number; destroy: () => void }> {
+    const { hostname, port } = new URL(url);
+    let closed = 0, opened = 0;
+    const socks = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
+      const s = connect(Number(port), hostname, () => {
+        opened++;
+        resolve(s);
+      });
+      s.on('error', () => resolve(s));
+      s.on('close', () => closed++);
+    })));
+    return { closed: () => closed, opened: () => opened, destroy: () => socks.forEach((s) => s.destroy()) };
+  }
+
+  it('50 connections that send nothing are closed by the server after headersTimeoutMs; a request on a new one is answered', async () => {
+    const site = await newSite(join(dir, 'idle'), { headersTimeoutMs: 600, requestTimeoutMs: 1_500 });
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    try {
+      const t0 = Date.now();
+      const idle = await silent(server.url, 50);
+      await sleep(300);
+      expect(idle.closed()).toBe(0); // not before the time is up
+      while (idle.closed() < 50 && Date.now() - t0 < 5_000) await sleep(50);
+      expect(idle.closed()).toBe(50);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      expect((await get(`${server.url}/healthz`)).status).toBe(200);
+      idle.destroy();
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
+
+  it('a request that takes longer than headersTimeoutMs to answer is not cut (the idle timer ends with the first request)', async () => {
+    const site = await newSite(join(dir, 'slow-answer'), { headersTimeoutMs: 600, requestTimeoutMs: 10_000 });
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    const token = await site.store.enroll('SLOW-PC');
+    // Another connection holds the write lock for 1.5 s: the upload's answer waits for it, with no byte on the wire.
+    const db = new Database(join(site.dir, 'patchscan.db'));
+    db.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => db.exec('COMMIT'), 1_500);
+    try {
+      const r = await upload(server.url, token, inventory('SLOW-PC'));
+      expect(r.status).toBe(202);
+    } finally {
+      clearTimeout(release);
+      if (db.inTransaction) db.exec('COMMIT');
+      db.close();
+      await server.close();
+      await site.close();
+    }
+  });
+
+  it('at most limits.maxConnections connections at once (default 10,000): one more is closed at once, and room frees up', async () => {
+    const site = await newSite(join(dir, 'max'), { headersTimeoutMs: 5_000, maxConnections: 5 });
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    try {
+      expect(server.server.maxConnections).toBe(5);
+      const five = await silent(server.url, 5);
+      await sleep(100);
+      const sixth = await silent(server.url, 1);
+      for (let i = 0; i < 40 && sixth.closed() < 1; i++) await sleep(25);
+      expect(sixth.closed()).toBe(1);
+      expect(five.closed()).toBe(0);
+      five.destroy();
+      await sleep(100);
+      expect((await get(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await site.close();
+    }
+    const dflt = await newSite(join(dir, 'default'));
+    const s2 = await serve(dflt, { scheduledSync: false, scanQueue: false });
+    expect(s2.server.maxConnections).toBe(10_000);
+    await s2.close();
+    await dflt.close();
+  });
+});

@@ -240,3 +240,54 @@ describe('connections that send nothing are closed, and their number is bounded'
     await dflt.close();
   });
 });
+
+describe('another process holds the SQLite write lock', () => {
+  const dir = tempDir();
+  it('health, reports and console pages answer within 1 s all along; an upload gets 503 STORE_UNAVAILABLE after the busy timeout, then 202 once the lock is gone', async () => {
+    const site = await newSite(dir);
+    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+    const token = await site.store.enroll('LOCKED-PC');
+    const logged: string[] = [];
+    // The scan loop runs too: its polling writes (taking jobs) wait for the same lock.
+    const server = await serve(site, { scheduledSync: false, log: (l) => logged.push(l) });
+    const cookie = await signIn(server.url);
+    const other = new Database(join(site.dir, 'patchscan.db'));
+    try {
+      other.exec('BEGIN IMMEDIATE'); // another process's writer, holding the lock
+      const t0 = Date.now();
+      const pending = upload(server.url, token, inventory('LOCKED-PC'), { timeoutMs: 20_000 }).then((r) => ({ ...r, ms: Date.now() - t0 }));
+      let settled = false;
+      void pending.then(() => (settled = true));
+      // While the upload waits for the lock, everything that only reads answers at once.
+      const slowest: Record<string, number> = {};
+      let rounds = 0;
+      while (!settled && Date.now() - t0 < 15_000) {
+        for (const [path, o] of [['/healthz', {}], ['/metrics', {}], ['/v1/summary', { token: ADMIN }], ['/v1/computers?q=LOCKED', { token: ADMIN }], ['/v1/reports/stale?days=0', { token: ADMIN }], ['/', { cookie }], ['/computers', { cookie }]] as const) {
+          const t = Date.now();
+          expect((await get(`${server.url}${path}`, o)).status, path).toBe(200);
+          slowest[path] = Math.max(slowest[path] ?? 0, Date.now() - t);
+        }
+        rounds++;
+        await sleep(100);
+      }
+      const r = await pending;
+      expect(rounds).toBeGreaterThan(5); // the reads really ran while the upload waited
+      for (const [path, ms] of Object.entries(slowest)) expect(ms, path).toBeLessThan(1_000);
+      expect(r.status).toBe(503);
+      expect((r.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
+      expect(r.ms).toBeGreaterThanOrEqual(4_500); // the driver's busy timeout (5 s) …
+      expect(r.ms).toBeLessThan(7_500); // … not that plus the scan loop's own wait
+      expect(await site.store.inventoryCount((await site.store.client('LOCKED-PC'))!.id)).toBe(0);
+      other.exec('ROLLBACK');
+      const again = await upload(server.url, token, inventory('LOCKED-PC'));
+      expect(again.status).toBe(202);
+      expect(logged.filter((l) => /internal error/.test(l))).toEqual([]);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await server.close();
+      await site.close();
+    }
+  }, 40_000);
+});

@@ -73,10 +73,13 @@ function unavailableMessage(e: unknown): string {
 export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningServer> {
   const store = site.store;
   const userLog = o.log ?? (() => undefined);
-  // Logging must never take the server down (a full disk under a log file, a closed stderr).
+  // Logging must never take the server down (a full disk under a log file, a closed stderr): a sink that throws,
+  // or returns a promise that rejects, loses the line and nothing else. A stream sink reports a failed write as an
+  // 'error' event instead; see the guard on process.stderr below.
   const log = (line: string): void => {
     try {
-      userLog(line);
+      const r = userLog(line) as unknown;
+      if (r instanceof Promise) r.catch(() => undefined);
     } catch {
       /* nothing sensible left to do with the line */
     }
@@ -216,6 +219,13 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
 
+  // The log usually goes to stderr (the CLI's sink). When stderr is a file on a full disk (EFBIG, ENOSPC) or a pipe
+  // nobody reads (EPIPE), the failed write is an 'error' event on process.stderr, and one nobody listens for ends the
+  // process: the server would die of its own 503 log line. While serving, such errors lose the line and nothing else.
+  const stderrGuard = (): void => undefined;
+  const guardStderr = process.stderr.listenerCount('error') === 0;
+  if (guardStderr) process.stderr.on('error', stderrGuard);
+
   // Work queued by other processes (`patchscan rescan`, a sync) is picked up by polling.
   if (queueOn) timer = setInterval(kick, 500);
 
@@ -229,6 +239,12 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       const cmd = o.syncCommand ?? [process.execPath, process.argv[1]!, 'sync', '--data', site.dir];
       log(`scheduled sync: ${cmd.slice(2).join(' ')}`);
       syncChild = spawn(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
+      // A child that cannot be started (EAGAIN, ENOMEM, a missing executable) is an 'error' event: unheard, it
+      // would end the server. The next schedule tries again.
+      syncChild.on('error', (e) => {
+        syncChild = undefined;
+        log(`scheduled sync: cannot start ${cmd[0]!}: ${e.message}`);
+      });
       syncChild.on('exit', (code) => {
         syncChild = undefined;
         // 1: busy (another sync of this site is running; the next schedule tries again) or an I/O error; 2: failed.
@@ -265,6 +281,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       server.closeAllConnections();
       // Let a scan step in flight finish before the caller closes the store under it.
       while (running) await new Promise((r) => setTimeout(r, 10));
+      if (guardStderr) process.stderr.off('error', stderrGuard);
     },
   };
 }

@@ -6,7 +6,7 @@
  * that is not scanned says why, and computer names meet by one key over HTTP.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
@@ -290,4 +290,83 @@ describe('another process holds the SQLite write lock', () => {
       await site.close();
     }
   }, 40_000);
+});
+
+describe('a full disk (the site database cannot be written)', () => {
+  const dir = tempDir();
+  it.each(['a pipe', 'a file on the full disk'])('the first upload that cannot be stored gets 503; the process stays up, keeps answering (503 to uploads, 200 to health and reports) and takes uploads again when space returns (its log goes to %s)', async (sink) => {
+    const data = join(dir, sink.replaceAll(' ', '-'));
+    const site = await newSite(data);
+    const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
+    const tokens: string[] = [];
+    for (const n of names) tokens.push(await site.store.enroll(n));
+    await site.close(); // checkpoints the WAL into the database file
+    // Files of the server may grow ~300 KiB past the database's size: then writes fail with EFBIG, as on a full disk
+    // (a soft limit, so that it can be lifted later).
+    const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
+    let shell = `trap '' XFSZ; ulimit -S -f ${kb}`;
+    if (sink !== 'a pipe') {
+      // stderr (the server's log) is a file that is already full: every log line fails to be written.
+      const logFile = join(data, 'serve.log');
+      writeFileSync(logFile, Buffer.alloc(kb * 1024 + 10, 0x2e));
+      shell += `; exec 2>>${logFile}`;
+    }
+    const { child, url, output } = await startServe(data, { shell });
+    try {
+      let k = 0;
+      let first: { status: number; body: Record<string, unknown> } | undefined;
+      for (; k < names.length && !first; k++) {
+        const r = await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false });
+        if (r.status !== 202) first = r;
+      }
+      expect(first?.status).toBe(503);
+      expect((first!.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
+      // Still up: every further upload is refused the same way, everything that reads answers.
+      for (let i = 0; i < 10; i++, k++) {
+        const r = await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false });
+        expect(r.status).toBe(503);
+        expect((await get(`${url}/healthz`)).status).toBe(200);
+      }
+      expect((await get(`${url}/metrics`)).text).toMatch(/^patchscan_http_responses_total\{code="503"\} 11$/m);
+      expect((await get(`${url}/v1/summary`, { token: ADMIN })).status).toBe(200);
+      await sleep(1_500); // the scan loop polls meanwhile; a failure there must not end the process either
+      expect(child.exitCode).toBeNull();
+      expect((await get(`${url}/healthz`)).status).toBe(200);
+      // Space returns (the running process's file-size limit is lifted): uploads are taken again.
+      execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
+      let again = 0;
+      for (let i = 0; i < 20 && again !== 202; i++, k++) {
+        again = (await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false })).status;
+        if (again !== 202) await sleep(200);
+      }
+      expect(again).toBe(202);
+      expect(child.exitCode).toBeNull();
+      expect(output()).not.toMatch(/Unhandled|internal error|uncaught/i);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const after = await Site.open(data);
+    const db = new Database(join(data, 'patchscan.db'), { readonly: true });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+    await after.close();
+  }, 60_000);
+});
+
+describe('a scheduled sync that cannot be started', () => {
+  const dir = tempDir();
+  it('is logged, and the server keeps serving', async () => {
+    const site = await newSite(dir, {}, { sync: { ...DEFAULT_CONFIG.sync, source: join(dir, 'drop') } });
+    const logged: string[] = [];
+    const server = await serve(site, { scanQueue: false, syncCommand: [join(dir, 'no-such-program')], log: (l) => logged.push(l) });
+    try {
+      for (let i = 0; i < 100 && !logged.some((l) => /cannot start/.test(l)); i++) await sleep(20);
+      expect(logged.find((l) => /cannot start/.test(l))).toMatch(/^scheduled sync: cannot start .*no-such-program: spawn .* ENOENT$/);
+      expect((await get(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
 });

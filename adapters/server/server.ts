@@ -213,7 +213,16 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // Listen first: nothing (no timer, no child) may start before the port is ours, or a port in use would leave a
   // process that neither serves nor exits.
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new PatchscanError('IO', `cannot listen on ${listen}: ${e.message}`, {}, { cause: e })));
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE'
+        ? `the port is already in use (another process listens there, perhaps another patchscan serve: stop it, or choose another address with --listen or "listen" in patchscan.json)`
+        : e.code === 'EACCES'
+          ? 'permission denied (a port below 1024 needs privileges: choose a higher one)'
+          : e.code === 'EADDRNOTAVAIL'
+            ? 'no network interface of this machine has that address'
+            : e.message;
+      reject(new PatchscanError('IO', `cannot listen on ${listen}: ${why}`, { syscode: e.code }, { cause: e }));
+    });
     server.listen(Number(m[2]), host, () => resolve());
   });
   const addr = server.address() as AddressInfo;

@@ -370,3 +370,46 @@ describe('a scheduled sync that cannot be started', () => {
     }
   });
 });
+
+describe('serve on a port in use', () => {
+  const dir = tempDir();
+  let taken: NetServer;
+  let port: number;
+  beforeAll(async () => {
+    taken = createNetServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    port = (taken.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((r) => taken.close(() => r())));
+
+  it('exits with status 1 at once, saying the port is in use; nothing was started', async () => {
+    const data = join(dir, 'site');
+    const site = await newSite(data, {}, { sync: { ...DEFAULT_CONFIG.sync, source: join(dir, 'no-such-drop') } });
+    await site.close();
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--data', data, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 10_000 });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^patchscan: IO: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(another process listens there`, 'm'));
+    expect(r.stdout).not.toMatch(/listening/);
+    // Nothing ran before listen failed: the scheduled sync (due at start) left no trace.
+    const check = await Site.open(data);
+    expect(await check.store.syncMessages(10)).toEqual([]);
+    await check.close();
+  });
+
+  it('a request target that is no URL does not end a serve process', async () => {
+    const data = join(dir, 'site2');
+    await (await newSite(data)).close();
+    const { child, url } = await startServe(data);
+    try {
+      expect(await raw(url, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+      await sleep(200);
+      expect(child.exitCode).toBeNull();
+      expect((await get(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+});

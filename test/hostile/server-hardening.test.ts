@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../../adapters/report/csv.js';
+import { invalidUtf8At } from '../../adapters/server/routes/upload.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
@@ -410,6 +411,80 @@ describe('serve on a port in use', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+    }
+  });
+});
+
+describe('invalid UTF-8 in a JSON upload', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    site = await newSite(dir);
+    token = await site.store.enroll('UTF-PC');
+    server = await serve(site, { scheduledSync: false, scanQueue: false });
+  });
+  afterAll(async () => {
+    await server.close();
+    await site.close();
+  });
+  /** The inventory of UTF-PC with `bytes` in the middle of its domain name; and where they start. */
+  const withBytes = (bytes: number[]): { body: Buffer; at: number } => {
+    const text = Buffer.from(JSON.stringify({ ...INVENTORY, computer: { name: 'UTF-PC', domain: 'CORP-@@-X' } }));
+    const at = text.indexOf('@@');
+    return { body: Buffer.concat([text.subarray(0, at), Buffer.from(bytes), text.subarray(at + 2)]), at };
+  };
+
+  it.each([
+    ['a byte that is never UTF-8 (FF)', [0xff], 0],
+    ['a continuation byte alone (80)', [0x41, 0x80], 1],
+    ['an overlong "/" (C0 AF)', [0xc0, 0xaf], 0],
+    ['an overlong 3-byte form (E0 80 AF)', [0xe0, 0x80, 0xaf], 0],
+    ['a UTF-16 surrogate (ED A0 80)', [0xed, 0xa0, 0x80], 0],
+    ['past U+10FFFF (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80], 0],
+    ['a sequence cut short (E2 82 then "-")', [0x41, 0x42, 0xe2, 0x82], 2],
+    ['Latin-1 "é" (E9)', [0x50, 0xe9], 1],
+  ])('%s: 400 naming the byte offset, nothing stored', async (_what, bytes, k) => {
+    const { body, at } = withBytes(bytes);
+    for (const gzip of [false, true]) {
+      const r = await upload(server.url, token, body, { gzip });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toEqual({ code: 'INVENTORY_INVALID', message: `upload: not valid UTF-8 at byte ${at + k} (an inventory in JSON must be UTF-8)` });
+    }
+    expect(await site.store.inventoryCount((await site.store.client('UTF-PC'))!.id)).toBe(0);
+  });
+
+  it('valid UTF-8 (a BOM, é, 𝔘, ＰＣ) is taken and stored as sent', async () => {
+    const { body } = withBytes([...Buffer.from('é𝔘ＰＣ')]);
+    const r = await upload(server.url, token, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]), { gzip: false });
+    expect(r.status).toBe(202);
+  });
+});
+
+describe('invalidUtf8At agrees with a strict decoder', () => {
+  it('on 20,000 random byte strings: -1 exactly when TextDecoder({ fatal }) accepts; otherwise everything before the offset is UTF-8 and the bytes from it are not', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const ok = (b: Uint8Array): boolean => {
+      try {
+        strict.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n);
+    // Mostly UTF-8 with a few stray bytes: random bytes alone are almost never valid past the first.
+    const pieces = [...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]), [0x80], [0xbf], [0xc0], [0xc1], [0xe0, 0x80], [0xed, 0xa0], [0xf4, 0x90], [0xf5], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
+    for (let t = 0; t < 20_000; t++) {
+      const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]!).flat());
+      const at = invalidUtf8At(b);
+      expect(at === -1, Buffer.from(b).toString('hex')).toBe(ok(b));
+      if (at >= 0) {
+        expect(ok(b.subarray(0, at))).toBe(true);
+        expect(ok(b.subarray(at, at + 4))).toBe(false);
+      }
     }
   });
 });

@@ -488,3 +488,47 @@ describe('invalidUtf8At agrees with a strict decoder', () => {
     }
   });
 });
+
+describe('CSV exports are safe to open in a spreadsheet', () => {
+  it.each<[string, unknown, string]>([
+    ['a formula', '=1+2', "'=1+2"],
+    ['a plus', '+1', "'+1"],
+    ['a minus in a string', '-1', "'-1"],
+    ['an at sign', '@SUM(A1:A9)', "'@SUM(A1:A9)"],
+    ['a leading tab', '\tcmd', "'\tcmd"],
+    ['a leading CR (quoted as well)', '\r=1', `"'\r=1"`],
+    ['a formula with quotes and commas', '=HYPERLINK("http://x","y")', `"'=HYPERLINK(""http://x"",""y"")"`],
+    ['DDE', "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"],
+    ['a negative number', -1, '-1'],
+    ['a negative fraction', -0.5, '-0.5'],
+    ['a negative bigint', -3n, '-3'],
+    ['a plain string', 'KB5034441', 'KB5034441'],
+    ['a sign inside', 'a=b, c-d', '"a=b, c-d"'],
+    ['a leading space', ' =1', ' =1'],
+    ['a boolean', true, 'true'],
+    ['null', null, ''],
+    ['undefined', undefined, ''],
+    ['a list whose first item is a formula', ['=a', 'b'], "'=a; b"],
+    ['a line break inside', 'a\nb', '"a\nb"'],
+  ])('%s: %s', (_what, value, cell) => {
+    expect(csvCell(value)).toBe(cell);
+  });
+
+  it('toCsv neutralizes every row\'s cells, keeps numbers, and the JSON API\'s ?format=csv does the same', async () => {
+    expect(toCsv([{ computer: '=EVIL()', required: -1, title: '-x' }])).toBe("computer,required,title\r\n'=EVIL(),-1,'-x\r\n");
+    const dir = tempDir();
+    const site = await newSite(dir);
+    await site.store.enroll('@EVIL-PC');
+    await site.store.enroll('+CALC');
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    try {
+      const r = await get(`${server.url}/v1/computers?format=csv`, { token: ADMIN });
+      expect(r.type).toBe('text/csv; charset=utf-8');
+      const names = r.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[0]).sort();
+      expect(names).toEqual(["'+CALC", "'@EVIL-PC"]);
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
+});

@@ -2,7 +2,8 @@
  * The web console, served by `patchscan serve`: the reports as server-rendered pages — fleet overview (compliance by
  * classification, and over time), computer search → a computer's compliance page, an update's page, stale clients,
  * the sync status. No script, no external CDN or network call: HTML, CSS and inline SVG only. Every page needs the
- * admin token (entered once on /login; the browser then holds an HttpOnly, SameSite=Strict session cookie).
+ * admin token (entered once on /login; the browser then holds an HttpOnly, SameSite=Strict session cookie, Secure when
+ * the server speaks HTTPS).
  * Lists are paginated and every query is indexed, so pages stay fast on 100k clients.
  */
 import { randomBytes } from 'node:crypto';
@@ -200,7 +201,7 @@ ${error ? `<p class="Required">${esc(error)}</p>` : ''}
 }
 
 /** The console's request handler; returns false when the path is not a console page. */
-export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {}): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   // Sessions live in memory: a restart signs everyone out, which is fine for an admin console.
   const sessions = new Map<string, number>();
   const TTL = 8 * 3_600_000;
@@ -235,7 +236,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
       }
       const id = randomBytes(24).toString('base64url');
       sessions.set(id, Date.now() + TTL);
-      html(res, 303, '', { location: '/', 'set-cookie': `ps_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${TTL / 1000}` });
+      html(res, 303, '', { location: '/', 'set-cookie': `ps_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${TTL / 1000}${o.secureCookie ? '; Secure' : ''}` });
       return true;
     }
     const isPage = p === '/' || p === '/computers' || p.startsWith('/computers/') || p.startsWith('/updates/') || p === '/stale' || p === '/sync';

@@ -108,7 +108,8 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     },
     kick: () => kick(),
   };
-  const consolePages = createConsole(store, catalogs);
+  // Over HTTPS the session cookie is Secure: a browser never sends it over plain HTTP.
+  const consolePages = createConsole(store, catalogs, { secureCookie: site.config.tls !== undefined });
   const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -189,6 +190,11 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     // The connection's idle timer (below) ends with its first request: from here on headersTimeout, requestTimeout
     // and keepAliveTimeout apply, and an answer that takes long to compute (a lock waited for) is not cut.
     req.socket.setTimeout(0);
+    // On every answer (JSON, CSV, text, HTML, redirects, errors): no content sniffing (a CSV or a JSON body is never
+    // run as a page), no Referer leaving a console page; over HTTPS, browsers keep to HTTPS for a year.
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    if (tls) res.setHeader('strict-transport-security', 'max-age=31536000');
     void handle(req, res);
   };
   const server = tls

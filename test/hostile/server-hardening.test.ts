@@ -532,3 +532,99 @@ describe('CSV exports are safe to open in a spreadsheet', () => {
     }
   });
 });
+
+describe('security headers on every answer; over HTTPS a Secure session cookie and HSTS', () => {
+  const dir = tempDir();
+  let ca: Buffer;
+  beforeAll(() => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    ca = readFileSync(join(dir, 'cert.pem'));
+  });
+
+  type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
+  const httpsCall = (url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { ca, method: o.method ?? 'GET', headers: o.headers ?? {} }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end(o.body);
+    });
+  const httpCall = async (url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> => {
+    const r = await fetch(url, { method: o.method ?? 'GET', headers: o.headers ?? {}, body: o.body ?? null, redirect: 'manual' });
+    return { status: r.status, headers: Object.fromEntries([...r.headers].map(([k, v]) => [k, k === 'set-cookie' ? r.headers.getSetCookie() : v])), body: await r.text() };
+  };
+
+  it.each(['https', 'http'] as const)('%s: JSON, CSV, text, HTML, redirects and errors all carry nosniff and no-referrer (HSTS and Secure only over HTTPS)', async (scheme) => {
+    const tls = scheme === 'https' ? { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } : {};
+    const site = await newSite(join(dir, scheme), {}, tls);
+    await site.store.enroll('HEADER-PC');
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    const call = scheme === 'https' ? httpsCall : httpCall;
+    try {
+      expect(server.url.startsWith(`${scheme}://`)).toBe(true);
+      const login = await call(`${server.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}` });
+      expect(login.status).toBe(303);
+      const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+      expect(setCookie).toHaveLength(1);
+      expect(setCookie[0]).toMatch(/^ps_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+/);
+      if (scheme === 'https') expect(setCookie[0]).toMatch(/; Secure(;|$)/);
+      else expect(setCookie[0]).not.toMatch(/Secure/);
+      const cookie = setCookie[0]!.split(';')[0]!;
+      const auth = { authorization: `Bearer ${ADMIN}` };
+      const answers: [string, Answer][] = [
+        ['json', await call(`${server.url}/healthz`)],
+        ['text', await call(`${server.url}/metrics`)],
+        ['csv', await call(`${server.url}/v1/computers?format=csv`, { headers: auth })],
+        ['html', await call(`${server.url}/`, { headers: { cookie } })],
+        ['login page', await call(`${server.url}/login`)],
+        ['redirect', await call(`${server.url}/computers`)],
+        ['sign-in', login],
+        ['401', await call(`${server.url}/v1/summary`)],
+        ['404', await call(`${server.url}/v1/nothing`, { headers: auth })],
+        ['400', await call(`${server.url}/v1/computers/%ZZ/compliance`)],
+        ['console 400', await call(`${server.url}/stale?days=x`, { headers: { cookie } })],
+        ['upload 415', await call(`${server.url}/v1/inventory`, { method: 'POST', headers: { authorization: 'Bearer pst_x', 'content-type': 'text/plain' }, body: 'x' })],
+      ];
+      expect(answers.map(([, a]) => a.headers['content-type'] ?? '').filter((t) => t !== '').length).toBeGreaterThan(5);
+      for (const [what, a] of answers) {
+        expect(a.headers['x-content-type-options'], what).toBe('nosniff');
+        expect(a.headers['referrer-policy'], what).toBe('no-referrer');
+        if (scheme === 'https') expect(a.headers['strict-transport-security'], what).toBe('max-age=31536000');
+        else expect(a.headers['strict-transport-security'], what).toBeUndefined();
+      }
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
+
+  it('over HTTPS, connections that never finish a handshake, or never send a request after it, are closed after headersTimeoutMs', async () => {
+    const site = await newSite(join(dir, 'idle-tls'), { headersTimeoutMs: 600 }, { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    const { port } = new URL(server.url);
+    try {
+      const closedAfter = (open: () => ReturnType<typeof connect>): Promise<number> => new Promise((resolve) => {
+        const t0 = Date.now();
+        const s = open();
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(Date.now() - t0));
+        setTimeout(() => s.destroy(), 10_000);
+      });
+      const { connect: tlsConnect } = await import('node:tls');
+      const times = await Promise.all([
+        ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
+        ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
+      ]);
+      for (const ms of times) {
+        expect(ms).toBeGreaterThanOrEqual(500);
+        expect(ms).toBeLessThan(3_000);
+      }
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
+});

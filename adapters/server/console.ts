@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SiteStore } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
 import { HttpError, intParam, pathParam } from './http.js';
+import { whyNotScanned } from './routes/reports.js';
 import {
   collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance,
   type CatalogVersions, type GroupRow,
@@ -133,7 +134,14 @@ ${page.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name
 
 async function computer(store: SiteStore, catalogs: CatalogVersions, name: string, url: URL): Promise<string | undefined> {
   const c = await computerCompliance(store, catalogs, name);
-  if (!c) return undefined;
+  if (!c) {
+    // An enrolled computer without a scan gets a page that says why (the lists link to every computer).
+    const client = await store.client(name);
+    if (!client) return undefined;
+    return layout(client.name, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(client.name)}</span></h1>
+<p>${esc(client.architecture ?? 'architecture not known yet')} · last upload ${esc(client.last_upload_at ?? 'never')}</p>
+<p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`);
+  }
   const state = url.searchParams.get('state') ?? '';
   const rows = state ? c.updates.filter((u) => u.state === state) : c.updates;
   const filter = ['', 'Required', 'Installed', 'Unknown'].map((s) => (s === state ? `<b>${s || 'All'}</b>` : `<a href="?state=${s}">${s || 'All'}</a>`)).join(' · ');
@@ -259,7 +267,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { 
       html(res, e.status, layout('Bad request', `<h1>Bad request</h1><p data-testid="error">${esc(e.message)}</p>`));
       return true;
     }
-    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not a computer that has been scanned, or an update of the catalog in service.</p>`));
+    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not an enrolled computer, or an update of the catalog in service.</p>`));
     else html(res, 200, body);
     return true;
   };

@@ -12,6 +12,7 @@ import { variantOf } from '../../site/objects.js';
 import { TargetingSnapshot } from '../../site/targeting.js';
 import { computerKey } from '../../store/computer-name.js';
 import { HttpError, inflate, RateLimiter, readBody, send } from '../http.js';
+import { NO_CATALOG, untargetedBecause } from './reports.js';
 import type { Route } from './context.js';
 import { GroupCommit } from './group-commit.js';
 
@@ -88,11 +89,17 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     // together share one transaction (group commit): one fsync for many, each answered after it.
     const id = await commits.add({ clientId: client.id, body: stored, arch, expedited });
     ctx.metrics.uploadsAccepted++;
-    const target = await targeting.program({ name: client.name, architecture: arch }, expedited);
+    // The program that will scan it — as the scan worker chooses: an expedited job without an expedited program of
+    // its own is scanned by the normal one.
+    const who = { name: client.name, architecture: arch };
+    const target = (await targeting.program(who, expedited)) ?? (expedited ? await targeting.program(who, false) : undefined);
+    // When it will not be scanned soon, the answer says why (and GET /v1/computers/NAME/compliance says the same).
+    const waiting = [untargetedBecause(arch, target !== undefined, 'this computer yet'), (await ctx.store.currentCatalog()) ? undefined : NO_CATALOG].filter((w) => w !== undefined);
     ctx.kick();
     send(res, 202, {
       accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined,
-      ...(target ? { program: target.program, collection: target.collection } : { note: 'no advertised collection targets this computer yet: the inventory is kept and scanned once one does' }),
+      ...(target ? { program: target.program, collection: target.collection } : {}),
+      ...(waiting.length > 0 ? { note: waiting.join('; and ') } : {}),
     });
     return true;
   };

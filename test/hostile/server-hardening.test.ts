@@ -707,3 +707,72 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
     for (const l of links) expect((await get(`${server.url}${l}`, { cookie })).status, l).toBe(200);
   });
 });
+
+describe('computer names meet by one key over HTTP (NFKC + case folding)', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  beforeAll(async () => {
+    site = await newSite(dir);
+    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+    server = await serve(site, { scheduledSync: false });
+  });
+  afterAll(async () => {
+    await server.close();
+    await site.close();
+  });
+  const read = async (name: string, token: string): Promise<number> =>
+    (await get(`${server.url}/v1/computers/${encodeURIComponent(name)}/compliance`, { token })).status;
+  /** Waits until the computer's compliance is served (the in-process scan worker has scanned it). */
+  const scanned = async (name: string, token: string): Promise<number> => {
+    await server.idle();
+    return read(name, token);
+  };
+
+  it('"PC-É" then "pc-é" is one client: the second enrollment replaces the token, the old one gets 401; either spelling (and NFD) uploads and reads; "PC-E" is another computer (403)', async () => {
+    const first = await site.store.enroll('PC-É');
+    const second = await site.store.enroll('pc-é');
+    expect((await site.store.clients()).filter((c) => /^pc-[eé]/i.test(c.name)).map((c) => c.name)).toEqual(['PC-É']);
+    const old = await upload(server.url, first, inventory('PC-É'));
+    expect(old.status).toBe(401);
+    expect((await get(`${server.url}/v1/computers/PC-%C3%89/compliance`, { token: first })).status).toBe(401);
+    // The current token speaks for every spelling of the same computer.
+    const lower = await upload(server.url, second, inventory('pc-é'));
+    expect(lower.status).toBe(202);
+    expect(lower.body.computer).toBe('PC-É');
+    expect((await upload(server.url, second, inventory('PC-E\u0301'))).status).toBe(202); // NFD: E + combining acute
+    expect(await scanned('pc-é', second)).toBe(200);
+    expect((await get(`${server.url}/v1/computers/pc-%C3%A9/compliance`, { token: second })).json.computer).toBe('PC-É');
+    expect(await read('PC-É', second)).toBe(200);
+    expect((await get(`${server.url}/v1/computers/PC-E%CC%81/compliance`, { token: second })).status).toBe(200);
+    // Plain E is a different computer: its token reads and uploads only for itself.
+    const plain = await site.store.enroll('PC-E');
+    expect(await read('PC-É', plain)).toBe(403);
+    expect(await read('pc-é', plain)).toBe(403);
+    const other = await upload(server.url, plain, inventory('PC-É'));
+    expect(other.status).toBe(403);
+    expect((other.body.error as { message: string }).message).toBe('this token belongs to PC-E; it cannot upload the inventory of PC-É');
+    expect((await upload(server.url, second, inventory('PC-E'))).status).toBe(403);
+    expect(await site.store.inventoryCount((await site.store.client('PC-E'))!.id)).toBe(0);
+  }, 30_000);
+
+  it.each([
+    ['straße-pc', 'STRASSE-PC', 'STRASE-PC'],
+    ['PC-DIYARBAKIR', 'pc-dıyarbakır', 'PC-DİYARBAKIR'], // dotless ı meets I (as Windows' upper-casing does); dotted İ is another letter
+    ['ＰＣ-１', 'PC-1', 'PC-11'],
+  ])('"%s" and "%s" are one computer; "%s" is another', async (a, b, different) => {
+    await site.store.enroll(a);
+    const token = await site.store.enroll(b); // replaces a's token
+    expect((await site.store.client(a))!.id).toBe((await site.store.client(b))!.id);
+    expect((await site.store.client(b))!.name).toBe(a);
+    for (const spelling of [a, b]) expect((await upload(server.url, token, inventory(spelling))).status, spelling).toBe(202);
+    expect(await scanned(b, token)).toBe(200);
+    expect(await read(a, token)).toBe(200);
+    const otherToken = await site.store.enroll(different);
+    expect((await site.store.client(different))!.id).not.toBe((await site.store.client(a))!.id);
+    expect(await read(a, otherToken)).toBe(403);
+    expect(await read(different, token)).toBe(403);
+    expect((await upload(server.url, otherToken, inventory(b))).status).toBe(403);
+  }, 30_000);
+});

@@ -776,3 +776,30 @@ describe('computer names meet by one key over HTTP (NFKC + case folding)', () =>
     expect((await upload(server.url, otherToken, inventory(b))).status).toBe(403);
   }, 30_000);
 });
+
+describe('the site\'s retention limits reach the upload path', () => {
+  const dir = tempDir();
+  it('limits.inventoriesPerClient 2: after four uploads over HTTP two inventories are kept; storedBytesPerClient below one inventory: 413', async () => {
+    const site = await newSite(dir, { inventoriesPerClient: 2 });
+    const token = await site.store.enroll('KEEP-PC');
+    const server = await serve(site, { scheduledSync: false, scanQueue: false });
+    try {
+      for (let i = 0; i < 4; i++) expect((await upload(server.url, token, inventory('KEEP-PC'))).status).toBe(202);
+      expect(await site.store.inventoryCount((await site.store.client('KEEP-PC'))!.id)).toBe(2);
+    } finally {
+      await server.close();
+      await site.close();
+    }
+    const tight = await newSite(join(dir, 'tight'), { storedBytesPerClient: 100 });
+    const t2 = await tight.store.enroll('BIG-PC');
+    const s2 = await serve(tight, { scheduledSync: false, scanQueue: false });
+    try {
+      const r = await upload(s2.url, t2, inventory('BIG-PC'));
+      expect(r.status).toBe(413);
+      expect((r.body.error as { message: string }).message).toMatch(/limits\.storedBytesPerClient/);
+    } finally {
+      await s2.close();
+      await tight.close();
+    }
+  });
+});

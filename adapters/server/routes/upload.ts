@@ -53,7 +53,8 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   const limits = ctx.site.config.limits;
   const inventoryLimits = { ...DEFAULT_INVENTORY_LIMITS, maxBytes: limits.maxInventoryBytes };
   const limiter = new RateLimiter(limits.uploadsPerMinute);
-  const commits = new GroupCommit(ctx.store);
+  // Retention (limits.inventoriesPerClient, limits.storedBytesPerClient) is applied in the group commit.
+  const commits = new GroupCommit(ctx.store, limits);
   const targeting = new TargetingSnapshot(ctx.store);
 
   return async (ctx, req, res, url) => {

@@ -2,14 +2,16 @@
  * The web console, served by `patchscan serve`: the reports as server-rendered pages — fleet overview (compliance by
  * classification, and over time), computer search → a computer's compliance page, an update's page, stale clients,
  * the sync status. No script, no external CDN or network call: HTML, CSS and inline SVG only. Every page needs the
- * admin token (entered once on /login; the browser then holds an HttpOnly, SameSite=Strict session cookie).
+ * admin token (entered once on /login; the browser then holds an HttpOnly, SameSite=Strict session cookie, Secure when
+ * the server speaks HTTPS).
  * Lists are paginated and every query is indexed, so pages stay fast on 100k clients.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SiteStore } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
-import { pathParam } from './http.js';
+import { HttpError, intParam, pathParam } from './http.js';
+import { whyNotScanned } from './routes/reports.js';
 import {
   collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance,
   type CatalogVersions, type GroupRow,
@@ -120,7 +122,7 @@ ${(await groupSummary(store, 'product')).map((g) => `<tr><td>${esc(g.name)}</td>
 
 async function computers(store: SiteStore, url: URL): Promise<string> {
   const q = url.searchParams.get('q') ?? '';
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const page = await searchComputers(store, q, PAGE, offset);
   return layout('Computers', `<h1>Computers</h1>
 <form class="search" method="get" action="/computers"><input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus> <button type="submit">Search</button></form>
@@ -132,7 +134,14 @@ ${page.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name
 
 async function computer(store: SiteStore, catalogs: CatalogVersions, name: string, url: URL): Promise<string | undefined> {
   const c = await computerCompliance(store, catalogs, name);
-  if (!c) return undefined;
+  if (!c) {
+    // An enrolled computer without a scan gets a page that says why (the lists link to every computer).
+    const client = await store.client(name);
+    if (!client) return undefined;
+    return layout(client.name, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(client.name)}</span></h1>
+<p>${esc(client.architecture ?? 'architecture not known yet')} · last upload ${esc(client.last_upload_at ?? 'never')}</p>
+<p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`);
+  }
   const state = url.searchParams.get('state') ?? '';
   const rows = state ? c.updates.filter((u) => u.state === state) : c.updates;
   const filter = ['', 'Required', 'Installed', 'Unknown'].map((s) => (s === state ? `<b>${s || 'All'}</b>` : `<a href="?state=${s}">${s || 'All'}</a>`)).join(' · ');
@@ -151,7 +160,7 @@ ${rows.map((u) => `<tr data-state="${esc(u.state)}"><td class="${esc(u.state)}">
 
 async function update(store: SiteStore, catalogs: CatalogVersions, id: string, url: URL): Promise<string | undefined> {
   const state = url.searchParams.get('state') ?? '';
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const u = await updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit: PAGE, offset });
   if (!u) return undefined;
   const filter = ['', 'Required', 'Installed', 'Unknown'].map((s) => (s === state ? `<b>${s || 'All'}</b>` : `<a href="?state=${s}">${s || 'All'}</a>`)).join(' · ');
@@ -171,8 +180,9 @@ ${u.machines.items.map((m) => `<tr><td><a href="/computers/${encodeURIComponent(
 }
 
 async function stale(store: SiteStore, url: URL): Promise<string> {
-  const days = Math.max(0, Number(url.searchParams.get('days') ?? 7) || 0);
-  const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+  // The same bounds as GET /v1/reports/stale: a number out of range is 400 naming it, never a date overflow (500).
+  const days = intParam(url.searchParams, 'days', 7, 0, 36_500);
+  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const p = await staleClients(store, days, PAGE, offset);
   return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
 <form class="search" method="get" action="/stale"><input name="days" value="${days}" aria-label="Days"> <button type="submit">Show</button></form>
@@ -199,7 +209,7 @@ ${error ? `<p class="Required">${esc(error)}</p>` : ''}
 }
 
 /** The console's request handler; returns false when the path is not a console page. */
-export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {}): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   // Sessions live in memory: a restart signs everyone out, which is fine for an admin console.
   const sessions = new Map<string, number>();
   const TTL = 8 * 3_600_000;
@@ -234,7 +244,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
       }
       const id = randomBytes(24).toString('base64url');
       sessions.set(id, Date.now() + TTL);
-      html(res, 303, '', { location: '/', 'set-cookie': `ps_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${TTL / 1000}` });
+      html(res, 303, '', { location: '/', 'set-cookie': `ps_session=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${TTL / 1000}${o.secureCookie ? '; Secure' : ''}` });
       return true;
     }
     const isPage = p === '/' || p === '/computers' || p.startsWith('/computers/') || p.startsWith('/updates/') || p === '/stale' || p === '/sync';
@@ -244,13 +254,20 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions): (req
       return true;
     }
     let body: string | undefined;
-    if (p === '/') body = await overview(store);
-    else if (p === '/computers') body = await computers(store, url);
-    else if (p.startsWith('/computers/')) body = await computer(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
-    else if (p.startsWith('/updates/')) body = await update(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
-    else if (p === '/stale') body = await stale(store, url);
-    else body = await sync(store);
-    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not a computer that has been scanned, or an update of the catalog in service.</p>`));
+    try {
+      if (p === '/') body = await overview(store);
+      else if (p === '/computers') body = await computers(store, url);
+      else if (p.startsWith('/computers/')) body = await computer(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
+      else if (p.startsWith('/updates/')) body = await update(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
+      else if (p === '/stale') body = await stale(store, url);
+      else body = await sync(store);
+    } catch (e) {
+      // A bad parameter is the user's to fix: say which, on a page (the JSON API answers the same in JSON).
+      if (!(e instanceof HttpError) || e.status >= 500) throw e;
+      html(res, e.status, layout('Bad request', `<h1>Bad request</h1><p data-testid="error">${esc(e.message)}</p>`));
+      return true;
+    }
+    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not an enrolled computer, or an update of the catalog in service.</p>`));
     else html(res, 200, body);
     return true;
   };

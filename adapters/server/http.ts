@@ -54,6 +54,22 @@ export function bearer(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The request's URL. A request target that is no URL (`GET http://[ HTTP/1.1` reaches the handler) or a path that is
+ * not valid percent-encoding is the client's mistake: 400, checked before routing and authentication, so no route
+ * (and no page behind a sign-in) ever meets one.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://patchscan');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', `the request target is not a URL: ${JSON.stringify((req.url ?? '').slice(0, 80))}`);
+  }
+  pathParam(url.pathname, 'path');
+  return url;
+}
+
 /** A percent-encoded path segment, decoded; malformed encoding is the client's mistake (400), not ours (500). */
 export function pathParam(raw: string, what: string): string {
   try {

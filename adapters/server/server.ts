@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { PatchscanError } from '../../engine/errors.js';
 import { CatalogVersions } from '../site/reports.js';
 import { SiteScanner } from '../site/scan-service.js';
@@ -22,11 +22,18 @@ import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
 import { createConsole } from './console.js';
-import { bearer, HttpError, send } from './http.js';
+import { bearer, HttpError, requestUrl, send } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
 import { uploadRoute } from './routes/upload.js';
+
+/**
+ * Connections open at once, when the configuration has no `limits.maxConnections`: past it, a new connection is
+ * closed as soon as it is accepted (Node's `server.maxConnections`), so clients that connect and wait cannot use up
+ * the process's file descriptors. Idle connections are also closed after `limits.headersTimeoutMs` (see serve()).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export interface ServeOptions {
   /** host:port; default from the site configuration (loopback). Port 0 picks a free port. */
@@ -68,10 +75,13 @@ function unavailableMessage(e: unknown): string {
 export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningServer> {
   const store = site.store;
   const userLog = o.log ?? (() => undefined);
-  // Logging must never take the server down (a full disk under a log file, a closed stderr).
+  // Logging must never take the server down (a full disk under a log file, a closed stderr): a sink that throws,
+  // or returns a promise that rejects, loses the line and nothing else. A stream sink reports a failed write as an
+  // 'error' event instead; see the guard on process.stderr below.
   const log = (line: string): void => {
     try {
-      userLog(line);
+      const r = userLog(line) as unknown;
+      if (r instanceof Promise) r.catch(() => undefined);
     } catch {
       /* nothing sensible left to do with the line */
     }
@@ -100,13 +110,17 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     },
     kick: () => kick(),
   };
-  const consolePages = createConsole(store, catalogs);
+  // Over HTTPS the session cookie is Secure: a browser never sends it over plain HTTP.
+  const consolePages = createConsole(store, catalogs, { secureCookie: site.config.tls !== undefined });
   const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://patchscan');
+    // Until the target is parsed, messages name the raw target (cut short); nothing may throw outside the try.
+    let path = (req.url ?? '/').slice(0, 200);
     let status = 500;
     try {
+      const url = requestUrl(req);
+      path = url.pathname;
       let done = false;
       if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') done = await consolePages(req, res, url);
       for (const route of routes) if (!done) done = await route(ctx, req, res, url);
@@ -119,9 +133,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
         : down
           ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
           : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${url.pathname}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
+      if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${JSON.stringify(path)}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
       status = err.status;
-      if (url.pathname === '/v1/inventory') metrics.uploadsRejected++;
+      if (path === '/v1/inventory') metrics.uploadsRejected++;
       if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers, ...(err.status === 413 ? { connection: 'close' } : {}) });
       if (err.status === 413) req.resume();
     } finally {
@@ -174,9 +188,32 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(limits.headersTimeoutMs / 4))),
     keepAliveTimeout: 5_000,
   };
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // The connection's idle timer (below) ends with its first request: from here on headersTimeout, requestTimeout
+    // and keepAliveTimeout apply, and an answer that takes long to compute (a lock waited for) is not cut.
+    req.socket.setTimeout(0);
+    // On every answer (JSON, CSV, text, HTML, redirects, errors): no content sniffing (a CSV or a JSON body is never
+    // run as a page), no Referer leaving a console page; over HTTPS, browsers keep to HTTPS for a year.
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    if (tls) res.setHeader('strict-transport-security', 'max-age=31536000');
+    void handle(req, res);
+  };
   const server = tls
-    ? createHttpsServer({ ...timing, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) => void handle(req, res))
-    : createHttpServer(timing, (req, res) => void handle(req, res));
+    ? createHttpsServer({ ...timing, handshakeTimeout: limits.headersTimeoutMs, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
+    : createHttpServer(timing, onRequest);
+  // Node's headersTimeout starts with a request's first byte: a connection that never sends one stayed open for
+  // ever (thousands of them, each a file descriptor). One that sends no request within headersTimeoutMs is closed
+  // (Node destroys a socket whose timeout nobody handles); with TLS the handshake has the same time.
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs));
+  // Config keys are read when present (a site's patchscan.json may set it); the default otherwise.
+  server.maxConnections = (limits as { readonly maxConnections?: number }).maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let droppedAt = 0;
+  server.on('drop', () => {
+    if (Date.now() - droppedAt < 60_000) return;
+    droppedAt = Date.now();
+    log(`connection limit reached (${server.maxConnections} open): new connections are closed until some end (limits.maxConnections)`);
+  });
   const listen = o.listen ?? site.config.listen;
   const m = /^(.*):(\d+)$/.exec(listen);
   if (!m) throw new PatchscanError('BAD_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:8530`);
@@ -184,11 +221,27 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // Listen first: nothing (no timer, no child) may start before the port is ours, or a port in use would leave a
   // process that neither serves nor exits.
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new PatchscanError('IO', `cannot listen on ${listen}: ${e.message}`, {}, { cause: e })));
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE'
+        ? `the port is already in use (another process listens there, perhaps another patchscan serve: stop it, or choose another address with --listen or "listen" in patchscan.json)`
+        : e.code === 'EACCES'
+          ? 'permission denied (a port below 1024 needs privileges: choose a higher one)'
+          : e.code === 'EADDRNOTAVAIL'
+            ? 'no network interface of this machine has that address'
+            : e.message;
+      reject(new PatchscanError('IO', `cannot listen on ${listen}: ${why}`, { syscode: e.code }, { cause: e }));
+    });
     server.listen(Number(m[2]), host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+
+  // The log usually goes to stderr (the CLI's sink). When stderr is a file on a full disk (EFBIG, ENOSPC) or a pipe
+  // nobody reads (EPIPE), the failed write is an 'error' event on process.stderr, and one nobody listens for ends the
+  // process: the server would die of its own 503 log line. While serving, such errors lose the line and nothing else.
+  const stderrGuard = (): void => undefined;
+  const guardStderr = process.stderr.listenerCount('error') === 0;
+  if (guardStderr) process.stderr.on('error', stderrGuard);
 
   // Work queued by other processes (`patchscan rescan`, a sync) is picked up by polling.
   if (queueOn) timer = setInterval(kick, 500);
@@ -203,6 +256,12 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       const cmd = o.syncCommand ?? [process.execPath, process.argv[1]!, 'sync', '--data', site.dir];
       log(`scheduled sync: ${cmd.slice(2).join(' ')}`);
       syncChild = spawn(cmd[0]!, cmd.slice(1), { stdio: 'ignore' });
+      // A child that cannot be started (EAGAIN, ENOMEM, a missing executable) is an 'error' event: unheard, it
+      // would end the server. The next schedule tries again.
+      syncChild.on('error', (e) => {
+        syncChild = undefined;
+        log(`scheduled sync: cannot start ${cmd[0]!}: ${e.message}`);
+      });
       syncChild.on('exit', (code) => {
         syncChild = undefined;
         // 1: busy (another sync of this site is running; the next schedule tries again) or an I/O error; 2: failed.
@@ -240,6 +299,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       // Let a scan step in flight finish before the caller closes the store under it.
       while (running) await new Promise((r) => setTimeout(r, 10));
       await scanner.close();
+      if (guardStderr) process.stderr.off('error', stderrGuard);
     },
   };
 }

@@ -56,6 +56,16 @@ export interface SiteConfig {
     readonly headersTimeoutMs: number;
     /** ... and its whole request within this time. */
     readonly requestTimeoutMs: number;
+    /**
+     * Inventories kept per client: the newest this many (and the one its latest scan read), pruned when a new one is
+     * stored.
+     */
+    readonly inventoriesPerClient: number;
+    /**
+     * Bytes of stored inventories one client may keep: older ones go first; an inventory larger than this alone is
+     * refused (413).
+     */
+    readonly storedBytesPerClient: number;
   };
 }
 
@@ -64,7 +74,10 @@ export const DEFAULT_CONFIG: SiteConfig = {
   listen: '127.0.0.1:8530',
   sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
   queue: { leaseSeconds: 300, retries: 3, backoffSeconds: 5, maintenanceSeconds: 60 },
-  limits: { maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+  limits: {
+    maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000,
+    inventoriesPerClient: 10, storedBytesPerClient: 64 * 1024 * 1024,
+  },
 };
 
 export const DEFAULT_DATA_DIR = 'patchscan-data';
@@ -82,7 +95,15 @@ export function readConfig(dir: string): SiteConfig {
   } catch (e) {
     throw new PatchscanError('BAD_ARGUMENT', `${path}: not valid JSON: ${(e as Error).message}`, { file: path });
   }
-  return { ...DEFAULT_CONFIG, ...raw, sync: { ...DEFAULT_CONFIG.sync, ...raw.sync }, queue: { ...DEFAULT_CONFIG.queue, ...raw.queue }, limits: { ...DEFAULT_CONFIG.limits, ...raw.limits } };
+  const config = { ...DEFAULT_CONFIG, ...raw, sync: { ...DEFAULT_CONFIG.sync, ...raw.sync }, queue: { ...DEFAULT_CONFIG.queue, ...raw.queue }, limits: { ...DEFAULT_CONFIG.limits, ...raw.limits } };
+  // Retention settings decide what is deleted: a typo must not be read as "keep nothing".
+  for (const [key, min, max] of [['inventoriesPerClient', 1, 10_000], ['storedBytesPerClient', 1, Number.MAX_SAFE_INTEGER]] as const) {
+    const v: unknown = config.limits[key];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
+      throw new PatchscanError('BAD_ARGUMENT', `${path}: limits.${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`, { file: path });
+    }
+  }
+  return config;
 }
 
 export function writeConfig(dir: string, config: SiteConfig): void {

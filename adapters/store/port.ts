@@ -18,6 +18,34 @@ export interface ClientRow {
   readonly enrolled_at: string | null;
   readonly last_upload_at: string | null;
   readonly last_scan_at: string | null;
+  /** When `patchscan client revoke` took its token away (its data stays); null while enrolled or never enrolled. */
+  readonly revoked_at: string | null;
+}
+
+/** A client with what the store keeps of it (for `patchscan client list`). */
+export interface ClientSummaryRow extends ClientRow {
+  readonly inventories: number;
+  /** Bytes of its stored inventories (what `limits.storedBytesPerClient` caps). */
+  readonly stored_bytes: number;
+}
+
+/** What removing a client took with it. */
+export interface RemovedClient {
+  readonly name: string;
+  readonly inventories: number;
+  readonly scans: number;
+}
+
+/**
+ * How much inventory history a client keeps (`limits.inventoriesPerClient`, `limits.storedBytesPerClient`), applied
+ * in the transaction that stores a new inventory. The newest `keep` are kept, and the one the client's latest scan
+ * read (scans.inventory_id) is never deleted while that scan refers to it. Then, while the kept ones add up to more
+ * than `maxBytes`, the oldest go first (never the new one nor the scanned one: a client may hold up to `maxBytes` plus
+ * the scanned inventory until a newer one is scanned). A new inventory larger than `maxBytes` alone is refused.
+ */
+export interface InventoryRetention {
+  readonly keep: number;
+  readonly maxBytes: number;
 }
 
 export interface CatalogRow {
@@ -198,15 +226,39 @@ export interface ClientStore {
   clientByToken(token: string): Promise<ClientRow | undefined>;
   clients(): Promise<ClientRow[]>;
   clientCount(): Promise<number>;
-  /** Issues a new token for `name` (creating the client); only its hash is kept. Returns the token. */
+  /** Every client (or the one named) with its count of stored inventories and their bytes, by name. */
+  clientSummaries(name?: string): Promise<ClientSummaryRow[]>;
+  /**
+   * Issues a new token for `name` (creating the client); only its hash is kept. Returns the token. A revoked client
+   * is enrolled again. Throws BAD_ARGUMENT for a name that cannot be a computer name.
+   */
   enroll(name: string): Promise<string>;
+  /**
+   * A new token for an existing, enrolled client: the old one stops working with the commit. NOT_FOUND for an unknown
+   * name, BAD_ARGUMENT for a revoked client (enroll it again instead).
+   */
+  rotateToken(name: string): Promise<string>;
+  /**
+   * Takes the client's token away: every request with it is refused from the commit on; its inventories and results
+   * stay. Returns false when it was already revoked; NOT_FOUND for an unknown name.
+   */
+  revoke(name: string): Promise<boolean>;
+  /** Deletes the client with its inventories, scan, and queued or failed scan jobs; undefined for an unknown name. */
+  removeClient(name: string): Promise<RemovedClient | undefined>;
 }
 
 export interface InventoryStore {
-  /** Stores an inventory and updates the client; returns its id. Run it in the transaction that queues its scan. */
-  addInventory(clientId: number, body: Uint8Array, architecture: string): Promise<number>;
+  /**
+   * Stores an inventory and updates the client; returns its id. Run it in the transaction that queues its scan.
+   * With `retention`, older inventories of the client are pruned in the same transaction (see InventoryRetention);
+   * a body larger than `retention.maxBytes` is refused (BAD_ARGUMENT, details.limit 'limits.storedBytesPerClient').
+   * A client that was revoked or removed meanwhile is refused (NOT_FOUND, details.client 'revoked').
+   */
+  addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention): Promise<number>;
   latestInventory(clientId: number): Promise<StoredInventory | undefined>;
   inventoryCount(clientId: number): Promise<number>;
+  /** The ids of a client's stored inventories, oldest first. */
+  inventoryIds(clientId: number): Promise<number[]>;
   /** Every client with at least one stored inventory. */
   clientsWithInventory(): Promise<number[]>;
 }
@@ -238,8 +290,12 @@ export interface ScanStore {
   resultSetId(catalogId: number, fingerprint: string): Promise<number | undefined>;
   addResultSet(set: NewResultSet): Promise<number>;
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
-  recordScan(scan: ScanRecord): Promise<void>;
-  lastScan(clientId: number): Promise<{ readonly scanned_at: string; readonly catalog_id: number; readonly program: string } | undefined>;
+  /**
+   * Records a client's latest scan. When its inventory is gone (a newer upload pruned it while the scan ran; that
+   * upload's own scan is queued), nothing is recorded and it returns false.
+   */
+  recordScan(scan: ScanRecord): Promise<boolean>;
+  lastScan(clientId: number): Promise<{ readonly scanned_at: string; readonly catalog_id: number; readonly program: string; readonly inventory_id: number } | undefined>;
   scansSince(at: string): Promise<number>;
   recordDaily(row: DailyRow): Promise<void>;
 }

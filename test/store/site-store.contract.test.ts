@@ -3,10 +3,14 @@
  * through the SiteStore interface only, so a backend passes by behaving the same, not by sharing code.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computerKey } from '../../adapters/store/computer-name.js';
+import { PG_MIGRATIONS } from '../../adapters/store/postgres/migrations.js';
 import { openPostgresStore } from '../../adapters/store/postgres/open.js';
 import type { SiteStore } from '../../adapters/store/port.js';
+import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { createTestDatabase } from '../helpers/postgres.js';
@@ -231,6 +235,138 @@ for (const backend of BACKENDS) {
       }
     });
 
+    /** Ids of a client's stored inventories, oldest first. */
+    const storedIds = (clientId: number): Promise<number[]> => store.inventoryIds(clientId);
+    /** Records a scan of `inventoryId` (a catalog and a result set made once). */
+    let scanSet: { catalogId: number; setId: number } | undefined;
+    const scanOf = async (clientId: number, inventoryId: number): Promise<boolean> => {
+      if (!scanSet) {
+        const catalogId = await store.addCatalog({ sha256: 'c'.repeat(64), source: 'test', path: '/c.pscat', revisions: 1, signer: null, signed_at: null });
+        const setId = await store.addResultSet({ catalogId, fingerprint: 'fp', counts: { installed: 0, required: 0, notApplicable: 0, unknown: 0 }, updates: [], groups: [] });
+        scanSet = { catalogId, setId };
+      }
+      return store.recordScan({ clientId, inventoryId, ...scanSet, program: 'Microsoft Updates Tool x64', scannedAt: new Date().toISOString() });
+    };
+    beforeEach(() => {
+      scanSet = undefined;
+    });
+    const enrolled = async (name: string): Promise<number> => {
+      await store.enroll(name);
+      return (await store.client(name))!.id;
+    };
+
+    it('retention: the newest N inventories are kept, pruned in the transaction that stores a new one', async () => {
+      const id = await enrolled('PC-1');
+      const other = await enrolled('PC-2');
+      const keep = { keep: 3, maxBytes: 1_000_000 };
+      const added: number[] = [];
+      for (let k = 0; k < 6; k++) added.push(await store.addInventory(id, Buffer.from(`inventory ${k}`), 'x64', keep));
+      const untouched = await store.addInventory(other, Buffer.from('other'), 'x64'); // another client's history is its own
+      expect(await storedIds(id)).toEqual(added.slice(-3));
+      expect(await store.inventoryCount(id)).toBe(3);
+      expect((await store.latestInventory(id))!.id).toBe(added[5]);
+      expect(await storedIds(other)).toEqual([untouched]);
+      // Rolled back with its transaction: the pruning too.
+      await expect(store.transaction(async (tx) => {
+        await tx.addInventory(id, Buffer.from('rolled back'), 'x64', { keep: 1, maxBytes: 1_000_000 });
+        expect(await tx.inventoryCount(id)).toBe(1);
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await storedIds(id)).toEqual(added.slice(-3));
+      // Without retention nothing is pruned (library callers, imports).
+      await store.addInventory(id, Buffer.from('kept'), 'x64');
+      expect(await store.inventoryCount(id)).toBe(4);
+    });
+
+    it('retention: the inventory the latest scan read is never deleted while that scan refers to it', async () => {
+      const id = await enrolled('PC-1');
+      const keep = { keep: 3, maxBytes: 1_000_000 };
+      const first = await store.addInventory(id, Buffer.from('first'), 'x64', keep);
+      expect(await scanOf(id, first)).toBe(true);
+      const added: number[] = [];
+      for (let k = 0; k < 5; k++) added.push(await store.addInventory(id, Buffer.from(`later ${k}`), 'x64', keep));
+      expect(await storedIds(id)).toEqual([first, ...added.slice(-3)]);
+      // Once a newer one is scanned, the next upload lets the old one go.
+      expect(await scanOf(id, added[4]!)).toBe(true);
+      const next = await store.addInventory(id, Buffer.from('next'), 'x64', keep);
+      expect(await storedIds(id)).toEqual([added[3], added[4], next]);
+      // A scan of an inventory pruned meanwhile records nothing: the newer upload's scan will.
+      expect(await scanOf(id, first)).toBe(false);
+      expect((await store.computerScan('PC-1'))).toBeDefined();
+      expect(await storedIds(id)).toEqual([added[3], added[4], next]);
+    });
+
+    it('retention: over the stored-bytes cap older inventories go first; one larger than the cap is refused', async () => {
+      const id = await enrolled('PC-1');
+      const cap = { keep: 10, maxBytes: 100 };
+      const a = await store.addInventory(id, Buffer.alloc(40, 1), 'x64', cap);
+      const b = await store.addInventory(id, Buffer.alloc(40, 2), 'x64', cap);
+      const c = await store.addInventory(id, Buffer.alloc(40, 3), 'x64', cap); // 120 > 100: the oldest goes
+      expect(await storedIds(id)).toEqual([b, c]);
+      expect((await store.clientSummaries('pc-1'))[0]).toMatchObject({ inventories: 2, stored_bytes: 80 });
+      const d = await store.addInventory(id, Buffer.alloc(100, 4), 'x64', cap); // exactly the cap: alone
+      expect(await storedIds(id)).toEqual([d]);
+      const before = (await store.client('PC-1'))!;
+      await expect(store.addInventory(id, Buffer.alloc(101, 5), 'arm64', cap)).rejects.toMatchObject({
+        code: 'BAD_ARGUMENT', details: { limit: 'limits.storedBytesPerClient', bytes: 101, max: 100 },
+      });
+      expect(await storedIds(id)).toEqual([d]); // nothing stored, nothing pruned, the client unchanged
+      expect((await store.client('PC-1'))!).toEqual(before);
+      // The scanned inventory stays even when it and the new one exceed the cap together.
+      expect(await scanOf(id, d)).toBe(true);
+      const e = await store.addInventory(id, Buffer.alloc(60, 6), 'x64', cap);
+      expect(await storedIds(id)).toEqual([d, e]);
+      expect((await store.clientSummaries('PC-1'))[0]!.stored_bytes).toBe(160);
+      expect(a).toBeLessThan(b);
+    });
+
+    it('enrollment lifecycle: rotate, revoke (data stays), enroll again, remove (data goes)', async () => {
+      await expect(store.rotateToken('PC-NONE')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(store.revoke('PC-NONE')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await store.removeClient('PC-NONE')).toBeUndefined();
+      const first = await store.enroll('PC-1');
+      const id = (await store.client('PC-1'))!.id;
+      const rotated = await store.rotateToken('pc-1');
+      expect(rotated).toMatch(/^pst_/);
+      expect(await store.clientByToken(first)).toBeUndefined();
+      expect((await store.clientByToken(rotated))!.id).toBe(id);
+      const inv = await store.addInventory(id, Buffer.from('inventory'), 'x64', { keep: 10, maxBytes: 1000 });
+      await store.enqueueScan(id, 'normal', 'upload');
+      expect(await scanOf(id, inv)).toBe(true);
+
+      expect(await store.revoke('PC-1')).toBe(true);
+      expect(await store.revoke('PC-1')).toBe(false);
+      expect(await store.clientByToken(rotated)).toBeUndefined();
+      const revoked = (await store.client('PC-1'))!;
+      expect(revoked).toMatchObject({ id, token_hash: null, revoked_at: expect.stringMatching(/^\d{4}-/) });
+      expect(await store.inventoryCount(id)).toBe(1); // its data stays
+      expect(await store.computerScan('PC-1')).toBeDefined();
+      await expect(store.rotateToken('PC-1')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+      // An upload authenticated just before the revocation is refused at its commit.
+      await expect(store.addInventory(id, Buffer.from('late'), 'x64')).rejects.toMatchObject({ code: 'NOT_FOUND', details: { client: 'revoked' } });
+      expect(await store.inventoryCount(id)).toBe(1);
+
+      const again = await store.enroll('PC-1');
+      expect((await store.client('PC-1'))!).toMatchObject({ id, revoked_at: null, token_hash: sha256Hex(again) });
+      expect((await store.clientSummaries()).map((c) => [c.name, c.inventories, c.stored_bytes])).toEqual([['PC-1', 1, 9]]);
+
+      await store.enroll('PC-2');
+      const removed = await store.removeClient('pc-1');
+      expect(removed).toEqual({ name: 'PC-1', inventories: 1, scans: 1 });
+      expect(await store.client('PC-1')).toBeUndefined();
+      expect(await store.clientByToken(again)).toBeUndefined();
+      expect(await store.inventoryCount(id)).toBe(0);
+      expect(await store.computerScan('PC-1')).toBeUndefined();
+      expect(await store.fleetTotals()).toMatchObject({ scanned: 0 });
+      expect((await store.clients()).map((c) => c.name)).toEqual(['PC-2']);
+      // Its scan job finds no client (SQLite: the job went with it; pg-boss: it is handed out and skipped).
+      const jobs = await store.takeScans(10);
+      for (const j of jobs) expect(await store.clientById(j.clientId)).toBeUndefined();
+      // The name can be enrolled again: a new client.
+      await store.enroll('PC-1');
+      expect((await store.client('PC-1'))!.id).not.toBe(id);
+    });
+
     it('sync messages: newest first, with their catalog', async () => {
       await store.addSyncMessage(6709, 'Informational', 'started');
       const done = await store.addSyncMessage(6711, 'Error', 'failed: CAB_TRUNCATED');
@@ -239,3 +375,74 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+/**
+ * Upgrading a site from the schema before retention and revocation: every stored inventory gets its size, a scan's
+ * inventory becomes a reference the schema enforces, and the data is untouched.
+ */
+describe('upgrade to the retention schema', () => {
+  const seed = async (run: (sql: string, params: unknown[]) => Promise<void>): Promise<void> => {
+    await run("INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (1, 'PC-1', 'pc-1', 'h1', '2026-01-01T00:00:00.000Z')", []);
+    await run("INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (2, 'PC-2', 'pc-2', 'h2', '2026-01-01T00:00:00.000Z')", []);
+    for (const [id, client, body] of [[1, 1, 'one'], [2, 1, 'two two'], [3, 2, 'three']] as const) {
+      await run('INSERT INTO inventories (id, client_id, received_at, sha256, body) VALUES ($1, $2, $3, $4, $5)', [id, client, '2026-01-01T00:00:00.000Z', 'x', Buffer.from(body)]);
+    }
+    await run("INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, 'a', 's', '/p', 1, 't')", []);
+    await run("INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (1, 1, 'fp', 1, 0, 0, 0)", []);
+    await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (1, 1, 1, 1, 't', 'p')", []);
+    await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (2, 99, 1, 1, 't', 'p')", []); // dangling
+  };
+  const check = async (store: SiteStore): Promise<void> => {
+    expect((await store.clientSummaries()).map((c) => [c.name, c.inventories, c.stored_bytes, c.revoked_at])).toEqual([['PC-1', 2, 10, null], ['PC-2', 1, 5, null]]);
+    expect((await store.computerScan('PC-1'))!.installed).toBe(1);
+    expect((await store.computerScan('PC-2'))!.installed).toBe(1); // its scan now refers to its latest inventory
+    // The scanned inventory survives retention down to one.
+    const id = await store.addInventory(1, Buffer.from('new'), 'x64', { keep: 1, maxBytes: 1000 });
+    expect(await store.inventoryIds(1)).toEqual([1, id]);
+  };
+
+  it('sqlite', async () => {
+    const file = join(tempDir(), 'old.db');
+    const db = new Database(file);
+    for (const step of MIGRATIONS.slice(0, 4)) {
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
+    }
+    db.pragma('user_version = 4');
+    await seed(async (sql, params) => void db.prepare(sql.replace(/\$\d/g, '?')).run(...params));
+    db.close();
+    const store = openSqliteStore(file);
+    try {
+      expect(await store.schemaVersion()).toBe(MIGRATIONS.length);
+      await check(store);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('postgres', async () => {
+    const tdb = await createTestDatabase();
+    const c = new pg.Client({ connectionString: tdb.url });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
+      for (const [k, step] of PG_MIGRATIONS.slice(0, 2).entries()) {
+        await c.query(step);
+        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
+      }
+      await seed(async (sql, params) => void (await c.query(sql, params)));
+      // Rows inserted with their ids: the identities continue after them.
+      for (const t of ['clients', 'inventories', 'catalogs', 'result_sets']) await c.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), 100)`);
+    } finally {
+      await c.end();
+    }
+    const store = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 1 } });
+    try {
+      expect(await store.schemaVersion()).toBe(PG_MIGRATIONS.length);
+      await check(store);
+    } finally {
+      await store.close();
+      await tdb.drop();
+    }
+  });
+});

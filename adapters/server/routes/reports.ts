@@ -10,11 +10,44 @@
  */
 import { toCsv } from '../../report/csv.js';
 import { collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, searchComputers, staleClients, updateCompliance } from '../../site/reports.js';
+import { targetingProgram } from '../../site/targeting.js';
 import { computerKey } from '../../store/computer-name.js';
+import type { ClientRow, SiteStore } from '../../store/port.js';
 import { HttpError, intParam, pathParam, send } from '../http.js';
 import type { Route } from './context.js';
 
 const COMPLIANCE = /^\/v1\/computers\/([^/]+)\/compliance$/;
+
+const SCANNED_VARIANTS = new Set(['x86', 'x64', 'ia64', 'arm64']);
+
+/** Why an accepted inventory of this architecture waits for targeting, or undefined when a program targets it. */
+export function untargetedBecause(architecture: string | null, targeted: boolean, subject = 'it'): string | undefined {
+  if (targeted) return undefined;
+  return architecture && SCANNED_VARIANTS.has(architecture)
+    ? `no advertised collection targets ${subject} (architecture ${architecture}): the inventory is kept and scanned once a collection that advertises the ${architecture} scan program includes it (patchscan collection unlimit, or add it as a member)`
+    : `no advertised collection targets ${subject}: its architecture (${architecture ?? 'unknown'}) has no scan program (x86, x64, IA64 and ARM64 have one), so the inventory is kept but not scanned`;
+}
+
+export const NO_CATALOG = 'no catalog is in service yet: run patchscan sync (the inventory is kept and scanned after the first sync)';
+
+/**
+ * Why an enrolled computer has no scan to show — every cause that applies, in words an admin can act on: no
+ * inventory yet; no catalog in service; no advertised collection targets it (naming its architecture); its scan
+ * failed; or it is queued and waiting for a scan worker.
+ */
+export async function whyNotScanned(store: SiteStore, client: ClientRow): Promise<string> {
+  if (client.last_upload_at === null) return 'it has not uploaded an inventory yet (patchscan upload, on the client)';
+  const because: string[] = [];
+  if (!(await store.currentCatalog())) because.push(NO_CATALOG);
+  const targeted = (await targetingProgram(store, client, false)) !== undefined || (await targetingProgram(store, client, true)) !== undefined;
+  const untargeted = untargetedBecause(client.architecture, targeted);
+  if (untargeted) because.push(untargeted);
+  if (because.length > 0) return because.join('; and ');
+  const failed = (await store.failedScans(200)).find((f) => f.clientId === client.id && f.failedAt >= client.last_upload_at!);
+  if (failed) return `its scan failed: ${failed.error} (patchscan queue status lists failed scans; patchscan rescan ${client.name} tries again)`;
+  const q = await store.queueStatus();
+  return `its inventory is queued for a scan (${q.queued.expedited + q.queued.normal} waiting, ${q.active} running; patchscan serve or patchscan worker runs them)`;
+}
 const csv = (res: Parameters<Route>[2], rows: readonly object[]): void => {
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
   res.end(toCsv(rows));
@@ -32,7 +65,10 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       if (computerKey(client.name) !== computerKey(name)) throw new HttpError(403, 'FORBIDDEN', `this token belongs to ${client.name}; it cannot read the compliance of ${name}`);
     }
     const c = await computerCompliance(store, ctx.catalogs, name);
-    if (!c) throw new HttpError(404, 'NOT_FOUND', (await store.client(name)) ? `${name} has not been scanned yet` : `no computer named ${name}`);
+    if (!c) {
+      const client = await store.client(name);
+      throw new HttpError(404, 'NOT_FOUND', client ? `${client.name} has not been scanned yet: ${await whyNotScanned(store, client)}` : `no computer named ${name}`);
+    }
     if (url.searchParams.get('format') === 'csv') {
       csv(res, c.updates.map((u) => ({ computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, state: u.state, superseded: u.superseded, reason: u.reason, scannedAt: c.scannedAt, catalog: c.catalog.sha256 })));
     } else send(res, 200, c);

@@ -3,6 +3,7 @@
  * inventory is validated, committed durably with its scan job, and answered 202 with whether a collection targets
  * the computer.
  */
+import { isUtf8 } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { PatchscanError } from '../../../engine/errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../../../engine/inventory/validate.js';
@@ -11,16 +12,49 @@ import { variantOf } from '../../site/objects.js';
 import { TargetingSnapshot } from '../../site/targeting.js';
 import { computerKey } from '../../store/computer-name.js';
 import { HttpError, inflate, RateLimiter, readBody, send } from '../http.js';
+import { NO_CATALOG, untargetedBecause } from './reports.js';
 import type { Route } from './context.js';
 import { GroupCommit } from './group-commit.js';
 
 const packr = new Packr({ useRecords: false });
 
+/**
+ * Where the first byte that does not start a well-formed UTF-8 sequence is (Unicode table 3-7: no overlong forms,
+ * no surrogates, nothing past U+10FFFF, no sequence cut short), or -1 when all of it is UTF-8. Node's decoder would
+ * turn such bytes into U+FFFD silently, and the inventory would be stored with names and paths nobody sent.
+ */
+export function invalidUtf8At(b: Uint8Array): number {
+  if (isUtf8(b)) return -1;
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let n: number, lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n >= b.length || b[i + 1]! < lo || b[i + 1]! > hi) return i;
+    for (let k = 2; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
 export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   const limits = ctx.site.config.limits;
   const inventoryLimits = { ...DEFAULT_INVENTORY_LIMITS, maxBytes: limits.maxInventoryBytes };
   const limiter = new RateLimiter(limits.uploadsPerMinute);
-  const commits = new GroupCommit(ctx.store);
+  // Retention (limits.inventoriesPerClient, limits.storedBytesPerClient) is applied in the group commit.
+  const commits = new GroupCommit(ctx.store, limits);
   const targeting = new TargetingSnapshot(ctx.store);
 
   return async (ctx, req, res, url) => {
@@ -35,6 +69,10 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const format = type === 'application/json' ? 'json' : type === 'application/msgpack' || type === 'application/x-msgpack' || type === 'application/vnd.msgpack' ? 'msgpack' : undefined;
     if (!format) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json or application/msgpack, got ${JSON.stringify(type)}`);
+    if (format === 'json') {
+      const bad = invalidUtf8At(body);
+      if (bad >= 0) throw new HttpError(400, 'INVENTORY_INVALID', `upload: not valid UTF-8 at byte ${bad} (an inventory in JSON must be UTF-8)`);
+    }
     let inv: Inventory;
     try {
       inv = decodeInventory(body, 'upload', format, inventoryLimits);
@@ -52,11 +90,17 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     // together share one transaction (group commit): one fsync for many, each answered after it.
     const id = await commits.add({ clientId: client.id, body: stored, arch, expedited });
     ctx.metrics.uploadsAccepted++;
-    const target = await targeting.program({ name: client.name, architecture: arch }, expedited);
+    // The program that will scan it — as the scan worker chooses: an expedited job without an expedited program of
+    // its own is scanned by the normal one.
+    const who = { name: client.name, architecture: arch };
+    const target = (await targeting.program(who, expedited)) ?? (expedited ? await targeting.program(who, false) : undefined);
+    // When it will not be scanned soon, the answer says why (and GET /v1/computers/NAME/compliance says the same).
+    const waiting = [untargetedBecause(arch, target !== undefined, 'this computer yet'), (await ctx.store.currentCatalog()) ? undefined : NO_CATALOG].filter((w) => w !== undefined);
     ctx.kick();
     send(res, 202, {
       accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined,
-      ...(target ? { program: target.program, collection: target.collection } : { note: 'no advertised collection targets this computer yet: the inventory is kept and scanned once one does' }),
+      ...(target ? { program: target.program, collection: target.collection } : {}),
+      ...(waiting.length > 0 ? { note: waiting.join('; and ') } : {}),
     });
     return true;
   };

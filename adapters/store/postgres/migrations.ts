@@ -153,4 +153,22 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (catalog_id, chunk)
   );
   `,
+  `
+  -- Enrollment lifecycle: a revoked client keeps its row and data, without a token.
+  ALTER TABLE clients ADD COLUMN revoked_at text;
+
+  -- Retention: each inventory's stored size (limits.storedBytesPerClient adds them up without reading bodies).
+  ALTER TABLE inventories ADD COLUMN bytes bigint;
+  UPDATE inventories SET bytes = octet_length(body);
+  ALTER TABLE inventories ALTER COLUMN bytes SET NOT NULL;
+
+  -- The inventory a client's latest scan read cannot be deleted while the scan refers to it. A scan whose inventory
+  -- is missing (none should be) is pointed at its client's latest inventory, or dropped when the client has none.
+  DELETE FROM scans s WHERE NOT EXISTS (SELECT 1 FROM inventories i WHERE i.id = s.inventory_id)
+    AND NOT EXISTS (SELECT 1 FROM inventories i WHERE i.client_id = s.client_id);
+  UPDATE scans s SET inventory_id = (SELECT max(i.id) FROM inventories i WHERE i.client_id = s.client_id)
+    WHERE NOT EXISTS (SELECT 1 FROM inventories i WHERE i.id = s.inventory_id);
+  ALTER TABLE scans ADD CONSTRAINT scans_inventory_id_fkey FOREIGN KEY (inventory_id) REFERENCES inventories(id);
+  CREATE INDEX scans_by_inventory ON scans (inventory_id);
+  `,
 ];

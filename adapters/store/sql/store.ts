@@ -8,8 +8,8 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
-  AdvertisementRow, CatalogRow, ClientRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, MemberRow,
-  MembershipGroupRow, NewResultSet, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
+  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
+  MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
 } from '../port.js';
 import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
@@ -18,6 +18,14 @@ export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
 const NAME_RULE = /^[^\s/\\][^/\\]{0,254}$/;
+
+/** Why `name` cannot be a client's computer name, or undefined when it can. */
+export function clientNameProblem(name: string): string | undefined {
+  return NAME_RULE.test(name) ? undefined : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes, not starting with a space`;
+}
+
+const CLIENT_COLUMNS = 'id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at, revoked_at';
+const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
 
 type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
 const TABLE: Record<ObjectKind, string> = { package: 'packages', program: 'programs', collection: 'collections', advertisement: 'advertisements' };
@@ -112,41 +120,118 @@ export class SqlSiteStore implements SiteStore {
   // ---- clients
 
   client(name: string): Promise<ClientRow | undefined> {
-    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE name_key = ?', [computerKey(name)]);
+    return this.db.get<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE name_key = ?`, [computerKey(name)]);
   }
 
   clientById(id: number): Promise<ClientRow | undefined> {
-    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE id = ?', [id]);
+    return this.db.get<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE id = ?`, [id]);
   }
 
   clientByToken(token: string): Promise<ClientRow | undefined> {
-    return this.db.get<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients WHERE token_hash = ?', [sha256Hex(token)]);
+    return this.db.get<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE token_hash = ?`, [sha256Hex(token)]);
   }
 
   clients(): Promise<ClientRow[]> {
-    return this.db.all<ClientRow>('SELECT id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at FROM clients ORDER BY name_key');
+    return this.db.all<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients ORDER BY name_key`);
   }
 
   clientCount(): Promise<number> {
     return this.count('SELECT count(*) AS n FROM clients');
   }
 
+  clientSummaries(name?: string): Promise<ClientSummaryRow[]> {
+    return this.db.all<ClientSummaryRow>(`SELECT ${CLIENT_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')},
+        count(i.id) AS inventories, coalesce(sum(i.bytes), 0) AS stored_bytes
+      FROM clients c LEFT JOIN inventories i ON i.client_id = c.id ${name === undefined ? '' : 'WHERE c.name_key = ?'}
+      GROUP BY c.id ORDER BY c.name_key`, name === undefined ? [] : [computerKey(name)]);
+  }
+
   async enroll(name: string): Promise<string> {
-    if (!NAME_RULE.test(name)) throw new PatchscanError('BAD_ARGUMENT', `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes`);
-    const token = `pst_${randomBytes(32).toString('base64url')}`;
+    const problem = clientNameProblem(name);
+    if (problem) throw new PatchscanError('BAD_ARGUMENT', problem);
+    const token = newClientToken();
     await this.write(`INSERT INTO clients (name, name_key, token_hash, enrolled_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (name_key) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at`, [name, computerKey(name), sha256Hex(token), now()]);
+      ON CONFLICT (name_key) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at, revoked_at = NULL`, [name, computerKey(name), sha256Hex(token), now()]);
     return token;
+  }
+
+  async rotateToken(name: string): Promise<string> {
+    return this.tx(async (s) => {
+      const c = await s.client(name);
+      if (!c) throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)} (patchscan client enroll issues a first token)`);
+      if (c.revoked_at !== null) throw new PatchscanError('BAD_ARGUMENT', `${c.name} was revoked on ${c.revoked_at}: enroll it again (patchscan client enroll) to give it a token`);
+      if (c.token_hash === null) throw new PatchscanError('BAD_ARGUMENT', `${c.name} was never enrolled: patchscan client enroll issues its first token`);
+      const token = newClientToken();
+      await s.db.run('UPDATE clients SET token_hash = ? WHERE id = ?', [sha256Hex(token), c.id]);
+      return token;
+    });
+  }
+
+  async revoke(name: string): Promise<boolean> {
+    return this.tx(async (s) => {
+      const c = await s.client(name);
+      if (!c) throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)}`);
+      return (await s.db.run('UPDATE clients SET token_hash = NULL, revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), c.id])).changes > 0;
+    });
+  }
+
+  async removeClient(name: string): Promise<RemovedClient | undefined> {
+    return this.tx(async (s) => {
+      const c = await s.client(name);
+      if (!c) return undefined;
+      // Children first (scans refer to inventories); the SQLite table queue's rows go with the client (ON DELETE
+      // CASCADE); a pg-boss job left for it finds no client and is skipped.
+      const scans = (await s.db.run('DELETE FROM scans WHERE client_id = ?', [c.id])).changes;
+      const inventories = (await s.db.run('DELETE FROM inventories WHERE client_id = ?', [c.id])).changes;
+      await s.db.run('DELETE FROM clients WHERE id = ?', [c.id]);
+      return { name: c.name, inventories, scans };
+    });
   }
 
   // ---- inventories
 
-  async addInventory(clientId: number, body: Uint8Array, architecture: string): Promise<number> {
-    if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture));
+  async addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention): Promise<number> {
+    if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture, retention));
+    if (retention && body.length > retention.maxBytes) {
+      throw new PatchscanError('BAD_ARGUMENT', `the inventory takes ${body.length} bytes stored; one client may keep ${retention.maxBytes} (limits.storedBytesPerClient)`,
+        { limit: 'limits.storedBytesPerClient', bytes: body.length, max: retention.maxBytes });
+    }
     const at = now();
-    const id = await this.insertId('INSERT INTO inventories (client_id, received_at, sha256, body) VALUES (?, ?, ?, ?)', [clientId, at, sha256Hex(body), body]);
-    await this.write('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ?', [architecture, at, clientId]);
+    // The client's row first: on PostgreSQL it stays locked until the commit, so uploads of one client, and a scan
+    // being recorded for it, take turns with the pruning below. A client revoked or removed meanwhile stops here.
+    if ((await this.db.run('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ? AND revoked_at IS NULL', [architecture, at, clientId])).changes === 0) {
+      throw new PatchscanError('NOT_FOUND', `client ${clientId} was revoked or removed`, { client: 'revoked' });
+    }
+    const id = await this.insertId('INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES (?, ?, ?, ?, ?)', [clientId, at, sha256Hex(body), body.length, body]);
+    if (retention) await this.prune(clientId, id, retention);
     return id;
+  }
+
+  /** Retention (InventoryRetention): what a client keeps once `newId` is stored; the rest is deleted. */
+  private async prune(clientId: number, newId: number, r: InventoryRetention): Promise<void> {
+    const scanned = (await this.db.get<{ inventory_id: number }>('SELECT inventory_id FROM scans WHERE client_id = ?', [clientId]))?.inventory_id;
+    const newest = await this.db.all<{ id: number; bytes: number }>('SELECT id, bytes FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT ?', [clientId, Math.max(1, r.keep)]);
+    const kept = new Map(newest.map((x) => [x.id, x.bytes]));
+    let complete = newest.length < r.keep; // every inventory of the client is in `newest`
+    if (scanned !== undefined && !kept.has(scanned)) {
+      const row = await this.db.get<{ bytes: number }>('SELECT bytes FROM inventories WHERE id = ? AND client_id = ?', [scanned, clientId]);
+      if (row) kept.set(scanned, row.bytes);
+    }
+    let total = 0;
+    for (const b of kept.values()) total += b;
+    for (const id of [...kept.keys()].sort((a, b) => a - b)) {
+      if (total <= r.maxBytes) break;
+      if (id === newId || id === scanned) continue; // oldest first, never the new one nor the scanned one
+      total -= kept.get(id)!;
+      kept.delete(id);
+      complete = false;
+    }
+    if (complete) return;
+    const ids = [...kept.keys()];
+    // An inventory a scan refers to is also kept by the statement itself (the schema refuses to delete it:
+    // scans.inventory_id references it); the index scans_by_inventory answers that per row.
+    await this.db.run(`DELETE FROM inventories WHERE client_id = ? AND id NOT IN (${ids.map(() => '?').join(', ')})
+      AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.inventory_id = inventories.id)`, [clientId, ...ids]);
   }
 
   latestInventory(clientId: number): Promise<StoredInventory | undefined> {
@@ -155,6 +240,10 @@ export class SqlSiteStore implements SiteStore {
 
   inventoryCount(clientId: number): Promise<number> {
     return this.count('SELECT count(*) AS n FROM inventories WHERE client_id = ?', [clientId]);
+  }
+
+  async inventoryIds(clientId: number): Promise<number[]> {
+    return (await this.db.all<{ id: number }>('SELECT id FROM inventories WHERE client_id = ? ORDER BY id', [clientId])).map((r) => r.id);
   }
 
   async clientsWithInventory(): Promise<number[]> {
@@ -264,16 +353,21 @@ export class SqlSiteStore implements SiteStore {
     return this.db.all<ResultUpdateRow>('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index', [setId]);
   }
 
-  async recordScan(s: ScanRecord): Promise<void> {
+  async recordScan(s: ScanRecord): Promise<boolean> {
     if (!this.inTransaction) return this.tx((t) => t.recordScan(s));
+    // The client's row first (see addInventory): an upload that pruned this inventory has committed before the check
+    // below, or waits until this transaction commits and then keeps the inventory the scan refers to.
+    await this.write('UPDATE clients SET last_scan_at = last_scan_at WHERE id = ?', [s.clientId]);
+    if (!(await this.db.get('SELECT 1 AS one FROM inventories WHERE id = ? AND client_id = ?', [s.inventoryId, s.clientId]))) return false;
     await this.write(`INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id, set_id = excluded.set_id,
         scanned_at = excluded.scanned_at, program = excluded.program`, [s.clientId, s.inventoryId, s.catalogId, s.setId, s.scannedAt, s.program]);
     await this.write('UPDATE clients SET last_scan_at = ? WHERE id = ?', [s.scannedAt, s.clientId]);
+    return true;
   }
 
-  lastScan(clientId: number): Promise<{ scanned_at: string; catalog_id: number; program: string } | undefined> {
-    return this.db.get('SELECT scanned_at, catalog_id, program FROM scans WHERE client_id = ?', [clientId]);
+  lastScan(clientId: number): Promise<{ scanned_at: string; catalog_id: number; program: string; inventory_id: number } | undefined> {
+    return this.db.get('SELECT scanned_at, catalog_id, program, inventory_id FROM scans WHERE client_id = ?', [clientId]);
   }
 
   scansSince(at: string): Promise<number> {

@@ -207,4 +207,38 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (catalog_id, chunk)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Enrollment lifecycle: a revoked client keeps its row and data, without a token.
+  ALTER TABLE clients ADD COLUMN revoked_at TEXT;
+
+  -- Retention: each inventory's stored size (limits.storedBytesPerClient adds them up without reading bodies).
+  ALTER TABLE inventories ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+  UPDATE inventories SET bytes = length(body);
+
+  -- The inventory a client's latest scan read cannot be deleted while the scan refers to it: scans.inventory_id
+  -- becomes a foreign key (SQLite adds one by rebuilding the table). A scan whose inventory is missing (none should
+  -- be) is pointed at its client's latest inventory, or dropped when the client has none.
+  DROP VIEW client_update_states;
+  CREATE TABLE scans_v5 (
+    client_id INTEGER PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,
+    inventory_id INTEGER NOT NULL REFERENCES inventories(id),
+    catalog_id INTEGER NOT NULL REFERENCES catalogs(id),
+    set_id INTEGER NOT NULL REFERENCES result_sets(id),
+    scanned_at TEXT NOT NULL,
+    program TEXT NOT NULL
+  );
+  INSERT INTO scans_v5 (client_id, inventory_id, catalog_id, set_id, scanned_at, program)
+    SELECT client_id, inventory_id, catalog_id, set_id, scanned_at, program FROM (
+      SELECT s.client_id, s.catalog_id, s.set_id, s.scanned_at, s.program,
+        coalesce((SELECT i.id FROM inventories i WHERE i.id = s.inventory_id), (SELECT max(i.id) FROM inventories i WHERE i.client_id = s.client_id)) AS inventory_id
+      FROM scans s)
+    WHERE inventory_id IS NOT NULL;
+  DROP TABLE scans;
+  ALTER TABLE scans_v5 RENAME TO scans;
+  CREATE INDEX scans_by_set ON scans(set_id);
+  CREATE INDEX scans_by_inventory ON scans(inventory_id);
+  CREATE VIEW client_update_states AS
+    SELECT c.name AS computer, r.update_id, r.revision_number, r.state, r.superseded, r.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id;
+  `,
 ];

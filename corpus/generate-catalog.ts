@@ -14,10 +14,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CabWriter } from '../adapters/cab/writer.js';
+import { PatchscanError } from '../engine/errors.js';
 import { readChunks } from '../adapters/fs/chunks.js';
 
 export interface GenerateOptions {
-  /** Total revisions (categories, detectoids, bundles and their children). Minimum 100. */
+  /** Total revisions (categories, detectoids, bundles and their children), exactly. At least MIN_REVISIONS. */
   readonly revisions: number;
   readonly seed: number;
   readonly out: string;
@@ -143,8 +144,16 @@ const winVer = (cmp: string, o: OsProduct, withBuild = true, withType = false): 
 const ubr = (cmp: string, v: number): string =>
   `<b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" Value="UBR" Comparison="${cmp}" Data="${v}" />`;
 
+/** Categories (company, families, classifications, products) and detectoids (architecture, OS, language, product). */
+const FIXED_REVISIONS = (1 + 3 + CLASSIFICATIONS.length + OS_PRODUCTS.length + APP_PRODUCTS.length) + (4 + OS_PRODUCTS.length + LANGS.length + APP_PRODUCTS.length);
+
+/** The smallest catalog: the category tree, the detectoids, and one software update (a bundle and its one child). */
+export const MIN_REVISIONS = FIXED_REVISIONS + 2;
+
 export function generateCatalog(opts: GenerateOptions): GenerateResult {
-  if (!Number.isInteger(opts.revisions) || opts.revisions < 100) throw new RangeError('revisions must be an integer ≥ 100');
+  if (!Number.isSafeInteger(opts.revisions) || opts.revisions < MIN_REVISIONS) {
+    throw new PatchscanError('BAD_ARGUMENT', `revisions ${JSON.stringify(opts.revisions)}: give a whole number of at least ${MIN_REVISIONS} (the category tree and detectoids take ${FIXED_REVISIONS}, one update and its bundled child 2 more)`);
+  }
   const rng = new Rng(opts.seed);
   const revs: Rev[] = [];
   let nextRid = 100_000 + rng.int(0, 999);
@@ -214,8 +223,9 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     }
     appDetectoid.set(a.name, detectoid(`${a.name} installed`, undefined, rule));
   }
-  const detectoids = revs.filter((r) => r.pkg.action === 'Evaluate' && r.core.includes('"Detectoid"')).length;
+  let detectoids = revs.filter((r) => r.pkg.action === 'Evaluate' && r.core.includes('"Detectoid"')).length;
   const categories = revs.length - detectoids;
+  if (revs.length !== FIXED_REVISIONS) throw new Error(`generator: ${revs.length} fixed revisions, expected ${FIXED_REVISIONS}`);
 
   // --- Software updates: bundles with children, supersedence chains ------------------------------------------
   type Target = { kind: 'os'; o: OsProduct; cat: string } | { kind: 'app'; a: (typeof APP_PRODUCTS)[number]; cat: string };
@@ -230,6 +240,13 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
   const budget = opts.revisions;
 
   while (revs.length < budget) {
+    if (budget - revs.length === 1) {
+      // One revision left, too few for an update and its child: the last one is a detectoid (as real catalogs have
+      // many), so the catalog has exactly the revisions asked for.
+      detectoid('Windows Update Agent 10 installed', undefined, '<b.FileVersion Path="\\wuaueng.dll" Csidl="37" Comparison="GreaterThanOrEqualTo" Version="10.0.0.0" />');
+      detectoids++;
+      break;
+    }
     const t = rng.pick(targets);
     const m = (month.get(t) ?? 0) + 1;
     month.set(t, m);

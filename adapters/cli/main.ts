@@ -2,7 +2,7 @@
  * The `patchscan` command line. Each command is a thin wrapper over the engine and adapters; errors with a
  * stable code are printed as `patchscan: CODE: message` and exit with status 2 (bad input) or 1 (I/O).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { extractCab } from '../cab/extract.js';
@@ -12,7 +12,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { generateFleet } from '../../corpus/generate-fleet.js';
 import { formatBatchSummary, runBatchScan, type BatchFormat } from './batch-scan.js';
 import { buildManifest, formatManifest } from '../../engine/inventory/manifest.js';
@@ -21,6 +21,7 @@ import { readInventoryFile } from '../inventory/read.js';
 import { formatRows, type RowFormat } from '../report/rows.js';
 import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
+import { nearest, nonNegativeInt, positiveInt, wholeNumber } from './commands/args.js';
 import { addSiteCommands } from './commands/index.js';
 import { siteDemo } from './site-demo.js';
 
@@ -32,12 +33,8 @@ const PHASE_LABEL: Record<ImportPhase, string> = {
   hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
 };
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
-    return Number(v);
-  };
-}
+/** Seeds are 32-bit: the generators' PRNGs take seed >>> 0. */
+const seed = (): ((raw: string) => number) => nonNegativeInt('--seed', '', 0xffff_ffff);
 
 function print(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -75,7 +72,6 @@ export function buildProgram(): Command {
     .name('patchscan')
     .description('Answer, for whole fleets of Windows machines, which Microsoft updates each one has, needs, or does not need —\nfrom Microsoft\'s offline catalog (wsusscn2.cab), compiled once and scanned fast.')
     .version('0.1.0')
-    .showHelpAfterError()
     .addHelpText('after', `
 Typical session:
   $ patchscan corpus catalog --revisions 5000 --seed 1 --out wsusscn2.cab   # or download Microsoft's wsusscn2.cab
@@ -179,10 +175,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .option('-i, --inventories <source>', 'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads')
     .option('-f, --format <format>', 'table | json | jsonl | csv (batch mode: jsonl | csv, one row per update; msgpack, the fleet format: each result set once, then one record per machine naming it)')
     .option('-o, --out <file>', 'write rows to a file (required in batch mode; written as FILE.partial and renamed when the batch ends)')
-    .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers)', (v) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('--threads must be a whole number');
-      return Number(v);
-    })
+    .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers; at most 1024)', nonNegativeInt('--threads', 'threads', 1024))
     .option('--no-reasons', 'batch mode: leave out the reason of each row (faster)')
     .option('--no-cache', 'batch mode: scan every machine, even when an identical one was just scanned')
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
@@ -239,8 +232,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
   const corpus = program.command('corpus').description('generate test corpora');
   corpus.command('catalog')
     .description('write a format-faithful wsusscn2.cab (outer CAB, index.xml, package.cab, range CABs; MSZIP), deterministic from the seed')
-    .requiredOption('-n, --revisions <n>', 'total revisions (categories, detectoids, bundles, children; ≥ 100)', positiveInt('--revisions'))
-    .option('-s, --seed <n>', 'seed', positiveInt('--seed'), 1)
+    .requiredOption('-n, --revisions <n>', `total revisions, exactly (categories, detectoids, bundles, children; at least ${MIN_REVISIONS})`, wholeNumber('--revisions', { min: MIN_REVISIONS, unit: 'revisions' }))
+    .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', 'cabinet to write')
     .action((o: { revisions: number; seed: number; out: string }) => {
       const bar = new ProgressBar();
@@ -254,8 +247,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
   corpus.command('fleet')
     .description('write heterogeneous inventories that exercise a catalog (OS builds, architectures, patch levels, products, languages, missing facts); streaming, deterministic')
     .requiredOption('-c, --catalog <file>', 'compiled catalog the fleet should exercise')
-    .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients'))
-    .option('-s, --seed <n>', 'seed', positiveInt('--seed'), 1)
+    .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients', 'machines'))
+    .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', '.jsonl (one JSON inventory per line) or .msgpack (a msgpack stream)')
     .action((o: { catalog: string; clients: number; seed: number; out: string }) => {
       const bar = new ProgressBar();
@@ -269,7 +262,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
   program.command('demo')
     .description('the main job on the bundled sample: import it, scan a generated fleet in batch, then run a site (SQLite store, sync, the upload server on loopback) and show compliance')
     .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet, the results and the site', 'patchscan-data')
-    .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients'), 1000)
+    .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients', 'machines'), 1000)
     .action(async (o: { dataDir: string; clients: number }) => {
       if (!existsSync(BUNDLED_CORPUS)) throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
       const out = join(o.dataDir, 'catalog.pscat');
@@ -294,13 +287,69 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       await siteDemo(join(o.dataDir, 'site'), fleet, Math.min(o.clients, 50), print);
     });
   addSiteCommands(program);
+  usageErrors(program);
   return program;
+}
+
+const commandPath = (c: Command): string => (c.parent ? `${commandPath(c.parent)} ${c.name()}` : c.name());
+
+/**
+ * Usage errors (unknown commands and options, missing arguments, bad values) print one line,
+ * `patchscan: BAD_ARGUMENT: …`, and a pointer to the command's help, and exit with status 2 — not the whole help,
+ * not a stack trace. Help and --version exit 0. Applied to every command: commander copies these settings only to
+ * commands made after them.
+ */
+function usageErrors(c: Command): void {
+  const path = commandPath(c);
+  c.exitOverride()
+    .showHelpAfterError(false)
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      outputError: (text, write) => {
+        // commander: "error: unknown option '--batchh'\n(Did you mean --batch?)\n"
+        const [first = '', ...rest] = text.trim().replace(/^error: /, '').split('\n');
+        const hint = rest.map((l) => l.replace(/^\(Did you mean (.*)\?\)$/, '(did you mean $1?)')).join(' ');
+        write(`patchscan: BAD_ARGUMENT: ${first}${hint ? ` ${hint}` : ''}\nRun "${path} --help" for usage.\n`);
+      },
+    });
+  for (const sub of c.commands) usageErrors(sub);
+}
+
+/**
+ * Commander answers `patchscan wrker --help` with the root's help (exit 0) and `patchscan help wrker` with the
+ * root's help on stderr: a mistyped command is found here first, along the command path, and named.
+ */
+function checkCommandPath(program: Command, args: readonly string[]): void {
+  let c = program;
+  for (let i = 0; i < args.length && c.commands.length > 0; i++) {
+    const a = args[i]!;
+    if (a.startsWith('-')) return; // options (--help, --version, …) are commander's
+    const isHelp = a === 'help' && !c.commands.some((x) => x.name() === 'help');
+    const name = isHelp ? args[i + 1] : a;
+    if (name === undefined || name.startsWith('-')) return;
+    const sub = c.commands.find((x) => x.name() === name || x.aliases().includes(name));
+    if (!sub) {
+      const names = c.commands.flatMap((x) => [x.name(), ...x.aliases()]);
+      const near = nearest(name, names);
+      process.stderr.write(`patchscan: BAD_ARGUMENT: unknown command '${name}'${c === program ? '' : ` of "${commandPath(c)}"`}${near ? ` (did you mean '${near}'?)` : ''}\nRun "${commandPath(c)} --help" for the commands.\n`);
+      throw new CommanderError(2, 'commander.unknownCommand', `unknown command '${name}'`);
+    }
+    if (isHelp) return;
+    c = sub;
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = buildProgram();
+    checkCommandPath(program, argv.slice(2));
+    await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof CommanderError) {
+      // Printed already (help, version, or the usage error above); help and version are not errors.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
     if (PatchscanError.is(e)) {
       process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);
       process.exitCode = e.code === 'IO' || e.code === 'STORE_UNAVAILABLE' ? 1 : 2; // 1: the system (files, the database), 2: the input

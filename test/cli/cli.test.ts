@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { Packr, Unpackr } from 'msgpackr';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
@@ -79,6 +81,36 @@ describe('patchscan CLI', () => {
     expect(cs.out).toMatch(/Applicability rules:\n {2}IsInstalled:\n {4}\S/);
     expect(cs.out).toMatch(/Bundled by:\n {2}- \S+ KB\d+/);
   });
+
+  it('corpus catalog writes exactly the revisions asked for, down to the smallest catalog; fewer is refused naming the minimum', () => {
+    for (const n of [44, 60]) {
+      const cab = join(dir, `small-${n}.cab`);
+      const g = run(['corpus', 'catalog', '--revisions', String(n), '--out', cab]);
+      expect(g.code, g.err).toBe(0);
+      expect(g.out).toMatch(new RegExp(`: ${n} revisions \\(\\d+ bundles, 2[12] detectoids, 21 categories\\)`));
+      if (n === 44) expect(g.out).toContain(': 44 revisions (1 bundles, ');
+      const i = run(['catalog', 'import', cab, '--out', join(dir, `small-${n}.pscat`)]);
+      expect(i.code, i.err).toBe(0);
+      expect(i.out).toMatch(new RegExp(`^Imported ${n} revisions`));
+    }
+    const cab = join(dir, 'small-43.cab');
+    const r = run(['corpus', 'catalog', '--revisions', '43', '--out', cab]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('patchscan: BAD_ARGUMENT: --revisions "43": give a whole number of revisions, at least 44\n');
+    expect(existsSync(cab)).toBe(false);
+    // The library refuses the same, with its reason.
+    expect(() => generateCatalog({ revisions: 43, seed: 1, out: cab })).toThrow(/^revisions 43: give a whole number of at least 44 \(the category tree and detectoids take 42/);
+    expect(MIN_REVISIONS).toBe(44);
+  });
+
+  it('the generator never overshoots: every small count, and counts that used to come out one too many', () => {
+    const sizes: [number, number][] = [...Array.from({ length: 40 }, (_, k): [number, number] => [44 + k, 1 + (k % 3)]), [389, 9], [390, 2], [400, 5]];
+    for (const [n, seed] of sizes) {
+      const cab = join(dir, `exact-${n}-${seed}.cab`);
+      expect(generateCatalog({ revisions: n, seed, out: cab }).revisions, `${n} (seed ${seed})`).toBe(n);
+      expect(importCatalog(cab, { out: join(dir, `exact-${n}-${seed}.pscat`) }).catalog.updates.count, `${n} (seed ${seed})`).toBe(n);
+    }
+  }, 60_000);
 
   it('catalog show prints one update with relations and rules', () => {
     const out = join(dir, 'fx.pscat');

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upload } from '../../adapters/server/upload-client.js';
 import { CatalogVersions, computerCompliance } from '../../adapters/site/reports.js';
+import { DEFAULT_CONFIG, writeConfig } from '../../adapters/site/site.js';
 import { openPostgresStore } from '../../adapters/store/postgres/open.js';
 import { PGBOSS_SCHEMA } from '../../adapters/store/postgres/pg-boss-queue.js';
 import type { SiteStore } from '../../adapters/store/port.js';
@@ -516,10 +517,13 @@ describe('one PostgreSQL site, many processes', () => {
     expect(c.catalog.sha256).toBe(status.catalog.sha256);
   }, 180_000);
 
-  it('an unreachable database: serve exits non-zero within seconds, naming host and database, never the password', async () => {
-    const r = await timed('unreachable', () => cli(['serve', '--data', join(dir, 'X'), '--database', 'postgres://u:s3cret@127.0.0.1:1/nope', '--listen', '127.0.0.1:0'], 30_000));
+  it('an unreachable database: serve exits 1 within seconds, naming host and database, never the password', async () => {
+    // A site directory whose patchscan.json names the database, so the database itself is tried (not refused as no site).
+    writeConfig(join(dir, 'X'), { ...DEFAULT_CONFIG, database: 'postgres://u:s3cret@127.0.0.1:1/nope' });
+    const r = await timed('unreachable', () => cli(['serve', '--data', join(dir, 'X'), '--listen', '127.0.0.1:0'], 30_000));
     expect(r.signal, r.err).toBeNull(); // not killed by our timeout: it exited by itself
-    expect(r.code).not.toBe(0);
+    expect(r.code, r.err).toBe(1);
+    expect(r.err).toMatch(/STORE_UNAVAILABLE/);
     expect(r.ms).toBeLessThan(15_000);
     expect(r.err).toContain('127.0.0.1:1');
     expect(r.err).toContain('nope');

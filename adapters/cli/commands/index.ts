@@ -1,6 +1,7 @@
 /**
  * The site commands, one file per group. Each works on a site directory (`--data DIR`, or $PATCHSCAN_DATA,
- * default ./patchscan-data) and its database (`--database`, or the configuration).
+ * default ./patchscan-data) and its database (`--database`, or the configuration). Only `init` makes a site;
+ * the others refuse a directory without patchscan.json and create nothing (site-options.ts).
  */
 import type { Command } from 'commander';
 import { addClientCommands } from './clients.js';

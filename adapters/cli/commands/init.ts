@@ -9,6 +9,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { ensureObjects, type InitOptions, objectsToRemove, removeObjects, verifyObjects } from '../../site/objects.js';
 import { configPath, DEFAULT_CONFIG, writeConfig } from '../../site/site.js';
 import { now, sha256Hex } from '../../store/sql/store.js';
+import { listenAddress } from './args.js';
 import { dataDir, print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 export function addInitCommands(program: Command): void {
@@ -17,7 +18,7 @@ export function addInitCommands(program: Command): void {
     .option('--test-computer <name>', 'the computer in the pre-production collection (default: the sync host)')
     .option('--sync-host <name>', 'the computer that runs the catalog sync (default: this host)')
     .option('--sync-source <url|folder>', 'where the catalog comes from: an http(s) URL or a folder an administrator fills')
-    .option('--listen <host:port>', 'where `patchscan serve` listens', DEFAULT_CONFIG.listen)
+    .option('--listen <host:port>', 'where `patchscan serve` listens', listenAddress('--listen'), DEFAULT_CONFIG.listen)
     .option('--names <file.json>', 'other names than the seed\'s: {"package": …, "programs": {"scan-x64": …}, "collections": {"main": …, "pilot": …}}')
     .addHelpText('after', `
 Creates, with the seed's names (ITMU for Configuration Manager 2007):
@@ -65,7 +66,7 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
         print(`Test computer (pre-production): ${await store.setting('test_computer')}; sync host: ${await store.setting('sync_host')}`);
         if (admin) print(`Admin token (shown once; reports and the web console need it):\n  ${admin}`);
         print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
-      }));
+      }, { create: true }));
 
   siteOptions(program.command('verify'))
     .description("check that every ITMU object exists; --repair recreates what is missing (like running SMSITMU.MSI again)")

@@ -6,7 +6,14 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { toCsv } from '../../report/csv.js';
 import { CatalogVersions, collectionSummary, complianceTrend, computerCompliance, fleetSummary, groupSummary, staleClients, updateCompliance } from '../../site/reports.js';
 import type { Site } from '../../site/site.js';
+import { choice, nonNegativeInt } from './args.js';
 import { print, siteOptions, withSite, type SiteOptions } from './site-options.js';
+
+/** The update states a scan gives (any case on the command line). */
+export const STATES = ['Installed', 'Required', 'NotApplicable', 'Unknown'] as const;
+
+/** Clients that have not reported for more days than this would be before the first date a Date can hold. */
+const MAX_DAYS = 36_500;
 
 type ReportOptions = SiteOptions & { json?: boolean; csv?: boolean };
 
@@ -51,10 +58,10 @@ classifications,products,stale,trend}, /v1/sync — add ?format=csv for CSV.`);
     }));
 
   reportOpts(report.command('update').argument('<KB|UpdateId>').description('one update across the fleet: who needs it, who has it, Unknown because of which fact'))
-    .option('--state <state>', 'only machines in this state (Required, Installed, Unknown)')
-    .option('--limit <n>', 'machines to list', '100')
-    .action((id: string, o: ReportOptions & { state?: string; limit: string }) => withSite(o, async (site) => {
-      const u = await updateCompliance(site.store, new CatalogVersions(site.store), id, { ...(o.state ? { state: o.state } : {}), limit: Number(o.limit) });
+    .option('--state <state>', `only machines in this state: ${STATES.join(', ')} (any case; the site stores the updates a machine has or needs, so NotApplicable lists none)`, choice('--state', STATES))
+    .option('--limit <n>', 'machines to list (0: only the counts)', nonNegativeInt('--limit', 'machines'), 100)
+    .action((id: string, o: ReportOptions & { state?: string; limit: number }) => withSite(o, async (site) => {
+      const u = await updateCompliance(site.store, new CatalogVersions(site.store), id, { ...(o.state ? { state: o.state } : {}), limit: o.limit });
       if (!u) throw new PatchscanError('NOT_FOUND', `no update ${id} in the catalog in service`);
       out(o, u, u.machines.items, () => [
         `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
@@ -80,9 +87,9 @@ classifications,products,stale,trend}, /v1/sync — add ?format=csv for CSV.`);
   }
 
   reportOpts(report.command('stale').description('clients that have not reported for N days'))
-    .option('--days <n>', 'days', '7')
-    .action((o: ReportOptions & { days: string }) => withSite(o, async (site) => {
-      const p = await staleClients(site.store, Number(o.days), 10_000);
+    .option('--days <n>', `days without an upload (0 to ${MAX_DAYS})`, nonNegativeInt('--days', 'days', MAX_DAYS), 7)
+    .action((o: ReportOptions & { days: number }) => withSite(o, async (site) => {
+      const p = await staleClients(site.store, o.days, 10_000);
       out(o, p, p.items, () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items as unknown as Record<string, unknown>[], ['name', 'lastUpload', 'lastScan'])}`);
     }));
 

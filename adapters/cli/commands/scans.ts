@@ -9,6 +9,7 @@ import { CatalogVersions, computerCompliance } from '../../site/reports.js';
 import { SiteScanner } from '../../site/scan-service.js';
 import { targetingProgram } from '../../site/targeting.js';
 import { now } from '../../store/sql/store.js';
+import { nonNegativeInt, positiveInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 export function addScanCommands(program: Command): void {
@@ -56,12 +57,12 @@ export function addScanCommands(program: Command): void {
   const queue = program.command('queue').description('the scan queue: what waits, what runs, what failed');
   siteOptions(queue.command('status'))
     .description('jobs waiting (expedited, normal), running, and failed after their retries (with the error)')
-    .option('-n, --limit <n>', 'failed jobs to list', '20')
+    .option('-n, --limit <n>', 'failed jobs to list', nonNegativeInt('--limit', 'jobs'), 20)
     .option('--json', 'print JSON')
-    .action((o: SiteOptions & { limit: string; json?: boolean }) =>
+    .action((o: SiteOptions & { limit: number; json?: boolean }) =>
       withSite(o, async (site) => {
         const status = await site.store.queueStatus();
-        const failed = await site.store.failedScans(Number(o.limit));
+        const failed = await site.store.failedScans(o.limit);
         const names = new Map<number, string>();
         for (const f of failed) if (!names.has(f.clientId)) names.set(f.clientId, (await site.store.clientById(f.clientId))?.name ?? `client ${f.clientId}`);
         if (o.json) {
@@ -82,23 +83,22 @@ export function addScanCommands(program: Command): void {
 export function addWorkerCommand(program: Command): void {
   siteOptions(program.command('worker'))
     .description('scan queued inventories (a process of its own; run N of them, and `serve --no-scan` for the HTTP side)')
-    .option('--batch <n>', 'jobs taken at a time', '25')
-    .option('--threads <n>', 'worker threads that run the engine (default: one per core; 0 scans on the main thread)')
-    .option('--idle-ms <ms>', 'how long to wait when the queue is empty', '500')
+    .option('--batch <n>', 'jobs taken at a time (1 to 10000)', positiveInt('--batch', 'jobs', 10_000), 25)
+    .option('--threads <n>', 'worker threads that run the engine (0 to 1024; default: one per core; 0 scans on the main thread)', nonNegativeInt('--threads', 'threads', 1024))
+    .option('--idle-ms <ms>', 'how long to wait when the queue is empty (1 to 3600000)', positiveInt('--idle-ms', 'milliseconds', 3_600_000), 500)
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
-    .option('--lease-seconds <s>', 'how long a taken job is this worker\'s before another may take it (default: queue.leaseSeconds of the configuration, 300)')
+    .option('--lease-seconds <s>', 'how long a taken job is this worker\'s before another may take it (1 to 86399, under a day as pg-boss requires; default: queue.leaseSeconds of the configuration, 300)', positiveInt('--lease-seconds', 'seconds', 86_399))
     .addHelpText('after', `
 Examples:
   $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
-  $ patchscan worker --database postgres://patchscan@db.example/site  # on another machine of a PostgreSQL site`)
-    .action((o: SiteOptions & { batch: string; idleMs: string; once?: boolean; leaseSeconds?: string; threads?: string }) =>
+  $ patchscan init --data site --database postgres://patchscan@db.example/site   # once, on another machine of a
+  $ patchscan worker --data site                                                  # PostgreSQL site: join it, then scan`)
+    .action((o: SiteOptions & { batch: number; idleMs: number; once?: boolean; leaseSeconds?: number; threads?: number }) =>
       withSite(o, async (site) => {
         await requireInit(site);
-        const batch = positiveInt(o.batch, '--batch');
-        const idleMs = positiveInt(o.idleMs, '--idle-ms');
-        const lease = o.leaseSeconds === undefined ? site.config.queue.leaseSeconds : positiveInt(o.leaseSeconds, '--lease-seconds');
-        const threads = o.threads === undefined ? availableParallelism() : Number(o.threads);
-        if (!Number.isSafeInteger(threads) || threads < 0) throw new PatchscanError('BAD_ARGUMENT', `--threads ${JSON.stringify(o.threads)}: give a whole number, 0 or more`);
+        const { batch, idleMs } = o;
+        const lease = o.leaseSeconds ?? site.config.queue.leaseSeconds;
+        const threads = o.threads ?? availableParallelism();
         const scanner = new SiteScanner(site, { threads });
         let stop = false;
         const onSignal = (): void => {
@@ -130,10 +130,4 @@ Examples:
         process.removeListener('SIGTERM', onSignal);
         print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set), ${skipped} skipped (not targeted or no inventory)`);
       }));
-}
-
-function positiveInt(raw: string, name: string): number {
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new PatchscanError('BAD_ARGUMENT', `${name} ${JSON.stringify(raw)}: give a whole number of at least 1`);
-  return n;
 }

@@ -6,12 +6,13 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { readBounded } from '../../inventory/read.js';
 import { serve } from '../../server/server.js';
 import { upload } from '../../server/upload-client.js';
+import { listenAddress } from './args.js';
 import { openSite, print, requireInit, siteOptions, type SiteOptions } from './site-options.js';
 
 export function addServeCommands(program: Command): void {
   siteOptions(program.command('serve'))
     .description('run the site server: inventory uploads, the scan queue, the scheduled sync (loopback unless configured)')
-    .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)')
+    .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)', listenAddress('--listen'))
     .option('--no-scan', 'do not scan in this process: `patchscan worker` processes take the scan jobs')
     .action(async (o: SiteOptions & { listen?: string; scan: boolean }) => {
       const site = await openSite(o);

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
 import { runSync } from '../../sync/sync.js';
+import { nonNegativeInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 export function addSyncCommands(program: Command): void {
@@ -11,14 +12,14 @@ export function addSyncCommands(program: Command): void {
     .description('fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history')
     .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
     .option('--source <url|folder>', 'overrides sync.source of the configuration')
-    .option('-n, --limit <n>', 'status: messages to show', '20')
+    .option('-n, --limit <n>', 'status: messages to show', nonNegativeInt('--limit', 'messages'), 20)
     .option('--json', 'status: print JSON')
-    .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: string; json?: boolean }) => {
+    .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: number; json?: boolean }) => {
       if (what !== undefined && what !== 'status') throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
       if (what === 'status') {
         await withSite(o, async (site) => {
           const cat = await site.store.currentCatalog();
-          const msgs = await site.store.syncMessages(Number(o.limit));
+          const msgs = await site.store.syncMessages(o.limit);
           if (o.json) {
             print(JSON.stringify({ catalog: cat ?? null, messages: msgs }, null, 2));
             return;

@@ -13,7 +13,6 @@ import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
-import pg from 'pg';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
@@ -22,36 +21,20 @@ import { runSync } from '../adapters/sync/sync.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
-import { arg, numArg } from './args.js';
+import { numArg } from './args.js';
+import { benchDatabase } from './postgres.js';
 
 const clients = numArg('clients', '2000');
 const threads = numArg('threads', '1');
 const onPostgres = process.argv.includes('--postgres');
-const admin = arg('admin-url', process.env.PATCHSCAN_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const bin = new URL('../adapters/cli/bin.js', import.meta.url).pathname;
-
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** A site with `clients` stored inventories, each queued for a scan. */
 async function buildSite(name: string): Promise<{ dir: string; drop(): Promise<void> }> {
   const dir = join(process.cwd(), 'bench', '.work', `site-scan-${name}`);
   rmSync(dir, { recursive: true, force: true });
-  let database: string | undefined;
-  const dbName = `patchscan_bench_${process.pid}_${name}`;
-  if (onPostgres) {
-    await adminQuery(`CREATE DATABASE ${dbName}`);
-    const u = new URL(admin);
-    u.pathname = `/${dbName}`;
-    database = u.toString();
-  }
+  const db = onPostgres ? await benchDatabase(`patchscan_bench_${process.pid}_${name}`) : undefined;
+  const database = db?.url;
   writeConfig(dir, { ...DEFAULT_CONFIG, ...(database ? { database } : {}) });
   const site = await Site.open(dir);
   await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
@@ -70,7 +53,7 @@ async function buildSite(name: string): Promise<{ dir: string; drop(): Promise<v
     }
   });
   await site.close();
-  return { dir, drop: async () => (onPostgres ? adminQuery(`DROP DATABASE ${dbName} WITH (FORCE)`) : undefined) };
+  return { dir, drop: async () => db?.drop() };
 }
 
 async function drain(dir: string, workers: number): Promise<{ seconds: number; scanned: number; profiles: number }> {

@@ -14,7 +14,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
@@ -23,7 +22,8 @@ import { runSync } from '../adapters/sync/sync.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
-import { arg, numArg } from './args.js';
+import { numArg } from './args.js';
+import { benchDatabase } from './postgres.js';
 
 const seconds = numArg('seconds', '20');
 const connections = numArg('connections', '32');
@@ -33,24 +33,8 @@ const onPostgres = process.argv.includes('--postgres');
 const scanning = !process.argv.includes('--no-scan');
 if (servers > 1 && !onPostgres) throw new Error('--servers > 1 needs --postgres (a SQLite site is one process)');
 
-const admin = arg('admin-url', process.env.PATCHSCAN_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-const dbName = `patchscan_bench_${process.pid}`;
-const adminQuery = async (sql: string): Promise<void> => {
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-};
-let database: string | undefined;
-if (onPostgres) {
-  await adminQuery(`CREATE DATABASE ${dbName}`);
-  const u = new URL(admin);
-  u.pathname = `/${dbName}`;
-  database = u.toString();
-}
+const db = onPostgres ? await benchDatabase(`patchscan_bench_${process.pid}`) : undefined;
+const database = db?.url;
 
 const dir = join(process.cwd(), 'bench', '.work', 'upload-site');
 rmSync(dir, { recursive: true, force: true });
@@ -120,7 +104,7 @@ for (const c of await after.store.clients()) {
   if (c.last_scan_at !== null) scanned++;
 }
 await after.close();
-if (onPostgres) await adminQuery(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await db?.drop();
 
 const sum = (f: (r: (typeof runs)[number]) => number): number => runs.reduce((a, r) => a + f(r), 0);
 const accepted = sum((r) => r['2xx'] as number);

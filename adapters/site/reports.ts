@@ -8,7 +8,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
-import type { DailyRow, FleetTotals, SiteStore } from '../store/port.js';
+import type { ComputerListRow, DailyRow, FleetTotals, SiteStore } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
@@ -111,15 +111,8 @@ export interface Page<T> {
   readonly items: readonly T[];
 }
 
-export interface ComputerListItem {
-  readonly name: string;
-  readonly architecture: string | null;
-  readonly lastUpload: string | null;
-  readonly scannedAt: string | null;
-  readonly installed: number | null;
-  readonly required: number | null;
-  readonly unknown: number | null;
-}
+/** A computer in a list: the store's row as it is. */
+export type ComputerListItem = ComputerListRow;
 
 /** Computers whose name starts with `prefix` (case-insensitive, by computer-name key), by name. */
 export async function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Promise<Page<ComputerListItem>> {

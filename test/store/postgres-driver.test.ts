@@ -211,21 +211,22 @@ describe('outages', () => {
     try {
       const pid = (await d.get<{ pid: number }>('SELECT pg_backend_pid() AS pid'))!.pid;
       // Killing a connection mid-statement is what a server shutdown does to it (57P01 admin_shutdown).
-      const killed = d.get('SELECT pg_sleep(5)');
+      // The handler is attached at once: the rejection can arrive before pg_terminate_backend's own reply does.
+      const killed = unavailableError(d.get('SELECT pg_sleep(5)'));
       await new Promise((r) => setTimeout(r, 100));
       await driver.get('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?', ['SELECT pg_sleep(5)%']);
-      const e = await unavailableError(killed);
+      const e = await killed;
       expect(e.message).toContain(db.name);
       // The same idle connection may have been the one killed, or not; either way the next statement works.
       expect(typeof pid).toBe('number');
       expect(await d.get<{ one: number }>('SELECT 1 AS one')).toEqual({ one: 1 });
       // And inside a transaction.
-      const tx = d.transaction(async (t) => {
+      const tx = unavailableError(d.transaction(async (t) => {
         await t.get('SELECT pg_sleep(5)');
-      });
+      }));
       await new Promise((r) => setTimeout(r, 100));
       await driver.get('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?', ['SELECT pg_sleep(5)%']);
-      await unavailableError(tx);
+      await tx;
       expect(await d.transaction(async (t) => t.get<{ one: number }>('SELECT 1 AS one'))).toEqual({ one: 1 });
     } finally {
       await d.close();

@@ -16,6 +16,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { PatchscanError } from '../../engine/errors.js';
+import { parseListen } from '../site/config.js';
 import { CatalogVersions } from '../site/reports.js';
 import { SiteScanner } from '../site/scan-service.js';
 import type { Site } from '../site/site.js';
@@ -206,8 +207,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // ever (thousands of them, each a file descriptor). One that sends no request within headersTimeoutMs is closed
   // (Node destroys a socket whose timeout nobody handles); with TLS the handshake has the same time.
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs));
-  // Config keys are read when present (a site's patchscan.json may set it); the default otherwise.
-  server.maxConnections = (limits as { readonly maxConnections?: number }).maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   let droppedAt = 0;
   server.on('drop', () => {
     if (Date.now() - droppedAt < 60_000) return;
@@ -215,9 +215,8 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     log(`connection limit reached (${server.maxConnections} open): new connections are closed until some end (limits.maxConnections)`);
   });
   const listen = o.listen ?? site.config.listen;
-  const m = /^(.*):(\d+)$/.exec(listen);
-  if (!m) throw new PatchscanError('BAD_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:8530`);
-  const host = m[1]!.replace(/^\[|\]$/g, '');
+  const at = parseListen(listen);
+  if (!at) throw new PatchscanError('BAD_ARGUMENT', `listen address ${JSON.stringify(listen)} must be host:port, e.g. 127.0.0.1:8530`);
   // Listen first: nothing (no timer, no child) may start before the port is ours, or a port in use would leave a
   // process that neither serves nor exits.
   await new Promise<void>((resolve, reject) => {
@@ -231,7 +230,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
             : e.message;
       reject(new PatchscanError('IO', `cannot listen on ${listen}: ${why}`, { syscode: e.code }, { cause: e }));
     });
-    server.listen(Number(m[2]), host, () => resolve());
+    server.listen(at.port, at.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -177,6 +177,6 @@ describe('configuration: limits.inventoriesPerClient and limits.storedBytesPerCl
     ['storedBytesPerClient', '64MiB'],
   ])('refuses limits.%s = %j, naming the key', (key, value) => {
     writeFileSync(configPath(dir), JSON.stringify({ limits: { [key]: value } }));
-    expect(() => readConfig(dir)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringContaining(`limits.${key} must be a whole number`) }));
+    expect(() => readConfig(dir)).toThrow(expect.objectContaining({ code: 'BAD_CONFIG', message: expect.stringContaining(`limits.${key} must be a whole number`) }));
   });
 });

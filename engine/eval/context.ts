@@ -8,8 +8,6 @@ import type { RegistryView } from '../inventory/types.js';
 
 export const LOOP_TARGET = 'HKEY_LOOP_TARGET';
 
-export type FactValue = unknown;
-
 /** A fact as evaluated for this machine, for explanations. */
 export interface FactReading {
   readonly fact: string;
@@ -109,16 +107,21 @@ export class EvalContext {
   }
 }
 
-/** Human text of a fact key for reasons: `file 37\conhost.exe`, `registry HKLM\…\UBR`. */
-export function factLabel(kind: string, args: readonly string[]): string {
+/**
+ * Human text of a fact key for reasons: `file 37\conhost.exe`, `registry HKLM\…\UBR`. `attrs` (the reading rule's)
+ * give names as the catalog spells them where the fact key is folded to lower case (device attributes).
+ */
+export function factLabel(kind: string, args: readonly string[], attrs?: Readonly<Record<string, string>>): string {
   switch (kind) {
+    case 'deviceAttribute': return `device attribute ${attrs?.Name ?? args[0]}`;
     case 'file': return `file ${args[0] ? `CSIDL ${args[0]}\\` : ''}${args[1]}`;
     case 'fileUnderRegSz': return `file ${args[3]} under registry ${args[1]}\\${args[2]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
     case 'regKey': case 'regSubtree': return `registry key ${args[1]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
     case 'regValue': return `registry value ${args[1]}\\${args[2] || '(default)'}${args[0] === '32' ? ' (32-bit view)' : ''}`;
     case 'wmi': return `WMI query ${args[1]} in ${args[0]}`;
     case 'msiProduct': return `MSI product ${args[0] ? `{${normalizeGuid(args[0])}}` : 'list'}`;
-    case 'cbsPackage': return `CBS package ${args[0]}`;
+    case 'cbsPackage': return `CBS package ${attrs?.PackageIdentity ?? args[0]}`;
+    case 'productRelease': return `product release ${attrs?.Name ?? args[0]}`;
     case 'os': return 'OS version';
     case 'processor': return 'processor';
     default: return `${kind}${args.length ? ` ${args.join(' ')}` : ''}`;

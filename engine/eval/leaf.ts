@@ -39,7 +39,7 @@ export function readFact(ctx: EvalContext, fact: number, input: LeafInput, show:
   if (fact < 0) return NOT_COLLECTED;
   const v = ctx.fact(fact);
   if (ctx.readings) {
-    const label = factLabel(input.factKinds[0]!, input.factArgs[0]!);
+    const label = factLabel(input.factKinds[0]!, input.factArgs[0]!, input.attrs);
     ctx.read(() => ({ fact: label, value: v === NOT_COLLECTED ? 'not collected' : v === ABSENT ? 'absent' : show(v) }));
   }
   return v;
@@ -53,6 +53,4 @@ export function unknownLeaf(reason: string): CompiledNode {
   };
 }
 
-export const isMissing = (v: unknown): boolean => v === NOT_COLLECTED;
-export const isAbsent = (v: unknown): boolean => v === ABSENT;
 export { ABSENT, NOT_COLLECTED, T, U };

@@ -7,6 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
 import type { EvalContext, FactReading } from './context.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
+import { ruleWants } from './reason.js';
 import { FILE_REGISTRY_RULES } from './rules/file-registry.js';
 import { OS_RULES } from './rules/os.js';
 import { PACKAGE_RULES } from './rules/packages.js';
@@ -32,6 +33,8 @@ export interface ExplainNode {
   readonly value: 'True' | 'False' | 'Unknown';
   /** Facts this leaf read, with the machine's values. */
   readonly reads: readonly FactReading[];
+  /** A leaf's condition as a phrase (`OSSkuId = 119`), when patchscan has one for its rule type (reason.ts). */
+  readonly wants?: string;
   readonly children: readonly ExplainNode[];
 }
 
@@ -193,16 +196,10 @@ export class RuleProgram {
     const reads = ctx.readings;
     ctx.readings = saved;
     // A leaf's own child (RegKeyLoop) only has a value per subkey, inside the loop: the leaf's reads say it.
-    return { rule: this.label(id), value: triName(v), reads, children: [] };
+    const { $items: _, ...attrs } = this.catalog.nodeAttrs(id);
+    const wants = op === OP_UNSUPPORTED || op === OP_TRUE || op === OP_FALSE ? undefined : ruleWants(this.ruleName(id), attrs);
+    return { rule: this.label(id), value: triName(v), reads, children: [], ...(wants !== undefined ? { wants } : {}) };
   }
-}
-
-/** The leaf that decided a node's value: follow children with the same value (Not: the opposite). */
-export function decidingLeaf(e: ExplainNode): ExplainNode {
-  if (e.children.length === 0) return e;
-  if (e.rule === 'Not') return decidingLeaf(e.children[0]!);
-  const same = e.children.find((k) => k.value === e.value);
-  return same ? decidingLeaf(same) : e;
 }
 
 export function formatExplain(e: ExplainNode, indent = ''): string[] {

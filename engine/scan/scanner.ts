@@ -13,7 +13,8 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { EvalContext } from '../eval/context.js';
-import { decidingLeaf, RuleProgram, type ExplainNode } from '../eval/program.js';
+import { RuleProgram, type ExplainNode } from '../eval/program.js';
+import { slotReason } from '../eval/reason.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
 import { Machine } from '../inventory/machine.js';
 import type { MachineMemo } from './section-memo.js';
@@ -43,12 +44,6 @@ export interface UpdateResult {
   /** Index of the update that supersedes this one (Installed or Required), when superseded. */
   readonly supersededBy?: number;
   readonly because: Because;
-}
-
-/** A deciding rule and the facts it read: `FileVersion Path=… (file …: exists, version …)`. */
-function leafText(leaf: ExplainNode): string {
-  const reads = leaf.reads.map((x) => `${x.fact}: ${x.value}`).join('; ');
-  return `${leaf.rule}${reads ? ` (${reads})` : ''}`;
 }
 
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
@@ -384,14 +379,10 @@ export class ScanSession {
           break;
         }
         const e = this.explainSlot(r.index, b.slot);
-        if (!e) {
-          text = `${b.slot} is absent (defaults apply)`;
-          break;
-        }
-        text = `${b.slot} is ${triName(b.value)}: ${leafText(decidingLeaf(e))}`;
+        text = e ? `${b.slot} is ${triName(b.value)}: ${slotReason(e)}` : `${b.slot} is absent (${b.slot === 'IsInstallable' ? 'True' : 'False'} by default)`;
         if (r.state === 'Required') {
           const ie = this.explainSlot(r.index, 'IsInstalled');
-          if (ie) text = `IsInstalled is False: ${leafText(decidingLeaf(ie))}; ${text}`;
+          if (ie) text = `IsInstalled is False: ${slotReason(ie)}; ${text}`;
         }
       }
     }

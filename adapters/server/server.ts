@@ -22,7 +22,7 @@ import { SiteScanner } from '../site/scan-service.js';
 import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
-import { createConsole } from './console.js';
+import { createConsole } from './console/index.js';
 import { bearer, HttpError, requestUrl, send } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { healthRoutes } from './routes/health.js';

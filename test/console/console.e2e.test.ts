@@ -80,7 +80,7 @@ describe('web console in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.fill('input[name=token]', 'psa_wrong');
     await page.click('button[type=submit]');
-    await expect(page.textContent('main')).resolves.toContain('That is not the admin token.');
+    expect(await page.textContent('[data-testid=login-error]')).toBe('That is not the admin token.');
     await page.fill('input[name=token]', ADMIN);
     await page.click('button[type=submit]');
     expect(new URL(page.url()).pathname).toBe('/');
@@ -108,7 +108,7 @@ describe('web console in Chromium', () => {
     await page.click('button[type=submit]');
     await page.click('header >> text=Computers');
     await page.fill('input[name=q]', 'pc-000004');
-    await page.click('button[type=submit]');
+    await page.click('form.search button[type=submit]');
     const links = await page.locator('[data-testid=computer-list] a').allTextContents();
     expect(links).toEqual(Array.from({ length: 10 }, (_, k) => `PC-000004${k}`));
     await page.screenshot({ path: join(ARTIFACTS, 'search.png'), fullPage: true });

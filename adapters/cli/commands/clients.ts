@@ -125,15 +125,15 @@ This works only with local access to the site's database — there is no way to 
   the account that owns the site directory.
   PostgreSQL: the database URL and credentials of the site (patchscan.json, --database or $PATCHSCAN_DATABASE).
 Anyone with that access can reset the token: protect the file (or the database credentials) accordingly.
-Requests with the old token are refused at once. Web console sessions signed in with it before the reset last until
-they expire (8 hours) or "patchscan serve" restarts: restart every serve process after a leak.`)
+Requests with the old token are refused at once, and every web console session signed in with it is signed out
+at its next request (in every "patchscan serve" process of the site).`)
     .action((o: SiteOptions) =>
       withSite(o, async (site) => {
         await requireInit(site);
         const token = `psa_${randomBytes(32).toString('base64url')}`;
         await site.store.setSetting('admin_token_hash', sha256Hex(token));
         print(`The admin token of ${site.dir} was replaced; the old one no longer works.\nAdmin token (shown once; reports and the web console need it):\n  ${token}`);
-        print('Web console sessions signed in with the old token last until they expire (8 h) or serve restarts: restart serve if it leaked.');
+        print('Every web console session signed in with the old token is signed out.');
       }));
 }
 

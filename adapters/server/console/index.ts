@@ -1,0 +1,107 @@
+/**
+ * The web console, served by `patchscan serve`: the reports as server-rendered pages. No script, no external CDN
+ * or network call: HTML, CSS and inline SVG only. Every page needs the admin token (entered once on /login; the
+ * browser then holds an HttpOnly, SameSite=Strict session cookie, Secure when the server speaks HTTPS; see
+ * sessions.ts). One file per page; html.ts (frame, escaping, formatting), table.ts (lists) and charts.ts are shared.
+ * Lists are paginated and every query is indexed, so pages stay fast on 100k clients.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CatalogVersions } from '../../site/reports.js';
+import type { SiteStore } from '../../store/port.js';
+import { HttpError, pathParam } from '../http.js';
+import { computerPage } from './computer.js';
+import { computersPage } from './computers.js';
+import { esc, layout } from './html.js';
+import { loginPage } from './login.js';
+import { overviewPage } from './overview.js';
+import { ConsoleSessions, SESSION_COOKIE, SESSION_TTL_MS } from './sessions.js';
+import { stalePage } from './stale.js';
+import { syncPage } from './sync.js';
+import { updatePage } from './update.js';
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'";
+
+/**
+ * Forms post only from the console's own pages. The session cookie is SameSite=Strict (never sent with another
+ * site's request); in addition a POST that the browser marks as coming from another site (Sec-Fetch-Site), or whose
+ * Origin names another host, is refused, so a form on another site can neither sign the administrator out nor in.
+ * (Under the console's Referrer-Policy: no-referrer, browsers send "Origin: null" with its own forms: that alone
+ * proves nothing either way.)
+ */
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
+  const origin = req.headers.origin;
+  if (origin === undefined || origin === 'null') return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** The console's request handler; returns false when the path is not a console page. */
+export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {}): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+  const sessions = new ConsoleSessions(store);
+  const html = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'content-security-policy': CSP, ...headers });
+    res.end(body);
+  };
+  return async (req, res, url) => {
+    const p = url.pathname;
+    if (p === '/login' && req.method === 'GET') {
+      html(res, 200, loginPage());
+      return true;
+    }
+    if ((p === '/login' || p === '/logout') && req.method === 'POST' && !sameOrigin(req)) {
+      html(res, 403, loginPage('This form was sent from another site; open the console and sign in there.'));
+      return true;
+    }
+    if (p === '/logout' && req.method === 'POST') {
+      const id = await sessions.current(req);
+      if (id) sessions.signOut(id);
+      html(res, 303, '', { location: '/login', 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${o.secureCookie ? '; Secure' : ''}` });
+      return true;
+    }
+    if (p === '/login' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const c of req as AsyncIterable<Buffer>) {
+        n += c.length;
+        if (n > 4096) break;
+        chunks.push(c);
+      }
+      const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('token') ?? '';
+      const id = await sessions.signIn(token);
+      if (!id) {
+        html(res, 401, loginPage('That is not the admin token.'));
+        return true;
+      }
+      html(res, 303, '', { location: '/', 'set-cookie': `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${o.secureCookie ? '; Secure' : ''}` });
+      return true;
+    }
+    const isPage = p === '/' || p === '/computers' || p.startsWith('/computers/') || p.startsWith('/updates/') || p === '/stale' || p === '/sync';
+    if (!isPage || req.method !== 'GET') return false;
+    if (!(await sessions.current(req))) {
+      html(res, 303, '', { location: '/login' });
+      return true;
+    }
+    let body: string | undefined;
+    try {
+      if (p === '/') body = await overviewPage(store);
+      else if (p === '/computers') body = await computersPage(store, url);
+      else if (p.startsWith('/computers/')) body = await computerPage(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
+      else if (p.startsWith('/updates/')) body = await updatePage(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
+      else if (p === '/stale') body = await stalePage(store, url);
+      else body = await syncPage(store);
+    } catch (e) {
+      // A bad parameter is the user's to fix: say which, on a page (the JSON API answers the same in JSON).
+      if (!(e instanceof HttpError) || e.status >= 500) throw e;
+      html(res, e.status, layout('Bad request', `<h1>Bad request</h1><p data-testid="error">${esc(e.message)}</p>`));
+      return true;
+    }
+    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not an enrolled computer, or an update of the catalog in service.</p>`));
+    else html(res, 200, body);
+    return true;
+  };
+}

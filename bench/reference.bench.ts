@@ -15,6 +15,7 @@ import { Packr } from 'msgpackr';
 import type { MachineResult } from '../engine/pool/protocol.js';
 import { createScanner } from '../engine/pool/scanner-pool.js';
 import { Scanner } from '../engine/scan/scan.js';
+import { supersedenceFlags } from '../engine/scan/supersedence.js';
 import { referenceScan } from '../test/reference/reference-evaluator.js';
 import { catalogArbOf, inventoryArb } from '../test/reference/random-world.js';
 import { numArg } from './args.js';
@@ -44,8 +45,8 @@ const time = async <T>(f: () => T | Promise<T>): Promise<{ seconds: number; valu
 
 const ref = await time(() => invs.map((inv) => referenceScan(records, inv)));
 // States and superseded flags of every update, as the fleet path computes them (no reason objects).
-const statesOf = (scanner: Scanner): { index: number; state: string; superseded: boolean }[][] =>
-  invs.map((inv) => scanner.withSession(inv, (s) => Array.from({ length: catalog.size }, (_, i) => ({ index: i, state: s.state(i), superseded: s.isSuperseded(i) }))));
+const statesOf = (scanner: Scanner): { index: number; state: string; superseded: boolean; possiblySuperseded: boolean }[][] =>
+  invs.map((inv) => scanner.withSession(inv, (s) => Array.from({ length: catalog.size }, (_, i) => ({ index: i, state: s.state(i), ...supersedenceFlags(s.supersedence(i)) }))));
 const scratch = await time(() => statesOf(new Scanner(catalog, { shareRuleResults: false })));
 // A new scanner per run: values shared between machines of this run only.
 const engine = await time(() => statesOf(new Scanner(catalog)));
@@ -61,17 +62,17 @@ const fleetRun = await time(async () => {
   return out;
 });
 await poolScanner.close();
-const cached = { seconds: fleetRun.seconds, value: fleetRun.value.map((r) => (r.ok ? r.updates.map((u) => `${catalog.updateId(u.index)} ${u.state} ${u.superseded}`) : [])) };
+const cached = { seconds: fleetRun.seconds, value: fleetRun.value.map((r) => (r.ok ? r.updates.map((u) => `${catalog.updateId(u.index)} ${u.state} ${u.superseded} ${u.possiblySuperseded}`) : [])) };
 
 let disagreements = 0;
 invs.forEach((_, k) => {
   for (const r of engine.value[k]!) {
     const want = ref.value[k]!.get(catalog.updateId(r.index));
-    if (!want || want.state !== r.state || want.superseded !== r.superseded) disagreements++;
+    if (!want || want.state !== r.state || want.superseded !== r.superseded || want.possiblySuperseded !== r.possiblySuperseded) disagreements++;
   }
-  const direct = engine.value[k]!.map((r) => `${catalog.updateId(r.index)} ${r.state} ${r.superseded}`);
+  const direct = engine.value[k]!.map((r) => `${catalog.updateId(r.index)} ${r.state} ${r.superseded} ${r.possiblySuperseded}`);
   if (cached.value[k]!.join('\n') !== direct.join('\n')) disagreements++;
-  if (scratch.value[k]!.map((r) => `${catalog.updateId(r.index)} ${r.state} ${r.superseded}`).join('\n') !== direct.join('\n')) disagreements++;
+  if (scratch.value[k]!.map((r) => `${catalog.updateId(r.index)} ${r.state} ${r.superseded} ${r.possiblySuperseded}`).join('\n') !== direct.join('\n')) disagreements++;
 });
 
 const perMachine = (s: number): string => `${((s / invs.length) * 1e6).toFixed(1)} µs/machine`;

@@ -12,6 +12,7 @@ import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
 import type { ResultSet } from '../../engine/scan/result-set.js';
+import { COUNT_BUCKETS, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
 import { scanRow } from '../../engine/scan/scan.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
 import { FleetMsgpackWriter } from '../report/fleet-msgpack.js';
@@ -37,8 +38,9 @@ export interface BatchSummary {
   readonly machines: number;
   readonly scanned: number;
   readonly errors: number;
-  readonly states: Record<string, number>;
-  readonly superseded: number;
+  /** Outcomes of every machine counted by the counting rule (engine/scan/counting.ts): what every report counts. */
+  readonly counts: OutcomeCounts;
+  /** Updates counted as Required (not superseded, not possibly superseded) on the most machines. */
   readonly topRequired: { kb: string; title: string; machines: number }[];
   readonly seconds: number;
   readonly interrupted: boolean;
@@ -101,12 +103,12 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   let finished = false;
   const fleet = o.format === 'msgpack' ? new FleetMsgpackWriter(c) : undefined;
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
-  const states: Record<string, number> = {};
+  const counts = emptyCounts();
   const required = new Map<number, number>();
   // Machines per shared result set: their states and Required updates are added up once, at the end.
   const perSet = new Map<number, { set: ResultSet; machines: number }>();
   const written = new Set<number>();
-  let machines = 0, errors = 0, superseded = 0;
+  let machines = 0, errors = 0;
   let cacheStats = { hits: 0, misses: 0 };
   let ruleValues = { shared: 0, evaluated: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
@@ -189,14 +191,21 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
 
   function tally(set: ResultSet, n: number): void {
     const st = set.stats;
-    for (const [k, v] of Object.entries(st.counts)) if (v > 0) states[k] = (states[k] ?? 0) + v * n;
-    superseded += st.superseded * n;
+    for (const b of COUNT_BUCKETS) counts[b] += st.counts[b] * n;
     for (const i of st.required) required.set(i, (required.get(i) ?? 0) + n);
   }
   for (const { set, machines: n } of perSet.values()) tally(set, n);
 
   const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
-  return { machines, scanned: machines - errors, errors, states, superseded, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats, ruleValues };
+  return { machines, scanned: machines - errors, errors, counts, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats, ruleValues };
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+
+/** Counts as the reports word them: Required first, superseded ones apart (docs/semantics.md, "Counting"). */
+export function formatCounts(c: OutcomeCounts): string {
+  return `Required ${num(c.required)}, Installed ${num(c.installed)}, Unknown ${num(c.unknown)}${c.notApplicable ? `, NotApplicable ${num(c.notApplicable)}` : ''}; `
+    + `Required but superseded ${num(c.superseded)}, possibly superseded ${num(c.possiblySuperseded)}`;
 }
 
 export function formatBatchSummary(s: BatchSummary, out: string): string {
@@ -206,7 +215,7 @@ export function formatBatchSummary(s: BatchSummary, out: string): string {
     ...(s.ruleValues.shared + s.ruleValues.evaluated > 0
       ? [`Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)} % of those the first machine of a profile needed came from machines with the same inventory sections`]
       : []),
-    `States: ${Object.entries(s.states).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none'}; ${s.superseded.toLocaleString('en-US')} superseded`,
+    `Updates: ${formatCounts(s.counts)}`,
   ];
   if (s.topRequired.length) {
     lines.push('Most needed (Required, not superseded):');

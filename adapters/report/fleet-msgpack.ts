@@ -1,13 +1,15 @@
 /**
  * The msgpack fleet format, encoded straight into output chunks: each result set once —
- * `{ resultSet: N, updates: [[updateId, state, superseded(, reason)], …] }` — then one `{ computer, source,
+ * `{ resultSet: N, updates: [[updateId, state, superseded(, reason)], …] }` (superseded: true, false, or nil when
+ * possibly superseded — a superseding update is Unknown) — then one `{ computer, source,
  * resultSet: N }` record per machine. Written by hand rather than through a generic encoder because a million-machine
  * batch writes a million records and thousands of 2,000-row sets from the one thread that also feeds the workers:
  * no object per record or row, update ids encoded once per catalog update, no copy per record.
  */
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { outcomeIndex, outcomeSuperseded, type ResultSet } from '../../engine/scan/result-set.js';
+import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/scan/result-set.js';
+import { SUP_POSSIBLY, SUP_YES } from '../../engine/scan/supersedence.js';
 
 const CHUNK = 512 * 1024;
 const packr = new Packr({ useRecords: false });
@@ -67,14 +69,15 @@ export class FleetMsgpackWriter {
       const w = outcomes[k]!;
       const i = outcomeIndex(w);
       const from = offsets[i]!, to = offsets[i + 1]!;
-      const state = this.states[(w >>> 1) & 3]!; // the state code of result-set.ts
+      const state = this.states[outcomeStateCode(w)]!;
       this.room(2 + to - from + state.length);
       const b = this.buf;
       let n = this.n;
       b[n++] = reasons ? 0x94 : 0x93;
       for (let p = from; p < to; p++) b[n++] = ids[p]!;
       for (let p = 0; p < state.length; p++) b[n++] = state[p]!;
-      b[n++] = outcomeSuperseded(w) ? 0xc3 : 0xc2;
+      const sup = outcomeSupersedence(w);
+      b[n++] = sup === SUP_YES ? 0xc3 : sup === SUP_POSSIBLY ? 0xc0 : 0xc2; // true, nil, false
       this.n = n;
       if (reasons) this.str(reasons[k] ?? '');
     }

@@ -4,7 +4,7 @@ import { csvCell } from './csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 
-const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'state', 'superseded', 'reason'];
+const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'state', 'superseded', 'possiblySuperseded', 'reason'];
 
 
 export const CSV_HEADER = COLUMNS.join(',');
@@ -21,11 +21,14 @@ export function formatRows(rows: readonly ScanRow[], format: RowFormat): string 
     case 'csv': return [CSV_HEADER, ...rows.map(csvLine)].join('\r\n') + '\r\n';
     case 'table': {
       const head = ['Computer', 'KB', 'State', 'Sup', 'Classification', 'Severity', 'Title'];
-      const body = rows.map((r) => [r.computer, r.kb ? `KB${r.kb}` : '-', r.state, r.superseded ? 'yes' : '', r.classification || '-', r.severity || '-', r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title]);
+      const body = rows.map((r) => [r.computer, r.kb ? `KB${r.kb}` : '-', r.state, r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '', r.classification || '-', r.severity || '-', r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title]);
       const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
       const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
       const counts: Record<string, number> = {};
-      for (const r of rows) counts[r.state + (r.superseded ? ' (superseded)' : '')] = (counts[r.state + (r.superseded ? ' (superseded)' : '')] ?? 0) + 1;
+      for (const r of rows) {
+        const k = r.state + (r.superseded ? ' (superseded)' : r.possiblySuperseded ? ' (possibly superseded)' : '');
+        counts[k] = (counts[k] ?? 0) + 1;
+      }
       return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `${rows.length} row(s): ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`].join('\n') + '\n';
     }
   }

@@ -8,6 +8,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
+import { supersedenceFlags } from '../../engine/scan/supersedence.js';
 import type { ComputerListRow, DailyRow, FleetTotals, SiteStore } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
@@ -66,7 +67,7 @@ export async function computerCompliance(store: SiteStore, catalogs: CatalogVers
       classification: c ? c.classification(r.update_index) : '',
       severity: c ? c.severity(r.update_index) : '',
       state: r.state as UpdateState,
-      superseded: r.superseded === 1,
+      ...supersedenceFlags(r.superseded),
       reason: r.reason,
     })),
   };
@@ -125,7 +126,7 @@ export interface UpdateCompliance {
   readonly counts: { readonly Installed: number; readonly Required: number; readonly Unknown: number; readonly superseded: number };
   /** Why machines are Unknown, most common first (the reason names the rule and the fact). */
   readonly unknownBecause: readonly { readonly reason: string; readonly machines: number }[];
-  readonly machines: Page<{ readonly computer: string; readonly state: string; readonly superseded: boolean; readonly reason: string; readonly scannedAt: string }>;
+  readonly machines: Page<{ readonly computer: string; readonly state: string; readonly superseded: boolean; readonly possiblySuperseded: boolean; readonly reason: string; readonly scannedAt: string }>;
 }
 
 /** One update across the fleet: who needs it, who has it, who is Unknown and why. `query`: KB, UpdateId or RevisionId. */
@@ -142,7 +143,7 @@ export async function updateCompliance(store: SiteStore, catalogs: CatalogVersio
   const limit = o.limit ?? 50, offset = o.offset ?? 0;
   const page = await store.updateMachines(updateId, o.state, limit, offset);
   const total = page.total;
-  const items = page.items.map((r) => ({ ...r, superseded: r.superseded === 1 }));
+  const items = page.items.map((r) => ({ ...r, ...supersedenceFlags(r.superseded) }));
   return {
     update: { updateId, kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i) },
     counts: { Installed: count('Installed'), Required: count('Required'), Unknown: count('Unknown'), superseded: byState.filter((r) => r.superseded === 1).reduce((a, r) => a + r.n, 0) },

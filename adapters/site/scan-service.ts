@@ -15,7 +15,8 @@ import { decodeInventory } from '../../engine/inventory/validate.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { fingerprint, relevantDetails, type RelevantDetails } from '../../engine/scan/result-cache.js';
-import { outcomeIndex, outcomeState, outcomeSuperseded } from '../../engine/scan/result-set.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
+import { supersedenceCode, type SupersedenceCode } from '../../engine/scan/supersedence.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
@@ -25,6 +26,14 @@ import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { localCatalogFile } from './catalog-files.js';
 import { TargetingSnapshot } from './targeting.js';
+
+/** One scanned outcome on its way to the store (supersedence as the code stored in result_updates.superseded). */
+interface Outcome {
+  readonly index: number;
+  readonly state: UpdateState;
+  readonly supersedence: SupersedenceCode;
+  readonly reason: string;
+}
 
 interface Loaded {
   readonly catalogId: number;
@@ -192,8 +201,8 @@ export class SiteScanner {
     if (this.threads === 0) {
       for (const [fp, inv] of todo) {
         const { outcomes, reasons } = scanOutcomes(l.scanner, inv, { all: false, reasons: true });
-        const updates: { index: number; state: UpdateState; superseded: boolean; reason: string }[] = [];
-        outcomes.forEach((w, k) => updates.push({ index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), reason: reasons?.[k] ?? '' }));
+        const updates: Outcome[] = [];
+        outcomes.forEach((w, k) => updates.push({ index: outcomeIndex(w), state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: reasons?.[k] ?? '' }));
         sets.set(fp, this.resultSet(l, fp, updates));
       }
       return sets;
@@ -205,13 +214,13 @@ export class SiteScanner {
     for await (const r of pool.scanMany(todo.values())) {
       const fp = fps[k++]!;
       if (!r.ok) throw new PatchscanError('INTERNAL', `the scan pool failed on a stored inventory: ${r.error.code}: ${r.error.message}`);
-      sets.set(fp, this.resultSet(l, fp, r.updates.map((u) => ({ index: u.index, state: u.state, superseded: u.superseded, reason: u.reason ?? '' }))));
+      sets.set(fp, this.resultSet(l, fp, r.updates.map((u) => ({ index: u.index, state: u.state, supersedence: supersedenceCode(u), reason: u.reason ?? '' }))));
     }
     return sets;
   }
 
   /** A scan's outcomes as a stored result set, with its counts per classification and product. */
-  private resultSet(l: Loaded, fp: string, outcomes: readonly { index: number; state: UpdateState; superseded: boolean; reason: string }[]): NewResultSet {
+  private resultSet(l: Loaded, fp: string, outcomes: readonly Outcome[]): NewResultSet {
     const STATE = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 } as const;
     const counts = [0, 0, 0, 0];
     const updates: ResultUpdateRow[] = [];
@@ -229,7 +238,7 @@ export class SiteScanner {
       const i = o.index;
       const state = STATE[o.state];
       counts[state]!++;
-      updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: o.state, superseded: o.superseded ? 1 : 0, reason: o.reason });
+      updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: o.state, superseded: o.supersedence, reason: o.reason });
       tally('classification', l.catalog.classification(i) || 'Unclassified', state);
       for (const p of l.catalog.products(i)) tally('product', p, state);
     }

@@ -53,6 +53,8 @@ export interface UpdateOutcome {
   readonly index: number;
   readonly state: UpdateState;
   readonly superseded: boolean;
+  /** Not superseded, but a superseding update is Unknown on the machine (supersedence.ts). */
+  readonly possiblySuperseded: boolean;
   readonly reason?: string;
 }
 

@@ -6,6 +6,7 @@ import type { Inventory } from '../inventory/types.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from './scan.js';
 import { S_NOT_APPLICABLE } from './scanner.js';
+import { supersedenceCode } from './supersedence.js';
 
 export interface OutcomeOptions {
   readonly all: boolean;
@@ -24,9 +25,9 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       if (!options.all && (type[i] !== 0 || action[i] === 1 || s.stateCode(i) === S_NOT_APPLICABLE)) continue;
       if (reasons) {
         const r = s.result(i);
-        words.push(packOutcome(i, r.state, r.superseded));
+        words.push(packOutcome(i, r.state, supersedenceCode(r)));
         reasons.push(s.reason(r));
-      } else words.push(packOutcome(i, s.state(i), s.isSuperseded(i)));
+      } else words.push(packOutcome(i, s.state(i), s.supersedence(i)));
     }
   });
   return { outcomes: Uint32Array.from(words), ...(reasons ? { reasons } : {}) };

@@ -1,21 +1,28 @@
 /**
  * A result set: the outcomes of one scan, shared by every machine with the same profile. Outcomes are packed one
- * per 32-bit word (catalog index << 3 | state << 1 | superseded), so a set of 2,000 outcomes is 8 KB, crosses a
- * thread boundary as one typed array, and costs no object per update until someone asks for them.
+ * per 32-bit word (catalog index << 4 | state << 2 | supersedence), so a set of 2,000 outcomes is 8 KB, crosses a
+ * thread boundary as one typed array, and costs no object per update until someone asks for them. Catalog indexes
+ * up to 2^28 fit (Microsoft's catalog has under 10^6 updates).
  */
 import type { UpdateOutcome } from '../pool/protocol.js';
+import { countOutcome, emptyCounts, type OutcomeCounts } from './counting.js';
 import type { UpdateState } from './scanner.js';
+import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from './supersedence.js';
 
 export const STATES: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
 const STATE_CODE: Readonly<Record<UpdateState, number>> = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 };
 
-export function packOutcome(index: number, state: UpdateState, superseded: boolean): number {
-  return ((index << 3) | (STATE_CODE[state] << 1) | (superseded ? 1 : 0)) >>> 0;
+export function packOutcome(index: number, state: UpdateState, supersedence: SupersedenceCode): number {
+  return ((index << 4) | (STATE_CODE[state] << 2) | supersedence) >>> 0;
 }
 
-export const outcomeIndex = (w: number): number => w >>> 3;
-export const outcomeState = (w: number): UpdateState => STATES[(w >>> 1) & 3]!;
-export const outcomeSuperseded = (w: number): boolean => (w & 1) === 1;
+export const outcomeIndex = (w: number): number => w >>> 4;
+/** The state's code (0 Installed, 1 Required, 2 NotApplicable, 3 Unknown: the order of STATES). */
+export const outcomeStateCode = (w: number): number => (w >>> 2) & 3;
+export const outcomeState = (w: number): UpdateState => STATES[(w >>> 2) & 3]!;
+export const outcomeSupersedence = (w: number): SupersedenceCode => (w & 3) as SupersedenceCode;
+export const outcomeSuperseded = (w: number): boolean => (w & 3) === SUP_YES;
+export const outcomePossiblySuperseded = (w: number): boolean => (w & 3) === SUP_POSSIBLY;
 
 /** What a worker sends back for each result set it scanned. */
 export interface ResultSetData {
@@ -29,10 +36,12 @@ export interface ResultSetData {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
-/** Per-state counts and the Required, not superseded updates of a set — what fleet summaries add up. */
+/**
+ * A set's outcomes counted by the counting rule (counting.ts) — the same numbers every report shows — and the
+ * updates it counts as Required (not superseded, not possibly superseded): what fleet summaries add up.
+ */
 export interface ResultSetStats {
-  readonly counts: Readonly<Record<UpdateState, number>>;
-  readonly superseded: number;
+  readonly counts: OutcomeCounts;
   readonly required: Int32Array;
 }
 
@@ -61,7 +70,7 @@ export class ResultSet {
     const out: UpdateOutcome[] = new Array<UpdateOutcome>(this.outcomes.length);
     for (let k = 0; k < this.outcomes.length; k++) {
       const w = this.outcomes[k]!;
-      const o = { index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w) };
+      const o = { index: outcomeIndex(w), state: outcomeState(w), ...supersedenceFlags(w & 3) };
       out[k] = this.reasons ? { ...o, reason: this.reasons[k]! } : o;
     }
     return out;
@@ -69,16 +78,12 @@ export class ResultSet {
 
   get stats(): ResultSetStats {
     if (this.statsMemo) return this.statsMemo;
-    const counts: Record<UpdateState, number> = { Installed: 0, Required: 0, NotApplicable: 0, Unknown: 0 };
-    let superseded = 0;
+    const counts = emptyCounts();
     const required: number[] = [];
     for (const w of this.outcomes) {
-      const state = outcomeState(w);
-      counts[state]++;
-      if (outcomeSuperseded(w)) superseded++;
-      else if (state === 'Required') required.push(outcomeIndex(w));
+      if (countOutcome(counts, outcomeStateCode(w), w & 3) === 'required') required.push(outcomeIndex(w));
     }
-    this.statsMemo = { counts, superseded, required: Int32Array.from(required) };
+    this.statsMemo = { counts, required: Int32Array.from(required) };
     return this.statsMemo;
   }
 }

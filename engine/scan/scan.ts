@@ -21,6 +21,8 @@ export interface ScanRow {
   readonly isBundle: boolean;
   readonly state: UpdateState;
   readonly superseded: boolean;
+  /** Not superseded, but an update that supersedes it is Unknown on the machine (never true with `superseded`). */
+  readonly possiblySuperseded: boolean;
   readonly reason: string;
 }
 
@@ -39,6 +41,7 @@ export function scanRow(c: Catalog, computer: string, o: UpdateOutcome, language
     isBundle: c.isBundle(i),
     state: o.state,
     superseded: o.superseded,
+    possiblySuperseded: o.possiblySuperseded,
     reason: o.reason ?? '',
   };
 }
@@ -109,7 +112,7 @@ export class Scanner {
     for (let i = 0; i < c.size; i++) {
       if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
       const r = s.result(i);
-      rows.push(scanRow(c, inventory.computer.name, { index: i, state: r.state, superseded: r.superseded, reason: s.reason(r) }, options.language));
+      rows.push(scanRow(c, inventory.computer.name, { index: i, state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded, reason: s.reason(r) }, options.language));
     }
     return rows;
   }
@@ -140,6 +143,7 @@ export class Scanner {
       title: c.title(index),
       state: r.state,
       superseded: r.superseded,
+      possiblySuperseded: r.possiblySuperseded,
       reason: s.reason(r),
       prerequisites,
       children,
@@ -155,6 +159,7 @@ export interface Explanation {
   readonly title: string;
   readonly state: UpdateState;
   readonly superseded: boolean;
+  readonly possiblySuperseded: boolean;
   readonly reason: string;
   readonly prerequisites: { kind: string; members: { updateId: string; title: string; inCatalog: boolean; installed: string }[] }[];
   readonly children: { updateId: string; title: string; state: UpdateState }[];
@@ -164,7 +169,7 @@ export interface Explanation {
 export function formatExplanation(e: Explanation): string {
   const lines = [
     `${e.computer}: ${e.kb ? `KB${e.kb} ` : ''}${e.title || e.updateId}`,
-    `State     ${e.state}${e.superseded ? ' (superseded)' : ''}`,
+    `State     ${e.state}${e.superseded ? ' (superseded)' : e.possiblySuperseded ? ' (possibly superseded)' : ''}`,
     `Reason    ${e.reason}`,
   ];
   if (e.prerequisites.length) {

@@ -9,7 +9,8 @@
  *    IsSuperseded False.
  * 3. A bundle: from its children — any Required → Required; else any Unknown → Unknown; else any Installed →
  *    Installed; else NotApplicable (its own prerequisites first).
- * 4. Supersedence: an update superseded by one that is Installed or Required carries `superseded`.
+ * 4. Supersedence: an update superseded by one that is Installed or Required carries `superseded`; when none is but
+ *    one is Unknown, `possiblySuperseded` (supersedence.ts).
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { EvalContext } from '../eval/context.js';
@@ -20,6 +21,7 @@ import { Machine } from '../inventory/machine.js';
 import type { MachineMemo } from './section-memo.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from './supersedence.js';
 
 export type UpdateState = 'Installed' | 'Required' | 'NotApplicable' | 'Unknown';
 
@@ -41,8 +43,12 @@ export interface UpdateResult {
   readonly index: number;
   readonly state: UpdateState;
   readonly superseded: boolean;
+  /** Not superseded, but an update that supersedes it is Unknown on the machine (never true with `superseded`). */
+  readonly possiblySuperseded: boolean;
   /** Index of the update that supersedes this one (Installed or Required), when superseded. */
   readonly supersededBy?: number;
+  /** Index of the first superseding update that is Unknown, when possibly superseded. */
+  readonly possiblySupersededBy?: number;
   readonly because: Because;
 }
 
@@ -311,28 +317,53 @@ export class ScanSession {
 
   /** Whether update i is superseded by an Installed or Required update (its index), or -1. */
   supersededBy(i: number): number {
+    return this.superseder(i, false);
+  }
+
+  /** The first update superseding i that is Installed or Required (or, with `unknown`, Unknown), or -1. */
+  private superseder(i: number, unknown: boolean): number {
     const sb = this.catalog.data.supersededBy;
     for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) {
       const t = sb.target[k]!;
       const s = this.stateCode(t);
-      if (s === S_INSTALLED || s === S_REQUIRED) return t;
+      if (unknown ? s === S_UNKNOWN : s === S_INSTALLED || s === S_REQUIRED) return t;
     }
     return -1;
   }
 
   /** Superseded flag: by an Installed/Required superseder, or by the update's own IsSuperseded rule. */
   isSuperseded(i: number): boolean {
-    return this.supersededBy(i) >= 0 || (this.becauseKind[i] === 2 && this.becauseRef[i] === 2 && this.becauseValue[i] === T);
+    return this.supersedence(i) === SUP_YES;
+  }
+
+  /**
+   * Superseded (SUP_YES: as isSuperseded), possibly superseded (SUP_POSSIBLY: no superseder is Installed or
+   * Required but one is Unknown), or not (SUP_NO). One pass over the superseders, no allocation.
+   */
+  supersedence(i: number): SupersedenceCode {
+    if (this.stateCode(i) === S_NA && this.becauseKind[i] === 2 && this.becauseRef[i] === 2 && this.becauseValue[i] === T) return SUP_YES;
+    const sb = this.catalog.data.supersededBy;
+    let possibly = false;
+    for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) {
+      const s = this.stateCode(sb.target[k]!);
+      if (s === S_INSTALLED || s === S_REQUIRED) return SUP_YES;
+      if (s === S_UNKNOWN) possibly = true;
+    }
+    return possibly ? SUP_POSSIBLY : SUP_NO;
   }
 
   result(i: number): UpdateResult {
     const code = this.stateCode(i);
-    const by = this.supersededBy(i);
+    const sup = this.supersedence(i);
+    const by = sup === SUP_YES ? this.supersededBy(i) : -1;
+    const maybeBy = sup === SUP_POSSIBLY ? this.superseder(i, true) : -1;
     return {
       index: i,
       state: STATE_NAMES[code]!,
-      superseded: this.isSuperseded(i),
+      superseded: sup === SUP_YES,
+      possiblySuperseded: sup === SUP_POSSIBLY,
       ...(by >= 0 ? { supersededBy: by } : {}),
+      ...(maybeBy >= 0 ? { possiblySupersededBy: maybeBy } : {}),
       because: this.because(i),
     };
   }
@@ -387,6 +418,7 @@ export class ScanSession {
       }
     }
     if (r.supersededBy !== undefined) text += `; superseded by ${name(r.supersededBy, c.updateId(r.supersededBy))} (${STATE_NAMES[this.stateCode(r.supersededBy)]})`;
+    else if (r.possiblySupersededBy !== undefined) text += `; possibly superseded by ${name(r.possiblySupersededBy, c.updateId(r.possiblySupersededBy))} (Unknown)`;
     return text;
   }
 }

@@ -174,7 +174,7 @@ describe('patchscan scan, explain, manifest', () => {
     expect(rows.every((x) => x.state !== 'NotApplicable')).toBe(true);
     expect(rows.some((x) => x.state === 'Required' && x.superseded === false)).toBe(true);
     const csv = run(['scan', '-c', catalog, inventory, '--format', 'csv']).out.trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,reason');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,possiblySuperseded,reason');
     expect(csv.length - 1).toBe(rows.length);
     expect(JSON.parse(run(['scan', '-c', catalog, inventory, '--format', 'json']).out)).toHaveLength(rows.length);
     expect(run(['scan', '-c', catalog, inventory]).out).toMatch(new RegExp(`${rows.length} row\\(s\\): `));
@@ -241,7 +241,7 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     const r = run(['scan', '-c', catalog, '--inventories', fleet, '--out', out, '--threads', '2']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
-    expect(r.out).toMatch(/States: .*Required [\d,]+/);
+    expect(r.out).toMatch(/Updates: Required [\d,]+, Installed [\d,]+, Unknown [\d,]+; Required but superseded [\d,]+, possibly superseded [\d,]+/);
     expect(r.out).toMatch(/Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/);
     expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
     expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
@@ -264,7 +264,7 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state?: string; error?: unknown });
     expect(csvRows.length - 1).toBe(jsonl.length);
     const states = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
-    expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-3)!)))).toEqual(states(jsonl.map((x) => (x.error ? 'Error' : x.state!))));
+    expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-4)!)))).toEqual(states(jsonl.map((x) => (x.error ? 'Error' : x.state!))));
   });
 
   it('msgpack is the fleet format: each result set once, then one record per machine naming it', () => {
@@ -283,13 +283,13 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
       } else if (rec.resultSet !== undefined) {
         const rows = sets.get(rec.resultSet as number);
         expect(rows, 'a result set is written before the first machine that names it').toBeDefined();
-        for (const [updateId, state, superseded] of rows!) fromMsgpack.push(`${rec.computer as string} ${updateId as string} ${state as string} ${String(superseded)}`);
+        for (const [updateId, state, superseded] of rows!) fromMsgpack.push(`${rec.computer as string} ${updateId as string} ${state as string} ${superseded === null ? 'possibly' : String(superseded)}`);
       } else expect(rec.error).toMatchObject({ code: 'INVENTORY_INVALID' });
     }
     expect(records.filter((r) => r.computer !== undefined && r.resultSet !== undefined)).toHaveLength(299);
     expect(sets.size).toBeLessThan(299); // machines with the same profile share a set
     const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => !x.error);
-    expect(fromMsgpack.sort()).toEqual(jsonl.map((x) => `${x.computer as string} ${x.updateId as string} ${x.state as string} ${String(x.superseded)}`).sort());
+    expect(fromMsgpack.sort()).toEqual(jsonl.map((x) => `${x.computer as string} ${x.updateId as string} ${x.state as string} ${x.possiblySuperseded ? 'possibly' : String(x.superseded)}`).sort());
   });
 
   it('reads the same machines from a msgpack stream, a directory and standard input', () => {

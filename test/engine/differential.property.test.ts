@@ -12,21 +12,22 @@ import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
+import { supersedenceFlags } from '../../engine/scan/supersedence.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
 import { referenceScan } from '../reference/reference-evaluator.js';
-import { catalogArb, inventoryArb } from '../reference/random-world.js';
+import { catalogArb, catalogArbOf, inventoryArb } from '../reference/random-world.js';
 
-function engineStates(records: UpdateRecord[], invs: readonly Inventory[]): Map<string, { state: string; superseded: boolean }>[] {
+function engineStates(records: UpdateRecord[], invs: readonly Inventory[]): Map<string, { state: string; superseded: boolean; possiblySuperseded: boolean }>[] {
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
   // Through the file format too: what is scanned is what a loaded catalog holds.
   const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
   const scanner = new Scanner(c);
-  return invs.map((inv) => new Map(scanner.states(inv).map((r) => [c.updateId(r.index), { state: r.state, superseded: r.superseded }])));
+  return invs.map((inv) => new Map(scanner.states(inv).map((r) => [c.updateId(r.index), { state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded }])));
 }
 
 describe('engine ≡ reference evaluator', () => {
-  it('agrees on every state and superseded flag of every update (random catalogs × inventories)', () => {
+  it('agrees on every state and supersedence (superseded, possibly superseded) of every update (random catalogs × inventories)', () => {
     fc.assert(
       fc.property(catalogArb, fc.array(inventoryArb, { minLength: 1, maxLength: 4 }), (records, invs) => {
         // Every generated inventory is valid: the validator accepts it as a client would send it.
@@ -72,7 +73,7 @@ describe('engine ≡ reference evaluator', () => {
           // Memory bounds that drop values all the time (oldest first / everything, renumbering sections).
           const squeezed = [new Scanner(c, { shareRuleResultsLimits: { bytes: 1 } }), new Scanner(c, { shareRuleResultsLimits: { sectionTexts: 1 } })];
           for (const inv of invs) {
-            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), ...supersedenceFlags(s.supersedence(i)) }])));
             const got = states(scanner);
             expect(got).toEqual(states(unshared));
             for (const sc of squeezed) expect(states(sc)).toEqual(got);
@@ -87,11 +88,37 @@ describe('engine ≡ reference evaluator', () => {
     expect(shared).toBeGreaterThan(300);
   });
 
+  it('agrees on supersedence where supersedence is dense (superseders Unknown, Installed, Required, chained)', () => {
+    // Possibly superseded (a superseder Unknown) is rare in the default worlds; many supersedence links make it common.
+    const dense = catalogArbOf({ maxLeaves: 8, maxSupersede: 14 });
+    let possiblyRequired = 0;
+    fc.assert(
+      fc.property(dense, fc.array(inventoryArb, { minLength: 1, maxLength: 3 }), (records, invs) => {
+        const engine = engineStates(records, invs);
+        invs.forEach((inv, k) => {
+          const ref = referenceScan(records, inv);
+          for (const r of records) {
+            const want = ref.get(r.updateId)!;
+            expect(engine[k]!.get(r.updateId), `${r.updateId} supersedes ${JSON.stringify(r.supersedes)} on ${JSON.stringify(inv)}`).toEqual(want);
+            if (want.state === 'Required' && want.possiblySuperseded) possiblyRequired++;
+          }
+        });
+      }),
+      { numRuns: 300, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
+    expect(possiblyRequired).toBeGreaterThan(0);
+  });
+
   it('the generators reach every state (the test is not vacuous)', () => {
     const seen = new Set<string>();
     fc.assert(fc.property(catalogArb, inventoryArb, (records, inv) => {
-      for (const v of referenceScan(records, inv).values()) seen.add(v.state + (v.superseded ? '+superseded' : ''));
+      for (const v of referenceScan(records, inv).values()) seen.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
     }), { numRuns: 300, seed: 7 });
-    for (const s of ['Installed', 'Required', 'NotApplicable', 'Unknown', 'Required+superseded']) expect(seen).toContain(s);
+    for (const s of ['Installed', 'Required', 'NotApplicable', 'Unknown', 'Required+superseded', 'Installed+possibly', 'Unknown+possibly']) expect(seen).toContain(s);
+    const dense = new Set<string>();
+    fc.assert(fc.property(catalogArbOf({ maxLeaves: 8, maxSupersede: 14 }), inventoryArb, (records, inv) => {
+      for (const v of referenceScan(records, inv).values()) dense.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
+    }), { numRuns: 300, seed: 7 });
+    expect(dense).toContain('Required+possibly');
   });
 });

@@ -77,7 +77,7 @@ describe('scanner pool', () => {
       const one = await pooled.scan(fleet[7]!);
       expect(one.ok).toBe(true);
       const rows = new Scanner(catalog).scan(fleet[7]!);
-      if (one.ok) expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.reason])).toEqual(rows.map((r) => [r.updateId, r.state, r.superseded, r.reason]));
+      if (one.ok) expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.possiblySuperseded, u.reason])).toEqual(rows.map((r) => [r.updateId, r.state, r.superseded, r.possiblySuperseded, r.reason]));
     } finally {
       await pooled.close();
     }

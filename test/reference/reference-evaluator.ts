@@ -145,7 +145,10 @@ export function evalRule(node: RuleNode, inv: Inventory): RTri {
 
 export interface RResult {
   readonly state: RState;
+  /** An update that supersedes it is Installed or Required, or its own IsSuperseded rule made it NotApplicable. */
   readonly superseded: boolean;
+  /** Not superseded, and an update that supersedes it is Unknown (docs/semantics.md, "Supersedence"). */
+  readonly possiblySuperseded: boolean;
 }
 
 /** States of every record on one machine, by UpdateId. */
@@ -196,10 +199,12 @@ export function referenceScan(records: readonly UpdateRecord[], inv: Inventory):
   const out = new Map<string, RResult>();
   for (const r of records) {
     const s = state(r);
-    const bySuperseder = records.some((o) => o.supersedes.includes(r.updateId) && ['Installed', 'Required'].includes(state(o)));
+    const superseders = records.filter((o) => o.supersedes.includes(r.updateId)).map(state);
+    const bySuperseder = superseders.some((x) => x === 'Installed' || x === 'Required');
     const byRule = s === 'NotApplicable' && r.bundledUpdates.length === 0 && r.updateType === 'Software'
       && prereqs(r) !== 'F' && and(prereqs(r), slot(r, 'IsInstalled')) === 'F' && slot(r, 'IsSuperseded') === 'T';
-    out.set(r.updateId, { state: s, superseded: bySuperseder || byRule });
+    const superseded = bySuperseder || byRule;
+    out.set(r.updateId, { state: s, superseded, possiblySuperseded: !superseded && superseders.includes('Unknown') });
   }
   return out;
 }

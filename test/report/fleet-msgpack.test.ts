@@ -1,7 +1,7 @@
 /**
  * The hand-written encoder of the msgpack fleet format must decode, with a standard msgpack decoder, to exactly what
  * a generic encoder would have written — across every header width (short and long strings, non-ASCII text, large
- * ids, sets of more than 65,535 rows) and with reasons.
+ * ids, sets of more than 65,535 rows), every supersedence (true, false, nil when possibly superseded) and with reasons.
  */
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
@@ -10,7 +10,8 @@ import { importCatalog } from '../../adapters/catalog/import.js';
 import { FleetMsgpackWriter } from '../../adapters/report/fleet-msgpack.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { outcomeIndex, outcomeState, outcomeSuperseded, packOutcome, ResultSet, STATES } from '../../engine/scan/result-set.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome, ResultSet, STATES } from '../../engine/scan/result-set.js';
+import type { SupersedenceCode } from '../../engine/scan/supersedence.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('msgpack fleet format writer', () => {
@@ -20,11 +21,11 @@ describe('msgpack fleet format writer', () => {
   const decode = (b: Uint8Array): Record<string, unknown>[] => new Unpackr({ useRecords: false }).unpackMultiple(b) as Record<string, unknown>[];
   const expected = (set: ResultSet): unknown => ({
     resultSet: set.id,
-    updates: Array.from(set.outcomes, (w, k) => [catalog.updateId(outcomeIndex(w)), outcomeState(w), outcomeSuperseded(w), ...(set.reasons ? [set.reasons[k]] : [])]),
+    updates: Array.from(set.outcomes, (w, k) => [catalog.updateId(outcomeIndex(w)), outcomeState(w), [false, true, null][outcomeSupersedence(w)], ...(set.reasons ? [set.reasons[k]] : [])]),
   });
 
   it('decodes to the records a generic encoder writes, at every header width', () => {
-    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4]!, k % 3 === 0));
+    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4]!, (k % 3) as SupersedenceCode));
     const sets = [
       new ResultSet({ id: 1, shared: true, outcomes: outcomes(0) }),
       new ResultSet({ id: 127, shared: true, outcomes: outcomes(15) }),

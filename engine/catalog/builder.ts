@@ -11,7 +11,7 @@ import {
 import { FACT_KINDS, type Fact, type FactKind } from '../rules/facts.js';
 import { RULE_TYPE_IDS, ruleSpec } from '../rules/registry.js';
 import {
-  CATALOG_FORMAT_VERSION, F_BUNDLE, F_EXPLICIT, F_FROM_PACKAGE, F_HAS_CORE, F_HAS_EXTENDED, F_LEAF, F_SOFTWARE,
+  CATALOG_FORMAT_VERSION, F_BUNDLE, F_EXPLICIT, F_FROM_PACKAGE, F_HAS_CORE, F_HAS_EXTENDED, F_KB_FROM_TITLE, F_LEAF, F_SOFTWARE,
   G_AT_LEAST_ONE, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED,
   RULE_OP_BASE, SLOT_INDEX, type CatalogData, type CatalogSource, type ImportStats,
 } from './data.js';
@@ -98,6 +98,9 @@ function emptySlot(revisionId: number): Slot {
     supersededByRev: [], supersedes: [], localized: [], cves: [], languages: [],
   };
 }
+
+/** "… (KB5026368)": the KB number Microsoft puts in parentheses in update titles. */
+const KB_IN_TITLE = /\(KB(\d{4,8})\)/i;
 
 export class CatalogBuilder {
   private readonly strings = new StringTable();
@@ -262,6 +265,25 @@ export class CatalogBuilder {
     for (const l of r.localized) this.addLocalized(rev, l);
   }
 
+  /**
+   * An update whose extended fragment has no KBArticleID (the real CBS cumulative update KB5026368 has none) takes
+   * its KB from a title ending "(KBnnnnnnn)", English first, so it can be found and reported by KB; the flag keeps
+   * where it came from (`catalog show`).
+   */
+  private kbFromTitle(s: Slot): void {
+    const str = this.strings;
+    const en = str.id('en');
+    const ordered = [...s.localized.filter((l) => l[0] === en), ...s.localized.filter((l) => l[0] !== en)];
+    for (const [, title] of ordered) {
+      const m = KB_IN_TITLE.exec(str.list[title]!);
+      if (m) {
+        s.kb = str.id(m[1]);
+        s.flags |= F_KB_FROM_TITLE;
+        return;
+      }
+    }
+  }
+
   private prereqGroups(ps: readonly Prerequisite[]): Group[] {
     const str = this.strings;
     return ps.map((p) => p.kind === 'update'
@@ -365,6 +387,7 @@ export class CatalogBuilder {
         if (t !== undefined && k >= 0 && slots[t]!.categoryType === 0) slots[t]!.categoryType = 1 + k;
       }
     }
+    for (const s of slots) if (s.kb === 0) this.kbFromTitle(s);
     const target = (guidId: number): number => {
       const t = byGuid.get(guidId);
       if (t === undefined) unresolved++;

@@ -6,7 +6,7 @@ import { CATEGORY_TYPES, DEPLOYMENT_ACTIONS, SEVERITIES, UPDATE_TYPES, type Cate
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { ruleSpec } from '../rules/registry.js';
 import {
-  F_BUNDLE, F_EXPLICIT, F_HAS_CORE, F_LEAF, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE,
+  F_BUNDLE, F_EXPLICIT, F_HAS_CORE, F_KB_FROM_TITLE, F_LEAF, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE,
   OP_UNSUPPORTED, RULE_OP_BASE, SLOT_INDEX, type CatalogData,
 } from './data.js';
 
@@ -69,6 +69,11 @@ export class Catalog {
   }
   kb(i: number): string {
     return this.str(this.data.updates.kb[i]!);
+  }
+  /** Where update `i`'s KB came from: its extended fragment's KBArticleID, or its title's "(KBnnnnnnn)". */
+  kbSource(i: number): 'fragment' | 'title' | undefined {
+    if (this.data.updates.kb[i] === 0) return undefined;
+    return (this.data.updates.flags[i]! & F_KB_FROM_TITLE) !== 0 ? 'title' : 'fragment';
   }
   isLeaf(i: number): boolean {
     return (this.data.updates.flags[i]! & F_LEAF) !== 0;

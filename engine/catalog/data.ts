@@ -27,6 +27,8 @@ export const F_FROM_PACKAGE = 8;
 export const F_HAS_CORE = 16;
 export const F_HAS_EXTENDED = 32;
 export const F_SOFTWARE = 64;
+/** The KB was read from the title's "(KBnnnnnnn)": the extended fragment gave none (CBS cumulative updates). */
+export const F_KB_FROM_TITLE = 128;
 
 /** Prerequisite / bundle group kinds. */
 export const G_SINGLE = 0;

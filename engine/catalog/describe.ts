@@ -131,6 +131,8 @@ export interface UpdateDescription {
   readonly revisionNumber: number;
   readonly revisionId: number;
   readonly kb: string;
+  /** `fragment` (the extended fragment's KBArticleID) or `title` (its "(KBnnnnnnn)"); absent without a KB. */
+  readonly kbSource?: 'fragment' | 'title';
   readonly title: string;
   readonly type: string;
   readonly categoryType?: string;
@@ -177,6 +179,7 @@ export function describeUpdate(c: Catalog, i: number, language = 'en'): UpdateDe
     revisionNumber: c.revisionNumber(i),
     revisionId: c.revisionId(i),
     kb: c.kb(i),
+    ...(c.kbSource(i) ? { kbSource: c.kbSource(i) } : {}),
     title: c.title(i, language),
     type: c.updateType(i),
     ...(ct ? { categoryType: ct } : {}),
@@ -208,6 +211,7 @@ export function formatUpdate(d: UpdateDescription): string {
   const out = [
     `${d.kb ? `KB${d.kb}  ` : ''}${d.title || '(no title)'}`,
     `UpdateId        ${d.updateId}  revision ${d.revisionNumber}  (RevisionId ${d.revisionId})`,
+    `KB              ${d.kb ? `KB${d.kb} (${d.kbSource === 'title' ? 'from the title: the extended fragment has no KBArticleID' : 'KBArticleID of the extended fragment'})` : '-'}`,
     `Type            ${flags}; DeploymentAction ${d.deploymentAction}`,
     `Classification  ${d.classification || '-'}`,
     `Products        ${d.products.join(', ') || '-'}`,

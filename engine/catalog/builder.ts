@@ -99,8 +99,11 @@ function emptySlot(revisionId: number): Slot {
   };
 }
 
-/** "… (KB5026368)": the KB number Microsoft puts in parentheses in update titles. */
-const KB_IN_TITLE = /\(KB(\d{4,8})\)/i;
+/**
+ * "… (KB5026368)": the KB number Microsoft puts in parentheses at the end of update titles. Only at the end: a title
+ * that mentions a KB elsewhere ("… (KB5026368) for x64-based Systems", a bundle's child) names its parent's KB.
+ */
+const KB_IN_TITLE = /\(KB(\d{4,8})\)\s*$/i;
 
 export class CatalogBuilder {
   private readonly strings = new StringTable();

@@ -54,6 +54,7 @@ describe('KB from the title when the extended fragment has no KBArticleID', () =
     ['English first, then other languages', REAL_EXTENDED, [['de', 'Kumulatives Update (KB5026369)'], ['en', TITLE]], '5026368', 'title'],
     ['another language when English has none', REAL_EXTENDED, [['en', 'Cumulative Update'], ['de', 'Kumulatives Update (kb5026368)']], '5026368', 'title'],
     ['a title without "(KBnnnnnnn)" leaves no KB', REAL_EXTENDED, [['en', 'Cumulative Update for Windows 11, see KB5026368']], '', undefined],
+    ['a "(KBnnnnnnn)" that does not end the title is not this update\'s', REAL_EXTENDED, [['en', 'Cumulative Update (KB5026368) for x64-based Systems']], '', undefined],
     ['no title at all leaves no KB', REAL_EXTENDED, [], '', undefined],
   ] as const)('%s', (_n, extended, titles, kb, source) => {
     const c = cbsCatalog(extended, titles.map(([l, t]) => [l, t]));

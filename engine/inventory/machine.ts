@@ -12,17 +12,33 @@ const lower = (s: string): string => s.toLowerCase();
 export const normalizeGuid = (s: string): string => s.trim().replace(/^\{|\}$/g, '').toLowerCase();
 
 /**
- * CBS identities are `name~publicKeyToken~architecture~language~version` (lower-cased, split on `~`); rules may
- * abbreviate (`InternetExplorer-Package~11.2.9600.16428` = name~version). Empty parts match anything.
+ * CBS identities are `name~publicKeyToken~architecture~language~version` (lower-cased, split on `~`); either side — a
+ * rule's identity or an inventory's — may be the short form `name~version` (`InternetExplorer-Package~11.2.9600.16428`).
+ * Parts are compared position by position over the five-part form; a part matches when it is equal, when the rule
+ * leaves it empty (any), or when the side that gave the short form does not state it (token, architecture, language).
+ * An empty part of a five-part inventory identity is a value (the neutral language), not a wildcard.
  */
-function cbsPartsMatch(wanted: readonly string[], have: readonly string[]): boolean {
-  if (wanted.length === 2) return wanted[0] === have[0] && (wanted[1] === '' || wanted[1] === have[4]);
-  for (let i = 0; i < wanted.length; i++) if (wanted[i] !== '' && wanted[i] !== have[i]) return false;
+type CbsParts = readonly (string | undefined)[];
+
+/** The five parts of an identity; `undefined` for the parts a short `name~version` identity does not state. */
+export function cbsParts(identity: string): CbsParts {
+  const p = lower(identity).split('~');
+  return p.length === 2 ? [p[0], undefined, undefined, undefined, p[1]] : p;
+}
+
+function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
+  const n = Math.max(wanted.length, have.length);
+  for (let i = 0; i < n; i++) {
+    const w = wanted[i];
+    const h = have[i];
+    if (w === undefined || w === '' || h === undefined) continue;
+    if (w !== h) return false;
+  }
   return true;
 }
 
 export function cbsIdentityMatches(wanted: string, installed: string): boolean {
-  return cbsPartsMatch(lower(wanted).split('~'), lower(installed).split('~'));
+  return cbsPartsMatch(cbsParts(wanted), cbsParts(installed));
 }
 
 export function joinPath(folder: string, rel: string): string {
@@ -35,7 +51,7 @@ export class Machine {
   private readonly keys = new Map<string, InventoryRegistryKey>();
   private readonly products = new Map<string, InventoryMsiProduct>();
   /** CBS packages by lower-case name, and by name|version, with their identity parts split once. */
-  private readonly cbsByName = new Map<string, { parts: string[]; pkg: InventoryCbsPackage }[]>();
+  private readonly cbsByName = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
   private readonly wmi = new Map<string, number>();
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
@@ -48,7 +64,7 @@ export class Machine {
     for (const k of inv.registry ?? []) this.keys.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
     for (const p of inv.msi?.products ?? []) this.products.set(normalizeGuid(p.productCode), p);
     for (const p of inv.cbs?.packages ?? []) {
-      const parts = lower(p.identity).split('~');
+      const parts = cbsParts(p.identity);
       for (const key of [parts[0]!, `${parts[0]}|${parts[4] ?? ''}`]) {
         const l = this.cbsByName.get(key) ?? [];
         l.push({ parts, pkg: p });
@@ -135,9 +151,9 @@ export class Machine {
   /** CBS packages matching an identity (see {@link cbsIdentityMatches}). */
   cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
     if (!this.inv.cbs) return NOT_COLLECTED;
-    const w = lower(identity).split('~');
+    const w = cbsParts(identity);
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
-    const version = w.length === 2 ? w[1] : w[4];
+    const version = w[4];
     const candidates = this.cbsByName.get(version ? `${w[0]}|${version}` : w[0]!) ?? [];
     return candidates.filter(({ parts }) => cbsPartsMatch(w, parts)).map((c) => c.pkg);
   }

@@ -116,7 +116,15 @@ export const RULES = {
   // CBS rules (unprefixed), reference §3.6
   CbsPackageInstalledByIdentity: { family: 'cbs', required: ['PackageIdentity'], facts: (a) => [fact('cbsPackage', (a.PackageIdentity ?? '').toLowerCase())], ref: '§3.6' },
   CbsPackageInstalled: { family: 'cbs', required: [], facts: metaFact('cbsPackage', 'identity'), ref: '§3.6' },
-  CbsPackageInstallable: { family: 'cbs', required: [], facts: metaFact('cbsPackage', 'identity'), ref: '§3.6' },
+  // Without DISM's applicability, inferred from the OS build, UBR and architecture (docs/semantics.md): a collector
+  // must gather those too. The package fact stays first (the evaluator reads facts[0]).
+  CbsPackageInstallable: {
+    family: 'cbs', required: [], ref: '§3.6',
+    facts: (a, meta) => {
+      const pkg = metaFact('cbsPackage', 'identity')(a, meta);
+      return pkg.length ? [...pkg, fact('os'), fact('processor')] : [];
+    },
+  },
 
   // Driver rules (`drv:` / `d.`), reference §3.7
   WindowsDriverInstalled: { family: 'driver', required: [], facts: metaFact('driver', 'HardwareID'), ref: '§3.7' },

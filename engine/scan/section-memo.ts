@@ -6,8 +6,9 @@
  * Machines of one image share most sections — a machine whose registry was not collected has the files, packages
  * and products of its neighbours at the same patch level — so a first-of-a-profile scan can take most slot values
  * from earlier machines instead of evaluating them. The memo is keyed per slot root by the content of exactly the
- * sections the root reads, projected to what rules can read (as the profile digest is: no UBR, no unread file or
- * processor details), so equal keys mean equal rule inputs; a different key only costs an evaluation.
+ * sections the root reads, projected to what rules can read (no unread file or processor details; the UBR is a
+ * section apart from the rest of `os`, read only by CbsPackageInstallable), so equal keys mean equal rule inputs; a
+ * different key only costs an evaluation.
  *
  * Memory is bounded: variants (one per distinct content of a group of sections) are dropped oldest first past
  * the budget.
@@ -33,8 +34,10 @@ const enum Section {
   ProductReleases = 1 << 10,
   Cbs = 1 << 11,
   Msi = 1 << 12,
+  /** The OS section's UBR, apart: only CbsPackageInstallable reads it (machines of one build differ in it). */
+  OsRevision = 1 << 13,
 }
-const SECTION_COUNT = 13;
+const SECTION_COUNT = 14;
 
 /** The sections each kind of fact is resolved from (context.ts `resolve` and machine.ts say how). */
 const SECTIONS_OF_KIND: Readonly<Record<FactKind, number>> = {
@@ -67,9 +70,9 @@ const SECTIONS_OF_KIND: Readonly<Record<FactKind, number>> = {
   hardware: 0,
 };
 
-/** Rules that read the machine beyond their facts (packages.ts: CbsPackageInstallable infers from OS and CPU). */
+/** Rules that read the machine beyond their facts (packages.ts: CbsPackageInstallable infers from OS, UBR and CPU). */
 const EXTRA_SECTIONS_OF_RULE: Readonly<Record<string, number>> = {
-  CbsPackageInstallable: Section.Os | Section.Processor | Section.Cbs,
+  CbsPackageInstallable: Section.Os | Section.OsRevision | Section.Processor | Section.Cbs,
 };
 
 /** Where a section's text goes in {@link sectionTexts}: the position of its bit (key builders test `1 << s`). */
@@ -96,6 +99,7 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
   put(Section.ProductReleases, inv.productReleases);
   put(Section.Cbs, inv.cbs);
   put(Section.Msi, inv.msi);
+  put(Section.OsRevision, os?.ubr);
   return texts;
 }
 

@@ -143,13 +143,48 @@ describe('CBS cumulative update KB5026368 (arm64)', () => {
     const reoffer = { ...cbsKey, values: [{ name: 'LCUReoffer', type: 'REG_DWORD' as const, data: 1 }] };
     expect(stateOf(x, id, inv({ registry: [reoffer], cbs: { packages: [{ identity: PKG, state: 'Installed' }], applicable: { [PKG]: true } } })).state).toBe('Required');
   });
-  it('without DISM applicability, infers it from OS build and architecture (package 22000.x for arm64)', () => {
-    const machine = (arch: number, build: number): Inventory => inv({ os: { major: 10, minor: 0, build, productType: 1 }, processor: { architecture: arch }, registry: [cbsKey], cbs: { packages: [] } });
-    const r = stateOf(x, id, machine(12, 22000));
+  // Without DISM data, CbsPackageInstallable is inferred (docs/semantics.md, "CbsPackageInstallable without DISM data").
+  const machine = (o: { arch?: number; build?: number; ubr?: number; packages?: { identity: string; state: string }[]; reoffer?: boolean }): Inventory => inv({
+    os: { major: 10, minor: 0, build: o.build ?? 22000, productType: 1, ...(o.ubr !== undefined ? { ubr: o.ubr } : {}) },
+    processor: { architecture: o.arch ?? 12 },
+    registry: [o.reoffer ? { ...cbsKey, values: [{ name: 'LCUReoffer', type: 'REG_DWORD' as const, data: 1 }] } : cbsKey],
+    cbs: { packages: o.packages ?? [] },
+  });
+  const NEWER = 'Package_for_RollupFix~31bf3856ad364e35~arm64~~22000.2003.1.4';
+  it('issue 15: an ARM64 machine at 22000.2003 with only the newer rollup installed does not need KB5026368', () => {
+    const r = stateOf(x, id, machine({ ubr: 2003, packages: [{ identity: NEWER, state: 'Installed' }] }));
+    expect(r.state).toBe('NotApplicable');
+    expect(r.reason).toMatch(/IsInstallable is False: .*inferred false from OS 22000\.2003 at or past the package's 22000\.1936/);
+  });
+  it.each<[string, Parameters<typeof machine>[0], string, RegExp]>([
+    ['UBR below the package revision', { ubr: 1935 }, 'Required', /inferred true from OS 22000\.1935 below the package's 22000\.1936/],
+    ['UBR equal to the package revision (that revision is installed)', { ubr: 1936 }, 'NotApplicable', /at or past/],
+    ['UBR not collected', {}, 'Unknown', /CBS applicability of .*: not collected \(the machine's UBR/],
+    ['another build (Windows 11 22H2)', { build: 22621, ubr: 100 }, 'NotApplicable', /package is for build 22000 architecture 12, the machine is build 22621/],
+    ['another build, UBR not collected (the build alone decides)', { build: 19045 }, 'NotApplicable', /the machine is build 19045/],
+    ['another architecture', { arch: 9, ubr: 100 }, 'NotApplicable', /architecture 12, the machine is build 22000 architecture 9/],
+    ['the package Staged, UBR below', { ubr: 1900, packages: [{ identity: PKG, state: 'Staged' }] }, 'Required', /inferred true/],
+    ['the package Staged, UBR past it', { ubr: 2003, packages: [{ identity: PKG, state: 'Staged' }] }, 'NotApplicable', /inferred false/],
+    ['the package InstallPending (restart pending; UBR still below)', { ubr: 1900, packages: [{ identity: PKG, state: 'InstallPending' }] }, 'Required', /inferred true/],
+    ['the package InstallPending, UBR not collected', { packages: [{ identity: PKG, state: 'InstallPending' }] }, 'Unknown', /not collected/],
+    ['the package Superseded (counts as installed)', { packages: [{ identity: PKG, state: 'Superseded' }] }, 'Installed', /IsInstalled is True/],
+    ['the package Installed, re-offered (LCUReoffer = 1): an installed package applies', { ubr: 1936, reoffer: true, packages: [{ identity: PKG, state: 'Installed' }] }, 'Required', /inferred true from the package's own state Installed/],
+  ])('without DISM data: %s', (_n, m, state, reason) => {
+    const r = stateOf(x, id, machine(m));
+    expect(r.state).toBe(state);
+    expect(r.reason).toMatch(reason);
+  });
+  it('the package Superseded: CbsPackageInstallable is False by its state, even without the UBR', () => {
+    const reoffer = machine({ reoffer: true, packages: [{ identity: PKG, state: 'Superseded' }] });
+    const r = stateOf(x, id, reoffer);
+    expect(r.state).toBe('NotApplicable');
+    expect(r.reason).toMatch(/IsInstallable is False: .*inferred false from the package's own state Superseded/);
+  });
+  it('DISM data, when collected, decides over the inference', () => {
+    const m = machine({ ubr: 2003 });
+    const r = stateOf(x, id, { ...m, cbs: { packages: [], applicable: { [PKG]: true } } });
     expect(r.state).toBe('Required');
-    expect(r.reason).toMatch(/IsInstallable is True: .*inferred true from OS build 22000 and architecture 12; the rule requires its CBS package applicable/);
-    expect(stateOf(x, id, machine(9, 22000)).state).toBe('NotApplicable');
-    expect(stateOf(x, id, machine(12, 22621)).state).toBe('NotApplicable');
+    expect(r.reason).toMatch(/CBS applicability of \S+ is true; the rule requires its CBS package applicable/);
   });
   it('Unknown when CBS packages were not collected', () => {
     const r = stateOf(x, id, inv({ registry: [cbsKey] }));

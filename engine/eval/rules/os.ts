@@ -12,9 +12,10 @@ const osText = (v: unknown): string => {
 };
 
 /**
- * Every field of the inventory's `os` section that any rule here compares. The UBR is not one of them (rules read it
- * from the registry): machines that differ only in it get the same rule values (section-memo.ts relies on this; a
- * test holds every rule to it).
+ * Every field of the inventory's `os` section that any rule here compares. The UBR is not one of them (these rules
+ * read it from the registry): machines that differ only in it get the same values from them. The one rule that reads
+ * `os.ubr`, CbsPackageInstallable (packages.ts), is keyed by it apart (section-memo.ts `OsRevision`); the
+ * differential property test varies the UBR to hold both to it.
  */
 export const OS_FIELDS_READ = ['major', 'minor', 'build', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled'] as const satisfies readonly (keyof InventoryOs)[];
 

@@ -5,30 +5,34 @@ import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
-import { F, T, U, triOf } from '../tri.js';
+import { F, T, U, triOf, type Tri } from '../tri.js';
 
 type Products = ReadonlyMap<string, InventoryMsiProduct>;
 type Matches = readonly InventoryCbsPackage[];
 
-/** Optional VersionMin/Max (with Exclude…) and Language filters of the MSI rules. */
-function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiProduct) => boolean | undefined {
+/**
+ * Optional VersionMin/Max (with Exclude…) and Language filters of the MSI rules, in Kleene logic: a filter whose
+ * property was not collected is Unknown, unless another filter already fails.
+ */
+function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiProduct) => Tri {
   const min = a.VersionMin !== undefined ? requireVersion(a.VersionMin, 'VersionMin') : undefined;
   const max = a.VersionMax !== undefined ? requireVersion(a.VersionMax, 'VersionMax') : undefined;
   const exMin = bool(a.ExcludeVersionMin);
   const exMax = bool(a.ExcludeVersionMax);
   const lang = a.Language !== undefined ? requireInt(a.Language, 'Language') : undefined;
   return (p) => {
+    let r: Tri = T;
     if (min || max) {
       const v = parseVersion(p.version);
-      if (!v) return undefined;
-      if (min && (exMin ? cmpVersion(v, min) <= 0 : cmpVersion(v, min) < 0)) return false;
-      if (max && (exMax ? cmpVersion(v, max) >= 0 : cmpVersion(v, max) > 0)) return false;
+      if (!v) r = U;
+      else if (min && (exMin ? cmpVersion(v, min) <= 0 : cmpVersion(v, min) < 0)) return F;
+      else if (max && (exMax ? cmpVersion(v, max) >= 0 : cmpVersion(v, max) > 0)) return F;
     }
     if (lang !== undefined) {
-      if (p.language === undefined) return undefined;
-      if (p.language !== lang) return false;
+      if (p.language === undefined) r = U;
+      else if (p.language !== lang) return F;
     }
-    return true;
+    return r;
   };
 }
 
@@ -51,9 +55,7 @@ const msiProductInstalled: RuleCompiler = (input) => {
   };
   return (ctx) => {
     const p = installedProduct(ctx, fact, input, code, show);
-    if (typeof p === 'number') return p;
-    const ok = filter(p);
-    return ok === undefined ? U : triOf(ok);
+    return typeof p === 'number' ? p : filter(p);
   };
 };
 
@@ -97,10 +99,10 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
     const p = installedProduct(ctx, fact, input, code, show);
     if (typeof p === 'number') return p;
     const ok = filter(p);
-    if (ok === false) return F;
+    if (ok === F) return F;
     const has = ctx.machine.hasPatch(p, patch);
     if (has === undefined) return U;
-    return has ? (ok === undefined ? U : T) : F;
+    return has ? ok : F;
   };
 };
 
@@ -157,36 +159,74 @@ const showPackageList = (): string => 'CBS package list';
 const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, arm64: 12, arm: 5 };
 
 /**
+ * Releases that run another release's packages: an enablement package raises the build Windows reports, not the
+ * build of the packages it is serviced with (Windows 10 22H2 reports 19045 and installs 19041.x rollups; they share
+ * the UBR). Maps a reported build to the build of its packages; builds not listed are serviced by their own.
+ */
+const SERVICING_BUILD: Readonly<Record<number, number>> = {
+  18363: 18362, // Windows 10 1909 on 1903
+  19042: 19041, 19043: 19041, 19044: 19041, 19045: 19041, // Windows 10 20H2 … 22H2 on 2004
+  22631: 22621, // Windows 11 23H2 on 22H2
+  26200: 26100, // Windows 11 25H2 on 24H2
+};
+const servicingBuild = (build: number): number => SERVICING_BUILD[build] ?? build;
+
+/** CBS states of the package itself that decide its applicability without DISM (see cbsInstallable). */
+const APPLIES_WHEN: Readonly<Record<string, boolean>> = { installed: true, superseded: false };
+
+/**
  * CbsPackageInstallable: the package's own applicability, which DISM on the machine knows (`cbs.applicable`).
- * Without it, for an OS package whose version starts with a build number (Package_for_RollupFix…~amd64~~19045.3930…),
- * applicability is inferred from the machine's OS build and architecture (INFERRED, docs/semantics.md); anything
- * else is Unknown.
+ * Without it (INFERRED, docs/semantics.md "CbsPackageInstallable without DISM data"):
+ * - the package itself listed Installed applies (CBS applicability of an installed package; Windows re-offers it
+ *   when asked to, LCUReoffer), listed Superseded does not (a newer package replaced it);
+ * - a package for another architecture, or for another build (after {@link SERVICING_BUILD}), does not apply;
+ * - a cumulative update `Package_for_RollupFix` of version B.U… applies on build B while the machine's UBR is below
+ *   U, and not once it is U or more (that revision, or a later one, is installed); UBR not collected → Unknown;
+ * - any other package of the machine's build and architecture: Unknown (nothing says whether the machine is past it).
  */
 const cbsInstallable: RuleCompiler = (input) => {
   const fact = factOf(input);
   const id = input.meta?.attrs.identity ?? '';
   if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
-  const [, , arch, , version] = id.toLowerCase().split('~');
+  const [name, , arch, , version] = id.toLowerCase().split('~');
   const wantArch = arch !== undefined ? CBS_ARCH[arch] : undefined;
-  const build = version !== undefined && /^\d{4,5}\./.test(version) ? Number(version.split('.')[0]) : undefined;
+  const bu = version !== undefined ? /^(\d{4,5})\.(\d+)\./.exec(version) : null;
+  const build = bu ? Number(bu[1]) : undefined;
+  const revision = bu ? Number(bu[2]) : undefined;
+  const rollup = name === 'package_for_rollupfix';
+  const what = `CBS applicability of ${id}`;
   return (ctx) => {
     const ps = readFact(ctx, fact, input, showPackageList);
     if (ps === NOT_COLLECTED) return U;
     const app = ctx.machine.inv.cbs?.applicable;
     const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
     if (key !== undefined) {
-      ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: String(app![key]) }));
+      ctx.read(() => ({ fact: what, value: String(app![key]) }));
       return triOf(app![key] === true);
+    }
+    for (const p of ps as Matches) {
+      const applies = APPLIES_WHEN[p.state.toLowerCase()];
+      if (applies === undefined) continue;
+      ctx.read(() => ({ fact: what, value: `inferred ${applies} from the package's own state ${p.state}` }));
+      return triOf(applies);
     }
     const os = ctx.machine.inv.os;
     const cpu = ctx.machine.inv.processor;
     if (wantArch === undefined || build === undefined || !os || !cpu) {
-      ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: 'not collected' }));
+      ctx.read(() => ({ fact: what, value: `not collected${wantArch === undefined || build === undefined ? ' (not inferable from the identity)' : ' (OS or processor not collected)'}` }));
       return U;
     }
-    const ok = os.build === build && cpu.architecture === wantArch;
-    ctx.read(() => ({ fact: `CBS applicability of ${id}`, value: `inferred ${ok} from OS build ${os.build} and architecture ${cpu.architecture}` }));
-    return triOf(ok);
+    if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
+      ctx.read(() => ({ fact: what, value: `inferred false: the package is for build ${build} architecture ${wantArch}, the machine is build ${os.build} architecture ${cpu.architecture}` }));
+      return F;
+    }
+    if (!rollup || os.ubr === undefined) {
+      ctx.read(() => ({ fact: what, value: rollup ? `not collected (the machine's UBR, to compare with ${build}.${revision})` : 'not collected (not a cumulative update: not inferable from the build)' }));
+      return U;
+    }
+    const applies = os.ubr < revision!;
+    ctx.read(() => ({ fact: what, value: `inferred ${applies} from OS ${os.build}.${os.ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}` }));
+    return triOf(applies);
   };
 };
 

@@ -83,9 +83,19 @@ export function stringHolds(op: StringComparison, actual: string, wanted: string
   }
 }
 
+/**
+ * A date-time in milliseconds, or undefined when `s` is not one. Without a zone it is UTC — Windows file times are,
+ * and a scan must not depend on the server's time zone (rule attributes and inventories alike).
+ */
+export function parseDate(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const t = Date.parse(/Z|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isNaN(t) ? undefined : t;
+}
+
 export function requireDate(s: string | undefined, attr: string): number {
-  const t = s === undefined ? NaN : Date.parse(/Z|[+-]\d\d:\d\d$/.test(s) ? s : `${s}Z`);
-  if (Number.isNaN(t)) throw new RuleDataError(`${attr} ${JSON.stringify(s ?? null)} is not a date-time`);
+  const t = parseDate(s);
+  if (t === undefined) throw new RuleDataError(`${attr} ${JSON.stringify(s ?? null)} is not a date-time`);
   return t;
 }
 

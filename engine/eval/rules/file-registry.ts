@@ -7,7 +7,7 @@
  */
 import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from '../../inventory/types.js';
 import {
-  cmpNum, cmpVersion, holds, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
+  cmpNum, cmpVersion, holds, parseDate, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
 } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
@@ -56,8 +56,9 @@ const fileExists: RuleCompiler = (input) => {
       else if (!ok()) r = F;
     };
     if (version) check(file.version, () => cmpVersion(parseVersion(file.version)!, version) === 0);
-    if (created !== undefined) check(file.created, () => Date.parse(file.created!) === created);
-    if (modified !== undefined) check(file.modified, () => Date.parse(file.modified!) === modified);
+    // A date the inventory gives but that cannot be read is not known (undefined → Unknown), never "equal".
+    if (created !== undefined) check(parseDate(file.created), () => parseDate(file.created) === created);
+    if (modified !== undefined) check(parseDate(file.modified), () => parseDate(file.modified) === modified);
     if (size !== undefined) check(file.size, () => file.size === size);
     if (language !== undefined) check(file.language, () => file.language === language);
     return r;
@@ -88,8 +89,8 @@ function fileProperty(kind: 'Version' | 'Created' | 'Modified' | 'Size'): RuleCo
           return file.size === undefined ? U : triOf(holds(op, cmpNum(file.size, want as number)));
         case 'Created':
         case 'Modified': {
-          const t = kind === 'Created' ? file.created : file.modified;
-          return t === undefined ? U : triOf(holds(op, cmpNum(Date.parse(t), want as number)));
+          const t = parseDate(kind === 'Created' ? file.created : file.modified);
+          return t === undefined ? U : triOf(holds(op, cmpNum(t, want as number)));
         }
       }
     };
@@ -162,8 +163,10 @@ const regKeyLoop: RuleCompiler = (input) => {
   const trueIf = input.attrs.TrueIf;
   if (trueIf !== 'Any' && trueIf !== 'All' && trueIf !== 'None') throw new Error(`TrueIf ${JSON.stringify(trueIf ?? null)} is not Any, All or None`);
   const child: CompiledNode = input.child ?? (() => U);
-  const view = input.factArgs[0]![0] === '32' ? '32' : 'native';
+  const own32 = input.factArgs[0]![0] === '32';
   return (ctx) => {
+    // The subkeys are visited in the view they were listed from: RegType32, or (a loop inside a loop) the outer one's.
+    const view = own32 ? '32' : ctx.loopTarget?.view ?? 'native';
     const k = readFact(ctx, fact, input, (v) => `subkeys ${(v as InventoryRegistryKey).subkeys?.join(', ') ?? 'not collected'}`);
     if (k === NOT_COLLECTED) return U;
     if (k === ABSENT) return trueIf === 'None' || trueIf === 'All' ? T : F;

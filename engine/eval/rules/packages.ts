@@ -135,6 +135,9 @@ const msiApplicationInstalled: RuleCompiler = (input) => {
 };
 
 
+/** The machine's packages matching a rule's identity, for reasons. */
+const showMatches = (v: unknown): string => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present');
+
 /** A CBS package counts as installed in state Installed, or Superseded (a newer package replaced it). */
 const CBS_INSTALLED = new Set(['installed', 'superseded']);
 
@@ -143,10 +146,9 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
     const fact = factOf(input);
     const id = identityOf(input);
     if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
-    const show = (v: unknown): string => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present');
     return (ctx) => {
       // The fact is the list of the machine's packages matching this identity (resolved once per machine).
-      const hits = readFact(ctx, fact, input, show);
+      const hits = readFact(ctx, fact, input, showMatches);
       if (hits === NOT_COLLECTED) return U;
       for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
       return F;
@@ -154,7 +156,6 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
   };
 }
 
-const showPackageList = (): string => 'CBS package list';
 
 const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, arm64: 12, arm: 5 };
 
@@ -196,7 +197,7 @@ const cbsInstallable: RuleCompiler = (input) => {
   const rollup = name === 'package_for_rollupfix';
   const what = `CBS applicability of ${id}`;
   return (ctx) => {
-    const ps = readFact(ctx, fact, input, showPackageList);
+    const ps = readFact(ctx, fact, input, showMatches);
     if (ps === NOT_COLLECTED) return U;
     const app = ctx.machine.inv.cbs?.applicable;
     const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
@@ -213,7 +214,8 @@ const cbsInstallable: RuleCompiler = (input) => {
     const os = ctx.machine.inv.os;
     const cpu = ctx.machine.inv.processor;
     if (wantArch === undefined || build === undefined || !os || !cpu) {
-      ctx.read(() => ({ fact: what, value: `not collected${wantArch === undefined || build === undefined ? ' (not inferable from the identity)' : ' (OS or processor not collected)'}` }));
+      const why = wantArch === undefined || build === undefined ? 'its identity names no known architecture or build.revision version' : 'OS or processor not collected';
+      ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
     if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
@@ -221,7 +223,8 @@ const cbsInstallable: RuleCompiler = (input) => {
       return F;
     }
     if (!rollup || os.ubr === undefined) {
-      ctx.read(() => ({ fact: what, value: rollup ? `not collected (the machine's UBR, to compare with ${build}.${revision})` : 'not collected (not a cumulative update: not inferable from the build)' }));
+      const why = rollup ? `the machine's UBR was not collected (the package is ${build}.${revision})` : 'not a cumulative update (its revision is not the UBR)';
+      ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
     const applies = os.ubr < revision!;

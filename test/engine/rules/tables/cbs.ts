@@ -41,7 +41,7 @@ export const CBS_RULES: RuleTables = {
       { name: 'another architecture', attrs: { PackageIdentity: IE }, machine: pkgs([IE.replace('amd64', 'x86'), 'Installed']), fact: 'cbs' },
       { name: 'an empty language in the inventory is the neutral language, not any', attrs: { PackageIdentity: IE.replace('~~', '~en-US~') }, machine: pkgs([IE, 'Installed']), fact: 'cbs' },
     ],
-    unknown: [{ name: 'CBS packages not collected', attrs: { PackageIdentity: IE }, machine: {}, fact: 'cbs', reason: /CBS package internetexplorer-package~.*: not collected/ }],
+    unknown: [{ name: 'CBS packages not collected', attrs: { PackageIdentity: IE }, machine: {}, fact: 'cbs', reason: /CBS package InternetExplorer-Package~\S+ was not collected/i }],
   },
   CbsPackageInstalled: {
     valid: [{ name: "the update's own package installed", meta: META, machine: pkgs([KB5026368, 'Installed']), fact: 'cbs' }],
@@ -74,7 +74,7 @@ export const CBS_RULES: RuleTables = {
       { name: 'a servicing stack of another build', meta: SSU, machine: arm(22621, 1), fact: 'os' },
     ],
     unknown: [
-      { name: 'UBR not collected', meta: META, machine: arm(22000, undefined), fact: 'os', reason: /not collected \(the machine's UBR, to compare with 22000\.1936\)/ },
+      { name: 'UBR not collected', meta: META, machine: arm(22000, undefined), fact: 'os', reason: /not inferable: the machine's UBR was not collected \(the package is 22000\.1936\)/ },
       { name: 'the package InstallPending, UBR not collected', meta: META, machine: arm(22000, undefined, [KB5026368, 'InstallPending']), fact: 'os' },
       { name: 'processor not collected', meta: META, machine: { ...arm(22000, 1), processor: undefined }, fact: 'processor' },
       { name: 'CBS packages not collected', meta: META, machine: { os: { major: 10, minor: 0, build: 22000, ubr: 1, productType: 1 }, processor: { architecture: 12 } }, fact: 'cbs' },

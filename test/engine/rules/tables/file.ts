@@ -33,7 +33,7 @@ export const FILE_RULES: RuleTables = {
       { name: 'Created differs', attrs: { ...A, Created: '2020-01-01T00:00:00' }, machine: at({ created: '2020-01-01T00:00:01Z' }), fact: 'files' },
     ],
     unknown: [
-      { name: 'file not listed', attrs: A, machine: { csidl: SYS, files: [] }, fact: 'files', reason: /file CSIDL 37\\a\.dll: not collected/ },
+      { name: 'file not listed', attrs: A, machine: { csidl: SYS, files: [] }, fact: 'files', reason: /file CSIDL 37\\a\.dll was not collected/ },
       { name: 'CSIDL folders not collected', attrs: A, machine: { files: [{ path: 'C:\\Windows\\System32\\a.dll', exists: true }] }, fact: 'csidl' },
       { name: 'Language asked, not collected', attrs: { ...A, Language: '1033' }, machine: at({}), fact: 'files' },
       { name: 'Modified given in the inventory but not a readable date', attrs: { ...A, Modified: '2021-01-01T00:00:00' }, machine: at({ modified: '2021-13-45T99:00:00Z' }), fact: 'files' },
@@ -98,7 +98,7 @@ export const FILE_RULES: RuleTables = {
       { name: 'file listed as absent', attrs: KEY, machine: { ...underReg(undefined), files: [{ path: 'D:\\App\\b.exe', exists: false }] }, fact: 'files' },
     ],
     unknown: [
-      { name: 'folder value collected, file not listed', attrs: KEY, machine: underReg(undefined), fact: 'files', reason: /file b\.exe under registry .*: not collected/ },
+      { name: 'folder value collected, file not listed', attrs: KEY, machine: underReg(undefined), fact: 'files', reason: /file b\.exe under registry .* was not collected/ },
       { name: 'registry key not collected', attrs: KEY, machine: { files: [{ path: 'D:\\App\\b.exe', exists: true }] }, fact: 'registry' },
     ],
   },

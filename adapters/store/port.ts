@@ -333,6 +333,64 @@ export interface ObjectStore {
   targetingVersion(): Promise<string>;
 }
 
+/** A software update group (Configuration Manager's): named updates with an optional deadline. */
+export interface UpdateGroupRow {
+  readonly id: number;
+  readonly name: string;
+  /** How it was made, as given (JSON of update-groups.ts's GroupCriteria). */
+  readonly criteria: string;
+  /** ISO-8601 UTC, or null without a deadline. */
+  readonly deadline: string | null;
+  readonly created_at: string;
+  /** How many updates it holds. */
+  readonly updates: number;
+}
+
+export interface UpdateGroupUpdateRow {
+  readonly update_id: string;
+  /** '' when the update has no KB number. */
+  readonly kb: string;
+  readonly title: string;
+}
+
+/** A stored outcome of one of a group's updates, in a result set that some client's latest scan refers to. */
+export interface SetUpdateStateRow {
+  readonly set_id: number;
+  readonly update_id: string;
+  readonly state: string;
+  readonly superseded: number;
+}
+
+/** Every client with its latest scan's result set and catalog (null when never scanned). */
+export interface ClientSetRow {
+  readonly name: string;
+  readonly architecture: string | null;
+  readonly set_id: number | null;
+  readonly catalog_id: number | null;
+  readonly scanned_at: string | null;
+}
+
+export interface UpdateGroupStore {
+  /** Makes a group with its updates; BAD_ARGUMENT (details.group 'exists') when the name is taken, in any case. */
+  addUpdateGroup(g: { name: string; criteria: string; deadline: string | null; updates: readonly UpdateGroupUpdateRow[] }): Promise<number>;
+  updateGroups(): Promise<UpdateGroupRow[]>;
+  /** The group of that name (case-insensitive), or undefined. */
+  updateGroup(name: string): Promise<UpdateGroupRow | undefined>;
+  /** Its updates, by KB then title. */
+  updateGroupUpdates(groupId: number): Promise<UpdateGroupUpdateRow[]>;
+  /** Adds updates (those already in it are left as they are); returns how many were added. */
+  addUpdateGroupUpdates(groupId: number, updates: readonly UpdateGroupUpdateRow[]): Promise<number>;
+  /** Removes updates by UpdateId; returns how many were removed. */
+  removeUpdateGroupUpdates(groupId: number, updateIds: readonly string[]): Promise<number>;
+  setUpdateGroupDeadline(groupId: number, deadline: string | null): Promise<void>;
+  /** Deletes the group and its update list (no scan data); false when there is none of that name. */
+  removeUpdateGroup(name: string): Promise<boolean>;
+  /** The outcomes of the group's updates in every result set a latest scan refers to (sets, not clients). */
+  groupUpdateStates(groupId: number): Promise<SetUpdateStateRow[]>;
+  /** Every client with its latest scan's set, by name. */
+  clientSets(): Promise<ClientSetRow[]>;
+}
+
 /** A named lock of the site held by this process; see {@link LockStore}. */
 export type SiteLock =
   | { readonly acquired: true; release(): Promise<void>; readonly tookOverFrom?: string }
@@ -353,7 +411,7 @@ export interface SyncStore {
   syncMessages(limit: number): Promise<SyncMessage[]>;
 }
 
-export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore {
+export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore, UpdateGroupStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */
   readonly location: string;

@@ -10,6 +10,7 @@ import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
   AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
   MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
+  ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
 import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
@@ -25,6 +26,8 @@ export function clientNameProblem(name: string): string | undefined {
 }
 
 const CLIENT_COLUMNS = 'id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at, revoked_at';
+/** Update group names compare case-insensitively, the same on both backends. */
+const groupKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
 
 type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
@@ -549,6 +552,73 @@ export class SqlSiteStore implements SiteStore {
     if (!this.inTransaction) return this.tx((s) => s.targetingChanged());
     const v = Number((await this.setting('targeting_version')) ?? 0);
     await this.setSetting('targeting_version', String(v + 1));
+  }
+
+  // ---- software update groups
+
+  async addUpdateGroup(g: { name: string; criteria: string; deadline: string | null; updates: readonly UpdateGroupUpdateRow[] }): Promise<number> {
+    return this.tx(async (s) => {
+      const row = await s.db.get<{ id: number }>(`INSERT INTO update_groups (name, name_key, criteria, deadline, created_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (name_key) DO NOTHING RETURNING id`, [g.name, groupKey(g.name), g.criteria, g.deadline, now()]);
+      if (!row) throw new PatchscanError('BAD_ARGUMENT', `an update group named "${g.name}" exists already (patchscan group list); choose another name or delete it first`, { group: 'exists' });
+      await s.addUpdateGroupUpdates(row.id, g.updates);
+      return row.id;
+    });
+  }
+
+  updateGroups(): Promise<UpdateGroupRow[]> {
+    return this.db.all<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at, (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
+      FROM update_groups g ORDER BY g.name_key`);
+  }
+
+  updateGroup(name: string): Promise<UpdateGroupRow | undefined> {
+    return this.db.get<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at, (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
+      FROM update_groups g WHERE g.name_key = ?`, [groupKey(name)]);
+  }
+
+  updateGroupUpdates(groupId: number): Promise<UpdateGroupUpdateRow[]> {
+    return this.db.all<UpdateGroupUpdateRow>('SELECT update_id, kb, title FROM update_group_updates WHERE group_id = ? ORDER BY kb, title, update_id', [groupId]);
+  }
+
+  async addUpdateGroupUpdates(groupId: number, updates: readonly UpdateGroupUpdateRow[]): Promise<number> {
+    return this.tx(async (s) => {
+      let added = 0;
+      const ROWS = 100;
+      for (let k = 0; k < updates.length; k += ROWS) {
+        const chunk = updates.slice(k, k + ROWS);
+        const params: (string | number)[] = [];
+        for (const u of chunk) params.push(groupId, u.update_id.toLowerCase(), u.kb, u.title);
+        added += (await s.db.run(`INSERT INTO update_group_updates (group_id, update_id, kb, title) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
+          ON CONFLICT (group_id, update_id) DO NOTHING`, params)).changes;
+      }
+      return added;
+    });
+  }
+
+  async removeUpdateGroupUpdates(groupId: number, updateIds: readonly string[]): Promise<number> {
+    if (updateIds.length === 0) return 0;
+    return this.write(`DELETE FROM update_group_updates WHERE group_id = ? AND update_id IN (${updateIds.map(() => '?').join(', ')})`,
+      [groupId, ...updateIds.map((u) => u.toLowerCase())]);
+  }
+
+  async setUpdateGroupDeadline(groupId: number, deadline: string | null): Promise<void> {
+    await this.write('UPDATE update_groups SET deadline = ? WHERE id = ?', [deadline, groupId]);
+  }
+
+  async removeUpdateGroup(name: string): Promise<boolean> {
+    return (await this.write('DELETE FROM update_groups WHERE name_key = ?', [groupKey(name)])) > 0;
+  }
+
+  groupUpdateStates(groupId: number): Promise<SetUpdateStateRow[]> {
+    // Per result set, not per client: machines sharing a profile share the set (the scans_by_set index).
+    return this.db.all<SetUpdateStateRow>(`SELECT r.set_id, r.update_id, r.state, r.superseded FROM update_group_updates g
+      JOIN result_updates r ON r.update_id = g.update_id
+      WHERE g.group_id = ? AND r.set_id IN (SELECT set_id FROM scans)`, [groupId]);
+  }
+
+  clientSets(): Promise<ClientSetRow[]> {
+    return this.db.all<ClientSetRow>(`SELECT c.name, c.architecture, s.set_id, s.catalog_id, s.scanned_at
+      FROM clients c LEFT JOIN scans s ON s.client_id = c.id ORDER BY c.name_key`);
   }
 
   // ---- site locks

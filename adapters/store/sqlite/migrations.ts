@@ -241,4 +241,24 @@ export const MIGRATIONS: readonly Migration[] = [
     SELECT c.name AS computer, r.update_id, r.revision_number, r.state, r.superseded, r.reason, s.scanned_at, s.catalog_id, s.program
     FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id;
   `,
+  `
+  -- Software update groups (Configuration Manager's): a named set of updates, resolved from KBs, a release window,
+  -- classifications or products when the group is made (later catalogs do not change it; add and remove do), with
+  -- an optional deadline. The criteria are kept as given (JSON) so the group can say how it was made.
+  CREATE TABLE update_groups (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL UNIQUE,   -- lower(name): names compare case-insensitively
+    criteria TEXT NOT NULL,          -- JSON: { kbs, releasedAfter, releasedBefore, classifications, products }
+    deadline TEXT,                   -- ISO-8601 UTC; machines still needing a group update after it are overdue
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE update_group_updates (
+    group_id INTEGER NOT NULL REFERENCES update_groups(id) ON DELETE CASCADE,
+    update_id TEXT NOT NULL,
+    kb TEXT NOT NULL,                -- '' when the update has none
+    title TEXT NOT NULL,
+    PRIMARY KEY (group_id, update_id)
+  ) WITHOUT ROWID;
+  `,
 ];

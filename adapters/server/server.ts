@@ -4,7 +4,7 @@
  * runs scan jobs (unless `scanQueue: false`: then `patchscan worker` processes do) and, when a sync source is
  * configured, the scheduled catalog sync (in a child process, so a big import never stalls uploads).
  *
- * Routes, one file per group (routes/): upload.ts, reports.ts, health.ts; the web console (console.ts) answers
+ * Routes, one file per group (routes/): upload.ts, reports.ts, groups.ts, health.ts; the web console (console.ts) answers
  * everything outside /v1/, /healthz and /metrics.
  *
  * Limits: body size (413 before reading past it), inflated size, inventory limits (400 naming the field),
@@ -25,6 +25,7 @@ import { sha256Hex } from '../store/sql/store.js';
 import { createConsole } from './console/index.js';
 import { bearer, HttpError, requestUrl, send } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
+import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
 import { reportRoutes } from './routes/reports.js';
 import { uploadRoute } from './routes/upload.js';
@@ -113,7 +114,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   };
   // Over HTTPS the session cookie is Secure: a browser never sends it over plain HTTP.
   const consolePages = createConsole(store, catalogs, { secureCookie: site.config.tls !== undefined });
-  const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes];
+  const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes, groupRoutes];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Until the target is parsed, messages name the raw target (cut short); nothing may throw outside the try.

@@ -135,14 +135,17 @@ export function checkGroupName(name: string): string {
   return name;
 }
 
-/** Splits repeated and comma-separated values (`--kb 1 2 --kb 3,4`), dropping empty ones. */
-export function listValues(values: readonly string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+/**
+ * Repeated values, trimmed, empty ones dropped; with `commas`, each may also list several (`--kb 1 2 --kb 3,4`).
+ * Classification and product titles are never split: Microsoft's have commas ("Windows 10, version 22H2").
+ */
+export function listValues(values: readonly string[] | undefined, commas = false): string[] {
+  return (values ?? []).flatMap((v) => (commas ? v.split(',') : [v])).map((v) => v.trim()).filter(Boolean);
 }
 
 /** Criteria from loose input (CLI options, an HTTP body): values checked, lists split, empty lists left out. */
 export function criteriaFrom(o: { kbs?: readonly string[]; releasedAfter?: string; releasedBefore?: string; classifications?: readonly string[]; products?: readonly string[] }): GroupCriteria {
-  const kbs = listValues(o.kbs);
+  const kbs = listValues(o.kbs, true);
   const classifications = listValues(o.classifications);
   const products = listValues(o.products);
   const after = o.releasedAfter !== undefined ? parseDay('--released-after', o.releasedAfter) : undefined;
@@ -269,6 +272,8 @@ const info = (g: UpdateGroupRow, at: number): GroupInfo => ({
 /** Makes a group from criteria against the catalog in service; refuses one that would hold no update. */
 export async function createUpdateGroup(store: SiteStore, catalogs: CatalogVersions, name: string, criteria: GroupCriteria, deadline: string | null): Promise<GroupInfo> {
   checkGroupName(name);
+  const taken = await store.updateGroup(name);
+  if (taken) throw new PatchscanError('BAD_ARGUMENT', `an update group named "${taken.name}" exists already (patchscan group list); choose another name or delete it first`, { group: 'exists' });
   const c = await catalogInService(store, catalogs);
   const updates = resolveCriteria(c, criteria);
   if (updates.length === 0) {
@@ -282,7 +287,7 @@ export async function createUpdateGroup(store: SiteStore, catalogs: CatalogVersi
 export async function addToGroup(store: SiteStore, catalogs: CatalogVersions, name: string, queries: readonly string[]): Promise<{ added: number; updates: number }> {
   const g = await groupNamed(store, name);
   const c = await catalogInService(store, catalogs);
-  const list = listValues(queries);
+  const list = listValues(queries, true);
   if (list.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'name at least one KB or UpdateId to add');
   const rows = [...new Set(list.flatMap((q) => updatesNamed(c, q)))].map((i) => asMember(c, i));
   const added = await store.addUpdateGroupUpdates(g.id, rows);
@@ -295,7 +300,7 @@ export async function addToGroup(store: SiteStore, catalogs: CatalogVersions, na
  */
 export async function removeFromGroup(store: SiteStore, name: string, queries: readonly string[]): Promise<{ removed: number; updates: number }> {
   const g = await groupNamed(store, name);
-  const list = listValues(queries);
+  const list = listValues(queries, true);
   if (list.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'name at least one KB or UpdateId to remove');
   const held = await store.updateGroupUpdates(g.id);
   const ids = new Set<string>();

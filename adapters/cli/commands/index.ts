@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { addClientCommands } from './clients.js';
 import { addCollectionCommands } from './collections.js';
+import { addGroupCommands } from './groups.js';
 import { addInitCommands } from './init.js';
 import { addReportCommands } from './reports.js';
 import { addScanCommands, addWorkerCommand } from './scans.js';
@@ -21,4 +22,5 @@ export function addSiteCommands(program: Command): void {
   addWorkerCommand(program);
   addCollectionCommands(program);
   addReportCommands(program);
+  addGroupCommands(program);
 }

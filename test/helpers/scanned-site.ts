@@ -1,0 +1,48 @@
+/**
+ * A SQLite site with a synced catalog (the bundled corpus) and `clients` fleet machines enrolled, their inventories
+ * stored and scanned — what report tests start from. The main collection is unlimited, so every machine is targeted.
+ */
+import { Packr } from 'msgpackr';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { ensureObjects, variantOf } from '../../adapters/site/objects.js';
+import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { sha256Hex } from '../../adapters/store/sql/store.js';
+import { runSync } from '../../adapters/sync/sync.js';
+
+export const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+
+export async function scannedSite(dir: string, o: { clients: number; admin: string; unscanned?: readonly string[] }): Promise<{ site: Site; catalog: Catalog; names: string[] }> {
+  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
+  const site = await Site.open(dir);
+  const store = site.store;
+  await ensureObjects(store, { testComputer: 'PC-0000', syncHost: 'SYNC-HOST' });
+  await store.setSetting('admin_token_hash', sha256Hex(o.admin));
+  await store.setSetting('initialized_at', new Date().toISOString());
+  const sync = await runSync(site, { source: BUNDLED });
+  if (sync.outcome !== 'updated') throw new Error(`sync: ${sync.message}`);
+  await store.setCollectionLimit((await store.objectId('collection', 'main'))!, null);
+  const catalog = new Catalog(readCatalogFile((await store.currentCatalog())!.path));
+  const model = new FleetModel(catalog);
+  const names: string[] = [];
+  const packr = new Packr({ useRecords: false }); // stored inventories are msgpack, as the upload route stores them
+  for (let k = 0; k < o.clients; k++) {
+    const name = `PC-${String(k).padStart(4, '0')}`;
+    const inv = { ...model.machine(7, k), computer: { name } };
+    await store.enroll(name);
+    const c = (await store.client(name))!;
+    await store.transaction(async (tx) => {
+      await tx.addInventory(c.id, Buffer.from(packr.pack(inv)), variantOf(inv.processor?.architecture) ?? 'other');
+      await tx.enqueueScan(c.id, 'normal', 'upload');
+    });
+    names.push(name);
+  }
+  for (const n of o.unscanned ?? []) await store.enroll(n);
+  const scanner = new SiteScanner(site);
+  const run = await scanner.runQueue();
+  if (run.scanned !== o.clients) throw new Error(`scanned ${run.scanned} of ${o.clients} (skipped ${run.skipped})`);
+  await scanner.close();
+  return { site, catalog, names };
+}

@@ -4,10 +4,11 @@
  * `remove` change it later), and the group's compliance per collection and per computer.
  *
  * A computer's state for a group (Configuration Manager's "Compliance 1 – Overall compliance"):
- *   NonCompliant  at least one of the group's updates is missing: Required and not superseded (the site's counting
- *                 rule, docs/semantics.md);
- *   Unknown       none is missing, but at least one is Unknown — or it was never scanned, or its latest scan used a
- *                 catalog that does not hold one of the updates ("not known" never becomes Compliant);
+ *   NonCompliant  at least one of the group's updates is missing: counted as Required by the site's counting rule
+ *                 (engine/scan/counting.ts: Required and not superseded; docs/semantics.md);
+ *   Unknown       none is missing, but at least one is Unknown or possibly superseded (Required, its superseding
+ *                 update Unknown) — or it was never scanned, or its latest scan used a catalog that does not hold one
+ *                 of the updates ("not known" never becomes Compliant);
  *   Compliant     every update is Installed, NotApplicable, or Required but superseded.
  * With a deadline, a NonCompliant computer is overdue once the deadline has passed.
  *
@@ -16,6 +17,8 @@
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
+import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
+import { supersedenceFlags } from '../../engine/scan/supersedence.js';
 import type { SiteStore, UpdateGroupRow, UpdateGroupUpdateRow } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
 import { members } from './targeting.js';
@@ -48,6 +51,8 @@ export interface GroupComputer {
   /** The group's updates on it, by outcome (they add up to the group's size). */
   readonly missing: number;
   readonly superseded: number;
+  /** Required, but an update that supersedes it is Unknown there: it may be missing (not known). */
+  readonly possiblySuperseded: number;
   readonly installed: number;
   readonly notApplicable: number;
   readonly unknown: number;
@@ -91,7 +96,8 @@ export interface GroupComputerUpdate extends UpdateGroupUpdateRow {
   /** Installed, Required, NotApplicable or Unknown; 'Unknown' too when the scan's catalog does not hold it. */
   readonly state: string;
   readonly superseded: boolean;
-  /** Counts against the group: Required and not superseded. */
+  readonly possiblySuperseded: boolean;
+  /** Counts against the group: counted as Required by the counting rule. */
   readonly missing: boolean;
 }
 
@@ -329,15 +335,27 @@ export async function deleteUpdateGroup(store: SiteStore, name: string): Promise
 interface SetStanding {
   readonly missing: number;
   readonly superseded: number;
+  readonly possiblySuperseded: number;
   readonly installed: number;
   readonly notApplicable: number;
   readonly unknown: number;
 }
 
-/** The counting rule (docs/semantics.md): an update is missing when it is Required and not superseded. */
-const isMissing = (state: string, superseded: number | boolean): boolean => state === 'Required' && !superseded;
+/**
+ * One group update's outcome on a machine from its stored rows (normally one; one per revision otherwise), by the
+ * counting rule: missing wins, then what is not known, then superseded, then installed.
+ */
+const PRECEDENCE: readonly CountBucket[] = ['required', 'unknown', 'possiblySuperseded', 'superseded', 'installed', 'notApplicable'];
+function bucketOfRows(rows: readonly { state: string; superseded: number }[]): { bucket: CountBucket; row: { state: string; superseded: number } } {
+  let best = { bucket: 'notApplicable' as CountBucket, row: rows[0]! };
+  for (const r of rows) {
+    const b = countedAs(r.state, r.superseded);
+    if (PRECEDENCE.indexOf(b) < PRECEDENCE.indexOf(best.bucket)) best = { bucket: b, row: r };
+  }
+  return best;
+}
 
-const stateOf = (s: SetStanding): GroupState => (s.missing > 0 ? 'NonCompliant' : s.unknown > 0 ? 'Unknown' : 'Compliant');
+const stateOf = (s: SetStanding): GroupState => (s.missing > 0 ? 'NonCompliant' : s.unknown + s.possiblySuperseded > 0 ? 'Unknown' : 'Compliant');
 
 /** Whether a catalog version holds an update; undefined when that catalog cannot be read (then: not known). */
 async function holder(catalogs: CatalogVersions, catalogId: number): Promise<Catalog | undefined> {
@@ -350,7 +368,7 @@ async function holder(catalogs: CatalogVersions, catalogId: number): Promise<Cat
 
 /** A computer the site has no scan of: every update of the group is not known on it. */
 const unscanned = (computer: string, architecture: string | null, groupSize: number): GroupComputer => ({
-  computer, architecture, scannedAt: null, state: 'Unknown', missing: 0, superseded: 0, installed: 0, notApplicable: 0, unknown: groupSize, overdue: false,
+  computer, architecture, scannedAt: null, state: 'Unknown', missing: 0, superseded: 0, possiblySuperseded: 0, installed: 0, notApplicable: 0, unknown: groupSize, overdue: false,
 });
 
 /** Every known computer's standing for a group: clients, and direct members of collections that never enrolled. */
@@ -370,7 +388,7 @@ async function evaluate(store: SiteStore, catalogs: CatalogVersions, g: UpdateGr
     if (known) return known;
     const rows = bySet.get(setId);
     let catalog: Catalog | undefined | null = null; // loaded only when an update has no stored row
-    const s = { missing: 0, superseded: 0, installed: 0, notApplicable: 0, unknown: 0 };
+    const s = { missing: 0, superseded: 0, possiblySuperseded: 0, installed: 0, notApplicable: 0, unknown: 0 };
     for (const u of updates) {
       const outcomes = rows?.get(u.update_id);
       if (!outcomes) {
@@ -379,10 +397,11 @@ async function evaluate(store: SiteStore, catalogs: CatalogVersions, g: UpdateGr
         if (catalog === null) catalog = await holder(catalogs, catalogId);
         if (catalog && catalog.findByUpdateId(u.update_id).length > 0) s.notApplicable++;
         else s.unknown++;
-      } else if (outcomes.some((o) => isMissing(o.state, o.superseded))) s.missing++;
-      else if (outcomes.some((o) => o.state === 'Unknown')) s.unknown++;
-      else if (outcomes.some((o) => o.state === 'Required')) s.superseded++;
-      else s.installed++;
+      } else {
+        const b = bucketOfRows(outcomes).bucket;
+        if (b === 'required') s.missing++;
+        else s[b]++;
+      }
     }
     standing.set(setId, s);
     return s;
@@ -472,10 +491,10 @@ export async function groupComputer(store: SiteStore, catalogs: CatalogVersions,
     const outcomes = rows.get(u.update_id);
     if (!scan || !outcomes) {
       const state = scan && catalog && catalog.findByUpdateId(u.update_id).length > 0 ? 'NotApplicable' : 'Unknown';
-      return { ...u, state, superseded: false, missing: false };
+      return { ...u, state, superseded: false, possiblySuperseded: false, missing: false };
     }
-    const o = outcomes.find((x) => isMissing(x.state, x.superseded)) ?? outcomes.find((x) => x.state === 'Unknown') ?? outcomes[0]!;
-    return { ...u, state: o.state, superseded: o.superseded === 1, missing: isMissing(o.state, o.superseded) };
+    const { bucket, row } = bucketOfRows(outcomes);
+    return { ...u, state: row.state, ...supersedenceFlags(row.superseded), missing: bucket === 'required' };
   });
   return { ...standing, updates: list };
 }

@@ -118,7 +118,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
         const rows = page.items.map((c) => ({ ...c, scannedAt: c.scannedAt ?? '', architecture: c.architecture ?? '' }));
         out(o, page, rows, () => [
           `${page.total} computer(s)`,
-          ...(rows.length ? ['', table(rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })), ['computer', 'state', 'overdue', 'missing', 'unknown', 'installed', 'superseded', 'notApplicable', 'scannedAt'])] : []),
+          ...(rows.length ? ['', table(rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })), ['computer', 'state', 'overdue', 'missing', 'unknown', 'possiblySuperseded', 'installed', 'superseded', 'notApplicable', 'scannedAt'])] : []),
           page.total > rows.length ? `… ${page.total - rows.length} more (--limit)` : '',
         ].join('\n').trimEnd());
       }));
@@ -130,11 +130,11 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .action((name: string, computer: string, o: OutputOptions) =>
       withSite(o, async (site) => {
         const c = await groupComputer(site.store, new CatalogVersions(site.store, site.catalogsDir), name, computer);
-        const rows = c.updates.map((u) => ({ kb: u.kb, title: u.title, updateId: u.update_id, state: u.state, superseded: u.superseded, missing: u.missing }));
+        const rows = c.updates.map((u) => ({ kb: u.kb, title: u.title, updateId: u.update_id, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded, missing: u.missing }));
         out(o, c, rows, () => [
-          `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, installed ${c.installed}, superseded ${c.superseded}, not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
+          `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, possibly superseded ${c.possiblySuperseded}, installed ${c.installed}, superseded ${c.superseded}, not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
           '',
-          table(rows.map((r) => ({ ...r, kb: r.kb ? `KB${r.kb}` : '-', superseded: r.superseded ? 'yes' : '', missing: r.missing ? 'yes' : '' })), ['state', 'missing', 'superseded', 'kb', 'title']),
+          table(rows.map((r) => ({ ...r, kb: r.kb ? `KB${r.kb}` : '-', superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '', missing: r.missing ? 'yes' : '' })), ['state', 'missing', 'superseded', 'kb', 'title']),
         ].join('\n'));
       }));
 

@@ -7,6 +7,9 @@
  * the way real fleets are: an OS build and architecture, a patch level from fully patched to years behind (which
  * fixes every file version, UBR and package at once, so machines at the same level look alike, as they do in real
  * life), installed products, an install language, and now and then a section the collector failed to gather.
+ *
+ * `distinct` makes a share of the machines one of a kind, as real fleets are: Defender, Office, .NET, driver and
+ * third-party versions drift machine to machine, so most machines have a profile no other machine has.
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { Packr } from 'msgpackr';
@@ -20,7 +23,18 @@ export interface FleetOptions {
   readonly seed: number;
   /** Output file: `.jsonl` (one JSON inventory per line) or `.msgpack` (a stream of msgpack documents). */
   readonly out: string;
+  /**
+   * Percentage (0–100) of the machines given a profile of their own (see {@link FleetModel.machine}); default 0,
+   * which writes exactly the fleet of earlier versions. Spread evenly: machine i is one of them when
+   * ⌊(i+1)·p/100⌋ > ⌊i·p/100⌋.
+   */
+  readonly distinct?: number;
   readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Whether machine `index` is one of the `distinct` percent with a profile of their own (evenly spread). */
+export function isDistinctMachine(index: number, distinct: number): boolean {
+  return Math.floor(((index + 1) * distinct) / 100) > Math.floor((index * distinct) / 100);
 }
 
 /** Distinct machine images (OS, architecture, language, installed products) a fleet is built from. */
@@ -170,8 +184,9 @@ export class FleetModel {
    * Machine `index` of the fleet with seed `seed`. Fleets are built from a few dozen images (OS, architecture,
    * language, products) patched in waves: what rules read follows from (image, patch level); only identity, sizes,
    * dates and the odd missing section vary per machine — so machines at the same level look alike, as in real life.
+   * With `distinct`, the machine also drifts from its image the way single machines do (see {@link drift}).
    */
-  machine(seed: number, index: number): Inventory {
+  machine(seed: number, index: number, distinct = false): Inventory {
     const r = rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
     const image = Math.floor(r() * IMAGES);
     // Patch level in 24 steps: 30 % fully patched, 45 % recent, 25 % years behind. Same level → same versions.
@@ -264,13 +279,70 @@ export class FleetModel {
       ...(missing !== 'cbs' && m.cbsPackages ? { cbs: { packages } } : {}),
       ...(m.licensing.length ? { licensing: Object.fromEntries(m.licensing.map((g) => [g, img() < 0.8 ? null : 1])) } : {}),
     };
+    if (distinct) this.drift(inv, seed, index);
     return inv;
+  }
+
+  /**
+   * What makes one machine unlike its image-mates, as in real fleets: a few product files (Defender's platform,
+   * Office's DLLs, a driver) at a point release between patch levels or ahead of them, the Office (MSI) version on
+   * its own update channel, a DWORD such as .NET's Release differing, a third-party MSI product added or removed.
+   * Then one value carries the machine's index (a build number that only this machine has), so its profile is its
+   * own even when the random drift happens to match another machine's.
+   */
+  private drift(inv: Inventory, seed: number, index: number): void {
+    const r = rng((seed * 0x2c1b3c6d) ^ Math.imul(index + 1, 0x297a2d39));
+    const bump = (v: string): string => {
+      const p = v.split('.').map(Number);
+      while (p.length < 4) p.push(0);
+      p[3] = (p[3]! + 1 + Math.floor(r() * 900)) % 65536;
+      if (r() < 0.3) p[2] = Math.min(65535, p[2]! + 1);
+      return p.join('.');
+    };
+    const versioned = (inv.files ?? []).filter((f) => f.exists && f.version !== undefined);
+    const files = inv.files ? [...inv.files] : undefined;
+    for (let k = 1 + Math.floor(r() * 4); k > 0 && versioned.length > 0; k--) {
+      const f = versioned[Math.floor(r() * versioned.length)]!;
+      const at = files!.indexOf(f);
+      files![at] = { ...files![at]!, version: bump(f.version!) };
+    }
+    let products = inv.msi ? inv.msi.products.map((p) => ({ ...p })) : undefined;
+    if (products) {
+      if (products.length > 0 && r() < 0.6) {
+        const p = products[Math.floor(r() * products.length)]!;
+        p.version = bump(p.version ?? '16.0.5000.1000');
+      }
+      if (this.msiProducts.length > 0 && r() < 0.3) {
+        const code = this.msiProducts[Math.floor(r() * this.msiProducts.length)]!;
+        const had = products.findIndex((p) => p.productCode === code);
+        if (had >= 0) products.splice(had, 1);
+        else products.push({ productCode: code, version: '16.0.5000.1000', language: 1033, patches: [] });
+      }
+    }
+    const registry = inv.registry?.map((k) => {
+      if (!k.exists || !k.values?.some((v) => v.type === 'REG_DWORD') || r() >= 0.05) return k;
+      return { ...k, values: k.values.map((v) => (v.type === 'REG_DWORD' && typeof v.data === 'number' && v.name !== 'UBR' ? { ...v, data: v.data + 1 + Math.floor(r() * 50) } : v)) };
+    });
+    // The machine's own mark: a version only it has (the index split over build and revision, past any real one).
+    const mark = `${60000 + Math.floor(index / 65536) % 5000}.${index % 65536}`;
+    const carrier = files?.findIndex((f) => f.exists && f.version !== undefined) ?? -1;
+    if (carrier >= 0) {
+      const v = files![carrier]!.version!.split('.');
+      files![carrier] = { ...files![carrier]!, version: `${v[0] ?? 1}.${v[1] ?? 0}.${mark}` };
+    } else if (products && products.length > 0) products[0]!.version = `16.0.${mark}`;
+    else products = [...(products ?? []), { productCode: '{0D1D5D6E-0000-4000-8000-00000000D15C}', version: `1.0.${mark}`, language: 1033, patches: [] }];
+    const out = inv as { -readonly [K in keyof Inventory]: Inventory[K] };
+    if (files) out.files = files;
+    if (registry) out.registry = registry;
+    if (products) out.msi = { ...(inv.msi ?? {}), products };
   }
 }
 
 /** Writes `clients` inventories as JSON Lines or a msgpack stream; returns bytes written. */
 export function generateFleet(catalog: Catalog, opts: FleetOptions): { clients: number; bytes: number } {
   if (!Number.isInteger(opts.clients) || opts.clients < 1) throw new RangeError('clients must be a positive integer');
+  const distinct = opts.distinct ?? 0;
+  if (!(distinct >= 0 && distinct <= 100)) throw new RangeError('distinct must be a percentage from 0 to 100');
   const model = new FleetModel(catalog);
   const msgpack = /\.(msgpack|mpk)$/i.test(opts.out);
   const packr = new Packr({ useRecords: false });
@@ -288,7 +360,7 @@ export function generateFleet(catalog: Catalog, opts: FleetOptions): { clients: 
   };
   try {
     for (let i = 0; i < opts.clients; i++) {
-      const inv = model.machine(opts.seed, i);
+      const inv = model.machine(opts.seed, i, isDistinctMachine(i, distinct));
       // pack() returns a view of a shared buffer: copy before keeping it.
       const b = msgpack ? Buffer.from(packr.pack(inv)) : Buffer.from(`${JSON.stringify(inv)}\n`);
       chunk.push(b);

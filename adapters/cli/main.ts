@@ -250,11 +250,12 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients', 'machines'))
     .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', '.jsonl (one JSON inventory per line) or .msgpack (a msgpack stream)')
-    .action((o: { catalog: string; clients: number; seed: number; out: string }) => {
+    .option('--distinct <percent>', 'share of machines (0 to 100) with a profile of their own: product, Office, .NET and driver versions drifting machine to machine', nonNegativeInt('--distinct', 'percent', 100), 0)
+    .action((o: { catalog: string; clients: number; seed: number; out: string; distinct: number }) => {
       const bar = new ProgressBar();
       const t = performance.now();
       mkdirSync(dirname(resolve(o.out)), { recursive: true });
-      const r = generateFleet(new Catalog(readCatalogFile(o.catalog)), { clients: o.clients, seed: o.seed, out: o.out, onProgress: (d, n) => bar.update({ label: 'fleet', done: d, total: n, unit: 'items' }) });
+      const r = generateFleet(new Catalog(readCatalogFile(o.catalog)), { clients: o.clients, seed: o.seed, out: o.out, distinct: o.distinct, onProgress: (d, n) => bar.update({ label: 'fleet', done: d, total: n, unit: 'items' }) });
       bar.done();
       print(`Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ${(r.bytes / 1048576).toFixed(1)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     });

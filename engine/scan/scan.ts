@@ -82,7 +82,7 @@ export class Scanner {
    * allocation of catalog-sized arrays. The session must not be used after `fn` returns.
    */
   withSession<T>(inventory: Inventory, fn: (s: ScanSession) => T): T {
-    const buffers = this.spare ?? new SessionBuffers(this.catalog.size, this.catalog.data.facts.count, this.catalog.data.nodes.count);
+    const buffers = this.spare ?? SessionBuffers.for(this.catalog);
     this.spare = undefined;
     try {
       // Built on the first fleet scan (it indexes every rule root): one-off scans and explanations never pay for it.

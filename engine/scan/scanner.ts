@@ -18,6 +18,7 @@ import { RuleProgram, type ExplainNode } from '../eval/program.js';
 import { slotReason } from '../eval/reason.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
 import { Machine } from '../inventory/machine.js';
+import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
 import type { MachineMemo } from './section-memo.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
@@ -69,8 +70,12 @@ export class SessionBuffers {
   readonly factValues: unknown[];
   readonly factResolved: Uint8Array;
   readonly nodeMemo: Int8Array;
+  /** Per prerequisite class: -1 not computed, -2 being computed, else its tri (prerequisite-classes.ts). */
+  readonly classMemo: Int8Array;
+  /** Per computed class: the group that decided it, relative to an update's first group (-1: none). */
+  readonly classGroup: Int32Array;
 
-  constructor(updates: number, facts: number, nodes = 0) {
+  constructor(updates: number, facts: number, nodes = 0, classes = 0) {
     this.codes = new Uint8Array(updates);
     this.installedMemo = new Uint8Array(updates);
     this.becauseKind = new Uint8Array(updates);
@@ -80,6 +85,13 @@ export class SessionBuffers {
     this.factValues = new Array<unknown>(facts);
     this.factResolved = new Uint8Array(facts);
     this.nodeMemo = new Int8Array(nodes).fill(-1);
+    this.classMemo = new Int8Array(classes).fill(-1);
+    this.classGroup = new Int32Array(classes);
+  }
+
+  /** Buffers sized for every memo a session over `catalog` keeps. */
+  static for(catalog: Catalog): SessionBuffers {
+    return new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count, prerequisiteClasses(catalog).count);
   }
 
   reset(): void {
@@ -89,6 +101,7 @@ export class SessionBuffers {
     this.slotMemo.fill(-1);
     this.factResolved.fill(0); // stale factValues are never read past a cleared flag
     this.nodeMemo.fill(-1);
+    this.classMemo.fill(-1);
   }
 }
 
@@ -106,6 +119,12 @@ export class ScanSession {
   private readonly rules: Int32Array;
   private readonly types: Uint8Array;
   private readonly pre: Catalog['data']['prerequisites'];
+  private readonly classes: PrerequisiteClasses;
+  private readonly classMemo: Int8Array;
+  private readonly classGroup: Int32Array;
+  private readonly byClass: boolean;
+  /** Times a prerequisite cycle was met (a BUSY update asked for): a value computed meanwhile depends on the path. */
+  private cycleHits = 0;
 
   /**
    * `buffers` must be fresh or reset, and not used by another live session. With `memo`, slot values are shared
@@ -115,7 +134,7 @@ export class ScanSession {
     readonly catalog: Catalog,
     readonly program: RuleProgram,
     inventory: Inventory,
-    readonly buffers = new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count),
+    readonly buffers = SessionBuffers.for(catalog),
     private readonly memo?: MachineMemo,
   ) {
     this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
@@ -129,6 +148,12 @@ export class ScanSession {
     this.rules = catalog.data.updates.rules;
     this.types = catalog.data.updates.type;
     this.pre = catalog.data.prerequisites;
+    this.classes = prerequisiteClasses(catalog);
+    // Buffers without room for the classes (built by hand, without SessionBuffers.for) evaluate every update's
+    // prerequisites on their own: the straightforward evaluation the differential tests compare against.
+    this.byClass = buffers.classMemo.length === this.classes.count;
+    this.classMemo = buffers.classMemo;
+    this.classGroup = buffers.classGroup;
   }
 
   /** Value of a rule slot, with the defaults of reference §4.1 for absent rules. */
@@ -167,7 +192,10 @@ export class ScanSession {
   /** Whether update `i` counts as installed for prerequisite purposes. */
   installed(i: number): Tri {
     const memo = this.installedMemo[i]!;
-    if (memo === BUSY) return U; // a prerequisite cycle
+    if (memo === BUSY) {
+      this.cycleHits++;
+      return U; // a prerequisite cycle
+    }
     if (memo !== 0) return (memo - 1) as Tri;
     const type = this.types[i]!; // 2 Detectoid, 3 Category
     let v: Tri;
@@ -183,8 +211,45 @@ export class ScanSession {
     return v;
   }
 
-  /** Prerequisites: every group satisfied; a group is one update, or at least one of several. */
+  /**
+   * Prerequisites: every group satisfied; a group is one update, or at least one of several. Computed once per
+   * prerequisite class (updates with the same groups) and kept — unless a cycle was met on the way, since a value
+   * seen through a cycle depends on where the evaluation started.
+   */
   prerequisites(i: number): Tri {
+    if (!this.byClass) return this.groups(i);
+    const c = this.classes.classOf[i]!;
+    const known = this.classMemo[c]!;
+    if (known >= 0) {
+      const rel = this.classGroup[c]!;
+      this.prereqGroup = rel < 0 ? -1 : this.pre.groupOffsets[i]! + rel;
+      return known as Tri;
+    }
+    if (known === -2) return this.groups(i); // this class is being computed further up: evaluate on its own
+    this.classMemo[c] = -2;
+    const hits = this.cycleHits;
+    const v = this.groups(i);
+    if (this.cycleHits === hits) {
+      this.classMemo[c] = v;
+      this.classGroup[c] = this.prereqGroup < 0 ? -1 : this.prereqGroup - this.pre.groupOffsets[i]!;
+    } else this.classMemo[c] = -1;
+    return v;
+  }
+
+  /** Prerequisite cycles met so far (an update asked for while it was being decided). */
+  get cyclesMet(): number {
+    return this.cycleHits;
+  }
+
+  /**
+   * Whether update i is NotApplicable by its prerequisites, as far as already known without evaluating anything
+   * (its class was computed False). A scan skips such updates: deciding them would only read memos.
+   */
+  knownNotApplicable(i: number): boolean {
+    return this.byClass && this.classMemo[this.classes.classOf[i]!] === F;
+  }
+
+  private groups(i: number): Tri {
     const p = this.pre;
     let value: Tri = T;
     let deciding = -1;
@@ -211,7 +276,10 @@ export class ScanSession {
 
   stateCode(i: number): number {
     const s = this.codes[i]!;
-    if (s === S_BUSY) return S_UNKNOWN; // cycle: the caller sees Unknown
+    if (s === S_BUSY) {
+      this.cycleHits++;
+      return S_UNKNOWN; // cycle: the caller sees Unknown
+    }
     if (s !== S_NONE) return s;
     this.codes[i] = S_BUSY;
     const code = this.decide(i);
@@ -248,7 +316,8 @@ export class ScanSession {
       for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
         for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
           const t = b.target[m]!;
-          const s = t < 0 ? S_UNKNOWN : this.stateCode(t);
+          // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
+          const s = t < 0 ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
           if (s === S_REQUIRED && req < 0) req = m;
           else if (s === S_UNKNOWN && unk < 0) unk = m;
           else if (s === S_INSTALLED && inst < 0) inst = m;
@@ -381,6 +450,19 @@ export class ScanSession {
 
   /** One line saying why update `i` has its state. */
   reason(r: UpdateResult): string {
+    // A reason follows open prerequisites and bundled updates; through a prerequisite cycle it would never end.
+    if (this.reasonChain.includes(r.index)) return 'prerequisites form a cycle';
+    this.reasonChain.push(r.index);
+    try {
+      return this.reasonText(r);
+    } finally {
+      this.reasonChain.pop();
+    }
+  }
+
+  private readonly reasonChain: number[] = [];
+
+  private reasonText(r: UpdateResult): string {
     const c = this.catalog;
     const name = (idx: number, id: string): string => (idx >= 0 ? `${c.kb(idx) ? `KB${c.kb(idx)} ` : ''}"${c.title(idx) || id}"` : `${id} (not in the catalog)`);
     let text: string;

@@ -136,7 +136,7 @@ describe('result cache', () => {
     // First-of-a-profile scans took rule values from machines with the same sections, and evaluated the rest.
     for (const run of [off, on, pooled]) expect(run.ruleValues.shared > 0 && run.ruleValues.evaluated > 0, JSON.stringify(run.ruleValues)).toBe(true);
     expect(off.ruleValues.shared + off.ruleValues.evaluated).toBeGreaterThan(on.ruleValues.shared + on.ruleValues.evaluated); // fewer scans
-  });
+  }, 120_000); // a thousand scans and a pool: minutes on a busy 2-core machine
 
   it('rule values shared between machines by section give exactly the unshared results (real catalog, 600 machines, sections recombined)', () => {
     importCatalog(BUNDLED, { out: join(dir, 'c2.pscat') });
@@ -152,7 +152,7 @@ describe('result cache', () => {
     const plain = new Scanner(catalog, { shareRuleResults: false });
     const opts = { all: true, reasons: false }; // reasons are explained afresh (never from shared values)
     for (const inv of fleet) expect(scanOutcomes(shared, inv, opts)).toEqual(scanOutcomes(plain, inv, opts));
-  });
+  }, 120_000);
 
   it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };

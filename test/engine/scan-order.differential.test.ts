@@ -1,0 +1,106 @@
+/**
+ * Differential property test of the scan's order (detectoids and categories first, prerequisite classes computed
+ * once, updates whose class is False skipped): scanOutcomes — the fleet path — must give exactly what the
+ * straightforward evaluation gives: a session with no shortcuts (every update's prerequisites evaluated on their own,
+ * no rule-value sharing), every reportable update decided in catalog order. Outcomes, superseded flags and reasons
+ * are compared, on random catalogs × inventories, also with prerequisites between software updates that form cycles
+ * (where the value seen through a cycle depends on where evaluation started, so the order must not change).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CatalogBuilder } from '../../engine/catalog/builder.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import type { Inventory } from '../../engine/inventory/types.js';
+import type { UpdateRecord } from '../../engine/model.js';
+import { scanOutcomes, type OutcomeOptions } from '../../engine/scan/outcomes.js';
+import { packOutcome } from '../../engine/scan/result-set.js';
+import { supersedenceCode } from '../../engine/scan/supersedence.js';
+import { Scanner } from '../../engine/scan/scan.js';
+import { S_NOT_APPLICABLE, ScanSession, SessionBuffers } from '../../engine/scan/scanner.js';
+import { catalogArbOf, inventoryArb } from '../reference/random-world.js';
+
+function compile(records: readonly UpdateRecord[]): Catalog {
+  const b = new CatalogBuilder();
+  for (const r of records) b.addRecord(r);
+  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
+}
+
+/** The straightforward evaluation: no prerequisite classes, no node or section memo, catalog order. */
+function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
+  const c = scanner.catalog;
+  const bare = new SessionBuffers(c.size, c.data.facts.count); // no room for classes or node values: none are kept
+  const s = new ScanSession(c, scanner.program, inv, bare);
+  const words: number[] = [];
+  const reasons: string[] = [];
+  for (let i = 0; i < c.size; i++) {
+    if (!o.all && (!c.isReportable(i) || s.stateCode(i) === S_NOT_APPLICABLE)) continue;
+    const r = s.result(i);
+    words.push(packOutcome(i, r.state, supersedenceCode(r)));
+    if (o.reasons) reasons.push(s.reason(r));
+  }
+  return { outcomes: Uint32Array.from(words), ...(o.reasons ? { reasons } : {}) };
+}
+
+const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+/**
+ * Adds one prerequisite to several software updates at once (so updates share a prerequisite class), naming any
+ * update of the catalog, later ones and those updates themselves included: cycles appear.
+ */
+const cyclicArb = fc.tuple(catalogArbOf({ maxLeaves: 8, maxBundles: 4 }), fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 })).map(([records, extra]) => {
+  const out = [...records];
+  const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
+  for (const [b, picks, alone] of extra) {
+    const target = out[b % out.length]!.updateId;
+    for (const k of new Set(picks.map((a) => software[a % software.length]!))) {
+      const r = out[k]!;
+      out[k] = { ...r, prerequisites: [...r.prerequisites, alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] }] };
+    }
+  }
+  return out;
+});
+
+const OPTIONS: readonly OutcomeOptions[] = [{ all: false, reasons: false }, { all: false, reasons: true }, { all: true, reasons: false }];
+
+function check(records: readonly UpdateRecord[], invs: readonly Inventory[]): void {
+  const c = compile(records);
+  // One scanner per configuration across all machines, as a fleet scan keeps them.
+  const shared = new Scanner(c);
+  const unshared = new Scanner(c, { shareRuleResults: false });
+  for (const inv of invs) {
+    for (const o of OPTIONS) {
+      const want = straightforward(unshared, inv, o);
+      expect(scanOutcomes(shared, inv, o), JSON.stringify(o)).toEqual(want);
+      expect(scanOutcomes(unshared, inv, o), JSON.stringify(o)).toEqual(want);
+    }
+  }
+}
+
+describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
+  const seed = Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31);
+
+  it('on random catalogs × inventories', () => {
+    fc.assert(fc.property(catalogArbOf({ maxLeaves: 10, maxBundles: 5 }), fc.array(inventoryArb, { minLength: 1, maxLength: 4 }), check), { numRuns: 200, seed });
+  });
+
+  it('with prerequisites between software updates, cycles included', () => {
+    fc.assert(fc.property(cyclicArb, fc.array(inventoryArb, { minLength: 1, maxLength: 3 }), check), { numRuns: 300, seed });
+  });
+
+  it('the catalogs exercise the shortcut: updates skipped by a False class, and cycles met', () => {
+    let skipped = 0;
+    let cycles = 0;
+    fc.assert(fc.property(cyclicArb, inventoryArb, (records, inv) => {
+      const c = compile(records);
+      const s = new Scanner(c).session(inv);
+      for (let i = 0; i < c.size; i++) {
+        s.stateCode(i);
+        if (s.knownNotApplicable(i)) skipped++;
+      }
+      cycles += s.cyclesMet;
+    }), { numRuns: 200, seed: 11 });
+    expect(skipped).toBeGreaterThan(100);
+    expect(cycles).toBeGreaterThan(0);
+  });
+});

@@ -36,10 +36,3 @@ export function parseIndexXml(xml: string, source: string): CabIndex {
   ranges.sort((a, b) => a.rangeStart - b.rangeStart);
   return { packageCab, ranges };
 }
-
-/** The range cabinet that holds a RevisionId's fragments, by vuls' rule (reference §1.2). */
-export function rangeCabFor(index: CabIndex, revisionId: number): string | undefined {
-  let found: string | undefined;
-  for (const r of index.ranges) if (r.rangeStart <= revisionId) found = r.name;
-  return found;
-}

@@ -5,7 +5,6 @@
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
@@ -19,14 +18,43 @@ export interface RawInventory {
   readonly source: string;
 }
 
+/**
+ * Lines as raw bytes (LF or CRLF ends), never decoded here: a text decoder would turn ill-formed UTF-8 into U+FFFD
+ * before the decoder could refuse it, naming the line and the byte offset in it.
+ */
 async function* jsonLines(stream: Readable, label: string): AsyncGenerator<RawInventory> {
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
-  for await (const line of rl) {
+  let pending: Buffer[] = [];
+  const line = (bytes: Buffer): RawInventory | undefined => {
     n++;
-    if (line.trim() === '') continue;
-    yield { bytes: Buffer.from(line), source: `${label}:${n}` };
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const body = bytes.subarray(0, end);
+    return isBlank(body) ? undefined : { bytes: body, source: `${label}:${n}` };
+  };
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+      const part = chunk.subarray(from, nl);
+      const item = line(pending.length ? Buffer.concat([...pending, part]) : part);
+      pending = [];
+      if (item) yield item;
+      from = nl + 1;
+    }
+    if (from < chunk.length) pending.push(chunk.subarray(from));
   }
+  if (pending.length) {
+    const item = line(Buffer.concat(pending));
+    if (item) yield item;
+  }
+}
+
+/** Whether a line holds only JSON whitespace (such lines are skipped, as blank lines always were). */
+function isBlank(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
 }
 
 /** Documents are split, not decoded, here: the workers decode and validate them. */

@@ -5,6 +5,7 @@
 import { Unpackr } from 'msgpackr';
 import { PatchscanError } from '../errors.js';
 import { INVENTORY_SCHEMA, type Inventory } from './types.js';
+import { invalidUtf8At, msgpackInvalidUtf8At } from './utf8.js';
 
 const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
 const REG_TYPES = new Set(['REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE']);
@@ -261,17 +262,24 @@ function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
+function refuseBadUtf8(at: number, source: string, what: string, rule: string): void {
+  if (at >= 0) throw new PatchscanError('INVENTORY_INVALID', `${source}: ${what} at byte ${at} (${rule})`, { file: source, offset: at });
+}
+
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
 export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?: 'json' | 'msgpack', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
   if (bytes.length > limits.maxBytes) {
     throw new PatchscanError('INVENTORY_INVALID', `${source}: more than the ${limits.maxBytes} bytes allowed for one inventory`, { file: source });
   }
   const fmt = format ?? (bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef ? 'json' : 'msgpack');
+  // Ill-formed UTF-8 is refused, naming where, before a decoder turns it into U+FFFD (or other characters).
+  if (fmt === 'json') refuseBadUtf8(invalidUtf8At(bytes), source, 'not valid UTF-8', 'an inventory in JSON must be UTF-8');
   let doc: unknown;
   try {
     doc = fmt === 'json' ? JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, '')) : unpackr.unpack(bytes);
   } catch (e) {
     throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, { file: source });
   }
+  if (fmt === 'msgpack') refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
   return validateInventory(doc, source, limits);
 }

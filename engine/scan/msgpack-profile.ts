@@ -17,6 +17,7 @@
 import { hash } from 'node:crypto';
 import { Unpackr } from 'msgpackr';
 import { msgpackValueEnd } from '../inventory/msgpack-frames.js';
+import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
 import type { RelevantDetails } from './result-cache.js';
 
@@ -302,6 +303,8 @@ export class MsgpackProfile {
       const keyEnd = this.end(b, q);
       const valueEnd = this.end(b, keyEnd);
       const len = strLength(b, keyEnd);
+      // Ill-formed UTF-8 takes the slow path, which refuses it (decoding would have made it U+FFFD).
+      if (len >= 0 && invalidUtf8At(b, valueEnd - len, valueEnd) >= 0) return false;
       if (keyIs(b, q, NAME)) {
         // At most 255 bytes is at most 255 UTF-16 units; longer names (rare) take the slow path.
         if (len < 1 || len > 255) return false;
@@ -339,6 +342,7 @@ function droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
       const len = strLength(b, p);
       if (len < 11 || len > MAX_STRING) return false;
       const s = end - len; // the payload
+      if (invalidUtf8At(b, s + 11, end) >= 0) return false; // the rest of the date is not checked, but must be UTF-8
       return isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 0x2d
         && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 0x2d && isDigit(b[s + 8]!) && isDigit(b[s + 9]!) && b[s + 10] === 0x54;
     }

@@ -14,13 +14,13 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../../adapters/report/csv.js';
-import { invalidUtf8At } from '../../adapters/server/routes/upload.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig, type SiteConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
+import { invalidUtf8At } from '../../engine/inventory/utf8.js';
 import { BIN, startServe } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 

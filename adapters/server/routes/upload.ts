@@ -3,7 +3,6 @@
  * inventory is validated, committed durably with its scan job, and answered 202 with whether a collection targets
  * the computer.
  */
-import { isUtf8 } from 'node:buffer';
 import { Packr } from 'msgpackr';
 import { PatchscanError } from '../../../engine/errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../../../engine/inventory/validate.js';
@@ -17,37 +16,6 @@ import type { Route } from './context.js';
 import { GroupCommit } from './group-commit.js';
 
 const packr = new Packr({ useRecords: false });
-
-/**
- * Where the first byte that does not start a well-formed UTF-8 sequence is (Unicode table 3-7: no overlong forms,
- * no surrogates, nothing past U+10FFFF, no sequence cut short), or -1 when all of it is UTF-8. Node's decoder would
- * turn such bytes into U+FFFD silently, and the inventory would be stored with names and paths nobody sent.
- */
-export function invalidUtf8At(b: Uint8Array): number {
-  if (isUtf8(b)) return -1;
-  for (let i = 0; i < b.length;) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    let n: number, lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) n = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-      n = 2;
-      if (c === 0xe0) lo = 0xa0;
-      else if (c === 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3;
-      if (c === 0xf0) lo = 0x90;
-      else if (c === 0xf4) hi = 0x8f;
-    } else return i;
-    if (i + n >= b.length || b[i + 1]! < lo || b[i + 1]! > hi) return i;
-    for (let k = 2; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
-    i += n + 1;
-  }
-  return -1;
-}
 
 export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   const limits = ctx.site.config.limits;
@@ -69,10 +37,7 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const format = type === 'application/json' ? 'json' : type === 'application/msgpack' || type === 'application/x-msgpack' || type === 'application/vnd.msgpack' ? 'msgpack' : undefined;
     if (!format) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json or application/msgpack, got ${JSON.stringify(type)}`);
-    if (format === 'json') {
-      const bad = invalidUtf8At(body);
-      if (bad >= 0) throw new HttpError(400, 'INVENTORY_INVALID', `upload: not valid UTF-8 at byte ${bad} (an inventory in JSON must be UTF-8)`);
-    }
+    // Ill-formed UTF-8 (JSON, or a msgpack string) is refused by decodeInventory, naming the byte offset: 400.
     let inv: Inventory;
     try {
       inv = decodeInventory(body, 'upload', format, inventoryLimits);

@@ -9,7 +9,7 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
-import type { ComputerListRow, DailyRow, FleetTotals, SiteStore } from '../store/port.js';
+import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
@@ -116,8 +116,8 @@ export interface Page<T> {
 export type ComputerListItem = ComputerListRow;
 
 /** Computers whose name starts with `prefix` (case-insensitive, by computer-name key), by name. */
-export async function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0): Promise<Page<ComputerListItem>> {
-  const { total, items } = await store.searchComputers(prefix, limit, offset);
+export async function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0, order?: ComputerOrder): Promise<Page<ComputerListItem>> {
+  const { total, items } = await store.searchComputers(prefix, limit, offset, order);
   return { total, offset, limit, items };
 }
 

@@ -153,6 +153,13 @@ export interface ComputerListRow {
   readonly unknown: number | null;
 }
 
+/** Orders a computer list can be sorted by (each is indexed or cheap: a page reads at most one sort of the matches). */
+export const COMPUTER_ORDERS = ['name', 'architecture', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown'] as const;
+export interface ComputerOrder {
+  readonly key: (typeof COMPUTER_ORDERS)[number];
+  readonly dir: 'asc' | 'desc';
+}
+
 export interface UpdateMachineRow {
   readonly computer: string;
   readonly state: string;
@@ -303,7 +310,8 @@ export interface ScanStore {
 export interface ReportStore {
   fleetTotals(): Promise<FleetTotals>;
   computerScan(name: string): Promise<ComputerScanRow | undefined>;
-  searchComputers(prefix: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }>;
+  /** Computers whose name key starts with `prefix`; by name unless `order` says otherwise (then by name within it). */
+  searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }>;
   updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]>;
   unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]>;
   updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;

@@ -1,12 +1,11 @@
 /** Inline SVG charts of the overview: states per classification, compliance per day. */
 import type { GroupRow } from '../../site/reports.js';
-import { complianceTrend } from '../../site/reports.js';
-import type { SiteStore } from '../../store/port.js';
-import { esc, num } from './html.js';
+import type { DailyRow } from '../../store/port.js';
+import { esc, formatDay, num } from './html.js';
 
 /** Stacked horizontal bars: Installed, Required, Unknown per group. */
 export function barChart(rows: readonly GroupRow[], testId: string): string {
-  if (rows.length === 0) return '<p class="muted">No scans yet.</p>';
+  if (rows.length === 0) return '<div class="empty"><p>No scan results yet.</p></div>';
   const max = Math.max(...rows.map((r) => r.installed + r.required + r.unknown), 1);
   const W = 520, label = 220, h = 22;
   const bars = rows.map((r, k) => {
@@ -25,22 +24,43 @@ export function barChart(rows: readonly GroupRow[], testId: string): string {
   return `<svg data-testid="${testId}" role="img" aria-label="Update states by classification" width="${label + W + 140}" height="${height}">${bars}${legend}</svg>`;
 }
 
-/** The share of scanned clients with nothing Required, per day. */
-export async function trendChart(store: SiteStore): Promise<string> {
-  const days = await complianceTrend(store, 90);
-  if (days.length === 0) return '<p class="muted">No history yet (recorded as scans run).</p>';
-  const W = 640, H = 160, pad = 36;
-  const pts = days.map((d, k) => {
-    const x = pad + (days.length === 1 ? (W - 2 * pad) / 2 : (k / (days.length - 1)) * (W - 2 * pad));
-    const pct = d.scanned ? (100 * d.compliant) / d.scanned : 0;
-    return { x, y: H - pad - (pct / 100) * (H - 2 * pad), pct, day: d.day };
-  });
-  const line = pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-  const dots = pts.map((p) => `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="3" fill="#0b3d66"><title>${p.day}: ${p.pct.toFixed(1)} % compliant</title></circle>`).join('');
-  return `<svg data-testid="trend-chart" role="img" aria-label="Compliance over time" width="${W}" height="${H}">
-<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#8c959f"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#8c959f"/>
-<text x="4" y="${pad + 4}">100 %</text><text x="12" y="${H - pad + 4}">0 %</text>
-<text x="${pad}" y="${H - 8}">${esc(days[0]!.day)}</text><text x="${W - pad}" y="${H - 8}" text-anchor="end">${esc(days.at(-1)!.day)}</text>
-<polyline points="${line}" fill="none" stroke="#0b3d66" stroke-width="2"/>${dots}</svg>`;
+const pct = (d: DailyRow): number => (d.scanned ? (100 * d.compliant) / d.scanned : 0);
+const pctText = (d: DailyRow): string => (d.scanned ? `${pct(d).toFixed(1)} %` : '–');
+
+/**
+ * Compliance over time, in words and numbers first: the latest day's share of compliant machines and its change
+ * since the first day shown, then (from two days on) a line with each point's value, then the last days as a table.
+ * One day of history is a sentence, not a lone dot.
+ */
+export function trend(days: readonly DailyRow[]): string {
+  if (days.length === 0) return '<div class="empty" data-testid="trend-empty"><p>No history yet: a point is recorded each day once machines are scanned (upload inventories, then <code>patchscan serve</code> scans them).</p></div>';
+  const last = days.at(-1)!;
+  const first = days[0]!;
+  const delta = pct(last) - pct(first);
+  const change = days.length < 2
+    ? ' History builds up one point a day; come back tomorrow for a trend.'
+    : ` ${delta === 0 ? 'Unchanged' : delta > 0 ? `Up ${delta.toFixed(1)} points` : `Down ${(-delta).toFixed(1)} points`} since ${esc(formatDay(first.day))} (${pctText(first)}).`;
+  const summary = `<p data-testid="trend-summary"><b>${pctText(last)}</b> of scanned machines compliant on ${esc(formatDay(last.day))} (${num(last.compliant)} of ${num(last.scanned)}; ${num(last.required)} Required client × update).${change}</p>`;
+  const table = `<table data-testid="trend-table"><thead><tr><th>Day</th><th class="n">Scanned</th><th class="n">Compliant</th><th class="n">Share</th><th class="n">Required</th><th class="n">Unknown</th></tr></thead><tbody>
+${days.slice(-7).reverse().map((d) => `<tr><td>${esc(formatDay(d.day))}</td><td class="n">${num(d.scanned)}</td><td class="n">${num(d.compliant)}</td><td class="n">${pctText(d)}</td><td class="n">${num(d.required)}</td><td class="n">${num(d.unknown)}</td></tr>`).join('')}
+</tbody></table>`;
+  return `${summary}${days.length >= 2 ? line(days) : ''}${table}`;
 }
 
+function line(days: readonly DailyRow[]): string {
+  const W = 640, H = 180, pad = 40;
+  const lo = Math.max(0, Math.floor(Math.min(...days.map(pct)) / 10) * 10 - 10);
+  const pts = days.map((d, k) => {
+    const x = pad + (k / (days.length - 1)) * (W - 2 * pad);
+    return { x, y: H - pad - ((pct(d) - lo) / (100 - lo || 1)) * (H - 2 * pad), d };
+  });
+  const poly = pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+  // Each point's value is printed when there is room (up to 14 points); its tooltip always has it.
+  const labels = days.length <= 14 ? pts.map((p) => `<text x="${p.x.toFixed(1)}" y="${(p.y - 8).toFixed(1)}" text-anchor="middle">${pctText(p.d)}</text>`).join('') : '';
+  const dots = pts.map((p) => `<circle cx="${p.x.toFixed(1)}" cy="${p.y.toFixed(1)}" r="3" fill="#0b3d66"><title>${esc(formatDay(p.d.day))}: ${pctText(p.d)} compliant (${num(p.d.compliant)} of ${num(p.d.scanned)})</title></circle>`).join('');
+  return `<svg data-testid="trend-chart" role="img" aria-label="Share of compliant machines per day" width="${W}" height="${H}">
+<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#8c959f"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#8c959f"/>
+<text x="4" y="${pad + 4}">100 %</text><text x="4" y="${H - pad + 4}">${lo} %</text>
+<text x="${pad}" y="${H - 8}">${esc(formatDay(days[0]!.day))}</text><text x="${W - pad}" y="${H - 8}" text-anchor="end">${esc(formatDay(days.at(-1)!.day))}</text>
+<polyline points="${poly}" fill="none" stroke="#0b3d66" stroke-width="2"/>${dots}${labels}</svg>`;
+}

@@ -1,19 +1,36 @@
-/** Computer search (/computers): by name prefix, paginated. */
-import { searchComputers } from '../../site/reports.js';
-import type { SiteStore } from '../../store/port.js';
-import { intParam } from '../http.js';
-import { esc, layout, PAGE } from './html.js';
-import { pager } from './table.js';
+/** Computer search (/computers): by name prefix, sortable by any column, paginated; each row links to its page. */
+import { searchComputers, type ComputerListItem } from '../../site/reports.js';
+import { COMPUTER_ORDERS, type ComputerOrder } from '../../store/port.js';
+import { esc, layout, seen, when } from './html.js';
+import type { PageContext, PageResult } from './page.js';
+import type { Column } from './table.js';
 
-export async function computersPage(store: SiteStore, url: URL): Promise<string> {
+export const computerLink = (name: string): string => `<a href="/computers/${encodeURIComponent(name)}">${esc(name)}</a>`;
+
+const COLUMNS: readonly Column<ComputerListItem>[] = [
+  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name) },
+  { key: 'architecture', label: 'Architecture', value: (c) => c.architecture },
+  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload) },
+  { key: 'scannedAt', label: 'Scanned', value: (c) => c.scannedAt, cell: (c) => when(c.scannedAt, 'not yet') },
+  { key: 'installed', label: 'Installed', value: (c) => c.installed, numeric: true },
+  { key: 'required', label: 'Required', value: (c) => c.required, numeric: true },
+  { key: 'unknown', label: 'Unknown', value: (c) => c.unknown, numeric: true },
+];
+
+export async function computersPage({ store, url, lists }: PageContext): PageResult {
   const q = url.searchParams.get('q') ?? '';
-  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-  const page = await searchComputers(store, q, PAGE, offset);
+  const clients = await store.clientCount();
+  const empty = clients === 0
+    ? '<p><b>No client is enrolled yet.</b> Enroll one with <code>patchscan client enroll NAME</code> (it prints the client\'s token), then run <code>patchscan upload</code> on that machine.</p>'
+    : `<p>No computer's name starts with “${esc(q)}”. <a href="/computers">Show every computer</a> (${clients.toLocaleString('en-US')}).</p>`;
+  const table = await lists.paged({
+    id: 'computer-list', main: true, columns: COLUMNS, defaultOrder: { key: 'name', dir: 'asc' }, empty,
+    fetch: (order, limit, offset) => searchComputers(store, q, limit, offset, { key: order.key as ComputerOrder['key'], dir: order.dir }),
+  });
   return layout('Computers', `<h1>Computers</h1>
 <form class="search" method="get" action="/computers"><input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus> <button type="submit">Search</button></form>
-${pager('/computers', { q }, page.total, offset)}
-<table data-testid="computer-list"><tr><th>Computer</th><th>Architecture</th><th>Last upload</th><th>Scanned</th><th>Installed</th><th>Required</th><th>Unknown</th></tr>
-${page.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name)}">${esc(c.name)}</a></td><td>${esc(c.architecture ?? '')}</td><td>${esc(c.lastUpload ?? 'never')}</td><td>${esc(c.scannedAt ?? 'not yet')}</td><td class="n">${c.installed ?? ''}</td><td class="n">${c.required ?? ''}</td><td class="n">${c.unknown ?? ''}</td></tr>`).join('')}
-</table>`);
+${table}`);
 }
 
+// Every sortable column is an order the store supports.
+for (const c of COLUMNS) if (!(COMPUTER_ORDERS as readonly string[]).includes(c.key)) throw new Error(`computer list column ${c.key} has no store order`);

@@ -7,6 +7,46 @@
 export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export const num = (n: number): string => n.toLocaleString('en-US');
 
+/**
+ * A time as people read it, in the server's time zone (its TZ), to the minute: "29 Nov 2026, 17:05 UTC". The
+ * exact instant stays in the element's datetime attribute (and in CSV downloads, as ISO 8601).
+ */
+const TIME = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+const DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+
+export function formatTime(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : TIME.format(t);
+}
+
+/** "3 min ago", "5 h ago", "12 days ago" (relative to `now`). */
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (Number.isNaN(s)) return '';
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 2 * 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${num(Math.floor(s / 86_400))} days ago`;
+}
+
+/** A <time> element: the readable time, with how long ago as its tooltip; `missing` when there is none. */
+export function when(iso: string | null | undefined, missing = 'never'): string {
+  if (!iso) return `<span class="muted">${esc(missing)}</span>`;
+  return `<time datetime="${esc(iso)}" title="${esc(ago(iso))}">${esc(formatTime(iso))}</time>`;
+}
+
+/** Last seen: the readable time and how long ago, e.g. "29 Nov 2026, 17:05 UTC · 3 h ago". */
+export function seen(iso: string | null | undefined, missing = 'never'): string {
+  if (!iso) return `<span class="muted">${esc(missing)}</span>`;
+  return `<time datetime="${esc(iso)}">${esc(formatTime(iso))}</time> <span class="muted">· ${esc(ago(iso))}</span>`;
+}
+
+/** A UTC calendar day (YYYY-MM-DD) as "29 Nov 2026". */
+export function formatDay(day: string): string {
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return Number.isNaN(t) ? day : DAY.format(t);
+}
+
 /** Rows per page in every list. */
 export const PAGE = 50;
 
@@ -25,6 +65,11 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .reason{color:#5b6570;font-size:12px;max-width:520px}
 form.search input{padding:6px 8px;width:260px}form.search button{padding:6px 12px}
 form.signout{margin-left:auto}form.signout button{background:none;border:1px solid #7fa6c9;color:#fff;border-radius:4px;padding:3px 10px;cursor:pointer}
+.listbar{display:flex;gap:16px;align-items:baseline}.csv{font-size:12px}
+.empty{background:#fff;border:1px dashed #c5ccd3;border-radius:6px;padding:14px 16px;color:#3d4650}
+.filters{display:flex;gap:10px;flex-wrap:wrap;align-items:end;margin:8px 0}.filters label{font-size:12px;color:#5b6570;display:flex;flex-direction:column}
+.filters select,.filters input{padding:5px 6px}
+details.reason summary{cursor:pointer}th a{color:inherit;text-decoration:none}th.n{text-align:right}
 .pager{margin:8px 0}.pager a{margin-right:12px}.muted{color:#6e7781}
 svg text{font:12px system-ui,sans-serif;fill:#1b1f24}
 `;
@@ -34,6 +79,6 @@ export function layout(title: string, body: string, o: { readonly signedIn?: boo
   const signOut = o.signedIn === false ? '' : '<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} — patchscan</title><style>${CSS}</style></head><body>
-<header><b>patchscan</b><a href="/">Overview</a><a href="/computers">Computers</a><a href="/stale">Stale clients</a><a href="/sync">Sync</a>${signOut}</header>
+<header><b>patchscan</b><a href="/">Overview</a><a href="/updates">Updates</a><a href="/computers">Computers</a><a href="/stale">Stale clients</a><a href="/sync">Sync</a>${signOut}</header>
 <main>${body}</main></body></html>`;
 }

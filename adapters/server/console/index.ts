@@ -12,12 +12,50 @@ import { HttpError, pathParam } from '../http.js';
 import { computerPage } from './computer.js';
 import { computersPage } from './computers.js';
 import { esc, layout } from './html.js';
+import type { PageContext, PageResult } from './page.js';
 import { loginPage } from './login.js';
 import { overviewPage } from './overview.js';
 import { ConsoleSessions, SESSION_COOKIE, SESSION_TTL_MS } from './sessions.js';
 import { stalePage } from './stale.js';
 import { syncPage } from './sync.js';
+import { PageLists } from './table.js';
 import { updatePage } from './update.js';
+
+interface Route {
+  /** Exact path, or a prefix ending in '/' followed by one path segment (the page's parameter). */
+  readonly path: string;
+  readonly page: (ctx: PageContext, param: string) => PageResult;
+  /** What the parameter is, for a bad-encoding message. */
+  readonly what: string;
+  /** Why a page answers 404. */
+  readonly missing: string;
+}
+
+const ROUTES: readonly Route[] = [
+  { path: '/', page: overviewPage, what: '', missing: '' },
+  { path: '/computers', page: computersPage, what: '', missing: '' },
+  { path: '/computers/', page: computerPage, what: 'computer name', missing: 'no enrolled computer has that name.' },
+  { path: '/updates/', page: updatePage, what: 'update', missing: 'not a KB number, UpdateId or RevisionId of the catalog in service.' },
+  { path: '/stale', page: stalePage, what: '', missing: '' },
+  { path: '/sync', page: syncPage, what: '', missing: '' },
+];
+
+function findRoute(p: string): (Route & { readonly param?: string }) | undefined {
+  for (const r of ROUTES) {
+    if (!r.path.endsWith('/') || r.path === '/') {
+      if (p === r.path) return r;
+    } else if (p.startsWith(r.path) && p.length > r.path.length && !p.slice(r.path.length).includes('/')) {
+      return { ...r, param: p.slice(r.path.length) };
+    }
+  }
+  return undefined;
+}
+
+/** A CSV download's file name: the page and the list, in plain characters. */
+function csvFileName(path: string, list: string): string {
+  const base = `${path.replace(/^\/+/, '') || 'overview'}-${list}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
+  return `patchscan-${base}.csv`;
+}
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'";
 
@@ -80,28 +118,35 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { 
       html(res, 303, '', { location: '/', 'set-cookie': `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${o.secureCookie ? '; Secure' : ''}` });
       return true;
     }
-    const isPage = p === '/' || p === '/computers' || p.startsWith('/computers/') || p.startsWith('/updates/') || p === '/stale' || p === '/sync';
-    if (!isPage || req.method !== 'GET') return false;
+    const route = findRoute(p);
+    if (!route || req.method !== 'GET') return false;
     if (!(await sessions.current(req))) {
       html(res, 303, '', { location: '/login' });
       return true;
     }
+    const lists = new PageLists(url);
     let body: string | undefined;
     try {
-      if (p === '/') body = await overviewPage(store);
-      else if (p === '/computers') body = await computersPage(store, url);
-      else if (p.startsWith('/computers/')) body = await computerPage(store, catalogs, pathParam(p.slice('/computers/'.length), 'computer name'), url);
-      else if (p.startsWith('/updates/')) body = await updatePage(store, catalogs, pathParam(p.slice('/updates/'.length), 'update'), url);
-      else if (p === '/stale') body = await stalePage(store, url);
-      else body = await syncPage(store);
+      body = await route.page({ store, catalogs, url, lists }, route.param === undefined ? '' : pathParam(route.param, route.what));
     } catch (e) {
       // A bad parameter is the user's to fix: say which, on a page (the JSON API answers the same in JSON).
       if (!(e instanceof HttpError) || e.status >= 500) throw e;
       html(res, e.status, layout('Bad request', `<h1>Bad request</h1><p data-testid="error">${esc(e.message)}</p>`));
       return true;
     }
-    if (body === undefined) html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)} is not an enrolled computer, or an update of the catalog in service.</p>`));
-    else html(res, 200, body);
+    if (body === undefined) {
+      html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)}: ${esc(route.missing)}</p>`));
+    } else if (lists.wantsCsv) {
+      if (!lists.csv) {
+        html(res, 404, layout('Not found', `<h1>Not found</h1><p>This page has no list named ${esc(url.searchParams.get('list') ?? '')}.</p>`));
+        return true;
+      }
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store',
+        'content-disposition': `attachment; filename="${csvFileName(p, lists.csv.name)}"`,
+      });
+      res.end(lists.csv.body);
+    } else html(res, 200, body);
     return true;
   };
 }

@@ -1,20 +1,30 @@
 /** Clients that have not reported for N days (/stale), oldest first. */
 import { staleClients } from '../../site/reports.js';
-import type { SiteStore } from '../../store/port.js';
 import { intParam } from '../http.js';
-import { esc, layout, PAGE } from './html.js';
-import { pager } from './table.js';
+import { computerLink } from './computers.js';
+import { esc, layout, seen, when } from './html.js';
+import type { PageContext, PageResult } from './page.js';
+import type { Column } from './table.js';
 
-export async function stalePage(store: SiteStore, url: URL): Promise<string> {
+type StaleRow = Awaited<ReturnType<typeof staleClients>>['items'][number];
+
+// The store lists them oldest first (the order that matters here); the columns are not re-sortable.
+const COLUMNS: readonly Column<StaleRow>[] = [
+  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name), fixed: true },
+  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload), fixed: true },
+  { key: 'lastScan', label: 'Last scan', value: (c) => c.lastScan, cell: (c) => when(c.lastScan), fixed: true },
+];
+
+export async function stalePage({ store, url, lists }: PageContext): PageResult {
   // The same bounds as GET /v1/reports/stale: a number out of range is 400 naming it, never a date overflow (500).
   const days = intParam(url.searchParams, 'days', 7, 0, 36_500);
-  const offset = intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-  const p = await staleClients(store, days, PAGE, offset);
+  const table = await lists.paged({
+    id: 'stale-list', main: true, columns: COLUMNS, defaultOrder: { key: 'lastUpload', dir: 'asc' },
+    empty: `<p>Every enrolled client has uploaded an inventory in the last ${days} day(s). Nothing to chase.</p>`,
+    fetch: (_order, limit, offset) => staleClients(store, days, limit, offset),
+  });
   return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
-<form class="search" method="get" action="/stale"><input name="days" value="${days}" aria-label="Days"> <button type="submit">Show</button></form>
-${pager('/stale', { days: String(days) }, p.total, offset)}
-<table data-testid="stale-list"><tr><th>Computer</th><th>Last upload</th><th>Last scan</th></tr>
-${p.items.map((c) => `<tr><td><a href="/computers/${encodeURIComponent(c.name)}">${esc(c.name)}</a></td><td>${esc(c.lastUpload ?? 'never')}</td><td>${esc(c.lastScan ?? 'never')}</td></tr>`).join('')}
-</table>`);
+<p class="muted">A client that stops uploading keeps its last results: check that its scheduled <code>patchscan upload</code> still runs.</p>
+<form class="search" method="get" action="/stale"><input name="days" value="${esc(days)}" aria-label="Days"> <button type="submit">Show</button></form>
+${table}`);
 }
-

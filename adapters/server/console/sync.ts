@@ -1,14 +1,27 @@
 /** The catalog in service and the sync history (/sync). */
-import type { SiteStore } from '../../store/port.js';
-import { esc, layout, num } from './html.js';
+import type { SyncMessage } from '../../store/port.js';
+import { esc, layout, num, when } from './html.js';
+import type { PageContext, PageResult } from './page.js';
+import type { Column } from './table.js';
 
-export async function syncPage(store: SiteStore): Promise<string> {
+const COLUMNS: readonly Column<SyncMessage>[] = [
+  { key: 'at', label: 'Time', value: (m) => m.at, cell: (m) => when(m.at) },
+  { key: 'message_id', label: 'Message', value: (m) => m.message_id, numeric: true },
+  { key: 'severity', label: 'Severity', value: (m) => m.severity },
+  { key: 'text', label: 'Text', value: (m) => m.text },
+];
+
+export async function syncPage({ store, lists }: PageContext): PageResult {
   const cat = await store.currentCatalog();
-  const msgs = await store.syncMessages(100);
+  const msgs = await store.syncMessages(500);
+  const table = lists.rows({
+    id: 'sync-messages', main: true, columns: COLUMNS, all: msgs, defaultOrder: { key: 'at', dir: 'desc' },
+    empty: '<p><b>No sync has run yet.</b> Run <code>patchscan sync</code> on the server (it downloads wsusscn2.cab from Microsoft, or takes <code>--source FILE</code>), or set <code>sync.source</code> in patchscan.json for a scheduled sync.</p>',
+  });
+  const inService = cat
+    ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${when(cat.imported_at)}, ${cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${when(cat.signed_at)}` : ''}` : 'unsigned'}`
+    : 'No catalog in service yet: run <code>patchscan sync</code>.';
   return layout('Sync', `<h1>Catalog sync</h1>
-<p data-testid="catalog-in-service">${cat ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${esc(cat.imported_at)}, ${cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${esc(cat.signed_at)}` : ''}` : 'unsigned'}` : 'No catalog in service yet.'}</p>
-<table data-testid="sync-messages"><tr><th>Time</th><th>Message</th><th>Severity</th><th>Text</th></tr>
-${msgs.map((m) => `<tr><td>${esc(m.at)}</td><td>${m.message_id}</td><td>${esc(m.severity)}</td><td>${esc(m.text)}</td></tr>`).join('')}
-</table>`);
+<p data-testid="catalog-in-service">${inService}</p>
+${table}`);
 }
-

@@ -8,7 +8,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
-  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
+  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
   MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
   ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
@@ -31,6 +31,18 @@ const groupKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
 
 type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
+/** ORDER BY of a computer list: the column asked (from a fixed map, never from input), then the name. */
+const COMPUTER_ORDER_SQL: Record<ComputerOrder['key'], string> = {
+  name: 'c.name_key', architecture: 'c.architecture', lastUpload: 'c.last_upload_at', scannedAt: 's.scanned_at',
+  installed: 'r.installed', required: 'r.required', unknown: 'r.unknown',
+};
+function computerOrderSql(order: ComputerOrder | undefined): string {
+  if (!order || order.key === 'name') return `c.name_key ${order?.dir === 'desc' ? 'DESC' : 'ASC'}`;
+  const col = COMPUTER_ORDER_SQL[order.key];
+  if (!col) throw new RangeError(`no computer order ${String(order.key)}`);
+  return `${col} ${order.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, c.name_key`;
+}
+
 const TABLE: Record<ObjectKind, string> = { package: 'packages', program: 'programs', collection: 'collections', advertisement: 'advertisements' };
 
 const readHolder = (raw: string | undefined): string => {
@@ -401,12 +413,12 @@ export class SqlSiteStore implements SiteStore {
       FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name_key = ?`, [computerKey(name)]);
   }
 
-  async searchComputers(prefix: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
+  async searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }> {
     const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
     const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
-      WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY c.name_key LIMIT ? OFFSET ?`, [like, limit, offset]);
+      WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`, [like, limit, offset]);
     return { total, items };
   }
 

@@ -160,6 +160,11 @@ export interface ComputerOrder {
   readonly dir: 'asc' | 'desc';
 }
 
+/** A computer in a list, with the result set of its latest scan (null when never scanned). */
+export interface ComputerSetRow extends ComputerListRow {
+  readonly setId: number | null;
+}
+
 export interface UpdateMachineRow {
   readonly computer: string;
   readonly state: string;
@@ -315,6 +320,20 @@ export interface ReportStore {
   updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]>;
   unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]>;
   updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;
+  /**
+   * Machines per update × state × supersedence code, over every client's latest scan: what the updates list counts
+   * with the counting rule (engine/scan/counting.ts). Rows grow with updates, not with clients.
+   */
+  updateOutcomeCounts(): Promise<{ update_id: string; state: string; superseded: number; n: number }[]>;
+  /**
+   * Machines with results in one classification or product, with that group's counts on each (ComputerListRow's
+   * installed/required/unknown are the group's), most Required first, then by name.
+   */
+  groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }>;
+  /** The named clients (unknown names are left out) as list rows with their result set, by name. */
+  computersNamed(names: readonly string[]): Promise<ComputerSetRow[]>;
+  /** The outcomes stored in these result sets (for counts over some machines: each set weighted by its machines). */
+  setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]>;
   groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]>;
   membershipGroups(): Promise<MembershipGroupRow[]>;
   staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;

@@ -13,6 +13,12 @@ export const kbText = (kb: string): string => (kb ? `KB${kb}` : '—');
 
 const STATES = ['Required', 'Installed', 'Unknown'] as const;
 
+/** A state, with "(superseded)" or "(possibly superseded)" after it when it is. */
+export function stateCell(state: string, f: { readonly superseded: boolean; readonly possiblySuperseded?: boolean }): string {
+  const note = f.superseded ? ' <span class="muted">(superseded)</span>' : f.possiblySuperseded ? ' <span class="muted">(possibly superseded)</span>' : '';
+  return `<span class="${esc(state)}">${esc(state)}</span>${note}`;
+}
+
 /** What needs action first: Required, then Unknown (not known), superseded Required, Installed, NotApplicable. */
 export function stateRank(state: string, superseded: boolean): number {
   return state === 'Required' ? (superseded ? 2 : 0) : state === 'Unknown' ? 1 : state === 'Installed' ? 3 : 4;
@@ -21,9 +27,10 @@ export function stateRank(state: string, superseded: boolean): number {
 const COLUMNS: readonly Column<ComplianceRow>[] = [
   {
     key: 'state', label: 'State', value: (u) => u.state, sortBy: (u) => stateRank(u.state, u.superseded),
-    cell: (u) => `<span class="${esc(u.state)}">${esc(u.state)}</span>${u.superseded ? ' <span class="muted">(superseded)</span>' : ''}`,
+    cell: (u) => stateCell(u.state, u),
   },
   { key: 'superseded', label: 'Superseded', value: (u) => u.superseded, fixed: true, csvOnly: true },
+  { key: 'possiblySuperseded', label: 'Possibly superseded', value: (u) => u.possiblySuperseded, fixed: true, csvOnly: true },
   { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.updateId, kbText(u.kb)) },
   { key: 'title', label: 'Title', value: (u) => u.title },
   { key: 'classification', label: 'Classification', value: (u) => u.classification },

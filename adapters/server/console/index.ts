@@ -9,8 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogVersions } from '../../site/reports.js';
 import type { SiteStore } from '../../store/port.js';
 import { HttpError, pathParam } from '../http.js';
+import { collectionPage } from './collection.js';
 import { computerPage } from './computer.js';
 import { computersPage } from './computers.js';
+import { groupPage } from './group.js';
 import { esc, layout } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import { loginPage } from './login.js';
@@ -20,6 +22,7 @@ import { stalePage } from './stale.js';
 import { syncPage } from './sync.js';
 import { PageLists } from './table.js';
 import { updatePage } from './update.js';
+import { updatesPage } from './updates.js';
 
 interface Route {
   /** Exact path, or a prefix ending in '/' followed by one path segment (the page's parameter). */
@@ -35,6 +38,10 @@ const ROUTES: readonly Route[] = [
   { path: '/', page: overviewPage, what: '', missing: '' },
   { path: '/computers', page: computersPage, what: '', missing: '' },
   { path: '/computers/', page: computerPage, what: 'computer name', missing: 'no enrolled computer has that name.' },
+  { path: '/updates', page: updatesPage, what: '', missing: '' },
+  { path: '/collections/', page: collectionPage, what: 'collection', missing: 'no collection has that name (patchscan collection list).' },
+  { path: '/classifications/', page: groupPage('classification'), what: 'classification', missing: 'no scanned machine has results in that classification.' },
+  { path: '/products/', page: groupPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
   { path: '/updates/', page: updatePage, what: 'update', missing: 'not a KB number, UpdateId or RevisionId of the catalog in service.' },
   { path: '/stale', page: stalePage, what: '', missing: '' },
   { path: '/sync', page: syncPage, what: '', missing: '' },

@@ -1,6 +1,6 @@
 /** One update across the fleet (/updates/ID): who needs it, who has it, why some are Unknown. */
 import { updateCompliance, type UpdateCompliance } from '../../site/reports.js';
-import { choice } from './computer.js';
+import { choice, stateCell } from './computer.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
@@ -12,8 +12,9 @@ type ReasonRow = UpdateCompliance['unknownBecause'][number];
 // The store lists machines by name; the columns are not re-sortable (a page reads one slice of an indexed order).
 const MACHINES: readonly Column<MachineRow>[] = [
   { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer), fixed: true },
-  { key: 'state', label: 'State', value: (m) => m.state, fixed: true, cell: (m) => `<span class="${esc(m.state)}">${esc(m.state)}</span>${m.superseded ? ' <span class="muted">(superseded)</span>' : ''}` },
+  { key: 'state', label: 'State', value: (m) => m.state, fixed: true, cell: (m) => stateCell(m.state, m) },
   { key: 'superseded', label: 'Superseded', value: (m) => m.superseded, fixed: true, csvOnly: true },
+  { key: 'possiblySuperseded', label: 'Possibly superseded', value: (m) => m.possiblySuperseded, fixed: true, csvOnly: true },
   { key: 'reason', label: 'Reason', value: (m) => m.reason, cell: (m) => folded(m.reason), fixed: true },
   { key: 'scannedAt', label: 'Scanned', value: (m) => m.scannedAt, cell: (m) => when(m.scannedAt), fixed: true },
 ];

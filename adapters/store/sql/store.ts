@@ -8,7 +8,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
-  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
+  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
   MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
   ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
@@ -31,6 +31,9 @@ const groupKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
 
 type ObjectKind = 'package' | 'program' | 'collection' | 'advertisement';
+/** Values bound in one IN (…) list (well below SQLite's and PostgreSQL's limits on parameters). */
+const IN_CHUNK = 500;
+
 /** ORDER BY of a computer list: the column asked (from a fixed map, never from input), then the name. */
 const COMPUTER_ORDER_SQL: Record<ComputerOrder['key'], string> = {
   name: 'c.name_key', architecture: 'c.architecture', lastUpload: 'c.last_upload_at', scannedAt: 's.scanned_at',
@@ -440,6 +443,41 @@ export class SqlSiteStore implements SiteStore {
       FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
       WHERE r.update_id = ? ${filter} ORDER BY cl.name_key LIMIT ? OFFSET ?`, [...args, limit, offset]);
     return { total, items };
+  }
+
+  updateOutcomeCounts(): Promise<{ update_id: string; state: string; superseded: number; n: number }[]> {
+    return this.db.all(`SELECT r.update_id, r.state, r.superseded, sum(s.n) AS n
+      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_updates r ON r.set_id = s.set_id
+      GROUP BY r.update_id, r.state, r.superseded`);
+  }
+
+  async groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
+    const from = 'FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id WHERE g.kind = ? AND g.name = ?';
+    const total = await this.count(`SELECT count(*) AS n ${from}`, [kind, name]);
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required, g.unknown
+      ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`, [kind, name, limit, offset]);
+    return { total, items };
+  }
+
+  async computersNamed(names: readonly string[]): Promise<ComputerSetRow[]> {
+    const out: ComputerSetRow[] = [];
+    for (let k = 0; k < names.length; k += IN_CHUNK) {
+      const keys = names.slice(k, k + IN_CHUNK).map(computerKey);
+      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown, s.set_id AS "setId"
+        FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
+        WHERE c.name_key IN (${keys.map(() => '?').join(', ')})`, keys)));
+    }
+    return out.sort((a, b) => (computerKey(a.name) < computerKey(b.name) ? -1 : 1));
+  }
+
+  async setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]> {
+    const out: { set_id: number; update_id: string; state: string; superseded: number }[] = [];
+    for (let k = 0; k < setIds.length; k += IN_CHUNK) {
+      const ids = setIds.slice(k, k + IN_CHUNK);
+      out.push(...(await this.db.all<{ set_id: number; update_id: string; state: string; superseded: number }>(
+        `SELECT set_id, update_id, state, superseded FROM result_updates WHERE set_id IN (${ids.map(() => '?').join(', ')})`, ids)));
+    }
+    return out;
   }
 
   groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]> {

@@ -1,0 +1,93 @@
+/**
+ * Every update with its fleet counts (/updates), most needed first: filters by classification, product, severity
+ * and state, and a search over KB, title and CVE ids anywhere in the text. The classification and product pages
+ * show the same list with their filter fixed (updatesTable).
+ */
+import { UPDATE_LIST_STATES, updateList, type FleetUpdateRow, type UpdateListFilter, type UpdateListState } from '../../site/update-list.js';
+import { HttpError } from '../http.js';
+import { kbText, updateLink } from './computer.js';
+import { esc, layout, num } from './html.js';
+import type { PageContext, PageResult } from './page.js';
+import type { Column, PageLists } from './table.js';
+
+const STATE_LABELS: Readonly<Record<UpdateListState, string>> = {
+  required: 'needed by some machine (Required)', superseded: 'superseded on some machine', possiblySuperseded: 'possibly superseded on some machine',
+  installed: 'installed on some machine', unknown: 'Unknown on some machine',
+};
+
+const cveLinks = (cves: readonly string[]): string => {
+  const shown = cves.slice(0, 3).map((c) => esc(c)).join(', ');
+  return cves.length > 3 ? `${shown} <span class="muted">+${cves.length - 3}</span>` : shown;
+};
+
+export const UPDATE_COLUMNS: readonly Column<FleetUpdateRow>[] = [
+  { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.updateId, kbText(u.kb)) },
+  { key: 'title', label: 'Title', value: (u) => u.title },
+  { key: 'classification', label: 'Classification', value: (u) => u.classification, cell: (u) => `<a href="/classifications/${encodeURIComponent(u.classification)}">${esc(u.classification)}</a>` },
+  { key: 'severity', label: 'Severity', value: (u) => u.severity || null },
+  { key: 'products', label: 'Products', value: (u) => u.products.join('; '), csvOnly: true },
+  { key: 'cves', label: 'CVEs', value: (u) => u.cves.join('; ') || null, cell: (u) => cveLinks(u.cves) },
+  { key: 'required', label: 'Required', value: (u) => u.counts.required, numeric: true, cell: (u) => `<span data-col="required">${num(u.counts.required)}</span>` },
+  { key: 'superseded', label: 'Superseded', value: (u) => u.counts.superseded, numeric: true, cell: (u) => `<span data-col="superseded">${num(u.counts.superseded)}</span>` },
+  { key: 'possiblySuperseded', label: 'Possibly superseded', value: (u) => u.counts.possiblySuperseded, numeric: true, cell: (u) => `<span data-col="possiblySuperseded">${num(u.counts.possiblySuperseded)}</span>` },
+  { key: 'installed', label: 'Installed', value: (u) => u.counts.installed, numeric: true, cell: (u) => `<span data-col="installed">${num(u.counts.installed)}</span>` },
+  { key: 'unknown', label: 'Unknown', value: (u) => u.counts.unknown, numeric: true, cell: (u) => `<span data-col="unknown">${num(u.counts.unknown)}</span>` },
+  { key: 'updateId', label: 'Update ID', value: (u) => u.updateId, fixed: true, csvOnly: true },
+];
+
+/** The filters a URL asks for (an unknown state is 400 naming the choices). */
+export function updateFilter(url: URL, fixed: UpdateListFilter = {}): UpdateListFilter {
+  const q = url.searchParams;
+  const pick = (k: string): string | undefined => (q.get(k) || undefined);
+  const state = pick('state');
+  if (state !== undefined && !(UPDATE_LIST_STATES as readonly string[]).includes(state)) {
+    throw new HttpError(400, 'BAD_REQUEST', `state=${JSON.stringify(state.slice(0, 40))} must be one of ${UPDATE_LIST_STATES.join(', ')}`);
+  }
+  const f: { -readonly [K in keyof UpdateListFilter]: UpdateListFilter[K] } = {};
+  const classification = pick('classification'), product = pick('product'), severity = pick('severity'), text = pick('q');
+  if (classification !== undefined) f.classification = classification;
+  if (product !== undefined) f.product = product;
+  if (severity !== undefined) f.severity = severity;
+  if (state !== undefined) f.state = state as UpdateListState;
+  if (text !== undefined) f.q = text;
+  return { ...f, ...fixed };
+}
+
+/** The filter form and the list, for /updates and the drill-down pages (`fixed` filters are not offered). */
+export async function updatesTable(ctx: PageContext, o: {
+  readonly fixed?: UpdateListFilter; readonly main?: boolean; readonly id?: string; readonly scope?: ReadonlyMap<number, number>;
+} = {}): Promise<{ html: string; total: number }> {
+  const { store, catalogs, url, lists } = ctx;
+  const fixed = o.fixed ?? {};
+  const filter = updateFilter(url, fixed);
+  const list = await updateList(store, catalogs, filter, o.scope);
+  const select = (name: 'classification' | 'product' | 'severity', label: string, values: readonly string[]): string => {
+    if (fixed[name] !== undefined) return '';
+    const cur = url.searchParams.get(name) ?? '';
+    return `<label>${esc(label)}<select name="${name}"><option value="">any</option>${values.map((v) => `<option${v === cur ? ' selected' : ''}>${esc(v)}</option>`).join('')}</select></label>`;
+  };
+  const curState = url.searchParams.get('state') ?? '';
+  const form = `<form class="filters" method="get" action="${esc(url.pathname)}" data-testid="update-filters">
+<label>Search KB, title or CVE<input name="q" value="${esc(url.searchParams.get('q') ?? '')}" placeholder="e.g. KB5034441, .NET, CVE-2024-21351"></label>
+${select('classification', 'Classification', list.classifications)}${select('product', 'Product', list.products)}${select('severity', 'Severity', list.severities)}
+<label>State<select name="state"><option value="">any</option>${UPDATE_LIST_STATES.map((s) => `<option value="${s}"${s === curState ? ' selected' : ''}>${esc(STATE_LABELS[s])}</option>`).join('')}</select></label>
+<button type="submit">Show</button> <a href="${esc(url.pathname)}">clear</a></form>`;
+  const empty = !list.catalog
+    ? '<p><b>No catalog yet:</b> run <code>patchscan sync</code> on the server. Updates are listed once machines are scanned against it.</p>'
+    : (o.scope ? o.scope.size === 0 : (await store.fleetTotals()).scanned === 0)
+      ? '<p><b>No machine is scanned yet.</b> Updates are listed with their counts once clients upload inventories (<code>patchscan upload</code>) and <code>patchscan serve</code> scans them.</p>'
+      : `<p>No update matches these filters. <a href="${esc(url.pathname)}">Clear them</a>.</p>`;
+  const html = (lists as PageLists).rows({
+    id: o.id ?? 'update-list', main: o.main ?? true, columns: UPDATE_COLUMNS, all: list.updates, defaultOrder: { key: 'required', dir: 'desc' }, empty,
+    rowAttrs: (u) => `data-update="${esc(u.updateId)}"`,
+  });
+  return { html: `${form}${html}`, total: list.updates.length };
+}
+
+export async function updatesPage(ctx: PageContext): PageResult {
+  const t = await updatesTable(ctx);
+  return layout('Updates', `<h1>Updates</h1>
+<p class="muted">Every update some scanned machine has a result for, with how many machines are in each state; most needed first.
+“Required” counts machines that need it and have no superseding update Installed or Required.</p>
+${t.html}`);
+}

@@ -1,18 +1,21 @@
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against a real server seeded
- * with a generated fleet: sign in, read the overview, search a computer, open its compliance page and an update's
- * page, and check every number shown against the database. Screenshots go to test/.artifacts/console/.
+ * with a generated fleet: every page — overview, updates, an update, computers, a computer, a collection, a
+ * classification, a product, stale clients, sync — and every number shown is checked against the database file,
+ * read with SQL of our own (the counting rule written out: Required = state Required and not superseded). Lists are
+ * sorted, paged and downloaded as CSV with the session cookie; sign-out ends the session. Screenshots go to
+ * test/.artifacts/console/ (the README's docs/console-overview.png is the overview one).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Packr } from 'msgpackr';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import Database from 'better-sqlite3';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -25,12 +28,39 @@ const ARTIFACTS = new URL('../.artifacts/console/', import.meta.url).pathname;
 const CHROMIUM = process.env.PATCHSCAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 const ADMIN = 'psa_console-test-token';
 const FLEET = 160;
+const CLIENTS = FLEET + 2;
+/** A raw ISO 8601 time with milliseconds: never shown as text on a page (times are written for people). */
+const RAW_ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** Parses a CSV body as written by report/csv.ts (RFC 4180 quoting). */
+function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [], cell = '', quoted = false;
+  for (let k = 0; k < text.length; k++) {
+    const ch = text[k]!;
+    if (quoted) {
+      if (ch === '"' && text[k + 1] === '"') (cell += '"'), k++;
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(cell), (cell = '');
+    else if (ch === '\r' && text[k + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), k++;
+    else cell += ch;
+  }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head!.map((h, i) => [h, r[i] ?? ''])));
+}
 
 describe('web console in Chromium', () => {
   const dir = tempDir();
   let site: Site;
   let server: RunningServer;
   let browser: Browser;
+  let sql: Database.Database;
+  const one = <T>(text: string, ...args: unknown[]): T => sql.prepare(text).get(...args) as T;
+  const all = <T>(text: string, ...args: unknown[]): T[] => sql.prepare(text).all(...args) as T[];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -62,7 +92,7 @@ describe('web console in Chromium', () => {
     sql = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
     server = await serve(site, { scheduledSync: false });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -71,8 +101,42 @@ describe('web console in Chromium', () => {
     sql?.close();
   });
 
-  let sql: Database.Database;
-  const db = <T>(text: string, ...args: unknown[]): T => sql.prepare(text).get(...args) as T;
+  /** A signed-in browser context (a missing element fails fast, naming its selector). */
+  async function signedIn(): Promise<{ ctx: BrowserContext; page: Page }> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    ctx.setDefaultTimeout(10_000);
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/login`);
+    await page.fill('input[name=token]', ADMIN);
+    await Promise.all([page.waitForURL(`${server.url}/`), page.click('form.search button[type=submit]')]);
+    return { ctx, page };
+  }
+  /** Goes to `path` and checks what every page must: no raw ISO time shown, the sign-out form present. */
+  async function open(page: Page, path: string): Promise<void> {
+    const r = await page.goto(`${server.url}${path}`);
+    expect(r?.status(), path).toBe(200);
+    expect(await page.innerText('body')).not.toMatch(RAW_ISO);
+    expect(await page.locator('form.signout button').count()).toBe(1);
+  }
+  /** Downloads a list's CSV through its link, as the browser would (session cookie, no token in the URL). */
+  async function csvOf(page: Page, list: string): Promise<Record<string, string>[]> {
+    const href = (await page.getAttribute(`[data-testid=${list}-csv]`, 'href'))!;
+    expect(href).not.toMatch(/token/i);
+    const res = await page.request.get(new URL(href, page.url()).toString());
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers()['content-disposition']).toMatch(/^attachment; filename="patchscan-[A-Za-z0-9._-]+\.csv"$/);
+    return parseCsv(await res.text());
+  }
+  const numIn = async (page: Page, sel: string): Promise<number> => Number((await page.textContent(sel))!.replace(/,/g, ''));
+  /** The "1–50 of 1,234" of a list (the page's first list when not named). */
+  const pagerText = (page: Page, list?: string): Promise<string> => page.locator(`${list ? `[data-list=${list}]` : '[data-list]'} .pager .muted`).first().innerText();
+
+  // The counting rule, written out in SQL over the stored outcomes of every client's latest scan.
+  const fleetCountsOf = (updateId: string): { required: number; superseded: number; installed: number; unknown: number } => one(
+    `SELECT coalesce(sum(r.state = 'Required' AND r.superseded = 0), 0) AS required, coalesce(sum(r.state = 'Required' AND r.superseded = 1), 0) AS superseded,
+       coalesce(sum(r.state = 'Installed'), 0) AS installed, coalesce(sum(r.state = 'Unknown'), 0) AS unknown
+     FROM scans s JOIN result_updates r ON r.set_id = s.set_id WHERE r.update_id = ?`, updateId);
 
   it('asks for the admin token, refuses a wrong one, then shows the fleet overview with the database\'s numbers', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -82,76 +146,305 @@ describe('web console in Chromium', () => {
     await page.click('button[type=submit]');
     expect(await page.textContent('[data-testid=login-error]')).toBe('That is not the admin token.');
     await page.fill('input[name=token]', ADMIN);
-    await page.click('button[type=submit]');
-    expect(new URL(page.url()).pathname).toBe('/');
-    const t = db<{ scanned: number; compliant: number; required: number }>('SELECT count(*) AS scanned, sum(r.required = 0) AS compliant, sum(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id');
-    expect(await page.textContent('[data-testid=kpi-clients]')).toBe(String(FLEET + 2));
-    expect(await page.textContent('[data-testid=kpi-scanned]')).toBe(t.scanned.toLocaleString('en-US'));
-    expect(await page.textContent('[data-testid=kpi-compliant]')).toBe(t.compliant.toLocaleString('en-US'));
-    expect(await page.textContent('[data-testid=kpi-required]')).toBe(t.required.toLocaleString('en-US'));
-    // The classification chart has one bar group per classification in the results; the trend has today's point.
-    const classes = (sql.prepare("SELECT DISTINCT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'").all() as { name: string }[]).length;
-    expect(classes).toBeGreaterThan(1);
-    expect(await page.locator('[data-testid=classification-chart] text[text-anchor=end]').count()).toBe(classes);
-    expect(await page.locator('[data-testid=trend-chart] circle').count()).toBe(1);
+    await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
+    expect(await page.innerText('body')).not.toMatch(RAW_ISO);
+    const t = one<{ scanned: number; compliant: number; required: number; unknown: number }>(
+      'SELECT count(*) AS scanned, sum(r.required = 0) AS compliant, sum(r.required) AS required, sum(r.unknown) AS unknown FROM scans s JOIN result_sets r ON r.id = s.set_id');
+    expect(await page.textContent('[data-testid=kpi-clients]')).toBe(String(CLIENTS));
+    expect(await page.textContent('[data-testid=kpi-scanned]')).toBe(fmt(t.scanned));
+    expect(await page.textContent('[data-testid=kpi-compliant]')).toBe(fmt(t.compliant));
+    expect(await page.textContent('[data-testid=kpi-required]')).toBe(fmt(t.required));
+    expect(await page.textContent('[data-testid=kpi-unknown]')).toBe(fmt(t.unknown));
+    expect(await page.locator('[data-testid=next-step]').count()).toBe(0); // the site is set up: no "what to do next"
+    // Classification chart and table: one entry per classification in the results, each with the database's sums.
+    const classes = all<{ name: string; installed: number; required: number; unknown: number }>(
+      `SELECT g.name, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
+       FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' GROUP BY g.name`);
+    expect(classes.length).toBeGreaterThan(1);
+    expect(await page.locator('[data-testid=classification-chart] text[text-anchor=end]').count()).toBe(classes.length);
+    const shown = await page.locator('[data-testid=classifications] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(shown.map((r) => r[0]).sort()).toEqual(classes.map((c) => c.name).sort());
+    for (const c of classes) expect(shown.find((r) => r[0] === c.name)!.slice(1)).toEqual([fmt(c.installed), fmt(c.required), fmt(c.unknown)]);
+    // Sorted by Required, most first (the default), then by name when asked.
+    const req = shown.map((r) => Number(r[2]!.replace(/,/g, '')));
+    expect(req).toEqual([...req].sort((a, b) => b - a));
+    await page.click('[data-testid=classifications] th >> text=Classification');
+    const byName = await page.locator('[data-testid=classifications] tbody tr td:first-child').allTextContents();
+    expect(byName).toEqual([...byName].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base', numeric: true })));
+    // The trend says something with one day of history: today's numbers in words and in a table, not a lone dot.
+    expect(await page.textContent('[data-testid=trend-summary]')).toContain(`(${fmt(t.compliant)} of ${fmt(t.scanned)};`);
+    expect(await page.textContent('[data-testid=trend-summary]')).toContain(`${((100 * t.compliant) / t.scanned).toFixed(1)} %`);
+    expect(await page.locator('[data-testid=trend-table] tbody tr').count()).toBe(1);
+    expect(await page.locator('[data-testid=trend-chart]').count()).toBe(0);
     expect(await page.textContent('[data-testid=collections]')).toContain('Microsoft Updates Tool (pre-production)');
-    await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: true });
     await page.close();
   });
 
-  it('searches a computer, opens its compliance page, and its states and counts are the database\'s', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    ctx.setDefaultTimeout(5_000); // a missing element fails fast, naming its selector
-    const page = await ctx.newPage();
-    await page.goto(`${server.url}/login`);
-    await page.fill('input[name=token]', ADMIN);
-    await page.click('button[type=submit]');
+  it('overview screenshot (the README\'s docs/console-overview.png)', async () => {
+    const { ctx, page } = await signedIn();
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: false });
+    await page.screenshot({ path: join(ARTIFACTS, 'overview-full.png'), fullPage: true });
+    await ctx.close();
+  });
+
+  it('updates: every update with its fleet counts (the counting rule), most needed first; filters and search anywhere in KB, title, CVE', async () => {
+    const { ctx, page } = await signedIn();
+    await page.click('header >> text=Updates');
+    expect(new URL(page.url()).pathname).toBe('/updates');
+    await open(page, '/updates');
+    // Every update with an outcome on a scanned machine, and the catalog in service has them all.
+    const expected = all<{ update_id: string }>('SELECT DISTINCT r.update_id FROM scans s JOIN result_updates r ON r.set_id = s.set_id');
+    expect(await pagerText(page)).toBe(`1–50 of ${fmt(expected.length)}`);
+    const rows = await csvOf(page, 'update-list');
+    expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
+    for (const r of rows) {
+      const want = fleetCountsOf(r.updateId!);
+      expect({ required: Number(r.required), superseded: Number(r.superseded), installed: Number(r.installed), unknown: Number(r.unknown) }, r.updateId).toEqual(want);
+    }
+    // Most needed first, on the page as in the CSV.
+    const required = rows.map((r) => Number(r.required));
+    expect(required).toEqual([...required].sort((a, b) => b - a));
+    expect(required[0]).toBeGreaterThan(0);
+    const firstOnPage = await page.locator('[data-testid=update-list] tbody tr').first().getAttribute('data-update');
+    expect(firstOnPage).toBe(rows[0]!.updateId);
+    expect(await page.locator('[data-testid=update-list] tbody tr').first().locator('[data-col=required]').textContent()).toBe(fmt(required[0]!));
+    await page.screenshot({ path: join(ARTIFACTS, 'updates.png'), fullPage: false });
+
+    // Search anywhere in the text: the middle digits of a KB, a word inside titles, a CVE id.
+    const kb = rows.find((r) => r.kb.length >= 6)!.kb;
+    await page.fill('input[name=q]', kb.slice(2, 6));
+    await page.click('[data-testid=update-filters] button[type=submit]');
+    const found = await csvOf(page, 'update-list');
+    const wantKb = rows.filter((r) => `kb${r.kb}\n${r.title}\n${r.cves.split('; ').join('\n')}`.toLowerCase().includes(kb.slice(2, 6).toLowerCase()));
+    expect(found.map((r) => r.updateId).sort()).toEqual(wantKb.map((r) => r.updateId).sort());
+    expect(found.some((r) => r.kb === kb)).toBe(true);
+    const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0]!;
+    await open(page, `/updates?q=${encodeURIComponent(cve.toLowerCase())}`);
+    const byCve = await csvOf(page, 'update-list');
+    expect(byCve.length).toBeGreaterThan(0);
+    expect(byCve.map((r) => r.updateId).sort()).toEqual(rows.filter((r) => r.cves.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase()))).map((r) => r.updateId).sort());
+
+    // Filters: a classification, a severity, a state.
+    const cls = rows[0]!.classification;
+    await open(page, '/updates');
+    await page.selectOption('select[name=classification]', cls);
+    await page.selectOption('select[name=state]', 'required');
+    await page.click('[data-testid=update-filters] button[type=submit]');
+    const filtered = await csvOf(page, 'update-list');
+    expect(filtered.map((r) => r.updateId).sort()).toEqual(rows.filter((r) => r.classification === cls && Number(r.required) > 0).map((r) => r.updateId).sort());
+    const sev = rows.find((r) => r.severity !== '')!.severity;
+    await open(page, `/updates?severity=${encodeURIComponent(sev)}`);
+    expect((await csvOf(page, 'update-list')).length).toBe(rows.filter((r) => r.severity === sev).length);
+    // Sorting by another column, and a filter that matches nothing says what to do.
+    await open(page, '/updates?sort=installed&dir=desc');
+    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents()).map((s) => Number(s.replace(/,/g, '')));
+    expect(inst).toEqual([...inst].sort((a, b) => b - a));
+    await open(page, '/updates?q=no-such-update-anywhere');
+    expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No update matches these filters');
+    await ctx.close();
+  });
+
+  it('an update\'s page: who needs it, who has it, each count the database\'s', async () => {
+    const { ctx, page } = await signedIn();
+    await open(page, '/updates');
+    const first = page.locator('[data-testid=update-list] tbody tr').first();
+    const updateId = (await first.getAttribute('data-update'))!;
+    await first.locator('a').first().click();
+    expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(`/updates/${updateId}`);
+    const want = fleetCountsOf(updateId);
+    const needsAll = one<{ n: number }>("SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND state = 'Required'", updateId).n;
+    expect(await numIn(page, '[data-testid=update-Required]')).toBe(needsAll);
+    expect(await numIn(page, '[data-testid=update-Installed]')).toBe(want.installed);
+    expect(await numIn(page, '[data-testid=update-Unknown]')).toBe(want.unknown);
+    const machines = one<{ n: number }>('SELECT count(*) AS n FROM client_update_states WHERE update_id = ?', updateId).n;
+    expect(await pagerText(page, 'machine-list')).toBe(`1–${Math.min(50, machines)} of ${fmt(machines)}`);
+    const listed = await csvOf(page, 'machine-list');
+    expect(listed.length).toBe(machines);
+    const stored = new Map(all<{ computer: string; state: string }>('SELECT computer, state FROM client_update_states WHERE update_id = ?', updateId).map((r) => [r.computer, r.state]));
+    for (const m of listed) expect(stored.get(m.computer), m.computer).toBe(m.state);
+    await page.click('[data-testid=state-filter] >> text=Required');
+    expect(await pagerText(page, 'machine-list')).toBe(`1–${Math.min(50, needsAll)} of ${fmt(needsAll)}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'update.png'), fullPage: true });
+    await ctx.close();
+  });
+
+  it('computers: search, sort by any column, paginate, CSV; a computer\'s page paginated with reasons folded, numbers the database\'s', async () => {
+    const { ctx, page } = await signedIn();
     await page.click('header >> text=Computers');
+    expect(await pagerText(page)).toBe(`1–50 of ${CLIENTS}`);
+    expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual(
+      ['Computer ▲', 'Architecture', 'Last seen (upload)', 'Scanned', 'Installed', 'Required', 'Unknown']);
+    await page.click('.pager a[rel=next]');
+    expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
+    const everyone = await csvOf(page, 'computer-list');
+    expect(everyone.length).toBe(CLIENTS);
+    expect(Object.keys(everyone[0]!)).toEqual(['name', 'architecture', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
+    // Sorted by Required, most first: the first row is the machine with most Required in the database.
+    await page.click('[data-testid=computer-list] th >> text=Required');
+    const top = one<{ required: number }>('SELECT max(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id').required;
+    expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(5).textContent()).toBe(fmt(top));
+    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(6)').allTextContents()).map((s) => (s === '' ? -1 : Number(s.replace(/,/g, ''))));
+    expect(reqs).toEqual([...reqs].sort((a, b) => b - a));
+    await open(page, '/computers');
     await page.fill('input[name=q]', 'pc-000004');
     await page.click('form.search button[type=submit]');
-    const links = await page.locator('[data-testid=computer-list] a').allTextContents();
+    const links = await page.locator('[data-testid=computer-list] tbody a').allTextContents();
     expect(links).toEqual(Array.from({ length: 10 }, (_, k) => `PC-000004${k}`));
     await page.screenshot({ path: join(ARTIFACTS, 'search.png'), fullPage: true });
-    // A computer of that page that needs something (so that its Required rows can be followed).
-    const target = db<{ name: string }>("SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name LIKE 'PC-000004%' AND r.required > 0 ORDER BY c.name").name;
+
+    // A computer of that page that needs something, with more updates than one page holds.
+    const target = one<{ name: string }>(`SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id
+      WHERE c.name LIKE 'PC-000004%' AND r.required > 0 ORDER BY c.name`).name;
     await page.click(`text=${target}`);
     expect(await page.textContent('[data-testid=computer-name]')).toBe(target);
-    const want = db<{ installed: number; required: number; unknown: number; scanned_at: string }>(
-      'SELECT r.installed, r.required, r.unknown, s.scanned_at FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?', target);
-    expect(await page.textContent('[data-testid=count-Installed]')).toBe(String(want.installed));
-    expect(await page.textContent('[data-testid=count-Required]')).toBe(String(want.required));
-    expect(await page.textContent('[data-testid=count-Unknown]')).toBe(String(want.unknown));
-    expect(await page.textContent('[data-testid=scanned-at]')).toBe(want.scanned_at);
-    expect(await page.locator('[data-testid=update-table] tr[data-state=Required]').count()).toBe(want.required);
-    expect(await page.locator('[data-testid=update-table] tr[data-state=Installed]').count()).toBe(want.installed);
-    // Each row's state is the stored state of that update for this computer.
-    const stored = new Map((sql.prepare('SELECT update_id, state FROM client_update_states WHERE computer = ?').all(target) as { update_id: string; state: string }[]).map((r) => [r.update_id, r.state]));
-    const shown = await page.locator('[data-testid=update-table] tr[data-state]').evaluateAll((rows) => rows.map((r) => [(r.querySelector('a') as HTMLAnchorElement).href.split('/updates/')[1], r.getAttribute('data-state')]));
-    expect(shown.length).toBe(stored.size);
-    for (const [id, state] of shown) expect(stored.get(decodeURIComponent(id!))).toBe(state);
+    const want = one<{ installed: number; required: number; unknown: number; scanned_at: string; rows: number }>(
+      `SELECT r.installed, r.required, r.unknown, s.scanned_at, (SELECT count(*) FROM result_updates u WHERE u.set_id = s.set_id) AS rows
+       FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`, target);
+    expect(await numIn(page, '[data-testid=count-Installed]')).toBe(want.installed);
+    expect(await numIn(page, '[data-testid=count-Required]')).toBe(want.required);
+    expect(await numIn(page, '[data-testid=count-Unknown]')).toBe(want.unknown);
+    expect(await page.getAttribute('[data-testid=scanned-at] time', 'datetime')).toBe(want.scanned_at);
+    expect(await page.innerText('body')).not.toMatch(RAW_ISO);
+    expect(want.rows).toBeGreaterThan(50);
+    expect(await pagerText(page)).toBe(`1–50 of ${fmt(want.rows)}`);
+    expect(await page.locator('[data-testid=update-table] tbody tr').count()).toBe(50);
+    // Long reasons are folded: a disclosure per long reason, closed until opened.
+    const folded = page.locator('[data-testid=update-table] details.reason');
+    expect(await folded.count()).toBeGreaterThan(0);
+    expect(await folded.first().getAttribute('open')).toBeNull();
+    // Each row's state (all pages, through the CSV) is the stored state of that update for this computer.
+    const stored = new Map(all<{ update_id: string; state: string; superseded: number }>('SELECT update_id, state, superseded FROM client_update_states WHERE computer = ?', target).map((r) => [r.update_id, r]));
+    const rows = await csvOf(page, 'update-table');
+    expect(rows.length).toBe(stored.size);
+    for (const r of rows) {
+      expect(stored.get(r.updateId!)?.state, r.updateId).toBe(r.state);
+      expect(stored.get(r.updateId!)?.superseded === 1, r.updateId).toBe(r.superseded === 'true');
+    }
+    // Required first (what needs action), then filtered to Required only.
+    expect(await page.locator('[data-testid=update-table] tbody tr').first().getAttribute('data-state')).toBe('Required');
+    await page.click('[data-testid=state-filter] >> text=Required');
+    const requiredRows = [...stored.values()].filter((r) => r.state === 'Required').length;
+    expect(await pagerText(page)).toBe(`1–${Math.min(50, requiredRows)} of ${fmt(requiredRows)}`);
+    await page.click('[data-testid=superseded-filter] >> text=without superseded updates');
+    const notSuperseded = [...stored.values()].filter((r) => r.state === 'Required' && r.superseded === 0).length;
+    expect(await pagerText(page)).toBe(`1–${Math.min(50, notSuperseded)} of ${fmt(notSuperseded)}`);
     await page.screenshot({ path: join(ARTIFACTS, 'computer.png'), fullPage: true });
+    await ctx.close();
+  });
 
-    // Only the Required ones, then an update's page: who needs it across the fleet.
-    await page.click('a[href="?state=Required"]');
-    expect(await page.locator('[data-testid=update-table] tr[data-state]').count()).toBe(want.required);
-    const first = page.locator('[data-testid=update-table] tr[data-state=Required] a').first();
-    const updateId = decodeURIComponent((await first.getAttribute('href'))!.split('/updates/')[1]!);
-    await first.click();
-    const needs = db<{ n: number }>("SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND state = 'Required'", updateId).n;
-    const has = db<{ n: number }>("SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND state = 'Installed'", updateId).n;
-    expect(await page.textContent('[data-testid=update-Required]')).toBe(needs.toLocaleString('en-US'));
-    expect(await page.textContent('[data-testid=update-Installed]')).toBe(has.toLocaleString('en-US'));
-    expect(await page.locator('[data-testid=machine-list] a').allTextContents()).toContain(target);
-    expect(want.required).toBeGreaterThan(0);
-    await page.screenshot({ path: join(ARTIFACTS, 'update.png'), fullPage: true });
+  it('drill-down from a classification, a product and a collection to their machines and updates', async () => {
+    const { ctx, page } = await signedIn();
+    // Classification: from the overview's table.
+    const cls = one<{ name: string }>(`SELECT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'
+      GROUP BY g.name ORDER BY sum(g.required) DESC LIMIT 1`).name;
+    await page.click(`[data-testid=classifications] a >> text="${cls}"`);
+    expect(await page.textContent('[data-testid=group-name]')).toBe(cls);
+    const g = one<{ machines: number; installed: number; required: number; unknown: number }>(`SELECT count(*) AS machines, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
+      FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' AND g.name = ?`, cls);
+    expect(await numIn(page, '[data-testid=group-required]')).toBe(g.required);
+    expect(await numIn(page, '[data-testid=group-installed]')).toBe(g.installed);
+    expect(await numIn(page, '[data-testid=group-unknown]')).toBe(g.unknown);
+    expect(await pagerText(page, 'group-machines')).toBe(`1–${Math.min(50, g.machines)} of ${fmt(g.machines)}`);
+    const machines = await csvOf(page, 'group-machines');
+    expect(machines.reduce((a, m) => a + Number(m.required), 0)).toBe(g.required);
+    const clsUpdates = await csvOf(page, 'group-updates');
+    expect(clsUpdates.length).toBeGreaterThan(0);
+    for (const u of clsUpdates) expect(u.classification).toBe(cls);
+    for (const u of clsUpdates.slice(0, 10)) expect(Number(u.required), u.updateId).toBe(fleetCountsOf(u.updateId!).required);
+    await page.screenshot({ path: join(ARTIFACTS, 'classification.png'), fullPage: false });
 
+    // Product: from the overview's product table.
+    await open(page, '/');
+    const product = (await page.locator('[data-testid=products] tbody a').first().textContent())!;
+    await page.click(`[data-testid=products] a >> text="${product}"`);
+    expect(await page.textContent('[data-testid=group-name]')).toBe(product);
+    const p = one<{ required: number; machines: number }>(`SELECT sum(g.required) AS required, count(*) AS machines FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id
+      WHERE g.kind = 'product' AND g.name = ?`, product);
+    expect(await numIn(page, '[data-testid=group-required]')).toBe(p.required);
+    expect((await csvOf(page, 'group-machines')).length).toBe(p.machines);
+    for (const u of await csvOf(page, 'group-updates')) expect(u.products.split('; ')).toContain(product);
+
+    // Collection: the main collection (every client, limit lifted), its members and their updates.
+    await open(page, '/');
+    await page.click('[data-testid=collections] a >> text="Microsoft Updates Tool"');
+    expect(await page.textContent('[data-testid=collection-name]')).toBe('Microsoft Updates Tool');
+    // Members as `patchscan collection show` lists them: every enrolled client, and computers named as direct members.
+    const members = await csvOf(page, 'members');
+    const named = all<{ computer: string }>('SELECT computer FROM collection_members WHERE computer_key NOT IN (SELECT name_key FROM clients)').map((r) => r.computer);
+    expect(members.map((m) => m.name).sort()).toEqual([...all<{ name: string }>('SELECT name FROM clients').map((r) => r.name), ...named].sort());
+    const scannedMembers = members.filter((m) => m.scannedAt !== '');
+    expect(await numIn(page, '[data-testid=collection-scanned]')).toBe(scannedMembers.length);
+    expect(scannedMembers.length).toBe(FLEET);
+    expect(await numIn(page, '[data-testid=collection-required]')).toBe(one<{ n: number }>('SELECT sum(r.required) AS n FROM scans s JOIN result_sets r ON r.id = s.set_id').n);
+    const colUpdates = await csvOf(page, 'collection-updates');
+    const some = colUpdates[0]!;
+    expect(Number(some.required)).toBe(fleetCountsOf(some.updateId!).required);
+    await page.screenshot({ path: join(ARTIFACTS, 'collection.png'), fullPage: false });
+    // The x64 collection: only x64 machines, and its updates counted over them only.
+    await open(page, '/');
+    const x64 = (await page.locator('[data-testid=collections] tbody a').allTextContents()).find((n) => /x64/i.test(n))!;
+    await page.click(`[data-testid=collections] a >> text="${x64}"`);
+    const x64Members = await csvOf(page, 'members');
+    expect(x64Members.length).toBeGreaterThan(0);
+    for (const m of x64Members) expect(m.architecture).toBe('x64');
+    const x64Updates = await csvOf(page, 'collection-updates');
+    for (const u of x64Updates.slice(0, 10)) {
+      const n = one<{ n: number }>(`SELECT count(*) AS n FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id
+        WHERE c.architecture = 'x64' AND r.update_id = ? AND r.state = 'Required' AND r.superseded = 0`, u.updateId).n;
+      expect(Number(u.required), u.updateId).toBe(n);
+    }
+    await ctx.close();
+  });
+
+  it('stale clients and sync: lists with their CSV, readable times; sign-out ends the session', async () => {
+    const { ctx, page } = await signedIn();
     await page.click('header >> text=Stale clients');
-    expect(await page.locator('[data-testid=stale-list] a').allTextContents()).toEqual(['OLD-PC-1', 'OLD-PC-2']);
+    expect(await page.locator('[data-testid=stale-list] tbody a').allTextContents()).toEqual(['OLD-PC-1', 'OLD-PC-2']);
+    expect((await csvOf(page, 'stale-list')).map((r) => r.name)).toEqual(['OLD-PC-1', 'OLD-PC-2']);
+    await open(page, '/stale?days=0');
+    expect(await page.locator('[data-testid=stale-list] tbody tr').count()).toBe(50);
     await page.click('header >> text=Sync');
     expect(await page.textContent('[data-testid=catalog-in-service]')).toContain((await site.store.currentCatalog())!.sha256);
     expect(await page.textContent('[data-testid=sync-messages]')).toContain('SMS Legacy Update Synchronization done');
+    const msgs = await csvOf(page, 'sync-messages');
+    expect(msgs.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM sync_messages').n);
+    expect(await page.innerText('body')).not.toMatch(RAW_ISO);
     await page.screenshot({ path: join(ARTIFACTS, 'sync.png'), fullPage: true });
+    await Promise.all([page.waitForURL(`${server.url}/login`), page.click('form.signout button')]);
+    await page.goto(`${server.url}/computers`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    const csv = await page.request.get(`${server.url}/computers?format=csv&list=computer-list`, { maxRedirects: 0 });
+    expect(csv.status()).toBe(303);
     await ctx.close();
+  });
+
+  it('empty states tell the administrator what to do next (a new site: no catalog, no clients)', async () => {
+    const fresh = tempDir();
+    writeConfig(fresh, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
+    const s2 = await Site.open(fresh);
+    await s2.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
+    const srv = await serve(s2, { scheduledSync: false, scanQueue: false });
+    try {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(`${srv.url}/login`);
+      await page.fill('input[name=token]', ADMIN);
+      await Promise.all([page.waitForURL(`${srv.url}/`), page.click('form.search button[type=submit]')]);
+      expect(await page.textContent('[data-testid=next-step]')).toContain('No catalog yet: run patchscan sync');
+      expect(await page.textContent('[data-testid=trend-empty]')).toContain('No history yet');
+      await page.goto(`${srv.url}/updates`);
+      expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No catalog yet: run patchscan sync');
+      await page.goto(`${srv.url}/computers`);
+      expect(await page.textContent('[data-testid=computer-list-empty]')).toContain('patchscan client enroll NAME');
+      await page.goto(`${srv.url}/sync`);
+      expect(await page.textContent('[data-testid=sync-messages-empty]')).toContain('Run patchscan sync');
+      expect(await page.innerText('body')).not.toContain('0–0 of 0');
+      await ctx.close();
+    } finally {
+      await srv.close();
+      await s2.close();
+    }
   });
 
   it('makes no request outside the server, and pages need the session', async () => {
@@ -162,13 +455,16 @@ describe('web console in Chromium', () => {
     await page.goto(`${server.url}/computers/PC-0000001`);
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.fill('input[name=token]', ADMIN);
-    await page.click('button[type=submit]');
-    await page.goto(`${server.url}/computers/PC-0000001`);
-    await page.goto(`${server.url}/`);
+    await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
+    for (const path of ['/computers/PC-0000001', '/updates', '/collections/Microsoft%20Updates%20Tool', '/']) await page.goto(`${server.url}${path}`);
     expect([...hosts]).toEqual([new URL(server.url).host]);
     const res = await page.request.get(`${server.url}/v1/reports/classifications?format=csv`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status()).toBe(200);
     expect((await res.text()).split('\r\n')[0]).toBe('name,installed,required,unknown');
+    // A bad sort column is a page that names it, not a 500.
+    const bad = await page.goto(`${server.url}/computers?sort=password`);
+    expect(bad?.status()).toBe(400);
+    expect(await page.textContent('[data-testid=error]')).toContain('sort="password" is not a column of this list');
     await ctx.close();
   });
 });

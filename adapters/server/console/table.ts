@@ -113,7 +113,7 @@ export function list<T>(o: ListOptions<T>): string {
   const pre = prefixOf(o);
   const pagerHtml = pager(url, o.total, order.offset, pre);
   const csv = `<a class="csv" data-testid="${esc(o.id)}-csv" href="${esc(hrefWith(url, { format: 'csv', list: o.id, [`${pre}offset`]: null }))}" download>CSV</a>`;
-  if (o.total === 0) return `<div class="empty" data-testid="${esc(o.id)}-empty">${o.empty}</div>`;
+  if (o.total === 0) return `<section class="list" data-list="${esc(o.id)}"><div class="empty" data-testid="${esc(o.id)}-empty">${o.empty}</div></section>`;
   const shown = o.columns.filter((c) => !c.csvOnly);
   const head = shown.map((c) => {
     const cls = c.numeric ? ' class="n"' : '';
@@ -124,10 +124,10 @@ export function list<T>(o: ListOptions<T>): string {
     return `<th${cls}${active ? ` aria-sort="${order.dir === 'asc' ? 'ascending' : 'descending'}"` : ''}><a href="${esc(hrefWith(url, { [`${pre}sort`]: c.key, [`${pre}dir`]: next, [`${pre}offset`]: null }))}">${esc(c.label)}${arrow}</a></th>`;
   }).join('');
   const body = o.rows.map((r) => `<tr${o.rowAttrs ? ` ${o.rowAttrs(r)}` : ''}>${shown.map((c) => `<td${c.numeric ? ' class="n"' : ''}>${cellOf(c, r)}</td>`).join('')}</tr>`).join('\n');
-  return `<div class="listbar">${pagerHtml}${csv}</div>
+  return `<section class="list" data-list="${esc(o.id)}"><div class="listbar">${pagerHtml}${csv}</div>
 <table data-testid="${esc(o.id)}"><thead><tr>${head}</tr></thead><tbody>
 ${body}
-</tbody></table>${o.total > PAGE ? pagerHtml : ''}`;
+</tbody></table>${o.total > PAGE ? pagerHtml : ''}</section>`;
 }
 
 export function pager(url: URL, total: number, offset: number, prefix = ''): string {

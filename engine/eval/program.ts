@@ -7,17 +7,26 @@ import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
 import type { EvalContext, FactReading } from './context.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
+import type { KnownRuleType } from '../rules/registry.js';
 import { ruleWants } from './reason.js';
 import { FILE_REGISTRY_RULES } from './rules/file-registry.js';
 import { OS_RULES } from './rules/os.js';
 import { PACKAGE_RULES } from './rules/packages.js';
+import type { EvaluatorTable } from './rules/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
 
-/** Evaluators by rule name. Rules of the registry missing here are Unknown, naming themselves. */
-export const EVALUATORS: Readonly<Record<string, RuleCompiler>> = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES };
+/** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
+export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
 
-/** Why a known rule has no evaluator (shown in Unknown reasons). */
-const NOT_EVALUATED: Readonly<Record<string, string>> = {
+const DRIVERS = 'driver rules need the machine\'s devices and driver store, which an inventory does not carry';
+const DEVICE = 'device capabilities are not collected';
+const MSI_PATCH = 'it needs the patch applicability blob (MsiPatch), which patchscan does not evaluate';
+
+/**
+ * Why a known rule has no evaluator (shown in Unknown reasons). Every registered rule type is either evaluated or
+ * listed here, never both: the type makes a rule added to the registry without either fail to compile.
+ */
+const NOT_EVALUATED = {
   InstalledOnce: 'its semantics are undocumented',
   GenericQuery: 'its semantics are undocumented',
   ClusterResourceOwner: 'cluster resource ownership is not collected',
@@ -25,7 +34,18 @@ const NOT_EVALUATED: Readonly<Record<string, string>> = {
   WUv4RegKeySubstring: 'its semantics are undocumented',
   AppxPackageInstalled: 'Store (appx) applicability is not evaluated',
   AppxPackageInstallable: 'Store (appx) applicability is not evaluated',
-};
+  MsiPatchSuperseded: MSI_PATCH,
+  MsiPatchInstallable: MSI_PATCH,
+  MsiApplicationSuperseded: 'MSI application supersedence is not evaluated offline',
+  MsiApplicationInstallable: 'MSI application applicability is not evaluated offline',
+  Direct3D: DEVICE, Memory: DEVICE, VideoMemory: DEVICE, SensorById: DEVICE, NFC: DEVICE, Camera: DEVICE,
+  WindowsDriverInstalled: DRIVERS, WindowsDriverSuperseded: DRIVERS, WindowsDriverInstallable: DRIVERS, FeatureScore: DRIVERS,
+  DistributionComputerHardwareId: DRIVERS, TargetComputerHardwareId: DRIVERS, CompatibleProvider: DRIVERS, InstalledVersionRange: DRIVERS,
+} as const satisfies Record<Exclude<KnownRuleType, keyof typeof EVALUATORS>, string>;
+
+function evaluatorOf(type: string): RuleCompiler | undefined {
+  return Object.hasOwn(EVALUATORS, type) ? (EVALUATORS as EvaluatorTable)[type as KnownRuleType] : undefined;
+}
 
 export interface ExplainNode {
   /** Rule text: `And`, `FileVersion Path=\conhost.exe Csidl=37 …`, `UNSUPPORTED b.RegQword (unknown rule element)`. */
@@ -128,8 +148,8 @@ export class RuleProgram {
       }
       default: {
         const type = c.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`;
-        const compiler = EVALUATORS[type];
-        if (!compiler) return unknownLeaf(`rule ${type} is not evaluated: ${NOT_EVALUATED[type] ?? 'no evaluator (driver and device rules need data an inventory does not carry)'}`);
+        const compiler = evaluatorOf(type);
+        if (!compiler) return unknownLeaf(`rule ${type} is not evaluated: ${(NOT_EVALUATED as Readonly<Record<string, string>>)[type] ?? 'no evaluator'}`);
         const facts = c.nodeFacts(id);
         const infos = facts.map((f) => c.fact(f));
         const { $items, ...attrs } = c.nodeAttrs(id);

@@ -10,6 +10,7 @@ import {
   cmpNum, cmpVersion, holds, parseDate, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
 } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
+import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
 type FileField = 'version' | 'size' | 'created' | 'modified' | 'language';
@@ -189,7 +190,7 @@ const regKeyLoop: RuleCompiler = (input) => {
   };
 };
 
-export const FILE_REGISTRY_RULES: Record<string, RuleCompiler> = {
+export const FILE_REGISTRY_RULES = {
   FileExists: fileExists,
   FileExistsPrependRegSz: fileExists,
   FileVersion: fileProperty('Version'),
@@ -207,5 +208,5 @@ export const FILE_REGISTRY_RULES: Record<string, RuleCompiler> = {
   RegExpandSz: regString,
   RegSzToVersion: regSzToVersion,
   RegKeyLoop: regKeyLoop,
-};
+} satisfies EvaluatorTable;
 

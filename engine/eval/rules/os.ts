@@ -4,6 +4,7 @@
 import type { InventoryOs, InventoryProcessor } from '../../inventory/types.js';
 import { bool, cmpNum, holds, requireInt, scalarOp, type ScalarComparison } from '../compare.js';
 import { NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
+import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
 const osText = (v: unknown): string => {
@@ -82,7 +83,7 @@ function numberCompare(dataAttr: 'Value' | 'Data'): RuleCompiler {
   };
 }
 
-export const OS_RULES: Record<string, RuleCompiler> = {
+export const OS_RULES = {
   WindowsVersion: windowsVersion,
   PlatformVersion: windowsVersion,
   Platform: (input) => {
@@ -163,4 +164,4 @@ export const OS_RULES: Record<string, RuleCompiler> = {
     };
   },
   LicenseDword: numberCompare('Data'),
-};
+} satisfies EvaluatorTable;

@@ -4,7 +4,8 @@
 import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
-import { ABSENT, NOT_COLLECTED, factOf, readFact, unknownLeaf, type RuleCompiler } from '../leaf.js';
+import { ABSENT, NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
+import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
 type Products = ReadonlyMap<string, InventoryMsiProduct>;
@@ -302,19 +303,13 @@ const deviceAttribute: RuleCompiler = (input) => {
   };
 };
 
-const undocumented = (what: string): RuleCompiler => () => unknownLeaf(what);
-
-export const PACKAGE_RULES: Record<string, RuleCompiler> = {
+export const PACKAGE_RULES = {
   MsiProductInstalled: msiProductInstalled,
   MsiFeatureInstalledForProduct: itemsForProduct('Feature', 'features', 'AllFeaturesRequired'),
   MsiComponentInstalledForProduct: itemsForProduct('Component', 'components', 'AllComponentsRequired'),
   MsiPatchInstalledForProduct: msiPatchInstalledForProduct,
   MsiPatchInstalled: msiPatchInstalled,
-  MsiPatchSuperseded: undocumented('MsiPatchSuperseded needs the patch applicability blob, which patchscan does not evaluate'),
-  MsiPatchInstallable: undocumented('MsiPatchInstallable needs the patch applicability blob, which patchscan does not evaluate'),
   MsiApplicationInstalled: msiApplicationInstalled,
-  MsiApplicationSuperseded: undocumented('MsiApplicationSuperseded is not evaluated offline'),
-  MsiApplicationInstallable: undocumented('MsiApplicationInstallable is not evaluated offline'),
   CbsPackageInstalledByIdentity: cbsInstalled((i) => i.attrs.PackageIdentity ?? ''),
   CbsPackageInstalled: cbsInstalled((i) => i.meta?.attrs.identity ?? ''),
   CbsPackageInstallable: cbsInstallable,
@@ -322,5 +317,5 @@ export const PACKAGE_RULES: Record<string, RuleCompiler> = {
   ProductReleaseInstalled: productReleaseInstalled,
   ProductReleaseVersion: productReleaseVersion,
   DeviceAttribute: deviceAttribute,
-};
+} satisfies EvaluatorTable;
 

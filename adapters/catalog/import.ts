@@ -23,6 +23,7 @@ import { extractCab } from '../cab/extract.js';
 import { CabReader } from '../cab/reader.js';
 import { readChunks } from '../fs/chunks.js';
 import { decodeUtf8 } from '../xml/dom.js';
+import { parseSoftwareDistributionPackage } from '../xml/sdp.js';
 import { parseIndexXml, type CabIndex } from '../xml/index-xml.js';
 import { parseCoreFragment, parseExtendedFragment, parseLocalizedFragment } from '../xml/fragments.js';
 import { PackageXmlParser, type PackageInfo } from '../xml/package-xml.js';
@@ -48,6 +49,11 @@ export interface ImportOptions {
   readonly onProgress?: (p: ImportProgress) => void;
   /** Largest single fragment accepted, bytes (real CBS core fragments reach ~47 MB). */
   readonly maxFragmentBytes?: number;
+  /**
+   * Third-party update packages (SCUP / WSUS local publishing `SoftwareDistributionPackage` files, e.g. a vendor's
+   * driver catalog) compiled beside Microsoft's updates. The catalog's source hash stays that of `input`.
+   */
+  readonly packages?: readonly string[];
 }
 
 export interface ImportResult {
@@ -297,6 +303,15 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no index.xml, so the fragment cabinets cannot be found`, { file: input });
     }
 
+    for (const path of opts.packages ?? []) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw ioError('read the update package', path, e);
+      }
+      imp.builder.addRecord(parseSoftwareDistributionPackage(decodeUtf8(bytes, path), path));
+    }
     imp.progress({ phase: 'compile', done: 0, total: 1, unit: 'steps' });
     const p = imp.packageInfo;
     const source: CatalogSource = {

@@ -40,13 +40,14 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-function runImport(input: string, out: string, workDir: string | undefined, quiet: boolean): ReturnType<typeof importCatalog> {
+function runImport(input: string, out: string, workDir: string | undefined, quiet: boolean, packages: readonly string[] = []): ReturnType<typeof importCatalog> {
   const bar = new ProgressBar(process.stderr, !quiet && process.stderr.isTTY === true);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   try {
     return importCatalog(input, {
       out,
       ...(workDir ? { workDir } : {}),
+      ...(packages.length ? { packages } : {}),
       onProgress: (p) => bar.update({ label: PHASE_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) }),
     });
   } finally {
@@ -140,10 +141,12 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .argument('<input>', 'wsusscn2.cab, or a folder holding index.xml, package.cab/package.xml and the range cabinets')
     .requiredOption('-o, --out <file>', 'compiled catalog to write (atomically)')
     .option('--work-dir <dir>', 'scratch directory for the unpacked cabinet (default: next to --out, removed afterwards)')
+    .option('--package <file...>', 'also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml, e.g. a vendor\'s drivers)')
     .option('-q, --quiet', 'no progress bar')
-    .action((input: string, o: { out: string; workDir?: string; quiet?: boolean }) => {
-      const r = runImport(input, o.out, o.workDir, o.quiet === true);
+    .action((input: string, o: { out: string; workDir?: string; package?: string[]; quiet?: boolean }) => {
+      const r = runImport(input, o.out, o.workDir, o.quiet === true, o.package ?? []);
       print(importReport(r, o.out));
+      if (o.package?.length) print(`  with ${o.package.length} third-party package(s): ${o.package.join(', ')}`);
     });
   catalog.command('info')
     .description('summarize a compiled catalog: counts by type, classification and product, rule types, source hash')

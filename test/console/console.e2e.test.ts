@@ -14,6 +14,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
+import { CatalogVersions } from '../../adapters/site/reports.js';
+import { createUpdateGroup } from '../../adapters/site/update-groups.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
@@ -28,6 +30,7 @@ const ARTIFACTS = new URL('../.artifacts/console/', import.meta.url).pathname;
 const CHROMIUM = process.env.PATCHSCAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 const ADMIN = 'psa_console-test-token';
 const FLEET = 160;
+const GROUP = 'Security baseline';
 const CLIENTS = FLEET + 2;
 /** A raw ISO 8601 time with milliseconds: never shown as text on a page (times are written for people). */
 const RAW_ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
@@ -88,6 +91,8 @@ describe('web console in Chromium', () => {
     await site.store.enroll('OLD-PC-1');
     await site.store.enroll('OLD-PC-2');
     expect((await new SiteScanner(site).runQueue()).scanned).toBe(FLEET);
+    // An update group whose deadline has passed: its non-compliant machines are overdue.
+    await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), GROUP, { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
     // The numbers on the pages are checked against the database file itself, read by a connection of our own.
     sql = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
     server = await serve(site, { scheduledSync: false });
@@ -394,6 +399,51 @@ describe('web console in Chromium', () => {
         WHERE c.architecture = 'x64' AND r.update_id = ? AND r.state = 'Required' AND r.superseded = 0`, u.updateId).n;
       expect(Number(u.required), u.updateId).toBe(n);
     }
+    await ctx.close();
+  });
+
+  it('update groups: the group\'s compliance per computer and per collection, overdue after the deadline, as the database says', async () => {
+    const { ctx, page } = await signedIn();
+    // The rule written out: NonCompliant when a group update is Required and not superseded on the machine; Unknown
+    // when none is but one is Unknown or possibly superseded (or the machine was never scanned); Compliant otherwise.
+    const want = new Map(all<{ name: string; architecture: string | null; set_id: number | null; missing: number; notKnown: number }>(
+      `SELECT c.name, c.architecture, s.set_id,
+         (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
+           WHERE r.set_id = s.set_id AND r.state = 'Required' AND r.superseded = 0) AS missing,
+         (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
+           WHERE r.set_id = s.set_id AND (r.state = 'Unknown' OR (r.state = 'Required' AND r.superseded = 2))) AS notKnown
+       FROM clients c LEFT JOIN scans s ON s.client_id = c.id`).map((r) => [r.name, {
+      state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant', architecture: r.architecture,
+    }]));
+    const count = (st: string, arch?: string): number => [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
+    expect(count('NonCompliant')).toBeGreaterThan(0);
+    expect(count('Compliant')).toBeGreaterThan(0);
+    await page.click('header >> text=Update groups');
+    const row = await page.locator('[data-testid=group-list] tbody tr').first().locator('td').allTextContents();
+    expect(row[0]).toBe(GROUP);
+    expect(row.slice(3, 8)).toEqual([fmt(CLIENTS), fmt(count('Compliant')), fmt(count('NonCompliant')), fmt(count('Unknown')), fmt(count('NonCompliant'))]);
+    await page.click(`[data-testid=group-list] a >> text="${GROUP}"`);
+    expect(await page.textContent('[data-testid=group-title]')).toBe(GROUP);
+    expect(await numIn(page, '[data-testid=ug-compliant]')).toBe(count('Compliant'));
+    expect(await numIn(page, '[data-testid=ug-noncompliant]')).toBe(count('NonCompliant'));
+    expect(await numIn(page, '[data-testid=ug-unknown]')).toBe(count('Unknown'));
+    expect(await numIn(page, '[data-testid=ug-overdue]')).toBe(count('NonCompliant'));
+    expect(await page.textContent('[data-testid=ug-percent]')).toBe(`${(Math.round((count('Compliant') / CLIENTS) * 1000) / 10).toFixed(1)} %`);
+    const computers = await csvOf(page, 'group-computers');
+    expect(computers.length).toBe(CLIENTS);
+    for (const c of computers) expect(c.state, c.computer).toBe(want.get(c.computer)!.state);
+    expect(await page.locator('[data-testid=group-computers] tbody tr').first().getAttribute('data-state')).toBe('NonCompliant');
+    const updates = await csvOf(page, 'group-update-list');
+    expect(updates.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM update_group_updates').n);
+    // Per collection: the x64 collection's members are the x64 clients.
+    const perCol = await page.locator('[data-testid=group-collections] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const x64 = perCol.find((r) => /x64$/.test(r[0]!))!;
+    expect(x64.slice(1, 5)).toEqual([fmt(count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64')), fmt(count('Compliant', 'x64')), fmt(count('NonCompliant', 'x64')), fmt(count('Unknown', 'x64'))]);
+    // Only the overdue ones.
+    await page.click('[data-testid=group-overdue-filter] >> text=overdue only');
+    expect(await pagerText(page, 'group-computers')).toBe(`1–${Math.min(50, count('NonCompliant'))} of ${fmt(count('NonCompliant'))}`);
+    await page.screenshot({ path: join(ARTIFACTS, 'group.png'), fullPage: false });
+    expect((await page.goto(`${server.url}/groups/no-such-group`))?.status()).toBe(404);
     await ctx.close();
   });
 

@@ -79,6 +79,6 @@ export function layout(title: string, body: string, o: { readonly signedIn?: boo
   const signOut = o.signedIn === false ? '' : '<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} — patchscan</title><style>${CSS}</style></head><body>
-<header><b>patchscan</b><a href="/">Overview</a><a href="/updates">Updates</a><a href="/computers">Computers</a><a href="/stale">Stale clients</a><a href="/sync">Sync</a>${signOut}</header>
+<header><b>patchscan</b><a href="/">Overview</a><a href="/updates">Updates</a><a href="/computers">Computers</a><a href="/groups">Update groups</a><a href="/stale">Stale clients</a><a href="/sync">Sync</a>${signOut}</header>
 <main>${body}</main></body></html>`;
 }

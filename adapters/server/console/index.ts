@@ -12,7 +12,8 @@ import { HttpError, pathParam } from '../http.js';
 import { collectionPage } from './collection.js';
 import { computerPage } from './computer.js';
 import { computersPage } from './computers.js';
-import { groupPage } from './group.js';
+import { drillDownPage } from './drilldown.js';
+import { groupPage, groupsPage } from './groups.js';
 import { esc, layout } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import { loginPage } from './login.js';
@@ -40,9 +41,11 @@ const ROUTES: readonly Route[] = [
   { path: '/computers/', page: computerPage, what: 'computer name', missing: 'no enrolled computer has that name.' },
   { path: '/updates', page: updatesPage, what: '', missing: '' },
   { path: '/collections/', page: collectionPage, what: 'collection', missing: 'no collection has that name (patchscan collection list).' },
-  { path: '/classifications/', page: groupPage('classification'), what: 'classification', missing: 'no scanned machine has results in that classification.' },
-  { path: '/products/', page: groupPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
+  { path: '/classifications/', page: drillDownPage('classification'), what: 'classification', missing: 'no scanned machine has results in that classification.' },
+  { path: '/products/', page: drillDownPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
   { path: '/updates/', page: updatePage, what: 'update', missing: 'not a KB number, UpdateId or RevisionId of the catalog in service.' },
+  { path: '/groups', page: groupsPage, what: '', missing: '' },
+  { path: '/groups/', page: groupPage, what: 'group name', missing: 'no update group has that name.' },
   { path: '/stale', page: stalePage, what: '', missing: '' },
   { path: '/sync', page: syncPage, what: '', missing: '' },
 ];

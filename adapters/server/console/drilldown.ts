@@ -22,7 +22,7 @@ const MACHINES: readonly Column<ComputerListRow>[] = [
   { key: 'unknown', label: 'Unknown', value: (c) => c.unknown, numeric: true, fixed: true },
 ];
 
-export function groupPage(kind: 'classification' | 'product'): (ctx: PageContext, name: string) => PageResult {
+export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageContext, name: string) => PageResult {
   return async (ctx, name) => {
     const { store } = ctx;
     const totals = (await groupSummary(store, kind)).find((g) => g.name === name);

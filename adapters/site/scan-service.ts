@@ -102,7 +102,8 @@ export class SiteScanner {
   rescanAll(reason: string): Promise<number> {
     return this.store.transaction(async (store) => {
       const ids = await store.clientsWithInventory();
-      for (const id of ids) await store.enqueueScan(id, 'normal', reason);
+      // In chunks of multi-row inserts (one pg-boss insert per chunk on PostgreSQL), not a statement per client.
+      for (let k = 0; k < ids.length; k += 1000) await store.enqueueScans(ids.slice(k, k + 1000).map((clientId) => ({ clientId, priority: 'normal', reason })));
       return ids.length;
     });
   }

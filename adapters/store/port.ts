@@ -7,7 +7,7 @@
  * back together (an upload and its scan job; a result set, its scan and the job's end). A store bound to a
  * transaction runs a nested `transaction` inside the same one.
  */
-import type { ScanJob, ScanPriority, QueueStatus, FailedJob } from './queue.js';
+import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority } from './queue.js';
 import type { TransactionOptions } from './sql/driver.js';
 
 export interface ClientRow {
@@ -259,7 +259,22 @@ export interface ClientStore {
   removeClient(name: string): Promise<RemovedClient | undefined>;
 }
 
+/** One accepted upload, as the group commit stores it with its scan job. */
+export interface NewUpload {
+  readonly clientId: number;
+  readonly body: Uint8Array;
+  readonly architecture: string;
+  readonly priority: ScanPriority;
+  readonly reason: string;
+}
+
 export interface InventoryStore {
+  /**
+   * Stores many uploads and queues their scans, all in one transaction (the caller's, or one of its own), with a few
+   * multi-row statements for the whole group; retention as in addInventory. Returns each upload's inventory id, or
+   * undefined for an upload whose client was revoked or removed meanwhile (nothing of it is stored).
+   */
+  addUploads(uploads: readonly NewUpload[], retention?: InventoryRetention): Promise<(number | undefined)[]>;
   /**
    * Stores an inventory and updates the client; returns its id. Run it in the transaction that queues its scan.
    * With `retention`, older inventories of the client are pruned in the same transaction (see InventoryRetention);
@@ -292,6 +307,8 @@ export interface CatalogStore {
 
 export interface ScanStore {
   enqueueScan(clientId: number, priority: ScanPriority, reason: string): Promise<void>;
+  /** enqueueScan for many clients, in as few statements as the queue allows. */
+  enqueueScans(jobs: readonly NewScan[]): Promise<void>;
   takeScans(max: number, leaseSeconds?: number): Promise<ScanJob[]>;
   /** Ends jobs; run it in the transaction that stores their results. */
   completeScans(jobs: readonly ScanJob[]): Promise<void>;

@@ -11,13 +11,20 @@
  *   its scan, and a rolled-back upload leaves no job.
  * - A client waits at most once per priority; an expedited request makes a waiting normal one unnecessary.
  * - `take` leases jobs: a job taken and neither completed nor failed within `leaseSeconds` (its worker died) is
- *   handed out again. Expedited jobs are taken before normal ones; within a priority, oldest first.
+ *   handed out again. Expedited jobs are taken before normal ones; within a priority, oldest first (jobs queued in
+ *   one transaction are equally old: their order is not specified).
  * - `complete` runs inside the transaction that stores the job's result, so a result and its job's end are
  *   committed together (a crash between them scans again; it never loses a scan).
  */
 import type { SqlExecutor } from './sql/driver.js';
 
 export type ScanPriority = 'expedited' | 'normal';
+
+export interface NewScan {
+  readonly clientId: number;
+  readonly priority: ScanPriority;
+  readonly reason: string;
+}
 
 export interface ScanJob {
   /** Opaque to callers (a row id, a pg-boss UUID). */
@@ -50,6 +57,8 @@ export interface QueueStatus {
 export interface ScanQueue {
   /** Queues a scan of `clientId`; call inside the transaction that makes it necessary. */
   enqueue(tx: SqlExecutor, clientId: number, priority: ScanPriority, reason: string): Promise<void>;
+  /** `enqueue` for many at once (the group commit of uploads): the same effect, in as few statements as it can. */
+  enqueueMany(tx: SqlExecutor, jobs: readonly NewScan[]): Promise<void>;
   /** Leases up to `max` jobs (expedited first, then oldest). */
   take(max: number, leaseSeconds?: number): Promise<ScanJob[]>;
   /** Ends jobs that were done; call inside the transaction that stores their results. */

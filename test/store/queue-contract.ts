@@ -73,6 +73,27 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       expect(typeof jobs[0]!.id).toBe('string');
     });
 
+    it('enqueueMany is enqueue for each: in its transaction, a client waiting once per priority', async () => {
+      await expect(t.transaction(async (tx) => {
+        await q.enqueueMany(tx, [{ clientId: 9, priority: 'normal', reason: 'rolled back' }]);
+        throw new Error('group refused');
+      })).rejects.toThrow('group refused');
+      expect(await q.take(10)).toEqual([]);
+      await t.transaction((tx) => q.enqueueMany(tx, [
+        { clientId: 1, priority: 'normal', reason: 'upload 1' },
+        { clientId: 2, priority: 'normal', reason: 'upload 2' },
+        { clientId: 1, priority: 'normal', reason: 'upload 1 again' }, // waits once
+        { clientId: 3, priority: 'expedited', reason: 'expedited upload 3' },
+      ]));
+      await t.transaction((tx) => q.enqueueMany(tx, [{ clientId: 2, priority: 'normal', reason: 'upload 2 again' }])); // still waiting
+      await t.transaction((tx) => q.enqueueMany(tx, []));
+      const jobs = await q.take(10);
+      // Expedited first; jobs queued in one transaction were queued at the same instant (pg-boss's created_on is the
+      // transaction's now()), so between them the order is not specified.
+      expect(jobs[0]).toMatchObject({ clientId: 3, priority: 'expedited', reason: 'expedited upload 3' });
+      expect(jobs.slice(1).map((j) => [j.clientId, j.priority, j.reason]).sort()).toEqual([[1, 'normal', 'upload 1'], [2, 'normal', 'upload 2']]);
+    });
+
     it('expedited jobs are taken before normal ones; within a priority, oldest first', async () => {
       await enqueue(1, 'normal');
       await enqueue(2, 'normal');

@@ -17,6 +17,17 @@ import { GroupCommit } from './group-commit.js';
 
 const packr = new Packr({ useRecords: false });
 
+/**
+ * `fn`, with callers that come while a call is running given that call's answer: a read started at most one
+ * round trip before they asked, after their own upload committed or while it did.
+ */
+function shared<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => (running ??= fn().finally(() => {
+    running = undefined;
+  }));
+}
+
 export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   const limits = ctx.site.config.limits;
   const inventoryLimits = { ...DEFAULT_INVENTORY_LIMITS, maxBytes: limits.maxInventoryBytes };
@@ -24,6 +35,12 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   // Retention (limits.inventoriesPerClient, limits.storedBytesPerClient) is applied in the group commit.
   const commits = new GroupCommit(ctx.store, limits);
   const targeting = new TargetingSnapshot(ctx.store);
+  // What every 202 reports (the program that will scan it, whether a catalog is in service) is read once for the
+  // uploads that want it at the same time, not once each: on PostgreSQL each read is a round trip and the
+  // server's CPU. A catalog, once in service, stays in service (a sync only replaces it), so that is kept.
+  const currentTargeting = shared(() => targeting.current());
+  let catalogInService = false;
+  const hasCatalog = shared(async () => (catalogInService ||= (await ctx.store.currentCatalog()) !== undefined));
 
   return async (ctx, req, res, url) => {
     if (req.method !== 'POST' || url.pathname !== '/v1/inventory') return false;
@@ -58,9 +75,10 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     // The program that will scan it — as the scan worker chooses: an expedited job without an expedited program of
     // its own is scanned by the normal one.
     const who = { name: client.name, architecture: arch };
-    const target = (await targeting.program(who, expedited)) ?? (expedited ? await targeting.program(who, false) : undefined);
+    const t = await currentTargeting();
+    const target = t.program(who, expedited) ?? (expedited ? t.program(who, false) : undefined);
     // When it will not be scanned soon, the answer says why (and GET /v1/computers/NAME/compliance says the same).
-    const waiting = [untargetedBecause(arch, target !== undefined, 'this computer yet'), (await ctx.store.currentCatalog()) ? undefined : NO_CATALOG].filter((w) => w !== undefined);
+    const waiting = [untargetedBecause(arch, target !== undefined, 'this computer yet'), (await hasCatalog()) ? undefined : NO_CATALOG].filter((w) => w !== undefined);
     ctx.kick();
     send(res, 202, {
       accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined,

@@ -30,7 +30,7 @@
  */
 import PgBoss from 'pg-boss';
 import { PatchscanError } from '../../../engine/errors.js';
-import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
+import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlExecutor } from '../sql/driver.js';
 import { pgBossDb, type PgBossDb, type PostgresDriver } from './driver.js';
 
@@ -189,6 +189,27 @@ export class PgBossQueue implements ScanQueue {
       retryBackoff: true,
       expireInSeconds: this.o.leaseSeconds,
     });
+  }
+
+  /**
+   * One multi-row insert (pg-boss 10's `insert(jobs, { db })`, a json_to_recordset INSERT … ON CONFLICT DO NOTHING)
+   * for the whole group commit, instead of one `send` per upload. Same singleton keys, so the same "waits at most
+   * once per priority"; duplicates within the group are dropped here first.
+   */
+  async enqueueMany(tx: SqlExecutor, jobs: readonly NewScan[]): Promise<void> {
+    const unique = new Map<string, NewScan>();
+    for (const j of jobs) if (!unique.has(singletonKey(j.clientId, j.priority))) unique.set(singletonKey(j.clientId, j.priority), j);
+    if (unique.size === 0) return;
+    await this.boss.insert([...unique].map(([key, j]) => ({
+      name: QUEUE,
+      data: { clientId: j.clientId, priority: j.priority, reason: j.reason } satisfies ScanData,
+      priority: PRIORITY[j.priority],
+      singletonKey: key,
+      retryLimit: this.o.retryLimit,
+      retryDelay: this.o.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: this.o.leaseSeconds,
+    })), { db: pgBossDb(tx) });
   }
 
   take(max: number, leaseSeconds?: number): Promise<ScanJob[]> {

@@ -12,8 +12,10 @@ import type {
   MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
   ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
-import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
+import type { NewUpload } from '../port.js';
+import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
+import { storeInventories, storeUploads } from './upload-batch.js';
 
 export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -210,46 +212,15 @@ export class SqlSiteStore implements SiteStore {
 
   async addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention): Promise<number> {
     if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture, retention));
-    if (retention && body.length > retention.maxBytes) {
-      throw new PatchscanError('BAD_ARGUMENT', `the inventory takes ${body.length} bytes stored; one client may keep ${retention.maxBytes} (limits.storedBytesPerClient)`,
-        { limit: 'limits.storedBytesPerClient', bytes: body.length, max: retention.maxBytes });
-    }
-    const at = now();
-    // The client's row first: on PostgreSQL it stays locked until the commit, so uploads of one client, and a scan
-    // being recorded for it, take turns with the pruning below. A client revoked or removed meanwhile stops here.
-    if ((await this.db.run('UPDATE clients SET architecture = ?, last_upload_at = ? WHERE id = ? AND revoked_at IS NULL', [architecture, at, clientId])).changes === 0) {
-      throw new PatchscanError('NOT_FOUND', `client ${clientId} was revoked or removed`, { client: 'revoked' });
-    }
-    const id = await this.insertId('INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES (?, ?, ?, ?, ?)', [clientId, at, sha256Hex(body), body.length, body]);
-    if (retention) await this.prune(clientId, id, retention);
+    // The group commit's path with a group of one, without its scan job (the caller queues that).
+    const [id] = await storeInventories(this.db, [{ clientId, body, architecture }], retention);
+    if (id === undefined) throw new PatchscanError('NOT_FOUND', `client ${clientId} was revoked or removed`, { client: 'revoked' });
     return id;
   }
 
-  /** Retention (InventoryRetention): what a client keeps once `newId` is stored; the rest is deleted. */
-  private async prune(clientId: number, newId: number, r: InventoryRetention): Promise<void> {
-    const scanned = (await this.db.get<{ inventory_id: number }>('SELECT inventory_id FROM scans WHERE client_id = ?', [clientId]))?.inventory_id;
-    const newest = await this.db.all<{ id: number; bytes: number }>('SELECT id, bytes FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT ?', [clientId, Math.max(1, r.keep)]);
-    const kept = new Map(newest.map((x) => [x.id, x.bytes]));
-    let complete = newest.length < r.keep; // every inventory of the client is in `newest`
-    if (scanned !== undefined && !kept.has(scanned)) {
-      const row = await this.db.get<{ bytes: number }>('SELECT bytes FROM inventories WHERE id = ? AND client_id = ?', [scanned, clientId]);
-      if (row) kept.set(scanned, row.bytes);
-    }
-    let total = 0;
-    for (const b of kept.values()) total += b;
-    for (const id of [...kept.keys()].sort((a, b) => a - b)) {
-      if (total <= r.maxBytes) break;
-      if (id === newId || id === scanned) continue; // oldest first, never the new one nor the scanned one
-      total -= kept.get(id)!;
-      kept.delete(id);
-      complete = false;
-    }
-    if (complete) return;
-    const ids = [...kept.keys()];
-    // An inventory a scan refers to is also kept by the statement itself (the schema refuses to delete it:
-    // scans.inventory_id references it); the index scans_by_inventory answers that per row.
-    await this.db.run(`DELETE FROM inventories WHERE client_id = ? AND id NOT IN (${ids.map(() => '?').join(', ')})
-      AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.inventory_id = inventories.id)`, [clientId, ...ids]);
+  async addUploads(uploads: readonly NewUpload[], retention?: InventoryRetention): Promise<(number | undefined)[]> {
+    if (!this.inTransaction) return this.tx((s) => s.addUploads(uploads, retention));
+    return storeUploads(this.db, this.queue, uploads, retention);
   }
 
   latestInventory(clientId: number): Promise<StoredInventory | undefined> {
@@ -319,6 +290,11 @@ export class SqlSiteStore implements SiteStore {
     return this.driver.transaction((tx) => this.queue.enqueue(tx, clientId, priority, reason));
   }
 
+  enqueueScans(jobs: readonly NewScan[]): Promise<void> {
+    if (this.inTransaction) return this.queue.enqueueMany(this.db, jobs);
+    return this.driver.transaction((tx) => this.queue.enqueueMany(tx, jobs));
+  }
+
   takeScans(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
     return this.queue.take(max, leaseSeconds);
   }
@@ -373,7 +349,7 @@ export class SqlSiteStore implements SiteStore {
 
   async recordScan(s: ScanRecord): Promise<boolean> {
     if (!this.inTransaction) return this.tx((t) => t.recordScan(s));
-    // The client's row first (see addInventory): an upload that pruned this inventory has committed before the check
+    // The client's row first (see upload-batch.ts): an upload that pruned this inventory has committed before the check
     // below, or waits until this transaction commits and then keeps the inventory the scan refers to.
     await this.write('UPDATE clients SET last_scan_at = last_scan_at WHERE id = ?', [s.clientId]);
     if (!(await this.db.get('SELECT 1 AS one FROM inventories WHERE id = ? AND client_id = ?', [s.inventoryId, s.clientId]))) return false;

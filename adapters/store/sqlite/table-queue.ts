@@ -5,7 +5,7 @@
  * process of this host that is gone (a SQLite site's processes share one host: a restarted `serve` does not wait). A failed job waits `backoffMs × 2^retries` before it is taken again;
  * past `retryLimit` it moves to `scan_failures`, where `patchscan queue status` shows it.
  */
-import type { FailedJob, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
+import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type { SqlDriver, SqlExecutor } from '../sql/driver.js';
 
@@ -48,6 +48,11 @@ export class TableQueue implements ScanQueue {
     if (waiting.some((x) => x.priority <= p)) return;
     for (const x of waiting) await tx.run('DELETE FROM scan_queue WHERE id = ?', [x.id]);
     await tx.run('INSERT INTO scan_queue (client_id, priority, enqueued_at, reason) VALUES (?, ?, ?, ?)', [clientId, p, now, reason]);
+  }
+
+  async enqueueMany(tx: SqlExecutor, jobs: readonly NewScan[]): Promise<void> {
+    // SQLite runs in this process: a statement costs microseconds, not a round trip.
+    for (const j of jobs) await this.enqueue(tx, j.clientId, j.priority, j.reason);
   }
 
   /** Holders of running leases that are processes of this host that are gone. */

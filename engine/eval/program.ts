@@ -222,7 +222,14 @@ export class RuleProgram {
   }
 }
 
-export function formatExplain(e: ExplainNode, indent = ''): string[] {
+/**
+ * The tree, one node per line: value, rule, and for a leaf what it read and what the rule wanted there — "excludes"
+ * under an odd number of Nots (`negated`), so a False leaf under Not does not read as what the machine has.
+ */
+export function formatExplain(e: ExplainNode, indent = '', negated = false): string[] {
   const reads = e.reads.map((r) => `${r.fact}: ${r.value}`).join('; ');
-  return [`${indent}[${e.value}] ${e.rule}${reads ? `   ← ${reads}` : ''}`, ...e.children.flatMap((k) => formatExplain(k, `${indent}  `))];
+  const wants = e.wants !== undefined ? `the rule ${negated ? 'excludes' : 'requires'} ${e.wants}` : '';
+  const notes = [reads, wants].filter(Boolean).join('; ');
+  const inner = e.children.length > 0 && e.rule === 'Not' ? !negated : negated;
+  return [`${indent}[${e.value}] ${e.rule}${notes ? `   ← ${notes}` : ''}`, ...e.children.flatMap((k) => formatExplain(k, `${indent}  `, inner))];
 }

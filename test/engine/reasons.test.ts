@@ -11,7 +11,7 @@ import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { LeafRule, RuleNode, UpdateRecord } from '../../engine/model.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { formatExplanation, Scanner } from '../../engine/scan/scan.js';
 import { FIXTURES } from '../helpers/tmp.js';
 
 const ID = '11111111-2222-3333-4444-555555555555';
@@ -259,6 +259,13 @@ describe('the real OS installer update (osinstaller-core.xml): Not(DeviceAttribu
       state: 'NotApplicable',
       reason: 'IsInstallable is False: device attribute OSSkuId is 48; the rule requires OSSkuId = 4 (nor do 15 other alternatives)',
     });
+  });
+  it('explain\'s tree: each leaf says what it read and what the rule wanted, "excludes" under the Not', () => {
+    const tree = formatExplanation(scanner.explain(inv({ productReleases: [], deviceAttributes: { OSVersion: '10.0.22621.100', OSSkuId: '48', sku: '4' } }), 0)).split('\n');
+    const at = tree.indexOf('      [True] Not');
+    expect(at).toBeGreaterThan(0);
+    expect(tree[at + 1]).toBe('        [False] DeviceAttribute Name=OSSkuId Type=String Comparison=EqualTo Value=119   ← device attribute OSSkuId: 48; the rule excludes OSSkuId = 119');
+    expect(tree).toContain('    [True] DeviceAttribute Name=OSVersion Type=Version Comparison=GreaterThanOrEqualTo Value=10.0.22621.1   ← device attribute OSVersion: 10.0.22621.100; the rule requires OSVersion >= 10.0.22621.1');
   });
   it('another build: the version bound that fails', () => {
     expect(reason({ OSSkuId: '4', sku: '4', OSVersion: '10.0.22631.1' })).toEqual({

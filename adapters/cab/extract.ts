@@ -15,6 +15,8 @@ export interface ExtractOptions {
   readonly filter?: (name: string) => boolean;
   /** Called after each entry with bytes written so far. */
   readonly onProgress?: (entry: string, bytesDone: number) => void;
+  /** Called after each decoded chunk (about 32 KiB) with bytes written so far: for progress that moves smoothly. */
+  readonly onChunk?: (entry: string, bytesDone: number) => void;
 }
 
 export interface ExtractedFile {
@@ -53,6 +55,7 @@ export function extractCab(cabPath: string, targetDir: string, options: ExtractO
           for (const chunk of file.chunks()) {
             writeSync(fd, chunk);
             bytes += chunk.length;
+            options.onChunk?.(file.name, bytes);
           }
         } finally {
           closeSync(fd);

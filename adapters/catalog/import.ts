@@ -65,6 +65,22 @@ export interface ImportResult {
 
 const FRAGMENT = /^(c|x|l\/([A-Za-z0-9-]+))\/(\d+)$/;
 
+/** Progress is reported after about this many bytes (or at a phase's end), not per chunk or fragment. */
+const PROGRESS_BYTES = 256 * 1024;
+
+/** The uncompressed size of a cabinet's entries (those `keep` accepts), from its directory alone. */
+function uncompressedSize(cabPath: string, keep: (name: string) => boolean = () => true): number {
+  let total = 0;
+  for (const reader of CabReader.openAll(cabPath)) {
+    try {
+      for (const e of reader.entries) if (keep(e.name)) total += e.size;
+    } finally {
+      reader.close();
+    }
+  }
+  return total;
+}
+
 export function sha256File(path: string, onBytes: (n: number) => void = () => undefined): string {
   const h = createHash('sha256');
   let pos = 0;
@@ -174,14 +190,16 @@ class Importer {
     return true;
   }
 
-  /** Fragments are compiled in the order the cabinet yields them; x/ and l/ need their update first. */
-  readRangeCab(cabPath: string, label: string, done: number, total: number): void {
+  /**
+   * Fragments are compiled in the order the cabinet yields them; x/ and l/ need their update first. `counter`
+   * adds up the fragment bytes read across every range cabinet, for progress.
+   */
+  readRangeCab(cabPath: string, label: string, counter: { done: number; readonly total: number }): void {
     const reader = CabReader.open(cabPath);
     const deferred: [string, string, string][] = [];
+    let reported = -Infinity;
     try {
-      let k = 0;
       for (const f of reader.files()) {
-        k++;
         if (!FRAGMENT.test(f.name)) continue;
         if (f.size > this.maxFragment) {
           throw new PatchscanError('CATALOG_BAD_FORMAT', `${label}/${f.name}: fragment of ${f.size} bytes exceeds the limit of ${this.maxFragment}`, { file: `${label}/${f.name}` });
@@ -195,7 +213,11 @@ class Importer {
         const rid = Number(FRAGMENT.exec(f.name)![3]);
         if (f.name.startsWith('c/') || this.builder.has(rid)) this.fragment(f.name, text, source);
         else deferred.push([f.name, text, source]);
-        if ((k & 255) === 0) this.progress({ phase: 'fragments', done, total, unit: 'files', detail: `${label}: ${k} of ${reader.entries.length}` });
+        counter.done += f.size;
+        if (counter.done - reported >= PROGRESS_BYTES) {
+          reported = counter.done;
+          this.progress({ phase: 'fragments', done: counter.done, total: counter.total, unit: 'bytes', detail: label });
+        }
       }
       for (const [name, text, source] of deferred) this.fragment(name, text, source);
     } finally {
@@ -211,6 +233,7 @@ class Importer {
       this.fragment(f, decodeUtf8(readFileSync(path), path), path);
       if ((i & 255) === 0) this.progress({ phase: 'fragments', done: i, total: files.length, unit: 'files' });
     });
+    this.progress({ phase: 'fragments', done: files.length, total: files.length, unit: 'files' });
   }
 }
 
@@ -239,6 +262,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       sourceKind = 'folder';
       imp.progress({ phase: 'hash', done: 0, total: 1, unit: 'steps' });
       sha256 = sha256Folder(input);
+      imp.progress({ phase: 'hash', done: 1, total: 1, unit: 'steps' });
       find = (name) => findFile(input, name);
       hasFragmentTree = existsSync(join(input, 'c'));
       fragmentFiles = () => listTree(input).map((f) => [f, join(input, f)]);
@@ -262,7 +286,18 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
         throw ioError('create a scratch directory in', parent, e);
       }
       const unpacked = work;
-      const listed = extractCab(input, unpacked, { onProgress: (entry, bytes) => imp.progress({ phase: 'unpack', done: bytes, total: st.size, unit: 'bytes', detail: entry }) });
+      // The bytes unpacked are the entries' uncompressed sizes (not the cabinet's compressed size), reported as
+      // each chunk is written so the phase moves within a large entry too.
+      const unpackTotal = uncompressedSize(input);
+      let lastUnpack = -Infinity;
+      const listed = extractCab(input, unpacked, {
+        onChunk: (entry, bytes) => {
+          if (bytes - lastUnpack < PROGRESS_BYTES) return;
+          lastUnpack = bytes;
+          imp.progress({ phase: 'unpack', done: bytes, total: unpackTotal, unit: 'bytes', detail: entry });
+        },
+        onProgress: (entry, bytes) => imp.progress({ phase: 'unpack', done: bytes, total: unpackTotal, unit: 'bytes', detail: entry }),
+      });
       // Entry name ('/'-separated, as extracted) → its file; looked up case-insensitively, like the folder case.
       const entries = new Map<string, string>();
       const byLowerName = new Map<string, string>();
@@ -289,14 +324,17 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
     }
 
     if (index) {
-      const ranges = index.ranges;
-      ranges.forEach((r, i) => {
+      // Progress in fragment bytes across every range cabinet (sizes from their directories, read up front): a few
+      // large cabinets would otherwise make the phase jump from one to the next.
+      const ranges = index.ranges.map((r) => {
         const p = find(r.name);
         if (!p) throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: index.xml lists ${r.name}, which is missing`, { file: input, entry: r.name });
-        imp.progress({ phase: 'fragments', done: i, total: ranges.length, unit: 'files', detail: r.name });
-        imp.readRangeCab(p, r.name, i, ranges.length);
+        return { name: r.name, path: p };
       });
-      imp.progress({ phase: 'fragments', done: ranges.length, total: ranges.length, unit: 'files' });
+      const fragmentBytes = ranges.reduce((a, r) => a + uncompressedSize(r.path, (name) => FRAGMENT.test(name)), 0);
+      const counter = { done: 0, total: fragmentBytes };
+      for (const r of ranges) imp.readRangeCab(r.path, r.name, counter);
+      imp.progress({ phase: 'fragments', done: counter.done, total: counter.total, unit: 'bytes' });
     }
     if (hasFragmentTree) imp.readFragmentFiles(fragmentFiles());
     if (!index && !hasFragmentTree) {
@@ -312,6 +350,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       }
       imp.builder.addRecord(parseSoftwareDistributionPackage(decodeUtf8(bytes, path), path));
     }
+    // Compiling is one synchronous step of unknown length: shown as running, then as done (with its time).
     imp.progress({ phase: 'compile', done: 0, total: 1, unit: 'steps' });
     const p = imp.packageInfo;
     const source: CatalogSource = {
@@ -327,6 +366,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       },
     };
     const catalog = imp.builder.build(source);
+    imp.progress({ phase: 'compile', done: 1, total: 1, unit: 'steps' });
     if (catalog.updates.count === 0) {
       throw new PatchscanError('CATALOG_BAD_FORMAT', `${input}: the catalog holds no updates`, { file: input });
     }

@@ -20,6 +20,11 @@ export interface DownloadOptions {
   readonly etag?: string;
   readonly lastModified?: string;
   readonly log?: (line: string) => void;
+  /**
+   * Bytes of the catalog on disk so far (a resumed download starts at what it had) and the whole size (0 when the
+   * server does not say), as they arrive; `attempt` counts from 1 (a retry that starts over starts from 0 again).
+   */
+  readonly onBytes?: (done: number, total: number, attempt: number) => void;
 }
 
 export type DownloadResult =
@@ -43,7 +48,7 @@ function get(url: URL, headers: Record<string, string>, timeoutMs: number): Prom
   });
 }
 
-async function attempt(url: URL, dest: string, o: DownloadOptions): Promise<DownloadResult> {
+async function attempt(url: URL, dest: string, o: DownloadOptions, attemptNo: number): Promise<DownloadResult> {
   const partial = `${dest}.partial`;
   const metaPath = `${partial}.json`;
   const headers: Record<string, string> = { 'user-agent': 'patchscan-sync' };
@@ -94,6 +99,8 @@ async function attempt(url: URL, dest: string, o: DownloadOptions): Promise<Down
   writeFileSync(metaPath, JSON.stringify({ url: url.href, validator: etag ?? lastModified ?? '' } satisfies PartialMeta));
   const fd = openSync(partial, resumed ? 'a' : 'w');
   let bytes = have;
+  const known = Number.isFinite(total) ? total : 0;
+  o.onBytes?.(bytes, known, attemptNo);
   try {
     await new Promise<void>((resolve, reject) => {
       res.on('data', (chunk: Buffer) => {
@@ -103,6 +110,7 @@ async function attempt(url: URL, dest: string, o: DownloadOptions): Promise<Down
           return;
         }
         writeSync(fd, chunk);
+        o.onBytes?.(bytes, known, attemptNo);
       });
       res.on('end', () => resolve());
       res.on('aborted', () => reject(new Retryable(`${url.href}: connection closed after ${bytes} bytes`)));
@@ -129,7 +137,7 @@ export async function download(url: string, dest: string, o: DownloadOptions): P
   }
   for (let k = 0; ; k++) {
     try {
-      return await attempt(u, dest, o);
+      return await attempt(u, dest, o, k + 1);
     } catch (e) {
       if (!(e instanceof Retryable) || k >= o.retries) {
         throw PatchscanError.is(e) ? e : new PatchscanError('IO', `download of ${url} failed after ${k + 1} attempt(s): ${(e as Error).message}`, { url }, { cause: e });

@@ -18,7 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSy
 import { basename, join } from 'node:path';
 import { PatchscanError } from '../../engine/errors.js';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
-import { importCatalog, sha256File } from '../catalog/import.js';
+import { importCatalog, sha256File, type ImportPhase } from '../catalog/import.js';
 import type { Site } from '../site/site.js';
 import { SiteScanner } from '../site/scan-service.js';
 import { readAuthenticode } from './authenticode.js';
@@ -30,6 +30,16 @@ import { SyncLog } from './sync-log.js';
 export const MSG_SYNC_STARTED = 6709;
 export const MSG_SYNC_DONE = 6710;
 export const MSG_SYNC_FAILED = 6711;
+
+/** Where a sync is: downloading (or copying from a folder), checking the cabinet's hash, then the import's phases. */
+export interface SyncProgress {
+  readonly phase: 'download' | 'copy' | 'verify' | ImportPhase;
+  readonly done: number;
+  /** 0 when not known (a server that does not send the size). */
+  readonly total: number;
+  readonly unit: 'bytes' | 'files' | 'steps';
+  readonly detail?: string;
+}
 
 export interface SyncResult {
   /** 'busy': another sync of this site is running; this one did nothing (error.code SYNC_BUSY). */
@@ -81,7 +91,7 @@ function cabInFolder(dir: string): string {
   throw new PatchscanError('CATALOG_MISSING_FILE', `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`, { file: dir });
 }
 
-export async function runSync(site: Site, opts: { source?: string; onLog?: (line: string) => void } = {}): Promise<SyncResult> {
+export async function runSync(site: Site, opts: { source?: string; onLog?: (line: string) => void; onProgress?: (p: SyncProgress) => void } = {}): Promise<SyncResult> {
   const store = site.store;
   const log = new SyncLog(site.logsDir);
   const say = (text: string): void => {
@@ -126,7 +136,18 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
       if (isUrl(source)) {
         const etag = await store.setting('sync_etag');
         const lastModified = await store.setting('sync_last_modified');
-        const r = await download(source, cab, { ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say });
+        const progress = opts.onProgress;
+        let reported = -Infinity;
+        let reportedAt = 0;
+        const onBytes = progress && ((done: number, total: number, attempt: number): void => {
+          // Reported every 256 KiB or quarter second (and at the end), not per network chunk.
+          const at = Date.now();
+          if (done - reported < 262_144 && at - reportedAt < 250 && done !== total && done > reported) return;
+          reported = done;
+          reportedAt = at;
+          progress({ phase: 'download', done, total, unit: 'bytes', detail: attempt > 1 ? `attempt ${attempt} of ${site.config.sync.retries + 1}` : basename(new URL(source).pathname) });
+        });
+        const r = await download(source, cab, { ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say, ...(onBytes ? { onBytes } : {}) });
         if (r.status === 'notModified') {
           // Our copy is the server's; it is unchanged unless it never made it into service (then import it now).
           const cur = await store.currentCatalog();
@@ -146,10 +167,18 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
           throw new PatchscanError('IO', `cannot read the sync folder ${source}: ${(e as Error).message}`, { file: source });
         }
         const from = st.isDirectory() ? cabInFolder(source) : source;
+        opts.onProgress?.({ phase: 'copy', done: 0, total: 1, unit: 'steps', detail: from });
         copyFileSync(from, `${cab}.partial`);
         renameSync(`${cab}.partial`, cab);
+        opts.onProgress?.({ phase: 'copy', done: 1, total: 1, unit: 'steps', detail: from });
       }
-      const sha256 = sha256File(cab);
+      const cabBytes = statSync(cab).size;
+      let hashed = -Infinity;
+      const sha256 = sha256File(cab, (n) => {
+        if (n - hashed < 4 << 20 && n < cabBytes) return;
+        hashed = n;
+        opts.onProgress?.({ phase: 'verify', done: n, total: cabBytes, unit: 'bytes' });
+      });
       const current = await store.currentCatalog();
       if (current?.sha256 === sha256) return unchanged(`the catalog is unchanged (SHA-256 ${sha256})`);
 
@@ -164,7 +193,7 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
         let out = join(site.catalogsDir, `${sha256.slice(0, 16)}.pscat`);
         if (await store.catalogAtPath(out, sha256)) out = join(site.catalogsDir, `${sha256}.pscat`);
         tmpCatalog = join(site.catalogsDir, `${basename(out)}.${ATTEMPT_PREFIX}${randomBytes(6).toString('hex')}-${process.pid}.tmp`);
-        const r = importCatalog(cab, { out: tmpCatalog, workDir: attempt });
+        const r = importCatalog(cab, { out: tmpCatalog, workDir: attempt, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
         compiled = { path: tmpCatalog, out, revisions: r.catalog.updates.count };
       }
       // The swap, one transaction: record the catalog, rename its file into place (and sync the directory) before

@@ -3,9 +3,14 @@
  */
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { runSync } from '../../sync/sync.js';
+import { runSync, type SyncProgress } from '../../sync/sync.js';
+import { ProgressBar } from '../progress.js';
 import { nonNegativeInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
+
+const SYNC_LABEL: Record<SyncProgress['phase'], string> = {
+  download: 'download', copy: 'copying', verify: 'checking', hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
+};
 
 export function addSyncCommands(program: Command): void {
   siteOptions(program.command('sync'))
@@ -14,7 +19,8 @@ export function addSyncCommands(program: Command): void {
     .option('--source <url|folder>', 'overrides sync.source of the configuration')
     .option('-n, --limit <n>', 'status: messages to show', nonNegativeInt('--limit', 'messages'), 20)
     .option('--json', 'status: print JSON')
-    .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: number; json?: boolean }) => {
+    .option('-q, --quiet', 'no progress (on a terminal a progress line; elsewhere a line every $PATCHSCAN_PROGRESS_SECONDS, default 5)')
+    .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: number; json?: boolean; quiet?: boolean }) => {
       if (what !== undefined && what !== 'status') throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
       if (what === 'status') {
         await withSite(o, async (site) => {
@@ -33,7 +39,19 @@ export function addSyncCommands(program: Command): void {
       }
       await withSite(o, async (site) => {
         await requireInit(site);
-        const r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog: (line) => process.stderr.write(`${line}\n`) });
+        // Progress on stderr: a redrawn line on a terminal, a line every few seconds in a log or a pipe.
+        const bar = new ProgressBar(process.stderr, o.quiet ? 'off' : process.stderr.isTTY === true ? 'tty' : 'lines');
+        const onProgress = (p: SyncProgress): void => bar.update({ label: SYNC_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) });
+        const onLog = (line: string): void => {
+          bar.done(); // a log line ends the current progress line first
+          process.stderr.write(`${line}\n`);
+        };
+        let r;
+        try {
+          r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog, onProgress });
+        } finally {
+          bar.done();
+        }
         print(`Sync ${r.outcome}: ${r.message}`);
         if (r.outcome === 'failed') process.exitCode = r.error?.code === 'IO' ? 1 : 2;
         else if (r.outcome === 'busy') process.exitCode = 1; // another sync of this site is running; nothing changed

@@ -323,9 +323,11 @@ export class FleetModel {
       if (!k.exists || !k.values?.some((v) => v.type === 'REG_DWORD') || r() >= 0.05) return k;
       return { ...k, values: k.values.map((v) => (v.type === 'REG_DWORD' && typeof v.data === 'number' && v.name !== 'UBR' ? { ...v, data: v.data + 1 + Math.floor(r() * 50) } : v)) };
     });
-    // The machine's own mark: a version only it has (the index split over build and revision, past any real one).
+    // The machine's own mark: a version only it has (the index split over build and revision, past any real one), on
+    // one of its files.
     const mark = `${60000 + Math.floor(index / 65536) % 5000}.${index % 65536}`;
-    const carrier = files?.findIndex((f) => f.exists && f.version !== undefined) ?? -1;
+    const carriers = files ? files.flatMap((f, k) => (f.exists && f.version !== undefined ? [k] : [])) : [];
+    const carrier = carriers.length > 0 ? carriers[Math.floor(r() * carriers.length)]! : -1;
     if (carrier >= 0) {
       const v = files![carrier]!.version!.split('.');
       files![carrier] = { ...files![carrier]!, version: `${v[0] ?? 1}.${v[1] ?? 0}.${mark}` };

@@ -16,6 +16,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
 import { OS_FIELDS_READ } from '../eval/rules/os.js';
+import { normalizeGuid } from '../inventory/machine.js';
 import type { Inventory } from '../inventory/types.js';
 import type { FactKind } from '../rules/facts.js';
 import { relevantDetails, type RelevantDetails } from './result-cache.js';
@@ -37,7 +38,6 @@ const enum Section {
   /** The OS section's UBR, apart: only CbsPackageInstallable reads it (machines of one build differ in it). */
   OsRevision = 1 << 13,
 }
-const SECTION_COUNT = 14;
 
 /** The sections each kind of fact is resolved from (context.ts `resolve` and machine.ts say how). */
 const SECTIONS_OF_KIND: Readonly<Record<FactKind, number>> = {
@@ -75,12 +75,44 @@ const EXTRA_SECTIONS_OF_RULE: Readonly<Record<string, number>> = {
   CbsPackageInstallable: Section.Os | Section.OsRevision | Section.Processor | Section.Cbs,
 };
 
-/** Where a section's text goes in {@link sectionTexts}: the position of its bit (key builders test `1 << s`). */
+/** Where a section's text goes in {@link sectionTexts}: the position of its bit. */
 const slotOf = (section: Section): number => 31 - Math.clz32(section);
+
+/*
+ * Files, registry keys and MSI products are split into buckets, by file name, key path and product code: a machine
+ * whose Defender or Office version drifted from its image-mates differs from them in one or two buckets, so rules
+ * reading other files, keys or products still take their values from those machines. A fact reads the buckets its
+ * lookup can touch (machine.ts): a file's name; a key's path and every ancestor's (the nearest collected ancestor
+ * decides about a key that is not listed); a product's code. Anything it cannot place reads them all.
+ */
+const FILE_BUCKETS = 64;
+const REG_BUCKETS = 32;
+const MSI_BUCKETS = 16;
+const FILE_BASE = 14; // after the whole sections (bits 0..13 of Section)
+const REG_BASE = FILE_BASE + FILE_BUCKETS;
+const MSI_BASE = REG_BASE + REG_BUCKETS;
+const SECTION_COUNT = MSI_BASE + MSI_BUCKETS;
+const MASK_WORDS = Math.ceil(SECTION_COUNT / 32);
+
+/** FNV-1a over UTF-16 units: bucket of a (lower-case) name. */
+function bucketOf(text: string, buckets: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % buckets;
+}
+/** A file's bucket: its name (the last path component), lower case — what a rule's path and the inventory's share. */
+function fileBucket(path: string): number {
+  const p = path.toLowerCase();
+  return bucketOf(p.slice(Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/')) + 1), FILE_BUCKETS);
+}
+/** A key's bucket: its path as machine.ts keys it (lower case, no trailing backslash), the view left out. */
+const keyPath = (key: string): string => key.toLowerCase().replace(/\\+$/, '');
+const regBucket = (key: string): number => bucketOf(keyPath(key), REG_BUCKETS);
+const msiBucket = (code: string): number => bucketOf(normalizeGuid(code), MSI_BUCKETS);
 
 /** Each section of a machine as text, projected to what rules read; '' when the section is missing. */
 function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
-  const texts = new Array<string>(SECTION_COUNT);
+  const texts = new Array<string>(SECTION_COUNT).fill('');
   // Each text is filed under its own Section member, so the enum's order cannot drift from this list's.
   const put = (section: Section, v: unknown): void => {
     texts[slotOf(section)] = v === undefined ? '' : JSON.stringify(v);
@@ -90,16 +122,23 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
   put(Section.Processor, inv.processor && (d.processorDetail ? inv.processor : inv.processor.architecture));
   put(Section.Cluster, inv.cluster);
   put(Section.Csidl, inv.csidl);
-  put(Section.Files, inv.files?.map((f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0]));
-  put(Section.Registry, inv.registry);
   put(Section.Wmi, inv.wmi);
   put(Section.Licensing, inv.licensing);
   put(Section.SystemMetrics, inv.systemMetrics);
   put(Section.DeviceAttributes, inv.deviceAttributes);
   put(Section.ProductReleases, inv.productReleases);
   put(Section.Cbs, inv.cbs);
-  put(Section.Msi, inv.msi);
   put(Section.OsRevision, os?.ubr);
+  // Bucketed sections: a collected section's empty bucket is '[]', a missing section's is ''.
+  const buckets = <T>(base: number, count: number, items: readonly T[] | undefined, bucket: (x: T) => number, text: (x: T) => unknown): void => {
+    if (items === undefined) return;
+    const parts: unknown[][] = Array.from({ length: count }, () => []);
+    for (const x of items) parts[bucket(x)]!.push(text(x));
+    for (let b = 0; b < count; b++) texts[base + b] = JSON.stringify(parts[b]);
+  };
+  buckets(FILE_BASE, FILE_BUCKETS, inv.files, (f) => fileBucket(f.path), (f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0]);
+  buckets(REG_BASE, REG_BUCKETS, inv.registry, (k) => regBucket(k.key), (k) => k);
+  buckets(MSI_BASE, MSI_BUCKETS, inv.msi?.products, (p) => msiBucket(p.productCode), (p) => p);
   return texts;
 }
 
@@ -111,18 +150,78 @@ export interface SectionMemoLimits {
   readonly sectionTexts?: number;
 }
 
-/** The sections node `id` (and its subtree) reads, memoized in `known` (-1: not computed yet). */
-function maskOf(c: Catalog, id: number, known: Int32Array): number {
-  if (known[id]! >= 0) return known[id]!;
+/** Sets bit `s` of the mask at `m[at..]`. */
+const setBit = (m: Int32Array, at: number, s: number): void => {
+  m[at + (s >>> 5)]! |= 1 << (s & 31);
+};
+const setRange = (m: Int32Array, at: number, from: number, count: number): void => {
+  for (let s = from; s < from + count; s++) setBit(m, at, s);
+};
+
+/** The sections one fact is resolved from (context.ts `resolve` and machine.ts say how), into the mask at `at`. */
+function factSections(kind: FactKind, args: readonly string[], loopRelative: boolean, m: Int32Array, at: number): void {
+  const whole = SECTIONS_OF_KIND[kind];
+  if (whole === undefined) {
+    // A kind of fact missing from the table reads "everything": never shared wrongly.
+    setRange(m, at, 0, SECTION_COUNT);
+    return;
+  }
+  for (let s = 0; s < 14; s++) if ((whole & (1 << s)) !== 0 && (1 << s) !== Section.Files && (1 << s) !== Section.Registry && (1 << s) !== Section.Msi) setBit(m, at, s);
+  const keyAndAncestors = (key: string): void => {
+    const k = keyPath(key);
+    setBit(m, at, REG_BASE + bucketOf(k, REG_BUCKETS));
+    for (let cut = k.indexOf('\\'); cut >= 0; cut = k.indexOf('\\', cut + 1)) if (cut > 0) setBit(m, at, REG_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));
+  };
+  switch (kind) {
+    case 'file':
+      setBit(m, at, FILE_BASE + fileBucket(args[1] ?? ''));
+      return;
+    case 'fileUnderRegSz':
+      setBit(m, at, FILE_BASE + fileBucket(args[3] ?? ''));
+      if (loopRelative) setRange(m, at, REG_BASE, REG_BUCKETS);
+      else keyAndAncestors(args[1] ?? '');
+      return;
+    case 'regKey': case 'regValue':
+      // Inside a RegKeyLoop the key is the subkey being visited: any key.
+      if (loopRelative) setRange(m, at, REG_BASE, REG_BUCKETS);
+      else keyAndAncestors(args[1] ?? '');
+      return;
+    case 'regSubtree':
+      setRange(m, at, REG_BASE, REG_BUCKETS);
+      return;
+    case 'msiProduct':
+      setBit(m, at, MSI_BASE + msiBucket(args[0] ?? ''));
+      return;
+    case 'msiPatch':
+      setBit(m, at, MSI_BASE + msiBucket(args[1] ?? ''));
+      return;
+    case 'msiPatchMetadata': case 'msiFeature': case 'msiComponent':
+      setRange(m, at, MSI_BASE, MSI_BUCKETS);
+      return;
+    default:
+  }
+}
+
+/** The sections node `id` (and its subtree) reads, into `masks` (MASK_WORDS per node), memoized by `done`. */
+function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): void {
+  if (done[id] === 1) return;
   const nodes = c.data.nodes;
-  let m = 0;
-  // A kind of fact missing from the table reads "everything": never shared wrongly.
-  for (const f of c.nodeFacts(id)) m |= SECTIONS_OF_KIND[c.fact(f).kind as FactKind] ?? 0x7fffffff;
+  const at = id * MASK_WORDS;
+  for (const f of c.nodeFacts(id)) {
+    const info = c.fact(f);
+    factSections(info.kind, info.args, info.loopRelative, masks, at);
+  }
   const op = nodes.op[id]!;
-  if (op >= RULE_OP_BASE) m |= EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
-  for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) m |= maskOf(c, nodes.children[k]!, known);
-  known[id] = m;
-  return m;
+  if (op >= RULE_OP_BASE) {
+    const extra = EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
+    for (let s = 0; s < 14; s++) if ((extra & (1 << s)) !== 0) setBit(masks, at, s);
+  }
+  for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) {
+    const child = nodes.children[k]!;
+    maskOf(c, child, masks, done);
+    for (let w = 0; w < MASK_WORDS; w++) masks[at + w]! |= masks[child * MASK_WORDS + w]!;
+  }
+  done[id] = 1;
 }
 
 export class SectionMemo {
@@ -133,9 +232,10 @@ export class SectionMemo {
    */
   readonly slotGroup: Int32Array;
   readonly slotLocal: Int32Array;
-  private readonly groupMasks: number[] = [];
+  /** Per group: the sections it reads (indexes into a machine's section ids). */
+  private readonly groupSections: Int32Array[] = [];
   private readonly groupSizes: number[] = [];
-  private readonly maskGroup = new Map<number, number>();
+  private readonly maskGroup = new Map<string, number>();
   /** Per group: content key → values of its roots (-1: not evaluated yet). Insertion order = age. */
   private readonly variants: Map<string, Int8Array>[] = [];
   /** Per section: content text → small id (so a group's key is a short string of ids). */
@@ -157,19 +257,24 @@ export class SectionMemo {
     const n = catalog.data.nodes.count;
     const groupOf = new Int32Array(n); // group + 1 per root node, 0 until seen
     const local = new Int32Array(n);
-    const nodeMask = new Int32Array(n).fill(-1); // sections read by each node's subtree, -1 until computed
+    const nodeMasks = new Int32Array(n * MASK_WORDS); // sections read by each node's subtree
+    const done = new Uint8Array(n);
     this.details = relevantDetails(catalog);
     // Every slot root gets its group and place up front: value arrays then have a fixed size per group.
     const rules = catalog.data.updates.rules;
     for (let k = 0; k < rules.length; k++) {
       const root = rules[k]!;
       if (root < 0 || groupOf[root] !== 0) continue;
-      const mask = maskOf(catalog, root, nodeMask);
+      maskOf(catalog, root, nodeMasks, done);
+      const words = nodeMasks.subarray(root * MASK_WORDS, (root + 1) * MASK_WORDS);
+      const mask = words.join(',');
       let g = this.maskGroup.get(mask);
       if (g === undefined) {
-        g = this.groupMasks.length;
+        g = this.groupSections.length;
         this.maskGroup.set(mask, g);
-        this.groupMasks.push(mask);
+        const sections: number[] = [];
+        for (let sec = 0; sec < SECTION_COUNT; sec++) if ((words[sec >>> 5]! & (1 << (sec & 31))) !== 0) sections.push(sec);
+        this.groupSections.push(Int32Array.from(sections));
         this.groupSizes.push(0);
         this.variants.push(new Map());
       }
@@ -209,9 +314,9 @@ export class SectionMemo {
 
   /** @internal The value array of group `g` for a machine with these section ids. */
   variant(g: number, sectionIds: Int32Array): Int8Array {
-    const mask = this.groupMasks[g]!;
+    const sections = this.groupSections[g]!;
     let key = '';
-    for (let s = 0; s < SECTION_COUNT; s++) if (mask & (1 << s)) key += `${sectionIds[s]},`;
+    for (let k = 0; k < sections.length; k++) key += `${sectionIds[sections[k]!]},`;
     const vs = this.variants[g]!;
     let arr = vs.get(key);
     if (arr === undefined) {
@@ -244,7 +349,7 @@ export class SectionMemo {
   }
 
   get groups(): number {
-    return this.groupMasks.length;
+    return this.groupSections.length;
   }
 }
 

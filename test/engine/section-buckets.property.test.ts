@@ -1,0 +1,69 @@
+/**
+ * Rule values shared across machines by bucket (section-memo.ts splits files by name, registry keys by path with
+ * their ancestors, MSI products by code): machines built entry by entry from a few random parents — each file, each
+ * registry key (ancestors included, whose subkey lists decide about unlisted keys) and each MSI product taken from
+ * a different parent, in any order — must get from a sharing scanner exactly what an unsharing one and the reference
+ * evaluator give.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CatalogBuilder } from '../../engine/catalog/builder.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import type { Inventory } from '../../engine/inventory/types.js';
+import { Scanner } from '../../engine/scan/scan.js';
+import { referenceScan } from '../reference/reference-evaluator.js';
+import { catalogArb, inventoryArb } from '../reference/random-world.js';
+
+/** Entry `k` of a parent's list, matched by a key (path, key path, product code), or none. */
+function mix<T>(parents: readonly (readonly T[] | undefined)[], keyOf: (x: T) => string, picks: readonly number[], order: number): T[] | undefined {
+  const base = parents[picks[0]! % parents.length];
+  if (base === undefined) return undefined;
+  const keys = [...new Set(parents.flatMap((p) => (p ?? []).map(keyOf)))].sort();
+  const out: T[] = [];
+  keys.forEach((k, i) => {
+    const from = parents[picks[(i + 1) % picks.length]! % parents.length];
+    const hit = from?.find((x) => keyOf(x) === k);
+    if (hit !== undefined) out.push(hit);
+  });
+  return order % 2 === 0 ? out : out.reverse();
+}
+
+describe('rule values shared by bucket', () => {
+  it('machines mixed entry by entry get the unshared and the reference results', () => {
+    let machines = 0;
+    fc.assert(
+      fc.property(
+        catalogArb,
+        fc.array(inventoryArb, { minLength: 2, maxLength: 3 }),
+        fc.array(fc.tuple(fc.array(fc.nat(), { minLength: 4, maxLength: 8 }), fc.nat()), { minLength: 2, maxLength: 8 }),
+        (records, parents, recipes) => {
+          const invs: Inventory[] = [...parents];
+          for (const [picks, order] of recipes) {
+            const files = mix(parents.map((p) => p.files), (f) => f.path.toLowerCase(), picks, order);
+            const registry = mix(parents.map((p) => p.registry), (k) => k.key.toLowerCase(), [...picks].reverse(), order);
+            const products = mix(parents.map((p) => p.msi?.products), (p) => p.productCode.toLowerCase(), picks.slice(1), order + 1);
+            const { files: _f, registry: _r, msi: _m, ...rest } = parents[picks[0]! % parents.length]!;
+            invs.push({ ...rest, ...(files ? { files } : {}), ...(registry ? { registry } : {}), ...(products ? { msi: { products } } : {}) });
+          }
+          const b = new CatalogBuilder();
+          for (const r of records) b.addRecord(r);
+          const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
+          const shared = new Scanner(c);
+          const unshared = new Scanner(c, { shareRuleResults: false });
+          for (const inv of invs) {
+            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            const got = states(shared);
+            expect(got).toEqual(states(unshared));
+            const ref = referenceScan(records, inv);
+            for (const r of records) expect((got.get(r.updateId) as { state: string }).state, `${r.updateId} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId)!.state);
+          }
+          machines += invs.length;
+          expect(shared.ruleValueStats().shared + shared.ruleValueStats().evaluated).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 300, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
+    expect(machines).toBeGreaterThan(600);
+  });
+});

@@ -14,8 +14,23 @@ import type { UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
-import { referenceScan } from '../reference/reference-evaluator.js';
-import { catalogArb, catalogArbOf, inventoryArb } from '../reference/random-world.js';
+import { EVALUATORS } from '../../engine/eval/program.js';
+import type { RuleNode } from '../../engine/model.js';
+import { RULES } from '../../engine/rules/registry.js';
+import { evalRule, referenceScan, type RTri } from '../reference/reference-evaluator.js';
+import { allRulesCatalogArb, catalogArb, catalogArbOf, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+
+/**
+ * Two worlds: the basic rule types (those of the engine ÷ reference benchmark) over sparse inventories, and every
+ * rule type of the registry over inventories with every section filled in at random.
+ */
+const WORLDS = [
+  { name: 'basic rule types', catalog: catalogArb, inventory: inventoryArb, sections: ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs'] },
+  {
+    name: 'every rule type', catalog: allRulesCatalogArb, inventory: richInventoryArb,
+    sections: ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs', 'systemMetrics', 'licensing', 'cluster', 'wmi', 'productReleases', 'deviceAttributes'],
+  },
+] as const;
 
 function engineStates(records: UpdateRecord[], invs: readonly Inventory[]): Map<string, { state: string; superseded: boolean; possiblySuperseded: boolean }>[] {
   const b = new CatalogBuilder();
@@ -26,7 +41,7 @@ function engineStates(records: UpdateRecord[], invs: readonly Inventory[]): Map<
   return invs.map((inv) => new Map(scanner.states(inv).map((r) => [c.updateId(r.index), { state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded }])));
 }
 
-describe('engine ≡ reference evaluator', () => {
+describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catalogArb, inventory: inventoryArb, sections: SECTIONS }) => {
   it('agrees on every state and supersedence (superseded, possibly superseded) of every update (random catalogs × inventories)', () => {
     fc.assert(
       fc.property(catalogArb, fc.array(inventoryArb, { minLength: 1, maxLength: 4 }), (records, invs) => {
@@ -45,14 +60,13 @@ describe('engine ≡ reference evaluator', () => {
   it('agrees when one scanner shares rule results across machines (sections recombined, UBR varied)', () => {
     // The fleet path (withSession) shares slot values between machines whose sections read by a rule are equal.
     // Machines built by recombining the sections of a few random ones make those hits frequent; UBR is varied
-    // because the memo leaves it out (no rule reads it) — a rule that did would disagree with the reference here.
-    const SECTIONS = ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs'] as const;
+    // because the memo keys only CbsPackageInstallable by it — another rule reading it would disagree here.
     let shared = 0;
     fc.assert(
       fc.property(
         catalogArb,
         fc.array(inventoryArb, { minLength: 2, maxLength: 3 }),
-        fc.array(fc.tuple(fc.array(fc.nat(), { minLength: SECTIONS.length, maxLength: SECTIONS.length }), fc.option(fc.nat({ max: 5000 }), { nil: undefined })), { minLength: 2, maxLength: 8 }),
+        fc.array(fc.tuple(fc.array(fc.nat(), { minLength: SECTIONS.length, maxLength: SECTIONS.length }), fc.option(fc.oneof(fc.constantFrom(1900, 1936, 2003), fc.nat({ max: 5000 })), { nil: undefined })), { minLength: 2, maxLength: 8 }),
         (records, parents, recipes) => {
           const invs: Inventory[] = [...parents];
           for (const [picks, ubr] of recipes) {
@@ -87,6 +101,34 @@ describe('engine ≡ reference evaluator', () => {
     );
     expect(shared).toBeGreaterThan(300);
   });
+});
+
+describe('engine ≡ reference evaluator', () => {
+  it('shares no CbsPackageInstallable value between machines that differ only in their UBR', () => {
+    // Real cumulative updates: IsInstalled CbsPackageInstalled, IsInstallable CbsPackageInstallable, a rollup package
+    // as metadata. One scanner sees the same machine at several UBRs around the packages' revision (1936).
+    const PACKAGES = ['Package_for_RollupFix~31bf3856ad364e35~amd64~~19041.1936.1.1', 'Package_for_RollupFix~31bf3856ad364e35~amd64~~19041.2003.1.1'];
+    const records: UpdateRecord[] = PACKAGES.map((identity, k) => ({
+      updateId: `00000000-0000-4000-8000-00000000010${k}`, revisionNumber: 1, revisionId: 100 + k, updateType: 'Software', isLeaf: true, isBundle: false,
+      deploymentAction: 'Install', explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [], bundledByRevisionIds: [], supersedes: [],
+      supersededByRevisionIds: [], severity: '', cves: [], localized: [], metadata: { element: 'CbsPackageApplicabilityMetadata', attrs: { identity } },
+      rules: { IsInstalled: { kind: 'rule', type: 'CbsPackageInstalled', family: 'cbs', attrs: {} }, IsInstallable: { kind: 'rule', type: 'CbsPackageInstallable', family: 'cbs', attrs: {} } },
+    }));
+    const b = new CatalogBuilder();
+    for (const r of records) b.addRecord(r);
+    const c = new Catalog(b.build({ kind: 'records', path: 'ubr', sha256: '' }));
+    fc.assert(fc.property(fc.array(fc.option(fc.constantFrom(1, 1935, 1936, 1937, 2003, 2004, 9999), { nil: undefined }), { minLength: 2, maxLength: 6 }), fc.constantFrom(19041, 19045, 22000), (ubrs, build) => {
+      const scanner = new Scanner(c);
+      for (const ubr of ubrs) {
+        const inv: Inventory = { schema: 'patchscan-inventory/1', computer: { name: 'UBR' }, collectedAt: '2026-11-24T00:00:00Z',
+          os: { major: 10, minor: 0, build, productType: 1, ...(ubr !== undefined ? { ubr } : {}) }, processor: { architecture: 9 }, cbs: { packages: [] } };
+        const got = scanner.withSession(inv, (s) => records.map((_, i) => s.state(i)));
+        const ref = referenceScan(records, inv);
+        expect(got, `UBR ${ubr} build ${build}`).toEqual(records.map((r) => ref.get(r.updateId)!.state));
+      }
+    }), { numRuns: 100, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) });
+  });
+
 
   it('agrees on supersedence where supersedence is dense (superseders Unknown, Installed, Required, chained)', () => {
     // Possibly superseded (a superseder Unknown) is rare in the default worlds; many supersedence links make it common.
@@ -120,5 +162,28 @@ describe('engine ≡ reference evaluator', () => {
       for (const v of referenceScan(records, inv).values()) dense.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
     }), { numRuns: 300, seed: 7 });
     expect(dense).toContain('Required+possibly');
+  });
+
+  it('every rule type of the registry is generated, and each one the engine evaluates is seen True, False and Unknown', () => {
+    const seen = new Map<string, Set<RTri>>();
+    const visit = (n: RuleNode, inv: Parameters<typeof evalRule>[1], meta: Parameters<typeof evalRule>[2]): void => {
+      if (n.kind === 'rule') {
+        const s = seen.get(n.type) ?? new Set<RTri>();
+        s.add(evalRule(n, inv, meta));
+        seen.set(n.type, s);
+        if (n.child) visit(n.child, inv, meta);
+      } else if (n.kind === 'and' || n.kind === 'or') n.children.forEach((k) => visit(k, inv, meta));
+      else if (n.kind === 'not') visit(n.child, inv, meta);
+    };
+    fc.assert(fc.property(allRulesCatalogArb, richInventoryArb, (records, inv) => {
+      for (const r of records) for (const root of Object.values(r.rules)) if (root) visit(root, inv, r.metadata);
+    }), { numRuns: 1500, seed: 7 });
+    const gaps = Object.keys(RULES).flatMap((type) => {
+      const values = seen.get(type);
+      if (!values) return [`${type}: never generated`];
+      const want: RTri[] = Object.hasOwn(EVALUATORS, type) ? ['T', 'F', 'U'] : ['U'];
+      return want.filter((v) => !values.has(v)).map((v) => `${type}: never ${v}`);
+    });
+    expect(gaps).toEqual([]);
   });
 });

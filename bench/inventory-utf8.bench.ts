@@ -38,14 +38,17 @@ try {
     }
     return min;
   };
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}; ${machines} fleet machines, best of ${rounds}`);
+  const host = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
+  console.log(`machine: ${host}; ${machines} fleet machines, best of ${rounds}`);
   for (const [name, bs, check, fmt] of [
     ['msgpack', msgpack, msgpackInvalidUtf8At, 'msgpack'],
     ['JSON', json, invalidUtf8At, 'json'],
   ] as const) {
     const decode = best(bs, (b) => decodeInventory(b, 'bench', fmt));
     const alone = best(bs, check);
-    console.log(`${name.padEnd(7)} ${avg(bs)}/machine: decodeInventory ${decode.toFixed(1)} µs, of which the UTF-8 check ${alone.toFixed(1)} µs (${((alone / decode) * 100).toFixed(1)} %)`);
+    const share = ((alone / decode) * 100).toFixed(1);
+    const part = `the UTF-8 check ${alone.toFixed(1)} µs (${share} %)`;
+    console.log(`${name.padEnd(7)} ${avg(bs)}/machine: decodeInventory ${decode.toFixed(1)} µs, of which ${part}`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,9 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-function runImport(input: string, out: string, workDir: string | undefined, quiet: boolean, packages: readonly string[] = []): ReturnType<typeof importCatalog> {
+function runImport(
+  input: string, out: string, workDir: string | undefined, quiet: boolean, packages: readonly string[] = [],
+): ReturnType<typeof importCatalog> {
   const bar = new ProgressBar(process.stderr, !quiet && process.stderr.isTTY === true);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   try {
@@ -141,7 +143,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .argument('<input>', 'wsusscn2.cab, or a folder holding index.xml, package.cab/package.xml and the range cabinets')
     .requiredOption('-o, --out <file>', 'compiled catalog to write (atomically)')
     .option('--work-dir <dir>', 'scratch directory for the unpacked cabinet (default: next to --out, removed afterwards)')
-    .option('--package <file...>', 'also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml, e.g. a vendor\'s drivers)')
+    .option('--package <file...>', 'also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml: a vendor\'s drivers)')
     .option('-q, --quiet', 'no progress bar')
     .action((input: string, o: { out: string; workDir?: string; package?: string[]; quiet?: boolean }) => {
       const r = runImport(input, o.out, o.workDir, o.quiet === true, o.package ?? []);

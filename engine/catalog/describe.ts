@@ -203,6 +203,8 @@ export function describeUpdate(c: Catalog, i: number, language = 'en'): UpdateDe
   };
 }
 
+const KB_FROM_TITLE = 'from the title: the extended fragment has no KBArticleID';
+
 export function formatUpdate(d: UpdateDescription): string {
   const r = (x: Ref): string => `${x.updateId}${x.inCatalog ? `${x.kb ? ` KB${x.kb}` : ''}${x.title ? ` "${x.title}"` : ''}` : ' (not in this catalog)'}`;
   const group = (g: { kind: string; members: Ref[] }): string[] =>
@@ -211,7 +213,7 @@ export function formatUpdate(d: UpdateDescription): string {
   const out = [
     `${d.kb ? `KB${d.kb}  ` : ''}${d.title || '(no title)'}`,
     `UpdateId        ${d.updateId}  revision ${d.revisionNumber}  (RevisionId ${d.revisionId})`,
-    `KB              ${d.kb ? `KB${d.kb} (${d.kbSource === 'title' ? 'from the title: the extended fragment has no KBArticleID' : 'KBArticleID of the extended fragment'})` : '-'}`,
+    `KB              ${d.kb ? `KB${d.kb} (${d.kbSource === 'title' ? KB_FROM_TITLE : 'KBArticleID of the extended fragment'})` : '-'}`,
     `Type            ${flags}; DeploymentAction ${d.deploymentAction}`,
     `Classification  ${d.classification || '-'}`,
     `Products        ${d.products.join(', ') || '-'}`,

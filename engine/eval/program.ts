@@ -231,5 +231,6 @@ export function formatExplain(e: ExplainNode, indent = '', negated = false): str
   const wants = e.wants !== undefined ? `the rule ${negated ? 'excludes' : 'requires'} ${e.wants}` : '';
   const notes = [reads, wants].filter(Boolean).join('; ');
   const inner = e.children.length > 0 && e.rule === 'Not' ? !negated : negated;
-  return [`${indent}[${e.value}] ${e.rule}${notes ? `   ← ${notes}` : ''}`, ...e.children.flatMap((k) => formatExplain(k, `${indent}  `, inner))];
+  const line = `${indent}[${e.value}] ${e.rule}${notes ? `   ← ${notes}` : ''}`;
+  return [line, ...e.children.flatMap((k) => formatExplain(k, `${indent}  `, inner))];
 }

@@ -29,7 +29,10 @@ function windowsVersionWants(a: Attrs): string {
   if (tuple || sp) parts.push(`version ${o} ${[tuple, sp].filter(Boolean).join(' ')}`);
   if (a.BuildNumber !== undefined) parts.push(`build ${o} ${a.BuildNumber}`);
   if (a.ProductType !== undefined) parts.push(`product type ${a.ProductType}`);
-  if (a.SuiteMask !== undefined) parts.push(`suite mask ${a.SuiteMask} (${a.AllSuitesMustBePresent === 'true' || a.AllSuitesMustBePresent === '1' ? 'all' : 'any'})`);
+  if (a.SuiteMask !== undefined) {
+    const all = a.AllSuitesMustBePresent === 'true' || a.AllSuitesMustBePresent === '1';
+    parts.push(`suite mask ${a.SuiteMask} (${all ? 'all' : 'any'})`);
+  }
   return parts.length ? `Windows ${parts.join(', ')}` : 'any Windows version';
 }
 
@@ -49,7 +52,8 @@ const valueName = (a: Attrs): string => (a.Value ? a.Value : '(default)');
 function msiVersions(a: Attrs): string {
   const min = a.VersionMin !== undefined ? `${a.ExcludeVersionMin === 'true' ? '>' : '>='} ${a.VersionMin}` : '';
   const max = a.VersionMax !== undefined ? `${a.ExcludeVersionMax === 'true' ? '<' : '<='} ${a.VersionMax}` : '';
-  const parts = [min && `version ${min}`, max && `version ${max}`, a.Language !== undefined ? `language ${a.Language}` : ''].filter(Boolean);
+  const language = a.Language !== undefined ? `language ${a.Language}` : '';
+  const parts = [min && `version ${min}`, max && `version ${max}`, language].filter(Boolean);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
@@ -66,8 +70,11 @@ export function ruleWants(type: string, a: Attrs): string | undefined {
     case 'MuiInstalled': return 'MUI installed';
     case 'MuiLanguageInstalled': return `MUI language ${a.Language ?? ''} installed`;
     case 'SystemMetric': return `system metric ${a.Index} ${op(a.Comparison)} ${a.Value}`;
-    case 'Processor':
-      return `architecture ${a.Architecture}${a.Level !== undefined ? `, level ${a.Level}` : ''}${a.Revision !== undefined ? `, revision ${a.Revision}` : ''}`;
+    case 'Processor': {
+      const level = a.Level !== undefined ? `level ${a.Level}` : '';
+      const revision = a.Revision !== undefined ? `revision ${a.Revision}` : '';
+      return [`architecture ${a.Architecture}`, level, revision].filter(Boolean).join(', ');
+    }
     case 'NumberOfProcessors': return `processors ${op(a.Comparison)} ${a.Number}`;
     case 'ClusteredOS': return 'a clustered OS';
     case 'LicenseDword': return `license value ${a.Value} ${op(a.Comparison)} ${a.Data}`;
@@ -107,7 +114,8 @@ export function readingText(r: FactReading): string {
   return /^[^\s,;:]+$/.test(r.value) ? `${r.fact} is ${r.value}` : `${r.fact}: ${r.value}`;
 }
 
-const isConstant = (n: ExplainNode): boolean => n.children.length === 0 && n.reads.length === 0 && (n.rule === 'True' || n.rule === 'False');
+const isConstant = (n: ExplainNode): boolean =>
+  n.children.length === 0 && n.reads.length === 0 && (n.rule === 'True' || n.rule === 'False');
 
 /** How many conditions `n` stands for inside an `op` node: nested And(And(a, b), c) is three conditions. */
 const flatCount = (n: ExplainNode, op: string): number => (n.rule === op ? n.children.reduce((sum, k) => sum + flatCount(k, op), 0) : 1);
@@ -118,7 +126,9 @@ function leafSentence(leaf: ExplainNode, negated: boolean): string {
   const reason = leaf.reads.find((r) => r.fact === 'reason');
   if (reason) return reason.value; // Unknown by construction (not supported, not evaluated, bad data): the leaf says why
   const has = leaf.reads.map(readingText).join('; ');
-  const wants = leaf.wants !== undefined ? `the rule ${negated ? 'excludes' : 'requires'} ${leaf.wants}` : `${negated ? 'Not ' : ''}${leaf.rule}`;
+  const wants = leaf.wants !== undefined
+    ? `the rule ${negated ? 'excludes' : 'requires'} ${leaf.wants}`
+    : `${negated ? 'Not ' : ''}${leaf.rule}`;
   return has ? `${has}; ${wants}` : wants;
 }
 

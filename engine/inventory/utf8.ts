@@ -65,7 +65,10 @@ export function msgpackInvalidUtf8At(b: Uint8Array): number {
       switch (t) {
         case 0xd9: strLen = b[pos + 1] ?? 0; header = 2; break;
         case 0xda: strLen = ((b[pos + 1] ?? 0) << 8) | (b[pos + 2] ?? 0); header = 3; break;
-        case 0xdb: strLen = (b[pos + 1] ?? 0) * 0x1000000 + (((b[pos + 2] ?? 0) << 16) | ((b[pos + 3] ?? 0) << 8) | (b[pos + 4] ?? 0)); header = 5; break;
+        case 0xdb:
+          strLen = (b[pos + 1] ?? 0) * 0x1000000 + (((b[pos + 2] ?? 0) << 16) | ((b[pos + 3] ?? 0) << 8) | (b[pos + 4] ?? 0));
+          header = 5;
+          break;
         case 0xc4: lenBytes = 1; fixed = 1; break; // bin
         case 0xc5: lenBytes = 2; fixed = 1; break;
         case 0xc6: lenBytes = 4; fixed = 1; break;

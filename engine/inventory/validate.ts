@@ -280,6 +280,8 @@ export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?
   } catch (e) {
     throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, { file: source });
   }
-  if (fmt === 'msgpack') refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
+  if (fmt === 'msgpack') {
+    refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
+  }
   return validateInventory(doc, source, limits);
 }

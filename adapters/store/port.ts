@@ -15,6 +15,8 @@ export interface ClientRow {
   readonly name: string;
   readonly token_hash: string | null;
   readonly architecture: string | null;
+  /** The operating system of its latest inventory, as people name it (adapters/site/os-name.ts); null until known. */
+  readonly os: string | null;
   readonly enrolled_at: string | null;
   readonly last_upload_at: string | null;
   readonly last_scan_at: string | null;
@@ -146,6 +148,7 @@ export interface ComputerScanRow {
 export interface ComputerListRow {
   readonly name: string;
   readonly architecture: string | null;
+  readonly os: string | null;
   readonly lastUpload: string | null;
   readonly scannedAt: string | null;
   readonly installed: number | null;
@@ -154,7 +157,7 @@ export interface ComputerListRow {
 }
 
 /** Orders a computer list can be sorted by (each is indexed or cheap: a page reads at most one sort of the matches). */
-export const COMPUTER_ORDERS = ['name', 'architecture', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown'] as const;
+export const COMPUTER_ORDERS = ['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown'] as const;
 export interface ComputerOrder {
   readonly key: (typeof COMPUTER_ORDERS)[number];
   readonly dir: 'asc' | 'desc';
@@ -264,6 +267,8 @@ export interface NewUpload {
   readonly clientId: number;
   readonly body: Uint8Array;
   readonly architecture: string;
+  /** The operating system as people name it (adapters/site/os-name.ts); null or absent: not known. */
+  readonly os?: string | null;
   readonly priority: ScanPriority;
   readonly reason: string;
 }
@@ -281,7 +286,7 @@ export interface InventoryStore {
    * a body larger than `retention.maxBytes` is refused (BAD_ARGUMENT, details.limit 'limits.storedBytesPerClient').
    * A client that was revoked or removed meanwhile is refused (NOT_FOUND, details.client 'revoked').
    */
-  addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention): Promise<number>;
+  addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention, os?: string | null): Promise<number>;
   latestInventory(clientId: number): Promise<StoredInventory | undefined>;
   inventoryCount(clientId: number): Promise<number>;
   /** The ids of a client's stored inventories, oldest first. */

@@ -14,6 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
+import { osName } from '../../adapters/site/os-name.js';
 import { CatalogVersions } from '../../adapters/site/reports.js';
 import { createUpdateGroup } from '../../adapters/site/update-groups.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
@@ -82,7 +83,7 @@ describe('web console in Chromium', () => {
         await tx.enroll(inv.computer.name);
         const id = (await tx.client(inv.computer.name))!.id;
         const arch = { 0: 'x86', 9: 'x64', 6: 'ia64', 12: 'arm64' }[inv.processor?.architecture ?? -1] ?? 'other';
-        await tx.addInventory(id, packr.pack(inv), arch);
+        await tx.addInventory(id, packr.pack(inv), arch, undefined, osName(inv.os));
         await tx.enqueueScan(id, 'normal', 'seed');
       }
     });
@@ -279,17 +280,21 @@ describe('web console in Chromium', () => {
     await page.click('header >> text=Computers');
     expect(await pagerText(page)).toBe(`1–50 of ${CLIENTS}`);
     expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual(
-      ['Computer ▲', 'Architecture', 'Last seen (upload)', 'Scanned', 'Installed', 'Required', 'Unknown']);
+      ['Computer ▲', 'Architecture', 'OS', 'Last seen (upload)', 'Scanned', 'Installed', 'Required', 'Unknown']);
     await page.click('.pager a[rel=next]');
     expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
     const everyone = await csvOf(page, 'computer-list');
     expect(everyone.length).toBe(CLIENTS);
-    expect(Object.keys(everyone[0]!)).toEqual(['name', 'architecture', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
+    expect(Object.keys(everyone[0]!)).toEqual(['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
+    // OS and architecture are the database's (the OS as people name it, from the latest inventory).
+    const inDb = new Map(all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [r.name, r]));
+    for (const c of everyone) expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
+    expect(everyone.filter((c) => /^Windows .*\(\d+\.\d+\.\d+/.test(c.os)).length).toBeGreaterThan(FLEET / 2);
     // Sorted by Required, most first: the first row is the machine with most Required in the database.
     await page.click('[data-testid=computer-list] th >> text=Required');
     const top = one<{ required: number }>('SELECT max(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id').required;
-    expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(5).textContent()).toBe(fmt(top));
-    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(6)').allTextContents()).map((s) => (s === '' ? -1 : Number(s.replace(/,/g, ''))));
+    expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(6).textContent()).toBe(fmt(top));
+    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(7)').allTextContents()).map((s) => (s === '' ? -1 : Number(s.replace(/,/g, ''))));
     expect(reqs).toEqual([...reqs].sort((a, b) => b - a));
     await open(page, '/computers');
     await page.fill('input[name=q]', 'pc-000004');
@@ -303,6 +308,7 @@ describe('web console in Chromium', () => {
       WHERE c.name LIKE 'PC-000004%' AND r.required > 0 ORDER BY c.name`).name;
     await page.click(`text=${target}`);
     expect(await page.textContent('[data-testid=computer-name]')).toBe(target);
+    expect(await page.textContent('[data-testid=os]')).toBe(one<{ os: string }>('SELECT os FROM clients WHERE name = ?', target).os);
     const want = one<{ installed: number; required: number; unknown: number; scanned_at: string; rows: number }>(
       `SELECT r.installed, r.required, r.unknown, s.scanned_at, (SELECT count(*) FROM result_updates u WHERE u.set_id = s.set_id) AS rows
        FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`, target);

@@ -15,6 +15,7 @@ import { updatesTable } from './updates.js';
 const MEMBERS: readonly Column<ComputerSetRow>[] = [
   { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name) },
   { key: 'architecture', label: 'Architecture', value: (c) => c.architecture },
+  { key: 'os', label: 'OS', value: (c) => c.os },
   { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload) },
   { key: 'scannedAt', label: 'Scanned', value: (c) => c.scannedAt, cell: (c) => when(c.scannedAt, 'not yet') },
   { key: 'installed', label: 'Installed', value: (c) => c.installed, numeric: true },

@@ -47,13 +47,14 @@ export function choice(url: URL, param: string, options: readonly (readonly [str
 }
 
 export async function computerPage({ store, catalogs, url, lists }: PageContext, name: string): PageResult {
+  const client = await store.client(name);
+  if (!client) return undefined;
+  const os = `<span data-testid="os">${esc(client.os ?? 'OS not known yet')}</span>`;
   const c = await computerCompliance(store, catalogs, name);
   if (!c) {
     // An enrolled computer without a scan gets a page that says why (the lists link to every computer).
-    const client = await store.client(name);
-    if (!client) return undefined;
     return layout(client.name, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(client.name)}</span></h1>
-<p>${esc(client.architecture ?? 'architecture not known yet')} · last seen ${seen(client.last_upload_at)}</p>
+<p>${os} · ${esc(client.architecture ?? 'architecture not known yet')} · last seen ${seen(client.last_upload_at)}</p>
 <p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`);
   }
   const state = url.searchParams.get('state') ?? '';
@@ -67,7 +68,7 @@ export async function computerPage({ store, catalogs, url, lists }: PageContext,
       : `<p>No update of this computer matches these filters. <a href="${esc(url.pathname)}">Show all ${num(c.updates.length)}</a>.</p>`,
   });
   return layout(c.computer, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(c.computer)}</span></h1>
-<p>${esc(c.architecture ?? 'architecture not known')} · last seen ${seen(c.lastUpload)} · scanned <span data-testid="scanned-at">${when(c.scannedAt)}</span> by “${esc(c.program)}” · catalog <span data-testid="catalog">${esc(c.catalog.sha256.slice(0, 16))}</span> (imported ${when(c.catalog.importedAt)})</p>
+<p>${os} · ${esc(c.architecture ?? 'architecture not known')} · last seen ${seen(c.lastUpload)} · scanned <span data-testid="scanned-at">${when(c.scannedAt)}</span> by “${esc(c.program)}” · catalog <span data-testid="catalog">${esc(c.catalog.sha256.slice(0, 16))}</span> (imported ${when(c.catalog.importedAt)})</p>
 <div class="kpis">
 <div class="kpi"><span>Installed</span><b class="Installed" data-testid="count-Installed">${num(c.counts.Installed)}</b></div>
 <div class="kpi"><span>Required</span><b class="Required" data-testid="count-Required">${num(c.counts.Required)}</b></div>

@@ -15,6 +15,7 @@ import { updatesTable } from './updates.js';
 const MACHINES: readonly Column<ComputerListRow>[] = [
   { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name), fixed: true },
   { key: 'architecture', label: 'Architecture', value: (c) => c.architecture, fixed: true },
+  { key: 'os', label: 'OS', value: (c) => c.os, fixed: true },
   { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload), fixed: true },
   { key: 'scannedAt', label: 'Scanned', value: (c) => c.scannedAt, cell: (c) => when(c.scannedAt, 'not yet'), fixed: true },
   { key: 'installed', label: 'Installed', value: (c) => c.installed, numeric: true, fixed: true },

@@ -19,6 +19,8 @@ export interface PendingUpload {
   readonly clientId: number;
   readonly body: Uint8Array;
   readonly arch: string;
+  /** The operating system as people name it (adapters/site/os-name.ts); null or absent: not known. */
+  readonly os?: string | null;
   readonly expedited: boolean;
 }
 
@@ -73,6 +75,7 @@ export class GroupCommit {
       clientId: item.clientId,
       body: item.body,
       architecture: item.arch,
+      os: item.os ?? null,
       priority: item.expedited ? 'expedited' : 'normal',
       reason: item.expedited ? 'expedited upload' : 'upload',
     })), this.retention);

@@ -14,6 +14,7 @@ import { HttpError, inflate, RateLimiter, readBody, send } from '../http.js';
 import { NO_CATALOG, untargetedBecause } from './reports.js';
 import type { Route } from './context.js';
 import { GroupCommit } from './group-commit.js';
+import { osName } from '../../site/os-name.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -70,7 +71,7 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     const stored = Buffer.from(packr.pack(inv));
     // Committed (fsync'd) before we answer: an accepted upload survives a crash or a power cut. Uploads arriving
     // together share one transaction (group commit): one fsync for many, each answered after it.
-    const id = await commits.add({ clientId: client.id, body: stored, arch, expedited });
+    const id = await commits.add({ clientId: client.id, body: stored, arch, os: osName(inv.os), expedited });
     ctx.metrics.uploadsAccepted++;
     // The program that will scan it — as the scan worker chooses: an expedited job without an expedited program of
     // its own is scanned by the normal one.

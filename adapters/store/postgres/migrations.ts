@@ -189,4 +189,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (group_id, update_id)
   );
   `,
+  `
+  -- The operating system of a client's latest inventory (see the SQLite migration).
+  ALTER TABLE clients ADD COLUMN os text;
+  `,
 ];

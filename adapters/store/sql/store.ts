@@ -27,7 +27,7 @@ export function clientNameProblem(name: string): string | undefined {
   return NAME_RULE.test(name) ? undefined : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes, not starting with a space`;
 }
 
-const CLIENT_COLUMNS = 'id, name, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at, revoked_at';
+const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, last_upload_at, last_scan_at, revoked_at';
 /** Update group names compare case-insensitively, the same on both backends. */
 const groupKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
@@ -38,7 +38,7 @@ const IN_CHUNK = 500;
 
 /** ORDER BY of a computer list: the column asked (from a fixed map, never from input), then the name. */
 const COMPUTER_ORDER_SQL: Record<ComputerOrder['key'], string> = {
-  name: 'c.name_key', architecture: 'c.architecture', lastUpload: 'c.last_upload_at', scannedAt: 's.scanned_at',
+  name: 'c.name_key', architecture: 'c.architecture', os: 'c.os', lastUpload: 'c.last_upload_at', scannedAt: 's.scanned_at',
   installed: 'r.installed', required: 'r.required', unknown: 'r.unknown',
 };
 function computerOrderSql(order: ComputerOrder | undefined): string {
@@ -210,10 +210,10 @@ export class SqlSiteStore implements SiteStore {
 
   // ---- inventories
 
-  async addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention): Promise<number> {
-    if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture, retention));
+  async addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention, os?: string | null): Promise<number> {
+    if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture, retention, os));
     // The group commit's path with a group of one, without its scan job (the caller queues that).
-    const [id] = await storeInventories(this.db, [{ clientId, body, architecture }], retention);
+    const [id] = await storeInventories(this.db, [{ clientId, body, architecture, os: os ?? null }], retention);
     if (id === undefined) throw new PatchscanError('NOT_FOUND', `client ${clientId} was revoked or removed`, { client: 'revoked' });
     return id;
   }
@@ -395,7 +395,7 @@ export class SqlSiteStore implements SiteStore {
   async searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }> {
     const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
       WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`, [like, limit, offset]);
     return { total, items };
@@ -430,7 +430,7 @@ export class SqlSiteStore implements SiteStore {
   async groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
     const from = 'FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id WHERE g.kind = ? AND g.name = ?';
     const total = await this.count(`SELECT count(*) AS n ${from}`, [kind, name]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required, g.unknown
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required, g.unknown
       ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`, [kind, name, limit, offset]);
     return { total, items };
   }
@@ -439,7 +439,7 @@ export class SqlSiteStore implements SiteStore {
     const out: ComputerSetRow[] = [];
     for (let k = 0; k < names.length; k += IN_CHUNK) {
       const keys = names.slice(k, k + IN_CHUNK).map(computerKey);
-      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown, s.set_id AS "setId"
+      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown, s.set_id AS "setId"
         FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
         WHERE c.name_key IN (${keys.map(() => '?').join(', ')})`, keys)));
     }

@@ -28,7 +28,7 @@ export async function storeUploads(db: SqlExecutor, queue: ScanQueue, uploads: r
   return ids;
 }
 
-type NewInventory = Pick<NewUpload, 'clientId' | 'body' | 'architecture'>;
+type NewInventory = Pick<NewUpload, 'clientId' | 'body' | 'architecture' | 'os'>;
 
 /**
  * Stores inventories with retention, in the caller's transaction (`db`); ids as for storeUploads. A body over
@@ -59,11 +59,15 @@ async function storeRound(db: SqlExecutor, uploads: readonly NewInventory[], rou
   // The clients' rows first: on PostgreSQL they stay locked until the commit, so uploads of one client, and a scan
   // being recorded for it, take turns with the pruning below. A client revoked or removed meanwhile stops here.
   const arch: SqlValue[] = [];
-  for (const k of round) arch.push(uploads[k]!.clientId, uploads[k]!.architecture);
+  const os: SqlValue[] = [];
+  for (const k of round) {
+    arch.push(uploads[k]!.clientId, uploads[k]!.architecture);
+    os.push(uploads[k]!.clientId, uploads[k]!.os ?? null);
+  }
   const clientIds = round.map((k) => uploads[k]!.clientId);
   const enrolled = new Set((await db.all<{ id: number }>(
-    `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END, last_upload_at = ?
-      WHERE id IN (${marks(round.length)}) AND revoked_at IS NULL RETURNING id`, [...arch, at, ...clientIds])).map((r) => r.id));
+    `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END, os = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
+      last_upload_at = ? WHERE id IN (${marks(round.length)}) AND revoked_at IS NULL RETURNING id`, [...arch, ...os, at, ...clientIds])).map((r) => r.id));
   const live = round.filter((k) => enrolled.has(uploads[k]!.clientId));
   if (live.length === 0) return;
 

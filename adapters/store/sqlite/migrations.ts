@@ -261,4 +261,9 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (group_id, update_id)
   ) WITHOUT ROWID;
   `,
+  `
+  -- The operating system of a client's latest inventory, as people name it ("Windows 10 22H2 (10.0.19045.3803)"):
+  -- the console's OS column. NULL until the client uploads again.
+  ALTER TABLE clients ADD COLUMN os TEXT;
+  `,
 ];

@@ -66,6 +66,18 @@ for (const backend of BACKENDS) {
       expect((await store.searchComputers('pc-a1', 10, 0)).items.map((r) => r.os)).toEqual(['Windows 11 23H2 (10.0.22631)']);
     });
 
+    it('keeps the OS sent with a group of uploads (the upload path), null when not known', async () => {
+      const [a1, b] = [(await store.client('PC-A1'))!.id, (await store.client('PC-B'))!.id];
+      const ids = await store.addUploads([
+        { clientId: a1, body: Buffer.from('1'), architecture: 'x64', os: 'Windows 11 24H2 (10.0.26100.1)', priority: 'normal', reason: 'upload' },
+        { clientId: b, body: Buffer.from('2'), architecture: 'x86', os: null, priority: 'normal', reason: 'upload' },
+      ]);
+      expect(ids.every((id) => typeof id === 'number')).toBe(true);
+      expect([(await store.client('PC-A1'))!.os, (await store.client('PC-B'))!.os]).toEqual(['Windows 11 24H2 (10.0.26100.1)', null]);
+      await store.addUploads([{ clientId: b, body: Buffer.from('3'), architecture: 'x86', priority: 'normal', reason: 'upload' }]);
+      expect((await store.client('PC-B'))!.os).toBeNull();
+    });
+
     it('sorts computer lists by any column, nulls last whatever the direction, then by name', async () => {
       const names = async (key: ComputerOrder['key'], dir: 'asc' | 'desc'): Promise<string[]> =>
         (await store.searchComputers('', 10, 0, { key, dir })).items.map((r) => r.name);

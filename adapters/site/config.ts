@@ -38,6 +38,8 @@ export interface SiteConfig {
     readonly backoffSeconds: number;
     /** PostgreSQL (pg-boss): how often expired leases are noticed and ended jobs archived. */
     readonly maintenanceSeconds: number;
+    /** PostgreSQL: how often a worker holding jobs says it is alive; after 3 missed beats its jobs are retried. */
+    readonly heartbeatSeconds: number;
   };
   readonly limits: {
     /** Largest upload body (as sent, possibly gzip). */
@@ -69,7 +71,7 @@ export const DEFAULT_CONFIG: SiteConfig = {
   database: 'patchscan.db',
   listen: '127.0.0.1:8530',
   sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
-  queue: { leaseSeconds: 300, retries: 3, backoffSeconds: 5, maintenanceSeconds: 60 },
+  queue: { leaseSeconds: 300, retries: 3, backoffSeconds: 5, maintenanceSeconds: 60, heartbeatSeconds: 10 },
   limits: {
     maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000,
     inventoriesPerClient: 10, storedBytesPerClient: 64 * 1024 * 1024,
@@ -107,7 +109,7 @@ export const CONFIG_KEYS = {
   },
   queue: {
     kind: 'section',
-    keys: { leaseSeconds: whole(1), retries: whole(0, 100), backoffSeconds: whole(0), maintenanceSeconds: whole(1) } satisfies Section<SiteConfig['queue']>,
+    keys: { leaseSeconds: whole(1), retries: whole(0, 100), backoffSeconds: whole(0), maintenanceSeconds: whole(1), heartbeatSeconds: whole(1, 3600) } satisfies Section<SiteConfig['queue']>,
   },
   limits: {
     kind: 'section',

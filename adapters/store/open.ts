@@ -13,12 +13,13 @@ export interface QueueSettings {
   readonly retries: number;
   readonly backoffSeconds: number;
   readonly maintenanceSeconds: number;
+  readonly heartbeatSeconds?: number;
 }
 
 export async function openStore(database: string, siteDir: string, queue?: QueueSettings): Promise<SiteStore> {
   if (isPostgresUrl(database)) {
     const { openPostgresStore } = await import('./postgres/open.js');
-    return openPostgresStore(database, queue ? { queue: { retryLimit: queue.retries, retryDelaySeconds: queue.backoffSeconds, maintenanceIntervalSeconds: queue.maintenanceSeconds } } : {});
+    return openPostgresStore(database, queue ? { queue: { retryLimit: queue.retries, retryDelaySeconds: queue.backoffSeconds, maintenanceIntervalSeconds: queue.maintenanceSeconds, heartbeatSeconds: queue.heartbeatSeconds } } : {});
   }
   return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {});
 }

@@ -5,12 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PatchscanError } from '../../engine/errors.js';
 import { PostgresDriver, pgBossDb } from '../../adapters/store/postgres/driver.js';
 import { PGBOSS_SCHEMA, PgBossQueue, type PgBossQueueOptions } from '../../adapters/store/postgres/pg-boss-queue.js';
+import { thisProcess } from '../../adapters/store/local-process.js';
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../helpers/postgres.js';
 import { queueContract, type QueueSettings, type QueueUnderTest } from './queue-contract.js';
 
@@ -124,6 +125,57 @@ describe('pg-boss queue', () => {
     } finally {
       for (const d of drivers) await d.close();
     }
+  });
+
+  describe('a dead worker\'s jobs come back without waiting out their lease (scan-workers.ts)', () => {
+    /** Another worker process: its own driver and queue on the same database. */
+    const another = async (t: PgQueueUnderTest, o: PgBossQueueOptions): Promise<{ queue: PgBossQueue; close(): Promise<void> }> => {
+      const driver = await PostgresDriver.connect(t.db.url, { max: 4 });
+      const queue = await PgBossQueue.start(driver, { maintenanceIntervalSeconds: 1, retryDelaySeconds: 1, ...o });
+      return { queue, close: async () => { await queue.close(); await driver.close(); } };
+    };
+    it('a worker process of this host that is gone: its job is taken again at once, counted as a try', async () => {
+      // A pid that is not running on this host: what a SIGKILLed worker leaves behind.
+      const t = await make({ retryLimit: 2 }, { workerId: `${hostname()}/2147483646/1`, leaseSeconds: 3600 });
+      const live = await another(t, { retryLimit: 2 });
+      try {
+        for (const c of [1, 2]) await t.transaction((tx) => t.queue.enqueue(tx, c, 'normal', 'upload'));
+        const held = await t.queue.take(1, 3600);
+        expect(held).toMatchObject([{ clientId: 1, retries: 0 }]);
+        // The live worker's first take looks for dead workers first: the gone one's job is back, before its lease.
+        const jobs = await live.queue.take(10, 3600);
+        expect(jobs.map((j) => [j.clientId, j.retries]).sort()).toEqual([[1, 1], [2, 0]]);
+        expect(jobs.find((j) => j.clientId === 1)!.id).toBe(held[0]!.id);
+        const holders = await t.driver.all<{ worker_id: string }>(`SELECT worker_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders ORDER BY job_id`);
+        expect(new Set(holders.map((h) => h.worker_id))).toEqual(new Set([thisProcess()]));
+        expect(await t.driver.get(`SELECT 1 AS one FROM ${PGBOSS_SCHEMA}.patchscan_workers WHERE id = ?`, [`${hostname()}/2147483646/1`])).toBeUndefined();
+        await t.transaction((tx) => live.queue.complete(tx, jobs));
+        expect(await t.driver.all(`SELECT job_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders`)).toEqual([]);
+      } finally {
+        await live.close();
+      }
+    });
+
+    it('a worker on another host whose heartbeats stop: its job is taken again after 3 missed beats, and fails saying why when out of retries', async () => {
+      const t = await make({ retryLimit: 0 }, { workerId: 'elsewhere.example/1234/5678', heartbeatSeconds: 2, leaseSeconds: 3600 });
+      const live = await another(t, { retryLimit: 0, heartbeatSeconds: 2 });
+      try {
+        for (const c of [1, 2]) await t.transaction((tx) => t.queue.enqueue(tx, c, 'normal', 'upload'));
+        expect(await t.queue.take(1, 3600)).toHaveLength(1);
+        // Alive (its heartbeat is fresh): its job is not another's to take.
+        expect((await live.queue.take(10, 3600)).map((j) => j.clientId)).toEqual([2]);
+        await t.queue.close(); // its heartbeats stop; the job it holds stays active (pg-boss's lease is an hour)
+        // The live worker's takes find it dead after 3 missed beats; with no retries left its job fails, saying why.
+        const end = Date.now() + 12_000;
+        while ((await live.queue.status()).failed === 0 && Date.now() < end) {
+          await live.queue.take(10, 3600);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(await live.queue.failedJobs(5)).toMatchObject([{ clientId: 1, error: expect.stringMatching(/elsewhere\.example\/1234\/5678 stopped sending heartbeats/) }]);
+      } finally {
+        await live.close();
+      }
+    });
   });
 
   it('installs its schema once when two processes start on a fresh database at the same time', async () => {

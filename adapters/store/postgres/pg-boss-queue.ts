@@ -16,9 +16,11 @@
  * - take → `fetch(…, { batchSize, includeMetadata })`; the lease is pg-boss's expiry: a job `active` longer than
  *   its `expire_in` is failed by pg-boss's maintenance ("job failed by timeout in active state") and so retried
  *   like any failure — after its backoff, and counting against its retry limit. The expiry is noticed on the next
- *   maintenance run (`maintenanceIntervalSeconds`, run by one process per site at a time), so a dead worker's
- *   job comes back after lease + up to one interval + its backoff. `take(max, leaseSeconds)` sets `expire_in` of
- *   the jobs it took in the same transaction as the fetch.
+ *   maintenance run (`maintenanceIntervalSeconds`, run by one process per site at a time). `take(max,
+ *   leaseSeconds)` sets `expire_in` of the jobs it took in the same transaction as the fetch. That expiry is only
+ *   the backstop: takers record which jobs they hold and beat a heartbeat (scan-workers.ts), and a worker whose
+ *   process is gone from this host, or whose heartbeats stopped on any host, has its jobs retried at the next take
+ *   of a live worker — seconds, not the lease.
  * - complete → `complete(…, { db })` inside the caller's transaction (pg-boss 10 takes `db` on complete): the
  *   result and the job's end commit together. pg-boss completes only `active` jobs: a job whose lease ran out and
  *   that was handed out again is completed by whichever worker ends first; the other's complete is a no-op, and the
@@ -33,6 +35,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlExecutor } from '../sql/driver.js';
 import { pgBossDb, type PgBossDb, type PostgresDriver } from './driver.js';
+import { ScanWorkers } from './scan-workers.js';
 
 export const PGBOSS_SCHEMA = 'patchscan_boss';
 const QUEUE = 'scan';
@@ -58,6 +61,13 @@ export interface PgBossQueueOptions {
   readonly archiveCompletedAfterSeconds?: number;
   /** Failed jobs stay in the job table this long (default 14 days); the archive keeps them 7 more days. */
   readonly archiveFailedAfterSeconds?: number;
+  /**
+   * How often a process holding scan jobs says it is alive (default 10 s); after 3 missed beats its jobs are handed
+   * out again (scan-workers.ts). A process of this host that is gone is seen at once.
+   */
+  readonly heartbeatSeconds?: number;
+  /** This process's name among the site's workers (default host/pid/start time; tests name others). */
+  readonly workerId?: string;
   /** Errors of pg-boss's background maintenance (a database outage): default, a line on stderr. */
   readonly onError?: (error: Error) => void;
 }
@@ -115,6 +125,7 @@ const errorText = (output: unknown): string => {
 export class PgBossQueue implements ScanQueue {
   private readonly job: string;
   private readonly archive: string;
+  private readonly workers: ScanWorkers;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -124,9 +135,11 @@ export class PgBossQueue implements ScanQueue {
     private readonly o: Required<Pick<PgBossQueueOptions, 'leaseSeconds' | 'retryLimit' | 'retryDelaySeconds'>>,
     /** Shared with the 'error' listener: once closing, maintenance errors are expected. */
     private readonly life: { closing: boolean },
+    liveness: Pick<PgBossQueueOptions, 'heartbeatSeconds' | 'workerId'>,
   ) {
     this.job = `${schema}.job`;
     this.archive = `${schema}.archive`;
+    this.workers = new ScanWorkers(pgBossDb(driver), { schema, queue: QUEUE, ...liveness });
   }
 
   /**
@@ -169,12 +182,13 @@ export class PgBossQueue implements ScanQueue {
       const policy = { name: QUEUE, policy: 'short' as const, retryLimit: o.retryLimit, retryDelay: o.retryDelaySeconds, retryBackoff: true, expireInSeconds: o.leaseSeconds };
       await onDeadlockRetry(() => boss.createQueue(QUEUE, policy)); // does nothing when it exists
       await boss.updateQueue(QUEUE, policy); // so changed settings apply to an existing site
+      await ScanWorkers.install((fn) => driver.transaction((tx) => fn(pgBossDb(tx))), schema);
     } catch (e) {
       life.closing = true;
       await boss.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
       throw PatchscanError.is(e) ? e : new PatchscanError('STORE_UNAVAILABLE', `cannot set up the scan queue (pg-boss, schema ${schema}) in ${driver.location}: ${(e as Error).message}`, { schema }, { cause: e });
     }
-    return new PgBossQueue(boss, driver, schema, o, life);
+    return new PgBossQueue(boss, driver, schema, o, life, { heartbeatSeconds: options.heartbeatSeconds, workerId: options.workerId });
   }
 
   async enqueue(tx: SqlExecutor, clientId: number, priority: ScanPriority, reason: string): Promise<void> {
@@ -212,8 +226,23 @@ export class PgBossQueue implements ScanQueue {
     })), { db: pgBossDb(tx) });
   }
 
-  take(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
-    if (!Number.isInteger(max) || max < 1) return Promise.resolve([]);
+  /** pg-boss's fail of `ids` in `db` (its 4-argument form: name, ids, data, options; see complete()). */
+  private failIn(db: PgBossDb, ids: string[], message: string): Promise<unknown> {
+    const fail = this.boss.fail as unknown as (name: string, ids: string[], data: object, options: { db: PgBossDb }) => Promise<unknown>;
+    return fail.call(this.boss, QUEUE, ids, { message }, { db });
+  }
+
+  /**
+   * Hands dead workers' active jobs out again now (scan-workers.ts); `take` does it by itself, at most once per
+   * heartbeat interval. Returns how many.
+   */
+  reclaimDeadWorkers(force = true): Promise<number> {
+    return this.workers.reclaim((fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))), (db, ids, message) => this.failIn(db, ids, message).then(() => undefined), force);
+  }
+
+  async take(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
+    if (!Number.isInteger(max) || max < 1) return [];
+    await this.reclaimDeadWorkers(false);
     return this.driver.transaction(async (tx) => {
       const db = recording(pgBossDb(tx));
       const jobs = await this.boss.fetch<ScanData>(QUEUE, { batchSize: max, includeMetadata: true, db });
@@ -223,6 +252,7 @@ export class PgBossQueue implements ScanQueue {
         await db.executeSql(`UPDATE ${this.job} SET expire_in = $3 * interval '1 second' WHERE name = $1 AND id = ANY($2::uuid[])`,
           [QUEUE, jobs.map((j) => j.id), Math.max(1, Math.ceil(leaseSeconds))]);
       }
+      await this.workers.took(db, jobs.map((j) => j.id));
       // pg-boss picks the batch in order (priority desc, created_on, id) but returns it from UPDATE … RETURNING,
       // in no particular order: put it back in the order it was chosen.
       jobs.sort((a, b) => b.priority - a.priority || a.createdOn.getTime() - b.createdOn.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -236,10 +266,14 @@ export class PgBossQueue implements ScanQueue {
     // object would be taken for the job's output and `db` ignored (its types.d.ts shows the 3-argument form).
     const complete = this.boss.complete as unknown as (name: string, ids: string[], data: null, options: { db: PgBossDb }) => Promise<unknown>;
     await complete.call(this.boss, QUEUE, jobs.map((j) => j.id), null, { db: pgBossDb(tx) });
+    await this.workers.ended(pgBossDb(tx), jobs.map((j) => j.id));
   }
 
   async fail(job: ScanJob, error: string): Promise<void> {
-    await this.boss.fail(QUEUE, job.id, { message: error });
+    await this.driver.transaction(async (tx) => {
+      await this.failIn(pgBossDb(tx), [job.id], error);
+      await this.workers.ended(pgBossDb(tx), [job.id]);
+    });
   }
 
   async status(): Promise<QueueStatus> {
@@ -291,6 +325,7 @@ export class PgBossQueue implements ScanQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.life.closing = true;
+      await this.workers.close();
       // graceful: no pg-boss workers of ours are running (we fetch, we never `work`), so it returns at once;
       // close: false — the pool is the driver's.
       await this.boss.stop({ graceful: true, close: false, wait: true, timeout: 1_000 });

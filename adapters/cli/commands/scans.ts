@@ -78,7 +78,8 @@ export function addScanCommands(program: Command): void {
  * `patchscan worker`: a process that only scans. It takes jobs in batches from the site's queue (the table queue
  * with SQLite, pg-boss with PostgreSQL), scans them and stores their results; run any number of them, on any
  * number of machines with PostgreSQL. SIGINT/SIGTERM let the batch in hand finish (its jobs end with their
- * results), then it exits; a killed worker's jobs come back when their lease runs out.
+ * results), then it exits; a killed worker's jobs come back when a live worker sees it is gone (PostgreSQL:
+ * scan-workers.ts; SQLite: a gone process of this host), at the latest when their lease runs out.
  */
 export function addWorkerCommand(program: Command): void {
   siteOptions(program.command('worker'))

@@ -1,11 +1,12 @@
 /**
  * Scans one batch of raw inventories: digest each machine's profile, and either name the result set of a machine
- * with the same profile (from the shared profile table) or decode, validate and scan it. A msgpack machine with a
- * known profile is answered from its bytes without being decoded. The work a pool worker does, also run in-process
+ * with the same profile (from the shared profile table) or decode, validate and scan it. A msgpack or JSON machine
+ * with a known profile is answered from its bytes without being decoded. The work a pool worker does, also run in-process
  * when there are no worker threads.
  */
 import { PatchscanError } from '../errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
+import { JsonProfile } from '../scan/json-profile.js';
 import { MsgpackProfile } from '../scan/msgpack-profile.js';
 import { fingerprint } from '../scan/result-cache.js';
 import { scanOutcomes } from '../scan/outcomes.js';
@@ -16,7 +17,12 @@ import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
 
 const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);
 
-const profile = new MsgpackProfile();
+const isJsonObject = (b: Uint8Array): boolean => b.length > 0 && b[0] === 0x7b;
+
+const msgpackProfile = new MsgpackProfile();
+const jsonProfile = new JsonProfile();
+
+const NO_FP = new Int32Array(4);
 
 export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const { options } = task;
@@ -28,7 +34,6 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const computers: string[] = new Array<string>(n).fill('');
   const errors: MachineError[] = [];
   const sets: ResultSetData[] = [];
-  const fp = profile.fp;
   const before = scanner.ruleValueStats();
   let shared = 0;
   for (let k = 0; k < n; k++) {
@@ -38,13 +43,16 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
     let id = 0;
     try {
       const bytes = task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!);
-      // msgpack (the fleet format) is digested from its bytes. A machine whose profile is already known, and whose
-      // left-out fields pass the quick check, is answered without decoding (msgpack-profile.ts says why that is safe).
-      const digested = recording && bytes.length <= DEFAULT_INVENTORY_LIMITS.maxBytes && isMsgpackMap(bytes) && profile.read(bytes, task.details);
-      if (digested && profile.leftOutOk) {
+      // msgpack (the fleet format) and JSON are digested from their bytes. A machine whose profile is already known,
+      // and whose left-out fields pass the quick check, is answered without decoding (msgpack-profile.ts and
+      // json-profile.ts say why that is safe).
+      const profile = isJsonObject(bytes) ? jsonProfile : isMsgpackMap(bytes) ? msgpackProfile : undefined;
+      const digested = recording && bytes.length <= DEFAULT_INVENTORY_LIMITS.maxBytes && profile !== undefined && profile.read(bytes, task.details);
+      const fp = profile?.fp ?? NO_FP;
+      if (digested && profile!.leftOutOk) {
         const known = table.find(fp[0]!, fp[1]!, fp[2]!, fp[3]!);
         if (known !== 0) {
-          computers[k] = profile.computerName(bytes);
+          computers[k] = profile!.computerName(bytes);
           setIds[k] = known;
           shared++;
           micros[k] = Math.round((performance.now() - t0) * 1000);

@@ -1,0 +1,177 @@
+/**
+ * The JSON profile reader answers a machine with a known profile without parsing it (json-profile.ts). That is only
+ * safe when its check of the left-out fields (identity, collection time, unread file and processor details) and of
+ * the JSON around them never accepts what JSON.parse and validation refuse — checked here with mutated fields,
+ * JSON spelled every way (whitespace, escapes, duplicates) and broken bytes (ill-formed UTF-8, control characters,
+ * cut short) — and when the pool then turns a machine with a known profile but a bad field into an error row.
+ */
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importCatalog } from '../../adapters/catalog/import.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { decodeInventory } from '../../engine/inventory/validate.js';
+import { createScanner } from '../../engine/pool/scanner-pool.js';
+import { JsonProfile } from '../../engine/scan/json-profile.js';
+import type { RelevantDetails } from '../../engine/scan/result-cache.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const NONE: RelevantDetails = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const base = {
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'PC-1', id: 'x-1' },
+  collectedAt: '2026-01-01T00:00:00Z',
+  os: { major: 10, minor: 0, build: 19045, productType: 1 },
+  processor: { architecture: 9, level: 6, count: 8 },
+  files: [{ path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' }],
+};
+
+const odd = fc.oneof(
+  fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 0xffff, 0x10000, 2 ** 32, 2 ** 53, -(2 ** 40), '', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00', '2026-13-01Tfoo', 'é', 'x'.repeat(300), 'a"b', 'tab\there', '\u0000', [], ['a'], {}, { name: 'n' }),
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.array(fc.string(), { maxLength: 2 }),
+);
+
+function mutate(where: number, v: unknown): Record<string, unknown> {
+  const d = structuredClone(base) as unknown as Record<string, any>;
+  switch (where) {
+    case 0: d.computer.name = v; break;
+    case 1: d.computer.id = v; break;
+    case 2: d.computer.domain = v; break;
+    case 3: d.computer.extra = v; break;
+    case 4: d.computer = v; break;
+    case 5: d.collectedAt = v; break;
+    case 6: d.files[0].size = v; break;
+    case 7: d.files[0].created = v; break;
+    case 8: d.files[0].modified = v; break;
+    case 9: d.files[0].language = v; break;
+    case 10: d.processor.level = v; break;
+    case 11: d.processor.revision = v; break;
+    case 12: d.processor.count = v; break;
+    case 13: delete d.computer; break;
+    default: delete d.collectedAt;
+  }
+  return d;
+}
+
+/** The same document spelled differently, or broken at the byte level. */
+function respell(text: string, how: number, at: number): Uint8Array {
+  const cut = at % (text.length + 1);
+  switch (how) {
+    case 0: return enc(text);
+    case 1: return enc(JSON.stringify(JSON.parse(text), null, 2)); // whitespace everywhere
+    case 2: return enc(text.replace('"name"', '"n\\u0061me"')); // an escaped member name
+    case 3: return enc(text.replace('{', '{"computer":{"name":"DUP"},')); // a duplicated left-out member
+    case 4: return enc(`${text.slice(0, cut)}${text.slice(cut + 1)}`); // a byte missing
+    case 5: return Uint8Array.from([...enc(text.slice(0, cut)), 0xff, ...enc(text.slice(cut))]); // ill-formed UTF-8
+    case 6: return Uint8Array.from([...enc(text.slice(0, cut)), 0xc3, ...enc(text.slice(cut))]); // cut-short UTF-8
+    case 7: return enc(`${text.slice(0, cut)}\u0001${text.slice(cut)}`); // a control character
+    case 8: return enc(`${text}x`); // trailing garbage
+    case 9: return enc(`\uFEFF${text}`); // byte-order mark
+    case 10: return enc(text.replace(/,/, ',,')); // a doubled comma
+    case 11: return enc(`${text}\r\n`); // trailing whitespace (allowed)
+    default: return enc(text);
+  }
+}
+
+const accepts = (bytes: Uint8Array): boolean => {
+  try {
+    decodeInventory(bytes, 'mutated', 'json');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('JSON profile reader', () => {
+  it('never answers from a known profile a document that JSON.parse or validation refuses', () => {
+    const p = new JsonProfile();
+    // The known profile: base's, digested after base passed parsing and validation (as the pool records it).
+    expect(accepts(enc(JSON.stringify(base)))).toBe(true);
+    expect(p.read(enc(JSON.stringify(base)), NONE)).toBe(true);
+    const known = Array.from(p.fp).join(',');
+    let fast = 0, slow = 0, broken = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 14 }), odd, fc.integer({ min: 0, max: 15 }), fc.nat(), (where, v, how, at) => {
+        const bytes = respell(JSON.stringify(mutate(where, v)), how, at);
+        const valid = accepts(bytes);
+        if (!valid) broken++;
+        if (!p.read(bytes, NONE) || !p.leftOutOk || Array.from(p.fp).join(',') !== known) {
+          slow++;
+          return;
+        }
+        fast++;
+        expect(valid, new TextDecoder().decode(bytes)).toBe(true);
+        const parsed = decodeInventory(bytes, 'ok', 'json');
+        expect(p.computerName(bytes)).toBe(parsed.computer.name);
+      }),
+      { numRuns: 6000, seed: Number(process.env.PATCHSCAN_FUZZ_SEED ?? 7) },
+    );
+    expect(fast).toBeGreaterThan(150);
+    expect(slow).toBeGreaterThan(300);
+    expect(broken).toBeGreaterThan(300);
+  });
+
+  it('the digest leaves out exactly the left-out fields, and does not depend on them', () => {
+    const p = new JsonProfile();
+    const digest = (d: unknown, details = NONE): string => (p.read(enc(JSON.stringify(d)), details) ? Array.from(p.fp).join(',') : 'unreadable');
+    const same = { ...base, computer: { name: 'OTHER', domain: 'corp' }, collectedAt: '2026-05-05T10:00:00+02:00', processor: { architecture: 9, count: 64 }, files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }] };
+    expect(digest(same)).toBe(digest(base));
+    expect(digest(same, { ...NONE, fileSize: true })).not.toBe(digest(base, { ...NONE, fileSize: true }));
+    expect(digest({ ...base, files: [{ ...base.files[0], version: '10.0.19041.2' }] })).not.toBe(digest(base));
+    expect(digest({ ...base, processor: { ...base.processor, architecture: 12 } })).not.toBe(digest(base));
+    expect(digest({ ...base, os: { ...base.os, build: 22631 } })).not.toBe(digest(base));
+    // Members moved between neighbours digest differently (each kept member is length-prefixed).
+    expect(digest({ ...base, os: { major: 10 }, x: 1 })).not.toBe(digest({ ...base, os: { major: 10, x: 1 } }));
+    expect(p.read(enc('[1,2]'), NONE)).toBe(false);
+    expect(p.read(enc(JSON.stringify(base).slice(0, 40)), NONE)).toBe(false);
+  });
+
+  it('accepts the plain JSON a fleet uses (so the fast path is the common one)', () => {
+    const dir = tempDir();
+    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
+    const model = new FleetModel(new Catalog(readCatalogFile(join(dir, 'c.pscat'))));
+    const p = new JsonProfile();
+    let ok = 0;
+    for (let i = 0; i < 300; i++) if (p.read(enc(JSON.stringify(model.machine(3, i, i % 2 === 0))), NONE) && p.leftOutOk) ok++;
+    expect(ok).toBe(300);
+  });
+
+  it('in the pool: JSON twins share a result set; a known profile with a bad field or ill-formed UTF-8 is an error row', async () => {
+    const dir = tempDir();
+    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
+    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const good = new FleetModel(catalog).machine(5, 0);
+    const json = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: enc(JSON.stringify(d)), source: 'm' });
+    const twin = { ...good, computer: { name: 'TWIN' } };
+    const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
+    const badSize = { ...good, computer: { name: 'BAD-SIZE' }, files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)) };
+    const noName = { ...good, computer: { name: '' } };
+    const text = JSON.stringify({ ...good, computer: { name: 'BAD-UTF8-X' } });
+    const at = text.indexOf('BAD-UTF8-X') + 9;
+    const badUtf8 = { bytes: Uint8Array.from([...enc(text.slice(0, at)), 0xc0, 0xaf, ...enc(text.slice(at + 1))]), source: 'm' };
+    for (const threads of [0, 2]) {
+      const s = await createScanner({ catalog, threads, batchSize: 2 });
+      const results = [];
+      for await (const r of s.scanMany([json(good), json(twin), json(badDate), json(badSize), json(noName), badUtf8])) results.push(r);
+      await s.close();
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false]);
+      const [first, second] = results;
+      expect(first!.ok && second!.ok && second!.resultSet.id === first!.resultSet.id).toBe(true);
+      expect(second!.computer).toBe('TWIN');
+      expect(s.cacheStats().hits).toBeGreaterThanOrEqual(1);
+      expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
+        expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),
+        expect.stringMatching(/files\[0\]\.size: must be an integer/),
+        expect.stringMatching(/computer\.name: must be a name of 1 to 255 characters/),
+        expect.stringMatching(/not valid UTF-8/),
+      ]);
+    }
+  }, 120_000);
+});

@@ -164,6 +164,25 @@ describe('engine ≡ reference evaluator', () => {
     expect(dense).toContain('Required+possibly');
   });
 
+  it('a machine with a section not collected never gets another definite answer (not known never becomes definite)', () => {
+    // Kleene logic is monotone: less information may turn True or False into Unknown, never into the other. So every
+    // update's state with one section left out is Unknown or the state with it.
+    const SECTIONS = WORLDS[1].sections;
+    let turnedUnknown = 0;
+    fc.assert(fc.property(allRulesCatalogArb, richInventoryArb, fc.constantFrom(...SECTIONS), (records, inv, section) => {
+      const less = { ...inv } as Record<string, unknown>;
+      delete less[section];
+      const [full, partial] = engineStates(records, [inv, less as unknown as Inventory]);
+      for (const r of records) {
+        const a = full!.get(r.updateId)!.state;
+        const b = partial!.get(r.updateId)!.state;
+        if (b !== a) expect(b, `${r.updateId} without ${section}: ${a} became ${b}; rules ${JSON.stringify(r.rules)} on ${JSON.stringify(inv)}`).toBe('Unknown');
+        if (b !== a) turnedUnknown++;
+      }
+    }), { numRuns: 400, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) });
+    expect(turnedUnknown).toBeGreaterThan(0);
+  });
+
   it('every rule type of the registry is generated, and each one the engine evaluates is seen True, False and Unknown', () => {
     const seen = new Map<string, Set<RTri>>();
     const visit = (n: RuleNode, inv: Parameters<typeof evalRule>[1], meta: Parameters<typeof evalRule>[2]): void => {

@@ -330,8 +330,10 @@ export const richInventoryArb: fc.Arbitrary<Inventory> = fc.record({
   if (r.appDir === 'absent') registry.push({ key: northwind, exists: true, values: [] });
   if (r.appDir === 'sz') registry.push({ key: northwind, exists: true, values: [{ name: 'Dir', type: 'REG_SZ', data: 'D:\\App\\' }] });
   if (r.appDir === 'dword') registry.push({ key: northwind, exists: true, values: [{ name: 'Dir', type: 'REG_DWORD', data: 5 }] });
-  if (r.view32) registry.push({ key: `${HKLM}\\SOFTWARE\\Contoso`, view: '32', exists: true, values: [{ name: 'Level', type: 'REG_DWORD', data: r.view32.level }], subkeys: r.view32.subkeys });
-  if (r.view32?.subkeys.length) registry.push({ key: `${HKLM}\\SOFTWARE\\Contoso\\Sub`, view: '32', exists: true, values: [{ name: 'Level', type: 'REG_DWORD', data: r.view32.level }] });
+  // A 32-bit view of its own only on 64-bit machines (x86 and ARM have one view; a collector lists it as native).
+  const oneView = b.processor?.architecture === 0 || b.processor?.architecture === 5;
+  if (r.view32 && !oneView) registry.push({ key: `${HKLM}\\SOFTWARE\\Contoso`, view: '32', exists: true, values: [{ name: 'Level', type: 'REG_DWORD', data: r.view32.level }], subkeys: r.view32.subkeys });
+  if (r.view32?.subkeys.length && !oneView) registry.push({ key: `${HKLM}\\SOFTWARE\\Contoso\\Sub`, view: '32', exists: true, values: [{ name: 'Level', type: 'REG_DWORD', data: r.view32.level }] });
   if (r.tailspin) registry.push({ key: `${HKLM}\\SOFTWARE\\Tailspin`, exists: true, values: [{ name: 'Ver', type: r.tailspin.type, data: r.tailspin.data }] });
   const { os: _os, processor: _p, files: _f, registry: _r, msi: _m, cbs: _c, ...rest } = b;
   return {

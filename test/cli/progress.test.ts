@@ -192,6 +192,21 @@ describe('the progress line itself (a fake clock)', () => {
     expect(states[1]!.line).toContain(' 10 B/20 B ');
   });
 
+  it('a size the server does not tell: bytes and rate, no percentage that would be made up', () => {
+    let t = 0;
+    const s = sink(100);
+    const bar = new ProgressBar(s.stream, 'tty', { now: () => t });
+    for (let k = 0; k <= 20; k++) {
+      t = k * 200;
+      bar.update({ label: 'download', done: k * 100 * 1024, total: 0, unit: 'bytes', detail: 'wsusscn2.cab' });
+    }
+    bar.done();
+    const states = screenLines(s.text());
+    expect(states.every((l) => !l.includes('%'))).toBe(true);
+    expect(states.at(-2)).toBe('download   2.0 MiB 500 KiB/s  wsusscn2.cab');
+    expect(states.at(-1)).toBe('download   2.0 MiB in 4.0s, 500 KiB/s  wsusscn2.cab');
+  });
+
   it('counts and rates read as numbers people use', () => {
     expect(humanRate(19666.503, 'items')).toBe('19,667/s');
     expect(humanRate(0.094, 'files')).toBe('0.1 files/s');

@@ -121,7 +121,8 @@ export class ProgressBar {
    * @param mode 'tty' redraws one line, 'lines' writes a line now and then, 'off' writes nothing; `true`/`false`
    *   mean a terminal's line or nothing. Default: a line on a terminal, nothing elsewhere.
    */
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, mode: ProgressMode | boolean = stream.isTTY === true, o: ProgressOptions = {}) {
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, mode: ProgressMode | boolean = stream.isTTY === true,
+    o: ProgressOptions = {}) {
     this.mode = mode === true ? 'tty' : mode === false ? 'off' : mode;
     this.intervalMs = o.intervalMs ?? defaultInterval();
     this.clock = o.now ?? (() => performance.now());
@@ -198,7 +199,8 @@ export class ProgressBar {
     const recent = this.window.perSecond(now, done, 5000);
     const rate = recent ?? (secs >= 0.5 ? done / secs : undefined);
     if (total <= 0) {
-      const tail = final ? `in ${humanDuration(secs)}${secs >= 0.5 ? `, ${humanRate(done / secs, u.unit)}` : ''}` : rate !== undefined && rate > 0 ? humanRate(rate, u.unit) : '';
+      const running = rate !== undefined && rate > 0 ? humanRate(rate, u.unit) : '';
+      const tail = final ? `in ${humanDuration(secs)}${secs >= 0.5 ? `, ${humanRate(done / secs, u.unit)}` : ''}` : running;
       return this.fit(label, human(done, u.unit), tail, detail, cols);
     }
     const frac = done / total;
@@ -214,7 +216,11 @@ export class ProgressBar {
   private fit(label: string, figures: string, tail: string, detail: string, cols: number, frac?: number): string {
     const max = cols - 1;
     const text = [label, figures, tail].filter(Boolean).join(' ');
-    const bar = (w: number): string => (frac === undefined || w <= 0 ? '' : `${'█'.repeat(Math.round(frac * w))}${'░'.repeat(w - Math.round(frac * w))}`);
+    const bar = (w: number): string => {
+      if (frac === undefined || w <= 0) return '';
+      const full = Math.round(frac * w);
+      return `${'█'.repeat(full)}${'░'.repeat(w - full)}`;
+    };
     const compose = (w: number, d: string): string => {
       const b = bar(w);
       const parts = frac === undefined ? [text] : [label, b, [figures, tail].filter(Boolean).join(' ')].filter(Boolean);

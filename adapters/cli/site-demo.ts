@@ -41,7 +41,9 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
     // console's sign-in at the end uses it; the previous one stops working.
     const admin = `psa_${randomBytes(32).toString('base64url')}`;
     await store.setSetting('admin_token_hash', sha256Hex(admin));
-    say(`$ patchscan init --data ${dir} --test-computer ${names[0]}\n${created ? `Created ${created} object(s)` : 'All objects were already present'}; test computer ${names[0]}; a new admin token (shown at the end)`);
+    say(`$ patchscan init --data ${dir} --test-computer ${names[0]}\n`
+      + `${created ? `Created ${created} object(s)` : 'All objects were already present'}; `
+      + `test computer ${names[0]}; a new admin token (shown at the end)`);
     const sync = await runSync(site, { source: BUNDLED_CORPUS });
     say(`$ patchscan sync --data ${dir}\nSync ${sync.outcome}: ${sync.message}`);
     const tokens: string[] = [];
@@ -65,7 +67,8 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
       if (one) {
         say(`$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": Installed ${one.counts.Installed}, Required ${one.counts.Required}, Unknown ${one.counts.Unknown}`);
         // Missing by the counting rule: Required and not superseded.
-        for (const u of one.updates.filter((x) => countedAs(x.state, supersedenceCode(x)) === 'required').slice(0, 5)) say(`  Required ${u.kb ? `KB${u.kb}` : '-'}  ${u.title}`);
+        const missing = one.updates.filter((x) => countedAs(x.state, supersedenceCode(x)) === 'required');
+        for (const u of missing.slice(0, 5)) say(`  Required ${u.kb ? `KB${u.kb}` : '-'}  ${u.title}`);
       }
       await groupDemo(site, dir, say);
     } finally {
@@ -83,11 +86,14 @@ const DEMO_GROUP = 'Security updates (demo)';
 async function groupDemo(site: Site, dir: string, say: (text: string) => void): Promise<void> {
   if (await site.store.updateGroup(DEMO_GROUP)) await deleteUpdateGroup(site.store, DEMO_GROUP); // made afresh each run
   const today = now().slice(0, 10);
-  const g = await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), DEMO_GROUP, { classifications: ['Security Updates'] }, `${today}T00:00:00.000Z`);
-  const [summary] = (await listUpdateGroups(site.store, new CatalogVersions(site.store, site.catalogsDir))).filter((x) => x.name === g.name);
+  const catalogs = new CatalogVersions(site.store, site.catalogsDir);
+  const g = await createUpdateGroup(site.store, catalogs, DEMO_GROUP, { classifications: ['Security Updates'] }, `${today}T00:00:00.000Z`);
+  const [summary] = (await listUpdateGroups(site.store, catalogs)).filter((x) => x.name === g.name);
   const f = summary!.fleet;
-  say(`$ patchscan group create "${DEMO_GROUP}" --classification "Security Updates" --deadline ${today} --data ${dir}\nCreated "${g.name}" with ${g.updates} update(s)`);
-  say(`$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${f.compliancePercent}%), ${f.nonCompliant} non-compliant, ${f.unknown} unknown; ${f.overdue} overdue (still missing an update after the deadline)`);
+  say(`$ patchscan group create "${DEMO_GROUP}" --classification "Security Updates" --deadline ${today} --data ${dir}\n`
+    + `Created "${g.name}" with ${g.updates} update(s)`);
+  say(`$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${f.compliancePercent}%), `
+    + `${f.nonCompliant} non-compliant, ${f.unknown} unknown; ${f.overdue} overdue (still missing an update after the deadline)`);
 }
 
 /** How to open the web console once the demo is over: the command, the URL it will listen on, the token. */

@@ -460,7 +460,8 @@ export interface SyncStore {
   syncMessages(limit: number): Promise<SyncMessage[]>;
 }
 
-export interface SiteStore extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore, UpdateGroupStore {
+export interface SiteStore
+  extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore, UpdateGroupStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */
   readonly location: string;

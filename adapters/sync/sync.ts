@@ -91,7 +91,9 @@ function cabInFolder(dir: string): string {
   throw new PatchscanError('CATALOG_MISSING_FILE', `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`, { file: dir });
 }
 
-export async function runSync(site: Site, opts: { source?: string; onLog?: (line: string) => void; onProgress?: (p: SyncProgress) => void } = {}): Promise<SyncResult> {
+export async function runSync(
+  site: Site, opts: { source?: string; onLog?: (line: string) => void; onProgress?: (p: SyncProgress) => void } = {},
+): Promise<SyncResult> {
   const store = site.store;
   const log = new SyncLog(site.logsDir);
   const say = (text: string): void => {
@@ -145,9 +147,12 @@ export async function runSync(site: Site, opts: { source?: string; onLog?: (line
           if (done - reported < 262_144 && at - reportedAt < 250 && done !== total && done > reported) return;
           reported = done;
           reportedAt = at;
-          progress({ phase: 'download', done, total, unit: 'bytes', detail: attempt > 1 ? `attempt ${attempt} of ${site.config.sync.retries + 1}` : basename(new URL(source).pathname) });
+          const detail = attempt > 1 ? `attempt ${attempt} of ${site.config.sync.retries + 1}` : basename(new URL(source).pathname);
+          progress({ phase: 'download', done, total, unit: 'bytes', detail });
         });
-        const r = await download(source, cab, { ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say, ...(onBytes ? { onBytes } : {}) });
+        const r = await download(source, cab, {
+          ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say, ...(onBytes ? { onBytes } : {}),
+        });
         if (r.status === 'notModified') {
           // Our copy is the server's; it is unchanged unless it never made it into service (then import it now).
           const cur = await store.currentCatalog();

@@ -66,9 +66,18 @@ describe('patchscan demo', () => {
     expect(() => process.kill(first.pid, 0)).toThrow(); // the demo's own process is gone
 
     // It shows an update group with a deadline, then ends with the console's how-to.
-    expect(first.out).toMatch(/\$ patchscan group create "Security updates \(demo\)" --classification "Security Updates" --deadline \d{4}-\d{2}-\d{2} --data .*\nCreated "Security updates \(demo\)" with \d+ update\(s\)\n/);
-    expect(first.out).toMatch(/"Security updates \(demo\)": 50 computer\(s\), \d+ compliant \([\d.]+%\), \d+ non-compliant, \d+ unknown; \d+ overdue/);
-    const howTo = /The web console\. The demo's server has stopped \(nothing is left running\); start one and sign in:\n {2}\$ patchscan serve --data (.+)\n {2}then open (http:\/\/\S+) and sign in with the admin token:\n {2}(psa_[A-Za-z0-9_-]{43})\n\(A new admin token is issued each time the demo runs; the previous one no longer works\.\)\n$/.exec(first.out);
+    const pattern = (...parts: string[]): RegExp => new RegExp(parts.join(''));
+    expect(first.out).toMatch(pattern(
+      String.raw`\$ patchscan group create "Security updates \(demo\)" `, String.raw`--classification "Security Updates" `,
+      String.raw`--deadline \d{4}-\d{2}-\d{2} --data .*\nCreated "Security updates \(demo\)" with \d+ update\(s\)\n`));
+    expect(first.out).toMatch(pattern(String.raw`"Security updates \(demo\)": 50 computer\(s\), \d+ compliant \([\d.]+%\), `,
+      String.raw`\d+ non-compliant, \d+ unknown; \d+ overdue`));
+    const howTo = pattern(
+      String.raw`The web console\. The demo's server has stopped \(nothing is left running\); start one and sign in:\n`,
+      String.raw` {2}\$ patchscan serve --data (.+)\n`,
+      String.raw` {2}then open (http:\/\/\S+) and sign in with the admin token:\n {2}(psa_[A-Za-z0-9_-]{43})\n`,
+      String.raw`\(A new admin token is issued each time the demo runs; the previous one no longer works\.\)\n$`,
+    ).exec(first.out);
     expect(howTo, first.out.slice(-600)).not.toBeNull();
     const [, servedDir, url, token] = howTo!;
     expect(servedDir).toBe(site);
@@ -78,7 +87,8 @@ describe('patchscan demo', () => {
     // Followed: serve the site (on a free port here: 8530 may be taken on a shared machine), sign in with the token.
     const served = await startServe(servedDir!);
     try {
-      const signIn = await fetch(`${served.url}/login`, { method: 'POST', body: new URLSearchParams({ token: token! }), redirect: 'manual' });
+      const signIn = await fetch(`${served.url}/login`,
+        { method: 'POST', body: new URLSearchParams({ token: token! }), redirect: 'manual' });
       expect(signIn.status).toBe(303);
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
       const overview = await fetch(`${served.url}/`, { headers: { cookie }, redirect: 'manual' });

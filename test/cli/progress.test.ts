@@ -138,7 +138,8 @@ describe('progress on the command line', () => {
     expectMonotonic(lines);
     const download = lines.filter((p) => p.label === 'download');
     expect(download.length).toBeGreaterThanOrEqual(3); // redrawn as bytes arrive (10 a second at most)
-    expect(download.some((p) => /\d+ KiB\/733 KiB \d+ KiB\/s, \d+\.\ds left {2}wsusscn2\.cab$/.test(p.line)), download.map((p) => p.line).join('\n')).toBe(true);
+    expect(download.some((p) => /\d+ KiB\/733 KiB \d+ KiB\/s, \d+\.\ds left {2}wsusscn2\.cab$/.test(p.line)),
+      download.map((p) => p.line).join('\n')).toBe(true);
     for (const p of lines) if (p.detail.includes('.ca')) expect(p.detail, p.line).toMatch(/\.cab$/); // never "package2.ca"
     expect(r.out).toMatch(/Sync updated: new catalog/);
   }, 120_000);
@@ -177,7 +178,8 @@ describe('progress on the command line', () => {
 describe('the progress line itself (a fake clock)', () => {
   const sink = (columns = 80): { stream: NodeJS.WriteStream; text: () => string } => {
     let text = '';
-    return { stream: { columns, isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream, text: () => text };
+    return { stream: { columns, isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream,
+      text: () => text };
   };
 
   it('a total that turns out too small grows; a smaller done later does not move it back', () => {

@@ -42,7 +42,8 @@ for (const backend of BACKENDS) {
     });
 
     it('make, list, find in any case, add (once), remove, deadline, delete', async () => {
-      const id = await store.addUpdateGroup({ name: 'Patch Tuesday 2026-12', criteria: '{"kbs":["1"]}', deadline: null, updates: [u('b-id', '2'), u('a-id', '1')] });
+      const id = await store.addUpdateGroup({ name: 'Patch Tuesday 2026-12', criteria: '{"kbs":["1"]}', deadline: null,
+        updates: [u('b-id', '2'), u('a-id', '1')] });
       expect(id).toBeGreaterThan(0);
       await expect(store.addUpdateGroup({ name: 'PATCH tuesday 2026-12', criteria: '{}', deadline: null, updates: [] }))
         .rejects.toMatchObject({ code: 'BAD_ARGUMENT', details: { group: 'exists' } });
@@ -72,19 +73,24 @@ for (const backend of BACKENDS) {
     });
 
     it('a group\'s outcomes are read per result set in use; clients list with their latest set', async () => {
-      const catalogId = await store.addCatalog({ sha256: 'b'.repeat(64), source: 'test', path: '/b.pscat', revisions: 3, signer: null, signed_at: null });
-      const row = (i: number, id: string, state: string, superseded = 0) => ({ update_index: i, update_id: id, revision_number: 1, state, superseded, reason: '' });
+      const catalogId = await store.addCatalog({ sha256: 'b'.repeat(64), source: 'test', path: '/b.pscat', revisions: 3, signer: null,
+        signed_at: null });
+      const row = (i: number, id: string, state: string,
+        superseded = 0) => ({ update_index: i, update_id: id, revision_number: 1, state, superseded, reason: '' });
       const counts = { installed: 0, required: 0, notApplicable: 0, unknown: 0 };
-      const used = await store.addResultSet({ catalogId, fingerprint: 'used', counts, groups: [], updates: [row(0, 'a-id', 'Required'), row(1, 'b-id', 'Required', 1), row(2, 'x-id', 'Installed')] });
+      const used = await store.addResultSet({ catalogId, fingerprint: 'used', counts, groups: [],
+        updates: [row(0, 'a-id', 'Required'), row(1, 'b-id', 'Required', 1), row(2, 'x-id', 'Installed')] });
       await store.addResultSet({ catalogId, fingerprint: 'unused', counts, groups: [], updates: [row(0, 'a-id', 'Installed')] });
       for (const n of ['PC-2', 'PC-1']) {
         await store.enroll(n);
         const c = (await store.client(n))!;
         const inv = await store.addInventory(c.id, Buffer.from(n), 'x64');
-        await store.recordScan({ clientId: c.id, inventoryId: inv, catalogId, setId: used, program: 'p', scannedAt: '2026-11-29T10:00:00.000Z' });
+        await store.recordScan({ clientId: c.id, inventoryId: inv, catalogId, setId: used, program: 'p',
+          scannedAt: '2026-11-29T10:00:00.000Z' });
       }
       await store.enroll('PC-3'); // never scanned
-      const id = await store.addUpdateGroup({ name: 'G', criteria: '{}', deadline: null, updates: [u('a-id', '1'), u('b-id', '2'), u('c-id', '3')] });
+      const id = await store.addUpdateGroup({ name: 'G', criteria: '{}', deadline: null,
+        updates: [u('a-id', '1'), u('b-id', '2'), u('c-id', '3')] });
       const states = (await store.groupUpdateStates(id)).map((r) => [r.set_id, r.update_id, r.state, r.superseded]).sort();
       expect(states).toEqual([[used, 'a-id', 'Required', 0], [used, 'b-id', 'Required', 1]]); // one row per set, not per client
       expect((await store.clientSets()).map((c) => [c.name, c.set_id, c.catalog_id, c.scanned_at])).toEqual([

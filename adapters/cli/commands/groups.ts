@@ -6,13 +6,18 @@ import type { Command } from 'commander';
 import { toCsv } from '../../report/csv.js';
 import { CatalogVersions } from '../../site/reports.js';
 import {
-  addToGroup, createUpdateGroup, criteriaFrom, deleteUpdateGroup, describeCriteria, GROUP_STATES, groupComputer, groupComputers, listUpdateGroups,
+  addToGroup, createUpdateGroup, criteriaFrom, deleteUpdateGroup, describeCriteria, GROUP_STATES, groupComputer, groupComputers,
+    listUpdateGroups,
   parseDeadline, removeFromGroup, setGroupDeadline, updateGroupDetail, type GroupInfo, type GroupState, type GroupTally,
 } from '../../site/update-groups.js';
 import { choice, nonNegativeInt } from './args.js';
 import { print, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 type OutputOptions = SiteOptions & { json?: boolean; csv?: boolean };
+type CreateOptions = SiteOptions & {
+  kb?: string[]; releasedAfter?: string; releasedBefore?: string; classification?: string[]; product?: string[];
+  deadline?: string; json?: boolean;
+};
 
 const table = (rows: readonly Record<string, unknown>[], cols: readonly string[]): string => {
   const cells = rows.map((r) => cols.map((c) => String(r[c] ?? '')));
@@ -27,15 +32,18 @@ const out = (o: OutputOptions, data: unknown, rows: readonly object[], text: () 
   else print(text());
 };
 
-const deadlineText = (g: GroupInfo): string => (g.deadline === null ? 'no deadline' : `deadline ${g.deadline}${g.pastDeadline ? ' (passed)' : ''}`);
+const deadlineText = (g: GroupInfo): string =>
+  (g.deadline === null ? 'no deadline' : `deadline ${g.deadline}${g.pastDeadline ? ' (passed)' : ''}`);
 const tallyText = (t: GroupTally): string =>
-  `${t.members} computer(s): ${t.compliant} compliant (${t.compliancePercent}%), ${t.nonCompliant} non-compliant, ${t.unknown} unknown${t.overdue ? `, ${t.overdue} overdue` : ''}`;
+  `${t.members} computer(s): ${t.compliant} compliant (${t.compliancePercent}%), ${t.nonCompliant} non-compliant, ${t.unknown} unknown`
+  + (t.overdue ? `, ${t.overdue} overdue` : '');
 
 const deadlineOption = (flag: string) => (raw: string): string => parseDeadline(flag, raw);
 
 export function addGroupCommands(program: Command): void {
   const group = program.command('group')
-    .description('software update groups with deadlines: make one from KBs, a release window, classifications or products; compliance per collection and computer')
+    .description('software update groups with deadlines: make one from KBs, a release window, classifications or products; '
+      + 'compliance per collection and computer')
     .addHelpText('after', `
 Examples:
   $ patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --released-before 2027-01-01 \\
@@ -58,15 +66,19 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .option('--released-before <day>', 'released before this day (YYYY-MM-DD)')
     .option('--classification <name...>', 'classification titles, e.g. "Security Updates" (any case)')
     .option('--product <name...>', 'product titles, e.g. "Windows 10" (any case)')
-    .option('--deadline <when>', 'a day (YYYY-MM-DD, 00:00 UTC) or a time with its zone (2026-12-24T18:00Z): machines still missing an update after it are overdue', deadlineOption('--deadline'))
+    .option('--deadline <when>',
+      'a day (YYYY-MM-DD, 00:00 UTC) or a time with its zone (2026-12-24T18:00Z): machines still missing an update after it are overdue',
+      deadlineOption('--deadline'))
     .option('--json', 'print the group as JSON')
-    .action((name: string, o: SiteOptions & { kb?: string[]; releasedAfter?: string; releasedBefore?: string; classification?: string[]; product?: string[]; deadline?: string; json?: boolean }) =>
+    .action((name: string, o: CreateOptions) =>
       withSite(o, async (site) => {
         const criteria = criteriaFrom({
-          ...(o.kb ? { kbs: o.kb } : {}), ...(o.releasedAfter !== undefined ? { releasedAfter: o.releasedAfter } : {}), ...(o.releasedBefore !== undefined ? { releasedBefore: o.releasedBefore } : {}),
+          ...(o.kb ? { kbs: o.kb } : {}), ...(o.releasedAfter !== undefined ? { releasedAfter: o.releasedAfter } : {}),
+            ...(o.releasedBefore !== undefined ? { releasedBefore: o.releasedBefore } : {}),
           ...(o.classification ? { classifications: o.classification } : {}), ...(o.product ? { products: o.product } : {}),
         });
-        const g = await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), name, criteria, o.deadline ?? null);
+        const g = await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), name, criteria,
+          o.deadline ?? null);
         if (o.json) print(JSON.stringify(g, null, 2));
         else print(`Created "${g.name}" with ${g.updates} update(s) (${describeCriteria(g.criteria)}); ${deadlineText(g)}.`);
       }));
@@ -77,12 +89,15 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
       withSite(o, async (site) => {
         const groups = await listUpdateGroups(site.store, new CatalogVersions(site.store, site.catalogsDir));
         const rows = groups.map((g) => ({
-          name: g.name, updates: g.updates, deadline: g.deadline ?? '', computers: g.fleet.members, compliant: g.fleet.compliant, nonCompliant: g.fleet.nonCompliant,
-          unknown: g.fleet.unknown, overdue: g.fleet.overdue, compliancePercent: g.fleet.compliancePercent, criteria: describeCriteria(g.criteria),
+          name: g.name, updates: g.updates, deadline: g.deadline ?? '', computers: g.fleet.members, compliant: g.fleet.compliant,
+            nonCompliant: g.fleet.nonCompliant,
+          unknown: g.fleet.unknown, overdue: g.fleet.overdue, compliancePercent: g.fleet.compliancePercent,
+            criteria: describeCriteria(g.criteria),
         }));
         out(o, groups, rows, () => (rows.length === 0
           ? 'No update groups yet: patchscan group create NAME --kb … | --released-after … | --classification … | --product …'
-          : table(rows, ['name', 'updates', 'deadline', 'computers', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent'])));
+          : table(rows,
+            ['name', 'updates', 'deadline', 'computers', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent'])));
       }));
 
   outputs(group.command('show'))
@@ -113,12 +128,16 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .action((name: string, o: OutputOptions & { collection?: string; state?: GroupState; overdue?: boolean; limit: number }) =>
       withSite(o, async (site) => {
         const page = await groupComputers(site.store, new CatalogVersions(site.store, site.catalogsDir), name, {
-          ...(o.collection !== undefined ? { collection: o.collection } : {}), ...(o.state ? { state: o.state } : {}), ...(o.overdue ? { overdue: true } : {}), limit: o.limit,
+          ...(o.collection !== undefined ? { collection: o.collection } : {}), ...(o.state ? { state: o.state } : {}),
+            ...(o.overdue ? { overdue: true } : {}), limit: o.limit,
         });
         const rows = page.items.map((c) => ({ ...c, scannedAt: c.scannedAt ?? '', architecture: c.architecture ?? '' }));
         out(o, page, rows, () => [
           `${page.total} computer(s)`,
-          ...(rows.length ? ['', table(rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })), ['computer', 'state', 'overdue', 'missing', 'unknown', 'possiblySuperseded', 'installed', 'superseded', 'notApplicable', 'scannedAt'])] : []),
+          ...(rows.length ? ['',
+            table(rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })),
+              ['computer', 'state', 'overdue', 'missing', 'unknown', 'possiblySuperseded', 'installed', 'superseded', 'notApplicable',
+                'scannedAt'])] : []),
           page.total > rows.length ? `… ${page.total - rows.length} more (--limit)` : '',
         ].join('\n').trimEnd());
       }));
@@ -130,11 +149,16 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .action((name: string, computer: string, o: OutputOptions) =>
       withSite(o, async (site) => {
         const c = await groupComputer(site.store, new CatalogVersions(site.store, site.catalogsDir), name, computer);
-        const rows = c.updates.map((u) => ({ kb: u.kb, title: u.title, updateId: u.update_id, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded, missing: u.missing }));
+        const rows = c.updates.map((u) => ({ kb: u.kb, title: u.title, updateId: u.update_id, state: u.state, superseded: u.superseded,
+          possiblySuperseded: u.possiblySuperseded, missing: u.missing }));
         out(o, c, rows, () => [
-          `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, possibly superseded ${c.possiblySuperseded}, installed ${c.installed}, superseded ${c.superseded}, not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
+          `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, `
+            + `possibly superseded ${c.possiblySuperseded}, installed ${c.installed}, superseded ${c.superseded}, `
+            + `not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
           '',
-          table(rows.map((r) => ({ ...r, kb: r.kb ? `KB${r.kb}` : '-', superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '', missing: r.missing ? 'yes' : '' })), ['state', 'missing', 'superseded', 'kb', 'title']),
+          table(rows.map((r) => ({ ...r, kb: r.kb ? `KB${r.kb}` : '-',
+            superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '', missing: r.missing ? 'yes' : '' })),
+            ['state', 'missing', 'superseded', 'kb', 'title']),
         ].join('\n'));
       }));
 

@@ -9,7 +9,8 @@ import { nonNegativeInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 const SYNC_LABEL: Record<SyncProgress['phase'], string> = {
-  download: 'download', copy: 'copying', verify: 'checking', hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
+  download: 'download', copy: 'copying', verify: 'checking', hash: 'hashing', unpack: 'unpacking', package: 'package',
+  fragments: 'fragments', compile: 'compiling', write: 'writing',
 };
 
 export function addSyncCommands(program: Command): void {
@@ -41,7 +42,8 @@ export function addSyncCommands(program: Command): void {
         await requireInit(site);
         // Progress on stderr: a redrawn line on a terminal, a line every few seconds in a log or a pipe.
         const bar = new ProgressBar(process.stderr, o.quiet ? 'off' : process.stderr.isTTY === true ? 'tty' : 'lines');
-        const onProgress = (p: SyncProgress): void => bar.update({ label: SYNC_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) });
+        const onProgress = (p: SyncProgress): void =>
+          bar.update({ label: SYNC_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) });
         const onLog = (line: string): void => {
           bar.done(); // a log line ends the current progress line first
           process.stderr.write(`${line}\n`);

@@ -582,28 +582,37 @@ export class SqlSiteStore implements SiteStore {
 
   // ---- software update groups
 
-  async addUpdateGroup(g: { name: string; criteria: string; deadline: string | null; updates: readonly UpdateGroupUpdateRow[] }): Promise<number> {
+  async addUpdateGroup(
+    g: { name: string; criteria: string; deadline: string | null; updates: readonly UpdateGroupUpdateRow[] },
+  ): Promise<number> {
     return this.tx(async (s) => {
-      const row = await s.db.get<{ id: number }>(`INSERT INTO update_groups (name, name_key, criteria, deadline, created_at) VALUES (?, ?, ?, ?, ?)
+      const row = await s.db.get<{ id: number }>(`INSERT INTO update_groups (name, name_key, criteria, deadline, created_at)
+        VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (name_key) DO NOTHING RETURNING id`, [g.name, groupKey(g.name), g.criteria, g.deadline, now()]);
-      if (!row) throw new PatchscanError('BAD_ARGUMENT', `an update group named "${g.name}" exists already (patchscan group list); choose another name or delete it first`, { group: 'exists' });
+      if (!row) {
+        throw new PatchscanError('BAD_ARGUMENT',
+          `an update group named "${g.name}" exists already (patchscan group list); choose another name or delete it first`, { group: 'exists' });
+      }
       await s.addUpdateGroupUpdates(row.id, g.updates);
       return row.id;
     });
   }
 
   updateGroups(): Promise<UpdateGroupRow[]> {
-    return this.db.all<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at, (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
+    return this.db.all<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at,
+        (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
       FROM update_groups g ORDER BY g.name_key`);
   }
 
   updateGroup(name: string): Promise<UpdateGroupRow | undefined> {
-    return this.db.get<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at, (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
+    return this.db.get<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at,
+        (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
       FROM update_groups g WHERE g.name_key = ?`, [groupKey(name)]);
   }
 
   updateGroupUpdates(groupId: number): Promise<UpdateGroupUpdateRow[]> {
-    return this.db.all<UpdateGroupUpdateRow>('SELECT update_id, kb, title FROM update_group_updates WHERE group_id = ? ORDER BY kb, title, update_id', [groupId]);
+    return this.db.all<UpdateGroupUpdateRow>('SELECT update_id, kb, title FROM update_group_updates WHERE group_id = ? ORDER BY kb, title, update_id',
+      [groupId]);
   }
 
   async addUpdateGroupUpdates(groupId: number, updates: readonly UpdateGroupUpdateRow[]): Promise<number> {
@@ -614,7 +623,8 @@ export class SqlSiteStore implements SiteStore {
         const chunk = updates.slice(k, k + ROWS);
         const params: (string | number)[] = [];
         for (const u of chunk) params.push(groupId, u.update_id.toLowerCase(), u.kb, u.title);
-        added += (await s.db.run(`INSERT INTO update_group_updates (group_id, update_id, kb, title) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
+        const values = chunk.map(() => '(?, ?, ?, ?)').join(', ');
+        added += (await s.db.run(`INSERT INTO update_group_updates (group_id, update_id, kb, title) VALUES ${values}
           ON CONFLICT (group_id, update_id) DO NOTHING`, params)).changes;
       }
       return added;

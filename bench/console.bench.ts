@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { serve } from '../adapters/server/server.js';
 import { ensureObjects } from '../adapters/site/objects.js';
+import { CatalogVersions } from '../adapters/site/reports.js';
 import { SiteScanner } from '../adapters/site/scan-service.js';
+import { createUpdateGroup } from '../adapters/site/update-groups.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
 import Database from 'better-sqlite3';
 import { computerKey } from '../adapters/store/computer-name.js';
@@ -82,11 +84,24 @@ const s = await serve(site, { scanQueue: false, scheduledSync: false });
 const login = await fetch(`${s.url}/login`, { method: 'POST', body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
 const kb = (await site.store.resultUpdates((await site.store.computerScan('PC-0000001'))!.set_id)).find((u) => u.state === 'Required')?.update_id ?? '';
+// An update group to report on (Configuration Manager's "Compliance 1" of a group): every security update.
+if (!(await site.store.updateGroup('Security updates'))) {
+  await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), 'Security updates', { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
+}
+const col = (await site.store.collections()).find((c) => c.role === 'x64')!.name;
 const pages: [string, string, Record<string, string>][] = [
   ['overview (KPIs, charts, collections, products)', '/', { cookie }],
+  ['updates list (every update, fleet counts)', '/updates', { cookie }],
+  ['updates list, search "kb50" anywhere', '/updates?q=kb50', { cookie }],
   ['computer search, first page', '/computers?q=PC-00512', { cookie }],
+  ['computers sorted by Required, first page', '/computers?sort=required&dir=desc', { cookie }],
+  ['computers as CSV (every client)', '/computers?format=csv&list=computer-list', { cookie }],
   ['a computer\'s compliance page', '/computers/PC-0051234', { cookie }],
   ['an update\'s page (who needs it)', `/updates/${kb}`, { cookie }],
+  [`collection drill-down (${col})`, `/collections/${encodeURIComponent(col)}`, { cookie }],
+  ['classification drill-down (Security Updates)', '/classifications/Security%20Updates', { cookie }],
+  ['update groups list', '/groups', { cookie }],
+  ['an update group\'s page', '/groups/Security%20updates', { cookie }],
   ['stale clients', '/stale?days=30', { cookie }],
   ['GET /v1/reports/classifications', '/v1/reports/classifications', { authorization: `Bearer ${ADMIN}` }],
   ['GET /v1/reports/collections', '/v1/reports/collections', { authorization: `Bearer ${ADMIN}` }],

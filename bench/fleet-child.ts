@@ -1,0 +1,17 @@
+/**
+ * One measured batch scan in a fresh process (peak RSS belongs to it alone), as a user runs it to a file:
+ *   node fleet-child.js <catalog> <fleet.msgpack|fleet.jsonl> <threads> <cache 1|0>
+ * Output format msgpack (the fleet format), no reasons, to /dev/null. Prints one JSON line.
+ */
+import { runBatchScan } from '../adapters/cli/batch-scan.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
+
+const [catalogPath, fleet, threads, cache] = process.argv.slice(2);
+const catalog = new Catalog(readCatalogFile(catalogPath!));
+const cpu0 = process.cpuUsage();
+const t = performance.now();
+const s = await runBatchScan({ catalog, inventories: fleet!, out: '/dev/null', format: 'msgpack', threads: Number(threads), reasons: false, all: false, quiet: true, cache: cache !== '0' });
+const seconds = (performance.now() - t) / 1000;
+const cpu = process.cpuUsage(cpu0); // every thread of the process
+process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hits: s.cache.hits, misses: s.cache.misses, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);

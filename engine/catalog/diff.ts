@@ -1,0 +1,257 @@
+/**
+ * What changed between two compiled catalogs (a Patch Tuesday), and which updates of the new one a machine's
+ * stored outcomes must be re-evaluated for. Everything else keeps its old outcome (engine/scan/catalog-delta.ts).
+ *
+ * Updates are matched by UpdateId: the two catalogs' indexes differ. An update is
+ * - added / removed: its UpdateId is in only one catalog;
+ * - changed: its revision, or anything a scan reads of it (type, deployment action, flags, rule trees, the update
+ *   metadata rules read, its prerequisite and bundle groups by member UpdateId) differs. Titles, KBs, CVEs and
+ *   other report-only fields are not compared: no outcome depends on them.
+ *
+ * An update's state depends on its own content, on whether its prerequisites are installed and on its bundled
+ * updates' states; its supersedence on the states of the updates that supersede it. So the updates to re-evaluate
+ * are the closure, over the new catalog's reverse prerequisite and bundle edges, of the changed and added updates
+ * and of those that listed a removed one; plus, for the supersedence flag only, every update superseded by one in
+ * that closure or whose list of superseding UpdateIds differs. A flag is read by nothing else, so it does not
+ * propagate further.
+ *
+ * The state of an update inside a prerequisite or bundle cycle depends on where the evaluation started (the
+ * scanner breaks the cycle as Unknown there); a new catalog with such a cycle is marked for a full rescan.
+ */
+import type { Catalog } from './catalog.js';
+import { RULE_OP_BASE } from './data.js';
+
+export interface CatalogDiff {
+  /** UpdateIds only the new catalog holds. */
+  readonly added: readonly string[];
+  /** UpdateIds in both whose scanned content or revision differs (or that one of them holds several revisions of). */
+  readonly changed: readonly string[];
+  /** UpdateIds only the old catalog holds. */
+  readonly removed: readonly string[];
+}
+
+export interface CatalogDelta extends CatalogDiff {
+  readonly from: Catalog;
+  readonly to: Catalog;
+  /** Per new index: the old index of the same update when its outcome may be reused, else -1. */
+  readonly oldIndex: Int32Array;
+  /** Per old index: the new index of the same update, or -1 (removed, or several revisions of its UpdateId). */
+  readonly newIndex: Int32Array;
+  /** Per new index: 1 when its outcome must be re-evaluated (state and supersedence), else 0. */
+  readonly affected: Uint8Array;
+  /** The new indexes with `affected` set, ascending. */
+  readonly affectedList: Int32Array;
+  /** Of those, how many may change state (the rest: the supersedence flag only). */
+  readonly stateAffected: number;
+  /** Set when reusing outcomes would not be exact: say why; callers then rescan in full. */
+  readonly fullRescan?: string;
+}
+
+/** Diffs two compiled catalogs and computes the updates of `to` whose outcomes must be re-evaluated. */
+export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
+  const oldIds = idMap(from);
+  const newIds = idMap(to);
+  const oldPrint = new Fingerprints(from);
+  const newPrint = new Fingerprints(to);
+  const added: string[] = [];
+  const changed: string[] = [];
+  const removed: string[] = [];
+  const oldIndex = new Int32Array(to.size).fill(-1);
+  const newIndex = new Int32Array(from.size).fill(-1);
+  const seeds: number[] = [];
+  const flagSeeds: number[] = [];
+
+  for (const [id, is] of newIds) {
+    const was = oldIds.get(id);
+    if (was === undefined) {
+      added.push(id);
+      seeds.push(...is);
+      continue;
+    }
+    // Several revisions of one UpdateId in either catalog: no one-to-one match, re-evaluate them all.
+    if (is.length !== 1 || was.length !== 1 || newPrint.of(is[0]!) !== oldPrint.of(was[0]!)) {
+      changed.push(id);
+      seeds.push(...is);
+      continue;
+    }
+    const i = is[0]!, o = was[0]!;
+    oldIndex[i] = o;
+    newIndex[o] = i;
+    if (supersederIds(to, i) !== supersederIds(from, o)) flagSeeds.push(i);
+  }
+  // An update that listed one now gone (as prerequisite or bundled update) resolves that member differently.
+  const oldReverse = reverseStateEdges(from);
+  for (const [id, was] of oldIds) {
+    if (newIds.has(id)) continue;
+    removed.push(id);
+    for (const o of was) {
+      for (let k = oldReverse.offsets[o]!; k < oldReverse.offsets[o + 1]!; k++) {
+        const n = newIndex[oldReverse.target[k]!]!;
+        if (n >= 0) seeds.push(n);
+      }
+    }
+  }
+
+  const reverse = reverseStateEdges(to);
+  const affected = new Uint8Array(to.size);
+  // Closure over reverse prerequisite and bundle edges: 2 = its state may change.
+  const stack = seeds;
+  for (const s of stack) affected[s] = 2;
+  while (stack.length > 0) {
+    const u = stack.pop()!;
+    for (let k = reverse.offsets[u]!; k < reverse.offsets[u + 1]!; k++) {
+      const d = reverse.target[k]!;
+      if (affected[d] !== 2) {
+        affected[d] = 2;
+        stack.push(d);
+      }
+    }
+  }
+  let stateAffected = 0;
+  for (let i = 0; i < to.size; i++) if (affected[i] === 2) stateAffected++;
+  // Supersedence flags: updates superseded by one whose state may change.
+  const sup = to.data.supersededBy;
+  for (let i = 0; i < to.size; i++) {
+    if (affected[i] !== 0) continue;
+    for (let k = sup.offsets[i]!; k < sup.offsets[i + 1]!; k++) {
+      if (affected[sup.target[k]!] === 2) {
+        affected[i] = 1;
+        break;
+      }
+    }
+  }
+  for (const f of flagSeeds) if (affected[f] === 0) affected[f] = 1;
+
+  const list: number[] = [];
+  for (let i = 0; i < to.size; i++) {
+    if (affected[i] !== 0) {
+      affected[i] = 1;
+      list.push(i);
+      oldIndex[i] = -1;
+    }
+  }
+  const cycle = hasStateCycle(to, reverse);
+  return {
+    added, changed, removed, from, to, oldIndex, newIndex, affected, affectedList: Int32Array.from(list), stateAffected,
+    ...(cycle ? { fullRescan: 'the new catalog has a prerequisite or bundle cycle: states inside it depend on the scan order' } : {}),
+  };
+}
+
+function idMap(c: Catalog): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (let i = 0; i < c.size; i++) {
+    const id = c.updateId(i);
+    const at = m.get(id);
+    if (at) at.push(i);
+    else m.set(id, [i]);
+  }
+  return m;
+}
+
+/** The UpdateIds that supersede update i (as the scanner reads them: package.xml's list merged with Supersedes). */
+function supersederIds(c: Catalog, i: number): string {
+  const sb = c.data.supersededBy;
+  const ids: string[] = [];
+  for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) ids.push(c.updateId(sb.target[k]!));
+  return ids.sort().join(',');
+}
+
+/** Per update: the updates whose state reads its state (they list it as a prerequisite or bundled update), as CSR. */
+function reverseStateEdges(c: Catalog): { offsets: Uint32Array; target: Int32Array } {
+  const n = c.size;
+  const from: number[] = [];
+  const to: number[] = [];
+  const add = (groupOffsets: Uint32Array, memberOffsets: Uint32Array, target: Int32Array): void => {
+    for (let i = 0; i < n; i++) {
+      for (let g = groupOffsets[i]!; g < groupOffsets[i + 1]!; g++) {
+        for (let m = memberOffsets[g]!; m < memberOffsets[g + 1]!; m++) {
+          const t = target[m]!;
+          if (t >= 0) {
+            from.push(t);
+            to.push(i);
+          }
+        }
+      }
+    }
+  };
+  const p = c.data.prerequisites;
+  const b = c.data.bundles;
+  add(p.groupOffsets, p.memberOffsets, p.target);
+  add(b.groupOffsets, b.memberOffsets, b.target);
+  const offsets = new Uint32Array(n + 1);
+  for (const f of from) offsets[f + 1]!++;
+  for (let i = 0; i < n; i++) offsets[i + 1]! += offsets[i]!;
+  const fill = offsets.slice(0, n);
+  const target = new Int32Array(from.length);
+  for (let k = 0; k < from.length; k++) target[fill[from[k]!]!++] = to[k]!;
+  return { offsets, target };
+}
+
+/** Whether the prerequisite + bundle graph has a cycle (Kahn's algorithm over the reverse edges). */
+function hasStateCycle(c: Catalog, reverse: { offsets: Uint32Array; target: Int32Array }): boolean {
+  const n = c.size;
+  const outDegree = new Uint32Array(n); // edges from an update to the ones it reads
+  for (let k = 0; k < reverse.target.length; k++) outDegree[reverse.target[k]!]!++;
+  const ready: number[] = [];
+  for (let i = 0; i < n; i++) if (outDegree[i] === 0) ready.push(i);
+  let done = 0;
+  while (ready.length > 0) {
+    const u = ready.pop()!;
+    done++;
+    for (let k = reverse.offsets[u]!; k < reverse.offsets[u + 1]!; k++) {
+      const d = reverse.target[k]!;
+      if (--outDegree[d]! === 0) ready.push(d);
+    }
+  }
+  return done < n;
+}
+
+/** A string per update holding everything a scan reads of it; equal strings = same outcomes given the same inputs. */
+class Fingerprints {
+  private readonly trees = new Map<number, string>();
+  constructor(private readonly c: Catalog) {}
+
+  of(i: number): string {
+    const c = this.c;
+    const u = c.data.updates;
+    let s = `${u.revisionNumber[i]}|${u.revisionId[i]}|${u.type[i]}|${u.action[i]}|${u.flags[i]}|`;
+    for (let slot = 0; slot < 3; slot++) s += `${this.tree(u.rules[i * 3 + slot]!)}|`;
+    const meta = c.metadata(i);
+    s += meta ? JSON.stringify(meta) : '';
+    s += '|';
+    const p = c.data.prerequisites;
+    for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
+      s += `${p.groupKind[g]}:`;
+      for (let m = p.memberOffsets[g]!; m < p.memberOffsets[g + 1]!; m++) s += `${c.str(p.guid[m]!)},`;
+      s += ';';
+    }
+    s += '|';
+    const b = c.data.bundles;
+    for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
+      s += `${b.groupKind[g]}:`;
+      for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) s += `${c.str(b.guid[m]!)}@${b.revisionNumber[m]},`;
+      s += ';';
+    }
+    return s;
+  }
+
+  /** A rule tree by content (rule type names, attributes, children), not by node index or opcode. */
+  private tree(node: number): string {
+    if (node < 0) return '-';
+    const known = this.trees.get(node);
+    if (known !== undefined) return known;
+    const c = this.c;
+    const n = c.data.nodes;
+    const op = n.op[node]!;
+    let s = op >= RULE_OP_BASE ? (c.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`) : String(op);
+    s += '{';
+    for (let k = n.attrOffsets[node]!; k < n.attrOffsets[node + 1]!; k += 2) {
+      s += `${JSON.stringify(c.str(n.attrs[k]!))}=${JSON.stringify(c.str(n.attrs[k + 1]!))},`;
+    }
+    s += '}(';
+    for (let k = n.childOffsets[node]!; k < n.childOffsets[node + 1]!; k++) s += `${this.tree(n.children[k]!)},`;
+    s += ')';
+    this.trees.set(node, s);
+    return s;
+  }
+}

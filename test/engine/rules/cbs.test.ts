@@ -12,7 +12,10 @@ describe('short CBS identities (name~version) match on either side', () => {
     expect(engineValue(rule, undefined, inv).value).toBe(installed ? 'True' : 'False');
     expect(evalRule(rule, inv)).toBe(installed ? 'T' : 'F');
     // The same identities as DISM applicability keys (CbsPackageInstallable reads them the same way).
-    const meta = { element: 'CbsPackageApplicabilityMetadata', attrs: { identity: wanted.includes('~31bf') ? wanted : `${wanted.split('~')[0]}~31bf3856ad364e35~amd64~~${wanted.split('~')[1]}` } };
+    // The update's own identity is always five-part (it comes from assemblyIdentity).
+    const [name, version] = wanted.split('~');
+    const identity = wanted.includes('~31bf') ? wanted : `${name}~31bf3856ad364e35~amd64~~${version}`;
+    const meta = { element: 'CbsPackageApplicabilityMetadata', attrs: { identity } };
     const dism = machine({ cbs: { packages: [], applicable: { [listed]: true } } });
     const installable = { kind: 'rule', type: 'CbsPackageInstallable', family: 'cbs', attrs: {} } as const;
     expect(engineValue(installable, meta, dism).value).toBe(installed ? 'True' : 'Unknown');

@@ -29,7 +29,9 @@ describe('every rule type is named by a rule table', () => {
     expect(families, `${type} has no rule table (test/engine/rules/tables/)`).toHaveLength(1);
     const table = FAMILIES[families[0]!]![type]!;
     if (Object.hasOwn(EVALUATORS, type)) {
-      for (const kind of ['valid', 'invalid', 'unknown'] as const) expect(table[kind].length, `${type}: no ${kind} case`).toBeGreaterThan(0);
+      for (const kind of ['valid', 'invalid', 'unknown'] as const) {
+        expect(table[kind].length, `${type}: no ${kind} case`).toBeGreaterThan(0);
+      }
     } else {
       expect(table.unknown.length, `${type}: no unknown case`).toBeGreaterThan(0);
       expect(table.valid.length + table.invalid.length, `${type} is not evaluated: it can only be Unknown`).toBe(0);

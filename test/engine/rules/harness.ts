@@ -53,18 +53,27 @@ type Value = 'True' | 'False' | 'Unknown';
 const EXPECTED: Readonly<Record<keyof RuleTable, Value>> = { valid: 'True', invalid: 'False', unknown: 'Unknown' };
 const FROM_REF: Readonly<Record<RTri, Value>> = { T: 'True', F: 'False', U: 'Unknown' };
 
-export const machine = (over: Partial<Inventory>): Inventory => ({ schema: 'patchscan-inventory/1', computer: { name: 'RULE-PC' }, collectedAt: '2026-11-24T00:00:00Z', ...over });
+export const machine = (over: Partial<Inventory>): Inventory => ({
+  schema: 'patchscan-inventory/1', computer: { name: 'RULE-PC' }, collectedAt: '2026-11-24T00:00:00Z', ...over,
+});
 
 export function leafOf(type: KnownRuleType, c: RuleCase): LeafRule {
-  return { kind: 'rule', type, family: RULES[type].family, attrs: c.attrs ?? {}, ...(c.items ? { items: c.items } : {}), ...(c.child ? { child: c.child } : {}) };
+  const { family } = RULES[type];
+  return { kind: 'rule', type, family, attrs: c.attrs ?? {}, ...(c.items ? { items: c.items } : {}), ...(c.child ? { child: c.child } : {}) };
+}
+
+interface EngineValue {
+  readonly value: Value;
+  readonly reason: string;
 }
 
 /** The engine's value of one rule and its reason, through a one-update catalog. */
-export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv: Inventory): { value: Value; reason: string } {
+export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv: Inventory): EngineValue {
   const b = new CatalogBuilder();
   b.addRecord({
-    updateId: '11111111-2222-3333-4444-555555555555', revisionNumber: 1, revisionId: 1, updateType: 'Software', isLeaf: true, isBundle: false,
-    deploymentAction: 'Install', explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [], bundledByRevisionIds: [],
+    updateId: '11111111-2222-3333-4444-555555555555', revisionNumber: 1, revisionId: 1, updateType: 'Software', isLeaf: true,
+    isBundle: false, deploymentAction: 'Install', explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [],
+    bundledByRevisionIds: [],
     supersedes: [], supersededByRevisionIds: [], rules: { IsInstalled: rule }, ...(meta ? { metadata: meta } : {}),
     severity: '', cves: [], localized: [{ language: 'en', title: 'rule under test' }],
   });

@@ -59,7 +59,8 @@ export const machine = (over: Partial<Inventory>): Inventory => ({
 
 export function leafOf(type: KnownRuleType, c: RuleCase): LeafRule {
   const { family } = RULES[type];
-  return { kind: 'rule', type, family, attrs: c.attrs ?? {}, ...(c.items ? { items: c.items } : {}), ...(c.child ? { child: c.child } : {}) };
+  const extra = { ...(c.items ? { items: c.items } : {}), ...(c.child ? { child: c.child } : {}) };
+  return { kind: 'rule', type, family, attrs: c.attrs ?? {}, ...extra };
 }
 
 interface EngineValue {

@@ -126,6 +126,12 @@ export class PgBossQueue implements ScanQueue {
   private readonly job: string;
   private readonly archive: string;
   private readonly workers: ScanWorkers;
+  /** Jobs this queue handed out and that have not ended yet (taken, not completed or failed). */
+  private readonly holding = new Set<string>();
+  /** Jobs whose fail could not reach the database (an outage), with why: failed at the next take. */
+  private readonly unfinished = new Map<string, string>();
+  /** A take's transaction was cut short by an outage: it may have taken jobs we never saw. */
+  private takeInDoubt = false;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -240,9 +246,40 @@ export class PgBossQueue implements ScanQueue {
     return this.workers.reclaim((fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))), (db, ids, message) => this.failIn(db, ids, message).then(() => undefined), force);
   }
 
+  /**
+   * After an outage: jobs this worker failed while the database was away (their fail is remembered, not lost), and
+   * — when a take's transaction was cut short — jobs it may have taken without learning it, are handed back now.
+   */
+  private async giveBackUnfinished(): Promise<void> {
+    if (this.unfinished.size === 0 && !this.takeInDoubt) return;
+    const doubt = this.takeInDoubt;
+    const unfinished = new Map(this.unfinished);
+    await this.workers.giveBack(
+      (fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))),
+      (db, ids, message) => this.failIn(db, ids, message).then(() => undefined),
+      (id) => unfinished.get(id) ?? (doubt && !this.holding.has(id) ? 'the connection to the database was lost while the job was taken' : undefined),
+      [...unfinished.keys()]);
+    for (const id of unfinished.keys()) this.unfinished.delete(id);
+    if (doubt) this.takeInDoubt = false;
+  }
+
   async take(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
     if (!Number.isInteger(max) || max < 1) return [];
+    await this.giveBackUnfinished();
     await this.reclaimDeadWorkers(false);
+    let jobs: ScanJob[];
+    try {
+      jobs = await this.fetch(max, leaseSeconds);
+    } catch (e) {
+      // The COMMIT may have reached the server and its answer not us: jobs taken in our name that we never saw.
+      if (PatchscanError.is(e, 'STORE_UNAVAILABLE')) this.takeInDoubt = true;
+      throw e;
+    }
+    for (const j of jobs) this.holding.add(j.id);
+    return jobs;
+  }
+
+  private fetch(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
     return this.driver.transaction(async (tx) => {
       const db = recording(pgBossDb(tx));
       const jobs = await this.boss.fetch<ScanData>(QUEUE, { batchSize: max, includeMetadata: true, db });
@@ -267,13 +304,25 @@ export class PgBossQueue implements ScanQueue {
     const complete = this.boss.complete as unknown as (name: string, ids: string[], data: null, options: { db: PgBossDb }) => Promise<unknown>;
     await complete.call(this.boss, QUEUE, jobs.map((j) => j.id), null, { db: pgBossDb(tx) });
     await this.workers.ended(pgBossDb(tx), jobs.map((j) => j.id));
+    // Should the caller's transaction roll back, it fails these jobs next (SiteScanner.runQueue).
+    for (const j of jobs) this.holding.delete(j.id);
   }
 
+  /**
+   * With the database away, the fail is remembered and done at this worker's next take once it is back (so a
+   * batch cut short by an outage never leaves its jobs to wait out their lease), and this returns normally.
+   */
   async fail(job: ScanJob, error: string): Promise<void> {
-    await this.driver.transaction(async (tx) => {
-      await this.failIn(pgBossDb(tx), [job.id], error);
-      await this.workers.ended(pgBossDb(tx), [job.id]);
-    });
+    this.holding.delete(job.id);
+    try {
+      await this.driver.transaction(async (tx) => {
+        await this.failIn(pgBossDb(tx), [job.id], error);
+        await this.workers.ended(pgBossDb(tx), [job.id]);
+      });
+    } catch (e) {
+      if (!PatchscanError.is(e, 'STORE_UNAVAILABLE')) throw e;
+      this.unfinished.set(job.id, error);
+    }
   }
 
   async status(): Promise<QueueStatus> {

@@ -136,6 +136,34 @@ export class ScanWorkers {
     });
   }
 
+  /**
+   * This worker's own jobs that it will not finish, handed back now (after an outage, see PgBossQueue): of the
+   * active jobs it holds, each that `why` names is failed with that reason and made takeable at once. The holder
+   * rows of those and of `forget` (jobs whose end is settled however it went) are deleted. Returns how many.
+   */
+  async giveBack(transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>, fail: FailJobs, why: (id: string) => string | undefined,
+    forget: readonly string[]): Promise<number> {
+    return transaction(async (tx) => {
+      const mine = (await tx.executeSql(
+        `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
+          WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`, [this.id, this.o.queue])).rows as { id: string }[];
+      const byReason = new Map<string, string[]>();
+      for (const { id } of mine) {
+        const reason = why(id);
+        if (reason !== undefined) byReason.set(reason, [...(byReason.get(reason) ?? []), id]);
+      }
+      const handed: string[] = [];
+      for (const [reason, ids] of byReason) {
+        await fail(tx, ids, reason);
+        await tx.executeSql(`UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`, [this.o.queue, ids]);
+        handed.push(...ids);
+      }
+      const done = [...handed, ...forget];
+      if (done.length > 0) await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1 AND job_id = ANY($2::uuid[])`, [this.id, done]);
+      return handed.length;
+    });
+  }
+
   /** Stops the heartbeat; a worker that ends in good order leaves no row (its jobs ended with their results). */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -14,7 +14,7 @@ import { upload } from '../server/upload-client.js';
 import { ensureObjects } from '../site/objects.js';
 import { countedAs } from '../../engine/scan/counting.js';
 import { supersedenceCode } from '../../engine/scan/supersedence.js';
-import { CatalogVersions, computerCompliance, fleetSummary } from '../site/reports.js';
+import { CatalogVersions, computerCompliance, countsText, fleetSummary } from '../site/reports.js';
 import { SiteScanner } from '../site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../site/site.js';
 import { createUpdateGroup, deleteUpdateGroup, listUpdateGroups } from '../site/update-groups.js';
@@ -62,10 +62,10 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
       const queued = await new SiteScanner(site).rescanAll('collection unlimited');
       await s.idle();
       const f = await fleetSummary(store);
-      say(`$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; Installed ${f.states.Installed}, Required ${f.states.Required}, Unknown ${f.states.Unknown}`);
+      say(`$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; ${countsText(f.states)}`);
       const one = await computerCompliance(store, new CatalogVersions(store), names[0]!);
       if (one) {
-        say(`$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": Installed ${one.counts.Installed}, Required ${one.counts.Required}, Unknown ${one.counts.Unknown}`);
+        say(`$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": ${countsText(one.counts)}`);
         // Missing by the counting rule: Required and not superseded.
         const missing = one.updates.filter((x) => countedAs(x.state, supersedenceCode(x)) === 'required');
         for (const u of missing.slice(0, 5)) say(`  Required ${u.kb ? `KB${u.kb}` : '-'}  ${u.title}`);

@@ -4,7 +4,8 @@ import { csvCell } from './csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 
-const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'state', 'superseded', 'possiblySuperseded', 'reason'];
+const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'releaseDate', 'cves', 'moreInfoUrl', 'state', 'superseded',
+  'possiblySuperseded', 'reason'];
 
 
 export const CSV_HEADER = COLUMNS.join(',');

@@ -2,6 +2,7 @@
  * HTTP plumbing the routes share: errors with a status and a stable code, JSON answers, bounded bodies, gzip with
  * a size cap, bearer tokens, and parameters that are refused with 400 naming them instead of failing deeper down.
  */
+import { acceptedChoices, matchChoice } from '../report/choice.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 
@@ -88,6 +89,15 @@ export function intParam(q: URLSearchParams, name: string, fallback: number, min
     throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))} must be a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+/** A query parameter naming one of `names` (any case: ?state=required), or undefined when absent; else 400 listing them. */
+export function choiceParam<T extends string>(q: URLSearchParams, name: string, names: readonly T[]): T | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  const hit = matchChoice(names, raw);
+  if (hit === undefined) throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))}: ${acceptedChoices(names)}`);
+  return hit;
 }
 
 /** Counts per minute per client, for 429s. */

@@ -1,11 +1,16 @@
 /**
  * Reports over the site database: the compliance of one computer (the seed's "Software updates compliance for a
- * specific computer") and fleet summaries. Update metadata (KB, title, classification, severity) comes from the
- * catalog version each result was computed with; loaded catalogs are kept in a small LRU.
+ * specific computer"), one KB or CVE across the fleet, and fleet summaries. Every figure is counted by the counting
+ * rule (engine/scan/counting.ts; docs/semantics.md, "Counting"): the CLI, HTTP, CSV and the console all call these
+ * functions, so they show the same numbers. Update metadata (KB, title, classification, severity, CVEs, release date,
+ * More-info link) comes from the catalog version each result was computed with; loaded catalogs are kept in a small LRU.
  */
 import { LRUCache } from 'lru-cache';
+import { PatchscanError } from '../../engine/errors.js';
+import { acceptedChoices, matchChoice } from '../report/choice.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
+import { COUNT_BUCKETS, combineBuckets, countedAs, emptyCounts, listedBuckets, type CountBucket, type OutcomeCounts } from '../../engine/scan/counting.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
@@ -13,6 +18,7 @@ import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore }
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
+import { updateList } from './update-list.js';
 
 export class CatalogVersions {
   private readonly lru = new LRUCache<number, Catalog>({ max: 3 });
@@ -28,6 +34,61 @@ export class CatalogVersions {
     this.lru.set(id, c);
     return c;
   }
+
+  /** The catalog in service, or undefined before the first sync. */
+  async current(): Promise<Catalog | undefined> {
+    const cur = await this.store.currentCatalog();
+    return cur ? this.get(cur.id) : undefined;
+  }
+}
+
+/** Show or hide, in lists, the Required updates that are superseded (they are counted either way). */
+export type SupersededListing = 'show' | 'hide';
+
+/** The update states a report can filter on (any case where a user types them). */
+export const REPORT_STATES: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
+
+/** Counts as reports print them: Required (the counting rule's), then superseded ones apart. */
+export interface StateCounts {
+  readonly Installed: number;
+  /** Required and not superseded by an update Installed or Required on the machine. */
+  readonly Required: number;
+  readonly NotApplicable: number;
+  readonly Unknown: number;
+  /** Required, but superseded by an update Installed or Required on the machine. */
+  readonly superseded: number;
+  /** Required, and a superseding update is Unknown on the machine. */
+  readonly possiblySuperseded: number;
+}
+
+const stateCounts = (c: OutcomeCounts): StateCounts => ({
+  Installed: c.installed, Required: c.required, NotApplicable: c.notApplicable, Unknown: c.unknown, superseded: c.superseded, possiblySuperseded: c.possiblySuperseded,
+});
+
+/** Counts as every text report prints them: Required (the counting rule's) first, superseded ones apart. */
+export function countsText(c: Pick<StateCounts, 'Installed' | 'Required' | 'Unknown' | 'superseded' | 'possiblySuperseded'>): string {
+  return `Required ${c.Required}, Installed ${c.Installed}, Unknown ${c.Unknown}; Required but superseded ${c.superseded}, possibly superseded ${c.possiblySuperseded}`;
+}
+
+/** Update metadata every update row carries (CLI, HTTP, CSV, JSONL, console). */
+export interface UpdateInfo {
+  readonly updateId: string;
+  readonly kb: string;
+  readonly title: string;
+  readonly classification: string;
+  readonly severity: string;
+  readonly products: readonly string[];
+  readonly cves: readonly string[];
+  /** package.xml's CreationDate of the revision: when it was published (docs/semantics.md). */
+  readonly releaseDate: string;
+  readonly moreInfoUrl: string;
+}
+
+export function updateInfo(c: Catalog, i: number): UpdateInfo {
+  return {
+    updateId: c.updateId(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i),
+    cves: c.cves(i), releaseDate: c.releaseDate(i), moreInfoUrl: c.moreInfoUrl(i),
+  };
 }
 
 /** A stored outcome as a report row: the scan row of the engine, without the per-machine columns. */
@@ -40,17 +101,49 @@ export interface ComputerCompliance {
   readonly scannedAt: string;
   readonly program: string;
   readonly catalog: { readonly id: number; readonly sha256: string; readonly importedAt: string };
-  readonly counts: { readonly Installed: number; readonly Required: number; readonly NotApplicable: number; readonly Unknown: number };
+  /** Every stored outcome, counted by the counting rule (whatever the listing shows). */
+  readonly counts: StateCounts;
+  /** Whether `updates` lists the superseded Required updates. */
+  readonly superseded: SupersededListing;
+  /** Rows left out of `updates` (superseded Required updates, when hidden). */
+  readonly hidden: number;
   readonly updates: readonly ComplianceRow[];
 }
 
-/** The latest scan of one computer, every update with its metadata; undefined when it was never scanned. */
-export async function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string): Promise<ComputerCompliance | undefined> {
+/**
+ * The latest scan of one computer, every update with its metadata; undefined when it was never scanned. Superseded
+ * Required updates are counted, and listed only with `superseded: 'show'`; `state` lists one state only.
+ */
+export async function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string, o: { superseded?: SupersededListing; state?: UpdateState } = {}): Promise<ComputerCompliance | undefined> {
   const scan = await store.computerScan(name);
   if (!scan) return undefined;
   const cat = (await store.catalog(scan.catalog_id))!;
   const c = await catalogs.get(scan.catalog_id);
   const rows = await store.resultUpdates(scan.set_id);
+  const show = o.superseded ?? 'hide';
+  const listed = new Set(listedBuckets(o.state, show === 'show'));
+  const counts = emptyCounts();
+  const updates: ComplianceRow[] = [];
+  for (const r of rows) {
+    const bucket = countedAs(r.state, r.superseded);
+    counts[bucket]++;
+    if (!listed.has(bucket)) continue;
+    const i = r.update_index;
+    updates.push({
+      updateId: r.update_id,
+      revisionNumber: r.revision_number,
+      kb: c ? c.kb(i) : '',
+      title: c ? c.title(i) : '',
+      classification: c ? c.classification(i) : '',
+      severity: c ? c.severity(i) : '',
+      releaseDate: c ? c.releaseDate(i) : '',
+      cves: c ? c.cves(i) : [],
+      moreInfoUrl: c ? c.moreInfoUrl(i) : '',
+      state: r.state as UpdateState,
+      ...supersedenceFlags(r.superseded),
+      reason: r.reason,
+    });
+  }
   return {
     computer: scan.name,
     architecture: scan.architecture,
@@ -58,27 +151,29 @@ export async function computerCompliance(store: SiteStore, catalogs: CatalogVers
     scannedAt: scan.scanned_at,
     program: scan.program,
     catalog: { id: cat.id, sha256: cat.sha256, importedAt: cat.imported_at },
-    counts: { Installed: scan.installed, Required: scan.required, NotApplicable: scan.not_applicable, Unknown: scan.unknown },
-    updates: rows.map((r) => ({
-      updateId: r.update_id,
-      revisionNumber: r.revision_number,
-      kb: c ? c.kb(r.update_index) : '',
-      title: c ? c.title(r.update_index) : '',
-      classification: c ? c.classification(r.update_index) : '',
-      severity: c ? c.severity(r.update_index) : '',
-      state: r.state as UpdateState,
-      ...supersedenceFlags(r.superseded),
-      reason: r.reason,
-    })),
+    counts: { ...stateCounts(counts), NotApplicable: scan.not_applicable },
+    superseded: show,
+    hidden: rows.length - updates.length,
+    updates,
   };
+}
+
+/** A computer's rows as CSV: the same columns on the CLI (report computer --csv) and here. */
+export function complianceCsvRows(c: ComputerCompliance): object[] {
+  return c.updates.map((u) => ({
+    computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, releaseDate: u.releaseDate, cves: u.cves,
+    moreInfoUrl: u.moreInfoUrl, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded, reason: u.reason, scannedAt: c.scannedAt,
+    catalog: c.catalog.sha256,
+  }));
 }
 
 export interface FleetSummary {
   readonly clients: number;
   readonly scanned: number;
-  /** Scanned clients with nothing Required (not superseded counts too: WSUS counts superseded as needed). */
+  /** Scanned clients with nothing Required and nothing possibly superseded (counting.ts isCompliant). */
   readonly compliant: number;
-  readonly states: { readonly Installed: number; readonly Required: number; readonly Unknown: number };
+  /** Client × update pairs by the counting rule. */
+  readonly states: { readonly Installed: number; readonly Required: number; readonly Unknown: number; readonly superseded: number; readonly possiblySuperseded: number };
   readonly queue: { readonly expedited: number; readonly normal: number };
   readonly catalog: { readonly id: number; readonly sha256: string; readonly revisions: number; readonly importedAt: string } | null;
 }
@@ -97,7 +192,7 @@ export async function fleetSummary(store: SiteStore): Promise<FleetSummary> {
     clients,
     scanned: t.scanned,
     compliant: t.compliant,
-    states: { Installed: t.installed, Required: t.required, Unknown: t.unknown },
+    states: { Installed: t.installed, Required: t.required, Unknown: t.unknown, superseded: t.superseded, possiblySuperseded: t.possiblySuperseded },
     queue: q.queued,
     catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions, importedAt: cat.imported_at } : null,
   };
@@ -121,64 +216,217 @@ export async function searchComputers(store: SiteStore, prefix: string, limit = 
   return { total, offset, limit, items };
 }
 
-export interface UpdateCompliance {
-  readonly update: { readonly updateId: string; readonly kb: string; readonly title: string; readonly classification: string; readonly severity: string; readonly products: readonly string[] };
-  readonly counts: { readonly Installed: number; readonly Required: number; readonly Unknown: number; readonly superseded: number };
-  /** Why machines are Unknown, most common first (the reason names the rule and the fact). */
-  readonly unknownBecause: readonly { readonly reason: string; readonly machines: number }[];
-  readonly machines: Page<{ readonly computer: string; readonly state: string; readonly superseded: boolean; readonly possiblySuperseded: boolean; readonly reason: string; readonly scannedAt: string }>;
+/** Machines counted per bucket of the counting rule (a machine with several updates of a KB counts once). */
+export type MachineCounts = StateCounts;
+
+/** One of the updates a KB or CVE report covers, with its own machine counts. */
+export interface CoveredUpdate extends UpdateInfo {
+  readonly counts: MachineCounts;
 }
 
-/** One update across the fleet: who needs it, who has it, who is Unknown and why. `query`: KB, UpdateId or RevisionId. */
-export async function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: { state?: string; limit?: number; offset?: number } = {}): Promise<UpdateCompliance | undefined> {
-  const cur = await store.currentCatalog();
-  const c = cur && (await catalogs.get(cur.id));
-  if (!c) return undefined;
-  const i = c.find(query)[0];
-  if (i === undefined) return undefined;
-  const updateId = c.updateId(i);
-  const byState = await store.updateStateCounts(updateId);
-  const count = (st: string): number => byState.filter((r) => r.state === st).reduce((a, r) => a + r.n, 0);
-  const unknownBecause = await store.unknownReasons(updateId, 20);
-  const limit = o.limit ?? 50, offset = o.offset ?? 0;
-  const page = await store.updateMachines(updateId, o.state, limit, offset);
-  const total = page.total;
-  const items = page.items.map((r) => ({ ...r, ...supersedenceFlags(r.superseded) }));
-  return {
-    update: { updateId, kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i) },
-    counts: { Installed: count('Installed'), Required: count('Required'), Unknown: count('Unknown'), superseded: byState.filter((r) => r.superseded === 1).reduce((a, r) => a + r.n, 0) },
-    unknownBecause,
-    machines: { total, offset, limit, items },
+export interface UpdateCompliance {
+  /** The first update matched (KB, title, …: what the updates of one KB share). */
+  readonly update: UpdateInfo;
+  /** Every update the query matched — all updates carrying the KB (one per architecture or OS) — with its counts. */
+  readonly updates: readonly CoveredUpdate[];
+  /**
+   * Machines by their combined outcome of all those updates (counting.ts combineBuckets: needing any one counts as
+   * Required); NotApplicable machines are not stored, so it is 0.
+   */
+  readonly counts: MachineCounts;
+  /** Whether `machines` lists superseded Required ones. */
+  readonly superseded: SupersededListing;
+  /** Why machines are Unknown, most common first (the reason names the rule and the fact). */
+  readonly unknownBecause: readonly { readonly reason: string; readonly machines: number }[];
+  /** One row per machine and update (a machine appears once per update of the KB it has an outcome for). */
+  readonly machines: Page<{ readonly computer: string; readonly updateId: string; readonly state: string; readonly superseded: boolean; readonly possiblySuperseded: boolean; readonly reason: string; readonly scannedAt: string }>;
+}
+
+export interface UpdateListOptions {
+  /** A state name, any case (a name that is none is BAD_ARGUMENT naming the accepted ones). */
+  readonly state?: UpdateState | string;
+  readonly superseded?: SupersededListing;
+  readonly limit?: number;
+  readonly offset?: number;
+}
+
+/** A state typed by someone (any case), or undefined; BAD_ARGUMENT naming the states otherwise. */
+export function stateName(raw: string | undefined): UpdateState | undefined {
+  if (raw === undefined) return undefined;
+  const s = matchChoice(REPORT_STATES, raw);
+  if (s === undefined) throw new PatchscanError('BAD_ARGUMENT', `state ${JSON.stringify(raw)}: ${acceptedChoices(REPORT_STATES)}`, { value: raw });
+  return s;
+}
+
+/** Machine counts over some updates: per update, and per machine combined (what KB and CVE reports show). */
+async function machineCounts(store: SiteStore, updateIds: readonly string[]): Promise<{ total: OutcomeCounts; perUpdate: Map<string, OutcomeCounts> }> {
+  const rows = await store.updateOutcomes(updateIds);
+  const total = emptyCounts();
+  const perUpdate = new Map(updateIds.map((u) => [u, emptyCounts()]));
+  // Rows come ordered by set: each set's buckets are combined, then counted for its machines.
+  let set = -1, machines = 0;
+  let buckets: CountBucket[] = [];
+  const flush = (): void => {
+    const b = combineBuckets(buckets);
+    if (b) total[b] += machines;
   };
+  for (const r of rows) {
+    if (r.setId !== set) {
+      flush();
+      set = r.setId;
+      machines = r.machines;
+      buckets = [];
+    }
+    const b = countedAs(r.state, r.superseded);
+    buckets.push(b);
+    perUpdate.get(r.updateId)![b] += r.machines;
+  }
+  flush();
+  return { total, perUpdate };
+}
+
+/** The updates a query names in a catalog: every update carrying a KB, an UpdateId's revisions, or a RevisionId. */
+export function updatesOf(c: Catalog, query: string): number[] {
+  const seen = new Set<string>();
+  return c.find(query).filter((i) => c.isReportable(i) && !seen.has(c.updateId(i)) && seen.add(c.updateId(i)) !== undefined);
+}
+
+/**
+ * Updates across the fleet: who needs them, who has them, who is Unknown and why — over the given catalog indexes
+ * (all updates of one KB, or all fixing one CVE).
+ */
+async function updatesCompliance(store: SiteStore, c: Catalog, indexes: readonly number[], o: UpdateListOptions): Promise<UpdateCompliance> {
+  const ids = [...new Set(indexes.map((i) => c.updateId(i)))];
+  const { total, perUpdate } = await machineCounts(store, ids);
+  const unknownBecause = await store.unknownReasons(ids, 20);
+  const limit = o.limit ?? 50, offset = o.offset ?? 0;
+  const show = o.superseded ?? 'hide';
+  const page = await store.updateMachines(ids, listedBuckets(stateName(o.state), show === 'show'), limit, offset);
+  const items = page.items.map((r) => ({ ...r, ...supersedenceFlags(r.superseded) }));
+  const byId = new Map(indexes.map((i) => [c.updateId(i), i]));
+  return {
+    update: updateInfo(c, indexes[0]!),
+    updates: ids.map((id) => ({ ...updateInfo(c, byId.get(id)!), counts: stateCounts(perUpdate.get(id)!) })),
+    counts: stateCounts(total),
+    superseded: show,
+    unknownBecause,
+    machines: { total: page.total, offset, limit, items },
+  };
+}
+
+/** One KB (every update carrying it), UpdateId or RevisionId across the fleet; undefined when the catalog in service has none. */
+export async function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: UpdateListOptions = {}): Promise<UpdateCompliance | undefined> {
+  const c = await catalogs.current();
+  const found = c ? updatesOf(c, query) : [];
+  return c && found.length > 0 ? updatesCompliance(store, c, found, o) : undefined;
+}
+
+export interface CveCompliance {
+  readonly cve: string;
+  /** The updates that fix it (name it in their CveID list), with their machine counts. */
+  readonly updates: readonly CoveredUpdate[];
+  readonly scanned: number;
+  /** An update fixing it is Required (the counting rule) on the machine. */
+  readonly exposed: number;
+  /** An update fixing it is Required there, but possibly superseded (its superseder is Unknown). */
+  readonly possiblyExposed: number;
+  /** Nothing fixing it is Required or possibly superseded, but one is Unknown: not known. */
+  readonly unknown: number;
+  /** Scanned, and none of the above. */
+  readonly notExposed: number;
+  readonly machines: UpdateCompliance['machines'];
+}
+
+const CVE_FORM = /^CVE-\d{4}-\d{4,}$/i;
+
+/** Whether a string is written as a CVE id (CVE-YYYY-NNNN…). */
+export const isCveId = (s: string): boolean => CVE_FORM.test(s.trim());
+
+/**
+ * Which machines are exposed to a CVE: exposed (an update fixing it is Required by the counting rule), possibly
+ * exposed, unknown, not exposed. undefined when no update of the catalog in service names it.
+ */
+export async function cveCompliance(store: SiteStore, catalogs: CatalogVersions, cve: string, o: UpdateListOptions = {}): Promise<CveCompliance | undefined> {
+  const c = await catalogs.current();
+  const found = c ? c.findByCve(cve).filter((i) => c.isReportable(i)) : [];
+  if (!c || found.length === 0) return undefined;
+  const u = await updatesCompliance(store, c, found, { ...o, state: o.state ?? 'Required' });
+  const { scanned } = await store.fleetTotals();
+  const exposed = u.counts.Required, possiblyExposed = u.counts.possiblySuperseded, unknown = u.counts.Unknown;
+  return { cve: cve.trim().toUpperCase(), updates: u.updates, scanned, exposed, possiblyExposed, unknown, notExposed: scanned - exposed - possiblyExposed - unknown, machines: u.machines };
+}
+
+/** CVEs of the catalog in service that contain `text` (any case), with the updates naming them — for CVE search. */
+export async function searchCves(catalogs: CatalogVersions, text: string, limit = 50): Promise<{ cve: string; updates: { updateId: string; kb: string; title: string }[] }[]> {
+  const c = await catalogs.current();
+  if (!c) return [];
+  const want = text.trim().toUpperCase();
+  const hits = new Map<string, { updateId: string; kb: string; title: string }[]>();
+  for (let i = 0; i < c.size; i++) {
+    if (!c.isReportable(i)) continue;
+    for (const cve of c.cves(i)) {
+      if (!cve.toUpperCase().includes(want)) continue;
+      const list = hits.get(cve) ?? [];
+      list.push({ updateId: c.updateId(i), kb: c.kb(i), title: c.title(i) });
+      hits.set(cve, list);
+    }
+  }
+  return [...hits.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([cve, updates]) => ({ cve, updates }));
 }
 
 export interface GroupRow {
   readonly name: string;
   readonly installed: number;
   readonly required: number;
+  readonly superseded: number;
+  readonly possiblySuperseded: number;
   readonly unknown: number;
 }
 
-/** Update states across the fleet per classification or per product (client × update pairs). */
-export function groupSummary(store: SiteStore, kind: 'classification' | 'product'): Promise<GroupRow[]> {
-  return store.groupTotals(kind);
+/** Update states across the fleet per classification or per product (client × update pairs, by the counting rule). */
+export async function groupSummary(store: SiteStore, kind: 'classification' | 'product', catalogs?: CatalogVersions): Promise<GroupRow[]> {
+  const { updates } = await updateList(store, catalogs ?? new CatalogVersions(store));
+  const rows = new Map<string, { name: string; installed: number; required: number; superseded: number; possiblySuperseded: number; unknown: number }>();
+  for (const u of updates) {
+    for (const name of kind === 'classification' ? [u.classification || 'Unclassified'] : u.products) {
+      let g = rows.get(name);
+      if (!g) rows.set(name, (g = { name, installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, unknown: 0 }));
+      g.installed += u.counts.installed;
+      g.required += u.counts.required;
+      g.superseded += u.counts.superseded;
+      g.possiblySuperseded += u.counts.possiblySuperseded;
+      g.unknown += u.counts.unknown;
+    }
+  }
+  return [...rows.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export interface CollectionRow {
   readonly name: string;
   readonly limitedTo: string | null;
+  /**
+   * Computers in the collection (targeting.ts inCollection): enrolled clients that match its rule, and computers
+   * named as direct members that have not enrolled (a sync host, a machine named before it enrolls).
+   */
   readonly members: number;
+  /** Members that are enrolled clients. */
+  readonly enrolled: number;
   readonly scanned: number;
+  /** Scanned members with nothing Required and nothing possibly superseded. */
   readonly compliant: number;
+  /** Required updates (the counting rule) on its members, client × update. */
   readonly required: number;
+  readonly superseded: number;
+  readonly possiblySuperseded: number;
   readonly unknown: number;
 }
 
 /**
- * Per collection. Membership depends only on a client's architecture and its direct memberships, so clients are
- * added up per architecture in one grouped query (those without direct memberships), and the few direct members
- * one by one; each collection's rule (direct ∪ architecture query, within its limiting collection) is then applied
- * to those groups — the work grows with architectures and direct members, not with clients.
+ * Per collection: its members counted once, by the one membership rule (targeting.ts inCollection) — what
+ * `collection list`, `report collections`, /v1/reports/collections and the console show. Membership depends only on
+ * a client's architecture and its direct memberships, so clients are added up per architecture in one grouped query
+ * (those without direct memberships), and the few direct members one by one; computers named as direct members that
+ * are not enrolled count as members with no architecture.
  */
 export async function collectionSummary(store: SiteStore): Promise<CollectionRow[]> {
   const cols = await store.collections();
@@ -188,16 +436,29 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
     ...g,
     direct: new Set(g.name === undefined || g.name === null ? [] : memberships.filter((m) => computerKey(m.computer) === computerKey(g.name!)).map((m) => m.collection_id)),
   }));
+  const enrolled = new Set((await store.clients()).map((c) => computerKey(c.name)));
+  const named = new Map<string, Set<number>>();
+  for (const m of memberships) {
+    const key = computerKey(m.computer);
+    if (enrolled.has(key)) continue;
+    const set = named.get(key) ?? new Set<number>();
+    set.add(m.collection_id);
+    named.set(key, set);
+  }
   return cols.map((c) => {
-    const row = { name: c.name, limitedTo: c.limited, members: 0, scanned: 0, compliant: 0, required: 0, unknown: 0 };
+    const row = { name: c.name, limitedTo: c.limited, members: 0, enrolled: 0, scanned: 0, compliant: 0, required: 0, superseded: 0, possiblySuperseded: 0, unknown: 0 };
     for (const g of groups) {
       if (!inCollection(byId, c.id, g.architecture, (id) => g.direct.has(id))) continue;
       row.members += g.n;
+      row.enrolled += g.n;
       row.scanned += g.scanned;
       row.compliant += g.compliant;
       row.required += g.required;
+      row.superseded += g.superseded;
+      row.possiblySuperseded += g.possiblySuperseded;
       row.unknown += g.unknown;
     }
+    for (const direct of named.values()) if (inCollection(byId, c.id, null, (id) => direct.has(id))) row.members++;
     return row;
   });
 }

@@ -17,6 +17,7 @@ import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { fingerprint, relevantDetails, type RelevantDetails } from '../../engine/scan/result-cache.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
 import { supersedenceCode, type SupersedenceCode } from '../../engine/scan/supersedence.js';
+import { countOutcome, emptyCounts, type CountBucket } from '../../engine/scan/counting.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
@@ -220,35 +221,29 @@ export class SiteScanner {
     return sets;
   }
 
-  /** A scan's outcomes as a stored result set, with its counts per classification and product. */
+  /** A scan's outcomes as a stored result set, counted by the counting rule, with its counts per classification and product. */
   private resultSet(l: Loaded, fp: string, outcomes: readonly Outcome[]): NewResultSet {
-    const STATE = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 } as const;
-    const counts = [0, 0, 0, 0];
+    const counts = emptyCounts();
     const updates: ResultUpdateRow[] = [];
-    // Per classification and per product: what fleet summaries add up (machines × sets, never rows).
+    // Per classification and per product (result_set_groups), by the same rule.
     const groups = new Map<string, { kind: ResultGroupRow['kind']; name: string; installed: number; required: number; unknown: number }>();
-    const tally = (kind: 'classification' | 'product', name: string, state: number): void => {
+    const tally = (kind: 'classification' | 'product', name: string, bucket: CountBucket): void => {
       const key = `${kind}\u0000${name}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { kind, name, installed: 0, required: 0, unknown: 0 }));
-      if (state === STATE.Installed) g.installed++;
-      else if (state === STATE.Required) g.required++;
-      else if (state === STATE.Unknown) g.unknown++;
+      if (bucket === 'installed') g.installed++;
+      else if (bucket === 'required') g.required++;
+      else if (bucket === 'unknown') g.unknown++;
     };
     for (const o of outcomes) {
       const i = o.index;
-      const state = STATE[o.state];
-      counts[state]!++;
+      const bucket = countOutcome(counts, STATE_CODE[o.state], o.supersedence);
       updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: o.state, superseded: o.supersedence, reason: o.reason });
-      tally('classification', l.catalog.classification(i) || 'Unclassified', state);
-      for (const p of l.catalog.products(i)) tally('product', p, state);
+      tally('classification', l.catalog.classification(i) || 'Unclassified', bucket);
+      for (const p of l.catalog.products(i)) tally('product', p, bucket);
     }
-    return {
-      catalogId: l.catalogId,
-      fingerprint: fp,
-      counts: { installed: counts[0]!, required: counts[1]!, notApplicable: counts[2]!, unknown: counts[3]! },
-      updates,
-      groups: [...groups.values()],
-    };
+    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: [...groups.values()] };
   }
 }
+
+const STATE_CODE = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 } as const;

@@ -120,7 +120,7 @@ export async function collectionView(store: SiteStore, name: string): Promise<Co
   const rows = await store.computersNamed(names);
   const known = new Set(rows.map((r) => computerKey(r.name)));
   const never: ComputerSetRow[] = names.filter((n) => !known.has(computerKey(n)))
-    .map((n) => ({ name: n, architecture: null, os: null, lastUpload: null, scannedAt: null, installed: null, required: null, unknown: null, setId: null }));
+    .map((n) => ({ name: n, architecture: null, os: null, lastUpload: null, scannedAt: null, installed: null, required: null, superseded: null, possiblySuperseded: null, unknown: null, setId: null }));
   const sets = new Map<number, number>();
   for (const r of rows) if (r.setId !== null) sets.set(r.setId, (sets.get(r.setId) ?? 0) + 1);
   return { collection: col, members: [...rows, ...never], sets };

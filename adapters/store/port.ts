@@ -7,6 +7,7 @@
  * back together (an upload and its scan job; a result set, its scan and the job's end). A store bound to a
  * transaction runs a nested `transaction` inside the same one.
  */
+import type { CountBucket } from '../../engine/scan/counting.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority } from './queue.js';
 import type { TransactionOptions } from './sql/driver.js';
 
@@ -82,6 +83,7 @@ export interface ResultUpdateRow {
   readonly update_id: string;
   readonly revision_number: number;
   readonly state: string;
+  /** The supersedence code (engine/scan/supersedence.ts): 0 not superseded, 1 superseded, 2 possibly superseded. */
   readonly superseded: number;
   readonly reason: string;
 }
@@ -98,7 +100,11 @@ export interface ResultGroupRow {
 export interface NewResultSet {
   readonly catalogId: number;
   readonly fingerprint: string;
-  readonly counts: { readonly installed: number; readonly required: number; readonly notApplicable: number; readonly unknown: number };
+  /** By the counting rule (engine/scan/counting.ts): required excludes superseded and possibly superseded ones. */
+  readonly counts: {
+    readonly installed: number; readonly required: number; readonly superseded: number; readonly possiblySuperseded: number;
+    readonly notApplicable: number; readonly unknown: number;
+  };
   readonly updates: readonly ResultUpdateRow[];
   readonly groups: readonly ResultGroupRow[];
 }
@@ -112,21 +118,20 @@ export interface ScanRecord {
   readonly scannedAt: string;
 }
 
-export interface DailyRow {
+export interface DailyRow extends FleetTotals {
   readonly day: string;
   readonly clients: number;
-  readonly scanned: number;
-  readonly compliant: number;
-  readonly installed: number;
-  readonly required: number;
-  readonly unknown: number;
 }
 
+/** Scanned machines and their outcomes added up by the counting rule (engine/scan/counting.ts). */
 export interface FleetTotals {
   readonly scanned: number;
   readonly installed: number;
   readonly required: number;
+  readonly superseded: number;
+  readonly possiblySuperseded: number;
   readonly unknown: number;
+  /** Scanned machines with nothing Required and nothing possibly superseded (counting.ts isCompliant). */
   readonly compliant: number;
 }
 
@@ -141,6 +146,8 @@ export interface ComputerScanRow {
   readonly set_id: number;
   readonly installed: number;
   readonly required: number;
+  readonly superseded: number;
+  readonly possibly_superseded: number;
   readonly not_applicable: number;
   readonly unknown: number;
 }
@@ -153,6 +160,8 @@ export interface ComputerListRow {
   readonly scannedAt: string | null;
   readonly installed: number | null;
   readonly required: number | null;
+  readonly superseded: number | null;
+  readonly possiblySuperseded: number | null;
   readonly unknown: number | null;
 }
 
@@ -170,7 +179,9 @@ export interface ComputerSetRow extends ComputerListRow {
 
 export interface UpdateMachineRow {
   readonly computer: string;
+  readonly updateId: string;
   readonly state: string;
+  /** The supersedence code (0 no, 1 yes, 2 possibly). */
   readonly superseded: number;
   readonly reason: string;
   readonly scannedAt: string;
@@ -185,7 +196,20 @@ export interface MembershipGroupRow {
   readonly scanned: number;
   readonly compliant: number;
   readonly required: number;
+  readonly superseded: number;
+  readonly possiblySuperseded: number;
   readonly unknown: number;
+}
+
+/** Machines of one result set with one of the asked updates in one state (the rows KB and CVE reports count). */
+export interface SetUpdateOutcome {
+  readonly setId: number;
+  /** Clients whose latest scan is this set. */
+  readonly machines: number;
+  readonly updateId: string;
+  readonly state: string;
+  /** The supersedence code. */
+  readonly superseded: number;
 }
 
 export interface CollectionRow {
@@ -339,9 +363,11 @@ export interface ReportStore {
   computerScan(name: string): Promise<ComputerScanRow | undefined>;
   /** Computers whose name key starts with `prefix`; by name unless `order` says otherwise (then by name within it). */
   searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }>;
-  updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]>;
-  unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]>;
-  updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;
+  /** Per result set that some client's latest scan is: its outcomes of these updates (NotApplicable ones are not stored). */
+  updateOutcomes(updateIds: readonly string[]): Promise<SetUpdateOutcome[]>;
+  unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]>;
+  /** Machines with one of these updates, in one of `buckets` of the counting rule (all stored ones when undefined). */
+  updateMachines(updateIds: readonly string[], buckets: readonly CountBucket[] | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;
   /**
    * Machines per update × state × supersedence code, over every client's latest scan: what the updates list counts
    * with the counting rule (engine/scan/counting.ts). Rows grow with updates, not with clients.
@@ -356,7 +382,6 @@ export interface ReportStore {
   computersNamed(names: readonly string[]): Promise<ComputerSetRow[]>;
   /** The outcomes stored in these result sets (for counts over some machines: each set weighted by its machines). */
   setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]>;
-  groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]>;
   membershipGroups(): Promise<MembershipGroupRow[]>;
   staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;
   dailyRows(days: number): Promise<DailyRow[]>;

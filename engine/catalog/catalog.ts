@@ -111,6 +111,48 @@ export class Catalog {
     return fallback || any;
   }
 
+  /**
+   * When the revision was published: package.xml's CreationDate (ISO 8601), '' when the catalog has none. The
+   * offline catalog carries no other date; Microsoft sets it when a revision is published, so it is the release date
+   * reports show (a re-published revision shows its re-publication date).
+   */
+  releaseDate(i: number): string {
+    return this.str(this.data.updates.creationDate[i]!);
+  }
+
+  /** The More-info link: the localized MoreInfoUrl in `language` (else the default language, else any), else SupportUrl. */
+  moreInfoUrl(i: number, language = 'en'): string {
+    const l = this.data.localized;
+    const def = this.str(this.data.updates.defaultLanguage[i]!);
+    let fallback = '';
+    let any = '';
+    for (let k = l.offsets[i]!; k < l.offsets[i + 1]!; k++) {
+      const url = this.str(l.moreInfoUrl[k]!);
+      if (!url) continue;
+      const lang = this.str(l.language[k]!);
+      if (lang === language) return url;
+      if (lang === def) fallback = url;
+      if (!any) any = url;
+    }
+    return fallback || any || this.str(this.data.updates.supportUrl[i]!);
+  }
+
+  /** Updates naming a CVE (`CVE-2024-21412`, any case), in catalog order. A scan of every update's CVE list. */
+  findByCve(cve: string): number[] {
+    const want = cve.trim().toUpperCase();
+    const c = this.data.cves;
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++) {
+        if (this.str(c.value[k]!).toUpperCase() === want) {
+          out.push(i);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   localized(i: number): { language: string; title: string; description: string; moreInfoUrl: string }[] {
     const l = this.data.localized;
     const out = [];

@@ -66,6 +66,34 @@ export function outcomesIn(bucket: CountBucket): { readonly state: UpdateState; 
 }
 
 /**
+ * A machine's outcome of several updates at once — every update of one KB (one per architecture or OS, as
+ * Microsoft publishes them), every update fixing one CVE: the first of these buckets any of them is in. Needing one
+ * of them makes the machine need the KB; "possibly" and "not known" come before "has it".
+ */
+export const COMBINED_PRECEDENCE: readonly CountBucket[] = ['required', 'possiblySuperseded', 'unknown', 'superseded', 'installed', 'notApplicable'];
+
+/** The combined bucket of a machine's outcomes of several updates (see COMBINED_PRECEDENCE); undefined for none. */
+export function combineBuckets(buckets: Iterable<CountBucket>): CountBucket | undefined {
+  let best = COMBINED_PRECEDENCE.length;
+  for (const b of buckets) best = Math.min(best, COMBINED_PRECEDENCE.indexOf(b));
+  return COMBINED_PRECEDENCE[best];
+}
+
+/**
+ * The buckets a list shows: rows of one state (or every state), with Required updates that are superseded left out
+ * unless `showSuperseded` (they are counted either way). Possibly superseded ones are listed: they may be missing.
+ */
+export function listedBuckets(state: UpdateState | undefined, showSuperseded: boolean): CountBucket[] {
+  const of: Record<UpdateState, CountBucket[]> = {
+    Installed: ['installed'],
+    Required: showSuperseded ? ['required', 'possiblySuperseded', 'superseded'] : ['required', 'possiblySuperseded'],
+    NotApplicable: ['notApplicable'],
+    Unknown: ['unknown'],
+  };
+  return state ? of[state] : COUNT_BUCKETS.filter((b) => showSuperseded || b !== 'superseded');
+}
+
+/**
  * A scanned machine is compliant when nothing is counted as Required and nothing as possibly superseded (a
  * Required update whose replacement is Unknown may still be missing: "not known" is not "compliant"). Unknown
  * outcomes alone do not make it non-compliant; reports show them next to it.

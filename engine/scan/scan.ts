@@ -19,6 +19,12 @@ export interface ScanRow {
   readonly severity: string;
   readonly type: string;
   readonly isBundle: boolean;
+  /** package.xml's CreationDate of the revision (Catalog.releaseDate), '' when absent. */
+  readonly releaseDate: string;
+  /** CVEs the update names (extended fragment CveID). */
+  readonly cves: readonly string[];
+  /** Its More-info link (Catalog.moreInfoUrl), '' when absent. */
+  readonly moreInfoUrl: string;
   readonly state: UpdateState;
   readonly superseded: boolean;
   /** Not superseded, but an update that supersedes it is Unknown on the machine (never true with `superseded`). */
@@ -39,6 +45,9 @@ export function scanRow(c: Catalog, computer: string, o: UpdateOutcome, language
     severity: c.severity(i),
     type: c.updateType(i),
     isBundle: c.isBundle(i),
+    releaseDate: c.releaseDate(i),
+    cves: c.cves(i),
+    moreInfoUrl: c.moreInfoUrl(i, language),
     state: o.state,
     superseded: o.superseded,
     possiblySuperseded: o.possiblySuperseded,

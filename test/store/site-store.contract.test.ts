@@ -154,7 +154,7 @@ for (const backend of BACKENDS) {
         { update_index: 2, update_id: 'u2', revision_number: 1, state: 'Unknown', superseded: 1, reason: 'FileVersion of C:\\x not collected' },
       ];
       const set = {
-        catalogId, fingerprint: 'fp', counts: { installed: 1, required: 1, notApplicable: 0, unknown: 1 }, updates,
+        catalogId, fingerprint: 'fp', counts: { installed: 1, required: 1, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 1 }, updates,
         groups: [{ kind: 'classification' as const, name: 'Security Updates', installed: 1, required: 1, unknown: 1 }],
       };
       const setId = await store.addResultSet(set);
@@ -167,21 +167,26 @@ for (const backend of BACKENDS) {
         const inv = await store.addInventory(c.id, Buffer.from(n), 'x64');
         await store.recordScan({ clientId: c.id, inventoryId: inv, catalogId, setId, program: 'Microsoft Updates Tool x64', scannedAt: '2026-11-29T10:00:00.000Z' });
       }
-      expect(await store.fleetTotals()).toEqual({ scanned: 2, installed: 2, required: 2, unknown: 2, compliant: 0 });
-      expect((await store.computerScan('pc-2'))!).toMatchObject({ name: 'PC-2', set_id: setId, required: 1, program: 'Microsoft Updates Tool x64' });
-      expect(await store.updateStateCounts('u2')).toEqual([{ state: 'Unknown', superseded: 1, n: 2 }]);
-      expect(await store.unknownReasons('u2', 5)).toEqual([{ reason: 'FileVersion of C:\\x not collected', machines: 2 }]);
-      const page = await store.updateMachines('u1', 'Required', 1, 1);
+      expect(await store.fleetTotals()).toEqual({ scanned: 2, installed: 2, required: 2, superseded: 0, possiblySuperseded: 0, unknown: 2, compliant: 0 });
+      expect((await store.computerScan('pc-2'))!).toMatchObject({ name: 'PC-2', set_id: setId, required: 1, superseded: 0, possibly_superseded: 0, program: 'Microsoft Updates Tool x64' });
+      expect(await store.updateOutcomes(['u2', 'u1'])).toEqual([
+        { setId, machines: 2, updateId: 'u1', state: 'Required', superseded: 0 },
+        { setId, machines: 2, updateId: 'u2', state: 'Unknown', superseded: 1 },
+      ]);
+      expect(await store.unknownReasons(['u2'], 5)).toEqual([{ reason: 'FileVersion of C:\\x not collected', machines: 2 }]);
+      const page = await store.updateMachines(['u1'], ['required'], 1, 1);
       expect(page.total).toBe(2);
-      expect(page.items.map((i) => i.computer)).toEqual(['PC-2']);
-      expect(await store.groupTotals('classification')).toEqual([{ name: 'Security Updates', installed: 2, required: 2, unknown: 2 }]);
+      expect(page.items.map((i) => [i.computer, i.updateId])).toEqual([['PC-2', 'u1']]);
+      expect((await store.updateMachines(['u1', 'u2'], undefined, 10, 0)).total).toBe(4);
+      expect((await store.updateMachines(['u1'], ['installed'], 10, 0)).total).toBe(0);
       expect((await store.searchComputers('pc-', 10, 0)).total).toBe(2);
       expect((await store.searchComputers('PC_', 10, 0)).total).toBe(0); // LIKE wildcards in a prefix are literal
       expect(await store.scansSince('2026-11-29T00:00:00.000Z')).toBe(2);
       expect((await store.lastScan((await store.client('PC-1'))!.id))!.scanned_at).toBe('2026-11-29T10:00:00.000Z');
-      await store.recordDaily({ day: '2026-11-29', clients: 2, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 });
-      await store.recordDaily({ day: '2026-11-29', clients: 3, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 });
-      expect(await store.dailyRows(10)).toEqual([{ day: '2026-11-29', clients: 3, scanned: 2, compliant: 0, installed: 2, required: 2, unknown: 2 }]);
+      const day = { day: '2026-11-29', clients: 2, scanned: 2, compliant: 0, installed: 2, required: 2, superseded: 1, possiblySuperseded: 1, unknown: 2 };
+      await store.recordDaily(day);
+      await store.recordDaily({ ...day, clients: 3 });
+      expect(await store.dailyRows(10)).toEqual([{ ...day, clients: 3 }]);
       const stale = await store.staleClients('9999-01-01T00:00:00.000Z', 10, 0);
       expect(stale.total).toBe(2);
     });
@@ -242,7 +247,7 @@ for (const backend of BACKENDS) {
     const scanOf = async (clientId: number, inventoryId: number): Promise<boolean> => {
       if (!scanSet) {
         const catalogId = await store.addCatalog({ sha256: 'c'.repeat(64), source: 'test', path: '/c.pscat', revisions: 1, signer: null, signed_at: null });
-        const setId = await store.addResultSet({ catalogId, fingerprint: 'fp', counts: { installed: 0, required: 0, notApplicable: 0, unknown: 0 }, updates: [], groups: [] });
+        const setId = await store.addResultSet({ catalogId, fingerprint: 'fp', counts: { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 }, updates: [], groups: [] });
         scanSet = { catalogId, setId };
       }
       return store.recordScan({ clientId, inventoryId, ...scanSet, program: 'Microsoft Updates Tool x64', scannedAt: new Date().toISOString() });

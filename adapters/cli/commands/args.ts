@@ -5,6 +5,7 @@
  * them).
  */
 import { PatchscanError } from '../../../engine/errors.js';
+import { acceptedChoices, matchChoice } from '../../report/choice.js';
 import { parseListen } from '../../site/config.js';
 
 const bad = (flag: string, raw: string, accepted: string): PatchscanError =>
@@ -46,8 +47,8 @@ export const nonNegativeInt = (flag: string, unit?: string, max?: number): ((raw
  */
 export function choice<T extends string>(flag: string, names: readonly T[]): (raw: string) => T {
   return (raw: string): T => {
-    const hit = names.find((n) => n.toLowerCase() === raw.trim().toLowerCase());
-    if (hit === undefined) throw bad(flag, raw, `give one of ${names.join(', ')}`);
+    const hit = matchChoice(names, raw);
+    if (hit === undefined) throw bad(flag, raw, acceptedChoices(names));
     return hit;
   };
 }

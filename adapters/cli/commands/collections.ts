@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
 import { SiteScanner } from '../../site/scan-service.js';
+import { collectionSummary } from '../../site/reports.js';
 import { members } from '../../site/targeting.js';
 import { print, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
@@ -13,8 +14,9 @@ export function addCollectionCommands(program: Command): void {
     .description('every collection with its member count and limiting collection')
     .action((o: SiteOptions) =>
       withSite(o, async (site) => {
-        for (const r of await site.store.collections()) {
-          print(`${r.name.padEnd(42)} ${String((await members(site.store, r.id)).length).padStart(6)} member(s)${r.limited ? `  limited to "${r.limited}"` : ''}`);
+        // The members counted as every report counts them (collectionSummary: one membership rule).
+        for (const r of await collectionSummary(site.store)) {
+          print(`${r.name.padEnd(42)} ${String(r.members).padStart(6)} member(s), ${r.enrolled} enrolled${r.limitedTo ? `  limited to "${r.limitedTo}"` : ''}`);
         }
       }));
   siteOptions(collection.command('show'))

@@ -43,7 +43,12 @@ export function addServeCommands(program: Command): void {
       const token = o.token ?? process.env.PATCHSCAN_TOKEN;
       if (!token) throw new PatchscanError('BAD_ARGUMENT', 'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one');
       const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
-      if (r.status === 202) print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : `; ${String(r.body.note)}`})`);
+      if (r.status === 202) {
+        // The server says why it will not be scanned soon (no catalog yet, not targeted): the same words as
+        // compliance and the console (adapters/site/not-scanned.ts).
+        const note = typeof r.body.note === 'string' ? `; not scanned yet: ${r.body.note}` : '';
+        print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : ''}${note})`);
+      }
       else {
         const err = r.body.error as { code?: string; message?: string } | undefined;
         process.stderr.write(`patchscan: upload refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`);

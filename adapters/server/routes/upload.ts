@@ -11,7 +11,7 @@ import { variantOf } from '../../site/objects.js';
 import { TargetingSnapshot } from '../../site/targeting.js';
 import { computerKey } from '../../store/computer-name.js';
 import { HttpError, inflate, RateLimiter, readBody, send } from '../http.js';
-import { NO_CATALOG, untargetedBecause } from './reports.js';
+import { NO_CATALOG, untargetedBecause } from '../../site/not-scanned.js';
 import type { Route } from './context.js';
 import { GroupCommit } from './group-commit.js';
 import { osName } from '../../site/os-name.js';

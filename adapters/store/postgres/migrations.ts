@@ -193,4 +193,19 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- The operating system of a client's latest inventory (see the SQLite migration).
   ALTER TABLE clients ADD COLUMN os text;
   `,
+  `
+  -- The counting rule (engine/scan/counting.ts; docs/semantics.md, "Counting"): a result set's required counts the
+  -- Required updates that are not superseded; superseded and possibly superseded Required ones are counted apart
+  -- (result_updates.superseded is the supersedence code: 0 no, 1 yes, 2 possibly). Sets stored before counted every
+  -- Required update: they are recounted from their rows (exact: they hold no code 2). Daily snapshots keep what was
+  -- recorded; days recorded from now on carry the new counts.
+  ALTER TABLE result_sets ADD COLUMN superseded integer NOT NULL DEFAULT 0;
+  ALTER TABLE result_sets ADD COLUMN possibly_superseded integer NOT NULL DEFAULT 0;
+  UPDATE result_sets SET
+    required = (SELECT count(*) FROM result_updates u WHERE u.set_id = result_sets.id AND u.state = 'Required' AND u.superseded = 0),
+    superseded = (SELECT count(*) FROM result_updates u WHERE u.set_id = result_sets.id AND u.state = 'Required' AND u.superseded = 1),
+    possibly_superseded = (SELECT count(*) FROM result_updates u WHERE u.set_id = result_sets.id AND u.state = 'Required' AND u.superseded = 2);
+  ALTER TABLE compliance_daily ADD COLUMN superseded integer NOT NULL DEFAULT 0;
+  ALTER TABLE compliance_daily ADD COLUMN possibly_superseded integer NOT NULL DEFAULT 0;
+  `,
 ];

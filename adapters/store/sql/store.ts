@@ -8,11 +8,13 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
-  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, ComputerScanRow, DailyRow, FleetTotals, InventoryRetention, MemberRow,
-  MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SiteLock, SiteStore, StoredInventory, SyncMessage, TargetingData, UpdateMachineRow,
-  ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
+  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, ComputerScanRow, DailyRow, FleetTotals,
+  InventoryRetention, MemberRow, MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SetUpdateOutcome, SiteLock, SiteStore, StoredInventory,
+  SyncMessage, TargetingData, UpdateMachineRow, ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
 import type { NewUpload } from '../port.js';
+import type { CountBucket } from '../../../engine/scan/counting.js';
+import { bucketFilter, compliantSql } from './counting-sql.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
 import { storeInventories, storeUploads } from './upload-batch.js';
@@ -65,6 +67,9 @@ const readProcess = (raw: string): string | undefined => {
     return undefined; // unreadable: taken over
   }
 };
+
+/** Clients per result set that is some client's latest scan: reports count sets once and multiply (scans_by_set). */
+const SET_MACHINES = '(SELECT set_id, count(*) AS n FROM scans GROUP BY set_id)';
 
 export class SqlSiteStore implements SiteStore {
   /**
@@ -325,9 +330,10 @@ export class SqlSiteStore implements SiteStore {
   async addResultSet(s: NewResultSet): Promise<number> {
     if (!this.inTransaction) return this.tx((t) => t.addResultSet(s));
     // Two workers may finish the same new profile at once: the second one takes the first one's set.
-    const r = await this.db.get<{ id: number }>(`INSERT INTO result_sets (catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
-      [s.catalogId, s.fingerprint, s.counts.installed, s.counts.required, s.counts.notApplicable, s.counts.unknown]);
+    const c = s.counts;
+    const r = await this.db.get<{ id: number }>(`INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
+      [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown]);
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
@@ -369,10 +375,12 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async recordDaily(r: DailyRow): Promise<void> {
-    await this.write(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?, ?)
+    await this.write(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, superseded, possibly_superseded, unknown)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,
-        installed = excluded.installed, required = excluded.required, unknown = excluded.unknown`,
-      [r.day, r.clients, r.scanned, r.compliant, r.installed, r.required, r.unknown]);
+        installed = excluded.installed, required = excluded.required, superseded = excluded.superseded,
+        possibly_superseded = excluded.possibly_superseded, unknown = excluded.unknown`,
+      [r.day, r.clients, r.scanned, r.compliant, r.installed, r.required, r.superseded, r.possiblySuperseded, r.unknown]);
   }
 
   // ---- reports: machines are counted per result set first (the scans_by_set index), then multiplied out, so the
@@ -380,44 +388,51 @@ export class SqlSiteStore implements SiteStore {
 
   async fleetTotals(): Promise<FleetTotals> {
     const r = await this.db.get<FleetTotals>(`SELECT coalesce(sum(s.n), 0) AS scanned, coalesce(sum(r.installed * s.n), 0) AS installed,
-        coalesce(sum(r.required * s.n), 0) AS required, coalesce(sum(r.unknown * s.n), 0) AS unknown,
-        coalesce(sum(CASE WHEN r.required = 0 THEN s.n ELSE 0 END), 0) AS compliant
-      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_sets r ON r.id = s.set_id`);
+        coalesce(sum(r.required * s.n), 0) AS required, coalesce(sum(r.superseded * s.n), 0) AS superseded,
+        coalesce(sum(r.possibly_superseded * s.n), 0) AS "possiblySuperseded", coalesce(sum(r.unknown * s.n), 0) AS unknown,
+        coalesce(sum(${compliantSql('r')} * s.n), 0) AS compliant
+      FROM ${SET_MACHINES} s JOIN result_sets r ON r.id = s.set_id`);
     return r!;
   }
 
   computerScan(name: string): Promise<ComputerScanRow | undefined> {
     return this.db.get<ComputerScanRow>(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
-        r.installed, r.required, r.not_applicable, r.unknown
+        r.installed, r.required, r.superseded, r.possibly_superseded, r.not_applicable, r.unknown
       FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name_key = ?`, [computerKey(name)]);
   }
 
   async searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }> {
     const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+        r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
       WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`, [like, limit, offset]);
     return { total, items };
   }
 
-  updateStateCounts(updateId: string): Promise<{ state: string; superseded: number; n: number }[]> {
-    return this.db.all(`SELECT r.state, r.superseded, count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE r.update_id = ? GROUP BY r.state, r.superseded`, [updateId]);
+  async updateOutcomes(updateIds: readonly string[]): Promise<SetUpdateOutcome[]> {
+    if (updateIds.length === 0) return [];
+    return this.db.all<SetUpdateOutcome>(`SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
+      FROM result_updates r JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
+      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) ORDER BY r.set_id, r.update_id`, [...updateIds]);
   }
 
-  unknownReasons(updateId: string, limit: number): Promise<{ reason: string; machines: number }[]> {
+  unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]> {
+    if (updateIds.length === 0) return Promise.resolve([]);
     return this.db.all(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE r.update_id = ? AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`, [updateId, limit]);
+      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`, [...updateIds, limit]);
   }
 
-  async updateMachines(updateId: string, state: string | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }> {
-    const filter = state ? 'AND r.state = ?' : '';
-    const args = state ? [updateId, state] : [updateId];
-    const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE r.update_id = ? ${filter}`, args);
-    const items = await this.db.all<UpdateMachineRow>(`SELECT cl.name AS computer, r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
+  async updateMachines(updateIds: readonly string[], buckets: readonly CountBucket[] | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }> {
+    if (updateIds.length === 0) return { total: 0, items: [] };
+    const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
+    const where = `r.update_id IN (${updateIds.map(() => '?').join(', ')})${buckets ? ` AND ${f.sql}` : ''}`;
+    const args = [...updateIds, ...f.params];
+    const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
+    const items = await this.db.all<UpdateMachineRow>(`SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
       FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
-      WHERE r.update_id = ? ${filter} ORDER BY cl.name_key LIMIT ? OFFSET ?`, [...args, limit, offset]);
+      WHERE ${where} ORDER BY cl.name_key, r.update_id LIMIT ? OFFSET ?`, [...args, limit, offset]);
     return { total, items };
   }
 
@@ -430,7 +445,8 @@ export class SqlSiteStore implements SiteStore {
   async groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
     const from = 'FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id WHERE g.kind = ? AND g.name = ?';
     const total = await this.count(`SELECT count(*) AS n ${from}`, [kind, name]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required, g.unknown
+    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required,
+        NULL AS superseded, NULL AS "possiblySuperseded", g.unknown
       ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`, [kind, name, limit, offset]);
     return { total, items };
   }
@@ -439,7 +455,8 @@ export class SqlSiteStore implements SiteStore {
     const out: ComputerSetRow[] = [];
     for (let k = 0; k < names.length; k += IN_CHUNK) {
       const keys = names.slice(k, k + IN_CHUNK).map(computerKey);
-      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required, r.unknown, s.set_id AS "setId"
+      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+        r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown, s.set_id AS "setId"
         FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
         WHERE c.name_key IN (${keys.map(() => '?').join(', ')})`, keys)));
     }
@@ -456,15 +473,10 @@ export class SqlSiteStore implements SiteStore {
     return out;
   }
 
-  groupTotals(kind: 'classification' | 'product'): Promise<{ name: string; installed: number; required: number; unknown: number }[]> {
-    return this.db.all(`SELECT g.name, sum(g.installed * s.n) AS installed, sum(g.required * s.n) AS required, sum(g.unknown * s.n) AS unknown
-      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_set_groups g ON g.set_id = s.set_id
-      WHERE g.kind = ? GROUP BY g.name ORDER BY g.name`, [kind]);
-  }
-
   async membershipGroups(): Promise<MembershipGroupRow[]> {
-    const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(CASE WHEN r.required = 0 THEN 1 ELSE 0 END), 0) AS compliant,
-      coalesce(sum(r.required), 0) AS required, coalesce(sum(r.unknown), 0) AS unknown`;
+    const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(CASE WHEN s.client_id IS NULL THEN 0 ELSE ${compliantSql('r')} END), 0) AS compliant,
+      coalesce(sum(r.required), 0) AS required, coalesce(sum(r.superseded), 0) AS superseded,
+      coalesce(sum(r.possibly_superseded), 0) AS "possiblySuperseded", coalesce(sum(r.unknown), 0) AS unknown`;
     const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';
     const grouped = await this.db.all<MembershipGroupRow>(`SELECT cl.architecture, ${sums} ${from}
       WHERE cl.name_key NOT IN (SELECT computer_key FROM collection_members) GROUP BY cl.architecture`);
@@ -481,7 +493,8 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async dailyRows(days: number): Promise<DailyRow[]> {
-    return (await this.db.all<DailyRow>('SELECT day, clients, scanned, compliant, installed, required, unknown FROM compliance_daily ORDER BY day DESC LIMIT ?', [days])).reverse();
+    return (await this.db.all<DailyRow>(`SELECT day, clients, scanned, compliant, installed, required, superseded, possibly_superseded AS "possiblySuperseded", unknown
+      FROM compliance_daily ORDER BY day DESC LIMIT ?`, [days])).reverse();
   }
 
   // ---- ITMU's objects

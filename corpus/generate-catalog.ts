@@ -116,6 +116,10 @@ interface Rev {
   readonly core: string;
   readonly extended: string;
   readonly titles: readonly [string, string][]; // (lang, title)
+  /** package.xml CreationDate (when the revision was published); categories and detectoids share one date. */
+  readonly created?: string;
+  /** The localized MoreInfoUrl (the KB article, for updates). */
+  readonly moreInfo?: string;
   readonly pkg: {
     isLeaf: boolean;
     isBundle: boolean;
@@ -233,7 +237,7 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     ...osCats.map(({ o, id }): Target => ({ kind: 'os', o, cat: id })),
     ...appCats.map(({ a, id }): Target => ({ kind: 'app', a, cat: id })),
   ];
-  const lastInChain = new Map<string, Rev>(); // chain key → newest bundle
+  const lastInChain = new Map<string, Rev[]>(); // chain key → the newest bundles (one, or one per architecture)
   const month = new Map<Target, number>();
   let kb = 3_000_000 + rng.int(0, 99_999);
   let bundles = 0;
@@ -252,7 +256,7 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     month.set(t, m);
     const cls = rng.next() < 0.55 ? CLASSIFICATIONS[0] : rng.pick(CLASSIFICATIONS);
     const chainKey = `${t.cat}|${cls.id}|${rng.int(0, 2)}`;
-    const prev = lastInChain.get(chainKey);
+    const prev = lastInChain.get(chainKey) ?? [];
     const bundleId = rng.guid();
     const bundleRid = newRid();
     const thisKb = ++kb;
@@ -314,35 +318,51 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
         core: coreXml(cid, 200, 'Software', '', `<Prerequisites>${prereqs.map(ident).join('')}</Prerequisites>`, installed(isInstalled) + installable(isInstallable) + metadata),
         extended: `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="${handler}" MaxDownloadSize="${rng.int(1, 900) * 1_000_000}" MinDownloadSize="0"><InstallationBehavior RebootBehavior="CanRequestReboot" /></ExtendedProperties><Files><File Digest="${Buffer.from(cid).toString('base64').slice(0, 27)}=" DigestAlgorithm="SHA1" FileName="windows-kb${thisKb}.cab" Size="${rng.int(1, 900) * 1_000_000}" Modified="${created(m)}" /></Files>`,
         titles: [['en', `${title}${suffix}`]],
+        created: created(m),
+        moreInfo: `https://support.microsoft.com/help/${thisKb}`,
         pkg: { isLeaf: true, isBundle: false, action: 'Bundle', categories: [], prereqs, bundledBy: [bundleRid], supersededBy: [], languages: v.lang ? [v.lang] : [], payload: 1 },
       });
       childRevs.push(c);
     }
 
-    const supersedes = prev ? ident(prev.updateId) : '';
+    const supersedes = prev.map((p) => ident(p.updateId)).join('');
     const bundlePrereqs = [t.kind === 'os' ? osDetectoid.get(t.o)! : appDetectoid.get(t.a.name)!];
-    const group = childRevs.length > 1
-      ? `<AtLeastOne>${childRevs.map((c) => `<UpdateIdentity UpdateID="${c.updateId}" RevisionNumber="200" />`).join('')}</AtLeastOne>`
-      : `<UpdateIdentity UpdateID="${childRevs[0]!.updateId}" RevisionNumber="200" />`;
     const severity = cls.title === 'Security Updates' ? rng.pick(['Critical', 'Important', 'Important', 'Moderate', 'Low']) : '';
     const cves = severity ? Array.from({ length: rng.int(1, 4) }, () => `<CveID>CVE-${2016 + Math.floor(m / 12)}-${rng.int(1000, 49999)}</CveID>`).join('') : '';
-    const titles: [string, string][] = [['en', title]];
-    if (rng.chance(0.25)) titles.push(['de', `${title.replace('Update for', 'Update für')}`]);
-    const bundle = addRev({
-      updateId: bundleId, revisionNumber: 200 + rng.int(0, 3),
-      core: coreXml(bundleId, 200, 'Software', ' ExplicitlyDeployable="true" AutoSelectOnWebSites="true"',
-        (supersedes ? `<SupersededUpdates>${supersedes}</SupersededUpdates>` : '')
-        + `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`, ''),
-      extended: `<ExtendedProperties DefaultPropertiesLanguage="en"${severity ? ` MsrcSeverity="${severity}"` : ''} IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}</SupportUrl>${severity ? `<SecurityBulletinID>MS${16 + Math.floor(m / 12)}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>` : ''}<KBArticleID>${thisKb}</KBArticleID>${cves}</ExtendedProperties>`,
-      titles,
-      pkg: {
-        isLeaf: true, isBundle: true, categories: [['UpdateClassification', cls.id], ['Product', t.cat], ['ProductFamily', t.kind === 'os' ? WINDOWS_FAMILY : families.get(t.a.family)!], ['Company', MICROSOFT]],
-        prereqs: [...bundlePrereqs, cls.id, t.cat], bundledBy: [], supersededBy: [], languages: [], payload: 0,
-      },
-    }, bundleRid);
-    if (prev) prev.pkg.supersededBy.push(bundle.revisionId);
-    lastInChain.set(chainKey, bundle);
-    bundles++;
+    const bulletin = severity ? `<SecurityBulletinID>MS${16 + Math.floor(m / 12)}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>` : '';
+    const german = rng.chance(0.25);
+    // As Microsoft publishes many OS updates: one KB, one update per architecture ("… for x64-based Systems (KB…)"),
+    // each bundling its architecture's child. The rest bundle every variant in one update.
+    const perArch = t.kind === 'os' && childRevs.length > 1 && budget - revs.length >= childRevs.length && rng.chance(0.4);
+    const published: Rev[] = [];
+    for (const kids of perArch ? childRevs.map((c) => [c]) : [childRevs]) {
+      const rid = published.length === 0 ? bundleRid : newRid();
+      const id = published.length === 0 ? bundleId : rng.guid();
+      const archTitle = perArch ? title.replace(` (KB${thisKb})`, ` for ${kids[0]!.titles[0]![1].match(/for (\S+)-based Systems$/)?.[1] ?? 'x64'}-based Systems (KB${thisKb})`) : title;
+      const group = kids.length > 1
+        ? `<AtLeastOne>${kids.map((c) => `<UpdateIdentity UpdateID="${c.updateId}" RevisionNumber="200" />`).join('')}</AtLeastOne>`
+        : `<UpdateIdentity UpdateID="${kids[0]!.updateId}" RevisionNumber="200" />`;
+      for (const k of kids) k.pkg.bundledBy.splice(0, k.pkg.bundledBy.length, rid);
+      const titles: [string, string][] = [['en', archTitle]];
+      if (german) titles.push(['de', `${archTitle.replace('Update for', 'Update für')}`]);
+      published.push(addRev({
+        updateId: id, revisionNumber: 200 + rng.int(0, 3),
+        core: coreXml(id, 200, 'Software', ' ExplicitlyDeployable="true" AutoSelectOnWebSites="true"',
+          (supersedes ? `<SupersededUpdates>${supersedes}</SupersededUpdates>` : '')
+          + `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`, ''),
+        extended: `<ExtendedProperties DefaultPropertiesLanguage="en"${severity ? ` MsrcSeverity="${severity}"` : ''} IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}</ExtendedProperties>`,
+        titles,
+        created: created(m),
+        moreInfo: `https://support.microsoft.com/help/${thisKb}`,
+        pkg: {
+          isLeaf: true, isBundle: true, categories: [['UpdateClassification', cls.id], ['Product', t.cat], ['ProductFamily', t.kind === 'os' ? WINDOWS_FAMILY : families.get(t.a.family)!], ['Company', MICROSOFT]],
+          prereqs: [...bundlePrereqs, cls.id, t.cat], bundledBy: [], supersededBy: [], languages: [], payload: 0,
+        },
+      }, rid));
+    }
+    for (const p of prev) for (const b of published) p.pkg.supersededBy.push(b.revisionId);
+    lastInChain.set(chainKey, published);
+    bundles += published.length;
     opts.onProgress?.(revs.length, budget);
   }
 
@@ -355,7 +375,7 @@ function packageXml(revs: readonly Rev[]): string[] {
   ];
   for (const r of [...revs].sort((a, b) => a.revisionId - b.revisionId)) {
     const p = r.pkg;
-    let x = `<Update CreationDate="2024-01-01T00:00:00Z" DefaultLanguage="en" UpdateId="${r.updateId}" RevisionNumber="${r.revisionNumber}" RevisionId="${r.revisionId}" IsLeaf="${p.isLeaf}"${p.isBundle ? ' IsBundle="true"' : ''}${p.action ? ` DeploymentAction="${p.action}"` : ''}>`;
+    let x = `<Update CreationDate="${r.created ?? '2016-01-01T00:00:00Z'}" DefaultLanguage="en" UpdateId="${r.updateId}" RevisionNumber="${r.revisionNumber}" RevisionId="${r.revisionId}" IsLeaf="${p.isLeaf}"${p.isBundle ? ' IsBundle="true"' : ''}${p.action ? ` DeploymentAction="${p.action}"` : ''}>`;
     if (p.prereqs.length) x += `<Prerequisites>${p.prereqs.map((id) => `<UpdateId Id="${id}" />`).join('')}</Prerequisites>`;
     if (p.categories.length) x += `<Categories>${p.categories.map(([t, id]) => `<Category Type="${t}" Id="${id}" />`).join('')}</Categories>`;
     if (p.languages.length) x += `<Languages>${p.languages.map((l) => `<Language Name="${l}" />`).join('')}</Languages>`;
@@ -382,7 +402,7 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
       const w = new CabWriter(join(work, name), { level: 6 });
       // Microsoft's order: all core fragments, then localized, then extended.
       for (const r of slice) w.add(`c/${r.revisionId}`, enc(r.core));
-      for (const r of slice) for (const [lang, title] of r.titles) w.add(`l/${lang}/${r.revisionId}`, enc(`<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}</Title><Description>${esc(`Install this update to resolve issues in ${title}. For a complete listing of the issues that are included in this update, see the associated Microsoft Knowledge Base article.`)}</Description><MoreInfoUrl>https://support.microsoft.com/help/</MoreInfoUrl></LocalizedProperties>`));
+      for (const r of slice) for (const [lang, title] of r.titles) w.add(`l/${lang}/${r.revisionId}`, enc(`<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}</Title><Description>${esc(`Install this update to resolve issues in ${title}. For a complete listing of the issues that are included in this update, see the associated Microsoft Knowledge Base article.`)}</Description><MoreInfoUrl>${r.moreInfo ?? 'https://support.microsoft.com/help/'}</MoreInfoUrl></LocalizedProperties>`));
       for (const r of slice) w.add(`x/${r.revisionId}`, enc(r.extended));
       w.finish();
     }

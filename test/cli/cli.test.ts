@@ -174,7 +174,7 @@ describe('patchscan scan, explain, manifest', () => {
     expect(rows.every((x) => x.state !== 'NotApplicable')).toBe(true);
     expect(rows.some((x) => x.state === 'Required' && x.superseded === false)).toBe(true);
     const csv = run(['scan', '-c', catalog, inventory, '--format', 'csv']).out.trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,possiblySuperseded,reason');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason');
     expect(csv.length - 1).toBe(rows.length);
     expect(JSON.parse(run(['scan', '-c', catalog, inventory, '--format', 'json']).out)).toHaveLength(rows.length);
     expect(run(['scan', '-c', catalog, inventory]).out).toMatch(new RegExp(`${rows.length} row\\(s\\): `));

@@ -14,6 +14,8 @@ import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { collectionSummary } from '../../adapters/site/reports.js';
+import { countedAs, emptyCounts } from '../../engine/scan/counting.js';
+import { supersedenceCode } from '../../engine/scan/supersedence.js';
 import { members, TargetingSnapshot } from '../../adapters/site/targeting.js';
 import { SiteScanner } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
@@ -96,16 +98,23 @@ describe('patchscan serve', () => {
     expect(c.body.computer).toBe('PILOT-PC');
     expect(c.body.program).toBe('Microsoft Updates Tool x64');
     expect(c.body.catalog.sha256).toBe((await site.store.currentCatalog())!.sha256);
-    const states = c.body.updates.reduce((a: Record<string, number>, u: { state: string }) => ({ ...a, [u.state]: (a[u.state] ?? 0) + 1 }), {});
-    expect(states).toEqual(Object.fromEntries(Object.entries(c.body.counts).filter(([, v]) => (v as number) > 0)));
+    // Listed rows counted by the rule give the counts; superseded Required rows are counted and not listed (hidden).
+    const listed = emptyCounts();
+    for (const u of c.body.updates as { state: string; superseded: boolean; possiblySuperseded: boolean }[]) listed[countedAs(u.state, supersedenceCode(u))]++;
+    expect({ Installed: listed.installed, Required: listed.required, possiblySuperseded: listed.possiblySuperseded, Unknown: listed.unknown, hidden: c.body.hidden })
+      .toEqual({ Installed: c.body.counts.Installed, Required: c.body.counts.Required, possiblySuperseded: c.body.counts.possiblySuperseded, Unknown: c.body.counts.Unknown, hidden: c.body.counts.superseded });
+    expect(listed.superseded).toBe(0);
     expect(c.body.updates[0]).toEqual(expect.objectContaining({ updateId: expect.stringMatching(/^[0-9a-f-]{36}$/), state: expect.any(String), reason: expect.any(String), title: expect.any(String) }));
     // The same result through the engine directly (the server adds storage, not semantics).
     const direct = new Scanner(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path))).scan(machine('PILOT-PC'));
-    expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state} ${d.reason}`));
+    expect(c.body.updates.map((u: { updateId: string; state: string; reason: string }) => `${u.updateId} ${u.state} ${u.reason}`))
+      .toEqual(direct.filter((d) => !(d.state === 'Required' && d.superseded)).map((d) => `${d.updateId} ${d.state} ${d.reason}`));
+    const all = await get(`${server.url}/v1/computers/PILOT-PC/compliance?superseded=SHOW`, ADMIN);
+    expect(all.body.updates.map((u: { updateId: string; state: string }) => `${u.updateId} ${u.state}`)).toEqual(direct.map((d) => `${d.updateId} ${d.state}`));
     const admin = await get(`${server.url}/v1/computers/PILOT-PC/compliance`, ADMIN);
     expect(admin.body.updates).toEqual(c.body.updates);
     const csv = (await get(`${server.url}/v1/computers/PILOT-PC/compliance?format=csv`, ADMIN)).body as string;
-    expect(csv.split('\r\n')[0]).toBe('computer,kb,title,classification,severity,state,superseded,reason,scannedAt,catalog');
+    expect(csv.split('\r\n')[0]).toBe('computer,kb,title,classification,severity,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason,scannedAt,catalog');
     expect(csv.trim().split('\r\n')).toHaveLength(c.body.updates.length + 1);
     const summary = await get(`${server.url}/v1/summary`, ADMIN);
     expect(summary.body).toMatchObject({ scanned: 1, catalog: { revisions: 3000 } });
@@ -178,11 +187,14 @@ describe('patchscan serve', () => {
     const programs: Record<string, string> = {};
     for (const name of await scanned()) programs[name] = (await site.store.computerScan(name))!.program;
     expect(programs).toMatchObject({ 'PC-X86': 'Microsoft Updates Tool', 'PC-IA64': 'Microsoft Updates Tool IA64', 'PC-ARM64': 'Microsoft Updates Tool ARM64', 'PC-X64': 'Microsoft Updates Tool x64' });
-    // The collection report (grouped SQL) agrees with targeting's member-by-member rule.
+    // The collection report (grouped SQL) agrees with targeting's member-by-member rule: members are enrolled clients
+    // and computers named as direct members (the sync host), counted once.
     const enrolled = new Set((await site.store.clients()).map((c) => c.name.toLowerCase()));
     for (const row of await collectionSummary(site.store)) {
       const id = (await site.store.collectionByName(row.name))!.id;
-      expect(row.members, row.name).toBe((await members(site.store, id)).filter((m) => enrolled.has(m.toLowerCase())).length);
+      const names = await members(site.store, id);
+      expect(row.members, row.name).toBe(names.length);
+      expect(row.enrolled, row.name).toBe(names.filter((m) => enrolled.has(m.toLowerCase())).length);
     }
     expect((await collectionSummary(site.store)).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({ members: 1, scanned: 1 });
     // The in-memory targeting the upload path uses notices a change made behind its back (here: limiting again).

@@ -121,33 +121,38 @@ describe('the site workflow through the CLI', () => {
       }
       throw new Error(`${name} was never scanned`);
     };
-    expect(await waitFor('PC-0000000')).toMatch(/^PC-0000000 \(\w+\) scanned .* by "Microsoft Updates Tool[^"]*" against catalog [0-9a-f]{16}\nInstalled \d+, Required \d+, Unknown \d+\n/);
-    expect(run(['compliance', 'PC-0000001', '--data', data]).err).toBe('patchscan: NOT_FOUND: PC-0000001 has not been scanned yet\n');
+    expect(await waitFor('PC-0000000')).toMatch(/^PC-0000000 \(\w+\) scanned .* by "Microsoft Updates Tool[^"]*", catalog [0-9a-f]{16}: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n/);
+    expect(run(['compliance', 'PC-0000001', '--data', data]).err).toMatch(/^patchscan: NOT_FOUND: PC-0000001 has not been scanned yet: no advertised collection targets it \(architecture \w+\)/);
 
     const un = run(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', data]);
     expect(un.out).toMatch(/^"Microsoft Updates Tool" is no longer limited; it has \d+ member\(s\)\. Queued 2 stored inventory\(ies\) for a scan\./);
     expect(await waitFor('PC-0000001')).toMatch(/^PC-0000001 /);
     const re = run(['rescan', 'PC-0000001', '--expedited', '--data', data]);
     expect(re.code, re.err).toBe(0);
-    expect(re.out).toMatch(/^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Installed \d+, Required \d+, Unknown \d+/);
+    expect(re.out).toMatch(/^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+/);
     expect(run(['compliance', '--data', data]).out).toMatch(/^Clients 2, scanned 2, compliant \d+; /);
 
     // Reports: the same data as table, JSON and CSV.
     const comp = JSON.parse(run(['report', 'computer', 'PC-0000000', '--data', data, '--json']).out) as { counts: Record<string, number>; updates: { kb: string; state: string }[] };
     const csv = run(['report', 'computer', 'PC-0000000', '--data', data, '--csv']).out.trim().split('\r\n');
-    expect(csv[0]).toBe('computer,kb,title,classification,severity,state,superseded,reason,scannedAt,catalog');
+    expect(csv[0]).toBe('computer,kb,title,classification,severity,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason,scannedAt,catalog');
     expect(csv).toHaveLength(comp.updates.length + 1);
-    expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required!);
+    // Listed Required rows: the counting rule's Required and the possibly superseded; superseded ones are hidden.
+    expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required! + comp.counts.possiblySuperseded!);
     const table = run(['report', 'computer', 'PC-0000000', '--data', data]).out;
-    expect(table).toMatch(/^PC-0000000 \(\w+\) scanned .*: Installed \d+, Required \d+, Unknown \d+\n\nstate +superseded +kb +classification +severity +title\n/);
+    expect(table).toMatch(/^PC-0000000 \(\w+\) scanned .*: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n\nstate +superseded +kb +released +classification +severity +cves +title\n/);
     const kb = comp.updates.find((u) => u.kb)!.kb;
-    const upd = JSON.parse(run(['report', 'update', `KB${kb}`, '--data', data, '--json']).out) as { update: { kb: string }; counts: Record<string, number>; machines: { total: number; items: { computer: string }[] } };
+    const upd = JSON.parse(run(['report', 'update', `KB${kb}`, '--data', data, '--json']).out) as {
+      update: { kb: string }; updates: { counts: Record<string, number> }[]; machines: { total: number; items: { computer: string }[] };
+    };
     expect(upd.update.kb).toBe(kb);
     expect(upd.machines.items.map((m) => m.computer)).toContain('PC-0000000');
-    expect(upd.counts.Installed! + upd.counts.Required! + upd.counts.Unknown!).toBe(upd.machines.total);
+    // One row per machine and update of the KB; superseded Required rows are not listed by default.
+    const listed = upd.updates.reduce((a, u) => a + u.counts.Installed! + u.counts.Required! + u.counts.possiblySuperseded! + u.counts.Unknown!, 0);
+    expect(listed).toBe(upd.machines.total);
     const cols = JSON.parse(run(['report', 'collections', '--data', data, '--json']).out) as { name: string; scanned: number }[];
     expect(cols.find((c) => c.name === 'Microsoft Updates Tool')!.scanned).toBe(2);
-    expect(run(['report', 'classifications', '--data', data, '--csv']).out.split('\r\n')[0]).toBe('name,installed,required,unknown');
+    expect(run(['report', 'classifications', '--data', data, '--csv']).out.split('\r\n')[0]).toBe('name,installed,required,superseded,possiblySuperseded,unknown');
     expect(run(['report', 'stale', '--days', '1', '--data', data]).out).toMatch(/^0 client\(s\) have not reported for 1 day\(s\)/);
     expect(run(['report', 'sync', '--data', data]).out).toContain('SMS Legacy Update Synchronization done');
     expect(JSON.parse(run(['report', 'trend', '--data', data, '--json']).out)).toEqual([expect.objectContaining({ clients: 2, scanned: 2 })]);

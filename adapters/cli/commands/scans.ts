@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { CatalogVersions, computerCompliance } from '../../site/reports.js';
+import { CatalogVersions, computerCompliance, countsText } from '../../site/reports.js';
 import { SiteScanner } from '../../site/scan-service.js';
 import { targetingProgram } from '../../site/targeting.js';
 import { now } from '../../store/sql/store.js';
@@ -49,7 +49,7 @@ export function addScanCommands(program: Command): void {
         }
         if (await scannedSince()) {
           const s = (await computerCompliance(store, new CatalogVersions(store), name))!;
-          print(`Scanned ${name} now (${s.program}): Installed ${s.counts.Installed}, Required ${s.counts.Required}, Unknown ${s.counts.Unknown}`);
+          print(`Scanned ${name} now (${s.program}): ${countsText(s.counts)}`);
         } else if (Date.now() >= deadline) print(`${name} is still queued after 30 s; the site's scan workers will scan it.`);
         else print(`${name} was not scanned: no advertised collection targets it.`);
       }));

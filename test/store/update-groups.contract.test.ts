@@ -77,7 +77,7 @@ for (const backend of BACKENDS) {
         signed_at: null });
       const row = (i: number, id: string, state: string,
         superseded = 0) => ({ update_index: i, update_id: id, revision_number: 1, state, superseded, reason: '' });
-      const counts = { installed: 0, required: 0, notApplicable: 0, unknown: 0 };
+      const counts = { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 };
       const used = await store.addResultSet({ catalogId, fingerprint: 'used', counts, groups: [],
         updates: [row(0, 'a-id', 'Required'), row(1, 'b-id', 'Required', 1), row(2, 'x-id', 'Installed')] });
       await store.addResultSet({ catalogId, fingerprint: 'unused', counts, groups: [], updates: [row(0, 'a-id', 'Installed')] });

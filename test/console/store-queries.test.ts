@@ -35,7 +35,7 @@ for (const backend of BACKENDS) {
       const catalogId = await store.addCatalog({ sha256: 'a'.repeat(64), source: 'test', path: '/x.pscat', revisions: 3, signer: null, signed_at: null });
       await store.setSetting('current_catalog', String(catalogId));
       const set = (fingerprint: string, updates: NewResultSet['updates'], required: number, groups: NewResultSet['groups']): Promise<number> =>
-        store.addResultSet({ catalogId, fingerprint, counts: { installed: 0, required, notApplicable: 0, unknown: 0 }, updates, groups } as NewResultSet);
+        store.addResultSet({ catalogId, fingerprint, counts: { installed: 0, required, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 }, updates, groups } as NewResultSet);
       // Set a: u1 Required, u2 Required but superseded, u3 Unknown. Set b: u1 Installed, u2 Required.
       sets = {
         a: await set('a', [row(0, 'u1', 'Required'), row(1, 'u2', 'Required', 1), row(2, 'u3', 'Unknown')], 2,

@@ -41,7 +41,10 @@ const ROUTES: readonly Route[] = [
   { path: '/computers/', page: computerPage, what: 'computer name', missing: 'no enrolled computer has that name.' },
   { path: '/updates', page: updatesPage, what: '', missing: '' },
   { path: '/collections/', page: collectionPage, what: 'collection', missing: 'no collection has that name (patchscan collection list).' },
-  { path: '/classifications/', page: drillDownPage('classification'), what: 'classification', missing: 'no scanned machine has results in that classification.' },
+  {
+    path: '/classifications/', page: drillDownPage('classification'), what: 'classification',
+    missing: 'no scanned machine has results in that classification.',
+  },
   { path: '/products/', page: drillDownPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
   { path: '/updates/', page: updatePage, what: 'update', missing: 'not a KB number, UpdateId or RevisionId of the catalog in service.' },
   { path: '/groups', page: groupsPage, what: '', missing: '' },
@@ -89,10 +92,17 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 /** The console's request handler; returns false when the path is not a console page. */
-export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {}): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createConsole(
+  store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {},
+): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const sessions = new ConsoleSessions(store);
+  const cookie = (value: string, maxAge: number): string =>
+    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${o.secureCookie ? '; Secure' : ''}`;
   const html = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
-    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY', 'content-security-policy': CSP, ...headers });
+    res.writeHead(status, {
+      'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY',
+      'content-security-policy': CSP, ...headers,
+    });
     res.end(body);
   };
   return async (req, res, url) => {
@@ -108,7 +118,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { 
     if (p === '/logout' && req.method === 'POST') {
       const id = await sessions.current(req);
       if (id) sessions.signOut(id);
-      html(res, 303, '', { location: '/login', 'set-cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0${o.secureCookie ? '; Secure' : ''}` });
+      html(res, 303, '', { location: '/login', 'set-cookie': cookie('', 0) });
       return true;
     }
     if (p === '/login' && req.method === 'POST') {
@@ -125,7 +135,7 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { 
         html(res, 401, loginPage('That is not the admin token.'));
         return true;
       }
-      html(res, 303, '', { location: '/', 'set-cookie': `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}${o.secureCookie ? '; Secure' : ''}` });
+      html(res, 303, '', { location: '/', 'set-cookie': cookie(id, SESSION_TTL_MS / 1000) });
       return true;
     }
     const route = findRoute(p);
@@ -148,7 +158,8 @@ export function createConsole(store: SiteStore, catalogs: CatalogVersions, o: { 
       html(res, 404, layout('Not found', `<h1>Not found</h1><p>${esc(p)}: ${esc(route.missing)}</p>`));
     } else if (lists.wantsCsv) {
       if (!lists.csv) {
-        html(res, 404, layout('Not found', `<h1>Not found</h1><p>This page has no list named ${esc(url.searchParams.get('list') ?? '')}.</p>`));
+        const list = esc(url.searchParams.get('list') ?? '');
+        html(res, 404, layout('Not found', `<h1>Not found</h1><p>This page has no list named ${list}.</p>`));
         return true;
       }
       res.writeHead(200, {

@@ -35,14 +35,23 @@ export interface SortOrder {
 }
 
 /** What the URL asks of list `id`: its sort order (checked against the columns) and page offset. */
-export function listState<T>(url: URL, columns: readonly Column<T>[], dflt: SortOrder, prefix = ''): SortOrder & { readonly offset: number } {
+export function listState<T>(
+  url: URL, columns: readonly Column<T>[], dflt: SortOrder, prefix = '',
+): SortOrder & { readonly offset: number } {
   const q = url.searchParams;
   const key = q.get(`${prefix}sort`) ?? dflt.key;
   const col = columns.find((c) => c.key === key && !c.fixed);
-  if (!col && key !== dflt.key) throw new HttpError(400, 'BAD_REQUEST', `${prefix}sort=${JSON.stringify(key.slice(0, 40))} is not a column of this list (one of ${columns.filter((c) => !c.fixed).map((c) => c.key).join(', ')})`);
+  if (!col && key !== dflt.key) {
+    const sortable = columns.filter((c) => !c.fixed).map((c) => c.key).join(', ');
+    const asked = JSON.stringify(key.slice(0, 40));
+    throw new HttpError(400, 'BAD_REQUEST', `${prefix}sort=${asked} is not a column of this list (one of ${sortable})`);
+  }
   const dirRaw = q.get(`${prefix}dir`);
-  if (dirRaw !== null && dirRaw !== 'asc' && dirRaw !== 'desc') throw new HttpError(400, 'BAD_REQUEST', `${prefix}dir=${JSON.stringify(dirRaw.slice(0, 20))} must be asc or desc`);
-  return { key, dir: (dirRaw as 'asc' | 'desc' | null) ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc'), offset: intParam(q, `${prefix}offset`, 0, 0, Number.MAX_SAFE_INTEGER) };
+  if (dirRaw !== null && dirRaw !== 'asc' && dirRaw !== 'desc') {
+    throw new HttpError(400, 'BAD_REQUEST', `${prefix}dir=${JSON.stringify(dirRaw.slice(0, 20))} must be asc or desc`);
+  }
+  const dir = (dirRaw as 'asc' | 'desc' | null) ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc');
+  return { key, dir, offset: intParam(q, `${prefix}offset`, 0, 0, Number.MAX_SAFE_INTEGER) };
 }
 
 /** Sorts rows by a column (stable; nulls last whatever the direction). */
@@ -54,7 +63,9 @@ export function sortRows<T>(rows: readonly T[], columns: readonly Column<T>[], o
   const keyed = rows.map((r, k) => ({ r, k, v: by(r) }));
   keyed.sort((a, b) => {
     if (a.v === null || b.v === null) return a.v === b.v ? a.k - b.k : a.v === null ? 1 : -1;
-    const d = typeof a.v === 'string' && typeof b.v === 'string' ? a.v.localeCompare(b.v, 'en', { numeric: true, sensitivity: 'base' }) : Number(a.v) - Number(b.v);
+    const d = typeof a.v === 'string' && typeof b.v === 'string'
+      ? a.v.localeCompare(b.v, 'en', { numeric: true, sensitivity: 'base' })
+      : Number(a.v) - Number(b.v);
     return d !== 0 ? sign * d : a.k - b.k;
   });
   return keyed.map((x) => x.r);
@@ -112,8 +123,11 @@ export function list<T>(o: ListOptions<T>): string {
   const { url, order } = o;
   const pre = prefixOf(o);
   const pagerHtml = pager(url, o.total, order.offset, pre);
-  const csv = `<a class="csv" data-testid="${esc(o.id)}-csv" href="${esc(hrefWith(url, { format: 'csv', list: o.id, [`${pre}offset`]: null }))}" download>CSV</a>`;
-  if (o.total === 0) return `<section class="list" data-list="${esc(o.id)}"><div class="empty" data-testid="${esc(o.id)}-empty">${o.empty}</div></section>`;
+  const csvHref = hrefWith(url, { format: 'csv', list: o.id, [`${pre}offset`]: null });
+  const csv = `<a class="csv" data-testid="${esc(o.id)}-csv" href="${esc(csvHref)}" download>CSV</a>`;
+  if (o.total === 0) {
+    return `<section class="list" data-list="${esc(o.id)}"><div class="empty" data-testid="${esc(o.id)}-empty">${o.empty}</div></section>`;
+  }
   const shown = o.columns.filter((c) => !c.csvOnly);
   const head = shown.map((c) => {
     const cls = c.numeric ? ' class="n"' : '';
@@ -121,9 +135,12 @@ export function list<T>(o: ListOptions<T>): string {
     const active = c.key === order.key;
     const next = active ? (order.dir === 'asc' ? 'desc' : 'asc') : c.numeric ? 'desc' : 'asc';
     const arrow = active ? (order.dir === 'asc' ? ' ▲' : ' ▼') : '';
-    return `<th${cls}${active ? ` aria-sort="${order.dir === 'asc' ? 'ascending' : 'descending'}"` : ''}><a href="${esc(hrefWith(url, { [`${pre}sort`]: c.key, [`${pre}dir`]: next, [`${pre}offset`]: null }))}">${esc(c.label)}${arrow}</a></th>`;
+    const ariaSort = active ? ` aria-sort="${order.dir === 'asc' ? 'ascending' : 'descending'}"` : '';
+    const href = hrefWith(url, { [`${pre}sort`]: c.key, [`${pre}dir`]: next, [`${pre}offset`]: null });
+    return `<th${cls}${ariaSort}><a href="${esc(href)}">${esc(c.label)}${arrow}</a></th>`;
   }).join('');
-  const body = o.rows.map((r) => `<tr${o.rowAttrs ? ` ${o.rowAttrs(r)}` : ''}>${shown.map((c) => `<td${c.numeric ? ' class="n"' : ''}>${cellOf(c, r)}</td>`).join('')}</tr>`).join('\n');
+  const cells = (r: T): string => shown.map((c) => `<td${c.numeric ? ' class="n"' : ''}>${cellOf(c, r)}</td>`).join('');
+  const body = o.rows.map((r) => `<tr${o.rowAttrs ? ` ${o.rowAttrs(r)}` : ''}>${cells(r)}</tr>`).join('\n');
   return `<section class="list" data-list="${esc(o.id)}"><div class="listbar">${pagerHtml}${csv}</div>
 <table data-testid="${esc(o.id)}"><thead><tr>${head}</tr></thead><tbody>
 ${body}
@@ -131,8 +148,10 @@ ${body}
 }
 
 export function pager(url: URL, total: number, offset: number, prefix = ''): string {
-  const link = (off: number, text: string, rel: string): string => `<a rel="${rel}" href="${esc(hrefWith(url, { [`${prefix}offset`]: off === 0 ? null : String(off) }))}">${text}</a>`;
-  const parts = [`<span class="muted">${num(total === 0 ? 0 : Math.min(total, offset + 1))}–${num(Math.min(total, offset + PAGE))} of ${num(total)}</span>`];
+  const link = (off: number, text: string, rel: string): string =>
+    `<a rel="${rel}" href="${esc(hrefWith(url, { [`${prefix}offset`]: off === 0 ? null : String(off) }))}">${text}</a>`;
+  const first = total === 0 ? 0 : Math.min(total, offset + 1);
+  const parts = [`<span class="muted">${num(first)}–${num(Math.min(total, offset + PAGE))} of ${num(total)}</span>`];
   if (offset > 0) parts.unshift(link(Math.max(0, offset - PAGE), '← previous', 'prev'));
   if (offset + PAGE < total) parts.push(link(offset + PAGE, 'next →', 'next'));
   return `<div class="pager">${parts.join(' ')}</div>`;
@@ -144,6 +163,12 @@ export function folded(text: string, visible = 90): string {
   const cut = text.lastIndexOf(' ', visible);
   return `<details class="reason"><summary>${esc(text.slice(0, cut > 40 ? cut : visible))} …</summary>${esc(text)}</details>`;
 }
+
+/** A list held in memory: all its rows, and its order until the URL asks for another. */
+type InMemoryList<T> = Omit<ListOptions<T>, 'rows' | 'total' | 'order' | 'url'> & {
+  readonly all: readonly T[];
+  readonly defaultOrder: SortOrder;
+};
 
 /** Rows a CSV download of a store-paged list holds at most (a list of every client of a 100k-client site fits). */
 const CSV_MAX_ROWS = 1_000_000;
@@ -165,7 +190,7 @@ export class PageLists {
   }
 
   /** A list held in memory. */
-  rows<T>(o: Omit<ListOptions<T>, 'rows' | 'total' | 'order' | 'url'> & { readonly all: readonly T[]; readonly defaultOrder: SortOrder }): string {
+  rows<T>(o: InMemoryList<T>): string {
     const order = listState(this.url, o.columns, o.defaultOrder, prefixOf(o));
     const sorted = sortRows(o.all, o.columns, order);
     if (this.csvList === o.id) this.csv = { name: o.id, body: csvOf(sorted, o.columns) };

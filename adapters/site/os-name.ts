@@ -17,8 +17,9 @@ const SERVER_RELEASES: Readonly<Record<number, string>> = { 14393: '2016', 17763
 
 /** Versions before 10.0: [workstation name, server name]. */
 const OLDER: Readonly<Record<string, readonly [string, string]>> = {
-  '6.3': ['Windows 8.1', 'Windows Server 2012 R2'], '6.2': ['Windows 8', 'Windows Server 2012'], '6.1': ['Windows 7', 'Windows Server 2008 R2'],
-  '6.0': ['Windows Vista', 'Windows Server 2008'], '5.2': ['Windows XP Professional x64', 'Windows Server 2003'], '5.1': ['Windows XP', 'Windows XP'],
+  '6.3': ['Windows 8.1', 'Windows Server 2012 R2'], '6.2': ['Windows 8', 'Windows Server 2012'],
+  '6.1': ['Windows 7', 'Windows Server 2008 R2'], '6.0': ['Windows Vista', 'Windows Server 2008'],
+  '5.2': ['Windows XP Professional x64', 'Windows Server 2003'], '5.1': ['Windows XP', 'Windows XP'],
   '5.0': ['Windows 2000 Professional', 'Windows 2000 Server'],
 };
 

@@ -28,10 +28,14 @@ export async function collectionPage(ctx: PageContext, name: string): PageResult
   if (!v) return undefined;
   const c = v.collection;
   const sum = (await collectionSummary(ctx.store)).find((r) => r.name === c.name);
-  const rule = [c.architecture === '*' ? 'every client' : c.architecture ? `clients of architecture ${c.architecture}` : 'direct members only', c.limited ? `limited to “${c.limited}”` : ''].filter(Boolean).join(', ');
+  const query = c.architecture === '*'
+    ? 'every client'
+    : c.architecture ? `clients of architecture ${c.architecture}` : 'direct members only';
+  const rule = c.limited ? `${query}, limited to “${c.limited}”` : query;
   const members = ctx.lists.rows({
     id: 'members', main: true, columns: MEMBERS, all: v.members, defaultOrder: { key: 'required', dir: 'desc' },
-    empty: `<p>This collection has no members. Its rule: ${esc(rule)}. Add one with <code>patchscan collection add-member</code>${c.limited ? ', or lift the limit with <code>patchscan collection unlimit</code>' : ''}.</p>`,
+    empty: `<p>This collection has no members. Its rule: ${esc(rule)}. Add one with <code>patchscan collection add-member</code>${
+      c.limited ? ', or lift the limit with <code>patchscan collection unlimit</code>' : ''}.</p>`,
   });
   const updates = await updatesTable(ctx, { main: false, id: 'collection-updates', scope: v.sets });
   return layout(c.name, `<h1>Collection: <span data-testid="collection-name">${esc(c.name)}</span></h1>
@@ -40,7 +44,8 @@ export async function collectionPage(ctx: PageContext, name: string): PageResult
 <div class="kpi"><span>Members</span><b data-testid="collection-members">${num(sum?.members ?? 0)}</b></div>
 <div class="kpi"><span>Scanned</span><b data-testid="collection-scanned">${num(sum?.scanned ?? 0)}</b></div>
 <div class="kpi"><span>Compliant (nothing Required)</span><b data-testid="collection-compliant">${num(sum?.compliant ?? 0)}</b></div>
-<div class="kpi"><span>Required (client × update)</span><b class="Required" data-testid="collection-required">${num(sum?.required ?? 0)}</b></div>
+<div class="kpi"><span>Required (client × update)</span>
+<b class="Required" data-testid="collection-required">${num(sum?.required ?? 0)}</b></div>
 <div class="kpi"><span>Unknown</span><b data-testid="collection-unknown">${num(sum?.unknown ?? 0)}</b></div>
 </div>
 <h2>Members</h2>${members}

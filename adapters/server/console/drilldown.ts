@@ -27,7 +27,8 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
   return async (ctx, name) => {
     const { store } = ctx;
     const totals = (await groupSummary(store, kind)).find((g) => g.name === name);
-    const updates = await updatesTable(ctx, { fixed: kind === 'classification' ? { classification: name } : { product: name }, main: false, id: 'group-updates' });
+    const fixed = kind === 'classification' ? { classification: name } : { product: name };
+    const updates = await updatesTable(ctx, { fixed, main: false, id: 'group-updates' });
     if (!totals && updates.total === 0) return undefined;
     const machines = await ctx.lists.paged({
       id: 'group-machines', main: true, columns: MACHINES, defaultOrder: { key: 'required', dir: 'desc' },
@@ -37,7 +38,8 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
     const label = kind === 'classification' ? 'Classification' : 'Product';
     return layout(name, `<h1>${label}: <span data-testid="group-name">${esc(name)}</span></h1>
 <div class="kpis">
-<div class="kpi"><span>Required (client × update)</span><b class="Required" data-testid="group-required">${num(totals?.required ?? 0)}</b></div>
+<div class="kpi"><span>Required (client × update)</span>
+<b class="Required" data-testid="group-required">${num(totals?.required ?? 0)}</b></div>
 <div class="kpi"><span>Installed</span><b class="Installed" data-testid="group-installed">${num(totals?.installed ?? 0)}</b></div>
 <div class="kpi"><span>Unknown</span><b data-testid="group-unknown">${num(totals?.unknown ?? 0)}</b></div>
 </div>

@@ -38,11 +38,14 @@ const GROUPS: readonly Column<GroupSummary>[] = [
 ];
 
 const EMPTY = '<p><b>No update group yet.</b> Make one from KBs, a release window, classifications or products, e.g. '
-  + '<code>patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --classification "Security Updates" --deadline 2026-12-24</code>.</p>';
+  + '<code>patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --classification "Security Updates" '
+  + '--deadline 2026-12-24</code>.</p>';
 
 export async function groupsPage({ store, catalogs, lists }: PageContext): PageResult {
   const groups = await listUpdateGroups(store, catalogs);
-  const table = lists.rows({ id: 'group-list', main: true, columns: GROUPS, all: groups, defaultOrder: { key: 'name', dir: 'asc' }, empty: EMPTY });
+  const table = lists.rows({
+    id: 'group-list', main: true, columns: GROUPS, all: groups, defaultOrder: { key: 'name', dir: 'asc' }, empty: EMPTY,
+  });
   return layout('Update groups', `<h1>Software update groups</h1>
 <p class="muted">A computer is Compliant when none of the group's updates is Required (by the counting rule), Non-compliant when one is,
 Unknown when none is but one is not known there. After the deadline, non-compliant computers are overdue.</p>
@@ -53,7 +56,10 @@ const COMPUTERS: readonly Column<GroupComputer>[] = [
   { key: 'computer', label: 'Computer', value: (c) => c.computer, cell: (c) => computerLink(c.computer) },
   {
     key: 'state', label: 'State', value: (c) => c.state,
-    cell: (c) => `<span class="${c.state === 'NonCompliant' ? 'Required' : c.state === 'Compliant' ? 'Installed' : 'Unknown'}">${esc(c.state)}</span>${c.overdue ? ' <b class="Required">overdue</b>' : ''}`,
+    cell: (c) => {
+      const cls = c.state === 'NonCompliant' ? 'Required' : c.state === 'Compliant' ? 'Installed' : 'Unknown';
+      return `<span class="${cls}">${esc(c.state)}</span>${c.overdue ? ' <b class="Required">overdue</b>' : ''}`;
+    },
   },
   { key: 'overdue', label: 'Overdue', value: (c) => c.overdue, fixed: true, csvOnly: true },
   { key: 'architecture', label: 'Architecture', value: (c) => c.architecture },
@@ -91,7 +97,10 @@ export async function groupPage({ store, catalogs, url, lists }: PageContext, na
   const overdue = q.get('overdue') === '1';
   let page;
   try {
-    page = await groupComputers(store, catalogs, g.name, { ...(collection !== undefined ? { collection } : {}), ...(state ? { state: state as GroupState } : {}), overdue, limit: Number.MAX_SAFE_INTEGER });
+    page = await groupComputers(store, catalogs, g.name, {
+      ...(collection !== undefined ? { collection } : {}), ...(state ? { state: state as GroupState } : {}),
+      overdue, limit: Number.MAX_SAFE_INTEGER,
+    });
   } catch (e) {
     if (PatchscanError.is(e) && e.code === 'NOT_FOUND') throw new HttpError(400, 'BAD_REQUEST', e.message);
     throw e;
@@ -100,16 +109,24 @@ export async function groupPage({ store, catalogs, url, lists }: PageContext, na
     id: 'group-computers', main: true, all: page.items, defaultOrder: { key: 'state', dir: 'asc' },
     columns: COMPUTERS.map((c) => (c.key === 'state' ? { ...c, sortBy: (r: GroupComputer) => STATE_ORDER[r.state] } : c)),
     rowAttrs: (c) => `data-state="${esc(c.state)}"`,
-    empty: `<p>No computer${state ? ` is ${esc(state)}` : ''}${overdue ? ' overdue' : ''}${collection ? ` in ${esc(collection)}` : ''}. <a href="${esc(url.pathname)}">Show every computer</a>.</p>`,
+    empty: `<p>No computer${state ? ` is ${esc(state)}` : ''}${overdue ? ' overdue' : ''}${collection ? ` in ${esc(collection)}` : ''}.
+<a href="${esc(url.pathname)}">Show every computer</a>.</p>`,
   });
   const perCollection = lists.rows({
     id: 'group-collections', all: g.collections, defaultOrder: { key: 'collection', dir: 'asc' }, empty: '<p>No collections.</p>',
-    columns: [{ key: 'collection', label: 'Collection', value: (c) => c.collection, cell: (c) => `<a href="${esc(`${url.pathname}?collection=${encodeURIComponent(c.collection)}`)}">${esc(c.collection)}</a>` }, ...tallyColumns<GroupTally & { collection: string }>((c) => c)],
+    columns: [{
+      key: 'collection', label: 'Collection', value: (c) => c.collection,
+      cell: (c) => `<a href="${esc(`${url.pathname}?collection=${encodeURIComponent(c.collection)}`)}">${esc(c.collection)}</a>`,
+    }, ...tallyColumns<GroupTally & { collection: string }>((c) => c)],
   });
-  const updates = lists.rows({ id: 'group-update-list', all: g.updateList, columns: UPDATES, defaultOrder: { key: 'kb', dir: 'asc' }, empty: '<p>The group holds no update.</p>' });
+  const updates = lists.rows({
+    id: 'group-update-list', all: g.updateList, columns: UPDATES, defaultOrder: { key: 'kb', dir: 'asc' },
+    empty: '<p>The group holds no update.</p>',
+  });
   const f = g.fleet;
   return layout(g.name, `<h1>Update group: <span data-testid="group-title">${esc(g.name)}</span></h1>
-<p class="muted">${esc(describeCriteria(g.criteria))} · ${num(g.updates)} update(s) · deadline ${deadlineCell(g)} · created ${when(g.createdAt)}</p>
+<p class="muted">${esc(describeCriteria(g.criteria))} · ${num(g.updates)} update(s) · deadline ${deadlineCell(g)}
+· created ${when(g.createdAt)}</p>
 <div class="kpis">
 <div class="kpi"><span>Compliance</span><b data-testid="ug-percent">${pctCell(f)}</b></div>
 <div class="kpi"><span>Compliant</span><b class="Installed" data-testid="ug-compliant">${num(f.compliant)}</b></div>

@@ -2,7 +2,9 @@
  * The fleet overview (/): what to do next when the site is not set up yet, KPIs, states per classification (chart
  * and table), compliance over time, collections and products — every name a link to its drill-down page.
  */
-import { collectionSummary, complianceTrend, fleetSummary, groupSummary, type CollectionRow, type FleetSummary, type GroupRow } from '../../site/reports.js';
+import {
+  collectionSummary, complianceTrend, fleetSummary, groupSummary, type CollectionRow, type FleetSummary, type GroupRow,
+} from '../../site/reports.js';
 import { barChart, trend } from './charts.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
@@ -29,9 +31,18 @@ export const groupColumns = (kind: 'classifications' | 'products', label: string
 
 /** The first thing an administrator must do, when the site is not fully set up. */
 function nextStep(s: FleetSummary): string {
-  if (!s.catalog) return '<p><b>No catalog yet:</b> run <code>patchscan sync</code> on the server (it fetches wsusscn2.cab; <code>--source FILE</code> imports a copy). Machines are scanned against it.</p>';
-  if (s.clients === 0) return '<p><b>No client enrolled yet:</b> <code>patchscan client enroll NAME</code> issues a client token; on that machine <code>patchscan upload --server URL --token TOKEN</code> sends its inventory.</p>';
-  if (s.scanned === 0) return `<p><b>No machine scanned yet:</b> ${num(s.clients)} client(s) enrolled; once they upload an inventory, <code>patchscan serve</code> scans it (see <a href="/computers">Computers</a> for why each one is not scanned).</p>`;
+  if (!s.catalog) {
+    return `<p><b>No catalog yet:</b> run <code>patchscan sync</code> on the server (it fetches wsusscn2.cab;
+<code>--source FILE</code> imports a copy). Machines are scanned against it.</p>`;
+  }
+  if (s.clients === 0) {
+    return `<p><b>No client enrolled yet:</b> <code>patchscan client enroll NAME</code> issues a client token; on that machine
+<code>patchscan upload --server URL --token TOKEN</code> sends its inventory.</p>`;
+  }
+  if (s.scanned === 0) {
+    return `<p><b>No machine scanned yet:</b> ${num(s.clients)} client(s) enrolled; once they upload an inventory,
+<code>patchscan serve</code> scans it (see <a href="/computers">Computers</a> for why each one is not scanned).</p>`;
+  }
   return '';
 }
 
@@ -40,6 +51,23 @@ export async function overviewPage({ store, lists }: PageContext): PageResult {
   const pct = s.scanned ? ((100 * s.compliant) / s.scanned).toFixed(1) : '–';
   const classes = await groupSummary(store, 'classification');
   const step = nextStep(s);
+  const catalog = s.catalog
+    ? `${esc(s.catalog.sha256.slice(0, 16))} (${num(s.catalog.revisions)} revisions, imported ${when(s.catalog.importedAt)})`
+    : 'none yet';
+  const noResults = '<p>No scan results yet.</p>';
+  const byName = { key: 'name', dir: 'asc' } as const, mostRequired = { key: 'required', dir: 'desc' } as const;
+  const classTable = lists.rows({
+    id: 'classifications', columns: groupColumns('classifications', 'Classification'), all: classes,
+    defaultOrder: mostRequired, empty: noResults,
+  });
+  const collections = lists.rows({
+    id: 'collections', columns: COLLECTIONS, all: await collectionSummary(store), defaultOrder: byName,
+    empty: '<p>No collections: <code>patchscan init</code> creates the standard ones.</p>',
+  });
+  const products = lists.rows({
+    id: 'products', columns: groupColumns('products', 'Product'), all: await groupSummary(store, 'product'),
+    defaultOrder: mostRequired, empty: noResults,
+  });
   return layout('Overview', `<h1>Fleet overview</h1>
 ${step ? `<div class="empty" data-testid="next-step">${step}</div>` : ''}
 <div class="kpis">
@@ -50,12 +78,12 @@ ${step ? `<div class="empty" data-testid="next-step">${step}</div>` : ''}
 <div class="kpi"><span>Unknown</span><b data-testid="kpi-unknown">${num(s.states.Unknown)}</b></div>
 <div class="kpi"><span>Scan queue</span><b data-testid="kpi-queue">${num(s.queue.expedited + s.queue.normal)}</b></div>
 </div>
-<p class="muted">Catalog in service: ${s.catalog ? `${esc(s.catalog.sha256.slice(0, 16))} (${num(s.catalog.revisions)} revisions, imported ${when(s.catalog.importedAt)})` : 'none yet'} — <a href="/sync">sync status</a> · <a href="/updates">most needed updates</a></p>
+<p class="muted">Catalog in service: ${catalog} — <a href="/sync">sync status</a> · <a href="/updates">most needed updates</a></p>
 <h2>Compliance by classification</h2>${barChart(classes, 'classification-chart')}
-${lists.rows({ id: 'classifications', columns: groupColumns('classifications', 'Classification'), all: classes, defaultOrder: { key: 'required', dir: 'desc' }, empty: '<p>No scan results yet.</p>' })}
+${classTable}
 <h2>Compliance over time</h2>${trend(await complianceTrend(store, 90))}
 <h2>Collections</h2>
-${lists.rows({ id: 'collections', columns: COLLECTIONS, all: await collectionSummary(store), defaultOrder: { key: 'name', dir: 'asc' }, empty: '<p>No collections: <code>patchscan init</code> creates the standard ones.</p>' })}
+${collections}
 <h2>By product</h2>
-${lists.rows({ id: 'products', columns: groupColumns('products', 'Product'), all: await groupSummary(store, 'product'), defaultOrder: { key: 'required', dir: 'desc' }, empty: '<p>No scan results yet.</p>' })}`);
+${products}`);
 }

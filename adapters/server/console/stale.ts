@@ -24,7 +24,9 @@ export async function stalePage({ store, url, lists }: PageContext): PageResult 
     fetch: (_order, limit, offset) => staleClients(store, days, limit, offset),
   });
   return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
-<p class="muted">A client that stops uploading keeps its last results: check that its scheduled <code>patchscan upload</code> still runs.</p>
-<form class="search" method="get" action="/stale"><input name="days" value="${esc(days)}" aria-label="Days"> <button type="submit">Show</button></form>
+<p class="muted">A client that stops uploading keeps its last results: check that its scheduled <code>patchscan upload</code>
+still runs.</p>
+<form class="search" method="get" action="/stale"><input name="days" value="${esc(days)}" aria-label="Days">
+<button type="submit">Show</button></form>
 ${table}`);
 }

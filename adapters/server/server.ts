@@ -27,6 +27,7 @@ import { bearer, HttpError, requestUrl, send } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
+import { catalogRoutes } from './routes/catalogs.js';
 import { reportRoutes } from './routes/reports.js';
 import { uploadRoute } from './routes/upload.js';
 
@@ -114,7 +115,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   };
   // Over HTTPS the session cookie is Secure: a browser never sends it over plain HTTP.
   const consolePages = createConsole(store, catalogs, { secureCookie: site.config.tls !== undefined });
-  const routes: Route[] = [uploadRoute(ctx), healthRoutes, reportRoutes, groupRoutes];
+  const routes: Route[] = [uploadRoute(ctx), healthRoutes, catalogRoutes, reportRoutes, groupRoutes];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Until the target is parsed, messages name the raw target (cut short); nothing may throw outside the try.

@@ -62,6 +62,28 @@ describe('corpus generator', () => {
     }
   });
 
+  it('publishes some KBs as one update per architecture (as Microsoft does), each with its release date, CVEs and More-info link', () => {
+    const byKb = new Map<string, number[]>();
+    for (let i = 0; i < c.size; i++) if (c.isReportable(i) && c.kb(i)) byKb.set(c.kb(i), [...(byKb.get(c.kb(i)) ?? []), i]);
+    const several = [...byKb.entries()].filter(([, xs]) => xs.length > 1);
+    expect(several.length).toBeGreaterThan(20);
+    expect(several.length).toBeLessThan(byKb.size); // most KBs are one update
+    for (const [kb, xs] of several) {
+      // One per architecture: the titles name different ones, the KB ends each title, they share date, CVEs and link.
+      const archs = xs.map((i) => /for (\S+)-based Systems \(KB\d+\)$/.exec(c.title(i))?.[1]);
+      expect(new Set(archs).size, kb).toBe(xs.length);
+      expect(archs.every((a) => a !== undefined), kb).toBe(true);
+      expect(c.findByKb(kb).filter((i) => c.isReportable(i)).sort()).toEqual([...xs].sort());
+      expect(new Set(xs.map((i) => c.releaseDate(i))).size, kb).toBe(1);
+      expect(new Set(xs.map((i) => c.cves(i).join())).size, kb).toBe(1);
+      for (const i of xs) expect(c.moreInfoUrl(i)).toBe(`https://support.microsoft.com/help/${kb}`);
+    }
+    // Release dates move with the months of the generated history.
+    const dates = new Set([...byKb.values()].flat().map((i) => c.releaseDate(i)));
+    expect(dates.size).toBeGreaterThan(20);
+    expect([...dates].every((d) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(d))).toBe(true);
+  });
+
   it('has supersedence chains several links long', () => {
     let longest = 0;
     for (let i = 0; i < c.size; i++) {

@@ -21,6 +21,10 @@
 import type { Catalog } from './catalog.js';
 import { RULE_OP_BASE } from './data.js';
 
+/** Codes of {@link CatalogDelta.affected}. */
+export const AFFECTED_STATE = 1;
+export const AFFECTED_SUPERSEDENCE = 2;
+
 export interface CatalogDiff {
   /** UpdateIds only the new catalog holds. */
   readonly added: readonly string[];
@@ -33,11 +37,14 @@ export interface CatalogDiff {
 export interface CatalogDelta extends CatalogDiff {
   readonly from: Catalog;
   readonly to: Catalog;
-  /** Per new index: the old index of the same update when its outcome may be reused, else -1. */
+  /** Per new index: the old index of the same update when its old state holds (not AFFECTED_STATE), else -1. */
   readonly oldIndex: Int32Array;
-  /** Per old index: the new index of the same update, or -1 (removed, or several revisions of its UpdateId). */
+  /** Per old index: the new index of the same update when its old state holds, or -1. */
   readonly newIndex: Int32Array;
-  /** Per new index: 1 when its outcome must be re-evaluated (state and supersedence), else 0. */
+  /**
+   * Per new index: AFFECTED_STATE when its outcome must be re-evaluated (state and supersedence), AFFECTED_SUPERSEDENCE
+   * when only its supersedence may differ (its state is the old one), else 0.
+   */
   readonly affected: Uint8Array;
   /** The new indexes with `affected` set, ascending. */
   readonly affectedList: Int32Array;
@@ -51,8 +58,9 @@ export interface CatalogDelta extends CatalogDiff {
 export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
   const oldIds = idMap(from);
   const newIds = idMap(to);
-  const oldPrint = new Fingerprints(from);
-  const newPrint = new Fingerprints(to);
+  const interned = new Map<string, number>(); // one table for both: equal content, equal number
+  const oldPrint = new Fingerprints(from, interned);
+  const newPrint = new Fingerprints(to, interned);
   const added: string[] = [];
   const changed: string[] = [];
   const removed: string[] = [];
@@ -94,39 +102,39 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
 
   const reverse = reverseStateEdges(to);
   const affected = new Uint8Array(to.size);
-  // Closure over reverse prerequisite and bundle edges: 2 = its state may change.
+  // Closure over reverse prerequisite and bundle edges: the updates whose state may change.
   const stack = seeds;
-  for (const s of stack) affected[s] = 2;
+  for (const s of stack) affected[s] = AFFECTED_STATE;
   while (stack.length > 0) {
     const u = stack.pop()!;
     for (let k = reverse.offsets[u]!; k < reverse.offsets[u + 1]!; k++) {
       const d = reverse.target[k]!;
-      if (affected[d] !== 2) {
-        affected[d] = 2;
+      if (affected[d] !== AFFECTED_STATE) {
+        affected[d] = AFFECTED_STATE;
         stack.push(d);
       }
     }
   }
   let stateAffected = 0;
-  for (let i = 0; i < to.size; i++) if (affected[i] === 2) stateAffected++;
-  // Supersedence flags: updates superseded by one whose state may change.
+  for (let i = 0; i < to.size; i++) if (affected[i] === AFFECTED_STATE) stateAffected++;
+  // Supersedence only: updates superseded by one whose state may change, or whose superseders changed.
   const sup = to.data.supersededBy;
   for (let i = 0; i < to.size; i++) {
     if (affected[i] !== 0) continue;
     for (let k = sup.offsets[i]!; k < sup.offsets[i + 1]!; k++) {
-      if (affected[sup.target[k]!] === 2) {
-        affected[i] = 1;
+      if (affected[sup.target[k]!] === AFFECTED_STATE) {
+        affected[i] = AFFECTED_SUPERSEDENCE;
         break;
       }
     }
   }
-  for (const f of flagSeeds) if (affected[f] === 0) affected[f] = 1;
+  for (const f of flagSeeds) if (affected[f] === 0) affected[f] = AFFECTED_SUPERSEDENCE;
 
   const list: number[] = [];
   for (let i = 0; i < to.size; i++) {
-    if (affected[i] !== 0) {
-      affected[i] = 1;
-      list.push(i);
+    if (affected[i] !== 0) list.push(i);
+    if (affected[i] === AFFECTED_STATE && oldIndex[i]! >= 0) {
+      newIndex[oldIndex[i]!] = -1;
       oldIndex[i] = -1;
     }
   }
@@ -206,52 +214,67 @@ function hasStateCycle(c: Catalog, reverse: { offsets: Uint32Array; target: Int3
   return done < n;
 }
 
-/** A string per update holding everything a scan reads of it; equal strings = same outcomes given the same inputs. */
+/**
+ * A number per update for everything a scan reads of it: equal numbers (from one shared table) = the same outcomes
+ * given the same inputs. Rule trees are numbered by content (type names, attributes, children's numbers), not by node
+ * index or opcode, so equal trees of two catalogs get one number. Separators are control characters, which XML text
+ * (the source of every string here) cannot hold.
+ */
 class Fingerprints {
-  private readonly trees = new Map<number, string>();
-  constructor(private readonly c: Catalog) {}
+  private readonly trees: Int32Array;
+  constructor(private readonly c: Catalog, private readonly interned: Map<string, number>) {
+    this.trees = new Int32Array(c.data.nodes.count).fill(-1);
+  }
 
-  of(i: number): string {
+  private intern(key: string): number {
+    let n = this.interned.get(key);
+    if (n === undefined) {
+      n = this.interned.size;
+      this.interned.set(key, n);
+    }
+    return n;
+  }
+
+  of(i: number): number {
     const c = this.c;
     const u = c.data.updates;
-    let s = `${u.revisionNumber[i]}|${u.revisionId[i]}|${u.type[i]}|${u.action[i]}|${u.flags[i]}|`;
-    for (let slot = 0; slot < 3; slot++) s += `${this.tree(u.rules[i * 3 + slot]!)}|`;
-    const meta = c.metadata(i);
-    s += meta ? JSON.stringify(meta) : '';
-    s += '|';
+    let s = `${u.revisionNumber[i]}\u0001${u.revisionId[i]}\u0001${u.type[i]}\u0001${u.action[i]}\u0001${u.flags[i]}\u0001`;
+    for (let slot = 0; slot < 3; slot++) s += `${this.tree(u.rules[i * 3 + slot]!)}\u0001`;
+    if (u.metadataElement[i] !== 0) {
+      s += c.str(u.metadataElement[i]!);
+      const m = c.data.metadata;
+      for (let k = m.offsets[i]!; k < m.offsets[i + 1]!; k++) s += `\u0002${c.str(m.pairs[k]!)}`;
+    }
+    s += '\u0001';
     const p = c.data.prerequisites;
     for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
       s += `${p.groupKind[g]}:`;
       for (let m = p.memberOffsets[g]!; m < p.memberOffsets[g + 1]!; m++) s += `${c.str(p.guid[m]!)},`;
       s += ';';
     }
-    s += '|';
+    s += '\u0001';
     const b = c.data.bundles;
     for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
       s += `${b.groupKind[g]}:`;
       for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) s += `${c.str(b.guid[m]!)}@${b.revisionNumber[m]},`;
       s += ';';
     }
-    return s;
+    return this.intern(s);
   }
 
-  /** A rule tree by content (rule type names, attributes, children), not by node index or opcode. */
-  private tree(node: number): string {
-    if (node < 0) return '-';
-    const known = this.trees.get(node);
-    if (known !== undefined) return known;
+  private tree(node: number): number {
+    if (node < 0) return -1;
+    const known = this.trees[node]!;
+    if (known >= 0) return known;
     const c = this.c;
     const n = c.data.nodes;
     const op = n.op[node]!;
     let s = op >= RULE_OP_BASE ? (c.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`) : String(op);
-    s += '{';
-    for (let k = n.attrOffsets[node]!; k < n.attrOffsets[node + 1]!; k += 2) {
-      s += `${JSON.stringify(c.str(n.attrs[k]!))}=${JSON.stringify(c.str(n.attrs[k + 1]!))},`;
-    }
-    s += '}(';
+    for (let k = n.attrOffsets[node]!; k < n.attrOffsets[node + 1]!; k++) s += `\u0002${c.str(n.attrs[k]!)}`;
+    s += '\u0001';
     for (let k = n.childOffsets[node]!; k < n.childOffsets[node + 1]!; k++) s += `${this.tree(n.children[k]!)},`;
-    s += ')';
-    this.trees.set(node, s);
-    return s;
+    const id = this.intern(s);
+    this.trees[node] = id;
+    return id;
   }
 }

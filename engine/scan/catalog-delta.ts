@@ -1,19 +1,22 @@
 /**
- * A machine's outcomes carried over to a new catalog without a full rescan: the updates a catalog delta marks
- * affected (engine/catalog/diff.ts) are evaluated on the new catalog — on demand, so only they and what they read
- * (their prerequisites, bundled updates, superseding updates) are decided — and every other outcome is the old
- * one, moved to the update's new index. The result is the result set a full scan of the new catalog produces:
+ * A machine's outcomes carried over to a new catalog without a full rescan: the updates whose state a catalog delta
+ * marks affected (engine/catalog/diff.ts) are evaluated on the new catalog — on demand, so only they and what they
+ * read (their prerequisites, bundled updates, superseding updates) are decided; those whose supersedence only may
+ * differ keep their old state and read their superseders' states; every other outcome is the old one, moved to the
+ * update's new index. The result is the result set a full scan of the new catalog produces:
  * the same outcomes, in the same (catalog index) order.
  *
  * Reasons are not carried over: a reason names other updates (titles, KBs) that may have changed; a set with
  * reasons is rescanned in full by the caller.
  */
-import type { CatalogDelta } from '../catalog/diff.js';
+import { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, type CatalogDelta } from '../catalog/diff.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { outcomeIndex, packOutcome } from './result-set.js';
+import { outcomeIndex, outcomeStateCode, packOutcome, STATES } from './result-set.js';
 import type { Scanner } from './scan.js';
 import { S_NOT_APPLICABLE } from './scanner.js';
+
+const NOT_APPLICABLE = STATES.indexOf('NotApplicable');
 
 export interface CarryOverOptions {
   /** The old outcomes hold every update (a scan with `all`), not only the reportable ones that apply. */
@@ -34,17 +37,25 @@ export function carryOverOutcomes(
   if (delta.fullRescan !== undefined) throw new PatchscanError('BAD_ARGUMENT', `outcomes cannot be carried over: ${delta.fullRescan}`);
   const words = new Uint32Array(old.length + delta.affectedList.length);
   let n = 0;
+  // Updates whose state holds but whose supersedence may not: their old word without it, and the NotApplicable ones
+  // of an `all` set (their own IsSuperseded rule may be why: decided again).
+  const supersedenceOnly: number[] = [];
+  const decideAgain: number[] = [];
   for (let k = 0; k < old.length; k++) {
     const w = old[k]!;
     const i = delta.newIndex[outcomeIndex(w)]!;
-    if (i < 0 || delta.affected[i] === 1) continue; // gone, or re-evaluated below
-    words[n++] = ((i << 4) | (w & 15)) >>> 0;
+    if (i < 0) continue; // gone, or its state re-evaluated below
+    const moved = ((i << 4) | (w & 15)) >>> 0;
+    if (delta.affected[i] !== AFFECTED_SUPERSEDENCE) words[n++] = moved;
+    else if (outcomeStateCode(w) === NOT_APPLICABLE) decideAgain.push(i);
+    else supersedenceOnly.push(moved & ~3);
   }
   const c = scanner.catalog;
   const { type, action } = c.data.updates;
   scanner.withSession(inventory, (s) => {
     for (let k = 0; k < delta.affectedList.length; k++) {
       const i = delta.affectedList[k]!;
+      if (delta.affected[i] !== AFFECTED_STATE) continue;
       if (!options.all) {
         // A default scan reports software that is not a bundle-only child, and of that what applies.
         if (type[i] !== 0 || action[i] === 1) continue;
@@ -52,6 +63,8 @@ export function carryOverOutcomes(
       }
       words[n++] = packOutcome(i, s.state(i), s.supersedence(i));
     }
+    for (const w of supersedenceOnly) words[n++] = (w | s.supersedenceBySuperseders(outcomeIndex(w))) >>> 0;
+    for (const i of decideAgain) words[n++] = packOutcome(i, s.state(i), s.supersedence(i));
   });
   // Words sort by catalog index (its high bits): the order a full scan emits them in.
   return words.subarray(0, n).sort().slice();

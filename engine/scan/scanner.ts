@@ -411,6 +411,15 @@ export class ScanSession {
    */
   supersedence(i: number): SupersedenceCode {
     if (this.stateCode(i) === S_NA && this.becauseKind[i] === 2 && this.becauseRef[i] === 2 && this.becauseValue[i] === T) return SUP_YES;
+    return this.supersedenceBySuperseders(i);
+  }
+
+  /**
+   * Supersedence as the updates superseding i make it, without deciding i itself: all of it for an update known not
+   * to be NotApplicable (its own IsSuperseded rule then is not why). Outcomes carried over to a new catalog use it
+   * (catalog-delta.ts) when only an update's superseders changed.
+   */
+  supersedenceBySuperseders(i: number): SupersedenceCode {
     const sb = this.catalog.data.supersededBy;
     let possibly = false;
     for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) {

@@ -1,0 +1,99 @@
+/**
+ * A new catalog without a full rescan (issue 14 item 4): a generated catalog (default 50,000 revisions), a "Patch
+ * Tuesday" edit of ~1 % of its revisions (bench/patch-tuesday.ts), and N stored profiles (every machine distinct).
+ * Side by side in one process, one thread: a full rescan of every profile on the new catalog, and carrying each
+ * profile's old outcomes over (engine/scan/catalog-delta.ts). Every carried-over result set is checked equal to the
+ * full rescan's. Prints machines/s of both and the ratio, with and without the one-off cost of the catalog diff.
+ *
+ *   npm run bench:catalog-delta --  [--revisions 50000] [--profiles 2000] [--percent 1] [--seed 7]
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { importCatalog } from '../adapters/catalog/import.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { catalogDelta } from '../engine/catalog/diff.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
+import type { Inventory } from '../engine/inventory/types.js';
+import { carryOverOutcomes } from '../engine/scan/catalog-delta.js';
+import { scanOutcomes } from '../engine/scan/outcomes.js';
+import { Scanner } from '../engine/scan/scan.js';
+import { generateCatalog } from '../corpus/generate-catalog.js';
+import { FleetModel } from '../corpus/generate-fleet.js';
+import { arg, numArg } from './args.js';
+import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
+
+const revisions = numArg('revisions', '50000');
+const profiles = numArg('profiles', '2000');
+const percent = numArg('percent', '1');
+const seed = numArg('seed', '7');
+const work = arg('work', join(process.cwd(), 'bench', '.work'));
+mkdirSync(work, { recursive: true });
+
+const gib = (totalmem() / 2 ** 30).toFixed(0);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${gib} GiB, Node ${process.version}`);
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared with other helpers' work)`);
+const cab = join(work, `wsusscn2-${revisions}-1.cab`);
+const cat = join(work, `catalog-${revisions}-1.pscat`);
+if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
+if (!existsSync(cat)) importCatalog(cab, { out: cat });
+const imported = new Catalog(readCatalogFile(cat));
+
+const seconds = (t: number): number => (performance.now() - t) / 1000;
+let t = performance.now();
+const records = catalogRecords(imported);
+const before = buildCatalog(records, 'before');
+const edit = patchTuesday(records, percent, seed);
+const after = buildCatalog(edit.records, 'after');
+console.log(`catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
+  `${edit.summary.added} new updates (each superseding one), ` +
+  `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
+  `${edit.summary.removed} expired (built in ${seconds(t).toFixed(1)} s)`);
+
+// The stored profiles: every machine its own (the generator's `distinct` drift), scanned once on the old catalog.
+const model = new FleetModel(imported);
+const invs: Inventory[] = Array.from({ length: profiles }, (_, i) => model.machine(1, i, true));
+const oldScanner = new Scanner(before);
+const stored = invs.map((inv) => scanOutcomes(oldScanner, inv, { all: false, reasons: false }).outcomes);
+
+// Both paths warmed on the same few profiles, each with a scanner of its own (rule results shared within a path only).
+const fullScanner = new Scanner(after);
+const carryScanner = new Scanner(after);
+t = performance.now();
+const delta = catalogDelta(before, after);
+const diffSeconds = seconds(t);
+if (delta.fullRescan) throw new Error(delta.fullRescan);
+console.log(`diff: ${delta.added.length} added, ${delta.changed.length} changed, ${delta.removed.length} removed → ` +
+  `${delta.affectedList.length} updates to re-evaluate (${delta.stateAffected} may change state, ` +
+  `${((delta.affectedList.length / after.size) * 100).toFixed(2)} % of the catalog), computed in ${(diffSeconds * 1000).toFixed(0)} ms`);
+const warm = Math.min(50, profiles);
+for (let k = 0; k < warm; k++) {
+  scanOutcomes(fullScanner, invs[k]!, { all: false, reasons: false });
+  carryOverOutcomes(carryScanner, delta, invs[k]!, stored[k]!, { all: false });
+}
+
+const full: Uint32Array[] = new Array<Uint32Array>(profiles);
+t = performance.now();
+for (let k = 0; k < profiles; k++) full[k] = scanOutcomes(fullScanner, invs[k]!, { all: false, reasons: false }).outcomes;
+const fullSeconds = seconds(t);
+const carried: Uint32Array[] = new Array<Uint32Array>(profiles);
+t = performance.now();
+for (let k = 0; k < profiles; k++) carried[k] = carryOverOutcomes(carryScanner, delta, invs[k]!, stored[k]!, { all: false });
+const carrySeconds = seconds(t);
+
+let differing = 0, moved = 0;
+for (let k = 0; k < profiles; k++) {
+  const a = full[k]!, b = carried[k]!;
+  if (a.length !== b.length || a.some((w, j) => w !== b[j])) differing++;
+  if (a.length !== stored[k]!.length) moved++;
+}
+console.log(`profiles: ${profiles}, every one distinct; result sets differing from the full rescan: ${differing}; ` +
+  `profiles whose number of outcomes changed with the new catalog: ${moved}`);
+const rate = (s: number): string => `${Math.round(profiles / s).toLocaleString('en-US')} machines/s`;
+const perMachine = (s: number): string => `${s.toFixed(2)} s, ${((s / profiles) * 1e3).toFixed(3)} ms per machine`;
+console.log(`full rescan      ${rate(fullSeconds)} (${perMachine(fullSeconds)})`);
+console.log(`carried over     ${rate(carrySeconds)} (${perMachine(carrySeconds)})`);
+console.log(`ratio            ${(fullSeconds / carrySeconds).toFixed(1)} × (with the diff's ${(diffSeconds * 1000).toFixed(0)} ms: ` +
+  `${(fullSeconds / (carrySeconds + diffSeconds)).toFixed(1)} ×)`);
+console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+if (differing > 0) process.exitCode = 1;

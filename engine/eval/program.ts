@@ -149,7 +149,8 @@ export class RuleProgram {
       default: {
         const type = c.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`;
         const compiler = evaluatorOf(type);
-        if (!compiler) return unknownLeaf(`rule ${type} is not evaluated: ${(NOT_EVALUATED as Readonly<Record<string, string>>)[type] ?? 'no evaluator'}`);
+        const why = (NOT_EVALUATED as Readonly<Record<string, string>>)[type] ?? 'no evaluator';
+        if (!compiler) return unknownLeaf(`rule ${type} is not evaluated: ${why}`);
         const facts = c.nodeFacts(id);
         const infos = facts.map((f) => c.fact(f));
         const { $items, ...attrs } = c.nodeAttrs(id);

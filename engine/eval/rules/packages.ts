@@ -215,21 +215,29 @@ const cbsInstallable: RuleCompiler = (input) => {
     const os = ctx.machine.inv.os;
     const cpu = ctx.machine.inv.processor;
     if (wantArch === undefined || build === undefined || !os || !cpu) {
-      const why = wantArch === undefined || build === undefined ? 'its identity names no known architecture or build.revision version' : 'OS or processor not collected';
+      const why = wantArch === undefined || build === undefined
+        ? 'its identity names no known architecture or build.revision version'
+        : 'OS or processor not collected';
       ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
     if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
-      ctx.read(() => ({ fact: what, value: `inferred false: the package is for build ${build} architecture ${wantArch}, the machine is build ${os.build} architecture ${cpu.architecture}` }));
+      const value = `inferred false: the package is for build ${build} architecture ${wantArch}, `
+        + `the machine is build ${os.build} architecture ${cpu.architecture}`;
+      ctx.read(() => ({ fact: what, value }));
       return F;
     }
     if (!rollup || os.ubr === undefined) {
-      const why = rollup ? `the machine's UBR was not collected (the package is ${build}.${revision})` : 'not a cumulative update (its revision is not the UBR)';
+      const why = rollup
+        ? `the machine's UBR was not collected (the package is ${build}.${revision})`
+        : 'not a cumulative update (its revision is not the UBR)';
       ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
     const applies = os.ubr < revision!;
-    ctx.read(() => ({ fact: what, value: `inferred ${applies} from OS ${os.build}.${os.ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}` }));
+    const where = applies ? 'below' : 'at or past';
+    const value = `inferred ${applies} from OS ${os.build}.${os.ubr} ${where} the package's ${build}.${revision}`;
+    ctx.read(() => ({ fact: what, value }));
     return triOf(applies);
   };
 };

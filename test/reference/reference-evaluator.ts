@@ -7,7 +7,9 @@
  * It knows every rule type of engine/rules/registry.ts (the rule tables in test/engine/rules/ hold it to that):
  * each is spelled out below from the documented decision, with the inventory searched by plain array scans.
  */
-import type { Inventory, InventoryCbsPackage, InventoryFile, InventoryMsiProduct, InventoryRegistryKey, InventoryRegistryValue } from '../../engine/inventory/types.js';
+import type {
+  Inventory, InventoryCbsPackage, InventoryFile, InventoryMsiProduct, InventoryRegistryKey, InventoryRegistryValue,
+} from '../../engine/inventory/types.js';
 import type { RuleMetadata, RuleNode, UpdateRecord } from '../../engine/model.js';
 
 export type RTri = 'T' | 'F' | 'U';
@@ -66,7 +68,13 @@ function compareVersions(x: readonly number[], y: readonly number[]): number {
   return 0;
 }
 function test(cmp: string, c: number): boolean {
-  return cmp === 'LessThan' ? c < 0 : cmp === 'LessThanOrEqualTo' ? c <= 0 : cmp === 'EqualTo' ? c === 0 : cmp === 'GreaterThanOrEqualTo' ? c >= 0 : c > 0;
+  switch (cmp) {
+    case 'LessThan': return c < 0;
+    case 'LessThanOrEqualTo': return c <= 0;
+    case 'EqualTo': return c === 0;
+    case 'GreaterThanOrEqualTo': return c >= 0;
+    default: return c > 0;
+  }
 }
 function stringTest(cmp: string, actual: string, wanted: string): boolean {
   const a = actual.toLowerCase();
@@ -177,7 +185,9 @@ function cbsMatches(wanted: string, have: string): boolean {
 const isInstalledState = (p: InventoryCbsPackage): boolean => ['installed', 'superseded'].includes(p.state.toLowerCase());
 
 /** Reported builds whose cumulative updates are another build's (enablement packages); docs/semantics.md. */
-const SERVICED_AS: Readonly<Record<number, number>> = { 18363: 18362, 19042: 19041, 19043: 19041, 19044: 19041, 19045: 19041, 22631: 22621, 26200: 26100 };
+const SERVICED_AS: Readonly<Record<number, number>> = {
+  18363: 18362, 19042: 19041, 19043: 19041, 19044: 19041, 19045: 19041, 22631: 22621, 26200: 26100,
+};
 const servicedAs = (b: number): number => SERVICED_AS[b] ?? b;
 
 function cbsInstallable(s: Scope): RTri {
@@ -188,9 +198,9 @@ function cbsInstallable(s: Scope): RTri {
   const dism = Object.keys(cbs.applicable ?? {}).find((k) => cbsMatches(id, k));
   if (dism !== undefined) return tri(cbs.applicable![dism] === true);
   const own = cbs.packages.filter((p) => cbsMatches(id, p.identity));
-  if (own.some((p) => p.state.toLowerCase() === 'installed' || p.state.toLowerCase() === 'superseded')) {
-    return tri(own.find((p) => ['installed', 'superseded'].includes(p.state.toLowerCase()))!.state.toLowerCase() === 'installed');
-  }
+  // The package itself listed Installed applies (a re-offer); Superseded does not.
+  const decisive = own.find((p) => isInstalledState(p));
+  if (decisive) return tri(decisive.state.toLowerCase() === 'installed');
   const [name, , arch, , ver] = id.toLowerCase().split('~');
   const archNo = ({ x86: 0, arm: 5, ia64: 6, amd64: 9, arm64: 12 } as Record<string, number>)[arch ?? ''];
   const m = /^(\d{4,5})\.(\d+)\./.exec(ver ?? '');
@@ -219,13 +229,15 @@ function productFilter(a: Readonly<Record<string, string>>, p: InventoryMsiProdu
   return and(byVersion, byLanguage);
 }
 
-const product = (inv: Inventory, code: string): InventoryMsiProduct | undefined => inv.msi!.products.find((p) => guid(p.productCode) === guid(code));
+const product = (inv: Inventory, code: string): InventoryMsiProduct | undefined =>
+  inv.msi!.products.find((p) => guid(p.productCode) === guid(code));
 const hasPatch = (p: InventoryMsiProduct, patch: string): RTri => (p.patches ? tri(p.patches.some((x) => guid(x) === guid(patch))) : 'U');
 
 function itemsForProduct(node: Extract<RuleNode, { kind: 'rule' }>, inv: Inventory, itemTag: 'Feature' | 'Component'): RTri {
   const items = node.items ?? [];
   const products = items.filter((i) => i.tag === 'Product').map((i) => i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? '');
-  const wanted = items.filter((i) => i.tag === itemTag).map((i) => guid(i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? ''));
+  const wanted = items.filter((i) => i.tag === itemTag)
+    .map((i) => guid(i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? ''));
   if (products.length === 0 || wanted.length === 0) throw new BadData();
   if (!inv.msi) return 'U';
   const field = itemTag === 'Feature' ? 'features' : 'components';
@@ -330,7 +342,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       const rev = a.Revision !== undefined ? int(a.Revision) : undefined;
       const p = inv.processor;
       if (!p) return 'U';
-      const detail = (want: number | undefined, have: number | undefined): RTri => (want === undefined ? 'T' : have === undefined ? 'U' : tri(have === want));
+      const detail = (want: number | undefined, have: number | undefined): RTri =>
+        (want === undefined ? 'T' : have === undefined ? 'U' : tri(have === want));
       return and(tri(p.architecture === arch), detail(level, p.level), detail(rev, p.revision));
     }
     case 'NumberOfProcessors': {
@@ -351,8 +364,10 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (f.kind !== 'value') return f.kind === 'absent' ? 'F' : 'U';
       const file = f.value;
       const same = (want: unknown, have: unknown): RTri => (want === undefined ? 'T' : have === undefined ? 'U' : tri(want === have));
-      const sameVersion: RTri = !wantVersion ? 'T' : file.version === undefined ? 'U' : tri(compareVersions(version(file.version)!, wantVersion) === 0);
-      return and(sameVersion, same(created, time(file.created)), same(modified, time(file.modified)), same(size, file.size), same(lang, file.language));
+      const sameVersion: RTri = !wantVersion ? 'T'
+        : file.version === undefined ? 'U' : tri(compareVersions(version(file.version)!, wantVersion) === 0);
+      const sameTimes = and(same(created, time(file.created)), same(modified, time(file.modified)));
+      return and(sameVersion, sameTimes, same(size, file.size), same(lang, file.language));
     }
     case 'FileVersion': case 'FileVersionPrependRegSz': {
       const cmp = scalarOp(a.Comparison);
@@ -417,7 +432,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (k.kind === 'unknown') return 'U';
       if (k.kind === 'absent') return tri(trueIf !== 'Any');
       if (!k.value.subkeys) return 'U';
-      const results = k.value.subkeys.map((sub) => (node.child ? evalIn(node.child, { ...s, loop: { key: `${k.value.key}\\${sub}`, view } }) : 'U'));
+      const results = k.value.subkeys.map((sub): RTri =>
+        (node.child ? evalIn(node.child, { ...s, loop: { key: `${k.value.key}\\${sub}`, view } }) : 'U'));
       const any = or('F', ...results);
       return trueIf === 'Any' ? any : trueIf === 'All' ? and('T', ...results) : neg(any);
     }

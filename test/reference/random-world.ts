@@ -27,11 +27,15 @@ const basicLeafArb: fc.Arbitrary<RuleNode> = fc.oneof(
     .map(({ cmp, major, minor, build, pt }) => leaf('WindowsVersion', { Comparison: cmp, MajorVersion: major, MinorVersion: minor, ...(build ? { BuildNumber: build } : {}), ...(pt ? { ProductType: pt } : {}) })),
   fc.constantFrom('0', '9', '12').map((a) => leaf('Processor', { Architecture: a })),
   fc.constantFrom(...FILES).map((p) => leaf('FileExists', { Path: p, Csidl: '37' })),
-  fc.record({ p: fc.constantFrom(...FILES), c: fc.constantFrom(...CMP), v: fc.constantFrom(...VERSIONS) }).map(({ p, c, v }) => leaf('FileVersion', { Path: `\\${p}`, Csidl: '37', Comparison: c, Version: v })),
+  fc.record({ p: fc.constantFrom(...FILES), c: fc.constantFrom(...CMP), v: fc.constantFrom(...VERSIONS) })
+    .map(({ p, c, v }) => leaf('FileVersion', { Path: `\\${p}`, Csidl: '37', Comparison: c, Version: v })),
   fc.constantFrom(...KEYS).map((k) => leaf('RegKeyExists', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k })),
-  fc.record({ k: fc.constantFrom(...KEYS), v: fc.constantFrom(...VALUES) }).map(({ k, v }) => leaf('RegValueExists', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: v })),
-  fc.record({ k: fc.constantFrom(...KEYS), c: fc.constantFrom(...CMP), d: fc.integer({ min: 0, max: 4 }) }).map(({ k, c, d }) => leaf('RegDword', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: 'Level', Comparison: c, Data: String(d) })),
-  fc.record({ k: fc.constantFrom(...KEYS), c: fc.constantFrom(...SCMP), d: fc.constantFrom('contoso', 'CON', 'so', 'x') }).map(({ k, c, d }) => leaf('RegSz', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: 'Name', Comparison: c, Data: d })),
+  fc.record({ k: fc.constantFrom(...KEYS), v: fc.constantFrom(...VALUES) })
+    .map(({ k, v }) => leaf('RegValueExists', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: v })),
+  fc.record({ k: fc.constantFrom(...KEYS), c: fc.constantFrom(...CMP), d: fc.integer({ min: 0, max: 4 }) })
+    .map(({ k, c, d }) => leaf('RegDword', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: 'Level', Comparison: c, Data: String(d) })),
+  fc.record({ k: fc.constantFrom(...KEYS), c: fc.constantFrom(...SCMP), d: fc.constantFrom('contoso', 'CON', 'so', 'x') })
+    .map(({ k, c, d }) => leaf('RegSz', { Key: 'HKEY_LOCAL_MACHINE', Subkey: k, Value: 'Name', Comparison: c, Data: d })),
   fc.constantFrom(...PRODUCTS).map((p) => leaf('MsiProductInstalled', { ProductCode: p })),
   fc.constantFrom(...CBS).map((id) => leaf('CbsPackageInstalledByIdentity', { PackageIdentity: id })),
   fc.boolean().map((b): RuleNode => ({ kind: 'const', value: b })),
@@ -90,7 +94,8 @@ export const metadataArb: fc.Arbitrary<RuleMetadata> = fc.oneof(
 
 const regAt = (subkey: string, extra: Record<string, string | undefined> = {}): Record<string, string> => defined({ Key: HKLM, Subkey: subkey, ...extra });
 const loopChild: fc.Arbitrary<RuleNode> = fc.oneof(
-  fc.record({ c: fc.constantFrom(...CMP), d: fc.integer({ min: 0, max: 4 }) }).map(({ c, d }) => leaf('RegDword', { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Level', Comparison: c, Data: String(d) })),
+  fc.record({ c: fc.constantFrom(...CMP), d: fc.integer({ min: 0, max: 4 }) })
+    .map(({ c, d }) => leaf('RegDword', { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Level', Comparison: c, Data: String(d) })),
   fc.constant(leaf('RegValueExists', { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Name' })),
   fc.constant(leaf('RegKeyExists', { Key: 'HKEY_LOOP_TARGET', Subkey: 'Deeper' })),
 );
@@ -116,51 +121,67 @@ const allLeafArb: fc.Arbitrary<RuleNode> = fc.oneof(
   fc.constantFrom('de', 'en-US', 'de-AT', 'EN').map((l) => leaf('WindowsLanguage', { Language: l })),
   fc.constant(leaf('MuiInstalled', {})),
   fc.constantFrom('fr', 'de-DE').map((l) => leaf('MuiLanguageInstalled', { Language: l })),
-  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom('0', '1') }).map(({ c, v }) => leaf('SystemMetric', { Comparison: c, Index: '87', Value: v })),
-  fc.record({ a: fc.constantFrom('0', '9', '12'), l: opt(fc.constantFrom('6', '15')) }).map(({ a, l }) => leaf('Processor', defined({ Architecture: a, Level: l }))),
-  fc.record({ c: fc.constantFrom(...CMP), n: fc.constantFrom('2', '4') }).map(({ c, n }) => leaf('NumberOfProcessors', { Comparison: c, Number: n })),
+  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom('0', '1') })
+    .map(({ c, v }) => leaf('SystemMetric', { Comparison: c, Index: '87', Value: v })),
+  fc.record({ a: fc.constantFrom('0', '9', '12'), l: opt(fc.constantFrom('6', '15')) })
+    .map(({ a, l }) => leaf('Processor', defined({ Architecture: a, Level: l }))),
+  fc.record({ c: fc.constantFrom(...CMP), n: fc.constantFrom('2', '4') })
+    .map(({ c, n }) => leaf('NumberOfProcessors', { Comparison: c, Number: n })),
   fc.constant(leaf('ClusteredOS', {})),
-  fc.record({ v: fc.constantFrom(LIC, LIC.toLowerCase()), c: fc.constantFrom(...CMP), d: fc.constantFrom('0', '1') }).map(({ v, c, d }) => leaf('LicenseDword', { Value: v, Comparison: c, Data: d })),
-  fc.record({ ns: opt(fc.constantFrom('root\\cimv2', 'ROOT\\CIMV2', 'root\\wmi')), q: fc.constantFrom(...QUERIES) }).map(({ ns, q }) => leaf('WmiQuery', defined({ Namespace: ns, WqlQuery: q }))),
+  fc.record({ v: fc.constantFrom(LIC, LIC.toLowerCase()), c: fc.constantFrom(...CMP), d: fc.constantFrom('0', '1') })
+    .map(({ v, c, d }) => leaf('LicenseDword', { Value: v, Comparison: c, Data: d })),
+  fc.record({ ns: opt(fc.constantFrom('root\\cimv2', 'ROOT\\CIMV2', 'root\\wmi')), q: fc.constantFrom(...QUERIES) })
+    .map(({ ns, q }) => leaf('WmiQuery', defined({ Namespace: ns, WqlQuery: q }))),
   fc.constantFrom(...NOT_EVALUATED_LEAVES),
   // Files
   fc.record({ p: fc.constantFrom(...FILES), a: fileAttrs }).map(({ p, a }) => leaf('FileExists', defined({ Path: p, Csidl: '37', ...a }))),
-  fc.record({ p: fc.constantFrom(...FILES), c: fc.constantFrom(...CMP), s: fc.constantFrom('100', '200') }).map(({ p, c, s: size }) => leaf('FileSize', { Path: p, Csidl: '37', Comparison: c, Size: size })),
+  fc.record({ p: fc.constantFrom(...FILES), c: fc.constantFrom(...CMP), s: fc.constantFrom('100', '200') })
+    .map(({ p, c, s: size }) => leaf('FileSize', { Path: p, Csidl: '37', Comparison: c, Size: size })),
   fc.record({ t: fc.constantFrom<KnownRuleType>('FileCreated', 'FileModified'), p: fc.constantFrom(...FILES), c: fc.constantFrom(...CMP), d: fc.constantFrom(...DATES) })
     .map(({ t, p, c, d }) => leaf(t, { Path: p, Csidl: '37', Comparison: c, [t === 'FileCreated' ? 'Created' : 'Modified']: d })),
   fileAttrs.map((a) => leaf('FileExistsPrependRegSz', defined({ ...UNDER_REG, ...a }))),
-  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom(...VERSIONS) }).map(({ c, v }) => leaf('FileVersionPrependRegSz', { ...UNDER_REG, Comparison: c, Version: v })),
-  fc.record({ c: fc.constantFrom(...CMP), s: fc.constantFrom('100', '200') }).map(({ c, s: size }) => leaf('FileSizePrependRegSz', { ...UNDER_REG, Comparison: c, Size: size })),
+  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom(...VERSIONS) })
+    .map(({ c, v }) => leaf('FileVersionPrependRegSz', { ...UNDER_REG, Comparison: c, Version: v })),
+  fc.record({ c: fc.constantFrom(...CMP), s: fc.constantFrom('100', '200') })
+    .map(({ c, s: size }) => leaf('FileSizePrependRegSz', { ...UNDER_REG, Comparison: c, Size: size })),
   fc.record({ t: fc.constantFrom<KnownRuleType>('FileCreatedPrependRegSz', 'FileModifiedPrependRegSz'), c: fc.constantFrom(...CMP), d: fc.constantFrom(...DATES) })
     .map(({ t, c, d }) => leaf(t, { ...UNDER_REG, Comparison: c, [t === 'FileCreatedPrependRegSz' ? 'Created' : 'Modified']: d })),
   // Registry
-  fc.record({ k: fc.constantFrom(...KEYS), r: opt(fc.constant('true')) }).map(({ k, r }) => leaf('RegKeyExists', regAt(k, { RegType32: r }))),
+  fc.record({ k: fc.constantFrom(...KEYS), r: opt(fc.constant('true')) })
+    .map(({ k, r }) => leaf('RegKeyExists', regAt(k, { RegType32: r }))),
   fc.record({ k: fc.constantFrom(...KEYS), v: fc.constantFrom(...VALUES, 'Dir'), t: opt(fc.constantFrom('REG_DWORD', 'REG_SZ')), r: opt(fc.constant('true')) })
     .map(({ k, v, t, r }) => leaf('RegValueExists', regAt(k, { Value: v, Type: t, RegType32: r }))),
   fc.record({ k: fc.constantFrom(...KEYS), c: fc.constantFrom(...CMP), d: fc.integer({ min: 0, max: 4 }), r: opt(fc.constant('true')) })
     .map(({ k, c, d, r }) => leaf('RegDword', regAt(k, { Value: 'Level', Comparison: c, Data: String(d), RegType32: r }))),
   fc.record({ k: fc.constantFrom(...KEYS, 'SOFTWARE\\Tailspin'), c: fc.constantFrom(...SCMP), d: fc.constantFrom('contoso', '%SystemRoot%', '2.5') })
     .map(({ k, c, d }) => leaf('RegExpandSz', regAt(k, { Value: k.endsWith('Tailspin') ? 'Ver' : 'Name', Comparison: c, Data: d }))),
-  fc.record({ c: fc.constantFrom(...CMP), d: fc.constantFrom(...VERSIONS) }).map(({ c, d }) => leaf('RegSzToVersion', regAt('SOFTWARE\\Tailspin', { Value: 'Ver', Comparison: c, Data: d }))),
+  fc.record({ c: fc.constantFrom(...CMP), d: fc.constantFrom(...VERSIONS) })
+    .map(({ c, d }) => leaf('RegSzToVersion', regAt('SOFTWARE\\Tailspin', { Value: 'Ver', Comparison: c, Data: d }))),
   fc.record({ t: fc.constantFrom('Any', 'All', 'None'), child: loopChild, r: opt(fc.constant('true')) })
     .map(({ t, child, r }) => leaf('RegKeyLoop', regAt('SOFTWARE\\Contoso', { TrueIf: t, RegType32: r }), { child })),
   loopChild, // HKEY_LOOP_TARGET outside a loop
   // MSI
-  fc.record({ p: fc.constantFrom(...PRODUCTS), f: msiFilters }).map(({ p, f }) => leaf('MsiProductInstalled', defined({ ProductCode: p, ...f }))),
+  fc.record({ p: fc.constantFrom(...PRODUCTS), f: msiFilters })
+    .map(({ p, f }) => leaf('MsiProductInstalled', defined({ ProductCode: p, ...f }))),
   fc.record({ all: opt(fc.constant('true')), allP: opt(fc.constant('true')), it: items('Feature', FEATURES) })
     .map(({ all, allP, it }) => leaf('MsiFeatureInstalledForProduct', defined({ AllFeaturesRequired: all, AllProductsRequired: allP }), { items: it })),
   fc.record({ all: opt(fc.constant('true')), allP: opt(fc.constant('true')), it: items('Component', COMPONENTS) })
     .map(({ all, allP, it }) => leaf('MsiComponentInstalledForProduct', defined({ AllComponentsRequired: all, AllProductsRequired: allP }), { items: it })),
-  fc.record({ p: fc.constantFrom(...PRODUCTS), f: msiFilters }).map(({ p, f }) => leaf('MsiPatchInstalledForProduct', defined({ PatchCode: PATCH, ProductCode: p, ...f }))),
+  fc.record({ p: fc.constantFrom(...PRODUCTS), f: msiFilters })
+    .map(({ p, f }) => leaf('MsiPatchInstalledForProduct', defined({ PatchCode: PATCH, ProductCode: p, ...f }))),
   fc.constantFrom(leaf('MsiPatchInstalled', {}), leaf('MsiApplicationInstalled', {})),
   // CBS
-  fc.constantFrom(...CBS_ALL, 'Package_for_RollupFix~~amd64~~19041.1936.1.1').map((id) => leaf('CbsPackageInstalledByIdentity', { PackageIdentity: id })),
+  fc.constantFrom(...CBS_ALL, 'Package_for_RollupFix~~amd64~~19041.1936.1.1')
+    .map((id) => leaf('CbsPackageInstalledByIdentity', { PackageIdentity: id })),
   fc.constantFrom(leaf('CbsPackageInstalled', {}), leaf('CbsPackageInstallable', {})),
   // Windows 10+ rules
   opt(fc.constantFrom(...REL_VERSIONS)).map((v) => leaf('ProductReleaseInstalled', defined({ Name: REL, Version: v }))),
-  fc.record({ c: opt(fc.constantFrom(...CMP)), v: fc.constantFrom(...REL_VERSIONS) }).map(({ c, v }) => leaf('ProductReleaseVersion', defined({ Name: REL, Comparison: c, Version: v }))),
-  fc.record({ c: fc.constantFrom(...SCMP), v: fc.constantFrom('4', '119', '1') }).map(({ c, v }) => leaf('DeviceAttribute', { Name: 'OSSkuId', Type: 'String', Comparison: c, Value: v })),
-  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom('10.0.22621.1', '10.0.22621.2861') }).map(({ c, v }) => leaf('DeviceAttribute', { Name: 'OSVersion', Type: 'Version', Comparison: c, Value: v })),
+  fc.record({ c: opt(fc.constantFrom(...CMP)), v: fc.constantFrom(...REL_VERSIONS) })
+    .map(({ c, v }) => leaf('ProductReleaseVersion', defined({ Name: REL, Comparison: c, Version: v }))),
+  fc.record({ c: fc.constantFrom(...SCMP), v: fc.constantFrom('4', '119', '1') })
+    .map(({ c, v }) => leaf('DeviceAttribute', { Name: 'OSSkuId', Type: 'String', Comparison: c, Value: v })),
+  fc.record({ c: fc.constantFrom(...CMP), v: fc.constantFrom('10.0.22621.1', '10.0.22621.2861') })
+    .map(({ c, v }) => leaf('DeviceAttribute', { Name: 'OSVersion', Type: 'Version', Comparison: c, Value: v })),
 );
 
 /** Sizes of a random catalog (defaults: small, so that a failing case shrinks to something readable). */
@@ -266,7 +287,8 @@ export const inventoryArb: fc.Arbitrary<Inventory> = fc.record({
   }),
   registry: [
     // HKLM\SOFTWARE with a complete subkey list proves keys it does not list are absent.
-    ...(r.parentSubkeys ? [{ key: 'HKEY_LOCAL_MACHINE\\SOFTWARE', exists: true, subkeys: KEYS.filter((k, i) => !k.includes('\\Sub') && r.keys[i] === 'present').map((k) => k.split('\\')[1]!) }] : []),
+    ...(r.parentSubkeys ? [{ key: 'HKEY_LOCAL_MACHINE\\SOFTWARE', exists: true, subkeys: KEYS.filter((k, i) => !k.includes('\\Sub') && r.keys[i] === 'present')
+      .map((k) => k.split('\\')[1]!) }] : []),
     ...KEYS.flatMap((k, i) => {
       const s = r.keys[i]!;
       const key = `HKEY_LOCAL_MACHINE\\${k}`;

@@ -20,6 +20,9 @@ export interface FleetUpdateRow {
   readonly severity: string;
   readonly products: readonly string[];
   readonly cves: readonly string[];
+  /** package.xml's CreationDate of the revision (ISO 8601), '' when the catalog has none. */
+  readonly releaseDate: string;
+  readonly moreInfoUrl: string;
   /** Machines per counting bucket (each scanned machine with a result for it is in exactly one). */
   readonly counts: Readonly<OutcomeCounts>;
 }
@@ -50,14 +53,17 @@ export interface UpdateList {
 /** Most needed first: Required machines, then possibly superseded, then Unknown, then by KB and title. */
 function mostNeeded(a: FleetUpdateRow, b: FleetUpdateRow): number {
   return b.counts.required - a.counts.required || b.counts.possiblySuperseded - a.counts.possiblySuperseded
-    || b.counts.unknown - a.counts.unknown || a.kb.localeCompare(b.kb, 'en', { numeric: true }) || a.title.localeCompare(b.title);
+    || b.counts.unknown - a.counts.unknown || a.kb.localeCompare(b.kb, 'en', { numeric: true }) || a.title.localeCompare(b.title)
+    || (a.updateId < b.updateId ? -1 : a.updateId > b.updateId ? 1 : 0);
 }
 
 /**
  * The updates list over every scanned machine, or over some machines only (`scope`: result set id → how many of
  * those machines have it as their latest scan — a collection's members, say).
  */
-export async function updateList(store: SiteStore, catalogs: CatalogVersions, filter: UpdateListFilter = {}, scope?: ReadonlyMap<number, number>): Promise<UpdateList> {
+export async function updateList(
+  store: SiteStore, catalogs: CatalogVersions, filter: UpdateListFilter = {}, scope?: ReadonlyMap<number, number>,
+): Promise<UpdateList> {
   const cur = await store.currentCatalog();
   const cat = cur && (await catalogs.get(cur.id));
   if (!cur || !cat) return { catalog: null, updates: [], classifications: [], products: [], severities: [] };
@@ -74,7 +80,10 @@ export async function updateList(store: SiteStore, catalogs: CatalogVersions, fi
     // Results of an older catalog can name an update the catalog in service no longer has: it is not listed.
     const i = indexOf(cat, updateId);
     if (i === undefined) continue;
-    all.push({ updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i), products: cat.products(i), cves: cat.cves(i), counts });
+    all.push({
+      updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i), products: cat.products(i),
+      cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i), counts,
+    });
   }
   const q = filter.q?.trim().toLowerCase() ?? '';
   const updates = all.filter((u) =>

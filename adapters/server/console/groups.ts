@@ -10,7 +10,7 @@ import {
 } from '../../site/update-groups.js';
 import type { UpdateGroupUpdateRow } from '../../store/port.js';
 import { HttpError } from '../http.js';
-import { choice, kbText, updateLink } from './computer.js';
+import { choice, kbText, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';

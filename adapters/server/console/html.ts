@@ -80,7 +80,7 @@ svg text{font:12px system-ui,sans-serif;fill:#1b1f24}
 `;
 
 const NAV = [
-  ['/', 'Overview'], ['/updates', 'Updates'], ['/computers', 'Computers'], ['/groups', 'Update groups'],
+  ['/', 'Overview'], ['/updates', 'Updates'], ['/computers', 'Computers'], ['/groups', 'Update groups'], ['/cves', 'CVEs'],
   ['/stale', 'Stale clients'], ['/sync', 'Sync'],
 ].map(([href, text]) => `<a href="${href}">${text}</a>`).join('');
 

@@ -12,6 +12,7 @@ import { HttpError, pathParam } from '../http.js';
 import { collectionPage } from './collection.js';
 import { computerPage } from './computer.js';
 import { computersPage } from './computers.js';
+import { cvePage, cvesPage } from './cves.js';
 import { drillDownPage } from './drilldown.js';
 import { groupPage, groupsPage } from './groups.js';
 import { esc, layout } from './html.js';
@@ -47,6 +48,8 @@ const ROUTES: readonly Route[] = [
   },
   { path: '/products/', page: drillDownPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
   { path: '/updates/', page: updatePage, what: 'update', missing: 'not a KB number, UpdateId or RevisionId of the catalog in service.' },
+  { path: '/cves', page: cvesPage, what: '', missing: '' },
+  { path: '/cves/', page: cvePage, what: 'CVE', missing: 'no update of the catalog in service names that CVE.' },
   { path: '/groups', page: groupsPage, what: '', missing: '' },
   { path: '/groups/', page: groupPage, what: 'group name', missing: 'no update group has that name.' },
   { path: '/stale', page: stalePage, what: '', missing: '' },

@@ -1,6 +1,13 @@
-/** One update across the fleet (/updates/ID): who needs it, who has it, why some are Unknown. */
-import { updateCompliance, type UpdateCompliance } from '../../site/reports.js';
-import { choice, stateCell } from './computer.js';
+/**
+ * One update across the fleet (/updates/KB…, or an UpdateId): every update carrying the KB (one per architecture or
+ * OS, as Microsoft publishes them) with its own counts, machines counted once by their combined outcome, who needs
+ * it and why some are Unknown. From updateCompliance (adapters/site/reports.ts), as `patchscan report update` and
+ * GET /v1/updates/KB….
+ */
+import { PatchscanError } from '../../../engine/errors.js';
+import { updateCompliance, type CoveredUpdate, type UpdateCompliance } from '../../site/reports.js';
+import { HttpError } from '../http.js';
+import { choice, cveLinks, kbText, moreInfo, released, stateCell, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
@@ -10,8 +17,9 @@ type MachineRow = UpdateCompliance['machines']['items'][number];
 type ReasonRow = UpdateCompliance['unknownBecause'][number];
 
 // The store lists machines by name; the columns are not re-sortable (a page reads one slice of an indexed order).
-const MACHINES: readonly Column<MachineRow>[] = [
+const machineColumns = (several: boolean): readonly Column<MachineRow>[] => [
   { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer), fixed: true },
+  ...(several ? [{ key: 'updateId', label: 'Update', value: (m: MachineRow) => m.updateId, fixed: true }] : []),
   { key: 'state', label: 'State', value: (m) => m.state, fixed: true, cell: (m) => stateCell(m.state, m) },
   { key: 'superseded', label: 'Superseded', value: (m) => m.superseded, fixed: true, csvOnly: true },
   { key: 'possiblySuperseded', label: 'Possibly superseded', value: (m) => m.possiblySuperseded, fixed: true, csvOnly: true },
@@ -24,31 +32,59 @@ const REASONS: readonly Column<ReasonRow>[] = [
   { key: 'machines', label: 'Machines', value: (r) => r.machines, numeric: true },
 ];
 
+const count = (key: keyof CoveredUpdate['counts'], label: string): Column<CoveredUpdate> =>
+  ({ key, label, value: (u) => u.counts[key], numeric: true, cell: (u) => `<span data-col="${key}">${num(u.counts[key])}</span>` });
+const UPDATES: readonly Column<CoveredUpdate>[] = [
+  { key: 'updateId', label: 'Update', value: (u) => u.updateId, cell: (u) => updateLink(u.updateId, u.updateId) },
+  { key: 'title', label: 'Title', value: (u) => u.title, cell: (u) => `${esc(u.title)} ${moreInfo(u.moreInfoUrl)}` },
+  { key: 'releaseDate', label: 'Released', value: (u) => u.releaseDate || null, cell: (u) => released(u.releaseDate) },
+  count('Required', 'Required'), count('superseded', 'Superseded'), count('possiblySuperseded', 'Possibly superseded'),
+  count('Installed', 'Installed'), count('Unknown', 'Unknown'),
+];
+
+const kpi = (label: string, testId: string, n: number, cls = ''): string =>
+  `<div class="kpi"><span>${esc(label)}</span><b${cls ? ` class="${cls}"` : ''} data-testid="${testId}">${num(n)}</b></div>`;
+
 export async function updatePage({ store, catalogs, url, lists }: PageContext, id: string): PageResult {
-  const state = url.searchParams.get('state') ?? '';
-  const first = await updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit: 1, offset: 0 });
-  if (!first) return undefined;
-  const u = first;
+  const state = url.searchParams.get('state') || undefined;
+  const superseded = url.searchParams.get('superseded') === 'show' ? 'show' as const : 'hide' as const;
+  const ask = (limit: number, offset: number): Promise<UpdateCompliance | undefined> =>
+    updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), superseded, limit, offset }).catch((e: unknown) => {
+      if (PatchscanError.is(e)) throw new HttpError(400, 'BAD_REQUEST', e.message);
+      throw e;
+    });
+  const u = await ask(1, 0);
+  if (!u) return undefined;
+  const several = u.updates.length > 1;
   const machines = await lists.paged({
-    id: 'machine-list', main: true, columns: MACHINES, defaultOrder: { key: 'computer', dir: 'asc' },
+    id: 'machine-list', main: true, columns: machineColumns(several), defaultOrder: { key: 'computer', dir: 'asc' },
     empty: state
-      ? `<p>No scanned machine has this update ${esc(state)}.</p>`
+      ? `<p>No scanned machine has this update ${esc(state)}${superseded === 'hide' ? ' (superseded Required ones are hidden)' : ''}.</p>`
       : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service is stored).</p>',
-    fetch: async (_order, limit, offset) => (await updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), limit, offset }))!.machines,
+    fetch: async (_order, limit, offset) => (await ask(limit, offset))!.machines,
   });
   const reasons = u.unknownBecause.length === 0 ? '' : `<h2>Unknown because</h2>${lists.rows({
     id: 'unknown-reasons', columns: REASONS, all: u.unknownBecause, defaultOrder: { key: 'machines', dir: 'desc' }, empty: '',
   })}`;
-  const title = u.update.kb ? `KB${u.update.kb}` : u.update.updateId;
-  return layout(title, `<h1>${u.update.kb ? `KB${esc(u.update.kb)} — ` : ''}${esc(u.update.title)}</h1>
-<p class="muted">${esc(u.update.updateId)} · <a href="/classifications/${encodeURIComponent(u.update.classification)}">${esc(u.update.classification)}</a> · ${esc(u.update.severity || 'no severity')} · ${u.update.products.map((p) => `<a href="/products/${encodeURIComponent(p)}">${esc(p)}</a>`).join(', ')}</p>
+  const updates = lists.rows({ id: 'kb-updates', columns: UPDATES, all: u.updates, defaultOrder: { key: 'Required', dir: 'desc' }, empty: '' });
+  const i = u.update;
+  const title = i.kb ? `KB${i.kb}` : i.updateId;
+  const products = i.products.map((p) => `<a href="/products/${encodeURIComponent(p)}">${esc(p)}</a>`).join(', ');
+  const k = u.counts;
+  return layout(title, `<h1>${i.kb ? `KB${esc(i.kb)} — ` : ''}${esc(i.title)}</h1>
+<p class="muted">${several ? `${num(u.updates.length)} updates carry this KB` : esc(i.updateId)}
+· <a href="/classifications/${encodeURIComponent(i.classification)}">${esc(i.classification)}</a> · ${esc(i.severity || 'no severity')}
+· ${products}${i.releaseDate ? ` · released ${released(i.releaseDate)}` : ''} ${moreInfo(i.moreInfoUrl)}</p>
+${i.cves.length ? `<p>Fixes ${cveLinks(i.cves, 20)}</p>` : ''}
 <div class="kpis">
-<div class="kpi"><span>Need it (Required)</span><b class="Required" data-testid="update-Required">${num(u.counts.Required)}</b></div>
-<div class="kpi"><span>Have it (Installed)</span><b class="Installed" data-testid="update-Installed">${num(u.counts.Installed)}</b></div>
-<div class="kpi"><span>Unknown</span><b data-testid="update-Unknown">${num(u.counts.Unknown)}</b></div>
-<div class="kpi"><span>Superseded</span><b data-testid="update-superseded">${num(u.counts.superseded)}</b></div>
+${kpi('Need it (Required)', 'update-Required', k.Required, 'Required')}${kpi('Have it (Installed)', 'update-Installed', k.Installed, 'Installed')}
+${kpi('Unknown', 'update-Unknown', k.Unknown)}${kpi('Required but superseded', 'update-superseded', k.superseded)}
+${kpi('Possibly superseded', 'update-possiblySuperseded', k.possiblySuperseded)}
 </div>
+<p class="muted">Machines, counted once each${several ? ' over every update of the KB (needing any one counts as Required)' : ''}.</p>
+<h2>${several ? 'Updates of this KB' : 'The update'}</h2>${updates}
 ${reasons}
 <h2>Machines</h2>${choice(url, 'state', [['', 'All'], ['Required', 'Required'], ['Installed', 'Installed'], ['Unknown', 'Unknown']], 'state-filter')}
+${choice(url, 'superseded', [['', 'without superseded Required'], ['show', 'with superseded Required']], 'superseded-filter')}
 ${machines}`);
 }

@@ -3,9 +3,12 @@
  * and state, and a search over KB, title and CVE ids anywhere in the text. The classification and product pages
  * show the same list with their filter fixed (updatesTable).
  */
-import { UPDATE_LIST_STATES, updateList, type FleetUpdateRow, type UpdateListFilter, type UpdateListState } from '../../site/update-list.js';
+import { isCveId } from '../../site/reports.js';
+import {
+  UPDATE_LIST_STATES, updateList, type FleetUpdateRow, type UpdateListFilter, type UpdateListState,
+} from '../../site/update-list.js';
 import { HttpError } from '../http.js';
-import { kbText, updateLink } from './computer.js';
+import { cveLink, cveLinks, kbText, moreInfo, released, updateLink } from './cells.js';
 import { esc, layout, num } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import type { Column, PageLists } from './table.js';
@@ -15,16 +18,15 @@ const STATE_LABELS: Readonly<Record<UpdateListState, string>> = {
   installed: 'installed on some machine', unknown: 'Unknown on some machine',
 };
 
-const cveLinks = (cves: readonly string[]): string => {
-  const shown = cves.slice(0, 3).map((c) => esc(c)).join(', ');
-  return cves.length > 3 ? `${shown} <span class="muted">+${cves.length - 3}</span>` : shown;
-};
-
 export const UPDATE_COLUMNS: readonly Column<FleetUpdateRow>[] = [
   { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.updateId, kbText(u.kb)) },
-  { key: 'title', label: 'Title', value: (u) => u.title },
-  { key: 'classification', label: 'Classification', value: (u) => u.classification, cell: (u) => `<a href="/classifications/${encodeURIComponent(u.classification)}">${esc(u.classification)}</a>` },
+  { key: 'title', label: 'Title', value: (u) => u.title, cell: (u) => `${esc(u.title)} ${moreInfo(u.moreInfoUrl)}` },
+  {
+    key: 'classification', label: 'Classification', value: (u) => u.classification,
+    cell: (u) => `<a href="/classifications/${encodeURIComponent(u.classification)}">${esc(u.classification)}</a>`,
+  },
   { key: 'severity', label: 'Severity', value: (u) => u.severity || null },
+  { key: 'releaseDate', label: 'Released', value: (u) => u.releaseDate || null, cell: (u) => released(u.releaseDate) },
   { key: 'products', label: 'Products', value: (u) => u.products.join('; '), csvOnly: true },
   { key: 'cves', label: 'CVEs', value: (u) => u.cves.join('; ') || null, cell: (u) => cveLinks(u.cves) },
   { key: 'required', label: 'Required', value: (u) => u.counts.required, numeric: true, cell: (u) => `<span data-col="required">${num(u.counts.required)}</span>` },
@@ -32,6 +34,7 @@ export const UPDATE_COLUMNS: readonly Column<FleetUpdateRow>[] = [
   { key: 'possiblySuperseded', label: 'Possibly superseded', value: (u) => u.counts.possiblySuperseded, numeric: true, cell: (u) => `<span data-col="possiblySuperseded">${num(u.counts.possiblySuperseded)}</span>` },
   { key: 'installed', label: 'Installed', value: (u) => u.counts.installed, numeric: true, cell: (u) => `<span data-col="installed">${num(u.counts.installed)}</span>` },
   { key: 'unknown', label: 'Unknown', value: (u) => u.counts.unknown, numeric: true, cell: (u) => `<span data-col="unknown">${num(u.counts.unknown)}</span>` },
+  { key: 'moreInfoUrl', label: 'More info', value: (u) => u.moreInfoUrl || null, fixed: true, csvOnly: true },
   { key: 'updateId', label: 'Update ID', value: (u) => u.updateId, fixed: true, csvOnly: true },
 ];
 
@@ -86,8 +89,10 @@ ${select('classification', 'Classification', list.classifications)}${select('pro
 
 export async function updatesPage(ctx: PageContext): PageResult {
   const t = await updatesTable(ctx);
+  const q = (ctx.url.searchParams.get('q') ?? '').trim();
+  const exposure = isCveId(q) ? `<p data-testid="cve-hint">Which machines are exposed to ${cveLink(q.toUpperCase())}?</p>` : '';
   return layout('Updates', `<h1>Updates</h1>
 <p class="muted">Every update some scanned machine has a result for, with how many machines are in each state; most needed first.
 “Required” counts machines that need it and have no superseding update Installed or Required.</p>
-${t.html}`);
+${exposure}${t.html}`);
 }

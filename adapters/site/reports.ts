@@ -10,7 +10,7 @@ import { PatchscanError } from '../../engine/errors.js';
 import { acceptedChoices, matchChoice } from '../report/choice.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { COUNT_BUCKETS, combineBuckets, countedAs, emptyCounts, listedBuckets, type CountBucket, type OutcomeCounts } from '../../engine/scan/counting.js';
+import { combineBuckets, countedAs, emptyCounts, listedBuckets, type CountBucket, type OutcomeCounts } from '../../engine/scan/counting.js';
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
@@ -62,12 +62,14 @@ export interface StateCounts {
 }
 
 const stateCounts = (c: OutcomeCounts): StateCounts => ({
-  Installed: c.installed, Required: c.required, NotApplicable: c.notApplicable, Unknown: c.unknown, superseded: c.superseded, possiblySuperseded: c.possiblySuperseded,
+  Installed: c.installed, Required: c.required, NotApplicable: c.notApplicable, Unknown: c.unknown,
+  superseded: c.superseded, possiblySuperseded: c.possiblySuperseded,
 });
 
 /** Counts as every text report prints them: Required (the counting rule's) first, superseded ones apart. */
 export function countsText(c: Pick<StateCounts, 'Installed' | 'Required' | 'Unknown' | 'superseded' | 'possiblySuperseded'>): string {
-  return `Required ${c.Required}, Installed ${c.Installed}, Unknown ${c.Unknown}; Required but superseded ${c.superseded}, possibly superseded ${c.possiblySuperseded}`;
+  return `Required ${c.Required}, Installed ${c.Installed}, Unknown ${c.Unknown}; `
+    + `Required but superseded ${c.superseded}, possibly superseded ${c.possiblySuperseded}`;
 }
 
 /** Update metadata every update row carries (CLI, HTTP, CSV, JSONL, console). */
@@ -86,7 +88,8 @@ export interface UpdateInfo {
 
 export function updateInfo(c: Catalog, i: number): UpdateInfo {
   return {
-    updateId: c.updateId(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), products: c.products(i),
+    updateId: c.updateId(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i),
+    products: c.products(i),
     cves: c.cves(i), releaseDate: c.releaseDate(i), moreInfoUrl: c.moreInfoUrl(i),
   };
 }
@@ -114,7 +117,9 @@ export interface ComputerCompliance {
  * The latest scan of one computer, every update with its metadata; undefined when it was never scanned. Superseded
  * Required updates are counted, and listed only with `superseded: 'show'`; `state` lists one state only.
  */
-export async function computerCompliance(store: SiteStore, catalogs: CatalogVersions, name: string, o: { superseded?: SupersededListing; state?: UpdateState } = {}): Promise<ComputerCompliance | undefined> {
+export async function computerCompliance(
+  store: SiteStore, catalogs: CatalogVersions, name: string, o: { superseded?: SupersededListing; state?: UpdateState } = {},
+): Promise<ComputerCompliance | undefined> {
   const scan = await store.computerScan(name);
   if (!scan) return undefined;
   const cat = (await store.catalog(scan.catalog_id))!;
@@ -161,8 +166,9 @@ export async function computerCompliance(store: SiteStore, catalogs: CatalogVers
 /** A computer's rows as CSV: the same columns on the CLI (report computer --csv) and here. */
 export function complianceCsvRows(c: ComputerCompliance): object[] {
   return c.updates.map((u) => ({
-    computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, releaseDate: u.releaseDate, cves: u.cves,
-    moreInfoUrl: u.moreInfoUrl, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded, reason: u.reason, scannedAt: c.scannedAt,
+    computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, releaseDate: u.releaseDate,
+    cves: u.cves, moreInfoUrl: u.moreInfoUrl, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded,
+    reason: u.reason, scannedAt: c.scannedAt,
     catalog: c.catalog.sha256,
   }));
 }
@@ -173,7 +179,10 @@ export interface FleetSummary {
   /** Scanned clients with nothing Required and nothing possibly superseded (counting.ts isCompliant). */
   readonly compliant: number;
   /** Client × update pairs by the counting rule. */
-  readonly states: { readonly Installed: number; readonly Required: number; readonly Unknown: number; readonly superseded: number; readonly possiblySuperseded: number };
+  readonly states: {
+    readonly Installed: number; readonly Required: number; readonly Unknown: number;
+    readonly superseded: number; readonly possiblySuperseded: number;
+  };
   readonly queue: { readonly expedited: number; readonly normal: number };
   readonly catalog: { readonly id: number; readonly sha256: string; readonly revisions: number; readonly importedAt: string } | null;
 }
@@ -192,7 +201,9 @@ export async function fleetSummary(store: SiteStore): Promise<FleetSummary> {
     clients,
     scanned: t.scanned,
     compliant: t.compliant,
-    states: { Installed: t.installed, Required: t.required, Unknown: t.unknown, superseded: t.superseded, possiblySuperseded: t.possiblySuperseded },
+    states: {
+      Installed: t.installed, Required: t.required, Unknown: t.unknown, superseded: t.superseded, possiblySuperseded: t.possiblySuperseded,
+    },
     queue: q.queued,
     catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions, importedAt: cat.imported_at } : null,
   };
@@ -239,7 +250,18 @@ export interface UpdateCompliance {
   /** Why machines are Unknown, most common first (the reason names the rule and the fact). */
   readonly unknownBecause: readonly { readonly reason: string; readonly machines: number }[];
   /** One row per machine and update (a machine appears once per update of the KB it has an outcome for). */
-  readonly machines: Page<{ readonly computer: string; readonly updateId: string; readonly state: string; readonly superseded: boolean; readonly possiblySuperseded: boolean; readonly reason: string; readonly scannedAt: string }>;
+  readonly machines: Page<MachineRow>;
+}
+
+/** A machine's outcome of one update, in a KB's or CVE's machine list. */
+export interface MachineRow {
+  readonly computer: string;
+  readonly updateId: string;
+  readonly state: string;
+  readonly superseded: boolean;
+  readonly possiblySuperseded: boolean;
+  readonly reason: string;
+  readonly scannedAt: string;
 }
 
 export interface UpdateListOptions {
@@ -254,12 +276,16 @@ export interface UpdateListOptions {
 export function stateName(raw: string | undefined): UpdateState | undefined {
   if (raw === undefined) return undefined;
   const s = matchChoice(REPORT_STATES, raw);
-  if (s === undefined) throw new PatchscanError('BAD_ARGUMENT', `state ${JSON.stringify(raw)}: ${acceptedChoices(REPORT_STATES)}`, { value: raw });
+  if (s === undefined) {
+    throw new PatchscanError('BAD_ARGUMENT', `state ${JSON.stringify(raw)}: ${acceptedChoices(REPORT_STATES)}`, { value: raw });
+  }
   return s;
 }
 
 /** Machine counts over some updates: per update, and per machine combined (what KB and CVE reports show). */
-async function machineCounts(store: SiteStore, updateIds: readonly string[]): Promise<{ total: OutcomeCounts; perUpdate: Map<string, OutcomeCounts> }> {
+async function machineCounts(
+  store: SiteStore, updateIds: readonly string[],
+): Promise<{ total: OutcomeCounts; perUpdate: Map<string, OutcomeCounts> }> {
   const rows = await store.updateOutcomes(updateIds);
   const total = emptyCounts();
   const perUpdate = new Map(updateIds.map((u) => [u, emptyCounts()]));
@@ -295,7 +321,9 @@ export function updatesOf(c: Catalog, query: string): number[] {
  * Updates across the fleet: who needs them, who has them, who is Unknown and why — over the given catalog indexes
  * (all updates of one KB, or all fixing one CVE).
  */
-async function updatesCompliance(store: SiteStore, c: Catalog, indexes: readonly number[], o: UpdateListOptions): Promise<UpdateCompliance> {
+async function updatesCompliance(
+  store: SiteStore, c: Catalog, indexes: readonly number[], o: UpdateListOptions,
+): Promise<UpdateCompliance> {
   const ids = [...new Set(indexes.map((i) => c.updateId(i)))];
   const { total, perUpdate } = await machineCounts(store, ids);
   const unknownBecause = await store.unknownReasons(ids, 20);
@@ -315,7 +343,9 @@ async function updatesCompliance(store: SiteStore, c: Catalog, indexes: readonly
 }
 
 /** One KB (every update carrying it), UpdateId or RevisionId across the fleet; undefined when the catalog in service has none. */
-export async function updateCompliance(store: SiteStore, catalogs: CatalogVersions, query: string, o: UpdateListOptions = {}): Promise<UpdateCompliance | undefined> {
+export async function updateCompliance(
+  store: SiteStore, catalogs: CatalogVersions, query: string, o: UpdateListOptions = {},
+): Promise<UpdateCompliance | undefined> {
   const c = await catalogs.current();
   const found = c ? updatesOf(c, query) : [];
   return c && found.length > 0 ? updatesCompliance(store, c, found, o) : undefined;
@@ -346,18 +376,24 @@ export const isCveId = (s: string): boolean => CVE_FORM.test(s.trim());
  * Which machines are exposed to a CVE: exposed (an update fixing it is Required by the counting rule), possibly
  * exposed, unknown, not exposed. undefined when no update of the catalog in service names it.
  */
-export async function cveCompliance(store: SiteStore, catalogs: CatalogVersions, cve: string, o: UpdateListOptions = {}): Promise<CveCompliance | undefined> {
+export async function cveCompliance(
+  store: SiteStore, catalogs: CatalogVersions, cve: string, o: UpdateListOptions = {},
+): Promise<CveCompliance | undefined> {
   const c = await catalogs.current();
   const found = c ? c.findByCve(cve).filter((i) => c.isReportable(i)) : [];
   if (!c || found.length === 0) return undefined;
   const u = await updatesCompliance(store, c, found, { ...o, state: o.state ?? 'Required' });
   const { scanned } = await store.fleetTotals();
   const exposed = u.counts.Required, possiblyExposed = u.counts.possiblySuperseded, unknown = u.counts.Unknown;
-  return { cve: cve.trim().toUpperCase(), updates: u.updates, scanned, exposed, possiblyExposed, unknown, notExposed: scanned - exposed - possiblyExposed - unknown, machines: u.machines };
+  const notExposed = scanned - exposed - possiblyExposed - unknown;
+  const id = cve.trim().toUpperCase();
+  return { cve: id, updates: u.updates, scanned, exposed, possiblyExposed, unknown, notExposed, machines: u.machines };
 }
 
 /** CVEs of the catalog in service that contain `text` (any case), with the updates naming them — for CVE search. */
-export async function searchCves(catalogs: CatalogVersions, text: string, limit = 50): Promise<{ cve: string; updates: { updateId: string; kb: string; title: string }[] }[]> {
+export async function searchCves(
+  catalogs: CatalogVersions, text: string, limit = 50,
+): Promise<{ cve: string; updates: { updateId: string; kb: string; title: string }[] }[]> {
   const c = await catalogs.current();
   if (!c) return [];
   const want = text.trim().toUpperCase();
@@ -386,7 +422,7 @@ export interface GroupRow {
 /** Update states across the fleet per classification or per product (client × update pairs, by the counting rule). */
 export async function groupSummary(store: SiteStore, kind: 'classification' | 'product', catalogs?: CatalogVersions): Promise<GroupRow[]> {
   const { updates } = await updateList(store, catalogs ?? new CatalogVersions(store));
-  const rows = new Map<string, { name: string; installed: number; required: number; superseded: number; possiblySuperseded: number; unknown: number }>();
+  const rows = new Map<string, { -readonly [K in keyof GroupRow]: GroupRow[K] }>();
   for (const u of updates) {
     for (const name of kind === 'classification' ? [u.classification || 'Unclassified'] : u.products) {
       let g = rows.get(name);
@@ -446,7 +482,9 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
     named.set(key, set);
   }
   return cols.map((c) => {
-    const row = { name: c.name, limitedTo: c.limited, members: 0, enrolled: 0, scanned: 0, compliant: 0, required: 0, superseded: 0, possiblySuperseded: 0, unknown: 0 };
+    const row = {
+      name: c.name, limitedTo: c.limited, members: 0, enrolled: 0, scanned: 0, compliant: 0, required: 0, superseded: 0, possiblySuperseded: 0, unknown: 0,
+    };
     for (const g of groups) {
       if (!inCollection(byId, c.id, g.architecture, (id) => g.direct.has(id))) continue;
       row.members += g.n;

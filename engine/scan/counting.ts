@@ -14,7 +14,9 @@ import type { SupersedenceCode } from './supersedence.js';
 
 export type CountBucket = 'installed' | 'required' | 'superseded' | 'possiblySuperseded' | 'notApplicable' | 'unknown';
 
-export const COUNT_BUCKETS: readonly CountBucket[] = ['installed', 'required', 'superseded', 'possiblySuperseded', 'notApplicable', 'unknown'];
+export const COUNT_BUCKETS: readonly CountBucket[] = [
+  'installed', 'required', 'superseded', 'possiblySuperseded', 'notApplicable', 'unknown',
+];
 
 /** How many outcomes fall in each bucket (they add up to the outcomes counted). */
 export type OutcomeCounts = Record<CountBucket, number>;
@@ -70,7 +72,9 @@ export function outcomesIn(bucket: CountBucket): { readonly state: UpdateState; 
  * Microsoft publishes them), every update fixing one CVE: the first of these buckets any of them is in. Needing one
  * of them makes the machine need the KB; "possibly" and "not known" come before "has it".
  */
-export const COMBINED_PRECEDENCE: readonly CountBucket[] = ['required', 'possiblySuperseded', 'unknown', 'superseded', 'installed', 'notApplicable'];
+export const COMBINED_PRECEDENCE: readonly CountBucket[] = [
+  'required', 'possiblySuperseded', 'unknown', 'superseded', 'installed', 'notApplicable',
+];
 
 /** The combined bucket of a machine's outcomes of several updates (see COMBINED_PRECEDENCE); undefined for none. */
 export function combineBuckets(buckets: Iterable<CountBucket>): CountBucket | undefined {

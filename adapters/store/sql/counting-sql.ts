@@ -9,7 +9,9 @@ import { outcomesIn, type CountBucket } from '../../../engine/scan/counting.js';
  * `(state = ? AND superseded = ?) OR …` over the given columns for every outcome the rule counts in one of
  * `buckets`; `FALSE`-equivalent `1 = 0` when none is.
  */
-export function bucketFilter(buckets: readonly CountBucket[], stateColumn: string, supersededColumn: string): { sql: string; params: (string | number)[] } {
+export function bucketFilter(
+  buckets: readonly CountBucket[], stateColumn: string, supersededColumn: string,
+): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
   const params: (string | number)[] = [];
   for (const b of buckets) {

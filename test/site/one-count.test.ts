@@ -2,15 +2,15 @@
  * One count everywhere (issue 13, item 1): for the same machine, KB, CVE, collection and fleet, the CLI (a real
  * process), HTTP (a real server on loopback) and the batch summary of `patchscan scan` give the same numbers — and
  * they are the numbers the engine's own scan of each inventory gives under the counting rule
- * (engine/scan/counting.ts), computed here without the store or the reports. The console's pages are checked
- * against the same helpers (test/helpers/one-count.ts).
+ * (engine/scan/counting.ts), computed here without the store or the reports. The console's pages (signed in, their
+ * numbers and CSV downloads) are checked against the same helpers and against HTTP.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { members } from '../../adapters/site/targeting.js';
 import {
-  asStateCounts, cliJson, cliText, expectedFleet, expectedMachine, expectedMachines, httpJson, multiUpdateKb, oneCountSite, type OneCountSite,
+  ADMIN_TOKEN, asStateCounts, cliJson, cliText, expectedFleet, expectedMachine, expectedMachines, httpJson, multiUpdateKb, oneCountSite, type OneCountSite,
 } from '../helpers/one-count.js';
 
 describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
@@ -112,5 +112,115 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     const fleet = expectedFleet(s);
     expect(main).toMatchObject({ enrolled: s.rows.size, scanned: s.rows.size, compliant: fleet.compliant, required: fleet.required });
     expect(main.members).toBeGreaterThanOrEqual(main.enrolled);
+  });
+
+  describe('the web console shows the same numbers', () => {
+    /**
+     * A request, sent again once if the connection was reset: fetch reuses a kept-alive connection the server has
+     * just closed for idleness (its keep-alive timeout passes while the CLI processes above run), a transport race
+     * that says nothing about the console.
+     */
+    const afresh = async (send: () => Promise<Response>): Promise<Response> => {
+      try {
+        return await send();
+      } catch (e) {
+        if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+        return send();
+      }
+    };
+    let cookie = '';
+    /** A console page (or its CSV) fetched with a signed-in session, as the browser does. */
+    const page = async (path: string): Promise<string> => {
+      if (!cookie) {
+        const body = new URLSearchParams({ token: ADMIN_TOKEN });
+        const r = await afresh(() => fetch(`${s.url}/login`, { method: 'POST', body, redirect: 'manual' }));
+        cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
+      }
+      const r = await afresh(() => fetch(`${s.url}${path}`, { headers: { cookie }, redirect: 'manual' }));
+      expect(r.status, path).toBe(200);
+      return r.text();
+    };
+    /** The number a page shows in the element with this data-testid. */
+    const shown = (html: string, testId: string): number => {
+      const m = new RegExp(`data-testid="${testId}">([\\d,]+)<`).exec(html);
+      if (!m) throw new Error(`no number with data-testid=${testId}`);
+      return Number(m[1]!.replace(/,/g, ''));
+    };
+    const csvRows = (text: string): Record<string, string>[] => {
+      const [head, ...lines] = text.trim().split('\r\n');
+      const keys = head!.split(',');
+      return lines.map((l) => Object.fromEntries(l.split(',').map((v, k) => [keys[k]!, v])));
+    };
+
+    it('every machine: the computer page counts as HTTP and the engine do', async () => {
+      for (const name of s.inventories.keys()) {
+        const want = asStateCounts(expectedMachine(s, name));
+        const html = await page(`/computers/${name}`);
+        const got = {
+          Installed: shown(html, 'count-Installed'), Required: shown(html, 'count-Required'), Unknown: shown(html, 'count-Unknown'),
+          superseded: shown(html, 'count-superseded'), possiblySuperseded: shown(html, 'count-possiblySuperseded'),
+        };
+        expect(got, name).toEqual(want);
+        expect((await httpJson(s, `/v1/computers/${name}/compliance`)).body.counts, name).toMatchObject(got);
+      }
+    });
+
+    it('one KB with an update per architecture: the update page counts every update of it, machines once', async () => {
+      const { kb, updateIds } = multiUpdateKb(s);
+      const html = await page(`/updates/KB${kb}`);
+      const want = asStateCounts(expectedMachines(s, updateIds));
+      expect({
+        Required: shown(html, 'update-Required'), Installed: shown(html, 'update-Installed'), Unknown: shown(html, 'update-Unknown'),
+        superseded: shown(html, 'update-superseded'), possiblySuperseded: shown(html, 'update-possiblySuperseded'),
+      }).toEqual(want);
+      expect((await httpJson(s, `/v1/updates/KB${kb}`)).body.counts).toMatchObject(want);
+      const perUpdate = csvRows(await page(`/updates/KB${kb}?format=csv&list=kb-updates`));
+      expect(new Set(perUpdate.map((r) => r.updateId))).toEqual(updateIds);
+      for (const r of perUpdate) {
+        const w = asStateCounts(expectedMachines(s, new Set([r.updateId!])));
+        const keys = ['Required', 'Installed', 'Unknown', 'superseded', 'possiblySuperseded'];
+        expect(Object.fromEntries(keys.map((k) => [k, Number(r[k])])), r.updateId).toEqual(w);
+      }
+    });
+
+    it('one CVE: the CVE page\'s exposed, possibly exposed, unknown and not exposed are HTTP\'s and the engine\'s', async () => {
+      const needed = [...s.rows.values()].flat()
+        .find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
+      const cve = needed.cves[0]!;
+      const http = (await httpJson(s, `/v1/cves/${cve}`)).body;
+      const html = await page(`/cves/${cve}`);
+      const got = {
+        exposed: shown(html, 'cve-exposed'), possiblyExposed: shown(html, 'cve-possibly'), unknown: shown(html, 'cve-unknown'),
+        notExposed: shown(html, 'cve-not-exposed'), scanned: shown(html, 'cve-scanned'),
+      };
+      expect(http).toMatchObject(got);
+      const fixing = new Set<string>();
+      for (let i = 0; i < s.catalog.size; i++) {
+        if (s.catalog.isReportable(i) && s.catalog.cves(i).includes(cve)) fixing.add(s.catalog.updateId(i));
+      }
+      expect(got.exposed).toBe(expectedMachines(s, fixing).required);
+    });
+
+    it('the fleet and the collections: the overview counts as /v1/summary, /v1/reports/collections and the engine', async () => {
+      const want = expectedFleet(s);
+      const html = await page('/');
+      const kpis = ['scanned', 'compliant', 'required', 'unknown'] as const;
+      expect(kpis.map((k) => shown(html, `kpi-${k}`))).toEqual(kpis.map((k) => want[k]));
+      type Row = { name: string; members: number; scanned: number; compliant: number; required: number };
+      const http = (await httpJson(s, '/v1/reports/collections')).body as Row[];
+      const shownCollections = csvRows(await page('/?format=csv&list=collections'));
+      expect(shownCollections.length).toBe(http.length);
+      for (const row of http) {
+        const c = shownCollections.find((r) => r.name === row.name)!;
+        const got = [c.members, c.scanned, c.compliant, c.required].map(Number);
+        expect(got, row.name).toEqual([row.members, row.scanned, row.compliant, row.required]);
+      }
+      // A collection's own page: the same figures, and as many members listed.
+      const main = http.find((r) => r.name === 'Microsoft Updates Tool')!;
+      const col = await page(`/collections/${encodeURIComponent(main.name)}`);
+      const figures = [shown(col, 'collection-members'), shown(col, 'collection-scanned'), shown(col, 'collection-required')];
+      expect(figures).toEqual([main.members, main.scanned, main.required]);
+      expect(csvRows(await page(`/collections/${encodeURIComponent(main.name)}?format=csv&list=members`)).length).toBe(main.members);
+    });
   });
 });

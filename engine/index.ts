@@ -22,8 +22,8 @@ export { buildManifest, formatManifest, MANIFEST_SCHEMA, type Manifest } from '.
 export { Scanner, formatExplanation, type Explanation, type ScanOptions, type ScanRow } from './scan/scan.js';
 export { ScanSession, type UpdateResult, type UpdateState } from './scan/scanner.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
-export { createScanner, type PooledScanner, type ScannerOptions, type ScanInput } from './pool/scanner-pool.js';
+export { createScanner, type PoolFlow, type PooledScanner, type ScannerOptions, type ScanInput } from './pool/scanner-pool.js';
 export type { MachineResult, ScannedMachine, FailedMachine, UpdateOutcome } from './pool/protocol.js';
 export { ResultSet, type ResultSetStats } from './scan/result-set.js';
-export { scanOutcomes, type OutcomeOptions } from './scan/outcomes.js';
+export { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from './scan/outcomes.js';
 export { fingerprint, relevantDetails, type RelevantDetails } from './scan/result-cache.js';

@@ -12,6 +12,8 @@ import type { ProfileTableHandle } from './profile-table.js';
 export interface ScanTaskOptions {
   readonly all: boolean;
   readonly reasons: boolean;
+  /** With reasons: which outcomes get one (engine/scan/outcomes.ts); default every one. */
+  readonly reasonMask?: number;
   readonly language: string;
 }
 

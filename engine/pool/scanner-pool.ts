@@ -2,8 +2,12 @@
  * Scanning at fleet scale: a piscina pool whose workers share one compiled catalog (a SharedArrayBuffer built
  * once) and receive inventories in batches as transferable bytes. Workers decode, validate and fingerprint each
  * machine; a profile table in shared memory lets every thread reuse the result set of the first machine with the
- * same profile, so each profile is scanned once per fleet. Results come back in input order; at most
- * `2 × threads` batches are in flight, so a slow consumer never lets memory grow.
+ * same profile, so each profile is scanned once per fleet. Results come back in input order.
+ *
+ * Memory is bounded whatever the fleet and the output (`memoryBudget`): scanMany() is pulled by its consumer, so a
+ * slow writer stops the reading of inputs; batches in flight are limited by count and by the bytes their results are
+ * expected to take (learned from the batches that landed, starting small); the result sets kept for sharing are
+ * limited by bytes too — the least recently used go, and a machine that names one that went is scanned again.
  *
  * @example
  * const scanner = await createScanner({ catalog, threads: 2 });
@@ -19,7 +23,7 @@ import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scan/scan.js';
 import { relevantDetails } from '../scan/result-cache.js';
-import { ResultSet } from '../scan/result-set.js';
+import { ResultSet, type ResultSetData } from '../scan/result-set.js';
 import { ProfileTable, type ProfileTableHandle } from './profile-table.js';
 import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
@@ -43,6 +47,30 @@ export interface ScannerOptions {
    * ~8 KB for 2,000 outcomes; more with reasons). Past it, new profiles are scanned and not shared. Default 20,000.
    */
   readonly cacheSize?: number;
+  /** With reasons: which outcomes get one (`reasonMask` of engine/scan/outcomes.ts). Default: every outcome. */
+  readonly reasonMask?: number;
+  /**
+   * Bytes of results one scanMany() may hold: half for batches in flight or waiting to be read, half for result
+   * sets kept for sharing. Default 256 MiB.
+   */
+  readonly memoryBudget?: number;
+}
+
+/** Where the results of the pool are, for callers that watch its flow (tests of backpressure, progress). */
+export interface PoolFlow {
+  /** Inputs taken from the sources of running scanMany() calls and not yet handed back to their consumers. */
+  readonly machinesOutstanding: number;
+  /** Batches submitted whose results are not yet read to the end. */
+  readonly tasksOutstanding: number;
+  /** Of those, batches still in a worker. */
+  readonly tasksRunning: number;
+  /** Estimated bytes of the results of those batches. */
+  readonly resultBytes: number;
+  /** Estimated bytes of the result sets kept for sharing. */
+  readonly keptBytes: number;
+  /** Result sets let go to stay in budget, and machines scanned again because they named one. */
+  readonly evictions: number;
+  readonly rescans: number;
 }
 
 /** An inventory as an object, or as the raw JSON/msgpack bytes read from somewhere (validated in the worker). */
@@ -54,12 +82,26 @@ export interface PooledScanner {
   cacheStats(): { hits: number; misses: number };
   /** Rule-slot values of first-of-a-profile scans taken from earlier machines with the same sections, and evaluated. */
   ruleValueStats(): { shared: number; evaluated: number };
+  flow(): PoolFlow;
   scan(input: ScanInput): Promise<MachineResult>;
   scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult>;
   close(): Promise<void>;
 }
 
 const packr = new Packr({ useRecords: false });
+
+/** First batches are small: until one lands, what a machine's results weigh is not known. */
+const FIRST_BATCH = 16;
+
+/** Estimated heap bytes of a result set: its outcome words, and its reasons (V8 strings: ~1 byte a char + header). */
+function setBytes(d: ResultSetData): number {
+  let n = d.outcomes.byteLength + 96;
+  if (d.reasons) {
+    n += d.reasons.length * 8;
+    for (const r of d.reasons) if (r.length > 0) n += r.length + 16;
+  }
+  return n;
+}
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
   if (input instanceof Uint8Array) return { bytes: input, source: `inventory ${k}` };
@@ -101,13 +143,18 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new PatchscanError('BAD_ARGUMENT', `batchSize must be a positive whole number, got ${String(opts.batchSize)}`);
   const cacheSize = opts.cacheSize ?? 20_000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new PatchscanError('BAD_ARGUMENT', `cacheSize must be a whole number ≥ 0, got ${String(opts.cacheSize)}`);
-  const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en' };
+  const memoryBudget = opts.memoryBudget ?? 256 * 1048576;
+  if (!(memoryBudget > 0)) throw new PatchscanError('BAD_ARGUMENT', `memoryBudget must be a positive number of bytes, got ${String(opts.memoryBudget)}`);
+  const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en', ...(opts.reasonMask !== undefined ? { reasonMask: opts.reasonMask } : {}) };
   const profiles = (opts.cache ?? true) ? cacheSize : 0;
   const details = relevantDetails(opts.catalog);
   let hits = 0;
   let misses = 0;
   let ruleShared = 0;
   let ruleEvaluated = 0;
+  const flow = { machinesOutstanding: 0, tasksOutstanding: 0, tasksRunning: 0, resultBytes: 0, keptBytes: 0, evictions: 0, rescans: 0 };
+  /** For machines that name a result set that was let go: scanned alone, not looked up. */
+  const noTable = ProfileTable.create(0);
 
   let run: (task: ScanTask) => Promise<ScanTaskResult>;
   let closeFn: () => Promise<void>;
@@ -149,17 +196,72 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
    */
   async function* scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
     const table = ProfileTable.create(profiles);
-    const sharedSets = new Map<number, ResultSet>();
+    // Shared result sets by id, least recently used first; ids let go are remembered, to tell them from ids whose
+    // batch has not landed yet.
+    const kept = new Map<number, { set: ResultSet; bytes: number }>();
+    const evicted = new Set<number>();
+    let keptBytes = 0;
+    const keptBudget = memoryBudget / 2;
+    const flightBudget = memoryBudget / 2;
     const pending = new Set<Promise<unknown>>();
     // Results leave in input order, so a batch with many first-of-a-profile scans holds back those behind it: enough
-    // batches in flight keep every worker busy meanwhile (each is ~1 MB of inventories: memory stays bounded).
+    // batches in flight keep every worker busy meanwhile — as many as the budget allows.
     const maxInFlight = Math.max(2, threads * 8);
-    const inFlight: { items: { bytes: Uint8Array; source: string }[]; result: Promise<ScanTaskResult> }[] = [];
+    type Item = { bytes: Uint8Array; source: string };
+    type Flight = { items: Item[]; result: Promise<ScanTaskResult>; bytes: number; landed: boolean };
+    const inFlight: Flight[] = [];
+    /** Bytes of the results of one machine: the most a recent batch took per machine (decaying); 0 = not known yet. */
+    let perMachine = 0;
+    let flightBytes = 0; // landed batches: measured; running ones: estimated
+    let machines = 0;
+    let done = false; // the consumer stopped: batches that land after that only free their results
 
-    const submit = (items: { bytes: Uint8Array; source: string }[]): void => {
-      const result = run(task(items, table));
-      const landed = result.then((r) => {
-        for (const d of r.sets) if (d.shared) sharedSets.set(d.id, new ResultSet(d));
+    const keep = (id: number, set: ResultSet, bytes: number): void => {
+      kept.set(id, { set, bytes });
+      keptBytes += bytes;
+      flow.keptBytes += bytes;
+      for (const [old, e] of kept) {
+        if (keptBytes <= keptBudget || kept.size <= 1) break;
+        kept.delete(old);
+        evicted.add(old);
+        keptBytes -= e.bytes;
+        flow.keptBytes -= e.bytes;
+        flow.evictions++;
+      }
+    };
+    const use = (id: number): ResultSet | undefined => {
+      const e = kept.get(id);
+      if (!e) return undefined;
+      kept.delete(id); // most recently used goes last
+      kept.set(id, e);
+      return e.set;
+    };
+    const estimate = (n: number): number => n * perMachine;
+
+    const submit = (items: Item[]): void => {
+      const f: Flight = { items, result: run(task(items, table)), bytes: estimate(items.length), landed: false };
+      flightBytes += f.bytes;
+      flow.resultBytes += f.bytes;
+      flow.tasksOutstanding++;
+      flow.tasksRunning++;
+      const landed = f.result.then((r) => {
+        flow.tasksRunning--;
+        f.landed = true;
+        if (done) return;
+        let bytes = 0;
+        for (const d of r.sets) {
+          const b = setBytes(d);
+          bytes += b;
+          if (d.shared) {
+            evicted.delete(d.id);
+            keep(d.id, new ResultSet(d), b);
+          }
+        }
+        const each = bytes / items.length;
+        perMachine = Math.max(each, perMachine * 0.9);
+        flightBytes += bytes - f.bytes;
+        flow.resultBytes += bytes - f.bytes;
+        f.bytes = bytes;
         if (profiles > 0) {
           hits += r.shared;
           misses += r.sets.length;
@@ -168,55 +270,113 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
         ruleEvaluated += r.ruleValues.evaluated;
       });
       pending.add(landed);
-      const forget = (): boolean => pending.delete(landed);
-      landed.then(forget, forget);
-      inFlight.push({ items, result });
+      const forget = (): void => {
+        pending.delete(landed);
+      };
+      landed.then(forget, () => {
+        forget();
+        if (!f.landed) flow.tasksRunning--;
+      });
+      inFlight.push(f);
+    };
+
+    /** Room for one more batch of `n` machines: by count, and by what its results are expected to weigh. */
+    const room = (n: number): boolean => inFlight.length === 0 || (inFlight.length < maxInFlight && flightBytes + estimate(n) <= flightBudget);
+    /** Machines per batch: as configured, fewer when results are heavy (reasons), so a few batches fit the budget. */
+    const nextBatchSize = (): number => {
+      if (perMachine === 0) return Math.min(batchSize, FIRST_BATCH);
+      return Math.max(1, Math.min(batchSize, Math.floor(flightBudget / (maxInFlight * perMachine))));
+    };
+
+    /** A machine whose shared result set was let go: scanned again, alone; the set is kept again under its id. */
+    const rescan = async (item: Item, id: number): Promise<ResultSet | { error: { code: string; message: string } }> => {
+      flow.rescans++;
+      const r = await run(task([item], noTable));
+      const d = r.sets[0];
+      if (!d) return { error: r.errors[0] ?? { code: 'INTERNAL', message: `rescan of ${item.source} gave no result` } };
+      const set = new ResultSet({ ...d, id, shared: true });
+      evicted.delete(id);
+      keep(id, set, setBytes(d));
+      return set;
     };
 
     async function* drainOne(): AsyncGenerator<MachineResult> {
-      const { items, result } = inFlight.shift()!;
-      const r = await result;
+      const f = inFlight[0]!;
+      const { items } = f;
+      const r = await f.result;
       const own = new Map<number, ResultSet>();
-      for (const d of r.sets) own.set(d.id, sharedSets.get(d.id) ?? new ResultSet(d));
+      for (const d of r.sets) if (!d.shared) own.set(d.id, new ResultSet(d));
       const failed = new Map(r.errors.map((e) => [e.k, e]));
-      for (let k = 0; k < items.length; k++) {
-        const source = items[k]!.source;
-        const e = failed.get(k);
-        if (e) {
-          yield { ok: false, source, ...(r.computers[k] ? { computer: r.computers[k]! } : {}), error: { code: e.code, message: e.message } };
-          continue;
+      try {
+        for (let k = 0; k < items.length; k++) {
+          const source = items[k]!.source;
+          const e = failed.get(k);
+          machines--;
+          flow.machinesOutstanding--;
+          if (e) {
+            yield { ok: false, source, ...(r.computers[k] ? { computer: r.computers[k]! } : {}), error: { code: e.code, message: e.message } };
+            continue;
+          }
+          const id = r.setIds[k]!;
+          let set: ResultSet | { error: { code: string; message: string } } | undefined = own.get(id) ?? use(id);
+          while (set === undefined) {
+            if (evicted.has(id)) set = await rescan(items[k]!, id);
+            else {
+              if (pending.size === 0) throw new PatchscanError('INTERNAL', `result set ${id} was named but never scanned`);
+              await Promise.race(pending);
+              set = use(id);
+            }
+          }
+          const computer = r.computers[k]!;
+          if (set.error) yield { ok: false, source, computer, error: set.error };
+          else yield new Scanned(source, computer, set as ResultSet, r.micros[k]!);
         }
-        const id = r.setIds[k]!;
-        let set = own.get(id) ?? sharedSets.get(id);
-        while (set === undefined) {
-          if (pending.size === 0) throw new PatchscanError('INTERNAL', `result set ${id} was named but never scanned`);
-          await Promise.race(pending);
-          set = sharedSets.get(id);
-        }
-        const computer = r.computers[k]!;
-        if (set.error) yield { ok: false, source, computer, error: set.error };
-        else yield new Scanned(source, computer, set, r.micros[k]!);
+      } finally {
+        inFlight.shift();
+        flightBytes -= f.bytes;
+        flow.resultBytes -= f.bytes;
+        flow.tasksOutstanding--;
       }
     }
 
-    let batch: { bytes: Uint8Array; source: string }[] = [];
-    let k = 0;
-    for await (const input of inputs as AsyncIterable<ScanInput>) {
-      batch.push(toItem(input, k++));
-      if (batch.length >= batchSize) {
-        submit(batch);
-        batch = [];
-        if (inFlight.length >= maxInFlight) yield* drainOne();
+    try {
+      let batch: Item[] = [];
+      let size = nextBatchSize();
+      let k = 0;
+      for await (const input of inputs as AsyncIterable<ScanInput>) {
+        batch.push(toItem(input, k++));
+        machines++;
+        flow.machinesOutstanding++;
+        if (batch.length >= size) {
+          // Backpressure: no new batch until there is room; making room means handing results to the consumer,
+          // which does not ask for the next one until it has written this one.
+          while (!room(batch.length)) yield* drainOne();
+          submit(batch);
+          batch = [];
+          size = nextBatchSize();
+        }
       }
+      if (batch.length > 0) {
+        while (!room(batch.length)) yield* drainOne();
+        submit(batch);
+      }
+      while (inFlight.length > 0) yield* drainOne();
+    } finally {
+      // A consumer that stopped early: what it did not read is no longer outstanding.
+      done = true;
+      flow.machinesOutstanding -= machines;
+      flow.tasksOutstanding -= inFlight.length;
+      flow.resultBytes -= flightBytes;
+      flow.keptBytes -= keptBytes;
+      for (const f of inFlight) if (!f.landed) f.result.catch(() => undefined);
     }
-    if (batch.length > 0) submit(batch);
-    while (inFlight.length > 0) yield* drainOne();
   }
 
   return {
     threads,
     cacheStats: () => ({ hits, misses }),
     ruleValueStats: () => ({ shared: ruleShared, evaluated: ruleEvaluated }),
+    flow: () => ({ ...flow }),
     scan: async (input) => {
       for await (const r of scanMany([input])) return r;
       throw new PatchscanError('INTERNAL', 'no result for one inventory');

@@ -1,37 +1,52 @@
 /**
  * `patchscan scan --inventories SRC --out FILE`: any number of inventories, streamed through the worker pool,
- * written as they come back (awaiting the file's drain, so a slow disk slows the input instead of filling memory).
- * A bad inventory becomes an error row for that machine; SIGINT stops reading, finishes what is in flight, writes it
- * and reports.
+ * written as they come back in the chosen format (adapters/report/batch-output.ts). Memory stays bounded whatever
+ * the fleet and the output: the loop awaits the file's drain before it asks the pool for the next machine, the pool
+ * reads no input while its results wait (engine/pool/scanner-pool.ts), so a slow disk or a paused reader of a pipe
+ * slows the input instead of filling memory. A bad inventory becomes an error record for that machine; SIGINT stops
+ * reading, finishes what is in flight, writes it and reports.
  */
 import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { ioError } from '../../engine/errors.js';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { createScanner } from '../../engine/pool/scanner-pool.js';
+import { createScanner, type PoolFlow } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import type { ResultSet } from '../../engine/scan/result-set.js';
+import type { ResultSet, ResultSetStats } from '../../engine/scan/result-set.js';
 import { COUNT_BUCKETS, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
-import { scanRow } from '../../engine/scan/scan.js';
+import { ALL_REASONS, reasonMask } from '../../engine/scan/outcomes.js';
+import { SUP_NO, SUP_POSSIBLY } from '../../engine/scan/supersedence.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
-import { FleetMsgpackWriter } from '../report/fleet-msgpack.js';
-import { CSV_HEADER, csvLine } from '../report/rows.js';
+import { DEFAULT_ROW_STATES, type BatchFormat, type BatchWriter } from '../report/batch-output.js';
+import { FleetMsgpackBatchWriter } from '../report/fleet-msgpack.js';
+import { MachineLinesWriter } from '../report/machine-lines.js';
+import { ParquetRowsWriter } from '../report/parquet-rows.js';
+import { RowCsvWriter, RowLinesWriter, StateFilter } from '../report/row-writers.js';
 import { ProgressBar } from './progress.js';
 
-export type BatchFormat = 'jsonl' | 'msgpack' | 'csv';
+export type { BatchFormat } from '../report/batch-output.js';
 
 export interface BatchOptions {
   readonly catalog: Catalog;
-  readonly inventories: string;
+  /** A source spec (adapters/inventory/sources.ts), or the inventories themselves. */
+  readonly inventories: string | AsyncIterable<RawInventory>;
   readonly out: string;
   readonly format: BatchFormat;
   readonly threads?: number;
+  /** A reason for each update the output shows (rows: each row written; jsonl: each update listed). */
   readonly reasons: boolean;
   readonly all: boolean;
+  /** Row formats (rows, csv, parquet): the states written. Default Required and Unknown. */
+  readonly states?: readonly UpdateState[];
   readonly quiet?: boolean;
   /** Share results between machines with the same rule inputs (default true). */
   readonly cache?: boolean;
+  /** Bytes of results the pool may hold (engine/pool/scanner-pool.ts memoryBudget). */
+  readonly memoryBudget?: number;
+  /** Called with the pool's flow while the loop waits for the file to drain (for tests of backpressure). */
+  readonly onWriteWait?: (flow: PoolFlow) => void;
 }
 
 export interface BatchSummary {
@@ -63,9 +78,11 @@ function publish(from: string, to: string): void {
 }
 
 /** Writes, waiting for the stream to drain (backpressure); a write error (disk full…) rejects. */
-function write(out: WriteStream, chunk: string | Uint8Array): Promise<void> | undefined {
+function write(out: WriteStream, chunk: string | Uint8Array, onWait?: () => void): Promise<void> | undefined {
   if (out.errored) return Promise.reject(out.errored);
-  return out.write(chunk) ? undefined : new Promise((resolve, reject) => {
+  if (out.write(chunk)) return undefined;
+  onWait?.();
+  return new Promise((resolve, reject) => {
     const done = (e?: Error): void => {
       out.off('drain', done);
       out.off('error', done);
@@ -77,10 +94,33 @@ function write(out: WriteStream, chunk: string | Uint8Array): Promise<void> | un
   });
 }
 
+/** The writer of a format. */
+function writerFor(o: BatchOptions, filter: StateFilter): BatchWriter {
+  switch (o.format) {
+    case 'jsonl': return new MachineLinesWriter(o.catalog, { all: o.all });
+    case 'rows': return new RowLinesWriter(o.catalog, filter);
+    case 'csv': return new RowCsvWriter(o.catalog, filter);
+    case 'parquet': return new ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
+    case 'msgpack': return new FleetMsgpackBatchWriter(o.catalog);
+  }
+}
+
+/** Reasons for what the output shows only: a reason costs far more than a state, and most are never shown. */
+function reasonsFor(o: BatchOptions, states: readonly UpdateState[]): number {
+  switch (o.format) {
+    case 'jsonl': return reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']);
+    case 'msgpack': return ALL_REASONS;
+    default: return reasonMask(states);
+  }
+}
+
+/** Result sets whose machines are added up at the end, at most this many at a time (then folded into the totals). */
+const TALLY_SETS = 4096;
+
 export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   const c = o.catalog;
   const started = performance.now();
-  const source = inventorySource(o.inventories);
+  const source = typeof o.inventories === 'string' ? inventorySource(o.inventories) : o.inventories;
   let stop = false;
   const onSigint = (): void => {
     stop = true;
@@ -92,7 +132,17 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       yield item;
     }
   }
-  const scanner = await createScanner({ catalog: c, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, all: o.all, cache: o.cache ?? true });
+  const states = o.states ?? DEFAULT_ROW_STATES;
+  const filter = new StateFilter(states);
+  const scanner = await createScanner({
+    catalog: c,
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    reasons: o.reasons,
+    reasonMask: reasonsFor(o, states),
+    all: o.all,
+    cache: o.cache ?? true,
+    ...(o.memoryBudget !== undefined ? { memoryBudget: o.memoryBudget } : {}),
+  });
   // Results go to OUT.partial and become OUT only when the batch ends (completed or interrupted and drained): a
   // killed run never leaves a half-written file under the name a user reads. Devices and pipes are written directly.
   const direct = existsSync(o.out) && !statSync(o.out).isFile();
@@ -101,43 +151,30 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   // Errors surface through write() and end(); this listener only keeps an early one from being "unhandled".
   out.on('error', () => undefined);
   let finished = false;
-  const fleet = o.format === 'msgpack' ? new FleetMsgpackWriter(c) : undefined;
+  const writer = writerFor(o, filter);
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const counts = emptyCounts();
   const required = new Map<number, number>();
-  // Machines per shared result set: their states and Required updates are added up once, at the end.
-  const perSet = new Map<number, { set: ResultSet; machines: number }>();
-  const written = new Set<number>();
+  // Machines per shared result set: their states and Required updates are added up once per set (a set's stats,
+  // not the set: the pool may let the set go).
+  const perSet = new Map<number, { stats: ResultSetStats; machines: number }>();
   let machines = 0, errors = 0;
   let cacheStats = { hits: 0, misses: 0 };
   let ruleValues = { shared: 0, evaluated: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
+  const onWait = o.onWriteWait ? (): void => o.onWriteWait!(scanner.flow()) : undefined;
   // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
-  let pending: (string | Uint8Array)[] = [];
-  let pendingBytes = 0;
-  const put = (chunk: string | Uint8Array): void => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-  };
   const flush = async (): Promise<void> => {
-    if (fleet) {
-      if (fleet.size > 0) await write(out, fleet.take());
-      return;
-    }
-    if (pending.length === 0) return;
-    const chunk = typeof pending[0] === 'string' ? (pending as string[]).join('') : Buffer.concat(pending as Uint8Array[]);
-    pending = [];
-    pendingBytes = 0;
-    await write(out, chunk);
+    if (writer.size > 0) await write(out, writer.take(), onWait);
   };
-  if (o.format === 'csv') put(`${CSV_HEADER}\r\n`);
   try {
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
       emit(r);
-      if (pendingBytes + (fleet?.size ?? 0) >= 1 << 18) await flush();
+      if (writer.size >= 1 << 18) await flush();
       if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
+    writer.finish();
     finished = true;
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -159,42 +196,30 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     if (!r.ok) {
       errors++;
       if (firstErrors.length < 10) firstErrors.push({ source: r.source, ...r.error });
-      const row = { computer: r.computer ?? null, source: r.source, error: r.error };
-      if (o.format === 'jsonl') put(`${JSON.stringify(row)}\n`);
-      else if (fleet) fleet.value(row);
-      else put(`${csvLine({ computer: r.computer ?? r.source, state: 'Error', reason: `${r.error.code}: ${r.error.message}` })}\r\n`);
+      writer.error(r);
       return;
     }
     const set = r.resultSet;
     if (set.shared) {
       const e = perSet.get(set.id);
       if (e) e.machines++;
-      else perSet.set(set.id, { set, machines: 1 });
-    } else tally(set, 1);
-    if (fleet) {
-      // The fleet format: each result set once, before the first machine that names it; then one small record
-      // per machine. Machines with the same profile share a set, so the file grows with profiles, not machines.
-      if (!written.has(set.id)) {
-        fleet.resultSet(set);
-        if (set.shared) written.add(set.id);
+      else {
+        if (perSet.size >= TALLY_SETS) foldTallies();
+        perSet.set(set.id, { stats: set.stats, machines: 1 });
       }
-      fleet.machine(r.computer, r.source, set.id);
-      return;
-    }
-    let text = '';
-    for (const u of r.updates) {
-      const row = scanRow(c, r.computer, u);
-      text += o.format === 'jsonl' ? `${JSON.stringify(row)}\n` : `${csvLine(row)}\r\n`;
-    }
-    if (text) put(text);
+    } else tally(set.stats, 1);
+    writer.machine(r);
   }
 
-  function tally(set: ResultSet, n: number): void {
-    const st = set.stats;
+  function tally(st: ResultSetStats, n: number): void {
     for (const b of COUNT_BUCKETS) counts[b] += st.counts[b] * n;
     for (const i of st.required) required.set(i, (required.get(i) ?? 0) + n);
   }
-  for (const { set, machines: n } of perSet.values()) tally(set, n);
+  function foldTallies(): void {
+    for (const { stats, machines: n } of perSet.values()) tally(stats, n);
+    perSet.clear();
+  }
+  foldTallies();
 
   const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
   return { machines, scanned: machines - errors, errors, counts, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats, ruleValues };

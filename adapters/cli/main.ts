@@ -14,7 +14,10 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { generateFleet } from '../../corpus/generate-fleet.js';
-import { formatBatchSummary, runBatchScan, type BatchFormat } from './batch-scan.js';
+import { formatBatchSummary, runBatchScan } from './batch-scan.js';
+import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from '../report/batch-output.js';
+import { STATES } from '../../engine/scan/result-set.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
 import { buildManifest, formatManifest } from '../../engine/inventory/manifest.js';
 import { formatExplanation, Scanner, type ScanRow } from '../../engine/scan/scan.js';
 import { readInventoryFile } from '../inventory/read.js';
@@ -32,6 +35,22 @@ export { BUNDLED_CORPUS };
 const PHASE_LABEL: Record<ImportPhase, string> = {
   hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
 };
+
+/** `--states Required,unknown` → the states, each named once; `all` is every state. */
+function parseStates(raw: string): UpdateState[] {
+  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 1 && names[0]!.toLowerCase() === 'all') return [...STATES];
+  const out: UpdateState[] = [];
+  const bad = (why: string): PatchscanError =>
+    new PatchscanError('BAD_ARGUMENT', `--states ${JSON.stringify(raw)}: ${why}; give states from ${STATES.join(', ')} separated by commas, or all`, { option: '--states', value: raw });
+  for (const n of names) {
+    const st = STATES.find((x) => x.toLowerCase() === n.toLowerCase());
+    if (!st) throw bad(`${JSON.stringify(n)} is not a state`);
+    if (!out.includes(st)) out.push(st);
+  }
+  if (out.length === 0) throw bad('no state given');
+  return out;
+}
 
 /** Seeds are 32-bit: the generators' PRNGs take seed >>> 0. */
 const seed = (): ((raw: string) => number) => nonNegativeInt('--seed', '', 0xffff_ffff);
@@ -174,31 +193,36 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     });
 
   program.command('scan')
-    .description('scan inventories against a compiled catalog: one row per software update that is not NotApplicable')
+    .description('scan inventories against a compiled catalog: one row per software update that is not NotApplicable; in batch mode (--inventories) one line per machine by default')
     .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
     .argument('[inventory...]', 'inventory files (JSON or msgpack, see docs/inventory.md)')
     .option('-i, --inventories <source>', 'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads')
-    .option('-f, --format <format>', 'table | json | jsonl | csv (batch mode: jsonl | csv, one row per update; msgpack, the fleet format: each result set once, then one record per machine naming it)')
+    .option('-f, --format <format>', `table | json | jsonl | csv; batch mode: ${BATCH_FORMATS.join(' | ')} (default jsonl: one line per machine; docs/batch-output.md)`)
     .option('-o, --out <file>', 'write rows to a file (required in batch mode; written as FILE.partial and renamed when the batch ends)')
     .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers; at most 1024)', nonNegativeInt('--threads', 'threads', 1024))
-    .option('--no-reasons', 'batch mode: leave out the reason of each row (faster)')
+    .option('--states <list>', `batch row formats (rows, csv, parquet): the states written, comma-separated (${STATES.join(', ')}, or all; default ${DEFAULT_ROW_STATES.join(',')})`, parseStates)
+    .option('--reasons', 'batch mode: a reason for each update written (each row; each update a machine line lists)')
+    .option('--no-reasons', 'batch mode: no reasons (the default)')
     .option('--no-cache', 'batch mode: scan every machine, even when an identical one was just scanned')
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
     .option('--lang <language>', 'title language', 'en')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; reasons: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
+    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; states?: UpdateState[]; reasons?: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
       const catalog = new Catalog(readCatalogFile(o.catalog));
       if (o.inventories !== undefined) {
         if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
         if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
-        const format = o.format ?? 'jsonl';
-        if (!['jsonl', 'msgpack', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be jsonl, msgpack or csv in batch mode, not ${JSON.stringify(format)}`);
-        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format: format as BatchFormat, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons, cache: o.cache, all: o.all === true, quiet: o.quiet === true });
+        const format = (o.format ?? 'jsonl') as BatchFormat;
+        if (!BATCH_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be ${BATCH_FORMATS.join(', ')} in batch mode, not ${JSON.stringify(o.format)}`);
+        if (o.states && !ROW_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--states filters the row formats (${ROW_FORMATS.join(', ')}), not ${format}: add -f rows`);
+        if (o.states?.includes('NotApplicable') && !o.all) throw new PatchscanError('BAD_ARGUMENT', '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)');
+        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons === true, cache: o.cache, all: o.all === true, ...(o.states ? { states: o.states } : {}), quiet: o.quiet === true });
         print(formatBatchSummary(summary, o.out));
         if (summary.interrupted) process.exitCode = 130;
         return;
       }
       if (inventories.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files, or --inventories SOURCE for a batch');
+      if (o.states) throw new PatchscanError('BAD_ARGUMENT', '--states filters batch output (--inventories); a scan of inventory files shows every state');
       const format = o.format ?? 'table';
       if (!['table', 'json', 'jsonl', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
       const scanner = new Scanner(catalog);

@@ -10,6 +10,8 @@ import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/scan/result-set.js';
 import { SUP_POSSIBLY, SUP_YES } from '../../engine/scan/supersedence.js';
+import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
+import type { BatchWriter } from './batch-output.js';
 
 const CHUNK = 512 * 1024;
 const packr = new Packr({ useRecords: false });
@@ -156,5 +158,39 @@ export class FleetMsgpackWriter {
     this.header(len, 0xa0, 32, 0xd9, 0xda, 0xdb);
     this.room(len);
     this.n += this.buf.write(s, this.n, len, 'utf8');
+  }
+}
+
+/** The fleet format as a batch output: each shared result set before the first machine that names it. */
+export class FleetMsgpackBatchWriter implements BatchWriter {
+  private readonly w: FleetMsgpackWriter;
+  /** Shared sets already written (ids only: the file grows with profiles, this with them). */
+  private readonly written = new Set<number>();
+
+  constructor(catalog: Catalog) {
+    this.w = new FleetMsgpackWriter(catalog);
+  }
+
+  get size(): number {
+    return this.w.size;
+  }
+
+  take(): Buffer {
+    return this.w.take();
+  }
+
+  finish(): void {}
+
+  machine(m: ScannedMachine): void {
+    const set = m.resultSet;
+    if (!this.written.has(set.id)) {
+      this.w.resultSet(set);
+      if (set.shared) this.written.add(set.id);
+    }
+    this.w.machine(m.computer, m.source, set.id);
+  }
+
+  error(m: FailedMachine): void {
+    this.w.value({ computer: m.computer ?? null, source: m.source, error: m.error });
   }
 }

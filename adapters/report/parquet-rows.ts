@@ -1,0 +1,143 @@
+/**
+ * The rows of a batch scan as Apache Parquet (`-f parquet`), for analytics tools that read it directly (DuckDB,
+ * Spark, pandas/pyarrow): one row per update a machine has or needs, filtered by state like `rows`, with the same
+ * columns. Written through hyparquet-writer (README says why that library) one row group at a time: rows gather in
+ * column arrays until a group is full, the group is encoded (dictionary-encoded strings, Snappy) and its bytes handed
+ * to the batch loop — memory holds one row group, whatever the fleet. The footer (schema, row-group index) is written
+ * by finish(). A machine that failed is one row with state "Error", the reason "CODE: message", the update columns
+ * null. Columns: docs/batch-output.md.
+ */
+import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
+import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/scan/result-set.js';
+import type { BatchWriter } from './batch-output.js';
+import type { StateFilter } from './row-writers.js';
+
+/** Rows per row group: ~4 MB encoded, a few MB of column arrays while gathering. */
+export const ROW_GROUP = 100_000;
+
+type Column = 'computer' | 'updateId' | 'revisionNumber' | 'kb' | 'title' | 'classification' | 'severity' | 'type' | 'isBundle' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason';
+
+const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
+/** The columns in file order; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. */
+const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
+  { name: 'computer', ...STRING, repetition_type: 'REQUIRED' },
+  { name: 'updateId', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'revisionNumber', type: 'INT32', repetition_type: 'OPTIONAL' },
+  { name: 'kb', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'title', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'classification', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'severity', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'type', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'isBundle', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  { name: 'state', ...STRING, repetition_type: 'REQUIRED' },
+  { name: 'superseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  { name: 'possiblySuperseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  { name: 'reason', ...STRING, repetition_type: 'REQUIRED' },
+];
+export const PARQUET_COLUMNS: readonly Column[] = COLUMNS.map((c) => c.name);
+
+type Value = string | number | boolean | null;
+
+/** A ByteWriter whose bytes are handed over between row groups (file offsets go on counting). */
+class HandOverWriter extends ByteWriter {
+  handOver(): Uint8Array {
+    const out = new Uint8Array(this.buffer.slice(0, this.index));
+    this.index = 0;
+    return out;
+  }
+}
+
+export class ParquetRowsWriter implements BatchWriter {
+  private readonly bytes = new HandOverWriter(1 << 20);
+  private readonly file: ParquetWriter;
+  private readonly columns: Record<Column, Value[]>;
+  private rows = 0;
+  /** Per catalog update, its catalog columns (read once). */
+  private readonly updates: ({ updateId: string; revisionNumber: number; kb: string; title: string; classification: string; severity: string; type: string; isBundle: boolean } | undefined)[];
+
+  constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, options: { readonly reasons: boolean }) {
+    this.file = new ParquetWriter({
+      writer: this.bytes,
+      schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS],
+      codec: 'SNAPPY',
+      createdBy: 'patchscan',
+      kvMetadata: [{ key: 'patchscan.states', value: filter.states.join(',') }, { key: 'patchscan.reasons', value: String(options.reasons) }],
+    });
+    this.columns = this.empty();
+    this.updates = new Array(catalog.size);
+  }
+
+  get size(): number {
+    return this.bytes.index;
+  }
+
+  take(): Uint8Array {
+    return this.bytes.handOver();
+  }
+
+  machine(m: ScannedMachine): void {
+    const { outcomes, reasons } = m.resultSet;
+    const col = this.columns;
+    for (let k = 0; k < outcomes.length; k++) {
+      const w = outcomes[k]!;
+      if (!this.filter.has(w)) continue;
+      const u = this.update(outcomeIndex(w));
+      col.computer.push(m.computer);
+      col.updateId.push(u.updateId);
+      col.revisionNumber.push(u.revisionNumber);
+      col.kb.push(u.kb);
+      col.title.push(u.title);
+      col.classification.push(u.classification);
+      col.severity.push(u.severity);
+      col.type.push(u.type);
+      col.isBundle.push(u.isBundle);
+      col.state.push(outcomeState(w));
+      col.superseded.push(outcomeSuperseded(w));
+      col.possiblySuperseded.push(outcomePossiblySuperseded(w));
+      col.reason.push(reasons ? (reasons[k] ?? '') : '');
+      if (++this.rows === ROW_GROUP) this.writeGroup();
+    }
+  }
+
+  error(m: FailedMachine): void {
+    const col = this.columns;
+    for (const c of PARQUET_COLUMNS) col[c].push(null);
+    col.computer[col.computer.length - 1] = m.computer ?? m.source;
+    col.state[col.state.length - 1] = 'Error';
+    col.reason[col.reason.length - 1] = `${m.error.code}: ${m.error.message}`;
+    if (++this.rows === ROW_GROUP) this.writeGroup();
+  }
+
+  finish(): void {
+    if (this.rows > 0) this.writeGroup();
+    void this.file.finish();
+  }
+
+  private writeGroup(): void {
+    const columnData = COLUMNS.map((c) => ({
+      name: c.name,
+      data: this.columns[c.name],
+      // Strings repeat (thousands of updates over millions of rows): always a dictionary, whatever the first page says.
+      ...(c.type === 'BYTE_ARRAY' ? { encoding: 'RLE_DICTIONARY' as const } : {}),
+    }));
+    void this.file.write({ columnData, rowGroupSize: this.rows });
+    Object.assign(this.columns, this.empty());
+    this.rows = 0;
+  }
+
+  private empty(): Record<Column, Value[]> {
+    return Object.fromEntries(PARQUET_COLUMNS.map((c) => [c, []])) as unknown as Record<Column, Value[]>;
+  }
+
+  private update(i: number): NonNullable<ParquetRowsWriter['updates'][number]> {
+    let u = this.updates[i];
+    if (!u) {
+      const c = this.catalog;
+      u = { updateId: c.updateId(i), revisionNumber: c.revisionNumber(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), type: c.updateType(i), isBundle: c.isBundle(i) };
+      this.updates[i] = u;
+    }
+    return u;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * One row per update a machine has or needs, filtered by state (`--states`, default Required and Unknown): JSON
+ * Lines (`rows`) or CSV (`csv`), the fields of `patchscan scan` (engine/scan/scan.ts ScanRow). A machine that failed
+ * is one error row. Fields: docs/batch-output.md.
+ */
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
+import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded, STATES, type ResultSet } from '../../engine/scan/result-set.js';
+import { scanRow } from '../../engine/scan/scan.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
+import { TextChunks, type BatchWriter } from './batch-output.js';
+import { CSV_HEADER, csvLine } from './rows.js';
+
+/** Which states a row format writes, as a test on a packed outcome (no allocation per row). */
+export class StateFilter {
+  private readonly keep: boolean[];
+
+  constructor(readonly states: readonly UpdateState[]) {
+    this.keep = STATES.map((s) => states.includes(s));
+  }
+
+  has(w: number): boolean {
+    return this.keep[STATES.indexOf(outcomeState(w))] === true;
+  }
+
+  /** Outcome positions of a set that pass. */
+  positions(set: ResultSet): number[] {
+    const out: number[] = [];
+    const o = set.outcomes;
+    for (let k = 0; k < o.length; k++) if (this.has(o[k]!)) out.push(k);
+    return out;
+  }
+}
+
+export class RowLinesWriter implements BatchWriter {
+  private readonly out = new TextChunks();
+  /** The catalog's fields of an update's row, serialized once: `"updateId":…,"isBundle":…` (between computer and state). */
+  private readonly middles = new Map<number, string>();
+
+  constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, private readonly language?: string) {}
+
+  get size(): number {
+    return this.out.size;
+  }
+
+  take(): string {
+    return this.out.take();
+  }
+
+  finish(): void {}
+
+  machine(m: ScannedMachine): void {
+    const { outcomes, reasons } = m.resultSet;
+    const head = `{"computer":${JSON.stringify(m.computer)},`;
+    let text = '';
+    for (let k = 0; k < outcomes.length; k++) {
+      const w = outcomes[k]!;
+      if (!this.filter.has(w)) continue;
+      text += `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},"possiblySuperseded":${outcomePossiblySuperseded(w)},`
+        + `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`;
+    }
+    if (text) this.out.push(text);
+  }
+
+  error(m: FailedMachine): void {
+    this.out.push(`${JSON.stringify({ computer: m.computer ?? null, source: m.source, error: m.error })}\n`);
+  }
+
+  private middle(i: number): string {
+    let s = this.middles.get(i);
+    if (s === undefined) {
+      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', { index: i, state: 'Installed', superseded: false, possiblySuperseded: false }, this.language);
+      s = JSON.stringify(fields).slice(1, -1);
+      this.middles.set(i, s);
+    }
+    return s;
+  }
+}
+
+export class RowCsvWriter implements BatchWriter {
+  private readonly out = new TextChunks();
+
+  constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, private readonly language?: string) {
+    this.out.push(`${CSV_HEADER}\r\n`);
+  }
+
+  get size(): number {
+    return this.out.size;
+  }
+
+  take(): string {
+    return this.out.take();
+  }
+
+  finish(): void {}
+
+  machine(m: ScannedMachine): void {
+    const { outcomes, reasons } = m.resultSet;
+    let text = '';
+    for (let k = 0; k < outcomes.length; k++) {
+      const w = outcomes[k]!;
+      if (!this.filter.has(w)) continue;
+      const u = { index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), possiblySuperseded: outcomePossiblySuperseded(w), ...(reasons ? { reason: reasons[k] ?? '' } : {}) };
+      text += `${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`;
+    }
+    if (text) this.out.push(text);
+  }
+
+  error(m: FailedMachine): void {
+    this.out.push(`${csvLine({ computer: m.computer ?? m.source, state: 'Error', reason: `${m.error.code}: ${m.error.message}` })}\r\n`);
+  }
+}

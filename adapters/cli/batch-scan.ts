@@ -45,8 +45,8 @@ export interface BatchOptions {
   readonly cache?: boolean;
   /** Bytes of results the pool may hold (engine/pool/scanner-pool.ts memoryBudget). */
   readonly memoryBudget?: number;
-  /** Called with the pool's flow while the loop waits for the file to drain (for tests of backpressure). */
-  readonly onWriteWait?: (flow: PoolFlow) => void;
+  /** Called when the loop starts waiting for the file to drain, with the pool's flow to watch (tests of backpressure). */
+  readonly onWriteWait?: (flow: () => PoolFlow) => void;
 }
 
 export interface BatchSummary {
@@ -162,7 +162,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   let cacheStats = { hits: 0, misses: 0 };
   let ruleValues = { shared: 0, evaluated: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
-  const onWait = o.onWriteWait ? (): void => o.onWriteWait!(scanner.flow()) : undefined;
+  const onWait = o.onWriteWait ? (): void => o.onWriteWait!(() => scanner.flow()) : undefined;
   // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
   const flush = async (): Promise<void> => {
     if (writer.size > 0) await write(out, writer.take(), onWait);

@@ -36,10 +36,13 @@ const PHASE_LABEL: Record<ImportPhase, string> = {
   hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
 };
 
+/** `--states all`: every state the scan reports (NotApplicable only with --all). */
+const ALL_STATES: readonly UpdateState[] = [...STATES];
+
 /** `--states Required,unknown` → the states, each named once; `all` is every state. */
-function parseStates(raw: string): UpdateState[] {
+function parseStates(raw: string): readonly UpdateState[] {
   const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
-  if (names.length === 1 && names[0]!.toLowerCase() === 'all') return [...STATES];
+  if (names.length === 1 && names[0]!.toLowerCase() === 'all') return ALL_STATES;
   const out: UpdateState[] = [];
   const bad = (why: string): PatchscanError =>
     new PatchscanError('BAD_ARGUMENT', `--states ${JSON.stringify(raw)}: ${why}; give states from ${STATES.join(', ')} separated by commas, or all`, { option: '--states', value: raw });
@@ -104,7 +107,7 @@ Typical session:
   $ patchscan scan --catalog catalog.pscat pc1.json                   # one row per update the machine has or needs
   $ patchscan explain --catalog catalog.pscat pc1.json KB4577066      # why, as a tree with the facts read
   $ patchscan corpus fleet --catalog catalog.pscat --clients 10000 --out fleet.jsonl
-  $ patchscan scan --catalog catalog.pscat --inventories fleet.jsonl --out rows.jsonl
+  $ patchscan scan --catalog catalog.pscat --inventories fleet.jsonl --out machines.jsonl     # one line per machine (docs/batch-output.md)
 
   $ patchscan demo        # import, show, and scan a generated fleet, on the bundled sample catalog
 
@@ -207,7 +210,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
     .option('--lang <language>', 'title language', 'en')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; states?: UpdateState[]; reasons?: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
+    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; states?: readonly UpdateState[]; reasons?: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
       const catalog = new Catalog(readCatalogFile(o.catalog));
       if (o.inventories !== undefined) {
         if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
@@ -215,7 +218,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
         const format = (o.format ?? 'jsonl') as BatchFormat;
         if (!BATCH_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be ${BATCH_FORMATS.join(', ')} in batch mode, not ${JSON.stringify(o.format)}`);
         if (o.states && !ROW_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--states filters the row formats (${ROW_FORMATS.join(', ')}), not ${format}: add -f rows`);
-        if (o.states?.includes('NotApplicable') && !o.all) throw new PatchscanError('BAD_ARGUMENT', '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)');
+        if (o.states !== ALL_STATES && o.states?.includes('NotApplicable') && !o.all) throw new PatchscanError('BAD_ARGUMENT', '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)');
         const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons === true, cache: o.cache, all: o.all === true, ...(o.states ? { states: o.states } : {}), quiet: o.quiet === true });
         print(formatBatchSummary(summary, o.out));
         if (summary.interrupted) process.exitCode = 130;

@@ -368,7 +368,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       flow.tasksOutstanding -= inFlight.length;
       flow.resultBytes -= flightBytes;
       flow.keptBytes -= keptBytes;
-      for (const f of inFlight) if (!f.landed) f.result.catch(() => undefined);
+      // Batches still in a worker finish before this returns: a pool closed right after is not handed results late.
+      await Promise.allSettled(inFlight.map((f) => f.result));
     }
   }
 

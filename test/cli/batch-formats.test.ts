@@ -31,6 +31,7 @@ interface MachineLine {
   source: string;
   counts?: Record<string, number>;
   required?: { kb: string; updateId: string; reason?: string }[];
+  possiblySuperseded?: { kb: string; updateId: string; reason?: string }[];
   unknown?: { kb: string; updateId: string; reason?: string }[];
   error?: { code: string; message: string };
 }
@@ -74,17 +75,21 @@ describe('batch output formats', () => {
     for (const l of lines.filter((x) => !x.error)) {
       const rows = reference.get(l.source)!;
       const pick = (x: ScanRow): { kb: string; updateId: string } => ({ kb: x.kb, updateId: x.updateId });
-      const required = rows.filter((x) => x.state === 'Required' && !x.superseded);
+      // The counting rule, written out from the rows' fields.
+      const required = rows.filter((x) => x.state === 'Required' && !x.superseded && !x.possiblySuperseded);
+      const possibly = rows.filter((x) => x.state === 'Required' && x.possiblySuperseded);
       const unknown = rows.filter((x) => x.state === 'Unknown');
       expect(l.required).toEqual(required.map(pick));
+      expect(l.possiblySuperseded).toEqual(possibly.map(pick));
       expect(l.unknown).toEqual(unknown.map(pick));
       expect(l.counts).toEqual({
-        required: required.length,
         installed: rows.filter((x) => x.state === 'Installed').length,
-        unknown: unknown.length,
+        required: required.length,
         superseded: rows.filter((x) => x.state === 'Required' && x.superseded).length,
+        possiblySuperseded: possibly.length,
+        unknown: unknown.length,
       });
-      listed += required.length + unknown.length;
+      listed += required.length + possibly.length + unknown.length;
     }
     expect(listed).toBeGreaterThan(100); // the fleet needs updates: the comparison compared something
     // The summary counts the same machines.
@@ -98,7 +103,7 @@ describe('batch output formats', () => {
     for (const l of readLines<MachineLine>(out).filter((x) => !x.error)) {
       const rows = reference.get(l.source)!;
       const byId = new Map(rows.map((x) => [x.updateId, x.reason]));
-      for (const u of [...l.required!, ...l.unknown!]) {
+      for (const u of [...l.required!, ...l.possiblySuperseded!, ...l.unknown!]) {
         expect(u.reason).toBe(byId.get(u.updateId));
         expect(u.reason).not.toBe('');
         reasons++;
@@ -131,7 +136,7 @@ describe('batch output formats', () => {
     const out = join(dir, 'rows.csv');
     expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', out, '-f', 'csv', '--states', 'Installed,Unknown']).code).toBe(0);
     const csv = readFileSync(out, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,reason');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,possiblySuperseded,reason');
     const want = [...reference.values()].flat().filter((x) => x.state === 'Installed' || x.state === 'Unknown');
     expect(csv.length - 2).toBe(want.length); // header and the error row
     expect(csv.filter((l) => l.includes(',Error,'))).toHaveLength(1);
@@ -153,14 +158,14 @@ describe('batch output formats', () => {
         const fromParquet = read.getRowObjectsJS();
         const fromJsonl = readLines<Record<string, unknown>>(jl).map((x) =>
           x.error
-            ? { computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null, type: null, isBundle: null, state: 'Error', superseded: null, reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}` }
+            ? { computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null, type: null, isBundle: null, state: 'Error', superseded: null, possiblySuperseded: null, reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}` }
             : x);
         expect(fromJsonl.length).toBeGreaterThan(1000);
         expect(fromParquet).toEqual(fromJsonl);
         const types = await con.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${pq}'))`);
         expect(Object.fromEntries(types.getRowObjectsJS().map((t) => [t.column_name, t.column_type]))).toEqual({
           computer: 'VARCHAR', updateId: 'VARCHAR', revisionNumber: 'INTEGER', kb: 'VARCHAR', title: 'VARCHAR', classification: 'VARCHAR', severity: 'VARCHAR',
-          type: 'VARCHAR', isBundle: 'BOOLEAN', state: 'VARCHAR', superseded: 'BOOLEAN', reason: 'VARCHAR',
+          type: 'VARCHAR', isBundle: 'BOOLEAN', state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
         });
       } finally {
         con.closeSync();

@@ -8,7 +8,7 @@ import { prerequisiteClasses } from './prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from './scan.js';
 import { S_NOT_APPLICABLE, type UpdateState } from './scanner.js';
-import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from './supersedence.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from './supersedence.js';
 
 export interface OutcomeOptions {
   readonly all: boolean;
@@ -37,9 +37,13 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
   const mask = options.reasonMask ?? ALL_REASONS;
   scanner.withSession(inv, (s) => {
     const emit = (i: number): void => {
-      const w = packOutcome(i, s.state(i), s.supersedence(i));
-      words.push(w);
-      if (reasons) reasons.push(((mask >>> (w & 15)) & 1) === 1 ? s.reason(s.result(i)) : '');
+      if (reasons) {
+        // The whole result first, as without a mask (what a prerequisite cycle resolves to depends on where it is entered).
+        const r = s.result(i);
+        const w = packOutcome(i, r.state, supersedenceCode(r));
+        words.push(w);
+        reasons.push(((mask >>> (w & 15)) & 1) === 1 ? s.reason(r) : '');
+      } else words.push(packOutcome(i, s.state(i), s.supersedence(i)));
     };
     if (options.all) {
       for (let i = 0; i < c.size; i++) emit(i);

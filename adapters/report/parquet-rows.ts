@@ -11,16 +11,21 @@ import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer'
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
 import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/scan/result-set.js';
+import { scanRow } from '../../engine/scan/scan.js';
 import type { BatchWriter } from './batch-output.js';
 import type { StateFilter } from './row-writers.js';
 
 /** Rows per row group: ~4 MB encoded, a few MB of column arrays while gathering. */
 export const ROW_GROUP = 100_000;
 
-type Column = 'computer' | 'updateId' | 'revisionNumber' | 'kb' | 'title' | 'classification' | 'severity' | 'type' | 'isBundle' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason';
+type Column = 'computer' | 'updateId' | 'revisionNumber' | 'kb' | 'title' | 'classification' | 'severity' | 'type' | 'isBundle' | 'releaseDate' | 'cves'
+  | 'moreInfoUrl' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason';
 
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
-/** The columns in file order; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. */
+/**
+ * The columns in file order; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. `cves` is
+ * a list of strings (the standard three-level LIST: DuckDB reads VARCHAR[], pandas a list per cell).
+ */
 const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
   { name: 'computer', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'updateId', ...STRING, repetition_type: 'OPTIONAL' },
@@ -31,14 +36,21 @@ const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
   { name: 'severity', ...STRING, repetition_type: 'OPTIONAL' },
   { name: 'type', ...STRING, repetition_type: 'OPTIONAL' },
   { name: 'isBundle', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  { name: 'releaseDate', ...STRING, repetition_type: 'OPTIONAL' },
+  { name: 'cves', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+  { name: 'moreInfoUrl', ...STRING, repetition_type: 'OPTIONAL' },
   { name: 'state', ...STRING, repetition_type: 'REQUIRED' },
   { name: 'superseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
   { name: 'possiblySuperseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
   { name: 'reason', ...STRING, repetition_type: 'REQUIRED' },
 ];
+const CVE_ITEMS: readonly SchemaElement[] = [
+  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+  { name: 'element', ...STRING, repetition_type: 'REQUIRED' },
+];
 export const PARQUET_COLUMNS: readonly Column[] = COLUMNS.map((c) => c.name);
 
-type Value = string | number | boolean | null;
+type Value = string | number | boolean | readonly string[] | null;
 
 /** A ByteWriter whose bytes are handed over between row groups (file offsets go on counting). */
 class HandOverWriter extends ByteWriter {
@@ -49,18 +61,32 @@ class HandOverWriter extends ByteWriter {
   }
 }
 
+interface CatalogColumns {
+  readonly updateId: string;
+  readonly revisionNumber: number;
+  readonly kb: string;
+  readonly title: string;
+  readonly classification: string;
+  readonly severity: string;
+  readonly type: string;
+  readonly isBundle: boolean;
+  readonly releaseDate: string;
+  readonly cves: readonly string[];
+  readonly moreInfoUrl: string;
+}
+
 export class ParquetRowsWriter implements BatchWriter {
   private readonly bytes = new HandOverWriter(1 << 20);
   private readonly file: ParquetWriter;
   private readonly columns: Record<Column, Value[]>;
   private rows = 0;
   /** Per catalog update, its catalog columns (read once). */
-  private readonly updates: ({ updateId: string; revisionNumber: number; kb: string; title: string; classification: string; severity: string; type: string; isBundle: boolean } | undefined)[];
+  private readonly updates: (CatalogColumns | undefined)[];
 
   constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, options: { readonly reasons: boolean }) {
     this.file = new ParquetWriter({
       writer: this.bytes,
-      schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS],
+      schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS.flatMap((c) => (c.name === 'cves' ? [c, ...CVE_ITEMS] : [c]))],
       codec: 'SNAPPY',
       createdBy: 'patchscan',
       kvMetadata: [{ key: 'patchscan.states', value: filter.states.join(',') }, { key: 'patchscan.reasons', value: String(options.reasons) }],
@@ -93,6 +119,9 @@ export class ParquetRowsWriter implements BatchWriter {
       col.severity.push(u.severity);
       col.type.push(u.type);
       col.isBundle.push(u.isBundle);
+      col.releaseDate.push(u.releaseDate);
+      col.cves.push(u.cves);
+      col.moreInfoUrl.push(u.moreInfoUrl);
       col.state.push(outcomeState(w));
       col.superseded.push(outcomeSuperseded(w));
       col.possiblySuperseded.push(outcomePossiblySuperseded(w));
@@ -131,11 +160,12 @@ export class ParquetRowsWriter implements BatchWriter {
     return Object.fromEntries(PARQUET_COLUMNS.map((c) => [c, []])) as unknown as Record<Column, Value[]>;
   }
 
-  private update(i: number): NonNullable<ParquetRowsWriter['updates'][number]> {
+  /** The catalog's columns of update i, as the rows of `patchscan scan` have them (scanRow), read once. */
+  private update(i: number): CatalogColumns {
     let u = this.updates[i];
     if (!u) {
-      const c = this.catalog;
-      u = { updateId: c.updateId(i), revisionNumber: c.revisionNumber(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i), type: c.updateType(i), isBundle: c.isBundle(i) };
+      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', { index: i, state: 'Installed', superseded: false, possiblySuperseded: false });
+      u = fields;
       this.updates[i] = u;
     }
     return u;

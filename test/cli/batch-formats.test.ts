@@ -136,7 +136,7 @@ describe('batch output formats', () => {
     const out = join(dir, 'rows.csv');
     expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', out, '-f', 'csv', '--states', 'Installed,Unknown']).code).toBe(0);
     const csv = readFileSync(out, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,state,superseded,possiblySuperseded,reason');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason');
     const want = [...reference.values()].flat().filter((x) => x.state === 'Installed' || x.state === 'Unknown');
     expect(csv.length - 2).toBe(want.length); // header and the error row
     expect(csv.filter((l) => l.includes(',Error,'))).toHaveLength(1);
@@ -158,14 +158,14 @@ describe('batch output formats', () => {
         const fromParquet = read.getRowObjectsJS();
         const fromJsonl = readLines<Record<string, unknown>>(jl).map((x) =>
           x.error
-            ? { computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null, type: null, isBundle: null, state: 'Error', superseded: null, possiblySuperseded: null, reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}` }
+            ? { computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null, type: null, isBundle: null, releaseDate: null, cves: null, moreInfoUrl: null, state: 'Error', superseded: null, possiblySuperseded: null, reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}` }
             : x);
         expect(fromJsonl.length).toBeGreaterThan(1000);
         expect(fromParquet).toEqual(fromJsonl);
         const types = await con.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${pq}'))`);
         expect(Object.fromEntries(types.getRowObjectsJS().map((t) => [t.column_name, t.column_type]))).toEqual({
           computer: 'VARCHAR', updateId: 'VARCHAR', revisionNumber: 'INTEGER', kb: 'VARCHAR', title: 'VARCHAR', classification: 'VARCHAR', severity: 'VARCHAR',
-          type: 'VARCHAR', isBundle: 'BOOLEAN', state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
+          type: 'VARCHAR', isBundle: 'BOOLEAN', releaseDate: 'VARCHAR', cves: 'VARCHAR[]', moreInfoUrl: 'VARCHAR', state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
         });
       } finally {
         con.closeSync();

@@ -86,6 +86,8 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     // Names: update states in any case, but only those.
     [s('report', 'update', 'KB1', '--state', 'Missing'), /^patchscan: BAD_ARGUMENT: --state "Missing": give one of Installed, Required, NotApplicable, Unknown\n$/],
     [s('report', 'update', 'KB1', '--state', ''), /^patchscan: BAD_ARGUMENT: --state "": give one of Installed, Required, NotApplicable, Unknown\n$/],
+    [s('report', 'computer', 'PC-1', '--state', 'missing'), /^patchscan: BAD_ARGUMENT: --state "missing": give one of Installed, Required, NotApplicable, Unknown\n$/],
+    [s('report', 'cve', 'KB123'), /^patchscan: BAD_ARGUMENT: "KB123" is not a CVE id: give CVE-YYYY-NNNN\n$/],
     // Unknown commands: named, the nearest suggested, pointing at the help; never the root help with status 0.
     [['frobnicate'], /^patchscan: BAD_ARGUMENT: unknown command 'frobnicate'\nRun "patchscan --help" for the commands\.\n$/],
     [['wrker', '--help'], /^patchscan: BAD_ARGUMENT: unknown command 'wrker' \(did you mean 'worker'\?\)\n/],

@@ -19,7 +19,9 @@ import type { Catalog } from '../../engine/catalog/catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
-import type { SiteStore, UpdateGroupRow, UpdateGroupUpdateRow } from '../store/port.js';
+import {
+  GROUP_BUCKET_ORDER, type SetBucketCountRow, type SiteStore, type UpdateGroupRow, type UpdateGroupUpdateRow,
+} from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
 import { members } from './targeting.js';
 
@@ -370,13 +372,12 @@ interface SetStanding {
  * One group update's outcome on a machine from its stored rows (normally one; one per revision otherwise), by the
  * counting rule: missing wins, then what is not known, then superseded, then installed.
  */
-const PRECEDENCE: readonly CountBucket[] = ['required', 'unknown', 'possiblySuperseded', 'superseded', 'installed', 'notApplicable'];
 type StoredOutcome = { readonly state: string; readonly superseded: number };
 function bucketOfRows(rows: readonly StoredOutcome[]): { bucket: CountBucket; row: StoredOutcome } {
   let best = { bucket: 'notApplicable' as CountBucket, row: rows[0]! };
   for (const r of rows) {
     const b = countedAs(r.state, r.superseded);
-    if (PRECEDENCE.indexOf(b) < PRECEDENCE.indexOf(best.bucket)) best = { bucket: b, row: r };
+    if (GROUP_BUCKET_ORDER.indexOf(b) < GROUP_BUCKET_ORDER.indexOf(best.bucket)) best = { bucket: b, row: r };
   }
   return best;
 }
@@ -403,35 +404,42 @@ const unscanned = (computer: string, architecture: string | null, groupSize: num
 async function evaluate(store: SiteStore, catalogs: CatalogVersions, g: UpdateGroupRow,
   at: number): Promise<{ updates: UpdateGroupUpdateRow[]; computers: GroupComputer[] }> {
   const updates = await store.updateGroupUpdates(g.id);
-  const bySet = new Map<number, Map<string, { state: string; superseded: number }[]>>();
-  for (const r of await store.groupUpdateStates(g.id)) {
-    let m = bySet.get(r.set_id);
-    if (!m) bySet.set(r.set_id, (m = new Map()));
-    const list = m.get(r.update_id) ?? [];
-    list.push({ state: r.state, superseded: r.superseded });
-    m.set(r.update_id, list);
+  const bySet = new Map<number, SetBucketCountRow[]>();
+  for (const r of await store.groupSetCounts(g.id)) {
+    const list = bySet.get(r.set_id);
+    if (list) list.push(r);
+    else bySet.set(r.set_id, [r]);
   }
+  // How many of the group's updates each catalog version holds (computed once per version, not per set): an update
+  // without a stored row is NotApplicable when the scan's catalog holds it (the site stores only what a machine has
+  // or needs), Unknown when that catalog does not hold it or cannot be read.
+  const heldBy = new Map<number, ReadonlySet<string>>();
+  const heldIn = async (catalogId: number): Promise<ReadonlySet<string>> => {
+    let held = heldBy.get(catalogId);
+    if (!held) {
+      const catalog = await holder(catalogs, catalogId);
+      held = new Set(catalog ? updates.map((u) => u.update_id).filter((id) => catalog.findByUpdateId(id).length > 0) : []);
+      heldBy.set(catalogId, held);
+    }
+    return held;
+  };
   const standing = new Map<number, SetStanding>();
   const standingOf = async (setId: number, catalogId: number): Promise<SetStanding> => {
     const known = standing.get(setId);
     if (known) return known;
-    const rows = bySet.get(setId);
-    let catalog: Catalog | undefined | null = null; // loaded only when an update has no stored row
+    const held = await heldIn(catalogId);
     const s = { missing: 0, superseded: 0, possiblySuperseded: 0, installed: 0, notApplicable: 0, unknown: 0 };
-    for (const u of updates) {
-      const outcomes = rows?.get(u.update_id);
-      if (!outcomes) {
-        // No row: NotApplicable when the scan's catalog holds the update (the site stores only what a machine has or
-        // needs), Unknown when that catalog does not hold it or cannot be read.
-        if (catalog === null) catalog = await holder(catalogs, catalogId);
-        if (catalog && catalog.findByUpdateId(u.update_id).length > 0) s.notApplicable++;
-        else s.unknown++;
-      } else {
-        const b = bucketOfRows(outcomes).bucket;
-        if (b === 'required') s.missing++;
-        else s[b]++;
-      }
+    let withRows = 0;
+    for (const r of bySet.get(setId) ?? []) {
+      withRows += r.n;
+      if (r.bucket === 'required') s.missing += r.n;
+      else s[r.bucket] += r.n;
     }
+    // The rest have no row: NotApplicable if the scan's catalog holds them, else not known. A set's rows come from a
+    // scan against that catalog, so they are among the updates it holds — unless it cannot be read (held is empty).
+    const heldWithRows = held.size > 0 ? withRows : 0;
+    s.notApplicable += held.size - heldWithRows;
+    s.unknown += updates.length - held.size - (withRows - heldWithRows);
     standing.set(setId, s);
     return s;
   };

@@ -10,6 +10,7 @@
 import type { CountBucket } from '../../engine/scan/counting.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority } from './queue.js';
 import type { TransactionOptions } from './sql/driver.js';
+import type { CountBucket } from '../../engine/scan/counting.js';
 
 export interface ClientRow {
   readonly id: number;
@@ -427,13 +428,20 @@ export interface UpdateGroupUpdateRow {
   readonly title: string;
 }
 
-/** A stored outcome of one of a group's updates, in a result set that some client's latest scan refers to. */
-export interface SetUpdateStateRow {
+/**
+ * In one result set that some client's latest scan refers to: how many of a group's updates are counted in `bucket`
+ * (engine/scan/counting.ts). An update with several stored rows (revisions) is counted once, in the first bucket of
+ * GROUP_BUCKET_ORDER among its rows; an update without a row is not counted.
+ */
+export interface SetBucketCountRow {
   readonly set_id: number;
-  readonly update_id: string;
-  readonly state: string;
-  readonly superseded: number;
+  readonly bucket: CountBucket;
+  readonly n: number;
 }
+
+/** Which bucket wins for an update with several rows: missing first, then what is not known, then the rest. */
+export const GROUP_BUCKET_ORDER: readonly CountBucket[] = ['required', 'unknown', 'possiblySuperseded', 'superseded', 'installed',
+  'notApplicable'];
 
 /** Every client with its latest scan's result set and catalog (null when never scanned). */
 export interface ClientSetRow {
@@ -459,8 +467,8 @@ export interface UpdateGroupStore {
   setUpdateGroupDeadline(groupId: number, deadline: string | null): Promise<void>;
   /** Deletes the group and its update list (no scan data); false when there is none of that name. */
   removeUpdateGroup(name: string): Promise<boolean>;
-  /** The outcomes of the group's updates in every result set a latest scan refers to (sets, not clients). */
-  groupUpdateStates(groupId: number): Promise<SetUpdateStateRow[]>;
+  /** The group's updates counted per bucket in every result set a latest scan refers to (sets, not clients). */
+  groupSetCounts(groupId: number): Promise<SetBucketCountRow[]>;
   /** Every client with its latest scan's set, by name. */
   clientSets(): Promise<ClientSetRow[]>;
 }
@@ -486,7 +494,8 @@ export interface SyncStore {
 }
 
 export interface SiteStore
-  extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore, UpdateGroupStore {
+  extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore,
+    UpdateGroupStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */
   readonly location: string;

@@ -78,8 +78,12 @@ for (const backend of BACKENDS) {
       const row = (i: number, id: string, state: string,
         superseded = 0) => ({ update_index: i, update_id: id, revision_number: 1, state, superseded, reason: '' });
       const counts = { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 };
-      const used = await store.addResultSet({ catalogId, fingerprint: 'used', counts, groups: [],
-        updates: [row(0, 'a-id', 'Required'), row(1, 'b-id', 'Required', 1), row(2, 'x-id', 'Installed')] });
+      // c-id has two rows (two revisions): counted once, as not known (Unknown wins over Installed); x-id is not in the group.
+      const used = await store.addResultSet({
+        catalogId, fingerprint: 'used', counts, groups: [],
+        updates: [row(0, 'a-id', 'Required'), row(1, 'b-id', 'Required', 1), row(2, 'x-id', 'Installed'), row(3, 'c-id', 'Installed'),
+          row(4, 'c-id', 'Unknown'), row(5, 'd-id', 'Required', 2), row(6, 'e-id', 'Installed', 1), row(7, 'f-id', 'Weird')],
+      });
       await store.addResultSet({ catalogId, fingerprint: 'unused', counts, groups: [], updates: [row(0, 'a-id', 'Installed')] });
       for (const n of ['PC-2', 'PC-1']) {
         await store.enroll(n);
@@ -90,9 +94,12 @@ for (const backend of BACKENDS) {
       }
       await store.enroll('PC-3'); // never scanned
       const id = await store.addUpdateGroup({ name: 'G', criteria: '{}', deadline: null,
-        updates: [u('a-id', '1'), u('b-id', '2'), u('c-id', '3')] });
-      const states = (await store.groupUpdateStates(id)).map((r) => [r.set_id, r.update_id, r.state, r.superseded]).sort();
-      expect(states).toEqual([[used, 'a-id', 'Required', 0], [used, 'b-id', 'Required', 1]]); // one row per set, not per client
+        updates: [u('a-id', '1'), u('b-id', '2'), u('c-id', '3'), u('d-id', '4'), u('e-id', '5'), u('f-id', '6'), u('g-id', '7')] });
+      // Per set, not per client; by the counting rule; a state it does not know counts as not known; g-id has no row.
+      const counts2 = (await store.groupSetCounts(id)).map((r) => [r.set_id, r.bucket, r.n]).sort();
+      expect(counts2).toEqual([
+        [used, 'installed', 1], [used, 'possiblySuperseded', 1], [used, 'required', 1], [used, 'superseded', 1], [used, 'unknown', 2],
+      ]);
       expect((await store.clientSets()).map((c) => [c.name, c.set_id, c.catalog_id, c.scanned_at])).toEqual([
         ['PC-1', used, catalogId, '2026-11-29T10:00:00.000Z'],
         ['PC-2', used, catalogId, '2026-11-29T10:00:00.000Z'],

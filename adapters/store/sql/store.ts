@@ -5,12 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { PatchscanError } from '../../../engine/errors.js';
+import { outcomesIn } from '../../../engine/scan/counting.js';
+import { GROUP_BUCKET_ORDER } from '../port.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
   AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, ComputerScanRow, DailyRow, FleetTotals,
   InventoryRetention, MemberRow, MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SetUpdateOutcome, SiteLock, SiteStore, StoredInventory,
-  SyncMessage, TargetingData, UpdateMachineRow, ClientSetRow, SetUpdateStateRow, UpdateGroupRow, UpdateGroupUpdateRow,
+  SyncMessage, TargetingData, UpdateMachineRow, ClientSetRow, SetBucketCountRow, UpdateGroupRow, UpdateGroupUpdateRow,
 } from '../port.js';
 import type { NewUpload } from '../port.js';
 import type { CountBucket } from '../../../engine/scan/counting.js';
@@ -30,6 +32,14 @@ export function clientNameProblem(name: string): string | undefined {
 }
 
 const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, last_upload_at, last_scan_at, revoked_at';
+/**
+ * The counting rule (engine/scan/counting.ts) as SQL over result_updates r: each outcome's rank in GROUP_BUCKET_ORDER.
+ * A state the rule does not know counts as not known (Unknown), never as a definite state.
+ */
+const GROUP_RANK_WHEN = GROUP_BUCKET_ORDER.flatMap((bucket, rank) =>
+  outcomesIn(bucket).map((o) => `WHEN r.state = '${o.state}' AND r.superseded = ${o.supersedence} THEN ${rank}`));
+const GROUP_RANK_SQL = `CASE ${GROUP_RANK_WHEN.join(' ')} ELSE ${GROUP_BUCKET_ORDER.indexOf('unknown')} END`;
+
 /** Update group names compare case-insensitively, the same on both backends. */
 const groupKey = (name: string): string => name.normalize('NFKC').toLowerCase();
 const newClientToken = (): string => `pst_${randomBytes(32).toString('base64url')}`;
@@ -658,11 +668,15 @@ export class SqlSiteStore implements SiteStore {
     return (await this.write('DELETE FROM update_groups WHERE name_key = ?', [groupKey(name)])) > 0;
   }
 
-  groupUpdateStates(groupId: number): Promise<SetUpdateStateRow[]> {
-    // Per result set, not per client: machines sharing a profile share the set (the scans_by_set index).
-    return this.db.all<SetUpdateStateRow>(`SELECT r.set_id, r.update_id, r.state, r.superseded FROM update_group_updates g
-      JOIN result_updates r ON r.update_id = g.update_id
-      WHERE g.group_id = ? AND r.set_id IN (SELECT set_id FROM scans)`, [groupId]);
+  async groupSetCounts(groupId: number): Promise<SetBucketCountRow[]> {
+    // Per result set, not per client (machines sharing a profile share the set), counted in SQL: a few rows per set
+    // come back, not one per set and update.
+    const rows = await this.db.all<{ set_id: number; rank: number; n: number }>(`SELECT set_id, rank, count(*) AS n FROM (
+        SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank FROM update_group_updates g
+        JOIN result_updates r ON r.update_id = g.update_id
+        WHERE g.group_id = ? AND r.set_id IN (SELECT set_id FROM scans) GROUP BY r.set_id, r.update_id) x
+      GROUP BY set_id, rank`, [groupId]);
+    return rows.map((r) => ({ set_id: r.set_id, bucket: GROUP_BUCKET_ORDER[r.rank]!, n: r.n }));
   }
 
   clientSets(): Promise<ClientSetRow[]> {

@@ -10,7 +10,6 @@
 import type { CountBucket } from '../../engine/scan/counting.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority } from './queue.js';
 import type { TransactionOptions } from './sql/driver.js';
-import type { CountBucket } from '../../engine/scan/counting.js';
 
 export interface ClientRow {
   readonly id: number;

@@ -58,7 +58,7 @@ const stored = invs.map((inv) => scanOutcomes(oldScanner, inv, { all: false, rea
 
 // Both paths warmed on the same few profiles, each with a scanner of its own (rule results shared within a path only).
 const fullScanner = new Scanner(after);
-const carryScanner = new Scanner(after);
+const carry = new Scanner(after);
 t = performance.now();
 const delta = catalogDelta(before, after);
 const diffSeconds = seconds(t);
@@ -69,7 +69,7 @@ console.log(`diff: ${delta.added.length} added, ${delta.changed.length} changed,
 const warm = Math.min(50, profiles);
 for (let k = 0; k < warm; k++) {
   scanOutcomes(fullScanner, invs[k]!, { all: false, reasons: false });
-  carryOverOutcomes(carryScanner, delta, invs[k]!, stored[k]!, { all: false });
+  carryOverOutcomes(carry, delta, invs[k]!, stored[k]!, { all: false });
 }
 
 const full: Uint32Array[] = new Array<Uint32Array>(profiles);
@@ -78,7 +78,7 @@ for (let k = 0; k < profiles; k++) full[k] = scanOutcomes(fullScanner, invs[k]!,
 const fullSeconds = seconds(t);
 const carried: Uint32Array[] = new Array<Uint32Array>(profiles);
 t = performance.now();
-for (let k = 0; k < profiles; k++) carried[k] = carryOverOutcomes(carryScanner, delta, invs[k]!, stored[k]!, { all: false });
+for (let k = 0; k < profiles; k++) carried[k] = carryOverOutcomes(carry, delta, invs[k]!, stored[k]!, { all: false });
 const carrySeconds = seconds(t);
 
 let differing = 0, moved = 0;

@@ -50,6 +50,21 @@ export interface CatalogDelta extends CatalogDiff {
   readonly affectedList: Int32Array;
   /** Of those, how many may change state (the rest: the supersedence flag only). */
   readonly stateAffected: number;
+  /**
+   * The AFFECTED_STATE updates, each after every one of them it reads (topological order). A machine decides one of
+   * them again only when it is a seed or something it reads changed state on that machine (catalog-delta.ts).
+   */
+  readonly stateOrder: Int32Array;
+  /** Per new index: its position in `stateOrder`, or -1. */
+  readonly orderPosition: Int32Array;
+  /** Per new index: 1 for a seed — added, changed, or listing an update now removed: always decided again. */
+  readonly seed: Uint8Array;
+  /** Per new index: the old index of the same UpdateId (changed or not) when each catalog holds one revision, or -1. */
+  readonly sameId: Int32Array;
+  /** The reverse of `sameId`: per old index, the new index of the same UpdateId, or -1. */
+  readonly sameIdOld: Int32Array;
+  /** Per new index: 1 when the UpdateIds superseding it differ from the old catalog's. */
+  readonly supersedersChanged: Uint8Array;
   /** Set when reusing outcomes would not be exact: say why; callers then rescan in full. */
   readonly fullRescan?: string;
 }
@@ -68,6 +83,8 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
   const newIndex = new Int32Array(from.size).fill(-1);
   const seeds: number[] = [];
   const flagSeeds: number[] = [];
+  const sameId = new Int32Array(to.size).fill(-1);
+  const sameIdOld = new Int32Array(from.size).fill(-1);
 
   for (const [id, is] of newIds) {
     const was = oldIds.get(id);
@@ -77,6 +94,10 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
       continue;
     }
     // Several revisions of one UpdateId in either catalog: no one-to-one match, re-evaluate them all.
+    if (is.length === 1 && was.length === 1) {
+      sameId[is[0]!] = was[0]!;
+      sameIdOld[was[0]!] = is[0]!;
+    }
     if (is.length !== 1 || was.length !== 1 || newPrint.of(is[0]!) !== oldPrint.of(was[0]!)) {
       changed.push(id);
       seeds.push(...is);
@@ -103,7 +124,7 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
   const reverse = reverseStateEdges(to);
   const affected = new Uint8Array(to.size);
   // Closure over reverse prerequisite and bundle edges: the updates whose state may change.
-  const stack = seeds;
+  const stack = [...seeds];
   for (const s of stack) affected[s] = AFFECTED_STATE;
   while (stack.length > 0) {
     const u = stack.pop()!;
@@ -139,8 +160,16 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
     }
   }
   const cycle = hasStateCycle(to, reverse);
+  const seed = new Uint8Array(to.size);
+  for (const i of seeds) seed[i] = 1;
+  const supersedersChanged = new Uint8Array(to.size);
+  for (const i of flagSeeds) supersedersChanged[i] = 1;
+  const stateOrder = cycle ? new Int32Array(0) : topologicalOrder(affected, reverse);
+  const orderPosition = new Int32Array(to.size).fill(-1);
+  stateOrder.forEach((i, k) => { orderPosition[i] = k; });
   return {
     added, changed, removed, from, to, oldIndex, newIndex, affected, affectedList: Int32Array.from(list), stateAffected,
+    stateOrder, orderPosition, seed, sameId, sameIdOld, supersedersChanged,
     ...(cycle ? { fullRescan: 'the new catalog has a prerequisite or bundle cycle: states inside it depend on the scan order' } : {}),
   };
 }
@@ -193,6 +222,27 @@ function reverseStateEdges(c: Catalog): { offsets: Uint32Array; target: Int32Arr
   const target = new Int32Array(from.length);
   for (let k = 0; k < from.length; k++) target[fill[from[k]!]!++] = to[k]!;
   return { offsets, target };
+}
+
+/** The AFFECTED_STATE updates, each after the affected ones it reads (Kahn's algorithm on that part of the graph). */
+function topologicalOrder(affected: Uint8Array, reverse: { offsets: Uint32Array; target: Int32Array }): Int32Array {
+  const reads = new Uint32Array(affected.length); // affected updates each one reads, not yet placed
+  const ready: number[] = [];
+  for (let u = 0; u < affected.length; u++) {
+    if (affected[u] !== AFFECTED_STATE) continue;
+    for (let k = reverse.offsets[u]!; k < reverse.offsets[u + 1]!; k++) reads[reverse.target[k]!]!++;
+  }
+  for (let u = 0; u < affected.length; u++) if (affected[u] === AFFECTED_STATE && reads[u] === 0) ready.push(u);
+  const order: number[] = [];
+  while (ready.length > 0) {
+    const u = ready.pop()!;
+    order.push(u);
+    for (let k = reverse.offsets[u]!; k < reverse.offsets[u + 1]!; k++) {
+      const d = reverse.target[k]!;
+      if (--reads[d]! === 0) ready.push(d);
+    }
+  }
+  return Int32Array.from(order);
 }
 
 /** Whether the prerequisite + bundle graph has a cycle (Kahn's algorithm over the reverse edges). */

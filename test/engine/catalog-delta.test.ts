@@ -126,8 +126,9 @@ describe('catalog delta: what is re-evaluated, what moves', () => {
     expect(Array.from(delta.affectedList, (i) => to.title(i)).sort()).toEqual([...affected].sort());
     expect(delta.stateAffected).toBe(stateAffected);
     const scanner = new Scanner(to);
+    const oldScanner = new Scanner(from);
     for (const all of [false, true]) {
-      const old = scanOutcomes(new Scanner(from), INV, { all, reasons: false }).outcomes;
+      const old = scanOutcomes(oldScanner, INV, { all, reasons: false }).outcomes;
       const carried = carryOverOutcomes(scanner, delta, INV, old, { all });
       expect(Array.from(carried)).toEqual(Array.from(scanOutcomes(scanner, INV, { all, reasons: false }).outcomes));
       if (!all) {

@@ -81,8 +81,8 @@ export async function updateList(
     const i = indexOf(cat, updateId);
     if (i === undefined) continue;
     all.push({
-      updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i), products: cat.products(i),
-      cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i), counts,
+      updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i),
+      products: cat.products(i), cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i), counts,
     });
   }
   const q = filter.q?.trim().toLowerCase() ?? '';
@@ -108,7 +108,9 @@ function indexOf(cat: Catalog, updateId: string): number | undefined {
 }
 
 /** Machines with results in one classification or product, that group's counts on each, most Required first. */
-export async function groupMachines(store: SiteStore, kind: 'classification' | 'product', name: string, limit = 50, offset = 0): Promise<Page<ComputerListRow>> {
+export async function groupMachines(
+  store: SiteStore, kind: 'classification' | 'product', name: string, limit = 50, offset = 0,
+): Promise<Page<ComputerListRow>> {
   const { total, items } = await store.groupMachines(kind, name, limit, offset);
   return { total, offset, limit, items };
 }
@@ -129,7 +131,10 @@ export async function collectionView(store: SiteStore, name: string): Promise<Co
   const rows = await store.computersNamed(names);
   const known = new Set(rows.map((r) => computerKey(r.name)));
   const never: ComputerSetRow[] = names.filter((n) => !known.has(computerKey(n)))
-    .map((n) => ({ name: n, architecture: null, os: null, lastUpload: null, scannedAt: null, installed: null, required: null, superseded: null, possiblySuperseded: null, unknown: null, setId: null }));
+    .map((n) => ({
+      name: n, architecture: null, os: null, lastUpload: null, scannedAt: null,
+      installed: null, required: null, superseded: null, possiblySuperseded: null, unknown: null, setId: null,
+    }));
   const sets = new Map<number, number>();
   for (const r of rows) if (r.setId !== null) sets.set(r.setId, (sets.get(r.setId) ?? 0) + 1);
   return { collection: col, members: [...rows, ...never], sets };

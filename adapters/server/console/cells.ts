@@ -16,7 +16,8 @@ export function cveLinks(cves: readonly string[], shown = 3): string {
 export function released(iso: string): string {
   const t = Date.parse(iso);
   if (!iso || Number.isNaN(t)) return '';
-  return `<time datetime="${esc(iso)}">${esc(new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }))}</time>`;
+  const day = new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return `<time datetime="${esc(iso)}">${esc(day)}</time>`;
 }
 
 /** The update's More-info page (Microsoft's, from the catalog): only http(s) links are made links. */

@@ -53,10 +53,11 @@ export async function computerPage({ store, catalogs, url, lists }: PageContext,
 <p>${os} · ${esc(client.architecture ?? 'architecture not known yet')} · last seen ${seen(client.last_upload_at)}</p>
 <p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`);
   }
+  const hiddenNote = c.hidden > 0 ? ` (${num(c.hidden)} superseded Required update(s) hidden)` : '';
   const table = lists.rows({
     id: 'update-table', main: true, columns: COLUMNS, all: c.updates, defaultOrder: { key: 'state', dir: 'asc' },
     rowAttrs: (u) => `data-state="${esc(u.state)}" data-superseded="${u.superseded}"`,
-    empty: `<p>No update of this computer is listed with these filters${c.hidden > 0 ? ` (${num(c.hidden)} superseded Required update(s) hidden)` : ''}.
+    empty: `<p>No update of this computer is listed with these filters${hiddenNote}.
 <a href="${esc(url.pathname)}">Show all</a>.</p>`,
   });
   const k = c.counts;
@@ -64,13 +65,15 @@ export async function computerPage({ store, catalogs, url, lists }: PageContext,
 · scanned <span data-testid="scanned-at">${when(c.scannedAt)}</span> by “${esc(c.program)}”
 · catalog <span data-testid="catalog">${esc(c.catalog.sha256.slice(0, 16))}</span> (imported ${when(c.catalog.importedAt)})`;
   const supersededChoice = choice(url, 'superseded', [
-    ['', `without superseded Required updates${!show && c.hidden > 0 ? ` (${num(c.hidden)} hidden)` : ''}`], ['show', 'with superseded Required updates'],
+    ['', `without superseded Required updates${!show && c.hidden > 0 ? ` (${num(c.hidden)} hidden)` : ''}`],
+    ['show', 'with superseded Required updates'],
   ], 'superseded-filter');
   return layout(c.computer, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(c.computer)}</span></h1>
 <p>${header}</p>
 <div class="kpis">
-${kpi('Required', 'count-Required', k.Required, 'Required')}${kpi('Installed', 'count-Installed', k.Installed, 'Installed')}${kpi('Unknown', 'count-Unknown', k.Unknown)}
-${kpi('Required but superseded', 'count-superseded', k.superseded)}${kpi('Possibly superseded', 'count-possiblySuperseded', k.possiblySuperseded)}
+${kpi('Required', 'count-Required', k.Required, 'Required')}${kpi('Installed', 'count-Installed', k.Installed, 'Installed')}
+${kpi('Unknown', 'count-Unknown', k.Unknown)}${kpi('Required but superseded', 'count-superseded', k.superseded)}
+${kpi('Possibly superseded', 'count-possiblySuperseded', k.possiblySuperseded)}
 </div>
 <p class="muted">Required counts updates this computer needs that no update Installed or Required on it supersedes.</p>
 ${choice(url, 'state', [['', 'All'], ...STATES.map((s) => [s, s] as const)], 'state-filter')}

@@ -1,7 +1,7 @@
 /** Computer search (/computers): by name prefix, sortable by any column, paginated; each row links to its page. */
 import { searchComputers, type ComputerListItem } from '../../site/reports.js';
 import { COMPUTER_ORDERS, type ComputerOrder } from '../../store/port.js';
-import { esc, layout, seen, when } from './html.js';
+import { esc, layout, num, seen, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import type { Column } from './table.js';
 
@@ -22,16 +22,21 @@ export async function computersPage({ store, url, lists }: PageContext): PageRes
   const q = url.searchParams.get('q') ?? '';
   const clients = await store.clientCount();
   const empty = clients === 0
-    ? '<p><b>No client is enrolled yet.</b> Enroll one with <code>patchscan client enroll NAME</code> (it prints the client\'s token), then run <code>patchscan upload</code> on that machine.</p>'
-    : `<p>No computer's name starts with “${esc(q)}”. <a href="/computers">Show every computer</a> (${clients.toLocaleString('en-US')}).</p>`;
+    ? `<p><b>No client is enrolled yet.</b> Enroll one with <code>patchscan client enroll NAME</code> (it prints the client's token),
+then run <code>patchscan upload</code> on that machine.</p>`
+    : `<p>No computer's name starts with “${esc(q)}”. <a href="/computers">Show every computer</a> (${num(clients)}).</p>`;
   const table = await lists.paged({
     id: 'computer-list', main: true, columns: COLUMNS, defaultOrder: { key: 'name', dir: 'asc' }, empty,
     fetch: (order, limit, offset) => searchComputers(store, q, limit, offset, { key: order.key as ComputerOrder['key'], dir: order.dir }),
   });
   return layout('Computers', `<h1>Computers</h1>
-<form class="search" method="get" action="/computers"><input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus> <button type="submit">Search</button></form>
+<form class="search" method="get" action="/computers">
+<input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus>
+<button type="submit">Search</button></form>
 ${table}`);
 }
 
 // Every sortable column is an order the store supports.
-for (const c of COLUMNS) if (!(COMPUTER_ORDERS as readonly string[]).includes(c.key)) throw new Error(`computer list column ${c.key} has no store order`);
+for (const c of COLUMNS) {
+  if (!(COMPUTER_ORDERS as readonly string[]).includes(c.key)) throw new Error(`computer list column ${c.key} has no store order`);
+}

@@ -60,7 +60,9 @@ ${table}`);
 }
 
 export async function cvePage({ store, catalogs, lists }: PageContext, cve: string): PageResult {
-  if (!isCveId(cve)) throw new HttpError(400, 'BAD_REQUEST', `${JSON.stringify(cve.slice(0, 40))} is not a CVE id: give CVE-YYYY-NNNN (/cves searches)`);
+  if (!isCveId(cve)) {
+    throw new HttpError(400, 'BAD_REQUEST', `${JSON.stringify(cve.slice(0, 40))} is not a CVE id: give CVE-YYYY-NNNN (/cves searches)`);
+  }
   const first = await cveCompliance(store, catalogs, cve, { limit: 1 });
   if (!first) return undefined;
   const machines = await lists.paged({
@@ -68,7 +70,9 @@ export async function cvePage({ store, catalogs, lists }: PageContext, cve: stri
     empty: '<p>No scanned machine needs an update that fixes it.</p>',
     fetch: async (_o, limit, offset) => (await cveCompliance(store, catalogs, cve, { limit, offset }))!.machines,
   });
-  const updates = lists.rows({ id: 'cve-updates', columns: UPDATES, all: first.updates, defaultOrder: { key: 'required', dir: 'desc' }, empty: '' });
+  const updates = lists.rows({
+    id: 'cve-updates', columns: UPDATES, all: first.updates, defaultOrder: { key: 'required', dir: 'desc' }, empty: '',
+  });
   return layout(first.cve, `<h1>${esc(first.cve)}</h1>
 <div class="kpis">
 <div class="kpi"><span>Exposed (a fix is Required)</span><b class="Required" data-testid="cve-exposed">${num(first.exposed)}</b></div>

@@ -42,6 +42,8 @@ const UPDATES: readonly Column<CoveredUpdate>[] = [
   count('Installed', 'Installed'), count('Unknown', 'Unknown'),
 ];
 
+const STATE_CHOICES = [['', 'All'], ['Required', 'Required'], ['Installed', 'Installed'], ['Unknown', 'Unknown']] as const;
+
 const kpi = (label: string, testId: string, n: number, cls = ''): string =>
   `<div class="kpi"><span>${esc(label)}</span><b${cls ? ` class="${cls}"` : ''} data-testid="${testId}">${num(n)}</b></div>`;
 
@@ -60,13 +62,16 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
     id: 'machine-list', main: true, columns: machineColumns(several), defaultOrder: { key: 'computer', dir: 'asc' },
     empty: state
       ? `<p>No scanned machine has this update ${esc(state)}${superseded === 'hide' ? ' (superseded Required ones are hidden)' : ''}.</p>`
-      : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service is stored).</p>',
+      : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service '
+        + 'is stored).</p>',
     fetch: async (_order, limit, offset) => (await ask(limit, offset))!.machines,
   });
   const reasons = u.unknownBecause.length === 0 ? '' : `<h2>Unknown because</h2>${lists.rows({
     id: 'unknown-reasons', columns: REASONS, all: u.unknownBecause, defaultOrder: { key: 'machines', dir: 'desc' }, empty: '',
   })}`;
-  const updates = lists.rows({ id: 'kb-updates', columns: UPDATES, all: u.updates, defaultOrder: { key: 'Required', dir: 'desc' }, empty: '' });
+  const updates = lists.rows({
+    id: 'kb-updates', columns: UPDATES, all: u.updates, defaultOrder: { key: 'Required', dir: 'desc' }, empty: '',
+  });
   const i = u.update;
   const title = i.kb ? `KB${i.kb}` : i.updateId;
   const products = i.products.map((p) => `<a href="/products/${encodeURIComponent(p)}">${esc(p)}</a>`).join(', ');
@@ -77,14 +82,15 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
 · ${products}${i.releaseDate ? ` · released ${released(i.releaseDate)}` : ''} ${moreInfo(i.moreInfoUrl)}</p>
 ${i.cves.length ? `<p>Fixes ${cveLinks(i.cves, 20)}</p>` : ''}
 <div class="kpis">
-${kpi('Need it (Required)', 'update-Required', k.Required, 'Required')}${kpi('Have it (Installed)', 'update-Installed', k.Installed, 'Installed')}
+${kpi('Need it (Required)', 'update-Required', k.Required, 'Required')}
+${kpi('Have it (Installed)', 'update-Installed', k.Installed, 'Installed')}
 ${kpi('Unknown', 'update-Unknown', k.Unknown)}${kpi('Required but superseded', 'update-superseded', k.superseded)}
 ${kpi('Possibly superseded', 'update-possiblySuperseded', k.possiblySuperseded)}
 </div>
 <p class="muted">Machines, counted once each${several ? ' over every update of the KB (needing any one counts as Required)' : ''}.</p>
 <h2>${several ? 'Updates of this KB' : 'The update'}</h2>${updates}
 ${reasons}
-<h2>Machines</h2>${choice(url, 'state', [['', 'All'], ['Required', 'Required'], ['Installed', 'Installed'], ['Unknown', 'Unknown']], 'state-filter')}
+<h2>Machines</h2>${choice(url, 'state', STATE_CHOICES, 'state-filter')}
 ${choice(url, 'superseded', [['', 'without superseded Required'], ['show', 'with superseded Required']], 'superseded-filter')}
 ${machines}`);
 }

@@ -14,9 +14,14 @@ import type { PageContext, PageResult } from './page.js';
 import type { Column, PageLists } from './table.js';
 
 const STATE_LABELS: Readonly<Record<UpdateListState, string>> = {
-  required: 'needed by some machine (Required)', superseded: 'superseded on some machine', possiblySuperseded: 'possibly superseded on some machine',
+  required: 'needed by some machine (Required)', superseded: 'superseded on some machine',
+  possiblySuperseded: 'possibly superseded on some machine',
   installed: 'installed on some machine', unknown: 'Unknown on some machine',
 };
+
+/** A machine count column (data-col names it for tests and styles). */
+const count = (key: 'required' | 'superseded' | 'possiblySuperseded' | 'installed' | 'unknown', label: string): Column<FleetUpdateRow> =>
+  ({ key, label, value: (u) => u.counts[key], numeric: true, cell: (u) => `<span data-col="${key}">${num(u.counts[key])}</span>` });
 
 export const UPDATE_COLUMNS: readonly Column<FleetUpdateRow>[] = [
   { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.updateId, kbText(u.kb)) },
@@ -29,11 +34,8 @@ export const UPDATE_COLUMNS: readonly Column<FleetUpdateRow>[] = [
   { key: 'releaseDate', label: 'Released', value: (u) => u.releaseDate || null, cell: (u) => released(u.releaseDate) },
   { key: 'products', label: 'Products', value: (u) => u.products.join('; '), csvOnly: true },
   { key: 'cves', label: 'CVEs', value: (u) => u.cves.join('; ') || null, cell: (u) => cveLinks(u.cves) },
-  { key: 'required', label: 'Required', value: (u) => u.counts.required, numeric: true, cell: (u) => `<span data-col="required">${num(u.counts.required)}</span>` },
-  { key: 'superseded', label: 'Superseded', value: (u) => u.counts.superseded, numeric: true, cell: (u) => `<span data-col="superseded">${num(u.counts.superseded)}</span>` },
-  { key: 'possiblySuperseded', label: 'Possibly superseded', value: (u) => u.counts.possiblySuperseded, numeric: true, cell: (u) => `<span data-col="possiblySuperseded">${num(u.counts.possiblySuperseded)}</span>` },
-  { key: 'installed', label: 'Installed', value: (u) => u.counts.installed, numeric: true, cell: (u) => `<span data-col="installed">${num(u.counts.installed)}</span>` },
-  { key: 'unknown', label: 'Unknown', value: (u) => u.counts.unknown, numeric: true, cell: (u) => `<span data-col="unknown">${num(u.counts.unknown)}</span>` },
+  count('required', 'Required'), count('superseded', 'Superseded'), count('possiblySuperseded', 'Possibly superseded'),
+  count('installed', 'Installed'), count('unknown', 'Unknown'),
   { key: 'moreInfoUrl', label: 'More info', value: (u) => u.moreInfoUrl || null, fixed: true, csvOnly: true },
   { key: 'updateId', label: 'Update ID', value: (u) => u.updateId, fixed: true, csvOnly: true },
 ];
@@ -67,21 +69,29 @@ export async function updatesTable(ctx: PageContext, o: {
   const select = (name: 'classification' | 'product' | 'severity', label: string, values: readonly string[]): string => {
     if (fixed[name] !== undefined) return '';
     const cur = url.searchParams.get(name) ?? '';
-    return `<label>${esc(label)}<select name="${name}"><option value="">any</option>${values.map((v) => `<option${v === cur ? ' selected' : ''}>${esc(v)}</option>`).join('')}</select></label>`;
+    const options = values.map((v) => `<option${v === cur ? ' selected' : ''}>${esc(v)}</option>`).join('');
+    return `<label>${esc(label)}<select name="${name}"><option value="">any</option>${options}</select></label>`;
   };
   const curState = url.searchParams.get('state') ?? '';
+  const stateOptions = UPDATE_LIST_STATES
+    .map((s) => `<option value="${s}"${s === curState ? ' selected' : ''}>${esc(STATE_LABELS[s])}</option>`).join('');
   const form = `<form class="filters" method="get" action="${esc(url.pathname)}" data-testid="update-filters">
-<label>Search KB, title or CVE<input name="q" value="${esc(url.searchParams.get('q') ?? '')}" placeholder="e.g. KB5034441, .NET, CVE-2024-21351"></label>
-${select('classification', 'Classification', list.classifications)}${select('product', 'Product', list.products)}${select('severity', 'Severity', list.severities)}
-<label>State<select name="state"><option value="">any</option>${UPDATE_LIST_STATES.map((s) => `<option value="${s}"${s === curState ? ' selected' : ''}>${esc(STATE_LABELS[s])}</option>`).join('')}</select></label>
+<label>Search KB, title or CVE
+<input name="q" value="${esc(url.searchParams.get('q') ?? '')}" placeholder="e.g. KB5034441, .NET, CVE-2024-21351"></label>
+${select('classification', 'Classification', list.classifications)}${select('product', 'Product', list.products)}
+${select('severity', 'Severity', list.severities)}
+<label>State<select name="state"><option value="">any</option>${stateOptions}</select></label>
 <button type="submit">Show</button> <a href="${esc(url.pathname)}">clear</a></form>`;
   const empty = !list.catalog
-    ? '<p><b>No catalog yet:</b> run <code>patchscan sync</code> on the server. Updates are listed once machines are scanned against it.</p>'
+    ? '<p><b>No catalog yet:</b> run <code>patchscan sync</code> on the server. Updates are listed once machines are scanned '
+      + 'against it.</p>'
     : (o.scope ? o.scope.size === 0 : (await store.fleetTotals()).scanned === 0)
-      ? '<p><b>No machine is scanned yet.</b> Updates are listed with their counts once clients upload inventories (<code>patchscan upload</code>) and <code>patchscan serve</code> scans them.</p>'
+      ? '<p><b>No machine is scanned yet.</b> Updates are listed with their counts once clients upload inventories '
+        + '(<code>patchscan upload</code>) and <code>patchscan serve</code> scans them.</p>'
       : `<p>No update matches these filters. <a href="${esc(url.pathname)}">Clear them</a>.</p>`;
   const html = (lists as PageLists).rows({
-    id: o.id ?? 'update-list', main: o.main ?? true, columns: UPDATE_COLUMNS, all: list.updates, defaultOrder: { key: 'required', dir: 'desc' }, empty,
+    id: o.id ?? 'update-list', main: o.main ?? true, columns: UPDATE_COLUMNS, all: list.updates,
+    defaultOrder: { key: 'required', dir: 'desc' }, empty,
     rowAttrs: (u) => `data-update="${esc(u.updateId)}"`,
   });
   return { html: `${form}${html}`, total: list.updates.length };

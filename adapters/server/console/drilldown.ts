@@ -25,8 +25,8 @@ const MACHINES: readonly Column<ComputerListRow>[] = [
 
 export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageContext, name: string) => PageResult {
   return async (ctx, name) => {
-    const { store } = ctx;
-    const totals = (await groupSummary(store, kind)).find((g) => g.name === name);
+    const { store, catalogs } = ctx;
+    const totals = (await groupSummary(store, kind, catalogs)).find((g) => g.name === name);
     const fixed = kind === 'classification' ? { classification: name } : { product: name };
     const updates = await updatesTable(ctx, { fixed, main: false, id: 'group-updates' });
     if (!totals && updates.total === 0) return undefined;

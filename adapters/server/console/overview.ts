@@ -46,10 +46,10 @@ function nextStep(s: FleetSummary): string {
   return '';
 }
 
-export async function overviewPage({ store, lists }: PageContext): PageResult {
+export async function overviewPage({ store, catalogs, lists }: PageContext): PageResult {
   const s = await fleetSummary(store);
   const pct = s.scanned ? ((100 * s.compliant) / s.scanned).toFixed(1) : '–';
-  const classes = await groupSummary(store, 'classification');
+  const classes = await groupSummary(store, 'classification', catalogs);
   const step = nextStep(s);
   const catalog = s.catalog
     ? `${esc(s.catalog.sha256.slice(0, 16))} (${num(s.catalog.revisions)} revisions, imported ${when(s.catalog.importedAt)})`
@@ -65,7 +65,7 @@ export async function overviewPage({ store, lists }: PageContext): PageResult {
     empty: '<p>No collections: <code>patchscan init</code> creates the standard ones.</p>',
   });
   const products = lists.rows({
-    id: 'products', columns: groupColumns('products', 'Product'), all: await groupSummary(store, 'product'),
+    id: 'products', columns: groupColumns('products', 'Product'), all: await groupSummary(store, 'product', catalogs),
     defaultOrder: mostRequired, empty: noResults,
   });
   return layout('Overview', `<h1>Fleet overview</h1>

@@ -472,7 +472,9 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
     ...g,
     direct: new Set(g.name === undefined || g.name === null ? [] : memberships.filter((m) => computerKey(m.computer) === computerKey(g.name!)).map((m) => m.collection_id)),
   }));
-  const enrolled = new Set((await store.clients()).map((c) => computerKey(c.name)));
+  // A direct member is enrolled exactly when membershipGroups lists it by name (it names every enrolled client that is
+  // a direct member): no need to read every client (100k rows) to tell the named-only ones apart.
+  const enrolled = new Set(groups.flatMap((g) => (g.name === undefined || g.name === null ? [] : [computerKey(g.name)])));
   const named = new Map<string, Set<number>>();
   for (const m of memberships) {
     const key = computerKey(m.computer);

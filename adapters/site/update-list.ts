@@ -76,14 +76,19 @@ export async function updateList(
   if (scope) for (const r of await store.setOutcomes([...scope.keys()])) add(r.update_id, r.state, r.superseded, scope.get(r.set_id)!);
   else for (const r of await store.updateOutcomeCounts()) add(r.update_id, r.state, r.superseded, r.n);
   const all: FleetUpdateRow[] = [];
+  const meta = metadataOf(cat);
   for (const [updateId, counts] of byId) {
-    // Results of an older catalog can name an update the catalog in service no longer has: it is not listed.
-    const i = indexOf(cat, updateId);
-    if (i === undefined) continue;
-    all.push({
-      updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i),
-      products: cat.products(i), cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i), counts,
-    });
+    let m = meta.get(updateId);
+    if (m === undefined) {
+      // Results of an older catalog can name an update the catalog in service no longer has: it is not listed.
+      const i = indexOf(cat, updateId);
+      m = i === undefined ? null : {
+        updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i),
+        products: cat.products(i), cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i),
+      };
+      meta.set(updateId, m);
+    }
+    if (m !== null) all.push({ ...m, counts });
   }
   const q = filter.q?.trim().toLowerCase() ?? '';
   const updates = all.filter((u) =>
@@ -101,6 +106,19 @@ export async function updateList(
     products: distinct(all.flatMap((u) => u.products)),
     severities: distinct(all.map((u) => u.severity)),
   };
+}
+
+type UpdateMetadata = Omit<FleetUpdateRow, 'counts'>;
+
+/**
+ * Each catalog's update metadata, by UpdateId, as rows need it (null: not in that catalog) — read once per catalog
+ * version rather than per request (titles, categories and CVEs are looked up, and allocated, per update).
+ */
+const METADATA = new WeakMap<Catalog, Map<string, UpdateMetadata | null>>();
+function metadataOf(cat: Catalog): Map<string, UpdateMetadata | null> {
+  let m = METADATA.get(cat);
+  if (!m) METADATA.set(cat, (m = new Map()));
+  return m;
 }
 
 function indexOf(cat: Catalog, updateId: string): number | undefined {

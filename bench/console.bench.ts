@@ -86,7 +86,8 @@ const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
 const kb = (await site.store.resultUpdates((await site.store.computerScan('PC-0000001'))!.set_id)).find((u) => u.state === 'Required')?.update_id ?? '';
 // An update group to report on (Configuration Manager's "Compliance 1" of a group): every security update.
 if (!(await site.store.updateGroup('Security updates'))) {
-  await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), 'Security updates', { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
+  const catalogs = new CatalogVersions(site.store, site.catalogsDir);
+  await createUpdateGroup(site.store, catalogs, 'Security updates', { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
 }
 const col = (await site.store.collections()).find((c) => c.role === 'x64')!.name;
 const pages: [string, string, Record<string, string>][] = [

@@ -75,21 +75,29 @@ describe('console sessions', { timeout: 60_000 }, () => {
     expect(await page(a.cookie)).toBe('303 /login');
     expect(await page(b.cookie)).toBe('200');
     // Every page offers the sign-out form.
-    expect(await (await fetch(`${server.url}/`, { headers: { cookie: b.cookie } })).text()).toContain('<form class="signout" method="post" action="/logout">');
+    const overview = await (await fetch(`${server.url}/`, { headers: { cookie: b.cookie } })).text();
+    expect(overview).toContain('<form class="signout" method="post" action="/logout">');
   });
 
   it('a form posted from another site can neither sign out nor sign in', async () => {
     const s = await signIn(ADMIN);
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null', 'sec-fetch-site': 'same-site' }]) {
+    const foreign = [
+      { origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null', 'sec-fetch-site': 'same-site' },
+    ];
+    for (const headers of foreign) {
       const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie: s.cookie, ...headers }, redirect: 'manual' });
       expect(out.status).toBe(403);
-      const inn = await fetch(`${server.url}/login`, { method: 'POST', headers, body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
+      const body = new URLSearchParams({ token: ADMIN });
+      const inn = await fetch(`${server.url}/login`, { method: 'POST', headers, body, redirect: 'manual' });
       expect(inn.status).toBe(403);
       expect(inn.headers.get('set-cookie')).toBeNull();
     }
     expect(await page(s.cookie)).toBe('200');
     // The console's own origin is accepted.
-    const own = await fetch(`${server.url}/login`, { method: 'POST', headers: { origin: server.url, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
+    const own = await fetch(`${server.url}/login`, {
+      method: 'POST', headers: { origin: server.url, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ token: ADMIN }),
+      redirect: 'manual',
+    });
     expect(own.status).toBe(303);
   });
 

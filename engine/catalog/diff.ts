@@ -265,8 +265,9 @@ function hasStateCycle(c: Catalog, reverse: { offsets: Uint32Array; target: Int3
 }
 
 /**
- * A number per update for everything a scan reads of it: equal numbers (from one shared table) = the same outcomes
- * given the same inputs. Rule trees are numbered by content (type names, attributes, children's numbers), not by node
+ * A key per update for everything a scan reads of it: equal keys = the same outcomes given the same inputs (compared
+ * directly: only an update against its namesake). Rule trees are numbered through one table shared by both catalogs,
+ * by content (type names, attributes, children's numbers), not by node
  * index or opcode, so equal trees of two catalogs get one number. Separators are control characters, which XML text
  * (the source of every string here) cannot hold.
  */
@@ -285,7 +286,7 @@ class Fingerprints {
     return n;
   }
 
-  of(i: number): number {
+  of(i: number): string {
     const c = this.c;
     const u = c.data.updates;
     let s = `${u.revisionNumber[i]}\u0001${u.revisionId[i]}\u0001${u.type[i]}\u0001${u.action[i]}\u0001${u.flags[i]}\u0001`;
@@ -309,7 +310,7 @@ class Fingerprints {
       for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) s += `${c.str(b.guid[m]!)}@${b.revisionNumber[m]},`;
       s += ';';
     }
-    return this.intern(s);
+    return s;
   }
 
   private tree(node: number): number {

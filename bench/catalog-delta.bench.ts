@@ -48,7 +48,8 @@ const after = buildCatalog(edit.records, 'after');
 console.log(`catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
   `${edit.summary.added} new updates (each superseding one), ` +
   `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
-  `${edit.summary.removed} expired (built in ${seconds(t).toFixed(1)} s)`);
+  `${edit.summary.removed} expired; of the new and revised, ${edit.summary.bundles} bundles and ${edit.summary.bundledOnly} only bundled ` +
+  `(built in ${seconds(t).toFixed(1)} s)`);
 
 // The stored profiles: every machine its own (the generator's `distinct` drift), scanned once on the old catalog.
 const model = new FleetModel(imported);

@@ -53,6 +53,9 @@ export interface EditSummary {
   readonly revised: number;
   readonly removed: number;
   readonly revisedByType: Record<string, number>;
+  /** Of the new and revised updates: bundles, and updates only bundled (deployment action Bundle). */
+  readonly bundles: number;
+  readonly bundledOnly: number;
 }
 
 /**
@@ -109,6 +112,10 @@ export function patchTuesday(
   }
   return {
     records: [...out.filter((_, k) => !removed.has(k)), ...added],
-    summary: { added: nAdd, revised: nRevise, removed: nRemove, revisedByType },
+    summary: {
+      added: nAdd, revised: nRevise, removed: nRemove, revisedByType,
+      bundles: [...added, ...[...touched].map((k) => out[k]!)].filter((r) => r.isBundle).length,
+      bundledOnly: [...added, ...[...touched].map((k) => out[k]!)].filter((r) => r.deploymentAction === 'Bundle').length,
+    },
   };
 }

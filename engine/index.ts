@@ -12,6 +12,7 @@ export { CatalogBuilder } from './catalog/builder.js';
 export { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from './catalog/file.js';
 export { describeUpdate, formatRule, formatSummary, formatUpdate, summarize, type CatalogSummary, type UpdateDescription } from './catalog/describe.js';
 export type { CatalogData, CatalogSource, ImportStats } from './catalog/data.js';
+export { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta, type CatalogDiff } from './catalog/diff.js';
 export { PatchscanError, ErrorCodes, type ErrorCode } from './errors.js';
 export * from './model.js';
 export { RULES, ruleSpec, type RuleSpec } from './rules/registry.js';
@@ -26,4 +27,5 @@ export { createScanner, type PoolFlow, type PooledScanner, type ScannerOptions, 
 export type { MachineResult, ScannedMachine, FailedMachine, UpdateOutcome } from './pool/protocol.js';
 export { ResultSet, type ResultSetStats } from './scan/result-set.js';
 export { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from './scan/outcomes.js';
+export { carryOverOutcomes, type CarryOverOptions } from './scan/catalog-delta.js';
 export { fingerprint, relevantDetails, type RelevantDetails } from './scan/result-cache.js';

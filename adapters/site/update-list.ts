@@ -10,7 +10,7 @@ import { countedAs, emptyCounts, type OutcomeCounts } from '../../engine/scan/co
 import { computerKey } from '../store/computer-name.js';
 import type { CollectionRow, ComputerListRow, ComputerSetRow, SiteStore } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
-import { members } from './targeting.js';
+import { TargetingSnapshot } from './targeting.js';
 
 export interface FleetUpdateRow {
   readonly updateId: string;
@@ -145,10 +145,18 @@ export interface CollectionView {
 export async function collectionView(store: SiteStore, name: string): Promise<CollectionView | undefined> {
   const col = (await store.collections()).find((c) => computerKey(c.name) === computerKey(name));
   if (!col) return undefined;
-  const names = await members(store, col.id);
-  const rows = await store.computersNamed(names);
-  const known = new Set(rows.map((r) => computerKey(r.name)));
-  const never: ComputerSetRow[] = names.filter((n) => !known.has(computerKey(n)))
+  // The membership rule of targeting.ts over every client read once with its counts (reading the members' names
+  // first and then their rows took a query per 500 members), plus the named direct members that never enrolled.
+  const snap = await new TargetingSnapshot(store).current();
+  const all = await store.computersNamed();
+  const rows = all.filter((r) => snap.isMember(col.id, r));
+  const known = new Set(all.map((r) => computerKey(r.name)));
+  const named = new Map<string, string>();
+  for (const n of snap.memberNames()) {
+    const key = computerKey(n);
+    if (!known.has(key) && !named.has(key) && snap.isMember(col.id, { name: n, architecture: null })) named.set(key, n);
+  }
+  const never: ComputerSetRow[] = [...named.values()]
     .map((n) => ({
       name: n, architecture: null, os: null, lastUpload: null, scannedAt: null,
       installed: null, required: null, superseded: null, possiblySuperseded: null, unknown: null, setId: null,

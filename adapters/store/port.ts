@@ -378,8 +378,8 @@ export interface ReportStore {
    * installed/required/unknown are the group's), most Required first, then by name.
    */
   groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }>;
-  /** The named clients (unknown names are left out) as list rows with their result set, by name. */
-  computersNamed(names: readonly string[]): Promise<ComputerSetRow[]>;
+  /** The named clients (unknown names are left out), or every client, as list rows with their result set, by name. */
+  computersNamed(names?: readonly string[]): Promise<ComputerSetRow[]>;
   /** The outcomes stored in these result sets (for counts over some machines: each set weighted by its machines). */
   setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]>;
   membershipGroups(): Promise<MembershipGroupRow[]>;

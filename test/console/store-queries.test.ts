@@ -108,6 +108,7 @@ for (const backend of BACKENDS) {
       const rows = await store.computersNamed(['pc-b', 'PC-A1', 'PC-NEW', 'NOT-ENROLLED']);
       expect(rows.map((r) => [r.name, r.setId, r.required])).toEqual([['PC-A1', sets.a, 2], ['PC-B', sets.b, 1], ['PC-NEW', null, null]]);
       expect(await store.computersNamed([])).toEqual([]);
+      expect((await store.computersNamed()).map((r) => r.name)).toEqual(['PC-A1', 'PC-A2', 'PC-B', 'PC-NEW']);
       const many = await store.computersNamed(Array.from({ length: 1200 }, (_, k) => (k === 1100 ? 'PC-B' : `NOBODY-${k}`)));
       expect(many.map((r) => r.name)).toEqual(['PC-B']);
       const out = await store.setOutcomes([sets.b]);

@@ -461,14 +461,15 @@ export class SqlSiteStore implements SiteStore {
     return { total, items };
   }
 
-  async computersNamed(names: readonly string[]): Promise<ComputerSetRow[]> {
+  async computersNamed(names?: readonly string[]): Promise<ComputerSetRow[]> {
+    const select = `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+        r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown, s.set_id AS "setId"
+      FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id`;
+    if (names === undefined) return this.db.all<ComputerSetRow>(`${select} ORDER BY c.name_key`);
     const out: ComputerSetRow[] = [];
     for (let k = 0; k < names.length; k += IN_CHUNK) {
       const keys = names.slice(k, k + IN_CHUNK).map(computerKey);
-      out.push(...(await this.db.all<ComputerSetRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
-        r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown, s.set_id AS "setId"
-        FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
-        WHERE c.name_key IN (${keys.map(() => '?').join(', ')})`, keys)));
+      out.push(...(await this.db.all<ComputerSetRow>(`${select} WHERE c.name_key IN (${keys.map(() => '?').join(', ')})`, keys)));
     }
     return out.sort((a, b) => (computerKey(a.name) < computerKey(b.name) ? -1 : 1));
   }

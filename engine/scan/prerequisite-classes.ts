@@ -21,6 +21,13 @@ export interface PrerequisiteClasses {
    */
   readonly reportable: Int32Array;
   readonly reportableClass: Int32Array;
+  /**
+   * Per update: its prerequisite cycle (a strongly connected component of "needs the state of": prerequisites and
+   * bundled children, with more than one update or a self-reference), or -1. Within a cycle, an update's reference to
+   * another of the same cycle reads Unknown: what a cycle resolves to must not depend on where a scan enters it
+   * (Windows Update's catalog has no such cycles; a damaged or hand-made one may).
+   */
+  readonly cycleOf: Int32Array;
 }
 
 const built = new WeakMap<CatalogData, PrerequisiteClasses>();
@@ -65,5 +72,75 @@ function build(c: Catalog): PrerequisiteClasses {
     count: reps.length,
     reportable: reportableArr,
     reportableClass: reportableArr.map((i) => classOf[i]!),
+    cycleOf: prerequisiteCycles(c),
   };
+}
+
+/** Tarjan's strongly connected components, iteratively (a catalog's chains can be long), over prerequisite and bundle edges. */
+function prerequisiteCycles(c: Catalog): Int32Array {
+  const n = c.size;
+  const lists = [c.data.prerequisites, c.data.bundles];
+  // Flattened adjacency: every in-catalog target of every prerequisite group and bundle group of update i.
+  const start = new Int32Array(n + 1);
+  const targets: number[] = [];
+  for (let i = 0; i < n; i++) {
+    start[i] = targets.length;
+    for (const l of lists) {
+      for (let g = l.groupOffsets[i]!; g < l.groupOffsets[i + 1]!; g++) {
+        for (let m = l.memberOffsets[g]!; m < l.memberOffsets[g + 1]!; m++) if (l.target[m]! >= 0) targets.push(l.target[m]!);
+      }
+    }
+  }
+  start[n] = targets.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const cycleOf = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  const call: number[] = []; // pairs: node, next edge
+  let next = 0;
+  let cycles = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root]! >= 0) continue;
+    call.push(root, start[root]!);
+    index[root] = low[root] = next++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (call.length > 0) {
+      const v = call[call.length - 2]!;
+      const e = call[call.length - 1]!;
+      if (e < start[v + 1]!) {
+        call[call.length - 1] = e + 1;
+        const w = targets[e]!;
+        if (index[w]! < 0) {
+          index[w] = low[w] = next++;
+          stack.push(w);
+          onStack[w] = 1;
+          call.push(w, start[w]!);
+        } else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        continue;
+      }
+      call.length -= 2;
+      if (call.length > 0) {
+        const parent = call[call.length - 2]!;
+        low[parent] = Math.min(low[parent]!, low[v]!);
+      }
+      if (low[v] !== index[v]) continue;
+      // v roots a component: pop it; it is a cycle if it has two updates or v refers to itself.
+      const members: number[] = [];
+      let w: number;
+      do {
+        w = stack.pop()!;
+        onStack[w] = 0;
+        members.push(w);
+      } while (w !== v);
+      let selfLoop = false;
+      for (let k = start[v]!; k < start[v + 1]! && !selfLoop; k++) selfLoop = targets[k] === v;
+      if (members.length > 1 || selfLoop) {
+        for (const m of members) cycleOf[m] = cycles;
+        cycles++;
+      }
+    }
+  }
+  return cycleOf;
 }

@@ -120,6 +120,8 @@ export class ScanSession {
   private readonly types: Uint8Array;
   private readonly pre: Catalog['data']['prerequisites'];
   private readonly classes: PrerequisiteClasses;
+  /** Per update: its prerequisite cycle or -1 (prerequisite-classes.ts); a reference within a cycle reads Unknown. */
+  private readonly cycleOf: Int32Array;
   private readonly classMemo: Int8Array;
   private readonly classGroup: Int32Array;
   private readonly byClass: boolean;
@@ -149,6 +151,7 @@ export class ScanSession {
     this.types = catalog.data.updates.type;
     this.pre = catalog.data.prerequisites;
     this.classes = prerequisiteClasses(catalog);
+    this.cycleOf = this.classes.cycleOf;
     // Buffers without room for the classes (built by hand, without SessionBuffers.for) evaluate every update's
     // prerequisites on their own: the straightforward evaluation the differential tests compare against.
     this.byClass = buffers.classMemo.length === this.classes.count;
@@ -191,22 +194,22 @@ export class ScanSession {
 
   /** Whether update `i` counts as installed for prerequisite purposes. */
   installed(i: number): Tri {
+    const type = this.types[i]!; // 2 Detectoid, 3 Category
+    if (type !== 2 && type !== 3) {
+      // Read from the state, never memoized apart from it: asked for while the update is being decided (a
+      // prerequisite cycle), the state is Unknown for now, and a memo of that would outlive the state it is decided to.
+      const s = this.stateCode(i);
+      return s === S_INSTALLED ? T : s === S_UNKNOWN ? U : F;
+    }
     const memo = this.installedMemo[i]!;
     if (memo === BUSY) {
       this.cycleHits++;
       return U; // a prerequisite cycle
     }
     if (memo !== 0) return (memo - 1) as Tri;
-    const type = this.types[i]!; // 2 Detectoid, 3 Category
-    let v: Tri;
-    if (type === 2 || type === 3) {
-      this.installedMemo[i] = BUSY;
-      const p = this.prerequisites(i);
-      v = p === F ? F : and2(p, this.slot(i, 0));
-    } else {
-      const s = this.stateCode(i);
-      v = s === S_INSTALLED ? T : s === S_UNKNOWN ? U : F;
-    }
+    this.installedMemo[i] = BUSY;
+    const p = this.prerequisites(i);
+    const v: Tri = p === F ? F : and2(p, this.slot(i, 0));
     this.installedMemo[i] = v + 1;
     return v;
   }
@@ -217,7 +220,8 @@ export class ScanSession {
    * seen through a cycle depends on where the evaluation started.
    */
   prerequisites(i: number): Tri {
-    if (!this.byClass) return this.groups(i);
+    // An update in a cycle reads its cycle's members as Unknown: its value is its own, not its class's.
+    if (!this.byClass || this.cycleOf[i]! >= 0) return this.groups(i);
     const c = this.classes.classOf[i]!;
     const known = this.classMemo[c]!;
     if (known >= 0) {
@@ -246,19 +250,21 @@ export class ScanSession {
    * (its class was computed False). A scan skips such updates: deciding them would only read memos.
    */
   knownNotApplicable(i: number): boolean {
-    return this.byClass && this.classMemo[this.classes.classOf[i]!] === F;
+    return this.byClass && this.cycleOf[i]! < 0 && this.classMemo[this.classes.classOf[i]!] === F;
   }
 
   private groups(i: number): Tri {
     const p = this.pre;
+    const cycle = this.cycleOf[i]!;
     let value: Tri = T;
     let deciding = -1;
     for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
       let gv: Tri = F;
       for (let m = p.memberOffsets[g]!; m < p.memberOffsets[g + 1]!; m++) {
         const t = p.target[m]!;
-        // A prerequisite the catalog does not hold can never be installed (WUA would not offer the update).
-        gv = or2(gv, t < 0 ? F : this.installed(t));
+        // A prerequisite the catalog does not hold can never be installed (WUA would not offer the update); one in
+        // this update's own cycle is Unknown, wherever the scan entered the cycle.
+        gv = or2(gv, t < 0 ? F : cycle >= 0 && this.cycleOf[t] === cycle ? U : this.installed(t));
         if (gv === T) break;
       }
       if (gv === F) {
@@ -317,7 +323,8 @@ export class ScanSession {
         for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
           const t = b.target[m]!;
           // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
-          const s = t < 0 ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
+          const cycle = this.cycleOf[i]!;
+          const s = t < 0 || (cycle >= 0 && this.cycleOf[t] === cycle) ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
           if (s === S_REQUIRED && req < 0) req = m;
           else if (s === S_UNKNOWN && unk < 0) unk = m;
           else if (s === S_INSTALLED && inst < 0) inst = m;

@@ -4,7 +4,8 @@
  * straightforward evaluation gives: a session with no shortcuts (every update's prerequisites evaluated on their own,
  * no rule-value sharing), every reportable update decided in catalog order. Outcomes, superseded flags and reasons
  * are compared, on random catalogs × inventories, also with prerequisites between software updates that form cycles
- * (where the value seen through a cycle depends on where evaluation started, so the order must not change).
+ * (an update's reference to another of its own cycle reads Unknown, so what a cycle resolves to does not depend on
+ * where evaluation entered it — before that rule, it did, and this test failed for about one seed in three).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { scanOutcomes, type OutcomeOptions } from '../../engine/scan/outcomes.js';
+import { prerequisiteClasses } from '../../engine/scan/prerequisite-classes.js';
 import { packOutcome } from '../../engine/scan/result-set.js';
 import { supersedenceCode } from '../../engine/scan/supersedence.js';
 import { Scanner } from '../../engine/scan/scan.js';
@@ -91,6 +93,7 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
   it('the catalogs exercise the shortcut: updates skipped by a False class, and cycles met', () => {
     let skipped = 0;
     let cycles = 0;
+    let inCycle = 0;
     fc.assert(fc.property(cyclicArb, inventoryArb, (records, inv) => {
       const c = compile(records);
       const s = new Scanner(c).session(inv);
@@ -99,8 +102,11 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
         if (s.knownNotApplicable(i)) skipped++;
       }
       cycles += s.cyclesMet;
+      inCycle += prerequisiteClasses(c).cycleOf.filter((k) => k >= 0).length;
     }), { numRuns: 200, seed: 11 });
     expect(skipped).toBeGreaterThan(100);
-    expect(cycles).toBeGreaterThan(0);
+    // Updates in a cycle read each other as Unknown, so the scan never walks into one of them while deciding it.
+    expect(inCycle).toBeGreaterThan(0);
+    expect(cycles).toBe(0);
   });
 });

@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogVersions } from '../../site/reports.js';
 import type { SiteStore } from '../../store/port.js';
-import { HttpError, pathParam } from '../http.js';
+import { HttpError, intParam, pathParam } from '../http.js';
 import { collectionPage } from './collection.js';
 import { computerPage } from './computer.js';
 import { computersPage } from './computers.js';
@@ -150,6 +150,10 @@ export function createConsole(
     const lists = new PageLists(url);
     let body: string | undefined;
     try {
+      // A malformed page offset is the user's mistake, named before the page looks anything up (a 400, not a 404).
+      for (const [k] of url.searchParams) {
+        if (k === 'offset' || k.endsWith('.offset')) intParam(url.searchParams, k, 0, 0, Number.MAX_SAFE_INTEGER);
+      }
       body = await route.page({ store, catalogs, url, lists }, route.param === undefined ? '' : pathParam(route.param, route.what));
     } catch (e) {
       // A bad parameter is the user's to fix: say which, on a page (the JSON API answers the same in JSON).

@@ -28,7 +28,8 @@ import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const ARTIFACTS = new URL('../.artifacts/console/', import.meta.url).pathname;
-const CHROMIUM = process.env.PATCHSCAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.PATCHSCAN_CHROMIUM
+  ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 const ADMIN = 'psa_console-test-token';
 const FLEET = 160;
 const GROUP = 'Security baseline';
@@ -93,7 +94,8 @@ describe('web console in Chromium', () => {
     await site.store.enroll('OLD-PC-2');
     expect((await new SiteScanner(site).runQueue()).scanned).toBe(FLEET);
     // An update group whose deadline has passed: its non-compliant machines are overdue.
-    await createUpdateGroup(site.store, new CatalogVersions(site.store, site.catalogsDir), GROUP, { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
+    const catalogs = new CatalogVersions(site.store, site.catalogsDir);
+    await createUpdateGroup(site.store, catalogs, GROUP, { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');
     // The numbers on the pages are checked against the database file itself, read by a connection of our own.
     sql = new Database(join(dir, DEFAULT_CONFIG.database), { readonly: true });
     server = await serve(site, { scheduledSync: false });
@@ -134,13 +136,18 @@ describe('web console in Chromium', () => {
     expect(res.headers()['content-disposition']).toMatch(/^attachment; filename="patchscan-[A-Za-z0-9._-]+\.csv"$/);
     return parseCsv(await res.text());
   }
+  /** Every body row of a table, as its cells' text. */
+  const cellsOf = (page: Page, table: string): Promise<string[][]> => page.locator(`[data-testid=${table}] tbody tr`)
+    .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
   const numIn = async (page: Page, sel: string): Promise<number> => Number((await page.textContent(sel))!.replace(/,/g, ''));
   /** The "1–50 of 1,234" of a list (the page's first list when not named). */
-  const pagerText = (page: Page, list?: string): Promise<string> => page.locator(`${list ? `[data-list=${list}]` : '[data-list]'} .pager .muted`).first().innerText();
+  const pagerText = (page: Page, list?: string): Promise<string> =>
+    page.locator(`${list ? `[data-list=${list}]` : '[data-list]'} .pager .muted`).first().innerText();
 
   // The counting rule, written out in SQL over the stored outcomes of every client's latest scan.
   const fleetCountsOf = (updateId: string): { required: number; superseded: number; installed: number; unknown: number } => one(
-    `SELECT coalesce(sum(r.state = 'Required' AND r.superseded = 0), 0) AS required, coalesce(sum(r.state = 'Required' AND r.superseded = 1), 0) AS superseded,
+    `SELECT coalesce(sum(r.state = 'Required' AND r.superseded = 0), 0) AS required,
+       coalesce(sum(r.state = 'Required' AND r.superseded = 1), 0) AS superseded,
        coalesce(sum(r.state = 'Installed'), 0) AS installed, coalesce(sum(r.state = 'Unknown'), 0) AS unknown
      FROM scans s JOIN result_updates r ON r.set_id = s.set_id WHERE r.update_id = ?`, updateId);
 
@@ -155,7 +162,8 @@ describe('web console in Chromium', () => {
     await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
     expect(await page.innerText('body')).not.toMatch(RAW_ISO);
     const t = one<{ scanned: number; compliant: number; required: number; unknown: number }>(
-      'SELECT count(*) AS scanned, sum(r.required = 0) AS compliant, sum(r.required) AS required, sum(r.unknown) AS unknown FROM scans s JOIN result_sets r ON r.id = s.set_id');
+      `SELECT count(*) AS scanned, sum(r.required = 0) AS compliant, sum(r.required) AS required, sum(r.unknown) AS unknown
+       FROM scans s JOIN result_sets r ON r.id = s.set_id`);
     expect(await page.textContent('[data-testid=kpi-clients]')).toBe(String(CLIENTS));
     expect(await page.textContent('[data-testid=kpi-scanned]')).toBe(fmt(t.scanned));
     expect(await page.textContent('[data-testid=kpi-compliant]')).toBe(fmt(t.compliant));
@@ -168,9 +176,11 @@ describe('web console in Chromium', () => {
        FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' GROUP BY g.name`);
     expect(classes.length).toBeGreaterThan(1);
     expect(await page.locator('[data-testid=classification-chart] text[text-anchor=end]').count()).toBe(classes.length);
-    const shown = await page.locator('[data-testid=classifications] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const shown = await cellsOf(page, 'classifications');
     expect(shown.map((r) => r[0]).sort()).toEqual(classes.map((c) => c.name).sort());
-    for (const c of classes) expect(shown.find((r) => r[0] === c.name)!.slice(1)).toEqual([fmt(c.installed), fmt(c.required), fmt(c.unknown)]);
+    for (const c of classes) {
+      expect(shown.find((r) => r[0] === c.name)!.slice(1)).toEqual([fmt(c.installed), fmt(c.required), fmt(c.unknown)]);
+    }
     // Sorted by Required, most first (the default), then by name when asked.
     const req = shown.map((r) => Number(r[2]!.replace(/,/g, '')));
     expect(req).toEqual([...req].sort((a, b) => b - a));
@@ -206,7 +216,8 @@ describe('web console in Chromium', () => {
     expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
     for (const r of rows) {
       const want = fleetCountsOf(r.updateId!);
-      expect({ required: Number(r.required), superseded: Number(r.superseded), installed: Number(r.installed), unknown: Number(r.unknown) }, r.updateId).toEqual(want);
+      const got = { required: Number(r.required), superseded: Number(r.superseded), installed: Number(r.installed), unknown: Number(r.unknown) };
+      expect(got, r.updateId).toEqual(want);
     }
     // Most needed first, on the page as in the CSV.
     const required = rows.map((r) => Number(r.required));
@@ -214,7 +225,8 @@ describe('web console in Chromium', () => {
     expect(required[0]).toBeGreaterThan(0);
     const firstOnPage = await page.locator('[data-testid=update-list] tbody tr').first().getAttribute('data-update');
     expect(firstOnPage).toBe(rows[0]!.updateId);
-    expect(await page.locator('[data-testid=update-list] tbody tr').first().locator('[data-col=required]').textContent()).toBe(fmt(required[0]!));
+    const firstRow = page.locator('[data-testid=update-list] tbody tr').first();
+    expect(await firstRow.locator('[data-col=required]').textContent()).toBe(fmt(required[0]!));
     await page.screenshot({ path: join(ARTIFACTS, 'updates.png'), fullPage: false });
 
     // Search anywhere in the text: the middle digits of a KB, a word inside titles, a CVE id.
@@ -222,14 +234,16 @@ describe('web console in Chromium', () => {
     await page.fill('input[name=q]', kb.slice(2, 6));
     await page.click('[data-testid=update-filters] button[type=submit]');
     const found = await csvOf(page, 'update-list');
-    const wantKb = rows.filter((r) => `kb${r.kb}\n${r.title}\n${r.cves.split('; ').join('\n')}`.toLowerCase().includes(kb.slice(2, 6).toLowerCase()));
+    const text = (r: Record<string, string>): string => `kb${r.kb}\n${r.title}\n${r.cves!.split('; ').join('\n')}`.toLowerCase();
+    const wantKb = rows.filter((r) => text(r).includes(kb.slice(2, 6).toLowerCase()));
     expect(found.map((r) => r.updateId).sort()).toEqual(wantKb.map((r) => r.updateId).sort());
     expect(found.some((r) => r.kb === kb)).toBe(true);
     const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0]!;
     await open(page, `/updates?q=${encodeURIComponent(cve.toLowerCase())}`);
     const byCve = await csvOf(page, 'update-list');
     expect(byCve.length).toBeGreaterThan(0);
-    expect(byCve.map((r) => r.updateId).sort()).toEqual(rows.filter((r) => r.cves.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase()))).map((r) => r.updateId).sort());
+    const fixing = rows.filter((r) => r.cves!.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase())));
+    expect(byCve.map((r) => r.updateId).sort()).toEqual(fixing.map((r) => r.updateId).sort());
 
     // Filters: a classification, a severity, a state.
     const cls = rows[0]!.classification;
@@ -238,13 +252,15 @@ describe('web console in Chromium', () => {
     await page.selectOption('select[name=state]', 'required');
     await page.click('[data-testid=update-filters] button[type=submit]');
     const filtered = await csvOf(page, 'update-list');
-    expect(filtered.map((r) => r.updateId).sort()).toEqual(rows.filter((r) => r.classification === cls && Number(r.required) > 0).map((r) => r.updateId).sort());
+    const inClass = rows.filter((r) => r.classification === cls && Number(r.required) > 0);
+    expect(filtered.map((r) => r.updateId).sort()).toEqual(inClass.map((r) => r.updateId).sort());
     const sev = rows.find((r) => r.severity !== '')!.severity;
     await open(page, `/updates?severity=${encodeURIComponent(sev)}`);
     expect((await csvOf(page, 'update-list')).length).toBe(rows.filter((r) => r.severity === sev).length);
     // Sorting by another column, and a filter that matches nothing says what to do.
     await open(page, '/updates?sort=installed&dir=desc');
-    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents()).map((s) => Number(s.replace(/,/g, '')));
+    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents())
+      .map((s) => Number(s.replace(/,/g, '')));
     expect(inst).toEqual([...inst].sort((a, b) => b - a));
     await open(page, '/updates?q=no-such-update-anywhere');
     expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No update matches these filters');
@@ -493,20 +509,23 @@ describe('web console in Chromium', () => {
        FROM clients c LEFT JOIN scans s ON s.client_id = c.id`).map((r) => [r.name, {
       state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant', architecture: r.architecture,
     }]));
-    const count = (st: string, arch?: string): number => [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
+    const count = (st: string, arch?: string): number =>
+      [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
     expect(count('NonCompliant')).toBeGreaterThan(0);
     expect(count('Compliant')).toBeGreaterThan(0);
     await page.click('header >> text=Update groups');
     const row = await page.locator('[data-testid=group-list] tbody tr').first().locator('td').allTextContents();
     expect(row[0]).toBe(GROUP);
-    expect(row.slice(3, 8)).toEqual([fmt(CLIENTS), fmt(count('Compliant')), fmt(count('NonCompliant')), fmt(count('Unknown')), fmt(count('NonCompliant'))]);
+    expect(row.slice(3, 8))
+      .toEqual([fmt(CLIENTS), fmt(count('Compliant')), fmt(count('NonCompliant')), fmt(count('Unknown')), fmt(count('NonCompliant'))]);
     await page.click(`[data-testid=group-list] a >> text="${GROUP}"`);
     expect(await page.textContent('[data-testid=group-title]')).toBe(GROUP);
     expect(await numIn(page, '[data-testid=ug-compliant]')).toBe(count('Compliant'));
     expect(await numIn(page, '[data-testid=ug-noncompliant]')).toBe(count('NonCompliant'));
     expect(await numIn(page, '[data-testid=ug-unknown]')).toBe(count('Unknown'));
     expect(await numIn(page, '[data-testid=ug-overdue]')).toBe(count('NonCompliant'));
-    expect(await page.textContent('[data-testid=ug-percent]')).toBe(`${(Math.round((count('Compliant') / CLIENTS) * 1000) / 10).toFixed(1)} %`);
+    const percent = Math.round((count('Compliant') / CLIENTS) * 1000) / 10;
+    expect(await page.textContent('[data-testid=ug-percent]')).toBe(`${percent.toFixed(1)} %`);
     const computers = await csvOf(page, 'group-computers');
     expect(computers.length).toBe(CLIENTS);
     for (const c of computers) expect(c.state, c.computer).toBe(want.get(c.computer)!.state);
@@ -514,9 +533,10 @@ describe('web console in Chromium', () => {
     const updates = await csvOf(page, 'group-update-list');
     expect(updates.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM update_group_updates').n);
     // Per collection: the x64 collection's members are the x64 clients.
-    const perCol = await page.locator('[data-testid=group-collections] tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const perCol = await cellsOf(page, 'group-collections');
     const x64 = perCol.find((r) => /x64$/.test(r[0]!))!;
-    expect(x64.slice(1, 5)).toEqual([fmt(count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64')), fmt(count('Compliant', 'x64')), fmt(count('NonCompliant', 'x64')), fmt(count('Unknown', 'x64'))]);
+    const x64Members = count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64');
+    expect(x64.slice(1, 5)).toEqual([fmt(x64Members), fmt(count('Compliant', 'x64')), fmt(count('NonCompliant', 'x64')), fmt(count('Unknown', 'x64'))]);
     // Only the overdue ones.
     await page.click('[data-testid=group-overdue-filter] >> text=overdue only');
     expect(await pagerText(page, 'group-computers')).toBe(`1–${Math.min(50, count('NonCompliant'))} of ${fmt(count('NonCompliant'))}`);
@@ -584,9 +604,12 @@ describe('web console in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.fill('input[name=token]', ADMIN);
     await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
-    for (const path of ['/computers/PC-0000001', '/updates', '/collections/Microsoft%20Updates%20Tool', '/']) await page.goto(`${server.url}${path}`);
+    for (const path of ['/computers/PC-0000001', '/updates', '/collections/Microsoft%20Updates%20Tool', '/']) {
+      await page.goto(`${server.url}${path}`);
+    }
     expect([...hosts]).toEqual([new URL(server.url).host]);
-    const res = await page.request.get(`${server.url}/v1/reports/classifications?format=csv`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const res = await page.request.get(`${server.url}/v1/reports/classifications?format=csv`,
+      { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(res.status()).toBe(200);
     expect((await res.text()).split('\r\n')[0]).toBe('name,installed,required,superseded,possiblySuperseded,unknown');
     // A bad sort column is a page that names it, not a 500.

@@ -1,0 +1,93 @@
+/**
+ * Batch scan output as users run it (issue 14, first row): `patchscan scan -i fleet.jsonl -o OUT` in each output
+ * format, every run a fresh process measured by GNU time (wall time, peak RSS of the process and its worker threads),
+ * the bytes it wrote, and optionally the same default command with an earlier build right after, so before and
+ * after share the machine's load.
+ *
+ *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--before OLD/dist/adapters/cli/bin.js]
+ *                                         [--formats default,reasons,rows,rows-all,parquet,msgpack]
+ *
+ * The fleet is the first --machines inventories of a --clients fleet (JSON Lines) from the generated catalog.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { importCatalog } from '../adapters/catalog/import.js';
+import { generateCatalog } from '../corpus/generate-catalog.js';
+import { generateFleet } from '../corpus/generate-fleet.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
+import { arg } from './args.js';
+
+const revisions = Number(arg('revisions', '50000'));
+const clients = Number(arg('clients', '100000'));
+const machines = Number(arg('machines', '5000'));
+const before = arg('before', '');
+const formats = arg('formats', 'default,reasons,rows,rows-all,parquet,msgpack').split(',');
+const work = join(process.cwd(), 'bench', '.work');
+mkdirSync(work, { recursive: true });
+const BIN = new URL('../adapters/cli/bin.js', import.meta.url).pathname;
+
+const RUNS: Record<string, { args: string[]; what: string }> = {
+  default: { args: [], what: 'default (jsonl: one line per machine)' },
+  reasons: { args: ['--reasons'], what: 'jsonl --reasons' },
+  rows: { args: ['-f', 'rows'], what: '-f rows (Required, Unknown)' },
+  'rows-all': { args: ['-f', 'rows', '--states', 'all', '--reasons'], what: '-f rows --states all --reasons (the old default output)' },
+  parquet: { args: ['-f', 'parquet'], what: '-f parquet (Required, Unknown)' },
+  msgpack: { args: ['-f', 'msgpack'], what: '-f msgpack' },
+};
+
+/** The first n lines of a file, copied (the rest is not read). */
+async function head(from: string, to: string, n: number): Promise<void> {
+  const out = createWriteStream(to);
+  const rl = createInterface({ input: createReadStream(from), crlfDelay: Infinity });
+  let k = 0;
+  for await (const line of rl) {
+    if (k++ >= n) break;
+    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  rl.close();
+  await new Promise<void>((r) => out.end(r));
+}
+
+const cab = join(work, `wsusscn2-${revisions}-1.cab`);
+const cat = join(work, `catalog-${revisions}-1.pscat`);
+if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
+if (!existsSync(cat)) importCatalog(cab, { out: cat });
+const full = join(work, `fleet-${revisions}-${clients}.jsonl`);
+if (!existsSync(full)) generateFleet(new Catalog(readCatalogFile(cat)), { clients, seed: 1, out: full });
+const fleet = join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
+if (!existsSync(fleet)) await head(full, fleet, machines);
+
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`);
+try {
+  execFileSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' });
+} catch {
+  throw new Error('GNU time (/usr/bin/time) is needed to measure a child process\'s peak RSS: apt-get install time');
+}
+
+function measure(label: string, bin: string, args: string[]): void {
+  const out = join(work, `batch-out-${process.pid}`);
+  const cmd = ['scan', '-c', cat, '-i', fleet, '-o', out, '-q', ...args];
+  const load = loadavg()[0]!.toFixed(1);
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, bin, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr}`);
+  const [, seconds, rssKiB] = /TIME ([\d.]+) (\d+)/.exec(r.stderr)!;
+  const bytes = statSync(out).size;
+  rmSync(out, { force: true });
+  const s = Number(seconds);
+  console.log(`| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`);
+  console.log(`|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}\` | | | | | |`);
+}
+
+console.log('| run | time | machines/s | peak RSS | written | load (1 min) at start |');
+console.log('|---|---|---|---|---|---|');
+for (const f of formats) {
+  const run = RUNS[f];
+  if (!run) throw new Error(`unknown --formats entry ${f} (${Object.keys(RUNS).join(', ')})`);
+  measure(`this build: ${run.what}`, BIN, run.args);
+  if (f === 'default' && before) measure(`earlier build (${before}): its default (one row per update, reasons)`, before, []);
+}

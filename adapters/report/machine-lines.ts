@@ -7,7 +7,7 @@
  *
  * A machine is ~100 bytes plus ~70 per listed update, where one row per update was ~1 MB. Machines with the same
  * profile share a result set, so everything after the machine's name is written once per set and reused (kept with
- * the set: it goes when the pool lets the set go). Fields: docs/batch-output.md, schema docs/batch-machine.schema.json.
+ * the set: it goes when the pool lets the set go; with reasons it is written again for each machine). Fields: docs/batch-output.md, schema docs/batch-machine.schema.json.
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
@@ -52,7 +52,9 @@ export class MachineLinesWriter implements BatchWriter {
     let tail = this.tails.get(set);
     if (tail === undefined) {
       tail = this.tail(set);
-      this.tails.set(set, tail);
+      // With reasons a tail is as large as the set's reasons: kept, it would double what the pool keeps within its
+      // budget. Without, it is a few KB.
+      if (!set.reasons) this.tails.set(set, tail);
     }
     this.out.push(`{"computer":${JSON.stringify(m.computer)},"source":${JSON.stringify(m.source)},${tail}\n`);
   }

@@ -6,7 +6,7 @@
  */
 import { PatchscanError } from '../../../engine/errors.js';
 import { updateCompliance, type CoveredUpdate, type UpdateCompliance } from '../../site/reports.js';
-import { HttpError } from '../http.js';
+import { HttpError, intParam } from '../http.js';
 import { choice, cveLinks, kbText, moreInfo, released, stateCell, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
@@ -48,6 +48,8 @@ const kpi = (label: string, testId: string, n: number, cls = ''): string =>
   `<div class="kpi"><span>${esc(label)}</span><b${cls ? ` class="${cls}"` : ''} data-testid="${testId}">${num(n)}</b></div>`;
 
 export async function updatePage({ store, catalogs, url, lists }: PageContext, id: string): PageResult {
+  // A malformed page offset is the request's mistake whether or not the update exists: 400 before the lookup's 404.
+  intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const state = url.searchParams.get('state') || undefined;
   const superseded = url.searchParams.get('superseded') === 'show' ? 'show' as const : 'hide' as const;
   const ask = (limit: number, offset: number): Promise<UpdateCompliance | undefined> =>

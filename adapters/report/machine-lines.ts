@@ -7,7 +7,8 @@
  *
  * A machine is ~100 bytes plus ~70 per listed update, where one row per update was ~1 MB. Machines with the same
  * profile share a result set, so everything after the machine's name is written once per set and reused (kept with
- * the set: it goes when the pool lets the set go; with reasons it is written again for each machine). Fields: docs/batch-output.md, schema docs/batch-machine.schema.json.
+ * the set: it goes when the pool lets the set go; with reasons it is written again for each machine).
+ * Fields: docs/batch-output.md, schema docs/batch-machine.schema.json.
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';

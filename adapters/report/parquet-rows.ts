@@ -19,8 +19,8 @@ import type { StateFilter } from './row-writers.js';
  * issue-14 fleet; 861 MiB at 50,000, 751 MiB at 25,000, files 14 % and 38 % larger than at 100,000). */
 export const ROW_GROUP = 50_000;
 
-type Column = 'computer' | 'updateId' | 'revisionNumber' | 'kb' | 'title' | 'classification' | 'severity' | 'type' | 'isBundle' | 'releaseDate' | 'cves'
-  | 'moreInfoUrl' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason';
+type Column = 'computer' | 'updateId' | 'revisionNumber' | 'kb' | 'title' | 'classification' | 'severity' | 'type' | 'isBundle'
+  | 'releaseDate' | 'cves' | 'moreInfoUrl' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason';
 
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
 /**
@@ -90,7 +90,10 @@ export class ParquetRowsWriter implements BatchWriter {
       schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS.flatMap((c) => (c.name === 'cves' ? [c, ...CVE_ITEMS] : [c]))],
       codec: 'SNAPPY',
       createdBy: 'patchscan',
-      kvMetadata: [{ key: 'patchscan.states', value: filter.states.join(',') }, { key: 'patchscan.reasons', value: String(options.reasons) }],
+      kvMetadata: [
+        { key: 'patchscan.states', value: filter.states.join(',') },
+        { key: 'patchscan.reasons', value: String(options.reasons) },
+      ],
     });
     this.columns = this.empty();
     this.updates = new Array(catalog.size);
@@ -165,7 +168,8 @@ export class ParquetRowsWriter implements BatchWriter {
   private update(i: number): CatalogColumns {
     let u = this.updates[i];
     if (!u) {
-      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', { index: i, state: 'Installed', superseded: false, possiblySuperseded: false });
+      const outcome = { index: i, state: 'Installed', superseded: false, possiblySuperseded: false } as const;
+      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', outcome);
       u = fields;
       this.updates[i] = u;
     }

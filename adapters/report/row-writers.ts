@@ -5,7 +5,9 @@
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded, STATES, type ResultSet } from '../../engine/scan/result-set.js';
+import {
+  outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded, STATES, type ResultSet,
+} from '../../engine/scan/result-set.js';
 import { scanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import { TextChunks, type BatchWriter } from './batch-output.js';
@@ -56,7 +58,8 @@ export class RowLinesWriter implements BatchWriter {
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
-      text += `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},"possiblySuperseded":${outcomePossiblySuperseded(w)},`
+      text += `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},`
+        + `"possiblySuperseded":${outcomePossiblySuperseded(w)},`
         + `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`;
     }
     if (text) this.out.push(text);
@@ -69,7 +72,9 @@ export class RowLinesWriter implements BatchWriter {
   private middle(i: number): string {
     let s = this.middles.get(i);
     if (s === undefined) {
-      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', { index: i, state: 'Installed', superseded: false, possiblySuperseded: false }, this.language);
+      const outcome = { index: i, state: 'Installed', superseded: false, possiblySuperseded: false } as const;
+      const row = scanRow(this.catalog, '', outcome, this.language);
+      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = row;
       s = JSON.stringify(fields).slice(1, -1);
       this.middles.set(i, s);
     }
@@ -100,7 +105,10 @@ export class RowCsvWriter implements BatchWriter {
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
-      const u = { index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), possiblySuperseded: outcomePossiblySuperseded(w), ...(reasons ? { reason: reasons[k] ?? '' } : {}) };
+      const u = {
+        index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), possiblySuperseded: outcomePossiblySuperseded(w),
+        ...(reasons ? { reason: reasons[k] ?? '' } : {}),
+      };
       text += `${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`;
     }
     if (text) this.out.push(text);

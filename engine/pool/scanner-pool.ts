@@ -281,7 +281,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
     };
 
     /** Room for one more batch of `n` machines: by count, and by what its results are expected to weigh. */
-    const room = (n: number): boolean => inFlight.length === 0 || (inFlight.length < maxInFlight && flightBytes + estimate(n) <= flightBudget);
+    const room = (n: number): boolean =>
+      inFlight.length === 0 || (inFlight.length < maxInFlight && flightBytes + estimate(n) <= flightBudget);
     /** Machines per batch: as configured, fewer when results are heavy (reasons), so a few batches fit the budget. */
     const nextBatchSize = (): number => {
       if (perMachine === 0) return Math.min(batchSize, FIRST_BATCH);
@@ -314,7 +315,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
           machines--;
           flow.machinesOutstanding--;
           if (e) {
-            yield { ok: false, source, ...(r.computers[k] ? { computer: r.computers[k]! } : {}), error: { code: e.code, message: e.message } };
+            const computer = r.computers[k] ? { computer: r.computers[k]! } : {};
+            yield { ok: false, source, ...computer, error: { code: e.code, message: e.message } };
             continue;
           }
           const id = r.setIds[k]!;

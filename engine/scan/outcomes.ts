@@ -24,7 +24,10 @@ export interface OutcomeOptions {
 export const ALL_REASONS = 0xffff;
 
 /** The reason mask for outcomes in `states` whose supersedence is one of `supersedence` (default: any). */
-export function reasonMask(states: Iterable<UpdateState>, supersedence: readonly SupersedenceCode[] = [SUP_NO, SUP_YES, SUP_POSSIBLY]): number {
+export function reasonMask(
+  states: Iterable<UpdateState>,
+  supersedence: readonly SupersedenceCode[] = [SUP_NO, SUP_YES, SUP_POSSIBLY],
+): number {
   let mask = 0;
   for (const st of states) for (const sup of supersedence) mask |= 1 << (packOutcome(0, st, sup) & 15);
   return mask;

@@ -76,7 +76,8 @@ describe('batch scan backpressure', () => {
   it('a small memory budget gives exactly the results of a large one: result sets let go are scanned again', async () => {
     // Reasons make result sets heavy; a budget of a few sets forces small batches, evictions and rescans.
     const inputs = [...fleet, ...fleet.slice(0, 200)];
-    const collect = async (memoryBudget: number): Promise<{ results: unknown[]; flow: PoolFlow; peak: { kept: number; results: number } }> => {
+    type Run = { results: unknown[]; flow: PoolFlow; peak: { kept: number; results: number } };
+    const collect = async (memoryBudget: number): Promise<Run> => {
       const s = await createScanner({ catalog, threads: 2, reasons: true, memoryBudget });
       const results: unknown[] = [];
       const peak = { kept: 0, results: 0 };
@@ -147,7 +148,8 @@ describe('batch scan backpressure', () => {
     reader.resume();
     const summary = await run;
     await ended;
-    const lines = Buffer.concat(chunks).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { computer: string; source: string });
+    const text = Buffer.concat(chunks).toString('utf8').trim();
+    const lines = text.split('\n').map((l) => JSON.parse(l) as { computer: string; source: string });
     expect(summary.machines).toBe(taken);
     expect(lines).toHaveLength(taken);
     expect(lines.map((l) => l.source)).toEqual(Array.from({ length: taken }, (_, i) => `gen:${i + 1}`));

@@ -70,7 +70,8 @@ describe('batch output formats', () => {
     const ajv = new Ajv2020({ allErrors: true, formats: { uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i } });
     const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/batch-machine.schema.json'), 'utf8')) as object);
     for (const l of lines) expect(validate(l), JSON.stringify(validate.errors)).toBe(true);
-    expect(lines[BAD_LINE - 1]).toEqual({ computer: null, source: `${fleet}:${BAD_LINE}`, error: { code: 'INVENTORY_INVALID', message: `${fleet}:${BAD_LINE}: collectedAt: must be an ISO 8601 date-time, got "nope"` } });
+    const message = `${fleet}:${BAD_LINE}: collectedAt: must be an ISO 8601 date-time, got "nope"`;
+    expect(lines[BAD_LINE - 1]).toEqual({ computer: null, source: `${fleet}:${BAD_LINE}`, error: { code: 'INVENTORY_INVALID', message } });
     let listed = 0;
     for (const l of lines.filter((x) => !x.error)) {
       const rows = reference.get(l.source)!;
@@ -136,7 +137,8 @@ describe('batch output formats', () => {
     const out = join(dir, 'rows.csv');
     expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', out, '-f', 'csv', '--states', 'Installed,Unknown']).code).toBe(0);
     const csv = readFileSync(out, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason');
+    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,'
+      + 'state,superseded,possiblySuperseded,reason');
     const want = [...reference.values()].flat().filter((x) => x.state === 'Installed' || x.state === 'Unknown');
     expect(csv.length - 2).toBe(want.length); // header and the error row
     expect(csv.filter((l) => l.includes(',Error,'))).toHaveLength(1);
@@ -158,14 +160,20 @@ describe('batch output formats', () => {
         const fromParquet = read.getRowObjectsJS();
         const fromJsonl = readLines<Record<string, unknown>>(jl).map((x) =>
           x.error
-            ? { computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null, type: null, isBundle: null, releaseDate: null, cves: null, moreInfoUrl: null, state: 'Error', superseded: null, possiblySuperseded: null, reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}` }
+            ? {
+              computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null,
+              type: null,
+              isBundle: null, releaseDate: null, cves: null, moreInfoUrl: null, state: 'Error', superseded: null, possiblySuperseded: null,
+              reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}`,
+            }
             : x);
         expect(fromJsonl.length).toBeGreaterThan(1000);
         expect(fromParquet).toEqual(fromJsonl);
         const types = await con.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${pq}'))`);
         expect(Object.fromEntries(types.getRowObjectsJS().map((t) => [t.column_name, t.column_type]))).toEqual({
-          computer: 'VARCHAR', updateId: 'VARCHAR', revisionNumber: 'INTEGER', kb: 'VARCHAR', title: 'VARCHAR', classification: 'VARCHAR', severity: 'VARCHAR',
-          type: 'VARCHAR', isBundle: 'BOOLEAN', releaseDate: 'VARCHAR', cves: 'VARCHAR[]', moreInfoUrl: 'VARCHAR', state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
+          computer: 'VARCHAR', updateId: 'VARCHAR', revisionNumber: 'INTEGER', kb: 'VARCHAR', title: 'VARCHAR', classification: 'VARCHAR',
+          severity: 'VARCHAR', type: 'VARCHAR', isBundle: 'BOOLEAN', releaseDate: 'VARCHAR', cves: 'VARCHAR[]', moreInfoUrl: 'VARCHAR',
+          state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
         });
       } finally {
         con.closeSync();
@@ -176,9 +184,11 @@ describe('batch output formats', () => {
 
   it('refuses what does not fit, naming the option (exit 2)', () => {
     const cases: [string[], RegExp][] = [
-      [['--states', 'Missing'], /^patchscan: BAD_ARGUMENT: --states "Missing": "Missing" is not a state; give states from Installed, Required, NotApplicable, Unknown separated by commas, or all\n/],
+      [['--states', 'Missing'],
+        /^patchscan: BAD_ARGUMENT: --states "Missing": "Missing" is not a state; give states from Installed, Required, NotApplicable, Unknown separated by commas, or all\n/],
       [['--states', ','], /^patchscan: BAD_ARGUMENT: --states ",": no state given/],
-      [['--states', 'Required'], /^patchscan: BAD_ARGUMENT: --states filters the row formats \(rows, csv, parquet\), not jsonl: add -f rows/],
+      [['--states', 'Required'],
+        /^patchscan: BAD_ARGUMENT: --states filters the row formats \(rows, csv, parquet\), not jsonl: add -f rows/],
       [['-f', 'rows', '--states', 'NotApplicable'], /^patchscan: BAD_ARGUMENT: --states NotApplicable needs --all/],
       [['-f', 'xlsx'], /^patchscan: BAD_ARGUMENT: --format must be jsonl, rows, csv, parquet, msgpack in batch mode, not "xlsx"/],
     ];

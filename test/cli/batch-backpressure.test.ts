@@ -120,8 +120,8 @@ describe('batch scan backpressure', () => {
     const reader = createReadStream(fifo);
     const chunks: Buffer[] = [];
     let firstChunk = false;
-    reader.on('data', (d: Buffer) => {
-      chunks.push(d);
+    reader.on('data', (d: string | Buffer) => {
+      chunks.push(Buffer.from(d));
       if (!firstChunk) {
         firstChunk = true;
         reader.pause();

@@ -81,7 +81,7 @@ describe('console sessions', { timeout: 60_000 }, () => {
 
   it('a form posted from another site can neither sign out nor sign in', async () => {
     const s = await signIn(ADMIN);
-    const foreign = [
+    const foreign: Record<string, string>[] = [
       { origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null', 'sec-fetch-site': 'same-site' },
     ];
     for (const headers of foreign) {

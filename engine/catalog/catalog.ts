@@ -4,6 +4,7 @@
  */
 import { CATEGORY_TYPES, DEPLOYMENT_ACTIONS, SEVERITIES, UPDATE_TYPES, type CategoryType, type DeploymentAction, type RuleNode, type RuleSlot, type Severity, type UpdateType } from '../model.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
+import { isReportableCode } from './codes.js';
 import { ruleSpec } from '../rules/registry.js';
 import {
   F_BUNDLE, F_EXPLICIT, F_HAS_CORE, F_KB_FROM_TITLE, F_LEAF, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE,
@@ -84,12 +85,9 @@ export class Catalog {
   explicitlyDeployable(i: number): boolean {
     return (this.data.updates.flags[i]! & F_EXPLICIT) !== 0;
   }
-  /**
-   * Whether update `i` is a row of the default report: software that is not a bundle-only child.
-   * Read as codes (type 0 = Software, action 1 = Bundle): it is on the scan's hot path.
-   */
+  /** Whether update `i` is a row of the default report: software that is not a bundle-only child (read as codes: hot path). */
   isReportable(i: number): boolean {
-    return this.data.updates.type[i] === 0 && this.data.updates.action[i] !== 1;
+    return isReportableCode(this.data.updates.type[i]!, this.data.updates.action[i]!);
   }
   hasCore(i: number): boolean {
     return (this.data.updates.flags[i]! & F_HAS_CORE) !== 0;

@@ -7,6 +7,8 @@
  * a reference to another update is an update index, or -1 when the catalog does not hold it
  * (its GUID is then kept alongside, so nothing is lost).
  */
+import type { RuleSlot } from '../model.js';
+import { SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED, type SlotCode } from './codes.js';
 
 export const CATALOG_FORMAT_VERSION = 1;
 
@@ -36,7 +38,11 @@ export const G_AT_LEAST_ONE = 1;
 export const G_AT_LEAST_ONE_CATEGORY = 2;
 
 /** Rule slot order in `updates.rules` (three roots per update, -1 = absent). */
-export const SLOT_INDEX = { IsInstalled: 0, IsInstallable: 1, IsSuperseded: 2 } as const;
+export const SLOT_INDEX = {
+  IsInstalled: SLOT_IS_INSTALLED,
+  IsInstallable: SLOT_IS_INSTALLABLE,
+  IsSuperseded: SLOT_IS_SUPERSEDED,
+} as const satisfies Record<RuleSlot, SlotCode>;
 
 export interface Csr {
   readonly offsets: Uint32Array;

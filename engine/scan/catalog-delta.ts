@@ -16,6 +16,7 @@
  * Reasons are not carried over: a reason names other updates (titles, KBs) that may have changed; a set with
  * reasons is rescanned in full by the caller.
  */
+import { isReportableCode } from '../catalog/codes.js';
 import { AFFECTED_SUPERSEDENCE, type CatalogDelta } from '../catalog/diff.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
@@ -63,7 +64,7 @@ export function carryOverOutcomes(
     const j = delta.sameIdOld[o]!;
     if (j >= 0 && pos[j]! >= 0) oldWord[pos[j]!] = w + 1;
   }
-  const reportable = (i: number): boolean => options.all || (delta.to.data.updates.type[i] === 0 && delta.to.data.updates.action[i] !== 1);
+  const reportable = (i: number): boolean => options.all || isReportableCode(delta.to.data.updates.type[i]!, delta.to.data.updates.action[i]!);
   const changed = new Uint8Array(order.length);
   const decided = new Uint8Array(order.length);
   const was = delta.from.data.updates;
@@ -73,7 +74,7 @@ export function carryOverOutcomes(
     const j = delta.sameId[i]!;
     if (j < 0) return undefined;
     if (oldWord[k] !== 0) return outcomeState(oldWord[k]! - 1);
-    return !options.all && was.type[j] === 0 && was.action[j] !== 1 ? 'NotApplicable' : undefined;
+    return !options.all && isReportableCode(was.type[j]!, was.action[j]!) ? 'NotApplicable' : undefined;
   };
   scanner.withSession(inventory, (s) => {
     for (let k = 0; k < order.length; k++) {

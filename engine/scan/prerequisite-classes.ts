@@ -7,6 +7,7 @@
  * Built once per catalog (cached by its data), read by every scan.
  */
 import type { Catalog } from '../catalog/catalog.js';
+import { isReportableCode } from '../catalog/codes.js';
 import type { CatalogData } from '../catalog/data.js';
 
 export interface PrerequisiteClasses {
@@ -64,7 +65,7 @@ function build(c: Catalog): PrerequisiteClasses {
   }
   const { type, action } = c.data.updates;
   const reportable: number[] = [];
-  for (let i = 0; i < n; i++) if (type[i] === 0 && action[i] !== 1) reportable.push(i);
+  for (let i = 0; i < n; i++) if (isReportableCode(type[i]!, action[i]!)) reportable.push(i);
   const reportableArr = Int32Array.from(reportable);
   return {
     classOf,

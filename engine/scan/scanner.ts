@@ -13,6 +13,7 @@
  *    one is Unknown, `possiblySuperseded` (supersedence.ts).
  */
 import type { Catalog } from '../catalog/catalog.js';
+import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { EvalContext } from '../eval/context.js';
 import { RuleProgram, type ExplainNode } from '../eval/program.js';
 import { slotReason } from '../eval/reason.js';
@@ -55,6 +56,13 @@ export interface UpdateResult {
 
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
+/** `becauseKind`: which variant of {@link Because} an update's reason is (0, the reset value, is a cycle). */
+const BECAUSE_CYCLE = 0, BECAUSE_PREREQUISITE = 1, BECAUSE_RULES = 2, BECAUSE_CHILDREN = 3, BECAUSE_NO_CHILDREN = 4;
+type BecauseKind = typeof BECAUSE_CYCLE | typeof BECAUSE_PREREQUISITE | typeof BECAUSE_RULES | typeof BECAUSE_CHILDREN | typeof BECAUSE_NO_CHILDREN;
+
+/** `becauseRef` of a rules reason: the slot that decided (a SlotCode), or neither rule but the defaults of §4.1. */
+const REF_DEFAULTS = 3;
+
 /**
  * Per-machine working memory, sized to the catalog. Scanning a fleet reuses one set per thread (reset with fill,
  * not reallocated), so a machine costs no megabyte-scale allocation and no garbage.
@@ -63,8 +71,8 @@ export class SessionBuffers {
   readonly codes: Uint8Array;
   readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
   // Why each update got its state, kept compact (no object per update): kind, an index, a value.
-  readonly becauseKind: Uint8Array; // 0 cycle, 1 prerequisite, 2 rules, 3 children, 4 no children
-  readonly becauseRef: Int32Array; // group index | slot (0..2, 3 = defaults) | bundle member index
+  readonly becauseKind: Uint8Array; // BecauseKind
+  readonly becauseRef: Int32Array; // group index | SlotCode or REF_DEFAULTS | bundle member index
   readonly becauseValue: Uint8Array; // tri | state code
   readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
   readonly factValues: unknown[];
@@ -165,7 +173,7 @@ export class ScanSession {
     if (m >= 0) return m as Tri;
     const root = this.rules[i * 3 + s]!;
     let v: Tri;
-    if (root < 0) v = s === 1 ? T : F;
+    if (root < 0) v = s === SLOT_IS_INSTALLABLE ? T : F;
     else if (this.memo !== undefined && this.ctx.readings === undefined) {
       // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
       const q = i * 3 + s;
@@ -194,8 +202,7 @@ export class ScanSession {
 
   /** Whether update `i` counts as installed for prerequisite purposes. */
   installed(i: number): Tri {
-    const type = this.types[i]!; // 2 Detectoid, 3 Category
-    if (type !== 2 && type !== 3) {
+    if (!isDetectoidOrCategory(this.types[i]!)) {
       // Read from the state, never memoized apart from it: asked for while the update is being decided (a
       // prerequisite cycle), the state is Unknown for now, and a memo of that would outlive the state it is decided to.
       const s = this.stateCode(i);
@@ -209,7 +216,7 @@ export class ScanSession {
     if (memo !== 0) return (memo - 1) as Tri;
     this.installedMemo[i] = BUSY;
     const p = this.prerequisites(i);
-    const v: Tri = p === F ? F : and2(p, this.slot(i, 0));
+    const v: Tri = p === F ? F : and2(p, this.slot(i, SLOT_IS_INSTALLED));
     this.installedMemo[i] = v + 1;
     return v;
   }
@@ -293,7 +300,7 @@ export class ScanSession {
     return code;
   }
 
-  private why(i: number, kind: number, ref: number, value: number): void {
+  private why(i: number, kind: BecauseKind, ref: number, value: number): void {
     this.becauseKind[i] = kind;
     this.becauseRef[i] = ref;
     this.becauseValue[i] = value;
@@ -302,17 +309,16 @@ export class ScanSession {
   /** Decides update i's state and records why (compactly). */
   private decide(i: number): number {
     const c = this.catalog;
-    const type = this.types[i]!; // index in UPDATE_TYPES: 2 Detectoid, 3 Category
     const pre = this.prerequisites(i);
     const group = this.prereqGroup;
     if (pre === F) {
-      this.why(i, 1, group, F);
+      this.why(i, BECAUSE_PREREQUISITE, group, F);
       return S_NA;
     }
-    if (type === 2 || type === 3) {
-      const v = and2(pre, this.slot(i, 0));
-      if (pre === U && v === U) this.why(i, 1, group, U);
-      else this.why(i, 2, 0, v);
+    if (isDetectoidOrCategory(this.types[i]!)) {
+      const v = and2(pre, this.slot(i, SLOT_IS_INSTALLED));
+      if (pre === U && v === U) this.why(i, BECAUSE_PREREQUISITE, group, U);
+      else this.why(i, BECAUSE_RULES, SLOT_IS_INSTALLED, v);
       return v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
     }
 
@@ -332,37 +338,40 @@ export class ScanSession {
       }
       const m = req >= 0 ? req : unk >= 0 ? unk : inst;
       const code = req >= 0 ? S_REQUIRED : unk >= 0 ? S_UNKNOWN : inst >= 0 ? S_INSTALLED : S_NA;
-      if (m >= 0) this.why(i, 3, m, code);
-      else this.why(i, 4, 0, 0);
+      if (m >= 0) this.why(i, BECAUSE_CHILDREN, m, code);
+      else this.why(i, BECAUSE_NO_CHILDREN, 0, 0);
       if (pre === U && code !== S_NA) {
-        this.why(i, 1, group, U);
+        this.why(i, BECAUSE_PREREQUISITE, group, U);
         return S_UNKNOWN;
       }
       return code;
     }
 
-    const isInstalled = this.slot(i, 0);
+    const isInstalled = this.slot(i, SLOT_IS_INSTALLED);
     const installed = and2(pre, isInstalled);
     if (installed === T) {
-      this.why(i, 2, 0, T);
+      this.why(i, BECAUSE_RULES, SLOT_IS_INSTALLED, T);
       return S_INSTALLED;
     }
-    const isSuperseded = this.slot(i, 2);
-    const isInstallable = this.slot(i, 1);
+    const isSuperseded = this.slot(i, SLOT_IS_SUPERSEDED);
+    const isInstallable = this.slot(i, SLOT_IS_INSTALLABLE);
     const required = and2(and2(pre, not(isInstalled)), and2(not(isSuperseded), isInstallable));
     if (required === T) {
-      this.why(i, 2, 1, T);
+      this.why(i, BECAUSE_RULES, SLOT_IS_INSTALLABLE, T);
       return S_REQUIRED;
     }
     if (installed === F && required === F) {
-      if (isSuperseded === T) this.why(i, 2, 2, T);
-      else if (isInstallable === F) this.why(i, 2, 1, F);
-      else this.why(i, 2, 3, F);
+      if (isSuperseded === T) this.why(i, BECAUSE_RULES, SLOT_IS_SUPERSEDED, T);
+      else if (isInstallable === F) this.why(i, BECAUSE_RULES, SLOT_IS_INSTALLABLE, F);
+      else this.why(i, BECAUSE_RULES, REF_DEFAULTS, F);
       return S_NA;
     }
     // Unknown: name the first part that left it open.
-    if (pre === U) this.why(i, 1, group, U);
-    else this.why(i, 2, isInstalled === U ? 0 : isSuperseded === U ? 2 : 1, U);
+    if (pre === U) this.why(i, BECAUSE_PREREQUISITE, group, U);
+    else {
+      const open = isInstalled === U ? SLOT_IS_INSTALLED : isSuperseded === U ? SLOT_IS_SUPERSEDED : SLOT_IS_INSTALLABLE;
+      this.why(i, BECAUSE_RULES, open, U);
+    }
     return S_UNKNOWN;
   }
 
@@ -372,21 +381,21 @@ export class ScanSession {
     const ref = this.becauseRef[i]!;
     const value = this.becauseValue[i]!;
     switch (this.becauseKind[i]) {
-      case 1: {
+      case BECAUSE_PREREQUISITE: {
         const p = c.data.prerequisites;
         const members = [];
         for (let m = p.memberOffsets[ref]!; m < p.memberOffsets[ref + 1]!; m++) members.push({ updateId: c.str(p.guid[m]!), index: p.target[m]! });
         return { kind: 'prerequisite', group: ref, value: value as Tri, members };
       }
-      case 2:
-        return { kind: 'rules', slot: ref === 3 ? 'defaults' : SLOTS[ref]!, value: value as Tri };
-      case 3: {
+      case BECAUSE_RULES:
+        return { kind: 'rules', slot: ref === REF_DEFAULTS ? 'defaults' : SLOTS[ref]!, value: value as Tri };
+      case BECAUSE_CHILDREN: {
         const b = c.data.bundles;
         return { kind: 'children', child: b.target[ref]!, childUpdateId: c.str(b.guid[ref]!), state: STATE_NAMES[value]! };
       }
-      case 4:
+      case BECAUSE_NO_CHILDREN:
         return { kind: 'noChildren' };
-      default:
+      default: // BECAUSE_CYCLE
         return { kind: 'cycle' };
     }
   }
@@ -417,7 +426,13 @@ export class ScanSession {
    * Required but one is Unknown), or not (SUP_NO). One pass over the superseders, no allocation.
    */
   supersedence(i: number): SupersedenceCode {
-    if (this.stateCode(i) === S_NA && this.becauseKind[i] === 2 && this.becauseRef[i] === 2 && this.becauseValue[i] === T) return SUP_YES;
+    // NotApplicable because its own IsSuperseded rule is True (stateCode decides i first, recording why).
+    if (
+      this.stateCode(i) === S_NA &&
+      this.becauseKind[i] === BECAUSE_RULES &&
+      this.becauseRef[i] === SLOT_IS_SUPERSEDED &&
+      this.becauseValue[i] === T
+    ) return SUP_YES;
     return this.supersedenceBySuperseders(i);
   }
 

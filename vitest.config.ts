@@ -13,6 +13,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/setup/bundled-catalog.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       // Processes, servers and databases are slower on a busy machine: more time, never fewer assertions.

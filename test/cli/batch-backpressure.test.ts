@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { runBatchScan } from '../../adapters/cli/batch-scan.js';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import type { RawInventory } from '../../adapters/inventory/sources.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -18,8 +17,8 @@ import type { Inventory } from '../../engine/inventory/types.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
 import { createScanner, type PoolFlow } from '../../engine/pool/scanner-pool.js';
 import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const view = (r: MachineResult): unknown => (r.ok ? { source: r.source, computer: r.computer, updates: r.updates } : r);
 
 describe('batch scan backpressure', () => {
@@ -28,8 +27,7 @@ describe('batch scan backpressure', () => {
   let fleet: Inventory[];
 
   beforeAll(() => {
-    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
-    catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const model = new FleetModel(catalog);
     fleet = Array.from({ length: 400 }, (_, i) => model.machine(11, i));
   });

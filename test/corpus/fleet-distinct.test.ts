@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -14,8 +13,8 @@ import { validateInventory } from '../../engine/inventory/validate.js';
 import { fingerprint, relevantDetails } from '../../engine/scan/result-cache.js';
 import { FleetModel, generateFleet, isDistinctMachine } from '../../corpus/generate-fleet.js';
 import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 const CLIENTS = 300;
 
@@ -35,8 +34,7 @@ describe('fleet generator --distinct', () => {
   };
 
   beforeAll(() => {
-    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
-    catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     for (const p of [0, 10, 50, 100]) generateFleet(catalog, { clients: CLIENTS, seed: 3, out: join(dir, `d${p}.jsonl`), distinct: p });
   });
 

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -12,8 +11,8 @@ import { validateInventory } from '../../engine/inventory/validate.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { generateFleet } from '../../corpus/generate-fleet.js';
 import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe('fleet generator', () => {
@@ -22,8 +21,7 @@ describe('fleet generator', () => {
   let fleet: Inventory[];
 
   beforeAll(() => {
-    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
-    catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     generateFleet(catalog, { clients: 400, seed: 5, out: join(dir, 'a.jsonl') });
     fleet = readFileSync(join(dir, 'a.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Inventory);
   });

@@ -25,6 +25,7 @@ import { createScanner } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/scan/msgpack-profile.js';
 import { BIN } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
 const packr = new Packr({ useRecords: false });
 const INVENTORY = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as Record<string, any>;
@@ -143,9 +144,7 @@ describe('the fleet fast path never answers a known profile whose left-out strin
   });
 
   it('in the pool: the twin of a scanned machine with an ill-formed name or domain is an error row', async () => {
-    const dir = tempDir();
-    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const good = new FleetModel(catalog).machine(5, 0);
     const item = (computer: Record<string, string>, bytes: number[] = []): { bytes: Uint8Array; source: string } =>
       ({ bytes: bytes.length ? packedWith({ ...good, computer }, bytes).body : packr.pack({ ...good, computer }), source: computer.name! });

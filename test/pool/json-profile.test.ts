@@ -6,9 +6,7 @@
  * cut short) — and when the pool then turns a machine with a known profile but a bad field into an error row.
  */
 import fc from 'fast-check';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
@@ -16,7 +14,7 @@ import { createScanner } from '../../engine/pool/scanner-pool.js';
 import { JsonProfile } from '../../engine/scan/json-profile.js';
 import type { RelevantDetails } from '../../engine/scan/result-cache.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
-import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
 const NONE: RelevantDetails = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -134,9 +132,7 @@ describe('JSON profile reader', () => {
   });
 
   it('accepts the plain JSON a fleet uses (so the fast path is the common one)', () => {
-    const dir = tempDir();
-    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-    const model = new FleetModel(new Catalog(readCatalogFile(join(dir, 'c.pscat'))));
+    const model = new FleetModel(new Catalog(readCatalogFile(bundledCatalogFile())));
     const p = new JsonProfile();
     let ok = 0;
     for (let i = 0; i < 300; i++) if (p.read(enc(JSON.stringify(model.machine(3, i, i % 2 === 0))), NONE) && p.leftOutOk) ok++;
@@ -144,9 +140,7 @@ describe('JSON profile reader', () => {
   });
 
   it('in the pool: JSON twins share a result set; a known profile with a bad field or ill-formed UTF-8 is an error row', async () => {
-    const dir = tempDir();
-    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const good = new FleetModel(catalog).machine(5, 0);
     const json = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: enc(JSON.stringify(d)), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };

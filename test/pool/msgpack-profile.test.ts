@@ -7,7 +7,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
@@ -15,8 +14,7 @@ import { createScanner } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/scan/msgpack-profile.js';
 import type { RelevantDetails } from '../../engine/scan/result-cache.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
-import { join } from 'node:path';
-import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -103,9 +101,7 @@ describe('msgpack profile reader', () => {
   });
 
   it('accepts the plain encodings a fleet uses (so the fast path is the common one)', async () => {
-    const dir = tempDir();
-    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-    const model = new FleetModel(new Catalog(readCatalogFile(join(dir, 'c.pscat'))));
+    const model = new FleetModel(new Catalog(readCatalogFile(bundledCatalogFile())));
     const p = new MsgpackProfile();
     let ok = 0;
     for (let i = 0; i < 300; i++) if (p.read(packr.pack(model.machine(3, i)), NONE) && p.leftOutOk) ok++;
@@ -113,9 +109,7 @@ describe('msgpack profile reader', () => {
   });
 
   it('in the pool: a machine with a known profile but a bad left-out field is an error row, not a shared result', async () => {
-    const dir = tempDir();
-    importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const good = new FleetModel(catalog).machine(5, 0);
     const pack = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: packr.pack(d), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };

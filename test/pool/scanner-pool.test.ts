@@ -3,10 +3,8 @@
  * in-process scanner gives, in input order, turning a bad inventory into an error result without stopping.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
@@ -18,21 +16,18 @@ import { Scanner } from '../../engine/scan/scan.js';
 import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
-import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
 /** What a user sees of a result: result-set ids and timings depend on thread scheduling, the rest must not. */
 const view = (r: MachineResult): unknown => (r.ok ? { source: r.source, computer: r.computer, updates: r.updates } : r);
 
 describe('scanner pool', () => {
-  const dir = tempDir();
   let catalog: Catalog;
   let fleet: ReturnType<FleetModel['machine']>[];
 
   beforeAll(() => {
-    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
-    catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const model = new FleetModel(catalog);
     fleet = Array.from({ length: 300 }, (_, i) => model.machine(9, i));
   });
@@ -96,7 +91,7 @@ describe('scanner pool', () => {
         await s.close();
       }
       console.log('closed 60 pools');`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'c.pscat')], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, bundledCatalogFile()], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).not.toMatch(/FATAL ERROR/);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('closed 60 pools');
@@ -109,10 +104,8 @@ describe('scanner pool', () => {
 });
 
 describe('result cache', () => {
-  const dir = tempDir();
   it('gives exactly the results of uncached scans (threads 0 and 2), with hits on a realistic fleet', async () => {
-    importCatalog(BUNDLED, { out: join(dir, 'c.pscat') });
-    const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const model = new FleetModel(catalog);
     const fleet = Array.from({ length: 600 }, (_, i) => model.machine(4, i));
     const collect = async (threads: number, cache: boolean): Promise<{ results: unknown[]; stats: { hits: number; misses: number }; ruleValues: { shared: number; evaluated: number } }> => {
@@ -139,8 +132,7 @@ describe('result cache', () => {
   }, 120_000); // a thousand scans and a pool: minutes on a busy 2-core machine
 
   it('rule values shared between machines by section give exactly the unshared results (real catalog, 600 machines, sections recombined)', () => {
-    importCatalog(BUNDLED, { out: join(dir, 'c2.pscat') });
-    const catalog = new Catalog(readCatalogFile(join(dir, 'c2.pscat')));
+    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const model = new FleetModel(catalog);
     const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
     // Neighbours that share some sections and not others (the memo's hits and misses both happen).

@@ -3,21 +3,17 @@
  * a generic encoder would have written — across every header width (short and long strings, non-ASCII text, large
  * ids, sets of more than 65,535 rows), every supersedence (true, false, nil when possibly superseded) and with reasons.
  */
-import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { importCatalog } from '../../adapters/catalog/import.js';
 import { FleetMsgpackWriter } from '../../adapters/report/fleet-msgpack.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome, ResultSet, STATES } from '../../engine/scan/result-set.js';
 import type { SupersedenceCode } from '../../engine/scan/supersedence.js';
-import { tempDir } from '../helpers/tmp.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
 
 describe('msgpack fleet format writer', () => {
-  const dir = tempDir();
-  importCatalog(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname, { out: join(dir, 'c.pscat') });
-  const catalog = new Catalog(readCatalogFile(join(dir, 'c.pscat')));
+  const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
   const decode = (b: Uint8Array): Record<string, unknown>[] => new Unpackr({ useRecords: false }).unpackMultiple(b) as Record<string, unknown>[];
   const expected = (set: ResultSet): unknown => ({
     resultSet: set.id,

@@ -26,6 +26,7 @@ import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { localCatalogFile } from './catalog-files.js';
+import { CatalogCarryOver } from './catalog-carry-over.js';
 import { TargetingSnapshot } from './targeting.js';
 
 /** One scanned outcome on its way to the store (supersedence as the code stored in result_updates.superseded). */
@@ -51,6 +52,8 @@ export interface QueueRun {
   readonly skipped: number;
   /** Scans whose profile already had a stored result set for this catalog. */
   readonly shared: number;
+  /** Result sets carried over from the client's previous catalog instead of scanned in full (catalog-carry-over.ts). */
+  readonly carried: number;
 }
 
 export interface SiteScannerOptions {
@@ -59,6 +62,13 @@ export interface SiteScannerOptions {
    * `serve` uses threads so that no scan runs on its HTTP event loop.
    */
   readonly threads?: number;
+  /**
+   * Carry stored result sets over to a new catalog where that is exact, instead of scanning them in full (default
+   * true; false: always the full scan, as before).
+   */
+  readonly carryOver?: boolean;
+  /** Where a carry-over that was refused or failed is said (then the full scan runs); default standard error. */
+  readonly log?: (line: string) => void;
 }
 
 /** One job of a batch, prepared outside any transaction. */
@@ -74,7 +84,15 @@ export class SiteScanner {
   constructor(private readonly site: Site, o: SiteScannerOptions = {}) {
     this.targeting = new TargetingSnapshot(site.store);
     this.threads = o.threads ?? 0;
+    this.carryOverOn = o.carryOver ?? true;
+    this.log = o.log ?? ((line) => process.stderr.write(`patchscan: ${line}\n`));
   }
+
+  private readonly carryOverOn: boolean;
+  private readonly log: (line: string) => void;
+  /** The carry-over from one earlier catalog to the loaded one (most clients come from the same one), or why not. */
+  private carry: { readonly fromId: number; readonly toId: number; readonly co: CatalogCarryOver | undefined; readonly fromDetails?: RelevantDetails } | undefined;
+  private carriedCount = 0;
 
   private get store(): SiteStore {
     return this.site.store;
@@ -126,6 +144,7 @@ export class SiteScanner {
    */
   async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25, leaseSeconds?: number): Promise<QueueRun> {
     let scanned = 0, skipped = 0, shared = 0;
+    const carriedBefore = this.carriedCount;
     while (scanned + skipped < max) {
       const loaded = await this.current();
       if (!loaded) break;
@@ -158,7 +177,7 @@ export class SiteScanner {
       }
     }
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
-    return { scanned, skipped, shared };
+    return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore };
   }
 
   /** Reads each job's client, latest inventory and target; decodes and fingerprints the inventory. */
@@ -194,11 +213,14 @@ export class SiteScanner {
   /** Result sets for the profiles of this batch that have none stored yet, scanned in the pool or here. */
   private async scanFresh(l: Loaded, prepared: readonly Prepared[]): Promise<Map<string, NewResultSet>> {
     const todo = new Map<string, Inventory>();
-    for (const p of prepared) {
-      if (p.skip || todo.has(p.fingerprint)) continue;
-      if ((await this.store.resultSetId(l.catalogId, p.fingerprint)) === undefined) todo.set(p.fingerprint, p.inventory);
-    }
     const sets = new Map<string, NewResultSet>();
+    for (const p of prepared) {
+      if (p.skip || todo.has(p.fingerprint) || sets.has(p.fingerprint)) continue;
+      if ((await this.store.resultSetId(l.catalogId, p.fingerprint)) !== undefined) continue;
+      const carried = this.carryOverOn ? await this.carriedSet(l, p.clientId, p.fingerprint, p.inventory) : undefined;
+      if (carried) sets.set(p.fingerprint, carried);
+      else todo.set(p.fingerprint, p.inventory);
+    }
     if (todo.size === 0) return sets;
     if (this.threads === 0) {
       for (const [fp, inv] of todo) {
@@ -219,6 +241,38 @@ export class SiteScanner {
       sets.set(fp, this.resultSet(l, fp, r.updates.map((u) => ({ index: u.index, state: u.state, supersedence: supersedenceCode(u), reason: u.reason ?? '' }))));
     }
     return sets;
+  }
+
+  /**
+   * The result set of a profile carried over from the catalog its client was last scanned with, when that set is
+   * stored and the carry-over is exact; else undefined (the full scan runs). Never throws: an error is logged.
+   */
+  private async carriedSet(l: Loaded, clientId: number, fp: string, inventory: Inventory): Promise<NewResultSet | undefined> {
+    try {
+      const last = await this.store.lastScan(clientId);
+      if (!last || last.catalog_id === l.catalogId) return undefined;
+      if (this.carry?.fromId !== last.catalog_id || this.carry.toId !== l.catalogId) {
+        this.carry = { fromId: last.catalog_id, toId: l.catalogId, co: undefined }; // refused until built
+        const row = await this.store.catalog(last.catalog_id);
+        if (!row) return undefined;
+        const from = new Catalog(readCatalogFile(await localCatalogFile(this.store, row, this.site.catalogsDir)));
+        const co = new CatalogCarryOver(row.id, from, l.catalog);
+        if (co.refused !== undefined) this.log(`result sets of catalog ${row.sha256.slice(0, 16)} are rescanned in full: ${co.refused}`);
+        this.carry = { fromId: row.id, toId: l.catalogId, co, fromDetails: relevantDetails(from) };
+      }
+      const { co, fromDetails } = this.carry;
+      if (!co || co.refused !== undefined || !fromDetails) return undefined;
+      const oldFp = Buffer.from(fingerprint(inventory, fromDetails).buffer).toString('base64');
+      const setId = await this.store.resultSetId(last.catalog_id, oldFp);
+      if (setId === undefined) return undefined;
+      const outcomes = co.carry(inventory, await this.store.resultUpdates(setId));
+      if (!outcomes) return undefined;
+      this.carriedCount++;
+      return this.resultSet(l, fp, outcomes);
+    } catch (e) {
+      this.log(`carrying a result set over to catalog ${l.catalogId} failed, scanning it in full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`);
+      return undefined;
+    }
   }
 
   /** A scan's outcomes as a stored result set, counted by the counting rule, with its counts per classification and product. */

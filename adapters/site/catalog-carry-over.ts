@@ -1,0 +1,150 @@
+/**
+ * A stored result set carried over to a new catalog without a full rescan (issue 14, item 4): the outcomes by
+ * carryOverOutcomes (engine/scan/catalog-delta.ts), which re-decides only the updates the catalog delta marks, and
+ * the reasons — a site stores one per outcome — computed again for exactly those updates.
+ *
+ * An outcome's reason is kept only where it cannot differ from a full scan's: neither the update nor anything its reason
+ * may follow (prerequisites, bundled updates, transitively) is affected at all (same content, same states of what
+ * they read, same superseders by UpdateId and state: a reason quotes its prerequisites' and bundled updates' reasons,
+ * supersedence included), no unaffected update changed its title or KB (a kept reason names only unaffected updates:
+ * whatever reads or is superseded by an affected one is affected too), and the unaffected updates keep their relative
+ * order (a reason names the first matching superseder).
+ * Otherwise the carry-over refuses the whole catalog change (`refused`) and the site rescans in full.
+ */
+import type { Catalog } from '../../engine/catalog/catalog.js';
+import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/diff.js';
+import type { Inventory } from '../../engine/inventory/types.js';
+import { carryOverOutcomes } from '../../engine/scan/catalog-delta.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/scan/result-set.js';
+import { Scanner } from '../../engine/scan/scan.js';
+import type { UpdateState } from '../../engine/scan/scanner.js';
+import type { SupersedenceCode } from '../../engine/scan/supersedence.js';
+import type { ResultUpdateRow } from '../store/port.js';
+
+const STATES: readonly string[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
+
+/** One carried-over outcome, as the site scanner stores it. */
+export interface CarriedOutcome {
+  readonly index: number;
+  readonly state: UpdateState;
+  readonly supersedence: SupersedenceCode;
+  readonly reason: string;
+}
+
+export class CatalogCarryOver {
+  /** Why outcomes cannot be carried over from `fromId` to the new catalog (then rescan in full), or undefined. */
+  readonly refused: string | undefined;
+  private readonly delta: CatalogDelta;
+  private readonly scanner: Scanner;
+  /** Per new index: 1 when a stored reason of the update is still exact (reasonsKept), else 0. */
+  private readonly keep: Uint8Array;
+
+  constructor(readonly fromId: number, from: Catalog, to: Catalog) {
+    this.delta = catalogDelta(from, to);
+    this.scanner = new Scanner(to, { shareRuleResults: false });
+    this.refused = this.delta.fullRescan ?? namesMoved(this.delta);
+    this.keep = this.refused === undefined ? reasonsKept(this.delta) : new Uint8Array(0);
+  }
+
+  /**
+   * One machine's stored outcomes on the old catalog (`rows`, a default set with a reason for every outcome) on the
+   * new one, or undefined when a row does not fit the old catalog (then rescan it in full).
+   */
+  carry(inventory: Inventory, rows: readonly ResultUpdateRow[]): CarriedOutcome[] | undefined {
+    if (this.refused !== undefined) return undefined;
+    const d = this.delta;
+    const old = new Uint32Array(rows.length);
+    const keptReason = new Map<number, string>();
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k]!;
+      const state = STATES.indexOf(r.state);
+      const o = r.update_index;
+      if (state < 0 || o < 0 || o >= d.from.size || d.from.updateId(o) !== r.update_id || r.superseded > 2) return undefined;
+      old[k] = packOutcome(o, r.state as UpdateState, r.superseded as SupersedenceCode);
+      const i = d.newIndex[o]!;
+      if (i >= 0 && this.keep[i] === 1) keptReason.set(i, r.reason);
+    }
+    old.sort();
+    const words = carryOverOutcomes(this.scanner, d, inventory, old, { all: false });
+    const out: CarriedOutcome[] = new Array(words.length);
+    let fresh = false;
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      const i = outcomeIndex(w);
+      const reason = keptReason.get(i);
+      if (reason === undefined) fresh = true;
+      out[k] = { index: i, state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: reason ?? '' };
+    }
+    if (fresh) {
+      // The reasons of the re-decided outcomes, as a full scan words them (decided on demand: only what they read).
+      this.scanner.withSession(inventory, (s) => {
+        for (let k = 0; k < out.length; k++) {
+          const o = out[k]!;
+          if (keptReason.has(o.index)) continue;
+          const r = s.result(o.index);
+          out[k] = { ...o, reason: s.reason(r) };
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Updates whose outcomes may be re-decided (a figure for logs). */
+  get affectedCount(): number {
+    return this.delta.affectedList.length;
+  }
+
+  /** How many of them may change state. */
+  get stateAffectedCount(): number {
+    let n = 0;
+    for (const a of this.delta.affectedList) if (this.delta.affected[a] === AFFECTED_STATE) n++;
+    return n;
+  }
+}
+
+/**
+ * Per new index, whether a stored reason is still exact: the update and every update its reason may follow
+ * (prerequisites and bundled updates, transitively — their reasons, superseders included, are part of it) are not
+ * affected. Through a prerequisite or bundle cycle: not kept.
+ */
+function reasonsKept(d: CatalogDelta): Uint8Array {
+  const UNSEEN = 0, KEPT = 1, REDO = 2, OPEN = 3;
+  const mark = new Uint8Array(d.to.size);
+  const p = d.to.data.prerequisites;
+  const b = d.to.data.bundles;
+  const visit = (i: number): number => {
+    if (mark[i] !== UNSEEN) return mark[i] === OPEN ? REDO : mark[i]!;
+    if (d.affected[i] !== 0 || d.oldIndex[i]! < 0) return (mark[i] = REDO);
+    mark[i] = OPEN;
+    let m = KEPT;
+    for (const g of [p, b]) {
+      for (let k = g.groupOffsets[i]!; k < g.groupOffsets[i + 1]! && m === KEPT; k++) {
+        for (let t = g.memberOffsets[k]!; t < g.memberOffsets[k + 1]! && m === KEPT; t++) {
+          const to = g.target[t]!;
+          if (to >= 0 && visit(to) !== KEPT) m = REDO;
+        }
+      }
+    }
+    return (mark[i] = m);
+  };
+  const keep = new Uint8Array(d.to.size);
+  for (let i = 0; i < d.to.size; i++) keep[i] = visit(i) === KEPT ? 1 : 0;
+  return keep;
+}
+
+/**
+ * Why kept reasons could differ from a full scan's: an unaffected update (one a kept reason may name) changed its
+ * title or KB, or the unaffected updates are in another order.
+ */
+function namesMoved(d: CatalogDelta): string | undefined {
+  let last = -1;
+  for (let i = 0; i < d.to.size; i++) {
+    const j = d.sameId[i]!;
+    // An affected update's readers and supersedees are affected too: their reasons are computed again.
+    if (j < 0 || d.affected[i] !== 0) continue;
+    if (d.to.title(i) !== d.from.title(j) || d.to.kb(i) !== d.from.kb(j)) return `update ${d.to.updateId(i)} changed its title or KB (stored reasons name it)`;
+    if (j < last) return 'the updates both catalogs hold are in another order (stored reasons name superseders by order)';
+    last = j;
+  }
+  return undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * A new catalog in service carries stored result sets over instead of rescanning them in full, and stores exactly
+ * what a full rescan stores. Two real SQLite sites get the same clients and the same catalogs: the bundled cabinet
+ * (synced), then a chain of "Patch Tuesday" edits of it (bench/patch-tuesday.ts) put in service the way a sync does
+ * (the catalog recorded, current_catalog pointed at it, every client queued). One site carries over, the other
+ * rescans in full (carryOver: false); after each change every client's stored rows (states, supersedence, reasons,
+ * revisions) and the fleet's counts per classification must be equal, and the first site must really have carried.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { ensureObjects } from '../../adapters/site/objects.js';
+import { groupSummary } from '../../adapters/site/reports.js';
+import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { Site } from '../../adapters/site/site.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+const MACHINES = 30;
+/** Catalog edits in service one after another: [percent of revisions edited, seed]. */
+const EDITS: readonly (readonly [number, number])[] = [[1, 1], [3, 2], [1, 3], [10, 4]];
+
+async function openSite(dir: string): Promise<Site> {
+  const site = await Site.open(dir);
+  await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
+  await site.store.setSetting('initialized_at', new Date().toISOString());
+  await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+  const sync = await runSync(site, { source: BUNDLED });
+  expect(sync.outcome).toBe('updated');
+  return site;
+}
+
+async function upload(site: Site, model: FleetModel): Promise<void> {
+  const packr = new Packr({ useRecords: false });
+  await site.store.transaction(async (tx) => {
+    for (let k = 0; k < MACHINES; k++) {
+      // Every fifth machine repeats an earlier one's profile under another name.
+      const inv = { ...model.machine(11, k % 5 === 4 ? k - 4 : k), computer: { name: `PC-${k}` } };
+      await tx.enroll(inv.computer.name);
+      const id = (await tx.client(inv.computer.name))!.id;
+      await tx.addInventory(id, packr.pack(inv), 'x64');
+      await tx.enqueueScan(id, 'normal', 'test');
+    }
+  });
+}
+
+/** What the sync's swap does: record the compiled catalog, put it in service, queue every client. */
+async function putInService(site: Site, file: string): Promise<void> {
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const id = (await site.store.catalogBySha(sha256))?.id ?? (await site.store.addCatalog({
+    sha256, source: 'test', path: file, revisions: new Catalog(readCatalogFile(file)).size, signer: null, signed_at: null,
+  }));
+  await site.store.setSetting('current_catalog', String(id));
+  expect(await new SiteScanner(site).rescanAll('new catalog')).toBe(MACHINES);
+}
+
+async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classes: unknown }> {
+  const rows = new Map<string, string[]>();
+  const current = (await site.store.currentCatalog())!.id;
+  for (let k = 0; k < MACHINES; k++) {
+    const scan = (await site.store.computerScan(`PC-${k}`))!;
+    expect(scan.catalog_id).toBe(current);
+    rows.set(`PC-${k}`, (await site.store.resultUpdates(scan.set_id))
+      .map((u) => `${u.update_index} ${u.update_id} ${u.revision_number} ${u.state} ${u.superseded} ${u.reason}`));
+  }
+  return { rows, classes: await groupSummary(site.store, 'classification') };
+}
+
+describe('a new catalog in service', () => {
+  it('carries stored result sets over, storing exactly what a full rescan stores', async () => {
+    const root = tempDir();
+    const carrying = await openSite(join(root, 'carrying'));
+    const full = await openSite(join(root, 'full'));
+    const logged: string[] = [];
+    const incremental = new SiteScanner(carrying, { log: (l) => logged.push(l) });
+    const rescan = new SiteScanner(full, { carryOver: false });
+    try {
+      const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
+      const model = new FleetModel(a);
+      await upload(carrying, model);
+      await upload(full, model);
+      expect((await incremental.runQueue()).scanned).toBe(MACHINES);
+      expect((await rescan.runQueue()).scanned).toBe(MACHINES);
+      let records = catalogRecords(a);
+      let carriedTotal = 0;
+      for (const [k, [percent, seed]] of EDITS.entries()) {
+        records = patchTuesday(records, percent, seed).records;
+        const file = join(root, `edit-${k}.pscat`);
+        writeCatalogFile(file, buildCatalog(records, file).data);
+        await putInService(carrying, file);
+        await putInService(full, file);
+        const c = await incremental.runQueue();
+        const f = await rescan.runQueue();
+        expect(c.scanned).toBe(MACHINES);
+        expect(f.carried).toBe(0);
+        carriedTotal += c.carried;
+        const got = await stored(carrying);
+        const want = await stored(full);
+        for (const [name, rows] of want.rows) expect(got.rows.get(name), `${name} after edit ${k}`).toEqual(rows);
+        expect(got.classes).toEqual(want.classes);
+        // Not vacuous: most machines have outcomes, and some of them changed with this edit.
+        expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
+      }
+      expect(logged).toEqual([]);
+      // Every distinct profile of every change carried over (none was refused on these edits).
+      expect(carriedTotal).toBe(EDITS.length * (MACHINES - MACHINES / 5));
+    } finally {
+      await incremental.close();
+      await rescan.close();
+      await carrying.close();
+      await full.close();
+    }
+  }, 300_000);
+});

@@ -7,7 +7,7 @@
  * revisions) and the fleet's counts per classification must be equal, and the first site must really have carried.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -20,15 +20,16 @@ import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const MACHINES = 30;
 /** Catalog edits in service one after another: [percent of revisions edited, seed]. */
-const EDITS: readonly (readonly [number, number])[] = [[1, 1], [3, 2], [1, 3], [10, 4]];
+const EDITS: readonly (readonly [number, number])[] = [[1, 1], [3, 2], [1, 3], [10, 4], [1, 5], [2, 6]];
 
-async function openSite(dir: string): Promise<Site> {
-  const site = await Site.open(dir);
+async function openSite(dir: string, database: string | undefined): Promise<Site> {
+  const site = await Site.open(dir, database ? { database } : {});
   await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
   await site.store.setSetting('initialized_at', new Date().toISOString());
   await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
@@ -73,11 +74,28 @@ async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classe
   return { rows, classes: await groupSummary(site.store, 'classification') };
 }
 
-describe('a new catalog in service', () => {
-  it('carries stored result sets over, storing exactly what a full rescan stores', async () => {
+async function step(carrying: Site, full: Site, file: string, incremental: SiteScanner, rescan: SiteScanner, what: string): Promise<number> {
+  await putInService(carrying, file);
+  await putInService(full, file);
+  const c = await incremental.runQueue();
+  const f = await rescan.runQueue();
+  expect(c.scanned).toBe(MACHINES);
+  expect(f.carried).toBe(0);
+  const got = await stored(carrying);
+  const want = await stored(full);
+  for (const [name, rows] of want.rows) expect(got.rows.get(name), `${name} ${what}`).toEqual(rows);
+  expect(got.classes).toEqual(want.classes);
+  // Not vacuous: most machines have outcomes.
+  expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
+  return c.carried;
+}
+
+describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backend) => {
+  it('carries stored result sets over, storing exactly what a full rescan stores, or falls back to it', async () => {
     const root = tempDir();
-    const carrying = await openSite(join(root, 'carrying'));
-    const full = await openSite(join(root, 'full'));
+    const dbs: TestDatabase[] = backend === 'PostgreSQL' ? [await createTestDatabase(), await createTestDatabase()] : [];
+    const carrying = await openSite(join(root, 'carrying'), dbs[0]?.url);
+    const full = await openSite(join(root, 'full'), dbs[1]?.url);
     const logged: string[] = [];
     const incremental = new SiteScanner(carrying, { log: (l) => logged.push(l) });
     const rescan = new SiteScanner(full, { carryOver: false });
@@ -94,28 +112,33 @@ describe('a new catalog in service', () => {
         records = patchTuesday(records, percent, seed).records;
         const file = join(root, `edit-${k}.pscat`);
         writeCatalogFile(file, buildCatalog(records, file).data);
-        await putInService(carrying, file);
-        await putInService(full, file);
-        const c = await incremental.runQueue();
-        const f = await rescan.runQueue();
-        expect(c.scanned).toBe(MACHINES);
-        expect(f.carried).toBe(0);
-        carriedTotal += c.carried;
-        const got = await stored(carrying);
-        const want = await stored(full);
-        for (const [name, rows] of want.rows) expect(got.rows.get(name), `${name} after edit ${k}`).toEqual(rows);
-        expect(got.classes).toEqual(want.classes);
-        // Not vacuous: most machines have outcomes, and some of them changed with this edit.
-        expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
+        carriedTotal += await step(carrying, full, file, incremental, rescan, `after edit ${k}`);
       }
       expect(logged).toEqual([]);
       // Every distinct profile of every change carried over (none was refused on these edits).
       expect(carriedTotal).toBe(EDITS.length * (MACHINES - MACHINES / 5));
+
+      // A title changed on an update nothing else moved: stored reasons quoting it would be stale, so a full rescan.
+      const renamed = records.findIndex((r) => r.localized.length > 0 && r.kb !== undefined);
+      records = records.map((r, i) => (i === renamed ? { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) } : r));
+      const file = join(root, 'renamed.pscat');
+      writeCatalogFile(file, buildCatalog(records, file).data);
+      expect(await step(carrying, full, file, incremental, rescan, 'after a rename')).toBe(0);
+      expect(logged).toEqual([expect.stringMatching(/rescanned in full: update .* changed its title or KB/)]);
+
+      // The previous catalog's file is gone: the error is said and every client is scanned in full.
+      rmSync(file);
+      records = patchTuesday(records, 1, 7).records;
+      const next = join(root, 'after-loss.pscat');
+      writeCatalogFile(next, buildCatalog(records, next).data);
+      expect(await step(carrying, full, next, incremental, rescan, 'after the old file went')).toBe(0);
+      expect(logged.slice(1)).toEqual([expect.stringMatching(/failed, scanning it in full: NOT_FOUND: the compiled catalog/)]);
     } finally {
       await incremental.close();
       await rescan.close();
       await carrying.close();
       await full.close();
+      for (const db of dbs) await db.drop();
     }
-  }, 300_000);
+  }, 600_000);
 });

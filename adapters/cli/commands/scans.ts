@@ -108,7 +108,7 @@ Examples:
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         process.stderr.write(`patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s))\n`);
-        let scanned = 0, shared = 0, skipped = 0;
+        let scanned = 0, shared = 0, skipped = 0, carried = 0;
         while (!stop) {
           let r;
           try {
@@ -121,6 +121,7 @@ Examples:
           }
           scanned += r.scanned;
           shared += r.shared;
+          carried += r.carried;
           skipped += r.skipped;
           if (r.scanned + r.skipped > 0) continue;
           if (o.once) break;
@@ -129,6 +130,6 @@ Examples:
         await scanner.close();
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
-        print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set), ${skipped} skipped (not targeted or no inventory)`);
+        print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ${carried} carried over from the previous catalog), ${skipped} skipped (not targeted or no inventory)`);
       }));
 }

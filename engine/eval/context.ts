@@ -5,6 +5,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { ABSENT, joinPath, Machine, NOT_COLLECTED, normalizeGuid, type Lookup } from '../inventory/machine.js';
 import type { RegistryView } from '../inventory/types.js';
+import type { FactKind } from '../rules/facts.js';
 
 export const LOOP_TARGET = 'HKEY_LOOP_TARGET';
 
@@ -64,7 +65,8 @@ export class EvalContext {
     return this.loopTarget && v === 'native' ? this.loopTarget.view : (v as RegistryView);
   }
 
-  resolve(kind: string, args: readonly string[]): Lookup<unknown> {
+  /** The value of one fact, read from the inventory sections rules/reads.ts FACT_SECTIONS gives its kind (only those). */
+  resolve(kind: FactKind, args: readonly string[]): Lookup<unknown> {
     const m = this.machine;
     const inv = m.inv;
     switch (kind) {
@@ -101,8 +103,14 @@ export class EvalContext {
         return m.cbsMatches(args[0]!);
       case 'productRelease':
         return inv.productReleases ?? NOT_COLLECTED;
-      default:
+      // Not in the inventory format yet (FACT_SECTIONS: none): Unknown on every machine.
+      case 'genericQuery': case 'driver': case 'appxPackage': case 'hardware':
         return NOT_COLLECTED;
+      default: {
+        const unhandled: never = kind; // a fact kind added to rules/facts.ts must say where it is read from
+        void unhandled;
+        return NOT_COLLECTED;
+      }
     }
   }
 }

@@ -77,6 +77,12 @@ export function buildManifest(c: Catalog): Manifest {
       case 'msiProduct': case 'msiPatch': case 'msiFeature': case 'msiComponent': case 'msiPatchMetadata': flags.msi = true; break;
       case 'cbsPackage': flags.cbs = true; break;
       case 'productRelease': flags.releases = true; break;
+      // No collector gathers these yet (rules/reads.ts): their rules are Unknown everywhere, nothing to ask for.
+      case 'genericQuery': case 'driver': case 'appxPackage': case 'hardware': break;
+      default: {
+        const unhandled: never = kind; // a fact kind added to rules/facts.ts must say what a collector gathers
+        void unhandled;
+      }
     }
   }
   // CbsPackageInstallable rules read applicability for their update's package identity.

@@ -18,6 +18,7 @@
 import { hash } from 'node:crypto';
 import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
+import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
 import type { RelevantDetails } from './result-cache.js';
 
 const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
@@ -57,7 +58,7 @@ function fileDropsOf(d: RelevantDetails): readonly Drop[] {
   const id = `${+d.fileSize}${+d.fileDates}${+d.fileLanguage}`;
   let drops = fileDropsFor.get(id);
   if (!drops) {
-    const keep = new Set<string>([...(d.fileSize ? ['size'] : []), ...(d.fileDates ? ['created', 'modified'] : []), ...(d.fileLanguage ? ['language'] : [])]);
+    const keep = detailFieldsKept(d, FILE_DETAIL_KINDS);
     drops = FILE_DETAILS.filter((x) => !keep.has(String.fromCharCode(...x.key)));
     fileDropsFor.set(id, drops);
   }

@@ -19,6 +19,7 @@ import { Unpackr } from 'msgpackr';
 import { msgpackValueEnd } from '../inventory/msgpack-frames.js';
 import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
+import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
 import type { RelevantDetails } from './result-cache.js';
 
 const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
@@ -74,8 +75,8 @@ function fileDropsOf(d: RelevantDetails): readonly Drop[] {
   const id = `${+d.fileSize}${+d.fileDates}${+d.fileLanguage}`;
   let drops = fileDrops.get(id);
   if (!drops) {
-    const keep = new Set([...(d.fileSize ? [SIZE] : []), ...(d.fileDates ? [CREATED, MODIFIED] : []), ...(d.fileLanguage ? [LANGUAGE] : [])]);
-    drops = FILE_DETAILS.filter((x) => !keep.has(x.key));
+    const keep = detailFieldsKept(d, FILE_DETAIL_KINDS);
+    drops = FILE_DETAILS.filter((x) => !keep.has(String.fromCharCode(...x.key)));
     fileDrops.set(id, drops);
   }
   return drops;

@@ -9,27 +9,19 @@
 import { hash } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
-import type { Inventory } from '../inventory/types.js';
+import type { Inventory, InventoryFile } from '../inventory/types.js';
+import { detailFieldsKept, FILE_DETAIL_KINDS, ruleReads, type Detail } from '../rules/reads.js';
 
-/** Which optional inventory details any rule of the catalog can read. */
-export interface RelevantDetails {
-  readonly fileSize: boolean;
-  readonly fileDates: boolean;
-  readonly fileLanguage: boolean;
-  readonly processorDetail: boolean;
-}
+/** Which optional inventory details (rules/reads.ts DETAIL_FIELDS) any rule of the catalog can read. */
+export type RelevantDetails = Readonly<Record<Detail, boolean>>;
 
 export function relevantDetails(c: Catalog): RelevantDetails {
-  const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
+  const d: Record<Detail, boolean> = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
   for (let n = 0; n < c.data.nodes.count; n++) {
     const op = c.data.nodes.op[n]!;
     if (op < RULE_OP_BASE) continue;
-    const type = c.data.ruleTypes[op - RULE_OP_BASE] ?? '';
-    const a = c.nodeAttrs(n);
-    if (type.startsWith('FileSize') || (type.startsWith('FileExists') && a.Size !== undefined)) d.fileSize = true;
-    if (type.startsWith('FileCreated') || type.startsWith('FileModified') || (type.startsWith('FileExists') && (a.Created !== undefined || a.Modified !== undefined))) d.fileDates = true;
-    if (type.startsWith('FileExists') && a.Language !== undefined) d.fileLanguage = true;
-    if ((type === 'Processor' && (a.Level !== undefined || a.Revision !== undefined)) || type === 'NumberOfProcessors') d.processorDetail = true;
+    const details = ruleReads(c.data.ruleTypes[op - RULE_OP_BASE] ?? '').details;
+    if (details !== undefined) for (const detail of details(c.nodeAttrs(n))) d[detail] = true;
   }
   return d;
 }
@@ -41,18 +33,17 @@ export function relevantDetails(c: Catalog): RelevantDetails {
  * sharing a scan with others could have named their results). SHA-256 costs the same here (SHA extensions).
  */
 export function fingerprint(inv: Inventory, d: RelevantDetails): Int32Array {
+  // In DETAIL_FIELDS order (size, created, modified, language): the digest's text is what it always was.
+  const fileFields = detailFieldsKept(d, FILE_DETAIL_KINDS) as Set<keyof InventoryFile>;
   const view = {
     ...inv,
     computer: undefined,
     collectedAt: undefined,
-    files: inv.files?.map((f) => ({
-      path: f.path,
-      exists: f.exists,
-      version: f.version,
-      ...(d.fileSize ? { size: f.size } : {}),
-      ...(d.fileDates ? { created: f.created, modified: f.modified } : {}),
-      ...(d.fileLanguage ? { language: f.language } : {}),
-    })),
+    files: inv.files?.map((f) => {
+      const kept: Record<string, unknown> = { path: f.path, exists: f.exists, version: f.version };
+      for (const k of fileFields) kept[k] = f[k];
+      return kept;
+    }),
     processor: inv.processor && (d.processorDetail ? inv.processor : { architecture: inv.processor.architecture }),
   };
   const digest = hash('sha256', JSON.stringify(view), 'buffer') as unknown as Buffer;

@@ -15,10 +15,10 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
-import { OS_FIELDS_READ } from '../eval/rules/os.js';
 import { normalizeGuid } from '../inventory/machine.js';
 import type { Inventory } from '../inventory/types.js';
-import type { FactKind } from '../rules/facts.js';
+import { FACT_KINDS, type FactKind } from '../rules/facts.js';
+import { FACT_SECTIONS, INVENTORY_SECTIONS, OS_FIELDS_READ, ruleReads, type InventorySection } from '../rules/reads.js';
 import { relevantDetails, type RelevantDetails } from './result-cache.js';
 
 const enum Section {
@@ -39,41 +39,38 @@ const enum Section {
   OsRevision = 1 << 13,
 }
 
-/** The sections each kind of fact is resolved from (context.ts `resolve` and machine.ts say how). */
-const SECTIONS_OF_KIND: Readonly<Record<FactKind, number>> = {
+/** The bit of each section rules/reads.ts names (a Record: a section added there without a bit does not compile). */
+export const SECTION_BIT: Readonly<Record<InventorySection, Section>> = {
   os: Section.Os,
-  osLanguage: Section.Os,
-  muiLanguages: Section.Os,
-  systemMetric: Section.SystemMetrics,
+  osRevision: Section.OsRevision,
   processor: Section.Processor,
   cluster: Section.Cluster,
-  file: Section.Files | Section.Csidl,
-  // The folder comes from a registry string (read in the machine's registry view), the file from `files`.
-  fileUnderRegSz: Section.Files | Section.Registry | Section.Processor,
-  // Processor: 32-bit machines have one registry view.
-  regKey: Section.Registry | Section.Processor,
-  regValue: Section.Registry | Section.Processor,
-  regSubtree: Section.Registry | Section.Processor,
+  csidl: Section.Csidl,
+  files: Section.Files,
+  registry: Section.Registry,
   wmi: Section.Wmi,
-  genericQuery: 0,
-  licenseDword: Section.Licensing,
-  msiProduct: Section.Msi,
-  msiPatch: Section.Msi,
-  msiPatchMetadata: Section.Msi,
-  msiFeature: Section.Msi,
-  msiComponent: Section.Msi,
-  cbsPackage: Section.Cbs,
-  driver: 0,
-  productRelease: Section.ProductReleases,
-  deviceAttribute: Section.DeviceAttributes,
-  appxPackage: 0,
-  hardware: 0,
+  licensing: Section.Licensing,
+  systemMetrics: Section.SystemMetrics,
+  deviceAttributes: Section.DeviceAttributes,
+  productReleases: Section.ProductReleases,
+  cbs: Section.Cbs,
+  msi: Section.Msi,
 };
+const WHOLE_SECTIONS = INVENTORY_SECTIONS.length;
+const maskOfSections = (sections: readonly InventorySection[]): number => sections.reduce((m, s) => m | SECTION_BIT[s], 0);
 
-/** Rules that read the machine beyond their facts (packages.ts: CbsPackageInstallable infers from OS, UBR and CPU). */
-const EXTRA_SECTIONS_OF_RULE: Readonly<Record<string, number>> = {
-  CbsPackageInstallable: Section.Os | Section.OsRevision | Section.Processor | Section.Cbs,
-};
+/** The sections each kind of fact is resolved from, as a mask (from rules/reads.ts FACT_SECTIONS). */
+const SECTIONS_OF_KIND = Object.fromEntries(
+  FACT_KINDS.map((k) => [k, maskOfSections(FACT_SECTIONS[k])]),
+) as Readonly<Record<FactKind, number>>;
+
+/** The sections a rule type reads beyond its facts, as a mask (from rules/reads.ts RULE_READS), memoized per type. */
+const extraSectionsOfRule = new Map<string, number>();
+function extraSections(type: string): number {
+  let m = extraSectionsOfRule.get(type);
+  if (m === undefined) extraSectionsOfRule.set(type, (m = maskOfSections(ruleReads(type).sections ?? [])));
+  return m;
+}
 
 /** Where a section's text goes in {@link sectionTexts}: the position of its bit. */
 const slotOf = (section: Section): number => 31 - Math.clz32(section);
@@ -88,7 +85,7 @@ const slotOf = (section: Section): number => 31 - Math.clz32(section);
 const FILE_BUCKETS = 64;
 const REG_BUCKETS = 32;
 const MSI_BUCKETS = 16;
-const FILE_BASE = 14; // after the whole sections (bits 0..13 of Section)
+const FILE_BASE = WHOLE_SECTIONS; // after the whole sections (bits 0..13 of Section)
 const REG_BASE = FILE_BASE + FILE_BUCKETS;
 const MSI_BASE = REG_BASE + REG_BUCKETS;
 const SECTION_COUNT = MSI_BASE + MSI_BUCKETS;
@@ -166,7 +163,7 @@ function factSections(kind: FactKind, args: readonly string[], loopRelative: boo
     setRange(m, at, 0, SECTION_COUNT);
     return;
   }
-  for (let s = 0; s < 14; s++) if ((whole & (1 << s)) !== 0 && (1 << s) !== Section.Files && (1 << s) !== Section.Registry && (1 << s) !== Section.Msi) setBit(m, at, s);
+  for (let s = 0; s < WHOLE_SECTIONS; s++) if ((whole & (1 << s)) !== 0 && (1 << s) !== Section.Files && (1 << s) !== Section.Registry && (1 << s) !== Section.Msi) setBit(m, at, s);
   const keyAndAncestors = (key: string): void => {
     const k = keyPath(key);
     setBit(m, at, REG_BASE + bucketOf(k, REG_BUCKETS));
@@ -213,8 +210,8 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
   }
   const op = nodes.op[id]!;
   if (op >= RULE_OP_BASE) {
-    const extra = EXTRA_SECTIONS_OF_RULE[c.data.ruleTypes[op - RULE_OP_BASE] ?? ''] ?? 0;
-    for (let s = 0; s < 14; s++) if ((extra & (1 << s)) !== 0) setBit(masks, at, s);
+    const extra = extraSections(c.data.ruleTypes[op - RULE_OP_BASE] ?? '');
+    for (let s = 0; s < WHOLE_SECTIONS; s++) if ((extra & (1 << s)) !== 0) setBit(masks, at, s);
   }
   for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) {
     const child = nodes.children[k]!;

@@ -12,13 +12,7 @@ const osText = (v: unknown): string => {
   return `${o.major}.${o.minor}.${o.build}${o.ubr !== undefined ? `.${o.ubr}` : ''} SP${o.spMajor ?? 0}.${o.spMinor ?? 0} type ${o.productType} suites 0x${(o.suiteMask ?? 0).toString(16)}`;
 };
 
-/**
- * Every field of the inventory's `os` section that any rule here compares. The UBR is not one of them (these rules
- * read it from the registry): machines that differ only in it get the same values from them. The one rule that reads
- * `os.ubr`, CbsPackageInstallable (packages.ts), is keyed by it apart (section-memo.ts `OsRevision`); the
- * differential property test varies the UBR to hold both to it.
- */
-export const OS_FIELDS_READ = ['major', 'minor', 'build', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled'] as const satisfies readonly (keyof InventoryOs)[];
+// The `os` fields these rules compare are listed in rules/reads.ts (OS_FIELDS_READ): a new one must be added there.
 
 /**
  * WindowsVersion = Win32 VerifyVersionInfo: Major, Minor, ServicePackMajor, ServicePackMinor (those given) are

@@ -1,0 +1,104 @@
+/**
+ * A new catalog in service on a site (issue 14 item 4, site level): two SQLite sites with the same N clients (every
+ * machine distinct), scanned on catalog A; then catalog B (a "Patch Tuesday" edit of A, bench/patch-tuesday.ts) put in
+ * service the way a sync does (recorded, made current, every client queued). One site's queue runs with the
+ * carry-over (SiteScanner's default), the other's with `carryOver: false` (the full rescan of before). Times the
+ * whole queue run (read inventories, fingerprint, carry over or scan, store the result sets with reasons), checks
+ * every client's stored rows equal, and prints both rates and the ratio.
+ *
+ *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7]
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { importCatalog } from '../adapters/catalog/import.js';
+import { ensureObjects } from '../adapters/site/objects.js';
+import { SiteScanner } from '../adapters/site/scan-service.js';
+import { Site } from '../adapters/site/site.js';
+import { generateCatalog } from '../corpus/generate-catalog.js';
+import { FleetModel } from '../corpus/generate-fleet.js';
+import { Catalog } from '../engine/catalog/catalog.js';
+import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
+import { arg, numArg } from './args.js';
+import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
+
+const revisions = numArg('revisions', '10000');
+const clients = numArg('clients', '300');
+const percent = numArg('percent', '1');
+const seed = numArg('seed', '7');
+const work = arg('work', join(process.cwd(), 'bench', '.work'));
+mkdirSync(work, { recursive: true });
+
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared with other helpers' work)`);
+const cab = join(work, `wsusscn2-${revisions}-1.cab`);
+const imported = join(work, `catalog-${revisions}-1.pscat`);
+if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
+if (!existsSync(imported)) importCatalog(cab, { out: imported });
+const records = catalogRecords(new Catalog(readCatalogFile(imported)));
+const fileA = join(work, `site-carry-${revisions}-A.pscat`);
+const fileB = join(work, `site-carry-${revisions}-B-${percent}-${seed}.pscat`);
+writeCatalogFile(fileA, buildCatalog(records, fileA).data);
+writeCatalogFile(fileB, buildCatalog(patchTuesday(records, percent, seed).records, fileB).data);
+const a = new Catalog(readCatalogFile(fileA));
+
+async function putInService(site: Site, file: string): Promise<void> {
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const id = (await site.store.catalogBySha(sha256))?.id ?? (await site.store.addCatalog({
+    sha256, source: 'bench', path: file, revisions: new Catalog(readCatalogFile(file)).size, signer: null, signed_at: null,
+  }));
+  await site.store.setSetting('current_catalog', String(id));
+  await new SiteScanner(site).rescanAll('new catalog');
+}
+
+async function siteOnA(dir: string): Promise<Site> {
+  const site = await Site.open(dir);
+  await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
+  await site.store.setSetting('initialized_at', new Date().toISOString());
+  await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+  await putInService(site, fileA);
+  const model = new FleetModel(a);
+  const packr = new Packr({ useRecords: false });
+  await site.store.transaction(async (tx) => {
+    for (let k = 0; k < clients; k++) {
+      const inv = { ...model.machine(1, k, true), computer: { name: `PC-${k}` } };
+      await tx.enroll(inv.computer.name);
+      const id = (await tx.client(inv.computer.name))!.id;
+      await tx.addInventory(id, packr.pack(inv), 'x64');
+      await tx.enqueueScan(id, 'normal', 'bench');
+    }
+  });
+  await new SiteScanner(site).runQueue();
+  return site;
+}
+
+const root = join(work, `site-carry-${process.pid}`);
+const full = await siteOnA(join(root, 'full'));
+const carrying = await siteOnA(join(root, 'carrying'));
+const timeQueue = async (site: Site, carryOver: boolean): Promise<{ s: number; carried: number; scanned: number }> => {
+  await putInService(site, fileB);
+  const scanner = new SiteScanner(site, { carryOver });
+  const t = performance.now();
+  const r = await scanner.runQueue();
+  const s = (performance.now() - t) / 1000;
+  await scanner.close();
+  return { s, carried: r.carried, scanned: r.scanned };
+};
+const f = await timeQueue(full, false);
+const c = await timeQueue(carrying, true);
+let differ = 0;
+for (let k = 0; k < clients; k++) {
+  const rows = async (site: Site): Promise<string> =>
+    JSON.stringify(await site.store.resultUpdates((await site.store.computerScan(`PC-${k}`))!.set_id));
+  if ((await rows(full)) !== (await rows(carrying))) differ++;
+}
+console.log(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
+console.log(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s)`);
+console.log(`carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), ${c.carried} result sets carried over ` +
+  `(catalog load + diff included)`);
+console.log(`ratio ${(f.s / c.s).toFixed(1)} ×; clients whose stored rows differ: ${differ}`);
+await full.close();
+await carrying.close();
+if (differ > 0) process.exitCode = 1;

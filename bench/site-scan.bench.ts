@@ -83,7 +83,7 @@ for (const workers of [1, 2]) {
   } finally {
     await site.drop();
   }
-  const r = results[workers]!;
+  const r = results[workers];
   console.log(`${workers} worker process(es): ${r.scanned} scanned (${r.profiles} distinct profiles scanned by the engine) in ${r.seconds.toFixed(1)} s = ${(r.scanned / r.seconds).toFixed(0)} scans/s (process start included)`);
 }
 console.log(`2 workers ÷ 1 worker: ${((results[2]!.scanned / results[2]!.seconds) / (results[1]!.scanned / results[1]!.seconds)).toFixed(2)}×`);

@@ -74,7 +74,7 @@ for (let s = 0; s < servers; s++) {
   children.push(child);
   urls.push(await new Promise<string>((resolve) => {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve(m[1]!);

@@ -187,7 +187,7 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
   const osCats = OS_PRODUCTS.map((o) => ({ o, id: rng.guid() }));
   for (const { o, id } of osCats) category(id, o.name, 'Product', WINDOWS_FAMILY, winVer('EqualTo', o, false, true));
   const appCats = APP_PRODUCTS.map((a) => ({ a, id: rng.guid() }));
-  for (const { a, id } of appCats) category(id, a.name, 'Product', families.get(a.family)!, '<True />');
+  for (const { a, id } of appCats) category(id, a.name, 'Product', families.get(a.family), '<True />');
 
   // --- Detectoids, shared by many updates ---------------------------------------------------------------------
   const detectoid = (title: string, prereq: string | undefined, rule: string): string => {

@@ -120,6 +120,7 @@ export class FleetModel {
         case 'CbsPackageInstalledByIdentity':
           if (a.PackageIdentity && a.PackageIdentity.split('~').length === 5 && !this.cbsIdentities.includes(a.PackageIdentity)) this.cbsIdentities.push(a.PackageIdentity);
           break;
+        default: break; // the generator varies only the facts above
       }
     }
     for (let u = 0; u < catalog.size; u++) {

@@ -5,7 +5,7 @@
 import { resolve, sep } from 'node:path';
 import { PatchscanError } from '../../engine/errors.js';
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Returns the entry's path components, or throws `CAB_UNSAFE_PATH`. */

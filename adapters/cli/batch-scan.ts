@@ -13,7 +13,7 @@ import { syncDirectory } from '../../engine/io/atomic-file.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { createScanner, type PoolFlow } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import type { ResultSet, ResultSetStats } from '../../engine/scan/result-set.js';
+import type { ResultSetStats } from '../../engine/scan/result-set.js';
 import { COUNT_BUCKETS, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
 import { ALL_REASONS, reasonMask } from '../../engine/scan/outcomes.js';
 import { SUP_NO, SUP_POSSIBLY } from '../../engine/scan/supersedence.js';

@@ -5,7 +5,7 @@
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { type Readable } from 'node:stream';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
 import { msgpackFrames } from '../../engine/inventory/msgpack-frames.js';

@@ -143,7 +143,7 @@ export async function download(url: string, dest: string, o: DownloadOptions): P
         throw PatchscanError.is(e) ? e : new PatchscanError('IO', `download of ${url} failed after ${k + 1} attempt(s): ${(e as Error).message}`, { url }, { cause: e });
       }
       const wait = o.backoffMs * 2 ** k;
-      o.log?.(`Download attempt ${k + 1} failed (${(e as Error).message}); retrying in ${wait} ms`);
+      o.log?.(`Download attempt ${k + 1} failed (${(e).message}); retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }

@@ -28,7 +28,7 @@ function corpus(size: number, seed: number, withCalls: boolean): Buffer {
     } else if (r % 7 === 0) {
       out[i++] = next() & 0xff; // noise
     } else {
-      const w = Buffer.from(words[r % words.length]!);
+      const w = Buffer.from(words[r % words.length]);
       w.copy(out, i, 0, Math.min(w.length, size - i));
       i += w.length;
     }
@@ -74,8 +74,8 @@ describe('LZX decoder against cabextract on multi-frame streams', () => {
     const cab = lzxCabinet('data.bin', 16, chunks, sizes);
     const path = join(dir, 'flip.cab');
     // Flip a bit in the second data block and fix its checksum field to 0 (= not checked) so the decoder sees it.
-    const second = 60 + 'data.bin'.length + 1 + 8 + chunks[0]!.length;
-    cab[second + 8 + 100]! ^= 0x10;
+    const second = 60 + 'data.bin'.length + 1 + 8 + chunks[0].length;
+    cab[second + 8 + 100] ^= 0x10;
     cab.writeUInt32LE(0, second);
     writeFileSync(path, cab);
     const r = CabReader.open(path);

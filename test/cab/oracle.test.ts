@@ -31,7 +31,7 @@ function oracle(path: string): OracleResult {
   const files = new Map<string, string>();
   for (const line of out.split('\n')) {
     const m = /^ {2}(.+?) {2,}OK {2,}([0-9a-f]{32})$/.exec(line.trimEnd());
-    if (m) files.set(m[1]!, m[2]!);
+    if (m) files.set(m[1], m[2]);
     if (/ failed \(/.test(line)) ok = false;
   }
   return { ok: ok && /All done, no errors/.test(out), files };

@@ -17,7 +17,7 @@ function sampleBytes(size: number, seed: number): Buffer {
   let n = 0;
   while (n < size) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    const w = x % 5 === 0 ? x.toString(16) : words[x % words.length]!;
+    const w = x % 5 === 0 ? x.toString(16) : words[x % words.length];
     parts.push(w);
     n += w.length;
   }
@@ -143,7 +143,7 @@ describe('reader API misuse', () => {
     w.finish();
     const r = CabReader.open(cab);
     const files = [...r.files()];
-    expect(() => files[0]!.chunks()).toThrowError(/a\.txt must be read inside the files\(\) loop/);
+    expect(() => files[0].chunks()).toThrowError(/a\.txt must be read inside the files\(\) loop/);
     r.close();
   });
 });

@@ -47,9 +47,9 @@ describe('import of the real-layout wsusscn2.cab fixture', () => {
 
   it('finds updates by KB, UpdateId and RevisionId', () => {
     const [i] = c.findByKb('KB765432');
-    expect(c.updateId(i!)).toBe('05a7711a-079e-4fbb-8d1a-9015c92a2ae0');
-    expect(c.title(i!)).toBe('2020-09 Security Monthly Quality Rollup for Windows Server 2012 R2 for x64-based Systems (KB4577066)');
-    expect(c.severity(i!)).toBe('Important');
+    expect(c.updateId(i)).toBe('05a7711a-079e-4fbb-8d1a-9015c92a2ae0');
+    expect(c.title(i)).toBe('2020-09 Security Monthly Quality Rollup for Windows Server 2012 R2 for x64-based Systems (KB4577066)');
+    expect(c.severity(i)).toBe('Important');
     expect(c.findByUpdateId('0A51549B-4E86-4A26-97D4-9E3567F24EA1')).toEqual([c.findByRevisionId(123456)]);
     expect(c.find('876543')).toEqual([c.findByRevisionId(345678)]);
   });
@@ -78,7 +78,7 @@ describe('import of the real-layout wsusscn2.cab fixture', () => {
     ]);
     // Without a core fragment, package.xml's own prerequisites and categories are kept.
     const e = c.findByRevisionId(456789)!;
-    expect(c.prerequisites(e).map((g) => g.members[0]!.updateId)).toEqual(['0fa1201d-4330-4fa8-8ae9-b877473b6441', '12c24e87-bd40-451b-9477-2c2bf501e0d7']);
+    expect(c.prerequisites(e).map((g) => g.members[0].updateId)).toEqual(['0fa1201d-4330-4fa8-8ae9-b877473b6441', '12c24e87-bd40-451b-9477-2c2bf501e0d7']);
     expect(c.categories(e).map((x) => x.type)).toEqual(['UpdateClassification', 'Product', 'ProductFamily', 'Company']);
   });
 

@@ -41,7 +41,7 @@ describe('batch scan backpressure', () => {
     function* endless(): Generator<Inventory> {
       for (let i = 0; ; i++) {
         taken++;
-        yield { ...fleet[i % fleet.length]!, computer: { name: `PC-${i}` } };
+        yield { ...fleet[i % fleet.length], computer: { name: `PC-${i}` } };
       }
     }
     const results = s.scanMany(endless())[Symbol.asyncIterator]();
@@ -110,7 +110,7 @@ describe('batch scan backpressure', () => {
     async function* inventories(): AsyncGenerator<RawInventory> {
       for (let i = 0; i < total && taken < stopAt; i++) {
         taken++;
-        const inv = { ...fleet[i % fleet.length]!, computer: { name: `PC-${i}` } };
+        const inv = { ...fleet[i % fleet.length], computer: { name: `PC-${i}` } };
         yield { bytes: Buffer.from(JSON.stringify(inv)), source: `gen:${i + 1}` };
       }
     }

@@ -72,11 +72,11 @@ describe('patchscan CLI', () => {
 
     // Show a bundle by KB, then one of its children by UpdateId: the child carries the rules.
     const c = new Catalog(readCatalogFile(out));
-    const bundle = c.data.indexes.byKb[0]!;
+    const bundle = c.data.indexes.byKb[0];
     const shown = run(['catalog', 'show', out, `KB${c.kb(bundle)}`]);
     expect(shown.code).toBe(0);
     expect(shown.out).toContain(c.title(bundle));
-    const child = c.bundledUpdates(bundle)[0]!.members[0]!;
+    const child = c.bundledUpdates(bundle)[0].members[0];
     const cs = run(['catalog', 'show', out, child.updateId]);
     expect(cs.out).toMatch(/Applicability rules:\n {2}IsInstalled:\n {4}\S/);
     expect(cs.out).toMatch(/Bundled by:\n {2}- \S+ KB\d+/);
@@ -367,7 +367,7 @@ describe('batch scan interrupted with SIGINT', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(130);
     expect(stdout).toMatch(/^Interrupted: Scanned (\d[\d,]*) machine\(s\)/);
-    const scanned = Number(/Scanned ([\d,]+) machine/.exec(stdout)![1]!.replaceAll(',', ''));
+    const scanned = Number(/Scanned ([\d,]+) machine/.exec(stdout)![1].replaceAll(',', ''));
     expect(scanned).toBeGreaterThan(0);
     expect(scanned).toBeLessThan(3000);
     // What was done is published under OUT, and every line written is whole JSON.

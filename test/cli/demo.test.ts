@@ -85,12 +85,12 @@ describe('patchscan demo', () => {
     expect(url).toBe(`http://${config.listen}/`); // where `patchscan serve` will listen
 
     // Followed: serve the site (on a free port here: 8530 may be taken on a shared machine), sign in with the token.
-    const served = await startServe(servedDir!);
+    const served = await startServe(servedDir);
     try {
       const signIn = await fetch(`${served.url}/login`,
-        { method: 'POST', body: new URLSearchParams({ token: token! }), redirect: 'manual' });
+        { method: 'POST', body: new URLSearchParams({ token: token }), redirect: 'manual' });
       expect(signIn.status).toBe(303);
-      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
       const overview = await fetch(`${served.url}/`, { headers: { cookie }, redirect: 'manual' });
       expect(overview.status).toBe(200);
       expect(await overview.text()).toContain('50');
@@ -104,7 +104,7 @@ describe('patchscan demo', () => {
     // A second run: a new token; the first one no longer signs in. The group is made afresh, not twice.
     const second = await runDemo(data);
     expect(second.code, second.err).toBe(0);
-    const token2 = /sign in with the admin token:\n {2}(psa_\S+)\n/.exec(second.out)![1]!;
+    const token2 = /sign in with the admin token:\n {2}(psa_\S+)\n/.exec(second.out)![1];
     expect(token2).not.toBe(token);
     const again = await startServe(site);
     try {

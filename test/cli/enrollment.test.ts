@@ -43,7 +43,7 @@ function run(args: readonly string[], env: Record<string, string> = {}): Promise
 const tokenIn = (r: Run): string => {
   const m = /\n {2}(ps[at]_\S+)\n/.exec(r.out);
   if (!m) throw new Error(`no token in: ${r.out}${r.err}`);
-  return m[1]!;
+  return m[1];
 };
 
 // Every step is a Node.js process of its own (about a second each on a busy machine): generous timeouts.
@@ -217,8 +217,8 @@ describe('patchscan client revoke | rotate | remove, admin-token reset, enroll -
     expect(lines.at(-1)).toBe('');
     const rows = lines.slice(1, -1).map((l) => /^(.*),(pst_[A-Za-z0-9_-]{43})$/.exec(l)!.slice(1));
     expect(rows.map((x) => x[0])).toEqual(['PC-BULK-1', 'PC-BULK-2', 'PC-ROTATE', '"PC-BULK,3"']);
-    for (const [name, token] of rows.slice(0, 3)) expect(await uploadAs(name!, token!), name).toBe(202);
-    expect(await uploadAs('PC-BULK,3', rows[3]![1]!)).toBe(202);
+    for (const [name, token] of rows.slice(0, 3)) expect(await uploadAs(name, token), name).toBe(202);
+    expect(await uploadAs('PC-BULK,3', rows[3][1])).toBe(202);
     expect(await listLine('PC-BULK-2')).toBeDefined();
     expect(r.err).toBe('');
     // No temporary file is left next to it.
@@ -242,7 +242,7 @@ describe('patchscan client revoke | rotate | remove, admin-token reset, enroll -
     expect(forced.code, forced.err).toBe(0);
     expect(readFileSync(out, 'utf8')).toMatch(/^computer,token\r\nPC-BULK-4,pst_\S+\r\n$/);
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect(await uploadAs('PC-BULK-4', readFileSync(out, 'utf8').split(/[,\r\n]+/)[3]!)).toBe(202);
+    expect(await uploadAs('PC-BULK-4', readFileSync(out, 'utf8').split(/[,\r\n]+/)[3])).toBe(202);
   });
 
   it('enroll --from: a bad or repeated name fails the whole batch before anything is written, naming the line', async () => {

@@ -57,7 +57,7 @@ describe('patchscan group', () => {
     expect(table.out.split('\n')[0].split(/\s+/))
       .toEqual(['name', 'updates', 'deadline', 'computers', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent']);
     const f = detail.fleet;
-    expect(table.out.split('\n')[2]!.replace(/^Patch Tuesday/, 'PT').split(/\s+/).slice(0, 8))
+    expect(table.out.split('\n')[2].replace(/^Patch Tuesday/, 'PT').split(/\s+/).slice(0, 8))
       .toEqual(['PT', detail.updates, '2020-01-01T00:00:00.000Z', f.members, f.compliant, f.nonCompliant, f.unknown, f.overdue]
         .map(String));
 
@@ -84,18 +84,18 @@ describe('patchscan group', () => {
     expect(JSON.parse(compliant.out)).toEqual(JSON.parse(JSON.stringify(await groupComputers(site.store, library, 'Patch Tuesday',
       { state: 'Compliant', collection: 'Microsoft Updates Tool x64', limit: 1000 }))));
 
-    const pc = want.items[0]!.computer;
+    const pc = want.items[0].computer;
     const one = await run(['group', 'computer', 'Patch Tuesday', pc, ...data]);
     expect(one.code, one.err).toBe(0);
-    expect(one.out.split('\n')[0]).toMatch(new RegExp(`^${pc}: NonCompliant \\(overdue\\); missing ${want.items[0]!.missing}, `));
+    expect(one.out.split('\n')[0]).toMatch(new RegExp(`^${pc}: NonCompliant \\(overdue\\); missing ${want.items[0].missing}, `));
     const oneJson = JSON.parse((await run(['group', 'computer', 'Patch Tuesday', pc, '--json',
       ...data])).out) as { updates: { missing: boolean; state: string }[] };
-    expect(oneJson.updates.filter((u) => u.missing)).toHaveLength(want.items[0]!.missing);
+    expect(oneJson.updates.filter((u) => u.missing)).toHaveLength(want.items[0].missing);
     expect(one.out.split('\n').slice(4).filter((l) => l.trim())).toHaveLength(oneJson.updates.length); // a line per update
   }, 120_000);
 
   it('add, remove, deadline, delete', async () => {
-    await run(['group', 'create', 'Small', '--kb', (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList[0]!.kb,
+    await run(['group', 'create', 'Small', '--kb', (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList[0].kb,
       ...data]);
     const held = (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList.filter((u) => u.kb);
     const kbs = [...new Set(held.map((u) => u.kb))].slice(1, 3);
@@ -105,7 +105,7 @@ describe('patchscan group', () => {
     const added = after.updateList.filter((u) => kbs.includes(u.kb)).length;
     expect(added).toBeGreaterThan(0);
     expect(add.out).toBe(`Added ${added} update(s) to "Small"; it holds ${after.updates}.\n`);
-    const remove = await run(['group', 'remove', 'Small', kbs[0]!, ...data]);
+    const remove = await run(['group', 'remove', 'Small', kbs[0], ...data]);
     expect(remove.code, remove.err).toBe(0);
     expect((await updateGroupDetail(site.store, library, 'Small')).updateList.some((u) => u.kb === kbs[0])).toBe(false);
     const deadline = await run(['group', 'deadline', 'Small', '2030-06-01T12:00+02:00', ...data]);

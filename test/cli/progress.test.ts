@@ -45,7 +45,7 @@ interface Parsed { label: string; percent: number; detail: string; line: string 
 const PROGRESS = /^(\S+)\s+[█░]*\s*(\d+)% (\S+ ?\S*)\/(\S+ ?\S*?)(?: |$)(.*)$/;
 const parse = (l: string): Parsed | undefined => {
   const m = PROGRESS.exec(l);
-  return m ? { label: m[1]!, percent: Number(m[2]), detail: m[5]!, line: l } : undefined;
+  return m ? { label: m[1], percent: Number(m[2]), detail: m[5], line: l } : undefined;
 };
 
 /** Per label, the percentages never go down and stay within 0..100. */
@@ -163,12 +163,12 @@ describe('progress on the command line', () => {
     importCatalog(out, { out: join(dir, 'ranges.pscat'), onProgress: (p) => events.push(p) });
     const fragments = events.filter((e) => e.phase === 'fragments');
     expect(fragments.every((e) => e.unit === 'bytes')).toBe(true);
-    const total = fragments[0]!.total;
+    const total = fragments[0].total;
     expect(fragments.every((e) => e.total === total)).toBe(true); // one total for the whole phase
     expect(fragments.at(-1)!.done).toBe(total);
     for (let k = 1; k < fragments.length; k++) {
-      expect(fragments[k]!.done).toBeGreaterThanOrEqual(fragments[k - 1]!.done);
-      expect(fragments[k]!.done - fragments[k - 1]!.done).toBeLessThanOrEqual(Math.max(total * 0.05, 512 * 1024)); // no jumps
+      expect(fragments[k].done).toBeGreaterThanOrEqual(fragments[k - 1].done);
+      expect(fragments[k].done - fragments[k - 1].done).toBeLessThanOrEqual(Math.max(total * 0.05, 512 * 1024)); // no jumps
     }
     const unpack = events.filter((e) => e.phase === 'unpack');
     expect(unpack.every((e) => e.done <= e.total)).toBe(true);

@@ -14,7 +14,7 @@ describe('README', () => {
     expect(m, 'README has a library example').not.toBeNull();
     const dir = tempDir();
     execFileSync(process.execPath, [join(ROOT, 'dist/adapters/cli/bin.js'), 'demo', '--data-dir', join(dir, 'data')], { encoding: 'utf8' });
-    const code = m![1]!
+    const code = m![1]
       .replace("'patchscan-data/catalog.pscat'", JSON.stringify(join(dir, 'data', 'catalog.pscat')))
       .replace("'test/fixtures/inventories/win10-22h2-x64.json'", JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')));
     // Inside the package, so that `import … from 'patchscan'` resolves to this package (self-reference).

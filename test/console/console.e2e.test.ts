@@ -44,7 +44,7 @@ function parseCsv(text: string): Record<string, string>[] {
   const rows: string[][] = [];
   let row: string[] = [], cell = '', quoted = false;
   for (let k = 0; k < text.length; k++) {
-    const ch = text[k]!;
+    const ch = text[k];
     if (quoted) {
       if (ch === '"' && text[k + 1] === '"') (cell += '"'), k++;
       else if (ch === '"') quoted = false;
@@ -55,7 +55,7 @@ function parseCsv(text: string): Record<string, string>[] {
     else cell += ch;
   }
   const [head, ...body] = rows;
-  return body.map((r) => Object.fromEntries(head!.map((h, i) => [h, r[i] ?? ''])));
+  return body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
 }
 
 describe('web console in Chromium', () => {
@@ -182,7 +182,7 @@ describe('web console in Chromium', () => {
       expect(shown.find((r) => r[0] === c.name)!.slice(1)).toEqual([fmt(c.installed), fmt(c.required), fmt(c.unknown)]);
     }
     // Sorted by Required, most first (the default), then by name when asked.
-    const req = shown.map((r) => Number(r[2]!.replace(/,/g, '')));
+    const req = shown.map((r) => Number(r[2].replace(/,/g, '')));
     expect(req).toEqual([...req].sort((a, b) => b - a));
     await page.click('[data-testid=classifications] th >> text=Classification');
     const byName = await page.locator('[data-testid=classifications] tbody tr td:first-child').allTextContents();
@@ -215,7 +215,7 @@ describe('web console in Chromium', () => {
     const rows = await csvOf(page, 'update-list');
     expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
     for (const r of rows) {
-      const want = fleetCountsOf(r.updateId!);
+      const want = fleetCountsOf(r.updateId);
       const got = { required: Number(r.required), superseded: Number(r.superseded), installed: Number(r.installed), unknown: Number(r.unknown) };
       expect(got, r.updateId).toEqual(want);
     }
@@ -224,9 +224,9 @@ describe('web console in Chromium', () => {
     expect(required).toEqual([...required].sort((a, b) => b - a));
     expect(required[0]).toBeGreaterThan(0);
     const firstOnPage = await page.locator('[data-testid=update-list] tbody tr').first().getAttribute('data-update');
-    expect(firstOnPage).toBe(rows[0]!.updateId);
+    expect(firstOnPage).toBe(rows[0].updateId);
     const firstRow = page.locator('[data-testid=update-list] tbody tr').first();
-    expect(await firstRow.locator('[data-col=required]').textContent()).toBe(fmt(required[0]!));
+    expect(await firstRow.locator('[data-col=required]').textContent()).toBe(fmt(required[0]));
     await page.screenshot({ path: join(ARTIFACTS, 'updates.png'), fullPage: false });
 
     // Search anywhere in the text: the middle digits of a KB, a word inside titles, a CVE id.
@@ -234,19 +234,19 @@ describe('web console in Chromium', () => {
     await page.fill('input[name=q]', kb.slice(2, 6));
     await page.click('[data-testid=update-filters] button[type=submit]');
     const found = await csvOf(page, 'update-list');
-    const text = (r: Record<string, string>): string => `kb${r.kb}\n${r.title}\n${r.cves!.split('; ').join('\n')}`.toLowerCase();
+    const text = (r: Record<string, string>): string => `kb${r.kb}\n${r.title}\n${r.cves.split('; ').join('\n')}`.toLowerCase();
     const wantKb = rows.filter((r) => text(r).includes(kb.slice(2, 6).toLowerCase()));
     expect(found.map((r) => r.updateId).sort()).toEqual(wantKb.map((r) => r.updateId).sort());
     expect(found.some((r) => r.kb === kb)).toBe(true);
-    const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0]!;
+    const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0];
     await open(page, `/updates?q=${encodeURIComponent(cve.toLowerCase())}`);
     const byCve = await csvOf(page, 'update-list');
     expect(byCve.length).toBeGreaterThan(0);
-    const fixing = rows.filter((r) => r.cves!.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase())));
+    const fixing = rows.filter((r) => r.cves.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase())));
     expect(byCve.map((r) => r.updateId).sort()).toEqual(fixing.map((r) => r.updateId).sort());
 
     // Filters: a classification, a severity, a state.
-    const cls = rows[0]!.classification;
+    const cls = rows[0].classification;
     await open(page, '/updates');
     await page.selectOption('select[name=classification]', cls);
     await page.selectOption('select[name=state]', 'required');
@@ -305,7 +305,7 @@ describe('web console in Chromium', () => {
     const perUpdate = await csvOf(page, 'kb-updates');
     expect(new Set(perUpdate.map((r) => r.updateId))).toEqual(ids);
     for (const r of perUpdate) {
-      const w = fleetCountsOf(r.updateId!);
+      const w = fleetCountsOf(r.updateId);
       expect([Number(r.Required), Number(r.superseded), Number(r.Installed), Number(r.Unknown)], r.updateId).toEqual([w.required, w.superseded, w.installed, w.unknown]);
     }
     const marks = [...ids].map(() => '?').join(', ');
@@ -363,7 +363,7 @@ describe('web console in Chromium', () => {
     expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
     const everyone = await csvOf(page, 'computer-list');
     expect(everyone.length).toBe(CLIENTS);
-    expect(Object.keys(everyone[0]!)).toEqual(['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
+    expect(Object.keys(everyone[0])).toEqual(['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
     // OS and architecture are the database's (the OS as people name it, from the latest inventory).
     const inDb = new Map(all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [r.name, r]));
     for (const c of everyone) expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
@@ -416,8 +416,8 @@ describe('web console in Chromium', () => {
     const rows = await csvOf(page, 'update-table');
     expect(rows.length).toBe(stored.size);
     for (const r of rows) {
-      expect(stored.get(r.updateId!)?.state, r.updateId).toBe(r.state);
-      expect(stored.get(r.updateId!)?.superseded === 1, r.updateId).toBe(r.superseded === 'true');
+      expect(stored.get(r.updateId)?.state, r.updateId).toBe(r.state);
+      expect(stored.get(r.updateId)?.superseded === 1, r.updateId).toBe(r.superseded === 'true');
     }
     // Required first (what needs action), then filtered to Required only.
     expect(await page.locator('[data-testid=update-table] tbody tr').first().getAttribute('data-state')).toBe('Required');
@@ -450,7 +450,7 @@ describe('web console in Chromium', () => {
     const clsUpdates = await csvOf(page, 'group-updates');
     expect(clsUpdates.length).toBeGreaterThan(0);
     for (const u of clsUpdates) expect(u.classification).toBe(cls);
-    for (const u of clsUpdates.slice(0, 10)) expect(Number(u.required), u.updateId).toBe(fleetCountsOf(u.updateId!).required);
+    for (const u of clsUpdates.slice(0, 10)) expect(Number(u.required), u.updateId).toBe(fleetCountsOf(u.updateId).required);
     await page.screenshot({ path: join(ARTIFACTS, 'classification.png'), fullPage: false });
 
     // Product: from the overview's product table.
@@ -477,8 +477,8 @@ describe('web console in Chromium', () => {
     expect(scannedMembers.length).toBe(FLEET);
     expect(await numIn(page, '[data-testid=collection-required]')).toBe(one<{ n: number }>('SELECT sum(r.required) AS n FROM scans s JOIN result_sets r ON r.id = s.set_id').n);
     const colUpdates = await csvOf(page, 'collection-updates');
-    const some = colUpdates[0]!;
-    expect(Number(some.required)).toBe(fleetCountsOf(some.updateId!).required);
+    const some = colUpdates[0];
+    expect(Number(some.required)).toBe(fleetCountsOf(some.updateId).required);
     await page.screenshot({ path: join(ARTIFACTS, 'collection.png'), fullPage: false });
     // The x64 collection: only x64 machines, and its updates counted over them only.
     await open(page, '/');
@@ -534,7 +534,7 @@ describe('web console in Chromium', () => {
     expect(updates.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM update_group_updates').n);
     // Per collection: the x64 collection's members are the x64 clients.
     const perCol = await cellsOf(page, 'group-collections');
-    const x64 = perCol.find((r) => /x64$/.test(r[0]!))!;
+    const x64 = perCol.find((r) => /x64$/.test(r[0]))!;
     const x64Members = count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64');
     expect(x64.slice(1, 5)).toEqual([fmt(x64Members), fmt(count('Compliant', 'x64')), fmt(count('NonCompliant', 'x64')), fmt(count('Unknown', 'x64'))]);
     // Only the overdue ones.

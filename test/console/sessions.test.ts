@@ -46,7 +46,7 @@ describe('console sessions', { timeout: 60_000 }, () => {
   const signIn = async (token: string): Promise<{ status: number; cookie: string; setCookie: string }> => {
     const r = await fetch(`${server.url}/login`, { method: 'POST', body: new URLSearchParams({ token }), redirect: 'manual' });
     const setCookie = r.headers.get('set-cookie') ?? '';
-    return { status: r.status, cookie: setCookie.split(';')[0]!, setCookie };
+    return { status: r.status, cookie: setCookie.split(';')[0], setCookie };
   };
   /** Where a page request with `cookie` ends: 200 (the page) or 303 to /login. */
   const page = async (cookie: string, path = '/sync'): Promise<string> => {
@@ -107,7 +107,7 @@ describe('console sessions', { timeout: 60_000 }, () => {
     const r = await cli(['admin-token', 'reset', '--data', dir]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('Every web console session signed in with the old token is signed out.');
-    const fresh = /\n\s+(psa_\S+)/.exec(r.out)![1]!;
+    const fresh = /\n\s+(psa_\S+)/.exec(r.out)![1];
     for (const s of sessions) {
       expect(await page(s.cookie)).toBe('303 /login');
       expect(await page(s.cookie, '/computers')).toBe('303 /login');

@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       type Rows = NewResultSet['updates'];
       const set = (fingerprint: string, updates: Rows, required: number, groups: NewResultSet['groups']): Promise<number> => {
         const counts = { installed: 0, required, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 };
-        return store.addResultSet({ catalogId, fingerprint, counts, updates, groups } as NewResultSet);
+        return store.addResultSet({ catalogId, fingerprint, counts, updates, groups });
       };
       // Set a: u1 Required, u2 Required but superseded, u3 Unknown. Set b: u1 Installed, u2 Required.
       sets = {

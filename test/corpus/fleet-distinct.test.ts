@@ -43,7 +43,7 @@ describe('fleet generator --distinct', () => {
     for (const [p, n, want] of table) {
       const picked = Array.from({ length: n }, (_, i) => i).filter((i) => isDistinctMachine(i, p));
       expect(picked.length, `${p} % of ${n}`).toBe(want);
-      if (want > 1) expect(Math.max(...picked.slice(1).map((x, k) => x - picked[k]!))).toBeLessThanOrEqual(Math.ceil(100 / p));
+      if (want > 1) expect(Math.max(...picked.slice(1).map((x, k) => x - picked[k]))).toBeLessThanOrEqual(Math.ceil(100 / p));
     }
   });
 
@@ -85,7 +85,7 @@ describe('fleet generator --distinct', () => {
     let files = 0, msi = 0;
     fleet.forEach((inv, i) => {
       validateInventory(inv, inv.computer.name);
-      const b = base[i]!;
+      const b = base[i];
       const changed = (inv.files ?? []).filter((f, k) => f.version !== b.files?.[k]?.version).length;
       if (changed > 1) files++;
       if (JSON.stringify(inv.msi) !== JSON.stringify(b.msi)) msi++;

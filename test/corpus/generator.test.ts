@@ -54,9 +54,9 @@ describe('corpus generator', () => {
 
   it('has bundles whose children vary per architecture (AtLeastOne) and point back (BundledBy)', () => {
     const bundles = Array.from({ length: c.size }, (_, i) => i).filter((i) => c.isBundle(i));
-    const multi = bundles.find((b) => c.bundledUpdates(b)[0]?.kind === 'atLeastOne' && c.bundledUpdates(b)[0]!.members.length >= 3)!;
+    const multi = bundles.find((b) => c.bundledUpdates(b)[0]?.kind === 'atLeastOne' && c.bundledUpdates(b)[0].members.length >= 3)!;
     expect(multi).toBeDefined();
-    for (const m of c.bundledUpdates(multi)[0]!.members) {
+    for (const m of c.bundledUpdates(multi)[0].members) {
       expect(c.deploymentAction(m.index)).toBe('Bundle');
       expect(c.bundledBy(m.index).map((r) => r.index)).toEqual([multi]);
     }
@@ -89,7 +89,7 @@ describe('corpus generator', () => {
     for (let i = 0; i < c.size; i++) {
       if (c.supersedes(i).length > 0) continue; // start of a chain
       let n = 0;
-      for (let k = i; c.supersededBy(k).length > 0; k = c.supersededBy(k)[0]!.index) n++;
+      for (let k = i; c.supersededBy(k).length > 0; k = c.supersededBy(k)[0].index) n++;
       longest = Math.max(longest, n);
     }
     expect(longest).toBeGreaterThanOrEqual(5);

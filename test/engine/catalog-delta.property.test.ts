@@ -66,13 +66,13 @@ function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): A
     if (e.kind === 'add') {
       const dets = out.filter((r) => r.updateType === 'Detectoid');
       const software = out.filter((r) => r.updateType === 'Software');
-      const rule = pool[e.rule % pool.length]!;
+      const rule = pool[e.rule % pool.length];
       const id = G(7000 + n);
       out.push({
-        ...(software[0] ?? out[0]!), updateId: id, revisionNumber: 1, revisionId: 30000 + n, updateType: 'Software', isLeaf: true,
+        ...(software[0] ?? out[0]), updateId: id, revisionNumber: 1, revisionId: 30000 + n, updateType: 'Software', isLeaf: true,
         isBundle: false, deploymentAction: 'Install', bundledUpdates: [], bundledByRevisionIds: [], supersededByRevisionIds: [],
-        prerequisites: dets.length > 0 ? [{ kind: 'update', updateId: dets[e.prereq % dets.length]!.updateId }] : [],
-        supersedes: software.length > 0 ? [software[e.supersedes % software.length]!.updateId] : [],
+        prerequisites: dets.length > 0 ? [{ kind: 'update', updateId: dets[e.prereq % dets.length].updateId }] : [],
+        supersedes: software.length > 0 ? [software[e.supersedes % software.length].updateId] : [],
         rules: { IsInstalled: e.negate ? { kind: 'not', child: rule } : rule }, localized: [],
       });
       added.add(id);
@@ -80,7 +80,7 @@ function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): A
     }
     if (out.length === 0) return;
     const k = e.at % out.length;
-    const r = out[k]!;
+    const r = out[k];
     if (e.kind === 'remove') {
       out = out.filter((_, j) => j !== k);
       if (added.has(r.updateId)) added.delete(r.updateId);
@@ -96,7 +96,7 @@ function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): A
     const bumped = { ...r, revisionNumber: r.revisionNumber + 1, revisionId: rev++ };
     if (e.kind === 'bump') out[k] = bumped;
     else {
-      const rule = pool[e.rule % pool.length]!;
+      const rule = pool[e.rule % pool.length];
       out[k] = { ...bumped, rules: { ...r.rules, IsInstalled: e.negate ? { kind: 'not', child: rule } : rule } };
     }
     if (!added.has(r.updateId)) revised.add(r.updateId);

@@ -113,7 +113,7 @@ const CASES: Case[] = [
   {
     name: 'report-only fields changed (title, CVEs): nothing to re-evaluate',
     from: BASE,
-    to: BASE.map((r) => (r.updateId !== id('L2') ? r : { ...r, cves: ['CVE-1'], localized: [{ ...r.localized[0]!, description: 'new' }] })),
+    to: BASE.map((r) => (r.updateId !== id('L2') ? r : { ...r, cves: ['CVE-1'], localized: [{ ...r.localized[0], description: 'new' }] })),
     affected: [], stateAffected: 0, after: BEFORE,
   },
 ];

@@ -54,7 +54,7 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
         const engine = engineStates(records, invs);
         invs.forEach((inv, k) => {
           const ref = referenceScan(records, inv);
-          for (const r of records) expect(engine[k]!.get(r.updateId), `${r.updateId} ${JSON.stringify(r.rules)} prereqs=${JSON.stringify(r.prerequisites)} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId));
+          for (const r of records) expect(engine[k].get(r.updateId), `${r.updateId} ${JSON.stringify(r.rules)} prereqs=${JSON.stringify(r.prerequisites)} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId));
         });
       }),
       { numRuns: 400, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
@@ -74,13 +74,13 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
         (records, parents, recipes) => {
           const invs: Inventory[] = [...parents];
           for (const [picks, ubr] of recipes) {
-            const mixed: Record<string, unknown> = { ...parents[0]! };
+            const mixed: Record<string, unknown> = { ...parents[0] };
             SECTIONS.forEach((s, k) => {
-              const from = parents[picks[k]! % parents.length]! as unknown as Record<string, unknown>;
+              const from = parents[picks[k] % parents.length] as unknown as Record<string, unknown>;
               if (from[s] === undefined) delete mixed[s];
               else mixed[s] = from[s];
             });
-            if (ubr !== undefined && mixed.os) mixed.os = { ...(mixed.os as object), ubr };
+            if (ubr !== undefined && mixed.os) mixed.os = { ...(mixed.os), ubr };
             invs.push(mixed as unknown as Inventory);
           }
           const b = new CatalogBuilder();
@@ -153,7 +153,7 @@ describe('engine ≡ reference evaluator', () => {
           const ref = referenceScan(records, inv);
           for (const r of records) {
             const want = ref.get(r.updateId)!;
-            expect(engine[k]!.get(r.updateId), `${r.updateId} supersedes ${JSON.stringify(r.supersedes)} on ${JSON.stringify(inv)}`).toEqual(want);
+            expect(engine[k].get(r.updateId), `${r.updateId} supersedes ${JSON.stringify(r.supersedes)} on ${JSON.stringify(inv)}`).toEqual(want);
             if (want.state === 'Required' && want.possiblySuperseded) possiblyRequired++;
           }
         });
@@ -186,8 +186,8 @@ describe('engine ≡ reference evaluator', () => {
       delete less[section];
       const [full, partial] = engineStates(records, [inv, less as unknown as Inventory]);
       for (const r of records) {
-        const a = full!.get(r.updateId)!.state;
-        const b = partial!.get(r.updateId)!.state;
+        const a = full.get(r.updateId)!.state;
+        const b = partial.get(r.updateId)!.state;
         if (b === a) continue;
         expect(b, `${r.updateId} without ${section}: ${a} became ${b}; rules ${JSON.stringify(r.rules)} on ${JSON.stringify(inv)}`)
           .toBe('Unknown');

@@ -61,7 +61,7 @@ describe('the validator\'s fast path for files and registry keys', () => {
         // the key stays as it is
       } else if (kk.startsWith('values.')) {
         const [, i, field] = kk.split('.');
-        (k.values as Record<string, unknown>[])[Number(i)]![field!] = kv;
+        (k.values as Record<string, unknown>[])[Number(i)][field] = kv;
       } else k[kk] = kv;
       const doc = JSON.parse(JSON.stringify({ ...base, files: [f], registry: [k] }));
       let ours = true;

@@ -49,7 +49,7 @@ const win10 = (build: number, ubr?: number): Partial<Inventory> => ({
 });
 
 function stateOf(x: { c: Catalog; s: Scanner }, updateId: string, i: Inventory): { state: string; reason: string; superseded: boolean } {
-  const idx = x.c.findByUpdateId(updateId)[0]!;
+  const idx = x.c.findByUpdateId(updateId)[0];
   const session = x.s.session(i);
   const r = session.result(idx);
   return { state: r.state, reason: session.reason(r), superseded: r.superseded };
@@ -57,7 +57,7 @@ function stateOf(x: { c: Catalog; s: Scanner }, updateId: string, i: Inventory):
 
 describe('detectoid 853953d3: Windows 10 build and UBR thresholds', () => {
   const x = catalogOf([read('wsus-m0-native__flow__000001__853953d3-98c9-4e6d-9479-84baaa84f28c.core.xml')], ['8c3fcc84-7410-4a95-8b89-a166a0190486']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   it('Installed on build 17763 and later', () => {
     const r = stateOf(x, id, inv(win10(19045, 3803)));
     expect(r.state).toBe('Installed');
@@ -91,7 +91,7 @@ describe('detectoid 853953d3: Windows 10 build and UBR thresholds', () => {
 
 describe('detectoid 0aac58ee: OS older than 1809, or Defender UUPFlags', () => {
   const x = catalogOf([read('wsus-m0-native__flow__000001__0aac58ee-82a0-4452-a7fa-19f68398f1fa.core.xml')], ['8c3fcc84-7410-4a95-8b89-a166a0190486']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   const defender = (values: { name: string; type: 'REG_DWORD'; data: number }[]): Partial<Inventory> => ({
     os: { major: 10, minor: 0, build: 19045, productType: 1 },
     registry: [{ key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender', exists: true, values }],
@@ -122,7 +122,7 @@ describe('detectoid 0aac58ee: OS older than 1809, or Defender UUPFlags', () => {
 
 describe('CBS cumulative update KB5026368 (arm64)', () => {
   const x = catalogOf([read('wsus-m0-cbs__cbs-rollupfix-core-reduced.xml')], ['c57b3cff-f20d-4841-9970-cfc10d156057', '4103af66-247a-4782-b970-8899394c27c3', '72e7624a-5b00-45d2-b92f-e561c0a6a160']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   const PKG = 'Package_for_RollupFix~31bf3856ad364e35~arm64~~22000.1936.1.9';
   const cbsKey = { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing', exists: true, values: [] };
   it('Installed when the package is installed and LCUReoffer is absent', () => {
@@ -195,7 +195,7 @@ describe('CBS cumulative update KB5026368 (arm64)', () => {
 
 describe('Windows 7 conhost fix (WSUSpect): FileVersion CSIDL 37 and Not(CbsPackageInstalledByIdentity)', () => {
   const x = catalogOf([read('ref-44005109947__WSUSpect-whitepaper-Context-IS-2015__figure2-core-fragment.xml')], ['59653007-e2e9-4f71-8525-2ff588527978', '71c1e8bb-9a5d-4e56-a456-10b0624c7188']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   const win7 = (version: string | undefined, ie: boolean): Inventory => inv({
     os: { major: 6, minor: 1, build: 7601, spMajor: 1, productType: 1 },
     csidl: { '37': 'C:\\Windows\\System32' },
@@ -230,7 +230,7 @@ describe('Windows 7 conhost fix (WSUSpect): FileVersion CSIDL 37 and Not(CbsPack
 
 describe('OS installer update: ProductReleaseInstalled and DeviceAttribute', () => {
   const x = catalogOf([read('wsus-m0-cbs__osinstaller-core.xml')], ['72e7624a-5b00-45d2-b92f-e561c0a6a160', '0fa1201d-4330-4fa8-8ae9-b877473b6441', 'e657ef08-e43d-4326-aa4c-6fee197e8192', '03aa8476-15b7-4288-bf9b-286b31f99bd6']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   const machine = (release: string | undefined, sku: string, ver: string): Inventory => inv({
     productReleases: release ? [{ name: 'Client.OS.RS2.ARM64', version: release }] : [],
     deviceAttributes: { OSSkuId: sku, sku, OSVersion: ver },
@@ -253,7 +253,7 @@ describe('detectoid 2bf7ed9c: install language (RegSz InstallLanguage = 0409)', 
   const text = read('ref-51058199935__core-fragments-snippet.xml');
   const second = text.slice(text.indexOf('<UpdateIdentity UpdateID="2bf7ed9c'), text.indexOf('<UpdateIdentity UpdateID="6AECE9A4'));
   const x = catalogOf([second]);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   const lang = (code: string | undefined): Inventory => inv({ registry: [{ key: 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Nls\\Language', exists: true, values: code ? [{ name: 'InstallLanguage', type: 'REG_SZ', data: code }] : [] }] });
   it('Installed on an English installation', () => expect(stateOf(x, id, lang('0409')).state).toBe('Installed'));
   it('NotApplicable on a German one', () => expect(stateOf(x, id, lang('0407')).reason).toMatch(/installlanguage: REG_SZ 0407; the rule requires InstallLanguage = 0409$/));
@@ -263,7 +263,7 @@ describe('detectoid 2bf7ed9c: install language (RegSz InstallLanguage = 0409)', 
 
 describe('Defender detectoid 3333902a: deep And/Or/Not', () => {
   const x = catalogOf([read('wsus-m0-native__flow__000001__3333902a-bef2-4507-b42a-fe8219658d52.core.xml')], ['8c3fcc84-7410-4a95-8b89-a166a0190486']);
-  const id = x.ids[0]!;
+  const id = x.ids[0];
   it('NotApplicable when the WinDefend service key is absent (HKLM\\SYSTEM\\…\\Services lists no WinDefend)', () => {
     const r = stateOf(x, id, inv({ registry: [
       { key: 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services', exists: true, subkeys: ['Tcpip'] },
@@ -280,13 +280,13 @@ describe('KB2267602 bundle (a2fef9b0): state from its children', () => {
   const prereqs = ['be4048db-157c-4532-9582-7f05099590c9', '0aac58ee-82a0-4452-a7fa-19f68398f1fa', 'e0789628-ce08-4437-be74-2495b842f43b', '8c3fcc84-7410-4a95-8b89-a166a0190486'];
   it('Unknown while its bundled updates are not in the catalog, naming one', () => {
     const x = catalogOf([bundleText], prereqs);
-    const r = stateOf(x, x.ids[0]!, inv({}));
+    const r = stateOf(x, x.ids[0], inv({}));
     expect(r.state).toBe('Unknown');
     expect(r.reason).toBe('bundled update 90f961a9-1756-4493-aade-644c37589961 (not in the catalog) is Unknown');
   });
   it('NotApplicable when a prerequisite is not installed', () => {
     const x = catalogOf([bundleText], prereqs.slice(1));
-    expect(stateOf(x, x.ids[0]!, inv({})).reason).toMatch(/^prerequisite be4048db-157c-4532-9582-7f05099590c9 \(not in the catalog\) is not installed/);
+    expect(stateOf(x, x.ids[0], inv({})).reason).toMatch(/^prerequisite be4048db-157c-4532-9582-7f05099590c9 \(not in the catalog\) is not installed/);
   });
 });
 
@@ -321,9 +321,9 @@ describe('remaining real detectoids', () => {
   it('378c0b3f (IsInstalled True): Installed when its prerequisite is, NotApplicable when not', () => {
     const text = read('wsus-m0-native__flow__000001__378c0b3f-b3be-471d-ac6c-21e0f96d7de4.core.xml');
     const x = catalogOf([text], defenderPrereq);
-    expect(stateOf(x, x.ids[0]!, inv({}))).toMatchObject({ state: 'Installed', reason: 'IsInstalled is True: constant True' });
+    expect(stateOf(x, x.ids[0], inv({}))).toMatchObject({ state: 'Installed', reason: 'IsInstalled is True: constant True' });
     const y = catalogOf([text]);
-    expect(stateOf(y, y.ids[0]!, inv({})).state).toBe('NotApplicable');
+    expect(stateOf(y, y.ids[0], inv({})).state).toBe('NotApplicable');
   });
   it.each([
     ['21d48c56-b34a-4ba7-a7f4-f8c7b963aff5', 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services', 'WinDefend'],
@@ -334,9 +334,9 @@ describe('remaining real detectoids', () => {
       { key: parent, exists: true, subkeys: ['Other'] },
       { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates', exists: true, values: [] },
     ] });
-    const r = stateOf(x, x.ids[0]!, absent);
+    const r = stateOf(x, x.ids[0], absent);
     expect(r.state).toBe('NotApplicable');
     expect(r.reason.toLowerCase()).toContain(`${parent}\\${child}`.toLowerCase());
-    expect(stateOf(x, x.ids[0]!, inv({})).state).toBe('Unknown');
+    expect(stateOf(x, x.ids[0], inv({})).state).toBe('Unknown');
   });
 });

@@ -27,7 +27,7 @@ function outcome(rule: RuleNode, machine: Inventory): { state: string; reason: s
   const b = new CatalogBuilder();
   b.addRecord(r);
   const [row] = new Scanner(new Catalog(b.build({ kind: 'records', path: 't', sha256: '' }))).scan(machine, { all: true });
-  return { state: row!.state, reason: row!.reason };
+  return { state: row.state, reason: row.reason };
 }
 
 type V = 'True' | 'False' | 'Unknown';
@@ -207,25 +207,25 @@ describe('reason texts: rule kind × context × the leaf\'s value', () => {
 
 describe('reasons that name no comparison', () => {
   it.each([
-    ['an unknown rule element', { kind: 'unsupported', element: 'b.RegQword', attrs: {}, reason: 'unknown rule element' } as RuleNode, 'rule b.RegQword is not supported: unknown rule element'],
-    ['an unknown rule element under Not', { kind: 'not', child: { kind: 'unsupported', element: 'b.RegQword', attrs: {}, reason: 'unknown rule element' } } as RuleNode, 'rule b.RegQword is not supported: unknown rule element'],
+    ['an unknown rule element', { kind: 'unsupported', element: 'b.RegQword', attrs: {}, reason: 'unknown rule element' }, 'rule b.RegQword is not supported: unknown rule element'],
+    ['an unknown rule element under Not', { kind: 'not', child: { kind: 'unsupported', element: 'b.RegQword', attrs: {}, reason: 'unknown rule element' } }, 'rule b.RegQword is not supported: unknown rule element'],
     ['a rule patchscan does not evaluate', leaf('InstalledOnce', {}), 'rule InstalledOnce is not evaluated: its semantics are undocumented'],
   ])('%s', (_n, rule, text) => {
-    expect(outcome(rule, inv())).toEqual(expected('Unknown', text));
+    expect(outcome(rule as RuleNode, inv())).toEqual(expected('Unknown', text));
   });
   it('a constant, and a constant never cited over a rule beside it', () => {
     expect(outcome(T, inv())).toEqual(expected('True', 'constant True'));
     expect(outcome({ kind: 'not', child: F }, inv())).toEqual(expected('True', 'Not constant False'));
-    expect(outcome({ kind: 'and', children: [T, KINDS.Processor!.rule] }, inv({ processor: { architecture: 12 } })))
+    expect(outcome({ kind: 'and', children: [T, KINDS.Processor.rule] }, inv({ processor: { architecture: 12 } })))
       .toEqual(expected('True', 'processor: architecture 12; the rule requires architecture 12 (and 1 other condition holds)'));
   });
   it('an And that is False names the False child, not the True one before it', () => {
-    const rule: RuleNode = { kind: 'and', children: [KINDS.Processor!.rule, KINDS['DeviceAttribute (string)']!.rule] };
+    const rule: RuleNode = { kind: 'and', children: [KINDS.Processor.rule, KINDS['DeviceAttribute (string)'].rule] };
     expect(outcome(rule, inv({ processor: { architecture: 12 }, deviceAttributes: { OSSkuId: '48' } })))
       .toEqual(expected('False', 'device attribute OSSkuId is 48; the rule requires OSSkuId = 119'));
   });
   it('an Unknown And names the Unknown child (a True sibling does not decide it)', () => {
-    const rule: RuleNode = { kind: 'and', children: [KINDS.Processor!.rule, KINDS['DeviceAttribute (string)']!.rule] };
+    const rule: RuleNode = { kind: 'and', children: [KINDS.Processor.rule, KINDS['DeviceAttribute (string)'].rule] };
     expect(outcome(rule, inv({ processor: { architecture: 12 } }))).toEqual(expected('Unknown', 'device attribute OSSkuId was not collected; the rule requires OSSkuId = 119'));
   });
 });
@@ -241,7 +241,7 @@ describe('the real OS installer update (osinstaller-core.xml): Not(DeviceAttribu
   const scanner = new Scanner(new Catalog(b.build({ kind: 'records', path: 'osinstaller', sha256: '' })));
   const reason = (attrs: Record<string, string>): { state: string; reason: string } => {
     const [row] = scanner.scan(inv({ productReleases: [], deviceAttributes: { OSVersion: '10.0.22621.100', ...attrs } }), { all: true });
-    return { state: row!.state, reason: row!.reason };
+    return { state: row.state, reason: row.reason };
   };
   const notInstalled = 'IsInstalled is False: product release Client.OS.RS2.ARM64: not installed; the rule requires Client.OS.RS2.ARM64 10.0.22621.5909 or later installed';
 

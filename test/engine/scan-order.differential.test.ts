@@ -54,9 +54,9 @@ const cyclicArb = fc.tuple(catalogArbOf({ maxLeaves: 8, maxBundles: 4 }), fc.arr
   const out = [...records];
   const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
   for (const [b, picks, alone] of extra) {
-    const target = out[b % out.length]!.updateId;
-    for (const k of new Set(picks.map((a) => software[a % software.length]!))) {
-      const r = out[k]!;
+    const target = out[b % out.length].updateId;
+    for (const k of new Set(picks.map((a) => software[a % software.length]))) {
+      const r = out[k];
       out[k] = { ...r, prerequisites: [...r.prerequisites, alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] }] };
     }
   }

@@ -17,12 +17,12 @@ import { catalogArb, inventoryArb } from '../reference/random-world.js';
 
 /** Entry `k` of a parent's list, matched by a key (path, key path, product code), or none. */
 function mix<T>(parents: readonly (readonly T[] | undefined)[], keyOf: (x: T) => string, picks: readonly number[], order: number): T[] | undefined {
-  const base = parents[picks[0]! % parents.length];
+  const base = parents[picks[0] % parents.length];
   if (base === undefined) return undefined;
   const keys = [...new Set(parents.flatMap((p) => (p ?? []).map(keyOf)))].sort();
   const out: T[] = [];
   keys.forEach((k, i) => {
-    const from = parents[picks[(i + 1) % picks.length]! % parents.length];
+    const from = parents[picks[(i + 1) % picks.length] % parents.length];
     const hit = from?.find((x) => keyOf(x) === k);
     if (hit !== undefined) out.push(hit);
   });
@@ -43,7 +43,7 @@ describe('rule values shared by bucket', () => {
             const files = mix(parents.map((p) => p.files), (f) => f.path.toLowerCase(), picks, order);
             const registry = mix(parents.map((p) => p.registry), (k) => k.key.toLowerCase(), [...picks].reverse(), order);
             const products = mix(parents.map((p) => p.msi?.products), (p) => p.productCode.toLowerCase(), picks.slice(1), order + 1);
-            const { files: _f, registry: _r, msi: _m, ...rest } = parents[picks[0]! % parents.length]!;
+            const { files: _f, registry: _r, msi: _m, ...rest } = parents[picks[0] % parents.length];
             invs.push({ ...rest, ...(files ? { files } : {}), ...(registry ? { registry } : {}), ...(products ? { msi: { products } } : {}) });
           }
           const b = new CatalogBuilder();

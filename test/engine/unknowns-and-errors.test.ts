@@ -31,7 +31,7 @@ const inv = (over: Partial<Inventory> = {}): Inventory => ({ schema: 'patchscan-
 function outcome(rule: RuleNode, i: Inventory = inv()): { state: string; reason: string } {
   const { s } = single(rule);
   const [row] = s.scan(i, { all: true });
-  return { state: row!.state, reason: row!.reason };
+  return { state: row.state, reason: row.reason };
 }
 
 describe('Unknown, with the rule named', () => {

@@ -14,7 +14,7 @@ const BASE = new Uint32Array(52);
 for (let i = 0, b = 0; i < 51; i++) {
   EXTRA[i] = Math.max(0, Math.min(17, (i >> 1) - 1));
   BASE[i] = b;
-  b += 1 << EXTRA[i]!;
+  b += 1 << EXTRA[i];
   BASE[i + 1] = b;
 }
 
@@ -79,7 +79,7 @@ export interface LzxEncodeOptions {
 /** Encodes `data` and returns one compressed chunk per 32 KiB frame (one CFDATA block each). */
 export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: Buffer[]; sizes: number[] } {
   const windowSize = 1 << opts.windowBits;
-  const slots = SLOTS[opts.windowBits]!;
+  const slots = SLOTS[opts.windowBits];
   const mainLens = completeLengths(256 + slots * 8);
   const mainCodes = canonical(mainLens);
   const lenLens = completeLengths(249);
@@ -102,7 +102,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
         }
         const cur = start + i;
         const p = start + i + 1;
-        const rel = (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) | 0;
+        const rel = (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) | 0;
         if (rel >= -cur && rel < size) {
           const abs = rel < size - cur ? rel + cur : rel - size;
           data[p] = abs & 0xff; data[p + 1] = (abs >> 8) & 0xff; data[p + 2] = (abs >> 16) & 0xff; data[p + 3] = (abs >>> 24) & 0xff;
@@ -120,7 +120,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
   const prevLen = new Uint8Array(249);
   let r0 = 1, r1 = 1, r2 = 1;
   const head = new Map<number, number>();
-  const hash = (i: number): number => (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+  const hash = (i: number): number => (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
 
   w.write(size ? 1 : 0, 1);
   if (size) {
@@ -128,10 +128,10 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
     w.write(size & 0xffff, 16);
   }
   const writeLens = (lens: Uint8Array, prev: Uint8Array, from: number, to: number): void => {
-    for (let i = 0; i < 20; i++) w.write(PRE_LENS[i]!, 4);
+    for (let i = 0; i < 20; i++) w.write(PRE_LENS[i], 4);
     for (let x = from; x < to; x++) {
-      const z = (prev[x]! - lens[x]! + 17) % 17;
-      w.write(PRE_CODES[z]!, PRE_LENS[z]!);
+      const z = (prev[x] - lens[x] + 17) % 17;
+      w.write(PRE_CODES[z], PRE_LENS[z]);
       prev[x] = lens[x]!;
     }
   };
@@ -147,7 +147,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
   let pos = 0;
   let planIndex = 0;
   while (pos < data.length) {
-    const plan = opts.blocks[planIndex++ % opts.blocks.length]!;
+    const plan = opts.blocks[planIndex++ % opts.blocks.length];
     const blockLen = Math.min(plan.size, data.length - pos);
     const blockEnd = pos + blockLen;
     const type = plan.kind === 'verbatim' ? 1 : plan.kind === 'aligned' ? 2 : 3;
@@ -160,7 +160,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
       else w.align();
       for (const r of [r0, r1, r2]) for (let k = 0; k < 4; k++) w.rawByte((r >>> (8 * k)) & 0xff);
       while (pos < blockEnd) {
-        w.rawByte(data[pos]!);
+        w.rawByte(data[pos]);
         if (pos + 2 < data.length) head.set(hash(pos), pos);
         pos++;
         endFrameIfDue(pos);
@@ -168,7 +168,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
       if (blockLen & 1) w.rawByte(0);
       continue;
     }
-    if (plan.kind === 'aligned') for (let i = 0; i < 8; i++) w.write(alignLens[i]!, 3);
+    if (plan.kind === 'aligned') for (let i = 0; i < 8; i++) w.write(alignLens[i], 3);
     writeLens(mainLens, prevMain, 0, 256);
     writeLens(mainLens, prevMain, 256, mainLens.length);
     writeLens(lenLens, prevLen, 0, 249);
@@ -191,8 +191,8 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
         head.set(hash(pos), pos);
       }
       if (bestLen < 3) {
-        const lit = data[pos]!;
-        w.write(mainCodes[lit]!, mainLens[lit]!);
+        const lit = data[pos];
+        w.write(mainCodes[lit], mainLens[lit]);
         pos++;
       } else {
         let slot: number;
@@ -203,22 +203,22 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
         else {
           const formatted = bestOff + 2;
           slot = 3;
-          while (BASE[slot + 1]! <= formatted) slot++;
-          extraVal = formatted - BASE[slot]!;
+          while (BASE[slot + 1] <= formatted) slot++;
+          extraVal = formatted - BASE[slot];
           r2 = r1; r1 = r0; r0 = bestOff;
         }
         const lenHeader = Math.min(bestLen - 2, 7);
         const sym = 256 + slot * 8 + lenHeader;
-        w.write(mainCodes[sym]!, mainLens[sym]!);
+        w.write(mainCodes[sym], mainLens[sym]);
         if (lenHeader === 7) {
           const footer = bestLen - 2 - 7;
-          w.write(lenCodes[footer]!, lenLens[footer]!);
+          w.write(lenCodes[footer], lenLens[footer]);
         }
         if (slot >= 3) {
-          const extra = EXTRA[slot]!;
+          const extra = EXTRA[slot];
           if (plan.kind === 'aligned' && extra >= 3) {
             if (extra > 3) w.write(extraVal >>> 3, extra - 3);
-            w.write(alignCodes[extraVal & 7]!, 3);
+            w.write(alignCodes[extraVal & 7], 3);
           } else if (extra > 0) {
             if (extra > 16) { w.write(extraVal >>> 16, extra - 16); w.write(extraVal & 0xffff, 16); }
             else w.write(extraVal, extra);
@@ -240,7 +240,7 @@ export function lzxCabinet(name: string, windowBits: number, chunks: Buffer[], s
   const blocks = chunks.map((c, i) => {
     const h = Buffer.alloc(8);
     h.writeUInt16LE(c.length, 4);
-    h.writeUInt16LE(sizes[i]!, 6);
+    h.writeUInt16LE(sizes[i], 6);
     h.writeUInt32LE(cabChecksum(h, 4, 8, cabChecksum(c, 0, c.length, 0)), 0);
     return Buffer.concat([h, c]);
   });

@@ -16,10 +16,10 @@ export function startServe(data: string, opts: { shell?: string } = {}): Promise
     const onData = (c: Buffer): void => {
       out += c.toString();
       const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
+      if (m) resolve({ child, url: m[1], output: () => out });
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
   });
 }

@@ -108,8 +108,8 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     await Promise.all([0, 1, 2, 3].map(async (lane) => {
       for (let k = lane; k < names.length; k += 4) {
         try {
-          const res = await upload(url, tokens[k]!, Buffer.from(JSON.stringify({ ...model.machine(seed, k), computer: { name: names[k] } })), { timeoutMs: 5_000 });
-          if (res.status === 202) acked.push(names[k]!);
+          const res = await upload(url, tokens[k], Buffer.from(JSON.stringify({ ...model.machine(seed, k), computer: { name: names[k] } })), { timeoutMs: 5_000 });
+          if (res.status === 202) acked.push(names[k]);
         } catch {
           return; // connection refused or reset: the server was killed
         }
@@ -261,9 +261,9 @@ describe('the site database cannot be written (disk full)', () => {
     const statuses = new Map<number, number>();
     let message = '';
     for (let k = 0; k < names.length; k++) {
-      const r = await upload(url, tokens[k]!, Buffer.from(JSON.stringify({ ...inv, computer: { name: names[k] } })), { gzip: false });
+      const r = await upload(url, tokens[k], Buffer.from(JSON.stringify({ ...inv, computer: { name: names[k] } })), { gzip: false });
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      if (r.status === 202) acked.push(names[k]!);
+      if (r.status === 202) acked.push(names[k]);
       else message = (r.body.error as { message: string }).message;
     }
     p.kill('SIGKILL');

@@ -40,7 +40,7 @@ const mutated = (base: Uint8Array): fc.Arbitrary<Uint8Array> =>
     for (const op of ops) {
       if (b.length === 0) break;
       const at = op.at % b.length;
-      if (op.kind === 'flip') b[at]! ^= 1 << op.bit;
+      if (op.kind === 'flip') b[at] ^= 1 << op.bit;
       else if (op.kind === 'set') b[at] = op.v;
       else if (op.kind === 'set32' && at + 4 <= b.length) b.writeUInt32LE(op.v >>> 0, at);
       else if (op.kind === 'cut') b = b.subarray(0, at);
@@ -69,7 +69,7 @@ describe('fuzz: CAB reader and extractor on mutated real cabinets', () => {
     mkdirSync(jail);
     let k = 0;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: cabs.length - 1 }).chain((i) => mutated(cabs[i]!)), (bytes) => {
+      fc.property(fc.integer({ min: 0, max: cabs.length - 1 }).chain((i) => mutated(cabs[i])), (bytes) => {
         const file = join(dir, `m${k}.cab`);
         const target = join(jail, `t${k++}`);
         writeFileSync(file, bytes);

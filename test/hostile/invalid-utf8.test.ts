@@ -14,7 +14,7 @@ import { importCatalog } from '../../adapters/catalog/import.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { DEFAULT_CONFIG, Site, writeConfig, type SiteConfig } from '../../adapters/site/site.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -147,7 +147,7 @@ describe('the fleet fast path never answers a known profile whose left-out strin
     const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const good = new FleetModel(catalog).machine(5, 0);
     const item = (computer: Record<string, string>, bytes: number[] = []): { bytes: Uint8Array; source: string } =>
-      ({ bytes: bytes.length ? packedWith({ ...good, computer }, bytes).body : packr.pack({ ...good, computer }), source: computer.name! });
+      ({ bytes: bytes.length ? packedWith({ ...good, computer }, bytes).body : packr.pack({ ...good, computer }), source: computer.name });
     const inputs = [item({ name: 'GOOD' }), item({ name: 'TWIN' }), item({ name: 'BAD-@@' }, [0xc0, 0xaf]), item({ name: 'DOM', domain: '@' }, [0xff])];
     for (const threads of [0, 2]) {
       const s = await createScanner({ catalog, threads, batchSize: 2 });
@@ -227,7 +227,7 @@ describe('uploads over HTTP (a real server on loopback)', () => {
   let server: RunningServer;
   let token: string;
   beforeAll(async () => {
-    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } as SiteConfig['limits'] });
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
     site = await Site.open(dir);
     await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC' });
     token = await site.store.enroll('UTF-PC');

@@ -5,12 +5,11 @@
  * safe to open in a spreadsheet, security headers on every answer (Secure cookie and HSTS over HTTPS), a computer
  * that is not scanned says why, and computer names meet by one key over HTTP.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../../adapters/report/csv.js';
@@ -34,7 +33,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A site with its objects, the admin token and `limits` over the defaults (uploads per minute unbounded). */
 async function newSite(dir: string, limits: Record<string, number> = {}, more: Partial<SiteConfig> = {}): Promise<Site> {
-  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', ...more, limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits } as SiteConfig['limits'] });
+  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', ...more, limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits } });
   const site = await Site.open(dir);
   await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC' });
   await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
@@ -56,7 +55,7 @@ async function get(url: string, o: { token?: string; cookie?: string } = {}): Pr
 async function signIn(url: string): Promise<string> {
   const r = await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
   expect(r.status).toBe(303);
-  return /^(ps_session=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
+  return /^(ps_session=[^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1];
 }
 
 /** One request written by hand (for request targets fetch would refuse or rewrite); resolves with the answer. */
@@ -321,14 +320,14 @@ describe('a full disk (the site database cannot be written)', () => {
       let k = 0;
       let first: { status: number; body: Record<string, unknown> } | undefined;
       for (; k < names.length && !first; k++) {
-        const r = await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false });
+        const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
         if (r.status !== 202) first = r;
       }
       expect(first?.status).toBe(503);
       expect((first!.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
       // Still up: every further upload is refused the same way, everything that reads answers.
       for (let i = 0; i < 10; i++, k++) {
-        const r = await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false });
+        const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
         expect(r.status).toBe(503);
         expect((await get(`${url}/healthz`)).status).toBe(200);
       }
@@ -341,7 +340,7 @@ describe('a full disk (the site database cannot be written)', () => {
       execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
       let again = 0;
       for (let i = 0; i < 20 && again !== 202; i++, k++) {
-        again = (await upload(url, tokens[k]!, inventory(names[k]!), { gzip: false })).status;
+        again = (await upload(url, tokens[k], inventory(names[k]), { gzip: false })).status;
         if (again !== 202) await sleep(200);
       }
       expect(again).toBe(202);
@@ -482,7 +481,7 @@ describe('invalidUtf8At agrees with a strict decoder', () => {
     // Mostly UTF-8 with a few stray bytes: random bytes alone are almost never valid past the first.
     const pieces = [...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]), [0x80], [0xbf], [0xc0], [0xc1], [0xe0, 0x80], [0xed, 0xa0], [0xf4, 0x90], [0xf5], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
     for (let t = 0; t < 20_000; t++) {
-      const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]!).flat());
+      const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).flat());
       const at = invalidUtf8At(b);
       expect(at === -1, Buffer.from(b).toString('hex')).toBe(ok(b));
       if (at >= 0) {
@@ -576,7 +575,7 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
       expect(setCookie[0]).toMatch(/^ps_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+/);
       if (scheme === 'https') expect(setCookie[0]).toMatch(/; Secure(;|$)/);
       else expect(setCookie[0]).not.toMatch(/Secure/);
-      const cookie = setCookie[0]!.split(';')[0]!;
+      const cookie = setCookie[0].split(';')[0];
       const auth = { authorization: `Bearer ${ADMIN}` };
       const answers: [string, Answer][] = [
         ['json', await call(`${server.url}/healthz`)],
@@ -706,7 +705,7 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
 
   it('the console\'s computer list links only to pages that answer 200', async () => {
     const list = await get(`${server.url}/computers`, { cookie });
-    const links = [...list.text.matchAll(/href="(\/computers\/[^"]+)"/g)].map((m) => m[1]!);
+    const links = [...list.text.matchAll(/href="(\/computers\/[^"]+)"/g)].map((m) => m[1]);
     expect(links.length).toBe(5);
     for (const l of links) expect((await get(`${server.url}${l}`, { cookie })).status, l).toBe(200);
   });

@@ -60,7 +60,7 @@ describe('hostile XML through the document parser (fragments, index.xml)', () =>
   });
   it('a > inside an attribute value does not confuse the depth check', () => {
     const wql = '<r q="SELECT * FROM x WHERE v > 5"/>'.repeat(1000);
-    expect(parseXml(`<x>${wql}</x>`, 'doc.xml')[0]!.children).toHaveLength(1000);
+    expect(parseXml(`<x>${wql}</x>`, 'doc.xml')[0].children).toHaveLength(1000);
   });
 });
 
@@ -74,7 +74,7 @@ describe('hostile XML through the streaming package.xml parser', () => {
   });
   it('invalid UTF-8 is refused, even split across chunks; valid multi-byte text split anywhere is fine', () => {
     const [head, tail] = PKG('<x>SPLIT</x>').split('SPLIT');
-    const bad = Buffer.concat([Buffer.from(head!), Buffer.from([0xe2, 0x82]), Buffer.from(tail!)]);
+    const bad = Buffer.concat([Buffer.from(head), Buffer.from([0xe2, 0x82]), Buffer.from(tail)]);
     expect(() => streamed(bad)).toThrow(/^package\.xml: not valid UTF-8/);
     expect(() => streamed(PKG('<x a="€€€ ünïcödé"/>'))).not.toThrow();
   });

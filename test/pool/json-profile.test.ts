@@ -157,8 +157,8 @@ describe('JSON profile reader', () => {
       await s.close();
       expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false]);
       const [first, second] = results;
-      expect(first!.ok && second!.ok && second!.resultSet.id === first!.resultSet.id).toBe(true);
-      expect(second!.computer).toBe('TWIN');
+      expect(first.ok && second.ok && second.resultSet.id === first.resultSet.id).toBe(true);
+      expect(second.computer).toBe('TWIN');
       expect(s.cacheStats().hits).toBeGreaterThanOrEqual(1);
       expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
         expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),

@@ -123,8 +123,8 @@ describe('msgpack profile reader', () => {
       await s.close();
       expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false]);
       const [first, second] = results;
-      expect(first!.ok && second!.ok && second!.resultSet.id === first!.resultSet.id).toBe(true);
-      expect(second!.computer).toBe('TWIN');
+      expect(first.ok && second.ok && second.resultSet.id === first.resultSet.id).toBe(true);
+      expect(second.computer).toBe('TWIN');
       expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
         expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),
         expect.stringMatching(/files\[0\]\.size: must be an integer/),

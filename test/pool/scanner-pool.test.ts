@@ -57,7 +57,7 @@ describe('scanner pool', () => {
       expect(b).toHaveLength(301);
       expect(strip(b)).toEqual(strip(a));
       expect(b.map((r) => (r.ok ? r.computer : r.source)).slice(149, 152)).toEqual(['PC-0000149', 'fleet.jsonl:151', 'PC-0000150']);
-      const err = b[150]!;
+      const err = b[150];
       expect(err.ok).toBe(false);
       if (!err.ok) expect(err.error).toEqual({ code: 'INVENTORY_INVALID', message: 'fleet.jsonl:151: computer.name: must be a string, got undefined' });
     } finally {
@@ -69,9 +69,9 @@ describe('scanner pool', () => {
   it('agrees with Scanner.scan row by row (states, superseded, reasons)', async () => {
     const pooled = await createScanner({ catalog, threads: 1 });
     try {
-      const one = await pooled.scan(fleet[7]!);
+      const one = await pooled.scan(fleet[7]);
       expect(one.ok).toBe(true);
-      const rows = new Scanner(catalog).scan(fleet[7]!);
+      const rows = new Scanner(catalog).scan(fleet[7]);
       if (one.ok) expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.possiblySuperseded, u.reason])).toEqual(rows.map((r) => [r.updateId, r.state, r.superseded, r.possiblySuperseded, r.reason]));
     } finally {
       await pooled.close();
@@ -137,8 +137,8 @@ describe('result cache', () => {
     const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
     // Neighbours that share some sections and not others (the memo's hits and misses both happen).
     for (let i = 0; i < 200; i++) {
-      const a = fleet[i]!, b = fleet[(i * 7 + 3) % 400]!;
-      fleet.push({ ...a, computer: { name: `MIX-${i}` }, files: b.files, ...(i % 3 === 0 ? { registry: b.registry } : {}), ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}) } as Inventory);
+      const a = fleet[i], b = fleet[(i * 7 + 3) % 400];
+      fleet.push({ ...a, computer: { name: `MIX-${i}` }, files: b.files, ...(i % 3 === 0 ? { registry: b.registry } : {}), ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}) });
     }
     const shared = new Scanner(catalog);
     const plain = new Scanner(catalog, { shareRuleResults: false });
@@ -164,8 +164,8 @@ describe('result cache', () => {
     const same = { ...base, computer: { name: 'B-MUCH-LONGER-NAME', id: 'x' }, collectedAt: '2026-02-02T10:00:00Z', processor: { architecture: 9, count: 64, level: 6 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99999, created: '2021-05-05T00:00:00Z' }] };
     expect(fingerprintMsgpack(pack(same), d)).toEqual(fingerprintMsgpack(pack(base), d));
     for (const changed of [
-      { ...base, files: [{ ...base.files[0]!, version: '2.0.0.0' }] },
-      { ...base, files: [{ ...base.files[0]!, exists: false }] },
+      { ...base, files: [{ ...base.files[0], version: '2.0.0.0' }] },
+      { ...base, files: [{ ...base.files[0], exists: false }] },
       { ...base, processor: { architecture: 12, count: 4 } },
       { ...base, os: { ...base.os, build: 22631 } },
       { ...base, files: [] },

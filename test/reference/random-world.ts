@@ -106,7 +106,7 @@ const UNDER_REG = { Key: HKLM, Subkey: 'SOFTWARE\\Northwind', Value: 'Dir', Path
 const msiFilters = fc.record({ VersionMin: opt(fc.constantFrom(...MSI_VERSIONS)), VersionMax: opt(fc.constantFrom(...MSI_VERSIONS)), ExcludeVersionMin: opt(fc.constant('true')), ExcludeVersionMax: opt(fc.constant('true')), Language: opt(fc.constantFrom('1033', '1031')) });
 const items = (tag: 'Feature' | 'Component', names: readonly string[]): fc.Arbitrary<NonNullable<LeafRule['items']>> =>
   fc.tuple(fc.subarray(PRODUCTS, { minLength: 1 }), fc.subarray([...names], { minLength: 1 }))
-    .map(([ps, ns]) => [...ps.map((p) => ({ tag: 'Product', attrs: { ProductCode: p } })), ...ns.map((n) => ({ tag, attrs: { [tag === 'Feature' ? 'Name' : 'ComponentCode']: n } as Record<string, string> }))]);
+    .map(([ps, ns]) => [...ps.map((p) => ({ tag: 'Product', attrs: { ProductCode: p } })), ...ns.map((n) => ({ tag, attrs: { [tag === 'Feature' ? 'Name' : 'ComponentCode']: n } }))]);
 /** Every registered rule type the engine does not evaluate (always Unknown), with its required attributes. */
 const NOT_EVALUATED_LEAVES: RuleNode[] = (Object.keys(RULES) as KnownRuleType[])
   .filter((type) => !Object.hasOwn(EVALUATORS, type))
@@ -296,8 +296,8 @@ export const inventoryArb: fc.Arbitrary<Inventory> = fc.record({
       if (s === 'absent') return [{ key, exists: false }];
       if (s === 'novalues') return [{ key, exists: true }];
       const values = [
-        ...(r.level[i] !== undefined ? [{ name: 'Level', type: 'REG_DWORD' as const, data: r.level[i]! }] : []),
-        ...(r.name[i] !== undefined ? [{ name: 'Name', type: 'REG_SZ' as const, data: r.name[i]! }] : []),
+        ...(r.level[i] !== undefined ? [{ name: 'Level', type: 'REG_DWORD' as const, data: r.level[i] }] : []),
+        ...(r.name[i] !== undefined ? [{ name: 'Name', type: 'REG_SZ' as const, data: r.name[i] }] : []),
       ];
       return [{ key, exists: true, values }];
     }),

@@ -21,7 +21,7 @@ describe('msgpack fleet format writer', () => {
   });
 
   it('decodes to the records a generic encoder writes, at every header width', () => {
-    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4]!, (k % 3) as SupersedenceCode));
+    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4], (k % 3) as SupersedenceCode));
     const sets = [
       new ResultSet({ id: 1, shared: true, outcomes: outcomes(0) }),
       new ResultSet({ id: 127, shared: true, outcomes: outcomes(15) }),
@@ -37,9 +37,9 @@ describe('msgpack fleet format writer', () => {
     const w = new FleetMsgpackWriter(catalog);
     const want: unknown[] = [];
     for (let k = 0; k < sets.length; k++) {
-      w.resultSet(sets[k]!);
-      want.push(expected(sets[k]!));
-      const [computer, source, id] = machines[k]!;
+      w.resultSet(sets[k]);
+      want.push(expected(sets[k]));
+      const [computer, source, id] = machines[k];
       w.machine(computer, source, id);
       want.push({ computer, source, resultSet: id });
     }

@@ -86,8 +86,8 @@ function start(args: readonly string[]): Proc {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => {
     children.delete(child);
     r({ code, signal });
@@ -154,7 +154,7 @@ describe('the database goes away mid-run and comes back (a TCP proxy in front of
 
     const accepted = new Map<number, number>(); // client index → 202s
     const send = async (k: number): Promise<number> => {
-      const r = await upload(url, tokens[k]!, bodies[k]!, { timeoutMs: 20_000 });
+      const r = await upload(url, tokens[k], bodies[k], { timeoutMs: 20_000 });
       if (r.status === 202) accepted.set(k, (accepted.get(k) ?? 0) + 1);
       return r.status;
     };
@@ -186,13 +186,13 @@ describe('the database goes away mid-run and comes back (a TCP proxy in front of
     worker.child.kill('SIGCONT');
     const second = Array.from({ length: CLIENTS / 2 }, (_, k) => CLIENTS / 2 + k);
     for (const k of second) {
-      const r = await upload(url, tokens[k]!, bodies[k]!, { timeoutMs: 20_000 });
+      const r = await upload(url, tokens[k], bodies[k], { timeoutMs: 20_000 });
       expect(r.status, JSON.stringify(r.body)).toBe(503);
       expect(r.body).toMatchObject({ error: { code: 'STORE_UNAVAILABLE' } });
     }
     // The worker notices (its takes fail) and keeps running; so does the server.
     await waitFor('the worker reports the outage', 30_000, async () => (/STORE_UNAVAILABLE/.test(worker.output()) ? true : undefined));
-    expect(await store.inventoryCount(ids[CLIENTS - 1]!)).toBe(0); // nothing of a refused upload
+    expect(await store.inventoryCount(ids[CLIENTS - 1])).toBe(0); // nothing of a refused upload
     expect(server.child.exitCode).toBeNull();
     expect(worker.child.exitCode).toBeNull();
 
@@ -212,8 +212,8 @@ describe('the database goes away mid-run and comes back (a TCP proxy in front of
     // Exactly what was accepted is stored — nothing lost, nothing of a refused upload — and each client's latest
     // inventory is the one its scan read. No job gave up.
     for (let k = 0; k < CLIENTS; k++) {
-      expect(await store.inventoryCount(ids[k]!), machines[k]!.computer.name).toBe(accepted.get(k));
-      expect((await store.lastScan(ids[k]!))!.inventory_id).toBe((await store.latestInventory(ids[k]!))!.id);
+      expect(await store.inventoryCount(ids[k]), machines[k].computer.name).toBe(accepted.get(k));
+      expect((await store.lastScan(ids[k]))!.inventory_id).toBe((await store.latestInventory(ids[k]))!.id);
     }
     expect((await store.queueStatus()).failed).toBe(0);
     expect(heldAtCut).toBeGreaterThan(0);

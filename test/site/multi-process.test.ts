@@ -112,7 +112,7 @@ async function startServer(args: readonly string[]): Promise<Proc & { url: strin
   const p = startProc(['serve', ...args, '--listen', '127.0.0.1:0']);
   const url = await waitFor('serve prints its URL', 30_000, async () => {
     const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(p.output());
-    if (m) return m[1]!;
+    if (m) return m[1];
     if (p.child.exitCode !== null) throw new Error(`serve ${args.join(' ')} exited ${p.child.exitCode}: ${p.output()}`);
     return undefined;
   });
@@ -200,7 +200,7 @@ describe('one PostgreSQL site, many processes', () => {
 
   it('init, sync and enroll on the first machine; the second machine joins the same database with a site directory of its own', async () => {
     await timed('setup', async () => {
-      const init = await ok(['init', '--data', A, '--database', db.url, '--test-computer', names[0]!]);
+      const init = await ok(['init', '--data', A, '--database', db.url, '--test-computer', names[0]]);
       expect(init).toContain(`database ${db.url}`);
       expect(init).toMatch(/Admin token \(shown once/);
       expect(JSON.parse(readFileSync(join(A, 'patchscan.json'), 'utf8')).database).toBe(db.url);
@@ -218,7 +218,7 @@ describe('one PostgreSQL site, many processes', () => {
       // A few clients enrolled from both machines at once (each process starts pg-boss on the same database); the
       // rest through the store in this process (what `client enroll` runs), as every CLI process costs ~1 s to start.
       const outs = await Promise.all(names.slice(0, VIA_CLI).map((name, k) => ok(['client', 'enroll', name, '--data', k % 2 ? B : A])));
-      outs.forEach((o, k) => tokens.set(names[k]!, /\n {2}(pst_\S+)\n/.exec(o)![1]!));
+      outs.forEach((o, k) => tokens.set(names[k], /\n {2}(pst_\S+)\n/.exec(o)![1]));
       store = await openPostgresStore(db.url, { queue: { maintenanceIntervalSeconds: 1 } });
       for (const name of names.slice(VIA_CLI)) tokens.set(name, await store.enroll(name));
       sql = new pg.Client({ connectionString: db.url });
@@ -248,9 +248,9 @@ describe('one PostgreSQL site, many processes', () => {
 
     const send = async (k: number, server: string): Promise<boolean> => {
       try {
-        const r = await upload(server, tokens.get(names[k]!)!, bodies[k]!, { timeoutMs: 15_000 });
+        const r = await upload(server, tokens.get(names[k])!, bodies[k], { timeoutMs: 15_000 });
         if (r.status === 202) {
-          accepted.add(names[k]!);
+          accepted.add(names[k]);
           return true;
         }
         refused.push(`${names[k]} → ${server}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -323,7 +323,7 @@ describe('one PostgreSQL site, many processes', () => {
     }
     expect(serverBKilled).toBe(true);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const missing = names.map((_, k) => k).filter((k) => !accepted.has(names[k]!));
+      const missing = names.map((_, k) => k).filter((k) => !accepted.has(names[k]));
       await Promise.all(missing.map((k) => send(k, serverA.url)));
     }
     timings.uploadsDone = Date.now() - t0;
@@ -391,16 +391,16 @@ describe('one PostgreSQL site, many processes', () => {
     let sqlite: SiteStore | undefined;
     try {
       await timed('sqliteSite', async () => {
-        expect((await cli(['init', '--data', S, '--test-computer', names[0]!])).code).toBe(0);
+        expect((await cli(['init', '--data', S, '--test-computer', names[0]])).code).toBe(0);
         expect(await ok(['sync', '--data', S, '--source', BUNDLED])).toMatch(/^Sync updated/);
         await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', S]);
-        const sqliteTokens = await Promise.all(names.slice(0, VIA_CLI).map(async (name) => /\n {2}(pst_\S+)\n/.exec(await ok(['client', 'enroll', name, '--data', S]))![1]!));
+        const sqliteTokens = await Promise.all(names.slice(0, VIA_CLI).map(async (name) => /\n {2}(pst_\S+)\n/.exec(await ok(['client', 'enroll', name, '--data', S]))![1]));
         sqlite = openSqliteStore(join(S, 'patchscan.db'));
         for (const name of names.slice(VIA_CLI)) sqliteTokens.push(await sqlite.enroll(name));
         const started = await startServe(S); // scans in its own process
         track(started.child);
         try {
-          const answers = await Promise.all(names.map((_, k) => upload(started.url, sqliteTokens[k]!, bodies[k]!)));
+          const answers = await Promise.all(names.map((_, k) => upload(started.url, sqliteTokens[k], bodies[k])));
           expect(answers.map((a) => a.status)).toEqual(names.map(() => 202));
           await waitFor('the SQLite site scans every computer', 60_000, async () => {
             const q = await sqlite!.queueStatus();
@@ -500,10 +500,10 @@ describe('one PostgreSQL site, many processes', () => {
     // The other one either did the same work or was turned away with a clear message — never an internal error.
     for (const s of [s1, s2]) if (s.code !== 0) expect(`${s.out}${s.err}`, both).not.toMatch(/INTERNAL/);
 
-    const re = await cli(['rescan', names[1]!, '--expedited', '--data', A]);
+    const re = await cli(['rescan', names[1], '--expedited', '--data', A]);
     expect(re.code, re.err).toBe(0);
     expect(re.out).toMatch(new RegExp(`^Scanned ${names[1]} now \\(Microsoft Updates Tool[^)]*\\(expedited\\)\\): Installed \\d+, Required \\d+, Unknown \\d+`));
-    const c = JSON.parse(await ok(['compliance', names[1]!, '--data', B, '--json'])) as Compliance;
+    const c = JSON.parse(await ok(['compliance', names[1], '--data', B, '--json'])) as Compliance;
     expect(c.catalog.sha256).toBe(status.catalog.sha256);
   }, 180_000);
 

@@ -37,7 +37,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
   });
 
   it('one machine: report computer, compliance (CLI processes) and HTTP give the same counts', async () => {
-    const name = [...s.inventories.keys()].sort((a, b) => expectedMachine(s, b).superseded - expectedMachine(s, a).superseded)[0]!;
+    const name = [...s.inventories.keys()].sort((a, b) => expectedMachine(s, b).superseded - expectedMachine(s, a).superseded)[0];
     const want = asStateCounts(expectedMachine(s, name));
     const http = (await httpJson(s, `/v1/computers/${name}/compliance`)).body;
     const report = cliJson(s, ['report', 'computer', name]);
@@ -47,7 +47,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     expect(cliJson(s, ['report', 'computer', name, '--superseded']).updates.length).toBe(s.rows.get(name)!.length);
     const text = cliText(s, ['compliance', name]).out;
     expect(text).toContain(`Required ${want.Required}, Installed ${want.Installed}, Unknown ${want.Unknown}; Required but superseded ${want.superseded}, possibly superseded ${want.possiblySuperseded}`);
-    if (want.superseded! > 0) expect(text).toContain(`${want.superseded} superseded Required update(s) not listed (--superseded lists them)`);
+    if (want.superseded > 0) expect(text).toContain(`${want.superseded} superseded Required update(s) not listed (--superseded lists them)`);
   });
 
   it('one KB with an update per architecture: every update of the KB is counted, the same in the CLI and HTTP', async () => {
@@ -72,7 +72,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
   it('one CVE: machines exposed, possibly exposed, unknown and not exposed, the same in the CLI and HTTP', async () => {
     // A CVE fixed by an update some machine needs.
     const needed = [...s.rows.values()].flat().find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
-    const cve = needed.cves[0]!;
+    const cve = needed.cves[0];
     const fixing = new Set<string>();
     for (let i = 0; i < s.catalog.size; i++) if (s.catalog.isReportable(i) && s.catalog.cves(i).includes(cve)) fixing.add(s.catalog.updateId(i));
     const m = expectedMachines(s, fixing);
@@ -144,12 +144,12 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     const shown = (html: string, testId: string): number => {
       const m = new RegExp(`data-testid="${testId}">([\\d,]+)<`).exec(html);
       if (!m) throw new Error(`no number with data-testid=${testId}`);
-      return Number(m[1]!.replace(/,/g, ''));
+      return Number(m[1].replace(/,/g, ''));
     };
     const csvRows = (text: string): Record<string, string>[] => {
       const [head, ...lines] = text.trim().split('\r\n');
-      const keys = head!.split(',');
-      return lines.map((l) => Object.fromEntries(l.split(',').map((v, k) => [keys[k]!, v])));
+      const keys = head.split(',');
+      return lines.map((l) => Object.fromEntries(l.split(',').map((v, k) => [keys[k], v])));
     };
 
     it('every machine: the computer page counts as HTTP and the engine do', async () => {
@@ -177,7 +177,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
       const perUpdate = csvRows(await page(`/updates/KB${kb}?format=csv&list=kb-updates`));
       expect(new Set(perUpdate.map((r) => r.updateId))).toEqual(updateIds);
       for (const r of perUpdate) {
-        const w = asStateCounts(expectedMachines(s, new Set([r.updateId!])));
+        const w = asStateCounts(expectedMachines(s, new Set([r.updateId])));
         const keys = ['Required', 'Installed', 'Unknown', 'superseded', 'possiblySuperseded'];
         expect(Object.fromEntries(keys.map((k) => [k, Number(r[k])])), r.updateId).toEqual(w);
       }
@@ -186,7 +186,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     it('one CVE: the CVE page\'s exposed, possibly exposed, unknown and not exposed are HTTP\'s and the engine\'s', async () => {
       const needed = [...s.rows.values()].flat()
         .find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
-      const cve = needed.cves[0]!;
+      const cve = needed.cves[0];
       const http = (await httpJson(s, `/v1/cves/${cve}`)).body;
       const html = await page(`/cves/${cve}`);
       const got = {

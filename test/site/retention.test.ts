@@ -82,7 +82,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       expect(await site.store.inventoryIds(clientId)).toEqual(ids.slice(5));
       expect((await site.store.lastScan(clientId))!.inventory_id).toBe(ids[7]);
       expect(await compliance()).toBe(200);
-      expect((await site.store.clientSummaries('PILOT-PC'))[0]!.inventories).toBe(10);
+      expect((await site.store.clientSummaries('PILOT-PC'))[0].inventories).toBe(10);
     });
 
     it('a scanned inventory older than the newest 10 stays while its scan refers to it, and goes once a newer one is scanned', async () => {
@@ -129,14 +129,14 @@ describe('group commit: retention limits per upload', () => {
     const refused = (results[1] as PromiseRejectedResult).reason as HttpError;
     expect(refused).toBeInstanceOf(HttpError);
     expect(refused).toMatchObject({ status: 413, code: 'TOO_LARGE', message: expect.stringContaining('limits.storedBytesPerClient') });
-    const kept = results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value);
+    const kept = results.filter((r) => r.status === 'fulfilled').map((r) => (r).value);
     expect(await site.store.inventoryIds(a)).toEqual([kept[1], kept[3]]); // newest 2 of A's 3
     expect(await site.store.inventoryIds(b)).toEqual([kept[2]]);
     // Under the count, over the bytes: the oldest goes first.
     const roomy = new GroupCommit(site.store, { inventoriesPerClient: 10, storedBytesPerClient: 1000 });
     const big = [await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false }), await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false })];
     expect(await site.store.inventoryIds(b)).toEqual(big);
-    expect((await site.store.clientSummaries('PC-B'))[0]!.stored_bytes).toBeLessThanOrEqual(1000);
+    expect((await site.store.clientSummaries('PC-B'))[0].stored_bytes).toBeLessThanOrEqual(1000);
   });
 
   it('a client revoked between its authentication and the commit gets 401; the others in its transaction are stored', async () => {

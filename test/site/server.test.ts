@@ -144,7 +144,7 @@ describe('patchscan serve', () => {
     expect(b.status).toBe(413);
     expect(b.body).toEqual({ error: { code: 'TOO_LARGE', message: 'the inventory inflates past 400000 bytes (limits.maxInventoryBytes)' } });
     const bad = { ...machine('PC-X64'), files: [{ path: 'C:\\x.dll', exists: true, version: 'one' }] };
-    const m = await post(server.url, json(bad as Inventory), { ...auth, 'content-type': 'application/json' });
+    const m = await post(server.url, json(bad), { ...auth, 'content-type': 'application/json' });
     expect(m.status).toBe(400);
     expect(m.body).toEqual({ error: { code: 'INVENTORY_INVALID', message: 'upload: files[0].version: must be a version such as 10.0.19041.3803, got "one"' } });
     expect((await post(server.url, Buffer.from('{"schema":'), { ...auth, 'content-type': 'application/json' })).status).toBe(400);

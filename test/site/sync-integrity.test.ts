@@ -78,8 +78,8 @@ function run(args: string[]): { child: ChildProcess; done: Promise<{ code: numbe
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string; at: number }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, out, err, at: performance.now() }));
   });
@@ -149,7 +149,7 @@ describe('catalog sync integrity', () => {
     drop(folder, bad);
     const r1 = await runSync(site, { source: folder });
     expect(r1.outcome).toBe('failed');
-    expect((await site.store.syncMessages(1))[0]!.message_id).toBe(MSG_SYNC_FAILED);
+    expect((await site.store.syncMessages(1))[0].message_id).toBe(MSG_SYNC_FAILED);
     expect(await site.store.currentCatalog()).toBeUndefined();
     expect(leftovers(site)).toEqual([]);
 

@@ -118,7 +118,7 @@ describe('patchscan sync', () => {
     expect(statSync(cat.path).mtimeMs).toBe(mtime);
     expect(catalogCount(site)).toEqual({ n: 1 });
     expect((await messages(site)).map(([id]) => id)).toEqual([MSG_SYNC_STARTED, MSG_SYNC_DONE, MSG_SYNC_STARTED, MSG_SYNC_DONE]);
-    expect((await messages(site))[3]![1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
+    expect((await messages(site))[3][1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
     const log = readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8').trim().split('\n');
     expect(log[0]).toMatch(/^Message 6709: SMS Legacy Update Synchronization started; source .*drop {2}\$\$<SMS_LEGACY_UPDATE_SYNC><\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3}\+000><thread=\d+ \(0x[0-9A-F]+\)>$/);
     expect(log.some((l) => l.startsWith('Message 6710: SMS Legacy Update Synchronization done; catalog '))).toBe(true);
@@ -133,7 +133,7 @@ describe('patchscan sync', () => {
     const first = (await site.store.currentCatalog())!;
     expect((await runSync(site, { source: http.url })).outcome).toBe('unchanged');
     expect(http.requests.map((r) => r.status)).toEqual([200, 304]);
-    expect(http.requests[1]!.ifNoneMatch).toBe('"v1"');
+    expect(http.requests[1].ifNoneMatch).toBe('"v1"');
     expect((await messages(site)).at(-1)![1]).toContain('304 Not Modified');
     http.body = readFileSync(second);
     http.etag = '"v2"';

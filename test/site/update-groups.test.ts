@@ -111,7 +111,7 @@ describe('update groups', () => {
     expect(g.updates).toBe(n);
     await checkAgainstReference('Security');
     const reportable = [...Array(catalog.size).keys()].filter((i) => catalog.isReportable(i));
-    const product = catalog.products(reportable.find((i) => catalog.products(i).length > 0)!)[0]!;
+    const product = catalog.products(reportable.find((i) => catalog.products(i).length > 0)!)[0];
     const p = await createUpdateGroup(site.store, catalogs, 'One product',
       criteriaFrom({ products: [product.toUpperCase()], classifications: ['Security Updates'] }), null);
     let m = 0;
@@ -140,7 +140,7 @@ describe('update groups', () => {
   });
 
   it('one computer against a group: each update\'s state agrees with its compliance report', async () => {
-    const noncompliant = (await groupComputers(site.store, catalogs, 'Security', { state: 'NonCompliant', limit: 1 })).items[0]!;
+    const noncompliant = (await groupComputers(site.store, catalogs, 'Security', { state: 'NonCompliant', limit: 1 })).items[0];
     const c = await groupComputer(site.store, catalogs, 'Security', noncompliant.computer.toLowerCase());
     const rows = new Map((reports.get(noncompliant.computer) ?? []).map((r) => [r.updateId, r]));
     for (const u of c.updates) {
@@ -165,7 +165,7 @@ describe('update groups', () => {
       expect((await removeFromGroup(site.store, 'Security', [kb])).updates).toBe(before);
     }
     expect((await addToGroup(site.store, catalogs, 'Security',
-      [(await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0]!.update_id])).added).toBe(0);
+      [(await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0].update_id])).added).toBe(0);
     await expect(addToGroup(site.store, catalogs, 'Security', ['KB999999999'])).rejects.toMatchObject({ code: 'NOT_FOUND',
       message: expect.stringContaining('KB999999999') });
     await expect(removeFromGroup(site.store, 'Security', ['KB999999999'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -190,10 +190,10 @@ describe('update groups', () => {
 
   it('a release window is [after, before) over each update\'s release day', () => {
     const reportable = [...Array(catalog.size).keys()].filter((i) => catalog.isReportable(i));
-    const dayOf = (i: number): string => catalog.str(catalog.data.updates.creationDate[i]!).slice(0, 10);
+    const dayOf = (i: number): string => catalog.str(catalog.data.updates.creationDate[i]).slice(0, 10);
     const days = [...new Set(reportable.map(dayOf))].filter(Boolean).sort();
     expect(days.length).toBeGreaterThan(0);
-    const day = days[0]!;
+    const day = days[0];
     const next = new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const on = resolveCriteria(catalog, { releasedAfter: day, releasedBefore: next });
     const want = reportable.filter((i) => dayOf(i) === day);
@@ -234,7 +234,7 @@ describe('update groups', () => {
     });
 
     it('create, read, change, list, delete — the numbers are the library\'s', async () => {
-      const kb = (await updateGroupDetail(site.store, catalogs, 'By KB')).updateList[0]!.kb;
+      const kb = (await updateGroupDetail(site.store, catalogs, 'By KB')).updateList[0].kb;
       const made = await call('POST', '/v1/groups', { name: 'Via HTTP', kbs: [kb], deadline: '2020-06-01' });
       expect(made.status).toBe(201);
       expect(made.body).toMatchObject({ name: 'Via HTTP', deadline: '2020-06-01T00:00:00.000Z', pastDeadline: true });

@@ -93,11 +93,11 @@ describe('the site workflow through the CLI', () => {
     expect(status).toMatch(/^Catalog in service: [0-9a-f]{64} \(3000 revisions, imported .*, unsigned\)/);
     expect(status.match(/ 6710 {2}Informational/g)).toHaveLength(2);
 
-    const catalog = join(data, 'catalogs', (run(['sync', 'status', '--data', data, '--json']).out.match(/"path": ".*\/([0-9a-f]{16}\.pscat)"/) ?? [])[1]!);
+    const catalog = join(data, 'catalogs', (run(['sync', 'status', '--data', data, '--json']).out.match(/"path": ".*\/([0-9a-f]{16}\.pscat)"/) ?? [])[1]);
     expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3', '-s', '4', '-o', join(dir, 'f.jsonl')]).code).toBe(0);
     const lines = readFileSync(join(dir, 'f.jsonl'), 'utf8').trim().split('\n');
     lines.forEach((l, i) => writeFileSync(join(dir, `pc${i}.json`), l));
-    const token = (name: string): string => /\n {2}(pst_\S+)\n/.exec(run(['client', 'enroll', name, '--data', data]).out)![1]!;
+    const token = (name: string): string => /\n {2}(pst_\S+)\n/.exec(run(['client', 'enroll', name, '--data', data]).out)![1];
     const t0 = token('PC-0000000');
     const t1 = token('PC-0000001');
 
@@ -138,7 +138,7 @@ describe('the site workflow through the CLI', () => {
     expect(csv[0]).toBe('computer,kb,title,classification,severity,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason,scannedAt,catalog');
     expect(csv).toHaveLength(comp.updates.length + 1);
     // Listed Required rows: the counting rule's Required and the possibly superseded; superseded ones are hidden.
-    expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required! + comp.counts.possiblySuperseded!);
+    expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required + comp.counts.possiblySuperseded);
     const table = run(['report', 'computer', 'PC-0000000', '--data', data]).out;
     expect(table).toMatch(/^PC-0000000 \(\w+\) scanned .*: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n\nstate +superseded +kb +released +classification +severity +cves +title\n/);
     const kb = comp.updates.find((u) => u.kb)!.kb;
@@ -148,7 +148,7 @@ describe('the site workflow through the CLI', () => {
     expect(upd.update.kb).toBe(kb);
     expect(upd.machines.items.map((m) => m.computer)).toContain('PC-0000000');
     // One row per machine and update of the KB; superseded Required rows are not listed by default.
-    const listed = upd.updates.reduce((a, u) => a + u.counts.Installed! + u.counts.Required! + u.counts.possiblySuperseded! + u.counts.Unknown!, 0);
+    const listed = upd.updates.reduce((a, u) => a + u.counts.Installed + u.counts.Required + u.counts.possiblySuperseded + u.counts.Unknown, 0);
     expect(listed).toBe(upd.machines.total);
     const cols = JSON.parse(run(['report', 'collections', '--data', data, '--json']).out) as { name: string; scanned: number }[];
     expect(cols.find((c) => c.name === 'Microsoft Updates Tool')!.scanned).toBe(2);

@@ -30,7 +30,7 @@ const SETS: { machines: number; rows: { state: string; superseded: number }[] }[
 ];
 
 const rowsOf = (k: number): ResultUpdateRow[] =>
-  SETS[k]!.rows.map((r, i) => ({ update_index: i, update_id: `u-${i}-${r.state}-${r.superseded}`, revision_number: 1, state: r.state, superseded: r.superseded, reason: `r${i}` }));
+  SETS[k].rows.map((r, i) => ({ update_index: i, update_id: `u-${i}-${r.state}-${r.superseded}`, revision_number: 1, state: r.state, superseded: r.superseded, reason: `r${i}` }));
 
 function countsOf(rows: readonly ResultUpdateRow[]): OutcomeCounts {
   const c = emptyCounts();
@@ -44,7 +44,7 @@ async function seed(store: SiteStore): Promise<void> {
   for (let k = 0; k < SETS.length; k++) {
     const updates = rowsOf(k);
     const setId = await store.addResultSet({ catalogId, fingerprint: `fp${k}`, counts: countsOf(updates), updates, groups: [] });
-    for (let m = 0; m < SETS[k]!.machines; m++) {
+    for (let m = 0; m < SETS[k].machines; m++) {
       const name = `PC-${pc++}`;
       await store.enroll(name);
       const c = (await store.client(name))!;
@@ -123,12 +123,12 @@ for (const backend of BACKENDS) {
 describe('the counting-rule migration recounts result sets stored before it', () => {
   // Before the rule, a set's `required` counted every Required row, superseded or not (codes 0 and 1 only).
   const old = SETS.map((s, k) => ({ ...s, rows: rowsOf(k).filter((r) => r.superseded !== 2) }));
-  const oldRequired = (k: number): number => old[k]!.rows.filter((r) => r.state === 'Required').length;
+  const oldRequired = (k: number): number => old[k].rows.filter((r) => r.state === 'Required').length;
   const seedOld = async (exec: (sql: string, params: unknown[]) => Promise<void>): Promise<void> => {
     await exec(`INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`, []);
     for (let k = 0; k < old.length; k++) {
       await exec('INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, 1, $2, 0, $3, 0, 0)', [k + 1, `fp${k}`, oldRequired(k)]);
-      for (const r of old[k]!.rows) {
+      for (const r of old[k].rows) {
         await exec('INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, $6)',
           [k + 1, r.update_index, r.update_id, r.state, r.superseded, r.reason]);
       }

@@ -86,8 +86,8 @@ describe('pg-boss queue', () => {
     const [b] = await t.queue.take(1);
     const lease = async (id: string): Promise<number> =>
       (await t.driver.get<{ s: number }>(`SELECT EXTRACT(epoch FROM expire_in)::int AS s FROM ${PGBOSS_SCHEMA}.job WHERE id = ?::uuid`, [id]))!.s;
-    expect(await lease(a!.id)).toBe(7);
-    expect(await lease(b!.id)).toBe(60 * 5); // the queue's default lease
+    expect(await lease(a.id)).toBe(7);
+    expect(await lease(b.id)).toBe(60 * 5); // the queue's default lease
   });
 
   it('a lease that runs out with no retries left fails the job, and says why', async () => {
@@ -117,7 +117,7 @@ describe('pg-boss queue', () => {
       const others = await Promise.all(drivers.map((d) => PgBossQueue.start(d, { maintenanceIntervalSeconds: 1, retryDelaySeconds: 1 })));
       for (let c = 1; c <= 30; c++) await t.transaction((tx) => t.queue.enqueue(tx, c, c % 3 === 0 ? 'expedited' : 'normal', 'upload'));
       const taken = (await Promise.all([t.queue, ...others].flatMap((q) => [q.take(4), q.take(4), q.take(4)]))).flat();
-      const rest = await others[0]!.take(100);
+      const rest = await others[0].take(100);
       const all = [...taken, ...rest];
       expect(all).toHaveLength(30);
       expect(new Set(all.map((j) => j.id)).size).toBe(30);
@@ -145,7 +145,7 @@ describe('pg-boss queue', () => {
         // The live worker's first take looks for dead workers first: the gone one's job is back, before its lease.
         const jobs = await live.queue.take(10, 3600);
         expect(jobs.map((j) => [j.clientId, j.retries]).sort()).toEqual([[1, 1], [2, 0]]);
-        expect(jobs.find((j) => j.clientId === 1)!.id).toBe(held[0]!.id);
+        expect(jobs.find((j) => j.clientId === 1)!.id).toBe(held[0].id);
         const holders = await t.driver.all<{ worker_id: string }>(`SELECT worker_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders ORDER BY job_id`);
         expect(new Set(holders.map((h) => h.worker_id))).toEqual(new Set([thisProcess()]));
         expect(await t.driver.get(`SELECT 1 AS one FROM ${PGBOSS_SCHEMA}.patchscan_workers WHERE id = ?`, [`${hostname()}/2147483646/1`])).toBeUndefined();
@@ -185,8 +185,8 @@ describe('pg-boss queue', () => {
       const queues = await Promise.all(drivers.map((d) => PgBossQueue.start(d, { maintenanceIntervalSeconds: 1 })));
       // Every pooled connection still works (none left inside a failed set-up transaction).
       for (const d of drivers) await Promise.all([1, 2, 3].map(() => d.get('SELECT 1')));
-      await drivers[0]!.transaction((tx) => queues[0]!.enqueue(tx, 1, 'normal', 'upload'));
-      expect(await queues[2]!.take(5)).toHaveLength(1);
+      await drivers[0].transaction((tx) => queues[0].enqueue(tx, 1, 'normal', 'upload'));
+      expect(await queues[2].take(5)).toHaveLength(1);
       for (const q of queues) await q.close();
     } finally {
       for (const d of drivers) await d.close();

@@ -70,7 +70,7 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       const jobs = await q.take(10);
       expect(jobs).toHaveLength(1);
       expect(jobs[0]).toMatchObject({ clientId: 7, priority: 'normal', reason: 'inventory uploaded', retries: 0 });
-      expect(typeof jobs[0]!.id).toBe('string');
+      expect(typeof jobs[0].id).toBe('string');
     });
 
     it('enqueueMany is enqueue for each: in its transaction, a client waiting once per priority', async () => {
@@ -153,7 +153,7 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       expect(job).toMatchObject([{ clientId: 11, retries: 0 }]);
       expect(await q.take(10)).toEqual([]);
       const again = await until('the job to come back after its 1 s lease', takeOne);
-      expect(again).toMatchObject({ id: job[0]!.id, clientId: 11, priority: 'expedited', reason: 'rescan', retries: 1 });
+      expect(again).toMatchObject({ id: job[0].id, clientId: 11, priority: 'expedited', reason: 'rescan', retries: 1 });
     });
 
     it('complete ends jobs, inside the caller\'s transaction', async () => {
@@ -201,7 +201,7 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
         { clientId: 22, priority: 'expedited', reason: 'upload 22', error: 'try 2 of 22 failed' },
         { clientId: 21, priority: 'normal', reason: 'upload 21', error: 'try 2 of 21 failed' },
       ]);
-      expect(Number.isNaN(Date.parse(failed[0]!.failedAt))).toBe(false);
+      expect(Number.isNaN(Date.parse(failed[0].failedAt))).toBe(false);
       expect(await q.failedJobs(1)).toHaveLength(1);
       // A client whose scan failed can be queued again.
       await enqueue(21, 'normal', 'new upload');

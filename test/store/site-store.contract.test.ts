@@ -130,10 +130,10 @@ for (const backend of BACKENDS) {
         await store.enroll(n);
         ids.push((await store.client(n))!.id);
       }
-      await store.enqueueScan(ids[0]!, 'normal', 'upload');
-      await store.enqueueScan(ids[1]!, 'normal', 'upload');
-      await store.enqueueScan(ids[1]!, 'normal', 'upload again'); // a client waits once per priority
-      await store.enqueueScan(ids[2]!, 'expedited', 'expedited upload');
+      await store.enqueueScan(ids[0], 'normal', 'upload');
+      await store.enqueueScan(ids[1], 'normal', 'upload');
+      await store.enqueueScan(ids[1], 'normal', 'upload again'); // a client waits once per priority
+      await store.enqueueScan(ids[2], 'expedited', 'expedited upload');
       expect((await store.queueStatus()).queued).toEqual({ expedited: 1, normal: 2 });
       const jobs = await store.takeScans(10);
       expect(jobs.map((j) => [j.clientId, j.priority])).toEqual([[ids[2], 'expedited'], [ids[0], 'normal'], [ids[1], 'normal']]);
@@ -292,7 +292,7 @@ for (const backend of BACKENDS) {
       for (let k = 0; k < 5; k++) added.push(await store.addInventory(id, Buffer.from(`later ${k}`), 'x64', keep));
       expect(await storedIds(id)).toEqual([first, ...added.slice(-3)]);
       // Once a newer one is scanned, the next upload lets the old one go.
-      expect(await scanOf(id, added[4]!)).toBe(true);
+      expect(await scanOf(id, added[4])).toBe(true);
       const next = await store.addInventory(id, Buffer.from('next'), 'x64', keep);
       expect(await storedIds(id)).toEqual([added[3], added[4], next]);
       // A scan of an inventory pruned meanwhile records nothing: the newer upload's scan will.
@@ -321,7 +321,7 @@ for (const backend of BACKENDS) {
       expect(await scanOf(id, d)).toBe(true);
       const e = await store.addInventory(id, Buffer.alloc(60, 6), 'x64', cap);
       expect(await storedIds(id)).toEqual([d, e]);
-      expect((await store.clientSummaries('PC-1'))[0]!.stored_bytes).toBe(160);
+      expect((await store.clientSummaries('PC-1'))[0].stored_bytes).toBe(160);
       expect(a).toBeLessThan(b);
     });
 

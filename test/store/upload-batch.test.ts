@@ -89,7 +89,7 @@ for (const backend of backends) {
         let k = 0;
         for (const group of groups) {
           const got = await store.addUploads(group.map((u) => ({
-            clientId: ids[u.client]!, body: Buffer.alloc(u.bytes, k % 251), architecture: 'x64',
+            clientId: ids[u.client], body: Buffer.alloc(u.bytes, k % 251), architecture: 'x64',
             priority: u.expedited ? 'expedited' as const : 'normal' as const, reason: 'upload',
           })), { keep, maxBytes });
           group.forEach((u, j) => {
@@ -100,12 +100,12 @@ for (const backend of backends) {
         }
         const want = reference(groups, keep, maxBytes, revoked);
         for (let c = 0; c < CLIENTS; c++) {
-          const stored = (await store.inventoryIds(ids[c]!)).map((id) => byId.get(id));
+          const stored = (await store.inventoryIds(ids[c])).map((id) => byId.get(id));
           expect(stored).toEqual(want.get(c) ?? []);
         }
         // Every client with an accepted upload has a scan waiting (once or once per priority); no other client.
         const jobs = await store.takeScans(1000);
-        expect(new Set(jobs.map((j) => j.clientId))).toEqual(new Set([...want.keys()].map((c) => ids[c]!)));
+        expect(new Set(jobs.map((j) => j.clientId))).toEqual(new Set([...want.keys()].map((c) => ids[c])));
         await store.completeScans(jobs);
       }), { numRuns: 30 });
     }, 120_000);

@@ -37,7 +37,7 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     expect(ls[0]).toMatchObject({ type: 'WindowsVersion', family: 'base', attrs: { Comparison: 'LessThan', MajorVersion: '10', MinorVersion: '0', BuildNumber: '14393' } });
     const ubr = ls.filter((l) => l.type === 'RegDword');
     expect(ubr.map((l) => l.attrs.Data)).toEqual(['320', '699', '1356', '2515']);
-    expect(ubr[0]!.attrs).toMatchObject({ Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', Value: 'UBR', Comparison: 'GreaterThanOrEqualTo' });
+    expect(ubr[0].attrs).toMatchObject({ Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', Value: 'UBR', Comparison: 'GreaterThanOrEqualTo' });
     expect(c.rules.IsInstallable).toBeUndefined();
   });
 
@@ -47,7 +47,7 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     expect(root.kind).toBe('or');
     if (root.kind !== 'or') throw new Error();
     expect(root.children.map((k) => k.kind)).toEqual(['rule', 'not', 'rule']);
-    const not = root.children[1]!;
+    const not = root.children[1];
     expect(not.kind === 'not' && not.child).toMatchObject({ type: 'RegValueExists', attrs: { Value: 'UUPFlags', Type: 'REG_DWORD' } });
   });
 
@@ -90,7 +90,7 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     ]);
     expect(c.bundledUpdates).toHaveLength(4);
     expect(c.bundledUpdates.every((g) => g.kind === 'atLeastOne')).toBe(true);
-    const first = c.bundledUpdates[0]!;
+    const first = c.bundledUpdates[0];
     expect(first.kind === 'atLeastOne' && first.children[0]).toEqual({ updateId: '90f961a9-1756-4493-aade-644c37589961', revisionNumber: 200 });
     expect(c.bundledUpdates.reduce((n, g) => n + (g.kind === 'atLeastOne' ? g.children.length : 1), 0)).toBe(124);
     expect(c.rules).toEqual({});
@@ -102,7 +102,7 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     const inst = c.rules.IsInstalled!;
     expect(inst.kind).toBe('and');
     expect(leaves(inst).map((l) => l.type)).toEqual(['CbsPackageInstalled', 'RegDword']);
-    expect(leaves(inst)[0]!.family).toBe('cbs');
+    expect(leaves(inst)[0].family).toBe('cbs');
     expect(c.rules.IsInstallable).toMatchObject({ kind: 'rule', type: 'CbsPackageInstallable' });
     expect(c.metadata).toMatchObject({
       element: 'CbsPackageApplicabilityMetadata',
@@ -136,7 +136,7 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
       ['2bf7ed9c-6f43-493a-b156-db20f08c44c4', 'Detectoid'],
       ['6aece9a4-19e3-4bc7-a20c-070a5e31aff4', 'Detectoid'],
     ]);
-    expect(all[1]!.rules.IsInstalled).toMatchObject({ type: 'RegSz', attrs: { Value: 'InstallLanguage', Comparison: 'EqualTo', Data: '0409' } });
+    expect(all[1].rules.IsInstalled).toMatchObject({ type: 'RegSz', attrs: { Value: 'InstallLanguage', Comparison: 'EqualTo', Data: '0409' } });
   });
 });
 
@@ -197,7 +197,7 @@ describe('SCUP software distribution package (namespaced full document)', () => 
     expect(r.severity).toBe('Low');
     expect(r.categories).toEqual([{ type: 'UpdateClassification', id: 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83' }]);
     expect(r.supersedes).toEqual(['00004850-0000-0000-5350-000000088821', '00004850-0000-0000-5350-000000087800']);
-    expect(r.localized[0]!.title).toBe('Synaptics HD audio driver for 2018 DT [8.65.296.0.A3]');
+    expect(r.localized[0].title).toBe('Synaptics HD audio driver for 2018 DT [8.65.296.0.A3]');
     // Package-level IsInstallable And item-level IsInstallable.
     const inst = r.rules.IsInstallable!;
     expect(inst.kind).toBe('and');

@@ -125,7 +125,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
     .option('--days <n>', `days without an upload (0 to ${MAX_DAYS})`, nonNegativeInt('--days', 'days', MAX_DAYS), 7)
     .action((o: ReportOptions & { days: number }) => withSite(o, async (site) => {
       const p = await staleClients(site.store, o.days, 10_000);
-      out(o, p, p.items, () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items as unknown as Record<string, unknown>[], ['name', 'lastUpload', 'lastScan'])}`);
+      out(o, p, p.items, () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items, ['name', 'lastUpload', 'lastScan'])}`);
     }));
 
   reportOpts(report.command('sync').description('the sync history and the catalog in service'))

@@ -50,7 +50,7 @@ export function listState<T>(
   if (dirRaw !== null && dirRaw !== 'asc' && dirRaw !== 'desc') {
     throw new HttpError(400, 'BAD_REQUEST', `${prefix}dir=${JSON.stringify(dirRaw.slice(0, 20))} must be asc or desc`);
   }
-  const dir = (dirRaw as 'asc' | 'desc' | null) ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc');
+  const dir = (dirRaw) ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc');
   return { key, dir, offset: intParam(q, `${prefix}offset`, 0, 0, Number.MAX_SAFE_INTEGER) };
 }
 

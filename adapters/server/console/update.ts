@@ -7,7 +7,7 @@
 import { PatchscanError } from '../../../engine/errors.js';
 import { updateCompliance, type CoveredUpdate, type UpdateCompliance } from '../../site/reports.js';
 import { HttpError, intParam } from '../http.js';
-import { choice, cveLinks, kbText, moreInfo, released, stateCell, updateLink } from './cells.js';
+import { choice, cveLinks, moreInfo, released, stateCell, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';

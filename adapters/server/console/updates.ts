@@ -11,7 +11,7 @@ import { HttpError } from '../http.js';
 import { cveLink, cveLinks, kbText, moreInfo, released, updateLink } from './cells.js';
 import { esc, layout, num } from './html.js';
 import type { PageContext, PageResult } from './page.js';
-import type { Column, PageLists } from './table.js';
+import type { Column } from './table.js';
 
 const STATE_LABELS: Readonly<Record<UpdateListState, string>> = {
   required: 'needed by some machine (Required)', superseded: 'superseded on some machine',
@@ -89,7 +89,7 @@ ${select('severity', 'Severity', list.severities)}
       ? '<p><b>No machine is scanned yet.</b> Updates are listed with their counts once clients upload inventories '
         + '(<code>patchscan upload</code>) and <code>patchscan serve</code> scans them.</p>'
       : `<p>No update matches these filters. <a href="${esc(url.pathname)}">Clear them</a>.</p>`;
-  const html = (lists as PageLists).rows({
+  const html = (lists).rows({
     id: o.id ?? 'update-list', main: o.main ?? true, columns: UPDATE_COLUMNS, all: list.updates,
     defaultOrder: { key: 'required', dir: 'desc' }, empty,
     rowAttrs: (u) => `data-update="${esc(u.updateId)}"`,

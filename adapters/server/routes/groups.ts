@@ -19,7 +19,7 @@ import { toCsv } from '../../report/csv.js';
 import {
   addToGroup, createUpdateGroup, criteriaFrom, deleteUpdateGroup, GROUP_STATES, groupComputer, groupComputers, listUpdateGroups,
     parseDeadline,
-  removeFromGroup, setGroupDeadline, updateGroupDetail, type GroupState,
+  removeFromGroup, setGroupDeadline, updateGroupDetail,
 } from '../../site/update-groups.js';
 import { HttpError, intParam, pathParam, readBody, send } from '../http.js';
 import type { Route } from './context.js';
@@ -45,7 +45,7 @@ const strings = (body: Record<string, unknown>, key: string): string[] | undefin
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   throw new HttpError(400, 'BAD_REQUEST', `"${key}" must be a string or an array of strings`);
 };
 
@@ -156,7 +156,7 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
       'query parameter overdue must be 1 or 0');
     const collection = q.get('collection');
     const page = await groupComputers(store, catalogs, name, {
-      ...(collection ? { collection } : {}), ...(state ? { state: state as GroupState } : {}),
+      ...(collection ? { collection } : {}), ...(state ? { state: state } : {}),
         ...(overdue === '1' || overdue === 'true' || overdue === '' ? { overdue: true } : {}),
       limit: intParam(q, 'limit', 100, 1, 1000), offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
     });

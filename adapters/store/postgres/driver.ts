@@ -162,6 +162,7 @@ function why(e: unknown, t: Target): string {
     case '25006': return 'the server is read-only (a standby?)';
     case '53100': return 'the database server\'s disk is full';
     case '53300': return 'the server has too many connections';
+    default: break; // not one we can say more about: the driver's own message below
   }
   if (e instanceof AggregateError && e.errors.length > 0) return why(e.errors[0], t);
   return typeof err?.message === 'string' && err.message !== '' ? err.message : String(e);

@@ -283,7 +283,7 @@ export class PgBossQueue implements ScanQueue {
     return this.driver.transaction(async (tx) => {
       const db = recording(pgBossDb(tx));
       const jobs = await this.boss.fetch<ScanData>(QUEUE, { batchSize: max, includeMetadata: true, db });
-      if (db.error !== undefined) throw db.error;
+      if (db.error !== undefined) throw db.error as Error; // what pg rejected with: an Error
       if (jobs.length > 0 && leaseSeconds !== undefined) {
         // pg-boss fixes expire_in when a job is sent; this lease is the taker's, so set it with the fetch.
         await db.executeSql(`UPDATE ${this.job} SET expire_in = $3 * interval '1 second' WHERE name = $1 AND id = ANY($2::uuid[])`,

@@ -80,8 +80,8 @@ export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv:
   });
   const s = new Scanner(new Catalog(b.build({ kind: 'records', path: 'rule-table', sha256: '' })));
   const [row] = s.scan(inv, { all: true });
-  const value: Value = row!.state === 'Installed' ? 'True' : row!.state === 'Required' ? 'False' : 'Unknown';
-  return { value, reason: row!.reason };
+  const value: Value = row.state === 'Installed' ? 'True' : row.state === 'Required' ? 'False' : 'Unknown';
+  return { value, reason: row.reason };
 }
 
 function without(inv: Inventory, section: Section): Inventory {

@@ -15,7 +15,7 @@ const pkgs = (...ps: [string, string][]): Partial<Inventory> => ({
 const KB5026368 = 'Package_for_RollupFix~31bf3856ad364e35~arm64~~22000.1936.1.9';
 const rollup = (identity: string): RuleMetadata => {
   const [name, token, arch, lang, version] = identity.split('~');
-  const attrs = { name: name!, publicKeyToken: token!, processorArchitecture: arch!, language: lang || 'neutral', version: version!,
+  const attrs = { name: name, publicKeyToken: token, processorArchitecture: arch, language: lang || 'neutral', version: version,
     identity };
   return { element: 'CbsPackageApplicabilityMetadata', attrs };
 };

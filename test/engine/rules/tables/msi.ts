@@ -17,7 +17,7 @@ const office = (extra: Partial<InventoryMsiProduct> = {}): Partial<Inventory> =>
 const P = { ProductCode: OFFICE };
 const items = (tag: 'Feature' | 'Component', names: string[], products = [OFFICE]) => [
   ...products.map((p) => ({ tag: 'Product', attrs: { ProductCode: p } })),
-  ...names.map((n) => ({ tag, attrs: { [tag === 'Feature' ? 'Name' : 'ComponentCode']: n } as Record<string, string> })),
+  ...names.map((n) => ({ tag, attrs: { [tag === 'Feature' ? 'Name' : 'ComponentCode']: n } })),
 ];
 const C1 = '{11111111-0000-0000-0000-000000000001}';
 const C2 = '{11111111-0000-0000-0000-000000000002}';

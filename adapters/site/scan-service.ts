@@ -90,7 +90,10 @@ export class SiteScanner {
 
   private readonly carryOverOn: boolean;
   private readonly log: (line: string) => void;
-  /** The carry-over from one earlier catalog to the loaded one (most clients come from the same one), or why not. */
+  /**
+   * The carry-over to the loaded catalog from the first earlier one a queued client was last scanned with (after a
+   * sync, every client's), built once; `co` undefined: refused or failed.
+   */
   private carry: { readonly fromId: number; readonly toId: number; readonly co: CatalogCarryOver | undefined; readonly fromDetails?: RelevantDetails } | undefined;
   private carriedCount = 0;
 
@@ -251,7 +254,10 @@ export class SiteScanner {
     try {
       const last = await this.store.lastScan(clientId);
       if (!last || last.catalog_id === l.catalogId) return undefined;
-      if (this.carry?.fromId !== last.catalog_id || this.carry.toId !== l.catalogId) {
+      // One old catalog per catalog in service: a client last scanned on yet another one is scanned in full, so that
+      // clients from mixed catalogs cannot make each batch load a catalog and diff again.
+      if (this.carry?.toId === l.catalogId && this.carry.fromId !== last.catalog_id) return undefined;
+      if (this.carry?.toId !== l.catalogId) {
         this.carry = { fromId: last.catalog_id, toId: l.catalogId, co: undefined }; // refused until built
         const row = await this.store.catalog(last.catalog_id);
         if (!row) return undefined;

@@ -8,7 +8,7 @@ import {
   type BundleGroup, type CoreFragment, type ExtendedFragment, type LocalizedText, type PackageEntry,
   type Prerequisite, type RuleMetadata, type RuleNode, type UpdateRecord,
 } from '../model.js';
-import { FACT_KINDS, type Fact, type FactKind } from '../rules/facts.js';
+import { FACT_KINDS, type Fact } from '../rules/facts.js';
 import { RULE_TYPE_IDS, ruleSpec } from '../rules/registry.js';
 import {
   CATALOG_FORMAT_VERSION, F_BUNDLE, F_EXPLICIT, F_FROM_PACKAGE, F_HAS_CORE, F_HAS_EXTENDED, F_KB_FROM_TITLE, F_LEAF, F_SOFTWARE,
@@ -306,7 +306,7 @@ export class CatalogBuilder {
     if (id === undefined) {
       id = this.factIds.size;
       this.factIds.set(f.key, id);
-      this.factKind.push(FACT_KINDS.indexOf(f.kind as FactKind));
+      this.factKind.push(FACT_KINDS.indexOf(f.kind));
       for (const a of f.args) this.factArgs.push(this.strings.id(a));
       this.factArgOffsets.push(this.factArgs.length);
       this.factUses.push(0);

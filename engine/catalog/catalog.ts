@@ -261,7 +261,7 @@ export class Catalog {
   }
   cves(i: number): string[] {
     const c = this.data.cves;
-    return Array.from(c.value.subarray(c.offsets[i]!, c.offsets[i + 1]!), (v) => this.str(v));
+    return Array.from(c.value.subarray(c.offsets[i], c.offsets[i + 1]), (v) => this.str(v));
   }
 
   /** The UpdateClassification category's title (e.g. "Security Updates"), or its GUID when not in the catalog. */
@@ -292,7 +292,7 @@ export class Catalog {
   ruleTree(node: number): RuleNode {
     const n = this.data.nodes;
     const op = n.op[node]!;
-    const kids = Array.from(n.children.subarray(n.childOffsets[node]!, n.childOffsets[node + 1]!), (c) => this.ruleTree(c));
+    const kids = Array.from(n.children.subarray(n.childOffsets[node], n.childOffsets[node + 1]), (c) => this.ruleTree(c));
     const attrs = this.nodeAttrs(node);
     switch (op) {
       case OP_FALSE: return { kind: 'const', value: false };
@@ -325,7 +325,7 @@ export class Catalog {
 
   nodeFacts(node: number): number[] {
     const n = this.data.nodes;
-    return Array.from(n.facts.subarray(n.factOffsets[node]!, n.factOffsets[node + 1]!));
+    return Array.from(n.facts.subarray(n.factOffsets[node], n.factOffsets[node + 1]));
   }
 
   private factCache: (FactInfo | undefined)[] | undefined;
@@ -338,7 +338,7 @@ export class Catalog {
 
   private buildFact(id: number): FactInfo {
     const f = this.data.facts;
-    const args = Array.from(f.args.subarray(f.argOffsets[id]!, f.argOffsets[id + 1]!), (a) => this.str(a));
+    const args = Array.from(f.args.subarray(f.argOffsets[id], f.argOffsets[id + 1]), (a) => this.str(a));
     return { id, kind: FACT_KINDS[f.kind[id]!]!, args, uses: f.uses[id]!, loopRelative: args.some((a) => a.startsWith('HKEY_LOOP_TARGET')) };
   }
 

@@ -3,7 +3,7 @@
  * and kept), and, when explaining, a trace of what each rule read.
  */
 import type { Catalog } from '../catalog/catalog.js';
-import { ABSENT, joinPath, Machine, NOT_COLLECTED, normalizeGuid, type Lookup } from '../inventory/machine.js';
+import { ABSENT, joinPath, type Machine, NOT_COLLECTED, normalizeGuid, type Lookup } from '../inventory/machine.js';
 import type { RegistryView } from '../inventory/types.js';
 import type { FactKind } from '../rules/facts.js';
 
@@ -45,7 +45,7 @@ export class EvalContext {
 
   /** The machine's value for catalog fact `id` (resolved once, then read by index). */
   fact(id: number): Lookup<unknown> {
-    if (this.resolved[id] === 1) return this.values[id] as Lookup<unknown>;
+    if (this.resolved[id] === 1) return this.values[id];
     const f = this.catalog.fact(id);
     const v = this.resolve(f.kind, f.args);
     if (!f.loopRelative) {

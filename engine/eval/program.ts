@@ -107,7 +107,7 @@ export class RuleProgram {
 
   private children(id: number): number[] {
     const n = this.catalog.data.nodes;
-    return Array.from(n.children.subarray(n.childOffsets[id]!, n.childOffsets[id + 1]!));
+    return Array.from(n.children.subarray(n.childOffsets[id], n.childOffsets[id + 1]));
   }
 
   /** Name of the rule at node `id` (`And`, `FileVersion`, `b.RegQword`…). */
@@ -204,7 +204,7 @@ export class RuleProgram {
     const op = this.catalog.data.nodes.op[id]!;
     if (op === OP_AND || op === OP_OR || op === OP_NOT) {
       const kids = this.children(id).map((k) => this.explain(k, ctx));
-      const vals = kids.map((k) => (k.value === 'True' ? T : k.value === 'False' ? F : U) as Tri);
+      const vals = kids.map((k) => (k.value === 'True' ? T : k.value === 'False' ? F : U));
       let v: Tri;
       if (op === OP_NOT) v = not(vals[0]!);
       else if (op === OP_AND) v = vals.includes(F) ? F : vals.includes(U) ? U : T;

@@ -42,17 +42,17 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
     let claim: Claim = Claim.Shared;
     let id = 0;
     try {
-      const bytes = task.bytes.subarray(task.offsets[k]!, task.offsets[k + 1]!);
+      const bytes = task.bytes.subarray(task.offsets[k], task.offsets[k + 1]);
       // msgpack (the fleet format) and JSON are digested from their bytes. A machine whose profile is already known,
       // and whose left-out fields pass the quick check, is answered without decoding (msgpack-profile.ts and
       // json-profile.ts say why that is safe).
       const profile = isJsonObject(bytes) ? jsonProfile : isMsgpackMap(bytes) ? msgpackProfile : undefined;
       const digested = recording && bytes.length <= DEFAULT_INVENTORY_LIMITS.maxBytes && profile !== undefined && profile.read(bytes, task.details);
       const fp = profile?.fp ?? NO_FP;
-      if (digested && profile!.leftOutOk) {
+      if (digested && profile.leftOutOk) {
         const known = table.find(fp[0]!, fp[1]!, fp[2]!, fp[3]!);
         if (known !== 0) {
-          computers[k] = profile!.computerName(bytes);
+          computers[k] = profile.computerName(bytes);
           setIds[k] = known;
           shared++;
           micros[k] = Math.round((performance.now() - t0) * 1000);

@@ -105,7 +105,7 @@ function setBytes(d: ResultSetData): number {
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
   if (input instanceof Uint8Array) return { bytes: input, source: `inventory ${k}` };
-  if ('bytes' in input && input.bytes instanceof Uint8Array) return input as { bytes: Uint8Array; source: string };
+  if ('bytes' in input && input.bytes instanceof Uint8Array) return input;
   const inv = input as Inventory;
   return { bytes: Buffer.from(packr.pack(inv)), source: inv.computer?.name ?? `inventory ${k}` };
 }

@@ -90,7 +90,7 @@ export function fromShared(shared: SharedCatalog): { data: CatalogData; stringAt
     let s = cache.get(id);
     if (s === undefined) {
       // Buffer.from(view) copies out of the shared memory; decoding a copy is what TextDecoder needs anyway.
-      s = Buffer.from(bytes.subarray(offs[id]!, offs[id + 1]!)).toString('utf8');
+      s = Buffer.from(bytes.subarray(offs[id], offs[id + 1])).toString('utf8');
       cache.set(id, s);
     }
     return s;

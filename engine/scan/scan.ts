@@ -143,7 +143,7 @@ export class Scanner {
     const children = c.bundledUpdates(index).flatMap((g) => g.members).map((m) => ({
       updateId: m.updateId,
       title: m.index >= 0 ? c.title(m.index) : '',
-      state: m.index >= 0 ? s.result(m.index).state : ('Unknown' as UpdateState),
+      state: m.index >= 0 ? s.result(m.index).state : ('Unknown'),
     }));
     return {
       computer: inventory.computer.name,

@@ -15,7 +15,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { EvalContext } from '../eval/context.js';
-import { RuleProgram, type ExplainNode } from '../eval/program.js';
+import { type RuleProgram, type ExplainNode } from '../eval/program.js';
 import { slotReason } from '../eval/reason.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
 import { Machine } from '../inventory/machine.js';
@@ -395,7 +395,8 @@ export class ScanSession {
       }
       case BECAUSE_NO_CHILDREN:
         return { kind: 'noChildren' };
-      default: // BECAUSE_CYCLE
+      case BECAUSE_CYCLE:
+      default:
         return { kind: 'cycle' };
     }
   }

@@ -502,7 +502,7 @@ describe('one PostgreSQL site, many processes', () => {
 
     const re = await cli(['rescan', names[1], '--expedited', '--data', A]);
     expect(re.code, re.err).toBe(0);
-    expect(re.out).toMatch(new RegExp(`^Scanned ${names[1]} now \\(Microsoft Updates Tool[^)]*\\(expedited\\)\\): Installed \\d+, Required \\d+, Unknown \\d+`));
+    expect(re.out).toMatch(new RegExp(`^Scanned ${names[1]} now \\(Microsoft Updates Tool[^)]*\\(expedited\\)\\): Required \\d+, Installed \\d+, Unknown \\d+`));
     const c = JSON.parse(await ok(['compliance', names[1], '--data', B, '--json'])) as Compliance;
     expect(c.catalog.sha256).toBe(status.catalog.sha256);
   }, 180_000);

@@ -61,12 +61,16 @@ if (!existsSync(full)) generateFleet(new Catalog(readCatalogFile(cat)), { client
 const fleet = join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
 if (!existsSync(fleet)) await head(full, fleet, machines);
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+console.log(
+  `catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
+);
 try {
   execFileSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' });
 } catch {
-  throw new Error('GNU time (/usr/bin/time) is needed to measure a child process\'s peak RSS: apt-get install time');
+  throw new Error("GNU time (/usr/bin/time) is needed to measure a child process's peak RSS: apt-get install time");
 }
 
 function measure(label: string, bin: string, args: string[]): void {
@@ -79,8 +83,12 @@ function measure(label: string, bin: string, args: string[]): void {
   const bytes = statSync(out).size;
   rmSync(out, { force: true });
   const s = Number(seconds);
-  console.log(`| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`);
-  console.log(`|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}\` | | | | | |`);
+  console.log(
+    `| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`,
+  );
+  console.log(
+    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}\` | | | | | |`,
+  );
 }
 
 console.log('| run | time | machines/s | peak RSS | written | load (1 min) at start |');

@@ -27,11 +27,13 @@ if (!existsSync(cab)) {
   const w = new CabWriter(cab, { level: 1 });
   function* chunks(): Generator<Buffer> {
     let x = 1;
-    for (let done = 0; done < mib * MiB; ) {
+    for (let done = 0; done < mib * MiB;) {
       const parts: string[] = [];
       for (let k = 0; k < 2000; k++) {
         x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-        parts.push(`<Update UpdateId="${x.toString(16)}-4c77-4dd9-951a-${(x ^ 0x5a5a).toString(16)}" RevisionNumber="${x % 300}" RevisionId="${x % 900000}" IsLeaf="true" />\n`);
+        parts.push(
+          `<Update UpdateId="${x.toString(16)}-4c77-4dd9-951a-${(x ^ 0x5a5a).toString(16)}" RevisionNumber="${x % 300}" RevisionId="${x % 900000}" IsLeaf="true" />\n`,
+        );
       }
       const b = Buffer.from(parts.join('')).subarray(0, Math.min(mib * MiB - done, 1 << 30));
       done += b.length;
@@ -59,6 +61,8 @@ for (let r = 0; r < runs; r++) {
 }
 const s = median(ours.map((o) => o.seconds));
 const c = median(theirs);
-console.log(`patchscan   ${s.toFixed(2)} s  ${(mib / s).toFixed(0)} MiB/s  peak RSS ${(median(ours.map((o) => o.maxRssBytes)) / MiB).toFixed(0)} MiB`);
+console.log(
+  `patchscan   ${s.toFixed(2)} s  ${(mib / s).toFixed(0)} MiB/s  peak RSS ${(median(ours.map((o) => o.maxRssBytes)) / MiB).toFixed(0)} MiB`,
+);
 console.log(`cabextract  ${c.toFixed(2)} s  ${(mib / c).toFixed(0)} MiB/s`);
 console.log(`ratio patchscan ÷ cabextract time: ${(s / c).toFixed(2)} (median of ${runs} runs each)`);

@@ -32,7 +32,11 @@ mkdirSync(work, { recursive: true });
 
 const gib = (totalmem() / 2 ** 30).toFixed(0);
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${gib} GiB, Node ${process.version}`);
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared with other helpers' work)`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (the machine is shared with other helpers' work)`,
+);
 const cab = join(work, `wsusscn2-${revisions}-1.cab`);
 const cat = join(work, `catalog-${revisions}-1.pscat`);
 if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
@@ -45,11 +49,13 @@ const records = catalogRecords(imported);
 const before = buildCatalog(records, 'before');
 const edit = patchTuesday(records, percent, seed);
 const after = buildCatalog(edit.records, 'after');
-console.log(`catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
-  `${edit.summary.added} new updates (each superseding one), ` +
-  `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
-  `${edit.summary.removed} expired; of the new and revised, ${edit.summary.bundles} bundles and ${edit.summary.bundledOnly} only bundled ` +
-  `(built in ${seconds(t).toFixed(1)} s)`);
+console.log(
+  `catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
+    `${edit.summary.added} new updates (each superseding one), ` +
+    `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
+    `${edit.summary.removed} expired; of the new and revised, ${edit.summary.bundles} bundles and ${edit.summary.bundledOnly} only bundled ` +
+    `(built in ${seconds(t).toFixed(1)} s)`,
+);
 
 // The stored profiles: every machine its own (the generator's `distinct` drift), scanned once on the old catalog.
 const model = new FleetModel(imported);
@@ -66,9 +72,11 @@ t = performance.now();
 const delta = catalogDelta(before, after);
 const diffSeconds = seconds(t);
 if (delta.fullRescan) throw new Error(delta.fullRescan);
-console.log(`diff: ${delta.added.length} added, ${delta.changed.length} changed, ${delta.removed.length} removed → ` +
-  `${delta.affectedList.length} updates to re-evaluate (${delta.stateAffected} may change state, ` +
-  `${((delta.affectedList.length / after.size) * 100).toFixed(2)} % of the catalog), computed in ${(diffSeconds * 1000).toFixed(0)} ms`);
+console.log(
+  `diff: ${delta.added.length} added, ${delta.changed.length} changed, ${delta.removed.length} removed → ` +
+    `${delta.affectedList.length} updates to re-evaluate (${delta.stateAffected} may change state, ` +
+    `${((delta.affectedList.length / after.size) * 100).toFixed(2)} % of the catalog), computed in ${(diffSeconds * 1000).toFixed(0)} ms`,
+);
 const warm = Math.min(50, profiles);
 for (let k = 0; k < warm; k++) {
   scanOutcomes(fullScanner, invs[k]!, { all: false, reasons: false });
@@ -78,7 +86,8 @@ for (let k = 0; k < warm; k++) {
 // Interleaved in chunks of 25 profiles, each path timed on its own: both see the same load on a shared machine.
 const full: Uint32Array[] = new Array<Uint32Array>(profiles);
 const carried: Uint32Array[] = new Array<Uint32Array>(profiles);
-let fullSeconds = 0, carrySeconds = 0;
+let fullSeconds = 0,
+  carrySeconds = 0;
 for (let at = 0; at < profiles; at += 25) {
   const end = Math.min(profiles, at + 25);
   t = performance.now();
@@ -89,19 +98,29 @@ for (let at = 0; at < profiles; at += 25) {
   carrySeconds += seconds(t);
 }
 
-let differing = 0, moved = 0;
+let differing = 0,
+  moved = 0;
 for (let k = 0; k < profiles; k++) {
-  const a = full[k]!, b = carried[k]!;
+  const a = full[k]!,
+    b = carried[k]!;
   if (a.length !== b.length || a.some((w, j) => w !== b[j])) differing++;
   if (a.length !== stored[k]!.length) moved++;
 }
-console.log(`profiles: ${profiles}, every one distinct; result sets differing from the full rescan: ${differing}; ` +
-  `profiles whose number of outcomes changed with the new catalog: ${moved}`);
+console.log(
+  `profiles: ${profiles}, every one distinct; result sets differing from the full rescan: ${differing}; ` +
+    `profiles whose number of outcomes changed with the new catalog: ${moved}`,
+);
 const rate = (s: number): string => `${Math.round(profiles / s).toLocaleString('en-US')} machines/s`;
 const perMachine = (s: number): string => `${s.toFixed(2)} s, ${((s / profiles) * 1e3).toFixed(3)} ms per machine`;
 console.log(`full rescan      ${rate(fullSeconds)} (${perMachine(fullSeconds)})`);
 console.log(`carried over     ${rate(carrySeconds)} (${perMachine(carrySeconds)})`);
-console.log(`ratio            ${(fullSeconds / carrySeconds).toFixed(1)} × (with the diff's ${(diffSeconds * 1000).toFixed(0)} ms: ` +
-  `${(fullSeconds / (carrySeconds + diffSeconds)).toFixed(1)} ×)`);
-console.log(`load average at end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `ratio            ${(fullSeconds / carrySeconds).toFixed(1)} × (with the diff's ${(diffSeconds * 1000).toFixed(0)} ms: ` +
+    `${(fullSeconds / (carrySeconds + diffSeconds)).toFixed(1)} ×)`,
+);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 if (differing > 0) process.exitCode = 1;

@@ -47,13 +47,19 @@ if (!existsSync(join(dir, 'ready'))) {
       const inv = model.machine(1, k);
       await tx.enroll(inv.computer.name);
       const id = (await tx.client(inv.computer.name))!.id;
-      await tx.addInventory(id, packr.pack(inv), ({ 0: 'x86', 9: 'x64', 6: 'ia64', 12: 'arm64' } as Record<number, string>)[inv.processor?.architecture ?? -1] ?? 'other');
+      await tx.addInventory(
+        id,
+        packr.pack(inv),
+        ({ 0: 'x86', 9: 'x64', 6: 'ia64', 12: 'arm64' } as Record<number, string>)[inv.processor?.architecture ?? -1] ?? 'other',
+      );
       await tx.enqueueScan(id, 'normal', 'bench');
     }
   });
   await store.setCollectionLimit((await store.objectId('collection', 'main'))!, null);
   const r = await new SiteScanner(site).runQueue();
-  console.log(`scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
   await site.close();
   // The rest of the fleet: clients that share those machines' profiles (their scans name the same result sets),
   // written straight into the SQLite file (this benchmark measures reading, not loading).
@@ -61,13 +67,19 @@ if (!existsSync(join(dir, 'ready'))) {
   const db = new Database(join(dir, DEFAULT_CONFIG.database));
   db.transaction(() => {
     const at = now();
-    const insertClient = db.prepare('INSERT INTO clients (name, name_key, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at) VALUES (?, ?, NULL, ?, ?, ?, ?)');
-    const insertScan = db.prepare('INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) SELECT ?, inventory_id, catalog_id, set_id, scanned_at, program FROM scans WHERE client_id = ?');
+    const insertClient = db.prepare(
+      'INSERT INTO clients (name, name_key, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at) VALUES (?, ?, NULL, ?, ?, ?, ?)',
+    );
+    const insertScan = db.prepare(
+      'INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) SELECT ?, inventory_id, catalog_id, set_id, scanned_at, program FROM scans WHERE client_id = ?',
+    );
     const real = db.prepare('SELECT id, architecture FROM clients ORDER BY id').all() as { id: number; architecture: string }[];
     for (let k = REAL; k < clients; k++) {
       const like = real[k % real.length]!;
       const name = `PC-${String(k).padStart(7, '0')}`;
-      const id = Number(insertClient.run(name, computerKey(name), like.architecture, at, k % 50 === 0 ? '2026-01-01T00:00:00Z' : at, at).lastInsertRowid);
+      const id = Number(
+        insertClient.run(name, computerKey(name), like.architecture, at, k % 50 === 0 ? '2026-01-01T00:00:00Z' : at, at).lastInsertRowid,
+      );
       insertScan.run(id, like.id);
     }
   })();
@@ -83,7 +95,9 @@ const site = await Site.open(dir);
 const s = await serve(site, { scanQueue: false, scheduledSync: false });
 const login = await fetch(`${s.url}/login`, { method: 'POST', body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-const kb = (await site.store.resultUpdates((await site.store.computerScan('PC-0000001'))!.set_id)).find((u) => u.state === 'Required')?.update_id ?? '';
+const kb =
+  (await site.store.resultUpdates((await site.store.computerScan('PC-0000001'))!.set_id)).find((u) => u.state === 'Required')?.update_id ??
+  '';
 // An update group to report on (Configuration Manager's "Compliance 1" of a group): every security update.
 if (!(await site.store.updateGroup('Security updates'))) {
   const catalogs = new CatalogVersions(site.store, site.catalogsDir);
@@ -97,12 +111,12 @@ const pages: [string, string, Record<string, string>][] = [
   ['computer search, first page', '/computers?q=PC-00512', { cookie }],
   ['computers sorted by Required, first page', '/computers?sort=required&dir=desc', { cookie }],
   ['computers as CSV (every client)', '/computers?format=csv&list=computer-list', { cookie }],
-  ['a computer\'s compliance page', '/computers/PC-0051234', { cookie }],
-  ['an update\'s page (who needs it)', `/updates/${kb}`, { cookie }],
+  ["a computer's compliance page", '/computers/PC-0051234', { cookie }],
+  ["an update's page (who needs it)", `/updates/${kb}`, { cookie }],
   [`collection drill-down (${col})`, `/collections/${encodeURIComponent(col)}`, { cookie }],
   ['classification drill-down (Security Updates)', '/classifications/Security%20Updates', { cookie }],
   ['update groups list', '/groups', { cookie }],
-  ['an update group\'s page', '/groups/Security%20updates', { cookie }],
+  ["an update group's page", '/groups/Security%20updates', { cookie }],
   ['stale clients', '/stale?days=30', { cookie }],
   ['GET /v1/reports/classifications', '/v1/reports/classifications', { authorization: `Bearer ${ADMIN}` }],
   ['GET /v1/reports/collections', '/v1/reports/collections', { authorization: `Bearer ${ADMIN}` }],
@@ -111,7 +125,8 @@ console.log(`\n${clients.toLocaleString('en-US')} clients; ${runs} requests per 
 for (const [name, path, headers] of pages) {
   await fetch(`${s.url}${path}`, { headers });
   const ms: number[] = [];
-  let status = 0, bytes = 0;
+  let status = 0,
+    bytes = 0;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     const r = await fetch(`${s.url}${path}`, { headers });
@@ -120,7 +135,9 @@ for (const [name, path, headers] of pages) {
     status = r.status;
   }
   ms.sort((a, b) => a - b);
-  console.log(`  ${name.padEnd(48)} ${status}  p50 ${ms[Math.floor(runs / 2)]!.toFixed(1)} ms  p99 ${ms[Math.min(runs - 1, Math.floor(runs * 0.99))]!.toFixed(1)} ms  ${(bytes / 1024).toFixed(0)} KiB`);
+  console.log(
+    `  ${name.padEnd(48)} ${status}  p50 ${ms[Math.floor(runs / 2)]!.toFixed(1)} ms  p99 ${ms[Math.min(runs - 1, Math.floor(runs * 0.99))]!.toFixed(1)} ms  ${(bytes / 1024).toFixed(0)} KiB`,
+  );
 }
 await s.close();
 await site.close();

@@ -11,7 +11,19 @@ const [catalogPath, fleet, threads, cache] = process.argv.slice(2);
 const catalog = new Catalog(readCatalogFile(catalogPath!));
 const cpu0 = process.cpuUsage();
 const t = performance.now();
-const s = await runBatchScan({ catalog, inventories: fleet!, out: '/dev/null', format: 'msgpack', threads: Number(threads), reasons: false, all: false, quiet: true, cache: cache !== '0' });
+const s = await runBatchScan({
+  catalog,
+  inventories: fleet!,
+  out: '/dev/null',
+  format: 'msgpack',
+  threads: Number(threads),
+  reasons: false,
+  all: false,
+  quiet: true,
+  cache: cache !== '0',
+});
 const seconds = (performance.now() - t) / 1000;
 const cpu = process.cpuUsage(cpu0); // every thread of the process
-process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hits: s.cache.hits, misses: s.cache.misses, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hits: s.cache.hits, misses: s.cache.misses, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);

@@ -27,7 +27,11 @@ const work = join(process.cwd(), 'bench', '.work');
 mkdirSync(work, { recursive: true });
 const MiB = 1048576;
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 const cab = join(work, `wsusscn2-${revisions}-1.cab`);
 const cat = join(work, `catalog-${revisions}-1.pscat`);
 if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
@@ -40,9 +44,22 @@ function fleet(n: number, distinct: number, ext: 'msgpack' | 'jsonl'): string {
   return path;
 }
 
-interface Run { seconds: number; cpuSeconds: number; machines: number; errors: number; hits: number; misses: number; maxRssBytes: number }
+interface Run {
+  seconds: number;
+  cpuSeconds: number;
+  machines: number;
+  errors: number;
+  hits: number;
+  misses: number;
+  maxRssBytes: number;
+}
 const child = (root: string, path: string, cache: boolean): Run =>
-  JSON.parse(execFileSync(process.execPath, [join(root, 'bench', 'fleet-child.js'), cat, path, threads, cache ? '1' : '0'], { encoding: 'utf8', maxBuffer: 1 << 24 })) as Run;
+  JSON.parse(
+    execFileSync(process.execPath, [join(root, 'bench', 'fleet-child.js'), cat, path, threads, cache ? '1' : '0'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    }),
+  ) as Run;
 const here = new URL('..', import.meta.url).pathname;
 
 const line = (label: string, r: Run): string => {
@@ -51,7 +68,11 @@ const line = (label: string, r: Run): string => {
 };
 
 const runs: [string, string, boolean][] = [
-  ...[0, 10, 50, 100].map((d): [string, string, boolean] => [`${clients} machines, ${d} % distinct, msgpack`, fleet(clients, d, 'msgpack'), true]),
+  ...[0, 10, 50, 100].map((d): [string, string, boolean] => [
+    `${clients} machines, ${d} % distinct, msgpack`,
+    fleet(clients, d, 'msgpack'),
+    true,
+  ]),
   [`${clients} machines, 100 % distinct, JSON Lines`, fleet(clients, 100, 'jsonl'), true],
   [`${clients} machines, 0 % distinct, msgpack, --no-cache`, fleet(clients, 0, 'msgpack'), false],
   [`${hitsClients} machines, 0 % distinct, msgpack`, fleet(hitsClients, 0, 'msgpack'), true],

@@ -24,11 +24,19 @@ if (mode === 'import') {
     },
   });
   if (current) phases[current] = (phases[current] ?? 0) + (performance.now() - since) / 1000;
-  process.stdout.write(`${JSON.stringify({
-    seconds: r.seconds, revisions: r.catalog.updates.count, xmlBytes: r.xmlBytes, outBytes: r.outBytes,
-    facts: r.catalog.facts.count, nodes: r.catalog.nodes.count, strings: r.catalog.strings.length,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024, phases,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      seconds: r.seconds,
+      revisions: r.catalog.updates.count,
+      xmlBytes: r.xmlBytes,
+      outBytes: r.outBytes,
+      facts: r.catalog.facts.count,
+      nodes: r.catalog.nodes.count,
+      strings: r.catalog.strings.length,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      phases,
+    })}\n`,
+  );
 } else if (mode === 'load') {
   const t = performance.now();
   const c = new Catalog(readCatalogFile(a!));
@@ -37,7 +45,9 @@ if (mode === 'import') {
   const t2 = performance.now();
   const hits = c.findByKb(kb);
   const lookupMicros = (performance.now() - t2) * 1000;
-  process.stdout.write(`${JSON.stringify({ loadSeconds, lookupMicros, hits: hits.length, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ loadSeconds, lookupMicros, hits: hits.length, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+  );
 } else {
   process.stderr.write('usage: import-child.js import <cab> <out> | load <catalog>\n');
   process.exitCode = 2;

@@ -17,26 +17,46 @@ export function catalogRecords(c: Catalog): UpdateRecord[] {
       const root = c.ruleRoot(i, slot);
       if (root >= 0) rules[slot] = c.ruleTree(root);
     }
-    const prerequisites: Prerequisite[] = c.prerequisites(i).map((g) => (g.kind === 'update'
-      ? { kind: 'update', updateId: g.members[0]!.updateId }
-      : { kind: 'atLeastOne', isCategory: g.kind === 'atLeastOneCategory', updateIds: g.members.map((m) => m.updateId) }));
-    const child = (m: { updateId: string; revisionNumber: number }) =>
-      ({ updateId: m.updateId, ...(m.revisionNumber ? { revisionNumber: m.revisionNumber } : {}) });
-    const bundledUpdates: BundleGroup[] = c.bundledUpdates(i).map((g) => (g.kind === 'update'
-      ? { kind: 'update', child: child(g.members[0]!) }
-      : { kind: 'atLeastOne', children: g.members.map(child) }));
+    const prerequisites: Prerequisite[] = c
+      .prerequisites(i)
+      .map((g) =>
+        g.kind === 'update'
+          ? { kind: 'update', updateId: g.members[0]!.updateId }
+          : { kind: 'atLeastOne', isCategory: g.kind === 'atLeastOneCategory', updateIds: g.members.map((m) => m.updateId) },
+      );
+    const child = (m: { updateId: string; revisionNumber: number }) => ({
+      updateId: m.updateId,
+      ...(m.revisionNumber ? { revisionNumber: m.revisionNumber } : {}),
+    });
+    const bundledUpdates: BundleGroup[] = c
+      .bundledUpdates(i)
+      .map((g) =>
+        g.kind === 'update' ? { kind: 'update', child: child(g.members[0]!) } : { kind: 'atLeastOne', children: g.members.map(child) },
+      );
     const meta = c.metadata(i);
     const categoryType = c.categoryType(i);
     out.push({
-      updateId: c.updateId(i), revisionNumber: c.revisionNumber(i), revisionId: c.revisionId(i), updateType: c.updateType(i),
-      isLeaf: c.isLeaf(i), isBundle: c.isBundle(i), deploymentAction: c.deploymentAction(i),
+      updateId: c.updateId(i),
+      revisionNumber: c.revisionNumber(i),
+      revisionId: c.revisionId(i),
+      updateType: c.updateType(i),
+      isLeaf: c.isLeaf(i),
+      isBundle: c.isBundle(i),
+      deploymentAction: c.deploymentAction(i),
       explicitlyDeployable: c.explicitlyDeployable(i),
-      categories: c.categories(i).map((x) => ({ type: x.type, id: x.ref.updateId })), prerequisites, bundledUpdates,
+      categories: c.categories(i).map((x) => ({ type: x.type, id: x.ref.updateId })),
+      prerequisites,
+      bundledUpdates,
       bundledByRevisionIds: c.bundledBy(i).map((r) => c.revisionId(r.index)),
       supersedes: c.supersedes(i).map((r) => r.updateId),
       supersededByRevisionIds: c.supersededBy(i).map((r) => c.revisionId(r.index)),
-      rules, ...(meta ? { metadata: meta } : {}), ...(c.kb(i) ? { kb: c.kb(i) } : {}), severity: c.severity(i), cves: c.cves(i),
-      ...(categoryType ? { categoryType } : {}), localized: c.localized(i),
+      rules,
+      ...(meta ? { metadata: meta } : {}),
+      ...(c.kb(i) ? { kb: c.kb(i) } : {}),
+      severity: c.severity(i),
+      cves: c.cves(i),
+      ...(categoryType ? { categoryType } : {}),
+      localized: c.localized(i),
     });
   }
   return out;
@@ -64,7 +84,9 @@ export interface EditSummary {
  * software updates expired (removed). Deterministic from `seed`.
  */
 export function patchTuesday(
-  records: readonly UpdateRecord[], percent: number, seed: number,
+  records: readonly UpdateRecord[],
+  percent: number,
+  seed: number,
 ): { records: UpdateRecord[]; summary: EditSummary } {
   let s = seed >>> 0;
   const rnd = (): number => {
@@ -86,10 +108,13 @@ export function patchTuesday(
   const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(rnd() * 16).toString(16)).join('');
   const touched = new Set<number>();
   const revisedByType: Record<string, number> = {};
-  const nAdd = Math.round(edits * 0.4), nRevise = Math.round(edits * 0.4), nRemove = edits - nAdd - nRevise;
+  const nAdd = Math.round(edits * 0.4),
+    nRevise = Math.round(edits * 0.4),
+    nRemove = edits - nAdd - nRevise;
   for (let n = 0; n < nRevise; n++) {
     let k: number;
-    do k = Math.floor(rnd() * out.length); while (touched.has(k));
+    do k = Math.floor(rnd() * out.length);
+    while (touched.has(k));
     touched.add(k);
     const r = out[k]!;
     const rules: Partial<Record<RuleSlot, RuleNode>> = {};
@@ -101,8 +126,13 @@ export function patchTuesday(
   for (let n = 0; n < nAdd; n++) {
     const r = out[software()]!;
     added.push({
-      ...r, updateId: `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`, revisionNumber: 200, revisionId: nextRevision++,
-      supersedes: [r.updateId], supersededByRevisionIds: [], bundledByRevisionIds: [],
+      ...r,
+      updateId: `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`,
+      revisionNumber: 200,
+      revisionId: nextRevision++,
+      supersedes: [r.updateId],
+      supersededByRevisionIds: [],
+      bundledByRevisionIds: [],
     });
   }
   const removed = new Set<number>();
@@ -113,7 +143,10 @@ export function patchTuesday(
   return {
     records: [...out.filter((_, k) => !removed.has(k)), ...added],
     summary: {
-      added: nAdd, revised: nRevise, removed: nRemove, revisedByType,
+      added: nAdd,
+      revised: nRevise,
+      removed: nRemove,
+      revisedByType,
       bundles: [...added, ...[...touched].map((k) => out[k]!)].filter((r) => r.isBundle).length,
       bundledOnly: [...added, ...[...touched].map((k) => out[k]!)].filter((r) => r.deploymentAction === 'Bundle').length,
     },

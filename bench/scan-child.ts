@@ -29,7 +29,17 @@ if (mode === 'scan') {
   const catalog = new Catalog(readCatalogFile(a!));
   const threads = Number(c);
   const t = performance.now();
-  const s = await runBatchScan({ catalog, inventories: b!, out: '/dev/null', format: 'msgpack', threads, reasons: false, all: false, quiet: true, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
+  const s = await runBatchScan({
+    catalog,
+    inventories: b!,
+    out: '/dev/null',
+    format: 'msgpack',
+    threads,
+    reasons: false,
+    all: false,
+    quiet: true,
+    cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1',
+  });
   const seconds = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(); // every thread of the process: the work done, whatever the wall clock
   // Per-machine latency inside the workers, from a second short pass (the batch path does not keep it).
@@ -39,7 +49,9 @@ if (mode === 'scan') {
   await scanner.close();
   micros.sort((x, y) => x - y);
   const hitRate = s.cache.hits / Math.max(1, s.cache.hits + s.cache.misses);
-  process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hitRate, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hitRate, p50: micros[Math.floor(micros.length / 2)], p99: micros[Math.floor(micros.length * 0.99)], maxRssBytes: rss() })}\n`,
+  );
 } else if (mode === 'decode') {
   const t = performance.now();
   let n = 0;

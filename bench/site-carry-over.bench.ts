@@ -31,8 +31,14 @@ const seed = numArg('seed', '7');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (the machine is shared with other helpers' work)`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (the machine is shared with other helpers' work)`,
+);
 const cab = join(work, `wsusscn2-${revisions}-1.cab`);
 const imported = join(work, `catalog-${revisions}-1.pscat`);
 if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
@@ -46,9 +52,16 @@ const a = new Catalog(readCatalogFile(fileA));
 
 async function putInService(site: Site, file: string): Promise<void> {
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id = (await site.store.catalogBySha(sha256))?.id ?? (await site.store.addCatalog({
-    sha256, source: 'bench', path: file, revisions: new Catalog(readCatalogFile(file)).size, signer: null, signed_at: null,
-  }));
+  const id =
+    (await site.store.catalogBySha(sha256))?.id ??
+    (await site.store.addCatalog({
+      sha256,
+      source: 'bench',
+      path: file,
+      revisions: new Catalog(readCatalogFile(file)).size,
+      signer: null,
+      signed_at: null,
+    }));
   await site.store.setSetting('current_catalog', String(id));
   await new SiteScanner(site).rescanAll('new catalog');
 }
@@ -96,8 +109,10 @@ for (let k = 0; k < clients; k++) {
 }
 console.log(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
 console.log(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s)`);
-console.log(`carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), ${c.carried} result sets carried over ` +
-  `(catalog load + diff included)`);
+console.log(
+  `carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), ${c.carried} result sets carried over ` +
+    `(catalog load + diff included)`,
+);
 console.log(`ratio ${(f.s / c.s).toFixed(1)} ×; clients whose stored rows differ: ${differ}`);
 await full.close();
 await carrying.close();

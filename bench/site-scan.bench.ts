@@ -58,14 +58,23 @@ async function buildSite(name: string): Promise<{ dir: string; drop(): Promise<v
 
 async function drain(dir: string, workers: number): Promise<{ seconds: number; scanned: number; profiles: number }> {
   const t = performance.now();
-  const outs = await Promise.all(Array.from({ length: workers }, () => new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'worker', '--data', dir, '--once', '--batch', '25', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited ${code}`))));
-  })));
+  const outs = await Promise.all(
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const child = spawn(process.execPath, [bin, 'worker', '--data', dir, '--once', '--batch', '25', '--threads', String(threads)], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+          child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited ${code}`))));
+        }),
+    ),
+  );
   const seconds = (performance.now() - t) / 1000;
-  let scanned = 0, shared = 0;
+  let scanned = 0,
+    shared = 0;
   for (const o of outs) {
     const m = /(\d+) scanned \((\d+) shared/.exec(o);
     scanned += Number(m?.[1] ?? 0);
@@ -74,7 +83,9 @@ async function drain(dir: string, workers: number): Promise<{ seconds: number; s
   return { seconds, scanned, profiles: scanned - shared };
 }
 
-console.log(`machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${clients} queued inventories; ${threads} engine thread(s) per worker`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${clients} queued inventories; ${threads} engine thread(s) per worker`,
+);
 const results: Record<number, { seconds: number; scanned: number; profiles: number }> = {};
 for (const workers of [1, 2]) {
   const site = await buildSite(`w${workers}`);
@@ -84,6 +95,10 @@ for (const workers of [1, 2]) {
     await site.drop();
   }
   const r = results[workers];
-  console.log(`${workers} worker process(es): ${r.scanned} scanned (${r.profiles} distinct profiles scanned by the engine) in ${r.seconds.toFixed(1)} s = ${(r.scanned / r.seconds).toFixed(0)} scans/s (process start included)`);
+  console.log(
+    `${workers} worker process(es): ${r.scanned} scanned (${r.profiles} distinct profiles scanned by the engine) in ${r.seconds.toFixed(1)} s = ${(r.scanned / r.seconds).toFixed(0)} scans/s (process start included)`,
+  );
 }
-console.log(`2 workers ÷ 1 worker: ${((results[2]!.scanned / results[2]!.seconds) / (results[1]!.scanned / results[1]!.seconds)).toFixed(2)}×`);
+console.log(
+  `2 workers ÷ 1 worker: ${(results[2]!.scanned / results[2]!.seconds / (results[1]!.scanned / results[1]!.seconds)).toFixed(2)}×`,
+);

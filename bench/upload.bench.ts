@@ -46,7 +46,12 @@ const database = db?.url;
 
 const dir = join(process.cwd(), 'bench', '.work', 'upload-site');
 rmSync(dir, { recursive: true, force: true });
-writeConfig(dir, { ...DEFAULT_CONFIG, ...(database ? { database } : {}), listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 } });
+writeConfig(dir, {
+  ...DEFAULT_CONFIG,
+  ...(database ? { database } : {}),
+  listen: '127.0.0.1:0',
+  limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1_000_000 },
+});
 const site = await Site.open(dir);
 await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
 await site.store.setSetting('initialized_at', now());
@@ -70,20 +75,26 @@ const bin = new URL('../adapters/cli/bin.js', import.meta.url).pathname;
 const children: ChildProcess[] = [];
 const urls: string[] = [];
 for (let s = 0; s < servers; s++) {
-  const child = spawn(process.execPath, [bin, 'serve', '--data', dir, '--listen', '127.0.0.1:0', ...(scanning ? [] : ['--no-scan'])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'serve', '--data', dir, '--listen', '127.0.0.1:0', ...(scanning ? [] : ['--no-scan'])], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
-  urls.push(await new Promise<string>((resolve) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-  }));
+  urls.push(
+    await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+    }),
+  );
 }
 const workerChildren: ChildProcess[] = [];
 for (let w = 0; w < workers; w++) {
-  const child = spawn(process.execPath, [bin, 'worker', '--data', dir, '--threads', '1', '--idle-ms', '100'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'worker', '--data', dir, '--threads', '1', '--idle-ms', '100'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   workerChildren.push(child);
 }
 let rescanQueued = 0;
@@ -93,26 +104,39 @@ if (rescan) {
   await s2.close();
 }
 const rss: number[] = [];
-const metric = async (url: string, name: string): Promise<number> => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
-const sampler = setInterval(() => void Promise.all(urls.map((u) => metric(u, 'process_resident_memory_bytes'))).then((v) => rss.push(Math.max(...v))), 1000);
+const metric = async (url: string, name: string): Promise<number> =>
+  Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
+const sampler = setInterval(
+  () => void Promise.all(urls.map((u) => metric(u, 'process_resident_memory_bytes'))).then((v) => rss.push(Math.max(...v))),
+  1000,
+);
 
 // One autocannon per server, connections split between them, run together.
 let k = 0;
-const runs = await Promise.all(urls.map((url) => autocannon({
-  url,
-  connections: Math.max(1, Math.round(connections / servers)),
-  duration: seconds,
-  requests: [{
-    method: 'POST',
-    path: '/v1/inventory',
-    setupRequest: (req: Record<string, unknown>) => {
-      const i = k++ % clients;
-      return { ...req, headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' }, body: bodies[i] };
-    },
-  }],
-})));
+const runs = await Promise.all(
+  urls.map((url) =>
+    autocannon({
+      url,
+      connections: Math.max(1, Math.round(connections / servers)),
+      duration: seconds,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/inventory',
+          setupRequest: (req: Record<string, unknown>) => {
+            const i = k++ % clients;
+            return { ...req, headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' }, body: bodies[i] };
+          },
+        },
+      ],
+    }),
+  ),
+);
 clearInterval(sampler);
-const queueAfterLoad = (await (await fetch(`${urls[0]}/healthz`)).json()) as { queue: { expedited: number; normal: number }; running?: number };
+const queueAfterLoad = (await (await fetch(`${urls[0]}/healthz`)).json()) as {
+  queue: { expedited: number; normal: number };
+  running?: number;
+};
 // Let the scan queue catch up (when the servers scan), then stop them and count what was stored.
 for (let i = 0; (scanning || workers > 0) && i < 600; i++) {
   const h = (await (await fetch(`${urls[0]}/healthz`)).json()) as { queue: { expedited: number; normal: number }; running?: number };
@@ -122,7 +146,8 @@ for (let i = 0; (scanning || workers > 0) && i < 600; i++) {
 for (const c of [...children, ...workerChildren]) c.kill('SIGTERM');
 await Promise.all([...children, ...workerChildren].map((c) => new Promise((r) => c.on('exit', r))));
 const after = await Site.open(dir);
-let stored = 0, scanned = 0;
+let stored = 0,
+  scanned = 0;
 for (const c of await after.store.clients()) {
   stored += await after.store.inventoryCount(c.id);
   if (c.last_scan_at !== null) scanned++;
@@ -135,10 +160,17 @@ const accepted = sum((r) => r['2xx'] as number);
 const lat = (p: 'p50' | 'p99'): number => Math.max(...runs.map((r) => r.latency[p]));
 const MiB = 1048576;
 const os = await import('node:os');
-console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${servers} server(s)${scanning ? ', scanning in-process' : ', --no-scan'}${workers ? `, ${workers} worker(s)` : ''}${rescan ? ', full rescan running' : ''}; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`);
-console.log(`uploads: ${sum((r) => r.requests.total)} sent, ${accepted} accepted (202), non-2xx ${sum((r) => r.non2xx)}, errors ${sum((r) => r.errors)}, timeouts ${sum((r) => r.timeouts)}`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${servers} server(s)${scanning ? ', scanning in-process' : ', --no-scan'}${workers ? `, ${workers} worker(s)` : ''}${rescan ? ', full rescan running' : ''}; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`,
+);
+console.log(
+  `uploads: ${sum((r) => r.requests.total)} sent, ${accepted} accepted (202), non-2xx ${sum((r) => r.non2xx)}, errors ${sum((r) => r.errors)}, timeouts ${sum((r) => r.timeouts)}`,
+);
 console.log(`throughput: ${sum((r) => r.requests.average).toFixed(0)} uploads/s average`);
 console.log(`latency (worst server): p50 ${lat('p50')} ms, p99 ${lat('p99')} ms, max ${Math.max(...runs.map((r) => r.latency.max))} ms`);
 console.log(`server RSS (1 s samples, largest server): ${rss.map((x) => (x / MiB).toFixed(0)).join(' ')} MiB`);
 console.log(`stored inventories: ${stored} (accepted: ${accepted}); clients scanned: ${scanned}`);
-if (rescan) console.log(`full rescan: ${rescanQueued} clients queued as the load started; still queued when it ended: ${queueAfterLoad.queue.normal + queueAfterLoad.queue.expedited} (+${queueAfterLoad.running ?? 0} running)`);
+if (rescan)
+  console.log(
+    `full rescan: ${rescanQueued} clients queued as the load started; still queued when it ended: ${queueAfterLoad.queue.normal + queueAfterLoad.queue.expedited} (+${queueAfterLoad.running ?? 0} running)`,
+  );

@@ -107,7 +107,16 @@ const APP_PRODUCTS = [
 const ARCH_NAME: Readonly<Record<number, string>> = { 0: 'x86', 9: 'x64', 6: 'Itanium', 12: 'ARM64' };
 const CBS_ARCH: Readonly<Record<number, string>> = { 0: 'x86', 9: 'amd64', 6: 'ia64', 12: 'arm64' };
 const LANGS = ['en', 'de', 'fr', 'ja'] as const;
-const SYSTEM_FILES = ['ntoskrnl.exe', 'win32k.sys', 'kernel32.dll', 'mshtml.dll', 'drivers\\tcpip.sys', 'schannel.dll', 'rpcrt4.dll', 'ole32.dll'];
+const SYSTEM_FILES = [
+  'ntoskrnl.exe',
+  'win32k.sys',
+  'kernel32.dll',
+  'mshtml.dll',
+  'drivers\\tcpip.sys',
+  'schannel.dll',
+  'rpcrt4.dll',
+  'ole32.dll',
+];
 
 interface Rev {
   readonly revisionId: number;
@@ -134,9 +143,11 @@ interface Rev {
 }
 
 function coreXml(updateId: string, rev: number, type: string, extraProps: string, relationships: string, rules: string): string {
-  return `<UpdateIdentity UpdateID="${updateId}" RevisionNumber="${rev}" /><Properties UpdateType="${type}"${extraProps} />`
-    + (relationships ? `<Relationships>${relationships}</Relationships>` : '')
-    + (rules ? `<ApplicabilityRules>${rules}</ApplicabilityRules>` : '');
+  return (
+    `<UpdateIdentity UpdateID="${updateId}" RevisionNumber="${rev}" /><Properties UpdateType="${type}"${extraProps} />` +
+    (relationships ? `<Relationships>${relationships}</Relationships>` : '') +
+    (rules ? `<ApplicabilityRules>${rules}</ApplicabilityRules>` : '')
+  );
 }
 
 const ident = (id: string): string => `<UpdateIdentity UpdateID="${id}" />`;
@@ -149,14 +160,18 @@ const ubr = (cmp: string, v: number): string =>
   `<b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" Value="UBR" Comparison="${cmp}" Data="${v}" />`;
 
 /** Categories (company, families, classifications, products) and detectoids (architecture, OS, language, product). */
-const FIXED_REVISIONS = (1 + 3 + CLASSIFICATIONS.length + OS_PRODUCTS.length + APP_PRODUCTS.length) + (4 + OS_PRODUCTS.length + LANGS.length + APP_PRODUCTS.length);
+const FIXED_REVISIONS =
+  1 + 3 + CLASSIFICATIONS.length + OS_PRODUCTS.length + APP_PRODUCTS.length + (4 + OS_PRODUCTS.length + LANGS.length + APP_PRODUCTS.length);
 
 /** The smallest catalog: the category tree, the detectoids, and one software update (a bundle and its one child). */
 export const MIN_REVISIONS = FIXED_REVISIONS + 2;
 
 export function generateCatalog(opts: GenerateOptions): GenerateResult {
   if (!Number.isSafeInteger(opts.revisions) || opts.revisions < MIN_REVISIONS) {
-    throw new PatchscanError('BAD_ARGUMENT', `revisions ${JSON.stringify(opts.revisions)}: give a whole number of at least ${MIN_REVISIONS} (the category tree and detectoids take ${FIXED_REVISIONS}, one update and its bundled child 2 more)`);
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `revisions ${JSON.stringify(opts.revisions)}: give a whole number of at least ${MIN_REVISIONS} (the category tree and detectoids take ${FIXED_REVISIONS}, one update and its bundled child 2 more)`,
+    );
   }
   const rng = new Rng(opts.seed);
   const revs: Rev[] = [];
@@ -173,11 +188,22 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
   // --- Categories -------------------------------------------------------------------------------------------
   const category = (id: string, title: string, type: string, parent: string | undefined, isInstalled: string): Rev =>
     addRev({
-      updateId: id, revisionNumber: rng.int(100, 110),
+      updateId: id,
+      revisionNumber: rng.int(100, 110),
       core: coreXml(id, 100, 'Category', '', parent ? `<Prerequisites>${catGroup(parent)}</Prerequisites>` : '', installed(isInstalled)),
       extended: `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" MaxDownloadSize="0" MinDownloadSize="0" /><HandlerSpecificData type="cat:Category"><CategoryInformation CategoryType="${type}" ProhibitsSubcategories="${type === 'Product'}" ProhibitsUpdates="${type !== 'Product' && type !== 'UpdateClassification'}" DisplayOrder="0" /></HandlerSpecificData>`,
       titles: [['en', title]],
-      pkg: { isLeaf: false, isBundle: false, action: 'Evaluate', categories: [], prereqs: parent ? [parent] : [], bundledBy: [], supersededBy: [], languages: [], payload: 0 },
+      pkg: {
+        isLeaf: false,
+        isBundle: false,
+        action: 'Evaluate',
+        categories: [],
+        prereqs: parent ? [parent] : [],
+        bundledBy: [],
+        supersededBy: [],
+        languages: [],
+        payload: 0,
+      },
     });
   category(MICROSOFT, 'Microsoft', 'Company', undefined, '<True />');
   const families = new Map<string, string>([['Windows', WINDOWS_FAMILY]]);
@@ -193,24 +219,50 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
   const detectoid = (title: string, prereq: string | undefined, rule: string): string => {
     const id = rng.guid();
     addRev({
-      updateId: id, revisionNumber: 200,
+      updateId: id,
+      revisionNumber: 200,
       core: coreXml(id, 200, 'Detectoid', '', prereq ? `<Prerequisites>${ident(prereq)}</Prerequisites>` : '', installed(rule)),
       extended: '<ExtendedProperties DefaultPropertiesLanguage="en" MaxDownloadSize="0" MinDownloadSize="0" />',
       titles: [['en', title]],
-      pkg: { isLeaf: false, isBundle: false, action: 'Evaluate', categories: [], prereqs: prereq ? [prereq] : [], bundledBy: [], supersededBy: [], languages: [], payload: 0 },
+      pkg: {
+        isLeaf: false,
+        isBundle: false,
+        action: 'Evaluate',
+        categories: [],
+        prereqs: prereq ? [prereq] : [],
+        bundledBy: [],
+        supersededBy: [],
+        languages: [],
+        payload: 0,
+      },
     });
     return id;
   };
   const archDetectoid = new Map<number, string>();
-  for (const a of [0, 9, 6, 12]) archDetectoid.set(a, detectoid(`${ARCH_NAME[a]} processor`, undefined, `<b.Processor Architecture="${a}" />`));
+  for (const a of [0, 9, 6, 12])
+    archDetectoid.set(a, detectoid(`${ARCH_NAME[a]} processor`, undefined, `<b.Processor Architecture="${a}" />`));
   const osDetectoid = new Map<OsProduct, string>();
   for (const { o, id } of osCats) {
-    osDetectoid.set(o, detectoid(`${o.name} installed`, id, `<And>${winVer('EqualTo', o, true, true)}<Not><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\Setup\\Upgrade" /></Not></And>`));
+    osDetectoid.set(
+      o,
+      detectoid(
+        `${o.name} installed`,
+        id,
+        `<And>${winVer('EqualTo', o, true, true)}<Not><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\Setup\\Upgrade" /></Not></And>`,
+      ),
+    );
   }
   const langDetectoid = new Map<string, string>();
   const LCID: Readonly<Record<string, string>> = { en: '0409', de: '0407', fr: '040C', ja: '0411' };
   for (const l of LANGS) {
-    langDetectoid.set(l, detectoid(`Install language ${l}`, undefined, `<b.RegSz Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Control\\Nls\\Language" Value="InstallLanguage" Comparison="EqualTo" Data="${LCID[l]}" />`));
+    langDetectoid.set(
+      l,
+      detectoid(
+        `Install language ${l}`,
+        undefined,
+        `<b.RegSz Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Control\\Nls\\Language" Value="InstallLanguage" Comparison="EqualTo" Data="${LCID[l]}" />`,
+      ),
+    );
   }
   const officeCodes = new Map<string, string>();
   const appDetectoid = new Map<string, string>();
@@ -221,9 +273,11 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       officeCodes.set(a.name, code);
       rule = `<m.MsiProductInstalled ProductCode="${code}" VersionMin="${a.name.endsWith('2016') ? '16.0.0.0' : '15.0.0.0'}" />`;
     } else if (a.kind === 'dotnet') {
-      rule = '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" /><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="Release" Comparison="GreaterThanOrEqualTo" Data="528040" /></And>';
+      rule =
+        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" /><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="Release" Comparison="GreaterThanOrEqualTo" Data="528040" /></And>';
     } else {
-      rule = '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" /><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" Value="Start" Comparison="EqualTo" Data="4" /></Not><b.FileExists Path="Windows Defender\\MpClient.dll" Csidl="38" /></And>';
+      rule =
+        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" /><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" Value="Start" Comparison="EqualTo" Data="4" /></Not><b.FileExists Path="Windows Defender\\MpClient.dll" Csidl="38" /></And>';
     }
     appDetectoid.set(a.name, detectoid(`${a.name} installed`, undefined, rule));
   }
@@ -247,7 +301,11 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     if (budget - revs.length === 1) {
       // One revision left, too few for an update and its child: the last one is a detectoid (as real catalogs have
       // many), so the catalog has exactly the revisions asked for.
-      detectoid('Windows Update Agent 10 installed', undefined, '<b.FileVersion Path="\\wuaueng.dll" Csidl="37" Comparison="GreaterThanOrEqualTo" Version="10.0.0.0" />');
+      detectoid(
+        'Windows Update Agent 10 installed',
+        undefined,
+        '<b.FileVersion Path="\\wuaueng.dll" Csidl="37" Comparison="GreaterThanOrEqualTo" Version="10.0.0.0" />',
+      );
       detectoids++;
       break;
     }
@@ -262,14 +320,14 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     const thisKb = ++kb;
     const name = t.kind === 'os' ? t.o.name : t.a.name;
     const ym = `${2016 + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
-    const title = cls.title === 'Security Updates' && t.kind === 'os' && t.o.cbs
-      ? `${ym} Cumulative Update for ${name} (KB${thisKb})`
-      : `${cls.title.replace(/s$/, '')} for ${name} (KB${thisKb})`;
+    const title =
+      cls.title === 'Security Updates' && t.kind === 'os' && t.o.cbs
+        ? `${ym} Cumulative Update for ${name} (KB${thisKb})`
+        : `${cls.title.replace(/s$/, '')} for ${name} (KB${thisKb})`;
 
     // Children: per architecture (OS) or per language (apps), grouped in one AtLeastOne.
-    const variants: { arch?: number; lang?: string }[] = t.kind === 'os'
-      ? t.o.archs.map((arch) => ({ arch }))
-      : (rng.chance(0.3) ? [...LANGS] : ['en']).map((lang) => ({ lang }));
+    const variants: { arch?: number; lang?: string }[] =
+      t.kind === 'os' ? t.o.archs.map((arch) => ({ arch })) : (rng.chance(0.3) ? [...LANGS] : ['en']).map((lang) => ({ lang }));
     const remaining = budget - revs.length - 1;
     const children = variants.slice(0, Math.max(1, Math.min(variants.length, remaining)));
     const childRevs: Rev[] = [];
@@ -314,13 +372,31 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       }
       const suffix = v.arch !== undefined ? ` for ${ARCH_NAME[v.arch]}-based Systems` : ` (${v.lang})`;
       const c = addRev({
-        updateId: cid, revisionNumber: 200,
-        core: coreXml(cid, 200, 'Software', '', `<Prerequisites>${prereqs.map(ident).join('')}</Prerequisites>`, installed(isInstalled) + installable(isInstallable) + metadata),
+        updateId: cid,
+        revisionNumber: 200,
+        core: coreXml(
+          cid,
+          200,
+          'Software',
+          '',
+          `<Prerequisites>${prereqs.map(ident).join('')}</Prerequisites>`,
+          installed(isInstalled) + installable(isInstallable) + metadata,
+        ),
         extended: `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="${handler}" MaxDownloadSize="${rng.int(1, 900) * 1_000_000}" MinDownloadSize="0"><InstallationBehavior RebootBehavior="CanRequestReboot" /></ExtendedProperties><Files><File Digest="${Buffer.from(cid).toString('base64').slice(0, 27)}=" DigestAlgorithm="SHA1" FileName="windows-kb${thisKb}.cab" Size="${rng.int(1, 900) * 1_000_000}" Modified="${created(m)}" /></Files>`,
         titles: [['en', `${title}${suffix}`]],
         created: created(m),
         moreInfo: `https://support.microsoft.com/help/${thisKb}`,
-        pkg: { isLeaf: true, isBundle: false, action: 'Bundle', categories: [], prereqs, bundledBy: [bundleRid], supersededBy: [], languages: v.lang ? [v.lang] : [], payload: 1 },
+        pkg: {
+          isLeaf: true,
+          isBundle: false,
+          action: 'Bundle',
+          categories: [],
+          prereqs,
+          bundledBy: [bundleRid],
+          supersededBy: [],
+          languages: v.lang ? [v.lang] : [],
+          payload: 1,
+        },
       });
       childRevs.push(c);
     }
@@ -328,8 +404,12 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     const supersedes = prev.map((p) => ident(p.updateId)).join('');
     const bundlePrereqs = [t.kind === 'os' ? osDetectoid.get(t.o)! : appDetectoid.get(t.a.name)!];
     const severity = cls.title === 'Security Updates' ? rng.pick(['Critical', 'Important', 'Important', 'Moderate', 'Low']) : '';
-    const cves = severity ? Array.from({ length: rng.int(1, 4) }, () => `<CveID>CVE-${2016 + Math.floor(m / 12)}-${rng.int(1000, 49999)}</CveID>`).join('') : '';
-    const bulletin = severity ? `<SecurityBulletinID>MS${16 + Math.floor(m / 12)}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>` : '';
+    const cves = severity
+      ? Array.from({ length: rng.int(1, 4) }, () => `<CveID>CVE-${2016 + Math.floor(m / 12)}-${rng.int(1000, 49999)}</CveID>`).join('')
+      : '';
+    const bulletin = severity
+      ? `<SecurityBulletinID>MS${16 + Math.floor(m / 12)}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>`
+      : '';
     const german = rng.chance(0.25);
     // As Microsoft publishes many OS updates: one KB, one update per architecture ("… for x64-based Systems (KB…)"),
     // each bundling its architecture's child. The rest bundle every variant in one update.
@@ -338,27 +418,56 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     for (const kids of perArch ? childRevs.map((c) => [c]) : [childRevs]) {
       const rid = published.length === 0 ? bundleRid : newRid();
       const id = published.length === 0 ? bundleId : rng.guid();
-      const archTitle = perArch ? title.replace(` (KB${thisKb})`, ` for ${kids[0]!.titles[0]![1].match(/for (\S+)-based Systems$/)?.[1] ?? 'x64'}-based Systems (KB${thisKb})`) : title;
-      const group = kids.length > 1
-        ? `<AtLeastOne>${kids.map((c) => `<UpdateIdentity UpdateID="${c.updateId}" RevisionNumber="200" />`).join('')}</AtLeastOne>`
-        : `<UpdateIdentity UpdateID="${kids[0]!.updateId}" RevisionNumber="200" />`;
+      const archTitle = perArch
+        ? title.replace(
+            ` (KB${thisKb})`,
+            ` for ${kids[0]!.titles[0]![1].match(/for (\S+)-based Systems$/)?.[1] ?? 'x64'}-based Systems (KB${thisKb})`,
+          )
+        : title;
+      const group =
+        kids.length > 1
+          ? `<AtLeastOne>${kids.map((c) => `<UpdateIdentity UpdateID="${c.updateId}" RevisionNumber="200" />`).join('')}</AtLeastOne>`
+          : `<UpdateIdentity UpdateID="${kids[0]!.updateId}" RevisionNumber="200" />`;
       for (const k of kids) k.pkg.bundledBy.splice(0, k.pkg.bundledBy.length, rid);
       const titles: [string, string][] = [['en', archTitle]];
       if (german) titles.push(['de', `${archTitle.replace('Update for', 'Update für')}`]);
-      published.push(addRev({
-        updateId: id, revisionNumber: 200 + rng.int(0, 3),
-        core: coreXml(id, 200, 'Software', ' ExplicitlyDeployable="true" AutoSelectOnWebSites="true"',
-          (supersedes ? `<SupersededUpdates>${supersedes}</SupersededUpdates>` : '')
-          + `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`, ''),
-        extended: `<ExtendedProperties DefaultPropertiesLanguage="en"${severity ? ` MsrcSeverity="${severity}"` : ''} IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}</ExtendedProperties>`,
-        titles,
-        created: created(m),
-        moreInfo: `https://support.microsoft.com/help/${thisKb}`,
-        pkg: {
-          isLeaf: true, isBundle: true, categories: [['UpdateClassification', cls.id], ['Product', t.cat], ['ProductFamily', t.kind === 'os' ? WINDOWS_FAMILY : families.get(t.a.family)!], ['Company', MICROSOFT]],
-          prereqs: [...bundlePrereqs, cls.id, t.cat], bundledBy: [], supersededBy: [], languages: [], payload: 0,
-        },
-      }, rid));
+      published.push(
+        addRev(
+          {
+            updateId: id,
+            revisionNumber: 200 + rng.int(0, 3),
+            core: coreXml(
+              id,
+              200,
+              'Software',
+              ' ExplicitlyDeployable="true" AutoSelectOnWebSites="true"',
+              (supersedes ? `<SupersededUpdates>${supersedes}</SupersededUpdates>` : '') +
+                `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`,
+              '',
+            ),
+            extended: `<ExtendedProperties DefaultPropertiesLanguage="en"${severity ? ` MsrcSeverity="${severity}"` : ''} IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}</ExtendedProperties>`,
+            titles,
+            created: created(m),
+            moreInfo: `https://support.microsoft.com/help/${thisKb}`,
+            pkg: {
+              isLeaf: true,
+              isBundle: true,
+              categories: [
+                ['UpdateClassification', cls.id],
+                ['Product', t.cat],
+                ['ProductFamily', t.kind === 'os' ? WINDOWS_FAMILY : families.get(t.a.family)!],
+                ['Company', MICROSOFT],
+              ],
+              prereqs: [...bundlePrereqs, cls.id, t.cat],
+              bundledBy: [],
+              supersededBy: [],
+              languages: [],
+              payload: 0,
+            },
+          },
+          rid,
+        ),
+      );
     }
     for (const p of prev) for (const b of published) p.pkg.supersededBy.push(b.revisionId);
     lastInChain.set(chainKey, published);
@@ -377,7 +486,8 @@ function packageXml(revs: readonly Rev[]): string[] {
     const p = r.pkg;
     let x = `<Update CreationDate="${r.created ?? '2016-01-01T00:00:00Z'}" DefaultLanguage="en" UpdateId="${r.updateId}" RevisionNumber="${r.revisionNumber}" RevisionId="${r.revisionId}" IsLeaf="${p.isLeaf}"${p.isBundle ? ' IsBundle="true"' : ''}${p.action ? ` DeploymentAction="${p.action}"` : ''}>`;
     if (p.prereqs.length) x += `<Prerequisites>${p.prereqs.map((id) => `<UpdateId Id="${id}" />`).join('')}</Prerequisites>`;
-    if (p.categories.length) x += `<Categories>${p.categories.map(([t, id]) => `<Category Type="${t}" Id="${id}" />`).join('')}</Categories>`;
+    if (p.categories.length)
+      x += `<Categories>${p.categories.map(([t, id]) => `<Category Type="${t}" Id="${id}" />`).join('')}</Categories>`;
     if (p.languages.length) x += `<Languages>${p.languages.map((l) => `<Language Name="${l}" />`).join('')}</Languages>`;
     if (p.payload) x += `<PayloadFiles><File Id="${Buffer.from(r.updateId).toString('base64').slice(0, 27)}=" /></PayloadFiles>`;
     if (p.bundledBy.length) x += `<BundledBy>${p.bundledBy.map((id) => `<Revision Id="${id}" />`).join('')}</BundledBy>`;
@@ -402,18 +512,30 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
       const w = new CabWriter(join(work, name), { level: 6 });
       // Microsoft's order: all core fragments, then localized, then extended.
       for (const r of slice) w.add(`c/${r.revisionId}`, enc(r.core));
-      for (const r of slice) for (const [lang, title] of r.titles) w.add(`l/${lang}/${r.revisionId}`, enc(`<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}</Title><Description>${esc(`Install this update to resolve issues in ${title}. For a complete listing of the issues that are included in this update, see the associated Microsoft Knowledge Base article.`)}</Description><MoreInfoUrl>${r.moreInfo ?? 'https://support.microsoft.com/help/'}</MoreInfoUrl></LocalizedProperties>`));
+      for (const r of slice)
+        for (const [lang, title] of r.titles)
+          w.add(
+            `l/${lang}/${r.revisionId}`,
+            enc(
+              `<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}</Title><Description>${esc(`Install this update to resolve issues in ${title}. For a complete listing of the issues that are included in this update, see the associated Microsoft Knowledge Base article.`)}</Description><MoreInfoUrl>${r.moreInfo ?? 'https://support.microsoft.com/help/'}</MoreInfoUrl></LocalizedProperties>`,
+            ),
+          );
       for (const r of slice) w.add(`x/${r.revisionId}`, enc(r.extended));
       w.finish();
     }
     const pkg = new CabWriter(join(work, 'package.cab'), { level: 6 });
     const parts = packageXml(revs).map((p) => enc(p));
-    pkg.addStream('package.xml', parts, parts.reduce((n, p) => n + p.length, 0));
+    pkg.addStream(
+      'package.xml',
+      parts,
+      parts.reduce((n, p) => n + p.length, 0),
+    );
     pkg.finish();
     const index = `<INDEX VERSION="1">\n    <CABLIST XOR="0">\n        <CAB NAME="package.cab" />\n${ranges.map((r, i) => `        <CAB NAME="${r.name}" RANGESTART="${r.start}"${i === 0 ? ' FILESDIR="1"' : ''} />`).join('\n')}\n    </CABLIST>\n</INDEX>`;
     const outer = new CabWriter(opts.out, { level: 1 });
     outer.add('index.xml', enc(index));
-    for (const name of ['package.cab', ...ranges.map((r) => r.name)]) outer.addStream(name, readChunks(join(work, name)), statSync(join(work, name)).size);
+    for (const name of ['package.cab', ...ranges.map((r) => r.name)])
+      outer.addStream(name, readChunks(join(work, name)), statSync(join(work, name)).size);
     const bytes = outer.finish();
     return { revisions: revs.length, ...counts, rangeCabs: ranges.length, bytes, xmlBytes };
   } finally {
@@ -426,4 +548,3 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
     return b;
   }
 }
-

@@ -52,7 +52,12 @@ function rng(seed: number): () => number {
   };
 }
 
-interface OsChoice { major: number; minor: number; build: number; productType: number }
+interface OsChoice {
+  major: number;
+  minor: number;
+  build: number;
+  productType: number;
+}
 
 const cmpVersion = (a: string, b: string): number => {
   const x = a.split('.').map(Number);
@@ -98,14 +103,20 @@ export class FleetModel {
             const key = `${a.MajorVersion}.${a.MinorVersion}.${a.BuildNumber}.${a.ProductType}`;
             if (!osSeen.has(key)) {
               osSeen.add(key);
-              this.oses.push({ major: Number(a.MajorVersion), minor: Number(a.MinorVersion), build: Number(a.BuildNumber), productType: Number(a.ProductType) });
+              this.oses.push({
+                major: Number(a.MajorVersion),
+                minor: Number(a.MinorVersion),
+                build: Number(a.BuildNumber),
+                productType: Number(a.ProductType),
+              });
             }
           }
           break;
         case 'Processor':
           if (a.Architecture && !this.archs.includes(Number(a.Architecture))) this.archs.push(Number(a.Architecture));
           break;
-        case 'FileVersion': case 'FileVersionPrependRegSz':
+        case 'FileVersion':
+        case 'FileVersionPrependRegSz':
           if (a.Version && facts[0] !== undefined) add(this.fileVersions, facts[0], a.Version);
           break;
         case 'RegDword':
@@ -118,9 +129,11 @@ export class FleetModel {
           if (a.ProductCode && !this.msiProducts.includes(a.ProductCode)) this.msiProducts.push(a.ProductCode);
           break;
         case 'CbsPackageInstalledByIdentity':
-          if (a.PackageIdentity && a.PackageIdentity.split('~').length === 5 && !this.cbsIdentities.includes(a.PackageIdentity)) this.cbsIdentities.push(a.PackageIdentity);
+          if (a.PackageIdentity && a.PackageIdentity.split('~').length === 5 && !this.cbsIdentities.includes(a.PackageIdentity))
+            this.cbsIdentities.push(a.PackageIdentity);
           break;
-        default: break; // the generator varies only the facts above
+        default:
+          break; // the generator varies only the facts above
       }
     }
     for (let u = 0; u < catalog.size; u++) {
@@ -139,7 +152,8 @@ export class FleetModel {
         this.valuesByKey.set(k, l);
       }
     }
-    for (const fu of this.manifest.filesUnderRegistry) this.prefixFolders.set(`${fu.view}|${fu.key}|${fu.value}`, `C:\\ProgramData\\Vendor\\${fu.value}`);
+    for (const fu of this.manifest.filesUnderRegistry)
+      this.prefixFolders.set(`${fu.view}|${fu.key}|${fu.value}`, `C:\\ProgramData\\Vendor\\${fu.value}`);
     if (this.oses.length === 0) this.oses.push({ major: 10, minor: 0, build: 19045, productType: 1 });
     if (this.archs.length === 0) this.archs.push(9);
   }
@@ -201,10 +215,16 @@ export class FleetModel {
     const m = this.manifest;
     const os = this.oses[Math.floor(imageRng() * this.oses.length)]!;
     // x64 dominates; 32-bit and ARM64 machines exist; IA64 only on old servers.
-    const archWeights: number[] = this.archs.map((a) => (a === 9 ? 10 : a === 0 ? 2 : a === 12 ? 2 : os.productType === 3 && os.major < 10 ? 1 : 0));
+    const archWeights: number[] = this.archs.map((a) =>
+      a === 9 ? 10 : a === 0 ? 2 : a === 12 ? 2 : os.productType === 3 && os.major < 10 ? 1 : 0,
+    );
     let w = imageRng() * archWeights.reduce((s, x) => s + x, 0);
     let arch = this.archs[0]!;
-    for (let i = 0; i < this.archs.length; i++) if ((w -= archWeights[i]!) < 0) { arch = this.archs[i]!; break; }
+    for (let i = 0; i < this.archs.length; i++)
+      if ((w -= archWeights[i]!) < 0) {
+        arch = this.archs[i]!;
+        break;
+      }
     const atLevel = <T>(xs: readonly T[]): T => xs[Math.min(xs.length - 1, Math.floor(level * xs.length))]!;
     const lang = ['en-US', 'en-US', 'en-US', 'de-DE', 'fr-FR', 'ja-JP'][Math.floor(imageRng() * 6)]!;
     const products = this.msiProducts.filter(() => imageRng() < 0.45);
@@ -230,7 +250,13 @@ export class FleetModel {
       seenPath.add(path.toLowerCase());
       const versions = this.forOs(this.fileVersions.get(factIdOf.get(`file|${fl.csidl}|${fl.path}`) ?? -1), os);
       if (img() < 0.08) files.push({ path, exists: false });
-      else files.push({ path, exists: true, size: 100_000 + Math.floor(r() * 5_000_000), ...(versions ? { version: atLevel(versions) } : { version: `10.0.${os.build}.${ubr ?? 1}` }) });
+      else
+        files.push({
+          path,
+          exists: true,
+          size: 100_000 + Math.floor(r() * 5_000_000),
+          ...(versions ? { version: atLevel(versions) } : { version: `10.0.${os.build}.${ubr ?? 1}` }),
+        });
     }
     // Registry: keys the rules read, with the values they compare.
     const registry: InventoryRegistryKey[] = [];
@@ -265,18 +291,38 @@ export class FleetModel {
     const cbsArch: Record<number, string> = { 0: 'x86', 9: 'amd64', 6: 'ia64', 12: 'arm64' };
     const packages: { identity: string; state: string }[] = [];
     // Servicing cleanup keeps the installed package and the last few it superseded, as real machines do.
-    const owned = (this.cbsFor(cbsArch[arch] ?? '', os.build)).filter(({ ubr: u }) => ubr !== undefined && u <= ubr).slice(0, 6);
+    const owned = this.cbsFor(cbsArch[arch] ?? '', os.build)
+      .filter(({ ubr: u }) => ubr !== undefined && u <= ubr)
+      .slice(0, 6);
     owned.forEach(({ id }, k) => packages.push({ identity: id, state: k === 0 ? 'Installed' : 'Superseded' }));
     const inv: Inventory = {
       schema: 'patchscan-inventory/1',
       computer: { name: `PC-${String(index).padStart(7, '0')}`, id: `fleet-${seed}-${index}` },
       collectedAt: new Date(Date.UTC(2026, 10, 1) + Math.floor(r() * 20 * 86_400_000)).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ...(missing !== 'os' ? { os: { major: os.major, minor: os.minor, build: os.build, ...(ubr !== undefined ? { ubr } : {}), spMajor: 0, spMinor: 0, productType: os.productType, suiteMask: 256, installLanguage: lang, uiLanguages: [lang], muiInstalled: false } } : {}),
+      ...(missing !== 'os'
+        ? {
+            os: {
+              major: os.major,
+              minor: os.minor,
+              build: os.build,
+              ...(ubr !== undefined ? { ubr } : {}),
+              spMajor: 0,
+              spMinor: 0,
+              productType: os.productType,
+              suiteMask: 256,
+              installLanguage: lang,
+              uiLanguages: [lang],
+              muiInstalled: false,
+            },
+          }
+        : {}),
       processor: { architecture: arch, level: 6, revision: 0, count: 2 + 2 * Math.floor(r() * 8) },
       csidl,
       ...(missing !== 'files' ? { files } : {}),
       ...(missing !== 'registry' ? { registry } : {}),
-      ...(missing !== 'msi' && m.msiProducts ? { msi: { products: products.map((productCode) => ({ productCode, version: '16.0.5000.1000', language: 1033, patches: [] })) } } : {}),
+      ...(missing !== 'msi' && m.msiProducts
+        ? { msi: { products: products.map((productCode) => ({ productCode, version: '16.0.5000.1000', language: 1033, patches: [] })) } }
+        : {}),
       ...(missing !== 'cbs' && m.cbsPackages ? { cbs: { packages } } : {}),
       ...(m.licensing.length ? { licensing: Object.fromEntries(m.licensing.map((g) => [g, img() < 0.8 ? null : 1])) } : {}),
     };
@@ -322,18 +368,27 @@ export class FleetModel {
     }
     const registry = inv.registry?.map((k) => {
       if (!k.exists || !k.values?.some((v) => v.type === 'REG_DWORD') || r() >= 0.05) return k;
-      return { ...k, values: k.values.map((v) => (v.type === 'REG_DWORD' && typeof v.data === 'number' && v.name !== 'UBR' ? { ...v, data: v.data + 1 + Math.floor(r() * 50) } : v)) };
+      return {
+        ...k,
+        values: k.values.map((v) =>
+          v.type === 'REG_DWORD' && typeof v.data === 'number' && v.name !== 'UBR' ? { ...v, data: v.data + 1 + Math.floor(r() * 50) } : v,
+        ),
+      };
     });
     // The machine's own mark: a version only it has (the index split over build and revision, past any real one), on
     // one of its files.
-    const mark = `${60000 + Math.floor(index / 65536) % 5000}.${index % 65536}`;
+    const mark = `${60000 + (Math.floor(index / 65536) % 5000)}.${index % 65536}`;
     const carriers = files ? files.flatMap((f, k) => (f.exists && f.version !== undefined ? [k] : [])) : [];
     const carrier = carriers.length > 0 ? carriers[Math.floor(r() * carriers.length)]! : -1;
     if (carrier >= 0) {
       const v = files![carrier]!.version!.split('.');
       files![carrier] = { ...files![carrier]!, version: `${v[0] ?? 1}.${v[1] ?? 0}.${mark}` };
     } else if (products && products.length > 0) products[0]!.version = `16.0.${mark}`;
-    else products = [...(products ?? []), { productCode: '{0D1D5D6E-0000-4000-8000-00000000D15C}', version: `1.0.${mark}`, language: 1033, patches: [] }];
+    else
+      products = [
+        ...(products ?? []),
+        { productCode: '{0D1D5D6E-0000-4000-8000-00000000D15C}', version: `1.0.${mark}`, language: 1033, patches: [] },
+      ];
     const out = inv as { -readonly [K in keyof Inventory]: Inventory[K] };
     if (files) out.files = files;
     if (registry) out.registry = registry;

@@ -84,10 +84,14 @@ export class PatchscanError extends Error {
 export function ioError(action: string, path: string, cause: unknown): PatchscanError {
   const sys = cause as NodeJS.ErrnoException;
   const why =
-    sys?.code === 'ENOSPC' ? 'the disk is full'
-    : sys?.code === 'EACCES' || sys?.code === 'EPERM' ? 'permission denied'
-    : sys?.code === 'ENOENT' ? 'no such file or directory'
-    : sys?.code === 'EROFS' ? 'the file system is read-only'
-    : (sys?.message ?? String(cause));
+    sys?.code === 'ENOSPC'
+      ? 'the disk is full'
+      : sys?.code === 'EACCES' || sys?.code === 'EPERM'
+        ? 'permission denied'
+        : sys?.code === 'ENOENT'
+          ? 'no such file or directory'
+          : sys?.code === 'EROFS'
+            ? 'the file system is read-only'
+            : (sys?.message ?? String(cause));
   return new PatchscanError('IO', `cannot ${action} ${path}: ${why}`, { path, syscode: sys?.code }, { cause });
 }

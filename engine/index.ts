@@ -10,7 +10,15 @@
 export { Catalog, type UpdateRef, type PrerequisiteGroup, type FactInfo } from './catalog/catalog.js';
 export { CatalogBuilder } from './catalog/builder.js';
 export { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from './catalog/file.js';
-export { describeUpdate, formatRule, formatSummary, formatUpdate, summarize, type CatalogSummary, type UpdateDescription } from './catalog/describe.js';
+export {
+  describeUpdate,
+  formatRule,
+  formatSummary,
+  formatUpdate,
+  summarize,
+  type CatalogSummary,
+  type UpdateDescription,
+} from './catalog/describe.js';
 export type { CatalogData, CatalogSource, ImportStats } from './catalog/data.js';
 export { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta, type CatalogDiff } from './catalog/diff.js';
 export { PatchscanError, ErrorCodes, type ErrorCode } from './errors.js';

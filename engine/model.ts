@@ -70,8 +70,7 @@ export interface BundledRef {
 
 /** `BundledUpdates`: single children or `AtLeastOne` groups of alternatives (per architecture, language…). */
 export type BundleGroup =
-  | { readonly kind: 'update'; readonly child: BundledRef }
-  | { readonly kind: 'atLeastOne'; readonly children: readonly BundledRef[] };
+  { readonly kind: 'update'; readonly child: BundledRef } | { readonly kind: 'atLeastOne'; readonly children: readonly BundledRef[] };
 
 /** `ApplicabilityRules/Metadata`: the blob CBS/MSI/driver/appx rules evaluate against, reduced to identities. */
 export interface RuleMetadata {

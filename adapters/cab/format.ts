@@ -72,11 +72,16 @@ export interface ByteSource {
 
 function methodOf(typeCompress: number): CompressionMethod | 'unknown' {
   switch (typeCompress & 0x000f) {
-    case 0: return 'none';
-    case 1: return 'mszip';
-    case 2: return 'quantum';
-    case 3: return 'lzx';
-    default: return 'unknown';
+    case 0:
+      return 'none';
+    case 1:
+      return 'mszip';
+    case 2:
+      return 'quantum';
+    case 3:
+      return 'lzx';
+    default:
+      return 'unknown';
   }
 }
 
@@ -90,14 +95,20 @@ function dosDateTime(date: number, time: number): Date {
 /** Cursor over the directory area with truncation checks that name the structure being read. */
 class Cursor {
   pos: number;
-  constructor(private readonly src: ByteSource, private readonly file: string, start: number) {
+  constructor(
+    private readonly src: ByteSource,
+    private readonly file: string,
+    start: number,
+  ) {
     this.pos = start;
   }
   bytes(length: number, what: string): Buffer {
     const b = this.src.read(this.pos, length);
     if (b.length < length) {
       throw new PatchscanError('CAB_TRUNCATED', `${this.file}: cabinet ends inside the ${what} at offset ${this.pos}`, {
-        file: this.file, offset: this.pos, structure: what,
+        file: this.file,
+        offset: this.pos,
+        structure: what,
       });
     }
     this.pos += length;
@@ -110,16 +121,22 @@ class Cursor {
     if (nul < 0) {
       if (avail.length < 256) {
         throw new PatchscanError('CAB_TRUNCATED', `${this.file}: cabinet ends inside the ${what} at offset ${this.pos}`, {
-          file: this.file, offset: this.pos, structure: what,
+          file: this.file,
+          offset: this.pos,
+          structure: what,
         });
       }
       throw new PatchscanError('CAB_BAD_HEADER', `${this.file}: ${what} at offset ${this.pos} is longer than 255 bytes`, {
-        file: this.file, offset: this.pos, structure: what,
+        file: this.file,
+        offset: this.pos,
+        structure: what,
       });
     }
     if (nul === 0 && !permitEmpty) {
       throw new PatchscanError('CAB_BAD_HEADER', `${this.file}: ${what} at offset ${this.pos} is empty`, {
-        file: this.file, offset: this.pos, structure: what,
+        file: this.file,
+        offset: this.pos,
+        structure: what,
       });
     }
     const s = avail.subarray(0, nul);
@@ -199,15 +216,27 @@ export function readDirectory(src: ByteSource, file: string): CabDirectory {
     const folderIndex = f.readUInt16LE(8);
     const attributes = f.readUInt16LE(14);
     const rawName = cur.cstring(`name of file entry ${i}`, false);
-    if (folderIndex === IFOLD_CONTINUED_FROM_PREV || folderIndex === IFOLD_CONTINUED_TO_NEXT || folderIndex === IFOLD_CONTINUED_PREV_AND_NEXT) {
+    if (
+      folderIndex === IFOLD_CONTINUED_FROM_PREV ||
+      folderIndex === IFOLD_CONTINUED_TO_NEXT ||
+      folderIndex === IFOLD_CONTINUED_PREV_AND_NEXT
+    ) {
       throw new PatchscanError('CAB_UNSUPPORTED', `${file}: file entry ${i} spans a cabinet set (multi-part cabinets are not supported)`, {
-        file, offset: at, entry: i,
+        file,
+        offset: at,
+        entry: i,
       });
     }
     if (folderIndex >= folderCount) {
-      throw new PatchscanError('CAB_BAD_STRUCTURE', `${file}: file entry ${i} at offset ${at} names folder ${folderIndex}, but the cabinet has ${folderCount}`, {
-        file, offset: at, entry: i,
-      });
+      throw new PatchscanError(
+        'CAB_BAD_STRUCTURE',
+        `${file}: file entry ${i} at offset ${at} names folder ${folderIndex}, but the cabinet has ${folderCount}`,
+        {
+          file,
+          offset: at,
+          entry: i,
+        },
+      );
     }
     entries.push({
       name: decodeName(rawName, attributes),
@@ -219,13 +248,22 @@ export function readDirectory(src: ByteSource, file: string): CabDirectory {
     });
   }
   if (flags & (FLAG_PREV_CABINET | FLAG_NEXT_CABINET)) {
-    throw new PatchscanError('CAB_UNSUPPORTED', `${file}: cabinet is part of a multi-cabinet set, which patchscan does not read`, { file, offset: 30 });
+    throw new PatchscanError('CAB_UNSUPPORTED', `${file}: cabinet is part of a multi-cabinet set, which patchscan does not read`, {
+      file,
+      offset: 30,
+    });
   }
   for (const fo of folders) {
     if (fo.dataOffset >= src.size && fo.blockCount > 0) {
-      throw new PatchscanError('CAB_TRUNCATED', `${file}: folder ${fo.index} data at offset ${fo.dataOffset} is beyond the end of the file (${src.size} bytes)`, {
-        file, offset: fo.dataOffset, folder: fo.index,
-      });
+      throw new PatchscanError(
+        'CAB_TRUNCATED',
+        `${file}: folder ${fo.index} data at offset ${fo.dataOffset} is beyond the end of the file (${src.size} bytes)`,
+        {
+          file,
+          offset: fo.dataOffset,
+          folder: fo.index,
+        },
+      );
     }
   }
   return { cabinetSize, setId, cabinetIndex, dataReserve, folders, entries };

@@ -42,7 +42,10 @@ class HuffmanTable {
   readonly lens: Uint8Array;
   readonly table = new Uint32Array(1 << TABLE_BITS);
   empty = true;
-  constructor(readonly symbols: number, private readonly name: string) {
+  constructor(
+    readonly symbols: number,
+    private readonly name: string,
+  ) {
     this.lens = new Uint8Array(symbols + LEN_SAFETY);
   }
 
@@ -164,7 +167,7 @@ export class LzxDecoder implements BlockDecoder {
     const size = this.intelFileSize | 0;
     let cur = (this.frame * FRAME_SIZE) | 0;
     const end = out.length - 10;
-    for (let i = 0; i < end; ) {
+    for (let i = 0; i < end;) {
       if (out[i] !== 0xe8) {
         i++;
         cur++;
@@ -178,7 +181,7 @@ export class LzxDecoder implements BlockDecoder {
   }
 
   private readBlockHeader(): void {
-    if (this.blockType === BLOCK_UNCOMPRESSED && (this.blockLength & 1)) this.inPos++; // pad byte after odd stored block
+    if (this.blockType === BLOCK_UNCOMPRESSED && this.blockLength & 1) this.inPos++; // pad byte after odd stored block
     this.blockType = this.readBits(3);
     this.blockLength = (this.readBits(16) << 8) | this.readBits(8);
     this.blockRemaining = this.blockLength;
@@ -227,7 +230,7 @@ export class LzxDecoder implements BlockDecoder {
     for (let i = 0; i < PRETREE_SYMBOLS; i++) pre.lens[i] = this.readBits(4);
     pre.build(false);
     const limit = lens.length;
-    for (let x = first; x < last; ) {
+    for (let x = first; x < last;) {
       let z = this.decodeSymbol(pre);
       if (z === 17 || z === 18) {
         let run = z === 17 ? this.readBits(4) + 4 : this.readBits(5) + 20;

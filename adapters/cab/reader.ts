@@ -6,8 +6,15 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import {
-  CAB_BLOCK_MAX, CAB_INPUT_MAX, CAB_LENGTH_MAX, cabChecksum, readDirectory,
-  type ByteSource, type CabDirectory, type CabEntry, type CabFolder,
+  CAB_BLOCK_MAX,
+  CAB_INPUT_MAX,
+  CAB_LENGTH_MAX,
+  cabChecksum,
+  readDirectory,
+  type ByteSource,
+  type CabDirectory,
+  type CabEntry,
+  type CabFolder,
 } from './format.js';
 import { LzxDecoder } from './lzx.js';
 import { MszipDecoder, type BlockDecoder } from './mszip.js';
@@ -27,7 +34,10 @@ export const DEFAULT_CAB_LIMITS: CabLimits = {
 /** The bytes of a file from `base` on: a cabinet embedded at `base` sees its own offsets. */
 class FileSource implements ByteSource {
   readonly size: number;
-  constructor(readonly fd: number, private readonly base = 0) {
+  constructor(
+    readonly fd: number,
+    private readonly base = 0,
+  ) {
     this.size = Math.max(0, fstatSync(fd).size - base);
   }
   read(position: number, length: number): Buffer {
@@ -54,14 +64,24 @@ export class CabReader {
   private readonly src: FileSource;
   private closed = false;
 
-  private constructor(readonly path: string, fd: number, private readonly limits: CabLimits, readonly offset: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    private readonly limits: CabLimits,
+    readonly offset: number,
+  ) {
     this.src = new FileSource(fd, offset);
     try {
       this.directory = readDirectory(this.src, path);
       if (this.directory.entries.length > limits.maxEntries) {
-        throw new PatchscanError('CAB_LIMIT', `${path}: ${this.directory.entries.length} entries exceed the limit of ${limits.maxEntries}`, {
-          file: path, limit: 'maxEntries',
-        });
+        throw new PatchscanError(
+          'CAB_LIMIT',
+          `${path}: ${this.directory.entries.length} entries exceed the limit of ${limits.maxEntries}`,
+          {
+            file: path,
+            limit: 'maxEntries',
+          },
+        );
       }
     } catch (e) {
       closeSync(fd);
@@ -95,7 +115,8 @@ export class CabReader {
     }
     const found: CabReader[] = [];
     for (const offset of signatureOffsets(path)) {
-      if (offset === 0 || (found.length > 0 && offset < found[found.length - 1]!.offset + found[found.length - 1]!.directory.cabinetSize)) continue;
+      if (offset === 0 || (found.length > 0 && offset < found[found.length - 1]!.offset + found[found.length - 1]!.directory.cabinetSize))
+        continue;
       try {
         found.push(CabReader.open(path, limits, offset));
       } catch {
@@ -141,7 +162,10 @@ export class CabReader {
         };
         yield file;
         expired = true;
-        if (!consumed) for (const _ of stream.range(entry)) { /* skip */ }
+        if (!consumed)
+          for (const _ of stream.range(entry)) {
+            /* skip */
+          }
       }
     }
   }
@@ -153,14 +177,19 @@ export class CabReader {
       if (f.name.toLowerCase() !== want) continue;
       if (f.size > maxBytes) {
         throw new PatchscanError('CAB_LIMIT', `${this.path}: entry ${name} is ${f.size} bytes, more than the ${maxBytes} allowed`, {
-          file: this.path, entry: name, limit: maxBytes,
+          file: this.path,
+          entry: name,
+          limit: maxBytes,
         });
       }
       const parts: Buffer[] = [];
       for (const c of f.chunks()) parts.push(Buffer.from(c));
       return Buffer.concat(parts);
     }
-    throw new PatchscanError('CATALOG_MISSING_FILE', `${this.path}: the cabinet holds no entry named ${name}`, { file: this.path, entry: name });
+    throw new PatchscanError('CATALOG_MISSING_FILE', `${this.path}: the cabinet holds no entry named ${name}`, {
+      file: this.path,
+      entry: name,
+    });
   }
 }
 
@@ -204,8 +233,12 @@ class FolderStream {
   ) {
     this.nextBlockOffset = folder.dataOffset;
     switch (folder.method) {
-      case 'none': this.decoder = null; break;
-      case 'mszip': this.decoder = new MszipDecoder(); break;
+      case 'none':
+        this.decoder = null;
+        break;
+      case 'mszip':
+        this.decoder = new MszipDecoder();
+        break;
       case 'lzx': {
         const bits = (folder.typeCompress >> 8) & 0x1f;
         try {
@@ -222,7 +255,11 @@ class FolderStream {
     }
   }
 
-  private error(code: 'CAB_BAD_DATA' | 'CAB_UNSUPPORTED' | 'CAB_TRUNCATED' | 'CAB_LIMIT' | 'CAB_BAD_STRUCTURE', msg: string, extra: Record<string, unknown> = {}): PatchscanError {
+  private error(
+    code: 'CAB_BAD_DATA' | 'CAB_UNSUPPORTED' | 'CAB_TRUNCATED' | 'CAB_LIMIT' | 'CAB_BAD_STRUCTURE',
+    msg: string,
+    extra: Record<string, unknown> = {},
+  ): PatchscanError {
     return new PatchscanError(code, `${this.path}: ${msg}`, { file: this.path, folder: this.folder.index, ...extra });
   }
 
@@ -230,7 +267,11 @@ class FolderStream {
     let pos = entry.folderOffset;
     const end = entry.folderOffset + entry.size;
     if (end > CAB_LENGTH_MAX || end > this.folder.blockCount * CAB_BLOCK_MAX) {
-      throw this.error('CAB_BAD_STRUCTURE', `entry ${entry.name} (${entry.size} bytes at folder offset ${entry.folderOffset}) lies beyond the ${this.folder.blockCount} data blocks of folder ${this.folder.index}`, { entry: entry.name });
+      throw this.error(
+        'CAB_BAD_STRUCTURE',
+        `entry ${entry.name} (${entry.size} bytes at folder offset ${entry.folderOffset}) lies beyond the ${this.folder.blockCount} data blocks of folder ${this.folder.index}`,
+        { entry: entry.name },
+      );
     }
     if (pos < this.currentStart) {
       // Entries overlapping earlier ones would need a rewind; cabinets written by real tools never do this.
@@ -247,42 +288,72 @@ class FolderStream {
 
   private nextBlock(entry: CabEntry): void {
     if (this.blockIndex >= this.folder.blockCount) {
-      throw this.error('CAB_BAD_STRUCTURE', `entry ${entry.name} extends past the end of folder ${this.folder.index} (${this.decodedTotal} bytes)`, { entry: entry.name });
+      throw this.error(
+        'CAB_BAD_STRUCTURE',
+        `entry ${entry.name} extends past the end of folder ${this.folder.index} (${this.decodedTotal} bytes)`,
+        { entry: entry.name },
+      );
     }
     const at = this.nextBlockOffset;
     const hdr = this.src.read(at, 8 + this.dataReserve);
     if (hdr.length < 8 + this.dataReserve) {
-      throw this.error('CAB_TRUNCATED', `cabinet ends inside data block ${this.blockIndex} of folder ${this.folder.index} at offset ${at}`, { offset: at });
+      throw this.error(
+        'CAB_TRUNCATED',
+        `cabinet ends inside data block ${this.blockIndex} of folder ${this.folder.index} at offset ${at}`,
+        { offset: at },
+      );
     }
     const stored = hdr.readUInt32LE(0);
     const compressed = hdr.readUInt16LE(4);
     const uncompressed = hdr.readUInt16LE(6);
     if (compressed > CAB_INPUT_MAX || uncompressed > CAB_BLOCK_MAX || uncompressed === 0) {
-      throw this.error('CAB_BAD_DATA', `data block ${this.blockIndex} at offset ${at} declares ${compressed} → ${uncompressed} bytes, outside the format's limits`, { offset: at });
+      throw this.error(
+        'CAB_BAD_DATA',
+        `data block ${this.blockIndex} at offset ${at} declares ${compressed} → ${uncompressed} bytes, outside the format's limits`,
+        { offset: at },
+      );
     }
     const dataAt = at + 8 + this.dataReserve;
     const data = this.src.read(dataAt, compressed);
     if (data.length < compressed) {
-      throw this.error('CAB_TRUNCATED', `cabinet ends inside data block ${this.blockIndex} of folder ${this.folder.index} (needs ${compressed} bytes at offset ${dataAt}, has ${data.length})`, { offset: dataAt });
+      throw this.error(
+        'CAB_TRUNCATED',
+        `cabinet ends inside data block ${this.blockIndex} of folder ${this.folder.index} (needs ${compressed} bytes at offset ${dataAt}, has ${data.length})`,
+        { offset: dataAt },
+      );
     }
     if (stored !== 0) {
       const sum = cabChecksum(hdr, 4, 8, cabChecksum(data, 0, data.length, 0));
-      if (sum !== stored) throw this.error('CAB_BAD_DATA', `data block ${this.blockIndex} at offset ${at} fails its checksum`, { offset: at });
+      if (sum !== stored)
+        throw this.error('CAB_BAD_DATA', `data block ${this.blockIndex} at offset ${at} fails its checksum`, { offset: at });
     }
     let out: Buffer;
     if (this.decoder === null) {
-      if (compressed !== uncompressed) throw this.error('CAB_BAD_DATA', `stored data block ${this.blockIndex} at offset ${at} has ${compressed} bytes but declares ${uncompressed}`, { offset: at });
+      if (compressed !== uncompressed)
+        throw this.error(
+          'CAB_BAD_DATA',
+          `stored data block ${this.blockIndex} at offset ${at} has ${compressed} bytes but declares ${uncompressed}`,
+          { offset: at },
+        );
       out = data;
     } else {
       try {
         out = this.decoder.decode(data, uncompressed);
       } catch (e) {
-        throw this.error('CAB_BAD_DATA', `data block ${this.blockIndex} of folder ${this.folder.index} at offset ${at}: ${(e as Error).message}`, { offset: at });
+        throw this.error(
+          'CAB_BAD_DATA',
+          `data block ${this.blockIndex} of folder ${this.folder.index} at offset ${at}: ${(e as Error).message}`,
+          { offset: at },
+        );
       }
     }
     this.decodedTotal += out.length;
     if (this.decodedTotal > this.limits.maxFolderBytes) {
-      throw this.error('CAB_LIMIT', `folder ${this.folder.index} decodes to more than ${this.limits.maxFolderBytes} bytes (limit maxFolderBytes)`, { limit: 'maxFolderBytes' });
+      throw this.error(
+        'CAB_LIMIT',
+        `folder ${this.folder.index} decodes to more than ${this.limits.maxFolderBytes} bytes (limit maxFolderBytes)`,
+        { limit: 'maxFolderBytes' },
+      );
     }
     this.currentStart += this.current.length;
     this.current = out;

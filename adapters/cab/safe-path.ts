@@ -5,14 +5,14 @@
 import { resolve, sep } from 'node:path';
 import { PatchscanError } from '../../engine/errors.js';
 
- 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Returns the entry's path components, or throws `CAB_UNSAFE_PATH`. */
 export function safeComponents(name: string, cabinet: string): string[] {
   const refuse = (why: string): never => {
     throw new PatchscanError('CAB_UNSAFE_PATH', `${cabinet}: entry name ${JSON.stringify(name)} ${why}; refusing to extract it`, {
-      file: cabinet, entry: name,
+      file: cabinet,
+      entry: name,
     });
   };
   if (CONTROL.test(name)) refuse('contains control characters');
@@ -31,7 +31,10 @@ export function resolveInside(root: string, name: string, cabinet: string): stri
   const base = resolve(root);
   const target = resolve(base, ...safeComponents(name, cabinet));
   if (!target.startsWith(base + sep)) {
-    throw new PatchscanError('CAB_UNSAFE_PATH', `${cabinet}: entry ${JSON.stringify(name)} resolves outside ${base}`, { file: cabinet, entry: name });
+    throw new PatchscanError('CAB_UNSAFE_PATH', `${cabinet}: entry ${JSON.stringify(name)} resolves outside ${base}`, {
+      file: cabinet,
+      entry: name,
+    });
   }
   return target;
 }

@@ -51,7 +51,10 @@ export class CabWriter {
   private readonly dosDate: number;
   private readonly dosTime: number;
 
-  constructor(readonly path: string, options: CabWriterOptions = {}) {
+  constructor(
+    readonly path: string,
+    options: CabWriterOptions = {},
+  ) {
     this.compression = options.compression ?? 'mszip';
     this.level = options.level ?? 6;
     const d = options.date ?? new Date(2024, 0, 1, 0, 0, 0);
@@ -122,9 +125,10 @@ export class CabWriter {
     const raw = this.pending.subarray(0, this.pendingLength);
     // MSZIP blocks are compressed independently here (no shared history): valid, and lets a reader
     // start at any block. Readers must still accept history from the previous block, as Microsoft's do.
-    const payload = this.compression === 'mszip'
-      ? Buffer.concat([Buffer.from('CK', 'latin1'), deflateRawSync(raw, { level: this.level })])
-      : Buffer.from(raw);
+    const payload =
+      this.compression === 'mszip'
+        ? Buffer.concat([Buffer.from('CK', 'latin1'), deflateRawSync(raw, { level: this.level })])
+        : Buffer.from(raw);
     const header = Buffer.alloc(8);
     header.writeUInt16LE(payload.length, 4);
     header.writeUInt16LE(raw.length, 6);
@@ -142,7 +146,8 @@ export class CabWriter {
     this.finished = true;
     try {
       if (this.pendingLength > 0) this.flushBlock();
-      if (this.entries.length === 0) throw new PatchscanError('CAB_LIMIT', `${this.path}: a cabinet needs at least one entry`, { file: this.path });
+      if (this.entries.length === 0)
+        throw new PatchscanError('CAB_LIMIT', `${this.path}: a cabinet needs at least one entry`, { file: this.path });
       const folders = this.folders;
       const headerSize = 36 + folders.length * 8;
       const filesSize = this.entries.reduce((n, e) => n + 16 + e.name.length + 1, 0);
@@ -178,7 +183,7 @@ export class CabWriter {
       try {
         writeSync(out, dir);
         const buf = Buffer.allocUnsafe(1 << 20);
-        for (let pos = 0; pos < this.dataSize; ) {
+        for (let pos = 0; pos < this.dataSize;) {
           const n = readSync(this.dataFd, buf, 0, buf.length, pos);
           writeSync(out, buf, 0, n);
           pos += n;

@@ -109,7 +109,9 @@ function listTree(root: string): string[] {
 function sha256Folder(root: string): string {
   const h = createHash('sha256');
   for (const f of listTree(root)) {
-    h.update(f).update('\0').update(readFileSync(join(root, f)));
+    h.update(f)
+      .update('\0')
+      .update(readFileSync(join(root, f)));
   }
   return h.digest('hex');
 }
@@ -136,7 +138,9 @@ class Importer {
 
   private packageParser(source: string): PackageXmlParser {
     return new PackageXmlParser(source, {
-      onPackage: (info) => { this.packageInfo = info; },
+      onPackage: (info) => {
+        this.packageInfo = info;
+      },
       onUpdate: (e) => this.builder.addPackageEntry(e),
       onFileLocations: (n) => this.builder.setFileLocations(n),
     });
@@ -202,7 +206,11 @@ class Importer {
       for (const f of reader.files()) {
         if (!FRAGMENT.test(f.name)) continue;
         if (f.size > this.maxFragment) {
-          throw new PatchscanError('CATALOG_BAD_FORMAT', `${label}/${f.name}: fragment of ${f.size} bytes exceeds the limit of ${this.maxFragment}`, { file: `${label}/${f.name}` });
+          throw new PatchscanError(
+            'CATALOG_BAD_FORMAT',
+            `${label}/${f.name}: fragment of ${f.size} bytes exceeds the limit of ${this.maxFragment}`,
+            { file: `${label}/${f.name}` },
+          );
         }
         const parts: Buffer[] = [];
         for (const c of f.chunks()) parts.push(Buffer.from(c));
@@ -320,7 +328,9 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
     if (packageXml) imp.readPackageXml(packageXml);
     else if (packageCab) imp.readPackageCab(packageCab);
     else if (!hasFragmentTree) {
-      throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no package.cab or package.xml (and no c/ fragment folder) found`, { file: input });
+      throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no package.cab or package.xml (and no c/ fragment folder) found`, {
+        file: input,
+      });
     }
 
     if (index) {
@@ -328,7 +338,11 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       // large cabinets would otherwise make the phase jump from one to the next.
       const ranges = index.ranges.map((r) => {
         const p = find(r.name);
-        if (!p) throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: index.xml lists ${r.name}, which is missing`, { file: input, entry: r.name });
+        if (!p)
+          throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: index.xml lists ${r.name}, which is missing`, {
+            file: input,
+            entry: r.name,
+          });
         return { name: r.name, path: p };
       });
       const fragmentBytes = ranges.reduce((a, r) => a + uncompressedSize(r.path, (name) => FRAGMENT.test(name)), 0);

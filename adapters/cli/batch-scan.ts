@@ -97,20 +97,28 @@ function write(out: WriteStream, chunk: string | Uint8Array, onWait?: () => void
 /** The writer of a format. */
 function writerFor(o: BatchOptions, filter: StateFilter): BatchWriter {
   switch (o.format) {
-    case 'jsonl': return new MachineLinesWriter(o.catalog, { all: o.all });
-    case 'rows': return new RowLinesWriter(o.catalog, filter);
-    case 'csv': return new RowCsvWriter(o.catalog, filter);
-    case 'parquet': return new ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
-    case 'msgpack': return new FleetMsgpackBatchWriter(o.catalog);
+    case 'jsonl':
+      return new MachineLinesWriter(o.catalog, { all: o.all });
+    case 'rows':
+      return new RowLinesWriter(o.catalog, filter);
+    case 'csv':
+      return new RowCsvWriter(o.catalog, filter);
+    case 'parquet':
+      return new ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
+    case 'msgpack':
+      return new FleetMsgpackBatchWriter(o.catalog);
   }
 }
 
 /** Reasons for what the output shows only: a reason costs far more than a state, and most are never shown. */
 function reasonsFor(o: BatchOptions, states: readonly UpdateState[]): number {
   switch (o.format) {
-    case 'jsonl': return reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']);
-    case 'msgpack': return ALL_REASONS;
-    default: return reasonMask(states);
+    case 'jsonl':
+      return reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']);
+    case 'msgpack':
+      return ALL_REASONS;
+    default:
+      return reasonMask(states);
   }
 }
 
@@ -158,7 +166,8 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   // Machines per shared result set: their states and Required updates are added up once per set (a set's stats,
   // not the set: the pool may let the set go).
   const perSet = new Map<number, { stats: ResultSetStats; machines: number }>();
-  let machines = 0, errors = 0;
+  let machines = 0,
+    errors = 0;
   let cacheStats = { hits: 0, misses: 0 };
   let ruleValues = { shared: 0, evaluated: 0 };
   const firstErrors: BatchSummary['firstErrors'] = [];
@@ -172,7 +181,8 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
       machines++;
       emit(r);
       if (writer.size >= 1 << 18) await flush();
-      if ((machines & 255) === 0) bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
+      if ((machines & 255) === 0)
+        bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
     writer.finish();
     finished = true;
@@ -184,7 +194,9 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
     ruleValues = scanner.ruleValueStats();
     await scanner.close();
     try {
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())),
+      );
       if (finished && !direct) publish(writing, o.out);
     } catch (e) {
       if (!direct) rmSync(writing, { force: true }); // an incomplete result is not kept
@@ -221,16 +233,32 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   }
   foldTallies();
 
-  const topRequired = [...required.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
-  return { machines, scanned: machines - errors, errors, counts, topRequired, seconds: (performance.now() - started) / 1000, interrupted: stop, firstErrors, cache: cacheStats, ruleValues };
+  const topRequired = [...required.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 10)
+    .map(([i, n]) => ({ kb: c.kb(i), title: c.title(i), machines: n }));
+  return {
+    machines,
+    scanned: machines - errors,
+    errors,
+    counts,
+    topRequired,
+    seconds: (performance.now() - started) / 1000,
+    interrupted: stop,
+    firstErrors,
+    cache: cacheStats,
+    ruleValues,
+  };
 }
 
 const num = (n: number): string => n.toLocaleString('en-US');
 
 /** Counts as the reports word them: Required first, superseded ones apart (docs/semantics.md, "Counting"). */
 export function formatCounts(c: OutcomeCounts): string {
-  return `Required ${num(c.required)}, Installed ${num(c.installed)}, Unknown ${num(c.unknown)}${c.notApplicable ? `, NotApplicable ${num(c.notApplicable)}` : ''}; `
-    + `Required but superseded ${num(c.superseded)}, possibly superseded ${num(c.possiblySuperseded)}`;
+  return (
+    `Required ${num(c.required)}, Installed ${num(c.installed)}, Unknown ${num(c.unknown)}${c.notApplicable ? `, NotApplicable ${num(c.notApplicable)}` : ''}; ` +
+    `Required but superseded ${num(c.superseded)}, possibly superseded ${num(c.possiblySuperseded)}`
+  );
 }
 
 export function formatBatchSummary(s: BatchSummary, out: string): string {
@@ -238,13 +266,16 @@ export function formatBatchSummary(s: BatchSummary, out: string): string {
     `${s.interrupted ? 'Interrupted: ' : ''}Scanned ${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} error(s); results in ${out}`,
     `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of machines shared an earlier machine's results` : 'off'}`,
     ...(s.ruleValues.shared + s.ruleValues.evaluated > 0
-      ? [`Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)} % of those the first machine of a profile needed came from machines with the same inventory sections`]
+      ? [
+          `Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)} % of those the first machine of a profile needed came from machines with the same inventory sections`,
+        ]
       : []),
     `Updates: ${formatCounts(s.counts)}`,
   ];
   if (s.topRequired.length) {
     lines.push('Most needed (Required, not superseded):');
-    for (const t of s.topRequired) lines.push(`  ${t.kb ? `KB${t.kb}` : '-'}  ${t.machines.toLocaleString('en-US')} machine(s)  ${t.title}`);
+    for (const t of s.topRequired)
+      lines.push(`  ${t.kb ? `KB${t.kb}` : '-'}  ${t.machines.toLocaleString('en-US')} machine(s)  ${t.title}`);
   }
   if (s.firstErrors.length) {
     lines.push('Errors (first 10):');

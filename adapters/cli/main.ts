@@ -33,7 +33,12 @@ import { BUNDLED_CORPUS } from './paths.js';
 export { BUNDLED_CORPUS };
 
 const PHASE_LABEL: Record<ImportPhase, string> = {
-  hash: 'hashing', unpack: 'unpacking', package: 'package', fragments: 'fragments', compile: 'compiling', write: 'writing',
+  hash: 'hashing',
+  unpack: 'unpacking',
+  package: 'package',
+  fragments: 'fragments',
+  compile: 'compiling',
+  write: 'writing',
 };
 
 /** `--states all`: every state the scan reports (NotApplicable only with --all). */
@@ -41,11 +46,18 @@ const ALL_STATES: readonly UpdateState[] = [...STATES];
 
 /** `--states Required,unknown` → the states, each named once; `all` is every state. */
 function parseStates(raw: string): readonly UpdateState[] {
-  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (names.length === 1 && names[0]!.toLowerCase() === 'all') return ALL_STATES;
   const out: UpdateState[] = [];
   const bad = (why: string): PatchscanError =>
-    new PatchscanError('BAD_ARGUMENT', `--states ${JSON.stringify(raw)}: ${why}; give states from ${STATES.join(', ')} separated by commas, or all`, { option: '--states', value: raw });
+    new PatchscanError(
+      'BAD_ARGUMENT',
+      `--states ${JSON.stringify(raw)}: ${why}; give states from ${STATES.join(', ')} separated by commas, or all`,
+      { option: '--states', value: raw },
+    );
   for (const n of names) {
     const st = STATES.find((x) => x.toLowerCase() === n.toLowerCase());
     if (!st) throw bad(`${JSON.stringify(n)} is not a state`);
@@ -63,7 +75,11 @@ function print(text: string): void {
 }
 
 function runImport(
-  input: string, out: string, workDir: string | undefined, quiet: boolean, packages: readonly string[] = [],
+  input: string,
+  out: string,
+  workDir: string | undefined,
+  quiet: boolean,
+  packages: readonly string[] = [],
 ): ReturnType<typeof importCatalog> {
   const bar = new ProgressBar(process.stderr, !quiet && process.stderr.isTTY === true);
   mkdirSync(dirname(resolve(out)), { recursive: true });
@@ -72,7 +88,8 @@ function runImport(
       out,
       ...(workDir ? { workDir } : {}),
       ...(packages.length ? { packages } : {}),
-      onProgress: (p) => bar.update({ label: PHASE_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) }),
+      onProgress: (p) =>
+        bar.update({ label: PHASE_LABEL[p.phase], done: p.done, total: p.total, unit: p.unit, ...(p.detail ? { detail: p.detail } : {}) }),
     });
   } finally {
     bar.done();
@@ -86,8 +103,16 @@ function importReport(r: ReturnType<typeof importCatalog>, out: string): string 
     `Imported ${r.catalog.updates.count.toLocaleString('en-US')} revisions into ${out} in ${r.seconds.toFixed(2)} s`,
     `  ${(r.catalog.updates.count / r.seconds).toFixed(0)} revisions/s, ${mb.toFixed(1)} MiB of XML at ${(mb / r.seconds).toFixed(1)} MiB/s, compiled size ${(r.outBytes / 1048576).toFixed(2)} MiB`,
     `  source SHA-256 ${r.catalog.source.sha256}`,
-    ...(s.missingCore || s.orphanFragments ? [`  note: ${s.missingCore} update(s) without a core fragment, ${s.orphanFragments} fragment(s) for unknown revisions`] : []),
-    ...(Object.keys(s.unsupportedRules).length ? [`  note: unsupported rule elements kept as Unknown: ${Object.entries(s.unsupportedRules).map(([k, v]) => `${k} ×${v}`).join(', ')}`] : []),
+    ...(s.missingCore || s.orphanFragments
+      ? [`  note: ${s.missingCore} update(s) without a core fragment, ${s.orphanFragments} fragment(s) for unknown revisions`]
+      : []),
+    ...(Object.keys(s.unsupportedRules).length
+      ? [
+          `  note: unsupported rule elements kept as Unknown: ${Object.entries(s.unsupportedRules)
+            .map(([k, v]) => `${k} ×${v}`)
+            .join(', ')}`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -95,9 +120,13 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('patchscan')
-    .description('Answer, for whole fleets of Windows machines, which Microsoft updates each one has, needs, or does not need —\nfrom Microsoft\'s offline catalog (wsusscn2.cab), compiled once and scanned fast.')
+    .description(
+      "Answer, for whole fleets of Windows machines, which Microsoft updates each one has, needs, or does not need —\nfrom Microsoft's offline catalog (wsusscn2.cab), compiled once and scanned fast.",
+    )
     .version('0.1.0')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Typical session:
   $ patchscan corpus catalog --revisions 5000 --seed 1 --out wsusscn2.cab   # or download Microsoft's wsusscn2.cab
   $ patchscan catalog import wsusscn2.cab --out catalog.pscat
@@ -121,29 +150,41 @@ Site server (ITMU's workflow, one SQLite file):
   $ patchscan collection unlimit "Microsoft Updates Tool" --data site   # leave the pilot: scan every client
 
 Inventories are JSON or msgpack documents (docs/inventory.md); errors print "patchscan: CODE: message" and exit 2
-(bad input) or 1 (file system).`);
+(bad input) or 1 (file system).`,
+    );
 
   const cab = program.command('cab').description('read Microsoft cabinet files (stored, MSZIP, LZX)');
-  cab.command('list')
+  cab
+    .command('list')
     .description('list the files in a cabinet')
     .argument('<file>', 'cabinet file')
     .option('--json', 'print JSON')
     .action((file: string, o: { json?: boolean }) => {
       const readers = CabReader.openAll(file);
       try {
-        const rows = readers.flatMap((r) => r.entries.map((e) => ({ name: e.name, size: e.size, modified: e.modified.toISOString(), folder: e.folderIndex, method: r.directory.folders[e.folderIndex]?.method ?? 'unknown' })));
+        const rows = readers.flatMap((r) =>
+          r.entries.map((e) => ({
+            name: e.name,
+            size: e.size,
+            modified: e.modified.toISOString(),
+            folder: e.folderIndex,
+            method: r.directory.folders[e.folderIndex]?.method ?? 'unknown',
+          })),
+        );
         if (o.json) print(JSON.stringify(rows, null, 2));
         else {
           print(' File size | Modified             | Method | Name');
           print('-----------+----------------------+--------+-----');
-          for (const e of rows) print(`${String(e.size).padStart(10)} | ${e.modified.slice(0, 19).replace('T', ' ')}  | ${e.method.padEnd(6)} | ${e.name}`);
+          for (const e of rows)
+            print(`${String(e.size).padStart(10)} | ${e.modified.slice(0, 19).replace('T', ' ')}  | ${e.method.padEnd(6)} | ${e.name}`);
           print(`\n${rows.length} file(s)`);
         }
       } finally {
         for (const r of readers) r.close();
       }
     });
-  cab.command('extract')
+  cab
+    .command('extract')
     .description('extract every file of a cabinet into a directory (all or nothing; entry names cannot escape it)')
     .argument('<file>', 'cabinet file')
     .argument('<dir>', 'target directory (created if missing)')
@@ -151,7 +192,10 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       const bar = new ProgressBar();
       const total = statSync(file).size;
       try {
-        const files = extractCab(file, dir, { onProgress: (name, bytes) => bar.update({ label: 'extracting', done: Math.min(bytes, total), total, unit: 'bytes', detail: name }) });
+        const files = extractCab(file, dir, {
+          onProgress: (name, bytes) =>
+            bar.update({ label: 'extracting', done: Math.min(bytes, total), total, unit: 'bytes', detail: name }),
+        });
         bar.done();
         print(`Extracted ${files.length} file(s), ${files.reduce((n, f) => n + f.size, 0).toLocaleString('en-US')} bytes, into ${dir}`);
       } finally {
@@ -160,19 +204,21 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     });
 
   const catalog = program.command('catalog').description('import and inspect compiled catalogs');
-  catalog.command('import')
+  catalog
+    .command('import')
     .description('compile wsusscn2.cab (or a folder with its extracted contents) into a compact indexed catalog')
     .argument('<input>', 'wsusscn2.cab, or a folder holding index.xml, package.cab/package.xml and the range cabinets')
     .requiredOption('-o, --out <file>', 'compiled catalog to write (atomically)')
     .option('--work-dir <dir>', 'scratch directory for the unpacked cabinet (default: next to --out, removed afterwards)')
-    .option('--package <file...>', 'also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml: a vendor\'s drivers)')
+    .option('--package <file...>', "also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml: a vendor's drivers)")
     .option('-q, --quiet', 'no progress bar')
     .action((input: string, o: { out: string; workDir?: string; package?: string[]; quiet?: boolean }) => {
       const r = runImport(input, o.out, o.workDir, o.quiet === true, o.package ?? []);
       print(importReport(r, o.out));
       if (o.package?.length) print(`  with ${o.package.length} third-party package(s): ${o.package.join(', ')}`);
     });
-  catalog.command('info')
+  catalog
+    .command('info')
     .description('summarize a compiled catalog: counts by type, classification and product, rule types, source hash')
     .argument('<file>', 'compiled catalog')
     .option('--json', 'print JSON')
@@ -181,7 +227,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       const s = summarize(c);
       print(o.json ? JSON.stringify(s, null, 2) : formatSummary(s, file, statSync(file).size));
     });
-  catalog.command('show')
+  catalog
+    .command('show')
     .description('show one update: identity, relations (prerequisites, bundle, supersedence) and its rules')
     .argument('<file>', 'compiled catalog')
     .argument('<query>', 'KB number (KB4577066 or 4577066), UpdateId, or RevisionId')
@@ -190,55 +237,125 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .action((file: string, query: string, o: { json?: boolean; lang: string }) => {
       const c = new Catalog(readCatalogFile(file));
       const hits = c.find(query);
-      if (hits.length === 0) throw new PatchscanError('NOT_FOUND', `no update matches ${JSON.stringify(query)} in ${file} (try a KB number, an UpdateId or a RevisionId)`, { query });
+      if (hits.length === 0)
+        throw new PatchscanError(
+          'NOT_FOUND',
+          `no update matches ${JSON.stringify(query)} in ${file} (try a KB number, an UpdateId or a RevisionId)`,
+          { query },
+        );
       const ds = hits.map((i) => describeUpdate(c, i, o.lang));
       print(o.json ? JSON.stringify(ds.length === 1 ? ds[0] : ds, null, 2) : ds.map(formatUpdate).join('\n\n' + '─'.repeat(60) + '\n\n'));
     });
 
-  program.command('scan')
-    .description('scan inventories against a compiled catalog: one row per software update that is not NotApplicable; in batch mode (--inventories) one line per machine by default')
+  program
+    .command('scan')
+    .description(
+      'scan inventories against a compiled catalog: one row per software update that is not NotApplicable; in batch mode (--inventories) one line per machine by default',
+    )
     .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
     .argument('[inventory...]', 'inventory files (JSON or msgpack, see docs/inventory.md)')
-    .option('-i, --inventories <source>', 'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads')
-    .option('-f, --format <format>', `table | json | jsonl | csv; batch mode: ${BATCH_FORMATS.join(' | ')} (default jsonl: one line per machine; docs/batch-output.md)`)
+    .option(
+      '-i, --inventories <source>',
+      'batch mode: a directory, a .jsonl file, a .msgpack stream, or - (stdin); streamed through worker threads',
+    )
+    .option(
+      '-f, --format <format>',
+      `table | json | jsonl | csv; batch mode: ${BATCH_FORMATS.join(' | ')} (default jsonl: one line per machine; docs/batch-output.md)`,
+    )
     .option('-o, --out <file>', 'write rows to a file (required in batch mode; written as FILE.partial and renamed when the batch ends)')
-    .option('-t, --threads <n>', 'batch mode: worker threads (default: the number of cores; 0 = no workers; at most 1024)', nonNegativeInt('--threads', 'threads', 1024))
-    .option('--states <list>', `batch row formats (rows, csv, parquet): the states written, comma-separated (${STATES.join(', ')}, or all; default ${DEFAULT_ROW_STATES.join(',')})`, parseStates)
+    .option(
+      '-t, --threads <n>',
+      'batch mode: worker threads (default: the number of cores; 0 = no workers; at most 1024)',
+      nonNegativeInt('--threads', 'threads', 1024),
+    )
+    .option(
+      '--states <list>',
+      `batch row formats (rows, csv, parquet): the states written, comma-separated (${STATES.join(', ')}, or all; default ${DEFAULT_ROW_STATES.join(',')})`,
+      parseStates,
+    )
     .option('--reasons', 'batch mode: a reason for each update written (each row; each update a machine line lists)')
     .option('--no-reasons', 'batch mode: no reasons (the default)')
     .option('--no-cache', 'batch mode: scan every machine, even when an identical one was just scanned')
     .option('--all', 'also NotApplicable updates, bundle children, detectoids and categories')
     .option('--lang <language>', 'title language', 'en')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (inventories: string[], o: { catalog: string; inventories?: string; format?: string; out?: string; threads?: number; states?: readonly UpdateState[]; reasons?: boolean; cache: boolean; all?: boolean; lang: string; quiet?: boolean }) => {
-      const catalog = new Catalog(readCatalogFile(o.catalog));
-      if (o.inventories !== undefined) {
-        if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
-        if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
-        const format = (o.format ?? 'jsonl') as BatchFormat;
-        if (!BATCH_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be ${BATCH_FORMATS.join(', ')} in batch mode, not ${JSON.stringify(o.format)}`);
-        if (o.states && !ROW_FORMATS.includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--states filters the row formats (${ROW_FORMATS.join(', ')}), not ${format}: add -f rows`);
-        if (o.states !== ALL_STATES && o.states?.includes('NotApplicable') && !o.all) throw new PatchscanError('BAD_ARGUMENT', '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)');
-        const summary = await runBatchScan({ catalog, inventories: o.inventories, out: o.out, format, ...(o.threads !== undefined ? { threads: o.threads } : {}), reasons: o.reasons === true, cache: o.cache, all: o.all === true, ...(o.states ? { states: o.states } : {}), quiet: o.quiet === true });
-        print(formatBatchSummary(summary, o.out));
-        if (summary.interrupted) process.exitCode = 130;
-        return;
-      }
-      if (inventories.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files, or --inventories SOURCE for a batch');
-      if (o.states) throw new PatchscanError('BAD_ARGUMENT', '--states filters batch output (--inventories); a scan of inventory files shows every state');
-      const format = o.format ?? 'table';
-      if (!['table', 'json', 'jsonl', 'csv'].includes(format)) throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
-      const scanner = new Scanner(catalog);
-      const rows: ScanRow[] = [];
-      for (const path of inventories) rows.push(...scanner.scan(readInventoryFile(path), { all: o.all === true, language: o.lang }));
-      const text = formatRows(rows, format as RowFormat);
-      if (o.out) {
-        writeFileSync(o.out, text);
-        print(`Wrote ${rows.length} row(s) for ${inventories.length} inventory(ies) to ${o.out}`);
-      } else process.stdout.write(text);
-    });
-  program.command('explain')
-    .description('explain one update\'s state on one machine: prerequisites, bundled updates, every rule with its value and the facts it read')
+    .action(
+      async (
+        inventories: string[],
+        o: {
+          catalog: string;
+          inventories?: string;
+          format?: string;
+          out?: string;
+          threads?: number;
+          states?: readonly UpdateState[];
+          reasons?: boolean;
+          cache: boolean;
+          all?: boolean;
+          lang: string;
+          quiet?: boolean;
+        },
+      ) => {
+        const catalog = new Catalog(readCatalogFile(o.catalog));
+        if (o.inventories !== undefined) {
+          if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
+          if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
+          const format = (o.format ?? 'jsonl') as BatchFormat;
+          if (!BATCH_FORMATS.includes(format))
+            throw new PatchscanError(
+              'BAD_ARGUMENT',
+              `--format must be ${BATCH_FORMATS.join(', ')} in batch mode, not ${JSON.stringify(o.format)}`,
+            );
+          if (o.states && !ROW_FORMATS.includes(format))
+            throw new PatchscanError(
+              'BAD_ARGUMENT',
+              `--states filters the row formats (${ROW_FORMATS.join(', ')}), not ${format}: add -f rows`,
+            );
+          if (o.states !== ALL_STATES && o.states?.includes('NotApplicable') && !o.all)
+            throw new PatchscanError(
+              'BAD_ARGUMENT',
+              '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)',
+            );
+          const summary = await runBatchScan({
+            catalog,
+            inventories: o.inventories,
+            out: o.out,
+            format,
+            ...(o.threads !== undefined ? { threads: o.threads } : {}),
+            reasons: o.reasons === true,
+            cache: o.cache,
+            all: o.all === true,
+            ...(o.states ? { states: o.states } : {}),
+            quiet: o.quiet === true,
+          });
+          print(formatBatchSummary(summary, o.out));
+          if (summary.interrupted) process.exitCode = 130;
+          return;
+        }
+        if (inventories.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files, or --inventories SOURCE for a batch');
+        if (o.states)
+          throw new PatchscanError(
+            'BAD_ARGUMENT',
+            '--states filters batch output (--inventories); a scan of inventory files shows every state',
+          );
+        const format = o.format ?? 'table';
+        if (!['table', 'json', 'jsonl', 'csv'].includes(format))
+          throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
+        const scanner = new Scanner(catalog);
+        const rows: ScanRow[] = [];
+        for (const path of inventories) rows.push(...scanner.scan(readInventoryFile(path), { all: o.all === true, language: o.lang }));
+        const text = formatRows(rows, format as RowFormat);
+        if (o.out) {
+          writeFileSync(o.out, text);
+          print(`Wrote ${rows.length} row(s) for ${inventories.length} inventory(ies) to ${o.out}`);
+        } else process.stdout.write(text);
+      },
+    );
+  program
+    .command('explain')
+    .description(
+      "explain one update's state on one machine: prerequisites, bundled updates, every rule with its value and the facts it read",
+    )
     .requiredOption('-c, --catalog <file>', 'compiled catalog')
     .argument('<inventory>', 'inventory file')
     .argument('<query>', 'KB number, UpdateId or RevisionId')
@@ -252,52 +369,85 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       const es = hits.map((i) => scanner.explain(inv, i));
       print(o.json ? JSON.stringify(es.length === 1 ? es[0] : es, null, 2) : es.map(formatExplanation).join(`\n\n${'─'.repeat(60)}\n\n`));
     });
-  program.command('manifest')
-    .description('list exactly the facts this catalog\'s rules ask for, so a collector gathers only those')
+  program
+    .command('manifest')
+    .description("list exactly the facts this catalog's rules ask for, so a collector gathers only those")
     .argument('<catalog>', 'compiled catalog')
-    .option('--json', 'print the manifest as JSON (the collector\'s input)')
+    .option('--json', "print the manifest as JSON (the collector's input)")
     .action((catalogPath: string, o: { json?: boolean }) => {
       const m = buildManifest(new Catalog(readCatalogFile(catalogPath)));
       print(o.json ? JSON.stringify(m, null, 2) : formatManifest(m));
     });
 
   const corpus = program.command('corpus').description('generate test corpora');
-  corpus.command('catalog')
+  corpus
+    .command('catalog')
     .description('write a format-faithful wsusscn2.cab (outer CAB, index.xml, package.cab, range CABs; MSZIP), deterministic from the seed')
-    .requiredOption('-n, --revisions <n>', `total revisions, exactly (categories, detectoids, bundles, children; at least ${MIN_REVISIONS})`, wholeNumber('--revisions', { min: MIN_REVISIONS, unit: 'revisions' }))
+    .requiredOption(
+      '-n, --revisions <n>',
+      `total revisions, exactly (categories, detectoids, bundles, children; at least ${MIN_REVISIONS})`,
+      wholeNumber('--revisions', { min: MIN_REVISIONS, unit: 'revisions' }),
+    )
     .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', 'cabinet to write')
     .action((o: { revisions: number; seed: number; out: string }) => {
       const bar = new ProgressBar();
       mkdirSync(dirname(resolve(o.out)), { recursive: true });
       const t = performance.now();
-      const g = generateCatalog({ revisions: o.revisions, seed: o.seed, out: o.out, onProgress: (d, n) => bar.update({ label: 'generating', done: d, total: n, unit: 'items' }) });
+      const g = generateCatalog({
+        revisions: o.revisions,
+        seed: o.seed,
+        out: o.out,
+        onProgress: (d, n) => bar.update({ label: 'generating', done: d, total: n, unit: 'items' }),
+      });
       bar.done();
-      print(`Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs} range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      print(
+        `Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs} range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
     });
 
-  corpus.command('fleet')
-    .description('write heterogeneous inventories that exercise a catalog (OS builds, architectures, patch levels, products, languages, missing facts); streaming, deterministic')
+  corpus
+    .command('fleet')
+    .description(
+      'write heterogeneous inventories that exercise a catalog (OS builds, architectures, patch levels, products, languages, missing facts); streaming, deterministic',
+    )
     .requiredOption('-c, --catalog <file>', 'compiled catalog the fleet should exercise')
     .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients', 'machines'))
     .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', '.jsonl (one JSON inventory per line) or .msgpack (a msgpack stream)')
-    .option('--distinct <percent>', 'share of machines (0 to 100) with a profile of their own: product, Office, .NET and driver versions drifting machine to machine', nonNegativeInt('--distinct', 'percent', 100), 0)
+    .option(
+      '--distinct <percent>',
+      'share of machines (0 to 100) with a profile of their own: product, Office, .NET and driver versions drifting machine to machine',
+      nonNegativeInt('--distinct', 'percent', 100),
+      0,
+    )
     .action((o: { catalog: string; clients: number; seed: number; out: string; distinct: number }) => {
       const bar = new ProgressBar();
       const t = performance.now();
       mkdirSync(dirname(resolve(o.out)), { recursive: true });
-      const r = generateFleet(new Catalog(readCatalogFile(o.catalog)), { clients: o.clients, seed: o.seed, out: o.out, distinct: o.distinct, onProgress: (d, n) => bar.update({ label: 'fleet', done: d, total: n, unit: 'items' }) });
+      const r = generateFleet(new Catalog(readCatalogFile(o.catalog)), {
+        clients: o.clients,
+        seed: o.seed,
+        out: o.out,
+        distinct: o.distinct,
+        onProgress: (d, n) => bar.update({ label: 'fleet', done: d, total: n, unit: 'items' }),
+      });
       bar.done();
-      print(`Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ${(r.bytes / 1048576).toFixed(1)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      print(
+        `Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ${(r.bytes / 1048576).toFixed(1)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
     });
 
-  program.command('demo')
-    .description('the main job on the bundled sample: import it, scan a generated fleet in batch, then run a site (SQLite store, sync, the upload server on loopback) and show compliance')
+  program
+    .command('demo')
+    .description(
+      'the main job on the bundled sample: import it, scan a generated fleet in batch, then run a site (SQLite store, sync, the upload server on loopback) and show compliance',
+    )
     .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet, the results and the site', 'patchscan-data')
     .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients', 'machines'), 1000)
     .action(async (o: { dataDir: string; clients: number }) => {
-      if (!existsSync(BUNDLED_CORPUS)) throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
+      if (!existsSync(BUNDLED_CORPUS))
+        throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
       const out = join(o.dataDir, 'catalog.pscat');
       const r = runImport(BUNDLED_CORPUS, out, undefined, false);
       print(importReport(r, out));
@@ -340,7 +490,10 @@ function usageErrors(c: Command): void {
     .configureOutput({
       outputError: (text, write) => {
         // commander: "error: unknown option '--batchh'\n(Did you mean --batch?)\n"
-        const [first = '', ...rest] = text.trim().replace(/^error: /, '').split('\n');
+        const [first = '', ...rest] = text
+          .trim()
+          .replace(/^error: /, '')
+          .split('\n');
         const hint = rest.map((l) => l.replace(/^\(Did you mean (.*)\?\)$/, '(did you mean $1?)')).join(' ');
         write(`patchscan: BAD_ARGUMENT: ${first}${hint ? ` ${hint}` : ''}\nRun "${path} --help" for usage.\n`);
       },
@@ -364,7 +517,9 @@ function checkCommandPath(program: Command, args: readonly string[]): void {
     if (!sub) {
       const names = c.commands.flatMap((x) => [x.name(), ...x.aliases()]);
       const near = nearest(name, names);
-      process.stderr.write(`patchscan: BAD_ARGUMENT: unknown command '${name}'${c === program ? '' : ` of "${commandPath(c)}"`}${near ? ` (did you mean '${near}'?)` : ''}\nRun "${commandPath(c)} --help" for the commands.\n`);
+      process.stderr.write(
+        `patchscan: BAD_ARGUMENT: unknown command '${name}'${c === program ? '' : ` of "${commandPath(c)}"`}${near ? ` (did you mean '${near}'?)` : ''}\nRun "${commandPath(c)} --help" for the commands.\n`,
+      );
       throw new CommanderError(2, 'commander.unknownCommand', `unknown command '${name}'`);
     }
     if (isHelp) return;

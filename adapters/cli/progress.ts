@@ -28,7 +28,9 @@ export interface ProgressOptions {
   readonly now?: () => number;
 }
 
-const KIB = 1024, MIB = KIB * 1024, GIB = MIB * 1024;
+const KIB = 1024,
+  MIB = KIB * 1024,
+  GIB = MIB * 1024;
 
 /** A count with thousands separators; a size in B, KiB, MiB or GiB with the same precision whatever its value. */
 export function human(n: number, unit: ProgressUpdate['unit']): string {
@@ -121,8 +123,11 @@ export class ProgressBar {
    * @param mode 'tty' redraws one line, 'lines' writes a line now and then, 'off' writes nothing; `true`/`false`
    *   mean a terminal's line or nothing. Default: a line on a terminal, nothing elsewhere.
    */
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, mode: ProgressMode | boolean = stream.isTTY === true,
-    o: ProgressOptions = {}) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    mode: ProgressMode | boolean = stream.isTTY === true,
+    o: ProgressOptions = {},
+  ) {
     this.mode = mode === true ? 'tty' : mode === false ? 'off' : mode;
     this.intervalMs = o.intervalMs ?? defaultInterval();
     this.clock = o.now ?? (() => performance.now());
@@ -172,7 +177,7 @@ export class ProgressBar {
 
   private finishPhase(now: number): void {
     if (!this.last || this.label === '') return;
-    const line = this.line(now, this.mode === 'tty' ? this.stream.columns ?? 100 : Infinity, true);
+    const line = this.line(now, this.mode === 'tty' ? (this.stream.columns ?? 100) : Infinity, true);
     if (this.mode === 'tty') {
       this.draw(line);
       this.stream.write('\n');
@@ -195,7 +200,8 @@ export class ProgressBar {
       const head = `${label} ${this.shownDone >= this.shownTotal ? `done in ${humanDuration(secs)}` : `… ${humanDuration(secs)}`}`;
       return this.fit(head, '', '', detail, cols);
     }
-    const done = this.shownDone, total = this.shownTotal;
+    const done = this.shownDone,
+      total = this.shownTotal;
     const recent = this.window.perSecond(now, done, 5000);
     const rate = recent ?? (secs >= 0.5 ? done / secs : undefined);
     if (total <= 0) {
@@ -204,7 +210,9 @@ export class ProgressBar {
       return this.fit(label, human(done, u.unit), tail, detail, cols);
     }
     const frac = done / total;
-    const percent = `${Math.floor(frac * 100).toString().padStart(3)}%`;
+    const percent = `${Math.floor(frac * 100)
+      .toString()
+      .padStart(3)}%`;
     const counts = `${human(done, u.unit)}/${human(total, u.unit)}`;
     let tail: string;
     if (final || done >= total) tail = `in ${humanDuration(secs)}${secs >= 0.5 ? `, ${humanRate(done / secs, u.unit)}` : ''}`;

@@ -41,9 +41,11 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
     // console's sign-in at the end uses it; the previous one stops working.
     const admin = `psa_${randomBytes(32).toString('base64url')}`;
     await store.setSetting('admin_token_hash', sha256Hex(admin));
-    say(`$ patchscan init --data ${dir} --test-computer ${names[0]}\n`
-      + `${created ? `Created ${created} object(s)` : 'All objects were already present'}; `
-      + `test computer ${names[0]}; a new admin token (shown at the end)`);
+    say(
+      `$ patchscan init --data ${dir} --test-computer ${names[0]}\n` +
+        `${created ? `Created ${created} object(s)` : 'All objects were already present'}; ` +
+        `test computer ${names[0]}; a new admin token (shown at the end)`,
+    );
     const sync = await runSync(site, { source: BUNDLED_CORPUS });
     say(`$ patchscan sync --data ${dir}\nSync ${sync.outcome}: ${sync.message}`);
     const tokens: string[] = [];
@@ -57,15 +59,21 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
       for (let k = 0; k < lines.length; k++) if ((await upload(s.url, tokens[k]!, Buffer.from(lines[k]!))).status === 202) accepted++;
       await s.idle();
       const pilot = await store.scansSince(since);
-      say(`$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot} (only the pre-production collection is targeted)`);
+      say(
+        `$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot} (only the pre-production collection is targeted)`,
+      );
       await store.setCollectionLimit(main, null);
       const queued = await new SiteScanner(site).rescanAll('collection unlimited');
       await s.idle();
       const f = await fleetSummary(store);
-      say(`$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; ${countsText(f.states)}`);
+      say(
+        `$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; ${countsText(f.states)}`,
+      );
       const one = await computerCompliance(store, new CatalogVersions(store), names[0]!);
       if (one) {
-        say(`$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": ${countsText(one.counts)}`);
+        say(
+          `$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": ${countsText(one.counts)}`,
+        );
         // Missing by the counting rule: Required and not superseded.
         const missing = one.updates.filter((x) => countedAs(x.state, supersedenceCode(x)) === 'required');
         for (const u of missing.slice(0, 5)) say(`  Required ${u.kb ? `KB${u.kb}` : '-'}  ${u.title}`);
@@ -90,10 +98,14 @@ async function groupDemo(site: Site, dir: string, say: (text: string) => void): 
   const g = await createUpdateGroup(site.store, catalogs, DEMO_GROUP, { classifications: ['Security Updates'] }, `${today}T00:00:00.000Z`);
   const [summary] = (await listUpdateGroups(site.store, catalogs)).filter((x) => x.name === g.name);
   const f = summary!.fleet;
-  say(`$ patchscan group create "${DEMO_GROUP}" --classification "Security Updates" --deadline ${today} --data ${dir}\n`
-    + `Created "${g.name}" with ${g.updates} update(s)`);
-  say(`$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${f.compliancePercent}%), `
-    + `${f.nonCompliant} non-compliant, ${f.unknown} unknown; ${f.overdue} overdue (still missing an update after the deadline)`);
+  say(
+    `$ patchscan group create "${DEMO_GROUP}" --classification "Security Updates" --deadline ${today} --data ${dir}\n` +
+      `Created "${g.name}" with ${g.updates} update(s)`,
+  );
+  say(
+    `$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${f.compliancePercent}%), ` +
+      `${f.nonCompliant} non-compliant, ${f.unknown} unknown; ${f.overdue} overdue (still missing an update after the deadline)`,
+  );
 }
 
 /** How to open the web console once the demo is over: the command, the URL it will listen on, the token. */

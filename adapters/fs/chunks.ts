@@ -12,7 +12,7 @@ export function* readChunks(path: string, chunkSize = 1 << 20): Generator<Uint8A
   }
   try {
     const buf = Buffer.allocUnsafe(chunkSize);
-    for (let pos = 0; ; ) {
+    for (let pos = 0; ;) {
       const n = readSync(fd, buf, 0, buf.length, pos);
       if (n === 0) return;
       yield buf.subarray(0, n);

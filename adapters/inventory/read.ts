@@ -28,7 +28,10 @@ export function readInventoryFile(path: string, maxBytes = MAX_INVENTORY_BYTES):
   } catch (e) {
     throw ioError('read the inventory', path, e);
   }
-  if (size > maxBytes) throw new PatchscanError('INVENTORY_INVALID', `${path}: ${size} bytes is more than the ${maxBytes} allowed for one inventory`, { file: path });
+  if (size > maxBytes)
+    throw new PatchscanError('INVENTORY_INVALID', `${path}: ${size} bytes is more than the ${maxBytes} allowed for one inventory`, {
+      file: path,
+    });
   const ext = extname(path).toLowerCase();
   const format = ext === '.json' ? 'json' : ext === '.msgpack' || ext === '.mpk' ? 'msgpack' : undefined;
   return decodeInventory(readFileSync(path), path, format);

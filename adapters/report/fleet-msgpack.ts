@@ -70,7 +70,8 @@ export class FleetMsgpackWriter {
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       const i = outcomeIndex(w);
-      const from = offsets[i]!, to = offsets[i + 1]!;
+      const from = offsets[i]!,
+        to = offsets[i + 1]!;
       const state = this.states[outcomeStateCode(w)]!;
       this.room(2 + to - from + state.length);
       const b = this.buf;

@@ -36,7 +36,10 @@ export class MachineLinesWriter implements BatchWriter {
   /** `{"kb":…,"updateId":…` per catalog update (the same in every line that lists it). */
   private readonly heads = new Map<number, string>();
 
-  constructor(private readonly catalog: Catalog, private readonly options: { readonly all: boolean }) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly options: { readonly all: boolean },
+  ) {}
 
   get size(): number {
     return this.out.size;
@@ -85,7 +88,10 @@ export class MachineLinesWriter implements BatchWriter {
       lists[list].push(reasons ? `${h},"reason":${JSON.stringify(reasons[k] ?? '')}}` : `${h}}`);
     }
     const { notApplicable, ...counts } = set.stats.counts;
-    return `"counts":${JSON.stringify(this.options.all ? { ...counts, notApplicable } : counts)},`
-      + LISTED.map((l) => `"${l}":[${lists[l].join(',')}]`).join(',') + '}';
+    return (
+      `"counts":${JSON.stringify(this.options.all ? { ...counts, notApplicable } : counts)},` +
+      LISTED.map((l) => `"${l}":[${lists[l].join(',')}]`).join(',') +
+      '}'
+    );
   }
 }

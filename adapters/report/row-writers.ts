@@ -6,7 +6,12 @@
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
 import {
-  outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded, STATES, type ResultSet,
+  outcomeIndex,
+  outcomePossiblySuperseded,
+  outcomeState,
+  outcomeSuperseded,
+  STATES,
+  type ResultSet,
 } from '../../engine/scan/result-set.js';
 import { scanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
@@ -39,7 +44,11 @@ export class RowLinesWriter implements BatchWriter {
   /** The catalog's fields of an update's row, serialized once: `"updateId":…,"isBundle":…` (between computer and state). */
   private readonly middles = new Map<number, string>();
 
-  constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, private readonly language?: string) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly filter: StateFilter,
+    private readonly language?: string,
+  ) {}
 
   get size(): number {
     return this.out.size;
@@ -58,9 +67,10 @@ export class RowLinesWriter implements BatchWriter {
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
-      text += `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},`
-        + `"possiblySuperseded":${outcomePossiblySuperseded(w)},`
-        + `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`;
+      text +=
+        `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},` +
+        `"possiblySuperseded":${outcomePossiblySuperseded(w)},` +
+        `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`;
     }
     if (text) this.out.push(text);
   }
@@ -85,7 +95,11 @@ export class RowLinesWriter implements BatchWriter {
 export class RowCsvWriter implements BatchWriter {
   private readonly out = new TextChunks();
 
-  constructor(private readonly catalog: Catalog, private readonly filter: StateFilter, private readonly language?: string) {
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly filter: StateFilter,
+    private readonly language?: string,
+  ) {
     this.out.push(`${CSV_HEADER}\r\n`);
   }
 
@@ -106,7 +120,10 @@ export class RowCsvWriter implements BatchWriter {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
       const u = {
-        index: outcomeIndex(w), state: outcomeState(w), superseded: outcomeSuperseded(w), possiblySuperseded: outcomePossiblySuperseded(w),
+        index: outcomeIndex(w),
+        state: outcomeState(w),
+        superseded: outcomeSuperseded(w),
+        possiblySuperseded: outcomePossiblySuperseded(w),
         ...(reasons ? { reason: reasons[k] ?? '' } : {}),
       };
       text += `${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`;

@@ -4,9 +4,24 @@ import { csvCell } from './csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 
-const COLUMNS: readonly (keyof ScanRow)[] = ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'type', 'isBundle', 'releaseDate', 'cves', 'moreInfoUrl', 'state', 'superseded',
-  'possiblySuperseded', 'reason'];
-
+const COLUMNS: readonly (keyof ScanRow)[] = [
+  'computer',
+  'updateId',
+  'revisionNumber',
+  'kb',
+  'title',
+  'classification',
+  'severity',
+  'type',
+  'isBundle',
+  'releaseDate',
+  'cves',
+  'moreInfoUrl',
+  'state',
+  'superseded',
+  'possiblySuperseded',
+  'reason',
+];
 
 export const CSV_HEADER = COLUMNS.join(',');
 
@@ -17,12 +32,23 @@ export function csvLine(row: Partial<Record<keyof ScanRow, unknown>>): string {
 
 export function formatRows(rows: readonly ScanRow[], format: RowFormat): string {
   switch (format) {
-    case 'json': return `${JSON.stringify(rows, null, 2)}\n`;
-    case 'jsonl': return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-    case 'csv': return [CSV_HEADER, ...rows.map(csvLine)].join('\r\n') + '\r\n';
+    case 'json':
+      return `${JSON.stringify(rows, null, 2)}\n`;
+    case 'jsonl':
+      return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+    case 'csv':
+      return [CSV_HEADER, ...rows.map(csvLine)].join('\r\n') + '\r\n';
     case 'table': {
       const head = ['Computer', 'KB', 'State', 'Sup', 'Classification', 'Severity', 'Title'];
-      const body = rows.map((r) => [r.computer, r.kb ? `KB${r.kb}` : '-', r.state, r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '', r.classification || '-', r.severity || '-', r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title]);
+      const body = rows.map((r) => [
+        r.computer,
+        r.kb ? `KB${r.kb}` : '-',
+        r.state,
+        r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '',
+        r.classification || '-',
+        r.severity || '-',
+        r.title.length > 70 ? `${r.title.slice(0, 67)}...` : r.title,
+      ]);
       const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
       const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
       const counts: Record<string, number> = {};
@@ -30,7 +56,19 @@ export function formatRows(rows: readonly ScanRow[], format: RowFormat): string 
         const k = r.state + (r.superseded ? ' (superseded)' : r.possiblySuperseded ? ' (possibly superseded)' : '');
         counts[k] = (counts[k] ?? 0) + 1;
       }
-      return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), '', `${rows.length} row(s): ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`].join('\n') + '\n';
+      return (
+        [
+          line(head),
+          line(widths.map((w) => '-'.repeat(w))),
+          ...body.map(line),
+          '',
+          `${rows.length} row(s): ${
+            Object.entries(counts)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ') || 'none'
+          }`,
+        ].join('\n') + '\n'
+      );
     }
   }
 }

@@ -7,21 +7,31 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
 
 export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
-  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json', 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4' : 'application/json',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
 /** Reads a body up to `max` bytes; 413 as soon as it is known to be larger. */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > max) return Promise.reject(new HttpError(413, 'TOO_LARGE', `the body is ${declared} bytes; the limit is ${max} (limits.maxUploadBytes)`));
+  if (declared > max)
+    return Promise.reject(new HttpError(413, 'TOO_LARGE', `the body is ${declared} bytes; the limit is ${max} (limits.maxUploadBytes)`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let n = 0;
@@ -43,7 +53,8 @@ export function inflate(body: Buffer, max: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     gunzip(body, { maxOutputLength: max }, (e, out) => {
       if (!e) resolve(out);
-      else if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) reject(new HttpError(413, 'TOO_LARGE', `the inventory inflates past ${max} bytes (limits.maxInventoryBytes)`));
+      else if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError)
+        reject(new HttpError(413, 'TOO_LARGE', `the inventory inflates past ${max} bytes (limits.maxInventoryBytes)`));
       else reject(new HttpError(400, 'BAD_ENCODING', `the body is not valid gzip: ${e.message}`));
     });
   });
@@ -86,7 +97,11 @@ export function intParam(q: URLSearchParams, name: string, fallback: number, min
   if (raw === null || raw === '') return fallback;
   const n = /^-?\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))} must be a whole number from ${min} to ${max}`);
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))} must be a whole number from ${min} to ${max}`,
+    );
   }
   return n;
 }
@@ -96,7 +111,8 @@ export function choiceParam<T extends string>(q: URLSearchParams, name: string, 
   const raw = q.get(name);
   if (raw === null || raw === '') return undefined;
   const hit = matchChoice(names, raw);
-  if (hit === undefined) throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))}: ${acceptedChoices(names)}`);
+  if (hit === undefined)
+    throw new HttpError(400, 'BAD_REQUEST', `query parameter ${name}=${JSON.stringify(raw.slice(0, 40))}: ${acceptedChoices(names)}`);
   return hit;
 }
 

@@ -106,9 +106,18 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     },
     async authClient(req: IncomingMessage): Promise<ClientRow> {
       const token = bearer(req);
-      if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'send the client token as "Authorization: Bearer <token>" (patchscan client enroll NAME issues one)', { 'www-authenticate': 'Bearer' });
+      if (!token)
+        throw new HttpError(
+          401,
+          'UNAUTHENTICATED',
+          'send the client token as "Authorization: Bearer <token>" (patchscan client enroll NAME issues one)',
+          { 'www-authenticate': 'Bearer' },
+        );
       const client = await store.clientByToken(token);
-      if (!client) throw new HttpError(401, 'UNAUTHENTICATED', 'the token is not valid (enroll the client again to get a new one)', { 'www-authenticate': 'Bearer error="invalid_token"' });
+      if (!client)
+        throw new HttpError(401, 'UNAUTHENTICATED', 'the token is not valid (enroll the client again to get a new one)', {
+          'www-authenticate': 'Bearer error="invalid_token"',
+        });
       return client;
     },
     kick: () => kick(),
@@ -125,21 +134,32 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       const url = requestUrl(req);
       path = url.pathname;
       let done = false;
-      if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics') done = await consolePages(req, res, url);
+      if (!url.pathname.startsWith('/v1/') && url.pathname !== '/healthz' && url.pathname !== '/metrics')
+        done = await consolePages(req, res, url);
       for (const route of routes) if (!done) done = await route(ctx, req, res, url);
       if (!done) throw new HttpError(404, 'NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
       status = res.statusCode;
     } catch (e) {
       const down = storeUnavailable(e);
-      const err = e instanceof HttpError
-        ? e
-        : down
-          ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
-          : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(e instanceof HttpError)) log(`${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${JSON.stringify(path)}: ${down ? (e as Error).message : (e as Error).stack ?? String(e)}`);
+      const err =
+        e instanceof HttpError
+          ? e
+          : down
+            ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
+            : new HttpError(500, 'INTERNAL', 'internal error');
+      if (!(e instanceof HttpError))
+        log(
+          `${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${JSON.stringify(path)}: ${down ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
+        );
       status = err.status;
       if (path === '/v1/inventory') metrics.uploadsRejected++;
-      if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } }, { ...err.headers, ...(err.status === 413 ? { connection: 'close' } : {}) });
+      if (!res.headersSent)
+        send(
+          res,
+          err.status,
+          { error: { code: err.code, message: err.message } },
+          { ...err.headers, ...(err.status === 413 ? { connection: 'close' } : {}) },
+        );
       if (err.status === 413) req.resume();
     } finally {
       metrics.requests.set(status, (metrics.requests.get(status) ?? 0) + 1);
@@ -203,7 +223,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     void handle(req, res);
   };
   const server = tls
-    ? createHttpsServer({ ...timing, handshakeTimeout: limits.headersTimeoutMs, cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
+    ? createHttpsServer(
+        { ...timing, handshakeTimeout: limits.headersTimeoutMs, cert: readFileSync(tls.cert), key: readFileSync(tls.key) },
+        onRequest,
+      )
     : createHttpServer(timing, onRequest);
   // Node's headersTimeout starts with a request's first byte: a connection that never sends one stayed open for
   // ever (thousands of them, each a file descriptor). One that sends no request within headersTimeoutMs is closed
@@ -223,13 +246,14 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // process that neither serves nor exits.
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'EADDRINUSE'
-        ? `the port is already in use (another process listens there, perhaps another patchscan serve: stop it, or choose another address with --listen or "listen" in patchscan.json)`
-        : e.code === 'EACCES'
-          ? 'permission denied (a port below 1024 needs privileges: choose a higher one)'
-          : e.code === 'EADDRNOTAVAIL'
-            ? 'no network interface of this machine has that address'
-            : e.message;
+      const why =
+        e.code === 'EADDRINUSE'
+          ? `the port is already in use (another process listens there, perhaps another patchscan serve: stop it, or choose another address with --listen or "listen" in patchscan.json)`
+          : e.code === 'EACCES'
+            ? 'permission denied (a port below 1024 needs privileges: choose a higher one)'
+            : e.code === 'EADDRNOTAVAIL'
+              ? 'no network interface of this machine has that address'
+              : e.message;
       reject(new PatchscanError('IO', `cannot listen on ${listen}: ${why}`, { syscode: e.code }, { cause: e }));
     });
     server.listen(at.port, at.host, () => resolve());

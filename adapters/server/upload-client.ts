@@ -12,7 +12,12 @@ export interface UploadResult {
   readonly body: Record<string, unknown>;
 }
 
-export function upload(server: string, token: string, bytes: Uint8Array, opts: { expedited?: boolean; gzip?: boolean; timeoutMs?: number } = {}): Promise<UploadResult> {
+export function upload(
+  server: string,
+  token: string,
+  bytes: Uint8Array,
+  opts: { expedited?: boolean; gzip?: boolean; timeoutMs?: number } = {},
+): Promise<UploadResult> {
   let url: URL;
   try {
     url = new URL(`/v1/inventory${opts.expedited ? '?expedited=1' : ''}`, server);

@@ -39,7 +39,11 @@ export class CatalogCarryOver {
   /** Per new index: 1 when a stored reason of the update is still exact (reasonsKept), else 0. */
   private readonly keep: Uint8Array;
 
-  constructor(readonly fromId: number, from: Catalog, to: Catalog) {
+  constructor(
+    readonly fromId: number,
+    from: Catalog,
+    to: Catalog,
+  ) {
     this.delta = catalogDelta(from, to);
     this.scanner = new Scanner(to, { shareRuleResults: false });
     this.refused = this.delta.fullRescan ?? namesMoved(this.delta);
@@ -108,7 +112,10 @@ export class CatalogCarryOver {
  * affected. Through a prerequisite or bundle cycle: not kept.
  */
 function reasonsKept(d: CatalogDelta): Uint8Array {
-  const UNSEEN = 0, KEPT = 1, REDO = 2, OPEN = 3;
+  const UNSEEN = 0,
+    KEPT = 1,
+    REDO = 2,
+    OPEN = 3;
   const mark = new Uint8Array(d.to.size);
   const p = d.to.data.prerequisites;
   const b = d.to.data.bundles;
@@ -142,7 +149,8 @@ function namesMoved(d: CatalogDelta): string | undefined {
     const j = d.sameId[i]!;
     // An affected update's readers and supersedees are affected too: their reasons are computed again.
     if (j < 0 || d.affected[i] !== 0) continue;
-    if (d.to.title(i) !== d.from.title(j) || d.to.kb(i) !== d.from.kb(j)) return `update ${d.to.updateId(i)} changed its title or KB (stored reasons name it)`;
+    if (d.to.title(i) !== d.from.title(j) || d.to.kb(i) !== d.from.kb(j))
+      return `update ${d.to.updateId(i)} changed its title or KB (stored reasons name it)`;
     if (j < last) return 'the updates both catalogs hold are in another order (stored reasons name superseders by order)';
     last = j;
   }

@@ -20,9 +20,13 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 export async function publishCatalogFile(store: SiteStore, catalogId: number, file: string): Promise<string> {
   const bytes = readFileSync(file);
   const digest = sha256(bytes);
-  await store.putCatalogFile(catalogId, digest, (function* chunks() {
-    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, Math.min(bytes.length, at + CHUNK_BYTES));
-  })());
+  await store.putCatalogFile(
+    catalogId,
+    digest,
+    (function* chunks() {
+      for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, Math.min(bytes.length, at + CHUNK_BYTES));
+    })(),
+  );
   return digest;
 }
 
@@ -34,14 +38,21 @@ export async function publishCatalogFile(store: SiteStore, catalogId: number, fi
 export async function localCatalogFile(store: SiteStore, row: CatalogRow, cacheDir: string): Promise<string> {
   if (existsSync(row.path)) return row.path;
   const digest = await store.catalogFileDigest(row.id);
-  if (!digest) throw new PatchscanError('NOT_FOUND', `the compiled catalog ${row.sha256.slice(0, 16)} is not at ${row.path} and the site database holds no copy: run "patchscan sync" on the site`);
+  if (!digest)
+    throw new PatchscanError(
+      'NOT_FOUND',
+      `the compiled catalog ${row.sha256.slice(0, 16)} is not at ${row.path} and the site database holds no copy: run "patchscan sync" on the site`,
+    );
   const cached = join(cacheDir, `${digest}.pscat`);
   if (existsSync(cached) && sha256(readFileSync(cached)) === digest) return cached;
   const parts: Buffer[] = [];
   for (const chunk of await store.catalogFileChunks(row.id)) parts.push(chunk);
   const bytes = Buffer.concat(parts);
   if (sha256(bytes) !== digest) {
-    throw new PatchscanError('COMPILED_BAD_FILE', `the copy of catalog ${row.sha256.slice(0, 16)} in the site database does not match its SHA-256 (${digest.slice(0, 16)}…): run "patchscan sync" again`);
+    throw new PatchscanError(
+      'COMPILED_BAD_FILE',
+      `the copy of catalog ${row.sha256.slice(0, 16)} in the site database does not match its SHA-256 (${digest.slice(0, 16)}…): run "patchscan sync" again`,
+    );
   }
   mkdirSync(cacheDir, { recursive: true });
   writeFileAtomic(cached, bytes);

@@ -73,8 +73,13 @@ export const DEFAULT_CONFIG: SiteConfig = {
   sync: { everyHours: 24, maxBytes: 2 * 1024 ** 3, timeoutMs: 60_000, retries: 3, backoffMs: 2_000 },
   queue: { leaseSeconds: 300, retries: 3, backoffSeconds: 5, maintenanceSeconds: 60, heartbeatSeconds: 10 },
   limits: {
-    maxUploadBytes: 8 * 1024 * 1024, maxInventoryBytes: 32 * 1024 * 1024, uploadsPerMinute: 60, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000,
-    inventoriesPerClient: 10, storedBytesPerClient: 64 * 1024 * 1024,
+    maxUploadBytes: 8 * 1024 * 1024,
+    maxInventoryBytes: 32 * 1024 * 1024,
+    uploadsPerMinute: 60,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    inventoriesPerClient: 10,
+    storedBytesPerClient: 64 * 1024 * 1024,
   },
 };
 
@@ -104,18 +109,35 @@ export const CONFIG_KEYS = {
   sync: {
     kind: 'section',
     keys: {
-      source: text, everyHours: whole(1, 24 * 366), maxBytes: whole(1), timeoutMs: whole(1), retries: whole(0, 100), backoffMs: whole(0),
+      source: text,
+      everyHours: whole(1, 24 * 366),
+      maxBytes: whole(1),
+      timeoutMs: whole(1),
+      retries: whole(0, 100),
+      backoffMs: whole(0),
     } satisfies Section<SiteConfig['sync']>,
   },
   queue: {
     kind: 'section',
-    keys: { leaseSeconds: whole(1), retries: whole(0, 100), backoffSeconds: whole(0), maintenanceSeconds: whole(1), heartbeatSeconds: whole(1, 3600) } satisfies Section<SiteConfig['queue']>,
+    keys: {
+      leaseSeconds: whole(1),
+      retries: whole(0, 100),
+      backoffSeconds: whole(0),
+      maintenanceSeconds: whole(1),
+      heartbeatSeconds: whole(1, 3600),
+    } satisfies Section<SiteConfig['queue']>,
   },
   limits: {
     kind: 'section',
     keys: {
-      maxUploadBytes: whole(1), maxInventoryBytes: whole(1), uploadsPerMinute: whole(1), headersTimeoutMs: whole(1),
-      requestTimeoutMs: whole(1), inventoriesPerClient: whole(1, 10_000), storedBytesPerClient: whole(1), maxConnections: whole(1),
+      maxUploadBytes: whole(1),
+      maxInventoryBytes: whole(1),
+      uploadsPerMinute: whole(1),
+      headersTimeoutMs: whole(1),
+      requestTimeoutMs: whole(1),
+      inventoriesPerClient: whole(1, 10_000),
+      storedBytesPerClient: whole(1),
+      maxConnections: whole(1),
     } satisfies Section<SiteConfig['limits']>,
   },
 } as const satisfies Section<SiteConfig>;
@@ -164,7 +186,9 @@ function checkKeys(keys: Readonly<Record<string, KeySpec>>, obj: Record<string, 
     const spec = keys[k];
     if (spec === undefined) {
       const near = nearest(k, Object.keys(keys));
-      problems.push(`${prefix}${k} is not a configuration key${near ? ` (did you mean ${prefix}${near}?)` : ''}; known: ${Object.keys(keys).join(', ')}`);
+      problems.push(
+        `${prefix}${k} is not a configuration key${near ? ` (did you mean ${prefix}${near}?)` : ''}; known: ${Object.keys(keys).join(', ')}`,
+      );
       continue;
     }
     misfit(spec, v, `${prefix}${k}`, problems);
@@ -177,7 +201,9 @@ function checkKeys(keys: Readonly<Record<string, KeySpec>>, obj: Record<string, 
  */
 export function validateConfig(raw: unknown, source = 'patchscan.json'): SiteConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new PatchscanError('BAD_CONFIG', `${source}: must hold a JSON object (see docs/configuration.md), got ${JSON.stringify(raw)}`, { file: source });
+    throw new PatchscanError('BAD_CONFIG', `${source}: must hold a JSON object (see docs/configuration.md), got ${JSON.stringify(raw)}`, {
+      file: source,
+    });
   }
   const problems: string[] = [];
   checkKeys(CONFIG_KEYS, raw as Record<string, unknown>, '', problems);
@@ -212,4 +238,3 @@ export function writeConfig(dir: string, config: SiteConfig): void {
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(configPath(dir), `${JSON.stringify(config, null, 2)}\n`);
 }
-

@@ -26,12 +26,14 @@ export async function whyNotScanned(store: SiteStore, client: ClientRow): Promis
   if (client.last_upload_at === null) return 'it has not uploaded an inventory yet (patchscan upload, on the client)';
   const because: string[] = [];
   if (!(await store.currentCatalog())) because.push(NO_CATALOG);
-  const targeted = (await targetingProgram(store, client, false)) !== undefined || (await targetingProgram(store, client, true)) !== undefined;
+  const targeted =
+    (await targetingProgram(store, client, false)) !== undefined || (await targetingProgram(store, client, true)) !== undefined;
   const untargeted = untargetedBecause(client.architecture, targeted);
   if (untargeted) because.push(untargeted);
   if (because.length > 0) return because.join('; and ');
   const failed = (await store.failedScans(200)).find((f) => f.clientId === client.id && f.failedAt >= client.last_upload_at!);
-  if (failed) return `its scan failed: ${failed.error} (patchscan queue status lists failed scans; patchscan rescan ${client.name} tries again)`;
+  if (failed)
+    return `its scan failed: ${failed.error} (patchscan queue status lists failed scans; patchscan rescan ${client.name} tries again)`;
   const q = await store.queueStatus();
   return `its inventory is queued for a scan (${q.queued.expedited + q.queued.normal} waiting, ${q.active} running; patchscan serve or patchscan worker runs them)`;
 }

@@ -14,11 +14,16 @@ export const VARIANTS: readonly Variant[] = ['x86', 'x64', 'ia64', 'arm64'];
 /** PROCESSOR_ARCHITECTURE values (reference §3.8) → program variant. */
 export function variantOf(architecture: number | undefined): Variant | undefined {
   switch (architecture) {
-    case 0: return 'x86';
-    case 9: return 'x64';
-    case 6: return 'ia64';
-    case 12: return 'arm64';
-    default: return undefined;
+    case 0:
+      return 'x86';
+    case 9:
+      return 'x64';
+    case 6:
+      return 'ia64';
+    case 12:
+      return 'arm64';
+    default:
+      return undefined;
   }
 }
 
@@ -90,15 +95,33 @@ function programSpecs(): ProgramSpec[] {
   const specs: ProgramSpec[] = [];
   for (const v of VARIANTS) {
     const collect = `powershell -File Collect-PatchscanInventory.ps1 -Out inventory.json; patchscan upload --server %PATCHSCAN_SERVER% --token %PATCHSCAN_TOKEN% inventory.json`;
-    specs.push({ role: `scan-${v}`, variant: v, expedited: false, commandLine: collect, collection: VARIANT_COLLECTION[v], schedule: 'every 7 days' });
-    specs.push({ role: `scan-${v}-expedited`, variant: v, expedited: true, commandLine: `${collect} --expedited`, collection: VARIANT_COLLECTION[v], schedule: 'as soon as possible, after each deployment' });
+    specs.push({
+      role: `scan-${v}`,
+      variant: v,
+      expedited: false,
+      commandLine: collect,
+      collection: VARIANT_COLLECTION[v],
+      schedule: 'every 7 days',
+    });
+    specs.push({
+      role: `scan-${v}-expedited`,
+      variant: v,
+      expedited: true,
+      commandLine: `${collect} --expedited`,
+      collection: VARIANT_COLLECTION[v],
+      schedule: 'as soon as possible, after each deployment',
+    });
   }
   specs.push({ role: 'sync', variant: null, expedited: false, commandLine: 'patchscan sync', collection: 'sync', schedule: 'daily' });
   return specs;
 }
 
 export interface InitOptions {
-  readonly names?: Partial<{ package: string; programs: Partial<Record<ProgramRole, string>>; collections: Partial<Record<CollectionRole, string>> }>;
+  readonly names?: Partial<{
+    package: string;
+    programs: Partial<Record<ProgramRole, string>>;
+    collections: Partial<Record<CollectionRole, string>>;
+  }>;
   /** The computer in the pre-production collection (default: the sync host). */
   readonly testComputer: string;
   /** The computer in the Sync collection (the host that runs `patchscan sync`). */
@@ -121,19 +144,28 @@ export interface ObjectProblem {
 }
 
 const KIND_OF = { packages: 'package', programs: 'program', collections: 'collection', advertisements: 'advertisement' } as const;
-const idOf = (store: SiteStore, table: keyof typeof KIND_OF, role: string): Promise<number | undefined> => store.objectId(KIND_OF[table], role);
+const idOf = (store: SiteStore, table: keyof typeof KIND_OF, role: string): Promise<number | undefined> =>
+  store.objectId(KIND_OF[table], role);
 
 /** Every object that should exist and does not (or is wrong); empty when the site is whole. */
 export async function verifyObjects(store: SiteStore): Promise<ObjectProblem[]> {
   const names = await storedNames(store);
   const problems: ObjectProblem[] = [];
-  if ((await idOf(store, 'packages', 'package')) === undefined) problems.push({ kind: 'package', role: 'package', name: names.package, problem: 'missing' });
-  for (const c of COLLECTIONS) if ((await idOf(store, 'collections', c.role)) === undefined) problems.push({ kind: 'collection', role: c.role, name: names.collections[c.role], problem: 'missing' });
+  if ((await idOf(store, 'packages', 'package')) === undefined)
+    problems.push({ kind: 'package', role: 'package', name: names.package, problem: 'missing' });
+  for (const c of COLLECTIONS)
+    if ((await idOf(store, 'collections', c.role)) === undefined)
+      problems.push({ kind: 'collection', role: c.role, name: names.collections[c.role], problem: 'missing' });
   for (const p of programSpecs()) {
-    if ((await idOf(store, 'programs', p.role)) === undefined) problems.push({ kind: 'program', role: p.role, name: names.programs[p.role], problem: 'missing' });
-    if ((await idOf(store, 'advertisements', p.role)) === undefined) problems.push({ kind: 'advertisement', role: p.role, name: advertisementName(names, p), problem: 'missing' });
+    if ((await idOf(store, 'programs', p.role)) === undefined)
+      problems.push({ kind: 'program', role: p.role, name: names.programs[p.role], problem: 'missing' });
+    if ((await idOf(store, 'advertisements', p.role)) === undefined)
+      problems.push({ kind: 'advertisement', role: p.role, name: advertisementName(names, p), problem: 'missing' });
   }
-  for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
+  for (const [role, setting] of [
+    ['pilot', 'test_computer'],
+    ['sync', 'sync_host'],
+  ] as const) {
     const computer = await store.setting(setting);
     const cid = await idOf(store, 'collections', role);
     if (computer && cid !== undefined && !(await store.isMember(cid, computer))) {
@@ -169,18 +201,35 @@ export function ensureObjects(store: SiteStore, o?: InitOptions): Promise<{ crea
     const packageId = (await idOf(store, 'packages', 'package')) ?? (await store.addPackage('package', names.package));
     for (const c of COLLECTIONS) {
       if ((await idOf(store, 'collections', c.role)) !== undefined) continue;
-      const limit = c.limitTo ? (await idOf(store, 'collections', c.limitTo)) ?? null : null;
+      const limit = c.limitTo ? ((await idOf(store, 'collections', c.limitTo)) ?? null) : null;
       await store.addCollection({ role: c.role, name: names.collections[c.role], architecture: c.architecture ?? null, limitTo: limit });
     }
-    for (const [role, setting] of [['pilot', 'test_computer'], ['sync', 'sync_host']] as const) {
+    for (const [role, setting] of [
+      ['pilot', 'test_computer'],
+      ['sync', 'sync_host'],
+    ] as const) {
       const computer = await store.setting(setting);
       if (computer) await store.addMember((await idOf(store, 'collections', role))!, computer);
     }
     for (const p of programSpecs()) {
-      const programId = (await idOf(store, 'programs', p.role))
-        ?? (await store.addProgram({ role: p.role, packageId, name: names.programs[p.role], variant: p.variant, expedited: p.expedited, commandLine: p.commandLine }));
+      const programId =
+        (await idOf(store, 'programs', p.role)) ??
+        (await store.addProgram({
+          role: p.role,
+          packageId,
+          name: names.programs[p.role],
+          variant: p.variant,
+          expedited: p.expedited,
+          commandLine: p.commandLine,
+        }));
       if ((await idOf(store, 'advertisements', p.role)) === undefined) {
-        await store.addAdvertisement({ role: p.role, name: advertisementName(names, p), programId, collectionId: (await idOf(store, 'collections', p.collection))!, schedule: p.schedule });
+        await store.addAdvertisement({
+          role: p.role,
+          name: advertisementName(names, p),
+          programId,
+          collectionId: (await idOf(store, 'collections', p.collection))!,
+          schedule: p.schedule,
+        });
       }
     }
     return { created };

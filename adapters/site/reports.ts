@@ -23,7 +23,10 @@ import { updateList } from './update-list.js';
 export class CatalogVersions {
   private readonly lru = new LRUCache<number, Catalog>({ max: 3 });
   /** @param cacheDir where copies fetched from the store are kept (the site's catalogs/ folder) */
-  constructor(private readonly store: SiteStore, private readonly cacheDir?: string) {}
+  constructor(
+    private readonly store: SiteStore,
+    private readonly cacheDir?: string,
+  ) {}
 
   async get(id: number): Promise<Catalog | undefined> {
     let c = this.lru.get(id);
@@ -62,14 +65,20 @@ export interface StateCounts {
 }
 
 const stateCounts = (c: OutcomeCounts): StateCounts => ({
-  Installed: c.installed, Required: c.required, NotApplicable: c.notApplicable, Unknown: c.unknown,
-  superseded: c.superseded, possiblySuperseded: c.possiblySuperseded,
+  Installed: c.installed,
+  Required: c.required,
+  NotApplicable: c.notApplicable,
+  Unknown: c.unknown,
+  superseded: c.superseded,
+  possiblySuperseded: c.possiblySuperseded,
 });
 
 /** Counts as every text report prints them: Required (the counting rule's) first, superseded ones apart. */
 export function countsText(c: Pick<StateCounts, 'Installed' | 'Required' | 'Unknown' | 'superseded' | 'possiblySuperseded'>): string {
-  return `Required ${c.Required}, Installed ${c.Installed}, Unknown ${c.Unknown}; `
-    + `Required but superseded ${c.superseded}, possibly superseded ${c.possiblySuperseded}`;
+  return (
+    `Required ${c.Required}, Installed ${c.Installed}, Unknown ${c.Unknown}; ` +
+    `Required but superseded ${c.superseded}, possibly superseded ${c.possiblySuperseded}`
+  );
 }
 
 /** Update metadata every update row carries (CLI, HTTP, CSV, JSONL, console). */
@@ -88,9 +97,15 @@ export interface UpdateInfo {
 
 export function updateInfo(c: Catalog, i: number): UpdateInfo {
   return {
-    updateId: c.updateId(i), kb: c.kb(i), title: c.title(i), classification: c.classification(i), severity: c.severity(i),
+    updateId: c.updateId(i),
+    kb: c.kb(i),
+    title: c.title(i),
+    classification: c.classification(i),
+    severity: c.severity(i),
     products: c.products(i),
-    cves: c.cves(i), releaseDate: c.releaseDate(i), moreInfoUrl: c.moreInfoUrl(i),
+    cves: c.cves(i),
+    releaseDate: c.releaseDate(i),
+    moreInfoUrl: c.moreInfoUrl(i),
   };
 }
 
@@ -118,7 +133,10 @@ export interface ComputerCompliance {
  * Required updates are counted, and listed only with `superseded: 'show'`; `state` lists one state only.
  */
 export async function computerCompliance(
-  store: SiteStore, catalogs: CatalogVersions, name: string, o: { superseded?: SupersededListing; state?: UpdateState } = {},
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  o: { superseded?: SupersededListing; state?: UpdateState } = {},
 ): Promise<ComputerCompliance | undefined> {
   const scan = await store.computerScan(name);
   if (!scan) return undefined;
@@ -166,9 +184,19 @@ export async function computerCompliance(
 /** A computer's rows as CSV: the same columns on the CLI (report computer --csv) and here. */
 export function complianceCsvRows(c: ComputerCompliance): object[] {
   return c.updates.map((u) => ({
-    computer: c.computer, kb: u.kb, title: u.title, classification: u.classification, severity: u.severity, releaseDate: u.releaseDate,
-    cves: u.cves, moreInfoUrl: u.moreInfoUrl, state: u.state, superseded: u.superseded, possiblySuperseded: u.possiblySuperseded,
-    reason: u.reason, scannedAt: c.scannedAt,
+    computer: c.computer,
+    kb: u.kb,
+    title: u.title,
+    classification: u.classification,
+    severity: u.severity,
+    releaseDate: u.releaseDate,
+    cves: u.cves,
+    moreInfoUrl: u.moreInfoUrl,
+    state: u.state,
+    superseded: u.superseded,
+    possiblySuperseded: u.possiblySuperseded,
+    reason: u.reason,
+    scannedAt: c.scannedAt,
     catalog: c.catalog.sha256,
   }));
 }
@@ -180,8 +208,11 @@ export interface FleetSummary {
   readonly compliant: number;
   /** Client × update pairs by the counting rule. */
   readonly states: {
-    readonly Installed: number; readonly Required: number; readonly Unknown: number;
-    readonly superseded: number; readonly possiblySuperseded: number;
+    readonly Installed: number;
+    readonly Required: number;
+    readonly Unknown: number;
+    readonly superseded: number;
+    readonly possiblySuperseded: number;
   };
   readonly queue: { readonly expedited: number; readonly normal: number };
   readonly catalog: { readonly id: number; readonly sha256: string; readonly revisions: number; readonly importedAt: string } | null;
@@ -202,7 +233,11 @@ export async function fleetSummary(store: SiteStore): Promise<FleetSummary> {
     scanned: t.scanned,
     compliant: t.compliant,
     states: {
-      Installed: t.installed, Required: t.required, Unknown: t.unknown, superseded: t.superseded, possiblySuperseded: t.possiblySuperseded,
+      Installed: t.installed,
+      Required: t.required,
+      Unknown: t.unknown,
+      superseded: t.superseded,
+      possiblySuperseded: t.possiblySuperseded,
     },
     queue: q.queued,
     catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions, importedAt: cat.imported_at } : null,
@@ -222,7 +257,13 @@ export interface Page<T> {
 export type ComputerListItem = ComputerListRow;
 
 /** Computers whose name starts with `prefix` (case-insensitive, by computer-name key), by name. */
-export async function searchComputers(store: SiteStore, prefix: string, limit = 50, offset = 0, order?: ComputerOrder): Promise<Page<ComputerListItem>> {
+export async function searchComputers(
+  store: SiteStore,
+  prefix: string,
+  limit = 50,
+  offset = 0,
+  order?: ComputerOrder,
+): Promise<Page<ComputerListItem>> {
   const { total, items } = await store.searchComputers(prefix, limit, offset, order);
   return { total, offset, limit, items };
 }
@@ -284,13 +325,15 @@ export function stateName(raw: string | undefined): UpdateState | undefined {
 
 /** Machine counts over some updates: per update, and per machine combined (what KB and CVE reports show). */
 async function machineCounts(
-  store: SiteStore, updateIds: readonly string[],
+  store: SiteStore,
+  updateIds: readonly string[],
 ): Promise<{ total: OutcomeCounts; perUpdate: Map<string, OutcomeCounts> }> {
   const rows = await store.updateOutcomes(updateIds);
   const total = emptyCounts();
   const perUpdate = new Map(updateIds.map((u) => [u, emptyCounts()]));
   // Rows come ordered by set: each set's buckets are combined, then counted for its machines.
-  let set = -1, machines = 0;
+  let set = -1,
+    machines = 0;
   let buckets: CountBucket[] = [];
   const flush = (): void => {
     const b = combineBuckets(buckets);
@@ -322,12 +365,16 @@ export function updatesOf(c: Catalog, query: string): number[] {
  * (all updates of one KB, or all fixing one CVE).
  */
 async function updatesCompliance(
-  store: SiteStore, c: Catalog, indexes: readonly number[], o: UpdateListOptions,
+  store: SiteStore,
+  c: Catalog,
+  indexes: readonly number[],
+  o: UpdateListOptions,
 ): Promise<UpdateCompliance> {
   const ids = [...new Set(indexes.map((i) => c.updateId(i)))];
   const { total, perUpdate } = await machineCounts(store, ids);
   const unknownBecause = await store.unknownReasons(ids, 20);
-  const limit = o.limit ?? 50, offset = o.offset ?? 0;
+  const limit = o.limit ?? 50,
+    offset = o.offset ?? 0;
   const show = o.superseded ?? 'hide';
   const page = await store.updateMachines(ids, listedBuckets(stateName(o.state), show === 'show'), limit, offset);
   const items = page.items.map((r) => ({ ...r, ...supersedenceFlags(r.superseded) }));
@@ -344,7 +391,10 @@ async function updatesCompliance(
 
 /** One KB (every update carrying it), UpdateId or RevisionId across the fleet; undefined when the catalog in service has none. */
 export async function updateCompliance(
-  store: SiteStore, catalogs: CatalogVersions, query: string, o: UpdateListOptions = {},
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  query: string,
+  o: UpdateListOptions = {},
 ): Promise<UpdateCompliance | undefined> {
   const c = await catalogs.current();
   const found = c ? updatesOf(c, query) : [];
@@ -377,14 +427,19 @@ export const isCveId = (s: string): boolean => CVE_FORM.test(s.trim());
  * exposed, unknown, not exposed. undefined when no update of the catalog in service names it.
  */
 export async function cveCompliance(
-  store: SiteStore, catalogs: CatalogVersions, cve: string, o: UpdateListOptions = {},
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  cve: string,
+  o: UpdateListOptions = {},
 ): Promise<CveCompliance | undefined> {
   const c = await catalogs.current();
   const found = c ? c.findByCve(cve).filter((i) => c.isReportable(i)) : [];
   if (!c || found.length === 0) return undefined;
   const u = await updatesCompliance(store, c, found, { ...o, state: o.state ?? 'Required' });
   const { scanned } = await store.fleetTotals();
-  const exposed = u.counts.Required, possiblyExposed = u.counts.possiblySuperseded, unknown = u.counts.Unknown;
+  const exposed = u.counts.Required,
+    possiblyExposed = u.counts.possiblySuperseded,
+    unknown = u.counts.Unknown;
   const notExposed = scanned - exposed - possiblyExposed - unknown;
   const id = cve.trim().toUpperCase();
   return { cve: id, updates: u.updates, scanned, exposed, possiblyExposed, unknown, notExposed, machines: u.machines };
@@ -392,7 +447,9 @@ export async function cveCompliance(
 
 /** CVEs of the catalog in service that contain `text` (any case), with the updates naming them — for CVE search. */
 export async function searchCves(
-  catalogs: CatalogVersions, text: string, limit = 50,
+  catalogs: CatalogVersions,
+  text: string,
+  limit = 50,
 ): Promise<{ cve: string; updates: { updateId: string; kb: string; title: string }[] }[]> {
   const c = await catalogs.current();
   if (!c) return [];
@@ -407,7 +464,10 @@ export async function searchCves(
       hits.set(cve, list);
     }
   }
-  return [...hits.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).slice(0, limit).map(([cve, updates]) => ({ cve, updates }));
+  return [...hits.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .slice(0, limit)
+    .map(([cve, updates]) => ({ cve, updates }));
 }
 
 export interface GroupRow {
@@ -470,7 +530,11 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
   const memberships = (await store.targeting()).members;
   const groups = (await store.membershipGroups()).map((g) => ({
     ...g,
-    direct: new Set(g.name === undefined || g.name === null ? [] : memberships.filter((m) => computerKey(m.computer) === computerKey(g.name!)).map((m) => m.collection_id)),
+    direct: new Set(
+      g.name === undefined || g.name === null
+        ? []
+        : memberships.filter((m) => computerKey(m.computer) === computerKey(g.name!)).map((m) => m.collection_id),
+    ),
   }));
   // A direct member is enrolled exactly when membershipGroups lists it by name (it names every enrolled client that is
   // a direct member): no need to read every client (100k rows) to tell the named-only ones apart.
@@ -485,7 +549,16 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
   }
   return cols.map((c) => {
     const row = {
-      name: c.name, limitedTo: c.limited, members: 0, enrolled: 0, scanned: 0, compliant: 0, required: 0, superseded: 0, possiblySuperseded: 0, unknown: 0,
+      name: c.name,
+      limitedTo: c.limited,
+      members: 0,
+      enrolled: 0,
+      scanned: 0,
+      compliant: 0,
+      required: 0,
+      superseded: 0,
+      possiblySuperseded: 0,
+      unknown: 0,
     };
     for (const g of groups) {
       if (!inCollection(byId, c.id, g.architecture, (id) => g.direct.has(id))) continue;
@@ -504,7 +577,12 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
 }
 
 /** Clients that have not uploaded for `days` days (or never), oldest first. */
-export async function staleClients(store: SiteStore, days: number, limit = 100, offset = 0): Promise<Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }>> {
+export async function staleClients(
+  store: SiteStore,
+  days: number,
+  limit = 100,
+  offset = 0,
+): Promise<Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }>> {
   const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
   const { total, items } = await store.staleClients(cutoff, limit, offset);
   return { total, offset, limit, items };

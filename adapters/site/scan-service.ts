@@ -74,14 +74,25 @@ export interface SiteScannerOptions {
 /** One job of a batch, prepared outside any transaction. */
 type Prepared =
   | { readonly job: ScanJob; readonly skip: true }
-  | { readonly job: ScanJob; readonly skip: false; readonly clientId: number; readonly inventoryId: number; readonly program: string; readonly fingerprint: string; readonly inventory: Inventory };
+  | {
+      readonly job: ScanJob;
+      readonly skip: false;
+      readonly clientId: number;
+      readonly inventoryId: number;
+      readonly program: string;
+      readonly fingerprint: string;
+      readonly inventory: Inventory;
+    };
 
 export class SiteScanner {
   private loaded: Loaded | undefined;
   private readonly targeting: TargetingSnapshot;
   private readonly threads: number;
 
-  constructor(private readonly site: Site, o: SiteScannerOptions = {}) {
+  constructor(
+    private readonly site: Site,
+    o: SiteScannerOptions = {},
+  ) {
     this.targeting = new TargetingSnapshot(site.store);
     this.threads = o.threads ?? 0;
     this.carryOverOn = o.carryOver ?? true;
@@ -94,7 +105,9 @@ export class SiteScanner {
    * The carry-over to the loaded catalog from the first earlier one a queued client was last scanned with (after a
    * sync, every client's), built once; `co` undefined: refused or failed.
    */
-  private carry: { readonly fromId: number; readonly toId: number; readonly co: CatalogCarryOver | undefined; readonly fromDetails?: RelevantDetails } | undefined;
+  private carry:
+    | { readonly fromId: number; readonly toId: number; readonly co: CatalogCarryOver | undefined; readonly fromDetails?: RelevantDetails }
+    | undefined;
   private carriedCount = 0;
 
   private get store(): SiteStore {
@@ -125,7 +138,8 @@ export class SiteScanner {
     return this.store.transaction(async (store) => {
       const ids = await store.clientsWithInventory();
       // In chunks of multi-row inserts (one pg-boss insert per chunk on PostgreSQL), not a statement per client.
-      for (let k = 0; k < ids.length; k += 1000) await store.enqueueScans(ids.slice(k, k + 1000).map((clientId) => ({ clientId, priority: 'normal', reason })));
+      for (let k = 0; k < ids.length; k += 1000)
+        await store.enqueueScans(ids.slice(k, k + 1000).map((clientId) => ({ clientId, priority: 'normal', reason })));
       return ids.length;
     });
   }
@@ -146,7 +160,9 @@ export class SiteScanner {
    * committed together. Returns early (with the rest still queued) when there is no catalog yet.
    */
   async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25, leaseSeconds?: number): Promise<QueueRun> {
-    let scanned = 0, skipped = 0, shared = 0;
+    let scanned = 0,
+      skipped = 0,
+      shared = 0;
     const carriedBefore = this.carriedCount;
     while (scanned + skipped < max) {
       const loaded = await this.current();
@@ -156,26 +172,37 @@ export class SiteScanner {
       try {
         const prepared = await this.prepare(loaded, jobs);
         const fresh = await this.scanFresh(loaded, prepared);
-        await this.store.transaction(async (store) => {
-          const sets = new Map<string, number>();
-          for (const p of prepared) {
-            if (p.skip) {
-              skipped++;
-              continue;
+        await this.store.transaction(
+          async (store) => {
+            const sets = new Map<string, number>();
+            for (const p of prepared) {
+              if (p.skip) {
+                skipped++;
+                continue;
+              }
+              let setId = sets.get(p.fingerprint) ?? (await store.resultSetId(loaded.catalogId, p.fingerprint));
+              const wasShared = setId !== undefined;
+              if (setId === undefined) setId = await store.addResultSet(fresh.get(p.fingerprint)!);
+              sets.set(p.fingerprint, setId);
+              await store.recordScan({
+                clientId: p.clientId,
+                inventoryId: p.inventoryId,
+                catalogId: loaded.catalogId,
+                setId,
+                program: p.program,
+                scannedAt: now(),
+              });
+              scanned++;
+              if (wasShared) shared++;
             }
-            let setId = sets.get(p.fingerprint) ?? (await store.resultSetId(loaded.catalogId, p.fingerprint));
-            const wasShared = setId !== undefined;
-            if (setId === undefined) setId = await store.addResultSet(fresh.get(p.fingerprint)!);
-            sets.set(p.fingerprint, setId);
-            await store.recordScan({ clientId: p.clientId, inventoryId: p.inventoryId, catalogId: loaded.catalogId, setId, program: p.program, scannedAt: now() });
-            scanned++;
-            if (wasShared) shared++;
-          }
-          await store.completeScans(jobs);
-        }, { durability: 'relaxed' });
+            await store.completeScans(jobs);
+          },
+          { durability: 'relaxed' },
+        );
       } catch (e) {
         // Nothing of the batch was stored: each job goes back with backoff (and fails after its retries).
-        for (const job of jobs) await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
+        for (const job of jobs)
+          await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
         throw e;
       }
     }
@@ -191,7 +218,8 @@ export class SiteScanner {
       const client = await this.store.clientById(job.clientId);
       const inv = client && (await this.store.latestInventory(job.clientId));
       const expedited = job.priority === 'expedited';
-      const target = client && inv ? targeting.program(client, expedited) ?? (expedited ? targeting.program(client, false) : undefined) : undefined;
+      const target =
+        client && inv ? (targeting.program(client, expedited) ?? (expedited ? targeting.program(client, false) : undefined)) : undefined;
       if (!client || !inv || !target) {
         out.push({ job, skip: true });
         continue;
@@ -229,7 +257,14 @@ export class SiteScanner {
       for (const [fp, inv] of todo) {
         const { outcomes, reasons } = scanOutcomes(l.scanner, inv, { all: false, reasons: true });
         const updates: Outcome[] = [];
-        outcomes.forEach((w, k) => updates.push({ index: outcomeIndex(w), state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: reasons?.[k] ?? '' }));
+        outcomes.forEach((w, k) =>
+          updates.push({
+            index: outcomeIndex(w),
+            state: outcomeState(w),
+            supersedence: outcomeSupersedence(w),
+            reason: reasons?.[k] ?? '',
+          }),
+        );
         sets.set(fp, this.resultSet(l, fp, updates));
       }
       return sets;
@@ -241,7 +276,14 @@ export class SiteScanner {
     for await (const r of pool.scanMany(todo.values())) {
       const fp = fps[k++]!;
       if (!r.ok) throw new PatchscanError('INTERNAL', `the scan pool failed on a stored inventory: ${r.error.code}: ${r.error.message}`);
-      sets.set(fp, this.resultSet(l, fp, r.updates.map((u) => ({ index: u.index, state: u.state, supersedence: supersedenceCode(u), reason: u.reason ?? '' }))));
+      sets.set(
+        fp,
+        this.resultSet(
+          l,
+          fp,
+          r.updates.map((u) => ({ index: u.index, state: u.state, supersedence: supersedenceCode(u), reason: u.reason ?? '' })),
+        ),
+      );
     }
     return sets;
   }
@@ -276,7 +318,9 @@ export class SiteScanner {
       this.carriedCount++;
       return this.resultSet(l, fp, outcomes);
     } catch (e) {
-      this.log(`carrying a result set over to catalog ${l.catalogId} failed, scanning it in full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`);
+      this.log(
+        `carrying a result set over to catalog ${l.catalogId} failed, scanning it in full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`,
+      );
       return undefined;
     }
   }
@@ -298,7 +342,14 @@ export class SiteScanner {
     for (const o of outcomes) {
       const i = o.index;
       const bucket = countOutcome(counts, STATE_CODE[o.state], o.supersedence);
-      updates.push({ update_index: i, update_id: l.catalog.updateId(i), revision_number: l.catalog.revisionNumber(i), state: o.state, superseded: o.supersedence, reason: o.reason });
+      updates.push({
+        update_index: i,
+        update_id: l.catalog.updateId(i),
+        revision_number: l.catalog.revisionNumber(i),
+        state: o.state,
+        superseded: o.supersedence,
+        reason: o.reason,
+      });
       tally('classification', l.catalog.classification(i) || 'Unclassified', bucket);
       for (const p of l.catalog.products(i)) tally('product', p, bucket);
     }

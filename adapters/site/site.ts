@@ -24,7 +24,11 @@ export interface OpenSiteOptions {
 }
 
 export class Site {
-  private constructor(readonly dir: string, readonly config: SiteConfig, readonly store: SiteStore) {}
+  private constructor(
+    readonly dir: string,
+    readonly config: SiteConfig,
+    readonly store: SiteStore,
+  ) {}
 
   /** Opens the site in `dir` (creating the directory and, for SQLite, the database if needed). */
   static async open(dir: string, o: OpenSiteOptions = {}): Promise<Site> {

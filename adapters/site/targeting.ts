@@ -18,7 +18,13 @@ export interface CollectionShape {
  * architecture query, and — if the collection is limited — also belongs to the limiting collection. A limiting
  * cycle admits nobody.
  */
-export function inCollection(cols: ReadonlyMap<number, CollectionShape>, id: number, architecture: string | null, isDirect: (collectionId: number) => boolean, depth = 0): boolean {
+export function inCollection(
+  cols: ReadonlyMap<number, CollectionShape>,
+  id: number,
+  architecture: string | null,
+  isDirect: (collectionId: number) => boolean,
+  depth = 0,
+): boolean {
   const c = cols.get(id);
   if (!c || depth > 16) return false;
   const own = isDirect(id) || c.architecture === '*' || (c.architecture !== null && c.architecture === architecture);
@@ -26,7 +32,11 @@ export function inCollection(cols: ReadonlyMap<number, CollectionShape>, id: num
 }
 
 /** The scan program that targets this client (expedited or not), or undefined when none does. */
-export async function targetingProgram(store: SiteStore, client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): Promise<{ program: string; collection: string } | undefined> {
+export async function targetingProgram(
+  store: SiteStore,
+  client: Pick<ClientRow, 'name' | 'architecture'>,
+  expedited: boolean,
+): Promise<{ program: string; collection: string } | undefined> {
   return (await new TargetingSnapshot(store).current()).program(client, expedited);
 }
 
@@ -36,7 +46,10 @@ export async function members(store: SiteStore, collectionId: number): Promise<s
   const names = new Map<string, { name: string; architecture: string | null }>();
   for (const c of await store.clients()) names.set(computerKey(c.name), c);
   for (const m of snap.memberNames()) if (!names.has(computerKey(m))) names.set(computerKey(m), { name: m, architecture: null });
-  return [...names.values()].filter((c) => snap.isMember(collectionId, c)).map((c) => c.name).sort();
+  return [...names.values()]
+    .filter((c) => snap.isMember(collectionId, c))
+    .map((c) => c.name)
+    .sort();
 }
 
 /** Collections, direct members and advertisements at one version: answers membership and targeting questions. */
@@ -46,7 +59,10 @@ export class Targeting {
   private readonly ads: readonly AdvertisementRow[];
   private readonly names: readonly string[];
 
-  constructor(readonly version: string, data: Awaited<ReturnType<SiteStore['targeting']>>) {
+  constructor(
+    readonly version: string,
+    data: Awaited<ReturnType<SiteStore['targeting']>>,
+  ) {
     this.cols = new Map(data.collections.map((c) => [c.id, c]));
     for (const m of data.members) {
       const set = this.direct.get(m.collection_id) ?? new Set<string>();
@@ -96,7 +112,10 @@ export class TargetingSnapshot {
     return this.copy;
   }
 
-  async program(client: Pick<ClientRow, 'name' | 'architecture'>, expedited: boolean): Promise<{ program: string; collection: string } | undefined> {
+  async program(
+    client: Pick<ClientRow, 'name' | 'architecture'>,
+    expedited: boolean,
+  ): Promise<{ program: string; collection: string } | undefined> {
     return (await this.current()).program(client, expedited);
   }
 }

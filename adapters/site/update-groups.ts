@@ -20,7 +20,11 @@ import { PatchscanError } from '../../engine/errors.js';
 import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
 import {
-  GROUP_BUCKET_ORDER, type SetBucketCountRow, type SiteStore, type UpdateGroupRow, type UpdateGroupUpdateRow,
+  GROUP_BUCKET_ORDER,
+  type SetBucketCountRow,
+  type SiteStore,
+  type UpdateGroupRow,
+  type UpdateGroupUpdateRow,
 } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
 import { members } from './targeting.js';
@@ -114,8 +118,8 @@ const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function parseDay(what: string, raw: string): string {
   const m = DAY.exec(raw.trim());
   const d = m ? new Date(`${m[0]}T00:00:00Z`) : undefined;
-  if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== m[0]) throw bad(what, raw,
-    'give a day as YYYY-MM-DD, e.g. 2026-12-09');
+  if (!m || !d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== m[0])
+    throw bad(what, raw, 'give a day as YYYY-MM-DD, e.g. 2026-12-09');
   return m[0];
 }
 
@@ -149,13 +153,19 @@ export function checkGroupName(name: string): string {
  * Classification and product titles are never split: Microsoft's have commas ("Windows 10, version 22H2").
  */
 export function listValues(values: readonly string[] | undefined, commas = false): string[] {
-  return (values ?? []).flatMap((v) => (commas ? v.split(',') : [v])).map((v) => v.trim()).filter(Boolean);
+  return (values ?? [])
+    .flatMap((v) => (commas ? v.split(',') : [v]))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** Criteria from loose input (CLI options, an HTTP body): values checked, lists split, empty lists left out. */
 export function criteriaFrom(o: {
-  kbs?: readonly string[]; releasedAfter?: string; releasedBefore?: string;
-  classifications?: readonly string[]; products?: readonly string[];
+  kbs?: readonly string[];
+  releasedAfter?: string;
+  releasedBefore?: string;
+  classifications?: readonly string[];
+  products?: readonly string[];
 }): GroupCriteria {
   const kbs = listValues(o.kbs, true);
   const classifications = listValues(o.classifications);
@@ -163,8 +173,10 @@ export function criteriaFrom(o: {
   const after = o.releasedAfter !== undefined ? parseDay('--released-after', o.releasedAfter) : undefined;
   const before = o.releasedBefore !== undefined ? parseDay('--released-before', o.releasedBefore) : undefined;
   if (after !== undefined && before !== undefined && after >= before) {
-    throw new PatchscanError('BAD_ARGUMENT',
-      `the release window is empty: --released-after ${after} is not before --released-before ${before} (the window is [after, before))`);
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `the release window is empty: --released-after ${after} is not before --released-before ${before} (the window is [after, before))`,
+    );
   }
   const c: GroupCriteria = {
     ...(kbs.length ? { kbs } : {}),
@@ -174,8 +186,10 @@ export function criteriaFrom(o: {
     ...(products.length ? { products } : {}),
   };
   if (Object.keys(c).length === 0) {
-    throw new PatchscanError('BAD_ARGUMENT',
-      'a group needs at least one criterion: --kb, --released-after, --released-before, --classification or --product');
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      'a group needs at least one criterion: --kb, --released-after, --released-before, --classification or --product',
+    );
   }
   return c;
 }
@@ -184,8 +198,9 @@ export function criteriaFrom(o: {
 export function describeCriteria(c: GroupCriteria): string {
   const parts: string[] = [];
   if (c.kbs?.length) parts.push(c.kbs.map((k) => (/^\d+$/.test(k) ? `KB${k}` : k)).join(', '));
-  const window = [c.releasedAfter ? `on or after ${c.releasedAfter}` : '', c.releasedBefore ? `before ${c.releasedBefore}` : '']
-    .filter(Boolean);
+  const window = [c.releasedAfter ? `on or after ${c.releasedAfter}` : '', c.releasedBefore ? `before ${c.releasedBefore}` : ''].filter(
+    Boolean,
+  );
   if (window.length) parts.push(`released ${window.join(' and ')}`);
   if (c.classifications?.length) parts.push(`classification ${c.classifications.join(' or ')}`);
   if (c.products?.length) parts.push(`product ${c.products.join(' or ')}`);
@@ -205,10 +220,12 @@ const asMember = (c: Catalog, i: number): UpdateGroupUpdateRow => ({ update_id: 
 export function updatesNamed(c: Catalog, query: string): number[] {
   const hits = c.find(query).filter((i) => c.isReportable(i));
   if (hits.length === 0) {
-    throw new PatchscanError('NOT_FOUND',
-      `no update ${JSON.stringify(query)} in the catalog in service (give a KB number, an UpdateId or a RevisionId; `
-        + 'patchscan catalog show lists one)',
-      { update: query });
+    throw new PatchscanError(
+      'NOT_FOUND',
+      `no update ${JSON.stringify(query)} in the catalog in service (give a KB number, an UpdateId or a RevisionId; ` +
+        'patchscan catalog show lists one)',
+      { update: query },
+    );
   }
   return hits;
 }
@@ -221,10 +238,12 @@ function knownNames(kind: 'classification' | 'product', given: readonly string[]
     const hit = byLower.get(g.toLowerCase());
     if (hit === undefined) {
       const list = [...available].sort();
-      throw new PatchscanError('BAD_ARGUMENT',
-        `no ${kind} ${JSON.stringify(g)} in the catalog in service; it has: ${list.slice(0, 40).join(', ')}`
-          + (list.length > 40 ? `, … (${list.length} in all)` : ''),
-        { [kind]: g });
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `no ${kind} ${JSON.stringify(g)} in the catalog in service; it has: ${list.slice(0, 40).join(', ')}` +
+          (list.length > 40 ? `, … (${list.length} in all)` : ''),
+        { [kind]: g },
+      );
     }
     out.add(hit);
   }
@@ -266,8 +285,11 @@ export function resolveCriteria(c: Catalog, criteria: GroupCriteria): UpdateGrou
 async function catalogInService(store: SiteStore, catalogs: CatalogVersions): Promise<Catalog> {
   const cur = await store.currentCatalog();
   const c = cur && (await catalogs.get(cur.id));
-  if (!c) throw new PatchscanError('NOT_FOUND',
-    'no catalog is in service yet: run patchscan sync first (a group is made from the catalog\'s updates)');
+  if (!c)
+    throw new PatchscanError(
+      'NOT_FOUND',
+      "no catalog is in service yet: run patchscan sync first (a group is made from the catalog's updates)",
+    );
   return c;
 }
 
@@ -295,26 +317,41 @@ const info = (g: UpdateGroupRow, at: number): GroupInfo => ({
 });
 
 /** Makes a group from criteria against the catalog in service; refuses one that would hold no update. */
-export async function createUpdateGroup(store: SiteStore, catalogs: CatalogVersions, name: string, criteria: GroupCriteria,
-  deadline: string | null): Promise<GroupInfo> {
+export async function createUpdateGroup(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  criteria: GroupCriteria,
+  deadline: string | null,
+): Promise<GroupInfo> {
   checkGroupName(name);
   const taken = await store.updateGroup(name);
-  if (taken) throw new PatchscanError('BAD_ARGUMENT',
-    `an update group named "${taken.name}" exists already (patchscan group list); choose another name or delete it first`,
-    { group: 'exists' });
+  if (taken)
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `an update group named "${taken.name}" exists already (patchscan group list); choose another name or delete it first`,
+      { group: 'exists' },
+    );
   const c = await catalogInService(store, catalogs);
   const updates = resolveCriteria(c, criteria);
   if (updates.length === 0) {
-    throw new PatchscanError('NOT_FOUND',
-      `no update in the catalog in service matches ${describeCriteria(criteria)}: nothing to put in "${name}"`, { group: name });
+    throw new PatchscanError(
+      'NOT_FOUND',
+      `no update in the catalog in service matches ${describeCriteria(criteria)}: nothing to put in "${name}"`,
+      { group: name },
+    );
   }
   await store.addUpdateGroup({ name, criteria: JSON.stringify(criteria), deadline, updates });
   return info((await store.updateGroup(name))!, Date.now());
 }
 
 /** Adds the updates of KBs or UpdateIds to a group; returns how many were new to it. */
-export async function addToGroup(store: SiteStore, catalogs: CatalogVersions, name: string,
-  queries: readonly string[]): Promise<{ added: number; updates: number }> {
+export async function addToGroup(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  queries: readonly string[],
+): Promise<{ added: number; updates: number }> {
   const g = await groupNamed(store, name);
   const c = await catalogInService(store, catalogs);
   const list = listValues(queries, true);
@@ -328,8 +365,11 @@ export async function addToGroup(store: SiteStore, catalogs: CatalogVersions, na
  * Removes updates from a group by KB or UpdateId, as the group holds them (an update since gone from the catalog
  * can still be removed); NOT_FOUND for a query that matches none of its updates.
  */
-export async function removeFromGroup(store: SiteStore, name: string,
-  queries: readonly string[]): Promise<{ removed: number; updates: number }> {
+export async function removeFromGroup(
+  store: SiteStore,
+  name: string,
+  queries: readonly string[],
+): Promise<{ removed: number; updates: number }> {
   const g = await groupNamed(store, name);
   const list = listValues(queries, true);
   if (list.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'name at least one KB or UpdateId to remove');
@@ -338,8 +378,12 @@ export async function removeFromGroup(store: SiteStore, name: string,
   for (const q of list) {
     const kb = q.replace(/^kb/i, '');
     const hits = held.filter((u) => u.update_id === q.toLowerCase() || (u.kb !== '' && u.kb === kb));
-    if (hits.length === 0) throw new PatchscanError('NOT_FOUND',
-      `"${g.name}" holds no update ${JSON.stringify(q)} (patchscan group show "${g.name}" lists them)`, { update: q });
+    if (hits.length === 0)
+      throw new PatchscanError(
+        'NOT_FOUND',
+        `"${g.name}" holds no update ${JSON.stringify(q)} (patchscan group show "${g.name}" lists them)`,
+        { update: q },
+      );
     for (const h of hits) ids.add(h.update_id);
   }
   const removed = await store.removeUpdateGroupUpdates(g.id, [...ids]);
@@ -349,12 +393,12 @@ export async function removeFromGroup(store: SiteStore, name: string,
 export async function setGroupDeadline(store: SiteStore, name: string, deadline: string | null): Promise<GroupInfo> {
   const g = await groupNamed(store, name);
   await store.setUpdateGroupDeadline(g.id, deadline);
-  return info((await groupNamed(store, name)), Date.now());
+  return info(await groupNamed(store, name), Date.now());
 }
 
 export async function deleteUpdateGroup(store: SiteStore, name: string): Promise<void> {
-  if (!(await store.removeUpdateGroup(name))) throw new PatchscanError('NOT_FOUND',
-    `no update group named "${name}" (patchscan group list)`, { group: name });
+  if (!(await store.removeUpdateGroup(name)))
+    throw new PatchscanError('NOT_FOUND', `no update group named "${name}" (patchscan group list)`, { group: name });
 }
 
 // ---- compliance
@@ -383,7 +427,7 @@ function bucketOfRows(rows: readonly StoredOutcome[]): { bucket: CountBucket; ro
 }
 
 const stateOf = (s: SetStanding): GroupState =>
-  (s.missing > 0 ? 'NonCompliant' : s.unknown + s.possiblySuperseded > 0 ? 'Unknown' : 'Compliant');
+  s.missing > 0 ? 'NonCompliant' : s.unknown + s.possiblySuperseded > 0 ? 'Unknown' : 'Compliant';
 
 /** Whether a catalog version holds an update; undefined when that catalog cannot be read (then: not known). */
 async function holder(catalogs: CatalogVersions, catalogId: number): Promise<Catalog | undefined> {
@@ -396,13 +440,26 @@ async function holder(catalogs: CatalogVersions, catalogId: number): Promise<Cat
 
 /** A computer the site has no scan of: every update of the group is not known on it. */
 const unscanned = (computer: string, architecture: string | null, groupSize: number): GroupComputer => ({
-  computer, architecture, scannedAt: null, state: 'Unknown',
-  missing: 0, superseded: 0, possiblySuperseded: 0, installed: 0, notApplicable: 0, unknown: groupSize, overdue: false,
+  computer,
+  architecture,
+  scannedAt: null,
+  state: 'Unknown',
+  missing: 0,
+  superseded: 0,
+  possiblySuperseded: 0,
+  installed: 0,
+  notApplicable: 0,
+  unknown: groupSize,
+  overdue: false,
 });
 
 /** Every known computer's standing for a group: clients, and direct members of collections that never enrolled. */
-async function evaluate(store: SiteStore, catalogs: CatalogVersions, g: UpdateGroupRow,
-  at: number): Promise<{ updates: UpdateGroupUpdateRow[]; computers: GroupComputer[] }> {
+async function evaluate(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  g: UpdateGroupRow,
+  at: number,
+): Promise<{ updates: UpdateGroupUpdateRow[]; computers: GroupComputer[] }> {
   const updates = await store.updateGroupUpdates(g.id);
   const bySet = new Map<number, SetBucketCountRow[]>();
   for (const r of await store.groupSetCounts(g.id)) {
@@ -452,14 +509,23 @@ async function evaluate(store: SiteStore, catalogs: CatalogVersions, g: UpdateGr
     }
     const s = await standingOf(c.set_id, c.catalog_id);
     const state = stateOf(s);
-    computers.push({ computer: c.name, architecture: c.architecture, scannedAt: c.scanned_at, state, ...s,
-      overdue: past && state === 'NonCompliant' });
+    computers.push({
+      computer: c.name,
+      architecture: c.architecture,
+      scannedAt: c.scanned_at,
+      state,
+      ...s,
+      overdue: past && state === 'NonCompliant',
+    });
   }
   return { updates, computers };
 }
 
 const tally = (cs: readonly GroupComputer[]): GroupTally => {
-  let compliant = 0, nonCompliant = 0, unknown = 0, overdue = 0;
+  let compliant = 0,
+    nonCompliant = 0,
+    unknown = 0,
+    overdue = 0;
   for (const c of cs) {
     if (c.state === 'Compliant') compliant++;
     else if (c.state === 'NonCompliant') nonCompliant++;
@@ -467,16 +533,22 @@ const tally = (cs: readonly GroupComputer[]): GroupTally => {
     if (c.overdue) overdue++;
   }
   const n = cs.length;
-  return { members: n, compliant, nonCompliant, unknown, overdue,
-    compliancePercent: n === 0 ? 0 : Math.round((compliant / n) * 1000) / 10 };
+  return {
+    members: n,
+    compliant,
+    nonCompliant,
+    unknown,
+    overdue,
+    compliancePercent: n === 0 ? 0 : Math.round((compliant / n) * 1000) / 10,
+  };
 };
 
 /** Every group with the fleet's standing. */
 export async function listUpdateGroups(store: SiteStore, catalogs: CatalogVersions): Promise<GroupSummary[]> {
   const at = Date.now();
   const out: GroupSummary[] = [];
-  for (const g of await store.updateGroups()) out.push({ ...info(g, at),
-    fleet: tally((await evaluate(store, catalogs, g, at)).computers) });
+  for (const g of await store.updateGroups())
+    out.push({ ...info(g, at), fleet: tally((await evaluate(store, catalogs, g, at)).computers) });
   return out;
 }
 
@@ -484,8 +556,12 @@ export async function listUpdateGroups(store: SiteStore, catalogs: CatalogVersio
  * The collection's members as computers of the group: clients that are members, and direct members that never
  * enrolled (Unknown: the site knows nothing of them) — the members `patchscan collection show` lists.
  */
-async function collectionMembers(store: SiteStore, collectionId: number, computers: readonly GroupComputer[],
-  groupSize: number): Promise<GroupComputer[]> {
+async function collectionMembers(
+  store: SiteStore,
+  collectionId: number,
+  computers: readonly GroupComputer[],
+  groupSize: number,
+): Promise<GroupComputer[]> {
   const byName = new Map(computers.map((c) => [c.computer, c]));
   return (await members(store, collectionId)).map((n) => byName.get(n) ?? unscanned(n, null, groupSize));
 }
@@ -496,31 +572,42 @@ export async function updateGroupDetail(store: SiteStore, catalogs: CatalogVersi
   const g = await groupNamed(store, name);
   const { updates, computers } = await evaluate(store, catalogs, g, at);
   const collections: (GroupTally & { collection: string })[] = [];
-  for (const col of await store.collections()) collections.push({ collection: col.name,
-    ...tally(await collectionMembers(store, col.id, computers, updates.length)) });
+  for (const col of await store.collections())
+    collections.push({ collection: col.name, ...tally(await collectionMembers(store, col.id, computers, updates.length)) });
   return { ...info(g, at), fleet: tally(computers), updateList: updates, collections };
 }
 
 /** The group's computers (of one collection, in one state, or only the overdue ones), by name. */
-export async function groupComputers(store: SiteStore, catalogs: CatalogVersions, name: string,
-  o: { collection?: string; state?: GroupState; overdue?: boolean; limit?: number; offset?: number } = {}): Promise<Page<GroupComputer>> {
+export async function groupComputers(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  o: { collection?: string; state?: GroupState; overdue?: boolean; limit?: number; offset?: number } = {},
+): Promise<Page<GroupComputer>> {
   const at = Date.now();
   const g = await groupNamed(store, name);
   let { computers } = await evaluate(store, catalogs, g, at);
   if (o.collection !== undefined) {
     const col = await store.collectionByName(o.collection);
-    if (!col) throw new PatchscanError('NOT_FOUND', `no collection named "${o.collection}" (patchscan collection list)`,
-      { collection: o.collection });
+    if (!col)
+      throw new PatchscanError('NOT_FOUND', `no collection named "${o.collection}" (patchscan collection list)`, {
+        collection: o.collection,
+      });
     computers = await collectionMembers(store, col.id, computers, g.updates);
   }
   const picked = computers.filter((c) => (o.state === undefined || c.state === o.state) && (!o.overdue || c.overdue));
-  const limit = o.limit ?? 100, offset = o.offset ?? 0;
+  const limit = o.limit ?? 100,
+    offset = o.offset ?? 0;
   return { total: picked.length, offset, limit, items: picked.slice(offset, offset + limit) };
 }
 
 /** One computer against the group: each update's outcome on it. */
-export async function groupComputer(store: SiteStore, catalogs: CatalogVersions, name: string,
-  computer: string): Promise<GroupComputer & { readonly updates: readonly GroupComputerUpdate[] }> {
+export async function groupComputer(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  computer: string,
+): Promise<GroupComputer & { readonly updates: readonly GroupComputerUpdate[] }> {
   const at = Date.now();
   const g = await groupNamed(store, name);
   const { updates, computers } = await evaluate(store, catalogs, g, at);
@@ -542,4 +629,3 @@ export async function groupComputer(store: SiteStore, catalogs: CatalogVersions,
   });
   return { ...standing, updates: list };
 }
-

@@ -52,9 +52,14 @@ export interface UpdateList {
 
 /** Most needed first: Required machines, then possibly superseded, then Unknown, then by KB and title. */
 function mostNeeded(a: FleetUpdateRow, b: FleetUpdateRow): number {
-  return b.counts.required - a.counts.required || b.counts.possiblySuperseded - a.counts.possiblySuperseded
-    || b.counts.unknown - a.counts.unknown || a.kb.localeCompare(b.kb, 'en', { numeric: true }) || a.title.localeCompare(b.title)
-    || (a.updateId < b.updateId ? -1 : a.updateId > b.updateId ? 1 : 0);
+  return (
+    b.counts.required - a.counts.required ||
+    b.counts.possiblySuperseded - a.counts.possiblySuperseded ||
+    b.counts.unknown - a.counts.unknown ||
+    a.kb.localeCompare(b.kb, 'en', { numeric: true }) ||
+    a.title.localeCompare(b.title) ||
+    (a.updateId < b.updateId ? -1 : a.updateId > b.updateId ? 1 : 0)
+  );
 }
 
 /**
@@ -62,7 +67,10 @@ function mostNeeded(a: FleetUpdateRow, b: FleetUpdateRow): number {
  * those machines have it as their latest scan — a collection's members, say).
  */
 export async function updateList(
-  store: SiteStore, catalogs: CatalogVersions, filter: UpdateListFilter = {}, scope?: ReadonlyMap<number, number>,
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  filter: UpdateListFilter = {},
+  scope?: ReadonlyMap<number, number>,
 ): Promise<UpdateList> {
   const cur = await store.currentCatalog();
   const cat = cur && (await catalogs.get(cur.id));
@@ -82,21 +90,33 @@ export async function updateList(
     if (m === undefined) {
       // Results of an older catalog can name an update the catalog in service no longer has: it is not listed.
       const i = indexOf(cat, updateId);
-      m = i === undefined ? null : {
-        updateId, kb: cat.kb(i), title: cat.title(i), classification: cat.classification(i), severity: cat.severity(i),
-        products: cat.products(i), cves: cat.cves(i), releaseDate: cat.releaseDate(i), moreInfoUrl: cat.moreInfoUrl(i),
-      };
+      m =
+        i === undefined
+          ? null
+          : {
+              updateId,
+              kb: cat.kb(i),
+              title: cat.title(i),
+              classification: cat.classification(i),
+              severity: cat.severity(i),
+              products: cat.products(i),
+              cves: cat.cves(i),
+              releaseDate: cat.releaseDate(i),
+              moreInfoUrl: cat.moreInfoUrl(i),
+            };
       meta.set(updateId, m);
     }
     if (m !== null) all.push({ ...m, counts });
   }
   const q = filter.q?.trim().toLowerCase() ?? '';
-  const updates = all.filter((u) =>
-    (filter.classification === undefined || u.classification === filter.classification)
-    && (filter.product === undefined || u.products.includes(filter.product))
-    && (filter.severity === undefined || u.severity === filter.severity)
-    && (filter.state === undefined || u.counts[filter.state] > 0)
-    && (q === '' || `kb${u.kb}\n${u.title}\n${u.cves.join('\n')}`.toLowerCase().includes(q)));
+  const updates = all.filter(
+    (u) =>
+      (filter.classification === undefined || u.classification === filter.classification) &&
+      (filter.product === undefined || u.products.includes(filter.product)) &&
+      (filter.severity === undefined || u.severity === filter.severity) &&
+      (filter.state === undefined || u.counts[filter.state] > 0) &&
+      (q === '' || `kb${u.kb}\n${u.title}\n${u.cves.join('\n')}`.toLowerCase().includes(q)),
+  );
   updates.sort(mostNeeded);
   const distinct = (v: Iterable<string>): string[] => [...new Set(v)].filter((x) => x !== '').sort();
   return {
@@ -127,7 +147,11 @@ function indexOf(cat: Catalog, updateId: string): number | undefined {
 
 /** Machines with results in one classification or product, that group's counts on each, most Required first. */
 export async function groupMachines(
-  store: SiteStore, kind: 'classification' | 'product', name: string, limit = 50, offset = 0,
+  store: SiteStore,
+  kind: 'classification' | 'product',
+  name: string,
+  limit = 50,
+  offset = 0,
 ): Promise<Page<ComputerListRow>> {
   const { total, items } = await store.groupMachines(kind, name, limit, offset);
   return { total, offset, limit, items };
@@ -156,11 +180,19 @@ export async function collectionView(store: SiteStore, name: string): Promise<Co
     const key = computerKey(n);
     if (!known.has(key) && !named.has(key) && snap.isMember(col.id, { name: n, architecture: null })) named.set(key, n);
   }
-  const never: ComputerSetRow[] = [...named.values()]
-    .map((n) => ({
-      name: n, architecture: null, os: null, lastUpload: null, scannedAt: null,
-      installed: null, required: null, superseded: null, possiblySuperseded: null, unknown: null, setId: null,
-    }));
+  const never: ComputerSetRow[] = [...named.values()].map((n) => ({
+    name: n,
+    architecture: null,
+    os: null,
+    lastUpload: null,
+    scannedAt: null,
+    installed: null,
+    required: null,
+    superseded: null,
+    possiblySuperseded: null,
+    unknown: null,
+    setId: null,
+  }));
   const sets = new Map<number, number>();
   for (const r of rows) if (r.setId !== null) sets.set(r.setId, (sets.get(r.setId) ?? 0) + 1);
   return { collection: col, members: [...rows, ...never], sets };

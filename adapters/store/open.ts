@@ -19,7 +19,22 @@ export interface QueueSettings {
 export async function openStore(database: string, siteDir: string, queue?: QueueSettings): Promise<SiteStore> {
   if (isPostgresUrl(database)) {
     const { openPostgresStore } = await import('./postgres/open.js');
-    return openPostgresStore(database, queue ? { queue: { retryLimit: queue.retries, retryDelaySeconds: queue.backoffSeconds, maintenanceIntervalSeconds: queue.maintenanceSeconds, heartbeatSeconds: queue.heartbeatSeconds } } : {});
+    return openPostgresStore(
+      database,
+      queue
+        ? {
+            queue: {
+              retryLimit: queue.retries,
+              retryDelaySeconds: queue.backoffSeconds,
+              maintenanceIntervalSeconds: queue.maintenanceSeconds,
+              heartbeatSeconds: queue.heartbeatSeconds,
+            },
+          }
+        : {},
+    );
   }
-  return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {});
+  return openSqliteStore(
+    isAbsolute(database) ? database : join(siteDir, database),
+    queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {},
+  );
 }

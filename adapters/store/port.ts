@@ -102,8 +102,12 @@ export interface NewResultSet {
   readonly fingerprint: string;
   /** By the counting rule (engine/scan/counting.ts): required excludes superseded and possibly superseded ones. */
   readonly counts: {
-    readonly installed: number; readonly required: number; readonly superseded: number; readonly possiblySuperseded: number;
-    readonly notApplicable: number; readonly unknown: number;
+    readonly installed: number;
+    readonly required: number;
+    readonly superseded: number;
+    readonly possiblySuperseded: number;
+    readonly notApplicable: number;
+    readonly unknown: number;
   };
   readonly updates: readonly ResultUpdateRow[];
   readonly groups: readonly ResultGroupRow[];
@@ -310,7 +314,13 @@ export interface InventoryStore {
    * a body larger than `retention.maxBytes` is refused (BAD_ARGUMENT, details.limit 'limits.storedBytesPerClient').
    * A client that was revoked or removed meanwhile is refused (NOT_FOUND, details.client 'revoked').
    */
-  addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention, os?: string | null): Promise<number>;
+  addInventory(
+    clientId: number,
+    body: Uint8Array,
+    architecture: string,
+    retention?: InventoryRetention,
+    os?: string | null,
+  ): Promise<number>;
   latestInventory(clientId: number): Promise<StoredInventory | undefined>;
   inventoryCount(clientId: number): Promise<number>;
   /** The ids of a client's stored inventories, oldest first. */
@@ -353,7 +363,11 @@ export interface ScanStore {
    * upload's own scan is queued), nothing is recorded and it returns false.
    */
   recordScan(scan: ScanRecord): Promise<boolean>;
-  lastScan(clientId: number): Promise<{ readonly scanned_at: string; readonly catalog_id: number; readonly program: string; readonly inventory_id: number } | undefined>;
+  lastScan(
+    clientId: number,
+  ): Promise<
+    { readonly scanned_at: string; readonly catalog_id: number; readonly program: string; readonly inventory_id: number } | undefined
+  >;
   scansSince(at: string): Promise<number>;
   recordDaily(row: DailyRow): Promise<void>;
 }
@@ -362,12 +376,22 @@ export interface ReportStore {
   fleetTotals(): Promise<FleetTotals>;
   computerScan(name: string): Promise<ComputerScanRow | undefined>;
   /** Computers whose name key starts with `prefix`; by name unless `order` says otherwise (then by name within it). */
-  searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }>;
+  searchComputers(
+    prefix: string,
+    limit: number,
+    offset: number,
+    order?: ComputerOrder,
+  ): Promise<{ total: number; items: ComputerListRow[] }>;
   /** Per result set that some client's latest scan is: its outcomes of these updates (NotApplicable ones are not stored). */
   updateOutcomes(updateIds: readonly string[]): Promise<SetUpdateOutcome[]>;
   unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]>;
   /** Machines with one of these updates, in one of `buckets` of the counting rule (all stored ones when undefined). */
-  updateMachines(updateIds: readonly string[], buckets: readonly CountBucket[] | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }>;
+  updateMachines(
+    updateIds: readonly string[],
+    buckets: readonly CountBucket[] | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: UpdateMachineRow[] }>;
   /**
    * Machines per update × state × supersedence code, over every client's latest scan: what the updates list counts
    * with the counting rule (engine/scan/counting.ts). Rows grow with updates, not with clients.
@@ -377,13 +401,22 @@ export interface ReportStore {
    * Machines with results in one classification or product, with that group's counts on each (ComputerListRow's
    * installed/required/unknown are the group's), most Required first, then by name.
    */
-  groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }>;
+  groupMachines(
+    kind: 'classification' | 'product',
+    name: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: ComputerListRow[] }>;
   /** The named clients (unknown names are left out), or every client, as list rows with their result set, by name. */
   computersNamed(names?: readonly string[]): Promise<ComputerSetRow[]>;
   /** The outcomes stored in these result sets (for counts over some machines: each set weighted by its machines). */
   setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]>;
   membershipGroups(): Promise<MembershipGroupRow[]>;
-  staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;
+  staleClients(
+    cutoff: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;
   dailyRows(days: number): Promise<DailyRow[]>;
 }
 
@@ -391,7 +424,14 @@ export interface ObjectStore {
   objectId(kind: 'package' | 'program' | 'collection' | 'advertisement', role: string): Promise<number | undefined>;
   addPackage(role: string, name: string): Promise<number>;
   addCollection(c: { role: string; name: string; architecture: string | null; limitTo: number | null }): Promise<number>;
-  addProgram(p: { role: string; packageId: number; name: string; variant: string | null; expedited: boolean; commandLine: string }): Promise<number>;
+  addProgram(p: {
+    role: string;
+    packageId: number;
+    name: string;
+    variant: string | null;
+    expedited: boolean;
+    commandLine: string;
+  }): Promise<number>;
   addAdvertisement(a: { role: string; name: string; programId: number; collectionId: number; schedule: string }): Promise<number>;
   /** Adds a direct member (nothing when it already is one). */
   addMember(collectionId: number, computer: string): Promise<void>;
@@ -439,8 +479,14 @@ export interface SetBucketCountRow {
 }
 
 /** Which bucket wins for an update with several rows: missing first, then what is not known, then the rest. */
-export const GROUP_BUCKET_ORDER: readonly CountBucket[] = ['required', 'unknown', 'possiblySuperseded', 'superseded', 'installed',
-  'notApplicable'];
+export const GROUP_BUCKET_ORDER: readonly CountBucket[] = [
+  'required',
+  'unknown',
+  'possiblySuperseded',
+  'superseded',
+  'installed',
+  'notApplicable',
+];
 
 /** Every client with its latest scan's result set and catalog (null when never scanned). */
 export interface ClientSetRow {
@@ -493,7 +539,16 @@ export interface SyncStore {
 }
 
 export interface SiteStore
-  extends SettingsStore, ClientStore, InventoryStore, CatalogStore, ScanStore, ReportStore, ObjectStore, SyncStore, LockStore,
+  extends
+    SettingsStore,
+    ClientStore,
+    InventoryStore,
+    CatalogStore,
+    ScanStore,
+    ReportStore,
+    ObjectStore,
+    SyncStore,
+    LockStore,
     UpdateGroupStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */

@@ -38,7 +38,7 @@ function tlv(b: Uint8Array, pos: number, limit: number): Tlv {
 
 function children(b: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let p = parent.start; p < parent.end; ) {
+  for (let p = parent.start; p < parent.end;) {
     const t = tlv(b, p, parent.end);
     out.push(t);
     p = t.end;
@@ -51,7 +51,12 @@ const SIGNING_TIME_OID = Buffer.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 
 
 function parseTime(b: Uint8Array, t: Tlv): string | undefined {
   const s = Buffer.from(b.subarray(t.start, t.end)).toString('latin1');
-  const m = t.tag === 0x17 ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s) : t.tag === 0x18 ? /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s) : null;
+  const m =
+    t.tag === 0x17
+      ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s)
+      : t.tag === 0x18
+        ? /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s)
+        : null;
   if (!m) return undefined;
   const year = t.tag === 0x17 ? (Number(m[1]) < 50 ? 2000 : 1900) + Number(m[1]) : Number(m[1]);
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0))).toISOString();
@@ -67,7 +72,11 @@ function findSigningTime(b: Uint8Array, from: number, to: number): string | unde
   return parseTime(b, tlv(b, set.start, set.end));
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex').replace(/^(00)+(?=.)/, '').toUpperCase();
+const hexOf = (b: Uint8Array): string =>
+  Buffer.from(b)
+    .toString('hex')
+    .replace(/^(00)+(?=.)/, '')
+    .toUpperCase();
 
 /** Parses a PKCS#7 SignedData blob: signer subject and signing time. Throws on malformed DER. */
 export function parseSignedData(blob: Uint8Array): { signer: string; signedAt?: string; certificates: number } {
@@ -86,13 +95,20 @@ export function parseSignedData(blob: Uint8Array): { signer: string; signedAt?: 
   let signer: X509Certificate | undefined;
   if (sid?.tag === 0x30) {
     const serial = children(blob, sid)[1];
-    if (serial) signer = certs.find((c) => c.serialNumber.toUpperCase().replace(/^(00)+(?=.)/, '') === hexOf(blob.subarray(serial.start, serial.end)));
+    if (serial)
+      signer = certs.find(
+        (c) => c.serialNumber.toUpperCase().replace(/^(00)+(?=.)/, '') === hexOf(blob.subarray(serial.start, serial.end)),
+      );
   }
   signer ??= certs[0];
   const subject = signer?.subject ?? '';
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
   const signedAt = findSigningTime(blob, first.start, first.end) ?? findSigningTime(blob, 0, blob.length);
-  return { signer: cn ?? (subject.replace(/\n/g, ', ') || 'unknown signer'), ...(signedAt ? { signedAt } : {}), certificates: certs.length };
+  return {
+    signer: cn ?? (subject.replace(/\n/g, ', ') || 'unknown signer'),
+    ...(signedAt ? { signedAt } : {}),
+    certificates: certs.length,
+  };
 }
 
 export function readAuthenticode(path: string): Signature {
@@ -109,14 +125,23 @@ export function readAuthenticode(path: string): Signature {
     const length = head.readUInt32LE(40 + 8);
     if (length === 0) return { signed: false, why: 'the signature slot of the header reserve is empty' };
     if (offset + length > size || length > 4 * 1024 * 1024) {
-      throw new PatchscanError('CAB_BAD_STRUCTURE', `${path}: the Authenticode signature (offset ${offset}, ${length} bytes) lies outside the ${size}-byte file`, { file: path });
+      throw new PatchscanError(
+        'CAB_BAD_STRUCTURE',
+        `${path}: the Authenticode signature (offset ${offset}, ${length} bytes) lies outside the ${size}-byte file`,
+        { file: path },
+      );
     }
     const blob = Buffer.alloc(length);
     readSync(fd, blob, 0, length, offset);
     try {
       return { signed: true, ...parseSignedData(blob) };
     } catch (e) {
-      throw new PatchscanError('CAB_BAD_STRUCTURE', `${path}: the Authenticode signature does not parse: ${(e as Error).message}`, { file: path }, { cause: e });
+      throw new PatchscanError(
+        'CAB_BAD_STRUCTURE',
+        `${path}: the Authenticode signature does not parse: ${(e as Error).message}`,
+        { file: path },
+        { cause: e },
+      );
     }
   } finally {
     closeSync(fd);

@@ -29,7 +29,13 @@ export interface DownloadOptions {
 
 export type DownloadResult =
   | { readonly status: 'notModified' }
-  | { readonly status: 'downloaded'; readonly bytes: number; readonly etag?: string; readonly lastModified?: string; readonly resumed: boolean };
+  | {
+      readonly status: 'downloaded';
+      readonly bytes: number;
+      readonly etag?: string;
+      readonly lastModified?: string;
+      readonly resumed: boolean;
+    };
 
 class Retryable extends Error {}
 
@@ -106,7 +112,9 @@ async function attempt(url: URL, dest: string, o: DownloadOptions, attemptNo: nu
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         if (bytes > o.maxBytes) {
-          res.destroy(new PatchscanError('IO', `${url.href} sent more than the ${o.maxBytes} bytes allowed (sync.maxBytes)`, { url: url.href }));
+          res.destroy(
+            new PatchscanError('IO', `${url.href} sent more than the ${o.maxBytes} bytes allowed (sync.maxBytes)`, { url: url.href }),
+          );
           return;
         }
         writeSync(fd, chunk);
@@ -140,10 +148,12 @@ export async function download(url: string, dest: string, o: DownloadOptions): P
       return await attempt(u, dest, o, k + 1);
     } catch (e) {
       if (!(e instanceof Retryable) || k >= o.retries) {
-        throw PatchscanError.is(e) ? e : new PatchscanError('IO', `download of ${url} failed after ${k + 1} attempt(s): ${(e as Error).message}`, { url }, { cause: e });
+        throw PatchscanError.is(e)
+          ? e
+          : new PatchscanError('IO', `download of ${url} failed after ${k + 1} attempt(s): ${(e as Error).message}`, { url }, { cause: e });
       }
       const wait = o.backoffMs * 2 ** k;
-      o.log?.(`Download attempt ${k + 1} failed (${(e).message}); retrying in ${wait} ms`);
+      o.log?.(`Download attempt ${k + 1} failed (${e.message}); retrying in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
     }
   }

@@ -88,11 +88,16 @@ function cabInFolder(dir: string): string {
   if (existsSync(named)) return named;
   const cabs = readdirSync(dir).filter((f) => /\.cab$/i.test(f));
   if (cabs.length === 1) return join(dir, cabs[0]!);
-  throw new PatchscanError('CATALOG_MISSING_FILE', `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`, { file: dir });
+  throw new PatchscanError(
+    'CATALOG_MISSING_FILE',
+    `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`,
+    { file: dir },
+  );
 }
 
 export async function runSync(
-  site: Site, opts: { source?: string; onLog?: (line: string) => void; onProgress?: (p: SyncProgress) => void } = {},
+  site: Site,
+  opts: { source?: string; onLog?: (line: string) => void; onProgress?: (p: SyncProgress) => void } = {},
 ): Promise<SyncResult> {
   const store = site.store;
   const log = new SyncLog(site.logsDir);
@@ -101,7 +106,8 @@ export async function runSync(
     opts.onLog?.(text);
   };
   const configured = opts.source ?? site.config.sync.source;
-  if (!configured) throw new PatchscanError('BAD_ARGUMENT', 'no sync source: give --source URL|FOLDER, or set sync.source in patchscan.json');
+  if (!configured)
+    throw new PatchscanError('BAD_ARGUMENT', 'no sync source: give --source URL|FOLDER, or set sync.source in patchscan.json');
   const source: string = configured;
   mkdirSync(site.syncDir, { recursive: true });
   const lock = await acquireSyncLock(store);
@@ -141,22 +147,29 @@ export async function runSync(
         const progress = opts.onProgress;
         let reported = -Infinity;
         let reportedAt = 0;
-        const onBytes = progress && ((done: number, total: number, attempt: number): void => {
-          // Reported every 256 KiB or quarter second (and at the end), not per network chunk.
-          const at = Date.now();
-          if (done - reported < 262_144 && at - reportedAt < 250 && done !== total && done > reported) return;
-          reported = done;
-          reportedAt = at;
-          const detail = attempt > 1 ? `attempt ${attempt} of ${site.config.sync.retries + 1}` : basename(new URL(source).pathname);
-          progress({ phase: 'download', done, total, unit: 'bytes', detail });
-        });
+        const onBytes =
+          progress &&
+          ((done: number, total: number, attempt: number): void => {
+            // Reported every 256 KiB or quarter second (and at the end), not per network chunk.
+            const at = Date.now();
+            if (done - reported < 262_144 && at - reportedAt < 250 && done !== total && done > reported) return;
+            reported = done;
+            reportedAt = at;
+            const detail = attempt > 1 ? `attempt ${attempt} of ${site.config.sync.retries + 1}` : basename(new URL(source).pathname);
+            progress({ phase: 'download', done, total, unit: 'bytes', detail });
+          });
         const r = await download(source, cab, {
-          ...site.config.sync, ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}), log: say, ...(onBytes ? { onBytes } : {}),
+          ...site.config.sync,
+          ...(etag ? { etag } : {}),
+          ...(lastModified ? { lastModified } : {}),
+          log: say,
+          ...(onBytes ? { onBytes } : {}),
         });
         if (r.status === 'notModified') {
           // Our copy is the server's; it is unchanged unless it never made it into service (then import it now).
           const cur = await store.currentCatalog();
-          if (cur && existsSync(cab) && sha256File(cab) === cur.sha256) return unchanged('the server says the catalog has not changed (304 Not Modified)');
+          if (cur && existsSync(cab) && sha256File(cab) === cur.sha256)
+            return unchanged('the server says the catalog has not changed (304 Not Modified)');
         } else {
           say(`Downloaded ${r.bytes} bytes${r.resumed ? ' (resumed a broken download)' : ''}`);
           if (r.etag) await store.setSetting('sync_etag', r.etag);
@@ -188,7 +201,11 @@ export async function runSync(
       if (current?.sha256 === sha256) return unchanged(`the catalog is unchanged (SHA-256 ${sha256})`);
 
       const signature = readAuthenticode(cab);
-      say(signature.signed ? `Authenticode signature: signer "${signature.signer}", signed ${signature.signedAt ?? 'at an unknown time'}` : `No Authenticode signature (${signature.why})`);
+      say(
+        signature.signed
+          ? `Authenticode signature: signer "${signature.signer}", signed ${signature.signedAt ?? 'at an unknown time'}`
+          : `No Authenticode signature (${signature.why})`,
+      );
       mkdirSync(site.catalogsDir, { recursive: true });
       const known = await store.catalogBySha(sha256);
       let compiled: { path: string; out: string; revisions: number } | undefined;
@@ -212,7 +229,16 @@ export async function runSync(
         } else {
           if (!compiled) throw new PatchscanError('INTERNAL', `catalog ${sha256.slice(0, 16)} lost its file while this sync ran`);
           // A recorded catalog whose file is gone (deleted, or the data directory moved) gets its file back here.
-          id = now?.id ?? await store.addCatalog({ sha256, source, path: compiled.out, revisions: compiled.revisions, signer: signature.signed ? signature.signer : null, signed_at: signature.signed ? signature.signedAt ?? null : null });
+          id =
+            now?.id ??
+            (await store.addCatalog({
+              sha256,
+              source,
+              path: compiled.out,
+              revisions: compiled.revisions,
+              signer: signature.signed ? signature.signer : null,
+              signed_at: signature.signed ? (signature.signedAt ?? null) : null,
+            }));
           if (now && now.path !== compiled.out) await store.setCatalogPath(id, compiled.out);
           renameSync(compiled.path, compiled.out);
           syncDirectory(site.catalogsDir);
@@ -221,13 +247,23 @@ export async function runSync(
         if (site.shared && !(await store.catalogFileDigest(id))) await publishCatalogFile(store, id, (await store.catalog(id))!.path);
         const n = (await store.catalog(id))!.revisions;
         await store.setSetting('current_catalog', String(id));
-        await store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: new catalog ${sha256.slice(0, 16)} with ${n} revisions`, id);
+        await store.addSyncMessage(
+          MSG_SYNC_DONE,
+          'Informational',
+          `SMS Legacy Update Synchronization done: new catalog ${sha256.slice(0, 16)} with ${n} revisions`,
+          id,
+        );
         return { catalogId: id, revisions: n };
       });
       say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; catalog ${sha256} (${revisions} revisions) is now in service`);
       const rescans = await new SiteScanner(site).rescanAll('new catalog');
       say(`Queued ${rescans} client(s) for a rescan against the new catalog`);
-      return { outcome: 'updated', catalogId, message: `new catalog ${sha256.slice(0, 16)} (${revisions} revisions) in service; ${rescans} client(s) queued for a rescan`, rescans };
+      return {
+        outcome: 'updated',
+        catalogId,
+        message: `new catalog ${sha256.slice(0, 16)} (${revisions} revisions) in service; ${rescans} client(s) queued for a rescan`,
+        rescans,
+      };
     } catch (e) {
       const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
       const kept = await store.currentCatalog();
@@ -244,7 +280,12 @@ export async function runSync(
 
   async function unchanged(why: string): Promise<SyncResult> {
     const cur = await store.currentCatalog();
-    await store.addSyncMessage(MSG_SYNC_DONE, 'Informational', `SMS Legacy Update Synchronization done: ${why}; nothing rewritten`, cur?.id ?? null);
+    await store.addSyncMessage(
+      MSG_SYNC_DONE,
+      'Informational',
+      `SMS Legacy Update Synchronization done: ${why}; nothing rewritten`,
+      cur?.id ?? null,
+    );
     say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; ${why}`);
     return { outcome: 'unchanged', ...(cur ? { catalogId: cur.id } : {}), message: why, rescans: 0 };
   }

@@ -28,11 +28,16 @@ export interface XmlLimits {
 }
 
 /** Real fragments reach ~47 MB (CBS core fragments); attributes stay short (a GUID, a path, a WQL query). */
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxChars: 64 * 1024 * 1024, maxDepth: 256, maxAttributeChars: 1024 * 1024, maxTextChars: 8 * 1024 * 1024 };
+export const DEFAULT_XML_LIMITS: XmlLimits = {
+  maxChars: 64 * 1024 * 1024,
+  maxDepth: 256,
+  maxAttributeChars: 1024 * 1024,
+  maxTextChars: 8 * 1024 * 1024,
+};
 
 /** Offset of the first byte that does not begin or continue a valid UTF-8 sequence, or -1. */
 export function invalidUtf8At(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     const need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
     if (need < 0 || i + need >= b.length) return i; // a bad lead byte, or a sequence cut off at the end
@@ -70,7 +75,11 @@ function depthBeyond(xml: string, maxDepth: number): number {
     }
     if (c === 33 /* ! */ || c === 63 /* ? */) {
       // Comments, CDATA, declarations: skip to their end so that a '<' inside them is not taken for a tag.
-      const close = xml.startsWith('<!--', i) ? xml.indexOf('-->', i + 4) : xml.startsWith('<![CDATA[', i) ? xml.indexOf(']]>', i + 9) : xml.indexOf('>', i);
+      const close = xml.startsWith('<!--', i)
+        ? xml.indexOf('-->', i + 4)
+        : xml.startsWith('<![CDATA[', i)
+          ? xml.indexOf(']]>', i + 9)
+          : xml.indexOf('>', i);
       if (close === -1) return -1; // unterminated: the validator reports it
       i = close;
       continue;
@@ -148,7 +157,12 @@ export function parseXml(xml: string, source: string, limits: XmlLimits = DEFAUL
   const amp = xml.search(UNDEFINED_ENTITY);
   if (amp >= 0) {
     const p = position(xml, amp);
-    throw malformed(source, 'reference to an undefined entity (only &lt; &gt; &amp; &quot; &apos; and character references exist)', p.line, p.col);
+    throw malformed(
+      source,
+      'reference to an undefined entity (only &lt; &gt; &amp; &quot; &apos; and character references exist)',
+      p.line,
+      p.col,
+    );
   }
   const valid = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (valid !== true) throw malformed(source, valid.err.msg, valid.err.line, valid.err.col);
@@ -172,10 +186,15 @@ function convert(nodes: RawNode[], source: string, limits: XmlLimits, depth: num
       const kids = (node[key] as RawNode[] | undefined) ?? [];
       let text = '';
       for (const k of kids) if (typeof k['#text'] === 'string' || typeof k['#text'] === 'number') text += String(k['#text']);
-      if (text.length > limits.maxTextChars) throw malformed(source, `text inside <${key}> is ${text.length} characters long, more than ${limits.maxTextChars} (maxTextChars)`);
+      if (text.length > limits.maxTextChars)
+        throw malformed(source, `text inside <${key}> is ${text.length} characters long, more than ${limits.maxTextChars} (maxTextChars)`);
       const attrs = node[':@'] ?? {};
       for (const [name, value] of Object.entries(attrs)) {
-        if (value.length > limits.maxAttributeChars) throw malformed(source, `attribute ${name} of <${key}> is ${value.length} characters long, more than ${limits.maxAttributeChars} (maxAttributeChars)`);
+        if (value.length > limits.maxAttributeChars)
+          throw malformed(
+            source,
+            `attribute ${name} of <${key}> is ${value.length} characters long, more than ${limits.maxAttributeChars} (maxAttributeChars)`,
+          );
       }
       out.push({ name: key, attrs, children: convert(kids, source, limits, depth + 1), text: text.trim() });
     }

@@ -7,9 +7,21 @@
  */
 import { PatchscanError } from '../../engine/errors.js';
 import {
-  CATEGORY_TYPES, SEVERITIES, UPDATE_TYPES,
-  type BundleGroup, type BundledRef, type CategoryType, type CoreFragment, type ExtendedFragment, type LocalizedText,
-  type Prerequisite, type RuleMetadata, type RuleNode, type RuleSlot, type Severity, type UpdateType,
+  CATEGORY_TYPES,
+  SEVERITIES,
+  UPDATE_TYPES,
+  type BundleGroup,
+  type BundledRef,
+  type CategoryType,
+  type CoreFragment,
+  type ExtendedFragment,
+  type LocalizedText,
+  type Prerequisite,
+  type RuleMetadata,
+  type RuleNode,
+  type RuleSlot,
+  type Severity,
+  type UpdateType,
 } from '../../engine/model.js';
 import { child, childrenNamed, localName, parseXml, type XmlElement, type XmlLimits } from './dom.js';
 import { parseRule } from './rules.js';
@@ -161,7 +173,13 @@ function coreFromElements(els: XmlElement[], source: string): ParsedCore {
       if (!s) continue;
       // Each slot holds exactly one expression (reference §0.9); more or none is itself a rule error.
       if (s.children.length === 1) rules[slot] = parseRule(s.children[0]!);
-      else rules[slot] = { kind: 'unsupported', element: slot, attrs: {}, reason: `${slot} must hold exactly one expression, found ${s.children.length}` };
+      else
+        rules[slot] = {
+          kind: 'unsupported',
+          element: slot,
+          attrs: {},
+          reason: `${slot} must hold exactly one expression, found ${s.children.length}`,
+        };
     }
   }
   return {
@@ -172,7 +190,9 @@ function coreFromElements(els: XmlElement[], source: string): ParsedCore {
     explicitlyDeployable: bool(props?.attrs.ExplicitlyDeployable),
     prerequisites: parsePrerequisites(rel && child(rel, 'Prerequisites')),
     bundledUpdates: parseBundled(rel && child(rel, 'BundledUpdates')),
-    supersedes: (rel && child(rel, 'SupersededUpdates') ? childrenNamed(child(rel, 'SupersededUpdates')!, 'UpdateIdentity') : []).map((u) => guid(u.attrs.UpdateID)),
+    supersedes: (rel && child(rel, 'SupersededUpdates') ? childrenNamed(child(rel, 'SupersededUpdates')!, 'UpdateIdentity') : []).map((u) =>
+      guid(u.attrs.UpdateID),
+    ),
     rules,
     ...(metadata ? { metadata } : {}),
   };
@@ -198,7 +218,9 @@ export function parseExtendedFragment(xml: string, source: string, limits?: XmlL
     ...(kb ? { kb } : {}),
     severity,
     ...(bulletin ? { securityBulletin: bulletin } : {}),
-    cves: childrenNamed(props, 'CveID').map((c) => c.text).filter((c) => c.length > 0),
+    cves: childrenNamed(props, 'CveID')
+      .map((c) => c.text)
+      .filter((c) => c.length > 0),
     ...(handler ? { handler } : {}),
     ...(supportUrl ? { supportUrl } : {}),
     ...(catType && (CATEGORY_TYPES as readonly string[]).includes(catType) ? { categoryType: catType as CategoryType } : {}),

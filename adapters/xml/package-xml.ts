@@ -64,7 +64,11 @@ export class PackageXmlParser {
   private failure: PatchscanError | undefined;
   updates = 0;
 
-  constructor(private readonly source: string, private readonly sink: PackageXmlSink, private readonly limits: XmlLimits = DEFAULT_XML_LIMITS) {
+  constructor(
+    private readonly source: string,
+    private readonly sink: PackageXmlSink,
+    private readonly limits: XmlLimits = DEFAULT_XML_LIMITS,
+  ) {
     this.sax.on('doctype', () => {
       this.fail('DTDs are refused in package.xml (no entity expansion)');
     });
@@ -72,7 +76,8 @@ export class PackageXmlParser {
       throw this.failure ?? this.malformed(e.message.replace(/^[^:]*:\d+:\d+: /, ''));
     });
     this.sax.on('text', (t) => {
-      if (t.length > this.limits.maxTextChars) this.fail(`a text run of ${t.length} characters, more than ${this.limits.maxTextChars} (maxTextChars)`);
+      if (t.length > this.limits.maxTextChars)
+        this.fail(`a text run of ${t.length} characters, more than ${this.limits.maxTextChars} (maxTextChars)`);
     });
     this.sax.on('opentag', (t) => this.open(t as SaxesTagPlain));
     this.sax.on('closetag', (t) => this.close(local(t.name)));
@@ -80,7 +85,9 @@ export class PackageXmlParser {
 
   private malformed(message: string): PatchscanError {
     return new PatchscanError('XML_MALFORMED', `${this.source}:${this.sax.line}:${this.sax.column}: ${message}`, {
-      file: this.source, line: this.sax.line, column: this.sax.column,
+      file: this.source,
+      line: this.sax.line,
+      column: this.sax.column,
     });
   }
 
@@ -95,7 +102,10 @@ export class PackageXmlParser {
       this.bytesIn += chunk?.length ?? 0;
       return text;
     } catch {
-      throw new PatchscanError('XML_MALFORMED', `${this.source}: not valid UTF-8 (in the bytes after offset ${this.bytesIn})`, { file: this.source, offset: this.bytesIn });
+      throw new PatchscanError('XML_MALFORMED', `${this.source}: not valid UTF-8 (in the bytes after offset ${this.bytesIn})`, {
+        file: this.source,
+        offset: this.bytesIn,
+      });
     }
   }
 
@@ -118,7 +128,10 @@ export class PackageXmlParser {
     const a = t.attributes as Record<string, string>;
     if (this.stack.length >= this.limits.maxDepth) this.fail(`elements nest deeper than ${this.limits.maxDepth} levels (maxDepth)`);
     for (const [k, v] of Object.entries(a)) {
-      if (v.length > this.limits.maxAttributeChars) this.fail(`attribute ${k} of <${name}> is ${v.length} characters long, more than ${this.limits.maxAttributeChars} (maxAttributeChars)`);
+      if (v.length > this.limits.maxAttributeChars)
+        this.fail(
+          `attribute ${k} of <${name}> is ${v.length} characters long, more than ${this.limits.maxAttributeChars} (maxAttributeChars)`,
+        );
     }
     const parent = this.stack[this.stack.length - 1];
     this.stack.push(name);

@@ -11,12 +11,16 @@ import { ruleSpec } from '../../engine/rules/registry.js';
 import { localName, type XmlElement } from './dom.js';
 
 const PREFIX_FAMILY: Readonly<Record<string, RuleFamily | 'logical'>> = {
-  'b': 'base', 'bar': 'base',
-  'm': 'msi', 'mar': 'msi', 'msiar': 'msi',
-  'd': 'driver', 'drv': 'driver',
-  'lar': 'logical',
-  'cbsar': 'cbs',
-  'upd': 'update',
+  b: 'base',
+  bar: 'base',
+  m: 'msi',
+  mar: 'msi',
+  msiar: 'msi',
+  d: 'driver',
+  drv: 'driver',
+  lar: 'logical',
+  cbsar: 'cbs',
+  upd: 'update',
 };
 
 const LOGICAL = new Set(['And', 'Or', 'Not', 'True', 'False']);
@@ -38,8 +42,10 @@ export function parseRule(el: XmlElement): RuleNode {
   const { family, local } = classify(el.name);
   if (LOGICAL.has(local) && (family === undefined || family === 'logical')) {
     switch (local) {
-      case 'True': return { kind: 'const', value: true };
-      case 'False': return { kind: 'const', value: false };
+      case 'True':
+        return { kind: 'const', value: true };
+      case 'False':
+        return { kind: 'const', value: false };
       case 'Not':
         if (el.children.length !== 1) return unsupported(el, `Not must hold exactly one expression, found ${el.children.length}`);
         return { kind: 'not', child: parseRule(el.children[0]!) };
@@ -50,7 +56,8 @@ export function parseRule(el: XmlElement): RuleNode {
   }
   const spec = ruleSpec(local);
   // Unprefixed names are CBS or newer Windows 10 rules; base/MSI/driver rules always carry their prefix.
-  const familyOk = spec !== undefined && (family === spec.family || (family === undefined && (spec.family === 'cbs' || spec.family === 'update')));
+  const familyOk =
+    spec !== undefined && (family === spec.family || (family === undefined && (spec.family === 'cbs' || spec.family === 'update')));
   if (!spec || !familyOk) return unsupported(el, 'unknown rule element');
   const missing = spec.required.filter((a) => el.attrs[a] === undefined);
   if (missing.length > 0) return unsupported(el, `missing required attribute${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -60,7 +67,10 @@ export function parseRule(el: XmlElement): RuleNode {
     return { ...base, child: parseRule(el.children[0]!) };
   }
   if (spec.children === 'items') {
-    return { ...base, items: el.children.map((c) => ({ tag: localName(c.name), attrs: { ...c.attrs }, ...(c.text ? { text: c.text } : {}) })) };
+    return {
+      ...base,
+      items: el.children.map((c) => ({ tag: localName(c.name), attrs: { ...c.attrs }, ...(c.text ? { text: c.text } : {}) })),
+    };
   }
   return base;
 }

@@ -17,7 +17,7 @@ export const CLASSIFICATION_IDS: Readonly<Record<string, string>> = {
   'Security Updates': '0fa1201d-4330-4fa8-8ae9-b877473b6441',
   'Critical Updates': 'e6cf1350-c01b-414d-a61f-263d14d133b4',
   'Update Rollups': '28bc880e-0592-4cbf-8f95-c79b17911d5f',
-  'Updates': 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83',
+  Updates: 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83',
   'Definition Updates': 'e0789628-ce08-4437-be74-2495b842f43b',
   'Service Packs': '68c5b0a3-d1a6-4553-ae49-01d3a7827828',
 };

@@ -4,16 +4,46 @@
  * arrays, facts entered in the dictionary. Only relationship resolution waits for `build()`.
  */
 import {
-  CATEGORY_TYPES, DEPLOYMENT_ACTIONS, SEVERITIES, UPDATE_TYPES,
-  type BundleGroup, type CoreFragment, type ExtendedFragment, type LocalizedText, type PackageEntry,
-  type Prerequisite, type RuleMetadata, type RuleNode, type UpdateRecord,
+  CATEGORY_TYPES,
+  DEPLOYMENT_ACTIONS,
+  SEVERITIES,
+  UPDATE_TYPES,
+  type BundleGroup,
+  type CoreFragment,
+  type ExtendedFragment,
+  type LocalizedText,
+  type PackageEntry,
+  type Prerequisite,
+  type RuleMetadata,
+  type RuleNode,
+  type UpdateRecord,
 } from '../model.js';
 import { FACT_KINDS, type Fact } from '../rules/facts.js';
 import { RULE_TYPE_IDS, ruleSpec } from '../rules/registry.js';
 import {
-  CATALOG_FORMAT_VERSION, F_BUNDLE, F_EXPLICIT, F_FROM_PACKAGE, F_HAS_CORE, F_HAS_EXTENDED, F_KB_FROM_TITLE, F_LEAF, F_SOFTWARE,
-  G_AT_LEAST_ONE, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED,
-  RULE_OP_BASE, SLOT_INDEX, type CatalogData, type CatalogSource, type ImportStats,
+  CATALOG_FORMAT_VERSION,
+  F_BUNDLE,
+  F_EXPLICIT,
+  F_FROM_PACKAGE,
+  F_HAS_CORE,
+  F_HAS_EXTENDED,
+  F_KB_FROM_TITLE,
+  F_LEAF,
+  F_SOFTWARE,
+  G_AT_LEAST_ONE,
+  G_AT_LEAST_ONE_CATEGORY,
+  G_SINGLE,
+  OP_AND,
+  OP_FALSE,
+  OP_NOT,
+  OP_OR,
+  OP_TRUE,
+  OP_UNSUPPORTED,
+  RULE_OP_BASE,
+  SLOT_INDEX,
+  type CatalogData,
+  type CatalogSource,
+  type ImportStats,
 } from './data.js';
 
 class StringTable {
@@ -35,7 +65,10 @@ class StringTable {
 class Grow<T extends Uint32Array | Int32Array | Uint8Array> {
   private buf: T;
   length = 0;
-  constructor(private readonly make: (n: number) => T, initial = 1024) {
+  constructor(
+    private readonly make: (n: number) => T,
+    initial = 1024,
+  ) {
     this.buf = make(initial);
   }
   push(v: number): void {
@@ -92,10 +125,34 @@ interface Slot {
 
 function emptySlot(revisionId: number): Slot {
   return {
-    updateId: 0, revisionNumber: 0, revisionId, type: 0, flags: 0, action: 0, categoryType: 0, severity: 0, kb: 0,
-    bulletin: 0, handler: 0, supportUrl: 0, creationDate: 0, defaultLanguage: 0, payloadFiles: 0, rules: [-1, -1, -1],
-    metadataElement: 0, metadata: [], categories: [], prereqs: [], prereqsFromCore: false, bundles: [], bundledByRev: [],
-    supersededByRev: [], supersedes: [], localized: [], cves: [], languages: [],
+    updateId: 0,
+    revisionNumber: 0,
+    revisionId,
+    type: 0,
+    flags: 0,
+    action: 0,
+    categoryType: 0,
+    severity: 0,
+    kb: 0,
+    bulletin: 0,
+    handler: 0,
+    supportUrl: 0,
+    creationDate: 0,
+    defaultLanguage: 0,
+    payloadFiles: 0,
+    rules: [-1, -1, -1],
+    metadataElement: 0,
+    metadata: [],
+    categories: [],
+    prereqs: [],
+    prereqsFromCore: false,
+    bundles: [],
+    bundledByRev: [],
+    supersededByRev: [],
+    supersedes: [],
+    localized: [],
+    cves: [],
+    languages: [],
   };
 }
 
@@ -130,7 +187,12 @@ export class CatalogBuilder {
   private readonly factUses = u32();
 
   private stats = {
-    packageUpdates: 0, coreFragments: 0, extendedFragments: 0, localizedFragments: 0, orphanFragments: 0, fileLocations: 0,
+    packageUpdates: 0,
+    coreFragments: 0,
+    extendedFragments: 0,
+    localizedFragments: 0,
+    orphanFragments: 0,
+    fileLocations: 0,
     unsupportedRules: {} as Record<string, number>,
   };
 
@@ -256,10 +318,20 @@ export class CatalogBuilder {
 
   private addRecordParts(rev: number, r: UpdateRecord): void {
     this.addPackageEntry({
-      updateId: r.updateId, revisionNumber: r.revisionNumber, revisionId: rev, isLeaf: r.isLeaf, isBundle: r.isBundle,
-      deploymentAction: r.deploymentAction, categories: r.categories, prerequisites: r.prerequisites, languages: [],
-      bundledByRevisionIds: r.bundledByRevisionIds, supersededByRevisionIds: r.supersededByRevisionIds, payloadFiles: 0,
-      ...(r.creationDate ? { creationDate: r.creationDate } : {}), ...(r.defaultLanguage ? { defaultLanguage: r.defaultLanguage } : {}),
+      updateId: r.updateId,
+      revisionNumber: r.revisionNumber,
+      revisionId: rev,
+      isLeaf: r.isLeaf,
+      isBundle: r.isBundle,
+      deploymentAction: r.deploymentAction,
+      categories: r.categories,
+      prerequisites: r.prerequisites,
+      languages: [],
+      bundledByRevisionIds: r.bundledByRevisionIds,
+      supersededByRevisionIds: r.supersededByRevisionIds,
+      payloadFiles: 0,
+      ...(r.creationDate ? { creationDate: r.creationDate } : {}),
+      ...(r.defaultLanguage ? { defaultLanguage: r.defaultLanguage } : {}),
       isSoftware: r.updateType === 'Software',
     });
     // A record is a core and an extended fragment too (UpdateRecord extends both).
@@ -289,16 +361,23 @@ export class CatalogBuilder {
 
   private prereqGroups(ps: readonly Prerequisite[]): Group[] {
     const str = this.strings;
-    return ps.map((p) => p.kind === 'update'
-      ? { kind: G_SINGLE, members: [{ guid: str.id(p.updateId), revision: 0 }] }
-      : { kind: p.isCategory ? G_AT_LEAST_ONE_CATEGORY : G_AT_LEAST_ONE, members: p.updateIds.map((g) => ({ guid: str.id(g), revision: 0 })) });
+    return ps.map((p) =>
+      p.kind === 'update'
+        ? { kind: G_SINGLE, members: [{ guid: str.id(p.updateId), revision: 0 }] }
+        : {
+            kind: p.isCategory ? G_AT_LEAST_ONE_CATEGORY : G_AT_LEAST_ONE,
+            members: p.updateIds.map((g) => ({ guid: str.id(g), revision: 0 })),
+          },
+    );
   }
 
   private bundleGroups(bs: readonly BundleGroup[]): Group[] {
     const str = this.strings;
-    return bs.map((b) => b.kind === 'update'
-      ? { kind: G_SINGLE, members: [{ guid: str.id(b.child.updateId), revision: b.child.revisionNumber ?? 0 }] }
-      : { kind: G_AT_LEAST_ONE, members: b.children.map((c) => ({ guid: str.id(c.updateId), revision: c.revisionNumber ?? 0 })) });
+    return bs.map((b) =>
+      b.kind === 'update'
+        ? { kind: G_SINGLE, members: [{ guid: str.id(b.child.updateId), revision: b.child.revisionNumber ?? 0 }] }
+        : { kind: G_AT_LEAST_ONE, members: b.children.map((c) => ({ guid: str.id(c.updateId), revision: c.revisionNumber ?? 0 })) },
+    );
   }
 
   private internFact(f: Fact): number {
@@ -321,10 +400,21 @@ export class CatalogBuilder {
     let attrs: [string, string][] = [];
     let facts: Fact[] = [];
     switch (node.kind) {
-      case 'const': op = node.value ? OP_TRUE : OP_FALSE; break;
-      case 'and': op = OP_AND; kids = [...node.children]; break;
-      case 'or': op = OP_OR; kids = [...node.children]; break;
-      case 'not': op = OP_NOT; kids = [node.child]; break;
+      case 'const':
+        op = node.value ? OP_TRUE : OP_FALSE;
+        break;
+      case 'and':
+        op = OP_AND;
+        kids = [...node.children];
+        break;
+      case 'or':
+        op = OP_OR;
+        kids = [...node.children];
+        break;
+      case 'not':
+        op = OP_NOT;
+        kids = [node.child];
+        break;
       case 'unsupported':
         op = OP_UNSUPPORTED;
         attrs = [['$element', node.element], ['$reason', node.reason], ...Object.entries(node.attrs)];
@@ -344,7 +434,10 @@ export class CatalogBuilder {
     // Identical subtrees become one node. Rules that read the update's Metadata (MSI, CBS, driver, Appx) differ by
     // it, so their key carries it.
     const family = node.kind === 'rule' ? ruleSpec(node.type)?.family : undefined;
-    const metaKey = (family === 'msi' || family === 'cbs' || family === 'driver' || (node.kind === 'rule' && node.type.startsWith('Appx'))) && meta ? JSON.stringify(meta) : '';
+    const metaKey =
+      (family === 'msi' || family === 'cbs' || family === 'driver' || (node.kind === 'rule' && node.type.startsWith('Appx'))) && meta
+        ? JSON.stringify(meta)
+        : '';
     const key = `${op}\u0001${attrs.map(([k, v]) => `${k}\u0002${v}`).join('\u0003')}\u0001${childIds.join(',')}\u0001${metaKey}`;
     const known = this.nodeIds.get(key);
     if (known !== undefined) return known;
@@ -399,7 +492,9 @@ export class CatalogBuilder {
 
     const col = <T extends Uint32Array | Uint8Array>(make: (n: number) => T, f: (s: Slot) => number): T => {
       const a = make(n);
-      slots.forEach((s, i) => { a[i] = f(s); });
+      slots.forEach((s, i) => {
+        a[i] = f(s);
+      });
       return a;
     };
     const U32 = (k: number): Uint32Array => new Uint32Array(k);
@@ -429,12 +524,25 @@ export class CatalogBuilder {
       metaOffsets[i + 1] = metaPairs.length;
     });
 
-    const catType = u32(), catGuid = u32(), catTarget = i32();
-    const catOffsets = csr((s) => s.categories, ([t, g]) => { catType.push(t); catGuid.push(g); catTarget.push(target(g)); });
+    const catType = u32(),
+      catGuid = u32(),
+      catTarget = i32();
+    const catOffsets = csr(
+      (s) => s.categories,
+      ([t, g]) => {
+        catType.push(t);
+        catGuid.push(g);
+        catTarget.push(target(g));
+      },
+    );
 
     const groups = (get: (s: Slot) => Group[], withRevision: boolean) => {
       const groupOffsets = new Uint32Array(n + 1);
-      const kind = u8(), memberOffsets = u32(), guid = u32(), rev = u32(), tgt = i32();
+      const kind = u8(),
+        memberOffsets = u32(),
+        guid = u32(),
+        rev = u32(),
+        tgt = i32();
       memberOffsets.push(0);
       let g = 0;
       slots.forEach((s, i) => {
@@ -450,7 +558,14 @@ export class CatalogBuilder {
         }
         groupOffsets[i + 1] = g;
       });
-      return { groupOffsets, groupKind: kind.finish(), memberOffsets: memberOffsets.finish(), guid: guid.finish(), target: tgt.finish(), ...(withRevision ? { revisionNumber: rev.finish() } : {}) };
+      return {
+        groupOffsets,
+        groupKind: kind.finish(),
+        memberOffsets: memberOffsets.finish(),
+        guid: guid.finish(),
+        target: tgt.finish(),
+        ...(withRevision ? { revisionNumber: rev.finish() } : {}),
+      };
     };
     const prerequisites = groups((s) => s.prereqs, false);
     const bundlesRaw = groups((s) => s.bundles, true);
@@ -459,7 +574,9 @@ export class CatalogBuilder {
     // Reverse relations, merged with what package.xml states, de-duplicated.
     const reverse = (pairs: (add: (from: number, to: number) => void) => void): { offsets: Uint32Array; target: Int32Array } => {
       const lists: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
-      pairs((from, to) => { if (from >= 0 && to >= 0) lists[from]!.add(to); });
+      pairs((from, to) => {
+        if (from >= 0 && to >= 0) lists[from]!.add(to);
+      });
       const off = new Uint32Array(n + 1);
       const t = i32();
       lists.forEach((l, i) => {
@@ -482,8 +599,15 @@ export class CatalogBuilder {
       });
     });
 
-    const supGuid = u32(), supTarget = i32();
-    const supOffsets = csr((s) => s.supersedes, (g) => { supGuid.push(g); supTarget.push(target(g)); });
+    const supGuid = u32(),
+      supTarget = i32();
+    const supOffsets = csr(
+      (s) => s.supersedes,
+      (g) => {
+        supGuid.push(g);
+        supTarget.push(target(g));
+      },
+    );
     const supArr = supTarget.finish();
     const supersededBy = reverse((add) => {
       slots.forEach((s, i) => {
@@ -499,12 +623,29 @@ export class CatalogBuilder {
       }
     });
 
-    const lLang = u32(), lTitle = u32(), lDesc = u32(), lMore = u32();
-    const locOffsets = csr((s) => s.localized, ([a, b, c, d]) => { lLang.push(a); lTitle.push(b); lDesc.push(c); lMore.push(d); });
+    const lLang = u32(),
+      lTitle = u32(),
+      lDesc = u32(),
+      lMore = u32();
+    const locOffsets = csr(
+      (s) => s.localized,
+      ([a, b, c, d]) => {
+        lLang.push(a);
+        lTitle.push(b);
+        lDesc.push(c);
+        lMore.push(d);
+      },
+    );
     const cveVal = u32();
-    const cveOffsets = csr((s) => s.cves, (v) => cveVal.push(v));
+    const cveOffsets = csr(
+      (s) => s.cves,
+      (v) => cveVal.push(v),
+    );
     const langVal = u32();
-    const langOffsets = csr((s) => s.languages, (v) => langVal.push(v));
+    const langOffsets = csr(
+      (s) => s.languages,
+      (v) => langVal.push(v),
+    );
 
     // Fact use counts
     const nodeFacts = this.nodeFacts.finish();
@@ -514,10 +655,13 @@ export class CatalogBuilder {
     const list = str.list;
     const sortedBy = (idx: number[], key: (i: number) => string | number): Uint32Array => {
       const keysArr = idx.map(key);
-      const order = idx.map((_, k) => k).sort((a, b) => {
-        const ka = keysArr[a]!, kb = keysArr[b]!;
-        return ka < kb ? -1 : ka > kb ? 1 : idx[a]! - idx[b]!;
-      });
+      const order = idx
+        .map((_, k) => k)
+        .sort((a, b) => {
+          const ka = keysArr[a]!,
+            kb = keysArr[b]!;
+          return ka < kb ? -1 : ka > kb ? 1 : idx[a]! - idx[b]!;
+        });
       return Uint32Array.from(order.map((k) => idx[k]!));
     };
     const all = Array.from({ length: n }, (_, i) => i);
@@ -564,15 +708,24 @@ export class CatalogBuilder {
       metadata: { offsets: metaOffsets, pairs: metaPairs.finish() },
       categories: { offsets: catOffsets, type: catType.finish(), guid: catGuid.finish(), target: catTarget.finish() },
       prerequisites: {
-        groupOffsets: prerequisites.groupOffsets, groupKind: prerequisites.groupKind, memberOffsets: prerequisites.memberOffsets,
-        guid: prerequisites.guid, target: prerequisites.target,
+        groupOffsets: prerequisites.groupOffsets,
+        groupKind: prerequisites.groupKind,
+        memberOffsets: prerequisites.memberOffsets,
+        guid: prerequisites.guid,
+        target: prerequisites.target,
       },
       bundles,
       bundledBy,
       supersedes: { offsets: supOffsets, guid: supGuid.finish(), target: supArr },
       supersededBy,
       dependents,
-      localized: { offsets: locOffsets, language: lLang.finish(), title: lTitle.finish(), description: lDesc.finish(), moreInfoUrl: lMore.finish() },
+      localized: {
+        offsets: locOffsets,
+        language: lLang.finish(),
+        title: lTitle.finish(),
+        description: lDesc.finish(),
+        moreInfoUrl: lMore.finish(),
+      },
       cves: { offsets: cveOffsets, value: cveVal.finish() },
       languages: { offsets: langOffsets, value: langVal.finish() },
       nodes: {
@@ -596,7 +749,10 @@ export class CatalogBuilder {
       indexes: {
         byUpdateId: sortedBy(all, (i) => list[slots[i]!.updateId]!),
         byRevisionId: sortedBy(all, (i) => slots[i]!.revisionId),
-        byKb: sortedBy(all.filter((i) => slots[i]!.kb !== 0), (i) => list[slots[i]!.kb]!),
+        byKb: sortedBy(
+          all.filter((i) => slots[i]!.kb !== 0),
+          (i) => list[slots[i]!.kb]!,
+        ),
       },
     };
   }

@@ -2,13 +2,38 @@
  * Read access to a compiled catalog: lookups through the stored sorted indexes (binary search, nothing rebuilt
  * at load), relations, titles, and rule trees rebuilt as {@link RuleNode}s for display and evaluation.
  */
-import { CATEGORY_TYPES, DEPLOYMENT_ACTIONS, SEVERITIES, UPDATE_TYPES, type CategoryType, type DeploymentAction, type RuleNode, type RuleSlot, type Severity, type UpdateType } from '../model.js';
+import {
+  CATEGORY_TYPES,
+  DEPLOYMENT_ACTIONS,
+  SEVERITIES,
+  UPDATE_TYPES,
+  type CategoryType,
+  type DeploymentAction,
+  type RuleNode,
+  type RuleSlot,
+  type Severity,
+  type UpdateType,
+} from '../model.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { isReportableCode } from './codes.js';
 import { ruleSpec } from '../rules/registry.js';
 import {
-  F_BUNDLE, F_EXPLICIT, F_HAS_CORE, F_KB_FROM_TITLE, F_LEAF, G_AT_LEAST_ONE_CATEGORY, G_SINGLE, OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE,
-  OP_UNSUPPORTED, RULE_OP_BASE, SLOT_INDEX, type CatalogData,
+  F_BUNDLE,
+  F_EXPLICIT,
+  F_HAS_CORE,
+  F_KB_FROM_TITLE,
+  F_LEAF,
+  G_AT_LEAST_ONE_CATEGORY,
+  G_SINGLE,
+  OP_AND,
+  OP_FALSE,
+  OP_NOT,
+  OP_OR,
+  OP_TRUE,
+  OP_UNSUPPORTED,
+  RULE_OP_BASE,
+  SLOT_INDEX,
+  type CatalogData,
 } from './data.js';
 
 export interface UpdateRef {
@@ -34,7 +59,10 @@ export class Catalog {
   private readonly stringAt: ((id: number) => string) | undefined;
 
   /** `stringAt` serves strings from elsewhere (a shared-memory catalog) instead of `data.strings`. */
-  constructor(readonly data: CatalogData, stringAt?: (id: number) => string) {
+  constructor(
+    readonly data: CatalogData,
+    stringAt?: (id: number) => string,
+  ) {
     this.stringAt = stringAt;
   }
 
@@ -155,7 +183,12 @@ export class Catalog {
     const l = this.data.localized;
     const out = [];
     for (let k = l.offsets[i]!; k < l.offsets[i + 1]!; k++) {
-      out.push({ language: this.str(l.language[k]!), title: this.str(l.title[k]!), description: this.str(l.description[k]!), moreInfoUrl: this.str(l.moreInfoUrl[k]!) });
+      out.push({
+        language: this.str(l.language[k]!),
+        title: this.str(l.title[k]!),
+        description: this.str(l.description[k]!),
+        moreInfoUrl: this.str(l.moreInfoUrl[k]!),
+      });
     }
     return out;
   }
@@ -176,7 +209,8 @@ export class Catalog {
     const want = updateId.toLowerCase();
     const idx = this.data.indexes.byUpdateId;
     const out: number[] = [];
-    for (let p = this.bsearch(idx, (i) => this.updateId(i), want); p < idx.length && this.updateId(idx[p]!) === want; p++) out.push(idx[p]!);
+    for (let p = this.bsearch(idx, (i) => this.updateId(i), want); p < idx.length && this.updateId(idx[p]!) === want; p++)
+      out.push(idx[p]!);
     return out.sort((a, b) => this.revisionNumber(a) - this.revisionNumber(b));
   }
 
@@ -220,7 +254,8 @@ export class Catalog {
   categories(i: number): { type: string; ref: UpdateRef }[] {
     const c = this.data.categories;
     const out = [];
-    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++) out.push({ type: this.str(c.type[k]!), ref: { index: c.target[k]!, updateId: this.str(c.guid[k]!) } });
+    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++)
+      out.push({ type: this.str(c.type[k]!), ref: { index: c.target[k]!, updateId: this.str(c.guid[k]!) } });
     return out;
   }
 
@@ -228,7 +263,8 @@ export class Catalog {
     const p = this.data.prerequisites;
     const out: PrerequisiteGroup[] = [];
     for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
-      const kind = p.groupKind[g] === G_SINGLE ? 'update' : p.groupKind[g] === G_AT_LEAST_ONE_CATEGORY ? 'atLeastOneCategory' : 'atLeastOne';
+      const kind =
+        p.groupKind[g] === G_SINGLE ? 'update' : p.groupKind[g] === G_AT_LEAST_ONE_CATEGORY ? 'atLeastOneCategory' : 'atLeastOne';
       out.push({ kind, members: this.refs(p.memberOffsets, p.guid, p.target, g) });
     }
     return out;
@@ -272,7 +308,9 @@ export class Catalog {
     return this.categoriesOfType(i, 'Product');
   }
   private categoriesOfType(i: number, type: CategoryType): string[] {
-    return this.categories(i).filter((c) => c.type === type).map((c) => (c.ref.index >= 0 ? this.title(c.ref.index) || c.ref.updateId : c.ref.updateId));
+    return this.categories(i)
+      .filter((c) => c.type === type)
+      .map((c) => (c.ref.index >= 0 ? this.title(c.ref.index) || c.ref.updateId : c.ref.updateId));
   }
 
   metadata(i: number): { element: string; attrs: Record<string, string> } | undefined {
@@ -295,11 +333,16 @@ export class Catalog {
     const kids = Array.from(n.children.subarray(n.childOffsets[node], n.childOffsets[node + 1]), (c) => this.ruleTree(c));
     const attrs = this.nodeAttrs(node);
     switch (op) {
-      case OP_FALSE: return { kind: 'const', value: false };
-      case OP_TRUE: return { kind: 'const', value: true };
-      case OP_AND: return { kind: 'and', children: kids };
-      case OP_OR: return { kind: 'or', children: kids };
-      case OP_NOT: return { kind: 'not', child: kids[0]! };
+      case OP_FALSE:
+        return { kind: 'const', value: false };
+      case OP_TRUE:
+        return { kind: 'const', value: true };
+      case OP_AND:
+        return { kind: 'and', children: kids };
+      case OP_OR:
+        return { kind: 'or', children: kids };
+      case OP_NOT:
+        return { kind: 'not', child: kids[0]! };
       case OP_UNSUPPORTED: {
         const { $element = '', $reason = '', ...rest } = attrs;
         return { kind: 'unsupported', element: $element, reason: $reason, attrs: rest };
@@ -308,7 +351,10 @@ export class Catalog {
         const type = this.data.ruleTypes[op - RULE_OP_BASE] ?? `#${op}`;
         const { $items, ...rest } = attrs;
         return {
-          kind: 'rule', type, family: ruleSpec(type)?.family ?? 'base', attrs: rest,
+          kind: 'rule',
+          type,
+          family: ruleSpec(type)?.family ?? 'base',
+          attrs: rest,
           ...(kids[0] ? { child: kids[0] } : {}),
           ...($items ? { items: JSON.parse($items) as [] } : {}),
         };
@@ -339,7 +385,13 @@ export class Catalog {
   private buildFact(id: number): FactInfo {
     const f = this.data.facts;
     const args = Array.from(f.args.subarray(f.argOffsets[id], f.argOffsets[id + 1]), (a) => this.str(a));
-    return { id, kind: FACT_KINDS[f.kind[id]!]!, args, uses: f.uses[id]!, loopRelative: args.some((a) => a.startsWith('HKEY_LOOP_TARGET')) };
+    return {
+      id,
+      kind: FACT_KINDS[f.kind[id]!]!,
+      args,
+      uses: f.uses[id]!,
+      loopRelative: args.some((a) => a.startsWith('HKEY_LOOP_TARGET')),
+    };
   }
 
   /** Rule element names used by the catalog's rule nodes, with counts (unsupported ones as `unsupported:<name>`). */

@@ -129,7 +129,12 @@ export interface CatalogData {
   readonly supersededBy: Csr & { readonly target: Int32Array };
   /** Reverse of prerequisites: the updates that list this one (directly or in a group). */
   readonly dependents: Csr & { readonly target: Int32Array };
-  readonly localized: Csr & { readonly language: Uint32Array; readonly title: Uint32Array; readonly description: Uint32Array; readonly moreInfoUrl: Uint32Array };
+  readonly localized: Csr & {
+    readonly language: Uint32Array;
+    readonly title: Uint32Array;
+    readonly description: Uint32Array;
+    readonly moreInfoUrl: Uint32Array;
+  };
   readonly cves: Csr & { readonly value: Uint32Array };
   readonly languages: Csr & { readonly value: Uint32Array };
   /** Rule trees, flattened: children, attributes and facts of node i are CSR ranges. */

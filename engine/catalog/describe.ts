@@ -79,7 +79,10 @@ export function summarize(c: Catalog): CatalogSummary {
 }
 
 const sorted = (o: Record<string, number>): string =>
-  Object.entries(o).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ') || 'none';
+  Object.entries(o)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ') || 'none';
 
 export function formatSummary(s: CatalogSummary, path: string, bytes: number): string {
   const unsupported = Object.entries(s.rules.types).filter(([k]) => k.startsWith('unsupported:'));
@@ -107,18 +110,26 @@ export function formatSummary(s: CatalogSummary, path: string, bytes: number): s
 }
 
 const attrText = (attrs: Readonly<Record<string, string>>): string =>
-  Object.entries(attrs).map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`).join(' ');
+  Object.entries(attrs)
+    .map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`)
+    .join(' ');
 
 /** Renders a rule tree as an indented outline, one node per line. */
 export function formatRule(node: RuleNode, indent = ''): string[] {
   switch (node.kind) {
-    case 'const': return [`${indent}${node.value ? 'True' : 'False'}`];
+    case 'const':
+      return [`${indent}${node.value ? 'True' : 'False'}`];
     case 'and':
-    case 'or': return [`${indent}${node.kind === 'and' ? 'And' : 'Or'}`, ...node.children.flatMap((c) => formatRule(c, `${indent}  `))];
-    case 'not': return [`${indent}Not`, ...formatRule(node.child, `${indent}  `)];
-    case 'unsupported': return [`${indent}UNSUPPORTED ${node.element} (${node.reason})${Object.keys(node.attrs).length ? ` ${attrText(node.attrs)}` : ''}`];
+    case 'or':
+      return [`${indent}${node.kind === 'and' ? 'And' : 'Or'}`, ...node.children.flatMap((c) => formatRule(c, `${indent}  `))];
+    case 'not':
+      return [`${indent}Not`, ...formatRule(node.child, `${indent}  `)];
+    case 'unsupported':
+      return [`${indent}UNSUPPORTED ${node.element} (${node.reason})${Object.keys(node.attrs).length ? ` ${attrText(node.attrs)}` : ''}`];
     case 'rule': {
-      const items = node.items?.length ? ` [${node.items.map((i) => `${i.tag}${Object.keys(i.attrs).length ? ` ${attrText(i.attrs)}` : ''}${i.text ? ` ${i.text}` : ''}`).join('; ')}]` : '';
+      const items = node.items?.length
+        ? ` [${node.items.map((i) => `${i.tag}${Object.keys(i.attrs).length ? ` ${attrText(i.attrs)}` : ''}${i.text ? ` ${i.text}` : ''}`).join('; ')}]`
+        : '';
       const head = `${indent}${node.type}${Object.keys(node.attrs).length ? ` ${attrText(node.attrs)}` : ''}${items}`;
       return node.child ? [head, ...formatRule(node.child, `${indent}  `)] : [head];
     }
@@ -163,9 +174,10 @@ interface Ref {
 }
 
 export function describeUpdate(c: Catalog, i: number, language = 'en'): UpdateDescription {
-  const ref = (r: UpdateRef): Ref => (r.index >= 0
-    ? { updateId: r.updateId, inCatalog: true, title: c.title(r.index, language), ...(c.kb(r.index) ? { kb: c.kb(r.index) } : {}) }
-    : { updateId: r.updateId, inCatalog: false });
+  const ref = (r: UpdateRef): Ref =>
+    r.index >= 0
+      ? { updateId: r.updateId, inCatalog: true, title: c.title(r.index, language), ...(c.kb(r.index) ? { kb: c.kb(r.index) } : {}) }
+      : { updateId: r.updateId, inCatalog: false };
   const rules: Partial<Record<RuleSlot, RuleNode>> = {};
   for (const slot of ['IsInstalled', 'IsInstallable', 'IsSuperseded'] as const) {
     const root = c.ruleRoot(i, slot);
@@ -206,10 +218,20 @@ export function describeUpdate(c: Catalog, i: number, language = 'en'): UpdateDe
 const KB_FROM_TITLE = 'from the title: the extended fragment has no KBArticleID';
 
 export function formatUpdate(d: UpdateDescription): string {
-  const r = (x: Ref): string => `${x.updateId}${x.inCatalog ? `${x.kb ? ` KB${x.kb}` : ''}${x.title ? ` "${x.title}"` : ''}` : ' (not in this catalog)'}`;
+  const r = (x: Ref): string =>
+    `${x.updateId}${x.inCatalog ? `${x.kb ? ` KB${x.kb}` : ''}${x.title ? ` "${x.title}"` : ''}` : ' (not in this catalog)'}`;
   const group = (g: { kind: string; members: Ref[] }): string[] =>
-    g.kind === 'update' ? [`  - ${r(g.members[0]!)}`] : [`  - at least one of${g.kind === 'atLeastOneCategory' ? ' (categories)' : ''}:`, ...g.members.map((m) => `      ${r(m)}`)];
-  const flags = [d.type + (d.categoryType ? ` (${d.categoryType})` : ''), d.isBundle ? 'bundle' : '', d.isLeaf ? 'leaf' : 'non-leaf', d.explicitlyDeployable ? 'explicitly deployable' : ''].filter(Boolean).join(', ');
+    g.kind === 'update'
+      ? [`  - ${r(g.members[0]!)}`]
+      : [`  - at least one of${g.kind === 'atLeastOneCategory' ? ' (categories)' : ''}:`, ...g.members.map((m) => `      ${r(m)}`)];
+  const flags = [
+    d.type + (d.categoryType ? ` (${d.categoryType})` : ''),
+    d.isBundle ? 'bundle' : '',
+    d.isLeaf ? 'leaf' : 'non-leaf',
+    d.explicitlyDeployable ? 'explicitly deployable' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const out = [
     `${d.kb ? `KB${d.kb}  ` : ''}${d.title || '(no title)'}`,
     `UpdateId        ${d.updateId}  revision ${d.revisionNumber}  (RevisionId ${d.revisionId})`,
@@ -225,12 +247,24 @@ export function formatUpdate(d: UpdateDescription): string {
   };
   section('Prerequisites:', d.prerequisites.flatMap(group));
   section('Bundled updates:', d.bundledUpdates.flatMap(group));
-  section('Bundled by:', d.bundledBy.map((x) => `  - ${r(x)}`));
-  section('Supersedes:', d.supersedes.map((x) => `  - ${r(x)}`));
-  section('Superseded by:', d.supersededBy.map((x) => `  - ${r(x)}`));
+  section(
+    'Bundled by:',
+    d.bundledBy.map((x) => `  - ${r(x)}`),
+  );
+  section(
+    'Supersedes:',
+    d.supersedes.map((x) => `  - ${r(x)}`),
+  );
+  section(
+    'Superseded by:',
+    d.supersededBy.map((x) => `  - ${r(x)}`),
+  );
   out.push('', `Required by     ${d.dependents} update(s) list this one as a prerequisite`);
   const slots = Object.entries(d.rules) as [RuleSlot, RuleNode][];
-  section('Applicability rules:', slots.flatMap(([slot, node]) => [`  ${slot}:`, ...formatRule(node, '    ')]));
+  section(
+    'Applicability rules:',
+    slots.flatMap(([slot, node]) => [`  ${slot}:`, ...formatRule(node, '    ')]),
+  );
   if (d.metadata) out.push(`  Metadata: ${d.metadata.element} ${attrText(d.metadata.attrs)}`);
   return out.join('\n');
 }

@@ -103,7 +103,8 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
       seeds.push(...is);
       continue;
     }
-    const i = is[0]!, o = was[0]!;
+    const i = is[0]!,
+      o = was[0]!;
     oldIndex[i] = o;
     newIndex[o] = i;
     if (supersederIds(to, i) !== supersederIds(from, o)) flagSeeds.push(i);
@@ -166,10 +167,26 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
   for (const i of flagSeeds) supersedersChanged[i] = 1;
   const stateOrder = cycle ? new Int32Array(0) : topologicalOrder(affected, reverse);
   const orderPosition = new Int32Array(to.size).fill(-1);
-  stateOrder.forEach((i, k) => { orderPosition[i] = k; });
+  stateOrder.forEach((i, k) => {
+    orderPosition[i] = k;
+  });
   return {
-    added, changed, removed, from, to, oldIndex, newIndex, affected, affectedList: Int32Array.from(list), stateAffected,
-    stateOrder, orderPosition, seed, sameId, sameIdOld, supersedersChanged,
+    added,
+    changed,
+    removed,
+    from,
+    to,
+    oldIndex,
+    newIndex,
+    affected,
+    affectedList: Int32Array.from(list),
+    stateAffected,
+    stateOrder,
+    orderPosition,
+    seed,
+    sameId,
+    sameIdOld,
+    supersedersChanged,
     ...(cycle ? { fullRescan: 'the new catalog has a prerequisite or bundle cycle: states inside it depend on the scan order' } : {}),
   };
 }
@@ -273,7 +290,10 @@ function hasStateCycle(c: Catalog, reverse: { offsets: Uint32Array; target: Int3
  */
 class Fingerprints {
   private readonly trees: Int32Array;
-  constructor(private readonly c: Catalog, private readonly interned: Map<string, number>) {
+  constructor(
+    private readonly c: Catalog,
+    private readonly interned: Map<string, number>,
+  ) {
     this.trees = new Int32Array(c.data.nodes.count).fill(-1);
   }
 

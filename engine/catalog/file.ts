@@ -34,13 +34,15 @@ export function encodeCatalog(data: CatalogData): Buffer {
 
 export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
   const bad = (why: string): PatchscanError => new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
-  if (buf.length < HEADER || !buf.subarray(0, 8).equals(MAGIC)) throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
+  if (buf.length < HEADER || !buf.subarray(0, 8).equals(MAGIC))
+    throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
   const version = buf.readUInt32LE(8);
   if (version !== CATALOG_FORMAT_VERSION) {
     throw bad(`catalog format version ${version} is not the supported version ${CATALOG_FORMAT_VERSION}; re-import the catalog`);
   }
   const length = Number(buf.readBigUInt64LE(16));
-  if (buf.length !== HEADER + length) throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
+  if (buf.length !== HEADER + length)
+    throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
   const payload = buf.subarray(HEADER);
   const digest = createHash('sha256').update(payload).digest();
   if (!digest.equals(buf.subarray(24, 56))) throw bad('checksum mismatch: the file is damaged');

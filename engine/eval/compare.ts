@@ -22,11 +22,16 @@ export function stringOp(v: string | undefined): StringComparison {
 /** Applies a scalar comparison to a three-way result `c` (<0, 0, >0) of "actual vs wanted". */
 export function holds(op: ScalarComparison, c: number): boolean {
   switch (op) {
-    case 'LessThan': return c < 0;
-    case 'LessThanOrEqualTo': return c <= 0;
-    case 'EqualTo': return c === 0;
-    case 'GreaterThanOrEqualTo': return c >= 0;
-    case 'GreaterThan': return c > 0;
+    case 'LessThan':
+      return c < 0;
+    case 'LessThanOrEqualTo':
+      return c <= 0;
+    case 'EqualTo':
+      return c === 0;
+    case 'GreaterThanOrEqualTo':
+      return c >= 0;
+    case 'GreaterThan':
+      return c > 0;
   }
 }
 
@@ -76,10 +81,14 @@ export function stringHolds(op: StringComparison, actual: string, wanted: string
   const a = actual.toLowerCase();
   const w = wanted.toLowerCase();
   switch (op) {
-    case 'EqualTo': return a === w;
-    case 'BeginsWith': return a.startsWith(w);
-    case 'Contains': return a.includes(w);
-    case 'EndsWith': return a.endsWith(w);
+    case 'EqualTo':
+      return a === w;
+    case 'BeginsWith':
+      return a.startsWith(w);
+    case 'Contains':
+      return a.includes(w);
+    case 'EndsWith':
+      return a.endsWith(w);
   }
 }
 

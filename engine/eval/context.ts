@@ -70,7 +70,9 @@ export class EvalContext {
     const m = this.machine;
     const inv = m.inv;
     switch (kind) {
-      case 'os': case 'osLanguage': case 'muiLanguages':
+      case 'os':
+      case 'osLanguage':
+      case 'muiLanguages':
         return inv.os ?? NOT_COLLECTED;
       case 'processor':
         return inv.processor ?? NOT_COLLECTED;
@@ -91,20 +93,28 @@ export class EvalContext {
         if (typeof v.data !== 'string') return ABSENT;
         return m.file(joinPath(v.data, args[3]!));
       }
-      case 'regKey': case 'regSubtree':
+      case 'regKey':
+      case 'regSubtree':
         return m.regKey(this.view(args[0]!), this.key(args[1]!));
       case 'regValue':
         return m.regValue(this.view(args[0]!), this.key(args[1]!), args[2]!);
       case 'wmi':
         return m.wmiCount(args[0]!, args[1]!);
-      case 'msiProduct': case 'msiPatch': case 'msiFeature': case 'msiComponent': case 'msiPatchMetadata':
+      case 'msiProduct':
+      case 'msiPatch':
+      case 'msiFeature':
+      case 'msiComponent':
+      case 'msiPatchMetadata':
         return m.msiProducts();
       case 'cbsPackage':
         return m.cbsMatches(args[0]!);
       case 'productRelease':
         return inv.productReleases ?? NOT_COLLECTED;
       // Not in the inventory format yet (FACT_SECTIONS: none): Unknown on every machine.
-      case 'genericQuery': case 'driver': case 'appxPackage': case 'hardware':
+      case 'genericQuery':
+      case 'driver':
+      case 'appxPackage':
+      case 'hardware':
         return NOT_COLLECTED;
       default: {
         const unhandled: never = kind; // a fact kind added to rules/facts.ts must say where it is read from
@@ -121,18 +131,31 @@ export class EvalContext {
  */
 export function factLabel(kind: string, args: readonly string[], attrs?: Readonly<Record<string, string>>): string {
   switch (kind) {
-    case 'deviceAttribute': return `device attribute ${attrs?.Name ?? args[0]}`;
-    case 'file': return `file ${args[0] ? `CSIDL ${args[0]}\\` : ''}${args[1]}`;
-    case 'fileUnderRegSz': return `file ${args[3]} under registry ${args[1]}\\${args[2]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
-    case 'regKey': case 'regSubtree': return `registry key ${args[1]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
-    case 'regValue': return `registry value ${args[1]}\\${args[2] || '(default)'}${args[0] === '32' ? ' (32-bit view)' : ''}`;
-    case 'wmi': return `WMI query ${args[1]} in ${args[0]}`;
-    case 'msiProduct': return `MSI product ${args[0] ? `{${normalizeGuid(args[0])}}` : 'list'}`;
-    case 'cbsPackage': return `CBS package ${attrs?.PackageIdentity ?? args[0]}`;
-    case 'productRelease': return `product release ${attrs?.Name ?? args[0]}`;
-    case 'os': return 'OS version';
-    case 'processor': return 'processor';
-    default: return `${kind}${args.length ? ` ${args.join(' ')}` : ''}`;
+    case 'deviceAttribute':
+      return `device attribute ${attrs?.Name ?? args[0]}`;
+    case 'file':
+      return `file ${args[0] ? `CSIDL ${args[0]}\\` : ''}${args[1]}`;
+    case 'fileUnderRegSz':
+      return `file ${args[3]} under registry ${args[1]}\\${args[2]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'regKey':
+    case 'regSubtree':
+      return `registry key ${args[1]}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'regValue':
+      return `registry value ${args[1]}\\${args[2] || '(default)'}${args[0] === '32' ? ' (32-bit view)' : ''}`;
+    case 'wmi':
+      return `WMI query ${args[1]} in ${args[0]}`;
+    case 'msiProduct':
+      return `MSI product ${args[0] ? `{${normalizeGuid(args[0])}}` : 'list'}`;
+    case 'cbsPackage':
+      return `CBS package ${attrs?.PackageIdentity ?? args[0]}`;
+    case 'productRelease':
+      return `product release ${attrs?.Name ?? args[0]}`;
+    case 'os':
+      return 'OS version';
+    case 'processor':
+      return 'processor';
+    default:
+      return `${kind}${args.length ? ` ${args.join(' ')}` : ''}`;
   }
 }
 

@@ -18,7 +18,7 @@ import { F, T, U, not, triName, type Tri } from './tri.js';
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
 export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
 
-const DRIVERS = 'driver rules need the machine\'s devices and driver store, which an inventory does not carry';
+const DRIVERS = "driver rules need the machine's devices and driver store, which an inventory does not carry";
 const DEVICE = 'device capabilities are not collected';
 const MSI_PATCH = 'it needs the patch applicability blob (MsiPatch), which patchscan does not evaluate';
 
@@ -38,9 +38,20 @@ const NOT_EVALUATED = {
   MsiPatchInstallable: MSI_PATCH,
   MsiApplicationSuperseded: 'MSI application supersedence is not evaluated offline',
   MsiApplicationInstallable: 'MSI application applicability is not evaluated offline',
-  Direct3D: DEVICE, Memory: DEVICE, VideoMemory: DEVICE, SensorById: DEVICE, NFC: DEVICE, Camera: DEVICE,
-  WindowsDriverInstalled: DRIVERS, WindowsDriverSuperseded: DRIVERS, WindowsDriverInstallable: DRIVERS, FeatureScore: DRIVERS,
-  DistributionComputerHardwareId: DRIVERS, TargetComputerHardwareId: DRIVERS, CompatibleProvider: DRIVERS, InstalledVersionRange: DRIVERS,
+  Direct3D: DEVICE,
+  Memory: DEVICE,
+  VideoMemory: DEVICE,
+  SensorById: DEVICE,
+  NFC: DEVICE,
+  Camera: DEVICE,
+  WindowsDriverInstalled: DRIVERS,
+  WindowsDriverSuperseded: DRIVERS,
+  WindowsDriverInstallable: DRIVERS,
+  FeatureScore: DRIVERS,
+  DistributionComputerHardwareId: DRIVERS,
+  TargetComputerHardwareId: DRIVERS,
+  CompatibleProvider: DRIVERS,
+  InstalledVersionRange: DRIVERS,
 } as const satisfies Record<Exclude<KnownRuleType, keyof typeof EVALUATORS>, string>;
 
 function evaluatorOf(type: string): RuleCompiler | undefined {
@@ -59,7 +70,10 @@ export interface ExplainNode {
 }
 
 const attrText = (attrs: Readonly<Record<string, string>>): string =>
-  Object.entries(attrs).filter(([k]) => !k.startsWith('$')).map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`).join(' ');
+  Object.entries(attrs)
+    .filter(([k]) => !k.startsWith('$'))
+    .map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`)
+    .join(' ');
 
 export class RuleProgram {
   /** Leaf rules compiled to closures on first use; And/Or/Not/True/False are interpreted from the typed arrays. */
@@ -133,7 +147,8 @@ export class RuleProgram {
     const dep = (this.loopDep ??= new Uint8Array(this.catalog.data.nodes.count));
     const known = dep[id]!;
     if (known !== 0) return known === 2;
-    const v = this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
+    const v =
+      this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
     dep[id] = v ? 2 : 1;
     return v;
   }

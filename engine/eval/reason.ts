@@ -10,11 +10,18 @@ import type { FactReading } from './context.js';
 import type { ExplainNode } from './program.js';
 
 const SCALAR_OPS: Readonly<Record<string, string>> = {
-  LessThan: '<', LessThanOrEqualTo: '<=', EqualTo: '=', GreaterThanOrEqualTo: '>=', GreaterThan: '>',
-  BeginsWith: 'begins with', Contains: 'contains', EndsWith: 'ends with',
+  LessThan: '<',
+  LessThanOrEqualTo: '<=',
+  EqualTo: '=',
+  GreaterThanOrEqualTo: '>=',
+  GreaterThan: '>',
+  BeginsWith: 'begins with',
+  Contains: 'contains',
+  EndsWith: 'ends with',
 };
 
-const op = (comparison: string | undefined, dflt = '='): string => (comparison === undefined ? dflt : SCALAR_OPS[comparison] ?? comparison);
+const op = (comparison: string | undefined, dflt = '='): string =>
+  comparison === undefined ? dflt : (SCALAR_OPS[comparison] ?? comparison);
 const quoted = (s: string): string => (/^[^\s"]+$/.test(s) ? s : JSON.stringify(s));
 const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
 
@@ -24,8 +31,8 @@ function windowsVersionWants(a: Attrs): string {
   const o = op(a.Comparison);
   const parts: string[] = [];
   const tuple = [a.MajorVersion, a.MinorVersion].filter((x) => x !== undefined).join('.');
-  const sp = a.ServicePackMajor !== undefined || a.ServicePackMinor !== undefined
-    ? `SP${a.ServicePackMajor ?? 0}.${a.ServicePackMinor ?? 0}` : '';
+  const sp =
+    a.ServicePackMajor !== undefined || a.ServicePackMinor !== undefined ? `SP${a.ServicePackMajor ?? 0}.${a.ServicePackMinor ?? 0}` : '';
   if (tuple || sp) parts.push(`version ${o} ${[tuple, sp].filter(Boolean).join(' ')}`);
   if (a.BuildNumber !== undefined) parts.push(`build ${o} ${a.BuildNumber}`);
   if (a.ProductType !== undefined) parts.push(`product type ${a.ProductType}`);
@@ -64,45 +71,85 @@ function msiVersions(a: Attrs): string {
  */
 export function ruleWants(type: string, a: Attrs): string | undefined {
   switch (type) {
-    case 'WindowsVersion': case 'PlatformVersion': return windowsVersionWants(a);
-    case 'Platform': return `platform ${a.PlatformID}`;
-    case 'WindowsLanguage': return `install language ${a.Language ?? ''}`;
-    case 'MuiInstalled': return 'MUI installed';
-    case 'MuiLanguageInstalled': return `MUI language ${a.Language ?? ''} installed`;
-    case 'SystemMetric': return `system metric ${a.Index} ${op(a.Comparison)} ${a.Value}`;
+    case 'WindowsVersion':
+    case 'PlatformVersion':
+      return windowsVersionWants(a);
+    case 'Platform':
+      return `platform ${a.PlatformID}`;
+    case 'WindowsLanguage':
+      return `install language ${a.Language ?? ''}`;
+    case 'MuiInstalled':
+      return 'MUI installed';
+    case 'MuiLanguageInstalled':
+      return `MUI language ${a.Language ?? ''} installed`;
+    case 'SystemMetric':
+      return `system metric ${a.Index} ${op(a.Comparison)} ${a.Value}`;
     case 'Processor': {
       const level = a.Level !== undefined ? `level ${a.Level}` : '';
       const revision = a.Revision !== undefined ? `revision ${a.Revision}` : '';
       return [`architecture ${a.Architecture}`, level, revision].filter(Boolean).join(', ');
     }
-    case 'NumberOfProcessors': return `processors ${op(a.Comparison)} ${a.Number}`;
-    case 'ClusteredOS': return 'a clustered OS';
-    case 'LicenseDword': return `license value ${a.Value} ${op(a.Comparison)} ${a.Data}`;
-    case 'FileExists': case 'FileExistsPrependRegSz': return fileWants(a);
-    case 'FileVersion': case 'FileVersionPrependRegSz': return `version ${op(a.Comparison)} ${a.Version}`;
-    case 'FileCreated': case 'FileCreatedPrependRegSz': return `created ${op(a.Comparison)} ${a.Created}`;
-    case 'FileModified': case 'FileModifiedPrependRegSz': return `modified ${op(a.Comparison)} ${a.Modified}`;
-    case 'FileSize': case 'FileSizePrependRegSz': return `size ${op(a.Comparison)} ${a.Size}`;
-    case 'RegKeyExists': return 'the key';
-    case 'RegValueExists': return `the value ${valueName(a)}${a.Type ? ` of type ${a.Type}` : ''}`;
-    case 'RegDword': case 'RegSzToVersion': return `${valueName(a)} ${op(a.Comparison)} ${a.Data}`;
-    case 'RegSz': case 'RegExpandSz': return `${valueName(a)} ${op(a.Comparison)} ${quoted(a.Data ?? '')}`;
+    case 'NumberOfProcessors':
+      return `processors ${op(a.Comparison)} ${a.Number}`;
+    case 'ClusteredOS':
+      return 'a clustered OS';
+    case 'LicenseDword':
+      return `license value ${a.Value} ${op(a.Comparison)} ${a.Data}`;
+    case 'FileExists':
+    case 'FileExistsPrependRegSz':
+      return fileWants(a);
+    case 'FileVersion':
+    case 'FileVersionPrependRegSz':
+      return `version ${op(a.Comparison)} ${a.Version}`;
+    case 'FileCreated':
+    case 'FileCreatedPrependRegSz':
+      return `created ${op(a.Comparison)} ${a.Created}`;
+    case 'FileModified':
+    case 'FileModifiedPrependRegSz':
+      return `modified ${op(a.Comparison)} ${a.Modified}`;
+    case 'FileSize':
+    case 'FileSizePrependRegSz':
+      return `size ${op(a.Comparison)} ${a.Size}`;
+    case 'RegKeyExists':
+      return 'the key';
+    case 'RegValueExists':
+      return `the value ${valueName(a)}${a.Type ? ` of type ${a.Type}` : ''}`;
+    case 'RegDword':
+    case 'RegSzToVersion':
+      return `${valueName(a)} ${op(a.Comparison)} ${a.Data}`;
+    case 'RegSz':
+    case 'RegExpandSz':
+      return `${valueName(a)} ${op(a.Comparison)} ${quoted(a.Data ?? '')}`;
     case 'RegKeyLoop':
       return `${a.TrueIf === 'All' ? 'every subkey' : a.TrueIf === 'None' ? 'no subkey' : 'a subkey'} matching its rule`;
-    case 'WmiQuery': return 'a result of the WMI query';
-    case 'MsiProductInstalled': return `MSI product ${a.ProductCode}${msiVersions(a)}`;
-    case 'MsiFeatureInstalledForProduct': return 'the MSI features';
-    case 'MsiComponentInstalledForProduct': return 'the MSI components';
-    case 'MsiPatchInstalledForProduct': return `MSI patch ${a.PatchCode} on product ${a.ProductCode}${msiVersions(a)}`;
-    case 'MsiPatchInstalled': return 'its MSI patch';
-    case 'MsiApplicationInstalled': return 'its MSI application';
-    case 'CbsPackageInstalledByIdentity': return `CBS package ${a.PackageIdentity} installed`;
-    case 'CbsPackageInstalled': return 'its CBS package installed';
-    case 'CbsPackageInstallable': return 'its CBS package applicable';
-    case 'ProductReleaseInstalled': return `${a.Name}${a.Version !== undefined ? ` ${a.Version} or later` : ''} installed`;
-    case 'ProductReleaseVersion': return `${a.Name} version ${op(a.Comparison)} ${a.Version}`;
-    case 'DeviceAttribute': return `${a.Name} ${op(a.Comparison)} ${quoted(a.Value ?? '')}`;
-    default: return undefined;
+    case 'WmiQuery':
+      return 'a result of the WMI query';
+    case 'MsiProductInstalled':
+      return `MSI product ${a.ProductCode}${msiVersions(a)}`;
+    case 'MsiFeatureInstalledForProduct':
+      return 'the MSI features';
+    case 'MsiComponentInstalledForProduct':
+      return 'the MSI components';
+    case 'MsiPatchInstalledForProduct':
+      return `MSI patch ${a.PatchCode} on product ${a.ProductCode}${msiVersions(a)}`;
+    case 'MsiPatchInstalled':
+      return 'its MSI patch';
+    case 'MsiApplicationInstalled':
+      return 'its MSI application';
+    case 'CbsPackageInstalledByIdentity':
+      return `CBS package ${a.PackageIdentity} installed`;
+    case 'CbsPackageInstalled':
+      return 'its CBS package installed';
+    case 'CbsPackageInstallable':
+      return 'its CBS package applicable';
+    case 'ProductReleaseInstalled':
+      return `${a.Name}${a.Version !== undefined ? ` ${a.Version} or later` : ''} installed`;
+    case 'ProductReleaseVersion':
+      return `${a.Name} version ${op(a.Comparison)} ${a.Version}`;
+    case 'DeviceAttribute':
+      return `${a.Name} ${op(a.Comparison)} ${quoted(a.Value ?? '')}`;
+    default:
+      return undefined;
   }
 }
 
@@ -126,9 +173,8 @@ function leafSentence(leaf: ExplainNode, negated: boolean): string {
   const reason = leaf.reads.find((r) => r.fact === 'reason');
   if (reason) return reason.value; // Unknown by construction (not supported, not evaluated, bad data): the leaf says why
   const has = leaf.reads.map(readingText).join('; ');
-  const wants = leaf.wants !== undefined
-    ? `the rule ${negated ? 'excludes' : 'requires'} ${leaf.wants}`
-    : `${negated ? 'Not ' : ''}${leaf.rule}`;
+  const wants =
+    leaf.wants !== undefined ? `the rule ${negated ? 'excludes' : 'requires'} ${leaf.wants}` : `${negated ? 'Not ' : ''}${leaf.rule}`;
   return has ? `${has}; ${wants}` : wants;
 }
 

@@ -2,14 +2,26 @@
  * One inventory indexed for rule evaluation: case-insensitive maps built once per machine, so each fact a rule
  * asks for is one lookup. Every lookup answers either a value, ABSENT (collected: not there) or NOT_COLLECTED.
  */
-import type { Inventory, InventoryCbsPackage, InventoryFile, InventoryMsiProduct, InventoryRegistryKey, InventoryRegistryValue, RegistryView } from './types.js';
+import type {
+  Inventory,
+  InventoryCbsPackage,
+  InventoryFile,
+  InventoryMsiProduct,
+  InventoryRegistryKey,
+  InventoryRegistryValue,
+  RegistryView,
+} from './types.js';
 
 export const NOT_COLLECTED = Symbol('not collected');
 export const ABSENT = Symbol('absent');
 export type Lookup<T> = T | typeof NOT_COLLECTED | typeof ABSENT;
 
 const lower = (s: string): string => s.toLowerCase();
-export const normalizeGuid = (s: string): string => s.trim().replace(/^\{|\}$/g, '').toLowerCase();
+export const normalizeGuid = (s: string): string =>
+  s
+    .trim()
+    .replace(/^\{|\}$/g, '')
+    .toLowerCase();
 
 /**
  * CBS identities are `name~publicKeyToken~architecture~language~version` (lower-cased, split on `~`); either side — a

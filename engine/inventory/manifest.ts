@@ -53,9 +53,17 @@ export function buildManifest(c: Catalog): Manifest {
     counts[kind] = (counts[kind] ?? 0) + 1;
     if (args.some((a) => a.startsWith(LOOP_TARGET))) continue; // covered by the loop's subtree
     switch (kind) {
-      case 'os': case 'osLanguage': case 'muiLanguages': flags.os = true; break;
-      case 'processor': flags.processor = true; break;
-      case 'cluster': flags.cluster = true; break;
+      case 'os':
+      case 'osLanguage':
+      case 'muiLanguages':
+        flags.os = true;
+        break;
+      case 'processor':
+        flags.processor = true;
+        break;
+      case 'cluster':
+        flags.cluster = true;
+        break;
       case 'file':
         if (args[0]) csidl.add(args[0]);
         files.set(`${args[0]}|${args[1]}`, { csidl: args[0]!, path: args[1]! });
@@ -64,21 +72,44 @@ export function buildManifest(c: Catalog): Manifest {
         underReg.set(args.join('|'), { view: args[0]!, key: args[1]!, value: args[2]!, path: args[3]! });
         keys.set(`${args[0]}|${args[1]}`, { view: args[0]!, key: args[1]! });
         break;
-      case 'regKey': case 'regValue':
+      case 'regKey':
+      case 'regValue':
         keys.set(`${args[0]}|${args[1]}`, { view: args[0]!, key: args[1]! });
         break;
       case 'regSubtree':
         subtrees.set(`${args[0]}|${args[1]}`, { view: args[0]!, key: args[1]! });
         break;
-      case 'wmi': wmi.set(`${args[0]}|${args[1]}`, { namespace: args[0]!, query: args[1]! }); break;
-      case 'systemMetric': metrics.add(args[0]!); break;
-      case 'licenseDword': lic.add(args[0]!); break;
-      case 'deviceAttribute': attrs.add(args[0]!); break;
-      case 'msiProduct': case 'msiPatch': case 'msiFeature': case 'msiComponent': case 'msiPatchMetadata': flags.msi = true; break;
-      case 'cbsPackage': flags.cbs = true; break;
-      case 'productRelease': flags.releases = true; break;
+      case 'wmi':
+        wmi.set(`${args[0]}|${args[1]}`, { namespace: args[0]!, query: args[1]! });
+        break;
+      case 'systemMetric':
+        metrics.add(args[0]!);
+        break;
+      case 'licenseDword':
+        lic.add(args[0]!);
+        break;
+      case 'deviceAttribute':
+        attrs.add(args[0]!);
+        break;
+      case 'msiProduct':
+      case 'msiPatch':
+      case 'msiFeature':
+      case 'msiComponent':
+      case 'msiPatchMetadata':
+        flags.msi = true;
+        break;
+      case 'cbsPackage':
+        flags.cbs = true;
+        break;
+      case 'productRelease':
+        flags.releases = true;
+        break;
       // No collector gathers these yet (rules/reads.ts): their rules are Unknown everywhere, nothing to ask for.
-      case 'genericQuery': case 'driver': case 'appxPackage': case 'hardware': break;
+      case 'genericQuery':
+      case 'driver':
+      case 'appxPackage':
+      case 'hardware':
+        break;
       default: {
         const unhandled: never = kind; // a fact kind added to rules/facts.ts must say what a collector gathers
         void unhandled;

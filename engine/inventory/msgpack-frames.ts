@@ -17,36 +17,102 @@ export function msgpackValueEnd(buf: Uint8Array, start: number): number {
     if (pos >= n) return -1;
     const b = buf[pos]!;
     remaining--;
-    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) pos += 1; // fixint, nil, booleans
-    else if (b <= 0x8f) (remaining += (b & 0x0f) * 2), (pos += 1); // fixmap
-    else if (b <= 0x9f) (remaining += b & 0x0f), (pos += 1); // fixarray
-    else if (b <= 0xbf) pos += 1 + (b & 0x1f); // fixstr
+    if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3)
+      pos += 1; // fixint, nil, booleans
+    else if (b <= 0x8f)
+      ((remaining += (b & 0x0f) * 2), (pos += 1)); // fixmap
+    else if (b <= 0x9f)
+      ((remaining += b & 0x0f), (pos += 1)); // fixarray
+    else if (b <= 0xbf)
+      pos += 1 + (b & 0x1f); // fixstr
     else {
       // Sized types: a length field of 1, 2 or 4 bytes, then a payload (or children).
-      let lenBytes = 0, fixed = 0, children = 0;
+      let lenBytes = 0,
+        fixed = 0,
+        children = 0;
       switch (b) {
-        case 0xc4: case 0xd9: lenBytes = 1; fixed = 1; break; // bin8, str8
-        case 0xc5: case 0xda: lenBytes = 2; fixed = 1; break;
-        case 0xc6: case 0xdb: lenBytes = 4; fixed = 1; break;
-        case 0xc7: lenBytes = 1; fixed = 2; break; // ext8: length, then a type byte
-        case 0xc8: lenBytes = 2; fixed = 2; break;
-        case 0xc9: lenBytes = 4; fixed = 2; break;
-        case 0xca: pos += 5; continue; // float32
-        case 0xcb: pos += 9; continue;
-        case 0xcc: case 0xd0: pos += 2; continue;
-        case 0xcd: case 0xd1: pos += 3; continue;
-        case 0xce: case 0xd2: pos += 5; continue;
-        case 0xcf: case 0xd3: pos += 9; continue;
-        case 0xd4: pos += 3; continue; // fixext 1..16
-        case 0xd5: pos += 4; continue;
-        case 0xd6: pos += 6; continue;
-        case 0xd7: pos += 10; continue;
-        case 0xd8: pos += 18; continue;
-        case 0xdc: lenBytes = 2; children = 1; break; // array16
-        case 0xdd: lenBytes = 4; children = 1; break;
-        case 0xde: lenBytes = 2; children = 2; break; // map16
-        case 0xdf: lenBytes = 4; children = 2; break;
-        default: return -2; // 0xc1 is never used
+        case 0xc4:
+        case 0xd9:
+          lenBytes = 1;
+          fixed = 1;
+          break; // bin8, str8
+        case 0xc5:
+        case 0xda:
+          lenBytes = 2;
+          fixed = 1;
+          break;
+        case 0xc6:
+        case 0xdb:
+          lenBytes = 4;
+          fixed = 1;
+          break;
+        case 0xc7:
+          lenBytes = 1;
+          fixed = 2;
+          break; // ext8: length, then a type byte
+        case 0xc8:
+          lenBytes = 2;
+          fixed = 2;
+          break;
+        case 0xc9:
+          lenBytes = 4;
+          fixed = 2;
+          break;
+        case 0xca:
+          pos += 5;
+          continue; // float32
+        case 0xcb:
+          pos += 9;
+          continue;
+        case 0xcc:
+        case 0xd0:
+          pos += 2;
+          continue;
+        case 0xcd:
+        case 0xd1:
+          pos += 3;
+          continue;
+        case 0xce:
+        case 0xd2:
+          pos += 5;
+          continue;
+        case 0xcf:
+        case 0xd3:
+          pos += 9;
+          continue;
+        case 0xd4:
+          pos += 3;
+          continue; // fixext 1..16
+        case 0xd5:
+          pos += 4;
+          continue;
+        case 0xd6:
+          pos += 6;
+          continue;
+        case 0xd7:
+          pos += 10;
+          continue;
+        case 0xd8:
+          pos += 18;
+          continue;
+        case 0xdc:
+          lenBytes = 2;
+          children = 1;
+          break; // array16
+        case 0xdd:
+          lenBytes = 4;
+          children = 1;
+          break;
+        case 0xde:
+          lenBytes = 2;
+          children = 2;
+          break; // map16
+        case 0xdf:
+          lenBytes = 4;
+          children = 2;
+          break;
+        default:
+          return -2; // 0xc1 is never used
       }
       if (pos + 1 + lenBytes > n) return -1;
       let len = 0;
@@ -88,7 +154,11 @@ export async function* msgpackFrames(stream: Readable, maxBytes: number): AsyncG
     for (;;) {
       const end = msgpackValueEnd(buf, pos);
       if (end === -2) {
-        yield { bytes: buf.subarray(pos, Math.min(buf.length, pos + maxBytes)), n: ++n, broken: `byte 0x${buf[pos]!.toString(16).padStart(2, '0')} does not start a msgpack value; the rest of the stream cannot be split` };
+        yield {
+          bytes: buf.subarray(pos, Math.min(buf.length, pos + maxBytes)),
+          n: ++n,
+          broken: `byte 0x${buf[pos]!.toString(16).padStart(2, '0')} does not start a msgpack value; the rest of the stream cannot be split`,
+        };
         return;
       }
       if (end === -1) break;
@@ -100,7 +170,11 @@ export async function* msgpackFrames(stream: Readable, maxBytes: number): AsyncG
     pending = rest.length;
     retryAt = rest.length * 2;
     if (pending > maxBytes) {
-      yield { bytes: rest.subarray(0, maxBytes + 1), n: ++n, broken: `a document is larger than ${maxBytes} bytes; the rest of the stream is not read` };
+      yield {
+        bytes: rest.subarray(0, maxBytes + 1),
+        n: ++n,
+        broken: `a document is larger than ${maxBytes} bytes; the rest of the stream is not read`,
+      };
       return;
     }
   }

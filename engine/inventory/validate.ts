@@ -22,7 +22,10 @@ export interface InventoryLimits {
 export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = { maxEntries: 200_000, maxString: 32_768, maxBytes: 64 * 1024 * 1024 };
 
 class Checker {
-  constructor(private readonly source: string, private readonly limits: InventoryLimits) {}
+  constructor(
+    private readonly source: string,
+    private readonly limits: InventoryLimits,
+  ) {}
 
   fail(path: string, msg: string): never {
     throw new PatchscanError('INVENTORY_INVALID', `${this.source}: ${path}: ${msg}`, { file: this.source, field: path });
@@ -43,7 +46,8 @@ class Checker {
     return v;
   }
   int(v: unknown, path: string, min = 0, max = 0xffffffff): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
     return v;
   }
   bool(v: unknown, path: string): boolean {
@@ -59,7 +63,8 @@ class Checker {
   map(v: unknown, path: string, value: (v: unknown, p: string) => void): void {
     const o = this.obj(v, path);
     const keys = Object.keys(o);
-    if (keys.length > this.limits.maxEntries) this.fail(path, `has ${keys.length} entries, more than the limit of ${this.limits.maxEntries}`);
+    if (keys.length > this.limits.maxEntries)
+      this.fail(path, `has ${keys.length} entries, more than the limit of ${this.limits.maxEntries}`);
     for (const k of keys) if (o[k] !== null) value(o[k], `${path}.${k}`);
   }
   /** Entries are looked up by key, so two entries for the same key would make the inventory ambiguous. */
@@ -69,7 +74,8 @@ class Checker {
     seen.set(key, path);
   }
   unknownKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) this.fail(`${path}${path ? '.' : ''}${k}`, `is not a known field (known: ${allowed.join(', ')})`);
+    for (const k of Object.keys(o))
+      if (!allowed.includes(k)) this.fail(`${path}${path ? '.' : ''}${k}`, `is not a known field (known: ${allowed.join(', ')})`);
   }
 }
 
@@ -77,7 +83,24 @@ function kind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }
 
-const TOP = ['schema', 'computer', 'collectedAt', 'os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs', 'wmi', 'systemMetrics', 'licensing', 'cluster', 'productReleases', 'deviceAttributes'] as const;
+const TOP = [
+  'schema',
+  'computer',
+  'collectedAt',
+  'os',
+  'processor',
+  'csidl',
+  'files',
+  'registry',
+  'msi',
+  'cbs',
+  'wmi',
+  'systemMetrics',
+  'licensing',
+  'cluster',
+  'productReleases',
+  'deviceAttributes',
+] as const;
 
 /** Checks a decoded document and returns it typed; throws INVENTORY_INVALID naming the first bad field. */
 export function validateInventory(doc: unknown, source = 'inventory', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
@@ -92,7 +115,23 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   c.str(o.collectedAt, 'collectedAt', /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/, 'an ISO 8601 date-time');
   if (o.os !== undefined) {
     const os = c.obj(o.os, 'os');
-    c.unknownKeys(os, ['major', 'minor', 'build', 'ubr', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled'], 'os');
+    c.unknownKeys(
+      os,
+      [
+        'major',
+        'minor',
+        'build',
+        'ubr',
+        'spMajor',
+        'spMinor',
+        'productType',
+        'suiteMask',
+        'installLanguage',
+        'uiLanguages',
+        'muiInstalled',
+      ],
+      'os',
+    );
     for (const k of ['major', 'minor', 'build', 'productType']) c.int(os[k], `os.${k}`);
     for (const k of ['ubr', 'spMajor', 'spMinor', 'suiteMask']) c.opt(os, k, 'os', (v, p) => c.int(v, p));
     c.opt(os, 'installLanguage', 'os', (v, p) => c.str(v, p, /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a language tag such as en-US'));
@@ -196,12 +235,16 @@ const onlyKeys = (o: Record<string, unknown>, allowed: readonly string[]): boole
 function fileEntryOk(f: unknown, maxString: number): boolean {
   if (!isObject(f) || !onlyKeys(f, FILE_KEYS)) return false;
   const { path, exists, version, size, created, modified, language } = f;
-  return isStr(path, Math.min(maxString, 32767)) && path.length > 0 && typeof exists === 'boolean'
-    && (version === undefined || (isStr(version, maxString) && VERSION.test(version)))
-    && (size === undefined || isInt(size, 0, Number.MAX_SAFE_INTEGER))
-    && (created === undefined || (isStr(created, maxString) && DATE_PREFIX.test(created)))
-    && (modified === undefined || (isStr(modified, maxString) && DATE_PREFIX.test(modified)))
-    && (language === undefined || isInt(language, 0, 0xffff));
+  return (
+    isStr(path, Math.min(maxString, 32767)) &&
+    path.length > 0 &&
+    typeof exists === 'boolean' &&
+    (version === undefined || (isStr(version, maxString) && VERSION.test(version))) &&
+    (size === undefined || isInt(size, 0, Number.MAX_SAFE_INTEGER)) &&
+    (created === undefined || (isStr(created, maxString) && DATE_PREFIX.test(created))) &&
+    (modified === undefined || (isStr(modified, maxString) && DATE_PREFIX.test(modified))) &&
+    (language === undefined || isInt(language, 0, 0xffff))
+  );
 }
 
 function checkFileEntry(c: Checker, f: unknown, p: string): void {
@@ -220,12 +263,18 @@ function registryValueOk(v: unknown, limits: InventoryLimits): boolean {
   if (!isObject(v) || !isStr(v.name, limits.maxString) || !isStr(v.type, limits.maxString) || !REG_TYPES.has(v.type)) return false;
   const d = v.data;
   switch (v.type) {
-    case 'REG_DWORD': return isInt(d, 0, 0xffffffff);
-    case 'REG_QWORD': return isInt(d, 0, Number.MAX_SAFE_INTEGER);
-    case 'REG_MULTI_SZ': return Array.isArray(d) && d.length <= limits.maxEntries && d.every((x) => isStr(x, limits.maxString));
-    case 'REG_BINARY': return isStr(d, limits.maxString) && HEX.test(d);
-    case 'REG_NONE': return true;
-    default: return isStr(d, limits.maxString);
+    case 'REG_DWORD':
+      return isInt(d, 0, 0xffffffff);
+    case 'REG_QWORD':
+      return isInt(d, 0, Number.MAX_SAFE_INTEGER);
+    case 'REG_MULTI_SZ':
+      return Array.isArray(d) && d.length <= limits.maxEntries && d.every((x) => isStr(x, limits.maxString));
+    case 'REG_BINARY':
+      return isStr(d, limits.maxString) && HEX.test(d);
+    case 'REG_NONE':
+      return true;
+    default:
+      return isStr(d, limits.maxString);
   }
 }
 
@@ -233,10 +282,16 @@ function registryValueOk(v: unknown, limits: InventoryLimits): boolean {
 function registryEntryOk(k: unknown, limits: InventoryLimits): boolean {
   if (!isObject(k) || !onlyKeys(k, REGISTRY_KEYS)) return false;
   const { key, view, exists, values, subkeys } = k;
-  return isStr(key, limits.maxString) && HKLM.test(key) && typeof exists === 'boolean'
-    && (view === undefined || view === 'native' || view === '32')
-    && (subkeys === undefined || (Array.isArray(subkeys) && subkeys.length <= limits.maxEntries && subkeys.every((x) => isStr(x, limits.maxString))))
-    && (values === undefined || (Array.isArray(values) && values.length <= limits.maxEntries && values.every((v) => registryValueOk(v, limits))));
+  return (
+    isStr(key, limits.maxString) &&
+    HKLM.test(key) &&
+    typeof exists === 'boolean' &&
+    (view === undefined || view === 'native' || view === '32') &&
+    (subkeys === undefined ||
+      (Array.isArray(subkeys) && subkeys.length <= limits.maxEntries && subkeys.every((x) => isStr(x, limits.maxString)))) &&
+    (values === undefined ||
+      (Array.isArray(values) && values.length <= limits.maxEntries && values.every((v) => registryValueOk(v, limits))))
+  );
 }
 
 function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
@@ -246,18 +301,20 @@ function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
   c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
   c.bool(ko.exists, `${p}.exists`);
   c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
-  c.opt(ko, 'values', p, (v, q) => c.arr(v, q).forEach((val, j) => {
-    const vp = `${q}[${j}]`;
-    const vo = c.obj(val, vp);
-    c.str(vo.name, `${vp}.name`);
-    const t = c.str(vo.type, `${vp}.type`);
-    if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
-    if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
-    else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
-    else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
-    else if (t === 'REG_BINARY') c.str(vo.data, `${vp}.data`, HEX, 'hex bytes');
-    else if (t !== 'REG_NONE') c.str(vo.data, `${vp}.data`);
-  }));
+  c.opt(ko, 'values', p, (v, q) =>
+    c.arr(v, q).forEach((val, j) => {
+      const vp = `${q}[${j}]`;
+      const vo = c.obj(val, vp);
+      c.str(vo.name, `${vp}.name`);
+      const t = c.str(vo.type, `${vp}.type`);
+      if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
+      if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
+      else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
+      else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
+      else if (t === 'REG_BINARY') c.str(vo.data, `${vp}.data`, HEX, 'hex bytes');
+      else if (t !== 'REG_NONE') c.str(vo.data, `${vp}.data`);
+    }),
+  );
 }
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -267,18 +324,34 @@ function refuseBadUtf8(at: number, source: string, what: string, rule: string): 
 }
 
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
-export function decodeInventory(bytes: Uint8Array, source = 'inventory', format?: 'json' | 'msgpack', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
+export function decodeInventory(
+  bytes: Uint8Array,
+  source = 'inventory',
+  format?: 'json' | 'msgpack',
+  limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
+): Inventory {
   if (bytes.length > limits.maxBytes) {
-    throw new PatchscanError('INVENTORY_INVALID', `${source}: more than the ${limits.maxBytes} bytes allowed for one inventory`, { file: source });
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: more than the ${limits.maxBytes} bytes allowed for one inventory`, {
+      file: source,
+    });
   }
   const fmt = format ?? (bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef ? 'json' : 'msgpack');
   // Ill-formed UTF-8 is refused, naming where, before a decoder turns it into U+FFFD (or other characters).
   if (fmt === 'json') refuseBadUtf8(invalidUtf8At(bytes), source, 'not valid UTF-8', 'an inventory in JSON must be UTF-8');
   let doc: unknown;
   try {
-    doc = fmt === 'json' ? JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, '')) : unpackr.unpack(bytes);
+    doc =
+      fmt === 'json'
+        ? JSON.parse(
+            Buffer.from(bytes)
+              .toString('utf8')
+              .replace(/^\uFEFF/, ''),
+          )
+        : unpackr.unpack(bytes);
   } catch (e) {
-    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, { file: source });
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, {
+      file: source,
+    });
   }
   if (fmt === 'msgpack') {
     refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');

@@ -47,7 +47,8 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
       // and whose left-out fields pass the quick check, is answered without decoding (msgpack-profile.ts and
       // json-profile.ts say why that is safe).
       const profile = isJsonObject(bytes) ? jsonProfile : isMsgpackMap(bytes) ? msgpackProfile : undefined;
-      const digested = recording && bytes.length <= DEFAULT_INVENTORY_LIMITS.maxBytes && profile !== undefined && profile.read(bytes, task.details);
+      const digested =
+        recording && bytes.length <= DEFAULT_INVENTORY_LIMITS.maxBytes && profile !== undefined && profile.read(bytes, task.details);
       const fp = profile?.fp ?? NO_FP;
       if (digested && profile.leftOutOk) {
         const known = table.find(fp[0]!, fp[1]!, fp[2]!, fp[3]!);

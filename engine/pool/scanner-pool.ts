@@ -117,20 +117,28 @@ function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: strin
  * batches). Turning require(esm) off in the workers sends piscina straight to `import()`, which a terminated
  * worker abandons cleanly.
  */
-const NO_REQUIRE_ESM: readonly string[] = (process.features as { require_module?: boolean }).require_module ? ['--no-experimental-require-module'] : [];
+const NO_REQUIRE_ESM: readonly string[] = (process.features as { require_module?: boolean }).require_module
+  ? ['--no-experimental-require-module']
+  : [];
 
 function workerFile(): { filename: string; execArgv: string[] } {
   const url = new URL('./worker.js', import.meta.url);
   const here = fileURLToPath(import.meta.url);
   // Under vitest the engine runs from its .ts sources: the worker needs tsx to load them.
-  if (here.endsWith('.ts')) return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...NO_REQUIRE_ESM, '--import', 'tsx'] };
+  if (here.endsWith('.ts'))
+    return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...NO_REQUIRE_ESM, '--import', 'tsx'] };
   return { filename: fileURLToPath(url), execArgv: [...NO_REQUIRE_ESM] };
 }
 
 /** A machine that was scanned: its outcomes live in a result set that may be shared. */
 class Scanned implements ScannedMachine {
   readonly ok = true as const;
-  constructor(readonly source: string, readonly computer: string, readonly resultSet: ResultSet, readonly micros: number) {}
+  constructor(
+    readonly source: string,
+    readonly computer: string,
+    readonly resultSet: ResultSet,
+    readonly micros: number,
+  ) {}
   get updates(): ScannedMachine['updates'] {
     return this.resultSet.updates;
   }
@@ -138,14 +146,23 @@ class Scanned implements ScannedMachine {
 
 export async function createScanner(opts: ScannerOptions): Promise<PooledScanner> {
   const threads = opts.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 0) throw new PatchscanError('BAD_ARGUMENT', `threads must be a whole number ≥ 0, got ${String(opts.threads)}`);
+  if (!Number.isInteger(threads) || threads < 0)
+    throw new PatchscanError('BAD_ARGUMENT', `threads must be a whole number ≥ 0, got ${String(opts.threads)}`);
   const batchSize = opts.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new PatchscanError('BAD_ARGUMENT', `batchSize must be a positive whole number, got ${String(opts.batchSize)}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new PatchscanError('BAD_ARGUMENT', `batchSize must be a positive whole number, got ${String(opts.batchSize)}`);
   const cacheSize = opts.cacheSize ?? 20_000;
-  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new PatchscanError('BAD_ARGUMENT', `cacheSize must be a whole number ≥ 0, got ${String(opts.cacheSize)}`);
+  if (!Number.isInteger(cacheSize) || cacheSize < 0)
+    throw new PatchscanError('BAD_ARGUMENT', `cacheSize must be a whole number ≥ 0, got ${String(opts.cacheSize)}`);
   const memoryBudget = opts.memoryBudget ?? 256 * 1048576;
-  if (!(memoryBudget > 0)) throw new PatchscanError('BAD_ARGUMENT', `memoryBudget must be a positive number of bytes, got ${String(opts.memoryBudget)}`);
-  const options: ScanTaskOptions = { all: opts.all ?? false, reasons: opts.reasons ?? true, language: opts.language ?? 'en', ...(opts.reasonMask !== undefined ? { reasonMask: opts.reasonMask } : {}) };
+  if (!(memoryBudget > 0))
+    throw new PatchscanError('BAD_ARGUMENT', `memoryBudget must be a positive number of bytes, got ${String(opts.memoryBudget)}`);
+  const options: ScanTaskOptions = {
+    all: opts.all ?? false,
+    reasons: opts.reasons ?? true,
+    language: opts.language ?? 'en',
+    ...(opts.reasonMask !== undefined ? { reasonMask: opts.reasonMask } : {}),
+  };
   const profiles = (opts.cache ?? true) ? cacheSize : 0;
   const details = relevantDetails(opts.catalog);
   let hits = 0;
@@ -172,7 +189,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       execArgv,
       workerData: { catalog: toShared(opts.catalog.data) },
     });
-    run = async (task) => (await pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
+    run = async (task) =>
+      (await pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
     closeFn = () => pool.destroy();
   }
 

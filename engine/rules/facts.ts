@@ -50,12 +50,18 @@ export function fact(kind: FactKind, ...args: string[]): Fact {
 
 /** `\\conhost.exe` and `conhost.exe` under the same CSIDL are the same file; case never matters on Windows. */
 export function normalizeFilePath(path: string): string {
-  return path.replace(/[\\/]+/g, '\\').replace(/^\\/, '').toLowerCase();
+  return path
+    .replace(/[\\/]+/g, '\\')
+    .replace(/^\\/, '')
+    .toLowerCase();
 }
 
 export function normalizeRegKey(key: string | undefined, subkey: string | undefined): string {
   const hive = (key ?? 'HKEY_LOCAL_MACHINE').toUpperCase();
-  const sub = (subkey ?? '').replace(/\\+/g, '\\').replace(/^\\|\\$/g, '').toLowerCase();
+  const sub = (subkey ?? '')
+    .replace(/\\+/g, '\\')
+    .replace(/^\\|\\$/g, '')
+    .toLowerCase();
   return sub ? `${hive}\\${sub}` : hive;
 }
 

@@ -18,8 +18,20 @@ import type { KnownRuleType } from './registry.js';
  * section's UBR, apart, since only CbsPackageInstallable reads it and machines of one build differ in it.
  */
 export const INVENTORY_SECTIONS = [
-  'os', 'osRevision', 'processor', 'cluster', 'csidl', 'files', 'registry', 'wmi', 'licensing', 'systemMetrics',
-  'deviceAttributes', 'productReleases', 'cbs', 'msi',
+  'os',
+  'osRevision',
+  'processor',
+  'cluster',
+  'csidl',
+  'files',
+  'registry',
+  'wmi',
+  'licensing',
+  'systemMetrics',
+  'deviceAttributes',
+  'productReleases',
+  'cbs',
+  'msi',
 ] as const satisfies readonly (Exclude<keyof Inventory, 'schema' | 'computer' | 'collectedAt'> | 'osRevision')[];
 export type InventorySection = (typeof INVENTORY_SECTIONS)[number];
 
@@ -61,7 +73,16 @@ export const FACT_SECTIONS = {
  * rule that reads `os.ubr` reads section `osRevision` (RULE_READS).
  */
 export const OS_FIELDS_READ = [
-  'major', 'minor', 'build', 'spMajor', 'spMinor', 'productType', 'suiteMask', 'installLanguage', 'uiLanguages', 'muiInstalled',
+  'major',
+  'minor',
+  'build',
+  'spMajor',
+  'spMinor',
+  'productType',
+  'suiteMask',
+  'installLanguage',
+  'uiLanguages',
+  'muiInstalled',
 ] as const satisfies readonly (keyof InventoryOs)[];
 
 /**

@@ -29,13 +29,22 @@ export interface ItemRef {
 const os = (): Fact[] => [fact('os')];
 const file = (a: Readonly<Record<string, string>>): Fact[] => [fact('file', a.Csidl ?? '', normalizeFilePath(a.Path ?? ''))];
 const fileUnderReg = (a: Readonly<Record<string, string>>): Fact[] => [
-  fact('fileUnderRegSz', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey), (a.Value ?? '').toLowerCase(), normalizeFilePath(a.Path ?? '')),
+  fact(
+    'fileUnderRegSz',
+    registryView(a.RegType32),
+    normalizeRegKey(a.Key, a.Subkey),
+    (a.Value ?? '').toLowerCase(),
+    normalizeFilePath(a.Path ?? ''),
+  ),
 ];
-const regKey = (a: Readonly<Record<string, string>>): Fact[] => [fact('regKey', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey))];
+const regKey = (a: Readonly<Record<string, string>>): Fact[] => [
+  fact('regKey', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey)),
+];
 const regValue = (a: Readonly<Record<string, string>>): Fact[] => [
   fact('regValue', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey), (a.Value ?? '').toLowerCase()),
 ];
-const metaFact = (kind: Parameters<typeof fact>[0], attr: string) =>
+const metaFact =
+  (kind: Parameters<typeof fact>[0], attr: string) =>
   (_a: Readonly<Record<string, string>>, meta: RuleMetadata | undefined): Fact[] => {
     const id = meta?.attrs[attr];
     return id ? [fact(kind, id.toLowerCase())] : [];
@@ -54,7 +63,12 @@ export const RULES = {
   WindowsLanguage: { family: 'base', required: [], facts: () => [fact('osLanguage')], ref: '§3.3' },
   MuiInstalled: { family: 'base', required: [], facts: () => [fact('muiLanguages')], ref: '§3.3' },
   MuiLanguageInstalled: { family: 'base', required: ['Language'], facts: () => [fact('muiLanguages')], ref: '§3.3' },
-  SystemMetric: { family: 'base', required: ['Comparison', 'Index', 'Value'], facts: (a) => [fact('systemMetric', a.Index ?? '')], ref: '§3.3' },
+  SystemMetric: {
+    family: 'base',
+    required: ['Comparison', 'Index', 'Value'],
+    facts: (a) => [fact('systemMetric', a.Index ?? '')],
+    ref: '§3.3',
+  },
   Processor: { family: 'base', required: ['Architecture'], facts: () => [fact('processor')], ref: '§3.3, §3.9' },
   NumberOfProcessors: { family: 'base', required: ['Comparison', 'Number'], facts: () => [fact('processor')], ref: '§3.3' },
   ClusteredOS: { family: 'base', required: [], facts: () => [fact('cluster')], ref: '§3.3' },
@@ -67,7 +81,12 @@ export const RULES = {
   FileExistsPrependRegSz: { family: 'base', required: ['Path', ...REG_VALUE], facts: fileUnderReg, ref: '§3.3' },
   FileVersionPrependRegSz: { family: 'base', required: ['Path', 'Comparison', 'Version', ...REG_VALUE], facts: fileUnderReg, ref: '§3.3' },
   FileCreatedPrependRegSz: { family: 'base', required: ['Path', 'Comparison', 'Created', ...REG_VALUE], facts: fileUnderReg, ref: '§3.3' },
-  FileModifiedPrependRegSz: { family: 'base', required: ['Path', 'Comparison', 'Modified', ...REG_VALUE], facts: fileUnderReg, ref: '§3.3' },
+  FileModifiedPrependRegSz: {
+    family: 'base',
+    required: ['Path', 'Comparison', 'Modified', ...REG_VALUE],
+    facts: fileUnderReg,
+    ref: '§3.3',
+  },
   FileSizePrependRegSz: { family: 'base', required: ['Path', 'Comparison', 'Size', ...REG_VALUE], facts: fileUnderReg, ref: '§3.3' },
   RegKeyExists: { family: 'base', required: ['Key', 'Subkey'], facts: regKey, ref: '§3.3' },
   RegValueExists: { family: 'base', required: ['Key', 'Subkey'], facts: regValue, ref: '§3.3' },
@@ -76,13 +95,31 @@ export const RULES = {
   RegSz: { family: 'base', required: [...REG_VALUE, 'Comparison', 'Data'], facts: regValue, ref: '§3.3' },
   RegSzToVersion: { family: 'base', required: [...REG_VALUE, 'Comparison', 'Data'], facts: regValue, ref: '§3.3' },
   RegKeyLoop: {
-    family: 'base', required: ['Key', 'Subkey', 'TrueIf'], children: 'rule',
-    facts: (a) => [fact('regSubtree', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey))], ref: '§3.3',
+    family: 'base',
+    required: ['Key', 'Subkey', 'TrueIf'],
+    children: 'rule',
+    facts: (a) => [fact('regSubtree', registryView(a.RegType32), normalizeRegKey(a.Key, a.Subkey))],
+    ref: '§3.3',
   },
-  WmiQuery: { family: 'base', required: ['WqlQuery'], facts: (a) => [fact('wmi', (a.Namespace ?? 'root\\cimv2').toLowerCase(), a.WqlQuery ?? '')], ref: '§3.3' },
-  GenericQuery: { family: 'base', required: ['Namespace', 'Type', 'Parameter'], facts: (a) => [fact('genericQuery', a.Namespace ?? '', a.Type ?? '', a.Parameter ?? '')], ref: '§3.3' },
+  WmiQuery: {
+    family: 'base',
+    required: ['WqlQuery'],
+    facts: (a) => [fact('wmi', (a.Namespace ?? 'root\\cimv2').toLowerCase(), a.WqlQuery ?? '')],
+    ref: '§3.3',
+  },
+  GenericQuery: {
+    family: 'base',
+    required: ['Namespace', 'Type', 'Parameter'],
+    facts: (a) => [fact('genericQuery', a.Namespace ?? '', a.Type ?? '', a.Parameter ?? '')],
+    ref: '§3.3',
+  },
   InstalledOnce: { family: 'base', required: [], facts: none, ref: '§3.3 (semantics undocumented)' },
-  LicenseDword: { family: 'base', required: ['Value', 'Comparison', 'Data'], facts: (a) => [fact('licenseDword', (a.Value ?? '').toLowerCase())], ref: '§3.3' },
+  LicenseDword: {
+    family: 'base',
+    required: ['Value', 'Comparison', 'Data'],
+    facts: (a) => [fact('licenseDword', (a.Value ?? '').toLowerCase())],
+    ref: '§3.3',
+  },
   WUv4RegKeyValue: { family: 'base', required: ['Key', 'Subkey', 'Value', 'Data'], facts: regValue, ref: '§3.3' },
   WUv4RegKeySubstring: { family: 'base', required: ['Key', 'Subkey', 'Value', 'Data'], facts: regValue, ref: '§3.3' },
   Direct3D: { family: 'base', required: [], facts: () => [fact('hardware', 'direct3d')], ref: '§3.3' },
@@ -93,17 +130,30 @@ export const RULES = {
   Camera: { family: 'base', required: [], facts: () => [fact('hardware', 'camera')], ref: '§3.3' },
 
   // MSI applicability rules (`mar:`/`msiar:` / `m.`), reference §3.5
-  MsiProductInstalled: { family: 'msi', required: ['ProductCode'], facts: (a) => [fact('msiProduct', (a.ProductCode ?? '').toLowerCase())], ref: '§3.5' },
+  MsiProductInstalled: {
+    family: 'msi',
+    required: ['ProductCode'],
+    facts: (a) => [fact('msiProduct', (a.ProductCode ?? '').toLowerCase())],
+    ref: '§3.5',
+  },
   MsiFeatureInstalledForProduct: {
-    family: 'msi', required: [], children: 'items', ref: '§3.5',
+    family: 'msi',
+    required: [],
+    children: 'items',
+    ref: '§3.5',
     facts: (_a, _m, items) => pairs(items, 'Product', 'Feature').map(([p, f]) => fact('msiFeature', p.toLowerCase(), f)),
   },
   MsiComponentInstalledForProduct: {
-    family: 'msi', required: [], children: 'items', ref: '§3.5',
+    family: 'msi',
+    required: [],
+    children: 'items',
+    ref: '§3.5',
     facts: (_a, _m, items) => pairs(items, 'Product', 'Component').map(([p, c]) => fact('msiComponent', p.toLowerCase(), c.toLowerCase())),
   },
   MsiPatchInstalledForProduct: {
-    family: 'msi', required: ['PatchCode', 'ProductCode'], ref: '§3.5',
+    family: 'msi',
+    required: ['PatchCode', 'ProductCode'],
+    ref: '§3.5',
     facts: (a) => [fact('msiPatch', (a.PatchCode ?? '').toLowerCase(), (a.ProductCode ?? '').toLowerCase())],
   },
   MsiPatchInstalled: { family: 'msi', required: [], facts: metaFact('msiPatchMetadata', 'PatchCode'), ref: '§3.5' },
@@ -114,12 +164,19 @@ export const RULES = {
   MsiApplicationInstallable: { family: 'msi', required: [], facts: metaFact('msiProduct', 'ProductCode'), ref: '§3.5' },
 
   // CBS rules (unprefixed), reference §3.6
-  CbsPackageInstalledByIdentity: { family: 'cbs', required: ['PackageIdentity'], facts: (a) => [fact('cbsPackage', (a.PackageIdentity ?? '').toLowerCase())], ref: '§3.6' },
+  CbsPackageInstalledByIdentity: {
+    family: 'cbs',
+    required: ['PackageIdentity'],
+    facts: (a) => [fact('cbsPackage', (a.PackageIdentity ?? '').toLowerCase())],
+    ref: '§3.6',
+  },
   CbsPackageInstalled: { family: 'cbs', required: [], facts: metaFact('cbsPackage', 'identity'), ref: '§3.6' },
   // Without DISM's applicability, inferred from the OS build, UBR and architecture (docs/semantics.md): a collector
   // must gather those too. The package fact stays first (the evaluator reads facts[0]).
   CbsPackageInstallable: {
-    family: 'cbs', required: [], ref: '§3.6',
+    family: 'cbs',
+    required: [],
+    ref: '§3.6',
     facts: (a, meta) => {
       const pkg = metaFact('cbsPackage', 'identity')(a, meta);
       return pkg.length ? [...pkg, fact('os'), fact('processor')] : [];
@@ -137,9 +194,24 @@ export const RULES = {
   InstalledVersionRange: { family: 'driver', required: [], facts: metaFact('driver', 'HardwareID'), ref: '§3.7' },
 
   // Newer rules seen in real metadata (unprefixed), reference §3.8
-  ProductReleaseInstalled: { family: 'update', required: ['Name'], facts: (a) => [fact('productRelease', (a.Name ?? '').toLowerCase())], ref: '§3.8' },
-  ProductReleaseVersion: { family: 'update', required: ['Name'], facts: (a) => [fact('productRelease', (a.Name ?? '').toLowerCase())], ref: '§3.8' },
-  DeviceAttribute: { family: 'update', required: ['Name', 'Comparison', 'Value'], facts: (a) => [fact('deviceAttribute', (a.Name ?? '').toLowerCase())], ref: '§3.8' },
+  ProductReleaseInstalled: {
+    family: 'update',
+    required: ['Name'],
+    facts: (a) => [fact('productRelease', (a.Name ?? '').toLowerCase())],
+    ref: '§3.8',
+  },
+  ProductReleaseVersion: {
+    family: 'update',
+    required: ['Name'],
+    facts: (a) => [fact('productRelease', (a.Name ?? '').toLowerCase())],
+    ref: '§3.8',
+  },
+  DeviceAttribute: {
+    family: 'update',
+    required: ['Name', 'Comparison', 'Value'],
+    facts: (a) => [fact('deviceAttribute', (a.Name ?? '').toLowerCase())],
+    ref: '§3.8',
+  },
   AppxPackageInstalled: { family: 'update', required: [], facts: metaFact('appxPackage', 'PackageMoniker'), ref: '§3.8' },
   AppxPackageInstallable: { family: 'update', required: [], facts: metaFact('appxPackage', 'PackageMoniker'), ref: '§3.8' },
 } as const satisfies Record<string, RuleSpec>;

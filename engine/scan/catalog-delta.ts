@@ -37,10 +37,14 @@ export interface CarryOverOptions {
  * rescan is exact.
  */
 export function carryOverOutcomes(
-  scanner: Scanner, delta: CatalogDelta, inventory: Inventory, old: Uint32Array, options: CarryOverOptions,
+  scanner: Scanner,
+  delta: CatalogDelta,
+  inventory: Inventory,
+  old: Uint32Array,
+  options: CarryOverOptions,
 ): Uint32Array {
   if (scanner.catalog.data !== delta.to.data) {
-    throw new PatchscanError('BAD_ARGUMENT', 'carrying outcomes over needs a scanner of the delta\'s new catalog');
+    throw new PatchscanError('BAD_ARGUMENT', "carrying outcomes over needs a scanner of the delta's new catalog");
   }
   if (delta.fullRescan !== undefined) throw new PatchscanError('BAD_ARGUMENT', `outcomes cannot be carried over: ${delta.fullRescan}`);
   const order = delta.stateOrder;
@@ -64,7 +68,8 @@ export function carryOverOutcomes(
     const j = delta.sameIdOld[o]!;
     if (j >= 0 && pos[j]! >= 0) oldWord[pos[j]!] = w + 1;
   }
-  const reportable = (i: number): boolean => options.all || isReportableCode(delta.to.data.updates.type[i]!, delta.to.data.updates.action[i]!);
+  const reportable = (i: number): boolean =>
+    options.all || isReportableCode(delta.to.data.updates.type[i]!, delta.to.data.updates.action[i]!);
   const changed = new Uint8Array(order.length);
   const decided = new Uint8Array(order.length);
   const was = delta.from.data.updates;

@@ -15,7 +15,12 @@ import type { SupersedenceCode } from './supersedence.js';
 export type CountBucket = 'installed' | 'required' | 'superseded' | 'possiblySuperseded' | 'notApplicable' | 'unknown';
 
 export const COUNT_BUCKETS: readonly CountBucket[] = [
-  'installed', 'required', 'superseded', 'possiblySuperseded', 'notApplicable', 'unknown',
+  'installed',
+  'required',
+  'superseded',
+  'possiblySuperseded',
+  'notApplicable',
+  'unknown',
 ];
 
 /** How many outcomes fall in each bucket (they add up to the outcomes counted). */
@@ -27,10 +32,18 @@ const STATE_OF_CODE: readonly UpdateState[] = ['Installed', 'Required', 'NotAppl
 
 /** The rule, by state code × 3 + supersedence code. */
 const RULE: readonly CountBucket[] = [
-  /* Installed     */ 'installed', 'installed', 'installed',
-  /* Required      */ 'required', 'superseded', 'possiblySuperseded',
-  /* NotApplicable */ 'notApplicable', 'notApplicable', 'notApplicable',
-  /* Unknown       */ 'unknown', 'unknown', 'unknown',
+  /* Installed     */ 'installed',
+  'installed',
+  'installed',
+  /* Required      */ 'required',
+  'superseded',
+  'possiblySuperseded',
+  /* NotApplicable */ 'notApplicable',
+  'notApplicable',
+  'notApplicable',
+  /* Unknown       */ 'unknown',
+  'unknown',
+  'unknown',
 ];
 
 /** The bucket of an outcome (state code 0..3 as result-set.ts packs it, supersedence code of supersedence.ts). */
@@ -73,7 +86,12 @@ export function outcomesIn(bucket: CountBucket): { readonly state: UpdateState; 
  * of them makes the machine need the KB; "possibly" and "not known" come before "has it".
  */
 export const COMBINED_PRECEDENCE: readonly CountBucket[] = [
-  'required', 'possiblySuperseded', 'unknown', 'superseded', 'installed', 'notApplicable',
+  'required',
+  'possiblySuperseded',
+  'unknown',
+  'superseded',
+  'installed',
+  'notApplicable',
 ];
 
 /** The combined bucket of a machine's outcomes of several updates (see COMBINED_PRECEDENCE); undefined for none. */

@@ -67,8 +67,14 @@ function fileDropsOf(d: RelevantDetails): readonly Drop[] {
 
 const ISO_DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
 const MAX_STRING = DEFAULT_INVENTORY_LIMITS.maxString;
-const QUOTE = 0x22, BACKSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c;
-const OPEN_OBJECT = 0x7b, CLOSE_OBJECT = 0x7d, OPEN_ARRAY = 0x5b, CLOSE_ARRAY = 0x5d;
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c,
+  COLON = 0x3a,
+  COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b,
+  CLOSE_OBJECT = 0x7d,
+  OPEN_ARRAY = 0x5b,
+  CLOSE_ARRAY = 0x5d;
 
 /** Thrown inside a read when the bytes are not what the reader understands; read() turns it into `false`. */
 const NOT_UNDERSTOOD = new Error('JSON inventory not understood by the quick reader');
@@ -152,7 +158,8 @@ export class JsonProfile {
     if (b[p] !== OPEN_OBJECT) throw NOT_UNDERSTOOD;
     p = ws(b, p + 1);
     let ok = true;
-    let sawComputer = false, sawCollectedAt = false;
+    let sawComputer = false,
+      sawCollectedAt = false;
     if (b[p] === CLOSE_OBJECT) throw NOT_UNDERSTOOD;
     for (;;) {
       const keyStart = p;
@@ -304,8 +311,20 @@ export class JsonProfile {
         const s = p + 1;
         const len = end - 1 - s;
         if (this.plainEnd < 0 || len < 11 || len > MAX_STRING) return false;
-        if (!(isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 0x2d
-          && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 0x2d && isDigit(b[s + 8]!) && isDigit(b[s + 9]!) && b[s + 10] === 0x54)) return false;
+        if (!(
+          isDigit(b[s]!) &&
+          isDigit(b[s + 1]!) &&
+          isDigit(b[s + 2]!) &&
+          isDigit(b[s + 3]!) &&
+          b[s + 4] === 0x2d &&
+          isDigit(b[s + 5]!) &&
+          isDigit(b[s + 6]!) &&
+          b[s + 7] === 0x2d &&
+          isDigit(b[s + 8]!) &&
+          isDigit(b[s + 9]!) &&
+          b[s + 10] === 0x54
+        ))
+          return false;
         return invalidUtf8At(b, s + 11, end - 1) < 0; // the rest of the date is not checked, but must be UTF-8
       }
     }

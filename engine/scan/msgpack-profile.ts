@@ -103,7 +103,7 @@ function uintAt(b: Uint8Array, p: number, max: number): boolean {
   if (t <= 0x7f) return true;
   if (t === 0xcc) return b[p + 1]! <= max;
   if (t === 0xcd) return ((b[p + 1]! << 8) | b[p + 2]!) <= max;
-  if (t === 0xce) return ((b[p + 1]! * 0x1000000) + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!)) <= max;
+  if (t === 0xce) return b[p + 1]! * 0x1000000 + ((b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!) <= max;
   return false;
 }
 
@@ -219,7 +219,8 @@ export class MsgpackProfile {
     const pairs = this.count;
     let q = this.start;
     let ok = true;
-    let sawComputer = false, sawCollectedAt = false;
+    let sawComputer = false,
+      sawCollectedAt = false;
     for (let k = 0; k < pairs; k++) {
       const keyEnd = this.end(b, q);
       let valueEnd: number;
@@ -344,8 +345,19 @@ function droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
       if (len < 11 || len > MAX_STRING) return false;
       const s = end - len; // the payload
       if (invalidUtf8At(b, s + 11, end) >= 0) return false; // the rest of the date is not checked, but must be UTF-8
-      return isDigit(b[s]!) && isDigit(b[s + 1]!) && isDigit(b[s + 2]!) && isDigit(b[s + 3]!) && b[s + 4] === 0x2d
-        && isDigit(b[s + 5]!) && isDigit(b[s + 6]!) && b[s + 7] === 0x2d && isDigit(b[s + 8]!) && isDigit(b[s + 9]!) && b[s + 10] === 0x54;
+      return (
+        isDigit(b[s]!) &&
+        isDigit(b[s + 1]!) &&
+        isDigit(b[s + 2]!) &&
+        isDigit(b[s + 3]!) &&
+        b[s + 4] === 0x2d &&
+        isDigit(b[s + 5]!) &&
+        isDigit(b[s + 6]!) &&
+        b[s + 7] === 0x2d &&
+        isDigit(b[s + 8]!) &&
+        isDigit(b[s + 9]!) &&
+        b[s + 10] === 0x54
+      );
     }
   }
 }

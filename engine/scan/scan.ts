@@ -77,7 +77,10 @@ export class Scanner {
   private spare: SessionBuffers | undefined;
   private memo: SectionMemo | undefined;
 
-  constructor(readonly catalog: Catalog, private readonly options: ScannerConfig = {}) {
+  constructor(
+    readonly catalog: Catalog,
+    private readonly options: ScannerConfig = {},
+  ) {
     this.program = new RuleProgram(catalog);
   }
 
@@ -95,7 +98,10 @@ export class Scanner {
     this.spare = undefined;
     try {
       // Built on the first fleet scan (it indexes every rule root): one-off scans and explanations never pay for it.
-      const memo = this.options.shareRuleResults === false ? undefined : (this.memo ??= new SectionMemo(this.catalog, this.options.shareRuleResultsLimits));
+      const memo =
+        this.options.shareRuleResults === false
+          ? undefined
+          : (this.memo ??= new SectionMemo(this.catalog, this.options.shareRuleResultsLimits));
       return fn(new ScanSession(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
     } finally {
       buffers.reset();
@@ -121,7 +127,14 @@ export class Scanner {
     for (let i = 0; i < c.size; i++) {
       if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
       const r = s.result(i);
-      rows.push(scanRow(c, inventory.computer.name, { index: i, state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded, reason: s.reason(r) }, options.language));
+      rows.push(
+        scanRow(
+          c,
+          inventory.computer.name,
+          { index: i, state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded, reason: s.reason(r) },
+          options.language,
+        ),
+      );
     }
     return rows;
   }
@@ -138,13 +151,21 @@ export class Scanner {
     }
     const prerequisites = c.prerequisites(index).map((g) => ({
       kind: g.kind,
-      members: g.members.map((m) => ({ updateId: m.updateId, title: m.index >= 0 ? c.title(m.index) : '', inCatalog: m.index >= 0, installed: m.index >= 0 ? ['False', 'True', 'Unknown'][s.installed(m.index)]! : 'False' })),
+      members: g.members.map((m) => ({
+        updateId: m.updateId,
+        title: m.index >= 0 ? c.title(m.index) : '',
+        inCatalog: m.index >= 0,
+        installed: m.index >= 0 ? ['False', 'True', 'Unknown'][s.installed(m.index)]! : 'False',
+      })),
     }));
-    const children = c.bundledUpdates(index).flatMap((g) => g.members).map((m) => ({
-      updateId: m.updateId,
-      title: m.index >= 0 ? c.title(m.index) : '',
-      state: m.index >= 0 ? s.result(m.index).state : ('Unknown'),
-    }));
+    const children = c
+      .bundledUpdates(index)
+      .flatMap((g) => g.members)
+      .map((m) => ({
+        updateId: m.updateId,
+        title: m.index >= 0 ? c.title(m.index) : '',
+        state: m.index >= 0 ? s.result(m.index).state : 'Unknown',
+      }));
     return {
       computer: inventory.computer.name,
       updateId: c.updateId(index),
@@ -185,7 +206,10 @@ export function formatExplanation(e: Explanation): string {
     lines.push('', 'Prerequisites:');
     for (const g of e.prerequisites) {
       if (g.kind !== 'update') lines.push(`  at least one of${g.kind === 'atLeastOneCategory' ? ' (categories)' : ''}:`);
-      for (const m of g.members) lines.push(`  ${g.kind === 'update' ? '' : '  '}[installed: ${m.installed}] ${m.updateId}${m.inCatalog ? ` "${m.title}"` : ' (not in the catalog)'}`);
+      for (const m of g.members)
+        lines.push(
+          `  ${g.kind === 'update' ? '' : '  '}[installed: ${m.installed}] ${m.updateId}${m.inCatalog ? ` "${m.title}"` : ' (not in the catalog)'}`,
+        );
     }
   }
   if (e.children.length) {

@@ -28,14 +28,29 @@ import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from './supersed
 export type UpdateState = 'Installed' | 'Required' | 'NotApplicable' | 'Unknown';
 
 const BUSY = 255;
-const S_NONE = 0, S_BUSY = 1, S_INSTALLED = 2, S_REQUIRED = 3, S_NA = 4, S_UNKNOWN = 5;
+const S_NONE = 0,
+  S_BUSY = 1,
+  S_INSTALLED = 2,
+  S_REQUIRED = 3,
+  S_NA = 4,
+  S_UNKNOWN = 5;
 /** The state code of NotApplicable, for callers filtering on stateCode() without a string compare. */
 export const S_NOT_APPLICABLE = S_NA;
-const STATE_NAMES: Record<number, UpdateState> = { [S_INSTALLED]: 'Installed', [S_REQUIRED]: 'Required', [S_NA]: 'NotApplicable', [S_UNKNOWN]: 'Unknown' };
+const STATE_NAMES: Record<number, UpdateState> = {
+  [S_INSTALLED]: 'Installed',
+  [S_REQUIRED]: 'Required',
+  [S_NA]: 'NotApplicable',
+  [S_UNKNOWN]: 'Unknown',
+};
 
 /** Why an update got its state: enough to print a reason and to explain. */
 export type Because =
-  | { readonly kind: 'prerequisite'; readonly group: number; readonly value: Tri; readonly members: readonly { updateId: string; index: number }[] }
+  | {
+      readonly kind: 'prerequisite';
+      readonly group: number;
+      readonly value: Tri;
+      readonly members: readonly { updateId: string; index: number }[];
+    }
   | { readonly kind: 'rules'; readonly slot: RuleSlot | 'defaults'; readonly value: Tri }
   | { readonly kind: 'children'; readonly child: number; readonly childUpdateId: string; readonly state: UpdateState }
   | { readonly kind: 'noChildren' }
@@ -57,8 +72,13 @@ export interface UpdateResult {
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
 /** `becauseKind`: which variant of {@link Because} an update's reason is (0, the reset value, is a cycle). */
-const BECAUSE_CYCLE = 0, BECAUSE_PREREQUISITE = 1, BECAUSE_RULES = 2, BECAUSE_CHILDREN = 3, BECAUSE_NO_CHILDREN = 4;
-type BecauseKind = typeof BECAUSE_CYCLE | typeof BECAUSE_PREREQUISITE | typeof BECAUSE_RULES | typeof BECAUSE_CHILDREN | typeof BECAUSE_NO_CHILDREN;
+const BECAUSE_CYCLE = 0,
+  BECAUSE_PREREQUISITE = 1,
+  BECAUSE_RULES = 2,
+  BECAUSE_CHILDREN = 3,
+  BECAUSE_NO_CHILDREN = 4;
+type BecauseKind =
+  typeof BECAUSE_CYCLE | typeof BECAUSE_PREREQUISITE | typeof BECAUSE_RULES | typeof BECAUSE_CHILDREN | typeof BECAUSE_NO_CHILDREN;
 
 /** `becauseRef` of a rules reason: the slot that decided (a SlotCode), or neither rule but the defaults of §4.1. */
 const REF_DEFAULTS = 3;
@@ -324,7 +344,9 @@ export class ScanSession {
 
     const b = c.data.bundles;
     if (b.groupOffsets[i + 1]! > b.groupOffsets[i]!) {
-      let req = -1, unk = -1, inst = -1;
+      let req = -1,
+        unk = -1,
+        inst = -1;
       for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
         for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
           const t = b.target[m]!;
@@ -384,7 +406,8 @@ export class ScanSession {
       case BECAUSE_PREREQUISITE: {
         const p = c.data.prerequisites;
         const members = [];
-        for (let m = p.memberOffsets[ref]!; m < p.memberOffsets[ref + 1]!; m++) members.push({ updateId: c.str(p.guid[m]!), index: p.target[m]! });
+        for (let m = p.memberOffsets[ref]!; m < p.memberOffsets[ref + 1]!; m++)
+          members.push({ updateId: c.str(p.guid[m]!), index: p.target[m]! });
         return { kind: 'prerequisite', group: ref, value: value as Tri, members };
       }
       case BECAUSE_RULES:
@@ -433,7 +456,8 @@ export class ScanSession {
       this.becauseKind[i] === BECAUSE_RULES &&
       this.becauseRef[i] === SLOT_IS_SUPERSEDED &&
       this.becauseValue[i] === T
-    ) return SUP_YES;
+    )
+      return SUP_YES;
     return this.supersedenceBySuperseders(i);
   }
 
@@ -496,12 +520,16 @@ export class ScanSession {
 
   private reasonText(r: UpdateResult): string {
     const c = this.catalog;
-    const name = (idx: number, id: string): string => (idx >= 0 ? `${c.kb(idx) ? `KB${c.kb(idx)} ` : ''}"${c.title(idx) || id}"` : `${id} (not in the catalog)`);
+    const name = (idx: number, id: string): string =>
+      idx >= 0 ? `${c.kb(idx) ? `KB${c.kb(idx)} ` : ''}"${c.title(idx) || id}"` : `${id} (not in the catalog)`;
     let text: string;
     const b = r.because;
     switch (b.kind) {
       case 'prerequisite': {
-        const what = b.members.length === 1 ? `prerequisite ${name(b.members[0]!.index, b.members[0]!.updateId)}` : `none of the prerequisites ${b.members.map((m) => name(m.index, m.updateId)).join(', ')}`;
+        const what =
+          b.members.length === 1
+            ? `prerequisite ${name(b.members[0]!.index, b.members[0]!.updateId)}`
+            : `none of the prerequisites ${b.members.map((m) => name(m.index, m.updateId)).join(', ')}`;
         text = b.value === F ? `${what} is not installed` : `${what} ${b.members.length === 1 ? 'is' : 'are'} of unknown state`;
         // Say why the first open prerequisite is open (its own rules or prerequisites).
         const open = b.value === U ? b.members.find((m) => m.index >= 0 && this.installed(m.index) === U) : undefined;
@@ -524,16 +552,19 @@ export class ScanSession {
           break;
         }
         const e = this.explainSlot(r.index, b.slot);
-        text = e ? `${b.slot} is ${triName(b.value)}: ${slotReason(e)}` : `${b.slot} is absent (${b.slot === 'IsInstallable' ? 'True' : 'False'} by default)`;
+        text = e
+          ? `${b.slot} is ${triName(b.value)}: ${slotReason(e)}`
+          : `${b.slot} is absent (${b.slot === 'IsInstallable' ? 'True' : 'False'} by default)`;
         if (r.state === 'Required') {
           const ie = this.explainSlot(r.index, 'IsInstalled');
           if (ie) text = `IsInstalled is False: ${slotReason(ie)}; ${text}`;
         }
       }
     }
-    if (r.supersededBy !== undefined) text += `; superseded by ${name(r.supersededBy, c.updateId(r.supersededBy))} (${STATE_NAMES[this.stateCode(r.supersededBy)]})`;
-    else if (r.possiblySupersededBy !== undefined) text += `; possibly superseded by ${name(r.possiblySupersededBy, c.updateId(r.possiblySupersededBy))} (Unknown)`;
+    if (r.supersededBy !== undefined)
+      text += `; superseded by ${name(r.supersededBy, c.updateId(r.supersededBy))} (${STATE_NAMES[this.stateCode(r.supersededBy)]})`;
+    else if (r.possiblySupersededBy !== undefined)
+      text += `; possibly superseded by ${name(r.possiblySupersededBy, c.updateId(r.possiblySupersededBy))} (Unknown)`;
     return text;
   }
 }
-

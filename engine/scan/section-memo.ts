@@ -60,9 +60,9 @@ const WHOLE_SECTIONS = INVENTORY_SECTIONS.length;
 const maskOfSections = (sections: readonly InventorySection[]): number => sections.reduce((m, s) => m | SECTION_BIT[s], 0);
 
 /** The sections each kind of fact is resolved from, as a mask (from rules/reads.ts FACT_SECTIONS). */
-const SECTIONS_OF_KIND = Object.fromEntries(
-  FACT_KINDS.map((k) => [k, maskOfSections(FACT_SECTIONS[k])]),
-) as Readonly<Record<FactKind, number>>;
+const SECTIONS_OF_KIND = Object.fromEntries(FACT_KINDS.map((k) => [k, maskOfSections(FACT_SECTIONS[k])])) as Readonly<
+  Record<FactKind, number>
+>;
 
 /** The sections a rule type reads beyond its facts, as a mask (from rules/reads.ts RULE_READS), memoized per type. */
 const extraSectionsOfRule = new Map<string, number>();
@@ -127,15 +127,46 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
   put(Section.Cbs, inv.cbs);
   put(Section.OsRevision, os?.ubr);
   // Bucketed sections: a collected section's empty bucket is '[]', a missing section's is ''.
-  const buckets = <T>(base: number, count: number, items: readonly T[] | undefined, bucket: (x: T) => number, text: (x: T) => unknown): void => {
+  const buckets = <T>(
+    base: number,
+    count: number,
+    items: readonly T[] | undefined,
+    bucket: (x: T) => number,
+    text: (x: T) => unknown,
+  ): void => {
     if (items === undefined) return;
     const parts: unknown[][] = Array.from({ length: count }, () => []);
     for (const x of items) parts[bucket(x)]!.push(text(x));
     for (let b = 0; b < count; b++) texts[base + b] = JSON.stringify(parts[b]);
   };
-  buckets(FILE_BASE, FILE_BUCKETS, inv.files, (f) => fileBucket(f.path), (f) => [f.path, f.exists, f.version ?? null, d.fileSize ? f.size ?? null : 0, d.fileDates ? [f.created ?? null, f.modified ?? null] : 0, d.fileLanguage ? f.language ?? null : 0]);
-  buckets(REG_BASE, REG_BUCKETS, inv.registry, (k) => regBucket(k.key), (k) => k);
-  buckets(MSI_BASE, MSI_BUCKETS, inv.msi?.products, (p) => msiBucket(p.productCode), (p) => p);
+  buckets(
+    FILE_BASE,
+    FILE_BUCKETS,
+    inv.files,
+    (f) => fileBucket(f.path),
+    (f) => [
+      f.path,
+      f.exists,
+      f.version ?? null,
+      d.fileSize ? (f.size ?? null) : 0,
+      d.fileDates ? [f.created ?? null, f.modified ?? null] : 0,
+      d.fileLanguage ? (f.language ?? null) : 0,
+    ],
+  );
+  buckets(
+    REG_BASE,
+    REG_BUCKETS,
+    inv.registry,
+    (k) => regBucket(k.key),
+    (k) => k,
+  );
+  buckets(
+    MSI_BASE,
+    MSI_BUCKETS,
+    inv.msi?.products,
+    (p) => msiBucket(p.productCode),
+    (p) => p,
+  );
   return texts;
 }
 
@@ -163,11 +194,13 @@ function factSections(kind: FactKind, args: readonly string[], loopRelative: boo
     setRange(m, at, 0, SECTION_COUNT);
     return;
   }
-  for (let s = 0; s < WHOLE_SECTIONS; s++) if ((whole & (1 << s)) !== 0 && (1 << s) !== Section.Files && (1 << s) !== Section.Registry && (1 << s) !== Section.Msi) setBit(m, at, s);
+  for (let s = 0; s < WHOLE_SECTIONS; s++)
+    if ((whole & (1 << s)) !== 0 && 1 << s !== Section.Files && 1 << s !== Section.Registry && 1 << s !== Section.Msi) setBit(m, at, s);
   const keyAndAncestors = (key: string): void => {
     const k = keyPath(key);
     setBit(m, at, REG_BASE + bucketOf(k, REG_BUCKETS));
-    for (let cut = k.indexOf('\\'); cut >= 0; cut = k.indexOf('\\', cut + 1)) if (cut > 0) setBit(m, at, REG_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));
+    for (let cut = k.indexOf('\\'); cut >= 0; cut = k.indexOf('\\', cut + 1))
+      if (cut > 0) setBit(m, at, REG_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));
   };
   switch (kind) {
     case 'file':
@@ -178,7 +211,8 @@ function factSections(kind: FactKind, args: readonly string[], loopRelative: boo
       if (loopRelative) setRange(m, at, REG_BASE, REG_BUCKETS);
       else keyAndAncestors(args[1] ?? '');
       return;
-    case 'regKey': case 'regValue':
+    case 'regKey':
+    case 'regValue':
       // Inside a RegKeyLoop the key is the subkey being visited: any key.
       if (loopRelative) setRange(m, at, REG_BASE, REG_BUCKETS);
       else keyAndAncestors(args[1] ?? '');
@@ -192,7 +226,9 @@ function factSections(kind: FactKind, args: readonly string[], loopRelative: boo
     case 'msiPatch':
       setBit(m, at, MSI_BASE + msiBucket(args[1] ?? ''));
       return;
-    case 'msiPatchMetadata': case 'msiFeature': case 'msiComponent':
+    case 'msiPatchMetadata':
+    case 'msiFeature':
+    case 'msiComponent':
       setRange(m, at, MSI_BASE, MSI_BUCKETS);
       return;
     default:
@@ -355,7 +391,10 @@ export class MachineMemo {
   private readonly arrays: (Int8Array | undefined)[];
   private generation: number;
 
-  constructor(private readonly memo: SectionMemo, private readonly inv: Inventory) {
+  constructor(
+    private readonly memo: SectionMemo,
+    private readonly inv: Inventory,
+  ) {
     this.arrays = new Array<Int8Array | undefined>(memo.groups);
     this.generation = memo.generation;
   }

@@ -17,8 +17,15 @@ function corpus(size: number, seed: number, withCalls: boolean): Buffer {
   const out = Buffer.alloc(size);
   let x = seed >>> 0;
   const next = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
-  const words = ['<UpdateIdentity UpdateID="', '" RevisionNumber="200" />', '<b.RegDword Key="HKEY_LOCAL_MACHINE" ', 'Comparison="GreaterThanOrEqualTo" ', '</And>', '\r\n'];
-  for (let i = 0; i < size; ) {
+  const words = [
+    '<UpdateIdentity UpdateID="',
+    '" RevisionNumber="200" />',
+    '<b.RegDword Key="HKEY_LOCAL_MACHINE" ',
+    'Comparison="GreaterThanOrEqualTo" ',
+    '</And>',
+    '\r\n',
+  ];
+  for (let i = 0; i < size;) {
     const r = next();
     if (withCalls && r % 11 === 0 && i + 5 <= size) {
       // x86 CALL rel32: the E8 translation's target
@@ -41,9 +48,36 @@ const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex')
 const CASES: { name: string; windowBits: number; size: number; e8?: number; blocks: { kind: BlockKind; size: number }[] }[] = [
   { name: 'window 2^15, verbatim blocks spanning frames', windowBits: 15, size: 150_001, blocks: [{ kind: 'verbatim', size: 50_000 }] },
   { name: 'window 2^16, aligned-offset blocks', windowBits: 16, size: 131_072, blocks: [{ kind: 'aligned', size: 40_000 }] },
-  { name: 'window 2^17, stored blocks of odd length between verbatim ones', windowBits: 17, size: 120_000, blocks: [{ kind: 'verbatim', size: 30_001 }, { kind: 'stored', size: 12_345 }, { kind: 'aligned', size: 33_333 }] },
-  { name: 'window 2^21 with E8 call translation', windowBits: 21, size: 300_000, e8: 12_000_000, blocks: [{ kind: 'aligned', size: 100_000 }, { kind: 'verbatim', size: 70_000 }] },
-  { name: 'window 2^18, E8 translation across a stored block', windowBits: 18, size: 90_000, e8: 90_000, blocks: [{ kind: 'stored', size: 40_001 }, { kind: 'verbatim', size: 60_000 }] },
+  {
+    name: 'window 2^17, stored blocks of odd length between verbatim ones',
+    windowBits: 17,
+    size: 120_000,
+    blocks: [
+      { kind: 'verbatim', size: 30_001 },
+      { kind: 'stored', size: 12_345 },
+      { kind: 'aligned', size: 33_333 },
+    ],
+  },
+  {
+    name: 'window 2^21 with E8 call translation',
+    windowBits: 21,
+    size: 300_000,
+    e8: 12_000_000,
+    blocks: [
+      { kind: 'aligned', size: 100_000 },
+      { kind: 'verbatim', size: 70_000 },
+    ],
+  },
+  {
+    name: 'window 2^18, E8 translation across a stored block',
+    windowBits: 18,
+    size: 90_000,
+    e8: 90_000,
+    blocks: [
+      { kind: 'stored', size: 40_001 },
+      { kind: 'verbatim', size: 60_000 },
+    ],
+  },
   { name: 'window 2^19, one short frame', windowBits: 19, size: 777, blocks: [{ kind: 'verbatim', size: 32768 }] },
   { name: 'window 2^20, one block across all frames', windowBits: 20, size: 200_000, blocks: [{ kind: 'verbatim', size: 200_000 }] },
 ];

@@ -43,7 +43,9 @@ function listFiles(dir: string, prefix = ''): string[] {
   );
 }
 
-const cabs = readdirSync(CAB_DIR).filter((f) => f.endsWith('.cab')).sort();
+const cabs = readdirSync(CAB_DIR)
+  .filter((f) => f.endsWith('.cab'))
+  .sort();
 
 describe('CAB reader against cabextract', () => {
   it('has the whole test set (libmspack + Microsoft cabinets)', () => {
@@ -63,7 +65,14 @@ describe('CAB reader against cabextract', () => {
     if (error === undefined) {
       // We succeeded: cabextract must have succeeded too, with the very same bytes for every file.
       expect(expected.ok, `cabextract fails on ${name} but patchscan extracted it`).toBe(true);
-      const ours = new Map(listFiles(target).map((f) => [f, createHash('md5').update(readFileSync(join(target, f))).digest('hex')]));
+      const ours = new Map(
+        listFiles(target).map((f) => [
+          f,
+          createHash('md5')
+            .update(readFileSync(join(target, f)))
+            .digest('hex'),
+        ]),
+      );
       expect(ours).toEqual(expected.files);
     } else {
       expect(PatchscanError.is(error), `non-patchscan error on ${name}: ${String(error)}`).toBe(true);

@@ -8,27 +8,86 @@ const G = (n: number): string => `00000000-0000-0000-0000-${String(n).padStart(1
 
 function record(n: number, over: Partial<UpdateRecord> = {}): UpdateRecord {
   return {
-    updateId: G(n), revisionNumber: 100, revisionId: 1000 + n, updateType: 'Software', isLeaf: true, isBundle: false,
-    deploymentAction: 'Install', explicitlyDeployable: false, categories: [], prerequisites: [], bundledUpdates: [],
-    bundledByRevisionIds: [], supersedes: [], supersededByRevisionIds: [], rules: {}, severity: '', cves: [], localized: [],
+    updateId: G(n),
+    revisionNumber: 100,
+    revisionId: 1000 + n,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: false,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
+    bundledByRevisionIds: [],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: {},
+    severity: '',
+    cves: [],
+    localized: [],
     ...over,
   };
 }
 
-const fileRule = (path: string): RuleNode => ({ kind: 'rule', type: 'FileVersion', family: 'base', attrs: { Path: path, Csidl: '37', Comparison: 'GreaterThanOrEqualTo', Version: '1.0.0.0' } });
+const fileRule = (path: string): RuleNode => ({
+  kind: 'rule',
+  type: 'FileVersion',
+  family: 'base',
+  attrs: { Path: path, Csidl: '37', Comparison: 'GreaterThanOrEqualTo', Version: '1.0.0.0' },
+});
 
 describe('CatalogBuilder', () => {
   const b = new CatalogBuilder();
-  b.addRecord(record(1, { updateType: 'Category', isLeaf: false, deploymentAction: 'Evaluate', rules: { IsInstalled: { kind: 'const', value: true } } }));
-  b.addRecord(record(2, { updateType: 'Detectoid', isLeaf: false, prerequisites: [{ kind: 'atLeastOne', isCategory: true, updateIds: [G(1)] }], rules: { IsInstalled: { kind: 'rule', type: 'Processor', family: 'base', attrs: { Architecture: '9' } } } }));
-  b.addRecord(record(3, {
-    isBundle: true, kb: '5000001', categories: [{ type: 'Product', id: G(1) }],
-    prerequisites: [{ kind: 'update', updateId: G(2) }, { kind: 'atLeastOne', isCategory: true, updateIds: [G(1), G(99)] }],
-    bundledUpdates: [{ kind: 'atLeastOne', children: [{ updateId: G(4), revisionNumber: 100 }, { updateId: G(5), revisionNumber: 100 }] }],
-    supersedes: [G(6)], localized: [{ language: 'en', title: 'Bundle' }, { language: 'de', title: 'Paket' }],
-  }));
+  b.addRecord(
+    record(1, {
+      updateType: 'Category',
+      isLeaf: false,
+      deploymentAction: 'Evaluate',
+      rules: { IsInstalled: { kind: 'const', value: true } },
+    }),
+  );
+  b.addRecord(
+    record(2, {
+      updateType: 'Detectoid',
+      isLeaf: false,
+      prerequisites: [{ kind: 'atLeastOne', isCategory: true, updateIds: [G(1)] }],
+      rules: { IsInstalled: { kind: 'rule', type: 'Processor', family: 'base', attrs: { Architecture: '9' } } },
+    }),
+  );
+  b.addRecord(
+    record(3, {
+      isBundle: true,
+      kb: '5000001',
+      categories: [{ type: 'Product', id: G(1) }],
+      prerequisites: [
+        { kind: 'update', updateId: G(2) },
+        { kind: 'atLeastOne', isCategory: true, updateIds: [G(1), G(99)] },
+      ],
+      bundledUpdates: [
+        {
+          kind: 'atLeastOne',
+          children: [
+            { updateId: G(4), revisionNumber: 100 },
+            { updateId: G(5), revisionNumber: 100 },
+          ],
+        },
+      ],
+      supersedes: [G(6)],
+      localized: [
+        { language: 'en', title: 'Bundle' },
+        { language: 'de', title: 'Paket' },
+      ],
+    }),
+  );
   // Two children asking about the same file through differently written paths: one fact.
-  b.addRecord(record(4, { deploymentAction: 'Bundle', prerequisites: [{ kind: 'update', updateId: G(2) }], rules: { IsInstalled: fileRule('\\NTOSKRNL.exe') } }));
+  b.addRecord(
+    record(4, {
+      deploymentAction: 'Bundle',
+      prerequisites: [{ kind: 'update', updateId: G(2) }],
+      rules: { IsInstalled: fileRule('\\NTOSKRNL.exe') },
+    }),
+  );
   b.addRecord(record(5, { deploymentAction: 'Bundle', rules: { IsInstalled: { kind: 'not', child: fileRule('ntoskrnl.exe') } } }));
   b.addRecord(record(6, { kb: '4000001' }));
   const c = new Catalog(b.build({ kind: 'records', path: 'test', sha256: '' }));
@@ -44,9 +103,17 @@ describe('CatalogBuilder', () => {
     for (const k of [4, 5]) expect(c.bundledBy(c.findByUpdateId(G(k))[0])).toEqual([{ index: bundle, updateId: G(3) }]);
     expect(c.supersededBy(c.findByUpdateId(G(6))[0])).toEqual([{ index: bundle, updateId: G(3) }]);
     const detectoid = c.findByUpdateId(G(2))[0];
-    expect(c.dependents(detectoid).map((r) => r.updateId).sort()).toEqual([G(3), G(4)]);
+    expect(
+      c
+        .dependents(detectoid)
+        .map((r) => r.updateId)
+        .sort(),
+    ).toEqual([G(3), G(4)]);
     // A group member the catalog lacks is kept by GUID and counted.
-    expect(c.prerequisites(bundle)[1].members).toEqual([{ index: c.findByUpdateId(G(1))[0], updateId: G(1) }, { index: -1, updateId: G(99) }]);
+    expect(c.prerequisites(bundle)[1].members).toEqual([
+      { index: c.findByUpdateId(G(1))[0], updateId: G(1) },
+      { index: -1, updateId: G(99) },
+    ]);
     expect(c.data.stats.unresolvedReferences).toBe(1);
   });
 
@@ -65,19 +132,30 @@ describe('CatalogBuilder', () => {
 });
 
 describe('identical rule subtrees are stored once', () => {
-  it('shares nodes across updates, except rules that read the update\'s own Metadata', () => {
+  it("shares nodes across updates, except rules that read the update's own Metadata", () => {
     const b = new CatalogBuilder();
-    const tree = (): RuleNode => ({ kind: 'and', children: [fileRule('\\a.dll'), { kind: 'rule', type: 'Processor', family: 'base', attrs: { Architecture: '9' } }] });
+    const tree = (): RuleNode => ({
+      kind: 'and',
+      children: [fileRule('\\a.dll'), { kind: 'rule', type: 'Processor', family: 'base', attrs: { Architecture: '9' } }],
+    });
     b.addRecord(record(1, { rules: { IsInstalled: tree(), IsInstallable: fileRule('\\a.dll') } }));
     b.addRecord(record(2, { rules: { IsInstalled: tree() } }));
-    const msi = (code: string): Partial<UpdateRecord> => ({ rules: { IsInstalled: { kind: 'rule', type: 'MsiPatchInstalled', family: 'msi', attrs: {} } }, metadata: { element: 'MsiPatchMetadata', attrs: { PatchCode: code } } });
+    const msi = (code: string): Partial<UpdateRecord> => ({
+      rules: { IsInstalled: { kind: 'rule', type: 'MsiPatchInstalled', family: 'msi', attrs: {} } },
+      metadata: { element: 'MsiPatchMetadata', attrs: { PatchCode: code } },
+    });
     b.addRecord(record(3, msi('{11111111-1111-1111-1111-111111111111}')));
     b.addRecord(record(4, msi('{22222222-2222-2222-2222-222222222222}')));
     const c = new Catalog(b.build({ kind: 'records', path: 'test', sha256: '' }));
     const root = (n: number, slot: 'IsInstalled' | 'IsInstallable'): number => c.ruleRoot(c.findByUpdateId(G(n))[0], slot);
     expect(root(1, 'IsInstalled')).toBe(root(2, 'IsInstalled'));
     // The shared FileVersion leaf is one node whether it is a whole slot or part of a tree.
-    expect(c.data.nodes.children.subarray(c.data.nodes.childOffsets[root(1, 'IsInstalled')], c.data.nodes.childOffsets[root(1, 'IsInstalled') + 1])).toContain(root(1, 'IsInstallable'));
+    expect(
+      c.data.nodes.children.subarray(
+        c.data.nodes.childOffsets[root(1, 'IsInstalled')],
+        c.data.nodes.childOffsets[root(1, 'IsInstalled') + 1],
+      ),
+    ).toContain(root(1, 'IsInstallable'));
     expect(root(3, 'IsInstalled')).not.toBe(root(4, 'IsInstalled'));
     expect(c.data.nodes.count).toBe(5); // FileVersion, Processor, And, and one MsiPatchInstalled per patch code
   });

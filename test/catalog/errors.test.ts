@@ -20,8 +20,10 @@ function thrown(fn: () => unknown): PatchscanError {
   throw new Error('expected an error');
 }
 
-const INDEX = '<INDEX VERSION="1"><CABLIST XOR="0"><CAB NAME="package.cab" /><CAB NAME="package2.cab" RANGESTART="0" FILESDIR="1" /></CABLIST></INDEX>';
-const PACKAGE = '<OfflineSyncPackage><Updates><Update UpdateId="11111111-2222-3333-4444-555555555555" RevisionNumber="1" RevisionId="10" IsLeaf="true" /></Updates></OfflineSyncPackage>';
+const INDEX =
+  '<INDEX VERSION="1"><CABLIST XOR="0"><CAB NAME="package.cab" /><CAB NAME="package2.cab" RANGESTART="0" FILESDIR="1" /></CABLIST></INDEX>';
+const PACKAGE =
+  '<OfflineSyncPackage><Updates><Update UpdateId="11111111-2222-3333-4444-555555555555" RevisionNumber="1" RevisionId="10" IsLeaf="true" /></Updates></OfflineSyncPackage>';
 const CORE = '<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" RevisionNumber="1" /><Properties UpdateType="Software" />';
 
 /** Builds a small wsusscn2-shaped cabinet whose parts can be replaced. */
@@ -57,7 +59,9 @@ describe('malformed XML', () => {
 
   it('malformed package.xml names the file, line and column (streaming parser)', () => {
     const dir = tempDir();
-    const cab = buildCab(dir, { pkg: '<OfflineSyncPackage>\n<Updates>\n<Update UpdateId="a" RevisionNumber="1" RevisionId="10"></Updat>\n</Updates></OfflineSyncPackage>' });
+    const cab = buildCab(dir, {
+      pkg: '<OfflineSyncPackage>\n<Updates>\n<Update UpdateId="a" RevisionNumber="1" RevisionId="10"></Updat>\n</Updates></OfflineSyncPackage>',
+    });
     const e = thrown(() => importCatalog(cab, { out: join(dir, 'o.pscat') }));
     expect(e.code).toBe('XML_MALFORMED');
     expect(e.message).toMatch(/^package\.cab\/package\.xml:3:\d+: /);
@@ -70,14 +74,21 @@ describe('malformed XML', () => {
     expect(e1.code).toBe('XML_MALFORMED');
     expect(e1.message).toMatch(/DTDs and entity declarations are refused/);
     const p = new PackageXmlParser('package.xml', { onUpdate: () => undefined });
-    const e2 = thrown(() => { p.write(Buffer.from(`<?xml version="1.0"?>${lol}`)); p.end(); });
+    const e2 = thrown(() => {
+      p.write(Buffer.from(`<?xml version="1.0"?>${lol}`));
+      p.end();
+    });
     expect(e2.code).toBe('XML_MALFORMED');
     expect(e2.message).toMatch(/^package\.xml:1:\d+: DTDs are refused/);
   });
 
   it('index.xml errors name the problem', () => {
-    expect(thrown(() => parseIndexXml('<INDEX><CABLIST><CAB NAME="../x.cab" RANGESTART="0"/></CABLIST></INDEX>', 'index.xml')).message).toMatch(/unsafe NAME/);
-    expect(thrown(() => parseIndexXml('<INDEX><CABLIST><CAB NAME="p2.cab" RANGESTART="0"/></CABLIST></INDEX>', 'index.xml')).message).toMatch(/no cabinet without RANGESTART/);
+    expect(
+      thrown(() => parseIndexXml('<INDEX><CABLIST><CAB NAME="../x.cab" RANGESTART="0"/></CABLIST></INDEX>', 'index.xml')).message,
+    ).toMatch(/unsafe NAME/);
+    expect(
+      thrown(() => parseIndexXml('<INDEX><CABLIST><CAB NAME="p2.cab" RANGESTART="0"/></CABLIST></INDEX>', 'index.xml')).message,
+    ).toMatch(/no cabinet without RANGESTART/);
     expect(thrown(() => parseIndexXml('<INDEX><CABLIST><CAB NAME="p.cab"></CABLIST></INDEX>', 'index.xml')).code).toBe('XML_MALFORMED');
   });
 

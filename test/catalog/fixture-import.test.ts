@@ -32,7 +32,13 @@ describe('import of the real-layout wsusscn2.cab fixture', () => {
 
   it('holds the four package.xml updates, three with core fragments', () => {
     expect(c.size).toBe(4);
-    expect(c.data.stats).toMatchObject({ packageUpdates: 4, coreFragments: 3, extendedFragments: 5, localizedFragments: 3, missingCore: 1 });
+    expect(c.data.stats).toMatchObject({
+      packageUpdates: 4,
+      coreFragments: 3,
+      extendedFragments: 5,
+      localizedFragments: 3,
+      missingCore: 1,
+    });
     // x/000001 and x/000002 name RevisionIds package.xml does not list: counted, not attached to anything.
     expect(c.data.stats.orphanFragments).toBe(2);
     expect([0, 1, 2, 3].map((i) => c.revisionId(i))).toEqual([123456, 234567, 345678, 456789]);
@@ -69,7 +75,9 @@ describe('import of the real-layout wsusscn2.cab fixture', () => {
   it('keeps bundle relations and prerequisite groups from the core fragments', () => {
     const a = c.findByRevisionId(123456)!;
     expect(c.isBundle(a)).toBe(true);
-    expect(c.bundledUpdates(a)).toEqual([{ kind: 'update', members: [{ index: -1, updateId: 'daad7390-d95c-4fd5-99a0-790dc6a2dc2a', revisionNumber: 201 }] }]);
+    expect(c.bundledUpdates(a)).toEqual([
+      { kind: 'update', members: [{ index: -1, updateId: 'daad7390-d95c-4fd5-99a0-790dc6a2dc2a', revisionNumber: 201 }] },
+    ]);
     expect(c.prerequisites(a).map((g) => [g.kind, g.members.map((m) => m.updateId)])).toEqual([
       ['update', ['04437cf2-2157-44c9-96df-6cd88b0dc541']],
       ['update', ['59653007-e2e9-4f71-8525-2ff588527978']],
@@ -78,7 +86,10 @@ describe('import of the real-layout wsusscn2.cab fixture', () => {
     ]);
     // Without a core fragment, package.xml's own prerequisites and categories are kept.
     const e = c.findByRevisionId(456789)!;
-    expect(c.prerequisites(e).map((g) => g.members[0].updateId)).toEqual(['0fa1201d-4330-4fa8-8ae9-b877473b6441', '12c24e87-bd40-451b-9477-2c2bf501e0d7']);
+    expect(c.prerequisites(e).map((g) => g.members[0].updateId)).toEqual([
+      '0fa1201d-4330-4fa8-8ae9-b877473b6441',
+      '12c24e87-bd40-451b-9477-2c2bf501e0d7',
+    ]);
     expect(c.categories(e).map((x) => x.type)).toEqual(['UpdateClassification', 'Product', 'ProductFamily', 'Company']);
   });
 

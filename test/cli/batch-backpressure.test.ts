@@ -129,7 +129,14 @@ describe('batch scan backpressure', () => {
     let flow: (() => PoolFlow) | undefined;
     const batchSize = 256;
     const run = runBatchScan({
-      catalog, inventories: inventories(), out: fifo, format: 'jsonl', reasons: true, all: false, threads: 1, quiet: true,
+      catalog,
+      inventories: inventories(),
+      out: fifo,
+      format: 'jsonl',
+      reasons: true,
+      all: false,
+      threads: 1,
+      quiet: true,
       onWriteWait: (f) => (flow ??= f),
     });
     // Blocked on the pipe, and every batch taken has come back: nothing can move until the reader reads.

@@ -24,7 +24,11 @@ function run(args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-const readLines = <T>(file: string): T[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+const readLines = <T>(file: string): T[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as T);
 
 interface MachineLine {
   computer: string | null;
@@ -137,12 +141,19 @@ describe('batch output formats', () => {
     const out = join(dir, 'rows.csv');
     expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', out, '-f', 'csv', '--states', 'Installed,Unknown']).code).toBe(0);
     const csv = readFileSync(out, 'utf8').trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,'
-      + 'state,superseded,possiblySuperseded,reason');
+    expect(csv[0]).toBe(
+      'computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,' +
+        'state,superseded,possiblySuperseded,reason',
+    );
     const want = [...reference.values()].flat().filter((x) => x.state === 'Installed' || x.state === 'Unknown');
     expect(csv.length - 2).toBe(want.length); // header and the error row
     expect(csv.filter((l) => l.includes(',Error,'))).toHaveLength(1);
-    expect(csv.slice(1).filter((l) => !l.includes(',Error,')).map((l) => l.split(',')[1])).toEqual(want.map((x) => x.updateId));
+    expect(
+      csv
+        .slice(1)
+        .filter((l) => !l.includes(',Error,'))
+        .map((l) => l.split(',')[1]),
+    ).toEqual(want.map((x) => x.updateId));
   });
 
   it('-f parquet: DuckDB reads back exactly the rows -f rows writes (same --states, with reasons), errors as Error rows', async () => {
@@ -161,19 +172,45 @@ describe('batch output formats', () => {
         const fromJsonl = readLines<Record<string, unknown>>(jl).map((x) =>
           x.error
             ? {
-              computer: x.source, updateId: null, revisionNumber: null, kb: null, title: null, classification: null, severity: null,
-              type: null,
-              isBundle: null, releaseDate: null, cves: null, moreInfoUrl: null, state: 'Error', superseded: null, possiblySuperseded: null,
-              reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}`,
-            }
-            : x);
+                computer: x.source,
+                updateId: null,
+                revisionNumber: null,
+                kb: null,
+                title: null,
+                classification: null,
+                severity: null,
+                type: null,
+                isBundle: null,
+                releaseDate: null,
+                cves: null,
+                moreInfoUrl: null,
+                state: 'Error',
+                superseded: null,
+                possiblySuperseded: null,
+                reason: `${(x.error as { code: string }).code}: ${(x.error as { message: string }).message}`,
+              }
+            : x,
+        );
         expect(fromJsonl.length).toBeGreaterThan(1000);
         expect(fromParquet).toEqual(fromJsonl);
         const types = await con.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${pq}'))`);
         expect(Object.fromEntries(types.getRowObjectsJS().map((t) => [t.column_name, t.column_type]))).toEqual({
-          computer: 'VARCHAR', updateId: 'VARCHAR', revisionNumber: 'INTEGER', kb: 'VARCHAR', title: 'VARCHAR', classification: 'VARCHAR',
-          severity: 'VARCHAR', type: 'VARCHAR', isBundle: 'BOOLEAN', releaseDate: 'VARCHAR', cves: 'VARCHAR[]', moreInfoUrl: 'VARCHAR',
-          state: 'VARCHAR', superseded: 'BOOLEAN', possiblySuperseded: 'BOOLEAN', reason: 'VARCHAR',
+          computer: 'VARCHAR',
+          updateId: 'VARCHAR',
+          revisionNumber: 'INTEGER',
+          kb: 'VARCHAR',
+          title: 'VARCHAR',
+          classification: 'VARCHAR',
+          severity: 'VARCHAR',
+          type: 'VARCHAR',
+          isBundle: 'BOOLEAN',
+          releaseDate: 'VARCHAR',
+          cves: 'VARCHAR[]',
+          moreInfoUrl: 'VARCHAR',
+          state: 'VARCHAR',
+          superseded: 'BOOLEAN',
+          possiblySuperseded: 'BOOLEAN',
+          reason: 'VARCHAR',
         });
       } finally {
         con.closeSync();
@@ -184,11 +221,15 @@ describe('batch output formats', () => {
 
   it('refuses what does not fit, naming the option (exit 2)', () => {
     const cases: [string[], RegExp][] = [
-      [['--states', 'Missing'],
-        /^patchscan: BAD_ARGUMENT: --states "Missing": "Missing" is not a state; give states from Installed, Required, NotApplicable, Unknown separated by commas, or all\n/],
+      [
+        ['--states', 'Missing'],
+        /^patchscan: BAD_ARGUMENT: --states "Missing": "Missing" is not a state; give states from Installed, Required, NotApplicable, Unknown separated by commas, or all\n/,
+      ],
       [['--states', ','], /^patchscan: BAD_ARGUMENT: --states ",": no state given/],
-      [['--states', 'Required'],
-        /^patchscan: BAD_ARGUMENT: --states filters the row formats \(rows, csv, parquet\), not jsonl: add -f rows/],
+      [
+        ['--states', 'Required'],
+        /^patchscan: BAD_ARGUMENT: --states filters the row formats \(rows, csv, parquet\), not jsonl: add -f rows/,
+      ],
       [['-f', 'rows', '--states', 'NotApplicable'], /^patchscan: BAD_ARGUMENT: --states NotApplicable needs --all/],
       [['-f', 'xlsx'], /^patchscan: BAD_ARGUMENT: --format must be jsonl, rows, csv, parquet, msgpack in batch mode, not "xlsx"/],
     ];

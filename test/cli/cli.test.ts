@@ -36,7 +36,10 @@ describe('patchscan CLI', () => {
     const l = run(['cab', 'list', cab]);
     expect(l.code).toBe(0);
     expect(l.out).toMatch(/lzx\s+\| foldername\/somefile\.txt/);
-    expect(JSON.parse(run(['cab', 'list', '--json', cab]).out).map((e: { name: string }) => e.name)).toEqual(['README.md', 'foldername/somefile.txt']);
+    expect(JSON.parse(run(['cab', 'list', '--json', cab]).out).map((e: { name: string }) => e.name)).toEqual([
+      'README.md',
+      'foldername/somefile.txt',
+    ]);
     const x = run(['cab', 'extract', cab, join(dir, 'x')]);
     expect(x.code).toBe(0);
     expect(x.out).toMatch(/Extracted 2 file\(s\)/);
@@ -99,12 +102,19 @@ describe('patchscan CLI', () => {
     expect(r.err).toBe('patchscan: BAD_ARGUMENT: --revisions "43": give a whole number of revisions, at least 44\n');
     expect(existsSync(cab)).toBe(false);
     // The library refuses the same, with its reason.
-    expect(() => generateCatalog({ revisions: 43, seed: 1, out: cab })).toThrow(/^revisions 43: give a whole number of at least 44 \(the category tree and detectoids take 42/);
+    expect(() => generateCatalog({ revisions: 43, seed: 1, out: cab })).toThrow(
+      /^revisions 43: give a whole number of at least 44 \(the category tree and detectoids take 42/,
+    );
     expect(MIN_REVISIONS).toBe(44);
   });
 
   it('the generator never overshoots: every small count, and counts that used to come out one too many', () => {
-    const sizes: [number, number][] = [...Array.from({ length: 40 }, (_, k): [number, number] => [44 + k, 1 + (k % 3)]), [389, 9], [390, 2], [400, 5]];
+    const sizes: [number, number][] = [
+      ...Array.from({ length: 40 }, (_, k): [number, number] => [44 + k, 1 + (k % 3)]),
+      [389, 9],
+      [390, 2],
+      [400, 5],
+    ];
     for (const [n, seed] of sizes) {
       const cab = join(dir, `exact-${n}-${seed}.cab`);
       expect(generateCatalog({ revisions: n, seed, out: cab }).revisions, `${n} (seed ${seed})`).toBe(n);
@@ -167,14 +177,31 @@ describe('patchscan scan, explain, manifest', () => {
     expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
     const r = run(['scan', '--catalog', catalog, inventory, '--format', 'jsonl']);
     expect(r.code, r.err).toBe(0);
-    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.length).toBeGreaterThan(50);
-    for (const k of ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'state', 'superseded', 'reason']) expect(rows[0]).toHaveProperty(k);
+    for (const k of [
+      'computer',
+      'updateId',
+      'revisionNumber',
+      'kb',
+      'title',
+      'classification',
+      'severity',
+      'state',
+      'superseded',
+      'reason',
+    ])
+      expect(rows[0]).toHaveProperty(k);
     expect(new Set(rows.map((x) => x.computer))).toEqual(new Set(['WS-0042']));
     expect(rows.every((x) => x.state !== 'NotApplicable')).toBe(true);
     expect(rows.some((x) => x.state === 'Required' && x.superseded === false)).toBe(true);
     const csv = run(['scan', '-c', catalog, inventory, '--format', 'csv']).out.trim().split('\r\n');
-    expect(csv[0]).toBe('computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason');
+    expect(csv[0]).toBe(
+      'computer,updateId,revisionNumber,kb,title,classification,severity,type,isBundle,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason',
+    );
     expect(csv.length - 1).toBe(rows.length);
     expect(JSON.parse(run(['scan', '-c', catalog, inventory, '--format', 'json']).out)).toHaveLength(rows.length);
     expect(run(['scan', '-c', catalog, inventory]).out).toMatch(new RegExp(`${rows.length} row\\(s\\): `));
@@ -190,14 +217,19 @@ describe('patchscan scan, explain, manifest', () => {
   });
 
   it('explains one update as a tree with values and facts read', () => {
-    const rows = run(['scan', '-c', catalog, inventory, '--format', 'jsonl']).out.trim().split('\n').map((l) => JSON.parse(l) as { kb: string; state: string; isBundle: boolean });
+    const rows = run(['scan', '-c', catalog, inventory, '--format', 'jsonl'])
+      .out.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kb: string; state: string; isBundle: boolean });
     const required = rows.find((x) => x.state === 'Required')!;
     const e = run(['explain', '-c', catalog, inventory, `KB${required.kb}`]);
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/^WS-0042: KB\d+ /);
     expect(e.out).toMatch(/State {5}Required/);
     expect(e.out).toMatch(/Bundled updates:\n( {2}\[\w+\] .*\n)* {2}\[Required\]/);
-    const child = JSON.parse(run(['explain', '-c', catalog, inventory, `KB${required.kb}`, '--json']).out) as { children: { updateId: string; state: string }[] };
+    const child = JSON.parse(run(['explain', '-c', catalog, inventory, `KB${required.kb}`, '--json']).out) as {
+      children: { updateId: string; state: string }[];
+    };
     const c = run(['explain', '-c', catalog, inventory, child.children.find((x) => x.state === 'Required')!.updateId]);
     expect(c.out).toMatch(/IsInstalled:\n {2}\[False\] /);
     expect(c.out).toMatch(/← .*: /); // facts read, with the machine's values
@@ -205,7 +237,15 @@ describe('patchscan scan, explain, manifest', () => {
 
   it('a malformed inventory fails with INVENTORY_INVALID naming the field', () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ schema: 'patchscan-inventory/1', computer: { name: 'X' }, collectedAt: '2026-01-01T00:00:00Z', os: { major: 'ten' } }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        schema: 'patchscan-inventory/1',
+        computer: { name: 'X' },
+        collectedAt: '2026-01-01T00:00:00Z',
+        os: { major: 'ten' },
+      }),
+    );
     const r = run(['scan', '-c', catalog, bad]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(`patchscan: INVENTORY_INVALID: ${bad}: os.major: must be an integer from 0 to 4294967295, got "ten"\n`);
@@ -215,7 +255,9 @@ describe('patchscan scan, explain, manifest', () => {
     const m = JSON.parse(run(['manifest', catalog, '--json']).out);
     expect(m.schema).toBe('patchscan-manifest/1');
     expect(m.csidl).toEqual(['37', '38', '41']);
-    expect(m.registryKeys.map((k: { key: string }) => k.key)).toContain('HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion');
+    expect(m.registryKeys.map((k: { key: string }) => k.key)).toContain(
+      'HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion',
+    );
     expect(m.msiProducts).toBe(true);
     expect(m.cbsPackages).toBe(true);
     expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
@@ -238,33 +280,96 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     lines[10] = '{"schema":"patchscan-inventory/1","computer":{"name":"BROKEN"},"collectedAt":"nope"}';
     writeFileSync(fleet, lines.join('\n'));
     const out = join(dir, 'rows.jsonl');
-    const r = run(['scan', '-c', catalog, '--inventories', fleet, '--out', out, '--threads', '2', '-f', 'rows', '--states', 'all', '--reasons']);
+    const r = run([
+      'scan',
+      '-c',
+      catalog,
+      '--inventories',
+      fleet,
+      '--out',
+      out,
+      '--threads',
+      '2',
+      '-f',
+      'rows',
+      '--states',
+      'all',
+      '--reasons',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
-    expect(r.out).toMatch(/Updates: Required [\d,]+, Installed [\d,]+, Unknown [\d,]+; Required but superseded [\d,]+, possibly superseded [\d,]+/);
-    expect(r.out).toMatch(/Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/);
+    expect(r.out).toMatch(
+      /Updates: Required [\d,]+, Installed [\d,]+, Unknown [\d,]+; Required but superseded [\d,]+, possibly superseded [\d,]+/,
+    );
+    expect(r.out).toMatch(
+      /Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/,
+    );
     expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
     expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.filter((x) => x.error)).toEqual([{ computer: null, source: `${fleet}:11`, error: { code: 'INVENTORY_INVALID', message: `${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"` } }]);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.filter((x) => x.error)).toEqual([
+      {
+        computer: null,
+        source: `${fleet}:11`,
+        error: { code: 'INVENTORY_INVALID', message: `${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"` },
+      },
+    ]);
     const ok = rows.filter((x) => !x.error);
     // Machines with nothing applicable have no rows; every row belongs to one of the 299 scanned machines.
     const computers = new Set(ok.map((x) => x.computer));
     expect(computers.size).toBeGreaterThan(200);
     expect(computers.size).toBeLessThanOrEqual(299);
     expect(computers.has('BROKEN')).toBe(false);
-    for (const k of ['computer', 'updateId', 'revisionNumber', 'kb', 'title', 'classification', 'severity', 'state', 'superseded', 'reason']) expect(ok[0]).toHaveProperty(k);
+    for (const k of [
+      'computer',
+      'updateId',
+      'revisionNumber',
+      'kb',
+      'title',
+      'classification',
+      'severity',
+      'state',
+      'superseded',
+      'reason',
+    ])
+      expect(ok[0]).toHaveProperty(k);
   });
 
   it('the same batch in one thread, without reasons, as csv and msgpack, gives the same states', () => {
     const fleet = join(dir, 'fleet.jsonl');
     const csv = join(dir, 'rows.csv');
-    expect(run(['scan', '-c', catalog, '-i', fleet, '-o', csv, '-f', 'csv', '--states', 'Installed,Required,Unknown', '--threads', '0', '--no-reasons']).code).toBe(0);
+    expect(
+      run([
+        'scan',
+        '-c',
+        catalog,
+        '-i',
+        fleet,
+        '-o',
+        csv,
+        '-f',
+        'csv',
+        '--states',
+        'Installed,Required,Unknown',
+        '--threads',
+        '0',
+        '--no-reasons',
+      ]).code,
+    ).toBe(0);
     const csvRows = readFileSync(csv, 'utf8').trim().split('\r\n');
-    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { state?: string; error?: unknown });
+    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { state?: string; error?: unknown });
     expect(csvRows.length - 1).toBe(jsonl.length);
-    const states = (xs: string[]): Record<string, number> => xs.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
-    expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-4)!)))).toEqual(states(jsonl.map((x) => (x.error ? 'Error' : x.state!))));
+    const states = (xs: string[]): Record<string, number> =>
+      xs.reduce<Record<string, number>>((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {});
+    expect(states(csvRows.slice(1).map((l) => (l.includes(',Error,') ? 'Error' : l.split(',').at(-4)!)))).toEqual(
+      states(jsonl.map((x) => (x.error ? 'Error' : x.state!))),
+    );
   });
 
   it('msgpack is the fleet format: each result set once, then one record per machine naming it', () => {
@@ -283,38 +388,88 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
       } else if (rec.resultSet !== undefined) {
         const rows = sets.get(rec.resultSet as number);
         expect(rows, 'a result set is written before the first machine that names it').toBeDefined();
-        for (const [updateId, state, superseded] of rows!) fromMsgpack.push(`${rec.computer as string} ${updateId as string} ${state as string} ${superseded === null ? 'possibly' : String(superseded)}`);
+        for (const [updateId, state, superseded] of rows!)
+          fromMsgpack.push(
+            `${rec.computer as string} ${updateId as string} ${state as string} ${superseded === null ? 'possibly' : String(superseded)}`,
+          );
       } else expect(rec.error).toMatchObject({ code: 'INVENTORY_INVALID' });
     }
     expect(records.filter((r) => r.computer !== undefined && r.resultSet !== undefined)).toHaveLength(299);
     expect(sets.size).toBeLessThan(299); // machines with the same profile share a set
-    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => !x.error);
-    expect(fromMsgpack.sort()).toEqual(jsonl.map((x) => `${x.computer as string} ${x.updateId as string} ${x.state as string} ${x.possiblySuperseded ? 'possibly' : String(x.superseded)}`).sort());
+    const jsonl = readFileSync(join(dir, 'rows.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((x) => !x.error);
+    expect(fromMsgpack.sort()).toEqual(
+      jsonl
+        .map(
+          (x) =>
+            `${x.computer as string} ${x.updateId as string} ${x.state as string} ${x.possiblySuperseded ? 'possibly' : String(x.superseded)}`,
+        )
+        .sort(),
+    );
   });
 
   it('reads the same machines from a msgpack stream, a directory and standard input', () => {
     const fleet = join(dir, 'fleet.jsonl');
-    const docs = readFileSync(fleet, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { computer: { name: string } }).filter((d) => d.computer.name !== 'BROKEN');
+    const docs = readFileSync(fleet, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { computer: { name: string } })
+      .filter((d) => d.computer.name !== 'BROKEN');
     const packr = new Packr({ useRecords: false });
     writeFileSync(join(dir, 'fleet.msgpack'), Buffer.concat(docs.map((d) => packr.pack(d))));
     const folder = join(dir, 'inbox');
     mkdirSync(folder);
-    docs.slice(0, 20).forEach((d, i) => writeFileSync(join(folder, `${d.computer.name}.${i % 2 ? 'json' : 'msgpack'}`), i % 2 ? JSON.stringify(d) : packr.pack(d)));
+    docs
+      .slice(0, 20)
+      .forEach((d, i) =>
+        writeFileSync(join(folder, `${d.computer.name}.${i % 2 ? 'json' : 'msgpack'}`), i % 2 ? JSON.stringify(d) : packr.pack(d)),
+      );
     const summary = (args: string[], input?: string): string => {
-      const r = spawnSync(process.execPath, [BIN, 'scan', '-c', catalog, ...args, '--no-reasons', '-f', 'csv', '--states', 'all'], { encoding: 'utf8', input, timeout: 60_000 });
+      const r = spawnSync(process.execPath, [BIN, 'scan', '-c', catalog, ...args, '--no-reasons', '-f', 'csv', '--states', 'all'], {
+        encoding: 'utf8',
+        input,
+        timeout: 60_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       // Timing and the rule-value sharing rate depend on which thread scanned which batch; the results do not.
-      return r.stdout.replace(/ in [\d.]+ s \(\d+ machines\/s\)/, '').replace(/results in \S+/, '').replace(/^Rule values: .*\n/m, '');
+      return r.stdout
+        .replace(/ in [\d.]+ s \(\d+ machines\/s\)/, '')
+        .replace(/results in \S+/, '')
+        .replace(/^Rule values: .*\n/m, '');
     };
     const fromJsonl = summary(['-i', fleet, '-o', join(dir, 'a.csv')]);
-    expect(summary(['-i', join(dir, 'fleet.msgpack'), '-o', join(dir, 'b.csv')])).toBe(fromJsonl.replace('; 1 error(s)', '; 0 error(s)').replace(/Errors \(first 10\):\n.*\n?/, ''));
-    expect(readFileSync(join(dir, 'b.csv'), 'utf8')).toBe(readFileSync(join(dir, 'a.csv'), 'utf8').split('\r\n').filter((l) => !l.includes(',Error,')).join('\r\n'));
+    expect(summary(['-i', join(dir, 'fleet.msgpack'), '-o', join(dir, 'b.csv')])).toBe(
+      fromJsonl.replace('; 1 error(s)', '; 0 error(s)').replace(/Errors \(first 10\):\n.*\n?/, ''),
+    );
+    expect(readFileSync(join(dir, 'b.csv'), 'utf8')).toBe(
+      readFileSync(join(dir, 'a.csv'), 'utf8')
+        .split('\r\n')
+        .filter((l) => !l.includes(',Error,'))
+        .join('\r\n'),
+    );
     expect(summary(['-i', '-', '-o', join(dir, 'c.csv')], readFileSync(fleet, 'utf8'))).toBe(fromJsonl.replaceAll(`${fleet}:`, 'stdin:'));
-    expect(readFileSync(join(dir, 'c.csv'), 'utf8').replaceAll('stdin:', 'x:')).toBe(readFileSync(join(dir, 'a.csv'), 'utf8').replaceAll(`${fleet}:`, 'x:'));
+    expect(readFileSync(join(dir, 'c.csv'), 'utf8').replaceAll('stdin:', 'x:')).toBe(
+      readFileSync(join(dir, 'a.csv'), 'utf8').replaceAll(`${fleet}:`, 'x:'),
+    );
     const d = summary(['-i', folder, '-o', join(dir, 'd.csv')]);
     expect(d).toMatch(/^Scanned 20 machine\(s\); 0 error\(s\);/);
-    const names = new Set(readFileSync(join(dir, 'd.csv'), 'utf8').trim().split('\r\n').slice(1).map((l) => l.split(',')[0]));
-    expect([...names].sort()).toEqual(docs.slice(0, 20).map((x) => x.computer.name).filter((n) => names.has(n)).sort());
+    const names = new Set(
+      readFileSync(join(dir, 'd.csv'), 'utf8')
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    );
+    expect([...names].sort()).toEqual(
+      docs
+        .slice(0, 20)
+        .map((x) => x.computer.name)
+        .filter((n) => names.has(n))
+        .sort(),
+    );
     expect(names.size).toBeGreaterThan(10);
   });
 
@@ -327,7 +482,10 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     expect(r.out).toMatch(/; 1 error\(s\);/);
     expect(r.out).toMatch(/cut\.msgpack#\d+ \(the stream ends inside a document\)/);
     const garbage = join(dir, 'garbage.msgpack');
-    writeFileSync(garbage, Buffer.concat([new Packr({ useRecords: false }).pack({ schema: 'patchscan-inventory/1' }), Buffer.from([0xc1, 1, 2, 3])]));
+    writeFileSync(
+      garbage,
+      Buffer.concat([new Packr({ useRecords: false }).pack({ schema: 'patchscan-inventory/1' }), Buffer.from([0xc1, 1, 2, 3])]),
+    );
     const g = run(['scan', '-c', catalog, '-i', garbage, '-o', join(dir, 'garbage.jsonl'), '--no-reasons']);
     expect(g.code, g.err).toBe(0);
     expect(g.out).toMatch(/Scanned 0 machine\(s\) .*; 2 error\(s\);/);
@@ -335,8 +493,12 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
   });
 
   it('explains bad batch arguments', () => {
-    expect(run(['scan', '-c', catalog, '-i', join(dir, 'fleet.jsonl')]).err).toMatch(/^patchscan: BAD_ARGUMENT: batch mode \(--inventories\) writes to a file: add --out FILE/);
-    expect(run(['scan', '-c', catalog, '-i', join(dir, 'nope.txt'), '-o', join(dir, 'x')]).err).toMatch(/^patchscan: IO: cannot read inventories from/);
+    expect(run(['scan', '-c', catalog, '-i', join(dir, 'fleet.jsonl')]).err).toMatch(
+      /^patchscan: BAD_ARGUMENT: batch mode \(--inventories\) writes to a file: add --out FILE/,
+    );
+    expect(run(['scan', '-c', catalog, '-i', join(dir, 'nope.txt'), '-o', join(dir, 'x')]).err).toMatch(
+      /^patchscan: IO: cannot read inventories from/,
+    );
     expect(run(['scan', '-c', catalog]).err).toMatch(/^patchscan: BAD_ARGUMENT: give inventory files, or --inventories SOURCE/);
   });
 });
@@ -350,7 +512,9 @@ describe('batch scan interrupted with SIGINT', () => {
     expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3000', '-o', fleet]).code).toBe(0);
     const out = join(dir, 'rows.jsonl');
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [BIN, 'scan', '-c', catalog, '-i', fleet, '-o', out, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'scan', '-c', catalog, '-i', fleet, '-o', out, '--threads', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     // Interrupt once results have started to land (in OUT.partial: OUT appears only when the batch ends).

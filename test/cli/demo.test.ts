@@ -15,7 +15,8 @@ import { tempDir } from '../helpers/tmp.js';
 function runDemo(dataDir: string): Promise<{ code: number | null; out: string; err: string; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'demo', '--data-dir', dataDir, '--clients', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -67,11 +68,19 @@ describe('patchscan demo', () => {
 
     // It shows an update group with a deadline, then ends with the console's how-to.
     const pattern = (...parts: string[]): RegExp => new RegExp(parts.join(''));
-    expect(first.out).toMatch(pattern(
-      String.raw`\$ patchscan group create "Security updates \(demo\)" `, String.raw`--classification "Security Updates" `,
-      String.raw`--deadline \d{4}-\d{2}-\d{2} --data .*\nCreated "Security updates \(demo\)" with \d+ update\(s\)\n`));
-    expect(first.out).toMatch(pattern(String.raw`"Security updates \(demo\)": 50 computer\(s\), \d+ compliant \([\d.]+%\), `,
-      String.raw`\d+ non-compliant, \d+ unknown; \d+ overdue`));
+    expect(first.out).toMatch(
+      pattern(
+        String.raw`\$ patchscan group create "Security updates \(demo\)" `,
+        String.raw`--classification "Security Updates" `,
+        String.raw`--deadline \d{4}-\d{2}-\d{2} --data .*\nCreated "Security updates \(demo\)" with \d+ update\(s\)\n`,
+      ),
+    );
+    expect(first.out).toMatch(
+      pattern(
+        String.raw`"Security updates \(demo\)": 50 computer\(s\), \d+ compliant \([\d.]+%\), `,
+        String.raw`\d+ non-compliant, \d+ unknown; \d+ overdue`,
+      ),
+    );
     const howTo = pattern(
       String.raw`The web console\. The demo's server has stopped \(nothing is left running\); start one and sign in:\n`,
       String.raw` {2}\$ patchscan serve --data (.+)\n`,
@@ -87,8 +96,11 @@ describe('patchscan demo', () => {
     // Followed: serve the site (on a free port here: 8530 may be taken on a shared machine), sign in with the token.
     const served = await startServe(servedDir);
     try {
-      const signIn = await fetch(`${served.url}/login`,
-        { method: 'POST', body: new URLSearchParams({ token: token }), redirect: 'manual' });
+      const signIn = await fetch(`${served.url}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ token: token }),
+        redirect: 'manual',
+      });
       expect(signIn.status).toBe(303);
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
       const overview = await fetch(`${served.url}/`, { headers: { cookie }, redirect: 'manual' });

@@ -18,7 +18,8 @@ function run(args: readonly string[]): Promise<{ code: number; out: string; err:
   delete env.PATCHSCAN_DATABASE;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -42,29 +43,54 @@ describe('patchscan group', () => {
     await site.close();
   });
 
-  it('create, list, show, computers, computer: the numbers are the library\'s', async () => {
-    const made = await run(['group', 'create', 'Patch Tuesday', '--classification', 'Security Updates', '--deadline', '2020-01-01',
-      ...data]);
+  it("create, list, show, computers, computer: the numbers are the library's", async () => {
+    const made = await run([
+      'group',
+      'create',
+      'Patch Tuesday',
+      '--classification',
+      'Security Updates',
+      '--deadline',
+      '2020-01-01',
+      ...data,
+    ]);
     expect(made.code, made.err).toBe(0);
     const detail = await updateGroupDetail(site.store, library, 'Patch Tuesday');
-    expect(made.out).toBe(`Created "Patch Tuesday" with ${detail.updates} update(s) (classification Security Updates); `
-      + 'deadline 2020-01-01T00:00:00.000Z (passed).\n');
+    expect(made.out).toBe(
+      `Created "Patch Tuesday" with ${detail.updates} update(s) (classification Security Updates); ` +
+        'deadline 2020-01-01T00:00:00.000Z (passed).\n',
+    );
     expect(detail.fleet.overdue).toBeGreaterThan(0);
 
     const list = await run(['group', 'list', '--json', ...data]);
     expect(JSON.parse(list.out)).toEqual([JSON.parse(JSON.stringify({ ...detail, updateList: undefined, collections: undefined }))]);
     const table = await run(['group', 'list', ...data]);
-    expect(table.out.split('\n')[0].split(/\s+/))
-      .toEqual(['name', 'updates', 'deadline', 'computers', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent']);
+    expect(table.out.split('\n')[0].split(/\s+/)).toEqual([
+      'name',
+      'updates',
+      'deadline',
+      'computers',
+      'compliant',
+      'nonCompliant',
+      'unknown',
+      'overdue',
+      'compliancePercent',
+    ]);
     const f = detail.fleet;
-    expect(table.out.split('\n')[2].replace(/^Patch Tuesday/, 'PT').split(/\s+/).slice(0, 8))
-      .toEqual(['PT', detail.updates, '2020-01-01T00:00:00.000Z', f.members, f.compliant, f.nonCompliant, f.unknown, f.overdue]
-        .map(String));
+    expect(
+      table.out
+        .split('\n')[2]
+        .replace(/^Patch Tuesday/, 'PT')
+        .split(/\s+/)
+        .slice(0, 8),
+    ).toEqual(['PT', detail.updates, '2020-01-01T00:00:00.000Z', f.members, f.compliant, f.nonCompliant, f.unknown, f.overdue].map(String));
 
     const show = await run(['group', 'show', 'patch tuesday', ...data]);
     expect(show.code, show.err).toBe(0);
-    expect(show.out).toContain(`Fleet: ${f.members} computer(s): ${f.compliant} compliant (${f.compliancePercent}%), `
-      + `${f.nonCompliant} non-compliant, ${f.unknown} unknown, ${f.overdue} overdue`);
+    expect(show.out).toContain(
+      `Fleet: ${f.members} computer(s): ${f.compliant} compliant (${f.compliancePercent}%), ` +
+        `${f.nonCompliant} non-compliant, ${f.unknown} unknown, ${f.overdue} overdue`,
+    );
     for (const c of detail.collections) {
       const figures = [c.members, c.compliant, c.nonCompliant, c.unknown, c.overdue, c.compliancePercent].join('\\s+');
       expect(show.out).toMatch(new RegExp(`\\n${c.collection.replace(/[()]/g, '\\$&')}\\s+${figures}\\n`));
@@ -79,24 +105,54 @@ describe('patchscan group', () => {
     const want = await groupComputers(site.store, library, 'Patch Tuesday', { overdue: true, limit: 1000 });
     expect(rows.map((r) => r.split(',')[0])).toEqual(want.items.map((c) => c.computer));
     expect(rows.every((r) => r.split(',')[3] === 'NonCompliant')).toBe(true);
-    const compliant = await run(['group', 'computers', 'Patch Tuesday', '--state', 'compliant', '--collection',
-      'Microsoft Updates Tool x64', '--json', ...data]);
-    expect(JSON.parse(compliant.out)).toEqual(JSON.parse(JSON.stringify(await groupComputers(site.store, library, 'Patch Tuesday',
-      { state: 'Compliant', collection: 'Microsoft Updates Tool x64', limit: 1000 }))));
+    const compliant = await run([
+      'group',
+      'computers',
+      'Patch Tuesday',
+      '--state',
+      'compliant',
+      '--collection',
+      'Microsoft Updates Tool x64',
+      '--json',
+      ...data,
+    ]);
+    expect(JSON.parse(compliant.out)).toEqual(
+      JSON.parse(
+        JSON.stringify(
+          await groupComputers(site.store, library, 'Patch Tuesday', {
+            state: 'Compliant',
+            collection: 'Microsoft Updates Tool x64',
+            limit: 1000,
+          }),
+        ),
+      ),
+    );
 
     const pc = want.items[0].computer;
     const one = await run(['group', 'computer', 'Patch Tuesday', pc, ...data]);
     expect(one.code, one.err).toBe(0);
     expect(one.out.split('\n')[0]).toMatch(new RegExp(`^${pc}: NonCompliant \\(overdue\\); missing ${want.items[0].missing}, `));
-    const oneJson = JSON.parse((await run(['group', 'computer', 'Patch Tuesday', pc, '--json',
-      ...data])).out) as { updates: { missing: boolean; state: string }[] };
+    const oneJson = JSON.parse((await run(['group', 'computer', 'Patch Tuesday', pc, '--json', ...data])).out) as {
+      updates: { missing: boolean; state: string }[];
+    };
     expect(oneJson.updates.filter((u) => u.missing)).toHaveLength(want.items[0].missing);
-    expect(one.out.split('\n').slice(4).filter((l) => l.trim())).toHaveLength(oneJson.updates.length); // a line per update
+    expect(
+      one.out
+        .split('\n')
+        .slice(4)
+        .filter((l) => l.trim()),
+    ).toHaveLength(oneJson.updates.length); // a line per update
   }, 120_000);
 
   it('add, remove, deadline, delete', async () => {
-    await run(['group', 'create', 'Small', '--kb', (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList[0].kb,
-      ...data]);
+    await run([
+      'group',
+      'create',
+      'Small',
+      '--kb',
+      (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList[0].kb,
+      ...data,
+    ]);
     const held = (await updateGroupDetail(site.store, library, 'Patch Tuesday')).updateList.filter((u) => u.kb);
     const kbs = [...new Set(held.map((u) => u.kb))].slice(1, 3);
     const add = await run(['group', 'add', 'Small', kbs.map((k) => `KB${k}`).join(','), ...data]);
@@ -117,30 +173,42 @@ describe('patchscan group', () => {
 
   it.each([
     [['group', 'create', 'X'], /^patchscan: BAD_ARGUMENT: a group needs at least one criterion: --kb, --released-after/],
-    [['group', 'create', 'X', '--kb', '1', '--deadline', '2026-12-01T10:00'],
-      /^patchscan: BAD_ARGUMENT: --deadline "2026-12-01T10:00": give a day \(YYYY-MM-DD, 00:00 UTC\) or a time with its zone/],
-    [['group', 'create', 'X', '--released-after', '2026-02-30'],
-      /^patchscan: BAD_ARGUMENT: --released-after "2026-02-30": give a day as YYYY-MM-DD/],
-    [['group', 'create', 'X', '--classification', 'Security Update'],
-      /^patchscan: BAD_ARGUMENT: no classification "Security Update" in the catalog in service; it has: .*Security Updates/],
+    [
+      ['group', 'create', 'X', '--kb', '1', '--deadline', '2026-12-01T10:00'],
+      /^patchscan: BAD_ARGUMENT: --deadline "2026-12-01T10:00": give a day \(YYYY-MM-DD, 00:00 UTC\) or a time with its zone/,
+    ],
+    [
+      ['group', 'create', 'X', '--released-after', '2026-02-30'],
+      /^patchscan: BAD_ARGUMENT: --released-after "2026-02-30": give a day as YYYY-MM-DD/,
+    ],
+    [
+      ['group', 'create', 'X', '--classification', 'Security Update'],
+      /^patchscan: BAD_ARGUMENT: no classification "Security Update" in the catalog in service; it has: .*Security Updates/,
+    ],
     [['group', 'create', 'X', '--kb', 'KB999999999'], /^patchscan: NOT_FOUND: no update "KB999999999" in the catalog in service/],
     [['group', 'create', 'Patch TUESDAY', '--kb', '1'], /^patchscan: BAD_ARGUMENT: an update group named "Patch Tuesday" exists already/],
     [['group', 'create', ' X', '--kb', '1'], /^patchscan: BAD_ARGUMENT: group name " X": give 1 to 100 characters/],
     [['group', 'show', 'Nope'], /^patchscan: NOT_FOUND: no update group named "Nope" \(patchscan group list\)/],
-    [['group', 'computers', 'Patch Tuesday', '--state', 'bad'],
-      /^patchscan: BAD_ARGUMENT: --state "bad": give one of Compliant, NonCompliant, Unknown/],
+    [
+      ['group', 'computers', 'Patch Tuesday', '--state', 'bad'],
+      /^patchscan: BAD_ARGUMENT: --state "bad": give one of Compliant, NonCompliant, Unknown/,
+    ],
     [['group', 'computers', 'Patch Tuesday', '--collection', 'Nope'], /^patchscan: NOT_FOUND: no collection named "Nope"/],
     [['group', 'computer', 'Patch Tuesday', 'NO-SUCH-PC'], /^patchscan: NOT_FOUND: no computer named NO-SUCH-PC/],
     [['group', 'remove', 'Patch Tuesday', 'KB999999999'], /^patchscan: NOT_FOUND: "Patch Tuesday" holds no update "KB999999999"/],
     [['group', 'deadline', 'Patch Tuesday', 'soon'], /^patchscan: BAD_ARGUMENT: <when> "soon"/],
     [['group', 'delete', 'Nope'], /^patchscan: NOT_FOUND: no update group named "Nope"/],
-  ])('patchscan %j: one line, exit 2, nothing changed', async (args, message) => {
-    const before = await site.store.updateGroups();
-    const r = await run([...args, ...data]);
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(message);
-    expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.out).toBe('');
-    expect(await site.store.updateGroups()).toEqual(before);
-  }, 60_000);
+  ])(
+    'patchscan %j: one line, exit 2, nothing changed',
+    async (args, message) => {
+      const before = await site.store.updateGroups();
+      const r = await run([...args, ...data]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(message);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.out).toBe('');
+      expect(await site.store.updateGroups()).toEqual(before);
+    },
+    60_000,
+  );
 });

@@ -20,7 +20,8 @@ const run = (args: string[]): { code: number; out: string; err: string } => {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
 const read = (name: string): string => readFileSync(join(FIXTURES, 'fragments', name), 'utf8');
-const localized = (language: string, title: string): string => `<LocalizedProperties><Language>${language}</Language><Title>${title}</Title></LocalizedProperties>`;
+const localized = (language: string, title: string): string =>
+  `<LocalizedProperties><Language>${language}</Language><Title>${title}</Title></LocalizedProperties>`;
 
 // The real core and extended fragments; the localized fragment (l/en/<RevisionId>) is not among the samples, so its
 // title is written here as Microsoft titles cumulative updates.
@@ -31,7 +32,20 @@ const REV = 51_000_001;
 function cbsCatalog(extended: string, titles: [string, string][]): Catalog {
   const core = parseCoreFragment(read('wsus-m0-cbs__cbs-rollupfix-core-reduced.xml'), 'c');
   const b = new CatalogBuilder();
-  b.addPackageEntry({ updateId: core.updateId, revisionNumber: core.revisionNumber, revisionId: REV, isLeaf: true, isBundle: false, deploymentAction: 'Install', categories: [], prerequisites: [], languages: [], bundledByRevisionIds: [], supersededByRevisionIds: [], payloadFiles: 0 });
+  b.addPackageEntry({
+    updateId: core.updateId,
+    revisionNumber: core.revisionNumber,
+    revisionId: REV,
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    categories: [],
+    prerequisites: [],
+    languages: [],
+    bundledByRevisionIds: [],
+    supersededByRevisionIds: [],
+    payloadFiles: 0,
+  });
   b.addCore(REV, core);
   b.addExtended(REV, parseExtendedFragment(extended, 'x'));
   for (const [lang, title] of titles) b.addLocalized(REV, parseLocalizedFragment(localized(lang, title), `l/${lang}`));
@@ -40,17 +54,25 @@ function cbsCatalog(extended: string, titles: [string, string][]): Catalog {
 
 const REAL_EXTENDED = read('wsus-m0-cbs__cbs-rollupfix-extended.xml');
 
-describe('catalog show, explain and scan by the title\'s KB (the patchscan command)', () => {
+describe("catalog show, explain and scan by the title's KB (the patchscan command)", () => {
   const dir = tempDir();
   const file = join(dir, 'kb.pscat');
   writeCatalogFile(file, cbsCatalog(REAL_EXTENDED, [['en', TITLE]]).data);
   const inventory = join(dir, 'pc.json');
-  writeFileSync(inventory, JSON.stringify({
-    schema: 'patchscan-inventory/1', computer: { name: 'ARM-PC' }, collectedAt: '2026-11-24T00:00:00Z',
-    os: { major: 10, minor: 0, build: 22000, productType: 1 }, processor: { architecture: 12 },
-    registry: [{ key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing', exists: true, values: [] }],
-    cbs: { packages: [] },
-  }));
+  writeFileSync(
+    inventory,
+    JSON.stringify({
+      schema: 'patchscan-inventory/1',
+      computer: { name: 'ARM-PC' },
+      collectedAt: '2026-11-24T00:00:00Z',
+      os: { major: 10, minor: 0, build: 22000, productType: 1 },
+      processor: { architecture: 12 },
+      registry: [
+        { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing', exists: true, values: [] },
+      ],
+      cbs: { packages: [] },
+    }),
+  );
 
   it('catalog show KB5026368 finds it and says the KB came from the title', () => {
     const r = run(['catalog', 'show', file, 'KB5026368']);

@@ -56,7 +56,10 @@ describe('why a computer is not scanned, in the CLI and over HTTP', { timeout: 1
     const up = run(['upload', '--server', url, '--token', token, file]);
     expect(up.code, up.err).toBe(0);
     expect(up.out).toMatch(/^Accepted \(normal scan queued.*; not scanned yet: .*no catalog is in service yet: run patchscan sync/);
-    for (const args of [['compliance', 'PC-LATE'], ['report', 'computer', 'PC-LATE']]) {
+    for (const args of [
+      ['compliance', 'PC-LATE'],
+      ['report', 'computer', 'PC-LATE'],
+    ]) {
       const r = run([...args, '--data', data]);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.err).toMatch(/^patchscan: NOT_FOUND: PC-LATE has not been scanned yet: .*no catalog is in service yet: run patchscan sync/);
@@ -68,7 +71,9 @@ describe('why a computer is not scanned, in the CLI and over HTTP', { timeout: 1
     expect(run(['sync', '--source', BUNDLED, '--data', data]).code).toBe(0);
     const up = run(['upload', '--server', url, '--token', token, file]);
     expect(up.out).toMatch(/not scanned yet: no advertised collection targets this computer yet \(architecture x64\)/);
-    const cli = run(['compliance', 'PC-LATE', '--data', data]).err.replace(/^patchscan: NOT_FOUND: /, '').trim();
+    const cli = run(['compliance', 'PC-LATE', '--data', data])
+      .err.replace(/^patchscan: NOT_FOUND: /, '')
+      .trim();
     expect(cli).toMatch(/^PC-LATE has not been scanned yet: no advertised collection targets it \(architecture x64\)/);
     expect(await http404()).toBe(cli);
     expect(run(['compliance', 'NOBODY', '--data', data]).err).toBe('patchscan: NOT_FOUND: no computer named NOBODY\n');

@@ -24,7 +24,8 @@ const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pa
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -39,9 +40,18 @@ function onTerminal(args: readonly string[], cols: number): Promise<{ code: numb
 }
 
 /** Terminal output as the successive states of its line: split at \r and \n, erase-to-end codes removed. */
-const screenLines = (raw: string): string[] => raw.replace(/\x1b\[K/g, '').split(/\r\n|\r|\n/).filter((l) => l.trim() !== '');
+const screenLines = (raw: string): string[] =>
+  raw
+    .replace(/\x1b\[K/g, '')
+    .split(/\r\n|\r|\n/)
+    .filter((l) => l.trim() !== '');
 
-interface Parsed { label: string; percent: number; detail: string; line: string }
+interface Parsed {
+  label: string;
+  percent: number;
+  detail: string;
+  line: string;
+}
 const PROGRESS = /^(\S+)\s+[█░]*\s*(\d+)% (\S+ ?\S*)\/(\S+ ?\S*?)(?: |$)(.*)$/;
 const parse = (l: string): Parsed | undefined => {
   const m = PROGRESS.exec(l);
@@ -104,14 +114,22 @@ describe('progress on the command line', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/^Sync updated: /);
     expect(r.err).not.toMatch(/\r|\x1b/); // plain lines: no redraws, no terminal codes
-    const lines = r.err.split('\n').map(parse).filter((p): p is Parsed => p !== undefined);
+    const lines = r.err
+      .split('\n')
+      .map(parse)
+      .filter((p): p is Parsed => p !== undefined);
     const download = lines.filter((p) => p.label === 'download');
     // ~2.4 s of download at one line per 0.4 s, plus the line that ends it; a busy machine may draw fewer.
     expect(download.length, r.err).toBeGreaterThanOrEqual(3);
-    expect(download.filter((p) => p.percent === 100), r.err).toHaveLength(1); // the end is told once
+    expect(
+      download.filter((p) => p.percent === 100),
+      r.err,
+    ).toHaveLength(1); // the end is told once
     expect(download.at(-1)!.percent).toBe(100);
     const size = human(cab.length, 'bytes'); // the bundled catalog's size, as the line shows it
-    expect(download.at(-1)!.line).toMatch(new RegExp(`^download +[█░]+ 100% ${size}/${size} in \\d+\\.\\ds, \\d+ KiB/s {2}wsusscn2\\.cab$`));
+    expect(download.at(-1)!.line).toMatch(
+      new RegExp(`^download +[█░]+ 100% ${size}/${size} in \\d+\\.\\ds, \\d+ KiB/s {2}wsusscn2\\.cab$`),
+    );
     expectMonotonic(lines);
     for (const p of download.slice(0, -1)) {
       expect(p.line).toMatch(/ left {2}wsusscn2\.cab$/); // time left while it runs, and the name whole
@@ -140,19 +158,28 @@ describe('progress on the command line', () => {
     const download = lines.filter((p) => p.label === 'download');
     expect(download.length).toBeGreaterThanOrEqual(3); // redrawn as bytes arrive (10 a second at most)
     const running = new RegExp(`\\d+ KiB/${human(cab.length, 'bytes')} \\d+ KiB/s, \\d+\\.\\ds left {2}wsusscn2\\.cab$`);
-    expect(download.some((p) => running.test(p.line)), download.map((p) => p.line).join('\n')).toBe(true);
+    expect(
+      download.some((p) => running.test(p.line)),
+      download.map((p) => p.line).join('\n'),
+    ).toBe(true);
     for (const p of lines) if (p.detail.includes('.ca')) expect(p.detail, p.line).toMatch(/\.cab$/); // never "package2.ca"
     expect(r.out).toMatch(/Sync updated: new catalog/);
   }, 120_000);
 
-  it('catalog import on a terminal: unpacking counts the entries\' bytes, never more than its total', async () => {
+  it("catalog import on a terminal: unpacking counts the entries' bytes, never more than its total", async () => {
     const r = await onTerminal(['catalog', 'import', BUNDLED, '--out', join(dir, 'import.pscat')], 120);
     expect(r.code, r.out).toBe(0);
-    const lines = screenLines(r.out).map(parse).filter((p): p is Parsed => p !== undefined);
+    const lines = screenLines(r.out)
+      .map(parse)
+      .filter((p): p is Parsed => p !== undefined);
     expectMonotonic(lines);
     const unpack = lines.filter((p) => p.label === 'unpacking');
     expect(unpack.at(-1)!.line).toMatch(/100% (\S+ \S+)\/\1 /); // done equals total at the end
-    expect(screenLines(r.out).filter((l) => /^compiling/.test(l)).at(-1)).toMatch(/^compiling +done in \d+\.\ds$/);
+    expect(
+      screenLines(r.out)
+        .filter((l) => /^compiling/.test(l))
+        .at(-1),
+    ).toMatch(/^compiling +done in \d+\.\ds$/);
   }, 60_000);
 
   it('the importer reports fragments in small steps of bytes across range cabinets, not one jump per cabinet', () => {
@@ -179,8 +206,10 @@ describe('progress on the command line', () => {
 describe('the progress line itself (a fake clock)', () => {
   const sink = (columns = 80): { stream: NodeJS.WriteStream; text: () => string } => {
     let text = '';
-    return { stream: { columns, isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream,
-      text: () => text };
+    return {
+      stream: { columns, isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream,
+      text: () => text,
+    };
   };
 
   it('a total that turns out too small grows; a smaller done later does not move it back', () => {

@@ -16,7 +16,10 @@ describe('README', () => {
     execFileSync(process.execPath, [join(ROOT, 'dist/adapters/cli/bin.js'), 'demo', '--data-dir', join(dir, 'data')], { encoding: 'utf8' });
     const code = m![1]
       .replace("'patchscan-data/catalog.pscat'", JSON.stringify(join(dir, 'data', 'catalog.pscat')))
-      .replace("'test/fixtures/inventories/win10-22h2-x64.json'", JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')));
+      .replace(
+        "'test/fixtures/inventories/win10-22h2-x64.json'",
+        JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')),
+      );
     // Inside the package, so that `import … from 'patchscan'` resolves to this package (self-reference).
     const artifacts = join(ROOT, 'test', '.artifacts');
     mkdirSync(artifacts, { recursive: true });

@@ -21,15 +21,35 @@ const HP_TITLE = 'Synaptics HD audio driver for 2018 DT [8.65.296.0.A3]';
 
 /** An HP machine with the 840a board and the Synaptics audio device, and the driver at `driver`. */
 const hpMachine = (driver: string): Record<string, unknown> => ({
-  schema: 'patchscan-inventory/1', computer: { name: 'HP-DT' }, collectedAt: '2026-11-24T00:00:00Z',
-  os: { major: 10, minor: 0, build: 17763, productType: 1 }, processor: { architecture: 9 }, csidl: { '37': 'C:\\Windows\\System32' },
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'HP-DT' },
+  collectedAt: '2026-11-24T00:00:00Z',
+  os: { major: 10, minor: 0, build: 17763, productType: 1 },
+  processor: { architecture: 9 },
+  csidl: { '37': 'C:\\Windows\\System32' },
   wmi: [
-    { namespace: 'Root\\cimv2', query: "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and not (Model like '%Proliant%')) or (Manufacturer='HP') ", count: 1 },
+    {
+      namespace: 'Root\\cimv2',
+      query:
+        "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and not (Model like '%Proliant%')) or (Manufacturer='HP') ",
+      count: 1,
+    },
     { namespace: 'Root\\cimv2', query: "select * from Win32_BaseBoard where Product LIKE '%840a%'", count: 1 },
-    { namespace: 'Root\\cimv2', query: "select * from Win32_PnpEntity where DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'", count: 1 },
+    {
+      namespace: 'Root\\cimv2',
+      query:
+        "select * from Win32_PnpEntity where DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'",
+      count: 1,
+    },
   ],
   files: [{ path: 'C:\\Windows\\System32\\drivers\\CHDRT64.sys', exists: true, version: driver }],
-  registry: [{ key: 'HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows NT\\CurrentVersion', exists: true, values: [{ name: 'ReleaseId', type: 'REG_SZ', data: '1809' }] }],
+  registry: [
+    {
+      key: 'HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows NT\\CurrentVersion',
+      exists: true,
+      values: [{ name: 'ReleaseId', type: 'REG_SZ', data: '1809' }],
+    },
+  ],
 });
 
 describe('catalog import --package', () => {
@@ -59,7 +79,11 @@ describe('catalog import --package', () => {
       expect(r.code, r.err).toBe(0);
       return (JSON.parse(r.out) as Record<string, string>[]).find((row) => row.updateId === HP_ID);
     };
-    expect(scan('8.65.200.0')).toMatchObject({ title: HP_TITLE, state: 'Required', reason: expect.stringMatching(/chdrt64\.sys: exists, version 8\.65\.200\.0; the rule requires version >= 8\.65\.296\.0/) });
+    expect(scan('8.65.200.0')).toMatchObject({
+      title: HP_TITLE,
+      state: 'Required',
+      reason: expect.stringMatching(/chdrt64\.sys: exists, version 8\.65\.200\.0; the rule requires version >= 8\.65\.296\.0/),
+    });
     expect(scan('8.65.296.0')).toMatchObject({ state: 'Installed' });
   });
 

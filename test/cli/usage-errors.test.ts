@@ -40,8 +40,14 @@ function run(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}):
 /** The same, without blocking: the tables below run their processes a few at a time. */
 function runAsync(args: readonly string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: environment({}), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let out = '', err = '';
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: environment({}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let out = '',
+      err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', reject);
@@ -66,27 +72,63 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     [s('report', 'stale', '--days', 'abc'), /^patchscan: BAD_ARGUMENT: --days "abc": give a whole number of days, from 0 to 36500\n$/],
     [s('report', 'stale', '--days', '-1'), /^patchscan: BAD_ARGUMENT: --days "-1": give a whole number of days/],
     [s('report', 'stale', '--days', '1.5'), /^patchscan: BAD_ARGUMENT: --days "1\.5": give a whole number of days/],
-    [s('report', 'stale', '--days', '999999999'), /^patchscan: BAD_ARGUMENT: --days "999999999": give a whole number of days, from 0 to 36500/],
-    [s('report', 'update', 'KB1', '--limit', 'abc'), /^patchscan: BAD_ARGUMENT: --limit "abc": give a whole number of machines, 0 or more\n$/],
+    [
+      s('report', 'stale', '--days', '999999999'),
+      /^patchscan: BAD_ARGUMENT: --days "999999999": give a whole number of days, from 0 to 36500/,
+    ],
+    [
+      s('report', 'update', 'KB1', '--limit', 'abc'),
+      /^patchscan: BAD_ARGUMENT: --limit "abc": give a whole number of machines, 0 or more\n$/,
+    ],
     [s('sync', 'status', '-n', 'abc'), /^patchscan: BAD_ARGUMENT: --limit "abc": give a whole number of messages, 0 or more\n$/],
     [s('queue', 'status', '-n', 'abc'), /^patchscan: BAD_ARGUMENT: --limit "abc": give a whole number of jobs, 0 or more\n$/],
     [s('queue', 'status', '--limit', '1e3'), /^patchscan: BAD_ARGUMENT: --limit "1e3": give a whole number of jobs/],
     [s('worker', '--batch', '0'), /^patchscan: BAD_ARGUMENT: --batch "0": give a whole number of jobs, from 1 to 10000\n$/],
     [s('worker', '--batch', 'abc'), /^patchscan: BAD_ARGUMENT: --batch "abc": /],
     [s('worker', '--idle-ms', '0'), /^patchscan: BAD_ARGUMENT: --idle-ms "0": give a whole number of milliseconds, from 1 to 3600000\n$/],
-    [s('worker', '--lease-seconds', '86400'), /^patchscan: BAD_ARGUMENT: --lease-seconds "86400": give a whole number of seconds, from 1 to 86399\n$/],
-    [s('serve', '--listen', '127.0.0.1:99999'), /^patchscan: BAD_ARGUMENT: --listen "127\.0\.0\.1:99999": give host:port with a port from 0 to 65535/],
+    [
+      s('worker', '--lease-seconds', '86400'),
+      /^patchscan: BAD_ARGUMENT: --lease-seconds "86400": give a whole number of seconds, from 1 to 86399\n$/,
+    ],
+    [
+      s('serve', '--listen', '127.0.0.1:99999'),
+      /^patchscan: BAD_ARGUMENT: --listen "127\.0\.0\.1:99999": give host:port with a port from 0 to 65535/,
+    ],
     [s('serve', '--listen', 'localhost'), /^patchscan: BAD_ARGUMENT: --listen "localhost": give host:port/],
-    [['scan', '-c', 'x.pscat', '--threads', 'many', 'pc.json'], /^patchscan: BAD_ARGUMENT: --threads "many": give a whole number of threads, from 0 to 1024\n$/],
-    [['corpus', 'catalog', '--revisions', 'abc', '--out', 'x.cab'], /^patchscan: BAD_ARGUMENT: --revisions "abc": give a whole number of revisions, at least 44\n$/],
-    [['corpus', 'catalog', '--revisions', '43', '--out', 'x.cab'], /^patchscan: BAD_ARGUMENT: --revisions "43": give a whole number of revisions, at least 44\n$/],
-    [['corpus', 'catalog', '--revisions', '100', '--seed', '-1', '--out', 'x.cab'], /^patchscan: BAD_ARGUMENT: --seed "-1": give a whole number, from 0 to 4294967295\n$/],
-    [['corpus', 'fleet', '-c', 'x.pscat', '--clients', '0', '-o', 'f.jsonl'], /^patchscan: BAD_ARGUMENT: --clients "0": give a whole number of machines, 1 or more\n$/],
+    [
+      ['scan', '-c', 'x.pscat', '--threads', 'many', 'pc.json'],
+      /^patchscan: BAD_ARGUMENT: --threads "many": give a whole number of threads, from 0 to 1024\n$/,
+    ],
+    [
+      ['corpus', 'catalog', '--revisions', 'abc', '--out', 'x.cab'],
+      /^patchscan: BAD_ARGUMENT: --revisions "abc": give a whole number of revisions, at least 44\n$/,
+    ],
+    [
+      ['corpus', 'catalog', '--revisions', '43', '--out', 'x.cab'],
+      /^patchscan: BAD_ARGUMENT: --revisions "43": give a whole number of revisions, at least 44\n$/,
+    ],
+    [
+      ['corpus', 'catalog', '--revisions', '100', '--seed', '-1', '--out', 'x.cab'],
+      /^patchscan: BAD_ARGUMENT: --seed "-1": give a whole number, from 0 to 4294967295\n$/,
+    ],
+    [
+      ['corpus', 'fleet', '-c', 'x.pscat', '--clients', '0', '-o', 'f.jsonl'],
+      /^patchscan: BAD_ARGUMENT: --clients "0": give a whole number of machines, 1 or more\n$/,
+    ],
     [['demo', '--clients', 'lots'], /^patchscan: BAD_ARGUMENT: --clients "lots": give a whole number of machines, 1 or more\n$/],
     // Names: update states in any case, but only those.
-    [s('report', 'update', 'KB1', '--state', 'Missing'), /^patchscan: BAD_ARGUMENT: --state "Missing": give one of Installed, Required, NotApplicable, Unknown\n$/],
-    [s('report', 'update', 'KB1', '--state', ''), /^patchscan: BAD_ARGUMENT: --state "": give one of Installed, Required, NotApplicable, Unknown\n$/],
-    [s('report', 'computer', 'PC-1', '--state', 'missing'), /^patchscan: BAD_ARGUMENT: --state "missing": give one of Installed, Required, NotApplicable, Unknown\n$/],
+    [
+      s('report', 'update', 'KB1', '--state', 'Missing'),
+      /^patchscan: BAD_ARGUMENT: --state "Missing": give one of Installed, Required, NotApplicable, Unknown\n$/,
+    ],
+    [
+      s('report', 'update', 'KB1', '--state', ''),
+      /^patchscan: BAD_ARGUMENT: --state "": give one of Installed, Required, NotApplicable, Unknown\n$/,
+    ],
+    [
+      s('report', 'computer', 'PC-1', '--state', 'missing'),
+      /^patchscan: BAD_ARGUMENT: --state "missing": give one of Installed, Required, NotApplicable, Unknown\n$/,
+    ],
     [s('report', 'cve', 'KB123'), /^patchscan: BAD_ARGUMENT: "KB123" is not a CVE id: give CVE-YYYY-NNNN\n$/],
     // Unknown commands: named, the nearest suggested, pointing at the help; never the root help with status 0.
     [['frobnicate'], /^patchscan: BAD_ARGUMENT: unknown command 'frobnicate'\nRun "patchscan --help" for the commands\.\n$/],
@@ -94,13 +136,22 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     [['wrker'], /^patchscan: BAD_ARGUMENT: unknown command 'wrker' \(did you mean 'worker'\?\)\n/],
     [['help', 'wrker'], /^patchscan: BAD_ARGUMENT: unknown command 'wrker' \(did you mean 'worker'\?\)\n/],
     [['complience', 'PC-1'], /unknown command 'complience' \(did you mean 'compliance'\?\)/],
-    [['report', 'stal', '--days', '3'], /^patchscan: BAD_ARGUMENT: unknown command 'stal' of "patchscan report" \(did you mean 'stale'\?\)\nRun "patchscan report --help" for the commands\.\n$/],
+    [
+      ['report', 'stal', '--days', '3'],
+      /^patchscan: BAD_ARGUMENT: unknown command 'stal' of "patchscan report" \(did you mean 'stale'\?\)\nRun "patchscan report --help" for the commands\.\n$/,
+    ],
     [['collection', 'lst'], /unknown command 'lst' of "patchscan collection" \(did you mean 'list'\?\)/],
     [['queue', 'stats'], /unknown command 'stats' of "patchscan queue" \(did you mean 'status'\?\)/],
     [['sync', 'stauts', '--data', 'site'], /^patchscan: BAD_ARGUMENT: unknown sync action "stauts"/],
     // Unknown options, missing arguments and options: commander's message, in the same form.
-    [s('worker', '--batchh', '3'), /^patchscan: BAD_ARGUMENT: unknown option '--batchh' \(did you mean --batch\?\)\nRun "patchscan worker --help" for usage\.\n$/],
-    [s('report', 'computer'), /^patchscan: BAD_ARGUMENT: missing required argument 'name'\nRun "patchscan report computer --help" for usage\.\n$/],
+    [
+      s('worker', '--batchh', '3'),
+      /^patchscan: BAD_ARGUMENT: unknown option '--batchh' \(did you mean --batch\?\)\nRun "patchscan worker --help" for usage\.\n$/,
+    ],
+    [
+      s('report', 'computer'),
+      /^patchscan: BAD_ARGUMENT: missing required argument 'name'\nRun "patchscan report computer --help" for usage\.\n$/,
+    ],
     [['corpus', 'catalog', '--revisions', '60'], /^patchscan: BAD_ARGUMENT: required option '-o, --out <file>' not specified\n/],
     [['report', 'stale', '--data', 'site', '--days'], /^patchscan: BAD_ARGUMENT: option '--days <n>' argument missing\n/],
     [s('worker', 'extra'), /^patchscan: BAD_ARGUMENT: too many arguments for 'worker'/],
@@ -114,25 +165,33 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     expect(r.out).toBe('');
   });
 
-  it('a group without its subcommand prints the group\'s help on stderr, exit 2', () => {
+  it("a group without its subcommand prints the group's help on stderr, exit 2", () => {
     const r = run(['report'], dir);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^Usage: patchscan report \[options\] \[command\]/);
     expect(r.out).toBe('');
   });
 
-  it('help still works and exits 0: --help, help COMMAND, COMMAND --help, a group\'s help, --version', () => {
+  it("help still works and exits 0: --help, help COMMAND, COMMAND --help, a group's help, --version", () => {
     const root = run(['--help'], dir);
     expect(root.code).toBe(0);
     expect(root.out).toMatch(/^Usage: patchscan \[options\] \[command\]/);
-    for (const args of [['help', 'worker'], ['worker', '--help'], ['worker', '-h']]) {
+    for (const args of [
+      ['help', 'worker'],
+      ['worker', '--help'],
+      ['worker', '-h'],
+    ]) {
       const r = run(args, dir);
       expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
       expect(r.out).toMatch(/^Usage: patchscan worker \[options\]/);
       expect(r.out).toContain('--batch <n>');
       expect(r.err).toBe('');
     }
-    for (const args of [['report', 'help', 'stale'], ['report', 'stale', '--help'], ['help', 'report']]) {
+    for (const args of [
+      ['report', 'help', 'stale'],
+      ['report', 'stale', '--help'],
+      ['help', 'report'],
+    ]) {
       const r = run(args, dir);
       expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
       expect(r.out).toMatch(/^Usage: patchscan report/);
@@ -156,10 +215,17 @@ describe('usage errors exit 2 with one line naming the option and what is accept
   it('the parsers: whole numbers in decimal digits only, names in any case, the nearest command', () => {
     expect(nonNegativeInt('--n')('0')).toBe(0);
     expect(nonNegativeInt('--n')(' 12 ')).toBe(12);
-    for (const bad of ['', ' ', '-0', '+1', '0x10', '1e3', '1.0', 'Infinity', 'NaN', '9007199254740993']) expect(() => nonNegativeInt('--n')(bad), bad).toThrow(/^--n ".*": give a whole number, 0 or more$/);
+    for (const bad of ['', ' ', '-0', '+1', '0x10', '1e3', '1.0', 'Infinity', 'NaN', '9007199254740993'])
+      expect(() => nonNegativeInt('--n')(bad), bad).toThrow(/^--n ".*": give a whole number, 0 or more$/);
     expect(() => positiveInt('--batch', 'jobs', 10)('11')).toThrow('--batch "11": give a whole number of jobs, from 1 to 10');
     const state = choice('--state', ['Installed', 'Required', 'NotApplicable', 'Unknown'] as const);
-    expect(['required', 'REQUIRED', 'Required', 'notapplicable', ' unknown'].map(state)).toEqual(['Required', 'Required', 'Required', 'NotApplicable', 'Unknown']);
+    expect(['required', 'REQUIRED', 'Required', 'notapplicable', ' unknown'].map(state)).toEqual([
+      'Required',
+      'Required',
+      'Required',
+      'NotApplicable',
+      'Unknown',
+    ]);
     expect(() => state('Missing')).toThrow('--state "Missing": give one of Installed, Required, NotApplicable, Unknown');
     expect(nearest('wrker', ['worker', 'serve', 'scan'])).toBe('worker');
     expect(nearest('sacn', ['worker', 'serve', 'scan'])).toBe('scan');
@@ -189,7 +255,9 @@ describe('report update --state: state names in any case select the same machine
     const re = run(['rescan', 'WS-0042', '--expedited', '--data', site], dir);
     expect(re.code, re.err).toBe(0);
     expect(re.out).toMatch(/^Scanned WS-0042 now/);
-    const computer = JSON.parse(run(['report', 'computer', 'WS-0042', '--data', site, '--json'], dir).out) as { updates: { kb: string; state: string }[] };
+    const computer = JSON.parse(run(['report', 'computer', 'WS-0042', '--data', site, '--json'], dir).out) as {
+      updates: { kb: string; state: string }[];
+    };
     const kb = computer.updates.find((u) => u.state === 'Required' && u.kb)!.kb;
     const machines = (state: string): { total: number; items: { computer: string; state: string }[] } => {
       const r = run(['report', 'update', `KB${kb}`, '--state', state, '--data', site, '--json'], dir);
@@ -229,7 +297,9 @@ describe('a directory that is not a site is refused, and nothing is created', ()
     const typo = join(dir, `typo-${args.join('-')}`);
     const r = await runAsync([...args, '--data', typo], dir);
     expect(r.code, r.err).toBe(2);
-    expect(r.err).toBe(`patchscan: NOT_FOUND: ${typo} is not a patchscan site (it does not exist): run "patchscan init --data ${typo}" to create one, or give --data the directory of an existing site\n`);
+    expect(r.err).toBe(
+      `patchscan: NOT_FOUND: ${typo} is not a patchscan site (it does not exist): run "patchscan init --data ${typo}" to create one, or give --data the directory of an existing site\n`,
+    );
     expect(r.out).toBe('');
     expect(existsSync(typo)).toBe(false);
   });
@@ -239,7 +309,9 @@ describe('a directory that is not a site is refused, and nothing is created', ()
     mkdirSync(cwd);
     const r = run(['compliance'], cwd);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^patchscan: NOT_FOUND: .*\/cwd\/patchscan-data is not a patchscan site \(it does not exist\): run "patchscan init --data patchscan-data"/);
+    expect(r.err).toMatch(
+      /^patchscan: NOT_FOUND: .*\/cwd\/patchscan-data is not a patchscan site \(it does not exist\): run "patchscan init --data patchscan-data"/,
+    );
     expect(readdirSync(cwd)).toEqual([]);
     const empty = join(dir, 'empty');
     mkdirSync(empty);
@@ -270,7 +342,7 @@ describe('a directory that is not a site is refused, and nothing is created', ()
     expect(existsSync(join(dir, 'sqlite-typo'))).toBe(false);
   });
 
-  it('points at the demo\'s site when --data is the demo\'s directory', () => {
+  it("points at the demo's site when --data is the demo's directory", () => {
     const demo = join(dir, 'demo-data');
     expect(run(['init', '--data', join(demo, 'site')], dir).code).toBe(0);
     const r = run(['compliance', '--data', demo], dir);
@@ -295,7 +367,19 @@ describe('--help of every site command', () => {
   const siteCommands = leaves(buildProgram()).filter((c) => c.options.some((o) => o.long === '--data'));
 
   it('covers the site commands', () => {
-    expect(siteCommands.map(path)).toEqual(expect.arrayContaining(['patchscan init', 'patchscan serve', 'patchscan worker', 'patchscan compliance', 'patchscan report stale', 'patchscan client list', 'patchscan collection list', 'patchscan queue status', 'patchscan sync']));
+    expect(siteCommands.map(path)).toEqual(
+      expect.arrayContaining([
+        'patchscan init',
+        'patchscan serve',
+        'patchscan worker',
+        'patchscan compliance',
+        'patchscan report stale',
+        'patchscan client list',
+        'patchscan collection list',
+        'patchscan queue status',
+        'patchscan sync',
+      ]),
+    );
   });
 
   it('mentions --data and --database', () => {

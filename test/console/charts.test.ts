@@ -3,8 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { trend } from '../../adapters/server/console/charts.js';
 import type { DailyRow } from '../../adapters/store/port.js';
 
-const day = (d: string, scanned: number, compliant: number): DailyRow =>
-  ({ day: d, clients: scanned, scanned, compliant, installed: 0, required: 7, unknown: 1, superseded: 0, possiblySuperseded: 0 });
+const day = (d: string, scanned: number, compliant: number): DailyRow => ({
+  day: d,
+  clients: scanned,
+  scanned,
+  compliant,
+  installed: 0,
+  required: 7,
+  unknown: 1,
+  superseded: 0,
+  possiblySuperseded: 0,
+});
 const count = (html: string, re: RegExp): number => html.match(re)?.length ?? 0;
 
 describe('trend', () => {

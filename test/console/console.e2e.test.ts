@@ -28,8 +28,8 @@ import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const ARTIFACTS = new URL('../.artifacts/console/', import.meta.url).pathname;
-const CHROMIUM = process.env.PATCHSCAN_CHROMIUM
-  ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
+const CHROMIUM =
+  process.env.PATCHSCAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 const ADMIN = 'psa_console-test-token';
 const FLEET = 160;
 const GROUP = 'Security baseline';
@@ -42,16 +42,18 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 /** Parses a CSV body as written by report/csv.ts (RFC 4180 quoting). */
 function parseCsv(text: string): Record<string, string>[] {
   const rows: string[][] = [];
-  let row: string[] = [], cell = '', quoted = false;
+  let row: string[] = [],
+    cell = '',
+    quoted = false;
   for (let k = 0; k < text.length; k++) {
     const ch = text[k];
     if (quoted) {
-      if (ch === '"' && text[k + 1] === '"') (cell += '"'), k++;
+      if (ch === '"' && text[k + 1] === '"') ((cell += '"'), k++);
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\r' && text[k + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), k++;
+    else if (ch === ',') (row.push(cell), (cell = ''));
+    else if (ch === '\r' && text[k + 1] === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''), k++);
     else cell += ch;
   }
   const [head, ...body] = rows;
@@ -137,21 +139,29 @@ describe('web console in Chromium', () => {
     return parseCsv(await res.text());
   }
   /** Every body row of a table, as its cells' text. */
-  const cellsOf = (page: Page, table: string): Promise<string[][]> => page.locator(`[data-testid=${table}] tbody tr`)
-    .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  const cellsOf = (page: Page, table: string): Promise<string[][]> =>
+    page
+      .locator(`[data-testid=${table}] tbody tr`)
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
   const numIn = async (page: Page, sel: string): Promise<number> => Number((await page.textContent(sel))!.replace(/,/g, ''));
   /** The "1–50 of 1,234" of a list (the page's first list when not named). */
   const pagerText = (page: Page, list?: string): Promise<string> =>
-    page.locator(`${list ? `[data-list=${list}]` : '[data-list]'} .pager .muted`).first().innerText();
+    page
+      .locator(`${list ? `[data-list=${list}]` : '[data-list]'} .pager .muted`)
+      .first()
+      .innerText();
 
   // The counting rule, written out in SQL over the stored outcomes of every client's latest scan.
-  const fleetCountsOf = (updateId: string): { required: number; superseded: number; installed: number; unknown: number } => one(
-    `SELECT coalesce(sum(r.state = 'Required' AND r.superseded = 0), 0) AS required,
+  const fleetCountsOf = (updateId: string): { required: number; superseded: number; installed: number; unknown: number } =>
+    one(
+      `SELECT coalesce(sum(r.state = 'Required' AND r.superseded = 0), 0) AS required,
        coalesce(sum(r.state = 'Required' AND r.superseded = 1), 0) AS superseded,
        coalesce(sum(r.state = 'Installed'), 0) AS installed, coalesce(sum(r.state = 'Unknown'), 0) AS unknown
-     FROM scans s JOIN result_updates r ON r.set_id = s.set_id WHERE r.update_id = ?`, updateId);
+     FROM scans s JOIN result_updates r ON r.set_id = s.set_id WHERE r.update_id = ?`,
+      updateId,
+    );
 
-  it('asks for the admin token, refuses a wrong one, then shows the fleet overview with the database\'s numbers', async () => {
+  it("asks for the admin token, refuses a wrong one, then shows the fleet overview with the database's numbers", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${server.url}/`);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -163,7 +173,8 @@ describe('web console in Chromium', () => {
     expect(await page.innerText('body')).not.toMatch(RAW_ISO);
     const t = one<{ scanned: number; compliant: number; required: number; unknown: number }>(
       `SELECT count(*) AS scanned, sum(r.required = 0) AS compliant, sum(r.required) AS required, sum(r.unknown) AS unknown
-       FROM scans s JOIN result_sets r ON r.id = s.set_id`);
+       FROM scans s JOIN result_sets r ON r.id = s.set_id`,
+    );
     expect(await page.textContent('[data-testid=kpi-clients]')).toBe(String(CLIENTS));
     expect(await page.textContent('[data-testid=kpi-scanned]')).toBe(fmt(t.scanned));
     expect(await page.textContent('[data-testid=kpi-compliant]')).toBe(fmt(t.compliant));
@@ -173,7 +184,8 @@ describe('web console in Chromium', () => {
     // Classification chart and table: one entry per classification in the results, each with the database's sums.
     const classes = all<{ name: string; installed: number; required: number; unknown: number }>(
       `SELECT g.name, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
-       FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' GROUP BY g.name`);
+       FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' GROUP BY g.name`,
+    );
     expect(classes.length).toBeGreaterThan(1);
     expect(await page.locator('[data-testid=classification-chart] text[text-anchor=end]').count()).toBe(classes.length);
     const shown = await cellsOf(page, 'classifications');
@@ -196,7 +208,7 @@ describe('web console in Chromium', () => {
     await page.close();
   });
 
-  it('overview screenshot (the README\'s docs/console-overview.png)', async () => {
+  it("overview screenshot (the README's docs/console-overview.png)", async () => {
     const { ctx, page } = await signedIn();
     await page.setViewportSize({ width: 1280, height: 1000 });
     await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: false });
@@ -216,7 +228,12 @@ describe('web console in Chromium', () => {
     expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
     for (const r of rows) {
       const want = fleetCountsOf(r.updateId);
-      const got = { required: Number(r.required), superseded: Number(r.superseded), installed: Number(r.installed), unknown: Number(r.unknown) };
+      const got = {
+        required: Number(r.required),
+        superseded: Number(r.superseded),
+        installed: Number(r.installed),
+        unknown: Number(r.unknown),
+      };
       expect(got, r.updateId).toEqual(want);
     }
     // Most needed first, on the page as in the CSV.
@@ -259,15 +276,16 @@ describe('web console in Chromium', () => {
     expect((await csvOf(page, 'update-list')).length).toBe(rows.filter((r) => r.severity === sev).length);
     // Sorting by another column, and a filter that matches nothing says what to do.
     await open(page, '/updates?sort=installed&dir=desc');
-    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents())
-      .map((s) => Number(s.replace(/,/g, '')));
+    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents()).map((s) =>
+      Number(s.replace(/,/g, '')),
+    );
     expect(inst).toEqual([...inst].sort((a, b) => b - a));
     await open(page, '/updates?q=no-such-update-anywhere');
     expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No update matches these filters');
     await ctx.close();
   });
 
-  it('an update\'s page: who needs it, who has it, each count the database\'s', async () => {
+  it("an update's page: who needs it, who has it, each count the database's", async () => {
     const { ctx, page } = await signedIn();
     await open(page, '/updates');
     const first = page.locator('[data-testid=update-list] tbody tr').first();
@@ -280,14 +298,24 @@ describe('web console in Chromium', () => {
     expect(await numIn(page, '[data-testid=update-Unknown]')).toBe(want.unknown);
     expect(await numIn(page, '[data-testid=update-superseded]')).toBe(want.superseded);
     // Machines listed: all but the Required ones superseded by an update Installed or Required there (counted, not listed).
-    const machines = one<{ n: number }>("SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND NOT (state = 'Required' AND superseded = 1)", updateId).n;
+    const machines = one<{ n: number }>(
+      "SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND NOT (state = 'Required' AND superseded = 1)",
+      updateId,
+    ).n;
     expect(await pagerText(page, 'machine-list')).toBe(`1–${Math.min(50, machines)} of ${fmt(machines)}`);
     const listed = await csvOf(page, 'machine-list');
     expect(listed.length).toBe(machines);
-    const stored = new Map(all<{ computer: string; state: string }>('SELECT computer, state FROM client_update_states WHERE update_id = ?', updateId).map((r) => [r.computer, r.state]));
+    const stored = new Map(
+      all<{ computer: string; state: string }>('SELECT computer, state FROM client_update_states WHERE update_id = ?', updateId).map(
+        (r) => [r.computer, r.state],
+      ),
+    );
     for (const m of listed) expect(stored.get(m.computer), m.computer).toBe(m.state);
     await page.click('[data-testid=state-filter] >> text=Required');
-    const needs = one<{ n: number }>("SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND state = 'Required' AND superseded <> 1", updateId).n;
+    const needs = one<{ n: number }>(
+      "SELECT count(*) AS n FROM client_update_states WHERE update_id = ? AND state = 'Required' AND superseded <> 1",
+      updateId,
+    ).n;
     expect(await pagerText(page, 'machine-list')).toBe(`1–${Math.min(50, needs)} of ${fmt(needs)}`);
     await page.screenshot({ path: join(ARTIFACTS, 'update.png'), fullPage: true });
 
@@ -306,10 +334,18 @@ describe('web console in Chromium', () => {
     expect(new Set(perUpdate.map((r) => r.updateId))).toEqual(ids);
     for (const r of perUpdate) {
       const w = fleetCountsOf(r.updateId);
-      expect([Number(r.Required), Number(r.superseded), Number(r.Installed), Number(r.Unknown)], r.updateId).toEqual([w.required, w.superseded, w.installed, w.unknown]);
+      expect([Number(r.Required), Number(r.superseded), Number(r.Installed), Number(r.Unknown)], r.updateId).toEqual([
+        w.required,
+        w.superseded,
+        w.installed,
+        w.unknown,
+      ]);
     }
     const marks = [...ids].map(() => '?').join(', ');
-    const needsAny = one<{ n: number }>(`SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`, ...ids).n;
+    const needsAny = one<{ n: number }>(
+      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`,
+      ...ids,
+    ).n;
     expect(await numIn(page, '[data-testid=update-Required]')).toBe(needsAny);
     await ctx.close();
   });
@@ -318,7 +354,9 @@ describe('web console in Chromium', () => {
     const { ctx, page } = await signedIn();
     const catalog = new Catalog(readCatalogFile((await site.store.currentCatalog())!.path));
     // A CVE fixed by an update some machine needs.
-    const needed = all<{ update_id: string }>("SELECT DISTINCT update_id FROM client_update_states WHERE state = 'Required' AND superseded = 0").map((r) => r.update_id);
+    const needed = all<{ update_id: string }>(
+      "SELECT DISTINCT update_id FROM client_update_states WHERE state = 'Required' AND superseded = 0",
+    ).map((r) => r.update_id);
     const fixes = new Map<string, Set<string>>();
     for (let i = 0; i < catalog.size; i++) {
       if (!catalog.isReportable(i)) continue;
@@ -334,7 +372,10 @@ describe('web console in Chromium', () => {
     for (const h of hits) expect(h.cve.toLowerCase()).toContain(cve.slice(4).toLowerCase());
     await page.click(`[data-testid=cve-list] a >> text="${cve}"`);
     const marks = ids.map(() => '?').join(', ');
-    const exposed = one<{ n: number }>(`SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`, ...ids).n;
+    const exposed = one<{ n: number }>(
+      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`,
+      ...ids,
+    ).n;
     const scanned = one<{ n: number }>('SELECT count(*) AS n FROM scans').n;
     expect(exposed).toBeGreaterThan(0);
     expect(await numIn(page, '[data-testid=cve-exposed]')).toBe(exposed);
@@ -343,7 +384,10 @@ describe('web console in Chromium', () => {
     expect(parts.reduce((a, b) => a + b, 0)).toBe(scanned);
     expect(new Set((await csvOf(page, 'cve-updates')).map((r) => r.updateId))).toEqual(new Set(ids));
     const listed = new Set((await csvOf(page, 'exposed-machines')).map((r) => r.computer));
-    const need = all<{ computer: string }>(`SELECT DISTINCT computer FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`, ...ids);
+    const need = all<{ computer: string }>(
+      `SELECT DISTINCT computer FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`,
+      ...ids,
+    );
     for (const r of need) expect(listed.has(r.computer), r.computer).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'cve.png'), fullPage: false });
     // The updates search says where to ask the exposure question, and a malformed id is a 400 that says so.
@@ -353,26 +397,42 @@ describe('web console in Chromium', () => {
     await ctx.close();
   });
 
-  it('computers: search, sort by any column, paginate, CSV; a computer\'s page paginated with reasons folded, numbers the database\'s', async () => {
+  it("computers: search, sort by any column, paginate, CSV; a computer's page paginated with reasons folded, numbers the database's", async () => {
     const { ctx, page } = await signedIn();
     await page.click('header >> text=Computers');
     expect(await pagerText(page)).toBe(`1–50 of ${CLIENTS}`);
-    expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual(
-      ['Computer ▲', 'Architecture', 'OS', 'Last seen (upload)', 'Scanned', 'Installed', 'Required', 'Unknown']);
+    expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual([
+      'Computer ▲',
+      'Architecture',
+      'OS',
+      'Last seen (upload)',
+      'Scanned',
+      'Installed',
+      'Required',
+      'Unknown',
+    ]);
     await page.click('.pager a[rel=next]');
     expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
     const everyone = await csvOf(page, 'computer-list');
     expect(everyone.length).toBe(CLIENTS);
     expect(Object.keys(everyone[0])).toEqual(['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
     // OS and architecture are the database's (the OS as people name it, from the latest inventory).
-    const inDb = new Map(all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [r.name, r]));
-    for (const c of everyone) expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
+    const inDb = new Map(
+      all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [
+        r.name,
+        r,
+      ]),
+    );
+    for (const c of everyone)
+      expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
     expect(everyone.filter((c) => /^Windows .*\(\d+\.\d+\.\d+/.test(c.os)).length).toBeGreaterThan(FLEET / 2);
     // Sorted by Required, most first: the first row is the machine with most Required in the database.
     await page.click('[data-testid=computer-list] th >> text=Required');
     const top = one<{ required: number }>('SELECT max(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id').required;
     expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(6).textContent()).toBe(fmt(top));
-    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(7)').allTextContents()).map((s) => (s === '' ? -1 : Number(s.replace(/,/g, ''))));
+    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(7)').allTextContents()).map((s) =>
+      s === '' ? -1 : Number(s.replace(/,/g, '')),
+    );
     expect(reqs).toEqual([...reqs].sort((a, b) => b - a));
     await open(page, '/computers');
     await page.fill('input[name=q]', 'pc-000004');
@@ -384,14 +444,18 @@ describe('web console in Chromium', () => {
     // A computer that needs something, with more updates than one page holds. Its page lists every
     // row but the Required ones superseded by an Installed or Required update (counted, not listed: the counting rule).
     const LISTED = "(SELECT count(*) FROM result_updates u WHERE u.set_id = s.set_id AND NOT (u.state = 'Required' AND u.superseded = 1))";
-    const target = one<{ name: string }>(`SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id
+    const target = one<{
+      name: string;
+    }>(`SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id
       WHERE r.required > 0 ORDER BY ${LISTED} DESC, c.name`).name;
     await open(page, `/computers/${encodeURIComponent(target)}`);
     expect(await page.textContent('[data-testid=computer-name]')).toBe(target);
     expect(await page.textContent('[data-testid=os]')).toBe(one<{ os: string }>('SELECT os FROM clients WHERE name = ?', target).os);
     const want = one<{ installed: number; required: number; unknown: number; scanned_at: string; rows: number }>(
       `SELECT r.installed, r.required, r.unknown, s.scanned_at, ${LISTED} AS rows
-       FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`, target);
+       FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`,
+      target,
+    );
     expect(await numIn(page, '[data-testid=count-Installed]')).toBe(want.installed);
     expect(await numIn(page, '[data-testid=count-Required]')).toBe(want.required);
     expect(await numIn(page, '[data-testid=count-Unknown]')).toBe(want.unknown);
@@ -406,11 +470,17 @@ describe('web console in Chromium', () => {
     expect(await folded.first().getAttribute('open')).toBeNull();
     // Each row's state (all pages, through the CSV) is the stored state of that update for this computer.
     // (Required rows superseded by an Installed or Required update are counted, not listed.)
-    const stored = new Map(all<{ update_id: string; state: string; superseded: number }>(
-      "SELECT update_id, state, superseded FROM client_update_states WHERE computer = ? AND NOT (state = 'Required' AND superseded = 1)", target,
-    ).map((r) => [r.update_id, r]));
-    const sup = one<{ yes: number; possibly: number; required: number }>(`SELECT coalesce(sum(state = 'Required' AND superseded = 1), 0) AS yes,
-      coalesce(sum(state = 'Required' AND superseded = 2), 0) AS possibly, count(*) FILTER (WHERE state = 'Required') AS required FROM client_update_states WHERE computer = ?`, target);
+    const stored = new Map(
+      all<{ update_id: string; state: string; superseded: number }>(
+        "SELECT update_id, state, superseded FROM client_update_states WHERE computer = ? AND NOT (state = 'Required' AND superseded = 1)",
+        target,
+      ).map((r) => [r.update_id, r]),
+    );
+    const sup = one<{ yes: number; possibly: number; required: number }>(
+      `SELECT coalesce(sum(state = 'Required' AND superseded = 1), 0) AS yes,
+      coalesce(sum(state = 'Required' AND superseded = 2), 0) AS possibly, count(*) FILTER (WHERE state = 'Required') AS required FROM client_update_states WHERE computer = ?`,
+      target,
+    );
     expect(await numIn(page, '[data-testid=count-superseded]')).toBe(sup.yes);
     expect(await numIn(page, '[data-testid=count-possiblySuperseded]')).toBe(sup.possibly);
     const rows = await csvOf(page, 'update-table');
@@ -435,12 +505,17 @@ describe('web console in Chromium', () => {
   it('drill-down from a classification, a product and a collection to their machines and updates', async () => {
     const { ctx, page } = await signedIn();
     // Classification: from the overview's table.
-    const cls = one<{ name: string }>(`SELECT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'
+    const cls = one<{
+      name: string;
+    }>(`SELECT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification'
       GROUP BY g.name ORDER BY sum(g.required) DESC LIMIT 1`).name;
     await page.click(`[data-testid=classifications] a >> text="${cls}"`);
     expect(await page.textContent('[data-testid=group-name]')).toBe(cls);
-    const g = one<{ machines: number; installed: number; required: number; unknown: number }>(`SELECT count(*) AS machines, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
-      FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' AND g.name = ?`, cls);
+    const g = one<{ machines: number; installed: number; required: number; unknown: number }>(
+      `SELECT count(*) AS machines, sum(g.installed) AS installed, sum(g.required) AS required, sum(g.unknown) AS unknown
+      FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' AND g.name = ?`,
+      cls,
+    );
     expect(await numIn(page, '[data-testid=group-required]')).toBe(g.required);
     expect(await numIn(page, '[data-testid=group-installed]')).toBe(g.installed);
     expect(await numIn(page, '[data-testid=group-unknown]')).toBe(g.unknown);
@@ -458,8 +533,11 @@ describe('web console in Chromium', () => {
     const product = (await page.locator('[data-testid=products] tbody a').first().textContent())!;
     await page.click(`[data-testid=products] a >> text="${product}"`);
     expect(await page.textContent('[data-testid=group-name]')).toBe(product);
-    const p = one<{ required: number; machines: number }>(`SELECT sum(g.required) AS required, count(*) AS machines FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id
-      WHERE g.kind = 'product' AND g.name = ?`, product);
+    const p = one<{ required: number; machines: number }>(
+      `SELECT sum(g.required) AS required, count(*) AS machines FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id
+      WHERE g.kind = 'product' AND g.name = ?`,
+      product,
+    );
     expect(await numIn(page, '[data-testid=group-required]')).toBe(p.required);
     expect((await csvOf(page, 'group-machines')).length).toBe(p.machines);
     for (const u of await csvOf(page, 'group-updates')) expect(u.products.split('; ')).toContain(product);
@@ -470,12 +548,18 @@ describe('web console in Chromium', () => {
     expect(await page.textContent('[data-testid=collection-name]')).toBe('Microsoft Updates Tool');
     // Members as `patchscan collection show` lists them: every enrolled client, and computers named as direct members.
     const members = await csvOf(page, 'members');
-    const named = all<{ computer: string }>('SELECT computer FROM collection_members WHERE computer_key NOT IN (SELECT name_key FROM clients)').map((r) => r.computer);
-    expect(members.map((m) => m.name).sort()).toEqual([...all<{ name: string }>('SELECT name FROM clients').map((r) => r.name), ...named].sort());
+    const named = all<{ computer: string }>(
+      'SELECT computer FROM collection_members WHERE computer_key NOT IN (SELECT name_key FROM clients)',
+    ).map((r) => r.computer);
+    expect(members.map((m) => m.name).sort()).toEqual(
+      [...all<{ name: string }>('SELECT name FROM clients').map((r) => r.name), ...named].sort(),
+    );
     const scannedMembers = members.filter((m) => m.scannedAt !== '');
     expect(await numIn(page, '[data-testid=collection-scanned]')).toBe(scannedMembers.length);
     expect(scannedMembers.length).toBe(FLEET);
-    expect(await numIn(page, '[data-testid=collection-required]')).toBe(one<{ n: number }>('SELECT sum(r.required) AS n FROM scans s JOIN result_sets r ON r.id = s.set_id').n);
+    expect(await numIn(page, '[data-testid=collection-required]')).toBe(
+      one<{ n: number }>('SELECT sum(r.required) AS n FROM scans s JOIN result_sets r ON r.id = s.set_id').n,
+    );
     const colUpdates = await csvOf(page, 'collection-updates');
     const some = colUpdates[0];
     expect(Number(some.required)).toBe(fleetCountsOf(some.updateId).required);
@@ -489,26 +573,36 @@ describe('web console in Chromium', () => {
     for (const m of x64Members) expect(m.architecture).toBe('x64');
     const x64Updates = await csvOf(page, 'collection-updates');
     for (const u of x64Updates.slice(0, 10)) {
-      const n = one<{ n: number }>(`SELECT count(*) AS n FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id
-        WHERE c.architecture = 'x64' AND r.update_id = ? AND r.state = 'Required' AND r.superseded = 0`, u.updateId).n;
+      const n = one<{ n: number }>(
+        `SELECT count(*) AS n FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id
+        WHERE c.architecture = 'x64' AND r.update_id = ? AND r.state = 'Required' AND r.superseded = 0`,
+        u.updateId,
+      ).n;
       expect(Number(u.required), u.updateId).toBe(n);
     }
     await ctx.close();
   });
 
-  it('update groups: the group\'s compliance per computer and per collection, overdue after the deadline, as the database says', async () => {
+  it("update groups: the group's compliance per computer and per collection, overdue after the deadline, as the database says", async () => {
     const { ctx, page } = await signedIn();
     // The rule written out: NonCompliant when a group update is Required and not superseded on the machine; Unknown
     // when none is but one is Unknown or possibly superseded (or the machine was never scanned); Compliant otherwise.
-    const want = new Map(all<{ name: string; architecture: string | null; set_id: number | null; missing: number; notKnown: number }>(
-      `SELECT c.name, c.architecture, s.set_id,
+    const want = new Map(
+      all<{ name: string; architecture: string | null; set_id: number | null; missing: number; notKnown: number }>(
+        `SELECT c.name, c.architecture, s.set_id,
          (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
            WHERE r.set_id = s.set_id AND r.state = 'Required' AND r.superseded = 0) AS missing,
          (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
            WHERE r.set_id = s.set_id AND (r.state = 'Unknown' OR (r.state = 'Required' AND r.superseded = 2))) AS notKnown
-       FROM clients c LEFT JOIN scans s ON s.client_id = c.id`).map((r) => [r.name, {
-      state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant', architecture: r.architecture,
-    }]));
+       FROM clients c LEFT JOIN scans s ON s.client_id = c.id`,
+      ).map((r) => [
+        r.name,
+        {
+          state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant',
+          architecture: r.architecture,
+        },
+      ]),
+    );
     const count = (st: string, arch?: string): number =>
       [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
     expect(count('NonCompliant')).toBeGreaterThan(0);
@@ -516,8 +610,13 @@ describe('web console in Chromium', () => {
     await page.click('header >> text=Update groups');
     const row = await page.locator('[data-testid=group-list] tbody tr').first().locator('td').allTextContents();
     expect(row[0]).toBe(GROUP);
-    expect(row.slice(3, 8))
-      .toEqual([fmt(CLIENTS), fmt(count('Compliant')), fmt(count('NonCompliant')), fmt(count('Unknown')), fmt(count('NonCompliant'))]);
+    expect(row.slice(3, 8)).toEqual([
+      fmt(CLIENTS),
+      fmt(count('Compliant')),
+      fmt(count('NonCompliant')),
+      fmt(count('Unknown')),
+      fmt(count('NonCompliant')),
+    ]);
     await page.click(`[data-testid=group-list] a >> text="${GROUP}"`);
     expect(await page.textContent('[data-testid=group-title]')).toBe(GROUP);
     expect(await numIn(page, '[data-testid=ug-compliant]')).toBe(count('Compliant'));
@@ -536,7 +635,12 @@ describe('web console in Chromium', () => {
     const perCol = await cellsOf(page, 'group-collections');
     const x64 = perCol.find((r) => /x64$/.test(r[0]))!;
     const x64Members = count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64');
-    expect(x64.slice(1, 5)).toEqual([fmt(x64Members), fmt(count('Compliant', 'x64')), fmt(count('NonCompliant', 'x64')), fmt(count('Unknown', 'x64'))]);
+    expect(x64.slice(1, 5)).toEqual([
+      fmt(x64Members),
+      fmt(count('Compliant', 'x64')),
+      fmt(count('NonCompliant', 'x64')),
+      fmt(count('Unknown', 'x64')),
+    ]);
     // Only the overdue ones.
     await page.click('[data-testid=group-overdue-filter] >> text=overdue only');
     expect(await pagerText(page, 'group-computers')).toBe(`1–${Math.min(50, count('NonCompliant'))} of ${fmt(count('NonCompliant'))}`);
@@ -608,8 +712,9 @@ describe('web console in Chromium', () => {
       await page.goto(`${server.url}${path}`);
     }
     expect([...hosts]).toEqual([new URL(server.url).host]);
-    const res = await page.request.get(`${server.url}/v1/reports/classifications?format=csv`,
-      { headers: { authorization: `Bearer ${ADMIN}` } });
+    const res = await page.request.get(`${server.url}/v1/reports/classifications?format=csv`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
     expect(res.status()).toBe(200);
     expect((await res.text()).split('\r\n')[0]).toBe('name,installed,required,superseded,possiblySuperseded,unknown');
     // A bad sort column is a page that names it, not a 500.

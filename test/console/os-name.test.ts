@@ -6,8 +6,11 @@ const CASES: readonly [string, Parameters<typeof osName>[0], string | null][] = 
   ['no OS section', undefined, null],
   ['Windows 10 22H2 with its UBR', { major: 10, minor: 0, build: 19045, ubr: 3803, productType: 1 }, 'Windows 10 22H2 (10.0.19045.3803)'],
   ['Windows 10 1607 workstation', { major: 10, minor: 0, build: 14393, ubr: 6529, productType: 1 }, 'Windows 10 1607 (10.0.14393.6529)'],
-  ['Server 2016: the build of 1607, a server', { major: 10, minor: 0, build: 14393, ubr: 6529, productType: 3 },
-    'Windows Server 2016 (10.0.14393.6529)'],
+  [
+    'Server 2016: the build of 1607, a server',
+    { major: 10, minor: 0, build: 14393, ubr: 6529, productType: 3 },
+    'Windows Server 2016 (10.0.14393.6529)',
+  ],
   ['Server 2019 domain controller', { major: 10, minor: 0, build: 17763, productType: 2 }, 'Windows Server 2019 (10.0.17763)'],
   ['Windows 11 23H2', { major: 10, minor: 0, build: 22631, ubr: 2861, productType: 1 }, 'Windows 11 23H2 (10.0.22631.2861)'],
   ['Windows 11 build the table does not know', { major: 10, minor: 0, build: 27000, productType: 1 }, 'Windows 11 (10.0.27000)'],

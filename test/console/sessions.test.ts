@@ -18,7 +18,8 @@ const ADMIN = 'psa_sessions-test-token';
 function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -82,7 +83,9 @@ describe('console sessions', { timeout: 60_000 }, () => {
   it('a form posted from another site can neither sign out nor sign in', async () => {
     const s = await signIn(ADMIN);
     const foreign: Record<string, string>[] = [
-      { origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { origin: 'null', 'sec-fetch-site': 'same-site' },
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+      { origin: 'null', 'sec-fetch-site': 'same-site' },
     ];
     for (const headers of foreign) {
       const out = await fetch(`${server.url}/logout`, { method: 'POST', headers: { cookie: s.cookie, ...headers }, redirect: 'manual' });
@@ -95,7 +98,9 @@ describe('console sessions', { timeout: 60_000 }, () => {
     expect(await page(s.cookie)).toBe('200');
     // The console's own origin is accepted.
     const own = await fetch(`${server.url}/login`, {
-      method: 'POST', headers: { origin: server.url, 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ token: ADMIN }),
+      method: 'POST',
+      headers: { origin: server.url, 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ token: ADMIN }),
       redirect: 'manual',
     });
     expect(own.status).toBe(303);

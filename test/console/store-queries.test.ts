@@ -23,8 +23,14 @@ const BACKENDS: { name: string; open(): Promise<{ store: SiteStore; done(): Prom
   },
 ];
 
-const row = (k: number, id: string, state: string, superseded = 0) =>
-  ({ update_index: k, update_id: id, revision_number: 1, state, superseded, reason: `r-${id}` });
+const row = (k: number, id: string, state: string, superseded = 0) => ({
+  update_index: k,
+  update_id: id,
+  revision_number: 1,
+  state,
+  superseded,
+  reason: `r-${id}`,
+});
 
 for (const backend of BACKENDS) {
   describe(`console store queries: ${backend.name}`, () => {
@@ -34,7 +40,12 @@ for (const backend of BACKENDS) {
     beforeEach(async () => {
       ({ store, done } = await backend.open());
       const catalogId = await store.addCatalog({
-        sha256: 'a'.repeat(64), source: 'test', path: '/x.pscat', revisions: 3, signer: null, signed_at: null,
+        sha256: 'a'.repeat(64),
+        source: 'test',
+        path: '/x.pscat',
+        revisions: 3,
+        signer: null,
+        signed_at: null,
       });
       await store.setSetting('current_catalog', String(catalogId));
       type Rows = NewResultSet['updates'];
@@ -44,17 +55,19 @@ for (const backend of BACKENDS) {
       };
       // Set a: u1 Required, u2 Required but superseded, u3 Unknown. Set b: u1 Installed, u2 Required.
       sets = {
-        a: await set('a', [row(0, 'u1', 'Required'), row(1, 'u2', 'Required', 1), row(2, 'u3', 'Unknown')], 2,
-          [{ kind: 'classification', name: 'Security Updates', installed: 0, required: 2, unknown: 1 }]),
-        b: await set('b', [row(0, 'u1', 'Installed'), row(1, 'u2', 'Required')], 1,
-          [
-            { kind: 'classification', name: 'Security Updates', installed: 1, required: 0, unknown: 0 },
-            { kind: 'classification', name: 'Critical Updates', installed: 0, required: 1, unknown: 0 },
-          ]),
+        a: await set('a', [row(0, 'u1', 'Required'), row(1, 'u2', 'Required', 1), row(2, 'u3', 'Unknown')], 2, [
+          { kind: 'classification', name: 'Security Updates', installed: 0, required: 2, unknown: 1 },
+        ]),
+        b: await set('b', [row(0, 'u1', 'Installed'), row(1, 'u2', 'Required')], 1, [
+          { kind: 'classification', name: 'Security Updates', installed: 1, required: 0, unknown: 0 },
+          { kind: 'classification', name: 'Critical Updates', installed: 0, required: 1, unknown: 0 },
+        ]),
       };
       // PC-A1, PC-A2 on set a; PC-B on set b; PC-NEW enrolled, never uploaded.
       const machines = [
-        ['PC-A1', sets.a, 'Windows 10 22H2 (10.0.19045)'], ['PC-A2', sets.a, null], ['PC-B', sets.b, 'Windows Server 2019 (10.0.17763)'],
+        ['PC-A1', sets.a, 'Windows 10 22H2 (10.0.19045)'],
+        ['PC-A2', sets.a, null],
+        ['PC-B', sets.b, 'Windows Server 2019 (10.0.17763)'],
       ] as const;
       for (const [name, setId, os] of machines) {
         await store.enroll(name);
@@ -81,8 +94,14 @@ for (const backend of BACKENDS) {
     it('keeps the OS sent with a group of uploads (the upload path), null when not known', async () => {
       const [a1, b] = [(await store.client('PC-A1'))!.id, (await store.client('PC-B'))!.id];
       const ids = await store.addUploads([
-        { clientId: a1, body: Buffer.from('1'), architecture: 'x64', os: 'Windows 11 24H2 (10.0.26100.1)', priority: 'normal',
-          reason: 'upload' },
+        {
+          clientId: a1,
+          body: Buffer.from('1'),
+          architecture: 'x64',
+          os: 'Windows 11 24H2 (10.0.26100.1)',
+          priority: 'normal',
+          reason: 'upload',
+        },
         { clientId: b, body: Buffer.from('2'), architecture: 'x86', os: null, priority: 'normal', reason: 'upload' },
       ]);
       expect(ids.every((id) => typeof id === 'number')).toBe(true);
@@ -104,29 +123,47 @@ for (const backend of BACKENDS) {
       expect([page.total, page.items.map((r) => r.name)]).toEqual([4, ['PC-A2', 'PC-B']]);
     });
 
-    it('lists named computers with their result set, and a set\'s outcomes', async () => {
+    it("lists named computers with their result set, and a set's outcomes", async () => {
       const rows = await store.computersNamed(['pc-b', 'PC-A1', 'PC-NEW', 'NOT-ENROLLED']);
-      expect(rows.map((r) => [r.name, r.setId, r.required])).toEqual([['PC-A1', sets.a, 2], ['PC-B', sets.b, 1], ['PC-NEW', null, null]]);
+      expect(rows.map((r) => [r.name, r.setId, r.required])).toEqual([
+        ['PC-A1', sets.a, 2],
+        ['PC-B', sets.b, 1],
+        ['PC-NEW', null, null],
+      ]);
       expect(await store.computersNamed([])).toEqual([]);
       expect((await store.computersNamed()).map((r) => r.name)).toEqual(['PC-A1', 'PC-A2', 'PC-B', 'PC-NEW']);
       const many = await store.computersNamed(Array.from({ length: 1200 }, (_, k) => (k === 1100 ? 'PC-B' : `NOBODY-${k}`)));
       expect(many.map((r) => r.name)).toEqual(['PC-B']);
       const out = await store.setOutcomes([sets.b]);
-      expect(out.map((r) => [r.set_id, r.update_id, r.state, r.superseded]).sort())
-        .toEqual([[sets.b, 'u1', 'Installed', 0], [sets.b, 'u2', 'Required', 0]]);
+      expect(out.map((r) => [r.set_id, r.update_id, r.state, r.superseded]).sort()).toEqual([
+        [sets.b, 'u1', 'Installed', 0],
+        [sets.b, 'u2', 'Required', 0],
+      ]);
     });
 
     it('adds outcomes per update over machines (a set counts once per machine on it)', async () => {
       const got = (await store.updateOutcomeCounts()).map((r) => [r.update_id, r.state, r.superseded, r.n]).sort();
-      expect(got).toEqual([
-        ['u1', 'Installed', 0, 1], ['u1', 'Required', 0, 2], ['u2', 'Required', 0, 1], ['u2', 'Required', 1, 2], ['u3', 'Unknown', 0, 2],
-      ].sort());
+      expect(got).toEqual(
+        [
+          ['u1', 'Installed', 0, 1],
+          ['u1', 'Required', 0, 2],
+          ['u2', 'Required', 0, 1],
+          ['u2', 'Required', 1, 2],
+          ['u3', 'Unknown', 0, 2],
+        ].sort(),
+      );
     });
 
     it('lists the machines of one classification with its counts, most Required first', async () => {
       const sec = await store.groupMachines('classification', 'Security Updates', 10, 0);
-      expect([sec.total, sec.items.map((r) => [r.name, r.required, r.installed])])
-        .toEqual([3, [['PC-A1', 2, 0], ['PC-A2', 2, 0], ['PC-B', 0, 1]]]);
+      expect([sec.total, sec.items.map((r) => [r.name, r.required, r.installed])]).toEqual([
+        3,
+        [
+          ['PC-A1', 2, 0],
+          ['PC-A2', 2, 0],
+          ['PC-B', 0, 1],
+        ],
+      ]);
       const crit = await store.groupMachines('classification', 'Critical Updates', 10, 0);
       expect(crit.items.map((r) => r.name)).toEqual(['PC-B']);
       expect((await store.groupMachines('product', 'Security Updates', 10, 0)).total).toBe(0);

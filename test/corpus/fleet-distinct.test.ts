@@ -21,7 +21,11 @@ const CLIENTS = 300;
 describe('fleet generator --distinct', () => {
   const dir = tempDir();
   let catalog: Catalog;
-  const read = (name: string): Inventory[] => readFileSync(join(dir, name), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Inventory);
+  const read = (name: string): Inventory[] =>
+    readFileSync(join(dir, name), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Inventory);
   /** Per machine: its profile digest, as the scanner's result sharing computes it. */
   const profiles = (fleet: readonly Inventory[]): string[] => {
     const d = relevantDetails(catalog);
@@ -39,7 +43,14 @@ describe('fleet generator --distinct', () => {
   });
 
   it('picks exactly the asked share of machines, evenly spread', () => {
-    const table: [number, number, number][] = [[0, 1000, 0], [10, 1000, 100], [50, 1000, 500], [100, 1000, 1000], [33, 300, 99], [1, 250, 2]];
+    const table: [number, number, number][] = [
+      [0, 1000, 0],
+      [10, 1000, 100],
+      [50, 1000, 500],
+      [100, 1000, 1000],
+      [33, 300, 99],
+      [1, 250, 2],
+    ];
     for (const [p, n, want] of table) {
       const picked = Array.from({ length: n }, (_, i) => i).filter((i) => isDistinctMachine(i, p));
       expect(picked.length, `${p} % of ${n}`).toBe(want);
@@ -59,7 +70,7 @@ describe('fleet generator --distinct', () => {
     expect(sha(join(dir, 'other.jsonl'))).not.toBe(sha(join(dir, 'd50.jsonl')));
   });
 
-  it('the chosen machines have a profile no other machine has; the others are the 0 % fleet\'s machines', () => {
+  it("the chosen machines have a profile no other machine has; the others are the 0 % fleet's machines", () => {
     const base = read('d0.jsonl');
     for (const p of [10, 50, 100]) {
       const fleet = read(`d${p}.jsonl`);
@@ -72,7 +83,9 @@ describe('fleet generator --distinct', () => {
       // (a small fleet has some by chance) — no drifted machine ever shares a profile with another machine.
       const ps = profiles(fleet);
       const others = new Map<string, number>();
-      ps.forEach((x, i) => { if (!isDistinctMachine(i, p)) others.set(x, (others.get(x) ?? 0) + 1); });
+      ps.forEach((x, i) => {
+        if (!isDistinctMachine(i, p)) others.set(x, (others.get(x) ?? 0) + 1);
+      });
       const expected = ps.flatMap((x, i) => (isDistinctMachine(i, p) || others.get(x) === 1 ? [i] : []));
       expect([...unique].sort((a, b) => a - b)).toEqual(expected);
       expect(unique.size / CLIENTS).toBeGreaterThanOrEqual(p / 100);
@@ -82,7 +95,8 @@ describe('fleet generator --distinct', () => {
   it('drifts what real machines drift (file, Office and DWORD versions), and every machine stays valid', () => {
     const base = read('d0.jsonl');
     const fleet = read('d100.jsonl');
-    let files = 0, msi = 0;
+    let files = 0,
+      msi = 0;
     fleet.forEach((inv, i) => {
       validateInventory(inv, inv.computer.name);
       const b = base[i];
@@ -100,7 +114,12 @@ describe('fleet generator --distinct', () => {
     for (let i = 0; i < 40; i++) {
       const plain = m.machine(9, i);
       const drifted = m.machine(9, i, true);
-      expect([drifted.os, drifted.processor, drifted.cbs, drifted.computer]).toEqual([plain.os, plain.processor, plain.cbs, plain.computer]);
+      expect([drifted.os, drifted.processor, drifted.cbs, drifted.computer]).toEqual([
+        plain.os,
+        plain.processor,
+        plain.cbs,
+        plain.computer,
+      ]);
       expect(drifted).not.toEqual(plain);
     }
   });

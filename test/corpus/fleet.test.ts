@@ -23,7 +23,10 @@ describe('fleet generator', () => {
   beforeAll(() => {
     catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     generateFleet(catalog, { clients: 400, seed: 5, out: join(dir, 'a.jsonl') });
-    fleet = readFileSync(join(dir, 'a.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Inventory);
+    fleet = readFileSync(join(dir, 'a.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Inventory);
   });
 
   it('is deterministic from the seed, and the seed matters', () => {

@@ -72,8 +72,16 @@ describe('corpus generator', () => {
       // One per architecture: the titles name different ones, the KB ends each title, they share date, CVEs and link.
       const archs = xs.map((i) => /for (\S+)-based Systems \(KB\d+\)$/.exec(c.title(i))?.[1]);
       expect(new Set(archs).size, kb).toBe(xs.length);
-      expect(archs.every((a) => a !== undefined), kb).toBe(true);
-      expect(c.findByKb(kb).filter((i) => c.isReportable(i)).sort()).toEqual([...xs].sort());
+      expect(
+        archs.every((a) => a !== undefined),
+        kb,
+      ).toBe(true);
+      expect(
+        c
+          .findByKb(kb)
+          .filter((i) => c.isReportable(i))
+          .sort(),
+      ).toEqual([...xs].sort());
       expect(new Set(xs.map((i) => c.releaseDate(i))).size, kb).toBe(1);
       expect(new Set(xs.map((i) => c.cves(i).join())).size, kb).toBe(1);
       for (const i of xs) expect(c.moreInfoUrl(i)).toBe(`https://support.microsoft.com/help/${kb}`);
@@ -97,10 +105,27 @@ describe('corpus generator', () => {
 
   it('uses the rule shapes of real catalogs', () => {
     const used = c.ruleTypeCounts();
-    for (const t of ['WindowsVersion', 'RegDword', 'FileVersion', 'FileExistsPrependRegSz', 'FileVersionPrependRegSz', 'RegSz', 'MsiProductInstalled', 'CbsPackageInstalled', 'CbsPackageInstalledByIdentity', 'Processor', 'LicenseDword', 'And', 'Or', 'Not']) {
+    for (const t of [
+      'WindowsVersion',
+      'RegDword',
+      'FileVersion',
+      'FileExistsPrependRegSz',
+      'FileVersionPrependRegSz',
+      'RegSz',
+      'MsiProductInstalled',
+      'CbsPackageInstalled',
+      'CbsPackageInstalledByIdentity',
+      'Processor',
+      'LicenseDword',
+      'And',
+      'Or',
+      'Not',
+    ]) {
       expect(used[t], t).toBeGreaterThan(0);
     }
-    const csidl = Array.from({ length: c.data.facts.count }, (_, f) => c.fact(f)).filter((f) => f.kind === 'file').map((f) => f.args[0]);
+    const csidl = Array.from({ length: c.data.facts.count }, (_, f) => c.fact(f))
+      .filter((f) => f.kind === 'file')
+      .map((f) => f.args[0]);
     expect(csidl).toContain('37');
   });
 });

@@ -43,7 +43,10 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
 
 /** Rule trees to give an edited update: taken from the catalog itself (any update's rules), or constants. */
 function rulePool(records: readonly UpdateRecord[]): RuleNode[] {
-  const pool: RuleNode[] = [{ kind: 'const', value: true }, { kind: 'const', value: false }];
+  const pool: RuleNode[] = [
+    { kind: 'const', value: true },
+    { kind: 'const', value: false },
+  ];
   for (const r of records) for (const v of Object.values(r.rules)) if (v) pool.push(v);
   return pool;
 }
@@ -60,7 +63,10 @@ interface Applied {
 function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): Applied {
   let out = [...records];
   const pool = rulePool(records);
-  const revised = new Set<string>(), added = new Set<string>(), removed = new Set<string>(), retitled = new Set<string>();
+  const revised = new Set<string>(),
+    added = new Set<string>(),
+    removed = new Set<string>(),
+    retitled = new Set<string>();
   let rev = 20000;
   edits.forEach((e, n) => {
     if (e.kind === 'add') {
@@ -69,11 +75,21 @@ function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): A
       const rule = pool[e.rule % pool.length];
       const id = G(7000 + n);
       out.push({
-        ...(software[0] ?? out[0]), updateId: id, revisionNumber: 1, revisionId: 30000 + n, updateType: 'Software', isLeaf: true,
-        isBundle: false, deploymentAction: 'Install', bundledUpdates: [], bundledByRevisionIds: [], supersededByRevisionIds: [],
+        ...(software[0] ?? out[0]),
+        updateId: id,
+        revisionNumber: 1,
+        revisionId: 30000 + n,
+        updateType: 'Software',
+        isLeaf: true,
+        isBundle: false,
+        deploymentAction: 'Install',
+        bundledUpdates: [],
+        bundledByRevisionIds: [],
+        supersededByRevisionIds: [],
         prerequisites: dets.length > 0 ? [{ kind: 'update', updateId: dets[e.prereq % dets.length].updateId }] : [],
         supersedes: software.length > 0 ? [software[e.supersedes % software.length].updateId] : [],
-        rules: { IsInstalled: e.negate ? { kind: 'not', child: rule } : rule }, localized: [],
+        rules: { IsInstalled: e.negate ? { kind: 'not', child: rule } : rule },
+        localized: [],
       });
       added.add(id);
       return;
@@ -118,31 +134,35 @@ const WORLDS = [
 describe.each(WORLDS)('carried-over outcomes ≡ full rescan of the new catalog: $name', ({ catalog: catalogArb, inventory: invArb }) => {
   it('for every update, state and supersedence, default and `all` result sets (random catalogs × edits × inventories)', () => {
     fc.assert(
-      fc.property(catalogArb, fc.array(editArb, { minLength: 1, maxLength: 4 }), fc.array(invArb, { minLength: 1, maxLength: 3 }),
+      fc.property(
+        catalogArb,
+        fc.array(editArb, { minLength: 1, maxLength: 4 }),
+        fc.array(invArb, { minLength: 1, maxLength: 3 }),
         (records, edits, invs) => {
-        const edited = applyEdits(records, edits);
-        const from = compile(records);
-        const to = compile(edited.records);
-        const delta = catalogDelta(from, to);
-        expect(delta.fullRescan).toBeUndefined(); // the random world has no cycles
-        expect(new Set(delta.added)).toEqual(edited.added);
-        expect(new Set(delta.removed)).toEqual(edited.removed);
-        for (const id of edited.revised) expect(delta.changed).toContain(id);
-        for (const id of edited.retitled) if (!edited.revised.has(id)) expect(delta.changed).not.toContain(id);
+          const edited = applyEdits(records, edits);
+          const from = compile(records);
+          const to = compile(edited.records);
+          const delta = catalogDelta(from, to);
+          expect(delta.fullRescan).toBeUndefined(); // the random world has no cycles
+          expect(new Set(delta.added)).toEqual(edited.added);
+          expect(new Set(delta.removed)).toEqual(edited.removed);
+          for (const id of edited.revised) expect(delta.changed).toContain(id);
+          for (const id of edited.retitled) if (!edited.revised.has(id)) expect(delta.changed).not.toContain(id);
 
-        const oldScanner = new Scanner(from);
-        const newScanner = new Scanner(to);
-        for (const inv of invs) {
-          for (const all of [false, true]) {
-            const old = scanOutcomes(oldScanner, inv, { all, reasons: false }).outcomes;
-            const full = scanOutcomes(newScanner, inv, { all, reasons: false }).outcomes;
-            const carried = carryOverOutcomes(newScanner, delta, inv, old, { all });
-            expect(readable(to, carried), `edits ${JSON.stringify(edits)}`).toEqual(readable(to, full));
-            expect(Array.from(carried)).toEqual(Array.from(full));
-            if (all) count(from, to, delta.changed, edited, old, full);
+          const oldScanner = new Scanner(from);
+          const newScanner = new Scanner(to);
+          for (const inv of invs) {
+            for (const all of [false, true]) {
+              const old = scanOutcomes(oldScanner, inv, { all, reasons: false }).outcomes;
+              const full = scanOutcomes(newScanner, inv, { all, reasons: false }).outcomes;
+              const carried = carryOverOutcomes(newScanner, delta, inv, old, { all });
+              expect(readable(to, carried), `edits ${JSON.stringify(edits)}`).toEqual(readable(to, full));
+              expect(Array.from(carried)).toEqual(Array.from(full));
+              if (all) count(from, to, delta.changed, edited, old, full);
+            }
           }
-        }
-        }),
+        },
+      ),
       { numRuns: 300, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
     );
   });

@@ -21,10 +21,25 @@ let nextRevision = 5000;
 
 function rec(name: string, over: Partial<UpdateRecord>): UpdateRecord {
   return {
-    updateId: id(name), revisionNumber: 100, revisionId: nextRevision++, updateType: 'Software', isLeaf: true, isBundle: false,
-    deploymentAction: 'Install', explicitlyDeployable: false, categories: [], prerequisites: [], bundledUpdates: [],
-    bundledByRevisionIds: [], supersedes: [], supersededByRevisionIds: [], rules: {}, severity: '', cves: [],
-    localized: [{ language: 'en', title: name, description: '' }], ...over,
+    updateId: id(name),
+    revisionNumber: 100,
+    revisionId: nextRevision++,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: false,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
+    bundledByRevisionIds: [],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: {},
+    severity: '',
+    cves: [],
+    localized: [{ language: 'en', title: name, description: '' }],
+    ...over,
   };
 }
 const NAMES = ['C1', 'D1', 'L1', 'L2', 'K1', 'B1', 'D2', 'M1', 'N1'];
@@ -41,7 +56,9 @@ const BASE: UpdateRecord[] = [
   rec('L2', { prerequisites: on('D1'), rules: { IsInstalled: F } }),
   rec('K1', { prerequisites: on('D1'), deploymentAction: 'Bundle', rules: { IsInstalled: F } }),
   rec('B1', {
-    isBundle: true, isLeaf: false, prerequisites: [{ kind: 'atLeastOne', isCategory: true, updateIds: [id('C1')] }],
+    isBundle: true,
+    isLeaf: false,
+    prerequisites: [{ kind: 'atLeastOne', isCategory: true, updateIds: [id('C1')] }],
     bundledUpdates: [{ kind: 'update', child: { updateId: id('K1'), revisionNumber: 100 } }],
   }),
   rec('D2', { updateType: 'Detectoid', isLeaf: false, deploymentAction: 'Evaluate', rules: { IsInstalled: T } }),
@@ -62,7 +79,11 @@ function compile(records: readonly UpdateRecord[]): Catalog {
 }
 
 const INV = {
-  schema: 'patchscan-inventory/1', computer: { name: 'T' }, collectedAt: '2026-11-24T00:00:00Z', files: [], registry: [],
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'T' },
+  collectedAt: '2026-11-24T00:00:00Z',
+  files: [],
+  registry: [],
 } as Inventory;
 
 /** Outcomes by update name: `State` or `State/superseded-code`. */
@@ -92,29 +113,43 @@ interface Case {
 const CASES: Case[] = [
   {
     name: 'a prerequisite detectoid changed: its dependents and the bundle of a dependent child',
-    from: BASE, to: revise(BASE, 'D1', { rules: { IsInstalled: F } }),
-    affected: ['D1', 'L1', 'L2', 'K1', 'B1'], stateAffected: 5, after: { M1: 'Required' },
+    from: BASE,
+    to: revise(BASE, 'D1', { rules: { IsInstalled: F } }),
+    affected: ['D1', 'L1', 'L2', 'K1', 'B1'],
+    stateAffected: 5,
+    after: { M1: 'Required' },
   },
   {
     name: 'a bundle child changed: the bundle follows it',
-    from: BASE, to: revise(BASE, 'K1', { rules: { IsInstalled: T } }),
-    affected: ['K1', 'B1'], stateAffected: 2, after: { ...BEFORE, B1: 'Installed' },
+    from: BASE,
+    to: revise(BASE, 'K1', { rules: { IsInstalled: T } }),
+    affected: ['K1', 'B1'],
+    stateAffected: 2,
+    after: { ...BEFORE, B1: 'Installed' },
   },
   {
     name: 'a new superseding update: the update it supersedes is re-flagged, not re-decided',
-    from: BASE, to: WITH_N1,
-    affected: ['L1', 'N1'], stateAffected: 1, after: { ...BEFORE, L1: 'Required/yes', N1: 'Required' },
+    from: BASE,
+    to: WITH_N1,
+    affected: ['L1', 'N1'],
+    stateAffected: 1,
+    after: { ...BEFORE, L1: 'Required/yes', N1: 'Required' },
   },
   {
     name: 'a superseding update removed: the update it superseded is superseded no more',
-    from: WITH_N1, to: BASE,
-    affected: ['L1'], stateAffected: 0, after: BEFORE,
+    from: WITH_N1,
+    to: BASE,
+    affected: ['L1'],
+    stateAffected: 0,
+    after: BEFORE,
   },
   {
     name: 'report-only fields changed (title, CVEs): nothing to re-evaluate',
     from: BASE,
     to: BASE.map((r) => (r.updateId !== id('L2') ? r : { ...r, cves: ['CVE-1'], localized: [{ ...r.localized[0], description: 'new' }] })),
-    affected: [], stateAffected: 0, after: BEFORE,
+    affected: [],
+    stateAffected: 0,
+    after: BEFORE,
   },
 ];
 

@@ -26,23 +26,50 @@ import { allRulesCatalogArb, catalogArb, catalogArbOf, inventoryArb, richInvento
  */
 const WORLDS = [
   {
-    name: 'basic rule types', catalog: catalogArb, inventory: inventoryArb,
+    name: 'basic rule types',
+    catalog: catalogArb,
+    inventory: inventoryArb,
     sections: ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs'],
   },
   {
-    name: 'every rule type', catalog: allRulesCatalogArb, inventory: richInventoryArb,
-    sections: ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs', 'systemMetrics', 'licensing', 'cluster', 'wmi', 'productReleases',
-      'deviceAttributes'],
+    name: 'every rule type',
+    catalog: allRulesCatalogArb,
+    inventory: richInventoryArb,
+    sections: [
+      'os',
+      'processor',
+      'csidl',
+      'files',
+      'registry',
+      'msi',
+      'cbs',
+      'systemMetrics',
+      'licensing',
+      'cluster',
+      'wmi',
+      'productReleases',
+      'deviceAttributes',
+    ],
   },
 ] as const;
 
-function engineStates(records: UpdateRecord[], invs: readonly Inventory[]): Map<string, { state: string; superseded: boolean; possiblySuperseded: boolean }>[] {
+function engineStates(
+  records: UpdateRecord[],
+  invs: readonly Inventory[],
+): Map<string, { state: string; superseded: boolean; possiblySuperseded: boolean }>[] {
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
   // Through the file format too: what is scanned is what a loaded catalog holds.
   const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
   const scanner = new Scanner(c);
-  return invs.map((inv) => new Map(scanner.states(inv).map((r) => [c.updateId(r.index), { state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded }])));
+  return invs.map(
+    (inv) =>
+      new Map(
+        scanner
+          .states(inv)
+          .map((r) => [c.updateId(r.index), { state: r.state, superseded: r.superseded, possiblySuperseded: r.possiblySuperseded }]),
+      ),
+  );
 }
 
 describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catalogArb, inventory: inventoryArb, sections: SECTIONS }) => {
@@ -54,7 +81,11 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
         const engine = engineStates(records, invs);
         invs.forEach((inv, k) => {
           const ref = referenceScan(records, inv);
-          for (const r of records) expect(engine[k].get(r.updateId), `${r.updateId} ${JSON.stringify(r.rules)} prereqs=${JSON.stringify(r.prerequisites)} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId));
+          for (const r of records)
+            expect(
+              engine[k].get(r.updateId),
+              `${r.updateId} ${JSON.stringify(r.rules)} prereqs=${JSON.stringify(r.prerequisites)} on ${JSON.stringify(inv)}`,
+            ).toEqual(ref.get(r.updateId));
         });
       }),
       { numRuns: 400, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
@@ -70,7 +101,13 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
       fc.property(
         catalogArb,
         fc.array(inventoryArb, { minLength: 2, maxLength: 3 }),
-        fc.array(fc.tuple(fc.array(fc.nat(), { minLength: SECTIONS.length, maxLength: SECTIONS.length }), fc.option(fc.oneof(fc.constantFrom(1900, 1936, 2003), fc.nat({ max: 5000 })), { nil: undefined })), { minLength: 2, maxLength: 8 }),
+        fc.array(
+          fc.tuple(
+            fc.array(fc.nat(), { minLength: SECTIONS.length, maxLength: SECTIONS.length }),
+            fc.option(fc.oneof(fc.constantFrom(1900, 1936, 2003), fc.nat({ max: 5000 })), { nil: undefined }),
+          ),
+          { minLength: 2, maxLength: 8 },
+        ),
         (records, parents, recipes) => {
           const invs: Inventory[] = [...parents];
           for (const [picks, ubr] of recipes) {
@@ -80,7 +117,7 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
               if (from[s] === undefined) delete mixed[s];
               else mixed[s] = from[s];
             });
-            if (ubr !== undefined && mixed.os) mixed.os = { ...(mixed.os), ubr };
+            if (ubr !== undefined && mixed.os) mixed.os = { ...mixed.os, ubr };
             invs.push(mixed as unknown as Inventory);
           }
           const b = new CatalogBuilder();
@@ -89,9 +126,16 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
           const scanner = new Scanner(c);
           const unshared = new Scanner(c, { shareRuleResults: false });
           // Memory bounds that drop values all the time (oldest first / everything, renumbering sections).
-          const squeezed = [new Scanner(c, { shareRuleResultsLimits: { bytes: 1 } }), new Scanner(c, { shareRuleResultsLimits: { sectionTexts: 1 } })];
+          const squeezed = [
+            new Scanner(c, { shareRuleResultsLimits: { bytes: 1 } }),
+            new Scanner(c, { shareRuleResultsLimits: { sectionTexts: 1 } }),
+          ];
           for (const inv of invs) {
-            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), ...supersedenceFlags(s.supersedence(i)) }])));
+            const states = (sc: Scanner): Map<string, unknown> =>
+              sc.withSession(
+                inv,
+                (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), ...supersedenceFlags(s.supersedence(i)) }])),
+              );
             const got = states(scanner);
             expect(got).toEqual(states(unshared));
             for (const sc of squeezed) expect(states(sc)).toEqual(got);
@@ -113,9 +157,23 @@ describe('engine ≡ reference evaluator', () => {
     // as metadata. One scanner sees the same machine at several UBRs around the packages' revision (1936).
     const PACKAGES = ['19041.1936.1.1', '19041.2003.1.1'].map((v) => `Package_for_RollupFix~31bf3856ad364e35~amd64~~${v}`);
     const records: UpdateRecord[] = PACKAGES.map((identity, k) => ({
-      updateId: `00000000-0000-4000-8000-00000000010${k}`, revisionNumber: 1, revisionId: 100 + k, updateType: 'Software', isLeaf: true,
-      isBundle: false, deploymentAction: 'Install', explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [],
-      bundledByRevisionIds: [], supersedes: [], supersededByRevisionIds: [], severity: '', cves: [], localized: [],
+      updateId: `00000000-0000-4000-8000-00000000010${k}`,
+      revisionNumber: 1,
+      revisionId: 100 + k,
+      updateType: 'Software',
+      isLeaf: true,
+      isBundle: false,
+      deploymentAction: 'Install',
+      explicitlyDeployable: true,
+      categories: [],
+      prerequisites: [],
+      bundledUpdates: [],
+      bundledByRevisionIds: [],
+      supersedes: [],
+      supersededByRevisionIds: [],
+      severity: '',
+      cves: [],
+      localized: [],
       metadata: { element: 'CbsPackageApplicabilityMetadata', attrs: { identity } },
       rules: {
         IsInstalled: { kind: 'rule', type: 'CbsPackageInstalled', family: 'cbs', attrs: {} },
@@ -125,22 +183,30 @@ describe('engine ≡ reference evaluator', () => {
     const b = new CatalogBuilder();
     for (const r of records) b.addRecord(r);
     const c = new Catalog(b.build({ kind: 'records', path: 'ubr', sha256: '' }));
-    const ubrs = fc.array(fc.option(fc.constantFrom(1, 1935, 1936, 1937, 2003, 2004, 9999), { nil: undefined }), { minLength: 2, maxLength: 6 });
-    fc.assert(fc.property(ubrs, fc.constantFrom(19041, 19045, 22000), (machineUbrs, build) => {
-      const scanner = new Scanner(c);
-      for (const ubr of machineUbrs) {
-        const inv: Inventory = {
-          schema: 'patchscan-inventory/1', computer: { name: 'UBR' }, collectedAt: '2026-11-24T00:00:00Z',
-          os: { major: 10, minor: 0, build, productType: 1, ...(ubr !== undefined ? { ubr } : {}) },
-          processor: { architecture: 9 }, cbs: { packages: [] },
-        };
-        const got = scanner.withSession(inv, (s) => records.map((_, i) => s.state(i)));
-        const ref = referenceScan(records, inv);
-        expect(got, `UBR ${ubr} build ${build}`).toEqual(records.map((r) => ref.get(r.updateId)!.state));
-      }
-    }), { numRuns: 100, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) });
+    const ubrs = fc.array(fc.option(fc.constantFrom(1, 1935, 1936, 1937, 2003, 2004, 9999), { nil: undefined }), {
+      minLength: 2,
+      maxLength: 6,
+    });
+    fc.assert(
+      fc.property(ubrs, fc.constantFrom(19041, 19045, 22000), (machineUbrs, build) => {
+        const scanner = new Scanner(c);
+        for (const ubr of machineUbrs) {
+          const inv: Inventory = {
+            schema: 'patchscan-inventory/1',
+            computer: { name: 'UBR' },
+            collectedAt: '2026-11-24T00:00:00Z',
+            os: { major: 10, minor: 0, build, productType: 1, ...(ubr !== undefined ? { ubr } : {}) },
+            processor: { architecture: 9 },
+            cbs: { packages: [] },
+          };
+          const got = scanner.withSession(inv, (s) => records.map((_, i) => s.state(i)));
+          const ref = referenceScan(records, inv);
+          expect(got, `UBR ${ubr} build ${build}`).toEqual(records.map((r) => ref.get(r.updateId)!.state));
+        }
+      }),
+      { numRuns: 100, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
   });
-
 
   it('agrees on supersedence where supersedence is dense (superseders Unknown, Installed, Required, chained)', () => {
     // Possibly superseded (a superseder Unknown) is rare in the default worlds; many supersedence links make it common.
@@ -153,7 +219,9 @@ describe('engine ≡ reference evaluator', () => {
           const ref = referenceScan(records, inv);
           for (const r of records) {
             const want = ref.get(r.updateId)!;
-            expect(engine[k].get(r.updateId), `${r.updateId} supersedes ${JSON.stringify(r.supersedes)} on ${JSON.stringify(inv)}`).toEqual(want);
+            expect(engine[k].get(r.updateId), `${r.updateId} supersedes ${JSON.stringify(r.supersedes)} on ${JSON.stringify(inv)}`).toEqual(
+              want,
+            );
             if (want.state === 'Required' && want.possiblySuperseded) possiblyRequired++;
           }
         });
@@ -165,14 +233,23 @@ describe('engine ≡ reference evaluator', () => {
 
   it('the generators reach every state (the test is not vacuous)', () => {
     const seen = new Set<string>();
-    fc.assert(fc.property(catalogArb, inventoryArb, (records, inv) => {
-      for (const v of referenceScan(records, inv).values()) seen.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
-    }), { numRuns: 300, seed: 7 });
-    for (const s of ['Installed', 'Required', 'NotApplicable', 'Unknown', 'Required+superseded', 'Installed+possibly', 'Unknown+possibly']) expect(seen).toContain(s);
+    fc.assert(
+      fc.property(catalogArb, inventoryArb, (records, inv) => {
+        for (const v of referenceScan(records, inv).values())
+          seen.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    for (const s of ['Installed', 'Required', 'NotApplicable', 'Unknown', 'Required+superseded', 'Installed+possibly', 'Unknown+possibly'])
+      expect(seen).toContain(s);
     const dense = new Set<string>();
-    fc.assert(fc.property(catalogArbOf({ maxLeaves: 8, maxSupersede: 14 }), inventoryArb, (records, inv) => {
-      for (const v of referenceScan(records, inv).values()) dense.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
-    }), { numRuns: 300, seed: 7 });
+    fc.assert(
+      fc.property(catalogArbOf({ maxLeaves: 8, maxSupersede: 14 }), inventoryArb, (records, inv) => {
+        for (const v of referenceScan(records, inv).values())
+          dense.add(v.state + (v.superseded ? '+superseded' : v.possiblySuperseded ? '+possibly' : ''));
+      }),
+      { numRuns: 300, seed: 7 },
+    );
     expect(dense).toContain('Required+possibly');
   });
 
@@ -181,19 +258,23 @@ describe('engine ≡ reference evaluator', () => {
     // update's state with one section left out is Unknown or the state with it.
     const SECTIONS = WORLDS[1].sections;
     let turnedUnknown = 0;
-    fc.assert(fc.property(allRulesCatalogArb, richInventoryArb, fc.constantFrom(...SECTIONS), (records, inv, section) => {
-      const less = { ...inv } as Record<string, unknown>;
-      delete less[section];
-      const [full, partial] = engineStates(records, [inv, less as unknown as Inventory]);
-      for (const r of records) {
-        const a = full.get(r.updateId)!.state;
-        const b = partial.get(r.updateId)!.state;
-        if (b === a) continue;
-        expect(b, `${r.updateId} without ${section}: ${a} became ${b}; rules ${JSON.stringify(r.rules)} on ${JSON.stringify(inv)}`)
-          .toBe('Unknown');
-        turnedUnknown++;
-      }
-    }), { numRuns: 400, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) });
+    fc.assert(
+      fc.property(allRulesCatalogArb, richInventoryArb, fc.constantFrom(...SECTIONS), (records, inv, section) => {
+        const less = { ...inv } as Record<string, unknown>;
+        delete less[section];
+        const [full, partial] = engineStates(records, [inv, less as unknown as Inventory]);
+        for (const r of records) {
+          const a = full.get(r.updateId)!.state;
+          const b = partial.get(r.updateId)!.state;
+          if (b === a) continue;
+          expect(b, `${r.updateId} without ${section}: ${a} became ${b}; rules ${JSON.stringify(r.rules)} on ${JSON.stringify(inv)}`).toBe(
+            'Unknown',
+          );
+          turnedUnknown++;
+        }
+      }),
+      { numRuns: 400, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
+    );
     expect(turnedUnknown).toBeGreaterThan(0);
   });
 
@@ -208,9 +289,12 @@ describe('engine ≡ reference evaluator', () => {
       } else if (n.kind === 'and' || n.kind === 'or') n.children.forEach((k) => visit(k, inv, meta));
       else if (n.kind === 'not') visit(n.child, inv, meta);
     };
-    fc.assert(fc.property(allRulesCatalogArb, richInventoryArb, (records, inv) => {
-      for (const r of records) for (const root of Object.values(r.rules)) if (root) visit(root, inv, r.metadata);
-    }), { numRuns: 1500, seed: 7 });
+    fc.assert(
+      fc.property(allRulesCatalogArb, richInventoryArb, (records, inv) => {
+        for (const r of records) for (const root of Object.values(r.rules)) if (root) visit(root, inv, r.metadata);
+      }),
+      { numRuns: 1500, seed: 7 },
+    );
     const gaps = Object.keys(RULES).flatMap((type) => {
       const values = seen.get(type);
       if (!values) return [`${type}: never generated`];

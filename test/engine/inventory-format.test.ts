@@ -32,8 +32,14 @@ describe('inventory schema and validator', () => {
     ['bad file version', { ...base, files: [{ path: 'C:\\a', exists: true, version: 'x' }] }],
     ['file without exists', { ...base, files: [{ path: 'C:\\a' }] }],
     ['HKCU key', { ...base, registry: [{ key: 'HKEY_CURRENT_USER\\X', exists: true }] }],
-    ['negative DWORD', { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'v', type: 'REG_DWORD', data: -1 }] }] }],
-    ['bad value type', { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'v', type: 'REG_X', data: 1 }] }] }],
+    [
+      'negative DWORD',
+      { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'v', type: 'REG_DWORD', data: -1 }] }] },
+    ],
+    [
+      'bad value type',
+      { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'v', type: 'REG_X', data: 1 }] }] },
+    ],
     ['bad product code', { ...base, msi: { products: [{ productCode: 'x' }] } }],
     ['unknown top-level field', { ...base, extra: 1 }],
   ])('both refuse: %s', (_name, doc) => {
@@ -42,37 +48,90 @@ describe('inventory schema and validator', () => {
   });
 });
 
-describe('the validator\'s fast path for files and registry keys', () => {
+describe("the validator's fast path for files and registry keys", () => {
   // Most entries are checked by a quick boolean test and only bad ones by the detailed checker: the quick test must
   // never accept what the schema refuses. Mutate one field of a valid entry at a time; both must agree.
   const base = { schema: 'patchscan-inventory/1', computer: { name: 'PC' }, collectedAt: '2026-11-24T00:00:00Z' };
-  const odd = fc.constantFrom<unknown>(undefined, null, true, 0, -1, 1.5, 2 ** 32, '', 'x', '1.2.3.4', 'C:\\x', '2026-01-01T00:00:00Z', 'HKEY_LOCAL_MACHINE\\A', 'native', '32', 'REG_SZ', 'REG_DWORD', 'REG_BINARY', 'REG_MULTI_SZ', 'REG_NONE', 'zz', '0a', [], ['a'], [1], {});
-  const file = { path: 'C:\\Windows\\a.dll', exists: true, version: '10.0.1.2', size: 3, created: '2026-01-01T00:00:00Z', modified: '2026-01-01T00:00:00Z', language: 1033 };
-  const key = { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\A', view: 'native', exists: true, subkeys: ['B'], values: [{ name: 'V', type: 'REG_DWORD', data: 1 }, { name: 'S', type: 'REG_MULTI_SZ', data: ['a'] }] };
+  const odd = fc.constantFrom<unknown>(
+    undefined,
+    null,
+    true,
+    0,
+    -1,
+    1.5,
+    2 ** 32,
+    '',
+    'x',
+    '1.2.3.4',
+    'C:\\x',
+    '2026-01-01T00:00:00Z',
+    'HKEY_LOCAL_MACHINE\\A',
+    'native',
+    '32',
+    'REG_SZ',
+    'REG_DWORD',
+    'REG_BINARY',
+    'REG_MULTI_SZ',
+    'REG_NONE',
+    'zz',
+    '0a',
+    [],
+    ['a'],
+    [1],
+    {},
+  );
+  const file = {
+    path: 'C:\\Windows\\a.dll',
+    exists: true,
+    version: '10.0.1.2',
+    size: 3,
+    created: '2026-01-01T00:00:00Z',
+    modified: '2026-01-01T00:00:00Z',
+    language: 1033,
+  };
+  const key = {
+    key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\A',
+    view: 'native',
+    exists: true,
+    subkeys: ['B'],
+    values: [
+      { name: 'V', type: 'REG_DWORD', data: 1 },
+      { name: 'S', type: 'REG_MULTI_SZ', data: ['a'] },
+    ],
+  };
   it('agrees with the JSON Schema on every one-field mutation', () => {
     const verdicts = { accepted: 0, refused: 0 };
-    fc.assert(fc.property(fc.boolean(), fc.constantFrom(...Object.keys(file), 'extra'), fc.constantFrom(...Object.keys(key), 'extra', 'values.0.type', 'values.0.data', 'values.1.data', 'values.0.name'), odd, (mutateFile, fk, kk, v) => {
-      const fv = mutateFile ? v : (file as Record<string, unknown>)[fk];
-      const kv = mutateFile ? undefined : v;
-      const f: Record<string, unknown> = { ...file, [fk]: fv };
-      if (fv === undefined) delete f[fk];
-      const k: Record<string, unknown> = JSON.parse(JSON.stringify(key));
-      if (mutateFile) {
-        // the key stays as it is
-      } else if (kk.startsWith('values.')) {
-        const [, i, field] = kk.split('.');
-        (k.values as Record<string, unknown>[])[Number(i)][field] = kv;
-      } else k[kk] = kv;
-      const doc = JSON.parse(JSON.stringify({ ...base, files: [f], registry: [k] }));
-      let ours = true;
-      try {
-        validateInventory(doc, 'doc');
-      } catch {
-        ours = false;
-      }
-      expect(ours, JSON.stringify(doc)).toBe(schemaValid(doc));
-      verdicts[ours ? 'accepted' : 'refused']++;
-    }), { numRuns: 600, seed: 11 });
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.constantFrom(...Object.keys(file), 'extra'),
+        fc.constantFrom(...Object.keys(key), 'extra', 'values.0.type', 'values.0.data', 'values.1.data', 'values.0.name'),
+        odd,
+        (mutateFile, fk, kk, v) => {
+          const fv = mutateFile ? v : (file as Record<string, unknown>)[fk];
+          const kv = mutateFile ? undefined : v;
+          const f: Record<string, unknown> = { ...file, [fk]: fv };
+          if (fv === undefined) delete f[fk];
+          const k: Record<string, unknown> = JSON.parse(JSON.stringify(key));
+          if (mutateFile) {
+            // the key stays as it is
+          } else if (kk.startsWith('values.')) {
+            const [, i, field] = kk.split('.');
+            (k.values as Record<string, unknown>[])[Number(i)][field] = kv;
+          } else k[kk] = kv;
+          const doc = JSON.parse(JSON.stringify({ ...base, files: [f], registry: [k] }));
+          let ours = true;
+          try {
+            validateInventory(doc, 'doc');
+          } catch {
+            ours = false;
+          }
+          expect(ours, JSON.stringify(doc)).toBe(schemaValid(doc));
+          verdicts[ours ? 'accepted' : 'refused']++;
+        },
+      ),
+      { numRuns: 600, seed: 11 },
+    );
     expect(verdicts.accepted).toBeGreaterThan(30); // both verdicts are exercised
     expect(verdicts.refused).toBeGreaterThan(30);
   });
@@ -84,12 +143,38 @@ describe('PowerShell collector', () => {
     expect(script).toContain(`'${MANIFEST_SCHEMA}'`);
     expect(script).toContain("schema      = 'patchscan-inventory/1'");
   });
-  it.each(['os', 'processor', 'cluster', 'csidl', 'files', 'filesUnderRegistry', 'registryKeys', 'registrySubtrees', 'wmi', 'systemMetrics', 'licensing', 'deviceAttributes', 'msiProducts', 'cbsPackages', 'productReleases'])(
-    'reads manifest section %s',
-    (section) => expect(script).toMatch(new RegExp(`\\$m\\.${section}\\b`)),
-  );
+  it.each([
+    'os',
+    'processor',
+    'cluster',
+    'csidl',
+    'files',
+    'filesUnderRegistry',
+    'registryKeys',
+    'registrySubtrees',
+    'wmi',
+    'systemMetrics',
+    'licensing',
+    'deviceAttributes',
+    'msiProducts',
+    'cbsPackages',
+    'productReleases',
+  ])('reads manifest section %s', (section) => expect(script).toMatch(new RegExp(`\\$m\\.${section}\\b`)));
   it('writes every inventory section the format defines that Windows can report', () => {
-    for (const field of ['os', 'processor', 'cluster', 'csidl', 'files', 'registry', 'wmi', 'systemMetrics', 'licensing', 'deviceAttributes', 'msi', 'cbs']) {
+    for (const field of [
+      'os',
+      'processor',
+      'cluster',
+      'csidl',
+      'files',
+      'registry',
+      'wmi',
+      'systemMetrics',
+      'licensing',
+      'deviceAttributes',
+      'msi',
+      'cbs',
+    ]) {
       expect(script, field).toMatch(new RegExp(`\\$inv\\.${field}\\s*=`));
     }
   });

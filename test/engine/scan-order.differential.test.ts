@@ -50,20 +50,35 @@ const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(1
  * Adds one prerequisite to several software updates at once (so updates share a prerequisite class), naming any
  * update of the catalog, later ones and those updates themselves included: cycles appear.
  */
-const cyclicArb = fc.tuple(catalogArbOf({ maxLeaves: 8, maxBundles: 4 }), fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 })).map(([records, extra]) => {
-  const out = [...records];
-  const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
-  for (const [b, picks, alone] of extra) {
-    const target = out[b % out.length].updateId;
-    for (const k of new Set(picks.map((a) => software[a % software.length]))) {
-      const r = out[k];
-      out[k] = { ...r, prerequisites: [...r.prerequisites, alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] }] };
+const cyclicArb = fc
+  .tuple(
+    catalogArbOf({ maxLeaves: 8, maxBundles: 4 }),
+    fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 }),
+  )
+  .map(([records, extra]) => {
+    const out = [...records];
+    const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
+    for (const [b, picks, alone] of extra) {
+      const target = out[b % out.length].updateId;
+      for (const k of new Set(picks.map((a) => software[a % software.length]))) {
+        const r = out[k];
+        out[k] = {
+          ...r,
+          prerequisites: [
+            ...r.prerequisites,
+            alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] },
+          ],
+        };
+      }
     }
-  }
-  return out;
-});
+    return out;
+  });
 
-const OPTIONS: readonly OutcomeOptions[] = [{ all: false, reasons: false }, { all: false, reasons: true }, { all: true, reasons: false }];
+const OPTIONS: readonly OutcomeOptions[] = [
+  { all: false, reasons: false },
+  { all: false, reasons: true },
+  { all: true, reasons: false },
+];
 
 function check(records: readonly UpdateRecord[], invs: readonly Inventory[]): void {
   const c = compile(records);
@@ -83,7 +98,10 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
   const seed = Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31);
 
   it('on random catalogs × inventories', () => {
-    fc.assert(fc.property(catalogArbOf({ maxLeaves: 10, maxBundles: 5 }), fc.array(inventoryArb, { minLength: 1, maxLength: 4 }), check), { numRuns: 200, seed });
+    fc.assert(fc.property(catalogArbOf({ maxLeaves: 10, maxBundles: 5 }), fc.array(inventoryArb, { minLength: 1, maxLength: 4 }), check), {
+      numRuns: 200,
+      seed,
+    });
   });
 
   it('with prerequisites between software updates, cycles included', () => {
@@ -94,16 +112,19 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
     let skipped = 0;
     let cycles = 0;
     let inCycle = 0;
-    fc.assert(fc.property(cyclicArb, inventoryArb, (records, inv) => {
-      const c = compile(records);
-      const s = new Scanner(c).session(inv);
-      for (let i = 0; i < c.size; i++) {
-        s.stateCode(i);
-        if (s.knownNotApplicable(i)) skipped++;
-      }
-      cycles += s.cyclesMet;
-      inCycle += prerequisiteClasses(c).cycleOf.filter((k) => k >= 0).length;
-    }), { numRuns: 200, seed: 11 });
+    fc.assert(
+      fc.property(cyclicArb, inventoryArb, (records, inv) => {
+        const c = compile(records);
+        const s = new Scanner(c).session(inv);
+        for (let i = 0; i < c.size; i++) {
+          s.stateCode(i);
+          if (s.knownNotApplicable(i)) skipped++;
+        }
+        cycles += s.cyclesMet;
+        inCycle += prerequisiteClasses(c).cycleOf.filter((k) => k >= 0).length;
+      }),
+      { numRuns: 200, seed: 11 },
+    );
     expect(skipped).toBeGreaterThan(100);
     // Updates in a cycle read each other as Unknown, so the scan never walks into one of them while deciding it.
     expect(inCycle).toBeGreaterThan(0);

@@ -16,7 +16,12 @@ import { referenceScan } from '../reference/reference-evaluator.js';
 import { catalogArb, inventoryArb } from '../reference/random-world.js';
 
 /** Entry `k` of a parent's list, matched by a key (path, key path, product code), or none. */
-function mix<T>(parents: readonly (readonly T[] | undefined)[], keyOf: (x: T) => string, picks: readonly number[], order: number): T[] | undefined {
+function mix<T>(
+  parents: readonly (readonly T[] | undefined)[],
+  keyOf: (x: T) => string,
+  picks: readonly number[],
+  order: number,
+): T[] | undefined {
   const base = parents[picks[0] % parents.length];
   if (base === undefined) return undefined;
   const keys = [...new Set(parents.flatMap((p) => (p ?? []).map(keyOf)))].sort();
@@ -40,11 +45,31 @@ describe('rule values shared by bucket', () => {
         (records, parents, recipes) => {
           const invs: Inventory[] = [...parents];
           for (const [picks, order] of recipes) {
-            const files = mix(parents.map((p) => p.files), (f) => f.path.toLowerCase(), picks, order);
-            const registry = mix(parents.map((p) => p.registry), (k) => k.key.toLowerCase(), [...picks].reverse(), order);
-            const products = mix(parents.map((p) => p.msi?.products), (p) => p.productCode.toLowerCase(), picks.slice(1), order + 1);
+            const files = mix(
+              parents.map((p) => p.files),
+              (f) => f.path.toLowerCase(),
+              picks,
+              order,
+            );
+            const registry = mix(
+              parents.map((p) => p.registry),
+              (k) => k.key.toLowerCase(),
+              [...picks].reverse(),
+              order,
+            );
+            const products = mix(
+              parents.map((p) => p.msi?.products),
+              (p) => p.productCode.toLowerCase(),
+              picks.slice(1),
+              order + 1,
+            );
             const { files: _f, registry: _r, msi: _m, ...rest } = parents[picks[0] % parents.length];
-            invs.push({ ...rest, ...(files ? { files } : {}), ...(registry ? { registry } : {}), ...(products ? { msi: { products } } : {}) });
+            invs.push({
+              ...rest,
+              ...(files ? { files } : {}),
+              ...(registry ? { registry } : {}),
+              ...(products ? { msi: { products } } : {}),
+            });
           }
           const b = new CatalogBuilder();
           for (const r of records) b.addRecord(r);
@@ -52,11 +77,18 @@ describe('rule values shared by bucket', () => {
           const shared = new Scanner(c);
           const unshared = new Scanner(c, { shareRuleResults: false });
           for (const inv of invs) {
-            const states = (sc: Scanner): Map<string, unknown> => sc.withSession(inv, (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])));
+            const states = (sc: Scanner): Map<string, unknown> =>
+              sc.withSession(
+                inv,
+                (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])),
+              );
             const got = states(shared);
             expect(got).toEqual(states(unshared));
             const ref = referenceScan(records, inv);
-            for (const r of records) expect((got.get(r.updateId) as { state: string }).state, `${r.updateId} on ${JSON.stringify(inv)}`).toEqual(ref.get(r.updateId)!.state);
+            for (const r of records)
+              expect((got.get(r.updateId) as { state: string }).state, `${r.updateId} on ${JSON.stringify(inv)}`).toEqual(
+                ref.get(r.updateId)!.state,
+              );
           }
           machines += invs.length;
           expect(shared.ruleValueStats().shared + shared.ruleValueStats().evaluated).toBeGreaterThan(0);

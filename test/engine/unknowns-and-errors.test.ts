@@ -16,9 +16,24 @@ const ID = '11111111-2222-3333-4444-555555555555';
 
 function single(rule: RuleNode, slot: 'IsInstalled' | 'IsInstallable' = 'IsInstalled'): { s: Scanner; c: Catalog } {
   const r: UpdateRecord = {
-    updateId: ID, revisionNumber: 1, revisionId: 1, updateType: 'Software', isLeaf: true, isBundle: false, deploymentAction: 'Install',
-    explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [], bundledByRevisionIds: [], supersedes: [],
-    supersededByRevisionIds: [], rules: { [slot]: rule }, severity: '', cves: [], localized: [{ language: 'en', title: 'T' }],
+    updateId: ID,
+    revisionNumber: 1,
+    revisionId: 1,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: true,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
+    bundledByRevisionIds: [],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: { [slot]: rule },
+    severity: '',
+    cves: [],
+    localized: [{ language: 'en', title: 'T' }],
   };
   const b = new CatalogBuilder();
   b.addRecord(r);
@@ -26,7 +41,12 @@ function single(rule: RuleNode, slot: 'IsInstalled' | 'IsInstallable' = 'IsInsta
   return { s: new Scanner(c), c };
 }
 
-const inv = (over: Partial<Inventory> = {}): Inventory => ({ schema: 'patchscan-inventory/1', computer: { name: 'PC' }, collectedAt: '2026-11-24T00:00:00Z', ...over });
+const inv = (over: Partial<Inventory> = {}): Inventory => ({
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'PC' },
+  collectedAt: '2026-11-24T00:00:00Z',
+  ...over,
+});
 
 function outcome(rule: RuleNode, i: Inventory = inv()): { state: string; reason: string } {
   const { s } = single(rule);
@@ -36,16 +56,25 @@ function outcome(rule: RuleNode, i: Inventory = inv()): { state: string; reason:
 
 describe('Unknown, with the rule named', () => {
   it('an unknown rule element', () => {
-    expect(outcome({ kind: 'unsupported', element: 'b.RegQword', attrs: { Key: 'HKEY_LOCAL_MACHINE' }, reason: 'unknown rule element' })).toEqual({
+    expect(
+      outcome({ kind: 'unsupported', element: 'b.RegQword', attrs: { Key: 'HKEY_LOCAL_MACHINE' }, reason: 'unknown rule element' }),
+    ).toEqual({
       state: 'Unknown',
       reason: 'IsInstalled is Unknown: rule b.RegQword is not supported: unknown rule element',
     });
   });
 
   it('a known rule with invalid attribute data (WU_E_EE_INVALID_ATTRIBUTEDATA)', () => {
-    const r = outcome({ kind: 'rule', type: 'FileVersion', family: 'base', attrs: { Path: 'a.dll', Csidl: '37', Comparison: 'Bigger', Version: '1.0.0.0' } });
+    const r = outcome({
+      kind: 'rule',
+      type: 'FileVersion',
+      family: 'base',
+      attrs: { Path: 'a.dll', Csidl: '37', Comparison: 'Bigger', Version: '1.0.0.0' },
+    });
     expect(r.state).toBe('Unknown');
-    expect(r.reason).toBe('IsInstalled is Unknown: rule FileVersion has invalid attribute data: Comparison "Bigger" is not a scalar comparison');
+    expect(r.reason).toBe(
+      'IsInstalled is Unknown: rule FileVersion has invalid attribute data: Comparison "Bigger" is not a scalar comparison',
+    );
   });
 
   it('a known rule patchscan cannot evaluate offline', () => {
@@ -54,9 +83,16 @@ describe('Unknown, with the rule named', () => {
   });
 
   it('a missing fact names the fact', () => {
-    const r = outcome({ kind: 'rule', type: 'RegDword', family: 'base', attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\X', Value: 'V', Comparison: 'EqualTo', Data: '1' } });
+    const r = outcome({
+      kind: 'rule',
+      type: 'RegDword',
+      family: 'base',
+      attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\X', Value: 'V', Comparison: 'EqualTo', Data: '1' },
+    });
     expect(r.state).toBe('Unknown');
-    expect(r.reason).toBe('IsInstalled is Unknown: registry value HKEY_LOCAL_MACHINE\\software\\x\\v was not collected; the rule requires V = 1');
+    expect(r.reason).toBe(
+      'IsInstalled is Unknown: registry value HKEY_LOCAL_MACHINE\\software\\x\\v was not collected; the rule requires V = 1',
+    );
   });
 
   it('Unknown never hides a decided answer: And(False, Unknown) is False, Or(True, Unknown) is True', () => {
@@ -68,22 +104,46 @@ describe('Unknown, with the rule named', () => {
 
   it('RegKeyLoop: evaluates its child per subkey through HKEY_LOOP_TARGET', () => {
     const loop = (trueIf: string): RuleNode => ({
-      kind: 'rule', type: 'RegKeyLoop', family: 'base', attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Vendor\\Products', TrueIf: trueIf },
-      child: { kind: 'rule', type: 'RegSz', family: 'base', attrs: { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Version', Comparison: 'BeginsWith', Data: '2.' } },
+      kind: 'rule',
+      type: 'RegKeyLoop',
+      family: 'base',
+      attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Vendor\\Products', TrueIf: trueIf },
+      child: {
+        kind: 'rule',
+        type: 'RegSz',
+        family: 'base',
+        attrs: { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Version', Comparison: 'BeginsWith', Data: '2.' },
+      },
     });
-    const machine = inv({ registry: [
-      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products', exists: true, subkeys: ['A', 'B'] },
-      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\A', exists: true, values: [{ name: 'Version', type: 'REG_SZ', data: '2.1' }] },
-      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\B', exists: true, values: [{ name: 'Version', type: 'REG_SZ', data: '1.9' }] },
-    ] });
+    const machine = inv({
+      registry: [
+        { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products', exists: true, subkeys: ['A', 'B'] },
+        {
+          key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\A',
+          exists: true,
+          values: [{ name: 'Version', type: 'REG_SZ', data: '2.1' }],
+        },
+        {
+          key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\B',
+          exists: true,
+          values: [{ name: 'Version', type: 'REG_SZ', data: '1.9' }],
+        },
+      ],
+    });
     expect(outcome(loop('Any'), machine).state).toBe('Installed');
     expect(outcome(loop('All'), machine).state).toBe('Required');
     expect(outcome(loop('None'), machine).state).toBe('Required');
     // A subkey whose values were not collected leaves All undecided only if nothing else decided it.
-    const partial = inv({ registry: [
-      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products', exists: true, subkeys: ['A', 'C'] },
-      { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\A', exists: true, values: [{ name: 'Version', type: 'REG_SZ', data: '2.1' }] },
-    ] });
+    const partial = inv({
+      registry: [
+        { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products', exists: true, subkeys: ['A', 'C'] },
+        {
+          key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\Products\\A',
+          exists: true,
+          values: [{ name: 'Version', type: 'REG_SZ', data: '2.1' }],
+        },
+      ],
+    });
     expect(outcome(loop('Any'), partial).state).toBe('Installed');
     expect(outcome(loop('All'), partial).state).toBe('Unknown');
   });
@@ -91,16 +151,29 @@ describe('Unknown, with the rule named', () => {
 
 describe('WindowsVersion follows VerifyVersionInfo', () => {
   const wv = (attrs: Record<string, string>): RuleNode => ({ kind: 'rule', type: 'WindowsVersion', family: 'base', attrs });
-  const on = (major: number, minor: number, build: number, extra: Partial<NonNullable<Inventory['os']>> = {}): Inventory => inv({ os: { major, minor, build, productType: 1, ...extra } });
+  const on = (major: number, minor: number, build: number, extra: Partial<NonNullable<Inventory['os']>> = {}): Inventory =>
+    inv({ os: { major, minor, build, productType: 1, ...extra } });
   it.each([
     // [attrs, machine, expected IsInstalled]
     [{ Comparison: 'LessThan', MajorVersion: '10', MinorVersion: '0', BuildNumber: '14393' }, on(6, 3, 9600), 'Installed'],
     [{ Comparison: 'LessThan', MajorVersion: '10', MinorVersion: '0', BuildNumber: '17763' }, on(10, 0, 14393), 'Required'], // equal (10,0) is not LessThan
     [{ Comparison: 'GreaterThanOrEqualTo', MajorVersion: '10', MinorVersion: '0', BuildNumber: '17763' }, on(10, 0, 19045), 'Installed'],
-    [{ Comparison: 'GreaterThanOrEqualTo', MajorVersion: '6', MinorVersion: '1', ServicePackMajor: '1' }, on(6, 1, 7601, { spMajor: 0 }), 'Required'],
-    [{ Comparison: 'GreaterThanOrEqualTo', MajorVersion: '6', MinorVersion: '1', ServicePackMajor: '1' }, on(6, 1, 7601, { spMajor: 1 }), 'Installed'],
+    [
+      { Comparison: 'GreaterThanOrEqualTo', MajorVersion: '6', MinorVersion: '1', ServicePackMajor: '1' },
+      on(6, 1, 7601, { spMajor: 0 }),
+      'Required',
+    ],
+    [
+      { Comparison: 'GreaterThanOrEqualTo', MajorVersion: '6', MinorVersion: '1', ServicePackMajor: '1' },
+      on(6, 1, 7601, { spMajor: 1 }),
+      'Installed',
+    ],
     [{ MajorVersion: '6', MinorVersion: '3', ProductType: '3' }, on(6, 3, 9600), 'Required'], // default EqualTo; ProductType 1 ≠ 3
-    [{ MajorVersion: '6', MinorVersion: '3', SuiteMask: '384', AllSuitesMustBePresent: 'true' }, on(6, 3, 9600, { suiteMask: 0x110 }), 'Required'],
+    [
+      { MajorVersion: '6', MinorVersion: '3', SuiteMask: '384', AllSuitesMustBePresent: 'true' },
+      on(6, 3, 9600, { suiteMask: 0x110 }),
+      'Required',
+    ],
     [{ MajorVersion: '6', MinorVersion: '3', SuiteMask: '272' }, on(6, 3, 9600, { suiteMask: 0x110 }), 'Installed'],
   ] as const)('%j on %j → %s', (attrs, machine, state) => {
     expect(outcome(wv(attrs), machine).state).toBe(state);
@@ -122,25 +195,64 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     [{ ...base, schema: 'patchscan-inventory/2' }, 'pc.json: schema: must be "patchscan-inventory/1", got "patchscan-inventory/2"'],
     [{ ...base, computer: {} }, 'pc.json: computer.name: must be a string, got undefined'],
     [{ ...base, collectedAt: 'yesterday' }, 'pc.json: collectedAt: must be an ISO 8601 date-time, got "yesterday"'],
-    [{ ...base, os: { major: 10, minor: 0, build: '19045', productType: 1 } }, 'pc.json: os.build: must be an integer from 0 to 4294967295, got "19045"'],
-    [{ ...base, files: [{ path: 'C:\\a.dll', exists: true, version: '1.2.x' }] }, 'pc.json: files[0].version: must be a version such as 10.0.19041.3803, got "1.2.x"'],
-    [{ ...base, files: [{ path: 'C:\\a.dll', exists: true }, { path: 'c:\\A.DLL', exists: false }] }, 'pc.json: files[1].path: duplicates files[0].path'],
-    [{ ...base, registry: [{ key: 'HKEY_CURRENT_USER\\X', exists: true }] }, 'pc.json: registry[0].key: must be a key under HKEY_LOCAL_MACHINE, got "HKEY_CURRENT_USER\\\\X"'],
-    [{ ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'V', type: 'REG_DWORD', data: -1 }] }] }, 'pc.json: registry[0].values[0].data: must be an integer from 0 to 4294967295, got -1'],
-    [{ ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'V', type: 'REG_WEIRD', data: 1 }] }] }, 'pc.json: registry[0].values[0].type: must be one of REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, got "REG_WEIRD"'],
-    [{ ...base, msi: { products: [{ productCode: 'office' }] } }, 'pc.json: msi.products[0].productCode: must be a product code GUID, got "office"'],
-    [{ ...base, cbs: { packages: [{ identity: 'Package_for_KB1', state: 'Installed' }] } }, 'pc.json: cbs.packages[0].identity: must be a CBS identity (name~token~arch~lang~version), got "Package_for_KB1"'],
-    [{ ...base, colour: 'blue' }, 'pc.json: colour: is not a known field (known: schema, computer, collectedAt, os, processor, csidl, files, registry, msi, cbs, wmi, systemMetrics, licensing, cluster, productReleases, deviceAttributes)'],
+    [
+      { ...base, os: { major: 10, minor: 0, build: '19045', productType: 1 } },
+      'pc.json: os.build: must be an integer from 0 to 4294967295, got "19045"',
+    ],
+    [
+      { ...base, files: [{ path: 'C:\\a.dll', exists: true, version: '1.2.x' }] },
+      'pc.json: files[0].version: must be a version such as 10.0.19041.3803, got "1.2.x"',
+    ],
+    [
+      {
+        ...base,
+        files: [
+          { path: 'C:\\a.dll', exists: true },
+          { path: 'c:\\A.DLL', exists: false },
+        ],
+      },
+      'pc.json: files[1].path: duplicates files[0].path',
+    ],
+    [
+      { ...base, registry: [{ key: 'HKEY_CURRENT_USER\\X', exists: true }] },
+      'pc.json: registry[0].key: must be a key under HKEY_LOCAL_MACHINE, got "HKEY_CURRENT_USER\\\\X"',
+    ],
+    [
+      { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'V', type: 'REG_DWORD', data: -1 }] }] },
+      'pc.json: registry[0].values[0].data: must be an integer from 0 to 4294967295, got -1',
+    ],
+    [
+      { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'V', type: 'REG_WEIRD', data: 1 }] }] },
+      'pc.json: registry[0].values[0].type: must be one of REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, got "REG_WEIRD"',
+    ],
+    [
+      { ...base, msi: { products: [{ productCode: 'office' }] } },
+      'pc.json: msi.products[0].productCode: must be a product code GUID, got "office"',
+    ],
+    [
+      { ...base, cbs: { packages: [{ identity: 'Package_for_KB1', state: 'Installed' }] } },
+      'pc.json: cbs.packages[0].identity: must be a CBS identity (name~token~arch~lang~version), got "Package_for_KB1"',
+    ],
+    [
+      { ...base, colour: 'blue' },
+      'pc.json: colour: is not a known field (known: schema, computer, collectedAt, os, processor, csidl, files, registry, msi, cbs, wmi, systemMetrics, licensing, cluster, productReleases, deviceAttributes)',
+    ],
     [[1, 2], 'pc.json: (document): must be an object, got an array'],
   ])('%#: %s', (doc, message) => {
     expect(error(doc)).toBe(message);
   });
 
   it('limits: a list longer than maxEntries is refused', () => {
-    expect(() => validateInventory({ ...base, files: Array.from({ length: 11 }, (_, i) => ({ path: `C:\\${i}`, exists: false })) }, 'big.json', { maxEntries: 10, maxString: 100, maxBytes: 1 << 20 }))
-      .toThrowError('big.json: files: has 11 entries, more than the limit of 10');
-    expect(() => decodeInventory(Buffer.from(JSON.stringify(base)), 'huge.json', 'json', { maxEntries: 10, maxString: 100, maxBytes: 20 }))
-      .toThrowError('huge.json: more than the 20 bytes allowed for one inventory');
+    expect(() =>
+      validateInventory({ ...base, files: Array.from({ length: 11 }, (_, i) => ({ path: `C:\\${i}`, exists: false })) }, 'big.json', {
+        maxEntries: 10,
+        maxString: 100,
+        maxBytes: 1 << 20,
+      }),
+    ).toThrowError('big.json: files: has 11 entries, more than the limit of 10');
+    expect(() =>
+      decodeInventory(Buffer.from(JSON.stringify(base)), 'huge.json', 'json', { maxEntries: 10, maxString: 100, maxBytes: 20 }),
+    ).toThrowError('huge.json: more than the 20 bytes allowed for one inventory');
   });
 
   it('JSON and msgpack encodings decode to the same inventory; garbage names the encoding', () => {

@@ -95,17 +95,20 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
       const start = f * FRAME;
       const frameLen = Math.min(FRAME, data.length - start);
       if (frameLen <= 10) continue;
-      for (let i = 0; i < frameLen - 10; ) {
+      for (let i = 0; i < frameLen - 10;) {
         if (data[start + i] !== 0xe8) {
           i++;
           continue;
         }
         const cur = start + i;
         const p = start + i + 1;
-        const rel = (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24)) | 0;
+        const rel = data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24) | 0;
         if (rel >= -cur && rel < size) {
           const abs = rel < size - cur ? rel + cur : rel - size;
-          data[p] = abs & 0xff; data[p + 1] = (abs >> 8) & 0xff; data[p + 2] = (abs >> 16) & 0xff; data[p + 3] = (abs >>> 24) & 0xff;
+          data[p] = abs & 0xff;
+          data[p + 1] = (abs >> 8) & 0xff;
+          data[p + 2] = (abs >> 16) & 0xff;
+          data[p + 3] = (abs >>> 24) & 0xff;
         }
         i += 5;
       }
@@ -118,7 +121,9 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
   let chunkStart = 0;
   const prevMain = new Uint8Array(mainLens.length);
   const prevLen = new Uint8Array(249);
-  let r0 = 1, r1 = 1, r2 = 1;
+  let r0 = 1,
+    r1 = 1,
+    r2 = 1;
   const head = new Map<number, number>();
   const hash = (i: number): number => (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
 
@@ -139,7 +144,7 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
     if (pos % FRAME === 0 || pos === data.length) {
       w.align();
       chunks.push(Buffer.from(w.bytes.slice(chunkStart)));
-      sizes.push(pos - (sizes.length * FRAME));
+      sizes.push(pos - sizes.length * FRAME);
       chunkStart = w.bytes.length;
     }
   };
@@ -177,12 +182,16 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
       const frameEnd = Math.min((Math.floor(pos / FRAME) + 1) * FRAME, data.length);
       const limit = Math.min(frameEnd, blockEnd) - pos;
       // Prefer a repeated offset, then a hashed match; matches never cross a frame or block end.
-      let bestLen = 0, bestOff = 0;
+      let bestLen = 0,
+        bestOff = 0;
       const tryOff = (off: number): void => {
         if (off <= 0 || off > pos || off > windowSize - 3) return;
         let l = 0;
         while (l < 257 && l < limit && data[pos + l] === data[pos + l - off]) l++;
-        if (l > bestLen) { bestLen = l; bestOff = off; }
+        if (l > bestLen) {
+          bestLen = l;
+          bestOff = off;
+        }
       };
       for (const r of [r0, r1, r2]) tryOff(r);
       if (pos + 2 < data.length) {
@@ -198,14 +207,22 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
         let slot: number;
         let extraVal = 0;
         if (bestOff === r0) slot = 0;
-        else if (bestOff === r1) { slot = 1; r1 = r0; r0 = bestOff; }
-        else if (bestOff === r2) { slot = 2; r2 = r0; r0 = bestOff; }
-        else {
+        else if (bestOff === r1) {
+          slot = 1;
+          r1 = r0;
+          r0 = bestOff;
+        } else if (bestOff === r2) {
+          slot = 2;
+          r2 = r0;
+          r0 = bestOff;
+        } else {
           const formatted = bestOff + 2;
           slot = 3;
           while (BASE[slot + 1] <= formatted) slot++;
           extraVal = formatted - BASE[slot];
-          r2 = r1; r1 = r0; r0 = bestOff;
+          r2 = r1;
+          r1 = r0;
+          r0 = bestOff;
         }
         const lenHeader = Math.min(bestLen - 2, 7);
         const sym = 256 + slot * 8 + lenHeader;
@@ -220,8 +237,10 @@ export function lzxEncode(input: Uint8Array, opts: LzxEncodeOptions): { chunks: 
             if (extra > 3) w.write(extraVal >>> 3, extra - 3);
             w.write(alignCodes[extraVal & 7], 3);
           } else if (extra > 0) {
-            if (extra > 16) { w.write(extraVal >>> 16, extra - 16); w.write(extraVal & 0xffff, 16); }
-            else w.write(extraVal, extra);
+            if (extra > 16) {
+              w.write(extraVal >>> 16, extra - 16);
+              w.write(extraVal & 0xffff, 16);
+            } else w.write(extraVal, extra);
           }
         }
         for (let k = 1; k < bestLen; k++) if (pos + k + 2 < data.length) head.set(hash(pos + k), pos + k);
@@ -256,7 +275,10 @@ export function lzxCabinet(name: string, windowBits: number, chunks: Buffer[], s
   d.writeUInt32LE(dirSize, 36);
   d.writeUInt16LE(blocks.length, 40);
   d.writeUInt16LE(0x0003 | (windowBits << 8), 42);
-  d.writeUInt32LE(sizes.reduce((n, s) => n + s, 0), 44);
+  d.writeUInt32LE(
+    sizes.reduce((n, s) => n + s, 0),
+    44,
+  );
   d.writeUInt32LE(0, 48);
   d.writeUInt16LE(0, 52);
   d.writeUInt16LE(0x5821, 54);

@@ -67,7 +67,13 @@ export async function oneCountSite(clients = 24): Promise<OneCountSite> {
   const scanner = new Scanner(catalog);
   const rows = new Map([...inventories].map(([name, inv]) => [name, scanner.scan(inv)]));
   return {
-    dir, site, server, url: server.url, catalog, inventories, rows,
+    dir,
+    site,
+    server,
+    url: server.url,
+    catalog,
+    inventories,
+    rows,
     async close() {
       await server.close();
       await site.close();
@@ -108,7 +114,11 @@ export function expectedFleet(s: OneCountSite): OutcomeCounts & { compliant: num
 
 /** The same counts in the shape the reports print them (StateCounts). */
 export const asStateCounts = (c: OutcomeCounts): Record<string, number> => ({
-  Installed: c.installed, Required: c.required, Unknown: c.unknown, superseded: c.superseded, possiblySuperseded: c.possiblySuperseded,
+  Installed: c.installed,
+  Required: c.required,
+  Unknown: c.unknown,
+  superseded: c.superseded,
+  possiblySuperseded: c.possiblySuperseded,
 });
 
 /** The CLI as a process on the site, `--json`; its parsed output. */

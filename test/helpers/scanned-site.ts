@@ -14,8 +14,10 @@ import { runSync } from '../../adapters/sync/sync.js';
 
 export const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
-export async function scannedSite(dir: string,
-  o: { clients: number; admin: string; unscanned?: readonly string[] }): Promise<{ site: Site; catalog: Catalog; names: string[] }> {
+export async function scannedSite(
+  dir: string,
+  o: { clients: number; admin: string; unscanned?: readonly string[] },
+): Promise<{ site: Site; catalog: Catalog; names: string[] }> {
   writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
   const site = await Site.open(dir);
   const store = site.store;

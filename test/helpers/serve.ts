@@ -6,7 +6,10 @@ export const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pa
  * Starts `patchscan serve` (the built CLI) as a child process, optionally through a shell prefix (e.g. to set a
  * ulimit), and resolves once it prints its URL. `output()` is everything it wrote so far (stdout and stderr).
  */
-export function startServe(data: string, opts: { shell?: string } = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function startServe(
+  data: string,
+  opts: { shell?: string } = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const args = [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'];
   const child = opts.shell
     ? spawn('bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

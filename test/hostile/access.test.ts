@@ -40,7 +40,11 @@ describe('slow clients are cut by timeouts', () => {
   let site: Site;
   let server: RunningServer;
   beforeAll(async () => {
-    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, headersTimeoutMs: 600, requestTimeoutMs: 1500 } });
+    writeConfig(dir, {
+      ...DEFAULT_CONFIG,
+      listen: '127.0.0.1:0',
+      limits: { ...DEFAULT_CONFIG.limits, headersTimeoutMs: 600, requestTimeoutMs: 1500 },
+    });
     site = await Site.open(dir);
     server = await serve(site, { scheduledSync: false, scanQueue: false });
   });
@@ -57,14 +61,19 @@ describe('slow clients are cut by timeouts', () => {
   });
 
   it('a body that drips forever is cut after requestTimeoutMs', async () => {
-    const r = await drip(server.url, 'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n', 100, 10_000);
+    const r = await drip(
+      server.url,
+      'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n',
+      100,
+      10_000,
+    );
     expect(r.closedAfter).toBeLessThan(5_000);
   });
 });
 
 describe('tokens are never written out', () => {
   const dir = tempDir();
-  it('not in the server\'s output, not in /metrics, not in the database — only their hashes', async () => {
+  it("not in the server's output, not in /metrics, not in the database — only their hashes", async () => {
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
     const site = await Site.open(data);

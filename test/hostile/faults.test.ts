@@ -29,7 +29,7 @@ const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pa
 /** A small seeded generator: the kill moments are reproducible. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 function cli(args: string[]): ChildProcess {
@@ -89,117 +89,145 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     return site;
   }
 
-  it.each([1, 2, 3])('uploads (seed %i): every 202 survives the kill; the restarted server scans them all', async (seed) => {
-    const r = rng(seed);
-    const site = await newSite(`upload-${seed}`);
-    await runSync(site, { source: BUNDLED });
-    catalogPath = (await site.store.currentCatalog())!.path;
-    model ??= new FleetModel(new Catalog(readCatalogFile(catalogPath)));
-    const names = Array.from({ length: 60 }, (_, k) => `U${seed}-${k}`);
-    const tokens: string[] = [];
-    for (const n of names) tokens.push(await site.store.enroll(n));
-    const data = site.dir;
-    await site.close();
+  it.each([1, 2, 3])(
+    'uploads (seed %i): every 202 survives the kill; the restarted server scans them all',
+    async (seed) => {
+      const r = rng(seed);
+      const site = await newSite(`upload-${seed}`);
+      await runSync(site, { source: BUNDLED });
+      catalogPath = (await site.store.currentCatalog())!.path;
+      model ??= new FleetModel(new Catalog(readCatalogFile(catalogPath)));
+      const names = Array.from({ length: 60 }, (_, k) => `U${seed}-${k}`);
+      const tokens: string[] = [];
+      for (const n of names) tokens.push(await site.store.enroll(n));
+      const data = site.dir;
+      await site.close();
 
-    const { p, url } = await startServer(data);
-    const acked: string[] = [];
-    const done = killAfter(p, 80 + Math.floor(r() * 500));
-    // Four clients upload at once until the server dies under them.
-    await Promise.all([0, 1, 2, 3].map(async (lane) => {
-      for (let k = lane; k < names.length; k += 4) {
-        try {
-          const res = await upload(url, tokens[k], Buffer.from(JSON.stringify({ ...model.machine(seed, k), computer: { name: names[k] } })), { timeoutMs: 5_000 });
-          if (res.status === 202) acked.push(names[k]);
-        } catch {
-          return; // connection refused or reset: the server was killed
+      const { p, url } = await startServer(data);
+      const acked: string[] = [];
+      const done = killAfter(p, 80 + Math.floor(r() * 500));
+      // Four clients upload at once until the server dies under them.
+      await Promise.all(
+        [0, 1, 2, 3].map(async (lane) => {
+          for (let k = lane; k < names.length; k += 4) {
+            try {
+              const res = await upload(
+                url,
+                tokens[k],
+                Buffer.from(JSON.stringify({ ...model.machine(seed, k), computer: { name: names[k] } })),
+                { timeoutMs: 5_000 },
+              );
+              if (res.status === 202) acked.push(names[k]);
+            } catch {
+              return; // connection refused or reset: the server was killed
+            }
+          }
+        }),
+      );
+      await done;
+
+      const after = await Site.open(data);
+      expect(integrity(after)).toBe('ok');
+      for (const n of acked) expect(await after.store.inventoryCount((await after.store.client(n))!.id), n).toBe(1);
+      await after.close();
+      // A rerun completes the work: the restarted server scans every stored upload.
+      const again = await startServer(data);
+      try {
+        for (let i = 0; i < 600; i++) {
+          const h = (await (await fetch(`${again.url}/healthz`)).json()) as {
+            queue: { expedited: number; normal: number };
+            running: number;
+          };
+          if (h.queue.expedited + h.queue.normal + h.running === 0) break; // nothing waiting, nothing being scanned
+          await new Promise((res) => setTimeout(res, 50));
         }
+        const check = await Site.open(data);
+        const { stored, scanned } = await storedAndScanned(check);
+        for (const n of stored) expect(scanned.has(n), n).toBe(true);
+        await check.close();
+      } finally {
+        again.p.kill('SIGTERM');
+        await new Promise((res) => again.p.on('exit', res));
       }
-    }));
-    await done;
+    },
+    90_000,
+  );
 
-    const after = await Site.open(data);
-    expect(integrity(after)).toBe('ok');
-    for (const n of acked) expect(await after.store.inventoryCount((await after.store.client(n))!.id), n).toBe(1);
-    await after.close();
-    // A rerun completes the work: the restarted server scans every stored upload.
-    const again = await startServer(data);
-    try {
-      for (let i = 0; i < 600; i++) {
-        const h = (await (await fetch(`${again.url}/healthz`)).json()) as { queue: { expedited: number; normal: number }; running: number };
-        if (h.queue.expedited + h.queue.normal + h.running === 0) break; // nothing waiting, nothing being scanned
-        await new Promise((res) => setTimeout(res, 50));
-      }
-      const check = await Site.open(data);
-      const { stored, scanned } = await storedAndScanned(check);
-      for (const n of stored) expect(scanned.has(n), n).toBe(true);
-      await check.close();
-    } finally {
-      again.p.kill('SIGTERM');
-      await new Promise((res) => again.p.on('exit', res));
-    }
-  }, 90_000);
+  it.each([1, 2, 3])(
+    'sync (seed %i): the last good catalog stays usable, and a rerun completes the swap',
+    async (seed) => {
+      const r = rng(100 + seed);
+      const site = await newSite(`sync-${seed}`);
+      await runSync(site, { source: BUNDLED });
+      const good = (await site.store.currentCatalog())!;
+      const drop = join(dir, `drop-${seed}`);
+      mkdirSync(drop);
+      copyFileSync(second, join(drop, 'wsusscn2.cab'));
+      const data = site.dir;
+      await site.close();
 
-  it.each([1, 2, 3])('sync (seed %i): the last good catalog stays usable, and a rerun completes the swap', async (seed) => {
-    const r = rng(100 + seed);
-    const site = await newSite(`sync-${seed}`);
-    await runSync(site, { source: BUNDLED });
-    const good = (await site.store.currentCatalog())!;
-    const drop = join(dir, `drop-${seed}`);
-    mkdirSync(drop);
-    copyFileSync(second, join(drop, 'wsusscn2.cab'));
-    const data = site.dir;
-    await site.close();
+      await killAfter(cli(['sync', '--data', data, '--source', drop]), 50 + Math.floor(r() * 1500));
 
-    await killAfter(cli(['sync', '--data', data, '--source', drop]), 50 + Math.floor(r() * 1500));
+      const after = await Site.open(data);
+      expect(integrity(after)).toBe('ok');
+      const cur = (await after.store.currentCatalog())!;
+      expect([good.sha256, sha256File(second)]).toContain(cur.sha256); // the old one or the new one, nothing else
+      const c = new Catalog(readCatalogFile(cur.path)); // checksummed: a half-written file cannot load
+      expect(new Scanner(c).scan(new FleetModel(c).machine(1, 0)).length).toBeGreaterThanOrEqual(0);
+      await after.close();
+      const rerun = spawnSync(process.execPath, [BIN, 'sync', '--data', data, '--source', drop], { encoding: 'utf8' });
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stdout).toMatch(/^Sync (updated|unchanged)/);
+      const final = await Site.open(data);
+      const fin = (await final.store.currentCatalog())!;
+      expect(fin.revisions).toBe(new Catalog(readCatalogFile(fin.path)).size);
+      expect(fin.sha256).not.toBe(good.sha256);
+      await final.close();
+    },
+    60_000,
+  );
 
-    const after = await Site.open(data);
-    expect(integrity(after)).toBe('ok');
-    const cur = (await after.store.currentCatalog())!;
-    expect([good.sha256, sha256File(second)]).toContain(cur.sha256); // the old one or the new one, nothing else
-    const c = new Catalog(readCatalogFile(cur.path)); // checksummed: a half-written file cannot load
-    expect(new Scanner(c).scan(new FleetModel(c).machine(1, 0)).length).toBeGreaterThanOrEqual(0);
-    await after.close();
-    const rerun = spawnSync(process.execPath, [BIN, 'sync', '--data', data, '--source', drop], { encoding: 'utf8' });
-    expect(rerun.status, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toMatch(/^Sync (updated|unchanged)/);
-    const final = await Site.open(data);
-    const fin = (await final.store.currentCatalog())!;
-    expect(fin.revisions).toBe(new Catalog(readCatalogFile(fin.path)).size);
-    expect(fin.sha256).not.toBe(good.sha256);
-    await final.close();
-  }, 60_000);
+  it.each([1, 2])(
+    'batch scan (seed %i): OUT appears only complete; a rerun writes it',
+    async (seed) => {
+      const r = rng(200 + seed);
+      const fleet = join(dir, `fleet-${seed}.jsonl`);
+      const cat = join(dir, `cat-${seed}.pscat`);
+      execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', cat], { stdio: 'ignore' });
+      execFileSync(process.execPath, [BIN, 'corpus', 'fleet', '-c', cat, '-n', '4000', '-s', String(seed), '-o', fleet], {
+        stdio: 'ignore',
+      });
+      const out = join(dir, `rows-${seed}.jsonl`);
+      const reference = join(dir, `reference-${seed}.jsonl`);
+      execFileSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', reference, '--threads', '1'], { stdio: 'ignore' });
+      const code = await killAfter(cli(['scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1']), 300 + Math.floor(r() * 1500));
+      // OUT exists only if the run got as far as publishing it (the kill may land just after): then it is complete.
+      if (existsSync(out)) expect(readFileSync(out).equals(readFileSync(reference))).toBe(true);
+      else expect(code).not.toBe(0);
+      const rerun = spawnSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1'], { encoding: 'utf8' });
+      expect(rerun.status, rerun.stderr).toBe(0);
+      expect(rerun.stdout).toMatch(/^Scanned 4,000 machine\(s\)/);
+      // Exactly what an uninterrupted run writes.
+      expect(readFileSync(out).equals(readFileSync(reference))).toBe(true);
+    },
+    120_000,
+  ); // two batch scans of a fleet, one killed: ~25 s quiet, far more on a busy machine
 
-  it.each([1, 2])('batch scan (seed %i): OUT appears only complete; a rerun writes it', async (seed) => {
-    const r = rng(200 + seed);
-    const fleet = join(dir, `fleet-${seed}.jsonl`);
-    const cat = join(dir, `cat-${seed}.pscat`);
-    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', cat], { stdio: 'ignore' });
-    execFileSync(process.execPath, [BIN, 'corpus', 'fleet', '-c', cat, '-n', '4000', '-s', String(seed), '-o', fleet], { stdio: 'ignore' });
-    const out = join(dir, `rows-${seed}.jsonl`);
-    const reference = join(dir, `reference-${seed}.jsonl`);
-    execFileSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', reference, '--threads', '1'], { stdio: 'ignore' });
-    const code = await killAfter(cli(['scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1']), 300 + Math.floor(r() * 1500));
-    // OUT exists only if the run got as far as publishing it (the kill may land just after): then it is complete.
-    if (existsSync(out)) expect(readFileSync(out).equals(readFileSync(reference))).toBe(true);
-    else expect(code).not.toBe(0);
-    const rerun = spawnSync(process.execPath, [BIN, 'scan', '-c', cat, '-i', fleet, '-o', out, '--threads', '1'], { encoding: 'utf8' });
-    expect(rerun.status, rerun.stderr).toBe(0);
-    expect(rerun.stdout).toMatch(/^Scanned 4,000 machine\(s\)/);
-    // Exactly what an uninterrupted run writes.
-    expect(readFileSync(out).equals(readFileSync(reference))).toBe(true);
-  }, 120_000); // two batch scans of a fleet, one killed: ~25 s quiet, far more on a busy machine
-
-  it.each([1, 2])('catalog import (seed %i): the file under the name is the old one or the new one, never half', async (seed) => {
-    const r = rng(300 + seed);
-    const out = join(dir, `import-${seed}.pscat`);
-    execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', out], { stdio: 'ignore' });
-    const old = readCatalogFile(out).source.sha256;
-    await killAfter(cli(['catalog', 'import', second, '-o', out]), 100 + Math.floor(r() * 1500));
-    const now = readCatalogFile(out).source.sha256;
-    expect([old, now]).toContain(now);
-    execFileSync(process.execPath, [BIN, 'catalog', 'import', second, '-o', out], { stdio: 'ignore' });
-    expect(readCatalogFile(out).source.sha256).not.toBe(old);
-  }, 60_000);
+  it.each([1, 2])(
+    'catalog import (seed %i): the file under the name is the old one or the new one, never half',
+    async (seed) => {
+      const r = rng(300 + seed);
+      const out = join(dir, `import-${seed}.pscat`);
+      execFileSync(process.execPath, [BIN, 'catalog', 'import', BUNDLED, '-o', out], { stdio: 'ignore' });
+      const old = readCatalogFile(out).source.sha256;
+      await killAfter(cli(['catalog', 'import', second, '-o', out]), 100 + Math.floor(r() * 1500));
+      const now = readCatalogFile(out).source.sha256;
+      expect([old, now]).toContain(now);
+      execFileSync(process.execPath, [BIN, 'catalog', 'import', second, '-o', out], { stdio: 'ignore' });
+      expect(readCatalogFile(out).source.sha256).not.toBe(old);
+    },
+    60_000,
+  );
 });
 
 describe('write failures', () => {
@@ -240,7 +268,6 @@ describe('write failures', () => {
   });
 });
 
-
 describe('the site database cannot be written (disk full)', () => {
   const dir = tempDir();
   it('uploads get 503 with a clear message, never a 500; every 202 is in the database afterwards', async () => {
@@ -249,7 +276,9 @@ describe('the site database cannot be written (disk full)', () => {
     const site = await Site.open(data);
     await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
     await site.store.setSetting('initialized_at', new Date().toISOString());
-    const inv = JSON.parse(readFileSync(new URL('../fixtures/inventories/win10-22h2-x64.json', import.meta.url), 'utf8')) as { computer: { name: string } };
+    const inv = JSON.parse(readFileSync(new URL('../fixtures/inventories/win10-22h2-x64.json', import.meta.url), 'utf8')) as {
+      computer: { name: string };
+    };
     const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
     const tokens: string[] = [];
     for (const n of names) tokens.push(await site.store.enroll(n));
@@ -269,7 +298,9 @@ describe('the site database cannot be written (disk full)', () => {
     p.kill('SIGKILL');
     await new Promise((r) => p.on('exit', r));
     expect([...statuses.keys()].sort()).toEqual([202, 503]);
-    expect(message).toMatch(/^the site database cannot be written now \(SQLITE_(FULL|IOERR)[A-Z_]*: disk full, read-only or busy\); nothing was stored — send it again later$/);
+    expect(message).toMatch(
+      /^the site database cannot be written now \(SQLITE_(FULL|IOERR)[A-Z_]*: disk full, read-only or busy\); nothing was stored — send it again later$/,
+    );
     const after = await Site.open(data);
     expect(integrity(after)).toBe('ok');
     for (const n of acked) expect(await after.store.inventoryCount((await after.store.client(n))!.id), n).toBe(1);

@@ -26,28 +26,34 @@ const SEED = Number(process.env.PATCHSCAN_FUZZ_SEED ?? 20261124);
 
 /** Byte mutations of a real input: flips, overwrites with boundary values, cuts, splices, duplications. */
 const mutated = (base: Uint8Array): fc.Arbitrary<Uint8Array> =>
-  fc.array(
-    fc.oneof(
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-      fc.record({ kind: fc.constant('set' as const), at: fc.nat(), v: fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x3c, 0x3e, 0x26, 0x22) }),
-      fc.record({ kind: fc.constant('set32' as const), at: fc.nat(), v: fc.constantFrom(0, 0xffffffff, 0x7fffffff, 0x80000000, 1 << 20) }),
-      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-      fc.record({ kind: fc.constant('dup' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }),
-    ),
-    { minLength: 1, maxLength: 6 },
-  ).map((ops) => {
-    let b = Buffer.from(base);
-    for (const op of ops) {
-      if (b.length === 0) break;
-      const at = op.at % b.length;
-      if (op.kind === 'flip') b[at] ^= 1 << op.bit;
-      else if (op.kind === 'set') b[at] = op.v;
-      else if (op.kind === 'set32' && at + 4 <= b.length) b.writeUInt32LE(op.v >>> 0, at);
-      else if (op.kind === 'cut') b = b.subarray(0, at);
-      else if (op.kind === 'dup') b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + op.len), b.subarray(at)]);
-    }
-    return Uint8Array.from(b);
-  });
+  fc
+    .array(
+      fc.oneof(
+        fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+        fc.record({ kind: fc.constant('set' as const), at: fc.nat(), v: fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x3c, 0x3e, 0x26, 0x22) }),
+        fc.record({
+          kind: fc.constant('set32' as const),
+          at: fc.nat(),
+          v: fc.constantFrom(0, 0xffffffff, 0x7fffffff, 0x80000000, 1 << 20),
+        }),
+        fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+        fc.record({ kind: fc.constant('dup' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }) }),
+      ),
+      { minLength: 1, maxLength: 6 },
+    )
+    .map((ops) => {
+      let b = Buffer.from(base);
+      for (const op of ops) {
+        if (b.length === 0) break;
+        const at = op.at % b.length;
+        if (op.kind === 'flip') b[at] ^= 1 << op.bit;
+        else if (op.kind === 'set') b[at] = op.v;
+        else if (op.kind === 'set32' && at + 4 <= b.length) b.writeUInt32LE(op.v >>> 0, at);
+        else if (op.kind === 'cut') b = b.subarray(0, at);
+        else if (op.kind === 'dup') b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + op.len), b.subarray(at)]);
+      }
+      return Uint8Array.from(b);
+    });
 
 const text = (s: string): fc.Arbitrary<string> => mutated(Buffer.from(s)).map((b) => Buffer.from(b).toString('utf8'));
 
@@ -63,40 +69,58 @@ function endsWell(codes: RegExp, f: () => unknown): void {
 
 describe('fuzz: CAB reader and extractor on mutated real cabinets', () => {
   const dir = tempDir();
-  const cabs = ['mszip.cab', 'lzx-21.cab', 'lzx-15.cab', 'none.cab', 'normal_2files_1folder.cab', 'normal_2files_2folders.cab'].map((f) => readFileSync(join(FIXTURES, 'cab', f)));
+  const cabs = ['mszip.cab', 'lzx-21.cab', 'lzx-15.cab', 'none.cab', 'normal_2files_1folder.cab', 'normal_2files_2folders.cab'].map((f) =>
+    readFileSync(join(FIXTURES, 'cab', f)),
+  );
   it('extracts or refuses with CAB_*; nothing is written outside the target, even in a failure', () => {
     const jail = join(dir, 'jail');
     mkdirSync(jail);
     let k = 0;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: cabs.length - 1 }).chain((i) => mutated(cabs[i])), (bytes) => {
-        const file = join(dir, `m${k}.cab`);
-        const target = join(jail, `t${k++}`);
-        writeFileSync(file, bytes);
-        endsWell(/^CAB_/, () => extractCab(file, target, { limits: { maxFolderBytes: 4 * 1024 * 1024 } }));
-        rmSync(file);
-        // Only the target itself (or nothing, after an all-or-nothing failure) may appear in the jail.
-        expect(readdirSync(jail).filter((n) => n !== `t${k - 1}`)).toEqual([]);
-        rmSync(target, { recursive: true, force: true });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: cabs.length - 1 }).chain((i) => mutated(cabs[i])),
+        (bytes) => {
+          const file = join(dir, `m${k}.cab`);
+          const target = join(jail, `t${k++}`);
+          writeFileSync(file, bytes);
+          endsWell(/^CAB_/, () => extractCab(file, target, { limits: { maxFolderBytes: 4 * 1024 * 1024 } }));
+          rmSync(file);
+          // Only the target itself (or nothing, after an all-or-nothing failure) may appear in the jail.
+          expect(readdirSync(jail).filter((n) => n !== `t${k - 1}`)).toEqual([]);
+          rmSync(target, { recursive: true, force: true });
+        },
+      ),
       { numRuns: 300, seed: SEED },
     );
   });
 });
 
 describe('fuzz: XML from the catalog', () => {
-  const frag = readFileSync(join(FIXTURES, 'fragments', 'wsus-m0-native__flow__000001__853953d3-98c9-4e6d-9479-84baaa84f28c.core.xml'), 'utf8');
+  const frag = readFileSync(
+    join(FIXTURES, 'fragments', 'wsus-m0-native__flow__000001__853953d3-98c9-4e6d-9479-84baaa84f28c.core.xml'),
+    'utf8',
+  );
   const ext = readFileSync(join(FIXTURES, 'fragments', 'wsus-m0-cbs__cbs-rollupfix-extended.xml'), 'utf8');
-  const index = '<?xml version="1.0" encoding="utf-8"?><index><cablist><cab name="package2.cab" range="100"/><cab name="package3.cab" range="20000"/></cablist></index>';
+  const index =
+    '<?xml version="1.0" encoding="utf-8"?><index><cablist><cab name="package2.cab" range="100"/><cab name="package3.cab" range="20000"/></cablist></index>';
   const pkg = `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" CreationDate="2024-01-01T00:00:00Z"><Updates><Update UpdateId="00000000-0000-0000-0000-000000000001" RevisionId="100" RevisionNumber="1" DefaultLanguage="en" IsLeaf="true" CreationDate="2024-01-01T00:00:00Z"><Categories><Category Type="Product" Id="00000000-0000-0000-0000-000000000002"/></Categories><Prerequisites><UpdateId Id="00000000-0000-0000-0000-000000000003"/></Prerequisites></Update></Updates><FileLocations/></OfflineSyncPackage>`;
   const xmlCodes = /^(XML_MALFORMED|CATALOG_BAD_FORMAT)$/;
 
   it('core and extended fragments: parsed or refused with XML_MALFORMED / CATALOG_BAD_FORMAT', () => {
-    fc.assert(fc.property(text(frag), (x) => endsWell(xmlCodes, () => parseCoreFragment(x, 'c/1'))), { numRuns: 300, seed: SEED });
-    fc.assert(fc.property(text(ext), (x) => endsWell(xmlCodes, () => parseExtendedFragment(x, 'x/1'))), { numRuns: 200, seed: SEED });
+    fc.assert(
+      fc.property(text(frag), (x) => endsWell(xmlCodes, () => parseCoreFragment(x, 'c/1'))),
+      { numRuns: 300, seed: SEED },
+    );
+    fc.assert(
+      fc.property(text(ext), (x) => endsWell(xmlCodes, () => parseExtendedFragment(x, 'x/1'))),
+      { numRuns: 200, seed: SEED },
+    );
   });
   it('index.xml: parsed or refused', () => {
-    fc.assert(fc.property(text(index), (x) => endsWell(xmlCodes, () => parseIndexXml(x, 'index.xml'))), { numRuns: 300, seed: SEED });
+    fc.assert(
+      fc.property(text(index), (x) => endsWell(xmlCodes, () => parseIndexXml(x, 'index.xml'))),
+      { numRuns: 300, seed: SEED },
+    );
   });
   it('package.xml, streamed in odd chunks: parsed or refused', () => {
     fc.assert(
@@ -105,7 +129,8 @@ describe('fuzz: XML from the catalog', () => {
           const p = new PackageXmlParser('package.xml', { onUpdate: () => undefined });
           for (let i = 0; i < bytes.length; i += chunk) p.write(bytes.subarray(i, i + chunk));
           p.end();
-        })),
+        }),
+      ),
       { numRuns: 300, seed: SEED },
     );
   });
@@ -115,8 +140,14 @@ describe('fuzz: inventories and msgpack streams', () => {
   const inv = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'));
   const packed = new Packr({ useRecords: false }).pack(JSON.parse(inv.toString('utf8')));
   it('JSON and msgpack inventories: decoded or refused with INVENTORY_INVALID', () => {
-    fc.assert(fc.property(mutated(inv), (b) => endsWell(/^INVENTORY_INVALID$/, () => decodeInventory(b, 'pc.json', 'json'))), { numRuns: 400, seed: SEED });
-    fc.assert(fc.property(mutated(packed), (b) => endsWell(/^INVENTORY_INVALID$/, () => decodeInventory(b, 'pc.msgpack', 'msgpack'))), { numRuns: 400, seed: SEED });
+    fc.assert(
+      fc.property(mutated(inv), (b) => endsWell(/^INVENTORY_INVALID$/, () => decodeInventory(b, 'pc.json', 'json'))),
+      { numRuns: 400, seed: SEED },
+    );
+    fc.assert(
+      fc.property(mutated(packed), (b) => endsWell(/^INVENTORY_INVALID$/, () => decodeInventory(b, 'pc.msgpack', 'msgpack'))),
+      { numRuns: 400, seed: SEED },
+    );
   });
   it('a msgpack stream always splits into frames (the last one marked broken when it stops making sense)', async () => {
     const stream = Buffer.concat([packed, packed, packed]);
@@ -146,7 +177,11 @@ describe('fuzz: upload bodies through the real server', () => {
   let token: string;
   const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
   beforeAll(async () => {
-    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, maxUploadBytes: 64 * 1024 } });
+    writeConfig(dir, {
+      ...DEFAULT_CONFIG,
+      listen: '127.0.0.1:0',
+      limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, maxUploadBytes: 64 * 1024 },
+    });
     site = await Site.open(dir);
     await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
     token = await site.store.enroll(inv.computer.name);
@@ -161,7 +196,11 @@ describe('fuzz: upload bodies through the real server', () => {
     const seen = new Set<number>();
     await fc.assert(
       fc.asyncProperty(mutated(body), fc.constantFrom('application/json', 'application/msgpack'), async (b, type) => {
-        const r = await fetch(`${server.url}/v1/inventory`, { method: 'POST', body: b, headers: { authorization: `Bearer ${token}`, 'content-type': type } });
+        const r = await fetch(`${server.url}/v1/inventory`, {
+          method: 'POST',
+          body: b,
+          headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        });
         await r.arrayBuffer();
         seen.add(r.status);
         expect([202, 400, 403, 413, 415]).toContain(r.status);

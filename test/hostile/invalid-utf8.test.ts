@@ -57,8 +57,11 @@ function packedWith(doc: unknown, bytes: readonly number[]): { body: Buffer; at:
   return { body, at };
 }
 
-const marked = (n: number, over: Record<string, unknown> = {}): Record<string, unknown> =>
-  ({ ...INVENTORY, computer: { name: 'UTF-PC', domain: `CORP-${'@'.repeat(n)}-X` }, ...over });
+const marked = (n: number, over: Record<string, unknown> = {}): Record<string, unknown> => ({
+  ...INVENTORY,
+  computer: { name: 'UTF-PC', domain: `CORP-${'@'.repeat(n)}-X` },
+  ...over,
+});
 
 const refusal = (f: () => unknown): string => {
   try {
@@ -73,14 +76,25 @@ const refusal = (f: () => unknown): string => {
 describe('decodeInventory refuses ill-formed UTF-8 in msgpack strings, naming the byte offset', () => {
   it.each(BAD)('%s, in a value', (_what, bytes, k) => {
     const { body, at } = packedWith(marked(bytes.length), bytes);
-    expect(refusal(() => decodeInventory(body, 'pc.msgpack', 'msgpack')))
-      .toBe(`INVENTORY_INVALID: pc.msgpack: a string is not valid UTF-8 at byte ${at + k} (strings in a msgpack inventory must be UTF-8)`);
+    expect(refusal(() => decodeInventory(body, 'pc.msgpack', 'msgpack'))).toBe(
+      `INVENTORY_INVALID: pc.msgpack: a string is not valid UTF-8 at byte ${at + k} (strings in a msgpack inventory must be UTF-8)`,
+    );
   });
 
   it.each([
     ['in a map key', (n: number) => ({ ...INVENTORY, computer: { name: 'UTF-PC' }, deviceAttributes: { [`K${'@'.repeat(n)}`]: 'v' } })],
-    ['deep in a file path (str8)', (n: number) => ({ ...INVENTORY, computer: { name: 'UTF-PC' }, files: [{ path: `C:\\${'a'.repeat(40)}\\${'@'.repeat(n)}.dll`, exists: true }] })],
-    ['in a long string (str16, past the native check\'s threshold)', (n: number) => ({ ...INVENTORY, computer: { name: 'UTF-PC', domain: `${'é'.repeat(200)}${'@'.repeat(n)}` } })],
+    [
+      'deep in a file path (str8)',
+      (n: number) => ({
+        ...INVENTORY,
+        computer: { name: 'UTF-PC' },
+        files: [{ path: `C:\\${'a'.repeat(40)}\\${'@'.repeat(n)}.dll`, exists: true }],
+      }),
+    ],
+    [
+      "in a long string (str16, past the native check's threshold)",
+      (n: number) => ({ ...INVENTORY, computer: { name: 'UTF-PC', domain: `${'é'.repeat(200)}${'@'.repeat(n)}` } }),
+    ],
   ])('%s', (_what, doc) => {
     const { body, at } = packedWith(doc(2), [0xc0, 0xaf]);
     expect(refusal(() => decodeInventory(body, 'pc.msgpack'))).toContain(`not valid UTF-8 at byte ${at} `);
@@ -90,31 +104,52 @@ describe('decodeInventory refuses ill-formed UTF-8 in msgpack strings, naming th
     const text = Buffer.from(JSON.stringify(marked(1)));
     const at = text.indexOf('@');
     text[at] = 0xff;
-    expect(refusal(() => decodeInventory(text, 'pc.json'))).toBe(`INVENTORY_INVALID: pc.json: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)`);
+    expect(refusal(() => decodeInventory(text, 'pc.json'))).toBe(
+      `INVENTORY_INVALID: pc.json: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)`,
+    );
   });
 
   it('well-formed UTF-8 (é, 𝔘, ＰＣ, a real U+FFFD) is decoded as sent', () => {
     const domain = 'é𝔘ＰＣ\uFFFD';
     expect(decodeInventory(packr.pack({ ...INVENTORY, computer: { name: 'UTF-PC', domain } }), 'm').computer.domain).toBe(domain);
-    expect(decodeInventory(Buffer.from(JSON.stringify({ ...INVENTORY, computer: { name: 'UTF-PC', domain } })), 'j').computer.domain).toBe(domain);
+    expect(decodeInventory(Buffer.from(JSON.stringify({ ...INVENTORY, computer: { name: 'UTF-PC', domain } })), 'j').computer.domain).toBe(
+      domain,
+    );
   });
 
   it('agrees with a strict decoder on 3,000 generated strings placed in the document', () => {
     const strict = new TextDecoder('utf-8', { fatal: true });
-    const pieces = [...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]), [0x80], [0xbf], [0xc0], [0xc1], [0xe0, 0x80], [0xed, 0xa0], [0xf4, 0x90], [0xf5], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3]];
-    fc.assert(fc.property(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 12 }), (parts) => {
-      const bytes = parts.flat();
-      const { body, at } = packedWith(marked(bytes.length), bytes);
-      let ok = true;
-      try {
-        strict.decode(Uint8Array.from(bytes));
-      } catch {
-        ok = false;
-      }
-      const found = msgpackInvalidUtf8At(body);
-      expect(found === -1).toBe(ok);
-      if (!ok) expect(found).toBe(at + invalidUtf8At(Uint8Array.from(bytes)));
-    }), { numRuns: 3000, seed: 11 });
+    const pieces = [
+      ...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]),
+      [0x80],
+      [0xbf],
+      [0xc0],
+      [0xc1],
+      [0xe0, 0x80],
+      [0xed, 0xa0],
+      [0xf4, 0x90],
+      [0xf5],
+      [0xff],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+      [0xc3],
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 12 }), (parts) => {
+        const bytes = parts.flat();
+        const { body, at } = packedWith(marked(bytes.length), bytes);
+        let ok = true;
+        try {
+          strict.decode(Uint8Array.from(bytes));
+        } catch {
+          ok = false;
+        }
+        const found = msgpackInvalidUtf8At(body);
+        expect(found === -1).toBe(ok);
+        if (!ok) expect(found).toBe(at + invalidUtf8At(Uint8Array.from(bytes)));
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
   });
 });
 
@@ -132,7 +167,7 @@ describe('the fleet fast path never answers a known profile whose left-out strin
     }
   });
 
-  it('the quick check refuses it after the date part of a file\'s created time', () => {
+  it("the quick check refuses it after the date part of a file's created time", () => {
     const p = new MsgpackProfile();
     const doc = { ...INVENTORY, computer: { name: 'PC' }, files: [{ path: 'C:\\a.dll', exists: true, created: '2020-01-01T@@' }] };
     const { body } = packedWith(doc, [0xc0, 0xaf]);
@@ -146,9 +181,16 @@ describe('the fleet fast path never answers a known profile whose left-out strin
   it('in the pool: the twin of a scanned machine with an ill-formed name or domain is an error row', async () => {
     const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const good = new FleetModel(catalog).machine(5, 0);
-    const item = (computer: Record<string, string>, bytes: number[] = []): { bytes: Uint8Array; source: string } =>
-      ({ bytes: bytes.length ? packedWith({ ...good, computer }, bytes).body : packr.pack({ ...good, computer }), source: computer.name });
-    const inputs = [item({ name: 'GOOD' }), item({ name: 'TWIN' }), item({ name: 'BAD-@@' }, [0xc0, 0xaf]), item({ name: 'DOM', domain: '@' }, [0xff])];
+    const item = (computer: Record<string, string>, bytes: number[] = []): { bytes: Uint8Array; source: string } => ({
+      bytes: bytes.length ? packedWith({ ...good, computer }, bytes).body : packr.pack({ ...good, computer }),
+      source: computer.name,
+    });
+    const inputs = [
+      item({ name: 'GOOD' }),
+      item({ name: 'TWIN' }),
+      item({ name: 'BAD-@@' }, [0xc0, 0xaf]),
+      item({ name: 'DOM', domain: '@' }, [0xff]),
+    ];
     for (const threads of [0, 2]) {
       const s = await createScanner({ catalog, threads, batchSize: 2 });
       const results = [];
@@ -185,13 +227,17 @@ describe('patchscan scan: ill-formed UTF-8 in input files', () => {
     writeFileSync(join(dir, 'bad.json'), text);
     const j = run([join(dir, 'bad.json')]);
     expect(j.code).toBe(2);
-    expect(j.err).toBe(`patchscan: INVENTORY_INVALID: ${join(dir, 'bad.json')}: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)\n`);
+    expect(j.err).toBe(
+      `patchscan: INVENTORY_INVALID: ${join(dir, 'bad.json')}: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)\n`,
+    );
     expect(j.out).toBe('');
     const m = packedWith(marked(2), [0xed, 0xa0]);
     writeFileSync(join(dir, 'bad.msgpack'), m.body);
     const r = run([join(dir, 'bad.msgpack')]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`patchscan: INVENTORY_INVALID: ${join(dir, 'bad.msgpack')}: a string is not valid UTF-8 at byte ${m.at} (strings in a msgpack inventory must be UTF-8)\n`);
+    expect(r.err).toBe(
+      `patchscan: INVENTORY_INVALID: ${join(dir, 'bad.msgpack')}: a string is not valid UTF-8 at byte ${m.at} (strings in a msgpack inventory must be UTF-8)\n`,
+    );
   });
 
   it('a JSON Lines batch: the bad line is an error row naming file:line and the offset in the line; the others are scanned', () => {
@@ -203,21 +249,43 @@ describe('patchscan scan: ill-formed UTF-8 in input files', () => {
     const out = join(dir, 'rows.jsonl');
     const r = run(['-i', file, '-o', out, '--threads', '0', '--all']);
     expect(r.code, r.err).toBe(0);
-    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const rows = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const errors = rows.filter((x) => x.error);
-    expect(errors).toEqual([{ computer: null, source: `${file}:3`, error: { code: 'INVENTORY_INVALID', message: `${file}:3: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)` } }]);
+    expect(errors).toEqual([
+      {
+        computer: null,
+        source: `${file}:3`,
+        error: { code: 'INVENTORY_INVALID', message: `${file}:3: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)` },
+      },
+    ]);
     expect(new Set(rows.filter((x) => !x.error).map((x) => x.computer))).toEqual(new Set(['PC-1', 'PC-3']));
   });
 
   it('a msgpack stream batch: the bad machine is an error row naming file#n and the offset', () => {
     const file = join(dir, 'fleet.msgpack');
     const bad = packedWith(marked(1), [0xff]);
-    writeFileSync(file, Buffer.concat([packr.pack({ ...INVENTORY, computer: { name: 'PC-1' } }), bad.body, packr.pack({ ...INVENTORY, computer: { name: 'PC-3' } })]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        packr.pack({ ...INVENTORY, computer: { name: 'PC-1' } }),
+        bad.body,
+        packr.pack({ ...INVENTORY, computer: { name: 'PC-3' } }),
+      ]),
+    );
     const out = join(dir, 'rows2.jsonl');
     const r = run(['-i', file, '-o', out, '--threads', '0', '--all']);
     expect(r.code, r.err).toBe(0);
-    const errors = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).filter((x) => x.error);
-    expect(errors.map((e) => e.error.message)).toEqual([`${file}#2: a string is not valid UTF-8 at byte ${bad.at} (strings in a msgpack inventory must be UTF-8)`]);
+    const errors = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>)
+      .filter((x) => x.error);
+    expect(errors.map((e) => e.error.message)).toEqual([
+      `${file}#2: a string is not valid UTF-8 at byte ${bad.at} (strings in a msgpack inventory must be UTF-8)`,
+    ]);
   });
 });
 
@@ -243,7 +311,10 @@ describe('uploads over HTTP (a real server on loopback)', () => {
     for (const gzip of [false, true]) {
       const r = await upload(server.url, token, body, { gzip });
       expect(r.status).toBe(400);
-      expect(r.body.error).toEqual({ code: 'INVENTORY_INVALID', message: `upload: a string is not valid UTF-8 at byte ${at + k} (strings in a msgpack inventory must be UTF-8)` });
+      expect(r.body.error).toEqual({
+        code: 'INVENTORY_INVALID',
+        message: `upload: a string is not valid UTF-8 at byte ${at + k} (strings in a msgpack inventory must be UTF-8)`,
+      });
     }
     expect(await site.store.inventoryCount((await site.store.client('UTF-PC'))!.id)).toBe(0);
   });
@@ -253,8 +324,13 @@ describe('uploads over HTTP (a real server on loopback)', () => {
     const at = text.indexOf('@');
     text[at] = 0xe9;
     const j = await upload(server.url, token, text, { gzip: true });
-    expect([j.status, j.body.error]).toEqual([400, { code: 'INVENTORY_INVALID', message: `upload: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)` }]);
-    const ok = await upload(server.url, token, packr.pack({ ...INVENTORY, computer: { name: 'UTF-PC', domain: 'é𝔘ＰＣ' } }), { gzip: true });
+    expect([j.status, j.body.error]).toEqual([
+      400,
+      { code: 'INVENTORY_INVALID', message: `upload: not valid UTF-8 at byte ${at} (an inventory in JSON must be UTF-8)` },
+    ]);
+    const ok = await upload(server.url, token, packr.pack({ ...INVENTORY, computer: { name: 'UTF-PC', domain: 'é𝔘ＰＣ' } }), {
+      gzip: true,
+    });
     expect(ok.status).toBe(202);
     expect(await site.store.inventoryCount((await site.store.client('UTF-PC'))!.id)).toBe(1);
   });

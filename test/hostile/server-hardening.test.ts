@@ -33,7 +33,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** A site with its objects, the admin token and `limits` over the defaults (uploads per minute unbounded). */
 async function newSite(dir: string, limits: Record<string, number> = {}, more: Partial<SiteConfig> = {}): Promise<Site> {
-  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', ...more, limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits } });
+  writeConfig(dir, {
+    ...DEFAULT_CONFIG,
+    listen: '127.0.0.1:0',
+    ...more,
+    limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits },
+  });
   const site = await Site.open(dir);
   await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC' });
   await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
@@ -41,7 +46,10 @@ async function newSite(dir: string, limits: Record<string, number> = {}, more: P
   return site;
 }
 
-async function get(url: string, o: { token?: string; cookie?: string } = {}): Promise<{ status: number; type: string; text: string; headers: Headers; json: any }> {
+async function get(
+  url: string,
+  o: { token?: string; cookie?: string } = {},
+): Promise<{ status: number; type: string; text: string; headers: Headers; json: any }> {
   const headers: Record<string, string> = {};
   if (o.token) headers.authorization = `Bearer ${o.token}`;
   if (o.cookie) headers.cookie = o.cookie;
@@ -71,7 +79,7 @@ function raw(url: string, head: string): Promise<string> {
   });
 }
 
-describe('malformed paths and numbers are the client\'s mistake: 400 naming what is wrong, never a 500 or a crash', () => {
+describe("malformed paths and numbers are the client's mistake: 400 naming what is wrong, never a 500 or a crash", () => {
   const dir = tempDir();
   let site: Site;
   let server: RunningServer;
@@ -166,15 +174,21 @@ describe('connections that send nothing are closed, and their number is bounded'
   async function silent(url: string, n: number): Promise<{ closed: () => number; lifetimes: () => number[]; destroy: () => void }> {
     const { hostname, port } = new URL(url);
     const lifetimes: number[] = [];
-    const socks = await Promise.all(Array.from({ length: n }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
-      let openedAt = -1;
-      const s = connect(Number(port), hostname, () => {
-        openedAt = performance.now();
-        resolve(s);
-      });
-      s.on('error', () => resolve(s));
-      s.on('close', () => lifetimes.push(openedAt < 0 ? -1 : performance.now() - openedAt));
-    })));
+    const socks = await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            let openedAt = -1;
+            const s = connect(Number(port), hostname, () => {
+              openedAt = performance.now();
+              resolve(s);
+            });
+            s.on('error', () => resolve(s));
+            s.on('close', () => lifetimes.push(openedAt < 0 ? -1 : performance.now() - openedAt));
+          }),
+      ),
+    );
     return { closed: () => lifetimes.length, lifetimes: () => lifetimes, destroy: () => socks.forEach((s) => s.destroy()) };
   }
 
@@ -221,7 +235,8 @@ describe('connections that send nothing are closed, and their number is bounded'
     // A long idle timeout, so that only the connection limit can close anything here, however busy the machine.
     const site = await newSite(join(dir, 'max'), { headersTimeoutMs: 60_000, requestTimeoutMs: 60_000, maxConnections: 5 });
     const server = await serve(site, { scheduledSync: false, scanQueue: false });
-    const connections = (): Promise<number> => new Promise((resolve, reject) => server.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) => server.server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
     try {
       expect(server.server.maxConnections).toBe(5);
       const five = await silent(server.url, 5);
@@ -267,7 +282,15 @@ describe('another process holds the SQLite write lock', () => {
       const slowest: Record<string, number> = {};
       let rounds = 0;
       while (!settled && Date.now() - t0 < 15_000) {
-        for (const [path, o] of [['/healthz', {}], ['/metrics', {}], ['/v1/summary', { token: ADMIN }], ['/v1/computers?q=LOCKED', { token: ADMIN }], ['/v1/reports/stale?days=0', { token: ADMIN }], ['/', { cookie }], ['/computers', { cookie }]] as const) {
+        for (const [path, o] of [
+          ['/healthz', {}],
+          ['/metrics', {}],
+          ['/v1/summary', { token: ADMIN }],
+          ['/v1/computers?q=LOCKED', { token: ADMIN }],
+          ['/v1/reports/stale?days=0', { token: ADMIN }],
+          ['/', { cookie }],
+          ['/computers', { cookie }],
+        ] as const) {
           const t = Date.now();
           expect((await get(`${server.url}${path}`, o)).status, path).toBe(200);
           slowest[path] = Math.max(slowest[path] ?? 0, Date.now() - t);
@@ -298,64 +321,68 @@ describe('another process holds the SQLite write lock', () => {
 
 describe('a full disk (the site database cannot be written)', () => {
   const dir = tempDir();
-  it.each(['a pipe', 'a file on the full disk'])('the first upload that cannot be stored gets 503; the process stays up, keeps answering (503 to uploads, 200 to health and reports) and takes uploads again when space returns (its log goes to %s)', async (sink) => {
-    const data = join(dir, sink.replaceAll(' ', '-'));
-    const site = await newSite(data);
-    const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
-    const tokens: string[] = [];
-    for (const n of names) tokens.push(await site.store.enroll(n));
-    await site.close(); // checkpoints the WAL into the database file
-    // Files of the server may grow ~300 KiB past the database's size: then writes fail with EFBIG, as on a full disk
-    // (a soft limit, so that it can be lifted later).
-    const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
-    let shell = `trap '' XFSZ; ulimit -S -f ${kb}`;
-    if (sink !== 'a pipe') {
-      // stderr (the server's log) is a file that is already full: every log line fails to be written.
-      const logFile = join(data, 'serve.log');
-      writeFileSync(logFile, Buffer.alloc(kb * 1024 + 10, 0x2e));
-      shell += `; exec 2>>${logFile}`;
-    }
-    const { child, url, output } = await startServe(data, { shell });
-    try {
-      let k = 0;
-      let first: { status: number; body: Record<string, unknown> } | undefined;
-      for (; k < names.length && !first; k++) {
-        const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
-        if (r.status !== 202) first = r;
+  it.each(['a pipe', 'a file on the full disk'])(
+    'the first upload that cannot be stored gets 503; the process stays up, keeps answering (503 to uploads, 200 to health and reports) and takes uploads again when space returns (its log goes to %s)',
+    async (sink) => {
+      const data = join(dir, sink.replaceAll(' ', '-'));
+      const site = await newSite(data);
+      const names = Array.from({ length: 400 }, (_, k) => `FULL-${k}`);
+      const tokens: string[] = [];
+      for (const n of names) tokens.push(await site.store.enroll(n));
+      await site.close(); // checkpoints the WAL into the database file
+      // Files of the server may grow ~300 KiB past the database's size: then writes fail with EFBIG, as on a full disk
+      // (a soft limit, so that it can be lifted later).
+      const kb = Math.ceil(readFileSync(join(data, 'patchscan.db')).length / 1024) + 300;
+      let shell = `trap '' XFSZ; ulimit -S -f ${kb}`;
+      if (sink !== 'a pipe') {
+        // stderr (the server's log) is a file that is already full: every log line fails to be written.
+        const logFile = join(data, 'serve.log');
+        writeFileSync(logFile, Buffer.alloc(kb * 1024 + 10, 0x2e));
+        shell += `; exec 2>>${logFile}`;
       }
-      expect(first?.status).toBe(503);
-      expect((first!.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
-      // Still up: every further upload is refused the same way, everything that reads answers.
-      for (let i = 0; i < 10; i++, k++) {
-        const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
-        expect(r.status).toBe(503);
+      const { child, url, output } = await startServe(data, { shell });
+      try {
+        let k = 0;
+        let first: { status: number; body: Record<string, unknown> } | undefined;
+        for (; k < names.length && !first; k++) {
+          const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
+          if (r.status !== 202) first = r;
+        }
+        expect(first?.status).toBe(503);
+        expect((first!.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
+        // Still up: every further upload is refused the same way, everything that reads answers.
+        for (let i = 0; i < 10; i++, k++) {
+          const r = await upload(url, tokens[k], inventory(names[k]), { gzip: false });
+          expect(r.status).toBe(503);
+          expect((await get(`${url}/healthz`)).status).toBe(200);
+        }
+        expect((await get(`${url}/metrics`)).text).toMatch(/^patchscan_http_responses_total\{code="503"\} 11$/m);
+        expect((await get(`${url}/v1/summary`, { token: ADMIN })).status).toBe(200);
+        await sleep(1_500); // the scan loop polls meanwhile; a failure there must not end the process either
+        expect(child.exitCode).toBeNull();
         expect((await get(`${url}/healthz`)).status).toBe(200);
+        // Space returns (the running process's file-size limit is lifted): uploads are taken again.
+        execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
+        let again = 0;
+        for (let i = 0; i < 20 && again !== 202; i++, k++) {
+          again = (await upload(url, tokens[k], inventory(names[k]), { gzip: false })).status;
+          if (again !== 202) await sleep(200);
+        }
+        expect(again).toBe(202);
+        expect(child.exitCode).toBeNull();
+        expect(output()).not.toMatch(/Unhandled|internal error|uncaught/i);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
       }
-      expect((await get(`${url}/metrics`)).text).toMatch(/^patchscan_http_responses_total\{code="503"\} 11$/m);
-      expect((await get(`${url}/v1/summary`, { token: ADMIN })).status).toBe(200);
-      await sleep(1_500); // the scan loop polls meanwhile; a failure there must not end the process either
-      expect(child.exitCode).toBeNull();
-      expect((await get(`${url}/healthz`)).status).toBe(200);
-      // Space returns (the running process's file-size limit is lifted): uploads are taken again.
-      execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
-      let again = 0;
-      for (let i = 0; i < 20 && again !== 202; i++, k++) {
-        again = (await upload(url, tokens[k], inventory(names[k]), { gzip: false })).status;
-        if (again !== 202) await sleep(200);
-      }
-      expect(again).toBe(202);
-      expect(child.exitCode).toBeNull();
-      expect(output()).not.toMatch(/Unhandled|internal error|uncaught/i);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
-    const after = await Site.open(data);
-    const db = new Database(join(data, 'patchscan.db'), { readonly: true });
-    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    db.close();
-    await after.close();
-  }, 60_000);
+      const after = await Site.open(data);
+      const db = new Database(join(data, 'patchscan.db'), { readonly: true });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+      await after.close();
+    },
+    60_000,
+  );
 });
 
 describe('a scheduled sync that cannot be started', () => {
@@ -391,10 +418,18 @@ describe('serve on a port in use', () => {
     const site = await newSite(data, {}, { sync: { ...DEFAULT_CONFIG.sync, source: join(dir, 'no-such-drop') } });
     await site.close();
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--data', data, '--listen', `127.0.0.1:${port}`], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--data', data, '--listen', `127.0.0.1:${port}`], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^patchscan: IO: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(another process listens there`, 'm'));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^patchscan: IO: cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use \\(another process listens there`,
+        'm',
+      ),
+    );
     expect(r.stdout).not.toMatch(/listening/);
     // Nothing ran before listen failed: the scheduled sync (due at start) left no trace.
     const check = await Site.open(data);
@@ -453,7 +488,10 @@ describe('invalid UTF-8 in a JSON upload', () => {
     for (const gzip of [false, true]) {
       const r = await upload(server.url, token, body, { gzip });
       expect(r.status).toBe(400);
-      expect(r.body.error).toEqual({ code: 'INVENTORY_INVALID', message: `upload: not valid UTF-8 at byte ${at + k} (an inventory in JSON must be UTF-8)` });
+      expect(r.body.error).toEqual({
+        code: 'INVENTORY_INVALID',
+        message: `upload: not valid UTF-8 at byte ${at + k} (an inventory in JSON must be UTF-8)`,
+      });
     }
     expect(await site.store.inventoryCount((await site.store.client('UTF-PC'))!.id)).toBe(0);
   });
@@ -477,9 +515,22 @@ describe('invalidUtf8At agrees with a strict decoder', () => {
       }
     };
     let seed = 7;
-    const rnd = (n: number): number => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n);
+    const rnd = (n: number): number => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n;
     // Mostly UTF-8 with a few stray bytes: random bytes alone are almost never valid past the first.
-    const pieces = [...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]), [0x80], [0xbf], [0xc0], [0xc1], [0xe0, 0x80], [0xed, 0xa0], [0xf4, 0x90], [0xf5], [0xff], [0xe2, 0x82], [0xf0, 0x9f, 0x98]];
+    const pieces = [
+      ...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]),
+      [0x80],
+      [0xbf],
+      [0xc0],
+      [0xc1],
+      [0xe0, 0x80],
+      [0xed, 0xa0],
+      [0xf4, 0x90],
+      [0xf5],
+      [0xff],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+    ];
     for (let t = 0; t < 20_000; t++) {
       const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).flat());
       const at = invalidUtf8At(b);
@@ -517,7 +568,7 @@ describe('CSV exports are safe to open in a spreadsheet', () => {
     expect(csvCell(value)).toBe(cell);
   });
 
-  it('toCsv neutralizes every row\'s cells, keeps numbers, and the JSON API\'s ?format=csv does the same', async () => {
+  it("toCsv neutralizes every row's cells, keeps numbers, and the JSON API's ?format=csv does the same", async () => {
     expect(toCsv([{ computer: '=EVIL()', required: -1, title: '-x' }])).toBe("computer,required,title\r\n'=EVIL(),-1,'-x\r\n");
     const dir = tempDir();
     const site = await newSite(dir);
@@ -527,7 +578,12 @@ describe('CSV exports are safe to open in a spreadsheet', () => {
     try {
       const r = await get(`${server.url}/v1/computers?format=csv`, { token: ADMIN });
       expect(r.type).toBe('text/csv; charset=utf-8');
-      const names = r.text.trim().split('\r\n').slice(1).map((l) => l.split(',')[0]).sort();
+      const names = r.text
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort();
       expect(names).toEqual(["'+CALC", "'@EVIL-PC"]);
     } finally {
       await server.close();
@@ -540,7 +596,27 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
   const dir = tempDir();
   let ca: Buffer;
   beforeAll(() => {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     ca = readFileSync(join(dir, 'cert.pem'));
   });
 
@@ -557,65 +633,88 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
     });
   const httpCall = async (url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> => {
     const r = await fetch(url, { method: o.method ?? 'GET', headers: o.headers ?? {}, body: o.body ?? null, redirect: 'manual' });
-    return { status: r.status, headers: Object.fromEntries([...r.headers].map(([k, v]) => [k, k === 'set-cookie' ? r.headers.getSetCookie() : v])), body: await r.text() };
+    return {
+      status: r.status,
+      headers: Object.fromEntries([...r.headers].map(([k, v]) => [k, k === 'set-cookie' ? r.headers.getSetCookie() : v])),
+      body: await r.text(),
+    };
   };
 
-  it.each(['https', 'http'] as const)('%s: JSON, CSV, text, HTML, redirects and errors all carry nosniff and no-referrer (HSTS and Secure only over HTTPS)', async (scheme) => {
-    const tls = scheme === 'https' ? { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } : {};
-    const site = await newSite(join(dir, scheme), {}, tls);
-    await site.store.enroll('HEADER-PC');
-    const server = await serve(site, { scheduledSync: false, scanQueue: false });
-    const call = scheme === 'https' ? httpsCall : httpCall;
-    try {
-      expect(server.url.startsWith(`${scheme}://`)).toBe(true);
-      const login = await call(`${server.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${ADMIN}` });
-      expect(login.status).toBe(303);
-      const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
-      expect(setCookie).toHaveLength(1);
-      expect(setCookie[0]).toMatch(/^ps_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+/);
-      if (scheme === 'https') expect(setCookie[0]).toMatch(/; Secure(;|$)/);
-      else expect(setCookie[0]).not.toMatch(/Secure/);
-      const cookie = setCookie[0].split(';')[0];
-      const auth = { authorization: `Bearer ${ADMIN}` };
-      const answers: [string, Answer][] = [
-        ['json', await call(`${server.url}/healthz`)],
-        ['text', await call(`${server.url}/metrics`)],
-        ['csv', await call(`${server.url}/v1/computers?format=csv`, { headers: auth })],
-        ['html', await call(`${server.url}/`, { headers: { cookie } })],
-        ['login page', await call(`${server.url}/login`)],
-        ['redirect', await call(`${server.url}/computers`)],
-        ['sign-in', login],
-        ['401', await call(`${server.url}/v1/summary`)],
-        ['404', await call(`${server.url}/v1/nothing`, { headers: auth })],
-        ['400', await call(`${server.url}/v1/computers/%ZZ/compliance`)],
-        ['console 400', await call(`${server.url}/stale?days=x`, { headers: { cookie } })],
-        ['upload 415', await call(`${server.url}/v1/inventory`, { method: 'POST', headers: { authorization: 'Bearer pst_x', 'content-type': 'text/plain' }, body: 'x' })],
-      ];
-      expect(answers.map(([, a]) => a.headers['content-type'] ?? '').filter((t) => t !== '').length).toBeGreaterThan(5);
-      for (const [what, a] of answers) {
-        expect(a.headers['x-content-type-options'], what).toBe('nosniff');
-        expect(a.headers['referrer-policy'], what).toBe('no-referrer');
-        if (scheme === 'https') expect(a.headers['strict-transport-security'], what).toBe('max-age=31536000');
-        else expect(a.headers['strict-transport-security'], what).toBeUndefined();
+  it.each(['https', 'http'] as const)(
+    '%s: JSON, CSV, text, HTML, redirects and errors all carry nosniff and no-referrer (HSTS and Secure only over HTTPS)',
+    async (scheme) => {
+      const tls = scheme === 'https' ? { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } : {};
+      const site = await newSite(join(dir, scheme), {}, tls);
+      await site.store.enroll('HEADER-PC');
+      const server = await serve(site, { scheduledSync: false, scanQueue: false });
+      const call = scheme === 'https' ? httpsCall : httpCall;
+      try {
+        expect(server.url.startsWith(`${scheme}://`)).toBe(true);
+        const login = await call(`${server.url}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `token=${ADMIN}`,
+        });
+        expect(login.status).toBe(303);
+        const setCookie = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+        expect(setCookie).toHaveLength(1);
+        expect(setCookie[0]).toMatch(/^ps_session=[A-Za-z0-9_-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=\d+/);
+        if (scheme === 'https') expect(setCookie[0]).toMatch(/; Secure(;|$)/);
+        else expect(setCookie[0]).not.toMatch(/Secure/);
+        const cookie = setCookie[0].split(';')[0];
+        const auth = { authorization: `Bearer ${ADMIN}` };
+        const answers: [string, Answer][] = [
+          ['json', await call(`${server.url}/healthz`)],
+          ['text', await call(`${server.url}/metrics`)],
+          ['csv', await call(`${server.url}/v1/computers?format=csv`, { headers: auth })],
+          ['html', await call(`${server.url}/`, { headers: { cookie } })],
+          ['login page', await call(`${server.url}/login`)],
+          ['redirect', await call(`${server.url}/computers`)],
+          ['sign-in', login],
+          ['401', await call(`${server.url}/v1/summary`)],
+          ['404', await call(`${server.url}/v1/nothing`, { headers: auth })],
+          ['400', await call(`${server.url}/v1/computers/%ZZ/compliance`)],
+          ['console 400', await call(`${server.url}/stale?days=x`, { headers: { cookie } })],
+          [
+            'upload 415',
+            await call(`${server.url}/v1/inventory`, {
+              method: 'POST',
+              headers: { authorization: 'Bearer pst_x', 'content-type': 'text/plain' },
+              body: 'x',
+            }),
+          ],
+        ];
+        expect(answers.map(([, a]) => a.headers['content-type'] ?? '').filter((t) => t !== '').length).toBeGreaterThan(5);
+        for (const [what, a] of answers) {
+          expect(a.headers['x-content-type-options'], what).toBe('nosniff');
+          expect(a.headers['referrer-policy'], what).toBe('no-referrer');
+          if (scheme === 'https') expect(a.headers['strict-transport-security'], what).toBe('max-age=31536000');
+          else expect(a.headers['strict-transport-security'], what).toBeUndefined();
+        }
+      } finally {
+        await server.close();
+        await site.close();
       }
-    } finally {
-      await server.close();
-      await site.close();
-    }
-  });
+    },
+  );
 
   it('over HTTPS, connections that never finish a handshake, or never send a request after it, are closed after headersTimeoutMs', async () => {
-    const site = await newSite(join(dir, 'idle-tls'), { headersTimeoutMs: 600 }, { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } });
+    const site = await newSite(
+      join(dir, 'idle-tls'),
+      { headersTimeoutMs: 600 },
+      { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
+    );
     const server = await serve(site, { scheduledSync: false, scanQueue: false });
     const { port } = new URL(server.url);
     try {
-      const closedAfter = (open: () => ReturnType<typeof connect>): Promise<number> => new Promise((resolve) => {
-        const t0 = Date.now();
-        const s = open();
-        s.on('error', () => undefined);
-        s.on('close', () => resolve(Date.now() - t0));
-        setTimeout(() => s.destroy(), 10_000);
-      });
+      const closedAfter = (open: () => ReturnType<typeof connect>): Promise<number> =>
+        new Promise((resolve) => {
+          const t0 = Date.now();
+          const s = open();
+          s.on('error', () => undefined);
+          s.on('close', () => resolve(Date.now() - t0));
+          setTimeout(() => s.destroy(), 10_000);
+        });
       const { connect: tlsConnect } = await import('node:tls');
       const times = await Promise.all([
         ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
@@ -661,7 +760,9 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
   it('before the first sync: the upload is taken, and everything says no catalog is in service — run patchscan sync', async () => {
     const r = await upload(server.url, tokens.get('EARLY-PC')!, inventory('EARLY-PC'));
     expect(r.status).toBe(202);
-    expect(String(r.body.note)).toMatch(/no catalog is in service yet: run patchscan sync \(the inventory is kept and scanned after the first sync\)/);
+    expect(String(r.body.note)).toMatch(
+      /no catalog is in service yet: run patchscan sync \(the inventory is kept and scanned after the first sync\)/,
+    );
     const c = await compliance('EARLY-PC');
     expect(c.status).toBe(404);
     expect(c.message).toMatch(/^EARLY-PC has not been scanned yet: no catalog is in service yet: run patchscan sync/);
@@ -671,7 +772,9 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
   });
 
   it('a computer that never uploaded: says so; a name nobody enrolled is a plain 404', async () => {
-    expect((await compliance('SILENT-PC')).message).toBe('SILENT-PC has not been scanned yet: it has not uploaded an inventory yet (patchscan upload, on the client)');
+    expect((await compliance('SILENT-PC')).message).toBe(
+      'SILENT-PC has not been scanned yet: it has not uploaded an inventory yet (patchscan upload, on the client)',
+    );
     expect((await page('SILENT-PC')).why).toMatch(/^it has not uploaded an inventory yet/);
     expect(await compliance('NOBODY-PC')).toEqual({ status: 404, message: 'no computer named NOBODY-PC' });
     expect((await page('NOBODY-PC')).status).toBe(404);
@@ -684,26 +787,38 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
     await sleep(200);
     const x86 = await upload(server.url, tokens.get('X86-PC')!, inventory('X86-PC', 0));
     expect(x86.body).toMatchObject({ targeted: false });
-    expect(x86.body.note).toBe('no advertised collection targets this computer yet (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)');
-    expect((await compliance('X86-PC')).message).toBe('X86-PC has not been scanned yet: no advertised collection targets it (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)');
+    expect(x86.body.note).toBe(
+      'no advertised collection targets this computer yet (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)',
+    );
+    expect((await compliance('X86-PC')).message).toBe(
+      'X86-PC has not been scanned yet: no advertised collection targets it (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)',
+    );
     expect((await page('X86-PC')).why).toMatch(/^no advertised collection targets it \(architecture x86\)/);
     // 32-bit ARM (5): no ITMU program scans it.
     const arm = await upload(server.url, tokens.get('ARM32-PC')!, inventory('ARM32-PC', 5));
-    expect(arm.body.note).toMatch(/^no advertised collection targets this computer yet: its architecture \(other\) has no scan program \(x86, x64, IA64 and ARM64 have one\)/);
-    expect((await compliance('ARM32-PC')).message).toMatch(/^ARM32-PC has not been scanned yet: no advertised collection targets it: its architecture \(other\) has no scan program/);
+    expect(arm.body.note).toMatch(
+      /^no advertised collection targets this computer yet: its architecture \(other\) has no scan program \(x86, x64, IA64 and ARM64 have one\)/,
+    );
+    expect((await compliance('ARM32-PC')).message).toMatch(
+      /^ARM32-PC has not been scanned yet: no advertised collection targets it: its architecture \(other\) has no scan program/,
+    );
     // The early upload (x64, not the pilot) now waits for targeting, not for a catalog.
-    expect((await compliance('EARLY-PC')).message).toMatch(/^EARLY-PC has not been scanned yet: no advertised collection targets it \(architecture x64\)/);
+    expect((await compliance('EARLY-PC')).message).toMatch(
+      /^EARLY-PC has not been scanned yet: no advertised collection targets it \(architecture x64\)/,
+    );
   });
 
   it('targeted, with a catalog: queued and waiting for a scan worker; the 202 has no note', async () => {
     const r = await upload(server.url, tokens.get('PILOT-PC')!, inventory('PILOT-PC'));
     expect(r.body).toMatchObject({ targeted: true, program: 'Microsoft Updates Tool x64' });
     expect(r.body.note).toBeUndefined();
-    expect((await compliance('PILOT-PC')).message).toMatch(/^PILOT-PC has not been scanned yet: its inventory is queued for a scan \(\d+ waiting, 0 running; patchscan serve or patchscan worker runs them\)$/);
+    expect((await compliance('PILOT-PC')).message).toMatch(
+      /^PILOT-PC has not been scanned yet: its inventory is queued for a scan \(\d+ waiting, 0 running; patchscan serve or patchscan worker runs them\)$/,
+    );
     expect((await page('PILOT-PC')).why).toMatch(/^its inventory is queued for a scan/);
   });
 
-  it('the console\'s computer list links only to pages that answer 200', async () => {
+  it("the console's computer list links only to pages that answer 200", async () => {
     const list = await get(`${server.url}/computers`, { cookie });
     const links = [...list.text.matchAll(/href="(\/computers\/[^"]+)"/g)].map((m) => m[1]);
     expect(links.length).toBe(5);
@@ -764,23 +879,27 @@ describe('computer names meet by one key over HTTP (NFKC + case folding)', () =>
     ['straße-pc', 'STRASSE-PC', 'STRASE-PC'],
     ['PC-DIYARBAKIR', 'pc-dıyarbakır', 'PC-DİYARBAKIR'], // dotless ı meets I (as Windows' upper-casing does); dotted İ is another letter
     ['ＰＣ-１', 'PC-1', 'PC-11'],
-  ])('"%s" and "%s" are one computer; "%s" is another', async (a, b, different) => {
-    await site.store.enroll(a);
-    const token = await site.store.enroll(b); // replaces a's token
-    expect((await site.store.client(a))!.id).toBe((await site.store.client(b))!.id);
-    expect((await site.store.client(b))!.name).toBe(a);
-    for (const spelling of [a, b]) expect((await upload(server.url, token, inventory(spelling))).status, spelling).toBe(202);
-    expect(await scanned(b, token)).toBe(200);
-    expect(await read(a, token)).toBe(200);
-    const otherToken = await site.store.enroll(different);
-    expect((await site.store.client(different))!.id).not.toBe((await site.store.client(a))!.id);
-    expect(await read(a, otherToken)).toBe(403);
-    expect(await read(different, token)).toBe(403);
-    expect((await upload(server.url, otherToken, inventory(b))).status).toBe(403);
-  }, 30_000);
+  ])(
+    '"%s" and "%s" are one computer; "%s" is another',
+    async (a, b, different) => {
+      await site.store.enroll(a);
+      const token = await site.store.enroll(b); // replaces a's token
+      expect((await site.store.client(a))!.id).toBe((await site.store.client(b))!.id);
+      expect((await site.store.client(b))!.name).toBe(a);
+      for (const spelling of [a, b]) expect((await upload(server.url, token, inventory(spelling))).status, spelling).toBe(202);
+      expect(await scanned(b, token)).toBe(200);
+      expect(await read(a, token)).toBe(200);
+      const otherToken = await site.store.enroll(different);
+      expect((await site.store.client(different))!.id).not.toBe((await site.store.client(a))!.id);
+      expect(await read(a, otherToken)).toBe(403);
+      expect(await read(different, token)).toBe(403);
+      expect((await upload(server.url, otherToken, inventory(b))).status).toBe(403);
+    },
+    30_000,
+  );
 });
 
-describe('the site\'s retention limits reach the upload path', () => {
+describe("the site's retention limits reach the upload path", () => {
   const dir = tempDir();
   it('limits.inventoriesPerClient 2: after four uploads over HTTP two inventories are kept; storedBytesPerClient below one inventory: 413', async () => {
     const site = await newSite(dir, { inventoriesPerClient: 2 });

@@ -8,7 +8,8 @@ import { decodeUtf8, DEFAULT_XML_LIMITS, invalidUtf8At, parseXml } from '../../a
 import { parseCoreFragment } from '../../adapters/xml/fragments.js';
 import { PackageXmlParser } from '../../adapters/xml/package-xml.js';
 
-const PKG = (inner: string): string => `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" CreationDate="2024-01-01T00:00:00Z"><Updates>${inner}</Updates></OfflineSyncPackage>`;
+const PKG = (inner: string): string =>
+  `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" CreationDate="2024-01-01T00:00:00Z"><Updates>${inner}</Updates></OfflineSyncPackage>`;
 const deep = (n: number): string => `${'<a>'.repeat(n)}x${'</a>'.repeat(n)}`;
 
 function streamed(xml: string | Uint8Array, limits = DEFAULT_XML_LIMITS): void {
@@ -19,9 +20,21 @@ function streamed(xml: string | Uint8Array, limits = DEFAULT_XML_LIMITS): void {
 }
 
 const CASES: [string, string, RegExp][] = [
-  ['billion laughs', '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><x>&lol2;</x>', /DTDs? (and entity declarations )?are refused/],
-  ['external entity', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', /DTDs? (and entity declarations )?are refused/],
-  ['parameter entity', '<!DOCTYPE x [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]><x/>', /DTDs? (and entity declarations )?are refused/],
+  [
+    'billion laughs',
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><x>&lol2;</x>',
+    /DTDs? (and entity declarations )?are refused/,
+  ],
+  [
+    'external entity',
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+    /DTDs? (and entity declarations )?are refused/,
+  ],
+  [
+    'parameter entity',
+    '<!DOCTYPE x [<!ENTITY % p SYSTEM "http://example.invalid/x.dtd"> %p;]><x/>',
+    /DTDs? (and entity declarations )?are refused/,
+  ],
   ['undefined entity', '<x>&lol;</x>', /undefined entity/],
   ['a million nested elements', deep(1_000_000), /nest deeper than 256 levels \(maxDepth\)/],
   ['a 20 MB attribute', `<x a="${'y'.repeat(20_000_000)}"/>`, /more than 1048576 \(maxAttributeChars\)/],
@@ -31,13 +44,19 @@ const CASES: [string, string, RegExp][] = [
 
 describe('hostile XML through the document parser (fragments, index.xml)', () => {
   it.each(CASES)('%s → XML_MALFORMED', (_name, xml, message) => {
-    expect(() => parseXml(xml, 'doc.xml')).toThrow(expect.objectContaining({ code: 'XML_MALFORMED', message: expect.stringMatching(message) }));
+    expect(() => parseXml(xml, 'doc.xml')).toThrow(
+      expect.objectContaining({ code: 'XML_MALFORMED', message: expect.stringMatching(message) }),
+    );
   });
   it('a fragment with any of them is refused the same way', () => {
-    expect(() => parseCoreFragment(`<UpdateIdentity UpdateID="x" RevisionNumber="1"/>${deep(5000)}`, 'c/1')).toThrow(/c\/1:1:\d+: elements nest deeper than 256 levels/);
+    expect(() => parseCoreFragment(`<UpdateIdentity UpdateID="x" RevisionNumber="1"/>${deep(5000)}`, 'c/1')).toThrow(
+      /c\/1:1:\d+: elements nest deeper than 256 levels/,
+    );
   });
   it('invalid UTF-8 is refused with its offset, not replaced', () => {
-    expect(() => decodeUtf8(Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e]), 'c/7')).toThrow(/^c\/7: not valid UTF-8 \(byte offset 3\)$/);
+    expect(() => decodeUtf8(Buffer.from([0x3c, 0x61, 0x3e, 0xc3, 0x28, 0x3c, 0x2f, 0x61, 0x3e]), 'c/7')).toThrow(
+      /^c\/7: not valid UTF-8 \(byte offset 3\)$/,
+    );
     expect(decodeUtf8(Buffer.from('<a>é</a>'), 'ok')).toBe('<a>é</a>');
     // The offset finder agrees with the platform's decoder on random bytes.
     for (let k = 0; k < 2000; k++) {
@@ -54,7 +73,9 @@ describe('hostile XML through the document parser (fragments, index.xml)', () =>
   it('limits are configurable', () => {
     expect(() => parseXml(deep(10), 'doc.xml', { ...DEFAULT_XML_LIMITS, maxDepth: 5 })).toThrow(/nest deeper than 5 levels/);
     expect(parseXml(deep(10), 'doc.xml', { ...DEFAULT_XML_LIMITS, maxDepth: 50 })).toHaveLength(1);
-    expect(() => parseXml('<x a="123456"/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxAttributeChars: 5 })).toThrow(/more than 5 \(maxAttributeChars\)/);
+    expect(() => parseXml('<x a="123456"/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxAttributeChars: 5 })).toThrow(
+      /more than 5 \(maxAttributeChars\)/,
+    );
     expect(() => parseXml('<x/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxChars: 3 })).toThrow(/exceeds the limit of 3 \(maxChars\)/);
     expect(() => parseXml('<x>123456</x>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxTextChars: 5 })).toThrow(/more than 5 \(maxTextChars\)/);
   });

@@ -25,11 +25,39 @@ const base = {
   collectedAt: '2026-01-01T00:00:00Z',
   os: { major: 10, minor: 0, build: 19045, productType: 1 },
   processor: { architecture: 9, level: 6, count: 8 },
-  files: [{ path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' }],
+  files: [
+    { path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' },
+  ],
 };
 
 const odd = fc.oneof(
-  fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 0xffff, 0x10000, 2 ** 32, 2 ** 53, -(2 ** 40), '', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00', '2026-13-01Tfoo', 'é', 'x'.repeat(300), 'a"b', 'tab\there', '\u0000', [], ['a'], {}, { name: 'n' }),
+  fc.constantFrom<unknown>(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    0xffff,
+    0x10000,
+    2 ** 32,
+    2 ** 53,
+    -(2 ** 40),
+    '',
+    'x',
+    '2026-01-01T00:00:00Z',
+    '2026-01-01T00:00',
+    '2026-13-01Tfoo',
+    'é',
+    'x'.repeat(300),
+    'a"b',
+    'tab\there',
+    '\u0000',
+    [],
+    ['a'],
+    {},
+    { name: 'n' },
+  ),
   fc.string(),
   fc.integer(),
   fc.double(),
@@ -39,21 +67,50 @@ const odd = fc.oneof(
 function mutate(where: number, v: unknown): Record<string, unknown> {
   const d = structuredClone(base) as unknown as Record<string, any>;
   switch (where) {
-    case 0: d.computer.name = v; break;
-    case 1: d.computer.id = v; break;
-    case 2: d.computer.domain = v; break;
-    case 3: d.computer.extra = v; break;
-    case 4: d.computer = v; break;
-    case 5: d.collectedAt = v; break;
-    case 6: d.files[0].size = v; break;
-    case 7: d.files[0].created = v; break;
-    case 8: d.files[0].modified = v; break;
-    case 9: d.files[0].language = v; break;
-    case 10: d.processor.level = v; break;
-    case 11: d.processor.revision = v; break;
-    case 12: d.processor.count = v; break;
-    case 13: delete d.computer; break;
-    default: delete d.collectedAt;
+    case 0:
+      d.computer.name = v;
+      break;
+    case 1:
+      d.computer.id = v;
+      break;
+    case 2:
+      d.computer.domain = v;
+      break;
+    case 3:
+      d.computer.extra = v;
+      break;
+    case 4:
+      d.computer = v;
+      break;
+    case 5:
+      d.collectedAt = v;
+      break;
+    case 6:
+      d.files[0].size = v;
+      break;
+    case 7:
+      d.files[0].created = v;
+      break;
+    case 8:
+      d.files[0].modified = v;
+      break;
+    case 9:
+      d.files[0].language = v;
+      break;
+    case 10:
+      d.processor.level = v;
+      break;
+    case 11:
+      d.processor.revision = v;
+      break;
+    case 12:
+      d.processor.count = v;
+      break;
+    case 13:
+      delete d.computer;
+      break;
+    default:
+      delete d.collectedAt;
   }
   return d;
 }
@@ -62,19 +119,32 @@ function mutate(where: number, v: unknown): Record<string, unknown> {
 function respell(text: string, how: number, at: number): Uint8Array {
   const cut = at % (text.length + 1);
   switch (how) {
-    case 0: return enc(text);
-    case 1: return enc(JSON.stringify(JSON.parse(text), null, 2)); // whitespace everywhere
-    case 2: return enc(text.replace('"name"', '"n\\u0061me"')); // an escaped member name
-    case 3: return enc(text.replace('{', '{"computer":{"name":"DUP"},')); // a duplicated left-out member
-    case 4: return enc(`${text.slice(0, cut)}${text.slice(cut + 1)}`); // a byte missing
-    case 5: return Uint8Array.from([...enc(text.slice(0, cut)), 0xff, ...enc(text.slice(cut))]); // ill-formed UTF-8
-    case 6: return Uint8Array.from([...enc(text.slice(0, cut)), 0xc3, ...enc(text.slice(cut))]); // cut-short UTF-8
-    case 7: return enc(`${text.slice(0, cut)}\u0001${text.slice(cut)}`); // a control character
-    case 8: return enc(`${text}x`); // trailing garbage
-    case 9: return enc(`\uFEFF${text}`); // byte-order mark
-    case 10: return enc(text.replace(/,/, ',,')); // a doubled comma
-    case 11: return enc(`${text}\r\n`); // trailing whitespace (allowed)
-    default: return enc(text);
+    case 0:
+      return enc(text);
+    case 1:
+      return enc(JSON.stringify(JSON.parse(text), null, 2)); // whitespace everywhere
+    case 2:
+      return enc(text.replace('"name"', '"n\\u0061me"')); // an escaped member name
+    case 3:
+      return enc(text.replace('{', '{"computer":{"name":"DUP"},')); // a duplicated left-out member
+    case 4:
+      return enc(`${text.slice(0, cut)}${text.slice(cut + 1)}`); // a byte missing
+    case 5:
+      return Uint8Array.from([...enc(text.slice(0, cut)), 0xff, ...enc(text.slice(cut))]); // ill-formed UTF-8
+    case 6:
+      return Uint8Array.from([...enc(text.slice(0, cut)), 0xc3, ...enc(text.slice(cut))]); // cut-short UTF-8
+    case 7:
+      return enc(`${text.slice(0, cut)}\u0001${text.slice(cut)}`); // a control character
+    case 8:
+      return enc(`${text}x`); // trailing garbage
+    case 9:
+      return enc(`\uFEFF${text}`); // byte-order mark
+    case 10:
+      return enc(text.replace(/,/, ',,')); // a doubled comma
+    case 11:
+      return enc(`${text}\r\n`); // trailing whitespace (allowed)
+    default:
+      return enc(text);
   }
 }
 
@@ -94,7 +164,9 @@ describe('JSON profile reader', () => {
     expect(accepts(enc(JSON.stringify(base)))).toBe(true);
     expect(p.read(enc(JSON.stringify(base)), NONE)).toBe(true);
     const known = Array.from(p.fp).join(',');
-    let fast = 0, slow = 0, broken = 0;
+    let fast = 0,
+      slow = 0,
+      broken = 0;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 14 }), odd, fc.integer({ min: 0, max: 15 }), fc.nat(), (where, v, how, at) => {
         const bytes = respell(JSON.stringify(mutate(where, v)), how, at);
@@ -118,8 +190,15 @@ describe('JSON profile reader', () => {
 
   it('the digest leaves out exactly the left-out fields, and does not depend on them', () => {
     const p = new JsonProfile();
-    const digest = (d: unknown, details = NONE): string => (p.read(enc(JSON.stringify(d)), details) ? Array.from(p.fp).join(',') : 'unreadable');
-    const same = { ...base, computer: { name: 'OTHER', domain: 'corp' }, collectedAt: '2026-05-05T10:00:00+02:00', processor: { architecture: 9, count: 64 }, files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }] };
+    const digest = (d: unknown, details = NONE): string =>
+      p.read(enc(JSON.stringify(d)), details) ? Array.from(p.fp).join(',') : 'unreadable';
+    const same = {
+      ...base,
+      computer: { name: 'OTHER', domain: 'corp' },
+      collectedAt: '2026-05-05T10:00:00+02:00',
+      processor: { architecture: 9, count: 64 },
+      files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }],
+    };
     expect(digest(same)).toBe(digest(base));
     expect(digest(same, { ...NONE, fileSize: true })).not.toBe(digest(base, { ...NONE, fileSize: true }));
     expect(digest({ ...base, files: [{ ...base.files[0], version: '10.0.19041.2' }] })).not.toBe(digest(base));
@@ -145,7 +224,11 @@ describe('JSON profile reader', () => {
     const json = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: enc(JSON.stringify(d)), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };
     const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
-    const badSize = { ...good, computer: { name: 'BAD-SIZE' }, files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)) };
+    const badSize = {
+      ...good,
+      computer: { name: 'BAD-SIZE' },
+      files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)),
+    };
     const noName = { ...good, computer: { name: '' } };
     const text = JSON.stringify({ ...good, computer: { name: 'BAD-UTF8-X' } });
     const at = text.indexOf('BAD-UTF8-X') + 9;

@@ -26,12 +26,37 @@ const base = {
   collectedAt: '2026-01-01T00:00:00Z',
   os: { major: 10, minor: 0, build: 19045, productType: 1 },
   processor: { architecture: 9, level: 6, count: 8 },
-  files: [{ path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' }],
+  files: [
+    { path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' },
+  ],
 };
 
 /** Values of every msgpack shape, including the awkward ones (wide and negative integers, floats, nil, nesting). */
 const odd = fc.oneof(
-  fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 0xffff, 0x10000, 2 ** 32, 2 ** 53, -(2 ** 40), '', 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00', '2026-13-01Tfoo', 'é', 'x'.repeat(300), [], ['a'], {}, { name: 'n' }),
+  fc.constantFrom<unknown>(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    0xffff,
+    0x10000,
+    2 ** 32,
+    2 ** 53,
+    -(2 ** 40),
+    '',
+    'x',
+    '2026-01-01T00:00:00Z',
+    '2026-01-01T00:00',
+    '2026-13-01Tfoo',
+    'é',
+    'x'.repeat(300),
+    [],
+    ['a'],
+    {},
+    { name: 'n' },
+  ),
   fc.string(),
   fc.integer(),
   fc.double(),
@@ -42,21 +67,50 @@ const odd = fc.oneof(
 function mutate(doc: typeof base, where: number, v: unknown): Record<string, unknown> {
   const d = structuredClone(doc) as unknown as Record<string, any>;
   switch (where) {
-    case 0: d.computer.name = v; break;
-    case 1: d.computer.id = v; break;
-    case 2: d.computer.domain = v; break;
-    case 3: d.computer.extra = v; break;
-    case 4: d.computer = v; break;
-    case 5: d.collectedAt = v; break;
-    case 6: d.files[0].size = v; break;
-    case 7: d.files[0].created = v; break;
-    case 8: d.files[0].modified = v; break;
-    case 9: d.files[0].language = v; break;
-    case 10: d.processor.level = v; break;
-    case 11: d.processor.revision = v; break;
-    case 12: d.processor.count = v; break;
-    case 13: delete d.computer; break;
-    default: delete d.collectedAt;
+    case 0:
+      d.computer.name = v;
+      break;
+    case 1:
+      d.computer.id = v;
+      break;
+    case 2:
+      d.computer.domain = v;
+      break;
+    case 3:
+      d.computer.extra = v;
+      break;
+    case 4:
+      d.computer = v;
+      break;
+    case 5:
+      d.collectedAt = v;
+      break;
+    case 6:
+      d.files[0].size = v;
+      break;
+    case 7:
+      d.files[0].created = v;
+      break;
+    case 8:
+      d.files[0].modified = v;
+      break;
+    case 9:
+      d.files[0].language = v;
+      break;
+    case 10:
+      d.processor.level = v;
+      break;
+    case 11:
+      d.processor.revision = v;
+      break;
+    case 12:
+      d.processor.count = v;
+      break;
+    case 13:
+      delete d.computer;
+      break;
+    default:
+      delete d.collectedAt;
   }
   return d;
 }
@@ -64,7 +118,8 @@ function mutate(doc: typeof base, where: number, v: unknown): Record<string, unk
 describe('msgpack profile reader', () => {
   it('its quick check never accepts a left-out field that full validation refuses', () => {
     const p = new MsgpackProfile();
-    let accepted = 0, refused = 0;
+    let accepted = 0,
+      refused = 0;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 14 }), odd, (where, v) => {
         const doc = mutate(base, where, v);
@@ -88,7 +143,13 @@ describe('msgpack profile reader', () => {
   it('the digest leaves out exactly the left-out fields', () => {
     const p = new MsgpackProfile();
     const digest = (d: unknown, details = NONE): string => (p.read(packr.pack(d), details) ? Array.from(p.fp).join(',') : 'unreadable');
-    const same = { ...base, computer: { name: 'OTHER', domain: 'corp' }, collectedAt: '2026-05-05T10:00:00+02:00', processor: { architecture: 9, count: 64 }, files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }] };
+    const same = {
+      ...base,
+      computer: { name: 'OTHER', domain: 'corp' },
+      collectedAt: '2026-05-05T10:00:00+02:00',
+      processor: { architecture: 9, count: 64 },
+      files: [{ ...base.files[0], size: 99, created: '2021-02-02T00:00:00Z', language: 1033 }],
+    };
     expect(digest(same)).toBe(digest(base));
     expect(digest(same, { ...NONE, fileSize: true })).not.toBe(digest(base, { ...NONE, fileSize: true }));
     expect(digest({ ...base, files: [{ ...base.files[0], version: '10.0.19041.2' }] })).not.toBe(digest(base));
@@ -114,7 +175,11 @@ describe('msgpack profile reader', () => {
     const pack = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: packr.pack(d), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };
     const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
-    const badSize = { ...good, computer: { name: 'BAD-SIZE' }, files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)) };
+    const badSize = {
+      ...good,
+      computer: { name: 'BAD-SIZE' },
+      files: (good.files ?? []).map((f, k) => (k === 0 ? { ...f, size: -5 } : f)),
+    };
     const noName = { ...good, computer: { name: '' } };
     for (const threads of [0, 2]) {
       const s = await createScanner({ catalog, threads, batchSize: 2 });

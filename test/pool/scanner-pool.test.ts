@@ -18,7 +18,6 @@ import type { Inventory } from '../../engine/inventory/types.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
-
 /** What a user sees of a result: result-set ids and timings depend on thread scheduling, the rest must not. */
 const view = (r: MachineResult): unknown => (r.ok ? { source: r.source, computer: r.computer, updates: r.updates } : r);
 
@@ -39,7 +38,12 @@ describe('scanner pool', () => {
     expect(data.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);
     const shared = new Catalog(data, stringAt);
     for (let i = 0; i < catalog.size; i += 97) {
-      expect([shared.updateId(i), shared.title(i), shared.kb(i), shared.prerequisites(i)]).toEqual([catalog.updateId(i), catalog.title(i), catalog.kb(i), catalog.prerequisites(i)]);
+      expect([shared.updateId(i), shared.title(i), shared.kb(i), shared.prerequisites(i)]).toEqual([
+        catalog.updateId(i),
+        catalog.title(i),
+        catalog.kb(i),
+        catalog.prerequisites(i),
+      ]);
     }
     expect(Array.from(data.nodes.op)).toEqual(Array.from(catalog.data.nodes.op));
   });
@@ -59,7 +63,11 @@ describe('scanner pool', () => {
       expect(b.map((r) => (r.ok ? r.computer : r.source)).slice(149, 152)).toEqual(['PC-0000149', 'fleet.jsonl:151', 'PC-0000150']);
       const err = b[150];
       expect(err.ok).toBe(false);
-      if (!err.ok) expect(err.error).toEqual({ code: 'INVENTORY_INVALID', message: 'fleet.jsonl:151: computer.name: must be a string, got undefined' });
+      if (!err.ok)
+        expect(err.error).toEqual({
+          code: 'INVENTORY_INVALID',
+          message: 'fleet.jsonl:151: computer.name: must be a string, got undefined',
+        });
     } finally {
       await inProcess.close();
       await pooled.close();
@@ -72,7 +80,10 @@ describe('scanner pool', () => {
       const one = await pooled.scan(fleet[7]);
       expect(one.ok).toBe(true);
       const rows = new Scanner(catalog).scan(fleet[7]);
-      if (one.ok) expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.possiblySuperseded, u.reason])).toEqual(rows.map((r) => [r.updateId, r.state, r.superseded, r.possiblySuperseded, r.reason]));
+      if (one.ok)
+        expect(one.updates.map((u) => [catalog.updateId(u.index), u.state, u.superseded, u.possiblySuperseded, u.reason])).toEqual(
+          rows.map((r) => [r.updateId, r.state, r.superseded, r.possiblySuperseded, r.reason]),
+        );
     } finally {
       await pooled.close();
     }
@@ -91,7 +102,10 @@ describe('scanner pool', () => {
         await s.close();
       }
       console.log('closed 60 pools');`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, bundledCatalogFile()], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, bundledCatalogFile()], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).not.toMatch(/FATAL ERROR/);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('closed 60 pools');
@@ -108,7 +122,10 @@ describe('result cache', () => {
     const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
     const model = new FleetModel(catalog);
     const fleet = Array.from({ length: 600 }, (_, i) => model.machine(4, i));
-    const collect = async (threads: number, cache: boolean): Promise<{ results: unknown[]; stats: { hits: number; misses: number }; ruleValues: { shared: number; evaluated: number } }> => {
+    const collect = async (
+      threads: number,
+      cache: boolean,
+    ): Promise<{ results: unknown[]; stats: { hits: number; misses: number }; ruleValues: { shared: number; evaluated: number } }> => {
       const s = await createScanner({ catalog, threads, cache, batchSize: 50 });
       const results: unknown[] = [];
       for await (const r of s.scanMany(fleet)) results.push(view(r));
@@ -127,7 +144,8 @@ describe('result cache', () => {
     expect(on.stats.hits).toBeGreaterThan(100); // machines from the same image at the same patch level
     expect(pooled.stats.hits + pooled.stats.misses).toBe(600);
     // First-of-a-profile scans took rule values from machines with the same sections, and evaluated the rest.
-    for (const run of [off, on, pooled]) expect(run.ruleValues.shared > 0 && run.ruleValues.evaluated > 0, JSON.stringify(run.ruleValues)).toBe(true);
+    for (const run of [off, on, pooled])
+      expect(run.ruleValues.shared > 0 && run.ruleValues.evaluated > 0, JSON.stringify(run.ruleValues)).toBe(true);
     expect(off.ruleValues.shared + off.ruleValues.evaluated).toBeGreaterThan(on.ruleValues.shared + on.ruleValues.evaluated); // fewer scans
   }, 120_000); // a thousand scans and a pool: minutes on a busy 2-core machine
 
@@ -137,8 +155,15 @@ describe('result cache', () => {
     const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
     // Neighbours that share some sections and not others (the memo's hits and misses both happen).
     for (let i = 0; i < 200; i++) {
-      const a = fleet[i], b = fleet[(i * 7 + 3) % 400];
-      fleet.push({ ...a, computer: { name: `MIX-${i}` }, files: b.files, ...(i % 3 === 0 ? { registry: b.registry } : {}), ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}) });
+      const a = fleet[i],
+        b = fleet[(i * 7 + 3) % 400];
+      fleet.push({
+        ...a,
+        computer: { name: `MIX-${i}` },
+        files: b.files,
+        ...(i % 3 === 0 ? { registry: b.registry } : {}),
+        ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}),
+      });
     }
     const shared = new Scanner(catalog);
     const plain = new Scanner(catalog, { shareRuleResults: false });
@@ -148,8 +173,20 @@ describe('result cache', () => {
 
   it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
-    const base = { schema: 'patchscan-inventory/1' as const, computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10 }] };
-    const same = { ...base, computer: { name: 'B', id: 'other' }, collectedAt: '2026-02-02T00:00:00Z', processor: { architecture: 9, count: 16 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99 }] };
+    const base = {
+      schema: 'patchscan-inventory/1' as const,
+      computer: { name: 'A' },
+      collectedAt: '2026-01-01T00:00:00Z',
+      processor: { architecture: 9, count: 4 },
+      files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10 }],
+    };
+    const same = {
+      ...base,
+      computer: { name: 'B', id: 'other' },
+      collectedAt: '2026-02-02T00:00:00Z',
+      processor: { architecture: 9, count: 16 },
+      files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99 }],
+    };
     const newer = { ...base, files: [{ path: 'C:\\x.dll', exists: true, version: '2.0.0.0', size: 10 }] };
     expect(fingerprint(same, d)).toEqual(fingerprint(base, d));
     expect(fingerprint(newer, d)).not.toEqual(fingerprint(base, d));
@@ -160,8 +197,21 @@ describe('result cache', () => {
   it('the msgpack digest leaves out the same things, straight from the bytes', async () => {
     const pack = (x: unknown): Uint8Array => new Packr({ useRecords: false }).pack(x);
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
-    const base = { schema: 'patchscan-inventory/1', computer: { name: 'A' }, collectedAt: '2026-01-01T00:00:00Z', processor: { architecture: 9, count: 4 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10, created: '2020-01-01T00:00:00Z' }], os: { major: 10, minor: 0, build: 19045, productType: 1 } };
-    const same = { ...base, computer: { name: 'B-MUCH-LONGER-NAME', id: 'x' }, collectedAt: '2026-02-02T10:00:00Z', processor: { architecture: 9, count: 64, level: 6 }, files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99999, created: '2021-05-05T00:00:00Z' }] };
+    const base = {
+      schema: 'patchscan-inventory/1',
+      computer: { name: 'A' },
+      collectedAt: '2026-01-01T00:00:00Z',
+      processor: { architecture: 9, count: 4 },
+      files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 10, created: '2020-01-01T00:00:00Z' }],
+      os: { major: 10, minor: 0, build: 19045, productType: 1 },
+    };
+    const same = {
+      ...base,
+      computer: { name: 'B-MUCH-LONGER-NAME', id: 'x' },
+      collectedAt: '2026-02-02T10:00:00Z',
+      processor: { architecture: 9, count: 64, level: 6 },
+      files: [{ path: 'C:\\x.dll', exists: true, version: '1.0.0.0', size: 99999, created: '2021-05-05T00:00:00Z' }],
+    };
     expect(fingerprintMsgpack(pack(same), d)).toEqual(fingerprintMsgpack(pack(base), d));
     for (const changed of [
       { ...base, files: [{ ...base.files[0], version: '2.0.0.0' }] },
@@ -169,13 +219,30 @@ describe('result cache', () => {
       { ...base, processor: { architecture: 12, count: 4 } },
       { ...base, os: { ...base.os, build: 22631 } },
       { ...base, files: [] },
-    ]) expect(fingerprintMsgpack(pack(changed), d)).not.toEqual(fingerprintMsgpack(pack(base), d));
+    ])
+      expect(fingerprintMsgpack(pack(changed), d)).not.toEqual(fingerprintMsgpack(pack(base), d));
     expect(fingerprintMsgpack(pack(same), { ...d, fileSize: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, fileSize: true }));
-    expect(fingerprintMsgpack(pack(same), { ...d, fileDates: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, fileDates: true }));
-    expect(fingerprintMsgpack(pack(same), { ...d, processorDetail: true })).not.toEqual(fingerprintMsgpack(pack(base), { ...d, processorDetail: true }));
+    expect(fingerprintMsgpack(pack(same), { ...d, fileDates: true })).not.toEqual(
+      fingerprintMsgpack(pack(base), { ...d, fileDates: true }),
+    );
+    expect(fingerprintMsgpack(pack(same), { ...d, processorDetail: true })).not.toEqual(
+      fingerprintMsgpack(pack(base), { ...d, processorDetail: true }),
+    );
     // Moving a file's fields into the next entry is a different machine, not the same bytes.
-    const two = { ...base, files: [{ path: 'a', exists: true }, { path: 'b', exists: true, version: '1.0' }] };
-    const moved = { ...base, files: [{ path: 'a', exists: true, version: '1.0' }, { path: 'b', exists: true }] };
+    const two = {
+      ...base,
+      files: [
+        { path: 'a', exists: true },
+        { path: 'b', exists: true, version: '1.0' },
+      ],
+    };
+    const moved = {
+      ...base,
+      files: [
+        { path: 'a', exists: true, version: '1.0' },
+        { path: 'b', exists: true },
+      ],
+    };
     expect(fingerprintMsgpack(pack(two), d)).not.toEqual(fingerprintMsgpack(pack(moved), d));
   });
 });

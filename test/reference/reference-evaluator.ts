@@ -8,7 +8,12 @@
  * each is spelled out below from the documented decision, with the inventory searched by plain array scans.
  */
 import type {
-  Inventory, InventoryCbsPackage, InventoryFile, InventoryMsiProduct, InventoryRegistryKey, InventoryRegistryValue,
+  Inventory,
+  InventoryCbsPackage,
+  InventoryFile,
+  InventoryMsiProduct,
+  InventoryRegistryKey,
+  InventoryRegistryValue,
 } from '../../engine/inventory/types.js';
 import type { RuleMetadata, RuleNode, UpdateRecord } from '../../engine/model.js';
 
@@ -69,11 +74,16 @@ function compareVersions(x: readonly number[], y: readonly number[]): number {
 }
 function test(cmp: string, c: number): boolean {
   switch (cmp) {
-    case 'LessThan': return c < 0;
-    case 'LessThanOrEqualTo': return c <= 0;
-    case 'EqualTo': return c === 0;
-    case 'GreaterThanOrEqualTo': return c >= 0;
-    default: return c > 0;
+    case 'LessThan':
+      return c < 0;
+    case 'LessThanOrEqualTo':
+      return c <= 0;
+    case 'EqualTo':
+      return c === 0;
+    case 'GreaterThanOrEqualTo':
+      return c >= 0;
+    default:
+      return c > 0;
   }
 }
 function stringTest(cmp: string, actual: string, wanted: string): boolean {
@@ -82,7 +92,11 @@ function stringTest(cmp: string, actual: string, wanted: string): boolean {
   return cmp === 'EqualTo' ? a === w : cmp === 'BeginsWith' ? a.startsWith(w) : cmp === 'EndsWith' ? a.endsWith(w) : a.includes(w);
 }
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === '1';
-const guid = (s: string): string => s.trim().replace(/^\{|\}$/g, '').toLowerCase();
+const guid = (s: string): string =>
+  s
+    .trim()
+    .replace(/^\{|\}$/g, '')
+    .toLowerCase();
 
 type Found<T> = { kind: 'value'; value: T } | { kind: 'absent' } | { kind: 'unknown' };
 const UNKNOWN = { kind: 'unknown' } as const;
@@ -186,7 +200,13 @@ const isInstalledState = (p: InventoryCbsPackage): boolean => ['installed', 'sup
 
 /** Reported builds whose cumulative updates are another build's (enablement packages); docs/semantics.md. */
 const SERVICED_AS: Readonly<Record<number, number>> = {
-  18363: 18362, 19042: 19041, 19043: 19041, 19044: 19041, 19045: 19041, 22631: 22621, 26200: 26100,
+  18363: 18362,
+  19042: 19041,
+  19043: 19041,
+  19044: 19041,
+  19045: 19041,
+  22631: 22621,
+  26200: 26100,
 };
 const servicedAs = (b: number): number => SERVICED_AS[b] ?? b;
 
@@ -236,7 +256,8 @@ const hasPatch = (p: InventoryMsiProduct, patch: string): RTri => (p.patches ? t
 function itemsForProduct(node: Extract<RuleNode, { kind: 'rule' }>, inv: Inventory, itemTag: 'Feature' | 'Component'): RTri {
   const items = node.items ?? [];
   const products = items.filter((i) => i.tag === 'Product').map((i) => i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? '');
-  const wanted = items.filter((i) => i.tag === itemTag)
+  const wanted = items
+    .filter((i) => i.tag === itemTag)
     .map((i) => guid(i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? ''));
   if (products.length === 0 || wanted.length === 0) throw new BadData();
   if (!inv.msi) return 'U';
@@ -255,10 +276,31 @@ function itemsForProduct(node: Extract<RuleNode, { kind: 'rule' }>, inv: Invento
 
 /** Rules patchscan knows but does not evaluate: always Unknown (program.ts says why). */
 const NOT_EVALUATED = new Set([
-  'ClusterResourceOwner', 'GenericQuery', 'InstalledOnce', 'WUv4RegKeyValue', 'WUv4RegKeySubstring', 'Direct3D', 'Memory', 'VideoMemory',
-  'SensorById', 'NFC', 'Camera', 'MsiPatchSuperseded', 'MsiPatchInstallable', 'MsiApplicationSuperseded', 'MsiApplicationInstallable',
-  'WindowsDriverInstalled', 'WindowsDriverSuperseded', 'WindowsDriverInstallable', 'FeatureScore', 'DistributionComputerHardwareId',
-  'TargetComputerHardwareId', 'CompatibleProvider', 'InstalledVersionRange', 'AppxPackageInstalled', 'AppxPackageInstallable',
+  'ClusterResourceOwner',
+  'GenericQuery',
+  'InstalledOnce',
+  'WUv4RegKeyValue',
+  'WUv4RegKeySubstring',
+  'Direct3D',
+  'Memory',
+  'VideoMemory',
+  'SensorById',
+  'NFC',
+  'Camera',
+  'MsiPatchSuperseded',
+  'MsiPatchInstallable',
+  'MsiApplicationSuperseded',
+  'MsiApplicationInstallable',
+  'WindowsDriverInstalled',
+  'WindowsDriverSuperseded',
+  'WindowsDriverInstallable',
+  'FeatureScore',
+  'DistributionComputerHardwareId',
+  'TargetComputerHardwareId',
+  'CompatibleProvider',
+  'InstalledVersionRange',
+  'AppxPackageInstalled',
+  'AppxPackageInstallable',
 ]);
 
 /** A rule's value on a machine; `meta` is the update's Metadata blob (CBS and MSI metadata rules read it). */
@@ -268,12 +310,18 @@ export function evalRule(node: RuleNode, inv: Inventory, meta?: RuleMetadata): R
 
 function evalIn(node: RuleNode, s: Scope): RTri {
   switch (node.kind) {
-    case 'const': return tri(node.value);
-    case 'and': return and(...node.children.map((c) => evalIn(c, s)));
-    case 'or': return or(...node.children.map((c) => evalIn(c, s)));
-    case 'not': return neg(evalIn(node.child, s));
-    case 'unsupported': return 'U';
-    case 'rule': break;
+    case 'const':
+      return tri(node.value);
+    case 'and':
+      return and(...node.children.map((c) => evalIn(c, s)));
+    case 'or':
+      return or(...node.children.map((c) => evalIn(c, s)));
+    case 'not':
+      return neg(evalIn(node.child, s));
+    case 'unsupported':
+      return 'U';
+    case 'rule':
+      break;
   }
   if (NOT_EVALUATED.has(node.type)) return 'U';
   try {
@@ -289,7 +337,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
   const inv = s.inv;
   const os = inv.os;
   switch (node.type) {
-    case 'WindowsVersion': case 'PlatformVersion': {
+    case 'WindowsVersion':
+    case 'PlatformVersion': {
       const cmp = scalarOp(a.Comparison, 'EqualTo');
       const want: [number, number][] = [];
       if (a.MajorVersion !== undefined) want.push([int(a.MajorVersion), os?.major ?? 0]);
@@ -330,7 +379,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (os.muiInstalled === undefined || !os.uiLanguages) return 'U';
       return tri(os.uiLanguages.some((l) => languageIs(l, a.Language ?? '')));
     }
-    case 'SystemMetric': case 'LicenseDword': {
+    case 'SystemMetric':
+    case 'LicenseDword': {
       const cmp = scalarOp(a.Comparison);
       const want = int(node.type === 'SystemMetric' ? a.Value : a.Data);
       const v = node.type === 'SystemMetric' ? mapEntry(inv.systemMetrics, a.Index ?? '') : mapEntry(inv.licensing, a.Value ?? '');
@@ -343,7 +393,7 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       const p = inv.processor;
       if (!p) return 'U';
       const detail = (want: number | undefined, have: number | undefined): RTri =>
-        (want === undefined ? 'T' : have === undefined ? 'U' : tri(have === want));
+        want === undefined ? 'T' : have === undefined ? 'U' : tri(have === want);
       return and(tri(p.architecture === arch), detail(level, p.level), detail(rev, p.revision));
     }
     case 'NumberOfProcessors': {
@@ -354,7 +404,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
     }
     case 'ClusteredOS':
       return inv.cluster ? tri(inv.cluster.clustered) : 'U';
-    case 'FileExists': case 'FileExistsPrependRegSz': {
+    case 'FileExists':
+    case 'FileExistsPrependRegSz': {
       const wantVersion = a.Version !== undefined ? needVersion(a.Version) : undefined;
       const created = a.Created !== undefined ? needTime(a.Created) : undefined;
       const modified = a.Modified !== undefined ? needTime(a.Modified) : undefined;
@@ -364,12 +415,16 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (f.kind !== 'value') return f.kind === 'absent' ? 'F' : 'U';
       const file = f.value;
       const same = (want: unknown, have: unknown): RTri => (want === undefined ? 'T' : have === undefined ? 'U' : tri(want === have));
-      const sameVersion: RTri = !wantVersion ? 'T'
-        : file.version === undefined ? 'U' : tri(compareVersions(version(file.version)!, wantVersion) === 0);
+      const sameVersion: RTri = !wantVersion
+        ? 'T'
+        : file.version === undefined
+          ? 'U'
+          : tri(compareVersions(version(file.version)!, wantVersion) === 0);
       const sameTimes = and(same(created, time(file.created)), same(modified, time(file.modified)));
       return and(sameVersion, sameTimes, same(size, file.size), same(lang, file.language));
     }
-    case 'FileVersion': case 'FileVersionPrependRegSz': {
+    case 'FileVersion':
+    case 'FileVersionPrependRegSz': {
       const cmp = scalarOp(a.Comparison);
       const want = needVersion(a.Version);
       const f = findFile(s, node.type, a);
@@ -377,14 +432,18 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       const have = version(f.value.version);
       return have ? tri(test(cmp, compareVersions(have, want))) : 'F';
     }
-    case 'FileSize': case 'FileSizePrependRegSz': {
+    case 'FileSize':
+    case 'FileSizePrependRegSz': {
       const cmp = scalarOp(a.Comparison);
       const want = int(a.Size);
       const f = findFile(s, node.type, a);
       if (f.kind !== 'value') return f.kind === 'absent' ? 'F' : 'U';
       return f.value.size === undefined ? 'U' : tri(test(cmp, sign(f.value.size, want)));
     }
-    case 'FileCreated': case 'FileCreatedPrependRegSz': case 'FileModified': case 'FileModifiedPrependRegSz': {
+    case 'FileCreated':
+    case 'FileCreatedPrependRegSz':
+    case 'FileModified':
+    case 'FileModifiedPrependRegSz': {
       const created = node.type.startsWith('FileCreated');
       const cmp = scalarOp(a.Comparison);
       const want = needTime(created ? a.Created : a.Modified);
@@ -409,7 +468,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (v.kind !== 'value') return v.kind === 'absent' ? 'F' : 'U';
       return v.value.type === 'REG_DWORD' ? tri(test(cmp, sign(v.value.data as number, want))) : 'F';
     }
-    case 'RegSz': case 'RegExpandSz': {
+    case 'RegSz':
+    case 'RegExpandSz': {
       const cmp = stringOp(a.Comparison);
       const v = findValue(s, a);
       if (v.kind !== 'value') return v.kind === 'absent' ? 'F' : 'U';
@@ -433,7 +493,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (k.kind === 'absent') return tri(trueIf !== 'Any');
       if (!k.value.subkeys) return 'U';
       const results = k.value.subkeys.map((sub): RTri =>
-        (node.child ? evalIn(node.child, { ...s, loop: { key: `${k.value.key}\\${sub}`, view } }) : 'U'));
+        node.child ? evalIn(node.child, { ...s, loop: { key: `${k.value.key}\\${sub}`, view } }) : 'U',
+      );
       const any = or('F', ...results);
       return trueIf === 'Any' ? any : trueIf === 'All' ? and('T', ...results) : neg(any);
     }
@@ -448,8 +509,10 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       const p = product(inv, a.ProductCode ?? '');
       return p ? productFilter(a, p) : 'F';
     }
-    case 'MsiFeatureInstalledForProduct': return itemsForProduct(node, inv, 'Feature');
-    case 'MsiComponentInstalledForProduct': return itemsForProduct(node, inv, 'Component');
+    case 'MsiFeatureInstalledForProduct':
+      return itemsForProduct(node, inv, 'Feature');
+    case 'MsiComponentInstalledForProduct':
+      return itemsForProduct(node, inv, 'Component');
     case 'MsiPatchInstalledForProduct': {
       productFilter(a, { productCode: '' });
       if (!inv.msi) return 'U';
@@ -468,7 +531,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (!code || !inv.msi) return 'U';
       return tri(product(inv, code) !== undefined);
     }
-    case 'CbsPackageInstalledByIdentity': case 'CbsPackageInstalled': {
+    case 'CbsPackageInstalledByIdentity':
+    case 'CbsPackageInstalled': {
       const id = node.type === 'CbsPackageInstalled' ? s.meta?.attrs.identity : a.PackageIdentity;
       if (!id || !inv.cbs) return 'U';
       return tri(inv.cbs.packages.some((p) => cbsMatches(id, p.identity) && isInstalledState(p)));
@@ -480,7 +544,13 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (!inv.productReleases) return 'U';
       const named = inv.productReleases.filter((r) => r.name.toLowerCase() === (a.Name ?? '').toLowerCase());
       if (named.length === 0) return 'F';
-      return tri(!want || named.some((r) => { const v = version(r.version); return v !== undefined && compareVersions(v, want) >= 0; }));
+      return tri(
+        !want ||
+          named.some((r) => {
+            const v = version(r.version);
+            return v !== undefined && compareVersions(v, want) >= 0;
+          }),
+      );
     }
     case 'ProductReleaseVersion': {
       const cmp = scalarOp(a.Comparison, 'EqualTo');
@@ -549,11 +619,19 @@ export function referenceScan(records: readonly UpdateRecord[], inv: Inventory):
       const v = and(P, slot(r, 'IsInstalled'));
       s = v === 'T' ? 'Installed' : v === 'F' ? 'NotApplicable' : 'Unknown';
     } else if (r.bundledUpdates.length > 0) {
-      const kids = r.bundledUpdates.flatMap((g) => (g.kind === 'update' ? [g.child] : g.children)).map((c) => {
-        const child = byId.get(c.updateId);
-        return child ? state(child) : 'Unknown';
-      });
-      s = kids.includes('Required') ? 'Required' : kids.includes('Unknown') ? 'Unknown' : kids.includes('Installed') ? 'Installed' : 'NotApplicable';
+      const kids = r.bundledUpdates
+        .flatMap((g) => (g.kind === 'update' ? [g.child] : g.children))
+        .map((c) => {
+          const child = byId.get(c.updateId);
+          return child ? state(child) : 'Unknown';
+        });
+      s = kids.includes('Required')
+        ? 'Required'
+        : kids.includes('Unknown')
+          ? 'Unknown'
+          : kids.includes('Installed')
+            ? 'Installed'
+            : 'NotApplicable';
       if (P === 'U' && s !== 'NotApplicable') s = 'Unknown';
     } else {
       const I = slot(r, 'IsInstalled');
@@ -571,8 +649,13 @@ export function referenceScan(records: readonly UpdateRecord[], inv: Inventory):
     const s = state(r);
     const superseders = records.filter((o) => o.supersedes.includes(r.updateId)).map(state);
     const bySuperseder = superseders.some((x) => x === 'Installed' || x === 'Required');
-    const byRule = s === 'NotApplicable' && r.bundledUpdates.length === 0 && r.updateType === 'Software'
-      && prereqs(r) !== 'F' && and(prereqs(r), slot(r, 'IsInstalled')) === 'F' && slot(r, 'IsSuperseded') === 'T';
+    const byRule =
+      s === 'NotApplicable' &&
+      r.bundledUpdates.length === 0 &&
+      r.updateType === 'Software' &&
+      prereqs(r) !== 'F' &&
+      and(prereqs(r), slot(r, 'IsInstalled')) === 'F' &&
+      slot(r, 'IsSuperseded') === 'T';
     const superseded = bySuperseder || byRule;
     out.set(r.updateId, { state: s, superseded, possiblySuperseded: !superseded && superseders.includes('Unknown') });
   }

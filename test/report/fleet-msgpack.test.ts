@@ -14,18 +14,30 @@ import { bundledCatalogFile } from '../helpers/bundled.js';
 
 describe('msgpack fleet format writer', () => {
   const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
-  const decode = (b: Uint8Array): Record<string, unknown>[] => new Unpackr({ useRecords: false }).unpackMultiple(b) as Record<string, unknown>[];
+  const decode = (b: Uint8Array): Record<string, unknown>[] =>
+    new Unpackr({ useRecords: false }).unpackMultiple(b) as Record<string, unknown>[];
   const expected = (set: ResultSet): unknown => ({
     resultSet: set.id,
-    updates: Array.from(set.outcomes, (w, k) => [catalog.updateId(outcomeIndex(w)), outcomeState(w), [false, true, null][outcomeSupersedence(w)], ...(set.reasons ? [set.reasons[k]] : [])]),
+    updates: Array.from(set.outcomes, (w, k) => [
+      catalog.updateId(outcomeIndex(w)),
+      outcomeState(w),
+      [false, true, null][outcomeSupersedence(w)],
+      ...(set.reasons ? [set.reasons[k]] : []),
+    ]),
   });
 
   it('decodes to the records a generic encoder writes, at every header width', () => {
-    const outcomes = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4], (k % 3) as SupersedenceCode));
+    const outcomes = (n: number): Uint32Array =>
+      Uint32Array.from({ length: n }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4], (k % 3) as SupersedenceCode));
     const sets = [
       new ResultSet({ id: 1, shared: true, outcomes: outcomes(0) }),
       new ResultSet({ id: 127, shared: true, outcomes: outcomes(15) }),
-      new ResultSet({ id: 128, shared: false, outcomes: outcomes(16), reasons: Array.from({ length: 16 }, (_, k) => `reason ${'é'.repeat(k * 20)}`) }),
+      new ResultSet({
+        id: 128,
+        shared: false,
+        outcomes: outcomes(16),
+        reasons: Array.from({ length: 16 }, (_, k) => `reason ${'é'.repeat(k * 20)}`),
+      }),
       new ResultSet({ id: 70_000, shared: true, outcomes: outcomes(70_000) }),
     ];
     const machines = [

@@ -26,7 +26,14 @@ import { tempDir } from '../helpers/tmp.js';
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const MACHINES = 30;
 /** Catalog edits in service one after another: [percent of revisions edited, seed]. */
-const EDITS: readonly (readonly [number, number])[] = [[1, 1], [3, 2], [1, 3], [10, 4], [1, 5], [2, 6]];
+const EDITS: readonly (readonly [number, number])[] = [
+  [1, 1],
+  [3, 2],
+  [1, 3],
+  [10, 4],
+  [1, 5],
+  [2, 6],
+];
 
 async function openSite(dir: string, database: string | undefined): Promise<Site> {
   const site = await Site.open(dir, database ? { database } : {});
@@ -55,9 +62,16 @@ async function upload(site: Site, model: FleetModel): Promise<void> {
 /** What the sync's swap does: record the compiled catalog, put it in service, queue every client. */
 async function putInService(site: Site, file: string): Promise<void> {
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id = (await site.store.catalogBySha(sha256))?.id ?? (await site.store.addCatalog({
-    sha256, source: 'test', path: file, revisions: new Catalog(readCatalogFile(file)).size, signer: null, signed_at: null,
-  }));
+  const id =
+    (await site.store.catalogBySha(sha256))?.id ??
+    (await site.store.addCatalog({
+      sha256,
+      source: 'test',
+      path: file,
+      revisions: new Catalog(readCatalogFile(file)).size,
+      signer: null,
+      signed_at: null,
+    }));
   await site.store.setSetting('current_catalog', String(id));
   expect(await new SiteScanner(site).rescanAll('new catalog')).toBe(MACHINES);
 }
@@ -68,13 +82,24 @@ async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classe
   for (let k = 0; k < MACHINES; k++) {
     const scan = (await site.store.computerScan(`PC-${k}`))!;
     expect(scan.catalog_id).toBe(current);
-    rows.set(`PC-${k}`, (await site.store.resultUpdates(scan.set_id))
-      .map((u) => `${u.update_index} ${u.update_id} ${u.revision_number} ${u.state} ${u.superseded} ${u.reason}`));
+    rows.set(
+      `PC-${k}`,
+      (await site.store.resultUpdates(scan.set_id)).map(
+        (u) => `${u.update_index} ${u.update_id} ${u.revision_number} ${u.state} ${u.superseded} ${u.reason}`,
+      ),
+    );
   }
   return { rows, classes: await groupSummary(site.store, 'classification') };
 }
 
-async function step(carrying: Site, full: Site, file: string, incremental: SiteScanner, rescan: SiteScanner, what: string): Promise<number> {
+async function step(
+  carrying: Site,
+  full: Site,
+  file: string,
+  incremental: SiteScanner,
+  rescan: SiteScanner,
+  what: string,
+): Promise<number> {
   await putInService(carrying, file);
   await putInService(full, file);
   const c = await incremental.runQueue();
@@ -120,7 +145,9 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
 
       // A title changed on an update nothing else moved: stored reasons quoting it would be stale, so a full rescan.
       const renamed = records.findIndex((r) => r.localized.length > 0 && r.kb !== undefined);
-      records = records.map((r, i) => (i === renamed ? { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) } : r));
+      records = records.map((r, i) =>
+        i === renamed ? { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) } : r,
+      );
       const file = join(root, 'renamed.pscat');
       writeCatalogFile(file, buildCatalog(records, file).data);
       expect(await step(carrying, full, file, incremental, rescan, 'after a rename')).toBe(0);

@@ -32,7 +32,7 @@ describe('catalog distribution (PostgreSQL site, two machines)', () => {
     await db.drop();
   });
 
-  it('a worker without the syncing machine\'s files fetches the catalog by id, checks it, caches it and scans with it', async () => {
+  it("a worker without the syncing machine's files fetches the catalog by id, checks it, caches it and scans with it", async () => {
     const a = join(root, 'machine-a');
     const b = join(root, 'machine-b');
     for (const d of [a, b]) writeConfig(d, { ...DEFAULT_CONFIG, database: db.url });
@@ -63,7 +63,9 @@ describe('catalog distribution (PostgreSQL site, two machines)', () => {
       // The stored result is the engine's answer with the syncing machine's catalog.
       const direct = new Scanner(expected).scan(inv);
       const stored = await siteB.store.resultUpdates((await siteB.store.computerScan(inv.computer.name))!.set_id);
-      expect(stored.map((u) => `${u.update_id} ${u.state}`)).toEqual(direct.filter((d) => d.state !== 'NotApplicable').map((d) => `${d.updateId} ${d.state}`));
+      expect(stored.map((u) => `${u.update_id} ${u.state}`)).toEqual(
+        direct.filter((d) => d.state !== 'NotApplicable').map((d) => `${d.updateId} ${d.state}`),
+      );
 
       // A damaged copy in the database is refused, never loaded.
       rmSync(join(b, 'catalogs'), { recursive: true, force: true });

@@ -96,8 +96,14 @@ describe('a site command on a bad patchscan.json', () => {
     const site = join(dir, 'site');
     await run(process.execPath, [BIN, 'init', '--data', site]);
     writeFileSync(join(site, 'patchscan.json'), JSON.stringify({ listen: '127.0.0.1:8530', limits: { uploadsPerMinte: 5 } }));
-    for (const args of [['serve', '--data', site], ['report', 'collections', '--data', site]]) {
-      const r = await run(process.execPath, [BIN, ...args]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    for (const args of [
+      ['serve', '--data', site],
+      ['report', 'collections', '--data', site],
+    ]) {
+      const r = await run(process.execPath, [BIN, ...args]).then(
+        () => undefined,
+        (e: { code: number; stderr: string }) => e,
+      );
       expect(r, args.join(' ')).toBeDefined();
       expect(r!.code).toBe(2);
       expect(r!.stderr).toContain('BAD_CONFIG');

@@ -88,10 +88,12 @@ function start(args: readonly string[]): Proc {
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => {
-    children.delete(child);
-    r({ code, signal });
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      r({ code, signal });
+    }),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -198,16 +200,23 @@ describe('the database goes away mid-run and comes back (a TCP proxy in front of
 
     // 3. Back: the clients that were refused send again (as a client does after a 503), and a few send a newer one.
     proxy.restore();
-    for (const k of second) await waitFor(`upload ${k} accepted once the database is back`, 30_000, async () => ((await send(k)) === 202 ? true : undefined));
+    for (const k of second)
+      await waitFor(`upload ${k} accepted once the database is back`, 30_000, async () => ((await send(k)) === 202 ? true : undefined));
     for (const k of [0, 1, 2]) expect(await send(k)).toBe(202);
 
-    const state = async (): Promise<string> => `queue ${JSON.stringify(await store!.queueStatus())}\nworker:\n${worker.output()}\nserver:\n${server.output()}`;
-    await waitFor('every client scanned, nothing queued or running', 90_000, async () => {
-      const q = await store!.queueStatus();
-      if (q.queued.normal + q.queued.expedited + q.active > 0) return undefined;
-      const clients = await Promise.all(ids.map((id) => store!.clientById(id)));
-      return clients.every((c) => c?.last_scan_at) ? true : undefined;
-    }, state);
+    const state = async (): Promise<string> =>
+      `queue ${JSON.stringify(await store!.queueStatus())}\nworker:\n${worker.output()}\nserver:\n${server.output()}`;
+    await waitFor(
+      'every client scanned, nothing queued or running',
+      90_000,
+      async () => {
+        const q = await store!.queueStatus();
+        if (q.queued.normal + q.queued.expedited + q.active > 0) return undefined;
+        const clients = await Promise.all(ids.map((id) => store!.clientById(id)));
+        return clients.every((c) => c?.last_scan_at) ? true : undefined;
+      },
+      state,
+    );
 
     // Exactly what was accepted is stored — nothing lost, nothing of a refused upload — and each client's latest
     // inventory is the one its scan read. No job gave up.

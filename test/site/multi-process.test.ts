@@ -103,7 +103,9 @@ function startProc(args: readonly string[]): Proc {
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.on('exit', (code, signal) => r({ code, signal })),
+  );
   return { child, output: () => out, exited };
 }
 
@@ -186,7 +188,9 @@ describe('one PostgreSQL site, many processes', () => {
 
   afterAll(async () => {
     for (const c of [...children]) c.kill('SIGKILL');
-    await Promise.all([...children].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+    await Promise.all(
+      [...children].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))),
+    );
     await sql?.end().catch(() => undefined);
     await store?.close().catch(() => undefined);
     await db?.drop();
@@ -194,9 +198,12 @@ describe('one PostgreSQL site, many processes', () => {
   });
 
   const activeJobs = async (): Promise<{ id: string; clientId: number; ageMs: number }[]> =>
-    (await sql!.query<{ id: string; client_id: number; age_ms: number }>(
-      `SELECT id, (data->>'clientId')::int AS client_id, (extract(epoch FROM now() - started_on) * 1000)::int AS age_ms
-         FROM ${PGBOSS_SCHEMA}.job WHERE name = 'scan' AND state = 'active' ORDER BY id`)).rows.map((r) => ({ id: r.id, clientId: r.client_id, ageMs: r.age_ms }));
+    (
+      await sql!.query<{ id: string; client_id: number; age_ms: number }>(
+        `SELECT id, (data->>'clientId')::int AS client_id, (extract(epoch FROM now() - started_on) * 1000)::int AS age_ms
+         FROM ${PGBOSS_SCHEMA}.job WHERE name = 'scan' AND state = 'active' ORDER BY id`,
+      )
+    ).rows.map((r) => ({ id: r.id, clientId: r.client_id, ageMs: r.age_ms }));
 
   it('init, sync and enroll on the first machine; the second machine joins the same database with a site directory of its own', async () => {
     await timed('setup', async () => {
@@ -205,8 +212,12 @@ describe('one PostgreSQL site, many processes', () => {
       expect(init).toMatch(/Admin token \(shown once/);
       expect(JSON.parse(readFileSync(join(A, 'patchscan.json'), 'utf8')).database).toBe(db.url);
 
-      expect(await ok(['sync', '--data', A, '--source', BUNDLED])).toMatch(/^Sync updated: new catalog [0-9a-f]{16} \(3000 revisions\) in service/);
-      expect(await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', A])).toMatch(/^"Microsoft Updates Tool" is no longer limited/);
+      expect(await ok(['sync', '--data', A, '--source', BUNDLED])).toMatch(
+        /^Sync updated: new catalog [0-9a-f]{16} \(3000 revisions\) in service/,
+      );
+      expect(await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', A])).toMatch(
+        /^"Microsoft Updates Tool" is no longer limited/,
+      );
 
       // The second machine: `init` on a database that is already a site writes B's configuration and changes nothing.
       const joined = await ok(['init', '--data', B, '--database', db.url]);
@@ -235,10 +246,7 @@ describe('one PostgreSQL site, many processes', () => {
   }, 180_000);
 
   it('two servers and two workers; a worker and a server killed mid-way: every accepted upload is stored and scanned', async () => {
-    const [serverA, serverB] = await Promise.all([
-      startServer(['--data', A, '--no-scan']),
-      startServer(['--data', B, '--no-scan']),
-    ]);
+    const [serverA, serverB] = await Promise.all([startServer(['--data', A, '--no-scan']), startServer(['--data', B, '--no-scan'])]);
     const workerArgs = ['--data', A, '--batch', '5', '--idle-ms', '100'];
     const [w1, w2] = await Promise.all([startWorker(workerArgs), startWorker(workerArgs)]);
     let serverBKilled = false;
@@ -289,7 +297,9 @@ describe('one PostgreSQL site, many processes', () => {
         }
         await sleep(2);
       }
-      notes.push(`kill attempt ${killAttempts} gave up after 10 s: wave ${waveDone ? 'answered' : 'not answered'}, queue ${JSON.stringify(await store!.queueStatus())}, active ${JSON.stringify(await activeJobs())}`);
+      notes.push(
+        `kill attempt ${killAttempts} gave up after 10 s: wave ${waveDone ? 'answered' : 'not answered'}, queue ${JSON.stringify(await store!.queueStatus())}, active ${JSON.stringify(await activeJobs())}`,
+      );
     };
 
     // Uploads in waves of 8, spread over both servers; the second server is killed in the middle of the third wave
@@ -350,7 +360,10 @@ describe('one PostgreSQL site, many processes', () => {
 
     const state = async (): Promise<string> =>
       `queue ${JSON.stringify(await store!.queueStatus())}; active jobs ${JSON.stringify(await activeJobs())}; held by the killed worker ${JSON.stringify(heldByKilled)}; ` +
-      `not scanned ${(await store!.clients()).filter((c) => withInventory.has(c.id) && !c.last_scan_at).map((c) => c.name).join(', ')}\n` +
+      `not scanned ${(await store!.clients())
+        .filter((c) => withInventory.has(c.id) && !c.last_scan_at)
+        .map((c) => c.name)
+        .join(', ')}\n` +
       `refused uploads:\n${refused.join('\n')}\nworker 2:\n${w2.output()}\nworker 3:\n${w3.output()}\nserver A:\n${serverA.output()}`;
 
     // The killed worker's jobs come back without waiting out their lease (pg-boss's expire_in, 300 s: the workers
@@ -358,24 +371,39 @@ describe('one PostgreSQL site, many processes', () => {
     // and retries them at once (adapters/store/postgres/scan-workers.ts). The deadline below is well inside the
     // lease, so only that can make it.
     const heldIds = heldByKilled.map((j) => j.id);
-    await timed('recoveredKilledJobs', () => waitFor('every client with an inventory scanned, nothing queued or running', 90_000, async () => {
-      const q = await store!.queueStatus();
-      if (q.queued.normal + q.queued.expedited + q.active > 0) return undefined;
-      const clients = await store!.clients();
-      return clients.every((c) => !withInventory.has(c.id) || c.last_scan_at) ? true : undefined;
-    }, state));
+    await timed('recoveredKilledJobs', () =>
+      waitFor(
+        'every client with an inventory scanned, nothing queued or running',
+        90_000,
+        async () => {
+          const q = await store!.queueStatus();
+          if (q.queued.normal + q.queued.expedited + q.active > 0) return undefined;
+          const clients = await store!.clients();
+          return clients.every((c) => !withInventory.has(c.id) || c.last_scan_at) ? true : undefined;
+        },
+        state,
+      ),
+    );
     // Each of the killed worker's jobs was handed out again (a try counted) or, if a newer upload of its client was
     // scanned first, it ended anyway: none is still active, and none ran out its lease.
-    const after = (await sql!.query<{ id: string; state: string; retry_count: number; output: unknown }>(
-      `SELECT id, state, retry_count, output FROM ${PGBOSS_SCHEMA}.job WHERE id = ANY($1::uuid[])
-       UNION ALL SELECT id, state, retry_count, output FROM ${PGBOSS_SCHEMA}.archive WHERE id = ANY($1::uuid[])`, [heldIds])).rows;
+    const after = (
+      await sql!.query<{ id: string; state: string; retry_count: number; output: unknown }>(
+        `SELECT id, state, retry_count, output FROM ${PGBOSS_SCHEMA}.job WHERE id = ANY($1::uuid[])
+       UNION ALL SELECT id, state, retry_count, output FROM ${PGBOSS_SCHEMA}.archive WHERE id = ANY($1::uuid[])`,
+        [heldIds],
+      )
+    ).rows;
     expect(after.map((r) => r.state).filter((st) => st === 'active' || st === 'failed')).toEqual([]);
     expect(JSON.stringify(after.map((r) => r.output))).not.toMatch(/timeout in active state/);
     expect(after.filter((r) => r.retry_count >= 1).length, JSON.stringify(after)).toBe(after.length);
     timings.killedWorkerJobsRetried = after.length;
 
     // The same through the CLI, from the second machine.
-    const status = JSON.parse(await ok(['queue', 'status', '--data', B, '--json'])) as { queued: { expedited: number; normal: number }; active: number; failed: number };
+    const status = JSON.parse(await ok(['queue', 'status', '--data', B, '--json'])) as {
+      queued: { expedited: number; normal: number };
+      active: number;
+      failed: number;
+    };
     expect(status).toMatchObject({ queued: { expedited: 0, normal: 0 }, active: 0, failed: 0 });
     const fleet = JSON.parse(await ok(['compliance', '--data', B, '--json'])) as { clients: number; scanned: number };
     expect(fleet).toMatchObject({ clients: MACHINES, scanned: MACHINES });
@@ -387,14 +415,16 @@ describe('one PostgreSQL site, many processes', () => {
     expect(w2.output()).toMatch(/patchscan worker: \d+ scanned/);
   }, 240_000);
 
-  it('every computer\'s compliance equals what a single-process SQLite site computes from the same inventories', async () => {
+  it("every computer's compliance equals what a single-process SQLite site computes from the same inventories", async () => {
     let sqlite: SiteStore | undefined;
     try {
       await timed('sqliteSite', async () => {
         expect((await cli(['init', '--data', S, '--test-computer', names[0]])).code).toBe(0);
         expect(await ok(['sync', '--data', S, '--source', BUNDLED])).toMatch(/^Sync updated/);
         await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', S]);
-        const sqliteTokens = await Promise.all(names.slice(0, VIA_CLI).map(async (name) => /\n {2}(pst_\S+)\n/.exec(await ok(['client', 'enroll', name, '--data', S]))![1]));
+        const sqliteTokens = await Promise.all(
+          names.slice(0, VIA_CLI).map(async (name) => /\n {2}(pst_\S+)\n/.exec(await ok(['client', 'enroll', name, '--data', S]))![1]),
+        );
         sqlite = openSqliteStore(join(S, 'patchscan.db'));
         for (const name of names.slice(VIA_CLI)) sqliteTokens.push(await sqlite.enroll(name));
         const started = await startServe(S); // scans in its own process
@@ -411,7 +441,9 @@ describe('one PostgreSQL site, many processes', () => {
           // SIGTERM stops serve: it finishes the scan step in hand and exits 0 — within seconds, not never.
           started.child.kill('SIGTERM');
           const exit = await Promise.race([
-            new Promise<number | null>((r) => (started.child.exitCode !== null ? r(started.child.exitCode) : started.child.once('exit', (code) => r(code)))),
+            new Promise<number | null>((r) =>
+              started.child.exitCode !== null ? r(started.child.exitCode) : started.child.once('exit', (code) => r(code)),
+            ),
             sleep(15_000).then(() => 'still running 15 s after SIGTERM'),
           ]);
           if (typeof exit === 'string') started.child.kill('SIGKILL');
@@ -433,12 +465,14 @@ describe('one PostgreSQL site, many processes', () => {
         }
         expect(updates).toBeGreaterThan(MACHINES); // the fleet is not trivially compliant: there is something to compare
         // What the CLI prints is what the store says, from either machine.
-        await Promise.all(names.slice(0, VIA_CLI).map(async (name, k) => {
-          const printed = JSON.parse(await ok(['compliance', name, '--data', k % 2 ? B : A, '--json'])) as Compliance;
-          expect(printed).toEqual(JSON.parse(JSON.stringify(await computerCompliance(store!, onPostgres, name))));
-          const printedSqlite = JSON.parse(await ok(['compliance', name, '--data', S, '--json'])) as Compliance;
-          expect(comparable(printed)).toEqual(comparable(printedSqlite));
-        }));
+        await Promise.all(
+          names.slice(0, VIA_CLI).map(async (name, k) => {
+            const printed = JSON.parse(await ok(['compliance', name, '--data', k % 2 ? B : A, '--json'])) as Compliance;
+            expect(printed).toEqual(JSON.parse(JSON.stringify(await computerCompliance(store!, onPostgres, name))));
+            const printedSqlite = JSON.parse(await ok(['compliance', name, '--data', S, '--json'])) as Compliance;
+            expect(comparable(printed)).toEqual(comparable(printedSqlite));
+          }),
+        );
       });
     } finally {
       await sqlite?.close();
@@ -465,7 +499,9 @@ describe('one PostgreSQL site, many processes', () => {
       started.child.kill('SIGTERM');
       const t = Date.now();
       const exit = await Promise.race([
-        new Promise<number | null>((r) => (started!.child.exitCode !== null ? r(started!.child.exitCode) : started!.child.once('exit', (code) => r(code)))),
+        new Promise<number | null>((r) =>
+          started!.child.exitCode !== null ? r(started!.child.exitCode) : started!.child.once('exit', (code) => r(code)),
+        ),
         sleep(15_000).then(() => 'still running 15 s after SIGTERM'),
       ]);
       timings.serveStopWhileScanning = Date.now() - t;
@@ -480,18 +516,22 @@ describe('one PostgreSQL site, many processes', () => {
   it('two syncs started together on the PostgreSQL site both exit; the catalog in service still loads, and rescan works', async () => {
     const second = join(dir, 'second.cab');
     generateCatalog({ revisions: 400, seed: 9, out: second });
-    const [s1, s2] = await timed('twoSyncs', () => Promise.all([
-      cli(['sync', '--data', A, '--source', second], 120_000),
-      cli(['sync', '--data', A, '--source', second], 120_000),
-    ]));
+    const [s1, s2] = await timed('twoSyncs', () =>
+      Promise.all([cli(['sync', '--data', A, '--source', second], 120_000), cli(['sync', '--data', A, '--source', second], 120_000)]),
+    );
     timings.sync1Exit = s1.code ?? -1;
     timings.sync2Exit = s2.code ?? -1;
     const both = `sync 1 (exit ${s1.code}):\n${s1.out}${s1.err}\nsync 2 (exit ${s2.code}):\n${s2.out}${s2.err}`;
     expect(s1.signal, both).toBeNull(); // both ended by themselves
     expect(s2.signal, both).toBeNull();
-    expect([s1.out, s2.out].some((o) => /^Sync updated: new catalog [0-9a-f]{16} \(\d+ revisions\) in service/.test(o)), both).toBe(true);
+    expect(
+      [s1.out, s2.out].some((o) => /^Sync updated: new catalog [0-9a-f]{16} \(\d+ revisions\) in service/.test(o)),
+      both,
+    ).toBe(true);
 
-    const status = JSON.parse(await ok(['sync', 'status', '--data', A, '--json'])) as { catalog: { sha256: string; path: string; revisions: number } };
+    const status = JSON.parse(await ok(['sync', 'status', '--data', A, '--json'])) as {
+      catalog: { sha256: string; path: string; revisions: number };
+    };
     // The catalog in service is the new one, and its compiled file is there and loads.
     expect(existsSync(status.catalog.path), `${status.catalog.path} (the catalog in service) is missing\n${both}`).toBe(true);
     const catalog = new Catalog(readCatalogFile(status.catalog.path));
@@ -502,7 +542,9 @@ describe('one PostgreSQL site, many processes', () => {
 
     const re = await cli(['rescan', names[1], '--expedited', '--data', A]);
     expect(re.code, re.err).toBe(0);
-    expect(re.out).toMatch(new RegExp(`^Scanned ${names[1]} now \\(Microsoft Updates Tool[^)]*\\(expedited\\)\\): Required \\d+, Installed \\d+, Unknown \\d+`));
+    expect(re.out).toMatch(
+      new RegExp(`^Scanned ${names[1]} now \\(Microsoft Updates Tool[^)]*\\(expedited\\)\\): Required \\d+, Installed \\d+, Unknown \\d+`),
+    );
     const c = JSON.parse(await ok(['compliance', names[1], '--data', B, '--json'])) as Compliance;
     expect(c.catalog.sha256).toBe(status.catalog.sha256);
   }, 180_000);

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { members } from '../../adapters/site/targeting.js';
 import {
-  ADMIN_TOKEN, asStateCounts, cliJson, cliText, expectedFleet, expectedMachine, expectedMachines, httpJson, multiUpdateKb, oneCountSite, type OneCountSite,
+  ADMIN_TOKEN,
+  asStateCounts,
+  cliJson,
+  cliText,
+  expectedFleet,
+  expectedMachine,
+  expectedMachines,
+  httpJson,
+  multiUpdateKb,
+  oneCountSite,
+  type OneCountSite,
 } from '../helpers/one-count.js';
 
 describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
@@ -46,8 +56,11 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     expect(report.updates).toEqual(http.updates);
     expect(cliJson(s, ['report', 'computer', name, '--superseded']).updates.length).toBe(s.rows.get(name)!.length);
     const text = cliText(s, ['compliance', name]).out;
-    expect(text).toContain(`Required ${want.Required}, Installed ${want.Installed}, Unknown ${want.Unknown}; Required but superseded ${want.superseded}, possibly superseded ${want.possiblySuperseded}`);
-    if (want.superseded > 0) expect(text).toContain(`${want.superseded} superseded Required update(s) not listed (--superseded lists them)`);
+    expect(text).toContain(
+      `Required ${want.Required}, Installed ${want.Installed}, Unknown ${want.Unknown}; Required but superseded ${want.superseded}, possibly superseded ${want.possiblySuperseded}`,
+    );
+    if (want.superseded > 0)
+      expect(text).toContain(`${want.superseded} superseded Required update(s) not listed (--superseded lists them)`);
   });
 
   it('one KB with an update per architecture: every update of the KB is counted, the same in the CLI and HTTP', async () => {
@@ -59,7 +72,8 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     for (const got of [http.counts, cli.counts]) expect(got).toMatchObject(want);
     expect(cli.updates).toEqual(http.updates);
     // Per update: each one's own machines, by the rule.
-    for (const u of http.updates as { updateId: string; counts: Record<string, number> }[]) expect(u.counts).toMatchObject(asStateCounts(expectedMachines(s, new Set([u.updateId]))));
+    for (const u of http.updates as { updateId: string; counts: Record<string, number> }[])
+      expect(u.counts).toMatchObject(asStateCounts(expectedMachines(s, new Set([u.updateId]))));
     // ?state= in any case lists the same rows; an unknown state is a 400 naming the accepted ones.
     const required = await httpJson(s, `/v1/updates/KB${kb}?state=Required`);
     expect((await httpJson(s, `/v1/updates/KB${kb}?state=rEQUIRED`)).body.machines).toEqual(required.body.machines);
@@ -71,12 +85,21 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
 
   it('one CVE: machines exposed, possibly exposed, unknown and not exposed, the same in the CLI and HTTP', async () => {
     // A CVE fixed by an update some machine needs.
-    const needed = [...s.rows.values()].flat().find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
+    const needed = [...s.rows.values()]
+      .flat()
+      .find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
     const cve = needed.cves[0];
     const fixing = new Set<string>();
-    for (let i = 0; i < s.catalog.size; i++) if (s.catalog.isReportable(i) && s.catalog.cves(i).includes(cve)) fixing.add(s.catalog.updateId(i));
+    for (let i = 0; i < s.catalog.size; i++)
+      if (s.catalog.isReportable(i) && s.catalog.cves(i).includes(cve)) fixing.add(s.catalog.updateId(i));
     const m = expectedMachines(s, fixing);
-    const want = { exposed: m.required, possiblyExposed: m.possiblySuperseded, unknown: m.unknown, notExposed: s.rows.size - m.required - m.possiblySuperseded - m.unknown, scanned: s.rows.size };
+    const want = {
+      exposed: m.required,
+      possiblyExposed: m.possiblySuperseded,
+      unknown: m.unknown,
+      notExposed: s.rows.size - m.required - m.possiblySuperseded - m.unknown,
+      scanned: s.rows.size,
+    };
     expect(want.exposed).toBeGreaterThan(0);
     const http = (await httpJson(s, `/v1/cves/${cve.toLowerCase()}`)).body;
     const cli = cliJson(s, ['report', 'cve', cve]);
@@ -88,25 +111,47 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
 
   it('the fleet: compliance (CLI), /v1/summary and the batch summary of patchscan scan count the same', async () => {
     const want = expectedFleet(s);
-    const states = { Installed: want.installed, Required: want.required, Unknown: want.unknown, superseded: want.superseded, possiblySuperseded: want.possiblySuperseded };
-    for (const got of [(await httpJson(s, '/v1/summary')).body, cliJson(s, ['compliance'])]) expect(got).toMatchObject({ scanned: want.scanned, compliant: want.compliant, states });
+    const states = {
+      Installed: want.installed,
+      Required: want.required,
+      Unknown: want.unknown,
+      superseded: want.superseded,
+      possiblySuperseded: want.possiblySuperseded,
+    };
+    for (const got of [(await httpJson(s, '/v1/summary')).body, cliJson(s, ['compliance'])])
+      expect(got).toMatchObject({ scanned: want.scanned, compliant: want.compliant, states });
     const fleet = join(s.dir, 'fleet.jsonl');
     writeFileSync(fleet, [...s.inventories.values()].map((i) => JSON.stringify(i)).join('\n'));
     const catalogPath = (await s.site.store.currentCatalog())!.path;
-    const batch = cliText(s, ['scan', '--catalog', catalogPath, '--inventories', fleet, '--out', join(s.dir, 'rows.jsonl'), '--threads', '1'], false);
+    const batch = cliText(
+      s,
+      ['scan', '--catalog', catalogPath, '--inventories', fleet, '--out', join(s.dir, 'rows.jsonl'), '--threads', '1'],
+      false,
+    );
     expect(batch.code, batch.err).toBe(0);
-    expect(batch.out).toContain(`Updates: Required ${want.required.toLocaleString('en-US')}, Installed ${want.installed.toLocaleString('en-US')}, Unknown ${want.unknown.toLocaleString('en-US')}; `
-      + `Required but superseded ${want.superseded.toLocaleString('en-US')}, possibly superseded ${want.possiblySuperseded.toLocaleString('en-US')}`);
+    expect(batch.out).toContain(
+      `Updates: Required ${want.required.toLocaleString('en-US')}, Installed ${want.installed.toLocaleString('en-US')}, Unknown ${want.unknown.toLocaleString('en-US')}; ` +
+        `Required but superseded ${want.superseded.toLocaleString('en-US')}, possibly superseded ${want.possiblySuperseded.toLocaleString('en-US')}`,
+    );
   });
 
   it('collections: collection list, report collections and HTTP count members the same, by the one membership rule', async () => {
-    const http = (await httpJson(s, '/v1/reports/collections')).body as { name: string; members: number; enrolled: number; scanned: number; compliant: number; required: number }[];
+    const http = (await httpJson(s, '/v1/reports/collections')).body as {
+      name: string;
+      members: number;
+      enrolled: number;
+      scanned: number;
+      compliant: number;
+      required: number;
+    }[];
     expect(cliJson(s, ['report', 'collections'])).toEqual(http);
     const list = cliText(s, ['collection', 'list']).out;
     for (const row of http) {
       const id = (await s.site.store.collectionByName(row.name))!.id;
       expect(row.members, row.name).toBe((await members(s.site.store, id)).length);
-      expect(list, row.name).toMatch(new RegExp(`^${row.name.replace(/[()]/g, '\\$&')} +${row.members} member\\(s\\), ${row.enrolled} enrolled`, 'm'));
+      expect(list, row.name).toMatch(
+        new RegExp(`^${row.name.replace(/[()]/g, '\\$&')} +${row.members} member\\(s\\), ${row.enrolled} enrolled`, 'm'),
+      );
     }
     const main = http.find((r) => r.name === 'Microsoft Updates Tool')!;
     const fleet = expectedFleet(s);
@@ -157,8 +202,11 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
         const want = asStateCounts(expectedMachine(s, name));
         const html = await page(`/computers/${name}`);
         const got = {
-          Installed: shown(html, 'count-Installed'), Required: shown(html, 'count-Required'), Unknown: shown(html, 'count-Unknown'),
-          superseded: shown(html, 'count-superseded'), possiblySuperseded: shown(html, 'count-possiblySuperseded'),
+          Installed: shown(html, 'count-Installed'),
+          Required: shown(html, 'count-Required'),
+          Unknown: shown(html, 'count-Unknown'),
+          superseded: shown(html, 'count-superseded'),
+          possiblySuperseded: shown(html, 'count-possiblySuperseded'),
         };
         expect(got, name).toEqual(want);
         expect((await httpJson(s, `/v1/computers/${name}/compliance`)).body.counts, name).toMatchObject(got);
@@ -170,8 +218,11 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
       const html = await page(`/updates/KB${kb}`);
       const want = asStateCounts(expectedMachines(s, updateIds));
       expect({
-        Required: shown(html, 'update-Required'), Installed: shown(html, 'update-Installed'), Unknown: shown(html, 'update-Unknown'),
-        superseded: shown(html, 'update-superseded'), possiblySuperseded: shown(html, 'update-possiblySuperseded'),
+        Required: shown(html, 'update-Required'),
+        Installed: shown(html, 'update-Installed'),
+        Unknown: shown(html, 'update-Unknown'),
+        superseded: shown(html, 'update-superseded'),
+        possiblySuperseded: shown(html, 'update-possiblySuperseded'),
       }).toEqual(want);
       expect((await httpJson(s, `/v1/updates/KB${kb}`)).body.counts).toMatchObject(want);
       const perUpdate = csvRows(await page(`/updates/KB${kb}?format=csv&list=kb-updates`));
@@ -183,15 +234,19 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
       }
     });
 
-    it('one CVE: the CVE page\'s exposed, possibly exposed, unknown and not exposed are HTTP\'s and the engine\'s', async () => {
-      const needed = [...s.rows.values()].flat()
+    it("one CVE: the CVE page's exposed, possibly exposed, unknown and not exposed are HTTP's and the engine's", async () => {
+      const needed = [...s.rows.values()]
+        .flat()
         .find((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded && r.cves.length > 0)!;
       const cve = needed.cves[0];
       const http = (await httpJson(s, `/v1/cves/${cve}`)).body;
       const html = await page(`/cves/${cve}`);
       const got = {
-        exposed: shown(html, 'cve-exposed'), possiblyExposed: shown(html, 'cve-possibly'), unknown: shown(html, 'cve-unknown'),
-        notExposed: shown(html, 'cve-not-exposed'), scanned: shown(html, 'cve-scanned'),
+        exposed: shown(html, 'cve-exposed'),
+        possiblyExposed: shown(html, 'cve-possibly'),
+        unknown: shown(html, 'cve-unknown'),
+        notExposed: shown(html, 'cve-not-exposed'),
+        scanned: shown(html, 'cve-scanned'),
       };
       expect(http).toMatchObject(got);
       const fixing = new Set<string>();

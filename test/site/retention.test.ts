@@ -38,7 +38,10 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     let token: string;
     let clientId: number;
     /** The pilot computer's inventory, a little different each time (k). */
-    const inventory = (k: number): Buffer => Buffer.from(JSON.stringify({ ...model.machine(3, k), computer: { name: 'PILOT-PC' }, processor: { architecture: 9 } } satisfies Inventory));
+    const inventory = (k: number): Buffer =>
+      Buffer.from(
+        JSON.stringify({ ...model.machine(3, k), computer: { name: 'PILOT-PC' }, processor: { architecture: 9 } } satisfies Inventory),
+      );
     let uploads = 0;
     const send = async (): Promise<number> => {
       const r = await upload(server.url, token, inventory(uploads++));
@@ -50,7 +53,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       await new SiteScanner(site).runQueue();
       return (await site.store.lastScan(clientId))!.inventory_id;
     };
-    const compliance = async (): Promise<number> => (await fetch(`${server.url}/v1/computers/PILOT-PC/compliance`, { headers: { authorization: `Bearer ${token}` } })).status;
+    const compliance = async (): Promise<number> =>
+      (await fetch(`${server.url}/v1/computers/PILOT-PC/compliance`, { headers: { authorization: `Bearer ${token}` } })).status;
 
     beforeAll(async () => {
       if (backend === 'postgres') pgdb = await createTestDatabase();
@@ -129,12 +133,15 @@ describe('group commit: retention limits per upload', () => {
     const refused = (results[1] as PromiseRejectedResult).reason as HttpError;
     expect(refused).toBeInstanceOf(HttpError);
     expect(refused).toMatchObject({ status: 413, code: 'TOO_LARGE', message: expect.stringContaining('limits.storedBytesPerClient') });
-    const kept = results.filter((r) => r.status === 'fulfilled').map((r) => (r).value);
+    const kept = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
     expect(await site.store.inventoryIds(a)).toEqual([kept[1], kept[3]]); // newest 2 of A's 3
     expect(await site.store.inventoryIds(b)).toEqual([kept[2]]);
     // Under the count, over the bytes: the oldest goes first.
     const roomy = new GroupCommit(site.store, { inventoriesPerClient: 10, storedBytesPerClient: 1000 });
-    const big = [await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false }), await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false })];
+    const big = [
+      await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false }),
+      await roomy.add({ clientId: b, body: body(450), arch: 'x64', expedited: false }),
+    ];
     expect(await site.store.inventoryIds(b)).toEqual(big);
     expect((await site.store.clientSummaries('PC-B'))[0].stored_bytes).toBeLessThanOrEqual(1000);
   });
@@ -177,6 +184,8 @@ describe('configuration: limits.inventoriesPerClient and limits.storedBytesPerCl
     ['storedBytesPerClient', '64MiB'],
   ])('refuses limits.%s = %j, naming the key', (key, value) => {
     writeFileSync(configPath(dir), JSON.stringify({ limits: { [key]: value } }));
-    expect(() => readConfig(dir)).toThrow(expect.objectContaining({ code: 'BAD_CONFIG', message: expect.stringContaining(`limits.${key} must be a whole number`) }));
+    expect(() => readConfig(dir)).toThrow(
+      expect.objectContaining({ code: 'BAD_CONFIG', message: expect.stringContaining(`limits.${key} must be a whole number`) }),
+    );
   });
 });

@@ -49,7 +49,10 @@ async function scannedSite(dir: string, threads: number): Promise<{ rows: Map<st
     const rows = new Map<string, string[]>();
     for (let k = 0; k < MACHINES; k++) {
       const scan = (await site.store.computerScan(`PC-${k}`))!;
-      rows.set(`PC-${k}`, (await site.store.resultUpdates(scan.set_id)).map((u) => `${u.update_id} ${u.state} ${u.superseded} ${u.reason}`));
+      rows.set(
+        `PC-${k}`,
+        (await site.store.resultUpdates(scan.set_id)).map((u) => `${u.update_id} ${u.state} ${u.superseded} ${u.reason}`),
+      );
     }
     return { rows, classes: await groupSummary(site.store, 'classification') };
   } finally {

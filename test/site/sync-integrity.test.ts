@@ -59,10 +59,14 @@ function digest(path: string): string {
   const c = new Catalog(readCatalogFile(path));
   const rows: unknown[] = [];
   for (let i = 0; i < c.size; i++) {
-    rows.push([c.updateId(i), c.revisionId(i), ...(['IsInstalled', 'IsInstallable', 'IsSuperseded'] as const).map((s) => {
-      const r = c.ruleRoot(i, s);
-      return r < 0 ? null : c.ruleTree(r);
-    })]);
+    rows.push([
+      c.updateId(i),
+      c.revisionId(i),
+      ...(['IsInstalled', 'IsInstallable', 'IsSuperseded'] as const).map((s) => {
+        const r = c.ruleRoot(i, s);
+        return r < 0 ? null : c.ruleTree(r);
+      }),
+    ]);
   }
   return JSON.stringify(rows);
 }
@@ -74,7 +78,10 @@ function leftovers(site: Site): string[] {
   return [...sync.map((f) => `sync/${f}`), ...cats.map((f) => `catalogs/${f}`)];
 }
 
-function run(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string; at: number }> } {
+function run(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string; at: number }>;
+} {
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -143,7 +150,7 @@ describe('catalog sync integrity', () => {
     w.finish();
   });
 
-  it('a rejected cabinet does not poison the next good one: the catalog in service is the good cabinet\'s alone, and no work files are left', async () => {
+  it("a rejected cabinet does not poison the next good one: the catalog in service is the good cabinet's alone, and no work files are left", async () => {
     const site = await newSite(join(dir, 'poison-site'));
     const folder = join(dir, 'drop-poison');
     drop(folder, bad);
@@ -195,7 +202,12 @@ describe('catalog sync integrity', () => {
     const work = join(dir, 'shared-work');
     mkdirSync(join(work, 'c'), { recursive: true });
     const stray = '0badc0de-0000-4000-8000-000000000002';
-    writeFileSync(join(work, 'c', '999999998'), readFileSync(join(dir, 'parts', 'extra')).toString('utf8').replace(extraUpdateId, stray)); // a stray fragment
+    writeFileSync(
+      join(work, 'c', '999999998'),
+      readFileSync(join(dir, 'parts', 'extra'))
+        .toString('utf8')
+        .replace(extraUpdateId, stray),
+    ); // a stray fragment
     writeFileSync(join(work, 'package.xml'), '<not a package/>');
     const r = importCatalog(withTop, { out: join(dir, 'top.pscat'), workDir: work });
     const c = new Catalog(r.catalog);
@@ -214,21 +226,34 @@ describe('catalog sync integrity', () => {
     const a = run(['sync', '--data', site.dir, '--source', folder]);
     const b = run(['sync', '--data', site.dir, '--source', folder]);
     const [ra, rb] = await Promise.all([a.done, b.done]);
-    const results = [{ r: ra, pid: a.child.pid! }, { r: rb, pid: b.child.pid! }];
+    const results = [
+      { r: ra, pid: a.child.pid! },
+      { r: rb, pid: b.child.pid! },
+    ];
     const winner = results.find((x) => x.r.code === 0);
     const loser = results.find((x) => x.r.code !== 0);
     expect(winner, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
     expect(loser, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
     expect(winner!.r.out).toMatch(/^Sync updated: /);
     expect(loser!.r.code).toBe(1);
-    expect(loser!.r.out).toMatch(new RegExp(`^Sync busy: another sync of this site is running \\(pid ${winner!.pid} on [^,]+, started at \\d{4}-\\d\\d-\\d\\dT[^)]+\\)`));
+    expect(loser!.r.out).toMatch(
+      new RegExp(
+        `^Sync busy: another sync of this site is running \\(pid ${winner!.pid} on [^,]+, started at \\d{4}-\\d\\d-\\d\\dT[^)]+\\)`,
+      ),
+    );
     expect(loser!.r.at).toBeLessThan(winner!.r.at); // it did not wait for the import
     expect(loser!.r.at - started).toBeLessThan(10_000);
     // Exactly one import: one catalog, in service, its file present; the busy attempt is on record.
     const ids = (await site.store.syncMessages(100)).reverse().map((m) => m.message_id);
     expect(ids.filter((id) => id === MSG_SYNC_STARTED)).toHaveLength(1);
     expect(ids.filter((id) => id === MSG_SYNC_DONE)).toHaveLength(1);
-    expect((await site.store.syncMessages(100)).some((m) => m.message_id === MSG_SYNC_FAILED && /^SMS Legacy Update Synchronization not started: SYNC_BUSY: another sync of this site is running \(pid \d+/.test(m.text))).toBe(true);
+    expect(
+      (await site.store.syncMessages(100)).some(
+        (m) =>
+          m.message_id === MSG_SYNC_FAILED &&
+          /^SMS Legacy Update Synchronization not started: SYNC_BUSY: another sync of this site is running \(pid \d+/.test(m.text),
+      ),
+    ).toBe(true);
     expect(catalogCount(site)).toEqual({ n: 1 });
     const cat = (await site.store.currentCatalog())!;
     expect(existsSync(cat.path)).toBe(true);
@@ -255,7 +280,12 @@ describe('catalog sync integrity', () => {
       source: folder,
       onLog: (line) => {
         // Called from inside the running sync: start another on the same site, through its own connection.
-        if (line.startsWith('Message 6709') && !second) pending.push(runSync(other, { source: folder }).then((x) => { second = x; }));
+        if (line.startsWith('Message 6709') && !second)
+          pending.push(
+            runSync(other, { source: folder }).then((x) => {
+              second = x;
+            }),
+          );
       },
     });
     await Promise.all(pending);
@@ -299,7 +329,9 @@ describe('catalog sync integrity', () => {
           child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
           // Give the writer time to commit before this (synchronous) import reaches its own commit.
           const until = Date.now() + 5_000;
-          while (Date.now() < until && !existsSync(inService)) { /* wait for the copy */ }
+          while (Date.now() < until && !existsSync(inService)) {
+            /* wait for the copy */
+          }
         }
       },
     });

@@ -33,7 +33,8 @@ async function newSite(dir: string, sync: Partial<typeof DEFAULT_CONFIG.sync> = 
   return site;
 }
 
-const messages = async (site: Site): Promise<[number, string][]> => (await site.store.syncMessages(100)).reverse().map((m): [number, string] => [m.message_id, m.text]);
+const messages = async (site: Site): Promise<[number, string][]> =>
+  (await site.store.syncMessages(100)).reverse().map((m): [number, string] => [m.message_id, m.text]);
 
 /** How many catalogs the site database records, read from the SQLite file on its own (no store method says). */
 function catalogCount(site: Site): { n: number } {
@@ -58,7 +59,12 @@ class CatalogServer {
   async start(): Promise<void> {
     this.server = createServer((req: IncomingMessage, res) => {
       const h = req.headers;
-      const log = { ...(h.range ? { range: h.range } : {}), ...(h['if-none-match'] ? { ifNoneMatch: h['if-none-match'] } : {}), ...(h['if-range'] ? { ifRange: h['if-range'] as string } : {}), status: 0 };
+      const log = {
+        ...(h.range ? { range: h.range } : {}),
+        ...(h['if-none-match'] ? { ifNoneMatch: h['if-none-match'] } : {}),
+        ...(h['if-range'] ? { ifRange: h['if-range'] as string } : {}),
+        status: 0,
+      };
       this.requests.push(log);
       const common = { etag: this.etag, 'last-modified': 'Tue, 24 Nov 2026 08:00:00 GMT' };
       if (h['if-none-match'] === this.etag) {
@@ -70,7 +76,11 @@ class CatalogServer {
       if (m && h['if-range'] === this.etag) {
         const from = Number(m[1]);
         log.status = 206;
-        res.writeHead(206, { ...common, 'content-length': String(this.body.length - from), 'content-range': `bytes ${from}-${this.body.length - 1}/${this.body.length}` });
+        res.writeHead(206, {
+          ...common,
+          'content-length': String(this.body.length - from),
+          'content-range': `bytes ${from}-${this.body.length - 1}/${this.body.length}`,
+        });
         res.end(this.body.subarray(from));
         return;
       }
@@ -118,9 +128,13 @@ describe('patchscan sync', () => {
     expect(statSync(cat.path).mtimeMs).toBe(mtime);
     expect(catalogCount(site)).toEqual({ n: 1 });
     expect((await messages(site)).map(([id]) => id)).toEqual([MSG_SYNC_STARTED, MSG_SYNC_DONE, MSG_SYNC_STARTED, MSG_SYNC_DONE]);
-    expect((await messages(site))[3][1]).toMatch(/^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/);
+    expect((await messages(site))[3][1]).toMatch(
+      /^SMS Legacy Update Synchronization done: the catalog is unchanged \(SHA-256 [0-9a-f]{64}\); nothing rewritten$/,
+    );
     const log = readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8').trim().split('\n');
-    expect(log[0]).toMatch(/^Message 6709: SMS Legacy Update Synchronization started; source .*drop {2}\$\$<SMS_LEGACY_UPDATE_SYNC><\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3}\+000><thread=\d+ \(0x[0-9A-F]+\)>$/);
+    expect(log[0]).toMatch(
+      /^Message 6709: SMS Legacy Update Synchronization started; source .*drop {2}\$\$<SMS_LEGACY_UPDATE_SYNC><\d\d-\d\d-\d{4} \d\d:\d\d:\d\d\.\d{3}\+000><thread=\d+ \(0x[0-9A-F]+\)>$/,
+    );
     expect(log.some((l) => l.startsWith('Message 6710: SMS Legacy Update Synchronization done; catalog '))).toBe(true);
     await site.close();
   });
@@ -175,7 +189,11 @@ describe('patchscan sync', () => {
     expect(r.error?.code).toMatch(/^(CAB_BAD_DATA|CAB_BAD_STRUCTURE|XML_MALFORMED|CATALOG_BAD_FORMAT)$/);
     const [id, text] = (await messages(site)).at(-1)!;
     expect(id).toBe(MSG_SYNC_FAILED);
-    expect(text).toMatch(new RegExp(`^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`));
+    expect(text).toMatch(
+      new RegExp(
+        `^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`,
+      ),
+    );
     expect((await site.store.currentCatalog())!.id).toBe(good.id);
     expect(readdirSync(site.catalogsDir)).toEqual([`${good.sha256.slice(0, 16)}.pscat`]); // no half-made catalog left
     expect(catalogCount(site)).toEqual({ n: 1 });
@@ -230,18 +248,54 @@ describe('patchscan sync', () => {
   it('records the Authenticode signer and signing time of a signed cabinet (signed here with osslsigncode)', async () => {
     const work = join(dir, 'sign');
     mkdirSync(work);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(work, 'key.pem'), '-out', join(work, 'cert.pem'), '-days', '30', '-subj', '/CN=Patchscan Test Signer/O=Patchscan'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(work, 'key.pem'),
+        '-out',
+        join(work, 'cert.pem'),
+        '-days',
+        '30',
+        '-subj',
+        '/CN=Patchscan Test Signer/O=Patchscan',
+      ],
+      { stdio: 'ignore' },
+    );
     const folder = join(dir, 'drop-signed');
     mkdirSync(folder);
     const before = Date.now();
-    execFileSync('osslsigncode', ['sign', '-certs', join(work, 'cert.pem'), '-key', join(work, 'key.pem'), '-n', 'wsusscn2', '-in', BUNDLED, '-out', join(folder, 'wsusscn2.cab')], { stdio: 'ignore' });
+    execFileSync(
+      'osslsigncode',
+      [
+        'sign',
+        '-certs',
+        join(work, 'cert.pem'),
+        '-key',
+        join(work, 'key.pem'),
+        '-n',
+        'wsusscn2',
+        '-in',
+        BUNDLED,
+        '-out',
+        join(folder, 'wsusscn2.cab'),
+      ],
+      { stdio: 'ignore' },
+    );
     const sig = readAuthenticode(join(folder, 'wsusscn2.cab'));
     expect(sig).toMatchObject({ signed: true, signer: 'Patchscan Test Signer', certificates: 1 });
     if (sig.signed) expect(Math.abs(Date.parse(sig.signedAt!) - before)).toBeLessThan(120_000);
     const site = await newSite(join(dir, 'signed-site'));
     expect((await runSync(site, { source: folder })).outcome).toBe('updated');
     expect(await site.store.currentCatalog()).toMatchObject({ signer: 'Patchscan Test Signer' });
-    expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toContain('Authenticode signature: signer "Patchscan Test Signer", signed 20');
+    expect(readFileSync(join(site.logsDir, 'wsyncmgr.log'), 'utf8')).toContain(
+      'Authenticode signature: signer "Patchscan Test Signer", signed 20',
+    );
     // A damaged signature blob is refused, not guessed at.
     expect(() => parseSignedData(Buffer.from([0x30, 0x82, 0x01]))).toThrow();
     const damaged = readFileSync(join(folder, 'wsusscn2.cab'));

@@ -10,9 +10,18 @@ import { CatalogVersions, computerCompliance } from '../../adapters/site/reports
 import type { Site } from '../../adapters/site/site.js';
 import { members } from '../../adapters/site/targeting.js';
 import {
-  addToGroup, createUpdateGroup, criteriaFrom, groupComputer, groupComputers, listUpdateGroups, parseDeadline, removeFromGroup,
-    resolveCriteria,
-  setGroupDeadline, updateGroupDetail, type GroupState,
+  addToGroup,
+  createUpdateGroup,
+  criteriaFrom,
+  groupComputer,
+  groupComputers,
+  listUpdateGroups,
+  parseDeadline,
+  removeFromGroup,
+  resolveCriteria,
+  setGroupDeadline,
+  updateGroupDetail,
+  type GroupState,
 } from '../../adapters/site/update-groups.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { scannedSite } from '../helpers/scanned-site.js';
@@ -20,11 +29,19 @@ import { tempDir } from '../helpers/tmp.js';
 
 const ADMIN = 'psa_groups-test-admin';
 
-interface Row { updateId: string; state: string; superseded: boolean; possiblySuperseded: boolean; kb: string }
+interface Row {
+  updateId: string;
+  state: string;
+  superseded: boolean;
+  possiblySuperseded: boolean;
+  kb: string;
+}
 
 /** The reference: a computer's group state straight from its compliance report (missing: Required, not superseded or possibly). */
-function referenceState(rows: readonly Row[] | undefined,
-  ids: ReadonlySet<string>): { state: GroupState; missing: number; unknown: number } {
+function referenceState(
+  rows: readonly Row[] | undefined,
+  ids: ReadonlySet<string>,
+): { state: GroupState; missing: number; unknown: number } {
   if (!rows) return { state: 'Unknown', missing: 0, unknown: ids.size };
   const mine = rows.filter((r) => ids.has(r.updateId));
   const missing = new Set(mine.filter((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded).map((r) => r.updateId)).size;
@@ -43,8 +60,11 @@ describe('update groups', () => {
   beforeAll(async () => {
     ({ site, catalog } = await scannedSite(dir, { clients: 24, admin: ADMIN, unscanned: ['PC-NEVER'] }));
     catalogs = new CatalogVersions(site.store, site.catalogsDir);
-    for (const c of await site.store.clients()) reports.set(c.name,
-      (await computerCompliance(site.store, catalogs, c.name, { superseded: 'show' }))?.updates.map((u) => ({ ...u })));
+    for (const c of await site.store.clients())
+      reports.set(
+        c.name,
+        (await computerCompliance(site.store, catalogs, c.name, { superseded: 'show' }))?.updates.map((u) => ({ ...u })),
+      );
   }, 180_000);
   afterAll(async () => {
     await site.close();
@@ -62,8 +82,11 @@ describe('update groups', () => {
     expect(all.total).toBe(reports.size);
     for (const c of all.items) {
       const ref = referenceState(reports.get(c.computer), ids);
-      expect({ computer: c.computer, state: c.state, missing: c.missing }).toEqual({ computer: c.computer, state: ref.state,
-        missing: ref.missing });
+      expect({ computer: c.computer, state: c.state, missing: c.missing }).toEqual({
+        computer: c.computer,
+        state: ref.state,
+        missing: ref.missing,
+      });
       expect(c.unknown + c.possiblySuperseded).toBeGreaterThanOrEqual(ref.unknown);
       expect(c.missing + c.superseded + c.possiblySuperseded + c.installed + c.notApplicable + c.unknown).toBe(ids.size);
       expect(c.overdue).toBe(detail.pastDeadline && c.state === 'NonCompliant');
@@ -88,16 +111,24 @@ describe('update groups', () => {
     expect(detail.fleet.compliant + detail.fleet.nonCompliant + detail.fleet.unknown).toBe(reports.size);
   }
 
-  it('a group of KBs holds every reportable update of each KB, and its compliance matches each computer\'s own report', async () => {
+  it("a group of KBs holds every reportable update of each KB, and its compliance matches each computer's own report", async () => {
     const required = kbsWhere((r) => r.state === 'Required' && !r.superseded && !r.possiblySuperseded).slice(0, 3);
-    const installed = kbsWhere((r) => r.state === 'Installed').filter((k) => !required.includes(k)).slice(0, 2);
+    const installed = kbsWhere((r) => r.state === 'Installed')
+      .filter((k) => !required.includes(k))
+      .slice(0, 2);
     expect(required.length).toBeGreaterThan(0);
     const kbs = [...required, ...installed];
     const g = await createUpdateGroup(site.store, catalogs, 'By KB', criteriaFrom({ kbs: kbs.map((k) => `KB${k}`) }), null);
-    const expected = kbs.flatMap((k) => catalog.findByKb(k).filter((i) => catalog.isReportable(i)).map((i) => catalog.updateId(i)));
+    const expected = kbs.flatMap((k) =>
+      catalog
+        .findByKb(k)
+        .filter((i) => catalog.isReportable(i))
+        .map((i) => catalog.updateId(i)),
+    );
     expect(g.updates).toBe(new Set(expected).size);
-    expect((await updateGroupDetail(site.store, catalogs,
-      'by kb')).updateList.map((u) => u.update_id).sort()).toEqual([...new Set(expected)].sort());
+    expect((await updateGroupDetail(site.store, catalogs, 'by kb')).updateList.map((u) => u.update_id).sort()).toEqual(
+      [...new Set(expected)].sort(),
+    );
     await checkAgainstReference('By KB');
     const detail = await updateGroupDetail(site.store, catalogs, 'By KB');
     expect(detail.fleet.nonCompliant).toBeGreaterThan(0); // a KB Required somewhere makes someone non-compliant
@@ -112,8 +143,13 @@ describe('update groups', () => {
     await checkAgainstReference('Security');
     const reportable = [...Array(catalog.size).keys()].filter((i) => catalog.isReportable(i));
     const product = catalog.products(reportable.find((i) => catalog.products(i).length > 0)!)[0];
-    const p = await createUpdateGroup(site.store, catalogs, 'One product',
-      criteriaFrom({ products: [product.toUpperCase()], classifications: ['Security Updates'] }), null);
+    const p = await createUpdateGroup(
+      site.store,
+      catalogs,
+      'One product',
+      criteriaFrom({ products: [product.toUpperCase()], classifications: ['Security Updates'] }),
+      null,
+    );
     let m = 0;
     for (const i of reportable) if (catalog.classification(i) === 'Security Updates' && catalog.products(i).includes(product)) m++;
     expect(p.updates).toBe(m);
@@ -135,18 +171,25 @@ describe('update groups', () => {
     const later = await updateGroupDetail(site.store, catalogs, 'Security');
     expect(later.deadline).toBe('2999-12-31T17:00:00.000Z');
     expect([later.pastDeadline, later.fleet.overdue]).toEqual([false, 0]);
-    expect((await listUpdateGroups(site.store, catalogs)).map((x) => [x.name, x.fleet.members])).toEqual([['By KB', 25],
-      ['One product', 25], ['Security', 25]]);
+    expect((await listUpdateGroups(site.store, catalogs)).map((x) => [x.name, x.fleet.members])).toEqual([
+      ['By KB', 25],
+      ['One product', 25],
+      ['Security', 25],
+    ]);
   });
 
-  it('one computer against a group: each update\'s state agrees with its compliance report', async () => {
+  it("one computer against a group: each update's state agrees with its compliance report", async () => {
     const noncompliant = (await groupComputers(site.store, catalogs, 'Security', { state: 'NonCompliant', limit: 1 })).items[0];
     const c = await groupComputer(site.store, catalogs, 'Security', noncompliant.computer.toLowerCase());
     const rows = new Map((reports.get(noncompliant.computer) ?? []).map((r) => [r.updateId, r]));
     for (const u of c.updates) {
       const r = rows.get(u.update_id);
-      expect([u.update_id, u.state, u.superseded, u.possiblySuperseded]).toEqual([u.update_id, r ? r.state : 'NotApplicable',
-        r ? r.superseded : false, r ? r.possiblySuperseded : false]);
+      expect([u.update_id, u.state, u.superseded, u.possiblySuperseded]).toEqual([
+        u.update_id,
+        r ? r.state : 'NotApplicable',
+        r ? r.superseded : false,
+        r ? r.possiblySuperseded : false,
+      ]);
       expect(u.missing).toBe(u.state === 'Required' && !u.superseded && !u.possiblySuperseded);
     }
     expect(c.updates.filter((u) => u.missing).length).toBe(noncompliant.missing);
@@ -164,31 +207,47 @@ describe('update groups', () => {
       expect(r.added).toBe(catalog.findByKb(kb).filter((i) => catalog.isReportable(i)).length);
       expect((await removeFromGroup(site.store, 'Security', [kb])).updates).toBe(before);
     }
-    expect((await addToGroup(site.store, catalogs, 'Security',
-      [(await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0].update_id])).added).toBe(0);
-    await expect(addToGroup(site.store, catalogs, 'Security', ['KB999999999'])).rejects.toMatchObject({ code: 'NOT_FOUND',
-      message: expect.stringContaining('KB999999999') });
+    expect(
+      (
+        await addToGroup(site.store, catalogs, 'Security', [
+          (await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0].update_id,
+        ])
+      ).added,
+    ).toBe(0);
+    await expect(addToGroup(site.store, catalogs, 'Security', ['KB999999999'])).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining('KB999999999'),
+    });
     await expect(removeFromGroup(site.store, 'Security', ['KB999999999'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(createUpdateGroup(site.store, catalogs, 'security', criteriaFrom({ kbs: ['1'] }),
-      null)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', details: { group: 'exists' } });
-    await expect(createUpdateGroup(site.store, catalogs, 'X', criteriaFrom({ classifications: ['Security Update'] }), null))
-      .rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('Security Updates') });
-    await expect(createUpdateGroup(site.store, catalogs, 'Y', criteriaFrom({ releasedAfter: '2099-01-01' }),
-      null)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(createUpdateGroup(site.store, catalogs, 'security', criteriaFrom({ kbs: ['1'] }), null)).rejects.toMatchObject({
+      code: 'BAD_ARGUMENT',
+      details: { group: 'exists' },
+    });
+    await expect(
+      createUpdateGroup(site.store, catalogs, 'X', criteriaFrom({ classifications: ['Security Update'] }), null),
+    ).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining('Security Updates') });
+    await expect(createUpdateGroup(site.store, catalogs, 'Y', criteriaFrom({ releasedAfter: '2099-01-01' }), null)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     expect(() => criteriaFrom({})).toThrow(/at least one criterion/);
     expect(() => criteriaFrom({ releasedAfter: '2026-12-01', releasedBefore: '2026-12-01' })).toThrow(/window is empty/);
   });
 
   it.each([
-    ['2026-02-30', false], ['2026-13-01', false], ['26-12-01', false], ['2026-12-01T10:00', false], ['tomorrow', false],
-    ['2026-12-01', '2026-12-01T00:00:00.000Z'], ['2026-12-01T10:00Z', '2026-12-01T10:00:00.000Z'],
-      ['2026-12-01T10:00:30-05:00', '2026-12-01T15:00:30.000Z'],
+    ['2026-02-30', false],
+    ['2026-13-01', false],
+    ['26-12-01', false],
+    ['2026-12-01T10:00', false],
+    ['tomorrow', false],
+    ['2026-12-01', '2026-12-01T00:00:00.000Z'],
+    ['2026-12-01T10:00Z', '2026-12-01T10:00:00.000Z'],
+    ['2026-12-01T10:00:30-05:00', '2026-12-01T15:00:30.000Z'],
   ])('deadline %s → %s', (raw, want) => {
     if (want === false) expect(() => parseDeadline('--deadline', raw)).toThrow(/--deadline/);
     else expect(parseDeadline('--deadline', raw)).toBe(want);
   });
 
-  it('a release window is [after, before) over each update\'s release day', () => {
+  it("a release window is [after, before) over each update's release day", () => {
     const reportable = [...Array(catalog.size).keys()].filter((i) => catalog.isReportable(i));
     const dayOf = (i: number): string => catalog.str(catalog.data.updates.creationDate[i]).slice(0, 10);
     const days = [...new Set(reportable.map(dayOf))].filter(Boolean).sort();
@@ -211,12 +270,18 @@ describe('update groups', () => {
     afterAll(async () => {
       await server.close();
     });
-    const call = async (method: string, path: string, body?: unknown,
-      token: string | null = ADMIN): Promise<{ status: number; body: any; type: string }> => {
+    const call = async (
+      method: string,
+      path: string,
+      body?: unknown,
+      token: string | null = ADMIN,
+    ): Promise<{ status: number; body: any; type: string }> => {
       const r = await fetch(`${server.url}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
       const text = await r.text();
@@ -225,15 +290,19 @@ describe('update groups', () => {
     };
 
     it('needs the admin token', async () => {
-      for (const [m, p] of [['GET', '/v1/groups'], ['POST', '/v1/groups'], ['GET', '/v1/groups/Security'],
-        ['DELETE', '/v1/groups/Security']] as const) {
+      for (const [m, p] of [
+        ['GET', '/v1/groups'],
+        ['POST', '/v1/groups'],
+        ['GET', '/v1/groups/Security'],
+        ['DELETE', '/v1/groups/Security'],
+      ] as const) {
         expect((await call(m, p, undefined, null)).status).toBe(401);
         expect((await call(m, p, undefined, 'psa_wrong')).status).toBe(401);
       }
       expect((await call('GET', '/v1/groups/Security')).status).toBe(200); // still there
     });
 
-    it('create, read, change, list, delete — the numbers are the library\'s', async () => {
+    it("create, read, change, list, delete — the numbers are the library's", async () => {
       const kb = (await updateGroupDetail(site.store, catalogs, 'By KB')).updateList[0].kb;
       const made = await call('POST', '/v1/groups', { name: 'Via HTTP', kbs: [kb], deadline: '2020-06-01' });
       expect(made.status).toBe(201);
@@ -242,16 +311,27 @@ describe('update groups', () => {
       expect(detail.status).toBe(200);
       expect(detail.body).toEqual(JSON.parse(JSON.stringify(await updateGroupDetail(site.store, catalogs, 'Via HTTP'))));
       const computers = await call('GET', '/v1/groups/Via%20HTTP/computers?state=noncompliant&limit=1000');
-      expect(computers.body).toEqual(JSON.parse(JSON.stringify(await groupComputers(site.store, catalogs, 'Via HTTP',
-        { state: 'NonCompliant', limit: 1000 }))));
+      expect(computers.body).toEqual(
+        JSON.parse(JSON.stringify(await groupComputers(site.store, catalogs, 'Via HTTP', { state: 'NonCompliant', limit: 1000 }))),
+      );
       const overdue = await call('GET', '/v1/groups/Via%20HTTP/computers?overdue=1&collection=Microsoft%20Updates%20Tool');
       const main = detail.body.collections.find((c: { collection: string }) => c.collection === 'Microsoft Updates Tool');
       expect(overdue.body.total).toBe(main.overdue);
       const csv = await call('GET', '/v1/groups/Via%20HTTP/computers?format=csv');
       expect(csv.type).toMatch(/^text\/csv/);
-      expect(csv.body.split('\r\n')[0].split(','))
-        .toEqual(['computer', 'architecture', 'scannedAt', 'state', 'missing', 'superseded', 'possiblySuperseded', 'installed',
-          'notApplicable', 'unknown', 'overdue']);
+      expect(csv.body.split('\r\n')[0].split(',')).toEqual([
+        'computer',
+        'architecture',
+        'scannedAt',
+        'state',
+        'missing',
+        'superseded',
+        'possiblySuperseded',
+        'installed',
+        'notApplicable',
+        'unknown',
+        'overdue',
+      ]);
       const one = await call('GET', `/v1/groups/Via%20HTTP/computers/${computers.body.items[0]?.computer ?? 'PC-0000'}`);
       expect(one.status).toBe(200);
       expect(one.body.updates.length).toBe(detail.body.updates);

@@ -27,15 +27,25 @@ describe('the site workflow through the CLI', () => {
     server?.kill('SIGKILL');
   });
 
-  it('init creates the seed\'s package, programs, collections and advertisements; verify finds them all', () => {
+  it("init creates the seed's package, programs, collections and advertisements; verify finds them all", () => {
     const r = run(['init', '--data', data, '--sync-host', 'SYNC-HOST', '--test-computer', 'PC-0000000']);
     expect(r.code, r.err).toBe(0);
     for (const name of [
       'package Microsoft Corporation Microsoft Updates Tool 2.0 ALL',
-      'program Microsoft Updates Tool\n', 'program Microsoft Updates Tool (expedited)', 'program Microsoft Updates Tool x64\n', 'program Microsoft Updates Tool x64 (expedited)',
-      'program Microsoft Updates Tool IA64\n', 'program Microsoft Updates Tool IA64 (expedited)', 'program Microsoft Updates Tool Sync',
-      'collection Microsoft Updates Tool\n', 'collection Microsoft Updates Tool (pre-production)', 'collection Microsoft Updates Tool x64', 'collection Microsoft Updates Tool IA64', 'collection Microsoft Updates Tool Sync',
-    ]) expect(r.out).toContain(`  ${name}`);
+      'program Microsoft Updates Tool\n',
+      'program Microsoft Updates Tool (expedited)',
+      'program Microsoft Updates Tool x64\n',
+      'program Microsoft Updates Tool x64 (expedited)',
+      'program Microsoft Updates Tool IA64\n',
+      'program Microsoft Updates Tool IA64 (expedited)',
+      'program Microsoft Updates Tool Sync',
+      'collection Microsoft Updates Tool\n',
+      'collection Microsoft Updates Tool (pre-production)',
+      'collection Microsoft Updates Tool x64',
+      'collection Microsoft Updates Tool IA64',
+      'collection Microsoft Updates Tool Sync',
+    ])
+      expect(r.out).toContain(`  ${name}`);
     expect(r.out).toMatch(/Admin token \(shown once; reports and the web console need it\):\n {2}psa_[A-Za-z0-9_-]{43}\n/);
     expect(r.out).toContain('Test computer (pre-production): PC-0000000; sync host: SYNC-HOST');
     expect(run(['verify', '--data', data]).out).toMatch(/^All objects are present/);
@@ -44,12 +54,17 @@ describe('the site workflow through the CLI', () => {
     expect(again.out).not.toContain('Admin token');
     expect(again.out).toContain('Test computer (pre-production): PC-0000000; sync host: SYNC-HOST'); // a rerun changes nothing
     // The names are the seed's by default, and overridable.
-    writeFileSync(join(dir, 'names.json'), JSON.stringify({ package: 'Contoso Updates Tool', collections: { pilot: 'Contoso Pilot Ring' } }));
+    writeFileSync(
+      join(dir, 'names.json'),
+      JSON.stringify({ package: 'Contoso Updates Tool', collections: { pilot: 'Contoso Pilot Ring' } }),
+    );
     const other = run(['init', '--data', join(dir, 'other'), '--names', join(dir, 'names.json'), '--sync-host', 'S1']);
     expect(other.out).toContain('  package Contoso Updates Tool\n');
     expect(other.out).toContain('  collection Contoso Pilot Ring\n');
     expect(other.out).toContain('  collection Microsoft Updates Tool x64\n');
-    expect(run(['collection', 'show', 'Contoso Pilot Ring', '--data', join(dir, 'other')]).out).toBe('Contoso Pilot Ring\n  query: direct members only\n  member S1\n');
+    expect(run(['collection', 'show', 'Contoso Pilot Ring', '--data', join(dir, 'other')]).out).toBe(
+      'Contoso Pilot Ring\n  query: direct members only\n  member S1\n',
+    );
   });
 
   it('verify reports what is missing and --repair recreates it; remove warns first and takes collections and advertisements', () => {
@@ -93,7 +108,11 @@ describe('the site workflow through the CLI', () => {
     expect(status).toMatch(/^Catalog in service: [0-9a-f]{64} \(3000 revisions, imported .*, unsigned\)/);
     expect(status.match(/ 6710 {2}Informational/g)).toHaveLength(2);
 
-    const catalog = join(data, 'catalogs', (run(['sync', 'status', '--data', data, '--json']).out.match(/"path": ".*\/([0-9a-f]{16}\.pscat)"/) ?? [])[1]);
+    const catalog = join(
+      data,
+      'catalogs',
+      (run(['sync', 'status', '--data', data, '--json']).out.match(/"path": ".*\/([0-9a-f]{16}\.pscat)"/) ?? [])[1],
+    );
     expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3', '-s', '4', '-o', join(dir, 'f.jsonl')]).code).toBe(0);
     const lines = readFileSync(join(dir, 'f.jsonl'), 'utf8').trim().split('\n');
     lines.forEach((l, i) => writeFileSync(join(dir, `pc${i}.json`), l));
@@ -111,7 +130,9 @@ describe('the site workflow through the CLI', () => {
     expect(u1.out).toContain('no advertised collection targets this computer yet');
     const wrong = run(['upload', '--server', url, '--token', t1, join(dir, 'pc0.json')]);
     expect(wrong.code).toBe(2);
-    expect(wrong.err).toBe('patchscan: upload refused: 403 FORBIDDEN: this token belongs to PC-0000001; it cannot upload the inventory of PC-0000000\n');
+    expect(wrong.err).toBe(
+      'patchscan: upload refused: 403 FORBIDDEN: this token belongs to PC-0000001; it cannot upload the inventory of PC-0000000\n',
+    );
 
     const waitFor = async (name: string): Promise<string> => {
       for (let i = 0; i < 200; i++) {
@@ -121,41 +142,65 @@ describe('the site workflow through the CLI', () => {
       }
       throw new Error(`${name} was never scanned`);
     };
-    expect(await waitFor('PC-0000000')).toMatch(/^PC-0000000 \(\w+\) scanned .* by "Microsoft Updates Tool[^"]*", catalog [0-9a-f]{16}: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n/);
-    expect(run(['compliance', 'PC-0000001', '--data', data]).err).toMatch(/^patchscan: NOT_FOUND: PC-0000001 has not been scanned yet: no advertised collection targets it \(architecture \w+\)/);
+    expect(await waitFor('PC-0000000')).toMatch(
+      /^PC-0000000 \(\w+\) scanned .* by "Microsoft Updates Tool[^"]*", catalog [0-9a-f]{16}: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n/,
+    );
+    expect(run(['compliance', 'PC-0000001', '--data', data]).err).toMatch(
+      /^patchscan: NOT_FOUND: PC-0000001 has not been scanned yet: no advertised collection targets it \(architecture \w+\)/,
+    );
 
     const un = run(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', data]);
-    expect(un.out).toMatch(/^"Microsoft Updates Tool" is no longer limited; it has \d+ member\(s\)\. Queued 2 stored inventory\(ies\) for a scan\./);
+    expect(un.out).toMatch(
+      /^"Microsoft Updates Tool" is no longer limited; it has \d+ member\(s\)\. Queued 2 stored inventory\(ies\) for a scan\./,
+    );
     expect(await waitFor('PC-0000001')).toMatch(/^PC-0000001 /);
     const re = run(['rescan', 'PC-0000001', '--expedited', '--data', data]);
     expect(re.code, re.err).toBe(0);
-    expect(re.out).toMatch(/^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+/);
+    expect(re.out).toMatch(
+      /^Scanned PC-0000001 now \(Microsoft Updates Tool[^)]*\(expedited\)\): Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+/,
+    );
     expect(run(['compliance', '--data', data]).out).toMatch(/^Clients 2, scanned 2, compliant \d+; /);
 
     // Reports: the same data as table, JSON and CSV.
-    const comp = JSON.parse(run(['report', 'computer', 'PC-0000000', '--data', data, '--json']).out) as { counts: Record<string, number>; updates: { kb: string; state: string }[] };
+    const comp = JSON.parse(run(['report', 'computer', 'PC-0000000', '--data', data, '--json']).out) as {
+      counts: Record<string, number>;
+      updates: { kb: string; state: string }[];
+    };
     const csv = run(['report', 'computer', 'PC-0000000', '--data', data, '--csv']).out.trim().split('\r\n');
-    expect(csv[0]).toBe('computer,kb,title,classification,severity,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason,scannedAt,catalog');
+    expect(csv[0]).toBe(
+      'computer,kb,title,classification,severity,releaseDate,cves,moreInfoUrl,state,superseded,possiblySuperseded,reason,scannedAt,catalog',
+    );
     expect(csv).toHaveLength(comp.updates.length + 1);
     // Listed Required rows: the counting rule's Required and the possibly superseded; superseded ones are hidden.
     expect(comp.updates.filter((u) => u.state === 'Required')).toHaveLength(comp.counts.Required + comp.counts.possiblySuperseded);
     const table = run(['report', 'computer', 'PC-0000000', '--data', data]).out;
-    expect(table).toMatch(/^PC-0000000 \(\w+\) scanned .*: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n\nstate +superseded +kb +released +classification +severity +cves +title\n/);
+    expect(table).toMatch(
+      /^PC-0000000 \(\w+\) scanned .*: Required \d+, Installed \d+, Unknown \d+; Required but superseded \d+, possibly superseded \d+\n\nstate +superseded +kb +released +classification +severity +cves +title\n/,
+    );
     const kb = comp.updates.find((u) => u.kb)!.kb;
     const upd = JSON.parse(run(['report', 'update', `KB${kb}`, '--data', data, '--json']).out) as {
-      update: { kb: string }; updates: { counts: Record<string, number> }[]; machines: { total: number; items: { computer: string }[] };
+      update: { kb: string };
+      updates: { counts: Record<string, number> }[];
+      machines: { total: number; items: { computer: string }[] };
     };
     expect(upd.update.kb).toBe(kb);
     expect(upd.machines.items.map((m) => m.computer)).toContain('PC-0000000');
     // One row per machine and update of the KB; superseded Required rows are not listed by default.
-    const listed = upd.updates.reduce((a, u) => a + u.counts.Installed + u.counts.Required + u.counts.possiblySuperseded + u.counts.Unknown, 0);
+    const listed = upd.updates.reduce(
+      (a, u) => a + u.counts.Installed + u.counts.Required + u.counts.possiblySuperseded + u.counts.Unknown,
+      0,
+    );
     expect(listed).toBe(upd.machines.total);
     const cols = JSON.parse(run(['report', 'collections', '--data', data, '--json']).out) as { name: string; scanned: number }[];
     expect(cols.find((c) => c.name === 'Microsoft Updates Tool')!.scanned).toBe(2);
-    expect(run(['report', 'classifications', '--data', data, '--csv']).out.split('\r\n')[0]).toBe('name,installed,required,superseded,possiblySuperseded,unknown');
+    expect(run(['report', 'classifications', '--data', data, '--csv']).out.split('\r\n')[0]).toBe(
+      'name,installed,required,superseded,possiblySuperseded,unknown',
+    );
     expect(run(['report', 'stale', '--days', '1', '--data', data]).out).toMatch(/^0 client\(s\) have not reported for 1 day\(s\)/);
     expect(run(['report', 'sync', '--data', data]).out).toContain('SMS Legacy Update Synchronization done');
-    expect(JSON.parse(run(['report', 'trend', '--data', data, '--json']).out)).toEqual([expect.objectContaining({ clients: 2, scanned: 2 })]);
+    expect(JSON.parse(run(['report', 'trend', '--data', data, '--json']).out)).toEqual([
+      expect.objectContaining({ clients: 2, scanned: 2 }),
+    ]);
     expect(run(['report', 'update', 'KB0', '--data', data]).err).toBe('patchscan: NOT_FOUND: no update KB0 in the catalog in service\n');
 
     server.kill('SIGTERM');

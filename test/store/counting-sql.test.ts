@@ -23,14 +23,40 @@ const EVERY = STATES.flatMap((state) => [0, 1, 2].map((superseded) => ({ state, 
 /** Result sets: rows (update id → state, supersedence code) and how many machines share each. */
 const SETS: { machines: number; rows: { state: string; superseded: number }[] }[] = [
   { machines: 3, rows: EVERY }, // every outcome once
-  { machines: 2, rows: [{ state: 'Installed', superseded: 0 }, { state: 'Required', superseded: 1 }, { state: 'Unknown', superseded: 2 }] }, // compliant
-  { machines: 1, rows: [{ state: 'Required', superseded: 2 }, { state: 'Installed', superseded: 1 }] }, // possibly: not compliant
-  { machines: 4, rows: [{ state: 'Required', superseded: 0 }, { state: 'Required', superseded: 0 }] }, // two missing
+  {
+    machines: 2,
+    rows: [
+      { state: 'Installed', superseded: 0 },
+      { state: 'Required', superseded: 1 },
+      { state: 'Unknown', superseded: 2 },
+    ],
+  }, // compliant
+  {
+    machines: 1,
+    rows: [
+      { state: 'Required', superseded: 2 },
+      { state: 'Installed', superseded: 1 },
+    ],
+  }, // possibly: not compliant
+  {
+    machines: 4,
+    rows: [
+      { state: 'Required', superseded: 0 },
+      { state: 'Required', superseded: 0 },
+    ],
+  }, // two missing
   { machines: 5, rows: [{ state: 'Unknown', superseded: 0 }] }, // compliant (Unknown alone)
 ];
 
 const rowsOf = (k: number): ResultUpdateRow[] =>
-  SETS[k].rows.map((r, i) => ({ update_index: i, update_id: `u-${i}-${r.state}-${r.superseded}`, revision_number: 1, state: r.state, superseded: r.superseded, reason: `r${i}` }));
+  SETS[k].rows.map((r, i) => ({
+    update_index: i,
+    update_id: `u-${i}-${r.state}-${r.superseded}`,
+    revision_number: 1,
+    state: r.state,
+    superseded: r.superseded,
+    reason: `r${i}`,
+  }));
 
 function countsOf(rows: readonly ResultUpdateRow[]): OutcomeCounts {
   const c = emptyCounts();
@@ -39,7 +65,14 @@ function countsOf(rows: readonly ResultUpdateRow[]): OutcomeCounts {
 }
 
 async function seed(store: SiteStore): Promise<void> {
-  const catalogId = await store.addCatalog({ sha256: 'c'.repeat(64), source: 'test', path: '/c.pscat', revisions: 1, signer: null, signed_at: null });
+  const catalogId = await store.addCatalog({
+    sha256: 'c'.repeat(64),
+    source: 'test',
+    path: '/c.pscat',
+    revisions: 1,
+    signer: null,
+    signed_at: null,
+  });
   let pc = 0;
   for (let k = 0; k < SETS.length; k++) {
     const updates = rowsOf(k);
@@ -57,7 +90,8 @@ async function seed(store: SiteStore): Promise<void> {
 /** What the function says, machine by machine. */
 function expected(): { perBucket: OutcomeCounts; compliant: number; scanned: number } {
   const perBucket = emptyCounts();
-  let compliant = 0, scanned = 0;
+  let compliant = 0,
+    scanned = 0;
   SETS.forEach((s, k) => {
     const c = countsOf(rowsOf(k));
     for (const b of COUNT_BUCKETS) perBucket[b] += c[b] * s.machines;
@@ -95,7 +129,9 @@ for (const backend of BACKENDS) {
       const want = expected();
       const ids = [...new Set(SETS.flatMap((_, k) => rowsOf(k).map((r) => r.update_id)))];
       for (const b of COUNT_BUCKETS) expect((await store.updateMachines(ids, [b], 1, 0)).total, b).toBe(want.perBucket[b]);
-      expect((await store.updateMachines(ids, ['required', 'superseded'], 1, 0)).total).toBe(want.perBucket.required + want.perBucket.superseded);
+      expect((await store.updateMachines(ids, ['required', 'superseded'], 1, 0)).total).toBe(
+        want.perBucket.required + want.perBucket.superseded,
+      );
       expect((await store.updateMachines(ids, [], 1, 0)).total).toBe(0);
       expect((await store.updateMachines(ids, undefined, 1, 0)).total).toBe(COUNT_BUCKETS.reduce((a, b) => a + want.perBucket[b], 0));
       // The per-update outcomes, counted by the function, add up to the same.
@@ -107,8 +143,13 @@ for (const backend of BACKENDS) {
     it('totals and compliance agree with the function', async () => {
       const want = expected();
       expect(await store.fleetTotals()).toEqual({
-        scanned: want.scanned, compliant: want.compliant, installed: want.perBucket.installed, required: want.perBucket.required,
-        superseded: want.perBucket.superseded, possiblySuperseded: want.perBucket.possiblySuperseded, unknown: want.perBucket.unknown,
+        scanned: want.scanned,
+        compliant: want.compliant,
+        installed: want.perBucket.installed,
+        required: want.perBucket.required,
+        superseded: want.perBucket.superseded,
+        possiblySuperseded: want.perBucket.possiblySuperseded,
+        unknown: want.perBucket.unknown,
       });
       const groups = await store.membershipGroups();
       expect(groups.reduce((a, g) => a + g.compliant, 0)).toBe(want.compliant);
@@ -125,21 +166,33 @@ describe('the counting-rule migration recounts result sets stored before it', ()
   const old = SETS.map((s, k) => ({ ...s, rows: rowsOf(k).filter((r) => r.superseded !== 2) }));
   const oldRequired = (k: number): number => old[k].rows.filter((r) => r.state === 'Required').length;
   const seedOld = async (exec: (sql: string, params: unknown[]) => Promise<void>): Promise<void> => {
-    await exec(`INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`, []);
+    await exec(
+      `INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`,
+      [],
+    );
     for (let k = 0; k < old.length; k++) {
-      await exec('INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, 1, $2, 0, $3, 0, 0)', [k + 1, `fp${k}`, oldRequired(k)]);
+      await exec(
+        'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, 1, $2, 0, $3, 0, 0)',
+        [k + 1, `fp${k}`, oldRequired(k)],
+      );
       for (const r of old[k].rows) {
-        await exec('INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, $6)',
-          [k + 1, r.update_index, r.update_id, r.state, r.superseded, r.reason]);
+        await exec(
+          'INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, $6)',
+          [k + 1, r.update_index, r.update_id, r.state, r.superseded, r.reason],
+        );
       }
     }
   };
-  const check = async (read: (sql: string) => Promise<{ id: number; required: number; superseded: number; possibly_superseded: number }[]>): Promise<void> => {
+  const check = async (
+    read: (sql: string) => Promise<{ id: number; required: number; superseded: number; possibly_superseded: number }[]>,
+  ): Promise<void> => {
     const rows = await read('SELECT id, required, superseded, possibly_superseded FROM result_sets ORDER BY id');
-    expect(rows.map((r) => [Number(r.required), Number(r.superseded), Number(r.possibly_superseded)])).toEqual(old.map((s) => {
-      const c = countsOf(s.rows);
-      return [c.required, c.superseded, c.possiblySuperseded];
-    }));
+    expect(rows.map((r) => [Number(r.required), Number(r.superseded), Number(r.possibly_superseded)])).toEqual(
+      old.map((s) => {
+        const c = countsOf(s.rows);
+        return [c.required, c.superseded, c.possiblySuperseded];
+      }),
+    );
     expect(rows.some((r, k) => Number(r.required) !== oldRequired(k))).toBe(true); // the recount changed something
   };
   const rule = MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('possibly_superseded'));

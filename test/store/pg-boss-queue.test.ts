@@ -40,7 +40,10 @@ async function pgQueue(settings: QueueSettings, o: PgBossQueueOptions = {}): Pro
   });
   let closed: Promise<void> | undefined;
   return {
-    queue, driver, db, errors,
+    queue,
+    driver,
+    db,
+    errors,
     transaction: driver.transaction.bind(driver),
     close: () =>
       (closed ??= (async () => {
@@ -72,10 +75,19 @@ describe('pg-boss queue', () => {
     const row = await t.driver.get<Record<string, unknown>>(
       `SELECT name, priority, data, state, policy, singleton_key, retry_limit, retry_delay, retry_backoff,
               EXTRACT(epoch FROM expire_in)::int AS expire_s
-         FROM ${PGBOSS_SCHEMA}.job`);
+         FROM ${PGBOSS_SCHEMA}.job`,
+    );
     expect(row).toEqual({
-      name: 'scan', priority: 1, data: { clientId: 5, priority: 'expedited', reason: 'rescan requested' }, state: 'created',
-      policy: 'short', singleton_key: 'client:5:expedited', retry_limit: 2, retry_delay: 3, retry_backoff: true, expire_s: 120,
+      name: 'scan',
+      priority: 1,
+      data: { clientId: 5, priority: 'expedited', reason: 'rescan requested' },
+      state: 'created',
+      policy: 'short',
+      singleton_key: 'client:5:expedited',
+      retry_limit: 2,
+      retry_delay: 3,
+      retry_backoff: true,
+      expire_s: 120,
     });
   });
 
@@ -85,7 +97,9 @@ describe('pg-boss queue', () => {
     const [a] = await t.queue.take(1, 7);
     const [b] = await t.queue.take(1);
     const lease = async (id: string): Promise<number> =>
-      (await t.driver.get<{ s: number }>(`SELECT EXTRACT(epoch FROM expire_in)::int AS s FROM ${PGBOSS_SCHEMA}.job WHERE id = ?::uuid`, [id]))!.s;
+      (await t.driver.get<{ s: number }>(`SELECT EXTRACT(epoch FROM expire_in)::int AS s FROM ${PGBOSS_SCHEMA}.job WHERE id = ?::uuid`, [
+        id,
+      ]))!.s;
     expect(await lease(a.id)).toBe(7);
     expect(await lease(b.id)).toBe(60 * 5); // the queue's default lease
   });
@@ -127,12 +141,18 @@ describe('pg-boss queue', () => {
     }
   });
 
-  describe('a dead worker\'s jobs come back without waiting out their lease (scan-workers.ts)', () => {
+  describe("a dead worker's jobs come back without waiting out their lease (scan-workers.ts)", () => {
     /** Another worker process: its own driver and queue on the same database. */
     const another = async (t: PgQueueUnderTest, o: PgBossQueueOptions): Promise<{ queue: PgBossQueue; close(): Promise<void> }> => {
       const driver = await PostgresDriver.connect(t.db.url, { max: 4 });
       const queue = await PgBossQueue.start(driver, { maintenanceIntervalSeconds: 1, retryDelaySeconds: 1, ...o });
-      return { queue, close: async () => { await queue.close(); await driver.close(); } };
+      return {
+        queue,
+        close: async () => {
+          await queue.close();
+          await driver.close();
+        },
+      };
     };
     it('a worker process of this host that is gone: its job is taken again at once, counted as a try', async () => {
       // A pid that is not running on this host: what a SIGKILLed worker leaves behind.
@@ -144,11 +164,18 @@ describe('pg-boss queue', () => {
         expect(held).toMatchObject([{ clientId: 1, retries: 0 }]);
         // The live worker's first take looks for dead workers first: the gone one's job is back, before its lease.
         const jobs = await live.queue.take(10, 3600);
-        expect(jobs.map((j) => [j.clientId, j.retries]).sort()).toEqual([[1, 1], [2, 0]]);
+        expect(jobs.map((j) => [j.clientId, j.retries]).sort()).toEqual([
+          [1, 1],
+          [2, 0],
+        ]);
         expect(jobs.find((j) => j.clientId === 1)!.id).toBe(held[0].id);
-        const holders = await t.driver.all<{ worker_id: string }>(`SELECT worker_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders ORDER BY job_id`);
+        const holders = await t.driver.all<{ worker_id: string }>(
+          `SELECT worker_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders ORDER BY job_id`,
+        );
         expect(new Set(holders.map((h) => h.worker_id))).toEqual(new Set([thisProcess()]));
-        expect(await t.driver.get(`SELECT 1 AS one FROM ${PGBOSS_SCHEMA}.patchscan_workers WHERE id = ?`, [`${hostname()}/2147483646/1`])).toBeUndefined();
+        expect(
+          await t.driver.get(`SELECT 1 AS one FROM ${PGBOSS_SCHEMA}.patchscan_workers WHERE id = ?`, [`${hostname()}/2147483646/1`]),
+        ).toBeUndefined();
         await t.transaction((tx) => live.queue.complete(tx, jobs));
         expect(await t.driver.all(`SELECT job_id FROM ${PGBOSS_SCHEMA}.patchscan_job_holders`)).toEqual([]);
       } finally {
@@ -171,7 +198,9 @@ describe('pg-boss queue', () => {
           await live.queue.take(10, 3600);
           await new Promise((r) => setTimeout(r, 200));
         }
-        expect(await live.queue.failedJobs(5)).toMatchObject([{ clientId: 1, error: expect.stringMatching(/elsewhere\.example\/1234\/5678 stopped sending heartbeats/) }]);
+        expect(await live.queue.failedJobs(5)).toMatchObject([
+          { clientId: 1, error: expect.stringMatching(/elsewhere\.example\/1234\/5678 stopped sending heartbeats/) },
+        ]);
       } finally {
         await live.close();
       }
@@ -199,7 +228,10 @@ describe('pg-boss queue', () => {
     await t.transaction((tx) => t.queue.enqueue(tx, 1, 'normal', 'upload'));
     await t.queue.close(); // stop maintenance before the database goes
     await t.db.drop();
-    const e = await t.queue.take(5).then(() => undefined, (x: unknown) => x);
+    const e = await t.queue.take(5).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(PatchscanError.is(e, 'STORE_UNAVAILABLE'), String(e)).toBe(true);
     await expect(t.queue.status()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     await expect(t.transaction((tx) => t.queue.enqueue(tx, 2, 'normal', 'upload'))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
@@ -218,7 +250,9 @@ describe('pg-boss queue', () => {
     try {
       const root = new URL('../../', import.meta.url).pathname;
       const script = join(dir, 'exit.mts');
-      writeFileSync(script, `
+      writeFileSync(
+        script,
+        `
         import { PostgresDriver } from ${JSON.stringify(join(root, 'adapters/store/postgres/driver.ts'))};
         import { PgBossQueue } from ${JSON.stringify(join(root, 'adapters/store/postgres/pg-boss-queue.ts'))};
         const driver = await PostgresDriver.connect(${JSON.stringify(db.url)});
@@ -230,7 +264,8 @@ describe('pg-boss queue', () => {
         await queue.close();
         await driver.close();
         console.log('closed');
-      `);
+      `,
+      );
       const started = Date.now();
       const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';

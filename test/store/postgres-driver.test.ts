@@ -29,7 +29,10 @@ async function rowsIn(name: string): Promise<number> {
 }
 
 async function unavailableError(p: Promise<unknown>): Promise<PatchscanError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(PatchscanError.is(e, 'STORE_UNAVAILABLE'), `expected STORE_UNAVAILABLE, got ${String(e)}`).toBe(true);
   return e as PatchscanError;
 }
@@ -42,7 +45,10 @@ describe('placeholders', () => {
     ["SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1"],
     ['SELECT "a?b" FROM t WHERE x = ?', 'SELECT "a?b" FROM t WHERE x = $1'],
     ['SELECT ? -- why?\n, ? /* and ? */', 'SELECT $1 -- why?\n, $2 /* and ? */'],
-    ["CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT ?", "CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT $1"],
+    [
+      "CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT ?",
+      "CREATE FUNCTION f() RETURNS text AS $$ SELECT '?' || 'a?' $$ LANGUAGE sql; SELECT $1",
+    ],
     ['SELECT $body$ ? $body$, ?', 'SELECT $body$ ? $body$, $1'],
     ["SELECT '' AS e, ?", "SELECT '' AS e, $1"],
     ["SELECT 'unterminated ?", "SELECT 'unterminated ?"],
@@ -61,7 +67,9 @@ describe('values', () => {
     const blob = Buffer.from([0, 1, 2, 255, 0x3f]);
     await driver.run('INSERT INTO t (name, n, x, b) VALUES (?, ?, ?, ?)', ['values', 2 ** 40 + 3, 12.5, blob]);
     const r = await driver.get<{ id: unknown; n: unknown; x: unknown; b: unknown; c: unknown; s: unknown }>(
-      'SELECT id, n, x, b, (SELECT count(*) FROM t) AS c, (SELECT sum(n) FROM t) AS s FROM t WHERE name = ?', ['values']);
+      'SELECT id, n, x, b, (SELECT count(*) FROM t) AS c, (SELECT sum(n) FROM t) AS s FROM t WHERE name = ?',
+      ['values'],
+    );
     expect(typeof r!.id).toBe('number');
     expect(r!.n).toBe(2 ** 40 + 3);
     expect(r!.x).toBe(12.5);
@@ -83,7 +91,7 @@ describe('values', () => {
     expect(r!.n).toBeNull();
   });
 
-  it('the parsers are this pool\'s: pg\'s global defaults are untouched', async () => {
+  it("the parsers are this pool's: pg's global defaults are untouched", async () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
@@ -100,7 +108,10 @@ describe('values', () => {
   });
 
   it('SQL errors that are not outages pass through with their SQLSTATE', async () => {
-    const e = await driver.run('INSERT INTO t (name) VALUES (?)', ['changes-1']).then(() => undefined, (x: unknown) => x);
+    const e = await driver.run('INSERT INTO t (name) VALUES (?)', ['changes-1']).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect((e as { code?: string }).code).toBe('23505');
     expect(PatchscanError.is(e)).toBe(false);
   });
@@ -119,18 +130,22 @@ describe('transactions', () => {
 
   it('a throw inside fn rolls everything back and rethrows', async () => {
     const boom = new Error('boom');
-    await expect(driver.transaction(async (tx) => {
-      await tx.run('INSERT INTO t (name) VALUES (?)', ['rollback-1']);
-      throw boom;
-    })).rejects.toBe(boom);
+    await expect(
+      driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t (name) VALUES (?)', ['rollback-1']);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     expect(await rowsIn('rollback-%')).toBe(0);
   });
 
   it('a failing statement rolls back the statements before it', async () => {
-    await expect(driver.transaction(async (tx) => {
-      await tx.run('INSERT INTO t (name) VALUES (?)', ['rollback-2']);
-      await tx.run('INSERT INTO t (name) VALUES (?)', ['commit-1']); // unique violation
-    })).rejects.toMatchObject({ code: '23505' });
+    await expect(
+      driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t (name) VALUES (?)', ['rollback-2']);
+        await tx.run('INSERT INTO t (name) VALUES (?)', ['commit-1']); // unique violation
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
     expect(await rowsIn('rollback-%')).toBe(0);
   });
 
@@ -143,17 +158,22 @@ describe('transactions', () => {
   });
 
   it('relaxed durability turns synchronous_commit off for that transaction only', async () => {
-    const inside = await driver.transaction(async (tx) => {
-      await tx.run('INSERT INTO t (name) VALUES (?)', ['relaxed']);
-      return (await tx.get<{ s: string }>("SELECT current_setting('synchronous_commit') AS s"))!.s;
-    }, { durability: 'relaxed' });
+    const inside = await driver.transaction(
+      async (tx) => {
+        await tx.run('INSERT INTO t (name) VALUES (?)', ['relaxed']);
+        return (await tx.get<{ s: string }>("SELECT current_setting('synchronous_commit') AS s"))!.s;
+      },
+      { durability: 'relaxed' },
+    );
     expect(inside).toBe('off');
     expect(await rowsIn('relaxed')).toBe(1);
-    const full = await driver.transaction(async (tx) => (await tx.get<{ s: string }>("SELECT current_setting('synchronous_commit') AS s"))!.s);
+    const full = await driver.transaction(
+      async (tx) => (await tx.get<{ s: string }>("SELECT current_setting('synchronous_commit') AS s"))!.s,
+    );
     expect(full).toBe('on');
   });
 
-  it('an executor used after its transaction ended refuses (it would run on someone else\'s session)', async () => {
+  it("an executor used after its transaction ended refuses (it would run on someone else's session)", async () => {
     let kept: SqlExecutor | undefined;
     await driver.transaction(async (tx) => {
       kept = tx;
@@ -161,21 +181,27 @@ describe('transactions', () => {
     await expect(kept!.get('SELECT 1')).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
-  it('pgBossDb runs $n SQL inside the caller\'s transaction, and refuses other executors', async () => {
-    await expect(driver.transaction(async (tx) => {
-      await pgBossDb(tx).executeSql('INSERT INTO t (name) VALUES ($1)', ['boss-1']);
-      throw new Error('undo');
-    })).rejects.toThrow('undo');
+  it("pgBossDb runs $n SQL inside the caller's transaction, and refuses other executors", async () => {
+    await expect(
+      driver.transaction(async (tx) => {
+        await pgBossDb(tx).executeSql('INSERT INTO t (name) VALUES ($1)', ['boss-1']);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
     expect(await rowsIn('boss-%')).toBe(0);
     const fake: SqlExecutor = { all: async () => [], get: async () => undefined, run: async () => ({ changes: 0 }) };
     expect(() => pgBossDb(fake)).toThrow(/PostgreSQL executor/);
   });
 
   it('concurrent transactions each get their own connection', async () => {
-    await Promise.all([1, 2, 3, 4, 5, 6].map((i) => driver.transaction(async (tx) => {
-      await tx.run('INSERT INTO t (name) VALUES (?)', [`parallel-${i}`]);
-      await tx.get('SELECT pg_sleep(0.02)');
-    })));
+    await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) =>
+        driver.transaction(async (tx) => {
+          await tx.run('INSERT INTO t (name) VALUES (?)', [`parallel-${i}`]);
+          await tx.get('SELECT pg_sleep(0.02)');
+        }),
+      ),
+    );
     expect(await rowsIn('parallel-%')).toBe(6);
   });
 });
@@ -193,7 +219,10 @@ describe('outages', () => {
 
   it('a string that is not a postgres:// URL is BAD_ARGUMENT, with any password masked', async () => {
     for (const bad of ['host=127.0.0.1 password=kw-secret dbname=x', 'postgres://u:url-secret@[bad/x', 'mysql://u:pw@h/db']) {
-      const e = await PostgresDriver.connect(bad).then(() => undefined, (x: unknown) => x);
+      const e = await PostgresDriver.connect(bad).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(PatchscanError.is(e, 'BAD_ARGUMENT'), String(e)).toBe(true);
       expect((e as Error).message).not.toMatch(/kw-secret|url-secret/);
     }
@@ -214,18 +243,26 @@ describe('outages', () => {
       // The handler is attached at once: the rejection can arrive before pg_terminate_backend's own reply does.
       const killed = unavailableError(d.get('SELECT pg_sleep(5)'));
       await new Promise((r) => setTimeout(r, 100));
-      await driver.get('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?', ['SELECT pg_sleep(5)%']);
+      await driver.get(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
+        ['SELECT pg_sleep(5)%'],
+      );
       const e = await killed;
       expect(e.message).toContain(db.name);
       // The same idle connection may have been the one killed, or not; either way the next statement works.
       expect(typeof pid).toBe('number');
       expect(await d.get<{ one: number }>('SELECT 1 AS one')).toEqual({ one: 1 });
       // And inside a transaction.
-      const tx = unavailableError(d.transaction(async (t) => {
-        await t.get('SELECT pg_sleep(5)');
-      }));
+      const tx = unavailableError(
+        d.transaction(async (t) => {
+          await t.get('SELECT pg_sleep(5)');
+        }),
+      );
       await new Promise((r) => setTimeout(r, 100));
-      await driver.get('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?', ['SELECT pg_sleep(5)%']);
+      await driver.get(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
+        ['SELECT pg_sleep(5)%'],
+      );
       await tx;
       expect(await d.transaction(async (t) => t.get<{ one: number }>('SELECT 1 AS one'))).toEqual({ one: 1 });
     } finally {
@@ -289,7 +326,8 @@ describe('advisory lock', () => {
       expect(held).toBeDefined();
       expect(held!.lost).toBe(false);
       await driver.get(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      );
       const deadline = Date.now() + 5_000;
       let taken = await driver.tryAdvisoryLock('sync:killed');
       while (!taken && Date.now() < deadline) {

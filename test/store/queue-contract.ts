@@ -56,10 +56,12 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
     const takeOne = async (): Promise<ScanJob | undefined> => (await q.take(1))[0];
 
     it('a job enqueued in a transaction that rolls back does not exist', async () => {
-      await expect(t.transaction(async (tx) => {
-        await q.enqueue(tx, 1, 'normal', 'upload');
-        throw new Error('upload refused');
-      })).rejects.toThrow('upload refused');
+      await expect(
+        t.transaction(async (tx) => {
+          await q.enqueue(tx, 1, 'normal', 'upload');
+          throw new Error('upload refused');
+        }),
+      ).rejects.toThrow('upload refused');
       expect(await q.take(10)).toEqual([]);
       expect(await q.status()).toEqual({ queued: { expedited: 0, normal: 0 }, active: 0, failed: 0 });
     });
@@ -74,24 +76,36 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
     });
 
     it('enqueueMany is enqueue for each: in its transaction, a client waiting once per priority', async () => {
-      await expect(t.transaction(async (tx) => {
-        await q.enqueueMany(tx, [{ clientId: 9, priority: 'normal', reason: 'rolled back' }]);
-        throw new Error('group refused');
-      })).rejects.toThrow('group refused');
+      await expect(
+        t.transaction(async (tx) => {
+          await q.enqueueMany(tx, [{ clientId: 9, priority: 'normal', reason: 'rolled back' }]);
+          throw new Error('group refused');
+        }),
+      ).rejects.toThrow('group refused');
       expect(await q.take(10)).toEqual([]);
-      await t.transaction((tx) => q.enqueueMany(tx, [
-        { clientId: 1, priority: 'normal', reason: 'upload 1' },
-        { clientId: 2, priority: 'normal', reason: 'upload 2' },
-        { clientId: 1, priority: 'normal', reason: 'upload 1 again' }, // waits once
-        { clientId: 3, priority: 'expedited', reason: 'expedited upload 3' },
-      ]));
+      await t.transaction((tx) =>
+        q.enqueueMany(tx, [
+          { clientId: 1, priority: 'normal', reason: 'upload 1' },
+          { clientId: 2, priority: 'normal', reason: 'upload 2' },
+          { clientId: 1, priority: 'normal', reason: 'upload 1 again' }, // waits once
+          { clientId: 3, priority: 'expedited', reason: 'expedited upload 3' },
+        ]),
+      );
       await t.transaction((tx) => q.enqueueMany(tx, [{ clientId: 2, priority: 'normal', reason: 'upload 2 again' }])); // still waiting
       await t.transaction((tx) => q.enqueueMany(tx, []));
       const jobs = await q.take(10);
       // Expedited first; jobs queued in one transaction were queued at the same instant (pg-boss's created_on is the
       // transaction's now()), so between them the order is not specified.
       expect(jobs[0]).toMatchObject({ clientId: 3, priority: 'expedited', reason: 'expedited upload 3' });
-      expect(jobs.slice(1).map((j) => [j.clientId, j.priority, j.reason]).sort()).toEqual([[1, 'normal', 'upload 1'], [2, 'normal', 'upload 2']]);
+      expect(
+        jobs
+          .slice(1)
+          .map((j) => [j.clientId, j.priority, j.reason])
+          .sort(),
+      ).toEqual([
+        [1, 'normal', 'upload 1'],
+        [2, 'normal', 'upload 2'],
+      ]);
     });
 
     it('expedited jobs are taken before normal ones; within a priority, oldest first', async () => {
@@ -101,7 +115,11 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       await enqueue(4, 'expedited');
       await enqueue(5, 'normal');
       expect((await q.take(10)).map((j) => [j.clientId, j.priority])).toEqual([
-        [3, 'expedited'], [4, 'expedited'], [1, 'normal'], [2, 'normal'], [5, 'normal'],
+        [3, 'expedited'],
+        [4, 'expedited'],
+        [1, 'normal'],
+        [2, 'normal'],
+        [5, 'normal'],
       ]);
     });
 
@@ -112,7 +130,12 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       { case: 'expedited twice', steps: ['expedited', 'expedited'], expedited: 1, normal: [0, 0] },
       { case: 'normal, then expedited', steps: ['normal', 'expedited'], expedited: 1, normal: [0, 1] },
       { case: 'expedited, then normal', steps: ['expedited', 'normal'], expedited: 1, normal: [0, 1] },
-      { case: 'normal ×3, expedited ×3', steps: ['normal', 'normal', 'normal', 'expedited', 'expedited', 'expedited'], expedited: 1, normal: [0, 1] },
+      {
+        case: 'normal ×3, expedited ×3',
+        steps: ['normal', 'normal', 'normal', 'expedited', 'expedited', 'expedited'],
+        expedited: 1,
+        normal: [0, 1],
+      },
     ] as const)('dedupes per client and priority: $case', async ({ steps, expedited, normal: [min, max] }) => {
       for (const p of steps) await enqueue(42, p);
       await enqueue(43, 'normal'); // another client is another job
@@ -156,17 +179,19 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       expect(again).toMatchObject({ id: job[0].id, clientId: 11, priority: 'expedited', reason: 'rescan', retries: 1 });
     });
 
-    it('complete ends jobs, inside the caller\'s transaction', async () => {
+    it("complete ends jobs, inside the caller's transaction", async () => {
       await enqueue(1, 'expedited');
       await enqueue(2, 'normal');
       expect(await q.status()).toEqual({ queued: { expedited: 1, normal: 1 }, active: 0, failed: 0 });
       const jobs = await q.take(10);
       expect(await q.status()).toEqual({ queued: { expedited: 0, normal: 0 }, active: 2, failed: 0 });
       // Rolled back with the results it went with: still the worker's.
-      await expect(t.transaction(async (tx) => {
-        await q.complete(tx, jobs);
-        throw new Error('results not stored');
-      })).rejects.toThrow('results not stored');
+      await expect(
+        t.transaction(async (tx) => {
+          await q.complete(tx, jobs);
+          throw new Error('results not stored');
+        }),
+      ).rejects.toThrow('results not stored');
       expect((await q.status()).active).toBe(2);
       await t.transaction((tx) => q.complete(tx, jobs), { durability: 'relaxed' });
       expect(await q.status()).toEqual({ queued: { expedited: 0, normal: 0 }, active: 0, failed: 0 });

@@ -109,11 +109,13 @@ for (const backend of BACKENDS) {
     it('a transaction commits all or nothing: an upload and its scan job', async () => {
       await store.enroll('PC-1');
       const id = (await store.client('PC-1'))!.id;
-      await expect(store.transaction(async (tx) => {
-        await tx.addInventory(id, Buffer.from('x'), 'x64');
-        await tx.enqueueScan(id, 'normal', 'upload');
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.addInventory(id, Buffer.from('x'), 'x64');
+          await tx.enqueueScan(id, 'normal', 'upload');
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       expect(await store.inventoryCount(id)).toBe(0);
       expect((await store.queueStatus()).queued).toEqual({ expedited: 0, normal: 0 });
       await store.transaction(async (tx) => {
@@ -136,7 +138,11 @@ for (const backend of BACKENDS) {
       await store.enqueueScan(ids[2], 'expedited', 'expedited upload');
       expect((await store.queueStatus()).queued).toEqual({ expedited: 1, normal: 2 });
       const jobs = await store.takeScans(10);
-      expect(jobs.map((j) => [j.clientId, j.priority])).toEqual([[ids[2], 'expedited'], [ids[0], 'normal'], [ids[1], 'normal']]);
+      expect(jobs.map((j) => [j.clientId, j.priority])).toEqual([
+        [ids[2], 'expedited'],
+        [ids[0], 'normal'],
+        [ids[1], 'normal'],
+      ]);
       expect(await store.takeScans(10)).toEqual([]);
       expect((await store.queueStatus()).active).toBe(3);
       await store.transaction((tx) => tx.completeScans(jobs));
@@ -144,17 +150,34 @@ for (const backend of BACKENDS) {
     });
 
     it('catalogs and result sets: one set per profile and catalog, shared by machines; reports add them up', async () => {
-      const catalogId = await store.addCatalog({ sha256: 'a'.repeat(64), source: 'test', path: '/x.pscat', revisions: 3, signer: null, signed_at: null });
+      const catalogId = await store.addCatalog({
+        sha256: 'a'.repeat(64),
+        source: 'test',
+        path: '/x.pscat',
+        revisions: 3,
+        signer: null,
+        signed_at: null,
+      });
       await store.setSetting('current_catalog', String(catalogId));
       expect((await store.currentCatalog())!).toMatchObject({ id: catalogId, revisions: 3 });
       expect((await store.catalogBySha('a'.repeat(64)))!.id).toBe(catalogId);
       const updates = [
         { update_index: 0, update_id: 'u0', revision_number: 1, state: 'Installed', superseded: 0, reason: 'r0' },
         { update_index: 1, update_id: 'u1', revision_number: 1, state: 'Required', superseded: 0, reason: 'r1' },
-        { update_index: 2, update_id: 'u2', revision_number: 1, state: 'Unknown', superseded: 1, reason: 'FileVersion of C:\\x not collected' },
+        {
+          update_index: 2,
+          update_id: 'u2',
+          revision_number: 1,
+          state: 'Unknown',
+          superseded: 1,
+          reason: 'FileVersion of C:\\x not collected',
+        },
       ];
       const set = {
-        catalogId, fingerprint: 'fp', counts: { installed: 1, required: 1, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 1 }, updates,
+        catalogId,
+        fingerprint: 'fp',
+        counts: { installed: 1, required: 1, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 1 },
+        updates,
         groups: [{ kind: 'classification' as const, name: 'Security Updates', installed: 1, required: 1, unknown: 1 }],
       };
       const setId = await store.addResultSet(set);
@@ -165,10 +188,32 @@ for (const backend of BACKENDS) {
         await store.enroll(n);
         const c = (await store.client(n))!;
         const inv = await store.addInventory(c.id, Buffer.from(n), 'x64');
-        await store.recordScan({ clientId: c.id, inventoryId: inv, catalogId, setId, program: 'Microsoft Updates Tool x64', scannedAt: '2026-11-29T10:00:00.000Z' });
+        await store.recordScan({
+          clientId: c.id,
+          inventoryId: inv,
+          catalogId,
+          setId,
+          program: 'Microsoft Updates Tool x64',
+          scannedAt: '2026-11-29T10:00:00.000Z',
+        });
       }
-      expect(await store.fleetTotals()).toEqual({ scanned: 2, installed: 2, required: 2, superseded: 0, possiblySuperseded: 0, unknown: 2, compliant: 0 });
-      expect((await store.computerScan('pc-2'))!).toMatchObject({ name: 'PC-2', set_id: setId, required: 1, superseded: 0, possibly_superseded: 0, program: 'Microsoft Updates Tool x64' });
+      expect(await store.fleetTotals()).toEqual({
+        scanned: 2,
+        installed: 2,
+        required: 2,
+        superseded: 0,
+        possiblySuperseded: 0,
+        unknown: 2,
+        compliant: 0,
+      });
+      expect((await store.computerScan('pc-2'))!).toMatchObject({
+        name: 'PC-2',
+        set_id: setId,
+        required: 1,
+        superseded: 0,
+        possibly_superseded: 0,
+        program: 'Microsoft Updates Tool x64',
+      });
       expect(await store.updateOutcomes(['u2', 'u1'])).toEqual([
         { setId, machines: 2, updateId: 'u1', state: 'Required', superseded: 0 },
         { setId, machines: 2, updateId: 'u2', state: 'Unknown', superseded: 1 },
@@ -183,7 +228,17 @@ for (const backend of BACKENDS) {
       expect((await store.searchComputers('PC_', 10, 0)).total).toBe(0); // LIKE wildcards in a prefix are literal
       expect(await store.scansSince('2026-11-29T00:00:00.000Z')).toBe(2);
       expect((await store.lastScan((await store.client('PC-1'))!.id))!.scanned_at).toBe('2026-11-29T10:00:00.000Z');
-      const day = { day: '2026-11-29', clients: 2, scanned: 2, compliant: 0, installed: 2, required: 2, superseded: 1, possiblySuperseded: 1, unknown: 2 };
+      const day = {
+        day: '2026-11-29',
+        clients: 2,
+        scanned: 2,
+        compliant: 0,
+        installed: 2,
+        required: 2,
+        superseded: 1,
+        possiblySuperseded: 1,
+        unknown: 2,
+      };
       await store.recordDaily(day);
       await store.recordDaily({ ...day, clients: 3 });
       expect(await store.dailyRows(10)).toEqual([{ ...day, clients: 3 }]);
@@ -196,7 +251,14 @@ for (const backend of BACKENDS) {
       const v0 = await store.targetingVersion();
       const pilot = await store.addCollection({ role: 'pilot', name: 'Pilot', architecture: null, limitTo: null });
       const main = await store.addCollection({ role: 'main', name: 'Main', architecture: '*', limitTo: pilot });
-      const prog = await store.addProgram({ role: 'scan-x64', packageId: pkg, name: 'Tool x64', variant: 'x64', expedited: false, commandLine: 'x' });
+      const prog = await store.addProgram({
+        role: 'scan-x64',
+        packageId: pkg,
+        name: 'Tool x64',
+        variant: 'x64',
+        expedited: false,
+        commandLine: 'x',
+      });
       await store.addAdvertisement({ role: 'scan-x64', name: 'Tool x64 → Main', programId: prog, collectionId: main, schedule: 'daily' });
       await store.addMember(pilot, 'PC-É');
       await store.addMember(pilot, 'pc-é'); // the same computer
@@ -206,7 +268,9 @@ for (const backend of BACKENDS) {
       const t = await store.targeting();
       expect(t.version).toBe(v1);
       expect(t.members).toEqual([{ collection_id: pilot, computer: 'PC-É' }]);
-      expect(t.advertisements).toEqual([expect.objectContaining({ program: 'Tool x64', variant: 'x64', expedited: 0, collection_id: main })]);
+      expect(t.advertisements).toEqual([
+        expect.objectContaining({ program: 'Tool x64', variant: 'x64', expedited: 0, collection_id: main }),
+      ]);
       expect((await store.collectionByName('main'))!.id).toBe(main);
       await store.setCollectionLimit(main, null);
       const other = await reopen(); // another process sees the change by its version
@@ -216,7 +280,10 @@ for (const backend of BACKENDS) {
       } finally {
         await other.close();
       }
-      expect((await store.collections()).map((c) => [c.name, c.limited])).toEqual([['Pilot', null], ['Main', null]]);
+      expect((await store.collections()).map((c) => [c.name, c.limited])).toEqual([
+        ['Pilot', null],
+        ['Main', null],
+      ]);
       expect(await store.objectNames('program')).toEqual(['Tool x64']);
       await store.removeObjects();
       expect(await store.collections()).toEqual([]);
@@ -246,11 +313,30 @@ for (const backend of BACKENDS) {
     let scanSet: { catalogId: number; setId: number } | undefined;
     const scanOf = async (clientId: number, inventoryId: number): Promise<boolean> => {
       if (!scanSet) {
-        const catalogId = await store.addCatalog({ sha256: 'c'.repeat(64), source: 'test', path: '/c.pscat', revisions: 1, signer: null, signed_at: null });
-        const setId = await store.addResultSet({ catalogId, fingerprint: 'fp', counts: { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 }, updates: [], groups: [] });
+        const catalogId = await store.addCatalog({
+          sha256: 'c'.repeat(64),
+          source: 'test',
+          path: '/c.pscat',
+          revisions: 1,
+          signer: null,
+          signed_at: null,
+        });
+        const setId = await store.addResultSet({
+          catalogId,
+          fingerprint: 'fp',
+          counts: { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 },
+          updates: [],
+          groups: [],
+        });
         scanSet = { catalogId, setId };
       }
-      return store.recordScan({ clientId, inventoryId, ...scanSet, program: 'Microsoft Updates Tool x64', scannedAt: new Date().toISOString() });
+      return store.recordScan({
+        clientId,
+        inventoryId,
+        ...scanSet,
+        program: 'Microsoft Updates Tool x64',
+        scannedAt: new Date().toISOString(),
+      });
     };
     beforeEach(() => {
       scanSet = undefined;
@@ -272,11 +358,13 @@ for (const backend of BACKENDS) {
       expect((await store.latestInventory(id))!.id).toBe(added[5]);
       expect(await storedIds(other)).toEqual([untouched]);
       // Rolled back with its transaction: the pruning too.
-      await expect(store.transaction(async (tx) => {
-        await tx.addInventory(id, Buffer.from('rolled back'), 'x64', { keep: 1, maxBytes: 1_000_000 });
-        expect(await tx.inventoryCount(id)).toBe(1);
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.addInventory(id, Buffer.from('rolled back'), 'x64', { keep: 1, maxBytes: 1_000_000 });
+          expect(await tx.inventoryCount(id)).toBe(1);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       expect(await storedIds(id)).toEqual(added.slice(-3));
       // Without retention nothing is pruned (library callers, imports).
       await store.addInventory(id, Buffer.from('kept'), 'x64');
@@ -297,7 +385,7 @@ for (const backend of BACKENDS) {
       expect(await storedIds(id)).toEqual([added[3], added[4], next]);
       // A scan of an inventory pruned meanwhile records nothing: the newer upload's scan will.
       expect(await scanOf(id, first)).toBe(false);
-      expect((await store.computerScan('PC-1'))).toBeDefined();
+      expect(await store.computerScan('PC-1')).toBeDefined();
       expect(await storedIds(id)).toEqual([added[3], added[4], next]);
     });
 
@@ -313,7 +401,8 @@ for (const backend of BACKENDS) {
       expect(await storedIds(id)).toEqual([d]);
       const before = (await store.client('PC-1'))!;
       await expect(store.addInventory(id, Buffer.alloc(101, 5), 'arm64', cap)).rejects.toMatchObject({
-        code: 'BAD_ARGUMENT', details: { limit: 'limits.storedBytesPerClient', bytes: 101, max: 100 },
+        code: 'BAD_ARGUMENT',
+        details: { limit: 'limits.storedBytesPerClient', bytes: 101, max: 100 },
       });
       expect(await storedIds(id)).toEqual([d]); // nothing stored, nothing pruned, the client unchanged
       expect((await store.client('PC-1'))!).toEqual(before);
@@ -348,7 +437,10 @@ for (const backend of BACKENDS) {
       expect(await store.computerScan('PC-1')).toBeDefined();
       await expect(store.rotateToken('PC-1')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
       // An upload authenticated just before the revocation is refused at its commit.
-      await expect(store.addInventory(id, Buffer.from('late'), 'x64')).rejects.toMatchObject({ code: 'NOT_FOUND', details: { client: 'revoked' } });
+      await expect(store.addInventory(id, Buffer.from('late'), 'x64')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        details: { client: 'revoked' },
+      });
       expect(await store.inventoryCount(id)).toBe(1);
 
       const again = await store.enroll('PC-1');
@@ -387,18 +479,40 @@ for (const backend of BACKENDS) {
  */
 describe('upgrade to the retention schema', () => {
   const seed = async (run: (sql: string, params: unknown[]) => Promise<void>): Promise<void> => {
-    await run("INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (1, 'PC-1', 'pc-1', 'h1', '2026-01-01T00:00:00.000Z')", []);
-    await run("INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (2, 'PC-2', 'pc-2', 'h2', '2026-01-01T00:00:00.000Z')", []);
-    for (const [id, client, body] of [[1, 1, 'one'], [2, 1, 'two two'], [3, 2, 'three']] as const) {
-      await run('INSERT INTO inventories (id, client_id, received_at, sha256, body) VALUES ($1, $2, $3, $4, $5)', [id, client, '2026-01-01T00:00:00.000Z', 'x', Buffer.from(body)]);
+    await run(
+      "INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (1, 'PC-1', 'pc-1', 'h1', '2026-01-01T00:00:00.000Z')",
+      [],
+    );
+    await run(
+      "INSERT INTO clients (id, name, name_key, token_hash, enrolled_at) VALUES (2, 'PC-2', 'pc-2', 'h2', '2026-01-01T00:00:00.000Z')",
+      [],
+    );
+    for (const [id, client, body] of [
+      [1, 1, 'one'],
+      [2, 1, 'two two'],
+      [3, 2, 'three'],
+    ] as const) {
+      await run('INSERT INTO inventories (id, client_id, received_at, sha256, body) VALUES ($1, $2, $3, $4, $5)', [
+        id,
+        client,
+        '2026-01-01T00:00:00.000Z',
+        'x',
+        Buffer.from(body),
+      ]);
     }
     await run("INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, 'a', 's', '/p', 1, 't')", []);
-    await run("INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (1, 1, 'fp', 1, 0, 0, 0)", []);
+    await run(
+      "INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES (1, 1, 'fp', 1, 0, 0, 0)",
+      [],
+    );
     await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (1, 1, 1, 1, 't', 'p')", []);
     await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (2, 99, 1, 1, 't', 'p')", []); // dangling
   };
   const check = async (store: SiteStore): Promise<void> => {
-    expect((await store.clientSummaries()).map((c) => [c.name, c.inventories, c.stored_bytes, c.revoked_at])).toEqual([['PC-1', 2, 10, null], ['PC-2', 1, 5, null]]);
+    expect((await store.clientSummaries()).map((c) => [c.name, c.inventories, c.stored_bytes, c.revoked_at])).toEqual([
+      ['PC-1', 2, 10, null],
+      ['PC-2', 1, 5, null],
+    ]);
     expect((await store.computerScan('PC-1'))!.installed).toBe(1);
     expect((await store.computerScan('PC-2'))!.installed).toBe(1); // its scan now refers to its latest inventory
     // The scanned inventory survives retention down to one.
@@ -437,7 +551,8 @@ describe('upgrade to the retention schema', () => {
       }
       await seed(async (sql, params) => void (await c.query(sql, params)));
       // Rows inserted with their ids: the identities continue after them.
-      for (const t of ['clients', 'inventories', 'catalogs', 'result_sets']) await c.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), 100)`);
+      for (const t of ['clients', 'inventories', 'catalogs', 'result_sets'])
+        await c.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), 100)`);
     } finally {
       await c.end();
     }

@@ -42,7 +42,11 @@ function reference(groups: readonly (readonly Upload[])[], keep: number, maxByte
 }
 
 const CLIENTS = 4;
-const upload = fc.record({ client: fc.integer({ min: 0, max: CLIENTS - 1 }), bytes: fc.integer({ min: 1, max: 60 }), expedited: fc.boolean() });
+const upload = fc.record({
+  client: fc.integer({ min: 0, max: CLIENTS - 1 }),
+  bytes: fc.integer({ min: 1, max: 60 }),
+  expedited: fc.boolean(),
+});
 const scenario = fc.record({
   groups: fc.array(fc.array(upload, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 5 }),
   keep: fc.integer({ min: 1, max: 4 }),
@@ -74,40 +78,49 @@ for (const backend of backends) {
     });
 
     let run = 0;
-    it('keeps what one-by-one storing keeps, refuses a revoked client\'s uploads, queues every accepted client', async () => {
-      await fc.assert(fc.asyncProperty(scenario, async ({ groups, keep, maxBytes, revoked }) => {
-        // Fresh clients per run: runs share the store.
-        const ids: number[] = [];
-        for (let c = 0; c < CLIENTS; c++) {
-          const name = `PC-${run}-${c}`;
-          await store.enroll(name);
-          ids.push((await store.client(name))!.id);
-          if (c === revoked) await store.revoke(name);
-        }
-        run++;
-        const byId = new Map<number, number>(); // inventory id → upload index
-        let k = 0;
-        for (const group of groups) {
-          const got = await store.addUploads(group.map((u) => ({
-            clientId: ids[u.client], body: Buffer.alloc(u.bytes, k % 251), architecture: 'x64',
-            priority: u.expedited ? 'expedited' as const : 'normal' as const, reason: 'upload',
-          })), { keep, maxBytes });
-          group.forEach((u, j) => {
-            if (u.client === revoked) expect(got[j]).toBeUndefined();
-            else byId.set(got[j]!, k + j);
-          });
-          k += group.length;
-        }
-        const want = reference(groups, keep, maxBytes, revoked);
-        for (let c = 0; c < CLIENTS; c++) {
-          const stored = (await store.inventoryIds(ids[c])).map((id) => byId.get(id));
-          expect(stored).toEqual(want.get(c) ?? []);
-        }
-        // Every client with an accepted upload has a scan waiting (once or once per priority); no other client.
-        const jobs = await store.takeScans(1000);
-        expect(new Set(jobs.map((j) => j.clientId))).toEqual(new Set([...want.keys()].map((c) => ids[c])));
-        await store.completeScans(jobs);
-      }), { numRuns: 30 });
+    it("keeps what one-by-one storing keeps, refuses a revoked client's uploads, queues every accepted client", async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ({ groups, keep, maxBytes, revoked }) => {
+          // Fresh clients per run: runs share the store.
+          const ids: number[] = [];
+          for (let c = 0; c < CLIENTS; c++) {
+            const name = `PC-${run}-${c}`;
+            await store.enroll(name);
+            ids.push((await store.client(name))!.id);
+            if (c === revoked) await store.revoke(name);
+          }
+          run++;
+          const byId = new Map<number, number>(); // inventory id → upload index
+          let k = 0;
+          for (const group of groups) {
+            const got = await store.addUploads(
+              group.map((u) => ({
+                clientId: ids[u.client],
+                body: Buffer.alloc(u.bytes, k % 251),
+                architecture: 'x64',
+                priority: u.expedited ? ('expedited' as const) : ('normal' as const),
+                reason: 'upload',
+              })),
+              { keep, maxBytes },
+            );
+            group.forEach((u, j) => {
+              if (u.client === revoked) expect(got[j]).toBeUndefined();
+              else byId.set(got[j]!, k + j);
+            });
+            k += group.length;
+          }
+          const want = reference(groups, keep, maxBytes, revoked);
+          for (let c = 0; c < CLIENTS; c++) {
+            const stored = (await store.inventoryIds(ids[c])).map((id) => byId.get(id));
+            expect(stored).toEqual(want.get(c) ?? []);
+          }
+          // Every client with an accepted upload has a scan waiting (once or once per priority); no other client.
+          const jobs = await store.takeScans(1000);
+          expect(new Set(jobs.map((j) => j.clientId))).toEqual(new Set([...want.keys()].map((c) => ids[c])));
+          await store.completeScans(jobs);
+        }),
+        { numRuns: 30 },
+      );
     }, 120_000);
   });
 }

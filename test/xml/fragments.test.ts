@@ -16,10 +16,15 @@ const read = (name: string): string => readFileSync(join(FRAG, name), 'utf8');
 function leaves(n: RuleNode | undefined): LeafRule[] {
   if (!n) return [];
   switch (n.kind) {
-    case 'and': case 'or': return n.children.flatMap(leaves);
-    case 'not': return leaves(n.child);
-    case 'rule': return [n, ...leaves(n.child)];
-    default: return [];
+    case 'and':
+    case 'or':
+      return n.children.flatMap(leaves);
+    case 'not':
+      return leaves(n.child);
+    case 'rule':
+      return [n, ...leaves(n.child)];
+    default:
+      return [];
   }
 }
 
@@ -34,10 +39,19 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     expect(root.kind).toBe('or');
     const ls = leaves(root);
     expect(ls.filter((l) => l.type === 'WindowsVersion')).toHaveLength(6);
-    expect(ls[0]).toMatchObject({ type: 'WindowsVersion', family: 'base', attrs: { Comparison: 'LessThan', MajorVersion: '10', MinorVersion: '0', BuildNumber: '14393' } });
+    expect(ls[0]).toMatchObject({
+      type: 'WindowsVersion',
+      family: 'base',
+      attrs: { Comparison: 'LessThan', MajorVersion: '10', MinorVersion: '0', BuildNumber: '14393' },
+    });
     const ubr = ls.filter((l) => l.type === 'RegDword');
     expect(ubr.map((l) => l.attrs.Data)).toEqual(['320', '699', '1356', '2515']);
-    expect(ubr[0].attrs).toMatchObject({ Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion', Value: 'UBR', Comparison: 'GreaterThanOrEqualTo' });
+    expect(ubr[0].attrs).toMatchObject({
+      Key: 'HKEY_LOCAL_MACHINE',
+      Subkey: 'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion',
+      Value: 'UBR',
+      Comparison: 'GreaterThanOrEqualTo',
+    });
     expect(c.rules.IsInstallable).toBeUndefined();
   });
 
@@ -74,7 +88,10 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
   it('detectoid 9e682aaa (Defender NIS) parses fully, no unsupported nodes', () => {
     const c = parseCoreFragment(read('wsus-m0-native__flow__000001__9e682aaa-9547-43b8-8b74-c3183d1d8aaa.core.xml'), '9e682aaa');
     expect(JSON.stringify(c.rules)).not.toContain('unsupported');
-    expect(leaves(c.rules.IsInstalled)[0]).toMatchObject({ type: 'RegKeyExists', attrs: { Subkey: 'SOFTWARE\\Microsoft\\Windows Defender\\NIS' } });
+    expect(leaves(c.rules.IsInstalled)[0]).toMatchObject({
+      type: 'RegKeyExists',
+      attrs: { Subkey: 'SOFTWARE\\Microsoft\\Windows Defender\\NIS' },
+    });
   });
 
   it('bundle a2fef9b0 (KB2267602): supersedes 10, prerequisites 2 plain + 2 IsCategory, 4 AtLeastOne bundle groups, no rules', () => {
@@ -91,7 +108,10 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     expect(c.bundledUpdates).toHaveLength(4);
     expect(c.bundledUpdates.every((g) => g.kind === 'atLeastOne')).toBe(true);
     const first = c.bundledUpdates[0];
-    expect(first.kind === 'atLeastOne' && first.children[0]).toEqual({ updateId: '90f961a9-1756-4493-aade-644c37589961', revisionNumber: 200 });
+    expect(first.kind === 'atLeastOne' && first.children[0]).toEqual({
+      updateId: '90f961a9-1756-4493-aade-644c37589961',
+      revisionNumber: 200,
+    });
     expect(c.bundledUpdates.reduce((n, g) => n + (g.kind === 'atLeastOne' ? g.children.length : 1), 0)).toBe(124);
     expect(c.rules).toEqual({});
   });
@@ -106,13 +126,24 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
     expect(c.rules.IsInstallable).toMatchObject({ kind: 'rule', type: 'CbsPackageInstallable' });
     expect(c.metadata).toMatchObject({
       element: 'CbsPackageApplicabilityMetadata',
-      attrs: { name: 'Package_for_RollupFix', version: '22000.1936.1.9', processorArchitecture: 'arm64', identity: 'Package_for_RollupFix~31bf3856ad364e35~arm64~~22000.1936.1.9', packageIdentifier: 'KB5026368' },
+      attrs: {
+        name: 'Package_for_RollupFix',
+        version: '22000.1936.1.9',
+        processorArchitecture: 'arm64',
+        identity: 'Package_for_RollupFix~31bf3856ad364e35~arm64~~22000.1936.1.9',
+        packageIdentifier: 'KB5026368',
+      },
     });
   });
 
   it('OS installer: ProductReleaseInstalled and DeviceAttribute (newer unprefixed rules)', () => {
     const c = parseCoreFragment(read('wsus-m0-cbs__osinstaller-core.xml'), 'osinstaller');
-    expect(c.rules.IsInstalled).toMatchObject({ kind: 'rule', type: 'ProductReleaseInstalled', family: 'update', attrs: { Name: 'Client.OS.RS2.ARM64', Version: '10.0.22621.5909' } });
+    expect(c.rules.IsInstalled).toMatchObject({
+      kind: 'rule',
+      type: 'ProductReleaseInstalled',
+      family: 'update',
+      attrs: { Name: 'Client.OS.RS2.ARM64', Version: '10.0.22621.5909' },
+    });
     const da = leaves(c.rules.IsInstallable).filter((l) => l.type === 'DeviceAttribute');
     expect(da).toHaveLength(20);
     expect(da.at(-1)!.attrs).toEqual({ Name: 'OSVersion', Type: 'Version', Comparison: 'LessThan', Value: '10.0.22622.0' });
@@ -121,13 +152,21 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
   it('WSUSpect Win7 fragment (already wrapped in <Core>): FileVersion Csidl 37 and Not(CbsPackageInstalledByIdentity)', () => {
     const c = parseCoreFragment(read('ref-44005109947__WSUSpect-whitepaper-Context-IS-2015__figure2-core-fragment.xml'), 'wsuspect');
     expect(c.updateId).toBe('53979536-176e-46c2-9f61-bcf68381c065');
-    expect(c.rules.IsInstalled).toMatchObject({ type: 'FileVersion', attrs: { Version: '6.1.7601.22045', Comparison: 'GreaterThanOrEqualTo', Path: '\\conhost.exe', Csidl: '37' } });
-    expect(c.rules.IsInstallable).toMatchObject({ kind: 'not', child: { type: 'CbsPackageInstalledByIdentity', attrs: { PackageIdentity: 'InternetExplorer-Package~11.2.9600.16428' } } });
+    expect(c.rules.IsInstalled).toMatchObject({
+      type: 'FileVersion',
+      attrs: { Version: '6.1.7601.22045', Comparison: 'GreaterThanOrEqualTo', Path: '\\conhost.exe', Csidl: '37' },
+    });
+    expect(c.rules.IsInstallable).toMatchObject({
+      kind: 'not',
+      child: { type: 'CbsPackageInstalledByIdentity', attrs: { PackageIdentity: 'InternetExplorer-Package~11.2.9600.16428' } },
+    });
   });
 
   it('concatenated fragments split per UpdateIdentity; the malformed last entry is reported, not guessed', () => {
     const text = read('ref-51058199935__core-fragments-snippet.xml');
-    expect(() => parseCoreFragments(text, 'snippet')).toThrowError(/snippet#4: UpdateIdentity 3b4b8621-726e-43a6-b43b-37d07ec7019f has no valid RevisionNumber/);
+    expect(() => parseCoreFragments(text, 'snippet')).toThrowError(
+      /snippet#4: UpdateIdentity 3b4b8621-726e-43a6-b43b-37d07ec7019f has no valid RevisionNumber/,
+    );
     // Without the malformed tail, the three well-formed fragments parse.
     const good = text.slice(0, text.indexOf('<UpdateIdentity UpdateID="3B4B8621')) + '</Updates>';
     const all = parseCoreFragments(good, 'snippet');
@@ -136,7 +175,10 @@ describe('real core fragments (MS-WUSP / wsusscn2 c/ form)', () => {
       ['2bf7ed9c-6f43-493a-b156-db20f08c44c4', 'Detectoid'],
       ['6aece9a4-19e3-4bc7-a20c-070a5e31aff4', 'Detectoid'],
     ]);
-    expect(all[1].rules.IsInstalled).toMatchObject({ type: 'RegSz', attrs: { Value: 'InstallLanguage', Comparison: 'EqualTo', Data: '0409' } });
+    expect(all[1].rules.IsInstalled).toMatchObject({
+      type: 'RegSz',
+      attrs: { Value: 'InstallLanguage', Comparison: 'EqualTo', Data: '0409' },
+    });
   });
 });
 
@@ -151,22 +193,40 @@ describe('extended and localized fragments', () => {
     expect(x.handler).toBe('http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/WindowsInstaller');
   });
   it('bundle extended fragment: KB, severity, bulletin', () => {
-    const x = parseExtendedFragment('<ExtendedProperties DefaultPropertiesLanguage="en" MsrcSeverity="Important" IsBeta="false"><SupportUrl>http://support.microsoft.com</SupportUrl><SecurityBulletinID>MS00-000</SecurityBulletinID><KBArticleID>654321</KBArticleID><CveID>CVE-2020-1</CveID></ExtendedProperties>', 'x');
-    expect(x).toEqual({ kb: '654321', severity: 'Important', securityBulletin: 'MS00-000', cves: ['CVE-2020-1'], supportUrl: 'http://support.microsoft.com' });
+    const x = parseExtendedFragment(
+      '<ExtendedProperties DefaultPropertiesLanguage="en" MsrcSeverity="Important" IsBeta="false"><SupportUrl>http://support.microsoft.com</SupportUrl><SecurityBulletinID>MS00-000</SecurityBulletinID><KBArticleID>654321</KBArticleID><CveID>CVE-2020-1</CveID></ExtendedProperties>',
+      'x',
+    );
+    expect(x).toEqual({
+      kb: '654321',
+      severity: 'Important',
+      securityBulletin: 'MS00-000',
+      cves: ['CVE-2020-1'],
+      supportUrl: 'http://support.microsoft.com',
+    });
   });
   it('category extended fragment carries its CategoryType', () => {
-    const x = parseExtendedFragment('<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" /><HandlerSpecificData type="cat:Category"><CategoryInformation CategoryType="Product" ProhibitsSubcategories="true" /></HandlerSpecificData>', 'x');
+    const x = parseExtendedFragment(
+      '<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" /><HandlerSpecificData type="cat:Category"><CategoryInformation CategoryType="Product" ProhibitsSubcategories="true" /></HandlerSpecificData>',
+      'x',
+    );
     expect(x.categoryType).toBe('Product');
   });
   it('localized fragment', () => {
-    const l = parseLocalizedFragment('<LocalizedProperties><Language>en</Language><Title>Security Update for Windows 8 for x64-based Systems (KB2922229)</Title><Description>A &amp; B</Description></LocalizedProperties>', 'l');
+    const l = parseLocalizedFragment(
+      '<LocalizedProperties><Language>en</Language><Title>Security Update for Windows 8 for x64-based Systems (KB2922229)</Title><Description>A &amp; B</Description></LocalizedProperties>',
+      'l',
+    );
     expect(l).toEqual({ language: 'en', title: 'Security Update for Windows 8 for x64-based Systems (KB2922229)', description: 'A & B' });
   });
 });
 
 describe('rules we do not know, or that are malformed, are kept and named', () => {
   const core = (rule: string): RuleNode =>
-    parseCoreFragment(`<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" RevisionNumber="1" /><Properties UpdateType="Detectoid" /><ApplicabilityRules><IsInstalled>${rule}</IsInstalled></ApplicabilityRules>`, 't').rules.IsInstalled!;
+    parseCoreFragment(
+      `<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" RevisionNumber="1" /><Properties UpdateType="Detectoid" /><ApplicabilityRules><IsInstalled>${rule}</IsInstalled></ApplicabilityRules>`,
+      't',
+    ).rules.IsInstalled!;
   it.each([
     ['<b.RegQword Key="HKEY_LOCAL_MACHINE" Subkey="S" Value="V" Data="1" />', 'b.RegQword', 'unknown rule element'],
     ['<x.Whatever />', 'x.Whatever', 'unknown rule element'],
@@ -174,17 +234,30 @@ describe('rules we do not know, or that are malformed, are kept and named', () =
     ['<b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="S" Value="V" Data="1" />', 'b.RegDword', 'missing required attribute Comparison'],
     ['<Not><True /><False /></Not>', 'Not', 'Not must hold exactly one expression, found 2'],
     ['<And />', 'And', 'And must hold at least one expression'],
-    ['<b.RegKeyLoop Key="HKEY_LOCAL_MACHINE" Subkey="S" TrueIf="Any" />', 'b.RegKeyLoop', 'RegKeyLoop must hold exactly one expression, found 0'],
+    [
+      '<b.RegKeyLoop Key="HKEY_LOCAL_MACHINE" Subkey="S" TrueIf="Any" />',
+      'b.RegKeyLoop',
+      'RegKeyLoop must hold exactly one expression, found 0',
+    ],
   ])('%s → unsupported %s', (xml, element, reason) => {
     expect(core(xml)).toMatchObject({ kind: 'unsupported', element, reason });
   });
   it('an unknown element inside And stays in place; its siblings parse', () => {
     const n = core('<And><b.SoftwareLicense Foo="1" /><True /></And>');
-    expect(n).toEqual({ kind: 'and', children: [{ kind: 'unsupported', element: 'b.SoftwareLicense', attrs: { Foo: '1' }, reason: 'unknown rule element' }, { kind: 'const', value: true }] });
+    expect(n).toEqual({
+      kind: 'and',
+      children: [
+        { kind: 'unsupported', element: 'b.SoftwareLicense', attrs: { Foo: '1' }, reason: 'unknown rule element' },
+        { kind: 'const', value: true },
+      ],
+    });
   });
   it('namespaced (full document) spelling maps to the same rules', () => {
     const n = core('<lar:And><bar:FileExists Path="x.dll" Csidl="37" /><msiar:MsiProductInstalled ProductCode="{A}" /></lar:And>');
-    expect(leaves(n).map((l) => [l.type, l.family])).toEqual([['FileExists', 'base'], ['MsiProductInstalled', 'msi']]);
+    expect(leaves(n).map((l) => [l.type, l.family])).toEqual([
+      ['FileExists', 'base'],
+      ['MsiProductInstalled', 'msi'],
+    ]);
   });
 });
 

@@ -16,9 +16,12 @@ export function addCollectionCommands(program: Command): void {
       withSite(o, async (site) => {
         // The members counted as every report counts them (collectionSummary: one membership rule).
         for (const r of await collectionSummary(site.store)) {
-          print(`${r.name.padEnd(42)} ${String(r.members).padStart(6)} member(s), ${r.enrolled} enrolled${r.limitedTo ? `  limited to "${r.limitedTo}"` : ''}`);
+          print(
+            `${r.name.padEnd(42)} ${String(r.members).padStart(6)} member(s), ${r.enrolled} enrolled${r.limitedTo ? `  limited to "${r.limitedTo}"` : ''}`,
+          );
         }
-      }));
+      }),
+    );
   siteOptions(collection.command('show'))
     .description('a collection: its query, its limiting collection, its members')
     .argument('<name>')
@@ -27,11 +30,14 @@ export function addCollectionCommands(program: Command): void {
         const c = await site.store.collectionByName(name);
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
         const limit = c.limit_to ? await site.store.collection(c.limit_to) : undefined;
-        print(`${c.name}\n  query: ${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}${limit ? `\n  limited to: ${limit.name}` : ''}`);
+        print(
+          `${c.name}\n  query: ${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}${limit ? `\n  limited to: ${limit.name}` : ''}`,
+        );
         for (const m of await members(site.store, c.id)) print(`  member ${m}`);
-      }));
+      }),
+    );
   siteOptions(collection.command('unlimit'))
-    .description('remove a collection\'s limiting collection (the seed\'s last step: every eligible client is then scanned)')
+    .description("remove a collection's limiting collection (the seed's last step: every eligible client is then scanned)")
     .argument('<name>')
     .action((name: string, o: SiteOptions) =>
       withSite(o, async (site) => {
@@ -40,8 +46,11 @@ export function addCollectionCommands(program: Command): void {
         await site.store.setCollectionLimit(c.id, null);
         // Clients that uploaded while they were not targeted are queued now: nobody has to send anything again.
         const n = await new SiteScanner(site).rescanAll(`collection ${name} unlimited`);
-        print(`"${name}" is no longer limited; it has ${(await members(site.store, c.id)).length} member(s). Queued ${n} stored inventory(ies) for a scan.`);
-      }));
+        print(
+          `"${name}" is no longer limited; it has ${(await members(site.store, c.id)).length} member(s). Queued ${n} stored inventory(ies) for a scan.`,
+        );
+      }),
+    );
   siteOptions(collection.command('limit'))
     .description('limit a collection to the members of another (as init does with the pre-production collection)')
     .argument('<name>')
@@ -53,7 +62,8 @@ export function addCollectionCommands(program: Command): void {
         if (!c || !to) throw new PatchscanError('NOT_FOUND', `no collection named "${!c ? name : o.to}"`);
         await site.store.setCollectionLimit(c.id, to.id);
         print(`"${name}" is limited to "${o.to}".`);
-      }));
+      }),
+    );
   siteOptions(collection.command('add'))
     .description('add a computer to a collection directly (e.g. a second test computer to the pre-production collection)')
     .argument('<name>')
@@ -64,5 +74,6 @@ export function addCollectionCommands(program: Command): void {
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}"`);
         await site.store.addMember(c.id, computer);
         print(`${computer} is a member of "${name}".`);
-      }));
+      }),
+    );
 }

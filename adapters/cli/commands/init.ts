@@ -19,8 +19,13 @@ export function addInitCommands(program: Command): void {
     .option('--sync-host <name>', 'the computer that runs the catalog sync (default: this host)')
     .option('--sync-source <url|folder>', 'where the catalog comes from: an http(s) URL or a folder an administrator fills')
     .option('--listen <host:port>', 'where `patchscan serve` listens', listenAddress('--listen'), DEFAULT_CONFIG.listen)
-    .option('--names <file.json>', 'other names than the seed\'s: {"package": …, "programs": {"scan-x64": …}, "collections": {"main": …, "pilot": …}}')
-    .addHelpText('after', `
+    .option(
+      '--names <file.json>',
+      'other names than the seed\'s: {"package": …, "programs": {"scan-x64": …}, "collections": {"main": …, "pilot": …}}',
+    )
+    .addHelpText(
+      'after',
+      `
 Creates, with the seed's names (ITMU for Configuration Manager 2007):
   package      "Microsoft Corporation Microsoft Updates Tool 2.0 ALL"
   programs     "Microsoft Updates Tool", "… (expedited)", "… x64", "… x64 (expedited)", "… IA64", "… IA64 (expedited)",
@@ -29,47 +34,57 @@ Creates, with the seed's names (ITMU for Configuration Manager 2007):
                "Microsoft Updates Tool (pre-production)" (the test computer), "… x64", "… IA64", "… ARM64", "… Sync"
   advertisements tying each program to its collection
 With --database postgres://…, the site's data lives in PostgreSQL (shared by every serve and worker process);
-the URL is written to patchscan.json. Prints an admin token once (for reports and the web console); keep it.`)
+the URL is written to patchscan.json. Prints an admin token once (for reports and the web console); keep it.`,
+    )
     .action((o: SiteOptions & { testComputer?: string; syncHost?: string; syncSource?: string; listen: string; names?: string }) =>
-      withSite(o, async (site) => {
-        const dir = dataDir(o);
-        const fresh = !(await site.initialized());
-        if (fresh) {
-          writeConfig(site.dir, {
-            ...DEFAULT_CONFIG,
-            ...(o.database ? { database: o.database } : {}),
-            listen: o.listen,
-            sync: { ...DEFAULT_CONFIG.sync, ...(o.syncSource ? { source: o.syncSource } : {}) },
-          });
-        }
-        const store = site.store;
-        // On an existing site only what was asked for changes (a rerun is the seed's "repair" run).
-        const syncHost = o.syncHost ?? (await store.setting('sync_host')) ?? hostname();
-        const testComputer = o.testComputer ?? (await store.setting('test_computer')) ?? syncHost;
-        let names: InitOptions['names'];
-        if (o.names) {
-          try {
-            names = JSON.parse(readFileSync(o.names, 'utf8')) as InitOptions['names'];
-          } catch (e) {
-            throw new PatchscanError('BAD_ARGUMENT', `--names ${o.names}: ${(e as Error).message}`);
+      withSite(
+        o,
+        async (site) => {
+          const dir = dataDir(o);
+          const fresh = !(await site.initialized());
+          if (fresh) {
+            writeConfig(site.dir, {
+              ...DEFAULT_CONFIG,
+              ...(o.database ? { database: o.database } : {}),
+              listen: o.listen,
+              sync: { ...DEFAULT_CONFIG.sync, ...(o.syncSource ? { source: o.syncSource } : {}) },
+            });
           }
-        }
-        const r = await ensureObjects(store, { testComputer, syncHost, ...(names ? { names } : {}) });
-        let admin: string | undefined;
-        if (!(await store.setting('admin_token_hash'))) {
-          admin = `psa_${randomBytes(32).toString('base64url')}`;
-          await store.setSetting('admin_token_hash', sha256Hex(admin));
-        }
-        if (!(await store.setting('initialized_at'))) await store.setSetting('initialized_at', now());
-        print(`${fresh ? 'Created' : 'Checked'} site ${site.dir} (configuration ${configPath(site.dir)}; database ${store.location})`);
-        print(r.created.length ? `Created ${r.created.length} object(s):\n${r.created.map((p) => `  ${p.kind} ${p.name}`).join('\n')}` : 'All objects were already present.');
-        print(`Test computer (pre-production): ${await store.setting('test_computer')}; sync host: ${await store.setting('sync_host')}`);
-        if (admin) print(`Admin token (shown once; reports and the web console need it):\n  ${admin}`);
-        print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
-      }, { create: true }));
+          const store = site.store;
+          // On an existing site only what was asked for changes (a rerun is the seed's "repair" run).
+          const syncHost = o.syncHost ?? (await store.setting('sync_host')) ?? hostname();
+          const testComputer = o.testComputer ?? (await store.setting('test_computer')) ?? syncHost;
+          let names: InitOptions['names'];
+          if (o.names) {
+            try {
+              names = JSON.parse(readFileSync(o.names, 'utf8')) as InitOptions['names'];
+            } catch (e) {
+              throw new PatchscanError('BAD_ARGUMENT', `--names ${o.names}: ${(e as Error).message}`);
+            }
+          }
+          const r = await ensureObjects(store, { testComputer, syncHost, ...(names ? { names } : {}) });
+          let admin: string | undefined;
+          if (!(await store.setting('admin_token_hash'))) {
+            admin = `psa_${randomBytes(32).toString('base64url')}`;
+            await store.setSetting('admin_token_hash', sha256Hex(admin));
+          }
+          if (!(await store.setting('initialized_at'))) await store.setSetting('initialized_at', now());
+          print(`${fresh ? 'Created' : 'Checked'} site ${site.dir} (configuration ${configPath(site.dir)}; database ${store.location})`);
+          print(
+            r.created.length
+              ? `Created ${r.created.length} object(s):\n${r.created.map((p) => `  ${p.kind} ${p.name}`).join('\n')}`
+              : 'All objects were already present.',
+          );
+          print(`Test computer (pre-production): ${await store.setting('test_computer')}; sync host: ${await store.setting('sync_host')}`);
+          if (admin) print(`Admin token (shown once; reports and the web console need it):\n  ${admin}`);
+          print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
+        },
+        { create: true },
+      ),
+    );
 
   siteOptions(program.command('verify'))
-    .description("check that every ITMU object exists; --repair recreates what is missing (like running SMSITMU.MSI again)")
+    .description('check that every ITMU object exists; --repair recreates what is missing (like running SMSITMU.MSI again)')
     .option('--repair', 'recreate missing objects')
     .action((o: SiteOptions & { repair?: boolean }) =>
       withSite(o, async (site) => {
@@ -89,7 +104,8 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
           print(`\n${problems.length} problem(s). Run "patchscan verify --repair" to recreate what is missing.`);
           process.exitCode = 3;
         }
-      }));
+      }),
+    );
 
   siteOptions(program.command('remove'))
     .description("remove ITMU's objects from the site (its collections and advertisements go too); keeps inventories and results")
@@ -98,7 +114,9 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
       withSite(o, async (site) => {
         await requireInit(site);
         const what = await objectsToRemove(site.store);
-        print(`Removing the tool also removes its ${what.collections.length} collection(s) and ${what.advertisements.length} advertisement(s):`);
+        print(
+          `Removing the tool also removes its ${what.collections.length} collection(s) and ${what.advertisements.length} advertisement(s):`,
+        );
         for (const c of what.collections) print(`  collection    ${c}`);
         for (const a of what.advertisements) print(`  advertisement ${a}`);
         if (!o.yes) {
@@ -108,5 +126,6 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
         }
         await removeObjects(site.store);
         print('Removed. "patchscan verify --repair" recreates them.');
-      }));
+      }),
+    );
 }

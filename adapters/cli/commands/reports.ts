@@ -6,8 +6,21 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { toCsv } from '../../report/csv.js';
 import { notScannedMessage } from '../../site/not-scanned.js';
 import {
-  CatalogVersions, collectionSummary, complianceCsvRows, complianceTrend, countsText, computerCompliance, cveCompliance, fleetSummary, groupSummary, isCveId, staleClients, updateCompliance,
-  type ComputerCompliance, type UpdateCompliance, type UpdateInfo,
+  CatalogVersions,
+  collectionSummary,
+  complianceCsvRows,
+  complianceTrend,
+  countsText,
+  computerCompliance,
+  cveCompliance,
+  fleetSummary,
+  groupSummary,
+  isCveId,
+  staleClients,
+  updateCompliance,
+  type ComputerCompliance,
+  type UpdateCompliance,
+  type UpdateInfo,
 } from '../../site/reports.js';
 import type { UpdateState } from '../../../engine/scan/scanner.js';
 import type { Site } from '../../site/site.js';
@@ -39,19 +52,27 @@ async function notScanned(site: Site, name: string): Promise<PatchscanError> {
   return new PatchscanError('NOT_FOUND', await notScannedMessage(site.store, name));
 }
 
-
-const supLabel = (u: { superseded: boolean; possiblySuperseded: boolean }): string => (u.superseded ? 'yes' : u.possiblySuperseded ? 'possibly' : '');
+const supLabel = (u: { superseded: boolean; possiblySuperseded: boolean }): string =>
+  u.superseded ? 'yes' : u.possiblySuperseded ? 'possibly' : '';
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const day = (iso: string): string => iso.slice(0, 10);
 const LISTING_HELP = 'also list Required updates that are superseded by an update Installed or Required on the machine (always counted)';
 
 type ListingOptions = { state?: UpdateState; superseded?: boolean };
-const listing = (o: ListingOptions): { state?: UpdateState; superseded: 'show' | 'hide' } => ({ ...(o.state ? { state: o.state } : {}), superseded: o.superseded ? 'show' : 'hide' });
+const listing = (o: ListingOptions): { state?: UpdateState; superseded: 'show' | 'hide' } => ({
+  ...(o.state ? { state: o.state } : {}),
+  superseded: o.superseded ? 'show' : 'hide',
+});
 
 export function addReportCommands(program: Command): void {
-  const report = program.command('report')
-    .description('reports over the site database (table; --json; --csv): computer, update, cve, collections, classifications, products, stale, sync, trend')
-    .addHelpText('after', `
+  const report = program
+    .command('report')
+    .description(
+      'reports over the site database (table; --json; --csv): computer, update, cve, collections, classifications, products, stale, sync, trend',
+    )
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ patchscan report computer PC-0042 --data site            # software updates compliance for a specific computer
   $ patchscan report update KB5034441 --state Required --csv  # who needs it (every update of the KB; also Installed, Unknown)
@@ -63,82 +84,190 @@ Examples:
 "Required" counts updates that are Required and not superseded by an update Installed or Required on the machine;
 superseded ones are counted apart and listed with --superseded (docs/semantics.md, "Counting").
 The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/updates/<KB>, /v1/cves/<CVE>,
-/v1/reports/{collections,classifications,products,stale,trend}, /v1/sync — add ?format=csv for CSV.`);
+/v1/reports/{collections,classifications,products,stale,trend}, /v1/sync — add ?format=csv for CSV.`,
+    );
   const reportOpts = (c: Command): Command => siteOptions(c).option('--json', 'print JSON').option('--csv', 'print CSV');
-  const stateOpt = (c: Command, what: string): Command => c
-    .option('--state <state>', `only ${what} in this state: ${STATES.join(', ')} (any case)`, choice('--state', STATES))
-    .option('--superseded', LISTING_HELP);
+  const stateOpt = (c: Command, what: string): Command =>
+    c
+      .option('--state <state>', `only ${what} in this state: ${STATES.join(', ')} (any case)`, choice('--state', STATES))
+      .option('--superseded', LISTING_HELP);
 
-  stateOpt(reportOpts(report.command('computer').argument('<name>').description('software updates compliance for a specific computer')), 'updates')
-    .action((name: string, o: ReportOptions & ListingOptions) => withSite(o, async (site) => {
+  stateOpt(
+    reportOpts(report.command('computer').argument('<name>').description('software updates compliance for a specific computer')),
+    'updates',
+  ).action((name: string, o: ReportOptions & ListingOptions) =>
+    withSite(o, async (site) => {
       const c = await computerCompliance(site.store, new CatalogVersions(site.store), name, listing(o));
       if (!c) throw await notScanned(site, name);
       const rows = complianceCsvRows(c);
-      out(o, c, rows, () => `${computerHeader(c)}\n\n${fmt(c.updates.map((u) => ({
-        state: u.state, superseded: supLabel(u), kb: u.kb ? `KB${u.kb}` : '-', released: day(u.releaseDate), classification: u.classification, severity: u.severity,
-        cves: cut(u.cves.join(' '), 30), title: cut(u.title, 60),
-      })), ['state', 'superseded', 'kb', 'released', 'classification', 'severity', 'cves', 'title'])}${hiddenNote(c)}`);
-    }));
+      out(
+        o,
+        c,
+        rows,
+        () =>
+          `${computerHeader(c)}\n\n${fmt(
+            c.updates.map((u) => ({
+              state: u.state,
+              superseded: supLabel(u),
+              kb: u.kb ? `KB${u.kb}` : '-',
+              released: day(u.releaseDate),
+              classification: u.classification,
+              severity: u.severity,
+              cves: cut(u.cves.join(' '), 30),
+              title: cut(u.title, 60),
+            })),
+            ['state', 'superseded', 'kb', 'released', 'classification', 'severity', 'cves', 'title'],
+          )}${hiddenNote(c)}`,
+      );
+    }),
+  );
 
-  stateOpt(reportOpts(report.command('update').argument('<KB|UpdateId>').description('one KB (every update carrying it) across the fleet: who needs it, who has it, Unknown because of which fact')), 'machines')
+  stateOpt(
+    reportOpts(
+      report
+        .command('update')
+        .argument('<KB|UpdateId>')
+        .description('one KB (every update carrying it) across the fleet: who needs it, who has it, Unknown because of which fact'),
+    ),
+    'machines',
+  )
     .option('--limit <n>', 'machines to list (0: only the counts)', nonNegativeInt('--limit', 'machines'), 100)
-    .action((id: string, o: ReportOptions & ListingOptions & { limit: number }) => withSite(o, async (site) => {
-      const u = await updateCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
-      if (!u) throw new PatchscanError('NOT_FOUND', `no update ${id} in the catalog in service`);
-      out(o, u, u.machines.items, () => [
-        `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
-        ...updateLines(u.update),
-        `Machines: ${countsText(u.counts)}`,
-        ...(u.updates.length > 1 ? ['', `${u.updates.length} updates carry it:`, ...u.updates.map((x) => `  ${x.updateId}  ${countsText(x.counts)}  ${x.title}`)] : []),
-        ...(u.unknownBecause.length ? ['', 'Unknown because:', ...u.unknownBecause.map((r) => `  ${String(r.machines).padStart(6)}  ${r.reason}`)] : []),
-        '', machineTable(u.machines, u.updates.length > 1),
-      ].join('\n').trimEnd());
-    }));
+    .action((id: string, o: ReportOptions & ListingOptions & { limit: number }) =>
+      withSite(o, async (site) => {
+        const u = await updateCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
+        if (!u) throw new PatchscanError('NOT_FOUND', `no update ${id} in the catalog in service`);
+        out(o, u, u.machines.items, () =>
+          [
+            `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
+            ...updateLines(u.update),
+            `Machines: ${countsText(u.counts)}`,
+            ...(u.updates.length > 1
+              ? [
+                  '',
+                  `${u.updates.length} updates carry it:`,
+                  ...u.updates.map((x) => `  ${x.updateId}  ${countsText(x.counts)}  ${x.title}`),
+                ]
+              : []),
+            ...(u.unknownBecause.length
+              ? ['', 'Unknown because:', ...u.unknownBecause.map((r) => `  ${String(r.machines).padStart(6)}  ${r.reason}`)]
+              : []),
+            '',
+            machineTable(u.machines, u.updates.length > 1),
+          ]
+            .join('\n')
+            .trimEnd(),
+        );
+      }),
+    );
 
-  stateOpt(reportOpts(report.command('cve').argument('<CVE-id>').description('machines exposed to a CVE (an update fixing it is Required), possibly exposed, unknown, not exposed')), 'machines')
+  stateOpt(
+    reportOpts(
+      report
+        .command('cve')
+        .argument('<CVE-id>')
+        .description('machines exposed to a CVE (an update fixing it is Required), possibly exposed, unknown, not exposed'),
+    ),
+    'machines',
+  )
     .option('--limit <n>', 'machines to list (0: only the counts)', nonNegativeInt('--limit', 'machines'), 100)
-    .action((id: string, o: ReportOptions & ListingOptions & { limit: number }) => withSite(o, async (site) => {
-      if (!isCveId(id)) throw new PatchscanError('BAD_ARGUMENT', `${JSON.stringify(id)} is not a CVE id: give CVE-YYYY-NNNN`);
-      const c = await cveCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
-      if (!c) throw new PatchscanError('NOT_FOUND', `no update of the catalog in service names ${id}`);
-      out(o, c, c.machines.items, () => [
-        `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ${c.scanned} scanned`,
-        '', `Fixed by ${c.updates.length} update(s):`, ...c.updates.map((x) => `  ${x.kb ? `KB${x.kb}` : x.updateId}  released ${day(x.releaseDate) || '?'}  ${countsText(x.counts)}  ${x.title}`),
-        '', machineTable(c.machines, true),
-      ].join('\n').trimEnd());
-    }));
+    .action((id: string, o: ReportOptions & ListingOptions & { limit: number }) =>
+      withSite(o, async (site) => {
+        if (!isCveId(id)) throw new PatchscanError('BAD_ARGUMENT', `${JSON.stringify(id)} is not a CVE id: give CVE-YYYY-NNNN`);
+        const c = await cveCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
+        if (!c) throw new PatchscanError('NOT_FOUND', `no update of the catalog in service names ${id}`);
+        out(o, c, c.machines.items, () =>
+          [
+            `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ${c.scanned} scanned`,
+            '',
+            `Fixed by ${c.updates.length} update(s):`,
+            ...c.updates.map(
+              (x) => `  ${x.kb ? `KB${x.kb}` : x.updateId}  released ${day(x.releaseDate) || '?'}  ${countsText(x.counts)}  ${x.title}`,
+            ),
+            '',
+            machineTable(c.machines, true),
+          ]
+            .join('\n')
+            .trimEnd(),
+        );
+      }),
+    );
 
-  reportOpts(report.command('collections').description('per collection: members, enrolled, scanned, compliant, Required (and superseded) and Unknown updates'))
-    .action((o: ReportOptions) => withSite(o, async (site) => {
+  reportOpts(
+    report
+      .command('collections')
+      .description('per collection: members, enrolled, scanned, compliant, Required (and superseded) and Unknown updates'),
+  ).action((o: ReportOptions) =>
+    withSite(o, async (site) => {
       const rows = await collectionSummary(site.store);
-      out(o, rows, rows, () => fmt(rows as unknown as Record<string, unknown>[], ['name', 'limitedTo', 'members', 'enrolled', 'scanned', 'compliant', 'required', 'superseded', 'possiblySuperseded', 'unknown']));
-    }));
+      out(o, rows, rows, () =>
+        fmt(rows as unknown as Record<string, unknown>[], [
+          'name',
+          'limitedTo',
+          'members',
+          'enrolled',
+          'scanned',
+          'compliant',
+          'required',
+          'superseded',
+          'possiblySuperseded',
+          'unknown',
+        ]),
+      );
+    }),
+  );
 
   for (const kind of ['classification', 'product'] as const) {
-    reportOpts(report.command(`${kind === 'classification' ? 'classifications' : 'products'}`).description(`update states across the fleet per ${kind} (client × update)`))
-      .action((o: ReportOptions) => withSite(o, async (site) => {
+    reportOpts(
+      report
+        .command(`${kind === 'classification' ? 'classifications' : 'products'}`)
+        .description(`update states across the fleet per ${kind} (client × update)`),
+    ).action((o: ReportOptions) =>
+      withSite(o, async (site) => {
         const rows = await groupSummary(site.store, kind);
-        out(o, rows, rows, () => fmt(rows as unknown as Record<string, unknown>[], ['name', 'required', 'superseded', 'possiblySuperseded', 'installed', 'unknown']));
-      }));
+        out(o, rows, rows, () =>
+          fmt(rows as unknown as Record<string, unknown>[], [
+            'name',
+            'required',
+            'superseded',
+            'possiblySuperseded',
+            'installed',
+            'unknown',
+          ]),
+        );
+      }),
+    );
   }
   reportOpts(report.command('stale').description('clients that have not reported for N days'))
     .option('--days <n>', `days without an upload (0 to ${MAX_DAYS})`, nonNegativeInt('--days', 'days', MAX_DAYS), 7)
-    .action((o: ReportOptions & { days: number }) => withSite(o, async (site) => {
-      const p = await staleClients(site.store, o.days, 10_000);
-      out(o, p, p.items, () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items, ['name', 'lastUpload', 'lastScan'])}`);
-    }));
+    .action((o: ReportOptions & { days: number }) =>
+      withSite(o, async (site) => {
+        const p = await staleClients(site.store, o.days, 10_000);
+        out(
+          o,
+          p,
+          p.items,
+          () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items, ['name', 'lastUpload', 'lastScan'])}`,
+        );
+      }),
+    );
 
-  reportOpts(report.command('sync').description('the sync history and the catalog in service'))
-    .action((o: ReportOptions) => withSite(o, async (site) => {
+  reportOpts(report.command('sync').description('the sync history and the catalog in service')).action((o: ReportOptions) =>
+    withSite(o, async (site) => {
       const msgs = await site.store.syncMessages(100);
-      out(o, { catalog: (await site.store.currentCatalog()) ?? null, messages: msgs }, msgs, () => fmt(msgs as unknown as Record<string, unknown>[], ['at', 'message_id', 'severity', 'text']));
-    }));
+      out(o, { catalog: (await site.store.currentCatalog()) ?? null, messages: msgs }, msgs, () =>
+        fmt(msgs as unknown as Record<string, unknown>[], ['at', 'message_id', 'severity', 'text']),
+      );
+    }),
+  );
 
-  reportOpts(report.command('trend').description('fleet compliance per day (what the console charts)'))
-    .action((o: ReportOptions) => withSite(o, async (site) => {
+  reportOpts(report.command('trend').description('fleet compliance per day (what the console charts)')).action((o: ReportOptions) =>
+    withSite(o, async (site) => {
       const rows = await complianceTrend(site.store);
-      out(o, rows, rows, () => fmt(rows as unknown as Record<string, unknown>[], ['day', 'clients', 'scanned', 'compliant', 'installed', 'required', 'unknown']));
-    }));
+      out(o, rows, rows, () =>
+        fmt(rows as unknown as Record<string, unknown>[], ['day', 'clients', 'scanned', 'compliant', 'installed', 'required', 'unknown']),
+      );
+    }),
+  );
 
   siteOptions(program.command('compliance'))
     .description('software updates compliance for a specific computer (its latest scan), or the fleet summary without a name')
@@ -149,7 +278,11 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
       withSite(o, async (site) => {
         if (!name) {
           const s = await fleetSummary(site.store);
-          print(o.json ? JSON.stringify(s, null, 2) : `Clients ${s.clients}, scanned ${s.scanned}, compliant ${s.compliant}; ${countsText(s.states)}; queue ${s.queue.expedited} expedited, ${s.queue.normal} normal`);
+          print(
+            o.json
+              ? JSON.stringify(s, null, 2)
+              : `Clients ${s.clients}, scanned ${s.scanned}, compliant ${s.compliant}; ${countsText(s.states)}; queue ${s.queue.expedited} expedited, ${s.queue.normal} normal`,
+          );
           return;
         }
         const c = await computerCompliance(site.store, new CatalogVersions(site.store), name, listing(o));
@@ -159,10 +292,14 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
           return;
         }
         print(`${computerHeader(c)}\n`);
-        for (const u of c.updates) print(`${u.state.padEnd(13)} ${(u.superseded ? 'sup' : u.possiblySuperseded ? 'sup?' : '').padEnd(5)}${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`);
+        for (const u of c.updates)
+          print(
+            `${u.state.padEnd(13)} ${(u.superseded ? 'sup' : u.possiblySuperseded ? 'sup?' : '').padEnd(5)}${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`,
+          );
         const note = hiddenNote(c);
         if (note) print(note.trimStart());
-      }));
+      }),
+    );
 }
 
 function computerHeader(c: ComputerCompliance): string {
@@ -170,7 +307,9 @@ function computerHeader(c: ComputerCompliance): string {
 }
 
 function hiddenNote(c: ComputerCompliance): string {
-  return c.hidden > 0 && c.superseded === 'hide' ? `\n\n${c.hidden} superseded Required update(s) not listed (--superseded lists them)` : '';
+  return c.hidden > 0 && c.superseded === 'hide'
+    ? `\n\n${c.hidden} superseded Required update(s) not listed (--superseded lists them)`
+    : '';
 }
 
 function updateLines(u: UpdateInfo): string[] {

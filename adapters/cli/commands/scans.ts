@@ -14,7 +14,7 @@ import { print, requireInit, siteOptions, withSite, type SiteOptions } from './s
 
 export function addScanCommands(program: Command): void {
   siteOptions(program.command('rescan'))
-    .description('queue a rescan of a computer\'s latest inventory; --expedited scans it now, ahead of everything queued')
+    .description("queue a rescan of a computer's latest inventory; --expedited scans it now, ahead of everything queued")
     .argument('<computer>', 'computer name')
     .option('--expedited', 'jump the queue and scan at once')
     .action((name: string, o: SiteOptions & { expedited?: boolean }) =>
@@ -26,7 +26,10 @@ export function addScanCommands(program: Command): void {
         const requested = now();
         await store.enqueueScan(c.id, o.expedited ? 'expedited' : 'normal', o.expedited ? 'expedited rescan' : 'rescan');
         const target = await targetingProgram(store, c, o.expedited ?? false);
-        if (!target) print(`Queued, but no advertised collection targets ${name} (${c.architecture ?? 'unknown architecture'}) yet: it will be skipped.`);
+        if (!target)
+          print(
+            `Queued, but no advertised collection targets ${name} (${c.architecture ?? 'unknown architecture'}) yet: it will be skipped.`,
+          );
         if (!o.expedited) {
           print(`Queued a rescan of ${name}; the site's scan workers run it.`);
           return;
@@ -52,7 +55,8 @@ export function addScanCommands(program: Command): void {
           print(`Scanned ${name} now (${s.program}): ${countsText(s.counts)}`);
         } else if (Date.now() >= deadline) print(`${name} is still queued after 30 s; the site's scan workers will scan it.`);
         else print(`${name} was not scanned: no advertised collection targets it.`);
-      }));
+      }),
+    );
 
   const queue = program.command('queue').description('the scan queue: what waits, what runs, what failed');
   siteOptions(queue.command('status'))
@@ -64,14 +68,18 @@ export function addScanCommands(program: Command): void {
         const status = await site.store.queueStatus();
         const failed = await site.store.failedScans(o.limit);
         const names = new Map<number, string>();
-        for (const f of failed) if (!names.has(f.clientId)) names.set(f.clientId, (await site.store.clientById(f.clientId))?.name ?? `client ${f.clientId}`);
+        for (const f of failed)
+          if (!names.has(f.clientId)) names.set(f.clientId, (await site.store.clientById(f.clientId))?.name ?? `client ${f.clientId}`);
         if (o.json) {
           print(JSON.stringify({ ...status, failedJobs: failed.map((f) => ({ ...f, computer: names.get(f.clientId) })) }, null, 2));
           return;
         }
-        print(`Queued: ${status.queued.expedited} expedited, ${status.queued.normal} normal; running: ${status.active}; failed: ${status.failed}`);
+        print(
+          `Queued: ${status.queued.expedited} expedited, ${status.queued.normal} normal; running: ${status.active}; failed: ${status.failed}`,
+        );
         for (const f of failed) print(`  failed ${f.failedAt}  ${names.get(f.clientId)}  (${f.priority}, ${f.reason}): ${f.error}`);
-      }));
+      }),
+    );
 }
 
 /**
@@ -85,15 +93,31 @@ export function addWorkerCommand(program: Command): void {
   siteOptions(program.command('worker'))
     .description('scan queued inventories (a process of its own; run N of them, and `serve --no-scan` for the HTTP side)')
     .option('--batch <n>', 'jobs taken at a time (1 to 10000)', positiveInt('--batch', 'jobs', 10_000), 25)
-    .option('--threads <n>', 'worker threads that run the engine (0 to 1024; default: one per core; 0 scans on the main thread)', nonNegativeInt('--threads', 'threads', 1024))
-    .option('--idle-ms <ms>', 'how long to wait when the queue is empty (1 to 3600000)', positiveInt('--idle-ms', 'milliseconds', 3_600_000), 500)
+    .option(
+      '--threads <n>',
+      'worker threads that run the engine (0 to 1024; default: one per core; 0 scans on the main thread)',
+      nonNegativeInt('--threads', 'threads', 1024),
+    )
+    .option(
+      '--idle-ms <ms>',
+      'how long to wait when the queue is empty (1 to 3600000)',
+      positiveInt('--idle-ms', 'milliseconds', 3_600_000),
+      500,
+    )
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
-    .option('--lease-seconds <s>', 'how long a taken job is this worker\'s before another may take it (1 to 86399, under a day as pg-boss requires; default: queue.leaseSeconds of the configuration, 300)', positiveInt('--lease-seconds', 'seconds', 86_399))
-    .addHelpText('after', `
+    .option(
+      '--lease-seconds <s>',
+      "how long a taken job is this worker's before another may take it (1 to 86399, under a day as pg-boss requires; default: queue.leaseSeconds of the configuration, 300)",
+      positiveInt('--lease-seconds', 'seconds', 86_399),
+    )
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
   $ patchscan init --data site --database postgres://patchscan@db.example/site   # once, on another machine of a
-  $ patchscan worker --data site                                                  # PostgreSQL site: join it, then scan`)
+  $ patchscan worker --data site                                                  # PostgreSQL site: join it, then scan`,
+    )
     .action((o: SiteOptions & { batch: number; idleMs: number; once?: boolean; leaseSeconds?: number; threads?: number }) =>
       withSite(o, async (site) => {
         await requireInit(site);
@@ -107,8 +131,13 @@ Examples:
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        process.stderr.write(`patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s))\n`);
-        let scanned = 0, shared = 0, skipped = 0, carried = 0;
+        process.stderr.write(
+          `patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s))\n`,
+        );
+        let scanned = 0,
+          shared = 0,
+          skipped = 0,
+          carried = 0;
         while (!stop) {
           let r;
           try {
@@ -130,6 +159,9 @@ Examples:
         await scanner.close();
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
-        print(`patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ${carried} carried over from the previous catalog), ${skipped} skipped (not targeted or no inventory)`);
-      }));
+        print(
+          `patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ${carried} carried over from the previous catalog), ${skipped} skipped (not targeted or no inventory)`,
+        );
+      }),
+    );
 }

@@ -18,7 +18,11 @@ export function addServeCommands(program: Command): void {
       const site = await openSite(o);
       try {
         await requireInit(site);
-        const s = await serve(site, { ...(o.listen ? { listen: o.listen } : {}), scanQueue: o.scan, log: (l) => process.stderr.write(`${l}\n`) });
+        const s = await serve(site, {
+          ...(o.listen ? { listen: o.listen } : {}),
+          scanQueue: o.scan,
+          log: (l) => process.stderr.write(`${l}\n`),
+        });
         print(`patchscan serve: listening on ${s.url} (site ${site.dir}, database ${site.store.location}); Ctrl-C stops`);
         await new Promise<void>((resolve) => {
           const stop = (): void => resolve();
@@ -32,24 +36,28 @@ export function addServeCommands(program: Command): void {
       }
     });
 
-  program.command('upload')
+  program
+    .command('upload')
     .description('send an inventory to the site server (the client side)')
     .argument('<file>', 'inventory file (JSON or msgpack)')
     .requiredOption('--server <url>', 'the site server, e.g. http://127.0.0.1:8530')
-    .option('--token <token>', 'this client\'s token (default $PATCHSCAN_TOKEN)')
+    .option('--token <token>', "this client's token (default $PATCHSCAN_TOKEN)")
     .option('--expedited', 'scan right away, ahead of scheduled work (after a deployment)')
     .option('--no-gzip', 'send uncompressed')
     .action(async (file: string, o: { server: string; token?: string; expedited?: boolean; gzip: boolean }) => {
       const token = o.token ?? process.env.PATCHSCAN_TOKEN;
-      if (!token) throw new PatchscanError('BAD_ARGUMENT', 'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one');
+      if (!token)
+        throw new PatchscanError(
+          'BAD_ARGUMENT',
+          'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one',
+        );
       const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
       if (r.status === 202) {
         // The server says why it will not be scanned soon (no catalog yet, not targeted): the same words as
         // compliance and the console (adapters/site/not-scanned.ts).
         const note = typeof r.body.note === 'string' ? `; not scanned yet: ${r.body.note}` : '';
         print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : ''}${note})`);
-      }
-      else {
+      } else {
         const err = r.body.error as { code?: string; message?: string } | undefined;
         process.stderr.write(`patchscan: upload refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`);
         process.exitCode = r.status >= 500 ? 1 : 2;

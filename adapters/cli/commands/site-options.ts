@@ -15,8 +15,10 @@ import { configPath, DEFAULT_DATA_DIR, Site } from '../../site/site.js';
 import { isPostgresUrl } from '../../store/open.js';
 
 export const DATA_HELP = 'the site directory, made by "patchscan init" (default $PATCHSCAN_DATA or ./patchscan-data)';
-export const DATABASE_HELP = 'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else "database" in the site\'s patchscan.json); the site directory is needed too';
-const INIT_DATABASE_HELP = 'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else patchscan.db in the site directory); written to patchscan.json';
+export const DATABASE_HELP =
+  'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else "database" in the site\'s patchscan.json); the site directory is needed too';
+const INIT_DATABASE_HELP =
+  'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else patchscan.db in the site directory); written to patchscan.json';
 
 export interface SiteOptions {
   readonly data?: string;
@@ -59,7 +61,11 @@ export async function requireSiteDir(dir: string, database: string | undefined):
     const shown = isPostgresUrl(database) ? (await import('../../store/postgres/driver.js')).maskDatabaseUrl(database) : database;
     db = `. The database ${shown} was not opened: it is used from a site directory ("patchscan init --data DIR --database ${isPostgresUrl(database) ? 'URL' : 'FILE'}" makes one, also to join an existing PostgreSQL site from another machine)`;
   }
-  throw new PatchscanError('NOT_FOUND', `${abs} is not a patchscan site (${why}): run "patchscan init --data ${dir}" to create one, or give --data the directory of an existing site${demo}${db}`, { dir: abs });
+  throw new PatchscanError(
+    'NOT_FOUND',
+    `${abs} is not a patchscan site (${why}): run "patchscan init --data ${dir}" to create one, or give --data the directory of an existing site${demo}${db}`,
+    { dir: abs },
+  );
 }
 
 export async function openSite(o: SiteOptions, open: OpenOptions = {}): Promise<Site> {
@@ -80,5 +86,6 @@ export async function withSite<T>(o: SiteOptions, fn: (site: Site) => Promise<T>
 }
 
 export async function requireInit(site: Site): Promise<void> {
-  if (!(await site.initialized())) throw new PatchscanError('NOT_FOUND', `${site.dir} is not a patchscan site yet: run "patchscan init --data ${site.dir}" first`);
+  if (!(await site.initialized()))
+    throw new PatchscanError('NOT_FOUND', `${site.dir} is not a patchscan site yet: run "patchscan init --data ${site.dir}" first`);
 }

@@ -9,20 +9,30 @@ import { nonNegativeInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
 
 const SYNC_LABEL: Record<SyncProgress['phase'], string> = {
-  download: 'download', copy: 'copying', verify: 'checking', hash: 'hashing', unpack: 'unpacking', package: 'package',
-  fragments: 'fragments', compile: 'compiling', write: 'writing',
+  download: 'download',
+  copy: 'copying',
+  verify: 'checking',
+  hash: 'hashing',
+  unpack: 'unpacking',
+  package: 'package',
+  fragments: 'fragments',
+  compile: 'compiling',
+  write: 'writing',
 };
 
 export function addSyncCommands(program: Command): void {
   siteOptions(program.command('sync'))
-    .description('fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history')
+    .description(
+      'fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history',
+    )
     .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
     .option('--source <url|folder>', 'overrides sync.source of the configuration')
     .option('-n, --limit <n>', 'status: messages to show', nonNegativeInt('--limit', 'messages'), 20)
     .option('--json', 'status: print JSON')
     .option('-q, --quiet', 'no progress (on a terminal a progress line; elsewhere a line every $PATCHSCAN_PROGRESS_SECONDS, default 5)')
     .action(async (what: string | undefined, o: SiteOptions & { source?: string; limit: number; json?: boolean; quiet?: boolean }) => {
-      if (what !== undefined && what !== 'status') throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
+      if (what !== undefined && what !== 'status')
+        throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
       if (what === 'status') {
         await withSite(o, async (site) => {
           const cat = await site.store.currentCatalog();
@@ -31,7 +41,11 @@ export function addSyncCommands(program: Command): void {
             print(JSON.stringify({ catalog: cat ?? null, messages: msgs }, null, 2));
             return;
           }
-          print(cat ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})` : 'No catalog in service yet.');
+          print(
+            cat
+              ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})`
+              : 'No catalog in service yet.',
+          );
           print('');
           for (const m of msgs) print(`${m.at}  ${m.message_id}  ${m.severity.padEnd(13)}  ${m.text}`);
           if (msgs.length === 0) print('No sync has run yet.');

@@ -22,13 +22,15 @@ export function released(iso: string): string {
 
 /** The update's More-info page (Microsoft's, from the catalog): only http(s) links are made links. */
 export const moreInfo = (url: string): string =>
-  (/^https?:\/\//i.test(url) ? `<a href="${esc(url)}" rel="noopener noreferrer" target="_blank">More info</a>` : '');
+  /^https?:\/\//i.test(url) ? `<a href="${esc(url)}" rel="noopener noreferrer" target="_blank">More info</a>` : '';
 
 /** A state, with "(superseded)" or "(possibly superseded)" after it when it is. */
 export function stateCell(state: string, f: { readonly superseded: boolean; readonly possiblySuperseded?: boolean }): string {
   const note = f.superseded
     ? ' <span class="muted">(superseded)</span>'
-    : f.possiblySuperseded ? ' <span class="muted">(possibly superseded)</span>' : '';
+    : f.possiblySuperseded
+      ? ' <span class="muted">(possibly superseded)</span>'
+      : '';
   return `<span class="${esc(state)}">${esc(state)}</span>${note}`;
 }
 
@@ -41,8 +43,8 @@ export function stateRank(state: string, f: { readonly superseded: boolean; read
 /** Links that set one query parameter, the current value in bold. */
 export function choice(url: URL, param: string, options: readonly (readonly [string, string])[], testId: string): string {
   const cur = url.searchParams.get(param) ?? '';
-  const links = options.map(([v, label]) => (v === cur
-    ? `<b>${esc(label)}</b>`
-    : `<a href="${esc(hrefWith(url, { [param]: v || null, offset: null }))}">${esc(label)}</a>`));
+  const links = options.map(([v, label]) =>
+    v === cur ? `<b>${esc(label)}</b>` : `<a href="${esc(hrefWith(url, { [param]: v || null, offset: null }))}">${esc(label)}</a>`,
+  );
   return `<p class="choice" data-testid="${esc(testId)}">${links.join(' · ')}</p>`;
 }

@@ -28,17 +28,23 @@ export async function collectionPage(ctx: PageContext, name: string): PageResult
   if (!v) return undefined;
   const c = v.collection;
   const sum = (await collectionSummary(ctx.store)).find((r) => r.name === c.name);
-  const query = c.architecture === '*'
-    ? 'every client'
-    : c.architecture ? `clients of architecture ${c.architecture}` : 'direct members only';
+  const query =
+    c.architecture === '*' ? 'every client' : c.architecture ? `clients of architecture ${c.architecture}` : 'direct members only';
   const rule = c.limited ? `${query}, limited to “${c.limited}”` : query;
   const members = ctx.lists.rows({
-    id: 'members', main: true, columns: MEMBERS, all: v.members, defaultOrder: { key: 'required', dir: 'desc' },
+    id: 'members',
+    main: true,
+    columns: MEMBERS,
+    all: v.members,
+    defaultOrder: { key: 'required', dir: 'desc' },
     empty: `<p>This collection has no members. Its rule: ${esc(rule)}. Add one with <code>patchscan collection add-member</code>${
-      c.limited ? ', or lift the limit with <code>patchscan collection unlimit</code>' : ''}.</p>`,
+      c.limited ? ', or lift the limit with <code>patchscan collection unlimit</code>' : ''
+    }.</p>`,
   });
   const updates = await updatesTable(ctx, { main: false, id: 'collection-updates', scope: v.sets });
-  return layout(c.name, `<h1>Collection: <span data-testid="collection-name">${esc(c.name)}</span></h1>
+  return layout(
+    c.name,
+    `<h1>Collection: <span data-testid="collection-name">${esc(c.name)}</span></h1>
 <p class="muted">Members: ${esc(rule)}.</p>
 <div class="kpis">
 <div class="kpi"><span>Members</span><b data-testid="collection-members">${num(sum?.members ?? 0)}</b></div>
@@ -49,5 +55,6 @@ export async function collectionPage(ctx: PageContext, name: string): PageResult
 <div class="kpi"><span>Unknown</span><b data-testid="collection-unknown">${num(sum?.unknown ?? 0)}</b></div>
 </div>
 <h2>Members</h2>${members}
-<h2>Updates of its members</h2>${updates.html}`);
+<h2>Updates of its members</h2>${updates.html}`,
+  );
 }

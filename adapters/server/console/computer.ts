@@ -49,13 +49,20 @@ export async function computerPage({ store, catalogs, url, lists }: PageContext,
   const c = await computerCompliance(store, catalogs, name, { superseded: show ? 'show' : 'hide', ...(state ? { state } : {}) });
   if (!c) {
     // An enrolled computer without a scan gets a page that says why (the lists link to every computer).
-    return layout(client.name, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(client.name)}</span></h1>
+    return layout(
+      client.name,
+      `<h1>Software updates compliance for <span data-testid="computer-name">${esc(client.name)}</span></h1>
 <p>${os} · ${esc(client.architecture ?? 'architecture not known yet')} · last seen ${seen(client.last_upload_at)}</p>
-<p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`);
+<p data-testid="not-scanned"><b>Not scanned yet:</b> ${esc(await whyNotScanned(store, client))}.</p>`,
+    );
   }
   const hiddenNote = c.hidden > 0 ? ` (${num(c.hidden)} superseded Required update(s) hidden)` : '';
   const table = lists.rows({
-    id: 'update-table', main: true, columns: COLUMNS, all: c.updates, defaultOrder: { key: 'state', dir: 'asc' },
+    id: 'update-table',
+    main: true,
+    columns: COLUMNS,
+    all: c.updates,
+    defaultOrder: { key: 'state', dir: 'asc' },
     rowAttrs: (u) => `data-state="${esc(u.state)}" data-superseded="${u.superseded}"`,
     empty: `<p>No update of this computer is listed with these filters${hiddenNote}.
 <a href="${esc(url.pathname)}">Show all</a>.</p>`,
@@ -64,11 +71,18 @@ export async function computerPage({ store, catalogs, url, lists }: PageContext,
   const header = `${os} · ${esc(c.architecture ?? 'architecture not known')} · last seen ${seen(c.lastUpload)}
 · scanned <span data-testid="scanned-at">${when(c.scannedAt)}</span> by “${esc(c.program)}”
 · catalog <span data-testid="catalog">${esc(c.catalog.sha256.slice(0, 16))}</span> (imported ${when(c.catalog.importedAt)})`;
-  const supersededChoice = choice(url, 'superseded', [
-    ['', `without superseded Required updates${!show && c.hidden > 0 ? ` (${num(c.hidden)} hidden)` : ''}`],
-    ['show', 'with superseded Required updates'],
-  ], 'superseded-filter');
-  return layout(c.computer, `<h1>Software updates compliance for <span data-testid="computer-name">${esc(c.computer)}</span></h1>
+  const supersededChoice = choice(
+    url,
+    'superseded',
+    [
+      ['', `without superseded Required updates${!show && c.hidden > 0 ? ` (${num(c.hidden)} hidden)` : ''}`],
+      ['show', 'with superseded Required updates'],
+    ],
+    'superseded-filter',
+  );
+  return layout(
+    c.computer,
+    `<h1>Software updates compliance for <span data-testid="computer-name">${esc(c.computer)}</span></h1>
 <p>${header}</p>
 <div class="kpis">
 ${kpi('Required', 'count-Required', k.Required, 'Required')}${kpi('Installed', 'count-Installed', k.Installed, 'Installed')}
@@ -78,5 +92,6 @@ ${kpi('Possibly superseded', 'count-possiblySuperseded', k.possiblySuperseded)}
 <p class="muted">Required counts updates this computer needs that no update Installed or Required on it supersedes.</p>
 ${choice(url, 'state', [['', 'All'], ...STATES.map((s) => [s, s] as const)], 'state-filter')}
 ${supersededChoice}
-${table}`);
+${table}`,
+  );
 }

@@ -21,19 +21,27 @@ const COLUMNS: readonly Column<ComputerListItem>[] = [
 export async function computersPage({ store, url, lists }: PageContext): PageResult {
   const q = url.searchParams.get('q') ?? '';
   const clients = await store.clientCount();
-  const empty = clients === 0
-    ? `<p><b>No client is enrolled yet.</b> Enroll one with <code>patchscan client enroll NAME</code> (it prints the client's token),
+  const empty =
+    clients === 0
+      ? `<p><b>No client is enrolled yet.</b> Enroll one with <code>patchscan client enroll NAME</code> (it prints the client's token),
 then run <code>patchscan upload</code> on that machine.</p>`
-    : `<p>No computer's name starts with “${esc(q)}”. <a href="/computers">Show every computer</a> (${num(clients)}).</p>`;
+      : `<p>No computer's name starts with “${esc(q)}”. <a href="/computers">Show every computer</a> (${num(clients)}).</p>`;
   const table = await lists.paged({
-    id: 'computer-list', main: true, columns: COLUMNS, defaultOrder: { key: 'name', dir: 'asc' }, empty,
+    id: 'computer-list',
+    main: true,
+    columns: COLUMNS,
+    defaultOrder: { key: 'name', dir: 'asc' },
+    empty,
     fetch: (order, limit, offset) => searchComputers(store, q, limit, offset, { key: order.key as ComputerOrder['key'], dir: order.dir }),
   });
-  return layout('Computers', `<h1>Computers</h1>
+  return layout(
+    'Computers',
+    `<h1>Computers</h1>
 <form class="search" method="get" action="/computers">
 <input name="q" value="${esc(q)}" placeholder="name starts with…" aria-label="Computer name" autofocus>
 <button type="submit">Search</button></form>
-${table}`);
+${table}`,
+  );
 }
 
 // Every sortable column is an order the store supports.

@@ -14,11 +14,12 @@ import { folded, type Column } from './table.js';
 type CveHit = Awaited<ReturnType<typeof searchCves>>[number];
 type MachineRow = CveCompliance['machines']['items'][number];
 
-
 const HITS: readonly Column<CveHit>[] = [
   { key: 'cve', label: 'CVE', value: (h) => h.cve, cell: (h) => cveLink(h.cve) },
   {
-    key: 'updates', label: 'Updates fixing it', value: (h) => h.updates.map((u) => (u.kb ? `KB${u.kb}` : u.updateId)).join('; '),
+    key: 'updates',
+    label: 'Updates fixing it',
+    value: (h) => h.updates.map((u) => (u.kb ? `KB${u.kb}` : u.updateId)).join('; '),
     cell: (h) => h.updates.map((u) => updateLink(u.updateId, kbText(u.kb))).join(', '),
   },
 ];
@@ -45,18 +46,26 @@ const MACHINES: readonly Column<MachineRow>[] = [
 export async function cvesPage({ catalogs, url, lists }: PageContext): PageResult {
   const q = url.searchParams.get('q') ?? '';
   const hits = q.trim() === '' ? [] : await searchCves(catalogs, q, 500);
-  const table = q.trim() === ''
-    ? `<div class="empty"><p>Type part of a CVE id (e.g. <code>CVE-2024-</code> or <code>21351</code>): the CVEs the catalog in service
+  const table =
+    q.trim() === ''
+      ? `<div class="empty"><p>Type part of a CVE id (e.g. <code>CVE-2024-</code> or <code>21351</code>): the CVEs the catalog in service
 names, with the updates that fix them.</p></div>`
-    : lists.rows({
-      id: 'cve-list', main: true, columns: HITS, all: hits, defaultOrder: { key: 'cve', dir: 'desc' },
-      empty: `<p>No update of the catalog in service names a CVE containing “${esc(q)}”. Updates name the CVEs they fix when Microsoft
+      : lists.rows({
+          id: 'cve-list',
+          main: true,
+          columns: HITS,
+          all: hits,
+          defaultOrder: { key: 'cve', dir: 'desc' },
+          empty: `<p>No update of the catalog in service names a CVE containing “${esc(q)}”. Updates name the CVEs they fix when Microsoft
 lists them.</p>`,
-    });
-  return layout('CVEs', `<h1>CVEs</h1>
+        });
+  return layout(
+    'CVEs',
+    `<h1>CVEs</h1>
 <form class="search" method="get" action="/cves"><input name="q" value="${esc(q)}" placeholder="CVE-2024-…" aria-label="CVE" autofocus>
 <button type="submit">Search</button></form>
-${table}`);
+${table}`,
+  );
 }
 
 export async function cvePage({ store, catalogs, lists }: PageContext, cve: string): PageResult {
@@ -66,14 +75,23 @@ export async function cvePage({ store, catalogs, lists }: PageContext, cve: stri
   const first = await cveCompliance(store, catalogs, cve, { limit: 1 });
   if (!first) return undefined;
   const machines = await lists.paged({
-    id: 'exposed-machines', main: true, columns: MACHINES, defaultOrder: { key: 'computer', dir: 'asc' },
+    id: 'exposed-machines',
+    main: true,
+    columns: MACHINES,
+    defaultOrder: { key: 'computer', dir: 'asc' },
     empty: '<p>No scanned machine needs an update that fixes it.</p>',
     fetch: async (_o, limit, offset) => (await cveCompliance(store, catalogs, cve, { limit, offset }))!.machines,
   });
   const updates = lists.rows({
-    id: 'cve-updates', columns: UPDATES, all: first.updates, defaultOrder: { key: 'required', dir: 'desc' }, empty: '',
+    id: 'cve-updates',
+    columns: UPDATES,
+    all: first.updates,
+    defaultOrder: { key: 'required', dir: 'desc' },
+    empty: '',
   });
-  return layout(first.cve, `<h1>${esc(first.cve)}</h1>
+  return layout(
+    first.cve,
+    `<h1>${esc(first.cve)}</h1>
 <div class="kpis">
 <div class="kpi"><span>Exposed (a fix is Required)</span><b class="Required" data-testid="cve-exposed">${num(first.exposed)}</b></div>
 <div class="kpi"><span>Possibly exposed</span><b data-testid="cve-possibly">${num(first.possiblyExposed)}</b></div>
@@ -82,5 +100,6 @@ export async function cvePage({ store, catalogs, lists }: PageContext, cve: stri
 <div class="kpi"><span>Scanned</span><b data-testid="cve-scanned">${num(first.scanned)}</b></div>
 </div>
 <h2>Updates that fix it</h2>${updates}
-<h2>Exposed machines</h2>${machines}`);
+<h2>Exposed machines</h2>${machines}`,
+  );
 }

@@ -31,12 +31,17 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
     const updates = await updatesTable(ctx, { fixed, main: false, id: 'group-updates' });
     if (!totals && updates.total === 0) return undefined;
     const machines = await ctx.lists.paged({
-      id: 'group-machines', main: true, columns: MACHINES, defaultOrder: { key: 'required', dir: 'desc' },
+      id: 'group-machines',
+      main: true,
+      columns: MACHINES,
+      defaultOrder: { key: 'required', dir: 'desc' },
       empty: '<p>No scanned machine has a result in it yet.</p>',
       fetch: (_order, limit, offset) => groupMachines(store, kind, name, limit, offset),
     });
     const label = kind === 'classification' ? 'Classification' : 'Product';
-    return layout(name, `<h1>${label}: <span data-testid="group-name">${esc(name)}</span></h1>
+    return layout(
+      name,
+      `<h1>${label}: <span data-testid="group-name">${esc(name)}</span></h1>
 <div class="kpis">
 <div class="kpi"><span>Required (client × update)</span>
 <b class="Required" data-testid="group-required">${num(totals?.required ?? 0)}</b></div>
@@ -44,6 +49,7 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
 <div class="kpi"><span>Unknown</span><b data-testid="group-unknown">${num(totals?.unknown ?? 0)}</b></div>
 </div>
 <h2>Machines</h2>${machines}
-<h2>Updates</h2>${updates.html}`);
+<h2>Updates</h2>${updates.html}`,
+    );
   };
 }

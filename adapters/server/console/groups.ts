@@ -5,8 +5,15 @@
  */
 import { PatchscanError } from '../../../engine/errors.js';
 import {
-  describeCriteria, GROUP_STATES, groupComputers, listUpdateGroups, updateGroupDetail,
-  type GroupComputer, type GroupState, type GroupSummary, type GroupTally,
+  describeCriteria,
+  GROUP_STATES,
+  groupComputers,
+  listUpdateGroups,
+  updateGroupDetail,
+  type GroupComputer,
+  type GroupState,
+  type GroupSummary,
+  type GroupTally,
 } from '../../site/update-groups.js';
 import type { UpdateGroupUpdateRow } from '../../store/port.js';
 import { HttpError } from '../http.js';
@@ -37,25 +44,36 @@ const GROUPS: readonly Column<GroupSummary>[] = [
   ...tallyColumns<GroupSummary>((g) => g.fleet),
 ];
 
-const EMPTY = '<p><b>No update group yet.</b> Make one from KBs, a release window, classifications or products, e.g. '
-  + '<code>patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --classification "Security Updates" '
-  + '--deadline 2026-12-24</code>.</p>';
+const EMPTY =
+  '<p><b>No update group yet.</b> Make one from KBs, a release window, classifications or products, e.g. ' +
+  '<code>patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --classification "Security Updates" ' +
+  '--deadline 2026-12-24</code>.</p>';
 
 export async function groupsPage({ store, catalogs, lists }: PageContext): PageResult {
   const groups = await listUpdateGroups(store, catalogs);
   const table = lists.rows({
-    id: 'group-list', main: true, columns: GROUPS, all: groups, defaultOrder: { key: 'name', dir: 'asc' }, empty: EMPTY,
+    id: 'group-list',
+    main: true,
+    columns: GROUPS,
+    all: groups,
+    defaultOrder: { key: 'name', dir: 'asc' },
+    empty: EMPTY,
   });
-  return layout('Update groups', `<h1>Software update groups</h1>
+  return layout(
+    'Update groups',
+    `<h1>Software update groups</h1>
 <p class="muted">A computer is Compliant when none of the group's updates is Required (by the counting rule), Non-compliant when one is,
 Unknown when none is but one is not known there. After the deadline, non-compliant computers are overdue.</p>
-${table}`);
+${table}`,
+  );
 }
 
 const COMPUTERS: readonly Column<GroupComputer>[] = [
   { key: 'computer', label: 'Computer', value: (c) => c.computer, cell: (c) => computerLink(c.computer) },
   {
-    key: 'state', label: 'State', value: (c) => c.state,
+    key: 'state',
+    label: 'State',
+    value: (c) => c.state,
     cell: (c) => {
       const cls = c.state === 'NonCompliant' ? 'Required' : c.state === 'Compliant' ? 'Installed' : 'Unknown';
       return `<span class="${cls}">${esc(c.state)}</span>${c.overdue ? ' <b class="Required">overdue</b>' : ''}`;
@@ -98,33 +116,51 @@ export async function groupPage({ store, catalogs, url, lists }: PageContext, na
   let page;
   try {
     page = await groupComputers(store, catalogs, g.name, {
-      ...(collection !== undefined ? { collection } : {}), ...(state ? { state: state as GroupState } : {}),
-      overdue, limit: Number.MAX_SAFE_INTEGER,
+      ...(collection !== undefined ? { collection } : {}),
+      ...(state ? { state: state as GroupState } : {}),
+      overdue,
+      limit: Number.MAX_SAFE_INTEGER,
     });
   } catch (e) {
     if (PatchscanError.is(e) && e.code === 'NOT_FOUND') throw new HttpError(400, 'BAD_REQUEST', e.message);
     throw e;
   }
   const computers = lists.rows({
-    id: 'group-computers', main: true, all: page.items, defaultOrder: { key: 'state', dir: 'asc' },
+    id: 'group-computers',
+    main: true,
+    all: page.items,
+    defaultOrder: { key: 'state', dir: 'asc' },
     columns: COMPUTERS.map((c) => (c.key === 'state' ? { ...c, sortBy: (r: GroupComputer) => STATE_ORDER[r.state] } : c)),
     rowAttrs: (c) => `data-state="${esc(c.state)}"`,
     empty: `<p>No computer${state ? ` is ${esc(state)}` : ''}${overdue ? ' overdue' : ''}${collection ? ` in ${esc(collection)}` : ''}.
 <a href="${esc(url.pathname)}">Show every computer</a>.</p>`,
   });
   const perCollection = lists.rows({
-    id: 'group-collections', all: g.collections, defaultOrder: { key: 'collection', dir: 'asc' }, empty: '<p>No collections.</p>',
-    columns: [{
-      key: 'collection', label: 'Collection', value: (c) => c.collection,
-      cell: (c) => `<a href="${esc(`${url.pathname}?collection=${encodeURIComponent(c.collection)}`)}">${esc(c.collection)}</a>`,
-    }, ...tallyColumns<GroupTally & { collection: string }>((c) => c)],
+    id: 'group-collections',
+    all: g.collections,
+    defaultOrder: { key: 'collection', dir: 'asc' },
+    empty: '<p>No collections.</p>',
+    columns: [
+      {
+        key: 'collection',
+        label: 'Collection',
+        value: (c) => c.collection,
+        cell: (c) => `<a href="${esc(`${url.pathname}?collection=${encodeURIComponent(c.collection)}`)}">${esc(c.collection)}</a>`,
+      },
+      ...tallyColumns<GroupTally & { collection: string }>((c) => c),
+    ],
   });
   const updates = lists.rows({
-    id: 'group-update-list', all: g.updateList, columns: UPDATES, defaultOrder: { key: 'kb', dir: 'asc' },
+    id: 'group-update-list',
+    all: g.updateList,
+    columns: UPDATES,
+    defaultOrder: { key: 'kb', dir: 'asc' },
     empty: '<p>The group holds no update.</p>',
   });
   const f = g.fleet;
-  return layout(g.name, `<h1>Update group: <span data-testid="group-title">${esc(g.name)}</span></h1>
+  return layout(
+    g.name,
+    `<h1>Update group: <span data-testid="group-title">${esc(g.name)}</span></h1>
 <p class="muted">${esc(describeCriteria(g.criteria))} · ${num(g.updates)} update(s) · deadline ${deadlineCell(g)}
 · created ${when(g.createdAt)}</p>
 <div class="kpis">
@@ -137,7 +173,16 @@ export async function groupPage({ store, catalogs, url, lists }: PageContext, na
 <h2>Per collection</h2>${perCollection}
 <h2>Computers${collection ? ` in ${esc(collection)}` : ''}</h2>
 ${choice(url, 'state', [['', 'All'], ...GROUP_STATES.map((s) => [s, s] as const)], 'group-state-filter')}
-${choice(url, 'overdue', [['', 'overdue or not'], ['1', 'overdue only']], 'group-overdue-filter')}
+${choice(
+  url,
+  'overdue',
+  [
+    ['', 'overdue or not'],
+    ['1', 'overdue only'],
+  ],
+  'group-overdue-filter',
+)}
 ${computers}
-<h2>Updates</h2>${updates}`);
+<h2>Updates</h2>${updates}`,
+  );
 }

@@ -12,7 +12,12 @@ export const num = (n: number): string => n.toLocaleString('en-US');
  * exact instant stays in the element's datetime attribute (and in CSV downloads, as ISO 8601).
  */
 const TIME = new Intl.DateTimeFormat('en-GB', {
-  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
 });
 const DAY = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
@@ -80,15 +85,21 @@ svg text{font:12px system-ui,sans-serif;fill:#1b1f24}
 `;
 
 const NAV = [
-  ['/', 'Overview'], ['/updates', 'Updates'], ['/computers', 'Computers'], ['/groups', 'Update groups'], ['/cves', 'CVEs'],
-  ['/stale', 'Stale clients'], ['/sync', 'Sync'],
-].map(([href, text]) => `<a href="${href}">${text}</a>`).join('');
+  ['/', 'Overview'],
+  ['/updates', 'Updates'],
+  ['/computers', 'Computers'],
+  ['/groups', 'Update groups'],
+  ['/cves', 'CVEs'],
+  ['/stale', 'Stale clients'],
+  ['/sync', 'Sync'],
+]
+  .map(([href, text]) => `<a href="${href}">${text}</a>`)
+  .join('');
 
 /** A page: the header (with sign-out, except on the sign-in page itself) and `body`. */
 export function layout(title: string, body: string, o: { readonly signedIn?: boolean } = {}): string {
-  const signOut = o.signedIn === false
-    ? ''
-    : '<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>';
+  const signOut =
+    o.signedIn === false ? '' : '<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} — patchscan</title><style>${CSS}</style></head><body>
 <header><b>patchscan</b>${NAV}${signOut}</header>

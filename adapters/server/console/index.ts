@@ -43,7 +43,9 @@ const ROUTES: readonly Route[] = [
   { path: '/updates', page: updatesPage, what: '', missing: '' },
   { path: '/collections/', page: collectionPage, what: 'collection', missing: 'no collection has that name (patchscan collection list).' },
   {
-    path: '/classifications/', page: drillDownPage('classification'), what: 'classification',
+    path: '/classifications/',
+    page: drillDownPage('classification'),
+    what: 'classification',
     missing: 'no scanned machine has results in that classification.',
   },
   { path: '/products/', page: drillDownPage('product'), what: 'product', missing: 'no scanned machine has results in that product.' },
@@ -96,15 +98,20 @@ function sameOrigin(req: IncomingMessage): boolean {
 
 /** The console's request handler; returns false when the path is not a console page. */
 export function createConsole(
-  store: SiteStore, catalogs: CatalogVersions, o: { readonly secureCookie?: boolean } = {},
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  o: { readonly secureCookie?: boolean } = {},
 ): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const sessions = new ConsoleSessions(store);
   const cookie = (value: string, maxAge: number): string =>
     `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${o.secureCookie ? '; Secure' : ''}`;
   const html = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
     res.writeHead(status, {
-      'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY',
-      'content-security-policy': CSP, ...headers,
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-frame-options': 'DENY',
+      'content-security-policy': CSP,
+      ...headers,
     });
     res.end(body);
   };
@@ -170,7 +177,8 @@ export function createConsole(
         return true;
       }
       res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store',
+        'content-type': 'text/csv; charset=utf-8',
+        'cache-control': 'no-store',
         'content-disposition': `attachment; filename="${csvFileName(p, lists.csv.name)}"`,
       });
       res.end(lists.csv.body);

@@ -3,7 +3,13 @@
  * and table), compliance over time, collections and products — every name a link to its drill-down page.
  */
 import {
-  collectionSummary, complianceTrend, fleetSummary, groupSummary, type CollectionRow, type FleetSummary, type GroupRow,
+  collectionSummary,
+  complianceTrend,
+  fleetSummary,
+  groupSummary,
+  type CollectionRow,
+  type FleetSummary,
+  type GroupRow,
 } from '../../site/reports.js';
 import { barChart, trend } from './charts.js';
 import { esc, layout, num, when } from './html.js';
@@ -55,20 +61,32 @@ export async function overviewPage({ store, catalogs, lists }: PageContext): Pag
     ? `${esc(s.catalog.sha256.slice(0, 16))} (${num(s.catalog.revisions)} revisions, imported ${when(s.catalog.importedAt)})`
     : 'none yet';
   const noResults = '<p>No scan results yet.</p>';
-  const byName = { key: 'name', dir: 'asc' } as const, mostRequired = { key: 'required', dir: 'desc' } as const;
+  const byName = { key: 'name', dir: 'asc' } as const,
+    mostRequired = { key: 'required', dir: 'desc' } as const;
   const classTable = lists.rows({
-    id: 'classifications', columns: groupColumns('classifications', 'Classification'), all: classes,
-    defaultOrder: mostRequired, empty: noResults,
+    id: 'classifications',
+    columns: groupColumns('classifications', 'Classification'),
+    all: classes,
+    defaultOrder: mostRequired,
+    empty: noResults,
   });
   const collections = lists.rows({
-    id: 'collections', columns: COLLECTIONS, all: await collectionSummary(store), defaultOrder: byName,
+    id: 'collections',
+    columns: COLLECTIONS,
+    all: await collectionSummary(store),
+    defaultOrder: byName,
     empty: '<p>No collections: <code>patchscan init</code> creates the standard ones.</p>',
   });
   const products = lists.rows({
-    id: 'products', columns: groupColumns('products', 'Product'), all: await groupSummary(store, 'product', catalogs),
-    defaultOrder: mostRequired, empty: noResults,
+    id: 'products',
+    columns: groupColumns('products', 'Product'),
+    all: await groupSummary(store, 'product', catalogs),
+    defaultOrder: mostRequired,
+    empty: noResults,
   });
-  return layout('Overview', `<h1>Fleet overview</h1>
+  return layout(
+    'Overview',
+    `<h1>Fleet overview</h1>
 ${step ? `<div class="empty" data-testid="next-step">${step}</div>` : ''}
 <div class="kpis">
 <div class="kpi"><span>Clients</span><b data-testid="kpi-clients">${num(s.clients)}</b></div>
@@ -85,5 +103,6 @@ ${classTable}
 <h2>Collections</h2>
 ${collections}
 <h2>By product</h2>
-${products}`);
+${products}`,
+  );
 }

@@ -23,7 +23,10 @@ interface Session {
 
 export class ConsoleSessions {
   private readonly sessions = new Map<string, Session>();
-  constructor(private readonly store: SettingsStore, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: SettingsStore,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Opens a session for `token` when it is the admin token; returns its id, or undefined for a wrong token. */
   async signIn(token: string): Promise<string | undefined> {

@@ -19,14 +19,20 @@ export async function stalePage({ store, url, lists }: PageContext): PageResult 
   // The same bounds as GET /v1/reports/stale: a number out of range is 400 naming it, never a date overflow (500).
   const days = intParam(url.searchParams, 'days', 7, 0, 36_500);
   const table = await lists.paged({
-    id: 'stale-list', main: true, columns: COLUMNS, defaultOrder: { key: 'lastUpload', dir: 'asc' },
+    id: 'stale-list',
+    main: true,
+    columns: COLUMNS,
+    defaultOrder: { key: 'lastUpload', dir: 'asc' },
     empty: `<p>Every enrolled client has uploaded an inventory in the last ${days} day(s). Nothing to chase.</p>`,
     fetch: (_order, limit, offset) => staleClients(store, days, limit, offset),
   });
-  return layout('Stale clients', `<h1>Clients that have not reported for ${days} day(s)</h1>
+  return layout(
+    'Stale clients',
+    `<h1>Clients that have not reported for ${days} day(s)</h1>
 <p class="muted">A client that stops uploading keeps its last results: check that its scheduled <code>patchscan upload</code>
 still runs.</p>
 <form class="search" method="get" action="/stale"><input name="days" value="${esc(days)}" aria-label="Days">
 <button type="submit">Show</button></form>
-${table}`);
+${table}`,
+  );
 }

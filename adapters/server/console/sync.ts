@@ -12,20 +12,28 @@ const COLUMNS: readonly Column<SyncMessage>[] = [
 ];
 
 const signature = (cat: { readonly signer: string | null; readonly signed_at: string | null }): string =>
-  (cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${when(cat.signed_at)}` : ''}` : 'unsigned');
+  cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${when(cat.signed_at)}` : ''}` : 'unsigned';
 
 export async function syncPage({ store, lists }: PageContext): PageResult {
   const cat = await store.currentCatalog();
   const msgs = await store.syncMessages(500);
   const table = lists.rows({
-    id: 'sync-messages', main: true, columns: COLUMNS, all: msgs, defaultOrder: { key: 'at', dir: 'desc' },
-    empty: '<p><b>No sync has run yet.</b> Run <code>patchscan sync</code> on the server (it downloads wsusscn2.cab from Microsoft, '
-      + 'or takes <code>--source FILE</code>), or set <code>sync.source</code> in patchscan.json for a scheduled sync.</p>',
+    id: 'sync-messages',
+    main: true,
+    columns: COLUMNS,
+    all: msgs,
+    defaultOrder: { key: 'at', dir: 'desc' },
+    empty:
+      '<p><b>No sync has run yet.</b> Run <code>patchscan sync</code> on the server (it downloads wsusscn2.cab from Microsoft, ' +
+      'or takes <code>--source FILE</code>), or set <code>sync.source</code> in patchscan.json for a scheduled sync.</p>',
   });
   const inService = cat
     ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${when(cat.imported_at)}, ${signature(cat)}`
     : 'No catalog in service yet: run <code>patchscan sync</code>.';
-  return layout('Sync', `<h1>Catalog sync</h1>
+  return layout(
+    'Sync',
+    `<h1>Catalog sync</h1>
 <p data-testid="catalog-in-service">${inService}</p>
-${table}`);
+${table}`,
+  );
 }

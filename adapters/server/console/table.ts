@@ -36,13 +36,19 @@ export interface SortOrder {
 
 /** What the URL asks of list `id`: its sort order (checked against the columns) and page offset. */
 export function listState<T>(
-  url: URL, columns: readonly Column<T>[], dflt: SortOrder, prefix = '',
+  url: URL,
+  columns: readonly Column<T>[],
+  dflt: SortOrder,
+  prefix = '',
 ): SortOrder & { readonly offset: number } {
   const q = url.searchParams;
   const key = q.get(`${prefix}sort`) ?? dflt.key;
   const col = columns.find((c) => c.key === key && !c.fixed);
   if (!col && key !== dflt.key) {
-    const sortable = columns.filter((c) => !c.fixed).map((c) => c.key).join(', ');
+    const sortable = columns
+      .filter((c) => !c.fixed)
+      .map((c) => c.key)
+      .join(', ');
     const asked = JSON.stringify(key.slice(0, 40));
     throw new HttpError(400, 'BAD_REQUEST', `${prefix}sort=${asked} is not a column of this list (one of ${sortable})`);
   }
@@ -50,7 +56,7 @@ export function listState<T>(
   if (dirRaw !== null && dirRaw !== 'asc' && dirRaw !== 'desc') {
     throw new HttpError(400, 'BAD_REQUEST', `${prefix}dir=${JSON.stringify(dirRaw.slice(0, 20))} must be asc or desc`);
   }
-  const dir = (dirRaw) ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc');
+  const dir = dirRaw ?? (key === dflt.key ? dflt.dir : col?.numeric ? 'desc' : 'asc');
   return { key, dir, offset: intParam(q, `${prefix}offset`, 0, 0, Number.MAX_SAFE_INTEGER) };
 }
 
@@ -63,9 +69,10 @@ export function sortRows<T>(rows: readonly T[], columns: readonly Column<T>[], o
   const keyed = rows.map((r, k) => ({ r, k, v: by(r) }));
   keyed.sort((a, b) => {
     if (a.v === null || b.v === null) return a.v === b.v ? a.k - b.k : a.v === null ? 1 : -1;
-    const d = typeof a.v === 'string' && typeof b.v === 'string'
-      ? a.v.localeCompare(b.v, 'en', { numeric: true, sensitivity: 'base' })
-      : Number(a.v) - Number(b.v);
+    const d =
+      typeof a.v === 'string' && typeof b.v === 'string'
+        ? a.v.localeCompare(b.v, 'en', { numeric: true, sensitivity: 'base' })
+        : Number(a.v) - Number(b.v);
     return d !== 0 ? sign * d : a.k - b.k;
   });
   return keyed.map((x) => x.r);
@@ -129,16 +136,18 @@ export function list<T>(o: ListOptions<T>): string {
     return `<section class="list" data-list="${esc(o.id)}"><div class="empty" data-testid="${esc(o.id)}-empty">${o.empty}</div></section>`;
   }
   const shown = o.columns.filter((c) => !c.csvOnly);
-  const head = shown.map((c) => {
-    const cls = c.numeric ? ' class="n"' : '';
-    if (c.fixed) return `<th${cls}>${esc(c.label)}</th>`;
-    const active = c.key === order.key;
-    const next = active ? (order.dir === 'asc' ? 'desc' : 'asc') : c.numeric ? 'desc' : 'asc';
-    const arrow = active ? (order.dir === 'asc' ? ' ▲' : ' ▼') : '';
-    const ariaSort = active ? ` aria-sort="${order.dir === 'asc' ? 'ascending' : 'descending'}"` : '';
-    const href = hrefWith(url, { [`${pre}sort`]: c.key, [`${pre}dir`]: next, [`${pre}offset`]: null });
-    return `<th${cls}${ariaSort}><a href="${esc(href)}">${esc(c.label)}${arrow}</a></th>`;
-  }).join('');
+  const head = shown
+    .map((c) => {
+      const cls = c.numeric ? ' class="n"' : '';
+      if (c.fixed) return `<th${cls}>${esc(c.label)}</th>`;
+      const active = c.key === order.key;
+      const next = active ? (order.dir === 'asc' ? 'desc' : 'asc') : c.numeric ? 'desc' : 'asc';
+      const arrow = active ? (order.dir === 'asc' ? ' ▲' : ' ▼') : '';
+      const ariaSort = active ? ` aria-sort="${order.dir === 'asc' ? 'ascending' : 'descending'}"` : '';
+      const href = hrefWith(url, { [`${pre}sort`]: c.key, [`${pre}dir`]: next, [`${pre}offset`]: null });
+      return `<th${cls}${ariaSort}><a href="${esc(href)}">${esc(c.label)}${arrow}</a></th>`;
+    })
+    .join('');
   const cells = (r: T): string => shown.map((c) => `<td${c.numeric ? ' class="n"' : ''}>${cellOf(c, r)}</td>`).join('');
   const body = o.rows.map((r) => `<tr${o.rowAttrs ? ` ${o.rowAttrs(r)}` : ''}>${cells(r)}</tr>`).join('\n');
   return `<section class="list" data-list="${esc(o.id)}"><div class="listbar">${pagerHtml}${csv}</div>
@@ -198,10 +207,16 @@ export class PageLists {
   }
 
   /** A list paged by the store: `fetch` returns one page in the order asked (columns the store cannot sort are `fixed`). */
-  async paged<T>(o: Omit<ListOptions<T>, 'rows' | 'total' | 'order' | 'url'> & {
-    readonly defaultOrder: SortOrder;
-    readonly fetch: (order: SortOrder, limit: number, offset: number) => Promise<{ readonly total: number; readonly items: readonly T[] }>;
-  }): Promise<string> {
+  async paged<T>(
+    o: Omit<ListOptions<T>, 'rows' | 'total' | 'order' | 'url'> & {
+      readonly defaultOrder: SortOrder;
+      readonly fetch: (
+        order: SortOrder,
+        limit: number,
+        offset: number,
+      ) => Promise<{ readonly total: number; readonly items: readonly T[] }>;
+    },
+  ): Promise<string> {
     const order = listState(this.url, o.columns, o.defaultOrder, prefixOf(o));
     if (this.csvList === o.id) {
       // One query for the whole list (paging through it with OFFSET would read its first rows again for every page).

@@ -32,17 +32,30 @@ const REASONS: readonly Column<ReasonRow>[] = [
   { key: 'machines', label: 'Machines', value: (r) => r.machines, numeric: true },
 ];
 
-const count = (key: keyof CoveredUpdate['counts'], label: string): Column<CoveredUpdate> =>
-  ({ key, label, value: (u) => u.counts[key], numeric: true, cell: (u) => `<span data-col="${key}">${num(u.counts[key])}</span>` });
+const count = (key: keyof CoveredUpdate['counts'], label: string): Column<CoveredUpdate> => ({
+  key,
+  label,
+  value: (u) => u.counts[key],
+  numeric: true,
+  cell: (u) => `<span data-col="${key}">${num(u.counts[key])}</span>`,
+});
 const UPDATES: readonly Column<CoveredUpdate>[] = [
   { key: 'updateId', label: 'Update', value: (u) => u.updateId, cell: (u) => updateLink(u.updateId, u.updateId) },
   { key: 'title', label: 'Title', value: (u) => u.title, cell: (u) => `${esc(u.title)} ${moreInfo(u.moreInfoUrl)}` },
   { key: 'releaseDate', label: 'Released', value: (u) => u.releaseDate || null, cell: (u) => released(u.releaseDate) },
-  count('Required', 'Required'), count('superseded', 'Superseded'), count('possiblySuperseded', 'Possibly superseded'),
-  count('Installed', 'Installed'), count('Unknown', 'Unknown'),
+  count('Required', 'Required'),
+  count('superseded', 'Superseded'),
+  count('possiblySuperseded', 'Possibly superseded'),
+  count('Installed', 'Installed'),
+  count('Unknown', 'Unknown'),
 ];
 
-const STATE_CHOICES = [['', 'All'], ['Required', 'Required'], ['Installed', 'Installed'], ['Unknown', 'Unknown']] as const;
+const STATE_CHOICES = [
+  ['', 'All'],
+  ['Required', 'Required'],
+  ['Installed', 'Installed'],
+  ['Unknown', 'Unknown'],
+] as const;
 
 const kpi = (label: string, testId: string, n: number, cls = ''): string =>
   `<div class="kpi"><span>${esc(label)}</span><b${cls ? ` class="${cls}"` : ''} data-testid="${testId}">${num(n)}</b></div>`;
@@ -51,7 +64,7 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
   // A malformed page offset is the request's mistake whether or not the update exists: 400 before the lookup's 404.
   intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const state = url.searchParams.get('state') || undefined;
-  const superseded = url.searchParams.get('superseded') === 'show' ? 'show' as const : 'hide' as const;
+  const superseded = url.searchParams.get('superseded') === 'show' ? ('show' as const) : ('hide' as const);
   const ask = (limit: number, offset: number): Promise<UpdateCompliance | undefined> =>
     updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), superseded, limit, offset }).catch((e: unknown) => {
       if (PatchscanError.is(e)) throw new HttpError(400, 'BAD_REQUEST', e.message);
@@ -61,24 +74,40 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
   if (!u) return undefined;
   const several = u.updates.length > 1;
   const machines = await lists.paged({
-    id: 'machine-list', main: true, columns: machineColumns(several), defaultOrder: { key: 'computer', dir: 'asc' },
+    id: 'machine-list',
+    main: true,
+    columns: machineColumns(several),
+    defaultOrder: { key: 'computer', dir: 'asc' },
     empty: state
       ? `<p>No scanned machine has this update ${esc(state)}${superseded === 'hide' ? ' (superseded Required ones are hidden)' : ''}.</p>`
-      : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service '
-        + 'is stored).</p>',
+      : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service ' +
+        'is stored).</p>',
     fetch: async (_order, limit, offset) => (await ask(limit, offset))!.machines,
   });
-  const reasons = u.unknownBecause.length === 0 ? '' : `<h2>Unknown because</h2>${lists.rows({
-    id: 'unknown-reasons', columns: REASONS, all: u.unknownBecause, defaultOrder: { key: 'machines', dir: 'desc' }, empty: '',
-  })}`;
+  const reasons =
+    u.unknownBecause.length === 0
+      ? ''
+      : `<h2>Unknown because</h2>${lists.rows({
+          id: 'unknown-reasons',
+          columns: REASONS,
+          all: u.unknownBecause,
+          defaultOrder: { key: 'machines', dir: 'desc' },
+          empty: '',
+        })}`;
   const updates = lists.rows({
-    id: 'kb-updates', columns: UPDATES, all: u.updates, defaultOrder: { key: 'Required', dir: 'desc' }, empty: '',
+    id: 'kb-updates',
+    columns: UPDATES,
+    all: u.updates,
+    defaultOrder: { key: 'Required', dir: 'desc' },
+    empty: '',
   });
   const i = u.update;
   const title = i.kb ? `KB${i.kb}` : i.updateId;
   const products = i.products.map((p) => `<a href="/products/${encodeURIComponent(p)}">${esc(p)}</a>`).join(', ');
   const k = u.counts;
-  return layout(title, `<h1>${i.kb ? `KB${esc(i.kb)} — ` : ''}${esc(i.title)}</h1>
+  return layout(
+    title,
+    `<h1>${i.kb ? `KB${esc(i.kb)} — ` : ''}${esc(i.title)}</h1>
 <p class="muted">${several ? `${num(u.updates.length)} updates carry this KB` : esc(i.updateId)}
 · <a href="/classifications/${encodeURIComponent(i.classification)}">${esc(i.classification)}</a> · ${esc(i.severity || 'no severity')}
 · ${products}${i.releaseDate ? ` · released ${released(i.releaseDate)}` : ''} ${moreInfo(i.moreInfoUrl)}</p>
@@ -93,6 +122,15 @@ ${kpi('Possibly superseded', 'update-possiblySuperseded', k.possiblySuperseded)}
 <h2>${several ? 'Updates of this KB' : 'The update'}</h2>${updates}
 ${reasons}
 <h2>Machines</h2>${choice(url, 'state', STATE_CHOICES, 'state-filter')}
-${choice(url, 'superseded', [['', 'without superseded Required'], ['show', 'with superseded Required']], 'superseded-filter')}
-${machines}`);
+${choice(
+  url,
+  'superseded',
+  [
+    ['', 'without superseded Required'],
+    ['show', 'with superseded Required'],
+  ],
+  'superseded-filter',
+)}
+${machines}`,
+  );
 }

@@ -15,18 +15,31 @@ const PATH = /^\/v1\/catalogs\/([0-9a-f]{64})$/;
 export const catalogRoutes: Route = async (ctx, req, res, url) => {
   const m = PATH.exec(url.pathname) ?? (url.pathname.startsWith('/v1/catalogs/') ? [] : null);
   if (!m) return false;
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${url.pathname}: only GET`);
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${url.pathname}: only GET`);
   if (!(await ctx.isAdmin(req))) {
-    throw new HttpError(401, 'UNAUTHENTICATED', 'a catalog download needs the admin token: "Authorization: Bearer <admin token>"', { 'www-authenticate': 'Bearer' });
+    throw new HttpError(401, 'UNAUTHENTICATED', 'a catalog download needs the admin token: "Authorization: Bearer <admin token>"', {
+      'www-authenticate': 'Bearer',
+    });
   }
   const sha = m[1];
-  if (sha === undefined) throw new HttpError(400, 'BAD_ARGUMENT', `not a catalog SHA-256 (64 lowercase hex digits): ${JSON.stringify(url.pathname.slice('/v1/catalogs/'.length).slice(0, 80))}`);
+  if (sha === undefined)
+    throw new HttpError(
+      400,
+      'BAD_ARGUMENT',
+      `not a catalog SHA-256 (64 lowercase hex digits): ${JSON.stringify(url.pathname.slice('/v1/catalogs/'.length).slice(0, 80))}`,
+    );
   const row = await ctx.store.catalogBySha(sha);
   if (!row) throw new HttpError(404, 'NOT_FOUND', `no catalog ${sha.slice(0, 16)}… in this site (GET /healthz names the one in service)`);
   let bytes: Buffer;
   if (existsSync(row.path)) bytes = readFileSync(row.path);
   else if (await ctx.store.catalogFileDigest(row.id)) bytes = Buffer.concat(await ctx.store.catalogFileChunks(row.id));
-  else throw new HttpError(404, 'NOT_FOUND', `the compiled catalog ${sha.slice(0, 16)}… is neither in this server's site directory nor in the site database: run "patchscan sync"`);
+  else
+    throw new HttpError(
+      404,
+      'NOT_FOUND',
+      `the compiled catalog ${sha.slice(0, 16)}… is neither in this server's site directory nor in the site database: run "patchscan sync"`,
+    );
   const digest = createHash('sha256').update(bytes).digest('hex');
   res.writeHead(200, {
     'content-type': 'application/octet-stream',

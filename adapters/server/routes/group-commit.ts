@@ -40,14 +40,22 @@ export class GroupCommit {
   private readonly retention: InventoryRetention;
 
   /** @param limits the site's `limits` (only the retention keys are read); the defaults when not given */
-  constructor(private readonly store: SiteStore, limits: RetentionLimits = DEFAULT_CONFIG.limits) {
+  constructor(
+    private readonly store: SiteStore,
+    limits: RetentionLimits = DEFAULT_CONFIG.limits,
+  ) {
     this.retention = { keep: limits.inventoriesPerClient, maxBytes: limits.storedBytesPerClient };
   }
 
   add(item: PendingUpload): Promise<number> {
     if (item.body.length > this.retention.maxBytes) {
-      return Promise.reject(new HttpError(413, 'TOO_LARGE',
-        `the inventory takes ${item.body.length} bytes stored; one client may keep ${this.retention.maxBytes} (limits.storedBytesPerClient)`));
+      return Promise.reject(
+        new HttpError(
+          413,
+          'TOO_LARGE',
+          `the inventory takes ${item.body.length} bytes stored; one client may keep ${this.retention.maxBytes} (limits.storedBytesPerClient)`,
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       this.batch.push({ item, resolve, reject });
@@ -71,14 +79,17 @@ export class GroupCommit {
 
   /** Each upload's inventory id, or a refusal for an upload whose client was revoked or removed meanwhile. */
   private async commit(batch: readonly Waiting[]): Promise<(number | HttpError)[]> {
-    const ids = await this.store.addUploads(batch.map(({ item }) => ({
-      clientId: item.clientId,
-      body: item.body,
-      architecture: item.arch,
-      os: item.os ?? null,
-      priority: item.expedited ? 'expedited' : 'normal',
-      reason: item.expedited ? 'expedited upload' : 'upload',
-    })), this.retention);
+    const ids = await this.store.addUploads(
+      batch.map(({ item }) => ({
+        clientId: item.clientId,
+        body: item.body,
+        architecture: item.arch,
+        os: item.os ?? null,
+        priority: item.expedited ? 'expedited' : 'normal',
+        reason: item.expedited ? 'expedited upload' : 'upload',
+      })),
+      this.retention,
+    );
     return ids.map((id) => id ?? revoked());
   }
 
@@ -118,13 +129,19 @@ export class GroupCommit {
 
 const settle = (b: Waiting, r: number | HttpError): void => (typeof r === 'number' ? b.resolve(r) : b.reject(r));
 
-const revoked = (): HttpError => new HttpError(401, 'UNAUTHENTICATED', 'the token was revoked (or its client removed) while the upload was sent; nothing was stored', { 'www-authenticate': 'Bearer error="invalid_token"' });
+const revoked = (): HttpError =>
+  new HttpError(401, 'UNAUTHENTICATED', 'the token was revoked (or its client removed) while the upload was sent; nothing was stored', {
+    'www-authenticate': 'Bearer error="invalid_token"',
+  });
 
-const storeDown = (e: unknown): boolean => PatchscanError.is(e, 'STORE_UNAVAILABLE') || /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ''));
+const storeDown = (e: unknown): boolean =>
+  PatchscanError.is(e, 'STORE_UNAVAILABLE') ||
+  /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ''));
 
 /** What the store refused, as the answer the client gets; anything else as it was (the server maps it). */
 function refusal(e: unknown): unknown {
   if (PatchscanError.is(e, 'NOT_FOUND') && e.details.client === 'revoked') return revoked();
-  if (PatchscanError.is(e, 'BAD_ARGUMENT') && e.details.limit === 'limits.storedBytesPerClient') return new HttpError(413, 'TOO_LARGE', e.message);
+  if (PatchscanError.is(e, 'BAD_ARGUMENT') && e.details.limit === 'limits.storedBytesPerClient')
+    return new HttpError(413, 'TOO_LARGE', e.message);
   return e;
 }

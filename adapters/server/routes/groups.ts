@@ -17,9 +17,18 @@ import type { IncomingMessage } from 'node:http';
 import { PatchscanError } from '../../../engine/errors.js';
 import { toCsv } from '../../report/csv.js';
 import {
-  addToGroup, createUpdateGroup, criteriaFrom, deleteUpdateGroup, GROUP_STATES, groupComputer, groupComputers, listUpdateGroups,
-    parseDeadline,
-  removeFromGroup, setGroupDeadline, updateGroupDetail,
+  addToGroup,
+  createUpdateGroup,
+  criteriaFrom,
+  deleteUpdateGroup,
+  GROUP_STATES,
+  groupComputer,
+  groupComputers,
+  listUpdateGroups,
+  parseDeadline,
+  removeFromGroup,
+  setGroupDeadline,
+  updateGroupDetail,
 } from '../../site/update-groups.js';
 import { HttpError, intParam, pathParam, readBody, send } from '../http.js';
 import type { Route } from './context.js';
@@ -60,8 +69,8 @@ const text = (body: Record<string, unknown>, key: string): string | undefined =>
 function asHttp(e: unknown): unknown {
   if (!PatchscanError.is(e)) return e;
   if (e.code === 'NOT_FOUND') return new HttpError(404, 'NOT_FOUND', e.message);
-  if (e.code === 'BAD_ARGUMENT') return e.details.group === 'exists' ? new HttpError(409, 'CONFLICT', e.message) : new HttpError(400,
-    'BAD_REQUEST', e.message);
+  if (e.code === 'BAD_ARGUMENT')
+    return e.details.group === 'exists' ? new HttpError(409, 'CONFLICT', e.message) : new HttpError(400, 'BAD_REQUEST', e.message);
   return e;
 }
 
@@ -73,8 +82,8 @@ const csv = (res: Parameters<Route>[2], rows: readonly object[]): void => {
 export const groupRoutes: Route = async (ctx, req, res, url) => {
   const p = url.pathname;
   if (p !== '/v1/groups' && !p.startsWith('/v1/groups/')) return false;
-  if (!(await ctx.isAdmin(req))) throw new HttpError(401, 'UNAUTHENTICATED', 'update groups need the admin token',
-    { 'www-authenticate': 'Bearer' });
+  if (!(await ctx.isAdmin(req)))
+    throw new HttpError(401, 'UNAUTHENTICATED', 'update groups need the admin token', { 'www-authenticate': 'Bearer' });
   const { store, catalogs } = ctx;
   const q = url.searchParams;
   const wantCsv = q.get('format') === 'csv';
@@ -83,7 +92,11 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
     if (p === '/v1/groups') {
       if (method === 'GET') {
         const groups = await listUpdateGroups(store, catalogs);
-        if (wantCsv) csv(res, groups.map((g) => ({ name: g.name, updates: g.updates, deadline: g.deadline ?? '', ...g.fleet })));
+        if (wantCsv)
+          csv(
+            res,
+            groups.map((g) => ({ name: g.name, updates: g.updates, deadline: g.deadline ?? '', ...g.fleet })),
+          );
         else send(res, 200, groups);
         return true;
       }
@@ -91,15 +104,26 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
         const body = await jsonBody(req);
         const name = text(body, 'name');
         if (name === undefined) throw new HttpError(400, 'BAD_REQUEST', '"name" is required');
-        const releasedAfter = text(body, 'releasedAfter'), releasedBefore = text(body, 'releasedBefore'), deadline = text(body, 'deadline');
-        const kbs = strings(body, 'kbs'), classifications = strings(body, 'classifications'), products = strings(body, 'products');
+        const releasedAfter = text(body, 'releasedAfter'),
+          releasedBefore = text(body, 'releasedBefore'),
+          deadline = text(body, 'deadline');
+        const kbs = strings(body, 'kbs'),
+          classifications = strings(body, 'classifications'),
+          products = strings(body, 'products');
         const criteria = criteriaFrom({
-          ...(kbs ? { kbs } : {}), ...(releasedAfter !== undefined ? { releasedAfter } : {}),
-            ...(releasedBefore !== undefined ? { releasedBefore } : {}),
-          ...(classifications ? { classifications } : {}), ...(products ? { products } : {}),
+          ...(kbs ? { kbs } : {}),
+          ...(releasedAfter !== undefined ? { releasedAfter } : {}),
+          ...(releasedBefore !== undefined ? { releasedBefore } : {}),
+          ...(classifications ? { classifications } : {}),
+          ...(products ? { products } : {}),
         });
-        const g = await createUpdateGroup(store, catalogs, name, criteria,
-          deadline === undefined ? null : parseDeadline('deadline', deadline));
+        const g = await createUpdateGroup(
+          store,
+          catalogs,
+          name,
+          criteria,
+          deadline === undefined ? null : parseDeadline('deadline', deadline),
+        );
         send(res, 201, g, { location: `/v1/groups/${encodeURIComponent(g.name)}` });
         return true;
       }
@@ -127,10 +151,13 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
       return true;
     }
     if (sub === 'updates') {
-      if (method !== 'POST' || m[3] !== undefined) throw new HttpError(405, 'METHOD_NOT_ALLOWED',
-        `${method} ${p}: POST {"add": […], "remove": […]} to /v1/groups/<name>/updates`, { allow: 'POST' });
+      if (method !== 'POST' || m[3] !== undefined)
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} ${p}: POST {"add": […], "remove": […]} to /v1/groups/<name>/updates`, {
+          allow: 'POST',
+        });
       const body = await jsonBody(req);
-      const add = strings(body, 'add'), remove = strings(body, 'remove');
+      const add = strings(body, 'add'),
+        remove = strings(body, 'remove');
       if (!add && !remove) throw new HttpError(400, 'BAD_REQUEST', 'send {"add": ["KB…"]} and/or {"remove": ["KB…"]}');
       // One transaction: a refused KB leaves the group as it was.
       const r = await store.transaction(async (tx) => ({
@@ -149,16 +176,22 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
     }
     const rawState = q.get('state');
     const state = rawState === null || rawState === '' ? undefined : GROUP_STATES.find((s) => s.toLowerCase() === rawState.toLowerCase());
-    if (rawState && !state) throw new HttpError(400, 'BAD_REQUEST',
-      `query parameter state=${JSON.stringify(rawState.slice(0, 40))} must be one of ${GROUP_STATES.join(', ')}`);
+    if (rawState && !state)
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `query parameter state=${JSON.stringify(rawState.slice(0, 40))} must be one of ${GROUP_STATES.join(', ')}`,
+      );
     const overdue = q.get('overdue');
-    if (overdue !== null && !['', '0', '1', 'true', 'false'].includes(overdue)) throw new HttpError(400, 'BAD_REQUEST',
-      'query parameter overdue must be 1 or 0');
+    if (overdue !== null && !['', '0', '1', 'true', 'false'].includes(overdue))
+      throw new HttpError(400, 'BAD_REQUEST', 'query parameter overdue must be 1 or 0');
     const collection = q.get('collection');
     const page = await groupComputers(store, catalogs, name, {
-      ...(collection ? { collection } : {}), ...(state ? { state: state } : {}),
-        ...(overdue === '1' || overdue === 'true' || overdue === '' ? { overdue: true } : {}),
-      limit: intParam(q, 'limit', 100, 1, 1000), offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+      ...(collection ? { collection } : {}),
+      ...(state ? { state: state } : {}),
+      ...(overdue === '1' || overdue === 'true' || overdue === '' ? { overdue: true } : {}),
+      limit: intParam(q, 'limit', 100, 1, 1000),
+      offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
     });
     if (wantCsv) csv(res, page.items);
     else send(res, 200, page);

@@ -10,7 +10,13 @@ export const healthRoutes: Route = async (ctx, req, res, url) => {
   if (url.pathname === '/healthz') {
     const cat = await ctx.store.currentCatalog();
     const q = await ctx.store.queueStatus();
-    send(res, 200, { status: 'ok', catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions } : null, queue: q.queued, running: q.active, failed: q.failed });
+    send(res, 200, {
+      status: 'ok',
+      catalog: cat ? { id: cat.id, sha256: cat.sha256, revisions: cat.revisions } : null,
+      queue: q.queued,
+      running: q.active,
+      failed: q.failed,
+    });
     return true;
   }
   if (url.pathname === '/metrics') {

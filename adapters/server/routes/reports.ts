@@ -14,8 +14,19 @@
  */
 import { toCsv } from '../../report/csv.js';
 import {
-  collectionSummary, complianceTrend, computerCompliance, cveCompliance, fleetSummary, groupSummary, isCveId, REPORT_STATES, searchComputers, searchCves,
-  staleClients, updateCompliance, complianceCsvRows,
+  collectionSummary,
+  complianceTrend,
+  computerCompliance,
+  cveCompliance,
+  fleetSummary,
+  groupSummary,
+  isCveId,
+  REPORT_STATES,
+  searchComputers,
+  searchCves,
+  staleClients,
+  updateCompliance,
+  complianceCsvRows,
 } from '../../site/reports.js';
 import { updateList, type FleetUpdateRow } from '../../site/update-list.js';
 import { NO_CATALOG, notScannedMessage, untargetedBecause, whyNotScanned } from '../../site/not-scanned.js';
@@ -45,25 +56,47 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
     const name = pathParam(m[1]!, 'computer name');
     if (!(await ctx.isAdmin(req))) {
       const client = await ctx.authClient(req);
-      if (computerKey(client.name) !== computerKey(name)) throw new HttpError(403, 'FORBIDDEN', `this token belongs to ${client.name}; it cannot read the compliance of ${name}`);
+      if (computerKey(client.name) !== computerKey(name))
+        throw new HttpError(403, 'FORBIDDEN', `this token belongs to ${client.name}; it cannot read the compliance of ${name}`);
     }
-    const c = await computerCompliance(store, ctx.catalogs, name, { superseded: choiceParam(q, 'superseded', LISTING) ?? 'hide', state: choiceParam(q, 'state', REPORT_STATES) });
+    const c = await computerCompliance(store, ctx.catalogs, name, {
+      superseded: choiceParam(q, 'superseded', LISTING) ?? 'hide',
+      state: choiceParam(q, 'state', REPORT_STATES),
+    });
     if (!c) throw new HttpError(404, 'NOT_FOUND', await notScannedMessage(store, name));
     if (q.get('format') === 'csv') csv(res, complianceCsvRows(c));
     else send(res, 200, c);
     return true;
   }
-  const isReport = p === '/v1/summary' || p.startsWith('/v1/reports/') || p === '/v1/computers' || p === '/v1/updates' || p.startsWith('/v1/updates/')
-    || p === '/v1/cves' || p.startsWith('/v1/cves/') || p === '/v1/sync';
+  const isReport =
+    p === '/v1/summary' ||
+    p.startsWith('/v1/reports/') ||
+    p === '/v1/computers' ||
+    p === '/v1/updates' ||
+    p.startsWith('/v1/updates/') ||
+    p === '/v1/cves' ||
+    p.startsWith('/v1/cves/') ||
+    p === '/v1/sync';
   if (!isReport) return false;
-  if (!(await ctx.isAdmin(req))) throw new HttpError(401, 'UNAUTHENTICATED', p === '/v1/summary' ? 'the fleet summary needs the admin token' : 'reports need the admin token', { 'www-authenticate': 'Bearer' });
+  if (!(await ctx.isAdmin(req)))
+    throw new HttpError(
+      401,
+      'UNAUTHENTICATED',
+      p === '/v1/summary' ? 'the fleet summary needs the admin token' : 'reports need the admin token',
+      { 'www-authenticate': 'Bearer' },
+    );
   if (p === '/v1/summary') {
     send(res, 200, await fleetSummary(store));
     return true;
   }
   const limit = intParam(q, 'limit', 100, 1, 1000);
   const offset = intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
-  const listing = { state: choiceParam(q, 'state', REPORT_STATES), superseded: choiceParam(q, 'superseded', LISTING) ?? 'hide', limit, offset };
+  const listing = {
+    state: choiceParam(q, 'state', REPORT_STATES),
+    superseded: choiceParam(q, 'superseded', LISTING) ?? 'hide',
+    limit,
+    offset,
+  };
   let data: unknown;
   let rows: readonly object[];
   switch (p) {
@@ -87,16 +120,24 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       rows = found.map((r) => ({ cve: r.cve, updates: r.updates.map((u) => (u.kb ? `KB${u.kb}` : u.updateId)) }));
       break;
     }
-    case '/v1/reports/collections': data = rows = await collectionSummary(store); break;
-    case '/v1/reports/classifications': data = rows = await groupSummary(store, 'classification', ctx.catalogs); break;
-    case '/v1/reports/products': data = rows = await groupSummary(store, 'product', ctx.catalogs); break;
+    case '/v1/reports/collections':
+      data = rows = await collectionSummary(store);
+      break;
+    case '/v1/reports/classifications':
+      data = rows = await groupSummary(store, 'classification', ctx.catalogs);
+      break;
+    case '/v1/reports/products':
+      data = rows = await groupSummary(store, 'product', ctx.catalogs);
+      break;
     case '/v1/reports/stale': {
       const page = await staleClients(store, intParam(q, 'days', 7, 0, 36_500), limit, offset);
       data = page;
       rows = page.items;
       break;
     }
-    case '/v1/reports/trend': data = rows = await complianceTrend(store, intParam(q, 'days', 90, 1, 3_650)); break;
+    case '/v1/reports/trend':
+      data = rows = await complianceTrend(store, intParam(q, 'days', 90, 1, 3_650));
+      break;
     case '/v1/sync': {
       const messages = await store.syncMessages(limit);
       data = { catalog: (await store.currentCatalog()) ?? null, messages };
@@ -106,7 +147,12 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
     default: {
       if (p.startsWith('/v1/cves/')) {
         const id = pathParam(p.slice('/v1/cves/'.length), 'CVE');
-        if (!isCveId(id)) throw new HttpError(400, 'BAD_REQUEST', `${JSON.stringify(id.slice(0, 40))} is not a CVE id: give CVE-YYYY-NNNN (GET /v1/cves?q=TEXT searches)`);
+        if (!isCveId(id))
+          throw new HttpError(
+            400,
+            'BAD_REQUEST',
+            `${JSON.stringify(id.slice(0, 40))} is not a CVE id: give CVE-YYYY-NNNN (GET /v1/cves?q=TEXT searches)`,
+          );
         const c = await cveCompliance(store, ctx.catalogs, id, listing);
         if (!c) throw new HttpError(404, 'NOT_FOUND', `no update of the catalog in service names ${id}`);
         data = c;

@@ -24,9 +24,10 @@ const packr = new Packr({ useRecords: false });
  */
 function shared<T>(fn: () => Promise<T>): () => Promise<T> {
   let running: Promise<T> | undefined;
-  return () => (running ??= fn().finally(() => {
-    running = undefined;
-  }));
+  return () =>
+    (running ??= fn().finally(() => {
+      running = undefined;
+    }));
 }
 
 export function uploadRoute(ctx: Parameters<Route>[0]): Route {
@@ -47,14 +48,28 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     if (req.method !== 'POST' || url.pathname !== '/v1/inventory') return false;
     const client = await ctx.authClient(req);
     const retry = limiter.take(client.id);
-    if (retry !== undefined) throw new HttpError(429, 'TOO_MANY_REQUESTS', `more than ${limits.uploadsPerMinute} uploads in a minute from ${client.name}`, { 'retry-after': String(retry) });
+    if (retry !== undefined)
+      throw new HttpError(429, 'TOO_MANY_REQUESTS', `more than ${limits.uploadsPerMinute} uploads in a minute from ${client.name}`, {
+        'retry-after': String(retry),
+      });
     let body = await readBody(req, limits.maxUploadBytes);
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding === 'gzip') body = await inflate(body, limits.maxInventoryBytes);
-    else if (encoding !== 'identity') throw new HttpError(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported (send identity or gzip)`);
+    else if (encoding !== 'identity')
+      throw new HttpError(415, 'UNSUPPORTED_ENCODING', `Content-Encoding ${encoding} is not supported (send identity or gzip)`);
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const format = type === 'application/json' ? 'json' : type === 'application/msgpack' || type === 'application/x-msgpack' || type === 'application/vnd.msgpack' ? 'msgpack' : undefined;
-    if (!format) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json or application/msgpack, got ${JSON.stringify(type)}`);
+    const format =
+      type === 'application/json'
+        ? 'json'
+        : type === 'application/msgpack' || type === 'application/x-msgpack' || type === 'application/vnd.msgpack'
+          ? 'msgpack'
+          : undefined;
+    if (!format)
+      throw new HttpError(
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type must be application/json or application/msgpack, got ${JSON.stringify(type)}`,
+      );
     // Ill-formed UTF-8 (JSON, or a msgpack string) is refused by decodeInventory, naming the byte offset: 400.
     let inv: Inventory;
     try {
@@ -79,10 +94,17 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
     const t = await currentTargeting();
     const target = t.program(who, expedited) ?? (expedited ? t.program(who, false) : undefined);
     // When it will not be scanned soon, the answer says why (and GET /v1/computers/NAME/compliance says the same).
-    const waiting = [untargetedBecause(arch, target !== undefined, 'this computer yet'), (await hasCatalog()) ? undefined : NO_CATALOG].filter((w) => w !== undefined);
+    const waiting = [
+      untargetedBecause(arch, target !== undefined, 'this computer yet'),
+      (await hasCatalog()) ? undefined : NO_CATALOG,
+    ].filter((w) => w !== undefined);
     ctx.kick();
     send(res, 202, {
-      accepted: true, computer: client.name, inventory: id, queued: expedited ? 'expedited' : 'normal', targeted: target !== undefined,
+      accepted: true,
+      computer: client.name,
+      inventory: id,
+      queued: expedited ? 'expedited' : 'normal',
+      targeted: target !== undefined,
       ...(target ? { program: target.program, collection: target.collection } : {}),
       ...(waiting.length > 0 ? { note: waiting.join('; and ') } : {}),
     });

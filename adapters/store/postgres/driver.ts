@@ -63,9 +63,7 @@ export function maskDatabaseUrl(url: string): string {
     return u.toString().replace(/password=%2A%2A%2A/g, 'password=***');
   } catch {
     // Not a WHATWG URL (pg also takes key=value strings): mask anything that looks like a password.
-    return url
-      .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@')
-      .replace(/(password\s*=\s*)('[^']*'|[^\s&]+)/gi, '$1***');
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@').replace(/(password\s*=\s*)('[^']*'|[^\s&]+)/gi, '$1***');
   }
 }
 
@@ -136,9 +134,21 @@ const UNAVAILABLE_SQLSTATE = [
   /^3D000$/, // the database does not exist
   /^28/, // authentication / authorization
 ];
-const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT', 'EACCES']);
+const UNAVAILABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOENT',
+  'EACCES',
+]);
 // node-postgres raises these as plain Errors, without a code.
-const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed/i;
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|not queryable|Client was closed/i;
 
 function isUnavailable(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
@@ -151,18 +161,35 @@ function why(e: unknown, t: Target): string {
   const err = e as { code?: unknown; message?: unknown; errors?: unknown[] };
   const code = typeof err?.code === 'string' ? err.code : undefined;
   switch (code) {
-    case 'ECONNREFUSED': return 'connection refused (is PostgreSQL running, and listening on that host and port?)';
-    case 'ENOTFOUND': case 'EAI_AGAIN': return `host ${t.host} not found`;
-    case 'ETIMEDOUT': case 'EHOSTUNREACH': case 'ENETUNREACH': return 'the server did not answer (network or firewall?)';
-    case 'ENOENT': return `no server socket in ${t.host} (is PostgreSQL running?)`;
-    case '3D000': return `database "${t.database}" does not exist (create it, or fix the database in the URL)`;
-    case '28P01': case '28000': return `the server refused user "${t.user}" (${String(err.message)}): check the user and password in the URL and pg_hba.conf`;
-    case '57P01': case '57P02': return 'the server is shutting down';
-    case '57P03': return 'the server is starting up or in recovery';
-    case '25006': return 'the server is read-only (a standby?)';
-    case '53100': return 'the database server\'s disk is full';
-    case '53300': return 'the server has too many connections';
-    default: break; // not one we can say more about: the driver's own message below
+    case 'ECONNREFUSED':
+      return 'connection refused (is PostgreSQL running, and listening on that host and port?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host ${t.host} not found`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'the server did not answer (network or firewall?)';
+    case 'ENOENT':
+      return `no server socket in ${t.host} (is PostgreSQL running?)`;
+    case '3D000':
+      return `database "${t.database}" does not exist (create it, or fix the database in the URL)`;
+    case '28P01':
+    case '28000':
+      return `the server refused user "${t.user}" (${String(err.message)}): check the user and password in the URL and pg_hba.conf`;
+    case '57P01':
+    case '57P02':
+      return 'the server is shutting down';
+    case '57P03':
+      return 'the server is starting up or in recovery';
+    case '25006':
+      return 'the server is read-only (a standby?)';
+    case '53100':
+      return "the database server's disk is full";
+    case '53300':
+      return 'the server has too many connections';
+    default:
+      break; // not one we can say more about: the driver's own message below
   }
   if (e instanceof AggregateError && e.errors.length > 0) return why(e.errors[0], t);
   return typeof err?.message === 'string' && err.message !== '' ? err.message : String(e);
@@ -172,9 +199,12 @@ function unavailable(e: unknown, t: Target, action: string): PatchscanError {
   let message = `cannot ${action} the site database "${t.database}" on ${t.host}:${t.port}: ${why(e, t)}`;
   if (t.password) message = message.split(t.password).join('***');
   const code = (e as { code?: unknown })?.code;
-  return new PatchscanError('STORE_UNAVAILABLE', message,
+  return new PatchscanError(
+    'STORE_UNAVAILABLE',
+    message,
     { host: t.host, port: t.port, database: t.database, user: t.user, cause: typeof code === 'string' ? code : undefined },
-    { cause: e });
+    { cause: e },
+  );
 }
 
 /** Outages become STORE_UNAVAILABLE; everything else (a constraint, a syntax error) passes through unchanged. */
@@ -239,7 +269,10 @@ class Executor implements PostgresExecutor {
 export function pgBossDb(executor: SqlExecutor): PgBossDb {
   const raw = (executor as Partial<PostgresExecutor>)[RAW];
   if (typeof raw !== 'function') {
-    throw new PatchscanError('INTERNAL', 'pg-boss needs a PostgreSQL executor (a PostgresDriver or one of its transactions); got another backend\'s');
+    throw new PatchscanError(
+      'INTERNAL',
+      "pg-boss needs a PostgreSQL executor (a PostgresDriver or one of its transactions); got another backend's",
+    );
   }
   return { executeSql: (text, values) => raw.call(executor, text, values) };
 }
@@ -290,7 +323,12 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
       if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error('not a postgres:// URL');
       target = targetOf(url);
     } catch (e) {
-      throw new PatchscanError('BAD_ARGUMENT', `not a PostgreSQL URL: ${maskDatabaseUrl(url)} (expected postgres://user:password@host:port/database)`, { url: maskDatabaseUrl(url) }, { cause: e });
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `not a PostgreSQL URL: ${maskDatabaseUrl(url)} (expected postgres://user:password@host:port/database)`,
+        { url: maskDatabaseUrl(url) },
+        { cause: e },
+      );
     }
     const pool = new pg.Pool({
       connectionString: url,
@@ -435,7 +473,10 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
         released ??= (async () => {
           let ok = false;
           if (!broken()) {
-            ok = await client.query<{ ok: boolean }>('SELECT pg_advisory_unlock(hashtext($1)) AS ok', [key]).then((r) => r.rows[0]?.ok === true, () => false);
+            ok = await client.query<{ ok: boolean }>('SELECT pg_advisory_unlock(hashtext($1)) AS ok', [key]).then(
+              (r) => r.rows[0]?.ok === true,
+              () => false,
+            );
           }
           done();
           this.locks.delete(lock);

@@ -37,7 +37,10 @@ async function migrate(driver: PostgresDriver): Promise<void> {
     await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
     const from = (await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0;
     if (from > PG_MIGRATIONS.length) {
-      throw new PatchscanError('BAD_ARGUMENT', `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${PG_MIGRATIONS.length}): upgrade patchscan`);
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${PG_MIGRATIONS.length}): upgrade patchscan`,
+      );
     }
     for (let v = from; v < PG_MIGRATIONS.length; v++) {
       await tx.run(PG_MIGRATIONS[v]!);

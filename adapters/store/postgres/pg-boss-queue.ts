@@ -156,7 +156,10 @@ export class PgBossQueue implements ScanQueue {
     const schema = options.schema ?? PGBOSS_SCHEMA;
     // Spliced into SQL below: the same rule pg-boss applies to schema names.
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,49}$/.test(schema)) {
-      throw new PatchscanError('BAD_ARGUMENT', `not a usable schema name for the scan queue: ${JSON.stringify(schema)} (letters, digits and _, at most 50)`);
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `not a usable schema name for the scan queue: ${JSON.stringify(schema)} (letters, digits and _, at most 50)`,
+      );
     }
     const o = {
       leaseSeconds: options.leaseSeconds ?? 300,
@@ -185,14 +188,28 @@ export class PgBossQueue implements ScanQueue {
     });
     try {
       await boss.start();
-      const policy = { name: QUEUE, policy: 'short' as const, retryLimit: o.retryLimit, retryDelay: o.retryDelaySeconds, retryBackoff: true, expireInSeconds: o.leaseSeconds };
+      const policy = {
+        name: QUEUE,
+        policy: 'short' as const,
+        retryLimit: o.retryLimit,
+        retryDelay: o.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: o.leaseSeconds,
+      };
       await onDeadlockRetry(() => boss.createQueue(QUEUE, policy)); // does nothing when it exists
       await boss.updateQueue(QUEUE, policy); // so changed settings apply to an existing site
       await ScanWorkers.install((fn) => driver.transaction((tx) => fn(pgBossDb(tx))), schema);
     } catch (e) {
       life.closing = true;
       await boss.stop({ graceful: false, close: false, wait: true }).catch(() => undefined);
-      throw PatchscanError.is(e) ? e : new PatchscanError('STORE_UNAVAILABLE', `cannot set up the scan queue (pg-boss, schema ${schema}) in ${driver.location}: ${(e as Error).message}`, { schema }, { cause: e });
+      throw PatchscanError.is(e)
+        ? e
+        : new PatchscanError(
+            'STORE_UNAVAILABLE',
+            `cannot set up the scan queue (pg-boss, schema ${schema}) in ${driver.location}: ${(e as Error).message}`,
+            { schema },
+            { cause: e },
+          );
     }
     return new PgBossQueue(boss, driver, schema, o, life, { heartbeatSeconds: options.heartbeatSeconds, workerId: options.workerId });
   }
@@ -220,16 +237,19 @@ export class PgBossQueue implements ScanQueue {
     const unique = new Map<string, NewScan>();
     for (const j of jobs) if (!unique.has(singletonKey(j.clientId, j.priority))) unique.set(singletonKey(j.clientId, j.priority), j);
     if (unique.size === 0) return;
-    await this.boss.insert([...unique].map(([key, j]) => ({
-      name: QUEUE,
-      data: { clientId: j.clientId, priority: j.priority, reason: j.reason } satisfies ScanData,
-      priority: PRIORITY[j.priority],
-      singletonKey: key,
-      retryLimit: this.o.retryLimit,
-      retryDelay: this.o.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: this.o.leaseSeconds,
-    })), { db: pgBossDb(tx) });
+    await this.boss.insert(
+      [...unique].map(([key, j]) => ({
+        name: QUEUE,
+        data: { clientId: j.clientId, priority: j.priority, reason: j.reason } satisfies ScanData,
+        priority: PRIORITY[j.priority],
+        singletonKey: key,
+        retryLimit: this.o.retryLimit,
+        retryDelay: this.o.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: this.o.leaseSeconds,
+      })),
+      { db: pgBossDb(tx) },
+    );
   }
 
   /** pg-boss's fail of `ids` in `db` (its 4-argument form: name, ids, data, options; see complete()). */
@@ -243,7 +263,11 @@ export class PgBossQueue implements ScanQueue {
    * heartbeat interval. Returns how many.
    */
   reclaimDeadWorkers(force = true): Promise<number> {
-    return this.workers.reclaim((fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))), (db, ids, message) => this.failIn(db, ids, message).then(() => undefined), force);
+    return this.workers.reclaim(
+      (fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))),
+      (db, ids, message) => this.failIn(db, ids, message).then(() => undefined),
+      force,
+    );
   }
 
   /**
@@ -257,8 +281,11 @@ export class PgBossQueue implements ScanQueue {
     await this.workers.giveBack(
       (fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))),
       (db, ids, message) => this.failIn(db, ids, message).then(() => undefined),
-      (id) => unfinished.get(id) ?? (doubt && !this.holding.has(id) ? 'the connection to the database was lost while the job was taken' : undefined),
-      [...unfinished.keys()]);
+      (id) =>
+        unfinished.get(id) ??
+        (doubt && !this.holding.has(id) ? 'the connection to the database was lost while the job was taken' : undefined),
+      [...unfinished.keys()],
+    );
     for (const id of unfinished.keys()) this.unfinished.delete(id);
     if (doubt) this.takeInDoubt = false;
   }
@@ -280,30 +307,61 @@ export class PgBossQueue implements ScanQueue {
   }
 
   private fetch(max: number, leaseSeconds?: number): Promise<ScanJob[]> {
-    return this.driver.transaction(async (tx) => {
-      const db = recording(pgBossDb(tx));
-      const jobs = await this.boss.fetch<ScanData>(QUEUE, { batchSize: max, includeMetadata: true, db });
-      if (db.error !== undefined) throw db.error as Error; // what pg rejected with: an Error
-      if (jobs.length > 0 && leaseSeconds !== undefined) {
-        // pg-boss fixes expire_in when a job is sent; this lease is the taker's, so set it with the fetch.
-        await db.executeSql(`UPDATE ${this.job} SET expire_in = $3 * interval '1 second' WHERE name = $1 AND id = ANY($2::uuid[])`,
-          [QUEUE, jobs.map((j) => j.id), Math.max(1, Math.ceil(leaseSeconds))]);
-      }
-      await this.workers.took(db, jobs.map((j) => j.id));
-      // pg-boss picks the batch in order (priority desc, created_on, id) but returns it from UPDATE … RETURNING,
-      // in no particular order: put it back in the order it was chosen.
-      jobs.sort((a, b) => b.priority - a.priority || a.createdOn.getTime() - b.createdOn.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return jobs.map((j) => ({ id: j.id, clientId: j.data.clientId, priority: j.data.priority, reason: j.data.reason, retries: j.retryCount }));
-    }, { durability: 'relaxed' }); // a lost lease (power cut) only means the job is handed out again
+    return this.driver.transaction(
+      async (tx) => {
+        const db = recording(pgBossDb(tx));
+        const jobs = await this.boss.fetch<ScanData>(QUEUE, { batchSize: max, includeMetadata: true, db });
+        if (db.error !== undefined) throw db.error as Error; // what pg rejected with: an Error
+        if (jobs.length > 0 && leaseSeconds !== undefined) {
+          // pg-boss fixes expire_in when a job is sent; this lease is the taker's, so set it with the fetch.
+          await db.executeSql(`UPDATE ${this.job} SET expire_in = $3 * interval '1 second' WHERE name = $1 AND id = ANY($2::uuid[])`, [
+            QUEUE,
+            jobs.map((j) => j.id),
+            Math.max(1, Math.ceil(leaseSeconds)),
+          ]);
+        }
+        await this.workers.took(
+          db,
+          jobs.map((j) => j.id),
+        );
+        // pg-boss picks the batch in order (priority desc, created_on, id) but returns it from UPDATE … RETURNING,
+        // in no particular order: put it back in the order it was chosen.
+        jobs.sort(
+          (a, b) => b.priority - a.priority || a.createdOn.getTime() - b.createdOn.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        );
+        return jobs.map((j) => ({
+          id: j.id,
+          clientId: j.data.clientId,
+          priority: j.data.priority,
+          reason: j.data.reason,
+          retries: j.retryCount,
+        }));
+      },
+      { durability: 'relaxed' },
+    ); // a lost lease (power cut) only means the job is handed out again
   }
 
   async complete(tx: SqlExecutor, jobs: readonly ScanJob[]): Promise<void> {
     if (jobs.length === 0) return;
     // pg-boss 10 reads complete(name, ids, data, options): with no data, `null` must hold its place, or the options
     // object would be taken for the job's output and `db` ignored (its types.d.ts shows the 3-argument form).
-    const complete = this.boss.complete as unknown as (name: string, ids: string[], data: null, options: { db: PgBossDb }) => Promise<unknown>;
-    await complete.call(this.boss, QUEUE, jobs.map((j) => j.id), null, { db: pgBossDb(tx) });
-    await this.workers.ended(pgBossDb(tx), jobs.map((j) => j.id));
+    const complete = this.boss.complete as unknown as (
+      name: string,
+      ids: string[],
+      data: null,
+      options: { db: PgBossDb },
+    ) => Promise<unknown>;
+    await complete.call(
+      this.boss,
+      QUEUE,
+      jobs.map((j) => j.id),
+      null,
+      { db: pgBossDb(tx) },
+    );
+    await this.workers.ended(
+      pgBossDb(tx),
+      jobs.map((j) => j.id),
+    );
     // Should the caller's transaction roll back, it fails these jobs next (SiteScanner.runQueue).
     for (const j of jobs) this.holding.delete(j.id);
   }
@@ -327,8 +385,9 @@ export class PgBossQueue implements ScanQueue {
 
   async status(): Promise<QueueStatus> {
     // A job still `active` past its lease counts as queued, as it is about to be (at the next maintenance run).
-    const rows = (await pgBossDb(this.driver).executeSql(
-      `SELECT CASE WHEN state = 'active' AND started_on + expire_in >= now() THEN 'active'
+    const rows = (
+      await pgBossDb(this.driver).executeSql(
+        `SELECT CASE WHEN state = 'active' AND started_on + expire_in >= now() THEN 'active'
                    WHEN state = 'failed' THEN 'failed'
                    ELSE 'queued' END AS s,
               priority, count(*)::int AS n
@@ -337,7 +396,9 @@ export class PgBossQueue implements ScanQueue {
         GROUP BY 1, 2
        UNION ALL
        SELECT 'failed', 0, count(*)::int FROM ${this.archive} WHERE name = $1 AND state = 'failed'`,
-      [QUEUE])).rows as { s: string; priority: number; n: number }[];
+        [QUEUE],
+      )
+    ).rows as { s: string; priority: number; n: number }[];
     const sum = (f: (r: { s: string; priority: number }) => boolean): number => rows.filter(f).reduce((a, r) => a + r.n, 0);
     return {
       queued: {
@@ -350,13 +411,16 @@ export class PgBossQueue implements ScanQueue {
   }
 
   async failedJobs(limit: number): Promise<FailedJob[]> {
-    const rows = (await pgBossDb(this.driver).executeSql(
-      `SELECT id, data, output, completed_on FROM (
+    const rows = (
+      await pgBossDb(this.driver).executeSql(
+        `SELECT id, data, output, completed_on FROM (
          SELECT id, data, output, completed_on FROM ${this.job} WHERE name = $1 AND state = 'failed'
          UNION ALL
          SELECT id, data, output, completed_on FROM ${this.archive} WHERE name = $1 AND state = 'failed'
        ) f ORDER BY completed_on DESC NULLS LAST, id LIMIT $2`,
-      [QUEUE, Math.max(0, Math.floor(limit))])).rows as { id: string; data: ScanData; output: unknown; completed_on: Date | null }[];
+        [QUEUE, Math.max(0, Math.floor(limit))],
+      )
+    ).rows as { id: string; data: ScanData; output: unknown; completed_on: Date | null }[];
     return rows.map((r) => ({
       id: r.id,
       clientId: r.data.clientId,

@@ -48,7 +48,10 @@ export class ScanWorkers {
   private readonly holders: string;
 
   /** @param db the driver's pool, for heartbeats and the look for dead workers */
-  constructor(private readonly db: PgBossDb, private readonly o: ScanWorkersOptions) {
+  constructor(
+    private readonly db: PgBossDb,
+    private readonly o: ScanWorkersOptions,
+  ) {
     this.id = o.workerId ?? thisProcess();
     this.table = `${o.schema}.patchscan_workers`;
     this.holders = `${o.schema}.patchscan_job_holders`;
@@ -62,7 +65,9 @@ export class ScanWorkers {
   static async install(transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>, schema: string): Promise<void> {
     await transaction(async (tx) => {
       await tx.executeSql("SELECT pg_advisory_xact_lock(hashtext('patchscan:scan-workers'))");
-      await tx.executeSql(`CREATE TABLE IF NOT EXISTS ${schema}.patchscan_workers (id text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)`);
+      await tx.executeSql(
+        `CREATE TABLE IF NOT EXISTS ${schema}.patchscan_workers (id text PRIMARY KEY, heartbeat_at timestamptz NOT NULL)`,
+      );
       await tx.executeSql(`CREATE TABLE IF NOT EXISTS ${schema}.patchscan_job_holders (job_id uuid PRIMARY KEY, worker_id text NOT NULL)`);
       await tx.executeSql(`CREATE INDEX IF NOT EXISTS patchscan_job_holders_by_worker ON ${schema}.patchscan_job_holders (worker_id)`);
     });
@@ -76,11 +81,14 @@ export class ScanWorkers {
   /** In take's transaction, after pg-boss's fetch: this worker is alive and holds `ids`; heartbeats start. */
   async took(tx: PgBossDb, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await tx.executeSql(`WITH alive AS (
+    await tx.executeSql(
+      `WITH alive AS (
         INSERT INTO ${this.table} (id, heartbeat_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
       )
       INSERT INTO ${this.holders} (job_id, worker_id) SELECT unnest($2::uuid[]), $1
-      ON CONFLICT (job_id) DO UPDATE SET worker_id = excluded.worker_id`, [this.id, ids]);
+      ON CONFLICT (job_id) DO UPDATE SET worker_id = excluded.worker_id`,
+      [this.id, ids],
+    );
     this.timer ??= setInterval(() => void this.beat(), this.heartbeatSeconds * 1000).unref();
   }
 
@@ -91,7 +99,10 @@ export class ScanWorkers {
 
   private async beat(): Promise<void> {
     try {
-      await this.db.executeSql(`INSERT INTO ${this.table} (id, heartbeat_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, [this.id]);
+      await this.db.executeSql(
+        `INSERT INTO ${this.table} (id, heartbeat_at) VALUES ($1, now()) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`,
+        [this.id],
+      );
     } catch (e) {
       this.o.onError?.(e as Error); // the next beat tries again
     }
@@ -106,28 +117,40 @@ export class ScanWorkers {
     const at = Date.now();
     if (!force && at - this.lastReclaim < this.heartbeatSeconds * 1000) return 0;
     this.lastReclaim = at;
-    const rows = (await this.db.executeSql(
-      `SELECT id, heartbeat_at < now() - $2 * interval '1 second' AS stale, heartbeat_at FROM ${this.table} WHERE id <> $1`,
-      [this.id, this.deadAfterSeconds])).rows as { id: string; stale: boolean; heartbeat_at: Date }[];
+    const rows = (
+      await this.db.executeSql(
+        `SELECT id, heartbeat_at < now() - $2 * interval '1 second' AS stale, heartbeat_at FROM ${this.table} WHERE id <> $1`,
+        [this.id, this.deadAfterSeconds],
+      )
+    ).rows as { id: string; stale: boolean; heartbeat_at: Date }[];
     const dead = rows.filter((r) => r.stale || isGoneLocalProcess(r.id));
     if (dead.length === 0) return 0;
     return transaction(async (tx) => {
       // Deleting the row claims the dead worker: a second reclaimer waits on the row lock, then deletes nothing.
-      const claimed = (await tx.executeSql(`DELETE FROM ${this.table} WHERE id = ANY($1::text[]) RETURNING id`, [dead.map((d) => d.id)])).rows as { id: string }[];
+      const claimed = (await tx.executeSql(`DELETE FROM ${this.table} WHERE id = ANY($1::text[]) RETURNING id`, [dead.map((d) => d.id)]))
+        .rows as { id: string }[];
       let n = 0;
       for (const { id } of claimed) {
         const d = dead.find((x) => x.id === id)!;
-        const why = d.stale && !isGoneLocalProcess(id)
-          ? `its worker ${id} stopped sending heartbeats (last ${d.heartbeat_at.toISOString()})`
-          : `its worker ${id} is gone (the process ended without finishing it)`;
-        const jobs = (await tx.executeSql(
-          `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
-            WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`, [id, this.o.queue])).rows as { id: string }[];
+        const why =
+          d.stale && !isGoneLocalProcess(id)
+            ? `its worker ${id} stopped sending heartbeats (last ${d.heartbeat_at.toISOString()})`
+            : `its worker ${id} is gone (the process ended without finishing it)`;
+        const jobs = (
+          await tx.executeSql(
+            `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
+            WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`,
+            [id, this.o.queue],
+          )
+        ).rows as { id: string }[];
         const ids = jobs.map((j) => j.id);
         if (ids.length > 0) {
           await fail(tx, ids, why);
           // pg-boss's fail sets a backoff; the worker died, the job did not fail: take it again now.
-          await tx.executeSql(`UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`, [this.o.queue, ids]);
+          await tx.executeSql(
+            `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
+            [this.o.queue, ids],
+          );
         }
         await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1`, [id]);
         n += ids.length;
@@ -141,12 +164,20 @@ export class ScanWorkers {
    * active jobs it holds, each that `why` names is failed with that reason and made takeable at once. The holder
    * rows of those and of `forget` (jobs whose end is settled however it went) are deleted. Returns how many.
    */
-  async giveBack(transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>, fail: FailJobs, why: (id: string) => string | undefined,
-    forget: readonly string[]): Promise<number> {
+  async giveBack(
+    transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>,
+    fail: FailJobs,
+    why: (id: string) => string | undefined,
+    forget: readonly string[],
+  ): Promise<number> {
     return transaction(async (tx) => {
-      const mine = (await tx.executeSql(
-        `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
-          WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`, [this.id, this.o.queue])).rows as { id: string }[];
+      const mine = (
+        await tx.executeSql(
+          `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
+          WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`,
+          [this.id, this.o.queue],
+        )
+      ).rows as { id: string }[];
       const byReason = new Map<string, string[]>();
       for (const { id } of mine) {
         const reason = why(id);
@@ -155,11 +186,15 @@ export class ScanWorkers {
       const handed: string[] = [];
       for (const [reason, ids] of byReason) {
         await fail(tx, ids, reason);
-        await tx.executeSql(`UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`, [this.o.queue, ids]);
+        await tx.executeSql(
+          `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
+          [this.o.queue, ids],
+        );
         handed.push(...ids);
       }
       const done = [...handed, ...forget];
-      if (done.length > 0) await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1 AND job_id = ANY($2::uuid[])`, [this.id, done]);
+      if (done.length > 0)
+        await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1 AND job_id = ANY($2::uuid[])`, [this.id, done]);
       return handed.length;
     });
   }
@@ -168,6 +203,8 @@ export class ScanWorkers {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.db.executeSql(`DELETE FROM ${this.table} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ${this.holders} WHERE worker_id = $1)`, [this.id]).catch(() => undefined);
+    await this.db
+      .executeSql(`DELETE FROM ${this.table} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM ${this.holders} WHERE worker_id = $1)`, [this.id])
+      .catch(() => undefined);
   }
 }

@@ -10,7 +10,9 @@ import { outcomesIn, type CountBucket } from '../../../engine/scan/counting.js';
  * `buckets`; `FALSE`-equivalent `1 = 0` when none is.
  */
 export function bucketFilter(
-  buckets: readonly CountBucket[], stateColumn: string, supersededColumn: string,
+  buckets: readonly CountBucket[],
+  stateColumn: string,
+  supersededColumn: string,
 ): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
   const params: (string | number)[] = [];

@@ -10,9 +10,35 @@ import { GROUP_BUCKET_ORDER } from '../port.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
 import type {
-  AdvertisementRow, CatalogRow, ClientRow, ClientSummaryRow, CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, ComputerScanRow, DailyRow, FleetTotals,
-  InventoryRetention, MemberRow, MembershipGroupRow, NewResultSet, RemovedClient, ResultUpdateRow, ScanRecord, SetUpdateOutcome, SiteLock, SiteStore, StoredInventory,
-  SyncMessage, TargetingData, UpdateMachineRow, ClientSetRow, SetBucketCountRow, UpdateGroupRow, UpdateGroupUpdateRow,
+  AdvertisementRow,
+  CatalogRow,
+  ClientRow,
+  ClientSummaryRow,
+  CollectionRow,
+  ComputerListRow,
+  ComputerOrder,
+  ComputerSetRow,
+  ComputerScanRow,
+  DailyRow,
+  FleetTotals,
+  InventoryRetention,
+  MemberRow,
+  MembershipGroupRow,
+  NewResultSet,
+  RemovedClient,
+  ResultUpdateRow,
+  ScanRecord,
+  SetUpdateOutcome,
+  SiteLock,
+  SiteStore,
+  StoredInventory,
+  SyncMessage,
+  TargetingData,
+  UpdateMachineRow,
+  ClientSetRow,
+  SetBucketCountRow,
+  UpdateGroupRow,
+  UpdateGroupUpdateRow,
 } from '../port.js';
 import type { NewUpload } from '../port.js';
 import type { CountBucket } from '../../../engine/scan/counting.js';
@@ -28,7 +54,9 @@ const NAME_RULE = /^[^\s/\\][^/\\]{0,254}$/;
 
 /** Why `name` cannot be a client's computer name, or undefined when it can. */
 export function clientNameProblem(name: string): string | undefined {
-  return NAME_RULE.test(name) ? undefined : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes, not starting with a space`;
+  return NAME_RULE.test(name)
+    ? undefined
+    : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes, not starting with a space`;
 }
 
 const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, last_upload_at, last_scan_at, revoked_at';
@@ -37,7 +65,8 @@ const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, las
  * A state the rule does not know counts as not known (Unknown), never as a definite state.
  */
 const GROUP_RANK_WHEN = GROUP_BUCKET_ORDER.flatMap((bucket, rank) =>
-  outcomesIn(bucket).map((o) => `WHEN r.state = '${o.state}' AND r.superseded = ${o.supersedence} THEN ${rank}`));
+  outcomesIn(bucket).map((o) => `WHEN r.state = '${o.state}' AND r.superseded = ${o.supersedence} THEN ${rank}`),
+);
 const GROUP_RANK_SQL = `CASE ${GROUP_RANK_WHEN.join(' ')} ELSE ${GROUP_BUCKET_ORDER.indexOf('unknown')} END`;
 
 /** Update group names compare case-insensitively, the same on both backends. */
@@ -50,8 +79,14 @@ const IN_CHUNK = 500;
 
 /** ORDER BY of a computer list: the column asked (from a fixed map, never from input), then the name. */
 const COMPUTER_ORDER_SQL: Record<ComputerOrder['key'], string> = {
-  name: 'c.name_key', architecture: 'c.architecture', os: 'c.os', lastUpload: 'c.last_upload_at', scannedAt: 's.scanned_at',
-  installed: 'r.installed', required: 'r.required', unknown: 'r.unknown',
+  name: 'c.name_key',
+  architecture: 'c.architecture',
+  os: 'c.os',
+  lastUpload: 'c.last_upload_at',
+  scannedAt: 's.scanned_at',
+  installed: 'r.installed',
+  required: 'r.required',
+  unknown: 'r.unknown',
 };
 function computerOrderSql(order: ComputerOrder | undefined): string {
   if (!order || order.key === 'name') return `c.name_key ${order?.dir === 'desc' ? 'DESC' : 'ASC'}`;
@@ -60,7 +95,12 @@ function computerOrderSql(order: ComputerOrder | undefined): string {
   return `${col} ${order.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, c.name_key`;
 }
 
-const TABLE: Record<ObjectKind, string> = { package: 'packages', program: 'programs', collection: 'collections', advertisement: 'advertisements' };
+const TABLE: Record<ObjectKind, string> = {
+  package: 'packages',
+  program: 'programs',
+  collection: 'collections',
+  advertisement: 'advertisements',
+};
 
 const readHolder = (raw: string | undefined): string => {
   try {
@@ -145,7 +185,10 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async setSetting(key: string, value: string): Promise<void> {
-    await this.write('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.write('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+      key,
+      value,
+    ]);
   }
 
   async deleteSetting(key: string): Promise<void> {
@@ -175,27 +218,41 @@ export class SqlSiteStore implements SiteStore {
   }
 
   clientSummaries(name?: string): Promise<ClientSummaryRow[]> {
-    return this.db.all<ClientSummaryRow>(`SELECT ${CLIENT_COLUMNS.split(', ').map((c) => `c.${c}`).join(', ')},
+    return this.db.all<ClientSummaryRow>(
+      `SELECT ${CLIENT_COLUMNS.split(', ')
+        .map((c) => `c.${c}`)
+        .join(', ')},
         count(i.id) AS inventories, coalesce(sum(i.bytes), 0) AS stored_bytes
       FROM clients c LEFT JOIN inventories i ON i.client_id = c.id ${name === undefined ? '' : 'WHERE c.name_key = ?'}
-      GROUP BY c.id ORDER BY c.name_key`, name === undefined ? [] : [computerKey(name)]);
+      GROUP BY c.id ORDER BY c.name_key`,
+      name === undefined ? [] : [computerKey(name)],
+    );
   }
 
   async enroll(name: string): Promise<string> {
     const problem = clientNameProblem(name);
     if (problem) throw new PatchscanError('BAD_ARGUMENT', problem);
     const token = newClientToken();
-    await this.write(`INSERT INTO clients (name, name_key, token_hash, enrolled_at) VALUES (?, ?, ?, ?)
-      ON CONFLICT (name_key) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at, revoked_at = NULL`, [name, computerKey(name), sha256Hex(token), now()]);
+    await this.write(
+      `INSERT INTO clients (name, name_key, token_hash, enrolled_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (name_key) DO UPDATE SET token_hash = excluded.token_hash, enrolled_at = excluded.enrolled_at, revoked_at = NULL`,
+      [name, computerKey(name), sha256Hex(token), now()],
+    );
     return token;
   }
 
   async rotateToken(name: string): Promise<string> {
     return this.tx(async (s) => {
       const c = await s.client(name);
-      if (!c) throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)} (patchscan client enroll issues a first token)`);
-      if (c.revoked_at !== null) throw new PatchscanError('BAD_ARGUMENT', `${c.name} was revoked on ${c.revoked_at}: enroll it again (patchscan client enroll) to give it a token`);
-      if (c.token_hash === null) throw new PatchscanError('BAD_ARGUMENT', `${c.name} was never enrolled: patchscan client enroll issues its first token`);
+      if (!c)
+        throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)} (patchscan client enroll issues a first token)`);
+      if (c.revoked_at !== null)
+        throw new PatchscanError(
+          'BAD_ARGUMENT',
+          `${c.name} was revoked on ${c.revoked_at}: enroll it again (patchscan client enroll) to give it a token`,
+        );
+      if (c.token_hash === null)
+        throw new PatchscanError('BAD_ARGUMENT', `${c.name} was never enrolled: patchscan client enroll issues its first token`);
       const token = newClientToken();
       await s.db.run('UPDATE clients SET token_hash = ? WHERE id = ?', [sha256Hex(token), c.id]);
       return token;
@@ -206,7 +263,10 @@ export class SqlSiteStore implements SiteStore {
     return this.tx(async (s) => {
       const c = await s.client(name);
       if (!c) throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)}`);
-      return (await s.db.run('UPDATE clients SET token_hash = NULL, revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), c.id])).changes > 0;
+      return (
+        (await s.db.run('UPDATE clients SET token_hash = NULL, revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now(), c.id]))
+          .changes > 0
+      );
     });
   }
 
@@ -225,7 +285,13 @@ export class SqlSiteStore implements SiteStore {
 
   // ---- inventories
 
-  async addInventory(clientId: number, body: Uint8Array, architecture: string, retention?: InventoryRetention, os?: string | null): Promise<number> {
+  async addInventory(
+    clientId: number,
+    body: Uint8Array,
+    architecture: string,
+    retention?: InventoryRetention,
+    os?: string | null,
+  ): Promise<number> {
     if (!this.inTransaction) return this.tx((s) => s.addInventory(clientId, body, architecture, retention, os));
     // The group commit's path with a group of one, without its scan job (the caller queues that).
     const [id] = await storeInventories(this.db, [{ clientId, body, architecture, os: os ?? null }], retention);
@@ -239,7 +305,9 @@ export class SqlSiteStore implements SiteStore {
   }
 
   latestInventory(clientId: number): Promise<StoredInventory | undefined> {
-    return this.db.get<StoredInventory>('SELECT id, body, received_at FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT 1', [clientId]);
+    return this.db.get<StoredInventory>('SELECT id, body, received_at FROM inventories WHERE client_id = ? ORDER BY id DESC LIMIT 1', [
+      clientId,
+    ]);
   }
 
   inventoryCount(clientId: number): Promise<number> {
@@ -251,26 +319,39 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async clientsWithInventory(): Promise<number[]> {
-    return (await this.db.all<{ client_id: number }>('SELECT DISTINCT client_id FROM inventories ORDER BY client_id')).map((r) => r.client_id);
+    return (await this.db.all<{ client_id: number }>('SELECT DISTINCT client_id FROM inventories ORDER BY client_id')).map(
+      (r) => r.client_id,
+    );
   }
 
   // ---- catalogs
 
   addCatalog(c: Omit<CatalogRow, 'id' | 'imported_at'>): Promise<number> {
-    return this.insertId('INSERT INTO catalogs (sha256, source, path, revisions, signer, signed_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [c.sha256, c.source, c.path, c.revisions, c.signer, c.signed_at, now()]);
+    return this.insertId(
+      'INSERT INTO catalogs (sha256, source, path, revisions, signer, signed_at, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [c.sha256, c.source, c.path, c.revisions, c.signer, c.signed_at, now()],
+    );
   }
 
   catalog(id: number): Promise<CatalogRow | undefined> {
-    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE id = ?', [id]);
+    return this.db.get<CatalogRow>(
+      'SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE id = ?',
+      [id],
+    );
   }
 
   catalogBySha(sha256: string): Promise<CatalogRow | undefined> {
-    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE sha256 = ?', [sha256]);
+    return this.db.get<CatalogRow>(
+      'SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE sha256 = ?',
+      [sha256],
+    );
   }
 
   catalogAtPath(path: string, exceptSha256: string): Promise<CatalogRow | undefined> {
-    return this.db.get<CatalogRow>('SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE path = ? AND sha256 <> ?', [path, exceptSha256]);
+    return this.db.get<CatalogRow>(
+      'SELECT id, sha256, source, path, revisions, signer, signed_at, imported_at FROM catalogs WHERE path = ? AND sha256 <> ?',
+      [path, exceptSha256],
+    );
   }
 
   async setCatalogPath(id: number, path: string): Promise<void> {
@@ -281,16 +362,22 @@ export class SqlSiteStore implements SiteStore {
     if (!this.inTransaction) return this.tx((s) => s.putCatalogFile(catalogId, digest, chunks));
     await this.db.run('DELETE FROM catalog_file_chunks WHERE catalog_id = ?', [catalogId]);
     let n = 0;
-    for (const c of chunks) await this.db.run('INSERT INTO catalog_file_chunks (catalog_id, chunk, bytes) VALUES (?, ?, ?)', [catalogId, n++, c]);
+    for (const c of chunks)
+      await this.db.run('INSERT INTO catalog_file_chunks (catalog_id, chunk, bytes) VALUES (?, ?, ?)', [catalogId, n++, c]);
     await this.db.run('UPDATE catalogs SET file_sha256 = ? WHERE id = ?', [digest, catalogId]);
   }
 
   async catalogFileDigest(catalogId: number): Promise<string | undefined> {
-    return (await this.db.get<{ file_sha256: string | null }>('SELECT file_sha256 FROM catalogs WHERE id = ?', [catalogId]))?.file_sha256 ?? undefined;
+    return (
+      (await this.db.get<{ file_sha256: string | null }>('SELECT file_sha256 FROM catalogs WHERE id = ?', [catalogId]))?.file_sha256 ??
+      undefined
+    );
   }
 
   async catalogFileChunks(catalogId: number): Promise<Buffer[]> {
-    return (await this.db.all<{ bytes: Buffer }>('SELECT bytes FROM catalog_file_chunks WHERE catalog_id = ? ORDER BY chunk', [catalogId])).map((r) => r.bytes);
+    return (
+      await this.db.all<{ bytes: Buffer }>('SELECT bytes FROM catalog_file_chunks WHERE catalog_id = ? ORDER BY chunk', [catalogId])
+    ).map((r) => r.bytes);
   }
 
   async currentCatalog(): Promise<CatalogRow | undefined> {
@@ -334,16 +421,20 @@ export class SqlSiteStore implements SiteStore {
   // ---- results
 
   async resultSetId(catalogId: number, fingerprint: string): Promise<number | undefined> {
-    return (await this.db.get<{ id: number }>('SELECT id FROM result_sets WHERE catalog_id = ? AND fingerprint = ?', [catalogId, fingerprint]))?.id;
+    return (
+      await this.db.get<{ id: number }>('SELECT id FROM result_sets WHERE catalog_id = ? AND fingerprint = ?', [catalogId, fingerprint])
+    )?.id;
   }
 
   async addResultSet(s: NewResultSet): Promise<number> {
     if (!this.inTransaction) return this.tx((t) => t.addResultSet(s));
     // Two workers may finish the same new profile at once: the second one takes the first one's set.
     const c = s.counts;
-    const r = await this.db.get<{ id: number }>(`INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown)
+    const r = await this.db.get<{ id: number }>(
+      `INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
-      [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown]);
+      [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown],
+    );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
@@ -351,16 +442,29 @@ export class SqlSiteStore implements SiteStore {
       const chunk = s.updates.slice(k, k + ROWS);
       const params: (string | number)[] = [];
       for (const u of chunk) params.push(r.id, u.update_index, u.update_id, u.revision_number, u.state, u.superseded, u.reason);
-      await this.write(`INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, params);
+      await this.write(
+        `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      );
     }
     for (const g of s.groups) {
-      await this.write('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)', [r.id, g.kind, g.name, g.installed, g.required, g.unknown]);
+      await this.write('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)', [
+        r.id,
+        g.kind,
+        g.name,
+        g.installed,
+        g.required,
+        g.unknown,
+      ]);
     }
     return r.id;
   }
 
   resultUpdates(setId: number): Promise<ResultUpdateRow[]> {
-    return this.db.all<ResultUpdateRow>('SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index', [setId]);
+    return this.db.all<ResultUpdateRow>(
+      'SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index',
+      [setId],
+    );
   }
 
   async recordScan(s: ScanRecord): Promise<boolean> {
@@ -369,9 +473,12 @@ export class SqlSiteStore implements SiteStore {
     // below, or waits until this transaction commits and then keeps the inventory the scan refers to.
     await this.write('UPDATE clients SET last_scan_at = last_scan_at WHERE id = ?', [s.clientId]);
     if (!(await this.db.get('SELECT 1 AS one FROM inventories WHERE id = ? AND client_id = ?', [s.inventoryId, s.clientId]))) return false;
-    await this.write(`INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
+    await this.write(
+      `INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id, set_id = excluded.set_id,
-        scanned_at = excluded.scanned_at, program = excluded.program`, [s.clientId, s.inventoryId, s.catalogId, s.setId, s.scannedAt, s.program]);
+        scanned_at = excluded.scanned_at, program = excluded.program`,
+      [s.clientId, s.inventoryId, s.catalogId, s.setId, s.scannedAt, s.program],
+    );
     await this.write('UPDATE clients SET last_scan_at = ? WHERE id = ?', [s.scannedAt, s.clientId]);
     return true;
   }
@@ -385,12 +492,14 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async recordDaily(r: DailyRow): Promise<void> {
-    await this.write(`INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, superseded, possibly_superseded, unknown)
+    await this.write(
+      `INSERT INTO compliance_daily (day, clients, scanned, compliant, installed, required, superseded, possibly_superseded, unknown)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day) DO UPDATE SET clients = excluded.clients, scanned = excluded.scanned, compliant = excluded.compliant,
         installed = excluded.installed, required = excluded.required, superseded = excluded.superseded,
         possibly_superseded = excluded.possibly_superseded, unknown = excluded.unknown`,
-      [r.day, r.clients, r.scanned, r.compliant, r.installed, r.required, r.superseded, r.possiblySuperseded, r.unknown]);
+      [r.day, r.clients, r.scanned, r.compliant, r.installed, r.required, r.superseded, r.possiblySuperseded, r.unknown],
+    );
   }
 
   // ---- reports: machines are counted per result set first (the scans_by_set index), then multiplied out, so the
@@ -406,43 +515,68 @@ export class SqlSiteStore implements SiteStore {
   }
 
   computerScan(name: string): Promise<ComputerScanRow | undefined> {
-    return this.db.get<ComputerScanRow>(`SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
+    return this.db.get<ComputerScanRow>(
+      `SELECT c.name, c.architecture, c.last_upload_at, s.scanned_at, s.program, s.catalog_id, s.set_id,
         r.installed, r.required, r.superseded, r.possibly_superseded, r.not_applicable, r.unknown
-      FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name_key = ?`, [computerKey(name)]);
+      FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name_key = ?`,
+      [computerKey(name)],
+    );
   }
 
-  async searchComputers(prefix: string, limit: number, offset: number, order?: ComputerOrder): Promise<{ total: number; items: ComputerListRow[] }> {
+  async searchComputers(
+    prefix: string,
+    limit: number,
+    offset: number,
+    order?: ComputerOrder,
+  ): Promise<{ total: number; items: ComputerListRow[] }> {
     const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+    const items = await this.db.all<ComputerListRow>(
+      `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
         r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
-      WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`, [like, limit, offset]);
+      WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`,
+      [like, limit, offset],
+    );
     return { total, items };
   }
 
   async updateOutcomes(updateIds: readonly string[]): Promise<SetUpdateOutcome[]> {
     if (updateIds.length === 0) return [];
-    return this.db.all<SetUpdateOutcome>(`SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
+    return this.db.all<SetUpdateOutcome>(
+      `SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
       FROM result_updates r JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
-      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) ORDER BY r.set_id, r.update_id`, [...updateIds]);
+      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) ORDER BY r.set_id, r.update_id`,
+      [...updateIds],
+    );
   }
 
   unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]> {
     if (updateIds.length === 0) return Promise.resolve([]);
-    return this.db.all(`SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`, [...updateIds, limit]);
+    return this.db.all(
+      `SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
+      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
+      [...updateIds, limit],
+    );
   }
 
-  async updateMachines(updateIds: readonly string[], buckets: readonly CountBucket[] | undefined, limit: number, offset: number): Promise<{ total: number; items: UpdateMachineRow[] }> {
+  async updateMachines(
+    updateIds: readonly string[],
+    buckets: readonly CountBucket[] | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: UpdateMachineRow[] }> {
     if (updateIds.length === 0) return { total: 0, items: [] };
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
     const where = `r.update_id IN (${updateIds.map(() => '?').join(', ')})${buckets ? ` AND ${f.sql}` : ''}`;
     const args = [...updateIds, ...f.params];
     const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
-    const items = await this.db.all<UpdateMachineRow>(`SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
+    const items = await this.db.all<UpdateMachineRow>(
+      `SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
       FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
-      WHERE ${where} ORDER BY cl.name_key, r.update_id LIMIT ? OFFSET ?`, [...args, limit, offset]);
+      WHERE ${where} ORDER BY cl.name_key, r.update_id LIMIT ? OFFSET ?`,
+      [...args, limit, offset],
+    );
     return { total, items };
   }
 
@@ -452,12 +586,21 @@ export class SqlSiteStore implements SiteStore {
       GROUP BY r.update_id, r.state, r.superseded`);
   }
 
-  async groupMachines(kind: 'classification' | 'product', name: string, limit: number, offset: number): Promise<{ total: number; items: ComputerListRow[] }> {
-    const from = 'FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id WHERE g.kind = ? AND g.name = ?';
+  async groupMachines(
+    kind: 'classification' | 'product',
+    name: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: ComputerListRow[] }> {
+    const from =
+      'FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id WHERE g.kind = ? AND g.name = ?';
     const total = await this.count(`SELECT count(*) AS n ${from}`, [kind, name]);
-    const items = await this.db.all<ComputerListRow>(`SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required,
+    const items = await this.db.all<ComputerListRow>(
+      `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required,
         NULL AS superseded, NULL AS "possiblySuperseded", g.unknown
-      ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`, [kind, name, limit, offset]);
+      ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`,
+      [kind, name, limit, offset],
+    );
     return { total, items };
   }
 
@@ -478,8 +621,12 @@ export class SqlSiteStore implements SiteStore {
     const out: { set_id: number; update_id: string; state: string; superseded: number }[] = [];
     for (let k = 0; k < setIds.length; k += IN_CHUNK) {
       const ids = setIds.slice(k, k + IN_CHUNK);
-      out.push(...(await this.db.all<{ set_id: number; update_id: string; state: string; superseded: number }>(
-        `SELECT set_id, update_id, state, superseded FROM result_updates WHERE set_id IN (${ids.map(() => '?').join(', ')})`, ids)));
+      out.push(
+        ...(await this.db.all<{ set_id: number; update_id: string; state: string; superseded: number }>(
+          `SELECT set_id, update_id, state, superseded FROM result_updates WHERE set_id IN (${ids.map(() => '?').join(', ')})`,
+          ids,
+        )),
+      );
     }
     return out;
   }
@@ -496,16 +643,28 @@ export class SqlSiteStore implements SiteStore {
     return [...grouped, ...direct];
   }
 
-  async staleClients(cutoff: string, limit: number, offset: number): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }> {
+  async staleClients(
+    cutoff: string,
+    limit: number,
+    offset: number,
+  ): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }> {
     const total = await this.count('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?', [cutoff]);
-    const items = await this.db.all<{ name: string; lastUpload: string | null; lastScan: string | null }>(`SELECT name, last_upload_at AS "lastUpload", last_scan_at AS "lastScan"
-      FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name_key LIMIT ? OFFSET ?`, [cutoff, limit, offset]);
+    const items = await this.db.all<{ name: string; lastUpload: string | null; lastScan: string | null }>(
+      `SELECT name, last_upload_at AS "lastUpload", last_scan_at AS "lastScan"
+      FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name_key LIMIT ? OFFSET ?`,
+      [cutoff, limit, offset],
+    );
     return { total, items };
   }
 
   async dailyRows(days: number): Promise<DailyRow[]> {
-    return (await this.db.all<DailyRow>(`SELECT day, clients, scanned, compliant, installed, required, superseded, possibly_superseded AS "possiblySuperseded", unknown
-      FROM compliance_daily ORDER BY day DESC LIMIT ?`, [days])).reverse();
+    return (
+      await this.db.all<DailyRow>(
+        `SELECT day, clients, scanned, compliant, installed, required, superseded, possibly_superseded AS "possiblySuperseded", unknown
+      FROM compliance_daily ORDER BY day DESC LIMIT ?`,
+        [days],
+      )
+    ).reverse();
   }
 
   // ---- ITMU's objects
@@ -520,33 +679,63 @@ export class SqlSiteStore implements SiteStore {
 
   async addCollection(c: { role: string; name: string; architecture: string | null; limitTo: number | null }): Promise<number> {
     if (!this.inTransaction) return this.tx((s) => s.addCollection(c));
-    const id = await this.insertId('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)', [c.role, c.name, c.architecture, c.limitTo]);
+    const id = await this.insertId('INSERT INTO collections (role, name, architecture, limit_to) VALUES (?, ?, ?, ?)', [
+      c.role,
+      c.name,
+      c.architecture,
+      c.limitTo,
+    ]);
     await this.targetingChanged();
     return id;
   }
 
-  addProgram(p: { role: string; packageId: number; name: string; variant: string | null; expedited: boolean; commandLine: string }): Promise<number> {
-    return this.insertId('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)',
-      [p.role, p.packageId, p.name, p.variant, p.expedited ? 1 : 0, p.commandLine]);
+  addProgram(p: {
+    role: string;
+    packageId: number;
+    name: string;
+    variant: string | null;
+    expedited: boolean;
+    commandLine: string;
+  }): Promise<number> {
+    return this.insertId('INSERT INTO programs (role, package_id, name, variant, expedited, command_line) VALUES (?, ?, ?, ?, ?, ?)', [
+      p.role,
+      p.packageId,
+      p.name,
+      p.variant,
+      p.expedited ? 1 : 0,
+      p.commandLine,
+    ]);
   }
 
   async addAdvertisement(a: { role: string; name: string; programId: number; collectionId: number; schedule: string }): Promise<number> {
     if (!this.inTransaction) return this.tx((s) => s.addAdvertisement(a));
-    const id = await this.insertId('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)',
-      [a.role, a.name, a.programId, a.collectionId, a.schedule]);
+    const id = await this.insertId('INSERT INTO advertisements (role, name, program_id, collection_id, schedule) VALUES (?, ?, ?, ?, ?)', [
+      a.role,
+      a.name,
+      a.programId,
+      a.collectionId,
+      a.schedule,
+    ]);
     await this.targetingChanged();
     return id;
   }
 
   async addMember(collectionId: number, computer: string): Promise<void> {
     if (!this.inTransaction) return this.tx((s) => s.addMember(collectionId, computer));
-    const changes = await this.write('INSERT INTO collection_members (collection_id, computer, computer_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      [collectionId, computer, computerKey(computer)]);
+    const changes = await this.write(
+      'INSERT INTO collection_members (collection_id, computer, computer_key) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      [collectionId, computer, computerKey(computer)],
+    );
     if (changes > 0) await this.targetingChanged();
   }
 
   async isMember(collectionId: number, computer: string): Promise<boolean> {
-    return (await this.db.get('SELECT 1 AS one FROM collection_members WHERE collection_id = ? AND computer_key = ?', [collectionId, computerKey(computer)])) !== undefined;
+    return (
+      (await this.db.get('SELECT 1 AS one FROM collection_members WHERE collection_id = ? AND computer_key = ?', [
+        collectionId,
+        computerKey(computer),
+      ])) !== undefined
+    );
   }
 
   collections(): Promise<(CollectionRow & { limited: string | null })[]> {
@@ -560,7 +749,9 @@ export class SqlSiteStore implements SiteStore {
 
   collectionByName(name: string): Promise<CollectionRow | undefined> {
     // Collection names are ASCII in practice; compared case-insensitively the same way on both backends.
-    return this.db.get<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections WHERE lower(name) = lower(?)', [name]);
+    return this.db.get<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections WHERE lower(name) = lower(?)', [
+      name,
+    ]);
   }
 
   async setCollectionLimit(collectionId: number, limitTo: number | null): Promise<void> {
@@ -575,7 +766,8 @@ export class SqlSiteStore implements SiteStore {
 
   async removeObjects(): Promise<void> {
     await this.tx(async (s) => {
-      for (const table of ['advertisements', 'collection_members', 'collections', 'programs', 'packages']) await s.db.run(`DELETE FROM ${table}`);
+      for (const table of ['advertisements', 'collection_members', 'collections', 'programs', 'packages'])
+        await s.db.run(`DELETE FROM ${table}`);
       await s.targetingChanged();
     });
   }
@@ -588,7 +780,8 @@ export class SqlSiteStore implements SiteStore {
       version,
       collections: await this.db.all<CollectionRow>('SELECT id, role, name, architecture, limit_to FROM collections ORDER BY id'),
       members: await this.db.all<MemberRow>('SELECT collection_id, computer FROM collection_members'),
-      advertisements: await this.db.all<AdvertisementRow>(`SELECT a.id, a.role, a.name, p.name AS program, p.variant, p.expedited, a.collection_id, a.schedule
+      advertisements: await this.db
+        .all<AdvertisementRow>(`SELECT a.id, a.role, a.name, p.name AS program, p.variant, p.expedited, a.collection_id, a.schedule
         FROM advertisements a JOIN programs p ON p.id = a.program_id ORDER BY a.id`),
     };
   }
@@ -606,16 +799,25 @@ export class SqlSiteStore implements SiteStore {
 
   // ---- software update groups
 
-  async addUpdateGroup(
-    g: { name: string; criteria: string; deadline: string | null; updates: readonly UpdateGroupUpdateRow[] },
-  ): Promise<number> {
+  async addUpdateGroup(g: {
+    name: string;
+    criteria: string;
+    deadline: string | null;
+    updates: readonly UpdateGroupUpdateRow[];
+  }): Promise<number> {
     return this.tx(async (s) => {
-      const row = await s.db.get<{ id: number }>(`INSERT INTO update_groups (name, name_key, criteria, deadline, created_at)
+      const row = await s.db.get<{ id: number }>(
+        `INSERT INTO update_groups (name, name_key, criteria, deadline, created_at)
         VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (name_key) DO NOTHING RETURNING id`, [g.name, groupKey(g.name), g.criteria, g.deadline, now()]);
+        ON CONFLICT (name_key) DO NOTHING RETURNING id`,
+        [g.name, groupKey(g.name), g.criteria, g.deadline, now()],
+      );
       if (!row) {
-        throw new PatchscanError('BAD_ARGUMENT',
-          `an update group named "${g.name}" exists already (patchscan group list); choose another name or delete it first`, { group: 'exists' });
+        throw new PatchscanError(
+          'BAD_ARGUMENT',
+          `an update group named "${g.name}" exists already (patchscan group list); choose another name or delete it first`,
+          { group: 'exists' },
+        );
       }
       await s.addUpdateGroupUpdates(row.id, g.updates);
       return row.id;
@@ -629,14 +831,19 @@ export class SqlSiteStore implements SiteStore {
   }
 
   updateGroup(name: string): Promise<UpdateGroupRow | undefined> {
-    return this.db.get<UpdateGroupRow>(`SELECT g.id, g.name, g.criteria, g.deadline, g.created_at,
+    return this.db.get<UpdateGroupRow>(
+      `SELECT g.id, g.name, g.criteria, g.deadline, g.created_at,
         (SELECT count(*) FROM update_group_updates u WHERE u.group_id = g.id) AS updates
-      FROM update_groups g WHERE g.name_key = ?`, [groupKey(name)]);
+      FROM update_groups g WHERE g.name_key = ?`,
+      [groupKey(name)],
+    );
   }
 
   updateGroupUpdates(groupId: number): Promise<UpdateGroupUpdateRow[]> {
-    return this.db.all<UpdateGroupUpdateRow>('SELECT update_id, kb, title FROM update_group_updates WHERE group_id = ? ORDER BY kb, title, update_id',
-      [groupId]);
+    return this.db.all<UpdateGroupUpdateRow>(
+      'SELECT update_id, kb, title FROM update_group_updates WHERE group_id = ? ORDER BY kb, title, update_id',
+      [groupId],
+    );
   }
 
   async addUpdateGroupUpdates(groupId: number, updates: readonly UpdateGroupUpdateRow[]): Promise<number> {
@@ -648,8 +855,13 @@ export class SqlSiteStore implements SiteStore {
         const params: (string | number)[] = [];
         for (const u of chunk) params.push(groupId, u.update_id.toLowerCase(), u.kb, u.title);
         const values = chunk.map(() => '(?, ?, ?, ?)').join(', ');
-        added += (await s.db.run(`INSERT INTO update_group_updates (group_id, update_id, kb, title) VALUES ${values}
-          ON CONFLICT (group_id, update_id) DO NOTHING`, params)).changes;
+        added += (
+          await s.db.run(
+            `INSERT INTO update_group_updates (group_id, update_id, kb, title) VALUES ${values}
+          ON CONFLICT (group_id, update_id) DO NOTHING`,
+            params,
+          )
+        ).changes;
       }
       return added;
     });
@@ -657,8 +869,10 @@ export class SqlSiteStore implements SiteStore {
 
   async removeUpdateGroupUpdates(groupId: number, updateIds: readonly string[]): Promise<number> {
     if (updateIds.length === 0) return 0;
-    return this.write(`DELETE FROM update_group_updates WHERE group_id = ? AND update_id IN (${updateIds.map(() => '?').join(', ')})`,
-      [groupId, ...updateIds.map((u) => u.toLowerCase())]);
+    return this.write(`DELETE FROM update_group_updates WHERE group_id = ? AND update_id IN (${updateIds.map(() => '?').join(', ')})`, [
+      groupId,
+      ...updateIds.map((u) => u.toLowerCase()),
+    ]);
   }
 
   async setUpdateGroupDeadline(groupId: number, deadline: string | null): Promise<void> {
@@ -672,11 +886,14 @@ export class SqlSiteStore implements SiteStore {
   async groupSetCounts(groupId: number): Promise<SetBucketCountRow[]> {
     // Per result set, not per client (machines sharing a profile share the set), counted in SQL: a few rows per set
     // come back, not one per set and update.
-    const rows = await this.db.all<{ set_id: number; rank: number; n: number }>(`SELECT set_id, rank, count(*) AS n FROM (
+    const rows = await this.db.all<{ set_id: number; rank: number; n: number }>(
+      `SELECT set_id, rank, count(*) AS n FROM (
         SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank FROM update_group_updates g
         JOIN result_updates r ON r.update_id = g.update_id
         WHERE g.group_id = ? AND r.set_id IN (SELECT set_id FROM scans) GROUP BY r.set_id, r.update_id) x
-      GROUP BY set_id, rank`, [groupId]);
+      GROUP BY set_id, rank`,
+      [groupId],
+    );
     return rows.map((r) => ({ set_id: r.set_id, bucket: GROUP_BUCKET_ORDER[r.rank]!, n: r.n }));
   }
 
@@ -690,7 +907,8 @@ export class SqlSiteStore implements SiteStore {
   async tryLock(name: string, holder: string): Promise<SiteLock> {
     const key = `lock:${name}`;
     const record = JSON.stringify({ process: thisProcess(), holder });
-    const advisory = (this.driver as Partial<{ tryAdvisoryLock(key: string): Promise<{ release(): Promise<void> } | undefined> }>).tryAdvisoryLock;
+    const advisory = (this.driver as Partial<{ tryAdvisoryLock(key: string): Promise<{ release(): Promise<void> } | undefined> }>)
+      .tryAdvisoryLock;
     if (advisory) {
       // PostgreSQL: the lock is the session's; the settings row only tells others who holds it.
       const lock = await advisory.call(this.driver, `patchscan:${name}`);
@@ -710,27 +928,42 @@ export class SqlSiteStore implements SiteStore {
     return this.tx(async (s): Promise<SiteLock> => {
       const held = await s.setting(key);
       const holderProcess = held === undefined ? undefined : readProcess(held);
-      if (held !== undefined && holderProcess !== undefined && !isGoneLocalProcess(holderProcess)) return { acquired: false, holder: readHolder(held) };
+      if (held !== undefined && holderProcess !== undefined && !isGoneLocalProcess(holderProcess))
+        return { acquired: false, holder: readHolder(held) };
       await s.setSetting(key, record);
       return {
         acquired: true,
         ...(held !== undefined ? { tookOverFrom: readHolder(held) } : {}),
-        release: () => this.tx(async (t) => {
-          if ((await t.setting(key)) === record) await t.deleteSetting(key);
-        }),
+        release: () =>
+          this.tx(async (t) => {
+            if ((await t.setting(key)) === record) await t.deleteSetting(key);
+          }),
       };
     });
   }
 
   // ---- sync messages
 
-  async addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId: number | null = null): Promise<SyncMessage> {
+  async addSyncMessage(
+    messageId: number,
+    severity: 'Informational' | 'Error',
+    text: string,
+    catalogId: number | null = null,
+  ): Promise<SyncMessage> {
     const at = now();
-    const id = await this.insertId('INSERT INTO sync_messages (at, message_id, severity, text, catalog_id) VALUES (?, ?, ?, ?, ?)', [at, messageId, severity, text, catalogId]);
+    const id = await this.insertId('INSERT INTO sync_messages (at, message_id, severity, text, catalog_id) VALUES (?, ?, ?, ?, ?)', [
+      at,
+      messageId,
+      severity,
+      text,
+      catalogId,
+    ]);
     return { id, at, message_id: messageId, severity, text, catalog_id: catalogId };
   }
 
   syncMessages(limit: number): Promise<SyncMessage[]> {
-    return this.db.all<SyncMessage>('SELECT id, at, message_id, severity, text, catalog_id FROM sync_messages ORDER BY id DESC LIMIT ?', [limit]);
+    return this.db.all<SyncMessage>('SELECT id, at, message_id, severity, text, catalog_id FROM sync_messages ORDER BY id DESC LIMIT ?', [
+      limit,
+    ]);
   }
 }

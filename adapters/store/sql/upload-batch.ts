@@ -21,9 +21,16 @@ const marks = (n: number): string => Array.from({ length: n }, () => '?').join('
  * Stores `uploads` and queues their scans, in the caller's transaction (`db`). Returns, per upload, its inventory
  * id, or undefined when its client was revoked or removed meanwhile (nothing stored or queued for it).
  */
-export async function storeUploads(db: SqlExecutor, queue: ScanQueue, uploads: readonly NewUpload[], retention?: InventoryRetention): Promise<(number | undefined)[]> {
+export async function storeUploads(
+  db: SqlExecutor,
+  queue: ScanQueue,
+  uploads: readonly NewUpload[],
+  retention?: InventoryRetention,
+): Promise<(number | undefined)[]> {
   const ids = await storeInventories(db, uploads, retention);
-  const queued = uploads.filter((_, k) => ids[k] !== undefined).map((u) => ({ clientId: u.clientId, priority: u.priority, reason: u.reason }));
+  const queued = uploads
+    .filter((_, k) => ids[k] !== undefined)
+    .map((u) => ({ clientId: u.clientId, priority: u.priority, reason: u.reason }));
   if (queued.length > 0) await queue.enqueueMany(db, queued);
   return ids;
 }
@@ -34,11 +41,18 @@ type NewInventory = Pick<NewUpload, 'clientId' | 'body' | 'architecture' | 'os'>
  * Stores inventories with retention, in the caller's transaction (`db`); ids as for storeUploads. A body over
  * `retention.maxBytes` is refused for all (BAD_ARGUMENT): the group commit checks each one before.
  */
-export async function storeInventories(db: SqlExecutor, uploads: readonly NewInventory[], retention?: InventoryRetention): Promise<(number | undefined)[]> {
+export async function storeInventories(
+  db: SqlExecutor,
+  uploads: readonly NewInventory[],
+  retention?: InventoryRetention,
+): Promise<(number | undefined)[]> {
   for (const u of uploads) {
     if (retention && u.body.length > retention.maxBytes) {
-      throw new PatchscanError('BAD_ARGUMENT', `the inventory takes ${u.body.length} bytes stored; one client may keep ${retention.maxBytes} (limits.storedBytesPerClient)`,
-        { limit: 'limits.storedBytesPerClient', bytes: u.body.length, max: retention.maxBytes });
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `the inventory takes ${u.body.length} bytes stored; one client may keep ${retention.maxBytes} (limits.storedBytesPerClient)`,
+        { limit: 'limits.storedBytesPerClient', bytes: u.body.length, max: retention.maxBytes },
+      );
     }
   }
   // Round r holds each client's r-th upload of the group: within a round, clients are distinct.
@@ -54,7 +68,13 @@ export async function storeInventories(db: SqlExecutor, uploads: readonly NewInv
   return ids;
 }
 
-async function storeRound(db: SqlExecutor, uploads: readonly NewInventory[], round: readonly number[], ids: (number | undefined)[], retention?: InventoryRetention): Promise<void> {
+async function storeRound(
+  db: SqlExecutor,
+  uploads: readonly NewInventory[],
+  round: readonly number[],
+  ids: (number | undefined)[],
+  retention?: InventoryRetention,
+): Promise<void> {
   const at = now();
   // The clients' rows first: on PostgreSQL they stay locked until the commit, so uploads of one client, and a scan
   // being recorded for it, take turns with the pruning below. A client revoked or removed meanwhile stops here.
@@ -65,9 +85,15 @@ async function storeRound(db: SqlExecutor, uploads: readonly NewInventory[], rou
     os.push(uploads[k]!.clientId, uploads[k]!.os ?? null);
   }
   const clientIds = round.map((k) => uploads[k]!.clientId);
-  const enrolled = new Set((await db.all<{ id: number }>(
-    `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END, os = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
-      last_upload_at = ? WHERE id IN (${marks(round.length)}) AND revoked_at IS NULL RETURNING id`, [...arch, ...os, at, ...clientIds])).map((r) => r.id));
+  const enrolled = new Set(
+    (
+      await db.all<{ id: number }>(
+        `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END, os = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
+      last_upload_at = ? WHERE id IN (${marks(round.length)}) AND revoked_at IS NULL RETURNING id`,
+        [...arch, ...os, at, ...clientIds],
+      )
+    ).map((r) => r.id),
+  );
   const live = round.filter((k) => enrolled.has(uploads[k]!.clientId));
   if (live.length === 0) return;
 
@@ -78,7 +104,9 @@ async function storeRound(db: SqlExecutor, uploads: readonly NewInventory[], rou
   }
   // Clients are distinct within a round: the returned client_id says which row is whose (whatever the row order).
   const inserted = await db.all<{ id: number; client_id: number }>(
-    `INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES ${live.map(() => '(?, ?, ?, ?, ?)').join(', ')} RETURNING id, client_id`, values);
+    `INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES ${live.map(() => '(?, ?, ?, ?, ?)').join(', ')} RETURNING id, client_id`,
+    values,
+  );
   const byClient = new Map(inserted.map((r) => [r.client_id, r.id]));
   for (const k of live) ids[k] = byClient.get(uploads[k]!.clientId);
   if (retention) await prune(db, byClient, retention);
@@ -105,7 +133,9 @@ async function prune(db: SqlExecutor, newIds: ReadonlyMap<number, number>, r: In
        SELECT client_id, id, bytes, row_number() OVER (PARTITION BY client_id ORDER BY id DESC) AS rn, count(*) OVER (PARTITION BY client_id) AS n
          FROM inventories WHERE client_id IN (${marks(clients.length)})
      ) t LEFT JOIN scans s ON s.client_id = t.client_id
-     WHERE t.rn <= ? OR t.id = s.inventory_id`, [...clients, keep]);
+     WHERE t.rn <= ? OR t.id = s.inventory_id`,
+    [...clients, keep],
+  );
   const history = new Map<number, HistoryRow[]>();
   for (const row of rows) {
     const h = history.get(row.client_id);
@@ -135,6 +165,9 @@ async function prune(db: SqlExecutor, newIds: ReadonlyMap<number, number>, r: In
   if (pruned.length === 0) return;
   // An inventory a scan refers to is also kept by the statement itself (the schema refuses to delete it:
   // scans.inventory_id references it); the index scans_by_inventory answers that per row.
-  await db.run(`DELETE FROM inventories WHERE client_id IN (${marks(pruned.length)}) AND id NOT IN (${marks(kept.length)})
-    AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.inventory_id = inventories.id)`, [...pruned, ...kept]);
+  await db.run(
+    `DELETE FROM inventories WHERE client_id IN (${marks(pruned.length)}) AND id NOT IN (${marks(kept.length)})
+    AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.inventory_id = inventories.id)`,
+    [...pruned, ...kept],
+  );
 }

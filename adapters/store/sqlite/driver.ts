@@ -31,7 +31,9 @@ const BUSY = /^SQLITE_(BUSY|LOCKED)/;
 const insideTransaction = new AsyncLocalStorage<string>();
 
 const bind = (params: SqlParams | undefined): unknown[] =>
-  params ? params.map((p: SqlValue) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p)) : [];
+  params
+    ? params.map((p: SqlValue) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p))
+    : [];
 
 /** Statements on one connection, each prepared once (preparing costs far more than running). */
 class Connection implements SqlExecutor {
@@ -83,7 +85,12 @@ export class SqliteDriver implements SqlDriver {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly busyTimeoutMs: number;
 
-  private constructor(readonly location: string, writer: Db, reader: Db, o: SqliteDriverOptions) {
+  private constructor(
+    readonly location: string,
+    writer: Db,
+    reader: Db,
+    o: SqliteDriverOptions,
+  ) {
     this.writer = new Connection(writer);
     this.reader = writer === reader ? this.writer : new Connection(reader);
     this.busyTimeoutMs = o.busyTimeoutMs ?? 5_000;
@@ -122,7 +129,12 @@ export class SqliteDriver implements SqlDriver {
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions = {}): Promise<T> {
     if (insideTransaction.getStore() === this.location) {
-      return Promise.reject(new PatchscanError('INTERNAL', `a transaction on ${this.location} was opened inside another one (it would wait for itself forever): pass the open transaction's store instead`));
+      return Promise.reject(
+        new PatchscanError(
+          'INTERNAL',
+          `a transaction on ${this.location} was opened inside another one (it would wait for itself forever): pass the open transaction's store instead`,
+        ),
+      );
     }
     const result = this.chain.then(() => this.runTransaction(fn, o));
     this.chain = result.catch(() => undefined);
@@ -163,7 +175,12 @@ export class SqliteDriver implements SqlDriver {
         const code = (e as { code?: unknown }).code;
         if (typeof code !== 'string' || !BUSY.test(code)) throw storeError(e, this.location);
         if (Date.now() >= deadline) {
-          throw new PatchscanError('STORE_UNAVAILABLE', `the site database ${this.location} is locked by another process (waited ${this.busyTimeoutMs} ms); nothing was written — try again`, { file: this.location }, { cause: e });
+          throw new PatchscanError(
+            'STORE_UNAVAILABLE',
+            `the site database ${this.location} is locked by another process (waited ${this.busyTimeoutMs} ms); nothing was written — try again`,
+            { file: this.location },
+            { cause: e },
+          );
         }
         await new Promise((r) => setTimeout(r, wait));
       }
@@ -181,7 +198,12 @@ export class SqliteDriver implements SqlDriver {
 export function storeError(e: unknown, location: string): unknown {
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED)/.test(code)) {
-    return new PatchscanError('STORE_UNAVAILABLE', `the site database ${location} cannot be written now (${code}: disk full, read-only or busy); nothing was stored — try again later`, { file: location, sqlite: code }, { cause: e });
+    return new PatchscanError(
+      'STORE_UNAVAILABLE',
+      `the site database ${location} cannot be written now (${code}: disk full, read-only or busy); nothing was stored — try again later`,
+      { file: location, sqlite: code },
+      { cause: e },
+    );
   }
   return e;
 }

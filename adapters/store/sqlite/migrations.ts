@@ -184,9 +184,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `);
     const setKey = db.prepare('UPDATE clients SET name_key = ? WHERE id = ?');
-    for (const c of db.prepare('SELECT id, name FROM clients').all() as { id: number; name: string }[]) setKey.run(computerKey(c.name), c.id);
+    for (const c of db.prepare('SELECT id, name FROM clients').all() as { id: number; name: string }[])
+      setKey.run(computerKey(c.name), c.id);
     const addMember = db.prepare('INSERT OR IGNORE INTO collection_members_v3 (collection_id, computer, computer_key) VALUES (?, ?, ?)');
-    for (const m of db.prepare('SELECT collection_id, computer FROM collection_members').all() as { collection_id: number; computer: string }[]) {
+    for (const m of db.prepare('SELECT collection_id, computer FROM collection_members').all() as {
+      collection_id: number;
+      computer: string;
+    }[]) {
       addMember.run(m.collection_id, m.computer, computerKey(m.computer));
     }
     db.exec(`

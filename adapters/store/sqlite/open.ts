@@ -29,7 +29,10 @@ function migrate(driver: SqliteDriver): void {
   const db = driver.database;
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > MIGRATIONS.length) {
-    throw new PatchscanError('BAD_ARGUMENT', `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${MIGRATIONS.length}): upgrade patchscan`);
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${MIGRATIONS.length}): upgrade patchscan`,
+    );
   }
   for (let v = from; v < MIGRATIONS.length; v++) {
     const step = MIGRATIONS[v]!;

@@ -34,7 +34,10 @@ export class TableQueue implements ScanQueue {
   private readonly retryLimit: number;
   private readonly backoffMs: number;
 
-  constructor(private readonly driver: SqlDriver, o: TableQueueOptions = {}) {
+  constructor(
+    private readonly driver: SqlDriver,
+    o: TableQueueOptions = {},
+  ) {
     this.retryLimit = o.retryLimit ?? 3;
     this.backoffMs = o.backoffMs ?? 5_000;
   }
@@ -44,7 +47,9 @@ export class TableQueue implements ScanQueue {
     const now = iso(Date.now());
     // Only jobs still waiting count: a job a worker holds may be scanning an older inventory.
     const waiting = await tx.all<{ id: number; priority: number }>(
-      'SELECT id, priority FROM scan_queue WHERE client_id = ? AND (leased_until IS NULL OR leased_until < ?)', [clientId, now]);
+      'SELECT id, priority FROM scan_queue WHERE client_id = ? AND (leased_until IS NULL OR leased_until < ?)',
+      [clientId, now],
+    );
     if (waiting.some((x) => x.priority <= p)) return;
     for (const x of waiting) await tx.run('DELETE FROM scan_queue WHERE id = ?', [x.id]);
     await tx.run('INSERT INTO scan_queue (client_id, priority, enqueued_at, reason) VALUES (?, ?, ?, ?)', [clientId, p, now, reason]);
@@ -57,32 +62,49 @@ export class TableQueue implements ScanQueue {
 
   /** Holders of running leases that are processes of this host that are gone. */
   private async goneHolders(db: SqlExecutor, now: string): Promise<string[]> {
-    const holders = await db.all<{ leased_by: string }>('SELECT DISTINCT leased_by FROM scan_queue WHERE leased_until >= ? AND leased_by IS NOT NULL', [now]);
+    const holders = await db.all<{ leased_by: string }>(
+      'SELECT DISTINCT leased_by FROM scan_queue WHERE leased_until >= ? AND leased_by IS NOT NULL',
+      [now],
+    );
     return holders.map((h) => h.leased_by).filter(isGoneLocalProcess);
   }
 
   take(max: number, leaseSeconds = 300): Promise<ScanJob[]> {
-    return this.driver.transaction(async (tx) => {
-      const now = Date.now();
-      const gone = await this.goneHolders(tx, iso(now));
-      const rows = await tx.all<Row>(
-        `SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue
+    return this.driver.transaction(
+      async (tx) => {
+        const now = Date.now();
+        const gone = await this.goneHolders(tx, iso(now));
+        const rows = await tx.all<Row>(
+          `SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue
          WHERE (leased_until IS NULL OR leased_until < ?${gone.length ? ` OR leased_by IN (${gone.map(() => '?').join(', ')})` : ''})
            AND (not_before IS NULL OR not_before <= ?)
-         ORDER BY priority, id LIMIT ?`, [iso(now), ...gone, iso(now), max]);
-      const jobs: ScanJob[] = [];
-      for (const r of rows) {
-        // A lease that ran out means its worker died: that counts as a try.
-        const retries = r.leased_until === null ? r.retries : r.retries + 1;
-        if (retries > this.retryLimit) {
-          await this.moveToFailures(tx, r, `its worker stopped without finishing it ${retries} time(s) (lease of ${leaseSeconds} s ran out)`);
-          continue;
+         ORDER BY priority, id LIMIT ?`,
+          [iso(now), ...gone, iso(now), max],
+        );
+        const jobs: ScanJob[] = [];
+        for (const r of rows) {
+          // A lease that ran out means its worker died: that counts as a try.
+          const retries = r.leased_until === null ? r.retries : r.retries + 1;
+          if (retries > this.retryLimit) {
+            await this.moveToFailures(
+              tx,
+              r,
+              `its worker stopped without finishing it ${retries} time(s) (lease of ${leaseSeconds} s ran out)`,
+            );
+            continue;
+          }
+          await tx.run('UPDATE scan_queue SET leased_until = ?, leased_by = ?, retries = ? WHERE id = ?', [
+            iso(now + leaseSeconds * 1000),
+            thisProcess(),
+            retries,
+            r.id,
+          ]);
+          jobs.push({ id: String(r.id), clientId: r.client_id, priority: priorityName(r.priority), reason: r.reason, retries });
         }
-        await tx.run('UPDATE scan_queue SET leased_until = ?, leased_by = ?, retries = ? WHERE id = ?', [iso(now + leaseSeconds * 1000), thisProcess(), retries, r.id]);
-        jobs.push({ id: String(r.id), clientId: r.client_id, priority: priorityName(r.priority), reason: r.reason, retries });
-      }
-      return jobs;
-    }, { durability: 'relaxed' });
+        return jobs;
+      },
+      { durability: 'relaxed' },
+    );
   }
 
   async complete(tx: SqlExecutor, jobs: readonly ScanJob[]): Promise<void> {
@@ -91,16 +113,27 @@ export class TableQueue implements ScanQueue {
 
   fail(job: ScanJob, error: string): Promise<void> {
     return this.driver.transaction(async (tx) => {
-      const r = await tx.get<Row>('SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue WHERE id = ?', [Number(job.id)]);
+      const r = await tx.get<Row>('SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue WHERE id = ?', [
+        Number(job.id),
+      ]);
       if (!r) return;
       if (r.retries >= this.retryLimit) return this.moveToFailures(tx, r, error);
-      await tx.run('UPDATE scan_queue SET leased_until = NULL, leased_by = NULL, retries = ?, not_before = ? WHERE id = ?',
-        [r.retries + 1, iso(Date.now() + this.backoffMs * 2 ** r.retries), r.id]);
+      await tx.run('UPDATE scan_queue SET leased_until = NULL, leased_by = NULL, retries = ?, not_before = ? WHERE id = ?', [
+        r.retries + 1,
+        iso(Date.now() + this.backoffMs * 2 ** r.retries),
+        r.id,
+      ]);
     });
   }
 
   private async moveToFailures(tx: SqlExecutor, r: Row, error: string): Promise<void> {
-    await tx.run('INSERT INTO scan_failures (client_id, priority, reason, error, failed_at) VALUES (?, ?, ?, ?, ?)', [r.client_id, r.priority, r.reason, error, iso(Date.now())]);
+    await tx.run('INSERT INTO scan_failures (client_id, priority, reason, error, failed_at) VALUES (?, ?, ?, ?, ?)', [
+      r.client_id,
+      r.priority,
+      r.reason,
+      error,
+      iso(Date.now()),
+    ]);
     await tx.run('DELETE FROM scan_queue WHERE id = ?', [r.id]);
   }
 
@@ -110,7 +143,9 @@ export class TableQueue implements ScanQueue {
     const gone = await this.goneHolders(this.driver, now);
     const rows = await this.driver.all<{ priority: number; active: number; n: number }>(
       `SELECT priority, CASE WHEN leased_until IS NOT NULL AND leased_until >= ?${gone.length ? ` AND leased_by NOT IN (${gone.map(() => '?').join(', ')})` : ''} THEN 1 ELSE 0 END AS active, count(*) AS n
-       FROM scan_queue GROUP BY priority, active`, [now, ...gone]);
+       FROM scan_queue GROUP BY priority, active`,
+      [now, ...gone],
+    );
     const failed = (await this.driver.get<{ n: number }>('SELECT count(*) AS n FROM scan_failures'))?.n ?? 0;
     const queued = (p: number): number => rows.filter((r) => r.priority === p && r.active === 0).reduce((a, r) => a + r.n, 0);
     return {
@@ -121,9 +156,22 @@ export class TableQueue implements ScanQueue {
   }
 
   async failedJobs(limit: number): Promise<FailedJob[]> {
-    const rows = await this.driver.all<{ id: number; client_id: number; priority: number; reason: string; error: string; failed_at: string }>(
-      'SELECT id, client_id, priority, reason, error, failed_at FROM scan_failures ORDER BY id DESC LIMIT ?', [limit]);
-    return rows.map((r) => ({ id: String(r.id), clientId: r.client_id, priority: priorityName(r.priority), reason: r.reason, error: r.error, failedAt: r.failed_at }));
+    const rows = await this.driver.all<{
+      id: number;
+      client_id: number;
+      priority: number;
+      reason: string;
+      error: string;
+      failed_at: string;
+    }>('SELECT id, client_id, priority, reason, error, failed_at FROM scan_failures ORDER BY id DESC LIMIT ?', [limit]);
+    return rows.map((r) => ({
+      id: String(r.id),
+      clientId: r.client_id,
+      priority: priorityName(r.priority),
+      reason: r.reason,
+      error: r.error,
+      failedAt: r.failed_at,
+    }));
   }
 
   async close(): Promise<void> {

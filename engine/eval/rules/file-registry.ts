@@ -7,7 +7,17 @@
  */
 import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from '../../inventory/types.js';
 import {
-  cmpNum, cmpVersion, holds, parseDate, parseVersion, requireDate, requireInt, requireVersion, scalarOp, stringHolds, stringOp,
+  cmpNum,
+  cmpVersion,
+  holds,
+  parseDate,
+  parseVersion,
+  requireDate,
+  requireInt,
+  requireVersion,
+  scalarOp,
+  stringHolds,
+  stringOp,
 } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import type { EvaluatorTable } from './table.js';
@@ -19,12 +29,14 @@ type FileField = 'version' | 'size' | 'created' | 'modified' | 'language';
  * How a file reading is shown in reasons: only the properties the rule compares (the version is always shown).
  * Reasons must depend only on what rules read — machines sharing those share results (result-cache.ts).
  */
-const fileText = (fields: readonly FileField[]) => (v: unknown): string => {
-  const f = v as InventoryFile;
-  const parts = [`exists${f.version ? `, version ${f.version}` : ', no version'}`];
-  for (const k of fields) if (k !== 'version') parts.push(`${k} ${f[k] ?? 'not collected'}`);
-  return parts.join(', ');
-};
+const fileText =
+  (fields: readonly FileField[]) =>
+  (v: unknown): string => {
+    const f = v as InventoryFile;
+    const parts = [`exists${f.version ? `, version ${f.version}` : ', no version'}`];
+    for (const k of fields) if (k !== 'version') parts.push(`${k} ${f[k] ?? 'not collected'}`);
+    return parts.join(', ');
+  };
 const valueText = (v: unknown): string => {
   const r = v as InventoryRegistryValue;
   return `${r.type} ${Array.isArray(r.data) ? r.data.join('|') : String(r.data)}`;
@@ -118,7 +130,10 @@ const regValueExists: RuleCompiler = (input) => {
   };
 };
 
-function regCompare(types: readonly string[], compile: (input: LeafInput) => (data: InventoryRegistryValue['data']) => boolean): RuleCompiler {
+function regCompare(
+  types: readonly string[],
+  compile: (input: LeafInput) => (data: InventoryRegistryValue['data']) => boolean,
+): RuleCompiler {
   return (input) => {
     const fact = factOf(input);
     const test = compile(input);
@@ -162,12 +177,13 @@ const regSzToVersion = regCompare(['REG_SZ', 'REG_EXPAND_SZ'], (input) => {
 const regKeyLoop: RuleCompiler = (input) => {
   const fact = factOf(input);
   const trueIf = input.attrs.TrueIf;
-  if (trueIf !== 'Any' && trueIf !== 'All' && trueIf !== 'None') throw new Error(`TrueIf ${JSON.stringify(trueIf ?? null)} is not Any, All or None`);
+  if (trueIf !== 'Any' && trueIf !== 'All' && trueIf !== 'None')
+    throw new Error(`TrueIf ${JSON.stringify(trueIf ?? null)} is not Any, All or None`);
   const child: CompiledNode = input.child ?? (() => U);
   const own32 = input.factArgs[0]![0] === '32';
   return (ctx) => {
     // The subkeys are visited in the view they were listed from: RegType32, or (a loop inside a loop) the outer one's.
-    const view = own32 ? '32' : ctx.loopTarget?.view ?? 'native';
+    const view = own32 ? '32' : (ctx.loopTarget?.view ?? 'native');
     const k = readFact(ctx, fact, input, (v) => `subkeys ${(v as InventoryRegistryKey).subkeys?.join(', ') ?? 'not collected'}`);
     if (k === NOT_COLLECTED) return U;
     if (k === ABSENT) return trueIf === 'None' || trueIf === 'All' ? T : F;
@@ -209,4 +225,3 @@ export const FILE_REGISTRY_RULES = {
   RegSzToVersion: regSzToVersion,
   RegKeyLoop: regKeyLoop,
 } satisfies EvaluatorTable;
-

@@ -25,7 +25,12 @@ const windowsVersion: RuleCompiler = (input) => {
   const a = input.attrs;
   const op: ScalarComparison = scalarOp(a.Comparison, 'EqualTo');
   const tuple: [keyof InventoryOs, number][] = [];
-  for (const [attr, field] of [['MajorVersion', 'major'], ['MinorVersion', 'minor'], ['ServicePackMajor', 'spMajor'], ['ServicePackMinor', 'spMinor']] as const) {
+  for (const [attr, field] of [
+    ['MajorVersion', 'major'],
+    ['MinorVersion', 'minor'],
+    ['ServicePackMajor', 'spMajor'],
+    ['ServicePackMinor', 'spMinor'],
+  ] as const) {
     if (a[attr] !== undefined) tuple.push([field, requireInt(a[attr], attr)]);
   }
   const build = a.BuildNumber !== undefined ? requireInt(a.BuildNumber, 'BuildNumber') : undefined;
@@ -90,7 +95,13 @@ export const OS_RULES = {
     const fact = factOf(input);
     const lang = input.attrs.Language ?? '';
     return (ctx) => {
-      const os = readFact(ctx, fact, input, (v) => `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`);
+      const os = readFact(
+        ctx,
+        fact,
+        input,
+        (v) =>
+          `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`,
+      );
       if (os === NOT_COLLECTED) return U;
       const o = os as InventoryOs;
       // "Always returns false if the Windows Multilanguage User Interface (MUI) is installed."

@@ -40,7 +40,13 @@ function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiPro
 const productsText = (v: unknown): string => `${(v as Products).size} MSI products`;
 
 /** The installed product `code`, or the rule's answer without one: Unknown (not collected) or False (absent). */
-function installedProduct(ctx: Parameters<ReturnType<RuleCompiler>>[0], fact: number, input: Parameters<RuleCompiler>[0], code: string, show: (v: unknown) => string): InventoryMsiProduct | typeof F | typeof U {
+function installedProduct(
+  ctx: Parameters<ReturnType<RuleCompiler>>[0],
+  fact: number,
+  input: Parameters<RuleCompiler>[0],
+  code: string,
+  show: (v: unknown) => string,
+): InventoryMsiProduct | typeof F | typeof U {
   const ps = readFact(ctx, fact, input, show);
   if (ps === NOT_COLLECTED) return U;
   return (ps as Products).get(code) ?? F;
@@ -64,8 +70,12 @@ const msiProductInstalled: RuleCompiler = (input) => {
 function itemsForProduct(itemTag: 'Feature' | 'Component', field: 'features' | 'components', allItemsAttr: string): RuleCompiler {
   return (input) => {
     const fact = factOf(input);
-    const products = input.items.filter((i) => i.tag === 'Product').map((i) => normalizeGuid(i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? ''));
-    const items = input.items.filter((i) => i.tag === itemTag).map((i) => (i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? '').toLowerCase());
+    const products = input.items
+      .filter((i) => i.tag === 'Product')
+      .map((i) => normalizeGuid(i.attrs.ProductCode ?? i.attrs.Code ?? i.text ?? ''));
+    const items = input.items
+      .filter((i) => i.tag === itemTag)
+      .map((i) => (i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? '').toLowerCase());
     if (products.length === 0 || items.length === 0) throw new Error(`needs at least one Product and one ${itemTag}`);
     const allItems = bool(input.attrs[allItemsAttr]);
     const allProducts = bool(input.attrs.AllProductsRequired);
@@ -135,9 +145,9 @@ const msiApplicationInstalled: RuleCompiler = (input) => {
   };
 };
 
-
 /** The machine's packages matching a rule's identity, for reasons. */
-const showMatches = (v: unknown): string => ((v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present');
+const showMatches = (v: unknown): string =>
+  (v as Matches).length ? (v as Matches).map((p) => `${p.identity} ${p.state}`).join(', ') : 'not present';
 
 /** A CBS package counts as installed in state Installed, or Superseded (a newer package replaced it). */
 const CBS_INSTALLED = new Set(['installed', 'superseded']);
@@ -157,7 +167,6 @@ function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string
   };
 }
 
-
 const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, arm64: 12, arm: 5 };
 
 /**
@@ -167,7 +176,10 @@ const CBS_ARCH: Readonly<Record<string, number>> = { x86: 0, amd64: 9, ia64: 6, 
  */
 const SERVICING_BUILD: Readonly<Record<number, number>> = {
   18363: 18362, // Windows 10 1909 on 1903
-  19042: 19041, 19043: 19041, 19044: 19041, 19045: 19041, // Windows 10 20H2 … 22H2 on 2004
+  19042: 19041,
+  19043: 19041,
+  19044: 19041,
+  19045: 19041, // Windows 10 20H2 … 22H2 on 2004
   22631: 22621, // Windows 11 23H2 on 22H2
   26200: 26100, // Windows 11 25H2 on 24H2
 };
@@ -215,15 +227,17 @@ const cbsInstallable: RuleCompiler = (input) => {
     const os = ctx.machine.inv.os;
     const cpu = ctx.machine.inv.processor;
     if (wantArch === undefined || build === undefined || !os || !cpu) {
-      const why = wantArch === undefined || build === undefined
-        ? 'its identity names no known architecture or build.revision version'
-        : 'OS or processor not collected';
+      const why =
+        wantArch === undefined || build === undefined
+          ? 'its identity names no known architecture or build.revision version'
+          : 'OS or processor not collected';
       ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
     if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
-      const value = `inferred false: the package is for build ${build} architecture ${wantArch}, `
-        + `the machine is build ${os.build} architecture ${cpu.architecture}`;
+      const value =
+        `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
+        `the machine is build ${os.build} architecture ${cpu.architecture}`;
       ctx.read(() => ({ fact: what, value }));
       return F;
     }
@@ -259,12 +273,26 @@ const productReleaseInstalled: RuleCompiler = (input) => {
   const name = (input.attrs.Name ?? '').toLowerCase();
   const version = input.attrs.Version !== undefined ? requireVersion(input.attrs.Version, 'Version') : undefined;
   return (ctx) => {
-    const rs = readFact(ctx, fact, input, (v) => (v as Release[]).filter((r) => r.name.toLowerCase() === name).map((r) => `${r.name} ${r.version}`).join(', ') || 'not installed');
+    const rs = readFact(
+      ctx,
+      fact,
+      input,
+      (v) =>
+        (v as Release[])
+          .filter((r) => r.name.toLowerCase() === name)
+          .map((r) => `${r.name} ${r.version}`)
+          .join(', ') || 'not installed',
+    );
     if (rs === NOT_COLLECTED) return U;
     const hit = (rs as Release[]).filter((r) => r.name.toLowerCase() === name);
     if (hit.length === 0) return F;
     if (!version) return T;
-    return triOf(hit.some((r) => { const v = parseVersion(r.version); return v !== undefined && cmpVersion(v, version) >= 0; }));
+    return triOf(
+      hit.some((r) => {
+        const v = parseVersion(r.version);
+        return v !== undefined && cmpVersion(v, version) >= 0;
+      }),
+    );
   };
 };
 
@@ -326,4 +354,3 @@ export const PACKAGE_RULES = {
   ProductReleaseVersion: productReleaseVersion,
   DeviceAttribute: deviceAttribute,
 } satisfies EvaluatorTable;
-

@@ -4,8 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  ACTION_BUNDLE, ACTION_EVALUATE, ACTION_INSTALL, isDetectoidOrCategory, isReportableCode, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED,
-  SLOT_IS_SUPERSEDED, TYPE_CATEGORY, TYPE_DETECTOID, TYPE_DRIVER, TYPE_SOFTWARE,
+  ACTION_BUNDLE,
+  ACTION_EVALUATE,
+  ACTION_INSTALL,
+  isDetectoidOrCategory,
+  isReportableCode,
+  SLOT_IS_INSTALLABLE,
+  SLOT_IS_INSTALLED,
+  SLOT_IS_SUPERSEDED,
+  TYPE_CATEGORY,
+  TYPE_DETECTOID,
+  TYPE_DRIVER,
+  TYPE_SOFTWARE,
 } from '../../../engine/catalog/codes.js';
 import { SLOT_INDEX } from '../../../engine/catalog/data.js';
 import { DEPLOYMENT_ACTIONS, RULE_SLOTS, UPDATE_TYPES } from '../../../engine/model.js';

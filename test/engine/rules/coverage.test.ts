@@ -15,7 +15,13 @@ import { REGISTRY_RULES } from './tables/registry.js';
 import { UPDATE_RULES } from './tables/update.js';
 
 const FAMILIES: Readonly<Record<string, RuleTables>> = {
-  cbs: CBS_RULES, driver: DRIVER_RULES, file: FILE_RULES, msi: MSI_RULES, os: OS_RULES, registry: REGISTRY_RULES, update: UPDATE_RULES,
+  cbs: CBS_RULES,
+  driver: DRIVER_RULES,
+  file: FILE_RULES,
+  msi: MSI_RULES,
+  os: OS_RULES,
+  registry: REGISTRY_RULES,
+  update: UPDATE_RULES,
 };
 
 describe('every rule type is named by a rule table', () => {

@@ -54,7 +54,10 @@ const EXPECTED: Readonly<Record<keyof RuleTable, Value>> = { valid: 'True', inva
 const FROM_REF: Readonly<Record<RTri, Value>> = { T: 'True', F: 'False', U: 'Unknown' };
 
 export const machine = (over: Partial<Inventory>): Inventory => ({
-  schema: 'patchscan-inventory/1', computer: { name: 'RULE-PC' }, collectedAt: '2026-11-24T00:00:00Z', ...over,
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'RULE-PC' },
+  collectedAt: '2026-11-24T00:00:00Z',
+  ...over,
 });
 
 export function leafOf(type: KnownRuleType, c: RuleCase): LeafRule {
@@ -72,11 +75,25 @@ interface EngineValue {
 export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv: Inventory): EngineValue {
   const b = new CatalogBuilder();
   b.addRecord({
-    updateId: '11111111-2222-3333-4444-555555555555', revisionNumber: 1, revisionId: 1, updateType: 'Software', isLeaf: true,
-    isBundle: false, deploymentAction: 'Install', explicitlyDeployable: true, categories: [], prerequisites: [], bundledUpdates: [],
+    updateId: '11111111-2222-3333-4444-555555555555',
+    revisionNumber: 1,
+    revisionId: 1,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: true,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
     bundledByRevisionIds: [],
-    supersedes: [], supersededByRevisionIds: [], rules: { IsInstalled: rule }, ...(meta ? { metadata: meta } : {}),
-    severity: '', cves: [], localized: [{ language: 'en', title: 'rule under test' }],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: { IsInstalled: rule },
+    ...(meta ? { metadata: meta } : {}),
+    severity: '',
+    cves: [],
+    localized: [{ language: 'en', title: 'rule under test' }],
   });
   const s = new Scanner(new Catalog(b.build({ kind: 'records', path: 'rule-table', sha256: '' })));
   const [row] = s.scan(inv, { all: true });

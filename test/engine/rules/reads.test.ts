@@ -16,11 +16,18 @@ import type { Inventory } from '../../../engine/inventory/types.js';
 import type { RuleMetadata, RuleNode } from '../../../engine/model.js';
 import { type Fact } from '../../../engine/rules/facts.js';
 import {
-  DETAIL_FIELDS, DETAILS, FACT_SECTIONS, INVENTORY_SECTIONS, OS_FIELDS_READ, ruleReads, type Detail, type InventorySection,
+  DETAIL_FIELDS,
+  DETAILS,
+  FACT_SECTIONS,
+  INVENTORY_SECTIONS,
+  OS_FIELDS_READ,
+  ruleReads,
+  type Detail,
+  type InventorySection,
 } from '../../../engine/rules/reads.js';
 import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
 import { SECTION_BIT } from '../../../engine/scan/section-memo.js';
-import { engineValue, leafOf, machine, type RuleCase, type RuleTables } from './harness.js';
+import { engineValue, leafOf, machine, type RuleTables } from './harness.js';
 import { CBS_RULES } from './tables/cbs.js';
 import { DRIVER_RULES } from './tables/driver.js';
 import { FILE_RULES } from './tables/file.js';
@@ -32,7 +39,9 @@ import { UPDATE_RULES } from './tables/update.js';
 const TABLES: readonly RuleTables[] = [CBS_RULES, DRIVER_RULES, FILE_RULES, MSI_RULES, OS_RULES, REGISTRY_RULES, UPDATE_RULES];
 const CASES = TABLES.flatMap((t) =>
   (Object.entries(t) as [KnownRuleType, NonNullable<RuleTables[KnownRuleType]>][]).flatMap(([type, table]) =>
-    (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ type, kind, c })))));
+    (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ type, kind, c }))),
+  ),
+);
 
 /** The facts a rule (and a RegKeyLoop's child) reads, and the sections and details reads.ts adds for its type. */
 function reads(rule: RuleNode, meta: RuleMetadata | undefined): { facts: Fact[]; sections: Set<InventorySection>; details: Set<Detail> } {
@@ -87,7 +96,7 @@ describe('what a rule reads (rules/reads.ts) agrees with the rule tables and the
 
   for (const { type, kind, c } of CASES) {
     describe(`${type} ${kind}: ${c.name}`, () => {
-      const rule = leafOf(type, c as RuleCase);
+      const rule = leafOf(type, c);
       const inv = machine(c.machine);
       const r = reads(rule, c.meta);
 
@@ -95,7 +104,7 @@ describe('what a rule reads (rules/reads.ts) agrees with the rule tables and the
         if (c.fact !== 'rule') expect([...r.sections]).toContain(c.fact);
       });
 
-      it('each fact resolves the same from its kind\'s sections alone', () => {
+      it("each fact resolves the same from its kind's sections alone", () => {
         for (const f of r.facts) {
           const only = project(inv, new Set(FACT_SECTIONS[f.kind]), new Set(DETAILS));
           // The whole os section (the UBR too) here: resolve hands rules the section; OS_FIELDS_READ is checked below.

@@ -6,12 +6,22 @@ import type { RuleMetadata } from '../../../../engine/model.js';
 import type { RuleCase, RuleTables } from '../harness.js';
 
 const DRIVER: RuleMetadata = {
-  element: 'WindowsDriverMetaData', attrs: { HardwareID: 'PCI\\VEN_8086&DEV_1234', DriverVerVersion: '1.2.3.4' },
+  element: 'WindowsDriverMetaData',
+  attrs: { HardwareID: 'PCI\\VEN_8086&DEV_1234', DriverVerVersion: '1.2.3.4' },
 };
 const unknown = (type: string, extra: Partial<RuleCase> = {}): RuleTables[keyof RuleTables] => ({
-  valid: [], invalid: [],
-  unknown: [{ name: 'devices are not in an inventory', meta: DRIVER, machine: { os: { major: 10, minor: 0, build: 19045, productType: 1 } },
-    fact: 'rule', reason: new RegExp(`rule ${type} is not evaluated`), ...extra }],
+  valid: [],
+  invalid: [],
+  unknown: [
+    {
+      name: 'devices are not in an inventory',
+      meta: DRIVER,
+      machine: { os: { major: 10, minor: 0, build: 19045, productType: 1 } },
+      fact: 'rule',
+      reason: new RegExp(`rule ${type} is not evaluated`),
+      ...extra,
+    },
+  ],
 });
 
 export const DRIVER_RULES: RuleTables = {

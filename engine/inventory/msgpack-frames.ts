@@ -6,10 +6,21 @@
 import type { Readable } from 'node:stream';
 
 /**
- * End offset of the msgpack value starting at `start`; -1 when `buf` ends first; -2 when the bytes are not msgpack.
- * Walks headers only, iteratively, without allocating: `remaining` counts values still to skip.
+ * Called with the payload range `[from, to)` of each string (map keys included) a walk passes, `to` capped at the end
+ * of the buffer; returning false stops the walk (msgpackValueEnd then returns STOPPED).
  */
-export function msgpackValueEnd(buf: Uint8Array, start: number): number {
+export type MsgpackStringVisitor = (from: number, to: number) => boolean;
+
+/** msgpackValueEnd's answer when its string visitor stopped the walk. */
+export const STOPPED = -3;
+
+/**
+ * End offset of the msgpack value starting at `start`; -1 when `buf` ends first; -2 when the bytes are not msgpack;
+ * STOPPED when `onString` stopped the walk. Walks headers only, iteratively, without allocating: `remaining` counts
+ * values still to skip. The one msgpack header walker: frame splitting, the fast profile reader and the strict UTF-8
+ * check (`onString`) share it.
+ */
+export function msgpackValueEnd(buf: Uint8Array, start: number, onString?: MsgpackStringVisitor): number {
   let pos = start;
   let remaining = 1;
   const n = buf.length;
@@ -23,9 +34,11 @@ export function msgpackValueEnd(buf: Uint8Array, start: number): number {
       ((remaining += (b & 0x0f) * 2), (pos += 1)); // fixmap
     else if (b <= 0x9f)
       ((remaining += b & 0x0f), (pos += 1)); // fixarray
-    else if (b <= 0xbf)
-      pos += 1 + (b & 0x1f); // fixstr
-    else {
+    else if (b <= 0xbf) {
+      // fixstr
+      if (onString !== undefined && !onString(pos + 1, Math.min(n, pos + 1 + (b & 0x1f)))) return STOPPED;
+      pos += 1 + (b & 0x1f);
+    } else {
       // Sized types: a length field of 1, 2 or 4 bytes, then a payload (or children).
       let lenBytes = 0,
         fixed = 0,
@@ -120,7 +133,11 @@ export function msgpackValueEnd(buf: Uint8Array, start: number): number {
       if (children > 0) {
         remaining += len * children;
         pos += 1 + lenBytes;
-      } else pos += fixed + lenBytes + len;
+      } else {
+        const from = pos + fixed + lenBytes;
+        if (onString !== undefined && b >= 0xd9 && b <= 0xdb && !onString(from, Math.min(n, from + len))) return STOPPED; // str8/16/32
+        pos = from + len;
+      }
     }
   }
   return pos > n ? -1 : pos;

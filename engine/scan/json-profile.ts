@@ -19,6 +19,7 @@ import { hash } from 'node:crypto';
 import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
 import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
+import { isDatePrefixAt } from './date-prefix.js';
 import type { RelevantDetails } from './result-cache.js';
 
 const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
@@ -311,20 +312,7 @@ export class JsonProfile {
         const s = p + 1;
         const len = end - 1 - s;
         if (this.plainEnd < 0 || len < 11 || len > MAX_STRING) return false;
-        if (!(
-          isDigit(b[s]!) &&
-          isDigit(b[s + 1]!) &&
-          isDigit(b[s + 2]!) &&
-          isDigit(b[s + 3]!) &&
-          b[s + 4] === 0x2d &&
-          isDigit(b[s + 5]!) &&
-          isDigit(b[s + 6]!) &&
-          b[s + 7] === 0x2d &&
-          isDigit(b[s + 8]!) &&
-          isDigit(b[s + 9]!) &&
-          b[s + 10] === 0x54
-        ))
-          return false;
+        if (!isDatePrefixAt(b, s)) return false;
         return invalidUtf8At(b, s + 11, end - 1) < 0; // the rest of the date is not checked, but must be UTF-8
       }
     }

@@ -20,6 +20,7 @@ import { msgpackValueEnd } from '../inventory/msgpack-frames.js';
 import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
 import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
+import { isDatePrefixAt } from './date-prefix.js';
 import type { RelevantDetails } from './result-cache.js';
 
 const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
@@ -332,8 +333,6 @@ function strLength(b: Uint8Array, p: number): number {
   return -1;
 }
 
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
-
 function droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
   switch (kind) {
     case Kind.SafeUint:
@@ -345,19 +344,7 @@ function droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
       if (len < 11 || len > MAX_STRING) return false;
       const s = end - len; // the payload
       if (invalidUtf8At(b, s + 11, end) >= 0) return false; // the rest of the date is not checked, but must be UTF-8
-      return (
-        isDigit(b[s]!) &&
-        isDigit(b[s + 1]!) &&
-        isDigit(b[s + 2]!) &&
-        isDigit(b[s + 3]!) &&
-        b[s + 4] === 0x2d &&
-        isDigit(b[s + 5]!) &&
-        isDigit(b[s + 6]!) &&
-        b[s + 7] === 0x2d &&
-        isDigit(b[s + 8]!) &&
-        isDigit(b[s + 9]!) &&
-        b[s + 10] === 0x54
-      );
+      return isDatePrefixAt(b, s);
     }
   }
 }

@@ -533,6 +533,30 @@ export interface LockStore {
   tryLock(name: string, holder: string): Promise<SiteLock>;
 }
 
+/** A console session as the store keeps it (the session id itself is never stored, only its SHA-256). */
+export interface ConsoleSessionRow {
+  /** The admin token hash the session was opened with: it is valid only while that is still the site's. */
+  readonly admin_hash: string;
+  /** ISO-8601 UTC. */
+  readonly expires_at: string;
+}
+
+/**
+ * Console sessions, in the store so that every `serve` of the site shares them and a restart keeps them
+ * (adapters/server/console/sessions.ts).
+ */
+export interface SessionStore {
+  /**
+   * Records a session. In the same transaction, sessions expired at `now` are removed and, when `max` are kept
+   * already, the oldest ones (a flood of sign-ins cannot grow the table without bound).
+   */
+  addSession(s: { idHash: string; adminHash: string; createdAt: string; expiresAt: string }, now: string, max: number): Promise<void>;
+  session(idHash: string): Promise<ConsoleSessionRow | undefined>;
+  removeSession(idHash: string): Promise<void>;
+  /** Removes every session (`admin-token reset`); returns how many there were. */
+  removeSessions(): Promise<number>;
+}
+
 export interface SyncStore {
   addSyncMessage(messageId: number, severity: 'Informational' | 'Error', text: string, catalogId?: number | null): Promise<SyncMessage>;
   syncMessages(limit: number): Promise<SyncMessage[]>;
@@ -549,7 +573,8 @@ export interface SiteStore
     ObjectStore,
     SyncStore,
     LockStore,
-    UpdateGroupStore {
+    UpdateGroupStore,
+    SessionStore {
   readonly backend: 'sqlite' | 'postgres';
   /** Where the data lives, for messages: a path, or a URL with its password masked. */
   readonly location: string;

@@ -2,7 +2,8 @@
  * Console sessions over real HTTP (a real server on loopback, a real SQLite site): sign-in sets an HttpOnly,
  * SameSite=Strict cookie; sign-out ends the session; `patchscan admin-token reset` — run as its own process, as an
  * administrator would — signs every session out at its next request, while a session opened with the new token works;
- * a form posted from another site is refused; a session expires after its time.
+ * a form posted from another site is refused; a session expires after its time; sessions are stored hashed, and capped.
+ * test/console/shared-sessions.test.ts runs two servers on one PostgreSQL database.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,5 +137,22 @@ describe('console sessions', { timeout: 60_000 }, () => {
     expect(await sessions.current(req)).toBe(id);
     t += 1;
     expect(await sessions.current(req)).toBeUndefined();
+  });
+
+  it('the store keeps a session id only hashed, and past its cap the oldest sessions go first', async () => {
+    const sessions = new ConsoleSessions(site.store);
+    const id = (await sessions.signIn(ADMIN))!;
+    expect(await site.store.session(id)).toBeUndefined();
+    expect((await site.store.session(sha256Hex(id)))?.admin_hash).toBe(sha256Hex(ADMIN));
+    await site.store.removeSessions();
+    const far = '2999-01-01T00:00:00.000Z';
+    for (const [k, at] of ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04'].entries())
+      await site.store.addSession({ idHash: `h${k}`, adminHash: 'a', createdAt: `${at}T00:00:00.000Z`, expiresAt: far }, at, 3);
+    expect(await site.store.session('h0')).toBeUndefined();
+    for (const h of ['h1', 'h2', 'h3']) expect(await site.store.session(h)).toBeDefined();
+    // Expired ones go at the next sign-in.
+    await site.store.addSession({ idHash: 'h4', adminHash: 'a', createdAt: far, expiresAt: far }, '3000-01-01T00:00:00.000Z', 3);
+    for (const h of ['h1', 'h2', 'h3']) expect(await site.store.session(h)).toBeUndefined();
+    await site.store.removeSessions();
   });
 });

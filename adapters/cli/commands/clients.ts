@@ -165,7 +165,11 @@ at its next request (in every "patchscan serve" process of the site).`,
       withSite(o, async (site) => {
         await requireInit(site);
         const token = `psa_${randomBytes(32).toString('base64url')}`;
-        await site.store.setSetting('admin_token_hash', sha256Hex(token));
+        // The sessions go with the old token (each one is also checked against the token hash at every request).
+        await site.store.transaction(async (store) => {
+          await store.setSetting('admin_token_hash', sha256Hex(token));
+          await store.removeSessions();
+        });
         print(
           `The admin token of ${site.dir} was replaced; the old one no longer works.\nAdmin token (shown once; reports and the web console need it):\n  ${token}`,
         );

@@ -127,7 +127,7 @@ export function createConsole(
     }
     if (p === '/logout' && req.method === 'POST') {
       const id = await sessions.current(req);
-      if (id) sessions.signOut(id);
+      if (id) await sessions.signOut(id);
       html(res, 303, '', { location: '/login', 'set-cookie': cookie('', 0) });
       return true;
     }

@@ -208,4 +208,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE compliance_daily ADD COLUMN superseded integer NOT NULL DEFAULT 0;
   ALTER TABLE compliance_daily ADD COLUMN possibly_superseded integer NOT NULL DEFAULT 0;
   `,
+  `
+  -- Console sessions, shared by every serve of the site (see the SQLite migration of the same table).
+  CREATE TABLE console_sessions (
+    id_hash text PRIMARY KEY,
+    admin_hash text NOT NULL,
+    created_at text NOT NULL,
+    expires_at text NOT NULL
+  );
+  CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+  CREATE INDEX console_sessions_by_age ON console_sessions (created_at);
+  `,
 ];

@@ -16,6 +16,7 @@ import type {
   ClientSummaryRow,
   CollectionRow,
   ComputerListRow,
+  ConsoleSessionRow,
   ComputerOrder,
   ComputerSetRow,
   ComputerScanRow,
@@ -940,6 +941,39 @@ export class SqlSiteStore implements SiteStore {
           }),
       };
     });
+  }
+
+  // ---- console sessions
+
+  async addSession(x: { idHash: string; adminHash: string; createdAt: string; expiresAt: string }, at: string, max: number): Promise<void> {
+    await this.tx(async (s) => {
+      await s.db.run('DELETE FROM console_sessions WHERE expires_at <= ?', [at]);
+      const over = (await s.count('SELECT count(*) AS n FROM console_sessions')) - max + 1;
+      if (over > 0) {
+        await s.db.run(
+          'DELETE FROM console_sessions WHERE id_hash IN (SELECT id_hash FROM console_sessions ORDER BY created_at, id_hash LIMIT ?)',
+          [over],
+        );
+      }
+      await s.db.run('INSERT INTO console_sessions (id_hash, admin_hash, created_at, expires_at) VALUES (?, ?, ?, ?)', [
+        x.idHash,
+        x.adminHash,
+        x.createdAt,
+        x.expiresAt,
+      ]);
+    });
+  }
+
+  session(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    return this.db.get<ConsoleSessionRow>('SELECT admin_hash, expires_at FROM console_sessions WHERE id_hash = ?', [idHash]);
+  }
+
+  async removeSession(idHash: string): Promise<void> {
+    await this.write('DELETE FROM console_sessions WHERE id_hash = ?', [idHash]);
+  }
+
+  removeSessions(): Promise<number> {
+    return this.write('DELETE FROM console_sessions');
   }
 
   // ---- sync messages

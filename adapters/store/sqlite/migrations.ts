@@ -285,4 +285,17 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE compliance_daily ADD COLUMN superseded INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE compliance_daily ADD COLUMN possibly_superseded INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Console sessions (adapters/server/console/sessions.ts), kept in the store so that every \`serve\` of a site knows
+  -- them (two servers behind a load balancer) and a restart keeps them: the SHA-256 of the session id (the cookie's
+  -- value is never stored), the admin token hash it was opened with (\`admin-token reset\` signs it out), its expiry.
+  CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    admin_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX console_sessions_by_expiry ON console_sessions(expires_at);
+  CREATE INDEX console_sessions_by_age ON console_sessions(created_at);
+  `,
 ];

@@ -9,7 +9,7 @@
  * OS fields the OS rules compare (OS_FIELDS_READ). A reader of a section or detail left out here would share
  * results between machines that differ in it: add it here first.
  */
-import type { Inventory, InventoryFile, InventoryOs, InventoryProcessor } from '../inventory/types.js';
+import type { Inventory, InventoryFile, InventoryMsiProduct, InventoryOs, InventoryProcessor } from '../inventory/types.js';
 import type { FactKind } from './facts.js';
 import type { KnownRuleType } from './registry.js';
 
@@ -106,7 +106,21 @@ export interface RuleReads {
   readonly sections?: readonly InventorySection[];
   /** Details one rule of this type reads, given its attributes. */
   readonly details?: (attrs: Readonly<Record<string, string>>) => readonly Detail[];
+  /**
+   * For a rule about the one MSI product it names: the fields of that product one rule of this type reads, given its
+   * attributes, besides whether the product is installed. Absent: every field (and, for rules naming no product, every
+   * product). Machines that differ only in fields no rule of a slot reads (Office's version on its own channel, for
+   * the patch rules) share its value.
+   */
+  readonly msiProductFields?: (attrs: Readonly<Record<string, string>>) => readonly MsiProductField[];
 }
+
+/** The fields of an inventory's MSI product a rule may read, besides its code. */
+export const MSI_PRODUCT_FIELDS = ['version', 'language', 'features', 'components', 'patches'] as const satisfies readonly Exclude<
+  keyof InventoryMsiProduct,
+  'productCode'
+>[];
+export type MsiProductField = (typeof MSI_PRODUCT_FIELDS)[number];
 
 type Attrs = Readonly<Record<string, string>>;
 const fileExists = (a: Attrs): Detail[] => [
@@ -115,6 +129,11 @@ const fileExists = (a: Attrs): Detail[] => [
   ...(a.Language !== undefined ? (['fileLanguage'] as const) : []),
 ];
 const fileSize = (): Detail[] => ['fileSize'];
+/** The product filters of the MSI rules (eval/rules/packages.ts productFilter): version bounds, language. */
+const msiFilterFields = (a: Attrs): MsiProductField[] => [
+  ...(a.VersionMin !== undefined || a.VersionMax !== undefined ? (['version'] as const) : []),
+  ...(a.Language !== undefined ? (['language'] as const) : []),
+];
 const fileDates = (): Detail[] => ['fileDates'];
 
 /** Keyed by known rule type: a misspelled one does not compile. */
@@ -131,6 +150,9 @@ export const RULE_READS = {
   NumberOfProcessors: { details: () => ['processorDetail'] },
   // Without DISM's applicability, inferred from the OS build, UBR and architecture (eval/rules/packages.ts).
   CbsPackageInstallable: { sections: ['os', 'osRevision', 'processor', 'cbs'] },
+  MsiProductInstalled: { msiProductFields: msiFilterFields },
+  MsiPatchInstalledForProduct: { msiProductFields: (a) => ['patches', ...msiFilterFields(a)] },
+  MsiApplicationInstalled: { msiProductFields: () => [] },
 } as const satisfies Partial<Record<KnownRuleType, RuleReads>>;
 
 const NO_READS: RuleReads = {};

@@ -88,7 +88,12 @@ const MSI_BUCKETS = 16;
 const FILE_BASE = WHOLE_SECTIONS; // after the whole sections (bits 0..13 of Section)
 const REG_BASE = FILE_BASE + FILE_BUCKETS;
 const MSI_BASE = REG_BASE + REG_BUCKETS;
-const SECTION_COUNT = MSI_BASE + MSI_BUCKETS;
+/**
+ * The MSI buckets again, each product cut to its code and patches: what a rule reading no other field of the product
+ * it names sees (reads.ts `msiProductFields`) — Office's patch rules, whose machines drift in Office's version.
+ */
+const MSI_PATCHES_BASE = MSI_BASE + MSI_BUCKETS;
+const SECTION_COUNT = MSI_PATCHES_BASE + MSI_BUCKETS;
 const MASK_WORDS = Math.ceil(SECTION_COUNT / 32);
 
 /** FNV-1a over UTF-16 units: bucket of a (lower-case) name. */
@@ -167,6 +172,13 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
     (p) => msiBucket(p.productCode),
     (p) => p,
   );
+  buckets(
+    MSI_PATCHES_BASE,
+    MSI_BUCKETS,
+    inv.msi?.products,
+    (p) => msiBucket(p.productCode),
+    (p) => [p.productCode, p.patches ?? null],
+  );
   return texts;
 }
 
@@ -186,8 +198,18 @@ const setRange = (m: Int32Array, at: number, from: number, count: number): void 
   for (let s = from; s < from + count; s++) setBit(m, at, s);
 };
 
-/** The sections one fact is resolved from (context.ts `resolve` and machine.ts say how), into the mask at `at`. */
-function factSections(kind: FactKind, args: readonly string[], loopRelative: boolean, m: Int32Array, at: number): void {
+/**
+ * The sections one fact is resolved from (context.ts `resolve` and machine.ts say how), into the mask at `at`.
+ * `patchesOnly`: the reading rule reads no field of the MSI product it names but its patches (reads.ts).
+ */
+function factSections(
+  kind: FactKind,
+  args: readonly string[],
+  loopRelative: boolean,
+  patchesOnly: boolean,
+  m: Int32Array,
+  at: number,
+): void {
   const whole = SECTIONS_OF_KIND[kind];
   if (whole === undefined) {
     // A kind of fact missing from the table reads "everything": never shared wrongly.
@@ -221,10 +243,10 @@ function factSections(kind: FactKind, args: readonly string[], loopRelative: boo
       setRange(m, at, REG_BASE, REG_BUCKETS);
       return;
     case 'msiProduct':
-      setBit(m, at, MSI_BASE + msiBucket(args[0] ?? ''));
+      setBit(m, at, (patchesOnly ? MSI_PATCHES_BASE : MSI_BASE) + msiBucket(args[0] ?? ''));
       return;
     case 'msiPatch':
-      setBit(m, at, MSI_BASE + msiBucket(args[1] ?? ''));
+      setBit(m, at, (patchesOnly ? MSI_PATCHES_BASE : MSI_BASE) + msiBucket(args[1] ?? ''));
       return;
     case 'msiPatchMetadata':
     case 'msiFeature':
@@ -240,13 +262,16 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
   if (done[id] === 1) return;
   const nodes = c.data.nodes;
   const at = id * MASK_WORDS;
+  const op = nodes.op[id]!;
+  const type = op >= RULE_OP_BASE ? (c.data.ruleTypes[op - RULE_OP_BASE] ?? '') : '';
+  const productFields = type === '' ? undefined : ruleReads(type).msiProductFields;
+  const patchesOnly = productFields !== undefined && productFields(c.nodeAttrs(id)).every((f) => f === 'patches');
   for (const f of c.nodeFacts(id)) {
     const info = c.fact(f);
-    factSections(info.kind, info.args, info.loopRelative, masks, at);
+    factSections(info.kind, info.args, info.loopRelative, patchesOnly, masks, at);
   }
-  const op = nodes.op[id]!;
-  if (op >= RULE_OP_BASE) {
-    const extra = extraSections(c.data.ruleTypes[op - RULE_OP_BASE] ?? '');
+  if (type !== '') {
+    const extra = extraSections(type);
     for (let s = 0; s < WHOLE_SECTIONS; s++) if ((extra & (1 << s)) !== 0) setBit(masks, at, s);
   }
   for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) {

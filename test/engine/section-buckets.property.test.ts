@@ -2,7 +2,7 @@
  * Rule values shared across machines by bucket (section-memo.ts splits files by name, registry keys by path with
  * their ancestors, MSI products by code): machines built entry by entry from a few random parents — each file, each
  * registry key (ancestors included, whose subkey lists decide about unlisted keys) and each MSI product taken from
- * a different parent, in any order — must get from a sharing scanner exactly what an unsharing one and the reference
+ * a different parent (some with another parent's patches of it), in any order — must get from a sharing scanner exactly what an unsharing one and the reference
  * evaluator give.
  */
 import fc from 'fast-check';
@@ -11,6 +11,7 @@ import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
+import type { RuleNode, UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { referenceScan } from '../reference/reference-evaluator.js';
 import { catalogArb, inventoryArb } from '../reference/random-world.js';
@@ -57,12 +58,19 @@ describe('rule values shared by bucket', () => {
               [...picks].reverse(),
               order,
             );
+            // Products mixed whole, and some given another parent's patches of the same product: machines that differ
+            // in a product's version or language but not its patches (rules reading only patches share values).
             const products = mix(
               parents.map((p) => p.msi?.products),
               (p) => p.productCode.toLowerCase(),
               picks.slice(1),
               order + 1,
-            );
+            )?.map((p, i) => {
+              const other = parents[(picks[i % picks.length] + 1) % parents.length]?.msi?.products.find(
+                (q) => q.productCode.toLowerCase() === p.productCode.toLowerCase(),
+              );
+              return other === undefined || (order + i) % 3 === 0 ? p : { ...p, patches: other.patches };
+            });
             const { files: _f, registry: _r, msi: _m, ...rest } = parents[picks[0] % parents.length];
             invs.push({
               ...rest,
@@ -97,5 +105,68 @@ describe('rule values shared by bucket', () => {
       { numRuns: 300, seed: Number(process.env.PATCHSCAN_PROPERTY_SEED ?? Date.now() % 2 ** 31) },
     );
     expect(machines).toBeGreaterThan(600);
+  });
+});
+
+describe('MSI rules that read only a product’s patches', () => {
+  const PRODUCT = '{90160000-0011-0000-0000-0000000FF1CE}';
+  const PATCH = '{6A1B9F2C-1111-4222-8333-944455556666}';
+  const rule = (attrs: Record<string, string>): RuleNode => ({
+    kind: 'rule',
+    type: 'MsiPatchInstalledForProduct',
+    family: 'msi',
+    attrs: { PatchCode: PATCH, ProductCode: PRODUCT, ...attrs },
+  });
+  const record = (n: number, isInstalled: RuleNode): UpdateRecord => ({
+    updateId: `00000000-0000-4000-8000-00000000000${n}`,
+    revisionNumber: 1,
+    revisionId: n,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: true,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
+    bundledByRevisionIds: [],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: { IsInstalled: isInstalled },
+    severity: '',
+    cves: [],
+    localized: [{ language: 'en', title: `U${n}` }],
+  });
+  const machine = (name: string, version: string, patches: string[] | undefined): Inventory => ({
+    schema: 'patchscan-inventory/1',
+    computer: { name },
+    collectedAt: '2026-11-24T00:00:00Z',
+    msi: { products: [{ productCode: PRODUCT, version, language: 1033, ...(patches ? { patches } : {}) }] },
+  });
+
+  it('share values across product versions, never across patches or versions a filter reads', () => {
+    const b = new CatalogBuilder();
+    b.addRecord(record(1, rule({}))); // reads patches only
+    b.addRecord(record(2, rule({ VersionMin: '16.0.5000.0' }))); // reads the version too
+    const c = new Catalog(b.build({ kind: 'records', path: 'msi-patches', sha256: '' }));
+    const shared = new Scanner(c);
+    const unshared = new Scanner(c, { shareRuleResults: false });
+    const states = (sc: Scanner, inv: Inventory): string[] => sc.withSession(inv, (s) => [s.state(0), s.state(1)]);
+    const fleet = [
+      machine('A', '16.0.5100.1000', [PATCH]),
+      machine('B', '16.0.4900.1000', [PATCH]), // another version, same patches: update 1 shares A's value, 2 does not
+      machine('C', '16.0.5100.1000', []), // same version as A, patch missing
+      machine('D', '16.0.5100.1000', undefined), // patches not collected
+    ];
+    const got = fleet.map((inv) => states(shared, inv));
+    expect(got).toEqual(fleet.map((inv) => states(unshared, inv)));
+    expect(got).toEqual([
+      ['Installed', 'Installed'],
+      ['Installed', 'Required'],
+      ['Required', 'Required'],
+      ['Unknown', 'Unknown'],
+    ]);
+    // A evaluates both; B takes update 1's value from A; C and D differ in patches and evaluate both.
+    expect(shared.ruleValueStats()).toEqual({ shared: 1, evaluated: 7 });
   });
 });

@@ -20,10 +20,12 @@ import {
   DETAILS,
   FACT_SECTIONS,
   INVENTORY_SECTIONS,
+  MSI_PRODUCT_FIELDS,
   OS_FIELDS_READ,
   ruleReads,
   type Detail,
   type InventorySection,
+  type MsiProductField,
 } from '../../../engine/rules/reads.js';
 import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
 import { SECTION_BIT } from '../../../engine/scan/section-memo.js';
@@ -44,8 +46,16 @@ const CASES = TABLES.flatMap((t) =>
 );
 
 /** The facts a rule (and a RegKeyLoop's child) reads, and the sections and details reads.ts adds for its type. */
-function reads(rule: RuleNode, meta: RuleMetadata | undefined): { facts: Fact[]; sections: Set<InventorySection>; details: Set<Detail> } {
-  const out = { facts: [] as Fact[], sections: new Set<InventorySection>(), details: new Set<Detail>() };
+function reads(
+  rule: RuleNode,
+  meta: RuleMetadata | undefined,
+): { facts: Fact[]; sections: Set<InventorySection>; details: Set<Detail>; productFields: Set<MsiProductField> | undefined } {
+  const out = {
+    facts: [] as Fact[],
+    sections: new Set<InventorySection>(),
+    details: new Set<Detail>(),
+    productFields: new Set<MsiProductField>() as Set<MsiProductField> | undefined,
+  };
   const walk = (n: RuleNode): void => {
     if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
     else if (n.kind === 'not') walk(n.child);
@@ -58,6 +68,9 @@ function reads(rule: RuleNode, meta: RuleMetadata | undefined): { facts: Fact[];
       const extra = ruleReads(n.type);
       for (const s of extra.sections ?? []) out.sections.add(s);
       for (const d of extra.details?.(n.attrs) ?? []) out.details.add(d);
+      // Product fields are declared per rule; one MSI rule without the declaration reads them all.
+      if (extra.msiProductFields) for (const f of extra.msiProductFields(n.attrs)) out.productFields?.add(f);
+      else if (spec.family === 'msi') out.productFields = undefined;
       if (n.child) walk(n.child);
     }
   };
@@ -65,8 +78,16 @@ function reads(rule: RuleNode, meta: RuleMetadata | undefined): { facts: Fact[];
   return out;
 }
 
-/** The machine as far as `sections` and `details` reach: what a rule reading only those sees. */
-function project(inv: Inventory, sections: ReadonlySet<InventorySection>, details: ReadonlySet<Detail>): Inventory {
+/**
+ * The machine as far as `sections` and `details` reach: what a rule reading only those sees; with `productFields`,
+ * each MSI product cut to its code and those fields.
+ */
+function project(
+  inv: Inventory,
+  sections: ReadonlySet<InventorySection>,
+  details: ReadonlySet<Detail>,
+  productFields?: ReadonlySet<MsiProductField>,
+): Inventory {
   const out: Record<string, unknown> = { schema: inv.schema, computer: inv.computer, collectedAt: inv.collectedAt };
   for (const s of INVENTORY_SECTIONS) if (s !== 'osRevision' && sections.has(s) && inv[s] !== undefined) out[s] = inv[s];
   if (inv.os && sections.has('os')) {
@@ -78,6 +99,13 @@ function project(inv: Inventory, sections: ReadonlySet<InventorySection>, detail
   const dropped = DETAILS.filter((d) => !details.has(d)).flatMap((d) => DETAIL_FIELDS[d] as readonly string[]);
   const strip = <T extends object>(x: T): T => Object.fromEntries(Object.entries(x).filter(([k]) => !dropped.includes(k))) as T;
   if (Array.isArray(out.files)) out.files = (out.files as object[]).map(strip);
+  if (inv.msi && out.msi && productFields) {
+    const cut = MSI_PRODUCT_FIELDS.filter((f) => !productFields.has(f)) as readonly string[];
+    out.msi = {
+      ...inv.msi,
+      products: inv.msi.products.map((p) => Object.fromEntries(Object.entries(p).filter(([k]) => !cut.includes(k)))),
+    };
+  }
   if (out.processor) {
     const p = strip(out.processor as { architecture: number });
     out.processor = { ...p, architecture: (out.processor as { architecture: number }).architecture };
@@ -118,6 +146,14 @@ describe('what a rule reads (rules/reads.ts) agrees with the rule tables and the
         const seen = engineValue(rule, c.meta, project(inv, r.sections, r.details));
         expect(seen.value, seen.reason).toBe(full.value);
       });
+
+      if (r.productFields !== undefined) {
+        it('the rule has the same value with each MSI product cut to the fields it reads', () => {
+          const full = engineValue(rule, c.meta, inv);
+          const seen = engineValue(rule, c.meta, project(inv, r.sections, r.details, r.productFields));
+          expect(seen.value, seen.reason).toBe(full.value);
+        });
+      }
     });
   }
 });

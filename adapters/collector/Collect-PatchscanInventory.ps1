@@ -120,6 +120,8 @@ foreach ($f in $m.files) {
 $keys = New-Object System.Collections.ArrayList
 $keySeen = @{}
 function Add-Key([string] $view, [string] $key) {
+  # 32-bit Windows has one registry view, and the engine reads it as 'native' there (docs/inventory.md).
+  if ($view -eq '32' -and -not [Environment]::Is64BitOperatingSystem) { $view = 'native' }
   $id = "$view|$($key.ToLower())"
   if ($keySeen.ContainsKey($id)) { return $keySeen[$id] }
   $k = Read-Key $view $key

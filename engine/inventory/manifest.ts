@@ -1,9 +1,15 @@
 /**
  * The collection manifest: exactly the facts a catalog's rules ask for, so a collector on a client gathers those
- * and nothing else (`patchscan manifest CATALOG`). Built from the catalog's fact dictionary.
+ * and nothing else (`patchscan manifest CATALOG`). Built from the catalog's fact dictionary and rule types: which
+ * inventory sections it asks for is what rules/reads.ts says they read (FACT_SECTIONS per fact kind, RULE_READS per
+ * rule type) — a registry rule asks for the processor, which picks its 32/64-bit view — and the items it lists (files,
+ * keys, queries…) are the facts' own. MANIFEST_SECTIONS says how the manifest asks for each section
+ * (test/engine/manifest.test.ts holds the two to each other).
  */
 import type { Catalog } from '../catalog/catalog.js';
+import { RULE_OP_BASE } from '../catalog/data.js';
 import { LOOP_TARGET } from '../eval/context.js';
+import { FACT_SECTIONS, ruleReads, type InventorySection } from '../rules/reads.js';
 
 export const MANIFEST_SCHEMA = 'patchscan-manifest/1';
 
@@ -36,6 +42,43 @@ export interface Manifest {
   readonly counts: Readonly<Record<string, number>>;
 }
 
+/**
+ * How a manifest asks a collector for each inventory section (a Record: a section added to rules/reads.ts must say
+ * it, or this does not compile). The collector (adapters/collector) writes a section when its field asks for it.
+ */
+export const MANIFEST_SECTIONS: Readonly<Record<InventorySection, (m: Manifest) => boolean>> = {
+  os: (m) => m.os,
+  osRevision: (m) => m.os, // the UBR is collected with the rest of the OS section
+  processor: (m) => m.processor,
+  cluster: (m) => m.cluster,
+  // The collector writes the CSIDL folders it resolved whenever it reads files (an empty map for absolute paths).
+  csidl: (m) => m.csidl.length > 0 || m.files.length > 0,
+  files: (m) => m.files.length > 0 || m.filesUnderRegistry.length > 0,
+  registry: (m) => m.registryKeys.length > 0 || m.registrySubtrees.length > 0 || m.filesUnderRegistry.length > 0,
+  wmi: (m) => m.wmi.length > 0,
+  licensing: (m) => m.licensing.length > 0,
+  systemMetrics: (m) => m.systemMetrics.length > 0,
+  deviceAttributes: (m) => m.deviceAttributes.length > 0,
+  productReleases: (m) => m.productReleases,
+  cbs: (m) => m.cbsPackages,
+  msi: (m) => m.msiProducts,
+};
+
+/** The inventory sections a manifest asks a collector for. */
+export function manifestSections(m: Manifest): Set<InventorySection> {
+  return new Set((Object.keys(MANIFEST_SECTIONS) as InventorySection[]).filter((s) => MANIFEST_SECTIONS[s](m)));
+}
+
+/** The inventory sections a catalog's rules read (rules/reads.ts): their facts' sections and their types' own. */
+export function sectionsRead(c: Catalog): Set<InventorySection> {
+  const read = new Set<InventorySection>();
+  for (let f = 0; f < c.data.facts.count; f++) for (const s of FACT_SECTIONS[c.fact(f).kind]) read.add(s);
+  const types = new Set<number>();
+  for (let n = 0; n < c.data.nodes.count; n++) if (c.data.nodes.op[n]! >= RULE_OP_BASE) types.add(c.data.nodes.op[n]!);
+  for (const op of types) for (const s of ruleReads(c.data.ruleTypes[op - RULE_OP_BASE] ?? '').sections ?? []) read.add(s);
+  return read;
+}
+
 export function buildManifest(c: Catalog): Manifest {
   const keys = new Map<string, { view: string; key: string }>();
   const subtrees = new Map<string, { view: string; key: string }>();
@@ -47,22 +90,24 @@ export function buildManifest(c: Catalog): Manifest {
   const lic = new Set<string>();
   const attrs = new Set<string>();
   const counts: Record<string, number> = {};
-  const flags = { os: false, processor: false, cluster: false, msi: false, cbs: false, releases: false };
   for (let f = 0; f < c.data.facts.count; f++) {
     const { kind, args } = c.fact(f);
     counts[kind] = (counts[kind] ?? 0) + 1;
     if (args.some((a) => a.startsWith(LOOP_TARGET))) continue; // covered by the loop's subtree
+    // The items each kind asks for; whole sections (OS, processor, MSI…) come from sectionsRead below.
     switch (kind) {
       case 'os':
       case 'osLanguage':
       case 'muiLanguages':
-        flags.os = true;
-        break;
       case 'processor':
-        flags.processor = true;
-        break;
       case 'cluster':
-        flags.cluster = true;
+      case 'msiProduct':
+      case 'msiPatch':
+      case 'msiFeature':
+      case 'msiComponent':
+      case 'msiPatchMetadata':
+      case 'cbsPackage':
+      case 'productRelease':
         break;
       case 'file':
         if (args[0]) csidl.add(args[0]);
@@ -91,19 +136,6 @@ export function buildManifest(c: Catalog): Manifest {
       case 'deviceAttribute':
         attrs.add(args[0]!);
         break;
-      case 'msiProduct':
-      case 'msiPatch':
-      case 'msiFeature':
-      case 'msiComponent':
-      case 'msiPatchMetadata':
-        flags.msi = true;
-        break;
-      case 'cbsPackage':
-        flags.cbs = true;
-        break;
-      case 'productRelease':
-        flags.releases = true;
-        break;
       // No collector gathers these yet (rules/reads.ts): their rules are Unknown everywhere, nothing to ask for.
       case 'genericQuery':
       case 'driver':
@@ -124,12 +156,13 @@ export function buildManifest(c: Catalog): Manifest {
   }
   const sorted = <T>(m: Map<string, T>): T[] => [...m.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([, v]) => v);
   const pkg = c.data.source.package?.creationDate;
+  const read = sectionsRead(c);
   return {
     schema: MANIFEST_SCHEMA,
     catalog: { sha256: c.data.source.sha256, createdAt: c.data.createdAt, ...(pkg ? { packageCreated: pkg } : {}) },
-    os: flags.os,
-    processor: flags.processor,
-    cluster: flags.cluster,
+    os: read.has('os') || read.has('osRevision'),
+    processor: read.has('processor'),
+    cluster: read.has('cluster'),
     csidl: [...csidl].sort((a, b) => Number(a) - Number(b)),
     files: sorted(files),
     filesUnderRegistry: sorted(underReg),
@@ -139,10 +172,10 @@ export function buildManifest(c: Catalog): Manifest {
     systemMetrics: [...metrics].sort(),
     licensing: [...lic].sort(),
     deviceAttributes: [...attrs].sort(),
-    msiProducts: flags.msi,
-    cbsPackages: flags.cbs,
+    msiProducts: read.has('msi'),
+    cbsPackages: read.has('cbs'),
     cbsApplicability: [...cbsApplicability].sort(),
-    productReleases: flags.releases,
+    productReleases: read.has('productReleases'),
     counts,
   };
 }

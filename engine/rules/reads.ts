@@ -6,8 +6,9 @@
  *
  * Derived from it, so they cannot drift apart: the section memo's keys (scan/section-memo.ts), the details a
  * profile digest keeps (scan/result-cache.ts `relevantDetails`, scan/json-profile.ts, scan/msgpack-profile.ts), the
- * OS fields the OS rules compare (OS_FIELDS_READ). A reader of a section or detail left out here would share
- * results between machines that differ in it: add it here first.
+ * OS fields the OS rules compare (OS_FIELDS_READ), the sections the collection manifest asks a collector for
+ * (inventory/manifest.ts). A reader of a section or detail left out here would share results between machines that
+ * differ in it, and go uncollected: add it here first.
  */
 import type { Inventory, InventoryFile, InventoryMsiProduct, InventoryOs, InventoryProcessor } from '../inventory/types.js';
 import type { FactKind } from './facts.js';

@@ -160,6 +160,9 @@ describe('PowerShell collector', () => {
     'cbsPackages',
     'productReleases',
   ])('reads manifest section %s', (section) => expect(script).toMatch(new RegExp(`\\$m\\.${section}\\b`)));
+  it('writes a key asked for in the 32-bit view as native on 32-bit Windows, where the engine reads it', () => {
+    expect(script).toMatch(/if \(\$view -eq '32' -and -not \[Environment\]::Is64BitOperatingSystem\) \{ \$view = 'native' \}/);
+  });
   it('writes every inventory section the format defines that Windows can report', () => {
     for (const field of [
       'os',

@@ -14,7 +14,9 @@ import { CatalogBuilder } from '../../../engine/catalog/builder.js';
 import { Catalog } from '../../../engine/catalog/catalog.js';
 import type { Inventory } from '../../../engine/inventory/types.js';
 import type { LeafRule, RuleMetadata, RuleNode } from '../../../engine/model.js';
-import { RULES, type KnownRuleType } from '../../../engine/rules/registry.js';
+import type { Fact } from '../../../engine/rules/facts.js';
+import { FACT_SECTIONS, ruleReads, type Detail, type InventorySection, type MsiProductField } from '../../../engine/rules/reads.js';
+import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
 import { Scanner } from '../../../engine/scan/scan.js';
 import { evalRule, type RTri } from '../../reference/reference-evaluator.js';
 
@@ -71,8 +73,8 @@ interface EngineValue {
   readonly reason: string;
 }
 
-/** The engine's value of one rule and its reason, through a one-update catalog. */
-export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv: Inventory): EngineValue {
+/** A catalog of one update whose IsInstalled rule is `rule` (with the update's Metadata blob `meta`). */
+export function oneRuleCatalog(rule: RuleNode, meta: RuleMetadata | undefined): Catalog {
   const b = new CatalogBuilder();
   b.addRecord({
     updateId: '11111111-2222-3333-4444-555555555555',
@@ -95,10 +97,55 @@ export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv:
     cves: [],
     localized: [{ language: 'en', title: 'rule under test' }],
   });
-  const s = new Scanner(new Catalog(b.build({ kind: 'records', path: 'rule-table', sha256: '' })));
-  const [row] = s.scan(inv, { all: true });
+  return new Catalog(b.build({ kind: 'records', path: 'rule-table', sha256: '' }));
+}
+
+/** The engine's value of one rule and its reason, through a one-update catalog. */
+export function engineValue(rule: LeafRule, meta: RuleMetadata | undefined, inv: Inventory): EngineValue {
+  return catalogValue(oneRuleCatalog(rule, meta), inv);
+}
+
+/** The value of a one-rule catalog's rule (oneRuleCatalog) on a machine, and its reason. */
+export function catalogValue(catalog: Catalog, inv: Inventory): EngineValue {
+  const [row] = new Scanner(catalog).scan(inv, { all: true });
   const value: Value = row.state === 'Installed' ? 'True' : row.state === 'Required' ? 'False' : 'Unknown';
   return { value, reason: row.reason };
+}
+
+/**
+ * The facts a rule (and a RegKeyLoop's child) reads, and the sections and details rules/reads.ts adds for its type;
+ * the MSI product fields it reads (undefined: all of them).
+ */
+export function readsOf(
+  rule: RuleNode,
+  meta: RuleMetadata | undefined,
+): { facts: Fact[]; sections: Set<InventorySection>; details: Set<Detail>; productFields: Set<MsiProductField> | undefined } {
+  const out = {
+    facts: [] as Fact[],
+    sections: new Set<InventorySection>(),
+    details: new Set<Detail>(),
+    productFields: new Set<MsiProductField>() as Set<MsiProductField> | undefined,
+  };
+  const walk = (n: RuleNode): void => {
+    if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
+    else if (n.kind === 'not') walk(n.child);
+    else if (n.kind === 'rule') {
+      const spec = ruleSpec(n.type)!;
+      for (const f of spec.facts(n.attrs, meta, n.items ?? [])) {
+        out.facts.push(f);
+        for (const s of FACT_SECTIONS[f.kind]) out.sections.add(s);
+      }
+      const extra = ruleReads(n.type);
+      for (const s of extra.sections ?? []) out.sections.add(s);
+      for (const d of extra.details?.(n.attrs) ?? []) out.details.add(d);
+      // Product fields are declared per rule; one MSI rule without the declaration reads them all.
+      if (extra.msiProductFields) for (const f of extra.msiProductFields(n.attrs)) out.productFields?.add(f);
+      else if (spec.family === 'msi') out.productFields = undefined;
+      if (n.child) walk(n.child);
+    }
+  };
+  walk(rule);
+  return out;
 }
 
 function without(inv: Inventory, section: Section): Inventory {

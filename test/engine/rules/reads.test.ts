@@ -13,7 +13,6 @@ import { Catalog } from '../../../engine/catalog/catalog.js';
 import { EvalContext } from '../../../engine/eval/context.js';
 import { Machine } from '../../../engine/inventory/machine.js';
 import type { Inventory } from '../../../engine/inventory/types.js';
-import type { RuleMetadata, RuleNode } from '../../../engine/model.js';
 import { type Fact } from '../../../engine/rules/facts.js';
 import {
   DETAIL_FIELDS,
@@ -27,56 +26,10 @@ import {
   type InventorySection,
   type MsiProductField,
 } from '../../../engine/rules/reads.js';
-import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
+import { RULES } from '../../../engine/rules/registry.js';
 import { SECTION_BIT } from '../../../engine/scan/section-memo.js';
-import { engineValue, leafOf, machine, type RuleTables } from './harness.js';
-import { CBS_RULES } from './tables/cbs.js';
-import { DRIVER_RULES } from './tables/driver.js';
-import { FILE_RULES } from './tables/file.js';
-import { MSI_RULES } from './tables/msi.js';
-import { OS_RULES } from './tables/os.js';
-import { REGISTRY_RULES } from './tables/registry.js';
-import { UPDATE_RULES } from './tables/update.js';
-
-const TABLES: readonly RuleTables[] = [CBS_RULES, DRIVER_RULES, FILE_RULES, MSI_RULES, OS_RULES, REGISTRY_RULES, UPDATE_RULES];
-const CASES = TABLES.flatMap((t) =>
-  (Object.entries(t) as [KnownRuleType, NonNullable<RuleTables[KnownRuleType]>][]).flatMap(([type, table]) =>
-    (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ type, kind, c }))),
-  ),
-);
-
-/** The facts a rule (and a RegKeyLoop's child) reads, and the sections and details reads.ts adds for its type. */
-function reads(
-  rule: RuleNode,
-  meta: RuleMetadata | undefined,
-): { facts: Fact[]; sections: Set<InventorySection>; details: Set<Detail>; productFields: Set<MsiProductField> | undefined } {
-  const out = {
-    facts: [] as Fact[],
-    sections: new Set<InventorySection>(),
-    details: new Set<Detail>(),
-    productFields: new Set<MsiProductField>() as Set<MsiProductField> | undefined,
-  };
-  const walk = (n: RuleNode): void => {
-    if (n.kind === 'and' || n.kind === 'or') n.children.forEach(walk);
-    else if (n.kind === 'not') walk(n.child);
-    else if (n.kind === 'rule') {
-      const spec = ruleSpec(n.type)!;
-      for (const f of spec.facts(n.attrs, meta, n.items ?? [])) {
-        out.facts.push(f);
-        for (const s of FACT_SECTIONS[f.kind]) out.sections.add(s);
-      }
-      const extra = ruleReads(n.type);
-      for (const s of extra.sections ?? []) out.sections.add(s);
-      for (const d of extra.details?.(n.attrs) ?? []) out.details.add(d);
-      // Product fields are declared per rule; one MSI rule without the declaration reads them all.
-      if (extra.msiProductFields) for (const f of extra.msiProductFields(n.attrs)) out.productFields?.add(f);
-      else if (spec.family === 'msi') out.productFields = undefined;
-      if (n.child) walk(n.child);
-    }
-  };
-  walk(rule);
-  return out;
-}
+import { ALL_CASES as CASES } from './cases.js';
+import { engineValue, leafOf, machine, readsOf } from './harness.js';
 
 /**
  * The machine as far as `sections` and `details` reach: what a rule reading only those sees; with `productFields`,
@@ -126,7 +79,7 @@ describe('what a rule reads (rules/reads.ts) agrees with the rule tables and the
     describe(`${type} ${kind}: ${c.name}`, () => {
       const rule = leafOf(type, c);
       const inv = machine(c.machine);
-      const r = reads(rule, c.meta);
+      const r = readsOf(rule, c.meta);
 
       it('the deciding section is one the rule reads', () => {
         if (c.fact !== 'rule') expect([...r.sections]).toContain(c.fact);

@@ -300,6 +300,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     syncTimer = setInterval(runScheduledSync, every);
   }
   kick();
+  // Result sets stored before the counting rule are recounted per classification and product (result-groups.ts),
+  // scan queue or not (a --no-scan server still serves the reports); reports leave them out until then.
+  const recount = scanner.recountStale();
 
   return {
     url,
@@ -323,6 +326,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       server.closeAllConnections();
       // Let a scan step in flight finish before the caller closes the store under it.
       while (running) await new Promise((r) => setTimeout(r, 10));
+      await recount;
       await scanner.close();
       if (guardStderr) process.stderr.off('error', stderrGuard);
     },

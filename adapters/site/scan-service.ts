@@ -17,16 +17,17 @@ import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { fingerprint, relevantDetails, type RelevantDetails } from '../../engine/scan/result-cache.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
 import { supersedenceCode, type SupersedenceCode } from '../../engine/scan/supersedence.js';
-import { countOutcome, emptyCounts, type CountBucket } from '../../engine/scan/counting.js';
+import { countOutcome, emptyCounts } from '../../engine/scan/counting.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
-import type { NewResultSet, ResultGroupRow, ResultUpdateRow, SiteStore } from '../store/port.js';
+import type { NewResultSet, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { localCatalogFile } from './catalog-files.js';
 import { CatalogCarryOver } from './catalog-carry-over.js';
+import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
 import { TargetingSnapshot } from './targeting.js';
 
 /** One scanned outcome on its way to the store (supersedence as the code stored in result_updates.superseded). */
@@ -164,6 +165,7 @@ export class SiteScanner {
       skipped = 0,
       shared = 0;
     const carriedBefore = this.carriedCount;
+    await this.recountStale();
     while (scanned + skipped < max) {
       const loaded = await this.current();
       if (!loaded) break;
@@ -330,15 +332,7 @@ export class SiteScanner {
     const counts = emptyCounts();
     const updates: ResultUpdateRow[] = [];
     // Per classification and per product (result_set_groups), by the same rule.
-    const groups = new Map<string, { kind: ResultGroupRow['kind']; name: string; installed: number; required: number; unknown: number }>();
-    const tally = (kind: 'classification' | 'product', name: string, bucket: CountBucket): void => {
-      const key = `${kind}\u0000${name}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { kind, name, installed: 0, required: 0, unknown: 0 }));
-      if (bucket === 'installed') g.installed++;
-      else if (bucket === 'required') g.required++;
-      else if (bucket === 'unknown') g.unknown++;
-    };
+    const groups = new GroupTally(l.catalog);
     for (const o of outcomes) {
       const i = o.index;
       const bucket = countOutcome(counts, STATE_CODE[o.state], o.supersedence);
@@ -350,10 +344,24 @@ export class SiteScanner {
         superseded: o.supersedence,
         reason: o.reason,
       });
-      tally('classification', l.catalog.classification(i) || 'Unclassified', bucket);
-      for (const p of l.catalog.products(i)) tally('product', p, bucket);
+      groups.add(i, bucket);
     }
-    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: [...groups.values()] };
+    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows() };
+  }
+
+  private recount: Promise<RecountRun> | undefined;
+
+  /**
+   * Recounts, once per process, the result sets stored before the counting rule (result-groups.ts). Never throws:
+   * a failure is logged and the sets stay marked (left out of reports) for the next process.
+   */
+  recountStale(): Promise<RecountRun> {
+    this.recount ??= recountStaleGroups(this.store, this.site.catalogsDir, this.log).catch((e: unknown) => {
+      this.log(`recounting result sets by the counting rule failed: ${(e as Error).message}`);
+      this.recount = undefined;
+      return { recounted: 0, left: 0 };
+    });
+    return this.recount;
   }
 }
 

@@ -359,6 +359,16 @@ export interface ScanStore {
   addResultSet(set: NewResultSet): Promise<number>;
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
   /**
+   * Result sets whose counts per classification and product were stored before the counting rule and are not yet
+   * recounted (adapters/site/result-groups.ts), by catalog then id.
+   */
+  staleGroupSets(): Promise<{ readonly id: number; readonly catalog_id: number }[]>;
+  /**
+   * Replaces a marked set's counts per classification and product and unmarks it, in one transaction; false (nothing
+   * written) when it is no longer marked — another process recounted it first.
+   */
+  replaceResultGroups(setId: number, groups: readonly ResultGroupRow[]): Promise<boolean>;
+  /**
    * Records a client's latest scan. When its inventory is gone (a newer upload pruned it while the scan ran; that
    * upload's own scan is queued), nothing is recorded and it returns false.
    */

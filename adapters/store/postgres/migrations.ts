@@ -219,4 +219,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
   CREATE INDEX console_sessions_by_age ON console_sessions (created_at);
   `,
+  `
+  -- Counts per classification and product (result_set_groups) of sets stored before the counting rule counted
+  -- superseded Required updates as required, and cannot be recounted in SQL: a row's classification and products are
+  -- the catalog's. Every stored set is marked; the first process that loads catalogs (serve at start, any scan run)
+  -- recounts the marked sets from their outcomes (adapters/site/result-groups.ts), and reports leave a marked set's
+  -- group counts out until then. Recounting a set counted by the rule already gives the same numbers.
+  ALTER TABLE result_sets ADD COLUMN groups_stale integer NOT NULL DEFAULT 0;
+  UPDATE result_sets SET groups_stale = 1;
+  CREATE INDEX result_sets_groups_stale ON result_sets (groups_stale) WHERE groups_stale = 1;
+  `,
 ];

@@ -99,11 +99,15 @@ export class ParquetRowsWriter implements BatchWriter {
   /** Per catalog update, its catalog columns (read once). */
   private readonly updates: (CatalogColumns | undefined)[];
 
+  /** Rows per row group (ROW_GROUP unless a test asks for small ones). */
+  private readonly rowGroup: number;
+
   constructor(
     private readonly catalog: Catalog,
     private readonly filter: StateFilter,
-    options: { readonly reasons: boolean },
+    options: { readonly reasons: boolean; readonly rowGroup?: number },
   ) {
+    this.rowGroup = options.rowGroup ?? ROW_GROUP;
     this.file = new ParquetWriter({
       writer: this.bytes,
       schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS.flatMap((c) => (c.name === 'cves' ? [c, ...CVE_ITEMS] : [c]))],
@@ -149,7 +153,7 @@ export class ParquetRowsWriter implements BatchWriter {
       col.superseded.push(outcomeSuperseded(w));
       col.possiblySuperseded.push(outcomePossiblySuperseded(w));
       col.reason.push(reasons ? (reasons[k] ?? '') : '');
-      if (++this.rows === ROW_GROUP) this.writeGroup();
+      if (++this.rows === this.rowGroup) this.writeGroup();
     }
   }
 
@@ -159,7 +163,7 @@ export class ParquetRowsWriter implements BatchWriter {
     col.computer[col.computer.length - 1] = m.computer ?? m.source;
     col.state[col.state.length - 1] = 'Error';
     col.reason[col.reason.length - 1] = `${m.error.code}: ${m.error.message}`;
-    if (++this.rows === ROW_GROUP) this.writeGroup();
+    if (++this.rows === this.rowGroup) this.writeGroup();
   }
 
   finish(): void {

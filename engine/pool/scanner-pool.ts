@@ -25,6 +25,7 @@ import { Scanner } from '../scan/scan.js';
 import { relevantDetails } from '../scan/result-cache.js';
 import { ResultSet, type ResultSetData } from '../scan/result-set.js';
 import { ProfileTable, type ProfileTableHandle } from './profile-table.js';
+import { ReasonTable } from './reason-table.js';
 import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { toShared } from './shared-catalog.js';
@@ -54,6 +55,12 @@ export interface ScannerOptions {
    * sets kept for sharing. Default 256 MiB.
    */
   readonly memoryBudget?: number;
+  /**
+   * Old-generation heap of each worker thread, MiB (default {@link workerHeapMb}). A worker's heap grows with what
+   * building reasons leaves behind (V8 collects late when it may grow), not with what it keeps: the limit makes it
+   * collect sooner. A worker that does exceed it fails the scan with an error saying so.
+   */
+  readonly workerHeapMb?: number;
 }
 
 /** Where the results of the pool are, for callers that watch its flow (tests of backpressure, progress). */
@@ -90,17 +97,22 @@ export interface PooledScanner {
 
 const packr = new Packr({ useRecords: false });
 
+/**
+ * The default old-generation limit of a worker thread: 256 MiB, or twice the shared catalog's bytes for a larger
+ * catalog. What a worker keeps is a few tens of MB (its view of the catalog, compiled rules, memos, one batch's
+ * results: ~50 MiB for the 50,000-revision catalog of 137 MiB); unlimited, V8 let each worker's heap grow to
+ * ~300 MiB with reasons on (the issue-14 fleet: peak RSS 1,085 MiB; with this limit 850 MiB, bench/RESULTS.md).
+ */
+export function workerHeapMb(sharedCatalogBytes: number): number {
+  return Math.max(256, Math.ceil((2 * sharedCatalogBytes) / 1048576));
+}
+
 /** First batches are small: until one lands, what a machine's results weigh is not known. */
 const FIRST_BATCH = 16;
 
-/** Estimated heap bytes of a result set: its outcome words, and its reasons (V8 strings: ~1 byte a char + header). */
+/** Estimated heap bytes of a result set but its reason texts (the ReasonTable counts those, once each). */
 function setBytes(d: ResultSetData): number {
-  let n = d.outcomes.byteLength + 96;
-  if (d.reasons) {
-    n += d.reasons.length * 8;
-    for (const r of d.reasons) if (r.length > 0) n += r.length + 16;
-  }
-  return n;
+  return d.outcomes.byteLength + 96 + (d.reasons ? d.reasons.length * 8 : 0);
 }
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
@@ -181,16 +193,46 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
     closeFn = async () => undefined;
   } else {
     const { filename, execArgv } = workerFile();
+    const catalog = toShared(opts.catalog.data);
+    const heapMb = opts.workerHeapMb ?? workerHeapMb(catalog.buffer.byteLength);
+    if (!(heapMb > 0)) throw new PatchscanError('BAD_ARGUMENT', `workerHeapMb must be a positive number, got ${String(opts.workerHeapMb)}`);
     const pool = new Piscina({
       filename,
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
       execArgv,
-      workerData: { catalog: toShared(opts.catalog.data) },
+      workerData: { catalog },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
-    run = async (task) =>
-      (await pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] })) as ScanTaskResult;
+    // A worker that dies outside a task (its heap limit while it loads, say) fails the tasks waiting for it and the
+    // next ones, instead of leaving them waiting for a worker that will not come (piscina starts no other).
+    let failed: unknown;
+    let fail: (e: unknown) => void = () => undefined;
+    const failure = new Promise<never>((_, reject) => (fail = reject));
+    failure.catch(() => undefined);
+    pool.on('error', (e) => {
+      failed ??= e;
+      fail(e);
+    });
+    const outOfMemory = (e: unknown): unknown =>
+      (e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? new PatchscanError(
+            'INTERNAL',
+            `a scan worker thread ran out of its ${heapMb} MiB heap (${(e as Error).message}); scan in the calling thread instead (threads: 0, or --threads 0), or report it`,
+            { workerHeapMb: heapMb },
+            { cause: e },
+          )
+        : e;
+    run = async (task) => {
+      if (failed !== undefined) throw outOfMemory(failed);
+      try {
+        const result = pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer, task.offsets.buffer as ArrayBuffer] });
+        return (await Promise.race([result, failure])) as ScanTaskResult;
+      } catch (e) {
+        throw outOfMemory(e);
+      }
+    };
     closeFn = () => pool.destroy();
   }
 
@@ -219,6 +261,17 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
     const kept = new Map<number, { set: ResultSet; bytes: number }>();
     const evicted = new Set<number>();
     let keptBytes = 0;
+    // Reason texts of every set held (kept or in a batch not yet read), one copy each: counted with the kept sets.
+    const texts = new ReasonTable();
+    const intern = (d: ResultSetData): number => {
+      if (!d.reasons) return 0;
+      const added = texts.intern(d.reasons as string[]);
+      flow.keptBytes += added;
+      return added;
+    };
+    const release = (set: ResultSet): void => {
+      if (set.reasons) flow.keptBytes -= texts.release(set.reasons);
+    };
     const keptBudget = memoryBudget / 2;
     const flightBudget = memoryBudget / 2;
     const pending = new Set<Promise<unknown>>();
@@ -239,11 +292,12 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       keptBytes += bytes;
       flow.keptBytes += bytes;
       for (const [old, e] of kept) {
-        if (keptBytes <= keptBudget || kept.size <= 1) break;
+        if (keptBytes + texts.bytes <= keptBudget || kept.size <= 1) break;
         kept.delete(old);
         evicted.add(old);
         keptBytes -= e.bytes;
         flow.keptBytes -= e.bytes;
+        release(e.set);
         flow.evictions++;
       }
     };
@@ -269,7 +323,8 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
         let bytes = 0;
         for (const d of r.sets) {
           const b = setBytes(d);
-          bytes += b;
+          // The batch's weight, for the next batches' estimates, counts the reason texts it brought that were new.
+          bytes += b + intern(d);
           if (d.shared) {
             evicted.delete(d.id);
             keep(d.id, new ResultSet(d), b);
@@ -313,6 +368,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       const r = await run(task([item], noTable));
       const d = r.sets[0];
       if (!d) return { error: r.errors[0] ?? { code: 'INTERNAL', message: `rescan of ${item.source} gave no result` } };
+      intern(d);
       const set = new ResultSet({ ...d, id, shared: true });
       evicted.delete(id);
       keep(id, set, setBytes(d));
@@ -352,6 +408,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
           else yield new Scanned(source, computer, set as ResultSet, r.micros[k]!);
         }
       } finally {
+        for (const set of own.values()) release(set);
         inFlight.shift();
         flightBytes -= f.bytes;
         flow.resultBytes -= f.bytes;
@@ -387,7 +444,7 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
       flow.machinesOutstanding -= machines;
       flow.tasksOutstanding -= inFlight.length;
       flow.resultBytes -= flightBytes;
-      flow.keptBytes -= keptBytes;
+      flow.keptBytes -= keptBytes + texts.bytes;
       // Batches still in a worker finish before this returns: a pool closed right after is not handed results late.
       await Promise.allSettled(inFlight.map((f) => f.result));
     }

@@ -114,6 +114,26 @@ describe('scanner pool', () => {
   it('refuses bad options with their names', async () => {
     await expect(createScanner({ catalog, threads: -1 })).rejects.toThrow(/threads must be a whole number ≥ 0/);
     await expect(createScanner({ catalog, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive whole number/);
+    await expect(createScanner({ catalog, threads: 1, workerHeapMb: 0 })).rejects.toThrow(/workerHeapMb must be a positive number/);
+  });
+
+  it('a worker over its heap limit fails the scan with an error that says so, instead of waiting or crashing', async () => {
+    // 4 MiB: too little for a worker to load the catalog, let alone scan (the default is 256 MiB or more).
+    const s = await createScanner({ catalog, threads: 1, workerHeapMb: 4 });
+    try {
+      const scan = async (): Promise<number> => {
+        let n = 0;
+        for await (const r of s.scanMany(fleet.slice(0, 20))) if (r.ok) n++;
+        return n;
+      };
+      const e = (await scan().catch((x: unknown) => x)) as { code?: string; message?: string };
+      expect(e.code).toBe('INTERNAL');
+      expect(e.message).toMatch(/a scan worker thread ran out of its 4 MiB heap .*--threads 0/);
+      // And the next scan of the same pool says it too.
+      await expect(scan()).rejects.toThrow(/ran out of its 4 MiB heap/);
+    } finally {
+      await s.close();
+    }
   });
 });
 

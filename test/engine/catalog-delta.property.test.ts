@@ -6,7 +6,7 @@
  * both for default result sets and for `all` ones.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/diff.js';
@@ -17,6 +17,9 @@ import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { allRulesCatalogArb, catalogArb, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+
+// Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
+vi.setConfig({ testTimeout: 120_000 });
 
 const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 

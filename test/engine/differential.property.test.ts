@@ -5,7 +5,7 @@
  * on the state and the superseded flag of every update. fast-check prints the seed of any failure.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
@@ -19,6 +19,9 @@ import type { RuleNode } from '../../engine/model.js';
 import { RULES } from '../../engine/rules/registry.js';
 import { evalRule, referenceScan, type RTri } from '../reference/reference-evaluator.js';
 import { allRulesCatalogArb, catalogArb, catalogArbOf, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+
+// Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
+vi.setConfig({ testTimeout: 120_000 });
 
 /**
  * Two worlds: the basic rule types (those of the engine ÷ reference benchmark) over sparse inventories, and every

@@ -8,7 +8,7 @@
  * where evaluation entered it — before that rule, it did, and this test failed for about one seed in three).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
@@ -21,6 +21,9 @@ import { supersedenceCode } from '../../engine/scan/supersedence.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { S_NOT_APPLICABLE, ScanSession, SessionBuffers } from '../../engine/scan/scanner.js';
 import { catalogArbOf, inventoryArb } from '../reference/random-world.js';
+
+// Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
+vi.setConfig({ testTimeout: 120_000 });
 
 function compile(records: readonly UpdateRecord[]): Catalog {
   const b = new CatalogBuilder();

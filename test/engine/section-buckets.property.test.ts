@@ -6,7 +6,7 @@
  * evaluator give.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
@@ -15,6 +15,9 @@ import type { RuleNode, UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { referenceScan } from '../reference/reference-evaluator.js';
 import { catalogArb, inventoryArb } from '../reference/random-world.js';
+
+// Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
+vi.setConfig({ testTimeout: 120_000 });
 
 /** Entry `k` of a parent's list, matched by a key (path, key path, product code), or none. */
 function mix<T>(

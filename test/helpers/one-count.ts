@@ -136,7 +136,9 @@ export function cliText(s: OneCountSite, args: readonly string[], onSite = true)
 
 /** GET over HTTP with the admin token; JSON parsed. */
 export async function httpJson<T = any>(s: OneCountSite, path: string): Promise<{ status: number; body: T }> {
-  const r = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  // A fresh connection per request: cliJson/cliText block this event loop (spawnSync), and a kept-alive socket the
+  // server closed meanwhile would be reused before the client's idle timer could drop it (ECONNRESET).
+  const r = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, connection: 'close' } });
   const text = await r.text();
   return { status: r.status, body: (r.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text) as T };
 }

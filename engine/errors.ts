@@ -35,6 +35,8 @@ export const ErrorCodes = {
   BAD_ARGUMENT: 'Bad argument',
   /** The site configuration (patchscan.json) has a key that is unknown or has a value it does not accept. */
   BAD_CONFIG: 'Bad site configuration',
+  /** A server refused the credentials given (a wrong, reset or missing token). */
+  UNAUTHENTICATED: 'The server refused the credentials',
   /** A file-system operation failed (permissions, disk full, missing path). */
   IO: 'File-system operation failed',
   /** The site database cannot be reached or written now (down, locked, disk full); nothing was stored. */

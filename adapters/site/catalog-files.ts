@@ -3,7 +3,8 @@
  * machines (a PostgreSQL site), the compiled catalog in service is kept in the database too, in 1 MiB chunks, and
  * each `serve` or `worker` that does not find it at its recorded path fetches it by catalog id, checks its SHA-256
  * against the one recorded at sync, and caches it in its own site directory (catalogs/<sha256>.pscat). A process
- * loads a new catalog version only between batches (SiteScanner.current()).
+ * loads a new catalog version only between batches (SiteScanner.current()). A worker can fetch the same bytes
+ * from a site server instead (`worker --catalog-from`, catalog-download.ts): both are a {@link CatalogSource}.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -15,6 +16,17 @@ import type { CatalogRow, SiteStore } from '../store/port.js';
 export const CHUNK_BYTES = 1 << 20;
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Where a process gets a catalog version's compiled file from. */
+export interface CatalogSource {
+  /** A local path of `row`'s compiled catalog, fetched, verified and cached first when this machine lacks it. */
+  file(row: CatalogRow): Promise<string>;
+}
+
+/** The site's file at its recorded path, else the copy in the site database (verified, cached in `cacheDir`). */
+export const storeCatalogSource = (store: SiteStore, cacheDir: string): CatalogSource => ({
+  file: (row) => localCatalogFile(store, row, cacheDir),
+});
 
 /** Stores the compiled catalog's bytes with catalog `catalogId` (call in the transaction that records it). */
 export async function publishCatalogFile(store: SiteStore, catalogId: number, file: string): Promise<string> {

@@ -12,7 +12,7 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
-import { localCatalogFile } from './catalog-files.js';
+import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 
 /** Adds outcomes up per classification and per product of `catalog` (indexes are the set's catalog's). */
 export class GroupTally {
@@ -55,9 +55,11 @@ export interface RecountRun {
  */
 export async function recountStaleGroups(
   store: SiteStore,
-  catalogsDir: string,
+  catalogs: CatalogSource | string,
   log: (line: string) => void = () => undefined,
 ): Promise<RecountRun> {
+  // Where the catalog files come from: the scanner's source (a `worker --catalog-from`'s server), or a site's catalogs/.
+  const files = typeof catalogs === 'string' ? storeCatalogSource(store, catalogs) : catalogs;
   let recounted = 0,
     left = 0;
   // Only ids and catalog ids: small rows, read once (sets are per profile and catalog, not per client).
@@ -70,7 +72,7 @@ export async function recountStaleGroups(
     try {
       const row = await store.catalog(catalogId);
       if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${catalogId} is not recorded`);
-      catalog = new Catalog(readCatalogFile(await localCatalogFile(store, row, catalogsDir)));
+      catalog = new Catalog(readCatalogFile(await files.file(row)));
     } catch (e) {
       left += end - k;
       log(

@@ -21,11 +21,11 @@ import { countOutcome, emptyCounts } from '../../engine/scan/counting.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
-import type { NewResultSet, ResultUpdateRow, SiteStore } from '../store/port.js';
+import type { CatalogRow, NewResultSet, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
-import { localCatalogFile } from './catalog-files.js';
+import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 import { CatalogCarryOver } from './catalog-carry-over.js';
 import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
 import { TargetingSnapshot } from './targeting.js';
@@ -70,6 +70,14 @@ export interface SiteScannerOptions {
   readonly carryOver?: boolean;
   /** Where a carry-over that was refused or failed is said (then the full scan runs); default standard error. */
   readonly log?: (line: string) => void;
+  /**
+   * Where compiled catalog files come from: default the site's file at its recorded path, else the verified copy in
+   * the site database (catalog-files.ts); `worker --catalog-from` fetches them from a site server
+   * (catalog-download.ts).
+   */
+  readonly catalogs?: CatalogSource;
+  /** Told when a new catalog version in service is loaded (between batches), not at the first load. */
+  readonly onCatalogSwitch?: (row: CatalogRow) => void;
 }
 
 /** One job of a batch, prepared outside any transaction. */
@@ -98,7 +106,12 @@ export class SiteScanner {
     this.threads = o.threads ?? 0;
     this.carryOverOn = o.carryOver ?? true;
     this.log = o.log ?? ((line) => process.stderr.write(`patchscan: ${line}\n`));
+    this.catalogs = o.catalogs ?? storeCatalogSource(site.store, site.catalogsDir);
+    this.onCatalogSwitch = o.onCatalogSwitch;
   }
+
+  private readonly catalogs: CatalogSource;
+  private readonly onCatalogSwitch: ((row: CatalogRow) => void) | undefined;
 
   private readonly carryOverOn: boolean;
   private readonly log: (line: string) => void;
@@ -115,14 +128,18 @@ export class SiteScanner {
     return this.site.store;
   }
 
-  /** The current catalog, reloaded when another process (a sync) swapped in a new one — between batches only. */
+  /**
+   * The current catalog, reloaded when another process (a sync) swapped in a new one — between batches only: a batch
+   * is scanned, and its results are stored naming, the catalog version loaded before it was scanned.
+   */
   async current(): Promise<Loaded | undefined> {
     const row = await this.store.currentCatalog();
     if (!row) return undefined;
     if (this.loaded?.catalogId !== row.id) {
       const old = this.loaded;
-      const catalog = new Catalog(readCatalogFile(await localCatalogFile(this.store, row, this.site.catalogsDir)));
+      const catalog = new Catalog(readCatalogFile(await this.catalogs.file(row)));
       this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
+      if (old) this.onCatalogSwitch?.(row);
       if (old?.pool) void old.pool.then((p) => p.close());
     }
     return this.loaded;
@@ -167,11 +184,14 @@ export class SiteScanner {
     const carriedBefore = this.carriedCount;
     await this.recountStale();
     while (scanned + skipped < max) {
-      const loaded = await this.current();
-      if (!loaded) break;
+      const before = await this.current();
+      if (!before) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) break;
       try {
+        // A sync that put a new catalog in service after the read above queues its rescans after that commit: jobs
+        // taken now may be those, and must be scanned with the new catalog, not the one just loaded.
+        const loaded = (await this.store.currentCatalog())?.id === before.catalogId ? before : ((await this.current()) ?? before);
         const prepared = await this.prepare(loaded, jobs);
         const fresh = await this.scanFresh(loaded, prepared);
         await this.store.transaction(
@@ -305,7 +325,7 @@ export class SiteScanner {
         this.carry = { fromId: last.catalog_id, toId: l.catalogId, co: undefined }; // refused until built
         const row = await this.store.catalog(last.catalog_id);
         if (!row) return undefined;
-        const from = new Catalog(readCatalogFile(await localCatalogFile(this.store, row, this.site.catalogsDir)));
+        const from = new Catalog(readCatalogFile(await this.catalogs.file(row)));
         const co = new CatalogCarryOver(row.id, from, l.catalog);
         if (co.refused !== undefined) this.log(`result sets of catalog ${row.sha256.slice(0, 16)} are rescanned in full: ${co.refused}`);
         this.carry = { fromId: row.id, toId: l.catalogId, co, fromDetails: relevantDetails(from) };
@@ -356,7 +376,7 @@ export class SiteScanner {
    * a failure is logged and the sets stay marked (left out of reports) for the next process.
    */
   recountStale(): Promise<RecountRun> {
-    this.recount ??= recountStaleGroups(this.store, this.site.catalogsDir, this.log).catch((e: unknown) => {
+    this.recount ??= recountStaleGroups(this.store, this.catalogs, this.log).catch((e: unknown) => {
       this.log(`recounting result sets by the counting rule failed: ${(e as Error).message}`);
       this.recount = undefined;
       return { recounted: 0, left: 0 };

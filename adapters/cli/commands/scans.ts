@@ -1,16 +1,20 @@
 /**
  * `patchscan rescan` and `patchscan queue status`: the scan queue from the command line.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
+import { catalogServerUrl, HttpCatalogSource } from '../../site/catalog-download.js';
+import { storeCatalogSource, type CatalogSource } from '../../site/catalog-files.js';
 import { CatalogVersions, computerCompliance, countsText } from '../../site/reports.js';
 import { SiteScanner } from '../../site/scan-service.js';
 import { targetingProgram } from '../../site/targeting.js';
 import { now } from '../../store/sql/store.js';
 import { nonNegativeInt, positiveInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
+import type { Site } from '../../site/site.js';
 
 export function addScanCommands(program: Command): void {
   siteOptions(program.command('rescan'))
@@ -104,6 +108,15 @@ export function addWorkerCommand(program: Command): void {
       positiveInt('--idle-ms', 'milliseconds', 3_600_000),
       500,
     )
+    .option(
+      '--catalog-from <url>',
+      'fetch compiled catalogs from this site server (GET /v1/catalogs/<sha256>, admin token), not from the site database; each is checked against the SHA-256 the database records',
+    )
+    .option('--token-file <file>', "with --catalog-from: a file holding the site's admin token (default $PATCHSCAN_ADMIN_TOKEN)")
+    .option(
+      '--cache <dir>',
+      'where fetched catalogs are kept, checked, as <sha256>.pscat (default: the catalogs folder of the site directory)',
+    )
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
     .option(
       '--lease-seconds <s>',
@@ -116,36 +129,51 @@ export function addWorkerCommand(program: Command): void {
 Examples:
   $ patchscan worker --data site                                   # beside "patchscan serve --no-scan --data site"
   $ patchscan init --data site --database postgres://patchscan@db.example/site   # once, on another machine of a
-  $ patchscan worker --data site                                                  # PostgreSQL site: join it, then scan`,
+  $ patchscan worker --data site                                                  # PostgreSQL site: join it, then scan
+  $ PATCHSCAN_ADMIN_TOKEN=psa_… patchscan worker --data site --catalog-from https://site.example:8530
+                                        # catalogs from a site server instead of the database (no shared disk needed)`,
     )
-    .action((o: SiteOptions & { batch: number; idleMs: number; once?: boolean; leaseSeconds?: number; threads?: number }) =>
+    .action((o: WorkerOptions) =>
       withSite(o, async (site) => {
         await requireInit(site);
         const { batch, idleMs } = o;
         const lease = o.leaseSeconds ?? site.config.queue.leaseSeconds;
         const threads = o.threads ?? availableParallelism();
-        const scanner = new SiteScanner(site, { threads });
-        let stop = false;
-        const onSignal = (): void => {
-          stop = true;
-        };
+        const catalogs = await workerCatalogSource(site, o);
+        const scanner = new SiteScanner(site, {
+          threads,
+          catalogs: catalogs.source,
+          onCatalogSwitch: (row) =>
+            process.stderr.write(
+              `patchscan worker: catalog ${row.sha256.slice(0, 16)} is in service: the next batches are scanned with it\n`,
+            ),
+        });
+        const stopping = new AbortController();
+        const onSignal = (): void => stopping.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         process.stderr.write(
-          `patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s))\n`,
+          `patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s); ${catalogs.described})\n`,
         );
+        const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
         let scanned = 0,
           shared = 0,
           skipped = 0,
-          carried = 0;
-        while (!stop) {
+          carried = 0,
+          failures = 0;
+        while (!stopping.signal.aborted) {
           let r;
           try {
             r = await scanner.runQueue(batch, batch, lease);
+            failures = 0;
           } catch (e) {
-            // The batch's jobs went back with a backoff; a database outage is waited out, not fatal.
+            // The batch's jobs went back with a backoff; a database outage is waited out, not fatal. Other failures
+            // (a catalog that cannot be fetched or does not verify) are tried again less and less often, up to 15 s.
             process.stderr.write(`patchscan worker: ${PatchscanError.is(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
-            await sleep(idleMs);
+            failures++;
+            await pause(
+              PatchscanError.is(e, 'STORE_UNAVAILABLE') ? idleMs : Math.min(idleMs * 2 ** (failures - 1), Math.max(idleMs, 15_000)),
+            );
             continue;
           }
           scanned += r.scanned;
@@ -154,7 +182,7 @@ Examples:
           skipped += r.skipped;
           if (r.scanned + r.skipped > 0) continue;
           if (o.once) break;
-          await sleep(idleMs);
+          await pause(idleMs);
         }
         await scanner.close();
         process.removeListener('SIGINT', onSignal);
@@ -164,4 +192,66 @@ Examples:
         );
       }),
     );
+}
+
+interface WorkerOptions extends SiteOptions {
+  readonly batch: number;
+  readonly idleMs: number;
+  readonly once?: boolean;
+  readonly leaseSeconds?: number;
+  readonly threads?: number;
+  readonly catalogFrom?: string;
+  readonly tokenFile?: string;
+  readonly cache?: string;
+}
+
+/**
+ * Where the worker's catalogs come from: a site server (`--catalog-from`, its admin token checked before the first
+ * job), else the site directory or the site database. The token is read from --token-file or
+ * $PATCHSCAN_ADMIN_TOKEN, never from the command line (where `ps` shows it), and never printed.
+ */
+async function workerCatalogSource(site: Site, o: WorkerOptions): Promise<{ source: CatalogSource; described: string }> {
+  const cacheDir = o.cache ?? site.catalogsDir;
+  if (!o.catalogFrom) {
+    if (o.tokenFile)
+      throw new PatchscanError('BAD_ARGUMENT', '--token-file is the admin token for --catalog-from: give --catalog-from URL too');
+    return { source: storeCatalogSource(site.store, cacheDir), described: `catalogs from the site, copies cached in ${cacheDir}` };
+  }
+  const server = catalogServerUrl(o.catalogFrom);
+  let token: string;
+  if (o.tokenFile) {
+    try {
+      token = readFileSync(o.tokenFile, 'utf8').split('\n')[0]!.trim();
+    } catch (e) {
+      throw new PatchscanError(
+        'IO',
+        `cannot read --token-file ${o.tokenFile}: ${(e as Error).message}`,
+        { file: o.tokenFile },
+        { cause: e },
+      );
+    }
+    if (!token)
+      throw new PatchscanError('BAD_ARGUMENT', `--token-file ${o.tokenFile} is empty: put the site's admin token on its first line`);
+  } else {
+    token = process.env.PATCHSCAN_ADMIN_TOKEN?.trim() ?? '';
+    if (!token)
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `--catalog-from needs the site's admin token: --token-file FILE, or $PATCHSCAN_ADMIN_TOKEN ("patchscan admin-token reset" on the site issues one)`,
+      );
+  }
+  const source = new HttpCatalogSource(site.store, {
+    server,
+    token,
+    cacheDir,
+    log: (line) => process.stderr.write(`patchscan worker: ${line}\n`),
+  });
+  if (source.cleartext)
+    process.stderr.write(
+      `patchscan worker: warning: the admin token goes to ${source.origin} unencrypted (http://): use https:// off this host\n`,
+    );
+  // A wrong token is said now (exit 2), not after the first sync; a server that is not up yet is only noted.
+  const problem = await source.checkToken((await site.store.currentCatalog())?.sha256);
+  if (problem) process.stderr.write(`patchscan worker: ${problem}; catalogs are fetched when needed\n`);
+  return { source, described: `catalogs from ${source.origin}, verified copies cached in ${cacheDir}` };
 }

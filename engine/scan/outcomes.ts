@@ -4,7 +4,7 @@
  * report will show (`reasonMask`): a reason costs far more than a state, and a fleet's reasons are most of its memory.
  */
 import type { Inventory } from '../inventory/types.js';
-import { prerequisiteClasses } from './prerequisite-classes.js';
+import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from './scan.js';
 import { S_NOT_APPLICABLE, type UpdateState } from './scanner.js';
@@ -33,6 +33,14 @@ export function reasonMask(
   return mask;
 }
 
+/** Per catalog's classes: room for every reportable update, reused by each scan (a scan is not re-entered). */
+const scratch = new WeakMap<PrerequisiteClasses, Int32Array>();
+function gathered(pc: PrerequisiteClasses): Int32Array {
+  let a = scratch.get(pc);
+  if (a === undefined) scratch.set(pc, (a = new Int32Array(pc.reportableCount)));
+  return a;
+}
+
 export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
   const c = scanner.catalog;
   const words: number[] = [];
@@ -52,14 +60,22 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       for (let i = 0; i < c.size; i++) emit(i);
       return;
     }
-    // The reportable updates only, and of those only the ones whose prerequisite class is not already known False:
-    // the classes are computed as the first updates of each are met (detectoids and categories first, as Windows
-    // Update orders a scan), after which most of the catalog is skipped by one array read.
-    const { reportable } = prerequisiteClasses(c);
-    for (let k = 0; k < reportable.length; k++) {
-      const i = reportable[k]!;
-      if (s.knownNotApplicable(i) || s.stateCode(i) === S_NOT_APPLICABLE) continue;
-      emit(i);
+    // As Windows Update orders a scan: the prerequisite classes first (detectoids and product categories), then only
+    // the reportable updates of the classes that may hold, in catalog order. An update of a class that is False is
+    // not looked at: the work is proportional to what applies, not to the catalog.
+    const pc = prerequisiteClasses(c);
+    const live = gathered(pc);
+    let n = 0;
+    for (let k = 0; k < pc.reportingClasses.length; k++) {
+      const cl = pc.reportingClasses[k]!;
+      if (!s.classMayHold(cl)) continue;
+      for (let m = pc.classReportableOffsets[cl]!; m < pc.classReportableOffsets[cl + 1]!; m++) live[n++] = pc.classReportable[m]!;
+    }
+    for (let k = 0; k < pc.reportableInCycles.length; k++) live[n++] = pc.reportableInCycles[k]!;
+    const order = live.subarray(0, n).sort();
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      if (s.stateCode(i) !== S_NOT_APPLICABLE) emit(i);
     }
   });
   return { outcomes: Uint32Array.from(words), ...(reasons ? { reasons } : {}) };

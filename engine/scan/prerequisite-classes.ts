@@ -17,11 +17,21 @@ export interface PrerequisiteClasses {
   readonly representative: Int32Array;
   readonly count: number;
   /**
-   * The updates a default scan reports (software that is not a bundle-only child), in catalog order, with their
-   * class alongside: the scan's outer loop reads these two arrays sequentially.
+   * The updates a default scan reports (software that is not a bundle-only child), not in a prerequisite cycle, by
+   * class: class c's are `classReportable[classReportableOffsets[c] .. classReportableOffsets[c + 1])`, in catalog
+   * order. A scan evaluates each class once and takes only the lists of the classes that hold: an update of a class
+   * that is False costs nothing at all.
    */
-  readonly reportable: Int32Array;
-  readonly reportableClass: Int32Array;
+  readonly classReportable: Int32Array;
+  readonly classReportableOffsets: Int32Array;
+  /** The classes with reportable updates, in the order of their first one in the catalog. */
+  readonly reportingClasses: Int32Array;
+  /** Per class: an update of it that is in no prerequisite cycle (its groups are the class's value), or -1. */
+  readonly acyclicMember: Int32Array;
+  /** The reportable updates in a prerequisite cycle (decided one by one: their value is their own). */
+  readonly reportableInCycles: Int32Array;
+  /** How many updates are reportable (the longest list a scan gathers). */
+  readonly reportableCount: number;
   /**
    * Per update: its prerequisite cycle (a strongly connected component of "needs the state of": prerequisites and
    * bundled children, with more than one update or a self-reference), or -1. Within a cycle, an update's reference to
@@ -63,17 +73,39 @@ function build(c: Catalog): PrerequisiteClasses {
     }
     classOf[i] = id;
   }
+  const count = reps.length;
+  const cycleOf = prerequisiteCycles(c);
+  const acyclicMember = new Int32Array(count).fill(-1);
+  for (let i = 0; i < n; i++) if (cycleOf[i]! < 0 && acyclicMember[classOf[i]!]! < 0) acyclicMember[classOf[i]!] = i;
   const { type, action } = c.data.updates;
-  const reportable: number[] = [];
-  for (let i = 0; i < n; i++) if (isReportableCode(type[i]!, action[i]!)) reportable.push(i);
-  const reportableArr = Int32Array.from(reportable);
+  const lists: number[][] = Array.from({ length: count }, () => []);
+  const inCycles: number[] = [];
+  const reporting: number[] = [];
+  let reportableCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (!isReportableCode(type[i]!, action[i]!)) continue;
+    reportableCount++;
+    if (cycleOf[i]! >= 0) {
+      inCycles.push(i);
+      continue;
+    }
+    const list = lists[classOf[i]!]!;
+    if (list.length === 0) reporting.push(classOf[i]!);
+    list.push(i);
+  }
+  const classReportableOffsets = new Int32Array(count + 1);
+  for (let k = 0; k < count; k++) classReportableOffsets[k + 1] = classReportableOffsets[k]! + lists[k]!.length;
   return {
     classOf,
     representative: Int32Array.from(reps),
-    count: reps.length,
-    reportable: reportableArr,
-    reportableClass: reportableArr.map((i) => classOf[i]!),
-    cycleOf: prerequisiteCycles(c),
+    count,
+    classReportable: Int32Array.from(lists.flat()),
+    classReportableOffsets,
+    reportingClasses: Int32Array.from(reporting),
+    acyclicMember,
+    reportableInCycles: Int32Array.from(inCycles),
+    reportableCount,
+    cycleOf,
   };
 }
 

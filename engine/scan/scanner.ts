@@ -273,6 +273,19 @@ export class ScanSession {
   }
 
   /**
+   * Whether prerequisite class `c` may hold on this machine: its groups are evaluated (once per machine, as for its
+   * first update met) and False means every update of the class outside a prerequisite cycle is NotApplicable, so a
+   * scan leaves them all out at once. True also when the value could not be kept (a cycle met on the way): then
+   * each update of the class is decided on its own.
+   */
+  classMayHold(c: number): boolean {
+    const i = this.classes.acyclicMember[c]!;
+    if (i < 0) return true;
+    const v = this.prerequisites(i);
+    return !(v === F && this.byClass && this.classMemo[c] === F);
+  }
+
+  /**
    * Whether update i is NotApplicable by its prerequisites, as far as already known without evaluating anything
    * (its class was computed False). A scan skips such updates: deciding them would only read memos.
    */

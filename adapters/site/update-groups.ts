@@ -27,7 +27,8 @@ import {
   type UpdateGroupUpdateRow,
 } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
-import { members } from './targeting.js';
+import { computerKey } from '../store/computer-name.js';
+import { inCollection } from './targeting.js';
 
 /** How a group was made; every criterion given must match (within one, any value matches). */
 export interface GroupCriteria {
@@ -453,13 +454,15 @@ const unscanned = (computer: string, architecture: string | null, groupSize: num
   overdue: false,
 });
 
-/** Every known computer's standing for a group: clients, and direct members of collections that never enrolled. */
-async function evaluate(
-  store: SiteStore,
-  catalogs: CatalogVersions,
-  g: UpdateGroupRow,
-  at: number,
-): Promise<{ updates: UpdateGroupUpdateRow[]; computers: GroupComputer[] }> {
+/** A group's updates and each result set's standing for it (computed once per set, on demand). */
+interface Evaluation {
+  readonly updates: UpdateGroupUpdateRow[];
+  /** Whether the deadline has passed. */
+  readonly past: boolean;
+  standingOf(setId: number, catalogId: number): Promise<SetStanding>;
+}
+
+async function evaluation(store: SiteStore, catalogs: CatalogVersions, g: UpdateGroupRow, at: number): Promise<Evaluation> {
   const updates = await store.updateGroupUpdates(g.id);
   const bySet = new Map<number, SetBucketCountRow[]>();
   for (const r of await store.groupSetCounts(g.id)) {
@@ -500,14 +503,20 @@ async function evaluate(
     standing.set(setId, s);
     return s;
   };
-  const past = g.deadline !== null && Date.parse(g.deadline) <= at;
+  return { updates, past: g.deadline !== null && Date.parse(g.deadline) <= at, standingOf };
+}
+
+/** Every enrolled client's standing for a group, by name, with each one's computer-name key (for membership). */
+async function evaluateComputers(store: SiteStore, e: Evaluation): Promise<{ computers: GroupComputer[]; keys: string[] }> {
   const computers: GroupComputer[] = [];
+  const keys: string[] = [];
   for (const c of await store.clientSets()) {
+    keys.push(c.key);
     if (c.set_id === null || c.catalog_id === null) {
-      computers.push(unscanned(c.name, c.architecture, updates.length));
+      computers.push(unscanned(c.name, c.architecture, e.updates.length));
       continue;
     }
-    const s = await standingOf(c.set_id, c.catalog_id);
+    const s = await e.standingOf(c.set_id, c.catalog_id);
     const state = stateOf(s);
     computers.push({
       computer: c.name,
@@ -515,66 +524,151 @@ async function evaluate(
       scannedAt: c.scanned_at,
       state,
       ...s,
-      overdue: past && state === 'NonCompliant',
+      overdue: e.past && state === 'NonCompliant',
     });
   }
-  return { updates, computers };
+  return { computers, keys };
 }
 
-const tally = (cs: readonly GroupComputer[]): GroupTally => {
-  let compliant = 0,
-    nonCompliant = 0,
-    unknown = 0,
-    overdue = 0;
-  for (const c of cs) {
-    if (c.state === 'Compliant') compliant++;
-    else if (c.state === 'NonCompliant') nonCompliant++;
-    else unknown++;
-    if (c.overdue) overdue++;
+/** Counts computers into a GroupTally. */
+class TallyCounter {
+  members = 0;
+  compliant = 0;
+  nonCompliant = 0;
+  unknown = 0;
+  overdue = 0;
+
+  add(state: GroupState, overdue: boolean, n: number): void {
+    this.members += n;
+    if (state === 'Compliant') this.compliant += n;
+    else if (state === 'NonCompliant') this.nonCompliant += n;
+    else this.unknown += n;
+    if (overdue) this.overdue += n;
   }
-  const n = cs.length;
+
+  tally(): GroupTally {
+    const { members, compliant, nonCompliant, unknown, overdue } = this;
+    return {
+      members,
+      compliant,
+      nonCompliant,
+      unknown,
+      overdue,
+      compliancePercent: members === 0 ? 0 : Math.round((compliant / members) * 1000) / 10,
+    };
+  }
+}
+
+/**
+ * Collection membership (targeting.ts inCollection) answered from the targeting data: a collection's members are the
+ * enrolled clients its rule admits and the direct members that never enrolled (Unknown: the site knows nothing of them).
+ */
+async function membership(store: SiteStore): Promise<{
+  readonly collections: readonly { readonly id: number; readonly name: string }[];
+  isMember(collectionId: number, key: string, architecture: string | null): boolean;
+  /** Direct members that are not enrolled clients (`enrolled`: keys of the enrolled ones), once each. */
+  namedOnly(enrolled: (key: string) => boolean): { readonly name: string; readonly key: string }[];
+}> {
+  const t = await store.targeting();
+  const shapes = new Map(t.collections.map((c) => [c.id, c]));
+  const direct = new Map<string, { name: string; ids: Set<number> }>();
+  for (const m of t.members) {
+    const key = computerKey(m.computer);
+    const d = direct.get(key) ?? { name: m.computer, ids: new Set<number>() };
+    d.ids.add(m.collection_id);
+    direct.set(key, d);
+  }
+  const isMember = (collectionId: number, key: string, architecture: string | null): boolean =>
+    inCollection(shapes, collectionId, architecture, (id) => direct.get(key)?.ids.has(id) === true);
   return {
-    members: n,
-    compliant,
-    nonCompliant,
-    unknown,
-    overdue,
-    compliancePercent: n === 0 ? 0 : Math.round((compliant / n) * 1000) / 10,
+    collections: t.collections,
+    isMember,
+    namedOnly: (enrolled) => [...direct.entries()].filter(([key]) => !enrolled(key)).map(([key, d]) => ({ name: d.name, key })),
   };
-};
+}
+
+/**
+ * The group's standing across the fleet (enrolled clients) and per collection (its members, named-only direct members
+ * Unknown), added up per result set and architecture: rows grow with profiles, not clients.
+ */
+async function tallies(
+  store: SiteStore,
+  e: Evaluation,
+  withCollections: boolean,
+): Promise<{ fleet: GroupTally; collections: (GroupTally & { collection: string })[] }> {
+  const fleet = new TallyCounter();
+  const m = withCollections ? await membership(store) : undefined;
+  const perCollection = (m?.collections ?? []).map((c) => ({ c, t: new TallyCounter() }));
+  const enrolledDirect = new Set<string>();
+  for (const r of await store.clientSetGroups()) {
+    let state: GroupState = 'Unknown',
+      overdue = false;
+    if (r.set_id !== null && r.catalog_id !== null) {
+      state = stateOf(await e.standingOf(r.set_id, r.catalog_id));
+      overdue = e.past && state === 'NonCompliant';
+    }
+    fleet.add(state, overdue, r.n);
+    if (!m) continue;
+    const key = r.name === null ? '' : computerKey(r.name); // '' is nobody's direct-membership key
+    if (r.name !== null) enrolledDirect.add(key);
+    for (const { c, t } of perCollection) if (m.isMember(c.id, key, r.architecture)) t.add(state, overdue, r.n);
+  }
+  if (m) {
+    for (const named of m.namedOnly((key) => enrolledDirect.has(key)))
+      for (const { c, t } of perCollection) if (m.isMember(c.id, named.key, null)) t.add('Unknown', false, 1);
+  }
+  return { fleet: fleet.tally(), collections: perCollection.map(({ c, t }) => ({ collection: c.name, ...t.tally() })) };
+}
 
 /** Every group with the fleet's standing. */
 export async function listUpdateGroups(store: SiteStore, catalogs: CatalogVersions): Promise<GroupSummary[]> {
   const at = Date.now();
   const out: GroupSummary[] = [];
   for (const g of await store.updateGroups())
-    out.push({ ...info(g, at), fleet: tally((await evaluate(store, catalogs, g, at)).computers) });
+    out.push({ ...info(g, at), fleet: (await tallies(store, await evaluation(store, catalogs, g, at), false)).fleet });
   return out;
-}
-
-/**
- * The collection's members as computers of the group: clients that are members, and direct members that never
- * enrolled (Unknown: the site knows nothing of them) — the members `patchscan collection show` lists.
- */
-async function collectionMembers(
-  store: SiteStore,
-  collectionId: number,
-  computers: readonly GroupComputer[],
-  groupSize: number,
-): Promise<GroupComputer[]> {
-  const byName = new Map(computers.map((c) => [c.computer, c]));
-  return (await members(store, collectionId)).map((n) => byName.get(n) ?? unscanned(n, null, groupSize));
 }
 
 /** A group: how it was made, its updates, and its compliance across the fleet and per collection. */
 export async function updateGroupDetail(store: SiteStore, catalogs: CatalogVersions, name: string): Promise<GroupDetail> {
-  const at = Date.now();
-  const g = await groupNamed(store, name);
-  const { updates, computers } = await evaluate(store, catalogs, g, at);
-  const collections: (GroupTally & { collection: string })[] = [];
-  for (const col of await store.collections())
-    collections.push({ collection: col.name, ...tally(await collectionMembers(store, col.id, computers, updates.length)) });
-  return { ...info(g, at), fleet: tally(computers), updateList: updates, collections };
+  return (await detailOf(store, catalogs, await groupNamed(store, name), Date.now())).detail;
+}
+
+async function detailOf(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  g: UpdateGroupRow,
+  at: number,
+): Promise<{ detail: GroupDetail; evaluation: Evaluation }> {
+  const e = await evaluation(store, catalogs, g, at);
+  const { fleet, collections } = await tallies(store, e, true);
+  return { detail: { ...info(g, at), fleet, updateList: e.updates, collections }, evaluation: e };
+}
+
+export interface GroupComputerFilter {
+  readonly collection?: string;
+  readonly state?: GroupState;
+  readonly overdue?: boolean;
+}
+
+/** The group's computers that pass `o` (of one collection, in one state, or only the overdue ones), by name. */
+async function computersOf(store: SiteStore, e: Evaluation, o: GroupComputerFilter): Promise<GroupComputer[]> {
+  const all = await evaluateComputers(store, e);
+  let computers = all.computers;
+  if (o.collection !== undefined) {
+    const col = await store.collectionByName(o.collection);
+    if (!col)
+      throw new PatchscanError('NOT_FOUND', `no collection named "${o.collection}" (patchscan collection list)`, {
+        collection: o.collection,
+      });
+    const m = await membership(store);
+    const members = computers.filter((c, k) => m.isMember(col.id, all.keys[k]!, c.architecture));
+    const enrolled = new Set(all.keys);
+    for (const named of m.namedOnly((key) => enrolled.has(key)))
+      if (m.isMember(col.id, named.key, null)) members.push(unscanned(named.name, null, e.updates.length));
+    computers = members.sort((a, b) => (a.computer < b.computer ? -1 : a.computer > b.computer ? 1 : 0));
+  }
+  return computers.filter((c) => (o.state === undefined || c.state === o.state) && (!o.overdue || c.overdue));
 }
 
 /** The group's computers (of one collection, in one state, or only the overdue ones), by name. */
@@ -582,23 +676,25 @@ export async function groupComputers(
   store: SiteStore,
   catalogs: CatalogVersions,
   name: string,
-  o: { collection?: string; state?: GroupState; overdue?: boolean; limit?: number; offset?: number } = {},
+  o: GroupComputerFilter & { limit?: number; offset?: number } = {},
 ): Promise<Page<GroupComputer>> {
   const at = Date.now();
   const g = await groupNamed(store, name);
-  let { computers } = await evaluate(store, catalogs, g, at);
-  if (o.collection !== undefined) {
-    const col = await store.collectionByName(o.collection);
-    if (!col)
-      throw new PatchscanError('NOT_FOUND', `no collection named "${o.collection}" (patchscan collection list)`, {
-        collection: o.collection,
-      });
-    computers = await collectionMembers(store, col.id, computers, g.updates);
-  }
-  const picked = computers.filter((c) => (o.state === undefined || c.state === o.state) && (!o.overdue || c.overdue));
+  const picked = await computersOf(store, await evaluation(store, catalogs, g, at), o);
   const limit = o.limit ?? 100,
     offset = o.offset ?? 0;
   return { total: picked.length, offset, limit, items: picked.slice(offset, offset + limit) };
+}
+
+/** A group's detail and its computers that pass `o`, evaluated once (the console's group page). */
+export async function updateGroupView(
+  store: SiteStore,
+  catalogs: CatalogVersions,
+  name: string,
+  o: GroupComputerFilter = {},
+): Promise<{ detail: GroupDetail; computers: GroupComputer[] }> {
+  const { detail, evaluation: e } = await detailOf(store, catalogs, await groupNamed(store, name), Date.now());
+  return { detail, computers: await computersOf(store, e, o) };
 }
 
 /** One computer against the group: each update's outcome on it. */
@@ -610,9 +706,10 @@ export async function groupComputer(
 ): Promise<GroupComputer & { readonly updates: readonly GroupComputerUpdate[] }> {
   const at = Date.now();
   const g = await groupNamed(store, name);
-  const { updates, computers } = await evaluate(store, catalogs, g, at);
+  const e = await evaluation(store, catalogs, g, at);
+  const updates = e.updates;
   const client = await store.client(computer);
-  const standing = client && computers.find((c) => c.computer === client.name);
+  const standing = client && (await evaluateComputers(store, e)).computers.find((c) => c.computer === client.name);
   if (!client || !standing) throw new PatchscanError('NOT_FOUND', `no computer named ${computer}`, { computer });
   const scan = await store.computerScan(client.name);
   const rows = new Map<string, { state: string; superseded: number }[]>();

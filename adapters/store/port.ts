@@ -176,6 +176,23 @@ export interface ComputerOrder {
   readonly dir: 'asc' | 'desc';
 }
 
+/** Orders of the stale-clients list (never uploaded counts as the oldest). */
+export const STALE_ORDERS = ['name', 'lastUpload', 'lastScan'] as const;
+export interface StaleOrder {
+  readonly key: (typeof STALE_ORDERS)[number];
+  readonly dir: 'asc' | 'desc';
+}
+
+/**
+ * Orders of a list of machines × updates (an update's or a CVE's machines). `state` sorts as the console's state
+ * cell ranks them: Required, Unknown, possibly superseded, superseded, Installed, NotApplicable.
+ */
+export const UPDATE_MACHINE_ORDERS = ['computer', 'updateId', 'state', 'reason', 'scannedAt'] as const;
+export interface UpdateMachineOrder {
+  readonly key: (typeof UPDATE_MACHINE_ORDERS)[number];
+  readonly dir: 'asc' | 'desc';
+}
+
 /** A computer in a list, with the result set of its latest scan (null when never scanned). */
 export interface ComputerSetRow extends ComputerListRow {
   readonly setId: number | null;
@@ -401,6 +418,7 @@ export interface ReportStore {
     buckets: readonly CountBucket[] | undefined,
     limit: number,
     offset: number,
+    order?: UpdateMachineOrder,
   ): Promise<{ total: number; items: UpdateMachineRow[] }>;
   /**
    * Machines per update × state × supersedence code, over every client's latest scan: what the updates list counts
@@ -409,23 +427,26 @@ export interface ReportStore {
   updateOutcomeCounts(): Promise<{ update_id: string; state: string; superseded: number; n: number }[]>;
   /**
    * Machines with results in one classification or product, with that group's counts on each (ComputerListRow's
-   * installed/required/unknown are the group's), most Required first, then by name.
+   * installed/required/unknown are the group's), most Required first, then by name — or in `order`, then by name.
    */
   groupMachines(
     kind: 'classification' | 'product',
     name: string,
     limit: number,
     offset: number,
+    order?: ComputerOrder,
   ): Promise<{ total: number; items: ComputerListRow[] }>;
   /** The named clients (unknown names are left out), or every client, as list rows with their result set, by name. */
   computersNamed(names?: readonly string[]): Promise<ComputerSetRow[]>;
   /** The outcomes stored in these result sets (for counts over some machines: each set weighted by its machines). */
   setOutcomes(setIds: readonly number[]): Promise<{ set_id: number; update_id: string; state: string; superseded: number }[]>;
   membershipGroups(): Promise<MembershipGroupRow[]>;
+  /** Clients that have not uploaded since `cutoff`: oldest first (never uploaded first), or in `order`, then by name. */
   staleClients(
     cutoff: string,
     limit: number,
     offset: number,
+    order?: StaleOrder,
   ): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }>;
   dailyRows(days: number): Promise<DailyRow[]>;
 }
@@ -501,10 +522,26 @@ export const GROUP_BUCKET_ORDER: readonly CountBucket[] = [
 /** Every client with its latest scan's result set and catalog (null when never scanned). */
 export interface ClientSetRow {
   readonly name: string;
+  /** Its computer-name key (computer-name.ts). */
+  readonly key: string;
   readonly architecture: string | null;
   readonly set_id: number | null;
   readonly catalog_id: number | null;
   readonly scanned_at: string | null;
+}
+
+/**
+ * Clients counted per latest result set and architecture (set null: never scanned) — those that are nobody's direct
+ * member, grouped (`name` null); direct members of a collection one by one (`name` set, `n` 1). What a group's
+ * compliance per collection needs (membership depends only on architecture and direct memberships), in rows that
+ * grow with profiles, not clients.
+ */
+export interface ClientSetGroupRow {
+  readonly set_id: number | null;
+  readonly catalog_id: number | null;
+  readonly architecture: string | null;
+  readonly name: string | null;
+  readonly n: number;
 }
 
 export interface UpdateGroupStore {
@@ -526,6 +563,8 @@ export interface UpdateGroupStore {
   groupSetCounts(groupId: number): Promise<SetBucketCountRow[]>;
   /** Every client with its latest scan's set, by name. */
   clientSets(): Promise<ClientSetRow[]>;
+  /** Clients per latest set and architecture, direct members one by one (see ClientSetGroupRow). */
+  clientSetGroups(): Promise<ClientSetGroupRow[]>;
 }
 
 /** A named lock of the site held by this process; see {@link LockStore}. */

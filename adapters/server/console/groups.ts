@@ -7,9 +7,8 @@ import { PatchscanError } from '../../../engine/errors.js';
 import {
   describeCriteria,
   GROUP_STATES,
-  groupComputers,
   listUpdateGroups,
-  updateGroupDetail,
+  updateGroupView,
   type GroupComputer,
   type GroupState,
   type GroupSummary,
@@ -99,13 +98,7 @@ const UPDATES: readonly Column<UpdateGroupUpdateRow>[] = [
 const STATE_ORDER: Readonly<Record<GroupState, number>> = { NonCompliant: 0, Unknown: 1, Compliant: 2 };
 
 export async function groupPage({ store, catalogs, url, lists }: PageContext, name: string): PageResult {
-  let g;
-  try {
-    g = await updateGroupDetail(store, catalogs, name);
-  } catch (e) {
-    if (PatchscanError.is(e) && e.code === 'NOT_FOUND') return undefined;
-    throw e;
-  }
+  if (!(await store.updateGroup(name))) return undefined;
   const q = url.searchParams;
   const state = q.get('state') || undefined;
   if (state !== undefined && !(GROUP_STATES as readonly string[]).includes(state)) {
@@ -113,18 +106,23 @@ export async function groupPage({ store, catalogs, url, lists }: PageContext, na
   }
   const collection = q.get('collection') || undefined;
   const overdue = q.get('overdue') === '1';
-  let page;
+  if (collection !== undefined && !(await store.collectionByName(collection))) {
+    throw new HttpError(400, 'BAD_REQUEST', `no collection named "${collection}" (patchscan collection list)`);
+  }
+  // The group is evaluated once for its tallies and its computers.
+  let view;
   try {
-    page = await groupComputers(store, catalogs, g.name, {
+    view = await updateGroupView(store, catalogs, name, {
       ...(collection !== undefined ? { collection } : {}),
       ...(state ? { state: state as GroupState } : {}),
       overdue,
-      limit: Number.MAX_SAFE_INTEGER,
     });
   } catch (e) {
-    if (PatchscanError.is(e) && e.code === 'NOT_FOUND') throw new HttpError(400, 'BAD_REQUEST', e.message);
+    if (PatchscanError.is(e) && e.code === 'NOT_FOUND') return undefined;
     throw e;
   }
+  const g = view.detail;
+  const page = { items: view.computers };
   const computers = lists.rows({
     id: 'group-computers',
     main: true,

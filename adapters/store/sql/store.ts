@@ -18,6 +18,8 @@ import type {
   ComputerListRow,
   ConsoleSessionRow,
   ComputerOrder,
+  StaleOrder,
+  UpdateMachineOrder,
   ComputerSetRow,
   ComputerScanRow,
   DailyRow,
@@ -37,6 +39,7 @@ import type {
   SyncMessage,
   TargetingData,
   UpdateMachineRow,
+  ClientSetGroupRow,
   ClientSetRow,
   SetBucketCountRow,
   UpdateGroupRow,
@@ -96,6 +99,44 @@ function computerOrderSql(order: ComputerOrder | undefined): string {
   if (!col) throw new RangeError(`no computer order ${String(order.key)}`);
   return `${col} ${order.dir === 'desc' ? 'DESC' : 'ASC'} NULLS LAST, c.name_key`;
 }
+
+/**
+ * ORDER BY from a fixed map of a list's columns (never from input): the column, NULLs last in either direction unless
+ * `nullsFirstAsc` (then first when ascending: a client that never uploaded is the stalest), then `tie` — columns
+ * that make the order total, so pages never repeat or skip a row.
+ */
+function orderSql<K extends string>(
+  map: Record<K, string>,
+  order: { readonly key: K; readonly dir: 'asc' | 'desc' },
+  tie: string,
+  nullsFirstAsc: readonly K[] = [],
+): string {
+  const col = map[order.key];
+  if (!col) throw new RangeError(`no list order ${String(order.key)}`);
+  const dir = order.dir === 'desc' ? 'DESC' : 'ASC';
+  const nulls = nullsFirstAsc.includes(order.key) && order.dir === 'asc' ? 'NULLS FIRST' : 'NULLS LAST';
+  return `${col} ${dir} ${nulls}, ${tie}`;
+}
+
+const STALE_ORDER_SQL: Record<StaleOrder['key'], string> = { name: 'name_key', lastUpload: 'last_upload_at', lastScan: 'last_scan_at' };
+
+/** The console's state rank (cells.ts stateRank) over result_updates r. */
+const STATE_RANK_SQL = `CASE WHEN r.state = 'Required' AND r.superseded = 0 THEN 0 WHEN r.state = 'Unknown' THEN 1
+  WHEN r.state = 'Required' AND r.superseded = 2 THEN 2 WHEN r.state = 'Required' THEN 3 WHEN r.state = 'Installed' THEN 4 ELSE 5 END`;
+const UPDATE_MACHINE_ORDER_SQL: Record<UpdateMachineOrder['key'], string> = {
+  computer: 'cl.name_key',
+  updateId: 'r.update_id',
+  state: STATE_RANK_SQL,
+  reason: 'r.reason',
+  scannedAt: 's.scanned_at',
+};
+
+const GROUP_MACHINE_ORDER_SQL: Record<ComputerOrder['key'], string> = {
+  ...COMPUTER_ORDER_SQL,
+  installed: 'g.installed',
+  required: 'g.required',
+  unknown: 'g.unknown',
+};
 
 const TABLE: Record<ObjectKind, string> = {
   package: 'packages',
@@ -586,6 +627,7 @@ export class SqlSiteStore implements SiteStore {
     buckets: readonly CountBucket[] | undefined,
     limit: number,
     offset: number,
+    order: UpdateMachineOrder = { key: 'computer', dir: 'asc' },
   ): Promise<{ total: number; items: UpdateMachineRow[] }> {
     if (updateIds.length === 0) return { total: 0, items: [] };
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
@@ -595,7 +637,7 @@ export class SqlSiteStore implements SiteStore {
     const items = await this.db.all<UpdateMachineRow>(
       `SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
       FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
-      WHERE ${where} ORDER BY cl.name_key, r.update_id LIMIT ? OFFSET ?`,
+      WHERE ${where} ORDER BY ${orderSql(UPDATE_MACHINE_ORDER_SQL, order, 'cl.name_key, r.update_id')} LIMIT ? OFFSET ?`,
       [...args, limit, offset],
     );
     return { total, items };
@@ -612,6 +654,7 @@ export class SqlSiteStore implements SiteStore {
     name: string,
     limit: number,
     offset: number,
+    order?: ComputerOrder,
   ): Promise<{ total: number; items: ComputerListRow[] }> {
     const from =
       // A set still counted by the old rule (groups_stale, see result-groups.ts) is left out until it is recounted.
@@ -621,7 +664,7 @@ export class SqlSiteStore implements SiteStore {
     const items = await this.db.all<ComputerListRow>(
       `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", g.installed, g.required,
         NULL AS superseded, NULL AS "possiblySuperseded", g.unknown
-      ${from} ORDER BY g.required DESC, c.name_key LIMIT ? OFFSET ?`,
+      ${from} ORDER BY ${order ? orderSql(GROUP_MACHINE_ORDER_SQL, order, 'c.name_key') : 'g.required DESC, c.name_key'} LIMIT ? OFFSET ?`,
       [kind, name, limit, offset],
     );
     return { total, items };
@@ -670,11 +713,13 @@ export class SqlSiteStore implements SiteStore {
     cutoff: string,
     limit: number,
     offset: number,
+    order: StaleOrder = { key: 'lastUpload', dir: 'asc' },
   ): Promise<{ total: number; items: { name: string; lastUpload: string | null; lastScan: string | null }[] }> {
     const total = await this.count('SELECT count(*) AS n FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?', [cutoff]);
     const items = await this.db.all<{ name: string; lastUpload: string | null; lastScan: string | null }>(
       `SELECT name, last_upload_at AS "lastUpload", last_scan_at AS "lastScan"
-      FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ? ORDER BY last_upload_at NULLS FIRST, name_key LIMIT ? OFFSET ?`,
+      FROM clients WHERE last_upload_at IS NULL OR last_upload_at < ?
+      ORDER BY ${orderSql(STALE_ORDER_SQL, order, 'name_key', ['lastUpload', 'lastScan'])} LIMIT ? OFFSET ?`,
       [cutoff, limit, offset],
     );
     return { total, items };
@@ -913,15 +958,24 @@ export class SqlSiteStore implements SiteStore {
       `SELECT set_id, rank, count(*) AS n FROM (
         SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank FROM update_group_updates g
         JOIN result_updates r ON r.update_id = g.update_id
-        WHERE g.group_id = ? AND r.set_id IN (SELECT set_id FROM scans) GROUP BY r.set_id, r.update_id) x
+        WHERE g.group_id = ? AND EXISTS (SELECT 1 FROM scans s WHERE s.set_id = r.set_id) GROUP BY r.set_id, r.update_id) x
       GROUP BY set_id, rank`,
       [groupId],
     );
     return rows.map((r) => ({ set_id: r.set_id, bucket: GROUP_BUCKET_ORDER[r.rank]!, n: r.n }));
   }
 
+  clientSetGroups(): Promise<ClientSetGroupRow[]> {
+    const from = 'FROM clients c LEFT JOIN scans s ON s.client_id = c.id';
+    return this.db.all<ClientSetGroupRow>(`SELECT s.set_id, s.catalog_id, c.architecture, NULL AS name, count(*) AS n ${from}
+      WHERE c.name_key NOT IN (SELECT computer_key FROM collection_members) GROUP BY s.set_id, s.catalog_id, c.architecture
+      UNION ALL
+      SELECT s.set_id, s.catalog_id, c.architecture, c.name, 1 AS n ${from}
+      WHERE c.name_key IN (SELECT computer_key FROM collection_members)`);
+  }
+
   clientSets(): Promise<ClientSetRow[]> {
-    return this.db.all<ClientSetRow>(`SELECT c.name, c.architecture, s.set_id, s.catalog_id, s.scanned_at
+    return this.db.all<ClientSetRow>(`SELECT c.name, c.name_key AS key, c.architecture, s.set_id, s.catalog_id, s.scanned_at
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id ORDER BY c.name_key`);
   }
 

@@ -3,32 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
+import { updateRecord } from '../helpers/update-record.js';
 
 const G = (n: number): string => `00000000-0000-0000-0000-${String(n).padStart(12, '0')}`;
 
-function record(n: number, over: Partial<UpdateRecord> = {}): UpdateRecord {
-  return {
-    updateId: G(n),
-    revisionNumber: 100,
-    revisionId: 1000 + n,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    explicitlyDeployable: false,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
-    rules: {},
-    severity: '',
-    cves: [],
-    localized: [],
-    ...over,
-  };
-}
+const record = (n: number, over: Partial<UpdateRecord> = {}): UpdateRecord =>
+  updateRecord({ updateId: G(n), revisionNumber: 100, revisionId: 1000 + n, explicitlyDeployable: false, ...over });
 
 const fileRule = (path: string): RuleNode => ({
   kind: 'rule',

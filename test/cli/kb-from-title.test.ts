@@ -5,55 +5,17 @@
  * (Which titles give a KB: test/catalog/kb-from-title.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCoreFragment, parseExtendedFragment, parseLocalizedFragment } from '../../adapters/xml/fragments.js';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
 import { writeCatalogFile } from '../../engine/catalog/file.js';
-import { FIXTURES, tempDir } from '../helpers/tmp.js';
-
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
+import { cbsCatalog, REAL_EXTENDED, TITLE } from '../helpers/kb5026368.js';
+import { BIN } from '../helpers/serve.js';
+import { tempDir } from '../helpers/tmp.js';
 const run = (args: string[]): { code: number; out: string; err: string } => {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 };
-const read = (name: string): string => readFileSync(join(FIXTURES, 'fragments', name), 'utf8');
-const localized = (language: string, title: string): string =>
-  `<LocalizedProperties><Language>${language}</Language><Title>${title}</Title></LocalizedProperties>`;
-
-// The real core and extended fragments; the localized fragment (l/en/<RevisionId>) is not among the samples, so its
-// title is written here as Microsoft titles cumulative updates.
-const TITLE = '2023-05 Cumulative Update for Windows 11 for arm64-based Systems (KB5026368)';
-const REV = 51_000_001;
-
-/** The CBS update from its real fragments, with the given extended fragment text and titles. */
-function cbsCatalog(extended: string, titles: [string, string][]): Catalog {
-  const core = parseCoreFragment(read('wsus-m0-cbs__cbs-rollupfix-core-reduced.xml'), 'c');
-  const b = new CatalogBuilder();
-  b.addPackageEntry({
-    updateId: core.updateId,
-    revisionNumber: core.revisionNumber,
-    revisionId: REV,
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    categories: [],
-    prerequisites: [],
-    languages: [],
-    bundledByRevisionIds: [],
-    supersededByRevisionIds: [],
-    payloadFiles: 0,
-  });
-  b.addCore(REV, core);
-  b.addExtended(REV, parseExtendedFragment(extended, 'x'));
-  for (const [lang, title] of titles) b.addLocalized(REV, parseLocalizedFragment(localized(lang, title), `l/${lang}`));
-  return new Catalog(b.build({ kind: 'records', path: 'kb5026368', sha256: '' }));
-}
-
-const REAL_EXTENDED = read('wsus-m0-cbs__cbs-rollupfix-extended.xml');
-
 describe("catalog show, explain and scan by the title's KB (the patchscan command)", () => {
   const dir = tempDir();
   const file = join(dir, 'kb.pscat');

@@ -3,8 +3,7 @@
  * are not: the point of the delta), the outcomes that move, and carried-over outcomes ≡ a full scan of the new catalog.
  */
 import { describe, expect, it } from 'vitest';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
+import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/diff.js';
 import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -14,33 +13,22 @@ import { scanOutcomes } from '../../engine/scan/outcomes.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { SUPERSEDENCE } from '../../engine/scan/supersedence.js';
+import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 const T = { kind: 'const', value: true } as const;
 const F = { kind: 'const', value: false } as const;
 let nextRevision = 5000;
 
 function rec(name: string, over: Partial<UpdateRecord>): UpdateRecord {
-  return {
+  const localized = [{ language: 'en', title: name, description: '' }];
+  return updateRecord({
     updateId: id(name),
     revisionNumber: 100,
     revisionId: nextRevision++,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
     explicitlyDeployable: false,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
-    rules: {},
-    severity: '',
-    cves: [],
-    localized: [{ language: 'en', title: name, description: '' }],
+    localized,
     ...over,
-  };
+  });
 }
 const NAMES = ['C1', 'D1', 'L1', 'L2', 'K1', 'B1', 'D2', 'M1', 'N1'];
 function id(name: string): string {
@@ -72,11 +60,7 @@ function revise(records: readonly UpdateRecord[], name: string, over: Partial<Up
   return records.map((r) => (r.updateId === id(name) ? next(r) : r));
 }
 
-function compile(records: readonly UpdateRecord[]): Catalog {
-  const b = new CatalogBuilder();
-  for (const r of records) b.addRecord(r);
-  return new Catalog(b.build({ kind: 'records', path: 'delta', sha256: '' }));
-}
+const compile = (records: readonly UpdateRecord[]): Catalog => catalogOf(records, 'delta');
 
 const INV = {
   schema: 'patchscan-inventory/1',

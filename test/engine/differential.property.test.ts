@@ -19,6 +19,7 @@ import type { RuleNode } from '../../engine/model.js';
 import { RULES } from '../../engine/rules/registry.js';
 import { evalRule, referenceScan, type RTri } from '../reference/reference-evaluator.js';
 import { allRulesCatalogArb, catalogArb, catalogArbOf, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
 vi.setConfig({ testTimeout: 120_000 });
@@ -159,33 +160,18 @@ describe('engine ≡ reference evaluator', () => {
     // Real cumulative updates: IsInstalled CbsPackageInstalled, IsInstallable CbsPackageInstallable, a rollup package
     // as metadata. One scanner sees the same machine at several UBRs around the packages' revision (1936).
     const PACKAGES = ['19041.1936.1.1', '19041.2003.1.1'].map((v) => `Package_for_RollupFix~31bf3856ad364e35~amd64~~${v}`);
-    const records: UpdateRecord[] = PACKAGES.map((identity, k) => ({
-      updateId: `00000000-0000-4000-8000-00000000010${k}`,
-      revisionNumber: 1,
-      revisionId: 100 + k,
-      updateType: 'Software',
-      isLeaf: true,
-      isBundle: false,
-      deploymentAction: 'Install',
-      explicitlyDeployable: true,
-      categories: [],
-      prerequisites: [],
-      bundledUpdates: [],
-      bundledByRevisionIds: [],
-      supersedes: [],
-      supersededByRevisionIds: [],
-      severity: '',
-      cves: [],
-      localized: [],
-      metadata: { element: 'CbsPackageApplicabilityMetadata', attrs: { identity } },
-      rules: {
-        IsInstalled: { kind: 'rule', type: 'CbsPackageInstalled', family: 'cbs', attrs: {} },
-        IsInstallable: { kind: 'rule', type: 'CbsPackageInstallable', family: 'cbs', attrs: {} },
-      },
-    }));
-    const b = new CatalogBuilder();
-    for (const r of records) b.addRecord(r);
-    const c = new Catalog(b.build({ kind: 'records', path: 'ubr', sha256: '' }));
+    const records: UpdateRecord[] = PACKAGES.map((identity, k) =>
+      updateRecord({
+        updateId: `00000000-0000-4000-8000-00000000010${k}`,
+        revisionId: 100 + k,
+        metadata: { element: 'CbsPackageApplicabilityMetadata', attrs: { identity } },
+        rules: {
+          IsInstalled: { kind: 'rule', type: 'CbsPackageInstalled', family: 'cbs', attrs: {} },
+          IsInstallable: { kind: 'rule', type: 'CbsPackageInstallable', family: 'cbs', attrs: {} },
+        },
+      }),
+    );
+    const c = catalogOf(records, 'ubr');
     const ubrs = fc.array(fc.option(fc.constantFrom(1, 1935, 1936, 1937, 2003, 2004, 9999), { nil: undefined }), {
       minLength: 2,
       maxLength: 6,

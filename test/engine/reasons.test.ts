@@ -10,9 +10,10 @@ import { parseCoreFragment, parseLocalizedFragment } from '../../adapters/xml/fr
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import type { LeafRule, RuleNode, UpdateRecord } from '../../engine/model.js';
+import type { LeafRule, RuleNode } from '../../engine/model.js';
 import { formatExplanation, Scanner } from '../../engine/scan/scan.js';
 import { FIXTURES } from '../helpers/tmp.js';
+import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 const ID = '11111111-2222-3333-4444-555555555555';
 const inv = (over: Partial<Inventory> = {}): Inventory => ({
@@ -24,29 +25,8 @@ const inv = (over: Partial<Inventory> = {}): Inventory => ({
 
 /** The state and reason of one update whose IsInstalled rule is `rule` (IsInstallable absent: True by default). */
 function outcome(rule: RuleNode, machine: Inventory): { state: string; reason: string } {
-  const r: UpdateRecord = {
-    updateId: ID,
-    revisionNumber: 1,
-    revisionId: 1,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    explicitlyDeployable: true,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
-    rules: { IsInstalled: rule },
-    severity: '',
-    cves: [],
-    localized: [{ language: 'en', title: 'T' }],
-  };
-  const b = new CatalogBuilder();
-  b.addRecord(r);
-  const [row] = new Scanner(new Catalog(b.build({ kind: 'records', path: 't', sha256: '' }))).scan(machine, { all: true });
+  const r = updateRecord({ updateId: ID, revisionId: 1, rules: { IsInstalled: rule }, localized: [{ language: 'en', title: 'T' }] });
+  const [row] = new Scanner(catalogOf([r], 't')).scan(machine, { all: true });
   return { state: row.state, reason: row.reason };
 }
 

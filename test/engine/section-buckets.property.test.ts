@@ -15,6 +15,7 @@ import type { RuleNode, UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { referenceScan } from '../reference/reference-evaluator.js';
 import { catalogArb, inventoryArb } from '../reference/random-world.js';
+import { updateRecord } from '../helpers/update-record.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
 vi.setConfig({ testTimeout: 120_000 });
@@ -120,26 +121,13 @@ describe('MSI rules that read only a product’s patches', () => {
     family: 'msi',
     attrs: { PatchCode: PATCH, ProductCode: PRODUCT, ...attrs },
   });
-  const record = (n: number, isInstalled: RuleNode): UpdateRecord => ({
-    updateId: `00000000-0000-4000-8000-00000000000${n}`,
-    revisionNumber: 1,
-    revisionId: n,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    explicitlyDeployable: true,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
-    rules: { IsInstalled: isInstalled },
-    severity: '',
-    cves: [],
-    localized: [{ language: 'en', title: `U${n}` }],
-  });
+  const record = (n: number, isInstalled: RuleNode): UpdateRecord =>
+    updateRecord({
+      updateId: `00000000-0000-4000-8000-00000000000${n}`,
+      revisionId: n,
+      rules: { IsInstalled: isInstalled },
+      localized: [{ language: 'en', title: `U${n}` }],
+    });
   const machine = (name: string, version: string, patches: string[] | undefined): Inventory => ({
     schema: 'patchscan-inventory/1',
     computer: { name },

@@ -3,41 +3,22 @@
  * exact error messages (code + field), never a crash or a guess.
  */
 import { describe, expect, it } from 'vitest';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
+import { type Catalog } from '../../engine/catalog/catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
-import type { RuleNode, UpdateRecord } from '../../engine/model.js';
+import type { RuleNode } from '../../engine/model.js';
 import { Scanner } from '../../engine/scan/scan.js';
 import { Packr } from 'msgpackr';
+import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 const ID = '11111111-2222-3333-4444-555555555555';
 
 function single(rule: RuleNode, slot: 'IsInstalled' | 'IsInstallable' = 'IsInstalled'): { s: Scanner; c: Catalog } {
-  const r: UpdateRecord = {
-    updateId: ID,
-    revisionNumber: 1,
-    revisionId: 1,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    explicitlyDeployable: true,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
-    rules: { [slot]: rule },
-    severity: '',
-    cves: [],
-    localized: [{ language: 'en', title: 'T' }],
-  };
-  const b = new CatalogBuilder();
-  b.addRecord(r);
-  const c = new Catalog(b.build({ kind: 'records', path: 't', sha256: '' }));
+  const c = catalogOf(
+    [updateRecord({ updateId: ID, revisionId: 1, rules: { [slot]: rule }, localized: [{ language: 'en', title: 'T' }] })],
+    't',
+  );
   return { s: new Scanner(c), c };
 }
 

@@ -20,6 +20,8 @@ import { DEFAULT_CONFIG, Site, writeConfig, type SiteConfig } from '../../adapte
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { invalidUtf8At } from '../../engine/inventory/utf8.js';
+import { selfSignedCertificate } from '../helpers/certificate.js';
+import { ILL_FORMED_UTF8, isUtf8, UTF8_PIECES } from '../helpers/utf8-samples.js';
 import { BIN, startServe } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
@@ -474,16 +476,7 @@ describe('invalid UTF-8 in a JSON upload', () => {
     return { body: Buffer.concat([text.subarray(0, at), Buffer.from(bytes), text.subarray(at + 2)]), at };
   };
 
-  it.each([
-    ['a byte that is never UTF-8 (FF)', [0xff], 0],
-    ['a continuation byte alone (80)', [0x41, 0x80], 1],
-    ['an overlong "/" (C0 AF)', [0xc0, 0xaf], 0],
-    ['an overlong 3-byte form (E0 80 AF)', [0xe0, 0x80, 0xaf], 0],
-    ['a UTF-16 surrogate (ED A0 80)', [0xed, 0xa0, 0x80], 0],
-    ['past U+10FFFF (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80], 0],
-    ['a sequence cut short (E2 82 then "-")', [0x41, 0x42, 0xe2, 0x82], 2],
-    ['Latin-1 "é" (E9)', [0x50, 0xe9], 1],
-  ])('%s: 400 naming the byte offset, nothing stored', async (_what, bytes, k) => {
+  it.each(ILL_FORMED_UTF8)('%s: 400 naming the byte offset, nothing stored', async (_what, bytes, k) => {
     const { body, at } = withBytes(bytes);
     for (const gzip of [false, true]) {
       const r = await upload(server.url, token, body, { gzip });
@@ -505,39 +498,16 @@ describe('invalid UTF-8 in a JSON upload', () => {
 
 describe('invalidUtf8At agrees with a strict decoder', () => {
   it('on 20,000 random byte strings: -1 exactly when TextDecoder({ fatal }) accepts; otherwise everything before the offset is UTF-8 and the bytes from it are not', () => {
-    const strict = new TextDecoder('utf-8', { fatal: true });
-    const ok = (b: Uint8Array): boolean => {
-      try {
-        strict.decode(b);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     let seed = 7;
     const rnd = (n: number): number => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n;
-    // Mostly UTF-8 with a few stray bytes: random bytes alone are almost never valid past the first.
-    const pieces = [
-      ...['a', 'é', '€', '𝔘', 'ＰＣ'].map((t) => [...Buffer.from(t)]),
-      [0x80],
-      [0xbf],
-      [0xc0],
-      [0xc1],
-      [0xe0, 0x80],
-      [0xed, 0xa0],
-      [0xf4, 0x90],
-      [0xf5],
-      [0xff],
-      [0xe2, 0x82],
-      [0xf0, 0x9f, 0x98],
-    ];
+    const pieces = UTF8_PIECES;
     for (let t = 0; t < 20_000; t++) {
       const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).flat());
       const at = invalidUtf8At(b);
-      expect(at === -1, Buffer.from(b).toString('hex')).toBe(ok(b));
+      expect(at === -1, Buffer.from(b).toString('hex')).toBe(isUtf8(b));
       if (at >= 0) {
-        expect(ok(b.subarray(0, at))).toBe(true);
-        expect(ok(b.subarray(at, at + 4))).toBe(false);
+        expect(isUtf8(b.subarray(0, at))).toBe(true);
+        expect(isUtf8(b.subarray(at, at + 4))).toBe(false);
       }
     }
   });
@@ -595,29 +565,10 @@ describe('CSV exports are safe to open in a spreadsheet', () => {
 describe('security headers on every answer; over HTTPS a Secure session cookie and HSTS', () => {
   const dir = tempDir();
   let ca: Buffer;
+  let tls: { key: string; cert: string };
   beforeAll(() => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    ca = readFileSync(join(dir, 'cert.pem'));
+    tls = selfSignedCertificate(dir);
+    ca = readFileSync(tls.cert);
   });
 
   type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
@@ -643,8 +594,7 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
   it.each(['https', 'http'] as const)(
     '%s: JSON, CSV, text, HTML, redirects and errors all carry nosniff and no-referrer (HSTS and Secure only over HTTPS)',
     async (scheme) => {
-      const tls = scheme === 'https' ? { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } : {};
-      const site = await newSite(join(dir, scheme), {}, tls);
+      const site = await newSite(join(dir, scheme), {}, scheme === 'https' ? { tls } : {});
       await site.store.enroll('HEADER-PC');
       const server = await serve(site, { scheduledSync: false, scanQueue: false });
       const call = scheme === 'https' ? httpsCall : httpCall;
@@ -699,11 +649,7 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
   );
 
   it('over HTTPS, connections that never finish a handshake, or never send a request after it, are closed after headersTimeoutMs', async () => {
-    const site = await newSite(
-      join(dir, 'idle-tls'),
-      { headersTimeoutMs: 600 },
-      { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
-    );
+    const site = await newSite(join(dir, 'idle-tls'), { headersTimeoutMs: 600 }, { tls });
     const server = await serve(site, { scheduledSync: false, scanQueue: false });
     const { port } = new URL(server.url);
     try {

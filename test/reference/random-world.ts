@@ -8,6 +8,7 @@ import type { Inventory, InventoryFile } from '../../engine/inventory/types.js';
 import type { LeafRule, Prerequisite, RuleMetadata, RuleNode, UpdateRecord } from '../../engine/model.js';
 import { EVALUATORS } from '../../engine/eval/program.js';
 import { RULES, type KnownRuleType } from '../../engine/rules/registry.js';
+import { updateRecord } from '../helpers/update-record.js';
 
 const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const FILES = ['kernel32.dll', 'drivers\\tcpip.sys', 'mso.dll'];
@@ -78,27 +79,8 @@ const treeOf = (leafArb: fc.Arbitrary<RuleNode>): fc.Arbitrary<RuleNode> =>
     ),
   })).rule;
 
-const base = (n: number, over: Partial<UpdateRecord>): UpdateRecord => ({
-  updateId: G(n),
-  revisionNumber: 100,
-  revisionId: 1000 + n,
-  updateType: 'Software',
-  isLeaf: true,
-  isBundle: false,
-  deploymentAction: 'Install',
-  explicitlyDeployable: false,
-  categories: [],
-  prerequisites: [],
-  bundledUpdates: [],
-  bundledByRevisionIds: [],
-  supersedes: [],
-  supersededByRevisionIds: [],
-  rules: {},
-  severity: '',
-  cves: [],
-  localized: [],
-  ...over,
-});
+const base = (n: number, over: Partial<UpdateRecord>): UpdateRecord =>
+  updateRecord({ updateId: G(n), revisionNumber: 100, revisionId: 1000 + n, explicitlyDeployable: false, ...over });
 
 /* ---- Every other rule type (WorldSize `rules: 'all'`, inventories from richInventoryArb) ---- */
 

@@ -2,7 +2,6 @@
  * The site server on a real loopback port with a real SQLite file: enroll → upload → result; every refusal
  * (401, 403, 413, 400, 415, 429); expedited uploads overtaking a queue of normal scans; the pilot → unlimit flow.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -26,6 +25,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { Scanner } from '../../engine/scan/scan.js';
+import { selfSignedCertificate } from '../helpers/certificate.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -342,27 +342,7 @@ describe('patchscan serve', () => {
 describe('patchscan serve with TLS and a scheduled sync', () => {
   const dir = tempDir();
   it('speaks HTTPS when the configuration names a certificate and key, and syncs on its schedule at start', async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const tls = selfSignedCertificate(dir);
     const drop = join(dir, 'drop');
     mkdirSync(drop);
     copyFileSync(BUNDLED, join(drop, 'wsusscn2.cab'));
@@ -370,7 +350,7 @@ describe('patchscan serve with TLS and a scheduled sync', () => {
     writeConfig(data, {
       ...DEFAULT_CONFIG,
       listen: '127.0.0.1:0',
-      tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') },
+      tls,
       sync: { ...DEFAULT_CONFIG.sync, source: drop },
     });
     const site = await Site.open(data);
@@ -384,7 +364,7 @@ describe('patchscan serve with TLS and a scheduled sync', () => {
       let health: { catalog: { revisions: number } | null } = { catalog: null };
       for (let i = 0; i < 200 && !health.catalog; i++) {
         health = await new Promise((resolve, reject) => {
-          httpsRequest(`${s.url}/healthz`, { ca: readFileSync(join(dir, 'cert.pem')) }, (res) => {
+          httpsRequest(`${s.url}/healthz`, { ca: readFileSync(tls.cert) }, (res) => {
             let body = '';
             res.on('data', (c: Buffer) => (body += c.toString()));
             res.on('end', () => resolve(JSON.parse(body) as typeof health));

@@ -21,6 +21,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scan/scan.js';
+import { selfSignedCertificate } from '../helpers/certificate.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -248,43 +249,13 @@ describe('patchscan sync', () => {
   it('records the Authenticode signer and signing time of a signed cabinet (signed here with osslsigncode)', async () => {
     const work = join(dir, 'sign');
     mkdirSync(work);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(work, 'key.pem'),
-        '-out',
-        join(work, 'cert.pem'),
-        '-days',
-        '30',
-        '-subj',
-        '/CN=Patchscan Test Signer/O=Patchscan',
-      ],
-      { stdio: 'ignore' },
-    );
+    const signer = selfSignedCertificate(work, { subject: '/CN=Patchscan Test Signer/O=Patchscan', ip: null, days: 30 });
     const folder = join(dir, 'drop-signed');
     mkdirSync(folder);
     const before = Date.now();
     execFileSync(
       'osslsigncode',
-      [
-        'sign',
-        '-certs',
-        join(work, 'cert.pem'),
-        '-key',
-        join(work, 'key.pem'),
-        '-n',
-        'wsusscn2',
-        '-in',
-        BUNDLED,
-        '-out',
-        join(folder, 'wsusscn2.cab'),
-      ],
+      ['sign', '-certs', signer.cert, '-key', signer.key, '-n', 'wsusscn2', '-in', BUNDLED, '-out', join(folder, 'wsusscn2.cab')],
       { stdio: 'ignore' },
     );
     const sig = readAuthenticode(join(folder, 'wsusscn2.cab'));

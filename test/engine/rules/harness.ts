@@ -10,8 +10,7 @@
  * Unknown cases may give the reason's wording (`reason`).
  */
 import { describe, expect, it } from 'vitest';
-import { CatalogBuilder } from '../../../engine/catalog/builder.js';
-import { Catalog } from '../../../engine/catalog/catalog.js';
+import { type Catalog } from '../../../engine/catalog/catalog.js';
 import type { Inventory } from '../../../engine/inventory/types.js';
 import type { LeafRule, RuleMetadata, RuleNode } from '../../../engine/model.js';
 import type { Fact } from '../../../engine/rules/facts.js';
@@ -19,6 +18,7 @@ import { FACT_SECTIONS, ruleReads, type Detail, type InventorySection, type MsiP
 import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
 import { Scanner } from '../../../engine/scan/scan.js';
 import { evalRule, type RTri } from '../../reference/reference-evaluator.js';
+import { catalogOf, updateRecord } from '../../helpers/update-record.js';
 
 /** An inventory section a rule reads (docs/inventory.md). */
 export type Section = Exclude<keyof Inventory, 'schema' | 'computer' | 'collectedAt'>;
@@ -75,29 +75,14 @@ interface EngineValue {
 
 /** A catalog of one update whose IsInstalled rule is `rule` (with the update's Metadata blob `meta`). */
 export function oneRuleCatalog(rule: RuleNode, meta: RuleMetadata | undefined): Catalog {
-  const b = new CatalogBuilder();
-  b.addRecord({
+  const record = updateRecord({
     updateId: '11111111-2222-3333-4444-555555555555',
-    revisionNumber: 1,
     revisionId: 1,
-    updateType: 'Software',
-    isLeaf: true,
-    isBundle: false,
-    deploymentAction: 'Install',
-    explicitlyDeployable: true,
-    categories: [],
-    prerequisites: [],
-    bundledUpdates: [],
-    bundledByRevisionIds: [],
-    supersedes: [],
-    supersededByRevisionIds: [],
     rules: { IsInstalled: rule },
     ...(meta ? { metadata: meta } : {}),
-    severity: '',
-    cves: [],
     localized: [{ language: 'en', title: 'rule under test' }],
   });
-  return new Catalog(b.build({ kind: 'records', path: 'rule-table', sha256: '' }));
+  return catalogOf([record], 'rule-table');
 }
 
 /** The engine's value of one rule and its reason, through a one-update catalog. */

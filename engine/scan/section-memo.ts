@@ -93,7 +93,13 @@ const MSI_BASE = REG_BASE + REG_BUCKETS;
  * it names sees (reads.ts `msiProductFields`) — Office's patch rules, whose machines drift in Office's version.
  */
 const MSI_PATCHES_BASE = MSI_BASE + MSI_BUCKETS;
-const SECTION_COUNT = MSI_PATCHES_BASE + MSI_BUCKETS;
+/**
+ * The registry buckets again, each key cut to what a lookup of a key below it reads (machine.ts regKey): whether it
+ * is listed, exists, and its subkeys — not its values. A rule reads its own key's bucket whole and its ancestors'
+ * this way, so a DWORD that drifted in a parent key leaves the rules about its subkeys shared.
+ */
+const REG_TREE_BASE = MSI_PATCHES_BASE + MSI_BUCKETS;
+const SECTION_COUNT = REG_TREE_BASE + REG_BUCKETS;
 const MASK_WORDS = Math.ceil(SECTION_COUNT / 32);
 
 /** FNV-1a over UTF-16 units: bucket of a (lower-case) name. */
@@ -166,6 +172,13 @@ function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
     (k) => k,
   );
   buckets(
+    REG_TREE_BASE,
+    REG_BUCKETS,
+    inv.registry,
+    (k) => regBucket(k.key),
+    (k) => [k.key, k.view ?? null, k.exists, k.subkeys ?? null],
+  );
+  buckets(
     MSI_BASE,
     MSI_BUCKETS,
     inv.msi?.products,
@@ -222,7 +235,7 @@ function factSections(
     const k = keyPath(key);
     setBit(m, at, REG_BASE + bucketOf(k, REG_BUCKETS));
     for (let cut = k.indexOf('\\'); cut >= 0; cut = k.indexOf('\\', cut + 1))
-      if (cut > 0) setBit(m, at, REG_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));
+      if (cut > 0) setBit(m, at, REG_TREE_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));
   };
   switch (kind) {
     case 'file':

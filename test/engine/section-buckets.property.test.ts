@@ -2,7 +2,7 @@
  * Rule values shared across machines by bucket (section-memo.ts splits files by name, registry keys by path with
  * their ancestors, MSI products by code): machines built entry by entry from a few random parents — each file, each
  * registry key (ancestors included, whose subkey lists decide about unlisted keys) and each MSI product taken from
- * a different parent (some with another parent's patches of it), in any order — must get from a sharing scanner exactly what an unsharing one and the reference
+ * a different parent (some with another parent's patches of it, some keys with another parent's values), in any order — must get from a sharing scanner exactly what an unsharing one and the reference
  * evaluator give.
  */
 import fc from 'fast-check';
@@ -56,12 +56,19 @@ describe('rule values shared by bucket', () => {
               picks,
               order,
             );
+            // Keys mixed whole, and some given another parent's values of the same key: machines that differ in a
+            // parent key's values but not in its subkeys (rules about the subkeys share values).
             const registry = mix(
               parents.map((p) => p.registry),
               (k) => k.key.toLowerCase(),
               [...picks].reverse(),
               order,
-            );
+            )?.map((k, i) => {
+              const other = parents[(picks[(i + 1) % picks.length] + 2) % parents.length]?.registry?.find(
+                (q) => q.key.toLowerCase() === k.key.toLowerCase(),
+              );
+              return other === undefined || (order + i) % 3 === 1 ? k : { ...k, values: other.values };
+            });
             // Products mixed whole, and some given another parent's patches of the same product: machines that differ
             // in a product's version or language but not its patches (rules reading only patches share values).
             const products = mix(
@@ -159,5 +166,71 @@ describe('MSI rules that read only a product’s patches', () => {
     ]);
     // A evaluates both; B takes update 1's value from A; C and D differ in patches and evaluate both.
     expect(shared.ruleValueStats()).toEqual({ shared: 1, evaluated: 7 });
+  });
+});
+
+describe('registry rules and the values of parent keys', () => {
+  const PARENT = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso';
+  const KEY = `${PARENT}\\Agent`;
+  const record: UpdateRecord = {
+    updateId: '00000000-0000-4000-8000-000000000001',
+    revisionNumber: 1,
+    revisionId: 1,
+    updateType: 'Software',
+    isLeaf: true,
+    isBundle: false,
+    deploymentAction: 'Install',
+    explicitlyDeployable: true,
+    categories: [],
+    prerequisites: [],
+    bundledUpdates: [],
+    bundledByRevisionIds: [],
+    supersedes: [],
+    supersededByRevisionIds: [],
+    rules: {
+      IsInstalled: {
+        kind: 'rule',
+        type: 'RegDword',
+        family: 'base',
+        attrs: {
+          Key: 'HKEY_LOCAL_MACHINE',
+          Subkey: 'SOFTWARE\\Contoso\\Agent',
+          Value: 'Version',
+          Comparison: 'GreaterThanOrEqualTo',
+          Data: '5',
+        },
+      },
+    },
+    severity: '',
+    cves: [],
+    localized: [{ language: 'en', title: 'U' }],
+  };
+  const machine = (name: string, parentDword: number, subkeys: string[], agent: number | undefined): Inventory => ({
+    schema: 'patchscan-inventory/1',
+    computer: { name },
+    collectedAt: '2026-11-24T00:00:00Z',
+    registry: [
+      { key: PARENT, exists: true, values: [{ name: 'Build', type: 'REG_DWORD', data: parentDword }], subkeys },
+      ...(agent === undefined ? [] : [{ key: KEY, exists: true, values: [{ name: 'Version', type: 'REG_DWORD' as const, data: agent }] }]),
+    ],
+  });
+
+  it("share a subkey's values across a parent's values, never across its subkeys", () => {
+    const b = new CatalogBuilder();
+    b.addRecord(record);
+    const c = new Catalog(b.build({ kind: 'records', path: 'registry-tree', sha256: '' }));
+    const shared = new Scanner(c);
+    const unshared = new Scanner(c, { shareRuleResults: false });
+    const fleet = [
+      machine('A', 1, ['Agent'], 7),
+      machine('B', 2, ['Agent'], 7), // the parent's DWORD drifted: shares A's value
+      machine('C', 1, [], undefined), // the parent's complete subkey list lacks Agent: absent, False
+      machine('D', 1, ['Agent'], undefined), // listed under the parent but not collected: Unknown
+    ];
+    const states = (sc: Scanner, inv: Inventory): string => sc.withSession(inv, (s) => s.state(0));
+    const got = fleet.map((inv) => states(shared, inv));
+    expect(got).toEqual(fleet.map((inv) => states(unshared, inv)));
+    expect(got).toEqual(['Installed', 'Installed', 'Required', 'Unknown']);
+    expect(shared.ruleValueStats()).toEqual({ shared: 1, evaluated: 3 });
   });
 });

@@ -14,7 +14,7 @@ import { combineBuckets, countedAs, emptyCounts, listedBuckets, type CountBucket
 import type { ScanRow } from '../../engine/scan/scan.js';
 import type { UpdateState } from '../../engine/scan/scanner.js';
 import { supersedenceFlags } from '../../engine/scan/supersedence.js';
-import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore } from '../store/port.js';
+import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore, StaleOrder, UpdateMachineOrder } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
@@ -311,6 +311,8 @@ export interface UpdateListOptions {
   readonly superseded?: SupersededListing;
   readonly limit?: number;
   readonly offset?: number;
+  /** The machine list's order (default: by computer name), sorted by the store. */
+  readonly order?: UpdateMachineOrder;
 }
 
 /** A state typed by someone (any case), or undefined; BAD_ARGUMENT naming the states otherwise. */
@@ -376,7 +378,7 @@ async function updatesCompliance(
   const limit = o.limit ?? 50,
     offset = o.offset ?? 0;
   const show = o.superseded ?? 'hide';
-  const page = await store.updateMachines(ids, listedBuckets(stateName(o.state), show === 'show'), limit, offset);
+  const page = await store.updateMachines(ids, listedBuckets(stateName(o.state), show === 'show'), limit, offset, o.order);
   const items = page.items.map((r) => ({ ...r, ...supersedenceFlags(r.superseded) }));
   const byId = new Map(indexes.map((i) => [c.updateId(i), i]));
   return {
@@ -576,15 +578,16 @@ export async function collectionSummary(store: SiteStore): Promise<CollectionRow
   });
 }
 
-/** Clients that have not uploaded for `days` days (or never), oldest first. */
+/** Clients that have not uploaded for `days` days (or never), oldest first unless `order` says otherwise. */
 export async function staleClients(
   store: SiteStore,
   days: number,
   limit = 100,
   offset = 0,
+  order?: StaleOrder,
 ): Promise<Page<{ readonly name: string; readonly lastUpload: string | null; readonly lastScan: string | null }>> {
   const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
-  const { total, items } = await store.staleClients(cutoff, limit, offset);
+  const { total, items } = await store.staleClients(cutoff, limit, offset, order);
   return { total, offset, limit, items };
 }
 

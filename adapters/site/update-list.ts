@@ -8,7 +8,7 @@
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { countedAs, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
 import { computerKey } from '../store/computer-name.js';
-import type { CollectionRow, ComputerListRow, ComputerSetRow, SiteStore } from '../store/port.js';
+import type { CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, SiteStore } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';
 import { TargetingSnapshot } from './targeting.js';
 
@@ -145,15 +145,16 @@ function indexOf(cat: Catalog, updateId: string): number | undefined {
   return cat.find(updateId)[0];
 }
 
-/** Machines with results in one classification or product, that group's counts on each, most Required first. */
+/** Machines with results in one classification or product, that group's counts on each, most Required first (or in `order`). */
 export async function groupMachines(
   store: SiteStore,
   kind: 'classification' | 'product',
   name: string,
   limit = 50,
   offset = 0,
+  order?: ComputerOrder,
 ): Promise<Page<ComputerListRow>> {
-  const { total, items } = await store.groupMachines(kind, name, limit, offset);
+  const { total, items } = await store.groupMachines(kind, name, limit, offset, order);
   return { total, offset, limit, items };
 }
 

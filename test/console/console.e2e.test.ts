@@ -699,6 +699,73 @@ describe('web console in Chromium', () => {
     }
   });
 
+  it("lists paged by the store sort by a clicked column header, in SQL: the order is the database's", async () => {
+    const { ctx, page } = await signedIn();
+    const firstColumn = async (list: string): Promise<string[]> => (await cellsOf(page, list)).map((r) => r[0]);
+    /** Clicks a column's header link in `list` and waits for the page it leads to. */
+    const sortBy = async (list: string, label: string): Promise<void> => {
+      const link = page.locator(`[data-testid=${list}] thead th a`, { hasText: label }).first();
+      const href = (await link.getAttribute('href'))!;
+      await Promise.all([page.waitForURL((u) => `${u.pathname}${u.search}` === href), link.click()]);
+    };
+
+    // A classification's machines: Required ascending (the default is descending), then by name.
+    const cls = one<{ name: string }>(
+      "SELECT g.name FROM scans s JOIN result_set_groups g ON g.set_id = s.set_id WHERE g.kind = 'classification' GROUP BY g.name ORDER BY count(*) DESC LIMIT 1",
+    ).name;
+    await open(page, `/classifications/${encodeURIComponent(cls)}`);
+    await sortBy('group-machines', 'Required');
+    expect(new URL(page.url()).searchParams.get('dir')).toBe('asc');
+    const byRequired = all<{ name: string }>(
+      `SELECT c.name FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id
+      WHERE g.kind = 'classification' AND g.name = ? ORDER BY g.required ASC, c.name_key LIMIT 50`,
+      cls,
+    ).map((r) => r.name);
+    expect(byRequired.length).toBeGreaterThan(1);
+    expect(await firstColumn('group-machines')).toEqual(byRequired);
+    await sortBy('group-machines', 'Computer');
+    const byName = all<{ name: string }>(
+      `SELECT c.name FROM result_set_groups g JOIN scans s ON s.set_id = g.set_id JOIN clients c ON c.id = s.client_id
+      WHERE g.kind = 'classification' AND g.name = ? ORDER BY c.name_key LIMIT 50`,
+      cls,
+    ).map((r) => r.name);
+    expect(await firstColumn('group-machines')).toEqual(byName);
+    // The CSV keeps the order shown.
+    expect((await csvOf(page, 'group-machines')).slice(0, 50).map((r) => r.name)).toEqual(byName);
+
+    // An update's machines by state (Required, Unknown, possibly superseded, superseded, Installed), then by name.
+    const updateId = one<{ update_id: string }>(
+      'SELECT r.update_id FROM scans s JOIN result_updates r ON r.set_id = s.set_id GROUP BY r.update_id HAVING count(DISTINCT r.state) > 1 ORDER BY count(*) DESC LIMIT 1',
+    ).update_id;
+    await open(page, `/updates/${updateId}?superseded=show`);
+    await sortBy('machine-list', 'State');
+    const byState = all<{ name: string }>(
+      `SELECT c.name FROM scans s JOIN result_updates r ON r.set_id = s.set_id JOIN clients c ON c.id = s.client_id WHERE r.update_id = ?
+      ORDER BY CASE WHEN r.state = 'Required' AND r.superseded = 0 THEN 0 WHEN r.state = 'Unknown' THEN 1
+        WHEN r.state = 'Required' AND r.superseded = 2 THEN 2 WHEN r.state = 'Required' THEN 3 WHEN r.state = 'Installed' THEN 4 ELSE 5 END,
+        c.name_key LIMIT 50`,
+      updateId,
+    ).map((r) => r.name);
+    expect(await firstColumn('machine-list')).toEqual(byState);
+    await sortBy('machine-list', 'State'); // again: descending
+    expect(new URL(page.url()).searchParams.get('dir')).toBe('desc');
+    const states = (await cellsOf(page, 'machine-list')).map((r) => r[1]);
+    expect(states[0]).not.toMatch(/^Required$/);
+
+    // Stale clients (every client, days=0) by name descending, then by last upload (never uploaded first).
+    await open(page, '/stale?days=0');
+    await sortBy('stale-list', 'Computer');
+    await sortBy('stale-list', 'Computer');
+    expect(await firstColumn('stale-list')).toEqual(
+      all<{ name: string }>('SELECT name FROM clients ORDER BY name_key DESC LIMIT 50').map((r) => r.name),
+    );
+    await sortBy('stale-list', 'Last seen');
+    expect(await firstColumn('stale-list')).toEqual(
+      all<{ name: string }>('SELECT name FROM clients ORDER BY last_upload_at ASC NULLS FIRST, name_key LIMIT 50').map((r) => r.name),
+    );
+    await ctx.close();
+  });
+
   it('makes no request outside the server, and pages need the session', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../adapters/store/postgres/open.js';
-import type { ComputerOrder, NewResultSet, SiteStore } from '../../adapters/store/port.js';
+import type { ComputerOrder, NewResultSet, SiteStore, StaleOrder, UpdateMachineOrder } from '../../adapters/store/port.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -167,6 +167,42 @@ for (const backend of BACKENDS) {
       const crit = await store.groupMachines('classification', 'Critical Updates', 10, 0);
       expect(crit.items.map((r) => r.name)).toEqual(['PC-B']);
       expect((await store.groupMachines('product', 'Security Updates', 10, 0)).total).toBe(0);
+    });
+
+    it('sorts the store-paged lists by each of their columns in SQL: a total order, nulls last (the stalest first)', async () => {
+      // Drill-down machines: by any column, then by name.
+      const drill = async (key: ComputerOrder['key'], dir: 'asc' | 'desc'): Promise<string[]> =>
+        (await store.groupMachines('classification', 'Security Updates', 10, 0, { key, dir })).items.map((r) => r.name);
+      expect(await drill('required', 'asc')).toEqual(['PC-B', 'PC-A1', 'PC-A2']);
+      expect(await drill('installed', 'desc')).toEqual(['PC-B', 'PC-A1', 'PC-A2']);
+      expect(await drill('name', 'desc')).toEqual(['PC-B', 'PC-A2', 'PC-A1']);
+      expect(await drill('os', 'desc')).toEqual(['PC-B', 'PC-A1', 'PC-A2']);
+      expect((await store.groupMachines('classification', 'Security Updates', 1, 1, { key: 'required', dir: 'asc' })).items[0].name).toBe(
+        'PC-A1',
+      );
+      // An update's machines: state ranks Required, Unknown, possibly superseded, superseded, Installed.
+      const machines = async (key: UpdateMachineOrder['key'], dir: 'asc' | 'desc'): Promise<string[]> =>
+        (await store.updateMachines(['u1', 'u2', 'u3'], undefined, 20, 0, { key, dir })).items.map((r) => `${r.computer}/${r.updateId}`);
+      expect(await machines('state', 'asc')).toEqual([
+        'PC-A1/u1',
+        'PC-A2/u1',
+        'PC-B/u2',
+        'PC-A1/u3',
+        'PC-A2/u3',
+        'PC-A1/u2',
+        'PC-A2/u2',
+        'PC-B/u1',
+      ]);
+      expect((await machines('updateId', 'desc')).slice(0, 3)).toEqual(['PC-A1/u3', 'PC-A2/u3', 'PC-A1/u2']);
+      expect((await machines('computer', 'desc')).slice(0, 2)).toEqual(['PC-B/u1', 'PC-B/u2']);
+      expect((await machines('reason', 'asc')).slice(0, 3)).toEqual(['PC-A1/u1', 'PC-A2/u1', 'PC-B/u1']);
+      // Stale clients: never uploaded counts as the oldest; a column's nulls last in the other direction.
+      const stale = async (key: StaleOrder['key'], dir: 'asc' | 'desc'): Promise<string[]> =>
+        (await store.staleClients('9999-01-01T00:00:00.000Z', 10, 0, { key, dir })).items.map((r) => r.name);
+      expect((await stale('lastUpload', 'asc'))[0]).toBe('PC-NEW');
+      expect((await stale('lastUpload', 'desc')).at(-1)).toBe('PC-NEW');
+      expect(await stale('name', 'desc')).toEqual(['PC-NEW', 'PC-B', 'PC-A2', 'PC-A1']);
+      expect((await stale('lastScan', 'desc')).at(-1)).toBe('PC-NEW');
     });
   });
 }

@@ -3,7 +3,7 @@ import { searchComputers, type ComputerListItem } from '../../site/reports.js';
 import { COMPUTER_ORDERS, type ComputerOrder } from '../../store/port.js';
 import { esc, layout, num, seen, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
-import type { Column } from './table.js';
+import { assertStoreOrders, type Column } from './table.js';
 
 export const computerLink = (name: string): string => `<a href="/computers/${encodeURIComponent(name)}">${esc(name)}</a>`;
 
@@ -44,7 +44,4 @@ ${table}`,
   );
 }
 
-// Every sortable column is an order the store supports.
-for (const c of COLUMNS) {
-  if (!(COMPUTER_ORDERS as readonly string[]).includes(c.key)) throw new Error(`computer list column ${c.key} has no store order`);
-}
+assertStoreOrders('computer list', COLUMNS, COMPUTER_ORDERS);

@@ -9,7 +9,8 @@ import { cveLink, kbText, moreInfo, released, stateCell, updateLink } from './ce
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
-import { folded, type Column } from './table.js';
+import { assertStoreOrders, folded, type Column } from './table.js';
+import { UPDATE_MACHINE_ORDERS, type UpdateMachineOrder } from '../../store/port.js';
 
 type CveHit = Awaited<ReturnType<typeof searchCves>>[number];
 type MachineRow = CveCompliance['machines']['items'][number];
@@ -35,13 +36,15 @@ const UPDATES: readonly Column<CoveredUpdate>[] = [
   { key: 'updateId', label: 'Update ID', value: (u) => u.updateId, fixed: true, csvOnly: true },
 ];
 
+// Sorted by the store (UPDATE_MACHINE_ORDERS); by computer name by default.
 const MACHINES: readonly Column<MachineRow>[] = [
-  { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer), fixed: true },
-  { key: 'updateId', label: 'Update', value: (m) => m.updateId, cell: (m) => updateLink(m.updateId, m.updateId), fixed: true },
-  { key: 'state', label: 'State', value: (m) => m.state, cell: (m) => stateCell(m.state, m), fixed: true },
-  { key: 'reason', label: 'Reason', value: (m) => m.reason, cell: (m) => folded(m.reason), fixed: true },
-  { key: 'scannedAt', label: 'Scanned', value: (m) => m.scannedAt, cell: (m) => when(m.scannedAt), fixed: true },
+  { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer) },
+  { key: 'updateId', label: 'Update', value: (m) => m.updateId, cell: (m) => updateLink(m.updateId, m.updateId) },
+  { key: 'state', label: 'State', value: (m) => m.state, cell: (m) => stateCell(m.state, m) },
+  { key: 'reason', label: 'Reason', value: (m) => m.reason, cell: (m) => folded(m.reason) },
+  { key: 'scannedAt', label: 'Scanned', value: (m) => m.scannedAt, cell: (m) => when(m.scannedAt) },
 ];
+assertStoreOrders('CVE machines', MACHINES, UPDATE_MACHINE_ORDERS);
 
 export async function cvesPage({ catalogs, url, lists }: PageContext): PageResult {
   const q = url.searchParams.get('q') ?? '';
@@ -80,7 +83,9 @@ export async function cvePage({ store, catalogs, lists }: PageContext, cve: stri
     columns: MACHINES,
     defaultOrder: { key: 'computer', dir: 'asc' },
     empty: '<p>No scanned machine needs an update that fixes it.</p>',
-    fetch: async (_o, limit, offset) => (await cveCompliance(store, catalogs, cve, { limit, offset }))!.machines,
+    fetch: async (o, limit, offset) =>
+      (await cveCompliance(store, catalogs, cve, { limit, offset, order: { key: o.key as UpdateMachineOrder['key'], dir: o.dir } }))!
+        .machines,
   });
   const updates = lists.rows({
     id: 'cve-updates',

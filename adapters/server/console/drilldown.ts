@@ -4,23 +4,23 @@
  */
 import { groupSummary } from '../../site/reports.js';
 import { groupMachines } from '../../site/update-list.js';
-import type { ComputerListRow } from '../../store/port.js';
+import { COMPUTER_ORDERS, type ComputerListRow, type ComputerOrder } from '../../store/port.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, seen, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
-import type { Column } from './table.js';
+import { assertStoreOrders, type Column } from './table.js';
 import { updatesTable } from './updates.js';
 
-// The store lists them most Required first (what a drill-down is for); the columns are not re-sortable.
+// Most Required first by default (what a drill-down is for); every column sorts in the store (COMPUTER_ORDERS).
 const MACHINES: readonly Column<ComputerListRow>[] = [
-  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name), fixed: true },
-  { key: 'architecture', label: 'Architecture', value: (c) => c.architecture, fixed: true },
-  { key: 'os', label: 'OS', value: (c) => c.os, fixed: true },
-  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload), fixed: true },
-  { key: 'scannedAt', label: 'Scanned', value: (c) => c.scannedAt, cell: (c) => when(c.scannedAt, 'not yet'), fixed: true },
-  { key: 'installed', label: 'Installed', value: (c) => c.installed, numeric: true, fixed: true },
-  { key: 'required', label: 'Required', value: (c) => c.required, numeric: true, fixed: true },
-  { key: 'unknown', label: 'Unknown', value: (c) => c.unknown, numeric: true, fixed: true },
+  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name) },
+  { key: 'architecture', label: 'Architecture', value: (c) => c.architecture },
+  { key: 'os', label: 'OS', value: (c) => c.os },
+  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload) },
+  { key: 'scannedAt', label: 'Scanned', value: (c) => c.scannedAt, cell: (c) => when(c.scannedAt, 'not yet') },
+  { key: 'installed', label: 'Installed', value: (c) => c.installed, numeric: true },
+  { key: 'required', label: 'Required', value: (c) => c.required, numeric: true },
+  { key: 'unknown', label: 'Unknown', value: (c) => c.unknown, numeric: true },
 ];
 
 export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageContext, name: string) => PageResult {
@@ -36,7 +36,8 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
       columns: MACHINES,
       defaultOrder: { key: 'required', dir: 'desc' },
       empty: '<p>No scanned machine has a result in it yet.</p>',
-      fetch: (_order, limit, offset) => groupMachines(store, kind, name, limit, offset),
+      fetch: (order, limit, offset) =>
+        groupMachines(store, kind, name, limit, offset, { key: order.key as ComputerOrder['key'], dir: order.dir }),
     });
     const label = kind === 'classification' ? 'Classification' : 'Product';
     return layout(
@@ -53,3 +54,5 @@ export function drillDownPage(kind: 'classification' | 'product'): (ctx: PageCon
     );
   };
 }
+
+assertStoreOrders('drill-down machines', MACHINES, COMPUTER_ORDERS);

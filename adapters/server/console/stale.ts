@@ -5,14 +5,16 @@ import { computerLink } from './computers.js';
 import { esc, layout, seen, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import type { Column } from './table.js';
+import { STALE_ORDERS, type StaleOrder } from '../../store/port.js';
+import { assertStoreOrders } from './table.js';
 
 type StaleRow = Awaited<ReturnType<typeof staleClients>>['items'][number];
 
-// The store lists them oldest first (the order that matters here); the columns are not re-sortable.
+// Oldest first by default; every column sorts in the store (STALE_ORDERS).
 const COLUMNS: readonly Column<StaleRow>[] = [
-  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name), fixed: true },
-  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload), fixed: true },
-  { key: 'lastScan', label: 'Last scan', value: (c) => c.lastScan, cell: (c) => when(c.lastScan), fixed: true },
+  { key: 'name', label: 'Computer', value: (c) => c.name, cell: (c) => computerLink(c.name) },
+  { key: 'lastUpload', label: 'Last seen (upload)', value: (c) => c.lastUpload, cell: (c) => seen(c.lastUpload) },
+  { key: 'lastScan', label: 'Last scan', value: (c) => c.lastScan, cell: (c) => when(c.lastScan) },
 ];
 
 export async function stalePage({ store, url, lists }: PageContext): PageResult {
@@ -24,7 +26,7 @@ export async function stalePage({ store, url, lists }: PageContext): PageResult 
     columns: COLUMNS,
     defaultOrder: { key: 'lastUpload', dir: 'asc' },
     empty: `<p>Every enrolled client has uploaded an inventory in the last ${days} day(s). Nothing to chase.</p>`,
-    fetch: (_order, limit, offset) => staleClients(store, days, limit, offset),
+    fetch: (order, limit, offset) => staleClients(store, days, limit, offset, { key: order.key as StaleOrder['key'], dir: order.dir }),
   });
   return layout(
     'Stale clients',
@@ -36,3 +38,5 @@ still runs.</p>
 ${table}`,
   );
 }
+
+assertStoreOrders('stale clients', COLUMNS, STALE_ORDERS);

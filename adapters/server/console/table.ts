@@ -21,7 +21,7 @@ export interface Column<T> {
   /** The cell's HTML; the default is the value, escaped (numbers with thousands separators). Must escape what it shows. */
   readonly cell?: (row: T) => string;
   readonly numeric?: boolean;
-  /** Not sortable (for store-paged lists, only the orders the store supports are). */
+  /** Not sortable (only CSV-only columns: every column shown sorts, store-paged lists in SQL — assertStoreOrders). */
   readonly fixed?: boolean;
   /** Left out of the CSV (a column that only repeats another one as a link, say). */
   readonly noCsv?: boolean;
@@ -226,4 +226,9 @@ export class PageLists {
     const page = await o.fetch(order, PAGE, order.offset);
     return list({ ...o, url: this.url, rows: page.items, total: page.total, order });
   }
+}
+
+/** Checks, when a page module loads, that every sortable column of a store-paged list is an order the store sorts by. */
+export function assertStoreOrders<T>(list: string, columns: readonly Column<T>[], orders: readonly string[]): void {
+  for (const c of columns) if (!c.fixed && !orders.includes(c.key)) throw new Error(`${list} column ${c.key} has no store order`);
 }

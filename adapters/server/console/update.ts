@@ -11,21 +11,23 @@ import { choice, cveLinks, moreInfo, released, stateCell, updateLink } from './c
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
-import { folded, type Column } from './table.js';
+import { assertStoreOrders, folded, type Column } from './table.js';
+import { UPDATE_MACHINE_ORDERS, type UpdateMachineOrder } from '../../store/port.js';
 
 type MachineRow = UpdateCompliance['machines']['items'][number];
 type ReasonRow = UpdateCompliance['unknownBecause'][number];
 
-// The store lists machines by name; the columns are not re-sortable (a page reads one slice of an indexed order).
+// Sorted by the store (UPDATE_MACHINE_ORDERS); by computer name by default.
 const machineColumns = (several: boolean): readonly Column<MachineRow>[] => [
-  { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer), fixed: true },
-  ...(several ? [{ key: 'updateId', label: 'Update', value: (m: MachineRow) => m.updateId, fixed: true }] : []),
-  { key: 'state', label: 'State', value: (m) => m.state, fixed: true, cell: (m) => stateCell(m.state, m) },
+  { key: 'computer', label: 'Computer', value: (m) => m.computer, cell: (m) => computerLink(m.computer) },
+  ...(several ? [{ key: 'updateId', label: 'Update', value: (m: MachineRow) => m.updateId }] : []),
+  { key: 'state', label: 'State', value: (m) => m.state, cell: (m) => stateCell(m.state, m) },
   { key: 'superseded', label: 'Superseded', value: (m) => m.superseded, fixed: true, csvOnly: true },
   { key: 'possiblySuperseded', label: 'Possibly superseded', value: (m) => m.possiblySuperseded, fixed: true, csvOnly: true },
-  { key: 'reason', label: 'Reason', value: (m) => m.reason, cell: (m) => folded(m.reason), fixed: true },
-  { key: 'scannedAt', label: 'Scanned', value: (m) => m.scannedAt, cell: (m) => when(m.scannedAt), fixed: true },
+  { key: 'reason', label: 'Reason', value: (m) => m.reason, cell: (m) => folded(m.reason) },
+  { key: 'scannedAt', label: 'Scanned', value: (m) => m.scannedAt, cell: (m) => when(m.scannedAt) },
 ];
+assertStoreOrders('update machines', machineColumns(true), UPDATE_MACHINE_ORDERS);
 
 const REASONS: readonly Column<ReasonRow>[] = [
   { key: 'reason', label: 'Reason', value: (r) => r.reason, cell: (r) => folded(r.reason, 160) },
@@ -65,11 +67,13 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
   intParam(url.searchParams, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   const state = url.searchParams.get('state') || undefined;
   const superseded = url.searchParams.get('superseded') === 'show' ? ('show' as const) : ('hide' as const);
-  const ask = (limit: number, offset: number): Promise<UpdateCompliance | undefined> =>
-    updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), superseded, limit, offset }).catch((e: unknown) => {
-      if (PatchscanError.is(e)) throw new HttpError(400, 'BAD_REQUEST', e.message);
-      throw e;
-    });
+  const ask = (limit: number, offset: number, order?: UpdateMachineOrder): Promise<UpdateCompliance | undefined> =>
+    updateCompliance(store, catalogs, id, { ...(state ? { state } : {}), superseded, limit, offset, ...(order ? { order } : {}) }).catch(
+      (e: unknown) => {
+        if (PatchscanError.is(e)) throw new HttpError(400, 'BAD_REQUEST', e.message);
+        throw e;
+      },
+    );
   const u = await ask(1, 0);
   if (!u) return undefined;
   const several = u.updates.length > 1;
@@ -82,7 +86,8 @@ export async function updatePage({ store, catalogs, url, lists }: PageContext, i
       ? `<p>No scanned machine has this update ${esc(state)}${superseded === 'hide' ? ' (superseded Required ones are hidden)' : ''}.</p>`
       : '<p>No scanned machine has a result for this update yet (machines are listed once their scan with the catalog in service ' +
         'is stored).</p>',
-    fetch: async (_order, limit, offset) => (await ask(limit, offset))!.machines,
+    fetch: async (order, limit, offset) =>
+      (await ask(limit, offset, { key: order.key as UpdateMachineOrder['key'], dir: order.dir }))!.machines,
   });
   const reasons =
     u.unknownBecause.length === 0

@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
  * SQLite and PostgreSQL sites, worker threads, Chromium). `npm test` runs both; `npm run test:unit` and
  * `npm run test:integration` run one.
  */
-const UNIT = ['test/{cab,catalog,corpus,engine,reference,report,xml}/**/*.test.ts'];
+const UNIT = ['test/{cab,catalog,corpus,engine,reference,scan-output,xml}/**/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -2,7 +2,7 @@
  * A new catalog without a full rescan (issue 14 item 4): a generated catalog (default 50,000 revisions), a "Patch
  * Tuesday" edit of ~1 % of its revisions (bench/patch-tuesday.ts), and N stored profiles (every machine distinct).
  * Side by side in one process, one thread, interleaved in chunks of 25 profiles: a full rescan of every profile on the
- * new catalog, and carrying each profile's old outcomes over (engine/scan/catalog-delta.ts). Every carried-over result set is checked equal to the
+ * new catalog, and carrying each profile's old outcomes over (engine/fleet/carry-over.ts). Every carried-over result set is checked equal to the
  * full rescan's. Prints machines/s of both and the ratio, with and without the one-off cost of the catalog diff.
  *
  *   npm run bench:catalog-delta -- [--revisions 50000] [--profiles 2000] [--percent 1] [--seed 7] [--carry-share yes]
@@ -12,12 +12,12 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importCatalog } from '../adapters/catalog/import.js';
 import { Catalog } from '../engine/catalog/catalog.js';
-import { catalogDelta } from '../engine/catalog/diff.js';
+import { catalogDelta } from '../engine/catalog/catalog-delta.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
 import type { Inventory } from '../engine/inventory/types.js';
-import { carryOverOutcomes } from '../engine/scan/catalog-delta.js';
-import { scanOutcomes } from '../engine/scan/outcomes.js';
-import { Scanner } from '../engine/scan/scan.js';
+import { carryOverOutcomes } from '../engine/fleet/carry-over.js';
+import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
+import { Scanner } from '../engine/scanner/scanner.js';
 import { generateCatalog } from '../corpus/generate-catalog.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { arg, numArg } from './args.js';

@@ -14,7 +14,7 @@ import { Packr } from 'msgpackr';
 import { serve } from '../adapters/server/server.js';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { CatalogVersions } from '../adapters/site/reports.js';
-import { SiteScanner } from '../adapters/site/scan-service.js';
+import { ScanService } from '../adapters/site/scan-service.js';
 import { createUpdateGroup } from '../adapters/site/update-groups.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
 import Database from 'better-sqlite3';
@@ -60,7 +60,7 @@ if (!existsSync(join(dir, 'ready'))) {
     }
   });
   await store.setCollectionLimit((await store.objectId('collection', 'main'))!, null);
-  const r = await new SiteScanner(site).runQueue();
+  const r = await new ScanService(site).runQueue();
   console.log(
     `scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
@@ -89,7 +89,7 @@ if (!existsSync(join(dir, 'ready'))) {
   })();
   db.close();
   const again = await Site.open(dir);
-  await new SiteScanner(again).noteDaily(0);
+  await new ScanService(again).noteDaily(0);
   await again.close();
   console.log(`added ${clients - REAL} clients sharing those profiles in ${((performance.now() - t2) / 1000).toFixed(1)} s`);
   (await import('node:fs')).writeFileSync(join(dir, 'ready'), '');

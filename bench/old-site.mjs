@@ -13,7 +13,7 @@ import { Packr } from 'msgpackr';
 const [dist, command, dir, cab, inventories, tokensOut] = process.argv.slice(2);
 const mod = (path) => import(join(dist, path));
 const { DEFAULT_CONFIG, Site, writeConfig } = await mod('adapters/site/site.js');
-const { SiteScanner } = await mod('adapters/site/scan-service.js');
+const { ScanService } = await mod('adapters/site/scan-service.js');
 
 if (command === 'setup') {
   const { ensureObjects, variantOf } = await mod('adapters/site/objects.js');
@@ -39,7 +39,7 @@ if (command === 'setup') {
   writeFileSync(tokensOut, `${tokens.join('\n')}\n`);
 } else if (command === 'rescan') {
   const site = Site.open(dir);
-  console.log(new SiteScanner(site).rescanAll('bench: full rescan'));
+  console.log(new ScanService(site).rescanAll('bench: full rescan'));
   site.close();
 } else {
   throw new Error(`old-site.mjs: unknown command ${command}`);

@@ -13,9 +13,9 @@ import { Catalog } from '../engine/catalog/catalog.js';
 import type { Inventory } from '../engine/inventory/types.js';
 import { Packr } from 'msgpackr';
 import type { MachineResult } from '../engine/pool/protocol.js';
-import { createScanner } from '../engine/pool/scanner-pool.js';
-import { Scanner } from '../engine/scan/scan.js';
-import { supersedenceFlags } from '../engine/scan/supersedence.js';
+import { createScannerPool } from '../engine/pool/scanner-pool.js';
+import { Scanner } from '../engine/scanner/scanner.js';
+import { supersedenceFlags } from '../engine/scanner/supersedence.js';
 import { referenceScan } from '../test/reference/reference-evaluator.js';
 import { catalogArbOf, inventoryArb } from '../test/reference/random-world.js';
 import { numArg } from './args.js';
@@ -55,18 +55,18 @@ const ref = await time(() => invs.map((inv) => referenceScan(records, inv)));
 // States and superseded flags of every update, as the fleet path computes them (no reason objects).
 const statesOf = (scanner: Scanner): { index: number; state: string; superseded: boolean; possiblySuperseded: boolean }[][] =>
   invs.map((inv) =>
-    scanner.withSession(inv, (s) =>
+    scanner.withMachineScan(inv, (s) =>
       Array.from({ length: catalog.size }, (_, i) => ({ index: i, state: s.state(i), ...supersedenceFlags(s.supersedence(i)) })),
     ),
   );
 const scratch = await time(() => statesOf(new Scanner(catalog, { shareRuleResults: false })));
 // A new scanner per run: values shared between machines of this run only.
 const engine = await time(() => statesOf(new Scanner(catalog)));
-// The fleet path as a batch scan runs it: msgpack documents (as read from a fleet file) through createScanner,
+// The fleet path as a batch scan runs it: msgpack documents (as read from a fleet file) through createScannerPool,
 // machines with the same profile sharing one result set. Results are turned into rows after the clock stops.
 const packr = new Packr({ useRecords: false });
 const docs = invs.map((inv) => ({ bytes: Uint8Array.from(packr.pack(inv)), source: inv.computer.name }));
-const poolScanner = await createScanner({ catalog, threads: 0, reasons: false, all: true });
+const poolScanner = await createScannerPool({ catalog, threads: 0, reasons: false, all: true });
 // Each scanMany() call has its own profile table: the second run shares nothing with the first.
 const fleetRun = await time(async () => {
   const out: MachineResult[] = [];

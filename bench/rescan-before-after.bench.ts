@@ -22,7 +22,7 @@ import { Packr } from 'msgpackr';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { importCatalog } from '../adapters/catalog/import.js';
 import { ensureObjects, variantOf } from '../adapters/site/objects.js';
-import { SiteScanner } from '../adapters/site/scan-service.js';
+import { ScanService } from '../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
 import { now } from '../adapters/store/sql/store.js';
 import { runSync } from '../adapters/sync/sync.js';
@@ -92,7 +92,7 @@ async function queueRescan(v: Variant, dir: string): Promise<number> {
   }
   const site = await Site.open(dir);
   try {
-    return await new SiteScanner(site).rescanAll('bench: full rescan');
+    return await new ScanService(site).rescanAll('bench: full rescan');
   } finally {
     await site.close();
   }

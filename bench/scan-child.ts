@@ -9,7 +9,7 @@ import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
 import { DEFAULT_INVENTORY_LIMITS, decodeInventory } from '../engine/inventory/validate.js';
-import { createScanner } from '../engine/pool/scanner-pool.js';
+import { createScannerPool } from '../engine/pool/scanner-pool.js';
 
 const [mode, a, b, c] = process.argv.slice(2);
 const rss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -43,7 +43,7 @@ if (mode === 'scan') {
   const seconds = (performance.now() - t) / 1000;
   const cpu = process.cpuUsage(); // every thread of the process: the work done, whatever the wall clock
   // Per-machine latency inside the workers, from a second short pass (the batch path does not keep it).
-  const scanner = await createScanner({ catalog, threads, reasons: false, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
+  const scanner = await createScannerPool({ catalog, threads, reasons: false, cache: process.env.PATCHSCAN_BENCH_NOCACHE !== '1' });
   const micros: number[] = [];
   for await (const r of scanner.scanMany(firstFrames(b!, 2000))) if (r.ok) micros.push(r.micros);
   await scanner.close();

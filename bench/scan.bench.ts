@@ -18,7 +18,7 @@ import { Machine } from '../engine/inventory/machine.js';
 import type { Inventory } from '../engine/inventory/types.js';
 import { msgpackFrames } from '../engine/inventory/msgpack-frames.js';
 import { decodeInventory } from '../engine/inventory/validate.js';
-import { Scanner } from '../engine/scan/scan.js';
+import { Scanner } from '../engine/scanner/scanner.js';
 import { generateCatalog } from '../corpus/generate-catalog.js';
 import { generateFleet } from '../corpus/generate-fleet.js';
 import { arg } from './args.js';
@@ -89,7 +89,7 @@ bench
     scanner.program.eval(fv, ctx);
   })
   .add('one machine scan (all updates, states only)', () => {
-    const s = scanner.session(first);
+    const s = scanner.machineScan(first);
     for (let i = 0; i < catalog.size; i++) if (catalog.isReportable(i)) s.state(i);
   });
 await bench.run();

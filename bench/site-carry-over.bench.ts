@@ -2,7 +2,7 @@
  * A new catalog in service on a site (issue 14 item 4, site level): two SQLite sites with the same N clients (every
  * machine distinct), scanned on catalog A; then catalog B (a "Patch Tuesday" edit of A, bench/patch-tuesday.ts) put in
  * service the way a sync does (recorded, made current, every client queued). One site's queue runs with the
- * carry-over (SiteScanner's default), the other's with `carryOver: false` (the full rescan of before). Times the
+ * carry-over (ScanService's default), the other's with `carryOver: false` (the full rescan of before). Times the
  * whole queue run (read inventories, fingerprint, carry over or scan, store the result sets with reasons), checks
  * every client's stored rows equal, and prints both rates and the ratio.
  *
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { importCatalog } from '../adapters/catalog/import.js';
 import { ensureObjects } from '../adapters/site/objects.js';
-import { SiteScanner } from '../adapters/site/scan-service.js';
+import { ScanService } from '../adapters/site/scan-service.js';
 import { Site } from '../adapters/site/site.js';
 import { generateCatalog } from '../corpus/generate-catalog.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
@@ -63,7 +63,7 @@ async function putInService(site: Site, file: string): Promise<void> {
       signed_at: null,
     }));
   await site.store.setSetting('current_catalog', String(id));
-  await new SiteScanner(site).rescanAll('new catalog');
+  await new ScanService(site).rescanAll('new catalog');
 }
 
 async function siteOnA(dir: string): Promise<Site> {
@@ -83,7 +83,7 @@ async function siteOnA(dir: string): Promise<Site> {
       await tx.enqueueScan(id, 'normal', 'bench');
     }
   });
-  await new SiteScanner(site).runQueue();
+  await new ScanService(site).runQueue();
   return site;
 }
 
@@ -92,7 +92,7 @@ const full = await siteOnA(join(root, 'full'));
 const carrying = await siteOnA(join(root, 'carrying'));
 const timeQueue = async (site: Site, carryOver: boolean): Promise<{ s: number; carried: number; scanned: number }> => {
   await putInService(site, fileB);
-  const scanner = new SiteScanner(site, { carryOver });
+  const scanner = new ScanService(site, { carryOver });
   const t = performance.now();
   const r = await scanner.runQueue();
   const s = (performance.now() - t) / 1000;

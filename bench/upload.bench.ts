@@ -20,7 +20,7 @@ import autocannon from 'autocannon';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { Packr } from 'msgpackr';
 import { ensureObjects, variantOf } from '../adapters/site/objects.js';
-import { SiteScanner } from '../adapters/site/scan-service.js';
+import { ScanService } from '../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../adapters/site/site.js';
 import { now } from '../adapters/store/sql/store.js';
 import { runSync } from '../adapters/sync/sync.js';
@@ -100,7 +100,7 @@ for (let w = 0; w < workers; w++) {
 let rescanQueued = 0;
 if (rescan) {
   const s2 = await Site.open(dir);
-  rescanQueued = await new SiteScanner(s2).rescanAll('bench: full rescan');
+  rescanQueued = await new ScanService(s2).rescanAll('bench: full rescan');
   await s2.close();
 }
 const rss: number[] = [];

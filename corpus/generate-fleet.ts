@@ -15,7 +15,7 @@ import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../engine/catalog/catalog.js';
 import { RULE_OP_BASE } from '../engine/catalog/data.js';
-import { buildManifest } from '../engine/inventory/manifest.js';
+import { buildManifest } from '../engine/eval/manifest.js';
 import type { Inventory, InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from '../engine/inventory/types.js';
 
 export interface FleetOptions {

@@ -20,20 +20,28 @@ export {
   type UpdateDescription,
 } from './catalog/describe.js';
 export type { CatalogData, CatalogSource, ImportStats } from './catalog/data.js';
-export { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta, type CatalogDiff } from './catalog/diff.js';
+export { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta, type CatalogDiff } from './catalog/catalog-delta.js';
 export { PatchscanError, ErrorCodes, type ErrorCode } from './errors.js';
 export * from './model.js';
 export { RULES, ruleSpec, type RuleSpec } from './rules/registry.js';
 export { FACT_KINDS, fact, type Fact, type FactKind } from './rules/facts.js';
 export { INVENTORY_SCHEMA, type Inventory } from './inventory/types.js';
 export { decodeInventory, validateInventory, DEFAULT_INVENTORY_LIMITS, type InventoryLimits } from './inventory/validate.js';
-export { buildManifest, formatManifest, MANIFEST_SCHEMA, type Manifest } from './inventory/manifest.js';
-export { Scanner, formatExplanation, type Explanation, type ScanOptions, type ScanRow } from './scan/scan.js';
-export { ScanSession, type UpdateResult, type UpdateState } from './scan/scanner.js';
+export { buildManifest, formatManifest, MANIFEST_SCHEMA, type Manifest } from './eval/manifest.js';
+export {
+  Scanner,
+  formatExplanation,
+  type Explanation,
+  type ScannerOptions,
+  type ScanOptions,
+  type ScanRow,
+  type UpdateOutcome,
+} from './scanner/scanner.js';
+export type { UpdateResult, UpdateState } from './scanner/machine-scan.js';
+export type { CountBucket, OutcomeCounts } from './scanner/counting.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
-export { createScanner, type PoolFlow, type PooledScanner, type ScannerOptions, type ScanInput } from './pool/scanner-pool.js';
-export type { MachineResult, ScannedMachine, FailedMachine, UpdateOutcome } from './pool/protocol.js';
-export { ResultSet, type ResultSetStats } from './scan/result-set.js';
-export { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from './scan/outcomes.js';
-export { carryOverOutcomes, type CarryOverOptions } from './scan/catalog-delta.js';
-export { fingerprint, relevantDetails, type RelevantDetails } from './scan/result-cache.js';
+export { createScannerPool, type PoolFlow, type ScannerPool, type ScannerPoolOptions, type ScanInput } from './pool/scanner-pool.js';
+export type { MachineResult, ScannedMachine, FailedMachine } from './pool/protocol.js';
+export { ResultSet, type ResultSetStats } from './fleet/result-set.js';
+export { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from './fleet/scan-outcomes.js';
+export { carryOverOutcomes, type CarryOverOptions } from './fleet/carry-over.js';

@@ -1,6 +1,6 @@
 /**
  * `patchscan scan --inventories SRC --out FILE`: any number of inventories, streamed through the worker pool,
- * written as they come back in the chosen format (adapters/report/batch-output.ts). Memory stays bounded whatever
+ * written as they come back in the chosen format (adapters/scan-output/batch-output.ts). Memory stays bounded whatever
  * the fleet and the output: the loop awaits the file's drain before it asks the pool for the next machine, the pool
  * reads no input while its results wait (engine/pool/scanner-pool.ts), so a slow disk or a paused reader of a pipe
  * slows the input instead of filling memory. A bad inventory becomes an error record for that machine; SIGINT stops
@@ -11,24 +11,24 @@ import { ioError } from '../../engine/errors.js';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { createScanner, type PoolFlow } from '../../engine/pool/scanner-pool.js';
+import { createScannerPool, type PoolFlow } from '../../engine/pool/scanner-pool.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import type { ResultSetStats } from '../../engine/scan/result-set.js';
-import { COUNT_BUCKETS, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
-import { ALL_REASONS, reasonMask } from '../../engine/scan/outcomes.js';
-import { SUP_NO, SUP_POSSIBLY } from '../../engine/scan/supersedence.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
+import type { ResultSetStats } from '../../engine/fleet/result-set.js';
+import { COUNT_BUCKETS, emptyCounts, type OutcomeCounts } from '../../engine/scanner/counting.js';
+import { ALL_REASONS, reasonMask } from '../../engine/fleet/scan-outcomes.js';
+import { SUP_NO, SUP_POSSIBLY } from '../../engine/scanner/supersedence.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import { inventorySource, type RawInventory } from '../inventory/sources.js';
-import { DEFAULT_ROW_STATES, type BatchFormat, type BatchWriter } from '../report/batch-output.js';
-import { FleetMsgpackBatchWriter } from '../report/fleet-msgpack.js';
-import { MachineLinesWriter } from '../report/machine-lines.js';
-import { ParquetRowsWriter } from '../report/parquet-rows.js';
-import { RowCsvWriter, RowLinesWriter, StateFilter } from '../report/row-writers.js';
+import { DEFAULT_ROW_STATES, type BatchFormat, type BatchWriter } from '../scan-output/batch-output.js';
+import { FleetMsgpackBatchWriter } from '../scan-output/fleet-msgpack.js';
+import { MachineLinesWriter } from '../scan-output/machine-lines.js';
+import { ParquetRowsWriter } from '../scan-output/parquet-rows.js';
+import { RowCsvWriter, RowLinesWriter, StateFilter } from '../scan-output/row-writers.js';
 import { ProgressBar } from './progress.js';
 
-export type { BatchFormat } from '../report/batch-output.js';
+export type { BatchFormat } from '../scan-output/batch-output.js';
 
-export interface BatchOptions {
+export interface BatchScanOptions {
   readonly catalog: Catalog;
   /** A source spec (adapters/inventory/sources.ts), or the inventories themselves. */
   readonly inventories: string | AsyncIterable<RawInventory>;
@@ -53,7 +53,7 @@ export interface BatchSummary {
   readonly machines: number;
   readonly scanned: number;
   readonly errors: number;
-  /** Outcomes of every machine counted by the counting rule (engine/scan/counting.ts): what every report counts. */
+  /** Outcomes of every machine counted by the counting rule (engine/scanner/counting.ts): what every report counts. */
   readonly counts: OutcomeCounts;
   /** Updates counted as Required (not superseded, not possibly superseded) on the most machines. */
   readonly topRequired: { kb: string; title: string; machines: number }[];
@@ -95,7 +95,7 @@ function write(out: WriteStream, chunk: string | Uint8Array, onWait?: () => void
 }
 
 /** The writer of a format. */
-function writerFor(o: BatchOptions, filter: StateFilter): BatchWriter {
+function writerFor(o: BatchScanOptions, filter: StateFilter): BatchWriter {
   switch (o.format) {
     case 'jsonl':
       return new MachineLinesWriter(o.catalog, { all: o.all });
@@ -111,7 +111,7 @@ function writerFor(o: BatchOptions, filter: StateFilter): BatchWriter {
 }
 
 /** Reasons for what the output shows only: a reason costs far more than a state, and most are never shown. */
-function reasonsFor(o: BatchOptions, states: readonly UpdateState[]): number {
+function reasonsFor(o: BatchScanOptions, states: readonly UpdateState[]): number {
   switch (o.format) {
     case 'jsonl':
       return reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']);
@@ -125,7 +125,7 @@ function reasonsFor(o: BatchOptions, states: readonly UpdateState[]): number {
 /** Result sets whose machines are added up at the end, at most this many at a time (then folded into the totals). */
 const TALLY_SETS = 4096;
 
-export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
+export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const c = o.catalog;
   const started = performance.now();
   const source = typeof o.inventories === 'string' ? inventorySource(o.inventories) : o.inventories;
@@ -142,7 +142,7 @@ export async function runBatchScan(o: BatchOptions): Promise<BatchSummary> {
   }
   const states = o.states ?? DEFAULT_ROW_STATES;
   const filter = new StateFilter(states);
-  const scanner = await createScanner({
+  const scanner = await createScannerPool({
     catalog: c,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     reasons: o.reasons,

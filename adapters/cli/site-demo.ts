@@ -12,10 +12,10 @@ import { hostname } from 'node:os';
 import { serve } from '../server/server.js';
 import { upload } from '../server/upload-client.js';
 import { ensureObjects } from '../site/objects.js';
-import { countedAs } from '../../engine/scan/counting.js';
-import { supersedenceCode } from '../../engine/scan/supersedence.js';
+import { countedAs } from '../../engine/scanner/counting.js';
+import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { CatalogVersions, computerCompliance, countsText, fleetSummary } from '../site/reports.js';
-import { SiteScanner } from '../site/scan-service.js';
+import { ScanService } from '../site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../site/site.js';
 import { createUpdateGroup, deleteUpdateGroup, listUpdateGroups } from '../site/update-groups.js';
 import { now, sha256Hex } from '../store/sql/store.js';
@@ -63,7 +63,7 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
         `$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot} (only the pre-production collection is targeted)`,
       );
       await store.setCollectionLimit(main, null);
-      const queued = await new SiteScanner(site).rescanAll('collection unlimited');
+      const queued = await new ScanService(site).rescanAll('collection unlimited');
       await s.idle();
       const f = await fleetSummary(store);
       say(

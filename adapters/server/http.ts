@@ -2,7 +2,7 @@
  * HTTP plumbing the routes share: errors with a status and a stable code, JSON answers, bounded bodies, gzip with
  * a size cap, bearer tokens, and parameters that are refused with 400 naming them instead of failing deeper down.
  */
-import { acceptedChoices, matchChoice } from '../report/choice.js';
+import { acceptedChoices, matchChoice } from '../text/choice.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 

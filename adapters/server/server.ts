@@ -18,7 +18,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { PatchscanError } from '../../engine/errors.js';
 import { parseListen } from '../site/config.js';
 import { CatalogVersions } from '../site/reports.js';
-import { SiteScanner } from '../site/scan-service.js';
+import { ScanService } from '../site/scan-service.js';
 import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
@@ -167,7 +167,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   }
 
   // ---- scan jobs: run whenever there is work, a little at a time so uploads keep flowing.
-  const scanner = new SiteScanner(site, { threads: o.scanThreads ?? 1 });
+  const scanner = new ScanService(site, { threads: o.scanThreads ?? 1 });
   const queueOn = o.scanQueue ?? true;
   let running = false;
   let closed = false;

@@ -1,6 +1,6 @@
 /**
  * A stored result set carried over to a new catalog without a full rescan (issue 14, item 4): the outcomes by
- * carryOverOutcomes (engine/scan/catalog-delta.ts), which re-decides only the updates the catalog delta marks, and
+ * carryOverOutcomes (engine/fleet/carry-over.ts), which re-decides only the updates the catalog delta marks, and
  * the reasons — a site stores one per outcome — computed again for exactly those updates.
  *
  * An outcome's reason is kept only where it cannot differ from a full scan's: neither the update nor anything its reason
@@ -12,13 +12,13 @@
  * Otherwise the carry-over refuses the whole catalog change (`refused`) and the site rescans in full.
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/diff.js';
+import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/catalog-delta.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { carryOverOutcomes } from '../../engine/scan/catalog-delta.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/scan/result-set.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
-import type { SupersedenceCode } from '../../engine/scan/supersedence.js';
+import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/fleet/result-set.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
+import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import type { ResultUpdateRow } from '../store/port.js';
 
 const STATES: readonly string[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
@@ -81,7 +81,7 @@ export class CatalogCarryOver {
     }
     if (fresh) {
       // The reasons of the re-decided outcomes, as a full scan words them (decided on demand: only what they read).
-      this.scanner.withSession(inventory, (s) => {
+      this.scanner.withMachineScan(inventory, (s) => {
         for (let k = 0; k < out.length; k++) {
           const o = out[k]!;
           if (keptReason.has(o.index)) continue;

@@ -3,7 +3,7 @@
  * machines (a PostgreSQL site), the compiled catalog in service is kept in the database too, in 1 MiB chunks, and
  * each `serve` or `worker` that does not find it at its recorded path fetches it by catalog id, checks its SHA-256
  * against the one recorded at sync, and caches it in its own site directory (catalogs/<sha256>.pscat). A process
- * loads a new catalog version only between batches (SiteScanner.current()). A worker can fetch the same bytes
+ * loads a new catalog version only between batches (ScanService.current()). A worker can fetch the same bytes
  * from a site server instead (`worker --catalog-from`, catalog-download.ts): both are a {@link CatalogSource}.
  */
 import { createHash } from 'node:crypto';

@@ -1,19 +1,26 @@
 /**
  * Reports over the site database: the compliance of one computer (the seed's "Software updates compliance for a
  * specific computer"), one KB or CVE across the fleet, and fleet summaries. Every figure is counted by the counting
- * rule (engine/scan/counting.ts; docs/semantics.md, "Counting"): the CLI, HTTP, CSV and the console all call these
+ * rule (engine/scanner/counting.ts; docs/semantics.md, "Counting"): the CLI, HTTP, CSV and the console all call these
  * functions, so they show the same numbers. Update metadata (KB, title, classification, severity, CVEs, release date,
  * More-info link) comes from the catalog version each result was computed with; loaded catalogs are kept in a small LRU.
  */
 import { LRUCache } from 'lru-cache';
 import { PatchscanError } from '../../engine/errors.js';
-import { acceptedChoices, matchChoice } from '../report/choice.js';
+import { acceptedChoices, matchChoice } from '../text/choice.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { combineBuckets, countedAs, emptyCounts, listedBuckets, type CountBucket, type OutcomeCounts } from '../../engine/scan/counting.js';
-import type { ScanRow } from '../../engine/scan/scan.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
-import { supersedenceFlags } from '../../engine/scan/supersedence.js';
+import {
+  combineBuckets,
+  countedAs,
+  emptyCounts,
+  listedBuckets,
+  type CountBucket,
+  type OutcomeCounts,
+} from '../../engine/scanner/counting.js';
+import type { ScanRow } from '../../engine/scanner/scanner.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
+import { supersedenceFlags } from '../../engine/scanner/supersedence.js';
 import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore, StaleOrder, UpdateMachineOrder } from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';

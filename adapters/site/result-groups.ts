@@ -1,6 +1,6 @@
 /**
  * A result set's counts per classification and per product (result_set_groups: what the classification and product
- * drill-downs list per machine), by the counting rule (engine/scan/counting.ts). Written with every new set
+ * drill-downs list per machine), by the counting rule (engine/scanner/counting.ts). Written with every new set
  * (scan-service.ts), and recounted here for sets stored before the rule: their `required` counted superseded Required
  * updates too. That recount needs the set's catalog (a row's classification and products are the catalog's), so the
  * migration only marks those sets (result_sets.groups_stale) and the first process that can load catalogs — `serve`
@@ -10,7 +10,7 @@
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
+import { countedAs, type CountBucket } from '../../engine/scanner/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 

@@ -13,14 +13,15 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { scanOutcomes } from '../../engine/scan/outcomes.js';
-import { fingerprint, relevantDetails, type RelevantDetails } from '../../engine/scan/result-cache.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
-import { supersedenceCode, type SupersedenceCode } from '../../engine/scan/supersedence.js';
-import { countOutcome, emptyCounts } from '../../engine/scan/counting.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import { createScanner, type PooledScanner } from '../../engine/pool/scanner-pool.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
+import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { relevantDetails, type RelevantDetails } from '../../engine/catalog/relevant-details.js';
+import { fingerprint } from '../../engine/fleet/fingerprint.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
+import { supersedenceCode, type SupersedenceCode } from '../../engine/scanner/supersedence.js';
+import { countOutcome, emptyCounts } from '../../engine/scanner/counting.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import { createScannerPool, type ScannerPool } from '../../engine/pool/scanner-pool.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import type { CatalogRow, NewResultSet, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
@@ -44,7 +45,7 @@ interface Loaded {
   readonly scanner: Scanner;
   readonly details: RelevantDetails;
   /** The worker pool scanning against this catalog version, when threads > 0 (created on first use). */
-  pool?: Promise<PooledScanner>;
+  pool?: Promise<ScannerPool>;
 }
 
 export interface QueueRun {
@@ -57,7 +58,7 @@ export interface QueueRun {
   readonly carried: number;
 }
 
-export interface SiteScannerOptions {
+export interface ScanServiceOptions {
   /**
    * Worker threads that run the engine (piscina, one shared compiled catalog); 0 scans on the calling thread.
    * `serve` uses threads so that no scan runs on its HTTP event loop.
@@ -93,14 +94,14 @@ type Prepared =
       readonly inventory: Inventory;
     };
 
-export class SiteScanner {
+export class ScanService {
   private loaded: Loaded | undefined;
   private readonly targeting: TargetingSnapshot;
   private readonly threads: number;
 
   constructor(
     private readonly site: Site,
-    o: SiteScannerOptions = {},
+    o: ScanServiceOptions = {},
   ) {
     this.targeting = new TargetingSnapshot(site.store);
     this.threads = o.threads ?? 0;
@@ -291,7 +292,7 @@ export class SiteScanner {
       }
       return sets;
     }
-    l.pool ??= createScanner({ catalog: l.catalog, threads: this.threads, reasons: true, all: false, cache: false });
+    l.pool ??= createScannerPool({ catalog: l.catalog, threads: this.threads, reasons: true, all: false, cache: false });
     const pool = await l.pool;
     const fps = [...todo.keys()];
     let k = 0;

@@ -5,7 +5,7 @@
  *
  * A computer's state for a group (Configuration Manager's "Compliance 1 – Overall compliance"):
  *   NonCompliant  at least one of the group's updates is missing: counted as Required by the site's counting rule
- *                 (engine/scan/counting.ts: Required and not superseded; docs/semantics.md);
+ *                 (engine/scanner/counting.ts: Required and not superseded; docs/semantics.md);
  *   Unknown       none is missing, but at least one is Unknown or possibly superseded (Required, its superseding
  *                 update Unknown) — or it was never scanned, or its latest scan used a catalog that does not hold one
  *                 of the updates ("not known" never becomes Compliant);
@@ -17,8 +17,8 @@
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { countedAs, type CountBucket } from '../../engine/scan/counting.js';
-import { supersedenceFlags } from '../../engine/scan/supersedence.js';
+import { countedAs, type CountBucket } from '../../engine/scanner/counting.js';
+import { supersedenceFlags } from '../../engine/scanner/supersedence.js';
 import {
   GROUP_BUCKET_ORDER,
   type SetBucketCountRow,

@@ -1,12 +1,12 @@
 /**
  * Every update of the catalog in service that some scanned machine has a result for, with its fleet counts —
  * the console's updates page ("most needed first") and its CSV. Counts follow the counting rule
- * (engine/scan/counting.ts): `required` is Required and not superseded; superseded and possibly superseded Required
+ * (engine/scanner/counting.ts): `required` is Required and not superseded; superseded and possibly superseded Required
  * are counted apart. Filters: classification, product, severity, a state some machine is in, and a text search over
  * KB, title and CVE ids (anywhere in the text, case-insensitive).
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { countedAs, emptyCounts, type OutcomeCounts } from '../../engine/scan/counting.js';
+import { countedAs, emptyCounts, type OutcomeCounts } from '../../engine/scanner/counting.js';
 import { computerKey } from '../store/computer-name.js';
 import type { CollectionRow, ComputerListRow, ComputerOrder, ComputerSetRow, SiteStore } from '../store/port.js';
 import type { CatalogVersions, Page } from './reports.js';

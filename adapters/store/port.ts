@@ -7,7 +7,7 @@
  * back together (an upload and its scan job; a result set, its scan and the job's end). A store bound to a
  * transaction runs a nested `transaction` inside the same one.
  */
-import type { CountBucket } from '../../engine/scan/counting.js';
+import type { CountBucket } from '../../engine/scanner/counting.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority } from './queue.js';
 import type { TransactionOptions } from './sql/driver.js';
 
@@ -83,7 +83,7 @@ export interface ResultUpdateRow {
   readonly update_id: string;
   readonly revision_number: number;
   readonly state: string;
-  /** The supersedence code (engine/scan/supersedence.ts): 0 not superseded, 1 superseded, 2 possibly superseded. */
+  /** The supersedence code (engine/scanner/supersedence.ts): 0 not superseded, 1 superseded, 2 possibly superseded. */
   readonly superseded: number;
   readonly reason: string;
 }
@@ -100,7 +100,7 @@ export interface ResultGroupRow {
 export interface NewResultSet {
   readonly catalogId: number;
   readonly fingerprint: string;
-  /** By the counting rule (engine/scan/counting.ts): required excludes superseded and possibly superseded ones. */
+  /** By the counting rule (engine/scanner/counting.ts): required excludes superseded and possibly superseded ones. */
   readonly counts: {
     readonly installed: number;
     readonly required: number;
@@ -127,7 +127,7 @@ export interface DailyRow extends FleetTotals {
   readonly clients: number;
 }
 
-/** Scanned machines and their outcomes added up by the counting rule (engine/scan/counting.ts). */
+/** Scanned machines and their outcomes added up by the counting rule (engine/scanner/counting.ts). */
 export interface FleetTotals {
   readonly scanned: number;
   readonly installed: number;
@@ -422,7 +422,7 @@ export interface ReportStore {
   ): Promise<{ total: number; items: UpdateMachineRow[] }>;
   /**
    * Machines per update × state × supersedence code, over every client's latest scan: what the updates list counts
-   * with the counting rule (engine/scan/counting.ts). Rows grow with updates, not with clients.
+   * with the counting rule (engine/scanner/counting.ts). Rows grow with updates, not with clients.
    */
   updateOutcomeCounts(): Promise<{ update_id: string; state: string; superseded: number; n: number }[]>;
   /**
@@ -500,7 +500,7 @@ export interface UpdateGroupUpdateRow {
 
 /**
  * In one result set that some client's latest scan refers to: how many of a group's updates are counted in `bucket`
- * (engine/scan/counting.ts). An update with several stored rows (revisions) is counted once, in the first bucket of
+ * (engine/scanner/counting.ts). An update with several stored rows (revisions) is counted once, in the first bucket of
  * GROUP_BUCKET_ORDER among its rows; an update without a row is not counted.
  */
 export interface SetBucketCountRow {

@@ -20,7 +20,7 @@ import { PatchscanError } from '../../engine/errors.js';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
 import { importCatalog, sha256File, type ImportPhase } from '../catalog/import.js';
 import type { Site } from '../site/site.js';
-import { SiteScanner } from '../site/scan-service.js';
+import { ScanService } from '../site/scan-service.js';
 import { readAuthenticode } from './authenticode.js';
 import { download } from './download.js';
 import { publishCatalogFile } from '../site/catalog-files.js';
@@ -256,7 +256,7 @@ export async function runSync(
         return { catalogId: id, revisions: n };
       });
       say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; catalog ${sha256} (${revisions} revisions) is now in service`);
-      const rescans = await new SiteScanner(site).rescanAll('new catalog');
+      const rescans = await new ScanService(site).rescanAll('new catalog');
       say(`Queued ${rescans} client(s) for a rescan against the new catalog`);
       return {
         outcome: 'updated',

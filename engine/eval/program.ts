@@ -9,10 +9,10 @@ import type { EvalContext, FactReading } from './context.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
 import type { KnownRuleType } from '../rules/registry.js';
 import { ruleWants } from './reason.js';
-import { FILE_REGISTRY_RULES } from './rules/file-registry.js';
-import { OS_RULES } from './rules/os.js';
-import { PACKAGE_RULES } from './rules/packages.js';
-import type { EvaluatorTable } from './rules/table.js';
+import { FILE_REGISTRY_RULES } from './evaluators/file-registry.js';
+import { OS_RULES } from './evaluators/os.js';
+import { PACKAGE_RULES } from './evaluators/packages.js';
+import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */

@@ -4,18 +4,11 @@
  * per machine) plus the result sets this task scanned, their outcomes packed in typed arrays. Errors travel as
  * `{ code, message }`.
  */
-import type { RelevantDetails } from '../scan/result-cache.js';
-import type { ResultSet, ResultSetData } from '../scan/result-set.js';
-import type { UpdateState } from '../scan/scanner.js';
-import type { ProfileTableHandle } from './profile-table.js';
-
-export interface ScanTaskOptions {
-  readonly all: boolean;
-  readonly reasons: boolean;
-  /** With reasons: which outcomes get one (engine/scan/outcomes.ts); default every one. */
-  readonly reasonMask?: number;
-  readonly language: string;
-}
+import type { RelevantDetails } from '../catalog/relevant-details.js';
+import type { ResultSet, ResultSetData } from '../fleet/result-set.js';
+import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
+import type { UpdateOutcome } from '../scanner/scanner.js';
+import type { ProfileTableHandle } from '../fleet/profile-table.js';
 
 export interface ScanTask {
   /** Concatenated inventory documents; item k is bytes[offsets[k] .. offsets[k+1]). */
@@ -23,7 +16,7 @@ export interface ScanTask {
   readonly offsets: Uint32Array;
   /** Where each item came from (file:line), for error rows. */
   readonly sources: readonly string[];
-  readonly options: ScanTaskOptions;
+  readonly options: OutcomeOptions;
   /** The profile table of this scan (shared memory: every task of one scanMany() sees the same table). */
   readonly table: ProfileTableHandle;
   readonly details: RelevantDetails;
@@ -48,16 +41,6 @@ export interface ScanTaskResult {
   readonly shared: number;
   /** Rule-slot values this task's scans took from earlier machines with the same sections, and evaluated. */
   readonly ruleValues: { readonly shared: number; readonly evaluated: number };
-}
-
-/** One update's outcome on one machine, by catalog index. */
-export interface UpdateOutcome {
-  readonly index: number;
-  readonly state: UpdateState;
-  readonly superseded: boolean;
-  /** Not superseded, but a superseding update is Unknown on the machine (supersedence.ts). */
-  readonly possiblySuperseded: boolean;
-  readonly reason?: string;
 }
 
 export interface ScannedMachine {

@@ -6,13 +6,13 @@
  */
 import { PatchscanError } from '../errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
-import { JsonProfile } from '../scan/json-profile.js';
-import { MsgpackProfile } from '../scan/msgpack-profile.js';
-import { fingerprint } from '../scan/result-cache.js';
-import { scanOutcomes } from '../scan/outcomes.js';
-import type { ResultSetData } from '../scan/result-set.js';
-import type { Scanner } from '../scan/scan.js';
-import { Claim, ProfileTable } from './profile-table.js';
+import { JsonProfile } from '../fleet/json-profile.js';
+import { MsgpackProfile } from '../fleet/msgpack-profile.js';
+import { fingerprint } from '../fleet/fingerprint.js';
+import { scanOutcomes } from '../fleet/scan-outcomes.js';
+import type { ResultSetData } from '../fleet/result-set.js';
+import type { Scanner } from '../scanner/scanner.js';
+import { Claim, ProfileTable } from '../fleet/profile-table.js';
 import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
 
 const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);

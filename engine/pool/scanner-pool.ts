@@ -10,7 +10,7 @@
  * limited by bytes too — the least recently used go, and a machine that names one that went is scanned again.
  *
  * @example
- * const scanner = await createScanner({ catalog, threads: 2 });
+ * const scanner = await createScannerPool({ catalog, threads: 2 });
  * for await (const r of scanner.scanMany(inventories)) if (r.ok) console.log(r.computer, r.updates.length);
  * await scanner.close();
  */
@@ -21,16 +21,17 @@ import { Piscina } from 'piscina';
 import type { Catalog } from '../catalog/catalog.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { Scanner } from '../scan/scan.js';
-import { relevantDetails } from '../scan/result-cache.js';
-import { ResultSet, type ResultSetData } from '../scan/result-set.js';
-import { ProfileTable, type ProfileTableHandle } from './profile-table.js';
+import { Scanner } from '../scanner/scanner.js';
+import { relevantDetails } from '../catalog/relevant-details.js';
+import { ResultSet, type ResultSetData } from '../fleet/result-set.js';
+import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
+import { ProfileTable, type ProfileTableHandle } from '../fleet/profile-table.js';
 import { ReasonTable } from './reason-table.js';
-import type { MachineResult, ScanTask, ScanTaskOptions, ScanTaskResult, ScannedMachine } from './protocol.js';
+import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { toShared } from './shared-catalog.js';
 
-export interface ScannerOptions {
+export interface ScannerPoolOptions {
   readonly catalog: Catalog;
   /** Worker threads; 0 scans in the calling thread. Default: the machine's available parallelism. */
   readonly threads?: number;
@@ -40,7 +41,6 @@ export interface ScannerOptions {
   readonly all?: boolean;
   /** Compute a reason per outcome (slower). Default true. */
   readonly reasons?: boolean;
-  readonly language?: string;
   /** Share whole-machine results between machines with the same rule inputs. Default true. */
   readonly cache?: boolean;
   /**
@@ -48,7 +48,7 @@ export interface ScannerOptions {
    * ~8 KB for 2,000 outcomes; more with reasons). Past it, new profiles are scanned and not shared. Default 20,000.
    */
   readonly cacheSize?: number;
-  /** With reasons: which outcomes get one (`reasonMask` of engine/scan/outcomes.ts). Default: every outcome. */
+  /** With reasons: which outcomes get one (`reasonMask` of engine/fleet/scan-outcomes.ts). Default: every outcome. */
   readonly reasonMask?: number;
   /**
    * Bytes of results one scanMany() may hold: half for batches in flight or waiting to be read, half for result
@@ -83,7 +83,7 @@ export interface PoolFlow {
 /** An inventory as an object, or as the raw JSON/msgpack bytes read from somewhere (validated in the worker). */
 export type ScanInput = Inventory | Uint8Array | { readonly bytes: Uint8Array; readonly source: string };
 
-export interface PooledScanner {
+export interface ScannerPool {
   readonly threads: number;
   /** Result-cache hits and misses so far. */
   cacheStats(): { hits: number; misses: number };
@@ -156,7 +156,7 @@ class Scanned implements ScannedMachine {
   }
 }
 
-export async function createScanner(opts: ScannerOptions): Promise<PooledScanner> {
+export async function createScannerPool(opts: ScannerPoolOptions): Promise<ScannerPool> {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 0)
     throw new PatchscanError('BAD_ARGUMENT', `threads must be a whole number ≥ 0, got ${String(opts.threads)}`);
@@ -169,10 +169,9 @@ export async function createScanner(opts: ScannerOptions): Promise<PooledScanner
   const memoryBudget = opts.memoryBudget ?? 256 * 1048576;
   if (!(memoryBudget > 0))
     throw new PatchscanError('BAD_ARGUMENT', `memoryBudget must be a positive number of bytes, got ${String(opts.memoryBudget)}`);
-  const options: ScanTaskOptions = {
+  const options: OutcomeOptions = {
     all: opts.all ?? false,
     reasons: opts.reasons ?? true,
-    language: opts.language ?? 'en',
     ...(opts.reasonMask !== undefined ? { reasonMask: opts.reasonMask } : {}),
   };
   const profiles = (opts.cache ?? true) ? cacheSize : 0;

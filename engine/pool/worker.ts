@@ -3,7 +3,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { Catalog } from '../catalog/catalog.js';
-import { Scanner } from '../scan/scan.js';
+import { Scanner } from '../scanner/scanner.js';
 import type { ScanTask, ScanTaskResult } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { fromShared, type SharedCatalog } from './shared-catalog.js';

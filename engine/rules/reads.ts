@@ -4,10 +4,10 @@
  * sections FACT_SECTIONS gives (eval/context.ts `resolve` reads nothing else: test/engine/rules/reads.test.ts); some
  * rule types read more than their facts (RULE_READS: sections, and optional item details such as a file's size).
  *
- * Derived from it, so they cannot drift apart: the section memo's keys (scan/section-memo.ts), the details a
- * profile digest keeps (scan/result-cache.ts `relevantDetails`, scan/json-profile.ts, scan/msgpack-profile.ts), the
+ * Derived from it, so they cannot drift apart: the section memo's keys (scanner/section-memo.ts), the details a
+ * profile digest keeps (catalog/relevant-details.ts, fleet/json-profile.ts, fleet/msgpack-profile.ts), the
  * OS fields the OS rules compare (OS_FIELDS_READ), the sections the collection manifest asks a collector for
- * (inventory/manifest.ts). A reader of a section or detail left out here would share results between machines that
+ * (eval/manifest.ts). A reader of a section or detail left out here would share results between machines that
  * differ in it, and go uncollected: add it here first.
  */
 import type { Inventory, InventoryFile, InventoryMsiProduct, InventoryOs, InventoryProcessor } from '../inventory/types.js';
@@ -69,7 +69,7 @@ export const FACT_SECTIONS = {
 } as const satisfies Readonly<Record<FactKind, readonly InventorySection[]>>;
 
 /**
- * Every field of the inventory's `os` section that a rule compares (eval/rules/os.ts). The UBR is not one of them
+ * Every field of the inventory's `os` section that a rule compares (eval/evaluators/os.ts). The UBR is not one of them
  * (those rules read it from the registry): machines that differ only in it get the same values from them; the one
  * rule that reads `os.ubr` reads section `osRevision` (RULE_READS).
  */
@@ -130,7 +130,7 @@ const fileExists = (a: Attrs): Detail[] => [
   ...(a.Language !== undefined ? (['fileLanguage'] as const) : []),
 ];
 const fileSize = (): Detail[] => ['fileSize'];
-/** The product filters of the MSI rules (eval/rules/packages.ts productFilter): version bounds, language. */
+/** The product filters of the MSI rules (eval/evaluators/packages.ts productFilter): version bounds, language. */
 const msiFilterFields = (a: Attrs): MsiProductField[] => [
   ...(a.VersionMin !== undefined || a.VersionMax !== undefined ? (['version'] as const) : []),
   ...(a.Language !== undefined ? (['language'] as const) : []),
@@ -149,7 +149,7 @@ export const RULE_READS = {
   FileModifiedPrependRegSz: { details: fileDates },
   Processor: { details: (a) => (a.Level !== undefined || a.Revision !== undefined ? ['processorDetail'] : []) },
   NumberOfProcessors: { details: () => ['processorDetail'] },
-  // Without DISM's applicability, inferred from the OS build, UBR and architecture (eval/rules/packages.ts).
+  // Without DISM's applicability, inferred from the OS build, UBR and architecture (eval/evaluators/packages.ts).
   CbsPackageInstallable: { sections: ['os', 'osRevision', 'processor', 'cbs'] },
   MsiProductInstalled: { msiProductFields: msiFilterFields },
   MsiPatchInstalledForProduct: { msiProductFields: (a) => ['patches', ...msiFilterFields(a)] },

@@ -15,7 +15,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import { createScanner, type PoolFlow } from '../../engine/pool/scanner-pool.js';
+import { createScannerPool, type PoolFlow } from '../../engine/pool/scanner-pool.js';
 import { tempDir } from '../helpers/tmp.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
@@ -36,7 +36,7 @@ describe('batch scan backpressure', () => {
     const batchSize = 8;
     const threads = 1;
     const window = Math.max(2, threads * 8) * batchSize; // batches in flight × machines per batch
-    const s = await createScanner({ catalog, threads, batchSize });
+    const s = await createScannerPool({ catalog, threads, batchSize });
     let taken = 0;
     function* endless(): Generator<Inventory> {
       for (let i = 0; ; i++) {
@@ -76,7 +76,7 @@ describe('batch scan backpressure', () => {
     const inputs = [...fleet, ...fleet.slice(0, 200)];
     type Run = { results: unknown[]; flow: PoolFlow; peak: { kept: number; results: number } };
     const collect = async (memoryBudget: number): Promise<Run> => {
-      const s = await createScanner({ catalog, threads: 2, reasons: true, memoryBudget });
+      const s = await createScannerPool({ catalog, threads: 2, reasons: true, memoryBudget });
       const results: unknown[] = [];
       const peak = { kept: 0, results: 0 };
       for await (const r of s.scanMany(inputs)) {

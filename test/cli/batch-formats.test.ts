@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
-import { Scanner, type ScanRow } from '../../engine/scan/scan.js';
+import { Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;

@@ -17,7 +17,7 @@ import { ensureObjects } from '../../adapters/site/objects.js';
 import { osName } from '../../adapters/site/os-name.js';
 import { CatalogVersions } from '../../adapters/site/reports.js';
 import { createUpdateGroup } from '../../adapters/site/update-groups.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -39,7 +39,7 @@ const RAW_ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
-/** Parses a CSV body as written by report/csv.ts (RFC 4180 quoting). */
+/** Parses a CSV body as written by adapters/text/csv.ts (RFC 4180 quoting). */
 function parseCsv(text: string): Record<string, string>[] {
   const rows: string[][] = [];
   let row: string[] = [],
@@ -94,7 +94,7 @@ describe('web console in Chromium', () => {
     // Two clients never report: the stale list has them.
     await site.store.enroll('OLD-PC-1');
     await site.store.enroll('OLD-PC-2');
-    expect((await new SiteScanner(site).runQueue()).scanned).toBe(FLEET);
+    expect((await new ScanService(site).runQueue()).scanned).toBe(FLEET);
     // An update group whose deadline has passed: its non-compliant machines are overdue.
     const catalogs = new CatalogVersions(site.store, site.catalogsDir);
     await createUpdateGroup(site.store, catalogs, GROUP, { classifications: ['Security Updates'] }, '2026-01-01T00:00:00.000Z');

@@ -8,7 +8,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { generateFleet } from '../../corpus/generate-fleet.js';
 import { tempDir } from '../helpers/tmp.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';

@@ -1,7 +1,7 @@
 /**
  * A new catalog without a full rescan (issue 14 item 4): random catalogs × random edits (revised detectoids, leaves
  * and bundle children, revision-only bumps, title-only changes, removed updates, new superseding updates) × random
- * inventories. Outcomes carried over from the old catalog (engine/scan/catalog-delta.ts) must be word for word the
+ * inventories. Outcomes carried over from the old catalog (engine/fleet/carry-over.ts) must be word for word the
  * result set a full scan of the new catalog produces — every update, state and supersedence, in the same order —
  * both for default result sets and for `all` ones.
  */
@@ -9,13 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { catalogDelta } from '../../engine/catalog/diff.js';
+import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
-import { carryOverOutcomes } from '../../engine/scan/catalog-delta.js';
-import { scanOutcomes } from '../../engine/scan/outcomes.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
+import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { allRulesCatalogArb, catalogArb, inventoryArb, richInventoryArb } from '../reference/random-world.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.

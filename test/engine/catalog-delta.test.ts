@@ -4,15 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
-import { catalogDelta } from '../../engine/catalog/diff.js';
+import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
 import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { carryOverOutcomes } from '../../engine/scan/catalog-delta.js';
-import { scanOutcomes } from '../../engine/scan/outcomes.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/scan/result-set.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import { SUPERSEDENCE } from '../../engine/scan/supersedence.js';
+import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
+import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import { SUPERSEDENCE } from '../../engine/scanner/supersedence.js';
 import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 const T = { kind: 'const', value: true } as const;

@@ -11,8 +11,8 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import { supersedenceFlags } from '../../engine/scan/supersedence.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import { supersedenceFlags } from '../../engine/scanner/supersedence.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
 import { EVALUATORS } from '../../engine/eval/program.js';
 import type { RuleNode } from '../../engine/model.js';
@@ -97,7 +97,7 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
   });
 
   it('agrees when one scanner shares rule results across machines (sections recombined, UBR varied)', () => {
-    // The fleet path (withSession) shares slot values between machines whose sections read by a rule are equal.
+    // The fleet path (withMachineScan) shares slot values between machines whose sections read by a rule are equal.
     // Machines built by recombining the sections of a few random ones make those hits frequent; UBR is varied
     // because the memo keys only CbsPackageInstallable by it — another rule reading it would disagree here.
     let shared = 0;
@@ -136,7 +136,7 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
           ];
           for (const inv of invs) {
             const states = (sc: Scanner): Map<string, unknown> =>
-              sc.withSession(
+              sc.withMachineScan(
                 inv,
                 (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), ...supersedenceFlags(s.supersedence(i)) }])),
               );
@@ -188,7 +188,7 @@ describe('engine ≡ reference evaluator', () => {
             processor: { architecture: 9 },
             cbs: { packages: [] },
           };
-          const got = scanner.withSession(inv, (s) => records.map((_, i) => s.state(i)));
+          const got = scanner.withMachineScan(inv, (s) => records.map((_, i) => s.state(i)));
           const ref = referenceScan(records, inv);
           expect(got, `UBR ${ubr} build ${build}`).toEqual(records.map((r) => ref.get(r.updateId)!.state));
         }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { validateInventory } from '../../engine/inventory/validate.js';
-import { MANIFEST_SCHEMA } from '../../engine/inventory/manifest.js';
+import { MANIFEST_SCHEMA } from '../../engine/eval/manifest.js';
 import { FIXTURES } from '../helpers/tmp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;

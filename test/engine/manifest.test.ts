@@ -1,5 +1,5 @@
 /**
- * The collection manifest (engine/inventory/manifest.ts) asks a collector for what rules/reads.ts says the catalog's
+ * The collection manifest (engine/eval/manifest.ts) asks a collector for what rules/reads.ts says the catalog's
  * rules read, so the two cannot drift apart:
  * - for every rule type, a catalog holding only that rule asks for every section reads.ts says the rule reads (an
  *   instance with every required attribute and an identity in its update's metadata, and every rule-table case);
@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { buildManifest, manifestSections, sectionsRead, type Manifest } from '../../engine/inventory/manifest.js';
+import { buildManifest, manifestSections, sectionsRead, type Manifest } from '../../engine/eval/manifest.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { LeafRule, RuleMetadata } from '../../engine/model.js';
 import { LOOP_TARGET } from '../../engine/eval/context.js';

@@ -11,7 +11,7 @@ import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { FIXTURES } from '../helpers/tmp.js';
 
 const FRAG = join(FIXTURES, 'fragments');
@@ -94,9 +94,9 @@ const win10 = (build: number, ubr?: number): Partial<Inventory> => ({
 
 function stateOf(x: { c: Catalog; s: Scanner }, updateId: string, i: Inventory): { state: string; reason: string; superseded: boolean } {
   const idx = x.c.findByUpdateId(updateId)[0];
-  const session = x.s.session(i);
-  const r = session.result(idx);
-  return { state: r.state, reason: session.reason(r), superseded: r.superseded };
+  const ms = x.s.machineScan(i);
+  const r = ms.result(idx);
+  return { state: r.state, reason: ms.reason(r), superseded: r.superseded };
 }
 
 describe('detectoid 853953d3: Windows 10 build and UBR thresholds', () => {

@@ -11,7 +11,7 @@ import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { LeafRule, RuleNode } from '../../engine/model.js';
-import { formatExplanation, Scanner } from '../../engine/scan/scan.js';
+import { formatExplanation, Scanner } from '../../engine/scanner/scanner.js';
 import { FIXTURES } from '../helpers/tmp.js';
 import { catalogOf, updateRecord } from '../helpers/update-record.js';
 

@@ -1,7 +1,7 @@
 /**
  * Differential property test of the scan's order (detectoids and categories first, prerequisite classes computed
  * once, the reportable updates of a class that is False left out as a whole): scanOutcomes — the fleet path — must give exactly what the
- * straightforward evaluation gives: a session with no shortcuts (every update's prerequisites evaluated on their own,
+ * straightforward evaluation gives: a machine scan with no shortcuts (every update's prerequisites evaluated on their own,
  * no rule-value sharing), every reportable update decided in catalog order. Outcomes, superseded flags and reasons
  * are compared, on random catalogs × inventories, also with prerequisites between software updates that form cycles
  * (an update's reference to another of its own cycle reads Unknown, so what a cycle resolves to does not depend on
@@ -14,12 +14,12 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { scanOutcomes, type OutcomeOptions } from '../../engine/scan/outcomes.js';
-import { prerequisiteClasses } from '../../engine/scan/prerequisite-classes.js';
-import { packOutcome } from '../../engine/scan/result-set.js';
-import { supersedenceCode } from '../../engine/scan/supersedence.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import { S_NOT_APPLICABLE, ScanSession, SessionBuffers } from '../../engine/scan/scanner.js';
+import { scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
+import { prerequisiteClasses } from '../../engine/scanner/prerequisite-classes.js';
+import { packOutcome } from '../../engine/fleet/result-set.js';
+import { supersedenceCode } from '../../engine/scanner/supersedence.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import { S_NOT_APPLICABLE, MachineScan, MachineScanBuffers } from '../../engine/scanner/machine-scan.js';
 import { catalogArbOf, inventoryArb } from '../reference/random-world.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
@@ -34,8 +34,8 @@ function compile(records: readonly UpdateRecord[]): Catalog {
 /** The straightforward evaluation: no prerequisite classes, no node or section memo, catalog order. */
 function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
   const c = scanner.catalog;
-  const bare = new SessionBuffers(c.size, c.data.facts.count); // no room for classes or node values: none are kept
-  const s = new ScanSession(c, scanner.program, inv, bare);
+  const bare = new MachineScanBuffers(c.size, c.data.facts.count); // no room for classes or node values: none are kept
+  const s = new MachineScan(c, scanner.program, inv, bare);
   const words: number[] = [];
   const reasons: string[] = [];
   for (let i = 0; i < c.size; i++) {
@@ -121,7 +121,7 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
       fc.property(cyclicArb, inventoryArb, (records, inv) => {
         const c = compile(records);
         const pc = prerequisiteClasses(c);
-        const first = new Scanner(c).session(inv);
+        const first = new Scanner(c).machineScan(inv);
         // What scanOutcomes does first: a class that does not hold leaves all its reportable updates out, undecided.
         for (let k = 0; k < pc.reportingClasses.length; k++) {
           const cl = pc.reportingClasses[k];
@@ -129,7 +129,7 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
           classesLeftOut++;
           updatesLeftOut += pc.classReportableOffsets[cl + 1] - pc.classReportableOffsets[cl];
         }
-        const s = new Scanner(c).session(inv);
+        const s = new Scanner(c).machineScan(inv);
         for (let i = 0; i < c.size; i++) {
           s.stateCode(i);
           if (s.knownNotApplicable(i)) skipped++;

@@ -12,7 +12,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { referenceScan } from '../reference/reference-evaluator.js';
 import { catalogArb, inventoryArb } from '../reference/random-world.js';
 import { updateRecord } from '../helpers/update-record.js';
@@ -97,7 +97,7 @@ describe('rule values shared by bucket', () => {
           const unshared = new Scanner(c, { shareRuleResults: false });
           for (const inv of invs) {
             const states = (sc: Scanner): Map<string, unknown> =>
-              sc.withSession(
+              sc.withMachineScan(
                 inv,
                 (s) => new Map(records.map((_, i) => [c.updateId(i), { state: s.state(i), superseded: s.isSuperseded(i) }])),
               );
@@ -149,7 +149,7 @@ describe('MSI rules that read only a product’s patches', () => {
     const c = new Catalog(b.build({ kind: 'records', path: 'msi-patches', sha256: '' }));
     const shared = new Scanner(c);
     const unshared = new Scanner(c, { shareRuleResults: false });
-    const states = (sc: Scanner, inv: Inventory): string[] => sc.withSession(inv, (s) => [s.state(0), s.state(1)]);
+    const states = (sc: Scanner, inv: Inventory): string[] => sc.withMachineScan(inv, (s) => [s.state(0), s.state(1)]);
     const fleet = [
       machine('A', '16.0.5100.1000', [PATCH]),
       machine('B', '16.0.4900.1000', [PATCH]), // another version, same patches: update 1 shares A's value, 2 does not
@@ -227,7 +227,7 @@ describe('registry rules and the values of parent keys', () => {
       machine('C', 1, [], undefined), // the parent's complete subkey list lacks Agent: absent, False
       machine('D', 1, ['Agent'], undefined), // listed under the parent but not collected: Unknown
     ];
-    const states = (sc: Scanner, inv: Inventory): string => sc.withSession(inv, (s) => s.state(0));
+    const states = (sc: Scanner, inv: Inventory): string => sc.withMachineScan(inv, (s) => s.state(0));
     const got = fleet.map((inv) => states(shared, inv));
     expect(got).toEqual(fleet.map((inv) => states(unshared, inv)));
     expect(got).toEqual(['Installed', 'Installed', 'Required', 'Unknown']);

@@ -8,7 +8,7 @@ import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
 import type { RuleNode } from '../../engine/model.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { Packr } from 'msgpackr';
 import { catalogOf, updateRecord } from '../helpers/update-record.js';
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -17,9 +17,16 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { combineBuckets, countedAs, emptyCounts, isCompliant, type CountBucket, type OutcomeCounts } from '../../engine/scan/counting.js';
-import { Scanner, type ScanRow } from '../../engine/scan/scan.js';
-import { supersedenceCode } from '../../engine/scan/supersedence.js';
+import {
+  combineBuckets,
+  countedAs,
+  emptyCounts,
+  isCompliant,
+  type CountBucket,
+  type OutcomeCounts,
+} from '../../engine/scanner/counting.js';
+import { Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
+import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { BIN } from './serve.js';
 import { tempDir } from './tmp.js';
 
@@ -62,7 +69,7 @@ export async function oneCountSite(clients = 24): Promise<OneCountSite> {
   // The seed's last step: the main collection unlimited, every stored inventory scanned.
   const main = (await site.store.collectionByName('Microsoft Updates Tool'))!;
   await site.store.setCollectionLimit(main.id, null);
-  await new SiteScanner(site).rescanAll('one-count test');
+  await new ScanService(site).rescanAll('one-count test');
   await server.idle();
   const scanner = new Scanner(catalog);
   const rows = new Map([...inventories].map(([name, inv]) => [name, scanner.scan(inv)]));

@@ -7,7 +7,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { ensureObjects, variantOf } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -43,7 +43,7 @@ export async function scannedSite(
     names.push(name);
   }
   for (const n of o.unscanned ?? []) await store.enroll(n);
-  const scanner = new SiteScanner(site);
+  const scanner = new ScanService(site);
   const run = await scanner.runQueue();
   if (run.scanned !== o.clients) throw new Error(`scanned ${run.scanned} of ${o.clients} (skipped ${run.skipped})`);
   await scanner.close();

@@ -21,8 +21,8 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { invalidUtf8At, msgpackInvalidUtf8At } from '../../engine/inventory/utf8.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
-import { createScanner } from '../../engine/pool/scanner-pool.js';
-import { MsgpackProfile } from '../../engine/scan/msgpack-profile.js';
+import { createScannerPool } from '../../engine/pool/scanner-pool.js';
+import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
 import { BIN } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
@@ -166,7 +166,7 @@ describe('the fleet fast path never answers a known profile whose left-out strin
       item({ name: 'DOM', domain: '@' }, [0xff]),
     ];
     for (const threads of [0, 2]) {
-      const s = await createScanner({ catalog, threads, batchSize: 2 });
+      const s = await createScannerPool({ catalog, threads, batchSize: 2 });
       const results = [];
       for await (const r of s.scanMany(inputs)) results.push(r);
       await s.close();

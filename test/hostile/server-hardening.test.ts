@@ -12,7 +12,7 @@ import { connect, createServer as createNetServer, type Server as NetServer } fr
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvCell, toCsv } from '../../adapters/report/csv.js';
+import { csvCell, toCsv } from '../../adapters/text/csv.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
-import { createScanner } from '../../engine/pool/scanner-pool.js';
-import { JsonProfile } from '../../engine/scan/json-profile.js';
-import type { RelevantDetails } from '../../engine/scan/result-cache.js';
+import { createScannerPool } from '../../engine/pool/scanner-pool.js';
+import { JsonProfile } from '../../engine/fleet/json-profile.js';
+import type { RelevantDetails } from '../../engine/catalog/relevant-details.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
@@ -234,7 +234,7 @@ describe('JSON profile reader', () => {
     const at = text.indexOf('BAD-UTF8-X') + 9;
     const badUtf8 = { bytes: Uint8Array.from([...enc(text.slice(0, at)), 0xc0, 0xaf, ...enc(text.slice(at + 1))]), source: 'm' };
     for (const threads of [0, 2]) {
-      const s = await createScanner({ catalog, threads, batchSize: 2 });
+      const s = await createScannerPool({ catalog, threads, batchSize: 2 });
       const results = [];
       for await (const r of s.scanMany([json(good), json(twin), json(badDate), json(badSize), json(noName), badUtf8])) results.push(r);
       await s.close();

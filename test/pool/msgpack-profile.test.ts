@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { validateInventory } from '../../engine/inventory/validate.js';
-import { createScanner } from '../../engine/pool/scanner-pool.js';
-import { MsgpackProfile } from '../../engine/scan/msgpack-profile.js';
-import type { RelevantDetails } from '../../engine/scan/result-cache.js';
+import { createScannerPool } from '../../engine/pool/scanner-pool.js';
+import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
+import type { RelevantDetails } from '../../engine/catalog/relevant-details.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
@@ -182,7 +182,7 @@ describe('msgpack profile reader', () => {
     };
     const noName = { ...good, computer: { name: '' } };
     for (const threads of [0, 2]) {
-      const s = await createScanner({ catalog, threads, batchSize: 2 });
+      const s = await createScannerPool({ catalog, threads, batchSize: 2 });
       const results = [];
       for await (const r of s.scanMany([good, twin, badDate, badSize, noName].map(pack))) results.push(r);
       await s.close();

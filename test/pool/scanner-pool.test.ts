@@ -8,12 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import { createScanner } from '../../engine/pool/scanner-pool.js';
+import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
-import { fingerprintMsgpack } from '../../engine/scan/msgpack-profile.js';
-import { fingerprint } from '../../engine/scan/result-cache.js';
-import { Scanner } from '../../engine/scan/scan.js';
-import { scanOutcomes } from '../../engine/scan/outcomes.js';
+import { fingerprintMsgpack } from '../../engine/fleet/msgpack-profile.js';
+import { fingerprint } from '../../engine/fleet/fingerprint.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
@@ -51,8 +51,8 @@ describe('scanner pool', () => {
   it('2 worker threads give exactly the in-process results, in order, with a bad inventory as an error result', async () => {
     const bad = { bytes: Buffer.from('{"schema":"patchscan-inventory/1","computer":{}}'), source: 'fleet.jsonl:151' };
     const inputs = [...fleet.slice(0, 150), bad, ...fleet.slice(150)];
-    const inProcess = await createScanner({ catalog, threads: 0, batchSize: 64 });
-    const pooled = await createScanner({ catalog, threads: 2, batchSize: 64 });
+    const inProcess = await createScannerPool({ catalog, threads: 0, batchSize: 64 });
+    const pooled = await createScannerPool({ catalog, threads: 2, batchSize: 64 });
     try {
       const a: MachineResult[] = [];
       for await (const r of inProcess.scanMany(inputs)) a.push(r);
@@ -75,7 +75,7 @@ describe('scanner pool', () => {
   });
 
   it('agrees with Scanner.scan row by row (states, superseded, reasons)', async () => {
-    const pooled = await createScanner({ catalog, threads: 1 });
+    const pooled = await createScannerPool({ catalog, threads: 1 });
     try {
       const one = await pooled.scan(fleet[7]);
       expect(one.ok).toBe(true);
@@ -94,10 +94,10 @@ describe('scanner pool', () => {
     // ES-module worker (about 1 pool in 360 here). Run in a child: an abort would take the test runner with it.
     const lib = new URL('../../dist/engine/index.js', import.meta.url).href;
     const script = `
-      import { createScanner, Catalog, readCatalogFile } from ${JSON.stringify(lib)};
+      import { createScannerPool, Catalog, readCatalogFile } from ${JSON.stringify(lib)};
       const catalog = new Catalog(readCatalogFile(process.argv[1]));
       for (let i = 0; i < 60; i++) {
-        const s = await createScanner({ catalog, threads: 2 });
+        const s = await createScannerPool({ catalog, threads: 2 });
         await new Promise((r) => setTimeout(r, i));
         await s.close();
       }
@@ -112,14 +112,14 @@ describe('scanner pool', () => {
   });
 
   it('refuses bad options with their names', async () => {
-    await expect(createScanner({ catalog, threads: -1 })).rejects.toThrow(/threads must be a whole number ≥ 0/);
-    await expect(createScanner({ catalog, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive whole number/);
-    await expect(createScanner({ catalog, threads: 1, workerHeapMb: 0 })).rejects.toThrow(/workerHeapMb must be a positive number/);
+    await expect(createScannerPool({ catalog, threads: -1 })).rejects.toThrow(/threads must be a whole number ≥ 0/);
+    await expect(createScannerPool({ catalog, batchSize: 0 })).rejects.toThrow(/batchSize must be a positive whole number/);
+    await expect(createScannerPool({ catalog, threads: 1, workerHeapMb: 0 })).rejects.toThrow(/workerHeapMb must be a positive number/);
   });
 
   it('a worker over its heap limit fails the scan with an error that says so, instead of waiting or crashing', async () => {
     // 4 MiB: too little for a worker to load the catalog, let alone scan (the default is 256 MiB or more).
-    const s = await createScanner({ catalog, threads: 1, workerHeapMb: 4 });
+    const s = await createScannerPool({ catalog, threads: 1, workerHeapMb: 4 });
     try {
       const scan = async (): Promise<number> => {
         let n = 0;
@@ -146,7 +146,7 @@ describe('result cache', () => {
       threads: number,
       cache: boolean,
     ): Promise<{ results: unknown[]; stats: { hits: number; misses: number }; ruleValues: { shared: number; evaluated: number } }> => {
-      const s = await createScanner({ catalog, threads, cache, batchSize: 50 });
+      const s = await createScannerPool({ catalog, threads, cache, batchSize: 50 });
       const results: unknown[] = [];
       for await (const r of s.scanMany(fleet)) results.push(view(r));
       const stats = s.cacheStats();

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { groupSummary } from '../../adapters/site/reports.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -73,7 +73,7 @@ async function putInService(site: Site, file: string): Promise<void> {
       signed_at: null,
     }));
   await site.store.setSetting('current_catalog', String(id));
-  expect(await new SiteScanner(site).rescanAll('new catalog')).toBe(MACHINES);
+  expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
 }
 
 async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classes: unknown }> {
@@ -96,8 +96,8 @@ async function step(
   carrying: Site,
   full: Site,
   file: string,
-  incremental: SiteScanner,
-  rescan: SiteScanner,
+  incremental: ScanService,
+  rescan: ScanService,
   what: string,
 ): Promise<number> {
   await putInService(carrying, file);
@@ -122,8 +122,8 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
     const carrying = await openSite(join(root, 'carrying'), dbs[0]?.url);
     const full = await openSite(join(root, 'full'), dbs[1]?.url);
     const logged: string[] = [];
-    const incremental = new SiteScanner(carrying, { log: (l) => logged.push(l) });
-    const rescan = new SiteScanner(full, { carryOver: false });
+    const incremental = new ScanService(carrying, { log: (l) => logged.push(l) });
+    const rescan = new ScanService(full, { carryOver: false });
     try {
       const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
       const model = new FleetModel(a);

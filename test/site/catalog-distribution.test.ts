@@ -10,13 +10,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCatalogFile } from '../../adapters/site/catalog-files.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -56,7 +56,7 @@ describe('catalog distribution (PostgreSQL site, two machines)', () => {
     const siteB = await Site.open(b);
     try {
       expect(existsSync(row.path)).toBe(false);
-      const r = await new SiteScanner(siteB).runQueue();
+      const r = await new ScanService(siteB).runQueue();
       expect(r.scanned).toBe(1);
       const digest = (await siteB.store.catalogFileDigest(row.id))!;
       expect(existsSync(join(b, 'catalogs', `${digest}.pscat`))).toBe(true);

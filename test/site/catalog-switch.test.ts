@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { scannedSite } from '../helpers/scanned-site.js';
@@ -19,7 +19,7 @@ describe('a new catalog in service between the catalog read and the take', () =>
     try {
       const store = site.store;
       const first = (await store.currentCatalog())!;
-      const scanner = new SiteScanner(site);
+      const scanner = new ScanService(site);
       expect((await scanner.runQueue()).scanned).toBe(0); // nothing queued: the first catalog is loaded
       const second = join(dir, 'second.cab');
       generateCatalog({ revisions: 400, seed: 5, out: second });

@@ -28,7 +28,7 @@ import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { BIN, startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';

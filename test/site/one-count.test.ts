@@ -2,7 +2,7 @@
  * One count everywhere (issue 13, item 1): for the same machine, KB, CVE, collection and fleet, the CLI (a real
  * process), HTTP (a real server on loopback) and the batch summary of `patchscan scan` give the same numbers — and
  * they are the numbers the engine's own scan of each inventory gives under the counting rule
- * (engine/scan/counting.ts), computed here without the store or the reports. The console's pages (signed in, their
+ * (engine/scanner/counting.ts), computed here without the store or the reports. The console's pages (signed in, their
  * numbers and CSV downloads) are checked against the same helpers and against HTTP.
  */
 import { writeFileSync } from 'node:fs';

@@ -14,7 +14,7 @@ import { GroupCommit } from '../../adapters/server/routes/group-commit.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { configPath, DEFAULT_CONFIG, readConfig, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -50,7 +50,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     };
     /** Scans what is queued (the server does not scan by itself here: the test decides when a scan happens). */
     const scanNow = async (): Promise<number> => {
-      await new SiteScanner(site).runQueue();
+      await new ScanService(site).runQueue();
       return (await site.store.lastScan(clientId))!.inventory_id;
     };
     const compliance = async (): Promise<number> =>

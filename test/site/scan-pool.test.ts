@@ -8,7 +8,7 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { groupSummary } from '../../adapters/site/reports.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -38,7 +38,7 @@ async function scannedSite(dir: string, threads: number): Promise<{ rows: Map<st
         await tx.enqueueScan(id, 'normal', 'test');
       }
     });
-    const scanner = new SiteScanner(site, { threads });
+    const scanner = new ScanService(site, { threads });
     try {
       const r = await scanner.runQueue();
       expect(r.scanned).toBe(MACHINES);

@@ -13,10 +13,10 @@ import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
 import { collectionSummary } from '../../adapters/site/reports.js';
-import { countedAs, emptyCounts } from '../../engine/scan/counting.js';
-import { supersedenceCode } from '../../engine/scan/supersedence.js';
+import { countedAs, emptyCounts } from '../../engine/scanner/counting.js';
+import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { members, TargetingSnapshot } from '../../adapters/site/targeting.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -24,7 +24,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -261,7 +261,7 @@ describe('patchscan serve', () => {
     // The seed's last step (what `patchscan collection unlimit` does).
     const main = (await site.store.collectionByName('Microsoft Updates Tool'))!;
     await site.store.setCollectionLimit(main.id, null);
-    await new SiteScanner(site).rescanAll('unlimited');
+    await new ScanService(site).rescanAll('unlimited');
     await server.idle();
     expect(await scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
     const programs: Record<string, string> = {};

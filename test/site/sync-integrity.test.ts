@@ -15,14 +15,14 @@ import { CabReader } from '../../adapters/cab/reader.js';
 import { CabWriter } from '../../adapters/cab/writer.js';
 import { importCatalog, sha256File } from '../../adapters/catalog/import.js';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { MSG_SYNC_DONE, MSG_SYNC_FAILED, MSG_SYNC_STARTED, runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { BIN } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -260,7 +260,7 @@ describe('catalog sync integrity', () => {
     expect(digest(cat.path)).toBe(digest(reference3000));
     expect(leftovers(site)).toEqual([]);
     // The stored inventory was queued for a rescan by the import, and scans against the catalog in service.
-    expect((await new SiteScanner(site).runQueue()).scanned).toBe(1);
+    expect((await new ScanService(site).runQueue()).scanned).toBe(1);
     const scan = (await site.store.lastScan(client))!;
     expect(scan.catalog_id).toBe(cat.id);
     const again = run(['sync', '--data', site.dir, '--source', folder]);

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureObjects } from '../../adapters/site/objects.js';
-import { SiteScanner } from '../../adapters/site/scan-service.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { parseSignedData, readAuthenticode } from '../../adapters/sync/authenticode.js';
 import { MSG_SYNC_DONE, MSG_SYNC_FAILED, MSG_SYNC_STARTED, runSync } from '../../adapters/sync/sync.js';
@@ -20,7 +20,7 @@ import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -231,7 +231,7 @@ describe('patchscan sync', () => {
       await tx.addInventory(id, new Packr({ useRecords: false }).pack(inv), 'x64');
       await tx.enqueueScan(id, 'normal', 'upload');
     });
-    const scanner = new SiteScanner(site);
+    const scanner = new ScanService(site);
     expect((await scanner.runQueue()).scanned).toBe(1);
     const firstScan = (await site.store.lastScan(id))!;
     copyFileSync(second, join(folder, 'wsusscn2.cab'));

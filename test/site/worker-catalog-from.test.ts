@@ -24,7 +24,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { Scanner } from '../../engine/scan/scan.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { BIN } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,5 +1,5 @@
 /**
- * The store counts what the counting rule (engine/scan/counting.ts) counts. Result sets holding every state ×
+ * The store counts what the counting rule (engine/scanner/counting.ts) counts. Result sets holding every state ×
  * supersedence, shared by different numbers of machines, are stored on both backends; the store's filters (built
  * from the rule's table), its compliance expression and its totals must give what the function gives over the same
  * rows. And the migration that introduced the rule recounts sets stored before it exactly as the function does.
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { COUNT_BUCKETS, countedAs, emptyCounts, isCompliant, type OutcomeCounts } from '../../engine/scan/counting.js';
+import { COUNT_BUCKETS, countedAs, emptyCounts, isCompliant, type OutcomeCounts } from '../../engine/scanner/counting.js';
 import { PG_MIGRATIONS } from '../../adapters/store/postgres/migrations.js';
 import { openPostgresStore } from '../../adapters/store/postgres/open.js';
 import type { ResultUpdateRow, SiteStore } from '../../adapters/store/port.js';

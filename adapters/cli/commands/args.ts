@@ -5,7 +5,7 @@
  * them).
  */
 import { PatchscanError } from '../../../engine/errors.js';
-import { acceptedChoices, matchChoice } from '../../report/choice.js';
+import { acceptedChoices, matchChoice } from '../../text/choice.js';
 import { parseListen } from '../../site/config.js';
 
 const bad = (flag: string, raw: string, accepted: string): PatchscanError =>

@@ -7,7 +7,7 @@ import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, ren
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ioError, PatchscanError } from '../../../engine/errors.js';
-import { csvCell } from '../../report/csv.js';
+import { csvCell } from '../../text/csv.js';
 import { computerKey } from '../../store/computer-name.js';
 import { clientNameProblem, sha256Hex } from '../../store/sql/store.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';

@@ -3,7 +3,7 @@
  * groups with deadlines (Configuration Manager's), and their compliance per collection and per computer.
  */
 import type { Command } from 'commander';
-import { toCsv } from '../../report/csv.js';
+import { toCsv } from '../../text/csv.js';
 import { CatalogVersions } from '../../site/reports.js';
 import {
   addToGroup,

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { toCsv } from '../../report/csv.js';
+import { toCsv } from '../../text/csv.js';
 import { notScannedMessage } from '../../site/not-scanned.js';
 import {
   CatalogVersions,
@@ -22,7 +22,7 @@ import {
   type UpdateCompliance,
   type UpdateInfo,
 } from '../../site/reports.js';
-import type { UpdateState } from '../../../engine/scan/scanner.js';
+import type { UpdateState } from '../../../engine/scanner/machine-scan.js';
 import type { Site } from '../../site/site.js';
 import { choice, nonNegativeInt } from './args.js';
 import { print, siteOptions, withSite, type SiteOptions } from './site-options.js';

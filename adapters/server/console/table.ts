@@ -6,7 +6,7 @@
  * A list is either in memory (`fromRows`: sorted and cut here) or paged by the store (`fromStore`: the page asks the
  * store for the rows of the current page, in the order the store supports).
  */
-import { toCsv } from '../../report/csv.js';
+import { toCsv } from '../../text/csv.js';
 import { HttpError, intParam } from '../http.js';
 import { esc, num, PAGE } from './html.js';
 

@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PatchscanError } from '../../../engine/errors.js';
-import { toCsv } from '../../report/csv.js';
+import { toCsv } from '../../text/csv.js';
 import {
   addToGroup,
   createUpdateGroup,

@@ -9,10 +9,10 @@
  *   GET /v1/cves/<CVE-…>                     machines exposed, possibly exposed, unknown, not exposed; /v1/cves?q= searches
  *   GET /v1/reports/{collections,classifications,products,stale,trend}
  *
- * Counts follow the counting rule (engine/scan/counting.ts); ?state= takes a state name in any case.
+ * Counts follow the counting rule (engine/scanner/counting.ts); ?state= takes a state name in any case.
  *   GET /v1/sync                             the sync history
  */
-import { toCsv } from '../../report/csv.js';
+import { toCsv } from '../../text/csv.js';
 import {
   collectionSummary,
   complianceTrend,

@@ -194,7 +194,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE clients ADD COLUMN os text;
   `,
   `
-  -- The counting rule (engine/scan/counting.ts; docs/semantics.md, "Counting"): a result set's required counts the
+  -- The counting rule (engine/scanner/counting.ts; docs/semantics.md, "Counting"): a result set's required counts the
   -- Required updates that are not superseded; superseded and possibly superseded Required ones are counted apart
   -- (result_updates.superseded is the supersedence code: 0 no, 1 yes, 2 possibly). Sets stored before counted every
   -- Required update: they are recounted from their rows (exact: they hold no code 2). Daily snapshots keep what was

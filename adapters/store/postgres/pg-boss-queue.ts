@@ -362,7 +362,7 @@ export class PgBossQueue implements ScanQueue {
       pgBossDb(tx),
       jobs.map((j) => j.id),
     );
-    // Should the caller's transaction roll back, it fails these jobs next (SiteScanner.runQueue).
+    // Should the caller's transaction roll back, it fails these jobs next (ScanService.runQueue).
     for (const j of jobs) this.holding.delete(j.id);
   }
 

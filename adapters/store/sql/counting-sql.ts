@@ -1,9 +1,9 @@
 /**
- * SQL derived from the counting rule (engine/scan/counting.ts), so that what the store filters and sums is what the
+ * SQL derived from the counting rule (engine/scanner/counting.ts), so that what the store filters and sums is what the
  * rule says: a filter on a stored row's (state, superseded code) is built from the rule's own table, and a machine's
  * compliance from the result set's counts the rule produced when the set was written.
  */
-import { outcomesIn, type CountBucket } from '../../../engine/scan/counting.js';
+import { outcomesIn, type CountBucket } from '../../../engine/scanner/counting.js';
 
 /**
  * `(state = ? AND superseded = ?) OR …` over the given columns for every outcome the rule counts in one of

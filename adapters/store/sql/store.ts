@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { PatchscanError } from '../../../engine/errors.js';
-import { outcomesIn } from '../../../engine/scan/counting.js';
+import { outcomesIn } from '../../../engine/scanner/counting.js';
 import { GROUP_BUCKET_ORDER } from '../port.js';
 import { computerKey } from '../computer-name.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';
@@ -46,7 +46,7 @@ import type {
   UpdateGroupUpdateRow,
 } from '../port.js';
 import type { NewUpload } from '../port.js';
-import type { CountBucket } from '../../../engine/scan/counting.js';
+import type { CountBucket } from '../../../engine/scanner/counting.js';
 import { bucketFilter, compliantSql } from './counting-sql.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
@@ -66,7 +66,7 @@ export function clientNameProblem(name: string): string | undefined {
 
 const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, last_upload_at, last_scan_at, revoked_at';
 /**
- * The counting rule (engine/scan/counting.ts) as SQL over result_updates r: each outcome's rank in GROUP_BUCKET_ORDER.
+ * The counting rule (engine/scanner/counting.ts) as SQL over result_updates r: each outcome's rank in GROUP_BUCKET_ORDER.
  * A state the rule does not know counts as not known (Unknown), never as a definite state.
  */
 const GROUP_RANK_WHEN = GROUP_BUCKET_ORDER.flatMap((bucket, rank) =>

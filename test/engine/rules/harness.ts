@@ -16,7 +16,7 @@ import type { LeafRule, RuleMetadata, RuleNode } from '../../../engine/model.js'
 import type { Fact } from '../../../engine/rules/facts.js';
 import { FACT_SECTIONS, ruleReads, type Detail, type InventorySection, type MsiProductField } from '../../../engine/rules/reads.js';
 import { RULES, ruleSpec, type KnownRuleType } from '../../../engine/rules/registry.js';
-import { Scanner } from '../../../engine/scan/scan.js';
+import { Scanner } from '../../../engine/scanner/scanner.js';
 import { evalRule, type RTri } from '../../reference/reference-evaluator.js';
 import { catalogOf, updateRecord } from '../../helpers/update-record.js';
 

@@ -27,7 +27,7 @@ import {
   type MsiProductField,
 } from '../../../engine/rules/reads.js';
 import { RULES } from '../../../engine/rules/registry.js';
-import { SECTION_BIT } from '../../../engine/scan/section-memo.js';
+import { SECTION_BIT } from '../../../engine/scanner/section-memo.js';
 import { ALL_CASES as CASES } from './cases.js';
 import { engineValue, leafOf, machine, readsOf } from './harness.js';
 

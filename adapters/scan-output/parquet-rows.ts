@@ -10,8 +10,8 @@
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/scan/result-set.js';
-import { scanRow } from '../../engine/scan/scan.js';
+import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/fleet/result-set.js';
+import { scanRow } from '../../engine/scanner/scanner.js';
 import type { BatchWriter } from './batch-output.js';
 import type { StateFilter } from './row-writers.js';
 

@@ -1,6 +1,6 @@
 /**
  * What changed between two compiled catalogs (a Patch Tuesday), and which updates of the new one a machine's
- * stored outcomes must be re-evaluated for. Everything else keeps its old outcome (engine/scan/catalog-delta.ts).
+ * stored outcomes must be re-evaluated for. Everything else keeps its old outcome (engine/fleet/carry-over.ts).
  *
  * Updates are matched by UpdateId: the two catalogs' indexes differ. An update is
  * - added / removed: its UpdateId is in only one catalog;
@@ -52,7 +52,7 @@ export interface CatalogDelta extends CatalogDiff {
   readonly stateAffected: number;
   /**
    * The AFFECTED_STATE updates, each after every one of them it reads (topological order). A machine decides one of
-   * them again only when it is a seed or something it reads changed state on that machine (catalog-delta.ts).
+   * them again only when it is a seed or something it reads changed state on that machine (fleet/carry-over.ts).
    */
   readonly stateOrder: Int32Array;
   /** Per new index: its position in `stateOrder`, or -1. */

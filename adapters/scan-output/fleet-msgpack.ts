@@ -8,8 +8,8 @@
  */
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/scan/result-set.js';
-import { SUP_POSSIBLY, SUP_YES } from '../../engine/scan/supersedence.js';
+import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/fleet/result-set.js';
+import { SUP_POSSIBLY, SUP_YES } from '../../engine/scanner/supersedence.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
 import type { BatchWriter } from './batch-output.js';
 

@@ -8,7 +8,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
-import { LOOP_TARGET } from '../eval/context.js';
+import { LOOP_TARGET } from './context.js';
 import { FACT_SECTIONS, ruleReads, type InventorySection } from '../rules/reads.js';
 
 export const MANIFEST_SCHEMA = 'patchscan-manifest/1';

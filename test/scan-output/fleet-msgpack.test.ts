@@ -5,11 +5,11 @@
  */
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { FleetMsgpackWriter } from '../../adapters/report/fleet-msgpack.js';
+import { FleetMsgpackWriter } from '../../adapters/scan-output/fleet-msgpack.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome, ResultSet, STATES } from '../../engine/scan/result-set.js';
-import type { SupersedenceCode } from '../../engine/scan/supersedence.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome, ResultSet, STATES } from '../../engine/fleet/result-set.js';
+import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
 describe('msgpack fleet format writer', () => {

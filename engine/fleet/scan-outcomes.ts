@@ -4,11 +4,11 @@
  * report will show (`reasonMask`): a reason costs far more than a state, and a fleet's reasons are most of its memory.
  */
 import type { Inventory } from '../inventory/types.js';
-import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
+import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
-import type { Scanner } from './scan.js';
-import { S_NOT_APPLICABLE, type UpdateState } from './scanner.js';
-import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from './supersedence.js';
+import type { Scanner } from '../scanner/scanner.js';
+import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
 
 export interface OutcomeOptions {
   readonly all: boolean;
@@ -46,7 +46,7 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
   const words: number[] = [];
   const reasons: string[] | undefined = options.reasons ? [] : undefined;
   const mask = options.reasonMask ?? ALL_REASONS;
-  scanner.withSession(inv, (s) => {
+  scanner.withMachineScan(inv, (s) => {
     const emit = (i: number): void => {
       if (reasons) {
         // The whole result first, as without a mask (what a prerequisite cycle resolves to depends on where it is entered).

@@ -1,6 +1,6 @@
 /**
  * One row per update a machine has or needs, filtered by state (`--states`, default Required and Unknown): JSON
- * Lines (`rows`) or CSV (`csv`), the fields of `patchscan scan` (engine/scan/scan.ts ScanRow). A machine that failed
+ * Lines (`rows`) or CSV (`csv`), the fields of `patchscan scan` (engine/scanner/scanner.ts ScanRow). A machine that failed
  * is one error row. Fields: docs/batch-output.md.
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
@@ -12,9 +12,9 @@ import {
   outcomeSuperseded,
   STATES,
   type ResultSet,
-} from '../../engine/scan/result-set.js';
-import { scanRow } from '../../engine/scan/scan.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
+} from '../../engine/fleet/result-set.js';
+import { scanRow } from '../../engine/scanner/scanner.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import { TextChunks, type BatchWriter } from './batch-output.js';
 import { CSV_HEADER, csvLine } from './rows.js';
 

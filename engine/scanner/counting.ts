@@ -9,7 +9,7 @@
  * Unknown there as `possiblySuperseded` (it may be missing, or replaced: not known). Installed, NotApplicable and
  * Unknown outcomes count as their state whatever their supersedence (their rows still show it).
  */
-import type { UpdateState } from './scanner.js';
+import type { UpdateState } from './machine-scan.js';
 import type { SupersedenceCode } from './supersedence.js';
 
 export type CountBucket = 'installed' | 'required' | 'superseded' | 'possiblySuperseded' | 'notApplicable' | 'unknown';
@@ -26,7 +26,7 @@ export const COUNT_BUCKETS: readonly CountBucket[] = [
 /** How many outcomes fall in each bucket (they add up to the outcomes counted). */
 export type OutcomeCounts = Record<CountBucket, number>;
 
-/** State codes in the order of result-set.ts's STATES. */
+/** State codes in the order of fleet/result-set.ts's STATES. */
 const STATE_CODES: Readonly<Record<UpdateState, number>> = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 };
 const STATE_OF_CODE: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
 
@@ -46,7 +46,7 @@ const RULE: readonly CountBucket[] = [
   'unknown',
 ];
 
-/** The bucket of an outcome (state code 0..3 as result-set.ts packs it, supersedence code of supersedence.ts). */
+/** The bucket of an outcome (state code 0..3 as fleet/result-set.ts packs it, supersedence code of supersedence.ts). */
 export function bucketOf(state: number, supersedence: number): CountBucket {
   const b = RULE[state * 3 + supersedence];
   if (b === undefined) throw new RangeError(`no outcome has state code ${state} and supersedence code ${supersedence}`);

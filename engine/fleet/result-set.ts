@@ -4,10 +4,10 @@
  * thread boundary as one typed array, and costs no object per update until someone asks for them. Catalog indexes
  * up to 2^28 fit (Microsoft's catalog has under 10^6 updates).
  */
-import type { UpdateOutcome } from '../pool/protocol.js';
-import { countOutcome, emptyCounts, type OutcomeCounts } from './counting.js';
-import type { UpdateState } from './scanner.js';
-import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from './supersedence.js';
+import type { UpdateOutcome } from '../scanner/scanner.js';
+import { countOutcome, emptyCounts, type OutcomeCounts } from '../scanner/counting.js';
+import type { UpdateState } from '../scanner/machine-scan.js';
+import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from '../scanner/supersedence.js';
 
 export const STATES: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
 const STATE_CODE: Readonly<Record<UpdateState, number>> = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 };

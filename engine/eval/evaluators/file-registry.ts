@@ -27,7 +27,7 @@ type FileField = 'version' | 'size' | 'created' | 'modified' | 'language';
 
 /**
  * How a file reading is shown in reasons: only the properties the rule compares (the version is always shown).
- * Reasons must depend only on what rules read — machines sharing those share results (result-cache.ts).
+ * Reasons must depend only on what rules read — machines sharing those share results (fleet/fingerprint.ts).
  */
 const fileText =
   (fields: readonly FileField[]) =>

@@ -87,7 +87,7 @@ const REF_DEFAULTS = 3;
  * Per-machine working memory, sized to the catalog. Scanning a fleet reuses one set per thread (reset with fill,
  * not reallocated), so a machine costs no megabyte-scale allocation and no garbage.
  */
-export class SessionBuffers {
+export class MachineScanBuffers {
   readonly codes: Uint8Array;
   readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
   // Why each update got its state, kept compact (no object per update): kind, an index, a value.
@@ -117,9 +117,9 @@ export class SessionBuffers {
     this.classGroup = new Int32Array(classes);
   }
 
-  /** Buffers sized for every memo a session over `catalog` keeps. */
-  static for(catalog: Catalog): SessionBuffers {
-    return new SessionBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count, prerequisiteClasses(catalog).count);
+  /** Buffers sized for every memo a machine scan over `catalog` keeps. */
+  static for(catalog: Catalog): MachineScanBuffers {
+    return new MachineScanBuffers(catalog.size, catalog.data.facts.count, catalog.data.nodes.count, prerequisiteClasses(catalog).count);
   }
 
   reset(): void {
@@ -133,7 +133,8 @@ export class SessionBuffers {
   }
 }
 
-export class ScanSession {
+/** One machine scanned against one catalog: each update's state decided on demand and memoized (the rules above). */
+export class MachineScan {
   readonly ctx: EvalContext;
   private readonly codes: Uint8Array;
   private readonly installedMemo: Uint8Array;
@@ -157,14 +158,14 @@ export class ScanSession {
   private cycleHits = 0;
 
   /**
-   * `buffers` must be fresh or reset, and not used by another live session. With `memo`, slot values are shared
+   * `buffers` must be fresh or reset, and not used by another live machine scan. With `memo`, slot values are shared
    * with earlier machines whose inventory sections read by the slot's rules are the same (section-memo.ts).
    */
   constructor(
     readonly catalog: Catalog,
     readonly program: RuleProgram,
     inventory: Inventory,
-    readonly buffers = SessionBuffers.for(catalog),
+    readonly buffers = MachineScanBuffers.for(catalog),
     private readonly memo?: MachineMemo,
   ) {
     this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
@@ -180,7 +181,7 @@ export class ScanSession {
     this.pre = catalog.data.prerequisites;
     this.classes = prerequisiteClasses(catalog);
     this.cycleOf = this.classes.cycleOf;
-    // Buffers without room for the classes (built by hand, without SessionBuffers.for) evaluate every update's
+    // Buffers without room for the classes (built by hand, without MachineScanBuffers.for) evaluate every update's
     // prerequisites on their own: the straightforward evaluation the differential tests compare against.
     this.byClass = buffers.classMemo.length === this.classes.count;
     this.classMemo = buffers.classMemo;
@@ -477,7 +478,7 @@ export class ScanSession {
   /**
    * Supersedence as the updates superseding i make it, without deciding i itself: all of it for an update known not
    * to be NotApplicable (its own IsSuperseded rule then is not why). Outcomes carried over to a new catalog use it
-   * (catalog-delta.ts) when only an update's superseders changed.
+   * (fleet/carry-over.ts) when only an update's superseders changed.
    */
   supersedenceBySuperseders(i: number): SupersedenceCode {
     const sb = this.catalog.data.supersededBy;

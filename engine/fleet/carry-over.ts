@@ -1,5 +1,5 @@
 /**
- * A machine's outcomes carried over to a new catalog without a full rescan (engine/catalog/diff.ts says which
+ * A machine's outcomes carried over to a new catalog without a full rescan (engine/catalog/catalog-delta.ts says which
  * updates may have moved). Per machine, in dependency order over the updates whose state may change:
  *
  * - a seed (added, changed, or listing a removed update) is decided on the new catalog and compared with its old
@@ -17,12 +17,12 @@
  * reasons is rescanned in full by the caller.
  */
 import { isReportableCode } from '../catalog/codes.js';
-import { AFFECTED_SUPERSEDENCE, type CatalogDelta } from '../catalog/diff.js';
+import { AFFECTED_SUPERSEDENCE, type CatalogDelta } from '../catalog/catalog-delta.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { outcomeIndex, outcomeState, outcomeStateCode, packOutcome, STATES } from './result-set.js';
-import type { Scanner } from './scan.js';
-import { S_NOT_APPLICABLE, type ScanSession, type UpdateState } from './scanner.js';
+import type { Scanner } from '../scanner/scanner.js';
+import { S_NOT_APPLICABLE, type MachineScan, type UpdateState } from '../scanner/machine-scan.js';
 
 const NOT_APPLICABLE = STATES.indexOf('NotApplicable');
 
@@ -81,7 +81,7 @@ export function carryOverOutcomes(
     if (oldWord[k] !== 0) return outcomeState(oldWord[k]! - 1);
     return !options.all && isReportableCode(was.type[j]!, was.action[j]!) ? 'NotApplicable' : undefined;
   };
-  scanner.withSession(inventory, (s) => {
+  scanner.withMachineScan(inventory, (s) => {
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
       if (delta.seed[i] === 0 && !readsChanged(delta, i, changed)) continue; // same content, same inputs: same state
@@ -110,7 +110,7 @@ export function carryOverOutcomes(
   return words.subarray(0, n).sort().slice();
 }
 
-function outcome(s: ScanSession, i: number): number {
+function outcome(s: MachineScan, i: number): number {
   return packOutcome(i, s.state(i), s.supersedence(i));
 }
 

@@ -20,7 +20,7 @@ import { invalidUtf8At } from '../inventory/utf8.js';
 import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
 import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
 import { isDatePrefixAt } from './date-prefix.js';
-import type { RelevantDetails } from './result-cache.js';
+import type { RelevantDetails } from '../catalog/relevant-details.js';
 
 const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
 const COMPUTER = ascii('computer');

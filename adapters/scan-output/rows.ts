@@ -1,6 +1,6 @@
 /** Scan rows as table, JSON, JSON Lines or CSV. */
-import type { ScanRow } from '../../engine/scan/scan.js';
-import { csvCell } from './csv.js';
+import type { ScanRow } from '../../engine/scanner/scanner.js';
+import { csvCell } from '../text/csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 

@@ -19,7 +19,7 @@ import { normalizeGuid } from '../inventory/machine.js';
 import type { Inventory } from '../inventory/types.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { FACT_SECTIONS, INVENTORY_SECTIONS, OS_FIELDS_READ, ruleReads, type InventorySection } from '../rules/reads.js';
-import { relevantDetails, type RelevantDetails } from './result-cache.js';
+import { relevantDetails, type RelevantDetails } from '../catalog/relevant-details.js';
 
 const enum Section {
   Os = 1 << 0,

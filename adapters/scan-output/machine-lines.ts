@@ -12,12 +12,12 @@
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import { bucketOf } from '../../engine/scan/counting.js';
-import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/scan/result-set.js';
+import { bucketOf } from '../../engine/scanner/counting.js';
+import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/fleet/result-set.js';
 import { TextChunks, type BatchWriter } from './batch-output.js';
 
 /**
- * What a machine's line lists, by the counting rule (engine/scan/counting.ts): what it needs (Required, not
+ * What a machine's line lists, by the counting rule (engine/scanner/counting.ts): what it needs (Required, not
  * superseded), what it may need (Required, its superseding update Unknown; Unknown).
  */
 export const LISTED = ['required', 'possiblySuperseded', 'unknown'] as const;

@@ -1,5 +1,5 @@
 /**
- * Sharing work across machines: thousands of machines share an OS build, a patch level and a product set, and so
+ * A machine's profile fingerprint, for sharing work across machines: thousands of machines share an OS build, a patch level and a product set, and so
  * get the same answers. A machine's results depend only on the inventory content the catalog's rules can read, so
  * we key whole-machine results by a digest of that content — identity (name, id), collection time, and file/processor
  * details no rule of this catalog reads are left out — in a bounded table shared by all threads (profile-table.ts).
@@ -7,24 +7,9 @@
  * Correctness does not depend on hits: a different key only costs a scan; equal keys mean equal rule inputs.
  */
 import { hash } from 'node:crypto';
-import type { Catalog } from '../catalog/catalog.js';
-import { RULE_OP_BASE } from '../catalog/data.js';
+import type { RelevantDetails } from '../catalog/relevant-details.js';
 import type { Inventory, InventoryFile } from '../inventory/types.js';
-import { detailFieldsKept, FILE_DETAIL_KINDS, ruleReads, type Detail } from '../rules/reads.js';
-
-/** Which optional inventory details (rules/reads.ts DETAIL_FIELDS) any rule of the catalog can read. */
-export type RelevantDetails = Readonly<Record<Detail, boolean>>;
-
-export function relevantDetails(c: Catalog): RelevantDetails {
-  const d: Record<Detail, boolean> = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
-  for (let n = 0; n < c.data.nodes.count; n++) {
-    const op = c.data.nodes.op[n]!;
-    if (op < RULE_OP_BASE) continue;
-    const details = ruleReads(c.data.ruleTypes[op - RULE_OP_BASE] ?? '').details;
-    if (details !== undefined) for (const detail of details(c.nodeAttrs(n))) d[detail] = true;
-  }
-  return d;
-}
+import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
 
 /**
  * Digest of everything in the inventory the catalog's rules can read, as four 32-bit words: 128 bits of SHA-256.

@@ -4,7 +4,7 @@
  * memory does not grow with the fleet. docs/batch-output.md describes every format's fields.
  */
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import type { UpdateState } from '../../engine/scan/scanner.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 
 export const BATCH_FORMATS = ['jsonl', 'rows', 'csv', 'parquet', 'msgpack'] as const;
 export type BatchFormat = (typeof BATCH_FORMATS)[number];

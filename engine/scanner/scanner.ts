@@ -5,9 +5,18 @@ import type { Catalog } from '../catalog/catalog.js';
 import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
-import type { UpdateOutcome } from '../pool/protocol.js';
-import { ScanSession, SessionBuffers, type UpdateResult, type UpdateState } from './scanner.js';
+import { MachineScan, MachineScanBuffers, type UpdateResult, type UpdateState } from './machine-scan.js';
 import { SectionMemo, type SectionMemoLimits } from './section-memo.js';
+
+/** One update's outcome on one machine, by catalog index. */
+export interface UpdateOutcome {
+  readonly index: number;
+  readonly state: UpdateState;
+  readonly superseded: boolean;
+  /** Not superseded, but a superseding update is Unknown on the machine (supersedence.ts). */
+  readonly possiblySuperseded: boolean;
+  readonly reason?: string;
+}
 
 export interface ScanRow {
   readonly computer: string;
@@ -61,10 +70,10 @@ export interface ScanOptions {
   readonly language?: string;
 }
 
-export interface ScannerConfig {
+export interface ScannerOptions {
   /**
    * Share rule results between the machines this scanner's fleet path scans, by the inventory sections the rules
-   * read (section-memo.ts; default true). Only `withSession` uses it; results are the same either way.
+   * read (section-memo.ts; default true). Only `withMachineScan` uses it; results are the same either way.
    */
   readonly shareRuleResults?: boolean;
   /** Memory bounds of that sharing. */
@@ -74,27 +83,27 @@ export interface ScannerConfig {
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
 export class Scanner {
   readonly program: RuleProgram;
-  private spare: SessionBuffers | undefined;
+  private spare: MachineScanBuffers | undefined;
   private memo: SectionMemo | undefined;
 
   constructor(
     readonly catalog: Catalog,
-    private readonly options: ScannerConfig = {},
+    private readonly options: ScannerOptions = {},
   ) {
     this.program = new RuleProgram(catalog);
   }
 
-  /** A session for one machine, on fresh working memory (safe to keep). */
-  session(inventory: Inventory): ScanSession {
-    return new ScanSession(this.catalog, this.program, inventory);
+  /** A scan of one machine, on fresh working memory (safe to keep). */
+  machineScan(inventory: Inventory): MachineScan {
+    return new MachineScan(this.catalog, this.program, inventory);
   }
 
   /**
-   * Runs `fn` with a session on this scanner's reusable working memory — the fleet path: no per-machine
-   * allocation of catalog-sized arrays. The session must not be used after `fn` returns.
+   * Runs `fn` with a machine scan on this scanner's reusable working memory — the fleet path: no per-machine
+   * allocation of catalog-sized arrays. The machine scan must not be used after `fn` returns.
    */
-  withSession<T>(inventory: Inventory, fn: (s: ScanSession) => T): T {
-    const buffers = this.spare ?? SessionBuffers.for(this.catalog);
+  withMachineScan<T>(inventory: Inventory, fn: (s: MachineScan) => T): T {
+    const buffers = this.spare ?? MachineScanBuffers.for(this.catalog);
     this.spare = undefined;
     try {
       // Built on the first fleet scan (it indexes every rule root): one-off scans and explanations never pay for it.
@@ -102,7 +111,7 @@ export class Scanner {
         this.options.shareRuleResults === false
           ? undefined
           : (this.memo ??= new SectionMemo(this.catalog, this.options.shareRuleResultsLimits));
-      return fn(new ScanSession(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
+      return fn(new MachineScan(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
     } finally {
       buffers.reset();
       this.spare = buffers;
@@ -116,13 +125,13 @@ export class Scanner {
 
   /** States of every update in the catalog (no reasons: the fast path). */
   states(inventory: Inventory): UpdateResult[] {
-    const s = this.session(inventory);
+    const s = this.machineScan(inventory);
     return Array.from({ length: this.catalog.size }, (_, i) => s.result(i));
   }
 
   scan(inventory: Inventory, options: ScanOptions = {}): ScanRow[] {
     const c = this.catalog;
-    const s = this.session(inventory);
+    const s = this.machineScan(inventory);
     const rows: ScanRow[] = [];
     for (let i = 0; i < c.size; i++) {
       if (!options.all && (!c.isReportable(i) || s.state(i) === 'NotApplicable')) continue;
@@ -141,7 +150,7 @@ export class Scanner {
 
   /** The decision for one update as a tree: state, reason, each rule slot with every node's value and reads. */
   explain(inventory: Inventory, index: number): Explanation {
-    const s = this.session(inventory);
+    const s = this.machineScan(inventory);
     const r = s.result(index);
     const c = this.catalog;
     const slots: Partial<Record<RuleSlot, ExplainNode>> = {};

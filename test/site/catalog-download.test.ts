@@ -3,8 +3,9 @@
  * of a recorded catalog version, with the admin token only; the bytes are the site's file, or the copy in the site
  * database when this server's site directory lacks it, and the header names their SHA-256.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { publishCatalogFile } from '../../adapters/site/catalog-files.js';
@@ -85,5 +86,95 @@ describe('GET /v1/catalogs/<sha256>', () => {
     } finally {
       renameSync(moved, current.path);
     }
+  });
+
+  it('answers If-None-Match with the ETag by 304 and no body, another ETag by the catalog', async () => {
+    const etag = `"${createHash('sha256').update(fileBytes).digest('hex')}"`;
+    for (const held of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const r = await fetch(`${server.url}/v1/catalogs/${current.sha256}`, {
+        headers: { authorization: `Bearer ${ADMIN}`, 'if-none-match': held },
+      });
+      expect(r.status).toBe(304);
+      expect(r.headers.get('etag')).toBe(etag);
+      expect((await r.arrayBuffer()).byteLength).toBe(0);
+    }
+    const r = await fetch(`${server.url}/v1/catalogs/${current.sha256}`, {
+      headers: { authorization: `Bearer ${ADMIN}`, 'if-none-match': '"other"' },
+    });
+    expect(r.status).toBe(200);
+    expect(Buffer.from(await r.arrayBuffer()).equals(fileBytes)).toBe(true);
+  });
+
+  describe('a catalog file far larger than the socket buffers (64 MiB in place of the real one)', () => {
+    const BIG = 64 << 20;
+    let big: Buffer;
+    const moved = () => `${current.path}.real`;
+    beforeAll(() => {
+      big = randomBytes(BIG);
+      renameSync(current.path, moved());
+      writeFileSync(current.path, big);
+    });
+    afterAll(() => renameSync(moved(), current.path));
+
+    /** Starts a download and resolves on its first chunk of body, the response paused there. */
+    const firstChunk = (): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          `${server.url}/v1/catalogs/${current.sha256}`,
+          { agent: false, headers: { authorization: `Bearer ${ADMIN}` } },
+          (res) => {
+            expect(res.statusCode).toBe(200);
+            expect(res.headers['content-length']).toBe(String(BIG));
+            res.once('data', () => {
+              res.pause();
+              resolve(res);
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+    it('streams it: four downloads held after their first chunk do not hold the file in memory', async () => {
+      await firstChunk().then((r) => r.destroy()); // hashed once, outside the measure
+      const before = process.memoryUsage().arrayBuffers;
+      const held = await Promise.all([firstChunk(), firstChunk(), firstChunk(), firstChunk()]);
+      await new Promise((r) => setTimeout(r, 300)); // let the server fill what it can
+      const grown = process.memoryUsage().arrayBuffers - before;
+      for (const r of held) r.destroy();
+      // Read whole per request, each would hold 64 MiB (256 MiB in all) until the client reads it.
+      expect(grown).toBeLessThan(32 << 20);
+    });
+
+    it('closes the file of every download the client abandons mid-way, and keeps serving', async () => {
+      await firstChunk().then((r) => r.destroy());
+      await new Promise((r) => setTimeout(r, 200));
+      // A FileHandle left open is closed by the garbage collector, with a warning: a leak shows as fds or as warnings.
+      const gcClosed: string[] = [];
+      const onWarning = (w: Error): void => void (/file descriptor|FileHandle/i.test(w.message) && gcClosed.push(w.message));
+      process.on('warning', onWarning);
+      const before = openFds();
+      try {
+        for (let k = 0; k < 40; k++) (await firstChunk()).destroy();
+        // Sockets close asynchronously: wait until the count settles (a leak keeps one fd per download: +40).
+        let after = openFds();
+        for (let t = 0; t < 50 && after > before + 2; t++) {
+          await new Promise((r) => setTimeout(r, 100));
+          after = openFds();
+        }
+        expect(after).toBeLessThanOrEqual(before + 2);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(gcClosed).toEqual([]);
+      } finally {
+        process.off('warning', onWarning);
+      }
+      const r = await get(`/v1/catalogs/${current.sha256}`, ADMIN);
+      expect(r.status).toBe(200);
+      const body = Buffer.from(await r.arrayBuffer());
+      expect(body.length).toBe(BIG);
+      expect(r.headers.get('x-patchscan-file-sha256')).toBe(createHash('sha256').update(big).digest('hex'));
+      expect(body.equals(big)).toBe(true);
+    });
   });
 });

@@ -361,14 +361,17 @@ export class MachineScan {
       let req = -1,
         unk = -1,
         inst = -1;
-      for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
+      // The first Required child decides the bundle (and is its reason): the children after it are not decided.
+      children: for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
         for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
           const t = b.target[m]!;
           // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
           const cycle = this.cycleOf[i]!;
           const s = t < 0 || (cycle >= 0 && this.cycleOf[t] === cycle) ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
-          if (s === S_REQUIRED && req < 0) req = m;
-          else if (s === S_UNKNOWN && unk < 0) unk = m;
+          if (s === S_REQUIRED) {
+            req = m;
+            break children;
+          } else if (s === S_UNKNOWN && unk < 0) unk = m;
           else if (s === S_INSTALLED && inst < 0) inst = m;
         }
       }

@@ -17,57 +17,23 @@
  */
 import { hash } from 'node:crypto';
 import { invalidUtf8At } from '../inventory/utf8.js';
-import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
-import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
-import { isDatePrefixAt } from './date-prefix.js';
 import type { RelevantDetails } from '../catalog/relevant-details.js';
+import { isDatePrefixAt } from './date-prefix.js';
+import {
+  COLLECTED_AT,
+  COMPUTER,
+  DOMAIN,
+  FILES,
+  fileDetailsLeftOut,
+  ID,
+  ISO_DATE_TIME,
+  MAX_STRING,
+  NAME,
+  PROCESSOR,
+  PROCESSOR_DETAILS,
+  type LeftOutDetail,
+} from './left-out.js';
 
-const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
-const COMPUTER = ascii('computer');
-const COLLECTED_AT = ascii('collectedAt');
-const FILES = ascii('files');
-const PROCESSOR = ascii('processor');
-const NAME = ascii('name');
-const ID = ascii('id');
-const DOMAIN = ascii('domain');
-
-const enum Kind {
-  /** An integer from 0 to 0xffffffff, as plain digits. */
-  Uint32,
-  /** An integer from 0 to 0xffff, as plain digits. */
-  Uint16,
-  /** A string starting with an ISO 8601 date (`2024-01-31T`). */
-  DatePrefix,
-}
-interface Drop {
-  readonly key: Uint8Array;
-  readonly kind: Kind;
-}
-const FILE_DETAILS: readonly Drop[] = [
-  { key: ascii('size'), kind: Kind.Uint32 },
-  { key: ascii('created'), kind: Kind.DatePrefix },
-  { key: ascii('modified'), kind: Kind.DatePrefix },
-  { key: ascii('language'), kind: Kind.Uint16 },
-];
-const PROCESSOR_DETAILS: readonly Drop[] = [
-  { key: ascii('level'), kind: Kind.Uint16 },
-  { key: ascii('revision'), kind: Kind.Uint16 },
-  { key: ascii('count'), kind: Kind.Uint16 },
-];
-const fileDropsFor = new Map<string, readonly Drop[]>();
-function fileDropsOf(d: RelevantDetails): readonly Drop[] {
-  const id = `${+d.fileSize}${+d.fileDates}${+d.fileLanguage}`;
-  let drops = fileDropsFor.get(id);
-  if (!drops) {
-    const keep = detailFieldsKept(d, FILE_DETAIL_KINDS);
-    drops = FILE_DETAILS.filter((x) => !keep.has(String.fromCharCode(...x.key)));
-    fileDropsFor.set(id, drops);
-  }
-  return drops;
-}
-
-const ISO_DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
-const MAX_STRING = DEFAULT_INVENTORY_LIMITS.maxString;
 const QUOTE = 0x22,
   BACKSLASH = 0x5c,
   COLON = 0x3a,
@@ -154,7 +120,7 @@ export class JsonProfile {
   }
 
   private walk(b: Uint8Array, d: RelevantDetails): void {
-    const drops = fileDropsOf(d);
+    const drops = fileDetailsLeftOut(d);
     let p = ws(b, 0);
     if (b[p] !== OPEN_OBJECT) throw NOT_UNDERSTOOD;
     p = ws(b, p + 1);
@@ -236,7 +202,7 @@ export class JsonProfile {
   }
 
   /** The `files` array: each element an object whose dropped members are checked; returns its end (negated: bad). */
-  private files(b: Uint8Array, p: number, drops: readonly Drop[]): number {
+  private files(b: Uint8Array, p: number, drops: readonly LeftOutDetail[]): number {
     if (b[p] !== OPEN_ARRAY) throw NOT_UNDERSTOOD;
     const at = this.count(0);
     let n = 0;
@@ -263,7 +229,7 @@ export class JsonProfile {
   }
 
   /** An object whose members are kept except the dropped ones, which are checked. Returns its end (negated: bad). */
-  private keepMembers(b: Uint8Array, p: number, drops: readonly Drop[]): number {
+  private keepMembers(b: Uint8Array, p: number, drops: readonly LeftOutDetail[]): number {
     if (b[p] !== OPEN_OBJECT) throw NOT_UNDERSTOOD;
     const at = this.count(0);
     let kept = 0;
@@ -277,7 +243,7 @@ export class JsonProfile {
       if (b[p] !== COLON) throw NOT_UNDERSTOOD;
       const v = ws(b, p + 1);
       const end = skipValue(b, v);
-      let dropped: Drop | undefined;
+      let dropped: LeftOutDetail | undefined;
       for (let i = 0; i < drops.length; i++) {
         if (is(b, keyStart, keyEnd, drops[i]!.key)) {
           dropped = drops[i];
@@ -287,7 +253,7 @@ export class JsonProfile {
       if (dropped === undefined) {
         this.chunk(b, keyStart, end);
         kept++;
-      } else if (ok) ok = this.droppedOk(b, v, end, dropped.kind);
+      } else if (ok) ok = this.droppedOk(b, v, end, dropped);
       p = ws(b, end);
       if (b[p] === COMMA) {
         p = ws(b, p + 1);
@@ -300,22 +266,15 @@ export class JsonProfile {
     return ok ? p + 1 : -(p + 1);
   }
 
-  private droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
-    switch (kind) {
-      case Kind.Uint32:
-        return uintAt(b, p, end, 0xffffffff);
-      case Kind.Uint16:
-        return uintAt(b, p, end, 0xffff);
-      case Kind.DatePrefix: {
-        if (b[p] !== QUOTE) return false;
-        this.plainString(b, p);
-        const s = p + 1;
-        const len = end - 1 - s;
-        if (this.plainEnd < 0 || len < 11 || len > MAX_STRING) return false;
-        if (!isDatePrefixAt(b, s)) return false;
-        return invalidUtf8At(b, s + 11, end - 1) < 0; // the rest of the date is not checked, but must be UTF-8
-      }
-    }
+  private droppedOk(b: Uint8Array, p: number, end: number, x: LeftOutDetail): boolean {
+    if (!x.date) return uintAt(b, p, end, x.max);
+    if (b[p] !== QUOTE) return false;
+    this.plainString(b, p);
+    const s = p + 1;
+    const len = end - 1 - s;
+    if (this.plainEnd < 0 || len < 11 || len > MAX_STRING) return false;
+    if (!isDatePrefixAt(b, s)) return false;
+    return invalidUtf8At(b, s + 11, end - 1) < 0; // the rest of the date is not checked, but must be UTF-8
   }
 
   /** computer: an object of plain strings name (1–255 bytes), id and domain; nothing else. */

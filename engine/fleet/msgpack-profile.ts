@@ -18,70 +18,22 @@ import { hash } from 'node:crypto';
 import { Unpackr } from 'msgpackr';
 import { msgpackValueEnd } from '../inventory/msgpack-frames.js';
 import { invalidUtf8At } from '../inventory/utf8.js';
-import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
-import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
-import { isDatePrefixAt } from './date-prefix.js';
 import type { RelevantDetails } from '../catalog/relevant-details.js';
-
-const ascii = (k: string): Uint8Array => Uint8Array.from(k, (ch) => ch.charCodeAt(0));
-
-const COMPUTER = ascii('computer');
-const COLLECTED_AT = ascii('collectedAt');
-const FILES = ascii('files');
-const PROCESSOR = ascii('processor');
-const NAME = ascii('name');
-const ID = ascii('id');
-const DOMAIN = ascii('domain');
-const SIZE = ascii('size');
-const CREATED = ascii('created');
-const MODIFIED = ascii('modified');
-const LANGUAGE = ascii('language');
-const LEVEL = ascii('level');
-const REVISION = ascii('revision');
-const COUNT = ascii('count');
-
-/** validate.ts's date-time rule for collectedAt (ASCII only, so it can be tested on the raw bytes). */
-const ISO_DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
-const MAX_STRING = DEFAULT_INVENTORY_LIMITS.maxString;
-
-/** What a dropped pair's value must look like for the quick check to accept it. */
-const enum Kind {
-  /** An integer from 0 to Number.MAX_SAFE_INTEGER (accepted: up to 32-bit encodings). */
-  SafeUint,
-  /** An integer from 0 to 0xffff. */
-  Uint16,
-  /** A string starting with an ISO 8601 date (`2024-01-31T`). */
-  DatePrefix,
-}
-
-interface Drop {
-  readonly key: Uint8Array;
-  readonly kind: Kind;
-}
-
-const FILE_DETAILS: readonly Drop[] = [
-  { key: SIZE, kind: Kind.SafeUint },
-  { key: CREATED, kind: Kind.DatePrefix },
-  { key: MODIFIED, kind: Kind.DatePrefix },
-  { key: LANGUAGE, kind: Kind.Uint16 },
-];
-const PROCESSOR_DETAILS: readonly Drop[] = [
-  { key: LEVEL, kind: Kind.Uint16 },
-  { key: REVISION, kind: Kind.Uint16 },
-  { key: COUNT, kind: Kind.Uint16 },
-];
-
-const fileDrops = new Map<string, readonly Drop[]>();
-function fileDropsOf(d: RelevantDetails): readonly Drop[] {
-  const id = `${+d.fileSize}${+d.fileDates}${+d.fileLanguage}`;
-  let drops = fileDrops.get(id);
-  if (!drops) {
-    const keep = detailFieldsKept(d, FILE_DETAIL_KINDS);
-    drops = FILE_DETAILS.filter((x) => !keep.has(String.fromCharCode(...x.key)));
-    fileDrops.set(id, drops);
-  }
-  return drops;
-}
+import { isDatePrefixAt } from './date-prefix.js';
+import {
+  COLLECTED_AT,
+  COMPUTER,
+  DOMAIN,
+  FILES,
+  fileDetailsLeftOut,
+  ID,
+  ISO_DATE_TIME,
+  MAX_STRING,
+  NAME,
+  PROCESSOR,
+  PROCESSOR_DETAILS,
+  type LeftOutDetail,
+} from './left-out.js';
 
 /** Whether the msgpack value at `p` is the (short, ASCII) string `key`, compared byte by byte. */
 function keyIs(b: Uint8Array, p: number, key: Uint8Array): boolean {
@@ -215,7 +167,7 @@ export class MsgpackProfile {
   private walk(b: Uint8Array, d: RelevantDetails): void {
     const out = this.out;
     out.n = 0;
-    const drops = fileDropsOf(d);
+    const drops = fileDetailsLeftOut(d);
     if (!this.container(b, 0, true)) throw NOT_UNDERSTOOD;
     const pairs = this.count;
     let q = this.start;
@@ -268,7 +220,7 @@ export class MsgpackProfile {
    * Copies the pairs of the map at `p` except the dropped ones, checking those. Returns the map's end, negated when
    * a dropped value failed the quick check.
    */
-  private keepPairs(b: Uint8Array, p: number, drops: readonly Drop[]): number {
+  private keepPairs(b: Uint8Array, p: number, drops: readonly LeftOutDetail[]): number {
     const out = this.out;
     if (!this.container(b, p, true)) throw NOT_UNDERSTOOD;
     const n = this.count;
@@ -279,7 +231,7 @@ export class MsgpackProfile {
     for (let k = 0; k < n; k++) {
       const keyEnd = this.end(b, q);
       const valueEnd = this.end(b, keyEnd);
-      let dropped: Drop | undefined;
+      let dropped: LeftOutDetail | undefined;
       for (let i = 0; i < drops.length; i++) {
         if (keyIs(b, q, drops[i]!.key)) {
           dropped = drops[i];
@@ -289,7 +241,7 @@ export class MsgpackProfile {
       if (dropped === undefined) {
         out.put(b, q, valueEnd);
         kept++;
-      } else if (ok) ok = droppedOk(b, keyEnd, valueEnd, dropped.kind);
+      } else if (ok) ok = droppedOk(b, keyEnd, valueEnd, dropped);
       q = valueEnd;
     }
     out.setCount(at, kept);
@@ -333,20 +285,13 @@ function strLength(b: Uint8Array, p: number): number {
   return -1;
 }
 
-function droppedOk(b: Uint8Array, p: number, end: number, kind: Kind): boolean {
-  switch (kind) {
-    case Kind.SafeUint:
-      return uintAt(b, p, 0xffffffff);
-    case Kind.Uint16:
-      return uintAt(b, p, 0xffff);
-    case Kind.DatePrefix: {
-      const len = strLength(b, p);
-      if (len < 11 || len > MAX_STRING) return false;
-      const s = end - len; // the payload
-      if (invalidUtf8At(b, s + 11, end) >= 0) return false; // the rest of the date is not checked, but must be UTF-8
-      return isDatePrefixAt(b, s);
-    }
-  }
+function droppedOk(b: Uint8Array, p: number, end: number, x: LeftOutDetail): boolean {
+  if (!x.date) return uintAt(b, p, x.max);
+  const len = strLength(b, p);
+  if (len < 11 || len > MAX_STRING) return false;
+  const s = end - len; // the payload
+  if (invalidUtf8At(b, s + 11, end) >= 0) return false; // the rest of the date is not checked, but must be UTF-8
+  return isDatePrefixAt(b, s);
 }
 
 /** collectedAt: an ASCII string matching validate.ts's date-time rule (short: longer ones take the slow path). */

@@ -62,10 +62,12 @@ const fleet = join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`
 if (!existsSync(fleet)) await head(full, fleet, machines);
 
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} ` +
+    `cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
 console.log(
-  `catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
+  `catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines ` +
+    `of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
 );
 try {
   execFileSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' });
@@ -84,10 +86,13 @@ function measure(label: string, bin: string, args: string[]): void {
   rmSync(out, { force: true });
   const s = Number(seconds);
   console.log(
-    `| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`,
+    `| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ` +
+      `${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (` +
+      `${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`,
   );
   console.log(
-    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}\` | | | | | |`,
+    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}` +
+      `\` | | | | | |`,
   );
 }
 

@@ -32,7 +32,8 @@ if (!existsSync(cab)) {
       for (let k = 0; k < 2000; k++) {
         x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
         parts.push(
-          `<Update UpdateId="${x.toString(16)}-4c77-4dd9-951a-${(x ^ 0x5a5a).toString(16)}" RevisionNumber="${x % 300}" RevisionId="${x % 900000}" IsLeaf="true" />\n`,
+          `<Update UpdateId="${x.toString(16)}-4c77-4dd9-951a-${(x ^ 0x5a5a).toString(16)}` +
+            `" RevisionNumber="${x % 300}" RevisionId="${x % 900000}" IsLeaf="true" />\n`,
         );
       }
       const b = Buffer.from(parts.join('')).subarray(0, Math.min(mib * MiB - done, 1 << 30));

@@ -2,8 +2,9 @@
  * A new catalog without a full rescan (issue 14 item 4): a generated catalog (default 50,000 revisions), a "Patch
  * Tuesday" edit of ~1 % of its revisions (bench/patch-tuesday.ts), and N stored profiles (every machine distinct).
  * Side by side in one process, one thread, interleaved in chunks of 25 profiles: a full rescan of every profile on the
- * new catalog, and carrying each profile's old outcomes over (engine/fleet/carry-over.ts). Every carried-over result set is checked equal to the
- * full rescan's. Prints machines/s of both and the ratio, with and without the one-off cost of the catalog diff.
+ * new catalog, and carrying each profile's old outcomes over (engine/fleet/carry-over.ts). Every carried-over result
+ * set is checked equal to the full rescan's. Prints machines/s of both and the ratio, with and without the one-off cost
+ * of the catalog diff.
  *
  *   npm run bench:catalog-delta -- [--revisions 50000] [--profiles 2000] [--percent 1] [--seed 7] [--carry-share yes]
  */
@@ -53,7 +54,8 @@ console.log(
   `catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
     `${edit.summary.added} new updates (each superseding one), ` +
     `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
-    `${edit.summary.removed} expired; of the new and revised, ${edit.summary.bundles} bundles and ${edit.summary.bundledOnly} only bundled ` +
+    `${edit.summary.removed} expired; of the new and revised, ` +
+    `${edit.summary.bundles} bundles and ${edit.summary.bundledOnly} only bundled ` +
     `(built in ${seconds(t).toFixed(1)} s)`,
 );
 

@@ -62,7 +62,8 @@ if (!existsSync(join(dir, 'ready'))) {
   await store.setCollectionLimit((await store.objectId('collection', 'main'))!, null);
   const r = await new ScanService(site).runQueue();
   console.log(
-    `scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct ` +
+      `profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
   await site.close();
   // The rest of the fleet: clients that share those machines' profiles (their scans name the same result sets),
@@ -72,10 +73,13 @@ if (!existsSync(join(dir, 'ready'))) {
   db.transaction(() => {
     const at = now();
     const insertClient = db.prepare(
-      'INSERT INTO clients (name, name_key, token_hash, architecture, enrolled_at, last_upload_at, last_scan_at) VALUES (?, ?, NULL, ?, ?, ?, ?)',
+      'INSERT INTO clients (name, name_key, token_hash, architecture, enrolled_at, ' +
+        'last_upload_at, last_scan_at) VALUES (?, ?, NULL, ?, ?, ?, ?)',
     );
     const insertScan = db.prepare(
-      'INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) SELECT ?, inventory_id, catalog_id, set_id, scanned_at, program FROM scans WHERE client_id = ?',
+      'INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, ' +
+        'program) SELECT ?, inventory_id, catalog_id, set_id, scanned_at, program FROM ' +
+        'scans WHERE client_id = ?',
     );
     const real = db.prepare('SELECT id, architecture FROM clients ORDER BY id').all() as { id: number; architecture: string }[];
     for (let k = REAL; k < clients; k++) {
@@ -146,7 +150,9 @@ for (const [name, path, headers] of pages) {
   ms.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   console.log(
-    `  ${name.padEnd(48)} ${status}  p50 ${ms[Math.floor(runs / 2)]!.toFixed(1)} ms  p99 ${ms[Math.min(runs - 1, Math.floor(runs * 0.99))]!.toFixed(1)} ms  CPU p50 ${cpu[Math.floor(runs / 2)]!.toFixed(0)} ms  ${(bytes / 1024).toFixed(0)} KiB`,
+    `  ${name.padEnd(48)} ${status}  p50 ${ms[Math.floor(runs / 2)]!.toFixed(1)} ` +
+      `ms  p99 ${ms[Math.min(runs - 1, Math.floor(runs * 0.99))]!.toFixed(1)} ms  CPU ` +
+      `p50 ${cpu[Math.floor(runs / 2)]!.toFixed(0)} ms  ${(bytes / 1024).toFixed(0)} KiB`,
   );
 }
 await s.close();

@@ -64,7 +64,13 @@ const here = new URL('..', import.meta.url).pathname;
 
 const line = (label: string, r: Run): string => {
   const perCore = ((r.cpuSeconds / r.machines) * 1000).toFixed(2);
-  return `${label.padEnd(44)} ${(r.machines / r.seconds).toFixed(0).padStart(6)} machines/s  ${r.seconds.toFixed(1).padStart(6)} s  CPU ${r.cpuSeconds.toFixed(1).padStart(6)} s (${perCore} ms/machine)  hits ${((100 * r.hits) / Math.max(1, r.hits + r.misses)).toFixed(1)} %  RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB  errors ${r.errors}`;
+  return (
+    `${label.padEnd(44)} ${(r.machines / r.seconds).toFixed(0).padStart(6)} ` +
+    `machines/s  ${r.seconds.toFixed(1).padStart(6)} s  CPU ` +
+    `${r.cpuSeconds.toFixed(1).padStart(6)} s (${perCore} ms/machine)  hits ` +
+    `${((100 * r.hits) / Math.max(1, r.hits + r.misses)).toFixed(1)} %  RSS ` +
+    `${(r.maxRssBytes / MiB).toFixed(0)} MiB  errors ${r.errors}`
+  );
 };
 
 const runs: [string, string, boolean][] = [

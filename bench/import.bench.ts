@@ -31,13 +31,16 @@ const MiB = 1048576;
 const median = (xs: number[]): number => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} ` +
+    `cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
 if (!existsSync(cab)) {
   const t = performance.now();
   const g = generateCatalog({ revisions, seed, out: cab });
   console.log(
-    `generated ${cab}: ${g.revisions} revisions, ${g.rangeCabs} range cabinets, ${(g.bytes / MiB).toFixed(1)} MiB (${(g.xmlBytes / MiB).toFixed(0)} MiB XML) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `generated ${cab}: ${g.revisions} revisions, ${g.rangeCabs} range cabinets, ` +
+      `${(g.bytes / MiB).toFixed(1)} MiB (${(g.xmlBytes / MiB).toFixed(0)} MiB XML) in ` +
+      `${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
 }
 console.log(`input: ${cab} (${(statSync(cab).size / MiB).toFixed(1)} MiB)`);
@@ -68,14 +71,19 @@ const first = imports[0]!;
 const phaseNames = Object.keys(first.phases);
 console.log(`\nimport of ${first.revisions.toLocaleString('en-US')} revisions, ${runs} runs (median; min–max):`);
 console.log(
-  `  time            ${s.toFixed(2)} s   (${Math.min(...imports.map((i) => i.seconds)).toFixed(2)}–${Math.max(...imports.map((i) => i.seconds)).toFixed(2)})   goal < 60 s`,
+  `  time            ${s.toFixed(2)} s   (` +
+    `${Math.min(...imports.map((i) => i.seconds)).toFixed(2)}–` +
+    `${Math.max(...imports.map((i) => i.seconds)).toFixed(2)})   goal < 60 s`,
 );
 console.log(`  revisions/s     ${(first.revisions / s).toFixed(0)}`);
 console.log(`  XML             ${(first.xmlBytes / MiB).toFixed(0)} MiB at ${(first.xmlBytes / MiB / s).toFixed(1)} MiB/s`);
 console.log(`  peak RSS        ${(median(imports.map((i) => i.maxRssBytes)) / MiB).toFixed(0)} MiB   goal < 1536 MiB`);
 console.log(`  phases          ${phaseNames.map((p) => `${p} ${median(imports.map((i) => i.phases[p] ?? 0)).toFixed(2)} s`).join(', ')}`);
 console.log(
-  `  compiled file   ${(first.outBytes / MiB).toFixed(1)} MiB (${first.nodes.toLocaleString('en-US')} rule nodes, ${first.facts.toLocaleString('en-US')} facts, ${first.strings.toLocaleString('en-US')} strings)`,
+  `  compiled file   ${(first.outBytes / MiB).toFixed(1)} MiB (` +
+    `${first.nodes.toLocaleString('en-US')} rule nodes, ` +
+    `${first.facts.toLocaleString('en-US')} facts, ` +
+    `${first.strings.toLocaleString('en-US')} strings)`,
 );
 console.log(`load of the compiled file, ${loads.length} runs (median):`);
 console.log(`  load            ${(median(loads.map((l) => l.loadSeconds)) * 1000).toFixed(0)} ms   goal < 1000 ms`);

@@ -40,7 +40,8 @@ const b = new CatalogBuilder();
 for (const r of records) b.addRecord(r);
 const catalog = new Catalog(b.build({ kind: 'records', path: 'bench', sha256: '' }));
 console.log(
-  `catalog: ${records.length} updates (random, seed ${seed}); ${invs.length} machines, ${profiles > 0 ? `drawn from ${profiles} profiles` : 'all different'}`,
+  `catalog: ${records.length} updates (random, seed ${seed}); ${invs.length} ` +
+    `machines, ${profiles > 0 ? `drawn from ${profiles} profiles` : 'all different'}`,
 );
 
 /** Runs `f` twice and times the second run (the first compiles and warms up every path, for each contender). */

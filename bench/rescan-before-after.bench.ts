@@ -181,7 +181,9 @@ const load = (): string =>
     .map((x) => x.toFixed(1))
     .join(' ');
 console.log(
-  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores, Node ${process.version}; SQLite sites; ${connections} connections, ${seconds} s, ${clients} clients; old build ${oldDist}`,
+  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores, ` +
+    `Node ${process.version}; SQLite sites; ${connections} connections, ${seconds} ` +
+    `s, ${clients} clients; old build ${oldDist}`,
 );
 const all: Figures[] = [];
 for (let round = 0; round < rounds; round++) {
@@ -190,7 +192,9 @@ for (let round = 0; round < rounds; round++) {
     const f = await run(v, round);
     all.push(f);
     console.log(
-      `round ${round + 1} ${v.padEnd(9)} ${f.rate.toFixed(0)} uploads/s, p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms, not 202: ${f.non2xx}; rescan ${f.queued} queued, ${f.left} left at the end; load ${load()}; ${new Date().toISOString()}`,
+      `round ${round + 1} ${v.padEnd(9)} ${f.rate.toFixed(0)} uploads/s, p50 ${f.p50} ` +
+        `ms, p99 ${f.p99} ms, max ${f.max} ms, not 202: ${f.non2xx}; rescan ${f.queued} ` +
+        `queued, ${f.left} left at the end; load ${load()}; ${new Date().toISOString()}`,
     );
   }
 }
@@ -202,6 +206,9 @@ console.log('\nmedians over the rounds:');
 for (const v of variants) {
   const mine = all.filter((f) => f.variant === v);
   console.log(
-    `${v.padEnd(9)} ${median(mine.map((f) => f.rate)).toFixed(0)} uploads/s, p50 ${median(mine.map((f) => f.p50))} ms, p99 ${median(mine.map((f) => f.p99))} ms (p99 per round: ${mine.map((f) => f.p99).join(', ')}), rescan left ${median(mine.map((f) => f.left))} of ${clients}`,
+    `${v.padEnd(9)} ${median(mine.map((f) => f.rate)).toFixed(0)} uploads/s, p50 ` +
+      `${median(mine.map((f) => f.p50))} ms, p99 ${median(mine.map((f) => f.p99))} ms ` +
+      `(p99 per round: ${mine.map((f) => f.p99).join(', ')}), rescan left ` +
+      `${median(mine.map((f) => f.left))} of ${clients}`,
   );
 }

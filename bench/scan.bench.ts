@@ -32,7 +32,8 @@ const child = new URL('./scan-child.js', import.meta.url).pathname;
 const MiB = 1048576;
 
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} ` +
+    `cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
 const cab = join(work, `wsusscn2-${revisions}-1.cab`);
 const cat = join(work, `catalog-${revisions}-1.pscat`);
@@ -51,7 +52,8 @@ for (const clients of clientsList) {
   console.log(`\nfleet of ${clients.toLocaleString('en-US')} machines (${(statSync(fleet).size / MiB).toFixed(1)} MiB msgpack)`);
   const decode = JSON.parse(execFileSync(process.execPath, [child, 'decode', fleet], { encoding: 'utf8' })) as { seconds: number };
   console.log(
-    `  decode-only        ${(clients / decode.seconds).toFixed(0)} machines/s (${((decode.seconds / clients) * 1e6).toFixed(1)} µs/machine)`,
+    `  decode-only        ${(clients / decode.seconds).toFixed(0)} machines/s (` +
+      `${((decode.seconds / clients) * 1e6).toFixed(1)} µs/machine)`,
   );
   for (const threads of threadsList) {
     const r = JSON.parse(
@@ -67,7 +69,11 @@ for (const clients of clientsList) {
       maxRssBytes: number;
     };
     console.log(
-      `  ${threads} thread(s)        ${(r.machines / r.seconds).toFixed(0)} machines/s, ${r.seconds.toFixed(1)} s (CPU ${r.cpuSeconds.toFixed(1)} s, all threads); per machine p50 ${r.p50} µs, p99 ${r.p99} µs; cache hit rate ${(r.hitRate * 100).toFixed(1)} %; peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB (process: main + workers share it); errors ${r.errors}`,
+      `  ${threads} thread(s)        ${(r.machines / r.seconds).toFixed(0)} ` +
+        `machines/s, ${r.seconds.toFixed(1)} s (CPU ${r.cpuSeconds.toFixed(1)} s, all ` +
+        `threads); per machine p50 ${r.p50} µs, p99 ${r.p99} µs; cache hit rate ` +
+        `${(r.hitRate * 100).toFixed(1)} %; peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} ` +
+        `MiB (process: main + workers share it); errors ${r.errors}`,
     );
     if (threads === 1) console.log(`  scan ÷ decode       ${(r.seconds / decode.seconds).toFixed(1)} (goal ≤ 3)`);
   }

@@ -84,7 +84,9 @@ async function drain(dir: string, workers: number): Promise<{ seconds: number; s
 }
 
 console.log(
-  `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${clients} queued inventories; ${threads} engine thread(s) per worker`,
+  `machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores; ` +
+    `${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${clients} queued inventories; ` +
+    `${threads} engine thread(s) per worker`,
 );
 const results: Record<number, { seconds: number; scanned: number; profiles: number }> = {};
 for (const workers of [1, 2]) {
@@ -96,7 +98,9 @@ for (const workers of [1, 2]) {
   }
   const r = results[workers];
   console.log(
-    `${workers} worker process(es): ${r.scanned} scanned (${r.profiles} distinct profiles scanned by the engine) in ${r.seconds.toFixed(1)} s = ${(r.scanned / r.seconds).toFixed(0)} scans/s (process start included)`,
+    `${workers} worker process(es): ${r.scanned} scanned (${r.profiles} distinct ` +
+      `profiles scanned by the engine) in ${r.seconds.toFixed(1)} s = ` +
+      `${(r.scanned / r.seconds).toFixed(0)} scans/s (process start included)`,
   );
 }
 console.log(

@@ -161,10 +161,17 @@ const lat = (p: 'p50' | 'p99'): number => Math.max(...runs.map((r) => r.latency[
 const MiB = 1048576;
 const os = await import('node:os');
 console.log(
-  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores; ${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${servers} server(s)${scanning ? ', scanning in-process' : ', --no-scan'}${workers ? `, ${workers} worker(s)` : ''}${rescan ? ', full rescan running' : ''}; ${connections} connections, ${seconds} s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`,
+  `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores; ` +
+    `${onPostgres ? 'PostgreSQL' : 'SQLite'}; ${servers} server(s)` +
+    `${scanning ? ', scanning in-process' : ', --no-scan'}` +
+    `${workers ? `, ${workers} worker(s)` : ''}` +
+    `${rescan ? ', full rescan running' : ''}; ${connections} connections, ${seconds}` +
+    ` s, ${clients} clients, bodies ~${(bodies[0]!.length / 1024).toFixed(1)} KiB JSON`,
 );
 console.log(
-  `uploads: ${sum((r) => r.requests.total)} sent, ${accepted} accepted (202), non-2xx ${sum((r) => r.non2xx)}, errors ${sum((r) => r.errors)}, timeouts ${sum((r) => r.timeouts)}`,
+  `uploads: ${sum((r) => r.requests.total)} sent, ${accepted} accepted (202), ` +
+    `non-2xx ${sum((r) => r.non2xx)}, errors ${sum((r) => r.errors)}, timeouts ` +
+    `${sum((r) => r.timeouts)}`,
 );
 console.log(`throughput: ${sum((r) => r.requests.average).toFixed(0)} uploads/s average`);
 console.log(`latency (worst server): p50 ${lat('p50')} ms, p99 ${lat('p99')} ms, max ${Math.max(...runs.map((r) => r.latency.max))} ms`);
@@ -172,5 +179,7 @@ console.log(`server RSS (1 s samples, largest server): ${rss.map((x) => (x / MiB
 console.log(`stored inventories: ${stored} (accepted: ${accepted}); clients scanned: ${scanned}`);
 if (rescan)
   console.log(
-    `full rescan: ${rescanQueued} clients queued as the load started; still queued when it ended: ${queueAfterLoad.queue.normal + queueAfterLoad.queue.expedited} (+${queueAfterLoad.running ?? 0} running)`,
+    `full rescan: ${rescanQueued} clients queued as the load started; still queued ` +
+      `when it ended: ${queueAfterLoad.queue.normal + queueAfterLoad.queue.expedited} ` +
+      `(+${queueAfterLoad.running ?? 0} running)`,
   );

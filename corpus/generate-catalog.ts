@@ -155,9 +155,12 @@ const catGroup = (id: string): string => `<AtLeastOne IsCategory="true">${ident(
 const installed = (x: string): string => `<IsInstalled>${x}</IsInstalled>`;
 const installable = (x: string): string => `<IsInstallable>${x}</IsInstallable>`;
 const winVer = (cmp: string, o: OsProduct, withBuild = true, withType = false): string =>
-  `<b.WindowsVersion Comparison="${cmp}" MajorVersion="${o.major}" MinorVersion="${o.minor}"${withBuild ? ` BuildNumber="${o.build}"` : ''}${withType ? ` ProductType="${o.productType}"` : ''} />`;
+  `<b.WindowsVersion Comparison="${cmp}" MajorVersion="${o.major}" MinorVersion="` +
+  `${o.minor}"${withBuild ? ` BuildNumber="${o.build}"` : ''}` +
+  `${withType ? ` ProductType="${o.productType}"` : ''} />`;
 const ubr = (cmp: string, v: number): string =>
-  `<b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion" Value="UBR" Comparison="${cmp}" Data="${v}" />`;
+  `<b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows ` +
+  `NT\\CurrentVersion" Value="UBR" Comparison="${cmp}" Data="${v}" />`;
 
 /** Categories (company, families, classifications, products) and detectoids (architecture, OS, language, product). */
 const FIXED_REVISIONS =
@@ -170,7 +173,9 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
   if (!Number.isSafeInteger(opts.revisions) || opts.revisions < MIN_REVISIONS) {
     throw new PatchscanError(
       'BAD_ARGUMENT',
-      `revisions ${JSON.stringify(opts.revisions)}: give a whole number of at least ${MIN_REVISIONS} (the category tree and detectoids take ${FIXED_REVISIONS}, one update and its bundled child 2 more)`,
+      `revisions ${JSON.stringify(opts.revisions)}: give a whole number of at least ` +
+        `${MIN_REVISIONS} (the category tree and detectoids take ${FIXED_REVISIONS}, one ` +
+        `update and its bundled child 2 more)`,
     );
   }
   const rng = new Rng(opts.seed);
@@ -191,7 +196,14 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       updateId: id,
       revisionNumber: rng.int(100, 110),
       core: coreXml(id, 100, 'Category', '', parent ? `<Prerequisites>${catGroup(parent)}</Prerequisites>` : '', installed(isInstalled)),
-      extended: `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" MaxDownloadSize="0" MinDownloadSize="0" /><HandlerSpecificData type="cat:Category"><CategoryInformation CategoryType="${type}" ProhibitsSubcategories="${type === 'Product'}" ProhibitsUpdates="${type !== 'Product' && type !== 'UpdateClassification'}" DisplayOrder="0" /></HandlerSpecificData>`,
+      extended:
+        `<ExtendedProperties DefaultPropertiesLanguage="en" ` +
+        `Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" ` +
+        `MaxDownloadSize="0" MinDownloadSize="0" /><HandlerSpecificData ` +
+        `type="cat:Category"><CategoryInformation CategoryType="${type}" ` +
+        `ProhibitsSubcategories="${type === 'Product'}" ProhibitsUpdates="` +
+        `${type !== 'Product' && type !== 'UpdateClassification'}" DisplayOrder="0" ` +
+        `/></HandlerSpecificData>`,
       titles: [['en', title]],
       pkg: {
         isLeaf: false,
@@ -248,7 +260,8 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       detectoid(
         `${o.name} installed`,
         id,
-        `<And>${winVer('EqualTo', o, true, true)}<Not><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\Setup\\Upgrade" /></Not></And>`,
+        `<And>${winVer('EqualTo', o, true, true)}<Not><b.RegKeyExists ` +
+          `Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\Setup\\Upgrade" /></Not></And>`,
       ),
     );
   }
@@ -260,7 +273,9 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       detectoid(
         `Install language ${l}`,
         undefined,
-        `<b.RegSz Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Control\\Nls\\Language" Value="InstallLanguage" Comparison="EqualTo" Data="${LCID[l]}" />`,
+        `<b.RegSz Key="HKEY_LOCAL_MACHINE" ` +
+          `Subkey="SYSTEM\\CurrentControlSet\\Control\\Nls\\Language" ` +
+          `Value="InstallLanguage" Comparison="EqualTo" Data="${LCID[l]}" />`,
       ),
     );
   }
@@ -274,10 +289,18 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
       rule = `<m.MsiProductInstalled ProductCode="${code}" VersionMin="${a.name.endsWith('2016') ? '16.0.0.0' : '15.0.0.0'}" />`;
     } else if (a.kind === 'dotnet') {
       rule =
-        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" /><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="Release" Comparison="GreaterThanOrEqualTo" Data="528040" /></And>';
+        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET ' +
+        'Framework Setup\\NDP\\v4\\Full" /><b.RegDword Key="HKEY_LOCAL_MACHINE" ' +
+        'Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" ' +
+        'Value="Release" Comparison="GreaterThanOrEqualTo" Data="528040" /></And>';
     } else {
       rule =
-        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" /><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" Value="Start" Comparison="EqualTo" Data="4" /></Not><b.FileExists Path="Windows Defender\\MpClient.dll" Csidl="38" /></And>';
+        '<And><b.RegKeyExists Key="HKEY_LOCAL_MACHINE" ' +
+        'Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" /><Not><b.RegDword ' +
+        'Key="HKEY_LOCAL_MACHINE" ' +
+        'Subkey="SYSTEM\\CurrentControlSet\\Services\\WinDefend" Value="Start" ' +
+        'Comparison="EqualTo" Data="4" /></Not><b.FileExists Path="Windows ' +
+        'Defender\\MpClient.dll" Csidl="38" /></And>';
     }
     appDetectoid.set(a.name, detectoid(`${a.name} installed`, undefined, rule));
   }
@@ -344,14 +367,32 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
         const arch = `<b.Processor Architecture="${v.arch}" />`;
         if (t.o.cbs) {
           handler = 'http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Cbs';
-          isInstalled = `<Or><And><CbsPackageInstalled /><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing" Value="LCUReoffer" Comparison="EqualTo" Data="1" /></Not></And><And>${winVer('EqualTo', t.o)}${ubr('GreaterThanOrEqualTo', ubrValue)}</And></Or>`;
+          isInstalled =
+            `<Or><And><CbsPackageInstalled /><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based ` +
+            `Servicing" Value="LCUReoffer" Comparison="EqualTo" Data="1" /></Not></And><And>` +
+            `${winVer('EqualTo', t.o)}${ubr('GreaterThanOrEqualTo', ubrValue)}</And></Or>`;
           isInstallable = `<And><CbsPackageInstallable />${arch}</And>`;
-          metadata = `<Metadata><CbsPackageApplicabilityMetadata><assembly xmlns="urn:schemas-microsoft-com:asm.v3" manifestVersion="1.0"><assemblyIdentity name="Package_for_RollupFix" version="${t.o.build}.${ubrValue}.1.${rng.int(1, 9)}" processorArchitecture="${CBS_ARCH[v.arch!]}" language="neutral" publicKeyToken="31bf3856ad364e35" /><package identifier="KB${thisKb}" releaseType="Security Update" restart="possible" /></assembly></CbsPackageApplicabilityMetadata></Metadata>`;
+          metadata =
+            `<Metadata><CbsPackageApplicabilityMetadata><assembly ` +
+            `xmlns="urn:schemas-microsoft-com:asm.v3" ` +
+            `manifestVersion="1.0"><assemblyIdentity name="Package_for_RollupFix" version="` +
+            `${t.o.build}.${ubrValue}.1.${rng.int(1, 9)}" processorArchitecture="` +
+            `${CBS_ARCH[v.arch!]}" language="neutral" publicKeyToken="31bf3856ad364e35" ` +
+            `/><package identifier="KB${thisKb}" releaseType="Security Update" ` +
+            `restart="possible" /></assembly></CbsPackageApplicabilityMetadata></Metadata>`;
         } else {
           const f = rng.pick(SYSTEM_FILES);
           const ver = `${t.o.major}.${t.o.minor}.${t.o.build}.${rng.int(16000, 24000)}`;
-          isInstalled = `<b.FileVersion Path="\\${f}" Csidl="${v.arch === 0 || !rng.chance(0.2) ? 37 : 41}" Comparison="GreaterThanOrEqualTo" Version="${ver}" />`;
-          isInstallable = `<And>${winVer('EqualTo', t.o, false)}${arch}<Or><b.FileExists Path="\\${f}" Csidl="37" /><Not><CbsPackageInstalledByIdentity PackageIdentity="Package_for_KB${thisKb - rng.int(1, 500)}~31bf3856ad364e35~${CBS_ARCH[v.arch!]}~~${t.o.major}.${t.o.minor}.1.0" /></Not></Or></And>`;
+          isInstalled =
+            `<b.FileVersion Path="\\${f}" Csidl="` +
+            `${v.arch === 0 || !rng.chance(0.2) ? 37 : 41}" ` +
+            `Comparison="GreaterThanOrEqualTo" Version="${ver}" />`;
+          isInstallable =
+            `<And>${winVer('EqualTo', t.o, false)}${arch}<Or><b.FileExists Path="\\${f}" ` +
+            `Csidl="37" /><Not><CbsPackageInstalledByIdentity PackageIdentity="Package_for_KB` +
+            `${thisKb - rng.int(1, 500)}~31bf3856ad364e35~${CBS_ARCH[v.arch!]}~~${t.o.major}.` +
+            `${t.o.minor}.1.0" /></Not></Or></And>`;
         }
       } else {
         prereqs.push(appDetectoid.get(t.a.name)!);
@@ -359,15 +400,44 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
         if (t.a.kind === 'msi') {
           handler = 'http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/WindowsInstaller';
           const patch = `{${rng.guid()}}`;
-          isInstalled = `<Or><m.MsiPatchInstalledForProduct PatchCode="${patch}" ProductCode="${officeCodes.get(t.a.name)}" /><b.FileVersion Path="Microsoft Office\\root\\Office16\\mso.dll" Csidl="38" Comparison="GreaterThanOrEqualTo" Version="16.0.${rng.int(4000, 5500)}.1000" /></Or>`;
-          isInstallable = `<And><m.MsiProductInstalled ProductCode="${officeCodes.get(t.a.name)}" /><Not><b.RegSz Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration" Value="Platform" Comparison="EqualTo" Data="x64" /></Not></And>`;
+          isInstalled =
+            `<Or><m.MsiPatchInstalledForProduct PatchCode="${patch}" ProductCode="` +
+            `${officeCodes.get(t.a.name)}" /><b.FileVersion Path="Microsoft ` +
+            `Office\\root\\Office16\\mso.dll" Csidl="38" Comparison="GreaterThanOrEqualTo" ` +
+            `Version="16.0.${rng.int(4000, 5500)}.1000" /></Or>`;
+          isInstallable =
+            `<And><m.MsiProductInstalled ProductCode="${officeCodes.get(t.a.name)}" ` +
+            `/><Not><b.RegSz Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration" ` +
+            `Value="Platform" Comparison="EqualTo" Data="x64" /></Not></And>`;
         } else if (t.a.kind === 'dotnet') {
-          isInstalled = `<b.FileVersionPrependRegSz Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="InstallPath" Path="System.dll" Comparison="GreaterThanOrEqualTo" Version="4.8.${rng.int(4000, 9300)}.0" />`;
-          isInstallable = `<And><b.FileExistsPrependRegSz Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="InstallPath" Path="mscorlib.dll" /><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" Value="Release" Comparison="LessThan" Data="${533320 + rng.int(0, 200)}" /></And>`;
+          isInstalled =
+            `<b.FileVersionPrependRegSz Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" ` +
+            `Value="InstallPath" Path="System.dll" Comparison="GreaterThanOrEqualTo" ` +
+            `Version="4.8.${rng.int(4000, 9300)}.0" />`;
+          isInstallable =
+            `<And><b.FileExistsPrependRegSz Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" ` +
+            `Value="InstallPath" Path="mscorlib.dll" /><b.RegDword Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full" ` +
+            `Value="Release" Comparison="LessThan" Data="${533320 + rng.int(0, 200)}" /></And>`;
         } else {
           const sig = `1.${rng.int(300, 460)}.${rng.int(0, 999)}.0`;
-          isInstalled = `<And><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates" Value="SignatureType" Comparison="EqualTo" Data="1" /></Not><b.FileVersionPrependRegSz Path="mpasdlta.vdm" Comparison="GreaterThanOrEqualTo" Version="${sig}" Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates" Value="SignatureLocation" /></And>`;
-          isInstallable = `<And><Not><b.LicenseDword Value="CE163B38-1AEC-47AF-854D-FC90ABD6951C" Comparison="EqualTo" Data="1" /></Not><Not><b.RegValueExists Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows Defender\\Diagnostics\\BlockedVersions\\Signatures" Value="${sig}" Type="REG_BINARY" /></Not></And>`;
+          isInstalled =
+            `<And><Not><b.RegDword Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates" ` +
+            `Value="SignatureType" Comparison="EqualTo" Data="1" ` +
+            `/></Not><b.FileVersionPrependRegSz Path="mpasdlta.vdm" ` +
+            `Comparison="GreaterThanOrEqualTo" Version="${sig}" Key="HKEY_LOCAL_MACHINE" ` +
+            `Subkey="SOFTWARE\\Microsoft\\Windows Defender\\Signature Updates" ` +
+            `Value="SignatureLocation" /></And>`;
+          isInstallable =
+            `<And><Not><b.LicenseDword Value="CE163B38-1AEC-47AF-854D-FC90ABD6951C" ` +
+            `Comparison="EqualTo" Data="1" /></Not><Not><b.RegValueExists ` +
+            `Key="HKEY_LOCAL_MACHINE" Subkey="SOFTWARE\\Microsoft\\Windows ` +
+            `Defender\\Diagnostics\\BlockedVersions\\Signatures" Value="${sig}" ` +
+            `Type="REG_BINARY" /></Not></And>`;
         }
       }
       const suffix = v.arch !== undefined ? ` for ${ARCH_NAME[v.arch]}-based Systems` : ` (${v.lang})`;
@@ -382,7 +452,14 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
           `<Prerequisites>${prereqs.map(ident).join('')}</Prerequisites>`,
           installed(isInstalled) + installable(isInstallable) + metadata,
         ),
-        extended: `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="${handler}" MaxDownloadSize="${rng.int(1, 900) * 1_000_000}" MinDownloadSize="0"><InstallationBehavior RebootBehavior="CanRequestReboot" /></ExtendedProperties><Files><File Digest="${Buffer.from(cid).toString('base64').slice(0, 27)}=" DigestAlgorithm="SHA1" FileName="windows-kb${thisKb}.cab" Size="${rng.int(1, 900) * 1_000_000}" Modified="${created(m)}" /></Files>`,
+        extended:
+          `<ExtendedProperties DefaultPropertiesLanguage="en" Handler="${handler}" ` +
+          `MaxDownloadSize="${rng.int(1, 900) * 1_000_000}" ` +
+          `MinDownloadSize="0"><InstallationBehavior RebootBehavior="CanRequestReboot" ` +
+          `/></ExtendedProperties><Files><File Digest="` +
+          `${Buffer.from(cid).toString('base64').slice(0, 27)}=" DigestAlgorithm="SHA1" ` +
+          `FileName="windows-kb${thisKb}.cab" Size="${rng.int(1, 900) * 1_000_000}" ` +
+          `Modified="${created(m)}" /></Files>`,
         titles: [['en', `${title}${suffix}`]],
         created: created(m),
         moreInfo: `https://support.microsoft.com/help/${thisKb}`,
@@ -442,10 +519,16 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
               'Software',
               ' ExplicitlyDeployable="true" AutoSelectOnWebSites="true"',
               (supersedes ? `<SupersededUpdates>${supersedes}</SupersededUpdates>` : '') +
-                `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`,
+                `<Prerequisites>${bundlePrereqs.map(ident).join('')}${catGroup(cls.id)}` +
+                `${catGroup(t.cat)}</Prerequisites><BundledUpdates>${group}</BundledUpdates>`,
               '',
             ),
-            extended: `<ExtendedProperties DefaultPropertiesLanguage="en"${severity ? ` MsrcSeverity="${severity}"` : ''} IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}</ExtendedProperties>`,
+            extended:
+              `<ExtendedProperties DefaultPropertiesLanguage="en"` +
+              `${severity ? ` MsrcSeverity="${severity}"` : ''} ` +
+              `IsBeta="false"><SupportUrl>https://support.microsoft.com/help/${thisKb}` +
+              `</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}` +
+              `</ExtendedProperties>`,
             titles,
             created: created(m),
             moreInfo: `https://support.microsoft.com/help/${thisKb}`,
@@ -480,11 +563,21 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
 
 function packageXml(revs: readonly Rev[]): string[] {
   const parts: string[] = [
-    '<?xml version="1.0" encoding="utf-8"?>\n<OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" MinimumClientVersion="5.8.0.2678" PackageId="c837c786-be39-4f17-8ec5-ede03ad2c80a" PackageVersion="1.1" ProtocolVersion="1.0" CreationDate="2024-01-09T16:25:52Z" SourceId="802cb907-a558-4033-9844-bbf65cd3481e"><Updates>',
+    '<?xml version="1.0" encoding="utf-8"?>\n<OfflineSyncPackage ' +
+      'xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" ' +
+      'MinimumClientVersion="5.8.0.2678" ' +
+      'PackageId="c837c786-be39-4f17-8ec5-ede03ad2c80a" PackageVersion="1.1" ' +
+      'ProtocolVersion="1.0" CreationDate="2024-01-09T16:25:52Z" ' +
+      'SourceId="802cb907-a558-4033-9844-bbf65cd3481e"><Updates>',
   ];
   for (const r of [...revs].sort((a, b) => a.revisionId - b.revisionId)) {
     const p = r.pkg;
-    let x = `<Update CreationDate="${r.created ?? '2016-01-01T00:00:00Z'}" DefaultLanguage="en" UpdateId="${r.updateId}" RevisionNumber="${r.revisionNumber}" RevisionId="${r.revisionId}" IsLeaf="${p.isLeaf}"${p.isBundle ? ' IsBundle="true"' : ''}${p.action ? ` DeploymentAction="${p.action}"` : ''}>`;
+    let x =
+      `<Update CreationDate="${r.created ?? '2016-01-01T00:00:00Z'}" ` +
+      `DefaultLanguage="en" UpdateId="${r.updateId}" RevisionNumber="` +
+      `${r.revisionNumber}" RevisionId="${r.revisionId}" IsLeaf="${p.isLeaf}"` +
+      `${p.isBundle ? ' IsBundle="true"' : ''}` +
+      `${p.action ? ` DeploymentAction="${p.action}"` : ''}>`;
     if (p.prereqs.length) x += `<Prerequisites>${p.prereqs.map((id) => `<UpdateId Id="${id}" />`).join('')}</Prerequisites>`;
     if (p.categories.length)
       x += `<Categories>${p.categories.map(([t, id]) => `<Category Type="${t}" Id="${id}" />`).join('')}</Categories>`;
@@ -517,7 +610,12 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
           w.add(
             `l/${lang}/${r.revisionId}`,
             enc(
-              `<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}</Title><Description>${esc(`Install this update to resolve issues in ${title}. For a complete listing of the issues that are included in this update, see the associated Microsoft Knowledge Base article.`)}</Description><MoreInfoUrl>${r.moreInfo ?? 'https://support.microsoft.com/help/'}</MoreInfoUrl></LocalizedProperties>`,
+              `<LocalizedProperties><Language>${lang}</Language><Title>${esc(title)}` +
+                `</Title><Description>` +
+                `${esc(`Install this update to resolve issues in ${title}. For a complete listing of ` + `the issues that are included in this update, see the associated Microsoft ` + `Knowledge Base article.`)}` +
+                `</Description><MoreInfoUrl>` +
+                `${r.moreInfo ?? 'https://support.microsoft.com/help/'}` +
+                `</MoreInfoUrl></LocalizedProperties>`,
             ),
           );
       for (const r of slice) w.add(`x/${r.revisionId}`, enc(r.extended));
@@ -531,7 +629,10 @@ function writeCab(revs: Rev[], opts: GenerateOptions, counts: { bundles: number;
       parts.reduce((n, p) => n + p.length, 0),
     );
     pkg.finish();
-    const index = `<INDEX VERSION="1">\n    <CABLIST XOR="0">\n        <CAB NAME="package.cab" />\n${ranges.map((r, i) => `        <CAB NAME="${r.name}" RANGESTART="${r.start}"${i === 0 ? ' FILESDIR="1"' : ''} />`).join('\n')}\n    </CABLIST>\n</INDEX>`;
+    const index =
+      `<INDEX VERSION="1">\n    <CABLIST XOR="0">\n        <CAB NAME="package.cab" ` +
+      `/>\n${ranges.map((r, i) => `        <CAB NAME="${r.name}" RANGESTART="${r.start}"` + `${i === 0 ? ' FILESDIR="1"' : ''} />`).join('\n')}` +
+      `\n    </CABLIST>\n</INDEX>`;
     const outer = new CabWriter(opts.out, { level: 1 });
     outer.add('index.xml', enc(index));
     for (const name of ['package.cab', ...ranges.map((r) => r.name)])

@@ -269,7 +269,9 @@ class FolderStream {
     if (end > CAB_LENGTH_MAX || end > this.folder.blockCount * CAB_BLOCK_MAX) {
       throw this.error(
         'CAB_BAD_STRUCTURE',
-        `entry ${entry.name} (${entry.size} bytes at folder offset ${entry.folderOffset}) lies beyond the ${this.folder.blockCount} data blocks of folder ${this.folder.index}`,
+        `entry ${entry.name} (${entry.size} bytes at folder offset ${entry.folderOffset}` +
+          `) lies beyond the ${this.folder.blockCount} data blocks of folder ` +
+          `${this.folder.index}`,
         { entry: entry.name },
       );
     }
@@ -318,7 +320,9 @@ class FolderStream {
     if (data.length < compressed) {
       throw this.error(
         'CAB_TRUNCATED',
-        `cabinet ends inside data block ${this.blockIndex} of folder ${this.folder.index} (needs ${compressed} bytes at offset ${dataAt}, has ${data.length})`,
+        `cabinet ends inside data block ${this.blockIndex} of folder ` +
+          `${this.folder.index} (needs ${compressed} bytes at offset ${dataAt}, has ` +
+          `${data.length})`,
         { offset: dataAt },
       );
     }

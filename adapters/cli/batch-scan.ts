@@ -256,18 +256,24 @@ const num = (n: number): string => n.toLocaleString('en-US');
 /** Counts as the reports word them: Required first, superseded ones apart (docs/semantics.md, "Counting"). */
 export function formatCounts(c: OutcomeCounts): string {
   return (
-    `Required ${num(c.required)}, Installed ${num(c.installed)}, Unknown ${num(c.unknown)}${c.notApplicable ? `, NotApplicable ${num(c.notApplicable)}` : ''}; ` +
+    `Required ${num(c.required)}, Installed ${num(c.installed)}, Unknown ` +
+    `${num(c.unknown)}${c.notApplicable ? `, NotApplicable ${num(c.notApplicable)}` : ''}; ` +
     `Required but superseded ${num(c.superseded)}, possibly superseded ${num(c.possiblySuperseded)}`
   );
 }
 
 export function formatBatchSummary(s: BatchSummary, out: string): string {
   const lines = [
-    `${s.interrupted ? 'Interrupted: ' : ''}Scanned ${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} error(s); results in ${out}`,
-    `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of machines shared an earlier machine's results` : 'off'}`,
+    `${s.interrupted ? 'Interrupted: ' : ''}Scanned ` +
+      `${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (` +
+      `${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} ` +
+      `error(s); results in ${out}`,
+    `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of ` + `machines shared an earlier machine's results` : 'off'}`,
     ...(s.ruleValues.shared + s.ruleValues.evaluated > 0
       ? [
-          `Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)} % of those the first machine of a profile needed came from machines with the same inventory sections`,
+          `Rule values: ${((100 * s.ruleValues.shared) / (s.ruleValues.shared + s.ruleValues.evaluated)).toFixed(1)}` +
+            ` % of those the first machine of a profile needed came from machines with the ` +
+            `same inventory sections`,
         ]
       : []),
     `Updates: ${formatCounts(s.counts)}`,

@@ -101,7 +101,9 @@ function importReport(r: ReturnType<typeof importCatalog>, out: string): string 
   const mb = r.xmlBytes / 1048576;
   return [
     `Imported ${r.catalog.updates.count.toLocaleString('en-US')} revisions into ${out} in ${r.seconds.toFixed(2)} s`,
-    `  ${(r.catalog.updates.count / r.seconds).toFixed(0)} revisions/s, ${mb.toFixed(1)} MiB of XML at ${(mb / r.seconds).toFixed(1)} MiB/s, compiled size ${(r.outBytes / 1048576).toFixed(2)} MiB`,
+    `  ${(r.catalog.updates.count / r.seconds).toFixed(0)} revisions/s, ` +
+      `${mb.toFixed(1)} MiB of XML at ${(mb / r.seconds).toFixed(1)} MiB/s, compiled ` +
+      `size ${(r.outBytes / 1048576).toFixed(2)} MiB`,
     `  source SHA-256 ${r.catalog.source.sha256}`,
     ...(s.missingCore || s.orphanFragments
       ? [`  note: ${s.missingCore} update(s) without a core fragment, ${s.orphanFragments} fragment(s) for unknown revisions`]
@@ -121,7 +123,9 @@ export function buildProgram(): Command {
   program
     .name('patchscan')
     .description(
-      "Answer, for whole fleets of Windows machines, which Microsoft updates each one has, needs, or does not need —\nfrom Microsoft's offline catalog (wsusscn2.cab), compiled once and scanned fast.",
+      'Answer, for whole fleets of Windows machines, which Microsoft updates each one ' +
+        "has, needs, or does not need —\nfrom Microsoft's offline catalog " +
+        '(wsusscn2.cab), compiled once and scanned fast.',
     )
     .version('0.1.0')
     .addHelpText(
@@ -250,7 +254,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
   program
     .command('scan')
     .description(
-      'scan inventories against a compiled catalog: one row per software update that is not NotApplicable; in batch mode (--inventories) one line per machine by default',
+      'scan inventories against a compiled catalog: one row per software update that ' +
+        'is not NotApplicable; in batch mode (--inventories) one line per machine by default',
     )
     .requiredOption('-c, --catalog <file>', 'compiled catalog (patchscan catalog import)')
     .argument('[inventory...]', 'inventory files (JSON or msgpack, see docs/inventory.md)')
@@ -270,7 +275,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     )
     .option(
       '--states <list>',
-      `batch row formats (rows, csv, parquet): the states written, comma-separated (${STATES.join(', ')}, or all; default ${DEFAULT_ROW_STATES.join(',')})`,
+      `batch row formats (rows, csv, parquet): the states written, comma-separated (` +
+        `${STATES.join(', ')}, or all; default ${DEFAULT_ROW_STATES.join(',')})`,
       parseStates,
     )
     .option('--reasons', 'batch mode: a reason for each update written (each row; each update a machine line lists)')
@@ -402,14 +408,18 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       });
       bar.done();
       print(
-        `Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs} range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        `Wrote ${o.out}: ${g.revisions.toLocaleString('en-US')} revisions (${g.bundles} ` +
+          `bundles, ${g.detectoids} detectoids, ${g.categories} categories), ${g.rangeCabs}` +
+          ` range cabinet(s), ${(g.bytes / 1048576).toFixed(2)} MiB, in ` +
+          `${((performance.now() - t) / 1000).toFixed(1)} s`,
       );
     });
 
   corpus
     .command('fleet')
     .description(
-      'write heterogeneous inventories that exercise a catalog (OS builds, architectures, patch levels, products, languages, missing facts); streaming, deterministic',
+      'write heterogeneous inventories that exercise a catalog (OS builds, ' +
+        'architectures, patch levels, products, languages, missing facts); streaming, deterministic',
     )
     .requiredOption('-c, --catalog <file>', 'compiled catalog the fleet should exercise')
     .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients', 'machines'))
@@ -434,14 +444,18 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       });
       bar.done();
       print(
-        `Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ${(r.bytes / 1048576).toFixed(1)} MiB, in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        `Wrote ${o.out}: ${r.clients.toLocaleString('en-US')} inventories, ` +
+          `${(r.bytes / 1048576).toFixed(1)} MiB, in ` +
+          `${((performance.now() - t) / 1000).toFixed(1)} s`,
       );
     });
 
   program
     .command('demo')
     .description(
-      'the main job on the bundled sample: import it, scan a generated fleet in batch, then run a site (SQLite store, sync, the upload server on loopback) and show compliance',
+      'the main job on the bundled sample: import it, scan a generated fleet in ' +
+        'batch, then run a site (SQLite store, sync, the upload server on loopback) and ' +
+        'show compliance',
     )
     .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet, the results and the site', 'patchscan-data')
     .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients', 'machines'), 1000)
@@ -518,7 +532,10 @@ function checkCommandPath(program: Command, args: readonly string[]): void {
       const names = c.commands.flatMap((x) => [x.name(), ...x.aliases()]);
       const near = nearest(name, names);
       process.stderr.write(
-        `patchscan: BAD_ARGUMENT: unknown command '${name}'${c === program ? '' : ` of "${commandPath(c)}"`}${near ? ` (did you mean '${near}'?)` : ''}\nRun "${commandPath(c)} --help" for the commands.\n`,
+        `patchscan: BAD_ARGUMENT: unknown command '${name}'` +
+          `${c === program ? '' : ` of "${commandPath(c)}"`}` +
+          `${near ? ` (did you mean '${near}'?)` : ''}\nRun "${commandPath(c)} --help" for ` +
+          `the commands.\n`,
       );
       throw new CommanderError(2, 'commander.unknownCommand', `unknown command '${name}'`);
     }

@@ -60,19 +60,25 @@ export async function siteDemo(dir: string, fleetJsonl: string, clients: number,
       await s.idle();
       const pilot = await store.scansSince(since);
       say(
-        `$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n${accepted} accepted; scanned so far: ${pilot} (only the pre-production collection is targeted)`,
+        `$ patchscan upload --server ${s.url} --token … (${lines.length} inventories)\n` +
+          `${accepted} accepted; scanned so far: ${pilot} (only the pre-production ` +
+          `collection is targeted)`,
       );
       await store.setCollectionLimit(main, null);
       const queued = await new ScanService(site).rescanAll('collection unlimited');
       await s.idle();
       const f = await fleetSummary(store);
       say(
-        `$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} compliant; ${countsText(f.states)}`,
+        `$ patchscan collection unlimit "Microsoft Updates Tool" --data ${dir}\nQueued ` +
+          `${queued}; now scanned ${f.scanned} of ${f.clients} clients, ${f.compliant} ` +
+          `compliant; ${countsText(f.states)}`,
       );
       const one = await computerCompliance(store, new CatalogVersions(store), names[0]!);
       if (one) {
         say(
-          `$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (${one.architecture ?? '?'}) scanned by "${one.program}": ${countsText(one.counts)}`,
+          `$ patchscan compliance ${one.computer} --data ${dir}\n${one.computer} (` +
+            `${one.architecture ?? '?'}) scanned by "${one.program}": ` +
+            `${countsText(one.counts)}`,
         );
         // Missing by the counting rule: Required and not superseded.
         const missing = one.updates.filter((x) => countedAs(x.state, supersedenceCode(x)) === 'required');

@@ -149,7 +149,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
             : new HttpError(500, 'INTERNAL', 'internal error');
       if (!(e instanceof HttpError))
         log(
-          `${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ${JSON.stringify(path)}: ${down ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
+          `${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ` +
+            `${JSON.stringify(path)}: ` +
+            `${down ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
         );
       status = err.status;
       if (path === '/v1/inventory') metrics.uploadsRejected++;
@@ -248,7 +250,9 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     server.once('error', (e: NodeJS.ErrnoException) => {
       const why =
         e.code === 'EADDRINUSE'
-          ? `the port is already in use (another process listens there, perhaps another patchscan serve: stop it, or choose another address with --listen or "listen" in patchscan.json)`
+          ? `the port is already in use (another process listens there, perhaps another ` +
+            `patchscan serve: stop it, or choose another address with --listen or "listen" ` +
+            `in patchscan.json)`
           : e.code === 'EACCES'
             ? 'permission denied (a port below 1024 needs privileges: choose a higher one)'
             : e.code === 'EADDRNOTAVAIL'

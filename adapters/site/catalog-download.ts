@@ -107,7 +107,9 @@ export class HttpCatalogSource implements CatalogSource {
     if (!digest)
       throw new PatchscanError(
         'NOT_FOUND',
-        `the site database records no SHA-256 of catalog ${name}'s compiled file, so a copy from ${this.origin} could not be verified: --catalog-from needs a PostgreSQL site (its sync records it; run "patchscan sync" on the site)`,
+        `the site database records no SHA-256 of catalog ${name}'s compiled file, so a ` +
+          `copy from ${this.origin} could not be verified: --catalog-from needs a ` +
+          `PostgreSQL site (its sync records it; run "patchscan sync" on the site)`,
       );
     const cached = join(this.o.cacheDir, `${digest}.pscat`);
     if (existsSync(cached)) {
@@ -125,13 +127,18 @@ export class HttpCatalogSource implements CatalogSource {
       if (got.digest !== digest)
         throw new PatchscanError(
           'COMPILED_BAD_FILE',
-          `the compiled catalog ${name} sent by ${this.origin} does not match the SHA-256 the site database records (expected ${digest.slice(0, 16)}…, got ${got.digest.slice(0, 16)}… over ${got.bytes} bytes): refused, not cached; it is fetched again`,
+          `the compiled catalog ${name} sent by ${this.origin} does not match the SHA-256 ` +
+            `the site database records (expected ${digest.slice(0, 16)}…, got ` +
+            `${got.digest.slice(0, 16)}… over ${got.bytes} bytes): refused, not cached; it ` +
+            `is fetched again`,
           { expected: digest, got: got.digest, bytes: got.bytes, server: this.origin },
         );
       renameSync(tmp, cached);
       syncDirectory(this.o.cacheDir);
       this.log(
-        `catalog ${name} fetched from ${this.origin} (${(got.bytes / 1048576).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s), SHA-256 verified, cached as ${cached}`,
+        `catalog ${name} fetched from ${this.origin} (` +
+          `${(got.bytes / 1048576).toFixed(1)} MiB in ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s), SHA-256 verified, cached as ${cached}`,
       );
       return cached;
     } finally {
@@ -166,7 +173,9 @@ export class HttpCatalogSource implements CatalogSource {
   private refused(status: number): PatchscanError {
     return new PatchscanError(
       'UNAUTHENTICATED',
-      `${this.origin} refused the admin token (${status}): give the site's admin token in --token-file FILE or $PATCHSCAN_ADMIN_TOKEN ("patchscan admin-token reset" on the site issues a new one)`,
+      `${this.origin} refused the admin token (${status}): give the site's admin ` +
+        `token in --token-file FILE or $PATCHSCAN_ADMIN_TOKEN ("patchscan admin-token ` +
+        `reset" on the site issues a new one)`,
       { server: this.origin, status },
     );
   }

@@ -53,7 +53,8 @@ export async function localCatalogFile(store: SiteStore, row: CatalogRow, cacheD
   if (!digest)
     throw new PatchscanError(
       'NOT_FOUND',
-      `the compiled catalog ${row.sha256.slice(0, 16)} is not at ${row.path} and the site database holds no copy: run "patchscan sync" on the site`,
+      `the compiled catalog ${row.sha256.slice(0, 16)} is not at ${row.path} and the ` +
+        `site database holds no copy: run "patchscan sync" on the site`,
     );
   const cached = join(cacheDir, `${digest}.pscat`);
   if (existsSync(cached) && sha256(readFileSync(cached)) === digest) return cached;
@@ -63,7 +64,8 @@ export async function localCatalogFile(store: SiteStore, row: CatalogRow, cacheD
   if (sha256(bytes) !== digest) {
     throw new PatchscanError(
       'COMPILED_BAD_FILE',
-      `the copy of catalog ${row.sha256.slice(0, 16)} in the site database does not match its SHA-256 (${digest.slice(0, 16)}…): run "patchscan sync" again`,
+      `the copy of catalog ${row.sha256.slice(0, 16)} in the site database does not ` +
+        `match its SHA-256 (${digest.slice(0, 16)}…): run "patchscan sync" again`,
     );
   }
   mkdirSync(cacheDir, { recursive: true });

@@ -187,7 +187,9 @@ function checkKeys(keys: Readonly<Record<string, KeySpec>>, obj: Record<string, 
     if (spec === undefined) {
       const near = nearest(k, Object.keys(keys));
       problems.push(
-        `${prefix}${k} is not a configuration key${near ? ` (did you mean ${prefix}${near}?)` : ''}; known: ${Object.keys(keys).join(', ')}`,
+        `${prefix}${k} is not a configuration key` +
+          `${near ? ` (did you mean ${prefix}${near}?)` : ''}; known: ` +
+          `${Object.keys(keys).join(', ')}`,
       );
       continue;
     }

@@ -12,8 +12,13 @@ const SCANNED_VARIANTS = new Set(['x86', 'x64', 'ia64', 'arm64']);
 export function untargetedBecause(architecture: string | null, targeted: boolean, subject = 'it'): string | undefined {
   if (targeted) return undefined;
   return architecture && SCANNED_VARIANTS.has(architecture)
-    ? `no advertised collection targets ${subject} (architecture ${architecture}): the inventory is kept and scanned once a collection that advertises the ${architecture} scan program includes it (patchscan collection unlimit, or add it as a member)`
-    : `no advertised collection targets ${subject}: its architecture (${architecture ?? 'unknown'}) has no scan program (x86, x64, IA64 and ARM64 have one), so the inventory is kept but not scanned`;
+    ? `no advertised collection targets ${subject} (architecture ${architecture}): ` +
+        `the inventory is kept and scanned once a collection that advertises the ` +
+        `${architecture} scan program includes it (patchscan collection unlimit, or add ` +
+        `it as a member)`
+    : `no advertised collection targets ${subject}: its architecture (` +
+        `${architecture ?? 'unknown'}) has no scan program (x86, x64, IA64 and ARM64 ` +
+        `have one), so the inventory is kept but not scanned`;
 }
 
 export const NO_CATALOG = 'no catalog is in service yet: run patchscan sync (the inventory is kept and scanned after the first sync)';
@@ -35,7 +40,10 @@ export async function whyNotScanned(store: SiteStore, client: ClientRow): Promis
   if (failed)
     return `its scan failed: ${failed.error} (patchscan queue status lists failed scans; patchscan rescan ${client.name} tries again)`;
   const q = await store.queueStatus();
-  return `its inventory is queued for a scan (${q.queued.expedited + q.queued.normal} waiting, ${q.active} running; patchscan serve or patchscan worker runs them)`;
+  return (
+    `its inventory is queued for a scan (${q.queued.expedited + q.queued.normal} ` +
+    `waiting, ${q.active} running; patchscan serve or patchscan worker runs them)`
+  );
 }
 
 /** The sentence for a computer without a scan: "NAME has not been scanned yet: …", or that no such computer exists. */

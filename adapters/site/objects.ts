@@ -94,7 +94,9 @@ interface ProgramSpec {
 function programSpecs(): ProgramSpec[] {
   const specs: ProgramSpec[] = [];
   for (const v of VARIANTS) {
-    const collect = `powershell -File Collect-PatchscanInventory.ps1 -Out inventory.json; patchscan upload --server %PATCHSCAN_SERVER% --token %PATCHSCAN_TOKEN% inventory.json`;
+    const collect =
+      `powershell -File Collect-PatchscanInventory.ps1 -Out inventory.json; patchscan ` +
+      `upload --server %PATCHSCAN_SERVER% --token %PATCHSCAN_TOKEN% inventory.json`;
     specs.push({
       role: `scan-${v}`,
       variant: v,

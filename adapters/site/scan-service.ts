@@ -342,7 +342,8 @@ export class ScanService {
       return this.resultSet(l, fp, outcomes);
     } catch (e) {
       this.log(
-        `carrying a result set over to catalog ${l.catalogId} failed, scanning it in full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`,
+        `carrying a result set over to catalog ${l.catalogId} failed, scanning it in ` +
+          `full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`,
       );
       return undefined;
     }

@@ -8,8 +8,14 @@ import { join } from 'node:path';
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 export function syncLogLine(text: string, at = new Date()): string {
-  const stamp = `${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}-${at.getUTCFullYear()} ${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}.${pad(at.getUTCMilliseconds(), 3)}+000`;
-  return `${text.replace(/\r?\n/g, ' ')}  $$<SMS_LEGACY_UPDATE_SYNC><${stamp}><thread=${process.pid} (0x${process.pid.toString(16).toUpperCase()})>`;
+  const stamp =
+    `${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}-${at.getUTCFullYear()} ` +
+    `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())}.` +
+    `${pad(at.getUTCMilliseconds(), 3)}+000`;
+  return (
+    `${text.replace(/\r?\n/g, ' ')}  $$<SMS_LEGACY_UPDATE_SYNC><${stamp}><thread=` +
+    `${process.pid} (0x${process.pid.toString(16).toUpperCase()})>`
+  );
 }
 
 export class SyncLog {

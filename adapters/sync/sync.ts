@@ -90,7 +90,8 @@ function cabInFolder(dir: string): string {
   if (cabs.length === 1) return join(dir, cabs[0]!);
   throw new PatchscanError(
     'CATALOG_MISSING_FILE',
-    `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`,
+    `${dir} holds ${cabs.length === 0 ? 'no' : 'several'} .cab file(s) and no ` +
+      `wsusscn2.cab: put the downloaded catalog there as wsusscn2.cab`,
     { file: dir },
   );
 }
@@ -115,7 +116,9 @@ export async function runSync(
     const why = `another sync of this site is running (${lock.holder})`;
     // On record as a 6711 (this sync did not run), saying plainly that nothing changed.
     const kept = await store.currentCatalog();
-    const text = `SMS Legacy Update Synchronization not started: SYNC_BUSY: ${why}. Nothing was changed${kept ? `; catalog ${kept.sha256.slice(0, 16)} stays in service` : ''}.`;
+    const text =
+      `SMS Legacy Update Synchronization not started: SYNC_BUSY: ${why}. Nothing was ` +
+      `changed${kept ? `; catalog ${kept.sha256.slice(0, 16)} stays in service` : ''}.`;
     await store.addSyncMessage(MSG_SYNC_FAILED, 'Error', text, kept?.id ?? null);
     say(`Message ${MSG_SYNC_FAILED}: ${text}`);
     return { outcome: 'busy', message: `${why}; try again when it has finished`, error: { code: 'SYNC_BUSY', message: why }, rescans: 0 };
@@ -267,7 +270,9 @@ export async function runSync(
     } catch (e) {
       const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
       const kept = await store.currentCatalog();
-      const text = `SMS Legacy Update Synchronization failed: ${error.code}: ${error.message}. ${kept ? `The last good catalog (${kept.sha256.slice(0, 16)}) stays in service.` : 'No catalog is in service yet.'}`;
+      const text =
+        `SMS Legacy Update Synchronization failed: ${error.code}: ${error.message}. ` +
+        `${kept ? `The last good catalog (${kept.sha256.slice(0, 16)}) stays in service.` : 'No catalog is in service yet.'}`;
       await store.addSyncMessage(MSG_SYNC_FAILED, 'Error', text, kept?.id ?? null);
       say(`Message ${MSG_SYNC_FAILED}: ${text}`);
       return { outcome: 'failed', message: text, error, rescans: 0 };

@@ -91,20 +91,29 @@ export function formatSummary(s: CatalogSummary, path: string, bytes: number): s
     `Compiled       ${s.createdAt}`,
     `Source         ${s.source.kind} ${s.source.path}`,
     `Source SHA-256 ${s.source.sha256}`,
-    `Package        ${s.source.package?.creationDate ? `created ${s.source.package.creationDate}` : 'no package.xml date'}${s.source.package?.packageId ? `, id ${s.source.package.packageId}` : ''}`,
+    `Package        ${s.source.package?.creationDate ? `created ${s.source.package.creationDate}` : 'no package.xml date'}` +
+      `${s.source.package?.packageId ? `, id ${s.source.package.packageId}` : ''}`,
     '',
     `Revisions      ${s.updates.toLocaleString('en-US')}: ${sorted(s.byType)}`,
     `Categories     ${sorted(s.categoriesByType)}`,
-    `Bundles        ${s.bundles.toLocaleString('en-US')} (with ${s.bundleChildren.toLocaleString('en-US')} bundle-only children); ${s.withKb.toLocaleString('en-US')} revisions carry a KB`,
+    `Bundles        ${s.bundles.toLocaleString('en-US')} (with ` +
+      `${s.bundleChildren.toLocaleString('en-US')} bundle-only children); ` +
+      `${s.withKb.toLocaleString('en-US')} revisions carry a KB`,
     `Classification ${sorted(s.byClassification)}`,
     `Products       ${sorted(s.byProduct)}`,
     `Severity       ${sorted(s.bySeverity)}`,
-    `Relations      ${s.relations.prerequisiteGroups.toLocaleString('en-US')} prerequisite entries, ${s.relations.bundleLinks.toLocaleString('en-US')} bundle links, ${s.relations.supersedenceLinks.toLocaleString('en-US')} supersedence links`,
+    `Relations      ${s.relations.prerequisiteGroups.toLocaleString('en-US')} ` +
+      `prerequisite entries, ${s.relations.bundleLinks.toLocaleString('en-US')} bundle ` +
+      `links, ${s.relations.supersedenceLinks.toLocaleString('en-US')} supersedence links`,
     `Rules          ${s.rules.nodes.toLocaleString('en-US')} nodes reading ${s.rules.facts.toLocaleString('en-US')} distinct facts`,
     `Rule types     ${sorted(Object.fromEntries(Object.entries(s.rules.types).filter(([k]) => !k.startsWith('unsupported:'))))}`,
     `Unsupported    ${unsupported.length ? unsupported.map(([k, v]) => `${k.slice(12)} ${v}`).join(', ') : 'none'}`,
     `Facts by kind  ${sorted(s.factsByKind)}`,
-    `Import         ${s.import.packageUpdates} package.xml updates; fragments: ${s.import.coreFragments} core, ${s.import.extendedFragments} extended, ${s.import.localizedFragments} localized; ${s.import.missingCore} missing core, ${s.import.orphanFragments} orphan fragments, ${s.import.unresolvedReferences} references outside the catalog`,
+    `Import         ${s.import.packageUpdates} package.xml updates; fragments: ` +
+      `${s.import.coreFragments} core, ${s.import.extendedFragments} extended, ` +
+      `${s.import.localizedFragments} localized; ${s.import.missingCore} missing core, ` +
+      `${s.import.orphanFragments} orphan fragments, ${s.import.unresolvedReferences} ` +
+      `references outside the catalog`,
   ];
   return lines.join('\n');
 }
@@ -128,7 +137,7 @@ export function formatRule(node: RuleNode, indent = ''): string[] {
       return [`${indent}UNSUPPORTED ${node.element} (${node.reason})${Object.keys(node.attrs).length ? ` ${attrText(node.attrs)}` : ''}`];
     case 'rule': {
       const items = node.items?.length
-        ? ` [${node.items.map((i) => `${i.tag}${Object.keys(i.attrs).length ? ` ${attrText(i.attrs)}` : ''}${i.text ? ` ${i.text}` : ''}`).join('; ')}]`
+        ? ` [${node.items.map((i) => `${i.tag}${Object.keys(i.attrs).length ? ` ${attrText(i.attrs)}` : ''}` + `${i.text ? ` ${i.text}` : ''}`).join('; ')}]`
         : '';
       const head = `${indent}${node.type}${Object.keys(node.attrs).length ? ` ${attrText(node.attrs)}` : ''}${items}`;
       return node.child ? [head, ...formatRule(node.child, `${indent}  `)] : [head];

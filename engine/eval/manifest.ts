@@ -191,7 +191,8 @@ export function formatManifest(m: Manifest): string {
     `  registry keys            ${m.registryKeys.length} (values and subkey names), ${m.registrySubtrees.length} subtrees for RegKeyLoop`,
     `  WMI queries              ${m.wmi.length}`,
     `  MSI products             ${yes(m.msiProducts)}`,
-    `  CBS packages             ${yes(m.cbsPackages)}${m.cbsApplicability.length ? `, applicability of ${m.cbsApplicability.length} package(s)` : ''}`,
+    `  CBS packages             ${yes(m.cbsPackages)}` +
+      `${m.cbsApplicability.length ? `, applicability of ${m.cbsApplicability.length} package(s)` : ''}`,
     `  system metrics           ${m.systemMetrics.join(', ') || 'none'}`,
     `  licensing values         ${m.licensing.length}`,
     `  device attributes        ${m.deviceAttributes.join(', ') || 'none'}`,

@@ -174,7 +174,8 @@ export async function* msgpackFrames(stream: Readable, maxBytes: number): AsyncG
         yield {
           bytes: buf.subarray(pos, Math.min(buf.length, pos + maxBytes)),
           n: ++n,
-          broken: `byte 0x${buf[pos]!.toString(16).padStart(2, '0')} does not start a msgpack value; the rest of the stream cannot be split`,
+          broken:
+            `byte 0x${buf[pos]!.toString(16).padStart(2, '0')} does not start a msgpack ` + `value; the rest of the stream cannot be split`,
         };
         return;
       }

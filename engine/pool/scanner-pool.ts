@@ -218,7 +218,8 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
       (e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY'
         ? new PatchscanError(
             'INTERNAL',
-            `a scan worker thread ran out of its ${heapMb} MiB heap (${(e as Error).message}); scan in the calling thread instead (threads: 0, or --threads 0), or report it`,
+            `a scan worker thread ran out of its ${heapMb} MiB heap (${(e as Error).message}` +
+              `); scan in the calling thread instead (threads: 0, or --threads 0), or report it`,
             { workerHeapMb: heapMb },
             { cause: e },
           )

@@ -23,7 +23,9 @@ function thrown(fn: () => unknown): PatchscanError {
 const INDEX =
   '<INDEX VERSION="1"><CABLIST XOR="0"><CAB NAME="package.cab" /><CAB NAME="package2.cab" RANGESTART="0" FILESDIR="1" /></CABLIST></INDEX>';
 const PACKAGE =
-  '<OfflineSyncPackage><Updates><Update UpdateId="11111111-2222-3333-4444-555555555555" RevisionNumber="1" RevisionId="10" IsLeaf="true" /></Updates></OfflineSyncPackage>';
+  '<OfflineSyncPackage><Updates><Update ' +
+  'UpdateId="11111111-2222-3333-4444-555555555555" RevisionNumber="1" ' +
+  'RevisionId="10" IsLeaf="true" /></Updates></OfflineSyncPackage>';
 const CORE = '<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" RevisionNumber="1" /><Properties UpdateType="Software" />';
 
 /** Builds a small wsusscn2-shaped cabinet whose parts can be replaced. */
@@ -60,7 +62,9 @@ describe('malformed XML', () => {
   it('malformed package.xml names the file, line and column (streaming parser)', () => {
     const dir = tempDir();
     const cab = buildCab(dir, {
-      pkg: '<OfflineSyncPackage>\n<Updates>\n<Update UpdateId="a" RevisionNumber="1" RevisionId="10"></Updat>\n</Updates></OfflineSyncPackage>',
+      pkg:
+        '<OfflineSyncPackage>\n<Updates>\n<Update UpdateId="a" RevisionNumber="1" ' +
+        'RevisionId="10"></Updat>\n</Updates></OfflineSyncPackage>',
     });
     const e = thrown(() => importCatalog(cab, { out: join(dir, 'o.pscat') }));
     expect(e.code).toBe('XML_MALFORMED');

@@ -269,74 +269,78 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
   const catalog = join(dir, 'demo.pscat');
   const bundled = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
-  it('generates a fleet, scans it through workers, writes one row per update (-f rows --states all --reasons) and a summary; a bad line is an error row', () => {
-    expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
-    const fleet = join(dir, 'fleet.jsonl');
-    const g = run(['corpus', 'fleet', '-c', catalog, '-n', '300', '-s', '2', '-o', fleet]);
-    expect(g.code, g.err).toBe(0);
-    expect(g.out).toMatch(/^Wrote .*fleet\.jsonl: 300 inventories/);
-    // Corrupt one line: the batch must go on.
-    const lines = readFileSync(fleet, 'utf8').split('\n');
-    lines[10] = '{"schema":"patchscan-inventory/1","computer":{"name":"BROKEN"},"collectedAt":"nope"}';
-    writeFileSync(fleet, lines.join('\n'));
-    const out = join(dir, 'rows.jsonl');
-    const r = run([
-      'scan',
-      '-c',
-      catalog,
-      '--inventories',
-      fleet,
-      '--out',
-      out,
-      '--threads',
-      '2',
-      '-f',
-      'rows',
-      '--states',
-      'all',
-      '--reasons',
-    ]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
-    expect(r.out).toMatch(
-      /Updates: Required [\d,]+, Installed [\d,]+, Unknown [\d,]+; Required but superseded [\d,]+, possibly superseded [\d,]+/,
-    );
-    expect(r.out).toMatch(
-      /Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/,
-    );
-    expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
-    expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
-    const rows = readFileSync(out, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.filter((x) => x.error)).toEqual([
-      {
-        computer: null,
-        source: `${fleet}:11`,
-        error: { code: 'INVENTORY_INVALID', message: `${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"` },
-      },
-    ]);
-    const ok = rows.filter((x) => !x.error);
-    // Machines with nothing applicable have no rows; every row belongs to one of the 299 scanned machines.
-    const computers = new Set(ok.map((x) => x.computer));
-    expect(computers.size).toBeGreaterThan(200);
-    expect(computers.size).toBeLessThanOrEqual(299);
-    expect(computers.has('BROKEN')).toBe(false);
-    for (const k of [
-      'computer',
-      'updateId',
-      'revisionNumber',
-      'kb',
-      'title',
-      'classification',
-      'severity',
-      'state',
-      'superseded',
-      'reason',
-    ])
-      expect(ok[0]).toHaveProperty(k);
-  });
+  it(
+    'generates a fleet, scans it through workers, writes one row per update (-f ' +
+      'rows --states all --reasons) and a summary; a bad line is an error row',
+    () => {
+      expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+      const fleet = join(dir, 'fleet.jsonl');
+      const g = run(['corpus', 'fleet', '-c', catalog, '-n', '300', '-s', '2', '-o', fleet]);
+      expect(g.code, g.err).toBe(0);
+      expect(g.out).toMatch(/^Wrote .*fleet\.jsonl: 300 inventories/);
+      // Corrupt one line: the batch must go on.
+      const lines = readFileSync(fleet, 'utf8').split('\n');
+      lines[10] = '{"schema":"patchscan-inventory/1","computer":{"name":"BROKEN"},"collectedAt":"nope"}';
+      writeFileSync(fleet, lines.join('\n'));
+      const out = join(dir, 'rows.jsonl');
+      const r = run([
+        'scan',
+        '-c',
+        catalog,
+        '--inventories',
+        fleet,
+        '--out',
+        out,
+        '--threads',
+        '2',
+        '-f',
+        'rows',
+        '--states',
+        'all',
+        '--reasons',
+      ]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/^Scanned 299 machine\(s\) in [\d.]+ s \(\d+ machines\/s\); 1 error\(s\); results in /);
+      expect(r.out).toMatch(
+        /Updates: Required [\d,]+, Installed [\d,]+, Unknown [\d,]+; Required but superseded [\d,]+, possibly superseded [\d,]+/,
+      );
+      expect(r.out).toMatch(
+        /Rule values: [1-9][\d.]* % of those the first machine of a profile needed came from machines with the same inventory sections/,
+      );
+      expect(r.out).toMatch(/Most needed \(Required, not superseded\):\n {2}KB\d+ {2}[\d,]+ machine\(s\)/);
+      expect(r.out).toContain(`INVENTORY_INVALID: ${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"`);
+      const rows = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(rows.filter((x) => x.error)).toEqual([
+        {
+          computer: null,
+          source: `${fleet}:11`,
+          error: { code: 'INVENTORY_INVALID', message: `${fleet}:11: collectedAt: must be an ISO 8601 date-time, got "nope"` },
+        },
+      ]);
+      const ok = rows.filter((x) => !x.error);
+      // Machines with nothing applicable have no rows; every row belongs to one of the 299 scanned machines.
+      const computers = new Set(ok.map((x) => x.computer));
+      expect(computers.size).toBeGreaterThan(200);
+      expect(computers.size).toBeLessThanOrEqual(299);
+      expect(computers.has('BROKEN')).toBe(false);
+      for (const k of [
+        'computer',
+        'updateId',
+        'revisionNumber',
+        'kb',
+        'title',
+        'classification',
+        'severity',
+        'state',
+        'superseded',
+        'reason',
+      ])
+        expect(ok[0]).toHaveProperty(k);
+    },
+  );
 
   it('the same batch in one thread, without reasons, as csv and msgpack, gives the same states', () => {
     const fleet = join(dir, 'fleet.jsonl');
@@ -405,7 +409,8 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
       jsonl
         .map(
           (x) =>
-            `${x.computer as string} ${x.updateId as string} ${x.state as string} ${x.possiblySuperseded ? 'possibly' : String(x.superseded)}`,
+            `${x.computer as string} ${x.updateId as string} ${x.state as string} ` +
+            `${x.possiblySuperseded ? 'possibly' : String(x.superseded)}`,
         )
         .sort(),
     );

@@ -124,33 +124,36 @@ describe(
       expect(await help('client')).toMatch(/enroll[\s\S]*list[\s\S]*rotate[\s\S]*revoke[\s\S]*remove/);
     });
 
-    it('revoke: the token is refused (401) at once, the data stays, client list shows it revoked; enroll gives it a token again', async () => {
-      const token = tokenIn(await site(['client', 'enroll', 'PC-REVOKE']));
-      expect(await uploadAs('PC-REVOKE', token)).toBe(202);
-      await waitScanned('PC-REVOKE');
-      expect(await adminGet('/v1/computers/PC-REVOKE/compliance', token)).toBe(200);
+    it(
+      'revoke: the token is refused (401) at once, the data stays, client list shows ' + 'it revoked; enroll gives it a token again',
+      async () => {
+        const token = tokenIn(await site(['client', 'enroll', 'PC-REVOKE']));
+        expect(await uploadAs('PC-REVOKE', token)).toBe(202);
+        await waitScanned('PC-REVOKE');
+        expect(await adminGet('/v1/computers/PC-REVOKE/compliance', token)).toBe(200);
 
-      const r = await site(['client', 'revoke', 'pc-revoke']);
-      expect(r.code, r.err).toBe(0);
-      expect(r.out).toMatch(/^Revoked PC-REVOKE: its token no longer works\. Its inventories and results are kept/);
-      expect(await uploadAs('PC-REVOKE', token)).toBe(401); // no restart, no cache: the next request
-      expect(await adminGet('/v1/computers/PC-REVOKE/compliance', token)).toBe(401);
-      // Its data stays: its compliance for the admin, its stored inventory, its line in the list marked revoked.
-      expect(await adminGet('/v1/computers/PC-REVOKE/compliance', admin)).toBe(200);
-      expect((await site(['compliance', 'PC-REVOKE'])).code).toBe(0);
-      expect(await listLine('PC-REVOKE')).toMatch(/ 1 inventory\(ies\), [\d.]+ (B|KiB|MiB) {2}revoked \d{4}-\d\d-\d\dT/);
-      expect((await site(['client', 'revoke', 'PC-REVOKE'])).out).toMatch(/^PC-REVOKE was already revoked \(on \d{4}-/);
-      expect(await site(['client', 'revoke', 'PC-NOBODY'])).toMatchObject({
-        code: 2,
-        err: 'patchscan: NOT_FOUND: no client named "PC-NOBODY"\n',
-      });
+        const r = await site(['client', 'revoke', 'pc-revoke']);
+        expect(r.code, r.err).toBe(0);
+        expect(r.out).toMatch(/^Revoked PC-REVOKE: its token no longer works\. Its inventories and results are kept/);
+        expect(await uploadAs('PC-REVOKE', token)).toBe(401); // no restart, no cache: the next request
+        expect(await adminGet('/v1/computers/PC-REVOKE/compliance', token)).toBe(401);
+        // Its data stays: its compliance for the admin, its stored inventory, its line in the list marked revoked.
+        expect(await adminGet('/v1/computers/PC-REVOKE/compliance', admin)).toBe(200);
+        expect((await site(['compliance', 'PC-REVOKE'])).code).toBe(0);
+        expect(await listLine('PC-REVOKE')).toMatch(/ 1 inventory\(ies\), [\d.]+ (B|KiB|MiB) {2}revoked \d{4}-\d\d-\d\dT/);
+        expect((await site(['client', 'revoke', 'PC-REVOKE'])).out).toMatch(/^PC-REVOKE was already revoked \(on \d{4}-/);
+        expect(await site(['client', 'revoke', 'PC-NOBODY'])).toMatchObject({
+          code: 2,
+          err: 'patchscan: NOT_FOUND: no client named "PC-NOBODY"\n',
+        });
 
-      const again = await site(['client', 'enroll', 'PC-REVOKE']);
-      expect(again.out).toMatch(/^Enrolled PC-REVOKE \(it had been revoked on \d{4}-[^)]*; it is enrolled again\)/);
-      expect(await uploadAs('PC-REVOKE', tokenIn(again))).toBe(202);
-      expect(await uploadAs('PC-REVOKE', token)).toBe(401);
-      expect(await listLine('PC-REVOKE')).not.toMatch(/revoked/);
-    });
+        const again = await site(['client', 'enroll', 'PC-REVOKE']);
+        expect(again.out).toMatch(/^Enrolled PC-REVOKE \(it had been revoked on \d{4}-[^)]*; it is enrolled again\)/);
+        expect(await uploadAs('PC-REVOKE', tokenIn(again))).toBe(202);
+        expect(await uploadAs('PC-REVOKE', token)).toBe(401);
+        expect(await listLine('PC-REVOKE')).not.toMatch(/revoked/);
+      },
+    );
 
     it('rotate: the new token works, the old one gets 401; an unknown name and a revoked client are refused', async () => {
       const old = tokenIn(await site(['client', 'enroll', 'PC-ROTATE']));
@@ -175,35 +178,38 @@ describe(
       expect(await uploadAs('PC-ROTATE', fresh)).toBe(401);
     });
 
-    it('remove: warns and keeps everything without --yes; with it the client, its inventories and results go, and its token gets 401', async () => {
-      const token = tokenIn(await site(['client', 'enroll', 'PC-REMOVE']));
-      expect(await uploadAs('PC-REMOVE', token)).toBe(202);
-      expect(await uploadAs('PC-REMOVE', token)).toBe(202);
-      await waitScanned('PC-REMOVE');
+    it(
+      'remove: warns and keeps everything without --yes; with it the client, its ' + 'inventories and results go, and its token gets 401',
+      async () => {
+        const token = tokenIn(await site(['client', 'enroll', 'PC-REMOVE']));
+        expect(await uploadAs('PC-REMOVE', token)).toBe(202);
+        expect(await uploadAs('PC-REMOVE', token)).toBe(202);
+        await waitScanned('PC-REMOVE');
 
-      const warn = await site(['client', 'remove', 'PC-REMOVE']);
-      expect(warn.code).toBe(3);
-      expect(warn.out).toMatch(
-        /^Removing PC-REMOVE deletes its 2 stored inventory\(ies\) \([\d.]+ (B|KiB|MiB)\) and its scan results; its token stops working\. This cannot be undone\.\n\nNothing removed\. Run again with --yes/,
-      );
-      expect(await uploadAs('PC-REMOVE', token)).toBe(202); // nothing happened
-      expect(await listLine('PC-REMOVE')).toMatch(/ 3 inventory\(ies\)/);
+        const warn = await site(['client', 'remove', 'PC-REMOVE']);
+        expect(warn.code).toBe(3);
+        expect(warn.out).toMatch(
+          /^Removing PC-REMOVE deletes its 2 stored inventory\(ies\) \([\d.]+ (B|KiB|MiB)\) and its scan results; its token stops working\. This cannot be undone\.\n\nNothing removed\. Run again with --yes/,
+        );
+        expect(await uploadAs('PC-REMOVE', token)).toBe(202); // nothing happened
+        expect(await listLine('PC-REMOVE')).toMatch(/ 3 inventory\(ies\)/);
 
-      const r = await site(['client', 'remove', 'PC-REMOVE', '--yes']);
-      expect(r.code, r.err).toBe(0);
-      expect(r.out).toMatch(/\nRemoved PC-REMOVE: 3 inventory\(ies\) and 1 scan result\(s\) deleted\.\n$/);
-      expect(await uploadAs('PC-REMOVE', token)).toBe(401);
-      expect(await listLine('PC-REMOVE')).toBeUndefined();
-      expect(await adminGet('/v1/computers/PC-REMOVE/compliance', admin)).toBe(404);
-      expect((await site(['compliance', 'PC-REMOVE'])).code).toBe(2);
-      expect(await site(['client', 'remove', 'PC-REMOVE', '--yes'])).toMatchObject({
-        code: 2,
-        err: 'patchscan: NOT_FOUND: no client named "PC-REMOVE"\n',
-      });
-      // The others are untouched, and the site still works for them.
-      expect(await listLine('PC-ROTATE')).toBeDefined();
-      expect(await adminGet('/v1/summary', admin)).toBe(200);
-    });
+        const r = await site(['client', 'remove', 'PC-REMOVE', '--yes']);
+        expect(r.code, r.err).toBe(0);
+        expect(r.out).toMatch(/\nRemoved PC-REMOVE: 3 inventory\(ies\) and 1 scan result\(s\) deleted\.\n$/);
+        expect(await uploadAs('PC-REMOVE', token)).toBe(401);
+        expect(await listLine('PC-REMOVE')).toBeUndefined();
+        expect(await adminGet('/v1/computers/PC-REMOVE/compliance', admin)).toBe(404);
+        expect((await site(['compliance', 'PC-REMOVE'])).code).toBe(2);
+        expect(await site(['client', 'remove', 'PC-REMOVE', '--yes'])).toMatchObject({
+          code: 2,
+          err: 'patchscan: NOT_FOUND: no client named "PC-REMOVE"\n',
+        });
+        // The others are untouched, and the site still works for them.
+        expect(await listLine('PC-ROTATE')).toBeDefined();
+        expect(await adminGet('/v1/summary', admin)).toBe(200);
+      },
+    );
 
     it('admin-token reset: the new token is the admin token from then on; the old one gets 401', async () => {
       expect(await adminGet('/v1/summary', admin)).toBe(200);
@@ -254,7 +260,8 @@ describe(
       const refused = await site(['client', 'enroll', '--from', names, '--out', out]);
       expect(refused.code).toBe(2);
       expect(refused.err).toBe(
-        `patchscan: BAD_ARGUMENT: ${out} exists: it may hold tokens still in use; choose another file or add --force. Nothing was enrolled.\n`,
+        `patchscan: BAD_ARGUMENT: ${out} exists: it may hold tokens still in use; ` +
+          `choose another file or add --force. Nothing was enrolled.\n`,
       );
       expect(readFileSync(out, 'utf8')).toContain('pst_still-in-use');
       expect(await listLine('PC-BULK-4')).toBeUndefined();
@@ -274,7 +281,8 @@ describe(
       const bad = await site(['client', 'enroll', '--from', names, '--out', out]);
       expect(bad.code).toBe(2);
       expect(bad.err).toBe(
-        `patchscan: BAD_ARGUMENT: ${names}:3: client name "PC/BAD" must be 1 to 255 characters without slashes, not starting with a space\nNothing was enrolled or written.\n`,
+        `patchscan: BAD_ARGUMENT: ${names}:3: client name "PC/BAD" must be 1 to 255 ` +
+          `characters without slashes, not starting with a space\nNothing was enrolled or written.\n`,
       );
       writeFileSync(names, 'PC-NEW-1\nPC-NEW-2\npc-new-1\n');
       const repeated = await site(['client', 'enroll', '--from', names, '--out', out]);

@@ -31,14 +31,17 @@ const hpMachine = (driver: string): Record<string, unknown> => ({
     {
       namespace: 'Root\\cimv2',
       query:
-        "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and not (Model like '%Proliant%')) or (Manufacturer='HP') ",
+        "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and " +
+        "not (Model like '%Proliant%')) or (Manufacturer='HP') ",
       count: 1,
     },
     { namespace: 'Root\\cimv2', query: "select * from Win32_BaseBoard where Product LIKE '%840a%'", count: 1 },
     {
       namespace: 'Root\\cimv2',
       query:
-        "select * from Win32_PnpEntity where DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'",
+        'select * from Win32_PnpEntity where DeviceID LIKE ' +
+        "'%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE " +
+        "'%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'",
       count: 1,
     },
   ],

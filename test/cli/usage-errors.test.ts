@@ -298,7 +298,9 @@ describe('a directory that is not a site is refused, and nothing is created', ()
     const r = await runAsync([...args, '--data', typo], dir);
     expect(r.code, r.err).toBe(2);
     expect(r.err).toBe(
-      `patchscan: NOT_FOUND: ${typo} is not a patchscan site (it does not exist): run "patchscan init --data ${typo}" to create one, or give --data the directory of an existing site\n`,
+      `patchscan: NOT_FOUND: ${typo} is not a patchscan site (it does not exist): run ` +
+        `"patchscan init --data ${typo}" to create one, or give --data the directory of ` +
+        `an existing site\n`,
     );
     expect(r.out).toBe('');
     expect(existsSync(typo)).toBe(false);

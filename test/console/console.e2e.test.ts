@@ -216,74 +216,78 @@ describe('web console in Chromium', () => {
     await ctx.close();
   });
 
-  it('updates: every update with its fleet counts (the counting rule), most needed first; filters and search anywhere in KB, title, CVE', async () => {
-    const { ctx, page } = await signedIn();
-    await page.click('header >> text=Updates');
-    expect(new URL(page.url()).pathname).toBe('/updates');
-    await open(page, '/updates');
-    // Every update with an outcome on a scanned machine, and the catalog in service has them all.
-    const expected = all<{ update_id: string }>('SELECT DISTINCT r.update_id FROM scans s JOIN result_updates r ON r.set_id = s.set_id');
-    expect(await pagerText(page)).toBe(`1–50 of ${fmt(expected.length)}`);
-    const rows = await csvOf(page, 'update-list');
-    expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
-    for (const r of rows) {
-      const want = fleetCountsOf(r.updateId);
-      const got = {
-        required: Number(r.required),
-        superseded: Number(r.superseded),
-        installed: Number(r.installed),
-        unknown: Number(r.unknown),
-      };
-      expect(got, r.updateId).toEqual(want);
-    }
-    // Most needed first, on the page as in the CSV.
-    const required = rows.map((r) => Number(r.required));
-    expect(required).toEqual([...required].sort((a, b) => b - a));
-    expect(required[0]).toBeGreaterThan(0);
-    const firstOnPage = await page.locator('[data-testid=update-list] tbody tr').first().getAttribute('data-update');
-    expect(firstOnPage).toBe(rows[0].updateId);
-    const firstRow = page.locator('[data-testid=update-list] tbody tr').first();
-    expect(await firstRow.locator('[data-col=required]').textContent()).toBe(fmt(required[0]));
-    await page.screenshot({ path: join(ARTIFACTS, 'updates.png'), fullPage: false });
+  it(
+    'updates: every update with its fleet counts (the counting rule), most needed ' +
+      'first; filters and search anywhere in KB, title, CVE',
+    async () => {
+      const { ctx, page } = await signedIn();
+      await page.click('header >> text=Updates');
+      expect(new URL(page.url()).pathname).toBe('/updates');
+      await open(page, '/updates');
+      // Every update with an outcome on a scanned machine, and the catalog in service has them all.
+      const expected = all<{ update_id: string }>('SELECT DISTINCT r.update_id FROM scans s JOIN result_updates r ON r.set_id = s.set_id');
+      expect(await pagerText(page)).toBe(`1–50 of ${fmt(expected.length)}`);
+      const rows = await csvOf(page, 'update-list');
+      expect(rows.map((r) => r.updateId).sort()).toEqual(expected.map((r) => r.update_id).sort());
+      for (const r of rows) {
+        const want = fleetCountsOf(r.updateId);
+        const got = {
+          required: Number(r.required),
+          superseded: Number(r.superseded),
+          installed: Number(r.installed),
+          unknown: Number(r.unknown),
+        };
+        expect(got, r.updateId).toEqual(want);
+      }
+      // Most needed first, on the page as in the CSV.
+      const required = rows.map((r) => Number(r.required));
+      expect(required).toEqual([...required].sort((a, b) => b - a));
+      expect(required[0]).toBeGreaterThan(0);
+      const firstOnPage = await page.locator('[data-testid=update-list] tbody tr').first().getAttribute('data-update');
+      expect(firstOnPage).toBe(rows[0].updateId);
+      const firstRow = page.locator('[data-testid=update-list] tbody tr').first();
+      expect(await firstRow.locator('[data-col=required]').textContent()).toBe(fmt(required[0]));
+      await page.screenshot({ path: join(ARTIFACTS, 'updates.png'), fullPage: false });
 
-    // Search anywhere in the text: the middle digits of a KB, a word inside titles, a CVE id.
-    const kb = rows.find((r) => r.kb.length >= 6)!.kb;
-    await page.fill('input[name=q]', kb.slice(2, 6));
-    await page.click('[data-testid=update-filters] button[type=submit]');
-    const found = await csvOf(page, 'update-list');
-    const text = (r: Record<string, string>): string => `kb${r.kb}\n${r.title}\n${r.cves.split('; ').join('\n')}`.toLowerCase();
-    const wantKb = rows.filter((r) => text(r).includes(kb.slice(2, 6).toLowerCase()));
-    expect(found.map((r) => r.updateId).sort()).toEqual(wantKb.map((r) => r.updateId).sort());
-    expect(found.some((r) => r.kb === kb)).toBe(true);
-    const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0];
-    await open(page, `/updates?q=${encodeURIComponent(cve.toLowerCase())}`);
-    const byCve = await csvOf(page, 'update-list');
-    expect(byCve.length).toBeGreaterThan(0);
-    const fixing = rows.filter((r) => r.cves.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase())));
-    expect(byCve.map((r) => r.updateId).sort()).toEqual(fixing.map((r) => r.updateId).sort());
+      // Search anywhere in the text: the middle digits of a KB, a word inside titles, a CVE id.
+      const kb = rows.find((r) => r.kb.length >= 6)!.kb;
+      await page.fill('input[name=q]', kb.slice(2, 6));
+      await page.click('[data-testid=update-filters] button[type=submit]');
+      const found = await csvOf(page, 'update-list');
+      const text = (r: Record<string, string>): string => `kb${r.kb}\n${r.title}\n${r.cves.split('; ').join('\n')}`.toLowerCase();
+      const wantKb = rows.filter((r) => text(r).includes(kb.slice(2, 6).toLowerCase()));
+      expect(found.map((r) => r.updateId).sort()).toEqual(wantKb.map((r) => r.updateId).sort());
+      expect(found.some((r) => r.kb === kb)).toBe(true);
+      const cve = rows.find((r) => r.cves !== '')!.cves.split('; ')[0];
+      await open(page, `/updates?q=${encodeURIComponent(cve.toLowerCase())}`);
+      const byCve = await csvOf(page, 'update-list');
+      expect(byCve.length).toBeGreaterThan(0);
+      const fixing = rows.filter((r) => r.cves.split('; ').some((c) => c.toLowerCase().includes(cve.toLowerCase())));
+      expect(byCve.map((r) => r.updateId).sort()).toEqual(fixing.map((r) => r.updateId).sort());
 
-    // Filters: a classification, a severity, a state.
-    const cls = rows[0].classification;
-    await open(page, '/updates');
-    await page.selectOption('select[name=classification]', cls);
-    await page.selectOption('select[name=state]', 'required');
-    await page.click('[data-testid=update-filters] button[type=submit]');
-    const filtered = await csvOf(page, 'update-list');
-    const inClass = rows.filter((r) => r.classification === cls && Number(r.required) > 0);
-    expect(filtered.map((r) => r.updateId).sort()).toEqual(inClass.map((r) => r.updateId).sort());
-    const sev = rows.find((r) => r.severity !== '')!.severity;
-    await open(page, `/updates?severity=${encodeURIComponent(sev)}`);
-    expect((await csvOf(page, 'update-list')).length).toBe(rows.filter((r) => r.severity === sev).length);
-    // Sorting by another column, and a filter that matches nothing says what to do.
-    await open(page, '/updates?sort=installed&dir=desc');
-    const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents()).map((s) =>
-      Number(s.replace(/,/g, '')),
-    );
-    expect(inst).toEqual([...inst].sort((a, b) => b - a));
-    await open(page, '/updates?q=no-such-update-anywhere');
-    expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No update matches these filters');
-    await ctx.close();
-  });
+      // Filters: a classification, a severity, a state.
+      const cls = rows[0].classification;
+      await open(page, '/updates');
+      await page.selectOption('select[name=classification]', cls);
+      await page.selectOption('select[name=state]', 'required');
+      await page.click('[data-testid=update-filters] button[type=submit]');
+      const filtered = await csvOf(page, 'update-list');
+      const inClass = rows.filter((r) => r.classification === cls && Number(r.required) > 0);
+      expect(filtered.map((r) => r.updateId).sort()).toEqual(inClass.map((r) => r.updateId).sort());
+      const sev = rows.find((r) => r.severity !== '')!.severity;
+      await open(page, `/updates?severity=${encodeURIComponent(sev)}`);
+      expect((await csvOf(page, 'update-list')).length).toBe(rows.filter((r) => r.severity === sev).length);
+      // Sorting by another column, and a filter that matches nothing says what to do.
+      await open(page, '/updates?sort=installed&dir=desc');
+      const inst = (await page.locator('[data-testid=update-list] [data-col=installed]').allTextContents()).map((s) =>
+        Number(s.replace(/,/g, '')),
+      );
+      expect(inst).toEqual([...inst].sort((a, b) => b - a));
+      await open(page, '/updates?q=no-such-update-anywhere');
+      expect(await page.textContent('[data-testid=update-list-empty]')).toContain('No update matches these filters');
+      await ctx.close();
+    },
+  );
 
   it("an update's page: who needs it, who has it, each count the database's", async () => {
     const { ctx, page } = await signedIn();
@@ -343,7 +347,8 @@ describe('web console in Chromium', () => {
     }
     const marks = [...ids].map(() => '?').join(', ');
     const needsAny = one<{ n: number }>(
-      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`,
+      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id ` +
+        `IN (${marks}) AND state = 'Required' AND superseded = 0`,
       ...ids,
     ).n;
     expect(await numIn(page, '[data-testid=update-Required]')).toBe(needsAny);
@@ -373,7 +378,8 @@ describe('web console in Chromium', () => {
     await page.click(`[data-testid=cve-list] a >> text="${cve}"`);
     const marks = ids.map(() => '?').join(', ');
     const exposed = one<{ n: number }>(
-      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id IN (${marks}) AND state = 'Required' AND superseded = 0`,
+      `SELECT count(DISTINCT computer) AS n FROM client_update_states WHERE update_id ` +
+        `IN (${marks}) AND state = 'Required' AND superseded = 0`,
       ...ids,
     ).n;
     const scanned = one<{ n: number }>('SELECT count(*) AS n FROM scans').n;
@@ -397,110 +403,127 @@ describe('web console in Chromium', () => {
     await ctx.close();
   });
 
-  it("computers: search, sort by any column, paginate, CSV; a computer's page paginated with reasons folded, numbers the database's", async () => {
-    const { ctx, page } = await signedIn();
-    await page.click('header >> text=Computers');
-    expect(await pagerText(page)).toBe(`1–50 of ${CLIENTS}`);
-    expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual([
-      'Computer ▲',
-      'Architecture',
-      'OS',
-      'Last seen (upload)',
-      'Scanned',
-      'Installed',
-      'Required',
-      'Unknown',
-    ]);
-    await page.click('.pager a[rel=next]');
-    expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
-    const everyone = await csvOf(page, 'computer-list');
-    expect(everyone.length).toBe(CLIENTS);
-    expect(Object.keys(everyone[0])).toEqual(['name', 'architecture', 'os', 'lastUpload', 'scannedAt', 'installed', 'required', 'unknown']);
-    // OS and architecture are the database's (the OS as people name it, from the latest inventory).
-    const inDb = new Map(
-      all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [
-        r.name,
-        r,
-      ]),
-    );
-    for (const c of everyone)
-      expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
-    expect(everyone.filter((c) => /^Windows .*\(\d+\.\d+\.\d+/.test(c.os)).length).toBeGreaterThan(FLEET / 2);
-    // Sorted by Required, most first: the first row is the machine with most Required in the database.
-    await page.click('[data-testid=computer-list] th >> text=Required');
-    const top = one<{ required: number }>('SELECT max(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id').required;
-    expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(6).textContent()).toBe(fmt(top));
-    const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(7)').allTextContents()).map((s) =>
-      s === '' ? -1 : Number(s.replace(/,/g, '')),
-    );
-    expect(reqs).toEqual([...reqs].sort((a, b) => b - a));
-    await open(page, '/computers');
-    await page.fill('input[name=q]', 'pc-000004');
-    await page.click('form.search button[type=submit]');
-    const links = await page.locator('[data-testid=computer-list] tbody a').allTextContents();
-    expect(links).toEqual(Array.from({ length: 10 }, (_, k) => `PC-000004${k}`));
-    await page.screenshot({ path: join(ARTIFACTS, 'search.png'), fullPage: true });
+  it(
+    "computers: search, sort by any column, paginate, CSV; a computer's page " + "paginated with reasons folded, numbers the database's",
+    async () => {
+      const { ctx, page } = await signedIn();
+      await page.click('header >> text=Computers');
+      expect(await pagerText(page)).toBe(`1–50 of ${CLIENTS}`);
+      expect(await page.locator('[data-testid=computer-list] thead th').allTextContents()).toEqual([
+        'Computer ▲',
+        'Architecture',
+        'OS',
+        'Last seen (upload)',
+        'Scanned',
+        'Installed',
+        'Required',
+        'Unknown',
+      ]);
+      await page.click('.pager a[rel=next]');
+      expect(await pagerText(page)).toBe(`51–100 of ${CLIENTS}`);
+      const everyone = await csvOf(page, 'computer-list');
+      expect(everyone.length).toBe(CLIENTS);
+      expect(Object.keys(everyone[0])).toEqual([
+        'name',
+        'architecture',
+        'os',
+        'lastUpload',
+        'scannedAt',
+        'installed',
+        'required',
+        'unknown',
+      ]);
+      // OS and architecture are the database's (the OS as people name it, from the latest inventory).
+      const inDb = new Map(
+        all<{ name: string; os: string | null; architecture: string | null }>('SELECT name, os, architecture FROM clients').map((r) => [
+          r.name,
+          r,
+        ]),
+      );
+      for (const c of everyone)
+        expect([c.os, c.architecture], c.name).toEqual([inDb.get(c.name)!.os ?? '', inDb.get(c.name)!.architecture ?? '']);
+      expect(everyone.filter((c) => /^Windows .*\(\d+\.\d+\.\d+/.test(c.os)).length).toBeGreaterThan(FLEET / 2);
+      // Sorted by Required, most first: the first row is the machine with most Required in the database.
+      await page.click('[data-testid=computer-list] th >> text=Required');
+      const top = one<{ required: number }>(
+        'SELECT max(r.required) AS required FROM scans s JOIN result_sets r ON r.id = s.set_id',
+      ).required;
+      expect(await page.locator('[data-testid=computer-list] tbody tr').first().locator('td').nth(6).textContent()).toBe(fmt(top));
+      const reqs = (await page.locator('[data-testid=computer-list] tbody tr td:nth-child(7)').allTextContents()).map((s) =>
+        s === '' ? -1 : Number(s.replace(/,/g, '')),
+      );
+      expect(reqs).toEqual([...reqs].sort((a, b) => b - a));
+      await open(page, '/computers');
+      await page.fill('input[name=q]', 'pc-000004');
+      await page.click('form.search button[type=submit]');
+      const links = await page.locator('[data-testid=computer-list] tbody a').allTextContents();
+      expect(links).toEqual(Array.from({ length: 10 }, (_, k) => `PC-000004${k}`));
+      await page.screenshot({ path: join(ARTIFACTS, 'search.png'), fullPage: true });
 
-    // A computer that needs something, with more updates than one page holds. Its page lists every
-    // row but the Required ones superseded by an Installed or Required update (counted, not listed: the counting rule).
-    const LISTED = "(SELECT count(*) FROM result_updates u WHERE u.set_id = s.set_id AND NOT (u.state = 'Required' AND u.superseded = 1))";
-    const target = one<{
-      name: string;
-    }>(`SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id
+      // A computer that needs something, with more updates than one page holds. Its page lists every
+      // row but the Required ones superseded by an Installed or Required update (counted, not listed: the counting rule).
+      const LISTED =
+        "(SELECT count(*) FROM result_updates u WHERE u.set_id = s.set_id AND NOT (u.state = 'Required' AND u.superseded = 1))";
+      const target = one<{
+        name: string;
+      }>(`SELECT c.name FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id
       WHERE r.required > 0 ORDER BY ${LISTED} DESC, c.name`).name;
-    await open(page, `/computers/${encodeURIComponent(target)}`);
-    expect(await page.textContent('[data-testid=computer-name]')).toBe(target);
-    expect(await page.textContent('[data-testid=os]')).toBe(one<{ os: string }>('SELECT os FROM clients WHERE name = ?', target).os);
-    const want = one<{ installed: number; required: number; unknown: number; scanned_at: string; rows: number }>(
-      `SELECT r.installed, r.required, r.unknown, s.scanned_at, ${LISTED} AS rows
+      await open(page, `/computers/${encodeURIComponent(target)}`);
+      expect(await page.textContent('[data-testid=computer-name]')).toBe(target);
+      expect(await page.textContent('[data-testid=os]')).toBe(one<{ os: string }>('SELECT os FROM clients WHERE name = ?', target).os);
+      const want = one<{ installed: number; required: number; unknown: number; scanned_at: string; rows: number }>(
+        `SELECT r.installed, r.required, r.unknown, s.scanned_at, ${LISTED} AS rows
        FROM clients c JOIN scans s ON s.client_id = c.id JOIN result_sets r ON r.id = s.set_id WHERE c.name = ?`,
-      target,
-    );
-    expect(await numIn(page, '[data-testid=count-Installed]')).toBe(want.installed);
-    expect(await numIn(page, '[data-testid=count-Required]')).toBe(want.required);
-    expect(await numIn(page, '[data-testid=count-Unknown]')).toBe(want.unknown);
-    expect(await page.getAttribute('[data-testid=scanned-at] time', 'datetime')).toBe(want.scanned_at);
-    expect(await page.innerText('body')).not.toMatch(RAW_ISO);
-    expect(want.rows).toBeGreaterThan(50);
-    expect(await pagerText(page)).toBe(`1–50 of ${fmt(want.rows)}`);
-    expect(await page.locator('[data-testid=update-table] tbody tr').count()).toBe(50);
-    // Long reasons are folded: a disclosure per long reason, closed until opened.
-    const folded = page.locator('[data-testid=update-table] details.reason');
-    expect(await folded.count()).toBeGreaterThan(0);
-    expect(await folded.first().getAttribute('open')).toBeNull();
-    // Each row's state (all pages, through the CSV) is the stored state of that update for this computer.
-    // (Required rows superseded by an Installed or Required update are counted, not listed.)
-    const stored = new Map(
-      all<{ update_id: string; state: string; superseded: number }>(
-        "SELECT update_id, state, superseded FROM client_update_states WHERE computer = ? AND NOT (state = 'Required' AND superseded = 1)",
         target,
-      ).map((r) => [r.update_id, r]),
-    );
-    const sup = one<{ yes: number; possibly: number; required: number }>(
-      `SELECT coalesce(sum(state = 'Required' AND superseded = 1), 0) AS yes,
-      coalesce(sum(state = 'Required' AND superseded = 2), 0) AS possibly, count(*) FILTER (WHERE state = 'Required') AS required FROM client_update_states WHERE computer = ?`,
-      target,
-    );
-    expect(await numIn(page, '[data-testid=count-superseded]')).toBe(sup.yes);
-    expect(await numIn(page, '[data-testid=count-possiblySuperseded]')).toBe(sup.possibly);
-    const rows = await csvOf(page, 'update-table');
-    expect(rows.length).toBe(stored.size);
-    for (const r of rows) {
-      expect(stored.get(r.updateId)?.state, r.updateId).toBe(r.state);
-      expect(stored.get(r.updateId)?.superseded === 1, r.updateId).toBe(r.superseded === 'true');
-    }
-    // Required first (what needs action), then filtered to Required only.
-    expect(await page.locator('[data-testid=update-table] tbody tr').first().getAttribute('data-state')).toBe('Required');
-    await page.click('[data-testid=state-filter] >> text=Required');
-    const requiredRows = [...stored.values()].filter((r) => r.state === 'Required').length;
-    expect(await pagerText(page)).toBe(`1–${Math.min(50, requiredRows)} of ${fmt(requiredRows)}`);
-    // Superseded Required ones listed too, on request.
-    await page.click('[data-testid=superseded-filter] >> text=with superseded Required updates');
-    expect(await pagerText(page)).toBe(`1–${Math.min(50, sup.required)} of ${fmt(sup.required)}`);
-    expect(sup.yes).toBeGreaterThan(0);
-    await page.screenshot({ path: join(ARTIFACTS, 'computer.png'), fullPage: true });
-    await ctx.close();
-  });
+      );
+      expect(await numIn(page, '[data-testid=count-Installed]')).toBe(want.installed);
+      expect(await numIn(page, '[data-testid=count-Required]')).toBe(want.required);
+      expect(await numIn(page, '[data-testid=count-Unknown]')).toBe(want.unknown);
+      expect(await page.getAttribute('[data-testid=scanned-at] time', 'datetime')).toBe(want.scanned_at);
+      expect(await page.innerText('body')).not.toMatch(RAW_ISO);
+      expect(want.rows).toBeGreaterThan(50);
+      expect(await pagerText(page)).toBe(`1–50 of ${fmt(want.rows)}`);
+      expect(await page.locator('[data-testid=update-table] tbody tr').count()).toBe(50);
+      // Long reasons are folded: a disclosure per long reason, closed until opened.
+      const folded = page.locator('[data-testid=update-table] details.reason');
+      expect(await folded.count()).toBeGreaterThan(0);
+      expect(await folded.first().getAttribute('open')).toBeNull();
+      // Each row's state (all pages, through the CSV) is the stored state of that update for this computer.
+      // (Required rows superseded by an Installed or Required update are counted, not listed.)
+      const stored = new Map(
+        all<{ update_id: string; state: string; superseded: number }>(
+          'SELECT update_id, state, superseded FROM client_update_states WHERE computer = ' +
+            "? AND NOT (state = 'Required' AND superseded = 1)",
+          target,
+        ).map((r) => [r.update_id, r]),
+      );
+      const sup = one<{ yes: number; possibly: number; required: number }>(
+        `SELECT coalesce(sum(state = 'Required' AND superseded = 1), 0) AS yes,
+      coalesce(sum(state = 'Required' AND superseded = 2), 0) AS possibly,
+      count(*) FILTER (WHERE state = 'Required') AS required FROM client_update_states WHERE computer = ?`,
+        target,
+      );
+      expect(await numIn(page, '[data-testid=count-superseded]')).toBe(sup.yes);
+      expect(await numIn(page, '[data-testid=count-possiblySuperseded]')).toBe(sup.possibly);
+      const rows = await csvOf(page, 'update-table');
+      expect(rows.length).toBe(stored.size);
+      for (const r of rows) {
+        expect(stored.get(r.updateId)?.state, r.updateId).toBe(r.state);
+        expect(stored.get(r.updateId)?.superseded === 1, r.updateId).toBe(r.superseded === 'true');
+      }
+      // Required first (what needs action), then filtered to Required only.
+      expect(await page.locator('[data-testid=update-table] tbody tr').first().getAttribute('data-state')).toBe('Required');
+      await page.click('[data-testid=state-filter] >> text=Required');
+      const requiredRows = [...stored.values()].filter((r) => r.state === 'Required').length;
+      expect(await pagerText(page)).toBe(`1–${Math.min(50, requiredRows)} of ${fmt(requiredRows)}`);
+      // Superseded Required ones listed too, on request.
+      await page.click('[data-testid=superseded-filter] >> text=with superseded Required updates');
+      expect(await pagerText(page)).toBe(`1–${Math.min(50, sup.required)} of ${fmt(sup.required)}`);
+      expect(sup.yes).toBeGreaterThan(0);
+      await page.screenshot({ path: join(ARTIFACTS, 'computer.png'), fullPage: true });
+      await ctx.close();
+    },
+  );
 
   it('drill-down from a classification, a product and a collection to their machines and updates', async () => {
     const { ctx, page } = await signedIn();
@@ -583,71 +606,74 @@ describe('web console in Chromium', () => {
     await ctx.close();
   });
 
-  it("update groups: the group's compliance per computer and per collection, overdue after the deadline, as the database says", async () => {
-    const { ctx, page } = await signedIn();
-    // The rule written out: NonCompliant when a group update is Required and not superseded on the machine; Unknown
-    // when none is but one is Unknown or possibly superseded (or the machine was never scanned); Compliant otherwise.
-    const want = new Map(
-      all<{ name: string; architecture: string | null; set_id: number | null; missing: number; notKnown: number }>(
-        `SELECT c.name, c.architecture, s.set_id,
+  it(
+    "update groups: the group's compliance per computer and per collection, overdue " + 'after the deadline, as the database says',
+    async () => {
+      const { ctx, page } = await signedIn();
+      // The rule written out: NonCompliant when a group update is Required and not superseded on the machine; Unknown
+      // when none is but one is Unknown or possibly superseded (or the machine was never scanned); Compliant otherwise.
+      const want = new Map(
+        all<{ name: string; architecture: string | null; set_id: number | null; missing: number; notKnown: number }>(
+          `SELECT c.name, c.architecture, s.set_id,
          (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
            WHERE r.set_id = s.set_id AND r.state = 'Required' AND r.superseded = 0) AS missing,
          (SELECT count(*) FROM result_updates r JOIN update_group_updates u ON u.update_id = r.update_id
            WHERE r.set_id = s.set_id AND (r.state = 'Unknown' OR (r.state = 'Required' AND r.superseded = 2))) AS notKnown
        FROM clients c LEFT JOIN scans s ON s.client_id = c.id`,
-      ).map((r) => [
-        r.name,
-        {
-          state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant',
-          architecture: r.architecture,
-        },
-      ]),
-    );
-    const count = (st: string, arch?: string): number =>
-      [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
-    expect(count('NonCompliant')).toBeGreaterThan(0);
-    expect(count('Compliant')).toBeGreaterThan(0);
-    await page.click('header >> text=Update groups');
-    const row = await page.locator('[data-testid=group-list] tbody tr').first().locator('td').allTextContents();
-    expect(row[0]).toBe(GROUP);
-    expect(row.slice(3, 8)).toEqual([
-      fmt(CLIENTS),
-      fmt(count('Compliant')),
-      fmt(count('NonCompliant')),
-      fmt(count('Unknown')),
-      fmt(count('NonCompliant')),
-    ]);
-    await page.click(`[data-testid=group-list] a >> text="${GROUP}"`);
-    expect(await page.textContent('[data-testid=group-title]')).toBe(GROUP);
-    expect(await numIn(page, '[data-testid=ug-compliant]')).toBe(count('Compliant'));
-    expect(await numIn(page, '[data-testid=ug-noncompliant]')).toBe(count('NonCompliant'));
-    expect(await numIn(page, '[data-testid=ug-unknown]')).toBe(count('Unknown'));
-    expect(await numIn(page, '[data-testid=ug-overdue]')).toBe(count('NonCompliant'));
-    const percent = Math.round((count('Compliant') / CLIENTS) * 1000) / 10;
-    expect(await page.textContent('[data-testid=ug-percent]')).toBe(`${percent.toFixed(1)} %`);
-    const computers = await csvOf(page, 'group-computers');
-    expect(computers.length).toBe(CLIENTS);
-    for (const c of computers) expect(c.state, c.computer).toBe(want.get(c.computer)!.state);
-    expect(await page.locator('[data-testid=group-computers] tbody tr').first().getAttribute('data-state')).toBe('NonCompliant');
-    const updates = await csvOf(page, 'group-update-list');
-    expect(updates.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM update_group_updates').n);
-    // Per collection: the x64 collection's members are the x64 clients.
-    const perCol = await cellsOf(page, 'group-collections');
-    const x64 = perCol.find((r) => /x64$/.test(r[0]))!;
-    const x64Members = count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64');
-    expect(x64.slice(1, 5)).toEqual([
-      fmt(x64Members),
-      fmt(count('Compliant', 'x64')),
-      fmt(count('NonCompliant', 'x64')),
-      fmt(count('Unknown', 'x64')),
-    ]);
-    // Only the overdue ones.
-    await page.click('[data-testid=group-overdue-filter] >> text=overdue only');
-    expect(await pagerText(page, 'group-computers')).toBe(`1–${Math.min(50, count('NonCompliant'))} of ${fmt(count('NonCompliant'))}`);
-    await page.screenshot({ path: join(ARTIFACTS, 'group.png'), fullPage: false });
-    expect((await page.goto(`${server.url}/groups/no-such-group`))?.status()).toBe(404);
-    await ctx.close();
-  });
+        ).map((r) => [
+          r.name,
+          {
+            state: r.set_id === null ? 'Unknown' : r.missing > 0 ? 'NonCompliant' : r.notKnown > 0 ? 'Unknown' : 'Compliant',
+            architecture: r.architecture,
+          },
+        ]),
+      );
+      const count = (st: string, arch?: string): number =>
+        [...want.values()].filter((w) => w.state === st && (arch === undefined || w.architecture === arch)).length;
+      expect(count('NonCompliant')).toBeGreaterThan(0);
+      expect(count('Compliant')).toBeGreaterThan(0);
+      await page.click('header >> text=Update groups');
+      const row = await page.locator('[data-testid=group-list] tbody tr').first().locator('td').allTextContents();
+      expect(row[0]).toBe(GROUP);
+      expect(row.slice(3, 8)).toEqual([
+        fmt(CLIENTS),
+        fmt(count('Compliant')),
+        fmt(count('NonCompliant')),
+        fmt(count('Unknown')),
+        fmt(count('NonCompliant')),
+      ]);
+      await page.click(`[data-testid=group-list] a >> text="${GROUP}"`);
+      expect(await page.textContent('[data-testid=group-title]')).toBe(GROUP);
+      expect(await numIn(page, '[data-testid=ug-compliant]')).toBe(count('Compliant'));
+      expect(await numIn(page, '[data-testid=ug-noncompliant]')).toBe(count('NonCompliant'));
+      expect(await numIn(page, '[data-testid=ug-unknown]')).toBe(count('Unknown'));
+      expect(await numIn(page, '[data-testid=ug-overdue]')).toBe(count('NonCompliant'));
+      const percent = Math.round((count('Compliant') / CLIENTS) * 1000) / 10;
+      expect(await page.textContent('[data-testid=ug-percent]')).toBe(`${percent.toFixed(1)} %`);
+      const computers = await csvOf(page, 'group-computers');
+      expect(computers.length).toBe(CLIENTS);
+      for (const c of computers) expect(c.state, c.computer).toBe(want.get(c.computer)!.state);
+      expect(await page.locator('[data-testid=group-computers] tbody tr').first().getAttribute('data-state')).toBe('NonCompliant');
+      const updates = await csvOf(page, 'group-update-list');
+      expect(updates.length).toBe(one<{ n: number }>('SELECT count(*) AS n FROM update_group_updates').n);
+      // Per collection: the x64 collection's members are the x64 clients.
+      const perCol = await cellsOf(page, 'group-collections');
+      const x64 = perCol.find((r) => /x64$/.test(r[0]))!;
+      const x64Members = count('Compliant', 'x64') + count('NonCompliant', 'x64') + count('Unknown', 'x64');
+      expect(x64.slice(1, 5)).toEqual([
+        fmt(x64Members),
+        fmt(count('Compliant', 'x64')),
+        fmt(count('NonCompliant', 'x64')),
+        fmt(count('Unknown', 'x64')),
+      ]);
+      // Only the overdue ones.
+      await page.click('[data-testid=group-overdue-filter] >> text=overdue only');
+      expect(await pagerText(page, 'group-computers')).toBe(`1–${Math.min(50, count('NonCompliant'))} of ${fmt(count('NonCompliant'))}`);
+      await page.screenshot({ path: join(ARTIFACTS, 'group.png'), fullPage: false });
+      expect((await page.goto(`${server.url}/groups/no-such-group`))?.status()).toBe(404);
+      await ctx.close();
+    },
+  );
 
   it('stale clients and sync: lists with their CSV, readable times; sign-out ends the session', async () => {
     const { ctx, page } = await signedIn();

@@ -124,7 +124,9 @@ describe('detectoid 853953d3: Windows 10 build and UBR thresholds', () => {
     const r = stateOf(x, id, inv(win10(17134)));
     expect(r.state).toBe('Unknown');
     expect(r.reason).toBe(
-      'IsInstalled is Unknown: registry value HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion\\ubr was not collected; the rule requires UBR >= 320',
+      'IsInstalled is Unknown: registry value ' +
+        'HKEY_LOCAL_MACHINE\\software\\microsoft\\windows nt\\currentversion\\ubr was ' +
+        'not collected; the rule requires UBR >= 320',
     );
   });
   it('Unknown when the OS was not collected at all', () => {
@@ -162,7 +164,9 @@ describe('detectoid 0aac58ee: OS older than 1809, or Defender UUPFlags', () => {
     expect(r.state).toBe('Installed');
     // The leaf is False under a Not: the reason says the value is absent and that the rule excludes it.
     expect(r.reason).toBe(
-      'IsInstalled is True: registry value HKEY_LOCAL_MACHINE\\software\\microsoft\\windows defender\\uupflags is absent; the rule excludes the value UUPFlags of type REG_DWORD',
+      'IsInstalled is True: registry value ' +
+        'HKEY_LOCAL_MACHINE\\software\\microsoft\\windows defender\\uupflags is absent; ' +
+        'the rule excludes the value UUPFlags of type REG_DWORD',
     );
   });
   it('NotApplicable on 22H2 when UUPFlags is 1', () => {
@@ -297,7 +301,9 @@ describe('CBS cumulative update KB5026368 (arm64)', () => {
     const r = stateOf(x, id, inv({ registry: [cbsKey] }));
     expect(r.state).toBe('Unknown');
     expect(r.reason).toBe(
-      'IsInstalled is Unknown: CBS package package_for_rollupfix~31bf3856ad364e35~arm64~~22000.1936.1.9 was not collected; the rule requires its CBS package installed',
+      'IsInstalled is Unknown: CBS package ' +
+        'package_for_rollupfix~31bf3856ad364e35~arm64~~22000.1936.1.9 was not collected; ' +
+        'the rule requires its CBS package installed',
     );
   });
 });
@@ -332,7 +338,9 @@ describe('Windows 7 conhost fix (WSUSpect): FileVersion CSIDL 37 and Not(CbsPack
     expect(r.state).toBe('NotApplicable');
     // True under a Not: the package is installed, and the rule excludes it.
     expect(r.reason).toBe(
-      'IsInstallable is False: CBS package InternetExplorer-Package~11.2.9600.16428: InternetExplorer-Package~31bf3856ad364e35~amd64~~11.2.9600.16428 Installed; the rule excludes CBS package InternetExplorer-Package~11.2.9600.16428 installed',
+      'IsInstallable is False: CBS package InternetExplorer-Package~11.2.9600.16428: ' +
+        'InternetExplorer-Package~31bf3856ad364e35~amd64~~11.2.9600.16428 Installed; the ' +
+        'rule excludes CBS package InternetExplorer-Package~11.2.9600.16428 installed',
     );
   });
   it('Unknown when the CSIDL folders were not collected', () => {
@@ -420,7 +428,9 @@ describe('Defender detectoid 3333902a: deep And/Or/Not', () => {
     );
     expect(r.state).toBe('NotApplicable');
     expect(r.reason).toBe(
-      'IsInstalled is False: registry key HKEY_LOCAL_MACHINE\\system\\currentcontrolset\\services\\windefend is absent; the rule requires the key',
+      'IsInstalled is False: registry key ' +
+        'HKEY_LOCAL_MACHINE\\system\\currentcontrolset\\services\\windefend is absent; ' +
+        'the rule requires the key',
     );
   });
   it('Unknown when nothing about Defender was collected', () => expect(stateOf(x, id, inv({})).state).toBe('Unknown'));
@@ -458,14 +468,17 @@ describe('HP SCUP package: WmiQuery, Processor, WindowsVersion, RegSz', () => {
     {
       namespace: 'Root\\cimv2',
       query:
-        "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and not (Model like '%Proliant%')) or (Manufacturer='HP') ",
+        "select * from Win32_ComputerSystem where (Manufacturer='Hewlett-Packard' and " +
+        "not (Model like '%Proliant%')) or (Manufacturer='HP') ",
       count: hp,
     },
     { namespace: 'Root\\cimv2', query: "select * from Win32_BaseBoard where Product LIKE '%840a%'", count: board },
     {
       namespace: 'Root\\cimv2',
       query:
-        "select * from Win32_PnpEntity where DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE '%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'",
+        'select * from Win32_PnpEntity where DeviceID LIKE ' +
+        "'%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C840A%' or DeviceID LIKE " +
+        "'%HDAUDIO\\\\FUNC_01&VEN_14F1&DEV_5098&SUBSYS_103C8476%'",
       count: pnp,
     },
   ];

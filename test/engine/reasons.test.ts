@@ -373,12 +373,15 @@ describe('the real OS installer update (osinstaller-core.xml): Not(DeviceAttribu
     return { state: row.state, reason: row.reason };
   };
   const notInstalled =
-    'IsInstalled is False: product release Client.OS.RS2.ARM64: not installed; the rule requires Client.OS.RS2.ARM64 10.0.22621.5909 or later installed';
+    'IsInstalled is False: product release Client.OS.RS2.ARM64: not installed; the ' +
+    'rule requires Client.OS.RS2.ARM64 10.0.22621.5909 or later installed';
 
   it("the issue's machine (OSSkuId 48, sku 4): the SKU the machine has, and the one the rule excludes", () => {
     expect(reason({ OSSkuId: '48', sku: '4' })).toEqual({
       state: 'Required',
-      reason: `${notInstalled}; IsInstallable is True: device attribute OSSkuId is 48; the rule excludes OSSkuId = 119 (and 4 other conditions hold)`,
+      reason:
+        `${notInstalled}; IsInstallable is True: device attribute OSSkuId is 48; the ` +
+        `rule excludes OSSkuId = 119 (and 4 other conditions hold)`,
     });
   });
   it('SKU 119: the exclusion applies', () => {
@@ -400,10 +403,13 @@ describe('the real OS installer update (osinstaller-core.xml): Not(DeviceAttribu
     const at = tree.indexOf('      [True] Not');
     expect(at).toBeGreaterThan(0);
     expect(tree[at + 1]).toBe(
-      '        [False] DeviceAttribute Name=OSSkuId Type=String Comparison=EqualTo Value=119   ← device attribute OSSkuId: 48; the rule excludes OSSkuId = 119',
+      '        [False] DeviceAttribute Name=OSSkuId Type=String Comparison=EqualTo ' +
+        'Value=119   ← device attribute OSSkuId: 48; the rule excludes OSSkuId = 119',
     );
     expect(tree).toContain(
-      '    [True] DeviceAttribute Name=OSVersion Type=Version Comparison=GreaterThanOrEqualTo Value=10.0.22621.1   ← device attribute OSVersion: 10.0.22621.100; the rule requires OSVersion >= 10.0.22621.1',
+      '    [True] DeviceAttribute Name=OSVersion Type=Version ' +
+        'Comparison=GreaterThanOrEqualTo Value=10.0.22621.1   ← device attribute ' +
+        'OSVersion: 10.0.22621.100; the rule requires OSVersion >= 10.0.22621.1',
     );
   });
   it('another build: the version bound that fails', () => {

@@ -2,8 +2,8 @@
  * Rule values shared across machines by bucket (section-memo.ts splits files by name, registry keys by path with
  * their ancestors, MSI products by code): machines built entry by entry from a few random parents — each file, each
  * registry key (ancestors included, whose subkey lists decide about unlisted keys) and each MSI product taken from
- * a different parent (some with another parent's patches of it, some keys with another parent's values), in any order — must get from a sharing scanner exactly what an unsharing one and the reference
- * evaluator give.
+ * a different parent (some with another parent's patches of it, some keys with another parent's values), in any order —
+ * must get from a sharing scanner exactly what an unsharing one and the reference evaluator give.
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';

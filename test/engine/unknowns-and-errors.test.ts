@@ -204,7 +204,8 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     ],
     [
       { ...base, registry: [{ key: 'HKEY_LOCAL_MACHINE\\X', exists: true, values: [{ name: 'V', type: 'REG_WEIRD', data: 1 }] }] },
-      'pc.json: registry[0].values[0].type: must be one of REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, got "REG_WEIRD"',
+      'pc.json: registry[0].values[0].type: must be one of REG_SZ, REG_EXPAND_SZ, ' +
+        'REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, got "REG_WEIRD"',
     ],
     [
       { ...base, msi: { products: [{ productCode: 'office' }] } },
@@ -216,7 +217,9 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     ],
     [
       { ...base, colour: 'blue' },
-      'pc.json: colour: is not a known field (known: schema, computer, collectedAt, os, processor, csidl, files, registry, msi, cbs, wmi, systemMetrics, licensing, cluster, productReleases, deviceAttributes)',
+      'pc.json: colour: is not a known field (known: schema, computer, collectedAt, ' +
+        'os, processor, csidl, files, registry, msi, cbs, wmi, systemMetrics, licensing, ' +
+        'cluster, productReleases, deviceAttributes)',
     ],
     [[1, 2], 'pc.json: (document): must be an object, got an array'],
   ])('%#: %s', (doc, message) => {

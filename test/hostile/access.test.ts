@@ -63,7 +63,8 @@ describe('slow clients are cut by timeouts', () => {
   it('a body that drips forever is cut after requestTimeoutMs', async () => {
     const r = await drip(
       server.url,
-      'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n',
+      'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+        'Authorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n',
       100,
       10_000,
     );

@@ -102,8 +102,17 @@ describe('fuzz: XML from the catalog', () => {
   );
   const ext = readFileSync(join(FIXTURES, 'fragments', 'wsus-m0-cbs__cbs-rollupfix-extended.xml'), 'utf8');
   const index =
-    '<?xml version="1.0" encoding="utf-8"?><index><cablist><cab name="package2.cab" range="100"/><cab name="package3.cab" range="20000"/></cablist></index>';
-  const pkg = `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" CreationDate="2024-01-01T00:00:00Z"><Updates><Update UpdateId="00000000-0000-0000-0000-000000000001" RevisionId="100" RevisionNumber="1" DefaultLanguage="en" IsLeaf="true" CreationDate="2024-01-01T00:00:00Z"><Categories><Category Type="Product" Id="00000000-0000-0000-0000-000000000002"/></Categories><Prerequisites><UpdateId Id="00000000-0000-0000-0000-000000000003"/></Prerequisites></Update></Updates><FileLocations/></OfflineSyncPackage>`;
+    '<?xml version="1.0" encoding="utf-8"?><index><cablist><cab name="package2.cab" ' +
+    'range="100"/><cab name="package3.cab" range="20000"/></cablist></index>';
+  const pkg =
+    `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage ` +
+    `xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" ` +
+    `CreationDate="2024-01-01T00:00:00Z"><Updates><Update ` +
+    `UpdateId="00000000-0000-0000-0000-000000000001" RevisionId="100" ` +
+    `RevisionNumber="1" DefaultLanguage="en" IsLeaf="true" ` +
+    `CreationDate="2024-01-01T00:00:00Z"><Categories><Category Type="Product" ` +
+    `Id="00000000-0000-0000-0000-000000000002"/></Categories><Prerequisites><UpdateId ` +
+    `Id="00000000-0000-0000-0000-000000000003"/></Prerequisites></Update></Updates><FileLocations/></OfflineSyncPackage>`;
   const xmlCodes = /^(XML_MALFORMED|CATALOG_BAD_FORMAT)$/;
 
   it('core and extended fragments: parsed or refused with XML_MALFORMED / CATALOG_BAD_FORMAT', () => {

@@ -1,8 +1,9 @@
 /**
  * Ill-formed UTF-8 is refused wherever an inventory comes in (issue 11, item 12): msgpack strings (keys too) as well
  * as JSON, over HTTP (400 naming the byte offset, nothing stored), in `patchscan scan` input files (exit 2 and an
- * error naming the file and offset, as for any invalid inventory; in a batch, an error row naming file:line or file#n and the offset), and on the fleet
- * fast path that answers a known profile without decoding (a twin with a bad left-out string is an error row).
+ * error naming the file and offset, as for any invalid inventory; in a batch, an error row naming file:line or file#n
+ * and the offset), and on the fleet fast path that answers a known profile without decoding (a twin with a bad left-out
+ * string is an error row).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -210,7 +211,8 @@ describe('patchscan scan: ill-formed UTF-8 in input files', () => {
     const r = run([join(dir, 'bad.msgpack')]);
     expect(r.code).toBe(2);
     expect(r.err).toBe(
-      `patchscan: INVENTORY_INVALID: ${join(dir, 'bad.msgpack')}: a string is not valid UTF-8 at byte ${m.at} (strings in a msgpack inventory must be UTF-8)\n`,
+      `patchscan: INVENTORY_INVALID: ${join(dir, 'bad.msgpack')}: a string is not ` +
+        `valid UTF-8 at byte ${m.at} (strings in a msgpack inventory must be UTF-8)\n`,
     );
   });
 

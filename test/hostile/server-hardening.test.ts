@@ -264,67 +264,77 @@ describe('connections that send nothing are closed, and their number is bounded'
 
 describe('another process holds the SQLite write lock', () => {
   const dir = tempDir();
-  it('health, reports and console pages answer within 1 s all along; an upload gets 503 STORE_UNAVAILABLE after the busy timeout, then 202 once the lock is gone', async () => {
-    const site = await newSite(dir);
-    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
-    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
-    const token = await site.store.enroll('LOCKED-PC');
-    const logged: string[] = [];
-    // The scan loop runs too: its polling writes (taking jobs) wait for the same lock.
-    const server = await serve(site, { scheduledSync: false, log: (l) => logged.push(l) });
-    const cookie = await signIn(server.url);
-    const other = new Database(join(site.dir, 'patchscan.db'));
-    try {
-      other.exec('BEGIN IMMEDIATE'); // another process's writer, holding the lock
-      const t0 = Date.now();
-      const pending = upload(server.url, token, inventory('LOCKED-PC'), { timeoutMs: 20_000 }).then((r) => ({ ...r, ms: Date.now() - t0 }));
-      let settled = false;
-      void pending.then(() => (settled = true));
-      // While the upload waits for the lock, everything that only reads answers at once.
-      const slowest: Record<string, number> = {};
-      let rounds = 0;
-      while (!settled && Date.now() - t0 < 15_000) {
-        for (const [path, o] of [
-          ['/healthz', {}],
-          ['/metrics', {}],
-          ['/v1/summary', { token: ADMIN }],
-          ['/v1/computers?q=LOCKED', { token: ADMIN }],
-          ['/v1/reports/stale?days=0', { token: ADMIN }],
-          ['/', { cookie }],
-          ['/computers', { cookie }],
-        ] as const) {
-          const t = Date.now();
-          expect((await get(`${server.url}${path}`, o)).status, path).toBe(200);
-          slowest[path] = Math.max(slowest[path] ?? 0, Date.now() - t);
+  it(
+    'health, reports and console pages answer within 1 s all along; an upload gets ' +
+      '503 STORE_UNAVAILABLE after the busy timeout, then 202 once the lock is gone',
+    async () => {
+      const site = await newSite(dir);
+      expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+      await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+      const token = await site.store.enroll('LOCKED-PC');
+      const logged: string[] = [];
+      // The scan loop runs too: its polling writes (taking jobs) wait for the same lock.
+      const server = await serve(site, { scheduledSync: false, log: (l) => logged.push(l) });
+      const cookie = await signIn(server.url);
+      const other = new Database(join(site.dir, 'patchscan.db'));
+      try {
+        other.exec('BEGIN IMMEDIATE'); // another process's writer, holding the lock
+        const t0 = Date.now();
+        const pending = upload(server.url, token, inventory('LOCKED-PC'), { timeoutMs: 20_000 }).then((r) => ({
+          ...r,
+          ms: Date.now() - t0,
+        }));
+        let settled = false;
+        void pending.then(() => (settled = true));
+        // While the upload waits for the lock, everything that only reads answers at once.
+        const slowest: Record<string, number> = {};
+        let rounds = 0;
+        while (!settled && Date.now() - t0 < 15_000) {
+          for (const [path, o] of [
+            ['/healthz', {}],
+            ['/metrics', {}],
+            ['/v1/summary', { token: ADMIN }],
+            ['/v1/computers?q=LOCKED', { token: ADMIN }],
+            ['/v1/reports/stale?days=0', { token: ADMIN }],
+            ['/', { cookie }],
+            ['/computers', { cookie }],
+          ] as const) {
+            const t = Date.now();
+            expect((await get(`${server.url}${path}`, o)).status, path).toBe(200);
+            slowest[path] = Math.max(slowest[path] ?? 0, Date.now() - t);
+          }
+          rounds++;
+          await sleep(100);
         }
-        rounds++;
-        await sleep(100);
+        const r = await pending;
+        expect(rounds).toBeGreaterThan(5); // the reads really ran while the upload waited
+        for (const [path, ms] of Object.entries(slowest)) expect(ms, path).toBeLessThan(1_000);
+        expect(r.status).toBe(503);
+        expect((r.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
+        expect(r.ms).toBeGreaterThanOrEqual(4_500); // the driver's busy timeout (5 s) …
+        expect(r.ms).toBeLessThan(7_500); // … not that plus the scan loop's own wait
+        expect(await site.store.inventoryCount((await site.store.client('LOCKED-PC'))!.id)).toBe(0);
+        other.exec('ROLLBACK');
+        const again = await upload(server.url, token, inventory('LOCKED-PC'));
+        expect(again.status).toBe(202);
+        expect(logged.filter((l) => /internal error/.test(l))).toEqual([]);
+      } finally {
+        if (other.inTransaction) other.exec('ROLLBACK');
+        other.close();
+        await server.close();
+        await site.close();
       }
-      const r = await pending;
-      expect(rounds).toBeGreaterThan(5); // the reads really ran while the upload waited
-      for (const [path, ms] of Object.entries(slowest)) expect(ms, path).toBeLessThan(1_000);
-      expect(r.status).toBe(503);
-      expect((r.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
-      expect(r.ms).toBeGreaterThanOrEqual(4_500); // the driver's busy timeout (5 s) …
-      expect(r.ms).toBeLessThan(7_500); // … not that plus the scan loop's own wait
-      expect(await site.store.inventoryCount((await site.store.client('LOCKED-PC'))!.id)).toBe(0);
-      other.exec('ROLLBACK');
-      const again = await upload(server.url, token, inventory('LOCKED-PC'));
-      expect(again.status).toBe(202);
-      expect(logged.filter((l) => /internal error/.test(l))).toEqual([]);
-    } finally {
-      if (other.inTransaction) other.exec('ROLLBACK');
-      other.close();
-      await server.close();
-      await site.close();
-    }
-  }, 40_000);
+    },
+    40_000,
+  );
 });
 
 describe('a full disk (the site database cannot be written)', () => {
   const dir = tempDir();
   it.each(['a pipe', 'a file on the full disk'])(
-    'the first upload that cannot be stored gets 503; the process stays up, keeps answering (503 to uploads, 200 to health and reports) and takes uploads again when space returns (its log goes to %s)',
+    'the first upload that cannot be stored gets 503; the process stays up, keeps ' +
+      'answering (503 to uploads, 200 to health and reports) and takes uploads again ' +
+      'when space returns (its log goes to %s)',
     async (sink) => {
       const data = join(dir, sink.replaceAll(' ', '-'));
       const site = await newSite(data);
@@ -497,20 +507,24 @@ describe('invalid UTF-8 in a JSON upload', () => {
 });
 
 describe('invalidUtf8At agrees with a strict decoder', () => {
-  it('on 20,000 random byte strings: -1 exactly when TextDecoder({ fatal }) accepts; otherwise everything before the offset is UTF-8 and the bytes from it are not', () => {
-    let seed = 7;
-    const rnd = (n: number): number => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n;
-    const pieces = UTF8_PIECES;
-    for (let t = 0; t < 20_000; t++) {
-      const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).flat());
-      const at = invalidUtf8At(b);
-      expect(at === -1, Buffer.from(b).toString('hex')).toBe(isUtf8(b));
-      if (at >= 0) {
-        expect(isUtf8(b.subarray(0, at))).toBe(true);
-        expect(isUtf8(b.subarray(at, at + 4))).toBe(false);
+  it(
+    'on 20,000 random byte strings: -1 exactly when TextDecoder({ fatal }) accepts; ' +
+      'otherwise everything before the offset is UTF-8 and the bytes from it are not',
+    () => {
+      let seed = 7;
+      const rnd = (n: number): number => (seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) % n;
+      const pieces = UTF8_PIECES;
+      for (let t = 0; t < 20_000; t++) {
+        const b = Uint8Array.from(Array.from({ length: 1 + rnd(8) }, () => pieces[rnd(pieces.length)]).flat());
+        const at = invalidUtf8At(b);
+        expect(at === -1, Buffer.from(b).toString('hex')).toBe(isUtf8(b));
+        if (at >= 0) {
+          expect(isUtf8(b.subarray(0, at))).toBe(true);
+          expect(isUtf8(b.subarray(at, at + 4))).toBe(false);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('CSV exports are safe to open in a spreadsheet', () => {
@@ -648,33 +662,36 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
     },
   );
 
-  it('over HTTPS, connections that never finish a handshake, or never send a request after it, are closed after headersTimeoutMs', async () => {
-    const site = await newSite(join(dir, 'idle-tls'), { headersTimeoutMs: 600 }, { tls });
-    const server = await serve(site, { scheduledSync: false, scanQueue: false });
-    const { port } = new URL(server.url);
-    try {
-      const closedAfter = (open: () => ReturnType<typeof connect>): Promise<number> =>
-        new Promise((resolve) => {
-          const t0 = Date.now();
-          const s = open();
-          s.on('error', () => undefined);
-          s.on('close', () => resolve(Date.now() - t0));
-          setTimeout(() => s.destroy(), 10_000);
-        });
-      const { connect: tlsConnect } = await import('node:tls');
-      const times = await Promise.all([
-        ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
-        ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
-      ]);
-      for (const ms of times) {
-        expect(ms).toBeGreaterThanOrEqual(500);
-        expect(ms).toBeLessThan(3_000);
+  it(
+    'over HTTPS, connections that never finish a handshake, or never send a request ' + 'after it, are closed after headersTimeoutMs',
+    async () => {
+      const site = await newSite(join(dir, 'idle-tls'), { headersTimeoutMs: 600 }, { tls });
+      const server = await serve(site, { scheduledSync: false, scanQueue: false });
+      const { port } = new URL(server.url);
+      try {
+        const closedAfter = (open: () => ReturnType<typeof connect>): Promise<number> =>
+          new Promise((resolve) => {
+            const t0 = Date.now();
+            const s = open();
+            s.on('error', () => undefined);
+            s.on('close', () => resolve(Date.now() - t0));
+            setTimeout(() => s.destroy(), 10_000);
+          });
+        const { connect: tlsConnect } = await import('node:tls');
+        const times = await Promise.all([
+          ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
+          ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
+        ]);
+        for (const ms of times) {
+          expect(ms).toBeGreaterThanOrEqual(500);
+          expect(ms).toBeLessThan(3_000);
+        }
+      } finally {
+        await server.close();
+        await site.close();
       }
-    } finally {
-      await server.close();
-      await site.close();
-    }
-  });
+    },
+  );
 });
 
 describe('a computer that is not scanned says why: in the 202, in the compliance 404 and on its console page', () => {
@@ -726,33 +743,42 @@ describe('a computer that is not scanned says why: in the 202, in the compliance
     expect((await page('NOBODY-PC')).status).toBe(404);
   });
 
-  it('after the sync, while the main collection is limited to the pilot: not targeted, naming the architecture (or that it has no scan program)', async () => {
-    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
-    // The in-process sync held the event loop for seconds: let the server close the keep-alive connections that
-    // timed out meanwhile, before the client reuses one (a race of any keep-alive client, not of the server).
-    await sleep(200);
-    const x86 = await upload(server.url, tokens.get('X86-PC')!, inventory('X86-PC', 0));
-    expect(x86.body).toMatchObject({ targeted: false });
-    expect(x86.body.note).toBe(
-      'no advertised collection targets this computer yet (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)',
-    );
-    expect((await compliance('X86-PC')).message).toBe(
-      'X86-PC has not been scanned yet: no advertised collection targets it (architecture x86): the inventory is kept and scanned once a collection that advertises the x86 scan program includes it (patchscan collection unlimit, or add it as a member)',
-    );
-    expect((await page('X86-PC')).why).toMatch(/^no advertised collection targets it \(architecture x86\)/);
-    // 32-bit ARM (5): no ITMU program scans it.
-    const arm = await upload(server.url, tokens.get('ARM32-PC')!, inventory('ARM32-PC', 5));
-    expect(arm.body.note).toMatch(
-      /^no advertised collection targets this computer yet: its architecture \(other\) has no scan program \(x86, x64, IA64 and ARM64 have one\)/,
-    );
-    expect((await compliance('ARM32-PC')).message).toMatch(
-      /^ARM32-PC has not been scanned yet: no advertised collection targets it: its architecture \(other\) has no scan program/,
-    );
-    // The early upload (x64, not the pilot) now waits for targeting, not for a catalog.
-    expect((await compliance('EARLY-PC')).message).toMatch(
-      /^EARLY-PC has not been scanned yet: no advertised collection targets it \(architecture x64\)/,
-    );
-  });
+  it(
+    'after the sync, while the main collection is limited to the pilot: not ' +
+      'targeted, naming the architecture (or that it has no scan program)',
+    async () => {
+      expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+      // The in-process sync held the event loop for seconds: let the server close the keep-alive connections that
+      // timed out meanwhile, before the client reuses one (a race of any keep-alive client, not of the server).
+      await sleep(200);
+      const x86 = await upload(server.url, tokens.get('X86-PC')!, inventory('X86-PC', 0));
+      expect(x86.body).toMatchObject({ targeted: false });
+      expect(x86.body.note).toBe(
+        'no advertised collection targets this computer yet (architecture x86): the ' +
+          'inventory is kept and scanned once a collection that advertises the x86 scan ' +
+          'program includes it (patchscan collection unlimit, or add it as a member)',
+      );
+      expect((await compliance('X86-PC')).message).toBe(
+        'X86-PC has not been scanned yet: no advertised collection targets it ' +
+          '(architecture x86): the inventory is kept and scanned once a collection that ' +
+          'advertises the x86 scan program includes it (patchscan collection unlimit, or ' +
+          'add it as a member)',
+      );
+      expect((await page('X86-PC')).why).toMatch(/^no advertised collection targets it \(architecture x86\)/);
+      // 32-bit ARM (5): no ITMU program scans it.
+      const arm = await upload(server.url, tokens.get('ARM32-PC')!, inventory('ARM32-PC', 5));
+      expect(arm.body.note).toMatch(
+        /^no advertised collection targets this computer yet: its architecture \(other\) has no scan program \(x86, x64, IA64 and ARM64 have one\)/,
+      );
+      expect((await compliance('ARM32-PC')).message).toMatch(
+        /^ARM32-PC has not been scanned yet: no advertised collection targets it: its architecture \(other\) has no scan program/,
+      );
+      // The early upload (x64, not the pilot) now waits for targeting, not for a catalog.
+      expect((await compliance('EARLY-PC')).message).toMatch(
+        /^EARLY-PC has not been scanned yet: no advertised collection targets it \(architecture x64\)/,
+      );
+    },
+  );
 
   it('targeted, with a catalog: queued and waiting for a scan worker; the 202 has no note', async () => {
     const r = await upload(server.url, tokens.get('PILOT-PC')!, inventory('PILOT-PC'));
@@ -794,32 +820,38 @@ describe('computer names meet by one key over HTTP (NFKC + case folding)', () =>
     return read(name, token);
   };
 
-  it('"PC-É" then "pc-é" is one client: the second enrollment replaces the token, the old one gets 401; either spelling (and NFD) uploads and reads; "PC-E" is another computer (403)', async () => {
-    const first = await site.store.enroll('PC-É');
-    const second = await site.store.enroll('pc-é');
-    expect((await site.store.clients()).filter((c) => /^pc-[eé]/i.test(c.name)).map((c) => c.name)).toEqual(['PC-É']);
-    const old = await upload(server.url, first, inventory('PC-É'));
-    expect(old.status).toBe(401);
-    expect((await get(`${server.url}/v1/computers/PC-%C3%89/compliance`, { token: first })).status).toBe(401);
-    // The current token speaks for every spelling of the same computer.
-    const lower = await upload(server.url, second, inventory('pc-é'));
-    expect(lower.status).toBe(202);
-    expect(lower.body.computer).toBe('PC-É');
-    expect((await upload(server.url, second, inventory('PC-E\u0301'))).status).toBe(202); // NFD: E + combining acute
-    expect(await scanned('pc-é', second)).toBe(200);
-    expect((await get(`${server.url}/v1/computers/pc-%C3%A9/compliance`, { token: second })).json.computer).toBe('PC-É');
-    expect(await read('PC-É', second)).toBe(200);
-    expect((await get(`${server.url}/v1/computers/PC-E%CC%81/compliance`, { token: second })).status).toBe(200);
-    // Plain E is a different computer: its token reads and uploads only for itself.
-    const plain = await site.store.enroll('PC-E');
-    expect(await read('PC-É', plain)).toBe(403);
-    expect(await read('pc-é', plain)).toBe(403);
-    const other = await upload(server.url, plain, inventory('PC-É'));
-    expect(other.status).toBe(403);
-    expect((other.body.error as { message: string }).message).toBe('this token belongs to PC-E; it cannot upload the inventory of PC-É');
-    expect((await upload(server.url, second, inventory('PC-E'))).status).toBe(403);
-    expect(await site.store.inventoryCount((await site.store.client('PC-E'))!.id)).toBe(0);
-  }, 30_000);
+  it(
+    '"PC-É" then "pc-é" is one client: the second enrollment replaces the token, ' +
+      'the old one gets 401; either spelling (and NFD) uploads and reads; "PC-E" is ' +
+      'another computer (403)',
+    async () => {
+      const first = await site.store.enroll('PC-É');
+      const second = await site.store.enroll('pc-é');
+      expect((await site.store.clients()).filter((c) => /^pc-[eé]/i.test(c.name)).map((c) => c.name)).toEqual(['PC-É']);
+      const old = await upload(server.url, first, inventory('PC-É'));
+      expect(old.status).toBe(401);
+      expect((await get(`${server.url}/v1/computers/PC-%C3%89/compliance`, { token: first })).status).toBe(401);
+      // The current token speaks for every spelling of the same computer.
+      const lower = await upload(server.url, second, inventory('pc-é'));
+      expect(lower.status).toBe(202);
+      expect(lower.body.computer).toBe('PC-É');
+      expect((await upload(server.url, second, inventory('PC-E\u0301'))).status).toBe(202); // NFD: E + combining acute
+      expect(await scanned('pc-é', second)).toBe(200);
+      expect((await get(`${server.url}/v1/computers/pc-%C3%A9/compliance`, { token: second })).json.computer).toBe('PC-É');
+      expect(await read('PC-É', second)).toBe(200);
+      expect((await get(`${server.url}/v1/computers/PC-E%CC%81/compliance`, { token: second })).status).toBe(200);
+      // Plain E is a different computer: its token reads and uploads only for itself.
+      const plain = await site.store.enroll('PC-E');
+      expect(await read('PC-É', plain)).toBe(403);
+      expect(await read('pc-é', plain)).toBe(403);
+      const other = await upload(server.url, plain, inventory('PC-É'));
+      expect(other.status).toBe(403);
+      expect((other.body.error as { message: string }).message).toBe('this token belongs to PC-E; it cannot upload the inventory of PC-É');
+      expect((await upload(server.url, second, inventory('PC-E'))).status).toBe(403);
+      expect(await site.store.inventoryCount((await site.store.client('PC-E'))!.id)).toBe(0);
+    },
+    30_000,
+  );
 
   it.each([
     ['straße-pc', 'STRASSE-PC', 'STRASE-PC'],
@@ -847,27 +879,31 @@ describe('computer names meet by one key over HTTP (NFKC + case folding)', () =>
 
 describe("the site's retention limits reach the upload path", () => {
   const dir = tempDir();
-  it('limits.inventoriesPerClient 2: after four uploads over HTTP two inventories are kept; storedBytesPerClient below one inventory: 413', async () => {
-    const site = await newSite(dir, { inventoriesPerClient: 2 });
-    const token = await site.store.enroll('KEEP-PC');
-    const server = await serve(site, { scheduledSync: false, scanQueue: false });
-    try {
-      for (let i = 0; i < 4; i++) expect((await upload(server.url, token, inventory('KEEP-PC'))).status).toBe(202);
-      expect(await site.store.inventoryCount((await site.store.client('KEEP-PC'))!.id)).toBe(2);
-    } finally {
-      await server.close();
-      await site.close();
-    }
-    const tight = await newSite(join(dir, 'tight'), { storedBytesPerClient: 100 });
-    const t2 = await tight.store.enroll('BIG-PC');
-    const s2 = await serve(tight, { scheduledSync: false, scanQueue: false });
-    try {
-      const r = await upload(s2.url, t2, inventory('BIG-PC'));
-      expect(r.status).toBe(413);
-      expect((r.body.error as { message: string }).message).toMatch(/limits\.storedBytesPerClient/);
-    } finally {
-      await s2.close();
-      await tight.close();
-    }
-  });
+  it(
+    'limits.inventoriesPerClient 2: after four uploads over HTTP two inventories ' +
+      'are kept; storedBytesPerClient below one inventory: 413',
+    async () => {
+      const site = await newSite(dir, { inventoriesPerClient: 2 });
+      const token = await site.store.enroll('KEEP-PC');
+      const server = await serve(site, { scheduledSync: false, scanQueue: false });
+      try {
+        for (let i = 0; i < 4; i++) expect((await upload(server.url, token, inventory('KEEP-PC'))).status).toBe(202);
+        expect(await site.store.inventoryCount((await site.store.client('KEEP-PC'))!.id)).toBe(2);
+      } finally {
+        await server.close();
+        await site.close();
+      }
+      const tight = await newSite(join(dir, 'tight'), { storedBytesPerClient: 100 });
+      const t2 = await tight.store.enroll('BIG-PC');
+      const s2 = await serve(tight, { scheduledSync: false, scanQueue: false });
+      try {
+        const r = await upload(s2.url, t2, inventory('BIG-PC'));
+        expect(r.status).toBe(413);
+        expect((r.body.error as { message: string }).message).toMatch(/limits\.storedBytesPerClient/);
+      } finally {
+        await s2.close();
+        await tight.close();
+      }
+    },
+  );
 });

@@ -9,7 +9,10 @@ import { parseCoreFragment } from '../../adapters/xml/fragments.js';
 import { PackageXmlParser } from '../../adapters/xml/package-xml.js';
 
 const PKG = (inner: string): string =>
-  `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" CreationDate="2024-01-01T00:00:00Z"><Updates>${inner}</Updates></OfflineSyncPackage>`;
+  `<?xml version="1.0" encoding="utf-8"?><OfflineSyncPackage ` +
+  `xmlns="http://schemas.microsoft.com/msus/2004/02/OfflineSync" PackageId="p" ` +
+  `CreationDate="2024-01-01T00:00:00Z"><Updates>${inner}` +
+  `</Updates></OfflineSyncPackage>`;
 const deep = (n: number): string => `${'<a>'.repeat(n)}x${'</a>'.repeat(n)}`;
 
 function streamed(xml: string | Uint8Array, limits = DEFAULT_XML_LIMITS): void {

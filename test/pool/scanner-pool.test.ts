@@ -169,27 +169,32 @@ describe('result cache', () => {
     expect(off.ruleValues.shared + off.ruleValues.evaluated).toBeGreaterThan(on.ruleValues.shared + on.ruleValues.evaluated); // fewer scans
   }, 120_000); // a thousand scans and a pool: minutes on a busy 2-core machine
 
-  it('rule values shared between machines by section give exactly the unshared results (real catalog, 600 machines, sections recombined)', () => {
-    const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
-    const model = new FleetModel(catalog);
-    const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
-    // Neighbours that share some sections and not others (the memo's hits and misses both happen).
-    for (let i = 0; i < 200; i++) {
-      const a = fleet[i],
-        b = fleet[(i * 7 + 3) % 400];
-      fleet.push({
-        ...a,
-        computer: { name: `MIX-${i}` },
-        files: b.files,
-        ...(i % 3 === 0 ? { registry: b.registry } : {}),
-        ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}),
-      });
-    }
-    const shared = new Scanner(catalog);
-    const plain = new Scanner(catalog, { shareRuleResults: false });
-    const opts = { all: true, reasons: false }; // reasons are explained afresh (never from shared values)
-    for (const inv of fleet) expect(scanOutcomes(shared, inv, opts)).toEqual(scanOutcomes(plain, inv, opts));
-  }, 120_000);
+  it(
+    'rule values shared between machines by section give exactly the unshared ' +
+      'results (real catalog, 600 machines, sections recombined)',
+    () => {
+      const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
+      const model = new FleetModel(catalog);
+      const fleet: Inventory[] = Array.from({ length: 400 }, (_, i) => model.machine(6, i));
+      // Neighbours that share some sections and not others (the memo's hits and misses both happen).
+      for (let i = 0; i < 200; i++) {
+        const a = fleet[i],
+          b = fleet[(i * 7 + 3) % 400];
+        fleet.push({
+          ...a,
+          computer: { name: `MIX-${i}` },
+          files: b.files,
+          ...(i % 3 === 0 ? { registry: b.registry } : {}),
+          ...(i % 5 === 0 ? { os: b.os && { ...b.os, ubr: 1 + i } } : {}),
+        });
+      }
+      const shared = new Scanner(catalog);
+      const plain = new Scanner(catalog, { shareRuleResults: false });
+      const opts = { all: true, reasons: false }; // reasons are explained afresh (never from shared values)
+      for (const inv of fleet) expect(scanOutcomes(shared, inv, opts)).toEqual(scanOutcomes(plain, inv, opts));
+    },
+    120_000,
+  );
 
   it('keys by what rules can read: identity and unread details do not matter, a file version does', async () => {
     const d = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };

@@ -205,45 +205,49 @@ describe('one PostgreSQL site, many processes', () => {
       )
     ).rows.map((r) => ({ id: r.id, clientId: r.client_id, ageMs: r.age_ms }));
 
-  it('init, sync and enroll on the first machine; the second machine joins the same database with a site directory of its own', async () => {
-    await timed('setup', async () => {
-      const init = await ok(['init', '--data', A, '--database', db.url, '--test-computer', names[0]]);
-      expect(init).toContain(`database ${db.url}`);
-      expect(init).toMatch(/Admin token \(shown once/);
-      expect(JSON.parse(readFileSync(join(A, 'patchscan.json'), 'utf8')).database).toBe(db.url);
+  it(
+    'init, sync and enroll on the first machine; the second machine joins the same ' + 'database with a site directory of its own',
+    async () => {
+      await timed('setup', async () => {
+        const init = await ok(['init', '--data', A, '--database', db.url, '--test-computer', names[0]]);
+        expect(init).toContain(`database ${db.url}`);
+        expect(init).toMatch(/Admin token \(shown once/);
+        expect(JSON.parse(readFileSync(join(A, 'patchscan.json'), 'utf8')).database).toBe(db.url);
 
-      expect(await ok(['sync', '--data', A, '--source', BUNDLED])).toMatch(
-        /^Sync updated: new catalog [0-9a-f]{16} \(3000 revisions\) in service/,
-      );
-      expect(await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', A])).toMatch(
-        /^"Microsoft Updates Tool" is no longer limited/,
-      );
+        expect(await ok(['sync', '--data', A, '--source', BUNDLED])).toMatch(
+          /^Sync updated: new catalog [0-9a-f]{16} \(3000 revisions\) in service/,
+        );
+        expect(await ok(['collection', 'unlimit', 'Microsoft Updates Tool', '--data', A])).toMatch(
+          /^"Microsoft Updates Tool" is no longer limited/,
+        );
 
-      // The second machine: `init` on a database that is already a site writes B's configuration and changes nothing.
-      const joined = await ok(['init', '--data', B, '--database', db.url]);
-      expect(joined).toContain('All objects were already present.');
-      expect(joined).not.toContain('Admin token');
-      expect(joined).toContain(`Test computer (pre-production): ${names[0]}`);
-      expect(JSON.parse(readFileSync(join(B, 'patchscan.json'), 'utf8')).database).toBe(db.url);
+        // The second machine: `init` on a database that is already a site writes B's configuration and changes nothing.
+        const joined = await ok(['init', '--data', B, '--database', db.url]);
+        expect(joined).toContain('All objects were already present.');
+        expect(joined).not.toContain('Admin token');
+        expect(joined).toContain(`Test computer (pre-production): ${names[0]}`);
+        expect(JSON.parse(readFileSync(join(B, 'patchscan.json'), 'utf8')).database).toBe(db.url);
 
-      // A few clients enrolled from both machines at once (each process starts pg-boss on the same database); the
-      // rest through the store in this process (what `client enroll` runs), as every CLI process costs ~1 s to start.
-      const outs = await Promise.all(names.slice(0, VIA_CLI).map((name, k) => ok(['client', 'enroll', name, '--data', k % 2 ? B : A])));
-      outs.forEach((o, k) => tokens.set(names[k], /\n {2}(pst_\S+)\n/.exec(o)![1]));
-      store = await openPostgresStore(db.url, { queue: { maintenanceIntervalSeconds: 1 } });
-      for (const name of names.slice(VIA_CLI)) tokens.set(name, await store.enroll(name));
-      sql = new pg.Client({ connectionString: db.url });
-      await sql.connect();
-      expect(await store.clientCount()).toBe(MACHINES);
-      const cat = await store.currentCatalog();
-      const model = new FleetModel(new Catalog(readCatalogFile(cat!.path)));
-      bodies = names.map((name, k) => {
-        const inv = model.machine(FLEET_SEED, k);
-        expect(inv.computer.name).toBe(name);
-        return Buffer.from(JSON.stringify(inv));
+        // A few clients enrolled from both machines at once (each process starts pg-boss on the same database); the
+        // rest through the store in this process (what `client enroll` runs), as every CLI process costs ~1 s to start.
+        const outs = await Promise.all(names.slice(0, VIA_CLI).map((name, k) => ok(['client', 'enroll', name, '--data', k % 2 ? B : A])));
+        outs.forEach((o, k) => tokens.set(names[k], /\n {2}(pst_\S+)\n/.exec(o)![1]));
+        store = await openPostgresStore(db.url, { queue: { maintenanceIntervalSeconds: 1 } });
+        for (const name of names.slice(VIA_CLI)) tokens.set(name, await store.enroll(name));
+        sql = new pg.Client({ connectionString: db.url });
+        await sql.connect();
+        expect(await store.clientCount()).toBe(MACHINES);
+        const cat = await store.currentCatalog();
+        const model = new FleetModel(new Catalog(readCatalogFile(cat!.path)));
+        bodies = names.map((name, k) => {
+          const inv = model.machine(FLEET_SEED, k);
+          expect(inv.computer.name).toBe(name);
+          return Buffer.from(JSON.stringify(inv));
+        });
       });
-    });
-  }, 180_000);
+    },
+    180_000,
+  );
 
   it('two servers and two workers; a worker and a server killed mid-way: every accepted upload is stored and scanned', async () => {
     const [serverA, serverB] = await Promise.all([startServer(['--data', A, '--no-scan']), startServer(['--data', B, '--no-scan'])]);
@@ -298,7 +302,10 @@ describe('one PostgreSQL site, many processes', () => {
         await sleep(2);
       }
       notes.push(
-        `kill attempt ${killAttempts} gave up after 10 s: wave ${waveDone ? 'answered' : 'not answered'}, queue ${JSON.stringify(await store!.queueStatus())}, active ${JSON.stringify(await activeJobs())}`,
+        `kill attempt ${killAttempts} gave up after 10 s: wave ` +
+          `${waveDone ? 'answered' : 'not answered'}, queue ` +
+          `${JSON.stringify(await store!.queueStatus())}, active ` +
+          `${JSON.stringify(await activeJobs())}`,
       );
     };
 
@@ -359,7 +366,9 @@ describe('one PostgreSQL site, many processes', () => {
     expect(withInventory.size).toBe(MACHINES);
 
     const state = async (): Promise<string> =>
-      `queue ${JSON.stringify(await store!.queueStatus())}; active jobs ${JSON.stringify(await activeJobs())}; held by the killed worker ${JSON.stringify(heldByKilled)}; ` +
+      `queue ${JSON.stringify(await store!.queueStatus())}; active jobs ` +
+      `${JSON.stringify(await activeJobs())}; held by the killed worker ` +
+      `${JSON.stringify(heldByKilled)}; ` +
       `not scanned ${(await store!.clients())
         .filter((c) => withInventory.has(c.id) && !c.last_scan_at)
         .map((c) => c.name)
@@ -479,39 +488,44 @@ describe('one PostgreSQL site, many processes', () => {
     }
   }, 180_000);
 
-  it('serve stops on SIGTERM in the middle of a scan run (SQLite site, scanning in-process): it ends the step in hand and exits 0', async () => {
-    // The comparison site again: every client is queued for a rescan, and serve gets SIGTERM while it works through
-    // them (scan steps chain through setImmediate until the queue is empty). It must not wait for ever.
-    const sqlite = openSqliteStore(join(S, 'patchscan.db'));
-    let started: Awaited<ReturnType<typeof startServe>> | undefined;
-    try {
-      started = await startServe(S);
-      track(started.child);
-      const since = new Date().toISOString();
-      for (const c of await sqlite.clients()) await sqlite.enqueueScan(c.id, 'normal', 'SIGTERM test');
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const q = await sqlite.queueStatus();
-        if ((await sqlite.scansSince(since)) > 0 && q.queued.normal + q.active > 0) break; // scanning, with work left
-        if (Date.now() > deadline) throw new Error(`serve never started on the queued rescans: ${JSON.stringify(q)}\n${started.output()}`);
-        await sleep(1);
+  it(
+    'serve stops on SIGTERM in the middle of a scan run (SQLite site, scanning ' + 'in-process): it ends the step in hand and exits 0',
+    async () => {
+      // The comparison site again: every client is queued for a rescan, and serve gets SIGTERM while it works through
+      // them (scan steps chain through setImmediate until the queue is empty). It must not wait for ever.
+      const sqlite = openSqliteStore(join(S, 'patchscan.db'));
+      let started: Awaited<ReturnType<typeof startServe>> | undefined;
+      try {
+        started = await startServe(S);
+        track(started.child);
+        const since = new Date().toISOString();
+        for (const c of await sqlite.clients()) await sqlite.enqueueScan(c.id, 'normal', 'SIGTERM test');
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const q = await sqlite.queueStatus();
+          if ((await sqlite.scansSince(since)) > 0 && q.queued.normal + q.active > 0) break; // scanning, with work left
+          if (Date.now() > deadline)
+            throw new Error(`serve never started on the queued rescans: ${JSON.stringify(q)}\n${started.output()}`);
+          await sleep(1);
+        }
+        started.child.kill('SIGTERM');
+        const t = Date.now();
+        const exit = await Promise.race([
+          new Promise<number | null>((r) =>
+            started!.child.exitCode !== null ? r(started!.child.exitCode) : started!.child.once('exit', (code) => r(code)),
+          ),
+          sleep(15_000).then(() => 'still running 15 s after SIGTERM'),
+        ]);
+        timings.serveStopWhileScanning = Date.now() - t;
+        expect(exit, `serve (SQLite, scanning in-process), SIGTERM with scans still queued: ${started.output()}`).toBe(0);
+        expect(started.output()).toContain('patchscan serve: stopped');
+      } finally {
+        started?.child.kill('SIGKILL');
+        await sqlite.close();
       }
-      started.child.kill('SIGTERM');
-      const t = Date.now();
-      const exit = await Promise.race([
-        new Promise<number | null>((r) =>
-          started!.child.exitCode !== null ? r(started!.child.exitCode) : started!.child.once('exit', (code) => r(code)),
-        ),
-        sleep(15_000).then(() => 'still running 15 s after SIGTERM'),
-      ]);
-      timings.serveStopWhileScanning = Date.now() - t;
-      expect(exit, `serve (SQLite, scanning in-process), SIGTERM with scans still queued: ${started.output()}`).toBe(0);
-      expect(started.output()).toContain('patchscan serve: stopped');
-    } finally {
-      started?.child.kill('SIGKILL');
-      await sqlite.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
   it('two syncs started together on the PostgreSQL site both exit; the catalog in service still loads, and rescan works', async () => {
     const second = join(dir, 'second.cab');

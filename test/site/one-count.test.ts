@@ -32,19 +32,23 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     await s?.close();
   });
 
-  it('every machine: HTTP compliance counts are the engine rows counted by the rule; superseded Required rows are hidden, and listed on request', async () => {
-    for (const name of s.inventories.keys()) {
-      const want = expectedMachine(s, name);
-      const c = (await httpJson(s, `/v1/computers/${name}/compliance`)).body;
-      expect({ ...c.counts, NotApplicable: undefined }, name).toEqual({ ...asStateCounts(want), NotApplicable: undefined });
-      expect(c.hidden, name).toBe(want.superseded);
-      expect(c.updates.length, name).toBe(want.installed + want.required + want.possiblySuperseded + want.unknown);
-      const all = (await httpJson(s, `/v1/computers/${name}/compliance?superseded=show`)).body;
-      expect(all.updates.length, name).toBe(s.rows.get(name)!.length);
-    }
-    // The fleet has Required updates that are superseded (else hiding them would be vacuous here).
-    expect(expectedFleet(s).superseded).toBeGreaterThan(0);
-  });
+  it(
+    'every machine: HTTP compliance counts are the engine rows counted by the rule; ' +
+      'superseded Required rows are hidden, and listed on request',
+    async () => {
+      for (const name of s.inventories.keys()) {
+        const want = expectedMachine(s, name);
+        const c = (await httpJson(s, `/v1/computers/${name}/compliance`)).body;
+        expect({ ...c.counts, NotApplicable: undefined }, name).toEqual({ ...asStateCounts(want), NotApplicable: undefined });
+        expect(c.hidden, name).toBe(want.superseded);
+        expect(c.updates.length, name).toBe(want.installed + want.required + want.possiblySuperseded + want.unknown);
+        const all = (await httpJson(s, `/v1/computers/${name}/compliance?superseded=show`)).body;
+        expect(all.updates.length, name).toBe(s.rows.get(name)!.length);
+      }
+      // The fleet has Required updates that are superseded (else hiding them would be vacuous here).
+      expect(expectedFleet(s).superseded).toBeGreaterThan(0);
+    },
+  );
 
   it('one machine: report computer, compliance (CLI processes) and HTTP give the same counts', async () => {
     const name = [...s.inventories.keys()].sort((a, b) => expectedMachine(s, b).superseded - expectedMachine(s, a).superseded)[0];
@@ -57,7 +61,9 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     expect(cliJson(s, ['report', 'computer', name, '--superseded']).updates.length).toBe(s.rows.get(name)!.length);
     const text = cliText(s, ['compliance', name]).out;
     expect(text).toContain(
-      `Required ${want.Required}, Installed ${want.Installed}, Unknown ${want.Unknown}; Required but superseded ${want.superseded}, possibly superseded ${want.possiblySuperseded}`,
+      `Required ${want.Required}, Installed ${want.Installed}, Unknown ${want.Unknown}` +
+        `; Required but superseded ${want.superseded}, possibly superseded ` +
+        `${want.possiblySuperseded}`,
     );
     if (want.superseded > 0)
       expect(text).toContain(`${want.superseded} superseded Required update(s) not listed (--superseded lists them)`);
@@ -130,8 +136,11 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     );
     expect(batch.code, batch.err).toBe(0);
     expect(batch.out).toContain(
-      `Updates: Required ${want.required.toLocaleString('en-US')}, Installed ${want.installed.toLocaleString('en-US')}, Unknown ${want.unknown.toLocaleString('en-US')}; ` +
-        `Required but superseded ${want.superseded.toLocaleString('en-US')}, possibly superseded ${want.possiblySuperseded.toLocaleString('en-US')}`,
+      `Updates: Required ${want.required.toLocaleString('en-US')}, Installed ` +
+        `${want.installed.toLocaleString('en-US')}, Unknown ` +
+        `${want.unknown.toLocaleString('en-US')}; ` +
+        `Required but superseded ${want.superseded.toLocaleString('en-US')}, possibly ` +
+        `superseded ${want.possiblySuperseded.toLocaleString('en-US')}`,
     );
   });
 

@@ -83,12 +83,14 @@ async function seedOld(exec: (sql: string, params: unknown[]) => Promise<void>, 
     const required = rows.filter((r) => r.state === 'Required').length;
     const setId = k + 1;
     await exec(
-      'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, $2, $3, 0, $4, 0, 0)',
+      'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, ' +
+        'not_applicable, unknown) VALUES ($1, $2, $3, 0, $4, 0, 0)',
       [setId, k < sets.length ? 1 : 2, `fp${k}`, required],
     );
     for (const r of rows) {
       await exec(
-        "INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, '')",
+        'INSERT INTO result_updates (set_id, update_index, update_id, revision_number, ' +
+          "state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, '')",
         [setId, r.index, r.updateId, r.state, r.superseded],
       );
     }

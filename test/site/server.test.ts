@@ -234,72 +234,75 @@ describe('patchscan serve', () => {
     expect(Number(retry)).toBeGreaterThan(0);
   });
 
-  it('the pilot: only the test computer is scanned until "Microsoft Updates Tool" is unlimited; then every eligible client is', async () => {
-    for (const [name, arch] of [
-      ['PC-X86', 0],
-      ['PC-IA64', 6],
-      ['PC-ARM64', 12],
-    ] as const) {
-      const r = await upload(server.url, tokens.get(name)!, json(machine(name, arch)));
-      expect(r.status).toBe(202);
-      expect(r.body.targeted).toBe(false);
-      expect(String(r.body.note)).toMatch(/no advertised collection targets this computer yet/);
-    }
-    await server.idle();
-    const scanned = async (): Promise<string[]> =>
-      (await site.store.clients())
-        .filter((c) => c.last_scan_at !== null)
-        .map((c) => c.name)
-        .sort();
-    expect(await scanned()).toEqual(['PILOT-PC']);
-    expect((await get(`${server.url}/v1/computers/PC-X86/compliance`, ADMIN)).body).toEqual({
-      error: {
-        code: 'NOT_FOUND',
-        message: expect.stringMatching(/^PC-X86 has not been scanned yet: no advertised collection targets it \(architecture x86\)/),
-      },
-    });
-    // The seed's last step (what `patchscan collection unlimit` does).
-    const main = (await site.store.collectionByName('Microsoft Updates Tool'))!;
-    await site.store.setCollectionLimit(main.id, null);
-    await new ScanService(site).rescanAll('unlimited');
-    await server.idle();
-    expect(await scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
-    const programs: Record<string, string> = {};
-    for (const name of await scanned()) programs[name] = (await site.store.computerScan(name))!.program;
-    expect(programs).toMatchObject({
-      'PC-X86': 'Microsoft Updates Tool',
-      'PC-IA64': 'Microsoft Updates Tool IA64',
-      'PC-ARM64': 'Microsoft Updates Tool ARM64',
-      'PC-X64': 'Microsoft Updates Tool x64',
-    });
-    // The collection report (grouped SQL) agrees with targeting's member-by-member rule: members are enrolled clients
-    // and computers named as direct members (the sync host), counted once.
-    const enrolled = new Set((await site.store.clients()).map((c) => c.name.toLowerCase()));
-    for (const row of await collectionSummary(site.store)) {
-      const id = (await site.store.collectionByName(row.name))!.id;
-      const names = await members(site.store, id);
-      expect(row.members, row.name).toBe(names.length);
-      expect(row.enrolled, row.name).toBe(names.filter((m) => enrolled.has(m.toLowerCase())).length);
-    }
-    expect((await collectionSummary(site.store)).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({
-      members: 1,
-      scanned: 1,
-    });
-    // The in-memory targeting the upload path uses notices a change made behind its back (here: limiting again).
-    const snap = new TargetingSnapshot(site.store);
-    const x86 = (await site.store.client('PC-X86'))!;
-    expect(await snap.program(x86, false)).toEqual({ program: 'Microsoft Updates Tool', collection: 'Microsoft Updates Tool' });
-    // A second process (its own store on the same site) limits the collection again.
-    const other = await Site.open(dir);
-    await other.store.setCollectionLimit(main.id, (await other.store.objectId('collection', 'pilot'))!);
-    await other.close();
-    expect(await snap.program(x86, false)).toBeUndefined();
-    expect(await snap.program((await site.store.client('PILOT-PC'))!, true)).toEqual({
-      program: 'Microsoft Updates Tool x64 (expedited)',
-      collection: 'Microsoft Updates Tool x64',
-    });
-    await site.store.setCollectionLimit(main.id, null);
-  });
+  it(
+    'the pilot: only the test computer is scanned until "Microsoft Updates Tool" is ' + 'unlimited; then every eligible client is',
+    async () => {
+      for (const [name, arch] of [
+        ['PC-X86', 0],
+        ['PC-IA64', 6],
+        ['PC-ARM64', 12],
+      ] as const) {
+        const r = await upload(server.url, tokens.get(name)!, json(machine(name, arch)));
+        expect(r.status).toBe(202);
+        expect(r.body.targeted).toBe(false);
+        expect(String(r.body.note)).toMatch(/no advertised collection targets this computer yet/);
+      }
+      await server.idle();
+      const scanned = async (): Promise<string[]> =>
+        (await site.store.clients())
+          .filter((c) => c.last_scan_at !== null)
+          .map((c) => c.name)
+          .sort();
+      expect(await scanned()).toEqual(['PILOT-PC']);
+      expect((await get(`${server.url}/v1/computers/PC-X86/compliance`, ADMIN)).body).toEqual({
+        error: {
+          code: 'NOT_FOUND',
+          message: expect.stringMatching(/^PC-X86 has not been scanned yet: no advertised collection targets it \(architecture x86\)/),
+        },
+      });
+      // The seed's last step (what `patchscan collection unlimit` does).
+      const main = (await site.store.collectionByName('Microsoft Updates Tool'))!;
+      await site.store.setCollectionLimit(main.id, null);
+      await new ScanService(site).rescanAll('unlimited');
+      await server.idle();
+      expect(await scanned()).toEqual(['PC-ARM64', 'PC-IA64', 'PC-LIMIT', 'PC-X64', 'PC-X86', 'PILOT-PC']);
+      const programs: Record<string, string> = {};
+      for (const name of await scanned()) programs[name] = (await site.store.computerScan(name))!.program;
+      expect(programs).toMatchObject({
+        'PC-X86': 'Microsoft Updates Tool',
+        'PC-IA64': 'Microsoft Updates Tool IA64',
+        'PC-ARM64': 'Microsoft Updates Tool ARM64',
+        'PC-X64': 'Microsoft Updates Tool x64',
+      });
+      // The collection report (grouped SQL) agrees with targeting's member-by-member rule: members are enrolled clients
+      // and computers named as direct members (the sync host), counted once.
+      const enrolled = new Set((await site.store.clients()).map((c) => c.name.toLowerCase()));
+      for (const row of await collectionSummary(site.store)) {
+        const id = (await site.store.collectionByName(row.name))!.id;
+        const names = await members(site.store, id);
+        expect(row.members, row.name).toBe(names.length);
+        expect(row.enrolled, row.name).toBe(names.filter((m) => enrolled.has(m.toLowerCase())).length);
+      }
+      expect((await collectionSummary(site.store)).find((r) => r.name === 'Microsoft Updates Tool IA64')).toMatchObject({
+        members: 1,
+        scanned: 1,
+      });
+      // The in-memory targeting the upload path uses notices a change made behind its back (here: limiting again).
+      const snap = new TargetingSnapshot(site.store);
+      const x86 = (await site.store.client('PC-X86'))!;
+      expect(await snap.program(x86, false)).toEqual({ program: 'Microsoft Updates Tool', collection: 'Microsoft Updates Tool' });
+      // A second process (its own store on the same site) limits the collection again.
+      const other = await Site.open(dir);
+      await other.store.setCollectionLimit(main.id, (await other.store.objectId('collection', 'pilot'))!);
+      await other.close();
+      expect(await snap.program(x86, false)).toBeUndefined();
+      expect(await snap.program((await site.store.client('PILOT-PC'))!, true)).toEqual({
+        program: 'Microsoft Updates Tool x64 (expedited)',
+        collection: 'Microsoft Updates Tool x64',
+      });
+      await site.store.setCollectionLimit(main.id, null);
+    },
+  );
 
   it('an expedited upload overtakes a queue of normal scans and is visible in seconds', async () => {
     // Fill the queue with normal rescans of many stored inventories (distinct profiles: each is a real scan).

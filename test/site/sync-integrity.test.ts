@@ -150,39 +150,43 @@ describe('catalog sync integrity', () => {
     w.finish();
   });
 
-  it("a rejected cabinet does not poison the next good one: the catalog in service is the good cabinet's alone, and no work files are left", async () => {
-    const site = await newSite(join(dir, 'poison-site'));
-    const folder = join(dir, 'drop-poison');
-    drop(folder, bad);
-    const r1 = await runSync(site, { source: folder });
-    expect(r1.outcome).toBe('failed');
-    expect((await site.store.syncMessages(1))[0].message_id).toBe(MSG_SYNC_FAILED);
-    expect(await site.store.currentCatalog()).toBeUndefined();
-    expect(leftovers(site)).toEqual([]);
+  it(
+    'a rejected cabinet does not poison the next good one: the catalog in service ' +
+      "is the good cabinet's alone, and no work files are left",
+    async () => {
+      const site = await newSite(join(dir, 'poison-site'));
+      const folder = join(dir, 'drop-poison');
+      drop(folder, bad);
+      const r1 = await runSync(site, { source: folder });
+      expect(r1.outcome).toBe('failed');
+      expect((await site.store.syncMessages(1))[0].message_id).toBe(MSG_SYNC_FAILED);
+      expect(await site.store.currentCatalog()).toBeUndefined();
+      expect(leftovers(site)).toEqual([]);
 
-    drop(folder, good);
-    const r2 = await runSync(site, { source: folder });
-    expect(r2.outcome, r2.message).toBe('updated');
-    expect(leftovers(site)).toEqual([]);
-    const cat = (await site.store.currentCatalog())!;
-    const inService = new Catalog(readCatalogFile(cat.path));
-    expect(inService.findByUpdateId(extraUpdateId)).toEqual([]);
-    const i = inService.findByRevisionId(poisonedRid)!;
-    expect(inService.ruleTree(inService.ruleRoot(i, 'IsInstalled'))).not.toEqual({ kind: 'const', value: true });
-    // The same as a sync of the good cabinet on a fresh site, and as the cabinet compiled on its own.
-    const fresh = await newSite(join(dir, 'fresh-site'));
-    expect((await runSync(fresh, { source: drop(join(dir, 'drop-fresh'), good) })).outcome).toBe('updated');
-    expect(cat.revisions).toBe((await fresh.store.currentCatalog())!.revisions);
-    expect(digest(cat.path)).toBe(digest((await fresh.store.currentCatalog())!.path));
-    expect(digest(cat.path)).toBe(digest(reference));
-    const ref = new Catalog(readCatalogFile(reference));
-    const machines = Array.from({ length: 20 }, (_, k) => new FleetModel(ref).machine(k, 0));
-    expect(machines.map((m) => new Scanner(inService).scan(m))).toEqual(machines.map((m) => new Scanner(ref).scan(m)));
-    // The next sync of the same cabinet is unchanged, and stays so.
-    expect((await runSync(site, { source: folder })).outcome).toBe('unchanged');
-    await fresh.close();
-    await site.close();
-  });
+      drop(folder, good);
+      const r2 = await runSync(site, { source: folder });
+      expect(r2.outcome, r2.message).toBe('updated');
+      expect(leftovers(site)).toEqual([]);
+      const cat = (await site.store.currentCatalog())!;
+      const inService = new Catalog(readCatalogFile(cat.path));
+      expect(inService.findByUpdateId(extraUpdateId)).toEqual([]);
+      const i = inService.findByRevisionId(poisonedRid)!;
+      expect(inService.ruleTree(inService.ruleRoot(i, 'IsInstalled'))).not.toEqual({ kind: 'const', value: true });
+      // The same as a sync of the good cabinet on a fresh site, and as the cabinet compiled on its own.
+      const fresh = await newSite(join(dir, 'fresh-site'));
+      expect((await runSync(fresh, { source: drop(join(dir, 'drop-fresh'), good) })).outcome).toBe('updated');
+      expect(cat.revisions).toBe((await fresh.store.currentCatalog())!.revisions);
+      expect(digest(cat.path)).toBe(digest((await fresh.store.currentCatalog())!.path));
+      expect(digest(cat.path)).toBe(digest(reference));
+      const ref = new Catalog(readCatalogFile(reference));
+      const machines = Array.from({ length: 20 }, (_, k) => new FleetModel(ref).machine(k, 0));
+      expect(machines.map((m) => new Scanner(inService).scan(m))).toEqual(machines.map((m) => new Scanner(ref).scan(m)));
+      // The next sync of the same cabinet is unchanged, and stays so.
+      expect((await runSync(site, { source: folder })).outcome).toBe('unchanged');
+      await fresh.close();
+      await site.close();
+    },
+  );
 
   it('a cabinet that lists its fragments at the top level is still imported from them (only what it lists)', () => {
     // The bad cabinet's top-level fragments are read from a cabinet with a good package.cab; a stray file in a
@@ -216,59 +220,64 @@ describe('catalog sync integrity', () => {
     expect(readdirSync(work).sort()).toEqual(['c', 'package.xml']); // the import's own scratch directory is gone
   });
 
-  it('two `patchscan sync` processes at once: one imports, the other is busy at once and names it; the catalog serves and a later sync is unchanged', async () => {
-    const site = await newSite(join(dir, 'overlap-site'));
-    const folder = drop(join(dir, 'drop-overlap'), BUNDLED);
-    const reference3000 = join(dir, 'bundled.pscat');
-    importCatalog(BUNDLED, { out: reference3000 });
-    const client = await storePilotInventory(site, reference3000);
-    const started = performance.now();
-    const a = run(['sync', '--data', site.dir, '--source', folder]);
-    const b = run(['sync', '--data', site.dir, '--source', folder]);
-    const [ra, rb] = await Promise.all([a.done, b.done]);
-    const results = [
-      { r: ra, pid: a.child.pid! },
-      { r: rb, pid: b.child.pid! },
-    ];
-    const winner = results.find((x) => x.r.code === 0);
-    const loser = results.find((x) => x.r.code !== 0);
-    expect(winner, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
-    expect(loser, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
-    expect(winner!.r.out).toMatch(/^Sync updated: /);
-    expect(loser!.r.code).toBe(1);
-    expect(loser!.r.out).toMatch(
-      new RegExp(
-        `^Sync busy: another sync of this site is running \\(pid ${winner!.pid} on [^,]+, started at \\d{4}-\\d\\d-\\d\\dT[^)]+\\)`,
-      ),
-    );
-    expect(loser!.r.at).toBeLessThan(winner!.r.at); // it did not wait for the import
-    expect(loser!.r.at - started).toBeLessThan(10_000);
-    // Exactly one import: one catalog, in service, its file present; the busy attempt is on record.
-    const ids = (await site.store.syncMessages(100)).reverse().map((m) => m.message_id);
-    expect(ids.filter((id) => id === MSG_SYNC_STARTED)).toHaveLength(1);
-    expect(ids.filter((id) => id === MSG_SYNC_DONE)).toHaveLength(1);
-    expect(
-      (await site.store.syncMessages(100)).some(
-        (m) =>
-          m.message_id === MSG_SYNC_FAILED &&
-          /^SMS Legacy Update Synchronization not started: SYNC_BUSY: another sync of this site is running \(pid \d+/.test(m.text),
-      ),
-    ).toBe(true);
-    expect(catalogCount(site)).toEqual({ n: 1 });
-    const cat = (await site.store.currentCatalog())!;
-    expect(existsSync(cat.path)).toBe(true);
-    expect(digest(cat.path)).toBe(digest(reference3000));
-    expect(leftovers(site)).toEqual([]);
-    // The stored inventory was queued for a rescan by the import, and scans against the catalog in service.
-    expect((await new ScanService(site).runQueue()).scanned).toBe(1);
-    const scan = (await site.store.lastScan(client))!;
-    expect(scan.catalog_id).toBe(cat.id);
-    const again = run(['sync', '--data', site.dir, '--source', folder]);
-    const ra2 = await again.done;
-    expect(ra2.code, ra2.err).toBe(0);
-    expect(ra2.out).toMatch(/^Sync unchanged: /);
-    await site.close();
-  }, 60_000);
+  it(
+    'two `patchscan sync` processes at once: one imports, the other is busy at once ' +
+      'and names it; the catalog serves and a later sync is unchanged',
+    async () => {
+      const site = await newSite(join(dir, 'overlap-site'));
+      const folder = drop(join(dir, 'drop-overlap'), BUNDLED);
+      const reference3000 = join(dir, 'bundled.pscat');
+      importCatalog(BUNDLED, { out: reference3000 });
+      const client = await storePilotInventory(site, reference3000);
+      const started = performance.now();
+      const a = run(['sync', '--data', site.dir, '--source', folder]);
+      const b = run(['sync', '--data', site.dir, '--source', folder]);
+      const [ra, rb] = await Promise.all([a.done, b.done]);
+      const results = [
+        { r: ra, pid: a.child.pid! },
+        { r: rb, pid: b.child.pid! },
+      ];
+      const winner = results.find((x) => x.r.code === 0);
+      const loser = results.find((x) => x.r.code !== 0);
+      expect(winner, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
+      expect(loser, `${ra.out}${ra.err}\n${rb.out}${rb.err}`).toBeDefined();
+      expect(winner!.r.out).toMatch(/^Sync updated: /);
+      expect(loser!.r.code).toBe(1);
+      expect(loser!.r.out).toMatch(
+        new RegExp(
+          `^Sync busy: another sync of this site is running \\(pid ${winner!.pid} on [^,]+, started at \\d{4}-\\d\\d-\\d\\dT[^)]+\\)`,
+        ),
+      );
+      expect(loser!.r.at).toBeLessThan(winner!.r.at); // it did not wait for the import
+      expect(loser!.r.at - started).toBeLessThan(10_000);
+      // Exactly one import: one catalog, in service, its file present; the busy attempt is on record.
+      const ids = (await site.store.syncMessages(100)).reverse().map((m) => m.message_id);
+      expect(ids.filter((id) => id === MSG_SYNC_STARTED)).toHaveLength(1);
+      expect(ids.filter((id) => id === MSG_SYNC_DONE)).toHaveLength(1);
+      expect(
+        (await site.store.syncMessages(100)).some(
+          (m) =>
+            m.message_id === MSG_SYNC_FAILED &&
+            /^SMS Legacy Update Synchronization not started: SYNC_BUSY: another sync of this site is running \(pid \d+/.test(m.text),
+        ),
+      ).toBe(true);
+      expect(catalogCount(site)).toEqual({ n: 1 });
+      const cat = (await site.store.currentCatalog())!;
+      expect(existsSync(cat.path)).toBe(true);
+      expect(digest(cat.path)).toBe(digest(reference3000));
+      expect(leftovers(site)).toEqual([]);
+      // The stored inventory was queued for a rescan by the import, and scans against the catalog in service.
+      expect((await new ScanService(site).runQueue()).scanned).toBe(1);
+      const scan = (await site.store.lastScan(client))!;
+      expect(scan.catalog_id).toBe(cat.id);
+      const again = run(['sync', '--data', site.dir, '--source', folder]);
+      const ra2 = await again.done;
+      expect(ra2.code, ra2.err).toBe(0);
+      expect(ra2.out).toMatch(/^Sync unchanged: /);
+      await site.close();
+    },
+    60_000,
+  );
 
   it('in one process too: a second sync while one runs is busy, and the first one completes', async () => {
     const site = await newSite(join(dir, 'inproc-site'));
@@ -300,17 +309,20 @@ describe('catalog sync integrity', () => {
     await site.close();
   });
 
-  it('a sync overtaken by another process committing the same cabinet while it compiles never removes or changes the catalog in service', async () => {
-    const site = await newSite(join(dir, 'committed-site'));
-    const folder = drop(join(dir, 'drop-committed'), BUNDLED);
-    const sha = sha256File(BUNDLED);
-    const compiled = join(dir, 'committed.pscat');
-    importCatalog(BUNDLED, { out: compiled });
-    const inService = join(site.catalogsDir, `${sha.slice(0, 16)}.pscat`);
-    // Another writer that does not take the lock (an older patchscan, say) commits the same cabinet while this
-    // sync compiles it: a process started just before this sync looks the cabinet up and begins its import. Before
-    // the fix, this sync's insert then failed (UNIQUE) and its clean-up deleted the file now in service.
-    const script = `
+  it(
+    'a sync overtaken by another process committing the same cabinet while it ' +
+      'compiles never removes or changes the catalog in service',
+    async () => {
+      const site = await newSite(join(dir, 'committed-site'));
+      const folder = drop(join(dir, 'drop-committed'), BUNDLED);
+      const sha = sha256File(BUNDLED);
+      const compiled = join(dir, 'committed.pscat');
+      importCatalog(BUNDLED, { out: compiled });
+      const inService = join(site.catalogsDir, `${sha.slice(0, 16)}.pscat`);
+      // Another writer that does not take the lock (an older patchscan, say) commits the same cabinet while this
+      // sync compiles it: a process started just before this sync looks the cabinet up and begins its import. Before
+      // the fix, this sync's insert then failed (UNIQUE) and its clean-up deleted the file now in service.
+      const script = `
       import { copyFileSync, mkdirSync } from 'node:fs';
       import { openSqliteStore } from ${JSON.stringify(OPEN_SQLITE_JS)};
       mkdirSync(${JSON.stringify(site.catalogsDir)}, { recursive: true });
@@ -321,34 +333,36 @@ describe('catalog sync integrity', () => {
         await tx.setSetting('current_catalog', String(id));
       });
       await store.close();`;
-    let child: ChildProcess | undefined;
-    const r = await runSync(site, {
-      source: folder,
-      onLog: (line) => {
-        if (/Authenticode signature/.test(line) && !child) {
-          child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
-          // Give the writer time to commit before this (synchronous) import reaches its own commit.
-          const until = Date.now() + 5_000;
-          while (Date.now() < until && !existsSync(inService)) {
-            /* wait for the copy */
+      let child: ChildProcess | undefined;
+      const r = await runSync(site, {
+        source: folder,
+        onLog: (line) => {
+          if (/Authenticode signature/.test(line) && !child) {
+            child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+            // Give the writer time to commit before this (synchronous) import reaches its own commit.
+            const until = Date.now() + 5_000;
+            while (Date.now() < until && !existsSync(inService)) {
+              /* wait for the copy */
+            }
           }
-        }
-      },
-    });
-    await new Promise<void>((resolve) => (child!.exitCode !== null ? resolve() : child!.on('exit', () => resolve())));
-    expect(child!.exitCode).toBe(0);
-    expect(['updated', 'failed']).toContain(r.outcome);
-    const cur = (await site.store.currentCatalog())!;
-    expect(cur.sha256).toBe(sha);
-    expect(cur.path).toBe(inService);
-    expect(existsSync(inService)).toBe(true);
-    expect(readFileSync(inService).equals(readFileSync(compiled))).toBe(true);
-    expect(catalogCount(site)).toEqual({ n: 1 });
-    expect(leftovers(site)).toEqual([]);
-    const catalog = new Catalog(readCatalogFile(inService));
-    expect(new Scanner(catalog).scan(new FleetModel(catalog).machine(1, 0)).length).toBeGreaterThan(0);
-    await site.close();
-  }, 30_000);
+        },
+      });
+      await new Promise<void>((resolve) => (child!.exitCode !== null ? resolve() : child!.on('exit', () => resolve())));
+      expect(child!.exitCode).toBe(0);
+      expect(['updated', 'failed']).toContain(r.outcome);
+      const cur = (await site.store.currentCatalog())!;
+      expect(cur.sha256).toBe(sha);
+      expect(cur.path).toBe(inService);
+      expect(existsSync(inService)).toBe(true);
+      expect(readFileSync(inService).equals(readFileSync(compiled))).toBe(true);
+      expect(catalogCount(site)).toEqual({ n: 1 });
+      expect(leftovers(site)).toEqual([]);
+      const catalog = new Catalog(readCatalogFile(inService));
+      expect(new Scanner(catalog).scan(new FleetModel(catalog).machine(1, 0)).length).toBeGreaterThan(0);
+      await site.close();
+    },
+    30_000,
+  );
 
   it('a sync killed with SIGKILL does not leave the site locked: the next sync takes over, cleans its leftovers and imports', async () => {
     const site = await newSite(join(dir, 'killed-site'));

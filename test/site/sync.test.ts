@@ -192,7 +192,8 @@ describe('patchscan sync', () => {
     expect(id).toBe(MSG_SYNC_FAILED);
     expect(text).toMatch(
       new RegExp(
-        `^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`,
+        `^SMS Legacy Update Synchronization failed: ${r.error!.code}: .+ The last good ` +
+          `catalog \\(${good.sha256.slice(0, 16)}\\) stays in service\\.$`,
       ),
     );
     expect((await site.store.currentCatalog())!.id).toBe(good.id);

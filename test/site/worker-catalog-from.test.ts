@@ -206,106 +206,111 @@ describe('patchscan worker --catalog-from (serve and worker on separate site dir
     expect(badUrl.out).not.toContain(admin);
   }, 60_000);
 
-  it('a damaged answer is refused and never used; a good one is verified, cached and scanned with; a second sync mid-run is switched to between batches', async () => {
-    const catalog1 = (await store!.currentCatalog())!;
-    const file1 = readFileSync(catalog1.path);
-    const digest1 = (await store!.catalogFileDigest(catalog1.id))!;
-    expect(digest1).toBe(sha256(file1));
+  it(
+    'a damaged answer is refused and never used; a good one is verified, cached and ' +
+      'scanned with; a second sync mid-run is switched to between batches',
+    async () => {
+      const catalog1 = (await store!.currentCatalog())!;
+      const file1 = readFileSync(catalog1.path);
+      const digest1 = (await store!.catalogFileDigest(catalog1.id))!;
+      expect(digest1).toBe(sha256(file1));
 
-    proxy.tamper = true;
-    const worker = start([
-      'worker',
-      '--data',
-      B,
-      '--catalog-from',
-      via(),
-      '--token-file',
-      tokenFile('admin-token', admin),
-      '--cache',
-      cache,
-      '--batch',
-      '4',
-      '--idle-ms',
-      '100',
-      '--threads',
-      '1',
-    ]);
-    await waitFor(
-      'the worker starts',
-      30_000,
-      async () => (worker.output().includes('taking scan jobs') ? true : undefined),
-      worker.output,
-    );
-    expect(worker.output()).toContain(`catalogs from ${via()}, verified copies cached in ${cache}`);
-    await uploadAll(names.map((_, k) => k).slice(0, 8));
+      proxy.tamper = true;
+      const worker = start([
+        'worker',
+        '--data',
+        B,
+        '--catalog-from',
+        via(),
+        '--token-file',
+        tokenFile('admin-token', admin),
+        '--cache',
+        cache,
+        '--batch',
+        '4',
+        '--idle-ms',
+        '100',
+        '--threads',
+        '1',
+      ]);
+      await waitFor(
+        'the worker starts',
+        30_000,
+        async () => (worker.output().includes('taking scan jobs') ? true : undefined),
+        worker.output,
+      );
+      expect(worker.output()).toContain(`catalogs from ${via()}, verified copies cached in ${cache}`);
+      await uploadAll(names.map((_, k) => k).slice(0, 8));
 
-    // Refused, twice at least (it tries again), and nothing scanned or cached meanwhile.
-    await waitFor(
-      'the worker refuses two damaged copies',
-      30_000,
-      async () => ((worker.output().match(/COMPILED_BAD_FILE: the compiled catalog/g) ?? []).length >= 2 ? true : undefined),
-      worker.output,
-    );
-    expect(proxy.damaged).toBeGreaterThanOrEqual(2);
-    expect(worker.output()).toMatch(/does not match the SHA-256 the site database records \(expected [0-9a-f]{16}…, got [0-9a-f]{16}…/);
-    expect(readdirSync(cache).filter((f) => f.endsWith('.pscat'))).toEqual([]);
-    expect((await store!.clients()).filter((c) => c.last_scan_at)).toEqual([]);
-    const q = await store!.queueStatus();
-    expect(q.failed).toBe(0); // the jobs wait for a good catalog; they do not burn their retries
-    expect(q.queued.normal + q.active).toBeGreaterThan(0);
+      // Refused, twice at least (it tries again), and nothing scanned or cached meanwhile.
+      await waitFor(
+        'the worker refuses two damaged copies',
+        30_000,
+        async () => ((worker.output().match(/COMPILED_BAD_FILE: the compiled catalog/g) ?? []).length >= 2 ? true : undefined),
+        worker.output,
+      );
+      expect(proxy.damaged).toBeGreaterThanOrEqual(2);
+      expect(worker.output()).toMatch(/does not match the SHA-256 the site database records \(expected [0-9a-f]{16}…, got [0-9a-f]{16}…/);
+      expect(readdirSync(cache).filter((f) => f.endsWith('.pscat'))).toEqual([]);
+      expect((await store!.clients()).filter((c) => c.last_scan_at)).toEqual([]);
+      const q = await store!.queueStatus();
+      expect(q.failed).toBe(0); // the jobs wait for a good catalog; they do not burn their retries
+      expect(q.queued.normal + q.active).toBeGreaterThan(0);
 
-    // The network heals: the next try verifies, caches and scans.
-    proxy.tamper = false;
-    await waitFor(
-      'the first eight scanned with the first catalog',
-      60_000,
-      async () => ((await store!.clients()).filter((c) => c.last_scan_at).length === 8 ? true : undefined),
-      worker.output,
-    );
-    expect(worker.output()).toContain(`catalog ${catalog1.sha256.slice(0, 16)}… fetched from ${via()}`);
-    const cached1 = join(cache, `${digest1}.pscat`);
-    expect(readFileSync(cached1).equals(file1)).toBe(true);
-    expect(existsSync(join(B, 'catalogs'))).toBe(false); // nothing came from elsewhere: no copy from the database
+      // The network heals: the next try verifies, caches and scans.
+      proxy.tamper = false;
+      await waitFor(
+        'the first eight scanned with the first catalog',
+        60_000,
+        async () => ((await store!.clients()).filter((c) => c.last_scan_at).length === 8 ? true : undefined),
+        worker.output,
+      );
+      expect(worker.output()).toContain(`catalog ${catalog1.sha256.slice(0, 16)}… fetched from ${via()}`);
+      const cached1 = join(cache, `${digest1}.pscat`);
+      expect(readFileSync(cached1).equals(file1)).toBe(true);
+      expect(existsSync(join(B, 'catalogs'))).toBe(false); // nothing came from elsewhere: no copy from the database
 
-    // A second catalog in service while uploads go on: the worker switches between batches and fetches it too.
-    const second = join(dir, 'second.cab');
-    generateCatalog({ revisions: 400, seed: 9, out: second });
-    const uploading = uploadAll(names.map((_, k) => k).slice(8));
-    const synced = await ok(['sync', '--data', A, '--source', second]);
-    expect(synced).toMatch(/^Sync updated: new catalog [0-9a-f]{16}/m);
-    await uploading;
-    const catalog2 = (await store!.currentCatalog())!;
-    expect(catalog2.id).not.toBe(catalog1.id);
-    await waitFor(
-      'every client scanned with the second catalog, nothing queued',
-      90_000,
-      async () => {
-        const s = await store!.queueStatus();
-        if (s.queued.normal + s.queued.expedited + s.active > 0) return undefined;
-        for (const name of names) if ((await store!.computerScan(name))?.catalog_id !== catalog2.id) return undefined;
-        return true;
-      },
-      worker.output,
-    );
-    expect(worker.output()).toContain(`catalog ${catalog2.sha256.slice(0, 16)} is in service: the next batches are scanned with it`);
-    expect(worker.output()).toContain(`catalog ${catalog2.sha256.slice(0, 16)}… fetched from ${via()}`);
-    const digest2 = (await store!.catalogFileDigest(catalog2.id))!;
-    expect(readFileSync(join(cache, `${digest2}.pscat`)).equals(readFileSync(catalog2.path))).toBe(true);
+      // A second catalog in service while uploads go on: the worker switches between batches and fetches it too.
+      const second = join(dir, 'second.cab');
+      generateCatalog({ revisions: 400, seed: 9, out: second });
+      const uploading = uploadAll(names.map((_, k) => k).slice(8));
+      const synced = await ok(['sync', '--data', A, '--source', second]);
+      expect(synced).toMatch(/^Sync updated: new catalog [0-9a-f]{16}/m);
+      await uploading;
+      const catalog2 = (await store!.currentCatalog())!;
+      expect(catalog2.id).not.toBe(catalog1.id);
+      await waitFor(
+        'every client scanned with the second catalog, nothing queued',
+        90_000,
+        async () => {
+          const s = await store!.queueStatus();
+          if (s.queued.normal + s.queued.expedited + s.active > 0) return undefined;
+          for (const name of names) if ((await store!.computerScan(name))?.catalog_id !== catalog2.id) return undefined;
+          return true;
+        },
+        worker.output,
+      );
+      expect(worker.output()).toContain(`catalog ${catalog2.sha256.slice(0, 16)} is in service: the next batches are scanned with it`);
+      expect(worker.output()).toContain(`catalog ${catalog2.sha256.slice(0, 16)}… fetched from ${via()}`);
+      const digest2 = (await store!.catalogFileDigest(catalog2.id))!;
+      expect(readFileSync(join(cache, `${digest2}.pscat`)).equals(readFileSync(catalog2.path))).toBe(true);
 
-    // Every stored result names its catalog and is that catalog's answer for the client's latest inventory.
-    const byId = new Map([
-      [catalog1.id, new Catalog(readCatalogFile(catalog1.path))],
-      [catalog2.id, new Catalog(readCatalogFile(catalog2.path))],
-    ]);
-    for (const [k, name] of names.entries()) {
-      const scan = (await store!.computerScan(name))!;
-      const stored = (await store!.resultUpdates(scan.set_id)).map((u) => `${u.update_id} ${u.state}`).sort();
-      expect(stored, name).toEqual(expected(byId.get(scan.catalog_id)!, inventories[k]));
-    }
-    expect((await store!.queueStatus()).failed).toBe(0);
+      // Every stored result names its catalog and is that catalog's answer for the client's latest inventory.
+      const byId = new Map([
+        [catalog1.id, new Catalog(readCatalogFile(catalog1.path))],
+        [catalog2.id, new Catalog(readCatalogFile(catalog2.path))],
+      ]);
+      for (const [k, name] of names.entries()) {
+        const scan = (await store!.computerScan(name))!;
+        const stored = (await store!.resultUpdates(scan.set_id)).map((u) => `${u.update_id} ${u.state}`).sort();
+        expect(stored, name).toEqual(expected(byId.get(scan.catalog_id)!, inventories[k]));
+      }
+      expect((await store!.queueStatus()).failed).toBe(0);
 
-    worker.child.kill('SIGTERM');
-    expect(await worker.exited, worker.output()).toEqual({ code: 0, signal: null });
-    expect(worker.output()).not.toContain(admin);
-  }, 240_000);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited, worker.output()).toEqual({ code: 0, signal: null });
+      expect(worker.output()).not.toContain(admin);
+    },
+    240_000,
+  );
 });

@@ -172,12 +172,14 @@ describe('the counting-rule migration recounts result sets stored before it', ()
     );
     for (let k = 0; k < old.length; k++) {
       await exec(
-        'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, 1, $2, 0, $3, 0, 0)',
+        'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, ' +
+          'not_applicable, unknown) VALUES ($1, 1, $2, 0, $3, 0, 0)',
         [k + 1, `fp${k}`, oldRequired(k)],
       );
       for (const r of old[k].rows) {
         await exec(
-          'INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, $6)',
+          'INSERT INTO result_updates (set_id, update_index, update_id, revision_number, ' +
+            'state, superseded, reason) VALUES ($1, $2, $3, 1, $4, $5, $6)',
           [k + 1, r.update_index, r.update_id, r.state, r.superseded, r.reason],
         );
       }

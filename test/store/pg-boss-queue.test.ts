@@ -183,28 +183,32 @@ describe('pg-boss queue', () => {
       }
     });
 
-    it('a worker on another host whose heartbeats stop: its job is taken again after 3 missed beats, and fails saying why when out of retries', async () => {
-      const t = await make({ retryLimit: 0 }, { workerId: 'elsewhere.example/1234/5678', heartbeatSeconds: 2, leaseSeconds: 3600 });
-      const live = await another(t, { retryLimit: 0, heartbeatSeconds: 2 });
-      try {
-        for (const c of [1, 2]) await t.transaction((tx) => t.queue.enqueue(tx, c, 'normal', 'upload'));
-        expect(await t.queue.take(1, 3600)).toHaveLength(1);
-        // Alive (its heartbeat is fresh): its job is not another's to take.
-        expect((await live.queue.take(10, 3600)).map((j) => j.clientId)).toEqual([2]);
-        await t.queue.close(); // its heartbeats stop; the job it holds stays active (pg-boss's lease is an hour)
-        // The live worker's takes find it dead after 3 missed beats; with no retries left its job fails, saying why.
-        const end = Date.now() + 12_000;
-        while ((await live.queue.status()).failed === 0 && Date.now() < end) {
-          await live.queue.take(10, 3600);
-          await new Promise((r) => setTimeout(r, 200));
+    it(
+      'a worker on another host whose heartbeats stop: its job is taken again after 3 ' +
+        'missed beats, and fails saying why when out of retries',
+      async () => {
+        const t = await make({ retryLimit: 0 }, { workerId: 'elsewhere.example/1234/5678', heartbeatSeconds: 2, leaseSeconds: 3600 });
+        const live = await another(t, { retryLimit: 0, heartbeatSeconds: 2 });
+        try {
+          for (const c of [1, 2]) await t.transaction((tx) => t.queue.enqueue(tx, c, 'normal', 'upload'));
+          expect(await t.queue.take(1, 3600)).toHaveLength(1);
+          // Alive (its heartbeat is fresh): its job is not another's to take.
+          expect((await live.queue.take(10, 3600)).map((j) => j.clientId)).toEqual([2]);
+          await t.queue.close(); // its heartbeats stop; the job it holds stays active (pg-boss's lease is an hour)
+          // The live worker's takes find it dead after 3 missed beats; with no retries left its job fails, saying why.
+          const end = Date.now() + 12_000;
+          while ((await live.queue.status()).failed === 0 && Date.now() < end) {
+            await live.queue.take(10, 3600);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          expect(await live.queue.failedJobs(5)).toMatchObject([
+            { clientId: 1, error: expect.stringMatching(/elsewhere\.example\/1234\/5678 stopped sending heartbeats/) },
+          ]);
+        } finally {
+          await live.close();
         }
-        expect(await live.queue.failedJobs(5)).toMatchObject([
-          { clientId: 1, error: expect.stringMatching(/elsewhere\.example\/1234\/5678 stopped sending heartbeats/) },
-        ]);
-      } finally {
-        await live.close();
-      }
-    });
+      },
+    );
   });
 
   it('installs its schema once when two processes start on a fresh database at the same time', async () => {

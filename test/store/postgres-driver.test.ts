@@ -244,7 +244,8 @@ describe('outages', () => {
       const killed = unavailableError(d.get('SELECT pg_sleep(5)'));
       await new Promise((r) => setTimeout(r, 100));
       await driver.get(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ' +
+          'current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
         ['SELECT pg_sleep(5)%'],
       );
       const e = await killed;
@@ -260,7 +261,8 @@ describe('outages', () => {
       );
       await new Promise((r) => setTimeout(r, 100));
       await driver.get(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ' +
+          'current_database() AND pid <> pg_backend_pid() AND query LIKE ?',
         ['SELECT pg_sleep(5)%'],
       );
       await tx;
@@ -326,7 +328,9 @@ describe('advisory lock', () => {
       expect(held).toBeDefined();
       expect(held!.lost).toBe(false);
       await driver.get(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND " +
+          'granted AND database = (SELECT oid FROM pg_database WHERE datname = ' +
+          'current_database())',
       );
       const deadline = Date.now() + 5_000;
       let taken = await driver.tryAdvisoryLock('sync:killed');

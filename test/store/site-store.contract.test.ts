@@ -506,7 +506,10 @@ describe('upgrade to the retention schema', () => {
       [],
     );
     await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (1, 1, 1, 1, 't', 'p')", []);
-    await run("INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (2, 99, 1, 1, 't', 'p')", []); // dangling
+    await run(
+      'INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, ' + "program) VALUES (2, 99, 1, 1, 't', 'p')",
+      [],
+    ); // dangling
   };
   const check = async (store: SiteStore): Promise<void> => {
     expect((await store.clientSummaries()).map((c) => [c.name, c.inventories, c.stored_bytes, c.revoked_at])).toEqual([

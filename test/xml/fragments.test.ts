@@ -194,7 +194,8 @@ describe('extended and localized fragments', () => {
   });
   it('bundle extended fragment: KB, severity, bulletin', () => {
     const x = parseExtendedFragment(
-      '<ExtendedProperties DefaultPropertiesLanguage="en" MsrcSeverity="Important" IsBeta="false"><SupportUrl>http://support.microsoft.com</SupportUrl><SecurityBulletinID>MS00-000</SecurityBulletinID><KBArticleID>654321</KBArticleID><CveID>CVE-2020-1</CveID></ExtendedProperties>',
+      '<ExtendedProperties DefaultPropertiesLanguage="en" MsrcSeverity="Important" ' +
+        'IsBeta="false"><SupportUrl>http://support.microsoft.com</SupportUrl><SecurityBulletinID>MS00-000</SecurityBulletinID><KBArticleID>654321</KBArticleID><CveID>CVE-2020-1</CveID></ExtendedProperties>',
       'x',
     );
     expect(x).toEqual({
@@ -207,14 +208,19 @@ describe('extended and localized fragments', () => {
   });
   it('category extended fragment carries its CategoryType', () => {
     const x = parseExtendedFragment(
-      '<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" /><HandlerSpecificData type="cat:Category"><CategoryInformation CategoryType="Product" ProhibitsSubcategories="true" /></HandlerSpecificData>',
+      '<ExtendedProperties DefaultPropertiesLanguage="en" ' +
+        'Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/Category" ' +
+        '/><HandlerSpecificData type="cat:Category"><CategoryInformation ' +
+        'CategoryType="Product" ProhibitsSubcategories="true" /></HandlerSpecificData>',
       'x',
     );
     expect(x.categoryType).toBe('Product');
   });
   it('localized fragment', () => {
     const l = parseLocalizedFragment(
-      '<LocalizedProperties><Language>en</Language><Title>Security Update for Windows 8 for x64-based Systems (KB2922229)</Title><Description>A &amp; B</Description></LocalizedProperties>',
+      '<LocalizedProperties><Language>en</Language><Title>Security Update for Windows ' +
+        '8 for x64-based Systems (KB2922229)</Title><Description>A &amp; ' +
+        'B</Description></LocalizedProperties>',
       'l',
     );
     expect(l).toEqual({ language: 'en', title: 'Security Update for Windows 8 for x64-based Systems (KB2922229)', description: 'A & B' });
@@ -224,7 +230,9 @@ describe('extended and localized fragments', () => {
 describe('rules we do not know, or that are malformed, are kept and named', () => {
   const core = (rule: string): RuleNode =>
     parseCoreFragment(
-      `<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" RevisionNumber="1" /><Properties UpdateType="Detectoid" /><ApplicabilityRules><IsInstalled>${rule}</IsInstalled></ApplicabilityRules>`,
+      `<UpdateIdentity UpdateID="11111111-2222-3333-4444-555555555555" ` +
+        `RevisionNumber="1" /><Properties UpdateType="Detectoid" ` +
+        `/><ApplicabilityRules><IsInstalled>${rule}</IsInstalled></ApplicabilityRules>`,
       't',
     ).rules.IsInstalled!;
   it.each([

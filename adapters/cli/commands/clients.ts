@@ -55,7 +55,8 @@ Distribute each token to its computer only; anyone holding it can upload as that
             ? ' (its previous token no longer works)'
             : '';
         print(
-          `Enrolled ${name}${was}. Its token (shown once):\n  ${token}\nOn the client: patchscan upload --server URL --token ${token} inventory.json`,
+          `Enrolled ${name}${was}. Its token (shown once):\n  ${token}\nOn the client: ` +
+            `patchscan upload --server URL --token ${token} inventory.json`,
         );
       });
     });
@@ -67,7 +68,9 @@ Distribute each token to its computer only; anyone holding it can upload as that
         for (const c of await site.store.clientSummaries()) {
           const status = c.revoked_at ? `  revoked ${c.revoked_at}` : c.token_hash ? '' : '  (not enrolled)';
           print(
-            `${c.name.padEnd(24)} ${(c.architecture ?? '-').padEnd(6)} upload ${c.last_upload_at ?? '-'}  scan ${c.last_scan_at ?? '-'}  ${c.inventories} inventory(ies), ${formatBytes(c.stored_bytes)}${status}`,
+            `${c.name.padEnd(24)} ${(c.architecture ?? '-').padEnd(6)} upload ` +
+              `${c.last_upload_at ?? '-'}  scan ${c.last_scan_at ?? '-'}  ${c.inventories} ` +
+              `inventory(ies), ${formatBytes(c.stored_bytes)}${status}`,
           );
         }
       }),
@@ -88,7 +91,9 @@ Install the new token on the computer: its uploads with the old one are refused 
         await requireInit(site);
         const token = await site.store.rotateToken(name);
         print(
-          `New token for ${(await site.store.client(name))!.name}; the old one no longer works. Its token (shown once):\n  ${token}\n${UPLOAD_HINT.replace('TOKEN', token)}`,
+          `New token for ${(await site.store.client(name))!.name}; the old one no longer ` +
+            `works. Its token (shown once):\n  ${token}\n` +
+            `${UPLOAD_HINT.replace('TOKEN', token)}`,
         );
       }),
     );
@@ -109,7 +114,8 @@ revoked. "client enroll NAME" gives it a new token later; "client remove NAME --
         const c = (await site.store.client(name))!;
         print(
           changed
-            ? `Revoked ${c.name}: its token no longer works. Its inventories and results are kept ("patchscan client remove ${c.name}" deletes them).`
+            ? `Revoked ${c.name}: its token no longer works. Its inventories and results are ` +
+                `kept ("patchscan client remove ${c.name}" deletes them).`
             : `${c.name} was already revoked (on ${c.revoked_at}).`,
         );
       }),
@@ -134,7 +140,9 @@ To keep the data and only stop the client, use "client revoke".`,
         if (!c) throw new PatchscanError('NOT_FOUND', `no client named ${JSON.stringify(name)}`);
         const scanned = (await site.store.lastScan(c.id)) !== undefined;
         print(
-          `Removing ${c.name} deletes its ${c.inventories} stored inventory(ies) (${formatBytes(c.stored_bytes)})${scanned ? ' and its scan results' : ''}; its token stops working. This cannot be undone.`,
+          `Removing ${c.name} deletes its ${c.inventories} stored inventory(ies) (` +
+            `${formatBytes(c.stored_bytes)})${scanned ? ' and its scan results' : ''}; its ` +
+            `token stops working. This cannot be undone.`,
         );
         if (!o.yes) {
           print('\nNothing removed. Run again with --yes to remove it, or use "patchscan client revoke" to keep its data.');
@@ -171,7 +179,8 @@ at its next request (in every "patchscan serve" process of the site).`,
           await store.removeSessions();
         });
         print(
-          `The admin token of ${site.dir} was replaced; the old one no longer works.\nAdmin token (shown once; reports and the web console need it):\n  ${token}`,
+          `The admin token of ${site.dir} was replaced; the old one no longer works.\n` +
+            `Admin token (shown once; reports and the web console need it):\n  ${token}`,
         );
         print('Every web console session signed in with the old token is signed out.');
       }),
@@ -274,7 +283,8 @@ async function enrollMany(o: SiteOptions, from: string, outPath: string, force: 
     } catch (e) {
       throw new PatchscanError(
         'IO',
-        `the ${names.length} client(s) are enrolled, but their tokens could not be put in ${outPath} (${(e as Error).message}); they are in ${tmp}`,
+        `the ${names.length} client(s) are enrolled, but their tokens could not be put ` +
+          `in ${outPath} (${(e as Error).message}); they are in ${tmp}`,
       );
     }
     const notes = [
@@ -284,7 +294,8 @@ async function enrollMany(o: SiteOptions, from: string, outPath: string, force: 
       .filter(Boolean)
       .join('; ');
     print(
-      `Enrolled ${names.length} client(s)${notes ? ` (${notes})` : ''}. Their tokens are in ${outPath} (computer,token; readable by its owner only).`,
+      `Enrolled ${names.length} client(s)${notes ? ` (${notes})` : ''}. Their tokens ` +
+        `are in ${outPath} (computer,token; readable by its owner only).`,
     );
   });
 }

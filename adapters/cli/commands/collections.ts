@@ -17,7 +17,8 @@ export function addCollectionCommands(program: Command): void {
         // The members counted as every report counts them (collectionSummary: one membership rule).
         for (const r of await collectionSummary(site.store)) {
           print(
-            `${r.name.padEnd(42)} ${String(r.members).padStart(6)} member(s), ${r.enrolled} enrolled${r.limitedTo ? `  limited to "${r.limitedTo}"` : ''}`,
+            `${r.name.padEnd(42)} ${String(r.members).padStart(6)} member(s), ${r.enrolled} ` +
+              `enrolled${r.limitedTo ? `  limited to "${r.limitedTo}"` : ''}`,
           );
         }
       }),
@@ -31,7 +32,9 @@ export function addCollectionCommands(program: Command): void {
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
         const limit = c.limit_to ? await site.store.collection(c.limit_to) : undefined;
         print(
-          `${c.name}\n  query: ${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}${limit ? `\n  limited to: ${limit.name}` : ''}`,
+          `${c.name}\n  query: ` +
+            `${c.architecture === '*' ? 'every client' : c.architecture ? `clients with architecture ${c.architecture}` : 'direct members only'}` +
+            `${limit ? `\n  limited to: ${limit.name}` : ''}`,
         );
         for (const m of await members(site.store, c.id)) print(`  member ${m}`);
       }),
@@ -47,7 +50,9 @@ export function addCollectionCommands(program: Command): void {
         // Clients that uploaded while they were not targeted are queued now: nobody has to send anything again.
         const n = await new ScanService(site).rescanAll(`collection ${name} unlimited`);
         print(
-          `"${name}" is no longer limited; it has ${(await members(site.store, c.id)).length} member(s). Queued ${n} stored inventory(ies) for a scan.`,
+          `"${name}" is no longer limited; it has ` +
+            `${(await members(site.store, c.id)).length} member(s). Queued ${n} stored ` +
+            `inventory(ies) for a scan.`,
         );
       }),
     );

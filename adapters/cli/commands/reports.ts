@@ -68,7 +68,8 @@ export function addReportCommands(program: Command): void {
   const report = program
     .command('report')
     .description(
-      'reports over the site database (table; --json; --csv): computer, update, cve, collections, classifications, products, stale, sync, trend',
+      'reports over the site database (table; --json; --csv): computer, update, cve, ' +
+        'collections, classifications, products, stale, sync, trend',
     )
     .addHelpText(
       'after',
@@ -138,7 +139,8 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         if (!u) throw new PatchscanError('NOT_FOUND', `no update ${id} in the catalog in service`);
         out(o, u, u.machines.items, () =>
           [
-            `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
+            `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (` +
+              `${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
             ...updateLines(u.update),
             `Machines: ${countsText(u.counts)}`,
             ...(u.updates.length > 1
@@ -177,7 +179,9 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         if (!c) throw new PatchscanError('NOT_FOUND', `no update of the catalog in service names ${id}`);
         out(o, c, c.machines.items, () =>
           [
-            `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ${c.scanned} scanned`,
+            `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix ` +
+              `is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ` +
+              `${c.scanned} scanned`,
             '',
             `Fixed by ${c.updates.length} update(s):`,
             ...c.updates.map(
@@ -281,7 +285,8 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
           print(
             o.json
               ? JSON.stringify(s, null, 2)
-              : `Clients ${s.clients}, scanned ${s.scanned}, compliant ${s.compliant}; ${countsText(s.states)}; queue ${s.queue.expedited} expedited, ${s.queue.normal} normal`,
+              : `Clients ${s.clients}, scanned ${s.scanned}, compliant ${s.compliant}; ` +
+                  `${countsText(s.states)}; queue ${s.queue.expedited} expedited, ${s.queue.normal} normal`,
           );
           return;
         }
@@ -294,7 +299,9 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         print(`${computerHeader(c)}\n`);
         for (const u of c.updates)
           print(
-            `${u.state.padEnd(13)} ${(u.superseded ? 'sup' : u.possiblySuperseded ? 'sup?' : '').padEnd(5)}${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`,
+            `${u.state.padEnd(13)} ` +
+              `${(u.superseded ? 'sup' : u.possiblySuperseded ? 'sup?' : '').padEnd(5)}` +
+              `${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title}`,
           );
         const note = hiddenNote(c);
         if (note) print(note.trimStart());
@@ -303,7 +310,10 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
 }
 
 function computerHeader(c: ComputerCompliance): string {
-  return `${c.computer} (${c.architecture ?? '?'}) scanned ${c.scannedAt} by "${c.program}", catalog ${c.catalog.sha256.slice(0, 16)}: ${countsText(c.counts)}`;
+  return (
+    `${c.computer} (${c.architecture ?? '?'}) scanned ${c.scannedAt} by "` +
+    `${c.program}", catalog ${c.catalog.sha256.slice(0, 16)}: ${countsText(c.counts)}`
+  );
 }
 
 function hiddenNote(c: ComputerCompliance): string {

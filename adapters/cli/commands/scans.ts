@@ -79,7 +79,8 @@ export function addScanCommands(program: Command): void {
           return;
         }
         print(
-          `Queued: ${status.queued.expedited} expedited, ${status.queued.normal} normal; running: ${status.active}; failed: ${status.failed}`,
+          `Queued: ${status.queued.expedited} expedited, ${status.queued.normal} normal; ` +
+            `running: ${status.active}; failed: ${status.failed}`,
         );
         for (const f of failed) print(`  failed ${f.failedAt}  ${names.get(f.clientId)}  (${f.priority}, ${f.reason}): ${f.error}`);
       }),
@@ -110,7 +111,9 @@ export function addWorkerCommand(program: Command): void {
     )
     .option(
       '--catalog-from <url>',
-      'fetch compiled catalogs from this site server (GET /v1/catalogs/<sha256>, admin token), not from the site database; each is checked against the SHA-256 the database records',
+      'fetch compiled catalogs from this site server (GET /v1/catalogs/<sha256>, ' +
+        'admin token), not from the site database; each is checked against the SHA-256 ' +
+        'the database records',
     )
     .option('--token-file <file>', "with --catalog-from: a file holding the site's admin token (default $PATCHSCAN_ADMIN_TOKEN)")
     .option(
@@ -120,7 +123,9 @@ export function addWorkerCommand(program: Command): void {
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
     .option(
       '--lease-seconds <s>',
-      "how long a taken job is this worker's before another may take it (1 to 86399, under a day as pg-boss requires; default: queue.leaseSeconds of the configuration, 300)",
+      "how long a taken job is this worker's before another may take it (1 to 86399, " +
+        'under a day as pg-boss requires; default: queue.leaseSeconds of the ' +
+        'configuration, 300)',
       positiveInt('--lease-seconds', 'seconds', 86_399),
     )
     .addHelpText(
@@ -153,7 +158,8 @@ Examples:
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         process.stderr.write(
-          `patchscan worker: taking scan jobs from ${site.store.location} (batches of ${batch}, ${threads} scan thread(s); ${catalogs.described})\n`,
+          `patchscan worker: taking scan jobs from ${site.store.location} (batches of ` +
+            `${batch}, ${threads} scan thread(s); ${catalogs.described})\n`,
         );
         const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
         let scanned = 0,
@@ -188,7 +194,9 @@ Examples:
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
         print(
-          `patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ${carried} carried over from the previous catalog), ${skipped} skipped (not targeted or no inventory)`,
+          `patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ` +
+            `${carried} carried over from the previous catalog), ${skipped} skipped (not ` +
+            `targeted or no inventory)`,
         );
       }),
     );
@@ -237,7 +245,8 @@ async function workerCatalogSource(site: Site, o: WorkerOptions): Promise<{ sour
     if (!token)
       throw new PatchscanError(
         'BAD_ARGUMENT',
-        `--catalog-from needs the site's admin token: --token-file FILE, or $PATCHSCAN_ADMIN_TOKEN ("patchscan admin-token reset" on the site issues one)`,
+        `--catalog-from needs the site's admin token: --token-file FILE, or ` +
+          `$PATCHSCAN_ADMIN_TOKEN ("patchscan admin-token reset" on the site issues one)`,
       );
   }
   const source = new HttpCatalogSource(site.store, {

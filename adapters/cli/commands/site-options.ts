@@ -16,9 +16,13 @@ import { isPostgresUrl } from '../../store/open.js';
 
 export const DATA_HELP = 'the site directory, made by "patchscan init" (default $PATCHSCAN_DATA or ./patchscan-data)';
 export const DATABASE_HELP =
-  'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else "database" in the site\'s patchscan.json); the site directory is needed too';
+  'the site database: a SQLite file or postgres://user@host/db (default ' +
+  '$PATCHSCAN_DATABASE, else "database" in the site\'s patchscan.json); the site ' +
+  'directory is needed too';
 const INIT_DATABASE_HELP =
-  'the site database: a SQLite file or postgres://user@host/db (default $PATCHSCAN_DATABASE, else patchscan.db in the site directory); written to patchscan.json';
+  'the site database: a SQLite file or postgres://user@host/db (default ' +
+  '$PATCHSCAN_DATABASE, else patchscan.db in the site directory); written to ' +
+  'patchscan.json';
 
 export interface SiteOptions {
   readonly data?: string;
@@ -59,11 +63,16 @@ export async function requireSiteDir(dir: string, database: string | undefined):
   let db = '';
   if (database) {
     const shown = isPostgresUrl(database) ? (await import('../../store/postgres/driver.js')).maskDatabaseUrl(database) : database;
-    db = `. The database ${shown} was not opened: it is used from a site directory ("patchscan init --data DIR --database ${isPostgresUrl(database) ? 'URL' : 'FILE'}" makes one, also to join an existing PostgreSQL site from another machine)`;
+    db =
+      `. The database ${shown} was not opened: it is used from a site directory ` +
+      `("patchscan init --data DIR --database ` +
+      `${isPostgresUrl(database) ? 'URL' : 'FILE'}" makes one, also to join an ` +
+      `existing PostgreSQL site from another machine)`;
   }
   throw new PatchscanError(
     'NOT_FOUND',
-    `${abs} is not a patchscan site (${why}): run "patchscan init --data ${dir}" to create one, or give --data the directory of an existing site${demo}${db}`,
+    `${abs} is not a patchscan site (${why}): run "patchscan init --data ${dir}" to ` +
+      `create one, or give --data the directory of an existing site${demo}${db}`,
     { dir: abs },
   );
 }

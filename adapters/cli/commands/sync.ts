@@ -23,7 +23,9 @@ const SYNC_LABEL: Record<SyncProgress['phase'], string> = {
 export function addSyncCommands(program: Command): void {
   siteOptions(program.command('sync'))
     .description(
-      'fetch the catalog once (URL or folder); a new one is verified, imported, compiled and swapped in, and every stored inventory is rescanned. "sync status" shows the history',
+      'fetch the catalog once (URL or folder); a new one is verified, imported, ' +
+        'compiled and swapped in, and every stored inventory is rescanned. "sync status" ' +
+        'shows the history',
     )
     .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
     .option('--source <url|folder>', 'overrides sync.source of the configuration')
@@ -43,7 +45,8 @@ export function addSyncCommands(program: Command): void {
           }
           print(
             cat
-              ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})`
+              ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ` +
+                  `${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})`
               : 'No catalog in service yet.',
           );
           print('');

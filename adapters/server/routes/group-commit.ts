@@ -53,7 +53,8 @@ export class GroupCommit {
         new HttpError(
           413,
           'TOO_LARGE',
-          `the inventory takes ${item.body.length} bytes stored; one client may keep ${this.retention.maxBytes} (limits.storedBytesPerClient)`,
+          `the inventory takes ${item.body.length} bytes stored; one client may keep ` +
+            `${this.retention.maxBytes} (limits.storedBytesPerClient)`,
         ),
       );
     }

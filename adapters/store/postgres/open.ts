@@ -39,7 +39,8 @@ async function migrate(driver: PostgresDriver): Promise<void> {
     if (from > PG_MIGRATIONS.length) {
       throw new PatchscanError(
         'BAD_ARGUMENT',
-        `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${PG_MIGRATIONS.length}): upgrade patchscan`,
+        `the site database ${driver.location} has schema version ${from}, newer than ` +
+          `this patchscan knows (${PG_MIGRATIONS.length}): upgrade patchscan`,
       );
     }
     for (let v = from; v < PG_MIGRATIONS.length; v++) {

@@ -486,7 +486,9 @@ export class SqlSiteStore implements SiteStore {
       const params: (string | number)[] = [];
       for (const u of chunk) params.push(r.id, u.update_index, u.update_id, u.revision_number, u.state, u.superseded, u.reason);
       await this.write(
-        `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, ` +
+          `state, superseded, reason) VALUES ` +
+          `${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         params,
       );
     }
@@ -524,7 +526,8 @@ export class SqlSiteStore implements SiteStore {
 
   resultUpdates(setId: number): Promise<ResultUpdateRow[]> {
     return this.db.all<ResultUpdateRow>(
-      'SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates WHERE set_id = ? ORDER BY update_index',
+      'SELECT update_index, update_id, revision_number, state, superseded, reason ' +
+        'FROM result_updates WHERE set_id = ? ORDER BY update_index',
       [setId],
     );
   }
@@ -537,7 +540,8 @@ export class SqlSiteStore implements SiteStore {
     if (!(await this.db.get('SELECT 1 AS one FROM inventories WHERE id = ? AND client_id = ?', [s.inventoryId, s.clientId]))) return false;
     await this.write(
       `INSERT INTO scans (client_id, inventory_id, catalog_id, set_id, scanned_at, program) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id, set_id = excluded.set_id,
+      ON CONFLICT (client_id) DO UPDATE SET inventory_id = excluded.inventory_id, catalog_id = excluded.catalog_id,
+      set_id = excluded.set_id,
         scanned_at = excluded.scanned_at, program = excluded.program`,
       [s.clientId, s.inventoryId, s.catalogId, s.setId, s.scannedAt, s.program],
     );
@@ -594,7 +598,8 @@ export class SqlSiteStore implements SiteStore {
     const like = `${computerKey(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const total = await this.count("SELECT count(*) AS n FROM clients WHERE name_key LIKE ? ESCAPE '\\'", [like]);
     const items = await this.db.all<ComputerListRow>(
-      `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+      `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt",
+        r.installed, r.required,
         r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id
       WHERE c.name_key LIKE ? ESCAPE '\\' ORDER BY ${computerOrderSql(order)} LIMIT ? OFFSET ?`,
@@ -617,7 +622,8 @@ export class SqlSiteStore implements SiteStore {
     if (updateIds.length === 0) return Promise.resolve([]);
     return this.db.all(
       `SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown' GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
+      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown'
+      GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
       [...updateIds, limit],
     );
   }
@@ -671,7 +677,8 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async computersNamed(names?: readonly string[]): Promise<ComputerSetRow[]> {
-    const select = `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt", r.installed, r.required,
+    const select = `SELECT c.name, c.architecture, c.os, c.last_upload_at AS "lastUpload", s.scanned_at AS "scannedAt",
+        r.installed, r.required,
         r.superseded, r.possibly_superseded AS "possiblySuperseded", r.unknown, s.set_id AS "setId"
       FROM clients c LEFT JOIN scans s ON s.client_id = c.id LEFT JOIN result_sets r ON r.id = s.set_id`;
     if (names === undefined) return this.db.all<ComputerSetRow>(`${select} ORDER BY c.name_key`);
@@ -698,7 +705,8 @@ export class SqlSiteStore implements SiteStore {
   }
 
   async membershipGroups(): Promise<MembershipGroupRow[]> {
-    const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(CASE WHEN s.client_id IS NULL THEN 0 ELSE ${compliantSql('r')} END), 0) AS compliant,
+    const sums = `count(*) AS n, count(s.client_id) AS scanned, coalesce(sum(CASE WHEN s.client_id IS NULL THEN 0
+      ELSE ${compliantSql('r')} END), 0) AS compliant,
       coalesce(sum(r.required), 0) AS required, coalesce(sum(r.superseded), 0) AS superseded,
       coalesce(sum(r.possibly_superseded), 0) AS "possiblySuperseded", coalesce(sum(r.unknown), 0) AS unknown`;
     const from = 'FROM clients cl LEFT JOIN scans s ON s.client_id = cl.id LEFT JOIN result_sets r ON r.id = s.set_id';

@@ -88,7 +88,8 @@ async function storeRound(
   const enrolled = new Set(
     (
       await db.all<{ id: number }>(
-        `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END, os = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
+        `UPDATE clients SET architecture = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
+        os = CASE id ${round.map(() => 'WHEN ? THEN ?').join(' ')} END,
       last_upload_at = ? WHERE id IN (${marks(round.length)}) AND revoked_at IS NULL RETURNING id`,
         [...arch, ...os, at, ...clientIds],
       )
@@ -104,7 +105,8 @@ async function storeRound(
   }
   // Clients are distinct within a round: the returned client_id says which row is whose (whatever the row order).
   const inserted = await db.all<{ id: number; client_id: number }>(
-    `INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES ${live.map(() => '(?, ?, ?, ?, ?)').join(', ')} RETURNING id, client_id`,
+    `INSERT INTO inventories (client_id, received_at, sha256, bytes, body) VALUES ` +
+      `${live.map(() => '(?, ?, ?, ?, ?)').join(', ')} RETURNING id, client_id`,
     values,
   );
   const byClient = new Map(inserted.map((r) => [r.client_id, r.id]));
@@ -130,7 +132,8 @@ async function prune(db: SqlExecutor, newIds: ReadonlyMap<number, number>, r: In
   const keep = Math.max(1, r.keep);
   const rows = await db.all<HistoryRow>(
     `SELECT t.client_id, t.id, t.bytes, t.rn, t.n, s.inventory_id AS scanned FROM (
-       SELECT client_id, id, bytes, row_number() OVER (PARTITION BY client_id ORDER BY id DESC) AS rn, count(*) OVER (PARTITION BY client_id) AS n
+       SELECT client_id, id, bytes, row_number() OVER (PARTITION BY client_id ORDER BY id DESC) AS rn,
+       count(*) OVER (PARTITION BY client_id) AS n
          FROM inventories WHERE client_id IN (${marks(clients.length)})
      ) t LEFT JOIN scans s ON s.client_id = t.client_id
      WHERE t.rn <= ? OR t.id = s.inventory_id`,

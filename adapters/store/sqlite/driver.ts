@@ -132,7 +132,8 @@ export class SqliteDriver implements SqlDriver {
       return Promise.reject(
         new PatchscanError(
           'INTERNAL',
-          `a transaction on ${this.location} was opened inside another one (it would wait for itself forever): pass the open transaction's store instead`,
+          `a transaction on ${this.location} was opened inside another one (it would wait ` +
+            `for itself forever): pass the open transaction's store instead`,
         ),
       );
     }
@@ -177,7 +178,8 @@ export class SqliteDriver implements SqlDriver {
         if (Date.now() >= deadline) {
           throw new PatchscanError(
             'STORE_UNAVAILABLE',
-            `the site database ${this.location} is locked by another process (waited ${this.busyTimeoutMs} ms); nothing was written — try again`,
+            `the site database ${this.location} is locked by another process (waited ` +
+              `${this.busyTimeoutMs} ms); nothing was written — try again`,
             { file: this.location },
             { cause: e },
           );

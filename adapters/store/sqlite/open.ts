@@ -31,7 +31,8 @@ function migrate(driver: SqliteDriver): void {
   if (from > MIGRATIONS.length) {
     throw new PatchscanError(
       'BAD_ARGUMENT',
-      `the site database ${driver.location} has schema version ${from}, newer than this patchscan knows (${MIGRATIONS.length}): upgrade patchscan`,
+      `the site database ${driver.location} has schema version ${from}, newer than ` +
+        `this patchscan knows (${MIGRATIONS.length}): upgrade patchscan`,
     );
   }
   for (let v = from; v < MIGRATIONS.length; v++) {

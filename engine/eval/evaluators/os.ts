@@ -9,7 +9,11 @@ import { F, T, U, triOf, type Tri } from '../tri.js';
 
 const osText = (v: unknown): string => {
   const o = v as InventoryOs;
-  return `${o.major}.${o.minor}.${o.build}${o.ubr !== undefined ? `.${o.ubr}` : ''} SP${o.spMajor ?? 0}.${o.spMinor ?? 0} type ${o.productType} suites 0x${(o.suiteMask ?? 0).toString(16)}`;
+  return (
+    `${o.major}.${o.minor}.${o.build}${o.ubr !== undefined ? `.${o.ubr}` : ''} SP` +
+    `${o.spMajor ?? 0}.${o.spMinor ?? 0} type ${o.productType} suites 0x` +
+    `${(o.suiteMask ?? 0).toString(16)}`
+  );
 };
 
 // The `os` fields these rules compare are listed in rules/reads.ts (OS_FIELDS_READ): a new one must be added there.
@@ -100,7 +104,8 @@ export const OS_RULES = {
         fact,
         input,
         (v) =>
-          `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ${(v as InventoryOs).muiInstalled ?? 'not collected'}`,
+          `install language ${(v as InventoryOs).installLanguage ?? 'not collected'}, MUI ` +
+          `${(v as InventoryOs).muiInstalled ?? 'not collected'}`,
       );
       if (os === NOT_COLLECTED) return U;
       const o = os as InventoryOs;
@@ -139,7 +144,11 @@ export const OS_RULES = {
       // Show only what this rule compares (reasons depend only on what rules read).
       const p = readFact(ctx, fact, input, (v) => {
         const pr = v as InventoryProcessor;
-        return `architecture ${pr.architecture}${level !== undefined ? `, level ${pr.level ?? 'not collected'}` : ''}${revision !== undefined ? `, revision ${pr.revision ?? 'not collected'}` : ''}`;
+        return (
+          `architecture ${pr.architecture}` +
+          `${level !== undefined ? `, level ${pr.level ?? 'not collected'}` : ''}` +
+          `${revision !== undefined ? `, revision ${pr.revision ?? 'not collected'}` : ''}`
+        );
       });
       if (p === NOT_COLLECTED) return U;
       const pr = p as InventoryProcessor;

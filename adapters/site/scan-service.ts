@@ -189,10 +189,22 @@ export class ScanService {
       if (!before) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) break;
+      let requeued = false;
       try {
         // A sync that put a new catalog in service after the read above queues its rescans after that commit: jobs
         // taken now may be those, and must be scanned with the new catalog, not the one just loaded.
-        const loaded = (await this.store.currentCatalog())?.id === before.catalogId ? before : ((await this.current()) ?? before);
+        let loaded = before;
+        if ((await this.store.currentCatalog())?.id !== before.catalogId) {
+          try {
+            loaded = (await this.current()) ?? before;
+          } catch (e) {
+            // That catalog cannot be loaded here yet (a copy that does not verify, a server that is down): the jobs
+            // are not why, so they go back as they were, no try counted, and wait for it as queued jobs do.
+            await this.requeue(jobs);
+            requeued = true;
+            throw e;
+          }
+        }
         const prepared = await this.prepare(loaded, jobs);
         const fresh = await this.scanFresh(loaded, prepared);
         await this.store.transaction(
@@ -224,13 +236,22 @@ export class ScanService {
         );
       } catch (e) {
         // Nothing of the batch was stored: each job goes back with backoff (and fails after its retries).
-        for (const job of jobs)
-          await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
+        if (!requeued)
+          for (const job of jobs)
+            await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
         throw e;
       }
     }
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
     return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore };
+  }
+
+  /** Puts taken jobs back as new ones (their tries not counted): ended and queued again in one transaction. */
+  private async requeue(jobs: readonly ScanJob[]): Promise<void> {
+    await this.store.transaction(async (store) => {
+      await store.completeScans(jobs);
+      await store.enqueueScans(jobs.map((j) => ({ clientId: j.clientId, priority: j.priority, reason: j.reason })));
+    });
   }
 
   /** Reads each job's client, latest inventory and target; decodes and fingerprints the inventory. */

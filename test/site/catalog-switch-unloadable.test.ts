@@ -1,0 +1,61 @@
+/**
+ * docs/configuration.md: a worker whose new catalog cannot be loaded (a `--catalog-from` copy that does not verify, a
+ * server that is down) "scans nothing (its jobs stay queued, no try is counted)". Here the new catalog is put in
+ * service exactly between the worker's catalog read and its take (as in catalog-switch.test.ts) and cannot be loaded:
+ * the jobs taken must go back untouched, not fail.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { PatchscanError } from '../../engine/errors.js';
+import { scannedSite } from '../helpers/scanned-site.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('a new catalog that cannot be loaded, in service between the catalog read and the take', () => {
+  it('the jobs taken stay queued and count no try', async () => {
+    const dir = tempDir();
+    const siteDir = join(dir, 'site');
+    const first = await scannedSite(siteDir, { clients: 3, admin: 'psa_unloadable' });
+    await first.site.close();
+    writeConfig(siteDir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', queue: { ...DEFAULT_CONFIG.queue, retries: 0 } });
+    const site = await Site.open(siteDir);
+    try {
+      const store = site.store;
+      const firstId = (await store.currentCatalog())!.id;
+      const local = storeCatalogSource(store, site.catalogsDir);
+      const scanner = new ScanService(site, {
+        log: () => undefined,
+        catalogs: {
+          file: (row) => {
+            if (row.id === firstId) return local.file(row);
+            return Promise.reject(new PatchscanError('COMPILED_BAD_FILE', 'the copy does not match (test)'));
+          },
+        },
+      });
+      expect((await scanner.runQueue()).scanned).toBe(0); // the first catalog is loaded
+      const second = join(dir, 'second.cab');
+      generateCatalog({ revisions: 400, seed: 5, out: second });
+      const take = store.takeScans.bind(store);
+      let synced = false;
+      store.takeScans = async (max, lease) => {
+        if (!synced) {
+          synced = true;
+          expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
+        }
+        return take(max, lease);
+      };
+      await expect(scanner.runQueue()).rejects.toThrow(/does not match/);
+      await scanner.close();
+      expect(synced).toBe(true);
+      const q = await store.queueStatus();
+      expect(q.failed).toBe(0);
+      expect(q.queued.normal + q.queued.expedited).toBe(first.names.length);
+    } finally {
+      await site.close();
+    }
+  }, 120_000);
+});

@@ -1,5 +1,6 @@
 /**
- * patchscan's library entry point: load a compiled catalog, scan inventories, explain decisions.
+ * patchscan's library entry point: load a compiled catalog, scan inventories, explain decisions. Only what is exported
+ * here is the API (docs/api.md says what each export is for).
  *
  * @example
  * import { readFileSync } from 'node:fs';

@@ -243,6 +243,13 @@ describe(
       const rows = lines.slice(1, -1).map((l) => /^(.*),(pst_[A-Za-z0-9_-]{43})$/.exec(l)!.slice(1));
       expect(rows.map((x) => x[0])).toEqual(['PC-BULK-1', 'PC-BULK-2', 'PC-ROTATE', '"PC-BULK,3"']);
       for (const [name, token] of rows.slice(0, 3)) expect(await uploadAs(name, token), name).toBe(202);
+      // A token cut from the file with its CRLF line end still works; one with a control character inside is a usage error.
+      expect(await uploadAs('PC-BULK-1', `${rows[0][1]}\r`)).toBe(202);
+      const bad = await run(['upload', '--server', url, '--token', `pst_a\rb`, inventoryFile('PC-BULK-1')]);
+      expect([bad.code, bad.err]).toEqual([
+        2,
+        'patchscan: BAD_ARGUMENT: --token: a token is one word of printable ASCII (pst_…), as "client enroll" printed it\n',
+      ]);
       expect(await uploadAs('PC-BULK,3', rows[3][1])).toBe(202);
       expect(await listLine('PC-BULK-2')).toBeDefined();
       expect(r.err).toBe('');

@@ -45,12 +45,15 @@ export function addServeCommands(program: Command): void {
     .option('--expedited', 'scan right away, ahead of scheduled work (after a deployment)')
     .option('--no-gzip', 'send uncompressed')
     .action(async (file: string, o: { server: string; token?: string; expedited?: boolean; gzip: boolean }) => {
-      const token = o.token ?? process.env.PATCHSCAN_TOKEN;
+      // Trimmed: a token read from tokens.csv (CRLF line ends) or a file often carries a "\r" or a newline.
+      const token = (o.token ?? process.env.PATCHSCAN_TOKEN)?.trim();
       if (!token)
         throw new PatchscanError(
           'BAD_ARGUMENT',
           'give --token TOKEN (or set PATCHSCAN_TOKEN): "patchscan client enroll NAME" on the server issues one',
         );
+      if (!/^[\x21-\x7e]+$/.test(token))
+        throw new PatchscanError('BAD_ARGUMENT', '--token: a token is one word of printable ASCII (pst_…), as "client enroll" printed it');
       const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
       if (r.status === 202) {
         // The server says why it will not be scanned soon (no catalog yet, not targeted): the same words as

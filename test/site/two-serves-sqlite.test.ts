@@ -72,10 +72,12 @@ describe('two serve processes on one SQLite site', () => {
       }
     } finally {
       await check.close();
+      probing = false; // also when the wait above throws: the probe loop must not outlive the test
     }
-    probing = false;
     await probe;
-    expect(Math.max(...slowest), `slowest /healthz: ${Math.max(...slowest)} ms`).toBeLessThan(3_000); // the lock's wait is off the event loop (it once stalled /healthz ~20 s)
+    // Not a speed figure: the stall this guards against was the lock's wait on the event loop (~20 s); 10 s leaves room
+    // for a 2-core machine under heavy load and still catches that.
+    expect(Math.max(...slowest), `slowest /healthz: ${Math.max(...slowest)} ms`).toBeLessThan(10_000);
 
     for (const s of [a, b]) s.child.kill('SIGTERM');
     for (const s of [a, b]) {

@@ -31,7 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { PatchscanError } from '../../engine/errors.js';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
 import type { CatalogRow, SiteStore } from '../store/port.js';
-import type { CatalogSource } from './catalog-files.js';
+import { pruneCatalogCache, touchCachedCopy, type CacheRetention, type CatalogSource } from './catalog-files.js';
 
 /** A compiled catalog larger than this is not one (the 50,000-revision corpus compiles to tens of MiB). */
 const MAX_BYTES = 4 * 1024 ** 3;
@@ -46,6 +46,8 @@ export interface HttpCatalogSourceOptions {
   readonly token: string;
   /** Where verified copies are kept. */
   readonly cacheDir: string;
+  /** With it, older cached copies are pruned after each catalog load (`worker --keep-catalogs`). */
+  readonly retention?: CacheRetention;
   /** A download that receives no bytes for this long is given up (default 60 s). */
   readonly idleTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -113,7 +115,10 @@ export class HttpCatalogSource implements CatalogSource {
       );
     const cached = join(this.o.cacheDir, `${digest}.pscat`);
     if (existsSync(cached)) {
-      if (createHash('sha256').update(readFileSync(cached)).digest('hex') === digest) return cached;
+      if (createHash('sha256').update(readFileSync(cached)).digest('hex') === digest) {
+        touchCachedCopy(cached);
+        return cached;
+      }
       this.log(`the cached copy ${cached} does not match its SHA-256: fetching it again from ${this.origin}`);
       rmSync(cached, { force: true });
     }
@@ -144,6 +149,10 @@ export class HttpCatalogSource implements CatalogSource {
     } finally {
       rmSync(tmp, { force: true });
     }
+  }
+
+  async prune(inUse: string): Promise<void> {
+    if (this.o.retention) await pruneCatalogCache(this.store, this.o.cacheDir, inUse, { log: this.log, ...this.o.retention });
   }
 
   /**

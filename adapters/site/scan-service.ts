@@ -112,6 +112,9 @@ export class ScanService {
   }
 
   private readonly catalogs: CatalogSource;
+  /** The file the loaded catalog was read from, and the catalog whose load last pruned the cache. */
+  private loadedFile = '';
+  private prunedFor: number | undefined;
   private readonly onCatalogSwitch: ((row: CatalogRow) => void) | undefined;
 
   private readonly carryOverOn: boolean;
@@ -138,10 +141,12 @@ export class ScanService {
     if (!row) return undefined;
     if (this.loaded?.catalogId !== row.id) {
       const old = this.loaded;
-      const catalog = new Catalog(readCatalogFile(await this.catalogs.file(row)));
+      const file = await this.catalogs.file(row);
+      const catalog = new Catalog(readCatalogFile(file));
       this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
       if (old) this.onCatalogSwitch?.(row);
       if (old?.pool) void old.pool.then((p) => p.close());
+      this.loadedFile = file;
     }
     return this.loaded;
   }
@@ -243,6 +248,7 @@ export class ScanService {
       }
     }
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
+    await this.pruneCatalogs();
     return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore };
   }
 
@@ -252,6 +258,21 @@ export class ScanService {
       await store.completeScans(jobs);
       await store.enqueueScans(jobs.map((j) => ({ clientId: j.clientId, priority: j.priority, reason: j.reason })));
     });
+  }
+
+  /**
+   * Once per catalog loaded, after the batches that switched to it: by then the carry-over has read the previous
+   * version it needed (both are held in memory), so older cached copies can go. Never fatal: a failure is said.
+   */
+  private async pruneCatalogs(): Promise<void> {
+    const l = this.loaded;
+    if (!this.catalogs.prune || !l || this.prunedFor === l.catalogId) return;
+    this.prunedFor = l.catalogId;
+    try {
+      await this.catalogs.prune(this.loadedFile);
+    } catch (e) {
+      this.log(`pruning the catalog cache failed: ${(e as Error).message}`);
+    }
   }
 
   /** Reads each job's client, latest inventory and target; decodes and fingerprints the inventory. */

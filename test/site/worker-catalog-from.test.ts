@@ -232,6 +232,8 @@ describe('patchscan worker --catalog-from (serve and worker on separate site dir
         '100',
         '--threads',
         '1',
+        '--keep-catalogs',
+        '1',
       ]);
       await waitFor(
         'the worker starts',
@@ -294,6 +296,11 @@ describe('patchscan worker --catalog-from (serve and worker on separate site dir
       expect(worker.output()).toContain(`catalog ${catalog2.sha256.slice(0, 16)}… fetched from ${via()}`);
       const digest2 = (await store!.catalogFileDigest(catalog2.id))!;
       expect(readFileSync(join(cache, `${digest2}.pscat`)).equals(readFileSync(catalog2.path))).toBe(true);
+      // --keep-catalogs 1: the first catalog's copy went once the second was loaded.
+      expect(readdirSync(cache).filter((f) => f.endsWith('.pscat'))).toEqual([`${digest2}.pscat`]);
+      expect(worker.output()).toContain(
+        `removed 1 old cached catalog(s) from ${cache} (kept 1, the one in use included): ${digest1}.pscat`,
+      );
 
       // Every stored result names its catalog and is that catalog's answer for the client's latest inventory.
       const byId = new Map([

@@ -120,6 +120,12 @@ export function addWorkerCommand(program: Command): void {
       '--cache <dir>',
       'where fetched catalogs are kept, checked, as <sha256>.pscat (default: the catalogs folder of the site directory)',
     )
+    .option(
+      '--keep-catalogs <n>',
+      'cached catalog copies kept: the one in service and the n-1 used before it; older ones are deleted after each switch (1 to 1000)',
+      positiveInt('--keep-catalogs', 'copies', 1000),
+      2,
+    )
     .option('--once', 'stop when the queue is empty (for scripts and tests)')
     .option(
       '--lease-seconds <s>',
@@ -211,6 +217,7 @@ interface WorkerOptions extends SiteOptions {
   readonly catalogFrom?: string;
   readonly tokenFile?: string;
   readonly cache?: string;
+  readonly keepCatalogs: number;
 }
 
 /**
@@ -220,10 +227,15 @@ interface WorkerOptions extends SiteOptions {
  */
 async function workerCatalogSource(site: Site, o: WorkerOptions): Promise<{ source: CatalogSource; described: string }> {
   const cacheDir = o.cache ?? site.catalogsDir;
+  const log = (line: string): void => void process.stderr.write(`patchscan worker: ${line}\n`);
+  const retention = { keep: o.keepCatalogs, log };
   if (!o.catalogFrom) {
     if (o.tokenFile)
       throw new PatchscanError('BAD_ARGUMENT', '--token-file is the admin token for --catalog-from: give --catalog-from URL too');
-    return { source: storeCatalogSource(site.store, cacheDir), described: `catalogs from the site, copies cached in ${cacheDir}` };
+    return {
+      source: storeCatalogSource(site.store, cacheDir, retention),
+      described: `catalogs from the site, copies cached in ${cacheDir} (the last ${o.keepCatalogs} kept)`,
+    };
   }
   const server = catalogServerUrl(o.catalogFrom);
   let token: string;
@@ -253,7 +265,8 @@ async function workerCatalogSource(site: Site, o: WorkerOptions): Promise<{ sour
     server,
     token,
     cacheDir,
-    log: (line) => process.stderr.write(`patchscan worker: ${line}\n`),
+    retention,
+    log,
   });
   if (source.cleartext)
     process.stderr.write(
@@ -262,5 +275,5 @@ async function workerCatalogSource(site: Site, o: WorkerOptions): Promise<{ sour
   // A wrong token is said now (exit 2), not after the first sync; a server that is not up yet is only noted.
   const problem = await source.checkToken((await site.store.currentCatalog())?.sha256);
   if (problem) process.stderr.write(`patchscan worker: ${problem}; catalogs are fetched when needed\n`);
-  return { source, described: `catalogs from ${source.origin}, verified copies cached in ${cacheDir}` };
+  return { source, described: `catalogs from ${source.origin}, verified copies cached in ${cacheDir} (the last ${o.keepCatalogs} kept)` };
 }

@@ -31,6 +31,7 @@ describe('why a computer is not scanned, in the CLI and over HTTP', { timeout: 1
     const init = run(['init', '--data', data, '--test-computer', 'PC-PILOT', '--sync-host', 'SYNC']);
     expect(init.code, init.err).toBe(0);
     admin = /\n {2}(psa_\S+)\n/.exec(init.out)![1]!;
+    expect(init.out).toContain(`Next: patchscan sync --data ${data} --source`);
     token = /\n {2}(pst_\S+)\n/.exec(run(['client', 'enroll', 'PC-LATE', '--data', data]).out)![1]!;
     const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
     writeFileSync(file, JSON.stringify({ ...inv, computer: { ...inv.computer, name: 'PC-LATE' } }));
@@ -69,6 +70,12 @@ describe('why a computer is not scanned, in the CLI and over HTTP', { timeout: 1
 
   it('after the sync: not targeted while the pilot limits the main collection — the same sentence everywhere', async () => {
     expect(run(['sync', '--source', BUNDLED, '--data', data]).code).toBe(0);
+    // init again (as a second directory joining the site would): the next step is serve or worker, not a first sync.
+    const again = run(['init', '--data', data]);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain(`This site has a catalog in service`);
+    expect(again.out).toContain(`patchscan worker --data ${data}`);
+    expect(again.out).not.toContain('Next: patchscan sync');
     const up = run(['upload', '--server', url, '--token', token, file]);
     expect(up.out).toMatch(/not scanned yet: no advertised collection targets this computer yet \(architecture x64\)/);
     const cli = run(['compliance', 'PC-LATE', '--data', data])

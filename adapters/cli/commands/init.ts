@@ -77,7 +77,14 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
           );
           print(`Test computer (pre-production): ${await store.setting('test_computer')}; sync host: ${await store.setting('sync_host')}`);
           if (admin) print(`Admin token (shown once; reports and the web console need it):\n  ${admin}`);
-          print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
+          const inService = await store.currentCatalog();
+          if (inService)
+            // A directory joining a site that already runs (the same --database): its catalog is in service already.
+            print(
+              `\nThis site has a catalog in service (imported ${inService.imported_at}). Next: patchscan serve --data ${dir}` +
+                ` (uploads, reports, console) or patchscan worker --data ${dir} (scans); patchscan sync --data ${dir} fetches a newer one.`,
+            );
+          else print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
         },
         { create: true },
       ),

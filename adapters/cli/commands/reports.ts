@@ -94,7 +94,12 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
       .option('--superseded', LISTING_HELP);
 
   stateOpt(
-    reportOpts(report.command('computer').argument('<name>').description('software updates compliance for a specific computer')),
+    reportOpts(
+      report
+        .command('computer')
+        .argument('<name>', 'the computer name, as enrolled')
+        .description('software updates compliance for a specific computer'),
+    ),
     'updates',
   ).action((name: string, o: ReportOptions & ListingOptions) =>
     withSite(o, async (site) => {
@@ -127,7 +132,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
     reportOpts(
       report
         .command('update')
-        .argument('<KB|UpdateId>')
+        .argument('<KB|UpdateId>', 'a KB (KB5034441 or 5034441) or an update id (a GUID)')
         .description('one KB (every update carrying it) across the fleet: who needs it, who has it, Unknown because of which fact'),
     ),
     'machines',
@@ -166,7 +171,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
     reportOpts(
       report
         .command('cve')
-        .argument('<CVE-id>')
+        .argument('<CVE-id>', 'a CVE identifier, e.g. CVE-2024-21412 (any case)')
         .description('machines exposed to a CVE (an update fixing it is Required), possibly exposed, unknown, not exposed'),
     ),
     'machines',

@@ -407,6 +407,32 @@ describe('one PostgreSQL site, many processes', () => {
     expect(after.filter((r) => r.retry_count >= 1).length, JSON.stringify(after)).toBe(after.length);
     timings.killedWorkerJobsRetried = after.length;
 
+    // Delivery is at least once (a killed worker's jobs are handed out again), but a job's results and its completion
+    // commit in one transaction: what is stored is once per job. Every scan job the site ever queued ended completed,
+    // each once (pg-boss keeps one row per job, in its job table or, once archived, in its archive).
+    const jobs = (
+      await sql!.query<{ id: string; state: string }>(
+        `SELECT id, state FROM ${PGBOSS_SCHEMA}.job WHERE name = 'scan' UNION ALL SELECT id, state FROM ${PGBOSS_SCHEMA}.archive WHERE name = 'scan'`,
+      )
+    ).rows;
+    expect(jobs.length).toBeGreaterThanOrEqual(MACHINES);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(jobs.length);
+    expect(
+      jobs.filter((j) => j.state !== 'completed'),
+      JSON.stringify(jobs.filter((j) => j.state !== 'completed')),
+    ).toEqual([]);
+    // Each client with an inventory has one stored scan (scans is keyed by client), and it read the client's latest
+    // inventory: no upload lost its scan to a scan of an older inventory committed after it.
+    const stale = (
+      await sql!.query<{ client_id: string; scanned: string | null; latest: string }>(
+        `SELECT i.client_id, s.inventory_id AS scanned, max(i.id) AS latest FROM inventories i
+         LEFT JOIN scans s ON s.client_id = i.client_id GROUP BY i.client_id, s.inventory_id
+         HAVING s.inventory_id IS DISTINCT FROM max(i.id)`,
+      )
+    ).rows;
+    expect(stale, JSON.stringify(stale)).toEqual([]);
+    expect(Number((await sql!.query<{ n: string }>('SELECT count(*) AS n FROM scans')).rows[0]!.n)).toBe(MACHINES);
+
     // The same through the CLI, from the second machine.
     const status = JSON.parse(await ok(['queue', 'status', '--data', B, '--json'])) as {
       queued: { expedited: number; normal: number };

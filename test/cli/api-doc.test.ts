@@ -28,7 +28,7 @@ describe('docs/api.md', () => {
     // The two copies of one machine name the same result set; the third input is an error result, not an exception.
     const sets = [...out.matchAll(/: result set (\d+), required (\d+)\n/g)];
     expect(sets).toHaveLength(2);
-    expect(sets[0]![1]).toBe(sets[1]![1]);
+    expect(sets[0][1]).toBe(sets[1][1]);
     expect(out).toMatch(/\ninventory 2: [A-Z_]+\n/);
     expect(out).toMatch(/\nshared: 1\n$/);
   }, 120_000); // a child process starting a worker pool

@@ -11,7 +11,7 @@ import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer'
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
 import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/fleet/result-set.js';
-import { scanRow } from '../../engine/scanner/scanner.js';
+import { scanRow, type ScanRow } from '../../engine/scanner/scanner.js';
 import type { BatchWriter } from './batch-output.js';
 import type { StateFilter } from './row-writers.js';
 
@@ -77,19 +77,8 @@ class HandOverWriter extends ByteWriter {
   }
 }
 
-interface CatalogColumns {
-  readonly updateId: string;
-  readonly revisionNumber: number;
-  readonly kb: string;
-  readonly title: string;
-  readonly classification: string;
-  readonly severity: string;
-  readonly type: string;
-  readonly isBundle: boolean;
-  readonly releaseDate: string;
-  readonly cves: readonly string[];
-  readonly moreInfoUrl: string;
-}
+/** A row's catalog columns: what scanRow reads from the catalog (derived, so the two cannot drift apart). */
+type CatalogColumns = Omit<ScanRow, 'computer' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason'>;
 
 export class ParquetRowsWriter implements BatchWriter {
   private readonly bytes = new HandOverWriter(1 << 20);

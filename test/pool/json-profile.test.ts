@@ -12,108 +12,13 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { JsonProfile } from '../../engine/fleet/json-profile.js';
-import type { RelevantDetails } from '../../engine/catalog/relevant-details.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
+import { NONE, base, mutate, oddValues } from '../helpers/left-out-mutations.js';
 
-const NONE: RelevantDetails = { fileSize: false, fileDates: false, fileLanguage: false, processorDetail: false };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-const base = {
-  schema: 'patchscan-inventory/1',
-  computer: { name: 'PC-1', id: 'x-1' },
-  collectedAt: '2026-01-01T00:00:00Z',
-  os: { major: 10, minor: 0, build: 19045, productType: 1 },
-  processor: { architecture: 9, level: 6, count: 8 },
-  files: [
-    { path: 'C:\\Windows\\System32\\kernel32.dll', exists: true, version: '10.0.19041.1', size: 10, created: '2020-01-01T00:00:00Z' },
-  ],
-};
-
-const odd = fc.oneof(
-  fc.constantFrom<unknown>(
-    null,
-    true,
-    false,
-    0,
-    -1,
-    1.5,
-    0xffff,
-    0x10000,
-    2 ** 32,
-    2 ** 53,
-    -(2 ** 40),
-    '',
-    'x',
-    '2026-01-01T00:00:00Z',
-    '2026-01-01T00:00',
-    '2026-13-01Tfoo',
-    'é',
-    'x'.repeat(300),
-    'a"b',
-    'tab\there',
-    '\u0000',
-    [],
-    ['a'],
-    {},
-    { name: 'n' },
-  ),
-  fc.string(),
-  fc.integer(),
-  fc.double(),
-  fc.array(fc.string(), { maxLength: 2 }),
-);
-
-function mutate(where: number, v: unknown): Record<string, unknown> {
-  const d = structuredClone(base) as unknown as Record<string, any>;
-  switch (where) {
-    case 0:
-      d.computer.name = v;
-      break;
-    case 1:
-      d.computer.id = v;
-      break;
-    case 2:
-      d.computer.domain = v;
-      break;
-    case 3:
-      d.computer.extra = v;
-      break;
-    case 4:
-      d.computer = v;
-      break;
-    case 5:
-      d.collectedAt = v;
-      break;
-    case 6:
-      d.files[0].size = v;
-      break;
-    case 7:
-      d.files[0].created = v;
-      break;
-    case 8:
-      d.files[0].modified = v;
-      break;
-    case 9:
-      d.files[0].language = v;
-      break;
-    case 10:
-      d.processor.level = v;
-      break;
-    case 11:
-      d.processor.revision = v;
-      break;
-    case 12:
-      d.processor.count = v;
-      break;
-    case 13:
-      delete d.computer;
-      break;
-    default:
-      delete d.collectedAt;
-  }
-  return d;
-}
+const odd = oddValues(['a"b', 'tab\there', '\u0000']);
 
 /** The same document spelled differently, or broken at the byte level. */
 function respell(text: string, how: number, at: number): Uint8Array {
@@ -169,7 +74,7 @@ describe('JSON profile reader', () => {
       broken = 0;
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 14 }), odd, fc.integer({ min: 0, max: 15 }), fc.nat(), (where, v, how, at) => {
-        const bytes = respell(JSON.stringify(mutate(where, v)), how, at);
+        const bytes = respell(JSON.stringify(mutate(base, where, v)), how, at);
         const valid = accepts(bytes);
         if (!valid) broken++;
         if (!p.read(bytes, NONE) || !p.leftOutOk || Array.from(p.fp).join(',') !== known) {

@@ -65,6 +65,16 @@ export interface CatalogDelta extends CatalogDiff {
   readonly sameIdOld: Int32Array;
   /** Per new index: 1 when the UpdateIds superseding it differ from the old catalog's. */
   readonly supersedersChanged: Uint8Array;
+  /**
+   * Per position in `stateOrder`: the positions of the `stateOrder` updates it reads (prerequisites, bundled updates),
+   * as CSR (`offsets` has one more entry than `stateOrder`). What a machine checks before deciding one again.
+   */
+  readonly orderReads: { readonly offsets: Uint32Array; readonly target: Uint32Array };
+  /**
+   * Whether `newIndex` keeps the order of the updates it maps (old index ascending → new index ascending): then the
+   * unaffected outcomes of a stored set stay in order when moved, and a carry-over merges instead of sorting.
+   */
+  readonly keepsOrder: boolean;
   /** Set when reusing outcomes would not be exact: say why; callers then rescan in full. */
   readonly fullRescan?: string;
 }
@@ -170,6 +180,13 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
   stateOrder.forEach((i, k) => {
     orderPosition[i] = k;
   });
+  let keepsOrder = true;
+  for (let o = 0, last = -1; o < from.size && keepsOrder; o++) {
+    const i = newIndex[o]!;
+    if (i < 0) continue;
+    keepsOrder = i > last;
+    last = i;
+  }
   return {
     added,
     changed,
@@ -187,6 +204,8 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
     sameId,
     sameIdOld,
     supersedersChanged,
+    orderReads: orderReads(to, stateOrder, orderPosition),
+    keepsOrder,
     ...(cycle ? { fullRescan: 'the new catalog has a prerequisite or bundle cycle: states inside it depend on the scan order' } : {}),
   };
 }
@@ -260,6 +279,28 @@ function topologicalOrder(affected: Uint8Array, reverse: { offsets: Uint32Array;
     }
   }
   return Int32Array.from(order);
+}
+
+/** Per position in `order`: the positions of the ordered updates it lists as prerequisite or bundled update (CSR). */
+function orderReads(c: Catalog, order: Int32Array, position: Int32Array): { offsets: Uint32Array; target: Uint32Array } {
+  const offsets = new Uint32Array(order.length + 1);
+  const target: number[] = [];
+  const p = c.data.prerequisites;
+  const b = c.data.bundles;
+  const add = (groupOffsets: Uint32Array, memberOffsets: Uint32Array, members: Int32Array, i: number): void => {
+    for (let g = groupOffsets[i]!; g < groupOffsets[i + 1]!; g++) {
+      for (let m = memberOffsets[g]!; m < memberOffsets[g + 1]!; m++) {
+        const t = members[m]!;
+        if (t >= 0 && position[t]! >= 0) target.push(position[t]!);
+      }
+    }
+  };
+  for (let k = 0; k < order.length; k++) {
+    add(p.groupOffsets, p.memberOffsets, p.target, order[k]!);
+    add(b.groupOffsets, b.memberOffsets, b.target, order[k]!);
+    offsets[k + 1] = target.length;
+  }
+  return { offsets, target: Uint32Array.from(target) };
 }
 
 /** Whether the prerequisite + bundle graph has a cycle (Kahn's algorithm over the reverse edges). */

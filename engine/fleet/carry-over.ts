@@ -20,9 +20,9 @@ import { isReportableCode } from '../catalog/codes.js';
 import { AFFECTED_SUPERSEDENCE, type CatalogDelta } from '../catalog/catalog-delta.js';
 import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { outcomeIndex, outcomeState, outcomeStateCode, packOutcome, STATES } from './result-set.js';
+import { outcomeState, outcomeStateCode, packOutcome, STATES } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
-import { S_NOT_APPLICABLE, type MachineScan, type UpdateState } from '../scanner/machine-scan.js';
+import { S_NOT_APPLICABLE, type MachineScan } from '../scanner/machine-scan.js';
 
 const NOT_APPLICABLE = STATES.indexOf('NotApplicable');
 
@@ -30,6 +30,63 @@ export interface CarryOverOptions {
   /** The old outcomes hold every update (a scan with `all`), not only the reportable ones that apply. */
   readonly all: boolean;
 }
+
+/**
+ * What every machine's carry-over over one delta reads, computed on its first machine, and working memory reused by
+ * the next ones (a carry-over runs synchronously to its end, so one set per delta is never used by two at once). A
+ * carry-over costs a few hundred decisions: allocating and sorting set-sized arrays per machine was a third of it.
+ */
+class Plan {
+  /** Per position in the delta's order: whether the update is reportable on the new catalog. */
+  readonly reportable: Uint8Array;
+  /**
+   * Per position: what the old words tell of the same UpdateId's old state — OLD_NONE (no one-to-one old update),
+   * OLD_REPORTABLE (a default set holds its word when it applied, so no word means NotApplicable), OLD_HIDDEN (a
+   * default set never holds it: known only in an `all` set).
+   */
+  readonly oldKind: Uint8Array;
+  // Per machine: per position, the old word + 1 (0: none), whether its state changed, whether it was decided.
+  readonly oldWord: Float64Array;
+  readonly changed: Uint8Array;
+  readonly decided: Uint8Array;
+  /** The old words of unaffected and supersedence-only updates at their new indexes, in the old words' order. */
+  moved = new Uint32Array(0);
+  /** The words of the ordered updates (decided again or kept), in `stateOrder`'s order. */
+  readonly fresh: Uint32Array;
+  /** Where in `moved` the supersedence-only updates' words are. */
+  flagged = new Int32Array(0);
+
+  constructor(delta: CatalogDelta) {
+    const order = delta.stateOrder;
+    const now = delta.to.data.updates;
+    const was = delta.from.data.updates;
+    this.reportable = new Uint8Array(order.length);
+    this.oldKind = new Uint8Array(order.length);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k]!;
+      this.reportable[k] = isReportableCode(now.type[i]!, now.action[i]!) ? 1 : 0;
+      const j = delta.sameId[i]!;
+      this.oldKind[k] = j < 0 ? OLD_NONE : isReportableCode(was.type[j]!, was.action[j]!) ? OLD_REPORTABLE : OLD_HIDDEN;
+    }
+    this.oldWord = new Float64Array(order.length);
+    this.changed = new Uint8Array(order.length);
+    this.decided = new Uint8Array(order.length);
+    this.fresh = new Uint32Array(order.length);
+  }
+
+  /** Working memory for a set of `words` old words, cleared where it is read before being written. */
+  ready(words: number, flagged: number): void {
+    this.oldWord.fill(0);
+    this.changed.fill(0);
+    this.decided.fill(0);
+    if (this.moved.length < words) this.moved = new Uint32Array(Math.max(words, this.moved.length * 2));
+    if (this.flagged.length < flagged) this.flagged = new Int32Array(Math.max(flagged, this.flagged.length * 2));
+  }
+}
+const OLD_NONE = 0,
+  OLD_REPORTABLE = 1,
+  OLD_HIDDEN = 2;
+const plans = new WeakMap<CatalogDelta, Plan>();
 
 /**
  * One machine's outcomes on the delta's new catalog, from its outcomes `old` on the old one (scanned with the same
@@ -47,49 +104,51 @@ export function carryOverOutcomes(
     throw new PatchscanError('BAD_ARGUMENT', "carrying outcomes over needs a scanner of the delta's new catalog");
   }
   if (delta.fullRescan !== undefined) throw new PatchscanError('BAD_ARGUMENT', `outcomes cannot be carried over: ${delta.fullRescan}`);
+  let plan = plans.get(delta);
+  if (plan === undefined) plans.set(delta, (plan = new Plan(delta)));
   const order = delta.stateOrder;
   const pos = delta.orderPosition;
+  const newIndex = delta.newIndex;
+  const sameIdOld = delta.sameIdOld;
+  const affected = delta.affected;
+  plan.ready(old.length, old.length);
   // Old words of the updates whose state may change, by position in `order` (word + 1; 0: none, i.e. NotApplicable
-  // in a default set), and of those whose supersedence only may change; every other old word is final.
-  const oldWord = new Float64Array(order.length);
-  const kept: number[] = [];
-  const words = new Uint32Array(old.length + delta.affectedList.length);
-  let n = 0;
+  // in a default set). Every other old word is final but for its index — and, for the supersedence-only updates
+  // (`flagged`: their places in `moved`), its supersedence.
+  const { oldWord, changed, decided, moved, flagged, fresh } = plan;
+  let n = 0,
+    f = 0;
   for (let k = 0; k < old.length; k++) {
     const w = old[k]!;
-    const o = outcomeIndex(w);
-    const i = delta.newIndex[o]!;
+    const o = w >>> 4;
+    const i = newIndex[o]!;
     if (i >= 0) {
-      const moved = ((i << 4) | (w & 15)) >>> 0;
-      if (delta.affected[i] === AFFECTED_SUPERSEDENCE) kept.push(moved);
-      else words[n++] = moved;
+      if (affected[i] === AFFECTED_SUPERSEDENCE) flagged[f++] = n;
+      moved[n++] = ((i << 4) | (w & 15)) >>> 0;
       continue;
     }
-    const j = delta.sameIdOld[o]!;
+    const j = sameIdOld[o]!;
     if (j >= 0 && pos[j]! >= 0) oldWord[pos[j]!] = w + 1;
   }
-  const reportable = (i: number): boolean =>
-    options.all || isReportableCode(delta.to.data.updates.type[i]!, delta.to.data.updates.action[i]!);
-  const changed = new Uint8Array(order.length);
-  const decided = new Uint8Array(order.length);
-  const was = delta.from.data.updates;
-  // The old state of order[k] where the old words tell it: every update of an `all` set, and the reportable ones of
-  // a default set (no word: NotApplicable). Else undefined: the update counts as changed.
-  const oldState = (k: number, i: number): UpdateState | undefined => {
-    const j = delta.sameId[i]!;
-    if (j < 0) return undefined;
-    if (oldWord[k] !== 0) return outcomeState(oldWord[k]! - 1);
-    return !options.all && isReportableCode(was.type[j]!, was.action[j]!) ? 'NotApplicable' : undefined;
-  };
+  const all = options.all;
+  const { reportable, oldKind } = plan;
+  const reads = delta.orderReads;
+  let m = 0;
   scanner.withMachineScan(inventory, (s) => {
     for (let k = 0; k < order.length; k++) {
-      const i = order[k]!;
-      if (delta.seed[i] === 0 && !readsChanged(delta, i, changed)) continue; // same content, same inputs: same state
+      if (delta.seed[order[k]!] === 0) {
+        // Same content, same inputs: same state.
+        let moves = false;
+        for (let r = reads.offsets[k]!; r < reads.offsets[k + 1]! && !moves; r++) moves = changed[reads.target[r]!] === 1;
+        if (!moves) continue;
+      }
       decided[k] = 1;
       // Without an old state to compare with (a bundled update, a detectoid) it counts as changed, and is decided only
-      // if something reads it: a bundle whose own prerequisites fail never looks at its children.
-      const prev = oldState(k, i);
-      if (prev === undefined || s.state(i) !== prev) changed[k] = 1;
+      // if something reads it: a bundle whose own prerequisites fail never looks at its children. The old state is
+      // the old word's where there is one, else NotApplicable for an update a default set holds when it applies.
+      const kind = oldKind[k]!;
+      if (kind === OLD_NONE || (oldWord[k] === 0 && (all || kind === OLD_HIDDEN))) changed[k] = 1;
+      else if (s.state(order[k]!) !== (oldWord[k] !== 0 ? outcomeState(oldWord[k]! - 1) : 'NotApplicable')) changed[k] = 1;
     }
     const keep = (i: number, w: number): number => {
       if (!supersedersMoved(delta, i, changed)) return ((i << 4) | (w & 15)) >>> 0;
@@ -98,34 +157,34 @@ export function carryOverOutcomes(
       return ((i << 4) | (w & 12) | s.supersedenceBySuperseders(i)) >>> 0;
     };
     for (let k = 0; k < order.length; k++) {
+      if (!all && reportable[k] === 0) continue;
       const i = order[k]!;
-      if (!reportable(i)) continue;
       if (decided[k] === 1) {
-        if (options.all || s.stateCode(i) !== S_NOT_APPLICABLE) words[n++] = outcome(s, i);
-      } else if (oldWord[k] !== 0) words[n++] = keep(i, oldWord[k]! - 1);
+        if (all || s.stateCode(i) !== S_NOT_APPLICABLE) fresh[m++] = outcome(s, i);
+      } else if (oldWord[k] !== 0) fresh[m++] = keep(i, oldWord[k]! - 1);
     }
-    for (const w of kept) words[n++] = keep(outcomeIndex(w), w);
+    for (let k = 0; k < f; k++) moved[flagged[k]!] = keep(moved[flagged[k]!]! >>> 4, moved[flagged[k]!]!);
   });
-  // Words sort by catalog index (its high bits): the order a full scan emits them in.
-  return words.subarray(0, n).sort().slice();
+  // Words sort by catalog index (their high bits): the order a full scan emits them in. The moved words are in order
+  // already when the delta keeps it; then only the few fresh ones are sorted, and merged in.
+  const out = new Uint32Array(n + m);
+  if (!delta.keepsOrder) {
+    out.set(moved.subarray(0, n));
+    out.set(fresh.subarray(0, m), n);
+    return out.sort();
+  }
+  fresh.subarray(0, m).sort();
+  let a = 0,
+    b = 0,
+    o = 0;
+  while (a < n && b < m) out[o++] = moved[a]! < fresh[b]! ? moved[a++]! : fresh[b++]!;
+  while (a < n) out[o++] = moved[a++]!;
+  while (b < m) out[o++] = fresh[b++]!;
+  return out;
 }
 
 function outcome(s: MachineScan, i: number): number {
   return packOutcome(i, s.state(i), s.supersedence(i));
-}
-
-/** Whether update i reads (as prerequisite or bundled update) one whose state changed on this machine. */
-function readsChanged(delta: CatalogDelta, i: number, changed: Uint8Array): boolean {
-  const moved = (t: number): boolean => t >= 0 && delta.orderPosition[t]! >= 0 && changed[delta.orderPosition[t]!] === 1;
-  const p = delta.to.data.prerequisites;
-  for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
-    for (let m = p.memberOffsets[g]!; m < p.memberOffsets[g + 1]!; m++) if (moved(p.target[m]!)) return true;
-  }
-  const b = delta.to.data.bundles;
-  for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
-    for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) if (moved(b.target[m]!)) return true;
-  }
-  return false;
 }
 
 /** Whether update i's superseding updates differ by UpdateId, or one of them changed state on this machine. */

@@ -152,6 +152,10 @@ describe.each(WORLDS)('carried-over outcomes ≡ full rescan of the new catalog:
           for (const id of edited.revised) expect(delta.changed).toContain(id);
           for (const id of edited.retitled) if (!edited.revised.has(id)) expect(delta.changed).not.toContain(id);
 
+          // The builder orders a catalog by RevisionId and an unchanged update keeps its own: the moved words stay in order.
+          expect(delta.keepsOrder).toBe(true);
+          // The same delta as if the order were not kept: the carry-over sorts every word instead of merging.
+          const unordered = { ...delta, keepsOrder: false };
           const oldScanner = new Scanner(from);
           const newScanner = new Scanner(to);
           for (const inv of invs) {
@@ -161,6 +165,7 @@ describe.each(WORLDS)('carried-over outcomes ≡ full rescan of the new catalog:
               const carried = carryOverOutcomes(newScanner, delta, inv, old, { all });
               expect(readable(to, carried), `edits ${JSON.stringify(edits)}`).toEqual(readable(to, full));
               expect(Array.from(carried)).toEqual(Array.from(full));
+              expect(Array.from(carryOverOutcomes(newScanner, unordered, inv, old, { all }))).toEqual(Array.from(full));
               if (all) count(from, to, delta.changed, edited, old, full);
             }
           }

@@ -22,7 +22,6 @@ import { inventorySource, type RawInventory } from '../inventory/sources.js';
 import { DEFAULT_ROW_STATES, type BatchFormat, type BatchWriter } from '../scan-output/batch-output.js';
 import { FleetMsgpackBatchWriter } from '../scan-output/fleet-msgpack.js';
 import { MachineLinesWriter } from '../scan-output/machine-lines.js';
-import { ParquetRowsWriter } from '../scan-output/parquet-rows.js';
 import { RowCsvWriter, RowLinesWriter, StateFilter } from '../scan-output/row-writers.js';
 import { ProgressBar } from './progress.js';
 
@@ -94,8 +93,8 @@ function write(out: WriteStream, chunk: string | Uint8Array, onWait?: () => void
   });
 }
 
-/** The writer of a format. */
-function writerFor(o: BatchScanOptions, filter: StateFilter): BatchWriter {
+/** The writer of a format. Parquet's writer library (~50 modules) is loaded only when that format is asked for. */
+async function writerFor(o: BatchScanOptions, filter: StateFilter): Promise<BatchWriter> {
   switch (o.format) {
     case 'jsonl':
       return new MachineLinesWriter(o.catalog, { all: o.all });
@@ -104,7 +103,7 @@ function writerFor(o: BatchScanOptions, filter: StateFilter): BatchWriter {
     case 'csv':
       return new RowCsvWriter(o.catalog, filter);
     case 'parquet':
-      return new ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
+      return new (await import('../scan-output/parquet-rows.js')).ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
     case 'msgpack':
       return new FleetMsgpackBatchWriter(o.catalog);
   }
@@ -142,6 +141,7 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   }
   const states = o.states ?? DEFAULT_ROW_STATES;
   const filter = new StateFilter(states);
+  const writer = await writerFor(o, filter);
   const scanner = await createScannerPool({
     catalog: c,
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
@@ -159,7 +159,6 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   // Errors surface through write() and end(); this listener only keeps an early one from being "unhandled".
   out.on('error', () => undefined);
   let finished = false;
-  const writer = writerFor(o, filter);
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
   const counts = emptyCounts();
   const required = new Map<number, number>();

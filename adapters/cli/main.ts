@@ -5,16 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { extractCab } from '../cab/extract.js';
-import { CabReader } from '../cab/reader.js';
-import { importCatalog, type ImportPhase } from '../catalog/import.js';
+import type { importCatalog, ImportPhase } from '../catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
-import { generateFleet } from '../../corpus/generate-fleet.js';
-import { formatBatchSummary, runBatchScan } from './batch-scan.js';
 import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from '../scan-output/batch-output.js';
 import { STATES } from '../../engine/fleet/result-set.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
@@ -26,7 +22,6 @@ import { writeFileSync } from 'node:fs';
 import { ProgressBar } from './progress.js';
 import { nearest, nonNegativeInt, positiveInt, wholeNumber } from './commands/args.js';
 import { addSiteCommands } from './commands/index.js';
-import { siteDemo } from './site-demo.js';
 
 import { BUNDLED_CORPUS } from './paths.js';
 
@@ -74,13 +69,14 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
-function runImport(
+async function runImport(
   input: string,
   out: string,
   workDir: string | undefined,
   quiet: boolean,
   packages: readonly string[] = [],
-): ReturnType<typeof importCatalog> {
+): Promise<ReturnType<typeof importCatalog>> {
+  const { importCatalog } = await import('../catalog/import.js');
   const bar = new ProgressBar(process.stderr, !quiet && process.stderr.isTTY === true);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   try {
@@ -163,7 +159,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .description('list the files in a cabinet')
     .argument('<file>', 'cabinet file')
     .option('--json', 'print JSON')
-    .action((file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { json?: boolean }) => {
+      const { CabReader } = await import('../cab/reader.js');
       const readers = CabReader.openAll(file);
       try {
         const rows = readers.flatMap((r) =>
@@ -192,7 +189,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .description('extract every file of a cabinet into a directory (all or nothing; entry names cannot escape it)')
     .argument('<file>', 'cabinet file')
     .argument('<dir>', 'target directory (created if missing)')
-    .action((file: string, dir: string) => {
+    .action(async (file: string, dir: string) => {
+      const { extractCab } = await import('../cab/extract.js');
       const bar = new ProgressBar();
       const total = statSync(file).size;
       try {
@@ -216,8 +214,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .option('--work-dir <dir>', 'scratch directory for the unpacked cabinet (default: next to --out, removed afterwards)')
     .option('--package <file...>', "also compile third-party update packages (SCUP / WSUS local publishing .sdp.xml: a vendor's drivers)")
     .option('-q, --quiet', 'no progress bar')
-    .action((input: string, o: { out: string; workDir?: string; package?: string[]; quiet?: boolean }) => {
-      const r = runImport(input, o.out, o.workDir, o.quiet === true, o.package ?? []);
+    .action(async (input: string, o: { out: string; workDir?: string; package?: string[]; quiet?: boolean }) => {
+      const r = await runImport(input, o.out, o.workDir, o.quiet === true, o.package ?? []);
       print(importReport(r, o.out));
       if (o.package?.length) print(`  with ${o.package.length} third-party package(s): ${o.package.join(', ')}`);
     });
@@ -322,6 +320,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
               'BAD_ARGUMENT',
               '--states NotApplicable needs --all (without it NotApplicable updates are not scanned for rows)',
             );
+          const { formatBatchSummary, runBatchScan } = await import('./batch-scan.js');
           const summary = await runBatchScan({
             catalog,
             inventories: o.inventories,
@@ -431,7 +430,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       nonNegativeInt('--distinct', 'percent', 100),
       0,
     )
-    .action((o: { catalog: string; clients: number; seed: number; out: string; distinct: number }) => {
+    .action(async (o: { catalog: string; clients: number; seed: number; out: string; distinct: number }) => {
+      const { generateFleet } = await import('../../corpus/generate-fleet.js');
       const bar = new ProgressBar();
       const t = performance.now();
       mkdirSync(dirname(resolve(o.out)), { recursive: true });
@@ -462,8 +462,11 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .action(async (o: { dataDir: string; clients: number }) => {
       if (!existsSync(BUNDLED_CORPUS))
         throw new PatchscanError('CATALOG_MISSING_FILE', `bundled corpus ${BUNDLED_CORPUS} is missing; reinstall patchscan`);
+      const { generateFleet } = await import('../../corpus/generate-fleet.js');
+      const { formatBatchSummary, runBatchScan } = await import('./batch-scan.js');
+      const { siteDemo } = await import('./site-demo.js');
       const out = join(o.dataDir, 'catalog.pscat');
-      const r = runImport(BUNDLED_CORPUS, out, undefined, false);
+      const r = await runImport(BUNDLED_CORPUS, out, undefined, false);
       print(importReport(r, out));
       print('');
       const c = new Catalog(readCatalogFile(out));

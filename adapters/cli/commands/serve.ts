@@ -4,8 +4,6 @@
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
 import { readBounded } from '../../inventory/read.js';
-import { serve } from '../../server/server.js';
-import { upload } from '../../server/upload-client.js';
 import { listenAddress } from './args.js';
 import { openSite, print, requireInit, siteOptions, type SiteOptions } from './site-options.js';
 
@@ -18,6 +16,8 @@ export function addServeCommands(program: Command): void {
       const site = await openSite(o);
       try {
         await requireInit(site);
+        // The server (its routes and the web console) loads only for this command: every other command starts faster.
+        const { serve } = await import('../../server/server.js');
         const s = await serve(site, {
           ...(o.listen ? { listen: o.listen } : {}),
           scanQueue: o.scan,
@@ -54,6 +54,7 @@ export function addServeCommands(program: Command): void {
         );
       if (!/^[\x21-\x7e]+$/.test(token))
         throw new PatchscanError('BAD_ARGUMENT', '--token: a token is one word of printable ASCII (pst_…), as "client enroll" printed it');
+      const { upload } = await import('../../server/upload-client.js');
       const r = await upload(o.server, token, readBounded(file), { expedited: o.expedited ?? false, gzip: o.gzip });
       if (r.status === 202) {
         // The server says why it will not be scanned soon (no catalog yet, not targeted): the same words as

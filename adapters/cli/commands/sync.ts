@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { runSync, type SyncProgress } from '../../sync/sync.js';
+import type { SyncProgress } from '../../sync/sync.js';
 import { ProgressBar } from '../progress.js';
 import { nonNegativeInt } from './args.js';
 import { print, requireInit, siteOptions, withSite, type SiteOptions } from './site-options.js';
@@ -67,6 +67,8 @@ export function addSyncCommands(program: Command): void {
         };
         let r;
         try {
+          // The catalog importer (CAB, XML) loads only when a sync runs.
+          const { runSync } = await import('../../sync/sync.js');
           r = await runSync(site, { ...(o.source ? { source: o.source } : {}), onLog, onProgress });
         } finally {
           bar.done();

@@ -88,15 +88,24 @@ for (let k = 0; k < warm; k++) {
 // Interleaved in chunks of 25 profiles, each path timed on its own: both see the same load on a shared machine.
 const full: Uint32Array[] = new Array<Uint32Array>(profiles);
 const carried: Uint32Array[] = new Array<Uint32Array>(profiles);
+// CPU time too (one thread: the process's user + system time, GC threads included): on a machine shared with other
+// work it moves less with the load than wall time does.
+const cpuSeconds = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1e6;
 let fullSeconds = 0,
-  carrySeconds = 0;
+  carrySeconds = 0,
+  fullCpu = 0,
+  carryCpu = 0;
 for (let at = 0; at < profiles; at += 25) {
   const end = Math.min(profiles, at + 25);
   t = performance.now();
+  let c = process.cpuUsage();
   for (let k = at; k < end; k++) full[k] = scanOutcomes(fullScanner, invs[k]!, { all: false, reasons: false }).outcomes;
+  fullCpu += cpuSeconds(process.cpuUsage(c));
   fullSeconds += seconds(t);
   t = performance.now();
+  c = process.cpuUsage();
   for (let k = at; k < end; k++) carried[k] = carryOverOutcomes(carry, delta, invs[k]!, stored[k]!, { all: false });
+  carryCpu += cpuSeconds(process.cpuUsage(c));
   carrySeconds += seconds(t);
 }
 
@@ -119,6 +128,10 @@ console.log(`carried over     ${rate(carrySeconds)} (${perMachine(carrySeconds)}
 console.log(
   `ratio            ${(fullSeconds / carrySeconds).toFixed(1)} × (with the diff's ${(diffSeconds * 1000).toFixed(0)} ms: ` +
     `${(fullSeconds / (carrySeconds + diffSeconds)).toFixed(1)} ×)`,
+);
+console.log(
+  `CPU time         full rescan ${((fullCpu / profiles) * 1e3).toFixed(3)} ms per machine, carried over ` +
+    `${((carryCpu / profiles) * 1e3).toFixed(3)} ms per machine: ${(fullCpu / carryCpu).toFixed(1)} ×`,
 );
 console.log(
   `load average at end: ${loadavg()

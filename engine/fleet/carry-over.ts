@@ -45,6 +45,13 @@ class Plan {
    * default set never holds it: known only in an `all` set).
    */
   readonly oldKind: Uint8Array;
+  /**
+   * Per old index, what its word becomes, in one table (one memory read per old word: a set's words are a few
+   * thousand reads scattered over catalog-sized arrays, each a cache miss on a busy machine): ≥ 0, the word moves to
+   * new index `v >> 1`, with `v & 1` set when its supersedence must be read again; ≤ -2, it is the old word of the
+   * update at position `-v - 2` of the delta's order; -1, it is dropped.
+   */
+  readonly fate: Int32Array;
   // Per machine: per position, the old word + 1 (0: none), whether its state changed, whether it was decided.
   readonly oldWord: Float64Array;
   readonly changed: Uint8Array;
@@ -67,6 +74,15 @@ class Plan {
       this.reportable[k] = isReportableCode(now.type[i]!, now.action[i]!) ? 1 : 0;
       const j = delta.sameId[i]!;
       this.oldKind[k] = j < 0 ? OLD_NONE : isReportableCode(was.type[j]!, was.action[j]!) ? OLD_REPORTABLE : OLD_HIDDEN;
+    }
+    this.fate = new Int32Array(delta.from.size).fill(-1);
+    for (let o = 0; o < delta.from.size; o++) {
+      const i = delta.newIndex[o]!;
+      if (i >= 0) this.fate[o] = i * 2 + (delta.affected[i] === AFFECTED_SUPERSEDENCE ? 1 : 0);
+      else {
+        const j = delta.sameIdOld[o]!;
+        if (j >= 0 && delta.orderPosition[j]! >= 0) this.fate[o] = -delta.orderPosition[j]! - 2;
+      }
     }
     this.oldWord = new Float64Array(order.length);
     this.changed = new Uint8Array(order.length);
@@ -107,10 +123,7 @@ export function carryOverOutcomes(
   let plan = plans.get(delta);
   if (plan === undefined) plans.set(delta, (plan = new Plan(delta)));
   const order = delta.stateOrder;
-  const pos = delta.orderPosition;
-  const newIndex = delta.newIndex;
-  const sameIdOld = delta.sameIdOld;
-  const affected = delta.affected;
+  const fate = plan.fate;
   plan.ready(old.length, old.length);
   // Old words of the updates whose state may change, by position in `order` (word + 1; 0: none, i.e. NotApplicable
   // in a default set). Every other old word is final but for its index — and, for the supersedence-only updates
@@ -120,15 +133,11 @@ export function carryOverOutcomes(
     f = 0;
   for (let k = 0; k < old.length; k++) {
     const w = old[k]!;
-    const o = w >>> 4;
-    const i = newIndex[o]!;
-    if (i >= 0) {
-      if (affected[i] === AFFECTED_SUPERSEDENCE) flagged[f++] = n;
-      moved[n++] = ((i << 4) | (w & 15)) >>> 0;
-      continue;
-    }
-    const j = sameIdOld[o]!;
-    if (j >= 0 && pos[j]! >= 0) oldWord[pos[j]!] = w + 1;
+    const v = fate[w >>> 4]!;
+    if (v >= 0) {
+      if ((v & 1) === 1) flagged[f++] = n;
+      moved[n++] = (((v >>> 1) << 4) | (w & 15)) >>> 0;
+    } else if (v < -1) oldWord[-v - 2] = w + 1;
   }
   const all = options.all;
   const { reportable, oldKind } = plan;

@@ -5,7 +5,7 @@
  */
 import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
-import { packOutcome } from './result-set.js';
+import { outcomeIndex, packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
@@ -46,7 +46,21 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
   const words: number[] = [];
   const reasons: string[] | undefined = options.reasons ? [] : undefined;
   const mask = options.reasonMask ?? ALL_REASONS;
+  let result: Uint32Array | undefined;
   scanner.withMachineScan(inv, (s) => {
+    // From an earlier machine's state when one is near (incremental.ts): only what differs is decided again.
+    const bases = options.all ? undefined : scanner.bases;
+    const from = bases?.outcomes(s, { pack: (i) => packOutcome(i, s.state(i), s.supersedence(i)), index: outcomeIndex });
+    if (from !== undefined) {
+      if (reasons) {
+        for (const w of from) {
+          const r = s.result(outcomeIndex(w));
+          reasons.push(((mask >>> (w & 15)) & 1) === 1 ? s.reason(r) : '');
+        }
+      }
+      result = from;
+      return;
+    }
     const emit = (i: number): void => {
       if (reasons) {
         // The whole result first, as without a mask (what a prerequisite cycle resolves to depends on where it is entered).
@@ -58,6 +72,7 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
     };
     if (options.all) {
       for (let i = 0; i < c.size; i++) emit(i);
+      result = Uint32Array.from(words);
       return;
     }
     // As Windows Update orders a scan: the prerequisite classes first (detectoids and product categories), then only
@@ -77,6 +92,11 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       const i = order[k]!;
       if (s.stateCode(i) !== S_NOT_APPLICABLE) emit(i);
     }
+    result = Uint32Array.from(words);
+    if (bases !== undefined) {
+      bases.countFull();
+      bases.keep(s, result);
+    }
   });
-  return { outcomes: Uint32Array.from(words), ...(reasons ? { reasons } : {}) };
+  return { outcomes: result!, ...(reasons ? { reasons } : {}) };
 }

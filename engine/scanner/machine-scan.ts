@@ -166,7 +166,7 @@ export class MachineScan {
     readonly program: RuleProgram,
     inventory: Inventory,
     readonly buffers = MachineScanBuffers.for(catalog),
-    private readonly memo?: MachineMemo,
+    readonly memo?: MachineMemo,
   ) {
     this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
     if (buffers.nodeMemo.length === catalog.data.nodes.count) this.ctx.nodeMemo = buffers.nodeMemo;

@@ -1,7 +1,8 @@
 /**
  * `patchscan serve`: the site server. Clients POST their inventory; each authenticates with its own token and may
  * only speak for itself. The upload is committed durably with its scan job before the 202 answer. The same process
- * runs scan jobs (unless `scanQueue: false`: then `patchscan worker` processes do) and, when a sync source is
+ * runs scan jobs (unless `scanQueue: false`: then `patchscan worker` processes do; on SQLite on a thread of their own,
+ * scan-thread.ts) and, when a sync source is
  * configured, the scheduled catalog sync (in a child process, so a big import never stalls uploads).
  *
  * Routes, one file per group (routes/): upload.ts, reports.ts, groups.ts, health.ts; the web console (console.ts) answers
@@ -19,6 +20,7 @@ import { PatchscanError } from '../../engine/errors.js';
 import { parseListen } from '../site/config.js';
 import { CatalogVersions } from '../site/reports.js';
 import { ScanService } from '../site/scan-service.js';
+import { ScanQueueThread } from './scan-queue-thread.js';
 import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
@@ -171,11 +173,28 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // ---- scan jobs: run whenever there is work, a little at a time so uploads keep flowing.
   const scanner = new ScanService(site, { threads: o.scanThreads ?? 1 });
   const queueOn = o.scanQueue ?? true;
+  // On SQLite the whole queue runs on a thread of its own with its own connection (scan-thread.ts): storing a
+  // batch's result sets is synchronous SQLite work that held this loop for hundreds of ms. On PostgreSQL the
+  // driver's calls already leave the loop, and the engine runs on the pool's threads.
+  const queueThread =
+    queueOn && !site.shared
+      ? new ScanQueueThread(
+          { dir: site.dir, database: site.config.database, threads: o.scanThreads ?? 1, leaseSeconds: site.config.queue.leaseSeconds },
+          (n) => {
+            metrics.scans += n;
+          },
+          log,
+        )
+      : undefined;
   let running = false;
   let closed = false;
   let idleWaiters: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   function kick(): void {
+    if (queueThread) {
+      if (!closed) queueThread.kick();
+      return;
+    }
     if (!queueOn || running || closed) return;
     running = true;
     setImmediate(() => void step());
@@ -268,9 +287,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // The log usually goes to stderr (the CLI's sink). When stderr is a file on a full disk (EFBIG, ENOSPC) or a pipe
   // nobody reads (EPIPE), the failed write is an 'error' event on process.stderr, and one nobody listens for ends the
   // process: the server would die of its own 503 log line. While serving, such errors lose the line and nothing else.
+  // Always ours, whoever else listens: a worker thread's stderr is piped into process.stderr, and that pipe's own
+  // 'error' listener re-throws when it finds no other one (the read and scan threads are such workers).
   const stderrGuard = (): void => undefined;
-  const guardStderr = process.stderr.listenerCount('error') === 0;
-  if (guardStderr) process.stderr.on('error', stderrGuard);
+  process.stderr.on('error', stderrGuard);
 
   // Work queued by other processes (`patchscan rescan`, a sync) is picked up by polling.
   if (queueOn) timer = setInterval(kick, 500);
@@ -306,12 +326,14 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   kick();
   // Result sets stored before the counting rule are recounted per classification and product (result-groups.ts),
   // scan queue or not (a --no-scan server still serves the reports); reports leave them out until then.
-  const recount = scanner.recountStale();
+  // The scan thread recounts before its first batch (its own ScanService): once per process, not twice.
+  const recount = queueThread ? undefined : scanner.recountStale();
 
   return {
     url,
     server,
     idle: () =>
+      queueThread?.idle() ??
       new Promise<void>((resolve) => {
         if (!queueOn) return resolve();
         idleWaiters.push(resolve);
@@ -330,9 +352,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
       server.closeAllConnections();
       // Let a scan step in flight finish before the caller closes the store under it.
       while (running) await new Promise((r) => setTimeout(r, 10));
+      await queueThread?.close();
       await recount;
       await scanner.close();
-      if (guardStderr) process.stderr.off('error', stderrGuard);
+      process.stderr.off('error', stderrGuard);
     },
   };
 }

@@ -21,6 +21,8 @@ export { configPath, DEFAULT_CONFIG, DEFAULT_DATA_DIR, readConfig, type SiteConf
 export interface OpenSiteOptions {
   /** Overrides the configuration's `database` (`--database`). */
   readonly database?: string;
+  /** SQLite: reads outside a transaction run on this many worker threads (`serve` opens its site with 2). */
+  readonly readThreads?: number;
 }
 
 export class Site {
@@ -40,7 +42,7 @@ export class Site {
     }
     const read = readConfig(abs);
     const config = o.database ? { ...read, database: o.database } : read;
-    return new Site(abs, config, await openStore(config.database, abs, config.queue));
+    return new Site(abs, config, await openStore(config.database, abs, config.queue, { readThreads: o.readThreads }));
   }
 
   /** Whether the site's data lives in PostgreSQL (shared by every process and machine of the site). */

@@ -16,7 +16,13 @@ export interface QueueSettings {
   readonly heartbeatSeconds?: number;
 }
 
-export async function openStore(database: string, siteDir: string, queue?: QueueSettings): Promise<SiteStore> {
+/** How the process that opens the store uses it (only SQLite's driver has a choice to make). */
+export interface OpenStoreOptions {
+  /** SQLite: worker threads that run reads outside a transaction (`serve`: so a slow report never holds its HTTP loop). */
+  readonly readThreads?: number;
+}
+
+export async function openStore(database: string, siteDir: string, queue?: QueueSettings, o: OpenStoreOptions = {}): Promise<SiteStore> {
   if (isPostgresUrl(database)) {
     const { openPostgresStore } = await import('./postgres/open.js');
     return openPostgresStore(
@@ -33,8 +39,8 @@ export async function openStore(database: string, siteDir: string, queue?: Queue
         : {},
     );
   }
-  return openSqliteStore(
-    isAbsolute(database) ? database : join(siteDir, database),
-    queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {},
-  );
+  return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), {
+    ...(queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {}),
+    ...(o.readThreads ? { readThreads: o.readThreads } : {}),
+  });
 }

@@ -18,6 +18,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 interface Backend {
   readonly name: string;
+  readonly variant?: string;
   open(): Promise<{ store: SiteStore; reopen(): Promise<SiteStore>; done(): Promise<void> }>;
 }
 
@@ -27,6 +28,16 @@ const BACKENDS: Backend[] = [
     async open() {
       const file = join(tempDir(), 'site.db');
       return { store: openSqliteStore(file), reopen: async () => openSqliteStore(file), done: async () => undefined };
+    },
+  },
+  {
+    // serve's mode: reads outside a transaction on worker threads with connections of their own.
+    name: 'sqlite',
+    variant: 'read threads',
+    async open() {
+      const file = join(tempDir(), 'site.db');
+      const o = { readThreads: 2 };
+      return { store: openSqliteStore(file, o), reopen: async () => openSqliteStore(file, o), done: async () => undefined };
     },
   },
   {
@@ -40,7 +51,7 @@ const BACKENDS: Backend[] = [
 ];
 
 for (const backend of BACKENDS) {
-  describe(`SiteStore contract: ${backend.name}`, () => {
+  describe(`SiteStore contract: ${backend.name}${backend.variant ? ` (${backend.variant})` : ''}`, () => {
     let store: SiteStore;
     let reopen: () => Promise<SiteStore>;
     let done: () => Promise<void>;

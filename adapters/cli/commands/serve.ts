@@ -7,13 +7,17 @@ import { readBounded } from '../../inventory/read.js';
 import { listenAddress } from './args.js';
 import { openSite, print, requireInit, siteOptions, type SiteOptions } from './site-options.js';
 
+/** SQLite read threads of `serve`: a slow report query keeps one busy while uploads' lookups take the other. */
+export const SERVE_READ_THREADS = 2;
+
 export function addServeCommands(program: Command): void {
   siteOptions(program.command('serve'))
     .description('run the site server: inventory uploads, the scan queue, the scheduled sync (loopback unless configured)')
     .option('--listen <host:port>', 'overrides listen of the configuration (port 0: any free port)', listenAddress('--listen'))
     .option('--no-scan', 'do not scan in this process: `patchscan worker` processes take the scan jobs')
     .action(async (o: SiteOptions & { listen?: string; scan: boolean }) => {
-      const site = await openSite(o);
+      // Reports' and the console's reads run on threads of their own: a slow one never holds the HTTP loop.
+      const site = await openSite(o, { readThreads: SERVE_READ_THREADS });
       try {
         await requireInit(site);
         // The server (its routes and the web console) loads only for this command: every other command starts faster.

@@ -32,6 +32,8 @@ export interface SiteOptions {
 export interface OpenOptions {
   /** Make the site if the directory is not one yet (`patchscan init` only). */
   readonly create?: boolean;
+  /** SQLite: reads outside a transaction on this many worker threads (`serve`). */
+  readonly readThreads?: number;
 }
 
 export function print(text: string): void {
@@ -81,7 +83,7 @@ export async function openSite(o: SiteOptions, open: OpenOptions = {}): Promise<
   const database = o.database ?? process.env.PATCHSCAN_DATABASE;
   const dir = dataDir(o);
   if (!open.create) await requireSiteDir(dir, database);
-  return Site.open(dir, database ? { database } : {});
+  return Site.open(dir, { ...(database ? { database } : {}), ...(open.readThreads ? { readThreads: open.readThreads } : {}) });
 }
 
 /** Opens the site, runs `fn`, closes the site whatever happens. */

@@ -10,19 +10,33 @@
  *   never see a transaction this process has open on the write connection.
  * Transactions on the write connection are serialized by a promise chain: statements of one transaction can never
  * interleave with another's, even though the transaction's function is async.
+ *
+ * With `readThreads` (what `serve` opens its site with), reads outside a transaction run on worker threads, each with
+ * its own connection (read-thread.ts): a report or console query that takes a second on a big site no longer holds
+ * the HTTP event loop for that second. Without it (the CLI's short commands, `patchscan worker`) reads stay on the
+ * calling thread, where a small read costs no message round trip.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { PatchscanError } from '../../../engine/errors.js';
 import type { SqlDriver, SqlExecutor, SqlParams, SqlValue, TransactionOptions } from '../sql/driver.js';
+import type { ReadReply, ReadRequest, ReadThreadData } from './read-protocol.js';
+import { readThreadMain } from './read-thread.js';
 
 type Db = Database.Database;
 
 export interface SqliteDriverOptions {
   /** How long a write waits, off the event loop, for another process's write lock. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Worker threads that run reads outside a transaction, each on its own connection (0, the default: reads run on
+   * the calling thread). Started on first use; a slow read keeps one busy while the others take the next reads.
+   */
+  readonly readThreads?: number;
 }
 
 const BUSY = /^SQLITE_(BUSY|LOCKED)/;
@@ -69,6 +83,127 @@ class Connection implements SqlExecutor {
   }
 }
 
+/**
+ * The thread's source: readThreadMain's, run as an eval worker. `__name` is what a TypeScript transform that keeps
+ * function names (vitest's) may call inside it.
+ */
+const READ_THREAD_SOURCE = `var __name = (f) => f; (${readThreadMain.toString()})();`;
+const SQLITE_MODULE = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/** A blob comes back from a thread as a Uint8Array; the driver's convention is Buffer. */
+function withBuffers(row: unknown): unknown {
+  if (row === null || typeof row !== 'object') return row;
+  const r = row as Record<string, unknown>;
+  for (const k in r) {
+    const v = r[k];
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) r[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+  return r;
+}
+
+interface Pending {
+  resolve(rows: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** One read thread: its requests in flight, answered in order. */
+class ReadThread {
+  readonly pending = new Map<number, Pending>();
+  readonly worker: Worker;
+  readonly exited: Promise<void>;
+
+  constructor(data: ReadThreadData, onGone: (t: ReadThread) => void) {
+    this.worker = new Worker(READ_THREAD_SOURCE, { workerData: data, eval: true });
+    // Idle, the thread does not keep the process alive; a read in flight does (see send()).
+    this.worker.unref();
+    this.worker.on('message', (m: ReadReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.error)
+        p.reject(Object.assign(new Error(m.error.message), { name: m.error.name, ...(m.error.code ? { code: m.error.code } : {}) }));
+      else p.resolve(m.rows);
+    });
+    this.exited = new Promise<void>((resolve) => {
+      const gone = (e?: Error): void => {
+        onGone(this);
+        const why = e ? e.message : 'the thread exited';
+        for (const p of this.pending.values())
+          p.reject(
+            new PatchscanError(
+              'STORE_UNAVAILABLE',
+              `the site database ${data.path} could not be read (${why}); nothing was changed — try again`,
+              {
+                file: data.path,
+              },
+            ),
+          );
+        this.pending.clear();
+        resolve();
+      };
+      this.worker.once('error', gone);
+      this.worker.once('exit', () => gone());
+    });
+  }
+
+  send(id: number, kind: 'all' | 'get', sql: string, params: SqlParams | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      const m: ReadRequest = { kind, id, sql, params: params ?? [] };
+      this.worker.postMessage(m);
+    });
+  }
+}
+
+/** Reads on up to `size` threads: each read goes to a thread with nothing in flight, else to the least busy one. */
+class ReadThreads {
+  private readonly threads: ReadThread[] = [];
+  private readonly inflight = new Set<Promise<unknown>>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly data: ReadThreadData,
+    private readonly size: number,
+  ) {}
+
+  async read(kind: 'all' | 'get', sql: string, params: SqlParams | undefined): Promise<unknown> {
+    if (this.closed) throw new PatchscanError('INTERNAL', `the site database ${this.data.path} was read after it was closed`);
+    let t = this.threads.find((x) => x.pending.size === 0);
+    if (!t && this.threads.length < this.size) {
+      t = new ReadThread(this.data, (gone) => {
+        const k = this.threads.indexOf(gone);
+        if (k >= 0) this.threads.splice(k, 1);
+      });
+      this.threads.push(t);
+    }
+    t ??= this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const p = t.send(this.nextId++, kind, sql, params);
+    this.inflight.add(p);
+    void p.then(
+      () => this.inflight.delete(p),
+      () => this.inflight.delete(p),
+    );
+    return p;
+  }
+
+  /** Lets reads in flight finish, then ends every thread (and its connection). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inflight]);
+    await Promise.all(
+      this.threads.map((t) => {
+        const m: ReadRequest = { kind: 'close' };
+        t.worker.ref();
+        t.worker.postMessage(m);
+        return t.exited;
+      }),
+    );
+  }
+}
+
 function open(path: string, busyMs: number): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -84,6 +219,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly reader: Connection;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly busyTimeoutMs: number;
+  private readonly threads: ReadThreads | undefined;
 
   private constructor(
     readonly location: string,
@@ -94,6 +230,9 @@ export class SqliteDriver implements SqlDriver {
     this.writer = new Connection(writer);
     this.reader = writer === reader ? this.writer : new Connection(reader);
     this.busyTimeoutMs = o.busyTimeoutMs ?? 5_000;
+    // ':memory:' is one connection: another thread would open a different, empty database.
+    const n = writer === reader ? 0 : Math.max(0, Math.floor(o.readThreads ?? 0));
+    this.threads = n > 0 ? new ReadThreads({ path: location, busyMs: 250, sqliteModule: SQLITE_MODULE }, n) : undefined;
   }
 
   /** Opens (creating if needed) the database file at `path` (or ':memory:'). */
@@ -114,12 +253,16 @@ export class SqliteDriver implements SqlDriver {
     return this.writer.db;
   }
 
-  all<T>(sql: string, params?: SqlParams): Promise<T[]> {
-    return this.reader.all<T>(sql, params);
+  async all<T>(sql: string, params?: SqlParams): Promise<T[]> {
+    if (!this.threads) return this.reader.all<T>(sql, params);
+    const rows = (await this.threads.read('all', sql, params)) as unknown[];
+    for (const r of rows) withBuffers(r);
+    return rows as T[];
   }
 
-  get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
-    return this.reader.get<T>(sql, params);
+  async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    if (!this.threads) return this.reader.get<T>(sql, params);
+    return withBuffers(await this.threads.read('get', sql, params)) as T | undefined;
   }
 
   /** A single write outside a transaction is a transaction of its own. */
@@ -191,6 +334,7 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.chain;
+    await this.threads?.close();
     if (this.reader !== this.writer) this.reader.db.close();
     this.writer.db.close();
   }

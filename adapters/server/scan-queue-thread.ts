@@ -1,0 +1,97 @@
+/**
+ * The handle `serve` keeps on its scan-queue thread (scan-thread.ts): kicks it when work may be queued, learns when
+ * the queue is empty, counts scans for /metrics, and on close lets the batch in flight finish before the thread ends.
+ * A thread that dies (its store cannot be opened, a crash) is said in the log and started again at the next kick.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FromScanThread, ScanThreadData, ToScanThread } from './scan-thread-protocol.js';
+
+/** Under vitest the adapters run from their .ts sources: the thread needs tsx to load them. */
+function threadFile(): { filename: string; eval: boolean } {
+  const here = fileURLToPath(import.meta.url);
+  // (`--import tsx` in a worker's execArgv does not reach its entry module here: tsx is registered from code.)
+  if (here.endsWith('.ts')) {
+    const ts = JSON.stringify(new URL('./scan-thread.ts', import.meta.url).href);
+    return { filename: `import('tsx/esm/api').then((m) => { m.register(); return import(${ts}); })`, eval: true };
+  }
+  return { filename: fileURLToPath(new URL('./scan-thread.js', import.meta.url)), eval: false };
+}
+
+export class ScanQueueThread {
+  private worker: Worker | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  /** Kicked and not yet said idle: further kicks add nothing (the thread looks at the queue until it is empty). */
+  private busy = false;
+  private readonly waiters = new Map<number, () => void>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly data: ScanThreadData,
+    private readonly onScanned: (n: number) => void,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    const { filename, eval: isEval } = threadFile();
+    const w = new Worker(filename, { workerData: this.data, eval: isEval });
+    this.worker = w;
+    w.on('message', (m: FromScanThread) => {
+      if (m.type === 'scanned') this.onScanned(m.n);
+      else if (m.type === 'log') this.log(m.line);
+      else if (m.type === 'idle') {
+        this.busy = false;
+        for (const id of m.ids) {
+          this.waiters.get(id)?.();
+          this.waiters.delete(id);
+        }
+      }
+    });
+    this.exited = new Promise<void>((resolve) => {
+      w.once('error', (e) => this.log(`scan queue thread: ${e.message} (started again at the next kick)`));
+      w.once('exit', () => {
+        if (this.worker === w) this.worker = undefined;
+        this.busy = false;
+        // Nobody waits for a queue that no thread runs.
+        for (const done of this.waiters.values()) done();
+        this.waiters.clear();
+        resolve();
+      });
+    });
+    return w;
+  }
+
+  private post(m: ToScanThread): void {
+    this.thread().postMessage(m);
+  }
+
+  /** Work may be queued (an upload, the poll timer). */
+  kick(): void {
+    if (this.closed || this.busy) return;
+    this.busy = true;
+    this.post({ type: 'kick' });
+  }
+
+  /** Resolves once the thread has found the queue empty after this call. */
+  idle(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const id = this.nextId++;
+      this.waiters.set(id, resolve);
+      this.busy = true;
+      this.post({ type: 'kick', idle: id });
+    });
+  }
+
+  /** Lets the batch in flight finish and its store close; the thread then ends. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    if (!w) return;
+    const m: ToScanThread = { type: 'close' };
+    w.postMessage(m);
+    await this.exited;
+  }
+}

@@ -1,0 +1,19 @@
+/** Messages between `serve` and its scan-queue thread (scan-thread.ts, scan-queue-thread.ts). */
+
+export interface ScanThreadData {
+  readonly dir: string;
+  /** The database the server uses (the configuration's, or `--database`). */
+  readonly database: string;
+  /** Engine threads of the scan pool. */
+  readonly threads: number;
+  readonly leaseSeconds: number;
+}
+
+/** `kick`: look for queued jobs; with `idle`, answer that id once the queue has been found empty after this kick. */
+export type ToScanThread = { readonly type: 'kick'; readonly idle?: number } | { readonly type: 'close' };
+
+export type FromScanThread =
+  | { readonly type: 'scanned'; readonly n: number }
+  | { readonly type: 'idle'; readonly ids: readonly number[] }
+  | { readonly type: 'log'; readonly line: string }
+  | { readonly type: 'closed' };

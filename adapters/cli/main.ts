@@ -15,7 +15,7 @@ import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from
 import { STATES } from '../../engine/fleet/result-set.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import { buildManifest, formatManifest } from '../../engine/eval/manifest.js';
-import { formatExplanation, Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
+import type { ScanRow } from '../../engine/scanner/scanner.js';
 import { readInventoryFile } from '../inventory/read.js';
 import { formatRows, type RowFormat } from '../scan-output/rows.js';
 import { writeFileSync } from 'node:fs';
@@ -346,6 +346,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
         const format = o.format ?? 'table';
         if (!['table', 'json', 'jsonl', 'csv'].includes(format))
           throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
+        const { Scanner } = await import('../../engine/scanner/scanner.js');
         const scanner = new Scanner(catalog);
         const rows: ScanRow[] = [];
         for (const path of inventories) rows.push(...scanner.scan(readInventoryFile(path), { all: o.all === true, language: o.lang }));
@@ -365,7 +366,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .argument('<inventory>', 'inventory file')
     .argument('<query>', 'KB number, UpdateId or RevisionId')
     .option('--json', 'print JSON')
-    .action((inventory: string, query: string, o: { catalog: string; json?: boolean }) => {
+    .action(async (inventory: string, query: string, o: { catalog: string; json?: boolean }) => {
+      const { formatExplanation, Scanner } = await import('../../engine/scanner/scanner.js');
       const c = new Catalog(readCatalogFile(o.catalog));
       const hits = c.find(query);
       if (hits.length === 0) throw new PatchscanError('NOT_FOUND', `no update matches ${JSON.stringify(query)} in ${o.catalog}`, { query });

@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { ScanService } from '../../site/scan-service.js';
 import { collectionSummary } from '../../site/reports.js';
 import { members } from '../../site/targeting.js';
 import { print, siteOptions, withSite, type SiteOptions } from './site-options.js';
@@ -48,6 +47,7 @@ export function addCollectionCommands(program: Command): void {
         if (!c) throw new PatchscanError('NOT_FOUND', `no collection named "${name}" (patchscan collection list)`);
         await site.store.setCollectionLimit(c.id, null);
         // Clients that uploaded while they were not targeted are queued now: nobody has to send anything again.
+        const { ScanService } = await import('../../site/scan-service.js');
         const n = await new ScanService(site).rescanAll(`collection ${name} unlimited`);
         print(
           `"${name}" is no longer limited; it has ` +

@@ -9,7 +9,6 @@ import { PatchscanError } from '../../../engine/errors.js';
 import { catalogServerUrl, HttpCatalogSource } from '../../site/catalog-download.js';
 import { storeCatalogSource, type CatalogSource } from '../../site/catalog-files.js';
 import { CatalogVersions, computerCompliance, countsText } from '../../site/reports.js';
-import { ScanService } from '../../site/scan-service.js';
 import { targetingProgram } from '../../site/targeting.js';
 import { now } from '../../store/sql/store.js';
 import { nonNegativeInt, positiveInt } from './args.js';
@@ -44,6 +43,7 @@ export function addScanCommands(program: Command): void {
           print('No catalog in service yet: run "patchscan sync" first. The scan stays queued.');
           return;
         }
+        const { ScanService } = await import('../../site/scan-service.js');
         const scanner = new ScanService(site);
         const scannedSince = async (): Promise<boolean> => ((await store.lastScan(c.id))?.scanned_at ?? '') >= requested;
         const deadline = Date.now() + 30_000;
@@ -151,6 +151,7 @@ Examples:
         const lease = o.leaseSeconds ?? site.config.queue.leaseSeconds;
         const threads = o.threads ?? availableParallelism();
         const catalogs = await workerCatalogSource(site, o);
+        const { ScanService } = await import('../../site/scan-service.js');
         const scanner = new ScanService(site, {
           threads,
           catalogs: catalogs.source,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -13,6 +14,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one file at a time per core less one: a single file on a 2-core machine, where most
+    // integration files spend their time waiting on the processes, servers and databases they start. Two at least.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/setup/bundled-catalog.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },

@@ -308,7 +308,8 @@ describe('another process holds the SQLite write lock', () => {
         }
         const r = await pending;
         expect(rounds).toBeGreaterThan(5); // the reads really ran while the upload waited
-        for (const [path, ms] of Object.entries(slowest)) expect(ms, path).toBeLessThan(1_000);
+        // Well under the 4.5 s the upload waits: a read that waited for the lock would take that long (margin for a busy CI).
+        for (const [path, ms] of Object.entries(slowest)) expect(ms, path).toBeLessThan(2_500);
         expect(r.status).toBe(503);
         expect((r.body.error as { code: string }).code).toBe('STORE_UNAVAILABLE');
         expect(r.ms).toBeGreaterThanOrEqual(4_500); // the driver's busy timeout (5 s) …
@@ -684,7 +685,7 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
         ]);
         for (const ms of times) {
           expect(ms).toBeGreaterThanOrEqual(500);
-          expect(ms).toBeLessThan(3_000);
+          expect(ms).toBeLessThan(8_000); // cut by the server, not by this test's own 10 s destroy (margin for a busy CI)
         }
       } finally {
         await server.close();

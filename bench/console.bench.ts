@@ -6,9 +6,16 @@
  * Each page's server CPU time is measured too (the server runs in this process: process.cpuUsage around the request),
  * which a machine shared with other work disturbs far less than wall-clock time.
  *
- *   node dist/bench/console.bench.js [--clients 100000] [--runs 20] [--only "group"]   (--only: pages whose name has it)
+ * While each page's requests run, a probe asks GET /healthz every 20 ms and a 10 ms heartbeat watches this
+ * process's event loop: their worst figures say how long the HTTP loop was held (issue #12 item 4). `--read-threads`
+ * is how the site is opened: 2 (serve's, reads on worker threads) or 0 (reads on the HTTP loop, as before #12 item 4);
+ * run both, interleaved, to compare.
+ *
+ *   node dist/bench/console.bench.js [--clients 100000] [--runs 20] [--only "group"] [--read-threads 2]
+ *   (--only: pages whose name has it)
  */
 import { existsSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { serve } from '../adapters/server/server.js';
@@ -30,6 +37,7 @@ import { arg, numArg } from './args.js';
 const clients = numArg('clients', '100000');
 const runs = numArg('runs', '20');
 const only = arg('only', '');
+const readThreads = numArg('read-threads', '2');
 const ADMIN = 'psa_bench';
 const dir = join(process.cwd(), 'bench', '.work', `console-${clients}`);
 const REAL = 2000;
@@ -99,8 +107,34 @@ if (!existsSync(join(dir, 'ready'))) {
   (await import('node:fs')).writeFileSync(join(dir, 'ready'), '');
 }
 
-const site = await Site.open(dir);
+const site = await Site.open(dir, { readThreads });
 const s = await serve(site, { scanQueue: false, scheduledSync: false });
+
+/** /healthz latencies and the event loop's longest stall (ms) while `fn` runs. */
+async function probed<T>(fn: () => Promise<T>): Promise<{ value: T; health: number[]; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const beat = setInterval(() => {
+    const t = performance.now();
+    stallMs = Math.max(stallMs, t - last - 10);
+    last = t;
+  }, 10);
+  const health: number[] = [];
+  let done = false;
+  const probe = (async () => {
+    while (!done) {
+      const t = performance.now();
+      await (await fetch(`${s.url}/healthz`)).arrayBuffer();
+      health.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const value = await fn();
+  done = true;
+  await probe;
+  clearInterval(beat);
+  return { value, health, stallMs };
+}
 const login = await fetch(`${s.url}/login`, { method: 'POST', body: new URLSearchParams({ token: ADMIN }), redirect: 'manual' });
 const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
 const kb =
@@ -129,7 +163,13 @@ const pages: [string, string, Record<string, string>][] = [
   ['GET /v1/reports/classifications', '/v1/reports/classifications', { authorization: `Bearer ${ADMIN}` }],
   ['GET /v1/reports/collections', '/v1/reports/collections', { authorization: `Bearer ${ADMIN}` }],
 ];
-console.log(`\n${clients.toLocaleString('en-US')} clients; ${runs} requests per page (after one warm-up):`);
+console.log(
+  `\n${clients.toLocaleString('en-US')} clients; ${runs} requests per page (after one warm-up); read threads ${readThreads}; ` +
+    `load ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}:`,
+);
 for (const [name, path, headers] of pages) {
   if (only && !name.includes(only)) continue;
   await fetch(`${s.url}${path}`, { headers });
@@ -137,22 +177,27 @@ for (const [name, path, headers] of pages) {
   const cpu: number[] = [];
   let status = 0,
     bytes = 0;
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    const c0 = process.cpuUsage();
-    const r = await fetch(`${s.url}${path}`, { headers });
-    bytes = (await r.arrayBuffer()).byteLength;
-    const c = process.cpuUsage(c0);
-    ms.push(performance.now() - t);
-    cpu.push((c.user + c.system) / 1000);
-    status = r.status;
-  }
+  const { health, stallMs } = await probed(async () => {
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      const c0 = process.cpuUsage();
+      const r = await fetch(`${s.url}${path}`, { headers });
+      bytes = (await r.arrayBuffer()).byteLength;
+      const c = process.cpuUsage(c0);
+      ms.push(performance.now() - t);
+      cpu.push((c.user + c.system) / 1000);
+      status = r.status;
+    }
+  });
   ms.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
+  health.sort((a, b) => a - b);
   console.log(
     `  ${name.padEnd(48)} ${status}  p50 ${ms[Math.floor(runs / 2)]!.toFixed(1)} ` +
       `ms  p99 ${ms[Math.min(runs - 1, Math.floor(runs * 0.99))]!.toFixed(1)} ms  CPU ` +
-      `p50 ${cpu[Math.floor(runs / 2)]!.toFixed(0)} ms  ${(bytes / 1024).toFixed(0)} KiB`,
+      `p50 ${cpu[Math.floor(runs / 2)]!.toFixed(0)} ms  ${(bytes / 1024).toFixed(0)} KiB  /healthz p99 ` +
+      `${(health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0).toFixed(1)} ms max ` +
+      `${(health[health.length - 1] ?? 0).toFixed(1)} ms (${health.length} probes)  loop stall max ${stallMs.toFixed(0)} ms`,
   );
 }
 await s.close();

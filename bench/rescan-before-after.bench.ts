@@ -10,8 +10,13 @@
  * full rescan (every client queued, what a new catalog queues) is queued as the load starts; uploads for
  * `--seconds`. Rounds alternate the order of the variants; the summary gives each variant's median.
  *
+ * `--old-current`: the old build has this build's schema (an earlier commit of the store port, e.g. main before
+ * serve's scan thread): its site is set up and its rescan queued with this build's modules; only `serve` differs.
+ * While the uploads run, a probe asks GET /healthz every 20 ms: its worst latency says how long serve's HTTP loop
+ * was held (by a batch's SQLite writes, say).
+ *
  *   node dist/bench/rescan-before-after.bench.js --old /work/wt-old/dist [--rounds 3] [--seconds 10]
- *        [--connections 32] [--clients 2000] [--split]
+ *        [--connections 32] [--clients 2000] [--split] [--old-current]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +43,7 @@ const rounds = numArg('rounds', '3');
 const oldDist = arg('old', '');
 if (!oldDist)
   throw new Error('give --old DIST: the dist/ directory of an earlier build (git worktree add DIR 3c7ecc4; npm run build there)');
+const oldCurrent = process.argv.includes('--old-current');
 const variants = ['old', 'new', ...(process.argv.includes('--split') ? ['new-split'] : [])] as const;
 type Variant = (typeof variants)[number];
 
@@ -85,7 +91,7 @@ function setupOld(dir: string): string[] {
 }
 
 async function queueRescan(v: Variant, dir: string): Promise<number> {
-  if (v === 'old') {
+  if (v === 'old' && !oldCurrent) {
     const r = spawnSync(process.execPath, [oldSite, resolve(oldDist), 'rescan', dir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`old build's rescan exited ${r.status}: ${r.stderr}`);
     return Number(r.stdout.trim());
@@ -121,13 +127,15 @@ interface Figures {
   readonly p99: number;
   readonly max: number;
   readonly non2xx: number;
+  readonly healthP99: number;
+  readonly healthMax: number;
   readonly queued: number;
   readonly left: number;
 }
 
 async function run(v: Variant, round: number): Promise<Figures> {
   const dir = join(work, `${v}-${round}`);
-  const tokens = v === 'old' ? setupOld(dir) : await setupNew(dir);
+  const tokens = v === 'old' && !oldCurrent ? setupOld(dir) : await setupNew(dir);
   const bin = v === 'old' ? oldBin : newBin;
   const server = start(bin, ['serve', '--data', dir, '--listen', '127.0.0.1:0', ...(v === 'new-split' ? ['--no-scan'] : [])]);
   const children = [server];
@@ -141,6 +149,16 @@ async function run(v: Variant, round: number): Promise<Figures> {
     }
     const queued = await queueRescan(v, dir);
     let k = 0;
+    const health: number[] = [];
+    let loading = true;
+    const probe = (async () => {
+      while (loading) {
+        const t = performance.now();
+        await (await fetch(`${url}/healthz`)).arrayBuffer();
+        health.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     const r = await autocannon({
       url,
       connections,
@@ -156,6 +174,9 @@ async function run(v: Variant, round: number): Promise<Figures> {
         },
       ],
     });
+    loading = false;
+    await probe;
+    health.sort((a, b) => a - b);
     const h = (await (await fetch(`${url}/healthz`)).json()) as { queue: { expedited: number; normal: number } };
     return {
       variant: v,
@@ -165,6 +186,8 @@ async function run(v: Variant, round: number): Promise<Figures> {
       p99: r.latency.p99,
       max: r.latency.max,
       non2xx: r.non2xx + r.errors + r.timeouts,
+      healthP99: Math.round(health[Math.min(health.length - 1, Math.floor(health.length * 0.99))] ?? 0),
+      healthMax: Math.round(health[health.length - 1] ?? 0),
       queued,
       left: h.queue.normal + h.queue.expedited,
     };
@@ -193,7 +216,7 @@ for (let round = 0; round < rounds; round++) {
     all.push(f);
     console.log(
       `round ${round + 1} ${v.padEnd(9)} ${f.rate.toFixed(0)} uploads/s, p50 ${f.p50} ` +
-        `ms, p99 ${f.p99} ms, max ${f.max} ms, not 202: ${f.non2xx}; rescan ${f.queued} ` +
+        `ms, p99 ${f.p99} ms, max ${f.max} ms, not 202: ${f.non2xx}; /healthz p99 ${f.healthP99} ms max ${f.healthMax} ms; rescan ${f.queued} ` +
         `queued, ${f.left} left at the end; load ${load()}; ${new Date().toISOString()}`,
     );
   }
@@ -208,7 +231,8 @@ for (const v of variants) {
   console.log(
     `${v.padEnd(9)} ${median(mine.map((f) => f.rate)).toFixed(0)} uploads/s, p50 ` +
       `${median(mine.map((f) => f.p50))} ms, p99 ${median(mine.map((f) => f.p99))} ms ` +
-      `(p99 per round: ${mine.map((f) => f.p99).join(', ')}), rescan left ` +
+      `(p99 per round: ${mine.map((f) => f.p99).join(', ')}), /healthz p99 ${median(mine.map((f) => f.healthP99))} ms, ` +
+      `max ${median(mine.map((f) => f.healthMax))} ms, rescan left ` +
       `${median(mine.map((f) => f.left))} of ${clients}`,
   );
 }

@@ -1,8 +1,8 @@
 /**
  * Batch scan output as users run it (issue 14, first row): `patchscan scan -i fleet.jsonl -o OUT` in each output
  * format, every run a fresh process measured by GNU time (wall time, peak RSS of the process and its worker threads),
- * the bytes it wrote, and optionally the same default command with an earlier build right after, so before and
- * after share the machine's load.
+ * the bytes it wrote, and optionally (`--before`) the same command by an earlier build right before or after it, so
+ * before and after share the machine's load.
  *
  *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--before OLD/dist/adapters/cli/bin.js]
  *                                         [--formats default,reasons,rows,rows-all,parquet,msgpack]
@@ -79,28 +79,33 @@ function measure(label: string, bin: string, args: string[]): void {
   const out = join(work, `batch-out-${process.pid}`);
   const cmd = ['scan', '-c', cat, '-i', fleet, '-o', out, '-q', ...args];
   const load = loadavg()[0]!.toFixed(1);
-  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M', process.execPath, bin, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, bin, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr}`);
-  const [, seconds, rssKiB] = /TIME ([\d.]+) (\d+)/.exec(r.stderr)!;
+  const [, seconds, rssKiB, user, sys] = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr)!;
+  // CPU time (user + system, every thread) depends less on the machine's load than wall time does.
+  const cpu = `${(Number(user) + Number(sys)).toFixed(1)} s`;
   const bytes = statSync(out).size;
   rmSync(out, { force: true });
   const s = Number(seconds);
   console.log(
     `| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ` +
       `${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (` +
-      `${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} |`,
+      `${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} | ${cpu} |`,
   );
   console.log(
-    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, 'fleet-first-5k.jsonl')}` +
-      `\` | | | | | |`,
+    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, `fleet-first-${machines}.jsonl`)}` +
+      `\` | | | | | | |`,
   );
 }
 
-console.log('| run | time | machines/s | peak RSS | written | load (1 min) at start |');
-console.log('|---|---|---|---|---|---|');
-for (const f of formats) {
+console.log('| run | time | machines/s | peak RSS | written | load (1 min) at start | CPU (user + sys) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const [k, f] of formats.entries()) {
   const run = RUNS[f];
   if (!run) throw new Error(`unknown --formats entry ${f} (${Object.keys(RUNS).join(', ')})`);
-  measure(`this build: ${run.what}`, BIN, run.args);
-  if (f === 'default' && before) measure(`earlier build (${before}): its default (one row per update, reasons)`, before, []);
+  // With --before, the same command by both builds back to back, which goes first alternating, so that a load that
+  // rises or falls through the benchmark does not always favour the same build.
+  const pair: [string, string][] = [[`this build: ${run.what}`, BIN]];
+  if (before) pair[k % 2 === 0 ? 'push' : 'unshift']([`earlier build: ${run.what}`, before]);
+  for (const [label, bin] of pair) measure(label, bin, run.args);
 }

@@ -61,6 +61,8 @@ export interface ScannerPoolOptions {
    * collect sooner. A worker that does exceed it fails the scan with an error saying so.
    */
   readonly workerHeapMb?: number;
+  /** Bytes of results one task may build in its worker (machines per task are cut to fit). Default {@link TASK_RESULT_BYTES}. */
+  readonly taskResultBytes?: number;
 }
 
 /** Where the results of the pool are, for callers that watch its flow (tests of backpressure, progress). */
@@ -78,6 +80,11 @@ export interface PoolFlow {
   /** Result sets let go to stay in budget, and machines scanned again because they named one. */
   readonly evictions: number;
   readonly rescans: number;
+  /**
+   * Of the tasks sized once what a machine's results weigh was known, the most bytes of results one built in its
+   * worker (reasons counted in full: {@link ScannerPoolOptions.taskResultBytes}).
+   */
+  readonly heaviestTask: number;
 }
 
 /** An inventory as an object, or as the raw JSON/msgpack bytes read from somewhere (validated in the worker). */
@@ -98,21 +105,38 @@ export interface ScannerPool {
 const packr = new Packr({ useRecords: false });
 
 /**
- * The default old-generation limit of a worker thread: 256 MiB, or twice the shared catalog's bytes for a larger
- * catalog. What a worker keeps is a few tens of MB (its view of the catalog, compiled rules, memos, one batch's
- * results: ~50 MiB for the 50,000-revision catalog of 137 MiB); unlimited, V8 let each worker's heap grow to
- * ~300 MiB with reasons on (the issue-14 fleet: peak RSS 1,085 MiB; with this limit 850 MiB, bench/RESULTS.md).
+ * The default old-generation limit of a worker thread: 160 MiB, or three times the shared catalog's bytes for a
+ * larger catalog. What a worker keeps grows with the catalog (its view of it, compiled rules, memos: ~50 MiB for the
+ * 50,000-revision catalog, 36 MiB shared) plus one task's results, at most {@link TASK_RESULT_BYTES} and a serialized
+ * copy. The rest is what building reasons leaves behind, which V8 collects late while it may grow: at 256 MiB, with
+ * tasks of ~32 machines, each worker's heap grew to ~300 MiB with a reason for every outcome; with tasks cut to
+ * 8 MiB of results, 160 MiB cost no measurable CPU (issue-14 fleet, bench/RESULTS.md "Batch output that fits a fleet").
  */
 export function workerHeapMb(sharedCatalogBytes: number): number {
-  return Math.max(256, Math.ceil((2 * sharedCatalogBytes) / 1048576));
+  return Math.max(160, Math.ceil((3 * sharedCatalogBytes) / 1048576));
 }
 
 /** First batches are small: until one lands, what a machine's results weigh is not known. */
 const FIRST_BATCH = 16;
 
+/**
+ * Bytes of results one task may build in its worker, reasons counted in full (a worker holds its task's reasons
+ * until the task ends, then a serialized copy, one string per outcome before the pool interns them). With a reason
+ * for every outcome a machine's results weigh ~1.3 MB: 32 such machines in a task kept ~45 MB live in each worker,
+ * and V8 grew each worker's heap to 2–3 × that (bench/RESULTS.md, "Batch output that fits a fleet").
+ */
+export const TASK_RESULT_BYTES = 8 * 1048576;
+
 /** Estimated heap bytes of a result set but its reason texts (the ReasonTable counts those, once each). */
 function setBytes(d: ResultSetData): number {
   return d.outcomes.byteLength + 96 + (d.reasons ? d.reasons.length * 8 : 0);
+}
+
+/** Estimated bytes of a result set as its worker built it: every reason a string of its own. */
+function builtBytes(d: ResultSetData): number {
+  let n = setBytes(d);
+  if (d.reasons) for (const r of d.reasons) n += r.length === 0 ? 0 : r.length + 16;
+  return n;
 }
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
@@ -180,7 +204,19 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
   let misses = 0;
   let ruleShared = 0;
   let ruleEvaluated = 0;
-  const flow = { machinesOutstanding: 0, tasksOutstanding: 0, tasksRunning: 0, resultBytes: 0, keptBytes: 0, evictions: 0, rescans: 0 };
+  const taskResultBytes = opts.taskResultBytes ?? TASK_RESULT_BYTES;
+  if (!(taskResultBytes > 0))
+    throw new PatchscanError('BAD_ARGUMENT', `taskResultBytes must be a positive number of bytes, got ${String(opts.taskResultBytes)}`);
+  const flow = {
+    machinesOutstanding: 0,
+    tasksOutstanding: 0,
+    tasksRunning: 0,
+    resultBytes: 0,
+    keptBytes: 0,
+    evictions: 0,
+    rescans: 0,
+    heaviestTask: 0,
+  };
   /** For machines that name a result set that was let go: scanned alone, not looked up. */
   const noTable = ProfileTable.create(0);
 
@@ -279,10 +315,12 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     // batches in flight keep every worker busy meanwhile — as many as the budget allows.
     const maxInFlight = Math.max(2, threads * 8);
     type Item = { bytes: Uint8Array; source: string };
-    type Flight = { items: Item[]; result: Promise<ScanTaskResult>; bytes: number; landed: boolean };
+    type Flight = { items: Item[]; result: Promise<ScanTaskResult>; bytes: number; landed: boolean; sized: boolean };
     const inFlight: Flight[] = [];
     /** Bytes of the results of one machine: the most a recent batch took per machine (decaying); 0 = not known yet. */
     let perMachine = 0;
+    /** The same, as the worker built them (reasons not interned): what sizes a task for its worker's heap. */
+    let builtPerMachine = 0;
     let flightBytes = 0; // landed batches: measured; running ones: estimated
     let machines = 0;
     let done = false; // the consumer stopped: batches that land after that only free their results
@@ -311,7 +349,8 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     const estimate = (n: number): number => n * perMachine;
 
     const submit = (items: Item[]): void => {
-      const f: Flight = { items, result: run(task(items, table)), bytes: estimate(items.length), landed: false };
+      const sized = builtPerMachine > 0;
+      const f: Flight = { items, result: run(task(items, table)), bytes: estimate(items.length), landed: false, sized };
       flightBytes += f.bytes;
       flow.resultBytes += f.bytes;
       flow.tasksOutstanding++;
@@ -321,7 +360,9 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
         f.landed = true;
         if (done) return;
         let bytes = 0;
+        let built = 0;
         for (const d of r.sets) {
+          built += builtBytes(d);
           const b = setBytes(d);
           // The batch's weight, for the next batches' estimates, counts the reason texts it brought that were new.
           bytes += b + intern(d);
@@ -332,6 +373,8 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
         }
         const each = bytes / items.length;
         perMachine = Math.max(each, perMachine * 0.9);
+        builtPerMachine = Math.max(built / items.length, builtPerMachine * 0.9);
+        if (f.sized) flow.heaviestTask = Math.max(flow.heaviestTask, built);
         flightBytes += bytes - f.bytes;
         flow.resultBytes += bytes - f.bytes;
         f.bytes = bytes;
@@ -356,10 +399,15 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     /** Room for one more batch of `n` machines: by count, and by what its results are expected to weigh. */
     const room = (n: number): boolean =>
       inFlight.length === 0 || (inFlight.length < maxInFlight && flightBytes + estimate(n) <= flightBudget);
-    /** Machines per batch: as configured, fewer when results are heavy (reasons), so a few batches fit the budget. */
+    /**
+     * Machines per batch: as configured, fewer when results are heavy (reasons), so a few batches fit the budget and
+     * a task's results fit {@link TASK_RESULT_BYTES} in its worker.
+     */
     const nextBatchSize = (): number => {
       if (perMachine === 0) return Math.min(batchSize, FIRST_BATCH);
-      return Math.max(1, Math.min(batchSize, Math.floor(flightBudget / (maxInFlight * perMachine))));
+      const byBudget = Math.floor(flightBudget / (maxInFlight * perMachine));
+      const byWorker = builtPerMachine > 0 ? Math.floor(taskResultBytes / builtPerMachine) : batchSize;
+      return Math.max(1, Math.min(batchSize, byBudget, byWorker));
     };
 
     /** A machine whose shared result set was let go: scanned again, alone; the set is kept again under its id. */

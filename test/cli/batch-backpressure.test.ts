@@ -101,6 +101,28 @@ describe('batch scan backpressure', () => {
     expect(small.peak.results).toBeLessThan(large.peak.results);
   });
 
+  it('tasks are cut to what their results weigh in the worker: none past the cap once weights are known, same results', async () => {
+    // A reason for every outcome: what makes results heavy (~1.3 MB a machine on the 50,000-revision catalog).
+    const inputs = fleet.slice(0, 200);
+    const collect = async (taskResultBytes?: number): Promise<{ results: unknown[]; flow: PoolFlow }> => {
+      const s = await createScannerPool({ catalog, threads: 0, reasons: true, ...(taskResultBytes ? { taskResultBytes } : {}) });
+      const results: unknown[] = [];
+      for await (const r of s.scanMany(inputs)) results.push(view(r));
+      const flow = s.flow();
+      await s.close();
+      return { results, flow };
+    };
+    const free = await collect(1 << 30);
+    // Heaviest unlimited task: every later task sized to a tenth of it must stay near that tenth (estimates are
+    // averages over landed tasks, so a task of heavier machines than before may pass it by a little).
+    const cap = Math.round(free.flow.heaviestTask / 10);
+    const capped = await collect(cap);
+    expect(capped.results).toEqual(free.results);
+    expect(capped.flow.heaviestTask).toBeGreaterThan(0);
+    expect(capped.flow.heaviestTask).toBeLessThanOrEqual(2 * cap);
+    expect(capped.flow.heaviestTask).toBeLessThan(free.flow.heaviestTask / 4);
+  });
+
   it('a writer whose reader pauses stops the pool: inventories taken stay bounded until the reader reads again', async () => {
     const fifo = join(dir, 'out.fifo');
     execFileSync('mkfifo', [fifo]);

@@ -118,7 +118,7 @@ describe('scanner pool', () => {
   });
 
   it('a worker over its heap limit fails the scan with an error that says so, instead of waiting or crashing', async () => {
-    // 4 MiB: too little for a worker to load the catalog, let alone scan (the default is 256 MiB or more).
+    // 4 MiB: too little for a worker to load the catalog, let alone scan (the default is 160 MiB or more).
     const s = await createScannerPool({ catalog, threads: 1, workerHeapMb: 4 });
     try {
       const scan = async (): Promise<number> => {

@@ -157,9 +157,23 @@ class ReadThread {
   }
 }
 
-/** Reads on up to `size` threads: each read goes to a thread with nothing in flight, else to the least busy one. */
+/** A read waiting for a thread. */
+interface QueuedRead {
+  readonly kind: 'all' | 'get';
+  readonly sql: string;
+  readonly params: SqlParams | undefined;
+  resolve(rows: unknown): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Reads on up to `size` threads, one read per thread at a time, from one queue in arrival order: a thread that
+ * finishes takes the next read. (Sending a read to "the least busy" thread could put a short read behind a slow
+ * report on a thread while another thread was about to be free.)
+ */
 class ReadThreads {
   private readonly threads: ReadThread[] = [];
+  private readonly queue: QueuedRead[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private nextId = 1;
   private closed = false;
@@ -169,24 +183,37 @@ class ReadThreads {
     private readonly size: number,
   ) {}
 
-  async read(kind: 'all' | 'get', sql: string, params: SqlParams | undefined): Promise<unknown> {
-    if (this.closed) throw new PatchscanError('INTERNAL', `the site database ${this.data.path} was read after it was closed`);
-    let t = this.threads.find((x) => x.pending.size === 0);
-    if (!t && this.threads.length < this.size) {
-      t = new ReadThread(this.data, (gone) => {
-        const k = this.threads.indexOf(gone);
-        if (k >= 0) this.threads.splice(k, 1);
-      });
-      this.threads.push(t);
-    }
-    t ??= this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
-    const p = t.send(this.nextId++, kind, sql, params);
+  read(kind: 'all' | 'get', sql: string, params: SqlParams | undefined): Promise<unknown> {
+    if (this.closed)
+      return Promise.reject(new PatchscanError('INTERNAL', `the site database ${this.data.path} was read after it was closed`));
+    const p = new Promise<unknown>((resolve, reject) => this.queue.push({ kind, sql, params, resolve, reject }));
     this.inflight.add(p);
     void p.then(
       () => this.inflight.delete(p),
       () => this.inflight.delete(p),
     );
+    this.pump();
     return p;
+  }
+
+  /** Hands queued reads to idle threads, starting threads up to `size`. */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      let t = this.threads.find((x) => x.pending.size === 0);
+      if (!t && this.threads.length < this.size) {
+        t = new ReadThread(this.data, (gone) => {
+          const k = this.threads.indexOf(gone);
+          if (k >= 0) this.threads.splice(k, 1);
+        });
+        this.threads.push(t);
+      }
+      if (!t) return; // every thread busy: the next one to finish pumps again
+      const r = this.queue.shift()!;
+      void t
+        .send(this.nextId++, r.kind, r.sql, r.params)
+        .then(r.resolve, r.reject)
+        .finally(() => this.pump());
+    }
   }
 
   /** Lets reads in flight finish, then ends every thread (and its connection). */

@@ -1,7 +1,8 @@
 /**
  * The handle `serve` keeps on its scan-queue thread (scan-thread.ts): kicks it when work may be queued, learns when
  * the queue is empty, counts scans for /metrics, and on close lets the batch in flight finish before the thread ends.
- * A thread that dies (its store cannot be opened, a crash) is said in the log and started again at the next kick.
+ * A thread that dies (its store cannot be opened, a crash) is said in the log and started again at a kick at least
+ * 5 s later.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +19,9 @@ function threadFile(): { filename: string; eval: boolean } {
   return { filename: fileURLToPath(new URL('./scan-thread.js', import.meta.url)), eval: false };
 }
 
+/** How long after a scan thread died the next may start. */
+const RESTART_BACKOFF_MS = 5_000;
+
 export class ScanQueueThread {
   private worker: Worker | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -26,6 +30,8 @@ export class ScanQueueThread {
   private readonly waiters = new Map<number, () => void>();
   private nextId = 1;
   private closed = false;
+  /** After a thread died: no new one before this time (a thread that dies at start must not be restarted every poll). */
+  private restartAt = 0;
 
   constructor(
     private readonly data: ScanThreadData,
@@ -50,9 +56,10 @@ export class ScanQueueThread {
       }
     });
     this.exited = new Promise<void>((resolve) => {
-      w.once('error', (e) => this.log(`scan queue thread: ${e.message} (started again at the next kick)`));
+      w.once('error', (e) => this.log(`scan queue thread: ${e.message} (started again at a kick 5 s or more later)`));
       w.once('exit', () => {
         if (this.worker === w) this.worker = undefined;
+        if (!this.closed) this.restartAt = Date.now() + RESTART_BACKOFF_MS;
         this.busy = false;
         // Nobody waits for a queue that no thread runs.
         for (const done of this.waiters.values()) done();
@@ -70,6 +77,7 @@ export class ScanQueueThread {
   /** Work may be queued (an upload, the poll timer). */
   kick(): void {
     if (this.closed || this.busy) return;
+    if (!this.worker && Date.now() < this.restartAt) return; // the poll timer kicks again
     this.busy = true;
     this.post({ type: 'kick' });
   }

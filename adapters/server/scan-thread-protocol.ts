@@ -1,9 +1,11 @@
 /** Messages between `serve` and its scan-queue thread (scan-thread.ts, scan-queue-thread.ts). */
 
+import type { SiteConfig } from '../site/config.js';
+
 export interface ScanThreadData {
   readonly dir: string;
-  /** The database the server uses (the configuration's, or `--database`). */
-  readonly database: string;
+  /** The configuration serve runs with (its database: the file's, or `--database`); the thread never rereads the file. */
+  readonly config: SiteConfig;
   /** Engine threads of the scan pool. */
   readonly threads: number;
   readonly leaseSeconds: number;

@@ -14,7 +14,7 @@ const port = parentPort!;
 const d = workerData as ScanThreadData;
 const post = (m: FromScanThread): void => port.postMessage(m);
 
-const site = await Site.open(d.dir, { database: d.database });
+const site = await Site.open(d.dir, { config: d.config });
 const scanner = new ScanService(site, { threads: d.threads, log: (line) => post({ type: 'log', line }) });
 
 let running: Promise<void> | undefined;

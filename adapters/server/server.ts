@@ -179,7 +179,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   const queueThread =
     queueOn && !site.shared
       ? new ScanQueueThread(
-          { dir: site.dir, database: site.config.database, threads: o.scanThreads ?? 1, leaseSeconds: site.config.queue.leaseSeconds },
+          { dir: site.dir, config: site.config, threads: o.scanThreads ?? 1, leaseSeconds: site.config.queue.leaseSeconds },
           (n) => {
             metrics.scans += n;
           },

@@ -23,6 +23,11 @@ export interface OpenSiteOptions {
   readonly database?: string;
   /** SQLite: reads outside a transaction run on this many worker threads (`serve` opens its site with 2). */
   readonly readThreads?: number;
+  /**
+   * The configuration to use instead of reading patchscan.json: serve's scan thread runs with the configuration serve
+   * started with, so an edit of the file while serve runs (a typo included) changes neither until serve restarts.
+   */
+  readonly config?: SiteConfig;
 }
 
 export class Site {
@@ -40,7 +45,7 @@ export class Site {
     } catch (e) {
       throw ioError('create the site directory', abs, e);
     }
-    const read = readConfig(abs);
+    const read = o.config ?? readConfig(abs);
     const config = o.database ? { ...read, database: o.database } : read;
     return new Site(abs, config, await openStore(config.database, abs, config.queue, { readThreads: o.readThreads }));
   }

@@ -2,7 +2,7 @@
  * The site server on a real loopback port with a real SQLite file: enroll → upload → result; every refusal
  * (401, 403, 413, 400, 415, 429); expedited uploads overtaking a queue of normal scans; the pilot → unlimit flow.
  */
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -339,6 +339,27 @@ describe('patchscan serve', () => {
     expect(waiting.n).toBeGreaterThan(0);
     await server.idle();
     expect((await site.store.queueStatus()).queued).toEqual({ expedited: 0, normal: 0 });
+  });
+
+  it('keeps scanning with the configuration it started with when patchscan.json is broken meanwhile', async () => {
+    // A new server (so a new scan thread) on a site whose file now holds a typo: the thread must not read it.
+    await server.close();
+    const file = join(dir, 'patchscan.json');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, '{ "listen": ');
+    const logged: string[] = [];
+    try {
+      server = await serve(site, { scheduledSync: false, log: (l) => logged.push(l) });
+      const r = await upload(server.url, tokens.get('PC-X64')!, json(machine('PC-X64', 9, 3)));
+      expect(r.status).toBe(202);
+      await server.idle();
+      expect(logged.filter((l) => /scan queue/.test(l))).toEqual([]);
+      expect((await site.store.queueStatus()).queued).toEqual({ expedited: 0, normal: 0 });
+      const c = await get(`${server.url}/v1/computers/PC-X64/compliance`, ADMIN);
+      expect(c.status).toBe(200);
+    } finally {
+      writeFileSync(file, good);
+    }
   });
 });
 

@@ -243,7 +243,12 @@ describe('pg-boss queue', () => {
 
   it('pgBossDb needs a PostgreSQL executor', async () => {
     const t = await make({ retryLimit: 1 });
-    const sqliteLike = { all: async () => [], get: async () => undefined, run: async () => ({ changes: 0 }) };
+    const sqliteLike = {
+      all: async () => [],
+      get: async () => undefined,
+      getByKey: async () => undefined,
+      run: async () => ({ changes: 0 }),
+    };
     await expect(t.queue.enqueue(sqliteLike, 1, 'normal', 'x')).rejects.toThrow(/PostgreSQL executor/);
     expect(typeof pgBossDb(t.driver).executeSql).toBe('function');
   });

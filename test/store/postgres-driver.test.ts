@@ -189,7 +189,12 @@ describe('transactions', () => {
       }),
     ).rejects.toThrow('undo');
     expect(await rowsIn('boss-%')).toBe(0);
-    const fake: SqlExecutor = { all: async () => [], get: async () => undefined, run: async () => ({ changes: 0 }) };
+    const fake: SqlExecutor = {
+      all: async () => [],
+      get: async () => undefined,
+      getByKey: async () => undefined,
+      run: async () => ({ changes: 0 }),
+    };
     expect(() => pgBossDb(fake)).toThrow(/PostgreSQL executor/);
   });
 

@@ -126,6 +126,17 @@ describe('SQLite reads on threads', () => {
     expect(order).toEqual(['short 1', 'short 2', 'short 3', 'short 4', 'slow']);
   });
 
+  it("a read by key (an upload's token lookup) stays on the calling thread: it never waits for a busy read thread", async () => {
+    const db = open(1);
+    const order: string[] = [];
+    const slow = db.get<{ n: number }>(SLOW, [n]).then((r) => order.push('slow') && r);
+    // The one thread is busy for over a second: a get() would queue behind the slow read, getByKey() does not.
+    expect(await db.getByKey<{ one: number }>('SELECT 1 AS one')).toEqual({ one: 1 });
+    order.push('by key');
+    expect(await slow).toEqual({ n });
+    expect(order).toEqual(['by key', 'slow']);
+  });
+
   it('returns blobs as Buffers and SQLite errors with their code, as the calling thread does', async () => {
     const db = open(1);
     await db.run('INSERT INTO blobs (bytes) VALUES (?)', [new Uint8Array([1, 2, 3])]);

@@ -256,6 +256,10 @@ class Executor implements PostgresExecutor {
     return (await this[RAW](this.positional(sql), params as unknown[] | undefined)).rows[0] as T | undefined;
   }
 
+  getByKey<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.get<T>(sql, params);
+  }
+
   async run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
     return { changes: (await this[RAW](this.positional(sql), params as unknown[] | undefined)).rowCount ?? 0 };
   }
@@ -394,6 +398,10 @@ export class PostgresDriver implements SqlDriver, PostgresExecutor {
   }
 
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.poolExecutor.get<T>(sql, params);
+  }
+
+  getByKey<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
     return this.poolExecutor.get<T>(sql, params);
   }
 

@@ -21,6 +21,12 @@ export interface SqlExecutor {
   all<T>(sql: string, params?: SqlParams): Promise<T[]>;
   /** The first row, or undefined. */
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
+  /**
+   * `get` for a read through a unique index (a token, a key) that takes microseconds. Where reads run on other threads
+   * (SQLite's `readThreads`), this one stays on the calling thread: the round trip to a thread would cost more than
+   * the read (each upload authenticates with one). Elsewhere, the same as `get`.
+   */
+  getByKey<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
   /** A statement without rows; `changes` is the number of rows it touched. */
   run(sql: string, params?: SqlParams): Promise<{ readonly changes: number }>;
 }

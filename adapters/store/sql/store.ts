@@ -249,7 +249,7 @@ export class SqlSiteStore implements SiteStore {
   }
 
   clientByToken(token: string): Promise<ClientRow | undefined> {
-    return this.db.get<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE token_hash = ?`, [sha256Hex(token)]);
+    return this.db.getByKey<ClientRow>(`SELECT ${CLIENT_COLUMNS} FROM clients WHERE token_hash = ?`, [sha256Hex(token)]);
   }
 
   clients(): Promise<ClientRow[]> {

@@ -75,6 +75,10 @@ class Connection implements SqlExecutor {
     return this.stmt(sql).get(...bind(params)) as T | undefined;
   }
 
+  getByKey<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.get<T>(sql, params);
+  }
+
   async run(sql: string, params?: SqlParams): Promise<{ changes: number }> {
     const st = this.stmt(sql);
     // A statement with RETURNING is a reader in better-sqlite3's terms; run() refuses readers.
@@ -290,6 +294,11 @@ export class SqliteDriver implements SqlDriver {
   async get<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
     if (!this.threads) return this.reader.get<T>(sql, params);
     return withBuffers(await this.threads.read('get', sql, params)) as T | undefined;
+  }
+
+  /** On this thread's read connection even with read threads (see SqlExecutor.getByKey). */
+  getByKey<T>(sql: string, params?: SqlParams): Promise<T | undefined> {
+    return this.reader.get<T>(sql, params);
   }
 
   /** A single write outside a transaction is a transaction of its own. */

@@ -7,27 +7,22 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
+import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
-import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
 import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { allRulesCatalogArb, catalogArb, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+import { loadedCatalogOf } from '../helpers/update-record.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
 vi.setConfig({ testTimeout: 120_000 });
 
 const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-function compile(records: readonly UpdateRecord[]): Catalog {
-  const b = new CatalogBuilder();
-  for (const r of records) b.addRecord(r);
-  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'delta', sha256: '' }))));
-}
+const compile = (records: readonly UpdateRecord[]): Catalog => loadedCatalogOf(records, 'delta');
 
 type Edit =
   | { kind: 'revise'; at: number; rule: number; negate: boolean }

@@ -8,50 +8,18 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import { type Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
-import { allRulesCatalogArb, catalogArbOf, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+import { allRulesCatalogArb, catalogArbOf, cyclicCatalogArb, inventoryArb, richInventoryArb } from '../reference/random-world.js';
+import { loadedCatalogOf } from '../helpers/update-record.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
 vi.setConfig({ testTimeout: 180_000 });
 
-function compile(records: readonly UpdateRecord[]): Catalog {
-  const b = new CatalogBuilder();
-  for (const r of records) b.addRecord(r);
-  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
-}
-
-const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/** Random catalogs with prerequisites added between software updates: some form cycles (as scan-order's test). */
-const cyclicArb = fc
-  .tuple(
-    catalogArbOf({ maxLeaves: 8, maxBundles: 4 }),
-    fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 }),
-  )
-  .map(([records, extra]) => {
-    const out = [...records];
-    const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
-    for (const [b, picks, alone] of extra) {
-      const target = out[b % out.length].updateId;
-      for (const k of new Set(picks.map((a) => software[a % software.length]))) {
-        const r = out[k];
-        out[k] = {
-          ...r,
-          prerequisites: [
-            ...r.prerequisites,
-            alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] },
-          ],
-        };
-      }
-    }
-    return out;
-  });
+const compile = (records: readonly UpdateRecord[]): Catalog => loadedCatalogOf(records, 'property');
 
 const SECTIONS = ['os', 'processor', 'csidl', 'files', 'registry', 'msi', 'cbs', 'systemMetrics', 'licensing', 'wmi'] as const;
 
@@ -142,7 +110,7 @@ describe('incremental scans ≡ full scans (outcomes, supersedence, reasons)', (
   });
 
   it('with prerequisites between software updates, cycles included', () => {
-    fc.assert(fc.property(cyclicArb, machinesArb(inventoryArb), check), { numRuns: 150, seed });
+    fc.assert(fc.property(cyclicCatalogArb, machinesArb(inventoryArb), check), { numRuns: 150, seed });
   });
 
   it('the runs above started machines from bases and re-decided some of their updates', () => {

@@ -9,9 +9,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { CatalogBuilder } from '../../engine/catalog/builder.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import { type Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
@@ -20,16 +18,13 @@ import { packOutcome } from '../../engine/fleet/result-set.js';
 import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { S_NOT_APPLICABLE, MachineScan, MachineScanBuffers } from '../../engine/scanner/machine-scan.js';
-import { catalogArbOf, inventoryArb } from '../reference/random-world.js';
+import { catalogArbOf, cyclicCatalogArb, inventoryArb } from '../reference/random-world.js';
+import { loadedCatalogOf } from '../helpers/update-record.js';
 
 // Property runs are CPU-bound: on a 2-core machine shared with other work one takes several times its quiet time.
 vi.setConfig({ testTimeout: 120_000 });
 
-function compile(records: readonly UpdateRecord[]): Catalog {
-  const b = new CatalogBuilder();
-  for (const r of records) b.addRecord(r);
-  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
-}
+const compile = (records: readonly UpdateRecord[]): Catalog => loadedCatalogOf(records, 'property');
 
 /** The straightforward evaluation: no prerequisite classes, no node or section memo, catalog order. */
 function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
@@ -46,36 +41,6 @@ function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): {
   }
   return { outcomes: Uint32Array.from(words), ...(o.reasons ? { reasons } : {}) };
 }
-
-const G = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-
-/**
- * Adds one prerequisite to several software updates at once (so updates share a prerequisite class), naming any
- * update of the catalog, later ones and those updates themselves included: cycles appear.
- */
-const cyclicArb = fc
-  .tuple(
-    catalogArbOf({ maxLeaves: 8, maxBundles: 4 }),
-    fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 }),
-  )
-  .map(([records, extra]) => {
-    const out = [...records];
-    const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
-    for (const [b, picks, alone] of extra) {
-      const target = out[b % out.length].updateId;
-      for (const k of new Set(picks.map((a) => software[a % software.length]))) {
-        const r = out[k];
-        out[k] = {
-          ...r,
-          prerequisites: [
-            ...r.prerequisites,
-            alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] },
-          ],
-        };
-      }
-    }
-    return out;
-  });
 
 const OPTIONS: readonly OutcomeOptions[] = [
   { all: false, reasons: false },
@@ -108,7 +73,7 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
   });
 
   it('with prerequisites between software updates, cycles included', () => {
-    fc.assert(fc.property(cyclicArb, fc.array(inventoryArb, { minLength: 1, maxLength: 3 }), check), { numRuns: 300, seed });
+    fc.assert(fc.property(cyclicCatalogArb, fc.array(inventoryArb, { minLength: 1, maxLength: 3 }), check), { numRuns: 300, seed });
   });
 
   it('the catalogs exercise the shortcut: updates skipped by a False class, whole classes left out, and cycles met', () => {
@@ -118,7 +83,7 @@ describe('scan order: scanOutcomes ≡ the straightforward evaluation', () => {
     let cycles = 0;
     let inCycle = 0;
     fc.assert(
-      fc.property(cyclicArb, inventoryArb, (records, inv) => {
+      fc.property(cyclicCatalogArb, inventoryArb, (records, inv) => {
         const c = compile(records);
         const pc = prerequisiteClasses(c);
         const first = new Scanner(c).machineScan(inv);

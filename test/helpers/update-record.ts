@@ -4,6 +4,7 @@
  */
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
+import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
 import type { UpdateRecord } from '../../engine/model.js';
 
 export function updateRecord(r: Pick<UpdateRecord, 'updateId' | 'revisionId'> & Partial<UpdateRecord>): UpdateRecord {
@@ -33,4 +34,11 @@ export function catalogOf(records: readonly UpdateRecord[], path = 'test'): Cata
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
   return new Catalog(b.build({ kind: 'records', path, sha256: '' }));
+}
+
+/** The same, through the catalog file's encoding and back: the catalog as a scan loads it from disk. */
+export function loadedCatalogOf(records: readonly UpdateRecord[], path = 'test'): Catalog {
+  const b = new CatalogBuilder();
+  for (const r of records) b.addRecord(r);
+  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path, sha256: '' }))));
 }

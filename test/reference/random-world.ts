@@ -644,3 +644,32 @@ export const richInventoryArb: fc.Arbitrary<Inventory> = fc
 
 /** Catalogs over every rule type the registry knows (with update metadata for the CBS and MSI metadata rules). */
 export const allRulesCatalogArb = catalogArbOf({ rules: 'all' });
+
+/**
+ * {@link catalogArbOf}, then one prerequisite added to several software updates at once (so updates share a
+ * prerequisite class), naming any update of the catalog, later ones and those updates themselves included: cycles
+ * appear.
+ */
+export const cyclicCatalogArb = fc
+  .tuple(
+    catalogArbOf({ maxLeaves: 8, maxBundles: 4 }),
+    fc.array(fc.tuple(fc.nat(), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), fc.boolean()), { maxLength: 4 }),
+  )
+  .map(([records, extra]) => {
+    const out = [...records];
+    const software = out.map((r, k) => (r.updateType === 'Software' ? k : -1)).filter((k) => k >= 0);
+    for (const [b, picks, alone] of extra) {
+      const target = out[b % out.length]!.updateId;
+      for (const k of new Set(picks.map((a) => software[a % software.length]!))) {
+        const r = out[k]!;
+        out[k] = {
+          ...r,
+          prerequisites: [
+            ...r.prerequisites,
+            alone ? { kind: 'update', updateId: target } : { kind: 'atLeastOne', isCategory: false, updateIds: [target, G(7777)] },
+          ],
+        };
+      }
+    }
+    return out;
+  });

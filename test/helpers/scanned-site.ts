@@ -3,6 +3,7 @@
  * stored and scanned — what report tests start from. The main collection is unlimited, so every machine is targeted.
  */
 import { Packr } from 'msgpackr';
+import { expect } from 'vitest';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -48,4 +49,22 @@ export async function scannedSite(
   if (run.scanned !== o.clients) throw new Error(`scanned ${run.scanned} of ${o.clients} (skipped ${run.skipped})`);
   await scanner.close();
   return { site, catalog, names };
+}
+
+/**
+ * Makes the site's next `takeScans` first sync `source` into service (which queues every client again), then take
+ * jobs: the moment a worker takes jobs just as a sync switches the catalog, forced. `synced()`: whether it happened.
+ */
+export function syncOnFirstTake(site: Site, source: string): { synced: () => boolean } {
+  const store = site.store;
+  const take = store.takeScans.bind(store);
+  let synced = false;
+  store.takeScans = async (max, lease) => {
+    if (!synced) {
+      synced = true;
+      expect((await runSync(site, { source })).outcome).toBe('updated'); // queues every client again
+    }
+    return take(max, lease);
+  };
+  return { synced: () => synced };
 }

@@ -9,10 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { scannedSite } from '../helpers/scanned-site.js';
+import { scannedSite, syncOnFirstTake } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('a new catalog that cannot be loaded, in service between the catalog read and the take', () => {
@@ -39,18 +38,10 @@ describe('a new catalog that cannot be loaded, in service between the catalog re
       expect((await scanner.runQueue()).scanned).toBe(0); // the first catalog is loaded
       const second = join(dir, 'second.cab');
       generateCatalog({ revisions: 400, seed: 5, out: second });
-      const take = store.takeScans.bind(store);
-      let synced = false;
-      store.takeScans = async (max, lease) => {
-        if (!synced) {
-          synced = true;
-          expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
-        }
-        return take(max, lease);
-      };
+      const sync = syncOnFirstTake(site, second);
       await expect(scanner.runQueue()).rejects.toThrow(/does not match/);
       await scanner.close();
-      expect(synced).toBe(true);
+      expect(sync.synced()).toBe(true);
       const q = await store.queueStatus();
       expect(q.failed).toBe(0);
       expect(q.queued.normal + q.queued.expedited).toBe(first.names.length);

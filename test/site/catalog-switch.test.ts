@@ -7,9 +7,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
-import { scannedSite } from '../helpers/scanned-site.js';
+import { scannedSite, syncOnFirstTake } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('a new catalog in service between the catalog read and the take', () => {
@@ -24,18 +23,10 @@ describe('a new catalog in service between the catalog read and the take', () =>
       const second = join(dir, 'second.cab');
       generateCatalog({ revisions: 400, seed: 5, out: second });
 
-      const take = store.takeScans.bind(store);
-      let synced = false;
-      store.takeScans = async (max, lease) => {
-        if (!synced) {
-          synced = true;
-          expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
-        }
-        return take(max, lease);
-      };
+      const sync = syncOnFirstTake(site, second);
       const r = await scanner.runQueue();
       await scanner.close();
-      expect(synced).toBe(true);
+      expect(sync.synced()).toBe(true);
       expect(r.scanned).toBe(names.length);
       const current = (await store.currentCatalog())!;
       expect(current.id).not.toBe(first.id);

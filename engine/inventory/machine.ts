@@ -59,12 +59,14 @@ export function joinPath(folder: string, rel: string): string {
 
 export class Machine {
   readonly name: string;
-  private readonly files = new Map<string, InventoryFile>();
-  private readonly keys = new Map<string, InventoryRegistryKey>();
-  private readonly products = new Map<string, InventoryMsiProduct>();
+  // Each index is built on its first lookup: a scan that carries outcomes over to a new catalog reads a few facts,
+  // and indexing every file, key and package it never asks about was a tenth of its time.
+  private filesIndex: Map<string, InventoryFile> | undefined;
+  private keysIndex: Map<string, InventoryRegistryKey> | undefined;
+  private productsIndex: Map<string, InventoryMsiProduct> | undefined;
   /** CBS packages by lower-case name, and by name|version, with their identity parts split once. */
-  private readonly cbsByName = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
-  private readonly wmi = new Map<string, number>();
+  private cbsIndex: Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]> | undefined;
+  private wmiIndex: Map<string, number> | undefined;
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
   /** Each product's applied patches, normalized once (rules ask about them thousands of times per machine). */
@@ -72,20 +74,50 @@ export class Machine {
 
   constructor(readonly inv: Inventory) {
     this.name = inv.computer.name;
-    for (const f of inv.files ?? []) this.files.set(lower(f.path.replace(/[\\/]+/g, '\\')), f);
-    for (const k of inv.registry ?? []) this.keys.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
-    for (const p of inv.msi?.products ?? []) this.products.set(normalizeGuid(p.productCode), p);
-    for (const p of inv.cbs?.packages ?? []) {
-      const parts = cbsParts(p.identity);
-      for (const key of [parts[0]!, `${parts[0]}|${parts[4] ?? ''}`]) {
-        const l = this.cbsByName.get(key) ?? [];
-        l.push({ parts, pkg: p });
-        this.cbsByName.set(key, l);
-      }
-    }
-    for (const w of inv.wmi ?? []) this.wmi.set(`${lower(w.namespace)}|${w.query}`, w.count);
     const arch = inv.processor?.architecture;
     this.singleView = arch === 0 || arch === 5;
+  }
+
+  private get files(): Map<string, InventoryFile> {
+    if (this.filesIndex !== undefined) return this.filesIndex;
+    const m = new Map<string, InventoryFile>();
+    for (const f of this.inv.files ?? []) m.set(lower(f.path.replace(/[\\/]+/g, '\\')), f);
+    return (this.filesIndex = m);
+  }
+
+  private get keys(): Map<string, InventoryRegistryKey> {
+    if (this.keysIndex !== undefined) return this.keysIndex;
+    const m = new Map<string, InventoryRegistryKey>();
+    for (const k of this.inv.registry ?? []) m.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
+    return (this.keysIndex = m);
+  }
+
+  private get products(): Map<string, InventoryMsiProduct> {
+    if (this.productsIndex !== undefined) return this.productsIndex;
+    const m = new Map<string, InventoryMsiProduct>();
+    for (const p of this.inv.msi?.products ?? []) m.set(normalizeGuid(p.productCode), p);
+    return (this.productsIndex = m);
+  }
+
+  private get cbsByName(): Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]> {
+    if (this.cbsIndex !== undefined) return this.cbsIndex;
+    const m = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
+    for (const p of this.inv.cbs?.packages ?? []) {
+      const parts = cbsParts(p.identity);
+      for (const key of [parts[0]!, `${parts[0]}|${parts[4] ?? ''}`]) {
+        const l = m.get(key) ?? [];
+        l.push({ parts, pkg: p });
+        m.set(key, l);
+      }
+    }
+    return (this.cbsIndex = m);
+  }
+
+  private get wmi(): Map<string, number> {
+    if (this.wmiIndex !== undefined) return this.wmiIndex;
+    const m = new Map<string, number>();
+    for (const w of this.inv.wmi ?? []) m.set(`${lower(w.namespace)}|${w.query}`, w.count);
+    return (this.wmiIndex = m);
   }
 
   /** Whether a patch (normalized GUID) is applied to a product; undefined when its patches were not collected. */

@@ -69,6 +69,7 @@ export interface UpdateResult {
   readonly because: Because;
 }
 
+const EMPTY = new Int32Array(0);
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
 /** `becauseKind`: which variant of {@link Because} an update's reason is (0, the reset value, is a cycle). */
@@ -156,6 +157,13 @@ export class MachineScan {
   private readonly byClass: boolean;
   /** Times a prerequisite cycle was met (a BUSY update asked for): a value computed meanwhile depends on the path. */
   private cycleHits = 0;
+  // The section memo's per-slot arrays and this machine's value array per group (found on first use), held directly.
+  private readonly slotGroup: Int32Array;
+  private readonly slotLocal: Int32Array;
+  private readonly groupValues: (Int8Array | undefined)[] = [];
+  /** Slot values taken from earlier machines, and evaluated here (counted into the memo by {@link flushCounts}). */
+  private sharedSlots = 0;
+  private evaluatedSlots = 0;
 
   /**
    * `buffers` must be fresh or reset, and not used by another live machine scan. With `memo`, slot values are shared
@@ -186,6 +194,15 @@ export class MachineScan {
     this.byClass = buffers.classMemo.length === this.classes.count;
     this.classMemo = buffers.classMemo;
     this.classGroup = buffers.classGroup;
+    this.slotGroup = memo?.slotGroup ?? EMPTY;
+    this.slotLocal = memo?.slotLocal ?? EMPTY;
+  }
+
+  /** Adds this machine's shared and evaluated slot counts to the memo's statistics (once, when the scan is done). */
+  flushCounts(): void {
+    if (this.memo === undefined) return;
+    this.memo.countMany(this.sharedSlots, this.evaluatedSlots);
+    this.sharedSlots = this.evaluatedSlots = 0;
   }
 
   /** Value of a rule slot, with the defaults of reference §4.1 for absent rules. */
@@ -197,13 +214,17 @@ export class MachineScan {
     if (root < 0) v = s === SLOT_IS_INSTALLABLE ? T : F;
     else if (this.memo !== undefined && this.ctx.readings === undefined) {
       // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
+      // The group's value array is found once per machine and kept here: a scan asks for thousands of slots.
       const q = i * 3 + s;
-      const values = this.memo.valuesForSlot(q);
-      const at = this.memo.slotIndex(q);
+      const g = this.slotGroup[q]!;
+      const values = (this.groupValues[g] ??= this.memo.valuesOfGroup(g));
+      const at = this.slotLocal[q]!;
       const known = values[at]!;
-      this.memo.count(known >= 0);
-      if (known >= 0) v = known as Tri;
-      else {
+      if (known >= 0) {
+        this.sharedSlots++;
+        v = known as Tri;
+      } else {
+        this.evaluatedSlots++;
         v = this.program.eval(root, this.ctx);
         values[at] = v;
       }

@@ -120,7 +120,12 @@ export class Scanner {
         this.options.shareRuleResults === false
           ? undefined
           : (this.memo ??= new SectionMemo(this.catalog, this.options.shareRuleResultsLimits));
-      return fn(new MachineScan(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory)));
+      const scan = new MachineScan(this.catalog, this.program, inventory, buffers, memo?.forMachine(inventory));
+      try {
+        return fn(scan);
+      } finally {
+        scan.flushCounts();
+      }
     } finally {
       buffers.reset();
       this.spare = buffers;

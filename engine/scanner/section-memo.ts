@@ -485,15 +485,18 @@ export class MachineMemo {
     this.generation = memo.generation;
   }
 
-  /** The value array shared by machines whose sections read by rule slot `q` (update × 3 + slot) equal this one's. */
-  valuesForSlot(q: number): Int8Array {
-    return this.valuesOfGroup(this.memo.slotGroup[q]!);
+  /** Per rule slot: its group (-1: no rule) and its place in the group's value array (SectionMemo's, read-only). */
+  get slotGroup(): Int32Array {
+    return this.memo.slotGroup;
+  }
+  get slotLocal(): Int32Array {
+    return this.memo.slotLocal;
   }
 
-  /** Counts one slot value taken from an earlier machine (`true`) or evaluated. */
-  count(shared: boolean): void {
-    if (shared) this.memo.shared++;
-    else this.memo.evaluated++;
+  /** Counts slot values taken from earlier machines and evaluated (for ruleValueStats). */
+  countMany(shared: number, evaluated: number): void {
+    this.memo.shared += shared;
+    this.memo.evaluated += evaluated;
   }
 
   /** The memo's generation (section ids are comparable only within one). */
@@ -507,11 +510,6 @@ export class MachineMemo {
     return (this.ids ??= this.memo.sectionIdsOf(this.inv));
   }
 
-  /** Where rule slot `q`'s value is in {@link valuesForSlot}. */
-  slotIndex(q: number): number {
-    return this.memo.slotLocal[q]!;
-  }
-
   private sync(): void {
     if (this.generation !== this.memo.generation) {
       // Everything was dropped and section ids renumbered: key this machine again.
@@ -521,7 +519,8 @@ export class MachineMemo {
     }
   }
 
-  private valuesOfGroup(g: number): Int8Array {
+  /** The value array of group `g` for this machine (machines whose sections read by the group equal this one's share it). */
+  valuesOfGroup(g: number): Int8Array {
     this.sync();
     let a = this.arrays[g];
     if (a === undefined) {

@@ -5,21 +5,17 @@
  * before and after share the machine's load.
  *
  *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--before OLD/dist/adapters/cli/bin.js]
- *                                         [--formats default,reasons,rows,rows-all,parquet,msgpack]
+ *                                         [--formats default,reasons,rows,rows-all,parquet,msgpack] [--json]
  *
  * The fleet is the first --machines inventories of a --clients fleet (JSON Lines) from the generated catalog.
+ * `--json`: the table goes to stderr and one JSON line with every run's figures to stdout (bench/issue-14.bench.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { importCatalog } from '../adapters/catalog/import.js';
-import { generateCatalog } from '../corpus/generate-catalog.js';
-import { generateFleet } from '../corpus/generate-fleet.js';
-import { Catalog } from '../engine/catalog/catalog.js';
-import { readCatalogFile } from '../engine/catalog/file.js';
-import { arg } from './args.js';
+import { arg, jsonOut, printJson, say } from './args.js';
+import { benchCatalog, benchFleet, lazyCatalog, load1, machineLine } from './inputs.js';
 
 const revisions = Number(arg('revisions', '50000'));
 const clients = Number(arg('clients', '100000'));
@@ -52,20 +48,13 @@ async function head(from: string, to: string, n: number): Promise<void> {
   await new Promise<void>((r) => out.end(r));
 }
 
-const cab = join(work, `wsusscn2-${revisions}-1.cab`);
-const cat = join(work, `catalog-${revisions}-1.pscat`);
-if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
-if (!existsSync(cat)) importCatalog(cab, { out: cat });
-const full = join(work, `fleet-${revisions}-${clients}.jsonl`);
-if (!existsSync(full)) generateFleet(new Catalog(readCatalogFile(cat)), { clients, seed: 1, out: full });
+const cat = benchCatalog(work, revisions);
+const full = benchFleet(work, revisions, clients, 0, 'jsonl', lazyCatalog(cat));
 const fleet = join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
 if (!existsSync(fleet)) await head(full, fleet, machines);
 
-console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} ` +
-    `cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-);
-console.log(
+say(`machine: ${machineLine()}`);
+say(
   `catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines ` +
     `of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
 );
@@ -75,10 +64,29 @@ try {
   throw new Error("GNU time (/usr/bin/time) is needed to measure a child process's peak RSS: apt-get install time");
 }
 
-function measure(label: string, bin: string, args: string[]): void {
+/** One run's figures (`--json`). */
+interface Measured {
+  format: string;
+  build: 'this' | 'earlier';
+  what: string;
+  /** The command as a user types it (file names shortened). */
+  command: string;
+  machines: number;
+  seconds: number;
+  cpuSeconds: number;
+  maxRssBytes: number;
+  bytesWritten: number;
+  loadStart: number;
+  loadEnd: number;
+}
+const measured: Measured[] = [];
+
+function measure(format: string, build: 'this' | 'earlier', bin: string, args: string[]): void {
+  const label = `${build === 'this' ? 'this build' : 'earlier build'}: ${RUNS[format]!.what}`;
   const out = join(work, `batch-out-${process.pid}`);
   const cmd = ['scan', '-c', cat, '-i', fleet, '-o', out, '-q', ...args];
-  const load = loadavg()[0]!.toFixed(1);
+  const loadStart = load1();
+  const load = loadStart.toFixed(1);
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %M %U %S', process.execPath, bin, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${label} failed (${r.status}): ${r.stderr}`);
   const [, seconds, rssKiB, user, sys] = /TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr)!;
@@ -87,25 +95,37 @@ function measure(label: string, bin: string, args: string[]): void {
   const bytes = statSync(out).size;
   rmSync(out, { force: true });
   const s = Number(seconds);
-  console.log(
+  const command = `patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, `fleet-first-${machines}.jsonl`)}`;
+  measured.push({
+    format,
+    build,
+    what: RUNS[format]!.what,
+    command,
+    machines,
+    seconds: s,
+    cpuSeconds: Number(user) + Number(sys),
+    maxRssBytes: Number(rssKiB) * 1024,
+    bytesWritten: bytes,
+    loadStart,
+    loadEnd: load1(),
+  });
+  say(
     `| ${label} | ${s.toFixed(1)} s | ${(machines / s).toFixed(0)} | ` +
       `${(Number(rssKiB) / 1024).toFixed(0)} MiB | ${(bytes / 1e6).toFixed(1)} MB (` +
       `${(bytes / machines / 1e3).toFixed(1)} KB/machine) | ${load} | ${cpu} |`,
   );
-  console.log(
-    `|   \`patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, `fleet-first-${machines}.jsonl`)}` +
-      `\` | | | | | | |`,
-  );
+  say(`|   \`${command}\` | | | | | | |`);
 }
 
-console.log('| run | time | machines/s | peak RSS | written | load (1 min) at start | CPU (user + sys) |');
-console.log('|---|---|---|---|---|---|---|');
+say('| run | time | machines/s | peak RSS | written | load (1 min) at start | CPU (user + sys) |');
+say('|---|---|---|---|---|---|---|');
 for (const [k, f] of formats.entries()) {
   const run = RUNS[f];
   if (!run) throw new Error(`unknown --formats entry ${f} (${Object.keys(RUNS).join(', ')})`);
   // With --before, the same command by both builds back to back, which goes first alternating, so that a load that
   // rises or falls through the benchmark does not always favour the same build.
-  const pair: [string, string][] = [[`this build: ${run.what}`, BIN]];
-  if (before) pair[k % 2 === 0 ? 'push' : 'unshift']([`earlier build: ${run.what}`, before]);
-  for (const [label, bin] of pair) measure(label, bin, run.args);
+  const pair: ['this' | 'earlier', string][] = [['this', BIN]];
+  if (before) pair[k % 2 === 0 ? 'push' : 'unshift'](['earlier', before]);
+  for (const [build, bin] of pair) measure(f, build, bin, run.args);
 }
+if (jsonOut) printJson({ bench: 'batch-output', machine: machineLine(), revisions, clients, machines, runs: measured });

@@ -6,12 +6,13 @@
  * set is checked equal to the full rescan's. Prints machines/s of both and the ratio, with and without the one-off cost
  * of the catalog diff.
  *
- *   npm run bench:catalog-delta -- [--revisions 50000] [--profiles 2000] [--percent 1] [--seed 7] [--carry-share yes]
+ *   npm run bench:catalog-delta -- [--revisions 50000] [--profiles 2000] [--percent 1] [--seed 7] [--carry-share yes] [--json]
+ *
+ * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { importCatalog } from '../adapters/catalog/import.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { catalogDelta } from '../engine/catalog/catalog-delta.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
@@ -19,9 +20,9 @@ import type { Inventory } from '../engine/inventory/types.js';
 import { carryOverOutcomes } from '../engine/fleet/carry-over.js';
 import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
 import { Scanner } from '../engine/scanner/scanner.js';
-import { generateCatalog } from '../corpus/generate-catalog.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
-import { arg, numArg } from './args.js';
+import { arg, jsonOut, numArg, printJson, say } from './args.js';
+import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 
 const revisions = numArg('revisions', '50000');
@@ -31,18 +32,14 @@ const seed = numArg('seed', '7');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
 
-const gib = (totalmem() / 2 ** 30).toFixed(0);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${gib} GiB, Node ${process.version}`);
-console.log(
+const loadStart = load1();
+say(`machine: ${machineLine()}`);
+say(
   `load average at start: ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')} (the machine is shared with other helpers' work)`,
 );
-const cab = join(work, `wsusscn2-${revisions}-1.cab`);
-const cat = join(work, `catalog-${revisions}-1.pscat`);
-if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
-if (!existsSync(cat)) importCatalog(cab, { out: cat });
-const imported = new Catalog(readCatalogFile(cat));
+const imported = new Catalog(readCatalogFile(benchCatalog(work, revisions)));
 
 const seconds = (t: number): number => (performance.now() - t) / 1000;
 let t = performance.now();
@@ -50,7 +47,7 @@ const records = catalogRecords(imported);
 const before = buildCatalog(records, 'before');
 const edit = patchTuesday(records, percent, seed);
 const after = buildCatalog(edit.records, 'after');
-console.log(
+say(
   `catalogs: ${before.size.toLocaleString('en-US')} → ${after.size.toLocaleString('en-US')} revisions; edit of ${percent} %: ` +
     `${edit.summary.added} new updates (each superseding one), ` +
     `${edit.summary.revised} new revisions (${JSON.stringify(edit.summary.revisedByType)}), ` +
@@ -74,7 +71,7 @@ t = performance.now();
 const delta = catalogDelta(before, after);
 const diffSeconds = seconds(t);
 if (delta.fullRescan) throw new Error(delta.fullRescan);
-console.log(
+say(
   `diff: ${delta.added.length} added, ${delta.changed.length} changed, ${delta.removed.length} removed → ` +
     `${delta.affectedList.length} updates to re-evaluate (${delta.stateAffected} may change state, ` +
     `${((delta.affectedList.length / after.size) * 100).toFixed(2)} % of the catalog), computed in ${(diffSeconds * 1000).toFixed(0)} ms`,
@@ -117,25 +114,47 @@ for (let k = 0; k < profiles; k++) {
   if (a.length !== b.length || a.some((w, j) => w !== b[j])) differing++;
   if (a.length !== stored[k]!.length) moved++;
 }
-console.log(
+say(
   `profiles: ${profiles}, every one distinct; result sets differing from the full rescan: ${differing}; ` +
     `profiles whose number of outcomes changed with the new catalog: ${moved}`,
 );
 const rate = (s: number): string => `${Math.round(profiles / s).toLocaleString('en-US')} machines/s`;
 const perMachine = (s: number): string => `${s.toFixed(2)} s, ${((s / profiles) * 1e3).toFixed(3)} ms per machine`;
-console.log(`full rescan      ${rate(fullSeconds)} (${perMachine(fullSeconds)})`);
-console.log(`carried over     ${rate(carrySeconds)} (${perMachine(carrySeconds)})`);
-console.log(
+say(`full rescan      ${rate(fullSeconds)} (${perMachine(fullSeconds)})`);
+say(`carried over     ${rate(carrySeconds)} (${perMachine(carrySeconds)})`);
+say(
   `ratio            ${(fullSeconds / carrySeconds).toFixed(1)} × (with the diff's ${(diffSeconds * 1000).toFixed(0)} ms: ` +
     `${(fullSeconds / (carrySeconds + diffSeconds)).toFixed(1)} ×)`,
 );
-console.log(
+say(
   `CPU time         full rescan ${((fullCpu / profiles) * 1e3).toFixed(3)} ms per machine, carried over ` +
     `${((carryCpu / profiles) * 1e3).toFixed(3)} ms per machine: ${(fullCpu / carryCpu).toFixed(1)} ×`,
 );
-console.log(
+say(
   `load average at end: ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );
+if (jsonOut)
+  printJson({
+    bench: 'catalog-delta',
+    machine: machineLine(),
+    revisions: before.size,
+    revisionsAfter: after.size,
+    percent,
+    seed,
+    profiles,
+    affected: delta.affectedList.length,
+    diffSeconds,
+    fullSeconds,
+    carrySeconds,
+    fullCpuSeconds: fullCpu,
+    carryCpuSeconds: carryCpu,
+    ratio: fullSeconds / carrySeconds,
+    ratioWithDiff: fullSeconds / (carrySeconds + diffSeconds),
+    cpuRatio: fullCpu / carryCpu,
+    differing,
+    loadStart,
+    loadEnd: load1(),
+  });
 if (differing > 0) process.exitCode = 1;

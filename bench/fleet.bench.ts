@@ -6,17 +6,18 @@
  * that build right after this one, so both see the same machine load: compare their ratio, not absolute figures.
  *
  *   node dist/bench/fleet.bench.js [--revisions 50000] [--clients 5000] [--hits-clients 20000] [--threads 2] [--before DIR]
+ *                                  [--runs d0,d10,d50,d100,d100-jsonl,d0-nocache,hits,hits-jsonl] [--json]
+ *
+ * `--runs` picks runs by key (default all, in that order: the --clients fleets by share distinct, then the
+ * --hits-clients fleet with 0 % distinct). `--json`: the human lines go to stderr and one JSON line with every run's
+ * figures to stdout (bench/issue-14.bench.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { importCatalog } from '../adapters/catalog/import.js';
-import { Catalog } from '../engine/catalog/catalog.js';
-import { readCatalogFile } from '../engine/catalog/file.js';
-import { generateCatalog } from '../corpus/generate-catalog.js';
-import { generateFleet } from '../corpus/generate-fleet.js';
-import { arg } from './args.js';
+import { arg, jsonOut, printJson, say } from './args.js';
+import { benchCatalog, benchFleet, lazyCatalog, load1, machineLine } from './inputs.js';
 
 const revisions = Number(arg('revisions', '50000'));
 const clients = Number(arg('clients', '5000'));
@@ -27,22 +28,14 @@ const work = join(process.cwd(), 'bench', '.work');
 mkdirSync(work, { recursive: true });
 const MiB = 1048576;
 
-console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg()
+say(
+  `machine: ${machineLine()}, load average ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}`,
 );
-const cab = join(work, `wsusscn2-${revisions}-1.cab`);
-const cat = join(work, `catalog-${revisions}-1.pscat`);
-if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
-if (!existsSync(cat)) importCatalog(cab, { out: cat });
-const catalog = new Catalog(readCatalogFile(cat));
-
-function fleet(n: number, distinct: number, ext: 'msgpack' | 'jsonl'): string {
-  const path = join(work, `fleet-${revisions}-${n}-d${distinct}.${ext}`);
-  if (!existsSync(path)) generateFleet(catalog, { clients: n, seed: 1, out: path, distinct });
-  return path;
-}
+const cat = benchCatalog(work, revisions);
+const catalog = lazyCatalog(cat);
+const fleet = (n: number, distinct: number, ext: 'msgpack' | 'jsonl'): string => benchFleet(work, revisions, n, distinct, ext, catalog);
 
 interface Run {
   seconds: number;
@@ -73,19 +66,62 @@ const line = (label: string, r: Run): string => {
   );
 };
 
-const runs: [string, string, boolean][] = [
-  ...[0, 10, 50, 100].map((d): [string, string, boolean] => [
-    `${clients} machines, ${d} % distinct, msgpack`,
-    fleet(clients, d, 'msgpack'),
-    true,
-  ]),
-  [`${clients} machines, 100 % distinct, JSON Lines`, fleet(clients, 100, 'jsonl'), true],
-  [`${clients} machines, 0 % distinct, msgpack, --no-cache`, fleet(clients, 0, 'msgpack'), false],
-  [`${hitsClients} machines, 0 % distinct, msgpack`, fleet(hitsClients, 0, 'msgpack'), true],
-  [`${hitsClients} machines, 0 % distinct, JSON Lines`, fleet(hitsClients, 0, 'jsonl'), true],
-];
-for (const [label, path, cache] of runs) {
-  console.log(`\n${label} (${(statSync(path).size / MiB).toFixed(1)} MiB; load ${loadavg()[0]!.toFixed(1)})`);
-  console.log(`  ${line('this build', child(here, path, cache))}`);
-  if (before) console.log(`  ${line('before', child(before, path, cache))}`);
+interface RunSpec {
+  key: string;
+  label: string;
+  clients: number;
+  distinct: number;
+  input: 'msgpack' | 'jsonl';
+  cache: boolean;
 }
+const ALL: RunSpec[] = [
+  ...[0, 10, 50, 100].map((d): RunSpec => ({
+    key: `d${d}`,
+    label: `${clients} machines, ${d} % distinct, msgpack`,
+    clients,
+    distinct: d,
+    input: 'msgpack',
+    cache: true,
+  })),
+  { key: 'd100-jsonl', label: `${clients} machines, 100 % distinct, JSON Lines`, clients, distinct: 100, input: 'jsonl', cache: true },
+  {
+    key: 'd0-nocache',
+    label: `${clients} machines, 0 % distinct, msgpack, --no-cache`,
+    clients,
+    distinct: 0,
+    input: 'msgpack',
+    cache: false,
+  },
+  {
+    key: 'hits',
+    label: `${hitsClients} machines, 0 % distinct, msgpack`,
+    clients: hitsClients,
+    distinct: 0,
+    input: 'msgpack',
+    cache: true,
+  },
+  {
+    key: 'hits-jsonl',
+    label: `${hitsClients} machines, 0 % distinct, JSON Lines`,
+    clients: hitsClients,
+    distinct: 0,
+    input: 'jsonl',
+    cache: true,
+  },
+];
+const keys = arg('runs', ALL.map((r) => r.key).join(',')).split(',');
+for (const k of keys) if (!ALL.some((r) => r.key === k)) throw new Error(`unknown --runs entry ${k} (${ALL.map((r) => r.key).join(', ')})`);
+const results: (RunSpec & Run & { build: 'this' | 'before'; fleet: string; threads: number; loadStart: number; loadEnd: number })[] = [];
+const measure = (spec: RunSpec, path: string, build: 'this' | 'before', root: string): Run => {
+  const loadStart = load1();
+  const r = child(root, path, spec.cache);
+  results.push({ ...spec, ...r, build, fleet: path, threads: Number(threads), loadStart, loadEnd: load1() });
+  return r;
+};
+for (const spec of ALL.filter((r) => keys.includes(r.key))) {
+  const path = fleet(spec.clients, spec.distinct, spec.input);
+  say(`\n${spec.label} (${(statSync(path).size / MiB).toFixed(1)} MiB; load ${loadavg()[0]!.toFixed(1)})`);
+  say(`  ${line('this build', measure(spec, path, 'this', here))}`);
+  if (before) say(`  ${line('before', measure(spec, path, 'before', before))}`);
+}
+if (jsonOut) printJson({ bench: 'fleet', machine: machineLine(), revisions, runs: results });

@@ -6,22 +6,23 @@
  * whole queue run (read inventories, fingerprint, carry over or scan, store the result sets with reasons), checks
  * every client's stored rows equal, and prints both rates and the ratio.
  *
- *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7]
+ *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
+ *
+ * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
-import { importCatalog } from '../adapters/catalog/import.js';
 import { ensureObjects } from '../adapters/site/objects.js';
 import { ScanService } from '../adapters/site/scan-service.js';
 import { Site } from '../adapters/site/site.js';
-import { generateCatalog } from '../corpus/generate-catalog.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
-import { arg, numArg } from './args.js';
+import { arg, jsonOut, numArg, printJson, say } from './args.js';
+import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 
 const revisions = numArg('revisions', '10000');
@@ -31,19 +32,14 @@ const seed = numArg('seed', '7');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
 
-console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} ` +
-    `cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-);
-console.log(
+const loadStart = load1();
+say(`machine: ${machineLine()}`);
+say(
   `load average at start: ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')} (the machine is shared with other helpers' work)`,
 );
-const cab = join(work, `wsusscn2-${revisions}-1.cab`);
-const imported = join(work, `catalog-${revisions}-1.pscat`);
-if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
-if (!existsSync(imported)) importCatalog(cab, { out: imported });
+const imported = benchCatalog(work, revisions);
 const records = catalogRecords(new Catalog(readCatalogFile(imported)));
 const fileA = join(work, `site-carry-${revisions}-A.pscat`);
 const fileB = join(work, `site-carry-${revisions}-B-${percent}-${seed}.pscat`);
@@ -89,8 +85,13 @@ async function siteOnA(dir: string): Promise<Site> {
 }
 
 const root = join(work, `site-carry-${process.pid}`);
+let t0 = performance.now();
 const full = await siteOnA(join(root, 'full'));
+// Progress on stderr (the setup takes minutes at 50,000 revisions); stdout keeps the figures only.
+process.stderr.write(`site 1 of 2: ${clients} clients scanned on catalog A (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+t0 = performance.now();
 const carrying = await siteOnA(join(root, 'carrying'));
+process.stderr.write(`site 2 of 2: ${clients} clients scanned on catalog A (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 const timeQueue = async (site: Site, carryOver: boolean): Promise<{ s: number; carried: number; scanned: number }> => {
   await putInService(site, fileB);
   const scanner = new ScanService(site, { carryOver });
@@ -108,13 +109,32 @@ for (let k = 0; k < clients; k++) {
     JSON.stringify(await site.store.resultUpdates((await site.store.computerScan(`PC-${k}`))!.set_id));
   if ((await rows(full)) !== (await rows(carrying))) differ++;
 }
-console.log(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
-console.log(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s)`);
-console.log(
+say(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
+say(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s)`);
+say(
   `carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), ${c.carried} result sets carried over ` +
     `(catalog load + diff included)`,
 );
-console.log(`ratio ${(f.s / c.s).toFixed(1)} ×; clients whose stored rows differ: ${differ}`);
+say(`ratio ${(f.s / c.s).toFixed(1)} ×; clients whose stored rows differ: ${differ}`);
 await full.close();
 await carrying.close();
+rmSync(root, { recursive: true, force: true });
+if (jsonOut)
+  printJson({
+    bench: 'site-carry-over',
+    machine: machineLine(),
+    revisions: a.size,
+    percent,
+    seed,
+    clients,
+    fullSeconds: f.s,
+    fullScanned: f.scanned,
+    carrySeconds: c.s,
+    carried: c.carried,
+    carryScanned: c.scanned,
+    ratio: f.s / c.s,
+    differ,
+    loadStart,
+    loadEnd: load1(),
+  });
 if (differ > 0) process.exitCode = 1;

@@ -1,0 +1,375 @@
+/**
+ * Issue 14 item 5: every figure of the issue measured side by side in one run, printed as one markdown table (row = the
+ * issue's figure with the command a user types to reproduce it; columns = measured, goal, met or missed, load).
+ *
+ *   npm run bench:issue-14 -- [--scale full|small] [--only batch,json,distinct,delta,site,1m] [--inputs-only]
+ *
+ * `--inputs-only` generates the fleets and catalog the run needs (the 1M fleet takes tens of minutes on one core) and
+ * stops: run it while the machine is busy, then the measured run when it is quiet.
+ * It runs the existing benchmarks one after the other, each in a child process with `--json` (they generate or reuse
+ * the inputs under bench/.work/ and start a fresh process per measured run where they always did):
+ *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet
+ *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
+ *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 % with --no-cache
+ *   delta     item 4  bench/catalog-delta.bench.ts    engine: carry-over vs full rescan
+ *   site      item 4  bench/site-carry-over.bench.ts  site: carry-over vs full rescan
+ *   1m        1M      bench/scan.bench.ts             the 1M fleet, msgpack in, fleet format out, no reasons
+ * `--scale full` (the default) is the issue's sizes; `--scale small` runs every row on small inputs in a few minutes
+ * (to check the benchmark works, not to quote). Progress goes to stderr; the table to stdout and to
+ * bench/.work/issue-14-SCALE-TIME.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { arg, flag } from './args.js';
+import { benchCatalog, benchFleet, lazyCatalog, load1, machineLine } from './inputs.js';
+
+type Scale = 'full' | 'small';
+const scale = arg('scale', 'full') as Scale;
+if (scale !== 'full' && scale !== 'small') throw new Error(`--scale must be full or small, not ${String(scale)}`);
+
+/** Sizes per scale. Full: the issue's (50,000-revision catalog; 5,000 of a 100k fleet; 100k; 5k; 1M). */
+const SIZES = {
+  full: {
+    revisions: 50000,
+    batchClients: 100000,
+    batchMachines: 5000,
+    jsonClients: 100000,
+    distinctClients: 5000,
+    deltaProfiles: 1000,
+    siteClients: 300,
+    bigClients: 1000000,
+  },
+  small: {
+    revisions: 50000,
+    batchClients: 2000,
+    batchMachines: 300,
+    jsonClients: 2000,
+    distinctClients: 500,
+    deltaProfiles: 100,
+    siteClients: 20,
+    bigClients: 5000,
+  },
+}[scale];
+const THREADS = 2;
+const R = SIZES.revisions;
+const CATALOG = `catalog-${R}-1.pscat`;
+
+interface Step {
+  key: string;
+  title: string;
+  script: string;
+  args: string[];
+  rows: (out: Json) => Row[];
+}
+interface Row {
+  item: string;
+  figure: string;
+  command: string;
+  measured: string;
+  goal: string;
+  verdict: string;
+  load: string;
+}
+/** The children's JSON lines, read as plain data (each benchmark's `--json` output; see its printJson call). */
+type Json = any;
+
+const n = (x: number, digits = 0): string => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const mib = (bytes: number): string => `${n(bytes / 1048576)} MiB`;
+const loads = (a: number, b: number): string => `${a.toFixed(1)} → ${b.toFixed(1)}`;
+const verdict = (ok: boolean): string => (ok ? '**met**' : '**missed**');
+const GB = 1e9;
+
+/** A fleet-child run of bench/fleet.bench.ts: the row's measured cell. */
+const fleetMeasured = (r: Json): string => {
+  const rate = r.machines / r.seconds;
+  return (
+    `${n(rate)} machines/s (${n(r.machines)} in ${n(r.seconds, 1)} s); ${n((r.seconds * r.threads * 1000) / r.machines, 2)} ms ` +
+    `per machine per core (wall), CPU ${n((r.cpuSeconds * 1000) / r.machines, 2)} ms/machine; ` +
+    `${n((100 * r.hits) / Math.max(1, r.hits + r.misses), 1)} % answered by an earlier profile; peak RSS ${mib(r.maxRssBytes)}; errors ${r.errors}`
+  );
+};
+const scanCommand = (fleet: string, extra = ''): string =>
+  `patchscan scan -c ${CATALOG} -i ${fleet.split('/').pop()} -o /dev/null -f msgpack --no-reasons --threads ${THREADS}${extra}`;
+
+const STEPS: Step[] = [
+  {
+    key: 'batch',
+    title: `item 1: batch output, the first ${n(SIZES.batchMachines)} machines of a ${n(SIZES.batchClients)}-machine fleet`,
+    script: 'batch-output.bench.js',
+    args: [
+      '--revisions',
+      `${R}`,
+      '--clients',
+      `${SIZES.batchClients}`,
+      '--machines',
+      `${SIZES.batchMachines}`,
+      '--formats',
+      'default,rows,parquet',
+    ],
+    rows: (out) =>
+      (out.runs as Json[])
+        .filter((r) => r.build === 'this')
+        .map((r) => ({
+          item: '1',
+          figure: `${{ default: 'default batch output (JSON Lines, one line per machine)', rows: '`-f rows` (default states: Required, Unknown)', parquet: '`-f parquet` (default states)' }[r.format as string] ?? r.what}, ${n(r.machines)} machines`,
+          command: `\`${(r.command as string)
+            .replace(' -q', '')
+            .replace('catalog.pscat', CATALOG)
+            .replace('OUT', r.format === 'parquet' ? 'out.parquet' : 'out.jsonl')}\``,
+          measured:
+            `${n(r.seconds, 1)} s, ${n(r.machines / r.seconds)} machines/s, ${n(r.bytesWritten / 1e6, 1)} MB written ` +
+            `(${n(r.bytesWritten / r.machines / 1e3, 1)} KB/machine), peak RSS ${mib(r.maxRssBytes)}; CPU ${n(r.cpuSeconds, 1)} s`,
+          goal: 'peak RSS < 1 GB (10⁹ bytes)',
+          verdict: verdict(r.maxRssBytes < GB),
+          load: loads(r.loadStart, r.loadEnd),
+        })),
+  },
+  {
+    key: 'json',
+    title: `item 2: JSON Lines vs msgpack input, ${n(SIZES.jsonClients)} machines`,
+    script: 'fleet.bench.js',
+    args: ['--revisions', `${R}`, '--hits-clients', `${SIZES.jsonClients}`, '--threads', `${THREADS}`, '--runs', 'hits,hits-jsonl'],
+    rows: (out) => {
+      const mp = (out.runs as Json[]).find((r) => r.key === 'hits' && r.build === 'this');
+      const js = (out.runs as Json[]).find((r) => r.key === 'hits-jsonl' && r.build === 'this');
+      const row = (r: Json, what: string): Row => ({
+        item: '2',
+        figure: `${n(r.machines)} machines from ${what}, \`-f msgpack --no-reasons\``,
+        command: `\`${scanCommand(r.fleet)}\``,
+        measured: fleetMeasured(r),
+        goal: '—',
+        verdict: '—',
+        load: loads(r.loadStart, r.loadEnd),
+      });
+      const share = js.machines / js.seconds / (mp.machines / mp.seconds);
+      return [
+        row(mp, 'msgpack'),
+        row(js, 'JSON Lines'),
+        {
+          item: '2',
+          figure: 'JSON Lines ÷ msgpack, machines/s (the two rows above)',
+          command: 'the two commands above',
+          measured: `${n(share * 100, 1)} % (CPU per machine: msgpack ÷ JSON ${n(((mp.cpuSeconds / mp.machines) * 100) / (js.cpuSeconds / js.machines), 1)} %)`,
+          goal: '≥ 80 %',
+          verdict: verdict(share >= 0.8),
+          load: loads(mp.loadStart, js.loadEnd),
+        },
+      ];
+    },
+  },
+  {
+    key: 'distinct',
+    title: `item 3: 0, 10, 50, 100 % distinct fleets of ${n(SIZES.distinctClients)} machines; 0 % with --no-cache`,
+    script: 'fleet.bench.js',
+    args: [
+      '--revisions',
+      `${R}`,
+      '--clients',
+      `${SIZES.distinctClients}`,
+      '--threads',
+      `${THREADS}`,
+      '--runs',
+      'd0,d10,d50,d100,d0-nocache',
+    ],
+    rows: (out) =>
+      (out.runs as Json[])
+        .filter((r) => r.build === 'this')
+        .map((r): Row => {
+          // The goal is the first-of-a-profile scan's: every machine of the 100 % fleet, and every machine with sharing off.
+          const goalApplies = r.distinct === 100 || !r.cache;
+          const perCoreMs = (r.seconds * r.threads * 1000) / r.machines;
+          return {
+            item: '3',
+            figure: `${n(r.machines)} machines, ${r.distinct} % distinct, msgpack${r.cache ? '' : ', result sharing off (`--no-cache`)'}`,
+            command: `\`${scanCommand(r.fleet, r.cache ? '' : ' --no-cache')}\``,
+            measured: fleetMeasured(r),
+            goal: goalApplies ? `≤ 1 ms per machine per core (≥ ${n(1000 * r.threads)} machines/s on ${r.threads} cores)` : '— (reported)',
+            verdict: goalApplies ? verdict(perCoreMs <= 1) : '—',
+            load: loads(r.loadStart, r.loadEnd),
+          };
+        }),
+  },
+  {
+    key: 'delta',
+    title: `item 4: a new catalog (1 % edit) without a full rescan, engine, ${n(SIZES.deltaProfiles)} distinct profiles`,
+    script: 'catalog-delta.bench.js',
+    args: ['--revisions', `${R}`, '--profiles', `${SIZES.deltaProfiles}`],
+    rows: (out) => [
+      {
+        item: '4',
+        figure: `engine: carry-over vs full rescan, ${n(out.profiles)} distinct profiles, ${n(out.revisions)}-revision catalog, ${out.percent} % edit`,
+        command: `\`node dist/bench/catalog-delta.bench.js --revisions ${R} --profiles ${out.profiles}\``,
+        measured:
+          `full rescan ${n(out.profiles / out.fullSeconds)} machines/s, carried over ${n(out.profiles / out.carrySeconds)} machines/s: ` +
+          `**${n(out.ratio, 1)} ×** (with the one-off diff of ${n(out.diffSeconds * 1000)} ms: ${n(out.ratioWithDiff, 1)} ×; ` +
+          `CPU ${n(out.cpuRatio, 1)} ×); ${out.differing} of ${n(out.profiles)} result sets differ from the full rescan`,
+        goal: '≥ 20 ×, results identical',
+        verdict: verdict(out.ratio >= 20 && out.differing === 0),
+        load: loads(out.loadStart, out.loadEnd),
+      },
+    ],
+  },
+  {
+    key: 'site',
+    title: `item 4: the same on a SQLite site, ${n(SIZES.siteClients)} clients`,
+    script: 'site-carry-over.bench.js',
+    args: ['--revisions', `${R}`, '--clients', `${SIZES.siteClients}`],
+    rows: (out) => [
+      {
+        item: '4',
+        figure: `site: a sync's new catalog carried over vs full rescan, ${n(out.clients)} clients (SQLite), ${n(out.revisions)} revisions, ${out.percent} % edit`,
+        command: `\`node dist/bench/site-carry-over.bench.js --revisions ${R} --clients ${out.clients}\``,
+        measured:
+          `full rescan ${n(out.fullSeconds, 2)} s (${n(out.fullScanned / out.fullSeconds)} clients/s), carry-over ${n(out.carrySeconds, 2)} s ` +
+          `(${out.carried} carried): **${n(out.ratio, 1)} ×**; ${out.differ} clients' stored rows differ`,
+        goal: '≥ 20 ×, 0 rows differ',
+        verdict: verdict(out.ratio >= 20 && out.differ === 0),
+        load: loads(out.loadStart, out.loadEnd),
+      },
+    ],
+  },
+  {
+    key: '1m',
+    title: `the ${n(SIZES.bigClients)}-machine fleet (1M at full scale), msgpack in, fleet format out, no reasons`,
+    script: 'scan.bench.js',
+    args: ['--revisions', `${R}`, '--clients', `${SIZES.bigClients}`, '--threads', `${THREADS}`, '--decode', 'no', '--micro', 'no'],
+    rows: (out) =>
+      (out.fleets as Json[]).flatMap((f) =>
+        (f.scans as Json[]).map((r): Row => {
+          const rate = r.machines / r.seconds;
+          const isOneMillion = f.clients === 1000000;
+          return {
+            item: '1M',
+            figure: `${n(r.machines)} machines (${n(r.hitRate * 100, 1)} % answered by an earlier profile), ${r.threads} threads`,
+            command: `\`${scanCommand(f.fleet)}\``,
+            measured:
+              `**${n(rate)} machines/s** (${n(r.seconds, 1)} s, CPU ${n(r.cpuSeconds, 1)} s); peak RSS ${mib(r.maxRssBytes)} ` +
+              `(with a second pass over 2,000 machines for latency: p50 ${r.p50} µs, p99 ${r.p99} µs); errors ${r.errors}`,
+            goal: 'no regression: ≥ 24,400 machines/s (recorded 24,409–29,579), peak RSS ≤ 794 MiB (recorded)',
+            verdict: isOneMillion ? verdict(rate >= 24400 && r.maxRssBytes <= 794 * 1048576) : '— (not the 1M fleet)',
+            load: loads(r.loadStart, r.loadEnd),
+          };
+        }),
+      ),
+  },
+];
+
+const only = arg('only', STEPS.map((s) => s.key).join(',')).split(',');
+for (const k of only)
+  if (!STEPS.some((s) => s.key === k)) throw new Error(`unknown --only entry ${k} (${STEPS.map((s) => s.key).join(', ')})`);
+const steps = STEPS.filter((s) => only.includes(s.key));
+
+const t0 = performance.now();
+const clock = (): string => {
+  const s = Math.round((performance.now() - t0) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+const progress = (line: string): void => {
+  process.stderr.write(`[issue-14 ${clock()}] ${line}\n`);
+};
+if (flag('inputs-only')) {
+  // The same files, by the same helper and names, as the benchmarks below would generate on their first run.
+  const work = join(process.cwd(), 'bench', '.work');
+  mkdirSync(work, { recursive: true });
+  const cat = benchCatalog(work, R);
+  const catalog = lazyCatalog(cat);
+  const want: [string, number, number, 'msgpack' | 'jsonl'][] = [
+    ['batch', SIZES.batchClients, 0, 'jsonl'],
+    ['json', SIZES.jsonClients, 0, 'msgpack'],
+    ['json', SIZES.jsonClients, 0, 'jsonl'],
+    ...[0, 10, 50, 100].map((d): [string, number, number, 'msgpack'] => ['distinct', SIZES.distinctClients, d, 'msgpack']),
+    ['1m', SIZES.bigClients, 0, 'msgpack'],
+  ];
+  for (const [step, clients, distinct, ext] of want) {
+    if (!only.includes(step)) continue;
+    progress(`input for ${step}: ${benchFleet(work, R, clients, distinct, ext, catalog)}`);
+  }
+  progress('inputs ready');
+  process.exit(0);
+}
+
+const started = new Date();
+const machine = `${machineLine()}; load average at start ${loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ')}`;
+progress(`${machine}; scale ${scale}; ${steps.length} steps: ${steps.map((s) => s.key).join(', ')}`);
+
+const rows: Row[] = [];
+const notes: string[] = [];
+for (const [k, step] of steps.entries()) {
+  const cmd = [join('dist', 'bench', step.script), ...step.args];
+  progress(`step ${k + 1}/${steps.length}: ${step.title} — node ${cmd.join(' ')} --json`);
+  const loadStart = load1();
+  const t = performance.now();
+  // The child's human lines (and its progress) go to our stderr; its one JSON line comes back on stdout.
+  const r = spawnSync(process.execPath, [new URL(step.script, import.meta.url).pathname, ...step.args, '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  let out: Json;
+  try {
+    out = JSON.parse(last);
+  } catch {
+    out = undefined;
+  }
+  // A benchmark that finds results differing exits 1 but still prints its figures: the table shows them.
+  if (out === undefined) {
+    rows.push({
+      item: step.key,
+      figure: step.title,
+      command: `\`node ${cmd.join(' ')}\``,
+      measured: `**failed** (exit ${r.status ?? r.signal}${r.error ? `: ${r.error.message}` : ''}; see stderr)`,
+      goal: '',
+      verdict: '**failed**',
+      load: loads(loadStart, load1()),
+    });
+  } else {
+    try {
+      rows.push(...step.rows(out));
+    } catch (e) {
+      // A JSON line without the runs this row reads (a benchmark changed): say so instead of losing the other rows.
+      rows.push({
+        item: step.key,
+        figure: step.title,
+        command: `\`node ${cmd.join(' ')}\``,
+        measured: `**unreadable output** (${(e as Error).message}): ${last.slice(0, 200)}`,
+        goal: '',
+        verdict: '**failed**',
+        load: loads(loadStart, load1()),
+      });
+    }
+  }
+  notes.push(
+    `- ${step.title}: \`node ${cmd.join(' ')}\` — ${n(seconds)} s including input generation, load ${loads(loadStart, load1())}, exit ${r.status ?? r.signal}`,
+  );
+  progress(`step ${k + 1}/${steps.length} done in ${n(seconds)} s (exit ${r.status ?? r.signal})`);
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+const table = [
+  `Issue 14, every figure in one run (\`npm run bench:issue-14 -- --scale ${scale}\`${only.length < STEPS.length ? ` --only ${only.join(',')}` : ''}), ` +
+    `${started.toISOString().slice(0, 16).replace('T', ' ')}–${new Date().toISOString().slice(11, 16)} UTC, ${clock()} in all.`,
+  `Machine: ${machine}; load average at end ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}.`,
+  ...(scale === 'small' ? ["**Small scale: not the issue's sizes — a check that every row runs, not figures to quote.**"] : []),
+  '',
+  '| item | figure | command | measured | goal | met? | load (1 min) start → end |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${[r.item, r.figure, r.command, r.measured, r.goal, r.verdict, r.load].map(cell).join(' | ')} |`),
+  '',
+  "Each row's benchmark (inputs generated or reused under bench/.work/):",
+  ...notes,
+  '',
+].join('\n');
+process.stdout.write(table);
+const work = join(process.cwd(), 'bench', '.work');
+mkdirSync(work, { recursive: true });
+const file = join(work, `issue-14-${scale}-${started.toISOString().replace(/[:.]/g, '-')}.md`);
+writeFileSync(file, table);
+progress(`table written to ${file}`);

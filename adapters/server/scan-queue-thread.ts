@@ -2,10 +2,13 @@
  * The handle `serve` keeps on its scan-queue thread (scan-thread.ts): kicks it when work may be queued, learns when
  * the queue is empty, counts scans for /metrics, and on close lets the batch in flight finish before the thread ends.
  * A thread that dies (its store cannot be opened, a crash) is said in the log and started again at a kick at least
- * 5 s later.
+ * 5 s later; the jobs of the batch it had taken are given back at once, each with a try counted (instead of waiting
+ * for their lease to run out: the thread's leases name serve's process, which is still alive).
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { SiteStore } from '../store/port.js';
+import type { ScanJob } from '../store/queue.js';
 import type { FromScanThread, ScanThreadData, ToScanThread } from './scan-thread-protocol.js';
 
 /** Under vitest the adapters run from their .ts sources: the thread needs tsx to load them. */
@@ -32,12 +35,20 @@ export class ScanQueueThread {
   private closed = false;
   /** After a thread died: no new one before this time (a thread that dies at start must not be restarted every poll). */
   private restartAt = 0;
+  /** Jobs the thread has taken and not yet settled, by id. */
+  private readonly inFlight = new Map<string, ScanJob>();
 
+  /** `store` is serve's own: the jobs a thread held when it died are failed there (a try counted, then the backoff). */
   constructor(
     private readonly data: ScanThreadData,
+    private readonly store: Pick<SiteStore, 'failScan'>,
     private readonly onScanned: (n: number) => void,
     private readonly log: (line: string) => void,
   ) {}
+
+  private async giveBack(jobs: readonly ScanJob[]): Promise<void> {
+    for (const job of jobs) await this.store.failScan(job, 'the scan queue thread stopped before its batch was stored');
+  }
 
   private thread(): Worker {
     if (this.worker) return this.worker;
@@ -47,6 +58,12 @@ export class ScanQueueThread {
     w.on('message', (m: FromScanThread) => {
       if (m.type === 'scanned') this.onScanned(m.n);
       else if (m.type === 'log') this.log(m.line);
+      else if (m.type === 'jobs') {
+        for (const j of m.jobs) {
+          if (m.event === 'taken') this.inFlight.set(j.id, j);
+          else this.inFlight.delete(j.id);
+        }
+      }
       else if (m.type === 'idle') {
         this.busy = false;
         for (const id of m.ids) {
@@ -64,7 +81,16 @@ export class ScanQueueThread {
         // Nobody waits for a queue that no thread runs.
         for (const done of this.waiters.values()) done();
         this.waiters.clear();
-        resolve();
+        const orphans = [...this.inFlight.values()];
+        this.inFlight.clear();
+        if (orphans.length === 0) return resolve();
+        // A job the thread stored and ended just before it died is no longer queued: giving it back does nothing.
+        this.log(`scan queue thread stopped with ${orphans.length} job(s) of a batch unfinished: they are queued again`);
+        this.giveBack(orphans)
+          .catch((e: unknown) =>
+            this.log(`scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`),
+          )
+          .finally(resolve);
       });
     });
     return w;
@@ -91,6 +117,17 @@ export class ScanQueueThread {
       this.busy = true;
       this.post({ type: 'kick', idle: id });
     });
+  }
+
+  /**
+   * Stops the thread at once, as a crash would: the batch in flight is not stored and its jobs are given back.
+   * Resolves when they are.
+   */
+  async kill(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    await w.terminate();
+    await this.exited;
   }
 
   /** Lets the batch in flight finish and its store close; the thread then ends. */

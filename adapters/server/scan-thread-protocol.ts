@@ -1,6 +1,7 @@
 /** Messages between `serve` and its scan-queue thread (scan-thread.ts, scan-queue-thread.ts). */
 
 import type { SiteConfig } from '../site/config.js';
+import type { ScanJob } from '../store/queue.js';
 
 export interface ScanThreadData {
   readonly dir: string;
@@ -18,4 +19,6 @@ export type FromScanThread =
   | { readonly type: 'scanned'; readonly n: number }
   | { readonly type: 'idle'; readonly ids: readonly number[] }
   | { readonly type: 'log'; readonly line: string }
+  /** A batch's jobs were leased (`taken`), or stored, failed or put back (`settled`): serve keeps the difference. */
+  | { readonly type: 'jobs'; readonly event: 'taken' | 'settled'; readonly jobs: readonly ScanJob[] }
   | { readonly type: 'closed' };

@@ -15,7 +15,11 @@ const d = workerData as ScanThreadData;
 const post = (m: FromScanThread): void => port.postMessage(m);
 
 const site = await Site.open(d.dir, { config: d.config });
-const scanner = new ScanService(site, { threads: d.threads, log: (line) => post({ type: 'log', line }) });
+const scanner = new ScanService(site, {
+  threads: d.threads,
+  log: (line) => post({ type: 'log', line }),
+  onJobs: (event, jobs) => post({ type: 'jobs', event, jobs }),
+});
 
 let running: Promise<void> | undefined;
 /** A kick came after the last look at the queue: look again before saying idle. */

@@ -180,6 +180,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
     queueOn && !site.shared
       ? new ScanQueueThread(
           { dir: site.dir, config: site.config, threads: o.scanThreads ?? 1, leaseSeconds: site.config.queue.leaseSeconds },
+          site.store,
           (n) => {
             metrics.scans += n;
           },

@@ -1,0 +1,79 @@
+/**
+ * serve's scan-queue thread killed in the middle of a batch (a real worker thread terminated while it holds job leases
+ * on a real SQLite site): its jobs are queued again at once with a try counted — not left leased until their lease
+ * (300 s) runs out, since the lease names serve's process, which is alive — and a thread started afterwards scans them,
+ * so every client ends up scanned once more and nothing is lost.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ScanQueueThread } from '../../adapters/server/scan-queue-thread.js';
+import { ScanService } from '../../adapters/site/scan-service.js';
+import { scannedSite } from '../helpers/scanned-site.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const CLIENTS = 20;
+
+describe('a scan-queue thread that dies mid-batch', () => {
+  it('gives its leased jobs back at once, and they are scanned later', { timeout: 90_000 }, async () => {
+    const dir = tempDir();
+    const { site } = await scannedSite(dir, { clients: CLIENTS, admin: 'psa_thread-death-admin' });
+    const since = new Date().toISOString();
+    const queued = await new ScanService(site).rescanAll('test: rescan');
+    expect(queued).toBe(CLIENTS);
+
+    const logs: string[] = [];
+    const thread = new ScanQueueThread(
+      { dir: site.dir, config: site.config, threads: 1, leaseSeconds: 300 },
+      site.store,
+      () => {},
+      (line) => logs.push(line),
+    );
+    // A connection of our own: it takes the write lock while the thread holds leases, so that the thread cannot store
+    // its batch (nor take another) before it is killed — then lets go, so that serve's side can give the jobs back.
+    const db = new Database(join(site.dir, 'patchscan.db'));
+    // Clients scanned again since the rescans were queued (a client's scan row is replaced by its next scan).
+    const scans = (): number => (db.prepare('SELECT count(*) AS n FROM scans WHERE scanned_at >= ?').get(since) as { n: number }).n;
+    const leased = (): number =>
+      (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE leased_until >= ?').get(new Date().toISOString()) as { n: number }).n;
+    let held = 0;
+    try {
+      thread.kick();
+      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000; ) {
+        if (leased() > 0) {
+          db.exec('BEGIN IMMEDIATE');
+          held = leased(); // under the lock: these leases cannot end before the kill
+          if (held === 0) db.exec('ROLLBACK'); // the batch ended just before: try the next one
+        } else await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(held).toBeGreaterThan(0);
+      const killed = thread.kill();
+      db.exec('ROLLBACK');
+      await killed;
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
+
+    // Given back at once: nothing leased, each given-back job waiting with one try counted.
+    expect(leased()).toBe(0);
+    const back = db.prepare('SELECT retries, not_before FROM scan_queue WHERE retries > 0').all() as {
+      retries: number;
+      not_before: string;
+    }[];
+    expect(back.length).toBe(held);
+    for (const j of back) expect(j.retries).toBe(1);
+    expect(logs.some((l) => l.includes(`stopped with ${held} job(s)`))).toBe(true);
+    const scannedMeanwhile = scans();
+    expect(scannedMeanwhile + (db.prepare('SELECT count(*) AS n FROM scan_queue').get() as { n: number }).n).toBe(CLIENTS);
+
+    // After the queue's backoff (5 s for a first try), a new thread scans them: every client once more.
+    const until = Math.max(...back.map((j) => Date.parse(j.not_before)));
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 100));
+    await thread.idle();
+    await thread.close();
+    expect(scans()).toBe(CLIENTS);
+    db.close();
+    expect((await site.store.queueStatus()).active).toBe(0);
+    await site.close();
+  });
+});

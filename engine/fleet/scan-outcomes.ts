@@ -33,11 +33,15 @@ export function reasonMask(
   return mask;
 }
 
-/** Per catalog's classes: room for every reportable update, reused by each scan (a scan is not re-entered). */
+/**
+ * Per catalog's classes: one bit per update, set for the updates a scan gathers and cleared as it walks them, reused
+ * by each scan (a scan is not re-entered). Walking the set bits gives catalog order without sorting (sorting the
+ * ~3,000 gathered indexes was an eighth of a machine's decisions).
+ */
 const scratch = new WeakMap<PrerequisiteClasses, Int32Array>();
-function gathered(pc: PrerequisiteClasses): Int32Array {
+function gatheredBits(pc: PrerequisiteClasses): Int32Array {
   let a = scratch.get(pc);
-  if (a === undefined) scratch.set(pc, (a = new Int32Array(pc.reportableCount)));
+  if (a === undefined) scratch.set(pc, (a = new Int32Array((pc.classOf.length + 31) >>> 5)));
   return a;
 }
 
@@ -79,18 +83,31 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
     // the reportable updates of the classes that may hold, in catalog order. An update of a class that is False is
     // not looked at: the work is proportional to what applies, not to the catalog.
     const pc = prerequisiteClasses(c);
-    const live = gathered(pc);
-    let n = 0;
-    for (let k = 0; k < pc.reportingClasses.length; k++) {
-      const cl = pc.reportingClasses[k]!;
-      if (!s.classMayHold(cl)) continue;
-      for (let m = pc.classReportableOffsets[cl]!; m < pc.classReportableOffsets[cl + 1]!; m++) live[n++] = pc.classReportable[m]!;
-    }
-    for (let k = 0; k < pc.reportableInCycles.length; k++) live[n++] = pc.reportableInCycles[k]!;
-    const order = live.subarray(0, n).sort();
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      if (s.stateCode(i) !== S_NOT_APPLICABLE) emit(i);
+    const bits = gatheredBits(pc);
+    const mark = (i: number): void => {
+      bits[i >>> 5]! |= 1 << (i & 31);
+    };
+    try {
+      for (let k = 0; k < pc.reportingClasses.length; k++) {
+        const cl = pc.reportingClasses[k]!;
+        if (!s.classMayHold(cl)) continue;
+        for (let m = pc.classReportableOffsets[cl]!; m < pc.classReportableOffsets[cl + 1]!; m++) mark(pc.classReportable[m]!);
+      }
+      for (let k = 0; k < pc.reportableInCycles.length; k++) mark(pc.reportableInCycles[k]!);
+      for (let w = 0; w < bits.length; w++) {
+        let b = bits[w]!;
+        if (b === 0) continue;
+        bits[w] = 0;
+        while (b !== 0) {
+          const low = b & -b;
+          const i = (w << 5) | (31 - Math.clz32(low));
+          b ^= low;
+          if (s.stateCode(i) !== S_NOT_APPLICABLE) emit(i);
+        }
+      }
+    } catch (e) {
+      bits.fill(0); // a scan that threw mid-way leaves no bit for the next machine
+      throw e;
     }
     result = Uint32Array.from(words);
     if (bases !== undefined) {

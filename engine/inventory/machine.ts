@@ -49,6 +49,22 @@ function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
   return true;
 }
 
+/**
+ * A rule's identity split and keyed once, not per machine: every machine asks about the same few thousand identities
+ * (the catalog's strings), and splitting one took most of a CBS rule's time. Bounded: cleared past 100,000.
+ */
+const wantedIdentities = new Map<string, { readonly parts: CbsParts; readonly key: string }>();
+function wantedCbs(identity: string): { readonly parts: CbsParts; readonly key: string } {
+  let w = wantedIdentities.get(identity);
+  if (w === undefined) {
+    const parts = cbsParts(identity);
+    if (wantedIdentities.size >= 100_000) wantedIdentities.clear();
+    wantedIdentities.set(identity, (w = { parts, key: parts[4] ? `${parts[0]}|${parts[4]}` : parts[0]! }));
+  }
+  return w;
+}
+const NO_PACKAGES: readonly InventoryCbsPackage[] = Object.freeze([]);
+
 export function cbsIdentityMatches(wanted: string, installed: string): boolean {
   return cbsPartsMatch(cbsParts(wanted), cbsParts(installed));
 }
@@ -195,11 +211,13 @@ export class Machine {
   /** CBS packages matching an identity (see {@link cbsIdentityMatches}). */
   cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
     if (!this.inv.cbs) return NOT_COLLECTED;
-    const w = cbsParts(identity);
+    const w = wantedCbs(identity);
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
-    const version = w[4];
-    const candidates = this.cbsByName.get(version ? `${w[0]}|${version}` : w[0]!) ?? [];
-    return candidates.filter(({ parts }) => cbsPartsMatch(w, parts)).map((c) => c.pkg);
+    const candidates = this.cbsByName.get(w.key);
+    if (candidates === undefined) return NO_PACKAGES;
+    const out: InventoryCbsPackage[] = [];
+    for (const c of candidates) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
+    return out;
   }
 
   wmiCount(namespace: string, query: string): Lookup<number> {

@@ -5,10 +5,9 @@
  * outcomes). To compare two builds, run each build's copy of this file on the same files, alternately:
  *
  *   node dist/bench/distinct-scan.bench.js --catalog catalog-50000-1.pscat --fleet fleet-50000-5000-d100.msgpack [--machines 600] [--warm 50]
- *     [--incremental on|'{"bases":64,"maxShare":0.3}']
  *
- * `--incremental` starts each machine from an earlier one's state (engine/scanner/incremental.ts, off by default) and
- * also prints how many machines did and what they re-decided.
+ * It also scans the same machines once more: every rule value is then shared, so that figure is what deciding the
+ * updates costs apart from evaluating rules (a machine whose profile is new but whose rule inputs are all known).
  */
 import { readFileSync } from 'node:fs';
 import { Catalog } from '../engine/catalog/catalog.js';
@@ -17,7 +16,6 @@ import { msgpackValueEnd } from '../engine/inventory/msgpack-frames.js';
 import type { Inventory } from '../engine/inventory/types.js';
 import { decodeInventory } from '../engine/inventory/validate.js';
 import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
-import type { IncrementalStats, ScanBaseLimits } from '../engine/scanner/incremental.js';
 import { Scanner } from '../engine/scanner/scanner.js';
 import { arg, numArg } from './args.js';
 
@@ -31,20 +29,19 @@ for (let at = 0; at < bytes.length && invs.length < machines;) {
   invs.push(decodeInventory(bytes.subarray(at, end), 'fleet'));
   at = end;
 }
-const incremental = arg('incremental', 'off');
-const scanner = new Scanner(catalog, {
-  incremental: incremental === 'off' ? false : incremental === 'on' ? true : (JSON.parse(incremental) as ScanBaseLimits),
-});
+const scanner = new Scanner(catalog);
 const options = { all: false, reasons: false };
 // The first machines warm the JIT and the shared rule values, as a worker's first machines do.
 for (let k = 0; k < Math.min(warm, invs.length); k++) scanOutcomes(scanner, invs[k]!, options);
 const before = scanner.ruleValueStats();
-const incBefore = { ...(scanner.bases?.stats ?? { incremental: 0, full: 0, seeds: 0, slotsChecked: 0, redecided: 0, recomputed: 0 }) };
 let outcomes = 0;
 const cpu = process.cpuUsage();
 for (let k = warm; k < invs.length; k++) outcomes += scanOutcomes(scanner, invs[k]!, options).outcomes.length;
 const used = process.cpuUsage(cpu);
 const after = scanner.ruleValueStats();
+const again = process.cpuUsage();
+for (let k = warm; k < invs.length; k++) scanOutcomes(scanner, invs[k]!, options);
+const usedAgain = process.cpuUsage(again);
 const n = Math.max(1, invs.length - warm);
 console.log(
   JSON.stringify({
@@ -53,18 +50,7 @@ console.log(
     ruleSlotsEvaluatedPerMachine: +((after.evaluated - before.evaluated) / n).toFixed(1),
     ruleSlotsSharedPerMachine: +((after.shared - before.shared) / n).toFixed(1),
     outcomesPerMachine: +(outcomes / n).toFixed(1),
-    ...(scanner.bases === undefined ? {} : incrementalStats(scanner.bases.stats)),
+    cpuMsPerMachineScannedAgain: +((usedAgain.user + usedAgain.system) / 1000 / n).toFixed(3),
   }),
 );
 
-function incrementalStats(st: IncrementalStats): Record<string, number> {
-  const inc = Math.max(1, st.incremental - incBefore.incremental);
-  return {
-    fromABase: st.incremental - incBefore.incremental,
-    scannedInFull: st.full - incBefore.full,
-    slotsCheckedPerIncremental: +((st.slotsChecked - incBefore.slotsChecked) / inc).toFixed(1),
-    seedsPerIncremental: +((st.seeds - incBefore.seeds) / inc).toFixed(1),
-    redecidedPerIncremental: +((st.redecided - incBefore.redecided) / inc).toFixed(1),
-    outcomesRecomputedPerIncremental: +((st.recomputed - incBefore.recomputed) / inc).toFixed(1),
-  };
-}

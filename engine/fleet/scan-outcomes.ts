@@ -5,7 +5,7 @@
  */
 import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
-import { outcomeIndex, packOutcome } from './result-set.js';
+import { packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
@@ -52,19 +52,6 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
   const mask = options.reasonMask ?? ALL_REASONS;
   let result: Uint32Array | undefined;
   scanner.withMachineScan(inv, (s) => {
-    // From an earlier machine's state when one is near (incremental.ts): only what differs is decided again.
-    const bases = options.all ? undefined : scanner.bases;
-    const from = bases?.outcomes(s, { pack: (i) => packOutcome(i, s.state(i), s.supersedence(i)), index: outcomeIndex });
-    if (from !== undefined) {
-      if (reasons) {
-        for (const w of from) {
-          const r = s.result(outcomeIndex(w));
-          reasons.push(((mask >>> (w & 15)) & 1) === 1 ? s.reason(r) : '');
-        }
-      }
-      result = from;
-      return;
-    }
     const emit = (i: number): void => {
       if (reasons) {
         // The whole result first, as without a mask (what a prerequisite cycle resolves to depends on where it is entered).
@@ -110,10 +97,6 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       throw e;
     }
     result = Uint32Array.from(words);
-    if (bases !== undefined) {
-      bases.countFull();
-      bases.keep(s, result);
-    }
   });
   return { outcomes: result!, ...(reasons ? { reasons } : {}) };
 }

@@ -6,7 +6,6 @@ import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
 import { MachineScan, MachineScanBuffers, type UpdateResult, type UpdateState } from './machine-scan.js';
-import { ScanBases, type ScanBaseLimits } from './incremental.js';
 import { SectionMemo, type SectionMemoLimits } from './section-memo.js';
 
 /** One update's outcome on one machine, by catalog index. */
@@ -79,13 +78,6 @@ export interface ScannerOptions {
   readonly shareRuleResults?: boolean;
   /** Memory bounds of that sharing. */
   readonly shareRuleResultsLimits?: SectionMemoLimits;
-  /**
-   * Start a fleet scan from an earlier machine's complete state and re-decide only what its differences reach
-   * (incremental.ts; needs shareRuleResults). Results are the same either way. Off by default: on the generated
-   * fleets it saved little — a distinct machine's drifted files are read by thousands of rules, which it must
-   * evaluate again all the same, and a bounded set of bases rarely holds a near one (bench/RESULTS.md, third pass).
-   */
-  readonly incremental?: boolean | ScanBaseLimits;
 }
 
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
@@ -93,7 +85,6 @@ export class Scanner {
   readonly program: RuleProgram;
   private spare: MachineScanBuffers | undefined;
   private memo: SectionMemo | undefined;
-  private scanBases: ScanBases | undefined;
 
   constructor(
     readonly catalog: Catalog,
@@ -130,16 +121,6 @@ export class Scanner {
       buffers.reset();
       this.spare = buffers;
     }
-  }
-
-  /**
-   * The bases incremental fleet scans start from (scan-outcomes.ts), or undefined when incremental scans are off.
-   * Built with the section memo, on the first fleet scan.
-   */
-  get bases(): ScanBases | undefined {
-    const inc = this.options.incremental ?? false;
-    if (inc === false || this.memo === undefined) return undefined;
-    return (this.scanBases ??= new ScanBases(this.catalog, this.memo, inc === true ? {} : inc));
   }
 
   /** Rule-slot values of fleet scans taken from earlier machines with the same sections, and evaluated. */

@@ -362,38 +362,6 @@ export class SectionMemo {
     }
   }
 
-  /** Per section: the groups reading it; per group: its rule slots (CSR, built on first use by incremental.ts). */
-  private index: SectionIndex | undefined;
-
-  /**
-   * Which rule slots read which section (incremental.ts): a machine that differs from an earlier one in a few
-   * sections re-evaluates only the slots of the groups reading them.
-   */
-  sectionIndex(): SectionIndex {
-    if (this.index !== undefined) return this.index;
-    const groups = this.groupSections.length;
-    const slotOffsets = new Int32Array(groups + 1);
-    for (let q = 0; q < this.slotGroup.length; q++) if (this.slotGroup[q]! >= 0) slotOffsets[this.slotGroup[q]! + 1]!++;
-    for (let g = 0; g < groups; g++) slotOffsets[g + 1]! += slotOffsets[g]!;
-    const slots = new Int32Array(slotOffsets[groups]!);
-    const fill = slotOffsets.slice(0, groups);
-    for (let q = 0; q < this.slotGroup.length; q++) if (this.slotGroup[q]! >= 0) slots[fill[this.slotGroup[q]!]!++] = q;
-    const groupOffsets = new Int32Array(SECTION_COUNT + 1);
-    for (const sections of this.groupSections) for (const sec of sections) groupOffsets[sec + 1]!++;
-    for (let sec = 0; sec < SECTION_COUNT; sec++) groupOffsets[sec + 1]! += groupOffsets[sec]!;
-    const groupsOf = new Int32Array(groupOffsets[SECTION_COUNT]!);
-    const at = groupOffsets.slice(0, SECTION_COUNT);
-    const weight = new Float64Array(SECTION_COUNT);
-    for (let g = 0; g < groups; g++) {
-      for (const sec of this.groupSections[g]!) {
-        groupsOf[at[sec]!++] = g;
-        weight[sec]! += slotOffsets[g + 1]! - slotOffsets[g]!;
-      }
-    }
-    const image = [Section.Os, Section.OsRevision, Section.Processor, Section.Cbs].map(slotOf);
-    return (this.index = { sections: SECTION_COUNT, groupOffsets, groups: groupsOf, slotOffsets, slots, weight, image });
-  }
-
   /** A machine's view of the memo: one value array per group, found on first use. */
   forMachine(inv: Inventory): MachineMemo {
     return new MachineMemo(this, inv);
@@ -456,22 +424,6 @@ export class SectionMemo {
   }
 }
 
-/** Which rule slots read which section of a machine (SectionMemo.sectionIndex). */
-export interface SectionIndex {
-  /** How many sections a machine's section ids have. */
-  readonly sections: number;
-  /** Section s is read by groups `groups[groupOffsets[s] .. groupOffsets[s + 1])`. */
-  readonly groupOffsets: Int32Array;
-  readonly groups: Int32Array;
-  /** Group g holds rule slots (update × 3 + slot) `slots[slotOffsets[g] .. slotOffsets[g + 1])`. */
-  readonly slotOffsets: Int32Array;
-  readonly slots: Int32Array;
-  /** Per section: how many rule slots read it (what a difference in it costs an incremental scan at most). */
-  readonly weight: Float64Array;
-  /** The sections that say which image and patch level a machine is: OS, UBR, processor, CBS packages. */
-  readonly image: readonly number[];
-}
-
 export class MachineMemo {
   private ids: Int32Array | undefined;
   private readonly arrays: (Int8Array | undefined)[];
@@ -497,17 +449,6 @@ export class MachineMemo {
   countMany(shared: number, evaluated: number): void {
     this.memo.shared += shared;
     this.memo.evaluated += evaluated;
-  }
-
-  /** The memo's generation (section ids are comparable only within one). */
-  memoGeneration(): number {
-    return this.memo.generation;
-  }
-
-  /** This machine's section ids (SectionMemo.sectionIdsOf) in the memo's current generation. */
-  sectionIds(): Int32Array {
-    this.sync();
-    return (this.ids ??= this.memo.sectionIdsOf(this.inv));
   }
 
   private sync(): void {

@@ -37,6 +37,11 @@ export class ScanQueueThread {
   private restartAt = 0;
   /** Jobs the thread has taken and not yet settled, by id. */
   private readonly inFlight = new Map<string, ScanJob>();
+  /**
+   * The give-backs of threads that died, until they end: close() and kill() wait for them (serve closes its store
+   * next), also when the thread is already gone or a newer one runs (`exited` is the newest thread's).
+   */
+  private givingBack: Promise<void> = Promise.resolve();
 
   /** `store` is serve's own: the jobs a thread held when it died are failed there (a try counted, then the backoff). */
   constructor(
@@ -86,11 +91,11 @@ export class ScanQueueThread {
         if (orphans.length === 0) return resolve();
         // A job the thread stored and ended just before it died is no longer queued: giving it back does nothing.
         this.log(`scan queue thread stopped with ${orphans.length} job(s) of a batch unfinished: they are queued again`);
-        this.giveBack(orphans)
-          .catch((e: unknown) =>
-            this.log(`scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`),
-          )
-          .finally(resolve);
+        const back = this.giveBack(orphans).catch((e: unknown) =>
+          this.log(`scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`),
+        );
+        this.givingBack = Promise.all([this.givingBack, back]).then(() => undefined);
+        void back.finally(resolve);
       });
     });
     return w;
@@ -125,18 +130,21 @@ export class ScanQueueThread {
    */
   async kill(): Promise<void> {
     const w = this.worker;
-    if (!w) return;
-    await w.terminate();
+    if (w) await w.terminate();
     await this.exited;
+    await this.givingBack;
   }
 
   /** Lets the batch in flight finish and its store close; the thread then ends. */
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
-    if (!w) return;
-    const m: ToScanThread = { type: 'close' };
-    w.postMessage(m);
+    if (w) {
+      const m: ToScanThread = { type: 'close' };
+      w.postMessage(m);
+    }
+    // With no thread running, one that died may still be giving its jobs back on serve's store.
     await this.exited;
+    await this.givingBack;
   }
 }

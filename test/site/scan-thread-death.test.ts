@@ -76,4 +76,56 @@ describe('a scan-queue thread that dies mid-batch', () => {
     expect((await site.store.queueStatus()).active).toBe(0);
     await site.close();
   });
+
+  it('close() waits for the give-back of a thread that died just before', { timeout: 90_000 }, async () => {
+    // serve closing while its thread dies: close() found no thread and returned at once while the give-back still
+    // ran on serve's store, which serve closes next (the jobs then wait for a lease that names a live process).
+    const dir = tempDir();
+    const { site } = await scannedSite(dir, { clients: CLIENTS, admin: 'psa_thread-death-admin' });
+    await new ScanService(site).rescanAll('test: rescan');
+    let givenBack = 0;
+    // serve's real store, counting the give-backs that finished.
+    const store = {
+      failScan: async (...a: Parameters<typeof site.store.failScan>): Promise<void> => {
+        await site.store.failScan(...a);
+        givenBack++;
+      },
+    };
+    let closing: Promise<number> | undefined;
+    const thread: ScanQueueThread = new ScanQueueThread(
+      { dir: site.dir, config: site.config, threads: 1, leaseSeconds: 300 },
+      store,
+      () => {},
+      // serve's close() called as the dead thread's give-back starts (the log line is said just before it).
+      (line) => {
+        if (line.includes('stopped with')) closing = thread.close().then(() => givenBack);
+      },
+    );
+    const db = new Database(join(site.dir, 'patchscan.db'));
+    const leased = (): number =>
+      (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE leased_until >= ?').get(new Date().toISOString()) as { n: number }).n;
+    let held = 0;
+    try {
+      thread.kick();
+      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000; ) {
+        if (leased() > 0) {
+          db.exec('BEGIN IMMEDIATE');
+          held = leased();
+          if (held === 0) db.exec('ROLLBACK');
+        } else await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(held).toBeGreaterThan(0);
+      const killed = thread.kill();
+      db.exec('ROLLBACK');
+      await killed;
+    } finally {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    }
+    expect(closing).toBeDefined();
+    // Every job was given back by the time close() resolved, so serve may close its store after it.
+    expect(await closing).toBe(held);
+    expect(leased()).toBe(0);
+    db.close();
+    await site.close();
+  });
 });

@@ -158,8 +158,7 @@ export class MachineScan {
   /** Times a prerequisite cycle was met (a BUSY update asked for): a value computed meanwhile depends on the path. */
   private cycleHits = 0;
   // The section memo's per-slot arrays and this machine's value array per group (found on first use), held directly.
-  private readonly slotGroup: Int32Array;
-  private readonly slotLocal: Int32Array;
+  private readonly slotPlace: Int32Array;
   private readonly groupValues: (Int8Array | undefined)[] = [];
   /** Slot values taken from earlier machines, and evaluated here (counted into the memo by {@link flushCounts}). */
   private sharedSlots = 0;
@@ -194,8 +193,7 @@ export class MachineScan {
     this.byClass = buffers.classMemo.length === this.classes.count;
     this.classMemo = buffers.classMemo;
     this.classGroup = buffers.classGroup;
-    this.slotGroup = memo?.slotGroup ?? EMPTY;
-    this.slotLocal = memo?.slotLocal ?? EMPTY;
+    this.slotPlace = memo?.slotPlace ?? EMPTY;
   }
 
   /** Adds this machine's shared and evaluated slot counts to the memo's statistics (once, when the scan is done). */
@@ -207,28 +205,31 @@ export class MachineScan {
 
   /** Value of a rule slot, with the defaults of reference §4.1 for absent rules. */
   slot(i: number, s: number): Tri {
+    if (this.memo !== undefined && this.ctx.readings === undefined) {
+      // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
+      // The group's value array is found once per machine and kept here: a scan asks for thousands of slots, and
+      // asking the shared array again is as cheap as a memo of this machine's own would be.
+      const q2 = (i * 3 + s) << 1;
+      const g = this.slotPlace[q2]!;
+      if (g < 0) return s === SLOT_IS_INSTALLABLE ? T : F;
+      const values = (this.groupValues[g] ??= this.memo.valuesOfGroup(g));
+      const at = this.slotPlace[q2 + 1]!;
+      const known = values[at]!;
+      if (known >= 0) {
+        this.sharedSlots++;
+        return known as Tri;
+      }
+      this.evaluatedSlots++;
+      const v = this.program.eval(this.rules[i * 3 + s]!, this.ctx);
+      values[at] = v;
+      return v;
+    }
     const m = this.slotMemo[i * 3 + s]!;
     if (m >= 0) return m as Tri;
     const root = this.rules[i * 3 + s]!;
     let v: Tri;
     if (root < 0) v = s === SLOT_IS_INSTALLABLE ? T : F;
-    else if (this.memo !== undefined && this.ctx.readings === undefined) {
-      // Shared with earlier machines that read the same (and, within this machine, with slots sharing the tree).
-      // The group's value array is found once per machine and kept here: a scan asks for thousands of slots.
-      const q = i * 3 + s;
-      const g = this.slotGroup[q]!;
-      const values = (this.groupValues[g] ??= this.memo.valuesOfGroup(g));
-      const at = this.slotLocal[q]!;
-      const known = values[at]!;
-      if (known >= 0) {
-        this.sharedSlots++;
-        v = known as Tri;
-      } else {
-        this.evaluatedSlots++;
-        v = this.program.eval(root, this.ctx);
-        values[at] = v;
-      }
-    } else {
+    else {
       // Slots of different updates often share one rule tree (one node): evaluated once per machine.
       const nm = this.ctx.nodeMemo;
       const known = nm !== undefined && this.ctx.readings === undefined ? nm[root]! : -1;

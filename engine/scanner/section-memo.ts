@@ -297,12 +297,12 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
 
 export class SectionMemo {
   /**
-   * Per rule slot (update × 3 + slot): the group of its root (the distinct set of sections it reads; -1: no rule)
-   * and its place in the group's value arrays. Per slot rather than per node: a scan visits slots in update order,
-   * so these are read sequentially instead of at random places (cache misses are most of a scan's cost).
+   * Per rule slot q (update × 3 + slot), at 2q and 2q + 1: the group of its root (the distinct set of sections it
+   * reads; -1: no rule) and its place in the group's value arrays. Per slot rather than per node, and the two side by
+   * side: a scan visits slots in update order, so these are read sequentially, one cache line for both, instead of at
+   * random places (cache misses are most of a scan's cost).
    */
-  readonly slotGroup: Int32Array;
-  readonly slotLocal: Int32Array;
+  readonly slotPlace: Int32Array;
   /** Per group: the sections it reads (indexes into a machine's section ids). */
   private readonly groupSections: Int32Array[] = [];
   private readonly groupSizes: number[] = [];
@@ -352,13 +352,11 @@ export class SectionMemo {
       groupOf[root] = g + 1;
       local[root] = this.groupSizes[g]!++;
     }
-    this.slotGroup = new Int32Array(rules.length).fill(-1);
-    this.slotLocal = new Int32Array(rules.length);
+    this.slotPlace = new Int32Array(rules.length * 2);
     for (let k = 0; k < rules.length; k++) {
       const root = rules[k]!;
-      if (root < 0) continue;
-      this.slotGroup[k] = groupOf[root]! - 1;
-      this.slotLocal[k] = local[root]!;
+      this.slotPlace[2 * k] = root < 0 ? -1 : groupOf[root]! - 1;
+      this.slotPlace[2 * k + 1] = root < 0 ? 0 : local[root]!;
     }
   }
 
@@ -437,12 +435,9 @@ export class MachineMemo {
     this.generation = memo.generation;
   }
 
-  /** Per rule slot: its group (-1: no rule) and its place in the group's value array (SectionMemo's, read-only). */
-  get slotGroup(): Int32Array {
-    return this.memo.slotGroup;
-  }
-  get slotLocal(): Int32Array {
-    return this.memo.slotLocal;
+  /** Per rule slot: its group (-1: no rule) and its place in the group's value array, side by side (SectionMemo's, read-only). */
+  get slotPlace(): Int32Array {
+    return this.memo.slotPlace;
   }
 
   /** Counts slot values taken from earlier machines and evaluated (for ruleValueStats). */

@@ -51,14 +51,14 @@ function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
 
 /**
  * A rule's identity split and keyed once, not per machine: every machine asks about the same few thousand identities
- * (the catalog's strings), and splitting one took most of a CBS rule's time. Bounded: cleared past 100,000.
+ * (the catalog's strings), and splitting one took most of a CBS rule's time. Bounded (~13 MiB): cleared past 32,768 — a 50,000-revision catalog names ~20,000.
  */
 const wantedIdentities = new Map<string, { readonly parts: CbsParts; readonly key: string }>();
 function wantedCbs(identity: string): { readonly parts: CbsParts; readonly key: string } {
   let w = wantedIdentities.get(identity);
   if (w === undefined) {
     const parts = cbsParts(identity);
-    if (wantedIdentities.size >= 100_000) wantedIdentities.clear();
+    if (wantedIdentities.size >= 32_768) wantedIdentities.clear();
     wantedIdentities.set(identity, (w = { parts, key: parts[4] ? `${parts[0]}|${parts[4]}` : parts[0]! }));
   }
   return w;

@@ -81,8 +81,18 @@ const BECAUSE_CYCLE = 0,
 type BecauseKind =
   typeof BECAUSE_CYCLE | typeof BECAUSE_PREREQUISITE | typeof BECAUSE_RULES | typeof BECAUSE_CHILDREN | typeof BECAUSE_NO_CHILDREN;
 
-/** `becauseRef` of a rules reason: the slot that decided (a SlotCode), or neither rule but the defaults of §4.1. */
+/** The ref of a rules reason: the slot that decided (a SlotCode), or neither rule but the defaults of §4.1. */
 const REF_DEFAULTS = 3;
+
+/**
+ * Why an update got its state, in one word (one memory write per decision, no object): the kind (3 bits), a value
+ * (3 bits: a tri, or a state code) and a ref + 1 above them — the deciding prerequisite group relative to the
+ * update's first, the slot (SlotCode or REF_DEFAULTS), or the deciding child relative to the bundle's first member.
+ * Relative refs are small, and need no read of the catalog's offsets when a decision is made, only when it is told.
+ */
+const becauseWord = (kind: BecauseKind, ref: number, value: number): number => kind | (value << 3) | ((ref + 1) << 6);
+/** An update NotApplicable because its own IsSuperseded rule is True (supersedence() asks). */
+const BY_OWN_IS_SUPERSEDED = becauseWord(BECAUSE_RULES, SLOT_IS_SUPERSEDED, T);
 
 /**
  * Per-machine working memory, sized to the catalog. Scanning a fleet reuses one set per thread (reset with fill,
@@ -91,10 +101,8 @@ const REF_DEFAULTS = 3;
 export class MachineScanBuffers {
   readonly codes: Uint8Array;
   readonly installedMemo: Uint8Array; // 0 = not computed, else tri + 1
-  // Why each update got its state, kept compact (no object per update): kind, an index, a value.
-  readonly becauseKind: Uint8Array; // BecauseKind
-  readonly becauseRef: Int32Array; // group index | SlotCode or REF_DEFAULTS | bundle member index
-  readonly becauseValue: Uint8Array; // tri | state code
+  /** Why each update got its state (becauseWord; 0, the reset value, is a cycle). */
+  readonly becauseWords: Int32Array;
   readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
   readonly factValues: unknown[];
   readonly factResolved: Uint8Array;
@@ -107,9 +115,7 @@ export class MachineScanBuffers {
   constructor(updates: number, facts: number, nodes = 0, classes = 0) {
     this.codes = new Uint8Array(updates);
     this.installedMemo = new Uint8Array(updates);
-    this.becauseKind = new Uint8Array(updates);
-    this.becauseRef = new Int32Array(updates);
-    this.becauseValue = new Uint8Array(updates);
+    this.becauseWords = new Int32Array(updates);
     this.slotMemo = new Int8Array(updates * 3).fill(-1);
     this.factValues = new Array<unknown>(facts);
     this.factResolved = new Uint8Array(facts);
@@ -126,7 +132,7 @@ export class MachineScanBuffers {
   reset(): void {
     this.codes.fill(0);
     this.installedMemo.fill(0);
-    this.becauseKind.fill(0);
+    this.becauseWords.fill(0);
     this.slotMemo.fill(-1);
     this.factResolved.fill(0); // stale factValues are never read past a cleared flag
     this.nodeMemo.fill(-1);
@@ -139,11 +145,9 @@ export class MachineScan {
   readonly ctx: EvalContext;
   private readonly codes: Uint8Array;
   private readonly installedMemo: Uint8Array;
-  private readonly becauseKind: Uint8Array;
-  private readonly becauseRef: Int32Array;
-  private readonly becauseValue: Uint8Array;
+  private readonly becauseWords: Int32Array;
   private readonly slotMemo: Int8Array;
-  /** Group that decided the last prerequisites() call (F: the failing one; U: the first open one). */
+  /** Group that decided the last prerequisites() call (F: the failing one; U: the first open one), relative to the update's first; -1 none. */
   private prereqGroup = -1;
   // The catalog's arrays this class reads per update, held directly (hot path: no property chains).
   private readonly rules: Int32Array;
@@ -179,9 +183,7 @@ export class MachineScan {
     if (buffers.nodeMemo.length === catalog.data.nodes.count) this.ctx.nodeMemo = buffers.nodeMemo;
     this.codes = buffers.codes;
     this.installedMemo = buffers.installedMemo;
-    this.becauseKind = buffers.becauseKind;
-    this.becauseRef = buffers.becauseRef;
-    this.becauseValue = buffers.becauseValue;
+    this.becauseWords = buffers.becauseWords;
     this.slotMemo = buffers.slotMemo;
     this.rules = catalog.data.updates.rules;
     this.types = catalog.data.updates.type;
@@ -275,8 +277,7 @@ export class MachineScan {
     const c = this.classes.classOf[i]!;
     const known = this.classMemo[c]!;
     if (known >= 0) {
-      const rel = this.classGroup[c]!;
-      this.prereqGroup = rel < 0 ? -1 : this.pre.groupOffsets[i]! + rel;
+      this.prereqGroup = this.classGroup[c]!;
       return known as Tri;
     }
     if (known === -2) return this.groups(i); // this class is being computed further up: evaluate on its own
@@ -285,7 +286,7 @@ export class MachineScan {
     const v = this.groups(i);
     if (this.cycleHits === hits) {
       this.classMemo[c] = v;
-      this.classGroup[c] = this.prereqGroup < 0 ? -1 : this.prereqGroup - this.pre.groupOffsets[i]!;
+      this.classGroup[c] = this.prereqGroup;
     } else this.classMemo[c] = -1;
     return v;
   }
@@ -321,7 +322,8 @@ export class MachineScan {
     const cycle = this.cycleOf[i]!;
     let value: Tri = T;
     let deciding = -1;
-    for (let g = p.groupOffsets[i]!; g < p.groupOffsets[i + 1]!; g++) {
+    const first = p.groupOffsets[i]!;
+    for (let g = first; g < p.groupOffsets[i + 1]!; g++) {
       let gv: Tri = F;
       for (let m = p.memberOffsets[g]!; m < p.memberOffsets[g + 1]!; m++) {
         const t = p.target[m]!;
@@ -331,12 +333,12 @@ export class MachineScan {
         if (gv === T) break;
       }
       if (gv === F) {
-        this.prereqGroup = g;
+        this.prereqGroup = g - first;
         return F;
       }
       if (gv === U && value === T) {
         value = U;
-        deciding = g;
+        deciding = g - first;
       }
     }
     this.prereqGroup = deciding;
@@ -357,9 +359,7 @@ export class MachineScan {
   }
 
   private why(i: number, kind: BecauseKind, ref: number, value: number): void {
-    this.becauseKind[i] = kind;
-    this.becauseRef[i] = ref;
-    this.becauseValue[i] = value;
+    this.becauseWords[i] = becauseWord(kind, ref, value);
   }
 
   /** Decides update i's state and records why (compactly). */
@@ -379,16 +379,17 @@ export class MachineScan {
     }
 
     const b = c.data.bundles;
-    if (b.groupOffsets[i + 1]! > b.groupOffsets[i]!) {
+    const firstGroup = b.groupOffsets[i]!;
+    if (b.groupOffsets[i + 1]! > firstGroup) {
       let req = -1,
         unk = -1,
         inst = -1;
+      const cycle = this.cycleOf[i]!;
       // The first Required child decides the bundle (and is its reason): the children after it are not decided.
-      children: for (let g = b.groupOffsets[i]!; g < b.groupOffsets[i + 1]!; g++) {
+      children: for (let g = firstGroup; g < b.groupOffsets[i + 1]!; g++) {
         for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
           const t = b.target[m]!;
           // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
-          const cycle = this.cycleOf[i]!;
           const s = t < 0 || (cycle >= 0 && this.cycleOf[t] === cycle) ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
           if (s === S_REQUIRED) {
             req = m;
@@ -399,7 +400,7 @@ export class MachineScan {
       }
       const m = req >= 0 ? req : unk >= 0 ? unk : inst;
       const code = req >= 0 ? S_REQUIRED : unk >= 0 ? S_UNKNOWN : inst >= 0 ? S_INSTALLED : S_NA;
-      if (m >= 0) this.why(i, BECAUSE_CHILDREN, m, code);
+      if (m >= 0) this.why(i, BECAUSE_CHILDREN, m - b.memberOffsets[firstGroup]!, code);
       else this.why(i, BECAUSE_NO_CHILDREN, 0, 0);
       if (pre === U && code !== S_NA) {
         this.why(i, BECAUSE_PREREQUISITE, group, U);
@@ -439,11 +440,13 @@ export class MachineScan {
   /** The recorded reason of update i, as an object (built on demand). */
   because(i: number): Because {
     const c = this.catalog;
-    const ref = this.becauseRef[i]!;
-    const value = this.becauseValue[i]!;
-    switch (this.becauseKind[i]) {
+    const word = this.becauseWords[i]!;
+    const value = (word >>> 3) & 7;
+    let ref = (word >>> 6) - 1;
+    switch (word & 7) {
       case BECAUSE_PREREQUISITE: {
         const p = c.data.prerequisites;
+        if (ref >= 0) ref += p.groupOffsets[i]!;
         const members = [];
         for (let m = p.memberOffsets[ref]!; m < p.memberOffsets[ref + 1]!; m++)
           members.push({ updateId: c.str(p.guid[m]!), index: p.target[m]! });
@@ -453,6 +456,7 @@ export class MachineScan {
         return { kind: 'rules', slot: ref === REF_DEFAULTS ? 'defaults' : SLOTS[ref]!, value: value as Tri };
       case BECAUSE_CHILDREN: {
         const b = c.data.bundles;
+        if (ref >= 0) ref += b.memberOffsets[b.groupOffsets[i]!]!;
         return { kind: 'children', child: b.target[ref]!, childUpdateId: c.str(b.guid[ref]!), state: STATE_NAMES[value]! };
       }
       case BECAUSE_NO_CHILDREN:
@@ -490,13 +494,7 @@ export class MachineScan {
    */
   supersedence(i: number): SupersedenceCode {
     // NotApplicable because its own IsSuperseded rule is True (stateCode decides i first, recording why).
-    if (
-      this.stateCode(i) === S_NA &&
-      this.becauseKind[i] === BECAUSE_RULES &&
-      this.becauseRef[i] === SLOT_IS_SUPERSEDED &&
-      this.becauseValue[i] === T
-    )
-      return SUP_YES;
+    if (this.stateCode(i) === S_NA && this.becauseWords[i] === BY_OWN_IS_SUPERSEDED) return SUP_YES;
     return this.supersedenceBySuperseders(i);
   }
 

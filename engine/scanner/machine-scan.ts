@@ -156,6 +156,7 @@ export class MachineScan {
   private readonly classes: PrerequisiteClasses;
   /** Per update: its prerequisite cycle or -1 (prerequisite-classes.ts); a reference within a cycle reads Unknown. */
   private readonly cycleOf: Int32Array;
+  private readonly acyclicClassOf: Int32Array;
   private readonly classMemo: Int8Array;
   private readonly classGroup: Int32Array;
   private readonly byClass: boolean;
@@ -190,6 +191,7 @@ export class MachineScan {
     this.pre = catalog.data.prerequisites;
     this.classes = prerequisiteClasses(catalog);
     this.cycleOf = this.classes.cycleOf;
+    this.acyclicClassOf = this.classes.acyclicClassOf;
     // Buffers without room for the classes (built by hand, without MachineScanBuffers.for) evaluate every update's
     // prerequisites on their own: the straightforward evaluation the differential tests compare against.
     this.byClass = buffers.classMemo.length === this.classes.count;
@@ -273,8 +275,8 @@ export class MachineScan {
    */
   prerequisites(i: number): Tri {
     // An update in a cycle reads its cycle's members as Unknown: its value is its own, not its class's.
-    if (!this.byClass || this.cycleOf[i]! >= 0) return this.groups(i);
-    const c = this.classes.classOf[i]!;
+    const c = this.acyclicClassOf[i]!;
+    if (!this.byClass || c < 0) return this.groups(i);
     const known = this.classMemo[c]!;
     if (known >= 0) {
       this.prereqGroup = this.classGroup[c]!;
@@ -314,7 +316,8 @@ export class MachineScan {
    * (its class was computed False). A scan skips such updates: deciding them would only read memos.
    */
   knownNotApplicable(i: number): boolean {
-    return this.byClass && this.cycleOf[i]! < 0 && this.classMemo[this.classes.classOf[i]!] === F;
+    const c = this.acyclicClassOf[i]!;
+    return this.byClass && c >= 0 && this.classMemo[c] === F;
   }
 
   private groups(i: number): Tri {

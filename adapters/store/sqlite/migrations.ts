@@ -308,4 +308,27 @@ export const MIGRATIONS: readonly Migration[] = [
   UPDATE result_sets SET groups_stale = 1;
   CREATE INDEX result_sets_groups_stale ON result_sets (groups_stale) WHERE groups_stale = 1;
   `,
+  `
+  -- Scan job ids are never used twice (AUTOINCREMENT). A plain INTEGER PRIMARY KEY gives a new row the largest id + 1,
+  -- so once the newest jobs ended, the next upload's job took an id a worker may still name: failing or completing
+  -- "its" job by id (a worker whose lease ran out; serve giving back a dead scan thread's batch just after it was
+  -- stored) then touched the new job instead — a try counted against it, or its scan lost.
+  CREATE TABLE scan_queue_v2 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id INTEGER NOT NULL REFERENCES clients(id) ON DELETE CASCADE,
+    priority INTEGER NOT NULL,       -- 0 expedited, 1 normal
+    enqueued_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    leased_until TEXT,
+    retries INTEGER NOT NULL DEFAULT 0,
+    not_before TEXT,
+    leased_by TEXT                   -- host/pid/start of the process holding the lease
+  );
+  INSERT INTO scan_queue_v2 (id, client_id, priority, enqueued_at, reason, leased_until, retries, not_before, leased_by)
+    SELECT id, client_id, priority, enqueued_at, reason, leased_until, retries, not_before, leased_by FROM scan_queue;
+  DROP TABLE scan_queue;
+  ALTER TABLE scan_queue_v2 RENAME TO scan_queue;
+  CREATE INDEX scan_queue_order ON scan_queue(priority, id);
+  CREATE INDEX scan_queue_by_client ON scan_queue(client_id);
+  `,
 ];

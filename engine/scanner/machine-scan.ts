@@ -70,6 +70,26 @@ export interface UpdateResult {
 }
 
 const EMPTY = new Int32Array(0);
+
+/**
+ * Per update i, at 2i and 2i + 1: the range of its bundled updates in the catalog's bundle member arrays (the members
+ * of its groups are contiguous there, and a bundle's state reads them all alike), empty when it is not a bundle. One
+ * read where a decision read the group offsets, then the member offsets. Built once per catalog.
+ */
+const bundleRangeCache = new WeakMap<Catalog['data'], Int32Array>();
+function bundleRanges(c: Catalog): Int32Array {
+  let r = bundleRangeCache.get(c.data);
+  if (r === undefined) {
+    const b = c.data.bundles;
+    r = new Int32Array(c.size * 2);
+    for (let i = 0; i < c.size; i++) {
+      r[2 * i] = b.memberOffsets[b.groupOffsets[i]!]!;
+      r[2 * i + 1] = b.memberOffsets[b.groupOffsets[i + 1]!]!;
+    }
+    bundleRangeCache.set(c.data, r);
+  }
+  return r;
+}
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
 /** `becauseKind`: which variant of {@link Because} an update's reason is (0, the reset value, is a cycle). */
@@ -157,6 +177,7 @@ export class MachineScan {
   /** Per update: its prerequisite cycle or -1 (prerequisite-classes.ts); a reference within a cycle reads Unknown. */
   private readonly cycleOf: Int32Array;
   private readonly acyclicClassOf: Int32Array;
+  private readonly bundleRange: Int32Array;
   private readonly classMemo: Int8Array;
   private readonly classGroup: Int32Array;
   private readonly byClass: boolean;
@@ -192,6 +213,7 @@ export class MachineScan {
     this.classes = prerequisiteClasses(catalog);
     this.cycleOf = this.classes.cycleOf;
     this.acyclicClassOf = this.classes.acyclicClassOf;
+    this.bundleRange = bundleRanges(catalog);
     // Buffers without room for the classes (built by hand, without MachineScanBuffers.for) evaluate every update's
     // prerequisites on their own: the straightforward evaluation the differential tests compare against.
     this.byClass = buffers.classMemo.length === this.classes.count;
@@ -381,29 +403,28 @@ export class MachineScan {
       return v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
     }
 
-    const b = c.data.bundles;
-    const firstGroup = b.groupOffsets[i]!;
-    if (b.groupOffsets[i + 1]! > firstGroup) {
+    const first = this.bundleRange[2 * i]!,
+      end = this.bundleRange[2 * i + 1]!;
+    if (end > first) {
+      const target = c.data.bundles.target;
       let req = -1,
         unk = -1,
         inst = -1;
       const cycle = this.cycleOf[i]!;
       // The first Required child decides the bundle (and is its reason): the children after it are not decided.
-      children: for (let g = firstGroup; g < b.groupOffsets[i + 1]!; g++) {
-        for (let m = b.memberOffsets[g]!; m < b.memberOffsets[g + 1]!; m++) {
-          const t = b.target[m]!;
-          // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
-          const s = t < 0 || (cycle >= 0 && this.cycleOf[t] === cycle) ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
-          if (s === S_REQUIRED) {
-            req = m;
-            break children;
-          } else if (s === S_UNKNOWN && unk < 0) unk = m;
-          else if (s === S_INSTALLED && inst < 0) inst = m;
-        }
+      for (let m = first; m < end; m++) {
+        const t = target[m]!;
+        // A child whose prerequisite class is known False is NotApplicable: no need to decide it.
+        const s = t < 0 || (cycle >= 0 && this.cycleOf[t] === cycle) ? S_UNKNOWN : this.knownNotApplicable(t) ? S_NA : this.stateCode(t);
+        if (s === S_REQUIRED) {
+          req = m;
+          break;
+        } else if (s === S_UNKNOWN && unk < 0) unk = m;
+        else if (s === S_INSTALLED && inst < 0) inst = m;
       }
       const m = req >= 0 ? req : unk >= 0 ? unk : inst;
       const code = req >= 0 ? S_REQUIRED : unk >= 0 ? S_UNKNOWN : inst >= 0 ? S_INSTALLED : S_NA;
-      if (m >= 0) this.why(i, BECAUSE_CHILDREN, m - b.memberOffsets[firstGroup]!, code);
+      if (m >= 0) this.why(i, BECAUSE_CHILDREN, m - first, code);
       else this.why(i, BECAUSE_NO_CHILDREN, 0, 0);
       if (pre === U && code !== S_NA) {
         this.why(i, BECAUSE_PREREQUISITE, group, U);
@@ -459,7 +480,7 @@ export class MachineScan {
         return { kind: 'rules', slot: ref === REF_DEFAULTS ? 'defaults' : SLOTS[ref]!, value: value as Tri };
       case BECAUSE_CHILDREN: {
         const b = c.data.bundles;
-        if (ref >= 0) ref += b.memberOffsets[b.groupOffsets[i]!]!;
+        if (ref >= 0) ref += this.bundleRange[2 * i]!;
         return { kind: 'children', child: b.target[ref]!, childUpdateId: c.str(b.guid[ref]!), state: STATE_NAMES[value]! };
       }
       case BECAUSE_NO_CHILDREN:

@@ -35,8 +35,8 @@ describe('SQLite scan job ids', () => {
       expect(status.queued.normal).toBe(1); // the upload's job is still there ...
       const [next] = await store.takeScans(10, 300);
       expect(next).toBeDefined();
-      expect(batch.map((j) => j.id)).not.toContain(next!.id); // ... under an id of its own ...
-      expect(next!.retries).toBe(0); // ... with no try counted against it
+      expect(batch.map((j) => j.id)).not.toContain(next.id); // ... under an id of its own ...
+      expect(next.retries).toBe(0); // ... with no try counted against it
     } finally {
       await store.close();
     }

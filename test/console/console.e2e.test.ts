@@ -13,20 +13,18 @@ import { Packr } from 'msgpackr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { osName } from '../../adapters/site/os-name.js';
 import { CatalogVersions } from '../../adapters/site/reports.js';
 import { createUpdateGroup } from '../../adapters/site/update-groups.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const ARTIFACTS = new URL('../.artifacts/console/', import.meta.url).pathname;
 const CHROMIUM =
   process.env.PATCHSCAN_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
@@ -73,10 +71,8 @@ describe('web console in Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
     site = await Site.open(dir);
-    await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
-    await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-    await site.store.setSetting('initialized_at', new Date().toISOString());
-    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+    // Not mainUnlimited: the main collection is unlimited after the fleet is stored (below).
+    expect((await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', admin: ADMIN, sync: true }))?.outcome).toBe('updated');
     // A generated fleet, stored as uploads would store it, then scanned by the site's queue.
     const model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
     const packr = new Packr({ useRecords: false });

@@ -8,11 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/sql/store.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -28,9 +25,10 @@ import {
 import { Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
 import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { BIN } from './serve.js';
+import { setUpSite } from './site-setup.js';
 import { tempDir } from './tmp.js';
 
-export const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+export { BUNDLED } from './site-setup.js';
 export const ADMIN_TOKEN = 'psa_one-count-admin';
 
 export interface OneCountSite {
@@ -51,10 +49,8 @@ export async function oneCountSite(clients = 24): Promise<OneCountSite> {
   const dir = tempDir();
   writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 1000 } });
   const site = await Site.open(dir);
-  await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC-HOST' });
-  await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN_TOKEN));
-  await site.store.setSetting('initialized_at', new Date().toISOString());
-  await runSync(site, { source: BUNDLED });
+  // Not mainUnlimited: the seed unlimits the main collection only after the uploads (its last step, below).
+  await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC-HOST', admin: ADMIN_TOKEN, sync: true });
   const catalog = new Catalog(readCatalogFile((await site.store.currentCatalog())!.path));
   const model = new FleetModel(catalog);
   const server = await serve(site, { scheduledSync: false });

@@ -7,13 +7,13 @@ import { expect } from 'vitest';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { ensureObjects, variantOf } from '../../adapters/site/objects.js';
+import { variantOf } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
+import { setUpSite } from './site-setup.js';
 
-export const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
+export { BUNDLED } from './site-setup.js';
 
 export async function scannedSite(
   dir: string,
@@ -22,12 +22,14 @@ export async function scannedSite(
   writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
   const site = await Site.open(dir);
   const store = site.store;
-  await ensureObjects(store, { testComputer: 'PC-0000', syncHost: 'SYNC-HOST' });
-  await store.setSetting('admin_token_hash', sha256Hex(o.admin));
-  await store.setSetting('initialized_at', new Date().toISOString());
-  const sync = await runSync(site, { source: BUNDLED });
+  const sync = (await setUpSite(site, {
+    testComputer: 'PC-0000',
+    syncHost: 'SYNC-HOST',
+    admin: o.admin,
+    mainUnlimited: true,
+    sync: true,
+  }))!;
   if (sync.outcome !== 'updated') throw new Error(`sync: ${sync.message}`);
-  await store.setCollectionLimit((await store.objectId('collection', 'main'))!, null);
   const catalog = new Catalog(readCatalogFile((await store.currentCatalog())!.path));
   const model = new FleetModel(catalog);
   const names: string[] = [];

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { startServe } from '../helpers/serve.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
 /** Opens a raw connection, sends `head`, then one byte every `dripMs`; resolves with ms until the server closed it. */
@@ -78,10 +78,8 @@ describe('tokens are never written out', () => {
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
     const site = await Site.open(data);
-    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    await site.store.setSetting('initialized_at', new Date().toISOString());
     const admin = 'psa_secret-admin-token-for-the-test';
-    await site.store.setSetting('admin_token_hash', sha256Hex(admin));
+    await setUpSite(site, { testComputer: 'T', syncHost: 'S', admin });
     const inv = JSON.parse(readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8')) as { computer: { name: string } };
     const token = await site.store.enroll(inv.computer.name);
     await site.close();

@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../adapters/catalog/import.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import Database from 'better-sqlite3';
-import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { startServe } from '../helpers/serve.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
@@ -83,9 +82,7 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     const data = join(dir, name);
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
     const site = await Site.open(data);
-    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    await site.store.setSetting('initialized_at', new Date().toISOString());
-    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
+    await setUpSite(site, { testComputer: 'T', syncHost: 'S', mainUnlimited: true, sync: true });
     return site;
   }
 
@@ -94,7 +91,6 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     async (seed) => {
       const r = rng(seed);
       const site = await newSite(`upload-${seed}`);
-      await runSync(site, { source: BUNDLED });
       catalogPath = (await site.store.currentCatalog())!.path;
       model ??= new FleetModel(new Catalog(readCatalogFile(catalogPath)));
       const names = Array.from({ length: 60 }, (_, k) => `U${seed}-${k}`);
@@ -158,7 +154,6 @@ describe('SIGKILL during uploads, sync, batch scan and import', () => {
     async (seed) => {
       const r = rng(100 + seed);
       const site = await newSite(`sync-${seed}`);
-      await runSync(site, { source: BUNDLED });
       const good = (await site.store.currentCatalog())!;
       const drop = join(dir, `drop-${seed}`);
       mkdirSync(drop);
@@ -274,8 +269,7 @@ describe('the site database cannot be written (disk full)', () => {
     const data = join(dir, 'site');
     writeConfig(data, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000 } });
     const site = await Site.open(data);
-    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    await site.store.setSetting('initialized_at', new Date().toISOString());
+    await setUpSite(site, { testComputer: 'T', syncHost: 'S' });
     const inv = JSON.parse(readFileSync(new URL('../fixtures/inventories/win10-22h2-x64.json', import.meta.url), 'utf8')) as {
       computer: { name: string };
     };

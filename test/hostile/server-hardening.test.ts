@@ -15,12 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../../adapters/text/csv.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { DEFAULT_CONFIG, Site, writeConfig, type SiteConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { invalidUtf8At } from '../../engine/inventory/utf8.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { ILL_FORMED_UTF8, isUtf8, UTF8_PIECES } from '../helpers/utf8-samples.js';
 import { BIN, startServe } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
@@ -42,9 +41,7 @@ async function newSite(dir: string, limits: Record<string, number> = {}, more: P
     limits: { ...DEFAULT_CONFIG.limits, uploadsPerMinute: 100_000, ...limits },
   });
   const site = await Site.open(dir);
-  await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC' });
-  await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-  await site.store.setSetting('initialized_at', new Date().toISOString());
+  await setUpSite(site, { testComputer: 'PILOT-PC', syncHost: 'SYNC', admin: ADMIN });
   return site;
 }
 

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
@@ -18,6 +17,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe("a worker's catalog cache (PostgreSQL site, workers on machines without the sync's files)", () => {
@@ -37,9 +37,7 @@ describe("a worker's catalog cache (PostgreSQL site, workers on machines without
     const siteA = await Site.open(a);
     const siteB = await Site.open(b);
     try {
-      await ensureObjects(siteA.store, { testComputer: 'PC-1', syncHost: 'SYNC' });
-      await siteA.store.setSetting('initialized_at', new Date().toISOString());
-      await siteA.store.setCollectionLimit((await siteA.store.objectId('collection', 'main'))!, null);
+      await setUpSite(siteA, { testComputer: 'PC-1', syncHost: 'SYNC', mainUnlimited: true }); // synced below, from a generated catalog
       const cabs = [1, 2, 3, 4].map((seed) => {
         const out = join(root, `v${seed}.cab`);
         generateCatalog({ revisions: 400, seed, out });

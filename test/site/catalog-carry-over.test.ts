@@ -12,18 +12,16 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const MACHINES = 30;
 /** Catalog edits in service one after another: [percent of revisions edited, seed]. */
 const EDITS: readonly (readonly [number, number])[] = [
@@ -37,11 +35,8 @@ const EDITS: readonly (readonly [number, number])[] = [
 
 async function openSite(dir: string, database: string | undefined): Promise<Site> {
   const site = await Site.open(dir, database ? { database } : {});
-  await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
-  await site.store.setSetting('initialized_at', new Date().toISOString());
-  await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
-  const sync = await runSync(site, { source: BUNDLED });
-  expect(sync.outcome).toBe('updated');
+  const sync = await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', mainUnlimited: true, sync: true });
+  expect(sync?.outcome).toBe('updated');
   return site;
 }
 

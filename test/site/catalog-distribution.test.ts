@@ -9,18 +9,15 @@ import { Packr } from 'msgpackr';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCatalogFile } from '../../adapters/site/catalog-files.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
 describe('catalog distribution (PostgreSQL site, two machines)', () => {
   const root = tempDir();
@@ -37,10 +34,7 @@ describe('catalog distribution (PostgreSQL site, two machines)', () => {
     const b = join(root, 'machine-b');
     for (const d of [a, b]) writeConfig(d, { ...DEFAULT_CONFIG, database: db.url });
     const siteA = await Site.open(a);
-    await ensureObjects(siteA.store, { testComputer: 'PC-1', syncHost: 'SYNC' });
-    await siteA.store.setSetting('initialized_at', new Date().toISOString());
-    await siteA.store.setCollectionLimit((await siteA.store.objectId('collection', 'main'))!, null);
-    expect((await runSync(siteA, { source: BUNDLED })).outcome).toBe('updated');
+    expect((await setUpSite(siteA, { testComputer: 'PC-1', syncHost: 'SYNC', mainUnlimited: true, sync: true }))?.outcome).toBe('updated');
     const row = (await siteA.store.currentCatalog())!;
     const expected = new Catalog(readCatalogFile(row.path));
     const inv = new FleetModel(expected).machine(4, 2);

@@ -13,19 +13,16 @@ import { HttpError } from '../../adapters/server/http.js';
 import { GroupCommit } from '../../adapters/server/routes/group-commit.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { configPath, DEFAULT_CONFIG, readConfig, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/sql/store.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const ADMIN = 'psa_test-admin-token';
 
 for (const backend of ['sqlite', 'postgres'] as const) {
@@ -61,10 +58,8 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       // The configuration holds the defaults (what `patchscan init` writes): 10 inventories, 64 MiB per client.
       writeConfig(dir, { ...DEFAULT_CONFIG, ...(pgdb ? { database: pgdb.url } : {}), listen: '127.0.0.1:0' });
       site = await Site.open(dir);
-      await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
-      await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-      await site.store.setSetting('initialized_at', new Date().toISOString());
-      expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+      const sync = await setUpSite(site, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST', admin: ADMIN, sync: true });
+      expect(sync?.outcome).toBe('updated');
       model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
       token = await site.store.enroll('PILOT-PC');
       clientId = (await site.store.client('PILOT-PC'))!.id;

@@ -6,26 +6,21 @@
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 const MACHINES = 40;
 
 async function scannedSite(dir: string, threads: number): Promise<{ rows: Map<string, string[]>; classes: unknown }> {
   const site = await Site.open(dir);
   try {
-    await ensureObjects(site.store, { testComputer: 'PC-0000000', syncHost: 'SYNC' });
-    await site.store.setSetting('initialized_at', new Date().toISOString());
-    await site.store.setCollectionLimit((await site.store.objectId('collection', 'main'))!, null);
-    await runSync(site, { source: BUNDLED });
+    await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', mainUnlimited: true, sync: true });
     const model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
     const packr = new Packr({ useRecords: false });
     await site.store.transaction(async (tx) => {

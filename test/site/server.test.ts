@@ -11,21 +11,19 @@ import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { collectionSummary } from '../../adapters/site/reports.js';
 import { countedAs, emptyCounts } from '../../engine/scanner/counting.js';
 import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { members, TargetingSnapshot } from '../../adapters/site/targeting.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
-import { sha256Hex } from '../../adapters/store/sql/store.js';
-import { runSync } from '../../adapters/sync/sync.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -84,10 +82,7 @@ describe('patchscan serve', () => {
       limits: { ...DEFAULT_CONFIG.limits, maxUploadBytes: 200_000, maxInventoryBytes: 400_000, uploadsPerMinute: 10 },
     });
     site = await Site.open(dir);
-    await ensureObjects(site.store, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST' });
-    await site.store.setSetting('admin_token_hash', sha256Hex(ADMIN));
-    await site.store.setSetting('initialized_at', new Date().toISOString());
-    expect((await runSync(site, { source: BUNDLED })).outcome).toBe('updated');
+    expect((await setUpSite(site, { testComputer: 'PILOT-PC', syncHost: 'SYNC-HOST', admin: ADMIN, sync: true }))?.outcome).toBe('updated');
     model = new FleetModel(new Catalog(readCatalogFile((await site.store.currentCatalog())!.path)));
     for (const n of ['PILOT-PC', 'PC-X64', 'PC-X86', 'PC-IA64', 'PC-ARM64', 'PC-LIMIT', 'PC-BUSY'])
       tokens.set(n, await site.store.enroll(n));
@@ -378,8 +373,7 @@ describe('patchscan serve with TLS and a scheduled sync', () => {
       sync: { ...DEFAULT_CONFIG.sync, source: drop },
     });
     const site = await Site.open(data);
-    await ensureObjects(site.store, { testComputer: 'T', syncHost: 'S' });
-    await site.store.setSetting('initialized_at', new Date().toISOString());
+    await setUpSite(site, { testComputer: 'T', syncHost: 'S' }); // not synced: the schedule's sync at start is the test
     const bin = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
     const s = await serve(site, { syncCommand: [process.execPath, bin, 'sync', '--data', data] });
     try {

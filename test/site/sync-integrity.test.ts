@@ -14,7 +14,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CabReader } from '../../adapters/cab/reader.js';
 import { CabWriter } from '../../adapters/cab/writer.js';
 import { importCatalog, sha256File } from '../../adapters/catalog/import.js';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { MSG_SYNC_DONE, MSG_SYNC_FAILED, MSG_SYNC_STARTED, runSync } from '../../adapters/sync/sync.js';
@@ -24,6 +23,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { BIN } from '../helpers/serve.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -32,8 +32,7 @@ const OPEN_SQLITE_JS = new URL('../../dist/adapters/store/sqlite/open.js', impor
 async function newSite(dir: string): Promise<Site> {
   writeConfig(dir, { ...DEFAULT_CONFIG, sync: { ...DEFAULT_CONFIG.sync, retries: 1, backoffMs: 10, timeoutMs: 2_000 } });
   const site = await Site.open(dir);
-  await ensureObjects(site.store, { testComputer: 'PILOT', syncHost: 'SYNC' });
-  await site.store.setSetting('initialized_at', new Date().toISOString());
+  await setUpSite(site, { testComputer: 'PILOT', syncHost: 'SYNC' });
   return site;
 }
 

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureObjects } from '../../adapters/site/objects.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { parseSignedData, readAuthenticode } from '../../adapters/sync/authenticode.js';
@@ -22,6 +21,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { selfSignedCertificate } from '../helpers/certificate.js';
+import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
@@ -29,8 +29,7 @@ const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pa
 async function newSite(dir: string, sync: Partial<typeof DEFAULT_CONFIG.sync> = {}): Promise<Site> {
   writeConfig(dir, { ...DEFAULT_CONFIG, sync: { ...DEFAULT_CONFIG.sync, retries: 2, backoffMs: 10, timeoutMs: 2_000, ...sync } });
   const site = await Site.open(dir);
-  await ensureObjects(site.store, { testComputer: 'PILOT', syncHost: 'SYNC' });
-  await site.store.setSetting('initialized_at', new Date().toISOString());
+  await setUpSite(site, { testComputer: 'PILOT', syncHost: 'SYNC' });
   return site;
 }
 

@@ -53,4 +53,3 @@ console.log(
     cpuMsPerMachineScannedAgain: +((usedAgain.user + usedAgain.system) / 1000 / n).toFixed(3),
   }),
 );
-

@@ -68,8 +68,7 @@ export class ScanQueueThread {
           if (m.event === 'taken') this.inFlight.set(j.id, j);
           else this.inFlight.delete(j.id);
         }
-      }
-      else if (m.type === 'idle') {
+      } else if (m.type === 'idle') {
         this.busy = false;
         for (const id of m.ids) {
           this.waiters.get(id)?.();
@@ -92,7 +91,9 @@ export class ScanQueueThread {
         // A job the thread stored and ended just before it died is no longer queued: giving it back does nothing.
         this.log(`scan queue thread stopped with ${orphans.length} job(s) of a batch unfinished: they are queued again`);
         const back = this.giveBack(orphans).catch((e: unknown) =>
-          this.log(`scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`),
+          this.log(
+            `scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`,
+          ),
         );
         this.givingBack = Promise.all([this.givingBack, back]).then(() => undefined);
         void back.finally(resolve);

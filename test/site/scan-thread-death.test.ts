@@ -39,7 +39,7 @@ describe('a scan-queue thread that dies mid-batch', () => {
     let held = 0;
     try {
       thread.kick();
-      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000; ) {
+      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000;) {
         if (leased() > 0) {
           db.exec('BEGIN IMMEDIATE');
           held = leased(); // under the lock: these leases cannot end before the kill
@@ -107,7 +107,7 @@ describe('a scan-queue thread that dies mid-batch', () => {
     let held = 0;
     try {
       thread.kick();
-      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000; ) {
+      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000;) {
         if (leased() > 0) {
           db.exec('BEGIN IMMEDIATE');
           held = leased();

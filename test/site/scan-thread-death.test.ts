@@ -14,6 +14,36 @@ import { tempDir } from '../helpers/tmp.js';
 
 const CLIENTS = 20;
 
+/** Jobs whose lease is running. */
+const leasedJobs = (db: Database.Database): number =>
+  (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE leased_until >= ?').get(new Date().toISOString()) as { n: number }).n;
+
+/**
+ * Kicks the thread and kills it while it holds leases: `db` (a connection of the test's own) takes the write lock once
+ * jobs are leased, so that the thread can neither store its batch nor take another before the kill, then lets go so
+ * that serve's side can give the jobs back. Returns how many jobs were leased at the kill (0: none ever were).
+ */
+async function killMidBatch(thread: ScanQueueThread, db: Database.Database): Promise<number> {
+  let held = 0;
+  try {
+    thread.kick();
+    for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000;) {
+      if (leasedJobs(db) > 0) {
+        db.exec('BEGIN IMMEDIATE');
+        held = leasedJobs(db); // under the lock: these leases cannot end before the kill
+        if (held === 0) db.exec('ROLLBACK'); // the batch ended just before: try the next one
+      } else await new Promise((r) => setTimeout(r, 2));
+    }
+    if (held === 0) return 0;
+    const killed = thread.kill();
+    db.exec('ROLLBACK');
+    await killed;
+    return held;
+  } finally {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  }
+}
+
 describe('a scan-queue thread that dies mid-batch', () => {
   it('gives its leased jobs back at once, and they are scanned later', { timeout: 90_000 }, async () => {
     const dir = tempDir();
@@ -29,33 +59,14 @@ describe('a scan-queue thread that dies mid-batch', () => {
       () => {},
       (line) => logs.push(line),
     );
-    // A connection of our own: it takes the write lock while the thread holds leases, so that the thread cannot store
-    // its batch (nor take another) before it is killed — then lets go, so that serve's side can give the jobs back.
     const db = new Database(join(site.dir, 'patchscan.db'));
     // Clients scanned again since the rescans were queued (a client's scan row is replaced by its next scan).
     const scans = (): number => (db.prepare('SELECT count(*) AS n FROM scans WHERE scanned_at >= ?').get(since) as { n: number }).n;
-    const leased = (): number =>
-      (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE leased_until >= ?').get(new Date().toISOString()) as { n: number }).n;
-    let held = 0;
-    try {
-      thread.kick();
-      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000;) {
-        if (leased() > 0) {
-          db.exec('BEGIN IMMEDIATE');
-          held = leased(); // under the lock: these leases cannot end before the kill
-          if (held === 0) db.exec('ROLLBACK'); // the batch ended just before: try the next one
-        } else await new Promise((r) => setTimeout(r, 2));
-      }
-      expect(held).toBeGreaterThan(0);
-      const killed = thread.kill();
-      db.exec('ROLLBACK');
-      await killed;
-    } finally {
-      if (db.inTransaction) db.exec('ROLLBACK');
-    }
+    const held = await killMidBatch(thread, db);
+    expect(held).toBeGreaterThan(0);
 
     // Given back at once: nothing leased, each given-back job waiting with one try counted.
-    expect(leased()).toBe(0);
+    expect(leasedJobs(db)).toBe(0);
     const back = db.prepare('SELECT retries, not_before FROM scan_queue WHERE retries > 0').all() as {
       retries: number;
       not_before: string;
@@ -102,29 +113,12 @@ describe('a scan-queue thread that dies mid-batch', () => {
       },
     );
     const db = new Database(join(site.dir, 'patchscan.db'));
-    const leased = (): number =>
-      (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE leased_until >= ?').get(new Date().toISOString()) as { n: number }).n;
-    let held = 0;
-    try {
-      thread.kick();
-      for (const t0 = Date.now(); held === 0 && Date.now() - t0 < 60_000;) {
-        if (leased() > 0) {
-          db.exec('BEGIN IMMEDIATE');
-          held = leased();
-          if (held === 0) db.exec('ROLLBACK');
-        } else await new Promise((r) => setTimeout(r, 2));
-      }
-      expect(held).toBeGreaterThan(0);
-      const killed = thread.kill();
-      db.exec('ROLLBACK');
-      await killed;
-    } finally {
-      if (db.inTransaction) db.exec('ROLLBACK');
-    }
+    const held = await killMidBatch(thread, db);
+    expect(held).toBeGreaterThan(0);
     expect(closing).toBeDefined();
     // Every job was given back by the time close() resolved, so serve may close its store after it.
     expect(await closing).toBe(held);
-    expect(leased()).toBe(0);
+    expect(leasedJobs(db)).toBe(0);
     db.close();
     await site.close();
   });

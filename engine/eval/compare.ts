@@ -1,4 +1,5 @@
 /** Comparison semantics of the rule language (reference §3.2). */
+import { TextMemo } from '../text-memo.js';
 
 export type ScalarComparison = 'LessThan' | 'LessThanOrEqualTo' | 'EqualTo' | 'GreaterThanOrEqualTo' | 'GreaterThan';
 export type StringComparison = 'EqualTo' | 'BeginsWith' | 'Contains' | 'EndsWith';
@@ -38,23 +39,19 @@ export function holds(op: ScalarComparison, c: number): boolean {
 export const cmpNum = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
 
 const VERSION_TEXT = /^\d{1,10}(\.\d{1,10}){0,3}$/;
-// Machines of a fleet share version strings; parsed versions are kept (read-only) in a bounded memo.
-const parsedVersions = new Map<string, readonly number[] | null>();
+// Machines of a fleet share version strings; parsed versions are kept (read-only; null: not a version).
+const parsedVersions = new TextMemo<readonly number[] | null>(100_000, (s) => {
+  const t = s.trim();
+  if (!VERSION_TEXT.test(t)) return null;
+  const v = t.split('.').map(Number);
+  while (v.length < 4) v.push(0);
+  return v;
+});
 
 /** A 1-4 part dotted version → four numbers (missing parts are 0), or undefined. The array must not be changed. */
 export function parseVersion(s: string | undefined): number[] | undefined {
   if (s === undefined) return undefined;
-  const memo = parsedVersions.get(s);
-  if (memo !== undefined) return (memo ?? undefined) as number[] | undefined;
-  const t = s.trim();
-  let v: number[] | null = null;
-  if (VERSION_TEXT.test(t)) {
-    v = t.split('.').map(Number);
-    while (v.length < 4) v.push(0);
-  }
-  if (parsedVersions.size >= 100_000) parsedVersions.clear();
-  parsedVersions.set(s, v);
-  return v ?? undefined;
+  return (parsedVersions.get(s) ?? undefined) as number[] | undefined;
 }
 
 export function requireVersion(s: string | undefined, attr: string): number[] {

@@ -11,6 +11,7 @@ import type {
   InventoryRegistryValue,
   RegistryView,
 } from './types.js';
+import { TextMemo } from '../text-memo.js';
 
 export const NOT_COLLECTED = Symbol('not collected');
 export const ABSENT = Symbol('absent');
@@ -49,20 +50,18 @@ function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
   return true;
 }
 
+/** The index key of a CBS name and version (Machine.cbsByName holds a package under it and under its name alone). */
+const nameVersionKey = (name: string, version: string | undefined): string => `${name}|${version ?? ''}`;
+
 /**
  * A rule's identity split and keyed once, not per machine: every machine asks about the same few thousand identities
- * (the catalog's strings), and splitting one took most of a CBS rule's time. Bounded (~13 MiB): cleared past 32,768 — a 50,000-revision catalog names ~20,000.
+ * (the catalog's strings), and splitting one took most of a CBS rule's time. A 50,000-revision catalog names ~20,000;
+ * past 32,768 (~13 MiB) they are split again.
  */
-const wantedIdentities = new Map<string, { readonly parts: CbsParts; readonly key: string }>();
-function wantedCbs(identity: string): { readonly parts: CbsParts; readonly key: string } {
-  let w = wantedIdentities.get(identity);
-  if (w === undefined) {
-    const parts = cbsParts(identity);
-    if (wantedIdentities.size >= 32_768) wantedIdentities.clear();
-    wantedIdentities.set(identity, (w = { parts, key: parts[4] ? `${parts[0]}|${parts[4]}` : parts[0]! }));
-  }
-  return w;
-}
+const wantedIdentities = new TextMemo<{ readonly parts: CbsParts; readonly key: string }>(32_768, (identity) => {
+  const parts = cbsParts(identity);
+  return { parts, key: parts[4] ? nameVersionKey(parts[0]!, parts[4]) : parts[0]! };
+});
 const NO_PACKAGES: readonly InventoryCbsPackage[] = Object.freeze([]);
 
 export function cbsIdentityMatches(wanted: string, installed: string): boolean {
@@ -120,7 +119,7 @@ export class Machine {
     const m = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
     for (const p of this.inv.cbs?.packages ?? []) {
       const parts = cbsParts(p.identity);
-      for (const key of [parts[0]!, `${parts[0]}|${parts[4] ?? ''}`]) {
+      for (const key of [parts[0]!, nameVersionKey(parts[0]!, parts[4])]) {
         const l = m.get(key) ?? [];
         l.push({ parts, pkg: p });
         m.set(key, l);
@@ -211,7 +210,7 @@ export class Machine {
   /** CBS packages matching an identity (see {@link cbsIdentityMatches}). */
   cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
     if (!this.inv.cbs) return NOT_COLLECTED;
-    const w = wantedCbs(identity);
+    const w = wantedIdentities.get(identity);
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
     const candidates = this.cbsByName.get(w.key);
     if (candidates === undefined) return NO_PACKAGES;

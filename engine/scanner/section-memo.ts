@@ -20,6 +20,7 @@ import type { Inventory } from '../inventory/types.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { FACT_SECTIONS, INVENTORY_SECTIONS, OS_FIELDS_READ, ruleReads, type InventorySection } from '../rules/reads.js';
 import { relevantDetails, type RelevantDetails } from '../catalog/relevant-details.js';
+import { TextMemo } from '../text-memo.js';
 
 const enum Section {
   Os = 1 << 0,
@@ -108,30 +109,21 @@ function bucketOf(text: string, buckets: number): number {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0) % buckets;
 }
-/**
- * Buckets of the paths and keys machines list, remembered by text: machines of a fleet list the same few hundred
- * files and keys, and lower-casing and hashing each again was most of digesting a machine. Bounded: cleared past
- * 65,536 texts each.
- */
-const fileBuckets = new Map<string, number>();
-const regBuckets = new Map<string, number>();
-function remembered(memo: Map<string, number>, text: string, compute: (t: string) => number): number {
-  let b = memo.get(text);
-  if (b === undefined) {
-    if (memo.size >= 65_536) memo.clear();
-    memo.set(text, (b = compute(text)));
-  }
-  return b;
-}
 /** A file's bucket: its name (the last path component), lower case — what a rule's path and the inventory's share. */
 function fileBucketOf(path: string): number {
   const p = path.toLowerCase();
   return bucketOf(p.slice(Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/')) + 1), FILE_BUCKETS);
 }
-const fileBucket = (path: string): number => remembered(fileBuckets, path, fileBucketOf);
 /** A key's bucket: its path as machine.ts keys it (lower case, no trailing backslash), the view left out. */
 const keyPath = (key: string): string => key.toLowerCase().replace(/\\+$/, '');
-const regBucket = (key: string): number => remembered(regBuckets, key, (k) => bucketOf(keyPath(k), REG_BUCKETS));
+/**
+ * Buckets of the paths and keys machines list, kept by text: machines of a fleet list the same few hundred files and
+ * keys, and lower-casing and hashing each again was most of digesting a machine.
+ */
+const fileBuckets = new TextMemo<number>(65_536, fileBucketOf);
+const regBuckets = new TextMemo<number>(65_536, (k) => bucketOf(keyPath(k), REG_BUCKETS));
+const fileBucket = (path: string): number => fileBuckets.get(path);
+const regBucket = (key: string): number => regBuckets.get(key);
 const msiBucket = (code: string): number => bucketOf(normalizeGuid(code), MSI_BUCKETS);
 
 /** Each section of a machine as text, projected to what rules read; '' when the section is missing. */

@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { ABSENT, joinPath, type Machine, NOT_COLLECTED, normalizeGuid, type Lookup } from '../inventory/machine.js';
 import type { RegistryView } from '../inventory/types.js';
 import type { FactKind } from '../rules/facts.js';
+import type { MachinePatches } from './msi-patch-table.js';
 
 export const LOOP_TARGET = 'HKEY_LOOP_TARGET';
 
@@ -27,6 +28,8 @@ export class EvalContext {
    * compiled catalog, so each is evaluated once per machine. Not used while explaining (readings must be recorded).
    */
   nodeMemo: Int8Array | undefined;
+  /** This machine's MSI patches as numbers, built on its first numbered patch rule (msi-patch-table.ts). */
+  msiPatches: MachinePatches | undefined;
 
   /** `values`/`resolved` may be reused storage (all `resolved` flags cleared). */
   constructor(

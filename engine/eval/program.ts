@@ -14,6 +14,7 @@ import { OS_RULES } from './evaluators/os.js';
 import { PACKAGE_RULES } from './evaluators/packages.js';
 import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
+import { MsiPatchTable, numberablePatchRule } from './msi-patch-table.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
 export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
@@ -83,10 +84,17 @@ export class RuleProgram {
   private readonly ops: Uint8Array;
   private readonly childOffsets: Uint32Array;
   private readonly kids: Uint32Array;
+  /**
+   * Per leaf node: 0 not compiled yet, -1 a closure, else 1 + its number in `msiPatches` (a patch rule evaluated as
+   * numbers, not through its closure: msi-patch-table.ts).
+   */
+  private readonly leafKey: Int32Array;
+  private readonly msiPatches = new MsiPatchTable();
 
   constructor(readonly catalog: Catalog) {
     const n = catalog.data.nodes;
     this.leaves = new Array<CompiledNode | undefined>(n.count);
+    this.leafKey = new Int32Array(n.count);
     this.ops = n.op;
     this.childOffsets = n.childOffsets;
     this.kids = n.children;
@@ -109,6 +117,9 @@ export class RuleProgram {
     if (op === OP_NOT) return not(this.eval(this.kids[this.childOffsets[id]!]!, ctx));
     if (op === OP_TRUE) return T;
     if (op === OP_FALSE) return F;
+    const key = this.leafKey[id]!;
+    // Explaining goes through the closure: it records what the rule read.
+    if (key > 0 && ctx.readings === undefined) return this.msiPatches.evaluate(ctx, key - 1);
     return (this.leaves[id] ??= this.compile(id))(ctx);
   }
 
@@ -173,7 +184,7 @@ export class RuleProgram {
         try {
           // One object shape for every rule (optional parts present as undefined): the closures read `input`
           // on the hot path, and V8 keeps that fast only while all inputs look alike.
-          return compiler({
+          const closure = compiler({
             type,
             attrs,
             facts,
@@ -183,6 +194,10 @@ export class RuleProgram {
             meta: this.metaFor(id),
             child: kids[0] !== undefined ? this.node(kids[0]) : undefined,
           });
+          const patchRule = numberablePatchRule(type, attrs);
+          const key = patchRule === undefined ? -1 : this.msiPatches.key(patchRule.product, patchRule.patch);
+          this.leafKey[id] = key < 0 ? -1 : key + 1;
+          return closure;
         } catch (e) {
           // Bad attribute data in the catalog (WU_E_EE_INVALID_ATTRIBUTEDATA): the rule is Unknown, not a crash.
           return unknownLeaf(`rule ${type} has invalid attribute data: ${(e as Error).message}`);

@@ -7,6 +7,7 @@ import { ABSENT, joinPath, type Machine, NOT_COLLECTED, normalizeGuid, type Look
 import type { RegistryView } from '../inventory/types.js';
 import type { FactKind } from '../rules/facts.js';
 import type { MachinePatches } from './msi-patch-table.js';
+import { FileVersions } from './file-version-table.js';
 
 export const LOOP_TARGET = 'HKEY_LOOP_TARGET';
 
@@ -31,15 +32,24 @@ export class EvalContext {
   /** This machine's MSI patches as numbers, built on its first numbered patch rule (msi-patch-table.ts). */
   msiPatches: MachinePatches | undefined;
 
-  /** `values`/`resolved` may be reused storage (all `resolved` flags cleared). */
+  private versions: FileVersions | undefined;
+
+  /** `values`/`resolved`/`versions` may be reused storage (all `resolved` flags cleared, `versions` cleared). */
   constructor(
     readonly catalog: Catalog,
     readonly machine: Machine,
     values: unknown[] = new Array<unknown>(catalog.data.facts.count),
     resolved: Uint8Array = new Uint8Array(catalog.data.facts.count),
+    versions?: FileVersions,
   ) {
     this.values = values;
     this.resolved = resolved;
+    this.versions = versions;
+  }
+
+  /** This machine's file versions by fact, parsed on first read (file-version-table.ts). */
+  fileVersions(): FileVersions {
+    return (this.versions ??= new FileVersions(this.catalog.data.facts.count));
   }
 
   read(reading: () => FactReading): void {

@@ -15,6 +15,8 @@ import { PACKAGE_RULES } from './evaluators/packages.js';
 import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
 import { MsiPatchTable, numberablePatchRule } from './msi-patch-table.js';
+import { FileVersionRules } from './file-version-table.js';
+import { requireVersion, scalarOp } from './compare.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
 export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
@@ -76,6 +78,11 @@ const attrText = (attrs: Readonly<Record<string, string>>): string =>
     .map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`)
     .join(' ');
 
+/** How a leaf is evaluated (RuleProgram.leafCode). */
+const LEAF_CLOSURE = 1,
+  LEAF_MSI_PATCH = 2,
+  LEAF_FILE_VERSION = 3;
+
 export class RuleProgram {
   /** Leaf rules compiled to closures on first use; And/Or/Not/True/False are interpreted from the typed arrays. */
   private readonly leaves: (CompiledNode | undefined)[];
@@ -85,16 +92,18 @@ export class RuleProgram {
   private readonly childOffsets: Uint32Array;
   private readonly kids: Uint32Array;
   /**
-   * Per leaf node: 0 not compiled yet, -1 a closure, else 1 + its number in `msiPatches` (a patch rule evaluated as
-   * numbers, not through its closure: msi-patch-table.ts).
+   * Per leaf node, at 2 × id: how it is evaluated (LEAF_*; 0 until its first evaluation compiles it), and at
+   * 2 × id + 1 its number in the table that evaluates it as numbers, not through its closure (the most evaluated rule
+   * types: msi-patch-table.ts, file-version-table.ts). Side by side: one read for both.
    */
-  private readonly leafKey: Int32Array;
+  private readonly leafCode: Int32Array;
   private readonly msiPatches = new MsiPatchTable();
+  private readonly fileVersions = new FileVersionRules();
 
   constructor(readonly catalog: Catalog) {
     const n = catalog.data.nodes;
     this.leaves = new Array<CompiledNode | undefined>(n.count);
-    this.leafKey = new Int32Array(n.count);
+    this.leafCode = new Int32Array(n.count * 2);
     this.ops = n.op;
     this.childOffsets = n.childOffsets;
     this.kids = n.children;
@@ -117,9 +126,12 @@ export class RuleProgram {
     if (op === OP_NOT) return not(this.eval(this.kids[this.childOffsets[id]!]!, ctx));
     if (op === OP_TRUE) return T;
     if (op === OP_FALSE) return F;
-    const key = this.leafKey[id]!;
+    const how = this.leafCode[2 * id]!;
     // Explaining goes through the closure: it records what the rule read.
-    if (key > 0 && ctx.readings === undefined) return this.msiPatches.evaluate(ctx, key - 1);
+    if (how > LEAF_CLOSURE && ctx.readings === undefined) {
+      const n = this.leafCode[2 * id + 1]!;
+      return how === LEAF_FILE_VERSION ? this.fileVersions.evaluate(ctx, n) : this.msiPatches.evaluate(ctx, n);
+    }
     return (this.leaves[id] ??= this.compile(id))(ctx);
   }
 
@@ -194,9 +206,7 @@ export class RuleProgram {
             meta: this.metaFor(id),
             child: kids[0] !== undefined ? this.node(kids[0]) : undefined,
           });
-          const patchRule = numberablePatchRule(type, attrs);
-          const key = patchRule === undefined ? -1 : this.msiPatches.key(patchRule.product, patchRule.patch);
-          this.leafKey[id] = key < 0 ? -1 : key + 1;
+          this.number(id, type, attrs, facts);
           return closure;
         } catch (e) {
           // Bad attribute data in the catalog (WU_E_EE_INVALID_ATTRIBUTEDATA): the rule is Unknown, not a crash.
@@ -204,6 +214,25 @@ export class RuleProgram {
         }
       }
     }
+  }
+
+  /** Sets how leaf `id` (compiled: its attributes are valid) is evaluated: by a table of numbers, or its closure. */
+  private number(id: number, type: string, attrs: Readonly<Record<string, string>>, facts: readonly number[]): void {
+    let how = LEAF_CLOSURE,
+      n = 0;
+    const patchRule = numberablePatchRule(type, attrs);
+    if (patchRule !== undefined) {
+      n = this.msiPatches.key(patchRule.product, patchRule.patch);
+      if (n >= 0) how = LEAF_MSI_PATCH;
+    } else if ((type === 'FileVersion' || type === 'FileVersionPrependRegSz') && facts.length > 0) {
+      // Inside a RegKeyLoop the file depends on the subkey visited: not one value per machine.
+      if (!this.catalog.fact(facts[0]!).loopRelative) {
+        n = this.fileVersions.add(facts[0]!, scalarOp(attrs.Comparison), requireVersion(attrs.Version, 'Version'));
+        how = LEAF_FILE_VERSION;
+      }
+    }
+    this.leafCode[2 * id] = how;
+    this.leafCode[2 * id + 1] = n;
   }
 
   private metaOwner: Int32Array | undefined;

@@ -15,6 +15,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { EvalContext } from '../eval/context.js';
+import { FileVersions } from '../eval/file-version-table.js';
 import { type RuleProgram, type ExplainNode } from '../eval/program.js';
 import { slotReason } from '../eval/reason.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
@@ -126,6 +127,7 @@ export class MachineScanBuffers {
   readonly slotMemo: Int8Array; // 3 per update: -1 not computed, else tri
   readonly factValues: unknown[];
   readonly factResolved: Uint8Array;
+  readonly fileVersions: FileVersions;
   readonly nodeMemo: Int8Array;
   /** Per prerequisite class: -1 not computed, -2 being computed, else its tri (prerequisite-classes.ts). */
   readonly classMemo: Int8Array;
@@ -139,6 +141,7 @@ export class MachineScanBuffers {
     this.slotMemo = new Int8Array(updates * 3).fill(-1);
     this.factValues = new Array<unknown>(facts);
     this.factResolved = new Uint8Array(facts);
+    this.fileVersions = new FileVersions(facts);
     this.nodeMemo = new Int8Array(nodes).fill(-1);
     this.classMemo = new Int8Array(classes).fill(-1);
     this.classGroup = new Int32Array(classes);
@@ -155,6 +158,7 @@ export class MachineScanBuffers {
     this.becauseWords.fill(0);
     this.slotMemo.fill(-1);
     this.factResolved.fill(0); // stale factValues are never read past a cleared flag
+    this.fileVersions.clear();
     this.nodeMemo.fill(-1);
     this.classMemo.fill(-1);
   }
@@ -201,7 +205,7 @@ export class MachineScan {
     readonly buffers = MachineScanBuffers.for(catalog),
     readonly memo?: MachineMemo,
   ) {
-    this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved);
+    this.ctx = new EvalContext(catalog, new Machine(inventory), buffers.factValues, buffers.factResolved, buffers.fileVersions);
     if (buffers.nodeMemo.length === catalog.data.nodes.count) this.ctx.nodeMemo = buffers.nodeMemo;
     this.codes = buffers.codes;
     this.installedMemo = buffers.installedMemo;

@@ -1,0 +1,255 @@
+/**
+ * Leaf rules evaluated as numbers instead of closures (engine/eval/msi-patch-table.ts, file-version-table.ts) answer
+ * as their closures do: the first evaluation of a rule compiles it and goes through the closure, every later one
+ * through the table, and an explanation through the closure again. Each case is one machine, checked all three ways:
+ * the rule tables' cases of the numbered rule types (test/engine/rules/tables), and cases of the tables' own.
+ */
+import { describe, expect, it } from 'vitest';
+import { EvalContext } from '../../engine/eval/context.js';
+import { RuleProgram } from '../../engine/eval/program.js';
+import { F, T, U, type Tri } from '../../engine/eval/tri.js';
+import { Machine } from '../../engine/inventory/machine.js';
+import type { Inventory, InventoryMsiProduct } from '../../engine/inventory/types.js';
+import type { LeafRule, RuleMetadata } from '../../engine/model.js';
+import { MachineScan, MachineScanBuffers } from '../../engine/scanner/machine-scan.js';
+import { catalogOf, updateRecord } from '../helpers/update-record.js';
+import { leafOf, machine as ruleMachine, type RuleTable } from './rules/harness.js';
+import { FILE_RULES } from './rules/tables/file.js';
+import { MSI_RULES } from './rules/tables/msi.js';
+
+const OFFICE = '{90160000-0011-0000-1000-0000000FF1CE}';
+const VISIO = '{90160000-0051-0000-1000-0000000FF1CE}';
+const P1 = '{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEE1}';
+const P2 = '{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEE2}';
+
+const patchRule = (product: string, patch: string, extra: Record<string, string> = {}): LeafRule => ({
+  kind: 'rule',
+  type: 'MsiPatchInstalledForProduct',
+  family: 'msi',
+  attrs: { ProductCode: product, PatchCode: patch, ...extra },
+});
+
+/** A catalog whose updates' IsInstalled rules are `rules`, and the root node of each. */
+function program(rules: readonly LeafRule[], meta?: RuleMetadata): { program: RuleProgram; roots: number[] } {
+  const catalog = catalogOf(
+    rules.map((rule, k) =>
+      updateRecord({
+        updateId: `11111111-2222-3333-4444-${String(k).padStart(12, '0')}`,
+        revisionId: k + 1,
+        rules: { IsInstalled: rule },
+        ...(meta ? { metadata: meta } : {}),
+      }),
+    ),
+  );
+  return { program: new RuleProgram(catalog), roots: rules.map((_, k) => catalog.ruleRoot(k, 'IsInstalled')) };
+}
+
+const machine = (products?: Partial<InventoryMsiProduct>[]): Inventory => ({
+  schema: 'patchscan-inventory/1',
+  computer: { name: 'MSI-PC' },
+  collectedAt: '2026-11-30T00:00:00Z',
+  ...(products ? { msi: { products: products.map((p) => ({ productCode: OFFICE, ...p })) } } : {}),
+});
+
+const context = (p: RuleProgram, inv: Inventory): EvalContext => new EvalContext(p.catalog, new Machine(inv));
+
+/** The rule's value on `inv`: as numbers (after a first machine compiled it), and as the explanation's closure. */
+function values(rule: LeafRule, inv: Inventory, meta?: RuleMetadata): { numbered: Tri; closure: Tri; explained: string } {
+  const { program: p, roots } = program([rule], meta);
+  const closure = p.eval(roots[0], context(p, inv)); // the first evaluation compiles: the closure answers
+  const numbered = p.eval(roots[0], context(p, inv));
+  const explained = p.explain(roots[0], context(p, inv)).value;
+  return { numbered, closure, explained };
+}
+
+const NAME: Record<Tri, string> = { [F]: 'False', [T]: 'True', [U]: 'Unknown' };
+const WANT: Record<keyof RuleTable, Tri> = { valid: T, invalid: F, unknown: U };
+
+describe.each([
+  ['MsiPatchInstalledForProduct', MSI_RULES.MsiPatchInstalledForProduct!],
+  ['FileVersion', FILE_RULES.FileVersion!],
+  ['FileVersionPrependRegSz', FILE_RULES.FileVersionPrependRegSz!],
+] as const)('%s: the rule tables, as numbers', (type, table) => {
+  const cases = (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ ...c, kind })));
+  it.each(cases)('$kind: $name', (c) => {
+    const v = values(leafOf(type, c), ruleMachine(c.machine), c.meta);
+    expect(v.closure, 'closure').toBe(WANT[c.kind]);
+    expect(v.numbered, 'numbered').toBe(WANT[c.kind]);
+    expect(v.explained, 'explained').toBe(NAME[WANT[c.kind]]);
+  });
+});
+
+const CASES: readonly { name: string; rule: LeafRule; inv: Inventory; want: Tri }[] = [
+  { name: 'patch applied', rule: patchRule(OFFICE, P1), inv: machine([{ patches: [P1] }]), want: T },
+  {
+    name: 'braces and case do not matter, on either side',
+    rule: patchRule(OFFICE.toLowerCase().slice(1, -1), P1.slice(1, -1)),
+    inv: machine([{ productCode: OFFICE.toLowerCase(), patches: [P1.toLowerCase()] }]),
+    want: T,
+  },
+  { name: 'another patch applied', rule: patchRule(OFFICE, P1), inv: machine([{ patches: [P2] }]), want: F },
+  {
+    name: 'the patch applied to another product',
+    rule: patchRule(OFFICE, P1),
+    inv: machine([{ productCode: VISIO, patches: [P1] }]),
+    want: F,
+  },
+  { name: 'no products', rule: patchRule(OFFICE, P1), inv: machine([]), want: F },
+  { name: 'patches not collected', rule: patchRule(OFFICE, P1), inv: machine([{}]), want: U },
+  { name: 'MSI not collected', rule: patchRule(OFFICE, P1), inv: machine(), want: U },
+  {
+    name: 'a product listed twice: the last listing counts (as the machine index reads it)',
+    rule: patchRule(OFFICE, P1),
+    inv: machine([{ patches: [P1] }, { patches: [] }]),
+    want: F,
+  },
+  {
+    name: 'a product listed twice, patches not collected in the last listing',
+    rule: patchRule(OFFICE, P1),
+    inv: machine([{ patches: [P1] }, {}]),
+    want: U,
+  },
+  {
+    name: 'with a version filter (stays a closure)',
+    rule: patchRule(OFFICE, P1, { VersionMin: '16.0' }),
+    inv: machine([{ version: '15.0.1', patches: [P1] }]),
+    want: F,
+  },
+];
+
+describe('MsiPatchInstalledForProduct as numbers: more cases', () => {
+  it.each(CASES)('$name', ({ rule, inv, want }) => {
+    const v = values(rule, inv);
+    expect(v.closure, 'closure').toBe(want);
+    expect(v.numbered, 'numbered').toBe(want);
+    expect(v.explained, 'explained').toBe(NAME[want]);
+  });
+
+  it('a rule numbered while a machine is being scanned sees that machine’s patches (the machine is read again)', () => {
+    const { program: p, roots } = program([patchRule(OFFICE, P1), patchRule(OFFICE, P2), patchRule(VISIO, P2)]);
+    const warm = machine([{ patches: [] }]);
+    p.eval(roots[0], context(p, warm)); // numbers OFFICE and P1 only
+    p.eval(roots[0], context(p, warm));
+    const inv = machine([{ patches: [P1, P2] }, { productCode: VISIO, patches: [P2] }]);
+    const ctx = context(p, inv);
+    expect(p.eval(roots[0], ctx)).toBe(T); // the machine's numbers are built here, without P2 or VISIO
+    expect(p.eval(roots[1], ctx)).toBe(T); // compiles (numbers P2) and answers through its closure
+    expect(p.eval(roots[1], ctx)).toBe(T); // now as numbers: the machine must be read again to know P2
+    expect(p.eval(roots[2], ctx)).toBe(T);
+    expect(p.eval(roots[2], ctx)).toBe(T);
+    expect(p.eval(roots[0], ctx)).toBe(T);
+  });
+});
+
+const fileVersion = (version: string, comparison = 'GreaterThanOrEqualTo', path = 'a.dll'): LeafRule => ({
+  kind: 'rule',
+  type: 'FileVersion',
+  family: 'base',
+  attrs: { Path: path, Csidl: '37', Comparison: comparison, Version: version },
+});
+const files = (...fs: { path?: string; version?: string; exists?: boolean }[]): Inventory => ({
+  ...machine(),
+  csidl: { '37': 'C:\\Windows\\System32' },
+  files: fs.map((f) => ({
+    path: `C:\\Windows\\System32\\${f.path ?? 'a.dll'}`,
+    exists: f.exists ?? true,
+    ...(f.version ? { version: f.version } : {}),
+  })),
+});
+
+describe('FileVersion as numbers: more cases', () => {
+  const comparisons = [
+    ['LessThan', [T, F, F]],
+    ['LessThanOrEqualTo', [T, T, F]],
+    ['EqualTo', [F, T, F]],
+    ['GreaterThanOrEqualTo', [F, T, T]],
+    ['GreaterThan', [F, F, T]],
+  ] as const;
+  // Below, equal to and above 10.0.19041.5000, each decided by a different part (and a short version's zeros).
+  const versions = ['10.0.19041.4999', '10.0.19041.5000', '10.1'];
+  it.each(comparisons)('%s', (comparison, want) => {
+    versions.forEach((have, k) => {
+      const v = values(fileVersion('10.0.19041.5000', comparison), files({ version: have }));
+      expect([v.closure, v.numbered], `${have} ${comparison}`).toEqual([want[k], want[k]]);
+    });
+  });
+
+  it.each([
+    ['no version resource', files({}), F],
+    ['a version that does not parse', files({ version: '1.2.beta' }), F],
+    ['a version with ten-digit parts (past 32 bits)', files({ version: '4294967296.0.0.1' }), T],
+    ['collected and absent', files({ exists: false }), F],
+    ['not listed', files({ path: 'b.dll', version: '11.0' }), U],
+    ['files not collected', machine(), U],
+  ] as const)('%s', (_, inv, want) => {
+    const v = values(fileVersion('10.0.19041.5000'), inv);
+    expect([v.closure, v.numbered, v.explained]).toEqual([want, want, NAME[want]]);
+  });
+
+  it('rules on one file share its parsed version on a machine; the next machine of the same buffers reads its own', () => {
+    const rules = [fileVersion('2.0'), fileVersion('3.0', 'LessThan'), fileVersion('1.0', 'GreaterThan', 'b.dll')];
+    const { program: p, roots } = program(rules);
+    const buffers = MachineScanBuffers.for(p.catalog);
+    const scan = (inv: Inventory): Tri[] => {
+      buffers.reset();
+      const s = new MachineScan(p.catalog, p, inv, buffers);
+      return roots.map((r) => p.eval(r, s.ctx));
+    };
+    scan(files({ version: '2.5' }, { path: 'b.dll', version: '0.9' })); // compiles every rule
+    expect(scan(files({ version: '2.5' }, { path: 'b.dll', version: '0.9' }))).toEqual([T, T, F]);
+    expect(scan(files({ version: '3.5' }, { path: 'b.dll', version: '1.5' }))).toEqual([T, F, T]);
+    expect(scan(files({ version: '1.5' }))).toEqual([F, T, U]);
+    expect(scan(files({ path: 'b.dll', version: '1.5' }))).toEqual([U, U, T]);
+  });
+
+  it('a FileVersionPrependRegSz inside a RegKeyLoop (a file per subkey visited) reads each subkey’s file', () => {
+    const inLoop: LeafRule = {
+      kind: 'rule',
+      type: 'RegKeyLoop',
+      family: 'base',
+      attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\Apps', TrueIf: 'All' },
+      // Under an And, so the file rule is evaluated as a node (a loop's own child is called as its closure).
+      child: {
+        kind: 'and',
+        children: [
+          {
+            kind: 'rule',
+            type: 'FileVersionPrependRegSz',
+            family: 'base',
+            attrs: {
+              Key: 'HKEY_LOOP_TARGET',
+              Subkey: '',
+              Value: 'Dir',
+              Path: 'app.exe',
+              Comparison: 'GreaterThanOrEqualTo',
+              Version: '2.0',
+            },
+          },
+          {
+            kind: 'rule',
+            type: 'FileExistsPrependRegSz',
+            family: 'base',
+            attrs: { Key: 'HKEY_LOOP_TARGET', Subkey: '', Value: 'Dir', Path: 'app.exe' },
+          },
+        ],
+      },
+    };
+    const apps = (versions: string[]): Inventory => ({
+      ...machine(),
+      registry: [
+        { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Apps', exists: true, subkeys: versions.map((_, k) => `A${k}`) },
+        ...versions.map((_, k) => ({
+          key: `HKEY_LOCAL_MACHINE\\SOFTWARE\\Apps\\A${k}`,
+          exists: true,
+          values: [{ name: 'Dir', type: 'REG_SZ' as const, data: `C:\\A${k}` }],
+        })),
+      ],
+      files: versions.map((v, k) => ({ path: `C:\\A${k}\\app.exe`, exists: true, version: v })),
+    });
+    const { program: p, roots } = program([inLoop]);
+    p.eval(roots[0], context(p, apps(['2.0']))); // compiles
+    expect(p.eval(roots[0], context(p, apps(['2.0', '3.0'])))).toBe(T);
+    expect(p.eval(roots[0], context(p, apps(['2.0', '1.0'])))).toBe(F);
+    expect(p.eval(roots[0], context(p, apps(['1.0', '2.0'])))).toBe(F);
+  });
+});

@@ -78,58 +78,69 @@ const attrText = (attrs: Readonly<Record<string, string>>): string =>
     .map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`)
     .join(' ');
 
-/** How a leaf is evaluated (RuleProgram.leafCode). */
+/** How a leaf is evaluated (bits 8-15 of RuleProgram.head; 0 until its first evaluation compiles it). */
 const LEAF_CLOSURE = 1,
   LEAF_MSI_PATCH = 2,
   LEAF_FILE_VERSION = 3;
+/** A child count this large or larger is not in the head: the node's range is read from the catalog's offsets. */
+const MANY_CHILDREN = 0xffff;
 
 export class RuleProgram {
   /** Leaf rules compiled to closures on first use; And/Or/Not/True/False are interpreted from the typed arrays. */
   private readonly leaves: (CompiledNode | undefined)[];
-  // The node arrays, held directly: the interpreter reads them per node (contiguous memory, no object per node —
-  // a scan walks tens of thousands of nodes of a catalog far larger than the CPU caches).
-  private readonly ops: Uint8Array;
+  /**
+   * What the interpreter reads of node `id`, in one place (a scan visits thousands of nodes of a catalog far larger
+   * than the CPU caches, and each array read apart is a likely cache miss): at 2 × id, the opcode (bits 0-7), for a
+   * leaf how it is evaluated (LEAF_*, bits 8-15), for And/Or/Not its child count (bits 16-31, MANY_CHILDREN past
+   * it); at 2 × id + 1, an operator's first child (in `kids`) or a numbered leaf's number in the table that
+   * evaluates it (msi-patch-table.ts, file-version-table.ts).
+   */
+  private readonly head: Int32Array;
   private readonly childOffsets: Uint32Array;
   private readonly kids: Uint32Array;
-  /**
-   * Per leaf node, at 2 × id: how it is evaluated (LEAF_*; 0 until its first evaluation compiles it), and at
-   * 2 × id + 1 its number in the table that evaluates it as numbers, not through its closure (the most evaluated rule
-   * types: msi-patch-table.ts, file-version-table.ts). Side by side: one read for both.
-   */
-  private readonly leafCode: Int32Array;
   private readonly msiPatches = new MsiPatchTable();
   private readonly fileVersions = new FileVersionRules();
 
   constructor(readonly catalog: Catalog) {
     const n = catalog.data.nodes;
     this.leaves = new Array<CompiledNode | undefined>(n.count);
-    this.leafCode = new Int32Array(n.count * 2);
-    this.ops = n.op;
     this.childOffsets = n.childOffsets;
     this.kids = n.children;
+    this.head = new Int32Array(n.count * 2);
+    for (let id = 0; id < n.count; id++) {
+      const op = n.op[id]!;
+      if (op === OP_AND || op === OP_OR || op === OP_NOT) {
+        const count = Math.min(n.childOffsets[id + 1]! - n.childOffsets[id]!, MANY_CHILDREN);
+        this.head[2 * id] = op | (count << 16);
+        this.head[2 * id + 1] = n.childOffsets[id]!;
+      } else this.head[2 * id] = op;
+    }
   }
 
   /** Evaluates node `id` for the machine in `ctx`. */
   eval(id: number, ctx: EvalContext): Tri {
-    const op = this.ops[id]!;
+    const h = this.head[2 * id]!;
+    const op = h & 0xff;
     if (op === OP_AND || op === OP_OR) {
       const stop: Tri = op === OP_AND ? F : T;
       let unknown = false;
-      const end = this.childOffsets[id + 1]!;
-      for (let k = this.childOffsets[id]!; k < end; k++) {
+      const first = this.head[2 * id + 1]!;
+      const count = h >>> 16;
+      const end = count === MANY_CHILDREN ? this.childOffsets[id + 1]! : first + count;
+      for (let k = first; k < end; k++) {
         const r = this.eval(this.kids[k]!, ctx);
         if (r === stop) return stop;
         if (r === U) unknown = true;
       }
       return unknown ? U : op === OP_AND ? T : F;
     }
-    if (op === OP_NOT) return not(this.eval(this.kids[this.childOffsets[id]!]!, ctx));
+    if (op === OP_NOT) return not(this.eval(this.kids[this.head[2 * id + 1]!]!, ctx));
     if (op === OP_TRUE) return T;
     if (op === OP_FALSE) return F;
-    const how = this.leafCode[2 * id]!;
+    const how = (h >>> 8) & 0xff;
     // Explaining goes through the closure: it records what the rule read.
     if (how > LEAF_CLOSURE && ctx.readings === undefined) {
-      const n = this.leafCode[2 * id + 1]!;
+      const n = this.head[2 * id + 1]!;
       return how === LEAF_FILE_VERSION ? this.fileVersions.evaluate(ctx, n) : this.msiPatches.evaluate(ctx, n);
     }
     return (this.leaves[id] ??= this.compile(id))(ctx);
@@ -137,7 +148,7 @@ export class RuleProgram {
 
   /** Node `id` as a function of the machine (RegKeyLoop calls its child this way). */
   node(id: number): CompiledNode {
-    const op = this.ops[id]!;
+    const op = this.head[2 * id]! & 0xff;
     if (op === OP_AND || op === OP_OR || op === OP_NOT || op === OP_TRUE || op === OP_FALSE) return (ctx) => this.eval(id, ctx);
     return (this.leaves[id] ??= this.compile(id));
   }
@@ -231,8 +242,8 @@ export class RuleProgram {
         how = LEAF_FILE_VERSION;
       }
     }
-    this.leafCode[2 * id] = how;
-    this.leafCode[2 * id + 1] = n;
+    this.head[2 * id] = (this.head[2 * id]! & 0xff) | (how << 8);
+    this.head[2 * id + 1] = n;
   }
 
   private metaOwner: Int32Array | undefined;

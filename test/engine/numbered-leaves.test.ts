@@ -253,3 +253,24 @@ describe('FileVersion as numbers: more cases', () => {
     expect(p.eval(roots[0], context(p, apps(['1.0', '2.0'])))).toBe(F);
   });
 });
+
+describe('the interpreter over operators with very many children', () => {
+  it.each([
+    ['And', 'and', F],
+    ['Or', 'or', T],
+  ] as const)('%s of 70,000 rules (past the child count the node head holds) reads every child', (_, kind, want) => {
+    // Each child differs (its version), so none is merged with another; only the last one decides.
+    const n = 70_000;
+    const child = (k: number): LeafRule =>
+      fileVersion(`1.0.0.${k}`, k === n - 1 ? (kind === 'and' ? 'LessThan' : 'EqualTo') : kind === 'and' ? 'GreaterThan' : 'LessThan');
+    const rule = { kind, children: Array.from({ length: n }, (_, k) => child(k)) };
+    const catalog = catalogOf([
+      updateRecord({ updateId: '11111111-2222-3333-4444-555555555555', revisionId: 1, rules: { IsInstalled: rule } }),
+    ]);
+    const p = new RuleProgram(catalog);
+    const root = catalog.ruleRoot(0, 'IsInstalled');
+    const inv = files({ version: '1.0.0.69999' });
+    expect(p.eval(root, context(p, inv))).toBe(want); // compiles every child: closures answer
+    expect(p.eval(root, context(p, inv))).toBe(want); // numbered children
+  });
+});

@@ -11,7 +11,6 @@ import type {
   InventoryRegistryValue,
   RegistryView,
 } from './types.js';
-import { TextMemo } from '../text-memo.js';
 
 export const NOT_COLLECTED = Symbol('not collected');
 export const ABSENT = Symbol('absent');
@@ -53,15 +52,22 @@ function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
 /** The index key of a CBS name and version (Machine.cbsByName holds a package under it and under its name alone). */
 const nameVersionKey = (name: string, version: string | undefined): string => `${name}|${version ?? ''}`;
 
+/** A rule's CBS identity split and keyed for lookups (Machine.cbsMatchesWanted). */
+export interface WantedIdentity {
+  readonly parts: CbsParts;
+  /** The index key its candidates are under: name|version when it states a version, else its name. */
+  readonly key: string;
+}
+
 /**
- * A rule's identity split and keyed once, not per machine: every machine asks about the same few thousand identities
- * (the catalog's strings), and splitting one took most of a CBS rule's time. A 50,000-revision catalog names ~20,000;
- * past 32,768 (~13 MiB) they are split again.
+ * Splits and keys a rule's identity. Every machine asks about the same few thousand identities (the catalog's
+ * strings), and splitting one took most of a CBS rule's time: callers keep the result per catalog fact
+ * (eval/context.ts), not per machine.
  */
-const wantedIdentities = new TextMemo<{ readonly parts: CbsParts; readonly key: string }>(32_768, (identity) => {
+export function wantedIdentity(identity: string): WantedIdentity {
   const parts = cbsParts(identity);
   return { parts, key: parts[4] ? nameVersionKey(parts[0]!, parts[4]) : parts[0]! };
-});
+}
 const NO_PACKAGES: readonly InventoryCbsPackage[] = Object.freeze([]);
 
 export function cbsIdentityMatches(wanted: string, installed: string): boolean {
@@ -209,8 +215,12 @@ export class Machine {
 
   /** CBS packages matching an identity (see {@link cbsIdentityMatches}). */
   cbsMatches(identity: string): Lookup<readonly InventoryCbsPackage[]> {
+    return this.cbsMatchesWanted(wantedIdentity(identity));
+  }
+
+  /** CBS packages matching an identity already split and keyed by {@link wantedIdentity}. */
+  cbsMatchesWanted(w: WantedIdentity): Lookup<readonly InventoryCbsPackage[]> {
     if (!this.inv.cbs) return NOT_COLLECTED;
-    const w = wantedIdentities.get(identity);
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
     const candidates = this.cbsByName.get(w.key);
     if (candidates === undefined) return NO_PACKAGES;

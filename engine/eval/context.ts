@@ -9,8 +9,10 @@ import {
   type Machine,
   NOT_COLLECTED,
   normalizeGuid,
+  registryPath,
   wantedIdentity,
   type Lookup,
+  type RegistryPath,
   type WantedIdentity,
 } from '../inventory/machine.js';
 import type { RegistryView } from '../inventory/types.js';
@@ -26,12 +28,16 @@ export interface FactReading {
   readonly value: string;
 }
 
+/** What a fact's lookups need, prepared from its arguments (the same on every machine). */
+type Prepared = WantedIdentity | { readonly path: RegistryPath; readonly name: string };
+
 /**
- * Per catalog, per CBS fact: its identity split and keyed (machine.ts wantedIdentity), made on the first machine that
- * reads it. A lookup by fact number, where a map by identity text cost most of a CBS rule's time in a scan (a lookup
- * in a table of ~20,000 identities at a random place, for each of ~140 rules per machine).
+ * Per catalog, per CBS or registry fact: its lookups prepared (machine.ts wantedIdentity, registryPath), on the first
+ * machine that reads it. Read by fact number: splitting, lower-casing and keying the catalog's identities and keys
+ * per machine — or finding them by text in a map of ~20,000 identities at a random place — was most of such a
+ * rule's cost in a scan.
  */
-const wantedByFact = new WeakMap<Catalog['data'], (WantedIdentity | undefined)[]>();
+const preparedByFact = new WeakMap<Catalog['data'], (Prepared | undefined)[]>();
 
 export class EvalContext {
   private readonly values: unknown[];
@@ -49,7 +55,7 @@ export class EvalContext {
   msiPatches: MachinePatches | undefined;
 
   private versions: FileVersions | undefined;
-  private readonly cbsWanted: (WantedIdentity | undefined)[];
+  private readonly prepared: (Prepared | undefined)[];
 
   /** `values`/`resolved`/`versions` may be reused storage (all `resolved` flags cleared, `versions` cleared). */
   constructor(
@@ -62,9 +68,9 @@ export class EvalContext {
     this.values = values;
     this.resolved = resolved;
     this.versions = versions;
-    let w = wantedByFact.get(catalog.data);
-    if (w === undefined) wantedByFact.set(catalog.data, (w = new Array<WantedIdentity | undefined>(catalog.data.facts.count)));
-    this.cbsWanted = w;
+    let p = preparedByFact.get(catalog.data);
+    if (p === undefined) preparedByFact.set(catalog.data, (p = new Array<Prepared | undefined>(catalog.data.facts.count)));
+    this.prepared = p;
   }
 
   /** This machine's file versions by fact, parsed on first read (file-version-table.ts). */
@@ -80,15 +86,45 @@ export class EvalContext {
   fact(id: number): Lookup<unknown> {
     if (this.resolved[id] === 1) return this.values[id];
     const f = this.catalog.fact(id);
-    const v =
-      f.kind === 'cbsPackage'
-        ? this.machine.cbsMatchesWanted((this.cbsWanted[id] ??= wantedIdentity(f.args[0]!)))
-        : this.resolve(f.kind, f.args);
+    const v = f.loopRelative ? this.resolve(f.kind, f.args) : this.resolvePrepared(id, f.kind, f.args);
     if (!f.loopRelative) {
       this.values[id] = v;
       this.resolved[id] = 1;
     }
     return v;
+  }
+
+  /** {@link resolve} for a fact that does not depend on a RegKeyLoop's subkey, with its lookups prepared once. */
+  private resolvePrepared(id: number, kind: FactKind, args: readonly string[]): Lookup<unknown> {
+    const m = this.machine;
+    switch (kind) {
+      case 'cbsPackage':
+        return m.cbsMatchesWanted((this.prepared[id] ??= wantedIdentity(args[0]!)) as WantedIdentity);
+      case 'regKey':
+      case 'regSubtree':
+        return m.regKeyAt(this.view(args[0]!), this.preparedKey(id, args).path);
+      case 'regValue': {
+        const p = this.preparedKey(id, args);
+        return m.regValueAt(this.view(args[0]!), p.path, p.name);
+      }
+      case 'fileUnderRegSz': {
+        const p = this.preparedKey(id, args);
+        const v = m.regValueAt(this.view(args[0]!), p.path, p.name);
+        if (typeof v === 'symbol') return v;
+        if (typeof v.data !== 'string') return ABSENT;
+        return m.file(joinPath(v.data, args[3]!));
+      }
+      default:
+        return this.resolve(kind, args);
+    }
+  }
+
+  /** A registry fact's key (args[1]) and value name (args[2], lower case), prepared. */
+  private preparedKey(id: number, args: readonly string[]): { readonly path: RegistryPath; readonly name: string } {
+    return (this.prepared[id] ??= { path: registryPath(args[1]!), name: (args[2] ?? '').toLowerCase() }) as {
+      readonly path: RegistryPath;
+      readonly name: string;
+    };
   }
 
   private key(k: string): string {

@@ -74,6 +74,27 @@ export function cbsIdentityMatches(wanted: string, installed: string): boolean {
   return cbsPartsMatch(cbsParts(wanted), cbsParts(installed));
 }
 
+/**
+ * A key's lookups in a machine's registry index, prepared once: its index keys in each view and, nearest first, its
+ * ancestors' with the step below each (what decides about a key that is not listed). A rule's key is the same on
+ * every machine; lower-casing it and building these strings per machine was most of a registry rule's cost.
+ */
+export interface RegistryPath {
+  readonly native: string;
+  readonly wow: string;
+  readonly ancestors: readonly { readonly native: string; readonly wow: string; readonly next: string }[];
+}
+
+export function registryPath(key: string): RegistryPath {
+  const k = lower(key).replace(/\\+$/, '');
+  const ancestors: { native: string; wow: string; next: string }[] = [];
+  for (let cut = k.lastIndexOf('\\'); cut > 0; cut = k.lastIndexOf('\\', cut - 1)) {
+    const parent = k.slice(0, cut);
+    ancestors.push({ native: `native|${parent}`, wow: `32|${parent}`, next: k.slice(cut + 1).split('\\')[0]! });
+  }
+  return { native: `native|${k}`, wow: `32|${k}`, ancestors };
+}
+
 export function joinPath(folder: string, rel: string): string {
   return `${folder.replace(/[\\/]+$/, '')}\\${rel.replace(/^[\\/]+/, '')}`.replace(/[\\/]+/g, '\\');
 }
@@ -185,28 +206,35 @@ export class Machine {
 
   /** A key: listed (exists or not), or absent because a listed ancestor's complete subkey list lacks it. */
   regKey(view: RegistryView, key: string): Lookup<InventoryRegistryKey> {
-    const v = view === '32' && this.singleView ? 'native' : view;
-    const k = lower(key).replace(/\\+$/, '');
-    const hit = this.keys.get(`${v}|${k}`);
+    return this.regKeyAt(view, registryPath(key));
+  }
+
+  /** {@link regKey} with the key's lookups already prepared by {@link registryPath}. */
+  regKeyAt(view: RegistryView, path: RegistryPath): Lookup<InventoryRegistryKey> {
+    const wow = view === '32' && !this.singleView;
+    const hit = this.keys.get(wow ? path.wow : path.native);
     if (hit) return hit.exists ? hit : ABSENT;
     // The nearest collected ancestor decides: missing, or its complete subkey list lacks the next step → absent.
-    for (let cut = k.lastIndexOf('\\'); cut > 0; cut = k.lastIndexOf('\\', cut - 1)) {
-      const parent = this.keys.get(`${v}|${k.slice(0, cut)}`);
+    for (const a of path.ancestors) {
+      const parent = this.keys.get(wow ? a.wow : a.native);
       if (!parent) continue;
       if (!parent.exists) return ABSENT;
-      const next = k.slice(cut + 1).split('\\')[0]!;
-      if (parent.subkeys && !parent.subkeys.some((s) => lower(s) === next)) return ABSENT;
+      if (parent.subkeys && !parent.subkeys.some((s) => lower(s) === a.next)) return ABSENT;
       return NOT_COLLECTED;
     }
     return NOT_COLLECTED;
   }
 
   regValue(view: RegistryView, key: string, value: string): Lookup<InventoryRegistryValue> {
-    const k = this.regKey(view, key);
+    return this.regValueAt(view, registryPath(key), lower(value));
+  }
+
+  /** {@link regValue} with the key prepared by {@link registryPath} and the value's name in lower case. */
+  regValueAt(view: RegistryView, path: RegistryPath, name: string): Lookup<InventoryRegistryValue> {
+    const k = this.regKeyAt(view, path);
     if (typeof k === 'symbol') return k;
     if (!k.values) return NOT_COLLECTED;
-    const want = lower(value);
-    return k.values.find((v) => lower(v.name) === want) ?? ABSENT;
+    return k.values.find((v) => lower(v.name) === name) ?? ABSENT;
   }
 
   msiProducts(): Lookup<ReadonlyMap<string, InventoryMsiProduct>> {

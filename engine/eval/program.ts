@@ -203,7 +203,8 @@ export class RuleProgram {
         const facts = c.nodeFacts(id);
         const infos = facts.map((f) => c.fact(f));
         const { $items, ...attrs } = c.nodeAttrs(id);
-        const kids = this.children(id);
+        const from = c.data.nodes.childOffsets[id]!;
+        const child = from < c.data.nodes.childOffsets[id + 1]! ? c.data.nodes.children[from]! : -1;
         try {
           // One object shape for every rule (optional parts present as undefined): the closures read `input`
           // on the hot path, and V8 keeps that fast only while all inputs look alike.
@@ -215,7 +216,7 @@ export class RuleProgram {
             factArgs: infos.map((f) => f.args),
             items: $items ? (JSON.parse($items) as []) : [],
             meta: this.metaFor(id),
-            child: kids[0] !== undefined ? this.node(kids[0]) : undefined,
+            child: child >= 0 ? this.node(child) : undefined,
           });
           this.number(id, type, attrs, facts);
           return closure;
@@ -251,16 +252,23 @@ export class RuleProgram {
   /** The Metadata blob of the update that owns rule node `id` (CBS/MSI rules evaluate against it). */
   private metaFor(id: number): { element: string; attrs: Record<string, string> } | undefined {
     if (!this.metaOwner) {
+      // A node shared by several updates' trees belongs to the last of them (the highest index). Walking the updates
+      // from the last, a node already marked has its whole subtree marked by a later update: it is not walked again
+      // (a subtree shared by a thousand updates was walked a thousand times).
       const c = this.catalog;
+      const { childOffsets, children } = c.data.nodes;
       const owner = new Int32Array(c.data.nodes.count).fill(-1);
-      const mark = (node: number, u: number): void => {
-        owner[node] = u;
-        for (const k of this.children(node)) mark(k, u);
-      };
-      for (let u = 0; u < c.size; u++) {
+      const stack: number[] = [];
+      for (let u = c.size - 1; u >= 0; u--) {
         for (let s = 0; s < 3; s++) {
           const root = c.data.updates.rules[u * 3 + s]!;
-          if (root >= 0) mark(root, u);
+          if (root >= 0) stack.push(root);
+        }
+        while (stack.length > 0) {
+          const node = stack.pop()!;
+          if (owner[node] !== -1) continue;
+          owner[node] = u;
+          for (let k = childOffsets[node]!; k < childOffsets[node + 1]!; k++) stack.push(children[k]!);
         }
       }
       this.metaOwner = owner;

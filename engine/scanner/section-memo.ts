@@ -287,8 +287,8 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
   const type = op >= RULE_OP_BASE ? (c.data.ruleTypes[op - RULE_OP_BASE] ?? '') : '';
   const productFields = type === '' ? undefined : ruleReads(type).msiProductFields;
   const patchesOnly = productFields !== undefined && productFields(c.nodeAttrs(id)).every((f) => f === 'patches');
-  for (const f of c.nodeFacts(id)) {
-    const info = c.fact(f);
+  for (let k = nodes.factOffsets[id]!; k < nodes.factOffsets[id + 1]!; k++) {
+    const info = c.fact(nodes.facts[k]!);
     factSections(info.kind, info.args, info.loopRelative, patchesOnly, masks, at);
   }
   if (type !== '') {

@@ -5,7 +5,7 @@
  * up to 2^28 fit (Microsoft's catalog has under 10^6 updates).
  */
 import type { UpdateOutcome } from '../scanner/scanner.js';
-import { countOutcome, emptyCounts, type OutcomeCounts } from '../scanner/counting.js';
+import { bucketOf, emptyCounts, type CountBucket, type OutcomeCounts } from '../scanner/counting.js';
 import type { UpdateState } from '../scanner/machine-scan.js';
 import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from '../scanner/supersedence.js';
 
@@ -45,6 +45,18 @@ export interface ResultSetStats {
   readonly required: Int32Array;
 }
 
+/**
+ * The counting rule's bucket of each word's low 4 bits (state << 2 | supersedence), undefined where no outcome has
+ * them: a set is counted by its low bits first (one array increment per outcome), then a bucket per distinct value.
+ */
+const BUCKET_OF_LOW: readonly (CountBucket | undefined)[] = Array.from({ length: 16 }, (_, low) => {
+  try {
+    return bucketOf(low >>> 2, low & 3);
+  } catch {
+    return undefined;
+  }
+});
+
 export class ResultSet {
   readonly id: number;
   readonly shared: boolean;
@@ -78,12 +90,24 @@ export class ResultSet {
 
   get stats(): ResultSetStats {
     if (this.statsMemo) return this.statsMemo;
+    // Sets are counted on the thread that also feeds the workers and writes the output: no object per outcome.
+    const outcomes = this.outcomes;
+    const byLow = new Int32Array(16);
+    for (let k = 0; k < outcomes.length; k++) byLow[outcomes[k]! & 15]!++;
     const counts = emptyCounts();
-    const required: number[] = [];
-    for (const w of this.outcomes) {
-      if (countOutcome(counts, outcomeStateCode(w), w & 3) === 'required') required.push(outcomeIndex(w));
+    let requiredCount = 0;
+    for (let low = 0; low < 16; low++) {
+      if (byLow[low] === 0) continue;
+      const b = BUCKET_OF_LOW[low] ?? bucketOf(low >>> 2, low & 3); // the latter throws: no outcome has these bits
+      counts[b] += byLow[low]!;
+      if (b === 'required') requiredCount += byLow[low]!;
     }
-    this.statsMemo = { counts, required: Int32Array.from(required) };
+    const required = new Int32Array(requiredCount);
+    for (let k = 0, r = 0; r < requiredCount; k++) {
+      const w = outcomes[k]!;
+      if (BUCKET_OF_LOW[w & 15] === 'required') required[r++] = outcomeIndex(w);
+    }
+    this.statsMemo = { counts, required };
     return this.statsMemo;
   }
 }

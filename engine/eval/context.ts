@@ -67,7 +67,9 @@ export class EvalContext {
   ) {
     this.values = values;
     this.resolved = resolved;
-    this.versions = versions;
+    // Storage too small for this catalog's facts (buffers built by hand) is not used: an index past its end would read
+    // as a state no fact has, and a file not collected would compare as absent.
+    this.versions = versions !== undefined && versions.state.length >= catalog.data.facts.count ? versions : undefined;
     let p = preparedByFact.get(catalog.data);
     if (p === undefined) preparedByFact.set(catalog.data, (p = new Array<Prepared | undefined>(catalog.data.facts.count)));
     this.prepared = p;

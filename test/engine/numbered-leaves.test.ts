@@ -274,3 +274,16 @@ describe('the interpreter over operators with very many children', () => {
     expect(p.eval(root, context(p, inv))).toBe(want); // numbered children
   });
 });
+
+describe('file versions with buffers built by hand', () => {
+  it('buffers with fewer fact slots than the catalog: a file not collected stays Unknown as numbers', () => {
+    const { program: p, roots } = program([fileVersion('1.0')]);
+    const buffers = new MachineScanBuffers(p.catalog.size, 0);
+    const scan = (): Tri => {
+      buffers.reset();
+      return p.eval(roots[0], new MachineScan(p.catalog, p, machine(), buffers).ctx);
+    };
+    expect(scan()).toBe(U); // compiles: the closure answers
+    expect(scan()).toBe(U); // as numbers
+  });
+});

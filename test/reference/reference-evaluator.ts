@@ -415,11 +415,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       if (f.kind !== 'value') return f.kind === 'absent' ? 'F' : 'U';
       const file = f.value;
       const same = (want: unknown, have: unknown): RTri => (want === undefined ? 'T' : have === undefined ? 'U' : tri(want === have));
-      const sameVersion: RTri = !wantVersion
-        ? 'T'
-        : file.version === undefined
-          ? 'U'
-          : tri(compareVersions(version(file.version)!, wantVersion) === 0);
+      const haveVersion = version(file.version); // absent or unreadable: not known
+      const sameVersion: RTri = !wantVersion ? 'T' : haveVersion === undefined ? 'U' : tri(compareVersions(haveVersion, wantVersion) === 0);
       const sameTimes = and(same(created, time(file.created)), same(modified, time(file.modified)));
       return and(sameVersion, sameTimes, same(size, file.size), same(lang, file.language));
     }

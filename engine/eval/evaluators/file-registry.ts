@@ -68,7 +68,8 @@ const fileExists: RuleCompiler = (input) => {
       if (have === undefined) r = U;
       else if (!ok()) r = F;
     };
-    if (version) check(file.version, () => cmpVersion(parseVersion(file.version)!, version) === 0);
+    // A version the inventory gives but that cannot be read is not known (undefined → Unknown), as a date is below.
+    if (version) check(parseVersion(file.version), () => cmpVersion(parseVersion(file.version)!, version) === 0);
     // A date the inventory gives but that cannot be read is not known (undefined → Unknown), never "equal".
     if (created !== undefined) check(parseDate(file.created), () => parseDate(file.created) === created);
     if (modified !== undefined) check(parseDate(file.modified), () => parseDate(file.modified) === modified);

@@ -77,6 +77,12 @@ export const FILE_RULES: RuleTables = {
         fact: 'files',
       },
       {
+        name: 'Version given in the inventory but not a readable version',
+        attrs: { ...A, Version: '1.2.0.0' },
+        machine: at({ version: '1.2.beta' }),
+        fact: 'files',
+      },
+      {
         name: 'Version attribute is not a version',
         attrs: { ...A, Version: 'one' },
         machine: at({ version: '1.0' }),

@@ -48,7 +48,8 @@ const RULE: readonly CountBucket[] = [
 
 /** The bucket of an outcome (state code 0..3 as fleet/result-set.ts packs it, supersedence code of supersedence.ts). */
 export function bucketOf(state: number, supersedence: number): CountBucket {
-  const b = RULE[state * 3 + supersedence];
+  // Checked apart: an out-of-range supersedence would index the next state's row of the table.
+  const b = supersedence >= 0 && supersedence <= 2 ? RULE[state * 3 + supersedence] : undefined;
   if (b === undefined) throw new RangeError(`no outcome has state code ${state} and supersedence code ${supersedence}`);
   return b;
 }

@@ -36,4 +36,10 @@ describe('result set stats', () => {
     const set = new ResultSet({ id: 1, shared: false, outcomes: Uint32Array.of(packOutcome(3, 'Required', 0), (5 << 4) | (3 << 2) | 3) });
     expect(() => set.stats).toThrow(RangeError);
   });
+
+  it('the counting rule has no bucket for a supersedence code past 2, whatever the state', () => {
+    for (let state = 0; state < 4; state++) expect(() => bucketOf(state, 3), `state ${state}`).toThrow(RangeError);
+    expect(() => bucketOf(1, -1)).toThrow(RangeError);
+    expect(bucketOf(1, 0)).toBe('required');
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * Values computed from a text and kept by it, for the texts every machine of a fleet repeats (version strings, file
- * paths, registry keys, the catalog's CBS identities): computed once, read back by a map lookup. Bounded: past `limit`
+ * paths, registry keys): computed once, read back by a map lookup. Bounded: past `limit`
  * texts everything is dropped and computed again as asked — a fleet repeats a few thousand, so that never happens on
  * one, and memory stays flat on input that repeats nothing.
  */

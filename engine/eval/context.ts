@@ -28,8 +28,13 @@ export interface FactReading {
   readonly value: string;
 }
 
+/** A registry fact's key, prepared (registryPath), and its value name in lower case. */
+interface PreparedKey {
+  readonly path: RegistryPath;
+  readonly name: string;
+}
 /** What a fact's lookups need, prepared from its arguments (the same on every machine). */
-type Prepared = WantedIdentity | { readonly path: RegistryPath; readonly name: string };
+type Prepared = WantedIdentity | PreparedKey;
 
 /**
  * Per catalog, per CBS or registry fact: its lookups prepared (machine.ts wantedIdentity, registryPath), on the first
@@ -122,11 +127,8 @@ export class EvalContext {
   }
 
   /** A registry fact's key (args[1]) and value name (args[2], lower case), prepared. */
-  private preparedKey(id: number, args: readonly string[]): { readonly path: RegistryPath; readonly name: string } {
-    return (this.prepared[id] ??= { path: registryPath(args[1]!), name: (args[2] ?? '').toLowerCase() }) as {
-      readonly path: RegistryPath;
-      readonly name: string;
-    };
+  private preparedKey(id: number, args: readonly string[]): PreparedKey {
+    return (this.prepared[id] ??= { path: registryPath(args[1]!), name: (args[2] ?? '').toLowerCase() }) as PreparedKey;
   }
 
   private key(k: string): string {

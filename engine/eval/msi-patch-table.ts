@@ -94,13 +94,14 @@ export class MsiPatchTable {
     for (const [code, p] of installed) {
       const id = this.productIds.get(code);
       if (id === undefined) continue; // no rule asks about it
-      if (p.patches === undefined) {
+      const patches = machine.appliedPatches(p);
+      if (patches === undefined) {
         products[id] = PRODUCT_PATCHES_NOT_COLLECTED;
         continue;
       }
       products[id] = PRODUCT_PATCHES_KNOWN;
-      for (const raw of p.patches) {
-        const patch = this.patchIds.get(normalizeGuid(raw));
+      for (const guid of patches) {
+        const patch = this.patchIds.get(guid);
         if (patch !== undefined) applied.add(id * MAX_PATCHES + patch);
       }
     }

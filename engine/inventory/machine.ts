@@ -85,14 +85,19 @@ export interface RegistryPath {
   readonly ancestors: readonly { readonly native: string; readonly wow: string; readonly next: string }[];
 }
 
+/** A registry key as a machine's index keys it: lower case, no trailing backslash (the view apart). */
+export const registryKeyText = (key: string): string => lower(key).replace(/\\+$/, '');
+/** The index key of a key text (registryKeyText) in one view. */
+const indexKey = (view: RegistryView, keyText: string): string => `${view}|${keyText}`;
+
 export function registryPath(key: string): RegistryPath {
-  const k = lower(key).replace(/\\+$/, '');
+  const k = registryKeyText(key);
   const ancestors: { native: string; wow: string; next: string }[] = [];
   for (let cut = k.lastIndexOf('\\'); cut > 0; cut = k.lastIndexOf('\\', cut - 1)) {
     const parent = k.slice(0, cut);
-    ancestors.push({ native: `native|${parent}`, wow: `32|${parent}`, next: k.slice(cut + 1).split('\\')[0]! });
+    ancestors.push({ native: indexKey('native', parent), wow: indexKey('32', parent), next: k.slice(cut + 1).split('\\')[0]! });
   }
-  return { native: `native|${k}`, wow: `32|${k}`, ancestors };
+  return { native: indexKey('native', k), wow: indexKey('32', k), ancestors };
 }
 
 export function joinPath(folder: string, rel: string): string {
@@ -130,7 +135,7 @@ export class Machine {
   private get keys(): Map<string, InventoryRegistryKey> {
     if (this.keysIndex !== undefined) return this.keysIndex;
     const m = new Map<string, InventoryRegistryKey>();
-    for (const k of this.inv.registry ?? []) m.set(`${k.view ?? 'native'}|${lower(k.key).replace(/\\+$/, '')}`, k);
+    for (const k of this.inv.registry ?? []) m.set(indexKey(k.view ?? 'native', registryKeyText(k.key)), k);
     return (this.keysIndex = m);
   }
 
@@ -164,13 +169,18 @@ export class Machine {
 
   /** Whether a patch (normalized GUID) is applied to a product; undefined when its patches were not collected. */
   hasPatch(p: InventoryMsiProduct, patch: string): boolean | undefined {
+    return this.appliedPatches(p)?.has(patch);
+  }
+
+  /** A product's applied patches, normalized (once per machine); undefined when they were not collected. */
+  appliedPatches(p: InventoryMsiProduct): ReadonlySet<string> | undefined {
     if (!p.patches) return undefined;
     let set = this.patchSets.get(p);
     if (!set) {
       set = new Set(p.patches.map(normalizeGuid));
       this.patchSets.set(p, set);
     }
-    return set.has(patch);
+    return set;
   }
 
   csidl(id: string): Lookup<string> {

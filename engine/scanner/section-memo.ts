@@ -15,7 +15,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
-import { normalizeGuid } from '../inventory/machine.js';
+import { normalizeGuid, registryKeyText } from '../inventory/machine.js';
 import type { Inventory } from '../inventory/types.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { FACT_SECTIONS, INVENTORY_SECTIONS, OS_FIELDS_READ, ruleReads, type InventorySection } from '../rules/reads.js';
@@ -114,14 +114,13 @@ function fileBucketOf(path: string): number {
   const p = path.toLowerCase();
   return bucketOf(p.slice(Math.max(p.lastIndexOf('\\'), p.lastIndexOf('/')) + 1), FILE_BUCKETS);
 }
-/** A key's bucket: its path as machine.ts keys it (lower case, no trailing backslash), the view left out. */
-const keyPath = (key: string): string => key.toLowerCase().replace(/\\+$/, '');
 /**
  * Buckets of the paths and keys machines list, kept by text: machines of a fleet list the same few hundred files and
  * keys, and lower-casing and hashing each again was most of digesting a machine.
  */
 const fileBuckets = new TextMemo<number>(65_536, fileBucketOf);
-const regBuckets = new TextMemo<number>(65_536, (k) => bucketOf(keyPath(k), REG_BUCKETS));
+// A key's bucket: its path as machine.ts keys it (registryKeyText), the view left out.
+const regBuckets = new TextMemo<number>(65_536, (k) => bucketOf(registryKeyText(k), REG_BUCKETS));
 const fileBucket = (path: string): number => fileBuckets.get(path);
 const regBucket = (key: string): number => regBuckets.get(key);
 const msiBucket = (code: string): number => bucketOf(normalizeGuid(code), MSI_BUCKETS);
@@ -240,7 +239,7 @@ function factSections(
   for (let s = 0; s < WHOLE_SECTIONS; s++)
     if ((whole & (1 << s)) !== 0 && 1 << s !== Section.Files && 1 << s !== Section.Registry && 1 << s !== Section.Msi) setBit(m, at, s);
   const keyAndAncestors = (key: string): void => {
-    const k = keyPath(key);
+    const k = registryKeyText(key);
     setBit(m, at, REG_BASE + bucketOf(k, REG_BUCKETS));
     for (let cut = k.indexOf('\\'); cut >= 0; cut = k.indexOf('\\', cut + 1))
       if (cut > 0) setBit(m, at, REG_TREE_BASE + bucketOf(k.slice(0, cut), REG_BUCKETS));

@@ -63,18 +63,17 @@ const fileExists: RuleCompiler = (input) => {
     if (f === ABSENT) return F;
     const file = f as InventoryFile;
     let r: Tri = T;
-    const check = (have: unknown, ok: () => boolean): void => {
+    const check = <V>(have: V | undefined, ok: (have: V) => boolean): void => {
       if (r === F) return;
       if (have === undefined) r = U;
-      else if (!ok()) r = F;
+      else if (!ok(have)) r = F;
     };
-    // A version the inventory gives but that cannot be read is not known (undefined → Unknown), as a date is below.
-    if (version) check(parseVersion(file.version), () => cmpVersion(parseVersion(file.version)!, version) === 0);
-    // A date the inventory gives but that cannot be read is not known (undefined → Unknown), never "equal".
-    if (created !== undefined) check(parseDate(file.created), () => parseDate(file.created) === created);
-    if (modified !== undefined) check(parseDate(file.modified), () => parseDate(file.modified) === modified);
-    if (size !== undefined) check(file.size, () => file.size === size);
-    if (language !== undefined) check(file.language, () => file.language === language);
+    // A version or date the inventory gives but that cannot be read is not known (undefined → Unknown), never "equal".
+    if (version) check(parseVersion(file.version), (v) => cmpVersion(v, version) === 0);
+    if (created !== undefined) check(parseDate(file.created), (t) => t === created);
+    if (modified !== undefined) check(parseDate(file.modified), (t) => t === modified);
+    if (size !== undefined) check(file.size, (n) => n === size);
+    if (language !== undefined) check(file.language, (l) => l === language);
     return r;
   };
 };

@@ -3,6 +3,7 @@
  * update with `all`), each as one 32-bit word, with a reason per outcome when asked — or only for the outcomes a
  * report will show (`reasonMask`): a reason costs far more than a state, and a fleet's reasons are most of its memory.
  */
+import type { Catalog } from '../catalog/catalog.js';
 import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
@@ -45,9 +46,21 @@ function gatheredBits(pc: PrerequisiteClasses): Int32Array {
   return a;
 }
 
+/**
+ * Per catalog: room for every update's outcome word, filled by a scan and copied out at its end. A growing array was a
+ * third of what a first-of-a-profile scan allocated (its doublings and the copy into a typed array).
+ */
+const wordScratch = new WeakMap<Catalog, Uint32Array>();
+function outcomeWords(c: Catalog): Uint32Array {
+  let a = wordScratch.get(c);
+  if (a === undefined) wordScratch.set(c, (a = new Uint32Array(c.size)));
+  return a;
+}
+
 export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
   const c = scanner.catalog;
-  const words: number[] = [];
+  const words = outcomeWords(c);
+  let n = 0;
   const reasons: string[] | undefined = options.reasons ? [] : undefined;
   const mask = options.reasonMask ?? ALL_REASONS;
   let result: Uint32Array | undefined;
@@ -57,13 +70,13 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
         // The whole result first, as without a mask (what a prerequisite cycle resolves to depends on where it is entered).
         const r = s.result(i);
         const w = packOutcome(i, r.state, supersedenceCode(r));
-        words.push(w);
+        words[n++] = w;
         reasons.push(((mask >>> (w & 15)) & 1) === 1 ? s.reason(r) : '');
-      } else words.push(packOutcome(i, s.state(i), s.supersedence(i)));
+      } else words[n++] = packOutcome(i, s.state(i), s.supersedence(i));
     };
     if (options.all) {
       for (let i = 0; i < c.size; i++) emit(i);
-      result = Uint32Array.from(words);
+      result = words.slice(0, n);
       return;
     }
     // As Windows Update orders a scan: the prerequisite classes first (detectoids and product categories), then only
@@ -96,7 +109,7 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       bits.fill(0); // a scan that threw mid-way leaves no bit for the next machine
       throw e;
     }
-    result = Uint32Array.from(words);
+    result = words.slice(0, n);
   });
   return { outcomes: result!, ...(reasons ? { reasons } : {}) };
 }

@@ -234,24 +234,32 @@ const cbsInstallable: RuleCompiler = (input) => {
       ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
       return U;
     }
+    // The readings' texts are built only when a reason is asked for (inside the closures): this leaf is evaluated
+    // for every CBS package of a catalog on every machine.
     if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
-      const value =
-        `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
-        `the machine is build ${os.build} architecture ${cpu.architecture}`;
-      ctx.read(() => ({ fact: what, value }));
+      ctx.read(() => ({
+        fact: what,
+        value:
+          `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
+          `the machine is build ${os.build} architecture ${cpu.architecture}`,
+      }));
       return F;
     }
     if (!rollup || os.ubr === undefined) {
-      const why = rollup
-        ? `the machine's UBR was not collected (the package is ${build}.${revision})`
-        : 'not a cumulative update (its revision is not the UBR)';
-      ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
+      ctx.read(() => ({
+        fact: what,
+        value: rollup
+          ? `not inferable: the machine's UBR was not collected (the package is ${build}.${revision})`
+          : 'not inferable: not a cumulative update (its revision is not the UBR)',
+      }));
       return U;
     }
-    const applies = os.ubr < revision!;
-    const where = applies ? 'below' : 'at or past';
-    const value = `inferred ${applies} from OS ${os.build}.${os.ubr} ${where} the package's ${build}.${revision}`;
-    ctx.read(() => ({ fact: what, value }));
+    const ubr = os.ubr;
+    const applies = ubr < revision!;
+    ctx.read(() => ({
+      fact: what,
+      value: `inferred ${applies} from OS ${os.build}.${ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}`,
+    }));
     return triOf(applies);
   };
 };

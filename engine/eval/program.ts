@@ -8,7 +8,7 @@ import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE 
 import type { EvalContext, FactReading } from './context.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
 import type { KnownRuleType } from '../rules/registry.js';
-import { ruleWants } from './reason.js';
+import { isConstant, ruleWants, type CitedLeaf } from './reason.js';
 import { FILE_REGISTRY_RULES } from './evaluators/file-registry.js';
 import { OS_RULES } from './evaluators/os.js';
 import { PACKAGE_RULES } from './evaluators/packages.js';
@@ -277,6 +277,92 @@ export class RuleProgram {
     return u >= 0 ? this.catalog.metadata(u) : undefined;
   }
 
+  /**
+   * The leaf a reason cites for the rule tree at `root` — the one reason.ts citedLeafOf finds in `explain(root)`'s
+   * tree — without building that tree: only node values (as the scan computes them) along the way, and the cited leaf
+   * explained. A reason is asked for every outcome of a site's scan; explaining every leaf of every tree, with its
+   * label and readings, was most of a reason's cost, for one leaf cited.
+   */
+  citedLeaf(root: number, ctx: EvalContext): CitedLeaf {
+    const nodes = this.catalog.data.nodes;
+    let negated = false;
+    let alsoHold = 0;
+    let alsoFail = 0;
+    let id = root;
+    for (;;) {
+      const op = nodes.op[id]!;
+      if (op !== OP_AND && op !== OP_OR && op !== OP_NOT) break;
+      const kids = this.children(id);
+      if (kids.length === 0) break;
+      if (op === OP_NOT) {
+        negated = !negated;
+        id = kids[0]!;
+        continue;
+      }
+      const vals = kids.map((k) => this.valueOf(k, ctx));
+      const value = this.fold(op, vals);
+      let next = -1;
+      let same = 0;
+      for (let k = 0; k < kids.length; k++) {
+        if (vals[k] !== value) continue;
+        same++;
+        if (next < 0 && !this.isConstantNode(kids[k]!, ctx)) next = k;
+      }
+      if (same === 0) break;
+      if (next < 0) next = vals.indexOf(value);
+      if (same === kids.length) {
+        let others = 0;
+        for (let k = 0; k < kids.length; k++) if (k !== next) others += this.flatCount(kids[k]!, op);
+        if (op === OP_AND && value === T) alsoHold += others;
+        if (op === OP_OR && value === F) alsoFail += others;
+      }
+      id = kids[next]!;
+    }
+    return { leaf: this.explain(id, ctx), negated, alsoHold, alsoFail };
+  }
+
+  /** Node `id`'s value as explain() folds it (And/Or/Not over every child, leaves as evaluated). */
+  private valueOf(id: number, ctx: EvalContext): Tri {
+    const op = this.catalog.data.nodes.op[id]!;
+    if (op !== OP_AND && op !== OP_OR && op !== OP_NOT) return this.eval(id, ctx);
+    const from = this.childOffsets[id]!,
+      to = this.childOffsets[id + 1]!;
+    // A Not without a child folds as explain() folds it: Not of nothing is True.
+    if (op === OP_NOT) return from < to ? not(this.valueOf(this.kids[from]!, ctx)) : T;
+    let sawF = false,
+      sawT = false,
+      sawU = false;
+    for (let k = from; k < to; k++) {
+      const v = this.valueOf(this.kids[k]!, ctx);
+      if (v === F) sawF = true;
+      else if (v === T) sawT = true;
+      else sawU = true;
+    }
+    if (op === OP_AND) return sawF ? F : sawU ? U : T;
+    return sawT ? T : sawU ? U : F;
+  }
+
+  private fold(op: number, vals: readonly Tri[]): Tri {
+    if (op === OP_NOT) return vals.length > 0 ? not(vals[0]!) : T;
+    if (op === OP_AND) return vals.includes(F) ? F : vals.includes(U) ? U : T;
+    return vals.includes(T) ? T : vals.includes(U) ? U : F;
+  }
+
+  /** Whether explain(id) is a constant (reason.ts isConstant): only a True or False leaf can be, so only those are explained. */
+  private isConstantNode(id: number, ctx: EvalContext): boolean {
+    const op = this.catalog.data.nodes.op[id]!;
+    if (op !== OP_TRUE && op !== OP_FALSE) return false;
+    return isConstant(this.explain(id, ctx));
+  }
+
+  /** reason.ts flatCount over node ids: how many conditions `id` stands for inside an `op` node. */
+  private flatCount(id: number, op: number): number {
+    if (this.catalog.data.nodes.op[id]! !== op) return 1;
+    let n = 0;
+    for (let k = this.childOffsets[id]!; k < this.childOffsets[id + 1]!; k++) n += this.flatCount(this.kids[k]!, op);
+    return n;
+  }
+
   /** Evaluates node `id` recording, for every node, its value and the facts read (no short-circuit). */
   explain(id: number, ctx: EvalContext): ExplainNode {
     const op = this.catalog.data.nodes.op[id]!;
@@ -295,9 +381,22 @@ export class RuleProgram {
     const reads = ctx.readings;
     ctx.readings = saved;
     // A leaf's own child (RegKeyLoop) only has a value per subkey, inside the loop: the leaf's reads say it.
-    const { $items: _, ...attrs } = this.catalog.nodeAttrs(id);
-    const wants = op === OP_UNSUPPORTED || op === OP_TRUE || op === OP_FALSE ? undefined : ruleWants(this.ruleName(id), attrs);
-    return { rule: this.label(id), value: triName(v), reads, children: [], ...(wants !== undefined ? { wants } : {}) };
+    const { rule, wants } = this.leafText(id);
+    return { rule, value: triName(v), reads, children: [], ...(wants !== undefined ? { wants } : {}) };
+  }
+
+  /** Per leaf explained: its label and condition phrase (the catalog's, the same on every machine). */
+  private readonly leafTexts = new Map<number, { readonly rule: string; readonly wants: string | undefined }>();
+
+  private leafText(id: number): { readonly rule: string; readonly wants: string | undefined } {
+    let t = this.leafTexts.get(id);
+    if (t === undefined) {
+      const op = this.catalog.data.nodes.op[id]!;
+      const { $items: _, ...attrs } = this.catalog.nodeAttrs(id);
+      const wants = op === OP_UNSUPPORTED || op === OP_TRUE || op === OP_FALSE ? undefined : ruleWants(this.ruleName(id), attrs);
+      this.leafTexts.set(id, (t = { rule: this.label(id), wants }));
+    }
+    return t;
   }
 }
 

@@ -161,7 +161,7 @@ export function readingText(r: FactReading): string {
   return /^[^\s,;:]+$/.test(r.value) ? `${r.fact} is ${r.value}` : `${r.fact}: ${r.value}`;
 }
 
-const isConstant = (n: ExplainNode): boolean =>
+export const isConstant = (n: ExplainNode): boolean =>
   n.children.length === 0 && n.reads.length === 0 && (n.rule === 'True' || n.rule === 'False');
 
 /** How many conditions `n` stands for inside an `op` node: nested And(And(a, b), c) is three conditions. */
@@ -179,10 +179,19 @@ function leafSentence(leaf: ExplainNode, negated: boolean): string {
 }
 
 /**
- * Why a rule tree has its value, in one short sentence: the deciding leaf (followed through And/Or children with
- * the same value, through Not with the opposite one), what the machine has there and what the rule wanted.
+ * What a reason cites of a rule tree: the deciding leaf (followed through And/Or children with the same value, through
+ * Not with the opposite one), whether an odd number of Nots stand above it, and how many other conditions of an And
+ * that holds (`alsoHold`) or alternatives of an Or that fails (`alsoFail`) share its value.
  */
-export function slotReason(e: ExplainNode): string {
+export interface CitedLeaf {
+  readonly leaf: ExplainNode;
+  readonly negated: boolean;
+  readonly alsoHold: number;
+  readonly alsoFail: number;
+}
+
+/** The cited leaf, read off a whole explanation tree (RuleProgram.citedLeaf finds the same one without building it). */
+export function citedLeafOf(e: ExplainNode): CitedLeaf {
   let negated = false;
   let alsoHold = 0; // other conditions of an And that is True (each was needed)
   let alsoFail = 0; // other alternatives of an Or that is False (none held)
@@ -206,9 +215,20 @@ export function slotReason(e: ExplainNode): string {
     }
     n = next;
   }
+  return { leaf: n, negated, alsoHold, alsoFail };
+}
+
+/** The cited leaf as one short sentence: what the machine has there and what the rule wanted. */
+export function citedReason(c: CitedLeaf): string {
+  const { alsoHold, alsoFail } = c;
   const notes = [
     alsoHold ? `and ${alsoHold} other ${plural(alsoHold, 'condition holds', 'conditions hold')}` : '',
     alsoFail ? `nor ${plural(alsoFail, 'does 1 other alternative', `do ${alsoFail} other alternatives`)}` : '',
   ].filter(Boolean);
-  return `${leafSentence(n, negated)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+  return `${leafSentence(c.leaf, c.negated)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+}
+
+/** Why a rule tree has its value, in one short sentence (the cited leaf of its explanation tree). */
+export function slotReason(e: ExplainNode): string {
+  return citedReason(citedLeafOf(e));
 }

@@ -17,7 +17,7 @@ import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_
 import { EvalContext } from '../eval/context.js';
 import { FileVersions } from '../eval/file-version-table.js';
 import { type RuleProgram, type ExplainNode } from '../eval/program.js';
-import { slotReason } from '../eval/reason.js';
+import { citedReason } from '../eval/reason.js';
 import { F, T, U, and2, not, or2, triName, type Tri } from '../eval/tri.js';
 import { Machine } from '../inventory/machine.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
@@ -91,6 +91,19 @@ function bundleRanges(c: Catalog): Int32Array {
   }
   return r;
 }
+/**
+ * Per catalog update, how reasons name it: `KB123 "Title"`, the update id where it has no title (kept apart: a reason
+ * names an update for each outcome, and looking its title up in the catalog's languages each time was a tenth of a
+ * reason's cost).
+ */
+const kbAndTitles = new WeakMap<Catalog['data'], (readonly [kb: string, title: string] | undefined)[]>();
+function updateName(c: Catalog, i: number, id: string): string {
+  let names = kbAndTitles.get(c.data);
+  if (names === undefined) kbAndTitles.set(c.data, (names = new Array(c.size)));
+  const [kb, title] = (names[i] ??= [c.kb(i) ? `KB${c.kb(i)} ` : '', c.title(i)]);
+  return `${kb}"${title || id}"`;
+}
+
 const SLOTS: readonly RuleSlot[] = ['IsInstalled', 'IsInstallable', 'IsSuperseded'];
 
 /** `becauseKind`: which variant of {@link Because} an update's reason is (0, the reset value, is a cycle). */
@@ -564,6 +577,12 @@ export class MachineScan {
   }
 
   /** Explanation of one rule slot of update `i`. */
+  /** Why update i's rule slot has its value (reason.ts), or undefined when the update has no such rule. */
+  private slotReason(i: number, slot: RuleSlot): string | undefined {
+    const root = this.catalog.ruleRoot(i, slot);
+    return root < 0 ? undefined : citedReason(this.program.citedLeaf(root, this.ctx));
+  }
+
   explainSlot(i: number, slot: RuleSlot): ExplainNode | undefined {
     const root = this.catalog.ruleRoot(i, slot);
     return root < 0 ? undefined : this.program.explain(root, this.ctx);
@@ -585,8 +604,7 @@ export class MachineScan {
 
   private reasonText(r: UpdateResult): string {
     const c = this.catalog;
-    const name = (idx: number, id: string): string =>
-      idx >= 0 ? `${c.kb(idx) ? `KB${c.kb(idx)} ` : ''}"${c.title(idx) || id}"` : `${id} (not in the catalog)`;
+    const name = (idx: number, id: string): string => (idx >= 0 ? updateName(c, idx, id) : `${id} (not in the catalog)`);
     let text: string;
     const b = r.because;
     switch (b.kind) {
@@ -616,13 +634,14 @@ export class MachineScan {
           text = 'not installed and not installable';
           break;
         }
-        const e = this.explainSlot(r.index, b.slot);
-        text = e
-          ? `${b.slot} is ${triName(b.value)}: ${slotReason(e)}`
-          : `${b.slot} is absent (${b.slot === 'IsInstallable' ? 'True' : 'False'} by default)`;
+        const e = this.slotReason(r.index, b.slot);
+        text =
+          e !== undefined
+            ? `${b.slot} is ${triName(b.value)}: ${e}`
+            : `${b.slot} is absent (${b.slot === 'IsInstallable' ? 'True' : 'False'} by default)`;
         if (r.state === 'Required') {
-          const ie = this.explainSlot(r.index, 'IsInstalled');
-          if (ie) text = `IsInstalled is False: ${slotReason(ie)}; ${text}`;
+          const ie = this.slotReason(r.index, 'IsInstalled');
+          if (ie !== undefined) text = `IsInstalled is False: ${ie}; ${text}`;
         }
       }
     }

@@ -7,6 +7,7 @@
  * no object per record or row, update ids encoded once per catalog update, no copy per record.
  */
 import { Packr } from 'msgpackr';
+import { PatchscanError } from '../../engine/errors.js';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { outcomeIndex, outcomeStateCode, outcomeSupersedence, STATES, type ResultSet } from '../../engine/fleet/result-set.js';
 import { SUP_POSSIBLY, SUP_YES } from '../../engine/scanner/supersedence.js';
@@ -15,6 +16,12 @@ import type { BatchWriter } from './batch-output.js';
 
 const CHUNK = 512 * 1024;
 const packr = new Packr({ useRecords: false });
+
+const outsideCatalog = (i: number, size: number): PatchscanError =>
+  new PatchscanError(
+    'INTERNAL',
+    `a result set names update index ${i}, outside the catalog's ${size} updates (scanned against another catalog?)`,
+  );
 
 /** The longest row tail: 'NotApplicable' as a fixstr (14 bytes) and the supersedence byte. */
 const TAIL_WIDEST = 15;
@@ -84,12 +91,17 @@ export class FleetMsgpackWriter {
   resultSet(set: ResultSet): void {
     const outcomes = set.outcomes;
     const reasons = set.reasons;
+    const { bytes: ids, offsets, widest } = this.ids();
+    // A row of an update the catalog does not hold (a set scanned against another catalog) would have no id to copy:
+    // refused before a byte of the set is written, rather than a row that desynchronizes the stream.
+    const size = offsets.length - 1;
+    for (let k = 0; k < outcomes.length; k++)
+      if (outcomeIndex(outcomes[k]!) >= size) throw outsideCatalog(outcomeIndex(outcomes[k]!), size);
     this.byte(0x82);
     this.bytes(this.keys.resultSet);
     this.uint(set.id);
     this.bytes(this.keys.updates);
     this.arrayHeader(outcomes.length);
-    const { bytes: ids, offsets, widest } = this.ids();
     const { bytes: tails, offsets: tailAt } = this.tails;
     if (!reasons) {
       // Without reasons a row has a known largest size: one room check for the whole set, then a loop that only copies

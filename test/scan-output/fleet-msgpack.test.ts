@@ -76,4 +76,23 @@ describe('msgpack fleet format writer', () => {
     expect(records).toHaveLength(5000);
     expect(records[4999]).toEqual({ computer: 'PC-4999', source: 'f#4999', resultSet: 4999 });
   });
+
+  it.each([false, true])('refuses a set naming an update outside its catalog, writing nothing of it (reasons %s)', (withReasons) => {
+    // A set scanned against another catalog: its rows would have no id to copy. Before the check, the fast path wrote a
+    // 3-element row header followed by 2 elements, and the decoder took the next machine's record as the third.
+    const w = new FleetMsgpackWriter(catalog);
+    w.machine('PC-0', 'f#0', 0);
+    const before = w.size;
+    const outcomes = Uint32Array.of(packOutcome(0, 'Required', 0), packOutcome(catalog.size, 'Installed', 0));
+    const set = new ResultSet({ id: 1, shared: false, outcomes, ...(withReasons ? { reasons: ['a', 'b'] } : {}) });
+    expect(() => w.resultSet(set)).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', message: expect.stringMatching(/outside the catalog/) }),
+    );
+    expect(w.size).toBe(before);
+    w.machine('PC-1', 'f#1', 1);
+    expect(decode(w.take())).toEqual([
+      { computer: 'PC-0', source: 'f#0', resultSet: 0 },
+      { computer: 'PC-1', source: 'f#1', resultSet: 1 },
+    ]);
+  });
 });

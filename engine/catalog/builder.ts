@@ -421,7 +421,16 @@ export class CatalogBuilder {
         this.stats.unsupportedRules[node.element] = (this.stats.unsupportedRules[node.element] ?? 0) + 1;
         break;
       case 'rule': {
-        op = RULE_OP_BASE + RULE_TYPE_IDS.indexOf(node.type);
+        const typeId = RULE_TYPE_IDS.indexOf(node.type);
+        if (typeId < 0) {
+          // A rule type patchscan does not know (records given through the library, not the XML reader, which makes
+          // these `unsupported` itself): Unknown, naming the rule — never another rule type's number.
+          op = OP_UNSUPPORTED;
+          attrs = [['$element', node.type], ['$reason', 'unknown rule type'], ...Object.entries(node.attrs)];
+          this.stats.unsupportedRules[node.type] = (this.stats.unsupportedRules[node.type] ?? 0) + 1;
+          break;
+        }
+        op = RULE_OP_BASE + typeId;
         const spec = ruleSpec(node.type);
         attrs = Object.entries(node.attrs);
         if (node.items) attrs.push(['$items', JSON.stringify(node.items)]);

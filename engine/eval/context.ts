@@ -44,6 +44,10 @@ type Prepared = WantedIdentity | PreparedKey;
  */
 const preparedByFact = new WeakMap<Catalog['data'], (Prepared | undefined)[]>();
 
+/** Whether a fact's registry view is the native one, which a RegKeyLoop over the 32-bit view turns into its own. */
+const followsLoopView = (kind: FactKind, args: readonly string[]): boolean =>
+  (kind === 'regKey' || kind === 'regSubtree' || kind === 'regValue' || kind === 'fileUnderRegSz') && args[0] === 'native';
+
 export class EvalContext {
   private readonly values: unknown[];
   private readonly resolved: Uint8Array;
@@ -91,6 +95,13 @@ export class EvalContext {
 
   /** The machine's value for catalog fact `id` (resolved once, then read by index). */
   fact(id: number): Lookup<unknown> {
+    const loop = this.loopTarget;
+    if (loop !== undefined && loop.view !== 'native') {
+      // Inside a RegKeyLoop visiting the 32-bit view, a registry fact that asks for the native view reads the loop's
+      // view (view()): not the value the same fact has outside the loop, so neither kept for it nor taken from it.
+      const f = this.catalog.fact(id);
+      if (f.loopRelative || followsLoopView(f.kind, f.args)) return this.resolve(f.kind, f.args);
+    }
     if (this.resolved[id] === 1) return this.values[id];
     const f = this.catalog.fact(id);
     const v = f.loopRelative ? this.resolve(f.kind, f.args) : this.resolvePrepared(id, f.kind, f.args);

@@ -138,8 +138,9 @@ export class RuleProgram {
     if (op === OP_TRUE) return T;
     if (op === OP_FALSE) return F;
     const how = (h >>> 8) & 0xff;
-    // Explaining goes through the closure: it records what the rule read.
-    if (how > LEAF_CLOSURE && ctx.readings === undefined) {
+    // Explaining goes through the closure: it records what the rule read. So does a leaf inside a RegKeyLoop: the
+    // tables keep one value per machine, and a loop over the 32-bit view changes what a native-view fact reads.
+    if (how > LEAF_CLOSURE && ctx.readings === undefined && ctx.loopTarget === undefined) {
       const n = this.head[2 * id + 1]!;
       return how === LEAF_FILE_VERSION ? this.fileVersions.evaluate(ctx, n) : this.msiPatches.evaluate(ctx, n);
     }

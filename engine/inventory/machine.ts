@@ -50,7 +50,12 @@ function cbsPartsMatch(wanted: CbsParts, have: CbsParts): boolean {
 }
 
 /** The index key of a CBS name and version (Machine.cbsByName holds a package under it and under its name alone). */
-const nameVersionKey = (name: string, version: string | undefined): string => `${name}|${version ?? ''}`;
+const nameVersionKey = (name: string, version: string): string => `${name}|${version}`;
+/**
+ * The index key of the packages of a name whose identity states no version part. A version `*` would share it: both
+ * lists are filtered by cbsPartsMatch, so that only widens the candidates (and the same list is not read twice).
+ */
+const anyVersionKey = (name: string): string => `${name}|*`;
 
 /** A rule's CBS identity split and keyed for lookups (Machine.cbsMatchesWanted). */
 export interface WantedIdentity {
@@ -151,7 +156,8 @@ export class Machine {
     const m = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
     for (const p of this.inv.cbs?.packages ?? []) {
       const parts = cbsParts(p.identity);
-      for (const key of [parts[0]!, nameVersionKey(parts[0]!, parts[4])]) {
+      // An identity that does not state its version (fewer than five parts) matches every version a rule names.
+      for (const key of [parts[0]!, parts[4] === undefined ? anyVersionKey(parts[0]!) : nameVersionKey(parts[0]!, parts[4])]) {
         const l = m.get(key) ?? [];
         l.push({ parts, pkg: p });
         m.set(key, l);
@@ -261,9 +267,13 @@ export class Machine {
     if (!this.inv.cbs) return NOT_COLLECTED;
     // Name and version narrow the candidates to a handful; only an identity without a version scans by name.
     const candidates = this.cbsByName.get(w.key);
-    if (candidates === undefined) return NO_PACKAGES;
+    // With a version asked for, the packages listed without one are candidates too (indexed apart: rare).
+    let unversioned = w.key !== w.parts[0] ? this.cbsByName.get(anyVersionKey(w.parts[0]!)) : undefined;
+    if (unversioned === candidates) unversioned = undefined;
+    if (candidates === undefined && unversioned === undefined) return NO_PACKAGES;
     const out: InventoryCbsPackage[] = [];
-    for (const c of candidates) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
+    for (const c of candidates ?? []) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
+    for (const c of unversioned ?? []) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
     return out;
   }
 

@@ -45,6 +45,14 @@ describe('Unknown, with the rule named', () => {
     });
   });
 
+  it('a rule type patchscan does not know, given as a rule record (the library path, not the XML reader)', () => {
+    // It compiled to the number of whatever rule type came after the known ones: "rule #15 is not evaluated".
+    expect(outcome({ kind: 'rule', type: 'NoSuchRule', family: 'base', attrs: { X: '1' } })).toEqual({
+      state: 'Unknown',
+      reason: 'IsInstalled is Unknown: rule NoSuchRule is not supported: unknown rule type',
+    });
+  });
+
   it('a known rule with invalid attribute data (WU_E_EE_INVALID_ATTRIBUTEDATA)', () => {
     const r = outcome({
       kind: 'rule',

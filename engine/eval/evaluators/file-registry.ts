@@ -192,9 +192,12 @@ const regKeyLoop: RuleCompiler = (input) => {
     const saved = ctx.loopTarget;
     let any: Tri = F;
     let all: Tri = T;
+    // The listed key's own text without a trailing backslash (the inventory may write one): `…\Contoso\\Sub` would
+    // name an empty step below Contoso, which no complete subkey list holds — a listed subkey read as absent.
+    const parent = key.key.replace(/\\+$/, '');
     try {
       for (const sub of key.subkeys) {
-        ctx.loopTarget = { view, key: `${key.key}\\${sub}` };
+        ctx.loopTarget = { view, key: `${parent}\\${sub}` };
         const r = child(ctx);
         any = any === T || r === T ? T : any === U || r === U ? U : F;
         all = all === F || r === F ? F : all === U || r === U ? U : T;

@@ -51,6 +51,7 @@ import { bucketFilter, compliantSql } from './counting-sql.js';
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
 import { storeInventories, storeUploads } from './upload-batch.js';
+import { UpdateKeys } from './update-keys.js';
 
 export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -161,6 +162,13 @@ const readProcess = (raw: string): string | undefined => {
   }
 };
 
+/**
+ * Result rows r of the updates named by `n` parameters, through the rows' index by update number (update_keys;
+ * store/sql/update-keys.ts).
+ */
+const byUpdateIds = (n: number): string =>
+  `r.update_key IN (SELECT k.id FROM update_keys k WHERE k.update_id IN (${Array.from({ length: n }, () => '?').join(', ')}))`;
+
 /** Clients per result set that is some client's latest scan: reports count sets once and multiply (scans_by_set). */
 const SET_MACHINES = '(SELECT set_id, count(*) AS n FROM scans GROUP BY set_id)';
 
@@ -176,6 +184,7 @@ export class SqlSiteStore implements SiteStore {
     private readonly queue: ScanQueue,
     private readonly options: { readonly schemaVersion: () => Promise<number> },
     private readonly db: SqlExecutor = driver,
+    private readonly updateKeys: UpdateKeys = UpdateKeys.create(),
   ) {}
 
   get backend(): 'sqlite' | 'postgres' {
@@ -197,7 +206,13 @@ export class SqlSiteStore implements SiteStore {
   /** Writes run in a transaction: the caller's, or one of their own. */
   private tx<T>(fn: (store: SqlSiteStore) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.driver.transaction((tx) => fn(new SqlSiteStore(this.driver, this.queue, this.options, tx)), options);
+    const keys = this.updateKeys.forTransaction();
+    return this.driver
+      .transaction((tx) => fn(new SqlSiteStore(this.driver, this.queue, this.options, tx, keys)), options)
+      .then((r) => {
+        keys.commit(); // update numbers learned in it are kept only once it committed (update-keys.ts)
+        return r;
+      });
   }
 
   schemaVersion(): Promise<number> {
@@ -479,16 +494,22 @@ export class SqlSiteStore implements SiteStore {
       [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown],
     );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
+    const keys = await this.updateKeys.keysOf(
+      this.db,
+      s.updates.map((u) => u.update_id),
+    );
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
     for (let k = 0; k < s.updates.length; k += ROWS) {
       const chunk = s.updates.slice(k, k + ROWS);
       const params: (string | number)[] = [];
-      for (const u of chunk) params.push(r.id, u.update_index, u.update_id, u.revision_number, u.state, u.superseded, u.reason);
+      chunk.forEach((u, j) =>
+        params.push(r.id, u.update_index, u.update_id, keys[k + j]!, u.revision_number, u.state, u.superseded, u.reason),
+      );
       await this.write(
-        `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, ` +
+        `INSERT INTO result_updates (set_id, update_index, update_id, update_key, revision_number, ` +
           `state, superseded, reason) VALUES ` +
-          `${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          `${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
         params,
       );
     }
@@ -613,7 +634,7 @@ export class SqlSiteStore implements SiteStore {
     return this.db.all<SetUpdateOutcome>(
       `SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
       FROM result_updates r JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
-      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) ORDER BY r.set_id, r.update_id`,
+      WHERE ${byUpdateIds(updateIds.length)} ORDER BY r.set_id, r.update_id`,
       [...updateIds],
     );
   }
@@ -622,7 +643,7 @@ export class SqlSiteStore implements SiteStore {
     if (updateIds.length === 0) return Promise.resolve([]);
     return this.db.all(
       `SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE r.update_id IN (${updateIds.map(() => '?').join(', ')}) AND r.state = 'Unknown'
+      WHERE ${byUpdateIds(updateIds.length)} AND r.state = 'Unknown'
       GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
       [...updateIds, limit],
     );
@@ -637,7 +658,7 @@ export class SqlSiteStore implements SiteStore {
   ): Promise<{ total: number; items: UpdateMachineRow[] }> {
     if (updateIds.length === 0) return { total: 0, items: [] };
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
-    const where = `r.update_id IN (${updateIds.map(() => '?').join(', ')})${buckets ? ` AND ${f.sql}` : ''}`;
+    const where = `${byUpdateIds(updateIds.length)}${buckets ? ` AND ${f.sql}` : ''}`;
     const args = [...updateIds, ...f.params];
     const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
     const items = await this.db.all<UpdateMachineRow>(
@@ -965,7 +986,7 @@ export class SqlSiteStore implements SiteStore {
     const rows = await this.db.all<{ set_id: number; rank: number; n: number }>(
       `SELECT set_id, rank, count(*) AS n FROM (
         SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank FROM update_group_updates g
-        JOIN result_updates r ON r.update_id = g.update_id
+        JOIN update_keys k ON k.update_id = g.update_id JOIN result_updates r ON r.update_key = k.id
         WHERE g.group_id = ? AND EXISTS (SELECT 1 FROM scans s WHERE s.set_id = r.set_id) GROUP BY r.set_id, r.update_id) x
       GROUP BY set_id, rank`,
       [groupId],

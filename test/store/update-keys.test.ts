@@ -1,0 +1,170 @@
+/**
+ * Result rows are indexed by update on a site-wide number (update_keys), not on the update id's text. On both
+ * backends: a site whose rows were stored before the numbering is migrated (every row numbered, the reports by update
+ * find them, new sets stored after number the same updates the same way and new ones apart), and numbers learned in a
+ * transaction that rolled back are not remembered (SQLite gives the next insert the same number).
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PG_MIGRATIONS } from '../../adapters/store/postgres/migrations.js';
+import { openPostgresStore } from '../../adapters/store/postgres/open.js';
+import type { NewResultSet, ResultUpdateRow, SiteStore } from '../../adapters/store/port.js';
+import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
+import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ID = (k: number): string => `${String(k).padStart(8, '0')}-aaaa-bbbb-cccc-dddddddddddd`;
+const row = (i: number, state: string, reason = `r${i}`): ResultUpdateRow => ({
+  update_index: i,
+  update_id: ID(i),
+  revision_number: 1,
+  state,
+  superseded: 0,
+  reason,
+});
+/** Sets stored before the numbering: set 1 and 2 share updates 0-2, set 2 also names 3. */
+const OLD: readonly (readonly ResultUpdateRow[])[] = [
+  [row(0, 'Installed'), row(1, 'Required'), row(2, 'Unknown', 'why 2')],
+  [row(0, 'Required'), row(1, 'Required'), row(2, 'Unknown', 'why 2'), row(3, 'Installed')],
+];
+
+async function seedOld(exec: (sql: string, params: unknown[]) => Promise<void>): Promise<void> {
+  await exec(
+    `INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`,
+    [],
+  );
+  for (let k = 0; k < OLD.length; k++) {
+    await exec(
+      'INSERT INTO result_sets (id, catalog_id, fingerprint, installed, required, not_applicable, unknown) VALUES ($1, 1, $2, 0, 0, 0, 0)',
+      [k + 1, `fp${k}`],
+    );
+    for (const r of OLD[k]) {
+      await exec(
+        'INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, $2, $3, 1, $4, 0, $5)',
+        [k + 1, r.update_index, r.update_id, r.state, r.reason],
+      );
+    }
+  }
+}
+
+const newSet = (fingerprint: string, rows: readonly ResultUpdateRow[]): NewResultSet => ({
+  catalogId: 1,
+  fingerprint,
+  counts: { installed: 0, required: 0, superseded: 0, possiblySuperseded: 0, notApplicable: 0, unknown: 0 },
+  updates: rows,
+  groups: [],
+});
+
+/** A client `name` whose latest scan is set `setId` (the reports count machines through scans). */
+async function scanInto(store: SiteStore, name: string, setId: number): Promise<void> {
+  await store.transaction(async (tx) => {
+    await tx.enroll(name);
+    const clientId = (await tx.client(name))!.id;
+    const inventoryId = await tx.addInventory(clientId, Buffer.from([0x80]), 'x64');
+    expect(await tx.recordScan({ clientId, inventoryId, catalogId: 1, setId, scannedAt: 't', program: 'p' })).toBe(true);
+  });
+}
+
+/** A set stored by this code, with a client scanned into it. */
+async function storeSet(store: SiteStore, fingerprint: string, rows: readonly ResultUpdateRow[]): Promise<void> {
+  const setId = await store.transaction((tx) => tx.addResultSet(newSet(fingerprint, rows)));
+  await scanInto(store, `PC-${fingerprint}`, setId);
+}
+
+/** What the reports by update read, after the migration and after sets stored by this code. */
+async function checkReports(store: SiteStore): Promise<void> {
+  for (let k = 0; k < OLD.length; k++) await scanInto(store, `PC-${k}`, k + 1);
+  const outcomes = await store.updateOutcomes([ID(0), ID(2), ID(3)]);
+  expect(outcomes.map((o) => [o.setId, o.updateId, o.state])).toEqual([
+    [1, ID(0), 'Installed'],
+    [1, ID(2), 'Unknown'],
+    [2, ID(0), 'Required'],
+    [2, ID(2), 'Unknown'],
+    [2, ID(3), 'Installed'],
+  ]);
+  expect(await store.unknownReasons([ID(2)], 10)).toEqual([{ reason: 'why 2', machines: 2 }]);
+  expect((await store.updateMachines([ID(1)], undefined, 10, 0)).total).toBe(2);
+  // A set stored now: the same updates keep their numbers, a new one (4) gets its own.
+  await storeSet(store, 'fp-new', [row(1, 'Installed'), row(4, 'Required')]);
+  const after = await store.updateOutcomes([ID(1), ID(4)]);
+  expect(after.map((o) => [o.updateId, o.state])).toEqual([
+    [ID(1), 'Required'],
+    [ID(1), 'Required'],
+    [ID(1), 'Installed'],
+    [ID(4), 'Required'],
+  ]);
+  // A transaction that numbered update 5 and rolled back: the next set naming 5 and 6 must not reuse what it learned.
+  await expect(
+    store.transaction(async (tx) => {
+      await tx.addResultSet(newSet('fp-gone', [row(5, 'Required')]));
+      throw new Error('roll back');
+    }),
+  ).rejects.toThrow('roll back');
+  await storeSet(store, 'fp-later', [row(6, 'Installed'), row(5, 'Unknown')]);
+  // Asked one by one: a row stored under a stale number would be found under the other update, or not at all.
+  expect((await store.updateOutcomes([ID(5)])).map((o) => [o.updateId, o.state])).toEqual([[ID(5), 'Unknown']]);
+  expect((await store.updateOutcomes([ID(6)])).map((o) => [o.updateId, o.state])).toEqual([[ID(6), 'Installed']]);
+}
+
+describe('update numbers (update_keys)', () => {
+  const step = MIGRATIONS.findIndex((m) => typeof m === 'string' && m.includes('CREATE TABLE update_keys'));
+  const pgStep = PG_MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE update_keys'));
+
+  it('sqlite: rows stored before are numbered by the migration; reports by update find old and new rows', async () => {
+    expect(step).toBeGreaterThan(0);
+    const file = join(tempDir(), 'old.db');
+    const db = new Database(file);
+    for (const s of MIGRATIONS.slice(0, step)) {
+      if (typeof s === 'string') db.exec(s);
+      else s(db);
+    }
+    db.pragma(`user_version = ${step}`);
+    await seedOld(async (sql, params) => void db.prepare(sql.replace(/\$\d/g, '?')).run(...params));
+    db.close();
+    const store = openSqliteStore(file);
+    try {
+      await checkReports(store);
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.prepare('SELECT count(*) AS n FROM result_updates WHERE update_key = 0').get()).toEqual({ n: 0 });
+      // Numbered in the order rows were written (catalog order), so a set's index inserts sweep it in order.
+      const keys = after.prepare('SELECT id, update_id FROM update_keys ORDER BY id').all() as { update_id: string }[];
+      expect(keys.map((k) => k.update_id).slice(0, 4)).toEqual([ID(0), ID(1), ID(2), ID(3)]);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('postgres: the same', async () => {
+    expect(pgStep).toBeGreaterThan(0);
+    const tdb = await createTestDatabase();
+    const c = new pg.Client({ connectionString: tdb.url });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
+      for (const [k, s] of PG_MIGRATIONS.slice(0, pgStep).entries()) {
+        await c.query(s);
+        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
+      }
+      await seedOld(async (sql, params) => void (await c.query(sql, params)));
+      // Rows seeded with explicit ids: the identity goes on after them, as it would have after real inserts.
+      await c.query("SELECT setval(pg_get_serial_sequence('result_sets', 'id'), (SELECT max(id) FROM result_sets))");
+      const store = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 1 } });
+      try {
+        await checkReports(store);
+      } finally {
+        await store.close();
+      }
+      expect((await c.query('SELECT count(*)::int AS n FROM result_updates WHERE update_key = 0')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await c.end();
+      await tdb.drop();
+    }
+  });
+});

@@ -163,11 +163,12 @@ const readProcess = (raw: string): string | undefined => {
 };
 
 /**
- * Result rows r of the updates named by `n` parameters, through the rows' index by update number (update_keys;
- * store/sql/update-keys.ts).
+ * Result rows r reached by update: from the update's number k (update_keys; store/sql/update-keys.ts) through the
+ * rows' index on it. Written as a join from k, with {@link updateIdIn} on k: with `r.update_key IN (SELECT …)`
+ * SQLite's planner read every scanned set's rows instead.
  */
-const byUpdateIds = (n: number): string =>
-  `r.update_key IN (SELECT k.id FROM update_keys k WHERE k.update_id IN (${Array.from({ length: n }, () => '?').join(', ')}))`;
+const UPDATE_ROWS = 'update_keys k JOIN result_updates r ON r.update_key = k.id';
+const updateIdIn = (n: number): string => `k.update_id IN (${Array.from({ length: n }, () => '?').join(', ')})`;
 
 /** Clients per result set that is some client's latest scan: reports count sets once and multiply (scans_by_set). */
 const SET_MACHINES = '(SELECT set_id, count(*) AS n FROM scans GROUP BY set_id)';
@@ -633,8 +634,8 @@ export class SqlSiteStore implements SiteStore {
     if (updateIds.length === 0) return [];
     return this.db.all<SetUpdateOutcome>(
       `SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
-      FROM result_updates r JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
-      WHERE ${byUpdateIds(updateIds.length)} ORDER BY r.set_id, r.update_id`,
+      FROM ${UPDATE_ROWS} JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
+      WHERE ${updateIdIn(updateIds.length)} ORDER BY r.set_id, r.update_id`,
       [...updateIds],
     );
   }
@@ -642,8 +643,8 @@ export class SqlSiteStore implements SiteStore {
   unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]> {
     if (updateIds.length === 0) return Promise.resolve([]);
     return this.db.all(
-      `SELECT r.reason, count(*) AS machines FROM result_updates r JOIN scans s ON s.set_id = r.set_id
-      WHERE ${byUpdateIds(updateIds.length)} AND r.state = 'Unknown'
+      `SELECT r.reason, count(*) AS machines FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id
+      WHERE ${updateIdIn(updateIds.length)} AND r.state = 'Unknown'
       GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
       [...updateIds, limit],
     );
@@ -658,12 +659,12 @@ export class SqlSiteStore implements SiteStore {
   ): Promise<{ total: number; items: UpdateMachineRow[] }> {
     if (updateIds.length === 0) return { total: 0, items: [] };
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
-    const where = `${byUpdateIds(updateIds.length)}${buckets ? ` AND ${f.sql}` : ''}`;
+    const where = `${updateIdIn(updateIds.length)}${buckets ? ` AND ${f.sql}` : ''}`;
     const args = [...updateIds, ...f.params];
-    const total = await this.count(`SELECT count(*) AS n FROM result_updates r JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
+    const total = await this.count(`SELECT count(*) AS n FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
     const items = await this.db.all<UpdateMachineRow>(
       `SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
-      FROM result_updates r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
+      FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
       WHERE ${where} ORDER BY ${orderSql(UPDATE_MACHINE_ORDER_SQL, order, 'cl.name_key, r.update_id')} LIMIT ? OFFSET ?`,
       [...args, limit, offset],
     );

@@ -223,16 +223,26 @@ export class ScanService {
         const fresh = await this.scanFresh(loaded, prepared);
         await this.store.transaction(
           async (store) => {
-            const sets = new Map<string, number>();
+            // The batch's result sets first, in fingerprint order: two workers storing overlapping profiles then take
+            // the result_sets rows in one order. In job order they deadlocked on PostgreSQL (two workers, 2,000
+            // clients: one run in three lost a batch to a retry).
+            const sets = new Map<string, { readonly id: number; readonly existed: boolean }>();
+            const fingerprints = [...new Set(prepared.flatMap((p) => (p.skip ? [] : [p.fingerprint])))].sort();
+            for (const fp of fingerprints) {
+              const existing = await store.resultSetId(loaded.catalogId, fp);
+              sets.set(fp, { id: existing ?? (await store.addResultSet(fresh.get(fp)!)), existed: existing !== undefined });
+            }
+            const stored = new Set<string>();
             for (const p of prepared) {
               if (p.skip) {
                 skipped++;
                 continue;
               }
-              let setId = sets.get(p.fingerprint) ?? (await store.resultSetId(loaded.catalogId, p.fingerprint));
-              const wasShared = setId !== undefined;
-              if (setId === undefined) setId = await store.addResultSet(fresh.get(p.fingerprint)!);
-              sets.set(p.fingerprint, setId);
+              const set = sets.get(p.fingerprint)!;
+              const setId = set.id;
+              // Shared: the set was there before this batch, or an earlier job of it stored it.
+              const wasShared = set.existed || stored.has(p.fingerprint);
+              stored.add(p.fingerprint);
               await store.recordScan({
                 clientId: p.clientId,
                 inventoryId: p.inventoryId,

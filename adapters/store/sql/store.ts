@@ -495,10 +495,9 @@ export class SqlSiteStore implements SiteStore {
       [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown],
     );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
-    const keys = await this.updateKeys.keysOf(
-      this.db,
-      s.updates.map((u) => u.update_id),
-    );
+    // PostgreSQL: new update ids numbered outside this transaction (update-keys.ts: numbering inside deadlocked).
+    const ids = s.updates.map((u) => u.update_id);
+    const keys = await this.updateKeys.keysOf(this.db, ids, this.driver.dialect === 'postgres' ? this.driver : undefined);
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
     for (let k = 0; k < s.updates.length; k += ROWS) {

@@ -5,6 +5,12 @@
  *
  * A number learned inside a transaction is kept apart until that transaction commits: after a rollback, SQLite gives
  * the same number to the next id inserted, and a remembered one would then name another update.
+ *
+ * On PostgreSQL several processes store sets at once, each in a transaction holding many sets: numbering new ids
+ * inside them deadlocked (two batches' sets name overlapping ids in different orders, measured with two workers).
+ * There the ids are numbered by statements of their own (autocommit), each holding nothing else and inserting in
+ * catalog order — the same order in every process scanning with the same catalog — and retried when PostgreSQL still
+ * reports a deadlock (two catalogs in service at once may order ids differently).
  */
 import { LRUCache } from 'lru-cache';
 import type { SqlExecutor } from './driver.js';
@@ -43,7 +49,7 @@ export class UpdateKeys {
    * The numbers of `ids` (in their order), inserting those the site has not numbered yet — in the order given, so that
    * rows written in catalog order get increasing numbers. Must run in the transaction that writes the rows.
    */
-  async keysOf(db: SqlExecutor, ids: readonly string[]): Promise<number[]> {
+  async keysOf(db: SqlExecutor, ids: readonly string[], autocommit?: SqlExecutor): Promise<number[]> {
     const missing: string[] = [];
     const seen = new Set<string>();
     for (const id of ids) {
@@ -51,23 +57,40 @@ export class UpdateKeys {
       seen.add(id);
       missing.push(id);
     }
-    const learn = this.pending ?? new Map<string, number>();
+    // Numbers committed by their own statements are final at once; those of the caller's transaction only with it.
+    const on = autocommit ?? db;
+    const learn = autocommit !== undefined ? undefined : this.pending;
     for (let k = 0; k < missing.length; k += CHUNK) {
       const chunk = missing.slice(k, k + CHUNK);
       const marks = chunk.map(() => '(?)').join(', ');
       // Another process may number the same id meanwhile: its number is the one taken.
-      await db.run(`INSERT INTO update_keys (update_id) VALUES ${marks} ON CONFLICT (update_id) DO NOTHING`, chunk);
-      const rows = await db.all<{ id: number; update_id: string }>(
+      await withDeadlockRetry(() =>
+        on.run(`INSERT INTO update_keys (update_id) VALUES ${marks} ON CONFLICT (update_id) DO NOTHING`, chunk),
+      );
+      const rows = await on.all<{ id: number; update_id: string }>(
         `SELECT id, update_id FROM update_keys WHERE update_id IN (${chunk.map(() => '?').join(', ')})`,
         chunk,
       );
-      for (const r of rows) learn.set(r.update_id, r.id);
+      for (const r of rows) (learn ?? this.committed).set(r.update_id, r.id);
     }
-    if (this.pending === undefined) for (const [id, key] of learn) this.committed.set(id, key);
     return ids.map((id) => {
       const key = this.get(id);
       if (key === undefined) throw new Error(`update ${id} was not numbered (update_keys)`);
       return key;
     });
+  }
+}
+
+/** PostgreSQL's SQLSTATE for a deadlock: the statement was rolled back, and running it again is safe. */
+const DEADLOCK = '40P01';
+
+async function withDeadlockRetry<T>(statement: () => Promise<T>, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== DEADLOCK || attempt >= tries) throw e;
+      await new Promise((r) => setTimeout(r, 10 * attempt));
+    }
   }
 }

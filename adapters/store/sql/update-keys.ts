@@ -13,6 +13,7 @@
  * reports a deadlock (two catalogs in service at once may order ids differently).
  */
 import { LRUCache } from 'lru-cache';
+import { PatchscanError } from '../../../engine/errors.js';
 import type { SqlExecutor } from './driver.js';
 
 /** Ids looked up or inserted per statement (well under SQLite's and PostgreSQL's bound-parameter limits). */
@@ -47,7 +48,8 @@ export class UpdateKeys {
 
   /**
    * The numbers of `ids` (in their order), inserting those the site has not numbered yet — in the order given, so that
-   * rows written in catalog order get increasing numbers. Must run in the transaction that writes the rows.
+   * rows written in catalog order get increasing numbers. `db` is the transaction that writes the rows; with
+   * `autocommit` (PostgreSQL), new ids are numbered by statements of their own on it instead.
    */
   async keysOf(db: SqlExecutor, ids: readonly string[], autocommit?: SqlExecutor): Promise<number[]> {
     const missing: string[] = [];
@@ -75,7 +77,8 @@ export class UpdateKeys {
     }
     return ids.map((id) => {
       const key = this.get(id);
-      if (key === undefined) throw new Error(`update ${id} was not numbered (update_keys)`);
+      // Never expected: every id was inserted or found above.
+      if (key === undefined) throw new PatchscanError('INTERNAL', `update ${id} has no number in update_keys after numbering it`);
       return key;
     });
   }

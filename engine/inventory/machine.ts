@@ -117,7 +117,7 @@ export class Machine {
   private keysIndex: Map<string, InventoryRegistryKey> | undefined;
   private productsIndex: Map<string, InventoryMsiProduct> | undefined;
   /** CBS packages by lower-case name, and by name|version, with their identity parts split once. */
-  private cbsIndex: Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]> | undefined;
+  private cbsIndex: Map<string, { parts: CbsParts; pkg: InventoryCbsPackage; at: number }[]> | undefined;
   private wmiIndex: Map<string, number> | undefined;
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
@@ -151,15 +151,15 @@ export class Machine {
     return (this.productsIndex = m);
   }
 
-  private get cbsByName(): Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]> {
+  private get cbsByName(): Map<string, { parts: CbsParts; pkg: InventoryCbsPackage; at: number }[]> {
     if (this.cbsIndex !== undefined) return this.cbsIndex;
-    const m = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage }[]>();
-    for (const p of this.inv.cbs?.packages ?? []) {
+    const m = new Map<string, { parts: CbsParts; pkg: InventoryCbsPackage; at: number }[]>();
+    for (const [at, p] of (this.inv.cbs?.packages ?? []).entries()) {
       const parts = cbsParts(p.identity);
       // An identity that does not state its version (fewer than five parts) matches every version a rule names.
       for (const key of [parts[0]!, parts[4] === undefined ? anyVersionKey(parts[0]!) : nameVersionKey(parts[0]!, parts[4])]) {
         const l = m.get(key) ?? [];
-        l.push({ parts, pkg: p });
+        l.push({ parts, pkg: p, at });
         m.set(key, l);
       }
     }
@@ -271,10 +271,14 @@ export class Machine {
     let unversioned = w.key !== w.parts[0] ? this.cbsByName.get(anyVersionKey(w.parts[0]!)) : undefined;
     if (unversioned === candidates) unversioned = undefined;
     if (candidates === undefined && unversioned === undefined) return NO_PACKAGES;
-    const out: InventoryCbsPackage[] = [];
-    for (const c of candidates ?? []) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
-    for (const c of unversioned ?? []) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
-    return out;
+    if (unversioned === undefined) {
+      const out: InventoryCbsPackage[] = [];
+      for (const c of candidates!) if (cbsPartsMatch(w.parts, c.parts)) out.push(c.pkg);
+      return out;
+    }
+    // Both lists: the matches in the inventory's order, as one list would give them (the first match can decide).
+    const both = [...(candidates ?? []), ...unversioned].filter((c) => cbsPartsMatch(w.parts, c.parts));
+    return both.sort((a, b) => a.at - b.at).map((c) => c.pkg);
   }
 
   wmiCount(namespace: string, query: string): Lookup<number> {

@@ -110,3 +110,26 @@ describe('CBS identity without a version part in the inventory', () => {
     expect(fleetStates(new Scanner(c), m)).toEqual(refStates(records, m));
   });
 });
+
+describe('CBS packages listed with and without a version, both matching', () => {
+  // CbsPackageInstallable decides by the first matching package with a decisive state, in the inventory's order: the
+  // versioned and unversioned index lists must give the matches in that order.
+  const records = [
+    rec(
+      0,
+      { IsInstallable: { ...leaf('CbsPackageInstallable', {}), family: 'cbs' } as never },
+      { metadata: { element: 'CbsPackageApplicabilityMetadata', attrs: { identity: WANT } } },
+    ),
+  ];
+  const unversioned = { identity: HAVE, state: 'Superseded' };
+  const versioned = { identity: WANT, state: 'Installed' };
+  it.each([
+    ['unversioned first', [unversioned, versioned]],
+    ['versioned first', [versioned, unversioned]],
+  ] as const)('%s: the engine agrees with the reference', (_, packages) => {
+    const m = inv({ cbs: { packages: [...packages] } });
+    const c = compile(records);
+    expect(oneOffStates(c, m)).toEqual(refStates(records, m));
+    expect(fleetStates(new Scanner(c), m)).toEqual(refStates(records, m));
+  });
+});

@@ -48,7 +48,7 @@ describe('two workers, overlapping profiles in opposite orders (PostgreSQL)', ()
         const results = await Promise.allSettled(
           [a, b].map((site) => new ScanService(site, { log: () => {} }).runQueue(PROFILES, PROFILES)),
         );
-        expect(results.filter((r) => r.status === 'rejected').map((r) => String((r).reason))).toEqual([]);
+        expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
         const q = (await a.store.queueStatus()).queued;
         expect(q.expedited + q.normal).toBe(0);
       }

@@ -228,6 +228,8 @@ export class ScanService {
             // clients: one run in three lost a batch to a retry).
             const sets = new Map<string, { readonly id: number; readonly existed: boolean }>();
             const fingerprints = [...new Set(prepared.flatMap((p) => (p.skip ? [] : [p.fingerprint])))].sort();
+            // Before any other lock of the batch, the update numbers its sets need, in catalog order (port.ts).
+            await store.numberUpdates(updateIdsInCatalogOrder(fingerprints.flatMap((fp) => fresh.get(fp) ?? [])));
             for (const fp of fingerprints) {
               const existing = await store.resultSetId(loaded.catalogId, fp);
               sets.set(fp, { id: existing ?? (await store.addResultSet(fresh.get(fp)!)), existed: existing !== undefined });
@@ -451,3 +453,10 @@ export class ScanService {
 }
 
 const STATE_CODE = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 } as const;
+
+/** Every update id the sets name, once, in catalog order (their rows' update index). */
+function updateIdsInCatalogOrder(sets: readonly NewResultSet[]): string[] {
+  const at = new Map<string, number>();
+  for (const set of sets) for (const u of set.updates) if (!at.has(u.update_id)) at.set(u.update_id, u.update_index);
+  return [...at].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+}

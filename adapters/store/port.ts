@@ -374,6 +374,12 @@ export interface ScanStore {
 
   resultSetId(catalogId: number, fingerprint: string): Promise<number | undefined>;
   addResultSet(set: NewResultSet): Promise<number>;
+  /**
+   * Gives the site's numbers to update ids not numbered yet, in the order given (result rows are indexed by them).
+   * A transaction that stores several result sets calls it first, with every update id of them in catalog order:
+   * on PostgreSQL, transactions numbering overlapping ids in different orders deadlock.
+   */
+  numberUpdates(updateIds: readonly string[]): Promise<void>;
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
   /**
    * Result sets whose counts per classification and product were stored before the counting rule and are not yet

@@ -168,3 +168,109 @@ describe('update numbers (update_keys)', () => {
     }
   });
 });
+
+describe('update numbers: found by a red-team pass on the first version (PostgreSQL unless named)', () => {
+  const X = 'aaaaaaaa-0000-0000-0000-000000000001';
+  const Y = 'bbbbbbbb-0000-0000-0000-000000000002';
+  const one = (i: number, id: string, state: string): ResultUpdateRow => ({ ...row(i, state, ''), update_id: id });
+  async function storeScanned(store: SiteStore, fp: string, rows: ResultUpdateRow[]): Promise<number> {
+    const setId = await store.transaction((tx) => tx.addResultSet(newSet(fp, rows)));
+    await scanInto(store, `PC-${fp}`, setId);
+    return setId;
+  }
+  const CATALOG = `INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`;
+
+  it('as many concurrent transactions as the pool holds each store a set with new ids (numbering needs no second connection)', async () => {
+    const tdb = await createTestDatabase();
+    const MAX = 4;
+    const store = await openPostgresStore(tdb.url, { max: MAX, connectionTimeoutMillis: 3000, queue: { maintenanceIntervalSeconds: 60 } });
+    const c = new pg.Client({ connectionString: tdb.url });
+    await c.connect();
+    try {
+      await c.query(CATALOG);
+      let entered = 0;
+      let release!: () => void;
+      const all = new Promise<void>((r) => (release = r));
+      const results = await Promise.allSettled(
+        Array.from({ length: MAX }, (_, k) =>
+          store.transaction(async (tx) => {
+            if (++entered === MAX) release();
+            await all; // every transaction holds its connection
+            return tx.addResultSet(newSet(`fp${k}`, [one(0, ID(100 * k), 'Required'), one(1, ID(100 * k + 1), 'Installed')]));
+          }),
+        ),
+      );
+      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(Array(MAX).fill('ok'));
+    } finally {
+      await c.end();
+      await store.close();
+      await tdb.drop();
+    }
+  }, 30_000);
+
+  it('a process that ran through a restore of the tables stores rows under the right update (numbers are not remembered)', async () => {
+    const tdb = await createTestDatabase();
+    const c = new pg.Client({ connectionString: tdb.url });
+    const a = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
+    let b: SiteStore | undefined;
+    await c.connect();
+    try {
+      await c.query(CATALOG);
+      await storeScanned(a, 'fp1', [one(0, X, 'Installed')]);
+      // A backup from before any scan put back: no result sets, no numbers, identities restarted.
+      await c.query('TRUNCATE result_sets, update_keys, clients RESTART IDENTITY CASCADE');
+      b = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
+      await storeScanned(b, 'fp2', [one(0, Y, 'Required')]); // Y takes the number X had
+      await storeScanned(a, 'fp3', [one(0, X, 'Unknown')]);
+      expect((await b.updateOutcomes([X])).map((o) => o.state)).toEqual(['Unknown']);
+      expect((await b.updateOutcomes([Y])).map((o) => o.state)).toEqual(['Required']);
+    } finally {
+      await c.end();
+      await a.close();
+      await b?.close();
+      await tdb.drop();
+    }
+  }, 30_000);
+
+  it('rows written as the previous release wrote them (no number) are numbered as they are written: PostgreSQL', async () => {
+    const tdb = await createTestDatabase();
+    const c = new pg.Client({ connectionString: tdb.url });
+    const a = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
+    await c.connect();
+    try {
+      await c.query(CATALOG);
+      const setId = await storeScanned(a, 'fp1', [one(0, X, 'Installed')]);
+      // The previous release's addResultSet statement, from a worker not upgraded yet.
+      await c.query(
+        `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, 1, $2, 1, 'Required', 0, ''), ($1, 2, $3, 1, 'Unknown', 0, '')`,
+        [setId, Y, X],
+      );
+      expect((await a.updateOutcomes([Y])).map((o) => o.state)).toEqual(['Required']);
+      expect((await a.updateOutcomes([X])).map((o) => o.state).sort()).toEqual(['Installed', 'Unknown']);
+    } finally {
+      await c.end();
+      await a.close();
+      await tdb.drop();
+    }
+  }, 30_000);
+
+  it('rows written as the previous release wrote them (no number) are numbered as they are written: SQLite', async () => {
+    const file = join(tempDir(), 'site.db');
+    const store = openSqliteStore(file);
+    try {
+      const raw = new Database(file);
+      raw.exec(CATALOG);
+      const setId = await storeScanned(store, 'fp1', [one(0, X, 'Installed')]);
+      raw
+        .prepare(
+          `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES (?, 1, ?, 1, 'Required', 0, ''), (?, 2, ?, 1, 'Unknown', 0, '')`,
+        )
+        .run(setId, Y, setId, X);
+      raw.close();
+      expect((await store.updateOutcomes([Y])).map((o) => o.state)).toEqual(['Required']);
+      expect((await store.updateOutcomes([X])).map((o) => o.state).sort()).toEqual(['Installed', 'Unknown']);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -241,5 +241,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   UPDATE result_updates r SET update_key = k.id FROM update_keys k WHERE k.update_id = r.update_id;
   DROP INDEX result_updates_by_update;
   CREATE INDEX result_updates_by_key ON result_updates (update_key, state, set_id);
+  -- A row written without a number (a process of the previous release still running) is numbered as it is written.
+  CREATE FUNCTION result_updates_number() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  BEGIN
+    INSERT INTO update_keys (update_id) VALUES (NEW.update_id) ON CONFLICT (update_id) DO NOTHING;
+    SELECT k.id INTO NEW.update_key FROM update_keys k WHERE k.update_id = NEW.update_id;
+    RETURN NEW;
+  END
+  $fn$;
+  CREATE TRIGGER result_updates_numbered BEFORE INSERT ON result_updates
+    FOR EACH ROW WHEN (NEW.update_key = 0) EXECUTE FUNCTION result_updates_number();
   `,
 ];

@@ -185,7 +185,8 @@ export class SqlSiteStore implements SiteStore {
     private readonly queue: ScanQueue,
     private readonly options: { readonly schemaVersion: () => Promise<number> },
     private readonly db: SqlExecutor = driver,
-    private readonly updateKeys: UpdateKeys = UpdateKeys.create(),
+    /** This transaction's update numbers (update-keys.ts); a new one per transaction. */
+    private readonly updateKeys: UpdateKeys = new UpdateKeys(),
   ) {}
 
   get backend(): 'sqlite' | 'postgres' {
@@ -207,13 +208,7 @@ export class SqlSiteStore implements SiteStore {
   /** Writes run in a transaction: the caller's, or one of their own. */
   private tx<T>(fn: (store: SqlSiteStore) => Promise<T>, options?: TransactionOptions): Promise<T> {
     if (this.inTransaction) return fn(this);
-    const keys = this.updateKeys.forTransaction();
-    return this.driver
-      .transaction((tx) => fn(new SqlSiteStore(this.driver, this.queue, this.options, tx, keys)), options)
-      .then((r) => {
-        keys.commit(); // update numbers learned in it are kept only once it committed (update-keys.ts)
-        return r;
-      });
+    return this.driver.transaction((tx) => fn(new SqlSiteStore(this.driver, this.queue, this.options, tx)), options);
   }
 
   schemaVersion(): Promise<number> {
@@ -495,9 +490,10 @@ export class SqlSiteStore implements SiteStore {
       [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown],
     );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
-    // PostgreSQL: new update ids numbered outside this transaction (update-keys.ts: numbering inside deadlocked).
-    const ids = s.updates.map((u) => u.update_id);
-    const keys = await this.updateKeys.keysOf(this.db, ids, this.driver.dialect === 'postgres' ? this.driver : undefined);
+    const keys = await this.updateKeys.keysOf(
+      this.db,
+      s.updates.map((u) => u.update_id),
+    );
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
     for (let k = 0; k < s.updates.length; k += ROWS) {
@@ -515,6 +511,11 @@ export class SqlSiteStore implements SiteStore {
     }
     await this.insertGroups(r.id, s.groups);
     return r.id;
+  }
+
+  async numberUpdates(updateIds: readonly string[]): Promise<void> {
+    if (!this.inTransaction) return this.tx((t) => t.numberUpdates(updateIds));
+    await this.updateKeys.number(this.db, updateIds);
   }
 
   private async insertGroups(setId: number, groups: readonly ResultGroupRow[]): Promise<void> {

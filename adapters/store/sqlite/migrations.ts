@@ -346,5 +346,13 @@ export const MIGRATIONS: readonly Migration[] = [
   UPDATE result_updates SET update_key = (SELECT k.id FROM update_keys k WHERE k.update_id = result_updates.update_id);
   DROP INDEX result_updates_by_update;
   CREATE INDEX result_updates_by_key ON result_updates(update_key, state, set_id);
+  -- A row written without a number (by a process of the previous release still running on this database) is numbered
+  -- as it is written, rather than missing from every report by update.
+  CREATE TRIGGER result_updates_numbered AFTER INSERT ON result_updates WHEN NEW.update_key = 0
+  BEGIN
+    INSERT OR IGNORE INTO update_keys (update_id) VALUES (NEW.update_id);
+    UPDATE result_updates SET update_key = (SELECT k.id FROM update_keys k WHERE k.update_id = NEW.update_id)
+      WHERE set_id = NEW.set_id AND update_index = NEW.update_index;
+  END;
   `,
 ];

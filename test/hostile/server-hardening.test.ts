@@ -685,13 +685,17 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
             setTimeout(() => s.destroy(), 10_000);
           });
         const { connect: tlsConnect } = await import('node:tls');
-        const times = await Promise.all([
-          ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
-          ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
-        ]);
-        for (const ms of times) {
-          expect(ms).toBeGreaterThanOrEqual(500);
-          expect(ms).toBeLessThan(8_000); // cut by the server, not by this test's own 10 s destroy (margin for a busy CI)
+        // Five rounds of 20: about one TLS connection in a hundred once stayed open after its handshake.
+        for (let round = 0; round < 5; round++) {
+          const times = await Promise.all([
+            ...Array.from({ length: 10 }, () => closedAfter(() => connect(Number(port), '127.0.0.1'))),
+            ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
+          ]);
+          for (const [k, ms] of times.entries()) {
+            const what = `round ${round}, ${k < 10 ? 'TCP only' : 'TLS'} connection ${k % 10}`;
+            expect(ms, what).toBeGreaterThanOrEqual(500);
+            expect(ms, what).toBeLessThan(8_000); // cut by the server, not by this test's own 10 s destroy (margin for a busy CI)
+          }
         }
       } finally {
         await server.close();

@@ -35,6 +35,11 @@ async function killMidBatch(thread: ScanQueueThread, db: Database.Database): Pro
       } else await new Promise((r) => setTimeout(r, 2));
     }
     if (held === 0) return 0;
+    // The thread reports a batch's jobs to serve just after their leases commit, in a message serve reads on its own
+    // loop; killed before either happened, serve cannot know them and they wait for their lease instead (a loaded CI
+    // run of this test once left all 5 of a batch leased). The thread cannot store its batch meanwhile (the write
+    // lock is ours): give the report time to arrive.
+    await new Promise((r) => setTimeout(r, 200));
     const killed = thread.kill();
     db.exec('ROLLBACK');
     await killed;

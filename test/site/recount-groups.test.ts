@@ -7,7 +7,6 @@
  * stays marked and left out.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { serve } from '../../adapters/server/server.js';
@@ -26,6 +25,7 @@ import { Scanner } from '../../engine/scanner/scanner.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postgresMigratedTo, sqliteMigratedTo } from '../helpers/migrated-to.js';
 
 interface Row {
   readonly index: number;
@@ -146,12 +146,7 @@ const BACKENDS: { name: string; create(): Promise<OldStore> }[] = [
     async create() {
       expect(SQLITE_BEFORE).toBeGreaterThan(0);
       const file = join(tempDir(), 'old.db');
-      const db = new Database(file);
-      for (const step of MIGRATIONS.slice(0, SQLITE_BEFORE)) {
-        if (typeof step === 'string') db.exec(step);
-        else step(db);
-      }
-      db.pragma(`user_version = ${SQLITE_BEFORE}`);
+      const db = sqliteMigratedTo(file, SQLITE_BEFORE);
       // PostgreSQL's $n placeholders as SQLite's ?, the values in the order they appear.
       const q = (sql: string, params: unknown[]): [string, unknown[]] => {
         const order = [...sql.matchAll(/\$(\d)/g)].map((m) => params[Number(m[1]) - 1]);
@@ -178,11 +173,7 @@ const BACKENDS: { name: string; create(): Promise<OldStore> }[] = [
       const tdb = await createTestDatabase();
       const c = new pg.Client({ connectionString: tdb.url });
       await c.connect();
-      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
-      for (const [k, step] of PG_MIGRATIONS.slice(0, PG_BEFORE).entries()) {
-        await c.query(step);
-        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
-      }
+      await postgresMigratedTo(c, PG_BEFORE);
       return {
         database: tdb.url,
         exec: async (sql, params) => void (await c.query(sql, params)),

@@ -16,6 +16,7 @@ import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postgresMigratedTo, sqliteMigratedTo } from '../helpers/migrated-to.js';
 
 const STATES = ['Installed', 'Required', 'NotApplicable', 'Unknown'] as const;
 const EVERY = STATES.flatMap((state) => [0, 1, 2].map((superseded) => ({ state, superseded })));
@@ -203,12 +204,7 @@ describe('the counting-rule migration recounts result sets stored before it', ()
   it('sqlite', async () => {
     expect(rule).toBeGreaterThan(0);
     const file = join(tempDir(), 'old.db');
-    const db = new Database(file);
-    for (const step of MIGRATIONS.slice(0, rule)) {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma(`user_version = ${rule}`);
+    const db = sqliteMigratedTo(file, rule);
     await seedOld(async (sql, params) => void db.prepare(sql.replace(/\$\d/g, '?')).run(...params));
     db.close();
     const store = openSqliteStore(file);
@@ -227,11 +223,7 @@ describe('the counting-rule migration recounts result sets stored before it', ()
     const c = new pg.Client({ connectionString: tdb.url });
     await c.connect();
     try {
-      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
-      for (const [k, step] of PG_MIGRATIONS.slice(0, pgRule).entries()) {
-        await c.query(step);
-        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
-      }
+      await postgresMigratedTo(c, pgRule);
       await seedOld(async (sql, params) => void (await c.query(sql, params)));
       const store = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 1 } });
       await store.close();

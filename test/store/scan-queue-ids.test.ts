@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { tempDir } from '../helpers/tmp.js';
+import { sqliteMigratedTo } from '../helpers/migrated-to.js';
 
 describe('SQLite scan job ids', () => {
   it('a job that ended is never confused with the next one: failing or completing it again touches nothing', async () => {
@@ -44,13 +45,8 @@ describe('SQLite scan job ids', () => {
 
   it('the migration keeps every queued job, leases and tries included, and new ids continue past the largest', async () => {
     const file = join(tempDir(), 'old.db');
-    const db = new Database(file);
     const before = MIGRATIONS.length - 1;
-    for (const step of MIGRATIONS.slice(0, before)) {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma(`user_version = ${before}`);
+    const db = sqliteMigratedTo(file, before);
     db.prepare("INSERT INTO clients (name, token_hash, enrolled_at) VALUES ('PC-1', 'h1', '2026-11-01T00:00:00Z')").run();
     const insert = db.prepare(
       'INSERT INTO scan_queue (id, client_id, priority, enqueued_at, reason, leased_until, retries, not_before, leased_by) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)',

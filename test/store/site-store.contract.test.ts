@@ -3,7 +3,6 @@
  * through the SiteStore interface only, so a backend passes by behaving the same, not by sharing code.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computerKey } from '../../adapters/store/computer-name.js';
@@ -15,6 +14,7 @@ import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postgresMigratedTo, sqliteMigratedTo } from '../helpers/migrated-to.js';
 
 interface Backend {
   readonly name: string;
@@ -536,12 +536,7 @@ describe('upgrade to the retention schema', () => {
 
   it('sqlite', async () => {
     const file = join(tempDir(), 'old.db');
-    const db = new Database(file);
-    for (const step of MIGRATIONS.slice(0, 4)) {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma('user_version = 4');
+    const db = sqliteMigratedTo(file, 4);
     await seed(async (sql, params) => void db.prepare(sql.replace(/\$\d/g, '?')).run(...params));
     db.close();
     const store = openSqliteStore(file);
@@ -558,11 +553,7 @@ describe('upgrade to the retention schema', () => {
     const c = new pg.Client({ connectionString: tdb.url });
     await c.connect();
     try {
-      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
-      for (const [k, step] of PG_MIGRATIONS.slice(0, 2).entries()) {
-        await c.query(step);
-        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
-      }
+      await postgresMigratedTo(c, 2);
       await seed(async (sql, params) => void (await c.query(sql, params)));
       // Rows inserted with their ids: the identities continue after them.
       for (const t of ['clients', 'inventories', 'catalogs', 'result_sets'])

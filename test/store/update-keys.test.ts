@@ -15,6 +15,7 @@ import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
+import { postgresMigratedTo, sqliteMigratedTo } from '../helpers/migrated-to.js';
 
 const ID = (k: number): string => `${String(k).padStart(8, '0')}-aaaa-bbbb-cccc-dddddddddddd`;
 const row = (i: number, state: string, reason = `r${i}`): ResultUpdateRow => ({
@@ -116,12 +117,7 @@ describe('update numbers (update_keys)', () => {
   it('sqlite: rows stored before are numbered by the migration; reports by update find old and new rows', async () => {
     expect(step).toBeGreaterThan(0);
     const file = join(tempDir(), 'old.db');
-    const db = new Database(file);
-    for (const s of MIGRATIONS.slice(0, step)) {
-      if (typeof s === 'string') db.exec(s);
-      else s(db);
-    }
-    db.pragma(`user_version = ${step}`);
+    const db = sqliteMigratedTo(file, step);
     await seedOld(async (sql, params) => void db.prepare(sql.replace(/\$\d/g, '?')).run(...params));
     db.close();
     const store = openSqliteStore(file);
@@ -147,11 +143,7 @@ describe('update numbers (update_keys)', () => {
     const c = new pg.Client({ connectionString: tdb.url });
     await c.connect();
     try {
-      await c.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at text NOT NULL)');
-      for (const [k, s] of PG_MIGRATIONS.slice(0, pgStep).entries()) {
-        await c.query(s);
-        await c.query('INSERT INTO schema_migrations VALUES ($1, $2)', [k + 1, 't']);
-      }
+      await postgresMigratedTo(c, pgStep);
       await seedOld(async (sql, params) => void (await c.query(sql, params)));
       // Rows seeded with explicit ids: the identity goes on after them, as it would have after real inserts.
       await c.query("SELECT setval(pg_get_serial_sequence('result_sets', 'id'), (SELECT max(id) FROM result_sets))");

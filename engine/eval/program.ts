@@ -343,6 +343,7 @@ export class RuleProgram {
     return sawT ? T : sawU ? U : F;
   }
 
+  /** An And, Or or Not node's value from its children's (explain's fold; a Not of nothing is True). */
   private fold(op: number, vals: readonly Tri[]): Tri {
     if (op === OP_NOT) return vals.length > 0 ? not(vals[0]!) : T;
     if (op === OP_AND) return vals.includes(F) ? F : vals.includes(U) ? U : T;
@@ -370,11 +371,7 @@ export class RuleProgram {
     if (op === OP_AND || op === OP_OR || op === OP_NOT) {
       const kids = this.children(id).map((k) => this.explain(k, ctx));
       const vals = kids.map((k) => (k.value === 'True' ? T : k.value === 'False' ? F : U));
-      let v: Tri;
-      if (op === OP_NOT) v = not(vals[0]!);
-      else if (op === OP_AND) v = vals.includes(F) ? F : vals.includes(U) ? U : T;
-      else v = vals.includes(T) ? T : vals.includes(U) ? U : F;
-      return { rule: this.ruleName(id), value: triName(v), reads: [], children: kids };
+      return { rule: this.ruleName(id), value: triName(this.fold(op, vals)), reads: [], children: kids };
     }
     const saved = ctx.readings;
     ctx.readings = [];

@@ -90,8 +90,10 @@ export interface RegistryPath {
   readonly ancestors: readonly { readonly native: string; readonly wow: string; readonly next: string }[];
 }
 
+/** A key path as written, without the trailing backslashes an inventory may add (`…\Contoso\`). */
+export const withoutTrailingBackslash = (key: string): string => key.replace(/\\+$/, '');
 /** A registry key as a machine's index keys it: lower case, no trailing backslash (the view apart). */
-export const registryKeyText = (key: string): string => lower(key).replace(/\\+$/, '');
+export const registryKeyText = (key: string): string => withoutTrailingBackslash(lower(key));
 /** The index key of a key text (registryKeyText) in one view. */
 const indexKey = (view: RegistryView, keyText: string): string => `${view}|${keyText}`;
 

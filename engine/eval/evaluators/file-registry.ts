@@ -5,6 +5,7 @@
  * Decisions (docs/semantics.md): a file or value that was collected and is absent makes every comparison
  * False; a file without a version resource makes FileVersion False; strings compare case-insensitively.
  */
+import { withoutTrailingBackslash } from '../../inventory/machine.js';
 import type { InventoryFile, InventoryRegistryKey, InventoryRegistryValue } from '../../inventory/types.js';
 import {
   cmpNum,
@@ -194,7 +195,7 @@ const regKeyLoop: RuleCompiler = (input) => {
     let all: Tri = T;
     // The listed key's own text without a trailing backslash (the inventory may write one): `…\Contoso\\Sub` would
     // name an empty step below Contoso, which no complete subkey list holds — a listed subkey read as absent.
-    const parent = key.key.replace(/\\+$/, '');
+    const parent = withoutTrailingBackslash(key.key);
     try {
       for (const sub of key.subkeys) {
         ctx.loopTarget = { view, key: `${parent}\\${sub}` };

@@ -77,9 +77,21 @@ function publish(from: string, to: string): void {
 }
 
 /** Writes, waiting for the stream to drain (backpressure); a write error (disk full…) rejects. */
-function write(out: WriteStream, chunk: string | Uint8Array, onWait?: () => void): Promise<void> | undefined {
+/** Writes a chunk; `written` is told when the file has it (its memory may then be reused). */
+function write(
+  out: WriteStream,
+  chunk: string | Uint8Array,
+  onWait?: () => void,
+  written?: (chunk: Uint8Array) => void,
+): Promise<void> | undefined {
   if (out.errored) return Promise.reject(out.errored);
-  if (out.write(chunk)) return undefined;
+  const ok =
+    written === undefined || typeof chunk === 'string'
+      ? out.write(chunk)
+      : out.write(chunk, (e) => {
+          if (!e) written(chunk);
+        });
+  if (ok) return undefined;
   onWait?.();
   return new Promise((resolve, reject) => {
     const done = (e?: Error): void => {
@@ -173,7 +185,7 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const onWait = o.onWriteWait ? (): void => o.onWriteWait!(() => scanner.flow()) : undefined;
   // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
   const flush = async (): Promise<void> => {
-    if (writer.size > 0) await write(out, writer.take(), onWait);
+    if (writer.size > 0) await write(out, writer.take(), onWait, writer.recycle?.bind(writer));
   };
   try {
     for await (const r of scanner.scanMany(guarded())) {

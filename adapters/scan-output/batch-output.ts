@@ -22,6 +22,11 @@ export interface BatchWriter {
   readonly size: number;
   /** The bytes ready, handed over (the writer goes on with an empty buffer). */
   take(): string | Uint8Array;
+  /**
+   * Optional: bytes take() returned have been written and nothing reads them any more; a writer may reuse their
+   * memory for later chunks (writing from reused buffers spares the page faults and collections of fresh ones).
+   */
+  recycle?(chunk: Uint8Array): void;
   /** No more machines: whatever closes the file becomes ready (then take() it). */
   finish(): void;
 }

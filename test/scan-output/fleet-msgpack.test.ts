@@ -77,6 +77,43 @@ describe('msgpack fleet format writer', () => {
     expect(records[4999]).toEqual({ computer: 'PC-4999', source: 'f#4999', resultSet: 4999 });
   });
 
+  it('reuses the memory of chunks given back, and only of its own chunks', () => {
+    // Sets of 3,000 rows (~130 KB each) so that chunks are taken at the batch loop's size and grow past CHUNK at times.
+    const set = (id: number): ResultSet =>
+      new ResultSet({
+        id,
+        shared: false,
+        outcomes: Uint32Array.from({ length: 3000 }, (_, k) => packOutcome((k * 7 + id) % catalog.size, STATES[(k + id) % 4], 0)),
+      });
+    const recycled = new FleetMsgpackWriter(catalog);
+    const fresh = new FleetMsgpackWriter(catalog);
+    const written: Buffer[] = [];
+    const want: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let reused = 0;
+    for (let id = 1; id <= 40; id++) {
+      for (const w of [recycled, fresh]) {
+        w.resultSet(set(id));
+        w.machine(`PC-${id}`, `f#${id}`, id);
+      }
+      if (recycled.size >= 1 << 18) {
+        const chunk = recycled.take();
+        if (buffers.has(chunk.buffer)) reused++;
+        buffers.add(chunk.buffer);
+        written.push(Buffer.from(chunk)); // what the file holds once the write is done
+        recycled.recycle(chunk);
+        recycled.recycle(chunk); // given back twice: still one buffer, never handed out twice at once
+        recycled.recycle(Buffer.alloc(1 << 20)); // not one of its chunks: ignored
+        want.push(Buffer.from(fresh.take()));
+      }
+    }
+    written.push(Buffer.from(recycled.take()));
+    want.push(Buffer.from(fresh.take()));
+    expect(reused).toBeGreaterThan(3);
+    expect(Buffer.concat(written).equals(Buffer.concat(want))).toBe(true);
+    expect(decode(Buffer.concat(written)).filter((r) => 'computer' in r)).toHaveLength(40);
+  });
+
   it.each([false, true])('refuses a set naming an update outside its catalog, writing nothing of it (reasons %s)', (withReasons) => {
     // A set scanned against another catalog: its rows would have no id to copy. Before the check, the fast path wrote a
     // 3-element row header followed by 2 elements, and the decoder took the next machine's record as the third.

@@ -62,7 +62,7 @@ describe('msgpack batch output over many chunks', () => {
       reader.pause();
       setTimeout(() => reader.resume(), 2);
     });
-    await new Promise((resolve, reject) => reader.on('end', resolve).on('error', reject));
+    await new Promise<void>((resolve, reject) => reader.on('end', () => resolve()).on('error', reject));
     expect(await exited).toBe(0);
     expect(err).toBe('');
     const output = Buffer.concat(parts);

@@ -302,11 +302,18 @@ export class Catalog {
 
   /** The UpdateClassification category's title (e.g. "Security Updates"), or its GUID when not in the catalog. */
   classification(i: number): string {
-    return this.categoriesOfType(i, 'UpdateClassification')[0] ?? '';
+    const names = (this.classificationNames ??= new Array<string | undefined>(this.size));
+    return (names[i] ??= this.categoriesOfType(i, 'UpdateClassification')[0] ?? '');
   }
-  products(i: number): string[] {
-    return this.categoriesOfType(i, 'Product');
+  /** The titles of the Product categories the update belongs to (their GUIDs when not in the catalog). */
+  products(i: number): readonly string[] {
+    const names = (this.productNames ??= new Array<readonly string[] | undefined>(this.size));
+    return (names[i] ??= Object.freeze(this.categoriesOfType(i, 'Product')));
   }
+  // Kept per update once asked for: a site tallies both for every outcome of every result set it stores, and
+  // finding them (categories, then each one's title among its languages) was a tenth of storing a set.
+  private classificationNames: (string | undefined)[] | undefined;
+  private productNames: (readonly string[] | undefined)[] | undefined;
   private categoriesOfType(i: number, type: CategoryType): string[] {
     return this.categories(i)
       .filter((c) => c.type === type)

@@ -209,7 +209,7 @@ export function describeUpdate(c: Catalog, i: number, language = 'en'): UpdateDe
     deploymentAction: c.deploymentAction(i),
     explicitlyDeployable: c.explicitlyDeployable(i),
     classification: c.classification(i),
-    products: c.products(i),
+    products: [...c.products(i)],
     severity: c.severity(i),
     cves: c.cves(i),
     localized: c.localized(i).map((l) => ({ language: l.language, title: l.title })),

@@ -53,6 +53,8 @@ export class FleetMsgpackWriter {
   private buf = Buffer.allocUnsafe(CHUNK);
   private n = 0;
   private readonly spare: Buffer<ArrayBuffer>[] = [];
+  /** Chunks take() handed out and not yet given back (the chunk objects: a buffer backs many chunks over time). */
+  private readonly lent = new WeakSet<Uint8Array>();
   /** Every update's id, msgpack-encoded once, in one contiguous table (rows copy from it: no object per id). */
   private idTable: { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number } | undefined;
   private readonly keys = {
@@ -91,6 +93,7 @@ export class FleetMsgpackWriter {
   /** The bytes written so far, handed over (the writer continues in a fresh buffer). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.n);
+    this.lent.add(out);
     this.buf = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
     this.n = 0;
     return out;
@@ -98,13 +101,16 @@ export class FleetMsgpackWriter {
 
   /**
    * A chunk take() returned has been written and is no longer read by anyone: its memory may hold later chunks. Only
-   * chunks of this writer's own buffers are kept (each starts its buffer; a buffer never backs two live chunks).
+   * a chunk this writer handed out and has not had back is taken (a foreign buffer, or a chunk given back twice while
+   * a later chunk of the same buffer is out, would otherwise be written over), and its buffer kept only at the
+   * standard size (one grown for a huge set is let go, as before).
    */
   recycle(chunk: Uint8Array): void {
     const ab = chunk.buffer;
-    if (this.spare.length >= SPARE_CHUNKS || chunk.byteOffset !== 0 || !(ab instanceof ArrayBuffer) || ab.byteLength < CHUNK) return;
-    const whole = Buffer.from(ab);
-    if (whole.buffer !== this.buf.buffer && !this.spare.some((b) => b.buffer === whole.buffer)) this.spare.push(whole);
+    // Not a chunk of ours that is out (foreign, or given back already): ignored.
+    if (!this.lent.delete(chunk) || !(ab instanceof ArrayBuffer)) return;
+    // Only standard-size buffers are kept: one grown for a huge set is let go, as before.
+    if (this.spare.length < SPARE_CHUNKS && ab.byteLength === CHUNK) this.spare.push(Buffer.from(ab));
   }
 
   resultSet(set: ResultSet): void {

@@ -102,8 +102,6 @@ describe('msgpack fleet format writer', () => {
         buffers.add(chunk.buffer);
         written.push(Buffer.from(chunk)); // what the file holds once the write is done
         recycled.recycle(chunk);
-        recycled.recycle(chunk); // given back twice: still one buffer, never handed out twice at once
-        recycled.recycle(Buffer.alloc(1 << 20)); // not one of its chunks: ignored
         want.push(Buffer.from(fresh.take()));
       }
     }
@@ -112,6 +110,62 @@ describe('msgpack fleet format writer', () => {
     expect(reused).toBeGreaterThan(3);
     expect(Buffer.concat(written).equals(Buffer.concat(want))).toBe(true);
     expect(decode(Buffer.concat(written)).filter((r) => 'computer' in r)).toHaveLength(40);
+  });
+
+  describe('what it does not take back (found by a red-team pass)', () => {
+    const fill = (w: FleetMsgpackWriter, id: number): void => {
+      w.resultSet(
+        new ResultSet({
+          id,
+          shared: false,
+          outcomes: Uint32Array.from({ length: 3000 }, (_, k) => packOutcome((k * 7 + id) % catalog.size, STATES[(k + id) % 4], 0)),
+        }),
+      );
+      w.machine(`PC-${id}`, `f#${id}`, id);
+    };
+
+    it('a chunk given back twice, a take() between: the later chunk of its buffer is not written over', () => {
+      const w = new FleetMsgpackWriter(catalog);
+      fill(w, 1);
+      const x = w.take();
+      w.recycle(x);
+      fill(w, 2);
+      w.take();
+      fill(w, 3);
+      const z = w.take(); // out, in x's buffer
+      const zCopy = Buffer.from(z);
+      expect(z.buffer).toBe(x.buffer);
+      w.recycle(x); // again: must not put z's buffer back while z is out
+      fill(w, 4);
+      w.take();
+      fill(w, 5);
+      expect(z.equals(zCopy)).toBe(true);
+    });
+
+    it('a buffer that is not one of its chunks is never handed out', () => {
+      const w = new FleetMsgpackWriter(catalog);
+      const foreign = Buffer.alloc(1 << 20);
+      w.recycle(foreign);
+      w.recycle(foreign.subarray(0, 1 << 19));
+      for (let id = 1; id <= 4; id++) {
+        fill(w, id);
+        expect(w.take().buffer).not.toBe(foreign.buffer);
+      }
+    });
+
+    it('a buffer grown for one huge set is let go once written, not kept for the rest of the batch', () => {
+      const w = new FleetMsgpackWriter(catalog);
+      const rows = 60_000;
+      const outcomes = Uint32Array.from({ length: rows }, (_, k) => packOutcome(k % catalog.size, STATES[k % 4], 0));
+      w.resultSet(new ResultSet({ id: 1, shared: true, outcomes, reasons: Array.from({ length: rows }, () => 'r'.repeat(100)) }));
+      const big = w.take();
+      expect(big.buffer.byteLength).toBeGreaterThan(4 << 20);
+      w.recycle(big);
+      for (let id = 2; id <= 4; id++) {
+        fill(w, id);
+        expect(w.take().buffer.byteLength).toBe(512 * 1024);
+      }
+    });
   });
 
   it.each([false, true])('refuses a set naming an update outside its catalog, writing nothing of it (reasons %s)', (withReasons) => {

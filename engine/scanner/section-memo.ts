@@ -73,9 +73,6 @@ function extraSections(type: string): number {
   return m;
 }
 
-/** Where a section's text goes in {@link sectionTexts}: the position of its bit. */
-const slotOf = (section: Section): number => 31 - Math.clz32(section);
-
 /*
  * Files, registry keys and MSI products are split into buckets, by file name, key path and product code: a machine
  * whose Defender or Office version drifted from its image-mates differs from them in one or two buckets, so rules
@@ -100,7 +97,8 @@ const MSI_PATCHES_BASE = MSI_BASE + MSI_BUCKETS;
  * this way, so a DWORD that drifted in a parent key leaves the rules about its subkeys shared.
  */
 const REG_TREE_BASE = MSI_PATCHES_BASE + MSI_BUCKETS;
-const SECTION_COUNT = REG_TREE_BASE + REG_BUCKETS;
+/** @internal How many sections a machine is keyed by: the whole sections, then every bucket. */
+export const SECTION_COUNT = REG_TREE_BASE + REG_BUCKETS;
 const MASK_WORDS = Math.ceil(SECTION_COUNT / 32);
 
 /** FNV-1a over UTF-16 units: bucket of a (lower-case) name. */
@@ -125,81 +123,133 @@ const fileBucket = (path: string): number => fileBuckets.get(path);
 const regBucket = (key: string): number => regBuckets.get(key);
 const msiBucket = (code: string): number => bucketOf(normalizeGuid(code), MSI_BUCKETS);
 
-/** Each section of a machine as text, projected to what rules read; '' when the section is missing. */
-function sectionTexts(inv: Inventory, d: RelevantDetails): string[] {
-  const texts = new Array<string>(SECTION_COUNT).fill('');
-  // Each text is filed under its own Section member, so the enum's order cannot drift from this list's.
-  const put = (section: Section, v: unknown): void => {
-    texts[slotOf(section)] = v === undefined ? '' : JSON.stringify(v);
-  };
-  const os = inv.os;
-  put(Section.Os, os && OS_FIELDS_READ.map((k) => os[k] ?? null));
-  put(Section.Processor, inv.processor && (d.processorDetail ? inv.processor : inv.processor.architecture));
-  put(Section.Cluster, inv.cluster);
-  put(Section.Csidl, inv.csidl);
-  put(Section.Wmi, inv.wmi);
-  put(Section.Licensing, inv.licensing);
-  put(Section.SystemMetrics, inv.systemMetrics);
-  put(Section.DeviceAttributes, inv.deviceAttributes);
-  put(Section.ProductReleases, inv.productReleases);
-  put(Section.Cbs, inv.cbs);
-  put(Section.OsRevision, os?.ubr);
-  // Bucketed sections: a collected section's empty bucket is '[]', a missing section's is ''.
-  const buckets = <T>(
-    base: number,
-    count: number,
-    items: readonly T[] | undefined,
-    bucket: (x: T) => number,
-    text: (x: T) => unknown,
-  ): void => {
-    if (items === undefined) return;
-    const parts: unknown[][] = Array.from({ length: count }, () => []);
-    for (const x of items) parts[bucket(x)]!.push(text(x));
-    for (let b = 0; b < count; b++) texts[base + b] = JSON.stringify(parts[b]);
-  };
-  buckets(
-    FILE_BASE,
-    FILE_BUCKETS,
-    inv.files,
-    (f) => fileBucket(f.path),
-    (f) => [
-      f.path,
-      f.exists,
-      f.version ?? null,
-      d.fileSize ? (f.size ?? null) : 0,
-      d.fileDates ? [f.created ?? null, f.modified ?? null] : 0,
-      d.fileLanguage ? (f.language ?? null) : 0,
-    ],
-  );
-  buckets(
-    REG_BASE,
-    REG_BUCKETS,
-    inv.registry,
-    (k) => regBucket(k.key),
-    (k) => k,
-  );
-  buckets(
-    REG_TREE_BASE,
-    REG_BUCKETS,
-    inv.registry,
-    (k) => regBucket(k.key),
-    (k) => [k.key, k.view ?? null, k.exists, k.subkeys ?? null],
-  );
-  buckets(
-    MSI_BASE,
-    MSI_BUCKETS,
-    inv.msi?.products,
-    (p) => msiBucket(p.productCode),
-    (p) => p,
-  );
-  buckets(
-    MSI_PATCHES_BASE,
-    MSI_BUCKETS,
-    inv.msi?.products,
-    (p) => msiBucket(p.productCode),
-    (p) => [p.productCode, p.patches ?? null],
-  );
-  return texts;
+/** A bucketed section's items, each projected to what rules read, by bucket; undefined when the section is missing. */
+function partition<T>(
+  items: readonly T[] | undefined,
+  count: number,
+  bucket: (x: T) => number,
+  text: (x: T) => unknown,
+): unknown[][] | undefined {
+  if (items === undefined) return undefined;
+  const parts: unknown[][] = Array.from({ length: count }, () => []);
+  for (const x of items) parts[bucket(x)]!.push(text(x));
+  return parts;
+}
+
+/**
+ * One machine's sections as texts, projected to what rules read ('' when the section is missing; a collected
+ * section's empty bucket is '[]'), each built when first asked for: a scan reads the sections of a dozen groups, and
+ * building all 206 texts of every machine was most of what keying it cost.
+ */
+class MachineSectionTexts {
+  // Per bucketed family, the items by bucket (built on the first bucket asked for), or null for a missing section.
+  private files: unknown[][] | null | undefined;
+  private registry: unknown[][] | null | undefined;
+  private registryTree: unknown[][] | null | undefined;
+  private msi: unknown[][] | null | undefined;
+  private msiPatches: unknown[][] | null | undefined;
+
+  constructor(
+    private readonly inv: Inventory,
+    private readonly d: RelevantDetails,
+  ) {}
+
+  text(s: number): string {
+    if (s < WHOLE_SECTIONS) return this.whole(1 << s);
+    const json = (parts: unknown[][] | null, b: number): string => (parts === null ? '' : JSON.stringify(parts[b]));
+    const { inv, d } = this;
+    if (s < REG_BASE) {
+      this.files ??=
+        partition(
+          inv.files,
+          FILE_BUCKETS,
+          (f) => fileBucket(f.path),
+          (f) => [
+            f.path,
+            f.exists,
+            f.version ?? null,
+            d.fileSize ? (f.size ?? null) : 0,
+            d.fileDates ? [f.created ?? null, f.modified ?? null] : 0,
+            d.fileLanguage ? (f.language ?? null) : 0,
+          ],
+        ) ?? null;
+      return json(this.files, s - FILE_BASE);
+    }
+    if (s < MSI_BASE) {
+      this.registry ??=
+        partition(
+          inv.registry,
+          REG_BUCKETS,
+          (k) => regBucket(k.key),
+          (k) => k,
+        ) ?? null;
+      return json(this.registry, s - REG_BASE);
+    }
+    if (s < MSI_PATCHES_BASE) {
+      this.msi ??=
+        partition(
+          inv.msi?.products,
+          MSI_BUCKETS,
+          (p) => msiBucket(p.productCode),
+          (p) => p,
+        ) ?? null;
+      return json(this.msi, s - MSI_BASE);
+    }
+    if (s < REG_TREE_BASE) {
+      this.msiPatches ??=
+        partition(
+          inv.msi?.products,
+          MSI_BUCKETS,
+          (p) => msiBucket(p.productCode),
+          (p) => [p.productCode, p.patches ?? null],
+        ) ?? null;
+      return json(this.msiPatches, s - MSI_PATCHES_BASE);
+    }
+    this.registryTree ??=
+      partition(
+        inv.registry,
+        REG_BUCKETS,
+        (k) => regBucket(k.key),
+        (k) => [k.key, k.view ?? null, k.exists, k.subkeys ?? null],
+      ) ?? null;
+    return json(this.registryTree, s - REG_TREE_BASE);
+  }
+
+  private whole(section: Section): string {
+    const { inv, d } = this;
+    const os = inv.os;
+    const text = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
+    switch (section) {
+      case Section.Os:
+        return text(os && OS_FIELDS_READ.map((k) => os[k] ?? null));
+      case Section.Processor:
+        return text(inv.processor && (d.processorDetail ? inv.processor : inv.processor.architecture));
+      case Section.Cluster:
+        return text(inv.cluster);
+      case Section.Csidl:
+        return text(inv.csidl);
+      case Section.Wmi:
+        return text(inv.wmi);
+      case Section.Licensing:
+        return text(inv.licensing);
+      case Section.SystemMetrics:
+        return text(inv.systemMetrics);
+      case Section.DeviceAttributes:
+        return text(inv.deviceAttributes);
+      case Section.ProductReleases:
+        return text(inv.productReleases);
+      case Section.Cbs:
+        return text(inv.cbs);
+      case Section.OsRevision:
+        return text(os?.ubr);
+      case Section.Files:
+      case Section.Registry:
+      case Section.Msi:
+        // No text of their own: a mask naming one of these bits names all of its buckets too (setSections; a
+        // fact of an unknown kind names every section).
+        return '';
+    }
+  }
 }
 
 /** Memory bounds of a {@link SectionMemo}. */
@@ -217,6 +267,24 @@ const setBit = (m: Int32Array, at: number, s: number): void => {
 const setRange = (m: Int32Array, at: number, from: number, count: number): void => {
   for (let s = from; s < from + count; s++) setBit(m, at, s);
 };
+/**
+ * Sets the sections of a mask of whole sections (Section bits): files, registry and MSI products as every one of
+ * their buckets (they have no text of their own), the others as themselves.
+ */
+function setSections(m: Int32Array, at: number, sections: number): void {
+  for (let s = 0; s < WHOLE_SECTIONS; s++) {
+    const bit = 1 << s;
+    if ((sections & bit) === 0) continue;
+    if (bit === Section.Files) setRange(m, at, FILE_BASE, FILE_BUCKETS);
+    else if (bit === Section.Registry) {
+      setRange(m, at, REG_BASE, REG_BUCKETS);
+      setRange(m, at, REG_TREE_BASE, REG_BUCKETS);
+    } else if (bit === Section.Msi) {
+      setRange(m, at, MSI_BASE, MSI_BUCKETS);
+      setRange(m, at, MSI_PATCHES_BASE, MSI_BUCKETS);
+    } else setBit(m, at, s);
+  }
+}
 
 /**
  * The sections one fact is resolved from (context.ts `resolve` and machine.ts say how), into the mask at `at`.
@@ -274,6 +342,8 @@ function factSections(
       setRange(m, at, MSI_BASE, MSI_BUCKETS);
       return;
     default:
+      // A kind not placed above that reads files, registry or MSI products reads all of their buckets.
+      setSections(m, at, whole & (Section.Files | Section.Registry | Section.Msi));
   }
 }
 
@@ -290,10 +360,7 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
     const info = c.fact(nodes.facts[k]!);
     factSections(info.kind, info.args, info.loopRelative, patchesOnly, masks, at);
   }
-  if (type !== '') {
-    const extra = extraSections(type);
-    for (let s = 0; s < WHOLE_SECTIONS; s++) if ((extra & (1 << s)) !== 0) setBit(masks, at, s);
-  }
+  if (type !== '') setSections(masks, at, extraSections(type));
   for (let k = nodes.childOffsets[id]!; k < nodes.childOffsets[id + 1]!; k++) {
     const child = nodes.children[k]!;
     maskOf(c, child, masks, done);
@@ -372,27 +439,27 @@ export class SectionMemo {
     return new MachineMemo(this, inv);
   }
 
-  /** @internal */
-  sectionIdsOf(inv: Inventory): Int32Array {
-    const texts = sectionTexts(inv, this.details);
-    const ids = new Int32Array(SECTION_COUNT);
-    for (let s = 0; s < SECTION_COUNT; s++) {
-      const m = this.sectionIds[s]!;
-      let id = m.get(texts[s]!);
-      if (id === undefined) {
-        id = m.size;
-        m.set(texts[s]!, id);
-      }
-      ids[s] = id;
-    }
-    return ids;
+  /** @internal A machine's section texts, built as they are asked for. */
+  textsOf(inv: Inventory): MachineSectionTexts {
+    return new MachineSectionTexts(inv, this.details);
   }
 
-  /** @internal The value array of group `g` for a machine with these section ids. */
-  variant(g: number, sectionIds: Int32Array): Int8Array {
+  /** @internal The id of section `s`'s content `text` (numbered in the order contents are first seen). */
+  sectionId(s: number, text: string): number {
+    const m = this.sectionIds[s]!;
+    let id = m.get(text);
+    if (id === undefined) {
+      id = m.size;
+      m.set(text, id);
+    }
+    return id;
+  }
+
+  /** @internal The value array of group `g` for a machine whose section ids `idOf` gives. */
+  variant(g: number, idOf: (section: number) => number): Int8Array {
     const sections = this.groupSections[g]!;
     let key = '';
-    for (let k = 0; k < sections.length; k++) key += `${sectionIds[sections[k]!]},`;
+    for (let k = 0; k < sections.length; k++) key += `${idOf(sections[k]!)},`;
     const vs = this.variants[g]!;
     let arr = vs.get(key);
     if (arr === undefined) {
@@ -430,7 +497,17 @@ export class SectionMemo {
 }
 
 export class MachineMemo {
-  private ids: Int32Array | undefined;
+  private texts: MachineSectionTexts | undefined;
+  /** Per section, its id for this machine, or -1 until a group read by the scan names it. */
+  private readonly ids = new Int32Array(SECTION_COUNT).fill(-1);
+  private readonly idOf = (s: number): number => {
+    let id = this.ids[s]!;
+    if (id < 0) {
+      this.texts ??= this.memo.textsOf(this.inv);
+      this.ids[s] = id = this.memo.sectionId(s, this.texts.text(s));
+    }
+    return id;
+  };
   private readonly arrays: (Int8Array | undefined)[];
   private generation: number;
 
@@ -456,7 +533,7 @@ export class MachineMemo {
   private sync(): void {
     if (this.generation !== this.memo.generation) {
       // Everything was dropped and section ids renumbered: key this machine again.
-      this.ids = undefined;
+      this.ids.fill(-1);
       this.arrays.fill(undefined);
       this.generation = this.memo.generation;
     }
@@ -467,8 +544,7 @@ export class MachineMemo {
     this.sync();
     let a = this.arrays[g];
     if (a === undefined) {
-      this.ids ??= this.memo.sectionIdsOf(this.inv);
-      a = this.memo.variant(g, this.ids);
+      a = this.memo.variant(g, this.idOf);
       this.arrays[g] = a;
     }
     return a;

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS } from '../../adapters/store/postgres/migrations.js';
-import { openPostgresStore } from '../../adapters/store/postgres/open.js';
+import { openPostgresStore, type PostgresStoreOptions } from '../../adapters/store/postgres/open.js';
 import type { NewResultSet, ResultUpdateRow, SiteStore } from '../../adapters/store/port.js';
 import { MIGRATIONS } from '../../adapters/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../adapters/store/sqlite/open.js';
@@ -172,14 +172,39 @@ describe('update numbers: found by a red-team pass on the first version (Postgre
   }
   const CATALOG = `INSERT INTO catalogs (id, sha256, source, path, revisions, imported_at) VALUES (1, '${'c'.repeat(64)}', 't', '/c', 1, 't')`;
 
-  it('as many concurrent transactions as the pool holds each store a set with new ids (numbering needs no second connection)', async () => {
+  /**
+   * A PostgreSQL database of the test's own, migrated by a first store (opened with `first`), holding the catalog row;
+   * a raw client on it, and `open` for more stores. Everything is closed and the database dropped afterwards.
+   */
+  async function withPostgres(
+    first: PostgresStoreOptions,
+    fn: (db: { client: pg.Client; store: SiteStore; open: () => Promise<SiteStore> }) => Promise<void>,
+  ): Promise<void> {
     const tdb = await createTestDatabase();
-    const MAX = 4;
-    const store = await openPostgresStore(tdb.url, { max: MAX, connectionTimeoutMillis: 3000, queue: { maintenanceIntervalSeconds: 60 } });
-    const c = new pg.Client({ connectionString: tdb.url });
-    await c.connect();
+    const client = new pg.Client({ connectionString: tdb.url });
+    const stores: SiteStore[] = [];
+    const open = async (o: PostgresStoreOptions = {}): Promise<SiteStore> => {
+      const store = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 }, ...o });
+      stores.push(store);
+      return store;
+    };
+    let connected = false;
     try {
-      await c.query(CATALOG);
+      const store = await open(first);
+      await client.connect();
+      connected = true;
+      await client.query(CATALOG);
+      await fn({ client, store, open: () => open() });
+    } finally {
+      if (connected) await client.end();
+      for (const store of stores) await store.close();
+      await tdb.drop();
+    }
+  }
+
+  it('as many concurrent transactions as the pool holds each store a set with new ids (numbering needs no second connection)', async () => {
+    const MAX = 4;
+    await withPostgres({ max: MAX, connectionTimeoutMillis: 3000 }, async ({ store }) => {
       let entered = 0;
       let release!: () => void;
       const all = new Promise<void>((r) => (release = r));
@@ -193,57 +218,33 @@ describe('update numbers: found by a red-team pass on the first version (Postgre
         ),
       );
       expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(Array(MAX).fill('ok'));
-    } finally {
-      await c.end();
-      await store.close();
-      await tdb.drop();
-    }
+    });
   }, 30_000);
 
   it('a process that ran through a restore of the tables stores rows under the right update (numbers are not remembered)', async () => {
-    const tdb = await createTestDatabase();
-    const c = new pg.Client({ connectionString: tdb.url });
-    const a = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
-    let b: SiteStore | undefined;
-    await c.connect();
-    try {
-      await c.query(CATALOG);
+    await withPostgres({}, async ({ client, store: a, open }) => {
       await storeScanned(a, 'fp1', [one(0, X, 'Installed')]);
       // A backup from before any scan put back: no result sets, no numbers, identities restarted.
-      await c.query('TRUNCATE result_sets, update_keys, clients RESTART IDENTITY CASCADE');
-      b = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
+      await client.query('TRUNCATE result_sets, update_keys, clients RESTART IDENTITY CASCADE');
+      const b = await open();
       await storeScanned(b, 'fp2', [one(0, Y, 'Required')]); // Y takes the number X had
       await storeScanned(a, 'fp3', [one(0, X, 'Unknown')]);
       expect((await b.updateOutcomes([X])).map((o) => o.state)).toEqual(['Unknown']);
       expect((await b.updateOutcomes([Y])).map((o) => o.state)).toEqual(['Required']);
-    } finally {
-      await c.end();
-      await a.close();
-      await b?.close();
-      await tdb.drop();
-    }
+    });
   }, 30_000);
 
   it('rows written as the previous release wrote them (no number) are numbered as they are written: PostgreSQL', async () => {
-    const tdb = await createTestDatabase();
-    const c = new pg.Client({ connectionString: tdb.url });
-    const a = await openPostgresStore(tdb.url, { queue: { maintenanceIntervalSeconds: 60 } });
-    await c.connect();
-    try {
-      await c.query(CATALOG);
+    await withPostgres({}, async ({ client, store: a }) => {
       const setId = await storeScanned(a, 'fp1', [one(0, X, 'Installed')]);
       // The previous release's addResultSet statement, from a worker not upgraded yet.
-      await c.query(
+      await client.query(
         `INSERT INTO result_updates (set_id, update_index, update_id, revision_number, state, superseded, reason) VALUES ($1, 1, $2, 1, 'Required', 0, ''), ($1, 2, $3, 1, 'Unknown', 0, '')`,
         [setId, Y, X],
       );
       expect((await a.updateOutcomes([Y])).map((o) => o.state)).toEqual(['Required']);
       expect((await a.updateOutcomes([X])).map((o) => o.state).sort()).toEqual(['Installed', 'Unknown']);
-    } finally {
-      await c.end();
-      await a.close();
-      await tdb.drop();
-    }
+    });
   }, 30_000);
 
   it('rows written as the previous release wrote them (no number) are numbered as they are written: SQLite', async () => {

@@ -76,8 +76,10 @@ function publish(from: string, to: string): void {
   syncDirectory(dirname(to));
 }
 
-/** Writes, waiting for the stream to drain (backpressure); a write error (disk full…) rejects. */
-/** Writes a chunk; `written` is told when the file has it (its memory may then be reused). */
+/**
+ * Writes a chunk, waiting for the stream to drain (backpressure); a write error (disk full…) rejects. `written` is told
+ * when the file has the chunk (its memory may then be reused), never after an error.
+ */
 function write(
   out: WriteStream,
   chunk: string | Uint8Array,

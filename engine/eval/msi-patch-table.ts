@@ -35,16 +35,6 @@ export class MachinePatches {
   ) {}
 }
 
-/**
- * The product and patch codes of a rule the table can number: MsiPatchInstalledForProduct without a VersionMin,
- * VersionMax or Language filter (a filter reads the product's version or language: the closure evaluates it).
- */
-export function numberablePatchRule(type: string, attrs: Readonly<Record<string, string>>): { product: string; patch: string } | undefined {
-  if (type !== 'MsiPatchInstalledForProduct') return undefined;
-  if (attrs.VersionMin !== undefined || attrs.VersionMax !== undefined || attrs.Language !== undefined) return undefined;
-  return { product: attrs.ProductCode ?? '', patch: attrs.PatchCode ?? '' };
-}
-
 export class MsiPatchTable {
   private readonly productIds = new Map<string, number>();
   private readonly patchIds = new Map<string, number>();

@@ -14,9 +14,9 @@ import { OS_RULES } from './evaluators/os.js';
 import { PACKAGE_RULES } from './evaluators/packages.js';
 import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
-import { MsiPatchTable, numberablePatchRule } from './msi-patch-table.js';
+import { MsiPatchTable } from './msi-patch-table.js';
 import { FileVersionRules } from './file-version-table.js';
-import { requireVersion, scalarOp } from './compare.js';
+import { numberedForm } from './numbered-forms.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
 export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
@@ -229,20 +229,20 @@ export class RuleProgram {
     }
   }
 
-  /** Sets how leaf `id` (compiled: its attributes are valid) is evaluated: by a table of numbers, or its closure. */
+  /**
+   * Sets how leaf `id` (compiled: its attributes are valid) is evaluated: by a table of numbers, when its rule type
+   * has a numbered form (numbered-forms.ts) and the table has room, or its closure.
+   */
   private number(id: number, type: string, attrs: Readonly<Record<string, string>>, facts: readonly number[]): void {
     let how = LEAF_CLOSURE,
       n = 0;
-    const patchRule = numberablePatchRule(type, attrs);
-    if (patchRule !== undefined) {
-      n = this.msiPatches.key(patchRule.product, patchRule.patch);
+    const form = numberedForm(type, { attrs, facts, loopRelative: (f) => this.catalog.fact(f).loopRelative });
+    if (form?.table === 'msiPatch') {
+      n = this.msiPatches.key(form.product, form.patch);
       if (n >= 0) how = LEAF_MSI_PATCH;
-    } else if ((type === 'FileVersion' || type === 'FileVersionPrependRegSz') && facts.length > 0) {
-      // Inside a RegKeyLoop the file depends on the subkey visited: not one value per machine.
-      if (!this.catalog.fact(facts[0]!).loopRelative) {
-        n = this.fileVersions.add(facts[0]!, scalarOp(attrs.Comparison), requireVersion(attrs.Version, 'Version'));
-        how = LEAF_FILE_VERSION;
-      }
+    } else if (form?.table === 'fileVersion') {
+      n = this.fileVersions.add(form.fact, form.op, form.want);
+      how = LEAF_FILE_VERSION;
     }
     this.head[2 * id] = (this.head[2 * id]! & 0xff) | (how << 8);
     this.head[2 * id + 1] = n;

@@ -1,0 +1,47 @@
+/**
+ * The leaf rules a scan evaluates as numbers instead of closures, by rule type: what each one's numbered form is
+ * (msi-patch-table.ts and file-version-table.ts say why and how). One table keyed by the registry's rule types, like
+ * the evaluator tables: a misspelled type does not compile, and the program (program.ts) names no rule type itself.
+ *
+ * A form is asked for only once a leaf compiled (its attributes are valid); `undefined` keeps the leaf a closure —
+ * a filter the table cannot express, or a fact that is not one value per machine (inside a RegKeyLoop, the file
+ * depends on the subkey visited).
+ */
+import type { KnownRuleType } from '../rules/registry.js';
+import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
+
+/** A leaf as numbered: by the MSI patch table (a product and a patch), or by the file version table. */
+export type NumberedForm =
+  | { readonly table: 'msiPatch'; readonly product: string; readonly patch: string }
+  | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] };
+
+/** What a numbered form is read from: the leaf's attributes and facts, and whether its first fact is loop-relative. */
+export interface NumberingInput {
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly facts: readonly number[];
+  /** Whether fact `facts[k]` depends on the subkey a RegKeyLoop visits. */
+  readonly loopRelative: (fact: number) => boolean;
+}
+
+type NumberedForms = { readonly [T in KnownRuleType]?: (leaf: NumberingInput) => NumberedForm | undefined };
+
+/** A file's version compared with the rule's: one record of numbers per rule, one parse per file and machine. */
+const fileVersion = ({ attrs, facts, loopRelative }: NumberingInput): NumberedForm | undefined =>
+  facts.length > 0 && !loopRelative(facts[0]!)
+    ? { table: 'fileVersion', fact: facts[0]!, op: scalarOp(attrs.Comparison), want: requireVersion(attrs.Version, 'Version') }
+    : undefined;
+
+export const NUMBERED_FORMS = {
+  // Without a VersionMin, VersionMax or Language filter (a filter reads the product's version or language).
+  MsiPatchInstalledForProduct: ({ attrs }) =>
+    attrs.VersionMin === undefined && attrs.VersionMax === undefined && attrs.Language === undefined
+      ? { table: 'msiPatch', product: attrs.ProductCode ?? '', patch: attrs.PatchCode ?? '' }
+      : undefined,
+  FileVersion: fileVersion,
+  FileVersionPrependRegSz: fileVersion,
+} as const satisfies NumberedForms;
+
+/** The numbered form of a compiled leaf of rule type `type`, or undefined when it stays a closure. */
+export function numberedForm(type: string, leaf: NumberingInput): NumberedForm | undefined {
+  return Object.hasOwn(NUMBERED_FORMS, type) ? (NUMBERED_FORMS as NumberedForms)[type as KnownRuleType]!(leaf) : undefined;
+}

@@ -7,7 +7,7 @@
  * waits for the stream to drain after each chunk: the writer's own test holds the reuse itself.)
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -62,9 +62,19 @@ describe('msgpack batch output over many chunks', () => {
       reader.pause();
       setTimeout(() => reader.resume(), 2);
     });
-    await new Promise<void>((resolve, reject) => reader.on('end', () => resolve()).on('error', reject));
-    expect(await exited).toBe(0);
+    const read = new Promise<void>((resolve, reject) => reader.on('end', () => resolve()).on('error', reject));
+    // A scan that fails before it opens the pipe would leave the reader waiting for a writer: open it (without
+    // blocking) and close it, so the reader ends and the assertions below say what went wrong.
+    void exited.then(() => {
+      try {
+        closeSync(openSync(out, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader any more: it has ended
+      }
+    });
+    await read;
     expect(err).toBe('');
+    expect(await exited).toBe(0);
     const output = Buffer.concat(parts);
     expect(output.length).toBeGreaterThan(40 * (1 << 18));
 

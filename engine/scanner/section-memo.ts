@@ -123,18 +123,62 @@ const fileBucket = (path: string): number => fileBuckets.get(path);
 const regBucket = (key: string): number => regBuckets.get(key);
 const msiBucket = (code: string): number => bucketOf(normalizeGuid(code), MSI_BUCKETS);
 
-/** A bucketed section's items, each projected to what rules read, by bucket; undefined when the section is missing. */
-function partition<T>(
-  items: readonly T[] | undefined,
-  count: number,
-  bucket: (x: T) => number,
-  text: (x: T) => unknown,
-): unknown[][] | undefined {
-  if (items === undefined) return undefined;
-  const parts: unknown[][] = Array.from({ length: count }, () => []);
-  for (const x of items) parts[bucket(x)]!.push(text(x));
-  return parts;
+/**
+ * A bucketed part of the inventory, partitioned: its items by bucket, undefined when the part was not collected. The
+ * registry and the MSI products each back two families of texts (below) from one partition.
+ */
+type Partition<T> = (inv: Inventory) => T[][] | undefined;
+function partitionBy<T>(count: number, items: (inv: Inventory) => readonly T[] | undefined, bucket: (x: T) => number): Partition<T> {
+  return (inv) => {
+    const xs = items(inv);
+    if (xs === undefined) return undefined;
+    const parts: T[][] = Array.from({ length: count }, () => []);
+    for (const x of xs) parts[bucket(x)]!.push(x);
+    return parts;
+  };
 }
+const FILES = partitionBy(
+  FILE_BUCKETS,
+  (inv) => inv.files,
+  (f) => fileBucket(f.path),
+);
+const REGISTRY = partitionBy(
+  REG_BUCKETS,
+  (inv) => inv.registry,
+  (k) => regBucket(k.key),
+);
+const MSI_PRODUCTS = partitionBy(
+  MSI_BUCKETS,
+  (inv) => inv.msi?.products,
+  (p) => msiBucket(p.productCode),
+);
+
+/** A family of section texts: one per bucket of `of`, from section `base` on, each item projected to what rules read. */
+interface Family {
+  readonly base: number;
+  readonly of: Partition<unknown>;
+  readonly json: (bucket: readonly unknown[], d: RelevantDetails) => string;
+}
+const family = <T>(base: number, of: Partition<T>, text: (x: T, d: RelevantDetails) => unknown): Family => ({
+  base,
+  of,
+  json: (bucket, d) => JSON.stringify((bucket as readonly T[]).map((x) => text(x, d))),
+});
+/** In section order: a family's texts run from its base to the next one's. */
+const FAMILIES: readonly Family[] = [
+  family(FILE_BASE, FILES, (f, d) => [
+    f.path,
+    f.exists,
+    f.version ?? null,
+    d.fileSize ? (f.size ?? null) : 0,
+    d.fileDates ? [f.created ?? null, f.modified ?? null] : 0,
+    d.fileLanguage ? (f.language ?? null) : 0,
+  ]),
+  family(REG_BASE, REGISTRY, (k) => k),
+  family(MSI_BASE, MSI_PRODUCTS, (p) => p),
+  family(MSI_PATCHES_BASE, MSI_PRODUCTS, (p) => [p.productCode, p.patches ?? null]),
+  family(REG_TREE_BASE, REGISTRY, (k) => [k.key, k.view ?? null, k.exists, k.subkeys ?? null]),
+];
 
 /**
  * One machine's sections as texts, projected to what rules read ('' when the section is missing; a collected
@@ -142,12 +186,8 @@ function partition<T>(
  * building all 206 texts of every machine was most of what keying it cost.
  */
 class MachineSectionTexts {
-  // Per bucketed family, the items by bucket (built on the first bucket asked for), or null for a missing section.
-  private files: unknown[][] | null | undefined;
-  private registry: unknown[][] | null | undefined;
-  private registryTree: unknown[][] | null | undefined;
-  private msi: unknown[][] | null | undefined;
-  private msiPatches: unknown[][] | null | undefined;
+  /** Per bucketed part, its items by bucket (made on the first of its texts asked for), or null when not collected. */
+  private readonly partitions = new Map<Partition<unknown>, unknown[][] | null>();
 
   constructor(
     private readonly inv: Inventory,
@@ -156,63 +196,11 @@ class MachineSectionTexts {
 
   text(s: number): string {
     if (s < WHOLE_SECTIONS) return this.whole(1 << s);
-    const json = (parts: unknown[][] | null, b: number): string => (parts === null ? '' : JSON.stringify(parts[b]));
-    const { inv, d } = this;
-    if (s < REG_BASE) {
-      this.files ??=
-        partition(
-          inv.files,
-          FILE_BUCKETS,
-          (f) => fileBucket(f.path),
-          (f) => [
-            f.path,
-            f.exists,
-            f.version ?? null,
-            d.fileSize ? (f.size ?? null) : 0,
-            d.fileDates ? [f.created ?? null, f.modified ?? null] : 0,
-            d.fileLanguage ? (f.language ?? null) : 0,
-          ],
-        ) ?? null;
-      return json(this.files, s - FILE_BASE);
-    }
-    if (s < MSI_BASE) {
-      this.registry ??=
-        partition(
-          inv.registry,
-          REG_BUCKETS,
-          (k) => regBucket(k.key),
-          (k) => k,
-        ) ?? null;
-      return json(this.registry, s - REG_BASE);
-    }
-    if (s < MSI_PATCHES_BASE) {
-      this.msi ??=
-        partition(
-          inv.msi?.products,
-          MSI_BUCKETS,
-          (p) => msiBucket(p.productCode),
-          (p) => p,
-        ) ?? null;
-      return json(this.msi, s - MSI_BASE);
-    }
-    if (s < REG_TREE_BASE) {
-      this.msiPatches ??=
-        partition(
-          inv.msi?.products,
-          MSI_BUCKETS,
-          (p) => msiBucket(p.productCode),
-          (p) => [p.productCode, p.patches ?? null],
-        ) ?? null;
-      return json(this.msiPatches, s - MSI_PATCHES_BASE);
-    }
-    this.registryTree ??=
-      partition(
-        inv.registry,
-        REG_BUCKETS,
-        (k) => regBucket(k.key),
-        (k) => [k.key, k.view ?? null, k.exists, k.subkeys ?? null],
-      ) ?? null;
-    return json(this.registryTree, s - REG_TREE_BASE);
+    let f = FAMILIES[0]!;
+    for (const g of FAMILIES) if (g.base <= s) f = g;
+    let parts = this.partitions.get(f.of);
+    if (parts === undefined) this.partitions.set(f.of, (parts = f.of(this.inv) ?? null));
+    return parts === null ? '' : f.json(parts[s - f.base]!, this.d);
   }
 
   private whole(section: Section): string {

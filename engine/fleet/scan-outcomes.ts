@@ -8,6 +8,7 @@ import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
+import { flatDecider } from '../scanner/flat-decisions.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
 
@@ -83,6 +84,15 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
     // the reportable updates of the classes that may hold, in catalog order. An update of a class that is False is
     // not looked at: the work is proportional to what applies, not to the catalog.
     const pc = prerequisiteClasses(c);
+    if (!reasons && scanner.flatDecisions && s.classValues.length === pc.count) {
+      // The fleet's path: decided over arrays laid out for it (flat-decisions.ts), on catalogs without cycles.
+      const flat = flatDecider(c, s.sharedSlotPlaces);
+      if (flat !== undefined) {
+        n = flat.outcomes(s, pc, words);
+        result = words.slice(0, n);
+        return;
+      }
+    }
     const bits = gatheredBits(pc);
     const mark = (i: number): void => {
       bits[i >>> 5]! |= 1 << (i & 31);

@@ -71,6 +71,7 @@ export interface UpdateResult {
 }
 
 const EMPTY = new Int32Array(0);
+const EMPTY_CLASSES = new Int8Array(0);
 
 /**
  * Per update i, at 2i and 2i + 1: the range of its bundled updates in the catalog's bundle member arrays (the members
@@ -239,6 +240,11 @@ export class MachineScan {
     this.slotPlace = memo?.slotPlace ?? EMPTY;
   }
 
+  /** The section memo's slot places ({@link slotIn}), or undefined when this scan shares no rule values. */
+  get sharedSlotPlaces(): Int32Array | undefined {
+    return this.memo?.slotPlace;
+  }
+
   /** Adds this machine's shared and evaluated slot counts to the memo's statistics (once, when the scan is done). */
   flushCounts(): void {
     if (this.memo === undefined) return;
@@ -284,6 +290,33 @@ export class MachineScan {
     }
     this.slotMemo[i * 3 + s] = v;
     return v;
+  }
+
+  /**
+   * {@link slot} for a caller that holds the slot's place in the section memo already (flat-decisions.ts lays the
+   * places out in its own order): `group` and `at` are `slotPlace`'s two entries for (i, s).
+   */
+  slotIn(i: number, s: number, group: number, at: number): Tri {
+    if (this.memo === undefined || this.ctx.readings !== undefined) return this.slot(i, s);
+    if (group < 0) return s === SLOT_IS_INSTALLABLE ? T : F;
+    const values = (this.groupValues[group] ??= this.memo.valuesOfGroup(group));
+    const known = values[at]!;
+    if (known >= 0) {
+      this.sharedSlots++;
+      return known as Tri;
+    }
+    this.evaluatedSlots++;
+    const v = this.program.eval(this.rules[i * 3 + s]!, this.ctx);
+    values[at] = v;
+    return v;
+  }
+
+  /**
+   * Per prerequisite class, its value on this machine so far (-1: not computed; -2: being computed; else a Tri), or
+   * an empty array when this scan evaluates prerequisites update by update. Read-only for callers.
+   */
+  get classValues(): Int8Array {
+    return this.byClass ? this.classMemo : EMPTY_CLASSES;
   }
 
   /** Whether update `i` counts as installed for prerequisite purposes. */

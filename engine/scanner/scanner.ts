@@ -78,6 +78,11 @@ export interface ScannerOptions {
   readonly shareRuleResults?: boolean;
   /** Memory bounds of that sharing. */
   readonly shareRuleResultsLimits?: SectionMemoLimits;
+  /**
+   * Decide the fleet path's outcomes over arrays laid out for it (flat-decisions.ts; default true): the same
+   * outcomes, fewer cache misses. False keeps MachineScan's on-demand path, for differential tests and benchmarks.
+   */
+  readonly flatDecisions?: boolean;
 }
 
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
@@ -121,6 +126,11 @@ export class Scanner {
       buffers.reset();
       this.spare = buffers;
     }
+  }
+
+  /** Whether the fleet path decides over flat-decisions.ts's layout (ScannerOptions.flatDecisions). */
+  get flatDecisions(): boolean {
+    return this.options.flatDecisions !== false;
   }
 
   /** Rule-slot values of fleet scans taken from earlier machines with the same sections, and evaluated. */

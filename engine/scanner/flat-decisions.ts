@@ -1,0 +1,280 @@
+/**
+ * A machine's reportable outcomes decided over arrays laid out in the order a scan reads them (issue 14, item 3).
+ *
+ * MachineScan decides on demand over catalog-indexed arrays: an update's class, kind, bundled updates, superseders
+ * and rule-slot places sit in a dozen arrays of catalog size, and the ~6,000 updates a machine decides are scattered
+ * over all 50,000, so nearly every read of every decision missed the cache (a CPU profile puts most of a decision's
+ * time on the first read of each array). Here the same decisions read arrays indexed by *position*: updates placed
+ * class by class — each class's reportable updates, each after its bundled updates — so the updates of the classes
+ * that hold on a machine, and what deciding them reads, are a few dense runs of memory.
+ *
+ * The states are MachineScan's, by the same rules (machine-scan.ts, reference §4), asked for in the same order and
+ * as lazily (a bundle stops at its first Required child, a supersedence at its first Installed or Required
+ * superseder). Class values (prerequisites) still come from MachineScan: a machine evaluates a few dozen. Only
+ * catalogs without prerequisite cycles get a layout (Windows Update's have none): there an update's state does not
+ * depend on which update asked for it first. Reasons and `all` scans keep MachineScan's own path.
+ */
+import type { Catalog } from '../catalog/catalog.js';
+import type { CatalogData } from '../catalog/data.js';
+import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
+import { F, T, U, and2, not, type Tri } from '../eval/tri.js';
+import type { MachineScan } from './machine-scan.js';
+import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES } from './supersedence.js';
+
+// State codes as machine-scan.ts numbers them (0: not decided yet); an outcome word's state is the code - 2.
+const S_INSTALLED = 2,
+  S_REQUIRED = 3,
+  S_NA = 4,
+  S_UNKNOWN = 5;
+const KIND_LEAF = 0,
+  KIND_DETECTOID = 1,
+  KIND_BUNDLE = 2;
+
+/** The per-catalog part: where each update is placed and what a decision reads, by position. */
+export interface FlatLayout {
+  /** Per position: the catalog index of the update placed there. */
+  readonly updateAt: Int32Array;
+  /** Per position: the update's prerequisite class. */
+  readonly classAt: Int32Array;
+  /** Per position: leaf, detectoid or category, or bundle. */
+  readonly kindAt: Uint8Array;
+  /** Per position: its bundled updates' positions (-1: not in the catalog) are `childPos[childOffsets[p] .. childOffsets[p + 1])`. */
+  readonly childOffsets: Int32Array;
+  readonly childPos: Int32Array;
+  /** Per position: the positions of the updates that supersede it, likewise. */
+  readonly supersederOffsets: Int32Array;
+  readonly supersederPos: Int32Array;
+  /** Per class: the positions of its reportable updates, in catalog order (what a scan reports when the class holds). */
+  readonly rootOffsets: Int32Array;
+  readonly rootPos: Int32Array;
+}
+
+const layouts = new WeakMap<CatalogData, FlatLayout | null>();
+
+/** The catalog's layout, or undefined when it has a prerequisite cycle (MachineScan then decides everything). */
+export function flatLayout(c: Catalog): FlatLayout | undefined {
+  let l = layouts.get(c.data);
+  if (l === undefined) {
+    const pc = prerequisiteClasses(c);
+    l = pc.cycleOf.every((x) => x < 0) ? buildLayout(c, pc) : null;
+    layouts.set(c.data, l);
+  }
+  return l ?? undefined;
+}
+
+function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
+  const n = c.size;
+  const b = c.data.bundles;
+  const firstMember = (i: number): number => b.memberOffsets[b.groupOffsets[i]!]!;
+  const endMember = (i: number): number => b.memberOffsets[b.groupOffsets[i + 1]!]!;
+  const positionOf = new Int32Array(n).fill(-1);
+  const updateAt = new Int32Array(n);
+  let next = 0;
+  // Depth-first post-order over bundled updates (iterative: pairs of update, next member), so a bundle's updates
+  // sit just before it. The layout has no cycle to meet (checked by the caller).
+  const stack: number[] = [];
+  const place = (root: number): void => {
+    if (positionOf[root]! >= 0) return;
+    positionOf[root] = -2; // entered
+    stack.push(root, firstMember(root));
+    while (stack.length > 0) {
+      const top = stack.length - 2;
+      const v = stack[top]!;
+      const m = stack[top + 1]!;
+      if (m < endMember(v)) {
+        stack[top + 1] = m + 1;
+        const t = b.target[m]!;
+        if (t >= 0 && positionOf[t] === -1) {
+          positionOf[t] = -2;
+          stack.push(t, firstMember(t));
+        }
+        continue;
+      }
+      stack.length = top;
+      positionOf[v] = next;
+      updateAt[next++] = v;
+    }
+  };
+  // Class by class, in the order a scan asks for them; then everything no class's reportable update reached.
+  for (let k = 0; k < pc.reportingClasses.length; k++) {
+    const cl = pc.reportingClasses[k]!;
+    for (let r = pc.classReportableOffsets[cl]!; r < pc.classReportableOffsets[cl + 1]!; r++) place(pc.classReportable[r]!);
+  }
+  for (let i = 0; i < n; i++) place(i);
+
+  const { type } = c.data.updates;
+  const classAt = new Int32Array(n);
+  const kindAt = new Uint8Array(n);
+  const childOffsets = new Int32Array(n + 1);
+  const supersederOffsets = new Int32Array(n + 1);
+  const sb = c.data.supersededBy;
+  for (let p = 0; p < n; p++) {
+    const i = updateAt[p]!;
+    classAt[p] = pc.classOf[i]!;
+    kindAt[p] = isDetectoidOrCategory(type[i]!) ? KIND_DETECTOID : endMember(i) > firstMember(i) ? KIND_BUNDLE : KIND_LEAF;
+    childOffsets[p + 1] = childOffsets[p]! + (kindAt[p] === KIND_BUNDLE ? endMember(i) - firstMember(i) : 0);
+    supersederOffsets[p + 1] = supersederOffsets[p]! + (sb.offsets[i + 1]! - sb.offsets[i]!);
+  }
+  const childPos = new Int32Array(childOffsets[n]!);
+  const supersederPos = new Int32Array(supersederOffsets[n]!);
+  for (let p = 0; p < n; p++) {
+    const i = updateAt[p]!;
+    if (kindAt[p] === KIND_BUNDLE) {
+      let at = childOffsets[p]!;
+      for (let m = firstMember(i); m < endMember(i); m++) childPos[at++] = b.target[m]! < 0 ? -1 : positionOf[b.target[m]!]!;
+    }
+    let at = supersederOffsets[p]!;
+    for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) supersederPos[at++] = positionOf[sb.target[k]!]!;
+  }
+  const rootPos = new Int32Array(pc.classReportable.length);
+  for (let r = 0; r < rootPos.length; r++) rootPos[r] = positionOf[pc.classReportable[r]!]!;
+  return {
+    updateAt,
+    classAt,
+    kindAt,
+    childOffsets,
+    childPos,
+    supersederOffsets,
+    supersederPos,
+    rootOffsets: pc.classReportableOffsets,
+    rootPos,
+  };
+}
+
+/**
+ * Decides machines' reportable outcomes over a layout. One per catalog and section memo (the rule slots' places are
+ * laid out by position too); a machine at a time (its working array is reused).
+ */
+export class FlatDecider {
+  /** Per position: the state code decided on the current machine (0: not yet). */
+  private readonly state: Uint8Array;
+  /** Per position × slot, at 2 × (3p + slot): the slot's group in the section memo (-1: no rule) and its place there. */
+  private readonly places: Int32Array | undefined;
+  private s: MachineScan | undefined;
+  private classMemo: Int8Array<ArrayBufferLike> = new Int8Array(0);
+
+  constructor(
+    private readonly layout: FlatLayout,
+    slotPlace: Int32Array | undefined,
+  ) {
+    const n = layout.updateAt.length;
+    this.state = new Uint8Array(n);
+    if (slotPlace !== undefined) {
+      const places = new Int32Array(n * 6);
+      for (let p = 0; p < n; p++) {
+        const from = layout.updateAt[p]! * 6;
+        for (let k = 0; k < 6; k++) places[p * 6 + k] = slotPlace[from + k]!;
+      }
+      this.places = places;
+    }
+  }
+
+  /**
+   * The machine's reportable outcomes that are not NotApplicable, as packed words (result-set.ts) into `words` in
+   * catalog order; returns how many. `s` is the machine's scan (its classes, rule values and memos).
+   */
+  outcomes(s: MachineScan, pc: PrerequisiteClasses, words: Uint32Array): number {
+    const { rootOffsets, rootPos, updateAt } = this.layout;
+    this.s = s;
+    this.classMemo = s.classValues;
+    this.state.fill(0);
+    let n = 0;
+    try {
+      for (let k = 0; k < pc.reportingClasses.length; k++) {
+        const cl = pc.reportingClasses[k]!;
+        if (!s.classMayHold(cl)) continue;
+        for (let r = rootOffsets[cl]!; r < rootOffsets[cl + 1]!; r++) {
+          const p = rootPos[r]!;
+          const code = this.decide(p);
+          if (code === S_NA) continue;
+          words[n++] = ((updateAt[p]! << 4) | ((code - 2) << 2) | this.supersedence(p)) >>> 0;
+        }
+      }
+    } finally {
+      this.s = undefined;
+    }
+    // Classes interleave in catalog order: the words, index first, sort into it.
+    words.subarray(0, n).sort();
+    return n;
+  }
+
+  private supersedence(p: number): number {
+    const { supersederOffsets, supersederPos } = this.layout;
+    let possibly = false;
+    for (let k = supersederOffsets[p]!; k < supersederOffsets[p + 1]!; k++) {
+      const st = this.decide(supersederPos[k]!);
+      if (st === S_INSTALLED || st === S_REQUIRED) return SUP_YES;
+      if (st === S_UNKNOWN) possibly = true;
+    }
+    return possibly ? SUP_POSSIBLY : SUP_NO;
+  }
+
+  private slot(p: number, slot: number): Tri {
+    const i = this.layout.updateAt[p]!;
+    const places = this.places;
+    if (places === undefined) return this.s!.slot(i, slot);
+    const k = (p * 3 + slot) << 1;
+    return this.s!.slotIn(i, slot, places[k]!, places[k + 1]!);
+  }
+
+  /** Position p's state code, decided as machine-scan.ts decides it (its bundled updates first). */
+  private decide(p: number): number {
+    const known = this.state[p]!;
+    if (known !== 0) return known;
+    const { classAt, kindAt, childOffsets, childPos } = this.layout;
+    const memo = this.classMemo[classAt[p]!]!;
+    const pre = memo >= 0 ? (memo as Tri) : this.s!.prerequisites(this.layout.updateAt[p]!);
+    let code: number;
+    if (pre === F) code = S_NA;
+    else if (kindAt[p] === KIND_DETECTOID) {
+      const v = and2(pre, this.slot(p, SLOT_IS_INSTALLED));
+      code = v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
+    } else if (kindAt[p] === KIND_BUNDLE) {
+      let req = false,
+        unk = false,
+        inst = false;
+      for (let m = childOffsets[p]!; m < childOffsets[p + 1]!; m++) {
+        const q = childPos[m]!;
+        // A child whose class is known False is NotApplicable without being decided (as machine-scan.ts).
+        const st = q < 0 ? S_UNKNOWN : this.classMemo[classAt[q]!] === F ? S_NA : this.decide(q);
+        if (st === S_REQUIRED) {
+          req = true;
+          break;
+        } else if (st === S_UNKNOWN) unk = true;
+        else if (st === S_INSTALLED) inst = true;
+      }
+      code = req ? S_REQUIRED : unk ? S_UNKNOWN : inst ? S_INSTALLED : S_NA;
+      if (pre === U && code !== S_NA) code = S_UNKNOWN;
+    } else {
+      const isInstalled = this.slot(p, SLOT_IS_INSTALLED);
+      const installed = and2(pre, isInstalled);
+      if (installed === T) code = S_INSTALLED;
+      else {
+        const isSuperseded = this.slot(p, SLOT_IS_SUPERSEDED);
+        const isInstallable = this.slot(p, SLOT_IS_INSTALLABLE);
+        const required = and2(and2(pre, not(isInstalled)), and2(not(isSuperseded), isInstallable));
+        code = required === T ? S_REQUIRED : installed === F && required === F ? S_NA : S_UNKNOWN;
+      }
+    }
+    this.state[p] = code;
+    return code;
+  }
+}
+
+const deciders = new WeakMap<object, FlatDecider | null>();
+
+/**
+ * The decider for scans of `c` whose rule slots are placed by `slotPlace` (a section memo's; undefined: no memo),
+ * or undefined when the catalog has no layout.
+ */
+export function flatDecider(c: Catalog, slotPlace: Int32Array | undefined): FlatDecider | undefined {
+  const key: object = slotPlace ?? c.data;
+  let d = deciders.get(key);
+  if (d === undefined) {
+    const layout = flatLayout(c);
+    d = layout === undefined ? null : new FlatDecider(layout, slotPlace);
+    deciders.set(key, d);
+  }
+  return d ?? undefined;
+}

@@ -14,6 +14,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
+import { PatchscanError } from '../errors.js';
 import { EvalContext } from '../eval/context.js';
 import { FileVersions } from '../eval/file-version-table.js';
 import { type RuleProgram, type ExplainNode } from '../eval/program.js';
@@ -293,11 +294,13 @@ export class MachineScan {
   }
 
   /**
-   * {@link slot} for a caller that holds the slot's place in the section memo already (flat-decisions.ts lays the
-   * places out in its own order): `group` and `at` are `slotPlace`'s two entries for (i, s).
+   * {@link slot} for a caller that holds the slot's rule root and place in the section memo already
+   * (flat-decisions.ts lays them out in its own order): `root` is the catalog's rule root of the slot (-1: none),
+   * `group` and `at` are `slotPlace`'s two entries for it. Only for scans with a memo and no readings.
    */
-  slotIn(i: number, s: number, group: number, at: number): Tri {
-    if (this.memo === undefined || this.ctx.readings !== undefined) return this.slot(i, s);
+  slotIn(root: number, s: number, group: number, at: number): Tri {
+    if (this.memo === undefined || this.ctx.readings !== undefined)
+      throw new PatchscanError('INTERNAL', 'slotIn needs a scan that shares rule values and records no readings');
     if (group < 0) return s === SLOT_IS_INSTALLABLE ? T : F;
     const values = (this.groupValues[group] ??= this.memo.valuesOfGroup(group));
     const known = values[at]!;
@@ -306,7 +309,7 @@ export class MachineScan {
       return known as Tri;
     }
     this.evaluatedSlots++;
-    const v = this.program.eval(this.rules[i * 3 + s]!, this.ctx);
+    const v = this.program.eval(root, this.ctx);
     values[at] = v;
     return v;
   }

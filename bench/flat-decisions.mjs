@@ -20,7 +20,7 @@ const N = +(process.env.N ?? 800),
 const c = new Catalog(readCatalogFile(process.env.CAT ?? 'bench/.work/catalog-50000-1.pscat'));
 const bytes = readFileSync(process.env.FLEET ?? 'bench/.work/fleet-50000-5000-d100.msgpack');
 const invs = [];
-for (let at = 0; at < bytes.length && invs.length < N; ) {
+for (let at = 0; at < bytes.length && invs.length < N;) {
   const end = msgpackValueEnd(bytes, at);
   invs.push(decodeInventory(bytes.subarray(at, end), 'fleet'));
   at = end;

@@ -2,7 +2,7 @@
  * Issue 14 item 5: every figure of the issue measured side by side in one run, printed as one markdown table (row = the
  * issue's figure with the command a user types to reproduce it; columns = measured, goal, met or missed, load).
  *
- *   npm run bench:issue-14 -- [--scale full|small] [--only batch,json,distinct,delta,site,1m] [--inputs-only]
+ *   npm run bench:issue-14 -- [--scale full|small] [--only batch,json,distinct,steady,delta,site,1m] [--inputs-only]
  *
  * `--inputs-only` generates the fleets and catalog the run needs (the 1M fleet takes tens of minutes on one core) and
  * stops: run it while the machine is busy, then the measured run when it is quiet.
@@ -11,6 +11,8 @@
  *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet
  *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
  *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 % with --no-cache
+ *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines: each
+ *                                                     worker's start-up and warm-up (~2 s of CPU) spread over more
  *   delta     item 4  bench/catalog-delta.bench.ts    engine: carry-over vs full rescan
  *   site      item 4  bench/site-carry-over.bench.ts  site: carry-over vs full rescan
  *   1m        1M      bench/scan.bench.ts             the 1M fleet, msgpack in, fleet format out, no reasons
@@ -37,6 +39,7 @@ const SIZES = {
     batchMachines: 5000,
     jsonClients: 100000,
     distinctClients: 5000,
+    steadyClients: 20000,
     deltaProfiles: 1000,
     siteClients: 300,
     bigClients: 1000000,
@@ -47,6 +50,7 @@ const SIZES = {
     batchMachines: 300,
     jsonClients: 2000,
     distinctClients: 500,
+    steadyClients: 2000,
     deltaProfiles: 100,
     siteClients: 20,
     bigClients: 5000,
@@ -55,6 +59,25 @@ const SIZES = {
 const THREADS = 2;
 const R = SIZES.revisions;
 const CATALOG = `catalog-${R}-1.pscat`;
+
+/** Item 3's rows: the goal is the first-of-a-profile scan's — every machine of a 100 % fleet, and every machine with sharing off. */
+function distinctRows(out: Json): Row[] {
+  return (out.runs as Json[])
+    .filter((r) => r.build === 'this')
+    .map((r): Row => {
+      const goalApplies = r.distinct === 100 || !r.cache;
+      const perCoreMs = (r.seconds * r.threads * 1000) / r.machines;
+      return {
+        item: '3',
+        figure: `${n(r.machines)} machines, ${r.distinct} % distinct, msgpack${r.cache ? '' : ', result sharing off (`--no-cache`)'}`,
+        command: `\`${scanCommand(r.fleet, r.cache ? '' : ' --no-cache')}\``,
+        measured: fleetMeasured(r),
+        goal: goalApplies ? `≤ 1 ms per machine per core (≥ ${n(1000 * r.threads)} machines/s on ${r.threads} cores)` : '— (reported)',
+        verdict: goalApplies ? verdict(perCoreMs <= 1) : '—',
+        load: loads(r.loadStart, r.loadEnd),
+      };
+    });
+}
 
 interface Step {
   key: string;
@@ -173,23 +196,14 @@ const STEPS: Step[] = [
       '--runs',
       'd0,d10,d50,d100,d0-nocache',
     ],
-    rows: (out) =>
-      (out.runs as Json[])
-        .filter((r) => r.build === 'this')
-        .map((r): Row => {
-          // The goal is the first-of-a-profile scan's: every machine of the 100 % fleet, and every machine with sharing off.
-          const goalApplies = r.distinct === 100 || !r.cache;
-          const perCoreMs = (r.seconds * r.threads * 1000) / r.machines;
-          return {
-            item: '3',
-            figure: `${n(r.machines)} machines, ${r.distinct} % distinct, msgpack${r.cache ? '' : ', result sharing off (`--no-cache`)'}`,
-            command: `\`${scanCommand(r.fleet, r.cache ? '' : ' --no-cache')}\``,
-            measured: fleetMeasured(r),
-            goal: goalApplies ? `≤ 1 ms per machine per core (≥ ${n(1000 * r.threads)} machines/s on ${r.threads} cores)` : '— (reported)',
-            verdict: goalApplies ? verdict(perCoreMs <= 1) : '—',
-            load: loads(r.loadStart, r.loadEnd),
-          };
-        }),
+    rows: distinctRows,
+  },
+  {
+    key: 'steady',
+    title: `item 3 past the start: 100 % distinct and --no-cache fleets of ${n(SIZES.steadyClients)} machines`,
+    script: 'fleet.bench.js',
+    args: ['--revisions', `${R}`, '--clients', `${SIZES.steadyClients}`, '--threads', `${THREADS}`, '--runs', 'd100,d0-nocache'],
+    rows: distinctRows,
   },
   {
     key: 'delta',
@@ -280,6 +294,8 @@ if (flag('inputs-only')) {
     ['json', SIZES.jsonClients, 0, 'msgpack'],
     ['json', SIZES.jsonClients, 0, 'jsonl'],
     ...[0, 10, 50, 100].map((d): [string, number, number, 'msgpack'] => ['distinct', SIZES.distinctClients, d, 'msgpack']),
+    ['steady', SIZES.steadyClients, 100, 'msgpack'],
+    ['steady', SIZES.steadyClients, 0, 'msgpack'],
     ['1m', SIZES.bigClients, 0, 'msgpack'],
   ];
   for (const [step, clients, distinct, ext] of want) {

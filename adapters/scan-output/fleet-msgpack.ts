@@ -56,7 +56,7 @@ export class FleetMsgpackWriter {
   /** Chunks take() handed out and not yet given back (the chunk objects: a buffer backs many chunks over time). */
   private readonly lent = new WeakSet<Uint8Array>();
   /** Every update's id, msgpack-encoded once, in one contiguous table (rows copy from it: no object per id). */
-  private idTable: { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number } | undefined;
+  private idTable: { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number; width: number } | undefined;
   private readonly keys = {
     resultSet: this.encoded('resultSet'),
     updates: this.encoded('updates'),
@@ -68,7 +68,7 @@ export class FleetMsgpackWriter {
 
   constructor(private readonly catalog: Catalog) {}
 
-  private ids(): { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number } {
+  private ids(): { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number; width: number } {
     if (this.idTable) return this.idTable;
     const c = this.catalog;
     const offsets = new Uint32Array(c.size + 1);
@@ -81,7 +81,10 @@ export class FleetMsgpackWriter {
       widest = Math.max(widest, e.length);
     }
     const bytes = Buffer.concat(parts);
-    this.idTable = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets, widest };
+    // Update ids are GUIDs: every one encodes to the same width, and a row then finds its id at i × width without
+    // reading the offsets (one cache miss fewer per row: the table is megabytes, a set's rows land all over it).
+    const width = c.size > 0 && offsets[c.size] === widest * c.size ? widest : 0;
+    this.idTable = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets, widest, width };
     return this.idTable;
   }
 
@@ -116,7 +119,7 @@ export class FleetMsgpackWriter {
   resultSet(set: ResultSet): void {
     const outcomes = set.outcomes;
     const reasons = set.reasons;
-    const { bytes: ids, view: idView, offsets, widest } = this.ids();
+    const { bytes: ids, view: idView, offsets, widest, width } = this.ids();
     // A row of an update the catalog does not hold (a set scanned against another catalog) would have no id to copy:
     // refused before a byte of the set is written, rather than a row that desynchronizes the stream.
     const size = offsets.length - 1;
@@ -141,8 +144,8 @@ export class FleetMsgpackWriter {
         const w = outcomes[k]!;
         const i = outcomeIndex(w);
         b[n++] = 0x93;
-        let p = offsets[i]!;
-        const to = offsets[i + 1]!;
+        let p = width > 0 ? i * width : offsets[i]!;
+        const to = width > 0 ? p + width : offsets[i + 1]!;
         for (; p + 4 <= to; p += 4, n += 4) view.setUint32(n, idView.getUint32(p, true), true);
         for (; p < to; p++) b[n++] = ids[p]!;
         for (let p = tailAt[w & 15]!, to = tailAt[(w & 15) + 1]!; p < to; p++) b[n++] = tails[p]!;

@@ -187,3 +187,21 @@ describe('msgpack fleet format writer', () => {
     ]);
   });
 });
+
+describe('msgpack fleet format writer, update ids of different widths', () => {
+  it('copies each id from its own offset when the ids do not all encode to one width', async () => {
+    const { loadedCatalogOf, updateRecord } = await import('../helpers/update-record.js');
+    // Ids of 1 to 40 characters: fixstr and str8 headers, and no common width (the GUID shortcut must not apply).
+    const ids = Array.from({ length: 40 }, (_, k) => `u${'x'.repeat(k)}`);
+    const catalog = loadedCatalogOf(
+      ids.map((updateId, k) => updateRecord({ updateId, revisionId: k + 1, rules: {} })),
+      'widths',
+    );
+    const outcomes = Uint32Array.from({ length: catalog.size }, (_, i) => packOutcome(i, STATES[i % 4], (i % 3) as SupersedenceCode));
+    const w = new FleetMsgpackWriter(catalog);
+    w.resultSet(new ResultSet({ id: 9, shared: true, outcomes }));
+    const [record] = new Unpackr({ useRecords: false }).unpackMultiple(w.take()) as { updates: unknown[][] }[];
+    expect(record.updates.map((u) => u[0])).toEqual(Array.from(outcomes, (o) => catalog.updateId(outcomeIndex(o))));
+    expect(new Set(record.updates.map((u) => (u[0] as string).length)).size).toBeGreaterThan(30);
+  });
+});

@@ -10,7 +10,10 @@
  *
  * The states are MachineScan's, by the same rules (machine-scan.ts, reference §4), asked for in the same order and
  * as lazily (a bundle stops at its first Required child, a supersedence at its first Installed or Required
- * superseder). Class values (prerequisites) still come from MachineScan: a machine evaluates a few dozen. Only
+ * superseder), so they read the same rule slots — as long as the section memo does not evict, since which values it
+ * keeps then depends on the order groups were first touched. Class values (prerequisites) still come from
+ * MachineScan: a machine evaluates a few dozen; an update MachineScan decides on the way (a software update that is a
+ * prerequisite, and what it bundles) is taken from it rather than decided twice. Only
  * catalogs without prerequisite cycles get a layout (Windows Update's have none): there an update's state does not
  * depend on which update asked for it first. Reasons and `all` scans keep MachineScan's own path.
  */
@@ -45,6 +48,12 @@ export interface FlatLayout {
   /** Per position: the positions of the updates that supersede it, likewise. */
   readonly supersederOffsets: Int32Array;
   readonly supersederPos: Int32Array;
+  /**
+   * Per position: 1 when MachineScan may decide the update itself while it evaluates a class — a software update that
+   * is a prerequisite of another, and the updates it bundles. The flat path asks MachineScan for these (one decision
+   * per update, as on the on-demand path); Windows Update's prerequisites are detectoids, so there are few or none.
+   */
+  readonly decidedByScan: Uint8Array;
   /** Per class: the positions of its reportable updates, in catalog order (what a scan reports when the class holds). */
   readonly rootOffsets: Int32Array;
   readonly rootPos: Int32Array;
@@ -127,6 +136,28 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
     let at = supersederOffsets[p]!;
     for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]!; k++) supersederPos[at++] = positionOf[sb.target[k]!]!;
   }
+  // MachineScan decides a prerequisite that is not a detectoid or category (installed() asks its state), and with it
+  // everything it bundles, recursively.
+  const decidedByScan = new Uint8Array(n);
+  const pending: number[] = [];
+  const pre = c.data.prerequisites;
+  for (let m = 0; m < pre.target.length; m++) {
+    const t = pre.target[m]!;
+    if (t >= 0 && !isDetectoidOrCategory(type[t]!) && decidedByScan[positionOf[t]!] === 0) {
+      decidedByScan[positionOf[t]!] = 1;
+      pending.push(positionOf[t]!);
+    }
+  }
+  while (pending.length > 0) {
+    const p = pending.pop()!;
+    for (let k = childOffsets[p]!; k < childOffsets[p + 1]!; k++) {
+      const q = childPos[k]!;
+      if (q >= 0 && decidedByScan[q] === 0) {
+        decidedByScan[q] = 1;
+        pending.push(q);
+      }
+    }
+  }
   const rootPos = new Int32Array(pc.classReportable.length);
   for (let r = 0; r < rootPos.length; r++) rootPos[r] = positionOf[pc.classReportable[r]!]!;
   return {
@@ -137,14 +168,16 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
     childPos,
     supersederOffsets,
     supersederPos,
+    decidedByScan,
     rootOffsets: pc.classReportableOffsets,
     rootPos,
   };
 }
 
 /**
- * Decides machines' reportable outcomes over a layout. One per catalog and section memo (the rule slots' places are
- * laid out by position too); a machine at a time (its working array is reused).
+ * Decides machines' reportable outcomes over a layout. One per section memo (the rule slots' places are laid out by
+ * position too), and one for every scanner of a catalog that shares no rule values; a machine at a time (its working
+ * arrays are reused: a scan runs synchronously to its end, and one that throws leaves nothing the next reads).
  */
 export class FlatDecider {
   /** Per position: the state code decided on the current machine (0: not yet). */
@@ -247,7 +280,13 @@ export class FlatDecider {
   private decide(p: number): number {
     const known = this.state[p]!;
     if (known !== 0) return known;
-    const { classAt, kindAt, childOffsets, childPos } = this.layout;
+    const { classAt, kindAt, childOffsets, childPos, decidedByScan } = this.layout;
+    if (decidedByScan[p] === 1) {
+      // An update MachineScan decides while evaluating classes: its decision, made once (and kept in its memo).
+      const code = this.s!.stateCode(this.layout.updateAt[p]!);
+      this.state[p] = code;
+      return code;
+    }
     const memo = this.classMemo[classAt[p]!]!;
     const pre = memo >= 0 ? (memo as Tri) : this.s!.prerequisites(this.layout.updateAt[p]!);
     let code: number;

@@ -32,16 +32,20 @@ const S_INSTALLED = 2,
   S_UNKNOWN = 5;
 const KIND_LEAF = 0,
   KIND_DETECTOID = 1,
-  KIND_BUNDLE = 2;
+  KIND_BUNDLE = 2,
+  /** Decided by MachineScan (FlatLayout.decidedByScan), whatever its kind: one read tells both. */
+  KIND_BY_SCAN = 3;
 
 /** The per-catalog part: where each update is placed and what a decision reads, by position. */
 export interface FlatLayout {
   /** Per position: the catalog index of the update placed there. */
   readonly updateAt: Int32Array;
-  /** Per position: the update's prerequisite class. */
-  readonly classAt: Int32Array;
+  /** Per position: the update's prerequisite class (16 bits where the catalog has fewer than 65,536 classes). */
+  readonly classAt: Uint16Array | Int32Array;
   /** Per position: leaf, detectoid or category, or bundle. */
   readonly kindAt: Uint8Array;
+  /** Per position: kindAt, or KIND_BY_SCAN where decidedByScan (what a decision reads first). */
+  readonly decideAs: Uint8Array;
   /** Per position: its bundled updates' positions (-1: not in the catalog) are `childPos[childOffsets[p] .. childOffsets[p + 1])`. */
   readonly childOffsets: Int32Array;
   readonly childPos: Int32Array;
@@ -113,7 +117,8 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
   for (let i = 0; i < n; i++) place(i);
 
   const { type } = c.data.updates;
-  const classAt = new Int32Array(n);
+  // A decision reads its class first: half the bytes where they fit (a catalog has a few dozen classes).
+  const classAt = pc.count < 65536 ? new Uint16Array(n) : new Int32Array(n);
   const kindAt = new Uint8Array(n);
   const childOffsets = new Int32Array(n + 1);
   const supersederOffsets = new Int32Array(n + 1);
@@ -158,12 +163,14 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
       }
     }
   }
+  const decideAs = kindAt.map((k, p) => (decidedByScan[p] === 1 ? KIND_BY_SCAN : k));
   const rootPos = new Int32Array(pc.classReportable.length);
   for (let r = 0; r < rootPos.length; r++) rootPos[r] = positionOf[pc.classReportable[r]!]!;
   return {
     updateAt,
     classAt,
     kindAt,
+    decideAs,
     childOffsets,
     childPos,
     supersederOffsets,
@@ -280,8 +287,9 @@ export class FlatDecider {
   private decide(p: number): number {
     const known = this.state[p]!;
     if (known !== 0) return known;
-    const { classAt, kindAt, childOffsets, childPos, decidedByScan } = this.layout;
-    if (decidedByScan[p] === 1) {
+    const { classAt, decideAs, childOffsets, childPos } = this.layout;
+    const kind = decideAs[p]!;
+    if (kind === KIND_BY_SCAN) {
       // An update MachineScan decides while evaluating classes: its decision, made once (and kept in its memo).
       const code = this.s!.stateCode(this.layout.updateAt[p]!);
       this.state[p] = code;
@@ -291,10 +299,10 @@ export class FlatDecider {
     const pre = memo >= 0 ? (memo as Tri) : this.s!.prerequisites(this.layout.updateAt[p]!);
     let code: number;
     if (pre === F) code = S_NA;
-    else if (kindAt[p] === KIND_DETECTOID) {
+    else if (kind === KIND_DETECTOID) {
       const v = and2(pre, this.slot(p, SLOT_IS_INSTALLED));
       code = v === T ? S_INSTALLED : v === F ? S_NA : S_UNKNOWN;
-    } else if (kindAt[p] === KIND_BUNDLE) {
+    } else if (kind === KIND_BUNDLE) {
       let req = false,
         unk = false,
         inst = false;

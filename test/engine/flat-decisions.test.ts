@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
-import { TYPE_SOFTWARE } from '../../engine/catalog/codes.js';
+import { TYPE_CATEGORY, TYPE_DETECTOID, TYPE_SOFTWARE } from '../../engine/catalog/codes.js';
 import { flatLayout } from '../../engine/scanner/flat-decisions.js';
 import { prerequisiteClasses } from '../../engine/scanner/prerequisite-classes.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
@@ -67,6 +67,21 @@ function checkLayout(records: readonly UpdateRecord[]): void {
     );
   }
   expect([...l.rootPos].map((p) => l.updateAt[p])).toEqual([...pc.classReportable]);
+  // What MachineScan decides while evaluating classes: software (not detectoid or category) prerequisites and,
+  // recursively, what they bundle — computed here by catalog index, without the layout.
+  const byScan = new Set<number>();
+  const { type } = c.data.updates;
+  const pre = c.data.prerequisites;
+  const visit = (t: number): void => {
+    if (t < 0 || byScan.has(t)) return;
+    byScan.add(t);
+    for (const k of bundled(c, t)) visit(k);
+  };
+  for (const t of pre.target) if (t >= 0 && type[t] !== TYPE_DETECTOID && type[t] !== TYPE_CATEGORY) visit(t);
+  for (let p = 0; p < n; p++) {
+    expect(l.decidedByScan[p]).toBe(byScan.has(l.updateAt[p]) ? 1 : 0);
+    expect(l.decideAs[p]).toBe(l.decidedByScan[p] === 1 ? 3 : l.kindAt[p]);
+  }
 }
 
 function checkSameAsOnDemand(
@@ -157,6 +172,7 @@ const oddWorldArb = fc
 describe('flat decisions', () => {
   it('lay out every update once, bundled updates before their bundle, on random catalogs (none with a cycle)', () => {
     fc.assert(fc.property(catalogArbOf({ maxLeaves: 12, maxBundles: 6 }), checkLayout), { numRuns: 200, seed });
+    fc.assert(fc.property(oddWorldArb, checkLayout), { numRuns: 100, seed });
   });
 
   it('have no layout when the catalog has a prerequisite cycle', () => {

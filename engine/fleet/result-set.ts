@@ -6,7 +6,7 @@
  */
 import type { UpdateOutcome } from '../scanner/scanner.js';
 import { bucketOf, emptyCounts, type CountBucket, type OutcomeCounts } from '../scanner/counting.js';
-import type { UpdateState } from '../scanner/machine-scan.js';
+import { S_INSTALLED, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from '../scanner/supersedence.js';
 
 export const STATES: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
@@ -14,6 +14,11 @@ const STATE_CODE: Readonly<Record<UpdateState, number>> = { Installed: 0, Requir
 
 export function packOutcome(index: number, state: UpdateState, supersedence: SupersedenceCode): number {
   return ((index << 4) | (STATE_CODE[state] << 2) | supersedence) >>> 0;
+}
+
+/** packOutcome from a state code (machine-scan.ts S_INSTALLED…S_UNKNOWN, in STATES' order) instead of a name. */
+export function packDecided(index: number, stateCode: number, supersedence: SupersedenceCode): number {
+  return ((index << 4) | ((stateCode - S_INSTALLED) << 2) | supersedence) >>> 0;
 }
 
 export const outcomeIndex = (w: number): number => w >>> 4;

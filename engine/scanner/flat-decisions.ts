@@ -21,15 +21,13 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { F, T, U, and2, not, type Tri } from '../eval/tri.js';
-import type { MachineScan } from './machine-scan.js';
+import { packDecided } from '../fleet/result-set.js';
+import { S_INSTALLED, S_NOT_APPLICABLE, S_REQUIRED, S_UNKNOWN, type MachineScan } from './machine-scan.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
-import { SUP_NO, SUP_POSSIBLY, SUP_YES } from './supersedence.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from './supersedence.js';
 
-// State codes as machine-scan.ts numbers them (0: not decided yet); an outcome word's state is the code - 2.
-const S_INSTALLED = 2,
-  S_REQUIRED = 3,
-  S_NA = 4,
-  S_UNKNOWN = 5;
+// Decisions in machine-scan.ts's state codes (0 in `state`: not decided yet).
+const S_NA = S_NOT_APPLICABLE;
 const KIND_LEAF = 0,
   KIND_DETECTOID = 1,
   KIND_BUNDLE = 2,
@@ -241,7 +239,7 @@ export class FlatDecider {
           const code = this.decide(p);
           if (code === S_NA) continue;
           const i = updateAt[p]!;
-          wordAt[i] = ((i << 4) | ((code - 2) << 2) | this.supersedence(p)) >>> 0;
+          wordAt[i] = packDecided(i, code, this.supersedence(p));
           emitted[i >>> 5]! |= 1 << (i & 31);
         }
       }
@@ -265,7 +263,7 @@ export class FlatDecider {
     return n;
   }
 
-  private supersedence(p: number): number {
+  private supersedence(p: number): SupersedenceCode {
     const { supersederOffsets, supersederPos } = this.layout;
     let possibly = false;
     for (let k = supersederOffsets[p]!; k < supersederOffsets[p + 1]!; k++) {

@@ -31,13 +31,16 @@ export type UpdateState = 'Installed' | 'Required' | 'NotApplicable' | 'Unknown'
 
 const BUSY = 255;
 const S_NONE = 0,
-  S_BUSY = 1,
-  S_INSTALLED = 2,
+  S_BUSY = 1;
+/**
+ * The state codes stateCode() returns, for callers that compare them without a string (flat-decisions.ts decides in
+ * the same codes). In the order of result-set.ts's STATES, from S_INSTALLED on.
+ */
+export const S_INSTALLED = 2,
   S_REQUIRED = 3,
-  S_NA = 4,
+  S_NOT_APPLICABLE = 4,
   S_UNKNOWN = 5;
-/** The state code of NotApplicable, for callers filtering on stateCode() without a string compare. */
-export const S_NOT_APPLICABLE = S_NA;
+const S_NA = S_NOT_APPLICABLE;
 const STATE_NAMES: Record<number, UpdateState> = {
   [S_INSTALLED]: 'Installed',
   [S_REQUIRED]: 'Required',

@@ -278,7 +278,7 @@ export class FlatDecider {
     const places = this.places;
     if (places === undefined) return this.s!.slot(this.layout.updateAt[p]!, slot);
     const q = p * 3 + slot;
-    return this.s!.slotIn(this.roots[q]!, slot, places[q << 1]!, places[(q << 1) + 1]!);
+    return this.s!.slotIn(this.roots, q, slot, places[q << 1]!, places[(q << 1) + 1]!);
   }
 
   /** Position p's state code, decided as machine-scan.ts decides it (its bundled updates first). */

@@ -263,19 +263,7 @@ export class MachineScan {
       // The group's value array is found once per machine and kept here: a scan asks for thousands of slots, and
       // asking the shared array again is as cheap as a memo of this machine's own would be.
       const q2 = (i * 3 + s) << 1;
-      const g = this.slotPlace[q2]!;
-      if (g < 0) return s === SLOT_IS_INSTALLABLE ? T : F;
-      const values = (this.groupValues[g] ??= this.memo.valuesOfGroup(g));
-      const at = this.slotPlace[q2 + 1]!;
-      const known = values[at]!;
-      if (known >= 0) {
-        this.sharedSlots++;
-        return known as Tri;
-      }
-      this.evaluatedSlots++;
-      const v = this.program.eval(this.rules[i * 3 + s]!, this.ctx);
-      values[at] = v;
-      return v;
+      return this.sharedSlot(this.memo, this.rules, i * 3 + s, s, this.slotPlace[q2]!, this.slotPlace[q2 + 1]!);
     }
     const m = this.slotMemo[i * 3 + s]!;
     if (m >= 0) return m as Tri;
@@ -298,21 +286,31 @@ export class MachineScan {
 
   /**
    * {@link slot} for a caller that holds the slot's rule root and place in the section memo already
-   * (flat-decisions.ts lays them out in its own order): `root` is the catalog's rule root of the slot (-1: none),
-   * `group` and `at` are `slotPlace`'s two entries for it. Only for scans with a memo and no readings.
+   * (flat-decisions.ts lays them out in its own order): `roots[q]` is the slot's rule root (read only when the value
+   * must be evaluated), `group` and `at` are `slotPlace`'s two entries for it. Only for scans with a memo and no
+   * readings.
    */
-  slotIn(root: number, s: number, group: number, at: number): Tri {
+  slotIn(roots: Int32Array, q: number, s: number, group: number, at: number): Tri {
     if (this.memo === undefined || this.ctx.readings !== undefined)
       throw new PatchscanError('INTERNAL', 'slotIn needs a scan that shares rule values and records no readings');
+    return this.sharedSlot(this.memo, roots, q, s, group, at);
+  }
+
+  /**
+   * A slot's value shared with earlier machines that read the same (and, within this machine, with slots sharing the
+   * tree): taken from the group's value array, else its rule root `roots[q]` evaluated and the value put there.
+   * `group` -1: no rule (the defaults of reference §4.1).
+   */
+  private sharedSlot(memo: MachineMemo, roots: Int32Array, q: number, s: number, group: number, at: number): Tri {
     if (group < 0) return s === SLOT_IS_INSTALLABLE ? T : F;
-    const values = (this.groupValues[group] ??= this.memo.valuesOfGroup(group));
+    const values = (this.groupValues[group] ??= memo.valuesOfGroup(group));
     const known = values[at]!;
     if (known >= 0) {
       this.sharedSlots++;
       return known as Tri;
     }
     this.evaluatedSlots++;
-    const v = this.program.eval(root, this.ctx);
+    const v = this.program.eval(roots[q]!, this.ctx);
     values[at] = v;
     return v;
   }

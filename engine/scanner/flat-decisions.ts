@@ -31,7 +31,7 @@ const S_NA = S_NOT_APPLICABLE;
 const KIND_LEAF = 0,
   KIND_DETECTOID = 1,
   KIND_BUNDLE = 2,
-  /** Decided by MachineScan (FlatLayout.decidedByScan), whatever its kind: one read tells both. */
+  /** Decided by MachineScan (FlatLayout.decideAs), whatever its kind: one read tells both. */
   KIND_BY_SCAN = 3;
 
 /** The per-catalog part: where each update is placed and what a decision reads, by position. */
@@ -42,7 +42,12 @@ export interface FlatLayout {
   readonly classAt: Uint16Array | Int32Array;
   /** Per position: leaf, detectoid or category, or bundle. */
   readonly kindAt: Uint8Array;
-  /** Per position: kindAt, or KIND_BY_SCAN where decidedByScan (what a decision reads first). */
+  /**
+   * Per position: what a decision reads first — kindAt, or KIND_BY_SCAN when MachineScan may decide the update itself
+   * while it evaluates a class: a software update that is a prerequisite of another, and the updates it bundles. The
+   * flat path asks MachineScan for these (one decision per update, as on the on-demand path); Windows Update's
+   * prerequisites are detectoids, so there are few or none.
+   */
   readonly decideAs: Uint8Array;
   /** Per position: its bundled updates' positions (-1: not in the catalog) are `childPos[childOffsets[p] .. childOffsets[p + 1])`. */
   readonly childOffsets: Int32Array;
@@ -50,12 +55,6 @@ export interface FlatLayout {
   /** Per position: the positions of the updates that supersede it, likewise. */
   readonly supersederOffsets: Int32Array;
   readonly supersederPos: Int32Array;
-  /**
-   * Per position: 1 when MachineScan may decide the update itself while it evaluates a class — a software update that
-   * is a prerequisite of another, and the updates it bundles. The flat path asks MachineScan for these (one decision
-   * per update, as on the on-demand path); Windows Update's prerequisites are detectoids, so there are few or none.
-   */
-  readonly decidedByScan: Uint8Array;
   /** Per class: the positions of its reportable updates, in catalog order (what a scan reports when the class holds). */
   readonly rootOffsets: Int32Array;
   readonly rootPos: Int32Array;
@@ -141,27 +140,22 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
   }
   // MachineScan decides a prerequisite that is not a detectoid or category (installed() asks its state), and with it
   // everything it bundles, recursively.
-  const decidedByScan = new Uint8Array(n);
+  const decideAs = kindAt.slice();
   const pending: number[] = [];
+  const byScan = (q: number): void => {
+    if (q < 0 || decideAs[q] === KIND_BY_SCAN) return;
+    decideAs[q] = KIND_BY_SCAN;
+    pending.push(q);
+  };
   const pre = c.data.prerequisites;
   for (let m = 0; m < pre.target.length; m++) {
     const t = pre.target[m]!;
-    if (t >= 0 && !isDetectoidOrCategory(type[t]!) && decidedByScan[positionOf[t]!] === 0) {
-      decidedByScan[positionOf[t]!] = 1;
-      pending.push(positionOf[t]!);
-    }
+    if (t >= 0 && !isDetectoidOrCategory(type[t]!)) byScan(positionOf[t]!);
   }
   while (pending.length > 0) {
     const p = pending.pop()!;
-    for (let k = childOffsets[p]!; k < childOffsets[p + 1]!; k++) {
-      const q = childPos[k]!;
-      if (q >= 0 && decidedByScan[q] === 0) {
-        decidedByScan[q] = 1;
-        pending.push(q);
-      }
-    }
+    for (let k = childOffsets[p]!; k < childOffsets[p + 1]!; k++) byScan(childPos[k]!);
   }
-  const decideAs = kindAt.map((k, p) => (decidedByScan[p] === 1 ? KIND_BY_SCAN : k));
   const rootPos = new Int32Array(pc.classReportable.length);
   for (let r = 0; r < rootPos.length; r++) rootPos[r] = positionOf[pc.classReportable[r]!]!;
   return {
@@ -173,7 +167,6 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
     childPos,
     supersederOffsets,
     supersederPos,
-    decidedByScan,
     rootOffsets: pc.classReportableOffsets,
     rootPos,
   };

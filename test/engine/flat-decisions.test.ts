@@ -79,8 +79,7 @@ function checkLayout(records: readonly UpdateRecord[]): void {
   };
   for (const t of pre.target) if (t >= 0 && type[t] !== TYPE_DETECTOID && type[t] !== TYPE_CATEGORY) visit(t);
   for (let p = 0; p < n; p++) {
-    expect(l.decidedByScan[p]).toBe(byScan.has(l.updateAt[p]) ? 1 : 0);
-    expect(l.decideAs[p]).toBe(l.decidedByScan[p] === 1 ? 3 : l.kindAt[p]);
+    expect(l.decideAs[p]).toBe(byScan.has(l.updateAt[p]) ? 3 : l.kindAt[p]);
   }
 }
 

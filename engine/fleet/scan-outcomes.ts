@@ -8,7 +8,7 @@ import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
-import { flatDecider } from '../scanner/flat-decisions.js';
+import { flatDecider } from './flat-decisions.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
 

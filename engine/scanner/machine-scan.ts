@@ -33,7 +33,7 @@ const BUSY = 255;
 const S_NONE = 0,
   S_BUSY = 1;
 /**
- * The state codes stateCode() returns, for callers that compare them without a string (flat-decisions.ts decides in
+ * The state codes stateCode() returns, for callers that compare them without a string (fleet/flat-decisions.ts decides in
  * the same codes). In the order of result-set.ts's STATES, from S_INSTALLED on.
  */
 export const S_INSTALLED = 2,
@@ -286,7 +286,7 @@ export class MachineScan {
 
   /**
    * {@link slot} for a caller that holds the slot's rule root and place in the section memo already
-   * (flat-decisions.ts lays them out in its own order): `roots[q]` is the slot's rule root (read only when the value
+   * (fleet/flat-decisions.ts lays them out in its own order): `roots[q]` is the slot's rule root (read only when the value
    * must be evaluated), `group` and `at` are `slotPlace`'s two entries for it. Only for scans with a memo and no
    * readings.
    */

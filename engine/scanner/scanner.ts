@@ -79,7 +79,7 @@ export interface ScannerOptions {
   /** Memory bounds of that sharing. */
   readonly shareRuleResultsLimits?: SectionMemoLimits;
   /**
-   * Decide the fleet path's outcomes over arrays laid out for it (flat-decisions.ts; default true): the same
+   * Decide the fleet path's outcomes over arrays laid out for it (fleet/flat-decisions.ts; default true): the same
    * outcomes, fewer cache misses. False keeps MachineScan's on-demand path, for differential tests and benchmarks.
    */
   readonly flatDecisions?: boolean;
@@ -128,7 +128,7 @@ export class Scanner {
     }
   }
 
-  /** Whether the fleet path decides over flat-decisions.ts's layout (ScannerOptions.flatDecisions). */
+  /** Whether the fleet path decides over fleet/flat-decisions.ts's layout (ScannerOptions.flatDecisions). */
   get flatDecisions(): boolean {
     return this.options.flatDecisions !== false;
   }

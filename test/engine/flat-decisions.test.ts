@@ -1,5 +1,5 @@
 /**
- * The fleet path's flat decisions (engine/scanner/flat-decisions.ts): the layout is what its decisions assume (a
+ * The fleet path's flat decisions (engine/fleet/flat-decisions.ts): the layout is what its decisions assume (a
  * permutation; bundled updates before their bundle; every array the same update's), and deciding over it gives
  * exactly MachineScan's outcomes with exactly its rule-slot reads and evaluations (as lazy: no slot asked for that the
  * on-demand path would not ask for) — while the section memo does not evict: under its memory bound, which values
@@ -15,7 +15,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import { TYPE_CATEGORY, TYPE_DETECTOID, TYPE_SOFTWARE } from '../../engine/catalog/codes.js';
-import { flatLayout } from '../../engine/scanner/flat-decisions.js';
+import { flatLayout } from '../../engine/fleet/flat-decisions.js';
 import { prerequisiteClasses } from '../../engine/scanner/prerequisite-classes.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import type { Inventory } from '../../engine/inventory/types.js';

@@ -8,7 +8,7 @@
  * class by class — each class's reportable updates, each after its bundled updates — so the updates of the classes
  * that hold on a machine, and what deciding them reads, are a few dense runs of memory.
  *
- * The states are MachineScan's, by the same rules (machine-scan.ts, reference §4), asked for in the same order and
+ * The states are MachineScan's, by the same rules (scanner/machine-scan.ts, reference §4), asked for in the same order and
  * as lazily (a bundle stops at its first Required child, a supersedence at its first Installed or Required
  * superseder), so they read the same rule slots — as long as the section memo does not evict, since which values it
  * keeps then depends on the order groups were first touched. Class values (prerequisites) still come from
@@ -21,10 +21,10 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { F, T, U, and2, not, type Tri } from '../eval/tri.js';
-import { packDecided } from '../fleet/result-set.js';
-import { S_INSTALLED, S_NOT_APPLICABLE, S_REQUIRED, S_UNKNOWN, type MachineScan } from './machine-scan.js';
-import { prerequisiteClasses, type PrerequisiteClasses } from './prerequisite-classes.js';
-import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from './supersedence.js';
+import { S_INSTALLED, S_NOT_APPLICABLE, S_REQUIRED, S_UNKNOWN, type MachineScan } from '../scanner/machine-scan.js';
+import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from '../scanner/supersedence.js';
+import { packDecided } from './result-set.js';
 
 // Decisions in machine-scan.ts's state codes (0 in `state`: not decided yet).
 const S_NA = S_NOT_APPLICABLE;

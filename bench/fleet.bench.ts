@@ -6,7 +6,7 @@
  * that build right after this one, so both see the same machine load: compare their ratio, not absolute figures.
  *
  *   node dist/bench/fleet.bench.js [--revisions 50000] [--clients 5000] [--hits-clients 20000] [--threads 2] [--before DIR]
- *                                  [--runs d0,d10,d50,d100,d100-jsonl,d0-nocache,hits,hits-jsonl] [--json]
+ *                                  [--runs d0,d10,d50,d100,d100-jsonl,d0-nocache,d100-nocache,hits,hits-jsonl] [--json]
  *
  * `--runs` picks runs by key (default all, in that order: the --clients fleets by share distinct, then the
  * --hits-clients fleet with 0 % distinct). `--json`: the human lines go to stderr and one JSON line with every run's
@@ -89,6 +89,14 @@ const ALL: RunSpec[] = [
     label: `${clients} machines, 0 % distinct, msgpack, --no-cache`,
     clients,
     distinct: 0,
+    input: 'msgpack',
+    cache: false,
+  },
+  {
+    key: 'd100-nocache',
+    label: `${clients} machines, 100 % distinct, msgpack, --no-cache`,
+    clients,
+    distinct: 100,
     input: 'msgpack',
     cache: false,
   },

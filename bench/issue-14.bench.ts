@@ -10,9 +10,10 @@
  * the inputs under bench/.work/ and start a fresh process per measured run where they always did):
  *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet
  *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
- *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 % with --no-cache
- *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines: each
- *                                                     worker's start-up and warm-up (~2 s of CPU) spread over more
+ *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 and 100 % with --no-cache
+ *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines (the
+ *                                                     first ones are the distinct step's fleets), and what the
+ *                                                     machines past those cost: the difference of the two runs
  *   delta     item 4  bench/catalog-delta.bench.ts    engine: carry-over vs full rescan
  *   site      item 4  bench/site-carry-over.bench.ts  site: carry-over vs full rescan
  *   1m        1M      bench/scan.bench.ts             the 1M fleet, msgpack in, fleet format out, no reasons
@@ -21,7 +22,7 @@
  * bench/.work/issue-14-SCALE-TIME.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { arg, flag } from './args.js';
@@ -79,12 +80,61 @@ function distinctRows(out: Json): Row[] {
     });
 }
 
+/**
+ * Item 3 past the start: the steady step's fleets begin with the distinct step's (the generator is deterministic and
+ * streams, so the first 5,000 machines of the 20,000-machine fleet are the 5,000-machine fleet, checked byte for byte
+ * here). What the 15,000 machines after them cost is the difference of the two runs: the process start, the catalog
+ * load and each worker's warm-up (JIT, rules compiled on first use, rule values first seen) fall in the first run.
+ */
+function pastTheStartRows(steady: Json, earlier: Readonly<Record<string, Json>>): Row[] {
+  const first = earlier.distinct as Json;
+  if (first === undefined) return [];
+  const rows: Row[] = [];
+  for (const big of (steady.runs as Json[]).filter((r) => r.build === 'this')) {
+    const small = (first.runs as Json[]).find((r) => r.build === 'this' && r.distinct === big.distinct && r.cache === big.cache);
+    if (small === undefined || small.machines >= big.machines) continue;
+    if (!isPrefix(small.fleet, big.fleet)) continue;
+    const machines = big.machines - small.machines;
+    const seconds = big.seconds - small.seconds;
+    const cpu = big.cpuSeconds - small.cpuSeconds;
+    const perCoreMs = (seconds * big.threads * 1000) / machines;
+    rows.push({
+      item: '3',
+      figure:
+        `past the start: machines ${n(small.machines + 1)}–${n(big.machines)} of the ${n(big.machines)}, ${big.distinct} % distinct, msgpack` +
+        (big.cache ? '' : ', result sharing off (`--no-cache`)'),
+      command: `the two rows above with the same fleet: (${n(big.machines)} in ${n(big.seconds, 1)} s) − (${n(small.machines)} in ${n(small.seconds, 1)} s)`,
+      measured:
+        `**${n(machines / seconds)} machines/s**; ${n(perCoreMs, 2)} ms per machine per core (wall), ` +
+        `CPU ${n((cpu * 1000) / machines, 2)} ms/machine (the first ${n(small.machines)} took ${n(small.seconds, 1)} s: ` +
+        `${n((small.seconds * big.threads * 1000) / small.machines, 2)} ms per machine per core)`,
+      goal: `≤ 1 ms per machine per core (≥ ${n(1000 * big.threads)} machines/s on ${big.threads} cores)`,
+      verdict: big.distinct === 100 || !big.cache ? verdict(perCoreMs <= 1) : '—',
+      load: `${loads(small.loadStart, small.loadEnd)}; ${loads(big.loadStart, big.loadEnd)}`,
+    });
+  }
+  return rows;
+}
+
+/** Whether the file at `a` is the start of the file at `b` (fleet paths as the fleet benchmark reports them). */
+function isPrefix(a: string, b: string): boolean {
+  const x = readFileSync(a);
+  const fd = openSync(b, 'r');
+  try {
+    const y = Buffer.alloc(x.length);
+    return readSync(fd, y, 0, x.length, 0) === x.length && x.equals(y);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 interface Step {
   key: string;
   title: string;
   script: string;
   args: string[];
-  rows: (out: Json) => Row[];
+  /** The rows of this step's output; `earlier` holds the outputs of the steps run before it, by key. */
+  rows: (out: Json, earlier: Readonly<Record<string, Json>>) => Row[];
 }
 interface Row {
   item: string;
@@ -184,7 +234,7 @@ const STEPS: Step[] = [
   },
   {
     key: 'distinct',
-    title: `item 3: 0, 10, 50, 100 % distinct fleets of ${n(SIZES.distinctClients)} machines; 0 % with --no-cache`,
+    title: `item 3: 0, 10, 50, 100 % distinct fleets of ${n(SIZES.distinctClients)} machines; 0 and 100 % with --no-cache`,
     script: 'fleet.bench.js',
     args: [
       '--revisions',
@@ -194,16 +244,16 @@ const STEPS: Step[] = [
       '--threads',
       `${THREADS}`,
       '--runs',
-      'd0,d10,d50,d100,d0-nocache',
+      'd0,d10,d50,d100,d0-nocache,d100-nocache',
     ],
     rows: distinctRows,
   },
   {
     key: 'steady',
-    title: `item 3 past the start: 100 % distinct and --no-cache fleets of ${n(SIZES.steadyClients)} machines`,
+    title: `item 3 past the start: the same fleets grown to ${n(SIZES.steadyClients)} machines (100 % distinct; 0 and 100 % with --no-cache)`,
     script: 'fleet.bench.js',
-    args: ['--revisions', `${R}`, '--clients', `${SIZES.steadyClients}`, '--threads', `${THREADS}`, '--runs', 'd100,d0-nocache'],
-    rows: distinctRows,
+    args: ['--revisions', `${R}`, '--clients', `${SIZES.steadyClients}`, '--threads', `${THREADS}`, '--runs', 'd100,d0-nocache,d100-nocache'],
+    rows: (out, earlier) => [...distinctRows(out), ...pastTheStartRows(out, earlier)],
   },
   {
     key: 'delta',
@@ -313,6 +363,7 @@ const machine = `${machineLine()}; load average at start ${loadavg()
 progress(`${machine}; scale ${scale}; ${steps.length} steps: ${steps.map((s) => s.key).join(', ')}`);
 
 const rows: Row[] = [];
+const outputs: Record<string, Json> = {};
 const notes: string[] = [];
 for (const [k, step] of steps.entries()) {
   const cmd = [join('dist', 'bench', step.script), ...step.args];
@@ -346,7 +397,8 @@ for (const [k, step] of steps.entries()) {
     });
   } else {
     try {
-      rows.push(...step.rows(out));
+      rows.push(...step.rows(out, outputs));
+      outputs[step.key] = out;
     } catch (e) {
       // A JSON line without the runs this row reads (a benchmark changed): say so instead of losing the other rows.
       rows.push({

@@ -87,7 +87,7 @@ function distinctRows(out: Json): Row[] {
  * load and each worker's warm-up (JIT, rules compiled on first use, rule values first seen) fall in the first run.
  */
 function pastTheStartRows(steady: Json, earlier: Readonly<Record<string, Json>>): Row[] {
-  const first = earlier.distinct as Json;
+  const first = earlier.distinct;
   if (first === undefined) return [];
   const rows: Row[] = [];
   for (const big of (steady.runs as Json[]).filter((r) => r.build === 'this')) {
@@ -252,7 +252,16 @@ const STEPS: Step[] = [
     key: 'steady',
     title: `item 3 past the start: the same fleets grown to ${n(SIZES.steadyClients)} machines (100 % distinct; 0 and 100 % with --no-cache)`,
     script: 'fleet.bench.js',
-    args: ['--revisions', `${R}`, '--clients', `${SIZES.steadyClients}`, '--threads', `${THREADS}`, '--runs', 'd100,d0-nocache,d100-nocache'],
+    args: [
+      '--revisions',
+      `${R}`,
+      '--clients',
+      `${SIZES.steadyClients}`,
+      '--threads',
+      `${THREADS}`,
+      '--runs',
+      'd100,d0-nocache,d100-nocache',
+    ],
     rows: (out, earlier) => [...distinctRows(out), ...pastTheStartRows(out, earlier)],
   },
   {

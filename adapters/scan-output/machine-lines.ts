@@ -45,22 +45,33 @@ export class MachineLinesWriter implements BatchWriter {
     return this.out.size;
   }
 
-  take(): string {
+  take(): Uint8Array {
     return this.out.take();
+  }
+
+  recycle(chunk: Uint8Array): void {
+    this.out.recycle(chunk);
   }
 
   finish(): void {}
 
   machine(m: ScannedMachine): void {
     const set = m.resultSet;
-    let tail = this.tails.get(set);
-    if (tail === undefined) {
-      tail = this.tail(set);
-      // With reasons a tail is as large as the set's reasons: kept, it would double what the pool keeps within its
-      // budget. Without, it is a few KB.
-      if (!set.reasons) this.tails.set(set, tail);
+    this.out.push(`{"computer":${JSON.stringify(m.computer)},"source":${JSON.stringify(m.source)},`);
+    if (set.reasons) {
+      // With reasons a tail is as large as the set's reasons (~0.3 MB): kept, it would double what the pool keeps
+      // within its budget, and as one string it would be a V8 large object (TextChunks): it goes out piece by piece.
+      this.tailPieces(set, (piece) => this.out.push(piece));
+    } else {
+      let tail = this.tails.get(set);
+      if (tail === undefined) {
+        const pieces: string[] = [];
+        this.tailPieces(set, (piece) => pieces.push(piece));
+        this.tails.set(set, (tail = pieces.join('')));
+      }
+      this.out.push(tail);
     }
-    this.out.push(`{"computer":${JSON.stringify(m.computer)},"source":${JSON.stringify(m.source)},${tail}\n`);
+    this.out.push('\n');
   }
 
   error(m: FailedMachine): void {
@@ -77,21 +88,26 @@ export class MachineLinesWriter implements BatchWriter {
     return h;
   }
 
-  private tail(set: ResultSet): string {
-    const lists: Record<Listed, string[]> = { required: [], possiblySuperseded: [], unknown: [] };
+  /** The line after the machine's name, in pieces of one listed update each. */
+  private tailPieces(set: ResultSet, emit: (piece: string) => void): void {
+    const lists: Record<Listed, number[]> = { required: [], possiblySuperseded: [], unknown: [] };
     const { outcomes, reasons } = set;
     for (let k = 0; k < outcomes.length; k++) {
-      const w = outcomes[k]!;
-      const list = listedAs(w);
-      if (list === undefined) continue;
-      const h = this.head(outcomeIndex(w));
-      lists[list].push(reasons ? `${h},"reason":${JSON.stringify(reasons[k] ?? '')}}` : `${h}}`);
+      const list = listedAs(outcomes[k]!);
+      if (list !== undefined) lists[list].push(k);
     }
     const { notApplicable, ...counts } = set.stats.counts;
-    return (
-      `"counts":${JSON.stringify(this.options.all ? { ...counts, notApplicable } : counts)},` +
-      LISTED.map((l) => `"${l}":[${lists[l].join(',')}]`).join(',') +
-      '}'
-    );
+    emit(`"counts":${JSON.stringify(this.options.all ? { ...counts, notApplicable } : counts)},`);
+    for (const [j, l] of LISTED.entries()) {
+      emit(`${j > 0 ? ',' : ''}"${l}":[`);
+      const ks = lists[l];
+      for (let i = 0; i < ks.length; i++) {
+        const k = ks[i]!;
+        const h = this.head(outcomeIndex(outcomes[k]!));
+        emit(`${i > 0 ? ',' : ''}${reasons ? `${h},"reason":${JSON.stringify(reasons[k] ?? '')}}` : `${h}}`}`);
+      }
+      emit(']');
+    }
+    emit('}');
   }
 }

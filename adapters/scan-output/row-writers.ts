@@ -54,8 +54,12 @@ export class RowLinesWriter implements BatchWriter {
     return this.out.size;
   }
 
-  take(): string {
+  take(): Uint8Array {
     return this.out.take();
+  }
+
+  recycle(chunk: Uint8Array): void {
+    this.out.recycle(chunk);
   }
 
   finish(): void {}
@@ -63,16 +67,16 @@ export class RowLinesWriter implements BatchWriter {
   machine(m: ScannedMachine): void {
     const { outcomes, reasons } = m.resultSet;
     const head = `{"computer":${JSON.stringify(m.computer)},`;
-    let text = '';
+    // Row by row: a machine's rows as one string would be a V8 large object (TextChunks says why that matters).
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
-      text +=
+      this.out.push(
         `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},` +
-        `"possiblySuperseded":${outcomePossiblySuperseded(w)},` +
-        `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`;
+          `"possiblySuperseded":${outcomePossiblySuperseded(w)},` +
+          `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`,
+      );
     }
-    if (text) this.out.push(text);
   }
 
   error(m: FailedMachine): void {
@@ -107,15 +111,18 @@ export class RowCsvWriter implements BatchWriter {
     return this.out.size;
   }
 
-  take(): string {
+  take(): Uint8Array {
     return this.out.take();
+  }
+
+  recycle(chunk: Uint8Array): void {
+    this.out.recycle(chunk);
   }
 
   finish(): void {}
 
   machine(m: ScannedMachine): void {
     const { outcomes, reasons } = m.resultSet;
-    let text = '';
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
@@ -126,9 +133,8 @@ export class RowCsvWriter implements BatchWriter {
         possiblySuperseded: outcomePossiblySuperseded(w),
         ...(reasons ? { reason: reasons[k] ?? '' } : {}),
       };
-      text += `${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`;
+      this.out.push(`${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`);
     }
-    if (text) this.out.push(text);
   }
 
   error(m: FailedMachine): void {

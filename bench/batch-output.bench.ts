@@ -5,7 +5,7 @@
  * before and after share the machine's load.
  *
  *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--before OLD/dist/adapters/cli/bin.js]
- *                                         [--formats default,reasons,rows,rows-all,parquet,msgpack] [--json]
+ *                                         [--formats default,reasons,rows,rows-reasons,rows-all,parquet,parquet-reasons,msgpack] [--json]
  *
  * The fleet is the first --machines inventories of a --clients fleet (JSON Lines) from the generated catalog.
  * `--json`: the table goes to stderr and one JSON line with every run's figures to stdout (bench/issue-14.bench.ts).
@@ -30,8 +30,10 @@ const RUNS: Record<string, { args: string[]; what: string }> = {
   default: { args: [], what: 'default (jsonl: one line per machine)' },
   reasons: { args: ['--reasons'], what: 'jsonl --reasons' },
   rows: { args: ['-f', 'rows'], what: '-f rows (Required, Unknown)' },
+  'rows-reasons': { args: ['-f', 'rows', '--reasons'], what: '-f rows --reasons (Required, Unknown, each with its reason)' },
   'rows-all': { args: ['-f', 'rows', '--states', 'all', '--reasons'], what: '-f rows --states all --reasons (the old default output)' },
   parquet: { args: ['-f', 'parquet'], what: '-f parquet (Required, Unknown)' },
+  'parquet-reasons': { args: ['-f', 'parquet', '--reasons'], what: '-f parquet --reasons (Required, Unknown, each with its reason)' },
   msgpack: { args: ['-f', 'msgpack'], what: '-f msgpack' },
 };
 

@@ -179,7 +179,7 @@ const STEPS: Step[] = [
       '--machines',
       `${SIZES.batchMachines}`,
       '--formats',
-      'default,rows,parquet',
+      'default,reasons,rows,rows-reasons,parquet,parquet-reasons',
     ],
     rows: (out) =>
       (out.runs as Json[])
@@ -190,7 +190,7 @@ const STEPS: Step[] = [
           command: `\`${(r.command as string)
             .replace(' -q', '')
             .replace('catalog.pscat', CATALOG)
-            .replace('OUT', r.format === 'parquet' ? 'out.parquet' : 'out.jsonl')}\``,
+            .replace('OUT', (r.format as string).startsWith('parquet') ? 'out.parquet' : 'out.jsonl')}\``,
           measured:
             `${n(r.seconds, 1)} s, ${n(r.machines / r.seconds)} machines/s, ${n(r.bytesWritten / 1e6, 1)} MB written ` +
             `(${n(r.bytesWritten / r.machines / 1e3, 1)} KB/machine), peak RSS ${mib(r.maxRssBytes)}; CPU ${n(r.cpuSeconds, 1)} s`,

@@ -60,6 +60,11 @@ const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
   { name: 'possiblySuperseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
   { name: 'reason', ...STRING, repetition_type: 'REQUIRED' },
 ];
+/**
+ * Columns written without min/max statistics: free text, whose bounds let no reader skip a row group (they help on
+ * `computer`, `kb`, `state`…), and computing them was a fifth of writing a group (2,000 machines: 10.7 → 8.8 s).
+ */
+const NO_STATISTICS: ReadonlySet<Column> = new Set<Column>(['title', 'moreInfoUrl', 'cves', 'reason']);
 const CVE_ITEMS: readonly SchemaElement[] = [
   { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
   { name: 'element', ...STRING, repetition_type: 'REQUIRED' },
@@ -166,6 +171,7 @@ export class ParquetRowsWriter implements BatchWriter {
       data: this.columns[c.name],
       // Strings repeat (thousands of updates over millions of rows): always a dictionary, whatever the first page says.
       ...(c.type === 'BYTE_ARRAY' ? { encoding: 'RLE_DICTIONARY' as const } : {}),
+      ...(NO_STATISTICS.has(c.name) ? { statistics: false } : {}),
     }));
     void this.file.write({ columnData, rowGroupSize: this.rows });
     Object.assign(this.columns, this.empty());

@@ -67,6 +67,20 @@ describe('Parquet rows writer', () => {
       expect(meta.map((r) => r.n)).toEqual(Array.from({ length: groups }, (_, k) => (k < groups - 1 ? rowGroup : rows - rowGroup * k)));
       const read = (await con.runAndReadAll(`SELECT computer FROM read_parquet('${file}')`)).getRowObjectsJS() as { computer: string }[];
       expect(read.map((r) => r.computer)).toEqual(names);
+      // Min/max statistics where a reader can skip row groups by them; none for free text (parquet-rows.ts NO_STATISTICS).
+      const stats = (
+        await con.runAndReadAll(
+          `SELECT path_in_schema AS p, bool_and(stats_min_value IS NOT NULL) AS has FROM parquet_metadata('${file}') GROUP BY p`,
+        )
+      ).getRowObjectsJS() as { p: string; has: boolean }[];
+      const has = Object.fromEntries(stats.map((r) => [r.p, r.has]));
+      expect({ computer: has.computer, kb: has.kb, state: has.state, title: has.title, reason: has.reason }).toEqual({
+        computer: true,
+        kb: true,
+        state: true,
+        title: false,
+        reason: false,
+      });
     } finally {
       con.closeSync();
       db.closeSync();

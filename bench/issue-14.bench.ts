@@ -98,12 +98,27 @@ function pastTheStartRows(steady: Json, earlier: Readonly<Record<string, Json>>)
     const seconds = big.seconds - small.seconds;
     const cpu = big.cpuSeconds - small.cpuSeconds;
     const perCoreMs = (seconds * big.threads * 1000) / machines;
+    const figure =
+      `past the start: machines ${n(small.machines + 1)}–${n(big.machines)} of the ${n(big.machines)}, ${big.distinct} % distinct, msgpack` +
+      (big.cache ? '' : ', result sharing off (`--no-cache`)');
+    const command = `the two rows above with the same fleet: (${n(big.machines)} in ${n(big.seconds, 1)} s) − (${n(small.machines)} in ${n(small.seconds, 1)} s)`;
+    if (!(seconds > 0)) {
+      // The larger run took no longer than the smaller: the machine's load moved between them (small scales, a busy VM).
+      rows.push({
+        item: '3',
+        figure,
+        command,
+        measured: '**not measurable**: the larger run took no longer than the smaller',
+        goal: '',
+        verdict: '—',
+        load: '',
+      });
+      continue;
+    }
     rows.push({
       item: '3',
-      figure:
-        `past the start: machines ${n(small.machines + 1)}–${n(big.machines)} of the ${n(big.machines)}, ${big.distinct} % distinct, msgpack` +
-        (big.cache ? '' : ', result sharing off (`--no-cache`)'),
-      command: `the two rows above with the same fleet: (${n(big.machines)} in ${n(big.seconds, 1)} s) − (${n(small.machines)} in ${n(small.seconds, 1)} s)`,
+      figure,
+      command,
       measured:
         `**${n(machines / seconds)} machines/s**; ${n(perCoreMs, 2)} ms per machine per core (wall), ` +
         `CPU ${n((cpu * 1000) / machines, 2)} ms/machine (the first ${n(small.machines)} took ${n(small.seconds, 1)} s: ` +

@@ -51,7 +51,13 @@ export class TextChunks {
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private at = 0;
   private readonly spare: Buffer[] = [];
+  /** Chunks take() handed out and recycle() has not had back: only those may be reused. */
+  private readonly lent = new WeakSet<Uint8Array>();
 
+  /**
+   * Appends `s` as UTF-8. Each piece is encoded on its own, so a surrogate pair split across two pushes would become
+   * two U+FFFD: writers push whole rows or list items, which never end inside a pair.
+   */
   push(s: string): void {
     // A UTF-16 unit is at most 3 UTF-8 bytes (a surrogate pair, 2 units, is 4).
     if (this.at + 3 * s.length > this.chunk.length) this.makeRoom(3 * s.length);
@@ -66,27 +72,33 @@ export class TextChunks {
   /** The bytes gathered; they stay valid until given back to recycle() (or for good, if never). */
   take(): Uint8Array {
     const out = this.chunk.subarray(0, this.at);
+    this.lent.add(out);
     this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     this.at = 0;
     return out;
   }
 
-  /** A chunk take() returned has been written: its memory is used again. */
+  /**
+   * A chunk take() returned has been written and nothing reads it any more: its memory may hold later text. Only a
+   * chunk this writer handed out and has not had back is taken (a foreign buffer, or a chunk given back twice, would
+   * otherwise be written over while someone holds it), and only at the standard size (one grown for a huge machine
+   * is let go).
+   */
   recycle(chunk: Uint8Array): void {
-    this.keep(chunk.buffer);
+    if (this.lent.delete(chunk)) this.keep(chunk.buffer);
   }
 
   /** Room for `bytes` more: the chunk doubles, as often as it must (a machine whose text is larger than a chunk). */
   private makeRoom(bytes: number): void {
     const bigger = Buffer.allocUnsafe(Math.max(2 * this.chunk.length, this.at + bytes));
     this.chunk.copy(bigger, 0, 0, this.at);
-    this.keep(this.chunk.buffer);
+    this.keep(this.chunk.buffer); // nobody else holds the chunk being filled
     this.chunk = bigger;
   }
 
   private keep(memory: ArrayBufferLike): void {
-    // Only a chunk's own memory (allocUnsafe gives a chunk-sized buffer its own ArrayBuffer), never a shared pool's.
-    if (memory.byteLength < CHUNK_BYTES || this.spare.length >= SPARE_CHUNKS) return;
-    this.spare.push(Buffer.from(memory, 0, memory.byteLength));
+    // allocUnsafe gives a chunk-sized buffer an ArrayBuffer of its own (never the shared pool's).
+    if (!(memory instanceof ArrayBuffer) || memory.byteLength !== CHUNK_BYTES || this.spare.length >= SPARE_CHUNKS) return;
+    this.spare.push(Buffer.from(memory));
   }
 }

@@ -1,7 +1,8 @@
 /**
- * TextChunks (adapters/scan-output/batch-output.ts): text pushed piece by piece comes out as its UTF-8 bytes, in
- * chunks taken at any point, whatever the pieces' sizes (larger than a chunk too) and characters (multi-byte,
- * surrogate pairs, lone surrogates), and a chunk given back to recycle() never changes one still held.
+ * TextChunks (adapters/scan-output/batch-output.ts): text pushed piece by piece comes out as the UTF-8 bytes of each
+ * piece, in chunks taken at any point, whatever the pieces' sizes (larger than a chunk too) and characters
+ * (multi-byte, surrogate pairs, lone surrogates), and a chunk given back to recycle() never changes one still held —
+ * nor does a chunk given back twice, or memory that was never handed out.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,22 +24,23 @@ describe('TextChunks', () => {
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
         const chunks = new TextChunks();
         const taken: { bytes: Uint8Array; copy: Buffer }[] = [];
-        let text = '';
-        let sinceTake = '';
+        // Each piece is encoded on its own (a surrogate pair split across two pieces is two U+FFFD, as TextChunks says).
+        const want: Buffer[] = [];
+        let sinceTake = 0;
         for (const [s, what] of steps) {
           chunks.push(s);
-          text += s;
-          sinceTake += s;
-          expect(chunks.size).toBe(Buffer.byteLength(sinceTake, 'utf8'));
+          want.push(Buffer.from(s, 'utf8'));
+          sinceTake += Buffer.byteLength(s, 'utf8');
+          expect(chunks.size).toBe(sinceTake);
           if (what === 'push') continue;
-          sinceTake = '';
+          sinceTake = 0;
           const bytes = chunks.take();
           taken.push({ bytes, copy: Buffer.from(bytes) });
           if (what === 'take-and-recycle' && taken.length > 1) chunks.recycle(taken[taken.length - 2].bytes);
         }
         const last = chunks.take();
         const all = Buffer.concat([...taken.map((t) => t.copy), Buffer.from(last)]);
-        expect(all.equals(Buffer.from(text, 'utf8'))).toBe(true);
+        expect(all.equals(Buffer.concat(want))).toBe(true);
         // The newest taken chunk was never recycled: nothing written since may have changed it.
         const newest = taken[taken.length - 1];
         if (newest) expect(Buffer.from(newest.bytes).equals(newest.copy)).toBe(true);
@@ -53,6 +55,46 @@ describe('TextChunks', () => {
     expect(chunks.size).toBe(1 + 3 + 4);
     expect(Buffer.from(chunks.take()).toString('utf8')).toBe('a€😀');
     expect(chunks.size).toBe(0);
+  });
+
+  it('takes back only chunks it lent and has not had back, and only at the standard size', () => {
+    const chunks = new TextChunks();
+    chunks.push('x');
+    const x = chunks.take();
+    chunks.recycle(x);
+    chunks.recycle(x); // given back twice: the second is ignored
+    chunks.push('y');
+    const y = chunks.take(); // not x's memory yet (the chunk made ready when x was taken)
+    chunks.push('z');
+    const z = chunks.take(); // x's memory, once
+    chunks.push('w');
+    const w = chunks.take();
+    expect(z.buffer).toBe(x.buffer);
+    expect(w.buffer).not.toBe(x.buffer);
+    expect([y, z, w].map((c) => Buffer.from(c).toString())).toEqual(['y', 'z', 'w']);
+
+    // Memory that was never handed out is not written into.
+    const foreign = Buffer.alloc(1024 * 1024, 0x2a);
+    chunks.recycle(foreign);
+    chunks.recycle(foreign.subarray(10));
+    for (let k = 0; k < 6; k++) {
+      chunks.push('overwrite?');
+      chunks.recycle(chunks.take());
+    }
+    expect(foreign.every((b) => b === 0x2a)).toBe(true);
+
+    // A chunk grown for a huge piece is let go, not kept for the rest of the run.
+    const grown = new TextChunks();
+    grown.push('é'.repeat(600_000)); // 1.8 MB of room asked for: larger than a chunk
+    const big = grown.take();
+    expect(big.buffer.byteLength).toBeGreaterThan(1024 * 1024);
+    grown.recycle(big);
+    for (let k = 0; k < 6; k++) {
+      grown.push('small');
+      const c = grown.take();
+      expect(c.buffer).not.toBe(big.buffer);
+      grown.recycle(c);
+    }
   });
 
   it('reuses a recycled chunk for later text, and keeps a chunk not given back intact', () => {

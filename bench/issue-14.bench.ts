@@ -8,7 +8,7 @@
  * stops: run it while the machine is busy, then the measured run when it is quiet.
  * It runs the existing benchmarks one after the other, each in a child process with `--json` (they generate or reuse
  * the inputs under bench/.work/ and start a fresh process per measured run where they always did):
- *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet
+ *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet, each also --reasons
  *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
  *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 and 100 % with --no-cache
  *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines (the

@@ -216,7 +216,9 @@ export class ProgressBar {
     const counts = `${human(done, u.unit)}/${human(total, u.unit)}`;
     let tail: string;
     if (final || done >= total) tail = `in ${humanDuration(secs)}${secs >= 0.5 ? `, ${humanRate(done / secs, u.unit)}` : ''}`;
-    else tail = rate !== undefined && rate > 0 ? `${humanRate(rate, u.unit)}, ${humanDuration((total - done) / rate)} left` : '';
+    else if (rate === undefined) tail = '';
+    // Nothing moved over the last seconds (a download waiting on the network): no time left can be told.
+    else tail = rate > 0 ? `${humanRate(rate, u.unit)}, ${humanDuration((total - done) / rate)} left` : 'stalled';
     return this.fit(label, `${percent} ${counts}`, tail, detail, cols, frac);
   }
 

@@ -131,8 +131,12 @@ describe('progress on the command line', () => {
       new RegExp(`^download +[█░]+ 100% ${size}/${size} in \\d+\\.\\ds, \\d+ KiB/s {2}wsusscn2\\.cab$`),
     );
     expectMonotonic(lines);
-    for (const p of download.slice(0, -1)) {
-      expect(p.line).toMatch(/ left {2}wsusscn2\.cab$/); // time left while it runs, and the name whole
+    // Time left while it runs, and the name whole; a line drawn while nothing arrived for a while (a loaded machine
+    // stalls the paced server) says so instead of a rate.
+    const running = download.slice(0, -1);
+    for (const p of running) expect(p.line).toMatch(/ (left|stalled) {2}wsusscn2\.cab$/);
+    expect(running.filter((p) => p.line.endsWith(' left  wsusscn2.cab')).length, r.err).toBeGreaterThan(0);
+    for (const p of running.filter((q) => !q.line.includes(' stalled '))) {
       const rate = bytesPerSecond(p.line)!;
       expect(rate, p.line).toBeGreaterThan(PACE / 8);
       expect(rate, p.line).toBeLessThan(PACE * 8);
@@ -222,6 +226,22 @@ describe('the progress line itself (a fake clock)', () => {
     const states = screenLines(s.text()).map(parse);
     expect(states.map((p) => p?.percent)).toEqual([100, 50]); // 10 of (at least) 10, then 10 of 20: never 5 of 20
     expect(states[1]!.line).toContain(' 10 B/20 B ');
+  });
+
+  it('a download that stops moving says it is stalled, with no time left made up, and its rate comes back with the bytes', () => {
+    let t = 0;
+    const s = sink(100);
+    const bar = new ProgressBar(s.stream, 'tty', { now: () => t });
+    const at = (ms: number, kib: number): void => {
+      t = ms;
+      bar.update({ label: 'download', done: kib * 1024, total: 4096 * 1024, unit: 'bytes', detail: 'wsusscn2.cab' });
+    };
+    for (let k = 0; k <= 10; k++) at(k * 200, k * 100); // 500 KiB/s for 2 s
+    for (let k = 1; k <= 40; k++) at(2000 + k * 200, 1000); // nothing for 8 s (updates still come: headers, retries)
+    const stalled = screenLines(s.text()).at(-1)!;
+    expect(stalled).toMatch(/ 1000 KiB\/4\.0 MiB stalled {2}wsusscn2\.cab$/);
+    for (let k = 1; k <= 10; k++) at(10_000 + k * 200, 1000 + k * 100); // moving again
+    expect(screenLines(s.text()).at(-1)).toMatch(/ \d+ KiB\/s, [\dhms.]+ left {2}wsusscn2\.cab$/);
   });
 
   it('a size the server does not tell: bytes and rate, no percentage that would be made up', () => {

@@ -8,7 +8,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -677,34 +677,54 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
       const server = await serve(site, { scheduledSync: false, scanQueue: false });
       const { port } = new URL(server.url);
       try {
+        // Which connections the server accepted, and when (by the client's port): a failure says whether the server
+        // ever had the connection it did not cut.
+        const accepted = new Map<number, number>();
+        server.server.on('connection', (raw: Socket) => accepted.set(raw.remotePort ?? -1, Date.now()));
         /**
-         * When the server ended the connection (its first 'end', 'error' or 'close'), and whether this test had to
-         * end it instead. The test's own end comes 10 s in, one turn of the event loop late: if a held loop let the
-         * server's cut and that timer fall due together, the server's cut (already on the wire) is seen first.
+         * How long after its TCP connection was made the server ended it (its first 'end', 'error' or 'close'), or
+         * that this test had to end it. Times count from the TCP connection: on a loaded machine the kernel may
+         * retransmit a SYN seconds later, and the server's cut starts when it accepts. The test ends a connection
+         * 10 s after that, one turn of the event loop late: if a held loop let the server's cut and that timer fall
+         * due together, the server's cut (already on the wire) is seen first.
          */
-        const closedAfter = (open: () => ReturnType<typeof connect>): Promise<{ ms: number; byTest: boolean }> =>
+        type Ended = { ms: number; byTest: boolean; port: number; connectedAt: number; connectMs: number };
+        const closedAfter = (open: () => ReturnType<typeof connect>): Promise<Ended> =>
           new Promise((resolve) => {
             const t0 = Date.now();
             const s = open();
+            let connectedAt = -1;
+            let port = -1;
             let seen = false;
-            const cut = (): void => {
+            const end = (byTest: boolean): void => {
               if (seen) return;
               seen = true;
-              resolve({ ms: Date.now() - t0, byTest: false });
+              const now = Date.now();
+              resolve({
+                ms: connectedAt < 0 ? -1 : now - connectedAt,
+                byTest,
+                port,
+                connectedAt,
+                connectMs: connectedAt < 0 ? now - t0 : connectedAt - t0,
+              });
+              if (byTest) s.destroy();
+            };
+            const safety = (after: number): NodeJS.Timeout => setTimeout(() => setImmediate(() => end(true)), after);
+            // Never connected at all within 30 s: ended by the test (a failure below).
+            let timer = safety(30_000);
+            s.once('connect', () => {
+              connectedAt = Date.now();
+              port = s.localPort ?? -1;
+              clearTimeout(timer);
+              timer = safety(10_000);
+            });
+            const cut = (): void => {
+              clearTimeout(timer);
+              end(false);
             };
             s.on('end', cut);
             s.on('error', cut);
             s.on('close', cut);
-            setTimeout(
-              () =>
-                setImmediate(() => {
-                  if (seen) return;
-                  seen = true;
-                  resolve({ ms: Date.now() - t0, byTest: true });
-                  s.destroy();
-                }),
-              10_000,
-            );
           });
         const { connect: tlsConnect } = await import('node:tls');
         // The server runs in this process: while its event loop is held up (a loaded CI machine once held it for
@@ -722,9 +742,13 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
               ...Array.from({ length: 10 }, () => closedAfter(() => tlsConnect({ port: Number(port), host: '127.0.0.1', ca }))),
             ]);
             const heldMs = held.max / 1e6;
-            for (const [k, { ms, byTest }] of times.entries()) {
-              const what = `round ${round}, ${k < 10 ? 'TCP only' : 'TLS'} connection ${k % 10}, event loop held up to ${Math.round(heldMs)} ms`;
-              expect(byTest, `${what}: still open after 10 s, ended by the test`).toBe(false);
+            for (const [k, { ms, byTest, port, connectedAt, connectMs }] of times.entries()) {
+              const at = accepted.get(port);
+              const server = at === undefined ? 'never accepted by the server' : `accepted by the server ${at - connectedAt} ms after`;
+              const what =
+                `round ${round}, ${k < 10 ? 'TCP only' : 'TLS'} connection ${k % 10} (TCP connected after ${connectMs} ms, ${server}), ` +
+                `event loop held up to ${Math.round(heldMs)} ms`;
+              expect(byTest, `${what}: still open 10 s after it connected, ended by the test`).toBe(false);
               expect(ms, what).toBeGreaterThanOrEqual(500);
               expect(ms, what).toBeLessThan(8_000 + heldMs); // margin for a busy CI
             }

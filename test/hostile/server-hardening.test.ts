@@ -744,7 +744,8 @@ describe('security headers on every answer; over HTTPS a Secure session cookie a
             const heldMs = held.max / 1e6;
             for (const [k, { ms, byTest, port, connectedAt, connectMs }] of times.entries()) {
               const at = accepted.get(port);
-              const seenByServer = at === undefined ? 'never accepted by the server' : `accepted by the server ${at - connectedAt} ms after`;
+              const seenByServer =
+                at === undefined ? 'never accepted by the server' : `accepted by the server ${at - connectedAt} ms after`;
               const what =
                 `round ${round}, ${k < 10 ? 'TCP only' : 'TLS'} connection ${k % 10} (TCP connected after ${connectMs} ms, ${seenByServer}), ` +
                 `event loop held up to ${Math.round(heldMs)} ms`;

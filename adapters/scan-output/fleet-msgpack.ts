@@ -12,15 +12,14 @@ import type { Catalog } from '../../engine/catalog/catalog.js';
 import { outcomeIndex, outcomeStateCode, outcomeSupersedence, STATES, type ResultSet } from '../../engine/fleet/result-set.js';
 import { SUP_POSSIBLY, SUP_YES } from '../../engine/scanner/supersedence.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import type { BatchWriter } from './batch-output.js';
+import { ByteChunks, type BatchWriter } from './batch-output.js';
 
-const CHUNK = 512 * 1024;
 /**
- * Written chunks kept for reuse (recycle). A fleet of distinct machines writes ~50 KiB per machine: a fresh 512 KiB
- * buffer per chunk taken was a gigabyte of new memory per 10,000 machines on the thread that feeds the workers —
- * page faults on first touch, and external memory that kept the garbage collector running.
+ * Bytes per output chunk. A fleet of distinct machines writes ~50 KiB per machine: chunks are reused once written
+ * (ByteChunks), where a fresh 512 KiB buffer per chunk taken was a gigabyte of new memory per 10,000 machines on the
+ * thread that feeds the workers.
  */
-const SPARE_CHUNKS = 4;
+const CHUNK = 512 * 1024;
 const packr = new Packr({ useRecords: false });
 
 const outsideCatalog = (i: number, size: number): PatchscanError =>
@@ -49,12 +48,7 @@ function rowTails(): { bytes: Uint8Array; offsets: Uint8Array } {
   return { bytes: Buffer.concat(parts), offsets };
 }
 
-export class FleetMsgpackWriter {
-  private buf = Buffer.allocUnsafe(CHUNK);
-  private n = 0;
-  private readonly spare: Buffer<ArrayBuffer>[] = [];
-  /** Chunks take() handed out and not yet given back (the chunk objects: a buffer backs many chunks over time). */
-  private readonly lent = new WeakSet<Uint8Array>();
+export class FleetMsgpackWriter extends ByteChunks {
   /** Every update's id, msgpack-encoded once, in one contiguous table (rows copy from it: no object per id). */
   private idTable: { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number; width: number } | undefined;
   private readonly keys = {
@@ -66,7 +60,9 @@ export class FleetMsgpackWriter {
   /** A row's state and supersedence, encoded, by the low 4 bits of its outcome word (state << 2 | supersedence). */
   private readonly tails = rowTails();
 
-  constructor(private readonly catalog: Catalog) {}
+  constructor(private readonly catalog: Catalog) {
+    super(CHUNK);
+  }
 
   private ids(): { bytes: Uint8Array; view: DataView; offsets: Uint32Array; widest: number; width: number } {
     if (this.idTable) return this.idTable;
@@ -86,34 +82,6 @@ export class FleetMsgpackWriter {
     const width = c.size > 0 && offsets[c.size] === widest * c.size ? widest : 0;
     this.idTable = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offsets, widest, width };
     return this.idTable;
-  }
-
-  /** Bytes written and not yet taken. */
-  get size(): number {
-    return this.n;
-  }
-
-  /** The bytes written so far, handed over (the writer continues in a fresh buffer). */
-  take(): Buffer {
-    const out = this.buf.subarray(0, this.n);
-    this.lent.add(out);
-    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK);
-    this.n = 0;
-    return out;
-  }
-
-  /**
-   * A chunk take() returned has been written and is no longer read by anyone: its memory may hold later chunks. Only
-   * a chunk this writer handed out and has not had back is taken (a foreign buffer, or a chunk given back twice while
-   * a later chunk of the same buffer is out, would otherwise be written over), and its buffer kept only at the
-   * standard size (one grown for a huge set is let go, as before).
-   */
-  recycle(chunk: Uint8Array): void {
-    const ab = chunk.buffer;
-    // Not a chunk of ours that is out (foreign, or given back already): ignored.
-    if (!this.lent.delete(chunk) || !(ab instanceof ArrayBuffer)) return;
-    // Only standard-size buffers are kept: one grown for a huge set is let go, as before.
-    if (this.spare.length < SPARE_CHUNKS && ab.byteLength === CHUNK) this.spare.push(Buffer.from(ab));
   }
 
   resultSet(set: ResultSet): void {
@@ -191,10 +159,7 @@ export class FleetMsgpackWriter {
   }
 
   private room(len: number): void {
-    if (this.n + len <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + len));
-    this.buf.copy(bigger, 0, 0, this.n);
-    this.buf = bigger;
+    if (this.n + len > this.buf.length) this.grow(len);
   }
 
   private byte(b: number): void {

@@ -117,7 +117,10 @@ async function writerFor(o: BatchScanOptions, filter: StateFilter): Promise<Batc
     case 'csv':
       return new RowCsvWriter(o.catalog, filter);
     case 'parquet':
-      return new (await import('../scan-output/parquet-rows.js')).ParquetRowsWriter(o.catalog, filter, { reasons: o.reasons });
+      return (await import('../scan-output/parquet-rows.js')).ParquetRowsWriter.open(o.catalog, filter, {
+        reasons: o.reasons,
+        thread: o.threads !== 0, // --threads 0: nothing but the calling thread
+      });
     case 'msgpack':
       return new FleetMsgpackBatchWriter(o.catalog);
   }
@@ -193,16 +196,19 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
       emit(r);
+      const held = writer.backlog?.();
+      if (held) await held;
       if (writer.size >= 1 << 18) await flush();
       if ((machines & 255) === 0)
         bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
     }
-    writer.finish();
+    await writer.finish();
     finished = true;
   } finally {
     process.removeListener('SIGINT', onSigint);
     bar.done();
     await flush().catch(() => undefined); // a write error is reported by end() below
+    await writer.close?.();
     cacheStats = scanner.cacheStats();
     ruleValues = scanner.ruleValueStats();
     await scanner.close();
@@ -211,6 +217,7 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
         out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())),
       );
       if (finished && !direct) publish(writing, o.out);
+      else if (!direct) rmSync(writing, { force: true }); // the batch failed: its error is thrown on; half a file is not kept
     } catch (e) {
       if (!direct) rmSync(writing, { force: true }); // an incomplete result is not kept
       throw ioError('write the results to', o.out, out.errored ?? e);

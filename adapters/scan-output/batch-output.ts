@@ -27,8 +27,15 @@ export interface BatchWriter {
    * memory for later chunks (writing from reused buffers spares the page faults and collections of fresh ones).
    */
   recycle?(chunk: Uint8Array): void;
+  /**
+   * Optional: a promise the loop awaits before it gives more machines, while the writer holds as much as it may (its
+   * work is done elsewhere and is behind); undefined when it may go on. Rejects if that work failed.
+   */
+  backlog?(): Promise<void> | undefined;
   /** No more machines: whatever closes the file becomes ready (then take() it). */
-  finish(): void;
+  finish(): void | Promise<void>;
+  /** Optional: releases what the writer holds (a thread); called once the batch ends, finished or not. */
+  close?(): Promise<void>;
 }
 
 /** Written chunks a {@link ByteChunks} keeps for reuse. */

@@ -1,196 +1,359 @@
 /**
  * The rows of a batch scan as Apache Parquet (`-f parquet`), for analytics tools that read it directly (DuckDB,
  * Spark, pandas/pyarrow): one row per update a machine has or needs, filtered by state like `rows`, with the same
- * columns. Written through hyparquet-writer (README says why that library) one row group at a time: rows gather in
- * column arrays until a group is full, the group is encoded (dictionary-encoded strings, Snappy) and its bytes handed
- * to the batch loop — memory holds one row group, whatever the fleet. The footer (schema, row-group index) is written
- * by finish(). A machine that failed is one row with state "Error", the reason "CODE: message", the update columns
- * null. Columns: docs/batch-output.md.
+ * columns. A machine that failed is one row with state "Error", the reason "CODE: message", the update columns null.
+ *
+ * The batch loop's side (this writer) only gathers rows, compactly (parquet-encoder.ts RowGroupBatch); a full row
+ * group goes to an encoding thread (parquet-thread.ts) while the next one gathers, and its bytes come back to be
+ * written. Encoded in the loop's thread, a group's garbage (arrays the size of the group, V8 "large objects" freed
+ * only by a full collection) grew the loop's heap: 5,000 machines of the issue-14 fleet with reasons peaked at
+ * 1,134 MiB of RSS, against 936 MiB with the thread's heap limited. Where cores outnumber the scan threads, encoding
+ * also runs beside the scan instead of after it. Memory holds at most two groups in flight and the one gathering,
+ * whatever the fleet: backlog() holds the loop while the thread is behind. Columns: docs/batch-output.md.
  */
-import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
+import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../../engine/catalog/catalog.js';
+import { PatchscanError } from '../../engine/errors.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import { outcomeIndex, outcomePossiblySuperseded, outcomeState, outcomeSuperseded } from '../../engine/fleet/result-set.js';
-import { scanRow, type ScanRow } from '../../engine/scanner/scanner.js';
+import { threadScript } from '../../engine/pool/thread-entry.js';
+import { outcomeIndex, outcomeStateCode, outcomeSupersedence } from '../../engine/fleet/result-set.js';
+import { scanRow } from '../../engine/scanner/scanner.js';
+import { SUP_POSSIBLY, SUP_YES } from '../../engine/scanner/supersedence.js';
 import type { BatchWriter } from './batch-output.js';
+import {
+  ERROR_STATE,
+  FLAG_POSSIBLY_SUPERSEDED,
+  FLAG_SUPERSEDED,
+  ParquetFileEncoder,
+  type CatalogColumns,
+  type ParquetFileMeta,
+  type RowGroupBatch,
+} from './parquet-encoder.js';
+import type { FromEncoder, ToEncoder } from './parquet-thread.js';
 import type { StateFilter } from './row-writers.js';
 
-/** Rows per row group: encoding one takes a few hundred MB at 100,000 rows (peak RSS 992 MiB on 2,000 machines of the
- * issue-14 fleet; 861 MiB at 50,000, 751 MiB at 25,000, files 14 % and 38 % larger than at 100,000). */
+export { PARQUET_COLUMNS } from './parquet-encoder.js';
+
+/**
+ * Rows per row group. Fewer make larger files (each group has its own dictionaries): 25,000 wrote 28 % more bytes and
+ * took 1.4 × the time on 2,000 machines of the issue-14 fleet with reasons, for 60 MiB less peak RSS.
+ */
 export const ROW_GROUP = 50_000;
-
-type Column =
-  | 'computer'
-  | 'updateId'
-  | 'revisionNumber'
-  | 'kb'
-  | 'title'
-  | 'classification'
-  | 'severity'
-  | 'type'
-  | 'isBundle'
-  | 'releaseDate'
-  | 'cves'
-  | 'moreInfoUrl'
-  | 'state'
-  | 'superseded'
-  | 'possiblySuperseded'
-  | 'reason';
-
-const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
 /**
- * The columns in file order; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. `cves` is
- * a list of strings (the standard three-level LIST: DuckDB reads VARCHAR[], pandas a list per cell).
+ * Characters of distinct text (names, reasons) a row group may hold before it is closed short of ROW_GROUP rows: the
+ * encoding thread's memory follows the text it encodes, and reasons run to ~770 characters. A group of the issue-14
+ * fleet holds ~3 M characters; this bound is for a fleet whose every reason differs.
  */
-const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
-  { name: 'computer', ...STRING, repetition_type: 'REQUIRED' },
-  { name: 'updateId', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'revisionNumber', type: 'INT32', repetition_type: 'OPTIONAL' },
-  { name: 'kb', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'title', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'classification', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'severity', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'type', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'isBundle', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'releaseDate', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'cves', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'moreInfoUrl', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'state', ...STRING, repetition_type: 'REQUIRED' },
-  { name: 'superseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'possiblySuperseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'reason', ...STRING, repetition_type: 'REQUIRED' },
-];
-/**
- * Columns written without min/max statistics: free text, whose bounds let no reader skip a row group (they help on
- * `computer`, `kb`, `state`…), and computing them was a fifth of writing a group (2,000 machines: 10.7 → 8.8 s).
- */
-const NO_STATISTICS: ReadonlySet<Column> = new Set<Column>(['title', 'moreInfoUrl', 'cves', 'reason']);
-const CVE_ITEMS: readonly SchemaElement[] = [
-  { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-  { name: 'element', ...STRING, repetition_type: 'REQUIRED' },
-];
-export const PARQUET_COLUMNS: readonly Column[] = COLUMNS.map((c) => c.name);
+export const GROUP_TEXT = 8 * 1024 * 1024;
+/** Groups sent and not yet back before the loop is held: one encoding, one waiting. */
+const IN_FLIGHT = 2;
 
-type Value = string | number | boolean | readonly string[] | null;
+/** Encodes row groups, in the order given; the file's bytes come back in that order. */
+export interface RowGroupEncoder {
+  encode(b: RowGroupBatch): Promise<Uint8Array>;
+  /** The footer. */
+  finish(): Promise<Uint8Array>;
+  /** Releases the thread, if any (after finish, or to give up). */
+  close(): Promise<void>;
+}
 
-/** A ByteWriter whose bytes are handed over between row groups (file offsets go on counting). */
-class HandOverWriter extends ByteWriter {
-  handOver(): Uint8Array {
-    const out = new Uint8Array(this.buffer.slice(0, this.index));
-    this.index = 0;
-    return out;
+/** Encoding in the calling thread (`--threads 0`). */
+class InlineEncoder implements RowGroupEncoder {
+  private readonly file: ParquetFileEncoder;
+  constructor(meta: ParquetFileMeta) {
+    this.file = new ParquetFileEncoder(meta);
+  }
+  encode(b: RowGroupBatch): Promise<Uint8Array> {
+    try {
+      return Promise.resolve(this.file.group(b));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+  finish(): Promise<Uint8Array> {
+    return Promise.resolve(this.file.finish());
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }
 
-/** A row's catalog columns: what scanRow reads from the catalog (derived, so the two cannot drift apart). */
-type CatalogColumns = Omit<ScanRow, 'computer' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason'>;
+/**
+ * The encoding thread's old generation (MiB): its live data is one row group and the pages it encodes (~60 MB for
+ * 50,000 rows), and a limit makes V8 collect before the heap grows far past that. At 80 the thread took 1.2 × its
+ * time at 128 (collecting over and over), and 256 saved 10 % of its time for 24 MiB more RSS (5,000 machines of the
+ * issue-14 fleet, measured while values still went to the library as bytes).
+ */
+export const THREAD_HEAP_MB = 128;
+/**
+ * Its young generation (MiB). On the 5,000 machines of the issue-14 fleet with reasons: 16 gave a peak RSS of 936 MiB
+ * for 88 s of CPU, 48 gave 1,022 MiB for 79 s, 4 gave 919 MiB for 92 s.
+ */
+const THREAD_YOUNG_SPACE_MB = 16;
+
+/** Encoding on a thread of its own. */
+class ThreadEncoder implements RowGroupEncoder {
+  private readonly worker: Worker;
+  private readonly waiting: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
+  private failed: Error | undefined;
+  private closed = false;
+
+  constructor(meta: ParquetFileMeta, heapMb: number) {
+    this.worker = new Worker(threadScript(import.meta.url, 'parquet-thread'), {
+      eval: true,
+      workerData: meta,
+      resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: THREAD_YOUNG_SPACE_MB },
+    });
+    this.worker.on('message', (m: FromEncoder) => {
+      const w = this.waiting.shift();
+      if (!w) return;
+      if ('bytes' in m) w.resolve(m.bytes);
+      else
+        this.fail(new PatchscanError('INTERNAL', `the Parquet encoding thread failed: ${m.error.message}`, { stack: m.error.stack ?? '' }));
+    });
+    this.worker.on('error', (e: Error & { code?: string }) =>
+      this.fail(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new PatchscanError(
+              'INTERNAL',
+              `the Parquet encoding thread ran out of its ${heapMb} MiB heap (${e.message}); ` +
+                `encode in the calling thread instead (--threads 0), or report it`,
+              {},
+              { cause: e },
+            )
+          : new PatchscanError('INTERNAL', `the Parquet encoding thread failed: ${e.message}`, {}, { cause: e }),
+      ),
+    );
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.fail(new PatchscanError('INTERNAL', `the Parquet encoding thread stopped (exit code ${code})`));
+    });
+  }
+
+  encode(b: RowGroupBatch): Promise<Uint8Array> {
+    return this.send({ kind: 'group', batch: b }, [b.update.buffer, b.flags.buffer, b.computer.buffer, b.reason.buffer] as ArrayBuffer[]);
+  }
+
+  finish(): Promise<Uint8Array> {
+    return this.send({ kind: 'finish' }, []);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.fail(new PatchscanError('INTERNAL', 'the Parquet encoding thread was closed'));
+    await this.worker.terminate();
+  }
+
+  private send(m: ToEncoder, transfer: ArrayBuffer[]): Promise<Uint8Array> {
+    if (this.failed !== undefined) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(m, transfer);
+    });
+  }
+
+  /** Every answer still awaited fails, and every later request. */
+  private fail(e: Error): void {
+    const failed = (this.failed ??= e);
+    for (const w of this.waiting.splice(0)) w.reject(failed);
+  }
+}
+
+/** The row group being gathered. */
+class GroupBuilder {
+  rows = 0;
+  textChars = 0;
+  readonly update: Int32Array;
+  readonly flags: Uint8Array;
+  readonly computer: Int32Array;
+  readonly reason: Int32Array;
+  readonly texts: string[] = [];
+  readonly catalog: [number, CatalogColumns][] = [];
+  private readonly textIds = new Map<string, number>();
+
+  constructor(capacity: number) {
+    this.update = new Int32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.computer = new Int32Array(capacity);
+    this.reason = new Int32Array(capacity);
+  }
+
+  text(s: string): number {
+    let id = this.textIds.get(s);
+    if (id === undefined) {
+      id = this.texts.length;
+      this.texts.push(s);
+      this.textIds.set(s, id);
+      this.textChars += s.length;
+    }
+    return id;
+  }
+
+  row(update: number, flags: number, computer: number, reason: number): void {
+    const r = this.rows++;
+    this.update[r] = update;
+    this.flags[r] = flags;
+    this.computer[r] = computer;
+    this.reason[r] = reason;
+  }
+
+  /** The group as sent: its arrays cut to its rows (the copy owns its memory, which is transferred). */
+  batch(): RowGroupBatch {
+    const n = this.rows;
+    return {
+      rows: n,
+      update: this.update.slice(0, n),
+      flags: this.flags.slice(0, n),
+      computer: this.computer.slice(0, n),
+      reason: this.reason.slice(0, n),
+      texts: this.texts,
+      catalog: this.catalog,
+    };
+  }
+}
+
+export interface ParquetRowsOptions {
+  readonly reasons: boolean;
+  /** Encode on a thread of its own (default) or in the calling thread. */
+  readonly thread?: boolean;
+  /** Rows per row group (ROW_GROUP unless a test asks for small ones). */
+  readonly rowGroup?: number;
+  /** Characters of distinct text per row group (GROUP_TEXT unless a test asks for less). */
+  readonly groupText?: number;
+  /** The encoding thread's old generation, MiB (THREAD_HEAP_MB). */
+  readonly threadHeapMb?: number;
+}
 
 export class ParquetRowsWriter implements BatchWriter {
-  private readonly bytes = new HandOverWriter(1 << 20);
-  private readonly file: ParquetWriter;
-  private readonly columns: Record<Column, Value[]>;
-  private rows = 0;
-  /** Per catalog update, its catalog columns (read once). */
-  private readonly updates: (CatalogColumns | undefined)[];
-
-  /** Rows per row group (ROW_GROUP unless a test asks for small ones). */
+  private readonly ready: Uint8Array[] = [];
+  private readyBytes = 0;
+  private group: GroupBuilder;
+  private inFlight = 0;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  /** Updates whose catalog columns the encoder has (sent with the first group naming them). */
+  private readonly sent: Uint8Array;
   private readonly rowGroup: number;
+  private readonly groupText: number;
 
-  constructor(
+  private constructor(
     private readonly catalog: Catalog,
     private readonly filter: StateFilter,
-    options: { readonly reasons: boolean; readonly rowGroup?: number },
+    private readonly encoder: RowGroupEncoder,
+    options: ParquetRowsOptions,
   ) {
     this.rowGroup = options.rowGroup ?? ROW_GROUP;
-    this.file = new ParquetWriter({
-      writer: this.bytes,
-      schema: [{ name: 'root', num_children: COLUMNS.length }, ...COLUMNS.flatMap((c) => (c.name === 'cves' ? [c, ...CVE_ITEMS] : [c]))],
-      codec: 'SNAPPY',
-      createdBy: 'patchscan',
-      kvMetadata: [
-        { key: 'patchscan.states', value: filter.states.join(',') },
-        { key: 'patchscan.reasons', value: String(options.reasons) },
-      ],
-    });
-    this.columns = this.empty();
-    this.updates = new Array(catalog.size);
+    this.groupText = options.groupText ?? GROUP_TEXT;
+    this.group = new GroupBuilder(this.rowGroup);
+    this.sent = new Uint8Array(catalog.size);
+  }
+
+  static open(catalog: Catalog, filter: StateFilter, options: ParquetRowsOptions): ParquetRowsWriter {
+    const meta: ParquetFileMeta = { states: filter.states, reasons: options.reasons };
+    const encoder = (options.thread ?? true) ? new ThreadEncoder(meta, options.threadHeapMb ?? THREAD_HEAP_MB) : new InlineEncoder(meta);
+    return new ParquetRowsWriter(catalog, filter, encoder, options);
   }
 
   get size(): number {
-    return this.bytes.index;
+    return this.readyBytes;
   }
 
   take(): Uint8Array {
-    return this.bytes.handOver();
+    const out = this.ready.length === 1 ? this.ready[0]! : Buffer.concat(this.ready);
+    this.ready.length = 0;
+    this.readyBytes = 0;
+    return out;
   }
 
   machine(m: ScannedMachine): void {
     const { outcomes, reasons } = m.resultSet;
-    const col = this.columns;
+    let computer = -1;
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
-      const u = this.update(outcomeIndex(w));
-      col.computer.push(m.computer);
-      col.updateId.push(u.updateId);
-      col.revisionNumber.push(u.revisionNumber);
-      col.kb.push(u.kb);
-      col.title.push(u.title);
-      col.classification.push(u.classification);
-      col.severity.push(u.severity);
-      col.type.push(u.type);
-      col.isBundle.push(u.isBundle);
-      col.releaseDate.push(u.releaseDate);
-      col.cves.push(u.cves);
-      col.moreInfoUrl.push(u.moreInfoUrl);
-      col.state.push(outcomeState(w));
-      col.superseded.push(outcomeSuperseded(w));
-      col.possiblySuperseded.push(outcomePossiblySuperseded(w));
-      col.reason.push(reasons ? (reasons[k] ?? '') : '');
-      if (++this.rows === this.rowGroup) this.writeGroup();
+      const g = this.group;
+      if (computer < 0) computer = g.text(m.computer);
+      const i = outcomeIndex(w);
+      if (this.sent[i] === 0) {
+        this.sent[i] = 1;
+        g.catalog.push([i, this.columnsOf(i)]);
+      }
+      const sup = outcomeSupersedence(w);
+      const flags = outcomeStateCode(w) | (sup === SUP_YES ? FLAG_SUPERSEDED : sup === SUP_POSSIBLY ? FLAG_POSSIBLY_SUPERSEDED : 0);
+      g.row(i, flags, computer, g.text(reasons ? (reasons[k] ?? '') : ''));
+      if (this.full(g)) {
+        this.send();
+        computer = -1; // ids are per group
+      }
     }
   }
 
   error(m: FailedMachine): void {
-    const col = this.columns;
-    for (const c of PARQUET_COLUMNS) col[c].push(null);
-    col.computer[col.computer.length - 1] = m.computer ?? m.source;
-    col.state[col.state.length - 1] = 'Error';
-    col.reason[col.reason.length - 1] = `${m.error.code}: ${m.error.message}`;
-    if (++this.rows === this.rowGroup) this.writeGroup();
+    const g = this.group;
+    g.row(-1, ERROR_STATE, g.text(m.computer ?? m.source), g.text(`${m.error.code}: ${m.error.message}`));
+    if (this.full(g)) this.send();
   }
 
-  finish(): void {
-    if (this.rows > 0) this.writeGroup();
-    void this.file.finish();
+  /** While the encoder is behind by IN_FLIGHT groups, a promise to await before giving more machines. */
+  backlog(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.inFlight < IN_FLIGHT) return undefined;
+    return new Promise<void>((resolve) => (this.wake = resolve)).then(() => this.backlog());
   }
 
-  private writeGroup(): void {
-    const columnData = COLUMNS.map((c) => ({
-      name: c.name,
-      data: this.columns[c.name],
-      // Strings repeat (thousands of updates over millions of rows): always a dictionary, whatever the first page says.
-      ...(c.type === 'BYTE_ARRAY' ? { encoding: 'RLE_DICTIONARY' as const } : {}),
-      ...(NO_STATISTICS.has(c.name) ? { statistics: false } : {}),
-    }));
-    void this.file.write({ columnData, rowGroupSize: this.rows });
-    Object.assign(this.columns, this.empty());
-    this.rows = 0;
+  async finish(): Promise<void> {
+    if (this.group.rows > 0) this.send();
+    while (this.inFlight > 0) await this.backlogAtMost(0);
+    if (this.failure !== undefined) throw this.failure;
+    this.push(await this.encoder.finish());
   }
 
-  private empty(): Record<Column, Value[]> {
-    return Object.fromEntries(PARQUET_COLUMNS.map((c) => [c, []])) as unknown as Record<Column, Value[]>;
+  close(): Promise<void> {
+    return this.encoder.close();
   }
 
-  /** The catalog's columns of update i, as the rows of `patchscan scan` have them (scanRow), read once. */
-  private update(i: number): CatalogColumns {
-    let u = this.updates[i];
-    if (!u) {
-      const outcome = { index: i, state: 'Installed', superseded: false, possiblySuperseded: false } as const;
-      const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', outcome);
-      u = fields;
-      this.updates[i] = u;
-    }
-    return u;
+  private full(g: GroupBuilder): boolean {
+    return g.rows === this.rowGroup || g.textChars >= this.groupText;
+  }
+
+  private send(): void {
+    const b = this.group.batch();
+    this.group = new GroupBuilder(this.rowGroup);
+    this.inFlight++;
+    this.encoder.encode(b).then(
+      (bytes) => {
+        this.inFlight--;
+        this.push(bytes);
+        this.wakeUp();
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        this.failure ??= e instanceof Error ? e : new Error(String(e));
+        this.wakeUp();
+      },
+    );
+  }
+
+  private backlogAtMost(n: number): Promise<void> {
+    if (this.failure !== undefined || this.inFlight <= n) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.wake = resolve));
+  }
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private push(bytes: Uint8Array): void {
+    this.ready.push(bytes);
+    this.readyBytes += bytes.length;
+  }
+
+  /** The catalog's columns of update i, as the rows of `patchscan scan` have them (scanRow). */
+  private columnsOf(i: number): CatalogColumns {
+    const outcome = { index: i, state: 'Installed', superseded: false, possiblySuperseded: false } as const;
+    const { computer: _c, state: _s, superseded: _u, possiblySuperseded: _p, reason: _r, ...fields } = scanRow(this.catalog, '', outcome);
+    return fields;
   }
 }

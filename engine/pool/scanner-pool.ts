@@ -15,7 +15,6 @@
  * await scanner.close();
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Packr } from 'msgpackr';
 import { Piscina } from 'piscina';
 import type { Catalog } from '../catalog/catalog.js';
@@ -30,6 +29,7 @@ import { ReasonTable } from './reason-table.js';
 import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { toShared } from './shared-catalog.js';
+import { threadEntry } from './thread-entry.js';
 
 export interface ScannerPoolOptions {
   readonly catalog: Catalog;
@@ -146,26 +146,6 @@ function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: strin
   return { bytes: Buffer.from(packr.pack(inv)), source: inv.computer?.name ?? `inventory ${k}` };
 }
 
-/**
- * piscina loads a worker file with `require()` first and `import()` second. On Node 20.19+ `require()` of an ES
- * module is on by default, and a pool destroyed while a worker is still inside that synchronous load aborts the
- * whole process ("v8::Module::IsGraphAsync must be used on an instantiated module" — seen about once in 60 short
- * batches). Turning require(esm) off in the workers sends piscina straight to `import()`, which a terminated
- * worker abandons cleanly.
- */
-const NO_REQUIRE_ESM: readonly string[] = (process.features as { require_module?: boolean }).require_module
-  ? ['--no-experimental-require-module']
-  : [];
-
-function workerFile(): { filename: string; execArgv: string[] } {
-  const url = new URL('./worker.js', import.meta.url);
-  const here = fileURLToPath(import.meta.url);
-  // Under vitest the engine runs from its .ts sources: the worker needs tsx to load them.
-  if (here.endsWith('.ts'))
-    return { filename: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: [...NO_REQUIRE_ESM, '--import', 'tsx'] };
-  return { filename: fileURLToPath(url), execArgv: [...NO_REQUIRE_ESM] };
-}
-
 /** A machine that was scanned: its outcomes live in a result set that may be shared. */
 class Scanned implements ScannedMachine {
   readonly ok = true as const;
@@ -227,7 +207,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     run = async (task) => scanBatch(scanner, task);
     closeFn = async () => undefined;
   } else {
-    const { filename, execArgv } = workerFile();
+    const { filename, execArgv } = threadEntry(import.meta.url, 'worker');
     const catalog = toShared(opts.catalog.data);
     const heapMb = opts.workerHeapMb ?? workerHeapMb(catalog.buffer.byteLength);
     if (!(heapMb > 0)) throw new PatchscanError('BAD_ARGUMENT', `workerHeapMb must be a positive number, got ${String(opts.workerHeapMb)}`);

@@ -4,7 +4,7 @@
  * and a small memory budget gives exactly the results of a large one (result sets let go are scanned again).
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -181,5 +181,22 @@ describe('batch scan backpressure', () => {
     expect(lines).toHaveLength(taken);
     expect(lines.map((l) => l.source)).toEqual(Array.from({ length: taken }, (_, i) => `gen:${i + 1}`));
     expect(taken).toBeLessThan(total);
+  });
+
+  it('a batch that fails part-way keeps no half file: neither OUT nor OUT.partial, whatever the format', async () => {
+    for (const format of ['jsonl', 'parquet'] as const) {
+      const out = join(dir, `failed.${format}`);
+      async function* breaks(): AsyncGenerator<RawInventory> {
+        for (let i = 0; i < 600; i++) {
+          const inv = { ...fleet[i % fleet.length], computer: { name: `PC-${i}` } };
+          yield { bytes: Buffer.from(JSON.stringify(inv)), source: `gen:${i + 1}` };
+        }
+        throw Object.assign(new Error('the inventory share went away'), { code: 'EIO' });
+      }
+      await expect(
+        runBatchScan({ catalog, inventories: breaks(), out, format, reasons: true, all: false, threads: 1, quiet: true }),
+      ).rejects.toThrow('the inventory share went away');
+      expect([existsSync(out), existsSync(`${out}.partial`)]).toEqual([false, false]);
+    }
   });
 });

@@ -163,6 +163,12 @@ describe('batch output formats', () => {
       const extra = states ? ['--states', states] : [];
       const r = run(['scan', '-c', catalogFile, '-i', fleet, '-o', pq, '-f', 'parquet', '--reasons', ...extra]);
       expect(r.code, r.err).toBe(0);
+      // Encoded on its thread, or with --threads 0 in the calling thread: the same bytes.
+      const inline = `${pq}.threads0.parquet`;
+      expect(
+        run(['scan', '-c', catalogFile, '-i', fleet, '-o', inline, '-f', 'parquet', '--reasons', '--threads', '0', ...extra]).code,
+      ).toBe(0);
+      expect(readFileSync(inline).equals(readFileSync(pq))).toBe(true);
       expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', jl, '-f', 'rows', '--reasons', ...extra]).code).toBe(0);
       const db = await DuckDBInstance.create(':memory:');
       const con = await db.connect();

@@ -1,0 +1,90 @@
+/**
+ * `-f parquet` encodes on a thread of its own (adapters/scan-output/parquet-rows.ts): the same bytes as encoding in
+ * the calling thread; a group closes early when its text is large, so the thread keeps within its heap whatever the
+ * reasons; a thread that dies is an error the batch sees, not a hang.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ParquetRowsWriter, type ParquetRowsOptions } from '../../adapters/scan-output/parquet-rows.js';
+import { StateFilter } from '../../adapters/scan-output/row-writers.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { packOutcome, ResultSet } from '../../engine/fleet/result-set.js';
+import { SUP_NO } from '../../engine/scanner/supersedence.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
+import { groupRows, query, sampleMachines, writeAll, type Machine } from '../helpers/parquet.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('Parquet encoding thread', () => {
+  const dir = tempDir();
+  let catalog: Catalog;
+  let machines: Machine[];
+  const filter = new StateFilter(['Installed', 'Required', 'Unknown']);
+
+  beforeAll(() => {
+    catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
+    machines = sampleMachines(catalog);
+  });
+
+  it('encodes on its thread the same bytes as in the calling thread, error rows and all', async () => {
+    const options: ParquetRowsOptions = { reasons: true, rowGroup: 250 };
+    const inline = await writeAll(
+      ParquetRowsWriter.open(catalog, filter, { ...options, thread: false }),
+      machines,
+      join(dir, 'inline.parquet'),
+    );
+    const threaded = await writeAll(ParquetRowsWriter.open(catalog, filter, options), machines, join(dir, 'thread.parquet'));
+    expect(threaded.length).toBeGreaterThan(10_000);
+    expect(threaded.equals(inline)).toBe(true);
+    const errors = await query<{ computer: string; reason: string; kb: string | null; superseded: boolean | null }>(
+      `SELECT computer, reason, kb, superseded FROM read_parquet('${join(dir, 'thread.parquet')}') WHERE state = 'Error'`,
+    );
+    expect(errors).toEqual(
+      machines
+        .filter((m) => !m.ok)
+        .map((m) => ({ computer: m.computer, reason: 'BAD_INVENTORY: no os section', kb: null, superseded: null })),
+    );
+  });
+
+  it('closes a group early when its distinct text is large: every reason different and long, the thread keeps to its heap', async () => {
+    // 60,000 rows, each with a reason of its own of 700 characters (42 M characters); groups close at 8 M.
+    const updates = Math.min(catalog.size, 600);
+    const perMachine = 600;
+    const groupText = 8 * 1024 * 1024;
+    function* distinct(): Generator<Machine> {
+      for (let k = 0; k < 100; k++) {
+        const outcomes = new Uint32Array(perMachine);
+        const reasons: string[] = [];
+        for (let j = 0; j < perMachine; j++) {
+          outcomes[j] = packOutcome(j % updates, 'Required', SUP_NO);
+          reasons.push(`machine ${k} update ${j}: `.padEnd(700, 'x'));
+        }
+        const set = new ResultSet({ id: k + 1, shared: false, outcomes, reasons });
+        yield { ok: true, source: `m${k}`, computer: `PC-${k}`, resultSet: set, updates: set.updates, micros: 0 };
+      }
+    }
+    const file = join(dir, 'distinct.parquet');
+    await writeAll(ParquetRowsWriter.open(catalog, filter, { reasons: true, groupText }), distinct(), file);
+    const groups = await groupRows(file);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(100 * perMachine);
+    // Each group but the last closed at the first row past the text bound (names count too: 4-5 characters each).
+    const perGroup = Math.ceil(groupText / 700);
+    for (const n of groups.slice(0, -1)) {
+      expect(n).toBeGreaterThan(perGroup - 200);
+      expect(n).toBeLessThanOrEqual(perGroup);
+    }
+    const [check] = await query<{ n: bigint; distinct: bigint; len: number }>(
+      `SELECT count(*) AS n, count(DISTINCT reason) AS distinct, min(length(reason))::INTEGER AS len FROM read_parquet('${file}')`,
+    );
+    expect(check).toEqual({ n: 60_000n, distinct: 60_000n, len: 700 });
+  });
+
+  it('a thread that dies (its heap) is an error the batch sees, naming what to do, and never a hang', async () => {
+    const w = ParquetRowsWriter.open(catalog, filter, { reasons: true, rowGroup: 50_000, threadHeapMb: 1 });
+    const file = join(dir, 'dies.parquet');
+    await expect(writeAll(w, [...machines, ...machines, ...machines], file)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/Parquet encoding thread ran out of its 1 MiB heap .*--threads 0/),
+    });
+  });
+});

@@ -107,9 +107,10 @@ class ThreadEncoder implements RowGroupEncoder {
     this.worker.on('message', (m: FromEncoder) => {
       const w = this.waiting.shift();
       if (!w) return;
-      if ('bytes' in m) w.resolve(m.bytes);
-      else
-        this.fail(new PatchscanError('INTERNAL', `the Parquet encoding thread failed: ${m.error.message}`, { stack: m.error.stack ?? '' }));
+      if ('bytes' in m) return w.resolve(m.bytes);
+      // The file is unusable past a group that failed: this answer and every later one fail.
+      this.fail(new PatchscanError('INTERNAL', `the Parquet encoding thread failed: ${m.error.message}`, { stack: m.error.stack ?? '' }));
+      w.reject(this.failed!);
     });
     this.worker.on('error', (e: Error & { code?: string }) =>
       this.fail(
@@ -157,6 +158,11 @@ class ThreadEncoder implements RowGroupEncoder {
     const failed = (this.failed ??= e);
     for (const w of this.waiting.splice(0)) w.reject(failed);
   }
+}
+
+/** The encoder `options` ask for: on its thread (default) or in the calling thread. */
+export function rowGroupEncoder(meta: ParquetFileMeta, options: Pick<ParquetRowsOptions, 'thread' | 'threadHeapMb'>): RowGroupEncoder {
+  return (options.thread ?? true) ? new ThreadEncoder(meta, options.threadHeapMb ?? THREAD_HEAP_MB) : new InlineEncoder(meta);
 }
 
 /** The row group being gathered. */
@@ -250,8 +256,7 @@ export class ParquetRowsWriter implements BatchWriter {
 
   static open(catalog: Catalog, filter: StateFilter, options: ParquetRowsOptions): ParquetRowsWriter {
     const meta: ParquetFileMeta = { states: filter.states, reasons: options.reasons };
-    const encoder = (options.thread ?? true) ? new ThreadEncoder(meta, options.threadHeapMb ?? THREAD_HEAP_MB) : new InlineEncoder(meta);
-    return new ParquetRowsWriter(catalog, filter, encoder, options);
+    return new ParquetRowsWriter(catalog, filter, rowGroupEncoder(meta, options), options);
   }
 
   get size(): number {

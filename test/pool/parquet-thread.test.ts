@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParquetRowsWriter, type ParquetRowsOptions } from '../../adapters/scan-output/parquet-rows.js';
+import { ParquetRowsWriter, rowGroupEncoder, type ParquetRowsOptions } from '../../adapters/scan-output/parquet-rows.js';
 import { StateFilter } from '../../adapters/scan-output/row-writers.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -86,5 +86,26 @@ describe('Parquet encoding thread', () => {
       code: 'INTERNAL',
       message: expect.stringMatching(/Parquet encoding thread ran out of its 1 MiB heap .*--threads 0/),
     });
+  });
+
+  it('a group the thread cannot encode fails that group and every later request, never a hang', async () => {
+    const encoder = rowGroupEncoder({ states: ['Required'], reasons: false }, { thread: true });
+    // A row naming catalog update 7 in a group that does not carry its columns: the encoder refuses it.
+    const bad = {
+      rows: 1,
+      update: Int32Array.of(7),
+      flags: Uint8Array.of(1),
+      computer: Int32Array.of(0),
+      reason: Int32Array.of(1),
+      texts: ['PC-1', ''],
+      catalog: [],
+    };
+    try {
+      const failed = { code: 'INTERNAL', message: expect.stringContaining('names catalog update 7 before its columns') };
+      await expect(encoder.encode(bad)).rejects.toMatchObject(failed);
+      await expect(encoder.finish()).rejects.toMatchObject(failed);
+    } finally {
+      await encoder.close();
+    }
   });
 });

@@ -41,8 +41,9 @@ export { PARQUET_COLUMNS } from './parquet-encoder.js';
 export const ROW_GROUP = 50_000;
 /**
  * Characters of distinct text (names, reasons) a row group may hold before it is closed short of ROW_GROUP rows: the
- * encoding thread's memory follows the text it encodes, and reasons run to ~770 characters. A group of the issue-14
- * fleet holds ~3 M characters; this bound is for a fleet whose every reason differs.
+ * encoding thread's memory follows the text it encodes, and reasons run to ~770 characters. On 5,000 machines of the
+ * issue-14 fleet with reasons some groups reach it: 4.7 % more bytes than at 16 M (where none does), for a peak RSS of
+ * 937–945 MiB against 973 MiB. A fleet whose every reason differs would otherwise send the thread 35 M per group.
  */
 export const GROUP_TEXT = 8 * 1024 * 1024;
 /** Groups sent and not yet back before the loop is held: one encoding, one waiting. */

@@ -149,7 +149,6 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const onSigint = (): void => {
     stop = true;
   };
-  process.once('SIGINT', onSigint);
   async function* guarded(): AsyncGenerator<RawInventory> {
     for await (const item of source) {
       if (stop) return;
@@ -159,15 +158,22 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const states = o.states ?? DEFAULT_ROW_STATES;
   const filter = new StateFilter(states);
   const writer = await writerFor(o, filter);
-  const scanner = await createScannerPool({
-    catalog: c,
-    ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    reasons: o.reasons,
-    reasonMask: reasonsFor(o, states),
-    all: o.all,
-    cache: o.cache ?? true,
-    ...(o.memoryBudget !== undefined ? { memoryBudget: o.memoryBudget } : {}),
-  });
+  let scanner: Awaited<ReturnType<typeof createScannerPool>>;
+  try {
+    scanner = await createScannerPool({
+      catalog: c,
+      ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      reasons: o.reasons,
+      reasonMask: reasonsFor(o, states),
+      all: o.all,
+      cache: o.cache ?? true,
+      ...(o.memoryBudget !== undefined ? { memoryBudget: o.memoryBudget } : {}),
+    });
+  } catch (e) {
+    await writer.close?.(); // the Parquet thread must not outlive a call that scanned nothing
+    throw e;
+  }
+  process.once('SIGINT', onSigint);
   // Results go to OUT.partial and become OUT only when the batch ends (completed or interrupted and drained): a
   // killed run never leaves a half-written file under the name a user reads. Devices and pipes are written directly.
   const direct = existsSync(o.out) && !statSync(o.out).isFile();

@@ -1,7 +1,7 @@
 /**
  * Encodes the Parquet file of `-f parquet` one row group at a time, from row groups in a compact form
  * ({@link RowGroupBatch}: typed arrays of catalog indexes, flags and text ids). It runs on a thread of its own
- * (parquet-thread.ts): encoding is most of the work of this format, and its garbage (column arrays and pages the
+ * (parquet-thread.ts; in the calling thread with `--threads 0`): encoding is most of the work of this format, and its garbage (column arrays and pages the
  * size of a row group, each a V8 "large object" freed only by a full collection) is kept in a heap of its own,
  * with a limit, instead of the batch loop's. Written through hyparquet-writer (README says why that library):
  * dictionary-encoded strings, Snappy. Columns: docs/batch-output.md.

@@ -8,8 +8,9 @@
  * written. Encoded in the loop's thread, a group's garbage (arrays the size of the group, V8 "large objects" freed
  * only by a full collection) grew the loop's heap: 5,000 machines of the issue-14 fleet with reasons peaked at
  * 1,134 MiB of RSS, against 936 MiB with the thread's heap limited. Where cores outnumber the scan threads, encoding
- * also runs beside the scan instead of after it. Memory holds at most two groups in flight and the one gathering,
- * whatever the fleet: backlog() holds the loop while the thread is behind. Columns: docs/batch-output.md.
+ * also runs beside the scan instead of after it. Memory holds two groups with the encoder (and those of one machine
+ * larger than a group) and the one gathering, whatever the fleet: backlog() holds the loop while the thread is
+ * behind. Columns: docs/batch-output.md.
  */
 import { Worker } from 'node:worker_threads';
 import type { Catalog } from '../../engine/catalog/catalog.js';
@@ -40,13 +41,17 @@ export { PARQUET_COLUMNS } from './parquet-encoder.js';
  */
 export const ROW_GROUP = 50_000;
 /**
- * Characters of distinct text (names, reasons) a row group may hold before it is closed short of ROW_GROUP rows: the
+ * Characters of distinct text (names, reasons) a row group may hold before it is closed short of ROW_GROUP rows (it
+ * closes at the row that reaches them, so by one text more at most): the
  * encoding thread's memory follows the text it encodes, and reasons run to ~770 characters. On 5,000 machines of the
  * issue-14 fleet with reasons some groups reach it: 4.7 % more bytes than at 16 M (where none does), for a peak RSS of
  * 937–945 MiB against 973 MiB. A fleet whose every reason differs would otherwise send the thread 35 M per group.
  */
 export const GROUP_TEXT = 8 * 1024 * 1024;
-/** Groups sent and not yet back before the loop is held: one encoding, one waiting. */
+/**
+ * Groups with the encoder before the loop is held: one encoding, one waiting. The loop is held between machines, so a
+ * machine with more rows than a group adds its groups beyond this (compact ones: 13 bytes a row and its texts).
+ */
 const IN_FLIGHT = 2;
 
 /** Encodes row groups, in the order given; the file's bytes come back in that order. */
@@ -80,8 +85,9 @@ class InlineEncoder implements RowGroupEncoder {
 }
 
 /**
- * The encoding thread's old generation (MiB): its live data is one row group and the pages it encodes (~60 MB for
- * 50,000 rows), and a limit makes V8 collect before the heap grows far past that. At 80 the thread took 1.2 × its
+ * The encoding thread's old generation (MiB): its live data is the row group and pages it encodes, the catalog columns
+ * of the updates named so far and the file's index of row groups (a catalog of 50,000 updates, all named, fits), and a
+ * limit makes V8 collect before the heap grows far past that. At 80 the thread took 1.2 × its
  * time at 128 (collecting over and over), and 256 saved 10 % of its time for 24 MiB more RSS (5,000 machines of the
  * issue-14 fleet, measured while values still went to the library as bytes).
  */
@@ -237,7 +243,8 @@ export class ParquetRowsWriter implements BatchWriter {
   private group: GroupBuilder;
   private inFlight = 0;
   private failure: Error | undefined;
-  private wake: (() => void) | undefined;
+  /** Whoever awaits a group's return (backlog, finish): woken on each. */
+  private readonly waiters: (() => void)[] = [];
   /** Updates whose catalog columns the encoder has (sent with the first group naming them). */
   private readonly sent: Uint8Array;
   private readonly rowGroup: number;
@@ -300,16 +307,21 @@ export class ParquetRowsWriter implements BatchWriter {
     if (this.full(g)) this.send();
   }
 
-  /** While the encoder is behind by IN_FLIGHT groups, a promise to await before giving more machines. */
+  /** While IN_FLIGHT groups or more are with the encoder, a promise to await before giving more machines. */
   backlog(): Promise<void> | undefined {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.inFlight < IN_FLIGHT) return undefined;
-    return new Promise<void>((resolve) => (this.wake = resolve)).then(() => this.backlog());
+    return this.returned().then(() => this.backlog());
+  }
+
+  /** Groups sent to the encoder and not yet back. */
+  get groupsInFlight(): number {
+    return this.inFlight;
   }
 
   async finish(): Promise<void> {
     if (this.group.rows > 0) this.send();
-    while (this.inFlight > 0) await this.backlogAtMost(0);
+    while (this.inFlight > 0 && this.failure === undefined) await this.returned();
     if (this.failure !== undefined) throw this.failure;
     this.push(await this.encoder.finish());
   }
@@ -330,25 +342,19 @@ export class ParquetRowsWriter implements BatchWriter {
       (bytes) => {
         this.inFlight--;
         this.push(bytes);
-        this.wakeUp();
+        for (const w of this.waiters.splice(0)) w();
       },
       (e: unknown) => {
         this.inFlight--;
         this.failure ??= e instanceof Error ? e : new Error(String(e));
-        this.wakeUp();
+        for (const w of this.waiters.splice(0)) w();
       },
     );
   }
 
-  private backlogAtMost(n: number): Promise<void> {
-    if (this.failure !== undefined || this.inFlight <= n) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.wake = resolve));
-  }
-
-  private wakeUp(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+  /** Settles when the next group comes back (or fails). */
+  private returned(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   private push(bytes: Uint8Array): void {

@@ -3,8 +3,8 @@
  * stops the input (the pool takes no more inventories than its window), a writer whose reader pauses stops the pool,
  * and a small memory budget gives exactly the results of a large one (result sets let go are scanned again).
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -198,5 +198,31 @@ describe('batch scan backpressure', () => {
       ).rejects.toThrow('the inventory share went away');
       expect([existsSync(out), existsSync(`${out}.partial`)]).toEqual([false, false]);
     }
+  });
+
+  it('a batch that cannot start (a bad option) leaves nothing running: the process exits by itself', () => {
+    // A child process, so a thread left running shows as a process that does not end.
+    const script = join(dir, 'cannot-start.mts'); // an ES module wherever the directory is
+    const repo = new URL('../../', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { runBatchScan } from '${repo}adapters/cli/batch-scan.ts';
+import { Catalog } from '${repo}engine/catalog/catalog.ts';
+import { readCatalogFile } from '${repo}engine/catalog/file.ts';
+const catalog = new Catalog(readCatalogFile(${JSON.stringify(bundledCatalogFile())}));
+async function* none() {}
+for (const format of ['parquet', 'jsonl']) {
+  await runBatchScan({ catalog, inventories: none(), out: ${JSON.stringify(join(dir, 'never'))}, format, threads: 1.5, reasons: false, all: false, quiet: true })
+    .then(() => console.log('scanned'), (e) => console.log(e.code));
+}
+`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8', timeout: 40_000 });
+    expect({ status: r.status, signal: r.signal, out: r.stdout.trim().split('\n'), err: r.stderr }).toEqual({
+      status: 0,
+      signal: null,
+      out: ['BAD_ARGUMENT', 'BAD_ARGUMENT'],
+      err: '',
+    });
   });
 });

@@ -34,13 +34,24 @@ export function sampleMachines(catalog: Catalog): Machine[] {
 export const rowsOf = (m: Machine, filter: StateFilter): number => (m.ok ? m.resultSet.outcomes.filter((w) => filter.has(w)).length : 1);
 
 /** Feeds machines to a writer as the batch loop does (holding while it is behind), returns the file's bytes. */
-export async function writeAll(w: ParquetRowsWriter, machines: Iterable<Machine>, file: string): Promise<Buffer> {
+export async function writeAll(
+  w: ParquetRowsWriter,
+  machines: Iterable<Machine>,
+  file: string,
+  seen: { machines: number; held: number; mostInFlight: number } = { machines: 0, held: 0, mostInFlight: 0 },
+): Promise<Buffer> {
   writeFileSync(file, '');
   try {
     for (const m of machines) {
       if (m.ok) w.machine(m);
       else w.error(m);
-      await w.backlog();
+      seen.machines++;
+      const held = w.backlog();
+      if (held) {
+        seen.held++;
+        await held;
+      }
+      seen.mostInFlight = Math.max(seen.mostInFlight, w.groupsInFlight);
       if (w.size > 0) appendFileSync(file, w.take());
     }
     await w.finish();

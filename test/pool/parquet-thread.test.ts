@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParquetRowsWriter, rowGroupEncoder, type ParquetRowsOptions } from '../../adapters/scan-output/parquet-rows.js';
+import { GROUP_TEXT, ParquetRowsWriter, rowGroupEncoder, type ParquetRowsOptions } from '../../adapters/scan-output/parquet-rows.js';
 import { StateFilter } from '../../adapters/scan-output/row-writers.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -48,23 +48,10 @@ describe('Parquet encoding thread', () => {
 
   it('closes a group early when its distinct text is large: every reason different and long, the thread keeps to its heap', async () => {
     // 60,000 rows, each with a reason of its own of 700 characters (42 M characters); groups close at 8 M.
-    const updates = Math.min(catalog.size, 600);
     const perMachine = 600;
-    const groupText = 8 * 1024 * 1024;
-    function* distinct(): Generator<Machine> {
-      for (let k = 0; k < 100; k++) {
-        const outcomes = new Uint32Array(perMachine);
-        const reasons: string[] = [];
-        for (let j = 0; j < perMachine; j++) {
-          outcomes[j] = packOutcome(j % updates, 'Required', SUP_NO);
-          reasons.push(`machine ${k} update ${j}: `.padEnd(700, 'x'));
-        }
-        const set = new ResultSet({ id: k + 1, shared: false, outcomes, reasons });
-        yield { ok: true, source: `m${k}`, computer: `PC-${k}`, resultSet: set, updates: set.updates, micros: 0 };
-      }
-    }
+    const groupText = GROUP_TEXT; // the default, not an option: the bound users get
     const file = join(dir, 'distinct.parquet');
-    await writeAll(ParquetRowsWriter.open(catalog, filter, { reasons: true, groupText }), distinct(), file);
+    await writeAll(ParquetRowsWriter.open(catalog, filter, { reasons: true }), distinct(catalog, 100, perMachine), file);
     const groups = await groupRows(file);
     expect(groups.reduce((a, b) => a + b, 0)).toBe(100 * perMachine);
     // Each group but the last closed at the first row past the text bound (names count too: 4-5 characters each).
@@ -80,12 +67,20 @@ describe('Parquet encoding thread', () => {
   });
 
   it('a thread that dies (its heap) is an error the batch sees, naming what to do, and never a hang', async () => {
+    // At start-up (a heap too small to load in): the error comes at the end, from finish().
     const w = ParquetRowsWriter.open(catalog, filter, { reasons: true, rowGroup: 50_000, threadHeapMb: 1 });
-    const file = join(dir, 'dies.parquet');
-    await expect(writeAll(w, [...machines, ...machines, ...machines], file)).rejects.toMatchObject({
+    await expect(writeAll(w, [...machines, ...machines, ...machines], join(dir, 'dies.parquet'))).rejects.toMatchObject({
       code: 'INTERNAL',
       message: expect.stringMatching(/Parquet encoding thread ran out of its 1 MiB heap .*--threads 0/),
     });
+    // Part-way (a heap that loads, and no room for a group): the loop hears of it while it waits, long before the end.
+    const seen = { machines: 0, held: 0, mostInFlight: 0 };
+    const small = ParquetRowsWriter.open(catalog, filter, { reasons: true, threadHeapMb: 12 });
+    await expect(writeAll(small, distinct(catalog, 400, 600), join(dir, 'dies-later.parquet'), seen)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/ran out of its 12 MiB heap/),
+    });
+    expect(seen.machines).toBeLessThan(100);
   });
 
   it('a group the thread cannot encode fails that group and every later request, never a hang', async () => {
@@ -109,3 +104,18 @@ describe('Parquet encoding thread', () => {
     }
   });
 });
+
+/** Machines whose every reason is its own, 700 characters long, over the catalog's first 600 updates. */
+function* distinct(catalog: Catalog, machines: number, perMachine: number): Generator<Machine> {
+  const updates = Math.min(catalog.size, 600);
+  for (let k = 0; k < machines; k++) {
+    const outcomes = new Uint32Array(perMachine);
+    const reasons: string[] = [];
+    for (let j = 0; j < perMachine; j++) {
+      outcomes[j] = packOutcome(j % updates, 'Required', SUP_NO);
+      reasons.push(`machine ${k} update ${j}: `.padEnd(700, 'x'));
+    }
+    const set = new ResultSet({ id: k + 1, shared: false, outcomes, reasons });
+    yield { ok: true, source: `m${k}`, computer: `PC-${k}`, resultSet: set, updates: set.updates, micros: 0 };
+  }
+}

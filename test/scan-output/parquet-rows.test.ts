@@ -12,7 +12,7 @@ import { StateFilter } from '../../adapters/scan-output/row-writers.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
-import { groupRows, query, rowsOf, sampleMachines, type Machine } from '../helpers/parquet.js';
+import { groupRows, query, rowsOf, sampleMachines, writeAll, type Machine } from '../helpers/parquet.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('Parquet rows writer', () => {
@@ -37,7 +37,7 @@ describe('Parquet rows writer', () => {
     try {
       for (const m of machines) {
         rows += rowsOf(m, filter);
-        names.push(...Array<string>(rowsOf(m, filter)).fill(m.ok ? m.computer : m.computer!));
+        names.push(...Array<string>(rowsOf(m, filter)).fill(m.computer!));
         if (m.ok) w.machine(m);
         else w.error(m);
         await tick(); // the encoded group comes back in a later turn
@@ -73,5 +73,15 @@ describe('Parquet rows writer', () => {
       title: false,
       reason: false,
     });
+  });
+
+  it('holds the loop while two groups are with the encoder: after each wait, fewer are', async () => {
+    const seen = { machines: 0, held: 0, mostInFlight: 0 };
+    const w = ParquetRowsWriter.open(catalog, filter, { reasons: true, rowGroup: 100, thread: false });
+    await writeAll(w, machines, join(dir, 'held.parquet'), seen);
+    expect(seen.machines).toBe(machines.length);
+    // Machines of a few hundred rows fill groups of 100 faster than the encoder's answers come back.
+    expect(seen.held).toBeGreaterThan(10);
+    expect(seen.mostInFlight).toBeLessThan(2);
   });
 });

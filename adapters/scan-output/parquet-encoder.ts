@@ -9,32 +9,35 @@
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 import type { ScanRow } from '../../engine/scanner/scanner.js';
 import { STATES } from '../../engine/fleet/result-set.js';
+import { ROW_COLUMNS } from './rows.js';
 
 type Column = keyof ScanRow;
 
 const STRING = { type: 'BYTE_ARRAY', converted_type: 'UTF8' } as const;
 /**
- * The columns in file order; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. `cves` is
+ * Each column's Parquet type; REQUIRED ones have a value in every row, OPTIONAL ones are null in error rows. `cves` is
  * a list of strings (the standard three-level LIST: DuckDB reads VARCHAR[], pandas a list per cell).
  */
-const COLUMNS: readonly (SchemaElement & { name: Column })[] = [
-  { name: 'computer', ...STRING, repetition_type: 'REQUIRED' },
-  { name: 'updateId', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'revisionNumber', type: 'INT32', repetition_type: 'OPTIONAL' },
-  { name: 'kb', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'title', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'classification', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'severity', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'type', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'isBundle', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'releaseDate', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'cves', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-  { name: 'moreInfoUrl', ...STRING, repetition_type: 'OPTIONAL' },
-  { name: 'state', ...STRING, repetition_type: 'REQUIRED' },
-  { name: 'superseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'possiblySuperseded', type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
-  { name: 'reason', ...STRING, repetition_type: 'REQUIRED' },
-];
+const TYPES: Readonly<Record<Column, Omit<SchemaElement, 'name'>>> = {
+  computer: { ...STRING, repetition_type: 'REQUIRED' },
+  updateId: { ...STRING, repetition_type: 'OPTIONAL' },
+  revisionNumber: { type: 'INT32', repetition_type: 'OPTIONAL' },
+  kb: { ...STRING, repetition_type: 'OPTIONAL' },
+  title: { ...STRING, repetition_type: 'OPTIONAL' },
+  classification: { ...STRING, repetition_type: 'OPTIONAL' },
+  severity: { ...STRING, repetition_type: 'OPTIONAL' },
+  type: { ...STRING, repetition_type: 'OPTIONAL' },
+  isBundle: { type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  releaseDate: { ...STRING, repetition_type: 'OPTIONAL' },
+  cves: { repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+  moreInfoUrl: { ...STRING, repetition_type: 'OPTIONAL' },
+  state: { ...STRING, repetition_type: 'REQUIRED' },
+  superseded: { type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  possiblySuperseded: { type: 'BOOLEAN', repetition_type: 'OPTIONAL' },
+  reason: { ...STRING, repetition_type: 'REQUIRED' },
+};
+/** The columns in file order: the order of the other row formats (rows.ts). */
+const COLUMNS: readonly (SchemaElement & { name: Column })[] = ROW_COLUMNS.map((name) => ({ name, ...TYPES[name] }));
 /**
  * Columns written without min/max statistics: free text, whose bounds let no reader skip a row group (they help on
  * `computer`, `kb`, `state`…), and computing them was a fifth of writing a group (2,000 machines: 10.7 → 8.8 s).
@@ -46,8 +49,12 @@ const CVE_ITEMS: readonly SchemaElement[] = [
 ];
 export const PARQUET_COLUMNS: readonly Column[] = COLUMNS.map((c) => c.name);
 
+/** A row's columns that say something of the machine; the others are the catalog's, null in a failed machine's row. */
+const MACHINE_COLUMNS = ['computer', 'state', 'superseded', 'possiblySuperseded', 'reason'] as const;
 /** A row's catalog columns: what scanRow reads from the catalog (derived, so the two cannot drift apart). */
-export type CatalogColumns = Omit<ScanRow, 'computer' | 'state' | 'superseded' | 'possiblySuperseded' | 'reason'>;
+export type CatalogColumns = Omit<ScanRow, (typeof MACHINE_COLUMNS)[number]>;
+/** The catalog's columns: null in a failed machine's row (as are the two supersedence flags). */
+const UPDATE_COLUMNS: readonly Column[] = ROW_COLUMNS.filter((c) => !(MACHINE_COLUMNS as readonly Column[]).includes(c));
 
 /** flags' low 3 bits: a state's code in STATES' order, or this one for a machine that failed (state "Error"). */
 export const ERROR_STATE = 4;
@@ -168,18 +175,3 @@ export class ParquetFileEncoder {
     return this.bytes.handOver();
   }
 }
-
-/** The columns a failed machine's row leaves null (besides the two supersedence flags). */
-const UPDATE_COLUMNS: readonly Column[] = [
-  'updateId',
-  'revisionNumber',
-  'kb',
-  'title',
-  'classification',
-  'severity',
-  'type',
-  'isBundle',
-  'releaseDate',
-  'cves',
-  'moreInfoUrl',
-];

@@ -4,7 +4,8 @@ import { csvCell } from '../text/csv.js';
 
 export type RowFormat = 'table' | 'json' | 'jsonl' | 'csv';
 
-const COLUMNS: readonly (keyof ScanRow)[] = [
+/** The columns of a scan row, in the order every row format writes them (CSV, Parquet). */
+export const ROW_COLUMNS: readonly (keyof ScanRow)[] = [
   'computer',
   'updateId',
   'revisionNumber',
@@ -23,11 +24,11 @@ const COLUMNS: readonly (keyof ScanRow)[] = [
   'reason',
 ];
 
-export const CSV_HEADER = COLUMNS.join(',');
+export const CSV_HEADER = ROW_COLUMNS.join(',');
 
 /** One CSV line (no line end) for a row; missing fields are empty cells. */
 export function csvLine(row: Partial<Record<keyof ScanRow, unknown>>): string {
-  return COLUMNS.map((c) => csvCell(row[c])).join(',');
+  return ROW_COLUMNS.map((c) => csvCell(row[c])).join(',');
 }
 
 export function formatRows(rows: readonly ScanRow[], format: RowFormat): string {

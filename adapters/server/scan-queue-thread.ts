@@ -2,13 +2,15 @@
  * The handle `serve` keeps on its scan-queue thread (scan-thread.ts): kicks it when work may be queued, learns when
  * the queue is empty, counts scans for /metrics, and on close lets the batch in flight finish before the thread ends.
  * A thread that dies (its store cannot be opened, a crash) is said in the log and started again at a kick at least
- * 5 s later; the jobs of the batch it had taken are given back at once, each with a try counted (instead of waiting
- * for their lease to run out: the thread's leases name serve's process, which is still alive).
+ * 5 s later; the jobs it had leased are given back at once, each with a try counted, instead of waiting for their
+ * lease to run out (serve's process, which the leases would otherwise name, is still alive). Each thread leases under
+ * a holder of its own (`host/pid/start/scan-thread-N`, store/queue.ts QueueHolder), so serve finds them in the store
+ * whenever the thread died: also between a take's commit and anything the thread could say.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { thisProcess } from '../store/local-process.js';
 import type { SiteStore } from '../store/port.js';
-import type { ScanJob } from '../store/queue.js';
 import type { FromScanThread, ScanThreadData, ToScanThread } from './scan-thread-protocol.js';
 
 /** Under vitest the adapters run from their .ts sources: the thread needs tsx to load them. */
@@ -35,8 +37,8 @@ export class ScanQueueThread {
   private closed = false;
   /** After a thread died: no new one before this time (a thread that dies at start must not be restarted every poll). */
   private restartAt = 0;
-  /** Jobs the thread has taken and not yet settled, by id. */
-  private readonly inFlight = new Map<string, ScanJob>();
+  /** Threads started so far: the next one's holder name. */
+  private started = 0;
   /**
    * The give-backs of threads that died, until they end: close() and kill() wait for them (serve closes its store
    * next), also when the thread is already gone or a newer one runs (`exited` is the newest thread's).
@@ -45,30 +47,23 @@ export class ScanQueueThread {
 
   /** `store` is serve's own: the jobs a thread held when it died are failed there (a try counted, then the backoff). */
   constructor(
-    private readonly data: ScanThreadData,
-    private readonly store: Pick<SiteStore, 'failScan'>,
+    private readonly data: Omit<ScanThreadData, 'holder'>,
+    private readonly store: Pick<SiteStore, 'releaseScans'>,
     private readonly onScanned: (n: number) => void,
     private readonly log: (line: string) => void,
   ) {}
 
-  private async giveBack(jobs: readonly ScanJob[]): Promise<void> {
-    for (const job of jobs) await this.store.failScan(job, 'the scan queue thread stopped before its batch was stored');
-  }
-
   private thread(): Worker {
     if (this.worker) return this.worker;
     const { filename, eval: isEval } = threadFile();
-    const w = new Worker(filename, { workerData: this.data, eval: isEval });
+    const holder = `${thisProcess()}/scan-thread-${++this.started}`;
+    const workerData: ScanThreadData = { ...this.data, holder };
+    const w = new Worker(filename, { workerData, eval: isEval });
     this.worker = w;
     w.on('message', (m: FromScanThread) => {
       if (m.type === 'scanned') this.onScanned(m.n);
       else if (m.type === 'log') this.log(m.line);
-      else if (m.type === 'jobs') {
-        for (const j of m.jobs) {
-          if (m.event === 'taken') this.inFlight.set(j.id, j);
-          else this.inFlight.delete(j.id);
-        }
-      } else if (m.type === 'idle') {
+      else if (m.type === 'idle') {
         this.busy = false;
         for (const id of m.ids) {
           this.waiters.get(id)?.();
@@ -85,15 +80,15 @@ export class ScanQueueThread {
         // Nobody waits for a queue that no thread runs.
         for (const done of this.waiters.values()) done();
         this.waiters.clear();
-        const orphans = [...this.inFlight.values()];
-        this.inFlight.clear();
-        if (orphans.length === 0) return resolve();
-        // A job the thread stored and ended just before it died is no longer queued: giving it back does nothing.
-        this.log(`scan queue thread stopped with ${orphans.length} job(s) of a batch unfinished: they are queued again`);
-        const back = this.giveBack(orphans).catch((e: unknown) =>
-          this.log(
-            `scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`,
-          ),
+        // Every lease the thread held, whenever it died (a job it stored and ended is no longer leased).
+        const back = this.store.releaseScans(holder, 'the scan queue thread stopped before its batch was stored').then(
+          (n) => {
+            if (n > 0) this.log(`scan queue thread stopped with ${n} job(s) of a batch unfinished: they are queued again`);
+          },
+          (e: unknown) =>
+            this.log(
+              `scan queue: giving back a stopped thread's jobs failed (${(e as Error).message}); they wait for their lease to run out`,
+            ),
         );
         this.givingBack = Promise.all([this.givingBack, back]).then(() => undefined);
         void back.finally(resolve);

@@ -1,7 +1,6 @@
 /** Messages between `serve` and its scan-queue thread (scan-thread.ts, scan-queue-thread.ts). */
 
 import type { SiteConfig } from '../site/config.js';
-import type { ScanJob } from '../store/queue.js';
 
 export interface ScanThreadData {
   readonly dir: string;
@@ -10,6 +9,8 @@ export interface ScanThreadData {
   /** Engine threads of the scan pool. */
   readonly threads: number;
   readonly leaseSeconds: number;
+  /** The thread's scan-job leases name this holder (store/queue.ts QueueHolder), given back by serve if it dies. */
+  readonly holder: string;
 }
 
 /** `kick`: look for queued jobs; with `idle`, answer that id once the queue has been found empty after this kick. */
@@ -19,6 +20,4 @@ export type FromScanThread =
   | { readonly type: 'scanned'; readonly n: number }
   | { readonly type: 'idle'; readonly ids: readonly number[] }
   | { readonly type: 'log'; readonly line: string }
-  /** A batch's jobs were leased (`taken`), or stored, failed or put back (`settled`): serve keeps the difference. */
-  | { readonly type: 'jobs'; readonly event: 'taken' | 'settled'; readonly jobs: readonly ScanJob[] }
   | { readonly type: 'closed' };

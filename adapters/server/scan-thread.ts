@@ -14,11 +14,11 @@ const port = parentPort!;
 const d = workerData as ScanThreadData;
 const post = (m: FromScanThread): void => port.postMessage(m);
 
-const site = await Site.open(d.dir, { config: d.config });
+// Its leases name this thread (d.holder), not serve's process: serve gives them back if the thread dies.
+const site = await Site.open(d.dir, { config: d.config, queueHolder: d.holder });
 const scanner = new ScanService(site, {
   threads: d.threads,
   log: (line) => post({ type: 'log', line }),
-  onJobs: (event, jobs) => post({ type: 'jobs', event, jobs }),
 });
 
 let running: Promise<void> | undefined;

@@ -79,11 +79,6 @@ export interface ScanServiceOptions {
   readonly catalogs?: CatalogSource;
   /** Told when a new catalog version in service is loaded (between batches), not at the first load. */
   readonly onCatalogSwitch?: (row: CatalogRow) => void;
-  /**
-   * Told of the jobs of each batch when they are taken (leased) and when they are settled (stored and ended, failed
-   * or put back): `serve` gives back at once the jobs of a scan thread that died between the two (scan-queue-thread.ts).
-   */
-  readonly onJobs?: (event: 'taken' | 'settled', jobs: readonly ScanJob[]) => void;
 }
 
 /** One job of a batch, prepared outside any transaction. */
@@ -114,10 +109,7 @@ export class ScanService {
     this.log = o.log ?? ((line) => process.stderr.write(`patchscan: ${line}\n`));
     this.catalogs = o.catalogs ?? storeCatalogSource(site.store, site.catalogsDir);
     this.onCatalogSwitch = o.onCatalogSwitch;
-    this.onJobs = o.onJobs;
   }
-
-  private readonly onJobs: ScanServiceOptions['onJobs'];
 
   private readonly catalogs: CatalogSource;
   /** The file the loaded catalog was read from, and the catalog whose load last pruned the cache. */
@@ -202,7 +194,6 @@ export class ScanService {
       if (!before) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) break;
-      this.onJobs?.('taken', jobs);
       let requeued = false;
       try {
         // A sync that put a new catalog in service after the read above queues its rescans after that commit: jobs
@@ -266,8 +257,6 @@ export class ScanService {
           for (const job of jobs)
             await this.store.failScan(job, PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e));
         throw e;
-      } finally {
-        this.onJobs?.('settled', jobs);
       }
     }
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);

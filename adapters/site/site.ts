@@ -23,6 +23,8 @@ export interface OpenSiteOptions {
   readonly database?: string;
   /** SQLite: reads outside a transaction run on this many worker threads (`serve` opens its site with 2). */
   readonly readThreads?: number;
+  /** Whose leases the site's scan-job takes are (store/queue.ts QueueHolder): serve's scan thread has its own. */
+  readonly queueHolder?: string;
   /**
    * The configuration to use instead of reading patchscan.json: serve's scan thread runs with the configuration serve
    * started with, so an edit of the file while serve runs (a typo included) changes neither until serve restarts.
@@ -47,7 +49,14 @@ export class Site {
     }
     const read = o.config ?? readConfig(abs);
     const config = o.database ? { ...read, database: o.database } : read;
-    return new Site(abs, config, await openStore(config.database, abs, config.queue, { readThreads: o.readThreads }));
+    return new Site(
+      abs,
+      config,
+      await openStore(config.database, abs, config.queue, {
+        ...(o.readThreads !== undefined ? { readThreads: o.readThreads } : {}),
+        ...(o.queueHolder !== undefined ? { queueHolder: o.queueHolder } : {}),
+      }),
+    );
   }
 
   /** Whether the site's data lives in PostgreSQL (shared by every process and machine of the site). */

@@ -20,6 +20,8 @@ export interface QueueSettings {
 export interface OpenStoreOptions {
   /** SQLite: worker threads that run reads outside a transaction (`serve`: so a slow report never holds its HTTP loop). */
   readonly readThreads?: number;
+  /** Whose leases this store's scan-job takes are (queue.ts QueueHolder); default this process. */
+  readonly queueHolder?: string;
 }
 
 export async function openStore(database: string, siteDir: string, queue?: QueueSettings, o: OpenStoreOptions = {}): Promise<SiteStore> {
@@ -34,13 +36,19 @@ export async function openStore(database: string, siteDir: string, queue?: Queue
               retryDelaySeconds: queue.backoffSeconds,
               maintenanceIntervalSeconds: queue.maintenanceSeconds,
               heartbeatSeconds: queue.heartbeatSeconds,
+              ...(o.queueHolder !== undefined ? { workerId: o.queueHolder } : {}),
             },
           }
-        : {},
+        : o.queueHolder !== undefined
+          ? { queue: { workerId: o.queueHolder } }
+          : {},
     );
   }
   return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), {
-    ...(queue ? { queue: { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } } : {}),
+    queue: {
+      ...(queue ? { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } : {}),
+      ...(o.queueHolder !== undefined ? { holder: o.queueHolder } : {}),
+    },
     ...(o.readThreads ? { readThreads: o.readThreads } : {}),
   });
 }

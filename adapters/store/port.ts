@@ -369,6 +369,11 @@ export interface ScanStore {
   /** Ends jobs; run it in the transaction that stores their results. */
   completeScans(jobs: readonly ScanJob[]): Promise<void>;
   failScan(job: ScanJob, error: string): Promise<void>;
+  /**
+   * Every job a holder leased and did not end, failed with `error` (a try counted): a thread that took jobs under a
+   * holder of its own (serve's scan thread) and died. Returns how many.
+   */
+  releaseScans(holder: string, error: string): Promise<number>;
   queueStatus(): Promise<QueueStatus>;
   failedScans(limit: number): Promise<FailedJob[]>;
 

@@ -36,6 +36,13 @@ export interface ScanJob {
   readonly retries: number;
 }
 
+/**
+ * Who takes jobs through a queue: its leases name it. Default, the process (local-process.ts `host/pid/start`); a
+ * thread that takes jobs on its own (serve's scan thread) is `host/pid/start/<name>`, so that its jobs can be told
+ * from the process's and given back when the thread dies. A holder is gone when its process is.
+ */
+export type QueueHolder = string;
+
 export interface FailedJob {
   readonly id: string;
   readonly clientId: number;
@@ -65,6 +72,12 @@ export interface ScanQueue {
   complete(tx: SqlExecutor, jobs: readonly ScanJob[]): Promise<void>;
   /** A job that could not be done: retried later with backoff, until its retries run out (then it is failed). */
   fail(job: ScanJob, error: string): Promise<void>;
+  /**
+   * Every job `holder` (a queue opened with that {@link QueueHolder}) has leased and not ended, failed with `error` as
+   * `fail` does: for a holder known to be gone while its process lives on (serve's scan thread), whose leases would
+   * otherwise wait out their time. Returns how many.
+   */
+  releaseHolder(holder: string, error: string): Promise<number>;
   status(): Promise<QueueStatus>;
   /** The most recent failed jobs, newest first. */
   failedJobs(limit: number): Promise<FailedJob[]>;

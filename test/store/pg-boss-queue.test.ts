@@ -35,6 +35,7 @@ async function pgQueue(settings: QueueSettings, o: PgBossQueueOptions = {}): Pro
     retryLimit: settings.retryLimit,
     retryDelaySeconds: 1,
     maintenanceIntervalSeconds: 1,
+    ...(settings.holder !== undefined ? { workerId: settings.holder } : {}),
     onError: (e) => errors.push(e),
     ...o,
   });

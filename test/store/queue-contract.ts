@@ -22,7 +22,12 @@ export interface QueueUnderTest {
 
 export interface QueueSettings {
   readonly retryLimit: number;
+  /** Whose leases the queue's takes are (adapters/store/queue.ts QueueHolder); default the process. */
+  readonly holder?: string;
 }
+
+/** The holder every case's queue takes as: a thread of a process of another host (never judged gone from here). */
+const HOLDER = 'contract-host/4242/99/scan-thread-1';
 
 /** How long a condition may take to come true (lease + maintenance + backoff fit well inside). */
 const DEADLINE_MS = 9_000;
@@ -43,7 +48,7 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
     let q: ScanQueue;
 
     beforeEach(async () => {
-      t = await makeQueue({ retryLimit: 1 });
+      t = await makeQueue({ retryLimit: 1, holder: HOLDER });
       q = t.queue;
     });
     afterEach(async () => {
@@ -231,6 +236,32 @@ export function queueContract(name: string, makeQueue: (settings: QueueSettings)
       // A client whose scan failed can be queued again.
       await enqueue(21, 'normal', 'new upload');
       expect(await q.take(10)).toMatchObject([{ clientId: 21, reason: 'new upload', retries: 0 }]);
+    });
+
+    it("releaseHolder gives back every job its holder leased, a try counted, and nobody else's", async () => {
+      for (const c of [31, 32, 33]) await enqueue(c, 'normal');
+      const taken = await q.take(2);
+      expect(taken).toHaveLength(2);
+      expect(await q.releaseHolder('contract-host/4242/99/scan-thread-2', 'not its jobs')).toBe(0);
+      expect((await q.status()).active).toBe(2);
+
+      expect(await q.releaseHolder(HOLDER, 'the thread died')).toBe(2);
+      expect((await q.status()).active).toBe(0);
+      expect(await q.releaseHolder(HOLDER, 'again')).toBe(0); // nothing leased any more
+      const back: ScanJob[] = [];
+      await until('the two given-back jobs and the third to be taken', async () => {
+        back.push(...(await q.take(10)));
+        return back.length >= 3 ? true : undefined;
+      });
+      const retries = new Map(back.map((j) => [j.clientId, j.retries]));
+      for (const j of taken) expect(retries.get(j.clientId)).toBe(1);
+      expect(back.filter((j) => j.retries === 0)).toHaveLength(1); // the one never taken
+
+      // Past its retries (1), a job released again is failed for good, saying why.
+      const again = back.find((j) => j.retries === 1)!;
+      expect(await q.releaseHolder(HOLDER, 'the thread died again')).toBe(3);
+      expect((await q.failedJobs(10)).filter((f) => f.clientId === again.clientId)).toMatchObject([{ error: 'the thread died again' }]);
+      expect((await q.status()).failed).toBe(2);
     });
   });
 }

@@ -270,6 +270,15 @@ export class PgBossQueue implements ScanQueue {
     );
   }
 
+  releaseHolder(holder: string, error: string): Promise<number> {
+    return this.workers.release(
+      (fn) => this.driver.transaction((tx) => fn(pgBossDb(tx))),
+      (db, ids, message) => this.failIn(db, ids, message).then(() => undefined),
+      holder,
+      error,
+    );
+  }
+
   /**
    * After an outage: jobs this worker failed while the database was away (their fail is remembered, not lost), and
    * — when a take's transaction was cut short — jobs it may have taken without learning it, are handed back now.

@@ -136,27 +136,49 @@ export class ScanWorkers {
           d.stale && !isGoneLocalProcess(id)
             ? `its worker ${id} stopped sending heartbeats (last ${d.heartbeat_at.toISOString()})`
             : `its worker ${id} is gone (the process ended without finishing it)`;
-        const jobs = (
-          await tx.executeSql(
-            `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
-            WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`,
-            [id, this.o.queue],
-          )
-        ).rows as { id: string }[];
-        const ids = jobs.map((j) => j.id);
-        if (ids.length > 0) {
-          await fail(tx, ids, why);
-          // pg-boss's fail sets a backoff; the worker died, the job did not fail: take it again now.
-          await tx.executeSql(
-            `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
-            [this.o.queue, ids],
-          );
-        }
-        await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1`, [id]);
-        n += ids.length;
+        n += await this.handBack(tx, fail, id, why);
       }
       return n;
     });
+  }
+
+  /**
+   * A worker of this process known to be gone while the process lives on (serve's scan thread, its own worker id):
+   * its active jobs failed with `why` and takeable now, its rows deleted, in one transaction. Returns how many.
+   */
+  release(
+    transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>,
+    fail: FailJobs,
+    workerId: string,
+    why: string,
+  ): Promise<number> {
+    return transaction(async (tx) => {
+      // The workers row first, as a reclaim does: a reclaimer of another process waits on it, then finds nothing.
+      await tx.executeSql(`DELETE FROM ${this.table} WHERE id = $1`, [workerId]);
+      return this.handBack(tx, fail, workerId, why);
+    });
+  }
+
+  /** A gone worker's active jobs failed with `why` (a try counted) and takeable now; its holder rows deleted. */
+  private async handBack(tx: PgBossDb, fail: FailJobs, workerId: string, why: string): Promise<number> {
+    const jobs = (
+      await tx.executeSql(
+        `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
+        WHERE h.worker_id = $1 AND j.name = $2 AND j.state = 'active'`,
+        [workerId, this.o.queue],
+      )
+    ).rows as { id: string }[];
+    const ids = jobs.map((j) => j.id);
+    if (ids.length > 0) {
+      await fail(tx, ids, why);
+      // pg-boss's fail sets a backoff; the worker died, the job did not fail: take it again now.
+      await tx.executeSql(
+        `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
+        [this.o.queue, ids],
+      );
+    }
+    await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1`, [workerId]);
+    return ids.length;
   }
 
   /**

@@ -464,6 +464,10 @@ export class SqlSiteStore implements SiteStore {
     return this.queue.fail(job, error);
   }
 
+  releaseScans(holder: string, error: string): Promise<number> {
+    return this.queue.releaseHolder(holder, error);
+  }
+
   queueStatus(): Promise<QueueStatus> {
     return this.queue.status();
   }

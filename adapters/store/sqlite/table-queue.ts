@@ -20,6 +20,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export interface TableQueueOptions {
   readonly retryLimit?: number;
   readonly backoffMs?: number;
+  /** Whose leases this queue's takes are (queue.ts QueueHolder); default this process. */
+  readonly holder?: string;
 }
 
 interface Row {
@@ -34,6 +36,7 @@ interface Row {
 export class TableQueue implements ScanQueue {
   private readonly retryLimit: number;
   private readonly backoffMs: number;
+  private readonly holder: string;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -41,6 +44,7 @@ export class TableQueue implements ScanQueue {
   ) {
     this.retryLimit = o.retryLimit ?? 3;
     this.backoffMs = o.backoffMs ?? 5_000;
+    this.holder = o.holder ?? thisProcess();
   }
 
   async enqueue(tx: SqlExecutor, clientId: number, priority: ScanPriority, reason: string): Promise<void> {
@@ -96,7 +100,7 @@ export class TableQueue implements ScanQueue {
           }
           await tx.run('UPDATE scan_queue SET leased_until = ?, leased_by = ?, retries = ? WHERE id = ?', [
             iso(now + leaseSeconds * 1000),
-            thisProcess(),
+            this.holder,
             retries,
             r.id,
           ]);
@@ -117,14 +121,30 @@ export class TableQueue implements ScanQueue {
       const r = await tx.get<Row>('SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue WHERE id = ?', [
         Number(job.id),
       ]);
-      if (!r) return;
-      if (r.retries >= this.retryLimit) return this.moveToFailures(tx, r, error);
-      await tx.run('UPDATE scan_queue SET leased_until = NULL, leased_by = NULL, retries = ?, not_before = ? WHERE id = ?', [
-        r.retries + 1,
-        iso(Date.now() + this.backoffMs * 2 ** r.retries),
-        r.id,
-      ]);
+      if (r) await this.failRow(tx, r, error);
     });
+  }
+
+  releaseHolder(holder: string, error: string): Promise<number> {
+    return this.driver.transaction(async (tx) => {
+      // Leased: a lease that ran out was already waiting, and the next take counts its try.
+      const rows = await tx.all<Row>(
+        'SELECT id, client_id, priority, reason, retries, leased_until FROM scan_queue WHERE leased_by = ? AND leased_until >= ?',
+        [holder, iso(Date.now())],
+      );
+      for (const r of rows) await this.failRow(tx, r, error);
+      return rows.length;
+    });
+  }
+
+  /** A try counted: waiting again after its backoff, or failed for good past the retry limit. */
+  private async failRow(tx: SqlExecutor, r: Row, error: string): Promise<void> {
+    if (r.retries >= this.retryLimit) return this.moveToFailures(tx, r, error);
+    await tx.run('UPDATE scan_queue SET leased_until = NULL, leased_by = NULL, retries = ?, not_before = ? WHERE id = ?', [
+      r.retries + 1,
+      iso(Date.now() + this.backoffMs * 2 ** r.retries),
+      r.id,
+    ]);
   }
 
   private async moveToFailures(tx: SqlExecutor, r: Row, error: string): Promise<void> {

@@ -10,7 +10,8 @@ import type { Inventory } from '../../engine/inventory/types.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { allRulesCatalogArb, richInventoryArb } from '../reference/random-world.js';
 import { compile, fleetStates, oneOffStates, refStates } from '../helpers/scan-paths.js';
-import { scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
+import { reasonMask, scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
+import { SUP_NO, SUP_POSSIBLY } from '../../engine/scanner/supersedence.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 
@@ -65,6 +66,8 @@ function mutate(inv: Inventory, m: Mutation): Inventory {
 const OPTIONS: OutcomeOptions[] = [
   { all: false, reasons: false },
   { all: false, reasons: true },
+  // The batch output's default: reasons for Required (not superseded, or possibly) and Unknown only.
+  { all: false, reasons: true, reasonMask: reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']) },
   { all: true, reasons: true, reasonMask: 0x0f0f },
 ];
 
@@ -96,7 +99,15 @@ describe('fleet path ≡ fresh scan ≡ reference, over machine sequences', () =
             expect(fleetStates(scanner, i), 'fleet vs fresh').toEqual(fresh);
             expect(fleetStates(tiny, i), 'fleet (tiny memo limits) vs fresh').toEqual(fresh);
             expect(fresh, 'fresh vs reference').toEqual(refStates(records, i));
-            for (const o of OPTIONS) expect(scanOutcomes(scanner, i, o), JSON.stringify(o)).toEqual(scanOutcomes(new Scanner(c), i, o));
+            for (const o of OPTIONS) {
+              const fleet = scanOutcomes(scanner, i, o);
+              expect(fleet, JSON.stringify(o)).toEqual(scanOutcomes(new Scanner(c), i, o));
+              // The fleet path (states over flat-decisions.ts's layout, then the masked reasons) against MachineScan's
+              // own path, which decides and words every outcome in one go.
+              expect(fleet, `${JSON.stringify(o)}, flat vs MachineScan`).toEqual(
+                scanOutcomes(new Scanner(c, { flatDecisions: false }), i, o),
+              );
+            }
           }
         },
       ),

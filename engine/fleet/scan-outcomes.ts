@@ -38,6 +38,9 @@ export function reasonMask(
   return mask;
 }
 
+/** The mask bits of every outcome a default (not `all`) set holds: all but NotApplicable's. */
+const REPORTED_BITS = reasonMask(['Installed', 'Required', 'Unknown']);
+
 /**
  * Per catalog's classes: one bit per update, set for the updates a scan gathers and cleared as it walks them, reused
  * by each scan (a scan is not re-entered). Walking the set bits gives catalog order without sorting (sorting the
@@ -87,7 +90,9 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
     // the reportable updates of the classes that may hold, in catalog order. An update of a class that is False is
     // not looked at: the work is proportional to what applies, not to the catalog.
     const pc = prerequisiteClasses(c);
-    if (scanner.flatDecisions && s.classValues.length === pc.count) {
+    // When every outcome gets a reason, MachineScan decides each of them anyway: the flat path would only add to it.
+    const everyReason = reasons !== undefined && (mask & REPORTED_BITS) === REPORTED_BITS;
+    if (!everyReason && scanner.flatDecisions && s.classValues.length === pc.count) {
       // The fleet's path: decided over arrays laid out for it (flat-decisions.ts), on catalogs without cycles.
       const flat = flatDecider(c, s.sharedSlotPlaces);
       if (flat !== undefined) {

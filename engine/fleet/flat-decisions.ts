@@ -15,7 +15,8 @@
  * MachineScan: a machine evaluates a few dozen; an update MachineScan decides on the way (a software update that is a
  * prerequisite, and what it bundles) is taken from it rather than decided twice. Only
  * catalogs without prerequisite cycles get a layout (Windows Update's have none): there an update's state does not
- * depend on which update asked for it first. Reasons and `all` scans keep MachineScan's own path.
+ * depend on which update asked for it first. `all` scans, and scans with a reason for every outcome, keep
+ * MachineScan's own path; with reasons for some outcomes (a mask), those are decided again by MachineScan for them.
  */
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';

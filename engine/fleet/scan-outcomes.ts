@@ -9,7 +9,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Inventory } from '../inventory/types.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { PatchscanError } from '../errors.js';
-import { outcomeIndex, outcomeState, packOutcome } from './result-set.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { flatDecider } from './flat-decisions.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
@@ -37,6 +37,9 @@ export function reasonMask(
   for (const st of states) for (const sup of supersedence) mask |= 1 << (packOutcome(0, st, sup) & 15);
   return mask;
 }
+
+/** An outcome's state and supersedence, for a message. */
+const outcomeText = (w: number): string => `${outcomeState(w)} (supersedence ${outcomeSupersedence(w)})`;
 
 /** The mask bits of every outcome a default (not `all`) set holds: all but NotApplicable's. */
 const REPORTED_BITS = reasonMask(['Installed', 'Required', 'Unknown']);
@@ -102,20 +105,23 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
           // Only the outcomes the mask asks for are decided again, by MachineScan, for their reasons: without cycles
           // an update's result does not depend on which update asked for it first (a batch output's default mask
           // is ~1 outcome in 15: deciding every one as below made reasons cost 2–3 × a scan).
-          for (let k = 0; k < n; k++) {
-            const w = words[k]!;
-            if (((mask >>> (w & 15)) & 1) === 0) {
-              reasons.push('');
-              continue;
+          s.notCountingShared(() => {
+            for (let k = 0; k < n; k++) {
+              const w = words[k]!;
+              if (((mask >>> (w & 15)) & 1) === 0) {
+                reasons.push('');
+                continue;
+              }
+              const r = s.result(outcomeIndex(w));
+              const again = packOutcome(r.index, r.state, supersedenceCode(r));
+              if (again !== w)
+                throw new PatchscanError(
+                  'INTERNAL',
+                  `update ${c.updateId(r.index)}: the fleet path decided ${outcomeText(w)}, the scan ${outcomeText(again)}; report it`,
+                );
+              reasons.push(s.reason(r));
             }
-            const r = s.result(outcomeIndex(w));
-            if (packOutcome(r.index, r.state, supersedenceCode(r)) !== w)
-              throw new PatchscanError(
-                'INTERNAL',
-                `update ${c.updateId(r.index)}: the fleet path decided ${outcomeState(w)}, the scan ${r.state}; report it`,
-              );
-            reasons.push(s.reason(r));
-          }
+          });
         }
         return;
       }

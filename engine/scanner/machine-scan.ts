@@ -297,6 +297,20 @@ export class MachineScan {
   }
 
   /**
+   * Runs `fn` without counting the rule values it takes from the group value arrays as shared: deciding again, for
+   * their reasons, outcomes this machine has decided already reads values this machine read, not earlier machines'.
+   * Values it has to evaluate are counted.
+   */
+  notCountingShared<T>(fn: () => T): T {
+    const shared = this.sharedSlots;
+    try {
+      return fn();
+    } finally {
+      this.sharedSlots = shared;
+    }
+  }
+
+  /**
    * A slot's value shared with earlier machines that read the same (and, within this machine, with slots sharing the
    * tree): taken from the group's value array, else its rule root `roots[q]` evaluated and the value put there.
    * `group` -1: no rule (the defaults of reference §4.1).

@@ -13,7 +13,8 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { Catalog } from '../../engine/catalog/catalog.js';
-import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { reasonMask, scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { SUP_NO, SUP_POSSIBLY } from '../../engine/scanner/supersedence.js';
 import { TYPE_CATEGORY, TYPE_DETECTOID, TYPE_SOFTWARE } from '../../engine/catalog/codes.js';
 import { flatLayout } from '../../engine/fleet/flat-decisions.js';
 import { prerequisiteClasses } from '../../engine/scanner/prerequisite-classes.js';
@@ -23,6 +24,13 @@ import type { Prerequisite, UpdateRecord } from '../../engine/model.js';
 import { catalogArbOf, cyclicCatalogArb, inventoryArb } from '../reference/random-world.js';
 import { loadedCatalogOf } from '../helpers/update-record.js';
 import { compile as compileNamed, inv as machine, key, leaf, rec, uid } from '../helpers/scan-paths.js';
+
+/** The batch output's default reasons: Required (not superseded, or possibly) and Unknown. */
+const BATCH_REASONS = {
+  all: false,
+  reasons: true,
+  reasonMask: reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']),
+} as const;
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -93,14 +101,25 @@ function checkSameAsOnDemand(
     const options = { shareRuleResults: share, ...(limits ? { shareRuleResultsLimits: limits } : {}) };
     const flat = new Scanner(c, options);
     const onDemand = new Scanner(c, { ...options, flatDecisions: false });
+    const flatReasons = new Scanner(c, options);
+    const onDemandReasons = new Scanner(c, { ...options, flatDecisions: false });
     for (const inv of invs) {
       const o = { all: false, reasons: false };
       expect(scanOutcomes(flat, inv, o)).toEqual(scanOutcomes(onDemand, inv, o));
+      // Reasons for some outcomes (the batch output's mask): the states over the flat layout, then the masked
+      // outcomes decided again by MachineScan for their reasons.
+      expect(scanOutcomes(flatReasons, inv, BATCH_REASONS)).toEqual(scanOutcomes(onDemandReasons, inv, BATCH_REASONS));
     }
     // As lazy as the on-demand path: the same slots asked for and evaluated, machine after machine (not under a
     // memo that evicts: see the header).
-    if (limits === undefined || limits.bytes >= 1e6 || limits.sectionTexts === 1)
+    if (limits === undefined || limits.bytes >= 1e6 || limits.sectionTexts === 1) {
       expect(flat.ruleValueStats()).toEqual(onDemand.ruleValueStats());
+      // With the mask, the same evaluations; deciding an outcome again for its reason reads values this machine read
+      // already, which are not counted as shared — so never more sharing than the on-demand path counts.
+      const [f, d] = [flatReasons.ruleValueStats(), onDemandReasons.ruleValueStats()];
+      expect(f.evaluated).toBe(d.evaluated);
+      expect(f.shared).toBeLessThanOrEqual(d.shared);
+    }
   }
 }
 

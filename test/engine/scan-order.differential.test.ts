@@ -12,10 +12,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
+import { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from '../../engine/fleet/scan-outcomes.js';
 import { prerequisiteClasses } from '../../engine/scanner/prerequisite-classes.js';
 import { packOutcome } from '../../engine/fleet/result-set.js';
-import { supersedenceCode } from '../../engine/scanner/supersedence.js';
+import { SUP_NO, SUP_POSSIBLY, supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { S_NOT_APPLICABLE, MachineScan, MachineScanBuffers } from '../../engine/scanner/machine-scan.js';
 import { catalogArbOf, cyclicCatalogArb, inventoryArb } from '../reference/random-world.js';
@@ -36,8 +36,9 @@ function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): {
   for (let i = 0; i < c.size; i++) {
     if (!o.all && (!c.isReportable(i) || s.stateCode(i) === S_NOT_APPLICABLE)) continue;
     const r = s.result(i);
-    words.push(packOutcome(i, r.state, supersedenceCode(r)));
-    if (o.reasons) reasons.push(s.reason(r));
+    const w = packOutcome(i, r.state, supersedenceCode(r));
+    words.push(w);
+    if (o.reasons) reasons.push((((o.reasonMask ?? ALL_REASONS) >>> (w & 15)) & 1) === 1 ? s.reason(r) : '');
   }
   return { outcomes: Uint32Array.from(words), ...(o.reasons ? { reasons } : {}) };
 }
@@ -45,6 +46,9 @@ function straightforward(scanner: Scanner, inv: Inventory, o: OutcomeOptions): {
 const OPTIONS: readonly OutcomeOptions[] = [
   { all: false, reasons: false },
   { all: false, reasons: true },
+  // Reasons for some outcomes only (the batch output's default): on catalogs without cycles, states over the flat
+  // layout and the masked outcomes decided again for their reasons.
+  { all: false, reasons: true, reasonMask: reasonMask(['Required'], [SUP_NO, SUP_POSSIBLY]) | reasonMask(['Unknown']) },
   { all: true, reasons: false },
 ];
 

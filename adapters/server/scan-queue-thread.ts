@@ -24,6 +24,9 @@ function threadFile(): { filename: string; eval: boolean } {
   return { filename: fileURLToPath(new URL('./scan-thread.js', import.meta.url)), eval: false };
 }
 
+/** Scan threads this process started: each one's holder name is its number (unique in the process, whatever instance). */
+let threadsStarted = 0;
+
 /** How long after a scan thread died the next may start. */
 const RESTART_BACKOFF_MS = 5_000;
 
@@ -37,8 +40,6 @@ export class ScanQueueThread {
   private closed = false;
   /** After a thread died: no new one before this time (a thread that dies at start must not be restarted every poll). */
   private restartAt = 0;
-  /** Threads started so far: the next one's holder name. */
-  private started = 0;
   /**
    * The give-backs of threads that died, until they end: close() and kill() wait for them (serve closes its store
    * next), also when the thread is already gone or a newer one runs (`exited` is the newest thread's).
@@ -56,7 +57,7 @@ export class ScanQueueThread {
   private thread(): Worker {
     if (this.worker) return this.worker;
     const { filename, eval: isEval } = threadFile();
-    const holder = `${thisProcess()}/scan-thread-${++this.started}`;
+    const holder = `${thisProcess()}/scan-thread-${++threadsStarted}`;
     const workerData: ScanThreadData = { ...this.data, holder };
     const w = new Worker(filename, { workerData, eval: isEval });
     this.worker = w;

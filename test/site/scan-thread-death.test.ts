@@ -1,8 +1,8 @@
 /**
  * serve's scan-queue thread killed in the middle of a batch (a real worker thread terminated while it holds job leases
  * on a real SQLite site): its jobs are queued again at once with a try counted — not left leased until their lease
- * (300 s) runs out, since the lease names serve's process, which is alive — and a thread started afterwards scans them,
- * so every client ends up scanned once more and nothing is lost.
+ * (300 s) runs out, as when the lease named serve's process, which is alive (it now names the thread) — and a thread
+ * started afterwards scans them, so every client ends up scanned once more and nothing is lost.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

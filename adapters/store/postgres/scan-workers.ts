@@ -144,7 +144,8 @@ export class ScanWorkers {
 
   /**
    * A worker of this process known to be gone while the process lives on (serve's scan thread, its own worker id):
-   * its active jobs failed with `why` and takeable now, its rows deleted, in one transaction. Returns how many.
+   * its active jobs failed with `why` as a fail does (a try counted, then the retry backoff: what killed the thread
+   * may have been the job), its rows deleted, in one transaction. Returns how many.
    */
   release(
     transaction: <T>(fn: (tx: PgBossDb) => Promise<T>) => Promise<T>,
@@ -155,12 +156,15 @@ export class ScanWorkers {
     return transaction(async (tx) => {
       // The workers row first, as a reclaim does: a reclaimer of another process waits on it, then finds nothing.
       await tx.executeSql(`DELETE FROM ${this.table} WHERE id = $1`, [workerId]);
-      return this.handBack(tx, fail, workerId, why);
+      return this.handBack(tx, fail, workerId, why, false);
     });
   }
 
-  /** A gone worker's active jobs failed with `why` (a try counted) and takeable now; its holder rows deleted. */
-  private async handBack(tx: PgBossDb, fail: FailJobs, workerId: string, why: string): Promise<number> {
+  /**
+   * A gone worker's active jobs failed with `why` (a try counted) — takeable `now`, else after pg-boss's retry
+   * backoff — and its holder rows deleted.
+   */
+  private async handBack(tx: PgBossDb, fail: FailJobs, workerId: string, why: string, now = true): Promise<number> {
     const jobs = (
       await tx.executeSql(
         `SELECT j.id FROM ${this.o.schema}.job j JOIN ${this.holders} h ON h.job_id = j.id
@@ -172,10 +176,11 @@ export class ScanWorkers {
     if (ids.length > 0) {
       await fail(tx, ids, why);
       // pg-boss's fail sets a backoff; the worker died, the job did not fail: take it again now.
-      await tx.executeSql(
-        `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
-        [this.o.queue, ids],
-      );
+      if (now)
+        await tx.executeSql(
+          `UPDATE ${this.o.schema}.job SET start_after = now() WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'retry'`,
+          [this.o.queue, ids],
+        );
     }
     await tx.executeSql(`DELETE FROM ${this.holders} WHERE worker_id = $1`, [workerId]);
     return ids.length;

@@ -1,10 +1,11 @@
 /**
  * The scan queue as a table of the SQLite site database (the embedded default; PostgreSQL sites use pg-boss).
- * A job row is waiting while `leased_until` is NULL or past; `take` leases rows by setting it and `leased_by` (host,
- * pid, start time), so a worker that dies gives its jobs back when the lease runs out — at once when it was a
- * process of this host that is gone (a SQLite site's processes share one host: a restarted `serve` does not wait). A
- * failed job waits `backoffMs × 2^retries` before it is taken again; past `retryLimit` it moves to `scan_failures`,
- * where `patchscan queue status` shows it.
+ * A job row is waiting while `leased_until` is NULL or past; `take` leases rows by setting it and `leased_by` (the
+ * queue's holder: host, pid and start time, and for serve's scan thread its name, queue.ts QueueHolder), so a worker
+ * that dies gives its jobs back when the lease runs out — at once when it was a process of this host that is gone (a
+ * SQLite site's processes share one host: a restarted `serve` does not wait), or when serve's scan thread died
+ * (`releaseHolder`). A failed job waits `backoffMs × 2^retries` before it is taken again; past `retryLimit` it moves to
+ * `scan_failures`, where `patchscan queue status` shows it.
  */
 import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue } from '../queue.js';
 import { isGoneLocalProcess, thisProcess } from '../local-process.js';

@@ -2,8 +2,8 @@
  * One machine's outcomes as a packed result set: every reportable update that is not NotApplicable (or every
  * update with `all`), each as one 32-bit word, with a reason per outcome when asked — or only for the outcomes a
  * report will show (`reasonMask`): a reason costs far more than a state, and a fleet's reasons are most of its memory.
- * On the fleet path (flat-decisions.ts) the states come first and only the masked outcomes are decided again for
- * their reasons.
+ * On the fleet path (flat-decisions.ts), where few outcomes get a reason, the states come first and only the masked
+ * outcomes are decided again for their reasons.
  */
 import type { Catalog } from '../catalog/catalog.js';
 import type { Inventory } from '../inventory/types.js';

@@ -77,7 +77,7 @@ export interface ScanQueue {
    * `fail` does: for a holder known to be gone while its process lives on (serve's scan thread), whose leases would
    * otherwise wait out their time. Returns how many.
    */
-  releaseHolder(holder: string, error: string): Promise<number>;
+  releaseHolder(holder: QueueHolder, error: string): Promise<number>;
   status(): Promise<QueueStatus>;
   /** The most recent failed jobs, newest first. */
   failedJobs(limit: number): Promise<FailedJob[]>;

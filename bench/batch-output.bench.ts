@@ -4,10 +4,12 @@
  * the bytes it wrote, and optionally (`--before`) the same command by an earlier build right before or after it, so
  * before and after share the machine's load.
  *
- *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--before OLD/dist/adapters/cli/bin.js]
+ *   node dist/bench/batch-output.bench.js [--revisions 50000] [--clients 100000] [--machines 5000] [--distinct 0] [--before OLD/dist/adapters/cli/bin.js]
  *                                         [--formats default,reasons,rows,rows-reasons,rows-all,parquet,parquet-reasons,msgpack] [--json]
  *
- * The fleet is the first --machines inventories of a --clients fleet (JSON Lines) from the generated catalog.
+ * The fleet is the first --machines inventories of a --clients fleet (JSON Lines) from the generated catalog; with
+ * `--distinct D` (1-100), a fleet of --machines inventories of which D % have a profile of their own (the generator's
+ * diversity knob: with reasons, the heaviest output per machine, since no two machines' results are alike).
  * `--json`: the table goes to stderr and one JSON line with every run's figures to stdout (bench/issue-14.bench.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,6 +22,8 @@ import { benchCatalog, benchFleet, lazyCatalog, load1, machineLine } from './inp
 const revisions = Number(arg('revisions', '50000'));
 const clients = Number(arg('clients', '100000'));
 const machines = Number(arg('machines', '5000'));
+const distinct = Number(arg('distinct', '0'));
+if (!(distinct >= 0 && distinct <= 100)) throw new Error(`--distinct must be 0-100, not ${arg('distinct', '')}`);
 const before = arg('before', '');
 const formats = arg('formats', 'default,reasons,rows,rows-all,parquet,msgpack').split(',');
 const work = join(process.cwd(), 'bench', '.work');
@@ -51,14 +55,18 @@ async function head(from: string, to: string, n: number): Promise<void> {
 }
 
 const cat = benchCatalog(work, revisions);
-const full = benchFleet(work, revisions, clients, 0, 'jsonl', lazyCatalog(cat));
-const fleet = join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
+const full =
+  distinct > 0
+    ? benchFleet(work, revisions, machines, distinct, 'jsonl', lazyCatalog(cat))
+    : benchFleet(work, revisions, clients, 0, 'jsonl', lazyCatalog(cat));
+const fleet = distinct > 0 ? full : join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
 if (!existsSync(fleet)) await head(full, fleet, machines);
+const fleetName = distinct > 0 ? `fleet-${machines}-d${distinct}.jsonl` : `fleet-first-${machines}.jsonl`;
 
 say(`machine: ${machineLine()}`);
 say(
-  `catalog ${cat}; fleet: the first ${machines.toLocaleString('en-US')} machines ` +
-    `of ${full} (${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
+  `catalog ${cat}; fleet: ${distinct > 0 ? `${fleet}, ${distinct} % distinct` : `the first ${machines.toLocaleString('en-US')} machines of ${full}`} ` +
+    `(${(statSync(fleet).size / 1048576).toFixed(1)} MiB)\n`,
 );
 try {
   execFileSync('/usr/bin/time', ['-f', '%M', 'true'], { stdio: 'ignore' });
@@ -97,7 +105,7 @@ function measure(format: string, build: 'this' | 'earlier', bin: string, args: s
   const bytes = statSync(out).size;
   rmSync(out, { force: true });
   const s = Number(seconds);
-  const command = `patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, `fleet-first-${machines}.jsonl`)}`;
+  const command = `patchscan ${cmd.join(' ').replace(out, 'OUT').replace(cat, 'catalog.pscat').replace(fleet, fleetName)}`;
   measured.push({
     format,
     build,
@@ -130,4 +138,4 @@ for (const [k, f] of formats.entries()) {
   if (before) pair[k % 2 === 0 ? 'push' : 'unshift'](['earlier', before]);
   for (const [build, bin] of pair) measure(f, build, bin, run.args);
 }
-if (jsonOut) printJson({ bench: 'batch-output', machine: machineLine(), revisions, clients, machines, runs: measured });
+if (jsonOut) printJson({ bench: 'batch-output', machine: machineLine(), revisions, clients, machines, distinct, runs: measured });

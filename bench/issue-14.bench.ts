@@ -2,13 +2,15 @@
  * Issue 14 item 5: every figure of the issue measured side by side in one run, printed as one markdown table (row = the
  * issue's figure with the command a user types to reproduce it; columns = measured, goal, met or missed, load).
  *
- *   npm run bench:issue-14 -- [--scale full|small] [--only batch,json,distinct,steady,delta,site,1m] [--inputs-only]
+ *   npm run bench:issue-14 -- [--scale full|small] [--only batch,batch-distinct,json,distinct,steady,delta,site,1m] [--inputs-only]
  *
  * `--inputs-only` generates the fleets and catalog the run needs (the 1M fleet takes tens of minutes on one core) and
  * stops: run it while the machine is busy, then the measured run when it is quiet.
  * It runs the existing benchmarks one after the other, each in a child process with `--json` (they generate or reuse
  * the inputs under bench/.work/ and start a fresh process per measured run where they always did):
  *   batch     item 1  bench/batch-output.bench.ts     the default output, -f rows, -f parquet, each also --reasons
+ *   batch-distinct    the same                        -f rows and -f parquet with reasons on a 100 % distinct fleet
+ *                                                     (the heaviest results per machine: "RSS < 1 GB on any fleet")
  *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
  *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 and 100 % with --no-cache
  *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines (the
@@ -181,6 +183,27 @@ const fleetMeasured = (r: Json): string => {
 const scanCommand = (fleet: string, extra = ''): string =>
   `patchscan scan -c ${CATALOG} -i ${fleet.split('/').pop()} -o /dev/null -f msgpack --no-reasons --threads ${THREADS}${extra}`;
 
+/** The rows of a batch-output run (item 1): one per format, this build's runs. */
+function batchRows(out: Json): Row[] {
+  const fleet = out.distinct > 0 ? `, ${out.distinct} % distinct` : '';
+  return (out.runs as Json[])
+    .filter((r) => r.build === 'this')
+    .map((r) => ({
+      item: '1',
+      figure: `${{ default: 'default batch output (JSON Lines, one line per machine)', rows: '`-f rows` (default states: Required, Unknown)', parquet: '`-f parquet` (default states)' }[r.format as string] ?? r.what}, ${n(r.machines)} machines${fleet}`,
+      command: `\`${(r.command as string)
+        .replace(' -q', '')
+        .replace('catalog.pscat', CATALOG)
+        .replace('OUT', (r.format as string).startsWith('parquet') ? 'out.parquet' : 'out.jsonl')}\``,
+      measured:
+        `${n(r.seconds, 1)} s, ${n(r.machines / r.seconds)} machines/s, ${n(r.bytesWritten / 1e6, 1)} MB written ` +
+        `(${n(r.bytesWritten / r.machines / 1e3, 1)} KB/machine), peak RSS ${mib(r.maxRssBytes)}; CPU ${n(r.cpuSeconds, 1)} s`,
+      goal: 'peak RSS < 1 GB (10⁹ bytes)',
+      verdict: verdict(r.maxRssBytes < GB),
+      load: loads(r.loadStart, r.loadEnd),
+    }));
+}
+
 const STEPS: Step[] = [
   {
     key: 'batch',
@@ -196,23 +219,14 @@ const STEPS: Step[] = [
       '--formats',
       'default,reasons,rows,rows-reasons,parquet,parquet-reasons',
     ],
-    rows: (out) =>
-      (out.runs as Json[])
-        .filter((r) => r.build === 'this')
-        .map((r) => ({
-          item: '1',
-          figure: `${{ default: 'default batch output (JSON Lines, one line per machine)', rows: '`-f rows` (default states: Required, Unknown)', parquet: '`-f parquet` (default states)' }[r.format as string] ?? r.what}, ${n(r.machines)} machines`,
-          command: `\`${(r.command as string)
-            .replace(' -q', '')
-            .replace('catalog.pscat', CATALOG)
-            .replace('OUT', (r.format as string).startsWith('parquet') ? 'out.parquet' : 'out.jsonl')}\``,
-          measured:
-            `${n(r.seconds, 1)} s, ${n(r.machines / r.seconds)} machines/s, ${n(r.bytesWritten / 1e6, 1)} MB written ` +
-            `(${n(r.bytesWritten / r.machines / 1e3, 1)} KB/machine), peak RSS ${mib(r.maxRssBytes)}; CPU ${n(r.cpuSeconds, 1)} s`,
-          goal: 'peak RSS < 1 GB (10⁹ bytes)',
-          verdict: verdict(r.maxRssBytes < GB),
-          load: loads(r.loadStart, r.loadEnd),
-        })),
+    rows: (out) => batchRows(out),
+  },
+  {
+    key: 'batch-distinct',
+    title: `item 1: batch output with reasons, ${n(SIZES.batchMachines)} machines each with a profile of its own`,
+    script: 'batch-output.bench.js',
+    args: ['--revisions', `${R}`, '--machines', `${SIZES.batchMachines}`, '--distinct', '100', '--formats', 'rows-reasons,parquet-reasons'],
+    rows: (out) => batchRows(out),
   },
   {
     key: 'json',
@@ -365,6 +379,7 @@ if (flag('inputs-only')) {
   const catalog = lazyCatalog(cat);
   const want: [string, number, number, 'msgpack' | 'jsonl'][] = [
     ['batch', SIZES.batchClients, 0, 'jsonl'],
+    ['batch-distinct', SIZES.batchMachines, 100, 'jsonl'],
     ['json', SIZES.jsonClients, 0, 'msgpack'],
     ['json', SIZES.jsonClients, 0, 'jsonl'],
     ...[0, 10, 50, 100].map((d): [string, number, number, 'msgpack'] => ['distinct', SIZES.distinctClients, d, 'msgpack']),

@@ -51,8 +51,9 @@ export interface ScannerPoolOptions {
   /** With reasons: which outcomes get one (`reasonMask` of engine/fleet/scan-outcomes.ts). Default: every outcome. */
   readonly reasonMask?: number;
   /**
-   * Bytes of results one scanMany() may hold: half for batches in flight or waiting to be read, half for result
-   * sets kept for sharing. Default 256 MiB.
+   * Bytes of results one scanMany() may hold: half for batches in flight or waiting to be read, up to half for
+   * result sets kept for sharing (an eighth at first, more as machines name sets already let go). Default
+   * {@link DEFAULT_MEMORY_BUDGET}.
    */
   readonly memoryBudget?: number;
   /**
@@ -116,6 +117,14 @@ export function workerHeapMb(sharedCatalogBytes: number): number {
   return Math.max(160, Math.ceil((3 * sharedCatalogBytes) / 1048576));
 }
 
+/**
+ * The default memoryBudget: 160 MiB, the largest share of a batch scan's memory that is ours to choose (the rest: the
+ * catalog, ~36 MiB shared and ~60 MiB in the main thread for 50,000 revisions; each worker's heap; a Parquet
+ * encoder's). A batch waits for its writer, so more results held ahead of it do not make it faster; at 256 MiB a
+ * 5,000-machine distinct fleet with reasons held ~100 MiB more (bench/RESULTS.md, run of 2026-12-01 06:14–09:14).
+ */
+export const DEFAULT_MEMORY_BUDGET = 160 * 1048576;
+
 /** First batches are small: until one lands, what a machine's results weigh is not known. */
 const FIRST_BATCH = 16;
 
@@ -170,7 +179,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
   const cacheSize = opts.cacheSize ?? 20_000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0)
     throw new PatchscanError('BAD_ARGUMENT', `cacheSize must be a whole number ≥ 0, got ${String(opts.cacheSize)}`);
-  const memoryBudget = opts.memoryBudget ?? 256 * 1048576;
+  const memoryBudget = opts.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
   if (!(memoryBudget > 0))
     throw new PatchscanError('BAD_ARGUMENT', `memoryBudget must be a positive number of bytes, got ${String(opts.memoryBudget)}`);
   const options: OutcomeOptions = {
@@ -299,7 +308,13 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     const release = (set: ResultSet): void => {
       if (set.reasons) flow.keptBytes -= texts.release(set.reasons);
     };
+    // The kept sets' share of the budget is earned: it starts at an eighth and grows by a sixteenth each time a
+    // machine names a set already let go (a rescan: a bigger share would have answered it). On a fleet whose
+    // machines share nothing, sets kept for sharing are never named again; with reasons they weigh ~50 KB each, and
+    // the whole half of the budget was filled with sets no machine read. Fleets that share grow it back at the cost
+    // of a few rescans (the 1M fleet: the same time, bench/RESULTS.md).
     const keptBudget = memoryBudget / 2;
+    let keptLimit = keptBudget / 8;
     const flightBudget = memoryBudget / 2;
     const pending = new Set<Promise<unknown>>();
     // Results leave in input order, so a batch with many first-of-a-profile scans holds back those behind it: enough
@@ -321,7 +336,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
       keptBytes += bytes;
       flow.keptBytes += bytes;
       for (const [old, e] of kept) {
-        if (keptBytes + texts.bytes <= keptBudget || kept.size <= 1) break;
+        if (keptBytes + texts.bytes <= keptLimit || kept.size <= 1) break;
         kept.delete(old);
         evicted.add(old);
         keptBytes -= e.bytes;
@@ -404,6 +419,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     /** A machine whose shared result set was let go: scanned again, alone; the set is kept again under its id. */
     const rescan = async (item: Item, id: number): Promise<ResultSet | { error: { code: string; message: string } }> => {
       flow.rescans++;
+      keptLimit = Math.min(keptBudget, keptLimit + keptBudget / 16);
       const r = await run(task([item], noTable));
       const d = r.sets[0];
       if (!d) return { error: r.errors[0] ?? { code: 'INTERNAL', message: `rescan of ${item.source} gave no result` } };

@@ -9,6 +9,11 @@ import type { CatalogData } from '../../engine/catalog/data.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { tempDir } from '../helpers/tmp.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 describe('compiled catalog file', () => {
   const dir = tempDir();
@@ -19,6 +24,20 @@ describe('compiled catalog file', () => {
     generateCatalog({ revisions: 600, seed: 3, out: join(dir, 'g.cab') });
     path = join(dir, 'g.pscat');
     data = importCatalog(join(dir, 'g.cab'), { out: path }).catalog;
+  });
+
+  it('keeps nothing of the file it decoded: only the catalog (msgpackr would hold its last input)', async () => {
+    let bytes: Buffer | undefined = Buffer.from(readFileSync(path));
+    const file = new WeakRef(bytes.buffer);
+    const back = decodeCatalog(bytes, path);
+    bytes = undefined;
+    // A turn of the event loop: weak references are cleared only between jobs.
+    for (let i = 0; i < 5 && file.deref() !== undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      gc();
+    }
+    expect(file.deref()).toBeUndefined();
+    expect(back.updates.rules).toBeInstanceOf(Int32Array);
   });
 
   it('round-trips exactly', () => {

@@ -55,10 +55,8 @@ async function head(from: string, to: string, n: number): Promise<void> {
 }
 
 const cat = benchCatalog(work, revisions);
-const full =
-  distinct > 0
-    ? benchFleet(work, revisions, machines, distinct, 'jsonl', lazyCatalog(cat))
-    : benchFleet(work, revisions, clients, 0, 'jsonl', lazyCatalog(cat));
+// A distinct fleet is generated at its size; the default one is the head of a larger fleet (the issue's).
+const full = benchFleet(work, revisions, distinct > 0 ? machines : clients, distinct, 'jsonl', lazyCatalog(cat));
 const fleet = distinct > 0 ? full : join(work, `fleet-${revisions}-${clients}-first-${machines}.jsonl`);
 if (!existsSync(fleet)) await head(full, fleet, machines);
 const fleetName = distinct > 0 ? `fleet-${machines}-d${distinct}.jsonl` : `fleet-first-${machines}.jsonl`;

@@ -219,14 +219,14 @@ const STEPS: Step[] = [
       '--formats',
       'default,reasons,rows,rows-reasons,parquet,parquet-reasons',
     ],
-    rows: (out) => batchRows(out),
+    rows: batchRows,
   },
   {
     key: 'batch-distinct',
     title: `item 1: batch output with reasons, ${n(SIZES.batchMachines)} machines each with a profile of its own`,
     script: 'batch-output.bench.js',
     args: ['--revisions', `${R}`, '--machines', `${SIZES.batchMachines}`, '--distinct', '100', '--formats', 'rows-reasons,parquet-reasons'],
-    rows: (out) => batchRows(out),
+    rows: batchRows,
   },
   {
     key: 'json',

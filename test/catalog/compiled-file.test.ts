@@ -8,12 +8,8 @@ import { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from 
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { collectGarbage } from '../helpers/gc.js';
 import { tempDir } from '../helpers/tmp.js';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 describe('compiled catalog file', () => {
   const dir = tempDir();
@@ -31,11 +27,7 @@ describe('compiled catalog file', () => {
     const file = new WeakRef(bytes.buffer);
     const back = decodeCatalog(bytes, path);
     bytes = undefined;
-    // A turn of the event loop: weak references are cleared only between jobs.
-    for (let i = 0; i < 5 && file.deref() !== undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      gc();
-    }
+    await collectGarbage();
     expect(file.deref()).toBeUndefined();
     expect(back.updates.rules).toBeInstanceOf(Int32Array);
   });

@@ -5,8 +5,6 @@
  * results — outcomes, computer names, reasons — until the pool closed, ~110 MiB per 1,000 distinct machines with
  * reasons. Checked with weak references and a forced collection, on real worker threads.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
@@ -14,9 +12,7 @@ import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { collectGarbage } from '../helpers/gc.js';
 
 describe('scanner pool memory', () => {
   let catalog: Catalog;
@@ -43,10 +39,7 @@ describe('scanner pool memory', () => {
         }
         expect(n).toBe(fleet.length);
         // The pool is still open: nothing it holds for the next scan may keep these alive.
-        for (let k = 0; k < 3; k++) {
-          await new Promise((resolve) => setImmediate(resolve));
-          gc();
-        }
+        await collectGarbage();
         // At most the last machine's (the finished iteration may still hold its last value); the leak kept all 400.
         const alive = outcomes.filter((w) => w.deref() !== undefined).length;
         expect(alive).toBeLessThanOrEqual(1);

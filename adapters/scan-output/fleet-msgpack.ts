@@ -86,7 +86,7 @@ export class FleetMsgpackWriter extends ByteChunks {
 
   resultSet(set: ResultSet): void {
     const outcomes = set.outcomes;
-    const reasons = set.reasons;
+    const reasons = set.hasReasons;
     const { bytes: ids, view: idView, offsets, widest, width } = this.ids();
     // A row of an update the catalog does not hold (a set scanned against another catalog) would have no id to copy:
     // refused before a byte of the set is written, rather than a row that desynchronizes the stream.
@@ -135,7 +135,7 @@ export class FleetMsgpackWriter extends ByteChunks {
       for (let p = from; p < to; p++) b[n++] = ids[p]!;
       for (let p = tail; p < tailEnd; p++) b[n++] = tails[p]!;
       this.n = n;
-      this.str(reasons[k] ?? '');
+      this.str(set.reason(k));
     }
   }
 

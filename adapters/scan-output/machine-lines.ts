@@ -58,7 +58,7 @@ export class MachineLinesWriter implements BatchWriter {
   machine(m: ScannedMachine): void {
     const set = m.resultSet;
     this.out.push(`{"computer":${JSON.stringify(m.computer)},"source":${JSON.stringify(m.source)},`);
-    if (set.reasons) {
+    if (set.hasReasons) {
       // With reasons a tail is as large as the set's reasons (~0.3 MB): kept, it would double what the pool keeps
       // within its budget, and as one string it would be a V8 large object (TextChunks): it goes out piece by piece.
       this.tailPieces(set, (piece) => this.out.push(piece));
@@ -91,7 +91,8 @@ export class MachineLinesWriter implements BatchWriter {
   /** The line after the machine's name, in pieces of one listed update each. */
   private tailPieces(set: ResultSet, emit: (piece: string) => void): void {
     const lists: Record<Listed, number[]> = { required: [], possiblySuperseded: [], unknown: [] };
-    const { outcomes, reasons } = set;
+    const { outcomes } = set;
+    const reasons = set.hasReasons;
     for (let k = 0; k < outcomes.length; k++) {
       const list = listedAs(outcomes[k]!);
       if (list !== undefined) lists[list].push(k);
@@ -104,7 +105,7 @@ export class MachineLinesWriter implements BatchWriter {
       for (let i = 0; i < ks.length; i++) {
         const k = ks[i]!;
         const h = this.head(outcomeIndex(outcomes[k]!));
-        emit(`${i > 0 ? ',' : ''}${reasons ? `${h},"reason":${JSON.stringify(reasons[k] ?? '')}}` : `${h}}`}`);
+        emit(`${i > 0 ? ',' : ''}${reasons ? `${h},"reason":${JSON.stringify(set.reason(k))}}` : `${h}}`}`);
       }
       emit(']');
     }

@@ -279,7 +279,9 @@ export class ParquetRowsWriter implements BatchWriter {
   }
 
   machine(m: ScannedMachine): void {
-    const { outcomes, reasons } = m.resultSet;
+    const set = m.resultSet;
+    const { outcomes } = set;
+    const reasons = set.hasReasons;
     let computer = -1;
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
@@ -293,7 +295,7 @@ export class ParquetRowsWriter implements BatchWriter {
       }
       const sup = outcomeSupersedence(w);
       const flags = outcomeStateCode(w) | (sup === SUP_YES ? FLAG_SUPERSEDED : sup === SUP_POSSIBLY ? FLAG_POSSIBLY_SUPERSEDED : 0);
-      g.row(i, flags, computer, g.text(reasons ? (reasons[k] ?? '') : ''));
+      g.row(i, flags, computer, g.text(reasons ? set.reason(k) : ''));
       if (this.full(g)) {
         this.send();
         computer = -1; // ids are per group

@@ -65,7 +65,9 @@ export class RowLinesWriter implements BatchWriter {
   finish(): void {}
 
   machine(m: ScannedMachine): void {
-    const { outcomes, reasons } = m.resultSet;
+    const set = m.resultSet;
+    const { outcomes } = set;
+    const reasons = set.hasReasons;
     const head = `{"computer":${JSON.stringify(m.computer)},`;
     // Row by row: a machine's rows as one string would be a V8 large object (TextChunks says why that matters).
     for (let k = 0; k < outcomes.length; k++) {
@@ -74,7 +76,7 @@ export class RowLinesWriter implements BatchWriter {
       this.out.push(
         `${head}${this.middle(outcomeIndex(w))},"state":"${outcomeState(w)}","superseded":${outcomeSuperseded(w)},` +
           `"possiblySuperseded":${outcomePossiblySuperseded(w)},` +
-          `"reason":${reasons ? JSON.stringify(reasons[k] ?? '') : '""'}}\n`,
+          `"reason":${reasons ? JSON.stringify(set.reason(k)) : '""'}}\n`,
       );
     }
   }
@@ -122,7 +124,9 @@ export class RowCsvWriter implements BatchWriter {
   finish(): void {}
 
   machine(m: ScannedMachine): void {
-    const { outcomes, reasons } = m.resultSet;
+    const set = m.resultSet;
+    const { outcomes } = set;
+    const reasons = set.hasReasons;
     for (let k = 0; k < outcomes.length; k++) {
       const w = outcomes[k]!;
       if (!this.filter.has(w)) continue;
@@ -131,7 +135,7 @@ export class RowCsvWriter implements BatchWriter {
         state: outcomeState(w),
         superseded: outcomeSuperseded(w),
         possiblySuperseded: outcomePossiblySuperseded(w),
-        ...(reasons ? { reason: reasons[k] ?? '' } : {}),
+        ...(reasons ? { reason: set.reason(k) } : {}),
       };
       this.out.push(`${csvLine(scanRow(this.catalog, m.computer, u, this.language))}\r\n`);
     }

@@ -5,6 +5,7 @@
  * up to 2^28 fit (Microsoft's catalog has under 10^6 updates).
  */
 import type { UpdateOutcome } from '../scanner/scanner.js';
+import { isReasonBytes, ReasonReader, type ReasonBytes } from './reason-bytes.js';
 import { bucketOf, emptyCounts, type CountBucket, type OutcomeCounts } from '../scanner/counting.js';
 import { S_INSTALLED, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from '../scanner/supersedence.js';
@@ -35,8 +36,11 @@ export interface ResultSetData {
   /** Recorded in the profile table: later machines may name it. */
   readonly shared: boolean;
   readonly outcomes: Uint32Array;
-  /** One per outcome when reasons were asked for. */
-  readonly reasons?: readonly string[];
+  /**
+   * One per outcome when reasons were asked for: as strings, or as UTF-8 bytes (how a worker sends them:
+   * reason-bytes.ts says why).
+   */
+  readonly reasons?: readonly string[] | ReasonBytes;
   /** The scan of the machine that claimed this profile failed (never expected; reported, not hidden). */
   readonly error?: { readonly code: string; readonly message: string };
 }
@@ -66,7 +70,10 @@ export class ResultSet {
   readonly id: number;
   readonly shared: boolean;
   readonly outcomes: Uint32Array;
-  readonly reasons: readonly string[] | undefined;
+  /** Reasons as strings: given so, or decoded by {@link reasonTexts}. */
+  private texts: string[] | undefined;
+  /** Reasons as bytes, until decoded. */
+  private reader: ReasonReader | undefined;
   readonly error: { readonly code: string; readonly message: string } | undefined;
   private statsMemo: ResultSetStats | undefined;
 
@@ -74,8 +81,39 @@ export class ResultSet {
     this.id = d.id;
     this.shared = d.shared;
     this.outcomes = d.outcomes;
-    this.reasons = d.reasons;
+    if (d.reasons !== undefined) {
+      if (isReasonBytes(d.reasons)) this.reader = new ReasonReader(d.reasons);
+      else this.texts = d.reasons as string[];
+    }
     this.error = d.error;
+  }
+
+  get hasReasons(): boolean {
+    return this.texts !== undefined || this.reader !== undefined;
+  }
+
+  /** The reason of outcome k ('' where none was made, or without reasons). */
+  reason(k: number): string {
+    if (this.texts !== undefined) return this.texts[k] ?? '';
+    return this.reader !== undefined && k < this.reader.length ? this.reader.at(k) : '';
+  }
+
+  /** Bytes of reasons held as bytes (0 once decoded, or when held as strings). */
+  get reasonBytes(): number {
+    return this.reader?.bytes ?? 0;
+  }
+
+  /**
+   * The reasons as strings, decoded once and held so from then on (the bytes are let go): the array itself, for a
+   * caller that replaces its entries by equal strings (the pool's ReasonTable shares one copy of each text).
+   */
+  reasonTexts(): string[] | undefined {
+    if (this.texts === undefined && this.reader !== undefined) {
+      const r = this.reader;
+      this.texts = Array.from({ length: r.length }, (_, k) => r.at(k));
+      this.reader = undefined;
+    }
+    return this.texts;
   }
 
   get size(): number {
@@ -88,7 +126,7 @@ export class ResultSet {
     for (let k = 0; k < this.outcomes.length; k++) {
       const w = this.outcomes[k]!;
       const o = { index: outcomeIndex(w), state: outcomeState(w), ...supersedenceFlags(w & 3) };
-      out[k] = this.reasons ? { ...o, reason: this.reasons[k]! } : o;
+      out[k] = this.hasReasons ? { ...o, reason: this.reason(k) } : o;
     }
     return out;
   }

@@ -12,6 +12,7 @@ import { PatchscanError } from '../errors.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from './result-set.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { flatDecider } from './flat-decisions.js';
+import type { ReasonBytes, ReasonEncoder } from './reason-bytes.js';
 import { S_NOT_APPLICABLE, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, supersedenceCode, type SupersedenceCode } from '../scanner/supersedence.js';
 
@@ -51,9 +52,7 @@ const outcomeText = (w: number): string => `${outcomeState(w)} (supersedence ${o
 const maskedShares = new WeakMap<Scanner, { masked: number; emitted: number }>();
 const FLAT_FIRST_BELOW = 0.2;
 
-function noteMasked(scanner: Scanner, reasons: readonly string[], emitted: number): void {
-  let masked = 0;
-  for (let k = 0; k < emitted; k++) if (reasons[k] !== '') masked++;
+function noteMasked(scanner: Scanner, masked: number, emitted: number): void {
   let t = maskedShares.get(scanner);
   if (t === undefined) maskedShares.set(scanner, (t = { masked: 0, emitted: 0 }));
   t.masked += masked;
@@ -86,11 +85,47 @@ function outcomeWords(c: Catalog): Uint32Array {
   return a;
 }
 
-export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] } {
+/** Where a scan's reasons go as they are made: an array of strings, or an encoder (reason-bytes.ts). */
+interface ReasonSink {
+  push(r: string): void;
+  /** Reasons pushed that are not empty. */
+  readonly given: number;
+}
+
+class ReasonArray implements ReasonSink {
+  readonly texts: string[] = [];
+  given = 0;
+  push(r: string): void {
+    this.texts.push(r);
+    if (r !== '') this.given++;
+  }
+}
+
+/**
+ * The outcomes of one machine, with its reasons as strings — or, given an encoder, as UTF-8 bytes made as the reasons
+ * are (how a pool worker sends them: reason-bytes.ts).
+ */
+export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeOptions): { outcomes: Uint32Array; reasons?: string[] };
+export function scanOutcomes(
+  scanner: Scanner,
+  inv: Inventory,
+  options: OutcomeOptions,
+  encoder: ReasonEncoder,
+): { outcomes: Uint32Array; reasons?: ReasonBytes };
+export function scanOutcomes(
+  scanner: Scanner,
+  inv: Inventory,
+  options: OutcomeOptions,
+  encoder?: ReasonEncoder,
+): { outcomes: Uint32Array; reasons?: string[] | ReasonBytes } {
   const c = scanner.catalog;
   const words = outcomeWords(c);
   let n = 0;
-  const reasons: string[] | undefined = options.reasons ? [] : undefined;
+  let reasons: ReasonSink | undefined;
+  if (options.reasons) {
+    if (encoder) encoder.begin();
+    reasons = encoder ?? new ReasonArray();
+  }
   const mask = options.reasonMask ?? ALL_REASONS;
   let result: Uint32Array | undefined;
   scanner.withMachineScan(inv, (s) => {
@@ -144,7 +179,7 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
               reasons.push(s.reason(r));
             }
           });
-          noteMasked(scanner, reasons, n);
+          noteMasked(scanner, reasons.given, n);
         }
         return;
       }
@@ -175,8 +210,9 @@ export function scanOutcomes(scanner: Scanner, inv: Inventory, options: OutcomeO
       bits.fill(0); // a scan that threw mid-way leaves no bit for the next machine
       throw e;
     }
-    if (reasons && (mask & REPORTED_BITS) !== REPORTED_BITS) noteMasked(scanner, reasons, n);
+    if (reasons && (mask & REPORTED_BITS) !== REPORTED_BITS) noteMasked(scanner, reasons.given, n);
     result = words.slice(0, n);
   });
-  return { outcomes: result!, ...(reasons ? { reasons } : {}) };
+  if (reasons === undefined) return { outcomes: result! };
+  return { outcomes: result!, reasons: reasons instanceof ReasonArray ? reasons.texts : encoder!.end() };
 }

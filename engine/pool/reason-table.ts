@@ -2,8 +2,9 @@
  * One copy of each reason text among the result sets the pool holds. Reasons repeat across profiles (the same
  * update is Required for the same cause on machines that differ elsewhere: on the first 2,000 machines of the issue-14
  * fleet, 271,198 reasons, 90 MB, were 38,615 distinct texts, 12.6 MB), but every result set arrives from its worker
- * with copies of its own. Interning them as sets land makes the sets share one string each, and counting only the
- * distinct ones is what lets the pool's memory budget hold with reasons on.
+ * with copies of its own (as bytes: engine/fleet/reason-bytes.ts). A set kept for sharing has its reasons decoded and
+ * interned here when a second machine names it: the sets then share one string each, and counting only the distinct
+ * ones is what lets the pool's memory budget hold with reasons on.
  *
  * Counted by reference: a text is forgotten (and its bytes no longer counted) when the last set holding it is
  * released, so the count follows what the pool keeps, not everything it has seen.

@@ -11,6 +11,7 @@ import { MsgpackProfile } from '../fleet/msgpack-profile.js';
 import { fingerprint } from '../fleet/fingerprint.js';
 import { scanOutcomes } from '../fleet/scan-outcomes.js';
 import type { ResultSetData } from '../fleet/result-set.js';
+import { ReasonEncoder } from '../fleet/reason-bytes.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { Claim, ProfileTable } from '../fleet/profile-table.js';
 import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
@@ -23,6 +24,9 @@ const msgpackProfile = new MsgpackProfile();
 const jsonProfile = new JsonProfile();
 
 const NO_FP = new Int32Array(4);
+
+/** Reasons leave the worker as bytes (reason-bytes.ts says why). */
+const reasonEncoder = new ReasonEncoder();
 
 export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const { options } = task;
@@ -73,7 +77,7 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
       if (claim === Claim.Shared) {
         shared++;
       } else {
-        sets.push({ id, shared: claim === Claim.First, ...scanOutcomes(scanner, inv, options) });
+        sets.push({ id, shared: claim === Claim.First, ...scanOutcomes(scanner, inv, options, reasonEncoder) });
       }
       setIds[k] = id;
     } catch (e) {

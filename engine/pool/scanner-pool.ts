@@ -23,6 +23,7 @@ import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scanner/scanner.js';
 import { relevantDetails } from '../catalog/relevant-details.js';
 import { ResultSet, type ResultSetData } from '../fleet/result-set.js';
+import { isReasonBytes } from '../fleet/reason-bytes.js';
 import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
 import { ProfileTable, type ProfileTableHandle } from '../fleet/profile-table.js';
 import { ReasonTable } from './reason-table.js';
@@ -83,7 +84,7 @@ export interface PoolFlow {
   readonly rescans: number;
   /**
    * Of the tasks sized once what a machine's results weigh was known, the most bytes of results one built in its
-   * worker (reasons counted in full: {@link ScannerPoolOptions.taskResultBytes}).
+   * worker ({@link ScannerPoolOptions.taskResultBytes}).
    */
   readonly heaviestTask: number;
 }
@@ -129,23 +130,26 @@ export const DEFAULT_MEMORY_BUDGET = 160 * 1048576;
 const FIRST_BATCH = 16;
 
 /**
- * Bytes of results one task may build in its worker, reasons counted in full (a worker holds its task's reasons
- * until the task ends, then a serialized copy, one string per outcome before the pool interns them). With a reason
- * for every outcome a machine's results weigh ~1.3 MB: 32 such machines in a task kept ~45 MB live in each worker,
- * and V8 grew each worker's heap to 2–3 × that (bench/RESULTS.md, "Batch output that fits a fleet").
+ * Bytes of results one task may build in its worker (a worker holds its task's results until the task ends, then a
+ * serialized copy). With a reason for every outcome a machine's results weighed ~1.3 MB as strings: 32 such machines
+ * in a task kept ~45 MB live in each worker, and V8 grew each worker's heap to 2–3 × that (bench/RESULTS.md, "Batch
+ * output that fits a fleet"). Reasons now leave a worker as UTF-8 bytes, outside its heap, but the cut stays: it is
+ * also what one task brings to the batch loop at once.
  */
 export const TASK_RESULT_BYTES = 8 * 1048576;
 
-/** Estimated heap bytes of a result set but its reason texts (the ReasonTable counts those, once each). */
-function setBytes(d: ResultSetData): number {
-  return d.outcomes.byteLength + 96 + (d.reasons ? d.reasons.length * 8 : 0);
+/** Estimated bytes of a result set as it lands: its reasons as the worker sent them (bytes; strings in full). */
+function landedBytes(d: ResultSetData): number {
+  let n = d.outcomes.byteLength + 96;
+  if (d.reasons === undefined) return n;
+  if (isReasonBytes(d.reasons)) return n + d.reasons.utf8.byteLength + d.reasons.ends.byteLength;
+  for (const r of d.reasons) n += r.length === 0 ? 0 : r.length + 16;
+  return n;
 }
 
-/** Estimated bytes of a result set as its worker built it: every reason a string of its own. */
-function builtBytes(d: ResultSetData): number {
-  let n = setBytes(d);
-  if (d.reasons) for (const r of d.reasons) n += r.length === 0 ? 0 : r.length + 16;
-  return n;
+/** Estimated heap bytes of a kept set whose reasons are interned: the ReasonTable counts the texts, once each. */
+function internedBytes(set: ResultSet): number {
+  return set.outcomes.byteLength + 96 + set.size * 8;
 }
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
@@ -294,19 +298,27 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     const table = ProfileTable.create(profiles);
     // Shared result sets by id, least recently used first; ids let go are remembered, to tell them from ids whose
     // batch has not landed yet.
-    const kept = new Map<number, { set: ResultSet; bytes: number }>();
+    // A kept set's reasons stay as their worker sent them (bytes) until a second machine names the set: then they are
+    // decoded once and interned (`interned`), as its reasons will be written again and texts repeat across profiles.
+    type Kept = { set: ResultSet; bytes: number; uses: number; interned: boolean };
+    const kept = new Map<number, Kept>();
     const evicted = new Set<number>();
     let keptBytes = 0;
-    // Reason texts of every set held (kept or in a batch not yet read), one copy each: counted with the kept sets.
+    // Reason texts of the interned sets, one copy each: counted with the kept sets.
     const texts = new ReasonTable();
-    const intern = (d: ResultSetData): number => {
-      if (!d.reasons) return 0;
-      const added = texts.intern(d.reasons as string[]);
-      flow.keptBytes += added;
-      return added;
+    const intern = (e: Kept): void => {
+      const reasons = e.set.reasonTexts();
+      e.interned = true;
+      if (!reasons) return;
+      const bytes = internedBytes(e.set);
+      keptBytes += bytes - e.bytes;
+      flow.keptBytes += bytes - e.bytes + texts.intern(reasons);
+      e.bytes = bytes;
     };
-    const release = (set: ResultSet): void => {
-      if (set.reasons) flow.keptBytes -= texts.release(set.reasons);
+    const release = (e: Kept): void => {
+      if (!e.interned) return;
+      const reasons = e.set.reasonTexts();
+      if (reasons) flow.keptBytes -= texts.release(reasons);
     };
     // The kept sets' share of the budget is earned: it starts at an eighth and grows by a sixteenth each time a
     // machine names a set already let go (a rescan: a bigger share would have answered it). On a fleet whose
@@ -321,42 +333,56 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     // batches in flight keep every worker busy meanwhile — as many as the budget allows.
     const maxInFlight = Math.max(2, threads * 8);
     type Item = { bytes: Uint8Array; source: string };
-    type Flight = { items: Item[]; result: Promise<ScanTaskResult>; bytes: number; landed: boolean; sized: boolean };
+    type Flight = {
+      items: Item[];
+      result: Promise<ScanTaskResult>;
+      bytes: number;
+      landed: boolean;
+      sized: boolean;
+      /** The sets the batch scanned, once it landed: its own machines read them here, kept or not. */
+      sets: Map<number, ResultSet>;
+    };
     const inFlight: Flight[] = [];
     /** Bytes of the results of one machine: the most a recent batch took per machine (decaying); 0 = not known yet. */
     let perMachine = 0;
-    /** The same, as the worker built them (reasons not interned): what sizes a task for its worker's heap. */
-    let builtPerMachine = 0;
     let flightBytes = 0; // landed batches: measured; running ones: estimated
     let machines = 0;
     let done = false; // the consumer stopped: batches that land after that only free their results
 
-    const keep = (id: number, set: ResultSet, bytes: number): void => {
-      kept.set(id, { set, bytes });
-      keptBytes += bytes;
-      flow.keptBytes += bytes;
+    /** Lets the least recently used sets go while the kept ones weigh more than their share. */
+    const trim = (): void => {
       for (const [old, e] of kept) {
         if (keptBytes + texts.bytes <= keptLimit || kept.size <= 1) break;
         kept.delete(old);
         evicted.add(old);
         keptBytes -= e.bytes;
         flow.keptBytes -= e.bytes;
-        release(e.set);
+        release(e);
         flow.evictions++;
       }
+    };
+    const keep = (id: number, set: ResultSet, bytes: number, uses: number): void => {
+      kept.set(id, { set, bytes, uses, interned: false });
+      keptBytes += bytes;
+      flow.keptBytes += bytes;
+      trim();
     };
     const use = (id: number): ResultSet | undefined => {
       const e = kept.get(id);
       if (!e) return undefined;
       kept.delete(id); // most recently used goes last
       kept.set(id, e);
+      if (++e.uses === 2 && !e.interned && e.set.hasReasons) {
+        intern(e);
+        trim();
+      }
       return e.set;
     };
     const estimate = (n: number): number => n * perMachine;
 
     const submit = (items: Item[]): void => {
-      const sized = builtPerMachine > 0;
-      const f: Flight = { items, result: run(task(items, table)), bytes: estimate(items.length), landed: false, sized };
+      const sized = perMachine > 0;
+      const f: Flight = { items, result: run(task(items, table)), bytes: estimate(items.length), landed: false, sized, sets: new Map() };
       flightBytes += f.bytes;
       flow.resultBytes += f.bytes;
       flow.tasksOutstanding++;
@@ -366,21 +392,19 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
         f.landed = true;
         if (done) return;
         let bytes = 0;
-        let built = 0;
         for (const d of r.sets) {
-          built += builtBytes(d);
-          const b = setBytes(d);
-          // The batch's weight, for the next batches' estimates, counts the reason texts it brought that were new.
-          bytes += b + intern(d);
+          const b = landedBytes(d);
+          bytes += b;
+          const set = new ResultSet(d);
+          f.sets.set(d.id, set);
           if (d.shared) {
             evicted.delete(d.id);
-            keep(d.id, new ResultSet(d), b);
+            keep(d.id, set, b, 0);
           }
         }
         const each = bytes / items.length;
         perMachine = Math.max(each, perMachine * 0.9);
-        builtPerMachine = Math.max(built / items.length, builtPerMachine * 0.9);
-        if (f.sized) flow.heaviestTask = Math.max(flow.heaviestTask, built);
+        if (f.sized) flow.heaviestTask = Math.max(flow.heaviestTask, bytes);
         flightBytes += bytes - f.bytes;
         flow.resultBytes += bytes - f.bytes;
         f.bytes = bytes;
@@ -412,7 +436,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     const nextBatchSize = (): number => {
       if (perMachine === 0) return Math.min(batchSize, FIRST_BATCH);
       const byBudget = Math.floor(flightBudget / (maxInFlight * perMachine));
-      const byWorker = builtPerMachine > 0 ? Math.floor(taskResultBytes / builtPerMachine) : batchSize;
+      const byWorker = Math.floor(taskResultBytes / perMachine);
       return Math.max(1, Math.min(batchSize, byBudget, byWorker));
     };
 
@@ -423,19 +447,16 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
       const r = await run(task([item], noTable));
       const d = r.sets[0];
       if (!d) return { error: r.errors[0] ?? { code: 'INTERNAL', message: `rescan of ${item.source} gave no result` } };
-      intern(d);
       const set = new ResultSet({ ...d, id, shared: true });
       evicted.delete(id);
-      keep(id, set, setBytes(d));
+      keep(id, set, landedBytes(d), 1);
       return set;
     };
 
     async function* drainOne(): AsyncGenerator<MachineResult> {
       const f = inFlight[0]!;
       const { items } = f;
-      const r = await f.result;
-      const own = new Map<number, ResultSet>();
-      for (const d of r.sets) if (!d.shared) own.set(d.id, new ResultSet(d));
+      const r = await f.result; // its landing (submit) ran first: f.sets is filled
       const failed = new Map(r.errors.map((e) => [e.k, e]));
       try {
         for (let k = 0; k < items.length; k++) {
@@ -449,7 +470,9 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
             continue;
           }
           const id = r.setIds[k]!;
-          let set: ResultSet | { error: { code: string; message: string } } | undefined = own.get(id) ?? use(id);
+          // A set this batch scanned is read from the batch even if the kept ones let it go meanwhile (the machine that
+          // claimed a profile must not be scanned twice); use() first, for its place among the kept and its readers.
+          let set: ResultSet | { error: { code: string; message: string } } | undefined = use(id) ?? f.sets.get(id);
           while (set === undefined) {
             if (evicted.has(id)) set = await rescan(items[k]!, id);
             else {
@@ -463,7 +486,6 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
           else yield new Scanned(source, computer, set as ResultSet, r.micros[k]!);
         }
       } finally {
-        for (const set of own.values()) release(set);
         inFlight.shift();
         flightBytes -= f.bytes;
         flow.resultBytes -= f.bytes;

@@ -25,10 +25,11 @@ describe('batch scan backpressure', () => {
   const dir = tempDir();
   let catalog: Catalog;
   let fleet: Inventory[];
+  let model: FleetModel;
 
   beforeAll(() => {
     catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
-    const model = new FleetModel(catalog);
+    model = new FleetModel(catalog);
     fleet = Array.from({ length: 400 }, (_, i) => model.machine(11, i));
   });
 
@@ -99,6 +100,26 @@ describe('batch scan backpressure', () => {
     expect(small.flow.rescans).toBeGreaterThan(0);
     expect(small.peak.kept).toBeLessThan(budget);
     expect(small.peak.results).toBeLessThan(large.peak.results);
+  });
+
+  it('a machine is never scanned twice for its own profile: on a fleet of distinct machines sets are let go, none rescanned', async () => {
+    // Every machine claims a profile of its own; with room for a few sets, the kept ones are let go while later
+    // batches land — before the machine that claimed one is read. It reads its set from its own batch.
+    const inputs = Array.from({ length: 160 }, (_, i) => model.machine(12, i, true));
+    const collect = async (memoryBudget: number): Promise<{ results: unknown[]; flow: PoolFlow }> => {
+      const s = await createScannerPool({ catalog, threads: 2, reasons: true, memoryBudget, batchSize: 8 });
+      const results: unknown[] = [];
+      for await (const r of s.scanMany(inputs)) results.push(view(r));
+      const flow = s.flow();
+      await s.close();
+      return { results, flow };
+    };
+    const large = await collect(1 << 30);
+    const small = await collect(64 * 1024);
+    expect(small.results).toEqual(large.results);
+    expect(large.flow.evictions).toBe(0);
+    expect(small.flow.evictions).toBeGreaterThan(0);
+    expect(small.flow.rescans).toBe(0);
   });
 
   it('tasks are cut to what their results weigh in the worker: none past the cap once weights are known, same results', async () => {

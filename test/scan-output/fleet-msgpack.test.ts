@@ -22,7 +22,7 @@ describe('msgpack fleet format writer', () => {
       catalog.updateId(outcomeIndex(w)),
       outcomeState(w),
       [false, true, null][outcomeSupersedence(w)],
-      ...(set.reasons ? [set.reasons[k]] : []),
+      ...(set.hasReasons ? [set.reason(k)] : []),
     ]),
   });
 

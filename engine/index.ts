@@ -42,6 +42,7 @@ export type { UpdateResult, UpdateState } from './scanner/machine-scan.js';
 export type { CountBucket, OutcomeCounts } from './scanner/counting.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
 export { createScannerPool, type PoolFlow, type ScannerPool, type ScannerPoolOptions, type ScanInput } from './pool/scanner-pool.js';
+export { sharedCatalog } from './pool/shared-catalog.js';
 export type { MachineResult, ScannedMachine, FailedMachine } from './pool/protocol.js';
 export { ResultSet, type ResultSetStats } from './fleet/result-set.js';
 export { ALL_REASONS, reasonMask, scanOutcomes, type OutcomeOptions } from './fleet/scan-outcomes.js';

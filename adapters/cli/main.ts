@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { importCatalog, ImportPhase } from '../catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
+import { sharedCatalog } from '../../engine/pool/shared-catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
@@ -300,7 +301,9 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
           quiet?: boolean;
         },
       ) => {
-        const catalog = new Catalog(readCatalogFile(o.catalog));
+        // A batch scans through worker threads: its catalog is read into the memory they share (one copy, not two).
+        const batch = o.inventories !== undefined && o.threads !== 0;
+        const catalog = batch ? sharedCatalog(readCatalogFile(o.catalog)) : new Catalog(readCatalogFile(o.catalog));
         if (o.inventories !== undefined) {
           if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
           if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');

@@ -29,7 +29,7 @@ import { ProfileTable, type ProfileTableHandle } from '../fleet/profile-table.js
 import { ReasonTable } from './reason-table.js';
 import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
-import { toShared } from './shared-catalog.js';
+import { sharedLayout } from './shared-catalog.js';
 import { threadEntry } from './thread-entry.js';
 
 export interface ScannerPoolOptions {
@@ -221,7 +221,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     closeFn = async () => undefined;
   } else {
     const { filename, execArgv } = threadEntry(import.meta.url, 'worker');
-    const catalog = toShared(opts.catalog.data);
+    const catalog = sharedLayout(opts.catalog);
     const heapMb = opts.workerHeapMb ?? workerHeapMb(catalog.buffer.byteLength);
     if (!(heapMb > 0)) throw new PatchscanError('BAD_ARGUMENT', `workerHeapMb must be a positive number, got ${String(opts.workerHeapMb)}`);
     const pool = new Piscina({

@@ -3,6 +3,7 @@
  * each typed array of {@link CatalogData} becomes a view at a fixed offset, and the string table becomes UTF-8
  * bytes plus offsets, decoded on first use (and cached per thread). Only a small JSON "layout" is cloned.
  */
+import { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';
 
 type TypedArray = Uint8Array | Uint32Array | Int32Array;
@@ -96,4 +97,25 @@ export function fromShared(shared: SharedCatalog): { data: CatalogData; stringAt
     return s;
   };
   return { data: data as unknown as CatalogData, stringAt };
+}
+
+/** Catalogs built by sharedCatalog(), with their layout: a pool given one shares its memory instead of copying it. */
+const layouts = new WeakMap<Catalog, SharedCatalog>();
+
+/**
+ * The catalog over shared memory, for a caller that scans through a pool: the calling thread then reads the memory its
+ * workers read, instead of holding a copy of its own beside it — 36 MiB of arrays, and the string table as strings
+ * (~30 MiB of heap for the 50,000-revision catalog, decoded here only as they are asked for). `data` can be let go.
+ */
+export function sharedCatalog(data: CatalogData): Catalog {
+  const shared = toShared(data);
+  const { data: view, stringAt } = fromShared(shared);
+  const c = new Catalog(view, stringAt);
+  layouts.set(c, shared);
+  return c;
+}
+
+/** The shared layout of a catalog: the one it was built over, or a copy of it in shared memory. */
+export function sharedLayout(c: Catalog): SharedCatalog {
+  return layouts.get(c) ?? toShared(c.data);
 }

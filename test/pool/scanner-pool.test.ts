@@ -9,7 +9,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
-import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
+import { fromShared, sharedCatalog, sharedLayout, toShared } from '../../engine/pool/shared-catalog.js';
 import { fingerprintMsgpack } from '../../engine/fleet/msgpack-profile.js';
 import { fingerprint } from '../../engine/fleet/fingerprint.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
@@ -46,6 +46,34 @@ describe('scanner pool', () => {
       ]);
     }
     expect(Array.from(data.nodes.op)).toEqual(Array.from(catalog.data.nodes.op));
+  });
+
+  it('a catalog read into shared memory is the same catalog, and a pool shares that memory instead of copying it', async () => {
+    const c = sharedCatalog(readCatalogFile(bundledCatalogFile()));
+    expect(c.data.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(c.data.strings).toEqual([]); // served from the shared bytes, decoded as asked for
+    for (let i = 0; i < catalog.size; i++)
+      expect([c.updateId(i), c.title(i), c.kb(i), c.releaseDate(i)]).toEqual([
+        catalog.updateId(i),
+        catalog.title(i),
+        catalog.kb(i),
+        catalog.releaseDate(i),
+      ]);
+    expect(sharedLayout(c).buffer).toBe(sharedLayout(c).buffer); // the same memory each time, not a copy
+    expect(sharedLayout(c).buffer).toBe(c.data.updates.rules.buffer);
+    expect(sharedLayout(catalog).buffer).not.toBe(sharedLayout(catalog).buffer); // a plain catalog is copied
+    const pool = await createScannerPool({ catalog: c, threads: 2 });
+    const plain = await createScannerPool({ catalog, threads: 0 });
+    try {
+      const got: unknown[] = [];
+      const want: unknown[] = [];
+      for await (const r of pool.scanMany(fleet.slice(0, 40))) got.push(view(r));
+      for await (const r of plain.scanMany(fleet.slice(0, 40))) want.push(view(r));
+      expect(got).toEqual(want);
+    } finally {
+      await pool.close();
+      await plain.close();
+    }
   });
 
   it('2 worker threads give exactly the in-process results, in order, with a bad inventory as an error result', async () => {

@@ -300,6 +300,10 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     // batch has not landed yet.
     // A kept set's reasons stay as their worker sent them (bytes) until a second machine names the set: then they are
     // decoded once and interned (`interned`), as its reasons will be written again and texts repeat across profiles.
+    // On a fleet where sets are named again (an eighth of them or more, a rescan counting as one), sets are interned as
+    // they land instead: as bytes each holds its own copy of texts other sets share, fewer fit the kept share, and the
+    // machines that named one let go were scanned again (the first 2,000 of the issue-14 fleet with reasons: 720
+    // rescans against 139 this way).
     type Kept = { set: ResultSet; bytes: number; uses: number; interned: boolean };
     const kept = new Map<number, Kept>();
     const evicted = new Set<number>();
@@ -361,10 +365,16 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
         flow.evictions++;
       }
     };
+    let keptSets = 0;
+    let namedAgain = 0;
+    const internOnLanding = (): boolean => keptSets >= 16 && namedAgain * 8 >= keptSets;
     const keep = (id: number, set: ResultSet, bytes: number, uses: number): void => {
-      kept.set(id, { set, bytes, uses, interned: false });
+      const e: Kept = { set, bytes, uses, interned: false };
+      kept.set(id, e);
+      keptSets++;
       keptBytes += bytes;
       flow.keptBytes += bytes;
+      if (set.hasReasons && internOnLanding()) intern(e);
       trim();
     };
     const use = (id: number): ResultSet | undefined => {
@@ -372,9 +382,12 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
       if (!e) return undefined;
       kept.delete(id); // most recently used goes last
       kept.set(id, e);
-      if (++e.uses === 2 && !e.interned && e.set.hasReasons) {
-        intern(e);
-        trim();
+      if (++e.uses === 2) {
+        namedAgain++;
+        if (!e.interned && e.set.hasReasons) {
+          intern(e);
+          trim();
+        }
       }
       return e.set;
     };
@@ -443,6 +456,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     /** A machine whose shared result set was let go: scanned again, alone; the set is kept again under its id. */
     const rescan = async (item: Item, id: number): Promise<ResultSet | { error: { code: string; message: string } }> => {
       flow.rescans++;
+      namedAgain++; // a machine named a set let go: sets are named again on this fleet
       keptLimit = Math.min(keptBudget, keptLimit + keptBudget / 16);
       const r = await run(task([item], noTable));
       const d = r.sets[0];

@@ -119,12 +119,13 @@ export function workerHeapMb(sharedCatalogBytes: number): number {
 }
 
 /**
- * The default memoryBudget: 160 MiB, the largest share of a batch scan's memory that is ours to choose (the rest: the
- * catalog, ~36 MiB shared and ~60 MiB in the main thread for 50,000 revisions; each worker's heap; a Parquet
- * encoder's). A batch waits for its writer, so more results held ahead of it do not make it faster; at 256 MiB a
- * 5,000-machine distinct fleet with reasons held ~100 MiB more (bench/RESULTS.md, run of 2026-12-01 06:14–09:14).
+ * The default memoryBudget: 128 MiB, the largest share of a batch scan's memory that is ours to choose (the rest: the
+ * catalog, ~36 MiB shared; each worker's heap; a Parquet encoder's). A batch waits for its writer, so more results
+ * held ahead of it do not make it faster: at 256 MiB a 5,000-machine distinct fleet with reasons held ~100 MiB more
+ * (bench/RESULTS.md, run of 2026-12-01 06:14–09:14), and 160 MiB against 128 held 35–60 MiB more in `-f parquet
+ * --reasons` on the issue-14 fleet, in the same time; the 1M fleet took the same time at 128.
  */
-export const DEFAULT_MEMORY_BUDGET = 160 * 1048576;
+export const DEFAULT_MEMORY_BUDGET = 128 * 1048576;
 
 /** First batches are small: until one lands, what a machine's results weigh is not known. */
 const FIRST_BATCH = 16;

@@ -15,6 +15,7 @@ import { fingerprint } from '../../engine/fleet/fingerprint.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import type { Inventory } from '../../engine/inventory/types.js';
+import type { ResultSet } from '../../engine/fleet/result-set.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
@@ -161,6 +162,35 @@ describe('scanner pool', () => {
       await expect(scan()).rejects.toThrow(/ran out of its 4 MiB heap/);
     } finally {
       await s.close();
+    }
+  });
+
+  it('reasons stay bytes on a fleet whose machines share nothing, and a set named again holds them as strings', async () => {
+    const model = new FleetModel(catalog);
+    const run = async (inputs: Inventory[]): Promise<Map<ResultSet, number>> => {
+      const pool = await createScannerPool({ catalog, threads: 2, reasons: true, batchSize: 16 });
+      const named = new Map<ResultSet, number>();
+      try {
+        for await (const r of pool.scanMany(inputs)) if (r.ok) named.set(r.resultSet, (named.get(r.resultSet) ?? 0) + 1);
+      } finally {
+        await pool.close();
+      }
+      return named;
+    };
+    // Every machine a profile of its own: no reason becomes a string in this thread but as it is read.
+    const distinct = await run(Array.from({ length: 48 }, (_, i) => model.machine(13, i, true)));
+    expect(distinct.size).toBe(48);
+    const withOutcomes = [...distinct.keys()].filter((set) => set.size > 0);
+    expect(withOutcomes.length).toBeGreaterThan(10);
+    for (const set of withOutcomes) expect(set.reasonBytes).toBeGreaterThan(0);
+    // Machines of a few images: a set named by a second machine was decoded once, and is held as strings.
+    const sharing = await run(fleet.slice(0, 120));
+    const again = [...sharing].filter(([set, n]) => n > 1 && set.size > 0);
+    expect(again.length).toBeGreaterThan(5);
+    for (const [set] of again) expect(set.reasonBytes).toBe(0);
+    for (const [set] of again) {
+      expect(set.hasReasons).toBe(true);
+      expect(set.updates.map((u) => u.reason)).toEqual(Array.from({ length: set.size }, (_, k) => set.reason(k)));
     }
   });
 });

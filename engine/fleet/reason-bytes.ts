@@ -61,13 +61,6 @@ export class ReasonEncoder {
     return { utf8, ends: this.ends.slice(0, this.count) };
   }
 
-  /** begin(), push() each of `reasons`, end(). */
-  encode(reasons: readonly string[]): ReasonBytes {
-    this.begin();
-    for (const r of reasons) this.push(r);
-    return this.end();
-  }
-
   private grow(need: number): void {
     let size = this.scratch.length * 2;
     while (size < need) size *= 2;

@@ -6,6 +6,7 @@
  */
 import type { RelevantDetails } from '../catalog/relevant-details.js';
 import type { ResultSet, ResultSetData } from '../fleet/result-set.js';
+import type { ReasonBytes } from '../fleet/reason-bytes.js';
 import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
 import type { UpdateOutcome } from '../scanner/scanner.js';
 import type { ProfileTableHandle } from '../fleet/profile-table.js';
@@ -22,6 +23,9 @@ export interface ScanTask {
   readonly details: RelevantDetails;
 }
 
+/** A result set as a task sends it: reasons, if any, as UTF-8 bytes. */
+export type TaskSet = Omit<ResultSetData, 'reasons'> & { readonly reasons?: ReasonBytes };
+
 export interface MachineError {
   readonly k: number;
   readonly code: string;
@@ -35,8 +39,11 @@ export interface ScanTaskResult {
   /** Per machine: microseconds from bytes to outcomes in the worker. */
   readonly micros: Uint32Array;
   readonly errors: readonly MachineError[];
-  /** Result sets scanned by this task (each machine that claimed a new profile, or was not recorded). */
-  readonly sets: readonly ResultSetData[];
+  /**
+   * Result sets scanned by this task (each machine that claimed a new profile, or was not recorded), their reasons as
+   * bytes (engine/fleet/reason-bytes.ts).
+   */
+  readonly sets: readonly TaskSet[];
   /** Machines answered by a result set another machine claimed. */
   readonly shared: number;
   /** Rule-slot values this task's scans took from earlier machines with the same sections, and evaluated. */

@@ -10,11 +10,10 @@ import { JsonProfile } from '../fleet/json-profile.js';
 import { MsgpackProfile } from '../fleet/msgpack-profile.js';
 import { fingerprint } from '../fleet/fingerprint.js';
 import { scanOutcomes } from '../fleet/scan-outcomes.js';
-import type { ResultSetData } from '../fleet/result-set.js';
 import { ReasonEncoder } from '../fleet/reason-bytes.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { Claim, ProfileTable } from '../fleet/profile-table.js';
-import type { MachineError, ScanTask, ScanTaskResult } from './protocol.js';
+import type { MachineError, ScanTask, ScanTaskResult, TaskSet } from './protocol.js';
 
 const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);
 
@@ -37,7 +36,7 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
   const micros = new Uint32Array(n);
   const computers: string[] = new Array<string>(n).fill('');
   const errors: MachineError[] = [];
-  const sets: ResultSetData[] = [];
+  const sets: TaskSet[] = [];
   const before = scanner.ruleValueStats();
   let shared = 0;
   for (let k = 0; k < n; k++) {

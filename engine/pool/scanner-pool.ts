@@ -22,12 +22,11 @@ import { PatchscanError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scanner/scanner.js';
 import { relevantDetails } from '../catalog/relevant-details.js';
-import { ResultSet, type ResultSetData } from '../fleet/result-set.js';
-import { isReasonBytes } from '../fleet/reason-bytes.js';
+import { ResultSet } from '../fleet/result-set.js';
 import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
 import { ProfileTable, type ProfileTableHandle } from '../fleet/profile-table.js';
 import { ReasonTable } from './reason-table.js';
-import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine } from './protocol.js';
+import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine, TaskSet } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { sharedLayout } from './shared-catalog.js';
 import { threadEntry } from './thread-entry.js';
@@ -139,13 +138,9 @@ const FIRST_BATCH = 16;
  */
 export const TASK_RESULT_BYTES = 8 * 1048576;
 
-/** Estimated bytes of a result set as it lands: its reasons as the worker sent them (bytes; strings in full). */
-function landedBytes(d: ResultSetData): number {
-  let n = d.outcomes.byteLength + 96;
-  if (d.reasons === undefined) return n;
-  if (isReasonBytes(d.reasons)) return n + d.reasons.utf8.byteLength + d.reasons.ends.byteLength;
-  for (const r of d.reasons) n += r.length === 0 ? 0 : r.length + 16;
-  return n;
+/** Estimated bytes of a result set as it lands: its outcomes and its reasons' bytes. */
+function landedBytes(d: TaskSet): number {
+  return d.outcomes.byteLength + 96 + (d.reasons ? d.reasons.utf8.byteLength + d.reasons.ends.byteLength : 0);
 }
 
 /** Estimated heap bytes of a kept set whose reasons are interned: the ReasonTable counts the texts, once each. */

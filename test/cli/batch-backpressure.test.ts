@@ -15,7 +15,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { MachineResult } from '../../engine/pool/protocol.js';
-import { createScannerPool, type PoolFlow } from '../../engine/pool/scanner-pool.js';
+import { createScannerPool, type PoolFlow, type ScannerPoolOptions } from '../../engine/pool/scanner-pool.js';
 import { tempDir } from '../helpers/tmp.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
@@ -32,6 +32,19 @@ describe('batch scan backpressure', () => {
     model = new FleetModel(catalog);
     fleet = Array.from({ length: 400 }, (_, i) => model.machine(11, i));
   });
+
+  /** Every result of `inputs` as a user sees it, through a pool made with `options`, and the pool's flow at the end. */
+  const scanAll = async (
+    options: Omit<ScannerPoolOptions, 'catalog'>,
+    inputs: Inventory[],
+  ): Promise<{ results: unknown[]; flow: PoolFlow }> => {
+    const s = await createScannerPool({ catalog, ...options });
+    const results: unknown[] = [];
+    for await (const r of s.scanMany(inputs)) results.push(view(r));
+    const flow = s.flow();
+    await s.close();
+    return { results, flow };
+  };
 
   it('a consumer that stops reading stops the input: an endless source is taken only as far as the window', async () => {
     const batchSize = 8;
@@ -111,14 +124,8 @@ describe('batch scan backpressure', () => {
     // Every machine claims a profile of its own; with room for a few sets, the kept ones are let go while later
     // batches land — before the machine that claimed one is read. It reads its set from its own batch.
     const inputs = Array.from({ length: 160 }, (_, i) => model.machine(12, i, true));
-    const collect = async (memoryBudget: number): Promise<{ results: unknown[]; flow: PoolFlow }> => {
-      const s = await createScannerPool({ catalog, threads: 2, reasons: true, memoryBudget, batchSize: 8 });
-      const results: unknown[] = [];
-      for await (const r of s.scanMany(inputs)) results.push(view(r));
-      const flow = s.flow();
-      await s.close();
-      return { results, flow };
-    };
+    const collect = (memoryBudget: number): ReturnType<typeof scanAll> =>
+      scanAll({ threads: 2, reasons: true, memoryBudget, batchSize: 8 }, inputs);
     const large = await collect(1 << 30);
     const small = await collect(64 * 1024);
     expect(small.results).toEqual(large.results);
@@ -130,14 +137,8 @@ describe('batch scan backpressure', () => {
   it('tasks are cut to what their results weigh in the worker: none past the cap once weights are known, same results', async () => {
     // A reason for every outcome: what makes results heavy (~1.3 MB a machine on the 50,000-revision catalog).
     const inputs = fleet.slice(0, 200);
-    const collect = async (taskResultBytes?: number): Promise<{ results: unknown[]; flow: PoolFlow }> => {
-      const s = await createScannerPool({ catalog, threads: 0, reasons: true, ...(taskResultBytes ? { taskResultBytes } : {}) });
-      const results: unknown[] = [];
-      for await (const r of s.scanMany(inputs)) results.push(view(r));
-      const flow = s.flow();
-      await s.close();
-      return { results, flow };
-    };
+    const collect = (taskResultBytes?: number): ReturnType<typeof scanAll> =>
+      scanAll({ threads: 0, reasons: true, ...(taskResultBytes ? { taskResultBytes } : {}) }, inputs);
     const free = await collect(1 << 30);
     // Heaviest unlimited task: every later task sized to a tenth of it must stay near that tenth (estimates are
     // averages over landed tasks, so a task of heavier machines than before may pass it by a little).

@@ -38,6 +38,8 @@ export class CatalogCarryOver {
   private readonly scanner: Scanner;
   /** Per new index: 1 when a stored reason of the update is still exact (reasonsKept), else 0. */
   private readonly keep: Uint8Array;
+  /** Per old index: the new index of the same update revision, or -1 (where a carried set's unchanged rows go). */
+  readonly indexMap: Int32Array;
 
   constructor(
     readonly fromId: number,
@@ -48,6 +50,7 @@ export class CatalogCarryOver {
     this.scanner = new Scanner(to, { shareRuleResults: false });
     this.refused = this.delta.fullRescan ?? namesMoved(this.delta);
     this.keep = this.refused === undefined ? reasonsKept(this.delta) : new Uint8Array(0);
+    this.indexMap = sameRevision(this.delta);
   }
 
   /**
@@ -155,4 +158,14 @@ function namesMoved(d: CatalogDelta): string | undefined {
     last = j;
   }
   return undefined;
+}
+
+/** Per old index, the new index of the same update revision (its UpdateId held once by each catalog), or -1. */
+function sameRevision(d: CatalogDelta): Int32Array {
+  const map = new Int32Array(d.from.size).fill(-1);
+  for (let j = 0; j < d.from.size; j++) {
+    const i = d.sameIdOld[j]!;
+    if (i >= 0 && d.to.revisionNumber(i) === d.from.revisionNumber(j)) map[j] = i;
+  }
+  return map;
 }

@@ -22,12 +22,13 @@ import { countOutcome, emptyCounts } from '../../engine/scanner/counting.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { createScannerPool, type ScannerPool } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
-import type { CatalogRow, NewResultSet, ResultUpdateRow, SiteStore } from '../store/port.js';
+import type { CatalogRow, NewResultSet, ResultSetLayers, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 import { CatalogCarryOver } from './catalog-carry-over.js';
+import { changesOnBase, composeIndexMaps, sameIndexMap } from './carried-changes.js';
 import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
 import { TargetingSnapshot } from './targeting.js';
 
@@ -390,10 +391,16 @@ export class ScanService {
       const oldFp = Buffer.from(fingerprint(inventory, fromDetails).buffer).toString('base64');
       const setId = await this.store.resultSetId(last.catalog_id, oldFp);
       if (setId === undefined) return undefined;
-      const outcomes = co.carry(inventory, await this.store.resultUpdates(setId));
+      const layers = await this.store.resultSetLayers(setId);
+      const outcomes = co.carry(inventory, layers.rows);
       if (!outcomes) return undefined;
       this.carriedCount++;
-      return this.resultSet(l, fp, outcomes);
+      const whole = this.resultSet(l, fp, outcomes);
+      // Stored as its changes on the set it came from (or on that set's base), where the catalogs' index map allows.
+      const baseToNew = await this.baseToNew(last.catalog_id, l.catalogId, co, layers);
+      const changes =
+        baseToNew && changesOnBase(whole.updates, { setId, catalogId: last.catalog_id, layers, oldToNew: co.indexMap, baseToNew });
+      return changes ? { ...whole, updates: changes.updates, base: changes.base } : whole;
     } catch (e) {
       this.log(
         `carrying a result set over to catalog ${l.catalogId} failed, scanning it in ` +
@@ -402,6 +409,26 @@ export class ScanService {
       return undefined;
     }
   }
+
+  /**
+   * Per index of the catalog of a carried set's base, the index of the same update revision in the catalog in service
+   * (the map a set stored on that base is read through), or undefined when the map the store holds for that pair of
+   * catalogs is another one (the set is then stored whole). Known maps are kept per base catalog for the carry-over.
+   */
+  private async baseToNew(fromId: number, toId: number, co: CatalogCarryOver, layers: ResultSetLayers): Promise<Int32Array | undefined> {
+    const baseCatalogId = layers.base?.catalogId ?? fromId;
+    const known = this.indexMaps.get(baseCatalogId);
+    if (known?.toId === toId) return known.map ?? undefined;
+    const ours = layers.base ? composeIndexMaps(layers.base.indexMap, co.indexMap) : co.indexMap;
+    const stored = await this.store.catalogIndexMap(baseCatalogId, toId);
+    // Not stored yet: ours will be (checked again as it is written, store.ts).
+    if (!stored) return ours;
+    const map = sameIndexMap(stored, ours) ? ours : null;
+    this.indexMaps.set(baseCatalogId, { toId, map });
+    return map ?? undefined;
+  }
+
+  private readonly indexMaps = new Map<number, { readonly toId: number; readonly map: Int32Array | null }>();
 
   /** A scan's outcomes as a stored result set, counted by the counting rule, with its counts per classification and product. */
   private resultSet(l: Loaded, fp: string, outcomes: readonly Outcome[]): NewResultSet {

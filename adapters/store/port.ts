@@ -109,8 +109,45 @@ export interface NewResultSet {
     readonly notApplicable: number;
     readonly unknown: number;
   };
+  /**
+   * The set's rows; with `base`, only those that replace the base set's rows of their update ids (its changes).
+   * Every row of one update id is given, or none.
+   */
   readonly updates: readonly ResultUpdateRow[];
   readonly groups: readonly ResultGroupRow[];
+  /** Store the set as its changes on a set stored whole (a carry-over to a new catalog), rather than as a copy. */
+  readonly base?: ResultSetBase;
+}
+
+/**
+ * The set a result set is stored on (see the store migration that added base_set_id): the set is its own rows, and
+ * the base's rows of every other update id but `removed`, at the index `indexMap` gives them in the set's catalog.
+ */
+export interface ResultSetBase {
+  /** A set stored whole (no base of its own). */
+  readonly setId: number;
+  readonly catalogId: number;
+  /**
+   * Per index of the base's catalog, the index of the same update revision in the set's catalog (-1: none). Defined
+   * once per pair of catalogs: every set stored on a base of catalog `catalogId` for the same catalog gives the same
+   * index to the base rows it keeps.
+   */
+  readonly indexMap: Int32Array;
+  /** Update ids whose base rows are not the set's, with no row of its own either. */
+  readonly removed: readonly string[];
+}
+
+/** A stored result set's rows as it holds them, and how it is stored. */
+export interface ResultSetLayers {
+  /** Every row of the set, by update index (what {@link SiteStore.resultUpdates} gives). */
+  readonly rows: readonly ResultUpdateRow[];
+  /** For a set stored as its changes on a base: the base, and the update ids the set has rows (or no rows) of its own for. */
+  readonly base?: {
+    readonly setId: number;
+    readonly catalogId: number;
+    readonly indexMap: Int32Array;
+    readonly overridden: ReadonlySet<string>;
+  };
 }
 
 export interface ScanRecord {
@@ -385,7 +422,12 @@ export interface ScanStore {
    * on PostgreSQL, transactions numbering overlapping ids in different orders deadlock.
    */
   numberUpdates(updateIds: readonly string[]): Promise<void>;
+  /** A result set's rows, by update index (through its base, for a set stored as its changes on one). */
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
+  /** A result set's rows and how it is stored (what a carry-over to a new catalog builds the next set's changes on). */
+  resultSetLayers(setId: number): Promise<ResultSetLayers>;
+  /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */
+  catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined>;
   /**
    * Result sets whose counts per classification and product were stored before the counting rule and are not yet
    * recounted (adapters/site/result-groups.ts), by catalog then id.

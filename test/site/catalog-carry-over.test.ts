@@ -71,20 +71,54 @@ async function putInService(site: Site, file: string): Promise<void> {
   expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
 }
 
-async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classes: unknown }> {
+/** What every reader of a site's result rows gives, by computer (set ids differ from site to site). */
+async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classes: unknown; byUpdate: unknown; onBase: number }> {
   const rows = new Map<string, string[]>();
   const current = (await site.store.currentCatalog())!.id;
+  const sets = new Map<number, string[]>();
+  let onBase = 0;
   for (let k = 0; k < MACHINES; k++) {
     const scan = (await site.store.computerScan(`PC-${k}`))!;
     expect(scan.catalog_id).toBe(current);
+    const layers = await site.store.resultSetLayers(scan.set_id);
+    if (layers.base) onBase++;
+    expect(await site.store.resultUpdates(scan.set_id)).toEqual(layers.rows);
     rows.set(
       `PC-${k}`,
-      (await site.store.resultUpdates(scan.set_id)).map(
-        (u) => `${u.update_index} ${u.update_id} ${u.revision_number} ${u.state} ${u.superseded} ${u.reason}`,
-      ),
+      layers.rows.map((u) => `${u.update_index} ${u.update_id} ${u.revision_number} ${u.state} ${u.superseded} ${u.reason}`),
     );
+    sets.set(scan.set_id, [...(sets.get(scan.set_id) ?? []), `PC-${k}`]);
   }
-  return { rows, classes: await groupSummary(site.store, 'classification') };
+  // The readers by update and by set, through the rows a set keeps of its base.
+  const ids = [...new Set([...rows.values()].flat().map((r) => r.split(' ')[1]))].sort();
+  const some = ids.filter((_, k) => k % 7 === 0);
+  const machines = await site.store.updateMachines(some, undefined, 100_000, 0);
+  const required = await site.store.updateMachines(some, ['required', 'unknown'], 100_000, 0);
+  const outcomes = (await site.store.updateOutcomes(some)).map(
+    (o) => `${sets.get(o.setId)!.join(',')} ${o.updateId} ${o.state} ${o.superseded} ${o.machines}`,
+  );
+  const bySet = (await site.store.setOutcomes([...sets.keys()])).map(
+    (o) => `${sets.get(o.set_id)!.join(',')} ${o.update_id} ${o.state} ${o.superseded}`,
+  );
+  const group = await site.store.addUpdateGroup({
+    name: `g-${current}`,
+    criteria: '{}',
+    deadline: null,
+    updates: some.map((update_id) => ({ update_id, kb: '', title: '' })),
+  });
+  const groupCounts = (await site.store.groupSetCounts(group)).map((g) => `${sets.get(g.set_id)!.join(',')} ${g.bucket} ${g.n}`);
+  const byUpdate = {
+    machines: machines.total,
+    items: machines.items.map((m) => ({ ...m, scannedAt: undefined })),
+    required: required.items.map((m) => `${m.computer} ${m.updateId} ${m.state} ${m.superseded}`),
+    outcomes: outcomes.sort(),
+    bySet: bySet.sort(),
+    counts: (await site.store.updateOutcomeCounts()).map((c) => `${c.update_id} ${c.state} ${c.superseded} ${c.n}`).sort(),
+    unknown: await site.store.unknownReasons(some, 1000),
+    group: groupCounts.sort(),
+  };
+  expect(machines.total).toBeGreaterThan(0);
+  return { rows, classes: await groupSummary(site.store, 'classification'), byUpdate, onBase };
 }
 
 async function step(
@@ -105,6 +139,10 @@ async function step(
   const want = await stored(full);
   for (const [name, rows] of want.rows) expect(got.rows.get(name), `${name} ${what}`).toEqual(rows);
   expect(got.classes).toEqual(want.classes);
+  expect(got.byUpdate, what).toEqual(want.byUpdate);
+  // Carried sets are stored as their changes on a base; a full rescan stores every set whole.
+  expect(want.onBase).toBe(0);
+  if (c.carried > 0) expect(got.onBase, what).toBeGreaterThan(0);
   // Not vacuous: most machines have outcomes.
   expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
   return c.carried;

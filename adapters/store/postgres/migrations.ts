@@ -252,4 +252,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TRIGGER result_updates_numbered BEFORE INSERT ON result_updates
     FOR EACH ROW WHEN (NEW.update_key = 0) EXECUTE FUNCTION result_updates_number();
   `,
+  `
+  -- Carried-over result sets stored as their changes on a base set (see the SQLite migration of the same columns).
+  ALTER TABLE result_sets ADD COLUMN base_set_id bigint REFERENCES result_sets(id);
+  CREATE INDEX result_sets_by_base ON result_sets (base_set_id) WHERE base_set_id IS NOT NULL;
+  ALTER TABLE result_updates ADD COLUMN overrides integer NOT NULL DEFAULT 0;
+  CREATE INDEX result_updates_overrides ON result_updates (set_id, update_key) WHERE overrides > 0;
+  CREATE TABLE catalog_index_maps (
+    from_catalog_id bigint NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    to_catalog_id bigint NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    map bytea NOT NULL,
+    PRIMARY KEY (from_catalog_id, to_catalog_id)
+  );
+  CREATE OR REPLACE VIEW client_update_states AS
+    SELECT c.name AS computer, r.update_id, r.revision_number, r.state, r.superseded, r.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id
+    WHERE r.overrides < 2
+    UNION ALL
+    SELECT c.name AS computer, b.update_id, b.revision_number, b.state, b.superseded, b.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_sets rs ON rs.id = s.set_id
+    JOIN result_updates b ON b.set_id = rs.base_set_id
+    WHERE NOT EXISTS (SELECT 1 FROM result_updates d WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0);
+  `,
 ];

@@ -30,6 +30,8 @@ import type {
   NewResultSet,
   RemovedClient,
   ResultGroupRow,
+  ResultSetBase,
+  ResultSetLayers,
   ResultUpdateRow,
   ScanRecord,
   SetUpdateOutcome,
@@ -52,6 +54,7 @@ import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue 
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
 import { storeInventories, storeUploads } from './upload-batch.js';
 import { UpdateKeys } from './update-keys.js';
+import { decodeIndexMap, encodeIndexMap } from './index-map.js';
 
 export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -163,11 +166,29 @@ const readProcess = (raw: string): string | undefined => {
 };
 
 /**
- * Result rows r reached by update: from the update's number k (update_keys; store/sql/update-keys.ts) through the
- * rows' index on it. Written as a join from k, with {@link updateIdIn} on k: with `r.update_key IN (SELECT …)`
- * SQLite's planner read every scanned set's rows instead.
+ * Result rows (set_id, update_id, state, superseded, reason) of the updates that `keyWhere`, a condition on their
+ * numbers k (update_keys; store/sql/update-keys.ts), picks, as the sets hold them: each set's own rows, and the rows a
+ * set stored as its changes on a base keeps of that base (base_set_id; the migration that added it). Each part starts
+ * from k and goes through the rows' index on the number: with `r.update_key IN (SELECT …)` SQLite's planner read every
+ * scanned set's rows instead. `keyWhere`'s parameters are bound twice (see {@link twice}).
  */
-const UPDATE_ROWS = 'update_keys k JOIN result_updates r ON r.update_key = k.id';
+const rowsOfUpdates = (keyWhere: string): string => `(
+  SELECT r.set_id, r.update_id, r.state, r.superseded, r.reason FROM update_keys k JOIN result_updates r ON r.update_key = k.id
+  WHERE ${keyWhere} AND r.overrides < 2
+  UNION ALL
+  SELECT rs.id AS set_id, b.update_id, b.state, b.superseded, b.reason FROM update_keys k JOIN result_updates b ON b.update_key = k.id
+  JOIN result_sets rs ON rs.base_set_id = b.set_id
+  WHERE ${keyWhere} AND ${NOT_OVERRIDDEN})`;
+/** Base row b is kept by the set rs stored on it: rs has no row (or no-row marker) of its own for b's update. */
+const NOT_OVERRIDDEN =
+  'NOT EXISTS (SELECT 1 FROM result_updates d WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0)';
+/** Result rows as the sets `setWhere` (a condition on a set id `x`) hold them (see {@link rowsOfUpdates}). */
+const rowsOfSets = (setWhere: (x: string) => string): string => `(
+  SELECT r.set_id, r.update_id, r.state, r.superseded, r.reason FROM result_updates r WHERE ${setWhere('r.set_id')} AND r.overrides < 2
+  UNION ALL
+  SELECT rs.id AS set_id, b.update_id, b.state, b.superseded, b.reason FROM result_sets rs JOIN result_updates b ON b.set_id = rs.base_set_id
+  WHERE ${setWhere('rs.id')} AND ${NOT_OVERRIDDEN})`;
+const twice = <T>(params: readonly T[]): T[] => [...params, ...params];
 const updateIdIn = (n: number): string => `k.update_id IN (${Array.from({ length: n }, () => '?').join(', ')})`;
 
 /** Clients per result set that is some client's latest scan: reports count sets once and multiply (scans_by_set). */
@@ -486,36 +507,81 @@ export class SqlSiteStore implements SiteStore {
 
   async addResultSet(s: NewResultSet): Promise<number> {
     if (!this.inTransaction) return this.tx((t) => t.addResultSet(s));
+    const base = s.base;
+    if (base) await this.checkBase(s.catalogId, base);
     // Two workers may finish the same new profile at once: the second one takes the first one's set.
     const c = s.counts;
     const r = await this.db.get<{ id: number }>(
-      `INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
-      [s.catalogId, s.fingerprint, c.installed, c.required, c.superseded, c.possiblySuperseded, c.notApplicable, c.unknown],
+      `INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown,
+        base_set_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
+      [
+        s.catalogId,
+        s.fingerprint,
+        c.installed,
+        c.required,
+        c.superseded,
+        c.possiblySuperseded,
+        c.notApplicable,
+        c.unknown,
+        base?.setId ?? null,
+      ],
     );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
-    const keys = await this.updateKeys.keysOf(
-      this.db,
-      s.updates.map((u) => u.update_id),
+    // A row of a set stored on a base replaces the base's rows of its update id (overrides 1); a base update id the
+    // set has no row for gets a row that says so (overrides 2; its index only has to be unique in the set).
+    const removed = base?.removed ?? [];
+    const rows: (string | number)[][] = [];
+    const keys = await this.updateKeys.keysOf(this.db, [...s.updates.map((u) => u.update_id), ...removed]);
+    s.updates.forEach((u, k) =>
+      rows.push([r.id, u.update_index, u.update_id, keys[k]!, u.revision_number, u.state, u.superseded, u.reason, base ? 1 : 0]),
     );
+    removed.forEach((id, k) => rows.push([r.id, -1 - k, id, keys[s.updates.length + k]!, 0, '', 0, '', 2]));
     // Many rows per set: multi-row INSERTs (far fewer round trips on PostgreSQL; fewer statement steps on SQLite).
     const ROWS = 100;
-    for (let k = 0; k < s.updates.length; k += ROWS) {
-      const chunk = s.updates.slice(k, k + ROWS);
-      const params: (string | number)[] = [];
-      chunk.forEach((u, j) =>
-        params.push(r.id, u.update_index, u.update_id, keys[k + j]!, u.revision_number, u.state, u.superseded, u.reason),
-      );
+    for (let k = 0; k < rows.length; k += ROWS) {
+      const chunk = rows.slice(k, k + ROWS);
       await this.write(
         `INSERT INTO result_updates (set_id, update_index, update_id, update_key, revision_number, ` +
-          `state, superseded, reason) VALUES ` +
-          `${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        params,
+          `state, superseded, reason, overrides) VALUES ` +
+          `${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flat(),
       );
     }
     await this.insertGroups(r.id, s.groups);
     return r.id;
   }
+
+  /** A set is stored on a base stored whole, of another catalog, whose index map (one per pair of catalogs) is kept. */
+  private async checkBase(catalogId: number, base: ResultSetBase): Promise<void> {
+    const b = await this.db.get<{ catalog_id: number; base_set_id: number | null }>(
+      'SELECT catalog_id, base_set_id FROM result_sets WHERE id = ?',
+      [base.setId],
+    );
+    if (!b || Number(b.catalog_id) !== base.catalogId || b.base_set_id !== null || base.catalogId === catalogId)
+      throw new PatchscanError(
+        'INTERNAL',
+        `result set ${base.setId} cannot be the base of a set of catalog ${catalogId}: ` +
+          (!b ? 'it is not stored' : b.base_set_id !== null ? 'it is stored on a base itself' : `it is of catalog ${b.catalog_id}`),
+      );
+    const pair = `${base.catalogId}/${catalogId}`;
+    if (this.indexMapsChecked.get(pair) === base.indexMap) return;
+    await this.write(
+      'INSERT INTO catalog_index_maps (from_catalog_id, to_catalog_id, map) VALUES (?, ?, ?) ON CONFLICT (from_catalog_id, to_catalog_id) DO NOTHING',
+      [base.catalogId, catalogId, encodeIndexMap(base.indexMap)],
+    );
+    // One map per pair of catalogs: a set whose kept rows were placed by another map would read them elsewhere.
+    const stored = (await this.catalogIndexMap(base.catalogId, catalogId))!;
+    if (stored.length !== base.indexMap.length || stored.some((v, k) => v !== base.indexMap[k]))
+      throw new PatchscanError(
+        'INTERNAL',
+        `catalogs ${base.catalogId} and ${catalogId} have another index map stored than this result set's`,
+      );
+    this.indexMapsChecked.set(pair, base.indexMap);
+  }
+
+  /** Index maps this transaction found stored as given (by "from/to" catalog ids). */
+  private readonly indexMapsChecked = new Map<string, Int32Array>();
 
   async numberUpdates(updateIds: readonly string[]): Promise<void> {
     if (!this.inTransaction) return this.tx((t) => t.numberUpdates(updateIds));
@@ -550,12 +616,54 @@ export class SqlSiteStore implements SiteStore {
     });
   }
 
-  resultUpdates(setId: number): Promise<ResultUpdateRow[]> {
-    return this.db.all<ResultUpdateRow>(
-      'SELECT update_index, update_id, revision_number, state, superseded, reason ' +
-        'FROM result_updates WHERE set_id = ? ORDER BY update_index',
+  async resultUpdates(setId: number): Promise<ResultUpdateRow[]> {
+    return [...(await this.resultSetLayers(setId)).rows];
+  }
+
+  async catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined> {
+    const m = await this.db.get<{ map: Buffer }>('SELECT map FROM catalog_index_maps WHERE from_catalog_id = ? AND to_catalog_id = ?', [
+      fromCatalogId,
+      toCatalogId,
+    ]);
+    return m && decodeIndexMap(m.map);
+  }
+
+  async resultSetLayers(setId: number): Promise<ResultSetLayers> {
+    const ROW = 'SELECT update_index, update_id, revision_number, state, superseded, reason';
+    const set = await this.db.get<{ base_set_id: number | null; catalog_id: number; base_catalog_id: number | null }>(
+      `SELECT s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
+      FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,
       [setId],
     );
+    if (!set || set.base_set_id === null)
+      return { rows: await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ? ORDER BY update_index`, [setId]) };
+    const baseSetId = Number(set.base_set_id);
+    const baseCatalogId = Number(set.base_catalog_id);
+    const own = await this.db.all<ResultUpdateRow & { overrides: number }>(`${ROW}, overrides FROM result_updates WHERE set_id = ?`, [
+      setId,
+    ]);
+    const inherited = await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ?`, [baseSetId]);
+    const indexMap = await this.catalogIndexMap(baseCatalogId, Number(set.catalog_id));
+    if (!indexMap)
+      throw new PatchscanError('INTERNAL', `result set ${setId} is stored on set ${baseSetId}, but no index map of their catalogs is`);
+    const overridden = new Set<string>();
+    const rows: ResultUpdateRow[] = [];
+    for (const { overrides, ...r } of own) {
+      overridden.add(r.update_id);
+      if (overrides === 1) rows.push(r);
+    }
+    for (const r of inherited) {
+      if (overridden.has(r.update_id)) continue;
+      const i = indexMap[r.update_index] ?? -1;
+      if (i < 0)
+        throw new PatchscanError(
+          'INTERNAL',
+          `result set ${setId} keeps update ${r.update_id} of set ${baseSetId}, which its catalog does not hold`,
+        );
+      rows.push({ ...r, update_index: i });
+    }
+    rows.sort((a, b) => a.update_index - b.update_index);
+    return { rows, base: { setId: baseSetId, catalogId: baseCatalogId, indexMap, overridden } };
   }
 
   async recordScan(s: ScanRecord): Promise<boolean> {
@@ -638,19 +746,19 @@ export class SqlSiteStore implements SiteStore {
     if (updateIds.length === 0) return [];
     return this.db.all<SetUpdateOutcome>(
       `SELECT r.set_id AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
-      FROM ${UPDATE_ROWS} JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
-      WHERE ${updateIdIn(updateIds.length)} ORDER BY r.set_id, r.update_id`,
-      [...updateIds],
+      FROM ${rowsOfUpdates(updateIdIn(updateIds.length))} r JOIN ${SET_MACHINES} s ON s.set_id = r.set_id
+      ORDER BY r.set_id, r.update_id`,
+      twice(updateIds),
     );
   }
 
   unknownReasons(updateIds: readonly string[], limit: number): Promise<{ reason: string; machines: number }[]> {
     if (updateIds.length === 0) return Promise.resolve([]);
     return this.db.all(
-      `SELECT r.reason, count(*) AS machines FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id
-      WHERE ${updateIdIn(updateIds.length)} AND r.state = 'Unknown'
+      `SELECT r.reason, count(*) AS machines FROM ${rowsOfUpdates(updateIdIn(updateIds.length))} r JOIN scans s ON s.set_id = r.set_id
+      WHERE r.state = 'Unknown'
       GROUP BY r.reason ORDER BY machines DESC, r.reason LIMIT ?`,
-      [...updateIds, limit],
+      [...twice(updateIds), limit],
     );
   }
 
@@ -663,13 +771,14 @@ export class SqlSiteStore implements SiteStore {
   ): Promise<{ total: number; items: UpdateMachineRow[] }> {
     if (updateIds.length === 0) return { total: 0, items: [] };
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
-    const where = `${updateIdIn(updateIds.length)}${buckets ? ` AND ${f.sql}` : ''}`;
-    const args = [...updateIds, ...f.params];
-    const total = await this.count(`SELECT count(*) AS n FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id WHERE ${where}`, args);
+    const rows = rowsOfUpdates(updateIdIn(updateIds.length));
+    const where = buckets ? `WHERE ${f.sql}` : '';
+    const args = [...twice(updateIds), ...f.params];
+    const total = await this.count(`SELECT count(*) AS n FROM ${rows} r JOIN scans s ON s.set_id = r.set_id ${where}`, args);
     const items = await this.db.all<UpdateMachineRow>(
       `SELECT cl.name AS computer, r.update_id AS "updateId", r.state, r.superseded, r.reason, s.scanned_at AS "scannedAt"
-      FROM ${UPDATE_ROWS} JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
-      WHERE ${where} ORDER BY ${orderSql(UPDATE_MACHINE_ORDER_SQL, order, 'cl.name_key, r.update_id')} LIMIT ? OFFSET ?`,
+      FROM ${rows} r JOIN scans s ON s.set_id = r.set_id JOIN clients cl ON cl.id = s.client_id
+      ${where} ORDER BY ${orderSql(UPDATE_MACHINE_ORDER_SQL, order, 'cl.name_key, r.update_id')} LIMIT ? OFFSET ?`,
       [...args, limit, offset],
     );
     return { total, items };
@@ -677,7 +786,7 @@ export class SqlSiteStore implements SiteStore {
 
   updateOutcomeCounts(): Promise<{ update_id: string; state: string; superseded: number; n: number }[]> {
     return this.db.all(`SELECT r.update_id, r.state, r.superseded, sum(s.n) AS n
-      FROM (SELECT set_id, count(*) AS n FROM scans GROUP BY set_id) s JOIN result_updates r ON r.set_id = s.set_id
+      FROM ${SET_MACHINES} s JOIN ${rowsOfSets((x) => `${x} IN (SELECT set_id FROM scans)`)} r ON r.set_id = s.set_id
       GROUP BY r.update_id, r.state, r.superseded`);
   }
 
@@ -722,8 +831,8 @@ export class SqlSiteStore implements SiteStore {
       const ids = setIds.slice(k, k + IN_CHUNK);
       out.push(
         ...(await this.db.all<{ set_id: number; update_id: string; state: string; superseded: number }>(
-          `SELECT set_id, update_id, state, superseded FROM result_updates WHERE set_id IN (${ids.map(() => '?').join(', ')})`,
-          ids,
+          `SELECT set_id, update_id, state, superseded FROM ${rowsOfSets((x) => `${x} IN (${ids.map(() => '?').join(', ')})`)} r`,
+          twice(ids),
         )),
       );
     }
@@ -990,11 +1099,11 @@ export class SqlSiteStore implements SiteStore {
     // come back, not one per set and update.
     const rows = await this.db.all<{ set_id: number; rank: number; n: number }>(
       `SELECT set_id, rank, count(*) AS n FROM (
-        SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank FROM update_group_updates g
-        JOIN update_keys k ON k.update_id = g.update_id JOIN result_updates r ON r.update_key = k.id
-        WHERE g.group_id = ? AND EXISTS (SELECT 1 FROM scans s WHERE s.set_id = r.set_id) GROUP BY r.set_id, r.update_id) x
+        SELECT r.set_id, r.update_id, min(${GROUP_RANK_SQL}) AS rank
+        FROM ${rowsOfUpdates('k.update_id IN (SELECT g.update_id FROM update_group_updates g WHERE g.group_id = ?)')} r
+        WHERE EXISTS (SELECT 1 FROM scans s WHERE s.set_id = r.set_id) GROUP BY r.set_id, r.update_id) x
       GROUP BY set_id, rank`,
-      [groupId],
+      [groupId, groupId],
     );
     return rows.map((r) => ({ set_id: r.set_id, bucket: GROUP_BUCKET_ORDER[r.rank]!, n: r.n }));
   }

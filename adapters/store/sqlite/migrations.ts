@@ -355,4 +355,36 @@ export const MIGRATIONS: readonly Migration[] = [
       WHERE set_id = NEW.set_id AND update_index = NEW.update_index;
   END;
   `,
+  `
+  -- A result set carried over to a new catalog (adapters/site/scan-service.ts) is stored as its changes on the set it
+  -- came from, not as a copy: after a Patch Tuesday ~2 % of a set's rows differ, and copying the other 98 % was most
+  -- of the carry-over's time and of the database's growth per catalog. Such a set names its base (always a set stored
+  -- whole) in base_set_id; its own rows (overrides = 1) replace every base row of their update id, and a row with
+  -- overrides = 2 says the base's rows of that update id are not in the set (no row of its own). Every other base row
+  -- is the set's, at the index catalog_index_maps gives it in the set's catalog. Readers go through both (store.ts,
+  -- and the view below); a process of an earlier release reads such a set as its own rows only: upgrade every process
+  -- of a site before it puts a new catalog in service.
+  ALTER TABLE result_sets ADD COLUMN base_set_id INTEGER REFERENCES result_sets(id);
+  CREATE INDEX result_sets_by_base ON result_sets(base_set_id) WHERE base_set_id IS NOT NULL;
+  ALTER TABLE result_updates ADD COLUMN overrides INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX result_updates_overrides ON result_updates(set_id, update_key) WHERE overrides > 0;
+  -- Per index of a base set's catalog, the index of the same update revision in a carried set's catalog (-1: none),
+  -- as little-endian int32.
+  CREATE TABLE catalog_index_maps (
+    from_catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    to_catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    map BLOB NOT NULL,
+    PRIMARY KEY (from_catalog_id, to_catalog_id)
+  ) WITHOUT ROWID;
+  DROP VIEW client_update_states;
+  CREATE VIEW client_update_states AS
+    SELECT c.name AS computer, r.update_id, r.revision_number, r.state, r.superseded, r.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_updates r ON r.set_id = s.set_id
+    WHERE r.overrides < 2
+    UNION ALL
+    SELECT c.name AS computer, b.update_id, b.revision_number, b.state, b.superseded, b.reason, s.scanned_at, s.catalog_id, s.program
+    FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_sets rs ON rs.id = s.set_id
+    JOIN result_updates b ON b.set_id = rs.base_set_id
+    WHERE NOT EXISTS (SELECT 1 FROM result_updates d WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0);
+  `,
 ];

@@ -1,0 +1,20 @@
+/**
+ * A catalog index map (catalog_index_maps.map: per index of one catalog, the index of the same update revision in
+ * another, -1 for none) as stored: little-endian int32s, whatever the machine's byte order.
+ */
+import { PatchscanError } from '../../../engine/errors.js';
+
+export function encodeIndexMap(map: Int32Array): Buffer {
+  const out = Buffer.allocUnsafe(map.length * 4);
+  for (let k = 0; k < map.length; k++) out.writeInt32LE(map[k]!, k * 4);
+  return out;
+}
+
+export function decodeIndexMap(bytes: Uint8Array): Int32Array {
+  if (bytes.length % 4 !== 0)
+    throw new PatchscanError('INTERNAL', `a stored catalog index map has ${bytes.length} bytes, not a multiple of 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out = new Int32Array(bytes.length / 4);
+  for (let k = 0; k < out.length; k++) out[k] = view.getInt32(k * 4, true);
+  return out;
+}

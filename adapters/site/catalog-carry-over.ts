@@ -31,6 +31,16 @@ export interface CarriedOutcome {
   readonly reason: string;
 }
 
+/** A carried set as changes on its base (carryChanges). */
+export interface CarriedChanges {
+  /** Every outcome on the new catalog (packed words, result-set.ts), by index. */
+  readonly words: Uint32Array;
+  /** The set's own rows: every outcome of the update ids that changed, with its reason. */
+  readonly own: readonly CarriedOutcome[];
+  /** Update ids the base has rows of and the set has no outcome for. */
+  readonly removed: readonly string[];
+}
+
 export class CatalogCarryOver {
   /** Why outcomes cannot be carried over from `fromId` to the new catalog (then rescan in full), or undefined. */
   readonly refused: string | undefined;
@@ -94,6 +104,85 @@ export class CatalogCarryOver {
       });
     }
     return out;
+  }
+
+  /**
+   * One machine's stored outcomes on the old catalog (`rows`; their reasons are not read) on the new one, as changes on
+   * the set they are stored on (carried-changes.ts): the new outcomes, and the rows that differ from the base's — every
+   * outcome of an update id with one outcome not exactly the old one (state, supersedence, same revision, and a stored
+   * reason that is still exact), or named in `overridden` (the old set's own rows: what its base holds for them is not
+   * known here) — with their reasons as a full scan words them, and the base's update ids with no outcome any more.
+   * Undefined when a row does not fit the old catalog, or when more than `maxOwn` rows would be the set's own (then
+   * store it whole: {@link carry}).
+   */
+  carryChanges(
+    inventory: Inventory,
+    rows: readonly ResultUpdateRow[],
+    overridden: ReadonlySet<string> | undefined,
+    maxOwn: number,
+  ): CarriedChanges | undefined {
+    if (this.refused !== undefined) return undefined;
+    const d = this.delta;
+    const old = new Uint32Array(rows.length);
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k]!;
+      const o = r.update_index;
+      if (o < 0 || o >= d.from.size || r.superseded > 2 || !STATES.includes(r.state) || d.from.updateId(o) !== r.update_id)
+        return undefined;
+      old[k] = packOutcome(o, r.state as UpdateState, r.superseded as SupersedenceCode);
+    }
+    // Where each old row lands: its same revision's new index (-1 none); `landed[i]` the old row k + 1 there.
+    const landed = this.scratch(0);
+    for (let k = 0; k < rows.length; k++) {
+      const i = this.indexMap[rows[k]!.update_index]!;
+      if (i >= 0) landed[i] = k + 1;
+    }
+    old.sort();
+    const words = Uint32Array.from(carryOverOutcomes(this.scanner, d, inventory, old, { all: false }));
+    const at = this.scratch(1); // the new outcome at each new index: its position + 1
+    const changed = new Set<string>(overridden);
+    const matched = new Uint8Array(rows.length);
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      const i = outcomeIndex(w);
+      at[i] = k + 1;
+      const o = landed[i]! - 1;
+      if (o >= 0) matched[o] = 1;
+      const r = o >= 0 ? rows[o]! : undefined;
+      const same = r !== undefined && this.keep[i] === 1 && r.state === outcomeState(w) && r.superseded === outcomeSupersedence(w);
+      if (!same) changed.add(d.to.updateId(i));
+    }
+    for (let k = 0; k < rows.length; k++) if (matched[k] === 0) changed.add(rows[k]!.update_id);
+    const own: number[] = [];
+    const removed: string[] = [];
+    if (changed.size <= maxOwn)
+      for (const id of changed) {
+        const before = own.length;
+        for (const i of d.to.findByUpdateId(id)) if (at[i]! > 0) own.push(i);
+        if (own.length === before) removed.push(id);
+      }
+    const ownWords = own.sort((a, b) => a - b).map((i) => words[at[i]! - 1]!);
+    for (let k = 0; k < rows.length; k++) {
+      const i = this.indexMap[rows[k]!.update_index]!;
+      if (i >= 0) landed[i] = 0;
+    }
+    for (const w of words) at[outcomeIndex(w)] = 0;
+    if (changed.size > maxOwn || own.length + removed.length > maxOwn) return undefined;
+    const outcomes: CarriedOutcome[] = [];
+    // Their reasons as a full scan words them (decided on demand: only what they read).
+    this.scanner.withMachineScan(inventory, (s) => {
+      for (const w of ownWords) {
+        const i = outcomeIndex(w);
+        outcomes.push({ index: i, state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: s.reason(s.result(i)) });
+      }
+    });
+    return { words, own: outcomes, removed };
+  }
+
+  private readonly scratches: Int32Array[] = [];
+  /** A zeroed array of one slot per new index, reused (callers zero what they set). */
+  private scratch(k: number): Int32Array {
+    return (this.scratches[k] ??= new Int32Array(this.delta.to.size));
   }
 
   /** Updates whose outcomes may be re-decided (a figure for logs). */

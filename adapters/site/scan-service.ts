@@ -22,13 +22,13 @@ import { countOutcome, emptyCounts } from '../../engine/scanner/counting.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { createScannerPool, type ScannerPool } from '../../engine/pool/scanner-pool.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
-import type { CatalogRow, NewResultSet, ResultSetLayers, ResultUpdateRow, SiteStore } from '../store/port.js';
+import type { CatalogRow, NewResultSet, ResultSetBase, ResultSetLayers, ResultUpdateRow, SiteStore } from '../store/port.js';
 import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
-import { CatalogCarryOver } from './catalog-carry-over.js';
-import { changesOnBase, composeIndexMaps, sameIndexMap } from './carried-changes.js';
+import { CatalogCarryOver, type CarriedChanges } from './catalog-carry-over.js';
+import { composeIndexMaps, OWN_SHARE, sameIndexMap } from './carried-changes.js';
 import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
 import { TargetingSnapshot } from './targeting.js';
 
@@ -391,16 +391,26 @@ export class ScanService {
       const oldFp = Buffer.from(fingerprint(inventory, fromDetails).buffer).toString('base64');
       const setId = await this.store.resultSetId(last.catalog_id, oldFp);
       if (setId === undefined) return undefined;
-      const layers = await this.store.resultSetLayers(setId);
-      const outcomes = co.carry(inventory, layers.rows);
+      // Stored as its changes on the set it came from (or on that set's base), where the catalogs' index map allows and
+      // the changes are few: then the old rows' reasons are not read (a changed row's reason is worded again).
+      const layers = await this.store.resultSetLayers(setId, { reasons: false });
+      const baseToNew = await this.baseToNew(last.catalog_id, l.catalogId, co, layers);
+      const changes = baseToNew && co.carryChanges(inventory, layers.rows, layers.base?.overridden, layers.rows.length * OWN_SHARE);
+      if (changes && baseToNew) {
+        this.carriedCount++;
+        const base = layers.base ?? { setId, catalogId: last.catalog_id };
+        return this.changedSet(l, fp, changes, {
+          setId: base.setId,
+          catalogId: base.catalogId,
+          indexMap: baseToNew,
+          removed: changes.removed,
+        });
+      }
+      // Stored whole, with the stored reasons that still hold.
+      const outcomes = co.carry(inventory, (await this.store.resultSetLayers(setId)).rows);
       if (!outcomes) return undefined;
       this.carriedCount++;
-      const whole = this.resultSet(l, fp, outcomes);
-      // Stored as its changes on the set it came from (or on that set's base), where the catalogs' index map allows.
-      const baseToNew = await this.baseToNew(last.catalog_id, l.catalogId, co, layers);
-      const changes =
-        baseToNew && changesOnBase(whole.updates, { setId, catalogId: last.catalog_id, layers, oldToNew: co.indexMap, baseToNew });
-      return changes ? { ...whole, updates: changes.updates, base: changes.base } : whole;
+      return this.resultSet(l, fp, outcomes);
     } catch (e) {
       this.log(
         `carrying a result set over to catalog ${l.catalogId} failed, scanning it in ` +
@@ -429,6 +439,22 @@ export class ScanService {
   }
 
   private readonly indexMaps = new Map<number, { readonly toId: number; readonly map: Int32Array | null }>();
+
+  /** A carried set stored as its changes on `base`: counted (and per classification and product) from every outcome. */
+  private changedSet(l: Loaded, fp: string, changes: CarriedChanges, base: ResultSetBase): NewResultSet {
+    const counts = emptyCounts();
+    const groups = new GroupTally(l.catalog);
+    for (const w of changes.words) groups.add(outcomeIndex(w), countOutcome(counts, STATE_CODE[outcomeState(w)], outcomeSupersedence(w)));
+    const updates = changes.own.map((o): ResultUpdateRow => ({
+      update_index: o.index,
+      update_id: l.catalog.updateId(o.index),
+      revision_number: l.catalog.revisionNumber(o.index),
+      state: o.state,
+      superseded: o.supersedence,
+      reason: o.reason,
+    }));
+    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows(), base };
+  }
 
   /** A scan's outcomes as a stored result set, counted by the counting rule, with its counts per classification and product. */
   private resultSet(l: Loaded, fp: string, outcomes: readonly Outcome[]): NewResultSet {

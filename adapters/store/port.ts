@@ -424,8 +424,11 @@ export interface ScanStore {
   numberUpdates(updateIds: readonly string[]): Promise<void>;
   /** A result set's rows, by update index (through its base, for a set stored as its changes on one). */
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
-  /** A result set's rows and how it is stored (what a carry-over to a new catalog builds the next set's changes on). */
-  resultSetLayers(setId: number): Promise<ResultSetLayers>;
+  /**
+   * A result set's rows and how it is stored (what a carry-over to a new catalog builds the next set's changes on);
+   * `reasons: false`: every row's reason '' (not read).
+   */
+  resultSetLayers(setId: number, options?: { readonly reasons?: boolean }): Promise<ResultSetLayers>;
   /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */
   catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined>;
   /**

@@ -628,8 +628,8 @@ export class SqlSiteStore implements SiteStore {
     return m && decodeIndexMap(m.map);
   }
 
-  async resultSetLayers(setId: number): Promise<ResultSetLayers> {
-    const ROW = 'SELECT update_index, update_id, revision_number, state, superseded, reason';
+  async resultSetLayers(setId: number, options: { readonly reasons?: boolean } = {}): Promise<ResultSetLayers> {
+    const ROW = `SELECT update_index, update_id, revision_number, state, superseded, ${options.reasons === false ? "'' AS reason" : 'reason'}`;
     const set = await this.db.get<{ base_set_id: number | null; catalog_id: number; base_catalog_id: number | null }>(
       `SELECT s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
       FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,

@@ -423,16 +423,19 @@ export class ScanService {
   /**
    * Per index of the catalog of a carried set's base, the index of the same update revision in the catalog in service
    * (the map a set stored on that base is read through), or undefined when the map the store holds for that pair of
-   * catalogs is another one (the set is then stored whole). Known maps are kept per base catalog for the carry-over.
+   * catalogs is another one, or the base is of the catalog in service (the set is then stored whole). Known maps are
+   * kept per base catalog for the carry-over.
    */
   private async baseToNew(fromId: number, toId: number, co: CatalogCarryOver, layers: ResultSetLayers): Promise<Int32Array | undefined> {
     const baseCatalogId = layers.base?.catalogId ?? fromId;
+    // Back to the catalog of the base (a sync put an older catalog in service again): no set is stored on a base of its
+    // own catalog.
+    if (baseCatalogId === toId) return undefined;
     const known = this.indexMaps.get(baseCatalogId);
     if (known?.toId === toId) return known.map ?? undefined;
     const ours = layers.base ? composeIndexMaps(layers.base.indexMap, co.indexMap) : co.indexMap;
-    const stored = await this.store.catalogIndexMap(baseCatalogId, toId);
-    // Not stored yet: ours will be (checked again as it is written, store.ts).
-    if (!stored) return ours;
+    // Stored now, in a transaction of its own, before the batch that stores sets placed by it (port.ts).
+    const stored = await this.store.addCatalogIndexMap(baseCatalogId, toId, ours);
     const map = sameIndexMap(stored, ours) ? ours : null;
     this.indexMaps.set(baseCatalogId, { toId, map });
     return map ?? undefined;

@@ -429,6 +429,12 @@ export interface ScanStore {
    * `reasons: false`: every row's reason '' (not read).
    */
   resultSetLayers(setId: number, options?: { readonly reasons?: boolean }): Promise<ResultSetLayers>;
+  /**
+   * Stores the index map for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase) unless
+   * one is stored, and gives the stored one: a set is stored on such a base only with that map. Call it outside the
+   * transaction that stores the sets (on PostgreSQL a batch taking this row's lock too could deadlock with another).
+   */
+  addCatalogIndexMap(fromCatalogId: number, toCatalogId: number, map: Int32Array): Promise<Int32Array>;
   /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */
   catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined>;
   /**

@@ -137,6 +137,7 @@ for (const backend of BACKENDS) {
       const c1 = await catalog(1);
       const c2 = await catalog(2);
       const base = await store.addResultSet(set(c1, 'fp', OLD));
+      expect([...(await store.addCatalogIndexMap(c1, c2, MAP))]).toEqual([...MAP]);
       const own = [NEW[0], NEW[2], NEW[6]];
       const carried = await store.addResultSet(set(c2, 'fp', own, { setId: base, catalogId: c1, indexMap: MAP, removed: ['u2'] }));
       const whole = await store.addResultSet(set(c2, 'whole', NEW));
@@ -241,22 +242,30 @@ for (const backend of BACKENDS) {
       expect(seen('WHOLE').length).toBe(NEW.length);
     });
 
-    it('refuses a base that is stored on a base itself, and a second index map for the same catalogs', async () => {
+    it('refuses a base that is stored on a base itself, a set placed by no stored map or by another one', async () => {
       const c1 = await catalog(1);
       const c2 = await catalog(2);
       const c3 = await catalog(3);
       const base = await store.addResultSet(set(c1, 'fp', OLD));
-      const carried = await store.addResultSet(set(c2, 'fp', [NEW[0]], { setId: base, catalogId: c1, indexMap: MAP, removed: [] }));
+      const onBase = (fp: string, indexMap: Int32Array): NewResultSet =>
+        set(c2, fp, [NEW[0]], { setId: base, catalogId: c1, indexMap, removed: [] });
+      await expect(store.addResultSet(onBase('fp', MAP))).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/no index map is stored for catalogs/),
+      });
+      await store.addCatalogIndexMap(c1, c2, MAP);
+      const carried = await store.addResultSet(onBase('fp', MAP));
+      await store.addCatalogIndexMap(c2, c3, MAP);
       await expect(
         store.addResultSet(set(c3, 'fp', [], { setId: carried, catalogId: c2, indexMap: MAP, removed: [] })),
       ).rejects.toMatchObject({
         code: 'INTERNAL',
         message: expect.stringMatching(/stored on a base itself/),
       });
+      // One map per pair of catalogs: the first stays, and a set placed by another is refused.
       const other = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
-      await expect(
-        store.addResultSet(set(c2, 'fp2', [NEW[0]], { setId: base, catalogId: c1, indexMap: other, removed: [] })),
-      ).rejects.toMatchObject({
+      expect([...(await store.addCatalogIndexMap(c1, c2, other))]).toEqual([...MAP]);
+      await expect(store.addResultSet(onBase('fp2', other))).rejects.toMatchObject({
         code: 'INTERNAL',
         message: expect.stringMatching(/another index map/),
       });

@@ -385,6 +385,7 @@ export const MIGRATIONS: readonly Migration[] = [
     SELECT c.name AS computer, b.update_id, b.revision_number, b.state, b.superseded, b.reason, s.scanned_at, s.catalog_id, s.program
     FROM scans s JOIN clients c ON c.id = s.client_id JOIN result_sets rs ON rs.id = s.set_id
     JOIN result_updates b ON b.set_id = rs.base_set_id
-    WHERE NOT EXISTS (SELECT 1 FROM result_updates d WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0);
+    WHERE NOT EXISTS (SELECT 1 FROM result_updates d INDEXED BY result_updates_overrides
+      WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0);
   `,
 ];

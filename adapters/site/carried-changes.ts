@@ -24,10 +24,3 @@ export function composeIndexMaps(first: Int32Array, second: Int32Array): Int32Ar
   }
   return out;
 }
-
-/** Whether two index maps are the same (a pair of catalogs has one stored map; a set is stored on it only if it is ours). */
-export function sameIndexMap(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}

@@ -28,7 +28,8 @@ import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 import { CatalogCarryOver, type CarriedChanges } from './catalog-carry-over.js';
-import { composeIndexMaps, OWN_SHARE, sameIndexMap } from './carried-changes.js';
+import { composeIndexMaps, OWN_SHARE } from './carried-changes.js';
+import { sameIndexMap } from '../store/sql/index-map.js';
 import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
 import { TargetingSnapshot } from './targeting.js';
 

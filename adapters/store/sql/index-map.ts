@@ -18,3 +18,10 @@ export function decodeIndexMap(bytes: Uint8Array): Int32Array {
   for (let k = 0; k < out.length; k++) out[k] = view.getInt32(k * 4, true);
   return out;
 }
+
+/** Whether two index maps are the same (a pair of catalogs has one stored map; a set is placed by that one only). */
+export function sameIndexMap(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}

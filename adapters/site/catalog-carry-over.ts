@@ -107,21 +107,10 @@ export class CatalogCarryOver {
   }
 
   /**
-   * One machine's stored outcomes on the old catalog (`rows`; their reasons are not read) on the new one, as changes on
-   * the set they are stored on (carried-changes.ts): the new outcomes, and the rows that differ from the base's — every
-   * outcome of an update id with one outcome not exactly the old one (state, supersedence, same revision, and a stored
-   * reason that is still exact), or named in `overridden` (the old set's own rows: what its base holds for them is not
-   * known here) — with their reasons as a full scan words them, and the base's update ids with no outcome any more.
-   * Undefined when a row does not fit the old catalog, or when more than `maxOwn` rows would be the set's own (then
-   * store it whole: {@link carry}).
+   * A stored set's rows (their reasons not needed) as its packed outcomes on the old catalog, ascending, or undefined
+   * when a row does not fit the old catalog (then rescan it in full).
    */
-  carryChanges(
-    inventory: Inventory,
-    rows: readonly ResultUpdateRow[],
-    overridden: ReadonlySet<string> | undefined,
-    maxOwn: number,
-  ): CarriedChanges | undefined {
-    if (this.refused !== undefined) return undefined;
+  oldWords(rows: readonly ResultUpdateRow[]): Uint32Array | undefined {
     const d = this.delta;
     const old = new Uint32Array(rows.length);
     for (let k = 0; k < rows.length; k++) {
@@ -131,28 +120,51 @@ export class CatalogCarryOver {
         return undefined;
       old[k] = packOutcome(o, r.state as UpdateState, r.superseded as SupersedenceCode);
     }
-    // Where each old row lands: its same revision's new index (-1 none); `landed[i]` the old row k + 1 there.
+    return old.sort();
+  }
+
+  /**
+   * One machine's stored outcomes on the old catalog (`old`, packed and ascending: the set's stored words, or
+   * {@link oldWords} of its rows) on the new one, as changes on the set they are stored on (carried-changes.ts): the new
+   * outcomes, and the rows that differ from the base's — every outcome of an update id with one outcome not exactly the
+   * old one (state, supersedence, same revision, and a stored reason that is still exact), or named in `overridden` (the
+   * old set's own rows: what its base holds for them is not known here) — with their reasons as a full scan words them,
+   * and the base's update ids with no outcome any more. Undefined when a word does not fit the old catalog, or when more
+   * than `maxOwn` rows would be the set's own (then store it whole: {@link carry}).
+   */
+  carryChanges(
+    inventory: Inventory,
+    old: Uint32Array,
+    overridden: ReadonlySet<string> | undefined,
+    maxOwn: number,
+  ): CarriedChanges | undefined {
+    if (this.refused !== undefined) return undefined;
+    const d = this.delta;
+    for (let k = 0; k < old.length; k++) {
+      const w = old[k]!;
+      if (outcomeIndex(w) >= d.from.size || outcomeSupersedence(w) > 2 || (k > 0 && old[k - 1]! >= w)) return undefined;
+    }
+    // Where each old outcome lands: its same revision's new index (-1 none); `landed[i]` the old position k + 1 there.
     const landed = this.scratch(0);
-    for (let k = 0; k < rows.length; k++) {
-      const i = this.indexMap[rows[k]!.update_index]!;
+    for (let k = 0; k < old.length; k++) {
+      const i = this.indexMap[outcomeIndex(old[k]!)]!;
       if (i >= 0) landed[i] = k + 1;
     }
-    old.sort();
     const words = Uint32Array.from(carryOverOutcomes(this.scanner, d, inventory, old, { all: false }));
     const at = this.scratch(1); // the new outcome at each new index: its position + 1
     const changed = new Set<string>(overridden);
-    const matched = new Uint8Array(rows.length);
+    const matched = new Uint8Array(old.length);
     for (let k = 0; k < words.length; k++) {
       const w = words[k]!;
       const i = outcomeIndex(w);
       at[i] = k + 1;
       const o = landed[i]! - 1;
       if (o >= 0) matched[o] = 1;
-      const r = o >= 0 ? rows[o]! : undefined;
-      const same = r !== undefined && this.keep[i] === 1 && r.state === outcomeState(w) && r.superseded === outcomeSupersedence(w);
+      // The same state and supersedence: the low four bits of the two words.
+      const same = o >= 0 && this.keep[i] === 1 && (old[o]! & 15) === (w & 15);
       if (!same) changed.add(d.to.updateId(i));
     }
-    for (let k = 0; k < rows.length; k++) if (matched[k] === 0) changed.add(rows[k]!.update_id);
+    for (let k = 0; k < old.length; k++) if (matched[k] === 0) changed.add(d.from.updateId(outcomeIndex(old[k]!)));
     const own: number[] = [];
     const removed: string[] = [];
     if (changed.size <= maxOwn)
@@ -162,8 +174,8 @@ export class CatalogCarryOver {
         if (own.length === before) removed.push(id);
       }
     const ownWords = own.sort((a, b) => a - b).map((i) => words[at[i]! - 1]!);
-    for (let k = 0; k < rows.length; k++) {
-      const i = this.indexMap[rows[k]!.update_index]!;
+    for (let k = 0; k < old.length; k++) {
+      const i = this.indexMap[outcomeIndex(old[k]!)]!;
       if (i >= 0) landed[i] = 0;
     }
     for (const w of words) at[outcomeIndex(w)] = 0;

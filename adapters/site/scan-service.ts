@@ -16,7 +16,7 @@ import type { Inventory } from '../../engine/inventory/types.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import { relevantDetails, type RelevantDetails } from '../../engine/catalog/relevant-details.js';
 import { fingerprint } from '../../engine/fleet/fingerprint.js';
-import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
+import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/fleet/result-set.js';
 import { supersedenceCode, type SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import { countOutcome, emptyCounts } from '../../engine/scanner/counting.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
@@ -394,12 +394,16 @@ export class ScanService {
       if (setId === undefined) return undefined;
       // Stored as its changes on the set it came from (or on that set's base), where the catalogs' index map allows and
       // the changes are few: then the old rows' reasons are not read (a changed row's reason is worded again).
-      const layers = await this.store.resultSetLayers(setId, { reasons: false });
-      const baseToNew = await this.baseToNew(last.catalog_id, l.catalogId, co, layers);
-      const changes = baseToNew && co.carryChanges(inventory, layers.rows, layers.base?.overridden, layers.rows.length * OWN_SHARE);
+      // The set's packed outcomes where it was stored with them, else its rows.
+      const packed = await this.store.resultSetOutcomes(setId);
+      const layers = packed ? undefined : await this.store.resultSetLayers(setId, { reasons: false });
+      const stored = packed ?? layers!;
+      const old = packed ? packed.words : co.oldWords(layers!.rows);
+      const baseToNew = old && (await this.baseToNew(last.catalog_id, l.catalogId, co, stored.base));
+      const changes = baseToNew && co.carryChanges(inventory, old, stored.base?.overridden, old.length * OWN_SHARE);
       if (changes && baseToNew) {
         this.carriedCount++;
-        const base = layers.base ?? { setId, catalogId: last.catalog_id };
+        const base = stored.base ?? { setId, catalogId: last.catalog_id };
         return this.changedSet(l, fp, changes, {
           setId: base.setId,
           catalogId: base.catalogId,
@@ -427,14 +431,19 @@ export class ScanService {
    * catalogs is another one, or the base is of the catalog in service (the set is then stored whole). Known maps are
    * kept per base catalog for the carry-over.
    */
-  private async baseToNew(fromId: number, toId: number, co: CatalogCarryOver, layers: ResultSetLayers): Promise<Int32Array | undefined> {
-    const baseCatalogId = layers.base?.catalogId ?? fromId;
+  private async baseToNew(
+    fromId: number,
+    toId: number,
+    co: CatalogCarryOver,
+    base: ResultSetLayers['base'],
+  ): Promise<Int32Array | undefined> {
+    const baseCatalogId = base?.catalogId ?? fromId;
     // Back to the catalog of the base (a sync put an older catalog in service again): no set is stored on a base of its
     // own catalog.
     if (baseCatalogId === toId) return undefined;
     const known = this.indexMaps.get(baseCatalogId);
     if (known?.toId === toId) return known.map ?? undefined;
-    const ours = layers.base ? composeIndexMaps(layers.base.indexMap, co.indexMap) : co.indexMap;
+    const ours = base ? composeIndexMaps(base.indexMap, co.indexMap) : co.indexMap;
     // Stored now, in a transaction of its own, before the batch that stores sets placed by it (port.ts).
     const stored = await this.store.addCatalogIndexMap(baseCatalogId, toId, ours);
     const map = sameIndexMap(stored, ours) ? ours : null;
@@ -457,7 +466,7 @@ export class ScanService {
       superseded: o.supersedence,
       reason: o.reason,
     }));
-    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows(), base };
+    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows(), base, outcomes: changes.words };
   }
 
   /** A scan's outcomes as a stored result set, counted by the counting rule, with its counts per classification and product. */
@@ -466,8 +475,10 @@ export class ScanService {
     const updates: ResultUpdateRow[] = [];
     // Per classification and per product (result_set_groups), by the same rule.
     const groups = new GroupTally(l.catalog);
-    for (const o of outcomes) {
+    const words = new Uint32Array(outcomes.length);
+    for (const [k, o] of outcomes.entries()) {
       const i = o.index;
+      words[k] = packOutcome(i, o.state, o.supersedence);
       const bucket = countOutcome(counts, STATE_CODE[o.state], o.supersedence);
       updates.push({
         update_index: i,
@@ -479,7 +490,7 @@ export class ScanService {
       });
       groups.add(i, bucket);
     }
-    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows() };
+    return { catalogId: l.catalogId, fingerprint: fp, counts, updates, groups: groups.rows(), outcomes: words.sort() };
   }
 
   private recount: Promise<RecountRun> | undefined;

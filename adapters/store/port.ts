@@ -117,6 +117,11 @@ export interface NewResultSet {
   readonly groups: readonly ResultGroupRow[];
   /** Store the set as its changes on a set stored whole (a carry-over to a new catalog), rather than as a copy. */
   readonly base?: ResultSetBase;
+  /**
+   * Every outcome of the set, packed (engine/fleet/result-set.ts), ascending: kept with it for a later carry-over, which
+   * then reads these words instead of the rows.
+   */
+  readonly outcomes?: Uint32Array;
 }
 
 /**
@@ -435,6 +440,11 @@ export interface ScanStore {
    * transaction that stores the sets (on PostgreSQL a batch taking this row's lock too could deadlock with another).
    */
   addCatalogIndexMap(fromCatalogId: number, toCatalogId: number, map: Int32Array): Promise<Int32Array>;
+  /**
+   * A result set's packed outcomes (NewResultSet.outcomes) and how it is stored (as in {@link resultSetLayers}, without
+   * rows), or undefined when the set was stored without them.
+   */
+  resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined>;
   /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */
   catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined>;
   /**

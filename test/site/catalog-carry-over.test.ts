@@ -9,15 +9,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Packr } from 'msgpackr';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { Site } from '../../adapters/site/site.js';
+import { DEFAULT_CONFIG, Site } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import { packOutcome } from '../../engine/fleet/result-set.js';
+import type { UpdateState } from '../../engine/scanner/machine-scan.js';
+import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { setUpSite } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -85,6 +90,11 @@ async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classe
     expect(scan.catalog_id).toBe(current);
     const layers = await site.store.resultSetLayers(scan.set_id);
     if (layers.base) onBase++;
+    // The packed outcomes stored with the set (what the next carry-over reads) are its rows'.
+    const packed = await site.store.resultSetOutcomes(scan.set_id);
+    expect(packed && [...packed.words]).toEqual(
+      layers.rows.map((u) => packOutcome(u.update_index, u.state as UpdateState, u.superseded as SupersedenceCode)).sort((x, y) => x - y),
+    );
     expect(await site.store.resultUpdates(scan.set_id)).toEqual(layers.rows);
     rows.set(
       `PC-${k}`,
@@ -150,6 +160,21 @@ async function step(
   return { carried: c.carried, onBase: got.onBase };
 }
 
+/** What an earlier release stored: result sets without their packed outcomes. */
+async function forgetPackedOutcomes(sqliteFile: string, postgres: string | undefined): Promise<void> {
+  const sql = 'UPDATE result_sets SET outcomes = NULL';
+  if (postgres) {
+    const c = new pg.Client({ connectionString: postgres });
+    await c.connect();
+    await c.query(sql);
+    await c.end();
+  } else {
+    const db = new Database(sqliteFile);
+    db.prepare(sql).run();
+    db.close();
+  }
+}
+
 describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backend) => {
   it('carries stored result sets over, storing exactly what a full rescan stores, or falls back to it', async () => {
     const root = tempDir();
@@ -166,6 +191,9 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
       await upload(full, model);
       expect((await incremental.runQueue()).scanned).toBe(MACHINES);
       expect((await rescan.runQueue()).scanned).toBe(MACHINES);
+      // The first carry-over reads the old sets' rows, as for sets an earlier release stored (without packed outcomes);
+      // the later ones read the packed outcomes this one stores.
+      await forgetPackedOutcomes(join(root, 'carrying', DEFAULT_CONFIG.database), dbs[0]?.url);
       let records = catalogRecords(a);
       let carriedTotal = 0;
       const onBases: number[] = [];
@@ -181,6 +209,8 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
       // Both ways of storing a carried set were taken: on a base (most clients after some edits, through chains of
       // them), and whole (after the 50 % edit at least: too many changes).
       expect(Math.max(...onBases)).toBeGreaterThan(MACHINES / 2);
+      // The first, from the old sets' rows, too.
+      expect(onBases[0]).toBeGreaterThan(0);
       expect(Math.min(...onBases)).toBeLessThan(MACHINES / 2);
       // Every distinct profile of every change carried over (none was refused on these edits).
       expect(carriedTotal).toBe(EDITS.length * (MACHINES - MACHINES / 5));

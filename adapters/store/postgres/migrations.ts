@@ -255,6 +255,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   -- Carried-over result sets stored as their changes on a base set (see the SQLite migration of the same columns).
   ALTER TABLE result_sets ADD COLUMN base_set_id bigint REFERENCES result_sets(id);
+  ALTER TABLE result_sets ADD COLUMN outcomes bytea;
   CREATE INDEX result_sets_by_base ON result_sets (base_set_id) WHERE base_set_id IS NOT NULL;
   ALTER TABLE result_updates ADD COLUMN overrides integer NOT NULL DEFAULT 0;
   CREATE INDEX result_updates_overrides ON result_updates (set_id, update_key) WHERE overrides > 0;

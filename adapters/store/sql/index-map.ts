@@ -1,6 +1,7 @@
 /**
  * A catalog index map (catalog_index_maps.map: per index of one catalog, the index of the same update revision in
- * another, -1 for none) as stored: little-endian int32s, whatever the machine's byte order.
+ * another, -1 for none) and a result set's packed outcomes (result_sets.outcomes) as stored: little-endian 32-bit
+ * integers, whatever the machine's byte order.
  */
 import { PatchscanError } from '../../../engine/errors.js';
 
@@ -24,4 +25,20 @@ export function sameIndexMap(a: Int32Array, b: Int32Array): boolean {
   if (a.length !== b.length) return false;
   for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
+}
+
+/** A set's packed outcomes (result_sets.outcomes) as stored: little-endian uint32s. */
+export function encodeWords(words: Uint32Array): Buffer {
+  const out = Buffer.allocUnsafe(words.length * 4);
+  for (let k = 0; k < words.length; k++) out.writeUInt32LE(words[k]!, k * 4);
+  return out;
+}
+
+export function decodeWords(bytes: Uint8Array): Uint32Array {
+  if (bytes.length % 4 !== 0)
+    throw new PatchscanError('INTERNAL', `a stored result set's outcomes have ${bytes.length} bytes, not a multiple of 4`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out = new Uint32Array(bytes.length / 4);
+  for (let k = 0; k < out.length; k++) out[k] = view.getUint32(k * 4, true);
+  return out;
 }

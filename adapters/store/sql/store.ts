@@ -54,7 +54,7 @@ import type { FailedJob, NewScan, QueueStatus, ScanJob, ScanPriority, ScanQueue 
 import type { SqlDriver, SqlExecutor, TransactionOptions } from './driver.js';
 import { storeInventories, storeUploads } from './upload-batch.js';
 import { UpdateKeys } from './update-keys.js';
-import { decodeIndexMap, encodeIndexMap, sameIndexMap } from './index-map.js';
+import { decodeIndexMap, decodeWords, encodeIndexMap, encodeWords, sameIndexMap } from './index-map.js';
 
 export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
@@ -530,8 +530,8 @@ export class SqlSiteStore implements SiteStore {
     const c = s.counts;
     const r = await this.db.get<{ id: number }>(
       `INSERT INTO result_sets (catalog_id, fingerprint, installed, required, superseded, possibly_superseded, not_applicable, unknown,
-        base_set_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
+        base_set_id, outcomes)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (catalog_id, fingerprint) DO NOTHING RETURNING id`,
       [
         s.catalogId,
         s.fingerprint,
@@ -542,6 +542,7 @@ export class SqlSiteStore implements SiteStore {
         c.notApplicable,
         c.unknown,
         base?.setId ?? null,
+        s.outcomes ? encodeWords(s.outcomes) : null,
       ],
     );
     if (!r) return (await this.resultSetId(s.catalogId, s.fingerprint))!;
@@ -653,6 +654,34 @@ export class SqlSiteStore implements SiteStore {
       toCatalogId,
     ]);
     return m && decodeIndexMap(m.map);
+  }
+
+  async resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined> {
+    const set = await this.db.get<{
+      outcomes: Buffer | null;
+      base_set_id: number | null;
+      catalog_id: number;
+      base_catalog_id: number | null;
+    }>(
+      `SELECT s.outcomes, s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
+      FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,
+      [setId],
+    );
+    if (!set?.outcomes) return undefined;
+    const words = decodeWords(set.outcomes);
+    if (set.base_set_id === null) return { words };
+    const baseCatalogId = Number(set.base_catalog_id);
+    const indexMap = await this.catalogIndexMap(baseCatalogId, Number(set.catalog_id));
+    if (!indexMap)
+      throw new PatchscanError(
+        'INTERNAL',
+        `result set ${setId} is stored on set ${set.base_set_id}, but no index map of their catalogs is`,
+      );
+    const own = await this.db.all<{ update_id: string }>('SELECT update_id FROM result_updates WHERE set_id = ?', [setId]);
+    return {
+      words,
+      base: { setId: Number(set.base_set_id), catalogId: baseCatalogId, indexMap, overridden: new Set(own.map((r) => r.update_id)) },
+    };
   }
 
   async resultSetLayers(setId: number, options: { readonly reasons?: boolean } = {}): Promise<ResultSetLayers> {

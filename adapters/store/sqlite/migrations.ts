@@ -365,6 +365,9 @@ export const MIGRATIONS: readonly Migration[] = [
   -- and the view below); a process of an earlier release reads such a set as its own rows only: upgrade every process
   -- of a site before it puts a new catalog in service.
   ALTER TABLE result_sets ADD COLUMN base_set_id INTEGER REFERENCES result_sets(id);
+  -- Every outcome of the set, packed (engine/fleet/result-set.ts: little-endian uint32 words by catalog index): what a
+  -- carry-over reads instead of the set's rows. NULL for sets stored before.
+  ALTER TABLE result_sets ADD COLUMN outcomes BLOB;
   CREATE INDEX result_sets_by_base ON result_sets(base_set_id) WHERE base_set_id IS NOT NULL;
   ALTER TABLE result_updates ADD COLUMN overrides INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX result_updates_overrides ON result_updates(set_id, update_key) WHERE overrides > 0;

@@ -11,10 +11,11 @@
  * is how the site is opened: 2 (serve's, reads on worker threads) or 0 (reads on the HTTP loop, as before #12 item 4);
  * run both, interleaved, to compare.
  *
- *   node dist/bench/console.bench.js [--clients 100000] [--runs 20] [--only "group"] [--read-threads 2]
- *   (--only: pages whose name has it)
+ *   node dist/bench/console.bench.js [--clients 100000] [--runs 20] [--only "group"] [--read-threads 2] [--carried]
+ *   (--only: pages whose name has it; --carried: a site of its own where two catalog edits, bench/patch-tuesday.ts, were
+ *   put in service after the first scans, so that most result sets are stored on a base and pages read through it)
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -31,15 +32,17 @@ import { runSync } from '../adapters/sync/sync.js';
 import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
-import { readCatalogFile } from '../engine/catalog/file.js';
+import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
+import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { arg, numArg } from './args.js';
 
 const clients = numArg('clients', '100000');
 const runs = numArg('runs', '20');
 const only = arg('only', '');
 const readThreads = numArg('read-threads', '2');
+const carried = process.argv.includes('--carried');
 const ADMIN = 'psa_bench';
-const dir = join(process.cwd(), 'bench', '.work', `console-${clients}`);
+const dir = join(process.cwd(), 'bench', '.work', `console-${clients}${carried ? '-carried' : ''}`);
 const REAL = 2000;
 
 if (!existsSync(join(dir, 'ready'))) {
@@ -73,6 +76,36 @@ if (!existsSync(join(dir, 'ready'))) {
     `scanned ${r.scanned} machines for real (${r.scanned - r.shared} distinct ` +
       `profiles) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
+  if (carried) {
+    // Two catalog edits in service one after the other (as test/site/catalog-carry-over.test.ts's first two), each
+    // carried over: the sets of the last one are mostly stored on a base.
+    let records = catalogRecords(new Catalog(readCatalogFile((await store.currentCatalog())!.path)));
+    for (const [k, [percent, seed]] of [
+      [1, 1],
+      [3, 2],
+    ].entries()) {
+      records = patchTuesday(records, percent!, seed!).records;
+      const file = join(dir, `edit-${k}.pscat`);
+      writeCatalogFile(file, buildCatalog(records, file).data);
+      const id = await store.addCatalog({
+        sha256: sha256Hex(readFileSync(file)),
+        source: 'bench',
+        path: file,
+        revisions: records.length,
+        signer: null,
+        signed_at: null,
+      });
+      await store.setSetting('current_catalog', String(id));
+      const scanner = new ScanService(site);
+      await scanner.rescanAll('new catalog');
+      const c = await scanner.runQueue();
+      console.log(`catalog edit ${k + 1} (${percent} %): ${c.carried} of ${c.scanned - c.shared} distinct profiles carried over`);
+    }
+    const onBase = (await store.clientSetGroups()).filter((g) => g.set_id !== null);
+    let sets = 0;
+    for (const id of new Set(onBase.map((g) => g.set_id!))) if ((await store.resultSetLayers(id)).base) sets++;
+    console.log(`${sets} of ${new Set(onBase.map((g) => g.set_id)).size} scanned result sets stored on a base`);
+  }
   await site.close();
   // The rest of the fleet: clients that share those machines' profiles (their scans name the same result sets),
   // written straight into the SQLite file (this benchmark measures reading, not loading).

@@ -174,6 +174,12 @@ interface RowsPart {
   readonly own: boolean;
   readonly join: string;
   readonly set: string;
+  /**
+   * `set` for joining the sets' scans in a read driven by update (from update_keys k): on the kept part `+rs.id`, which
+   * no index can serve, so that SQLite's planner (no statistics) starts from k as in the own part, not from every
+   * scanned set and every row of its base (an update's machine counts 5 → 83 ms on 100,000 clients, most sets on a base).
+   */
+  readonly scanned: string;
   readonly where: string;
 }
 const twice = <T>(params: readonly T[]): T[] => [...params, ...params];
@@ -225,12 +231,13 @@ export class SqlSiteStore implements SiteStore {
     const sqlite = this.driver.dialect === 'sqlite';
     const marks = sqlite ? 'result_updates d INDEXED BY result_updates_overrides' : 'result_updates d';
     const fence = sqlite ? '' : ' OFFSET 0';
-    return `${part({ own: true, join: '', set: 'r.set_id', where: 'r.overrides < 2' })}
+    return `${part({ own: true, join: '', set: 'r.set_id', scanned: 'r.set_id', where: 'r.overrides < 2' })}
       UNION ALL
       ${part({
         own: false,
         join: 'JOIN result_sets rs ON rs.base_set_id = r.set_id',
         set: 'rs.id',
+        scanned: '+rs.id',
         // The first condition holds for the whole query or for none of it: on a site with no set stored on a base the
         // part reads nothing (both planners test a condition on no table once, before any row).
         where:
@@ -803,7 +810,7 @@ export class SqlSiteStore implements SiteStore {
     return this.db.all<SetUpdateOutcome>(
       `SELECT * FROM (${this.bothParts(
         (p) => `SELECT ${p.set} AS "setId", s.n AS machines, r.update_id AS "updateId", r.state, r.superseded
-        FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN ${SET_MACHINES} s ON s.set_id = ${p.set}
+        FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN ${SET_MACHINES} s ON s.set_id = ${p.scanned}
         WHERE ${updateIdIn(updateIds.length)} AND ${p.where}`,
       )}) x ORDER BY "setId", "updateId"`,
       twice(updateIds),
@@ -815,7 +822,7 @@ export class SqlSiteStore implements SiteStore {
     return this.db.all(
       `SELECT reason, sum(machines) AS machines FROM (${this.bothParts(
         (p) => `SELECT r.reason, count(*) AS machines
-        FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN scans s ON s.set_id = ${p.set}
+        FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN scans s ON s.set_id = ${p.scanned}
         WHERE ${updateIdIn(updateIds.length)} AND r.state = 'Unknown' AND ${p.where} GROUP BY r.reason`,
       )}) x GROUP BY reason ORDER BY machines DESC, reason LIMIT ?`,
       [...twice(updateIds), limit],
@@ -833,7 +840,7 @@ export class SqlSiteStore implements SiteStore {
     const f = buckets ? bucketFilter(buckets, 'r.state', 'r.superseded') : { sql: '', params: [] };
     const where = (p: RowsPart): string => `${updateIdIn(updateIds.length)}${buckets ? ` AND ${f.sql}` : ''} AND ${p.where}`;
     const from = (p: RowsPart): string =>
-      `FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN scans s ON s.set_id = ${p.set}`;
+      `FROM update_keys k JOIN result_updates r ON r.update_key = k.id ${p.join} JOIN scans s ON s.set_id = ${p.scanned}`;
     const args = twice([...updateIds, ...f.params]);
     const total = await this.count(
       `SELECT coalesce(sum(n), 0) AS n FROM (${this.bothParts((p) => `SELECT count(*) AS n ${from(p)} WHERE ${where(p)}`)}) x`,

@@ -70,18 +70,13 @@ export class CatalogCarryOver {
   carry(inventory: Inventory, rows: readonly ResultUpdateRow[]): CarriedOutcome[] | undefined {
     if (this.refused !== undefined) return undefined;
     const d = this.delta;
-    const old = new Uint32Array(rows.length);
+    const old = this.oldWords(rows);
+    if (!old) return undefined;
     const keptReason = new Map<number, string>();
-    for (let k = 0; k < rows.length; k++) {
-      const r = rows[k]!;
-      const state = STATES.indexOf(r.state);
-      const o = r.update_index;
-      if (state < 0 || o < 0 || o >= d.from.size || d.from.updateId(o) !== r.update_id || r.superseded > 2) return undefined;
-      old[k] = packOutcome(o, r.state as UpdateState, r.superseded as SupersedenceCode);
-      const i = d.newIndex[o]!;
+    for (const r of rows) {
+      const i = d.newIndex[r.update_index]!;
       if (i >= 0 && this.keep[i] === 1) keptReason.set(i, r.reason);
     }
-    old.sort();
     const words = carryOverOutcomes(this.scanner, d, inventory, old, { all: false });
     const out: CarriedOutcome[] = new Array(words.length);
     let fresh = false;

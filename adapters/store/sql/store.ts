@@ -663,52 +663,50 @@ export class SqlSiteStore implements SiteStore {
     return m && decodeIndexMap(m.map);
   }
 
-  async resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined> {
+  /**
+   * A stored set's packed outcomes (when asked: the blob is read only then) and, for a set stored on a base, that base
+   * and the index map its kept rows are placed by; undefined when no such set is stored.
+   */
+  private async storedOn(
+    setId: number,
+    outcomes: boolean,
+  ): Promise<{ outcomes: Buffer | null; base?: { setId: number; catalogId: number; indexMap: Int32Array } } | undefined> {
     const set = await this.db.get<{
       outcomes: Buffer | null;
       base_set_id: number | null;
       catalog_id: number;
       base_catalog_id: number | null;
     }>(
-      `SELECT s.outcomes, s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
+      `SELECT ${outcomes ? 's.outcomes' : 'NULL AS outcomes'}, s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
       FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,
       [setId],
     );
+    if (!set || set.base_set_id === null) return set && { outcomes: set.outcomes };
+    const base = { setId: Number(set.base_set_id), catalogId: Number(set.base_catalog_id) };
+    const indexMap = await this.catalogIndexMap(base.catalogId, Number(set.catalog_id));
+    if (!indexMap)
+      throw new PatchscanError('INTERNAL', `result set ${setId} is stored on set ${base.setId}, but no index map of their catalogs is`);
+    return { outcomes: set.outcomes, base: { ...base, indexMap } };
+  }
+
+  async resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined> {
+    const set = await this.storedOn(setId, true);
     if (!set?.outcomes) return undefined;
     const words = decodeWords(set.outcomes);
-    if (set.base_set_id === null) return { words };
-    const baseCatalogId = Number(set.base_catalog_id);
-    const indexMap = await this.catalogIndexMap(baseCatalogId, Number(set.catalog_id));
-    if (!indexMap)
-      throw new PatchscanError(
-        'INTERNAL',
-        `result set ${setId} is stored on set ${set.base_set_id}, but no index map of their catalogs is`,
-      );
+    if (!set.base) return { words };
     const own = await this.db.all<{ update_id: string }>('SELECT update_id FROM result_updates WHERE set_id = ?', [setId]);
-    return {
-      words,
-      base: { setId: Number(set.base_set_id), catalogId: baseCatalogId, indexMap, overridden: new Set(own.map((r) => r.update_id)) },
-    };
+    return { words, base: { ...set.base, overridden: new Set(own.map((r) => r.update_id)) } };
   }
 
   async resultSetLayers(setId: number, options: { readonly reasons?: boolean } = {}): Promise<ResultSetLayers> {
     const ROW = `SELECT update_index, update_id, revision_number, state, superseded, ${options.reasons === false ? "'' AS reason" : 'reason'}`;
-    const set = await this.db.get<{ base_set_id: number | null; catalog_id: number; base_catalog_id: number | null }>(
-      `SELECT s.base_set_id, s.catalog_id, b.catalog_id AS base_catalog_id
-      FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,
-      [setId],
-    );
-    if (!set || set.base_set_id === null)
+    const base = (await this.storedOn(setId, false))?.base;
+    if (!base)
       return { rows: await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ? ORDER BY update_index`, [setId]) };
-    const baseSetId = Number(set.base_set_id);
-    const baseCatalogId = Number(set.base_catalog_id);
     const own = await this.db.all<ResultUpdateRow & { overrides: number }>(`${ROW}, overrides FROM result_updates WHERE set_id = ?`, [
       setId,
     ]);
-    const inherited = await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ?`, [baseSetId]);
-    const indexMap = await this.catalogIndexMap(baseCatalogId, Number(set.catalog_id));
-    if (!indexMap)
-      throw new PatchscanError('INTERNAL', `result set ${setId} is stored on set ${baseSetId}, but no index map of their catalogs is`);
+    const inherited = await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ?`, [base.setId]);
     const overridden = new Set<string>();
     const rows: ResultUpdateRow[] = [];
     for (const { overrides, ...r } of own) {
@@ -717,16 +715,16 @@ export class SqlSiteStore implements SiteStore {
     }
     for (const r of inherited) {
       if (overridden.has(r.update_id)) continue;
-      const i = indexMap[r.update_index] ?? -1;
+      const i = base.indexMap[r.update_index] ?? -1;
       if (i < 0)
         throw new PatchscanError(
           'INTERNAL',
-          `result set ${setId} keeps update ${r.update_id} of set ${baseSetId}, which its catalog does not hold`,
+          `result set ${setId} keeps update ${r.update_id} of set ${base.setId}, which its catalog does not hold`,
         );
       rows.push({ ...r, update_index: i });
     }
     rows.sort((a, b) => a.update_index - b.update_index);
-    return { rows, base: { setId: baseSetId, catalogId: baseCatalogId, indexMap, overridden } };
+    return { rows, base: { ...base, overridden } };
   }
 
   async recordScan(s: ScanRecord): Promise<boolean> {

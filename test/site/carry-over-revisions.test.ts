@@ -1,64 +1,23 @@
 /**
- * Carried-over result sets stored on a base (adapters/site/carried-changes.ts), on catalog edits bench/patch-tuesday.ts
- * never makes. The differential of test/site/catalog-carry-over.test.ts — a site that carries over against one that rescans in full, compared through
+ * Carried-over result sets stored on a base (adapters/site/carried-changes.ts): the differential of
+ * test/site/catalog-carry-over.test.ts — a site that carries over against one that rescans in full, compared through
  * every reader — on catalog edits that bench/patch-tuesday.ts never makes: updates removed and later added back
  * (the same revision, then another), an update id held in two revisions at once (then one again), and revision
  * numbers going back. Each edit follows the previous one, so carried sets are chained on bases.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { Site } from '../../adapters/site/site.js';
+import type { Site } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { setUpSite } from '../helpers/site-setup.js';
+import { MACHINES, openSite, putInService, upload } from '../helpers/carry-over-site.js';
 import { tempDir } from '../helpers/tmp.js';
-
-const MACHINES = 30;
-
-async function openSite(dir: string, database: string | undefined): Promise<Site> {
-  const site = await Site.open(dir, database ? { database } : {});
-  const sync = await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', mainUnlimited: true, sync: true });
-  expect(sync?.outcome).toBe('updated');
-  return site;
-}
-
-async function upload(site: Site, model: FleetModel): Promise<void> {
-  const packr = new Packr({ useRecords: false });
-  await site.store.transaction(async (tx) => {
-    for (let k = 0; k < MACHINES; k++) {
-      const inv = { ...model.machine(11, k % 5 === 4 ? k - 4 : k), computer: { name: `PC-${k}` } };
-      await tx.enroll(inv.computer.name);
-      const id = (await tx.client(inv.computer.name))!.id;
-      await tx.addInventory(id, packr.pack(inv), 'x64');
-      await tx.enqueueScan(id, 'normal', 'test');
-    }
-  });
-}
-
-async function putInService(site: Site, file: string): Promise<void> {
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id =
-    (await site.store.catalogBySha(sha256))?.id ??
-    (await site.store.addCatalog({
-      sha256,
-      source: 'test',
-      path: file,
-      revisions: new Catalog(readCatalogFile(file)).size,
-      signer: null,
-      signed_at: null,
-    }));
-  await site.store.setSetting('current_catalog', String(id));
-  expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
-}
 
 async function stored(site: Site, ids: readonly string[]) {
   const rows = new Map<string, string[]>();

@@ -6,17 +6,15 @@
  * rescans in full (carryOver: false); after each change every client's stored rows (states, supersedence, reasons,
  * revisions) and the fleet's counts per classification must be equal, and the first site must really have carried.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Packr } from 'msgpackr';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { DEFAULT_CONFIG, Site } from '../../adapters/site/site.js';
+import { DEFAULT_CONFIG, type Site } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
@@ -24,10 +22,9 @@ import { packOutcome } from '../../engine/fleet/result-set.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { setUpSite } from '../helpers/site-setup.js';
+import { MACHINES, openSite, putInService, upload } from '../helpers/carry-over-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const MACHINES = 30;
 /** Catalog edits in service one after another: [percent of revisions edited, seed]. */
 const EDITS: readonly (readonly [number, number])[] = [
   [1, 1],
@@ -40,44 +37,6 @@ const EDITS: readonly (readonly [number, number])[] = [
   [50, 8],
   [1, 9],
 ];
-
-async function openSite(dir: string, database: string | undefined): Promise<Site> {
-  const site = await Site.open(dir, database ? { database } : {});
-  const sync = await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', mainUnlimited: true, sync: true });
-  expect(sync?.outcome).toBe('updated');
-  return site;
-}
-
-async function upload(site: Site, model: FleetModel): Promise<void> {
-  const packr = new Packr({ useRecords: false });
-  await site.store.transaction(async (tx) => {
-    for (let k = 0; k < MACHINES; k++) {
-      // Every fifth machine repeats an earlier one's profile under another name.
-      const inv = { ...model.machine(11, k % 5 === 4 ? k - 4 : k), computer: { name: `PC-${k}` } };
-      await tx.enroll(inv.computer.name);
-      const id = (await tx.client(inv.computer.name))!.id;
-      await tx.addInventory(id, packr.pack(inv), 'x64');
-      await tx.enqueueScan(id, 'normal', 'test');
-    }
-  });
-}
-
-/** What the sync's swap does: record the compiled catalog, put it in service, queue every client. */
-async function putInService(site: Site, file: string): Promise<void> {
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id =
-    (await site.store.catalogBySha(sha256))?.id ??
-    (await site.store.addCatalog({
-      sha256,
-      source: 'test',
-      path: file,
-      revisions: new Catalog(readCatalogFile(file)).size,
-      signer: null,
-      signed_at: null,
-    }));
-  await site.store.setSetting('current_catalog', String(id));
-  expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
-}
 
 /** What every reader of a site's result rows gives, by computer (set ids differ from site to site). */
 async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classes: unknown; byUpdate: unknown; onBase: number }> {

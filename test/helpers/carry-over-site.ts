@@ -1,0 +1,57 @@
+/**
+ * Sites for the carry-over differentials (test/site/catalog-carry-over.test.ts, carry-over-revisions.test.ts): one
+ * site carries stored result sets over to each new catalog, a second rescans in full, and the two are compared.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Packr } from 'msgpackr';
+import { expect } from 'vitest';
+import { ScanService } from '../../adapters/site/scan-service.js';
+import { Site } from '../../adapters/site/site.js';
+import type { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { setUpSite } from './site-setup.js';
+
+/** Clients of each site: PC-0 … PC-29. */
+export const MACHINES = 30;
+
+/** A site with the bundled catalog synced, its objects made and the main collection unlimited. */
+export async function openSite(dir: string, database: string | undefined): Promise<Site> {
+  const site = await Site.open(dir, database ? { database } : {});
+  const sync = await setUpSite(site, { testComputer: 'PC-0000000', syncHost: 'SYNC', mainUnlimited: true, sync: true });
+  expect(sync?.outcome).toBe('updated');
+  return site;
+}
+
+/** The {@link MACHINES} clients enrolled, their inventories stored and their scans queued. */
+export async function upload(site: Site, model: FleetModel): Promise<void> {
+  const packr = new Packr({ useRecords: false });
+  await site.store.transaction(async (tx) => {
+    for (let k = 0; k < MACHINES; k++) {
+      // Every fifth machine repeats an earlier one's profile under another name.
+      const inv = { ...model.machine(11, k % 5 === 4 ? k - 4 : k), computer: { name: `PC-${k}` } };
+      await tx.enroll(inv.computer.name);
+      const id = (await tx.client(inv.computer.name))!.id;
+      await tx.addInventory(id, packr.pack(inv), 'x64');
+      await tx.enqueueScan(id, 'normal', 'test');
+    }
+  });
+}
+
+/** What the sync's swap does: record the compiled catalog, put it in service, queue every client. */
+export async function putInService(site: Site, file: string): Promise<void> {
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const id =
+    (await site.store.catalogBySha(sha256))?.id ??
+    (await site.store.addCatalog({
+      sha256,
+      source: 'test',
+      path: file,
+      revisions: new Catalog(readCatalogFile(file)).size,
+      signer: null,
+      signed_at: null,
+    }));
+  await site.store.setSetting('current_catalog', String(id));
+  expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
+}

@@ -14,31 +14,96 @@ import { countedAs, type CountBucket } from '../../engine/scanner/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 
+/**
+ * A catalog's classifications and products numbered once (per update, on first use): a tally then adds an outcome with
+ * a few array reads instead of building a key string per group per outcome (that was half a carried set's cost).
+ */
+class GroupNumbers {
+  readonly kinds: ResultGroupRow['kind'][] = [];
+  readonly names: string[] = [];
+  private readonly byKey = new Map<string, number>();
+  /** Per update: its classification's group + 1 (0: not numbered yet), and its products' groups. */
+  private readonly classOf: Int32Array;
+  private readonly productsOf: (Int32Array | undefined)[];
+
+  constructor(private readonly catalog: Catalog) {
+    this.classOf = new Int32Array(catalog.size);
+    this.productsOf = new Array<Int32Array | undefined>(catalog.size);
+  }
+
+  classification(i: number): number {
+    const g = this.classOf[i]!;
+    if (g > 0) return g - 1;
+    const n = this.number('classification', this.catalog.classification(i) || 'Unclassified');
+    this.classOf[i] = n + 1;
+    return n;
+  }
+
+  products(i: number): Int32Array {
+    return (this.productsOf[i] ??= Int32Array.from(this.catalog.products(i), (p) => this.number('product', p)));
+  }
+
+  private number(kind: ResultGroupRow['kind'], name: string): number {
+    const key = `${kind}\u0000${name}`;
+    let n = this.byKey.get(key);
+    if (n === undefined) {
+      n = this.names.length;
+      this.byKey.set(key, n);
+      this.kinds.push(kind);
+      this.names.push(name);
+    }
+    return n;
+  }
+}
+const numbers = new WeakMap<Catalog, GroupNumbers>();
+
 /** Adds outcomes up per classification and per product of `catalog` (indexes are the set's catalog's). */
 export class GroupTally {
-  private readonly groups = new Map<
-    string,
-    { kind: ResultGroupRow['kind']; name: string; installed: number; required: number; unknown: number }
-  >();
+  private readonly numbers: GroupNumbers;
+  /** Per group: installed, required, unknown (the three a group row keeps). */
+  private counts = new Int32Array(96);
+  /** Groups in the order first added to (a group any outcome is in has a row, even with all three at zero). */
+  private readonly order: number[] = [];
+  private seen = new Uint8Array(32);
 
-  constructor(private readonly catalog: Catalog) {}
+  constructor(catalog: Catalog) {
+    let n = numbers.get(catalog);
+    if (n === undefined) numbers.set(catalog, (n = new GroupNumbers(catalog)));
+    this.numbers = n;
+  }
 
   add(index: number, bucket: CountBucket): void {
-    this.tally('classification', this.catalog.classification(index) || 'Unclassified', bucket);
-    for (const p of this.catalog.products(index)) this.tally('product', p, bucket);
+    const slot = bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
+    this.tally(this.numbers.classification(index), slot);
+    const products = this.numbers.products(index);
+    for (let k = 0; k < products.length; k++) this.tally(products[k]!, slot);
   }
 
   rows(): ResultGroupRow[] {
-    return [...this.groups.values()];
+    const { kinds, names } = this.numbers;
+    return this.order.map((g) => ({
+      kind: kinds[g]!,
+      name: names[g]!,
+      installed: this.counts[g * 3]!,
+      required: this.counts[g * 3 + 1]!,
+      unknown: this.counts[g * 3 + 2]!,
+    }));
   }
 
-  private tally(kind: ResultGroupRow['kind'], name: string, bucket: CountBucket): void {
-    const key = `${kind}\u0000${name}`;
-    let g = this.groups.get(key);
-    if (!g) this.groups.set(key, (g = { kind, name, installed: 0, required: 0, unknown: 0 }));
-    if (bucket === 'installed') g.installed++;
-    else if (bucket === 'required') g.required++;
-    else if (bucket === 'unknown') g.unknown++;
+  private tally(g: number, slot: number): void {
+    if (g >= this.seen.length) {
+      const seen = new Uint8Array(Math.max(g + 1, this.seen.length * 2));
+      seen.set(this.seen);
+      this.seen = seen;
+      const counts = new Int32Array(seen.length * 3);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    if (this.seen[g] === 0) {
+      this.seen[g] = 1;
+      this.order.push(g);
+    }
+    if (slot >= 0) this.counts[g * 3 + slot]!++;
   }
 }
 

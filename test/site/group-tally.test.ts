@@ -1,0 +1,49 @@
+/**
+ * GroupTally (adapters/site/result-groups.ts) numbers a catalog's classifications and products once and tallies into
+ * typed arrays. Differential: random outcomes over the bundled catalog (property test) tallied by it and by the
+ * obvious reading — a map keyed by kind and name, a group listed from its first outcome on, even one that only
+ * NotApplicable outcomes reach — give the same rows in the same order, for two tallies sharing one catalog's numbers.
+ */
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { GroupTally } from '../../adapters/site/result-groups.js';
+import type { ResultGroupRow } from '../../adapters/store/port.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { COUNT_BUCKETS, type CountBucket } from '../../engine/scanner/counting.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
+
+function reference(c: Catalog, outcomes: readonly (readonly [number, CountBucket])[]): ResultGroupRow[] {
+  const groups = new Map<string, ResultGroupRow & { installed: number; required: number; unknown: number }>();
+  const bump = (kind: ResultGroupRow['kind'], name: string, b: CountBucket): void => {
+    const key = JSON.stringify([kind, name]);
+    const g = groups.get(key) ?? { kind, name, installed: 0, required: 0, unknown: 0 };
+    groups.set(key, g);
+    if (b === 'installed' || b === 'required' || b === 'unknown') g[b]++;
+  };
+  for (const [i, b] of outcomes) {
+    bump('classification', c.classification(i) || 'Unclassified', b);
+    for (const p of c.products(i)) bump('product', p, b);
+  }
+  return [...groups.values()];
+}
+
+it('tallies outcomes per classification and product as the obvious map does, in first-seen order', () => {
+  const c = new Catalog(readCatalogFile(bundledCatalogFile()));
+  const outcome = fc.tuple(fc.integer({ min: 0, max: c.size - 1 }), fc.constantFrom(...COUNT_BUCKETS));
+  let products = 0;
+  fc.assert(
+    fc.property(fc.array(outcome, { maxLength: 300 }), fc.array(outcome, { maxLength: 50 }), (a, b) => {
+      for (const outcomes of [a, b]) {
+        const t = new GroupTally(c);
+        for (const [i, bucket] of outcomes) t.add(i, bucket);
+        const rows = t.rows();
+        expect(rows).toEqual(reference(c, outcomes));
+        products += rows.filter((r) => r.kind === 'product').length;
+      }
+    }),
+    { numRuns: 200 },
+  );
+  // The bundled catalog's updates have products: the product half was exercised, not only classifications.
+  expect(products).toBeGreaterThan(0);
+});

@@ -22,6 +22,7 @@ export {
 } from './catalog/describe.js';
 export type { CatalogData, CatalogSource, ImportStats } from './catalog/data.js';
 export { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta, type CatalogDiff } from './catalog/catalog-delta.js';
+export { decodeCatalogDelta, encodeCatalogDelta } from './catalog/catalog-delta-file.js';
 export { PatchscanError, ErrorCodes, type ErrorCode } from './errors.js';
 export * from './model.js';
 export { RULES, ruleSpec, type RuleSpec } from './rules/registry.js';

@@ -11,7 +11,11 @@
  * order (a reason names the first matching superseder).
  * Otherwise the carry-over refuses the whole catalog change (`refused`) and the site rescans in full.
  */
+import { createHash } from 'node:crypto';
+import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
+import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
+import { PatchscanError } from '../../engine/errors.js';
 import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/catalog-delta.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
@@ -22,6 +26,19 @@ import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import type { ResultUpdateRow } from '../store/port.js';
 
 const STATES: readonly string[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
+
+const PLAN_FORMAT = 'patchscan-carry-over-1';
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+/** A carry-over as stored (encode / decode): the engine's delta bytes and what the site adds to it. */
+interface StoredPlan {
+  readonly format: string;
+  readonly delta: Uint8Array;
+  readonly refused: string | null;
+  readonly indexMap: Int32Array;
+  readonly otherOld: Int32Array;
+  readonly otherOldIds: readonly string[];
+}
 
 /** One carried-over outcome, as the site scanner stores it. */
 export interface CarriedOutcome {
@@ -51,16 +68,82 @@ export class CatalogCarryOver {
   /** Per old index: the new index of the same update revision, or -1 (where a carried set's unchanged rows go). */
   readonly indexMap: Int32Array;
 
-  constructor(
+  /** UpdateIds of the old indexes with no one-to-one new update (the others' are the new catalog's: see oldId). */
+  private readonly otherOldIds: ReadonlyMap<number, string>;
+
+  private constructor(
     readonly fromId: number,
-    from: Catalog,
-    to: Catalog,
+    delta: CatalogDelta,
+    refused: string | undefined,
+    indexMap: Int32Array,
+    otherOldIds: ReadonlyMap<number, string>,
   ) {
-    this.delta = catalogDelta(from, to);
-    this.scanner = new Scanner(to, { shareRuleResults: false });
-    this.refused = this.delta.fullRescan ?? namesMoved(this.delta);
-    this.keep = this.refused === undefined ? reasonsKept(this.delta) : new Uint8Array(0);
-    this.indexMap = sameRevision(this.delta);
+    this.delta = delta;
+    this.scanner = new Scanner(delta.to, { shareRuleResults: false });
+    this.refused = refused;
+    this.keep = refused === undefined ? reasonsKept(delta) : new Uint8Array(0);
+    this.indexMap = indexMap;
+    this.otherOldIds = otherOldIds;
+  }
+
+  /** The carry-over from catalog `from` (recorded as `fromId`) to `to`: diffs the two. */
+  static between(fromId: number, from: Catalog, to: Catalog): CatalogCarryOver {
+    const delta = catalogDelta(from, to);
+    const other = new Map<number, string>();
+    for (let o = 0; o < from.size; o++) if (delta.sameIdOld[o]! < 0) other.set(o, from.updateId(o));
+    return new CatalogCarryOver(fromId, delta, delta.fullRescan ?? namesMoved(delta, from), sameRevision(delta, from), other);
+  }
+
+  /**
+   * The carry-over {@link encode} stored (made when the catalog was put in service), for `to`, the catalog it was made
+   * for; the old catalog is not needed. Throws COMPILED_BAD_FILE when the bytes do not fit `to` (then diff again).
+   */
+  static decode(fromId: number, bytes: Uint8Array, to: Catalog): CatalogCarryOver {
+    const bad = (why: string): PatchscanError => new PatchscanError('COMPILED_BAD_FILE', `stored carry-over: ${why}`);
+    // A SHA-256 of the rest first: a damaged byte inside an array could still pass every check below.
+    const body = bytes.subarray(32);
+    if (bytes.length < 32 || !createHash('sha256').update(body).digest().equals(bytes.subarray(0, 32)))
+      throw bad('checksum mismatch: it is damaged');
+    let p: StoredPlan;
+    try {
+      p = packr.unpack(body) as StoredPlan;
+    } catch (e) {
+      throw bad(`does not decode: ${(e as Error).message}`);
+    }
+    if (p?.format !== PLAN_FORMAT) throw bad(`not a carry-over of format ${PLAN_FORMAT}`);
+    const delta = decodeCatalogDelta(p.delta, to);
+    if (!(p.indexMap instanceof Int32Array) || p.indexMap.length !== delta.fromSize) throw bad('its index map does not fit the delta');
+    for (const i of p.indexMap) if (i < -1 || i >= to.size) throw bad('its index map points outside the catalog');
+    if (!(p.otherOld instanceof Int32Array) || !Array.isArray(p.otherOldIds) || p.otherOldIds.length !== p.otherOld.length)
+      throw bad('its old UpdateIds do not decode');
+    const other = new Map<number, string>();
+    p.otherOld.forEach((o, k) => other.set(o, String(p.otherOldIds[k])));
+    for (let o = 0; o < delta.fromSize; o++) if (delta.sameIdOld[o]! < 0 && !other.has(o)) throw bad(`old update ${o} has no UpdateId`);
+    if (p.refused !== null && typeof p.refused !== 'string') throw bad('its refusal is not text');
+    return new CatalogCarryOver(fromId, delta, p.refused ?? undefined, p.indexMap, other);
+  }
+
+  /**
+   * What {@link decode} reads back: the SHA-256 of the rest, then (msgpack) the delta, the refusal, the index map and
+   * the old UpdateIds it needs.
+   */
+  encode(): Buffer {
+    const plan: StoredPlan = {
+      format: PLAN_FORMAT,
+      delta: encodeCatalogDelta(this.delta),
+      refused: this.refused ?? null,
+      indexMap: this.indexMap,
+      otherOld: Int32Array.from(this.otherOldIds.keys()),
+      otherOldIds: [...this.otherOldIds.values()],
+    };
+    const body = Buffer.from(packr.pack(plan));
+    return Buffer.concat([createHash('sha256').update(body).digest(), body]);
+  }
+
+  /** The UpdateId of old index `o` (< fromSize). */
+  private oldId(o: number): string | undefined {
+    const i = this.delta.sameIdOld[o]!;
+    return i >= 0 ? this.delta.to.updateId(i) : this.otherOldIds.get(o);
   }
 
   /**
@@ -111,8 +194,7 @@ export class CatalogCarryOver {
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k]!;
       const o = r.update_index;
-      if (o < 0 || o >= d.from.size || r.superseded > 2 || !STATES.includes(r.state) || d.from.updateId(o) !== r.update_id)
-        return undefined;
+      if (o < 0 || o >= d.fromSize || r.superseded > 2 || !STATES.includes(r.state) || this.oldId(o) !== r.update_id) return undefined;
       old[k] = packOutcome(o, r.state as UpdateState, r.superseded as SupersedenceCode);
     }
     return old.sort();
@@ -137,7 +219,7 @@ export class CatalogCarryOver {
     const d = this.delta;
     for (let k = 0; k < old.length; k++) {
       const w = old[k]!;
-      if (outcomeIndex(w) >= d.from.size || outcomeSupersedence(w) > 2 || (k > 0 && old[k - 1]! >= w)) return undefined;
+      if (outcomeIndex(w) >= d.fromSize || outcomeSupersedence(w) > 2 || (k > 0 && old[k - 1]! >= w)) return undefined;
     }
     // Where each old outcome lands: its same revision's new index (-1 none); `landed[i]` the old position k + 1 there.
     const landed = this.scratch(0);
@@ -159,7 +241,7 @@ export class CatalogCarryOver {
       const same = o >= 0 && this.keep[i] === 1 && (old[o]! & 15) === (w & 15);
       if (!same) changed.add(d.to.updateId(i));
     }
-    for (let k = 0; k < old.length; k++) if (matched[k] === 0) changed.add(d.from.updateId(outcomeIndex(old[k]!)));
+    for (let k = 0; k < old.length; k++) if (matched[k] === 0) changed.add(this.oldId(outcomeIndex(old[k]!))!);
     const own: number[] = [];
     const removed: string[] = [];
     if (changed.size <= maxOwn)
@@ -242,13 +324,13 @@ function reasonsKept(d: CatalogDelta): Uint8Array {
  * Why kept reasons could differ from a full scan's: an unaffected update (one a kept reason may name) changed its
  * title or KB, or the unaffected updates are in another order.
  */
-function namesMoved(d: CatalogDelta): string | undefined {
+function namesMoved(d: CatalogDelta, from: Catalog): string | undefined {
   let last = -1;
   for (let i = 0; i < d.to.size; i++) {
     const j = d.sameId[i]!;
     // An affected update's readers and supersedees are affected too: their reasons are computed again.
     if (j < 0 || d.affected[i] !== 0) continue;
-    if (d.to.title(i) !== d.from.title(j) || d.to.kb(i) !== d.from.kb(j))
+    if (d.to.title(i) !== from.title(j) || d.to.kb(i) !== from.kb(j))
       return `update ${d.to.updateId(i)} changed its title or KB (stored reasons name it)`;
     if (j < last) return 'the updates both catalogs hold are in another order (stored reasons name superseders by order)';
     last = j;
@@ -257,11 +339,11 @@ function namesMoved(d: CatalogDelta): string | undefined {
 }
 
 /** Per old index, the new index of the same update revision (its UpdateId held once by each catalog), or -1. */
-function sameRevision(d: CatalogDelta): Int32Array {
-  const map = new Int32Array(d.from.size).fill(-1);
-  for (let j = 0; j < d.from.size; j++) {
+function sameRevision(d: CatalogDelta, from: Catalog): Int32Array {
+  const map = new Int32Array(from.size).fill(-1);
+  for (let j = 0; j < from.size; j++) {
     const i = d.sameIdOld[j]!;
-    if (i >= 0 && d.to.revisionNumber(i) === d.from.revisionNumber(j)) map[j] = i;
+    if (i >= 0 && d.to.revisionNumber(i) === from.revisionNumber(j)) map[j] = i;
   }
   return map;
 }

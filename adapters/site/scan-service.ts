@@ -83,6 +83,17 @@ export interface ScanServiceOptions {
   readonly onCatalogSwitch?: (row: CatalogRow) => void;
 }
 
+/** The carry-over from one catalog to the one in service (ScanService.carry). */
+interface Carry {
+  readonly fromId: number;
+  readonly toId: number;
+  /** Undefined: refused or failed (clients of `fromId` are scanned in full). */
+  readonly co: CatalogCarryOver | undefined;
+  /** The old catalog, once read (only when the carry-over had to be made here, or a fingerprint on it is needed). */
+  from?: Catalog;
+  fromDetails?: RelevantDetails;
+}
+
 /** One job of a batch, prepared outside any transaction. */
 type Prepared =
   | { readonly job: ScanJob; readonly skip: true }
@@ -125,9 +136,7 @@ export class ScanService {
    * The carry-over to the loaded catalog from the first earlier one a queued client was last scanned with (after a
    * sync, every client's), built once; `co` undefined: refused or failed.
    */
-  private carry:
-    | { readonly fromId: number; readonly toId: number; readonly co: CatalogCarryOver | undefined; readonly fromDetails?: RelevantDetails }
-    | undefined;
+  private carry: Carry | undefined;
   private carriedCount = 0;
 
   private get store(): SiteStore {
@@ -327,7 +336,7 @@ export class ScanService {
     for (const p of prepared) {
       if (p.skip || todo.has(p.fingerprint) || sets.has(p.fingerprint)) continue;
       if ((await this.store.resultSetId(l.catalogId, p.fingerprint)) !== undefined) continue;
-      const carried = this.carryOverOn ? await this.carriedSet(l, p.clientId, p.fingerprint, p.inventory) : undefined;
+      const carried = this.carryOverOn ? await this.carriedSet(l, p.clientId, p.inventoryId, p.fingerprint, p.inventory) : undefined;
       if (carried) sets.set(p.fingerprint, carried);
       else todo.set(p.fingerprint, p.inventory);
     }
@@ -371,7 +380,13 @@ export class ScanService {
    * The result set of a profile carried over from the catalog its client was last scanned with, when that set is
    * stored and the carry-over is exact; else undefined (the full scan runs). Never throws: an error is logged.
    */
-  private async carriedSet(l: Loaded, clientId: number, fp: string, inventory: Inventory): Promise<NewResultSet | undefined> {
+  private async carriedSet(
+    l: Loaded,
+    clientId: number,
+    inventoryId: number,
+    fp: string,
+    inventory: Inventory,
+  ): Promise<NewResultSet | undefined> {
     try {
       const last = await this.store.lastScan(clientId);
       if (!last || last.catalog_id === l.catalogId) return undefined;
@@ -380,17 +395,21 @@ export class ScanService {
       if (this.carry?.toId === l.catalogId && this.carry.fromId !== last.catalog_id) return undefined;
       if (this.carry?.toId !== l.catalogId) {
         this.carry = { fromId: last.catalog_id, toId: l.catalogId, co: undefined }; // refused until built
-        const row = await this.store.catalog(last.catalog_id);
-        if (!row) return undefined;
-        const from = new Catalog(readCatalogFile(await this.catalogs.file(row)));
-        const co = new CatalogCarryOver(row.id, from, l.catalog);
-        if (co.refused !== undefined) this.log(`result sets of catalog ${row.sha256.slice(0, 16)} are rescanned in full: ${co.refused}`);
-        this.carry = { fromId: row.id, toId: l.catalogId, co, fromDetails: relevantDetails(from) };
+        this.carry = await this.carryOverFrom(last.catalog_id, l);
       }
-      const { co, fromDetails } = this.carry;
-      if (!co || co.refused !== undefined || !fromDetails) return undefined;
-      const oldFp = Buffer.from(fingerprint(inventory, fromDetails).buffer).toString('base64');
-      const setId = await this.store.resultSetId(last.catalog_id, oldFp);
+      const carry = this.carry;
+      const co = carry.co;
+      if (!co || co.refused !== undefined) return undefined;
+      // The set this inventory had on the old catalog: its last scan's when it is the inventory scanned then, else the
+      // stored set of its profile there (the old catalog is then read, once, for its fingerprint).
+      let setId: number | undefined = last.set_id;
+      if (last.inventory_id !== inventoryId) {
+        carry.fromDetails ??= relevantDetails(await this.oldCatalog(carry));
+        setId = await this.store.resultSetId(
+          last.catalog_id,
+          Buffer.from(fingerprint(inventory, carry.fromDetails).buffer).toString('base64'),
+        );
+      }
       if (setId === undefined) return undefined;
       // Stored as its changes on the set it came from (or on that set's base), where the catalogs' index map allows and
       // the changes are few: then the old rows' reasons are not read (a changed row's reason is worded again).
@@ -422,6 +441,65 @@ export class ScanService {
           `full: ${PatchscanError.is(e) ? `${e.code}: ${e.message}` : String((e as Error).message ?? e)}`,
       );
       return undefined;
+    }
+  }
+
+  /**
+   * The carry-over from catalog `fromId` to the loaded one: the one stored when a sync put it in service
+   * ({@link prepareCarryOver}), else made here (the old catalog read and diffed) and stored for the other processes.
+   * Never throws: what fails is said, and the clients are scanned in full.
+   */
+  private async carryOverFrom(fromId: number, l: Loaded): Promise<Carry> {
+    const carry: Carry = { fromId, toId: l.catalogId, co: undefined };
+    const stored = await this.store.catalogCarryOver(fromId, l.catalogId);
+    let co: CatalogCarryOver | undefined;
+    if (stored)
+      try {
+        co = CatalogCarryOver.decode(fromId, stored, l.catalog);
+      } catch (e) {
+        this.log(`the stored carry-over from catalog ${fromId} is not used (made again here): ${(e as Error).message}`);
+      }
+    if (!co) {
+      co = CatalogCarryOver.between(fromId, await this.oldCatalog(carry), l.catalog);
+      if (!stored)
+        try {
+          await this.store.addCatalogCarryOver(fromId, l.catalogId, co.encode());
+        } catch (e) {
+          this.log(`storing the carry-over from catalog ${fromId} failed (each process makes its own): ${(e as Error).message}`);
+        }
+    }
+    if (co.refused !== undefined) this.log(`result sets of catalog ${fromId} are rescanned in full: ${co.refused}`);
+    return { ...carry, co };
+  }
+
+  /** The carry's old catalog, read once. */
+  private async oldCatalog(carry: Carry): Promise<Catalog> {
+    if (carry.from) return carry.from;
+    const row = await this.store.catalog(carry.fromId);
+    if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${carry.fromId} is not recorded`);
+    return (carry.from = new Catalog(readCatalogFile(await this.catalogs.file(row))));
+  }
+
+  /**
+   * Makes and stores how result sets of catalog `fromId` carry over to the catalog in service (what a sync does right
+   * after it puts a new catalog in service, before it queues the rescans): each scanning process then reads it instead
+   * of loading the old catalog and diffing the two. Returns a line to say; never throws (scans make it if this failed).
+   */
+  async prepareCarryOver(fromId: number): Promise<string> {
+    try {
+      const l = await this.current();
+      if (!l || l.catalogId === fromId) return 'no carry-over to prepare';
+      if (await this.store.catalogCarryOver(fromId, l.catalogId)) return `the carry-over from catalog ${fromId} is stored already`;
+      const t = performance.now();
+      const co = CatalogCarryOver.between(fromId, await this.oldCatalog({ fromId, toId: l.catalogId, co: undefined }), l.catalog);
+      const plan = co.encode();
+      await this.store.addCatalogCarryOver(fromId, l.catalogId, plan);
+      const took = `${((performance.now() - t) / 1000).toFixed(1)} s, ${(plan.length / 1024).toFixed(0)} KiB`;
+      return co.refused !== undefined
+        ? `result sets of the previous catalog will be rescanned in full: ${co.refused} (${took})`
+        : `prepared the carry-over of result sets from the previous catalog: ${co.affectedCount} update(s) to decide again (${took})`;
+    } catch (e) {
+      return `preparing the carry-over from catalog ${fromId} failed (scans will make it): ${(e as Error).message}`;
     }
   }
 

@@ -445,6 +445,13 @@ export interface ScanStore {
    * rows), or undefined when the set was stored without them.
    */
   resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined>;
+  /**
+   * Stores how result sets of catalog `fromCatalogId` carry over to `toCatalogId` (adapters/site/catalog-carry-over.ts
+   * encode: made once when a sync puts the catalog in service) unless one is stored.
+   */
+  addCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void>;
+  /** The carry-over stored for that pair of catalogs, if any. */
+  catalogCarryOver(fromCatalogId: number, toCatalogId: number): Promise<Uint8Array | undefined>;
   /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */
   catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined>;
   /**
@@ -462,10 +469,16 @@ export interface ScanStore {
    * upload's own scan is queued), nothing is recorded and it returns false.
    */
   recordScan(scan: ScanRecord): Promise<boolean>;
-  lastScan(
-    clientId: number,
-  ): Promise<
-    { readonly scanned_at: string; readonly catalog_id: number; readonly program: string; readonly inventory_id: number } | undefined
+  /** A client's latest scan: when, on which catalog, by which program, of which inventory, and its result set. */
+  lastScan(clientId: number): Promise<
+    | {
+        readonly scanned_at: string;
+        readonly catalog_id: number;
+        readonly program: string;
+        readonly inventory_id: number;
+        readonly set_id: number;
+      }
+    | undefined
   >;
   scansSince(at: string): Promise<number>;
   recordDaily(row: DailyRow): Promise<void>;

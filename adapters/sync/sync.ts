@@ -259,7 +259,10 @@ export async function runSync(
         return { catalogId: id, revisions: n };
       });
       say(`Message ${MSG_SYNC_DONE}: SMS Legacy Update Synchronization done; catalog ${sha256} (${revisions} revisions) is now in service`);
-      const rescans = await new ScanService(site).rescanAll('new catalog');
+      const scans = new ScanService(site);
+      // Before the rescans are queued: the diff the carry-over of every client's result set reads, made once here.
+      if (current && current.id !== catalogId) say(`Carry-over: ${await scans.prepareCarryOver(current.id)}`);
+      const rescans = await scans.rescanAll('new catalog');
       say(`Queued ${rescans} client(s) for a rescan against the new catalog`);
       return {
         outcome: 'updated',

@@ -19,6 +19,7 @@
  * scanner breaks the cycle as Unknown there); a new catalog with such a cycle is marked for a full rescan.
  */
 import type { Catalog } from './catalog.js';
+import { isReportableCode } from './codes.js';
 import { RULE_OP_BASE } from './data.js';
 
 /** Codes of {@link CatalogDelta.affected}. */
@@ -35,8 +36,15 @@ export interface CatalogDiff {
 }
 
 export interface CatalogDelta extends CatalogDiff {
-  readonly from: Catalog;
+  /**
+   * The new catalog. Of the old one the delta keeps only what a carry-over reads (its size, which of its updates are
+   * reportable): it can be stored and used later without loading the old catalog (catalog-delta-file.ts).
+   */
   readonly to: Catalog;
+  /** How many update revisions the old catalog holds (old indexes are below it). */
+  readonly fromSize: number;
+  /** Per old index: 1 when the update is reportable (catalog/codes.ts isReportableCode), else 0. */
+  readonly fromReportable: Uint8Array;
   /** Per new index: the old index of the same update when its old state holds (not AFFECTED_STATE), else -1. */
   readonly oldIndex: Int32Array;
   /** Per old index: the new index of the same update when its old state holds, or -1. */
@@ -187,12 +195,16 @@ export function catalogDelta(from: Catalog, to: Catalog): CatalogDelta {
     keepsOrder = i > last;
     last = i;
   }
+  const fromReportable = new Uint8Array(from.size);
+  const was = from.data.updates;
+  for (let o = 0; o < from.size; o++) fromReportable[o] = isReportableCode(was.type[o]!, was.action[o]!) ? 1 : 0;
   return {
     added,
     changed,
     removed,
-    from,
     to,
+    fromSize: from.size,
+    fromReportable,
     oldIndex,
     newIndex,
     affected,

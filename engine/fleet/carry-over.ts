@@ -66,17 +66,16 @@ class Plan {
   constructor(delta: CatalogDelta) {
     const order = delta.stateOrder;
     const now = delta.to.data.updates;
-    const was = delta.from.data.updates;
     this.reportable = new Uint8Array(order.length);
     this.oldKind = new Uint8Array(order.length);
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
       this.reportable[k] = isReportableCode(now.type[i]!, now.action[i]!) ? 1 : 0;
       const j = delta.sameId[i]!;
-      this.oldKind[k] = j < 0 ? OLD_NONE : isReportableCode(was.type[j]!, was.action[j]!) ? OLD_REPORTABLE : OLD_HIDDEN;
+      this.oldKind[k] = j < 0 ? OLD_NONE : delta.fromReportable[j] === 1 ? OLD_REPORTABLE : OLD_HIDDEN;
     }
-    this.fate = new Int32Array(delta.from.size).fill(-1);
-    for (let o = 0; o < delta.from.size; o++) {
+    this.fate = new Int32Array(delta.fromSize).fill(-1);
+    for (let o = 0; o < delta.fromSize; o++) {
       const i = delta.newIndex[o]!;
       if (i >= 0) this.fate[o] = i * 2 + (delta.affected[i] === AFFECTED_SUPERSEDENCE ? 1 : 0);
       else {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
+import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
 import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
@@ -151,6 +152,8 @@ describe.each(WORLDS)('carried-over outcomes ≡ full rescan of the new catalog:
           expect(delta.keepsOrder).toBe(true);
           // The same delta as if the order were not kept: the carry-over sorts every word instead of merging.
           const unordered = { ...delta, keepsOrder: false };
+          // The delta as stored and read back without the old catalog (catalog-delta-file.ts): the same carry-over.
+          const stored = decodeCatalogDelta(encodeCatalogDelta(delta), to);
           const oldScanner = new Scanner(from);
           const newScanner = new Scanner(to);
           for (const inv of invs) {
@@ -161,6 +164,7 @@ describe.each(WORLDS)('carried-over outcomes ≡ full rescan of the new catalog:
               expect(readable(to, carried), `edits ${JSON.stringify(edits)}`).toEqual(readable(to, full));
               expect(Array.from(carried)).toEqual(Array.from(full));
               expect(Array.from(carryOverOutcomes(newScanner, unordered, inv, old, { all }))).toEqual(Array.from(full));
+              expect(Array.from(carryOverOutcomes(newScanner, stored, inv, old, { all }))).toEqual(Array.from(full));
               if (all) count(from, to, delta.changed, edited, old, full);
             }
           }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
+import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
@@ -180,5 +181,42 @@ describe('catalog delta: what is re-evaluated, what moves', () => {
     const to = revise(WITH_N1, 'M1', { rules: { IsInstalled: T } }).filter((r) => r.updateId !== id('L2'));
     const delta = catalogDelta(compile(BASE), compile(to));
     expect(delta).toMatchObject({ added: [id('N1')], changed: [id('M1')], removed: [id('L2')] });
+  });
+});
+
+describe('a stored delta (catalog-delta-file.ts)', () => {
+  const from = catalogOf(BASE);
+  const to = catalogOf(revise([...BASE, N1], 'L2', { rules: { IsInstalled: T } }));
+
+  it('reads back as the delta it was, for the catalog it was made for', () => {
+    const delta = catalogDelta(from, to);
+    const back = decodeCatalogDelta(encodeCatalogDelta(delta), to);
+    expect(back.to).toBe(to);
+    expect({ ...back, to: undefined }).toEqual({ ...delta, to: undefined });
+    expect(back.changed).toEqual([id('L2')]);
+  });
+
+  it('is refused (COMPILED_BAD_FILE) for another catalog, and when it does not decode or does not fit', () => {
+    const delta = catalogDelta(from, to);
+    const bytes = encodeCatalogDelta(delta);
+    const refused = (b: Uint8Array, c: Catalog, why: RegExp): void => {
+      let err: unknown;
+      try {
+        decodeCatalogDelta(b, c);
+      } catch (e) {
+        err = e;
+      }
+      expect(PatchscanError.is(err, 'COMPILED_BAD_FILE'), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(why);
+    };
+    refused(bytes, from, /made for another catalog/);
+    // Same size, other update ids.
+    const sameSize = catalogOf([...BASE, { ...N1, updateId: '00000000-0000-4000-8000-000000000099' }]);
+    expect(sameSize.size).toBe(to.size);
+    refused(bytes, sameSize, /made for another catalog/);
+    refused(bytes.subarray(0, bytes.length >> 1), to, /does not decode/);
+    refused(encodeCatalogDelta({ ...delta, oldIndex: delta.oldIndex.map(() => 99) }), to, /oldIndex\[0\] = 99 is out of range/);
+    refused(encodeCatalogDelta({ ...delta, affected: delta.affected.subarray(1) }), to, /affected has \d+ entries/);
+    refused(encodeCatalogDelta({ ...delta, stateOrder: Int32Array.of(-5) }), to, /stateOrder\[0\] = -5/);
   });
 });

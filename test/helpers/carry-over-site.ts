@@ -39,8 +39,12 @@ export async function upload(site: Site, model: FleetModel): Promise<void> {
   });
 }
 
-/** What the sync's swap does: record the compiled catalog, put it in service, queue every client. */
-export async function putInService(site: Site, file: string): Promise<void> {
+/**
+ * What the sync's swap does: record the compiled catalog, put it in service, queue every client; with `prepare`, also
+ * what a sync then does for the carry-over (ScanService.prepareCarryOver: the diff stored once); returns its line.
+ */
+export async function putInService(site: Site, file: string, prepare = false): Promise<string | undefined> {
+  const previous = await site.store.currentCatalog();
   const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   const id =
     (await site.store.catalogBySha(sha256))?.id ??
@@ -53,5 +57,7 @@ export async function putInService(site: Site, file: string): Promise<void> {
       signed_at: null,
     }));
   await site.store.setSetting('current_catalog', String(id));
+  const line = prepare && previous ? await new ScanService(site).prepareCarryOver(previous.id) : undefined;
   expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
+  return line;
 }

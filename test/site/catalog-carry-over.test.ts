@@ -5,6 +5,9 @@
  * (the catalog recorded, current_catalog pointed at it, every client queued). One site carries over, the other
  * rescans in full (carryOver: false); after each change every client's stored rows (states, supersedence, reasons,
  * revisions) and the fleet's counts per classification must be equal, and the first site must really have carried.
+ * Every other edit is put in service as a sync does it, with the carry-over made then and stored (the scans must not
+ * read the old catalog); the others leave it to the scans. A damaged stored carry-over is said and made again; one a
+ * sync stored carries over after the old catalog's file is gone.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
+import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, type Site } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -93,6 +97,9 @@ async function stored(site: Site): Promise<{ rows: Map<string, string[]>; classe
   return { rows, classes: await groupSummary(site.store, 'classification'), byUpdate, onBase };
 }
 
+/** Catalog files the carrying site's scan service read (through its catalog source), by catalog id. */
+const read: number[] = [];
+
 async function step(
   carrying: Site,
   full: Site,
@@ -100,9 +107,13 @@ async function step(
   incremental: ScanService,
   rescan: ScanService,
   what: string,
-): Promise<{ carried: number; onBase: number }> {
-  await putInService(carrying, file);
+  prepare = false,
+  beforeScans?: () => Promise<void>,
+): Promise<{ carried: number; onBase: number; prepared: string | undefined; read: number[] }> {
+  const prepared = await putInService(carrying, file, prepare);
   await putInService(full, file);
+  await beforeScans?.();
+  read.length = 0;
   const c = await incremental.runQueue();
   const f = await rescan.runQueue();
   expect(c.scanned).toBe(MACHINES);
@@ -116,7 +127,7 @@ async function step(
   expect(want.onBase).toBe(0);
   // Not vacuous: most machines have outcomes.
   expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
-  return { carried: c.carried, onBase: got.onBase };
+  return { carried: c.carried, onBase: got.onBase, prepared, read: [...read] };
 }
 
 /** What an earlier release stored: result sets without their packed outcomes. */
@@ -134,6 +145,28 @@ async function forgetPackedOutcomes(sqliteFile: string, postgres: string | undef
   }
 }
 
+/** Flips one byte in the middle of the stored carry-over of a pair of catalogs. */
+async function corruptCarryOver(sqliteFile: string, postgres: string | undefined, from: number, to: number): Promise<void> {
+  if (postgres) {
+    const c = new pg.Client({ connectionString: postgres });
+    await c.connect();
+    await c.query(
+      `UPDATE catalog_carry_overs SET plan = overlay(plan placing decode(lpad(to_hex(255 - get_byte(plan, length(plan) / 2)), 2, '0'), 'hex') from length(plan) / 2 + 1 for 1)
+       WHERE from_catalog_id = $1 AND to_catalog_id = $2`,
+      [from, to],
+    );
+    await c.end();
+  } else {
+    const db = new Database(sqliteFile);
+    const row = db.prepare('SELECT plan FROM catalog_carry_overs WHERE from_catalog_id = ? AND to_catalog_id = ?').get(from, to) as {
+      plan: Buffer;
+    };
+    row.plan[row.plan.length >> 1] ^= 0xff;
+    db.prepare('UPDATE catalog_carry_overs SET plan = ? WHERE from_catalog_id = ? AND to_catalog_id = ?').run(row.plan, from, to);
+    db.close();
+  }
+}
+
 describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backend) => {
   it('carries stored result sets over, storing exactly what a full rescan stores, or falls back to it', async () => {
     const root = tempDir();
@@ -141,7 +174,11 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
     const carrying = await openSite(join(root, 'carrying'), dbs[0]?.url);
     const full = await openSite(join(root, 'full'), dbs[1]?.url);
     const logged: string[] = [];
-    const incremental = new ScanService(carrying, { log: (l) => logged.push(l) });
+    const source = storeCatalogSource(carrying.store, carrying.catalogsDir);
+    const incremental = new ScanService(carrying, {
+      log: (l) => logged.push(l),
+      catalogs: { file: (row) => (read.push(row.id), source.file(row)) },
+    });
     const rescan = new ScanService(full, { carryOver: false });
     try {
       const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
@@ -160,9 +197,21 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
         records = patchTuesday(records, percent, seed).records;
         const file = join(root, `edit-${k}.pscat`);
         writeCatalogFile(file, buildCatalog(records, file).data);
-        const { carried, onBase } = await step(carrying, full, file, incremental, rescan, `after edit ${k}`);
-        carriedTotal += carried;
-        onBases.push(onBase);
+        // Every other edit as a sync puts it in service (the carry-over made and stored then), the others as a catalog
+        // another process put in service without it (the scan service makes it, from the old catalog).
+        const prepare = k % 2 === 1;
+        const before = (await carrying.store.currentCatalog())!.id;
+        const r = await step(carrying, full, file, incremental, rescan, `after edit ${k}`, prepare);
+        const now = (await carrying.store.currentCatalog())!.id;
+        if (prepare) {
+          expect(r.prepared).toMatch(/^prepared the carry-over of result sets from the previous catalog: \d+ update/);
+          // Read from the store: the old catalog was never loaded by the scans (the new one only, once).
+          expect(r.read).toEqual([now]);
+        } else expect(r.read).toEqual([now, before]);
+        // Either way, stored for the pair (a second process reads it).
+        expect(await carrying.store.catalogCarryOver(before, now)).toBeDefined();
+        carriedTotal += r.carried;
+        onBases.push(r.onBase);
       }
       expect(logged).toEqual([]);
       // Both ways of storing a carried set were taken: on a base (most clients after some edits, through chains of
@@ -184,13 +233,37 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
       expect((await step(carrying, full, file, incremental, rescan, 'after a rename')).carried).toBe(0);
       expect(logged).toEqual([expect.stringMatching(/rescanned in full: update .* changed its title or KB/)]);
 
-      // The previous catalog's file is gone: the error is said and every client is scanned in full.
-      rmSync(file);
+      // A damaged stored carry-over is said and not used: the scans diff the catalogs again, and store the same.
+      records = patchTuesday(records, 1, 10).records;
+      const damaged = join(root, 'damaged.pscat');
+      writeCatalogFile(damaged, buildCatalog(records, damaged).data);
+      const renamedId = (await carrying.store.currentCatalog())!.id;
+      let damagedId = 0;
+      const d = await step(carrying, full, damaged, incremental, rescan, 'after a damaged stored carry-over', true, async () => {
+        damagedId = (await carrying.store.currentCatalog())!.id;
+        await corruptCarryOver(join(root, 'carrying', DEFAULT_CONFIG.database), dbs[0]?.url, renamedId, damagedId);
+      });
+      expect(d.carried).toBe(MACHINES - MACHINES / 5);
+      expect(d.read).toEqual([damagedId, renamedId]);
+      expect(logged.slice(1)).toEqual([expect.stringMatching(/the stored carry-over from catalog \d+ is not used \(made again here\): /)]);
+
+      // The previous catalog's file goes after a sync prepared the carry-over: carried over without it.
+      records = patchTuesday(records, 1, 11).records;
+      const prepared = join(root, 'prepared.pscat');
+      writeCatalogFile(prepared, buildCatalog(records, prepared).data);
+      const p = await step(carrying, full, prepared, incremental, rescan, 'old file gone, carry-over prepared', true, async () =>
+        rmSync(damaged),
+      );
+      expect(p.carried).toBe(MACHINES - MACHINES / 5);
+      expect(logged).toHaveLength(2);
+
+      // Gone before any carry-over was made: the error is said and every client is scanned in full.
+      rmSync(prepared);
       records = patchTuesday(records, 1, 7).records;
       const next = join(root, 'after-loss.pscat');
       writeCatalogFile(next, buildCatalog(records, next).data);
       expect((await step(carrying, full, next, incremental, rescan, 'after the old file went')).carried).toBe(0);
-      expect(logged.slice(1)).toEqual([expect.stringMatching(/failed, scanning it in full: NOT_FOUND: the compiled catalog/)]);
+      expect(logged.slice(2)).toEqual([expect.stringMatching(/failed, scanning it in full: NOT_FOUND: the compiled catalog/)]);
     } finally {
       await incremental.close();
       await rescan.close();

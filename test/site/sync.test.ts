@@ -235,8 +235,16 @@ describe('patchscan sync', () => {
     expect((await scanner.runQueue()).scanned).toBe(1);
     const firstScan = (await site.store.lastScan(id))!;
     copyFileSync(second, join(folder, 'wsusscn2.cab'));
-    const r = await runSync(site, { source: folder });
+    const lines: string[] = [];
+    const r = await runSync(site, { source: folder, onLog: (l) => lines.push(l) });
     expect(r.rescans).toBe(1);
+    // Before queueing, the sync made and stored the carry-over from the previous catalog (the scans read it).
+    const carry = lines.filter((l) => l.startsWith('Carry-over: '));
+    expect(carry).toEqual([
+      expect.stringMatching(/^Carry-over: (prepared the carry-over|result sets of the previous catalog will be rescanned)/),
+    ]);
+    expect(lines.indexOf(carry[0]!)).toBeLessThan(lines.findIndex((l) => l.startsWith('Queued 1 client')));
+    expect(await site.store.catalogCarryOver(firstScan.catalog_id, (await site.store.currentCatalog())!.id)).toBeInstanceOf(Uint8Array);
     expect((await site.store.queueStatus()).queued).toEqual({ expedited: 0, normal: 1 });
     expect((await scanner.runQueue()).scanned).toBe(1);
     const after = (await site.store.lastScan(id))!;

@@ -276,4 +276,13 @@ export const PG_MIGRATIONS: readonly string[] = [
     WHERE NOT EXISTS (SELECT 1 FROM result_updates d WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0
       OFFSET 0);
   `,
+  `
+  -- How the result sets of one catalog carry over to the next (see the SQLite migration of the same table).
+  CREATE TABLE catalog_carry_overs (
+    from_catalog_id bigint NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    to_catalog_id bigint NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    plan bytea NOT NULL,
+    PRIMARY KEY (from_catalog_id, to_catalog_id)
+  );
+  `,
 ];

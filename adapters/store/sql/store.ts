@@ -655,6 +655,21 @@ export class SqlSiteStore implements SiteStore {
     return [...(await this.resultSetLayers(setId)).rows];
   }
 
+  async addCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void> {
+    await this.write(
+      'INSERT INTO catalog_carry_overs (from_catalog_id, to_catalog_id, plan) VALUES (?, ?, ?) ON CONFLICT (from_catalog_id, to_catalog_id) DO NOTHING',
+      [fromCatalogId, toCatalogId, plan],
+    );
+  }
+
+  async catalogCarryOver(fromCatalogId: number, toCatalogId: number): Promise<Uint8Array | undefined> {
+    const r = await this.db.get<{ plan: Buffer }>('SELECT plan FROM catalog_carry_overs WHERE from_catalog_id = ? AND to_catalog_id = ?', [
+      fromCatalogId,
+      toCatalogId,
+    ]);
+    return r?.plan;
+  }
+
   async catalogIndexMap(fromCatalogId: number, toCatalogId: number): Promise<Int32Array | undefined> {
     const m = await this.db.get<{ map: Buffer }>('SELECT map FROM catalog_index_maps WHERE from_catalog_id = ? AND to_catalog_id = ?', [
       fromCatalogId,
@@ -744,8 +759,10 @@ export class SqlSiteStore implements SiteStore {
     return true;
   }
 
-  lastScan(clientId: number): Promise<{ scanned_at: string; catalog_id: number; program: string; inventory_id: number } | undefined> {
-    return this.db.get('SELECT scanned_at, catalog_id, program, inventory_id FROM scans WHERE client_id = ?', [clientId]);
+  lastScan(
+    clientId: number,
+  ): Promise<{ scanned_at: string; catalog_id: number; program: string; inventory_id: number; set_id: number } | undefined> {
+    return this.db.get('SELECT scanned_at, catalog_id, program, inventory_id, set_id FROM scans WHERE client_id = ?', [clientId]);
   }
 
   scansSince(at: string): Promise<number> {

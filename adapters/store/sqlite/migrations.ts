@@ -391,4 +391,15 @@ export const MIGRATIONS: readonly Migration[] = [
     WHERE NOT EXISTS (SELECT 1 FROM result_updates d INDEXED BY result_updates_overrides
       WHERE d.set_id = rs.id AND d.update_key = b.update_key AND d.overrides > 0);
   `,
+  `
+  -- How the result sets of one catalog carry over to the next (adapters/site/catalog-carry-over.ts encode: the diff of
+  -- the two catalogs and what a carry-over reads of the old one), made once when a sync puts a catalog in service, so
+  -- that no scanning process has to load the old catalog and diff the two again.
+  CREATE TABLE catalog_carry_overs (
+    from_catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    to_catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+    plan BLOB NOT NULL,
+    PRIMARY KEY (from_catalog_id, to_catalog_id)
+  ) WITHOUT ROWID;
+  `,
 ];

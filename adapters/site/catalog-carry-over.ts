@@ -18,7 +18,7 @@ import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/cat
 import { PatchscanError } from '../../engine/errors.js';
 import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/catalog-delta.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
+import { carryOverOutcomes, carryOverOutcomesThen } from '../../engine/fleet/carry-over.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/fleet/result-set.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
@@ -54,6 +54,12 @@ export interface CarriedChanges {
   readonly words: Uint32Array;
   /** The set's own rows: every outcome of the update ids that changed, with its reason. */
   readonly own: readonly CarriedOutcome[];
+  /**
+   * Outcomes that are the old ones (state, supersedence, revision; their update id held once by the new catalog) but
+   * whose stored reason may not be exact any more, with their reasons as a full scan words them: own rows too where the
+   * base row they would replace differs.
+   */
+  readonly unsure: readonly CarriedOutcome[];
   /** Update ids the base has rows of and the set has no outcome for. */
   readonly removed: readonly string[];
 }
@@ -203,11 +209,12 @@ export class CatalogCarryOver {
   /**
    * One machine's stored outcomes on the old catalog (`old`, packed and ascending: the set's stored words, or
    * {@link oldWords} of its rows) on the new one, as changes on the set they are stored on (carried-changes.ts): the new
-   * outcomes, and the rows that differ from the base's — every outcome of an update id with one outcome not exactly the
-   * old one (state, supersedence, same revision, and a stored reason that is still exact), or named in `overridden` (the
-   * old set's own rows: what its base holds for them is not known here) — with their reasons as a full scan words them,
-   * and the base's update ids with no outcome any more. Undefined when a word does not fit the old catalog, or when more
-   * than `maxOwn` rows would be the set's own (then store it whole: {@link carry}).
+   * outcomes; the rows that differ from the base's — every outcome of an update id with one outcome not the old one
+   * (state, supersedence, same revision), or named in `overridden` (the old set's own rows: what its base holds for them
+   * is not known here) — with their reasons as a full scan words them; the outcomes that are the old ones but whose
+   * stored reason may not be exact any more (`unsure`: the caller compares them with the base's rows, and those that
+   * differ are own rows too); and the base's update ids with no outcome any more. Undefined when a word does not fit the
+   * old catalog, or when more than `maxOwn` rows could be the set's own (then store it whole: {@link carry}).
    */
   carryChanges(
     inventory: Inventory,
@@ -227,45 +234,110 @@ export class CatalogCarryOver {
       const i = this.indexMap[outcomeIndex(old[k]!)]!;
       if (i >= 0) landed[i] = k + 1;
     }
-    const words = Uint32Array.from(carryOverOutcomes(this.scanner, d, inventory, old, { all: false }));
-    const at = this.scratch(1); // the new outcome at each new index: its position + 1
-    const changed = new Set<string>(overridden);
-    const matched = new Uint8Array(old.length);
-    for (let k = 0; k < words.length; k++) {
-      const w = words[k]!;
-      const i = outcomeIndex(w);
-      at[i] = k + 1;
-      const o = landed[i]! - 1;
-      if (o >= 0) matched[o] = 1;
-      // The same state and supersedence: the low four bits of the two words.
-      const same = o >= 0 && this.keep[i] === 1 && (old[o]! & 15) === (w & 15);
-      if (!same) changed.add(d.to.updateId(i));
-    }
-    for (let k = 0; k < old.length; k++) if (matched[k] === 0) changed.add(this.oldId(outcomeIndex(old[k]!))!);
-    const own: number[] = [];
-    const removed: string[] = [];
-    if (changed.size <= maxOwn)
-      for (const id of changed) {
-        const before = own.length;
-        for (const i of d.to.findByUpdateId(id)) if (at[i]! > 0) own.push(i);
-        if (own.length === before) removed.push(id);
+    try {
+      return this.changesOf(inventory, old, landed, overridden, maxOwn);
+    } finally {
+      for (let k = 0; k < old.length; k++) {
+        const i = this.indexMap[outcomeIndex(old[k]!)]!;
+        if (i >= 0) landed[i] = 0;
       }
-    const ownWords = own.sort((a, b) => a - b).map((i) => words[at[i]! - 1]!);
-    for (let k = 0; k < old.length; k++) {
-      const i = this.indexMap[outcomeIndex(old[k]!)]!;
-      if (i >= 0) landed[i] = 0;
     }
-    for (const w of words) at[outcomeIndex(w)] = 0;
-    if (changed.size > maxOwn || own.length + removed.length > maxOwn) return undefined;
-    const outcomes: CarriedOutcome[] = [];
-    // Their reasons as a full scan words them (decided on demand: only what they read).
-    this.scanner.withMachineScan(inventory, (s) => {
-      for (const w of ownWords) {
+  }
+
+  /** carryChanges once `landed` is set (it clears it whatever happens here). */
+  private changesOf(
+    inventory: Inventory,
+    old: Uint32Array,
+    landed: Int32Array,
+    overridden: ReadonlySet<string> | undefined,
+    maxOwn: number,
+  ): CarriedChanges | undefined {
+    const d = this.delta;
+    const carried = carryOverOutcomesThen(this.scanner, d, inventory, old, { all: false }, (s, words): CarriedChanges | undefined => {
+      const at = this.scratch(1); // the new outcome at each new index: its position + 1
+      // Update ids by their number in the new catalog's string table (equal ids, one number); ids it lacks as text.
+      const ids = this.ids();
+      const changed = new Set<number>();
+      const gone = new Set<string>();
+      const change = (id: string): void => {
+        const n = ids.byText.get(id);
+        if (n === undefined) gone.add(id);
+        else changed.add(n);
+      };
+      if (overridden) for (const id of overridden) change(id);
+      const unsureIds = new Set<number>();
+      const idNumber = d.to.data.updates.updateId;
+      const matched = new Uint8Array(old.length);
+      for (let k = 0; k < words.length; k++) {
+        const w = words[k]!;
         const i = outcomeIndex(w);
-        outcomes.push({ index: i, state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: s.reason(s.result(i)) });
+        at[i] = k + 1;
+        const o = landed[i]! - 1;
+        if (o >= 0) matched[o] = 1;
+        // The same state and supersedence: the low four bits of the two words.
+        if (o < 0 || (old[o]! & 15) !== (w & 15)) changed.add(idNumber[i]!);
+        else if (this.keep[i] === 0) unsureIds.add(idNumber[i]!);
       }
+      for (let k = 0; k < old.length; k++) {
+        if (matched[k] === 1) continue;
+        const o = outcomeIndex(old[k]!);
+        const i = d.sameIdOld[o]!;
+        if (i >= 0) changed.add(idNumber[i]!);
+        else change(this.oldId(o)!);
+      }
+      const own: number[] = [];
+      const unsure: number[] = [];
+      const removed: string[] = [...gone];
+      const fits = changed.size + gone.size + unsureIds.size <= maxOwn;
+      if (fits) {
+        for (const n of changed) {
+          const before = own.length;
+          for (let i = ids.first[n]! - 1; i >= 0; i = ids.next[i]! - 1) if (at[i]! > 0) own.push(i);
+          if (own.length === before) removed.push(d.to.str(n));
+        }
+        for (const n of unsureIds) {
+          if (changed.has(n)) continue;
+          const i = ids.first[n]! - 1;
+          // One revision of the id (the base then holds one row of it that the set shows: the one its outcome replaces).
+          if (ids.next[i] === 0) unsure.push(i);
+          else for (let j = i; j >= 0; j = ids.next[j]! - 1) if (at[j]! > 0) own.push(j);
+        }
+      }
+      const wordAt = (i: number): number => words[at[i]! - 1]!;
+      const ownWords = own.sort((a, b) => a - b).map(wordAt);
+      const unsureWords = unsure.sort((a, b) => a - b).map(wordAt);
+      for (const w of words) at[outcomeIndex(w)] = 0;
+      if (!fits || own.length + unsure.length + removed.length > maxOwn) return undefined;
+      // Their reasons as a full scan words them (in the same scan: what the carry-over decided is not decided again).
+      const worded = (list: number[]): CarriedOutcome[] =>
+        list.map((w) => {
+          const i = outcomeIndex(w);
+          return { index: i, state: outcomeState(w), supersedence: outcomeSupersedence(w), reason: s.reason(s.result(i)) };
+        });
+      return { words, own: worded(ownWords), unsure: worded(unsureWords), removed };
     });
-    return { words, own: outcomes, removed };
+    return carried.then;
+  }
+
+  private idTable: { readonly byText: Map<string, number>; readonly first: Int32Array; readonly next: Int32Array } | undefined;
+  /**
+   * The new catalog's update ids, made on first use: `byText` an id's number in its string table, `first` per such
+   * number its lowest index + 1 (0: none), `next` per index the next index of the same id + 1 (0: none).
+   */
+  private ids(): { readonly byText: Map<string, number>; readonly first: Int32Array; readonly next: Int32Array } {
+    if (this.idTable) return this.idTable;
+    const to = this.delta.to;
+    const numbers = to.data.updates.updateId;
+    const byText = new Map<string, number>();
+    const first = new Int32Array(numbers.reduce((m, n) => Math.max(m, n + 1), 0));
+    const next = new Int32Array(to.size);
+    for (let i = to.size - 1; i >= 0; i--) {
+      const n = numbers[i]!;
+      next[i] = first[n]!;
+      first[n] = i + 1;
+      byText.set(to.str(n), n);
+    }
+    return (this.idTable = { byText, first, next });
   }
 
   private readonly scratches: Int32Array[] = [];

@@ -27,7 +27,7 @@ import type { ScanJob } from '../store/queue.js';
 import { now } from '../store/sql/store.js';
 import type { Site } from './site.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
-import { CatalogCarryOver, type CarriedChanges } from './catalog-carry-over.js';
+import { CatalogCarryOver, type CarriedChanges, type CarriedOutcome } from './catalog-carry-over.js';
 import { composeIndexMaps, OWN_SHARE } from './carried-changes.js';
 import { sameIndexMap } from '../store/sql/index-map.js';
 import { GroupTally, recountStaleGroups, type RecountRun } from './result-groups.js';
@@ -423,12 +423,18 @@ export class ScanService {
       if (changes && baseToNew) {
         this.carriedCount++;
         const base = stored.base ?? { setId, catalogId: last.catalog_id };
-        return this.changedSet(l, fp, changes, {
-          setId: base.setId,
-          catalogId: base.catalogId,
-          indexMap: baseToNew,
-          removed: changes.removed,
-        });
+        const own = [...changes.own, ...(await this.differFromBase(l.catalog, base.setId, baseToNew, changes.unsure))];
+        return this.changedSet(
+          l,
+          fp,
+          { ...changes, own },
+          {
+            setId: base.setId,
+            catalogId: base.catalogId,
+            indexMap: baseToNew,
+            removed: changes.removed,
+          },
+        );
       }
       // Stored whole, with the stored reasons that still hold.
       const outcomes = co.carry(inventory, (await this.store.resultSetLayers(setId)).rows);
@@ -530,6 +536,42 @@ export class ScanService {
   }
 
   private readonly indexMaps = new Map<number, { readonly toId: number; readonly map: Int32Array | null }>();
+
+  /**
+   * Of outcomes whose stored reason may have moved (CarriedChanges.unsure), those that differ from the base row the set
+   * would show at their index (the row at the base index `baseToNew` maps there): the rest are the base's rows exactly,
+   * and are not stored again (after a 1 % edit, over half of a carried set's changed rows).
+   */
+  private async differFromBase(
+    catalog: Catalog,
+    baseSetId: number,
+    baseToNew: Int32Array,
+    unsure: readonly CarriedOutcome[],
+  ): Promise<CarriedOutcome[]> {
+    if (unsure.length === 0) return [];
+    let inverse = this.inverseMaps.get(baseToNew);
+    if (!inverse) {
+      inverse = new Int32Array(catalog.size).fill(-1);
+      for (let b = 0; b < baseToNew.length; b++) if (baseToNew[b]! >= 0) inverse[baseToNew[b]!] = b;
+      this.inverseMaps.set(baseToNew, inverse);
+    }
+    const at = new Map<number, CarriedOutcome>();
+    for (const o of unsure) if (inverse[o.index]! >= 0) at.set(inverse[o.index]!, o);
+    const same = new Set<CarriedOutcome>();
+    for (const r of await this.store.resultRowsAt(baseSetId, [...at.keys()])) {
+      const o = at.get(r.update_index)!;
+      const exact =
+        r.update_id === catalog.updateId(o.index) &&
+        r.revision_number === catalog.revisionNumber(o.index) &&
+        r.state === o.state &&
+        r.superseded === o.supersedence &&
+        r.reason === o.reason;
+      if (exact) same.add(o);
+    }
+    return unsure.filter((o) => !same.has(o));
+  }
+
+  private readonly inverseMaps = new WeakMap<Int32Array, Int32Array>();
 
   /** A carried set stored as its changes on `base`: counted (and per classification and product) from every outcome. */
   private changedSet(l: Loaded, fp: string, changes: CarriedChanges, base: ResultSetBase): NewResultSet {

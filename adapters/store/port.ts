@@ -435,6 +435,11 @@ export interface ScanStore {
    */
   resultSetLayers(setId: number, options?: { readonly reasons?: boolean }): Promise<ResultSetLayers>;
   /**
+   * The rows a set stored whole holds at some update indexes (by its primary key; an index it has no row at is left
+   * out): what a carry-over compares an outcome whose reason may have moved with, before storing it as its own.
+   */
+  resultRowsAt(setId: number, indexes: readonly number[]): Promise<ResultUpdateRow[]>;
+  /**
    * Stores the index map for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase) unless
    * one is stored, and gives the stored one: a set is stored on such a base only with that map. Call it outside the
    * transaction that stores the sets (on PostgreSQL a batch taking this row's lock too could deadlock with another).

@@ -115,6 +115,21 @@ export function carryOverOutcomes(
   old: Uint32Array,
   options: CarryOverOptions,
 ): Uint32Array {
+  return carryOverOutcomesThen(scanner, delta, inventory, old, options, () => undefined).outcomes;
+}
+
+/**
+ * {@link carryOverOutcomes}, then `then` with the machine's scan still open (what it decided is not decided again:
+ * wording reasons of some outcomes, say) and the outcomes; gives both results. `outcomes` is the caller's to keep.
+ */
+export function carryOverOutcomesThen<T>(
+  scanner: Scanner,
+  delta: CatalogDelta,
+  inventory: Inventory,
+  old: Uint32Array,
+  options: CarryOverOptions,
+  then: (s: MachineScan, outcomes: Uint32Array) => T,
+): { readonly outcomes: Uint32Array; readonly then: T } {
   if (scanner.catalog.data !== delta.to.data) {
     throw new PatchscanError('BAD_ARGUMENT', "carrying outcomes over needs a scanner of the delta's new catalog");
   }
@@ -142,7 +157,7 @@ export function carryOverOutcomes(
   const { reportable, oldKind } = plan;
   const reads = delta.orderReads;
   let m = 0;
-  scanner.withMachineScan(inventory, (s) => {
+  return scanner.withMachineScan(inventory, (s) => {
     for (let k = 0; k < order.length; k++) {
       if (delta.seed[order[k]!] === 0) {
         // Same content, same inputs: same state.
@@ -172,16 +187,25 @@ export function carryOverOutcomes(
       } else if (oldWord[k] !== 0) fresh[m++] = keep(i, oldWord[k]! - 1);
     }
     for (let k = 0; k < f; k++) moved[flagged[k]!] = keep(moved[flagged[k]!]! >>> 4, moved[flagged[k]!]!);
+    const outcomes = merged(delta.keepsOrder, moved.subarray(0, n), fresh.subarray(0, m));
+    return { outcomes, then: then(s, outcomes) };
   });
-  // Words sort by catalog index (their high bits): the order a full scan emits them in. The moved words are in order
-  // already when the delta keeps it; then only the few fresh ones are sorted, and merged in.
+}
+
+/**
+ * The moved and fresh words in one array, by catalog index (their high bits): the order a full scan emits them in.
+ * The moved words are in order already when the delta keeps it; then only the few fresh ones are sorted, and merged in.
+ */
+function merged(keepsOrder: boolean, moved: Uint32Array, fresh: Uint32Array): Uint32Array {
+  const n = moved.length,
+    m = fresh.length;
   const out = new Uint32Array(n + m);
-  if (!delta.keepsOrder) {
-    out.set(moved.subarray(0, n));
-    out.set(fresh.subarray(0, m), n);
+  if (!keepsOrder) {
+    out.set(moved);
+    out.set(fresh, n);
     return out.sort();
   }
-  fresh.subarray(0, m).sort();
+  fresh.sort();
   let a = 0,
     b = 0,
     o = 0;

@@ -153,6 +153,10 @@ for (const backend of BACKENDS) {
       expect([...layers.base!.overridden].sort()).toEqual(['n0', 'u1', 'u2', 'u5']);
       expect((await store.resultSetLayers(whole)).base).toBeUndefined();
       expect(await store.resultUpdates(base)).toEqual(OLD); // the base is unchanged
+      // A base's rows by index (what a carry-over compares an unsure outcome with); an index with no row is left out.
+      const at = await store.resultRowsAt(base, [OLD[3]!.update_index, 99, OLD[0]!.update_index]);
+      expect(at.sort((a, b) => a.update_index - b.update_index)).toEqual([OLD[0], OLD[3]]);
+      expect(await store.resultRowsAt(base, [])).toEqual([]);
 
       const ids = ['n0', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
       const name = new Map([
@@ -240,6 +244,16 @@ for (const backend of BACKENDS) {
           .sort();
       expect(seen('CARRIED')).toEqual(seen('WHOLE'));
       expect(seen('WHOLE').length).toBe(NEW.length);
+    });
+
+    it('keeps the first carry-over stored for a pair of catalogs, and none for another pair', async () => {
+      const c1 = await catalog(1);
+      const c2 = await catalog(2);
+      expect(await store.catalogCarryOver(c1, c2)).toBeUndefined();
+      await store.addCatalogCarryOver(c1, c2, Buffer.from('first plan'));
+      await store.addCatalogCarryOver(c1, c2, Buffer.from('second plan')); // another process, later: not replaced
+      expect(Buffer.from((await store.catalogCarryOver(c1, c2))!).toString()).toBe('first plan');
+      expect(await store.catalogCarryOver(c2, c1)).toBeUndefined();
     });
 
     it('refuses a base that is stored on a base itself, a set placed by no stored map or by another one', async () => {

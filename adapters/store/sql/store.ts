@@ -655,6 +655,21 @@ export class SqlSiteStore implements SiteStore {
     return [...(await this.resultSetLayers(setId)).rows];
   }
 
+  async resultRowsAt(setId: number, indexes: readonly number[]): Promise<ResultUpdateRow[]> {
+    const out: ResultUpdateRow[] = [];
+    for (let k = 0; k < indexes.length; k += 500) {
+      const chunk = indexes.slice(k, k + 500);
+      out.push(
+        ...(await this.db.all<ResultUpdateRow>(
+          `SELECT update_index, update_id, revision_number, state, superseded, reason FROM result_updates
+          WHERE set_id = ? AND update_index IN (${chunk.map(() => '?').join(', ')})`,
+          [setId, ...chunk],
+        )),
+      );
+    }
+    return out;
+  }
+
   async addCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void> {
     await this.write(
       'INSERT INTO catalog_carry_overs (from_catalog_id, to_catalog_id, plan) VALUES (?, ?, ?) ON CONFLICT (from_catalog_id, to_catalog_id) DO NOTHING',

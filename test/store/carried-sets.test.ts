@@ -154,7 +154,7 @@ for (const backend of BACKENDS) {
       expect((await store.resultSetLayers(whole)).base).toBeUndefined();
       expect(await store.resultUpdates(base)).toEqual(OLD); // the base is unchanged
       // A base's rows by index (what a carry-over compares an unsure outcome with); an index with no row is left out.
-      const at = await store.resultRowsAt(base, [OLD[3]!.update_index, 99, OLD[0]!.update_index]);
+      const at = await store.resultRowsAt(base, [OLD[3].update_index, 99, OLD[0].update_index]);
       expect(at.sort((a, b) => a.update_index - b.update_index)).toEqual([OLD[0], OLD[3]]);
       expect(await store.resultRowsAt(base, [])).toEqual([]);
 

@@ -58,6 +58,8 @@ export interface QueueRun {
   readonly shared: number;
   /** Result sets carried over from the client's previous catalog instead of scanned in full (catalog-carry-over.ts). */
   readonly carried: number;
+  /** Result sets of earlier catalogs deleted because nothing reads them any more ({@link ScanService.pruneResultSets}). */
+  readonly pruned: number;
 }
 
 export interface ScanServiceOptions {
@@ -199,12 +201,16 @@ export class ScanService {
       skipped = 0,
       shared = 0;
     const carriedBefore = this.carriedCount;
+    let drained = false;
     await this.recountStale();
     while (scanned + skipped < max) {
       const before = await this.current();
       if (!before) break;
       const jobs = await this.store.takeScans(Math.min(chunk, max - scanned - skipped), leaseSeconds);
-      if (jobs.length === 0) break;
+      if (jobs.length === 0) {
+        drained = true;
+        break;
+      }
       let requeued = false;
       try {
         // A sync that put a new catalog in service after the read above queues its rescans after that commit: jobs
@@ -272,7 +278,35 @@ export class ScanService {
     }
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
     await this.pruneCatalogs();
-    return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore };
+    this.scannedSincePrune += scanned;
+    // When the queue runs dry after scans (a rescan wave done), or every ten minutes of a long one.
+    const due = this.scannedSincePrune > 0 && (drained || Date.now() - this.lastPrune > 10 * 60_000);
+    const pruned = due ? await this.pruneResultSets() : 0;
+    return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore, pruned };
+  }
+
+  private lastPrune = Date.now();
+  private scannedSincePrune = 0;
+
+  /**
+   * Deletes the result sets of earlier catalogs that nothing reads any more (store.pruneResultSets: no client's latest
+   * scan, no set stored on it), a few sets per transaction: without it every catalog change left a whole fleet's rows
+   * behind. `runQueue` calls it when the queue runs dry after scans. Never fatal: a failure is said, and the next
+   * time tries again.
+   */
+  async pruneResultSets(): Promise<number> {
+    this.lastPrune = Date.now();
+    this.scannedSincePrune = 0;
+    const current = (await this.store.currentCatalog())?.id;
+    if (current === undefined) return 0;
+    let pruned = 0;
+    try {
+      // Short transactions: each set takes its rows with it (a few thousand each), and scans wait for the write lock.
+      for (let n; (n = await this.store.pruneResultSets(current, 20)) > 0;) pruned += n;
+    } catch (e) {
+      this.log(`pruning result sets of earlier catalogs failed (the next run tries again): ${(e as Error).message}`);
+    }
+    return pruned;
   }
 
   /** Puts taken jobs back as new ones (their tries not counted): ended and queued again in one transaction. */

@@ -109,7 +109,7 @@ async function step(
   what: string,
   prepare = false,
   beforeScans?: () => Promise<void>,
-): Promise<{ carried: number; onBase: number; prepared: string | undefined; read: number[] }> {
+): Promise<{ carried: number; onBase: number; prepared: string | undefined; read: number[]; pruned: [number, number] }> {
   const prepared = await putInService(carrying, file, prepare);
   await putInService(full, file);
   await beforeScans?.();
@@ -127,7 +127,7 @@ async function step(
   expect(want.onBase).toBe(0);
   // Not vacuous: most machines have outcomes.
   expect([...want.rows.values()].filter((r) => r.length > 0).length).toBeGreaterThan(MACHINES / 2);
-  return { carried: c.carried, onBase: got.onBase, prepared, read: [...read] };
+  return { carried: c.carried, onBase: got.onBase, prepared, read: [...read], pruned: [c.pruned, f.pruned] };
 }
 
 /** What an earlier release stored: result sets without their packed outcomes. */
@@ -143,6 +143,26 @@ async function forgetPackedOutcomes(sqliteFile: string, postgres: string | undef
     db.prepare(sql).run();
     db.close();
   }
+}
+
+/** Result sets of catalogs not in service that no client's latest scan and no other set reads (what pruning deletes). */
+async function leftBehind(sqliteFile: string, postgres: string | undefined): Promise<{ unread: number; old: number }> {
+  const sql = `SELECT
+    (SELECT count(*) FROM result_sets rs WHERE rs.catalog_id <> (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_catalog')
+      AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
+      AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id)) AS unread,
+    (SELECT count(*) FROM result_sets rs WHERE rs.catalog_id <> (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_catalog')) AS old`;
+  if (postgres) {
+    const c = new pg.Client({ connectionString: postgres });
+    await c.connect();
+    const r = (await c.query(sql)).rows[0] as { unread: string; old: string };
+    await c.end();
+    return { unread: Number(r.unread), old: Number(r.old) };
+  }
+  const db = new Database(sqliteFile, { readonly: true });
+  const r = db.prepare(sql).get() as { unread: number; old: number };
+  db.close();
+  return r;
 }
 
 /** Flips one byte in the middle of the stored carry-over of a pair of catalogs. */
@@ -210,6 +230,15 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
         } else expect(r.read).toEqual([now, before]);
         // Either way, stored for the pair (a second process reads it).
         expect(await carrying.store.catalogCarryOver(before, now)).toBeDefined();
+        // The sets of the catalog before that nothing reads any more are pruned when the queue runs dry (on the full
+        // site, all of them). The next edit's comparisons read what is left, so nothing still needed went.
+        expect(r.pruned[1]).toBeGreaterThan(0);
+        const left = await leftBehind(join(root, 'carrying', DEFAULT_CONFIG.database), dbs[0]?.url);
+        const leftFull = await leftBehind(join(root, 'full', DEFAULT_CONFIG.database), dbs[1]?.url);
+        expect(left.unread).toBe(0);
+        expect(leftFull).toEqual({ unread: 0, old: 0 }); // every client was scanned again: no older set is read
+        // The carrying site keeps the older sets its sets are stored on (and only those).
+        expect(left.old > 0).toBe(r.onBase > 0);
         carriedTotal += r.carried;
         onBases.push(r.onBase);
       }

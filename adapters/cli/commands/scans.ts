@@ -173,6 +173,7 @@ Examples:
           shared = 0,
           skipped = 0,
           carried = 0,
+          pruned = 0,
           failures = 0;
         while (!stopping.signal.aborted) {
           let r;
@@ -192,6 +193,7 @@ Examples:
           scanned += r.scanned;
           shared += r.shared;
           carried += r.carried;
+          pruned += r.pruned;
           skipped += r.skipped;
           if (r.scanned + r.skipped > 0) continue;
           if (o.once) break;
@@ -203,7 +205,7 @@ Examples:
         print(
           `patchscan worker: ${scanned} scanned (${shared} shared a stored result set, ` +
             `${carried} carried over from the previous catalog), ${skipped} skipped (not ` +
-            `targeted or no inventory)`,
+            `targeted or no inventory)${pruned > 0 ? `; ${pruned} result set(s) of earlier catalogs no client reads any more deleted` : ''}`,
         );
       }),
     );

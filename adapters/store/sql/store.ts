@@ -636,6 +636,17 @@ export class SqlSiteStore implements SiteStore {
     }
   }
 
+  async pruneResultSets(keepCatalogId: number, limit: number): Promise<number> {
+    if (!this.inTransaction) return this.tx((t) => t.pruneResultSets(keepCatalogId, limit));
+    // Their rows and group counts go with them (ON DELETE CASCADE).
+    return this.write(
+      `DELETE FROM result_sets WHERE id IN (SELECT rs.id FROM result_sets rs WHERE rs.catalog_id <> ?
+        AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
+        AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id) LIMIT ?)`,
+      [keepCatalogId, limit],
+    );
+  }
+
   staleGroupSets(): Promise<{ id: number; catalog_id: number }[]> {
     return this.db.all('SELECT id, catalog_id FROM result_sets WHERE groups_stale = 1 ORDER BY catalog_id, id');
   }

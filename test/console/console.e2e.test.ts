@@ -157,6 +157,13 @@ describe('web console in Chromium', () => {
       updateId,
     );
 
+  it('the oracle below reads result_updates as every set stored whole: no set of this site is stored on a base', () => {
+    // A set carried over to a new catalog is stored as its changes on a base (adapters/site/carried-changes.ts); the
+    // SQL above and below reads a set's own rows only, which is all of it while this holds.
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM result_sets WHERE base_set_id IS NOT NULL').n).toBe(0);
+    expect(one<{ n: number }>('SELECT count(*) AS n FROM result_sets').n).toBeGreaterThan(0);
+  });
+
   it("asks for the admin token, refuses a wrong one, then shows the fleet overview with the database's numbers", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${server.url}/`);

@@ -103,15 +103,23 @@ process.stderr.write(`site 1 of 2: ${clients} clients scanned on catalog A (${((
 t0 = performance.now();
 const carrying = await siteOnA(join(root, 'carrying'));
 process.stderr.write(`site 2 of 2: ${clients} clients scanned on catalog A (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-const timeQueue = async (site: Site, carryOver: boolean): Promise<{ s: number; carried: number; scanned: number; prepared: number }> => {
+const timeQueue = async (
+  site: Site,
+  carryOver: boolean,
+): Promise<{ s: number; carried: number; scanned: number; prepared: number; pruneSeconds: number; pruned: number }> => {
   // The sync's carry-over step for the site that carries over (the full-rescan site never reads it).
   const prepared = await putInService(site, fileB, carryOver);
-  const scanner = new ScanService(site, { carryOver });
+  // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
+  // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
+  const scanner = new ScanService(site, { carryOver, prune: false });
   const t = performance.now();
   const r = await scanner.runQueue();
   const s = (performance.now() - t) / 1000;
+  const t2 = performance.now();
+  const pruned = await scanner.pruneResultSets();
+  const pruneSeconds = (performance.now() - t2) / 1000;
   await scanner.close();
-  return { s, carried: r.carried, scanned: r.scanned, prepared };
+  return { s, carried: r.carried, scanned: r.scanned, prepared, pruneSeconds, pruned };
 };
 const f = await timeQueue(full, false);
 const c = await timeQueue(carrying, true);
@@ -128,6 +136,10 @@ say(
     `(the catalog in service loaded, the stored diff read)`,
 );
 say(`sync's step: ${c.prepared.toFixed(2)} s (old catalog loaded, the two diffed, stored; once per new catalog)`);
+say(
+  `pruning catalog A's sets no scan reads (when the queue runs dry; not in the ratios): after the full rescan ` +
+    `${f.pruned} sets in ${f.pruneSeconds.toFixed(2)} s, after the carry-over ${c.pruned} in ${c.pruneSeconds.toFixed(2)} s`,
+);
 say(
   `ratio ${(f.s / c.s).toFixed(1)} × (the queue runs), ${(f.s / (c.s + c.prepared)).toFixed(1)} × with the sync's step counted; ` +
     `clients whose stored rows differ: ${differ}`,
@@ -147,6 +159,10 @@ if (jsonOut)
     fullScanned: f.scanned,
     carrySeconds: c.s,
     prepareSeconds: c.prepared,
+    fullPruneSeconds: f.pruneSeconds,
+    fullPruned: f.pruned,
+    carryPruneSeconds: c.pruneSeconds,
+    carryPruned: c.pruned,
     carried: c.carried,
     carryScanned: c.scanned,
     ratio: f.s / c.s,

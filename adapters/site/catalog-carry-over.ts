@@ -68,7 +68,11 @@ export class CatalogCarryOver {
   /** Why outcomes cannot be carried over from `fromId` to the new catalog (then rescan in full), or undefined. */
   readonly refused: string | undefined;
   private readonly delta: CatalogDelta;
-  private readonly scanner: Scanner;
+  private scannerMade: Scanner | undefined;
+  /** The new catalog's scanner, made on first use (a carry-over only made and stored, as a sync does, needs none). */
+  private get scanner(): Scanner {
+    return (this.scannerMade ??= new Scanner(this.delta.to, { shareRuleResults: false }));
+  }
   /** Per new index: 1 when a stored reason of the update is still exact (reasonsKept), else 0. */
   private readonly keep: Uint8Array;
   /** Per old index: the new index of the same update revision, or -1 (where a carried set's unchanged rows go). */
@@ -85,7 +89,6 @@ export class CatalogCarryOver {
     otherOldIds: ReadonlyMap<number, string>,
   ) {
     this.delta = delta;
-    this.scanner = new Scanner(delta.to, { shareRuleResults: false });
     this.refused = refused;
     this.keep = refused === undefined ? reasonsKept(delta) : new Uint8Array(0);
     this.indexMap = indexMap;

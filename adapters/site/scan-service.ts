@@ -73,6 +73,11 @@ export interface ScanServiceOptions {
    * true; false: always the full scan, as before).
    */
   readonly carryOver?: boolean;
+  /**
+   * Delete result sets of earlier catalogs that nothing reads any more when the queue runs dry ({@link
+   * ScanService.pruneResultSets}; default true; false: only when called, as a benchmark does to time it apart).
+   */
+  readonly prune?: boolean;
   /** Where a carry-over that was refused or failed is said (then the full scan runs); default standard error. */
   readonly log?: (line: string) => void;
   /**
@@ -121,6 +126,7 @@ export class ScanService {
     this.targeting = new TargetingSnapshot(site.store);
     this.threads = o.threads ?? 0;
     this.carryOverOn = o.carryOver ?? true;
+    this.pruneOn = o.prune ?? true;
     this.log = o.log ?? ((line) => process.stderr.write(`patchscan: ${line}\n`));
     this.catalogs = o.catalogs ?? storeCatalogSource(site.store, site.catalogsDir);
     this.onCatalogSwitch = o.onCatalogSwitch;
@@ -133,6 +139,7 @@ export class ScanService {
   private readonly onCatalogSwitch: ((row: CatalogRow) => void) | undefined;
 
   private readonly carryOverOn: boolean;
+  private readonly pruneOn: boolean;
   private readonly log: (line: string) => void;
   /**
    * The carry-over to the loaded catalog from the first earlier one a queued client was last scanned with (after a
@@ -280,7 +287,7 @@ export class ScanService {
     await this.pruneCatalogs();
     this.scannedSincePrune += scanned;
     // When the queue runs dry after scans (a rescan wave done), or every ten minutes of a long one.
-    const due = this.scannedSincePrune > 0 && (drained || Date.now() - this.lastPrune > 10 * 60_000);
+    const due = this.pruneOn && this.scannedSincePrune > 0 && (drained || Date.now() - this.lastPrune > 10 * 60_000);
     const pruned = due ? await this.pruneResultSets() : 0;
     return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore, pruned };
   }

@@ -465,11 +465,16 @@ export interface ScanStore {
    */
   staleGroupSets(): Promise<{ readonly id: number; readonly catalog_id: number }[]>;
   /**
-   * Deletes (in a transaction of its own) up to `limit` result sets of catalogs other than `keepCatalogId` that nothing
-   * reads any more — no client's latest scan names one, no set is stored on one — with their rows; returns how many.
-   * Such a set is what a client's earlier scan left once it was scanned again (a new catalog, a new inventory).
+   * Result sets of catalogs other than `keepCatalogId` that nothing reads any more — no client's latest scan names one,
+   * no set is stored on one — by id: what a client's earlier scan left once it was scanned again (a new catalog, a new
+   * inventory).
    */
-  pruneResultSets(keepCatalogId: number, limit: number): Promise<number>;
+  unreadResultSets(keepCatalogId: number): Promise<number[]>;
+  /**
+   * Deletes those of `ids` that are still unread ({@link unreadResultSets}, checked again in the statement: a scan may
+   * have named one meanwhile), with their rows, in a transaction of its own; returns how many went.
+   */
+  deleteUnreadResultSets(keepCatalogId: number, ids: readonly number[]): Promise<number>;
   /**
    * Replaces a marked set's counts per classification and product and unmarks it, in one transaction; false (nothing
    * written) when it is no longer marked — another process recounted it first.

@@ -246,6 +246,44 @@ for (const backend of BACKENDS) {
       expect(seen('WHOLE').length).toBe(NEW.length);
     });
 
+    it('lists as unread, and deletes, only older sets no latest scan and no set on a base reads, checked again on delete', async () => {
+      const c1 = await catalog(1);
+      const c2 = await catalog(2);
+      const read = await store.addResultSet(set(c1, 'read', OLD)); // a client's latest scan names it
+      const unread = await store.addResultSet(set(c1, 'unread', OLD));
+      const base = await store.addResultSet(set(c1, 'base', OLD)); // a set of catalog 2 is stored on it
+      await store.addCatalogIndexMap(c1, c2, MAP);
+      const onBase = await store.addResultSet(
+        set(c2, 'on-base', [NEW[0], NEW[2], NEW[6]], { setId: base, catalogId: c1, indexMap: MAP, removed: ['u2'] }),
+      );
+      const current = await store.addResultSet(set(c2, 'current', NEW)); // of the kept catalog: never listed
+      await scanned('READ', c1, read);
+      await scanned('ON-BASE', c2, onBase);
+      expect(await store.unreadResultSets(c2)).toEqual([unread]);
+      expect(await store.unreadResultSets(c1)).toEqual([current]);
+      // A scan names it between the listing and the delete: it stays.
+      await scanned('LATE', c1, unread);
+      expect(await store.deleteUnreadResultSets(c2, [unread, read, base])).toBe(0);
+      expect(await store.resultUpdates(unread)).toEqual(OLD);
+      // That client is scanned again onto another set: now it goes, with its rows.
+      const late = (await store.client('LATE'))!;
+      const inventoryId = await store.addInventory(late.id, Buffer.from('again'), 'x64');
+      await store.recordScan({
+        clientId: late.id,
+        inventoryId,
+        catalogId: c2,
+        setId: current,
+        program: 'p',
+        scannedAt: '2026-12-02T00:00:00.000Z',
+      });
+      expect(await store.deleteUnreadResultSets(c2, [unread, read, base])).toBe(1);
+      expect(await store.resultSetId(c1, 'unread')).toBeUndefined();
+      expect(await o.query('SELECT set_id FROM result_updates WHERE set_id = $1', [unread])).toEqual([]);
+      expect(await store.resultUpdates(onBase)).toEqual(NEW); // its base kept: still read whole
+      expect(await store.resultSetId(c1, 'base')).toBe(base);
+      expect(await store.unreadResultSets(c2)).toEqual([]);
+    });
+
     it('keeps the first carry-over stored for a pair of catalogs, and none for another pair', async () => {
       const c1 = await catalog(1);
       const c2 = await catalog(2);

@@ -124,6 +124,10 @@ function orderSql<K extends string>(
 
 const STALE_ORDER_SQL: Record<StaleOrder['key'], string> = { name: 'name_key', lastUpload: 'last_upload_at', lastScan: 'last_scan_at' };
 
+/** A result set `rs` of another catalog than the parameter's that no client's latest scan and no set on a base reads. */
+const UNREAD_SET_SQL = `rs.catalog_id <> ? AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
+  AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id)`;
+
 /** The console's state rank (cells.ts stateRank) over result rows `r`. */
 const stateRankSql = (r: string): string => `CASE WHEN ${r}.state = 'Required' AND ${r}.superseded = 0 THEN 0
   WHEN ${r}.state = 'Unknown' THEN 1 WHEN ${r}.state = 'Required' AND ${r}.superseded = 2 THEN 2
@@ -636,14 +640,21 @@ export class SqlSiteStore implements SiteStore {
     }
   }
 
-  async pruneResultSets(keepCatalogId: number, limit: number): Promise<number> {
-    if (!this.inTransaction) return this.tx((t) => t.pruneResultSets(keepCatalogId, limit));
+  async unreadResultSets(keepCatalogId: number): Promise<number[]> {
+    const rows = await this.db.all<{ id: number }>(`SELECT rs.id FROM result_sets rs WHERE ${UNREAD_SET_SQL} ORDER BY rs.id`, [
+      keepCatalogId,
+    ]);
+    return rows.map((r) => Number(r.id));
+  }
+
+  async deleteUnreadResultSets(keepCatalogId: number, ids: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    if (!this.inTransaction) return this.tx((t) => t.deleteUnreadResultSets(keepCatalogId, ids));
     // Their rows and group counts go with them (ON DELETE CASCADE).
     return this.write(
-      `DELETE FROM result_sets WHERE id IN (SELECT rs.id FROM result_sets rs WHERE rs.catalog_id <> ?
-        AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
-        AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id) LIMIT ?)`,
-      [keepCatalogId, limit],
+      `DELETE FROM result_sets WHERE id IN (SELECT rs.id FROM result_sets rs WHERE rs.id IN (${ids.map(() => '?').join(', ')})
+        AND ${UNREAD_SET_SQL})`,
+      [...ids, keepCatalogId],
     );
   }
 

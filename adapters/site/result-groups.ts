@@ -150,7 +150,14 @@ export async function recountStaleGroups(
     for (; k < end; k++) {
       const setId = stale[k]!.id;
       const tally = new GroupTally(catalog);
-      for (const r of await store.resultUpdates(setId)) tally.add(r.update_index, countedAs(r.state, r.superseded));
+      let rows;
+      try {
+        rows = await store.resultUpdates(setId);
+      } catch (e) {
+        if (PatchscanError.is(e, 'NOT_FOUND')) continue; // pruned meanwhile (no scan read it): nothing to recount
+        throw e;
+      }
+      for (const r of rows) tally.add(r.update_index, countedAs(r.state, r.superseded));
       if (await store.replaceResultGroups(setId, tally.rows())) recounted++;
     }
   }

@@ -98,6 +98,7 @@ interface Carry {
   readonly co: CatalogCarryOver | undefined;
   /** The old catalog, once read (only when the carry-over had to be made here, or a fingerprint on it is needed). */
   from?: Catalog;
+  fromError?: Error;
   fromDetails?: RelevantDetails;
 }
 
@@ -247,7 +248,14 @@ export class ScanService {
             await store.numberUpdates(updateIdsInCatalogOrder(fingerprints.flatMap((fp) => fresh.get(fp) ?? [])));
             for (const fp of fingerprints) {
               const existing = await store.resultSetId(loaded.catalogId, fp);
-              sets.set(fp, { id: existing ?? (await store.addResultSet(fresh.get(fp)!)), existed: existing !== undefined });
+              const made = fresh.get(fp);
+              // Seen stored when the batch was scanned, gone now (pruned: its catalog left service meanwhile).
+              if (existing === undefined && !made)
+                throw new PatchscanError(
+                  'INTERNAL',
+                  'a result set this batch shares was deleted while it was scanned; the batch is retried',
+                );
+              sets.set(fp, { id: existing ?? (await store.addResultSet(made!)), existed: existing !== undefined });
             }
             const stored = new Set<string>();
             for (const p of prepared) {
@@ -286,23 +294,24 @@ export class ScanService {
     if (scanned > 0) await this.noteDaily(max === Number.POSITIVE_INFINITY ? 0 : 10_000);
     await this.pruneCatalogs();
     this.scannedSincePrune += scanned;
-    // When the queue runs dry after scans (a rescan wave done), or every ten minutes of a long one.
-    const due = this.pruneOn && this.scannedSincePrune > 0 && (drained || Date.now() - this.lastPrune > 10 * 60_000);
-    const pruned = due ? await this.pruneResultSets() : 0;
+    // When the queue runs dry after scans (a rescan wave done).
+    const pruned = this.pruneOn && drained && this.scannedSincePrune > 0 ? await this.pruneResultSets() : 0;
     return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore, pruned };
   }
 
-  private lastPrune = Date.now();
   private scannedSincePrune = 0;
 
   /**
    * Deletes the result sets of earlier catalogs that nothing reads any more (store.unreadResultSets: no client's latest
    * scan, no set stored on it), a few sets per transaction: without it every catalog change left a whole fleet's rows
-   * behind. `runQueue` calls it when the queue runs dry after scans. Never fatal: a failure is said, and the next
-   * time tries again.
+   * behind. `runQueue` calls it when the queue runs dry after scans. Only while no scan job is queued or taken anywhere
+   * on the site: a worker carrying a set over may be reading one such set (a client whose inventory changed finds its
+   * old set by profile), and one reading a set that went meanwhile falls back to a full scan or retries its batch.
+   * Returns how many went (0 when the queue is busy). Never fatal: a failure is said, and the next time tries again.
    */
   async pruneResultSets(): Promise<number> {
-    this.lastPrune = Date.now();
+    const q = await this.store.queueStatus();
+    if (q.queued.expedited + q.queued.normal + q.active > 0) return 0;
     this.scannedSincePrune = 0;
     const current = (await this.store.currentCatalog())?.id;
     if (current === undefined) return 0;
@@ -501,7 +510,8 @@ export class ScanService {
   /**
    * The carry-over from catalog `fromId` to the loaded one: the one stored when a sync put it in service
    * ({@link prepareCarryOver}), else made here (the old catalog read and diffed) and stored for the other processes.
-   * Never throws: what fails is said, and the clients are scanned in full.
+   * A stored one that does not decode is said and made again. Throws when the old catalog cannot be read (carriedSet
+   * says it; the clients are then scanned in full).
    */
   private async carryOverFrom(fromId: number, l: Loaded): Promise<Carry> {
     const carry: Carry = { fromId, toId: l.catalogId, co: undefined };
@@ -526,12 +536,17 @@ export class ScanService {
     return { ...carry, co };
   }
 
-  /** The carry's old catalog, read once. */
+  /** The carry's old catalog, read once; a failure to read it is kept too (not tried again for each client). */
   private async oldCatalog(carry: Carry): Promise<Catalog> {
     if (carry.from) return carry.from;
-    const row = await this.store.catalog(carry.fromId);
-    if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${carry.fromId} is not recorded`);
-    return (carry.from = new Catalog(readCatalogFile(await this.catalogs.file(row))));
+    if (carry.fromError) throw carry.fromError;
+    try {
+      const row = await this.store.catalog(carry.fromId);
+      if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${carry.fromId} is not recorded`);
+      return (carry.from = new Catalog(readCatalogFile(await this.catalogs.file(row))));
+    } catch (e) {
+      throw (carry.fromError = e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /**

@@ -427,7 +427,10 @@ export interface ScanStore {
    * on PostgreSQL, transactions numbering overlapping ids in different orders deadlock.
    */
   numberUpdates(updateIds: readonly string[]): Promise<void>;
-  /** A result set's rows, by update index (through its base, for a set stored as its changes on one). */
+  /**
+   * A result set's rows, by update index (through its base, for a set stored as its changes on one); NOT_FOUND when no
+   * such set is stored (one pruned since its id was read is never read as a set without rows).
+   */
   resultUpdates(setId: number): Promise<ResultUpdateRow[]>;
   /**
    * A result set's rows and how it is stored (what a carry-over to a new catalog builds the next set's changes on);
@@ -447,7 +450,7 @@ export interface ScanStore {
   addCatalogIndexMap(fromCatalogId: number, toCatalogId: number, map: Int32Array): Promise<Int32Array>;
   /**
    * A result set's packed outcomes (NewResultSet.outcomes) and how it is stored (as in {@link resultSetLayers}, without
-   * rows), or undefined when the set was stored without them.
+   * rows), or undefined when the set was stored without them; NOT_FOUND when no such set is stored.
    */
   resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined>;
   /**

@@ -6,7 +6,9 @@
  *
  * msgpack (typed arrays kept as such) of a versioned record. A record that does not fit — another version, another
  * catalog, an array of the wrong length or an index out of range — is refused with COMPILED_BAD_FILE: the caller
- * then diffs the catalogs itself; a damaged delta never becomes outcomes.
+ * then diffs the catalogs itself. These checks keep a bad record from being read out of bounds; they cannot see a
+ * damaged byte that leaves a value in range (a seed flag cleared, say): bytes kept where they can be damaged need a
+ * checksum around them (the site's stored carry-over has a SHA-256, adapters/site/catalog-carry-over.ts).
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';

@@ -150,7 +150,7 @@ async function leftBehind(sqliteFile: string, postgres: string | undefined): Pro
   const sql = `SELECT
     (SELECT count(*) FROM result_sets rs WHERE rs.catalog_id <> (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_catalog')
       AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
-      AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id)) AS unread,
+      AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id) AND rs.id < (SELECT max(id) FROM result_sets)) AS unread,
     (SELECT count(*) FROM result_sets rs WHERE rs.catalog_id <> (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_catalog')) AS old`;
   if (postgres) {
     const c = new pg.Client({ connectionString: postgres });

@@ -257,10 +257,13 @@ for (const backend of BACKENDS) {
         set(c2, 'on-base', [NEW[0], NEW[2], NEW[6]], { setId: base, catalogId: c1, indexMap: MAP, removed: ['u2'] }),
       );
       const current = await store.addResultSet(set(c2, 'current', NEW)); // of the kept catalog: never listed
+      // The newest set is never listed either: SQLite would give its id to the next set, and a reader may hold it.
+      const newest = await store.addResultSet(set(c2, 'newest', NEW));
       await scanned('READ', c1, read);
       await scanned('ON-BASE', c2, onBase);
       expect(await store.unreadResultSets(c2)).toEqual([unread]);
       expect(await store.unreadResultSets(c1)).toEqual([current]);
+      expect(newest).toBeGreaterThan(current);
       // A scan names it between the listing and the delete: it stays.
       await scanned('LATE', c1, unread);
       expect(await store.deleteUnreadResultSets(c2, [unread, read, base])).toBe(0);
@@ -278,6 +281,9 @@ for (const backend of BACKENDS) {
       });
       expect(await store.deleteUnreadResultSets(c2, [unread, read, base])).toBe(1);
       expect(await store.resultSetId(c1, 'unread')).toBeUndefined();
+      // Read by an id taken before it went: NOT_FOUND, never a set without rows.
+      for (const read of [() => store.resultUpdates(unread), () => store.resultSetOutcomes(unread), () => store.resultSetLayers(unread)])
+        await expect(read()).rejects.toMatchObject({ code: 'NOT_FOUND' });
       expect(await o.query('SELECT set_id FROM result_updates WHERE set_id = $1', [unread])).toEqual([]);
       expect(await store.resultUpdates(onBase)).toEqual(NEW); // its base kept: still read whole
       expect(await store.resultSetId(c1, 'base')).toBe(base);

@@ -124,9 +124,13 @@ function orderSql<K extends string>(
 
 const STALE_ORDER_SQL: Record<StaleOrder['key'], string> = { name: 'name_key', lastUpload: 'last_upload_at', lastScan: 'last_scan_at' };
 
-/** A result set `rs` of another catalog than the parameter's that no client's latest scan and no set on a base reads. */
+/**
+ * A result set `rs` of another catalog than the parameter's that no client's latest scan and no set on a base reads —
+ * and not the newest set: SQLite numbers a new row past the largest id there is, so an id once deleted is never given
+ * to another set while a reader may still hold it.
+ */
 const UNREAD_SET_SQL = `rs.catalog_id <> ? AND NOT EXISTS (SELECT 1 FROM scans s WHERE s.set_id = rs.id)
-  AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id)`;
+  AND NOT EXISTS (SELECT 1 FROM result_sets c WHERE c.base_set_id = rs.id) AND rs.id < (SELECT max(id) FROM result_sets)`;
 
 /** The console's state rank (cells.ts stateRank) over result rows `r`. */
 const stateRankSql = (r: string): string => `CASE WHEN ${r}.state = 'Required' AND ${r}.superseded = 0 THEN 0
@@ -717,12 +721,12 @@ export class SqlSiteStore implements SiteStore {
 
   /**
    * A stored set's packed outcomes (when asked: the blob is read only then) and, for a set stored on a base, that base
-   * and the index map its kept rows are placed by; undefined when no such set is stored.
+   * and the index map its kept rows are placed by; NOT_FOUND when no such set is stored.
    */
   private async storedOn(
     setId: number,
     outcomes: boolean,
-  ): Promise<{ outcomes: Buffer | null; base?: { setId: number; catalogId: number; indexMap: Int32Array } } | undefined> {
+  ): Promise<{ outcomes: Buffer | null; base?: { setId: number; catalogId: number; indexMap: Int32Array } }> {
     const set = await this.db.get<{
       outcomes: Buffer | null;
       base_set_id: number | null;
@@ -733,7 +737,9 @@ export class SqlSiteStore implements SiteStore {
       FROM result_sets s LEFT JOIN result_sets b ON b.id = s.base_set_id WHERE s.id = ?`,
       [setId],
     );
-    if (!set || set.base_set_id === null) return set && { outcomes: set.outcomes };
+    // Not stored (pruned, say, since its id was read): never read as a set without rows.
+    if (!set) throw new PatchscanError('NOT_FOUND', `result set ${setId} is not stored`);
+    if (set.base_set_id === null) return { outcomes: set.outcomes };
     const base = { setId: Number(set.base_set_id), catalogId: Number(set.base_catalog_id) };
     const indexMap = await this.catalogIndexMap(base.catalogId, Number(set.catalog_id));
     if (!indexMap)
@@ -743,7 +749,7 @@ export class SqlSiteStore implements SiteStore {
 
   async resultSetOutcomes(setId: number): Promise<{ readonly words: Uint32Array; readonly base?: ResultSetLayers['base'] } | undefined> {
     const set = await this.storedOn(setId, true);
-    if (!set?.outcomes) return undefined;
+    if (!set.outcomes) return undefined;
     const words = decodeWords(set.outcomes);
     if (!set.base) return { words };
     const own = await this.db.all<{ update_id: string }>('SELECT update_id FROM result_updates WHERE set_id = ?', [setId]);
@@ -752,7 +758,7 @@ export class SqlSiteStore implements SiteStore {
 
   async resultSetLayers(setId: number, options: { readonly reasons?: boolean } = {}): Promise<ResultSetLayers> {
     const ROW = `SELECT update_index, update_id, revision_number, state, superseded, ${options.reasons === false ? "'' AS reason" : 'reason'}`;
-    const base = (await this.storedOn(setId, false))?.base;
+    const base = (await this.storedOn(setId, false)).base;
     if (!base)
       return { rows: await this.db.all<ResultUpdateRow>(`${ROW} FROM result_updates WHERE set_id = ? ORDER BY update_index`, [setId]) };
     const own = await this.db.all<ResultUpdateRow & { overrides: number }>(`${ROW}, overrides FROM result_updates WHERE set_id = ?`, [

@@ -510,7 +510,7 @@ export class ScanService {
   /**
    * The carry-over from catalog `fromId` to the loaded one: the one stored when a sync put it in service
    * ({@link prepareCarryOver}), else made here (the old catalog read and diffed) and stored for the other processes.
-   * A stored one that does not decode is said and made again. Throws when the old catalog cannot be read (carriedSet
+   * A stored one that does not decode is said, made again and replaced. Throws when the old catalog cannot be read (carriedSet
    * says it; the clients are then scanned in full).
    */
   private async carryOverFrom(fromId: number, l: Loaded): Promise<Carry> {
@@ -525,12 +525,13 @@ export class ScanService {
       }
     if (!co) {
       co = CatalogCarryOver.between(fromId, await this.oldCatalog(carry), l.catalog);
-      if (!stored)
-        try {
-          await this.store.addCatalogCarryOver(fromId, l.catalogId, co.encode());
-        } catch (e) {
-          this.log(`storing the carry-over from catalog ${fromId} failed (each process makes its own): ${(e as Error).message}`);
-        }
+      try {
+        // A damaged one is replaced (the same bytes, should two processes do it at once).
+        if (stored) await this.store.replaceCatalogCarryOver(fromId, l.catalogId, co.encode());
+        else await this.store.addCatalogCarryOver(fromId, l.catalogId, co.encode());
+      } catch (e) {
+        this.log(`storing the carry-over from catalog ${fromId} failed (each process makes its own): ${(e as Error).message}`);
+      }
     }
     if (co.refused !== undefined) this.log(`result sets of catalog ${fromId} are rescanned in full: ${co.refused}`);
     return { ...carry, co };

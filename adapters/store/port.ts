@@ -458,6 +458,8 @@ export interface ScanStore {
    * encode: made once when a sync puts the catalog in service) unless one is stored.
    */
   addCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void>;
+  /** Replaces the stored carry-over of that pair (one that was found damaged, made again). */
+  replaceCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void>;
   /** The carry-over stored for that pair of catalogs, if any. */
   catalogCarryOver(fromCatalogId: number, toCatalogId: number): Promise<Uint8Array | undefined>;
   /** The index map stored for sets of catalog `toCatalogId` on bases of catalog `fromCatalogId` (ResultSetBase), if any. */

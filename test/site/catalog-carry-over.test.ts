@@ -16,6 +16,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
+import { CatalogCarryOver } from '../../adapters/site/catalog-carry-over.js';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, type Site } from '../../adapters/site/site.js';
@@ -274,6 +275,9 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
       });
       expect(d.carried).toBe(MACHINES - MACHINES / 5);
       expect(d.read).toEqual([damagedId, renamedId]);
+      // Replaced by the one made again: it reads back for the catalog in service.
+      const fixed = (await carrying.store.catalogCarryOver(renamedId, damagedId))!;
+      expect(CatalogCarryOver.decode(renamedId, fixed, new Catalog(readCatalogFile(damaged))).affectedCount).toBeGreaterThan(0);
       expect(logged.slice(1)).toEqual([expect.stringMatching(/the stored carry-over from catalog \d+ is not used \(made again here\): /)]);
 
       // The previous catalog's file goes after a sync prepared the carry-over: carried over without it.

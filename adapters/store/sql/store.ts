@@ -703,6 +703,14 @@ export class SqlSiteStore implements SiteStore {
     );
   }
 
+  async replaceCatalogCarryOver(fromCatalogId: number, toCatalogId: number, plan: Uint8Array): Promise<void> {
+    await this.write('UPDATE catalog_carry_overs SET plan = ? WHERE from_catalog_id = ? AND to_catalog_id = ?', [
+      plan,
+      fromCatalogId,
+      toCatalogId,
+    ]);
+  }
+
   async catalogCarryOver(fromCatalogId: number, toCatalogId: number): Promise<Uint8Array | undefined> {
     const r = await this.db.get<{ plan: Buffer }>('SELECT plan FROM catalog_carry_overs WHERE from_catalog_id = ? AND to_catalog_id = ?', [
       fromCatalogId,

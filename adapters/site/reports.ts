@@ -21,7 +21,17 @@ import {
 import type { ScanRow } from '../../engine/scanner/scanner.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import { supersedenceFlags } from '../../engine/scanner/supersedence.js';
-import type { ComputerListRow, ComputerOrder, DailyRow, FleetTotals, SiteStore, StaleOrder, UpdateMachineOrder } from '../store/port.js';
+import type {
+  ComputerListRow,
+  ComputerOrder,
+  ComputerScanRow,
+  DailyRow,
+  FleetTotals,
+  ResultUpdateRow,
+  SiteStore,
+  StaleOrder,
+  UpdateMachineOrder,
+} from '../store/port.js';
 import { computerKey } from '../store/computer-name.js';
 import { localCatalogFile } from './catalog-files.js';
 import { inCollection } from './targeting.js';
@@ -136,6 +146,25 @@ export interface ComputerCompliance {
 }
 
 /**
+ * A computer's latest scan and its result set's rows, or undefined when it has none. Read again once when the set is
+ * gone between the two reads: the client was scanned again meanwhile and its old set pruned (store: NOT_FOUND).
+ */
+export async function latestScanRows(
+  store: SiteStore,
+  name: string,
+): Promise<{ readonly scan: ComputerScanRow; readonly rows: ResultUpdateRow[] } | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const scan = await store.computerScan(name);
+    if (!scan) return undefined;
+    try {
+      return { scan, rows: await store.resultUpdates(scan.set_id) };
+    } catch (e) {
+      if (attempt > 0 || !PatchscanError.is(e, 'NOT_FOUND')) throw e;
+    }
+  }
+}
+
+/**
  * The latest scan of one computer, every update with its metadata; undefined when it was never scanned. Superseded
  * Required updates are counted, and listed only with `superseded: 'show'`; `state` lists one state only.
  */
@@ -145,11 +174,11 @@ export async function computerCompliance(
   name: string,
   o: { superseded?: SupersededListing; state?: UpdateState } = {},
 ): Promise<ComputerCompliance | undefined> {
-  const scan = await store.computerScan(name);
-  if (!scan) return undefined;
+  const latest = await latestScanRows(store, name);
+  if (!latest) return undefined;
+  const { scan, rows } = latest;
   const cat = (await store.catalog(scan.catalog_id))!;
   const c = await catalogs.get(scan.catalog_id);
-  const rows = await store.resultUpdates(scan.set_id);
   const show = o.superseded ?? 'hide';
   const listed = new Set(listedBuckets(o.state, show === 'show'));
   const counts = emptyCounts();

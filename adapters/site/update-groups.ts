@@ -26,7 +26,7 @@ import {
   type UpdateGroupRow,
   type UpdateGroupUpdateRow,
 } from '../store/port.js';
-import type { CatalogVersions, Page } from './reports.js';
+import { latestScanRows, type CatalogVersions, type Page } from './reports.js';
 import { computerKey } from '../store/computer-name.js';
 import { inCollection } from './targeting.js';
 
@@ -711,9 +711,10 @@ export async function groupComputer(
   const client = await store.client(computer);
   const standing = client && (await evaluateComputers(store, e)).computers.find((c) => c.computer === client.name);
   if (!client || !standing) throw new PatchscanError('NOT_FOUND', `no computer named ${computer}`, { computer });
-  const scan = await store.computerScan(client.name);
+  const latest = await latestScanRows(store, client.name);
+  const scan = latest?.scan;
   const rows = new Map<string, { state: string; superseded: number }[]>();
-  if (scan) for (const r of await store.resultUpdates(scan.set_id)) rows.set(r.update_id, [...(rows.get(r.update_id) ?? []), r]);
+  for (const r of latest?.rows ?? []) rows.set(r.update_id, [...(rows.get(r.update_id) ?? []), r]);
   const catalog = scan ? await holder(catalogs, scan.catalog_id) : undefined;
   const list = updates.map((u): GroupComputerUpdate => {
     const outcomes = rows.get(u.update_id);

@@ -4,6 +4,7 @@
  * moment the first reads that set. Its automatic pruning waits (a job is taken: the queue is not idle); a prune that
  * checked the queue just before, done by hand here, deletes the set — and the first worker then scans the client in
  * full (the read says NOT_FOUND) instead of carrying from an empty set. Either way the stored rows are a full scan's.
+ * And a report reading a computer's scan just before its set is pruned reads the scan again.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { CatalogVersions, computerCompliance } from '../../adapters/site/reports.js';
 import { ScanService, type QueueRun } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -110,6 +112,32 @@ describe.each(['SQLite', 'PostgreSQL'])('pruning while a set is carried over (%s
       // Idle now: the automatic pruning runs.
       await site.store.enqueueScan(pc2, 'normal', 'again');
       expect((await new ScanService(site).runQueue()).scanned).toBe(1);
+
+      // A report reads PC-1's scan, and before it reads that set's rows PC-1 is scanned on catalog C and its set on B
+      // pruned: the report reads the scan again and shows the new one, instead of failing.
+      const fileC = join(root, 'c.pscat');
+      writeCatalogFile(fileC, buildCatalog(patchTuesday(catalogRecords(b), 1, 2).records, fileC).data);
+      await inService(site, fileC);
+      let raced = 0;
+      const reading = new Proxy(site.store, {
+        get(target, p) {
+          if (p === 'resultUpdates')
+            return async (setId: number) => {
+              if (raced === 0) {
+                await site.store.enqueueScan(pc1, 'normal', 'catalog C');
+                // Scanned in full: a carry-over would keep the old set as its base.
+                raced = (await new ScanService(site, { carryOver: false }).runQueue()).pruned;
+              }
+              return target.resultUpdates(setId);
+            };
+          const v = Reflect.get(target, p, target) as unknown;
+          return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      const report = await computerCompliance(reading, new CatalogVersions(site.store), 'PC-1');
+      expect(raced).toBeGreaterThan(0); // PC-1's set on B among them
+      expect(report?.catalog.sha256).toBe(createHash('sha256').update(readFileSync(fileC)).digest('hex'));
+      expect(report).toEqual(await computerCompliance(site.store, new CatalogVersions(site.store), 'PC-1'));
     } finally {
       await site.close();
       for (const db of dbs) await db.drop();

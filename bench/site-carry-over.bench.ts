@@ -11,8 +11,7 @@
  *
  * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -25,6 +24,7 @@ import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import { arg, jsonOut, numArg, printJson, say } from './args.js';
 import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
+import { catalogInService } from './site-catalog.js';
 
 const revisions = numArg('revisions', '10000');
 const clients = numArg('clients', '300');
@@ -50,19 +50,7 @@ const a = new Catalog(readCatalogFile(fileA));
 
 /** Puts `file` in service as a sync does; with `prepare`, times the carry-over a sync makes then (0 without). */
 async function putInService(site: Site, file: string, prepare = false): Promise<number> {
-  const previous = await site.store.currentCatalog();
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id =
-    (await site.store.catalogBySha(sha256))?.id ??
-    (await site.store.addCatalog({
-      sha256,
-      source: 'bench',
-      path: file,
-      revisions: new Catalog(readCatalogFile(file)).size,
-      signer: null,
-      signed_at: null,
-    }));
-  await site.store.setSetting('current_catalog', String(id));
+  const { previous } = await catalogInService(site, file, 'bench');
   let s = 0;
   if (prepare && previous) {
     const t = performance.now();

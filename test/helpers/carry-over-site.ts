@@ -2,15 +2,12 @@
  * Sites for the carry-over differentials (test/site/catalog-carry-over.test.ts, carry-over-revisions.test.ts): one
  * site carries stored result sets over to each new catalog, a second rescans in full, and the two are compared.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import { expect } from 'vitest';
+import { catalogInService } from '../../bench/site-catalog.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
 import type { FleetModel } from '../../corpus/generate-fleet.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile } from '../../engine/catalog/file.js';
 import { setUpSite } from './site-setup.js';
 
 /** Clients of each site: PC-0 … PC-29. */
@@ -44,19 +41,7 @@ export async function upload(site: Site, model: FleetModel): Promise<void> {
  * what a sync then does for the carry-over (ScanService.prepareCarryOver: the diff stored once); returns its line.
  */
 export async function putInService(site: Site, file: string, prepare = false): Promise<string | undefined> {
-  const previous = await site.store.currentCatalog();
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const id =
-    (await site.store.catalogBySha(sha256))?.id ??
-    (await site.store.addCatalog({
-      sha256,
-      source: 'test',
-      path: file,
-      revisions: new Catalog(readCatalogFile(file)).size,
-      signer: null,
-      signed_at: null,
-    }));
-  await site.store.setSetting('current_catalog', String(id));
+  const { previous } = await catalogInService(site, file, 'test');
   const line = prepare && previous ? await new ScanService(site).prepareCarryOver(previous.id) : undefined;
   expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
   return line;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { catalogInService } from '../../bench/site-catalog.js';
 import { CatalogVersions, computerCompliance } from '../../adapters/site/reports.js';
 import { ScanService, type QueueRun } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
@@ -34,11 +35,7 @@ async function newInventory(site: Site, name: string, inv: object): Promise<void
 }
 
 async function inService(site: Site, file: string): Promise<number> {
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const revisions = new Catalog(readCatalogFile(file)).size;
-  const id = await site.store.addCatalog({ sha256, source: 'test', path: file, revisions, signer: null, signed_at: null });
-  await site.store.setSetting('current_catalog', String(id));
-  return id;
+  return (await catalogInService(site, file, 'test')).id;
 }
 
 describe.each(['SQLite', 'PostgreSQL'])('pruning while a set is carried over (%s)', (backend) => {

@@ -15,7 +15,7 @@
  *   (--only: pages whose name has it; --carried: a site of its own where two catalog edits, bench/patch-tuesday.ts, were
  *   put in service after the first scans, so that most result sets are stored on a base and pages read through it)
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -33,6 +33,7 @@ import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
+import { catalogInService } from './site-catalog.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { arg, numArg } from './args.js';
 
@@ -87,15 +88,7 @@ if (!existsSync(join(dir, 'ready'))) {
       records = patchTuesday(records, percent!, seed!).records;
       const file = join(dir, `edit-${k}.pscat`);
       writeCatalogFile(file, buildCatalog(records, file).data);
-      const id = await store.addCatalog({
-        sha256: sha256Hex(readFileSync(file)),
-        source: 'bench',
-        path: file,
-        revisions: records.length,
-        signer: null,
-        signed_at: null,
-      });
-      await store.setSetting('current_catalog', String(id));
+      await catalogInService(site, file, 'bench');
       const scanner = new ScanService(site);
       await scanner.rescanAll('new catalog');
       const c = await scanner.runQueue();

@@ -81,12 +81,14 @@ export interface EditSummary {
 /**
  * Edits `percent` % of the revisions: 40 % of that many new updates (each a newer copy of a software update or bundle,
  * with a new UpdateId, superseding it), 40 % new revisions of existing updates of any type (rule trees restructured), 20 %
- * software updates expired (removed). Deterministic from `seed`.
+ * software updates expired (removed). Deterministic from `seed`. With `renames`, half the updates the new ones
+ * supersede and half the revised ones get a new title too (nothing a scan reads: only the names reasons quote).
  */
 export function patchTuesday(
   records: readonly UpdateRecord[],
   percent: number,
   seed: number,
+  options: { readonly renames?: boolean } = {},
 ): { records: UpdateRecord[]; summary: EditSummary } {
   let s = seed >>> 0;
   const rnd = (): number => {
@@ -120,11 +122,14 @@ export function patchTuesday(
     const rules: Partial<Record<RuleSlot, RuleNode>> = {};
     for (const [slot, node] of Object.entries(r.rules) as [RuleSlot, RuleNode][]) rules[slot] = { kind: 'and', children: [node] };
     out[k] = { ...r, revisionNumber: r.revisionNumber + 1, revisionId: nextRevision++, rules };
+    if (options.renames && rnd() < 0.5) out[k] = renamed(out[k]!);
     revisedByType[r.updateType] = (revisedByType[r.updateType] ?? 0) + 1;
   }
   const added: UpdateRecord[] = [];
   for (let n = 0; n < nAdd; n++) {
-    const r = out[software()]!;
+    const k = software();
+    const r = out[k]!;
+    if (options.renames && rnd() < 0.5) out[k] = renamed(r);
     added.push({
       ...r,
       updateId: `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`,
@@ -151,4 +156,9 @@ export function patchTuesday(
       bundledOnly: [...added, ...[...touched].map((k) => out[k]!)].filter((r) => r.deploymentAction === 'Bundle').length,
     },
   };
+}
+
+/** The record with every title changed (a month's re-titling). */
+function renamed(r: UpdateRecord): UpdateRecord {
+  return { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (revised)` })) };
 }

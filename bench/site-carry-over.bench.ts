@@ -8,11 +8,14 @@
  * every client's stored rows equal, and prints both rates and the ratio.
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
+ *     [--cpu-prof carry.cpuprofile]
  *
+ * `--cpu-prof FILE`: a V8 CPU profile of the carrying site's queue run only (open it in Chrome's DevTools).
  * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { ensureObjects } from '../adapters/site/objects.js';
@@ -30,6 +33,7 @@ const revisions = numArg('revisions', '10000');
 const clients = numArg('clients', '300');
 const percent = numArg('percent', '1');
 const seed = numArg('seed', '7');
+const cpuProf = arg('cpu-prof', '');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
 
@@ -100,9 +104,21 @@ const timeQueue = async (
   // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
   // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
   const scanner = new ScanService(site, { carryOver, prune: false });
+  const profiler = carryOver && cpuProf ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const t = performance.now();
   const r = await scanner.runQueue();
   const s = (performance.now() - t) / 1000;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(cpuProf, JSON.stringify(profile));
+    profiler.disconnect();
+    say(`CPU profile of the carry-over's queue run: ${cpuProf}`);
+  }
   const t2 = performance.now();
   const pruned = await scanner.pruneResultSets();
   const pruneSeconds = (performance.now() - t2) / 1000;

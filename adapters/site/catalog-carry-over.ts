@@ -6,28 +6,30 @@
  * An outcome's reason is kept only where it cannot differ from a full scan's: neither the update nor anything its reason
  * may follow (prerequisites, bundled updates, transitively) is affected at all (same content, same states of what
  * they read, same superseders by UpdateId and state: a reason quotes its prerequisites' and bundled updates' reasons,
- * supersedence included), no unaffected update changed its title or KB (a kept reason names only unaffected updates:
- * whatever reads or is superseded by an affected one is affected too), and the unaffected updates keep their relative
- * order (a reason names the first matching superseder).
- * Otherwise the carry-over refuses the whole catalog change (`refused`) and the site rescans in full.
+ * supersedence included), and none of the updates it may name (those, and its superseders) has another title or KB.
+ * The unaffected updates must keep their relative order (a reason names the first matching superseder); otherwise the
+ * carry-over refuses the whole catalog change (`refused`) and the site rescans in full.
+ *
+ * Where a reason is not kept but the outcome is the old one, the machine's own scan may still show it unchanged
+ * (ReasonCheck): nothing it names or follows changed for that machine. Only the rest are worded again and compared.
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { AFFECTED_STATE, catalogDelta, type CatalogDelta } from '../../engine/catalog/catalog-delta.js';
+import { AFFECTED_STATE, AFFECTED_SUPERSEDENCE, catalogDelta, type CatalogDelta } from '../../engine/catalog/catalog-delta.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { carryOverOutcomes, carryOverOutcomesThen } from '../../engine/fleet/carry-over.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence, packOutcome } from '../../engine/fleet/result-set.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
-import type { UpdateState } from '../../engine/scanner/machine-scan.js';
-import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
+import type { MachineScan, UpdateState } from '../../engine/scanner/machine-scan.js';
+import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import type { ResultUpdateRow } from '../store/port.js';
 
 const STATES: readonly string[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
 
-const PLAN_FORMAT = 'patchscan-carry-over-1';
+const PLAN_FORMAT = 'patchscan-carry-over-2';
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
 /** A carry-over as stored (encode / decode): the engine's delta bytes and what the site adds to it. */
@@ -38,6 +40,24 @@ interface StoredPlan {
   readonly indexMap: Int32Array;
   readonly otherOld: Int32Array;
   readonly otherOldIds: readonly string[];
+  readonly renamed: Int32Array;
+  readonly supersededOf: Int32Array;
+  readonly supersededOffsets: Int32Array;
+  readonly supersededTarget: Int32Array;
+}
+
+/** What a carry-over keeps of the old catalog's names and superseders (ReasonCheck reads it). */
+interface OldNames {
+  /** New indexes whose update has another title or KB than its old revision: a reason names an update by both. */
+  readonly renamed: Int32Array;
+  /**
+   * The supersedence-only updates (AFFECTED_SUPERSEDENCE) that have an old revision: their new indexes, ascending, and
+   * each one's superseders in the old catalog (old indexes, in its order: a reason names the first that fits),
+   * `supersededTarget[supersededOffsets[k] .. supersededOffsets[k + 1])`.
+   */
+  readonly supersededOf: Int32Array;
+  readonly supersededOffsets: Int32Array;
+  readonly supersededTarget: Int32Array;
 }
 
 /** One carried-over outcome, as the site scanner stores it. */
@@ -80,6 +100,8 @@ export class CatalogCarryOver {
 
   /** UpdateIds of the old indexes with no one-to-one new update (the others' are the new catalog's: see oldId). */
   private readonly otherOldIds: ReadonlyMap<number, string>;
+  private readonly names: OldNames;
+  private readonly check: ReasonCheck;
 
   private constructor(
     readonly fromId: number,
@@ -87,12 +109,17 @@ export class CatalogCarryOver {
     refused: string | undefined,
     indexMap: Int32Array,
     otherOldIds: ReadonlyMap<number, string>,
+    names: OldNames,
   ) {
     this.delta = delta;
     this.refused = refused;
-    this.keep = refused === undefined ? reasonsKept(delta) : new Uint8Array(0);
+    this.names = names;
+    const renamed = new Uint8Array(delta.to.size);
+    for (const i of names.renamed) renamed[i] = 1;
+    this.keep = refused === undefined ? reasonsKept(delta, renamed) : new Uint8Array(0);
     this.indexMap = indexMap;
     this.otherOldIds = otherOldIds;
+    this.check = new ReasonCheck(delta, this.keep, renamed, names);
   }
 
   /** The carry-over from catalog `from` (recorded as `fromId`) to `to`: diffs the two. */
@@ -100,7 +127,14 @@ export class CatalogCarryOver {
     const delta = catalogDelta(from, to);
     const other = new Map<number, string>();
     for (let o = 0; o < from.size; o++) if (delta.sameIdOld[o]! < 0) other.set(o, from.updateId(o));
-    return new CatalogCarryOver(fromId, delta, delta.fullRescan ?? namesMoved(delta, from), sameRevision(delta, from), other);
+    return new CatalogCarryOver(
+      fromId,
+      delta,
+      delta.fullRescan ?? orderMoved(delta),
+      sameRevision(delta, from),
+      other,
+      oldNames(delta, from),
+    );
   }
 
   /**
@@ -129,7 +163,15 @@ export class CatalogCarryOver {
     p.otherOld.forEach((o, k) => other.set(o, String(p.otherOldIds[k])));
     for (let o = 0; o < delta.fromSize; o++) if (delta.sameIdOld[o]! < 0 && !other.has(o)) throw bad(`old update ${o} has no UpdateId`);
     if (p.refused !== null && typeof p.refused !== 'string') throw bad('its refusal is not text');
-    return new CatalogCarryOver(fromId, delta, p.refused ?? undefined, p.indexMap, other);
+    const names = {
+      renamed: p.renamed,
+      supersededOf: p.supersededOf,
+      supersededOffsets: p.supersededOffsets,
+      supersededTarget: p.supersededTarget,
+    };
+    const why = badNames(names, delta);
+    if (why) throw bad(why);
+    return new CatalogCarryOver(fromId, delta, p.refused ?? undefined, p.indexMap, other, names);
   }
 
   /**
@@ -144,6 +186,7 @@ export class CatalogCarryOver {
       indexMap: this.indexMap,
       otherOld: Int32Array.from(this.otherOldIds.keys()),
       otherOldIds: [...this.otherOldIds.values()],
+      ...this.names,
     };
     const body = Buffer.from(packr.pack(plan));
     return Buffer.concat([createHash('sha256').update(body).digest(), body]);
@@ -271,6 +314,7 @@ export class CatalogCarryOver {
       const unsureIds = new Set<number>();
       const idNumber = d.to.data.updates.updateId;
       const matched = new Uint8Array(old.length);
+      const same: number[] = []; // new indexes whose outcome is the old one but whose stored reason is not kept
       for (let k = 0; k < words.length; k++) {
         const w = words[k]!;
         const i = outcomeIndex(w);
@@ -279,7 +323,14 @@ export class CatalogCarryOver {
         if (o >= 0) matched[o] = 1;
         // The same state and supersedence: the low four bits of the two words.
         if (o < 0 || (old[o]! & 15) !== (w & 15)) changed.add(idNumber[i]!);
-        else if (this.keep[i] === 0) unsureIds.add(idNumber[i]!);
+        else if (this.keep[i] === 0) same.push(i);
+      }
+      // Of those, the ones this machine's scan cannot show unchanged are worded again (once every outcome is placed).
+      this.check.start(s, old, landed, at, words);
+      try {
+        for (const i of same) if (!this.check.sameReason(i)) unsureIds.add(idNumber[i]!);
+      } finally {
+        this.check.end();
       }
       for (let k = 0; k < old.length; k++) {
         if (matched[k] === 1) continue;
@@ -365,9 +416,10 @@ export class CatalogCarryOver {
 /**
  * Per new index, whether a stored reason is still exact: the update and every update its reason may follow
  * (prerequisites and bundled updates, transitively — their reasons, superseders included, are part of it) are not
- * affected. Through a prerequisite or bundle cycle: not kept.
+ * affected, and none of those nor of its superseders (a reason names them) is `renamed`. Through a prerequisite or
+ * bundle cycle: not kept.
  */
-function reasonsKept(d: CatalogDelta): Uint8Array {
+function reasonsKept(d: CatalogDelta, renamed: Uint8Array): Uint8Array {
   const UNSEEN = 0,
     KEPT = 1,
     REDO = 2,
@@ -375,16 +427,18 @@ function reasonsKept(d: CatalogDelta): Uint8Array {
   const mark = new Uint8Array(d.to.size);
   const p = d.to.data.prerequisites;
   const b = d.to.data.bundles;
+  const sb = d.to.data.supersededBy;
   const visit = (i: number): number => {
     if (mark[i] !== UNSEEN) return mark[i] === OPEN ? REDO : mark[i]!;
     if (d.affected[i] !== 0 || d.oldIndex[i]! < 0) return (mark[i] = REDO);
     mark[i] = OPEN;
     let m = KEPT;
+    for (let k = sb.offsets[i]!; k < sb.offsets[i + 1]! && m === KEPT; k++) if (renamed[sb.target[k]!] === 1) m = REDO;
     for (const g of [p, b]) {
       for (let k = g.groupOffsets[i]!; k < g.groupOffsets[i + 1]! && m === KEPT; k++) {
         for (let t = g.memberOffsets[k]!; t < g.memberOffsets[k + 1]! && m === KEPT; t++) {
           const to = g.target[t]!;
-          if (to >= 0 && visit(to) !== KEPT) m = REDO;
+          if (to >= 0 && (renamed[to] === 1 || visit(to) !== KEPT)) m = REDO;
         }
       }
     }
@@ -396,21 +450,203 @@ function reasonsKept(d: CatalogDelta): Uint8Array {
 }
 
 /**
- * Why kept reasons could differ from a full scan's: an unaffected update (one a kept reason may name) changed its
- * title or KB, or the unaffected updates are in another order.
+ * Why kept reasons could differ from a full scan's: the unaffected updates (those a kept reason may name) are in
+ * another order. (A changed title or KB only stops the reasons that name the update from being kept: reasonsKept.)
  */
-function namesMoved(d: CatalogDelta, from: Catalog): string | undefined {
+function orderMoved(d: CatalogDelta): string | undefined {
   let last = -1;
   for (let i = 0; i < d.to.size; i++) {
     const j = d.sameId[i]!;
     // An affected update's readers and supersedees are affected too: their reasons are computed again.
     if (j < 0 || d.affected[i] !== 0) continue;
-    if (d.to.title(i) !== from.title(j) || d.to.kb(i) !== from.kb(j))
-      return `update ${d.to.updateId(i)} changed its title or KB (stored reasons name it)`;
     if (j < last) return 'the updates both catalogs hold are in another order (stored reasons name superseders by order)';
     last = j;
   }
   return undefined;
+}
+
+/** The names and superseders of the old catalog a carry-over keeps (OldNames). */
+function oldNames(d: CatalogDelta, from: Catalog): OldNames {
+  const renamed: number[] = [];
+  for (let i = 0; i < d.to.size; i++) {
+    const j = d.sameId[i]!;
+    if (j >= 0 && (d.to.title(i) !== from.title(j) || d.to.kb(i) !== from.kb(j))) renamed.push(i);
+  }
+  const of: number[] = [];
+  const offsets = [0];
+  const target: number[] = [];
+  const sb = from.data.supersededBy;
+  for (const i of d.affectedList) {
+    const j = d.sameId[i]!;
+    if (d.affected[i] !== AFFECTED_SUPERSEDENCE || j < 0) continue;
+    of.push(i);
+    for (let k = sb.offsets[j]!; k < sb.offsets[j + 1]!; k++) target.push(sb.target[k]!);
+    offsets.push(target.length);
+  }
+  return {
+    renamed: Int32Array.from(renamed),
+    supersededOf: Int32Array.from(of),
+    supersededOffsets: Int32Array.from(offsets),
+    supersededTarget: Int32Array.from(target),
+  };
+}
+
+/** Why stored OldNames do not fit the delta, or undefined. */
+function badNames(n: OldNames, d: CatalogDelta): string | undefined {
+  const ints = [n.renamed, n.supersededOf, n.supersededOffsets, n.supersededTarget];
+  if (!ints.every((a) => a instanceof Int32Array)) return 'its names and superseders do not decode';
+  const ascendingBelow = (a: Int32Array, max: number): boolean => a.every((v, k) => v >= 0 && v < max && (k === 0 || a[k - 1]! < v));
+  if (!ascendingBelow(n.renamed, d.to.size) || !ascendingBelow(n.supersededOf, d.to.size))
+    return 'its renamed updates do not fit the catalog';
+  const o = n.supersededOffsets;
+  if (o.length !== n.supersededOf.length + 1 || o[0] !== 0 || o[o.length - 1] !== n.supersededTarget.length)
+    return 'its old superseders do not fit';
+  for (let k = 1; k < o.length; k++) if (o[k]! < o[k - 1]!) return 'its old superseders do not fit';
+  for (const t of n.supersededTarget) if (t < 0 || t >= d.fromSize) return 'its old superseders point outside the old catalog';
+  return undefined;
+}
+
+const UNSEEN = 0,
+  SAME = 1,
+  OTHER = 2,
+  OPEN = 3;
+
+/**
+ * Whether an outcome that is the old one (state and supersedence) has the old reason too, from what one machine's scan
+ * on the new catalog shows, without the stored reason: a reason that is not kept for every machine (reasonsKept) may
+ * still be for this one. An update not re-decided (not AFFECTED_STATE) has the old decision; its reason then differs
+ * only through what it names or follows: its prerequisites and bundled updates (renamed, or their outcome or reason
+ * changed here — all of them are checked, not only those its reason quotes), and the superseder it names (for a
+ * supersedence-only update, the first that fits in the old catalog's list against the first in the new one's, by
+ * UpdateId, title and state). Anything not known from the old outcomes (an update they hold no row of) counts as changed.
+ */
+class ReasonCheck {
+  private readonly renamedAt: Uint8Array;
+  /** Per new index: its entry in OldNames' superseder lists + 1, or 0. */
+  private readonly supersededAt: Int32Array;
+  private readonly memo: Uint8Array;
+  private readonly touched: number[] = [];
+  private s: MachineScan | undefined;
+  private old: Uint32Array = new Uint32Array(0);
+  private landed: Int32Array = new Int32Array(0);
+  private at: Int32Array = new Int32Array(0);
+  private words: Uint32Array = new Uint32Array(0);
+
+  constructor(
+    private readonly d: CatalogDelta,
+    private readonly keep: Uint8Array,
+    renamed: Uint8Array,
+    private readonly names: OldNames,
+  ) {
+    this.renamedAt = renamed;
+    this.supersededAt = new Int32Array(d.to.size);
+    names.supersededOf.forEach((i, k) => (this.supersededAt[i] = k + 1));
+    this.memo = new Uint8Array(d.to.size);
+  }
+
+  /** For one machine: its scan, old outcomes, and where each lands (`landed`) and each new one is (`at`), + 1. */
+  start(s: MachineScan, old: Uint32Array, landed: Int32Array, at: Int32Array, words: Uint32Array): void {
+    this.s = s;
+    this.old = old;
+    this.landed = landed;
+    this.at = at;
+    this.words = words;
+  }
+
+  end(): void {
+    for (const i of this.touched) this.memo[i] = UNSEEN;
+    this.touched.length = 0;
+    this.s = undefined;
+  }
+
+  /** Whether new index i's reason is the old one; its outcome is known to be the old one. */
+  sameReason(i: number): boolean {
+    if (this.keep[i] === 1) return true;
+    if (this.d.affected[i] === AFFECTED_STATE) return false;
+    const m = this.memo[i]!;
+    if (m !== UNSEEN) return m === SAME; // OPEN: through a cycle, not known
+    this.memo[i] = OPEN;
+    this.touched.push(i);
+    const same = this.followedSame(i) && this.supersederSame(i);
+    this.memo[i] = same ? SAME : OTHER;
+    return same;
+  }
+
+  /** Every prerequisite and bundled update of i: not renamed, and the old outcome and reason. */
+  private followedSame(i: number): boolean {
+    const data = this.d.to.data;
+    for (const g of [data.prerequisites, data.bundles]) {
+      for (let k = g.groupOffsets[i]!; k < g.groupOffsets[i + 1]!; k++) {
+        for (let m = g.memberOffsets[k]!; m < g.memberOffsets[k + 1]!; m++) {
+          const t = g.target[m]!;
+          if (t < 0 || this.keep[t] === 1) continue;
+          if (this.renamedAt[t] === 1 || !this.sameOutcome(t) || !this.sameReason(t)) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Whether t's state and supersedence are the old ones. */
+  private sameOutcome(t: number): boolean {
+    const a = this.d.affected[t];
+    if (a === 0) return true;
+    if (a === AFFECTED_STATE) return false;
+    // Supersedence-only: the state is the old one; the supersedence from the two words, or else from the superseders.
+    const n = this.at[t]! - 1;
+    const o = this.landed[t]! - 1;
+    if (n >= 0 && o >= 0) return (this.words[n]! & 15) === (this.old[o]! & 15);
+    const s = this.s!;
+    const code = s.supersedenceBySuperseders(t);
+    // Superseded by its own IsSuperseded rule (its decision, the old one): the old code too.
+    if (s.supersedence(t) !== code) return true;
+    const e = this.supersededAt[t]! - 1;
+    if (e < 0) return false;
+    let then: number = SUP_NO;
+    for (let k = this.names.supersededOffsets[e]!; k < this.names.supersededOffsets[e + 1]!; k++) {
+      const st = this.oldState(this.names.supersededTarget[k]!);
+      if (st < 0) return false;
+      if (st <= 1) then = SUP_YES;
+      else if (st === 3 && then === SUP_NO) then = SUP_POSSIBLY;
+    }
+    return then === code;
+  }
+
+  /** Whether the superseder i's reason names (if any) is the one the old reason named. */
+  private supersederSame(i: number): boolean {
+    const s = this.s!;
+    const code = s.supersedence(i);
+    if (code === SUP_NO) return true;
+    const now = code === SUP_YES ? s.supersededBy(i) : s.possiblySupersededBy(i);
+    // Not supersedence-only: the same superseders, in the same states and order (a renamed one is not kept).
+    if (this.d.affected[i] === 0) return now < 0 || this.renamedAt[now] === 0;
+    const e = this.supersededAt[i]! - 1;
+    if (e < 0) return false;
+    let then = -1;
+    for (let k = this.names.supersededOffsets[e]!; k < this.names.supersededOffsets[e + 1]! && then < 0; k++) {
+      const o = this.names.supersededTarget[k]!;
+      const st = this.oldState(o);
+      if (st < 0) return false;
+      if (code === SUP_YES ? st <= 1 : st === 3) then = o;
+    }
+    if (now < 0 || then < 0) return now < 0 && then < 0;
+    return this.d.sameIdOld[then] === now && this.renamedAt[now] === 0 && STATES[this.oldState(then)] === s.state(now);
+  }
+
+  /** Old index o's old state code (result-set.ts: 0 Installed … 3 Unknown), or -1 when the old outcomes cannot tell. */
+  private oldState(o: number): number {
+    const old = this.old;
+    let lo = 0,
+      hi = old.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (outcomeIndex(old[mid]!) < o) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < old.length && outcomeIndex(old[lo]!) === o) return (old[lo]! >>> 2) & 3;
+    // No row: NotApplicable where a default set holds the update when it applies (carry-over.ts), else not known.
+    return this.d.fromReportable[o] === 1 ? 2 : -1;
+  }
 }
 
 /** Per old index, the new index of the same update revision (its UpdateId held once by each catalog), or -1. */

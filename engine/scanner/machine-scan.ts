@@ -564,6 +564,11 @@ export class MachineScan {
     return this.superseder(i, false);
   }
 
+  /** The first update superseding i that is Unknown, or -1 (what a possibly superseded update's reason names). */
+  possiblySupersededBy(i: number): number {
+    return this.superseder(i, true);
+  }
+
   /** The first update superseding i that is Installed or Required (or, with `unknown`, Unknown), or -1. */
   private superseder(i: number, unknown: boolean): number {
     const sb = this.catalog.data.supersededBy;

@@ -1,0 +1,101 @@
+/**
+ * A carried set keeps the stored reason of every outcome that is neither one of its own rows nor `unsure`
+ * (CatalogCarryOver.carryChanges): kept because no reason it may quote changed (reasonsKept), or because this machine's
+ * scan shows nothing it names or follows changed (ReasonCheck). Differential over catalog edits, in process: for every
+ * machine, each such outcome's reason as a full scan of the new catalog words it is the full scan's of the old one.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { CatalogCarryOver } from '../../adapters/site/catalog-carry-over.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
+import { outcomeIndex } from '../../engine/fleet/result-set.js';
+import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
+import { Scanner } from '../../engine/scanner/scanner.js';
+import type { UpdateRecord } from '../../engine/model.js';
+import { bundledCatalogFile } from '../helpers/bundled.js';
+
+const MACHINES = 40;
+
+const renamed = (u: UpdateRecord): UpdateRecord => ({ ...u, localized: u.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) });
+
+/**
+ * Newer copies of the updates only bundled, each superseding the one it copies and deployed on its own (so that stored
+ * rows hold the copies, but never a child).
+ */
+function copiesOfChildren(records: readonly UpdateRecord[]): UpdateRecord[] {
+  let revision = Math.max(...records.map((r) => r.revisionId));
+  const copies = records
+    .filter((r) => r.deploymentAction === 'Bundle')
+    .map((r, k) => ({
+      ...r,
+      deploymentAction: 'Install' as const,
+      updateId: `0c0c0c0c-0000-4000-8000-${String(k).padStart(12, '0')}`,
+      revisionNumber: 200,
+      revisionId: ++revision,
+      supersedes: [r.updateId],
+      supersededByRevisionIds: [],
+      bundledByRevisionIds: [],
+    }));
+  return [...records, ...copies];
+}
+
+/** Every machine's outcomes and reasons on a catalog, by "UpdateId/revision". */
+function scanAll(c: Catalog, model: FleetModel): { words: Uint32Array; reasons: Map<string, string> }[] {
+  const scanner = new Scanner(c);
+  return Array.from({ length: MACHINES }, (_, k) => {
+    const { outcomes, reasons } = scanOutcomes(scanner, model.machine(11, k), { all: false, reasons: true });
+    const byKey = new Map<string, string>();
+    outcomes.forEach((w, n) => byKey.set(`${c.updateId(outcomeIndex(w))}/${c.revisionNumber(outcomeIndex(w))}`, reasons![n]));
+    return { words: Uint32Array.from(outcomes).sort(), reasons: byKey };
+  });
+}
+
+describe('reasons a carried set keeps', () => {
+  it('are the reasons a full scan of the new catalog gives, over edits that rename, supersede and expire', () => {
+    const a = new Catalog(readCatalogFile(bundledCatalogFile()));
+    const model = new FleetModel(a);
+    let records = catalogRecords(a);
+    const edits: [string, (r: UpdateRecord[]) => UpdateRecord[]][] = [
+      ['1 % edit', (r) => patchTuesday(r, 1, 1).records],
+      ['3 % edit with new titles', (r) => patchTuesday(r, 3, 10, { renames: true }).records],
+      ['copies of bundled updates', copiesOfChildren],
+      ['the copies expired', (r) => r.filter((u) => !u.updateId.startsWith('0c0c0c0c-'))],
+      ['10 % edit with new titles', (r) => patchTuesday(r, 10, 4, { renames: true }).records],
+      // Titles changed on updates nothing else moved (what prerequisites name: detectoids, products).
+      ['new titles on detectoids', (r) => r.map((u) => (u.updateType === 'Software' ? u : renamed(u)))],
+    ];
+    let from = a;
+    let before = scanAll(from, model);
+    let keptAffected = 0;
+    for (const [what, edit] of edits) {
+      records = edit(records);
+      const to = buildCatalog(records, `${what}.pscat`);
+      const co = CatalogCarryOver.between(1, from, to);
+      expect(co.refused, what).toBeUndefined();
+      const affected = catalogDelta(from, to).affected;
+      const after = scanAll(to, model);
+      for (let k = 0; k < MACHINES; k++) {
+        const changes = co.carryChanges(model.machine(11, k), before[k].words, undefined, Number.POSITIVE_INFINITY)!;
+        expect(changes, what).toBeDefined();
+        expect([...changes.words], `${what}, machine ${k}`).toEqual([...after[k].words]);
+        const worded = new Set([...changes.own, ...changes.unsure].map((o) => o.index));
+        for (const o of [...changes.own, ...changes.unsure])
+          expect(o.reason, `${what}, machine ${k}`).toBe(after[k].reasons.get(`${to.updateId(o.index)}/${to.revisionNumber(o.index)}`));
+        for (const w of changes.words) {
+          const i = outcomeIndex(w);
+          if (worded.has(i)) continue;
+          const key = `${to.updateId(i)}/${to.revisionNumber(i)}`;
+          expect(before[k].reasons.get(key), `${what}, machine ${k}, ${key}`).toBe(after[k].reasons.get(key));
+          if (affected[i] !== 0) keptAffected++;
+        }
+      }
+      from = to;
+      before = after;
+    }
+    // Not vacuous: outcomes of affected updates (never kept for every machine) were kept for some by their scan.
+    expect(keptAffected).toBeGreaterThan(100);
+  }, 120_000);
+});

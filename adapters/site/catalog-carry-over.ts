@@ -306,7 +306,7 @@ export class CatalogCarryOver {
       const changed = new Set<number>();
       const gone = new Set<string>();
       const change = (id: string): void => {
-        const n = ids.byText.get(id);
+        const n = this.idNumber(id);
         if (n === undefined) gone.add(id);
         else changed.add(n);
       };
@@ -373,25 +373,32 @@ export class CatalogCarryOver {
     return carried.then;
   }
 
-  private idTable: { readonly byText: Map<string, number>; readonly first: Int32Array; readonly next: Int32Array } | undefined;
+  /** An update id's number in the new catalog's string table, or undefined when the catalog lacks it. */
+  private idNumber(id: string): number | undefined {
+    const to = this.delta.to;
+    const found = to.findByUpdateId(id);
+    if (found.length === 0) return undefined;
+    const n = to.data.updates.updateId[found[0]!]!;
+    return to.str(n) === id ? n : undefined; // the lookup ignores case; an id here is the catalog's own text
+  }
+
+  private idTable: { readonly first: Int32Array; readonly next: Int32Array } | undefined;
   /**
-   * The new catalog's update ids, made on first use: `byText` an id's number in its string table, `first` per such
-   * number its lowest index + 1 (0: none), `next` per index the next index of the same id + 1 (0: none).
+   * The new catalog's update ids, made on first use: `first` per number in its string table the id's lowest index + 1
+   * (0: none), `next` per index the next index of the same id + 1 (0: none).
    */
-  private ids(): { readonly byText: Map<string, number>; readonly first: Int32Array; readonly next: Int32Array } {
+  private ids(): { readonly first: Int32Array; readonly next: Int32Array } {
     if (this.idTable) return this.idTable;
     const to = this.delta.to;
     const numbers = to.data.updates.updateId;
-    const byText = new Map<string, number>();
     const first = new Int32Array(numbers.reduce((m, n) => Math.max(m, n + 1), 0));
     const next = new Int32Array(to.size);
     for (let i = to.size - 1; i >= 0; i--) {
       const n = numbers[i]!;
       next[i] = first[n]!;
       first[n] = i + 1;
-      byText.set(to.str(n), n);
     }
-    return (this.idTable = { byText, first, next });
+    return (this.idTable = { first, next });
   }
 
   private readonly scratches: Int32Array[] = [];

@@ -632,15 +632,13 @@ export class SqlSiteStore implements SiteStore {
   }
 
   private async insertGroups(setId: number, groups: readonly ResultGroupRow[]): Promise<void> {
-    for (const g of groups) {
-      await this.write('INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES (?, ?, ?, ?, ?, ?)', [
-        setId,
-        g.kind,
-        g.name,
-        g.installed,
-        g.required,
-        g.unknown,
-      ]);
+    // One multi-row INSERT per 100 groups (a set has a handful to dozens), not a statement each.
+    for (let k = 0; k < groups.length; k += 100) {
+      const chunk = groups.slice(k, k + 100);
+      await this.write(
+        `INSERT INTO result_set_groups (set_id, kind, name, installed, required, unknown) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        chunk.flatMap((g) => [setId, g.kind, g.name, g.installed, g.required, g.unknown]),
+      );
     }
   }
 

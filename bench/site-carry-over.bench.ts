@@ -8,9 +8,10 @@
  * every client's stored rows equal, and prints both rates and the ratio.
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
- *     [--cpu-prof carry.cpuprofile]
+ *     [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile]
  *
- * `--cpu-prof FILE`: a V8 CPU profile of the carrying site's queue run only (open it in Chrome's DevTools).
+ * `--cpu-prof FILE`, `--alloc-prof FILE`: a V8 CPU profile, or a sampling profile of what it allocates, of the carrying
+ * site's queue run only (open either in Chrome's DevTools).
  * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,7 @@ const clients = numArg('clients', '300');
 const percent = numArg('percent', '1');
 const seed = numArg('seed', '7');
 const cpuProf = arg('cpu-prof', '');
+const allocProf = arg('alloc-prof', '');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
 
@@ -98,32 +100,49 @@ process.stderr.write(`site 2 of 2: ${clients} clients scanned on catalog A (${((
 const timeQueue = async (
   site: Site,
   carryOver: boolean,
-): Promise<{ s: number; carried: number; scanned: number; prepared: number; pruneSeconds: number; pruned: number }> => {
+): Promise<{ s: number; cpu: number; carried: number; scanned: number; prepared: number; pruneSeconds: number; pruned: number }> => {
   // The sync's carry-over step for the site that carries over (the full-rescan site never reads it).
   const prepared = await putInService(site, fileB, carryOver);
   // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
   // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
   const scanner = new ScanService(site, { carryOver, prune: false });
-  const profiler = carryOver && cpuProf ? new Session() : undefined;
+  const profiler = carryOver && (cpuProf || allocProf) ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
+    if (cpuProf) {
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    if (allocProf) await profiler.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
   }
   const t = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await scanner.runQueue();
   const s = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1e6;
   if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop');
-    writeFileSync(cpuProf, JSON.stringify(profile));
+    if (cpuProf) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(cpuProf, JSON.stringify(profile));
+      say(`CPU profile of the carry-over's queue run: ${cpuProf}`);
+    }
+    if (allocProf) {
+      const { profile } = await profiler.post('HeapProfiler.stopSampling');
+      writeFileSync(allocProf, JSON.stringify(profile));
+      say(`allocation profile of the carry-over's queue run: ${allocProf}`);
+    }
     profiler.disconnect();
-    say(`CPU profile of the carry-over's queue run: ${cpuProf}`);
   }
   const t2 = performance.now();
   const pruned = await scanner.pruneResultSets();
   const pruneSeconds = (performance.now() - t2) / 1000;
   await scanner.close();
-  return { s, carried: r.carried, scanned: r.scanned, prepared, pruneSeconds, pruned };
+  return { s, cpu, carried: r.carried, scanned: r.scanned, prepared, pruneSeconds, pruned };
 };
 const f = await timeQueue(full, false);
 const c = await timeQueue(carrying, true);
@@ -134,9 +153,9 @@ for (let k = 0; k < clients; k++) {
   if ((await rows(full)) !== (await rows(carrying))) differ++;
 }
 say(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
-say(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s)`);
+say(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s), CPU ${f.cpu.toFixed(2)} s`);
 say(
-  `carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), ${c.carried} result sets carried over ` +
+  `carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), CPU ${c.cpu.toFixed(2)} s, ${c.carried} result sets carried over ` +
     `(the catalog in service loaded, the stored diff read)`,
 );
 say(`sync's step: ${c.prepared.toFixed(2)} s (old catalog loaded, the two diffed, stored; once per new catalog)`);
@@ -145,7 +164,7 @@ say(
     `${f.pruned} sets in ${f.pruneSeconds.toFixed(2)} s, after the carry-over ${c.pruned} in ${c.pruneSeconds.toFixed(2)} s`,
 );
 say(
-  `ratio ${(f.s / c.s).toFixed(1)} × (the queue runs), ${(f.s / (c.s + c.prepared)).toFixed(1)} × with the sync's step counted; ` +
+  `ratio ${(f.s / c.s).toFixed(1)} × (the queue runs; CPU ${(f.cpu / c.cpu).toFixed(1)} ×), ${(f.s / (c.s + c.prepared)).toFixed(1)} × with the sync's step counted; ` +
     `clients whose stored rows differ: ${differ}`,
 );
 await full.close();
@@ -162,6 +181,8 @@ if (jsonOut)
     fullSeconds: f.s,
     fullScanned: f.scanned,
     carrySeconds: c.s,
+    fullCpuSeconds: f.cpu,
+    carryCpuSeconds: c.cpu,
     prepareSeconds: c.prepared,
     fullPruneSeconds: f.pruneSeconds,
     fullPruned: f.pruned,

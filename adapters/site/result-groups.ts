@@ -16,31 +16,73 @@ import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 
 /**
  * A catalog's classifications and products numbered once (per update, on first use): a tally then adds an outcome with
- * a few array reads instead of building a key string per group per outcome (that was half a carried set's cost).
+ * a few array reads instead of building a key string per group per outcome (that was half a carried set's cost). An
+ * update's groups come straight from the catalog's category arrays, each category named once (not a list of names per
+ * update: ~60 MB of garbage for a 50,000-revision catalog).
  */
+const CLASSIFICATION = 1,
+  PRODUCT = 2;
+
 class GroupNumbers {
   readonly kinds: ResultGroupRow['kind'][] = [];
   readonly names: string[] = [];
   private readonly byKey = new Map<string, number>();
+  /** Per category (its index in the catalog, or -1 - its UpdateId's string number when not in it) and kind: its group. */
+  private readonly byCategory = new Map<number, number>();
   /** Per update: its classification's group + 1 (0: not numbered yet), and its products' groups. */
   private readonly classOf: Int32Array;
   private readonly productsOf: (Int32Array | undefined)[];
+  /** Per string number of a category type: CLASSIFICATION, PRODUCT or 0. */
+  private readonly typeKind: Uint8Array;
 
   constructor(private readonly catalog: Catalog) {
     this.classOf = new Int32Array(catalog.size);
     this.productsOf = new Array<Int32Array | undefined>(catalog.size);
+    const c = catalog.data.categories;
+    this.typeKind = new Uint8Array(c.type.reduce((m, n) => Math.max(m, n + 1), 0));
+    for (const n of new Set(c.type)) {
+      const type = catalog.str(n);
+      this.typeKind[n] = type === 'UpdateClassification' ? CLASSIFICATION : type === 'Product' ? PRODUCT : 0;
+    }
   }
 
   classification(i: number): number {
     const g = this.classOf[i]!;
     if (g > 0) return g - 1;
-    const n = this.number('classification', this.catalog.classification(i) || 'Unclassified');
+    const c = this.catalog.data.categories;
+    let n = -1;
+    for (let k = c.offsets[i]!; k < c.offsets[i + 1]! && n < 0; k++)
+      if (this.typeKind[c.type[k]!] === CLASSIFICATION) n = this.category('classification', k);
+    if (n < 0) n = this.number('classification', 'Unclassified');
     this.classOf[i] = n + 1;
     return n;
   }
 
   products(i: number): Int32Array {
-    return (this.productsOf[i] ??= Int32Array.from(this.catalog.products(i), (p) => this.number('product', p)));
+    let groups = this.productsOf[i];
+    if (groups) return groups;
+    const c = this.catalog.data.categories;
+    let count = 0;
+    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++) if (this.typeKind[c.type[k]!] === PRODUCT) count++;
+    groups = new Int32Array(count);
+    count = 0;
+    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++)
+      if (this.typeKind[c.type[k]!] === PRODUCT) groups[count++] = this.category('product', k);
+    return (this.productsOf[i] = groups);
+  }
+
+  /** The group of category reference k (Catalog.categoriesOfType's name: its title, else its UpdateId). */
+  private category(kind: ResultGroupRow['kind'], k: number): number {
+    const c = this.catalog.data.categories;
+    const target = c.target[k]!;
+    const key = (target >= 0 ? target : -1 - c.guid[k]!) * 2 + (kind === 'product' ? 1 : 0);
+    let n = this.byCategory.get(key);
+    if (n === undefined) {
+      const id = this.catalog.str(c.guid[k]!);
+      n = this.number(kind, target >= 0 ? this.catalog.title(target) || id : id);
+      this.byCategory.set(key, n);
+    }
+    return n;
   }
 
   private number(kind: ResultGroupRow['kind'], name: string): number {

@@ -113,7 +113,8 @@ const timeQueue = async (
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     }
-    if (allocProf) await profiler.post('HeapProfiler.startSampling', {
+    if (allocProf)
+      await profiler.post('HeapProfiler.startSampling', {
         samplingInterval: 4096,
         includeObjectsCollectedByMajorGC: true,
         includeObjectsCollectedByMinorGC: true,

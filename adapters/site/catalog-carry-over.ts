@@ -307,7 +307,7 @@ export class CatalogCarryOver {
       const gone = new Set<string>();
       const change = (id: string): void => {
         const n = this.idNumber(id);
-        if (n === undefined) gone.add(id);
+        if (n < 0) gone.add(id);
         else changed.add(n);
       };
       if (overridden) for (const id of overridden) change(id);
@@ -373,14 +373,23 @@ export class CatalogCarryOver {
     return carried.then;
   }
 
-  /** An update id's number in the new catalog's string table, or undefined when the catalog lacks it. */
-  private idNumber(id: string): number | undefined {
-    const to = this.delta.to;
-    const found = to.findByUpdateId(id);
-    if (found.length === 0) return undefined;
-    const n = to.data.updates.updateId[found[0]!]!;
-    return to.str(n) === id ? n : undefined; // the lookup ignores case; an id here is the catalog's own text
+  /**
+   * An update id's number in the new catalog's string table, or -1 when the catalog lacks it; remembered (the ids a
+   * carried set's base overrides recur from set to set).
+   */
+  private idNumber(id: string): number {
+    let n = this.idNumbers.get(id);
+    if (n === undefined) {
+      const to = this.delta.to;
+      const found = to.findByUpdateId(id);
+      n = found.length === 0 ? -1 : to.data.updates.updateId[found[0]!]!;
+      if (n >= 0 && to.str(n) !== id) n = -1; // the lookup ignores case; an id here is the catalog's own text
+      this.idNumbers.set(id, n);
+    }
+    return n;
   }
+
+  private readonly idNumbers = new Map<string, number>();
 
   private idTable: { readonly first: Int32Array; readonly next: Int32Array } | undefined;
   /**

@@ -10,7 +10,7 @@
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { countedAs, type CountBucket } from '../../engine/scanner/counting.js';
+import { bucketOf, countedAs, type CountBucket } from '../../engine/scanner/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 
@@ -22,6 +22,14 @@ import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
  */
 const CLASSIFICATION = 1,
   PRODUCT = 2;
+
+/** Per packed outcome's low four bits (state << 2 | supersedence): its group slot (0 installed, 1 required, 2 unknown, -1 none). */
+const NO_OUTCOME = -2;
+const SLOT_OF_LOW_BITS = Int8Array.from({ length: 16 }, (_, b) => {
+  if ((b & 3) === 3) return NO_OUTCOME;
+  const bucket = bucketOf(b >>> 2, b & 3);
+  return bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
+});
 
 class GroupNumbers {
   readonly kinds: ResultGroupRow['kind'][] = [];
@@ -57,6 +65,19 @@ class GroupNumbers {
     this.classOf[i] = n + 1;
     return n;
   }
+
+  /** Update i's classification's group, then its products' (the order a tally first sees them in). */
+  groups(i: number): Int32Array {
+    let all = this.groupsOf[i];
+    if (all) return all;
+    const products = this.products(i);
+    all = new Int32Array(products.length + 1);
+    all[0] = this.classification(i);
+    all.set(products, 1);
+    return (this.groupsOf[i] = all);
+  }
+
+  private readonly groupsOf: (Int32Array | undefined)[] = [];
 
   products(i: number): Int32Array {
     let groups = this.productsOf[i];
@@ -116,9 +137,19 @@ export class GroupTally {
 
   add(index: number, bucket: CountBucket): void {
     const slot = bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
-    this.tally(this.numbers.classification(index), slot);
-    const products = this.numbers.products(index);
-    for (let k = 0; k < products.length; k++) this.tally(products[k]!, slot);
+    const groups = this.numbers.groups(index);
+    for (let k = 0; k < groups.length; k++) this.tally(groups[k]!, slot);
+  }
+
+  /**
+   * Adds a packed outcome (fleet/result-set.ts), counted by the counting rule (its bucket from the word's low four
+   * bits, checked: an outcome no state and supersedence make throws).
+   */
+  addWord(w: number): void {
+    const slot = SLOT_OF_LOW_BITS[w & 15]!;
+    if (slot === NO_OUTCOME) bucketOf((w >>> 2) & 3, w & 3); // throws
+    const groups = this.numbers.groups(w >>> 4);
+    for (let k = 0; k < groups.length; k++) this.tally(groups[k]!, slot);
   }
 
   rows(): ResultGroupRow[] {

@@ -641,7 +641,10 @@ export class ScanService {
   private changedSet(l: Loaded, fp: string, changes: CarriedChanges, base: ResultSetBase): NewResultSet {
     const counts = emptyCounts();
     const groups = new GroupTally(l.catalog);
-    for (const w of changes.words) groups.add(outcomeIndex(w), countOutcome(counts, STATE_CODE[outcomeState(w)], outcomeSupersedence(w)));
+    for (const w of changes.words) {
+      countOutcome(counts, (w >>> 2) & 3, w & 3); // a packed outcome's state and supersedence codes (result-set.ts)
+      groups.addWord(w);
+    }
     const updates = changes.own.map((o): ResultUpdateRow => ({
       update_index: o.index,
       update_id: l.catalog.updateId(o.index),

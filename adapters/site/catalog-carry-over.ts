@@ -595,8 +595,10 @@ class ReasonCheck {
       for (let k = g.groupOffsets[i]!; k < g.groupOffsets[i + 1]!; k++) {
         for (let m = g.memberOffsets[k]!; m < g.memberOffsets[k + 1]!; m++) {
           const t = g.target[m]!;
-          if (t < 0 || this.keep[t] === 1) continue;
-          if (this.renamedAt[t] === 1 || !this.sameOutcome(t) || !this.sameReason(t)) return false;
+          if (t < 0) continue;
+          // Named by i's reason whatever t's own reason is (a rename never changes that one: t may be kept everywhere).
+          if (this.renamedAt[t] === 1) return false;
+          if (this.keep[t] === 0 && (!this.sameOutcome(t) || !this.sameReason(t))) return false;
         }
       }
     }

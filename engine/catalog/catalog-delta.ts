@@ -4,9 +4,9 @@
  *
  * Updates are matched by UpdateId: the two catalogs' indexes differ. An update is
  * - added / removed: its UpdateId is in only one catalog;
- * - changed: its revision, or anything a scan reads of it (type, deployment action, flags, rule trees, the update
- *   metadata rules read, its prerequisite and bundle groups by member UpdateId) differs. Titles, KBs, CVEs and
- *   other report-only fields are not compared: no outcome depends on them.
+ * - changed: its revision, or anything a scan reads of it (type, deployment action, flags but the report-only ones,
+ *   rule trees, the update metadata rules read, its prerequisite and bundle groups by member UpdateId) differs.
+ *   Titles, KBs, CVEs and other report-only fields are not compared: no outcome depends on them.
  *
  * An update's state depends on its own content, on whether its prerequisites are installed and on its bundled
  * updates' states; its supersedence on the states of the updates that supersede it. So the updates to re-evaluate
@@ -20,7 +20,10 @@
  */
 import type { Catalog } from './catalog.js';
 import { isReportableCode } from './codes.js';
-import { RULE_OP_BASE } from './data.js';
+import { F_KB_FROM_TITLE, F_SOFTWARE, RULE_OP_BASE } from './data.js';
+
+/** Bits of `updates.flags` no scan reads: a catalog that differs only there decides every outcome the same. */
+const REPORT_ONLY_FLAGS = F_KB_FROM_TITLE | F_SOFTWARE;
 
 /** Codes of {@link CatalogDelta.affected}. */
 export const AFFECTED_STATE = 1;
@@ -362,7 +365,9 @@ class Fingerprints {
   of(i: number): string {
     const c = this.c;
     const u = c.data.updates;
-    let s = `${u.revisionNumber[i]}\u0001${u.revisionId[i]}\u0001${u.type[i]}\u0001${u.action[i]}\u0001${u.flags[i]}\u0001`;
+    // Of the flags, those a scan reads (not where the KB came from, nor package.xml's IsSoftware, which no rule reads).
+    const flags = u.flags[i]! & ~REPORT_ONLY_FLAGS;
+    let s = `${u.revisionNumber[i]}\u0001${u.revisionId[i]}\u0001${u.type[i]}\u0001${u.action[i]}\u0001${flags}\u0001`;
     for (let slot = 0; slot < 3; slot++) s += `${this.tree(u.rules[i * 3 + slot]!)}\u0001`;
     if (u.metadataElement[i] !== 0) {
       s += c.str(u.metadataElement[i]!);

@@ -42,8 +42,11 @@ export function toShared(data: CatalogData): SharedCatalog {
   };
   const { strings, ...others } = data;
   const rest = strip(others, '');
-  const utf8 = strings.map((s) => Buffer.from(s, 'utf8'));
-  const blobLength = utf8.reduce((n, b) => n + b.length, 0);
+  // Measured first, then written straight into the shared memory: a Buffer per string was ~0.2 s of a scan's start
+  // for the 50,000-revision catalog (hundreds of thousands of strings).
+  const lengths = new Uint32Array(strings.length);
+  let blobLength = 0;
+  strings.forEach((s, i) => (blobLength += lengths[i] = Buffer.byteLength(s, 'utf8')));
   let size = 0;
   const align = (n: number): number => (n + 7) & ~7;
   for (const [path, a] of found) {
@@ -63,12 +66,11 @@ export function toShared(data: CatalogData): SharedCatalog {
     view(name, buffer, off, len).set(a);
   }
   const offs = new Uint32Array(buffer, offsetsAt, strings.length + 1);
-  const bytes = new Uint8Array(buffer, bytesAt, blobLength);
+  const bytes = Buffer.from(buffer, bytesAt, blobLength);
   let p = 0;
-  utf8.forEach((b, i) => {
+  strings.forEach((s, i) => {
     offs[i] = p;
-    bytes.set(b, p);
-    p += b.length;
+    p += bytes.write(s, p, lengths[i]!, 'utf8');
   });
   offs[strings.length] = p;
   return { buffer, arrays, rest, stringBytes: [bytesAt, blobLength], stringOffsets: [offsetsAt, strings.length + 1] };
@@ -85,13 +87,13 @@ export function fromShared(shared: SharedCatalog): { data: CatalogData; stringAt
   }
   data.strings = [];
   const offs = new Uint32Array(shared.buffer, shared.stringOffsets[0], shared.stringOffsets[1]);
-  const bytes = new Uint8Array(shared.buffer, shared.stringBytes[0], shared.stringBytes[1]);
+  // A Buffer over the shared memory (no copy): it decodes a slice in place.
+  const bytes = Buffer.from(shared.buffer, shared.stringBytes[0], shared.stringBytes[1]);
   const cache = new Map<number, string>();
   const stringAt = (id: number): string => {
     let s = cache.get(id);
     if (s === undefined) {
-      // Buffer.from(view) copies out of the shared memory; decoding a copy is what TextDecoder needs anyway.
-      s = Buffer.from(bytes.subarray(offs[id], offs[id + 1])).toString('utf8');
+      s = bytes.toString('utf8', offs[id]!, offs[id + 1]!);
       cache.set(id, s);
     }
     return s;

@@ -49,6 +49,12 @@ describe('scanner pool', () => {
     expect(Array.from(data.nodes.op)).toEqual(Array.from(catalog.data.nodes.op));
   });
 
+  it('every string of the table comes back from the shared bytes, multi-byte UTF-8 and empty ones included', () => {
+    const strings = [...catalog.data.strings, 'Übersicht — 更新プログラム', '', '😀 KB5026368', 'é'];
+    const { stringAt } = fromShared(toShared({ ...catalog.data, strings }));
+    expect(strings.map((_, k) => stringAt(k))).toEqual(strings);
+  });
+
   it('a catalog read into shared memory is the same catalog, and a pool shares that memory instead of copying it', async () => {
     const c = sharedCatalog(readCatalogFile(bundledCatalogFile()));
     expect(c.data.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);

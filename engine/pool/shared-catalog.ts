@@ -93,7 +93,7 @@ export function fromShared(shared: SharedCatalog): { data: CatalogData; stringAt
   const stringAt = (id: number): string => {
     let s = cache.get(id);
     if (s === undefined) {
-      s = bytes.toString('utf8', offs[id]!, offs[id + 1]!);
+      s = bytes.toString('utf8', offs[id], offs[id + 1]);
       cache.set(id, s);
     }
     return s;

@@ -122,14 +122,14 @@ export function patchTuesday(
     const rules: Partial<Record<RuleSlot, RuleNode>> = {};
     for (const [slot, node] of Object.entries(r.rules) as [RuleSlot, RuleNode][]) rules[slot] = { kind: 'and', children: [node] };
     out[k] = { ...r, revisionNumber: r.revisionNumber + 1, revisionId: nextRevision++, rules };
-    if (options.renames && rnd() < 0.5) out[k] = renamed(out[k]!);
+    if (options.renames && rnd() < 0.5) out[k] = retitled(out[k]!);
     revisedByType[r.updateType] = (revisedByType[r.updateType] ?? 0) + 1;
   }
   const added: UpdateRecord[] = [];
   for (let n = 0; n < nAdd; n++) {
     const k = software();
     const r = out[k]!;
-    if (options.renames && rnd() < 0.5) out[k] = renamed(r);
+    if (options.renames && rnd() < 0.5) out[k] = retitled(r);
     added.push({
       ...r,
       updateId: `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`,
@@ -158,7 +158,37 @@ export function patchTuesday(
   };
 }
 
-/** The record with every title changed (a month's re-titling). */
-function renamed(r: UpdateRecord): UpdateRecord {
-  return { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (revised)` })) };
+/** The record with every title changed (a month's re-titling): `suffix` appended. */
+export function retitled(r: UpdateRecord, suffix = '(revised)'): UpdateRecord {
+  return { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} ${suffix}` })) };
+}
+
+/** UpdateIds of the copies {@link supersedingCopies} adds start with it. */
+const COPY_ID = '0c0c0c0c-0000-4000-8000-';
+
+/**
+ * Newer copies of the updates only bundled (deployment action Bundle), each superseding the one it copies: a bundle's
+ * reason quotes its child's, whose supersedence then changes where the copy applies. With `install`, the copies are
+ * deployed on their own (stored rows hold them, never a child); else only bundled, as what they copy.
+ */
+export function supersedingCopies(records: readonly UpdateRecord[], options: { readonly install?: boolean } = {}): UpdateRecord[] {
+  let revision = Math.max(...records.map((r) => r.revisionId));
+  const copies = records
+    .filter((r) => r.deploymentAction === 'Bundle')
+    .map((r, k) => ({
+      ...r,
+      ...(options.install ? { deploymentAction: 'Install' as const } : {}),
+      updateId: `${COPY_ID}${String(k).padStart(12, '0')}`,
+      revisionNumber: 200,
+      revisionId: ++revision,
+      supersedes: [r.updateId],
+      supersededByRevisionIds: [],
+      bundledByRevisionIds: [],
+    }));
+  return [...records, ...copies];
+}
+
+/** The records without the copies {@link supersedingCopies} added (they expire). */
+export function withoutCopies(records: readonly UpdateRecord[]): UpdateRecord[] {
+  return records.filter((r) => !r.updateId.startsWith(COPY_ID));
 }

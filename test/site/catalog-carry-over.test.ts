@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { buildCatalog, catalogRecords, patchTuesday, retitled, supersedingCopies, withoutCopies } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
 import { CatalogCarryOver } from '../../adapters/site/catalog-carry-over.js';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
@@ -257,9 +257,7 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
 
       // A title changed on an update nothing else moved: the stored reasons that name it are worded again, the rest kept.
       const renamed = records.findIndex((r) => r.localized.length > 0 && r.kb !== undefined);
-      records = records.map((r, i) =>
-        i === renamed ? { ...r, localized: r.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) } : r,
-      );
+      records = records.map((r, i) => (i === renamed ? retitled(r, '(renamed)') : r));
       const file = join(root, 'renamed.pscat');
       writeCatalogFile(file, buildCatalog(records, file).data);
       expect((await step(carrying, full, file, incremental, rescan, 'after a rename')).carried).toBe(MACHINES - MACHINES / 5);
@@ -267,28 +265,15 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
 
       // Newer copies of updates only bundled, each superseding the one it copies: a bundle's reason quotes its child's,
       // whose supersedence changes where the copy applies, and no stored row holds the child's outcome.
-      const children = records.filter((r) => r.deploymentAction === 'Bundle');
-      expect(children.length).toBeGreaterThan(10);
-      let revision = Math.max(...records.map((r) => r.revisionId));
-      records = [
-        ...records,
-        ...children.map((r, k) => ({
-          ...r,
-          updateId: `0c0c0c0c-0000-4000-8000-${String(k).padStart(12, '0')}`,
-          revisionNumber: 200,
-          revisionId: ++revision,
-          supersedes: [r.updateId],
-          supersededByRevisionIds: [],
-          bundledByRevisionIds: [],
-        })),
-      ];
+      expect(records.filter((r) => r.deploymentAction === 'Bundle').length).toBeGreaterThan(10);
+      records = supersedingCopies(records);
       const copies = join(root, 'copies.pscat');
       writeCatalogFile(copies, buildCatalog(records, copies).data);
       expect((await step(carrying, full, copies, incremental, rescan, 'after copies of bundled updates')).carried).toBe(
         MACHINES - MACHINES / 5,
       );
       // The copies expire: the updates they superseded are not superseded any more.
-      records = records.filter((r) => !r.updateId.startsWith('0c0c0c0c-'));
+      records = withoutCopies(records);
       const expired = join(root, 'expired.pscat');
       writeCatalogFile(expired, buildCatalog(records, expired).data);
       expect((await step(carrying, full, expired, incremental, rescan, 'after the copies expired')).carried).toBe(MACHINES - MACHINES / 5);

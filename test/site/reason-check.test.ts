@@ -5,7 +5,7 @@
  * machine, each such outcome's reason as a full scan of the new catalog words it is the full scan's of the old one.
  */
 import { describe, expect, it } from 'vitest';
-import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
+import { buildCatalog, catalogRecords, patchTuesday, retitled, supersedingCopies, withoutCopies } from '../../bench/patch-tuesday.js';
 import { CatalogCarryOver } from '../../adapters/site/catalog-carry-over.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
@@ -19,28 +19,7 @@ import { bundledCatalogFile } from '../helpers/bundled.js';
 
 const MACHINES = 40;
 
-const renamed = (u: UpdateRecord): UpdateRecord => ({ ...u, localized: u.localized.map((l) => ({ ...l, title: `${l.title} (renamed)` })) });
-
-/**
- * Newer copies of the updates only bundled, each superseding the one it copies and deployed on its own (so that stored
- * rows hold the copies, but never a child).
- */
-function copiesOfChildren(records: readonly UpdateRecord[]): UpdateRecord[] {
-  let revision = Math.max(...records.map((r) => r.revisionId));
-  const copies = records
-    .filter((r) => r.deploymentAction === 'Bundle')
-    .map((r, k) => ({
-      ...r,
-      deploymentAction: 'Install' as const,
-      updateId: `0c0c0c0c-0000-4000-8000-${String(k).padStart(12, '0')}`,
-      revisionNumber: 200,
-      revisionId: ++revision,
-      supersedes: [r.updateId],
-      supersededByRevisionIds: [],
-      bundledByRevisionIds: [],
-    }));
-  return [...records, ...copies];
-}
+const renamed = (u: UpdateRecord): UpdateRecord => retitled(u, '(renamed)');
 
 /** Every machine's outcomes and reasons on a catalog, by "UpdateId/revision". */
 function scanAll(c: Catalog, model: FleetModel): { words: Uint32Array; reasons: Map<string, string> }[] {
@@ -67,8 +46,9 @@ describe('reasons a carried set keeps', () => {
       ['new titles on detectoids only', (r) => r.map((u) => (u.updateType === 'Detectoid' ? renamed(u) : u))],
       ['1 % edit', (r) => patchTuesday(r, 1, 1).records],
       ['3 % edit with new titles', (r) => patchTuesday(r, 3, 10, { renames: true }).records],
-      ['copies of bundled updates', copiesOfChildren],
-      ['the copies expired', (r) => r.filter((u) => !u.updateId.startsWith('0c0c0c0c-'))],
+      // Copies deployed on their own: stored rows hold them, never a child.
+      ['copies of bundled updates', (r) => supersedingCopies(r, { install: true })],
+      ['the copies expired', withoutCopies],
       ['10 % edit with new titles', (r) => patchTuesday(r, 10, 4, { renames: true }).records],
       // Titles changed on every update but software (detectoids and the categories they need).
       ['new titles on all but software', (r) => r.map((u) => (u.updateType === 'Software' ? u : renamed(u)))],

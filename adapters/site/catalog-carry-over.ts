@@ -522,6 +522,9 @@ function badNames(n: OldNames, d: CatalogDelta): string | undefined {
   return undefined;
 }
 
+/** firstOldSuperseder: a superseder's old state is not known. */
+const UNKNOWN = -2;
+
 const UNSEEN = 0,
   SAME = 1,
   OTHER = 2,
@@ -620,14 +623,11 @@ class ReasonCheck {
     if (s.supersedence(t) !== code) return true;
     const e = this.supersededAt[t]! - 1;
     if (e < 0) return false;
-    let then: number = SUP_NO;
-    for (let k = this.names.supersededOffsets[e]!; k < this.names.supersededOffsets[e + 1]!; k++) {
-      const st = this.oldState(this.names.supersededTarget[k]!);
-      if (st < 0) return false;
-      if (st <= 1) then = SUP_YES;
-      else if (st === 3 && then === SUP_NO) then = SUP_POSSIBLY;
-    }
-    return then === code;
+    const installedOrRequired = this.firstOldSuperseder(e, SUP_YES);
+    if (installedOrRequired === UNKNOWN) return false;
+    if (installedOrRequired >= 0) return code === SUP_YES;
+    const unknown = this.firstOldSuperseder(e, SUP_POSSIBLY);
+    return unknown !== UNKNOWN && code === (unknown >= 0 ? SUP_POSSIBLY : SUP_NO);
   }
 
   /** Whether the superseder i's reason names (if any) is the one the old reason named. */
@@ -640,15 +640,25 @@ class ReasonCheck {
     if (this.d.affected[i] === 0) return now < 0 || this.renamedAt[now] === 0;
     const e = this.supersededAt[i]! - 1;
     if (e < 0) return false;
-    let then = -1;
-    for (let k = this.names.supersededOffsets[e]!; k < this.names.supersededOffsets[e + 1]! && then < 0; k++) {
-      const o = this.names.supersededTarget[k]!;
-      const st = this.oldState(o);
-      if (st < 0) return false;
-      if (code === SUP_YES ? st <= 1 : st === 3) then = o;
-    }
+    const then = this.firstOldSuperseder(e, code);
+    if (then === UNKNOWN) return false;
     if (now < 0 || then < 0) return now < 0 && then < 0;
     return this.d.sameIdOld[then] === now && this.renamedAt[now] === 0 && STATES[this.oldState(then)] === s.state(now);
+  }
+
+  /**
+   * Of entry e's old superseders, in the old catalog's order, the first one a reason names for supersedence `code`
+   * (SUP_YES: Installed or Required; SUP_POSSIBLY: Unknown): its old index, -1 none, or UNKNOWN when the old outcomes
+   * cannot tell the state of one before it.
+   */
+  private firstOldSuperseder(e: number, code: typeof SUP_YES | typeof SUP_POSSIBLY): number {
+    for (let k = this.names.supersededOffsets[e]!; k < this.names.supersededOffsets[e + 1]!; k++) {
+      const o = this.names.supersededTarget[k]!;
+      const st = this.oldState(o);
+      if (st < 0) return UNKNOWN;
+      if (code === SUP_YES ? st <= 1 : st === 3) return o;
+    }
+    return -1;
   }
 
   /** Old index o's old state code (result-set.ts: 0 Installed … 3 Unknown), or -1 when the old outcomes cannot tell. */

@@ -466,15 +466,20 @@ function reasonsKept(d: CatalogDelta, renamed: Uint8Array): Uint8Array {
 }
 
 /**
- * Why kept reasons could differ from a full scan's: the unaffected updates (those a kept reason may name) are in
- * another order. (A changed title or KB only stops the reasons that name the update from being kept: reasonsKept.)
+ * Why kept reasons could differ from a full scan's: the updates whose reasons are not all decided again (those a kept
+ * reason may name) are in another order. (A changed title or KB only stops the reasons that name the update from
+ * being kept: reasonsKept.) Only in catalogs whose updates have no RevisionId (third-party packages, kept in the order
+ * imported): the builder orders the rest by RevisionId, and an update whose revision is the same keeps its place.
  */
 function orderMoved(d: CatalogDelta): string | undefined {
   let last = -1;
   for (let i = 0; i < d.to.size; i++) {
     const j = d.sameId[i]!;
-    // An affected update's readers and supersedees are affected too: their reasons are computed again.
-    if (j < 0 || d.affected[i] !== 0) continue;
+    // A state-affected update's readers and supersedees are affected too: their reasons are computed again. Not a
+    // supersedence-only one's (nothing reads that flag): an unaffected update's kept reason names the first of its
+    // superseders, which may be supersedence-only updates that changed places (a red-team pass found it; the test
+    // test/site/carry-over-order.test.ts).
+    if (j < 0 || d.affected[i] === AFFECTED_STATE) continue;
     if (j < last) return 'the updates both catalogs hold are in another order (stored reasons name superseders by order)';
     last = j;
   }

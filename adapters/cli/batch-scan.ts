@@ -6,7 +6,19 @@
  * slows the input instead of filling memory. A bad inventory becomes an error record for that machine; SIGINT stops
  * reading, finishes what is in flight, writes it and reports.
  */
-import { closeSync, createWriteStream, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  type WriteStream,
+} from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ioError } from '../../engine/errors.js';
 import { dirname } from 'node:path';
 import { syncDirectory } from '../../engine/io/atomic-file.js';
@@ -33,6 +45,7 @@ export interface BatchScanOptions {
   readonly inventories: string | AsyncIterable<RawInventory>;
   readonly out: string;
   readonly format: BatchFormat;
+  /** Worker threads; 0 = the calling thread. Default: {@link defaultThreads}. */
   readonly threads?: number;
   /** A reason for each update the output shows (rows: each row written; jsonl: each update listed). */
   readonly reasons: boolean;
@@ -62,6 +75,42 @@ export interface BatchSummary {
   readonly cache: { hits: number; misses: number };
   /** Rule values of first-of-a-profile scans taken from earlier machines with the same inventory sections. */
   readonly ruleValues: { shared: number; evaluated: number };
+  /** Worker threads the machines were scanned in (0: the calling thread). */
+  readonly threads: number;
+}
+
+/**
+ * Bytes of one machine's inventory at the small end of what fleets hold (the generator's: ~3.7 KB as msgpack, ~4.3 KB
+ * as JSON Lines): an estimate of how many machines a file holds errs towards more.
+ */
+const SMALL_INVENTORY_BYTES = 3_000;
+
+/**
+ * Machines below which a batch on a machine of two cores or fewer is scanned in the calling thread when no thread
+ * count is given: starting the pool — the catalog laid out in shared memory, each worker's first machines — costs more
+ * there than a second thread gives back (bench/RESULTS.md, "Threads for a batch", 2026-12-01: `patchscan scan` of 500
+ * machines each with a profile of its own 2.8 s in the calling thread against 4.1 s with two workers, of 2,000 4.3–4.5
+ * against 5.2–5.5 s, of 5,000 the same either way, of 20,000 17.0 against 12.5 s). On more cores the pool pays for
+ * itself sooner, and stays the default.
+ */
+export const IN_THREAD_BELOW = 4_000;
+
+/**
+ * The thread count for a batch whose caller gave none: 0 (the calling thread) for an input file or directory that
+ * holds fewer than {@link IN_THREAD_BELOW} machines — by its size, or its number of files — on two cores or fewer;
+ * else undefined (the pool's default: one worker per core). Standard input and streams: undefined (their size is not
+ * known beforehand).
+ */
+export function defaultThreads(inventories: BatchScanOptions['inventories'], cores = availableParallelism()): number | undefined {
+  if (cores > 2 || typeof inventories !== 'string' || inventories === '-') return undefined;
+  let machines: number;
+  try {
+    const st = statSync(inventories);
+    machines = st.isDirectory() ? readdirSync(inventories).length : st.size / SMALL_INVENTORY_BYTES;
+  } catch {
+    return undefined; // reading the source says what is wrong with it
+  }
+  return machines < IN_THREAD_BELOW ? 0 : undefined;
 }
 
 /** Makes a finished file durable and gives it its real name in one rename. */
@@ -159,10 +208,11 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const filter = new StateFilter(states);
   const writer = await writerFor(o, filter);
   let scanner: Awaited<ReturnType<typeof createScannerPool>>;
+  const threads = o.threads ?? defaultThreads(o.inventories);
   try {
     scanner = await createScannerPool({
       catalog: c,
-      ...(o.threads !== undefined ? { threads: o.threads } : {}),
+      ...(threads !== undefined ? { threads } : {}),
       reasons: o.reasons,
       reasonMask: reasonsFor(o, states),
       all: o.all,
@@ -274,6 +324,7 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
     firstErrors,
     cache: cacheStats,
     ruleValues,
+    threads: scanner.threads,
   };
 }
 
@@ -292,7 +343,8 @@ export function formatBatchSummary(s: BatchSummary, out: string): string {
   const lines = [
     `${s.interrupted ? 'Interrupted: ' : ''}Scanned ` +
       `${s.scanned.toLocaleString('en-US')} machine(s) in ${s.seconds.toFixed(2)} s (` +
-      `${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s); ${s.errors} ` +
+      `${(s.machines / Math.max(s.seconds, 1e-9)).toFixed(0)} machines/s, ` +
+      `${s.threads === 0 ? 'in the calling thread' : `${s.threads} worker thread(s)`}); ${s.errors} ` +
       `error(s); results in ${out}`,
     `Result cache: ${s.cache.hits + s.cache.misses > 0 ? `${((100 * s.cache.hits) / (s.cache.hits + s.cache.misses)).toFixed(1)} % of ` + `machines shared an earlier machine's results` : 'off'}`,
     ...(s.ruleValues.shared + s.ruleValues.evaluated > 0

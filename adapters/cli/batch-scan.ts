@@ -98,14 +98,16 @@ export const IN_THREAD_BELOW = 4_000;
 /**
  * The thread count for a batch whose caller gave none: 0 (the calling thread) for an input file or directory that
  * holds fewer than {@link IN_THREAD_BELOW} machines — by its size, or its number of files — on two cores or fewer;
- * else undefined (the pool's default: one worker per core). Standard input and streams: undefined (their size is not
- * known beforehand).
+ * else undefined (the pool's default: one worker per core). Standard input, pipes and streams: undefined (their size
+ * is not known beforehand).
  */
 export function defaultThreads(inventories: BatchScanOptions['inventories'], cores = availableParallelism()): number | undefined {
   if (cores > 2 || typeof inventories !== 'string' || inventories === '-') return undefined;
   let machines: number;
   try {
     const st = statSync(inventories);
+    // A pipe or a device has no size to tell: the pool, as for standard input.
+    if (!st.isDirectory() && !st.isFile()) return undefined;
     machines = st.isDirectory() ? readdirSync(inventories).length : st.size / SMALL_INVENTORY_BYTES;
   } catch {
     return undefined; // reading the source says what is wrong with it

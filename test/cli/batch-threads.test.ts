@@ -4,6 +4,7 @@
  * gives back there: bench/RESULTS.md, "Threads for a batch"); everything else goes to the pool's default. Then a batch
  * as a user runs it: the summary says where it was scanned, and the results are the pool's, byte for byte.
  */
+import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ describe('defaultThreads', () => {
   const small = fileOf('small.msgpack', 1_000 * SMALL_INVENTORY_BYTES);
   const below = fileOf('below.jsonl', IN_THREAD_BELOW * SMALL_INVENTORY_BYTES - 1);
   const at = fileOf('at.msgpack', IN_THREAD_BELOW * SMALL_INVENTORY_BYTES);
+  const pipe = join(dir, 'fleet.jsonl');
+  execFileSync('mkfifo', [pipe]);
   it.each([
     ['a small file on 2 cores: the calling thread', small, 2, 0],
     ['a small file on 1 core', small, 1, 0],
@@ -45,6 +48,7 @@ describe('defaultThreads', () => {
     ['a small file on 4 cores: the pool', small, 4, undefined],
     ['a directory of 3 inventories on 2 cores', folder, 2, 0],
     ['standard input (its size is not known)', '-', 2, undefined],
+    ['a named pipe (its size is not known)', pipe, 2, undefined],
     ['a path that does not exist (reading it says so)', join(dir, 'missing.jsonl'), 2, undefined],
   ] as const)('%s', (_, input, cores, want) => {
     expect(defaultThreads(input, cores)).toBe(want);

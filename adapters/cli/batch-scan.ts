@@ -86,29 +86,36 @@ export interface BatchSummary {
 const SMALL_INVENTORY_BYTES = 3_000;
 
 /**
- * Machines below which a batch on a machine of two cores or fewer is scanned in the calling thread when no thread
- * count is given: starting the pool — the catalog laid out in shared memory, each worker's first machines — costs more
- * there than a second thread gives back (bench/RESULTS.md, "Threads for a batch", 2026-12-01: `patchscan scan` of 500
- * machines each with a profile of its own 2.8 s in the calling thread against 4.1 s with two workers, of 2,000 4.3–4.5
- * against 5.2–5.5 s, of 5,000 the same either way, of 20,000 17.0 against 12.5 s). On more cores the pool pays for
- * itself sooner, and stays the default.
+ * Machines below which a light batch (see {@link defaultThreads}) on a machine of two cores or fewer is scanned in the
+ * calling thread when no thread count is given: starting the pool — the catalog laid out in shared memory, each
+ * worker's first machines — costs more there than a second thread gives back (bench/RESULTS.md, "Threads for a
+ * batch", 2026-12-01: `patchscan scan` of 500 machines each with a profile of its own 2.8 s in the calling thread
+ * against 4.1 s with two workers, of 2,000 4.3–4.5 against 5.2–5.5 s, of 5,000 the same either way, of 20,000 17.0
+ * against 12.5 s). On more cores the pool pays for itself sooner, and stays the default.
  */
 export const IN_THREAD_BELOW = 4_000;
 
 /**
- * The thread count for a batch whose caller gave none: 0 (the calling thread) for an input file or directory that
- * holds fewer than {@link IN_THREAD_BELOW} machines — by its size, or its number of files — on two cores or fewer;
- * else undefined (the pool's default: one worker per core). Standard input, pipes and streams: undefined (their size
- * is not known beforehand).
+ * The thread count for a batch whose caller gave none: 0 (the calling thread) for a light batch read from a file or
+ * directory that holds fewer than {@link IN_THREAD_BELOW} machines — by its size, or its number of files — on two
+ * cores or fewer; else undefined (the pool's default: one worker per core). Light: no `all`, and no reasons but the
+ * few a machine line lists (`jsonl`). Reasons for every row written and `all` make each machine several times the
+ * work, which two workers share (2,000 machines: `-f rows --reasons` 25.2 s in the calling thread against 18.2 s,
+ * `--all` 22.0 against 14.9 s; `jsonl --reasons` 5.8 against 6.7 s, `-f rows` 5.2 against 6.0 s). Standard input,
+ * pipes and streams: undefined (their size is not known beforehand).
  */
-export function defaultThreads(inventories: BatchScanOptions['inventories'], cores = availableParallelism()): number | undefined {
-  if (cores > 2 || typeof inventories !== 'string' || inventories === '-') return undefined;
+export function defaultThreads(
+  o: Pick<BatchScanOptions, 'inventories' | 'reasons' | 'all' | 'format'>,
+  cores = availableParallelism(),
+): number | undefined {
+  const light = !o.all && (!o.reasons || o.format === 'jsonl');
+  if (!light || cores > 2 || typeof o.inventories !== 'string' || o.inventories === '-') return undefined;
   let machines: number;
   try {
-    const st = statSync(inventories);
+    const st = statSync(o.inventories);
     // A pipe or a device has no size to tell: the pool, as for standard input.
     if (!st.isDirectory() && !st.isFile()) return undefined;
-    machines = st.isDirectory() ? readdirSync(inventories).length : st.size / SMALL_INVENTORY_BYTES;
+    machines = st.isDirectory() ? readdirSync(o.inventories).length : st.size / SMALL_INVENTORY_BYTES;
   } catch {
     return undefined; // reading the source says what is wrong with it
   }
@@ -210,7 +217,7 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const filter = new StateFilter(states);
   const writer = await writerFor(o, filter);
   let scanner: Awaited<ReturnType<typeof createScannerPool>>;
-  const threads = o.threads ?? defaultThreads(o.inventories);
+  const threads = o.threads ?? defaultThreads(o);
   try {
     scanner = await createScannerPool({
       catalog: c,

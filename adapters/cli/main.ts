@@ -270,7 +270,8 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
     .option(
       '-t, --threads <n>',
       'batch mode: worker threads (default: one per core, but none for an input of fewer than ~4,000 machines on 2 ' +
-        'cores or fewer, where the pool costs more to start than it gives; 0 = no workers; at most 1024)',
+        'cores or fewer without --all or reasons on every row, where the pool costs more to start than it gives; ' +
+        '0 = no workers; at most 1024)',
       nonNegativeInt('--threads', 'threads', 1024),
     )
     .option(

@@ -40,21 +40,27 @@ describe('defaultThreads', () => {
   const at = fileOf('at.msgpack', IN_THREAD_BELOW * SMALL_INVENTORY_BYTES);
   const pipe = join(dir, 'fleet.jsonl');
   execFileSync('mkfifo', [pipe]);
+  const light = { reasons: false, all: false, format: 'jsonl' } as const;
   it.each([
-    ['a small file on 2 cores: the calling thread', small, 2, 0],
-    ['a small file on 1 core', small, 1, 0],
-    ['a file just below the bound', below, 2, 0],
-    ['a file of IN_THREAD_BELOW machines or more: the pool', at, 2, undefined],
-    ['a small file on 4 cores: the pool', small, 4, undefined],
-    ['a directory of 3 inventories on 2 cores', folder, 2, 0],
-    ['standard input (its size is not known)', '-', 2, undefined],
-    ['a named pipe (its size is not known)', pipe, 2, undefined],
-    ['a path that does not exist (reading it says so)', join(dir, 'missing.jsonl'), 2, undefined],
-  ] as const)('%s', (_, input, cores, want) => {
-    expect(defaultThreads(input, cores)).toBe(want);
+    ['a small file on 2 cores: the calling thread', { ...light, inventories: small }, 2, 0],
+    ['a small file on 1 core', { ...light, inventories: small }, 1, 0],
+    ['a file just below the bound', { ...light, inventories: below }, 2, 0],
+    ['a file of IN_THREAD_BELOW machines or more: the pool', { ...light, inventories: at }, 2, undefined],
+    ['a small file on 4 cores: the pool', { ...light, inventories: small }, 4, undefined],
+    ['a directory of 3 inventories on 2 cores', { ...light, inventories: folder }, 2, 0],
+    ['rows without reasons: light', { ...light, format: 'rows', inventories: small }, 2, 0],
+    ['machine lines with their few reasons: light', { ...light, reasons: true, inventories: small }, 2, 0],
+    ['rows with a reason each: the pool', { ...light, format: 'rows', reasons: true, inventories: small }, 2, undefined],
+    ['the fleet format with every reason: the pool', { ...light, format: 'msgpack', reasons: true, inventories: small }, 2, undefined],
+    ['--all: the pool', { ...light, all: true, inventories: small }, 2, undefined],
+    ['standard input (its size is not known)', { ...light, inventories: '-' }, 2, undefined],
+    ['a named pipe (its size is not known)', { ...light, inventories: pipe }, 2, undefined],
+    ['a path that does not exist (reading it says so)', { ...light, inventories: join(dir, 'missing.jsonl') }, 2, undefined],
+  ] as const)('%s', (_, o, cores, want) => {
+    expect(defaultThreads(o, cores)).toBe(want);
   });
   it('a stream of inventories: the pool', () => {
-    expect(defaultThreads(stream(), 2)).toBeUndefined();
+    expect(defaultThreads({ ...light, inventories: stream() }, 2)).toBeUndefined();
   });
 });
 

@@ -7,13 +7,13 @@ import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
 import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
 import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import { outcomeIndex, outcomeState, outcomeSupersedence } from '../../engine/fleet/result-set.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { SUPERSEDENCE } from '../../engine/scanner/supersedence.js';
+import { inv } from '../helpers/scan-paths.js';
 import { catalogOf, updateRecord } from '../helpers/update-record.js';
 
 const T = { kind: 'const', value: true } as const;
@@ -63,13 +63,7 @@ function revise(records: readonly UpdateRecord[], name: string, over: Partial<Up
 
 const compile = (records: readonly UpdateRecord[]): Catalog => catalogOf(records, 'delta');
 
-const INV = {
-  schema: 'patchscan-inventory/1',
-  computer: { name: 'T' },
-  collectedAt: '2026-11-24T00:00:00Z',
-  files: [],
-  registry: [],
-} as Inventory;
+const INV = inv({ files: [], registry: [] }, 'T');
 
 /** Outcomes by update name: `State` or `State/superseded-code`. */
 function byName(c: Catalog, words: Uint32Array): Record<string, string> {

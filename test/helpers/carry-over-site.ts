@@ -1,13 +1,18 @@
 /**
- * Sites for the carry-over differentials (test/site/catalog-carry-over.test.ts, carry-over-revisions.test.ts): one
- * site carries stored result sets over to each new catalog, a second rescans in full, and the two are compared.
+ * Sites for the carry-over differentials (test/site/catalog-carry-over.test.ts, carry-over-revisions.test.ts,
+ * carry-over-chain.test.ts): one site carries stored result sets over to each new catalog, a second rescans in full,
+ * and the two are compared.
  */
+import { join } from 'node:path';
 import { Packr } from 'msgpackr';
 import { expect } from 'vitest';
 import { catalogInService } from '../../bench/site-catalog.js';
-import { ScanService } from '../../adapters/site/scan-service.js';
+import type { CatalogSource } from '../../adapters/site/catalog-files.js';
+import { ScanService, type QueueRun } from '../../adapters/site/scan-service.js';
 import { Site } from '../../adapters/site/site.js';
-import type { FleetModel } from '../../corpus/generate-fleet.js';
+import { FleetModel } from '../../corpus/generate-fleet.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
 import { setUpSite } from './site-setup.js';
 
 /** Clients of each site: PC-0 … PC-29. */
@@ -45,4 +50,54 @@ export async function putInService(site: Site, file: string, prepare = false): P
   const line = prepare && previous ? await new ScanService(site).prepareCarryOver(previous.id) : undefined;
   expect(await new ScanService(site).rescanAll('new catalog')).toBe(MACHINES);
   return line;
+}
+
+/** Two sites with the same clients scanned on the bundled catalog: one carries over, one rescans in full. */
+export interface SitePair {
+  readonly carrying: Site;
+  readonly full: Site;
+  /** The carrying site's scans (carry-over on), and what they said on their log. */
+  readonly incremental: ScanService;
+  readonly logged: string[];
+  /** The full-rescan site's scans (carry-over off). */
+  readonly rescan: ScanService;
+  /** The catalog both started on, and the model their clients come from. */
+  readonly catalog: Catalog;
+  readonly model: FleetModel;
+  /** The first queue run of each site (every client scanned on the catalog they started on). */
+  readonly first: { readonly carrying: QueueRun; readonly full: QueueRun };
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the two sites under `root` (on the PostgreSQL databases given, else SQLite), uploads the {@link MACHINES}
+ * clients to both and runs both queues once. `catalogs`: where the carrying site's scans read catalog files from.
+ */
+export async function openSitePair(
+  root: string,
+  databases: readonly (string | undefined)[] = [],
+  catalogs?: (carrying: Site) => CatalogSource,
+): Promise<SitePair> {
+  const carrying = await openSite(join(root, 'carrying'), databases[0]);
+  const full = await openSite(join(root, 'full'), databases[1]);
+  const logged: string[] = [];
+  const incremental = new ScanService(carrying, { log: (l) => logged.push(l), ...(catalogs ? { catalogs: catalogs(carrying) } : {}) });
+  const rescan = new ScanService(full, { carryOver: false });
+  const close = async (): Promise<void> => {
+    await incremental.close();
+    await rescan.close();
+    await carrying.close();
+    await full.close();
+  };
+  try {
+    const catalog = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
+    const model = new FleetModel(catalog);
+    await upload(carrying, model);
+    await upload(full, model);
+    const first = { carrying: await incremental.runQueue(), full: await rescan.runQueue() };
+    return { carrying, full, incremental, logged, rescan, catalog, model, first, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

@@ -11,13 +11,11 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
-import { ScanService } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
-import { FleetModel } from '../../corpus/generate-fleet.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import type { FleetModel } from '../../corpus/generate-fleet.js';
+import { writeCatalogFile } from '../../engine/catalog/file.js';
 import type { UpdateRecord } from '../../engine/model.js';
-import { MACHINES, openSite, putInService, upload } from '../helpers/carry-over-site.js';
+import { MACHINES, openSitePair, putInService } from '../helpers/carry-over-site.js';
 import { tempDir } from '../helpers/tmp.js';
 import { EDITS, prng } from '../helpers/catalog-edits.js';
 
@@ -54,20 +52,11 @@ const STEPS = 8;
 describe('a site carrying its result sets over a chain of catalog changes (SQLite)', () => {
   it('stores for every client the rows a full rescan stores, step after step', async () => {
     const root = tempDir();
-    const carrying = await openSite(join(root, 'carrying'), undefined);
-    const full = await openSite(join(root, 'full'), undefined);
-    const logged: string[] = [];
-    const incremental = new ScanService(carrying, { log: (l) => logged.push(l) });
-    const rescan = new ScanService(full, { carryOver: false });
+    const sites = await openSitePair(root);
+    const { carrying, full, incremental, rescan, logged, model } = sites;
     const failures: string[] = [];
     try {
-      const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
-      const model = new FleetModel(a);
-      await upload(carrying, model);
-      await upload(full, model);
-      await incremental.runQueue();
-      await rescan.runQueue();
-      const first = catalogRecords(a);
+      const first = catalogRecords(sites.catalog);
       let records = first;
       const history: UpdateRecord[][] = [first];
       const rnd = prng(SEED);
@@ -136,10 +125,7 @@ describe('a site carrying its result sets over a chain of catalog changes (SQLit
       // Nothing failed quietly: a carry-over that failed logs and scans in full.
       expect(logged.filter((l) => /failed/.test(l))).toEqual([]);
     } finally {
-      await incremental.close();
-      await rescan.close();
-      await carrying.close();
-      await full.close();
+      await sites.close();
     }
   }, 900_000);
 });

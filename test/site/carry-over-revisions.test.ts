@@ -9,14 +9,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogRecords, patchTuesday } from '../../bench/patch-tuesday.js';
 import { groupSummary } from '../../adapters/site/reports.js';
-import { ScanService } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
-import { FleetModel } from '../../corpus/generate-fleet.js';
-import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import { writeCatalogFile } from '../../engine/catalog/file.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { MACHINES, openSite, putInService, upload } from '../helpers/carry-over-site.js';
+import { MACHINES, openSitePair, putInService } from '../helpers/carry-over-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 async function stored(site: Site, ids: readonly string[]) {
@@ -62,18 +59,13 @@ describe.each(['SQLite', 'PostgreSQL'])('carry-over on re-added and multi-revisi
   it('stores what a full rescan stores', async () => {
     const root = tempDir();
     const dbs: TestDatabase[] = backend === 'PostgreSQL' ? [await createTestDatabase(), await createTestDatabase()] : [];
-    const carrying = await openSite(join(root, 'carrying'), dbs[0]?.url);
-    const full = await openSite(join(root, 'full'), dbs[1]?.url);
-    const logged: string[] = [];
-    const incremental = new ScanService(carrying, { log: (l) => logged.push(l) });
-    const rescan = new ScanService(full, { carryOver: false });
+    const sites = await openSitePair(
+      root,
+      dbs.map((d) => d.url),
+    );
+    const { carrying, full, incremental, rescan, logged } = sites;
     try {
-      const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
-      const model = new FleetModel(a);
-      await upload(carrying, model);
-      await upload(full, model);
-      await incremental.runQueue();
-      await rescan.runQueue();
+      const a = sites.catalog;
       // Updates with outcomes on the machines: the ones the edits below touch.
       const withRows = new Set<string>();
       for (let k = 0; k < MACHINES; k++) {
@@ -139,10 +131,7 @@ describe.each(['SQLite', 'PostgreSQL'])('carry-over on re-added and multi-revisi
       expect(carried).toBeGreaterThan(0);
       expect(onBaseMax).toBeGreaterThan(MACHINES / 2);
     } finally {
-      await incremental.close();
-      await rescan.close();
-      await carrying.close();
-      await full.close();
+      await sites.close();
       for (const db of dbs) await db.drop();
     }
   }, 600_000);

@@ -18,16 +18,15 @@ import { buildCatalog, catalogRecords, patchTuesday, retitled, supersedingCopies
 import { groupSummary } from '../../adapters/site/reports.js';
 import { CatalogCarryOver } from '../../adapters/site/catalog-carry-over.js';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
-import { ScanService } from '../../adapters/site/scan-service.js';
+import type { ScanService } from '../../adapters/site/scan-service.js';
 import { DEFAULT_CONFIG, type Site } from '../../adapters/site/site.js';
-import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
 import { packOutcome } from '../../engine/fleet/result-set.js';
 import type { UpdateState } from '../../engine/scanner/machine-scan.js';
 import type { SupersedenceCode } from '../../engine/scanner/supersedence.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { MACHINES, openSite, putInService, upload } from '../helpers/carry-over-site.js';
+import { MACHINES, openSitePair, putInService } from '../helpers/carry-over-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Catalog edits in service one after another: [percent of revisions edited, seed, titles changed too]. */
@@ -194,22 +193,19 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
   it('carries stored result sets over, storing exactly what a full rescan stores, or falls back to it', async () => {
     const root = tempDir();
     const dbs: TestDatabase[] = backend === 'PostgreSQL' ? [await createTestDatabase(), await createTestDatabase()] : [];
-    const carrying = await openSite(join(root, 'carrying'), dbs[0]?.url);
-    const full = await openSite(join(root, 'full'), dbs[1]?.url);
-    const logged: string[] = [];
-    const source = storeCatalogSource(carrying.store, carrying.catalogsDir);
-    const incremental = new ScanService(carrying, {
-      log: (l) => logged.push(l),
-      catalogs: { file: (row) => (read.push(row.id), source.file(row)) },
-    });
-    const rescan = new ScanService(full, { carryOver: false });
+    const sites = await openSitePair(
+      root,
+      dbs.map((d) => d.url),
+      (carrying) => {
+        const source = storeCatalogSource(carrying.store, carrying.catalogsDir);
+        return { file: (row) => (read.push(row.id), source.file(row)) };
+      },
+    );
+    const { carrying, full, incremental, rescan, logged } = sites;
     try {
-      const a = new Catalog(readCatalogFile((await carrying.store.currentCatalog())!.path));
-      const model = new FleetModel(a);
-      await upload(carrying, model);
-      await upload(full, model);
-      expect((await incremental.runQueue()).scanned).toBe(MACHINES);
-      expect((await rescan.runQueue()).scanned).toBe(MACHINES);
+      const a = sites.catalog;
+      expect(sites.first.carrying.scanned).toBe(MACHINES);
+      expect(sites.first.full.scanned).toBe(MACHINES);
       // The first carry-over reads the old sets' rows, as for sets an earlier release stored (without packed outcomes);
       // the later ones read the packed outcomes this one stores.
       await forgetPackedOutcomes(join(root, 'carrying', DEFAULT_CONFIG.database), dbs[0]?.url);
@@ -314,10 +310,7 @@ describe.each(['SQLite', 'PostgreSQL'])('a new catalog in service (%s)', (backen
       expect((await step(carrying, full, next, incremental, rescan, 'after the old file went')).carried).toBe(0);
       expect(logged.slice(1)).toEqual([expect.stringMatching(/failed, scanning it in full: NOT_FOUND: the compiled catalog/)]);
     } finally {
-      await incremental.close();
-      await rescan.close();
-      await carrying.close();
-      await full.close();
+      await sites.close();
       for (const db of dbs) await db.drop();
     }
   }, 600_000);

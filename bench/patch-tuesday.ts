@@ -78,6 +78,18 @@ export interface EditSummary {
   readonly bundledOnly: number;
 }
 
+/** splitmix32 (as the corpus generator's): numbers in [0, 1), the same for the same seed. */
+export function splitmix32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  };
+}
+
 /**
  * Edits `percent` % of the revisions: 40 % of that many new updates (each a newer copy of a software update or bundle,
  * with a new UpdateId, superseding it), 40 % new revisions of existing updates of any type (rule trees restructured), 20 %
@@ -90,14 +102,7 @@ export function patchTuesday(
   seed: number,
   options: { readonly renames?: boolean } = {},
 ): { records: UpdateRecord[]; summary: EditSummary } {
-  let s = seed >>> 0;
-  const rnd = (): number => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
+  const rnd = splitmix32(seed);
   const edits = Math.max(3, Math.round((records.length * percent) / 100));
   const out = [...records];
   let nextRevision = Math.max(...records.map((r) => r.revisionId)) + 1;

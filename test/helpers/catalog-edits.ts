@@ -9,19 +9,11 @@
  * a new revision, else its content changes under the same one.
  */
 import type { RuleNode, UpdateRecord } from '../../engine/model.js';
-import { patchTuesday, retitled } from '../../bench/patch-tuesday.js';
+import { patchTuesday, retitled, splitmix32 } from '../../bench/patch-tuesday.js';
 
 export type Rnd = () => number;
-export function prng(seed: number): Rnd {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
+/** The edits' random numbers: the Patch Tuesday edit's generator, from a seed. */
+export const prng: (seed: number) => Rnd = splitmix32;
 const pickOf = <T>(rnd: Rnd, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
 const idxOf = (rnd: Rnd, rs: readonly UpdateRecord[], f: (r: UpdateRecord) => boolean): number => {
   const ks = rs.map((r, k) => (f(r) ? k : -1)).filter((k) => k >= 0);

@@ -12,24 +12,19 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { outcomeIndex } from '../../engine/fleet/result-set.js';
-import { scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
+import { fullScan, type Full } from '../helpers/carry-over-diff.js';
 
 const MACHINES = 40;
 
 const renamed = (u: UpdateRecord): UpdateRecord => retitled(u, '(renamed)');
 
-/** Every machine's outcomes and reasons on a catalog, by "UpdateId/revision". */
-function scanAll(c: Catalog, model: FleetModel): { words: Uint32Array; reasons: Map<string, string> }[] {
+/** Every machine's full scan of a catalog: its outcomes, and its rows by "UpdateId/revision". */
+function scanAll(c: Catalog, model: FleetModel): Full[] {
   const scanner = new Scanner(c);
-  return Array.from({ length: MACHINES }, (_, k) => {
-    const { outcomes, reasons } = scanOutcomes(scanner, model.machine(11, k), { all: false, reasons: true });
-    const byKey = new Map<string, string>();
-    outcomes.forEach((w, n) => byKey.set(`${c.updateId(outcomeIndex(w))}/${c.revisionNumber(outcomeIndex(w))}`, reasons![n]));
-    return { words: Uint32Array.from(outcomes).sort(), reasons: byKey };
-  });
+  return Array.from({ length: MACHINES }, (_, k) => fullScan(c, model.machine(11, k), scanner));
 }
 
 describe('reasons a carried set keeps', () => {
@@ -71,12 +66,14 @@ describe('reasons a carried set keeps', () => {
         const worded = new Set([...changes.own, ...changes.unsure].map((o) => o.index));
         if (what.endsWith(' only')) wordedAfterRenames += worded.size;
         for (const o of [...changes.own, ...changes.unsure])
-          expect(o.reason, `${what}, machine ${k}`).toBe(after[k].reasons.get(`${to.updateId(o.index)}/${to.revisionNumber(o.index)}`));
+          expect(o.reason, `${what}, machine ${k}`).toBe(
+            after[k].byKey.get(`${to.updateId(o.index)}/${to.revisionNumber(o.index)}`)?.reason,
+          );
         for (const w of changes.words) {
           const i = outcomeIndex(w);
           if (worded.has(i)) continue;
           const key = `${to.updateId(i)}/${to.revisionNumber(i)}`;
-          expect(before[k].reasons.get(key), `${what}, machine ${k}, ${key}`).toBe(after[k].reasons.get(key));
+          expect(before[k].byKey.get(key)?.reason, `${what}, machine ${k}, ${key}`).toBe(after[k].byKey.get(key)?.reason);
           if (affected[i] !== 0) keptAffected++;
         }
       }

@@ -10,7 +10,7 @@
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { bucketOf, countedAs, type CountBucket } from '../../engine/scanner/counting.js';
+import { bucketOf, countedAs, emptyCounts, type CountBucket, type OutcomeCounts } from '../../engine/scanner/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
 import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 
@@ -37,59 +37,39 @@ class GroupNumbers {
   private readonly byKey = new Map<string, number>();
   /** Per category (its index in the catalog, or -1 - its UpdateId's string number when not in it) and kind: its group. */
   private readonly byCategory = new Map<number, number>();
-  /** Per update: its classification's group + 1 (0: not numbered yet), and its products' groups. */
-  private readonly classOf: Int32Array;
-  private readonly productsOf: (Int32Array | undefined)[];
-  /** Per string number of a category type: CLASSIFICATION, PRODUCT or 0. */
-  private readonly typeKind: Uint8Array;
+  /**
+   * Update i's groups are list[start[i] .. start[i + 1]): its classification's, then its products' (the order a tally
+   * first sees them in). Flat and made for every update at once (a few ms per catalog): a tally reads two typed arrays
+   * per outcome, not an object per update scattered over the heap (a third of a carried set's tally went there).
+   */
+  readonly start: Int32Array;
+  readonly list: Int32Array;
 
   constructor(private readonly catalog: Catalog) {
-    this.classOf = new Int32Array(catalog.size);
-    this.productsOf = new Array<Int32Array | undefined>(catalog.size);
     const c = catalog.data.categories;
-    this.typeKind = new Uint8Array(c.type.reduce((m, n) => Math.max(m, n + 1), 0));
+    const typeKind = new Uint8Array(c.type.reduce((m, n) => Math.max(m, n + 1), 0));
     for (const n of new Set(c.type)) {
       const type = catalog.str(n);
-      this.typeKind[n] = type === 'UpdateClassification' ? CLASSIFICATION : type === 'Product' ? PRODUCT : 0;
+      typeKind[n] = type === 'UpdateClassification' ? CLASSIFICATION : type === 'Product' ? PRODUCT : 0;
     }
-  }
-
-  classification(i: number): number {
-    const g = this.classOf[i]!;
-    if (g > 0) return g - 1;
-    const c = this.catalog.data.categories;
-    let n = -1;
-    for (let k = c.offsets[i]!; k < c.offsets[i + 1]! && n < 0; k++)
-      if (this.typeKind[c.type[k]!] === CLASSIFICATION) n = this.category('classification', k);
-    if (n < 0) n = this.number('classification', 'Unclassified');
-    this.classOf[i] = n + 1;
-    return n;
-  }
-
-  /** Update i's classification's group, then its products' (the order a tally first sees them in). */
-  groups(i: number): Int32Array {
-    let all = this.groupsOf[i];
-    if (all) return all;
-    const products = this.products(i);
-    all = new Int32Array(products.length + 1);
-    all[0] = this.classification(i);
-    all.set(products, 1);
-    return (this.groupsOf[i] = all);
-  }
-
-  private readonly groupsOf: (Int32Array | undefined)[] = [];
-
-  products(i: number): Int32Array {
-    let groups = this.productsOf[i];
-    if (groups) return groups;
-    const c = this.catalog.data.categories;
-    let count = 0;
-    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++) if (this.typeKind[c.type[k]!] === PRODUCT) count++;
-    groups = new Int32Array(count);
-    count = 0;
-    for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++)
-      if (this.typeKind[c.type[k]!] === PRODUCT) groups[count++] = this.category('product', k);
-    return (this.productsOf[i] = groups);
+    this.start = new Int32Array(catalog.size + 1);
+    let total = 0;
+    for (let i = 0; i < catalog.size; i++) {
+      this.start[i] = total;
+      total++; // its classification
+      for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++) if (typeKind[c.type[k]!] === PRODUCT) total++;
+    }
+    this.start[catalog.size] = total;
+    this.list = new Int32Array(total);
+    for (let i = 0; i < catalog.size; i++) {
+      let at = this.start[i]!;
+      let n = -1;
+      for (let k = c.offsets[i]!; k < c.offsets[i + 1]! && n < 0; k++)
+        if (typeKind[c.type[k]!] === CLASSIFICATION) n = this.category('classification', k);
+      this.list[at++] = n >= 0 ? n : this.number('classification', 'Unclassified');
+      for (let k = c.offsets[i]!; k < c.offsets[i + 1]!; k++)
+        if (typeKind[c.type[k]!] === PRODUCT) this.list[at++] = this.category('product', k);
+    }
   }
 
   /** The group of category reference k (Catalog.categoriesOfType's name: its title, else its UpdateId). */
@@ -137,19 +117,31 @@ export class GroupTally {
 
   add(index: number, bucket: CountBucket): void {
     const slot = bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
-    const groups = this.numbers.groups(index);
-    for (let k = 0; k < groups.length; k++) this.tally(groups[k]!, slot);
+    const { start, list } = this.numbers;
+    if (!(index >= 0 && index < start.length - 1)) throw new RangeError(`no update has index ${index} in this catalog`);
+    for (let k = start[index]!; k < start[index + 1]!; k++) this.tally(list[k]!, slot);
   }
 
   /**
-   * Adds a packed outcome (fleet/result-set.ts), counted by the counting rule (its bucket from the word's low four
-   * bits, checked: an outcome no state and supersedence make throws).
+   * Adds a set's packed outcomes (fleet/result-set.ts), each counted by the counting rule (its bucket from the word's
+   * low four bits, checked: an outcome no state and supersedence make throws), and returns how many fall in each
+   * bucket — in one pass, with no per-outcome lookup by bucket name (a carried set's every outcome, scan-service.ts).
    */
-  addWord(w: number): void {
-    const slot = SLOT_OF_LOW_BITS[w & 15]!;
-    if (slot === NO_OUTCOME) bucketOf((w >>> 2) & 3, w & 3); // throws
-    const groups = this.numbers.groups(w >>> 4);
-    for (let k = 0; k < groups.length; k++) this.tally(groups[k]!, slot);
+  addWords(words: Uint32Array): OutcomeCounts {
+    const byBits = new Int32Array(16);
+    const { start, list } = this.numbers;
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k]!;
+      byBits[w & 15]!++;
+      const slot = SLOT_OF_LOW_BITS[w & 15]!;
+      if (slot === NO_OUTCOME) bucketOf((w >>> 2) & 3, w & 3); // throws
+      const i = w >>> 4;
+      if (i >= start.length - 1) throw new RangeError(`no update has index ${i} in this catalog`);
+      for (let j = start[i]!; j < start[i + 1]!; j++) this.tally(list[j]!, slot);
+    }
+    const counts = emptyCounts();
+    for (let b = 0; b < 16; b++) if (byBits[b]! > 0) counts[bucketOf(b >>> 2, b & 3)] += byBits[b]!;
+    return counts;
   }
 
   rows(): ResultGroupRow[] {

@@ -639,12 +639,8 @@ export class ScanService {
 
   /** A carried set stored as its changes on `base`: counted (and per classification and product) from every outcome. */
   private changedSet(l: Loaded, fp: string, changes: CarriedChanges, base: ResultSetBase): NewResultSet {
-    const counts = emptyCounts();
     const groups = new GroupTally(l.catalog);
-    for (const w of changes.words) {
-      countOutcome(counts, (w >>> 2) & 3, w & 3); // a packed outcome's state and supersedence codes (result-set.ts)
-      groups.addWord(w);
-    }
+    const counts = groups.addWords(changes.words);
     const updates = changes.own.map((o): ResultUpdateRow => ({
       update_index: o.index,
       update_id: l.catalog.updateId(o.index),

@@ -10,7 +10,7 @@ import { GroupTally } from '../../adapters/site/result-groups.js';
 import type { ResultGroupRow } from '../../adapters/store/port.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { bucketOf, COUNT_BUCKETS, type CountBucket } from '../../engine/scanner/counting.js';
+import { bucketOf, countOutcome, COUNT_BUCKETS, emptyCounts, type CountBucket } from '../../engine/scanner/counting.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
 function reference(c: Catalog, outcomes: readonly (readonly [number, CountBucket])[]): ResultGroupRow[] {
@@ -48,20 +48,22 @@ it('tallies outcomes per classification and product as the obvious map does, in 
   expect(products).toBeGreaterThan(0);
 });
 
-it('tallies packed outcomes (addWord) as it tallies their buckets, and refuses a word no outcome packs', () => {
+it('tallies packed outcomes (addWords) as it tallies their buckets, counts them by the rule, and refuses a word no outcome packs', () => {
   const c = new Catalog(readCatalogFile(bundledCatalogFile()));
   const word = fc.tuple(fc.integer({ min: 0, max: c.size - 1 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 2 }));
   fc.assert(
     fc.property(fc.array(word, { maxLength: 300 }), (outcomes) => {
-      const byWord = new GroupTally(c);
+      const byWords = new GroupTally(c);
       const byBucket = new GroupTally(c);
+      const counts = emptyCounts();
       for (const [i, state, sup] of outcomes) {
-        byWord.addWord(((i << 4) | (state << 2) | sup) >>> 0);
         byBucket.add(i, bucketOf(state, sup));
+        countOutcome(counts, state, sup);
       }
-      expect(byWord.rows()).toEqual(byBucket.rows());
+      expect(byWords.addWords(Uint32Array.from(outcomes, ([i, state, sup]) => ((i << 4) | (state << 2) | sup) >>> 0))).toEqual(counts);
+      expect(byWords.rows()).toEqual(byBucket.rows());
     }),
     { numRuns: 200 },
   );
-  expect(() => new GroupTally(c).addWord((5 << 4) | 3)).toThrow(RangeError);
+  expect(() => new GroupTally(c).addWords(Uint32Array.of((5 << 4) | 3))).toThrow(RangeError);
 });

@@ -8,7 +8,8 @@ import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
 
 const [catalogPath, fleet, threads, cache] = process.argv.slice(2);
-const catalog = new Catalog(readCatalogFile(catalogPath!));
+// Read as `patchscan scan` reads it for a batch through workers: into shared memory, which the pool then shares as is.
+const catalog = new Catalog(readCatalogFile(catalogPath!, { shared: Number(threads) > 0 }));
 const cpu0 = process.cpuUsage();
 const t = performance.now();
 const s = await runBatchScan({

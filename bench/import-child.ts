@@ -32,7 +32,7 @@ if (mode === 'import') {
       outBytes: r.outBytes,
       facts: r.catalog.facts.count,
       nodes: r.catalog.nodes.count,
-      strings: r.catalog.strings.length,
+      strings: r.catalog.strings.offsets.length - 1,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       phases,
     })}\n`,

@@ -26,8 +26,9 @@ async function* firstFrames(path: string, n: number): AsyncGenerator<Uint8Array>
 }
 
 if (mode === 'scan') {
-  const catalog = new Catalog(readCatalogFile(a!));
   const threads = Number(c);
+  // As `patchscan scan` reads it for a batch through workers: into shared memory, which the pool shares as is.
+  const catalog = new Catalog(readCatalogFile(a!, { shared: threads > 0 }));
   const t = performance.now();
   const s = await runBatchScan({
     catalog,

@@ -305,7 +305,7 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
       ) => {
         // A batch scans through worker threads: its catalog is read into the memory they share (one copy, not two).
         const batch = o.inventories !== undefined && o.threads !== 0;
-        const catalog = batch ? sharedCatalog(readCatalogFile(o.catalog)) : new Catalog(readCatalogFile(o.catalog));
+        const catalog = batch ? sharedCatalog(readCatalogFile(o.catalog, { shared: true })) : new Catalog(readCatalogFile(o.catalog));
         if (o.inventories !== undefined) {
           if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
           if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');

@@ -163,7 +163,8 @@ export class ScanService {
     if (this.loaded?.catalogId !== row.id) {
       const old = this.loaded;
       const file = await this.catalogs.file(row);
-      const catalog = new Catalog(readCatalogFile(file));
+      // Read into shared memory when worker threads will scan with it: they then share the bytes read, uncopied.
+      const catalog = new Catalog(readCatalogFile(file, { shared: this.threads > 0 }));
       this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
       if (old) this.onCatalogSwitch?.(row);
       if (old?.pool) void old.pool.then((p) => p.close());

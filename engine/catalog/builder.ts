@@ -20,6 +20,7 @@ import {
 } from '../model.js';
 import { FACT_KINDS, type Fact } from '../rules/facts.js';
 import { RULE_TYPE_IDS, ruleSpec } from '../rules/registry.js';
+import { encodeStrings } from './string-table.js';
 import {
   CATALOG_FORMAT_VERSION,
   F_BUNDLE,
@@ -693,7 +694,7 @@ export class CatalogBuilder {
       createdAt,
       source,
       stats,
-      strings: list,
+      strings: encodeStrings(list),
       updates: {
         count: n,
         updateId: col(U32, (s) => s.updateId),

@@ -16,6 +16,7 @@ import {
 } from '../model.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
 import { isReportableCode } from './codes.js';
+import { StringReader } from './string-table.js';
 import { ruleSpec } from '../rules/registry.js';
 import {
   F_BUNDLE,
@@ -56,14 +57,11 @@ export interface FactInfo {
 }
 
 export class Catalog {
-  private readonly stringAt: ((id: number) => string) | undefined;
+  /** The string table's strings, decoded as they are asked for (string-table.ts). */
+  private readonly strings: StringReader;
 
-  /** `stringAt` serves strings from elsewhere (a shared-memory catalog) instead of `data.strings`. */
-  constructor(
-    readonly data: CatalogData,
-    stringAt?: (id: number) => string,
-  ) {
-    this.stringAt = stringAt;
+  constructor(readonly data: CatalogData) {
+    this.strings = new StringReader(data.strings);
   }
 
   get size(): number {
@@ -71,7 +69,7 @@ export class Catalog {
   }
 
   str(id: number): string {
-    return this.stringAt ? this.stringAt(id) : (this.data.strings[id] ?? '');
+    return this.strings.get(id);
   }
 
   updateId(i: number): string {

@@ -8,9 +8,10 @@
  * (its GUID is then kept alongside, so nothing is lost).
  */
 import type { RuleSlot } from '../model.js';
+import type { StringTable } from './string-table.js';
 import { SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED, type SlotCode } from './codes.js';
 
-export const CATALOG_FORMAT_VERSION = 1;
+export const CATALOG_FORMAT_VERSION = 2;
 
 /** Rule-node opcodes below RULE_OP_BASE; a known rule is RULE_OP_BASE + its id in RULE_TYPE_IDS. */
 export const OP_FALSE = 0;
@@ -84,7 +85,8 @@ export interface CatalogData {
   readonly createdAt: string;
   readonly source: CatalogSource;
   readonly stats: ImportStats;
-  readonly strings: readonly string[];
+  /** Every string the arrays below number, as UTF-8 bytes and offsets (string-table.ts); string 0 is ''. */
+  readonly strings: StringTable;
   readonly updates: {
     readonly count: number;
     readonly updateId: Uint32Array;

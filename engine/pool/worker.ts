@@ -8,8 +8,7 @@ import type { ScanTask, ScanTaskResult } from './protocol.js';
 import { scanBatch } from './scan-batch.js';
 import { fromShared, type SharedCatalog } from './shared-catalog.js';
 
-const { data, stringAt } = fromShared((workerData as { catalog: SharedCatalog }).catalog);
-const scanner = new Scanner(new Catalog(data, stringAt));
+const scanner = new Scanner(new Catalog(fromShared((workerData as { catalog: SharedCatalog }).catalog)));
 
 export default function scanTask(task: ScanTask): ScanTaskResult {
   return scanBatch(scanner, task);

@@ -8,6 +8,9 @@ import { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from 
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { createHash } from 'node:crypto';
+import { Packr } from 'msgpackr';
+import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
 import { collectGarbage } from '../helpers/gc.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -22,14 +25,92 @@ describe('compiled catalog file', () => {
     data = importCatalog(join(dir, 'g.cab'), { out: path }).catalog;
   });
 
-  it('keeps nothing of the file it decoded: only the catalog (msgpackr would hold its last input)', async () => {
+  it('makes the arrays views over the bytes read (nothing copied), and holds them no longer than the catalog', async () => {
     let bytes: Buffer | undefined = Buffer.from(readFileSync(path));
     const file = new WeakRef(bytes.buffer);
-    const back = decodeCatalog(bytes, path);
+    let back: CatalogData | undefined = decodeCatalog(bytes, path);
+    expect(back.updates.rules).toBeInstanceOf(Int32Array);
+    expect(back.updates.rules.buffer).toBe(bytes.buffer);
+    expect(back.strings.bytes.buffer).toBe(bytes.buffer);
     bytes = undefined;
+    back = undefined;
+    // msgpackr holds its last input until it decodes another: the file must not stay alive through it.
     await collectGarbage();
     expect(file.deref()).toBeUndefined();
-    expect(back.updates.rules).toBeInstanceOf(Int32Array);
+  });
+
+  it('reads a file that starts off an 8-byte boundary in memory, and a file read into shared memory as it is', () => {
+    const bytes = readFileSync(path);
+    const off = Buffer.alloc(bytes.length + 3);
+    bytes.copy(off, 3);
+    expect(decodeCatalog(off.subarray(3), path)).toEqual(data);
+    const shared = readCatalogFile(path, { shared: true });
+    expect(shared).toEqual(data);
+    expect(shared.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);
+    // A pool lays it out where it is: no second copy.
+    expect(toShared(shared).buffer).toBe(shared.updates.rules.buffer);
+    expect(new Catalog(fromShared(toShared(shared))).title(5)).toBe(new Catalog(data).title(5));
+  });
+
+  it('still reads version 1 files (the data as one msgpack value, its strings a list): the same catalog', () => {
+    const c = new Catalog(data);
+    const strings = Array.from({ length: data.strings.offsets.length - 1 }, (_, k) => c.str(k));
+    expect(strings.length).toBeGreaterThan(100);
+    const v1 = version1File({ ...data, version: 1, strings });
+    const back = decodeCatalog(v1, 'v1');
+    expect(back).toEqual(data);
+    expect(back.version).toBe(2);
+  });
+
+  it('refuses a version 2 layout that places an array outside the file, unaligned, or anywhere but in the data', () => {
+    const bytes = readFileSync(path);
+    const m = bytes.readUInt32LE(56);
+    const packr = new Packr({ useRecords: false, moreTypes: true });
+    const meta = packr.unpack(bytes.subarray(60, 60 + m)) as {
+      rest: Record<string, unknown>;
+      places: Record<string, [string, number, number]>;
+    };
+    const tamper = (edit: (places: Record<string, unknown>) => void): Buffer => {
+      const places = structuredClone(meta.places) as Record<string, unknown>;
+      edit(places);
+      const again = packr.pack({ rest: meta.rest, places });
+      const region = (4 + again.length + 7) & ~7;
+      const oldRegion = (4 + m + 7) & ~7;
+      const out = Buffer.alloc(56 + region + (bytes.length - 56 - oldRegion));
+      bytes.copy(out, 0, 0, 24);
+      out.writeBigUInt64LE(BigInt(out.length - 56), 16);
+      out.writeUInt32LE(again.length, 56);
+      again.copy(out, 60);
+      bytes.copy(out, 56 + region, 56 + oldRegion);
+      createHash('sha256').update(out.subarray(56)).digest().copy(out, 24);
+      return out;
+    };
+    expect(
+      decodeCatalog(
+        tamper(() => undefined),
+        'x',
+      ),
+    ).toEqual(data); // the tampering itself keeps a good file good
+    const cases: [string, (p: Record<string, unknown>) => void, RegExp][] = [
+      ['past the end', (p) => (p['updates.rules'] = ['Int32Array', 0, 1e9]), /updates\.rules lies outside the file/],
+      ['unaligned', (p) => (p['updates.rules'] = ['Int32Array', 2, 1]), /updates\.rules lies outside the file or unaligned/],
+      ['an unknown kind', (p) => (p['updates.rules'] = ['Float64Array', 0, 1]), /updates\.rules has no valid place/],
+      ['a negative offset', (p) => (p['updates.rules'] = ['Int32Array', -8, 1]), /updates\.rules has no valid place/],
+      ['on the prototype', (p) => (p['__proto__.polluted'] = ['Uint8Array', 0, 1]), /__proto__\.polluted has no place in the data/],
+      ['over a value that is not an array', (p) => (p['format'] = ['Uint8Array', 0, 1]), /format has no place in the data/],
+      ['under nothing', (p) => (p['nowhere.at.all'] = ['Uint8Array', 0, 1]), /nowhere\.at\.all has no place in the data/],
+    ];
+    for (const [why, edit, message] of cases) {
+      let err: unknown;
+      try {
+        decodeCatalog(tamper(edit), 'x');
+      } catch (e) {
+        err = e;
+      }
+      expect(PatchscanError.is(err, 'COMPILED_BAD_FILE'), why).toBe(true);
+      expect((err as Error).message, why).toMatch(message);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
   it('round-trips exactly', () => {
@@ -67,7 +148,7 @@ describe('compiled catalog file', () => {
       err = e;
     }
     expect(PatchscanError.is(err, 'COMPILED_BAD_FILE')).toBe(true);
-    expect((err as Error).message).toMatch(/version 99 is not the supported version 1; re-import/);
+    expect((err as Error).message).toMatch(/version 99 is not one this version reads \(1 or 2\); import the catalog again/);
   });
 
   it('writes atomically: no temporary file is left, and a failed write keeps the old file', () => {
@@ -87,3 +168,14 @@ describe('compiled catalog file', () => {
     expect(strip(again).equals(strip(data))).toBe(true);
   });
 });
+
+/** A version 1 file as versions before 2026-12-02 wrote it: the header, then the whole data as one msgpack value. */
+function version1File(data: unknown): Buffer {
+  const payload = new Packr({ useRecords: false, moreTypes: true }).pack(data);
+  const header = Buffer.alloc(56);
+  header.write('PSCATLG\0', 0, 'latin1');
+  header.writeUInt32LE(1, 8);
+  header.writeBigUInt64LE(BigInt(payload.length), 16);
+  createHash('sha256').update(payload).digest().copy(header, 24);
+  return Buffer.concat([header, payload]);
+}

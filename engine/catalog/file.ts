@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { Packr } from 'msgpackr';
 import { PatchscanError, ioError } from '../errors.js';
 import { CATALOG_FORMAT_VERSION, type CatalogData } from './data.js';
-import { placeArrays, splitArrays, withViews, writeArrays } from './layout.js';
+import { nullPath, placeArrays, splitArrays, withViews, writeArrays } from './layout.js';
 import { checkStringTable, encodeStrings, type StringTable } from './string-table.js';
 
 const MAGIC = Buffer.from('PSCATLG\0', 'latin1');
@@ -98,14 +98,10 @@ function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogDa
   const region = align8(4 + m);
   if (meta === null || typeof meta !== 'object' || meta.rest === null || typeof meta.rest !== 'object')
     throw bad('payload is not a catalog');
-  return withViews(
-    meta.rest,
-    meta.places,
-    buf.buffer,
-    buf.byteOffset + HEADER + region,
-    Math.max(0, payload.length - region),
-    bad,
-  ) as CatalogData;
+  const data = withViews(meta.rest, meta.places, buf.buffer, buf.byteOffset + HEADER + region, Math.max(0, payload.length - region), bad);
+  const missing = nullPath(data);
+  if (missing !== undefined) throw bad(`its array ${missing} has no place in the file`);
+  return data as CatalogData;
 }
 
 /** Version 1: the data as one msgpack value (arrays copied out of it), its strings a list, turned into a table. */

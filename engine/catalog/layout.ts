@@ -66,6 +66,20 @@ export function writeArrays(arrays: SplitData['arrays'], places: ArrayPlaces, in
   }
 }
 
+/**
+ * The first path under `v` that holds null: splitArrays leaves null where each array was and the data holds no null of
+ * its own, so after withViews a null is an array the file's places left out.
+ */
+export function nullPath(v: unknown, path = ''): string | undefined {
+  if (v === null) return path;
+  if (typeof v !== 'object' || arrayKind(v)) return undefined;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const found = nullPath(x, path ? `${path}.${k}` : k);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**

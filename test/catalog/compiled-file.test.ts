@@ -62,7 +62,7 @@ describe('compiled catalog file', () => {
     expect(back.version).toBe(2);
   });
 
-  it('refuses a version 2 layout that places an array outside the file, unaligned, or anywhere but in the data', () => {
+  it('refuses a version 2 layout that places an array outside the file, unaligned, anywhere but in the data, or nowhere', () => {
     const bytes = readFileSync(path);
     const m = bytes.readUInt32LE(56);
     const packr = new Packr({ useRecords: false, moreTypes: true });
@@ -99,6 +99,7 @@ describe('compiled catalog file', () => {
       ['on the prototype', (p) => (p['__proto__.polluted'] = ['Uint8Array', 0, 1]), /__proto__\.polluted has no place in the data/],
       ['over a value that is not an array', (p) => (p['format'] = ['Uint8Array', 0, 1]), /format has no place in the data/],
       ['under nothing', (p) => (p['nowhere.at.all'] = ['Uint8Array', 0, 1]), /nowhere\.at\.all has no place in the data/],
+      ['left out', (p) => delete p['updates.rules'], /updates\.rules has no place in the file/],
     ];
     for (const [why, edit, message] of cases) {
       let err: unknown;

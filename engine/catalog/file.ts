@@ -106,7 +106,10 @@ function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogDa
 
 /** Version 1: the data as one msgpack value (arrays copied out of it), its strings a list, turned into a table. */
 function version1(payload: Buffer, bad: (why: string) => PatchscanError): CatalogData {
-  const data = packr.unpack(payload) as (Omit<CatalogData, 'strings'> & { strings: unknown }) | undefined;
+  // msgpackr refuses a view over shared memory (readCatalogFile's `shared`): such a file is decoded from a copy, and a
+  // pool then lays its arrays out in shared memory of their own (pool/shared-catalog.ts).
+  const data = packr.unpack(payload.buffer instanceof SharedArrayBuffer ? Buffer.from(payload) : payload) as
+    (Omit<CatalogData, 'strings'> & { strings: unknown }) | undefined;
   if (data?.format !== 'patchscan-catalog') throw bad('payload is not a catalog');
   return { ...data, strings: version1Strings(data.strings, bad) };
 }

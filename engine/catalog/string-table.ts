@@ -22,7 +22,8 @@ export function encodeStrings(list: readonly string[]): StringTable {
     length += Buffer.byteLength(list[i]!, 'utf8');
   }
   offsets[list.length] = length;
-  const bytes = Buffer.allocUnsafe(length);
+  // Memory of its own (not a slice of Node's shared pool, which a small table would be): the table may be cloned.
+  const bytes = Buffer.allocUnsafeSlow(length);
   for (let i = 0; i < list.length; i++) bytes.write(list[i]!, offsets[i]!, offsets[i + 1]! - offsets[i]!, 'utf8');
   // A plain Uint8Array over the same memory: msgpackr and structured clones keep its type.
   return { offsets, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };

@@ -1,5 +1,5 @@
 /** The compiled file: versioned, checksummed, written atomically, loaded without XML. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importCatalog } from '../../adapters/catalog/import.js';
@@ -60,6 +60,12 @@ describe('compiled catalog file', () => {
     const back = decodeCatalog(v1, 'v1');
     expect(back).toEqual(data);
     expect(back.version).toBe(2);
+    // Read into shared memory too (patchscan scan's batches and a site's scan pool read so), and shared by a pool.
+    const file = join(dir, 'v1.pscat');
+    writeFileSync(file, v1);
+    const shared = readCatalogFile(file, { shared: true });
+    expect(shared).toEqual(data);
+    expect(new Catalog(fromShared(toShared(shared))).title(7)).toBe(c.title(7));
   });
 
   it('refuses a version 2 layout that places an array outside the file, unaligned, anywhere but in the data, or nowhere', () => {

@@ -222,7 +222,18 @@ export async function recountStaleGroups(
         if (PatchscanError.is(e, 'NOT_FOUND')) continue; // pruned meanwhile (no scan read it): nothing to recount
         throw e;
       }
-      for (const r of rows) tally.add(r.update_index, countedAs(r.state, r.superseded));
+      try {
+        for (const r of rows) tally.add(r.update_index, countedAs(r.state, r.superseded));
+      } catch (e) {
+        // A stored row this catalog cannot count (a damaged database): that set stays marked, the others go on.
+        if (!(e instanceof RangeError)) throw e;
+        left++;
+        log(
+          `result set ${setId} keeps counts of the old counting rule per classification and product (left out of reports ` +
+            `until its machines are scanned again): a stored row cannot be counted: ${e.message}`,
+        );
+        continue;
+      }
       if (await store.replaceResultGroups(setId, tally.rows())) recounted++;
     }
   }

@@ -23,13 +23,12 @@ import { storeCatalogSource, type CatalogSource } from './catalog-files.js';
 const CLASSIFICATION = 1,
   PRODUCT = 2;
 
-/** Per packed outcome's low four bits (state << 2 | supersedence): its group slot (0 installed, 1 required, 2 unknown, -1 none). */
+/** A bucket's slot in a group's counts: 0 installed, 1 required, 2 unknown, -1 none (a group row keeps those three). */
+const slotOf = (bucket: CountBucket): number => (bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1);
+
+/** Per packed outcome's low four bits (state << 2 | supersedence): its group slot, or NO_OUTCOME. */
 const NO_OUTCOME = -2;
-const SLOT_OF_LOW_BITS = Int8Array.from({ length: 16 }, (_, b) => {
-  if ((b & 3) === 3) return NO_OUTCOME;
-  const bucket = bucketOf(b >>> 2, b & 3);
-  return bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
-});
+const SLOT_OF_LOW_BITS = Int8Array.from({ length: 16 }, (_, b) => ((b & 3) === 3 ? NO_OUTCOME : slotOf(bucketOf(b >>> 2, b & 3))));
 
 class GroupNumbers {
   readonly kinds: ResultGroupRow['kind'][] = [];
@@ -116,10 +115,7 @@ export class GroupTally {
   }
 
   add(index: number, bucket: CountBucket): void {
-    const slot = bucket === 'installed' ? 0 : bucket === 'required' ? 1 : bucket === 'unknown' ? 2 : -1;
-    const { start, list } = this.numbers;
-    if (!(index >= 0 && index < start.length - 1)) throw new RangeError(`no update has index ${index} in this catalog`);
-    for (let k = start[index]!; k < start[index + 1]!; k++) this.tally(list[k]!, slot);
+    this.addUpdate(index, slotOf(bucket));
   }
 
   /**
@@ -129,15 +125,12 @@ export class GroupTally {
    */
   addWords(words: Uint32Array): OutcomeCounts {
     const byBits = new Int32Array(16);
-    const { start, list } = this.numbers;
     for (let k = 0; k < words.length; k++) {
       const w = words[k]!;
       byBits[w & 15]!++;
       const slot = SLOT_OF_LOW_BITS[w & 15]!;
       if (slot === NO_OUTCOME) bucketOf((w >>> 2) & 3, w & 3); // throws
-      const i = w >>> 4;
-      if (i >= start.length - 1) throw new RangeError(`no update has index ${i} in this catalog`);
-      for (let j = start[i]!; j < start[i + 1]!; j++) this.tally(list[j]!, slot);
+      this.addUpdate(w >>> 4, slot);
     }
     const counts = emptyCounts();
     for (let b = 0; b < 16; b++) if (byBits[b]! > 0) counts[bucketOf(b >>> 2, b & 3)] += byBits[b]!;
@@ -153,6 +146,13 @@ export class GroupTally {
       required: this.counts[g * 3 + 1]!,
       unknown: this.counts[g * 3 + 2]!,
     }));
+  }
+
+  /** Update `index`'s groups, each tallied in `slot`. */
+  private addUpdate(index: number, slot: number): void {
+    const { start, list } = this.numbers;
+    if (!(index >= 0 && index < start.length - 1)) throw new RangeError(`no update has index ${index} in this catalog`);
+    for (let k = start[index]!; k < start[index + 1]!; k++) this.tally(list[k]!, slot);
   }
 
   private tally(g: number, slot: number): void {

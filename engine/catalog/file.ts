@@ -83,7 +83,7 @@ export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
     packr.unpack(NIL);
   }
   if (data?.format !== 'patchscan-catalog') throw bad('payload is not a catalog');
-  return { ...data, version: CATALOG_FORMAT_VERSION, strings: checkStringTable(data.strings, bad) };
+  return { ...data, version: CATALOG_FORMAT_VERSION };
 }
 
 function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogData {
@@ -101,7 +101,8 @@ function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogDa
   const data = withViews(meta.rest, meta.places, buf.buffer, buf.byteOffset + HEADER + region, Math.max(0, payload.length - region), bad);
   const missing = nullPath(data);
   if (missing !== undefined) throw bad(`its array ${missing} has no place in the file`);
-  return data as CatalogData;
+  const catalog = data as CatalogData;
+  return { ...catalog, strings: checkStringTable(catalog.strings, bad) };
 }
 
 /** Version 1: the data as one msgpack value (arrays copied out of it), its strings a list, turned into a table. */

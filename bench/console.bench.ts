@@ -33,9 +33,15 @@ import { BUNDLED_CORPUS } from '../adapters/cli/paths.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
+import type { CatalogData } from '../engine/catalog/data.js';
+import { buildScanIndex } from '../engine/fleet/scan-index.js';
+
 import { catalogInService } from './site-catalog.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { arg, numArg } from './args.js';
+
+/** As a site's sync writes a catalog: with its scan index. */
+const writeIndexed = (file: string, data: CatalogData): number => writeCatalogFile(file, data, { scanIndex: buildScanIndex(data) });
 
 const clients = numArg('clients', '100000');
 const runs = numArg('runs', '20');
@@ -87,7 +93,7 @@ if (!existsSync(join(dir, 'ready'))) {
     ].entries()) {
       records = patchTuesday(records, percent!, seed!).records;
       const file = join(dir, `edit-${k}.pscat`);
-      writeCatalogFile(file, buildCatalog(records, file).data);
+      writeIndexed(file, buildCatalog(records, file).data);
       await catalogInService(site, file, 'bench');
       const scanner = new ScanService(site);
       await scanner.rescanAll('new catalog');

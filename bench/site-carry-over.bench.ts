@@ -27,10 +27,16 @@ import { Site } from '../adapters/site/site.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
+import type { CatalogData } from '../engine/catalog/data.js';
+import { buildScanIndex } from '../engine/fleet/scan-index.js';
+
 import { arg, jsonOut, numArg, printJson, say } from './args.js';
 import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { catalogInService } from './site-catalog.js';
+
+/** As a site's sync writes a catalog: with its scan index. */
+const writeIndexed = (file: string, data: CatalogData): number => writeCatalogFile(file, data, { scanIndex: buildScanIndex(data) });
 
 const revisions = numArg('revisions', '10000');
 const clients = numArg('clients', '300');
@@ -53,8 +59,8 @@ const imported = benchCatalog(work, revisions);
 const records = catalogRecords(new Catalog(readCatalogFile(imported)));
 const fileA = join(work, `site-carry-${revisions}-A.pscat`);
 const fileB = join(work, `site-carry-${revisions}-B-${percent}-${seed}.pscat`);
-writeCatalogFile(fileA, buildCatalog(records, fileA).data);
-writeCatalogFile(fileB, buildCatalog(patchTuesday(records, percent, seed).records, fileB).data);
+writeIndexed(fileA, buildCatalog(records, fileA).data);
+writeIndexed(fileB, buildCatalog(patchTuesday(records, percent, seed).records, fileB).data);
 const a = new Catalog(readCatalogFile(fileA));
 
 /** Puts `file` in service as a sync does; with `prepare`, times the carry-over a sync makes then (0 without). */

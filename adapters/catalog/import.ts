@@ -18,6 +18,7 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import type { CatalogData, CatalogSource } from '../../engine/catalog/data.js';
 import { writeCatalogFile } from '../../engine/catalog/file.js';
+import { buildScanIndex } from '../../engine/fleet/scan-index.js';
 import { PatchscanError, ioError } from '../../engine/errors.js';
 import { extractCab } from '../cab/extract.js';
 import { CabReader } from '../cab/reader.js';
@@ -380,12 +381,14 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       },
     };
     const catalog = imp.builder.build(source);
-    imp.progress({ phase: 'compile', done: 1, total: 1, unit: 'steps' });
     if (catalog.updates.count === 0) {
       throw new PatchscanError('CATALOG_BAD_FORMAT', `${input}: the catalog holds no updates`, { file: input });
     }
+    // What every scan of the file would otherwise build before its first machine, built once (~0.3 s for 50,000 revisions).
+    const scanIndex = buildScanIndex(catalog);
+    imp.progress({ phase: 'compile', done: 1, total: 1, unit: 'steps' });
     imp.progress({ phase: 'write', done: 0, total: 1, unit: 'steps' });
-    const outBytes = writeCatalogFile(opts.out, catalog);
+    const outBytes = writeCatalogFile(opts.out, catalog, { scanIndex });
     imp.progress({ phase: 'write', done: 1, total: 1, unit: 'steps' });
     return { catalog, outBytes, xmlBytes: imp.xmlBytes, seconds: (performance.now() - started) / 1000 };
   } finally {

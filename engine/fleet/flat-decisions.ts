@@ -20,6 +20,7 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';
+import type { FlatLayout } from '../catalog/scan-index.js';
 import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED } from '../catalog/codes.js';
 import { F, T, U, and2, not, type Tri } from '../eval/tri.js';
 import { S_INSTALLED, S_NOT_APPLICABLE, S_REQUIRED, S_UNKNOWN, type MachineScan } from '../scanner/machine-scan.js';
@@ -35,43 +36,28 @@ const KIND_LEAF = 0,
   /** Decided by MachineScan (FlatLayout.decideAs), whatever its kind: one read tells both. */
   KIND_BY_SCAN = 3;
 
-/** The per-catalog part: where each update is placed and what a decision reads, by position. */
-export interface FlatLayout {
-  /** Per position: the catalog index of the update placed there. */
-  readonly updateAt: Int32Array;
-  /** Per position: the update's prerequisite class (16 bits where the catalog has fewer than 65,536 classes). */
-  readonly classAt: Uint16Array | Int32Array;
-  /** Per position: leaf, detectoid or category, or bundle. */
-  readonly kindAt: Uint8Array;
-  /**
-   * Per position: what a decision reads first — kindAt, or KIND_BY_SCAN when MachineScan may decide the update itself
-   * while it evaluates a class: a software update that is a prerequisite of another, and the updates it bundles. The
-   * flat path asks MachineScan for these (one decision per update, as on the on-demand path); Windows Update's
-   * prerequisites are detectoids, so there are few or none.
-   */
-  readonly decideAs: Uint8Array;
-  /** Per position: its bundled updates' positions (-1: not in the catalog) are `childPos[childOffsets[p] .. childOffsets[p + 1])`. */
-  readonly childOffsets: Int32Array;
-  readonly childPos: Int32Array;
-  /** Per position: the positions of the updates that supersede it, likewise. */
-  readonly supersederOffsets: Int32Array;
-  readonly supersederPos: Int32Array;
-  /** Per class: the positions of its reportable updates, in catalog order (what a scan reports when the class holds). */
-  readonly rootOffsets: Int32Array;
-  readonly rootPos: Int32Array;
-}
+export type { FlatLayout } from '../catalog/scan-index.js';
 
 const layouts = new WeakMap<CatalogData, FlatLayout | null>();
 
-/** The catalog's layout, or undefined when it has a prerequisite cycle (MachineScan then decides everything). */
+/**
+ * The catalog's layout, or undefined when it has a prerequisite cycle (MachineScan then decides everything): from its
+ * scan index (a catalog file's: scanner/scan-index.ts), else built once per catalog.
+ */
 export function flatLayout(c: Catalog): FlatLayout | undefined {
   let l = layouts.get(c.data);
   if (l === undefined) {
-    const pc = prerequisiteClasses(c);
-    l = pc.cycleOf.every((x) => x < 0) ? buildLayout(c, pc) : null;
+    const index = c.data.scanIndex;
+    l = (index ? index.flat : buildFlatLayout(c)) ?? null;
     layouts.set(c.data, l);
   }
   return l ?? undefined;
+}
+
+/** Builds the layout over the catalog's prerequisite classes, or undefined when it has a prerequisite cycle. */
+export function buildFlatLayout(c: Catalog): FlatLayout | undefined {
+  const pc = prerequisiteClasses(c);
+  return pc.cycleOf.every((x) => x < 0) ? buildLayout(c, pc) : undefined;
 }
 
 function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {

@@ -9,55 +9,23 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { isReportableCode } from '../catalog/codes.js';
 import type { CatalogData } from '../catalog/data.js';
+import type { PrerequisiteClasses } from '../catalog/scan-index.js';
 
-export interface PrerequisiteClasses {
-  /** Per update: its class (the same groups with the same members, in the same order). */
-  readonly classOf: Int32Array;
-  /** Per class: an update of that class, whose groups define it. */
-  readonly representative: Int32Array;
-  readonly count: number;
-  /**
-   * The updates a default scan reports (software that is not a bundle-only child), not in a prerequisite cycle, by
-   * class: class c's are `classReportable[classReportableOffsets[c] .. classReportableOffsets[c + 1])`, in catalog
-   * order. A scan evaluates each class once and takes only the lists of the classes that hold: an update of a class
-   * that is False costs nothing at all.
-   */
-  readonly classReportable: Int32Array;
-  readonly classReportableOffsets: Int32Array;
-  /** The classes with reportable updates, in the order of their first one in the catalog. */
-  readonly reportingClasses: Int32Array;
-  /** Per class: an update of it that is in no prerequisite cycle (its groups are the class's value), or -1. */
-  readonly acyclicMember: Int32Array;
-  /** The reportable updates in a prerequisite cycle (decided one by one: their value is their own). */
-  readonly reportableInCycles: Int32Array;
-  /** How many updates are reportable (the longest list a scan gathers). */
-  readonly reportableCount: number;
-  /**
-   * Per update: its prerequisite cycle (a strongly connected component of "needs the state of": prerequisites and
-   * bundled children, with more than one update or a self-reference), or -1. Within a cycle, an update's reference to
-   * another of the same cycle reads Unknown: what a cycle resolves to must not depend on where a scan enters it
-   * (Windows Update's catalog has no such cycles; a damaged or hand-made one may).
-   */
-  readonly cycleOf: Int32Array;
-  /**
-   * Per update: its class when it is in no prerequisite cycle, else -1 — what a scan asks first about every update
-   * (one read instead of `cycleOf` then `classOf`).
-   */
-  readonly acyclicClassOf: Int32Array;
-}
+export type { PrerequisiteClasses } from '../catalog/scan-index.js';
 
 const built = new WeakMap<CatalogData, PrerequisiteClasses>();
 
+/** The catalog's classes: from its scan index (a catalog file's: scan-index.ts), else built once per catalog. */
 export function prerequisiteClasses(c: Catalog): PrerequisiteClasses {
   let pc = built.get(c.data);
   if (pc === undefined) {
-    pc = build(c);
+    pc = c.data.scanIndex?.classes ?? buildPrerequisiteClasses(c);
     built.set(c.data, pc);
   }
   return pc;
 }
 
-function build(c: Catalog): PrerequisiteClasses {
+export function buildPrerequisiteClasses(c: Catalog): PrerequisiteClasses {
   const p = c.data.prerequisites;
   const n = c.size;
   const classOf = new Int32Array(n);

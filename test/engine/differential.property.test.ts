@@ -9,6 +9,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import { buildScanIndex } from '../../engine/fleet/scan-index.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
@@ -63,8 +64,9 @@ function engineStates(
 ): Map<string, { state: string; superseded: boolean; possiblySuperseded: boolean }>[] {
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
-  // Through the file format too: what is scanned is what a loaded catalog holds.
-  const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
+  // Through the file format too, scan index included: what is scanned is what a loaded catalog holds.
+  const data = b.build({ kind: 'records', path: 'property', sha256: '' });
+  const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
   const scanner = new Scanner(c);
   return invs.map(
     (inv) =>
@@ -126,7 +128,8 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
           }
           const b = new CatalogBuilder();
           for (const r of records) b.addRecord(r);
-          const c = new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path: 'property', sha256: '' }))));
+          const data = b.build({ kind: 'records', path: 'property', sha256: '' });
+          const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
           const scanner = new Scanner(c);
           const unshared = new Scanner(c, { shareRuleResults: false });
           // Memory bounds that drop values all the time (oldest first / everything, renumbering sections).

@@ -5,6 +5,7 @@
 import { CatalogBuilder } from '../../engine/catalog/builder.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog } from '../../engine/catalog/file.js';
+import { buildScanIndex } from '../../engine/fleet/scan-index.js';
 import type { UpdateRecord } from '../../engine/model.js';
 
 export function updateRecord(r: Pick<UpdateRecord, 'updateId' | 'revisionId'> & Partial<UpdateRecord>): UpdateRecord {
@@ -36,9 +37,10 @@ export function catalogOf(records: readonly UpdateRecord[], path = 'test'): Cata
   return new Catalog(b.build({ kind: 'records', path, sha256: '' }));
 }
 
-/** The same, through the catalog file's encoding and back: the catalog as a scan loads it from disk. */
+/** The same, through the catalog file's encoding and back, scan index included: the catalog as a scan loads it from disk. */
 export function loadedCatalogOf(records: readonly UpdateRecord[], path = 'test'): Catalog {
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
-  return new Catalog(decodeCatalog(encodeCatalog(b.build({ kind: 'records', path, sha256: '' }))));
+  const data = b.build({ kind: 'records', path, sha256: '' });
+  return new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
 }

@@ -1,0 +1,222 @@
+/**
+ * A catalog's scan index: what every fleet scan of a catalog needs before its first machine and can only get by
+ * walking the whole catalog — updates grouped by prerequisite list (scanner/prerequisite-classes.ts), the order
+ * decisions read them in (fleet/flat-decisions.ts), each rule slot's place among the values machines share
+ * (scanner/section-memo.ts). A function of the catalog alone: built (fleet/scan-index.ts) when a catalog file is
+ * written and stored in it, so that neither a process nor each of its worker threads walks 50,000 revisions again
+ * (~0.3 s each, before any machine; bench/RESULTS.md). A catalog without one — compiled in memory, or read from a file
+ * written before it existed — builds each part on first use, as before.
+ *
+ * Here: its shape, its version and its check; the catalog layer reads and writes it without knowing how it is built.
+ * The index is only as right as the code that reads it: a change to how any part is built (a bucket's hash, a class's
+ * key, the layout's order) must bump SCAN_INDEX_VERSION, and an index of another version is left unread (scans build
+ * their own). test/catalog/scan-index.test.ts holds the digest of the index of a fixed catalog and fails when the index
+ * changes under the same version. An index read from a file is checked for shape and bounds — every length, offset
+ * and number within what the catalog and the index itself hold — before anything reads it.
+ */
+import type { CatalogData } from './data.js';
+import type { PatchscanError } from '../errors.js';
+
+/** Bump when any part of the index is built differently (see above). */
+export const SCAN_INDEX_VERSION = 1;
+
+export interface ScanIndex {
+  readonly version: number;
+  readonly classes: PrerequisiteClasses;
+  /** Absent when the catalog has a prerequisite cycle (no flat layout: MachineScan decides everything). */
+  readonly flat?: FlatLayout;
+  readonly sections: SectionPlaces;
+}
+
+export interface PrerequisiteClasses {
+  /** Per update: its class (the same groups with the same members, in the same order). */
+  readonly classOf: Int32Array;
+  /** Per class: an update of that class, whose groups define it. */
+  readonly representative: Int32Array;
+  readonly count: number;
+  /**
+   * The updates a default scan reports (software that is not a bundle-only child), not in a prerequisite cycle, by
+   * class: class c's are `classReportable[classReportableOffsets[c] .. classReportableOffsets[c + 1])`, in catalog
+   * order. A scan evaluates each class once and takes only the lists of the classes that hold: an update of a class
+   * that is False costs nothing at all.
+   */
+  readonly classReportable: Int32Array;
+  readonly classReportableOffsets: Int32Array;
+  /** The classes with reportable updates, in the order of their first one in the catalog. */
+  readonly reportingClasses: Int32Array;
+  /** Per class: an update of it that is in no prerequisite cycle (its groups are the class's value), or -1. */
+  readonly acyclicMember: Int32Array;
+  /** The reportable updates in a prerequisite cycle (decided one by one: their value is their own). */
+  readonly reportableInCycles: Int32Array;
+  /** How many updates are reportable (the longest list a scan gathers). */
+  readonly reportableCount: number;
+  /**
+   * Per update: its prerequisite cycle (a strongly connected component of "needs the state of": prerequisites and
+   * bundled children, with more than one update or a self-reference), or -1. Within a cycle, an update's reference to
+   * another of the same cycle reads Unknown: what a cycle resolves to must not depend on where a scan enters it
+   * (Windows Update's catalog has no such cycles; a damaged or hand-made one may).
+   */
+  readonly cycleOf: Int32Array;
+  /**
+   * Per update: its class when it is in no prerequisite cycle, else -1 — what a scan asks first about every update
+   * (one read instead of `cycleOf` then `classOf`).
+   */
+  readonly acyclicClassOf: Int32Array;
+}
+
+/** The per-catalog part: where each update is placed and what a decision reads, by position. */
+export interface FlatLayout {
+  /** Per position: the catalog index of the update placed there. */
+  readonly updateAt: Int32Array;
+  /** Per position: the update's prerequisite class (16 bits where the catalog has fewer than 65,536 classes). */
+  readonly classAt: Uint16Array | Int32Array;
+  /** Per position: leaf, detectoid or category, or bundle. */
+  readonly kindAt: Uint8Array;
+  /**
+   * Per position: what a decision reads first — kindAt, or 'decided by MachineScan' (3) when MachineScan may decide the update itself
+   * while it evaluates a class: a software update that is a prerequisite of another, and the updates it bundles. The
+   * flat path asks MachineScan for these (one decision per update, as on the on-demand path); Windows Update's
+   * prerequisites are detectoids, so there are few or none.
+   */
+  readonly decideAs: Uint8Array;
+  /** Per position: its bundled updates' positions (-1: not in the catalog) are `childPos[childOffsets[p] .. childOffsets[p + 1])`. */
+  readonly childOffsets: Int32Array;
+  readonly childPos: Int32Array;
+  /** Per position: the positions of the updates that supersede it, likewise. */
+  readonly supersederOffsets: Int32Array;
+  readonly supersederPos: Int32Array;
+  /** Per class: the positions of its reportable updates, in catalog order (what a scan reports when the class holds). */
+  readonly rootOffsets: Int32Array;
+  readonly rootPos: Int32Array;
+}
+
+/**
+ * Where each rule slot's value lives in a a section memo (scanner/section-memo.ts): slot roots grouped by the set of sections they read (a
+ * group's machines with equal contents of those sections share one value array), each root its place in its group's
+ * array. A function of the catalog alone, so the catalog file stores it (scan-index.ts); `sectionPlaces` finds it
+ * there or builds it.
+ */
+export interface SectionPlaces {
+  /** Per rule slot q (update × 3 + slot), at 2q and 2q + 1: its root's group (-1: no rule) and its place in the group. */
+  readonly slotPlace: Int32Array;
+  /** Per group g: the sections it reads are `groupSections[groupSectionOffsets[g] .. groupSectionOffsets[g + 1])`. */
+  readonly groupSectionOffsets: Int32Array;
+  readonly groupSections: Int32Array;
+  /** Per group: how many distinct roots it has (the length of its value arrays). */
+  readonly groupSizes: Int32Array;
+  /** How many sections a machine is keyed by when these were built (section-memo.ts SECTION_COUNT): another count, another scheme. */
+  readonly sectionCount: number;
+}
+
+/** `data` without its scan index (the same object when it has none). */
+export function withoutScanIndex(data: CatalogData): CatalogData {
+  if (data.scanIndex === undefined) return data;
+  const { scanIndex: _, ...plain } = data;
+  return plain;
+}
+
+type Bad = (why: string) => PatchscanError;
+type Ints = Int32Array | Uint16Array | Uint8Array;
+
+/**
+ * The index a catalog file holds, checked against its catalog: undefined when it is of another version (built again
+ * on use); throws `bad(...)` when it is malformed — a reader must never index past an array.
+ */
+export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): ScanIndex | undefined {
+  const o = obj(index, 'scanIndex', bad);
+  if (o.version !== SCAN_INDEX_VERSION) return undefined;
+  const n = data.updates.rules.length / 3;
+  const classes = obj(o.classes, 'scanIndex.classes', bad);
+  const count = int(classes.count, 'scanIndex.classes.count', n === 0 ? 0 : 1, n, bad);
+  const c = (name: string, len: number | undefined, lo: number, hi: number): Int32Array =>
+    ints(classes[name], `scanIndex.classes.${name}`, [Int32Array], len, lo, hi, bad) as Int32Array;
+  const classReportable = c('classReportable', undefined, 0, n - 1);
+  offsets(
+    c('classReportableOffsets', count + 1, 0, classReportable.length),
+    classReportable.length,
+    'scanIndex.classes.classReportableOffsets',
+    bad,
+  );
+  c('classOf', n, 0, count - 1);
+  c('representative', count, 0, n - 1);
+  c('reportingClasses', undefined, 0, count - 1);
+  c('acyclicMember', count, -1, n - 1);
+  c('reportableInCycles', undefined, 0, n - 1);
+  c('cycleOf', n, -1, n - 1);
+  c('acyclicClassOf', n, -1, count - 1);
+  int(classes.reportableCount, 'scanIndex.classes.reportableCount', 0, n, bad);
+
+  if (o.flat !== undefined) {
+    const f = obj(o.flat, 'scanIndex.flat', bad);
+    const a = (name: string, kinds: readonly (new (n: number) => Ints)[], len: number | undefined, lo: number, hi: number): Ints =>
+      ints(f[name], `scanIndex.flat.${name}`, kinds, len, lo, hi, bad);
+    a('updateAt', [Int32Array], n, 0, n - 1);
+    a('classAt', [Uint16Array, Int32Array], n, 0, count - 1);
+    a('kindAt', [Uint8Array], n, 0, 2);
+    a('decideAs', [Uint8Array], n, 0, 3);
+    const childPos = a('childPos', [Int32Array], undefined, -1, n - 1);
+    offsets(a('childOffsets', [Int32Array], n + 1, 0, childPos.length), childPos.length, 'scanIndex.flat.childOffsets', bad);
+    const supersederPos = a('supersederPos', [Int32Array], undefined, 0, n - 1);
+    offsets(
+      a('supersederOffsets', [Int32Array], n + 1, 0, supersederPos.length),
+      supersederPos.length,
+      'scanIndex.flat.supersederOffsets',
+      bad,
+    );
+    const rootPos = a('rootPos', [Int32Array], classReportable.length, 0, n - 1);
+    offsets(a('rootOffsets', [Int32Array], count + 1, 0, rootPos.length), rootPos.length, 'scanIndex.flat.rootOffsets', bad);
+  }
+
+  const s = obj(o.sections, 'scanIndex.sections', bad);
+  const groupSizes = ints(s.groupSizes, 'scanIndex.sections.groupSizes', [Int32Array], undefined, 0, 0x7fffffff, bad);
+  const groups = groupSizes.length;
+  const sectionCount = int(s.sectionCount, 'scanIndex.sections.sectionCount', 0, 1 << 20, bad);
+  const groupSections = ints(s.groupSections, 'scanIndex.sections.groupSections', [Int32Array], undefined, 0, sectionCount - 1, bad);
+  offsets(
+    ints(s.groupSectionOffsets, 'scanIndex.sections.groupSectionOffsets', [Int32Array], groups + 1, 0, groupSections.length, bad),
+    groupSections.length,
+    'scanIndex.sections.groupSectionOffsets',
+    bad,
+  );
+  const slotPlace = ints(s.slotPlace, 'scanIndex.sections.slotPlace', [Int32Array], data.updates.rules.length * 2, -1, 0x7fffffff, bad);
+  for (let k = 0; k < slotPlace.length; k += 2) {
+    const g = slotPlace[k]!;
+    // A slot has a group exactly when it has a rule, and its place is inside the group's values.
+    if (g >= groups || g >= 0 !== data.updates.rules[k >>> 1]! >= 0 || (g >= 0 && slotPlace[k + 1]! >= groupSizes[g]!))
+      throw bad(`its scan index places rule slot ${k >>> 1} outside its groups`);
+  }
+  return index as ScanIndex;
+}
+
+function obj(v: unknown, path: string, bad: Bad): Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad(`its ${path} is not a table`);
+  return v as Record<string, unknown>;
+}
+
+function int(v: unknown, path: string, lo: number, hi: number, bad: Bad): number {
+  if (!Number.isSafeInteger(v) || (v as number) < lo || (v as number) > hi) throw bad(`its ${path} is not a count in ${lo}..${hi}`);
+  return v as number;
+}
+
+/** A typed array of one of `kinds`, of `len` elements (any when undefined), every element in lo..hi. */
+function ints(
+  v: unknown,
+  path: string,
+  kinds: readonly (new (n: number) => Ints)[],
+  len: number | undefined,
+  lo: number,
+  hi: number,
+  bad: Bad,
+): Ints {
+  if (!kinds.some((k) => v instanceof k)) throw bad(`its ${path} is not an array of the right kind`);
+  const a = v as Ints;
+  if (len !== undefined && a.length !== len) throw bad(`its ${path} holds ${a.length} numbers, not ${len}`);
+  for (let k = 0; k < a.length; k++) if (a[k]! < lo || a[k]! > hi) throw bad(`its ${path} holds ${a[k]} at ${k}, outside ${lo}..${hi}`);
+  return a;
+}
+
+/** CSR offsets: from 0, never decreasing, ending at `total`. */
+function offsets(a: Ints, total: number, path: string, bad: Bad): void {
+  if (a.length === 0 || a[0] !== 0 || a[a.length - 1] !== total) throw bad(`its ${path} do not run from 0 to ${total}`);
+  for (let k = 1; k < a.length; k++) if (a[k]! < a[k - 1]!) throw bad(`its ${path} decrease at ${k}`);
+}

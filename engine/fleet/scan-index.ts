@@ -1,0 +1,19 @@
+/**
+ * Builds a catalog's scan index (catalog/scan-index.ts says what it is): the parts scans would build on their first
+ * machine, built once when the catalog file is written. `writeCatalogFile(path, data, { scanIndex: buildScanIndex(data) })`.
+ */
+import { Catalog } from '../catalog/catalog.js';
+import type { CatalogData } from '../catalog/data.js';
+import { SCAN_INDEX_VERSION, withoutScanIndex, type ScanIndex } from '../catalog/scan-index.js';
+import { buildPrerequisiteClasses } from '../scanner/prerequisite-classes.js';
+import { buildSectionPlaces } from '../scanner/section-memo.js';
+import { buildFlatLayout } from './flat-decisions.js';
+
+/** The index of `data`, built from the rest of it (an index it already has is ignored). */
+export function buildScanIndex(data: CatalogData): ScanIndex {
+  const catalog = new Catalog(withoutScanIndex(data));
+  const classes = buildPrerequisiteClasses(catalog);
+  const flat = buildFlatLayout(catalog);
+  const sections = buildSectionPlaces(catalog);
+  return flat ? { version: SCAN_INDEX_VERSION, classes, flat, sections } : { version: SCAN_INDEX_VERSION, classes, sections };
+}

@@ -8,8 +8,10 @@
  * every client's stored rows equal, and prints both rates and the ratio.
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
- *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile]
+ *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0]
  *
+ * `--scan-index 0`: the catalogs are written without their scan index (engine/catalog/scan-index.ts), as a site's
+ * catalogs synced before it existed.
  * `--repeat N`: the carry-over's queue run N times, each on a copy of the carrying site as the sync left it; the
  * median counts (on a shared VM one run varies by ±15 %, more than a small change moves it).
  * `--cpu-prof FILE`, `--alloc-prof FILE`: a V8 CPU profile, or a sampling profile of what it allocates, of the carrying
@@ -35,8 +37,9 @@ import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { catalogInService } from './site-catalog.js';
 
-/** As a site's sync writes a catalog: with its scan index. */
-const writeIndexed = (file: string, data: CatalogData): number => writeCatalogFile(file, data, { scanIndex: buildScanIndex(data) });
+/** As a site's sync writes a catalog: with its scan index (`--scan-index 0`: without, as a build before it wrote one). */
+const writeIndexed = (file: string, data: CatalogData): number =>
+  writeCatalogFile(file, data, arg('scan-index', '1') === '0' ? {} : { scanIndex: buildScanIndex(data) });
 
 const revisions = numArg('revisions', '10000');
 const clients = numArg('clients', '300');

@@ -7,9 +7,9 @@
  */
 import type { PatchscanError } from '../errors.js';
 
-export type ArrayKind = 'Uint8Array' | 'Uint16Array' | 'Uint32Array' | 'Int32Array';
-type TypedArray = Uint8Array | Uint16Array | Uint32Array | Int32Array;
-const CTORS = { Uint8Array, Uint16Array, Uint32Array, Int32Array } as const;
+export type ArrayKind = 'Uint8Array' | 'Uint32Array' | 'Int32Array';
+type TypedArray = Uint8Array | Uint32Array | Int32Array;
+const CTORS = { Uint8Array, Uint32Array, Int32Array } as const;
 
 /** Where each typed array is: its path in the data ("updates.rules"), its kind, byte offset and element count. */
 export type ArrayPlaces = Readonly<Record<string, readonly [ArrayKind, number, number]>>;
@@ -24,13 +24,11 @@ export interface SplitData {
 export function arrayKind(v: unknown): ArrayKind | undefined {
   return v instanceof Uint8Array
     ? 'Uint8Array'
-    : v instanceof Uint16Array
-      ? 'Uint16Array'
-      : v instanceof Uint32Array
-        ? 'Uint32Array'
-        : v instanceof Int32Array
-          ? 'Int32Array'
-          : undefined;
+    : v instanceof Uint32Array
+      ? 'Uint32Array'
+      : v instanceof Int32Array
+        ? 'Int32Array'
+        : undefined;
 }
 
 export function splitArrays(data: unknown): SplitData {

@@ -151,7 +151,7 @@ export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): Sca
     const a = (name: string, kinds: readonly (new (n: number) => Ints)[], len: number | undefined, lo: number, hi: number): Ints =>
       ints(f[name], `scanIndex.flat.${name}`, kinds, len, lo, hi, bad);
     a('updateAt', [Int32Array], n, 0, n - 1);
-    a('classAt', [Uint16Array, Int32Array], n, 0, count - 1);
+    a('classAt', [Int32Array], n, 0, count - 1);
     a('kindAt', [Uint8Array], n, 0, 2);
     a('decideAs', [Uint8Array], n, 0, 3);
     const childPos = a('childPos', [Int32Array], undefined, -1, n - 1);

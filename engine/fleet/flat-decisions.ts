@@ -48,10 +48,15 @@ export function flatLayout(c: Catalog): FlatLayout | undefined {
   let l = layouts.get(c.data);
   if (l === undefined) {
     const index = c.data.scanIndex;
-    l = (index ? index.flat : buildFlatLayout(c)) ?? null;
+    l = (index ? index.flat && narrowed(index.flat, index.classes.count) : buildFlatLayout(c)) ?? null;
     layouts.set(c.data, l);
   }
   return l ?? undefined;
+}
+
+/** A stored layout (its classes as 32-bit numbers: scan-index.ts) with its classes in 16 bits where they fit, as built. */
+function narrowed(l: FlatLayout, classes: number): FlatLayout {
+  return classes < 65536 && !(l.classAt instanceof Uint16Array) ? { ...l, classAt: Uint16Array.from(l.classAt) } : l;
 }
 
 /** Builds the layout over the catalog's prerequisite classes, or undefined when it has a prerequisite cycle. */
@@ -101,7 +106,8 @@ function buildLayout(c: Catalog, pc: PrerequisiteClasses): FlatLayout {
   for (let i = 0; i < n; i++) place(i);
 
   const { type } = c.data.updates;
-  // A decision reads its class first: half the bytes where they fit (a catalog has a few dozen classes).
+  // A decision reads its class first: half the bytes where they fit (a catalog has a few dozen classes; a stored
+  // layout is narrowed again when read).
   const classAt = pc.count < 65536 ? new Uint16Array(n) : new Int32Array(n);
   const kindAt = new Uint8Array(n);
   const childOffsets = new Int32Array(n + 1);

@@ -13,7 +13,11 @@ import { buildFlatLayout } from './flat-decisions.js';
 export function buildScanIndex(data: CatalogData): ScanIndex {
   const catalog = new Catalog(withoutScanIndex(data));
   const classes = buildPrerequisiteClasses(catalog);
-  const flat = buildFlatLayout(catalog);
+  const built = buildFlatLayout(catalog);
   const sections = buildSectionPlaces(catalog);
-  return flat ? { version: SCAN_INDEX_VERSION, classes, flat, sections } : { version: SCAN_INDEX_VERSION, classes, sections };
+  if (built === undefined) return { version: SCAN_INDEX_VERSION, classes, sections };
+  // Stored as 32-bit numbers: the file keeps to the array kinds format 2 began with, so a build from before the
+  // index still reads a file written with one (and leaves the index unread). flatLayout() narrows it again.
+  const flat = { ...built, classAt: built.classAt instanceof Int32Array ? built.classAt : Int32Array.from(built.classAt) };
+  return { version: SCAN_INDEX_VERSION, classes, flat, sections };
 }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
-import { withoutScanIndex } from '../engine/catalog/scan-index.js';
+import { scanIndexOf, withoutScanIndex } from '../engine/catalog/scan-index.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
 import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
 import { msgpackValueEnd } from '../engine/inventory/msgpack-frames.js';
@@ -57,7 +57,7 @@ if (flag('child')) {
     readMs: t1 - t0,
     firstMs: t2 - t1,
     restMs: t3 - t2,
-    indexed: catalog.data.scanIndex !== undefined,
+    indexed: scanIndexOf(catalog.data) !== undefined,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
   };
   process.stdout.write(`${JSON.stringify(f)}\n`);
@@ -74,7 +74,7 @@ const withIndex = join(work, `catalog-${revisions}-1-indexed.pscat`);
 const without = join(work, `catalog-${revisions}-1-no-index.pscat`);
 if (!existsSync(withIndex) || !existsSync(without)) {
   const data = withoutScanIndex(readCatalogFile(source));
-  writeCatalogFile(withIndex, data, { scanIndex: buildScanIndex(data) });
+  writeCatalogFile(withIndex, data, { scanIndex: buildScanIndex });
   writeCatalogFile(without, data);
 }
 const fleet = benchFleet(work, revisions, 5000, 100, 'msgpack', () => new Catalog(readCatalogFile(source)));

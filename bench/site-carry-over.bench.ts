@@ -39,7 +39,7 @@ import { catalogInService } from './site-catalog.js';
 
 /** As a site's sync writes a catalog: with its scan index (`--scan-index 0`: without, as a build before it wrote one). */
 const writeIndexed = (file: string, data: CatalogData): number =>
-  writeCatalogFile(file, data, arg('scan-index', '1') === '0' ? {} : { scanIndex: buildScanIndex(data) });
+  writeCatalogFile(file, data, arg('scan-index', '1') === '0' ? {} : { scanIndex: buildScanIndex });
 
 const revisions = numArg('revisions', '10000');
 const clients = numArg('clients', '300');

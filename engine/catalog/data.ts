@@ -9,7 +9,6 @@
  */
 import type { RuleSlot } from '../model.js';
 import type { StringTable } from './string-table.js';
-import type { ScanIndex } from './scan-index.js';
 import { SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_SUPERSEDED, type SlotCode } from './codes.js';
 
 export const CATALOG_FORMAT_VERSION = 2;
@@ -170,10 +169,4 @@ export interface CatalogData {
     /** Update indexes with a KB, sorted by KB string. */
     readonly byKb: Uint32Array;
   };
-  /**
-   * What scans build from the whole catalog before their first machine (scan-index.ts): in a catalog file written
-   * with one, absent from a catalog compiled in memory (scans then build it). It is a function of the rest of this
-   * data: data made from other data must leave it out (scan-index.ts `withoutScanIndex`).
-   */
-  readonly scanIndex?: ScanIndex;
 }

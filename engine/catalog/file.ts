@@ -25,7 +25,7 @@ import { PatchscanError, ioError } from '../errors.js';
 import { CATALOG_FORMAT_VERSION, type CatalogData } from './data.js';
 import { nullPath, placeArrays, splitArrays, withViews, writeArrays } from './layout.js';
 import { checkStringTable, encodeStrings, type StringTable } from './string-table.js';
-import { checkScanIndex, SCAN_INDEX_VERSION, withoutScanIndex, type ScanIndex } from './scan-index.js';
+import { attachScanIndex, checkScanIndex, SCAN_INDEX_VERSION, scanIndexOf, type ScanIndex } from './scan-index.js';
 
 const MAGIC = Buffer.from('PSCATLG\0', 'latin1');
 const HEADER = 56; // a multiple of 8: the payload's arrays are aligned in the file as in memory
@@ -42,22 +42,22 @@ const align8 = (n: number): number => (n + 7) & ~7;
 
 export interface EncodeCatalogOptions {
   /**
-   * The scan index to store with the data (fleet/scan-index.ts `buildScanIndex(data)`: ~0.3 s for 50,000 revisions,
-   * saved by every process and worker that scans from the file). One the data itself holds is never written: it may
-   * have been read with data that has changed since.
+   * Store the catalog's scan index, built by this function from the data written: fleet/scan-index.ts
+   * `buildScanIndex` (~0.3 s for 50,000 revisions, saved by every process and worker that scans from the file). A
+   * function rather than an index, so that the index written is always the data's own.
    */
-  readonly scanIndex?: ScanIndex;
+  readonly scanIndex?: (data: CatalogData) => ScanIndex;
 }
 
 /** The file's bytes. */
 export function encodeCatalog(data: CatalogData, o: EncodeCatalogOptions = {}): Buffer {
-  if (o.scanIndex !== undefined && o.scanIndex.version !== SCAN_INDEX_VERSION)
+  const index = o.scanIndex?.(data);
+  if (index !== undefined && index.version !== SCAN_INDEX_VERSION)
     throw new PatchscanError(
       'INTERNAL',
-      `a scan index of version ${o.scanIndex.version} cannot be written (this build writes ${SCAN_INDEX_VERSION})`,
+      `a scan index of version ${index.version} cannot be written (this build writes ${SCAN_INDEX_VERSION})`,
     );
-  const plain = withoutScanIndex(data);
-  const { rest, arrays } = splitArrays(o.scanIndex === undefined ? plain : { ...plain, scanIndex: o.scanIndex });
+  const { rest, arrays } = splitArrays(index === undefined ? data : { ...data, scanIndex: index });
   const { places, size } = placeArrays(arrays);
   const meta = packr.pack({ rest, places });
   const region = align8(4 + meta.length);
@@ -101,7 +101,8 @@ export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
     packr.unpack(NIL);
   }
   if (data?.format !== 'patchscan-catalog') throw bad('payload is not a catalog');
-  return { ...data, version: CATALOG_FORMAT_VERSION };
+  // The same data with this version's number: its scan index (kept beside it) goes with it.
+  return attachScanIndex({ ...data, version: CATALOG_FORMAT_VERSION }, scanIndexOf(data));
 }
 
 function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogData {
@@ -119,11 +120,10 @@ function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogDa
   const data = withViews(meta.rest, meta.places, buf.buffer, buf.byteOffset + HEADER + region, Math.max(0, payload.length - region), bad);
   const missing = nullPath(data);
   if (missing !== undefined) throw bad(`its array ${missing} has no place in the file`);
-  const { scanIndex, ...catalog } = data as CatalogData;
+  const { scanIndex, ...catalog } = data as CatalogData & { scanIndex?: unknown };
   const checked: CatalogData = { ...catalog, strings: checkStringTable(catalog.strings, bad) };
   // An index of another version is left out: scans build their own.
-  const index = scanIndex === undefined ? undefined : checkScanIndex(checked, scanIndex, bad);
-  return index === undefined ? checked : { ...checked, scanIndex: index };
+  return attachScanIndex(checked, scanIndex === undefined ? undefined : checkScanIndex(checked, scanIndex, bad));
 }
 
 /** Version 1: the data as one msgpack value (arrays copied out of it), its strings a list, turned into a table. */
@@ -134,7 +134,7 @@ function version1(payload: Buffer, bad: (why: string) => PatchscanError): Catalo
     (Omit<CatalogData, 'strings'> & { strings: unknown }) | undefined;
   if (data?.format !== 'patchscan-catalog') throw bad('payload is not a catalog');
   // Version 1 had no scan index: one found in such a file is not read (scans build their own).
-  const { scanIndex: _, ...rest } = data;
+  const { scanIndex: _, ...rest } = data as typeof data & { scanIndex?: unknown };
   return { ...rest, strings: version1Strings(data.strings, bad) };
 }
 

@@ -8,11 +8,17 @@
  * written before it existed — builds each part on first use, as before.
  *
  * Here: its shape, its version and its check; the catalog layer reads and writes it without knowing how it is built.
- * The index is only as right as the code that reads it: a change to how any part is built (a bucket's hash, a class's
- * key, the layout's order) must bump SCAN_INDEX_VERSION, and an index of another version is left unread (scans build
- * their own). test/catalog/scan-index.test.ts holds the digest of the index of a fixed catalog and fails when the index
- * changes under the same version. An index read from a file is checked for shape and bounds — every length, offset
- * and number within what the catalog and the index itself hold — before anything reads it.
+ * It is kept beside the data it was read with (scanIndexOf), never in it: data made from other data has none.
+ * The index is only as right as the code that reads it. Each index records the scheme it was built under — a digest
+ * of the tables it is built by (scanner/section-memo.ts `scanScheme`) — and one of another scheme is left unread; a
+ * change to how any part is built from them (a class's key, the layout's order, a bucket's hash) must bump
+ * SCAN_INDEX_VERSION, and one of another version is left unread too (scans build their own).
+ * test/catalog/scan-index.test.ts holds, per scheme, the digest of the indexes of a fixed set of catalogs and fails when
+ * they change under the same scheme. An index read from a file is checked before anything reads it: its shape and
+ * bounds (every length, offset and number within what the catalog and the index hold), and what can be checked in a
+ * few reads per update against the catalog (a permutation; each position's class, superseders and reported updates;
+ * bundled updates placed before their bundle; no group larger than its rule slots) — not the groups' sections, which
+ * cost what building them costs.
  */
 import type { CatalogData } from './data.js';
 import type { PatchscanError } from '../errors.js';
@@ -22,6 +28,12 @@ export const SCAN_INDEX_VERSION = 1;
 
 export interface ScanIndex {
   readonly version: number;
+  /**
+   * A digest of the tables the index was built by (scanner/section-memo.ts `scanScheme`: this version, the sections
+   * and their buckets, the sections each fact kind and rule type reads, which updates are reported): an index of
+   * another scheme is left unread, so a change to one of those tables needs no version bump to stay safe.
+   */
+  readonly scheme: string;
   readonly classes: PrerequisiteClasses;
   /** Absent when the catalog has a prerequisite cycle (no flat layout: MachineScan decides everything). */
   readonly flat?: FlatLayout;
@@ -108,11 +120,27 @@ export interface SectionPlaces {
   readonly sectionCount: number;
 }
 
-/** `data` without its scan index (the same object when it has none). */
+/**
+ * The index read with each catalog's data (from its file, or its shared memory): kept beside the data object, not in
+ * it, so that data made from other data — a copy, a spread with one part replaced — never carries an index that is
+ * not its own.
+ */
+const attached = new WeakMap<CatalogData, ScanIndex>();
+
+/** The scan index read with `data`, or undefined (compiled in memory, a copy, or a file without one). */
+export function scanIndexOf(data: CatalogData): ScanIndex | undefined {
+  return attached.get(data);
+}
+
+/** @internal For the readers of a file or a shared layout (catalog/file.ts, pool/shared-catalog.ts): `data`'s index. */
+export function attachScanIndex(data: CatalogData, index: ScanIndex | undefined): CatalogData {
+  if (index !== undefined) attached.set(data, index);
+  return data;
+}
+
+/** A copy of `data` without its scan index (what scans of a catalog compiled in memory see). */
 export function withoutScanIndex(data: CatalogData): CatalogData {
-  if (data.scanIndex === undefined) return data;
-  const { scanIndex: _, ...plain } = data;
-  return plain;
+  return { ...data };
 }
 
 type Bad = (why: string) => PatchscanError;
@@ -125,6 +153,7 @@ type Ints = Int32Array | Uint16Array | Uint8Array;
 export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): ScanIndex | undefined {
   const o = obj(index, 'scanIndex', bad);
   if (o.version !== SCAN_INDEX_VERSION) return undefined;
+  if (typeof o.scheme !== 'string') throw bad('its scanIndex.scheme is not a string');
   const n = data.updates.rules.length / 3;
   const classes = obj(o.classes, 'scanIndex.classes', bad);
   const count = int(classes.count, 'scanIndex.classes.count', n === 0 ? 0 : 1, n, bad);
@@ -137,34 +166,57 @@ export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): Sca
     'scanIndex.classes.classReportableOffsets',
     bad,
   );
-  c('classOf', n, 0, count - 1);
+  const classOf = c('classOf', n, 0, count - 1);
   c('representative', count, 0, n - 1);
   c('reportingClasses', undefined, 0, count - 1);
   c('acyclicMember', count, -1, n - 1);
   c('reportableInCycles', undefined, 0, n - 1);
-  c('cycleOf', n, -1, n - 1);
-  c('acyclicClassOf', n, -1, count - 1);
+  const cycleOf = c('cycleOf', n, -1, n - 1);
+  const acyclicClassOf = c('acyclicClassOf', n, -1, count - 1);
   int(classes.reportableCount, 'scanIndex.classes.reportableCount', 0, n, bad);
+  const cyclic = cycleOf.some((k) => k >= 0);
+  for (let i = 0; i < n; i++)
+    if (acyclicClassOf[i] !== (cycleOf[i]! >= 0 ? -1 : classOf[i])) throw bad(`its scan index gives update ${i} two classes`);
 
   if (o.flat !== undefined) {
     const f = obj(o.flat, 'scanIndex.flat', bad);
     const a = (name: string, kinds: readonly (new (n: number) => Ints)[], len: number | undefined, lo: number, hi: number): Ints =>
       ints(f[name], `scanIndex.flat.${name}`, kinds, len, lo, hi, bad);
-    a('updateAt', [Int32Array], n, 0, n - 1);
-    a('classAt', [Int32Array], n, 0, count - 1);
+    // Decisions over the layout assume no prerequisite cycle (flat-decisions.ts): a layout beside one is refused.
+    if (cyclic) throw bad('its scan index has a decision layout for a catalog with a prerequisite cycle');
+    const updateAt = a('updateAt', [Int32Array], n, 0, n - 1);
+    const classAt = a('classAt', [Int32Array], n, 0, count - 1);
     a('kindAt', [Uint8Array], n, 0, 2);
     a('decideAs', [Uint8Array], n, 0, 3);
     const childPos = a('childPos', [Int32Array], undefined, -1, n - 1);
-    offsets(a('childOffsets', [Int32Array], n + 1, 0, childPos.length), childPos.length, 'scanIndex.flat.childOffsets', bad);
+    const childOffsets = a('childOffsets', [Int32Array], n + 1, 0, childPos.length);
+    offsets(childOffsets, childPos.length, 'scanIndex.flat.childOffsets', bad);
     const supersederPos = a('supersederPos', [Int32Array], undefined, 0, n - 1);
-    offsets(
-      a('supersederOffsets', [Int32Array], n + 1, 0, supersederPos.length),
-      supersederPos.length,
-      'scanIndex.flat.supersederOffsets',
-      bad,
-    );
+    const supersederOffsets = a('supersederOffsets', [Int32Array], n + 1, 0, supersederPos.length);
+    offsets(supersederOffsets, supersederPos.length, 'scanIndex.flat.supersederOffsets', bad);
     const rootPos = a('rootPos', [Int32Array], classReportable.length, 0, n - 1);
     offsets(a('rootOffsets', [Int32Array], count + 1, 0, rootPos.length), rootPos.length, 'scanIndex.flat.rootOffsets', bad);
+    // What the layout says of each update is what the catalog and the classes say (a few reads per update): a
+    // permutation, each position's class and superseders its update's, each bundled update placed before its bundle
+    // (a decision recurses into bundled updates: never into itself), each reported update where the classes list it.
+    const seen = new Uint8Array(n);
+    const sb = data.supersededBy;
+    for (let p = 0; p < n; p++) {
+      const i = updateAt[p]!;
+      if (seen[i] === 1) throw bad(`its scan index places update ${i} twice`);
+      seen[i] = 1;
+      if (classAt[p] !== classOf[i]) throw bad(`its scan index's layout gives update ${i} another class`);
+      for (let k = childOffsets[p]!; k < childOffsets[p + 1]!; k++)
+        if (childPos[k]! >= p) throw bad(`its scan index's layout places a bundled update of update ${i} after it`);
+      const from = sb.offsets[i]!;
+      if (supersederOffsets[p + 1]! - supersederOffsets[p]! !== sb.offsets[i + 1]! - from)
+        throw bad(`its scan index's layout gives update ${i} other superseding updates`);
+      for (let k = supersederOffsets[p]!; k < supersederOffsets[p + 1]!; k++)
+        if (updateAt[supersederPos[k]!] !== sb.target[from + k - supersederOffsets[p]!])
+          throw bad(`its scan index's layout gives update ${i} other superseding updates`);
+    }
+    for (let r = 0; r < rootPos.length; r++)
+      if (updateAt[rootPos[r]!] !== classReportable[r]) throw bad(`its scan index's layout lists reported update ${r} elsewhere`);
   }
 
   const s = obj(o.sections, 'scanIndex.sections', bad);
@@ -179,12 +231,17 @@ export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): Sca
     bad,
   );
   const slotPlace = ints(s.slotPlace, 'scanIndex.sections.slotPlace', [Int32Array], data.updates.rules.length * 2, -1, 0x7fffffff, bad);
+  const slotsOf = new Int32Array(groups);
   for (let k = 0; k < slotPlace.length; k += 2) {
     const g = slotPlace[k]!;
     // A slot has a group exactly when it has a rule, and its place is inside the group's values.
     if (g >= groups || g >= 0 !== data.updates.rules[k >>> 1]! >= 0 || (g >= 0 && slotPlace[k + 1]! >= groupSizes[g]!))
       throw bad(`its scan index places rule slot ${k >>> 1} outside its groups`);
+    if (g >= 0) slotsOf[g]!++;
   }
+  // A group's value arrays (one per variant of its sections) are as long as its size: never longer than its slots.
+  for (let g = 0; g < groups; g++)
+    if (groupSizes[g]! > slotsOf[g]!) throw bad(`its scan index's group ${g} has ${groupSizes[g]} places for ${slotsOf[g]} rule slots`);
   return index as ScanIndex;
 }
 

@@ -25,6 +25,7 @@ import { isDetectoidOrCategory, SLOT_IS_INSTALLABLE, SLOT_IS_INSTALLED, SLOT_IS_
 import { F, T, U, and2, not, type Tri } from '../eval/tri.js';
 import { S_INSTALLED, S_NOT_APPLICABLE, S_REQUIRED, S_UNKNOWN, type MachineScan } from '../scanner/machine-scan.js';
 import { prerequisiteClasses, type PrerequisiteClasses } from '../scanner/prerequisite-classes.js';
+import { scanIndexFor } from '../scanner/section-memo.js';
 import { SUP_NO, SUP_POSSIBLY, SUP_YES, type SupersedenceCode } from '../scanner/supersedence.js';
 import { packDecided } from './result-set.js';
 
@@ -47,7 +48,7 @@ const layouts = new WeakMap<CatalogData, FlatLayout | null>();
 export function flatLayout(c: Catalog): FlatLayout | undefined {
   let l = layouts.get(c.data);
   if (l === undefined) {
-    const index = c.data.scanIndex;
+    const index = scanIndexFor(c);
     l = (index ? index.flat && narrowed(index.flat, index.classes.count) : buildFlatLayout(c)) ?? null;
     layouts.set(c.data, l);
   }

@@ -7,6 +7,7 @@ import { Catalog } from '../catalog/catalog.js';
 import type { CatalogData } from '../catalog/data.js';
 import { PatchscanError } from '../errors.js';
 import { arrayKind, placeArrays, splitArrays, withViews, writeArrays, type ArrayPlaces } from '../catalog/layout.js';
+import { attachScanIndex, scanIndexOf, type ScanIndex } from '../catalog/scan-index.js';
 
 export interface SharedCatalog {
   readonly buffer: SharedArrayBuffer;
@@ -21,7 +22,9 @@ export interface SharedCatalog {
  * SharedArrayBuffer (a catalog file read with `shared`: nothing is copied), else a copy into a new one.
  */
 export function toShared(data: CatalogData): SharedCatalog {
-  const { rest, arrays } = splitArrays(data);
+  // The catalog's scan index goes with it (workers then build none), under the key a catalog file keeps it.
+  const index = scanIndexOf(data);
+  const { rest, arrays } = splitArrays(index === undefined ? data : { ...data, scanIndex: index });
   const first = arrays[0]?.[1].buffer;
   if (first instanceof SharedArrayBuffer && arrays.every(([, a]) => a.buffer === first)) {
     const places = Object.fromEntries(arrays.map(([path, a]) => [path, [arrayKind(a)!, a.byteOffset, a.length] as const]));
@@ -36,7 +39,17 @@ export function toShared(data: CatalogData): SharedCatalog {
 /** Rebuilds the catalog's data over the shared memory: typed arrays are views, nothing is copied. */
 export function fromShared(shared: SharedCatalog): CatalogData {
   const bad = (why: string): PatchscanError => new PatchscanError('INTERNAL', `a shared catalog's layout is wrong: ${why}`);
-  return withViews(structuredClone(shared.rest), shared.arrays, shared.buffer, 0, shared.buffer.byteLength, bad) as CatalogData;
+  const { scanIndex, ...data } = withViews(
+    structuredClone(shared.rest),
+    shared.arrays,
+    shared.buffer,
+    0,
+    shared.buffer.byteLength,
+    bad,
+  ) as CatalogData & {
+    scanIndex?: ScanIndex;
+  };
+  return attachScanIndex(data, scanIndex);
 }
 
 /** Catalogs built by sharedCatalog(), with their layout: a pool given one shares its memory instead of copying it. */

@@ -10,6 +10,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { isReportableCode } from '../catalog/codes.js';
 import type { CatalogData } from '../catalog/data.js';
 import type { PrerequisiteClasses } from '../catalog/scan-index.js';
+import { scanIndexFor } from './section-memo.js';
 
 export type { PrerequisiteClasses } from '../catalog/scan-index.js';
 
@@ -19,7 +20,7 @@ const built = new WeakMap<CatalogData, PrerequisiteClasses>();
 export function prerequisiteClasses(c: Catalog): PrerequisiteClasses {
   let pc = built.get(c.data);
   if (pc === undefined) {
-    pc = c.data.scanIndex?.classes ?? buildPrerequisiteClasses(c);
+    pc = scanIndexFor(c)?.classes ?? buildPrerequisiteClasses(c);
     built.set(c.data, pc);
   }
   return pc;

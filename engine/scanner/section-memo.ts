@@ -15,7 +15,11 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { RULE_OP_BASE } from '../catalog/data.js';
-import type { SectionPlaces } from '../catalog/scan-index.js';
+import { createHash } from 'node:crypto';
+import { isDetectoidOrCategory, isReportableCode } from '../catalog/codes.js';
+import { SCAN_INDEX_VERSION, scanIndexOf, type ScanIndex, type SectionPlaces } from '../catalog/scan-index.js';
+import { DEPLOYMENT_ACTIONS, UPDATE_TYPES } from '../model.js';
+import { RULES } from '../rules/registry.js';
 import { normalizeGuid, registryKeyText } from '../inventory/machine.js';
 import type { Inventory } from '../inventory/types.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
@@ -360,13 +364,54 @@ function maskOf(c: Catalog, id: number, masks: Int32Array, done: Uint8Array): vo
 
 export type { SectionPlaces } from '../catalog/scan-index.js';
 
+let scheme: string | undefined;
+
+/**
+ * A digest of the tables a scan index is built by, beside the code itself: its version, the sections a machine is
+ * keyed by and their buckets (with a few names hashed, so a changed hash shows), the sections each fact kind and rule
+ * type reads, which update types and actions are reported and which are detectoids. An index built under another
+ * scheme is left unread (scanIndexFor): a change to one of these tables cannot leave files written before it read
+ * with a meaning they do not have. A change to how the index is built from them still needs SCAN_INDEX_VERSION bumped
+ * (test/catalog/scan-index.test.ts says when).
+ */
+export function scanScheme(): string {
+  if (scheme !== undefined) return scheme;
+  const parts = {
+    version: SCAN_INDEX_VERSION,
+    sections: [WHOLE_SECTIONS, FILE_BUCKETS, REG_BUCKETS, MSI_BUCKETS, SECTION_COUNT],
+    probes: [
+      fileBucketOf('C:\\Windows\\System32\\ntoskrnl.exe'),
+      bucketOf(registryKeyText('HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'), REG_BUCKETS),
+      msiBucket('{90160000-0011-0000-0000-0000000FF1CE}'),
+    ],
+    facts: FACT_KINDS.map((k) => [k, SECTIONS_OF_KIND[k]]),
+    rules: Object.keys(RULES).map((t) => [t, extraSections(t), ruleReads(t).msiProductFields !== undefined]),
+    reported: UPDATE_TYPES.map((_, t) => DEPLOYMENT_ACTIONS.map((_, a) => isReportableCode(t, a))),
+    detectoids: UPDATE_TYPES.map((_, t) => isDetectoidOrCategory(t)),
+  };
+  return (scheme = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32));
+}
+
+const usable = new WeakMap<Catalog['data'], ScanIndex | null>();
+
+/** The scan index read with the catalog, when it was built under this build's scheme; else undefined (scans build it). */
+export function scanIndexFor(c: Catalog): ScanIndex | undefined {
+  let u = usable.get(c.data);
+  if (u === undefined) {
+    const index = scanIndexOf(c.data);
+    u = index !== undefined && index.scheme === scanScheme() ? index : null;
+    usable.set(c.data, u);
+  }
+  return u ?? undefined;
+}
+
 const placesOf = new WeakMap<Catalog['data'], SectionPlaces>();
 
 /** The catalog's section places: from its scan index (a catalog file's), else built once per catalog. */
 export function sectionPlaces(c: Catalog): SectionPlaces {
   let p = placesOf.get(c.data);
   if (p === undefined) {
-    const stored = c.data.scanIndex?.sections;
+    const stored = scanIndexFor(c)?.sections;
     // Places built with another number of sections are of another scheme (a scan index of the same version cannot
     // differ in it; checked all the same, since groups index a machine's section ids by it).
     p = stored !== undefined && stored.sectionCount === SECTION_COUNT ? stored : buildSectionPlaces(c);

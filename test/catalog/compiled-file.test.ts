@@ -6,7 +6,7 @@ import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
 import type { CatalogData } from '../../engine/catalog/data.js';
-import { buildScanIndex } from '../../engine/fleet/scan-index.js';
+import { scanIndexOf } from '../../engine/catalog/scan-index.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { createHash } from 'node:crypto';
@@ -18,15 +18,12 @@ import { tempDir } from '../helpers/tmp.js';
 describe('compiled catalog file', () => {
   const dir = tempDir();
   let data: CatalogData;
-  /** `data` as the file holds it: with the scan index the import built (fleet/scan-index.ts), equal to one built again. */
-  let indexed: CatalogData;
   let path: string;
 
   beforeAll(() => {
     generateCatalog({ revisions: 600, seed: 3, out: join(dir, 'g.cab') });
     path = join(dir, 'g.pscat');
     data = importCatalog(join(dir, 'g.cab'), { out: path }).catalog;
-    indexed = { ...data, scanIndex: buildScanIndex(data) };
   });
 
   it('makes the arrays views over the bytes read (nothing copied), and holds them no longer than the catalog', async () => {
@@ -47,10 +44,11 @@ describe('compiled catalog file', () => {
     const bytes = readFileSync(path);
     const off = Buffer.alloc(bytes.length + 3);
     bytes.copy(off, 3);
-    expect(decodeCatalog(off.subarray(3), path)).toEqual(indexed);
+    expect(decodeCatalog(off.subarray(3), path)).toEqual(data);
     const shared = readCatalogFile(path, { shared: true });
-    expect(shared).toEqual(indexed);
-    expect(shared.scanIndex!.classes.classOf.buffer).toBe(shared.updates.rules.buffer);
+    expect(shared).toEqual(data);
+    // The scan index the import wrote is read with it (test/catalog/scan-index.test.ts), over the same memory.
+    expect(scanIndexOf(shared)!.classes.classOf.buffer).toBe(shared.updates.rules.buffer);
     expect(shared.updates.rules.buffer).toBeInstanceOf(SharedArrayBuffer);
     // A pool lays it out where it is: no second copy.
     expect(toShared(shared).buffer).toBe(shared.updates.rules.buffer);
@@ -101,7 +99,7 @@ describe('compiled catalog file', () => {
         tamper(() => undefined),
         'x',
       ),
-    ).toEqual(indexed); // the tampering itself keeps a good file good
+    ).toEqual(data); // the tampering itself keeps a good file good
     const cases: [string, (p: Record<string, unknown>) => void, RegExp][] = [
       ['past the end', (p) => (p['updates.rules'] = ['Int32Array', 0, 1e9]), /updates\.rules lies outside the file/],
       ['unaligned', (p) => (p['updates.rules'] = ['Int32Array', 2, 1]), /updates\.rules lies outside the file or unaligned/],
@@ -127,7 +125,7 @@ describe('compiled catalog file', () => {
 
   it('round-trips exactly', () => {
     const back = readCatalogFile(path);
-    expect(back).toEqual(indexed);
+    expect(back).toEqual(data);
     expect(back.updates.rules).toBeInstanceOf(Int32Array);
     expect(back.nodes.op).toBeInstanceOf(Uint8Array);
   });

@@ -17,7 +17,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { decodeCatalog, encodeCatalog, readCatalogFile } from '../../engine/catalog/file.js';
 import { splitArrays } from '../../engine/catalog/layout.js';
-import { SCAN_INDEX_VERSION, withoutScanIndex, type ScanIndex } from '../../engine/catalog/scan-index.js';
+import { SCAN_INDEX_VERSION, scanIndexOf, withoutScanIndex, type ScanIndex } from '../../engine/catalog/scan-index.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { buildScanIndex } from '../../engine/fleet/scan-index.js';
 import { flatLayout } from '../../engine/fleet/flat-decisions.js';
@@ -25,24 +25,29 @@ import { reasonMask, scanOutcomes } from '../../engine/fleet/scan-outcomes.js';
 import type { Inventory } from '../../engine/inventory/types.js';
 import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
-import { sectionPlaces } from '../../engine/scanner/section-memo.js';
+import { scanIndexFor, scanScheme, sectionPlaces } from '../../engine/scanner/section-memo.js';
 import { tempDir } from '../helpers/tmp.js';
-import { loadedCatalogOf } from '../helpers/update-record.js';
+import { catalogOf, loadedCatalogOf } from '../helpers/update-record.js';
+import { allRulesCatalogArb, catalogArb, cyclicCatalogArb } from '../reference/random-world.js';
+import fc from 'fast-check';
 import { inv as machine, key, leaf, rec, uid } from '../helpers/scan-paths.js';
 import type { UpdateRecord } from '../../engine/model.js';
 
 /**
- * The digest of the index of the catalog below (generateCatalog, 600 revisions, seed 3), per SCAN_INDEX_VERSION. When
- * this test fails after a change to how the index is built, bump SCAN_INDEX_VERSION and add the new digest here:
- * files written before then are left unread, not read with a meaning they do not have.
+ * Per scheme (scanner/section-memo.ts `scanScheme`: SCAN_INDEX_VERSION and the tables the index is built by), the
+ * digest of the indexes of a fixed set of catalogs: the generated one below (600 revisions, seed 3) and random worlds
+ * of fixed seeds — every rule type (loops, MSI, drivers…), prerequisite cycles, missing updates. When the digest
+ * changes under the same scheme, the code that builds the index changed: bump SCAN_INDEX_VERSION (files written
+ * before are then left unread, not read with a meaning they do not have) and record the new scheme's digest here.
  */
-const DIGESTS: Readonly<Record<number, string>> = {
-  1: '5c53e66d1ee28bcf49bb77f0e9e623d5929e871f59ef433cfeb00317a80ae774',
+const DIGESTS: Readonly<Record<string, string>> = {
+  '20463ff3c339bc2287499a5fe9b47e3c': 'd63e7ca382372f2b4d15f480d28455c6ed2b5ac0887f5b505b0a7501e7ef693d',
 };
 
 /** SHA-256 over every part of an index: its numbers and each array by path, in path order. */
 function digestOf(index: ScanIndex): string {
-  const { rest, arrays } = splitArrays(index);
+  const { scheme: _, ...parts } = index;
+  const { rest, arrays } = splitArrays(parts);
   const h = createHash('sha256').update(JSON.stringify(rest));
   for (const [path, a] of [...arrays].sort(([x], [y]) => (x < y ? -1 : 1)))
     h.update(path)
@@ -77,14 +82,19 @@ describe('scan index', () => {
 
   it('is written by the import and read back equal to one built again from the data', () => {
     const back = readCatalogFile(path);
-    expect(back.scanIndex).toBeDefined();
-    expect(back.scanIndex!.version).toBe(SCAN_INDEX_VERSION);
-    expect(back.scanIndex).toEqual(buildScanIndex(data));
-    expect(withoutScanIndex(back)).toEqual(data);
+    const index = scanIndexOf(back);
+    expect(index).toBeDefined();
+    expect(index!.version).toBe(SCAN_INDEX_VERSION);
+    expect(index!.scheme).toBe(scanScheme());
+    expect(index).toEqual(buildScanIndex(data));
+    expect(back).toEqual(data);
     // Its parts are views over the file's bytes, like the rest of the catalog.
-    expect(back.scanIndex!.sections.slotPlace.buffer).toBe(back.updates.rules.buffer);
+    expect(index!.sections.slotPlace.buffer).toBe(back.updates.rules.buffer);
+    // Kept beside the data, not in it: a copy of the data (one part replaced, say) has none.
+    expect(scanIndexOf({ ...back })).toBeUndefined();
+    expect(scanIndexOf(withoutScanIndex(back))).toBeUndefined();
     // Only the array kinds format 2 began with: a build from before the index reads the file (and ignores it).
-    const kinds = new Set(splitArrays(back.scanIndex).arrays.map(([, a]) => a.constructor.name));
+    const kinds = new Set(splitArrays(index).arrays.map(([, a]) => a.constructor.name));
     expect([...kinds].sort()).toEqual(['Int32Array', 'Uint8Array']);
     // Scans still read the classes of the decision layout in 16 bits where they fit.
     expect(flatLayout(new Catalog(back))!.classAt).toBeInstanceOf(Uint16Array);
@@ -93,10 +103,10 @@ describe('scan index', () => {
   it('gives scans exactly the outcomes (and reasons) of the same catalog without it', () => {
     const withIndex = new Catalog(readCatalogFile(path));
     const without = new Catalog(withoutScanIndex(readCatalogFile(path)));
-    expect(withIndex.data.scanIndex).toBeDefined();
-    expect(without.data.scanIndex).toBeUndefined();
+    expect(scanIndexFor(withIndex)).toBeDefined();
+    expect(scanIndexFor(without)).toBeUndefined();
     // The stored parts are the ones scans use (not built again).
-    expect(sectionPlaces(withIndex)).toBe(withIndex.data.scanIndex!.sections);
+    expect(sectionPlaces(withIndex)).toBe(scanIndexOf(withIndex.data)!.sections);
     const options = [
       { all: false, reasons: false },
       { all: false, reasons: true, reasonMask: reasonMask(['Required', 'Unknown']) },
@@ -121,7 +131,7 @@ describe('scan index', () => {
     const shared = toShared(readCatalogFile(path, { shared: true }));
     expect(Object.keys(shared.arrays)).toContain('scanIndex.sections.slotPlace');
     expect(Object.keys(shared.arrays)).toContain('scanIndex.flat.updateAt');
-    expect(fromShared(shared).scanIndex).toEqual(buildScanIndex(data));
+    expect(scanIndexOf(fromShared(shared))).toEqual(buildScanIndex(data));
   });
 
   it('has no flat layout for a catalog with a prerequisite cycle, and scans it as without one', () => {
@@ -131,9 +141,10 @@ describe('scan index', () => {
     const needs = (k: number): Partial<UpdateRecord> => ({ prerequisites: [{ kind: 'update', updateId: uid(k) }] });
     const records = [rec(1, installed(1), needs(2)), rec(2, installed(2), needs(1)), rec(3, installed(3))];
     const c = loadedCatalogOf(records, 'cycle');
-    expect(c.data.scanIndex).toBeDefined();
-    expect(c.data.scanIndex!.flat).toBeUndefined();
-    expect(c.data.scanIndex!.classes.cycleOf.some((k) => k >= 0)).toBe(true);
+    const index = scanIndexOf(c.data);
+    expect(index).toBeDefined();
+    expect(index!.flat).toBeUndefined();
+    expect(index!.classes.cycleOf.some((k) => k >= 0)).toBe(true);
     const machines = [
       machine({}),
       machine({ registry: [key('HKEY_LOCAL_MACHINE\\SOFTWARE\\U1'), key('HKEY_LOCAL_MACHINE\\SOFTWARE\\U3')] }),
@@ -162,7 +173,7 @@ describe('scan index', () => {
     bytes.copy(out, 56 + region, 56 + oldRegion);
     createHash('sha256').update(out.subarray(56)).digest().copy(out, 24);
     const back = decodeCatalog(out, 'other-version');
-    expect(back.scanIndex).toBeUndefined();
+    expect(scanIndexOf(back)).toBeUndefined();
     expect(back).toEqual(data);
     // Version 1 files had none: one found in such a file is not read.
     const strings = Array.from({ length: data.strings.offsets.length - 1 }, (_, k) => new Catalog(data).str(k));
@@ -173,22 +184,35 @@ describe('scan index', () => {
     header.writeBigUInt64LE(BigInt(payload.length), 16);
     createHash('sha256').update(payload).digest().copy(header, 24);
     const v1 = decodeCatalog(Buffer.concat([header, payload]), 'v1');
-    expect(v1.scanIndex).toBeUndefined();
+    expect(scanIndexOf(v1)).toBeUndefined();
     expect(new Catalog(v1).title(3)).toBe(new Catalog(data).title(3));
     // And an index this build cannot have made is never written.
-    expect(() => encodeCatalog(data, { scanIndex: { ...buildScanIndex(data), version: SCAN_INDEX_VERSION + 1 } })).toThrow(
+    expect(() => encodeCatalog(data, { scanIndex: (d) => ({ ...buildScanIndex(d), version: SCAN_INDEX_VERSION + 1 }) })).toThrow(
       /scan index of version/,
     );
   });
 
-  it('stored with places of another section scheme: the places are built again', () => {
+  it('built under another scheme (the tables it is built by changed) is left unread: every part is built again', () => {
+    const index = edited(buildScanIndex(data), (x) => {
+      (x as Record<string, unknown>).scheme = 'another';
+    });
+    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: () => index }), 'scheme'));
+    expect(scanIndexOf(c.data)!.scheme).toBe('another');
+    expect(scanIndexFor(c)).toBeUndefined();
+    const places = sectionPlaces(c);
+    expect(places).not.toBe(scanIndexOf(c.data)!.sections);
+    expect(places).toEqual(buildScanIndex(data).sections);
+    expect(flatLayout(c)!.updateAt).not.toBe(scanIndexOf(c.data)!.flat!.updateAt);
+  });
+
+  it('stored with places of another section count: the places are built again', () => {
     const index = edited(buildScanIndex(data), (x) => {
       x.sections.sectionCount = 1000;
     });
-    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: index }), 'scheme'));
-    expect(c.data.scanIndex!.sections.sectionCount).toBe(1000);
+    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: () => index }), 'sections'));
+    expect(scanIndexOf(c.data)!.sections.sectionCount).toBe(1000);
     const places = sectionPlaces(c);
-    expect(places).not.toBe(c.data.scanIndex!.sections);
+    expect(places).not.toBe(scanIndexOf(c.data)!.sections);
     expect(places).toEqual(buildScanIndex(data).sections);
   });
 
@@ -211,10 +235,30 @@ describe('scan index', () => {
       ['a slot past its group', (x) => firstRuledSlot(x, (sp, k) => (sp[2 * k + 1] = 1e6)), /places rule slot \d+ outside its groups/],
       ['a section past the count', (x) => ((x.sections.groupSections as Int32Array)[0] = 1e6), /sections\.groupSections holds 1000000/],
       ['no count', (x) => delete x.classes.count, /classes\.count is not a count/],
+      ['a group larger than its slots', (x) => ((x.sections.groupSizes as Int32Array)[0] = 2 ** 31 - 1), /group 0 has 2147483647 places/],
+      ['a bundle that is its own child', (x) => selfChild(x), /places a bundled update of update \d+ after it/],
+      [
+        'an update placed twice',
+        (x) => ((x.flat.updateAt as Int32Array)[1] = (x.flat.updateAt as Int32Array)[0]!),
+        /places update \d+ twice/,
+      ],
+      ['a position of another class', (x) => otherClass(x), /gives update \d+ another class/],
+      ['superseders left out', (x) => (x.flat.supersederOffsets as Int32Array).fill(0), /(other superseding updates|do not run from 0)/],
+      ['reported updates moved', (x) => (x.flat.rootPos as Int32Array).reverse(), /lists reported update \d+ elsewhere/],
+      ['two classes for one update', (x) => ((x.classes.acyclicClassOf as Int32Array)[3] = -1), /gives update 3 two classes/],
+      [
+        'a layout beside a cycle',
+        (x) => {
+          (x.classes.cycleOf as Int32Array)[0] = 0;
+          (x.classes.acyclicClassOf as Int32Array)[0] = -1;
+        },
+        /decision layout for a catalog with a prerequisite cycle/,
+      ],
+      ['no scheme', (x) => delete (x as Record<string, unknown>).scheme, /scanIndex\.scheme is not a string/],
       ['not a table', (x) => ((x as Record<string, unknown>).sections = 5), /scanIndex\.sections is not a table/],
     ];
     for (const [why, edit, message] of cases) {
-      const file = encodeCatalog(data, { scanIndex: edited(good, edit) });
+      const file = encodeCatalog(data, { scanIndex: () => edited(good, edit) });
       let err: unknown;
       try {
         decodeCatalog(file, 'tampered');
@@ -225,15 +269,53 @@ describe('scan index', () => {
       expect((err as Error).message, why).toMatch(message);
     }
     // The good index itself passes: the cases fail for their edit alone.
-    expect(decodeCatalog(encodeCatalog(data, { scanIndex: good }), 'good').scanIndex).toEqual(good);
+    expect(scanIndexOf(decodeCatalog(encodeCatalog(data, { scanIndex: () => good }), 'good'))).toEqual(good);
   });
 
-  it('is built the same as when its version was set (else: bump SCAN_INDEX_VERSION)', () => {
-    const digest = digestOf(buildScanIndex(data));
-    expect(DIGESTS[SCAN_INDEX_VERSION], `no digest recorded for scan index version ${SCAN_INDEX_VERSION}: ${digest}`).toBeDefined();
-    expect(digest, 'the scan index is built differently than its version says: bump SCAN_INDEX_VERSION').toBe(DIGESTS[SCAN_INDEX_VERSION]);
+  it('is built the same as when its scheme was recorded (else: bump SCAN_INDEX_VERSION)', () => {
+    const worlds = [
+      ...fc.sample(allRulesCatalogArb, { seed: 11, numRuns: 30 }),
+      ...fc.sample(cyclicCatalogArb, { seed: 12, numRuns: 30 }),
+      ...fc.sample(catalogArb, { seed: 13, numRuns: 30 }),
+    ];
+    const h = createHash('sha256').update(digestOf(buildScanIndex(data)));
+    let cycles = 0;
+    for (const records of worlds) {
+      const world = catalogOf(records, 'digest').data;
+      const index = buildScanIndex(world);
+      if (index.flat === undefined) cycles++;
+      h.update(digestOf(index));
+    }
+    expect(cycles, 'the worlds include catalogs with prerequisite cycles').toBeGreaterThan(5);
+    const digest = h.digest('hex');
+    const scheme = scanScheme();
+    expect(
+      DIGESTS[scheme],
+      `no digest recorded for scheme ${scheme} (SCAN_INDEX_VERSION or the tables changed): record ${digest}`,
+    ).toBeDefined();
+    expect(digest, 'the scan index is built differently under the same scheme: bump SCAN_INDEX_VERSION').toBe(DIGESTS[scheme]);
   });
 });
+
+/** Makes the first bundle's first child the bundle itself (the layout puts children before their bundle). */
+function selfChild(x: Record<string, Record<string, unknown>>): void {
+  const offsets = x.flat.childOffsets as Int32Array;
+  const pos = x.flat.childPos as Int32Array;
+  for (let p = 0; p + 1 < offsets.length; p++)
+    if (offsets[p + 1] > offsets[p]) {
+      pos[offsets[p]] = p;
+      return;
+    }
+  throw new Error('no bundle');
+}
+
+/** Gives a position the class of another (the catalog has more than one). */
+function otherClass(x: Record<string, Record<string, unknown>>): void {
+  const classAt = x.flat.classAt as Int32Array;
+  const other = classAt.findIndex((c) => c !== classAt[0]);
+  if (other < 0) throw new Error('one class only');
+  classAt[0] = classAt[other]!;
+}
 
 function swapOffsets(a: Int32Array): void {
   for (let k = 1; k + 1 < a.length; k++)

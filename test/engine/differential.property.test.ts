@@ -66,7 +66,7 @@ function engineStates(
   for (const r of records) b.addRecord(r);
   // Through the file format too, scan index included: what is scanned is what a loaded catalog holds.
   const data = b.build({ kind: 'records', path: 'property', sha256: '' });
-  const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
+  const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex })));
   const scanner = new Scanner(c);
   return invs.map(
     (inv) =>
@@ -129,7 +129,7 @@ describe.each(WORLDS)('engine ≡ reference evaluator: $name', ({ catalog: catal
           const b = new CatalogBuilder();
           for (const r of records) b.addRecord(r);
           const data = b.build({ kind: 'records', path: 'property', sha256: '' });
-          const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
+          const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex })));
           const scanner = new Scanner(c);
           const unshared = new Scanner(c, { shareRuleResults: false });
           // Memory bounds that drop values all the time (oldest first / everything, renumbering sections).

@@ -42,5 +42,5 @@ export function loadedCatalogOf(records: readonly UpdateRecord[], path = 'test')
   const b = new CatalogBuilder();
   for (const r of records) b.addRecord(r);
   const data = b.build({ kind: 'records', path, sha256: '' });
-  return new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex(data) })));
+  return new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: buildScanIndex })));
 }

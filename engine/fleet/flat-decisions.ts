@@ -43,7 +43,7 @@ const layouts = new WeakMap<CatalogData, FlatLayout | null>();
 
 /**
  * The catalog's layout, or undefined when it has a prerequisite cycle (MachineScan then decides everything): from its
- * scan index (a catalog file's: scanner/scan-index.ts), else built once per catalog.
+ * scan index (a catalog file's: catalog/scan-index.ts), else built once per catalog.
  */
 export function flatLayout(c: Catalog): FlatLayout | undefined {
   let l = layouts.get(c.data);
@@ -55,7 +55,7 @@ export function flatLayout(c: Catalog): FlatLayout | undefined {
   return l ?? undefined;
 }
 
-/** A stored layout (its classes as 32-bit numbers: scan-index.ts) with its classes in 16 bits where they fit, as built. */
+/** A stored layout (its classes as 32-bit numbers: fleet/scan-index.ts) with its classes in 16 bits where they fit, as built. */
 function narrowed(l: FlatLayout, classes: number): FlatLayout {
   return classes < 65536 && !(l.classAt instanceof Uint16Array) ? { ...l, classAt: Uint16Array.from(l.classAt) } : l;
 }

@@ -16,7 +16,7 @@ export type { PrerequisiteClasses } from '../catalog/scan-index.js';
 
 const built = new WeakMap<CatalogData, PrerequisiteClasses>();
 
-/** The catalog's classes: from its scan index (a catalog file's: scan-index.ts), else built once per catalog. */
+/** The catalog's classes: from its scan index (a catalog file's: catalog/scan-index.ts), else built once per catalog. */
 export function prerequisiteClasses(c: Catalog): PrerequisiteClasses {
   let pc = built.get(c.data);
   if (pc === undefined) {

@@ -2,6 +2,7 @@
  * Human-readable and JSON descriptions of a compiled catalog and of one update in it
  * (`patchscan catalog info` and `patchscan catalog show`).
  */
+import { scanIndexOf } from './scan-index.js';
 import type { RuleNode, RuleSlot } from '../model.js';
 import type { Catalog, UpdateRef } from './catalog.js';
 
@@ -22,6 +23,8 @@ export interface CatalogSummary {
   readonly rules: { nodes: number; facts: number; types: Record<string, number> };
   readonly factsByKind: Record<string, number>;
   readonly import: Catalog['data']['stats'];
+  /** The scan index read with the catalog (scan-index.ts): its version and scheme, or null when it has none. */
+  readonly scanIndex: { readonly version: number; readonly scheme: string } | null;
 }
 
 const inc = (o: Record<string, number>, k: string): void => {
@@ -30,6 +33,7 @@ const inc = (o: Record<string, number>, k: string): void => {
 
 export function summarize(c: Catalog): CatalogSummary {
   const d = c.data;
+  const index = scanIndexOf(d);
   const byType: Record<string, number> = {};
   const categoriesByType: Record<string, number> = {};
   const byClassification: Record<string, number> = {};
@@ -75,6 +79,7 @@ export function summarize(c: Catalog): CatalogSummary {
     rules: { nodes: d.nodes.count, facts: d.facts.count, types: c.ruleTypeCounts() },
     factsByKind,
     import: d.stats,
+    scanIndex: index === undefined ? null : { version: index.version, scheme: index.scheme },
   };
 }
 
@@ -114,6 +119,11 @@ export function formatSummary(s: CatalogSummary, path: string, bytes: number): s
       `${s.import.localizedFragments} localized; ${s.import.missingCore} missing core, ` +
       `${s.import.orphanFragments} orphan fragments, ${s.import.unresolvedReferences} ` +
       `references outside the catalog`,
+    `Scan index     ${
+      s.scanIndex
+        ? `stored (version ${s.scanIndex.version}, scheme ${s.scanIndex.scheme.slice(0, 12)})`
+        : 'none (scans build it before their first machine; `patchscan catalog import` stores one)'
+    }`,
   ];
   return lines.join('\n');
 }

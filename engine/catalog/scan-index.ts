@@ -103,10 +103,9 @@ export interface FlatLayout {
 }
 
 /**
- * Where each rule slot's value lives in a a section memo (scanner/section-memo.ts): slot roots grouped by the set of sections they read (a
- * group's machines with equal contents of those sections share one value array), each root its place in its group's
- * array. A function of the catalog alone, so the catalog file stores it (scan-index.ts); `sectionPlaces` finds it
- * there or builds it.
+ * Where each rule slot's value lives in a section memo (scanner/section-memo.ts): slot roots grouped by the set of
+ * sections they read (a group's machines with equal contents of those sections share one value array), each root its
+ * place in its group's array. `sectionPlaces` finds them in the scan index or builds them.
  */
 export interface SectionPlaces {
   /** Per rule slot q (update × 3 + slot), at 2q and 2q + 1: its root's group (-1: no rule) and its place in the group. */
@@ -116,7 +115,7 @@ export interface SectionPlaces {
   readonly groupSections: Int32Array;
   /** Per group: how many distinct roots it has (the length of its value arrays). */
   readonly groupSizes: Int32Array;
-  /** How many sections a machine is keyed by when these were built (section-memo.ts SECTION_COUNT): another count, another scheme. */
+  /** How many sections a machine was keyed by when these were built (section-memo.ts SECTION_COUNT). */
   readonly sectionCount: number;
 }
 

@@ -2,6 +2,8 @@
  * The command line as a user runs it: the built `patchscan` binary in a child process, real files, exit codes.
  * (`npm test` builds first.)
  */
+import { SCAN_INDEX_VERSION } from '../../engine/catalog/scan-index.js';
+import { scanScheme } from '../../engine/scanner/section-memo.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Packr, Unpackr } from 'msgpackr';
@@ -72,6 +74,9 @@ describe('patchscan CLI', () => {
     expect(info.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(info.rules.types.WindowsVersion).toBeGreaterThan(0);
     expect(run(['catalog', 'info', out]).out).toMatch(/Rule types +And/);
+    // The import stores the catalog's scan index (engine/catalog/scan-index.ts), and info says so.
+    expect(info.scanIndex).toEqual({ version: SCAN_INDEX_VERSION, scheme: scanScheme() });
+    expect(run(['catalog', 'info', out]).out).toMatch(/\nScan index +stored \(version \d+, scheme [0-9a-f]{12}\)/);
 
     // Show a bundle by KB, then one of its children by UpdateId: the child carries the rules.
     const c = new Catalog(readCatalogFile(out));

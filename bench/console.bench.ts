@@ -35,7 +35,6 @@ import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import type { CatalogData } from '../engine/catalog/data.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
-
 import { catalogInService } from './site-catalog.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { arg, numArg } from './args.js';

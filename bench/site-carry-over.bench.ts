@@ -31,7 +31,6 @@ import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import type { CatalogData } from '../engine/catalog/data.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
-
 import { arg, jsonOut, numArg, printJson, say } from './args.js';
 import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';

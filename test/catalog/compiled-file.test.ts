@@ -9,9 +9,8 @@ import type { CatalogData } from '../../engine/catalog/data.js';
 import { scanIndexOf } from '../../engine/catalog/scan-index.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
-import { createHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
 import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
+import { descriptionOf, version1File, withDescription } from '../helpers/catalog-file.js';
 import { collectGarbage } from '../helpers/gc.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -73,26 +72,11 @@ describe('compiled catalog file', () => {
 
   it('refuses a version 2 layout that places an array outside the file, unaligned, anywhere but in the data, or nowhere', () => {
     const bytes = readFileSync(path);
-    const m = bytes.readUInt32LE(56);
-    const packr = new Packr({ useRecords: false, moreTypes: true });
-    const meta = packr.unpack(bytes.subarray(60, 60 + m)) as {
-      rest: Record<string, unknown>;
-      places: Record<string, [string, number, number]>;
-    };
+    const meta = descriptionOf(bytes);
     const tamper = (edit: (places: Record<string, unknown>) => void): Buffer => {
-      const places = structuredClone(meta.places) as Record<string, unknown>;
+      const places = structuredClone(meta.places);
       edit(places);
-      const again = packr.pack({ rest: meta.rest, places });
-      const region = (4 + again.length + 7) & ~7;
-      const oldRegion = (4 + m + 7) & ~7;
-      const out = Buffer.alloc(56 + region + (bytes.length - 56 - oldRegion));
-      bytes.copy(out, 0, 0, 24);
-      out.writeBigUInt64LE(BigInt(out.length - 56), 16);
-      out.writeUInt32LE(again.length, 56);
-      again.copy(out, 60);
-      bytes.copy(out, 56 + region, 56 + oldRegion);
-      createHash('sha256').update(out.subarray(56)).digest().copy(out, 24);
-      return out;
+      return withDescription(bytes, { rest: meta.rest, places });
     };
     expect(
       decodeCatalog(
@@ -178,14 +162,3 @@ describe('compiled catalog file', () => {
     expect(strip(again).equals(strip(data))).toBe(true);
   });
 });
-
-/** A version 1 file as versions before 2026-12-02 wrote it: the header, then the whole data as one msgpack value. */
-function version1File(data: unknown): Buffer {
-  const payload = new Packr({ useRecords: false, moreTypes: true }).pack(data);
-  const header = Buffer.alloc(56);
-  header.write('PSCATLG\0', 0, 'latin1');
-  header.writeUInt32LE(1, 8);
-  header.writeBigUInt64LE(BigInt(payload.length), 16);
-  createHash('sha256').update(payload).digest().copy(header, 24);
-  return Buffer.concat([header, payload]);
-}

@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Packr } from 'msgpackr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importCatalog } from '../../adapters/catalog/import.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
@@ -27,6 +26,7 @@ import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { scanIndexFor, scanScheme, sectionPlaces } from '../../engine/scanner/section-memo.js';
 import { tempDir } from '../helpers/tmp.js';
+import { descriptionOf, version1File, withDescription } from '../helpers/catalog-file.js';
 import { catalogOf, loadedCatalogOf } from '../helpers/update-record.js';
 import { allRulesCatalogArb, catalogArb, cyclicCatalogArb } from '../reference/random-world.js';
 import fc from 'fast-check';
@@ -157,33 +157,15 @@ describe('scan index', () => {
   });
 
   it('of another version is left unread (scans build their own), as is one in a version 1 file', () => {
-    const bytes = readFileSync(path);
-    const m = bytes.readUInt32LE(56);
-    const packr = new Packr({ useRecords: false, moreTypes: true });
-    const meta = packr.unpack(bytes.subarray(60, 60 + m)) as { rest: { scanIndex: { version: number } }; places: unknown };
-    meta.rest.scanIndex.version = SCAN_INDEX_VERSION + 1;
-    const again = packr.pack(meta);
-    const region = (4 + again.length + 7) & ~7;
-    const oldRegion = (4 + m + 7) & ~7;
-    const out = Buffer.alloc(56 + region + (bytes.length - 56 - oldRegion));
-    bytes.copy(out, 0, 0, 24);
-    out.writeBigUInt64LE(BigInt(out.length - 56), 16);
-    out.writeUInt32LE(again.length, 56);
-    again.copy(out, 60);
-    bytes.copy(out, 56 + region, 56 + oldRegion);
-    createHash('sha256').update(out.subarray(56)).digest().copy(out, 24);
+    const meta = descriptionOf(readFileSync(path));
+    (meta.rest.scanIndex as { version: number }).version = SCAN_INDEX_VERSION + 1;
+    const out = withDescription(readFileSync(path), meta);
     const back = decodeCatalog(out, 'other-version');
     expect(scanIndexOf(back)).toBeUndefined();
     expect(back).toEqual(data);
     // Version 1 files had none: one found in such a file is not read.
     const strings = Array.from({ length: data.strings.offsets.length - 1 }, (_, k) => new Catalog(data).str(k));
-    const payload = packr.pack({ ...data, version: 1, strings, scanIndex: buildScanIndex(data) });
-    const header = Buffer.alloc(56);
-    header.write('PSCATLG\0', 0, 'latin1');
-    header.writeUInt32LE(1, 8);
-    header.writeBigUInt64LE(BigInt(payload.length), 16);
-    createHash('sha256').update(payload).digest().copy(header, 24);
-    const v1 = decodeCatalog(Buffer.concat([header, payload]), 'v1');
+    const v1 = decodeCatalog(version1File({ ...data, version: 1, strings, scanIndex: buildScanIndex(data) }), 'v1');
     expect(scanIndexOf(v1)).toBeUndefined();
     expect(new Catalog(v1).title(3)).toBe(new Catalog(data).title(3));
     // And an index this build cannot have made is never written.

@@ -143,7 +143,7 @@ export function withoutScanIndex(data: CatalogData): CatalogData {
 }
 
 type Bad = (why: string) => PatchscanError;
-type Ints = Int32Array | Uint16Array | Uint8Array;
+type Ints = Int32Array | Uint8Array;
 
 /**
  * The index a catalog file holds, checked against its catalog: undefined when it is of another version (built again

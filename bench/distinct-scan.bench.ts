@@ -9,26 +9,17 @@
  * It also scans the same machines once more: every rule value is then shared, so that figure is what deciding the
  * updates costs apart from evaluating rules (a machine whose profile is new but whose rule inputs are all known).
  */
-import { readFileSync } from 'node:fs';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
-import { msgpackValueEnd } from '../engine/inventory/msgpack-frames.js';
-import type { Inventory } from '../engine/inventory/types.js';
-import { decodeInventory } from '../engine/inventory/validate.js';
 import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
 import { Scanner } from '../engine/scanner/scanner.js';
 import { arg, numArg } from './args.js';
+import { fleetInventories } from './inputs.js';
 
 const catalog = new Catalog(readCatalogFile(arg('catalog', 'bench/.work/catalog-50000-1.pscat')));
-const bytes = readFileSync(arg('fleet', 'bench/.work/fleet-50000-5000-d100.msgpack'));
 const machines = numArg('machines', '600');
 const warm = numArg('warm', '50');
-const invs: Inventory[] = [];
-for (let at = 0; at < bytes.length && invs.length < machines;) {
-  const end = msgpackValueEnd(bytes, at);
-  invs.push(decodeInventory(bytes.subarray(at, end), 'fleet'));
-  at = end;
-}
+const invs = fleetInventories(arg('fleet', 'bench/.work/fleet-50000-5000-d100.msgpack'), machines);
 const scanner = new Scanner(catalog);
 const options = { all: false, reasons: false };
 // The first machines warm the JIT and the shared rule values, as a worker's first machines do.

@@ -2,7 +2,7 @@
  * The generated catalog and fleets the benchmarks share, made once and kept under bench/.work/ (generating the
  * 1,000,000-machine fleet takes tens of minutes, so every benchmark reuses a file another one made).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importCatalog } from '../adapters/catalog/import.js';
@@ -10,6 +10,9 @@ import { generateCatalog } from '../corpus/generate-catalog.js';
 import { generateFleet } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
+import { msgpackValueEnd } from '../engine/inventory/msgpack-frames.js';
+import type { Inventory } from '../engine/inventory/types.js';
+import { decodeInventory } from '../engine/inventory/validate.js';
 
 /** The compiled generated catalog of `revisions` revisions (seed 1), generated and imported if missing. */
 export function benchCatalog(work: string, revisions: number): string {
@@ -76,3 +79,15 @@ export const machineLine = (): string =>
 
 /** The 1-minute load average, one decimal. */
 export const load1 = (): number => Math.round(loadavg()[0]! * 10) / 10;
+
+/** The first `max` machines of a msgpack fleet file, decoded and validated (for benchmarks that time scans alone). */
+export function fleetInventories(path: string, max: number): Inventory[] {
+  const bytes = readFileSync(path);
+  const invs: Inventory[] = [];
+  for (let at = 0; at < bytes.length && invs.length < max;) {
+    const end = msgpackValueEnd(bytes, at);
+    invs.push(decodeInventory(bytes.subarray(at, end), 'fleet'));
+    at = end;
+  }
+  return invs;
+}

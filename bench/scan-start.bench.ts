@@ -11,7 +11,7 @@
  * machine), machines 2 to N, peak RSS; and the ratio of the two.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Catalog } from '../engine/catalog/catalog.js';
@@ -19,12 +19,9 @@ import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import { scanIndexOf, withoutScanIndex } from '../engine/catalog/scan-index.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
 import { scanOutcomes } from '../engine/fleet/scan-outcomes.js';
-import { msgpackValueEnd } from '../engine/inventory/msgpack-frames.js';
-import type { Inventory } from '../engine/inventory/types.js';
-import { decodeInventory } from '../engine/inventory/validate.js';
 import { Scanner } from '../engine/scanner/scanner.js';
 import { arg, flag, numArg } from './args.js';
-import { benchCatalog, benchFleet, machineLine } from './inputs.js';
+import { benchCatalog, benchFleet, fleetInventories, machineLine } from './inputs.js';
 
 interface Figures {
   readMs: number;
@@ -36,14 +33,7 @@ interface Figures {
 
 if (flag('child')) {
   // One measured start in this fresh process.
-  const machines = numArg('machines', '200');
-  const bytes = readFileSync(arg('fleet', ''));
-  const invs: Inventory[] = [];
-  for (let at = 0; at < bytes.length && invs.length < machines;) {
-    const end = msgpackValueEnd(bytes, at);
-    invs.push(decodeInventory(bytes.subarray(at, end), 'fleet'));
-    at = end;
-  }
+  const invs = fleetInventories(arg('fleet', ''), numArg('machines', '200'));
   const t0 = performance.now();
   const catalog = new Catalog(readCatalogFile(arg('catalog', '')));
   const t1 = performance.now();

@@ -27,11 +27,31 @@ type Stored = Omit<CatalogDelta, 'to'> & {
   readonly toIds: string;
 };
 
-/** The SHA-256 of a catalog's update ids in index order: what ties a stored delta to its new catalog. */
-function idsDigest(c: Catalog): string {
-  const h = createHash('sha256');
-  for (let i = 0; i < c.size; i++) h.update(`${c.updateId(i)}\n`);
-  return h.digest('hex');
+/**
+ * The SHA-256 of a catalog's update ids in index order, each followed by a newline: what ties a stored delta to its
+ * new catalog. Hashed from the string table's UTF-8 bytes (the bytes each id decodes from, which encodeStrings made
+ * from the id), copied end to end into one buffer: decoding 50,000 ids to hash them again was ~30 ms of every
+ * carry-over's start, and left them cached in the reader for nothing.
+ */
+export function idsDigest(c: Catalog): string {
+  const { offsets, bytes } = c.data.strings;
+  const ids = c.data.updates.updateId;
+  // An id the table does not hold reads as '' (as StringReader.get gives it).
+  const held = (id: number): boolean => id + 1 < offsets.length;
+  let length = 0;
+  for (let i = 0; i < c.size; i++) length += (held(ids[i]!) ? offsets[ids[i]! + 1]! - offsets[ids[i]!]! : 0) + 1;
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (let i = 0; i < c.size; i++) {
+    if (held(ids[i]!)) {
+      const from = offsets[ids[i]!]!,
+        to = offsets[ids[i]! + 1]!;
+      all.set(bytes.subarray(from, to), at);
+      at += to - from;
+    }
+    all[at++] = 0x0a;
+  }
+  return createHash('sha256').update(all).digest('hex');
 }
 
 export function encodeCatalogDelta(d: CatalogDelta): Buffer {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
-import { decodeCatalogDelta, encodeCatalogDelta } from '../../engine/catalog/catalog-delta-file.js';
+import { decodeCatalogDelta, encodeCatalogDelta, idsDigest } from '../../engine/catalog/catalog-delta-file.js';
+import { createHash } from 'node:crypto';
 import { PatchscanError } from '../../engine/errors.js';
 import type { UpdateRecord } from '../../engine/model.js';
 import { carryOverOutcomes } from '../../engine/fleet/carry-over.js';
@@ -188,6 +189,24 @@ describe('a stored delta (catalog-delta-file.ts)', () => {
     expect(back.to).toBe(to);
     expect({ ...back, to: undefined }).toEqual({ ...delta, to: undefined });
     expect(back.changed).toEqual([id('L2')]);
+  });
+
+  it('ties a delta to its catalog by the SHA-256 of its decoded update ids, each with a newline (as stored deltas were made)', () => {
+    // Hashed from the string table's bytes; must equal the digest of the ids as strings, which deltas stored before
+    // carry: non-ASCII, a lone surrogate (stored as U+FFFD) and an empty id included.
+    const odd = ['é-ü-🙂-0000-000000000001', 'x\ud800y', ''];
+    const c = catalogOf([...BASE, ...odd.map((updateId, k) => ({ ...N1, updateId, revisionId: 9000 + k }))]);
+    const ids = Array.from({ length: c.size }, (_, i) => c.updateId(i));
+    expect(ids).toContain('x\ufffdy');
+    const expected = createHash('sha256')
+      .update(ids.map((u) => `${u}\n`).join(''))
+      .digest('hex');
+    expect(idsDigest(c)).toBe(expected);
+    expect(idsDigest(to)).toBe(
+      createHash('sha256')
+        .update(Array.from({ length: to.size }, (_, i) => `${to.updateId(i)}\n`).join(''))
+        .digest('hex'),
+    );
   });
 
   it('is refused (COMPILED_BAD_FILE) for another catalog, and when it does not decode or does not fit', () => {

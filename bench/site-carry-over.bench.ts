@@ -8,10 +8,13 @@
  * every client's stored rows equal, and prints both rates and the ratio.
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
- *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0]
+ *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0] [--fast-batch-ms 500,0]
  *
  * `--scan-index 0`: the catalogs are written without their scan index (engine/catalog/scan-index.ts), as a site's
  * catalogs synced before it existed.
+ * `--fast-batch-ms A,B,…`: the carrying site's queue runs take turns with each value as ScanService's `fastBatchMs`
+ * (0: batches never grow past the chunk, as before they did), and the medians are printed per value: a side-by-side
+ * measure of batch growth in one process, on copies of one site (with `--repeat`, a multiple of the count).
  * `--repeat N`: the carry-over's queue run N times, each on a copy of the carrying site as the sync left it; the
  * median counts (on a shared VM one run varies by ±15 %, more than a small change moves it).
  * `--cpu-prof FILE`, `--alloc-prof FILE`: a V8 CPU profile, or a sampling profile of what it allocates, of the carrying
@@ -45,6 +48,10 @@ const clients = numArg('clients', '300');
 const percent = numArg('percent', '1');
 const seed = numArg('seed', '7');
 const repeat = Math.max(1, numArg('repeat', '1'));
+const fastBatchMs = arg('fast-batch-ms', '')
+  .split(',')
+  .filter((v) => v !== '')
+  .map(Number);
 const cpuProf = arg('cpu-prof', '');
 const allocProf = arg('alloc-prof', '');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
@@ -133,10 +140,10 @@ interface QueueTimes {
   readonly pruneSeconds: number;
   readonly pruned: number;
 }
-const timeRun = async (site: Site, carryOver: boolean): Promise<QueueTimes> => {
+const timeRun = async (site: Site, carryOver: boolean, fast?: number): Promise<QueueTimes> => {
   // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
   // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
-  const scanner = new ScanService(site, { carryOver, prune: false });
+  const scanner = new ScanService(site, { carryOver, prune: false, ...(fast === undefined ? {} : { fastBatchMs: fast }) });
   const profiler = carryOver && (cpuProf || allocProf) ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
@@ -183,7 +190,7 @@ const f = await timeRun(full, false);
 const prepared = await putInService(carrying, fileB, true);
 let carryingSite = carrying;
 let c: QueueTimes;
-if (repeat === 1) c = await timeRun(carrying, true);
+if (repeat === 1) c = await timeRun(carrying, true, fastBatchMs[0]);
 else {
   const dir = join(root, 'carrying');
   await carrying.close();
@@ -193,14 +200,29 @@ else {
     cpSync(dir, copy, { recursive: true });
     flushed(copy);
     const site = await Site.open(copy);
-    runs.push(await timeRun(site, true));
-    say(`carry-over run ${k + 1} of ${repeat}: ${runs[k]!.s.toFixed(2)} s, CPU ${runs[k]!.cpu.toFixed(2)} s`);
+    const fast = fastBatchMs.length > 0 ? fastBatchMs[k % fastBatchMs.length] : undefined;
+    runs.push(await timeRun(site, true, fast));
+    say(
+      `carry-over run ${k + 1} of ${repeat}: ${runs[k]!.s.toFixed(2)} s, CPU ${runs[k]!.cpu.toFixed(2)} s` +
+        (fast === undefined ? '' : ` (fastBatchMs ${fast})`),
+    );
     if (k < repeat - 1) {
       await site.close();
       rmSync(copy, { recursive: true, force: true });
     } else carryingSite = site;
   }
   c = [...runs].sort((x, y) => x.s - y.s)[repeat >> 1]!;
+  if (fastBatchMs.length > 1) {
+    for (const [v, fast] of fastBatchMs.entries()) {
+      const mine = runs.filter((_, k) => k % fastBatchMs.length === v).sort((x, y) => x.s - y.s);
+      if (mine.length === 0) continue;
+      const m = mine[mine.length >> 1]!;
+      say(
+        `fastBatchMs ${fast}: ${mine.length} runs, median ${m.s.toFixed(2)} s (CPU ${m.cpu.toFixed(2)} s), all ` +
+          mine.map((r) => r.s.toFixed(2)).join(', '),
+      );
+    }
+  }
 }
 let differ = 0;
 for (let k = 0; k < clients; k++) {

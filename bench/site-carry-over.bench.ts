@@ -9,9 +9,13 @@
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
  *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0] [--fast-batch-ms 500,0]
+ *     [--threads 0]
  *
  * `--scan-index 0`: the catalogs are written without their scan index (engine/catalog/scan-index.ts), as a site's
  * catalogs synced before it existed.
+ * `--threads N`: the timed queue runs' ScanService scans in N worker threads (default 0: in the calling thread), as
+ * `serve` (its scan thread's pool, 1 by default) and `patchscan worker` (one per core) do: full scans run in the pool
+ * while the calling thread stores; a carry-over runs in the calling thread either way.
  * `--fast-batch-ms A,B,…`: the carrying site's queue runs take turns with each value as ScanService's `fastBatchMs`
  * (0: batches never grow past the chunk, as before they did), and the medians are printed per value: a side-by-side
  * measure of batch growth in one process, on copies of one site (with `--repeat`, a multiple of the count).
@@ -48,6 +52,7 @@ const clients = numArg('clients', '300');
 const percent = numArg('percent', '1');
 const seed = numArg('seed', '7');
 const repeat = Math.max(1, numArg('repeat', '1'));
+const threads = Math.max(0, numArg('threads', '0'));
 const fastBatchMs = arg('fast-batch-ms', '')
   .split(',')
   .filter((v) => v !== '')
@@ -143,7 +148,7 @@ interface QueueTimes {
 const timeRun = async (site: Site, carryOver: boolean, fast?: number): Promise<QueueTimes> => {
   // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
   // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
-  const scanner = new ScanService(site, { carryOver, prune: false, ...(fast === undefined ? {} : { fastBatchMs: fast }) });
+  const scanner = new ScanService(site, { carryOver, prune: false, threads, ...(fast === undefined ? {} : { fastBatchMs: fast }) });
   const profiler = carryOver && (cpuProf || allocProf) ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
@@ -230,7 +235,10 @@ for (let k = 0; k < clients; k++) {
     JSON.stringify(await site.store.resultUpdates((await site.store.computerScan(`PC-${k}`))!.set_id));
   if ((await rows(full)) !== (await rows(carryingSite))) differ++;
 }
-say(`catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite`);
+say(
+  `catalog ${a.size} revisions, edit of ${percent} % (seed ${seed}); ${clients} clients, SQLite; ` +
+    (threads === 0 ? 'scanned in the calling thread' : `${threads} scan thread(s)`),
+);
 say(`full rescan:  ${f.s.toFixed(2)} s (${(f.scanned / f.s).toFixed(0)} clients/s), CPU ${f.cpu.toFixed(2)} s`);
 say(
   `carry-over:   ${c.s.toFixed(2)} s (${(c.scanned / c.s).toFixed(0)} clients/s), CPU ${c.cpu.toFixed(2)} s, ${c.carried} result sets carried over ` +
@@ -256,6 +264,7 @@ if (jsonOut)
     percent,
     seed,
     clients,
+    threads,
     fullSeconds: f.s,
     fullScanned: f.scanned,
     carrySeconds: c.s,

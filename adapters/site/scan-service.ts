@@ -217,11 +217,12 @@ export class ScanService {
    * transaction (on SQLite no write lock is held while the engine runs), then its results and its jobs' ends are
    * committed together. Returns early (with the rest still queued) when there is no catalog yet.
    *
-   * While batches go fast (under `fastBatchMs`, default {@link FAST_BATCH_MS}: result sets carried over to a new catalog, or shared), the
-   * next one is twice as large, up to {@link MAX_CHUNK_GROWTH} × `chunk`; a slow one brings it back to `chunk`. Each
-   * batch costs two commits whatever its size, and its rows land in index pages that the next batch writes again: a
-   * catalog change's carry-over of 300 clients stored 25 sets a commit, ~4 MB of WAL and a checkpoint every second or
-   * third one.
+   * While batches go fast (under `fastBatchMs`, default {@link FAST_BATCH_MS}: result sets carried over to a new
+   * catalog, or shared), the next one is twice as large, up to {@link MAX_CHUNK_GROWTH} × `chunk`; a slow one, or a new
+   * catalog in service (its first scans may all be full ones), brings it back to `chunk`. The size carries over from
+   * call to call ({@link batchSize}: a caller taking one batch a call passes it as `max`). Each batch costs two commits
+   * whatever its size: a catalog change's carry-over of 300 clients stored 25 sets a commit, with a 30–40 ms commit
+   * (the WAL's checkpoint, by its length) every second or third batch.
    */
   async runQueue(max = Number.POSITIVE_INFINITY, chunk = 25, leaseSeconds?: number): Promise<QueueRun> {
     let scanned = 0,
@@ -229,11 +230,13 @@ export class ScanService {
       shared = 0;
     const carriedBefore = this.carriedCount;
     let drained = false;
-    let size = Math.max(1, chunk);
+    let size = this.batchSize(chunk);
     await this.recountStale();
     while (scanned + skipped < max) {
       const before = await this.current();
       if (!before) break;
+      // Learned on another catalog: the first scans on this one may all be full ones.
+      if (this.grown !== undefined && this.grown.catalogId !== before.catalogId) size = Math.max(1, chunk);
       const started = performance.now();
       const jobs = await this.store.takeScans(Math.min(size, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) {
@@ -304,8 +307,9 @@ export class ScanService {
           },
           { durability: 'relaxed' },
         );
-        const fast = performance.now() - started < this.fastBatchMs;
+        const fast = performance.now() - started < this.fastBatchMs && loaded === before;
         size = fast && jobs.length === size ? Math.min(size * 2, chunk * MAX_CHUNK_GROWTH) : fast ? size : Math.max(1, chunk);
+        this.grown = { chunk, size, catalogId: loaded.catalogId };
       } catch (e) {
         // Nothing of the batch was stored: each job goes back with backoff (and fails after its retries).
         if (!requeued)
@@ -323,6 +327,18 @@ export class ScanService {
   }
 
   private scannedSincePrune = 0;
+
+  /** The batch size runQueue last left for its `chunk`, and the catalog it was learned with. */
+  private grown: { readonly chunk: number; readonly size: number; readonly catalogId: number } | undefined;
+
+  /**
+   * How many jobs the next batch of `runQueue(…, chunk)` takes: `chunk`, or more while batches have gone fast on the
+   * catalog in service (runQueue). `patchscan worker` passes it as `max` to take one batch a call.
+   */
+  batchSize(chunk: number): number {
+    const g = this.grown;
+    return g && g.chunk === chunk && g.catalogId === this.loaded?.catalogId ? g.size : Math.max(1, chunk);
+  }
 
   /**
    * Deletes the result sets of earlier catalogs that nothing reads any more (store.unreadResultSets: no client's latest

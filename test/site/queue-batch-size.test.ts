@@ -1,12 +1,15 @@
 /**
  * runQueue's batch size: fast batches (every profile already has its result set, as after a carry-over or on a fleet
  * of shared images) double the next take up to MAX_CHUNK_GROWTH × `chunk`, fewer commits per client; a slow batch
- * brings it back to `chunk`. Every client is scanned once whatever the sizes.
+ * brings it back to `chunk`, and so does a new catalog in service; the size carries over from call to call (one batch a
+ * call, as `patchscan worker` takes them). Every client is scanned once whatever the sizes.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_CHUNK_GROWTH, ScanService } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { scannedSite } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -32,16 +35,23 @@ function watchTakes(site: Site, slowAt: ReadonlySet<number> = new Set()): { aske
 }
 
 describe('the queue run grows its batches while they are fast', () => {
-  it('doubles up to the cap, goes back to the chunk after a slow batch, and scans every client once', async () => {
+  it('doubles up to the cap, goes back to the chunk after a slow batch or a new catalog, and scans every client once', async () => {
     const dir = tempDir();
     const CLIENTS = 40;
     const { site, names } = await scannedSite(join(dir, 'site'), { clients: CLIENTS, admin: 'psa_batch-size' });
+    // A fresh service per phase: each starts at the chunk.
+    const services: ScanService[] = [];
+    const service = (): ScanService => {
+      const s = new ScanService(site, { fastBatchMs: FAST_MS });
+      services.push(s);
+      return s;
+    };
     try {
-      const scanner = new ScanService(site, { fastBatchMs: FAST_MS });
       // Every profile has its set on the catalog in service: each batch only records scans (fast).
-      expect(await scanner.rescanAll('again')).toBe(CLIENTS);
+      const fastRun = service();
+      expect(await fastRun.rescanAll('again')).toBe(CLIENTS);
       const fast = watchTakes(site);
-      const r = await scanner.runQueue(Number.POSITIVE_INFINITY, 2);
+      const r = await fastRun.runQueue(Number.POSITIVE_INFINITY, 2);
       expect(r.scanned).toBe(CLIENTS);
       expect(r.shared).toBe(CLIENTS);
       expect(MAX_CHUNK_GROWTH).toBe(8);
@@ -50,21 +60,42 @@ describe('the queue run grows its batches while they are fast', () => {
       expect(fast.got).toEqual([2, 4, 8, 16, 10, 0]);
 
       // The third batch is slow (its take waits): the fourth is back to the chunk, and grows again.
-      expect(await scanner.rescanAll('once more')).toBe(CLIENTS);
+      const slowRun = service();
+      expect(await slowRun.rescanAll('once more')).toBe(CLIENTS);
       const slow = watchTakes(site, new Set([2]));
-      expect((await scanner.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
+      expect((await slowRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
       expect(slow.asked.slice(0, 6)).toEqual([2, 4, 8, 2, 4, 8]);
       expect(slow.got.reduce((a, b) => a + b, 0)).toBe(CLIENTS);
 
       // `max` still bounds the run, however large the batches have grown.
-      expect(await scanner.rescanAll('bounded')).toBe(CLIENTS);
+      const boundedRun = service();
+      expect(await boundedRun.rescanAll('bounded')).toBe(CLIENTS);
       const bounded = watchTakes(site);
-      expect((await scanner.runQueue(25, 2)).scanned).toBe(25);
+      expect((await boundedRun.runQueue(25, 2)).scanned).toBe(25);
       expect(bounded.asked).toEqual([2, 4, 8, 11]);
-      for (const name of names) expect(await site.store.computerScan(name), name).toBeDefined();
-      await scanner.close();
+      expect((await boundedRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS - 25); // the rest
+
+      // One batch a call, as `patchscan worker` takes them: the size learned carries over from call to call.
+      const workerRun = service();
+      expect(await workerRun.rescanAll('worker')).toBe(CLIENTS);
+      const worker = watchTakes(site);
+      for (let calls = 0; calls < 10; calls++) if ((await workerRun.runQueue(workerRun.batchSize(2), 2)).scanned === 0) break;
+      expect(worker.got.filter((n) => n > 0)).toEqual([2, 4, 8, 16, 10]);
+      expect(workerRun.batchSize(2)).toBe(16);
+      expect(workerRun.batchSize(5)).toBe(5); // learned for another chunk
+
+      // A new catalog in service: its first batch is the chunk again (its scans may all be full ones).
+      const second = join(dir, 'second.cab');
+      generateCatalog({ revisions: 400, seed: 5, out: second });
+      expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
+      const switched = watchTakes(site);
+      expect((await workerRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
+      expect(switched.asked[0]).toBe(2);
+      const current = (await site.store.currentCatalog())!.id;
+      for (const name of names) expect((await site.store.computerScan(name))?.catalog_id, name).toBe(current);
     } finally {
+      for (const s of services) await s.close();
       await site.close();
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -463,7 +463,10 @@ class SameContent {
       opName(this.from, na.op[x]!, this.fromNames) === opName(this.to, nb.op[y]!, this.toNames) &&
       this.strs(na.attrs, na.attrOffsets[x]!, na.attrOffsets[x + 1]!, nb.attrs, nb.attrOffsets[y]!, nb.attrOffsets[y + 1]!) &&
       this.children(x, y);
-    if (key >= 0) this.pairs.set(key, same);
+    // Bounded: a crafted pair of catalogs (one deep subtree shared by every update, compared with as many distinct
+    // ones) would fill it with depth × updates pairs; past the bound a pair is compared again when asked again, which
+    // costs what walking it costs (bounded by the rule XML, since a tree's size is what its XML spells out).
+    if (key >= 0 && this.pairs.size < MAX_MEMO_PAIRS) this.pairs.set(key, same);
     else if (same) this.equalTo[x] = y + 1;
     else this.differsFrom[x] = y + 1;
     return same;
@@ -502,6 +505,9 @@ class SameContent {
     return true;
   }
 }
+
+/** The most tree pairs SameContent remembers past its per-node slots. */
+const MAX_MEMO_PAIRS = 1 << 20;
 
 /** A rule node's kind as the two catalogs can share it: a rule's type name (their opcodes may differ), else the opcode. */
 function opName(c: Catalog, op: number, names: (string | undefined)[]): string {

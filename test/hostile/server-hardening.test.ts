@@ -184,6 +184,10 @@ describe('connections that send nothing are closed, and their number is bounded'
               openedAt = performance.now();
               resolve(s);
             });
+            // Read (and drop) what the server sends before it closes: when Node's headersTimeout check comes before the
+            // idle timeout, the server answers 408 and then closes, and a socket nobody reads keeps those bytes, never
+            // emits 'end' nor 'close' (a CI run: 48 of 50 seen closed, the server holding none). As in the TLS case below.
+            s.resume();
             s.on('error', () => resolve(s));
             s.on('close', () => lifetimes.push(openedAt < 0 ? -1 : performance.now() - openedAt));
           }),
@@ -195,8 +199,8 @@ describe('connections that send nothing are closed, and their number is bounded'
   it('50 connections that send nothing are closed by the server after headersTimeoutMs; a request on a new one is answered', async () => {
     const site = await newSite(join(dir, 'idle'), { headersTimeoutMs: 600, requestTimeoutMs: 1_500 });
     const server = await serve(site, { scheduledSync: false, scanQueue: false });
-    // What the server was handed. (In one CI run 49 of 50 client sockets closed at ~610 ms and one never did; not
-    // explained — likely a connection the server was never handed. So the server's own side is what is checked.)
+    // What the server was handed. (In one CI run 49 of 50 client sockets closed at ~610 ms and one never did, and in
+    // another 48 of 50 with all 50 handed: clients that did not read the server's 408, fixed in silent().)
     let accepted = 0;
     server.server.on('connection', () => accepted++);
     const open = (): Promise<number> =>

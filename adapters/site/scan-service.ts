@@ -230,13 +230,12 @@ export class ScanService {
       shared = 0;
     const carriedBefore = this.carriedCount;
     let drained = false;
-    let size = this.batchSize(chunk);
     await this.recountStale();
     while (scanned + skipped < max) {
       const before = await this.current();
       if (!before) break;
-      // Learned on another catalog: the first scans on this one may all be full ones.
-      if (this.grown !== undefined && this.grown.catalogId !== before.catalogId) size = Math.max(1, chunk);
+      // After current(): a size learned on another catalog is not this one's (batchSize).
+      const size = this.batchSize(chunk);
       const started = performance.now();
       const jobs = await this.store.takeScans(Math.min(size, max - scanned - skipped), leaseSeconds);
       if (jobs.length === 0) {
@@ -308,8 +307,8 @@ export class ScanService {
           { durability: 'relaxed' },
         );
         const fast = performance.now() - started < this.fastBatchMs && loaded === before;
-        size = fast && jobs.length === size ? Math.min(size * 2, chunk * MAX_CHUNK_GROWTH) : fast ? size : Math.max(1, chunk);
-        this.grown = { chunk, size, catalogId: loaded.catalogId };
+        const next = fast && jobs.length === size ? Math.min(size * 2, chunk * MAX_CHUNK_GROWTH) : fast ? size : Math.max(1, chunk);
+        this.grown = { chunk, size: next, catalogId: loaded.catalogId };
       } catch (e) {
         // Nothing of the batch was stored: each job goes back with backoff (and fails after its retries).
         if (!requeued)
@@ -333,7 +332,8 @@ export class ScanService {
 
   /**
    * How many jobs the next batch of `runQueue(…, chunk)` takes: `chunk`, or more while batches have gone fast on the
-   * catalog in service (runQueue). `patchscan worker` passes it as `max` to take one batch a call.
+   * catalog in service (runQueue; learned on another catalog, it does not count: the first scans on a new one may all
+   * be full ones). `patchscan worker` passes it as `max` to take one batch a call.
    */
   batchSize(chunk: number): number {
     const g = this.grown;

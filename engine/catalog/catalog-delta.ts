@@ -417,16 +417,23 @@ class SameContent {
         mb = b.metadata;
       if (!this.strs(ma.pairs, ma.offsets[o]!, ma.offsets[o + 1]!, mb.pairs, mb.offsets[i]!, mb.offsets[i + 1]!)) return false;
     }
-    return this.groups(a.prerequisites, o, b.prerequisites, i, false) && this.groups(a.bundles, o, b.bundles, i, true);
+    return (
+      this.groups(a.prerequisites, o, b.prerequisites, i) &&
+      this.groups(a.bundles, o, b.bundles, i, a.bundles.revisionNumber, b.bundles.revisionNumber)
+    );
   }
 
-  /** Prerequisite or bundle groups: the same kinds, members by UpdateId in order (and, for bundles, revision). */
+  /**
+   * Prerequisite or bundle groups: the same kinds, members by UpdateId in order, and — given their revision numbers
+   * (bundles) — the same member revisions.
+   */
   private groups(
-    ga: Catalog['data']['bundles'] | Catalog['data']['prerequisites'],
+    ga: Catalog['data']['prerequisites'],
     o: number,
-    gb: Catalog['data']['bundles'] | Catalog['data']['prerequisites'],
+    gb: Catalog['data']['prerequisites'],
     i: number,
-    revisions: boolean,
+    revisionsA?: ArrayLike<number>,
+    revisionsB?: ArrayLike<number>,
   ): boolean {
     const n = ga.groupOffsets[o + 1]! - ga.groupOffsets[o]!;
     if (n !== gb.groupOffsets[i + 1]! - gb.groupOffsets[i]!) return false;
@@ -440,11 +447,7 @@ class SameContent {
       if (to - from !== gb.memberOffsets[y + 1]! - at) return false;
       for (let m = 0; m < to - from; m++) {
         if (!this.str(ga.guid[from + m]!, gb.guid[at + m]!)) return false;
-        if (
-          revisions &&
-          (ga as Catalog['data']['bundles']).revisionNumber[from + m] !== (gb as Catalog['data']['bundles']).revisionNumber[at + m]
-        )
-          return false;
+        if (revisionsA && revisionsA[from + m] !== revisionsB![at + m]) return false;
       }
     }
     return true;

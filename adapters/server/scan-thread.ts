@@ -33,9 +33,8 @@ async function loop(): Promise<void> {
     while (!closed) {
       let r: QueueRun;
       try {
-        // 25 jobs a step (more when batches have grown), 5 a batch to start with: the thread answers messages
-        // between steps.
-        r = await scanner.runQueue(Math.max(25, scanner.batchSize(5)), 5, d.leaseSeconds);
+        // A step at a time: the thread answers messages between steps.
+        r = await scanner.runQueueStep(d.leaseSeconds);
       } catch (e) {
         post({ type: 'log', line: `scan queue: ${(e as Error).message}` });
         break;

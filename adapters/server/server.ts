@@ -211,7 +211,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
 
     let r;
     try {
-      r = await scanner.runQueue(Math.max(25, scanner.batchSize(5)), 5, site.config.queue.leaseSeconds);
+      r = await scanner.runQueueStep(site.config.queue.leaseSeconds);
     } catch (e) {
       log(`scan queue: ${(e as Error).message}`);
       r = { scanned: 0, skipped: 0, shared: 0 };

@@ -325,6 +325,15 @@ export class ScanService {
     return { scanned, skipped, shared, carried: this.carriedCount - carriedBefore, pruned };
   }
 
+  /**
+   * One step of a server's scan loop (`serve`, on its HTTP thread or in its scan thread): batches of 5 jobs to start
+   * with, growing as {@link runQueue} lets them, and at least 25 jobs or one grown batch a step, so the thread answers
+   * its messages between steps while a step still commits a grown batch whole.
+   */
+  runQueueStep(leaseSeconds?: number): Promise<QueueRun> {
+    return this.runQueue(Math.max(25, this.batchSize(5)), 5, leaseSeconds);
+  }
+
   private scannedSincePrune = 0;
 
   /** The batch size runQueue last left for its `chunk`, and the catalog it was learned with. */

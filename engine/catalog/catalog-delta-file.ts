@@ -15,6 +15,7 @@ import { Packr } from 'msgpackr';
 import { PatchscanError } from '../errors.js';
 import type { Catalog } from './catalog.js';
 import type { CatalogDelta } from './catalog-delta.js';
+import { holdsString } from './string-table.js';
 
 const FORMAT = 'patchscan-catalog-delta';
 const VERSION = 1;
@@ -34,10 +35,10 @@ type Stored = Omit<CatalogDelta, 'to'> & {
  * carry-over's start, and left them cached in the reader for nothing.
  */
 export function idsDigest(c: Catalog): string {
-  const { offsets, bytes } = c.data.strings;
+  const table = c.data.strings;
+  const { offsets, bytes } = table;
   const ids = c.data.updates.updateId;
-  // An id the table does not hold reads as '' (as StringReader.get gives it).
-  const held = (id: number): boolean => id + 1 < offsets.length;
+  const held = (id: number): boolean => holdsString(table, id); // else it reads as ''
   let length = 0;
   for (let i = 0; i < c.size; i++) length += (held(ids[i]!) ? offsets[ids[i]! + 1]! - offsets[ids[i]!]! : 0) + 1;
   const all = new Uint8Array(length);

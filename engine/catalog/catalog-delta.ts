@@ -21,6 +21,7 @@
 import type { Catalog } from './catalog.js';
 import { isReportableCode } from './codes.js';
 import { F_KB_FROM_TITLE, F_SOFTWARE, RULE_OP_BASE } from './data.js';
+import { holdsString } from './string-table.js';
 
 /** Bits of `updates.flags` no scan reads: a catalog that differs only there decides every outcome the same. */
 const REPORT_ONLY_FLAGS = F_KB_FROM_TITLE | F_SOFTWARE;
@@ -238,14 +239,14 @@ interface Ids {
  */
 function idMap(c: Catalog, numbers: Map<string, number>): Ids {
   const m = new Map<string, number[]>();
-  const { offsets, bytes } = c.data.strings;
+  const table = c.data.strings;
+  const { offsets, bytes } = table;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const ids = c.data.updates.updateId;
   const number = new Int32Array(c.size);
   for (let i = 0; i < c.size; i++) {
     const s = ids[i]!;
-    // An id the table lacks reads as '' (StringReader.get).
-    const id = s + 1 < offsets.length ? buf.toString('latin1', offsets[s], offsets[s + 1]) : '';
+    const id = holdsString(table, s) ? buf.toString('latin1', offsets[s], offsets[s + 1]) : '';
     const at = m.get(id);
     if (at) at.push(i);
     else m.set(id, [i]);
@@ -497,10 +498,12 @@ class SameContent {
   private str(x: number, y: number): boolean {
     const ta = this.from.data.strings,
       tb = this.to.data.strings;
-    const a0 = x + 1 < ta.offsets.length ? ta.offsets[x]! : 0,
-      a1 = x + 1 < ta.offsets.length ? ta.offsets[x + 1]! : 0;
-    const b0 = y + 1 < tb.offsets.length ? tb.offsets[y]! : 0,
-      b1 = y + 1 < tb.offsets.length ? tb.offsets[y + 1]! : 0;
+    const ha = holdsString(ta, x),
+      hb = holdsString(tb, y);
+    const a0 = ha ? ta.offsets[x]! : 0,
+      a1 = ha ? ta.offsets[x + 1]! : 0;
+    const b0 = hb ? tb.offsets[y]! : 0,
+      b1 = hb ? tb.offsets[y + 1]! : 0;
     if (a1 - a0 !== b1 - b0) return false;
     const ba = ta.bytes,
       bb = tb.bytes;

@@ -34,6 +34,14 @@ export function stringCount(t: StringTable): number {
 }
 
 /**
+ * Whether the table holds string `id`. One it does not reads as '' — by {@link StringReader.get}, and by the readers
+ * that compare or copy a string's bytes in place (an empty range): the rule is here once for all of them.
+ */
+export function holdsString(t: StringTable, id: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id + 1 < t.offsets.length;
+}
+
+/**
  * Checks a table read from a file (its checksum held, but a file is input): offsets ascending and within the bytes.
  * `bad` words the error as the file's reader does.
  */
@@ -53,21 +61,19 @@ export function checkStringTable(t: unknown, bad: (why: string) => PatchscanErro
 export class StringReader {
   private readonly bytes: Buffer;
   private readonly offsets: Uint32Array;
-  private readonly count: number;
   private readonly cache = new Map<number, string>();
 
-  constructor(table: StringTable) {
+  constructor(private readonly table: StringTable) {
     // A Buffer over the table's memory (no copy; shared memory stays shared): it decodes a slice in place.
     this.bytes = Buffer.from(table.bytes.buffer, table.bytes.byteOffset, table.bytes.byteLength);
     this.offsets = table.offsets;
-    this.count = stringCount(table);
   }
 
   /** String `id`, or '' for an id the table does not hold (as a missing array entry read before). */
   get(id: number): string {
     let s = this.cache.get(id);
     if (s === undefined) {
-      if (!(Number.isInteger(id) && id >= 0 && id < this.count)) return '';
+      if (!holdsString(this.table, id)) return '';
       s = this.bytes.toString('utf8', this.offsets[id], this.offsets[id + 1]);
       this.cache.set(id, s);
     }

@@ -1,7 +1,7 @@
 /** The catalog's string table as bytes and offsets (engine/catalog/string-table.ts). */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { checkStringTable, encodeStrings, StringReader, stringCount } from '../../engine/catalog/string-table.js';
+import { checkStringTable, encodeStrings, holdsString, StringReader, stringCount } from '../../engine/catalog/string-table.js';
 import { PatchscanError } from '../../engine/errors.js';
 
 it('gives back every string it was made of, any Unicode, empty ones included, and "" past its end', () => {
@@ -15,6 +15,9 @@ it('gives back every string it was made of, any Unicode, empty ones included, an
       // Twice: the second read comes from the reader's cache.
       for (let round = 0; round < 2; round++) expect(list.map((_, k) => r.get(k))).toEqual(list);
       expect([r.get(list.length), r.get(-1), r.get(1.5)]).toEqual(['', '', '']);
+      // The readers of bytes in place (catalog-delta.ts, catalog-delta-file.ts) ask holdsString: the same ids.
+      for (const id of [-2, -1, 0, 0.5, list.length - 1, list.length, list.length + 1, NaN])
+        expect(holdsString(table, id), String(id)).toBe(Number.isInteger(id) && id >= 0 && id < list.length);
     }),
     { numRuns: 300 },
   );

@@ -84,6 +84,17 @@ describe('the queue run grows its batches while they are fast', () => {
       expect(workerRun.batchSize(2)).toBe(16);
       expect(workerRun.batchSize(5)).toBe(5); // learned for another chunk
 
+      // A step of serve's scan loop (runQueueStep): batches of 5 growing, at least 25 jobs a step.
+      const serveRun = service();
+      expect(await serveRun.rescanAll('serve')).toBe(CLIENTS);
+      const steps = watchTakes(site);
+      expect((await serveRun.runQueueStep()).scanned).toBe(25);
+      expect(steps.asked).toEqual([5, 10, 10]);
+      let stepped = 25;
+      for (let calls = 0; calls < 10 && stepped < CLIENTS; calls++) stepped += (await serveRun.runQueueStep()).scanned;
+      expect(stepped).toBe(CLIENTS);
+      expect(steps.asked[3]).toBe(20); // the next step starts at the size the last one grew to
+
       // A new catalog in service: its first batch is the chunk again (its scans may all be full ones).
       const second = join(dir, 'second.cab');
       generateCatalog({ revisions: 400, seed: 5, out: second });

@@ -1,13 +1,15 @@
 /**
  * One measured batch scan in a fresh process (peak RSS belongs to it alone), as a user runs it to a file:
- *   node fleet-child.js <catalog> <fleet.msgpack|fleet.jsonl> <threads> <cache 1|0>
- * Output format msgpack (the fleet format), no reasons, to /dev/null. Prints one JSON line.
+ *   node fleet-child.js <catalog> <fleet.msgpack|fleet.jsonl> <threads> <cache 1|0> [msgpack|jsonl]
+ * Output format msgpack (the fleet format: every outcome) unless `jsonl` (the default batch output, one line per
+ * machine), no reasons, to /dev/null. Prints one JSON line.
  */
 import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
 
-const [catalogPath, fleet, threads, cache] = process.argv.slice(2);
+const [catalogPath, fleet, threads, cache, format = 'msgpack'] = process.argv.slice(2);
+if (format !== 'msgpack' && format !== 'jsonl') throw new Error(`format must be msgpack or jsonl, not ${format}`);
 // Read as `patchscan scan` reads it for a batch through workers: into shared memory, which the pool then shares as is.
 const catalog = new Catalog(readCatalogFile(catalogPath!, { shared: Number(threads) > 0 }));
 const cpu0 = process.cpuUsage();
@@ -16,7 +18,7 @@ const s = await runBatchScan({
   catalog,
   inventories: fleet!,
   out: '/dev/null',
-  format: 'msgpack',
+  format,
   threads: Number(threads),
   reasons: false,
   all: false,

@@ -1,15 +1,16 @@
 /**
  * Fleet speed as users run it (issue 14): the 50,000-revision catalog, fleets with 0, 10, 50 and 100 % of the
  * machines distinct (`corpus fleet --distinct`), msgpack and JSON Lines input, batch scan to /dev/null in the fleet
- * format without reasons, each run in a fresh process. With `--before DIR` (a build of an earlier commit, e.g.
+ * format without reasons (the `-lines` runs: in the default output, one line per machine), each run in a fresh process. With `--before DIR` (a build of an earlier commit, e.g.
  * `git worktree add /tmp/before <commit> && cd /tmp/before && npx tsc --outDir dist`), every run is repeated with
  * that build right after this one, so both see the same machine load: compare their ratio, not absolute figures.
  *
  *   node dist/bench/fleet.bench.js [--revisions 50000] [--clients 5000] [--hits-clients 20000] [--threads 2] [--before DIR]
- *                                  [--runs d0,d10,d50,d100,d100-jsonl,d0-nocache,d100-nocache,hits,hits-jsonl] [--json]
+ *                                  [--runs d0,d10,d50,d100,d100-jsonl,d0-nocache,d100-nocache,d100-lines,d100-nocache-lines,hits,hits-jsonl]
+ *                                  [--json]
  *
- * `--runs` picks runs by key (default all, in that order: the --clients fleets by share distinct, then the
- * --hits-clients fleet with 0 % distinct). `--json`: the human lines go to stderr and one JSON line with every run's
+ * `--runs` picks runs by key (default all, in that order: the --clients fleets by share distinct — the fleet
+ * format, then the default output —, then the --hits-clients fleet with 0 % distinct). `--json`: the human lines go to stderr and one JSON line with every run's
  * figures to stdout (bench/issue-14.bench.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -46,9 +47,9 @@ interface Run {
   misses: number;
   maxRssBytes: number;
 }
-const child = (root: string, path: string, cache: boolean): Run =>
+const child = (root: string, path: string, cache: boolean, output: 'msgpack' | 'jsonl'): Run =>
   JSON.parse(
-    execFileSync(process.execPath, [join(root, 'bench', 'fleet-child.js'), cat, path, threads, cache ? '1' : '0'], {
+    execFileSync(process.execPath, [join(root, 'bench', 'fleet-child.js'), cat, path, threads, cache ? '1' : '0', output], {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
     }),
@@ -73,6 +74,8 @@ interface RunSpec {
   distinct: number;
   input: 'msgpack' | 'jsonl';
   cache: boolean;
+  /** The batch output: the fleet format (msgpack: every outcome), or the default one line per machine (jsonl). */
+  output?: 'msgpack' | 'jsonl';
 }
 const ALL: RunSpec[] = [
   ...[0, 10, 50, 100].map((d): RunSpec => ({
@@ -101,6 +104,24 @@ const ALL: RunSpec[] = [
     cache: false,
   },
   {
+    key: 'd100-lines',
+    label: `${clients} machines, 100 % distinct, msgpack, default output`,
+    clients,
+    distinct: 100,
+    input: 'msgpack',
+    cache: true,
+    output: 'jsonl',
+  },
+  {
+    key: 'd100-nocache-lines',
+    label: `${clients} machines, 100 % distinct, msgpack, --no-cache, default output`,
+    clients,
+    distinct: 100,
+    input: 'msgpack',
+    cache: false,
+    output: 'jsonl',
+  },
+  {
     key: 'hits',
     label: `${hitsClients} machines, 0 % distinct, msgpack`,
     clients: hitsClients,
@@ -122,7 +143,7 @@ for (const k of keys) if (!ALL.some((r) => r.key === k)) throw new Error(`unknow
 const results: (RunSpec & Run & { build: 'this' | 'before'; fleet: string; threads: number; loadStart: number; loadEnd: number })[] = [];
 const measure = (spec: RunSpec, path: string, build: 'this' | 'before', root: string): Run => {
   const loadStart = load1();
-  const r = child(root, path, spec.cache);
+  const r = child(root, path, spec.cache, spec.output ?? 'msgpack');
   results.push({ ...spec, ...r, build, fleet: path, threads: Number(threads), loadStart, loadEnd: load1() });
   return r;
 };

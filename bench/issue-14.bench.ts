@@ -12,7 +12,8 @@
  *   batch-distinct    the same                        -f rows and -f parquet with reasons on a 100 % distinct fleet
  *                                                     (the heaviest results per machine: "RSS < 1 GB on any fleet")
  *   json      item 2  bench/fleet.bench.ts            the same fleet from msgpack and from JSON Lines
- *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 and 100 % with --no-cache
+ *   distinct  item 3  bench/fleet.bench.ts            0, 10, 50, 100 % distinct; 0 and 100 % with --no-cache; 100 %
+ *                                                     in the default output too (with and without --no-cache)
  *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines (the
  *                                                     first ones are the distinct step's fleets), and what the
  *                                                     machines past those cost: the difference of the two runs
@@ -75,8 +76,8 @@ function distinctRows(out: Json): Row[] {
       const perCoreMs = (r.seconds * r.threads * 1000) / r.machines;
       return {
         item: '3',
-        figure: `${n(r.machines)} machines, ${r.distinct} % distinct, msgpack${r.cache ? '' : ', result sharing off (`--no-cache`)'}`,
-        command: `\`${scanCommand(r.fleet, r.cache ? '' : ' --no-cache')}\``,
+        figure: `${n(r.machines)} machines, ${r.distinct} % distinct, msgpack${outputNamed(r)}${r.cache ? '' : ', result sharing off (`--no-cache`)'}`,
+        command: `\`${scanCommand(r.fleet, r.cache ? '' : ' --no-cache', r.output)}\``,
         measured: fleetMeasured(r),
         goal: goalApplies ? `≤ 1 ms per machine per core (≥ ${n(1000 * r.threads)} machines/s on ${r.threads} cores)` : '— (reported)',
         verdict: goalApplies ? verdict(perCoreMs <= 1) : '—',
@@ -96,7 +97,9 @@ function pastTheStartRows(steady: Json, earlier: Readonly<Record<string, Json>>)
   if (first === undefined) return [];
   const rows: Row[] = [];
   for (const big of (steady.runs as Json[]).filter((r) => r.build === 'this')) {
-    const small = (first.runs as Json[]).find((r) => r.build === 'this' && r.distinct === big.distinct && r.cache === big.cache);
+    const small = (first.runs as Json[]).find(
+      (r) => r.build === 'this' && r.distinct === big.distinct && r.cache === big.cache && r.output === big.output,
+    );
     if (small === undefined || small.machines >= big.machines) continue;
     if (!isPrefix(small.fleet, big.fleet)) continue;
     const machines = big.machines - small.machines;
@@ -104,7 +107,7 @@ function pastTheStartRows(steady: Json, earlier: Readonly<Record<string, Json>>)
     const cpu = big.cpuSeconds - small.cpuSeconds;
     const perCoreMs = (seconds * big.threads * 1000) / machines;
     const figure =
-      `past the start: machines ${n(small.machines + 1)}–${n(big.machines)} of the ${n(big.machines)}, ${big.distinct} % distinct, msgpack` +
+      `past the start: machines ${n(small.machines + 1)}–${n(big.machines)} of the ${n(big.machines)}, ${big.distinct} % distinct, msgpack${outputNamed(big)}` +
       (big.cache ? '' : ', result sharing off (`--no-cache`)');
     const command = `the two rows above with the same fleet: (${n(big.machines)} in ${n(big.seconds, 1)} s) − (${n(small.machines)} in ${n(small.seconds, 1)} s)`;
     if (!(seconds > 0)) {
@@ -183,8 +186,10 @@ const fleetMeasured = (r: Json): string => {
     `${n((100 * r.hits) / Math.max(1, r.hits + r.misses), 1)} % answered by an earlier profile; peak RSS ${mib(r.maxRssBytes)}; errors ${r.errors}`
   );
 };
-const scanCommand = (fleet: string, extra = ''): string =>
-  `patchscan scan -c ${CATALOG} -i ${fleet.split('/').pop()} -o /dev/null -f msgpack --no-reasons --threads ${THREADS}${extra}`;
+/** The batch output a fleet run wrote: the fleet format (msgpack), or with `output: 'jsonl'` the default one line per machine. */
+const scanCommand = (fleet: string, extra = '', output = 'msgpack'): string =>
+  `patchscan scan -c ${CATALOG} -i ${fleet.split('/').pop()} -o /dev/null${output === 'jsonl' ? '' : ' -f msgpack --no-reasons'} --threads ${THREADS}${extra}`;
+const outputNamed = (r: Json): string => (r.output === 'jsonl' ? ', default output (one line per machine)' : '');
 
 /** The rows of a batch-output run (item 1): one per format, this build's runs. */
 function batchRows(out: Json): Row[] {
@@ -294,7 +299,7 @@ const STEPS: Step[] = [
   },
   {
     key: 'distinct',
-    title: `item 3: 0, 10, 50, 100 % distinct fleets of ${n(SIZES.distinctClients)} machines; 0 and 100 % with --no-cache`,
+    title: `item 3: 0, 10, 50, 100 % distinct fleets of ${n(SIZES.distinctClients)} machines; 0 and 100 % with --no-cache; 100 % in the default output`,
     script: 'fleet.bench.js',
     args: [
       '--revisions',
@@ -304,13 +309,13 @@ const STEPS: Step[] = [
       '--threads',
       `${THREADS}`,
       '--runs',
-      'd0,d10,d50,d100,d0-nocache,d100-nocache',
+      'd0,d10,d50,d100,d0-nocache,d100-nocache,d100-lines,d100-nocache-lines',
     ],
     rows: distinctRows,
   },
   {
     key: 'steady',
-    title: `item 3 past the start: the same fleets grown to ${n(SIZES.steadyClients)} machines (100 % distinct; 0 and 100 % with --no-cache)`,
+    title: `item 3 past the start: the same fleets grown to ${n(SIZES.steadyClients)} machines (100 % distinct; 0 and 100 % with --no-cache; 100 % in the default output)`,
     script: 'fleet.bench.js',
     args: [
       '--revisions',
@@ -320,7 +325,7 @@ const STEPS: Step[] = [
       '--threads',
       `${THREADS}`,
       '--runs',
-      'd100,d0-nocache,d100-nocache',
+      'd100,d0-nocache,d100-nocache,d100-lines,d100-nocache-lines',
     ],
     rows: (out, earlier) => [...distinctRows(out), ...pastTheStartRows(out, earlier)],
   },

@@ -28,5 +28,5 @@ const s = await runBatchScan({
 const seconds = (performance.now() - t) / 1000;
 const cpu = process.cpuUsage(cpu0); // every thread of the process
 process.stdout.write(
-  `${JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hits: s.cache.hits, misses: s.cache.misses, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+  `${JSON.stringify({ format, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, machines: s.machines, errors: s.errors, hits: s.cache.hits, misses: s.cache.misses, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
 );

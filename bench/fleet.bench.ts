@@ -39,6 +39,8 @@ const catalog = lazyCatalog(cat);
 const fleet = (n: number, distinct: number, ext: 'msgpack' | 'jsonl'): string => benchFleet(work, revisions, n, distinct, ext, catalog);
 
 interface Run {
+  /** The output format fleet-child wrote (absent from a build before it took one: the fleet format). */
+  format?: string;
   seconds: number;
   cpuSeconds: number;
   machines: number;
@@ -141,16 +143,25 @@ const ALL: RunSpec[] = [
 const keys = arg('runs', ALL.map((r) => r.key).join(',')).split(',');
 for (const k of keys) if (!ALL.some((r) => r.key === k)) throw new Error(`unknown --runs entry ${k} (${ALL.map((r) => r.key).join(', ')})`);
 const results: (RunSpec & Run & { build: 'this' | 'before'; fleet: string; threads: number; loadStart: number; loadEnd: number })[] = [];
-const measure = (spec: RunSpec, path: string, build: 'this' | 'before', root: string): Run => {
+/** A run in the output format `spec` names, or undefined when the build's fleet-child wrote another (one from before it took the format). */
+const measure = (spec: RunSpec, path: string, build: 'this' | 'before', root: string): Run | undefined => {
   const loadStart = load1();
-  const r = child(root, path, spec.cache, spec.output ?? 'msgpack');
+  const output = spec.output ?? 'msgpack';
+  const r = child(root, path, spec.cache, output);
+  if ((r.format ?? 'msgpack') !== output) return undefined;
   results.push({ ...spec, ...r, build, fleet: path, threads: Number(threads), loadStart, loadEnd: load1() });
   return r;
 };
 for (const spec of ALL.filter((r) => keys.includes(r.key))) {
   const path = fleet(spec.clients, spec.distinct, spec.input);
   say(`\n${spec.label} (${(statSync(path).size / MiB).toFixed(1)} MiB; load ${loadavg()[0]!.toFixed(1)})`);
-  say(`  ${line('this build', measure(spec, path, 'this', here))}`);
-  if (before) say(`  ${line('before', measure(spec, path, 'before', before))}`);
+  const builds: [string, 'this' | 'before', string][] = [
+    ['this build', 'this', here],
+    ...(before ? [['before', 'before', before] as [string, 'before', string]] : []),
+  ];
+  for (const [label, build, root] of builds) {
+    const r = measure(spec, path, build, root);
+    say(`  ${r ? line(label, r) : `${label}: not measured (its bench/fleet-child.js writes only the fleet format)`}`);
+  }
 }
 if (jsonOut) printJson({ bench: 'fleet', machine: machineLine(), revisions, runs: results });

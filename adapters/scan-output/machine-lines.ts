@@ -15,8 +15,8 @@
  */
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
-import { bucketOf, type OutcomeCounts } from '../../engine/scanner/counting.js';
-import { outcomeIndex, outcomeStateCode, outcomeSupersedence, type ResultSet } from '../../engine/fleet/result-set.js';
+import type { OutcomeCounts } from '../../engine/scanner/counting.js';
+import { BUCKET_OF_LOW, outcomeIndex, type ResultSet } from '../../engine/fleet/result-set.js';
 import { ByteChunks, type BatchWriter } from './batch-output.js';
 
 /**
@@ -26,24 +26,11 @@ import { ByteChunks, type BatchWriter } from './batch-output.js';
 export const LISTED = ['required', 'possiblySuperseded', 'unknown'] as const;
 export type Listed = (typeof LISTED)[number];
 
-/** The list an outcome goes in, or undefined. */
-export function listedAs(w: number): Listed | undefined {
-  const b = bucketOf(outcomeStateCode(w), outcomeSupersedence(w));
-  return b === 'required' || b === 'possiblySuperseded' || b === 'unknown' ? b : undefined;
-}
-
 /**
- * Per low 4 bits of an outcome word: 1 + its list's place in LISTED, 0 when it is listed nowhere, -1 when no outcome
- * has those bits (listedAs throws for it, as the set's counts do).
+ * Per low 4 bits of an outcome word: 1 + the place in LISTED of its bucket by the counting rule, 0 when it is listed
+ * nowhere or no outcome has those bits (a set with such an outcome is refused by its counts first).
  */
-const LIST_OF_LOW = Int8Array.from({ length: 16 }, (_, low) => {
-  try {
-    const l = listedAs(low);
-    return l === undefined ? 0 : 1 + LISTED.indexOf(l);
-  } catch {
-    return -1;
-  }
-});
+const LIST_OF_LOW = Int8Array.from(BUCKET_OF_LOW, (b) => 1 + LISTED.indexOf(b as Listed));
 
 /** Bytes gathered before the batch loop takes them (as TextChunks: a machine's line with reasons fits in what is left). */
 const CHUNK_BYTES = 1024 * 1024;

@@ -58,7 +58,7 @@ export interface ResultSetStats {
  * The counting rule's bucket of each word's low 4 bits (state << 2 | supersedence), undefined where no outcome has
  * them: a set is counted by its low bits first (one array increment per outcome), then a bucket per distinct value.
  */
-const BUCKET_OF_LOW: readonly (CountBucket | undefined)[] = Array.from({ length: 16 }, (_, low) => {
+export const BUCKET_OF_LOW: readonly (CountBucket | undefined)[] = Array.from({ length: 16 }, (_, low) => {
   try {
     return bucketOf(low >>> 2, low & 3);
   } catch {

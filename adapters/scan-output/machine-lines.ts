@@ -49,6 +49,10 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
   private readonly tails = new WeakMap<ResultSet, Uint8Array>();
   /** `{"kb":…,"updateId":…` as UTF-8, per catalog update (the same in every line that lists it), made on first use. */
   private readonly heads: (Uint8Array | undefined)[];
+  /** A line's listed outcomes (their places in the set), list after list; where each list ends, and is filled to. */
+  private at = new Int32Array(1024);
+  private readonly ends = new Int32Array(LISTED.length);
+  private readonly fill = new Int32Array(LISTED.length);
 
   constructor(
     private readonly catalog: Catalog,
@@ -108,21 +112,38 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
     }
     this.byte(0x7d); // }
     this.byte(0x2c);
+    // One pass over the outcomes puts each listed one's place in its list's run of `at` (each list's length is its
+    // count: LISTED are count buckets), instead of a pass per list: three passes were most of a line's time.
+    const ends = this.ends;
+    ends[0] = counts.required;
+    ends[1] = ends[0] + counts.possiblySuperseded;
+    ends[2] = ends[1] + counts.unknown;
+    if (this.at.length < ends[2]) this.at = new Int32Array(Math.max(ends[2], 2 * this.at.length));
+    const at = this.at;
+    const fill = this.fill;
+    fill[0] = 0;
+    fill[1] = ends[0];
+    fill[2] = ends[1];
+    if (ends[2] > 0) {
+      for (let k = 0; k < outcomes.length; k++) {
+        const list = LIST_OF_LOW[outcomes[k]! & 15]!;
+        if (list !== 0) at[fill[list - 1]!++] = k;
+      }
+    }
+    let from = 0;
     for (let j = 0; j < LISTED.length; j++) {
       this.bytes(LIST_OPENERS[j]!);
-      let first = true;
-      for (let k = 0; k < outcomes.length; k++) {
-        const w = outcomes[k]!;
-        if (LIST_OF_LOW[w & 15] !== j + 1) continue;
-        if (!first) this.byte(0x2c);
-        first = false;
-        this.bytes(this.head(outcomeIndex(w)));
+      for (let r = from; r < ends[j]!; r++) {
+        const k = at[r]!;
+        if (r > from) this.byte(0x2c);
+        this.bytes(this.head(outcomeIndex(outcomes[k]!)));
         if (reasons) {
           this.bytes(REASON);
           this.text(JSON.stringify(set.reason(k)));
         }
         this.byte(0x7d);
       }
+      from = ends[j]!;
       this.byte(0x5d); // ]
     }
     this.byte(0x7d);
@@ -137,8 +158,9 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
     if (this.n + b.length > this.buf.length) this.grow(b.length);
     const buf = this.buf;
     let n = this.n;
-    // A head is ~60 bytes: copied in a loop, as the fleet msgpack writer copies its short pieces (set() has a fixed cost).
-    if (b.length <= 96) for (let i = 0; i < b.length; i++) buf[n++] = b[i]!;
+    // The short openers are copied in a loop (set() has a fixed cost); a head (~70 bytes) by set(): a line of ~108
+    // listed updates took 24 µs with heads copied in the loop, 12.5 µs with set() (in-process, 400 real sets).
+    if (b.length <= 16) for (let i = 0; i < b.length; i++) buf[n++] = b[i]!;
     else {
       buf.set(b, n);
       n += b.length;

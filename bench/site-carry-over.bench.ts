@@ -9,7 +9,7 @@
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
  *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0] [--fast-batch-ms 500,0]
- *     [--threads 0]
+ *     [--threads 0] [--keep]
  *
  * `--scan-index 0`: the catalogs are written without their scan index (engine/catalog/scan-index.ts), as a site's
  * catalogs synced before it existed.
@@ -23,6 +23,8 @@
  * median counts (on a shared VM one run varies by ±15 %, more than a small change moves it).
  * `--cpu-prof FILE`, `--alloc-prof FILE`: a V8 CPU profile, or a sampling profile of what it allocates, of the carrying
  * site's queue run only (open either in Chrome's DevTools).
+ * `--keep`: the two sites are left in bench/.work (the path is said): the carrying site's `carrying` folder as the sync
+ * left it (with `--repeat` > 1), for experiments that time its queue run on copies of it.
  * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
 import { closeSync, cpSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +40,7 @@ import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import type { CatalogData } from '../engine/catalog/data.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
-import { arg, jsonOut, numArg, printJson, say } from './args.js';
+import { arg, flag, jsonOut, numArg, printJson, say } from './args.js';
 import { benchCatalog, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { catalogInService } from './site-catalog.js';
@@ -58,6 +60,7 @@ const fastBatchMs = arg('fast-batch-ms', '')
   .filter((v) => v !== '')
   .map(Number);
 const cpuProf = arg('cpu-prof', '');
+const keep = flag('keep');
 const allocProf = arg('alloc-prof', '');
 const work = arg('work', join(process.cwd(), 'bench', '.work'));
 mkdirSync(work, { recursive: true });
@@ -255,7 +258,8 @@ say(
 );
 await full.close();
 await carryingSite.close();
-rmSync(root, { recursive: true, force: true });
+if (keep) say(`sites kept in ${root}`);
+else rmSync(root, { recursive: true, force: true });
 if (jsonOut)
   printJson({
     bench: 'site-carry-over',

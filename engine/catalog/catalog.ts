@@ -376,7 +376,11 @@ export class Catalog {
 
   nodeFacts(node: number): number[] {
     const n = this.data.nodes;
-    return Array.from(n.facts.subarray(n.factOffsets[node], n.factOffsets[node + 1]));
+    // A loop, not Array.from over a subarray: a worker asks this of each of ~41,000 leaves as it compiles them, and the
+    // view and its iterator cost ~1.5 µs a call.
+    const out: number[] = [];
+    for (let k = n.factOffsets[node]!; k < n.factOffsets[node + 1]!; k++) out.push(n.facts[k]!);
+    return out;
   }
 
   private factCache: (FactInfo | undefined)[] | undefined;
@@ -389,7 +393,8 @@ export class Catalog {
 
   private buildFact(id: number): FactInfo {
     const f = this.data.facts;
-    const args = Array.from(f.args.subarray(f.argOffsets[id], f.argOffsets[id + 1]), (a) => this.str(a));
+    const args: string[] = [];
+    for (let k = f.argOffsets[id]!; k < f.argOffsets[id + 1]!; k++) args.push(this.str(f.args[k]!));
     return {
       id,
       kind: FACT_KINDS[f.kind[id]!]!,

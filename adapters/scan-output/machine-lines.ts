@@ -16,6 +16,7 @@
 import type { Catalog } from '../../engine/catalog/catalog.js';
 import type { FailedMachine, ScannedMachine } from '../../engine/pool/protocol.js';
 import type { OutcomeCounts } from '../../engine/scanner/counting.js';
+import { PatchscanError } from '../../engine/errors.js';
 import { BUCKET_OF_LOW, outcomeIndex, type ResultSet } from '../../engine/fleet/result-set.js';
 import { ByteChunks, type BatchWriter } from './batch-output.js';
 
@@ -67,12 +68,13 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
   machine(m: ScannedMachine): void {
     const set = m.resultSet;
     const counts = set.stats.counts; // throws for an outcome no scan makes: before a byte of the line is written
+    const kept = this.tails.get(set);
+    if (kept === undefined) this.place(set.outcomes, counts); // so does a list that does not match its count
     this.bytes(COMPUTER);
     this.text(JSON.stringify(m.computer));
     this.bytes(SOURCE);
     this.text(JSON.stringify(m.source));
     this.byte(0x2c); // ,
-    const kept = this.tails.get(set);
     if (kept !== undefined) this.bytes(kept);
     else {
       const from = this.n;
@@ -98,22 +100,12 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
     return h;
   }
 
-  /** The line after the machine's name: counts, then each list in outcome order. */
-  private tail(set: ResultSet, counts: OutcomeCounts): void {
-    const { outcomes } = set;
-    const reasons = set.hasReasons;
-    for (let j = 0; j < COUNT_KEYS.length; j++) {
-      this.bytes(COUNT_OPENERS[j]!);
-      this.uint(counts[COUNT_KEYS[j]!]);
-    }
-    if (this.options.all) {
-      this.bytes(NOT_APPLICABLE);
-      this.uint(counts.notApplicable);
-    }
-    this.byte(0x7d); // }
-    this.byte(0x2c);
-    // One pass over the outcomes puts each listed one's place in its list's run of `at` (each list's length is its
-    // count: LISTED are count buckets), instead of a pass per list: three passes were most of a line's time.
+  /**
+   * One pass over the outcomes puts each listed one's place in its list's run of `at`, list after list (each list's
+   * length is its count: LISTED are count buckets), instead of a pass per list: three passes were most of a line's
+   * time. A list that does not fill its count exactly (outcomes changed after the set was counted: no code does) throws.
+   */
+  private place(outcomes: Uint32Array, counts: OutcomeCounts): void {
     const ends = this.ends;
     ends[0] = counts.required;
     ends[1] = ends[0] + counts.possiblySuperseded;
@@ -130,6 +122,29 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
         if (list !== 0) at[fill[list - 1]!++] = k;
       }
     }
+    for (let j = 0; j < LISTED.length; j++)
+      if (fill[j] !== ends[j])
+        throw new PatchscanError(
+          'INTERNAL',
+          `a result set lists ${fill[j]! - (j > 0 ? ends[j - 1]! : 0)} ${LISTED[j]} update(s) but counts ${ends[j]! - (j > 0 ? ends[j - 1]! : 0)}; report it`,
+        );
+  }
+
+  /** The line after the machine's name: counts, then each list in outcome order (placed by {@link place}). */
+  private tail(set: ResultSet, counts: OutcomeCounts): void {
+    const { outcomes } = set;
+    const reasons = set.hasReasons;
+    for (let j = 0; j < COUNT_KEYS.length; j++) {
+      this.bytes(COUNT_OPENERS[j]!);
+      this.uint(counts[COUNT_KEYS[j]!]);
+    }
+    if (this.options.all) {
+      this.bytes(NOT_APPLICABLE);
+      this.uint(counts.notApplicable);
+    }
+    this.byte(0x7d); // }
+    this.byte(0x2c);
+    const { at, ends } = this;
     let from = 0;
     for (let j = 0; j < LISTED.length; j++) {
       this.bytes(LIST_OPENERS[j]!);

@@ -103,4 +103,20 @@ describe('machine lines: byte writer ≡ JSON.stringify of the documented object
     const lines = Buffer.from(w.take()).toString('utf8').split('\n');
     expect(lines.map((l) => (l ? (JSON.parse(l) as { computer: string }).computer : ''))).toEqual(['A', 'C', '']);
   });
+
+  it('a set whose lists do not match its counts (outcomes changed after counting) is refused before a byte, not written from stale places', () => {
+    const w = new MachineLinesWriter(catalog, { all: false });
+    const required = (i: number): number => (i << 4) | (1 << 2);
+    // A line listing two Required updates first, so the writer's places hold entries a later line could reuse.
+    w.machine(machine('A', 'a', new ResultSet({ id: 1, shared: false, outcomes: Uint32Array.of(required(3), required(5)) })));
+    const before = w.size;
+    for (const change of [(o: Uint32Array) => (o[1] = required(7)), (o: Uint32Array) => (o[0] = (2 << 4) | (0 << 2))]) {
+      const outcomes = Uint32Array.of(required(2), (6 << 4) | (0 << 2)); // one Required, one Installed
+      const set = new ResultSet({ id: 2, shared: false, outcomes });
+      expect(set.stats.counts.required).toBe(1); // counted now
+      change(outcomes); // two Required, or none
+      expect(() => w.machine(machine('B', 'b', set))).toThrow(/lists \d required update\(s\) but counts 1/);
+      expect(w.size).toBe(before);
+    }
+  });
 });

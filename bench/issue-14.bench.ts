@@ -2,7 +2,7 @@
  * Issue 14 item 5: every figure of the issue measured side by side in one run, printed as one markdown table (row = the
  * issue's figure with the command a user types to reproduce it; columns = measured, goal, met or missed, load).
  *
- *   npm run bench:issue-14 -- [--scale full|small] [--only batch,batch-distinct,json,distinct,steady,delta,site,site-large,1m] [--inputs-only]
+ *   npm run bench:issue-14 -- [--scale full|small] [--only batch,batch-distinct,json,distinct,steady,fleet-distinct,delta,site,site-large,1m] [--inputs-only]
  *
  * `--inputs-only` generates the fleets and catalog the run needs (the 1M fleet takes tens of minutes on one core) and
  * stops: run it while the machine is busy, then the measured run when it is quiet.
@@ -17,6 +17,8 @@
  *   steady    item 3  bench/fleet.bench.ts            100 % distinct and --no-cache again, 4 × the machines (the
  *                                                     first ones are the distinct step's fleets), and what the
  *                                                     machines past those cost: the difference of the two runs
+ *   fleet-distinct item 3  bench/fleet.bench.ts       100 % distinct at fleet scale (100,000 machines), the default
+ *                                                     output with and without --no-cache: a whole run, start included
  *   delta     item 4  bench/catalog-delta.bench.ts    engine: carry-over vs full rescan
  *   site      item 4  bench/site-carry-over.bench.ts  site: carry-over vs full rescan, 300 clients
  *   site-large item 4 the same                        1,000 clients (the queue run's fixed start amortized)
@@ -45,6 +47,7 @@ const SIZES = {
     jsonClients: 100000,
     distinctClients: 5000,
     steadyClients: 20000,
+    fleetDistinctClients: 100000,
     deltaProfiles: 1000,
     siteClients: 300,
     siteClientsLarge: 1000,
@@ -57,6 +60,7 @@ const SIZES = {
     jsonClients: 2000,
     distinctClients: 500,
     steadyClients: 2000,
+    fleetDistinctClients: 4000,
     deltaProfiles: 100,
     siteClients: 20,
     siteClientsLarge: 40,
@@ -330,6 +334,22 @@ const STEPS: Step[] = [
     rows: (out, earlier) => [...distinctRows(out), ...pastTheStartRows(out, earlier)],
   },
   {
+    key: 'fleet-distinct',
+    title: `item 3 at fleet scale: ${n(SIZES.fleetDistinctClients)} machines, 100 % distinct, the default output (a whole run, each worker's start included)`,
+    script: 'fleet.bench.js',
+    args: [
+      '--revisions',
+      `${R}`,
+      '--clients',
+      `${SIZES.fleetDistinctClients}`,
+      '--threads',
+      `${THREADS}`,
+      '--runs',
+      'd100-lines,d100-nocache-lines',
+    ],
+    rows: distinctRows,
+  },
+  {
     key: 'delta',
     title: `item 4: a new catalog (1 % edit) without a full rescan, engine, ${n(SIZES.deltaProfiles)} distinct profiles`,
     script: 'catalog-delta.bench.js',
@@ -404,6 +424,7 @@ if (flag('inputs-only')) {
     ...[0, 10, 50, 100].map((d): [string, number, number, 'msgpack'] => ['distinct', SIZES.distinctClients, d, 'msgpack']),
     ['steady', SIZES.steadyClients, 100, 'msgpack'],
     ['steady', SIZES.steadyClients, 0, 'msgpack'],
+    ['fleet-distinct', SIZES.fleetDistinctClients, 100, 'msgpack'],
     ['1m', SIZES.bigClients, 0, 'msgpack'],
   ];
   for (const [step, clients, distinct, ext] of want) {

@@ -106,28 +106,28 @@ export class MachineLinesWriter extends ByteChunks implements BatchWriter {
    * time. A list that does not fill its count exactly (outcomes changed after the set was counted: no code does) throws.
    */
   private place(outcomes: Uint32Array, counts: OutcomeCounts): void {
-    const ends = this.ends;
-    ends[0] = counts.required;
-    ends[1] = ends[0] + counts.possiblySuperseded;
-    ends[2] = ends[1] + counts.unknown;
-    if (this.at.length < ends[2]) this.at = new Int32Array(Math.max(ends[2], 2 * this.at.length));
+    const { ends, fill } = this;
+    for (let j = 0, start = 0; j < LISTED.length; j++) {
+      fill[j] = start;
+      start = ends[j] = start + counts[LISTED[j]!];
+    }
+    const total = ends[LISTED.length - 1]!;
+    if (this.at.length < total) this.at = new Int32Array(Math.max(total, 2 * this.at.length));
     const at = this.at;
-    const fill = this.fill;
-    fill[0] = 0;
-    fill[1] = ends[0];
-    fill[2] = ends[1];
-    if (ends[2] > 0) {
+    if (total > 0) {
       for (let k = 0; k < outcomes.length; k++) {
         const list = LIST_OF_LOW[outcomes[k]! & 15]!;
         if (list !== 0) at[fill[list - 1]!++] = k;
       }
     }
-    for (let j = 0; j < LISTED.length; j++)
+    for (let j = 0; j < LISTED.length; j++) {
+      const start = j > 0 ? ends[j - 1]! : 0;
       if (fill[j] !== ends[j])
         throw new PatchscanError(
           'INTERNAL',
-          `a result set lists ${fill[j]! - (j > 0 ? ends[j - 1]! : 0)} ${LISTED[j]} update(s) but counts ${ends[j]! - (j > 0 ? ends[j - 1]! : 0)}; report it`,
+          `a result set lists ${fill[j]! - start} ${LISTED[j]} update(s) but counts ${ends[j]! - start}; report it`,
         );
+    }
   }
 
   /** The line after the machine's name: counts, then each list in outcome order (placed by {@link place}). */

@@ -8,7 +8,7 @@
  * every client's stored rows equal, and prints both rates and the ratio.
  *
  *   npm run build && node dist/bench/site-carry-over.bench.js [--revisions 10000] [--clients 300] [--percent 1] [--seed 7] [--json]
- *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0] [--fast-batch-ms 500,0]
+ *     [--repeat 1] [--cpu-prof carry.cpuprofile] [--alloc-prof carry.heapprofile] [--scan-index 0] [--fast-job-ms 20,0]
  *     [--threads 0] [--keep]
  *
  * `--scan-index 0`: the catalogs are written without their scan index (engine/catalog/scan-index.ts), as a site's
@@ -16,7 +16,7 @@
  * `--threads N`: the timed queue runs' ScanService scans in N worker threads (default 0: in the calling thread), as
  * `serve` (its scan thread's pool, 1 by default) and `patchscan worker` (one per core) do: full scans run in the pool
  * while the calling thread stores; a carry-over runs in the calling thread either way.
- * `--fast-batch-ms A,B,…`: the carrying site's queue runs take turns with each value as ScanService's `fastBatchMs`
+ * `--fast-job-ms A,B,…`: the carrying site's queue runs take turns with each value as ScanService's `fastJobMs`
  * (0: batches never grow past the chunk, as before they did), and the medians are printed per value: a side-by-side
  * measure of batch growth in one process, on copies of one site (with `--repeat`, a multiple of the count).
  * `--repeat N`: the carry-over's queue run N times, each on a copy of the carrying site as the sync left it; the
@@ -55,7 +55,7 @@ const percent = numArg('percent', '1');
 const seed = numArg('seed', '7');
 const repeat = Math.max(1, numArg('repeat', '1'));
 const threads = Math.max(0, numArg('threads', '0'));
-const fastBatchMs = arg('fast-batch-ms', '')
+const fastJobMs = arg('fast-job-ms', '')
   .split(',')
   .filter((v) => v !== '')
   .map(Number);
@@ -151,7 +151,7 @@ interface QueueTimes {
 const timeRun = async (site: Site, carryOver: boolean, fast?: number): Promise<QueueTimes> => {
   // Pruning the sets of catalog A that nothing reads any more (which a site does when its queue runs dry) timed apart:
   // after a full rescan that is every one of them, after the carry-over only those not kept as bases.
-  const scanner = new ScanService(site, { carryOver, prune: false, threads, ...(fast === undefined ? {} : { fastBatchMs: fast }) });
+  const scanner = new ScanService(site, { carryOver, prune: false, threads, ...(fast === undefined ? {} : { fastJobMs: fast }) });
   const profiler = carryOver && (cpuProf || allocProf) ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
@@ -198,7 +198,7 @@ const f = await timeRun(full, false);
 const prepared = await putInService(carrying, fileB, true);
 let carryingSite = carrying;
 let c: QueueTimes;
-if (repeat === 1) c = await timeRun(carrying, true, fastBatchMs[0]);
+if (repeat === 1) c = await timeRun(carrying, true, fastJobMs[0]);
 else {
   const dir = join(root, 'carrying');
   await carrying.close();
@@ -208,11 +208,11 @@ else {
     cpSync(dir, copy, { recursive: true });
     flushed(copy);
     const site = await Site.open(copy);
-    const fast = fastBatchMs.length > 0 ? fastBatchMs[k % fastBatchMs.length] : undefined;
+    const fast = fastJobMs.length > 0 ? fastJobMs[k % fastJobMs.length] : undefined;
     runs.push(await timeRun(site, true, fast));
     say(
       `carry-over run ${k + 1} of ${repeat}: ${runs[k]!.s.toFixed(2)} s, CPU ${runs[k]!.cpu.toFixed(2)} s` +
-        (fast === undefined ? '' : ` (fastBatchMs ${fast})`),
+        (fast === undefined ? '' : ` (fastJobMs ${fast})`),
     );
     if (k < repeat - 1) {
       await site.close();
@@ -220,13 +220,13 @@ else {
     } else carryingSite = site;
   }
   c = [...runs].sort((x, y) => x.s - y.s)[repeat >> 1]!;
-  if (fastBatchMs.length > 1) {
-    for (const [v, fast] of fastBatchMs.entries()) {
-      const mine = runs.filter((_, k) => k % fastBatchMs.length === v).sort((x, y) => x.s - y.s);
+  if (fastJobMs.length > 1) {
+    for (const [v, fast] of fastJobMs.entries()) {
+      const mine = runs.filter((_, k) => k % fastJobMs.length === v).sort((x, y) => x.s - y.s);
       if (mine.length === 0) continue;
       const m = mine[mine.length >> 1]!;
       say(
-        `fastBatchMs ${fast}: ${mine.length} runs, median ${m.s.toFixed(2)} s (CPU ${m.cpu.toFixed(2)} s), all ` +
+        `fastJobMs ${fast}: ${mine.length} runs, median ${m.s.toFixed(2)} s (CPU ${m.cpu.toFixed(2)} s), all ` +
           mine.map((r) => r.s.toFixed(2)).join(', '),
       );
     }

@@ -1,7 +1,7 @@
 /**
  * runQueue's batch size: fast batches (every profile already has its result set, as after a carry-over or on a fleet
  * of shared images) double the next take up to MAX_CHUNK_GROWTH × `chunk`, fewer commits per client; a slow batch
- * brings it back to `chunk`, and so does a new catalog in service; the size carries over from call to call (one batch a
+ * (judged by its time a job, not its whole time) brings it back to `chunk`, and so does a new catalog in service; the size carries over from call to call (one batch a
  * call, as `patchscan worker` takes them). Every client is scanned once whatever the sizes.
  */
 import { join } from 'node:path';
@@ -14,18 +14,25 @@ import { scannedSite } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
- * A batch is fast within this long here: far above what recording 16 shared scans takes on a loaded CI machine (tens
- * of milliseconds), so only the batch made slow on purpose is slow.
+ * A batch is fast within this long a job here: far above what recording a shared scan takes on a loaded CI machine
+ * (a few milliseconds), so only the batch made slow on purpose is slow.
  */
-const FAST_MS = 3_000;
+const FAST_JOB_MS = 500;
 
-/** Records the size each takeScans asked for and got; `slowAt`: takes (0-based) that wait past FAST_MS first. */
-function watchTakes(site: Site, slowAt: ReadonlySet<number> = new Set()): { asked: number[]; got: number[] } {
+/**
+ * Records the size each takeScans asked for and got; `waitAt`: takes (0-based) that first wait `ms(asked)`
+ * milliseconds.
+ */
+function watchTakes(
+  site: Site,
+  waitAt: ReadonlySet<number> = new Set(),
+  ms: (asked: number) => number = () => 0,
+): { asked: number[]; got: number[] } {
   const store = site.store;
   const take = store.takeScans.bind(store);
   const seen = { asked: [] as number[], got: [] as number[] };
   store.takeScans = async (max, lease) => {
-    if (slowAt.has(seen.asked.length)) await new Promise((r) => setTimeout(r, FAST_MS + 100));
+    if (waitAt.has(seen.asked.length)) await new Promise((r) => setTimeout(r, ms(max)));
     seen.asked.push(max);
     const jobs = await take(max, lease);
     seen.got.push(jobs.length);
@@ -42,7 +49,7 @@ describe('the queue run grows its batches while they are fast', () => {
     // A fresh service per phase: each starts at the chunk.
     const services: ScanService[] = [];
     const service = (): ScanService => {
-      const s = new ScanService(site, { fastBatchMs: FAST_MS });
+      const s = new ScanService(site, { fastJobMs: FAST_JOB_MS });
       services.push(s);
       return s;
     };
@@ -59,13 +66,22 @@ describe('the queue run grows its batches while they are fast', () => {
       expect(fast.asked).toEqual([2, 4, 8, 16, 16, 16]);
       expect(fast.got).toEqual([2, 4, 8, 16, 10, 0]);
 
-      // The third batch is slow (its take waits): the fourth is back to the chunk, and grows again.
+      // The third batch is slow (its take waits past FAST_JOB_MS for each of its 8 jobs): the fourth is back to the
+      // chunk, and grows again.
       const slowRun = service();
       expect(await slowRun.rescanAll('once more')).toBe(CLIENTS);
-      const slow = watchTakes(site, new Set([2]));
+      const slow = watchTakes(site, new Set([2]), (asked) => asked * FAST_JOB_MS + 200);
       expect((await slowRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
       expect(slow.asked.slice(0, 6)).toEqual([2, 4, 8, 2, 4, 8]);
       expect(slow.got.reduce((a, b) => a + b, 0)).toBe(CLIENTS);
+
+      // A large batch is judged by its time a job: the third (8 jobs) takes longer than two jobs at FAST_JOB_MS each
+      // — what a chunk-sized batch may take — yet under it a job, so the batches still grow.
+      const longRun = service();
+      expect(await longRun.rescanAll('long but fast')).toBe(CLIENTS);
+      const long = watchTakes(site, new Set([2]), () => 2 * FAST_JOB_MS + 300);
+      expect((await longRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
+      expect(long.asked).toEqual([2, 4, 8, 16, 16, 16]);
 
       // `max` still bounds the run, however large the batches have grown.
       const boundedRun = service();

@@ -221,11 +221,11 @@ export class ScanService {
    * transaction (on SQLite no write lock is held while the engine runs), then its results and its jobs' ends are
    * committed together. Returns early (with the rest still queued) when there is no catalog yet.
    *
-   * While batches go fast (under `fastJobMs` a job, default {@link FAST_JOB_MS}: result sets carried over to a new
+   * While batches go fast (at most `fastJobMs` a job, default {@link FAST_JOB_MS}: result sets carried over to a new
    * catalog, or shared), the next one is twice as large, up to {@link MAX_CHUNK_GROWTH} × `chunk`; a slow one, or a new
    * catalog in service (its first scans may all be full ones), brings it back to `chunk`. A batch is judged by its
    * time a job, not its whole time: judged whole, a batch grown to 200 carried sets (~0.7–1 s) counted as slow, and a
-   * 1,000-client carry-over went 25, 50, 100, 200, 25, 50, … (15 takes where 8 do). The size carries over from
+   * 1,000-client carry-over went 25, 50, 100, 200, 25, 50, … (10 to 15 takes where 8 do). The size carries over from
    * call to call ({@link batchSize}: a caller taking one batch a call passes it as `max`). Each batch costs two commits
    * whatever its size: a catalog change's carry-over of 300 clients stored 25 sets a commit, with a 30–40 ms commit
    * (the WAL's checkpoint, by its length) every second or third batch.

@@ -1,8 +1,9 @@
 /**
  * runQueue's batch size: fast batches (every profile already has its result set, as after a carry-over or on a fleet
  * of shared images) double the next take up to MAX_CHUNK_GROWTH × `chunk`, fewer commits per client; a slow batch
- * (judged by its time a job, not its whole time) brings it back to `chunk`, and so does a new catalog in service; the size carries over from call to call (one batch a
- * call, as `patchscan worker` takes them). Every client is scanned once whatever the sizes.
+ * (judged by its time a job, not its whole time) brings it back to `chunk`, and so does a new catalog in service; the
+ * size carries over from call to call (one batch a call, as `patchscan worker` takes them). Every client is scanned
+ * once whatever the sizes.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -113,6 +113,12 @@ interface Carry {
  * batch) and what a full scan costs (~60–90 ms with its ~2,300 rows), with room for a loaded machine either side.
  */
 export const FAST_JOB_MS = 20;
+/**
+ * A batch whose store transaction took longer than this is not fast, whatever its time a job: the transaction holds
+ * SQLite's write lock, and an upload waits for it up to its busy timeout (5 s) before it is answered 503. Doubled, a
+ * batch of the same kind then still commits within ~2 s. (200 carried sets commit in ~0.2–0.35 s.)
+ */
+export const MAX_FAST_STORE_MS = 1_000;
 /** How many times its `chunk` a batch of runQueue may grow to. */
 export const MAX_CHUNK_GROWTH = 8;
 
@@ -225,8 +231,9 @@ export class ScanService {
    * catalog, or shared), the next one is twice as large, up to {@link MAX_CHUNK_GROWTH} × `chunk`; a slow one, or a new
    * catalog in service (its first scans may all be full ones), brings it back to `chunk`. A batch is judged by its
    * time a job, not its whole time: judged whole, a batch grown to 200 carried sets (~0.7–1 s) counted as slow, and a
-   * 1,000-client carry-over went 25, 50, 100, 200, 25, 50, … (10 to 15 takes where 8 do). The size carries over from
-   * call to call ({@link batchSize}: a caller taking one batch a call passes it as `max`). Each batch costs two commits
+   * 1,000-client carry-over went 25, 50, 100, 200, 25, 50, … (10 to 15 takes where 8 do). A batch whose commit held
+   * the write lock longer than {@link MAX_FAST_STORE_MS} is slow too (uploads wait for that lock). The size carries
+   * over from call to call ({@link batchSize}: a caller taking one batch a call passes it as `max`). Each batch costs two commits
    * whatever its size: a catalog change's carry-over of 300 clients stored 25 sets a commit, with a 30–40 ms commit
    * (the WAL's checkpoint, by its length) every second or third batch.
    */
@@ -266,6 +273,7 @@ export class ScanService {
         }
         const prepared = await this.prepare(loaded, jobs);
         const fresh = await this.scanFresh(loaded, prepared);
+        const storing = performance.now();
         await this.store.transaction(
           async (store) => {
             // The batch's result sets first, in fingerprint order: two workers storing overlapping profiles then take
@@ -312,7 +320,8 @@ export class ScanService {
           },
           { durability: 'relaxed' },
         );
-        const fast = (performance.now() - started) / jobs.length <= this.fastJobMs && loaded === before;
+        const done = performance.now();
+        const fast = (done - started) / jobs.length <= this.fastJobMs && done - storing <= MAX_FAST_STORE_MS && loaded === before;
         const next = fast && jobs.length === size ? Math.min(size * 2, chunk * MAX_CHUNK_GROWTH) : fast ? size : Math.max(1, chunk);
         this.grown = { chunk, size: next, catalogId: loaded.catalogId };
       } catch (e) {

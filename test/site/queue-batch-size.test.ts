@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHUNK_GROWTH, ScanService } from '../../adapters/site/scan-service.js';
+import { MAX_CHUNK_GROWTH, MAX_FAST_STORE_MS, ScanService } from '../../adapters/site/scan-service.js';
 import type { Site } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
@@ -43,7 +43,7 @@ function watchTakes(
 }
 
 describe('the queue run grows its batches while they are fast', () => {
-  it('doubles up to the cap, goes back to the chunk after a slow batch or a new catalog, and scans every client once', async () => {
+  it('doubles up to the cap, goes back to the chunk after a slow batch, a long commit or a new catalog, and scans every client once', async () => {
     const dir = tempDir();
     const CLIENTS = 40;
     const { site, names } = await scannedSite(join(dir, 'site'), { clients: CLIENTS, admin: 'psa_batch-size' });
@@ -83,6 +83,29 @@ describe('the queue run grows its batches while they are fast', () => {
       const long = watchTakes(site, new Set([2]), () => 2 * FAST_JOB_MS + 300);
       expect((await longRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
       expect(long.asked).toEqual([2, 4, 8, 16, 16, 16]);
+
+      // A batch whose commit holds the write lock past MAX_FAST_STORE_MS is slow, however fast its jobs: uploads wait
+      // for that lock. The third batch's transaction is held open that long: the fourth is back to the chunk.
+      const lockRun = service();
+      expect(await lockRun.rescanAll('long commit')).toBe(CLIENTS);
+      const lock = watchTakes(site);
+      const transaction = site.store.transaction.bind(site.store);
+      let held = 0;
+      site.store.transaction = (fn, o) =>
+        transaction(async (tx) => {
+          const r = await fn(tx);
+          if (o?.durability === 'relaxed' && lock.asked.length === 3 && held++ === 0)
+            await new Promise((res) => setTimeout(res, MAX_FAST_STORE_MS + 100));
+          return r;
+        }, o);
+      try {
+        expect((await lockRun.runQueue(Number.POSITIVE_INFINITY, 2)).scanned).toBe(CLIENTS);
+      } finally {
+        site.store.transaction = transaction;
+      }
+      expect(held).toBeGreaterThan(0);
+      // 8 jobs in ~1.1 s is ~140 ms a job, far under FAST_JOB_MS: only the commit's length made the batch slow.
+      expect(lock.asked.slice(0, 6)).toEqual([2, 4, 8, 2, 4, 8]);
 
       // `max` still bounds the run, however large the batches have grown.
       const boundedRun = service();

@@ -3,9 +3,11 @@
  * (msi-patch-table.ts and file-version-table.ts say why and how). One table keyed by the registry's rule types, like
  * the evaluator tables: a misspelled type does not compile, and the program (program.ts) names no rule type itself.
  *
- * A form is asked for only once a leaf compiled (its attributes are valid); `undefined` keeps the leaf a closure —
- * a filter the table cannot express, or a fact that is not one value per machine (inside a RegKeyLoop, the file
- * depends on the subkey visited).
+ * A form is asked for before the leaf's closure is compiled (a numbered leaf gets none unless explained): so a form
+ * reads the attributes with the same checks as its type's compiler, and throws where the compiler throws (the leaf is
+ * then the compiler's Unknown leaf; test/engine/numbered-forms.test.ts holds each type to it). `undefined` keeps the
+ * leaf a closure — a filter the table cannot express, or a fact that is not one value per machine (inside a
+ * RegKeyLoop, the file depends on the subkey visited).
  */
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
@@ -41,7 +43,13 @@ export const NUMBERED_FORMS = {
   FileVersionPrependRegSz: fileVersion,
 } as const satisfies NumberedForms;
 
-/** The numbered form of a compiled leaf of rule type `type`, or undefined when it stays a closure. */
+/** Whether leaves of rule type `type` may have a numbered form. */
+export const hasNumberedForm = (type: string): boolean => Object.hasOwn(NUMBERED_FORMS, type);
+
+/**
+ * The numbered form of a leaf of rule type `type`, or undefined when it stays a closure. Throws where the type's
+ * compiler throws (attributes it cannot read): the closure then says why the leaf is Unknown.
+ */
 export function numberedForm(type: string, leaf: NumberingInput): NumberedForm | undefined {
   return Object.hasOwn(NUMBERED_FORMS, type) ? (NUMBERED_FORMS as NumberedForms)[type as KnownRuleType]!(leaf) : undefined;
 }

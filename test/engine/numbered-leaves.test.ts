@@ -1,7 +1,7 @@
 /**
  * Leaf rules evaluated as numbers instead of closures (engine/eval/msi-patch-table.ts, file-version-table.ts) answer
- * as their closures do: the first evaluation of a rule compiles it and goes through the closure, every later one
- * through the table, and an explanation through the closure again. Each case is one machine, checked all three ways:
+ * as their closures do: a numbered rule is evaluated through its table from its first evaluation on, and its closure
+ * is compiled only for an explanation (or when asked for as a node). Each case is one machine, checked all three ways:
  * the rule tables' cases of the numbered rule types (test/engine/rules/tables), and cases of the tables' own.
  */
 import { describe, expect, it } from 'vitest';
@@ -53,11 +53,12 @@ const machine = (products?: Partial<InventoryMsiProduct>[]): Inventory => ({
 
 const context = (p: RuleProgram, inv: Inventory): EvalContext => new EvalContext(p.catalog, new Machine(inv));
 
-/** The rule's value on `inv`: as numbers (after a first machine compiled it), and as the explanation's closure. */
+/** The rule's value on `inv`: as numbers (from the first evaluation on), by its closure, and as explained. */
 function values(rule: LeafRule, inv: Inventory, meta?: RuleMetadata): { numbered: Tri; closure: Tri; explained: string } {
   const { program: p, roots } = program([rule], meta);
-  const closure = p.eval(roots[0], context(p, inv)); // the first evaluation compiles: the closure answers
   const numbered = p.eval(roots[0], context(p, inv));
+  expect(p.eval(roots[0], context(p, inv)), 'a second evaluation').toBe(numbered);
+  const closure = p.node(roots[0])(context(p, inv));
   const explained = p.explain(roots[0], context(p, inv)).value;
   return { numbered, closure, explained };
 }
@@ -133,8 +134,8 @@ describe('MsiPatchInstalledForProduct as numbers: more cases', () => {
     const inv = machine([{ patches: [P1, P2] }, { productCode: VISIO, patches: [P2] }]);
     const ctx = context(p, inv);
     expect(p.eval(roots[0], ctx)).toBe(T); // the machine's numbers are built here, without P2 or VISIO
-    expect(p.eval(roots[1], ctx)).toBe(T); // compiles (numbers P2) and answers through its closure
-    expect(p.eval(roots[1], ctx)).toBe(T); // now as numbers: the machine must be read again to know P2
+    expect(p.eval(roots[1], ctx)).toBe(T); // numbers P2 and answers as numbers: the machine must be read again
+    expect(p.eval(roots[1], ctx)).toBe(T);
     expect(p.eval(roots[2], ctx)).toBe(T);
     expect(p.eval(roots[2], ctx)).toBe(T);
     expect(p.eval(roots[0], ctx)).toBe(T);
@@ -195,7 +196,7 @@ describe('FileVersion as numbers: more cases', () => {
       const s = new MachineScan(p.catalog, p, inv, buffers);
       return roots.map((r) => p.eval(r, s.ctx));
     };
-    scan(files({ version: '2.5' }, { path: 'b.dll', version: '0.9' })); // compiles every rule
+    scan(files({ version: '2.5' }, { path: 'b.dll', version: '0.9' })); // numbers every rule
     expect(scan(files({ version: '2.5' }, { path: 'b.dll', version: '0.9' }))).toEqual([T, T, F]);
     expect(scan(files({ version: '3.5' }, { path: 'b.dll', version: '1.5' }))).toEqual([T, F, T]);
     expect(scan(files({ version: '1.5' }))).toEqual([F, T, U]);
@@ -247,7 +248,7 @@ describe('FileVersion as numbers: more cases', () => {
       files: versions.map((v, k) => ({ path: `C:\\A${k}\\app.exe`, exists: true, version: v })),
     });
     const { program: p, roots } = program([inLoop]);
-    p.eval(roots[0], context(p, apps(['2.0']))); // compiles
+    p.eval(roots[0], context(p, apps(['2.0']))); // prepares
     expect(p.eval(roots[0], context(p, apps(['2.0', '3.0'])))).toBe(T);
     expect(p.eval(roots[0], context(p, apps(['2.0', '1.0'])))).toBe(F);
     expect(p.eval(roots[0], context(p, apps(['1.0', '2.0'])))).toBe(F);
@@ -270,8 +271,9 @@ describe('the interpreter over operators with very many children', () => {
     const p = new RuleProgram(catalog);
     const root = catalog.ruleRoot(0, 'IsInstalled');
     const inv = files({ version: '1.0.0.69999' });
-    expect(p.eval(root, context(p, inv))).toBe(want); // compiles every child: closures answer
-    expect(p.eval(root, context(p, inv))).toBe(want); // numbered children
+    expect(p.eval(root, context(p, inv))).toBe(want); // numbers every child
+    expect(p.eval(root, context(p, inv))).toBe(want);
+    expect(p.explain(root, context(p, inv)).value).toBe(NAME[want]); // through every child's closure
   });
 });
 
@@ -283,7 +285,47 @@ describe('file versions with buffers built by hand', () => {
       buffers.reset();
       return p.eval(roots[0], new MachineScan(p.catalog, p, machine(), buffers).ctx);
     };
-    expect(scan()).toBe(U); // compiles: the closure answers
-    expect(scan()).toBe(U); // as numbers
+    expect(scan()).toBe(U);
+    expect(scan()).toBe(U);
+    expect(p.node(roots[0])(new MachineScan(p.catalog, p, machine(), buffers).ctx)).toBe(U); // its closure
+  });
+});
+
+describe('attributes a numbered form cannot read: the leaf is its compiler’s Unknown leaf, saying why', () => {
+  // A form is computed before any closure (numbered-forms.ts): it must refuse what the type's compiler refuses, or a
+  // leaf with bad data would answer True or False where its closure is Unknown.
+  const prepend = (attrs: Record<string, string>): LeafRule => ({
+    kind: 'rule',
+    type: 'FileVersionPrependRegSz',
+    family: 'base',
+    attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\App', Value: 'Dir', Path: 'a.dll', ...attrs },
+  });
+  // The file is there, at version 1.0, found both ways: a readable rule of either type would answer True or False.
+  const inv: Inventory = {
+    ...files({ version: '1.0' }),
+    registry: [
+      {
+        key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\App',
+        exists: true,
+        values: [{ name: 'Dir', type: 'REG_SZ', data: 'C:\\Windows\\System32' }],
+      },
+    ],
+  };
+  it('the machine: readable rules of both types answer', () => {
+    expect(values(fileVersion('1.0', 'EqualTo'), inv).numbered).toBe(T);
+    expect(values(prepend({ Comparison: 'EqualTo', Version: '1.0' }), inv).numbered).toBe(T);
+  });
+  it.each([
+    ['FileVersion, Comparison not a comparison', fileVersion('1.0', 'Sometimes')],
+    ['FileVersion, Version not a version', fileVersion('1.x')],
+    ['FileVersion, Version empty', fileVersion('')],
+    ['FileVersionPrependRegSz, Comparison not a comparison', prepend({ Comparison: 'Around', Version: '1.0' })],
+    ['FileVersionPrependRegSz, Version not a version', prepend({ Comparison: 'EqualTo', Version: 'one' })],
+  ] as const)('%s', (_, rule) => {
+    const v = values(rule, inv);
+    expect([v.numbered, v.closure, v.explained]).toEqual([U, U, 'Unknown']);
+    const { program: p, roots } = program([rule]);
+    const reads = p.explain(roots[0], context(p, inv)).reads;
+    expect(reads.map((r) => r.value).join(' ')).toMatch(/has invalid attribute data/);
   });
 });

@@ -11,11 +11,14 @@
  */
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
+import { CBS_IDENTITY, NO_CBS_IDENTITY } from './evaluators/packages.js';
+import type { LeafInput } from './leaf.js';
 
 /** A leaf as numbered: by the MSI patch table (a product and a patch), or by the file version table. */
 export type NumberedForm =
   | { readonly table: 'msiPatch'; readonly product: string; readonly patch: string }
-  | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] };
+  | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] }
+  | { readonly table: 'cbsInstalled'; readonly fact: number };
 
 /** What a numbered form is read from: the leaf's attributes and facts, and whether its first fact is loop-relative. */
 export interface NumberingInput {
@@ -23,6 +26,8 @@ export interface NumberingInput {
   readonly facts: readonly number[];
   /** Whether fact `facts[k]` depends on the subkey a RegKeyLoop visits. */
   readonly loopRelative: (fact: number) => boolean;
+  /** The Metadata of the leaf's update (read only by the forms whose compiler reads it). */
+  readonly meta: () => LeafInput['meta'];
 }
 
 type NumberedForms = { readonly [T in KnownRuleType]?: (leaf: NumberingInput) => NumberedForm | undefined };
@@ -33,6 +38,17 @@ const fileVersion = ({ attrs, facts, loopRelative }: NumberingInput): NumberedFo
     ? { table: 'fileVersion', fact: facts[0]!, op: scalarOp(attrs.Comparison), want: requireVersion(attrs.Version, 'Version') }
     : undefined;
 
+/**
+ * A CBS package installed: the answer is read off the rule's fact (the machine's packages matching its identity), one
+ * value per machine, with no closure to call.
+ */
+const cbsInstalled =
+  (identity: (typeof CBS_IDENTITY)[keyof typeof CBS_IDENTITY]) =>
+  ({ attrs, facts, loopRelative, meta }: NumberingInput): NumberedForm | undefined => {
+    if (!identity(meta(), attrs)) throw new Error(NO_CBS_IDENTITY);
+    return facts.length > 0 && !loopRelative(facts[0]!) ? { table: 'cbsInstalled', fact: facts[0]! } : undefined;
+  };
+
 export const NUMBERED_FORMS = {
   // Without a VersionMin, VersionMax or Language filter (a filter reads the product's version or language).
   MsiPatchInstalledForProduct: ({ attrs }) =>
@@ -41,6 +57,8 @@ export const NUMBERED_FORMS = {
       : undefined,
   FileVersion: fileVersion,
   FileVersionPrependRegSz: fileVersion,
+  CbsPackageInstalled: cbsInstalled(CBS_IDENTITY.CbsPackageInstalled),
+  CbsPackageInstalledByIdentity: cbsInstalled(CBS_IDENTITY.CbsPackageInstalledByIdentity),
 } as const satisfies NumberedForms;
 
 /** Whether leaves of rule type `type` may have a numbered form. */

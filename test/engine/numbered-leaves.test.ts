@@ -16,6 +16,7 @@ import { catalogOf, updateRecord } from '../helpers/update-record.js';
 import { leafOf, machine as ruleMachine, type RuleTable } from './rules/harness.js';
 import { FILE_RULES } from './rules/tables/file.js';
 import { MSI_RULES } from './rules/tables/msi.js';
+import { CBS_RULES } from './rules/tables/cbs.js';
 
 const OFFICE = '{90160000-0011-0000-1000-0000000FF1CE}';
 const VISIO = '{90160000-0051-0000-1000-0000000FF1CE}';
@@ -70,6 +71,8 @@ describe.each([
   ['MsiPatchInstalledForProduct', MSI_RULES.MsiPatchInstalledForProduct!],
   ['FileVersion', FILE_RULES.FileVersion!],
   ['FileVersionPrependRegSz', FILE_RULES.FileVersionPrependRegSz!],
+  ['CbsPackageInstalled', CBS_RULES.CbsPackageInstalled!],
+  ['CbsPackageInstalledByIdentity', CBS_RULES.CbsPackageInstalledByIdentity!],
 ] as const)('%s: the rule tables, as numbers', (type, table) => {
   const cases = (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ ...c, kind })));
   it.each(cases)('$kind: $name', (c) => {
@@ -310,10 +313,19 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
         values: [{ name: 'Dir', type: 'REG_SZ', data: 'C:\\Windows\\System32' }],
       },
     ],
+    cbs: { packages: [{ identity: 'Package_for_KB1~31bf3856ad364e35~amd64~~10.0.1.0', state: 'Installed' }] },
   };
+  const cbsByIdentity = (identity: string): LeafRule => ({
+    kind: 'rule',
+    type: 'CbsPackageInstalledByIdentity',
+    family: 'cbs',
+    attrs: { PackageIdentity: identity },
+  });
   it('the machine: readable rules of both types answer', () => {
     expect(values(fileVersion('1.0', 'EqualTo'), inv).numbered).toBe(T);
     expect(values(prepend({ Comparison: 'EqualTo', Version: '1.0' }), inv).numbered).toBe(T);
+    expect(values(cbsByIdentity('Package_for_KB1~31bf3856ad364e35~amd64~~10.0.1.0'), inv).numbered).toBe(T);
+    expect(values(cbsByIdentity('Package_for_KB2~31bf3856ad364e35~amd64~~10.0.1.0'), inv).numbered).toBe(F);
   });
   it.each([
     ['FileVersion, Comparison not a comparison', fileVersion('1.0', 'Sometimes')],
@@ -321,6 +333,7 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
     ['FileVersion, Version empty', fileVersion('')],
     ['FileVersionPrependRegSz, Comparison not a comparison', prepend({ Comparison: 'Around', Version: '1.0' })],
     ['FileVersionPrependRegSz, Version not a version', prepend({ Comparison: 'EqualTo', Version: 'one' })],
+    ['CbsPackageInstalledByIdentity, PackageIdentity empty', cbsByIdentity('')],
   ] as const)('%s', (_, rule) => {
     const v = values(rule, inv);
     expect([v.numbered, v.closure, v.explained]).toEqual([U, U, 'Unknown']);

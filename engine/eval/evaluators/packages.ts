@@ -4,7 +4,7 @@
 import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
-import { ABSENT, NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
+import { ABSENT, NOT_COLLECTED, factOf, readFact, type LeafInput, type RuleCompiler } from '../leaf.js';
 import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
@@ -152,18 +152,28 @@ const showMatches = (v: unknown): string =>
 /** A CBS package counts as installed in state Installed, or Superseded (a newer package replaced it). */
 const CBS_INSTALLED = new Set(['installed', 'superseded']);
 
-function cbsInstalled(identityOf: (input: Parameters<RuleCompiler>[0]) => string): RuleCompiler {
+/**
+ * CbsPackageInstalled's answer from its fact's value: the list of the machine's packages matching the rule's identity
+ * (resolved once per machine). The rule's closure and its numbered form (program.ts) both answer by it.
+ */
+export function cbsInstalledOf(hits: unknown): Tri {
+  if (hits === NOT_COLLECTED) return U;
+  for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
+  return F;
+}
+
+/** The CBS identity of a CbsPackageInstalled rule (its update's metadata) or a CbsPackageInstalledByIdentity rule. */
+export const CBS_IDENTITY = {
+  CbsPackageInstalled: (meta: LeafInput['meta'], _attrs: LeafInput['attrs']): string => meta?.attrs.identity ?? '',
+  CbsPackageInstalledByIdentity: (_meta: LeafInput['meta'], attrs: LeafInput['attrs']): string => attrs.PackageIdentity ?? '',
+} as const;
+export const NO_CBS_IDENTITY = 'no CBS package identity (attribute or CbsPackageApplicabilityMetadata)';
+
+function cbsInstalled(identityOf: (typeof CBS_IDENTITY)[keyof typeof CBS_IDENTITY]): RuleCompiler {
   return (input) => {
     const fact = factOf(input);
-    const id = identityOf(input);
-    if (!id) throw new Error('no CBS package identity (attribute or CbsPackageApplicabilityMetadata)');
-    return (ctx) => {
-      // The fact is the list of the machine's packages matching this identity (resolved once per machine).
-      const hits = readFact(ctx, fact, input, showMatches);
-      if (hits === NOT_COLLECTED) return U;
-      for (const p of hits as Matches) if (CBS_INSTALLED.has(p.state.toLowerCase())) return T;
-      return F;
-    };
+    if (!identityOf(input.meta, input.attrs)) throw new Error(NO_CBS_IDENTITY);
+    return (ctx) => cbsInstalledOf(readFact(ctx, fact, input, showMatches));
   };
 }
 
@@ -354,8 +364,8 @@ export const PACKAGE_RULES = {
   MsiPatchInstalledForProduct: msiPatchInstalledForProduct,
   MsiPatchInstalled: msiPatchInstalled,
   MsiApplicationInstalled: msiApplicationInstalled,
-  CbsPackageInstalledByIdentity: cbsInstalled((i) => i.attrs.PackageIdentity ?? ''),
-  CbsPackageInstalled: cbsInstalled((i) => i.meta?.attrs.identity ?? ''),
+  CbsPackageInstalledByIdentity: cbsInstalled(CBS_IDENTITY.CbsPackageInstalledByIdentity),
+  CbsPackageInstalled: cbsInstalled(CBS_IDENTITY.CbsPackageInstalled),
   CbsPackageInstallable: cbsInstallable,
   WmiQuery: wmiQuery,
   ProductReleaseInstalled: productReleaseInstalled,

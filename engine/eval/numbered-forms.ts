@@ -5,7 +5,7 @@
  *
  * A form is asked for before the leaf's closure is compiled (a numbered leaf gets none unless explained): so a form
  * reads the attributes with the same checks as its type's compiler, and throws where the compiler throws (the leaf is
- * then the compiler's Unknown leaf; test/engine/numbered-forms.test.ts holds each type to it). `undefined` keeps the
+ * then the compiler's Unknown leaf; test/engine/numbered-leaves.test.ts holds each type to it). `undefined` keeps the
  * leaf a closure — a filter the table cannot express, or a fact that is not one value per machine (inside a
  * RegKeyLoop, the file depends on the subkey visited).
  */
@@ -14,7 +14,7 @@ import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
 import { CBS_IDENTITY, NO_CBS_IDENTITY } from './evaluators/packages.js';
 import type { LeafInput } from './leaf.js';
 
-/** A leaf as numbered: by the MSI patch table (a product and a patch), or by the file version table. */
+/** A leaf as numbered: by the MSI patch table (a product and a patch), by the file version table, or off its fact. */
 export type NumberedForm =
   | { readonly table: 'msiPatch'; readonly product: string; readonly patch: string }
   | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] }

@@ -1,6 +1,6 @@
 /**
  * The leaf rules a scan evaluates as numbers instead of closures, by rule type: what each one's numbered form is
- * (msi-patch-table.ts and file-version-table.ts say why and how). One table keyed by the registry's rule types, like
+ * (msi-patch-table.ts, file-version-table.ts and reg-value-table.ts say why and how). One table keyed by the registry's rule types, like
  * the evaluator tables: a misspelled type does not compile, and the program (program.ts) names no rule type itself.
  *
  * A form is asked for before the leaf's closure is compiled (a numbered leaf gets none unless explained): so a form
@@ -11,14 +11,17 @@
  */
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
+import { regDwordWant } from './evaluators/file-registry.js';
 import { CBS_IDENTITY, NO_CBS_IDENTITY } from './evaluators/packages.js';
 import type { LeafInput } from './leaf.js';
 
-/** A leaf as numbered: by the MSI patch table (a product and a patch), by the file version table, or off its fact. */
+/** A leaf as numbered: by the MSI patch, file version or registry value table, or off its fact (a CBS package installed). */
 export type NumberedForm =
   | { readonly table: 'msiPatch'; readonly product: string; readonly patch: string }
   | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] }
-  | { readonly table: 'cbsInstalled'; readonly fact: number };
+  | { readonly table: 'cbsInstalled'; readonly fact: number }
+  | { readonly table: 'regValueExists'; readonly fact: number; readonly type: string | undefined }
+  | { readonly table: 'regDword'; readonly fact: number; readonly op: ScalarComparison; readonly want: number };
 
 /** What a numbered form is read from: the leaf's attributes and facts, and whether its first fact is loop-relative. */
 export interface NumberingInput {
@@ -49,6 +52,10 @@ const cbsInstalled =
     return facts.length > 0 && !loopRelative(facts[0]!) ? { table: 'cbsInstalled', fact: facts[0]! } : undefined;
   };
 
+/** A registry value's presence (and type), or its DWORD compared: one record of numbers per rule. */
+const oneValue = ({ facts, loopRelative }: NumberingInput): number | undefined =>
+  facts.length > 0 && !loopRelative(facts[0]!) ? facts[0]! : undefined;
+
 export const NUMBERED_FORMS = {
   // Without a VersionMin, VersionMax or Language filter (a filter reads the product's version or language).
   MsiPatchInstalledForProduct: ({ attrs }) =>
@@ -59,6 +66,15 @@ export const NUMBERED_FORMS = {
   FileVersionPrependRegSz: fileVersion,
   CbsPackageInstalled: cbsInstalled(CBS_IDENTITY.CbsPackageInstalled),
   CbsPackageInstalledByIdentity: cbsInstalled(CBS_IDENTITY.CbsPackageInstalledByIdentity),
+  RegValueExists: (leaf) => {
+    const fact = oneValue(leaf);
+    return fact === undefined ? undefined : { table: 'regValueExists', fact, type: leaf.attrs.Type };
+  },
+  RegDword: (leaf) => {
+    const { op, want } = regDwordWant(leaf.attrs);
+    const fact = oneValue(leaf);
+    return fact === undefined ? undefined : { table: 'regDword', fact, op, want };
+  },
 } as const satisfies NumberedForms;
 
 /** Whether leaves of rule type `type` may have a numbered form. */

@@ -16,6 +16,7 @@ import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
 import { MsiPatchTable } from './msi-patch-table.js';
 import { FileVersionRules } from './file-version-table.js';
+import { RegValueRules } from './reg-value-table.js';
 import { hasNumberedForm, numberedForm, type NumberedForm } from './numbered-forms.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
@@ -83,7 +84,8 @@ const LEAF_CLOSURE = 1,
   LEAF_MSI_PATCH = 2,
   LEAF_FILE_VERSION = 3,
   /** CbsPackageInstalled(ByIdentity): the number is the rule's fact (evaluators/packages.ts cbsInstalledOf). */
-  LEAF_CBS_INSTALLED = 4;
+  LEAF_CBS_INSTALLED = 4,
+  LEAF_REG_VALUE = 5;
 /** A child count this large or larger is not in the head: the node's range is read from the catalog's offsets. */
 const MANY_CHILDREN = 0xffff;
 
@@ -95,13 +97,14 @@ export class RuleProgram {
    * than the CPU caches, and each array read apart is a likely cache miss): at 2 × id, the opcode (bits 0-7), for a
    * leaf how it is evaluated (LEAF_*, bits 8-15), for And/Or/Not its child count (bits 16-31, MANY_CHILDREN past
    * it); at 2 × id + 1, an operator's first child (in `kids`) or a numbered leaf's number in the table that
-   * evaluates it (msi-patch-table.ts, file-version-table.ts) or, for a CBS package installed, its fact.
+   * evaluates it (msi-patch-table.ts, file-version-table.ts, reg-value-table.ts) or, for a CBS package installed, its fact.
    */
   private readonly head: Int32Array;
   private readonly childOffsets: Uint32Array;
   private readonly kids: Uint32Array;
   private readonly msiPatches = new MsiPatchTable();
   private readonly fileVersions = new FileVersionRules();
+  private readonly regValues = new RegValueRules();
 
   constructor(readonly catalog: Catalog) {
     const n = catalog.data.nodes;
@@ -145,11 +148,16 @@ export class RuleProgram {
     // tables keep one value per machine, and a loop over the 32-bit view changes what a native-view fact reads.
     if (how > LEAF_CLOSURE && ctx.readings === undefined && ctx.loopTarget === undefined) {
       const n = this.head[2 * id + 1]!;
-      return how === LEAF_FILE_VERSION
-        ? this.fileVersions.evaluate(ctx, n)
-        : how === LEAF_CBS_INSTALLED
-          ? cbsInstalledOf(ctx.fact(n))
-          : this.msiPatches.evaluate(ctx, n);
+      switch (how) {
+        case LEAF_FILE_VERSION:
+          return this.fileVersions.evaluate(ctx, n);
+        case LEAF_CBS_INSTALLED:
+          return cbsInstalledOf(ctx.fact(n));
+        case LEAF_REG_VALUE:
+          return this.regValues.evaluate(ctx, n);
+        default:
+          return this.msiPatches.evaluate(ctx, n);
+      }
     }
     return (this.leaves[id] ??= this.compile(id))(ctx);
   }
@@ -239,8 +247,8 @@ export class RuleProgram {
    * Sets how leaf `id` is evaluated, at its first evaluation: by a table of numbers when its rule type has a numbered
    * form (numbered-forms.ts) and the table has room, else by its closure, compiled now. A numbered leaf gets no closure
    * until an explanation or a RegKeyLoop asks for one: of the ~40,000 leaves a scanner meets on a 50,000-revision
-   * catalog, ~27,000 are numbered, and a closure's inputs and captures are kept for the life of the process (the
-   * collector copies them as they age): a scanner's first 500 machines take ~0.12 s (~13 %) less without them.
+   * catalog, ~33,000 are numbered, and a closure's inputs and captures are kept for the life of the process (the
+   * collector copies them as they age): a scanner's first 500 machines take ~0.18 s (~19 %) less without them.
    */
   private prepare(id: number): number {
     const c = this.catalog;
@@ -270,6 +278,12 @@ export class RuleProgram {
       } else if (form?.table === 'cbsInstalled') {
         n = form.fact;
         how = LEAF_CBS_INSTALLED;
+      } else if (form?.table === 'regValueExists') {
+        n = this.regValues.addExists(form.fact, form.type);
+        how = LEAF_REG_VALUE;
+      } else if (form?.table === 'regDword') {
+        n = this.regValues.addDword(form.fact, form.op, form.want);
+        how = LEAF_REG_VALUE;
       }
     }
     if (how === LEAF_CLOSURE) this.leaves[id] ??= this.compile(id);

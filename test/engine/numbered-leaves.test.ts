@@ -17,6 +17,7 @@ import { leafOf, machine as ruleMachine, type RuleTable } from './rules/harness.
 import { FILE_RULES } from './rules/tables/file.js';
 import { MSI_RULES } from './rules/tables/msi.js';
 import { CBS_RULES } from './rules/tables/cbs.js';
+import { REGISTRY_RULES } from './rules/tables/registry.js';
 
 const OFFICE = '{90160000-0011-0000-1000-0000000FF1CE}';
 const VISIO = '{90160000-0051-0000-1000-0000000FF1CE}';
@@ -73,6 +74,8 @@ describe.each([
   ['FileVersionPrependRegSz', FILE_RULES.FileVersionPrependRegSz!],
   ['CbsPackageInstalled', CBS_RULES.CbsPackageInstalled!],
   ['CbsPackageInstalledByIdentity', CBS_RULES.CbsPackageInstalledByIdentity!],
+  ['RegValueExists', REGISTRY_RULES.RegValueExists!],
+  ['RegDword', REGISTRY_RULES.RegDword!],
 ] as const)('%s: the rule tables, as numbers', (type, table) => {
   const cases = (['valid', 'invalid', 'unknown'] as const).flatMap((kind) => table[kind].map((c) => ({ ...c, kind })));
   it.each(cases)('$kind: $name', (c) => {
@@ -310,11 +313,20 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
       {
         key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\App',
         exists: true,
-        values: [{ name: 'Dir', type: 'REG_SZ', data: 'C:\\Windows\\System32' }],
+        values: [
+          { name: 'Dir', type: 'REG_SZ', data: 'C:\\Windows\\System32' },
+          { name: 'Level', type: 'REG_DWORD', data: 3 },
+        ],
       },
     ],
     cbs: { packages: [{ identity: 'Package_for_KB1~31bf3856ad364e35~amd64~~10.0.1.0', state: 'Installed' }] },
   };
+  const dword = (attrs: Record<string, string>): LeafRule => ({
+    kind: 'rule',
+    type: 'RegDword',
+    family: 'base',
+    attrs: { Key: 'HKEY_LOCAL_MACHINE', Subkey: 'SOFTWARE\\App', Value: 'Level', ...attrs },
+  });
   const cbsByIdentity = (identity: string): LeafRule => ({
     kind: 'rule',
     type: 'CbsPackageInstalledByIdentity',
@@ -326,6 +338,8 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
     expect(values(prepend({ Comparison: 'EqualTo', Version: '1.0' }), inv).numbered).toBe(T);
     expect(values(cbsByIdentity('Package_for_KB1~31bf3856ad364e35~amd64~~10.0.1.0'), inv).numbered).toBe(T);
     expect(values(cbsByIdentity('Package_for_KB2~31bf3856ad364e35~amd64~~10.0.1.0'), inv).numbered).toBe(F);
+    expect(values(dword({ Comparison: 'EqualTo', Data: '3' }), inv).numbered).toBe(T);
+    expect(values(dword({ Comparison: 'GreaterThan', Data: '3' }), inv).numbered).toBe(F);
   });
   it.each([
     ['FileVersion, Comparison not a comparison', fileVersion('1.0', 'Sometimes')],
@@ -334,6 +348,8 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
     ['FileVersionPrependRegSz, Comparison not a comparison', prepend({ Comparison: 'Around', Version: '1.0' })],
     ['FileVersionPrependRegSz, Version not a version', prepend({ Comparison: 'EqualTo', Version: 'one' })],
     ['CbsPackageInstalledByIdentity, PackageIdentity empty', cbsByIdentity('')],
+    ['RegDword, Comparison not a comparison', dword({ Comparison: 'Roughly', Data: '3' })],
+    ['RegDword, Data not a number', dword({ Comparison: 'EqualTo', Data: 'three' })],
   ] as const)('%s', (_, rule) => {
     const v = values(rule, inv);
     expect([v.numbered, v.closure, v.explained]).toEqual([U, U, 'Unknown']);

@@ -19,6 +19,7 @@ import {
   scalarOp,
   stringHolds,
   stringOp,
+  type ScalarComparison,
 } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, type CompiledNode, type LeafInput, type RuleCompiler } from '../leaf.js';
 import type { EvaluatorTable } from './table.js';
@@ -120,16 +121,33 @@ const regKeyExists: RuleCompiler = (input) => {
   };
 };
 
+/** RegValueExists's answer from its fact's value (the value, absent, or not collected) and its Type attribute. */
+export function regValueExistsOf(v: unknown, type: string | undefined): Tri {
+  if (v === NOT_COLLECTED) return U;
+  if (v === ABSENT) return F;
+  return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
+}
+
 const regValueExists: RuleCompiler = (input) => {
   const fact = factOf(input);
   const type = input.attrs.Type;
-  return (ctx) => {
-    const v = readFact(ctx, fact, input, valueText);
-    if (v === NOT_COLLECTED) return U;
-    if (v === ABSENT) return F;
-    return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
-  };
+  return (ctx) => regValueExistsOf(readFact(ctx, fact, input, valueText), type);
 };
+
+/** RegDword's answer from its fact's value: a value of another type does not satisfy it (RegDword on a REG_SZ is False). */
+export function regDwordOf(v: unknown, op: ScalarComparison, want: number): Tri {
+  if (v === NOT_COLLECTED) return U;
+  if (v === ABSENT) return F;
+  const val = v as InventoryRegistryValue;
+  if (val.type !== 'REG_DWORD') return F;
+  return triOf(holds(op, cmpNum(val.data as number, want)));
+}
+
+/** RegDword's comparison and number, read as its compiler reads them (its numbered form reads them with this too). */
+export const regDwordWant = (attrs: Readonly<Record<string, string>>): { readonly op: ScalarComparison; readonly want: number } => ({
+  op: scalarOp(attrs.Comparison),
+  want: requireInt(attrs.Data, 'Data'),
+});
 
 function regCompare(
   types: readonly string[],
@@ -150,11 +168,11 @@ function regCompare(
   };
 }
 
-const regDword = regCompare(['REG_DWORD'], (input) => {
-  const op = scalarOp(input.attrs.Comparison);
-  const want = requireInt(input.attrs.Data, 'Data');
-  return (d) => holds(op, cmpNum(d as number, want));
-});
+const regDword: RuleCompiler = (input) => {
+  const fact = factOf(input);
+  const { op, want } = regDwordWant(input.attrs);
+  return (ctx) => regDwordOf(readFact(ctx, fact, input, valueText), op, want);
+};
 
 const regString = regCompare(['REG_SZ', 'REG_EXPAND_SZ'], (input) => {
   const op = stringOp(input.attrs.Comparison);

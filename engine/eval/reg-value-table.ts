@@ -1,0 +1,64 @@
+/**
+ * RegValueExists and RegDword rules evaluated as numbers instead of closures (program.ts, numbered-forms.ts).
+ *
+ * They are most of the registry rules a first-of-a-profile scan meets (~6,000 of ~40,000 leaves against a
+ * 50,000-revision catalog). As numbers a rule is one record — its fact, and its value type or its comparison and
+ * number — and no closure, input object or captured strings are kept for it. The answer is computed by the same
+ * functions the closures answer with (evaluators/file-registry.ts regValueExistsOf, regDwordOf).
+ */
+import type { EvalContext } from './context.js';
+import type { ScalarComparison } from './compare.js';
+import { regDwordOf, regValueExistsOf } from './evaluators/file-registry.js';
+import type { Tri } from './tri.js';
+
+const OPS: readonly ScalarComparison[] = ['LessThan', 'LessThanOrEqualTo', 'EqualTo', 'GreaterThanOrEqualTo', 'GreaterThan'];
+/** A record's kind (its second number); a RegValueExists record's third number is its Type's index, or -1 for none. */
+const EXISTS = 0,
+  DWORD = 1;
+
+/** The numbered registry value rules of one catalog's rule program: per rule, [fact, kind, type or comparison, number]. */
+export class RegValueRules {
+  private records = new Float64Array(4 * 1024);
+  private count = 0;
+  /** The Type attributes the RegValueExists rules name (few: REG_SZ, REG_DWORD, …), by index. */
+  private readonly types: string[] = [];
+
+  /** Numbers a RegValueExists rule on fact `fact` (with its Type attribute, if any); returns its number. */
+  addExists(fact: number, type: string | undefined): number {
+    let t = -1;
+    if (type !== undefined) {
+      t = this.types.indexOf(type);
+      if (t < 0) t = this.types.push(type) - 1;
+    }
+    return this.add(fact, EXISTS, t, 0);
+  }
+
+  /** Numbers a RegDword rule comparing fact `fact`'s DWORD with `want` by `op`; returns its number. */
+  addDword(fact: number, op: ScalarComparison, want: number): number {
+    return this.add(fact, DWORD, OPS.indexOf(op), want);
+  }
+
+  private add(fact: number, kind: number, a: number, b: number): number {
+    if ((this.count + 1) * 4 > this.records.length) {
+      const grown = new Float64Array(this.records.length * 2);
+      grown.set(this.records);
+      this.records = grown;
+    }
+    const at = this.count * 4;
+    this.records[at] = fact;
+    this.records[at + 1] = kind;
+    this.records[at + 2] = a;
+    this.records[at + 3] = b;
+    return this.count++;
+  }
+
+  /** Rule `r` on the machine of `ctx`. */
+  evaluate(ctx: EvalContext, r: number): Tri {
+    const rec = this.records;
+    const at = r * 4;
+    const v = ctx.fact(rec[at]!);
+    if (rec[at + 1] === DWORD) return regDwordOf(v, OPS[rec[at + 2]!]!, rec[at + 3]!);
+    const t = rec[at + 2]!;
+    return regValueExistsOf(v, t < 0 ? undefined : this.types[t]);
+  }
+}

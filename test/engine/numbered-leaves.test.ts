@@ -1,5 +1,6 @@
 /**
- * Leaf rules evaluated as numbers instead of closures (engine/eval/msi-patch-table.ts, file-version-table.ts) answer
+ * Leaf rules evaluated as numbers instead of closures (engine/eval/msi-patch-table.ts, file-version-table.ts,
+ * reg-value-table.ts, and CBS packages installed read off their fact: numbered-forms.ts) answer
  * as their closures do: a numbered rule is evaluated through its table from its first evaluation on, and its closure
  * is compiled only for an explanation (or when asked for as a node). Each case is one machine, checked all three ways:
  * the rule tables' cases of the numbered rule types (test/engine/rules/tables), and cases of the tables' own.
@@ -333,7 +334,7 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
     family: 'cbs',
     attrs: { PackageIdentity: identity },
   });
-  it('the machine: readable rules of both types answer', () => {
+  it('the machine: readable rules of each type answer', () => {
     expect(values(fileVersion('1.0', 'EqualTo'), inv).numbered).toBe(T);
     expect(values(prepend({ Comparison: 'EqualTo', Version: '1.0' }), inv).numbered).toBe(T);
     expect(values(cbsByIdentity('Package_for_KB1~31bf3856ad364e35~amd64~~10.0.1.0'), inv).numbered).toBe(T);

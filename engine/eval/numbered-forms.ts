@@ -12,14 +12,15 @@
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
 import { regDwordWant } from './evaluators/file-registry.js';
-import { CBS_IDENTITY, NO_CBS_IDENTITY } from './evaluators/packages.js';
+import { CBS_IDENTITY, cbsInstallableRule, NO_CBS_IDENTITY, type CbsInstallableRule } from './evaluators/packages.js';
 import type { LeafInput } from './leaf.js';
 
-/** A leaf as numbered: by the MSI patch, file version or registry value table, or off its fact (a CBS package installed). */
+/** A leaf as numbered: by the MSI patch, file version or registry value table, or off its fact (CBS packages). */
 export type NumberedForm =
   | { readonly table: 'msiPatch'; readonly product: string; readonly patch: string }
   | { readonly table: 'fileVersion'; readonly fact: number; readonly op: ScalarComparison; readonly want: readonly number[] }
   | { readonly table: 'cbsInstalled'; readonly fact: number }
+  | { readonly table: 'cbsInstallable'; readonly fact: number; readonly rule: CbsInstallableRule }
   | { readonly table: 'regValueExists'; readonly fact: number; readonly type: string | undefined }
   | { readonly table: 'regDword'; readonly fact: number; readonly op: ScalarComparison; readonly want: number };
 
@@ -52,7 +53,7 @@ const cbsInstalled =
     return facts.length > 0 && !loopRelative(facts[0]!) ? { table: 'cbsInstalled', fact: facts[0]! } : undefined;
   };
 
-/** A registry value's presence (and type), or its DWORD compared: one record of numbers per rule. */
+/** The leaf's fact, when it is one value per machine (not read inside a RegKeyLoop's subkey), else undefined. */
 const oneValue = ({ facts, loopRelative }: NumberingInput): number | undefined =>
   facts.length > 0 && !loopRelative(facts[0]!) ? facts[0]! : undefined;
 
@@ -66,6 +67,12 @@ export const NUMBERED_FORMS = {
   FileVersionPrependRegSz: fileVersion,
   CbsPackageInstalled: cbsInstalled(CBS_IDENTITY.CbsPackageInstalled),
   CbsPackageInstalledByIdentity: cbsInstalled(CBS_IDENTITY.CbsPackageInstalledByIdentity),
+  // Its identity parsed once, into a record a table keeps (no closure, no compiler input kept).
+  CbsPackageInstallable: (leaf) => {
+    const rule = cbsInstallableRule(leaf.meta());
+    const fact = oneValue(leaf);
+    return fact === undefined ? undefined : { table: 'cbsInstallable', fact, rule };
+  },
   RegValueExists: (leaf) => {
     const fact = oneValue(leaf);
     return fact === undefined ? undefined : { table: 'regValueExists', fact, type: leaf.attrs.Type };

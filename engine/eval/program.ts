@@ -11,7 +11,7 @@ import type { KnownRuleType } from '../rules/registry.js';
 import { isConstant, ruleWants, type CitedLeaf } from './reason.js';
 import { FILE_REGISTRY_RULES } from './evaluators/file-registry.js';
 import { OS_RULES } from './evaluators/os.js';
-import { cbsInstalledOf, PACKAGE_RULES } from './evaluators/packages.js';
+import { cbsInstallableOf, cbsInstalledOf, PACKAGE_RULES, type CbsInstallableRule } from './evaluators/packages.js';
 import type { EvaluatorTable } from './evaluators/table.js';
 import { F, T, U, not, triName, type Tri } from './tri.js';
 import { MsiPatchTable } from './msi-patch-table.js';
@@ -85,7 +85,9 @@ const LEAF_CLOSURE = 1,
   LEAF_FILE_VERSION = 3,
   /** CbsPackageInstalled(ByIdentity): the number is the rule's fact (evaluators/packages.ts cbsInstalledOf). */
   LEAF_CBS_INSTALLED = 4,
-  LEAF_REG_VALUE = 5;
+  LEAF_REG_VALUE = 5,
+  /** CbsPackageInstallable: the number is its place in RuleProgram.cbsInstallables. */
+  LEAF_CBS_INSTALLABLE = 6;
 /** A child count this large or larger is not in the head: the node's range is read from the catalog's offsets. */
 const MANY_CHILDREN = 0xffff;
 
@@ -97,7 +99,8 @@ export class RuleProgram {
    * than the CPU caches, and each array read apart is a likely cache miss): at 2 × id, the opcode (bits 0-7), for a
    * leaf how it is evaluated (LEAF_*, bits 8-15), for And/Or/Not its child count (bits 16-31, MANY_CHILDREN past
    * it); at 2 × id + 1, an operator's first child (in `kids`) or a numbered leaf's number in the table that
-   * evaluates it (msi-patch-table.ts, file-version-table.ts, reg-value-table.ts) or, for a CBS package installed, its fact.
+   * evaluates it (msi-patch-table.ts, file-version-table.ts, reg-value-table.ts), for a CBS package installed its fact,
+   * for a CBS package installable its place in `cbsInstallables`.
    */
   private readonly head: Int32Array;
   private readonly childOffsets: Uint32Array;
@@ -105,6 +108,9 @@ export class RuleProgram {
   private readonly msiPatches = new MsiPatchTable();
   private readonly fileVersions = new FileVersionRules();
   private readonly regValues = new RegValueRules();
+  /** The numbered CbsPackageInstallable rules: each one's parsed identity, and its fact. */
+  private readonly cbsInstallables: CbsInstallableRule[] = [];
+  private readonly cbsInstallableFacts: number[] = [];
 
   constructor(readonly catalog: Catalog) {
     const n = catalog.data.nodes;
@@ -155,6 +161,8 @@ export class RuleProgram {
           return cbsInstalledOf(ctx.fact(n));
         case LEAF_REG_VALUE:
           return this.regValues.evaluate(ctx, n);
+        case LEAF_CBS_INSTALLABLE:
+          return cbsInstallableOf(ctx, ctx.fact(this.cbsInstallableFacts[n]!), this.cbsInstallables[n]!);
         default:
           return this.msiPatches.evaluate(ctx, n);
       }
@@ -247,7 +255,7 @@ export class RuleProgram {
    * Sets how leaf `id` is evaluated, at its first evaluation: by a table of numbers when its rule type has a numbered
    * form (numbered-forms.ts) and the table has room, else by its closure, compiled now. A numbered leaf gets no closure
    * until an explanation or a RegKeyLoop asks for one: of the ~40,000 leaves a scanner meets on a 50,000-revision
-   * catalog, ~33,000 are numbered, and a closure's inputs and captures are kept for the life of the process (the
+   * catalog, ~40,000 are numbered, and a closure's inputs and captures are kept for the life of the process (the
    * collector copies them as they age): a scanner's first 500 machines take ~0.18 s (~19 %) less without them.
    */
   private prepare(id: number): number {
@@ -278,6 +286,10 @@ export class RuleProgram {
       } else if (form?.table === 'cbsInstalled') {
         n = form.fact;
         how = LEAF_CBS_INSTALLED;
+      } else if (form?.table === 'cbsInstallable') {
+        n = this.cbsInstallables.push(form.rule) - 1;
+        this.cbsInstallableFacts.push(form.fact);
+        how = LEAF_CBS_INSTALLABLE;
       } else if (form?.table === 'regValueExists') {
         n = this.regValues.addExists(form.fact, form.type);
         how = LEAF_REG_VALUE;

@@ -75,6 +75,7 @@ describe.each([
   ['FileVersionPrependRegSz', FILE_RULES.FileVersionPrependRegSz!],
   ['CbsPackageInstalled', CBS_RULES.CbsPackageInstalled!],
   ['CbsPackageInstalledByIdentity', CBS_RULES.CbsPackageInstalledByIdentity!],
+  ['CbsPackageInstallable', CBS_RULES.CbsPackageInstallable!],
   ['RegValueExists', REGISTRY_RULES.RegValueExists!],
   ['RegDword', REGISTRY_RULES.RegDword!],
 ] as const)('%s: the rule tables, as numbers', (type, table) => {

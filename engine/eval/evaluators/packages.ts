@@ -5,6 +5,7 @@ import { cbsIdentityMatches, normalizeGuid } from '../../inventory/machine.js';
 import type { InventoryCbsPackage, InventoryMsiProduct } from '../../inventory/types.js';
 import { bool, cmpVersion, holds, parseVersion, requireInt, requireVersion, scalarOp, stringHolds } from '../compare.js';
 import { ABSENT, NOT_COLLECTED, factOf, readFact, type LeafInput, type RuleCompiler } from '../leaf.js';
+import type { EvalContext } from '../context.js';
 import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
 
@@ -198,6 +199,30 @@ const servicingBuild = (build: number): number => SERVICING_BUILD[build] ?? buil
 /** CBS states of the package itself that decide its applicability without DISM (see cbsInstallable). */
 const APPLIES_WHEN: Readonly<Record<string, boolean>> = { installed: true, superseded: false };
 
+/** What a CbsPackageInstallable rule reads of its update's package identity, parsed once. */
+export interface CbsInstallableRule {
+  readonly id: string;
+  readonly wantArch: number | undefined;
+  readonly build: number | undefined;
+  readonly revision: number | undefined;
+  readonly rollup: boolean;
+}
+
+/** A CbsPackageInstallable rule's identity (its update's metadata) parsed; throws when the update carries none. */
+export function cbsInstallableRule(meta: LeafInput['meta']): CbsInstallableRule {
+  const id = meta?.attrs.identity ?? '';
+  if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
+  const [name, , arch, , version] = id.toLowerCase().split('~');
+  const bu = version !== undefined ? /^(\d{4,5})\.(\d+)\./.exec(version) : null;
+  return {
+    id,
+    wantArch: arch !== undefined ? CBS_ARCH[arch] : undefined,
+    build: bu ? Number(bu[1]) : undefined,
+    revision: bu ? Number(bu[2]) : undefined,
+    rollup: name === 'package_for_rollupfix',
+  };
+}
+
 /**
  * CbsPackageInstallable: the package's own applicability, which DISM on the machine knows (`cbs.applicable`).
  * Without it (INFERRED, docs/semantics.md "CbsPackageInstallable without DISM data"):
@@ -207,71 +232,69 @@ const APPLIES_WHEN: Readonly<Record<string, boolean>> = { installed: true, super
  * - a cumulative update `Package_for_RollupFix` of version B.U… applies on build B while the machine's UBR is below
  *   U, and not once it is U or more (that revision, or a later one, is installed); UBR not collected → Unknown;
  * - any other package of the machine's build and architecture: Unknown (nothing says whether the machine is past it).
+ *
+ * The answer on the machine of `ctx` from the rule's fact's value `ps` (the machine's packages matching the identity):
+ * the rule's closure and its numbered form (program.ts) both answer by it.
  */
+export function cbsInstallableOf(ctx: EvalContext, ps: unknown, r: CbsInstallableRule): Tri {
+  if (ps === NOT_COLLECTED) return U;
+  const { id, wantArch, build, revision, rollup } = r;
+  const what = (): string => `CBS applicability of ${id}`;
+  const app = ctx.machine.inv.cbs?.applicable;
+  const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
+  if (key !== undefined) {
+    ctx.read(() => ({ fact: what(), value: String(app![key]) }));
+    return triOf(app![key] === true);
+  }
+  for (const p of ps as Matches) {
+    const applies = APPLIES_WHEN[p.state.toLowerCase()];
+    if (applies === undefined) continue;
+    ctx.read(() => ({ fact: what(), value: `inferred ${applies} from the package's own state ${p.state}` }));
+    return triOf(applies);
+  }
+  const os = ctx.machine.inv.os;
+  const cpu = ctx.machine.inv.processor;
+  if (wantArch === undefined || build === undefined || !os || !cpu) {
+    const why =
+      wantArch === undefined || build === undefined
+        ? 'its identity names no known architecture or build.revision version'
+        : 'OS or processor not collected';
+    ctx.read(() => ({ fact: what(), value: `not inferable: ${why}` }));
+    return U;
+  }
+  // The readings' texts are built only when a reason is asked for (inside the closures): this leaf is evaluated
+  // for every CBS package of a catalog on every machine.
+  if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
+    ctx.read(() => ({
+      fact: what(),
+      value:
+        `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
+        `the machine is build ${os.build} architecture ${cpu.architecture}`,
+    }));
+    return F;
+  }
+  if (!rollup || os.ubr === undefined) {
+    ctx.read(() => ({
+      fact: what(),
+      value: rollup
+        ? `not inferable: the machine's UBR was not collected (the package is ${build}.${revision})`
+        : 'not inferable: not a cumulative update (its revision is not the UBR)',
+    }));
+    return U;
+  }
+  const ubr = os.ubr;
+  const applies = ubr < revision!;
+  ctx.read(() => ({
+    fact: what(),
+    value: `inferred ${applies} from OS ${os.build}.${ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}`,
+  }));
+  return triOf(applies);
+}
+
 const cbsInstallable: RuleCompiler = (input) => {
   const fact = factOf(input);
-  const id = input.meta?.attrs.identity ?? '';
-  if (!id) throw new Error('the update carries no CbsPackageApplicabilityMetadata');
-  const [name, , arch, , version] = id.toLowerCase().split('~');
-  const wantArch = arch !== undefined ? CBS_ARCH[arch] : undefined;
-  const bu = version !== undefined ? /^(\d{4,5})\.(\d+)\./.exec(version) : null;
-  const build = bu ? Number(bu[1]) : undefined;
-  const revision = bu ? Number(bu[2]) : undefined;
-  const rollup = name === 'package_for_rollupfix';
-  const what = `CBS applicability of ${id}`;
-  return (ctx) => {
-    const ps = readFact(ctx, fact, input, showMatches);
-    if (ps === NOT_COLLECTED) return U;
-    const app = ctx.machine.inv.cbs?.applicable;
-    const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
-    if (key !== undefined) {
-      ctx.read(() => ({ fact: what, value: String(app![key]) }));
-      return triOf(app![key] === true);
-    }
-    for (const p of ps as Matches) {
-      const applies = APPLIES_WHEN[p.state.toLowerCase()];
-      if (applies === undefined) continue;
-      ctx.read(() => ({ fact: what, value: `inferred ${applies} from the package's own state ${p.state}` }));
-      return triOf(applies);
-    }
-    const os = ctx.machine.inv.os;
-    const cpu = ctx.machine.inv.processor;
-    if (wantArch === undefined || build === undefined || !os || !cpu) {
-      const why =
-        wantArch === undefined || build === undefined
-          ? 'its identity names no known architecture or build.revision version'
-          : 'OS or processor not collected';
-      ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
-      return U;
-    }
-    // The readings' texts are built only when a reason is asked for (inside the closures): this leaf is evaluated
-    // for every CBS package of a catalog on every machine.
-    if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
-      ctx.read(() => ({
-        fact: what,
-        value:
-          `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
-          `the machine is build ${os.build} architecture ${cpu.architecture}`,
-      }));
-      return F;
-    }
-    if (!rollup || os.ubr === undefined) {
-      ctx.read(() => ({
-        fact: what,
-        value: rollup
-          ? `not inferable: the machine's UBR was not collected (the package is ${build}.${revision})`
-          : 'not inferable: not a cumulative update (its revision is not the UBR)',
-      }));
-      return U;
-    }
-    const ubr = os.ubr;
-    const applies = ubr < revision!;
-    ctx.read(() => ({
-      fact: what,
-      value: `inferred ${applies} from OS ${os.build}.${ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}`,
-    }));
-    return triOf(applies);
-  };
+  const rule = cbsInstallableRule(input.meta);
+  return (ctx) => cbsInstallableOf(ctx, readFact(ctx, fact, input, showMatches), rule);
 };
 
 const showInstances = (v: unknown): string => `${v as number} instance(s)`;

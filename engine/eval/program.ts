@@ -1,7 +1,9 @@
 /**
  * Evaluation of the catalog's rule trees: And/Or/Not are interpreted straight from the compiled catalog's node
- * arrays, and each leaf rule is compiled once into a closure (built on first use) that a scan calls with a
- * machine's {@link EvalContext}; an explanation walks the same nodes and records what each leaf read.
+ * arrays; a leaf rule is prepared at its first evaluation, as a record of numbers a table evaluates where its type has
+ * a numbered form (numbered-forms.ts), else as a closure compiled once that a scan calls with a machine's
+ * {@link EvalContext}. An explanation walks the same nodes through each leaf's closure (compiled then if it was not)
+ * and records what each leaf read.
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
@@ -92,7 +94,10 @@ const LEAF_CLOSURE = 1,
 const MANY_CHILDREN = 0xffff;
 
 export class RuleProgram {
-  /** Leaf rules compiled to closures on first use; And/Or/Not/True/False are interpreted from the typed arrays. */
+  /**
+   * Leaf closures, compiled on first use: at a leaf's first evaluation when it has no numbered form, else only when an
+   * explanation, a RegKeyLoop or {@link node} asks for one. And/Or/Not/True/False are interpreted from the typed arrays.
+   */
   private readonly leaves: (CompiledNode | undefined)[];
   /**
    * What the interpreter reads of node `id`, in one place (a scan visits thousands of nodes of a catalog far larger

@@ -7,7 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EvalContext } from '../../engine/eval/context.js';
-import { RuleProgram } from '../../engine/eval/program.js';
+import { EVALUATORS, RuleProgram } from '../../engine/eval/program.js';
+import type { EvaluatorTable } from '../../engine/eval/evaluators/table.js';
+import { numberedForm } from '../../engine/eval/numbered-forms.js';
 import { F, T, U, type Tri } from '../../engine/eval/tri.js';
 import { Machine } from '../../engine/inventory/machine.js';
 import type { Inventory, InventoryMsiProduct } from '../../engine/inventory/types.js';
@@ -56,14 +58,61 @@ const machine = (products?: Partial<InventoryMsiProduct>[]): Inventory => ({
 
 const context = (p: RuleProgram, inv: Inventory): EvalContext => new EvalContext(p.catalog, new Machine(inv));
 
-/** The rule's value on `inv`: as numbers (from the first evaluation on), by its closure, and as explained. */
+/**
+ * The rule's value on `inv`: as numbers (from the first evaluation on), by its closure, and as explained. Checked on
+ * the way: a program whose first use of the leaf is an explanation, or its closure asked for as a node, then evaluates
+ * it to the same value (the order a leaf is first met in does not change how it answers).
+ */
 function values(rule: LeafRule, inv: Inventory, meta?: RuleMetadata): { numbered: Tri; closure: Tri; explained: string } {
   const { program: p, roots } = program([rule], meta);
   const numbered = p.eval(roots[0], context(p, inv));
   expect(p.eval(roots[0], context(p, inv)), 'a second evaluation').toBe(numbered);
   const closure = p.node(roots[0])(context(p, inv));
   const explained = p.explain(roots[0], context(p, inv)).value;
+  const explainedFirst = program([rule], meta);
+  explainedFirst.program.explain(explainedFirst.roots[0], context(explainedFirst.program, inv));
+  expect(explainedFirst.program.eval(explainedFirst.roots[0], context(explainedFirst.program, inv)), 'explained first').toBe(numbered);
+  const nodeFirst = program([rule], meta);
+  nodeFirst.program.node(nodeFirst.roots[0])(context(nodeFirst.program, inv));
+  expect(nodeFirst.program.eval(nodeFirst.roots[0], context(nodeFirst.program, inv)), 'its closure first').toBe(numbered);
   return { numbered, closure, explained };
+}
+
+/**
+ * Whether the numbered form of the leaf `rule` throws, and whether its type's compiler throws, given the input the
+ * program gives each (program.ts prepare and compile): they must agree, or a leaf with data its compiler refuses
+ * would be numbered (a form bug that throws where the compiler does not would only make the leaf slower).
+ */
+function formAndCompiler(rule: LeafRule, meta?: RuleMetadata): { form: boolean; compiler: boolean } {
+  const { program: p, roots } = program([rule], meta);
+  const c = p.catalog;
+  const id = roots[0];
+  const facts = c.nodeFacts(id);
+  const { $items, ...attrs } = c.nodeAttrs(id);
+  const throws = (f: () => unknown): boolean => {
+    try {
+      f();
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const type = rule.kind === 'rule' ? rule.type : '';
+  return {
+    form: throws(() => numberedForm(type, { attrs: c.nodeAttrs(id), facts, loopRelative: () => false, meta: () => c.metadata(0) })),
+    compiler: throws(() =>
+      (EVALUATORS as EvaluatorTable)[type as keyof typeof EVALUATORS]!({
+        type,
+        attrs,
+        facts,
+        factKinds: facts.map((f) => c.fact(f).kind),
+        factArgs: facts.map((f) => c.fact(f).args),
+        items: $items ? (JSON.parse($items) as []) : [],
+        meta: c.metadata(0),
+        child: undefined,
+      }),
+    ),
+  };
 }
 
 const NAME: Record<Tri, string> = { [F]: 'False', [T]: 'True', [U]: 'Unknown' };
@@ -85,6 +134,8 @@ describe.each([
     expect(v.closure, 'closure').toBe(WANT[c.kind]);
     expect(v.numbered, 'numbered').toBe(WANT[c.kind]);
     expect(v.explained, 'explained').toBe(NAME[WANT[c.kind]]);
+    const t = formAndCompiler(leafOf(type, c), c.meta);
+    expect(t.form, 'the form throws where the compiler throws').toBe(t.compiler);
   });
 });
 
@@ -355,6 +406,7 @@ describe('attributes a numbered form cannot read: the leaf is its compiler’s U
   ] as const)('%s', (_, rule) => {
     const v = values(rule, inv);
     expect([v.numbered, v.closure, v.explained]).toEqual([U, U, 'Unknown']);
+    expect(formAndCompiler(rule)).toEqual({ form: true, compiler: true });
     const { program: p, roots } = program([rule]);
     const reads = p.explain(roots[0], context(p, inv)).reads;
     expect(reads.map((r) => r.value).join(' ')).toMatch(/has invalid attribute data/);

@@ -206,6 +206,8 @@ export interface CbsInstallableRule {
   readonly build: number | undefined;
   readonly revision: number | undefined;
   readonly rollup: boolean;
+  /** The fact its readings name (built once here: the rule is evaluated on every machine). */
+  readonly what: string;
 }
 
 /** A CbsPackageInstallable rule's identity (its update's metadata) parsed; throws when the update carries none. */
@@ -220,6 +222,7 @@ export function cbsInstallableRule(meta: LeafInput['meta']): CbsInstallableRule 
     build: bu ? Number(bu[1]) : undefined,
     revision: bu ? Number(bu[2]) : undefined,
     rollup: name === 'package_for_rollupfix',
+    what: `CBS applicability of ${id}`,
   };
 }
 
@@ -238,18 +241,17 @@ export function cbsInstallableRule(meta: LeafInput['meta']): CbsInstallableRule 
  */
 export function cbsInstallableOf(ctx: EvalContext, ps: unknown, r: CbsInstallableRule): Tri {
   if (ps === NOT_COLLECTED) return U;
-  const { id, wantArch, build, revision, rollup } = r;
-  const what = (): string => `CBS applicability of ${id}`;
+  const { id, wantArch, build, revision, rollup, what } = r;
   const app = ctx.machine.inv.cbs?.applicable;
   const key = app && Object.keys(app).find((k) => cbsIdentityMatches(id, k));
   if (key !== undefined) {
-    ctx.read(() => ({ fact: what(), value: String(app![key]) }));
+    ctx.read(() => ({ fact: what, value: String(app![key]) }));
     return triOf(app![key] === true);
   }
   for (const p of ps as Matches) {
     const applies = APPLIES_WHEN[p.state.toLowerCase()];
     if (applies === undefined) continue;
-    ctx.read(() => ({ fact: what(), value: `inferred ${applies} from the package's own state ${p.state}` }));
+    ctx.read(() => ({ fact: what, value: `inferred ${applies} from the package's own state ${p.state}` }));
     return triOf(applies);
   }
   const os = ctx.machine.inv.os;
@@ -259,14 +261,14 @@ export function cbsInstallableOf(ctx: EvalContext, ps: unknown, r: CbsInstallabl
       wantArch === undefined || build === undefined
         ? 'its identity names no known architecture or build.revision version'
         : 'OS or processor not collected';
-    ctx.read(() => ({ fact: what(), value: `not inferable: ${why}` }));
+    ctx.read(() => ({ fact: what, value: `not inferable: ${why}` }));
     return U;
   }
   // The readings' texts are built only when a reason is asked for (inside the closures): this leaf is evaluated
   // for every CBS package of a catalog on every machine.
   if (cpu.architecture !== wantArch || servicingBuild(os.build) !== servicingBuild(build)) {
     ctx.read(() => ({
-      fact: what(),
+      fact: what,
       value:
         `inferred false: the package is for build ${build} architecture ${wantArch}, ` +
         `the machine is build ${os.build} architecture ${cpu.architecture}`,
@@ -275,7 +277,7 @@ export function cbsInstallableOf(ctx: EvalContext, ps: unknown, r: CbsInstallabl
   }
   if (!rollup || os.ubr === undefined) {
     ctx.read(() => ({
-      fact: what(),
+      fact: what,
       value: rollup
         ? `not inferable: the machine's UBR was not collected (the package is ${build}.${revision})`
         : 'not inferable: not a cumulative update (its revision is not the UBR)',
@@ -285,7 +287,7 @@ export function cbsInstallableOf(ctx: EvalContext, ps: unknown, r: CbsInstallabl
   const ubr = os.ubr;
   const applies = ubr < revision!;
   ctx.read(() => ({
-    fact: what(),
+    fact: what,
     value: `inferred ${applies} from OS ${os.build}.${ubr} ${applies ? 'below' : 'at or past'} the package's ${build}.${revision}`,
   }));
   return triOf(applies);

@@ -87,6 +87,7 @@ const LEAF_CLOSURE = 1,
   LEAF_FILE_VERSION = 3,
   /** CbsPackageInstalled(ByIdentity): the number is the rule's fact (evaluators/packages.ts cbsInstalledOf). */
   LEAF_CBS_INSTALLED = 4,
+  /** RegValueExists, RegDword: the number is the rule's record in reg-value-table.ts. */
   LEAF_REG_VALUE = 5,
   /** CbsPackageInstallable: the number is its place in RuleProgram.cbsInstallables. */
   LEAF_CBS_INSTALLABLE = 6;
@@ -259,9 +260,10 @@ export class RuleProgram {
   /**
    * Sets how leaf `id` is evaluated, at its first evaluation: by a table of numbers when its rule type has a numbered
    * form (numbered-forms.ts) and the table has room, else by its closure, compiled now. A numbered leaf gets no closure
-   * until an explanation or a RegKeyLoop asks for one: of the ~40,000 leaves a scanner meets on a 50,000-revision
-   * catalog, ~40,000 are numbered, and a closure's inputs and captures are kept for the life of the process (the
-   * collector copies them as they age): a scanner's first 500 machines take ~0.18 s (~19 %) less without them.
+   * until an explanation or a RegKeyLoop asks for one: all but a few dozen of the ~40,000 leaves a scanner meets on a
+   * 50,000-revision catalog are numbered, and a closure's inputs and captures are kept for the life of the process (the
+   * collector copies them as they age). Without them a scanner's first 500 distinct machines take about a quarter less
+   * time (bench/RESULTS.md, 2026-12-02 19:13–22:13).
    */
   private prepare(id: number): number {
     const c = this.catalog;

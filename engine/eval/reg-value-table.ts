@@ -20,15 +20,16 @@ const EXISTS = 0,
 export class RegValueRules {
   private records = new Float64Array(4 * 1024);
   private count = 0;
-  /** The Type attributes the RegValueExists rules name (few: REG_SZ, REG_DWORD, …), by index. */
+  /** The Type attributes the RegValueExists rules name (few in a real catalog: REG_SZ, REG_DWORD, …), by index. */
   private readonly types: string[] = [];
+  private readonly typeIndex = new Map<string, number>();
 
   /** Numbers a RegValueExists rule on fact `fact` (with its Type attribute, if any); returns its number. */
   addExists(fact: number, type: string | undefined): number {
     let t = -1;
     if (type !== undefined) {
-      t = this.types.indexOf(type);
-      if (t < 0) t = this.types.push(type) - 1;
+      t = this.typeIndex.get(type) ?? -1;
+      if (t < 0) this.typeIndex.set(type, (t = this.types.push(type) - 1));
     }
     return this.add(fact, EXISTS, t, 0);
   }

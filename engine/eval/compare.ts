@@ -4,7 +4,15 @@ import { TextMemo } from '../text-memo.js';
 export type ScalarComparison = 'LessThan' | 'LessThanOrEqualTo' | 'EqualTo' | 'GreaterThanOrEqualTo' | 'GreaterThan';
 export type StringComparison = 'EqualTo' | 'BeginsWith' | 'Contains' | 'EndsWith';
 
-const SCALAR = new Set(['LessThan', 'LessThanOrEqualTo', 'EqualTo', 'GreaterThanOrEqualTo', 'GreaterThan']);
+/** The scalar comparisons, in a fixed order: a numbered rule table stores one as its index here. */
+export const SCALAR_COMPARISONS: readonly ScalarComparison[] = [
+  'LessThan',
+  'LessThanOrEqualTo',
+  'EqualTo',
+  'GreaterThanOrEqualTo',
+  'GreaterThan',
+];
+const SCALAR = new Set<string>(SCALAR_COMPARISONS);
 const STRING = new Set(['EqualTo', 'BeginsWith', 'Contains', 'EndsWith']);
 
 export class RuleDataError extends Error {}

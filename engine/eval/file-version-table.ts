@@ -11,13 +11,12 @@
  * False; no version resource, or a version that does not parse → False; else the comparison. Rules inside a
  * RegKeyLoop (whose fact depends on the subkey visited) stay closures, as do explanations.
  */
-import { holds, parseVersion, type ScalarComparison } from './compare.js';
+import { holds, parseVersion, SCALAR_COMPARISONS, type ScalarComparison } from './compare.js';
+import { withRoomForOne } from './record-array.js';
 import type { EvalContext } from './context.js';
 import { ABSENT, NOT_COLLECTED } from '../inventory/machine.js';
 import type { InventoryFile } from '../inventory/types.js';
 import { F, T, U, type Tri } from './tri.js';
-
-const OPS: readonly ScalarComparison[] = ['LessThan', 'LessThanOrEqualTo', 'EqualTo', 'GreaterThanOrEqualTo', 'GreaterThan'];
 
 /** Per fact, per machine: not read yet, or how its file's version reads (FileVersions.state). */
 const NOT_READ = 0,
@@ -51,14 +50,10 @@ export class FileVersionRules {
 
   /** Numbers a rule comparing fact `fact`'s file version with `want` (four parts) by `op`; returns its number. */
   add(fact: number, op: ScalarComparison, want: readonly number[]): number {
-    if ((this.count + 1) * 6 > this.records.length) {
-      const grown = new Float64Array(this.records.length * 2);
-      grown.set(this.records);
-      this.records = grown;
-    }
+    this.records = withRoomForOne(this.records, this.count, 6);
     const at = this.count * 6;
     this.records[at] = fact;
-    this.records[at + 1] = OPS.indexOf(op);
+    this.records[at + 1] = SCALAR_COMPARISONS.indexOf(op);
     for (let k = 0; k < 4; k++) this.records[at + 2 + k] = want[k]!;
     return this.count++;
   }
@@ -80,7 +75,7 @@ export class FileVersionRules {
         want = rec[at + 2 + k]!;
       c = have < want ? -1 : have > want ? 1 : 0;
     }
-    return holds(OPS[rec[at + 1]!]!, c) ? T : F;
+    return holds(SCALAR_COMPARISONS[rec[at + 1]!]!, c) ? T : F;
   }
 }
 

@@ -36,11 +36,17 @@ export interface NumberingInput {
 
 type NumberedForms = { readonly [T in KnownRuleType]?: (leaf: NumberingInput) => NumberedForm | undefined };
 
+/** The leaf's fact, when it is one value per machine (not read inside a RegKeyLoop's subkey), else undefined. */
+const oneValue = ({ facts, loopRelative }: NumberingInput): number | undefined =>
+  facts.length > 0 && !loopRelative(facts[0]!) ? facts[0]! : undefined;
+
 /** A file's version compared with the rule's: one record of numbers per rule, one parse per file and machine. */
-const fileVersion = ({ attrs, facts, loopRelative }: NumberingInput): NumberedForm | undefined =>
-  facts.length > 0 && !loopRelative(facts[0]!)
-    ? { table: 'fileVersion', fact: facts[0]!, op: scalarOp(attrs.Comparison), want: requireVersion(attrs.Version, 'Version') }
-    : undefined;
+const fileVersion = (leaf: NumberingInput): NumberedForm | undefined => {
+  const fact = oneValue(leaf);
+  return fact === undefined
+    ? undefined
+    : { table: 'fileVersion', fact, op: scalarOp(leaf.attrs.Comparison), want: requireVersion(leaf.attrs.Version, 'Version') };
+};
 
 /**
  * A CBS package installed: the answer is read off the rule's fact (the machine's packages matching its identity), one
@@ -48,14 +54,11 @@ const fileVersion = ({ attrs, facts, loopRelative }: NumberingInput): NumberedFo
  */
 const cbsInstalled =
   (identity: (typeof CBS_IDENTITY)[keyof typeof CBS_IDENTITY]) =>
-  ({ attrs, facts, loopRelative, meta }: NumberingInput): NumberedForm | undefined => {
-    if (!identity(meta(), attrs)) throw new Error(NO_CBS_IDENTITY);
-    return facts.length > 0 && !loopRelative(facts[0]!) ? { table: 'cbsInstalled', fact: facts[0]! } : undefined;
+  (leaf: NumberingInput): NumberedForm | undefined => {
+    if (!identity(leaf.meta(), leaf.attrs)) throw new Error(NO_CBS_IDENTITY);
+    const fact = oneValue(leaf);
+    return fact === undefined ? undefined : { table: 'cbsInstalled', fact };
   };
-
-/** The leaf's fact, when it is one value per machine (not read inside a RegKeyLoop's subkey), else undefined. */
-const oneValue = ({ facts, loopRelative }: NumberingInput): number | undefined =>
-  facts.length > 0 && !loopRelative(facts[0]!) ? facts[0]! : undefined;
 
 export const NUMBERED_FORMS = {
   // Without a VersionMin, VersionMax or Language filter (a filter reads the product's version or language).

@@ -7,11 +7,11 @@
  * functions the closures answer with (evaluators/file-registry.ts regValueExistsOf, regDwordOf).
  */
 import type { EvalContext } from './context.js';
-import type { ScalarComparison } from './compare.js';
+import { SCALAR_COMPARISONS, type ScalarComparison } from './compare.js';
+import { withRoomForOne } from './record-array.js';
 import { regDwordOf, regValueExistsOf } from './evaluators/file-registry.js';
 import type { Tri } from './tri.js';
 
-const OPS: readonly ScalarComparison[] = ['LessThan', 'LessThanOrEqualTo', 'EqualTo', 'GreaterThanOrEqualTo', 'GreaterThan'];
 /** A record's kind (its second number); a RegValueExists record's third number is its Type's index, or -1 for none. */
 const EXISTS = 0,
   DWORD = 1;
@@ -36,15 +36,11 @@ export class RegValueRules {
 
   /** Numbers a RegDword rule comparing fact `fact`'s DWORD with `want` by `op`; returns its number. */
   addDword(fact: number, op: ScalarComparison, want: number): number {
-    return this.add(fact, DWORD, OPS.indexOf(op), want);
+    return this.add(fact, DWORD, SCALAR_COMPARISONS.indexOf(op), want);
   }
 
   private add(fact: number, kind: number, a: number, b: number): number {
-    if ((this.count + 1) * 4 > this.records.length) {
-      const grown = new Float64Array(this.records.length * 2);
-      grown.set(this.records);
-      this.records = grown;
-    }
+    this.records = withRoomForOne(this.records, this.count, 4);
     const at = this.count * 4;
     this.records[at] = fact;
     this.records[at + 1] = kind;
@@ -58,7 +54,7 @@ export class RegValueRules {
     const rec = this.records;
     const at = r * 4;
     const v = ctx.fact(rec[at]!);
-    if (rec[at + 1] === DWORD) return regDwordOf(v, OPS[rec[at + 2]!]!, rec[at + 3]!);
+    if (rec[at + 1] === DWORD) return regDwordOf(v, SCALAR_COMPARISONS[rec[at + 2]!]!, rec[at + 3]!);
     const t = rec[at + 2]!;
     return regValueExistsOf(v, t < 0 ? undefined : this.types[t]);
   }

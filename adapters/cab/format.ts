@@ -145,9 +145,22 @@ class Cursor {
   }
 }
 
-export function decodeName(raw: Buffer, attributes: number): string {
-  // libmspack converts non-UTF-8 names as ISO-8859-1; UTF-8 names are taken as they are.
-  const text = attributes & ATTR_NAME_IS_UTF ? raw.toString('utf8') : raw.toString('latin1');
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * An entry's name: as ISO-8859-1 when the entry does not say UTF-8 (as libmspack converts them), else as UTF-8 —
+ * undefined when those bytes are not UTF-8 (decoded leniently, two different names could become one, and one entry
+ * silently replace the other).
+ */
+export function decodeName(raw: Buffer, attributes: number): string | undefined {
+  let text: string;
+  if (attributes & ATTR_NAME_IS_UTF) {
+    try {
+      text = strictUtf8.decode(raw);
+    } catch {
+      return undefined;
+    }
+  } else text = raw.toString('latin1');
   return text.replaceAll('\\', '/');
 }
 
@@ -238,8 +251,15 @@ export function readDirectory(src: ByteSource, file: string): CabDirectory {
         },
       );
     }
+    const name = decodeName(rawName, attributes);
+    if (name === undefined)
+      throw new PatchscanError('CAB_BAD_STRUCTURE', `${file}: file entry ${i} at offset ${at} says its name is UTF-8, and it is not`, {
+        file,
+        offset: at,
+        entry: i,
+      });
     entries.push({
-      name: decodeName(rawName, attributes),
+      name,
       size,
       folderOffset,
       folderIndex,

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extractCab } from '../../adapters/cab/extract.js';
@@ -93,6 +93,96 @@ describe('extraction safety', () => {
     expect(readdirSync(target)).toEqual([]); // not even fine.txt: all or nothing
     expect(existsSync(join(dir, 'deep', 'evil.txt'))).toBe(false);
     expect(existsSync(join(dir, 'evil.txt'))).toBe(false);
+  });
+
+  /** Extracts `cab` into `target` and returns the error it threw (undefined: none). */
+  const extractError = (cab: string, target: string): unknown => {
+    try {
+      extractCab(cab, target);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  const cabOf = (dir: string, entries: [string, string][]): string => {
+    const cab = join(dir, 'x.cab');
+    const w = new CabWriter(cab);
+    for (const [n, d] of entries) w.add(n, Buffer.from(d));
+    w.finish();
+    return cab;
+  };
+
+  it('never writes through a symbolic link already in the target, and writes nothing then', () => {
+    const dir = tempDir();
+    const outside = join(dir, 'outside');
+    const target = join(dir, 'target');
+    mkdirSync(outside);
+    mkdirSync(target);
+    symlinkSync(outside, join(target, 'link'));
+    const err = extractError(
+      cabOf(dir, [
+        ['fine.txt', 'fine'],
+        ['link/pwned.txt', 'pwned'],
+      ]),
+      target,
+    );
+    expect(PatchscanError.is(err, 'CAB_UNSAFE_PATH')).toBe(true);
+    expect((err as Error).message).toMatch(/through the symbolic link/);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(target).sort()).toEqual(['link']); // not even fine.txt
+  });
+
+  it('refuses to replace a folder or a link of the target, before replacing anything', () => {
+    const dir = tempDir();
+    const target = join(dir, 'target');
+    mkdirSync(join(target, 'b'), { recursive: true });
+    writeFileSync(join(target, 'b', 'inner'), 'keep');
+    writeFileSync(join(target, 'a.txt'), 'OLD-A');
+    symlinkSync(join(dir, 'nowhere'), join(target, 'c'));
+    const cab = cabOf(dir, [
+      ['a.txt', 'NEW-A'],
+      ['b', 'NEW-B'],
+    ]);
+    const err = extractError(cab, target);
+    expect(PatchscanError.is(err, 'CAB_UNSAFE_PATH')).toBe(true);
+    expect((err as Error).message).toMatch(/would replace the folder/);
+    expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('OLD-A'); // checked before the first move
+    expect(readFileSync(join(target, 'b', 'inner'), 'utf8')).toBe('keep');
+    const link = extractError(cabOf(dir, [['c', 'NEW-C']]), target);
+    expect((link as Error).message).toMatch(/would replace the symbolic link/);
+    // A regular file is replaced, as cabextract does.
+    expect(extractError(cabOf(dir, [['a.txt', 'NEW-A']]), target)).toBeUndefined();
+    expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('NEW-A');
+  });
+
+  it.each([
+    [['a', 'a/b'], /lies below "a", which the cabinet holds as a file/],
+    [['a/b', 'a'], /is also the folder of another entry/],
+  ])('refuses a cabinet naming one entry both a file and a folder (%j) as unsafe, not as a file-system fault', (names, why) => {
+    const dir = tempDir();
+    const err = extractError(
+      cabOf(
+        dir,
+        names.map((n) => [n, n]),
+      ),
+      join(dir, 'out'),
+    );
+    expect(PatchscanError.is(err, 'CAB_UNSAFE_PATH')).toBe(true);
+    expect((err as Error).message).toMatch(why);
+    expect(readdirSync(join(dir, 'out'))).toEqual([]);
+  });
+
+  it('refuses an entry name flagged UTF-8 that is not (two such names could become one)', () => {
+    const dir = tempDir();
+    const cab = cabOf(dir, [['\u00ff\u00fe.txt', 'x']]);
+    const bytes = readFileSync(cab);
+    const at = bytes.indexOf(Buffer.from('\u00ff\u00fe.txt', 'utf8'));
+    expect(at).toBeGreaterThan(0);
+    bytes.set([0xff, 0xfe, 0x41, 0x41], at); // the same length, no longer UTF-8
+    writeFileSync(cab, bytes);
+    const err = extractError(cab, join(dir, 'out'));
+    expect(PatchscanError.is(err, 'CAB_BAD_STRUCTURE')).toBe(true);
+    expect((err as Error).message).toMatch(/says its name is UTF-8, and it is not/);
   });
 
   it('stops a decompression bomb at the configured folder cap', () => {

@@ -101,6 +101,27 @@ function depthBeyond(xml: string, maxDepth: number): number {
   return -1;
 }
 
+/**
+ * `xml` with the text inside its comments and CDATA sections blanked to spaces (same length, so offsets still point
+ * into `xml`); `xml` itself when it has neither. An unterminated one is blanked to the end (the validator refuses it).
+ */
+function blankCommentsAndCdata(xml: string): string {
+  if (!xml.includes('<!--') && !xml.includes('<![CDATA[')) return xml;
+  const parts: string[] = [];
+  let from = 0;
+  const opener = /<!--|<!\[CDATA\[/g;
+  for (let m = opener.exec(xml); m !== null; m = opener.exec(xml)) {
+    const body = m.index + m[0].length;
+    const end = xml.indexOf(m[0] === '<!--' ? '-->' : ']]>', body);
+    const stop = end === -1 ? xml.length : end;
+    parts.push(xml.slice(from, body), ' '.repeat(stop - body));
+    from = stop;
+    opener.lastIndex = end === -1 ? xml.length : end + 3;
+  }
+  parts.push(xml.slice(from));
+  return parts.join('');
+}
+
 /** An `&` that does not start one of XML's five entities or a character reference: undefined (we declare none). */
 const UNDEFINED_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#\d{1,7}|#x[0-9a-fA-F]{1,6});)/;
 
@@ -144,7 +165,10 @@ export function parseXml(xml: string, source: string, limits: XmlLimits = DEFAUL
   if (xml.length > limits.maxChars) {
     throw malformed(source, `document of ${xml.length} characters exceeds the limit of ${limits.maxChars} (maxChars)`);
   }
-  const dtd = xml.search(/<!DOCTYPE|<!ENTITY/i);
+  // Markup only: a CDATA section or a comment may hold "<!DOCTYPE" or a bare "&" as text (a localized EULA does),
+  // which declares nothing and expands nothing.
+  const markup = blankCommentsAndCdata(xml);
+  const dtd = markup.search(/<!DOCTYPE|<!ENTITY/i);
   if (dtd >= 0) {
     const p = position(xml, dtd);
     throw malformed(source, 'DTDs and entity declarations are refused (no entity expansion)', p.line, p.col);
@@ -154,7 +178,7 @@ export function parseXml(xml: string, source: string, limits: XmlLimits = DEFAUL
     const p = position(xml, deep);
     throw malformed(source, `elements nest deeper than ${limits.maxDepth} levels (maxDepth)`, p.line, p.col);
   }
-  const amp = xml.search(UNDEFINED_ENTITY);
+  const amp = markup.search(UNDEFINED_ENTITY);
   if (amp >= 0) {
     const p = position(xml, amp);
     throw malformed(

@@ -41,42 +41,91 @@ export function fragmentElements(xml: string, source: string, limits?: XmlLimits
 }
 
 export const guid = (s: string | undefined): string => (s ?? '').trim().toLowerCase();
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function bool(v: string | undefined): boolean {
   return v === 'true' || v === '1';
 }
 
-function parsePrerequisites(el: XmlElement | undefined): Prerequisite[] {
+/**
+ * The one child of `parent` named `local`, or undefined; two or more are a damaged fragment (read as the first, the
+ * second would be dropped without a word, and a definite answer could follow from half the relation).
+ */
+function onlyChild(parent: XmlElement, local: string, source: string): XmlElement | undefined {
+  const all = childrenNamed(parent, local);
+  if (all.length > 1) throw badFormat(source, `${localName(parent.name)} holds ${all.length} ${local} elements, where it may hold one`);
+  return all[0];
+}
+
+/** The GUID of a relationship's UpdateIdentity; a missing or malformed one is a damaged fragment. */
+function relatedId(el: XmlElement, where: string, source: string): string {
+  const id = guid(el.attrs.UpdateID);
+  if (!GUID.test(id))
+    throw badFormat(source, `an UpdateIdentity in ${where} has no valid UpdateID (${JSON.stringify(el.attrs.UpdateID ?? null)})`);
+  return id;
+}
+
+/**
+ * The UpdateIdentity children of an AtLeastOne group: at least one, and nothing else (the schema's
+ * `AtLeastOne/UpdateIdentity+`). An empty group could never hold, and an element of another kind is one this reader
+ * does not know: either would make the update's state rest on a relation read wrong.
+ */
+function groupMembers(group: XmlElement, where: string, source: string): XmlElement[] {
+  const members = group.children.filter((c) => localName(c.name) === 'UpdateIdentity');
+  const other = group.children.find((c) => localName(c.name) !== 'UpdateIdentity');
+  if (other) throw badFormat(source, `an AtLeastOne in ${where} holds <${localName(other.name)}>, where only UpdateIdentity may be`);
+  if (members.length === 0) throw badFormat(source, `an AtLeastOne in ${where} lists no UpdateIdentity`);
+  return members;
+}
+
+/** Refuses an element of a relationship list that is neither an UpdateIdentity nor an AtLeastOne group. */
+function unknownRelation(el: XmlElement, where: string, source: string): never {
+  throw badFormat(source, `${where} holds <${localName(el.name)}>, where only UpdateIdentity and AtLeastOne may be`);
+}
+
+function parsePrerequisites(el: XmlElement | undefined, source: string): Prerequisite[] {
   if (!el) return [];
   const out: Prerequisite[] = [];
   for (const c of el.children) {
     const n = localName(c.name);
-    if (n === 'UpdateIdentity') out.push({ kind: 'update', updateId: guid(c.attrs.UpdateID) });
+    if (n === 'UpdateIdentity') out.push({ kind: 'update', updateId: relatedId(c, 'Prerequisites', source) });
     else if (n === 'AtLeastOne') {
       out.push({
         kind: 'atLeastOne',
         isCategory: bool(c.attrs.IsCategory),
-        updateIds: childrenNamed(c, 'UpdateIdentity').map((u) => guid(u.attrs.UpdateID)),
+        updateIds: groupMembers(c, 'Prerequisites', source).map((u) => relatedId(u, 'Prerequisites', source)),
       });
-    }
+    } else unknownRelation(c, 'Prerequisites', source);
   }
   return out;
 }
 
-function bundledRef(el: XmlElement): BundledRef {
+function bundledRef(el: XmlElement, source: string): BundledRef {
+  const updateId = relatedId(el, 'BundledUpdates', source);
   const rev = el.attrs.RevisionNumber;
-  return rev === undefined ? { updateId: guid(el.attrs.UpdateID) } : { updateId: guid(el.attrs.UpdateID), revisionNumber: Number(rev) };
+  if (rev === undefined) return { updateId };
+  if (!/^\d+$/.test(rev)) throw badFormat(source, `bundled update ${updateId} has no valid RevisionNumber (${JSON.stringify(rev)})`);
+  return { updateId, revisionNumber: Number(rev) };
 }
 
-function parseBundled(el: XmlElement | undefined): BundleGroup[] {
+function parseBundled(el: XmlElement | undefined, source: string): BundleGroup[] {
   if (!el) return [];
   const out: BundleGroup[] = [];
   for (const c of el.children) {
     const n = localName(c.name);
-    if (n === 'UpdateIdentity') out.push({ kind: 'update', child: bundledRef(c) });
-    else if (n === 'AtLeastOne') out.push({ kind: 'atLeastOne', children: childrenNamed(c, 'UpdateIdentity').map(bundledRef) });
+    if (n === 'UpdateIdentity') out.push({ kind: 'update', child: bundledRef(c, source) });
+    else if (n === 'AtLeastOne')
+      out.push({ kind: 'atLeastOne', children: groupMembers(c, 'BundledUpdates', source).map((u) => bundledRef(u, source)) });
+    else unknownRelation(c, 'BundledUpdates', source);
   }
   return out;
+}
+
+function parseSuperseded(el: XmlElement | undefined, source: string): string[] {
+  if (!el) return [];
+  const other = el.children.find((c) => localName(c.name) !== 'UpdateIdentity');
+  if (other) throw badFormat(source, `SupersededUpdates holds <${localName(other.name)}>, where only UpdateIdentity may be`);
+  return el.children.map((c) => relatedId(c, 'SupersededUpdates', source));
 }
 
 /** Reduces a Metadata blob to the identity its rules evaluate against (reference §3.5–§3.8). */
@@ -150,7 +199,7 @@ function coreFromElements(els: XmlElement[], source: string): ParsedCore {
   const identity = by('UpdateIdentity');
   if (!identity) throw badFormat(source, 'core fragment has no UpdateIdentity');
   const updateId = guid(identity.attrs.UpdateID);
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(updateId)) {
+  if (!GUID.test(updateId)) {
     throw badFormat(source, `UpdateIdentity has no valid UpdateID (${JSON.stringify(identity.attrs.UpdateID ?? null)})`);
   }
   const revText = identity.attrs.RevisionNumber;
@@ -162,17 +211,31 @@ function coreFromElements(els: XmlElement[], source: string): ParsedCore {
   if (!(UPDATE_TYPES as readonly string[]).includes(typeText)) {
     throw badFormat(source, `update ${updateId} has unknown UpdateType "${typeText}"`);
   }
+  for (const top of ['Properties', 'Relationships', 'ApplicabilityRules']) {
+    const n = els.filter((e) => localName(e.name) === top).length;
+    if (n > 1) throw badFormat(source, `update ${updateId} has ${n} ${top} elements, where it may have one`);
+  }
   const rel = by('Relationships');
   const rulesEl = by('ApplicabilityRules');
   const rules: Partial<Record<RuleSlot, RuleNode>> = {};
   let metadata: RuleMetadata | undefined;
   if (rulesEl) {
-    metadata = parseMetadata(child(rulesEl, 'Metadata'));
+    metadata = parseMetadata(onlyChild(rulesEl, 'Metadata', source));
     for (const slot of ['IsInstalled', 'IsInstallable', 'IsSuperseded'] as const) {
-      const s = child(rulesEl, slot);
+      const all = childrenNamed(rulesEl, slot);
+      const s = all[0];
       if (!s) continue;
+      // A slot given twice has no one expression to evaluate: Unknown, naming it (the first alone could answer True
+      // where the second says False).
+      if (all.length > 1)
+        rules[slot] = {
+          kind: 'unsupported',
+          element: slot,
+          attrs: {},
+          reason: `${slot} is given ${all.length} times in ApplicabilityRules`,
+        };
       // Each slot holds exactly one expression (reference §0.9); more or none is itself a rule error.
-      if (s.children.length === 1) rules[slot] = parseRule(s.children[0]!);
+      else if (s.children.length === 1) rules[slot] = parseRule(s.children[0]!);
       else
         rules[slot] = {
           kind: 'unsupported',
@@ -188,11 +251,9 @@ function coreFromElements(els: XmlElement[], source: string): ParsedCore {
     revisionNumber: Number(revText),
     updateType: typeText as UpdateType,
     explicitlyDeployable: bool(props?.attrs.ExplicitlyDeployable),
-    prerequisites: parsePrerequisites(rel && child(rel, 'Prerequisites')),
-    bundledUpdates: parseBundled(rel && child(rel, 'BundledUpdates')),
-    supersedes: (rel && child(rel, 'SupersededUpdates') ? childrenNamed(child(rel, 'SupersededUpdates')!, 'UpdateIdentity') : []).map((u) =>
-      guid(u.attrs.UpdateID),
-    ),
+    prerequisites: parsePrerequisites(rel && onlyChild(rel, 'Prerequisites', source), source),
+    bundledUpdates: parseBundled(rel && onlyChild(rel, 'BundledUpdates', source), source),
+    supersedes: parseSuperseded(rel && onlyChild(rel, 'SupersededUpdates', source), source),
     rules,
     ...(metadata ? { metadata } : {}),
   };

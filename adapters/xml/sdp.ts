@@ -23,8 +23,11 @@ export const CLASSIFICATION_IDS: Readonly<Record<string, string>> = {
 };
 
 function slotRule(parent: XmlElement | undefined, slot: RuleSlot): RuleNode | undefined {
-  const s = parent && child(parent, slot);
+  const all = parent ? childrenNamed(parent, slot) : [];
+  const s = all[0];
   if (!s) return undefined;
+  // A slot given twice has no one expression: Unknown, naming it (the first alone could answer otherwise).
+  if (all.length > 1) return { kind: 'unsupported', element: slot, attrs: {}, reason: `${slot} is given ${all.length} times` };
   return s.children.length === 1
     ? parseRule(s.children[0]!)
     : { kind: 'unsupported', element: s.name, attrs: {}, reason: `${slot} must hold exactly one expression, found ${s.children.length}` };

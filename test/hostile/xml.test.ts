@@ -82,6 +82,14 @@ describe('hostile XML through the document parser (fragments, index.xml)', () =>
     expect(() => parseXml('<x/>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxChars: 3 })).toThrow(/exceeds the limit of 3 \(maxChars\)/);
     expect(() => parseXml('<x>123456</x>', 'doc.xml', { ...DEFAULT_XML_LIMITS, maxTextChars: 5 })).toThrow(/more than 5 \(maxTextChars\)/);
   });
+  it('a DTD or a bare & inside a CDATA section or a comment is text, not markup (a localized EULA may hold one)', () => {
+    const [x] = parseXml('<x><![CDATA[<!DOCTYPE html><p>R&D</p>]]><!-- <!ENTITY e "no"> & --></x>', 'l/en/1');
+    expect(x.text).toBe('<!DOCTYPE html><p>R&D</p>');
+    // Outside them, still refused, wherever it stands.
+    expect(() => parseXml('<x><![CDATA[a]]></x><!DOCTYPE y>', 'doc.xml')).toThrow(/DTDs? (and entity declarations )?are refused/);
+    expect(() => parseXml('<x><!-- a -->&lol;</x>', 'doc.xml')).toThrow(/undefined entity/);
+    expect(() => parseXml('<x><![CDATA[<!DOCTYPE', 'doc.xml')).toThrow(expect.objectContaining({ code: 'XML_MALFORMED' }));
+  });
   it('a > inside an attribute value does not confuse the depth check', () => {
     const wql = '<r q="SELECT * FROM x WHERE v > 5"/>'.repeat(1000);
     expect(parseXml(`<x>${wql}</x>`, 'doc.xml')[0].children).toHaveLength(1000);

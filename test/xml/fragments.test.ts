@@ -269,6 +269,94 @@ describe('rules we do not know, or that are malformed, are kept and named', () =
   });
 });
 
+describe('relationships and slots read whole or refused (never half a relation, never the first of two)', () => {
+  const ID = '11111111-2222-3333-4444-555555555555';
+  const P = 'd8c6e005-8d21-4c0d-8f43-0a33586a8bd3';
+  const frag = (rest: string): string =>
+    `<UpdateIdentity UpdateID="${ID}" RevisionNumber="1" /><Properties UpdateType="Software" />${rest}`;
+  it.each([
+    [
+      'an unknown element in Prerequisites',
+      `<Relationships><Prerequisites><UpdateIdentity UpdateID="${P}" /><AllOf><UpdateIdentity UpdateID="${P}" /></AllOf></Prerequisites></Relationships>`,
+      /Prerequisites holds <AllOf>, where only UpdateIdentity and AtLeastOne may be/,
+    ],
+    [
+      'an empty AtLeastOne',
+      '<Relationships><Prerequisites><AtLeastOne IsCategory="true" /></Prerequisites></Relationships>',
+      /an AtLeastOne in Prerequisites lists no UpdateIdentity/,
+    ],
+    [
+      'another element in an AtLeastOne',
+      `<Relationships><Prerequisites><AtLeastOne><UpdateIdentity UpdateID="${P}" /><Foo /></AtLeastOne></Prerequisites></Relationships>`,
+      /an AtLeastOne in Prerequisites holds <Foo>/,
+    ],
+    [
+      'a prerequisite without an UpdateID',
+      '<Relationships><Prerequisites><UpdateIdentity /></Prerequisites></Relationships>',
+      /an UpdateIdentity in Prerequisites has no valid UpdateID \(null\)/,
+    ],
+    [
+      'two Prerequisites',
+      `<Relationships><Prerequisites><UpdateIdentity UpdateID="${P}" /></Prerequisites><Prerequisites /></Relationships>`,
+      /Relationships holds 2 Prerequisites elements/,
+    ],
+    ['two Relationships', '<Relationships /><Relationships />', /has 2 Relationships elements/],
+    [
+      'a bundled update with a bad RevisionNumber',
+      `<Relationships><BundledUpdates><UpdateIdentity UpdateID="${P}" RevisionNumber="x" /></BundledUpdates></Relationships>`,
+      /bundled update d8c6e005-8d21-4c0d-8f43-0a33586a8bd3 has no valid RevisionNumber/,
+    ],
+    [
+      'an unknown element in BundledUpdates',
+      '<Relationships><BundledUpdates><Or /></BundledUpdates></Relationships>',
+      /BundledUpdates holds <Or>/,
+    ],
+    [
+      'a superseded update that is not an UpdateIdentity',
+      '<Relationships><SupersededUpdates><Update /></SupersededUpdates></Relationships>',
+      /SupersededUpdates holds <Update>/,
+    ],
+    [
+      'a superseded update with a malformed UpdateID',
+      '<Relationships><SupersededUpdates><UpdateIdentity UpdateID="nope" /></SupersededUpdates></Relationships>',
+      /an UpdateIdentity in SupersededUpdates has no valid UpdateID/,
+    ],
+  ])('%s → CATALOG_BAD_FORMAT', (_name, rest, message) => {
+    expect(() => parseCoreFragment(frag(rest), 'c/9')).toThrow(
+      expect.objectContaining({ code: 'CATALOG_BAD_FORMAT', message: expect.stringMatching(message) }),
+    );
+  });
+  it('well-formed relationships still parse', () => {
+    const c = parseCoreFragment(
+      frag(
+        `<Relationships><Prerequisites><UpdateIdentity UpdateID="${P}" /><AtLeastOne IsCategory="true"><UpdateIdentity UpdateID="${P}" /></AtLeastOne></Prerequisites>` +
+          `<BundledUpdates><UpdateIdentity UpdateID="${P}" RevisionNumber="200" /></BundledUpdates><SupersededUpdates><UpdateIdentity UpdateID="${P}" /></SupersededUpdates></Relationships>`,
+      ),
+      'c/9',
+    );
+    expect(c.prerequisites).toEqual([
+      { kind: 'update', updateId: P },
+      { kind: 'atLeastOne', isCategory: true, updateIds: [P] },
+    ]);
+    expect(c.bundledUpdates).toEqual([{ kind: 'update', child: { updateId: P, revisionNumber: 200 } }]);
+    expect(c.supersedes).toEqual([P]);
+  });
+  it('a slot given twice is Unknown, naming it, rather than the first of the two', () => {
+    const c = parseCoreFragment(
+      frag(
+        '<ApplicabilityRules><IsInstalled><True /></IsInstalled><IsInstalled><False /></IsInstalled><IsInstallable><True /></IsInstallable></ApplicabilityRules>',
+      ),
+      'c/9',
+    );
+    expect(c.rules.IsInstalled).toMatchObject({
+      kind: 'unsupported',
+      element: 'IsInstalled',
+      reason: 'IsInstalled is given 2 times in ApplicabilityRules',
+    });
+    expect(c.rules.IsInstallable).toEqual({ kind: 'const', value: true });
+  });
+});
+
 describe('SCUP software distribution package (namespaced full document)', () => {
   it('HP SDP: rules from package and item combined, WmiQuery/Processor/WindowsVersion/RegSz/FileVersion', async () => {
     const { parseSoftwareDistributionPackage } = await import('../../adapters/xml/sdp.js');

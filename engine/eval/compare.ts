@@ -113,4 +113,37 @@ export function requireDate(s: string | undefined, attr: string): number {
   return t;
 }
 
-export const bool = (s: string | undefined): boolean => s === 'true' || s === '1';
+/**
+ * Rule attributes of the schema's type xs:boolean (BaseTypes.xsd, BaseApplicabilityRules.xsd,
+ * MsiApplicabilityRules.xsd), on whichever rule carries them: each is checked before a leaf is compiled or numbered
+ * ({@link checkBooleanAttributes}), so a value that is none of xs:boolean's four spellings makes the rule Unknown
+ * rather than quietly false.
+ */
+export const BOOLEAN_ATTRIBUTES = [
+  'RegType32',
+  'AllSuitesMustBePresent',
+  'ExcludeVersionMin',
+  'ExcludeVersionMax',
+  'AllFeaturesRequired',
+  'AllComponentsRequired',
+  'AllProductsRequired',
+] as const;
+
+/** An xs:boolean attribute: absent is its default, false; 'true'/'1' and 'false'/'0'; anything else is refused. */
+export function bool(s: string | undefined, attr = 'attribute'): boolean {
+  if (s === undefined || s === 'false' || s === '0') return false;
+  if (s === 'true' || s === '1') return true;
+  throw new RuleDataError(`${attr} ${JSON.stringify(s)} is not a boolean (true, false, 1 or 0)`);
+}
+
+/** Throws RuleDataError naming the first boolean attribute of `attrs` whose value is not one. */
+export function checkBooleanAttributes(attrs: Readonly<Record<string, string>>): void {
+  for (const a of BOOLEAN_ATTRIBUTES) if (attrs[a] !== undefined) bool(attrs[a], a);
+}
+
+/** An xs:unsignedInt attribute (a DWORD): a whole number from 0 to 4,294,967,295. */
+export function requireUint32(s: string | undefined, attr: string): number {
+  const n = requireInt(s, attr);
+  if (n < 0 || n > 0xffffffff) throw new RuleDataError(`${attr} ${JSON.stringify(s)} is outside 0 to 4294967295`);
+  return n;
+}

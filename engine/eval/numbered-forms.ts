@@ -11,7 +11,7 @@
  */
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';
-import { regDwordWant } from './evaluators/file-registry.js';
+import { regDwordWant, regValueType } from './evaluators/file-registry.js';
 import { CBS_IDENTITY, cbsInstallableRule, NO_CBS_IDENTITY, type CbsInstallableRule } from './evaluators/packages.js';
 import type { LeafInput } from './leaf.js';
 
@@ -77,8 +77,9 @@ export const NUMBERED_FORMS = {
     return fact === undefined ? undefined : { table: 'cbsInstallable', fact, rule };
   },
   RegValueExists: (leaf) => {
+    const type = regValueType(leaf.attrs);
     const fact = oneValue(leaf);
-    return fact === undefined ? undefined : { table: 'regValueExists', fact, type: leaf.attrs.Type };
+    return fact === undefined ? undefined : { table: 'regValueExists', fact, type };
   },
   RegDword: (leaf) => {
     const { op, want } = regDwordWant(leaf.attrs);

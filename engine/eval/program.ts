@@ -8,6 +8,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
 import type { EvalContext, FactReading } from './context.js';
+import { checkBooleanAttributes } from './compare.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
 import type { KnownRuleType } from '../rules/registry.js';
 import { isConstant, ruleWants, type CitedLeaf } from './reason.js';
@@ -238,6 +239,7 @@ export class RuleProgram {
         try {
           // One object shape for every rule (optional parts present as undefined): the closures read `input`
           // on the hot path, and V8 keeps that fast only while all inputs look alike.
+          checkBooleanAttributes(attrs);
           const closure = compiler({
             type,
             attrs,
@@ -274,6 +276,8 @@ export class RuleProgram {
     if (type !== undefined && hasNumberedForm(type)) {
       let form: NumberedForm | undefined;
       try {
+        // Checked here as compile() checks it: a form is read only for a leaf its compiler takes.
+        checkBooleanAttributes(c.nodeAttrs(id));
         form = numberedForm(type, {
           attrs: c.nodeAttrs(id),
           facts: c.nodeFacts(id),

@@ -57,8 +57,10 @@ function fileWants(a: Attrs): string {
 const valueName = (a: Attrs): string => (a.Value ? a.Value : '(default)');
 
 function msiVersions(a: Attrs): string {
-  const min = a.VersionMin !== undefined ? `${a.ExcludeVersionMin === 'true' ? '>' : '>='} ${a.VersionMin}` : '';
-  const max = a.VersionMax !== undefined ? `${a.ExcludeVersionMax === 'true' ? '<' : '<='} ${a.VersionMax}` : '';
+  const min =
+    a.VersionMin !== undefined ? `${a.ExcludeVersionMin === 'true' || a.ExcludeVersionMin === '1' ? '>' : '>='} ${a.VersionMin}` : '';
+  const max =
+    a.VersionMax !== undefined ? `${a.ExcludeVersionMax === 'true' || a.ExcludeVersionMax === '1' ? '<' : '<='} ${a.VersionMax}` : '';
   const language = a.Language !== undefined ? `language ${a.Language}` : '';
   const parts = [min && `version ${min}`, max && `version ${max}`, language].filter(Boolean);
   return parts.length ? ` (${parts.join(', ')})` : '';

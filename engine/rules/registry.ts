@@ -60,7 +60,7 @@ export const RULES = {
   WindowsVersion: { family: 'base', required: [], facts: os, ref: '§3.3-3.4' },
   PlatformVersion: { family: 'base', required: [], facts: os, ref: '§3.3' },
   Platform: { family: 'base', required: ['PlatformID'], facts: os, ref: '§3.3' },
-  WindowsLanguage: { family: 'base', required: [], facts: () => [fact('osLanguage')], ref: '§3.3' },
+  WindowsLanguage: { family: 'base', required: ['Language'], facts: () => [fact('osLanguage')], ref: '§3.3' },
   MuiInstalled: { family: 'base', required: [], facts: () => [fact('muiLanguages')], ref: '§3.3' },
   MuiLanguageInstalled: { family: 'base', required: ['Language'], facts: () => [fact('muiLanguages')], ref: '§3.3' },
   SystemMetric: {

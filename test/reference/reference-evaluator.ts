@@ -92,6 +92,17 @@ function stringTest(cmp: string, actual: string, wanted: string): boolean {
   return cmp === 'EqualTo' ? a === w : cmp === 'BeginsWith' ? a.startsWith(w) : cmp === 'EndsWith' ? a.endsWith(w) : a.includes(w);
 }
 const isTrue = (v: string | undefined): boolean => v === 'true' || v === '1';
+/** The schema's xs:boolean rule attributes: on any rule, a value other than true, false, 1 or 0 is bad data. */
+const BOOLEAN_ATTRS = [
+  'RegType32',
+  'AllSuitesMustBePresent',
+  'ExcludeVersionMin',
+  'ExcludeVersionMax',
+  'AllFeaturesRequired',
+  'AllComponentsRequired',
+  'AllProductsRequired',
+];
+const REG_TYPES = ['REG_BINARY', 'REG_DWORD', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_QWORD', 'REG_SZ', 'REG_FULL_RESOURCE_DESCRIPTOR'];
 const guid = (s: string): string =>
   s
     .trim()
@@ -334,6 +345,7 @@ function evalIn(node: RuleNode, s: Scope): RTri {
 
 function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
   const a = node.attrs;
+  for (const b of BOOLEAN_ATTRS) if (a[b] !== undefined && !['true', 'false', '1', '0'].includes(a[b])) throw new BadData();
   const inv = s.inv;
   const os = inv.os;
   switch (node.type) {
@@ -366,6 +378,7 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       return os ? tri(id === 2) : 'U';
     }
     case 'WindowsLanguage': {
+      if (a.Language === undefined) throw new BadData();
       if (!os) return 'U';
       if (os.muiInstalled === true) return 'F';
       if (os.muiInstalled === undefined || os.installLanguage === undefined) return 'U';
@@ -454,13 +467,16 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
       return k.kind === 'unknown' ? 'U' : tri(k.kind === 'value');
     }
     case 'RegValueExists': {
+      const type = a.Type?.trim();
+      if (type !== undefined && !REG_TYPES.includes(type)) throw new BadData();
       const v = findValue(s, a);
       if (v.kind !== 'value') return v.kind === 'absent' ? 'F' : 'U';
-      return tri(a.Type === undefined || v.value.type === a.Type);
+      return tri(type === undefined || v.value.type === type);
     }
     case 'RegDword': {
       const cmp = scalarOp(a.Comparison);
       const want = int(a.Data);
+      if (want < 0 || want > 4294967295) throw new BadData();
       const v = findValue(s, a);
       if (v.kind !== 'value') return v.kind === 'absent' ? 'F' : 'U';
       return v.value.type === 'REG_DWORD' ? tri(test(cmp, sign(v.value.data as number, want))) : 'F';

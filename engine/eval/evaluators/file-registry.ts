@@ -15,7 +15,9 @@ import {
   parseVersion,
   requireDate,
   requireInt,
+  requireUint32,
   requireVersion,
+  RuleDataError,
   scalarOp,
   stringHolds,
   stringOp,
@@ -128,9 +130,31 @@ export function regValueExistsOf(v: unknown, type: string | undefined): Tri {
   return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
 }
 
+/** The schema's registry value types (BaseTypes.xsd RegistryValueType, an xs:token: surrounding blanks collapse). */
+const REGISTRY_VALUE_TYPES: ReadonlySet<string> = new Set([
+  'REG_BINARY',
+  'REG_DWORD',
+  'REG_EXPAND_SZ',
+  'REG_MULTI_SZ',
+  'REG_QWORD',
+  'REG_SZ',
+  'REG_FULL_RESOURCE_DESCRIPTOR',
+]);
+
+/**
+ * RegValueExists's Type, as its compiler and its numbered form read it: undefined (any type), or one of the schema's
+ * types; any other is bad attribute data (the rule is Unknown), never a type no value has (which would be False).
+ */
+export function regValueType(attrs: Readonly<Record<string, string>>): string | undefined {
+  const t = attrs.Type?.trim();
+  if (t === undefined) return undefined;
+  if (!REGISTRY_VALUE_TYPES.has(t)) throw new RuleDataError(`Type ${JSON.stringify(attrs.Type)} is not a registry value type`);
+  return t;
+}
+
 const regValueExists: RuleCompiler = (input) => {
   const fact = factOf(input);
-  const type = input.attrs.Type;
+  const type = regValueType(input.attrs);
   return (ctx) => regValueExistsOf(readFact(ctx, fact, input, valueText), type);
 };
 
@@ -146,7 +170,7 @@ export function regDwordOf(v: unknown, op: ScalarComparison, want: number): Tri 
 /** RegDword's comparison and number, read as its compiler reads them (its numbered form reads them with this too). */
 export const regDwordWant = (attrs: Readonly<Record<string, string>>): { readonly op: ScalarComparison; readonly want: number } => ({
   op: scalarOp(attrs.Comparison),
-  want: requireInt(attrs.Data, 'Data'),
+  want: requireUint32(attrs.Data, 'Data'),
 });
 
 function regCompare(

@@ -2,7 +2,7 @@
  * OS, language, processor and machine rules (reference §3.3, §3.4, §3.9).
  */
 import type { InventoryOs, InventoryProcessor } from '../../inventory/types.js';
-import { bool, cmpNum, holds, requireInt, scalarOp, type ScalarComparison } from '../compare.js';
+import { bool, cmpNum, holds, requireInt, RuleDataError, scalarOp, type ScalarComparison } from '../compare.js';
 import { NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
 import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
@@ -40,7 +40,7 @@ const windowsVersion: RuleCompiler = (input) => {
   const build = a.BuildNumber !== undefined ? requireInt(a.BuildNumber, 'BuildNumber') : undefined;
   const productType = a.ProductType !== undefined ? requireInt(a.ProductType, 'ProductType') : undefined;
   const suiteMask = a.SuiteMask !== undefined ? requireInt(a.SuiteMask, 'SuiteMask') : undefined;
-  const allSuites = bool(a.AllSuitesMustBePresent);
+  const allSuites = bool(a.AllSuitesMustBePresent, 'AllSuitesMustBePresent');
   return (ctx) => {
     const os = readFact(ctx, fact, input, osText);
     if (os === NOT_COLLECTED) return U;
@@ -97,7 +97,9 @@ export const OS_RULES = {
   },
   WindowsLanguage: (input) => {
     const fact = factOf(input);
-    const lang = input.attrs.Language ?? '';
+    // Required by the schema: without it the rule names no language, and "not this machine's" would be a guess.
+    if (input.attrs.Language === undefined) throw new RuleDataError('Language is missing');
+    const lang = input.attrs.Language;
     return (ctx) => {
       const os = readFact(
         ctx,

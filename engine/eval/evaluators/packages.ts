@@ -19,8 +19,8 @@ type Matches = readonly InventoryCbsPackage[];
 function productFilter(a: Readonly<Record<string, string>>): (p: InventoryMsiProduct) => Tri {
   const min = a.VersionMin !== undefined ? requireVersion(a.VersionMin, 'VersionMin') : undefined;
   const max = a.VersionMax !== undefined ? requireVersion(a.VersionMax, 'VersionMax') : undefined;
-  const exMin = bool(a.ExcludeVersionMin);
-  const exMax = bool(a.ExcludeVersionMax);
+  const exMin = bool(a.ExcludeVersionMin, 'ExcludeVersionMin');
+  const exMax = bool(a.ExcludeVersionMax, 'ExcludeVersionMax');
   const lang = a.Language !== undefined ? requireInt(a.Language, 'Language') : undefined;
   return (p) => {
     let r: Tri = T;
@@ -78,8 +78,8 @@ function itemsForProduct(itemTag: 'Feature' | 'Component', field: 'features' | '
       .filter((i) => i.tag === itemTag)
       .map((i) => (i.attrs.Name ?? i.attrs.ComponentCode ?? i.attrs.Code ?? i.text ?? '').toLowerCase());
     if (products.length === 0 || items.length === 0) throw new Error(`needs at least one Product and one ${itemTag}`);
-    const allItems = bool(input.attrs[allItemsAttr]);
-    const allProducts = bool(input.attrs.AllProductsRequired);
+    const allItems = bool(input.attrs[allItemsAttr], allItemsAttr);
+    const allProducts = bool(input.attrs.AllProductsRequired, 'AllProductsRequired');
     return (ctx) => {
       const ps = readFact(ctx, fact, input, productsText);
       if (ps === NOT_COLLECTED) return U;

@@ -69,6 +69,13 @@ export const MSI_RULES: RuleTables = {
       { name: 'product list not collected', attrs: P, machine: {}, fact: 'msi', reason: /MSI product .* was not collected/i },
       { name: 'version filter, version not collected', attrs: { ...P, VersionMin: '1.0.0.0' }, machine: msi({}), fact: 'msi' },
       { name: 'language filter, language not collected', attrs: { ...P, Language: '1033' }, machine: msi({ version: '1.0' }), fact: 'msi' },
+      ...['True', 'yes'].map((v) => ({
+        name: `ExcludeVersionMin ${v} is not a boolean (xs:boolean: true, false, 1 or 0)`,
+        attrs: { ...P, VersionMin: '1.0', ExcludeVersionMin: v },
+        machine: office(),
+        fact: 'rule' as const,
+        reason: new RegExp(`invalid attribute data: ExcludeVersionMin "${v}" is not a boolean`),
+      })),
       {
         name: 'VersionMin is not a version',
         attrs: { ...P, VersionMin: 'latest' },

@@ -110,6 +110,8 @@ export const OS_RULES: RuleTables = {
     unknown: [
       { name: 'install language not collected', attrs: { Language: 'de' }, machine: os({ installLanguage: undefined }), fact: 'os' },
       { name: 'MUI state not collected', attrs: { Language: 'de' }, machine: os({ muiInstalled: undefined }), fact: 'os' },
+      // The schema requires Language: without it the rule names no language to compare with.
+      { name: 'no Language', machine: os(), fact: 'rule', reason: /invalid attribute data: Language is missing/ },
     ],
   },
   MuiInstalled: {

@@ -109,7 +109,24 @@ export const REGISTRY_RULES: RuleTables = {
         fact: 'registry',
       },
     ],
-    unknown: [{ name: "the key's values were not collected", attrs: { ...K, Value: 'Level' }, machine: noValues, fact: 'registry' }],
+    unknown: [
+      { name: "the key's values were not collected", attrs: { ...K, Value: 'Level' }, machine: noValues, fact: 'registry' },
+      // A Type no value can have would be False for every machine: bad attribute data, not an answer.
+      ...['REG_BOGUS', 'reg_dword'].map((Type) => ({
+        name: `Type ${Type} is not a registry value type`,
+        attrs: { ...K, Value: 'Level', Type },
+        machine: key([dword('Level', 1)]),
+        fact: 'rule' as const,
+        reason: new RegExp(`invalid attribute data: Type "${Type}" is not a registry value type`),
+      })),
+      {
+        name: 'RegType32 is not a boolean',
+        attrs: { ...K, Value: 'Level', RegType32: 'maybe' },
+        machine: key([dword('Level', 1)]),
+        fact: 'rule',
+        reason: /invalid attribute data: RegType32 "maybe" is not a boolean/,
+      },
+    ],
   },
   RegDword: {
     valid: [
@@ -155,6 +172,14 @@ export const REGISTRY_RULES: RuleTables = {
         fact: 'rule',
         reason: /invalid attribute data/,
       },
+      // A DWORD is 0 to 4294967295 (the schema's xs:unsignedInt): past it no value compares as the catalog meant.
+      ...['4294967297', '-1'].map((Data) => ({
+        name: `Data ${Data} is no DWORD`,
+        attrs: { ...K, Value: 'UBR', Comparison: 'LessThan', Data },
+        machine: key([dword('UBR', 1)]),
+        fact: 'rule' as const,
+        reason: new RegExp(`invalid attribute data: Data "${Data}" is outside 0 to 4294967295`),
+      })),
     ],
   },
   RegSz: {

@@ -65,6 +65,10 @@ class Checker {
     const keys = Object.keys(o);
     if (keys.length > this.limits.maxEntries)
       this.fail(path, `has ${keys.length} entries, more than the limit of ${this.limits.maxEntries}`);
+    // Keys are matched case-insensitively (machine.ts mapValue): two that differ only in case would make the answer
+    // depend on which comes first.
+    const seen = new Map<string, string>();
+    for (const k of keys) this.unique(seen, k.toLowerCase(), `${path}.${k}`);
     for (const k of keys) if (o[k] !== null) value(o[k], `${path}.${k}`);
   }
   /** Entries are looked up by key, so two entries for the same key would make the inventory ambiguous. */
@@ -278,6 +282,15 @@ function registryValueOk(v: unknown, limits: InventoryLimits): boolean {
   }
 }
 
+/** Whether no two values share a name, case aside (a key holds a handful: pairs are compared without a set). */
+function namesDistinct(values: readonly { name: string }[]): boolean {
+  if (values.length < 2) return true;
+  if (values.length > 16) return new Set(values.map((v) => v.name.toLowerCase())).size === values.length;
+  for (let i = 1; i < values.length; i++)
+    for (let j = 0; j < i; j++) if (values[i]!.name.toLowerCase() === values[j]!.name.toLowerCase()) return false;
+  return true;
+}
+
 /** True only when checkRegistryEntry would accept the entry. */
 function registryEntryOk(k: unknown, limits: InventoryLimits): boolean {
   if (!isObject(k) || !onlyKeys(k, REGISTRY_KEYS)) return false;
@@ -290,7 +303,10 @@ function registryEntryOk(k: unknown, limits: InventoryLimits): boolean {
     (subkeys === undefined ||
       (Array.isArray(subkeys) && subkeys.length <= limits.maxEntries && subkeys.every((x) => isStr(x, limits.maxString)))) &&
     (values === undefined ||
-      (Array.isArray(values) && values.length <= limits.maxEntries && values.every((v) => registryValueOk(v, limits))))
+      (Array.isArray(values) &&
+        values.length <= limits.maxEntries &&
+        values.every((v) => registryValueOk(v, limits)) &&
+        namesDistinct(values as { name: string }[])))
   );
 }
 
@@ -301,11 +317,14 @@ function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
   c.opt(ko, 'view', p, (v, q) => c.str(v, q, /^(native|32)$/, '"native" or "32"'));
   c.bool(ko.exists, `${p}.exists`);
   c.opt(ko, 'subkeys', p, (v, q) => c.strArr(v, q));
+  // Value names are case-insensitive, as Windows has them: a name given twice would make a rule's answer depend on
+  // which of the two comes first.
+  const names = new Map<string, string>();
   c.opt(ko, 'values', p, (v, q) =>
     c.arr(v, q).forEach((val, j) => {
       const vp = `${q}[${j}]`;
       const vo = c.obj(val, vp);
-      c.str(vo.name, `${vp}.name`);
+      c.unique(names, c.str(vo.name, `${vp}.name`).toLowerCase(), `${vp}.name`);
       const t = c.str(vo.type, `${vp}.type`);
       if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
       if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);

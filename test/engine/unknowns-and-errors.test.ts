@@ -215,6 +215,29 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
       'pc.json: registry[0].values[0].type: must be one of REG_SZ, REG_EXPAND_SZ, ' +
         'REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE, got "REG_WEIRD"',
     ],
+    // A value name or a map key given twice (case aside, as Windows and the lookups match them) would make a rule's
+    // answer depend on which comes first.
+    [
+      {
+        ...base,
+        registry: [
+          {
+            key: 'HKEY_LOCAL_MACHINE\\X',
+            exists: true,
+            values: [
+              { name: 'V', type: 'REG_DWORD', data: 7 },
+              { name: 'v', type: 'REG_DWORD', data: 5 },
+            ],
+          },
+        ],
+      },
+      'pc.json: registry[0].values[1].name: duplicates registry[0].values[0].name',
+    ],
+    [
+      { ...base, licensing: { 'CE163B38-0000': 1, 'ce163b38-0000': 0 } },
+      'pc.json: licensing.ce163b38-0000: duplicates licensing.CE163B38-0000',
+    ],
+    [{ ...base, deviceAttributes: { Model: 'a', MODEL: 'b' } }, 'pc.json: deviceAttributes.MODEL: duplicates deviceAttributes.Model'],
     [
       { ...base, msi: { products: [{ productCode: 'office' }] } },
       'pc.json: msi.products[0].productCode: must be a product code GUID, got "office"',

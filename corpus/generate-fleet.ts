@@ -11,7 +11,7 @@
  * `distinct` makes a share of the machines one of a kind, as real fleets are: Defender, Office, .NET, driver and
  * third-party versions drift machine to machine, so most machines have a profile no other machine has.
  */
-import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Packr } from 'msgpackr';
 import type { Catalog } from '../engine/catalog/catalog.js';
 import { RULE_OP_BASE } from '../engine/catalog/data.js';
@@ -430,7 +430,12 @@ export function generateFleet(catalog: Catalog, opts: FleetOptions): { clients: 
   } finally {
     closeSync(fd);
   }
-  renameSync(`${opts.out}.tmp`, opts.out);
+  try {
+    renameSync(`${opts.out}.tmp`, opts.out);
+  } catch (e) {
+    rmSync(`${opts.out}.tmp`, { force: true }); // no half-named file left beside a destination that cannot be written
+    throw e;
+  }
   opts.onProgress?.(opts.clients, opts.clients);
   return { clients: opts.clients, bytes };
 }

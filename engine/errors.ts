@@ -94,6 +94,10 @@ export function ioError(action: string, path: string, cause: unknown): Patchscan
           ? 'no such file or directory'
           : sys?.code === 'EROFS'
             ? 'the file system is read-only'
-            : (sys?.message ?? String(cause));
+            : sys?.code === 'EISDIR'
+              ? 'it is a directory, where a file is needed'
+              : sys?.code === 'ENOTDIR'
+                ? 'a part of the path is not a directory'
+                : (sys?.message ?? String(cause));
   return new PatchscanError('IO', `cannot ${action} ${path}: ${why}`, { path, syscode: sys?.code }, { cause });
 }

@@ -94,6 +94,11 @@ export class CabReader {
     let fd: number;
     try {
       fd = openSync(path, 'r');
+      // A directory opens, and fails only when read, with no path in the error: refused here, with it.
+      if (fstatSync(fd).isDirectory()) {
+        closeSync(fd);
+        throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+      }
     } catch (e) {
       throw ioError('open', path, e);
     }

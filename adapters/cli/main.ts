@@ -10,7 +10,7 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import { sharedCatalog } from '../../engine/pool/shared-catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { PatchscanError } from '../../engine/errors.js';
+import { ioError, PatchscanError } from '../../engine/errors.js';
 import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from '../scan-output/batch-output.js';
 import { STATES } from '../../engine/fleet/result-set.js';
@@ -568,6 +568,15 @@ export async function main(argv: string[]): Promise<void> {
     if (PatchscanError.is(e)) {
       process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);
       process.exitCode = e.code === 'IO' || e.code === 'STORE_UNAVAILABLE' ? 1 : 2; // 1: the system (files, the database), 2: the input
+      return;
+    }
+    // A file-system error a command did not wrap (a directory where a file is needed, a path through a file): the
+    // same one line as a wrapped one, never a stack trace. Anything else is a bug, and its trace is what to report.
+    const sys = e as NodeJS.ErrnoException;
+    if (e instanceof Error && typeof sys.syscall === 'string' && typeof sys.code === 'string') {
+      const io = ioError(sys.syscall, sys.path ?? 'a file', e);
+      process.stderr.write(`patchscan: ${io.code}: ${io.message}\n`);
+      process.exitCode = 1;
       return;
     }
     throw e;

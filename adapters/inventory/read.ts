@@ -24,7 +24,10 @@ export function readBounded(path: string, maxBytes = MAX_INVENTORY_BYTES): Buffe
 export function readInventoryFile(path: string, maxBytes = MAX_INVENTORY_BYTES): Inventory {
   let size: number;
   try {
-    size = statSync(path).size;
+    const st = statSync(path);
+    // A directory's read fails with no path in its error: said here, with the path.
+    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+    size = st.size;
   } catch (e) {
     throw ioError('read the inventory', path, e);
   }

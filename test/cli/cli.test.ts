@@ -267,6 +267,22 @@ describe('patchscan scan, explain, manifest', () => {
     expect(m.cbsPackages).toBe(true);
     expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
   });
+  it('a directory where a file is needed is one IO line and exit 1, never a stack trace, and leaves no file behind', () => {
+    if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    for (const args of [
+      ['scan', '--catalog', catalog, folder],
+      ['scan', '--catalog', catalog, inventory, '--out', folder],
+      ['cab', 'list', folder],
+      ['corpus', 'fleet', '--catalog', catalog, '--clients', '2', '--out', folder],
+    ]) {
+      const r = run(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.err, args.join(' ')).toMatch(/^patchscan: IO: cannot \w+ .*it is a directory, where a file is needed\n$/);
+    }
+    expect(existsSync(`${folder}.tmp`)).toBe(false);
+  });
 });
 
 describe('patchscan scan --inventories (batch) and corpus fleet', () => {

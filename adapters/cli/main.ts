@@ -340,6 +340,9 @@ Inventories are JSON or msgpack documents (docs/inventory.md); errors print "pat
           });
           print(formatBatchSummary(summary, o.out));
           if (summary.interrupted) process.exitCode = 130;
+          // Every inventory refused: nothing was scanned, and a script must not take the run for a success. (Some
+          // refused among scanned ones: the run did its job; each is an error record in the output and the summary.)
+          else if (summary.machines > 0 && summary.scanned === 0) process.exitCode = 2;
           return;
         }
         if (inventories.length === 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files, or --inventories SOURCE for a batch');

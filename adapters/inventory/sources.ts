@@ -1,13 +1,13 @@
 /**
  * Streams raw inventories from a directory (one file each), a JSON Lines file, a msgpack stream, or standard
- * input ('-', JSON Lines or msgpack by its first byte). Each item keeps where it came from (file:line) so that
+ * input ('-': a msgpack stream when its first byte opens a msgpack map, else JSON Lines). Each item keeps where it came from (file:line) so that
  * a bad one becomes an error row for that machine while the batch goes on.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Readable } from 'node:stream';
 import { PatchscanError, ioError } from '../../engine/errors.js';
-import { DEFAULT_INVENTORY_LIMITS } from '../../engine/inventory/validate.js';
+import { DEFAULT_INVENTORY_LIMITS, isMsgpackMap } from '../../engine/inventory/validate.js';
 import { msgpackFrames } from '../../engine/inventory/msgpack-frames.js';
 import { readBounded } from './read.js';
 
@@ -83,7 +83,7 @@ export function inventorySource(spec: string): AsyncIterable<RawInventory> {
       const first: Buffer | null = await new Promise((resolve) => input.once('readable', () => resolve(input.read(1) as Buffer | null)));
       if (first === null) return;
       input.unshift(first);
-      yield* first[0] === 0x7b || first[0] === 0x20 || first[0] === 0x0a ? jsonLines(input, 'stdin') : msgpackStream(input, 'stdin');
+      yield* isMsgpackMap(first) ? msgpackStream(input, 'stdin') : jsonLines(input, 'stdin');
     })();
   }
   let st;

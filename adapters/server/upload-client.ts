@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { PatchscanError } from '../../engine/errors.js';
+import { sniffFormat } from '../../engine/inventory/validate.js';
 
 export interface UploadResult {
   readonly status: number;
@@ -24,7 +25,7 @@ export function upload(
   } catch {
     throw new PatchscanError('BAD_ARGUMENT', `--server ${JSON.stringify(server)} is not a URL (e.g. http://127.0.0.1:8530)`);
   }
-  const json = bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef;
+  const json = sniffFormat(bytes) !== 'msgpack';
   const body = opts.gzip === false ? bytes : gzipSync(bytes);
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {

@@ -342,6 +342,33 @@ function refuseBadUtf8(at: number, source: string, what: string, rule: string): 
   if (at >= 0) throw new PatchscanError('INVENTORY_INVALID', `${source}: ${what} at byte ${at} (${rule})`, { file: source, offset: at });
 }
 
+/** Whether `b` opens a msgpack map (fixmap 0x80–0x8f, map16 0xde, map32 0xdf): what a msgpack inventory is. */
+export const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);
+
+/**
+ * The format of bytes that did not say theirs: msgpack when they open a msgpack map; JSON when they open with `{`,
+ * JSON whitespace or a UTF-8 byte-order mark; else undefined — neither an inventory in JSON nor one in msgpack, and
+ * reported as such rather than as a failure of whichever decoder a guess would have picked.
+ */
+export function sniffFormat(b: Uint8Array): 'json' | 'msgpack' | undefined {
+  if (isMsgpackMap(b)) return 'msgpack';
+  const c = b[0];
+  return c === 0x7b || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0xef ? 'json' : undefined;
+}
+
+function neitherFormat(b: Uint8Array, source: string): PatchscanError {
+  const utf16 = (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+  return new PatchscanError(
+    'INVENTORY_INVALID',
+    b.length === 0
+      ? `${source}: is empty`
+      : utf16
+        ? `${source}: is UTF-16 text (it starts with a UTF-16 byte-order mark); an inventory in JSON must be UTF-8`
+        : `${source}: is neither a JSON object nor a msgpack map (it starts with byte 0x${(b[0] ?? 0).toString(16).padStart(2, '0')})`,
+    { file: source },
+  );
+}
+
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
 export function decodeInventory(
   bytes: Uint8Array,
@@ -354,7 +381,8 @@ export function decodeInventory(
       file: source,
     });
   }
-  const fmt = format ?? (bytes[0] === 0x7b || bytes[0] === 0x20 || bytes[0] === 0x0a || bytes[0] === 0xef ? 'json' : 'msgpack');
+  const fmt = format ?? sniffFormat(bytes);
+  if (fmt === undefined) throw neitherFormat(bytes, source);
   // Ill-formed UTF-8 is refused, naming where, before a decoder turns it into U+FFFD (or other characters).
   if (fmt === 'json') refuseBadUtf8(invalidUtf8At(bytes), source, 'not valid UTF-8', 'an inventory in JSON must be UTF-8');
   let doc: unknown;

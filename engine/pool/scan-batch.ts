@@ -5,7 +5,7 @@
  * when there are no worker threads.
  */
 import { PatchscanError } from '../errors.js';
-import { decodeInventory, DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
+import { decodeInventory, DEFAULT_INVENTORY_LIMITS, isMsgpackMap } from '../inventory/validate.js';
 import { JsonProfile } from '../fleet/json-profile.js';
 import { MsgpackProfile } from '../fleet/msgpack-profile.js';
 import { fingerprint } from '../fleet/fingerprint.js';
@@ -14,8 +14,6 @@ import { ReasonEncoder } from '../fleet/reason-bytes.js';
 import type { Scanner } from '../scanner/scanner.js';
 import { Claim, ProfileTable } from '../fleet/profile-table.js';
 import type { MachineError, ScanTask, ScanTaskResult, TaskSet } from './protocol.js';
-
-const isMsgpackMap = (b: Uint8Array): boolean => b.length > 0 && ((b[0]! & 0xf0) === 0x80 || b[0] === 0xde || b[0] === 0xdf);
 
 const isJsonObject = (b: Uint8Array): boolean => b.length > 0 && b[0] === 0x7b;
 

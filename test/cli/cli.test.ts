@@ -480,6 +480,20 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
         .join('\r\n'),
     );
     expect(summary(['-i', '-', '-o', join(dir, 'c.csv')], readFileSync(fleet, 'utf8'))).toBe(fromJsonl.replaceAll(`${fleet}:`, 'stdin:'));
+    // JSON Lines on standard input that open with a byte-order mark (as PowerShell 5.1 writes) or a blank line are
+    // JSON Lines still, not a msgpack stream of garbage.
+    for (const lead of ['\uFEFF', '\r\n'])
+      expect(summary(['-i', '-', '-o', join(dir, 'c2.csv')], lead + readFileSync(fleet, 'utf8'))).toBe(
+        fromJsonl
+          .replaceAll(`${fleet}:`, 'stdin:')
+          .replace(lead === '\r\n' ? /stdin:(\d+)/g : /$^/, (_m, n: string) => `stdin:${Number(n) + 1}`),
+      );
+    // Every inventory refused: exit 2, so that a script does not take the run for a success.
+    writeFileSync(join(dir, 'bad.jsonl'), '{"a":1}\ngarbage\n');
+    const bad = run(['scan', '-c', catalog, '-i', join(dir, 'bad.jsonl'), '-o', join(dir, 'bad.out'), '-q']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/Scanned 0 machine\(s\).*; 2 error\(s\)/);
+    expect(bad.out).toContain('bad.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67)');
     expect(readFileSync(join(dir, 'c.csv'), 'utf8').replaceAll('stdin:', 'x:')).toBe(
       readFileSync(join(dir, 'a.csv'), 'utf8').replaceAll(`${fleet}:`, 'x:'),
     );
@@ -516,7 +530,7 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
       Buffer.concat([new Packr({ useRecords: false }).pack({ schema: 'patchscan-inventory/1' }), Buffer.from([0xc1, 1, 2, 3])]),
     );
     const g = run(['scan', '-c', catalog, '-i', garbage, '-o', join(dir, 'garbage.jsonl'), '--no-reasons']);
-    expect(g.code, g.err).toBe(0);
+    expect(g.code, g.err).toBe(2); // every inventory refused
     expect(g.out).toMatch(/Scanned 0 machine\(s\) .*; 2 error\(s\);/);
     expect(g.out).toContain('byte 0xc1 does not start a msgpack value; the rest of the stream cannot be split');
   });

@@ -276,6 +276,23 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     const fromMsgpack = decodeInventory(new Packr({ useRecords: false }).pack(doc), 'a.msgpack');
     expect(fromMsgpack).toEqual(fromJson);
     expect(() => decodeInventory(Buffer.from('{"schema":'), 'bad.json')).toThrowError(/^bad\.json: not valid JSON: /);
-    expect(() => decodeInventory(Buffer.from([0xc1, 0x00]), 'bad.msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
+    expect(() => decodeInventory(Buffer.from([0x81, 0xc1]), 'bad.msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
+    expect(() => decodeInventory(Buffer.from([0xc1, 0x00]), 'bad.msgpack', 'msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
+  });
+
+  it('bytes that say no format are JSON when they open with {, JSON whitespace or a byte-order mark, msgpack when they open a map, else refused as neither', () => {
+    const json = JSON.stringify(base);
+    for (const lead of ['\t', '\r\n', ' ', '\uFEFF'])
+      expect(decodeInventory(Buffer.from(lead + json), 'a.json').computer).toEqual(base.computer);
+    expect(() => decodeInventory(Buffer.from('garbage'), 'x.jsonl:2')).toThrowError(
+      'x.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67)',
+    );
+    expect(() => decodeInventory(Buffer.from(`\uFEFF${json}`, 'utf16le'), 'u16.json')).toThrowError(
+      'u16.json: is UTF-16 text (it starts with a UTF-16 byte-order mark); an inventory in JSON must be UTF-8',
+    );
+    expect(() => decodeInventory(new Packr({ useRecords: false }).pack([1, 2]), 'f.msgpack#3')).toThrowError(
+      'f.msgpack#3: is neither a JSON object nor a msgpack map (it starts with byte 0x92)',
+    );
+    expect(() => decodeInventory(Buffer.alloc(0), 'e.json')).toThrowError('e.json: is empty');
   });
 });

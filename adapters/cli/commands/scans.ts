@@ -131,7 +131,7 @@ export function addWorkerCommand(program: Command): void {
       positiveInt('--keep-catalogs', 'copies', 1000),
       2,
     )
-    .option('--once', 'stop when the queue is empty (for scripts and tests)')
+    .option('--once', 'stop when the queue is empty, or with the error after 3 failed tries in a row (for scripts and tests)')
     .option(
       '--lease-seconds <s>',
       "how long a taken job is this worker's before another may take it (1 to 86399, " +
@@ -191,6 +191,14 @@ Examples:
             // (a catalog that cannot be fetched or does not verify) are tried again less and less often, up to 15 s.
             process.stderr.write(`patchscan worker: ${PatchscanError.is(e) ? `${e.code}: ` : ''}${(e as Error).message}\n`);
             failures++;
+            // A run that must end (--once) does not wait forever on what keeps failing (a catalog that cannot be
+            // fetched): after a few tries the error is its outcome, with its exit status. An outage is waited out.
+            if (o.once && failures >= ONCE_TRIES && !PatchscanError.is(e, 'STORE_UNAVAILABLE')) {
+              await scanner.close();
+              process.removeListener('SIGINT', onSignal);
+              process.removeListener('SIGTERM', onSignal);
+              throw e;
+            }
             await pause(
               PatchscanError.is(e, 'STORE_UNAVAILABLE') ? idleMs : Math.min(idleMs * 2 ** (failures - 1), Math.max(idleMs, 15_000)),
             );
@@ -216,6 +224,9 @@ Examples:
       }),
     );
 }
+
+/** Failed tries in a row after which `worker --once` stops with the error. */
+const ONCE_TRIES = 3;
 
 interface WorkerOptions extends SiteOptions {
   readonly batch: number;

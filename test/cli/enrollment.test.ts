@@ -289,8 +289,14 @@ describe(
       expect(bad.code).toBe(2);
       expect(bad.err).toBe(
         `patchscan: BAD_ARGUMENT: ${names}:3: client name "PC/BAD" must be 1 to 255 ` +
-          `characters without slashes, not starting with a space\nNothing was enrolled or written.\n`,
+          `characters without slashes or control characters, not starting or ending with a blank\nNothing was enrolled or written.\n`,
       );
+      // A newline or a trailing blank in a name: one broke every listing, the other made a second client look like the first.
+      for (const name of ['PC-NEW\u0007X', 'PC-NEW-1 ', 'PC-NEW\u007fX']) {
+        const one = await site(['client', 'enroll', name]);
+        expect(one.code, name).toBe(2);
+        expect(one.err).toContain(`client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes or control characters`);
+      }
       writeFileSync(names, 'PC-NEW-1\nPC-NEW-2\npc-new-1\n');
       const repeated = await site(['client', 'enroll', '--from', names, '--out', out]);
       expect(repeated.code).toBe(2);

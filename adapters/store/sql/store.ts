@@ -59,13 +59,17 @@ import { decodeIndexMap, decodeWords, encodeIndexMap, encodeWords, sameIndexMap 
 export const now = (): string => new Date().toISOString();
 export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
-const NAME_RULE = /^[^\s/\\][^/\\]{0,254}$/;
+/**
+ * A client name: 1 to 255 characters, no slash, backslash or control character (a newline in a name broke every
+ * listing), and no blank at either end (\"PC-1 \" looked like PC-1 in a list while being another client).
+ */
+const NAME_RULE = /^(?=[^\s/\\])[^/\\\u0000-\u001f\u007f]{0,254}[^\s/\\\u0000-\u001f\u007f]$/u;
 
 /** Why `name` cannot be a client's computer name, or undefined when it can. */
 export function clientNameProblem(name: string): string | undefined {
   return NAME_RULE.test(name)
     ? undefined
-    : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes, not starting with a space`;
+    : `client name ${JSON.stringify(name)} must be 1 to 255 characters without slashes or control characters, not starting or ending with a blank`;
 }
 
 const CLIENT_COLUMNS = 'id, name, token_hash, architecture, os, enrolled_at, last_upload_at, last_scan_at, revoked_at';

@@ -78,7 +78,7 @@ export function requestUrl(req: IncomingMessage): URL {
   } catch {
     throw new HttpError(400, 'BAD_REQUEST', `the request target is not a URL: ${JSON.stringify((req.url ?? '').slice(0, 80))}`);
   }
-  pathParam(url.pathname, 'path');
+  pathParam(url.pathname, 'request path');
   return url;
 }
 
@@ -87,7 +87,11 @@ export function pathParam(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', `the ${what} in the path is not valid percent-encoding: ${JSON.stringify(raw.slice(0, 80))}`);
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `the ${what}${what === 'request path' ? '' : ' in the path'} is not valid percent-encoding: ${JSON.stringify(raw.slice(0, 80))}`,
+    );
   }
 }
 

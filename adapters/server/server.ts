@@ -149,7 +149,10 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
           : down
             ? new HttpError(503, 'STORE_UNAVAILABLE', unavailableMessage(e), { 'retry-after': '60' })
             : new HttpError(500, 'INTERNAL', 'internal error');
-      if (!(e instanceof HttpError))
+      // A client that hung up mid-request (aborted, reset) is not a fault of ours: one line, no stack.
+      const gone = !(e instanceof HttpError) && (req.aborted || req.destroyed) && isClientGone(e);
+      if (gone) log(`client went away during ${req.method ?? ''} ${JSON.stringify(path)}: ${(e as Error).message}`);
+      else if (!(e instanceof HttpError))
         log(
           `${down ? 'store unavailable' : 'internal error'} on ${req.method ?? ''} ` +
             `${JSON.stringify(path)}: ` +
@@ -309,6 +312,12 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   });
   const addr = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  // Tokens travel as bearer headers: off the loopback interface, plain HTTP shows them to anyone on the path.
+  if (!tls && !isLoopbackAddress(addr.address))
+    log(
+      `warning: listening on ${addr.address} over plain HTTP: client and admin tokens cross the network readable by anyone ` +
+        `on the path; configure "tls" in patchscan.json (a certificate and key), or listen on 127.0.0.1 behind a TLS proxy`,
+    );
 
   // The log usually goes to stderr (the CLI's sink). When stderr is a file on a full disk (EFBIG, ENOSPC) or a pipe
   // nobody reads (EPIPE), the failed write is an 'error' event on process.stderr, and one nobody listens for ends the
@@ -389,4 +398,15 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
 /** A connection's client end, the same for a TLS socket and the TCP socket under it. */
 function connectionKey(socket: Socket): string {
   return `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+}
+
+/** Whether an address is of the loopback interface (127.0.0.0/8, ::1, an IPv4-mapped 127.x). */
+export function isLoopbackAddress(a: string): boolean {
+  return /^127\./.test(a) || a === '::1' || /^::ffff:127\./i.test(a);
+}
+
+/** Errors a request's stream gives when its client hangs up: not the server's fault. */
+function isClientGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || (e as Error | undefined)?.message === 'aborted';
 }

@@ -987,3 +987,47 @@ describe("the site's retention limits reach the upload path", () => {
     },
   );
 });
+
+describe('what the server says in its log about the network', () => {
+  it('a client that hangs up mid-upload is one "went away" line: no stack, no internal error', async () => {
+    const dir = tempDir();
+    const site = await newSite(dir);
+    const logged: string[] = [];
+    const server = await serve(site, { scheduledSync: false, scanQueue: false, log: (l) => logged.push(l) });
+    try {
+      const token = await site.store.enroll('GONE-PC');
+      const { port } = new URL(server.url);
+      const s = connect(Number(port), '127.0.0.1');
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      s.write(
+        `POST /v1/inventory HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"schema":`,
+      );
+      await sleep(200);
+      s.destroy();
+      for (let k = 0; k < 50 && !logged.some((l) => l.includes('went away')); k++) await sleep(50);
+      expect(logged.filter((l) => l.includes('went away'))).toEqual(['client went away during POST "/v1/inventory": aborted']);
+      expect(logged.some((l) => l.includes('internal error'))).toBe(false);
+      expect((await get(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+      await site.close();
+    }
+  });
+
+  it('listening off the loopback interface over plain HTTP is warned about; on loopback it is not', async () => {
+    const dir = tempDir();
+    const site = await newSite(dir);
+    const logged: string[] = [];
+    const open = await serve(site, { listen: '0.0.0.0:0', scheduledSync: false, scanQueue: false, log: (l) => logged.push(l) });
+    await open.close();
+    expect(logged.filter((l) => l.startsWith('warning:'))).toEqual([
+      expect.stringMatching(/^warning: listening on 0\.0\.0\.0 over plain HTTP: client and admin tokens cross the network/),
+    ]);
+    logged.length = 0;
+    const loop = await serve(site, { scheduledSync: false, scanQueue: false, log: (l) => logged.push(l) });
+    await loop.close();
+    await site.close();
+    expect(logged.filter((l) => l.startsWith('warning:'))).toEqual([]);
+  });
+});

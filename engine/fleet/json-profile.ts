@@ -26,7 +26,7 @@ import {
   FILES,
   fileDetailsLeftOut,
   ID,
-  ISO_DATE_TIME,
+  isCollectedAt,
   MAX_STRING,
   NAME,
   PROCESSOR,
@@ -324,7 +324,7 @@ export class JsonProfile {
       if (c > 0x7f || c === BACKSLASH) return false;
       s += String.fromCharCode(c);
     }
-    return ISO_DATE_TIME.test(s);
+    return isCollectedAt(s);
   }
 }
 

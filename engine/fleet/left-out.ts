@@ -5,7 +5,7 @@
  * and the kind of value each left-out detail must have from here, so they cannot disagree on what is left out.
  */
 import type { RelevantDetails } from '../catalog/relevant-details.js';
-import { DEFAULT_INVENTORY_LIMITS } from '../inventory/validate.js';
+import { DEFAULT_INVENTORY_LIMITS, isCalendarDateTime } from '../inventory/validate.js';
 import { detailFieldsKept, FILE_DETAIL_KINDS } from '../rules/reads.js';
 
 /** A key as the bytes both encodings store it as (every key here is ASCII). */
@@ -19,8 +19,8 @@ export const NAME = asciiKey('name');
 export const ID = asciiKey('id');
 export const DOMAIN = asciiKey('domain');
 
-/** validate.ts's date-time rule for collectedAt (ASCII only, so it can be tested on the raw bytes). */
-export const ISO_DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+/** validate.ts's rule for collectedAt, its pattern and its calendar (ASCII only, so it is tested on the raw bytes). */
+export const isCollectedAt = isCalendarDateTime;
 export const MAX_STRING = DEFAULT_INVENTORY_LIMITS.maxString;
 
 /**

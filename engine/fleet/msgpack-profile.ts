@@ -27,7 +27,7 @@ import {
   FILES,
   fileDetailsLeftOut,
   ID,
-  ISO_DATE_TIME,
+  isCollectedAt,
   MAX_STRING,
   NAME,
   PROCESSOR,
@@ -304,7 +304,7 @@ function collectedAtOk(b: Uint8Array, p: number, end: number): boolean {
     if (c > 0x7f) return false;
     s += String.fromCharCode(c);
   }
-  return ISO_DATE_TIME.test(s);
+  return isCollectedAt(s);
 }
 
 const shared = new MsgpackProfile();

@@ -116,7 +116,9 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   c.str(comp.name, 'computer.name', /^.{1,255}$/s, 'a name of 1 to 255 characters');
   c.opt(comp, 'id', 'computer', (v, p) => c.str(v, p));
   c.opt(comp, 'domain', 'computer', (v, p) => c.str(v, p));
-  c.str(o.collectedAt, 'collectedAt', /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/, 'an ISO 8601 date-time');
+  const at = c.str(o.collectedAt, 'collectedAt', COLLECTED_AT, 'an ISO 8601 date-time');
+  // The pattern lets "2026-99-99T99:99Z" through: a date of no calendar would sort anywhere in "stale" and trend reports.
+  if (!isCalendarDateTime(at)) c.fail('collectedAt', `must be a real date and time, got ${JSON.stringify(at.slice(0, 80))}`);
   if (o.os !== undefined) {
     const os = c.obj(o.os, 'os');
     c.unknownKeys(
@@ -224,6 +226,17 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
 const FILE_KEYS = ['path', 'exists', 'version', 'size', 'created', 'modified', 'language'];
 const REGISTRY_KEYS = ['key', 'view', 'exists', 'values', 'subkeys'];
 const DATE_PREFIX = /^\d{4}-\d\d-\d\dT/;
+const COLLECTED_AT = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|([+-])(\d\d):(\d\d))$/;
+
+/** Whether a string COLLECTED_AT matches names a real instant: a month of 1–12, a day its month has, 00:00–23:59:59. */
+export function isCalendarDateTime(s: string): boolean {
+  const m = COLLECTED_AT.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((k) => Number(m[k] ?? 0)) as [number, number, number, number, number, number];
+  const zoneOk = m[7] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return zoneOk && h <= 23 && mi <= 59 && sec <= 59 && t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
 const HKLM = /^HKEY_LOCAL_MACHINE(\\|$)/i;
 const HEX = /^([0-9a-fA-F]{2})*$/;
 

@@ -184,6 +184,12 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     [{ ...base, schema: 'patchscan-inventory/2' }, 'pc.json: schema: must be "patchscan-inventory/1", got "patchscan-inventory/2"'],
     [{ ...base, computer: {} }, 'pc.json: computer.name: must be a string, got undefined'],
     [{ ...base, collectedAt: 'yesterday' }, 'pc.json: collectedAt: must be an ISO 8601 date-time, got "yesterday"'],
+    [{ ...base, collectedAt: '2026-99-99T99:99Z' }, 'pc.json: collectedAt: must be a real date and time, got "2026-99-99T99:99Z"'],
+    [{ ...base, collectedAt: '2026-02-30T08:00:00Z' }, 'pc.json: collectedAt: must be a real date and time, got "2026-02-30T08:00:00Z"'],
+    [
+      { ...base, collectedAt: '2026-11-24T08:00:00+25:00' },
+      'pc.json: collectedAt: must be a real date and time, got "2026-11-24T08:00:00+25:00"',
+    ],
     [
       { ...base, os: { major: 10, minor: 0, build: '19045', productType: 1 } },
       'pc.json: os.build: must be an integer from 0 to 4294967295, got "19045"',

@@ -129,6 +129,8 @@ describe('JSON profile reader', () => {
     const json = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: enc(JSON.stringify(d)), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };
     const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
+    // Of the right shape, on no calendar: the quick reader must refuse it as validate.ts does.
+    const noDay = { ...good, computer: { name: 'NO-DAY' }, collectedAt: '2026-02-30T08:00:00Z' };
     const badSize = {
       ...good,
       computer: { name: 'BAD-SIZE' },
@@ -141,15 +143,17 @@ describe('JSON profile reader', () => {
     for (const threads of [0, 2]) {
       const s = await createScannerPool({ catalog, threads, batchSize: 2 });
       const results = [];
-      for await (const r of s.scanMany([json(good), json(twin), json(badDate), json(badSize), json(noName), badUtf8])) results.push(r);
+      for await (const r of s.scanMany([json(good), json(twin), json(badDate), json(noDay), json(badSize), json(noName), badUtf8]))
+        results.push(r);
       await s.close();
-      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false, false]);
       const [first, second] = results;
       expect(first.ok && second.ok && second.resultSet.id === first.resultSet.id).toBe(true);
       expect(second.computer).toBe('TWIN');
       expect(s.cacheStats().hits).toBeGreaterThanOrEqual(1);
       expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
         expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),
+        expect.stringMatching(/collectedAt: must be a real date and time/),
         expect.stringMatching(/files\[0\]\.size: must be an integer/),
         expect.stringMatching(/computer\.name: must be a name of 1 to 255 characters/),
         expect.stringMatching(/not valid UTF-8/),

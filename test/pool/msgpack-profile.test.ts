@@ -81,6 +81,8 @@ describe('msgpack profile reader', () => {
     const pack = (d: unknown): { bytes: Uint8Array; source: string } => ({ bytes: packr.pack(d), source: 'm' });
     const twin = { ...good, computer: { name: 'TWIN' } };
     const badDate = { ...good, computer: { name: 'BAD-DATE' }, collectedAt: 'yesterday' };
+    // Of the right shape, on no calendar: the quick reader must refuse it as validate.ts does.
+    const noDay = { ...good, computer: { name: 'NO-DAY' }, collectedAt: '2026-02-30T08:00:00Z' };
     const badSize = {
       ...good,
       computer: { name: 'BAD-SIZE' },
@@ -90,14 +92,15 @@ describe('msgpack profile reader', () => {
     for (const threads of [0, 2]) {
       const s = await createScannerPool({ catalog, threads, batchSize: 2 });
       const results = [];
-      for await (const r of s.scanMany([good, twin, badDate, badSize, noName].map(pack))) results.push(r);
+      for await (const r of s.scanMany([good, twin, badDate, noDay, badSize, noName].map(pack))) results.push(r);
       await s.close();
-      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, false, false, false]);
       const [first, second] = results;
       expect(first.ok && second.ok && second.resultSet.id === first.resultSet.id).toBe(true);
       expect(second.computer).toBe('TWIN');
       expect(results.slice(2).map((r) => (r.ok ? '' : r.error.message))).toEqual([
         expect.stringMatching(/collectedAt: must be an ISO 8601 date-time/),
+        expect.stringMatching(/collectedAt: must be a real date and time/),
         expect.stringMatching(/files\[0\]\.size: must be an integer/),
         expect.stringMatching(/computer\.name: must be a name of 1 to 255 characters/),
       ]);

@@ -149,10 +149,15 @@ export class PackageXmlParser {
       return;
     }
     if (name === 'Update' && parent === 'Updates') {
-      const revisionId = Number(a.RevisionId);
-      const revisionNumber = Number(a.RevisionNumber);
+      // Whole numbers in digits: Number("") is 0, and an update read as revision 0 would be joined to no fragment.
+      const digits = (v: string | undefined): number => (v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : NaN);
+      const revisionId = digits(a.RevisionId);
+      const revisionNumber = digits(a.RevisionNumber);
       if (!a.UpdateId || !Number.isInteger(revisionId) || !Number.isInteger(revisionNumber)) {
-        this.fail('<Update> needs UpdateId, RevisionNumber and RevisionId');
+        this.fail(
+          `<Update> needs UpdateId, and RevisionNumber and RevisionId as whole numbers (got ${JSON.stringify(a.RevisionNumber ?? null)}, ` +
+            `${JSON.stringify(a.RevisionId ?? null)})`,
+        );
       }
       const action = a.DeploymentAction ?? 'Install';
       this.current = {
@@ -195,8 +200,11 @@ export class PackageXmlParser {
         if (parent === 'PayloadFiles') u.payloadFiles++;
         break;
       case 'Revision':
-        if (parent === 'BundledBy') u.bundledBy.push(Number(a.Id));
-        else if (parent === 'SupersededBy') u.supersededBy.push(Number(a.Id));
+        if (parent === 'BundledBy' || parent === 'SupersededBy') {
+          if (a.Id === undefined || !/^\d{1,15}$/.test(a.Id))
+            this.fail(`<Revision> in ${parent} needs Id as a whole number (got ${JSON.stringify(a.Id ?? null)})`);
+          (parent === 'BundledBy' ? u.bundledBy : u.supersededBy).push(Number(a.Id));
+        }
         break;
     }
   }

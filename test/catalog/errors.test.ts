@@ -72,6 +72,28 @@ describe('malformed XML', () => {
     expect(e.details.line).toBe(3);
   });
 
+  it.each([
+    [
+      'RevisionId=""',
+      '<Update UpdateId="a" RevisionNumber="1" RevisionId="" />',
+      /RevisionNumber and RevisionId as whole numbers \(got "1", ""\)/,
+    ],
+    ['RevisionNumber="2.5"', '<Update UpdateId="a" RevisionNumber="2.5" RevisionId="10" />', /as whole numbers \(got "2\.5", "10"\)/],
+    [
+      'a SupersededBy revision without a numeric Id',
+      '<Update UpdateId="a" RevisionNumber="1" RevisionId="10"><SupersededBy><Revision Id="x" /></SupersededBy></Update>',
+      /<Revision> in SupersededBy needs Id as a whole number \(got "x"\)/,
+    ],
+  ])('package.xml with %s is refused, naming it, instead of read as revision 0 (or NaN)', (_name, update, message) => {
+    const p = new PackageXmlParser('package.xml', { onUpdate: () => undefined });
+    const e = thrown(() => {
+      p.write(Buffer.from(`<OfflineSyncPackage><Updates>${update}</Updates></OfflineSyncPackage>`));
+      p.end();
+    });
+    expect(e.code).toBe('XML_MALFORMED');
+    expect(e.message).toMatch(message);
+  });
+
   it('refuses DTDs and entities (billion laughs) in fragments and package.xml', () => {
     const lol = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>';
     const e1 = thrown(() => parseCoreFragment(lol, 'c/1'));

@@ -132,10 +132,10 @@ Typical session:
   $ patchscan corpus catalog --revisions 5000 --seed 1 --out wsusscn2.cab   # or download Microsoft's wsusscn2.cab
   $ patchscan catalog import wsusscn2.cab --out catalog.pscat
   $ patchscan catalog info catalog.pscat
-  $ patchscan catalog show catalog.pscat KB4577066
+  $ patchscan catalog show catalog.pscat KB3090243
   $ patchscan manifest catalog.pscat --json > manifest.json           # what clients must collect
   $ patchscan scan --catalog catalog.pscat pc1.json                   # one row per update the machine has or needs
-  $ patchscan explain --catalog catalog.pscat pc1.json KB4577066      # why, as a tree with the facts read
+  $ patchscan explain --catalog catalog.pscat pc1.json KB3090243      # why, as a tree with the facts read
   $ patchscan corpus fleet --catalog catalog.pscat --clients 10000 --out fleet.jsonl
   $ patchscan scan --catalog catalog.pscat --inventories fleet.jsonl --out machines.jsonl     # one line per machine (docs/batch-output.md)
 

@@ -4,7 +4,7 @@
  * upload, compliance, the pilot → unlimit step, an expedited rescan. The README shows this session.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,11 @@ describe('the site workflow through the CLI', () => {
       join(dir, 'names.json'),
       JSON.stringify({ package: 'Contoso Updates Tool', collections: { pilot: 'Contoso Pilot Ring' } }),
     );
+    // A names file that cannot be read leaves nothing behind (a half-made site then refused every command).
+    const missing = run(['init', '--data', join(dir, 'other'), '--names', join(dir, 'no-such-names.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/^patchscan: BAD_ARGUMENT: --names .*no-such-names\.json: .*Nothing was created\.\n$/);
+    expect(existsSync(join(dir, 'other'))).toBe(false);
     const other = run(['init', '--data', join(dir, 'other'), '--names', join(dir, 'names.json'), '--sync-host', 'S1']);
     expect(other.out).toContain('  package Contoso Updates Tool\n');
     expect(other.out).toContain('  collection Contoso Pilot Ring\n');

@@ -36,8 +36,17 @@ Creates, with the seed's names (ITMU for Configuration Manager 2007):
 With --database postgres://…, the site's data lives in PostgreSQL (shared by every serve and worker process);
 the URL is written to patchscan.json. Prints an admin token once (for reports and the web console); keep it.`,
     )
-    .action((o: SiteOptions & { testComputer?: string; syncHost?: string; syncSource?: string; listen: string; names?: string }) =>
-      withSite(
+    .action((o: SiteOptions & { testComputer?: string; syncHost?: string; syncSource?: string; listen: string; names?: string }) => {
+      // Read before the site is opened: a names file that cannot be read must leave no half-made site behind.
+      let names: InitOptions['names'];
+      if (o.names) {
+        try {
+          names = JSON.parse(readFileSync(o.names, 'utf8')) as InitOptions['names'];
+        } catch (e) {
+          throw new PatchscanError('BAD_ARGUMENT', `--names ${o.names}: ${(e as Error).message}. Nothing was created.`);
+        }
+      }
+      return withSite(
         o,
         async (site) => {
           const dir = dataDir(o);
@@ -54,14 +63,6 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
           // On an existing site only what was asked for changes (a rerun is the seed's "repair" run).
           const syncHost = o.syncHost ?? (await store.setting('sync_host')) ?? hostname();
           const testComputer = o.testComputer ?? (await store.setting('test_computer')) ?? syncHost;
-          let names: InitOptions['names'];
-          if (o.names) {
-            try {
-              names = JSON.parse(readFileSync(o.names, 'utf8')) as InitOptions['names'];
-            } catch (e) {
-              throw new PatchscanError('BAD_ARGUMENT', `--names ${o.names}: ${(e as Error).message}`);
-            }
-          }
           const r = await ensureObjects(store, { testComputer, syncHost, ...(names ? { names } : {}) });
           let admin: string | undefined;
           if (!(await store.setting('admin_token_hash'))) {
@@ -87,8 +88,8 @@ the URL is written to patchscan.json. Prints an admin token once (for reports an
           else print(`\nNext: patchscan sync --data ${dir} --source <wsusscn2.cab URL or folder>, then patchscan serve --data ${dir}`);
         },
         { create: true },
-      ),
-    );
+      );
+    });
 
   siteOptions(program.command('verify'))
     .description('check that every ITMU object exists; --repair recreates what is missing (like running SMSITMU.MSI again)')

@@ -105,7 +105,9 @@ const msiPatchInstalledForProduct: RuleCompiler = (input) => {
   const filter = productFilter(input.attrs);
   const show = (v: unknown): string => {
     const p = (v as Products).get(code);
-    return p ? `product installed; patches ${p.patches?.join(', ') ?? 'not collected'}` : 'product not installed';
+    if (!p) return 'product not installed';
+    const patches = p.patches === undefined ? 'not collected' : p.patches.length === 0 ? 'none' : p.patches.join(', ');
+    return `product installed; patches ${patches}`;
   };
   return (ctx) => {
     const p = installedProduct(ctx, fact, input, code, show);

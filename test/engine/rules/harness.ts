@@ -7,7 +7,7 @@
  * - the reference evaluator's value (test/reference/reference-evaluator.ts), so it knows every rule type;
  * - for a definite case, the same machine without the deciding section is Unknown: that section decided it, and a
  *   fact not collected is never turned into a definite answer.
- * Unknown cases may give the reason's wording (`reason`).
+ * Cases may give the reason's wording (`reason`).
  */
 import { describe, expect, it } from 'vitest';
 import { type Catalog } from '../../../engine/catalog/catalog.js';
@@ -38,7 +38,7 @@ export interface RuleCase {
    * patchscan does not evaluate).
    */
   readonly fact: Section | 'rule';
-  /** For unknown cases: what the Unknown reason says. */
+  /** What the reason says (any case: an Unknown's cause, a definite value's reading). */
   readonly reason?: RegExp;
 }
 

@@ -171,7 +171,13 @@ export const MSI_RULES: RuleTables = {
       },
     ],
     invalid: [
-      { name: 'patch not applied', attrs: { PatchCode: PATCH, ProductCode: OFFICE }, machine: office({ patches: [] }), fact: 'msi' },
+      {
+        name: 'patch not applied',
+        attrs: { PatchCode: PATCH, ProductCode: OFFICE },
+        machine: office({ patches: [] }),
+        fact: 'msi',
+        reason: /product installed; patches none;/,
+      },
       { name: 'product not installed', attrs: { PatchCode: PATCH, ProductCode: OFFICE }, machine: { msi: { products: [] } }, fact: 'msi' },
       {
         name: 'product outside the version range, patches not collected',

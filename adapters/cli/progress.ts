@@ -160,7 +160,7 @@ export class ProgressBar {
       const finished = this.shownTotal > 0 && this.shownDone >= this.shownTotal;
       if (now - this.lastDraw < 100 && !finished) return;
       this.lastDraw = now;
-      this.draw(this.line(now, this.stream.columns ?? 100));
+      this.draw(this.line(now, this.stream.columns || 100));
     } else if (now - this.lastLine >= this.intervalMs && !(this.shownTotal > 0 && this.shownDone >= this.shownTotal)) {
       // (A phase that has just completed gets its line from finishPhase, once.)
       this.lastLine = now;
@@ -177,7 +177,7 @@ export class ProgressBar {
 
   private finishPhase(now: number): void {
     if (!this.last || this.label === '') return;
-    const line = this.line(now, this.mode === 'tty' ? (this.stream.columns ?? 100) : Infinity, true);
+    const line = this.line(now, this.mode === 'tty' ? (this.stream.columns || 100) : Infinity, true);
     if (this.mode === 'tty') {
       this.draw(line);
       this.stream.write('\n');

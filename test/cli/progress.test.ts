@@ -216,6 +216,18 @@ describe('the progress line itself (a fake clock)', () => {
     };
   };
 
+  it('a terminal that reports 0 columns (script without a size) still gets a line, cut as for 100', () => {
+    let t = 0;
+    const s = sink(0);
+    const bar = new ProgressBar(s.stream, 'tty', { now: () => t });
+    t = 1000;
+    bar.update({ label: 'unpacking', done: 5, total: 20, unit: 'bytes' });
+    const state = screenLines(s.text()).map(parse).at(-1);
+    expect(state?.percent).toBe(25);
+    expect(state!.line.length).toBeGreaterThan(10);
+    expect(state!.line.length).toBeLessThanOrEqual(100);
+  });
+
   it('a total that turns out too small grows; a smaller done later does not move it back', () => {
     let t = 0;
     const s = sink(120);

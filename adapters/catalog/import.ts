@@ -127,6 +127,8 @@ class Importer {
   readonly builder = new CatalogBuilder();
   xmlBytes = 0;
   packageInfo: PackageInfo = {};
+  /** Whether a package.xml was read (a folder of fragments alone has none). */
+  packageRead = false;
   private readonly maxFragment: number;
 
   constructor(private readonly opts: ImportOptions) {
@@ -138,6 +140,7 @@ class Importer {
   }
 
   private packageParser(source: string): PackageXmlParser {
+    this.packageRead = true;
     return new PackageXmlParser(source, {
       onPackage: (info) => {
         this.packageInfo = info;
@@ -384,6 +387,14 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
     if (catalog.updates.count === 0) {
       throw new PatchscanError('CATALOG_BAD_FORMAT', `${input}: the catalog holds no updates`, { file: input });
     }
+    // Fragments describe updates, but package.xml gives their bundles, categories and supersedence: one that lists
+    // none of them while fragments are there is damaged, and a catalog built from the fragments alone would be wrong.
+    if (imp.packageRead && catalog.stats.packageUpdates === 0 && catalog.stats.orphanFragments > 0)
+      throw new PatchscanError(
+        'CATALOG_BAD_FORMAT',
+        `${input}: package.xml lists no updates, while ${catalog.stats.orphanFragments} fragment(s) describe some: package.xml is damaged or not this catalog's`,
+        { file: input },
+      );
     imp.progress({ phase: 'compile', done: 1, total: 1, unit: 'steps' });
     imp.progress({ phase: 'write', done: 0, total: 1, unit: 'steps' });
     // With what every scan of the file would otherwise build before its first machine (~0.3 s for 50,000 revisions).

@@ -59,6 +59,17 @@ describe('malformed XML', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a package.xml that lists no update while fragments describe some is refused, not read from the fragments alone', () => {
+    const dir = tempDir();
+    const out = join(dir, 'o.pscat');
+    const e = thrown(() => importCatalog(buildCab(dir, { pkg: '<OfflineSyncPackage><Updates></Updates></OfflineSyncPackage>' }), { out }));
+    expect(e.code).toBe('CATALOG_BAD_FORMAT');
+    expect(e.message).toMatch(/package\.xml lists no updates, while 1 fragment\(s\) describe some/);
+    expect(existsSync(out)).toBe(false);
+    // The same fragment with its package.xml entry imports.
+    expect(importCatalog(buildCab(tempDir()), { out }).catalog.updates.count).toBe(1);
+  });
+
   it('malformed package.xml names the file, line and column (streaming parser)', () => {
     const dir = tempDir();
     const cab = buildCab(dir, {

@@ -1,5 +1,5 @@
 /** Bad input gets a clear error naming the file and position, and no compiled catalog is written. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importCatalog } from '../../adapters/catalog/import.js';
@@ -66,8 +66,12 @@ describe('malformed XML', () => {
     expect(e.code).toBe('CATALOG_BAD_FORMAT');
     expect(e.message).toMatch(/package\.xml lists no updates, while 1 fragment\(s\) describe some/);
     expect(existsSync(out)).toBe(false);
-    // The same fragment with its package.xml entry imports.
+    // The same fragment with its package.xml entry imports; so does a folder of fragments with no package.xml at all.
     expect(importCatalog(buildCab(tempDir()), { out }).catalog.updates.count).toBe(1);
+    const folder = tempDir();
+    mkdirSync(join(folder, 'c'));
+    writeFileSync(join(folder, 'c', '10'), CORE);
+    expect(importCatalog(folder, { out }).catalog.updates.count).toBe(1);
   });
 
   it('malformed package.xml names the file, line and column (streaming parser)', () => {

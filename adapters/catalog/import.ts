@@ -359,6 +359,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       throw new PatchscanError('CATALOG_MISSING_FILE', `${input}: no index.xml, so the fragment cabinets cannot be found`, { file: input });
     }
 
+    const thirdParty: { path: string; sha256: string }[] = [];
     for (const path of opts.packages ?? []) {
       let bytes: Buffer;
       try {
@@ -367,6 +368,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
         throw ioError('read the update package', path, e);
       }
       imp.builder.addRecord(parseSoftwareDistributionPackage(decodeUtf8(bytes, path), path));
+      thirdParty.push({ path, sha256: createHash('sha256').update(bytes).digest('hex') });
     }
     // Compiling is one synchronous step of unknown length: shown as running, then as done (with its time).
     imp.progress({ phase: 'compile', done: 0, total: 1, unit: 'steps' });
@@ -375,6 +377,7 @@ export function importCatalog(input: string, opts: ImportOptions): ImportResult 
       kind: sourceKind,
       path: input,
       sha256,
+      ...(thirdParty.length > 0 ? { thirdParty } : {}),
       package: {
         ...(p.packageId ? { packageId: p.packageId } : {}),
         ...(p.packageVersion ? { packageVersion: p.packageVersion } : {}),

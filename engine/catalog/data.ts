@@ -61,6 +61,11 @@ export interface CatalogSource {
     readonly creationDate?: string;
     readonly minimumClientVersion?: string;
   };
+  /**
+   * Third-party update packages (SCUP .sdp.xml) compiled beside the source, each with its SHA-256: `sha256` is the
+   * source's alone, so two catalogs of one cabinet with other packages are told apart by these.
+   */
+  readonly thirdParty?: readonly { readonly path: string; readonly sha256: string }[];
 }
 
 export interface ImportStats {

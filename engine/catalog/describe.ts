@@ -98,6 +98,7 @@ export function formatSummary(s: CatalogSummary, path: string, bytes: number): s
     `Source SHA-256 ${s.source.sha256}`,
     `Package        ${s.source.package?.creationDate ? `created ${s.source.package.creationDate}` : 'no package.xml date'}` +
       `${s.source.package?.packageId ? `, id ${s.source.package.packageId}` : ''}`,
+    ...(s.source.thirdParty ?? []).map((t, k) => `${k === 0 ? 'Third-party   ' : '              '} ${t.path} (SHA-256 ${t.sha256})`),
     '',
     `Revisions      ${s.updates.toLocaleString('en-US')}: ${sorted(s.byType)}`,
     `Categories     ${sorted(s.categoriesByType)}`,

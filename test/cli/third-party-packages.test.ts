@@ -4,7 +4,8 @@
  * item 6: adapters/xml/sdp.ts was reached only from tests; it is now a feature).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/serve.js';
@@ -72,6 +73,13 @@ describe('catalog import --package', () => {
     const plain = join(dir, 'plain.pscat');
     expect(run(['catalog', 'import', CAB, '--out', plain]).code).toBe(0);
     expect(run(['catalog', 'show', plain, HP_ID]).code).toBe(2);
+    // The two come from one cabinet (one source SHA-256); catalog info tells them apart by the package and its digest.
+    const digest = createHash('sha256').update(readFileSync(HP)).digest('hex');
+    expect(run(['catalog', 'info', catalog]).out).toContain(`Third-party    ${HP} (SHA-256 ${digest})`);
+    expect(JSON.parse(run(['catalog', 'info', catalog, '--json']).out)).toMatchObject({
+      source: { thirdParty: [{ path: HP, sha256: digest }] },
+    });
+    expect(run(['catalog', 'info', plain]).out).not.toContain('Third-party');
   });
 
   it('scans it: Required with the old driver (naming the driver file), Installed with the new one', () => {

@@ -70,8 +70,22 @@ async function* directory(dir: string): AsyncGenerator<RawInventory> {
     .sort();
   for (const f of files) {
     const path = join(dir, f);
-    // An oversized file is read only up to the limit; decoding then reports it as that machine's error row.
-    yield { bytes: readBounded(path), source: path };
+    let bytes: Buffer;
+    try {
+      // A folder named like an inventory is none: passed over, as any other entry that is not one.
+      if (statSync(path).isDirectory()) continue;
+      // An oversized file is read only up to the limit; decoding then reports it as that machine's error row.
+      bytes = readBounded(path);
+    } catch (e) {
+      // One file that cannot be read (a dangling link, no permission) is that machine's error row, as a bad file
+      // is: the batch goes on, and the other machines' results are written.
+      yield {
+        bytes: new Uint8Array(0),
+        source: `${path} (${ioError('read', path, e).message.replace(/^cannot read .*?: /, 'unreadable: ')})`,
+      };
+      continue;
+    }
+    yield { bytes, source: path };
   }
 }
 

@@ -374,7 +374,7 @@ function neitherFormat(b: Uint8Array, source: string): PatchscanError {
   return new PatchscanError(
     'INVENTORY_INVALID',
     b.length === 0
-      ? `${source}: is empty`
+      ? `${source}: has no bytes`
       : utf16
         ? `${source}: is UTF-16 text (it starts with a UTF-16 byte-order mark); an inventory in JSON must be UTF-8`
         : `${source}: is neither a JSON object nor a msgpack map (it starts with byte 0x${(b[0] ?? 0).toString(16).padStart(2, '0')})`,

@@ -5,7 +5,7 @@
 import { SCAN_INDEX_VERSION } from '../../engine/catalog/scan-index.js';
 import { scanScheme } from '../../engine/scanner/section-memo.js';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Packr, Unpackr } from 'msgpackr';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -514,6 +514,13 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
         .sort(),
     );
     expect(names.size).toBeGreaterThan(10);
+    // A folder named like an inventory is passed over; a file that cannot be read (a dangling link) is its own error
+    // row: the other machines are scanned and written, where one such entry used to end the batch with nothing.
+    mkdirSync(join(folder, 'sub.json'));
+    symlinkSync(join(dir, 'no-such-file'), join(folder, 'zz-dangling.json'));
+    const e = summary(['-i', folder, '-o', join(dir, 'e.csv')]);
+    expect(e).toMatch(/^Scanned 20 machine\(s\); 1 error\(s\);/);
+    expect(e).toContain(`${join(folder, 'zz-dangling.json')} (unreadable: no such file or directory): has no bytes`);
   });
 
   it('a msgpack stream that stops making sense ends in one error row; what came before is scanned', () => {

@@ -299,6 +299,6 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     expect(() => decodeInventory(new Packr({ useRecords: false }).pack([1, 2]), 'f.msgpack#3')).toThrowError(
       'f.msgpack#3: is neither a JSON object nor a msgpack map (it starts with byte 0x92)',
     );
-    expect(() => decodeInventory(Buffer.alloc(0), 'e.json')).toThrowError('e.json: is empty');
+    expect(() => decodeInventory(Buffer.alloc(0), 'e.json')).toThrowError('e.json: has no bytes');
   });
 });

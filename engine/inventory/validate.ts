@@ -228,14 +228,27 @@ const REGISTRY_KEYS = ['key', 'view', 'exists', 'values', 'subkeys'];
 const DATE_PREFIX = /^\d{4}-\d\d-\d\dT/;
 const COLLECTED_AT = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(?:Z|([+-])(\d\d):(\d\d))$/;
 
-/** Whether a string COLLECTED_AT matches names a real instant: a month of 1–12, a day its month has, 00:00–23:59:59. */
+/** Two ASCII digits at `i` as a number (the caller's pattern has checked they are digits). */
+const two = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Whether a string COLLECTED_AT matches names a real instant: a month of 1–12, a day its month has, 00:00–23:59:59,
+ * a zone within ±23:59. Read digit by digit, without an allocation: the quick readers of known profiles run it on
+ * every machine of a fleet.
+ */
 export function isCalendarDateTime(s: string): boolean {
-  const m = COLLECTED_AT.exec(s);
-  if (!m) return false;
-  const [y, mo, d, h, mi, sec] = [1, 2, 3, 4, 5, 6].map((k) => Number(m[k] ?? 0)) as [number, number, number, number, number, number];
-  const zoneOk = m[7] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  return zoneOk && h <= 23 && mi <= 59 && sec <= 59 && t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+  if (!COLLECTED_AT.test(s)) return false;
+  const y = two(s, 0) * 100 + two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  if (mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1]!)) return false;
+  if (two(s, 11) > 23 || two(s, 14) > 59) return false;
+  if (s.charCodeAt(16) === 58 /* : */ && two(s, 17) > 59) return false;
+  const z = s.length - 6; // ±hh:mm, when the zone is not Z
+  return s.charCodeAt(s.length - 1) === 90 /* Z */ || (two(s, z + 1) <= 23 && two(s, z + 4) <= 59);
 }
 const HKLM = /^HKEY_LOCAL_MACHINE(\\|$)/i;
 const HEX = /^([0-9a-fA-F]{2})*$/;

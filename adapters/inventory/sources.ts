@@ -1,7 +1,7 @@
 /**
  * Streams raw inventories from a directory (one file each), a JSON Lines file, a msgpack stream, or standard
- * input ('-': a msgpack stream when its first byte opens a msgpack map, else JSON Lines). Each item keeps where it came from (file:line) so that
- * a bad one becomes an error row for that machine while the batch goes on.
+ * input ('-': a msgpack stream when its first byte opens a msgpack map, else JSON Lines). Each item keeps where it
+ * came from (file:line) so that a bad one becomes an error row for that machine while the batch goes on.
  */
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -61,7 +61,7 @@ export const sha256Hex = (b: Uint8Array | string): string => createHash('sha256'
 
 /**
  * A client name: 1 to 255 characters, no slash, backslash or control character (a newline in a name broke every
- * listing), and no blank at either end (\"PC-1 \" looked like PC-1 in a list while being another client).
+ * listing), and no blank at either end ("PC-1 " looked like PC-1 in a list while being another client).
  */
 const NAME_RULE = /^(?=[^\s/\\])[^/\\\u0000-\u001f\u007f]{0,254}[^\s/\\\u0000-\u001f\u007f]$/u;
 

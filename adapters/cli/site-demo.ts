@@ -17,7 +17,7 @@ import { supersedenceCode } from '../../engine/scanner/supersedence.js';
 import { CatalogVersions, computerCompliance, countsText, fleetSummary } from '../site/reports.js';
 import { ScanService } from '../site/scan-service.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../site/site.js';
-import { createUpdateGroup, deleteUpdateGroup, listUpdateGroups } from '../site/update-groups.js';
+import { createUpdateGroup, deleteUpdateGroup, listUpdateGroups, percentText } from '../site/update-groups.js';
 import { now, sha256Hex } from '../store/sql/store.js';
 import { runSync } from '../sync/sync.js';
 import { BUNDLED_CORPUS } from './paths.js';
@@ -109,7 +109,7 @@ async function groupDemo(site: Site, dir: string, say: (text: string) => void): 
       `Created "${g.name}" with ${g.updates} update(s)`,
   );
   say(
-    `$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${f.compliancePercent}%), ` +
+    `$ patchscan group list --data ${dir}\n"${g.name}": ${f.members} computer(s), ${f.compliant} compliant (${percentText(f)}), ` +
       `${f.nonCompliant} non-compliant, ${f.unknown} unknown; ${f.overdue} overdue (still missing an update after the deadline)`,
   );
 }

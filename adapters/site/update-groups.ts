@@ -73,8 +73,8 @@ export interface GroupTally {
   readonly nonCompliant: number;
   readonly unknown: number;
   readonly overdue: number;
-  /** Compliant members in percent of members (0 without members), one decimal. */
-  readonly compliancePercent: number;
+  /** Compliant members in percent of members, one decimal; null without members (no one to be compliant: not 0 %). */
+  readonly compliancePercent: number | null;
 }
 
 export interface GroupInfo {
@@ -554,7 +554,7 @@ class TallyCounter {
       nonCompliant,
       unknown,
       overdue,
-      compliancePercent: members === 0 ? 0 : Math.round((compliant / members) * 1000) / 10,
+      compliancePercent: members === 0 ? null : Math.round((compliant / members) * 1000) / 10,
     };
   }
 }
@@ -727,3 +727,7 @@ export async function groupComputer(
   });
   return { ...standing, updates: list };
 }
+
+/** A tally's compliance as text: "75%", or "n/a" for a tally without members. */
+export const percentText = (t: Pick<GroupTally, 'compliancePercent'>): string =>
+  t.compliancePercent === null ? 'n/a' : `${t.compliancePercent}%`;

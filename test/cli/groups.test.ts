@@ -92,7 +92,9 @@ describe('patchscan group', () => {
         `${f.nonCompliant} non-compliant, ${f.unknown} unknown, ${f.overdue} overdue`,
     );
     for (const c of detail.collections) {
-      const figures = [c.members, c.compliant, c.nonCompliant, c.unknown, c.overdue, c.compliancePercent].join('\\s+');
+      // A collection without members has no compliance to give: n/a, not 0 % (null in JSON).
+      expect(c.compliancePercent === null).toBe(c.members === 0);
+      const figures = [c.members, c.compliant, c.nonCompliant, c.unknown, c.overdue, c.compliancePercent ?? 'n/a'].join('\\s+');
       expect(show.out).toMatch(new RegExp(`\\n${c.collection.replace(/[()]/g, '\\$&')}\\s+${figures}\\n`));
     }
     expect(show.out.split('\n').filter((l) => /^ {2}(KB\d+|-) /.test(l))).toHaveLength(detail.updates);

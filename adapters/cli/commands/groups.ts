@@ -16,6 +16,7 @@ import {
   groupComputers,
   listUpdateGroups,
   parseDeadline,
+  percentText,
   removeFromGroup,
   setGroupDeadline,
   updateGroupDetail,
@@ -50,10 +51,16 @@ const out = (o: OutputOptions, data: unknown, rows: readonly object[], text: () 
   else print(text());
 };
 
+/** Rows for a table: a compliance without members reads n/a (JSON keeps null; CSV an empty cell). */
+const withPercentText = <R extends { compliancePercent: number | null }>(
+  rows: readonly R[],
+): (R | (Omit<R, 'compliancePercent'> & { compliancePercent: string }))[] =>
+  rows.map((r) => (r.compliancePercent === null ? { ...r, compliancePercent: 'n/a' } : r));
+
 const deadlineText = (g: GroupInfo): string =>
   g.deadline === null ? 'no deadline' : `deadline ${g.deadline}${g.pastDeadline ? ' (passed)' : ''}`;
 const tallyText = (t: GroupTally): string =>
-  `${t.members} computer(s): ${t.compliant} compliant (${t.compliancePercent}%), ${t.nonCompliant} non-compliant, ${t.unknown} unknown` +
+  `${t.members} computer(s): ${t.compliant} compliant (${percentText(t)}), ${t.nonCompliant} non-compliant, ${t.unknown} unknown` +
   (t.overdue ? `, ${t.overdue} overdue` : '');
 
 const deadlineOption =
@@ -140,7 +147,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
         out(o, groups, rows, () =>
           rows.length === 0
             ? 'No update groups yet: patchscan group create NAME --kb … | --released-after … | --classification … | --product …'
-            : table(rows, [
+            : table(withPercentText(rows), [
                 'name',
                 'updates',
                 'deadline',
@@ -167,7 +174,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
             `${g.name}: ${g.updates} update(s), ${deadlineText(g)}; made from ${describeCriteria(g.criteria)} on ${g.createdAt}`,
             `Fleet: ${tallyText(g.fleet)}`,
             '',
-            table(rows, ['collection', 'members', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent']),
+            table(withPercentText(rows), ['collection', 'members', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent']),
             '',
             'Updates:',
             ...g.updateList.map((u) => `  ${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title} (${u.update_id})`),

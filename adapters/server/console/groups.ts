@@ -23,7 +23,8 @@ import type { PageContext, PageResult } from './page.js';
 import type { Column } from './table.js';
 
 const groupLink = (name: string): string => `<a href="/groups/${encodeURIComponent(name)}">${esc(name)}</a>`;
-const pctCell = (t: GroupTally): string => `${t.compliancePercent.toFixed(1)} %`;
+const pctCell = (t: GroupTally): string =>
+  t.compliancePercent === null ? '<span class="muted">n/a</span>' : `${t.compliancePercent.toFixed(1)} %`;
 const deadlineCell = (g: { deadline: string | null; pastDeadline: boolean }): string =>
   g.deadline ? `${when(g.deadline)}${g.pastDeadline ? ' <span class="Required">passed</span>' : ''}` : '<span class="muted">none</span>';
 

@@ -177,7 +177,7 @@ export class ProgressBar {
 
   private finishPhase(now: number): void {
     if (!this.last || this.label === '') return;
-    const line = this.line(now, this.mode === 'tty' ? (this.stream.columns || 100) : Infinity, true);
+    const line = this.line(now, this.mode === 'tty' ? this.stream.columns || 100 : Infinity, true);
     if (this.mode === 'tty') {
       this.draw(line);
       this.stream.write('\n');

@@ -73,8 +73,11 @@ function applyEdits(records: readonly UpdateRecord[], edits: readonly Edit[]): A
       const software = out.filter((r) => r.updateType === 'Software');
       const rule = pool[e.rule % pool.length];
       const id = G(7000 + n);
+      // Earlier edits may have removed every update: the new one is then made from one of the catalog's own.
+      const base = software[0] ?? out[0] ?? records[0];
+      if (base === undefined) return;
       out.push({
-        ...(software[0] ?? out[0]),
+        ...base,
         updateId: id,
         revisionNumber: 1,
         revisionId: 30000 + n,

@@ -352,6 +352,8 @@ function leaf(node: Extract<RuleNode, { kind: 'rule' }>, s: Scope): RTri {
     case 'WindowsVersion':
     case 'PlatformVersion': {
       const cmp = scalarOp(a.Comparison, 'EqualTo');
+      for (const k of ['MajorVersion', 'MinorVersion', 'ServicePackMajor', 'ServicePackMinor', 'BuildNumber', 'ProductType', 'SuiteMask'])
+        if (a[k] !== undefined && int(a[k]) < 0) throw new BadData();
       const want: [number, number][] = [];
       if (a.MajorVersion !== undefined) want.push([int(a.MajorVersion), os?.major ?? 0]);
       if (a.MinorVersion !== undefined) want.push([int(a.MinorVersion), os?.minor ?? 0]);

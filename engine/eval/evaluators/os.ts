@@ -2,7 +2,7 @@
  * OS, language, processor and machine rules (reference §3.3, §3.4, §3.9).
  */
 import type { InventoryOs, InventoryProcessor } from '../../inventory/types.js';
-import { bool, cmpNum, holds, requireInt, RuleDataError, scalarOp, type ScalarComparison } from '../compare.js';
+import { bool, cmpNum, holds, requireInt, requireUint32, RuleDataError, scalarOp, type ScalarComparison } from '../compare.js';
 import { NOT_COLLECTED, factOf, readFact, type RuleCompiler } from '../leaf.js';
 import type { EvaluatorTable } from './table.js';
 import { F, T, U, triOf, type Tri } from '../tri.js';
@@ -35,11 +35,12 @@ const windowsVersion: RuleCompiler = (input) => {
     ['ServicePackMajor', 'spMajor'],
     ['ServicePackMinor', 'spMinor'],
   ] as const) {
-    if (a[attr] !== undefined) tuple.push([field, requireInt(a[attr], attr)]);
+    if (a[attr] !== undefined) tuple.push([field, requireUint32(a[attr], attr)]);
   }
-  const build = a.BuildNumber !== undefined ? requireInt(a.BuildNumber, 'BuildNumber') : undefined;
-  const productType = a.ProductType !== undefined ? requireInt(a.ProductType, 'ProductType') : undefined;
-  const suiteMask = a.SuiteMask !== undefined ? requireInt(a.SuiteMask, 'SuiteMask') : undefined;
+  // The schema's unsigned numbers: a negative one names no Windows there is (MajorVersion="-1"), so it is bad data.
+  const build = a.BuildNumber !== undefined ? requireUint32(a.BuildNumber, 'BuildNumber') : undefined;
+  const productType = a.ProductType !== undefined ? requireUint32(a.ProductType, 'ProductType') : undefined;
+  const suiteMask = a.SuiteMask !== undefined ? requireUint32(a.SuiteMask, 'SuiteMask') : undefined;
   const allSuites = bool(a.AllSuitesMustBePresent, 'AllSuitesMustBePresent');
   return (ctx) => {
     const os = readFact(ctx, fact, input, osText);

@@ -78,6 +78,15 @@ export const OS_RULES: RuleTables = {
         fact: 'rule',
         reason: /invalid attribute data/,
       },
+      // The schema's numbers are unsigned: a negative one names no Windows there is (Comparison GreaterThan would be
+      // True on every machine).
+      ...(['MajorVersion', 'BuildNumber', 'SuiteMask'] as const).map((attr) => ({
+        name: `${attr} is negative`,
+        attrs: { Comparison: 'GreaterThan', [attr]: '-1' },
+        machine: os(),
+        fact: 'rule' as const,
+        reason: new RegExp(`invalid attribute data: ${attr} "-1" is outside 0 to 4294967295`),
+      })),
     ],
   },
   PlatformVersion: {

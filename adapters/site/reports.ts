@@ -217,26 +217,6 @@ export async function computerCompliance(
   };
 }
 
-/** A computer's rows as CSV: the same columns on the CLI (report computer --csv) and here. */
-export function complianceCsvRows(c: ComputerCompliance): object[] {
-  return c.updates.map((u) => ({
-    computer: c.computer,
-    kb: u.kb,
-    title: u.title,
-    classification: u.classification,
-    severity: u.severity,
-    releaseDate: u.releaseDate,
-    cves: u.cves,
-    moreInfoUrl: u.moreInfoUrl,
-    state: u.state,
-    superseded: u.superseded,
-    possiblySuperseded: u.possiblySuperseded,
-    reason: u.reason,
-    scannedAt: c.scannedAt,
-    catalog: c.catalog.sha256,
-  }));
-}
-
 export interface FleetSummary {
   readonly clients: number;
   readonly scanned: number;
@@ -634,6 +614,17 @@ export async function complianceTrend(store: SiteStore, days = 90): Promise<Dail
   const rows = await store.dailyRows(days);
   const t = await store.fleetTotals();
   if (t.scanned === 0 && rows.length === 0) return rows;
-  const today: DailyRow = { day: new Date().toISOString().slice(0, 10), clients: await store.clientCount(), ...t };
+  // Keys in the stored rows' order (compliant after scanned), so every row of the JSON answer reads alike.
+  const today: DailyRow = {
+    day: new Date().toISOString().slice(0, 10),
+    clients: await store.clientCount(),
+    scanned: t.scanned,
+    compliant: t.compliant,
+    installed: t.installed,
+    required: t.required,
+    superseded: t.superseded,
+    possiblySuperseded: t.possiblySuperseded,
+    unknown: t.unknown,
+  };
   return [...rows.filter((r) => r.day !== today.day), today].slice(-days);
 }

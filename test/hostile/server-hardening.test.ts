@@ -565,7 +565,8 @@ describe('CSV exports are safe to open in a spreadsheet', () => {
   });
 
   it("toCsv neutralizes every row's cells, keeps numbers, and the JSON API's ?format=csv does the same", async () => {
-    expect(toCsv([{ computer: '=EVIL()', required: -1, title: '-x' }])).toBe("computer,required,title\r\n'=EVIL(),-1,'-x\r\n");
+    const cols = ['computer', 'required', 'title'] as const;
+    expect(toCsv([{ computer: '=EVIL()', required: -1, title: '-x' }], cols)).toBe("computer,required,title\r\n'=EVIL(),-1,'-x\r\n");
     const dir = tempDir();
     const site = await newSite(dir);
     await site.store.enroll('@EVIL-PC');

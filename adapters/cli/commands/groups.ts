@@ -3,7 +3,7 @@
  * groups with deadlines (Configuration Manager's), and their compliance per collection and per computer.
  */
 import type { Command } from 'commander';
-import { toCsv } from '../../text/csv.js';
+import { groupCollectionsCsv, groupComputerCsv, groupComputersCsv, groupsCsv } from '../../site/report-csv.js';
 import { CatalogVersions } from '../../site/reports.js';
 import {
   addToGroup,
@@ -45,9 +45,9 @@ const table = (rows: readonly Record<string, unknown>[], cols: readonly string[]
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 };
 
-const out = (o: OutputOptions, data: unknown, rows: readonly object[], text: () => string): void => {
+const out = (o: OutputOptions, data: unknown, csv: () => string, text: () => string): void => {
   if (o.json) print(JSON.stringify(data, null, 2));
-  else if (o.csv) process.stdout.write(toCsv(rows));
+  else if (o.csv) process.stdout.write(csv());
   else print(text());
 };
 
@@ -144,20 +144,24 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
           compliancePercent: g.fleet.compliancePercent,
           criteria: describeCriteria(g.criteria),
         }));
-        out(o, groups, rows, () =>
-          rows.length === 0
-            ? 'No update groups yet: patchscan group create NAME --kb … | --released-after … | --classification … | --product …'
-            : table(withPercentText(rows), [
-                'name',
-                'updates',
-                'deadline',
-                'computers',
-                'compliant',
-                'nonCompliant',
-                'unknown',
-                'overdue',
-                'compliancePercent',
-              ]),
+        out(
+          o,
+          groups,
+          () => groupsCsv(groups),
+          () =>
+            rows.length === 0
+              ? 'No update groups yet: patchscan group create NAME --kb … | --released-after … | --classification … | --product …'
+              : table(withPercentText(rows), [
+                  'name',
+                  'updates',
+                  'deadline',
+                  'computers',
+                  'compliant',
+                  'nonCompliant',
+                  'unknown',
+                  'overdue',
+                  'compliancePercent',
+                ]),
         );
       }),
     );
@@ -169,16 +173,28 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
       withSite(o, async (site) => {
         const g = await updateGroupDetail(site.store, new CatalogVersions(site.store, site.catalogsDir), name);
         const rows = g.collections.map((c) => ({ ...c }));
-        out(o, g, rows, () =>
-          [
-            `${g.name}: ${g.updates} update(s), ${deadlineText(g)}; made from ${describeCriteria(g.criteria)} on ${g.createdAt}`,
-            `Fleet: ${tallyText(g.fleet)}`,
-            '',
-            table(withPercentText(rows), ['collection', 'members', 'compliant', 'nonCompliant', 'unknown', 'overdue', 'compliancePercent']),
-            '',
-            'Updates:',
-            ...g.updateList.map((u) => `  ${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title} (${u.update_id})`),
-          ].join('\n'),
+        out(
+          o,
+          g,
+          () => groupCollectionsCsv(g.collections),
+          () =>
+            [
+              `${g.name}: ${g.updates} update(s), ${deadlineText(g)}; made from ${describeCriteria(g.criteria)} on ${g.createdAt}`,
+              `Fleet: ${tallyText(g.fleet)}`,
+              '',
+              table(withPercentText(rows), [
+                'collection',
+                'members',
+                'compliant',
+                'nonCompliant',
+                'unknown',
+                'overdue',
+                'compliancePercent',
+              ]),
+              '',
+              'Updates:',
+              ...g.updateList.map((u) => `  ${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title} (${u.update_id})`),
+            ].join('\n'),
         );
       }),
     );
@@ -199,33 +215,37 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
           limit: o.limit,
         });
         const rows = page.items.map((c) => ({ ...c, scannedAt: c.scannedAt ?? '', architecture: c.architecture ?? '' }));
-        out(o, page, rows, () =>
-          [
-            `${page.total} computer(s)`,
-            ...(rows.length
-              ? [
-                  '',
-                  table(
-                    rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })),
-                    [
-                      'computer',
-                      'state',
-                      'overdue',
-                      'missing',
-                      'unknown',
-                      'possiblySuperseded',
-                      'installed',
-                      'superseded',
-                      'notApplicable',
-                      'scannedAt',
-                    ],
-                  ),
-                ]
-              : []),
-            page.total > rows.length ? `… ${page.total - rows.length} more (--limit)` : '',
-          ]
-            .join('\n')
-            .trimEnd(),
+        out(
+          o,
+          page,
+          () => groupComputersCsv(page.items),
+          () =>
+            [
+              `${page.total} computer(s)`,
+              ...(rows.length
+                ? [
+                    '',
+                    table(
+                      rows.map((r) => ({ ...r, overdue: r.overdue ? 'yes' : '' })),
+                      [
+                        'computer',
+                        'state',
+                        'overdue',
+                        'missing',
+                        'unknown',
+                        'possiblySuperseded',
+                        'installed',
+                        'superseded',
+                        'notApplicable',
+                        'scannedAt',
+                      ],
+                    ),
+                  ]
+                : []),
+              page.total > rows.length ? `… ${page.total - rows.length} more (--limit)` : '',
+            ]
+              .join('\n')
+              .trimEnd(),
         );
       }),
     );
@@ -246,22 +266,26 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
           possiblySuperseded: u.possiblySuperseded,
           missing: u.missing,
         }));
-        out(o, c, rows, () =>
-          [
-            `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, ` +
-              `possibly superseded ${c.possiblySuperseded}, installed ${c.installed}, superseded ${c.superseded}, ` +
-              `not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
-            '',
-            table(
-              rows.map((r) => ({
-                ...r,
-                kb: r.kb ? `KB${r.kb}` : '-',
-                superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '',
-                missing: r.missing ? 'yes' : '',
-              })),
-              ['state', 'missing', 'superseded', 'kb', 'title'],
-            ),
-          ].join('\n'),
+        out(
+          o,
+          c,
+          () => groupComputerCsv(c.updates),
+          () =>
+            [
+              `${c.computer}: ${c.state}${c.overdue ? ' (overdue)' : ''}; missing ${c.missing}, unknown ${c.unknown}, ` +
+                `possibly superseded ${c.possiblySuperseded}, installed ${c.installed}, superseded ${c.superseded}, ` +
+                `not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
+              '',
+              table(
+                rows.map((r) => ({
+                  ...r,
+                  kb: r.kb ? `KB${r.kb}` : '-',
+                  superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '',
+                  missing: r.missing ? 'yes' : '',
+                })),
+                ['state', 'missing', 'superseded', 'kb', 'title'],
+              ),
+            ].join('\n'),
         );
       }),
     );

@@ -3,12 +3,11 @@
  */
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
-import { toCsv } from '../../text/csv.js';
 import { notScannedMessage } from '../../site/not-scanned.js';
+import { collectionsCsv, complianceCsv, groupRowsCsv, machinesCsv, staleCsv, syncCsv, trendCsv } from '../../site/report-csv.js';
 import {
   CatalogVersions,
   collectionSummary,
-  complianceCsvRows,
   complianceTrend,
   countsText,
   computerCompliance,
@@ -35,9 +34,9 @@ const MAX_DAYS = 36_500;
 
 type ReportOptions = SiteOptions & { json?: boolean; csv?: boolean };
 
-const out = (o: ReportOptions, data: unknown, rows: readonly object[], table: () => string): void => {
+const out = (o: ReportOptions, data: unknown, csv: () => string, table: () => string): void => {
   if (o.json) print(JSON.stringify(data, null, 2));
-  else if (o.csv) process.stdout.write(toCsv(rows));
+  else if (o.csv) process.stdout.write(csv());
   else print(table());
 };
 
@@ -105,11 +104,10 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
     withSite(o, async (site) => {
       const c = await computerCompliance(site.store, new CatalogVersions(site.store), name, listing(o));
       if (!c) throw await notScanned(site, name);
-      const rows = complianceCsvRows(c);
       out(
         o,
         c,
-        rows,
+        () => complianceCsv(c),
         () =>
           `${computerHeader(c)}\n\n${fmt(
             c.updates.map((u) => ({
@@ -142,27 +140,31 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
       withSite(o, async (site) => {
         const u = await updateCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
         if (!u) throw new PatchscanError('NOT_FOUND', `no update ${id} in the catalog in service`);
-        out(o, u, u.machines.items, () =>
-          [
-            `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (` +
-              `${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
-            ...updateLines(u.update),
-            `Machines: ${countsText(u.counts)}`,
-            ...(u.updates.length > 1
-              ? [
-                  '',
-                  `${u.updates.length} updates carry it:`,
-                  ...u.updates.map((x) => `  ${x.updateId}  ${countsText(x.counts)}  ${x.title}`),
-                ]
-              : []),
-            ...(u.unknownBecause.length
-              ? ['', 'Unknown because:', ...u.unknownBecause.map((r) => `  ${String(r.machines).padStart(6)}  ${r.reason}`)]
-              : []),
-            '',
-            machineTable(u.machines, u.updates.length > 1),
-          ]
-            .join('\n')
-            .trimEnd(),
+        out(
+          o,
+          u,
+          () => machinesCsv(u.machines.items),
+          () =>
+            [
+              `${u.update.kb ? `KB${u.update.kb} ` : ''}${u.update.title} (` +
+                `${u.update.classification}${u.update.severity ? `, ${u.update.severity}` : ''})`,
+              ...updateLines(u.update),
+              `Machines: ${countsText(u.counts)}`,
+              ...(u.updates.length > 1
+                ? [
+                    '',
+                    `${u.updates.length} updates carry it:`,
+                    ...u.updates.map((x) => `  ${x.updateId}  ${countsText(x.counts)}  ${x.title}`),
+                  ]
+                : []),
+              ...(u.unknownBecause.length
+                ? ['', 'Unknown because:', ...u.unknownBecause.map((r) => `  ${String(r.machines).padStart(6)}  ${r.reason}`)]
+                : []),
+              '',
+              machineTable(u.machines, u.updates.length > 1),
+            ]
+              .join('\n')
+              .trimEnd(),
         );
       }),
     );
@@ -182,21 +184,25 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         if (!isCveId(id)) throw new PatchscanError('BAD_ARGUMENT', `${JSON.stringify(id)} is not a CVE id: give CVE-YYYY-NNNN`);
         const c = await cveCompliance(site.store, new CatalogVersions(site.store), id, { ...listing(o), limit: o.limit });
         if (!c) throw new PatchscanError('NOT_FOUND', `no update of the catalog in service names ${id}`);
-        out(o, c, c.machines.items, () =>
-          [
-            `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix ` +
-              `is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ` +
-              `${c.scanned} scanned`,
-            '',
-            `Fixed by ${c.updates.length} update(s):`,
-            ...c.updates.map(
-              (x) => `  ${x.kb ? `KB${x.kb}` : x.updateId}  released ${day(x.releaseDate) || '?'}  ${countsText(x.counts)}  ${x.title}`,
-            ),
-            '',
-            machineTable(c.machines, true),
-          ]
-            .join('\n')
-            .trimEnd(),
+        out(
+          o,
+          c,
+          () => machinesCsv(c.machines.items),
+          () =>
+            [
+              `${c.cve}: ${c.exposed} exposed, ${c.possiblyExposed} possibly exposed (the fix ` +
+                `is possibly superseded), ${c.unknown} unknown, ${c.notExposed} not exposed, of ` +
+                `${c.scanned} scanned`,
+              '',
+              `Fixed by ${c.updates.length} update(s):`,
+              ...c.updates.map(
+                (x) => `  ${x.kb ? `KB${x.kb}` : x.updateId}  released ${day(x.releaseDate) || '?'}  ${countsText(x.counts)}  ${x.title}`,
+              ),
+              '',
+              machineTable(c.machines, true),
+            ]
+              .join('\n')
+              .trimEnd(),
         );
       }),
     );
@@ -208,19 +214,23 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
   ).action((o: ReportOptions) =>
     withSite(o, async (site) => {
       const rows = await collectionSummary(site.store);
-      out(o, rows, rows, () =>
-        fmt(rows as unknown as Record<string, unknown>[], [
-          'name',
-          'limitedTo',
-          'members',
-          'enrolled',
-          'scanned',
-          'compliant',
-          'required',
-          'superseded',
-          'possiblySuperseded',
-          'unknown',
-        ]),
+      out(
+        o,
+        rows,
+        () => collectionsCsv(rows),
+        () =>
+          fmt(rows as unknown as Record<string, unknown>[], [
+            'name',
+            'limitedTo',
+            'members',
+            'enrolled',
+            'scanned',
+            'compliant',
+            'required',
+            'superseded',
+            'possiblySuperseded',
+            'unknown',
+          ]),
       );
     }),
   );
@@ -233,15 +243,19 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
     ).action((o: ReportOptions) =>
       withSite(o, async (site) => {
         const rows = await groupSummary(site.store, kind);
-        out(o, rows, rows, () =>
-          fmt(rows as unknown as Record<string, unknown>[], [
-            'name',
-            'required',
-            'superseded',
-            'possiblySuperseded',
-            'installed',
-            'unknown',
-          ]),
+        out(
+          o,
+          rows,
+          () => groupRowsCsv(rows),
+          () =>
+            fmt(rows as unknown as Record<string, unknown>[], [
+              'name',
+              'required',
+              'superseded',
+              'possiblySuperseded',
+              'installed',
+              'unknown',
+            ]),
         );
       }),
     );
@@ -254,7 +268,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         out(
           o,
           p,
-          p.items,
+          () => staleCsv(p.items),
           () => `${p.total} client(s) have not reported for ${o.days} day(s)\n\n${fmt(p.items, ['name', 'lastUpload', 'lastScan'])}`,
         );
       }),
@@ -263,8 +277,11 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
   reportOpts(report.command('sync').description('the sync history and the catalog in service')).action((o: ReportOptions) =>
     withSite(o, async (site) => {
       const msgs = await site.store.syncMessages(100);
-      out(o, { catalog: (await site.store.currentCatalog()) ?? null, messages: msgs }, msgs, () =>
-        fmt(msgs as unknown as Record<string, unknown>[], ['at', 'message_id', 'severity', 'text']),
+      out(
+        o,
+        { catalog: (await site.store.currentCatalog()) ?? null, messages: msgs },
+        () => syncCsv(msgs),
+        () => fmt(msgs as unknown as Record<string, unknown>[], ['at', 'message_id', 'severity', 'text']),
       );
     }),
   );
@@ -272,8 +289,12 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
   reportOpts(report.command('trend').description('fleet compliance per day (what the console charts)')).action((o: ReportOptions) =>
     withSite(o, async (site) => {
       const rows = await complianceTrend(site.store);
-      out(o, rows, rows, () =>
-        fmt(rows as unknown as Record<string, unknown>[], ['day', 'clients', 'scanned', 'compliant', 'installed', 'required', 'unknown']),
+      out(
+        o,
+        rows,
+        () => trendCsv(rows),
+        () =>
+          fmt(rows as unknown as Record<string, unknown>[], ['day', 'clients', 'scanned', 'compliant', 'installed', 'required', 'unknown']),
       );
     }),
   );

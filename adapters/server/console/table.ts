@@ -80,8 +80,10 @@ export function sortRows<T>(rows: readonly T[], columns: readonly Column<T>[], o
 
 export function csvOf<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cols = columns.filter((c) => !c.noCsv);
-  const header = `${cols.map((c) => c.key).join(',')}\r\n`;
-  return rows.length === 0 ? header : toCsv(rows.map((r) => Object.fromEntries(cols.map((c) => [c.key, c.value(r)]))));
+  return toCsv(
+    rows.map((r): Record<string, unknown> => Object.fromEntries(cols.map((c) => [c.key, c.value(r)]))),
+    cols.map((c) => c.key),
+  );
 }
 
 export interface ListOptions<T> {

@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PatchscanError } from '../../../engine/errors.js';
-import { toCsv } from '../../text/csv.js';
+import { groupCollectionsCsv, groupComputerCsv, groupComputersCsv, groupsCsv } from '../../site/report-csv.js';
 import {
   addToGroup,
   createUpdateGroup,
@@ -74,9 +74,9 @@ function asHttp(e: unknown): unknown {
   return e;
 }
 
-const csv = (res: Parameters<Route>[2], rows: readonly object[]): void => {
+const csv = (res: Parameters<Route>[2], body: string): void => {
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(toCsv(rows));
+  res.end(body);
 };
 
 export const groupRoutes: Route = async (ctx, req, res, url) => {
@@ -92,11 +92,7 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
     if (p === '/v1/groups') {
       if (method === 'GET') {
         const groups = await listUpdateGroups(store, catalogs);
-        if (wantCsv)
-          csv(
-            res,
-            groups.map((g) => ({ name: g.name, updates: g.updates, deadline: g.deadline ?? '', ...g.fleet })),
-          );
+        if (wantCsv) csv(res, groupsCsv(groups));
         else send(res, 200, groups);
         return true;
       }
@@ -136,7 +132,7 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
     if (sub === undefined) {
       if (method === 'GET') {
         const g = await updateGroupDetail(store, catalogs, name);
-        if (wantCsv) csv(res, g.collections);
+        if (wantCsv) csv(res, groupCollectionsCsv(g.collections));
         else send(res, 200, g);
       } else if (method === 'PATCH') {
         const body = await jsonBody(req);
@@ -170,7 +166,7 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
     if (method !== 'GET') throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} ${p}: use GET`, { allow: 'GET' });
     if (m[3] !== undefined) {
       const c = await groupComputer(store, catalogs, name, pathParam(m[3], 'computer name'));
-      if (wantCsv) csv(res, c.updates);
+      if (wantCsv) csv(res, groupComputerCsv(c.updates));
       else send(res, 200, c);
       return true;
     }
@@ -193,7 +189,7 @@ export const groupRoutes: Route = async (ctx, req, res, url) => {
       limit: intParam(q, 'limit', 100, 1, 1000),
       offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
     });
-    if (wantCsv) csv(res, page.items);
+    if (wantCsv) csv(res, groupComputersCsv(page.items));
     else send(res, 200, page);
     return true;
   } catch (e) {

@@ -12,7 +12,6 @@
  * Counts follow the counting rule (engine/scanner/counting.ts); ?state= takes a state name in any case.
  *   GET /v1/sync                             the sync history
  */
-import { toCsv } from '../../text/csv.js';
 import {
   collectionSummary,
   complianceTrend,
@@ -26,11 +25,22 @@ import {
   searchCves,
   staleClients,
   updateCompliance,
-  complianceCsvRows,
 } from '../../site/reports.js';
-import { updateList, type FleetUpdateRow } from '../../site/update-list.js';
+import { updateList } from '../../site/update-list.js';
 import { NO_CATALOG, notScannedMessage, untargetedBecause, whyNotScanned } from '../../site/not-scanned.js';
 import { computerKey } from '../../store/computer-name.js';
+import {
+  collectionsCsv,
+  complianceCsv,
+  computersCsv,
+  cvesCsv,
+  groupRowsCsv,
+  machinesCsv,
+  staleCsv,
+  syncCsv,
+  trendCsv,
+  updatesCsv,
+} from '../../site/report-csv.js';
 import { choiceParam, HttpError, intParam, pathParam, send } from '../http.js';
 import type { Route } from './context.js';
 
@@ -39,9 +49,9 @@ const COMPLIANCE = /^\/v1\/computers\/([^/]+)\/compliance$/;
 // Shared with the CLI and the console (adapters/site/not-scanned.ts); re-exported for the routes that import them here.
 export { NO_CATALOG, untargetedBecause, whyNotScanned };
 
-const csv = (res: Parameters<Route>[2], rows: readonly object[]): void => {
+const csv = (res: Parameters<Route>[2], body: string): void => {
   res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(toCsv(rows));
+  res.end(body);
 };
 
 const LISTING = ['hide', 'show'] as const;
@@ -64,7 +74,7 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       state: choiceParam(q, 'state', REPORT_STATES),
     });
     if (!c) throw new HttpError(404, 'NOT_FOUND', await notScannedMessage(store, name));
-    if (q.get('format') === 'csv') csv(res, complianceCsvRows(c));
+    if (q.get('format') === 'csv') csv(res, complianceCsv(c));
     else send(res, 200, c);
     return true;
   }
@@ -98,12 +108,12 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
     offset,
   };
   let data: unknown;
-  let rows: readonly object[];
+  let table: () => string;
   switch (p) {
     case '/v1/computers': {
       const page = await searchComputers(store, q.get('q') ?? '', limit, offset);
       data = page;
-      rows = page.items;
+      table = () => computersCsv(page.items);
       break;
     }
     case '/v1/updates': {
@@ -111,37 +121,44 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       const all = (await updateList(store, ctx.catalogs, { ...(q.get('q') ? { q: q.get('q')! } : {}) })).updates;
       const items = all.slice(offset, offset + limit);
       data = { total: all.length, offset, limit, items };
-      rows = items.map(flatCounts);
+      table = () => updatesCsv(items);
       break;
     }
     case '/v1/cves': {
       const found = await searchCves(ctx.catalogs, q.get('q') ?? '', limit);
       data = found;
-      rows = found.map((r) => ({ cve: r.cve, updates: r.updates.map((u) => (u.kb ? `KB${u.kb}` : u.updateId)) }));
+      table = () => cvesCsv(found);
       break;
     }
-    case '/v1/reports/collections':
-      data = rows = await collectionSummary(store);
+    case '/v1/reports/collections': {
+      const rows = await collectionSummary(store);
+      data = rows;
+      table = () => collectionsCsv(rows);
       break;
+    }
     case '/v1/reports/classifications':
-      data = rows = await groupSummary(store, 'classification', ctx.catalogs);
+    case '/v1/reports/products': {
+      const rows = await groupSummary(store, p === '/v1/reports/products' ? 'product' : 'classification', ctx.catalogs);
+      data = rows;
+      table = () => groupRowsCsv(rows);
       break;
-    case '/v1/reports/products':
-      data = rows = await groupSummary(store, 'product', ctx.catalogs);
-      break;
+    }
     case '/v1/reports/stale': {
       const page = await staleClients(store, intParam(q, 'days', 7, 0, 36_500), limit, offset);
       data = page;
-      rows = page.items;
+      table = () => staleCsv(page.items);
       break;
     }
-    case '/v1/reports/trend':
-      data = rows = await complianceTrend(store, intParam(q, 'days', 90, 1, 3_650));
+    case '/v1/reports/trend': {
+      const rows = await complianceTrend(store, intParam(q, 'days', 90, 1, 3_650));
+      data = rows;
+      table = () => trendCsv(rows);
       break;
+    }
     case '/v1/sync': {
       const messages = await store.syncMessages(limit);
       data = { catalog: (await store.currentCatalog()) ?? null, messages };
-      rows = messages;
+      table = () => syncCsv(messages);
       break;
     }
     default: {
@@ -156,7 +173,7 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
         const c = await cveCompliance(store, ctx.catalogs, id, listing);
         if (!c) throw new HttpError(404, 'NOT_FOUND', `no update of the catalog in service names ${id}`);
         data = c;
-        rows = c.machines.items;
+        table = () => machinesCsv(c.machines.items);
         break;
       }
       if (!p.startsWith('/v1/updates/')) throw new HttpError(404, 'NOT_FOUND', `no report ${p}`);
@@ -164,16 +181,10 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       const u = await updateCompliance(store, ctx.catalogs, id, listing);
       if (!u) throw new HttpError(404, 'NOT_FOUND', `no update ${id} in the catalog in service`);
       data = u;
-      rows = u.machines.items;
+      table = () => machinesCsv(u.machines.items);
     }
   }
-  if (q.get('format') === 'csv') csv(res, rows);
+  if (q.get('format') === 'csv') csv(res, table());
   else send(res, 200, data);
   return true;
-};
-
-/** An update of the updates list as one flat CSV row. */
-const flatCounts = (u: FleetUpdateRow): object => {
-  const { counts, ...info } = u;
-  return { ...info, ...counts };
 };

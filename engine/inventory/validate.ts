@@ -395,6 +395,23 @@ function neitherFormat(b: Uint8Array, source: string): PatchscanError {
   );
 }
 
+/**
+ * JSON.parse's message with the line and column a person looks for in an editor: V8 gives a character offset ("in JSON
+ * at position 11"), or none at the end of the input.
+ */
+export function jsonErrorWhere(message: string, text: string): string {
+  const m = / at position (\d+)/.exec(message);
+  const at = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : -1;
+  if (at < 0) return message;
+  let line = 1,
+    lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `${message} (line ${line}, column ${at - lineStart + 1})`;
+}
+
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
 export function decodeInventory(
   bytes: Uint8Array,
@@ -412,17 +429,17 @@ export function decodeInventory(
   // Ill-formed UTF-8 is refused, naming where, before a decoder turns it into U+FFFD (or other characters).
   if (fmt === 'json') refuseBadUtf8(invalidUtf8At(bytes), source, 'not valid UTF-8', 'an inventory in JSON must be UTF-8');
   let doc: unknown;
+  let text = '';
   try {
-    doc =
-      fmt === 'json'
-        ? JSON.parse(
-            Buffer.from(bytes)
-              .toString('utf8')
-              .replace(/^\uFEFF/, ''),
-          )
-        : unpackr.unpack(bytes);
+    if (fmt === 'json') {
+      text = Buffer.from(bytes)
+        .toString('utf8')
+        .replace(/^\uFEFF/, '');
+      doc = JSON.parse(text);
+    } else doc = unpackr.unpack(bytes);
   } catch (e) {
-    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${(e as Error).message}`, {
+    const why = fmt === 'json' ? jsonErrorWhere((e as Error).message, text) : (e as Error).message;
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid ${fmt === 'json' ? 'JSON' : 'msgpack'}: ${why}`, {
       file: source,
     });
   }

@@ -91,6 +91,9 @@ describe('a batch given no thread count', () => {
     expect(pooled.threads).toBe(2);
     expect(formatBatchSummary(pooled, 'pooled.jsonl')).toContain('machines/s, 2 worker thread(s))');
     expect(byDefault.machines).toBe(60);
+    // The rate is machines scanned a second: inventories refused count as errors, not as speed.
+    const slow = { ...pooled, seconds: 2, machines: 60, scanned: 20, errors: 40 };
+    expect(formatBatchSummary(slow, 'x')).toContain('Scanned 20 machine(s) in 2.00 s (10 machines/s, 2 worker thread(s)); 40 error(s)');
     expect(byDefault.counts).toEqual(pooled.counts);
     expect(readFileSync(join(dir, 'default.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'pooled.jsonl'), 'utf8'));
   }, 120_000);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type Catalog } from '../../engine/catalog/catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
 import type { Inventory } from '../../engine/inventory/types.js';
-import { decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
+import { jsonErrorWhere, decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
 import type { RuleNode } from '../../engine/model.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { Packr } from 'msgpackr';
@@ -282,6 +282,12 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     const fromMsgpack = decodeInventory(new Packr({ useRecords: false }).pack(doc), 'a.msgpack');
     expect(fromMsgpack).toEqual(fromJson);
     expect(() => decodeInventory(Buffer.from('{"schema":'), 'bad.json')).toThrowError(/^bad\.json: not valid JSON: /);
+    // Where, as an editor counts: line and column (V8 says a character offset, or nothing at the end of the input).
+    expect(() => decodeInventory(Buffer.from('{"schema":'), 'bad.json')).toThrowError(/not valid JSON: .*\(line 1, column 11\)$/);
+    expect(() => decodeInventory(Buffer.from('\uFEFF{\n  "schema": 1\n  "computer": {}\n}'), 'bad.json')).toThrowError(
+      /not valid JSON: .* at position 18 \(line 3, column 3\)$/,
+    );
+    expect(jsonErrorWhere('Unexpected token', 'x')).toBe('Unexpected token');
     expect(() => decodeInventory(Buffer.from([0x81, 0xc1]), 'bad.msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
     expect(() => decodeInventory(Buffer.from([0xc1, 0x00]), 'bad.msgpack', 'msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
   });

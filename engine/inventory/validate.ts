@@ -5,6 +5,7 @@
 import { Unpackr } from 'msgpackr';
 import { PatchscanError } from '../errors.js';
 import { INVENTORY_SCHEMA, type Inventory } from './types.js';
+import { duplicateJsonMember, duplicateMsgpackKey } from './duplicate-keys.js';
 import { invalidUtf8At, msgpackInvalidUtf8At } from './utf8.js';
 
 const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
@@ -446,5 +447,16 @@ export function decodeInventory(
   if (fmt === 'msgpack') {
     refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
   }
-  return validateInventory(doc, source, limits);
+  const inventory = validateInventory(doc, source, limits);
+  // After validation: a document over the limits is refused for that first, before a walk over all of it.
+  const dup = fmt === 'json' ? duplicateJsonMember(text) : duplicateMsgpackKey(bytes);
+  if (dup !== undefined) {
+    const where = fmt === 'json' ? jsonErrorWhere(` at position ${dup.at}`, text).replace(/^ at position \d+ /, '') : `(byte ${dup.at})`;
+    throw new PatchscanError(
+      'INVENTORY_INVALID',
+      `${source}: ${JSON.stringify(dup.name)} is given twice in one object ${where}: a reader would keep one of the two; give it once`,
+      { file: source },
+    );
+  }
+  return inventory;
 }

@@ -1,0 +1,188 @@
+/**
+ * The first member name given twice in one object of an inventory document. JSON.parse and msgpackr keep the last of
+ * two equal names without a word, so `{"os": {…}, …, "os": {…}}` would be read as whichever came last — a document
+ * two readers could read differently. validate.ts refuses names that differ only in case; these find the exact
+ * repeats its parsed object no longer shows. Run on documents that parsed (their syntax is known good), on the slow
+ * path only: the quick profile readers answer a machine only from bytes equal to those of one that passed here.
+ * Iterative, with a stack of open objects, so a deep document cannot exhaust the call stack.
+ */
+import { msgpackValueEnd } from './msgpack-frames.js';
+
+export interface DuplicateKey {
+  readonly name: string;
+  /** A character offset into the JSON text, or a byte offset into the msgpack document: where the second one starts. */
+  readonly at: number;
+}
+
+/** Names seen in one open object: a list while short (most objects have a handful), a set past that. */
+class Names {
+  private list: string[] = [];
+  private set: Set<string> | undefined;
+
+  /** Adds `name`; false when it was already there. */
+  add(name: string): boolean {
+    if (this.set !== undefined) {
+      if (this.set.has(name)) return false;
+      this.set.add(name);
+      return true;
+    }
+    if (this.list.includes(name)) return false;
+    this.list.push(name);
+    if (this.list.length > 16) this.set = new Set(this.list);
+    return true;
+  }
+}
+
+const QUOTE = 0x22,
+  BACKSLASH = 0x5c;
+
+/** In JSON text that JSON.parse accepted: the first repeated member name, compared as JSON.parse decodes it. */
+export function duplicateJsonMember(text: string): DuplicateKey | undefined {
+  // One entry per open container: its names for an object, null for an array.
+  const open: (Names | null)[] = [];
+  let expectName = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) {
+          escaped = true;
+          i++;
+        } else if (d === QUOTE) break;
+      }
+      if (expectName) {
+        expectName = false;
+        const raw = text.slice(start + 1, i);
+        const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
+        if (!open[open.length - 1]!.add(name)) return { name, at: start };
+      }
+    } else if (c === 0x7b /* { */) {
+      open.push(new Names());
+      expectName = true;
+    } else if (c === 0x5b /* [ */) open.push(null);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+      expectName = false;
+    } else if (c === 0x2c /* , */) expectName = open.length > 0 && open[open.length - 1] !== null;
+  }
+  return undefined;
+}
+
+/** Past this many keys in one map, its keys go in a set (a pairwise check would grow with the square). */
+const PAIRWISE_MAX = 32;
+
+// Reused between calls (the slow path decodes one document at a time per thread): the open containers, and the key
+// ranges of the open maps, each map's contiguous (a nested map's keys are dropped when it closes).
+let left = new Float64Array(64);
+let firstKey = new Int32Array(64);
+let isMapAt = new Uint8Array(64);
+let keyFrom = new Int32Array(256);
+let keyTo = new Int32Array(256);
+
+const grown = <A extends Float64Array | Int32Array | Uint8Array>(a: A, need: number): A => {
+  if (need < a.length) return a;
+  const b = new (a.constructor as new (n: number) => A)(Math.max(need + 1, a.length * 2));
+  b.set(a);
+  return b;
+};
+
+const sameBytes = (b: Uint8Array, f1: number, t1: number, f2: number, t2: number): boolean => {
+  if (t1 - f1 !== t2 - f2) return false;
+  for (let i = 0; i < t1 - f1; i++) if (b[f1 + i] !== b[f2 + i]) return false;
+  return true;
+};
+
+/**
+ * In a msgpack document msgpackr decoded: the first repeated map key. String keys compare by their UTF-8 bytes (equal
+ * strings, whichever str format carries them); other keys by their encoding. No allocation for maps of up to
+ * PAIRWISE_MAX keys: key ranges are compared in place.
+ */
+export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
+  let depth = 0,
+    keys = 0,
+    pos = 0;
+  const n = b.length;
+  // Maps past PAIRWISE_MAX keys, by depth (rare: a large licensing or CSIDL map).
+  let sets: (Set<string> | undefined)[] | undefined;
+  while (pos < n) {
+    const top = depth - 1;
+    const isKey = top >= 0 && isMapAt[top] === 1 && left[top]! % 2 === 0;
+    if (top >= 0) left[top]!--;
+    const h = b[pos]!;
+    let count = -1,
+      isMap = false,
+      header = 1;
+    if (h >= 0x80 && h <= 0x8f) ((count = h & 0x0f), (isMap = true));
+    else if (h >= 0x90 && h <= 0x9f) count = h & 0x0f;
+    else if (h === 0xde || h === 0xdc) ((count = (b[pos + 1]! << 8) | b[pos + 2]!), (isMap = h === 0xde), (header = 3));
+    else if (h === 0xdf || h === 0xdd)
+      ((count = b[pos + 1]! * 0x1000000 + ((b[pos + 2]! << 16) | (b[pos + 3]! << 8) | b[pos + 4]!)), (isMap = h === 0xdf), (header = 5));
+    if (count < 0) {
+      const end = msgpackValueEnd(b, pos);
+      if (end < 0) return undefined; // not msgpack after all: msgpackr would have said so
+      if (isKey) {
+        const str = h >= 0xa0 && h <= 0xbf ? pos + 1 : h === 0xd9 ? pos + 2 : h === 0xda ? pos + 3 : h === 0xdb ? pos + 5 : -1;
+        // A string key by its payload; any other key by its whole encoding, marked so it never equals a string's.
+        const from = str >= 0 ? str : pos,
+          to = end;
+        const mine = keys - firstKey[top]!;
+        let repeated = false;
+        if (mine < PAIRWISE_MAX) {
+          for (let k = firstKey[top]!; k < keys && !repeated; k++) {
+            const kf = keyFrom[k]!;
+            repeated = kf >= 0 === str >= 0 && sameBytes(b, kf >= 0 ? kf : -kf - 1, keyTo[k]!, from, to);
+          }
+        } else {
+          sets ??= [];
+          let set = sets[top];
+          if (set === undefined) {
+            set = sets[top] = new Set();
+            for (let k = firstKey[top]!; k < keys; k++) set.add(keyText(b, keyFrom[k]!, keyTo[k]!));
+          }
+          const text = keyText(b, str >= 0 ? from : -from - 1, to);
+          repeated = set.has(text);
+          set.add(text);
+        }
+        if (repeated) {
+          const name = str >= 0 ? Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8') : '(a key that is not a string)';
+          return { name, at: pos };
+        }
+        keyFrom = grown(keyFrom, keys);
+        keyTo = grown(keyTo, keys);
+        keyFrom[keys] = str >= 0 ? from : -from - 1; // negative: not a string (-1 so that offset 0 stays negative)
+        keyTo[keys] = to;
+        keys++;
+      }
+      pos = end;
+    } else {
+      pos += header;
+      if (count > 0) {
+        left = grown(left, depth);
+        firstKey = grown(firstKey, depth);
+        isMapAt = grown(isMapAt, depth);
+        left[depth] = isMap ? count * 2 : count;
+        isMapAt[depth] = isMap ? 1 : 0;
+        firstKey[depth] = keys;
+        if (sets !== undefined) sets[depth] = undefined;
+        depth++;
+      }
+    }
+    while (depth > 0 && left[depth - 1] === 0) {
+      depth--;
+      keys = firstKey[depth]!;
+      if (sets !== undefined) sets[depth] = undefined;
+    }
+    if (depth === 0) return undefined; // the document's one value is done
+  }
+  return undefined;
+}
+
+/** A stored key range as a set member: the payload's bytes, with a mark for keys that are not strings. */
+function keyText(b: Uint8Array, from: number, to: number): string {
+  const start = from >= 0 ? from : -from - 1;
+  return `${from >= 0 ? 's' : 'x'}${Buffer.from(b.buffer, b.byteOffset + start, to - start).toString('latin1')}`;
+}

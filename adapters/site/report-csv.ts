@@ -4,9 +4,9 @@
  * checks it at compile time).
  */
 import type { OutcomeCounts } from '../../engine/scanner/counting.js';
-import type { ComputerListRow, DailyRow, SyncMessage } from '../store/port.js';
+import type { ComputerListRow, DailyRow } from '../store/port.js';
 import { csvColumns, toCsv } from '../text/csv.js';
-import type { CollectionRow, ComputerCompliance, GroupRow, MachineRow } from './reports.js';
+import type { CollectionRow, ComputerCompliance, GroupRow, MachineRow, SyncEvent } from './reports.js';
 import type { FleetUpdateRow } from './update-list.js';
 import { describeCriteria, type GroupComputer, type GroupComputerUpdate, type GroupSummary, type GroupTally } from './update-groups.js';
 
@@ -110,8 +110,8 @@ type StaleRow = { readonly name: string; readonly lastUpload: string | null; rea
 export const staleCsv = (rows: readonly StaleRow[]): string =>
   toCsv(rows, csvColumns<StaleRow>({ name: true, lastUpload: true, lastScan: true }));
 
-export const syncCsv = (rows: readonly SyncMessage[]): string =>
-  toCsv(rows, csvColumns<SyncMessage>({ id: true, at: true, message_id: true, severity: true, text: true, catalog_id: true }));
+export const syncCsv = (rows: readonly SyncEvent[]): string =>
+  toCsv(rows, csvColumns<SyncEvent>({ id: true, at: true, messageId: true, severity: true, text: true, catalogId: true }));
 
 export const trendCsv = (rows: readonly DailyRow[]): string =>
   toCsv(
@@ -242,7 +242,7 @@ export const groupComputerCsv = (updates: readonly GroupComputerUpdate[]): strin
     updates.map((u): GroupUpdateCsvRow => ({
       kb: u.kb,
       title: u.title,
-      updateId: u.update_id,
+      updateId: u.updateId,
       state: u.state,
       superseded: u.superseded,
       possiblySuperseded: u.possiblySuperseded,

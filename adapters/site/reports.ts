@@ -464,13 +464,15 @@ export async function cveCompliance(
 }
 
 /** CVEs of the catalog in service that contain `text` (any case), with the updates naming them — for CVE search. */
-export async function searchCves(
-  catalogs: CatalogVersions,
-  text: string,
-  limit = 50,
-): Promise<{ cve: string; updates: { updateId: string; kb: string; title: string }[] }[]> {
+/** A CVE a search found, with the updates of the catalog in service that name it. */
+export interface CveHit {
+  readonly cve: string;
+  readonly updates: readonly { readonly updateId: string; readonly kb: string; readonly title: string }[];
+}
+
+export async function searchCves(catalogs: CatalogVersions, text: string, limit = 50, offset = 0): Promise<Page<CveHit>> {
   const c = await catalogs.current();
-  if (!c) return [];
+  if (!c) return { total: 0, offset, limit, items: [] };
   const want = text.trim().toUpperCase();
   const hits = new Map<string, { updateId: string; kb: string; title: string }[]>();
   for (let i = 0; i < c.size; i++) {
@@ -482,10 +484,64 @@ export async function searchCves(
       hits.set(cve, list);
     }
   }
-  return [...hits.entries()]
+  const items = [...hits.entries()]
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .slice(0, limit)
+    .slice(offset, offset + limit)
     .map(([cve, updates]) => ({ cve, updates }));
+  return { total: hits.size, offset, limit, items };
+}
+
+/** One line of the sync history (ITMU's sync status messages), as reports show it. */
+export interface SyncEvent {
+  readonly id: number;
+  readonly at: string;
+  /** The status message id (docs/semantics.md, "Sync"). */
+  readonly messageId: number;
+  readonly severity: string;
+  readonly text: string;
+  /** The catalog the sync put in service, null when it put none. */
+  readonly catalogId: number | null;
+}
+
+export interface SyncHistory {
+  /** The catalog in service: where it came from and who signed it (its file's path on the server is not shown). */
+  readonly catalog: {
+    readonly id: number;
+    readonly sha256: string;
+    readonly source: string;
+    readonly revisions: number;
+    readonly signer: string | null;
+    readonly signedAt: string | null;
+    readonly importedAt: string;
+  } | null;
+  /** Newest first. */
+  readonly messages: readonly SyncEvent[];
+}
+
+/** The catalog in service and the last `limit` sync messages (`report sync`, GET /v1/sync). */
+export async function syncHistory(store: SiteStore, limit: number): Promise<SyncHistory> {
+  const c = await store.currentCatalog();
+  return {
+    catalog: c
+      ? {
+          id: c.id,
+          sha256: c.sha256,
+          source: c.source,
+          revisions: c.revisions,
+          signer: c.signer,
+          signedAt: c.signed_at,
+          importedAt: c.imported_at,
+        }
+      : null,
+    messages: (await store.syncMessages(limit)).map((m) => ({
+      id: m.id,
+      at: m.at,
+      messageId: m.message_id,
+      severity: m.severity,
+      text: m.text,
+      catalogId: m.catalog_id,
+    })),
+  };
 }
 
 export interface GroupRow {

@@ -92,14 +92,24 @@ export interface GroupSummary extends GroupInfo {
   readonly fleet: GroupTally;
 }
 
+/** One of a group's updates as reports show it (camelCase like every other report field; the store's row is snake_case). */
+export interface GroupUpdate {
+  readonly updateId: string;
+  /** '' when the update has no KB number. */
+  readonly kb: string;
+  readonly title: string;
+}
+
+const asGroupUpdate = (u: UpdateGroupUpdateRow): GroupUpdate => ({ updateId: u.update_id, kb: u.kb, title: u.title });
+
 export interface GroupDetail extends GroupSummary {
-  readonly updateList: readonly UpdateGroupUpdateRow[];
+  readonly updateList: readonly GroupUpdate[];
   /** Per collection: its members' standing. */
   readonly collections: readonly (GroupTally & { readonly collection: string })[];
 }
 
 /** One of the group's updates on one computer. */
-export interface GroupComputerUpdate extends UpdateGroupUpdateRow {
+export interface GroupComputerUpdate extends GroupUpdate {
   /** Installed, Required, NotApplicable or Unknown; 'Unknown' too when the scan's catalog does not hold it. */
   readonly state: string;
   readonly superseded: boolean;
@@ -642,7 +652,7 @@ async function detailOf(
 ): Promise<{ detail: GroupDetail; evaluation: Evaluation }> {
   const e = await evaluation(store, catalogs, g, at);
   const { fleet, collections } = await tallies(store, e, true);
-  return { detail: { ...info(g, at), fleet, updateList: e.updates, collections }, evaluation: e };
+  return { detail: { ...info(g, at), fleet, updateList: e.updates.map(asGroupUpdate), collections }, evaluation: e };
 }
 
 export interface GroupComputerFilter {
@@ -720,10 +730,10 @@ export async function groupComputer(
     const outcomes = rows.get(u.update_id);
     if (!scan || !outcomes) {
       const state = scan && catalog && catalog.findByUpdateId(u.update_id).length > 0 ? 'NotApplicable' : 'Unknown';
-      return { ...u, state, superseded: false, possiblySuperseded: false, missing: false };
+      return { ...asGroupUpdate(u), state, superseded: false, possiblySuperseded: false, missing: false };
     }
     const { bucket, row } = bucketOfRows(outcomes);
-    return { ...u, state: row.state, ...supersedenceFlags(row.superseded), missing: bucket === 'required' };
+    return { ...asGroupUpdate(u), state: row.state, ...supersedenceFlags(row.superseded), missing: bucket === 'required' };
   });
   return { ...standing, updates: list };
 }

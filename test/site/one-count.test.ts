@@ -112,7 +112,7 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     for (const got of [http, cli]) expect(got).toMatchObject({ cve, ...want });
     expect(new Set(http.updates.map((u: { updateId: string }) => u.updateId))).toEqual(fixing);
     expect((await httpJson(s, '/v1/cves/not-a-cve')).status).toBe(400);
-    expect((await httpJson(s, `/v1/cves?q=${cve.slice(4).toLowerCase()}`)).body.map((r: { cve: string }) => r.cve)).toContain(cve);
+    expect((await httpJson(s, `/v1/cves?q=${cve.slice(4).toLowerCase()}`)).body.items.map((r: { cve: string }) => r.cve)).toContain(cve);
   });
 
   it('the fleet: compliance (CLI), /v1/summary and the batch summary of patchscan scan count the same', async () => {

@@ -76,7 +76,7 @@ describe('update groups', () => {
 
   async function checkAgainstReference(name: string): Promise<void> {
     const detail = await updateGroupDetail(site.store, catalogs, name);
-    const ids = new Set(detail.updateList.map((u) => u.update_id));
+    const ids = new Set(detail.updateList.map((u) => u.updateId));
     expect(ids.size).toBe(detail.updates);
     const all = await groupComputers(site.store, catalogs, name, { limit: 1000 });
     expect(all.total).toBe(reports.size);
@@ -126,7 +126,7 @@ describe('update groups', () => {
         .map((i) => catalog.updateId(i)),
     );
     expect(g.updates).toBe(new Set(expected).size);
-    expect((await updateGroupDetail(site.store, catalogs, 'by kb')).updateList.map((u) => u.update_id).sort()).toEqual(
+    expect((await updateGroupDetail(site.store, catalogs, 'by kb')).updateList.map((u) => u.updateId).sort()).toEqual(
       [...new Set(expected)].sort(),
     );
     await checkAgainstReference('By KB');
@@ -183,9 +183,9 @@ describe('update groups', () => {
     const c = await groupComputer(site.store, catalogs, 'Security', noncompliant.computer.toLowerCase());
     const rows = new Map((reports.get(noncompliant.computer) ?? []).map((r) => [r.updateId, r]));
     for (const u of c.updates) {
-      const r = rows.get(u.update_id);
-      expect([u.update_id, u.state, u.superseded, u.possiblySuperseded]).toEqual([
-        u.update_id,
+      const r = rows.get(u.updateId);
+      expect([u.updateId, u.state, u.superseded, u.possiblySuperseded]).toEqual([
+        u.updateId,
         r ? r.state : 'NotApplicable',
         r ? r.superseded : false,
         r ? r.possiblySuperseded : false,
@@ -210,7 +210,7 @@ describe('update groups', () => {
     expect(
       (
         await addToGroup(site.store, catalogs, 'Security', [
-          (await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0].update_id,
+          (await updateGroupDetail(site.store, catalogs, 'Security')).updateList[0].updateId,
         ])
       ).added,
     ).toBe(0);

@@ -193,7 +193,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
               ]),
               '',
               'Updates:',
-              ...g.updateList.map((u) => `  ${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title} (${u.update_id})`),
+              ...g.updateList.map((u) => `  ${(u.kb ? `KB${u.kb}` : '-').padEnd(10)} ${u.title} (${u.updateId})`),
             ].join('\n'),
         );
       }),
@@ -260,7 +260,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
         const rows = c.updates.map((u) => ({
           kb: u.kb,
           title: u.title,
-          updateId: u.update_id,
+          updateId: u.updateId,
           state: u.state,
           superseded: u.superseded,
           possiblySuperseded: u.possiblySuperseded,

@@ -16,6 +16,7 @@ import {
   groupSummary,
   isCveId,
   staleClients,
+  syncHistory,
   updateCompliance,
   type ComputerCompliance,
   type UpdateCompliance,
@@ -276,12 +277,12 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
 
   reportOpts(report.command('sync').description('the sync history and the catalog in service')).action((o: ReportOptions) =>
     withSite(o, async (site) => {
-      const msgs = await site.store.syncMessages(100);
+      const h = await syncHistory(site.store, 100);
       out(
         o,
-        { catalog: (await site.store.currentCatalog()) ?? null, messages: msgs },
-        () => syncCsv(msgs),
-        () => fmt(msgs as unknown as Record<string, unknown>[], ['at', 'message_id', 'severity', 'text']),
+        h,
+        () => syncCsv(h.messages),
+        () => fmt(h.messages as unknown as Record<string, unknown>[], ['at', 'messageId', 'severity', 'text']),
       );
     }),
   );

@@ -4,7 +4,7 @@
  * searchCves), the functions behind `patchscan report cve` and GET /v1/cves.
  */
 import { HttpError } from '../http.js';
-import { cveCompliance, isCveId, searchCves, type CoveredUpdate, type CveCompliance } from '../../site/reports.js';
+import { cveCompliance, isCveId, searchCves, type CoveredUpdate, type CveCompliance, type CveHit } from '../../site/reports.js';
 import { cveLink, kbText, moreInfo, released, stateCell, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
 import { esc, layout, num, when } from './html.js';
@@ -12,7 +12,6 @@ import type { PageContext, PageResult } from './page.js';
 import { assertStoreOrders, folded, type Column } from './table.js';
 import { UPDATE_MACHINE_ORDERS, type UpdateMachineOrder } from '../../store/port.js';
 
-type CveHit = Awaited<ReturnType<typeof searchCves>>[number];
 type MachineRow = CveCompliance['machines']['items'][number];
 
 const HITS: readonly Column<CveHit>[] = [
@@ -48,7 +47,7 @@ assertStoreOrders('CVE machines', MACHINES, UPDATE_MACHINE_ORDERS);
 
 export async function cvesPage({ catalogs, url, lists }: PageContext): PageResult {
   const q = url.searchParams.get('q') ?? '';
-  const hits = q.trim() === '' ? [] : await searchCves(catalogs, q, 500);
+  const hits = q.trim() === '' ? [] : (await searchCves(catalogs, q, 500)).items;
   const table =
     q.trim() === ''
       ? `<div class="empty"><p>Type part of a CVE id (e.g. <code>CVE-2024-</code> or <code>21351</code>): the CVEs the catalog in service

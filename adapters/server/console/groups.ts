@@ -13,8 +13,8 @@ import {
   type GroupState,
   type GroupSummary,
   type GroupTally,
+  type GroupUpdate,
 } from '../../site/update-groups.js';
-import type { UpdateGroupUpdateRow } from '../../store/port.js';
 import { HttpError } from '../http.js';
 import { choice, kbText, updateLink } from './cells.js';
 import { computerLink } from './computers.js';
@@ -90,10 +90,10 @@ const COMPUTERS: readonly Column<GroupComputer>[] = [
   { key: 'notApplicable', label: 'Not applicable', value: (c) => c.notApplicable, numeric: true },
 ];
 
-const UPDATES: readonly Column<UpdateGroupUpdateRow>[] = [
-  { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.update_id, kbText(u.kb)) },
+const UPDATES: readonly Column<GroupUpdate>[] = [
+  { key: 'kb', label: 'KB', value: (u) => u.kb, cell: (u) => updateLink(u.updateId, kbText(u.kb)) },
   { key: 'title', label: 'Title', value: (u) => u.title },
-  { key: 'update_id', label: 'Update ID', value: (u) => u.update_id, fixed: true, csvOnly: true },
+  { key: 'updateId', label: 'Update ID', value: (u) => u.updateId, fixed: true, csvOnly: true },
 ];
 
 const STATE_ORDER: Readonly<Record<GroupState, number>> = { NonCompliant: 0, Unknown: 1, Compliant: 2 };

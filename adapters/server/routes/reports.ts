@@ -24,6 +24,7 @@ import {
   searchComputers,
   searchCves,
   staleClients,
+  syncHistory,
   updateCompliance,
 } from '../../site/reports.js';
 import { updateList } from '../../site/update-list.js';
@@ -125,9 +126,9 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       break;
     }
     case '/v1/cves': {
-      const found = await searchCves(ctx.catalogs, q.get('q') ?? '', limit);
+      const found = await searchCves(ctx.catalogs, q.get('q') ?? '', limit, offset);
       data = found;
-      table = () => cvesCsv(found);
+      table = () => cvesCsv(found.items);
       break;
     }
     case '/v1/reports/collections': {
@@ -156,9 +157,9 @@ export const reportRoutes: Route = async (ctx, req, res, url) => {
       break;
     }
     case '/v1/sync': {
-      const messages = await store.syncMessages(limit);
-      data = { catalog: (await store.currentCatalog()) ?? null, messages };
-      table = () => syncCsv(messages);
+      const h = await syncHistory(store, limit);
+      data = h;
+      table = () => syncCsv(h.messages);
       break;
     }
     default: {

@@ -45,19 +45,22 @@ export function duplicateJsonMember(text: string): DuplicateKey | undefined {
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
+      // The string's end by native search (strings are most of an inventory's bytes): the next quote not escaped,
+      // i.e. not after an odd run of backslashes.
       const start = i;
-      let escaped = false;
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (d === BACKSLASH) {
-          escaped = true;
-          i++;
-        } else if (d === QUOTE) break;
+      let end = text.indexOf('"', start + 1);
+      for (;;) {
+        if (end < 0) return undefined; // not JSON: JSON.parse refuses it before this runs
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === BACKSLASH) slashes++;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
+      i = end;
       if (expectName) {
         expectName = false;
-        const raw = text.slice(start + 1, i);
-        const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : raw;
+        const raw = text.slice(start + 1, end);
+        const name = raw.includes('\\') ? (JSON.parse(text.slice(start, end + 1)) as string) : raw;
         if (!open[open.length - 1]!.add(name)) return { name, at: start };
       }
     } else if (c === 0x7b /* { */) {

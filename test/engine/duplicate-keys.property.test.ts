@@ -86,6 +86,10 @@ describe('duplicate member names', () => {
     expect(duplicateJsonMember('{"a\\"b":1,"a\\u0022b":2}')?.name).toBe('a"b');
     expect(duplicateJsonMember('{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}')).toBeUndefined();
     expect(duplicateJsonMember('{"a":"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined(); // braces and names inside a string value
+    // A string that ends in an escaped backslash ends at the quote after it; an escaped quote does not end it.
+    expect(duplicateJsonMember('{"a":"x\\\\","a":1}')).toEqual({ name: 'a', at: 11 });
+    expect(duplicateJsonMember('{"a":"x\\",\\"a\\":","b":1}')).toBeUndefined();
+    expect(duplicateJsonMember('{"\\\\":1,"\\u005c":2}')?.name).toBe('\\');
   });
 
   it('msgpack: the same key in another str format is the same key; maps in arrays in maps are each their own', () => {

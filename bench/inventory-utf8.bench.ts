@@ -1,7 +1,7 @@
 /**
- * What the strict UTF-8 check costs when an inventory is decoded (issue 11, item 12): fleet machines of the bundled
- * catalog, as msgpack and as JSON, each decoded with decodeInventory (which now includes the check) and checked
- * alone (msgpackInvalidUtf8At / invalidUtf8At). Best of several rounds, per machine.
+ * What the strict UTF-8 check (issue 11, item 12) and the repeated-member-name check (duplicate-keys.ts) cost when an
+ * inventory is decoded: fleet machines of the bundled catalog, as msgpack and as JSON, each decoded with
+ * decodeInventory (which includes both checks) and each check alone. Best of several rounds, per machine.
  *
  *   node dist/bench/inventory-utf8.bench.js [--machines 2000] [--rounds 5]
  */
@@ -13,6 +13,7 @@ import { importCatalog } from '../adapters/catalog/import.js';
 import { FleetModel } from '../corpus/generate-fleet.js';
 import { Catalog } from '../engine/catalog/catalog.js';
 import { readCatalogFile } from '../engine/catalog/file.js';
+import { duplicateJsonMember, duplicateMsgpackKey } from '../engine/inventory/duplicate-keys.js';
 import { invalidUtf8At, msgpackInvalidUtf8At } from '../engine/inventory/utf8.js';
 import { decodeInventory } from '../engine/inventory/validate.js';
 import { numArg } from './args.js';
@@ -40,15 +41,17 @@ try {
   };
   const host = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}`;
   console.log(`machine: ${host}; ${machines} fleet machines, best of ${rounds}`);
-  for (const [name, bs, check, fmt] of [
-    ['msgpack', msgpack, msgpackInvalidUtf8At, 'msgpack'],
-    ['JSON', json, invalidUtf8At, 'json'],
+  const texts = new Map<Uint8Array, string>(json.map((b) => [b, b.toString('utf8')])); // the JSON check reads the decoded text
+  for (const [name, bs, check, repeats, fmt] of [
+    ['msgpack', msgpack, msgpackInvalidUtf8At, duplicateMsgpackKey, 'msgpack'],
+    ['JSON', json, invalidUtf8At, (b: Uint8Array) => duplicateJsonMember(texts.get(b)!), 'json'],
   ] as const) {
     const decode = best(bs, (b) => decodeInventory(b, 'bench', fmt));
-    const alone = best(bs, check);
-    const share = ((alone / decode) * 100).toFixed(1);
-    const part = `the UTF-8 check ${alone.toFixed(1)} µs (${share} %)`;
-    console.log(`${name.padEnd(7)} ${avg(bs)}/machine: decodeInventory ${decode.toFixed(1)} µs, of which ${part}`);
+    const part = (what: string, us: number): string => `${what} ${us.toFixed(1)} µs (${((us / decode) * 100).toFixed(1)} %)`;
+    console.log(
+      `${name.padEnd(7)} ${avg(bs)}/machine: decodeInventory ${decode.toFixed(1)} µs, of which ` +
+        `${part('the UTF-8 check', best(bs, check))}, ${part('the repeated-name check', best(bs, repeats))}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

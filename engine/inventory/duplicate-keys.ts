@@ -125,8 +125,8 @@ export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
     else if (h === 0xdf || h === 0xdd)
       ((count = b[pos + 1]! * 0x1000000 + ((b[pos + 2]! << 16) | (b[pos + 3]! << 8) | b[pos + 4]!)), (isMap = h === 0xdf), (header = 5));
     if (count < 0) {
-      const end = msgpackValueEnd(b, pos);
-      if (end < 0) return undefined; // not msgpack after all: msgpackr would have said so
+      const end = scalarEnd(b, pos, h);
+      if (end < 0 || end > n) return undefined; // not msgpack after all: msgpackr would have said so
       if (isKey) {
         const str = h >= 0xa0 && h <= 0xbf ? pos + 1 : h === 0xd9 ? pos + 2 : h === 0xda ? pos + 3 : h === 0xdb ? pos + 5 : -1;
         // A string key by its payload; any other key by its whole encoding, marked so it never equals a string's.
@@ -182,6 +182,37 @@ export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
     if (depth === 0) return undefined; // the document's one value is done
   }
   return undefined;
+}
+
+/**
+ * The end of the scalar at `pos` (header `h`): the types inventories are made of inline — fixint, nil, booleans,
+ * strings, ints, floats —, the rest by msgpackValueEnd. A call a value was most of this check's time.
+ */
+function scalarEnd(b: Uint8Array, pos: number, h: number): number {
+  if (h <= 0x7f || h >= 0xe0 || h === 0xc0 || h === 0xc2 || h === 0xc3) return pos + 1;
+  if (h >= 0xa0 && h <= 0xbf) return pos + 1 + (h & 0x1f);
+  switch (h) {
+    case 0xd9:
+      return pos + 2 + b[pos + 1]!;
+    case 0xda:
+      return pos + 3 + ((b[pos + 1]! << 8) | b[pos + 2]!);
+    case 0xcc:
+    case 0xd0:
+      return pos + 2;
+    case 0xcd:
+    case 0xd1:
+      return pos + 3;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+      return pos + 5;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+      return pos + 9;
+    default:
+      return msgpackValueEnd(b, pos);
+  }
 }
 
 /** A stored key range as a set member: the payload's bytes, with a mark for keys that are not strings. */

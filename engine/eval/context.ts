@@ -152,6 +152,18 @@ export class EvalContext {
     return this.loopTarget && v === 'native' ? this.loopTarget.view : (v as RegistryView);
   }
 
+  /**
+   * Why a file found through a registry string (fileUnderRegSz) is absent, for an explanation: the value is missing,
+   * is not a string, or names a folder without the file. Only explanations call it (evaluation needs the answer alone).
+   */
+  whyFileUnderRegSzAbsent(args: readonly string[]): string {
+    const v = this.machine.regValue(this.view(args[0]!), this.key(args[1]!), args[2]!);
+    if (v === ABSENT) return 'absent (the registry value is absent)';
+    if (typeof v === 'symbol') return 'absent';
+    if (typeof v.data !== 'string') return `absent (the registry value is ${v.type}, not a string naming a folder)`;
+    return `absent (no file ${joinPath(v.data, args[3]!)})`;
+  }
+
   /** The value of one fact, read from the inventory sections rules/reads.ts FACT_SECTIONS gives its kind (only those). */
   resolve(kind: FactKind, args: readonly string[]): Lookup<unknown> {
     const m = this.machine;

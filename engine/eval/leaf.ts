@@ -39,8 +39,11 @@ export function readFact(ctx: EvalContext, fact: number, input: LeafInput, show:
   if (fact < 0) return NOT_COLLECTED;
   const v = ctx.fact(fact);
   if (ctx.readings) {
-    const label = factLabel(input.factKinds[0]!, input.factArgs[0]!, input.attrs);
-    ctx.read(() => ({ fact: label, value: v === NOT_COLLECTED ? 'not collected' : v === ABSENT ? 'absent' : show(v) }));
+    const kind = input.factKinds[0]!,
+      args = input.factArgs[0]!;
+    const label = factLabel(kind, args, input.attrs);
+    const absent = (): string => (kind === 'fileUnderRegSz' ? ctx.whyFileUnderRegSzAbsent(args) : 'absent');
+    ctx.read(() => ({ fact: label, value: v === NOT_COLLECTED ? 'not collected' : v === ABSENT ? absent() : show(v) }));
   }
   return v;
 }

@@ -419,3 +419,44 @@ describe('the real OS installer update (osinstaller-core.xml): Not(DeviceAttribu
     });
   });
 });
+
+describe('a file under a folder a registry string names (…PrependRegSz): why it is absent', () => {
+  const rule = leaf('FileVersionPrependRegSz', {
+    Key: 'HKEY_LOCAL_MACHINE',
+    Subkey: 'SOFTWARE\\App',
+    Value: 'Dir',
+    Path: 'b.exe',
+    Comparison: 'GreaterThanOrEqualTo',
+    Version: '1.0.0.0',
+  });
+  const dir = (value: { type: 'REG_DWORD' | 'REG_SZ'; data: number | string } | undefined, files: Inventory['files'] = []): Inventory =>
+    inv({
+      registry: [{ key: 'HKEY_LOCAL_MACHINE\\SOFTWARE\\App', exists: true, values: value ? [{ name: 'Dir', ...value }] : [] }],
+      files,
+    });
+  const readOf = (machine: Inventory): string => {
+    const r = updateRecord({ updateId: ID, revisionId: 1, rules: { IsInstalled: rule }, localized: [{ language: 'en', title: 'T' }] });
+    const tree = formatExplanation(new Scanner(catalogOf([r], 't')).explain(machine, 0));
+    const line = tree.split('\n').find((l) => l.includes('FileVersionPrependRegSz'));
+    return line!.split('← ')[1]!;
+  };
+  it.each([
+    ['the value is a DWORD', dir({ type: 'REG_DWORD', data: 7 }), 'absent (the registry value is REG_DWORD, not a string naming a folder)'],
+    ['the value is not in its key', dir(undefined), 'absent (the registry value is absent)'],
+    [
+      'the folder has no such file',
+      dir({ type: 'REG_SZ', data: 'D:\\App\\' }, [{ path: 'D:\\App\\b.exe', exists: false }]),
+      'absent (no file D:\\App\\b.exe)',
+    ],
+  ])('%s: False, and explain says why', (_, machine, why) => {
+    const o = outcome(rule, machine);
+    expect(o.state).toBe('Required');
+    expect(o.reason).toBe(
+      `IsInstalled is False: file b.exe under registry HKEY_LOCAL_MACHINE\\software\\app\\dir: ${why}; the rule requires ` +
+        'version >= 1.0.0.0; IsInstallable is absent (True by default)',
+    );
+    expect(readOf(machine)).toBe(
+      `file b.exe under registry HKEY_LOCAL_MACHINE\\software\\app\\dir: ${why}; the rule requires version >= 1.0.0.0`,
+    );
+  });
+});

@@ -234,6 +234,7 @@ export class JsonProfile {
     const at = this.count(0);
     let kept = 0;
     let ok = true;
+    let seen = 0; // the dropped details met, one bit each: one given twice takes the slow path (which refuses it)
     p = ws(b, p + 1);
     if (b[p] === CLOSE_OBJECT) return p + 1;
     for (;;) {
@@ -247,6 +248,8 @@ export class JsonProfile {
       for (let i = 0; i < drops.length; i++) {
         if (is(b, keyStart, keyEnd, drops[i]!.key)) {
           dropped = drops[i];
+          if ((seen & (1 << i)) !== 0) ok = false;
+          seen |= 1 << i;
           break;
         }
       }
@@ -280,7 +283,9 @@ export class JsonProfile {
   /** computer: an object of plain strings name (1–255 bytes), id and domain; nothing else. */
   private computerOk(b: Uint8Array, p: number, end: number): boolean {
     if (b[p] !== OPEN_OBJECT) return false;
-    let named = false;
+    let named = false,
+      hasId = false,
+      hasDomain = false;
     p = ws(b, p + 1);
     if (b[p] === CLOSE_OBJECT) return false;
     for (;;) {
@@ -296,13 +301,18 @@ export class JsonProfile {
       // Ill-formed UTF-8 takes the slow path, which refuses it.
       if (invalidUtf8At(b, v + 1, valueEnd - 1) >= 0) return false;
       if (is(b, keyStart, keyEnd, NAME)) {
-        // At most 255 bytes is at most 255 UTF-16 units; longer names (rare) take the slow path.
-        if (len < 1 || len > 255) return false;
+        // At most 255 bytes is at most 255 UTF-16 units; longer names (rare) take the slow path. So does a member
+        // given twice (the slow path refuses it).
+        if (len < 1 || len > 255 || named) return false;
         this.nameStart = v + 1;
         this.nameEnd = valueEnd - 1;
         named = true;
-      } else if (is(b, keyStart, keyEnd, ID) || is(b, keyStart, keyEnd, DOMAIN)) {
-        if (len > MAX_STRING) return false;
+      } else if (is(b, keyStart, keyEnd, ID)) {
+        if (len > MAX_STRING || hasId) return false;
+        hasId = true;
+      } else if (is(b, keyStart, keyEnd, DOMAIN)) {
+        if (len > MAX_STRING || hasDomain) return false;
+        hasDomain = true;
       } else return false;
       p = ws(b, valueEnd);
       if (b[p] === COMMA) {

@@ -178,10 +178,13 @@ export class MsgpackProfile {
       const keyEnd = this.end(b, q);
       let valueEnd: number;
       if (keyIs(b, q, COMPUTER)) {
+        // Given twice: which one a decoder keeps is not this reader's business (the slow path refuses it).
+        if (sawComputer) throw NOT_UNDERSTOOD;
         valueEnd = this.end(b, keyEnd);
         sawComputer = true;
         if (ok) ok = this.computerOk(b, keyEnd);
       } else if (keyIs(b, q, COLLECTED_AT)) {
+        if (sawCollectedAt) throw NOT_UNDERSTOOD;
         valueEnd = this.end(b, keyEnd);
         sawCollectedAt = true;
         if (ok) ok = collectedAtOk(b, keyEnd, valueEnd);
@@ -227,6 +230,7 @@ export class MsgpackProfile {
     let q = this.start;
     let kept = 0;
     let ok = true;
+    let seen = 0; // the dropped details met, one bit each: one given twice takes the slow path (which refuses it)
     const at = out.mark(Tag.Map, 0);
     for (let k = 0; k < n; k++) {
       const keyEnd = this.end(b, q);
@@ -235,6 +239,8 @@ export class MsgpackProfile {
       for (let i = 0; i < drops.length; i++) {
         if (keyIs(b, q, drops[i]!.key)) {
           dropped = drops[i];
+          if ((seen & (1 << i)) !== 0) ok = false;
+          seen |= 1 << i;
           break;
         }
       }
@@ -253,7 +259,9 @@ export class MsgpackProfile {
     if (!this.container(b, p, true)) return false;
     const n = this.count;
     let q = this.start;
-    let named = false;
+    let named = false,
+      hasId = false,
+      hasDomain = false;
     for (let k = 0; k < n; k++) {
       const keyEnd = this.end(b, q);
       const valueEnd = this.end(b, keyEnd);
@@ -261,13 +269,18 @@ export class MsgpackProfile {
       // Ill-formed UTF-8 takes the slow path, which refuses it (decoding would have made it U+FFFD).
       if (len >= 0 && invalidUtf8At(b, valueEnd - len, valueEnd) >= 0) return false;
       if (keyIs(b, q, NAME)) {
-        // At most 255 bytes is at most 255 UTF-16 units; longer names (rare) take the slow path.
-        if (len < 1 || len > 255) return false;
+        // At most 255 bytes is at most 255 UTF-16 units; longer names (rare) take the slow path. So does a member
+        // given twice (the slow path refuses it).
+        if (len < 1 || len > 255 || named) return false;
         this.nameStart = keyEnd;
         this.nameEnd = valueEnd;
         named = true;
-      } else if (keyIs(b, q, ID) || keyIs(b, q, DOMAIN)) {
-        if (len < 0 || len > MAX_STRING) return false;
+      } else if (keyIs(b, q, ID)) {
+        if (len < 0 || len > MAX_STRING || hasId) return false;
+        hasId = true;
+      } else if (keyIs(b, q, DOMAIN)) {
+        if (len < 0 || len > MAX_STRING || hasDomain) return false;
+        hasDomain = true;
       } else return false;
       q = valueEnd;
     }

@@ -3,9 +3,12 @@
  * two equal names without a word, so `{"os": {…}, …, "os": {…}}` would be read as whichever came last — a document
  * two readers could read differently. validate.ts refuses names that differ only in case; these find the exact
  * repeats its parsed object no longer shows. Run on documents that parsed (their syntax is known good), on the slow
- * path only: the quick profile readers answer a machine only from bytes equal to those of one that passed here.
+ * path only. The quick profile readers (fleet/json-profile.ts, msgpack-profile.ts) digest the members they keep byte
+ * for byte, so a repeat there matches no document that passed here; a left-out member (identity, collection time, an
+ * unread detail) given twice sends the machine down this path.
  * Iterative, with a stack of open objects, so a deep document cannot exhaust the call stack.
  */
+import { Unpackr } from 'msgpackr';
 import { msgpackValueEnd } from './msgpack-frames.js';
 
 export interface DuplicateKey {
@@ -94,22 +97,43 @@ const grown = <A extends Float64Array | Int32Array | Uint8Array>(a: A, need: num
 };
 
 const sameBytes = (b: Uint8Array, f1: number, t1: number, f2: number, t2: number): boolean => {
-  if (t1 - f1 !== t2 - f2) return false;
-  for (let i = 0; i < t1 - f1; i++) if (b[f1 + i] !== b[f2 + i]) return false;
+  const len = t1 - f1;
+  if (len !== t2 - f2) return false;
+  // Long keys by a native compare: a hostile map of 32 near-equal megabyte keys must not cost seconds.
+  if (len > 64) return Buffer.compare(view(b, f1, t1), view(b, f2, t2)) === 0;
+  for (let i = 0; i < len; i++) if (b[f1 + i] !== b[f2 + i]) return false;
   return true;
 };
+const view = (b: Uint8Array, from: number, to: number): Buffer => Buffer.from(b.buffer, b.byteOffset + from, to - from);
+
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const PROTO = Buffer.from('__proto__');
 
 /**
- * In a msgpack document msgpackr decoded: the first repeated map key. String keys compare by their UTF-8 bytes (equal
- * strings, whichever str format carries them); other keys by their encoding. No allocation for maps of up to
- * PAIRWISE_MAX keys: key ranges are compared in place.
+ * A key as the property name msgpackr makes of it (unpack.js readKey/asSafeString): a string as itself, but
+ * `__proto__` becomes `__proto_`; a number, boolean or nil as its String(). Stored ranges: `from` ≥ 0 a string's
+ * payload, else the whole encoding of another scalar at -from - 1.
+ */
+function propertyName(b: Uint8Array, from: number, to: number): string {
+  if (from >= 0) {
+    const s = view(b, from, to).toString('utf8');
+    return s === '__proto__' ? '__proto_' : s;
+  }
+  return String(unpackr.unpack(view(b, -from - 1, to)));
+}
+
+/**
+ * In a msgpack document msgpackr decoded: the first repeated map key, as msgpackr names properties — `{36: …, "36": …}`
+ * and `{"__proto_": …, "__proto__": …}` are repeats, since both keys land on one property. String keys compare by
+ * their UTF-8 bytes (equal strings, whichever str format carries them) with no allocation for maps of up to
+ * PAIRWISE_MAX keys; a larger map, or one with a key that is not a plain string, compares property names in a set.
  */
 export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
   let depth = 0,
     keys = 0,
     pos = 0;
   const n = b.length;
-  // Maps past PAIRWISE_MAX keys, by depth (rare: a large licensing or CSIDL map).
+  // The property names of maps compared by name, by depth (rare: a large licensing map, a key that is a number).
   let sets: (Set<string> | undefined)[] | undefined;
   while (pos < n) {
     const top = depth - 1;
@@ -129,35 +153,31 @@ export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
       if (end < 0 || end > n) return undefined; // not msgpack after all: msgpackr would have said so
       if (isKey) {
         const str = h >= 0xa0 && h <= 0xbf ? pos + 1 : h === 0xd9 ? pos + 2 : h === 0xda ? pos + 3 : h === 0xdb ? pos + 5 : -1;
-        // A string key by its payload; any other key by its whole encoding, marked so it never equals a string's.
-        const from = str >= 0 ? str : pos,
-          to = end;
-        const mine = keys - firstKey[top]!;
+        const from = str >= 0 ? str : -pos - 1; // negative: not a string (-1 so that offset 0 stays negative)
+        const byName =
+          sets?.[top] !== undefined ||
+          keys - firstKey[top]! >= PAIRWISE_MAX ||
+          str < 0 ||
+          (end - str === PROTO.length && view(b, str, end).equals(PROTO));
         let repeated = false;
-        if (mine < PAIRWISE_MAX) {
-          for (let k = firstKey[top]!; k < keys && !repeated; k++) {
-            const kf = keyFrom[k]!;
-            repeated = kf >= 0 === str >= 0 && sameBytes(b, kf >= 0 ? kf : -kf - 1, keyTo[k]!, from, to);
-          }
+        if (!byName) {
+          for (let k = firstKey[top]!; k < keys && !repeated; k++) repeated = sameBytes(b, keyFrom[k]!, keyTo[k]!, from, end);
         } else {
           sets ??= [];
           let set = sets[top];
           if (set === undefined) {
             set = sets[top] = new Set();
-            for (let k = firstKey[top]!; k < keys; k++) set.add(keyText(b, keyFrom[k]!, keyTo[k]!));
+            for (let k = firstKey[top]!; k < keys; k++) set.add(propertyName(b, keyFrom[k]!, keyTo[k]!));
           }
-          const text = keyText(b, str >= 0 ? from : -from - 1, to);
-          repeated = set.has(text);
-          set.add(text);
+          const name = propertyName(b, from, end);
+          repeated = set.has(name);
+          set.add(name);
         }
-        if (repeated) {
-          const name = str >= 0 ? Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('utf8') : '(a key that is not a string)';
-          return { name, at: pos };
-        }
+        if (repeated) return { name: propertyName(b, from, end), at: pos };
         keyFrom = grown(keyFrom, keys);
         keyTo = grown(keyTo, keys);
-        keyFrom[keys] = str >= 0 ? from : -from - 1; // negative: not a string (-1 so that offset 0 stays negative)
-        keyTo[keys] = to;
+        keyFrom[keys] = from;
+        keyTo[keys] = end;
         keys++;
       }
       pos = end;
@@ -213,10 +233,4 @@ function scalarEnd(b: Uint8Array, pos: number, h: number): number {
     default:
       return msgpackValueEnd(b, pos);
   }
-}
-
-/** A stored key range as a set member: the payload's bytes, with a mark for keys that are not strings. */
-function keyText(b: Uint8Array, from: number, to: number): string {
-  const start = from >= 0 ? from : -from - 1;
-  return `${from >= 0 ? 's' : 'x'}${Buffer.from(b.buffer, b.byteOffset + start, to - start).toString('latin1')}`;
 }

@@ -16,11 +16,11 @@ export const STOPPED = -3;
 
 /**
  * End offset of the msgpack value starting at `start`; -1 when `buf` ends first; -2 when the bytes are not msgpack;
- * STOPPED when `onString` stopped the walk. Walks headers only, iteratively, without allocating: `remaining` counts
+ * STOPPED when `onString` or `onExt` (called with the offset of each extension value's header) stopped the walk. Walks headers only, iteratively, without allocating: `remaining` counts
  * values still to skip. The one msgpack header walker: frame splitting, the fast profile reader and the strict UTF-8
  * check (`onString`) share it.
  */
-export function msgpackValueEnd(buf: Uint8Array, start: number, onString?: MsgpackStringVisitor): number {
+export function msgpackValueEnd(buf: Uint8Array, start: number, onString?: MsgpackStringVisitor, onExt?: (at: number) => boolean): number {
   let pos = start;
   let remaining = 1;
   const n = buf.length;
@@ -60,14 +60,17 @@ export function msgpackValueEnd(buf: Uint8Array, start: number, onString?: Msgpa
           fixed = 1;
           break;
         case 0xc7:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           lenBytes = 1;
           fixed = 2;
           break; // ext8: length, then a type byte
         case 0xc8:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           lenBytes = 2;
           fixed = 2;
           break;
         case 0xc9:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           lenBytes = 4;
           fixed = 2;
           break;
@@ -94,18 +97,23 @@ export function msgpackValueEnd(buf: Uint8Array, start: number, onString?: Msgpa
           pos += 9;
           continue;
         case 0xd4:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           pos += 3;
           continue; // fixext 1..16
         case 0xd5:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           pos += 4;
           continue;
         case 0xd6:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           pos += 6;
           continue;
         case 0xd7:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           pos += 10;
           continue;
         case 0xd8:
+          if (onExt !== undefined && !onExt(pos)) return STOPPED;
           pos += 18;
           continue;
         case 0xdc:

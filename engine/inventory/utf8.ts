@@ -52,6 +52,28 @@ export function invalidUtf8At(b: Uint8Array, from = 0, to = b.length): number {
  * the end of the first value. Bytes that are not msgpack, or a document cut short, end the walk (-1): the decoder
  * reports those.
  */
+/**
+ * One walk over a msgpack document for what decoding would hide: the offset of the first ill-formed UTF-8 in a string
+ * (`badUtf8`), and of the first extension value (`ext`: fixext, ext 8/16/32). Each is -1 when there is none before the
+ * other stopped the walk — one of them found is enough to refuse the document. An inventory has no extension values:
+ * msgpackr decodes extension 0x72 as a record definition even with records off, and -1 as a date, so a document
+ * carrying one decodes into something its bytes do not show (and byte walkers lose their place in it).
+ */
+export function msgpackUtf8AndExt(b: Uint8Array): { readonly badUtf8: number; readonly ext: number } {
+  let badUtf8 = -1,
+    ext = -1;
+  msgpackValueEnd(
+    b,
+    0,
+    (from, to) => (badUtf8 = invalidUtf8At(b, from, to)) < 0,
+    (pos) => {
+      ext = pos;
+      return false;
+    },
+  );
+  return { badUtf8, ext };
+}
+
 export function msgpackInvalidUtf8At(b: Uint8Array): number {
   let bad = -1;
   msgpackValueEnd(b, 0, (from, to) => (bad = invalidUtf8At(b, from, to)) < 0);

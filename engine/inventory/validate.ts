@@ -6,7 +6,7 @@ import { Unpackr } from 'msgpackr';
 import { PatchscanError } from '../errors.js';
 import { INVENTORY_SCHEMA, type Inventory } from './types.js';
 import { duplicateJsonMember, duplicateMsgpackKey } from './duplicate-keys.js';
-import { invalidUtf8At, msgpackInvalidUtf8At } from './utf8.js';
+import { invalidUtf8At, msgpackUtf8AndExt } from './utf8.js';
 
 const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
 const REG_TYPES = new Set(['REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE']);
@@ -429,6 +429,18 @@ export function decodeInventory(
   if (fmt === undefined) throw neitherFormat(bytes, source);
   // Ill-formed UTF-8 is refused, naming where, before a decoder turns it into U+FFFD (or other characters).
   if (fmt === 'json') refuseBadUtf8(invalidUtf8At(bytes), source, 'not valid UTF-8', 'an inventory in JSON must be UTF-8');
+  const scan = fmt === 'msgpack' ? msgpackUtf8AndExt(bytes) : undefined;
+  if (scan !== undefined && scan.ext >= 0) {
+    const at = scan.ext,
+      h = bytes[at]!;
+    const type = bytes[at + (h >= 0xd4 && h <= 0xd8 ? 1 : h === 0xc7 ? 2 : h === 0xc8 ? 3 : 5)];
+    throw new PatchscanError(
+      'INVENTORY_INVALID',
+      `${source}: a msgpack extension value (type ${type === undefined ? '?' : (type << 24) >> 24}) at byte ${at}: an ` +
+        'inventory is plain msgpack — maps, arrays, strings, numbers, booleans and nil',
+      { file: source },
+    );
+  }
   let doc: unknown;
   let text = '';
   try {
@@ -444,8 +456,8 @@ export function decodeInventory(
       file: source,
     });
   }
-  if (fmt === 'msgpack') {
-    refuseBadUtf8(msgpackInvalidUtf8At(bytes), source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
+  if (scan !== undefined) {
+    refuseBadUtf8(scan.badUtf8, source, 'a string is not valid UTF-8', 'strings in a msgpack inventory must be UTF-8');
   }
   const inventory = validateInventory(doc, source, limits);
   // After validation: a document over the limits is refused for that first, before a walk over all of it.

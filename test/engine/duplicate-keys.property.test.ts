@@ -104,6 +104,54 @@ describe('duplicate member names', () => {
     expect(duplicateMsgpackKey(deep)).toEqual({ name: 'b', at: 10 });
   });
 
+  it('msgpack: keys compare as the property names msgpackr makes of them (a number key and its text are one)', () => {
+    const str = (t: string): number[] => [...packr.pack(t)];
+    const map = (...pairs: number[][]): Uint8Array => Uint8Array.from([0x80 | (pairs.length / 2), ...pairs.flat()]);
+    // {36: "C:\\Windows", "36": "D:\\Evil"}: msgpackr reads one property "36", the last.
+    const numberAndText = map([0x24], str('C:\\Windows'), str('36'), str('D:\\Evil'));
+    expect(packr.unpack(numberAndText)).toEqual({ 36: 'D:\\Evil' });
+    expect(duplicateMsgpackKey(numberAndText)).toEqual({ name: '36', at: 13 });
+    // The same number written two ways (fixint, uint8).
+    expect(duplicateMsgpackKey(map([0x24], [0xc0], [0xcc, 0x24], [0xc3]))).toEqual({ name: '36', at: 3 });
+    // msgpackr renames __proto__ to __proto_: both keys are one property.
+    const proto = map(str('__proto_'), str('a'), str('__proto__'), str('b'));
+    expect(packr.unpack(proto)).toEqual({ __proto_: 'b' });
+    expect(duplicateMsgpackKey(proto)?.name).toBe('__proto_');
+    expect(duplicateMsgpackKey(map([0x24], [0xc0], [0x25], [0xc0], str('x'), [0xc0]))).toBeUndefined();
+    // Long keys (compared natively): equal ones are found, ones that differ in their last byte are not.
+    const long = 'k'.repeat(200);
+    expect(duplicateMsgpackKey(map(str(long), [1], str(long), [2]))?.name).toBe(long);
+    expect(duplicateMsgpackKey(map(str(long), [1], str(`${long.slice(1)}j`), [2]))).toBeUndefined();
+  });
+
+  it('msgpack: an extension value is refused before decoding (msgpackr reads 0x72 as a record even with records off)', () => {
+    const text = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8');
+    const inv = JSON.parse(text) as Record<string, unknown>;
+    // "os" as a record: d4 72 40 defines record 0x40 with the fields that follow, then its values; "build" twice.
+    const record = Buffer.concat([
+      Buffer.from([0xd4, 0x72, 0x40]),
+      packr.pack(['major', 'minor', 'build', 'productType', 'build']),
+      packr.pack(10),
+      packr.pack(0),
+      packr.pack(19045),
+      packr.pack(1),
+      packr.pack(22000),
+    ]);
+    const others = Object.entries(inv).filter(([k]) => k !== 'os');
+    const doc = Buffer.concat([
+      Buffer.from([0xde, 0, others.length + 1]),
+      ...others.flatMap(([k, v]) => [packr.pack(k), packr.pack(v)]),
+      packr.pack('os'),
+      record,
+    ]);
+    expect(() => decodeInventory(doc, 'rec.msgpack')).toThrowError(
+      `rec.msgpack: a msgpack extension value (type 114) at byte ${doc.length - record.length}: an inventory is plain msgpack — maps, arrays, strings, numbers, booleans and nil`,
+    );
+    // A timestamp (ext -1) where a date string belongs.
+    const stamp = Buffer.concat([Buffer.from([0x81]), packr.pack('collectedAt'), Buffer.from([0xd6, 0xff, 0, 0, 0, 1])]);
+    expect(() => decodeInventory(stamp, 'ts.msgpack')).toThrowError(/extension value \(type -1\) at byte 13/);
+  });
+
   it('an inventory with a member given twice is refused, naming it and where, in JSON and msgpack', () => {
     const text = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8');
     const inv = JSON.parse(text) as Record<string, unknown>;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
-import { validateInventory } from '../../engine/inventory/validate.js';
+import { decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
@@ -44,6 +44,56 @@ describe('msgpack profile reader', () => {
     // Both sides were exercised.
     expect(accepted).toBeGreaterThan(100);
     expect(refused).toBeGreaterThan(100);
+  });
+
+  it('a left-out member given twice is never answered from a known profile (the slow path refuses it)', () => {
+    const p = new MsgpackProfile();
+    expect(p.read(packr.pack(base), NONE) && p.leftOutOk).toBe(true);
+    const known = Array.from(p.fp).join(',');
+    /** A msgpack map written by hand, so that a key can be given twice (packr cannot). */
+    const mapOf = (entries: readonly (readonly [string, Uint8Array])[]): Buffer =>
+      Buffer.concat([Buffer.from([0x80 | entries.length]), ...entries.flatMap(([k, v]) => [packr.pack(k), v])]);
+    const pk = (v: unknown): Uint8Array => packr.pack(v);
+    const doc = (over: Record<string, Uint8Array>, extra: readonly (readonly [string, Uint8Array])[] = []): Buffer =>
+      mapOf([...Object.entries(base).map(([k, v]): [string, Uint8Array] => [k, over[k] ?? pk(v)]), ...extra]);
+    const file = base.files[0];
+    const cases = {
+      'computer.name twice': doc({
+        computer: mapOf([
+          ['name', pk('A')],
+          ['id', pk('x-1')],
+          ['name', pk('B')],
+        ]),
+      }),
+      'computer.id twice': doc({
+        computer: mapOf([
+          ['name', pk('A')],
+          ['id', pk('x-1')],
+          ['id', pk('x-2')],
+        ]),
+      }),
+      'a processor detail twice': doc({
+        processor: mapOf([
+          ['architecture', pk(9)],
+          ['level', pk(6)],
+          ['level', pk(7)],
+          ['count', pk(8)],
+        ]),
+      }),
+      'a file detail twice': doc({
+        files: Buffer.concat([
+          Buffer.from([0x91]),
+          mapOf([...Object.entries(file).map(([k, v]): [string, Uint8Array] => [k, pk(v)]), ['size', pk(1)]]),
+        ]),
+      }),
+      'computer twice': doc({}, [['computer', pk({ name: 'OTHER' })]]),
+      'collectedAt twice': doc({}, [['collectedAt', pk('2026-02-02T00:00:00Z')]]),
+    };
+    for (const [what, bytes] of Object.entries(cases)) {
+      expect(() => decodeInventory(bytes, what, 'msgpack'), what).toThrowError(/is given twice in one object/);
+      const answered = p.read(bytes, NONE) && p.leftOutOk && Array.from(p.fp).join(',') === known;
+      expect(answered, what).toBe(false);
+    }
   });
 
   it('the digest leaves out exactly the left-out fields', () => {

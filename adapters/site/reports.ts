@@ -504,7 +504,10 @@ export interface SyncEvent {
 }
 
 export interface SyncHistory {
-  /** The catalog in service: where it came from and who signed it (its file's path on the server is not shown). */
+  /**
+   * The catalog in service: where it came from and who signed it; its compiled file's `path` only when asked (the CLI,
+   * run on the server, shows it for `patchscan scan -c`; HTTP does not show server paths).
+   */
   readonly catalog: {
     readonly id: number;
     readonly sha256: string;
@@ -513,13 +516,14 @@ export interface SyncHistory {
     readonly signer: string | null;
     readonly signedAt: string | null;
     readonly importedAt: string;
+    readonly path?: string;
   } | null;
   /** Newest first. */
   readonly messages: readonly SyncEvent[];
 }
 
 /** The catalog in service and the last `limit` sync messages (`report sync`, GET /v1/sync). */
-export async function syncHistory(store: SiteStore, limit: number): Promise<SyncHistory> {
+export async function syncHistory(store: SiteStore, limit: number, o: { readonly path?: boolean } = {}): Promise<SyncHistory> {
   const c = await store.currentCatalog();
   return {
     catalog: c
@@ -531,6 +535,7 @@ export async function syncHistory(store: SiteStore, limit: number): Promise<Sync
           signer: c.signer,
           signedAt: c.signed_at,
           importedAt: c.imported_at,
+          ...(o.path ? { path: c.path } : {}),
         }
       : null,
     messages: (await store.syncMessages(limit)).map((m) => ({

@@ -112,6 +112,11 @@ describe('the site workflow through the CLI', () => {
     const status = run(['sync', 'status', '--data', data]).out;
     expect(status).toMatch(/^Catalog in service: [0-9a-f]{64} \(3000 revisions, imported .*, unsigned\)/);
     expect(status.match(/ 6710 {2}Informational/g)).toHaveLength(2);
+    // --json: the fields report sync --json and GET /v1/sync give (camelCase), and the compiled file's path.
+    const json = JSON.parse(run(['sync', 'status', '--data', data, '--json']).out) as Record<string, any>;
+    expect(Object.keys(json.catalog).sort()).toEqual(['id', 'importedAt', 'path', 'revisions', 'sha256', 'signedAt', 'signer', 'source']);
+    expect(Object.keys(json.messages[0]).sort()).toEqual(['at', 'catalogId', 'id', 'messageId', 'severity', 'text']);
+    expect(json.messages.filter((m: { messageId: number }) => m.messageId === 6710)).toHaveLength(2);
 
     const catalog = join(
       data,

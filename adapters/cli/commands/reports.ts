@@ -277,7 +277,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
 
   reportOpts(report.command('sync').description('the sync history and the catalog in service')).action((o: ReportOptions) =>
     withSite(o, async (site) => {
-      const h = await syncHistory(site.store, 100);
+      const h = await syncHistory(site.store, 100, { path: true });
       out(
         o,
         h,

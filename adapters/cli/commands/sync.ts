@@ -2,6 +2,7 @@
  * `patchscan sync [status]`: fetch the catalog once; show the sync history.
  */
 import type { Command } from 'commander';
+import { syncHistory } from '../../site/reports.js';
 import { PatchscanError } from '../../../engine/errors.js';
 import type { SyncProgress } from '../../sync/sync.js';
 import { ProgressBar } from '../progress.js';
@@ -37,21 +38,22 @@ export function addSyncCommands(program: Command): void {
         throw new PatchscanError('BAD_ARGUMENT', `unknown sync action "${what}": use "patchscan sync" or "patchscan sync status"`);
       if (what === 'status') {
         await withSite(o, async (site) => {
-          const cat = await site.store.currentCatalog();
-          const msgs = await site.store.syncMessages(o.limit);
+          // The same answer as `report sync --json` (GET /v1/sync: without the file's path).
+          const h = await syncHistory(site.store, o.limit, { path: true });
           if (o.json) {
-            print(JSON.stringify({ catalog: cat ?? null, messages: msgs }, null, 2));
+            print(JSON.stringify(h, null, 2));
             return;
           }
+          const cat = h.catalog;
           print(
             cat
               ? `Catalog in service: ${cat.sha256} (${cat.revisions} revisions, imported ` +
-                  `${cat.imported_at}${cat.signer ? `, signed by ${cat.signer}${cat.signed_at ? ` on ${cat.signed_at}` : ''}` : ', unsigned'})`
+                  `${cat.importedAt}${cat.signer ? `, signed by ${cat.signer}${cat.signedAt ? ` on ${cat.signedAt}` : ''}` : ', unsigned'})`
               : 'No catalog in service yet.',
           );
           print('');
-          for (const m of msgs) print(`${m.at}  ${m.message_id}  ${m.severity.padEnd(13)}  ${m.text}`);
-          if (msgs.length === 0) print('No sync has run yet.');
+          for (const m of h.messages) print(`${m.at}  ${m.messageId}  ${m.severity.padEnd(13)}  ${m.text}`);
+          if (h.messages.length === 0) print('No sync has run yet.');
         });
         return;
       }

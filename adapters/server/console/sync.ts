@@ -1,22 +1,21 @@
 /** The catalog in service and the sync history (/sync). */
-import type { SyncMessage } from '../../store/port.js';
+import { syncHistory, type SyncEvent } from '../../site/reports.js';
 import { esc, layout, num, when } from './html.js';
 import type { PageContext, PageResult } from './page.js';
 import type { Column } from './table.js';
 
-const COLUMNS: readonly Column<SyncMessage>[] = [
+const COLUMNS: readonly Column<SyncEvent>[] = [
   { key: 'at', label: 'Time', value: (m) => m.at, cell: (m) => when(m.at) },
-  { key: 'message_id', label: 'Message', value: (m) => m.message_id, numeric: true },
+  { key: 'messageId', label: 'Message', value: (m) => m.messageId, numeric: true },
   { key: 'severity', label: 'Severity', value: (m) => m.severity },
   { key: 'text', label: 'Text', value: (m) => m.text },
 ];
 
-const signature = (cat: { readonly signer: string | null; readonly signed_at: string | null }): string =>
-  cat.signer ? `signed by ${esc(cat.signer)}${cat.signed_at ? ` on ${when(cat.signed_at)}` : ''}` : 'unsigned';
+const signature = (cat: { readonly signer: string | null; readonly signedAt: string | null }): string =>
+  cat.signer ? `signed by ${esc(cat.signer)}${cat.signedAt ? ` on ${when(cat.signedAt)}` : ''}` : 'unsigned';
 
 export async function syncPage({ store, lists }: PageContext): PageResult {
-  const cat = await store.currentCatalog();
-  const msgs = await store.syncMessages(500);
+  const { catalog: cat, messages: msgs } = await syncHistory(store, 500);
   const table = lists.rows({
     id: 'sync-messages',
     main: true,
@@ -28,7 +27,7 @@ export async function syncPage({ store, lists }: PageContext): PageResult {
       'or takes <code>--source FILE</code>), or set <code>sync.source</code> in patchscan.json for a scheduled sync.</p>',
   });
   const inService = cat
-    ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${when(cat.imported_at)}, ${signature(cat)}`
+    ? `In service: <b>${esc(cat.sha256)}</b> — ${num(cat.revisions)} revisions, imported ${when(cat.importedAt)}, ${signature(cat)}`
     : 'No catalog in service yet: run <code>patchscan sync</code>.';
   return layout(
     'Sync',

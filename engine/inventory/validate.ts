@@ -6,6 +6,7 @@ import { Unpackr } from 'msgpackr';
 import { PatchscanError } from '../errors.js';
 import { INVENTORY_SCHEMA, type Inventory } from './types.js';
 import { duplicateJsonMember, duplicateMsgpackKey } from './duplicate-keys.js';
+import { jsonSyntaxErrorAt } from './json-error-at.js';
 import { invalidUtf8At, msgpackUtf8AndExt } from './utf8.js';
 
 const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
@@ -397,20 +398,22 @@ function neitherFormat(b: Uint8Array, source: string): PatchscanError {
 }
 
 /**
- * JSON.parse's message with the line and column a person looks for in an editor: V8 gives a character offset ("in JSON
- * at position 11"), or none at the end of the input.
+ * JSON.parse's message with the line and column a person looks for in an editor: V8 gives a character offset for some
+ * errors ("in JSON at position 11"), none for others — then jsonSyntaxErrorAt finds it. The input V8 quotes in some
+ * messages (it can span lines) is left out: the line and column say where.
  */
 export function jsonErrorWhere(message: string, text: string): string {
   const m = / at position (\d+)/.exec(message);
-  const at = m ? Math.min(Number(m[1]), text.length) : /end of JSON input/.test(message) ? text.length : -1;
-  if (at < 0) return message;
+  const at = m ? Math.min(Number(m[1]), text.length) : jsonSyntaxErrorAt(text);
+  const said = message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '').replace(/\s*\n\s*/g, ' ');
+  if (at < 0) return said;
   let line = 1,
     lineStart = 0;
   for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
     line++;
     lineStart = i + 1;
   }
-  return `${message} (line ${line}, column ${at - lineStart + 1})`;
+  return `${said} (line ${line}, column ${at - lineStart + 1})`;
 }
 
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */

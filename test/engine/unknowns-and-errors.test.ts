@@ -287,7 +287,8 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     expect(() => decodeInventory(Buffer.from('\uFEFF{\n  "schema": 1\n  "computer": {}\n}'), 'bad.json')).toThrowError(
       /not valid JSON: .* at position 18 \(line 3, column 3\)$/,
     );
-    expect(jsonErrorWhere('Unexpected token', 'x')).toBe('Unexpected token');
+    expect(jsonErrorWhere('Unexpected token', 'x')).toBe('Unexpected token (line 1, column 1)');
+    expect(jsonErrorWhere('Unexpected token', '{}')).toBe('Unexpected token'); // no error in the text: nothing to add
     expect(() => decodeInventory(Buffer.from([0x81, 0xc1]), 'bad.msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
     expect(() => decodeInventory(Buffer.from([0xc1, 0x00]), 'bad.msgpack', 'msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
   });

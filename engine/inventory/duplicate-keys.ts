@@ -108,6 +108,11 @@ const view = (b: Uint8Array, from: number, to: number): Buffer => Buffer.from(b.
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 const PROTO = Buffer.from('__proto__');
+/** Whether the 9 bytes at `at` spell __proto__ (without a view: nine-byte keys such as "processor" are common). */
+const isProto = (b: Uint8Array, at: number): boolean => {
+  for (let i = 0; i < PROTO.length; i++) if (b[at + i] !== PROTO[i]) return false;
+  return true;
+};
 
 /**
  * A key as the property name msgpackr makes of it (unpack.js readKey/asSafeString): a string as itself, but
@@ -155,10 +160,7 @@ export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
         const str = h >= 0xa0 && h <= 0xbf ? pos + 1 : h === 0xd9 ? pos + 2 : h === 0xda ? pos + 3 : h === 0xdb ? pos + 5 : -1;
         const from = str >= 0 ? str : -pos - 1; // negative: not a string (-1 so that offset 0 stays negative)
         const byName =
-          sets?.[top] !== undefined ||
-          keys - firstKey[top]! >= PAIRWISE_MAX ||
-          str < 0 ||
-          (end - str === PROTO.length && view(b, str, end).equals(PROTO));
+          sets?.[top] !== undefined || keys - firstKey[top]! >= PAIRWISE_MAX || str < 0 || (end - str === PROTO.length && isProto(b, str));
         let repeated = false;
         if (!byName) {
           for (let k = firstKey[top]!; k < keys && !repeated; k++) repeated = sameBytes(b, keyFrom[k]!, keyTo[k]!, from, end);

@@ -46,6 +46,9 @@ const OPEN_OBJECT = 0x7b,
 /** Thrown inside a read when the bytes are not what the reader understands; read() turns it into `false`. */
 const NOT_UNDERSTOOD = new Error('JSON inventory not understood by the quick reader');
 
+/** The first byte of this reader's digest input. */
+export const DIGEST_TAG_JSON = 0x01;
+
 const isWs = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
@@ -67,7 +70,9 @@ export class JsonProfile {
    */
   read(bytes: Uint8Array, d: RelevantDetails): boolean {
     this.leftOutOk = false;
-    this.n = 0;
+    // Its own first byte: see DIGEST_TAG_MSGPACK (msgpack-profile.ts) — the three kinds of digest share one table.
+    this.buf[0] = DIGEST_TAG_JSON;
+    this.n = 1;
     try {
       this.walk(bytes, d);
     } catch (e) {

@@ -45,6 +45,14 @@ function keyIs(b: Uint8Array, p: number, key: Uint8Array): boolean {
   } else if (t === 0xd9) {
     if (b[p + 1] !== key.length) return false;
     start = p + 2;
+  } else if (t === 0xda) {
+    // str16 and str32 too: a left-out key in a longer format than needed is still that key. Not recognised, it would be
+    // digested as a kept pair, and a second copy in a short format would go unnoticed (the slow path refuses the pair).
+    if (((b[p + 1]! << 8) | b[p + 2]!) !== key.length) return false;
+    start = p + 3;
+  } else if (t === 0xdb) {
+    if (b[p + 1] !== 0 || b[p + 2] !== 0 || ((b[p + 3]! << 8) | b[p + 4]!) !== key.length) return false;
+    start = p + 5;
   } else return false;
   for (let i = 0; i < key.length; i++) if (b[start + i] !== key[i]) return false;
   return true;
@@ -102,6 +110,9 @@ class Scratch {
 
 /** Thrown inside a read when the bytes are not what the reader understands; read() turns it into `false`. */
 const NOT_UNDERSTOOD = new Error('msgpack inventory not understood by the quick reader');
+
+/** The first byte of this reader's digest input (the JSON reader's is DIGEST_TAG_JSON, fingerprint.ts's text "{"). */
+export const DIGEST_TAG_MSGPACK = 0x00;
 
 const nameReader = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -166,7 +177,11 @@ export class MsgpackProfile {
 
   private walk(b: Uint8Array, d: RelevantDetails): void {
     const out = this.out;
-    out.n = 0;
+    // The digest input opens with this reader's own tag: the pool keeps the three kinds of digest (this one, the JSON
+    // reader's, fingerprint.ts's over parsed documents) in one table, and a crafted input of one kind must never equal
+    // another kind's (every ASCII byte is also a msgpack integer; fingerprint.ts's text always opens with "{").
+    out.buf[0] = DIGEST_TAG_MSGPACK;
+    out.n = 1;
     const drops = fileDetailsLeftOut(d);
     if (!this.container(b, 0, true)) throw NOT_UNDERSTOOD;
     const pairs = this.count;

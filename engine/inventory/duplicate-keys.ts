@@ -155,7 +155,7 @@ export function duplicateMsgpackKey(b: Uint8Array): DuplicateKey | undefined {
       ((count = b[pos + 1]! * 0x1000000 + ((b[pos + 2]! << 16) | (b[pos + 3]! << 8) | b[pos + 4]!)), (isMap = h === 0xdf), (header = 5));
     if (count < 0) {
       const end = scalarEnd(b, pos, h);
-      if (end < 0 || end > n) return undefined; // not msgpack after all: msgpackr would have said so
+      if (end < 0 || end > n) return undefined; // not msgpack: decodeInventory refused it before this runs (msgpackUtf8AndExt)
       if (isKey) {
         const str = h >= 0xa0 && h <= 0xbf ? pos + 1 : h === 0xd9 ? pos + 2 : h === 0xda ? pos + 3 : h === 0xdb ? pos + 5 : -1;
         const from = str >= 0 ? str : -pos - 1; // negative: not a string (-1 so that offset 0 stays negative)

@@ -47,33 +47,37 @@ export function invalidUtf8At(b: Uint8Array, from = 0, to = b.length): number {
 }
 
 /**
+ * One walk over a msgpack document for what decoding would hide: the offset of the first ill-formed UTF-8 in a string
+ * (`badUtf8`), of the first extension value (`ext`: fixext, ext 8/16/32), and where the walk ended (`end`:
+ * msgpackValueEnd's answer — the document's length when it is one whole value; -2 at a byte msgpack never uses, which
+ * msgpackr would still decode, as an object). Each offset is -1 when there is none before the walk stopped — one
+ * finding is enough to refuse the document. An inventory has no extension values: msgpackr decodes extension 0x72 as a
+ * record definition even with records off, and -1 as a date, so a document carrying one decodes into something its
+ * bytes do not show. One is let through: fixext 1 of type 0 and data 0, how msgpackr writes `undefined` (a member an
+ * Inventory object leaves undefined, as JSON.stringify would leave it out).
+ */
+export function msgpackUtf8AndExt(b: Uint8Array): { readonly badUtf8: number; readonly ext: number; readonly end: number } {
+  let badUtf8 = -1,
+    ext = -1;
+  const end = msgpackValueEnd(
+    b,
+    0,
+    (from, to) => (badUtf8 = invalidUtf8At(b, from, to)) < 0,
+    (pos) => {
+      if (b[pos] === 0xd4 && b[pos + 1] === 0 && b[pos + 2] === 0) return true; // msgpackr's undefined
+      ext = pos;
+      return false;
+    },
+  );
+  return { badUtf8, ext, end };
+}
+
+/**
  * Where the first ill-formed UTF-8 byte of any string (keys included) of the msgpack document in `b` is, or -1.
  * Walks type headers with msgpackValueEnd (iterative, so no recursion a hostile document could exhaust); stops at
  * the end of the first value. Bytes that are not msgpack, or a document cut short, end the walk (-1): the decoder
  * reports those.
  */
-/**
- * One walk over a msgpack document for what decoding would hide: the offset of the first ill-formed UTF-8 in a string
- * (`badUtf8`), and of the first extension value (`ext`: fixext, ext 8/16/32). Each is -1 when there is none before the
- * other stopped the walk — one of them found is enough to refuse the document. An inventory has no extension values:
- * msgpackr decodes extension 0x72 as a record definition even with records off, and -1 as a date, so a document
- * carrying one decodes into something its bytes do not show (and byte walkers lose their place in it).
- */
-export function msgpackUtf8AndExt(b: Uint8Array): { readonly badUtf8: number; readonly ext: number } {
-  let badUtf8 = -1,
-    ext = -1;
-  msgpackValueEnd(
-    b,
-    0,
-    (from, to) => (badUtf8 = invalidUtf8At(b, from, to)) < 0,
-    (pos) => {
-      ext = pos;
-      return false;
-    },
-  );
-  return { badUtf8, ext };
-}
-
 export function msgpackInvalidUtf8At(b: Uint8Array): number {
   let bad = -1;
   msgpackValueEnd(b, 0, (from, to) => (bad = invalidUtf8At(b, from, to)) < 0);

@@ -444,6 +444,17 @@ export function decodeInventory(
       { file: source },
     );
   }
+  // Not one whole msgpack value (the walk stopped at a byte msgpack never uses, ran out, or left bytes after it): msgpackr
+  // decodes 0xc1 as an object rather than refuse it, and the checks above and after would not see past that byte.
+  if (scan !== undefined && scan.badUtf8 < 0 && scan.end !== bytes.length) {
+    const why =
+      scan.end === -2
+        ? 'a byte msgpack does not use (0xc1), or a header out of place'
+        : scan.end === -1
+          ? 'it ends in the middle of a value'
+          : `${bytes.length - scan.end} byte(s) after the document`;
+    throw new PatchscanError('INVENTORY_INVALID', `${source}: not valid msgpack: ${why}`, { file: source });
+  }
   let doc: unknown;
   let text = '';
   try {

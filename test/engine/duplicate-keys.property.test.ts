@@ -152,6 +152,34 @@ describe('duplicate member names', () => {
     expect(() => decodeInventory(stamp, 'ts.msgpack')).toThrowError(/extension value \(type -1\) at byte 13/);
   });
 
+  it('msgpack that is not one whole value is refused before anything is read past it (msgpackr decodes 0xc1 as an object)', () => {
+    const text = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8');
+    const inv = JSON.parse(text) as Record<string, unknown>;
+    const entries = Object.entries(inv);
+    // {…, csidl: 0xc1, …, systemMetrics: {a: 1, a: 2}}: before, the walks stopped at 0xc1 and saw nothing after it.
+    const doc = Buffer.concat([
+      Buffer.from([0xde, 0, entries.length + 1]),
+      ...entries.flatMap(([k, v]) => (k === 'csidl' ? [packr.pack(k), Buffer.from([0xc1])] : [packr.pack(k), packr.pack(v)])),
+      packr.pack('systemMetrics'),
+      Buffer.from([0x82, 0xa1, 0x61, 0x01, 0xa1, 0x61, 0x02]),
+    ]);
+    expect(() => packr.unpack(doc)).not.toThrow(); // msgpackr alone takes it
+    expect(() => decodeInventory(doc, 'c1.msgpack')).toThrowError(
+      'c1.msgpack: not valid msgpack: a byte msgpack does not use (0xc1), or a header out of place',
+    );
+    const packed = Buffer.from(packr.pack(inv));
+    expect(() => decodeInventory(Buffer.concat([packed, Buffer.from([0x01])]), 'tail.msgpack', 'msgpack')).toThrowError(
+      'tail.msgpack: not valid msgpack: 1 byte(s) after the document',
+    );
+    // What msgpackr writes for an undefined member (fixext 1, type 0) is read as absent, as JSON.stringify leaves it out.
+    const computer = { ...(inv.computer as object), domain: undefined };
+    const withUndefined = packr.pack({ ...inv, computer });
+    expect(Buffer.from(withUndefined).includes(Buffer.from([0xd4, 0, 0]))).toBe(true);
+    expect(decodeInventory(withUndefined, 'u.msgpack').computer).toEqual(
+      decodeInventory(Buffer.from(JSON.stringify({ ...inv, computer })), 'u.json').computer,
+    );
+  });
+
   it('an inventory with a member given twice is refused, naming it and where, in JSON and msgpack', () => {
     const text = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8');
     const inv = JSON.parse(text) as Record<string, unknown>;

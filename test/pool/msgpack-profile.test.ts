@@ -12,6 +12,7 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory, validateInventory } from '../../engine/inventory/validate.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
+import { fingerprint } from '../../engine/fleet/fingerprint.js';
 import { FleetModel } from '../../corpus/generate-fleet.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 import { NONE, base, mutate, oddValues } from '../helpers/left-out-mutations.js';
@@ -94,6 +95,64 @@ describe('msgpack profile reader', () => {
       const answered = p.read(bytes, NONE) && p.leftOutOk && Array.from(p.fp).join(',') === known;
       expect(answered, what).toBe(false);
     }
+  });
+
+  it('a left-out key in a longer str format than needed is still that key (a second copy is a repeat)', () => {
+    const p = new MsgpackProfile();
+    const str16 = (t: string): Buffer => Buffer.concat([Buffer.from([0xda, 0, t.length]), Buffer.from(t)]);
+    const str32 = (t: string): Buffer => Buffer.concat([Buffer.from([0xdb, 0, 0, 0, t.length]), Buffer.from(t)]);
+    for (const [format, spell] of [
+      ['str16', str16],
+      ['str32', str32],
+    ] as const) {
+      const pairs = Object.entries(base).map(([k, v]) => Buffer.concat([k === 'computer' ? spell(k) : packr.pack(k), packr.pack(v)]));
+      const once = Buffer.concat([Buffer.from([0x80 | pairs.length]), ...pairs]);
+      // Valid: it passes the slow path, and the pool would keep its digest.
+      expect(decodeInventory(once, format, 'msgpack').computer.name).toBe('PC-1');
+      expect(p.read(once, NONE) && p.leftOutOk).toBe(true);
+      const known = Array.from(p.fp).join(',');
+      const twice = Buffer.concat([
+        Buffer.from([0x80 | (pairs.length + 1)]),
+        ...pairs,
+        packr.pack('computer'),
+        packr.pack({ name: 'EVIL' }),
+      ]);
+      expect(() => decodeInventory(twice, format, 'msgpack')).toThrowError(/"computer" is given twice/);
+      expect(p.read(twice, NONE) && p.leftOutOk && Array.from(p.fp).join(',') === known, format).toBe(false);
+    }
+  });
+
+  it("its digest never equals fingerprint.ts's, even for a map whose kept bytes spell that digest's text", () => {
+    // fingerprint() hashes the JSON text of a machine's view; this map's kept pairs are one-byte integers (every ASCII
+    // byte is a positive fixint) spelling that text, after the left-out computer and collectedAt.
+    const v = { ...base, os: { ...base.os, build: 19045 } };
+    // The text fingerprint() hashes with no file or processor detail read (NONE): the view it builds.
+    const viewText = (): string =>
+      JSON.stringify({
+        ...v,
+        computer: undefined,
+        collectedAt: undefined,
+        files: v.files.map((f) => ({ path: f.path, exists: f.exists, version: f.version })),
+        processor: { architecture: v.processor.architecture },
+      });
+    let text = viewText();
+    if (text.length % 2 === 1) {
+      v.os = { ...v.os, build: 190451 };
+      text = viewText();
+    }
+    expect(text.length % 2).toBe(0);
+    const p = new MsgpackProfile();
+    const crafted = Buffer.concat([
+      Buffer.from([0xde, 0, 2 + text.length / 2]),
+      packr.pack('computer'),
+      packr.pack({ name: 'NOT-A-MACHINE' }),
+      packr.pack('collectedAt'),
+      packr.pack('2026-01-01T00:00:00Z'),
+      Buffer.from(text, 'latin1'),
+    ]);
+    expect(p.read(crafted, NONE) && p.leftOutOk).toBe(true);
+    expect(Array.from(p.fp)).not.toEqual(Array.from(fingerprint(v as never, NONE)));
+    expect(() => decodeInventory(crafted, 'crafted', 'msgpack')).toThrowError(/schema/);
   });
 
   it('the digest leaves out exactly the left-out fields', () => {

@@ -182,8 +182,13 @@ export async function* msgpackFrames(stream: Readable, maxBytes: number): AsyncG
         yield {
           bytes: buf.subarray(pos, Math.min(buf.length, pos + maxBytes)),
           n: ++n,
+          // -2 is a 0xc1 (the one byte msgpack never uses) where a value should start: this document's first byte, or
+          // one inside it (then its first byte is a fine header, and naming it would point at the wrong place).
           broken:
-            `byte 0x${buf[pos]!.toString(16).padStart(2, '0')} does not start a msgpack ` + `value; the rest of the stream cannot be split`,
+            buf[pos] === 0xc1
+              ? 'byte 0xc1 does not start a msgpack value; the rest of the stream cannot be split'
+              : 'a 0xc1 byte (never used by msgpack) where a value should start inside this document; the rest of the ' +
+                'stream cannot be split',
         };
         return;
       }

@@ -540,6 +540,18 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     expect(g.code, g.err).toBe(2); // every inventory refused
     expect(g.out).toMatch(/Scanned 0 machine\(s\) .*; 2 error\(s\);/);
     expect(g.out).toContain('byte 0xc1 does not start a msgpack value; the rest of the stream cannot be split');
+    // A 0xc1 inside the second document: that document is the error (msgpackr alone would decode it, 0xc1 as an object),
+    // named for what is wrong in it, not for its first byte; the first document is scanned.
+    const inner = join(dir, 'inner.msgpack');
+    const packr = new Packr({ useRecords: false });
+    const first = readFileSync(join(FIXTURES, 'inventories', 'win10-22h2-x64.json'), 'utf8');
+    writeFileSync(inner, Buffer.concat([packr.pack(JSON.parse(first)), Buffer.from([0x82, 0xa1, 0x61, 0xc1, 0xa1, 0x62, 0x01])]));
+    const i = run(['scan', '-c', catalog, '-i', inner, '-o', join(dir, 'inner.jsonl'), '--no-reasons']);
+    expect(i.out).toMatch(/Scanned 1 machine\(s\) .*; 1 error\(s\);/);
+    expect(i.out).toContain(
+      'inner.msgpack#2 (a 0xc1 byte (never used by msgpack) where a value should start inside this document; the rest of ' +
+        'the stream cannot be split): not valid msgpack: a byte msgpack does not use (0xc1), or a header out of place',
+    );
   });
 
   it('explains bad batch arguments', () => {

@@ -407,13 +407,19 @@ export function jsonErrorWhere(message: string, text: string): string {
   const at = m ? Math.min(Number(m[1]), text.length) : jsonSyntaxErrorAt(text);
   const said = message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '').replace(/\s*\n\s*/g, ' ');
   if (at < 0) return said;
+  // Lines end at LF, CRLF or a lone CR (as editors count them); columns count characters, not UTF-16 units.
   let line = 1,
     lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
+  for (let i = 0; i < at; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) {
+      line++;
+      lineStart = i + 1;
+    }
   }
-  return `${said} (line ${line}, column ${at - lineStart + 1})`;
+  let column = 1;
+  for (const _ of text.slice(lineStart, at)) column++;
+  return `${said} (line ${line}, column ${column})`;
 }
 
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */

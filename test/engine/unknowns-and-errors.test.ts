@@ -289,6 +289,9 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     );
     expect(jsonErrorWhere('Unexpected token', 'x')).toBe('Unexpected token (line 1, column 1)');
     expect(jsonErrorWhere('Unexpected token', '{}')).toBe('Unexpected token'); // no error in the text: nothing to add
+    // Lines end at LF, CRLF or a lone CR; a column counts characters (an emoji is one, not two UTF-16 units).
+    expect(jsonErrorWhere('x', '{\r"a": 1,\r\n"b": x}')).toBe('x (line 3, column 6)');
+    expect(jsonErrorWhere('x', '{"😀": x}')).toBe('x (line 1, column 7)');
     expect(() => decodeInventory(Buffer.from([0x81, 0xc1]), 'bad.msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
     expect(() => decodeInventory(Buffer.from([0xc1, 0x00]), 'bad.msgpack', 'msgpack')).toThrowError(/^bad\.msgpack: not valid msgpack: /);
   });

@@ -57,7 +57,8 @@ describe('duplicate member names', () => {
           return; // fixmap full: a map16 header would shift every offset
         else more.writeUInt16BE(packed.readUInt16BE(1) + 1, 1);
         expect(duplicateMsgpackKey(packed)).toBeUndefined();
-        expect(duplicateMsgpackKey(more)).toEqual({ name, at: packed.length });
+        // Named as msgpackr names the property (its __proto__ becomes __proto_).
+        expect(duplicateMsgpackKey(more)).toEqual({ name: name === '__proto__' ? '__proto_' : name, at: packed.length });
       }),
       { numRuns: 300 },
     );

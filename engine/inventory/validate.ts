@@ -406,8 +406,11 @@ export function jsonErrorWhere(message: string, text: string): string {
   const m = / at position (\d+)/.exec(message);
   const at = m ? Math.min(Number(m[1]), text.length) : jsonSyntaxErrorAt(text);
   const said = message.replace(/, (\.\.\.)?".*"(\.\.\.)? is not valid JSON$/s, '').replace(/\s*\n\s*/g, ' ');
-  if (at < 0) return said;
-  // Lines end at LF, CRLF or a lone CR (as editors count them); columns count characters, not UTF-16 units.
+  return at < 0 ? said : `${said} ${lineColumn(text, at)}`;
+}
+
+/** "(line L, column C)" of offset `at` in `text`: lines end at LF, CRLF or a lone CR (as editors count them); columns count characters, not UTF-16 units. */
+function lineColumn(text: string, at: number): string {
   let line = 1,
     lineStart = 0;
   for (let i = 0; i < at; i++) {
@@ -419,7 +422,7 @@ export function jsonErrorWhere(message: string, text: string): string {
   }
   let column = 1;
   for (const _ of text.slice(lineStart, at)) column++;
-  return `${said} (line ${line}, column ${column})`;
+  return `(line ${line}, column ${column})`;
 }
 
 /** Decodes and validates bytes: JSON (text) or msgpack (binary), detected from the first byte unless given. */
@@ -483,7 +486,7 @@ export function decodeInventory(
   // After validation: a document over the limits is refused for that first, before a walk over all of it.
   const dup = fmt === 'json' ? duplicateJsonMember(text) : duplicateMsgpackKey(bytes);
   if (dup !== undefined) {
-    const where = fmt === 'json' ? jsonErrorWhere(` at position ${dup.at}`, text).replace(/^ at position \d+ /, '') : `(byte ${dup.at})`;
+    const where = fmt === 'json' ? lineColumn(text, dup.at) : `(byte ${dup.at})`;
     throw new PatchscanError(
       'INVENTORY_INVALID',
       `${source}: ${JSON.stringify(dup.name)} is given twice in one object ${where}: a reader would keep one of the two; give it once`,

@@ -71,15 +71,3 @@ export function msgpackUtf8AndExt(b: Uint8Array): { readonly badUtf8: number; re
   );
   return { badUtf8, ext, end };
 }
-
-/**
- * Where the first ill-formed UTF-8 byte of any string (keys included) of the msgpack document in `b` is, or -1.
- * Walks type headers with msgpackValueEnd (iterative, so no recursion a hostile document could exhaust); stops at
- * the end of the first value. Bytes that are not msgpack, or a document cut short, end the walk (-1): the decoder
- * reports those.
- */
-export function msgpackInvalidUtf8At(b: Uint8Array): number {
-  let bad = -1;
-  msgpackValueEnd(b, 0, (from, to) => (bad = invalidUtf8At(b, from, to)) < 0);
-  return bad;
-}

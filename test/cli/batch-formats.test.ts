@@ -3,7 +3,6 @@
  * against its JSON schema and against an in-process scan of each inventory), one row per update filtered by
  * --states, CSV, and Parquet read back by an independent reader (DuckDB) row for row equal to the JSON Lines rows.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -14,15 +13,12 @@ import { readCatalogFile } from '../../engine/catalog/file.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import { Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runCli, type CliRun } from '../helpers/serve.js';
 
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BUNDLED = join(ROOT, 'corpus/default/wsusscn2.cab');
 
-function run(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[]): CliRun => runCli(args, { timeout: 120_000 });
 
 const readLines = <T>(file: string): T[] =>
   readFileSync(file, 'utf8')

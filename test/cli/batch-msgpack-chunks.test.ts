@@ -6,7 +6,7 @@
  * scan of its inventory. (Giving chunks back as soon as they are handed to the stream passes too, as long as the batch
  * waits for the stream to drain after each chunk: the writer's own test holds the reuse itself.)
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, createReadStream, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Unpackr } from 'msgpackr';
@@ -19,13 +19,9 @@ import { msgpackValueEnd } from '../../engine/inventory/msgpack-frames.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { tempDir } from '../helpers/tmp.js';
+import { BIN, runCli, type CliRun } from '../helpers/serve.js';
 
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
-
-function run(args: string[]): { code: number; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 240_000 });
-  return { code: r.status ?? -1, err: r.stderr };
-}
+const run = (args: string[]): CliRun => runCli(args, { timeout: 240_000 });
 
 type Row = [string, string, boolean | null];
 

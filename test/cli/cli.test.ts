@@ -14,13 +14,9 @@ import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
+import { BIN, runCli, type CliRun } from '../helpers/serve.js';
 
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
-
-function run(args: string[], cwd?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], cwd?: string): CliRun => runCli(args, { cwd });
 
 describe('patchscan CLI', () => {
   const dir = tempDir();

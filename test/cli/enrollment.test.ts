@@ -10,12 +10,12 @@
  *                            name fails the whole batch, naming its line, before anything is written
  * and the same commands on a PostgreSQL site.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Site } from '../../adapters/site/site.js';
-import { BIN, startServe } from '../helpers/serve.js';
+import { startServe, runCliAsync } from '../helpers/serve.js';
 import { createTestDatabase } from '../helpers/postgres.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
@@ -28,17 +28,7 @@ interface Run {
 }
 
 /** `patchscan ARGS…` as its own process (asynchronous: the server child keeps being read meanwhile). */
-function run(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (args: readonly string[], env: Record<string, string> = {}): Promise<Run> => runCliAsync(args, { env });
 
 const tokenIn = (r: Run): string => {
   const m = /\n {2}(ps[at]_\S+)\n/.exec(r.out);

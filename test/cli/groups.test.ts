@@ -3,29 +3,15 @@
  * fleet. The numbers it prints (table, --json, --csv) are the library's for the same site; mistakes are one line
  * with a stable code and exit status 2; nothing is changed by a refused command. (`npm test` builds first.)
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogVersions } from '../../adapters/site/reports.js';
 import { Site } from '../../adapters/site/site.js';
 import { groupComputers, updateGroupDetail } from '../../adapters/site/update-groups.js';
-import { BIN } from '../helpers/serve.js';
+import { runCliAsync, type CliRun } from '../helpers/serve.js';
 import { scannedSite } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
-function run(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env };
-  delete env.PATCHSCAN_DATA;
-  delete env.PATCHSCAN_DATABASE;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '',
-      err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 describe('patchscan group', () => {
   const dir = tempDir();

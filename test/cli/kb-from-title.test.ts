@@ -4,18 +4,14 @@
  * `catalog show`, `explain` and scan rows find and name the update by that KB, in the built CLI as a user runs it.
  * (Which titles give a KB: test/catalog/kb-from-title.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeCatalogFile } from '../../engine/catalog/file.js';
 import { cbsCatalog, REAL_EXTENDED, TITLE } from '../helpers/kb5026368.js';
-import { BIN } from '../helpers/serve.js';
+import { runCli, type CliRun } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
-const run = (args: string[]): { code: number; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-};
+const run = (args: string[]): CliRun => runCli(args);
 describe("catalog show, explain and scan by the title's KB (the patchscan command)", () => {
   const dir = tempDir();
   const file = join(dir, 'kb.pscat');

@@ -4,19 +4,16 @@
  * catalog is in service yet, then, after the sync, because no advertised collection targets it (the pilot limits the
  * main collection). Real processes: `init`, `serve` as a child, `upload`, `compliance`.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, startServe } from '../helpers/serve.js';
+import { startServe, runCli, type CliRun } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
-function run(args: readonly string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const run = (args: readonly string[]): CliRun => runCli(args);
 
 describe('why a computer is not scanned, in the CLI and over HTTP', { timeout: 180_000 }, () => {
   const dir = tempDir();

@@ -3,18 +3,14 @@
  * here HP's real driver package) compiled beside Microsoft's updates, then shown and scanned like them (issue 16,
  * item 6: adapters/xml/sdp.ts was reached only from tests; it is now a feature).
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/serve.js';
+import { runCli, type CliRun } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
-const run = (args: string[]): { code: number; out: string; err: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-};
+const run = (args: string[]): CliRun => runCli(args);
 const CAB = join(FIXTURES, 'wsusscn2', 'wsusscn2.cab');
 const HP = join(FIXTURES, 'fragments', 'example-HP-sdp-00004850-0000-0000-5350-000000094728.sdp.xml');
 const HP_ID = '00004850-0000-0000-5350-000000094728';

@@ -20,7 +20,7 @@ import { FleetModel } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { readCatalogFile } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { invalidUtf8At, msgpackInvalidUtf8At } from '../../engine/inventory/utf8.js';
+import { invalidUtf8At, msgpackUtf8AndExt } from '../../engine/inventory/utf8.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
@@ -119,7 +119,7 @@ describe('decodeInventory refuses ill-formed UTF-8 in msgpack strings, naming th
         const bytes = parts.flat();
         const { body, at } = packedWith(marked(bytes.length), bytes);
         const ok = isUtf8(Uint8Array.from(bytes));
-        const found = msgpackInvalidUtf8At(body);
+        const found = msgpackUtf8AndExt(body).badUtf8;
         expect(found === -1).toBe(ok);
         if (!ok) expect(found).toBe(at + invalidUtf8At(Uint8Array.from(bytes)));
       }),

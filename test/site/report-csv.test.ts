@@ -4,30 +4,16 @@
  * sees the columns and no rows, not an empty file it cannot read); and where the JSON answer's items are flat, the CSV
  * header is exactly their keys, so a field added to a report cannot be missing from its CSV.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import type { Site } from '../../adapters/site/site.js';
-import { BIN } from '../helpers/serve.js';
+import { runCliAsync, type CliRun } from '../helpers/serve.js';
 import { scannedSite } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const ADMIN = 'psa_report-csv-admin';
 
-function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  const env = { ...process.env };
-  delete env.PATCHSCAN_DATA;
-  delete env.PATCHSCAN_DATABASE;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '',
-      err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const cli = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 async function http(server: RunningServer, path: string): Promise<{ status: number; type: string; body: string }> {
   const r = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });

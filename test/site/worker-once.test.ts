@@ -4,17 +4,17 @@
  * when killed. Now it stops with the error after a few tries, with its exit status. Real processes: `init`, `sync`,
  * `serve` and `worker` of the built CLI.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, startServe } from '../helpers/serve.js';
+import { startServe, runCli } from '../helpers/serve.js';
 import { BUNDLED } from '../helpers/site-setup.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const run = (args: string[]): { code: number | null; out: string } => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout + r.stderr };
+const run = (args: string[]): { code: number; out: string } => {
+  const r = runCli(args, { timeout: 120_000 });
+  return { code: r.code, out: r.out + r.err };
 };
 
 describe('worker --once', () => {

@@ -3,21 +3,17 @@
  * verify --repair, remove (with its warning), sync from a folder, enroll, serve (a child process on loopback),
  * upload, compliance, the pilot → unlimit step, an expedited rescan. The README shows this session.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServe } from '../helpers/serve.js';
+import { startServe, runCli, type CliRun } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const BIN = new URL('../../dist/adapters/cli/bin.js', import.meta.url).pathname;
 const BUNDLED = new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname;
 
-function run(args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
+const run = (args: readonly string[]): CliRun => runCli(args);
 
 describe('the site workflow through the CLI', () => {
   const dir = tempDir();

@@ -257,15 +257,6 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .action((name: string, computer: string, o: OutputOptions) =>
       withSite(o, async (site) => {
         const c = await groupComputer(site.store, new CatalogVersions(site.store, site.catalogsDir), name, computer);
-        const rows = c.updates.map((u) => ({
-          kb: u.kb,
-          title: u.title,
-          updateId: u.updateId,
-          state: u.state,
-          superseded: u.superseded,
-          possiblySuperseded: u.possiblySuperseded,
-          missing: u.missing,
-        }));
         out(
           o,
           c,
@@ -277,11 +268,12 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
                 `not applicable ${c.notApplicable}${c.scannedAt ? `; scanned ${c.scannedAt}` : '; never scanned'}`,
               '',
               table(
-                rows.map((r) => ({
-                  ...r,
-                  kb: r.kb ? `KB${r.kb}` : '-',
-                  superseded: r.superseded ? 'yes' : r.possiblySuperseded ? 'possibly' : '',
-                  missing: r.missing ? 'yes' : '',
+                c.updates.map((u) => ({
+                  state: u.state,
+                  missing: u.missing ? 'yes' : '',
+                  superseded: u.superseded ? 'yes' : u.possiblySuperseded ? 'possibly' : '',
+                  kb: u.kb ? `KB${u.kb}` : '-',
+                  title: u.title,
                 })),
                 ['state', 'missing', 'superseded', 'kb', 'title'],
               ),

@@ -318,7 +318,8 @@ export class ScanService {
             }
             await store.completeScans(jobs);
           },
-          { durability: 'relaxed' },
+          // Scan results: recomputable, and stored by many 100-row INSERTs (their journals in memory: driver.ts).
+          { durability: 'relaxed', statementJournals: 'memory' },
         );
         const done = performance.now();
         const fast = (done - started) / jobs.length <= this.fastJobMs && done - storing <= MAX_FAST_STORE_MS && loaded === before;

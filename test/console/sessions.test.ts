@@ -5,28 +5,17 @@
  * a form posted from another site is refused; a session expires after its time; sessions are stored hashed, and capped.
  * test/console/shared-sessions.test.ts runs two servers on one PostgreSQL database.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleSessions, SESSION_TTL_MS } from '../../adapters/server/console/sessions.js';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
-import { BIN } from '../helpers/serve.js';
+import { runCliAsync, type CliRun } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const ADMIN = 'psa_sessions-test-token';
 
-function cli(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '',
-      err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const cli = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 describe('console sessions', { timeout: 60_000 }, () => {
   const dir = tempDir();

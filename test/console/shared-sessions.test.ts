@@ -10,19 +10,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../adapters/store/sql/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
-import { BIN } from '../helpers/serve.js';
+import { BIN, runCliAsync, type CliRun } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const children = new Set<ChildProcess>();
 
-function run(args: readonly string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '',
-    err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out, err })));
-}
+const run = (args: readonly string[]): Promise<CliRun> => runCliAsync(args);
 
 /** `patchscan serve --no-scan` on a free loopback port, as its own process; resolves with its URL. */
 function serve(data: string): Promise<{ child: ChildProcess; url: string }> {

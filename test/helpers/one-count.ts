@@ -5,7 +5,6 @@
  * counted with the counting rule — so surfaces are compared with each other and with something that does not go
  * through the store or the reports.
  */
-import { spawnSync } from 'node:child_process';
 import { serve, type RunningServer } from '../../adapters/server/server.js';
 import { upload } from '../../adapters/server/upload-client.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
@@ -24,7 +23,7 @@ import {
 } from '../../engine/scanner/counting.js';
 import { Scanner, type ScanRow } from '../../engine/scanner/scanner.js';
 import { supersedenceCode } from '../../engine/scanner/supersedence.js';
-import { BIN } from './serve.js';
+import { runCli, type CliRun } from './serve.js';
 import { setUpSite } from './site-setup.js';
 import { tempDir } from './tmp.js';
 
@@ -126,15 +125,14 @@ export const asStateCounts = (c: OutcomeCounts): Record<string, number> => ({
 
 /** The CLI as a process on the site, `--json`; its parsed output. */
 export function cliJson<T = any>(s: OneCountSite, args: readonly string[]): T {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--data', s.dir, '--json'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`patchscan ${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  const r = runCli([...args, '--data', s.dir, '--json']);
+  if (r.code !== 0) throw new Error(`patchscan ${args.join(' ')}: exit ${r.code}: ${r.err}`);
+  return JSON.parse(r.out) as T;
 }
 
 /** The CLI as a process, its text output (`onSite: false` for commands that take no site, like scan). */
-export function cliText(s: OneCountSite, args: readonly string[], onSite = true): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, ...(onSite ? ['--data', s.dir] : [])], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+export function cliText(s: OneCountSite, args: readonly string[], onSite = true): CliRun {
+  return runCli([...args, ...(onSite ? ['--data', s.dir] : [])]);
 }
 
 /** GET over HTTP with the admin token; JSON parsed. */

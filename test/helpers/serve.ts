@@ -68,8 +68,11 @@ export function startServe(
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const args = [BIN, 'serve', '--data', data, '--listen', '127.0.0.1:0'];
   const child = opts.shell
-    ? spawn('bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('bash', ['-c', `${opts.shell}; exec "$0" "$@"`, process.execPath, ...args], {
+        env: cliEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(process.execPath, args, { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (c: Buffer): void => {

@@ -5,7 +5,6 @@
  * and the offset), and on the fleet fast path that answers a known profile without decoding (a twin with a bad left-out
  * string is an error row).
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Packr } from 'msgpackr';
@@ -24,7 +23,7 @@ import { invalidUtf8At, msgpackUtf8AndExt } from '../../engine/inventory/utf8.js
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import { createScannerPool } from '../../engine/pool/scanner-pool.js';
 import { MsgpackProfile } from '../../engine/fleet/msgpack-profile.js';
-import { BIN } from '../helpers/serve.js';
+import { runCli, type CliRun } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 import { ILL_FORMED_UTF8, isUtf8, UTF8_PIECES } from '../helpers/utf8-samples.js';
@@ -119,7 +118,11 @@ describe('decodeInventory refuses ill-formed UTF-8 in msgpack strings, naming th
         const bytes = parts.flat();
         const { body, at } = packedWith(marked(bytes.length), bytes);
         const ok = isUtf8(Uint8Array.from(bytes));
-        const found = msgpackUtf8AndExt(body).badUtf8;
+        const walk = msgpackUtf8AndExt(body);
+        const found = walk.badUtf8;
+        // The walk went through the whole document (it stops at a finding: a valid string must not stop it first).
+        expect(walk.ext).toBe(-1);
+        if (ok) expect(walk.end).toBe(body.length);
         expect(found === -1).toBe(ok);
         if (!ok) expect(found).toBe(at + invalidUtf8At(Uint8Array.from(bytes)));
       }),
@@ -186,10 +189,7 @@ describe('patchscan scan: ill-formed UTF-8 in input files', () => {
   beforeAll(() => {
     importCatalog(join(FIXTURES, 'wsusscn2', 'wsusscn2.cab'), { out: catalog });
   });
-  const run = (args: string[]): { code: number; out: string; err: string } => {
-    const r = spawnSync(process.execPath, [BIN, 'scan', '-c', catalog, ...args], { encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-  };
+  const run = (args: string[]): CliRun => runCli(['scan', '-c', catalog, ...args]);
   const jsonWithBad = (name: string): { text: Buffer; at: number } => {
     const text = Buffer.from(JSON.stringify({ ...INVENTORY, computer: { name, domain: 'X-@@' } }));
     const at = text.indexOf('@@');

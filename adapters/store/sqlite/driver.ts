@@ -323,13 +323,20 @@ export class SqliteDriver implements SqlDriver {
 
   private async runTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>, o: TransactionOptions): Promise<T> {
     const db = this.writer.db;
-    // The safety level can change only outside a transaction.
+    // The safety level can change only outside a transaction; where statement journals go is decided when the write
+    // transaction begins (BEGIN IMMEDIATE).
     const relaxed = o.durability === 'relaxed';
+    const memoryJournals = o.statementJournals === 'memory';
+    const restore = (): void => {
+      if (relaxed) db.pragma('synchronous = FULL');
+      if (memoryJournals) db.pragma('temp_store = DEFAULT');
+    };
     if (relaxed) db.pragma('synchronous = NORMAL');
+    if (memoryJournals) db.pragma('temp_store = MEMORY');
     try {
       await this.begin();
     } catch (e) {
-      if (relaxed) db.pragma('synchronous = FULL');
+      restore();
       throw e;
     }
     try {
@@ -340,7 +347,7 @@ export class SqliteDriver implements SqlDriver {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw storeError(e, this.location);
     } finally {
-      if (relaxed) db.pragma('synchronous = FULL');
+      restore();
     }
   }
 

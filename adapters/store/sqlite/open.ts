@@ -20,13 +20,6 @@ export function openSqliteStore(path: string, o: SqliteStoreOptions = {}): SiteS
     void driver.close();
     throw e;
   }
-  // The write connection's statement journals in memory, not in /var/tmp files. A multi-row INSERT inside a
-  // transaction keeps one (it could fail halfway on a constraint), holding the first copy of every page it changes:
-  // 100 result rows change ~100 pages of result_updates' index by update, scattered. In files, storing 300 carried
-  // result sets wrote ~34,000 pages to temp files (strace), ~10 % of a catalog change's queue run. In memory a journal
-  // is those pages of one statement (~0.4 MiB), gone when it ends. After the migrations: one that rewrites a whole
-  // table in one statement keeps its journal in a file. Reads (report sorts) keep temp files on their connections.
-  driver.database.pragma('temp_store = MEMORY');
   const version = (): number => driver.database.pragma('user_version', { simple: true }) as number;
   return new SqlSiteStore(driver, new TableQueue(driver, o.queue), { schemaVersion: async () => version() });
 }

@@ -151,7 +151,8 @@ Site server (ITMU's workflow, one SQLite file):
   $ patchscan collection unlimit "Microsoft Updates Tool" --data site   # leave the pilot: scan every client
 
 Inventories are JSON or msgpack documents (docs/inventory.md); errors print "patchscan: CODE: message" and exit 2
-(bad input) or 1 (file system).`,
+(bad input) or 1 (a file-system or database problem); 3 is a check that found something to say (verify) or a
+removal that only said what it would take (remove, client remove without --yes).`,
     );
 
   const cab = program.command('cab').description('read Microsoft cabinet files (stored, MSZIP, LZX)');

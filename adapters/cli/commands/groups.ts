@@ -81,7 +81,7 @@ export function addGroupCommands(program: Command): void {
 Examples:
   $ patchscan group create "Patch Tuesday 2026-12" --released-after 2026-12-01 --released-before 2027-01-01 \\
       --classification "Security Updates" --deadline 2026-12-24
-  $ patchscan group create "Edge baseline" --kb 5034441 5034122 --product "Windows 10"
+  $ patchscan group create "Edge baseline" --kb 5034441 5034122 --product "Windows 10, version 22H2"
   $ patchscan group show "Patch Tuesday 2026-12"                 # compliance per collection, overdue machines
   $ patchscan group computers "Patch Tuesday 2026-12" --overdue   # machines still missing an update after the deadline
   $ patchscan group computer "Patch Tuesday 2026-12" PC-0042      # each update of the group on one computer
@@ -99,7 +99,7 @@ The same over HTTP (admin token): GET/POST /v1/groups, GET/PATCH/DELETE /v1/grou
     .option('--released-after <day>', 'released on or after this day (YYYY-MM-DD)')
     .option('--released-before <day>', 'released before this day (YYYY-MM-DD)')
     .option('--classification <name...>', 'classification titles, e.g. "Security Updates" (any case)')
-    .option('--product <name...>', 'product titles, e.g. "Windows 10" (any case)')
+    .option('--product <name...>', 'product titles as the catalog names them, whole, e.g. "Windows 10, version 22H2" (any case)')
     .option(
       '--deadline <when>',
       'a day (YYYY-MM-DD, 00:00 UTC) or a time with its zone (2026-12-24T18:00Z): machines still missing an update after it are overdue',

@@ -41,6 +41,18 @@ const PHASE_LABEL: Record<ImportPhase, string> = {
 const ALL_STATES: readonly UpdateState[] = [...STATES];
 
 /** `--states Required,unknown` → the states, each named once; `all` is every state. */
+
+/** The batch formats an output file's extension names (`rows` has none of its own: .jsonl is one line per machine). */
+const BATCH_BY_EXTENSION: readonly string[] = ['jsonl', 'csv', 'parquet', 'msgpack'];
+
+/**
+ * The format `out`'s extension names, of `known`, when --format is not given: `-o results.parquet` gets Parquet, not JSON
+ * Lines in a file named .parquet (and `-o one.csv` CSV, not a text table).
+ */
+function formatOfOut(out: string | undefined, known: readonly string[]): string | undefined {
+  const ext = out === undefined ? undefined : /\.([A-Za-z]+)$/.exec(out)?.[1]?.toLowerCase();
+  return ext !== undefined && known.includes(ext) ? ext : undefined;
+}
 function parseStates(raw: string): readonly UpdateState[] {
   const names = raw
     .split(',')
@@ -265,7 +277,8 @@ removal that only said what it would take (remove, client remove without --yes).
     )
     .option(
       '-f, --format <format>',
-      `table | json | jsonl | csv; batch mode: ${BATCH_FORMATS.join(' | ')} (default jsonl: one line per machine; docs/batch-output.md)`,
+      `table | json | jsonl | csv; batch mode: ${BATCH_FORMATS.join(' | ')} (jsonl: one line per machine; docs/batch-output.md). ` +
+        'Default: the one --out names by its extension (.csv, .parquet, .msgpack, .json, .jsonl), else table, or jsonl in batch mode',
     )
     .option('-o, --out <file>', 'write rows to a file (required in batch mode; written as FILE.partial and renamed when the batch ends)')
     .option(
@@ -310,7 +323,7 @@ removal that only said what it would take (remove, client remove without --yes).
         if (o.inventories !== undefined) {
           if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
           if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
-          const format = (o.format ?? 'jsonl') as BatchFormat;
+          const format = (o.format ?? formatOfOut(o.out, BATCH_BY_EXTENSION) ?? 'jsonl') as BatchFormat;
           if (!BATCH_FORMATS.includes(format))
             throw new PatchscanError(
               'BAD_ARGUMENT',
@@ -352,7 +365,7 @@ removal that only said what it would take (remove, client remove without --yes).
             'BAD_ARGUMENT',
             '--states filters batch output (--inventories); a scan of inventory files shows every state',
           );
-        const format = o.format ?? 'table';
+        const format = o.format ?? formatOfOut(o.out, ['json', 'jsonl', 'csv']) ?? 'table';
         if (!['table', 'json', 'jsonl', 'csv'].includes(format))
           throw new PatchscanError('BAD_ARGUMENT', `--format must be table, json, jsonl or csv, not ${JSON.stringify(format)}`);
         const { Scanner } = await import('../../engine/scanner/scanner.js');

@@ -221,6 +221,41 @@ describe('batch output formats', () => {
     }
   });
 
+  it('without -f, writes the format --out names by its extension (batch and single), and the default elsewhere', () => {
+    const given = (name: string, format: string): Buffer => {
+      const out = join(dir, `given-${name}`);
+      expect(run(['scan', '-c', catalogFile, '-i', fleet, '-o', out, '-f', format]).code).toBe(0);
+      return readFileSync(out);
+    };
+    const named = (name: string): Buffer => {
+      const out = join(dir, `named-${name}`);
+      const r = run(['scan', '-c', catalogFile, '-i', fleet, '-o', out]);
+      expect(r.code, r.err).toBe(0);
+      return readFileSync(out);
+    };
+    expect(named('rows.csv').toString()).toBe(given('rows.csv', 'csv').toString());
+    expect(named('lines.JSONL').toString()).toBe(given('lines.jsonl', 'jsonl').toString());
+    expect(named('other.out').toString()).toBe(given('other.jsonl', 'jsonl').toString());
+    const pq = named('rows.parquet');
+    expect([pq.subarray(0, 4).toString(), pq.subarray(-4).toString()]).toEqual(['PAR1', 'PAR1']);
+    // The fleet format: msgpack documents, not a JSON line.
+    const mp = named('fleet.msgpack');
+    expect(mp[0]).not.toBe('{'.charCodeAt(0));
+    expect(mp.length).toBeGreaterThan(0);
+    // One inventory: .csv is CSV (a header line), else the table.
+    const one = join(dir, 'one.json');
+    writeFileSync(one, readFileSync(fleet, 'utf8').split('\n')[0]!);
+    const single = (out: string): string => {
+      const r = run(['scan', '-c', catalogFile, one, '-o', join(dir, out)]);
+      expect(r.code, r.err).toBe(0);
+      return readFileSync(join(dir, out), 'utf8');
+    };
+    const csv = single('one.csv');
+    expect(csv.split('\r\n')[0]).toMatch(/^[a-zA-Z]+(,[a-zA-Z]+)+$/);
+    expect(single('one.txt')).not.toBe(csv);
+    expect(JSON.parse(single('one-rows.json'))).toEqual(expect.any(Array));
+  });
+
   it('refuses what does not fit, naming the option (exit 2)', () => {
     const cases: [string[], RegExp][] = [
       [

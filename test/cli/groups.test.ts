@@ -55,7 +55,7 @@ describe('patchscan group', () => {
       'name',
       'updates',
       'deadline',
-      'computers',
+      'members', // as --json and --csv name it
       'compliant',
       'nonCompliant',
       'unknown',

@@ -29,7 +29,10 @@ export function addSyncCommands(program: Command): void {
         'shows the history',
     )
     .argument('[status]', '"status": the sync history (6709 started, 6710 done, 6711 failed) and the catalog in service')
-    .option('--source <url|folder>', 'overrides sync.source of the configuration')
+    .option(
+      '--source <url|folder|file>',
+      'overrides sync.source of the configuration: an https:// URL, a folder an admin fills, or a wsusscn2.cab file',
+    )
     .option('-n, --limit <n>', 'status: messages to show', nonNegativeInt('--limit', 'messages'), 20)
     .option('--json', 'status: print JSON')
     .option('-q, --quiet', 'no progress (on a terminal a progress line; elsewhere a line every $PATCHSCAN_PROGRESS_SECONDS, default 5)')

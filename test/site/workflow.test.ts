@@ -207,6 +207,18 @@ describe('the site workflow through the CLI', () => {
     expect(JSON.parse(run(['report', 'trend', '--data', data, '--json']).out)).toEqual([
       expect.objectContaining({ clients: 2, scanned: 2 }),
     ]);
+    // The table shows every count the CSV and JSON have (superseded ones apart, as every report counts them).
+    expect(run(['report', 'trend', '--data', data]).out.split('\n')[0]!.trim().split(/\s+/)).toEqual([
+      'day',
+      'clients',
+      'scanned',
+      'compliant',
+      'installed',
+      'required',
+      'superseded',
+      'possiblySuperseded',
+      'unknown',
+    ]);
     expect(run(['report', 'update', 'KB0', '--data', data]).err).toBe('patchscan: NOT_FOUND: no update KB0 in the catalog in service\n');
 
     server.kill('SIGTERM');

@@ -295,7 +295,17 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         rows,
         () => trendCsv(rows),
         () =>
-          fmt(rows as unknown as Record<string, unknown>[], ['day', 'clients', 'scanned', 'compliant', 'installed', 'required', 'unknown']),
+          fmt(rows as unknown as Record<string, unknown>[], [
+            'day',
+            'clients',
+            'scanned',
+            'compliant',
+            'installed',
+            'required',
+            'superseded',
+            'possiblySuperseded',
+            'unknown',
+          ]),
       );
     }),
   );

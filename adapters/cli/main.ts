@@ -40,8 +40,6 @@ const PHASE_LABEL: Record<ImportPhase, string> = {
 /** `--states all`: every state the scan reports (NotApplicable only with --all). */
 const ALL_STATES: readonly UpdateState[] = [...STATES];
 
-/** `--states Required,unknown` → the states, each named once; `all` is every state. */
-
 /** The batch formats an output file's extension names (`rows` has none of its own: .jsonl is one line per machine). */
 const BATCH_BY_EXTENSION: readonly string[] = ['jsonl', 'csv', 'parquet', 'msgpack'];
 
@@ -53,6 +51,8 @@ function formatOfOut(out: string | undefined, known: readonly string[]): string 
   const ext = out === undefined ? undefined : /\.([A-Za-z]+)$/.exec(out)?.[1]?.toLowerCase();
   return ext !== undefined && known.includes(ext) ? ext : undefined;
 }
+
+/** `--states Required,unknown` → the states, each named once; `all` is every state. */
 function parseStates(raw: string): readonly UpdateState[] {
   const names = raw
     .split(',')

@@ -244,7 +244,7 @@ describe('batch output formats', () => {
     expect(mp.length).toBeGreaterThan(0);
     // One inventory: .csv is CSV (a header line), else the table.
     const one = join(dir, 'one.json');
-    writeFileSync(one, readFileSync(fleet, 'utf8').split('\n')[0]!);
+    writeFileSync(one, readFileSync(fleet, 'utf8').split('\n')[0]);
     const single = (out: string): string => {
       const r = run(['scan', '-c', catalogFile, one, '-o', join(dir, out)]);
       expect(r.code, r.err).toBe(0);

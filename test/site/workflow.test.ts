@@ -208,7 +208,7 @@ describe('the site workflow through the CLI', () => {
       expect.objectContaining({ clients: 2, scanned: 2 }),
     ]);
     // The table shows every count the CSV and JSON have (superseded ones apart, as every report counts them).
-    expect(run(['report', 'trend', '--data', data]).out.split('\n')[0]!.trim().split(/\s+/)).toEqual([
+    expect(run(['report', 'trend', '--data', data]).out.split('\n')[0].trim().split(/\s+/)).toEqual([
       'day',
       'clients',
       'scanned',

@@ -27,7 +27,7 @@
  * left it (with `--repeat` > 1), for experiments that time its queue run on copies of it.
  * `--json`: the human lines go to stderr and one JSON line with the figures to stdout (bench/issue-14.bench.ts).
  */
-import { closeSync, cpSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ import { readCatalogFile, writeCatalogFile } from '../engine/catalog/file.js';
 import type { CatalogData } from '../engine/catalog/data.js';
 import { buildScanIndex } from '../engine/fleet/scan-index.js';
 import { arg, flag, jsonOut, numArg, printJson, say } from './args.js';
-import { benchCatalog, load1, machineLine } from './inputs.js';
+import { benchCatalog, flushed, load1, machineLine } from './inputs.js';
 import { buildCatalog, catalogRecords, patchTuesday } from './patch-tuesday.js';
 import { catalogInService } from './site-catalog.js';
 
@@ -117,23 +117,6 @@ async function siteOnA(dir: string): Promise<Site> {
   // database was written days before a sync never pays. Both sites alike.
   flushed(dir);
   return site;
-}
-
-/**
- * Flushes a site's files to disk before it is timed. A copy leaves ~100 MB of the database unwritten in the page
- * cache, and the run's first commit (an fsync) then waited ~0.1 s for the file system to write it: a cost of the
- * copy, not of the run (a site's database has been on disk long before a sync).
- */
-function flushed(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const fd = openSync(join(e.parentPath, e.name), 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
 }
 
 const root = join(work, `site-carry-${process.pid}`);

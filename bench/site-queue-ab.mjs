@@ -10,9 +10,11 @@
 //     FULL=1      the full rescan (`carryOver: false`) instead of the carry-over
 //
 // A build's dist directory must resolve its packages (a checkout with node_modules, or a symlink to one).
-import { closeSync, cpSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+// This checkout's build (npm run build): the flush every site bench does before it times a copy.
+import { flushed } from '../dist/bench/inputs.js';
 
 const at = (dist, path) => pathToFileURL(join(resolve(dist), path)).href;
 const load = async (D) => ({
@@ -25,19 +27,6 @@ if (!site || !process.env.A || !process.env.B) throw new Error('set A and B (two
 const builds = [await load(process.env.A), await load(process.env.B)];
 const runs = +(process.env.RUNS ?? 4);
 const full = process.env.FULL === '1';
-
-/** Flushed: the copy's pages written before the run, as a site's database is long before a sync. */
-function flushed(dir) {
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    const fd = openSync(join(e.parentPath, e.name), 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
-}
 
 const times = builds.map(() => []);
 for (let r = 0; r < runs; r++) {

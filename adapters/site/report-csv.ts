@@ -113,21 +113,19 @@ export const staleCsv = (rows: readonly StaleRow[]): string =>
 export const syncCsv = (rows: readonly SyncEvent[]): string =>
   toCsv(rows, csvColumns<SyncEvent>({ id: true, at: true, messageId: true, severity: true, text: true, catalogId: true }));
 
-export const trendCsv = (rows: readonly DailyRow[]): string =>
-  toCsv(
-    rows,
-    csvColumns<DailyRow>({
-      day: true,
-      clients: true,
-      scanned: true,
-      compliant: true,
-      installed: true,
-      required: true,
-      superseded: true,
-      possiblySuperseded: true,
-      unknown: true,
-    }),
-  );
+/** Fleet compliance per day: the CSV's columns, and the CLI table's (it shows every one). */
+export const TREND_COLUMNS = csvColumns<DailyRow>({
+  day: true,
+  clients: true,
+  scanned: true,
+  compliant: true,
+  installed: true,
+  required: true,
+  superseded: true,
+  possiblySuperseded: true,
+  unknown: true,
+});
+export const trendCsv = (rows: readonly DailyRow[]): string => toCsv(rows, TREND_COLUMNS);
 
 export const computersCsv = (rows: readonly ComputerListRow[]): string =>
   toCsv(

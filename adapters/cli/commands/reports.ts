@@ -4,7 +4,16 @@
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
 import { notScannedMessage } from '../../site/not-scanned.js';
-import { collectionsCsv, complianceCsv, groupRowsCsv, machinesCsv, staleCsv, syncCsv, trendCsv } from '../../site/report-csv.js';
+import {
+  collectionsCsv,
+  complianceCsv,
+  groupRowsCsv,
+  machinesCsv,
+  staleCsv,
+  syncCsv,
+  TREND_COLUMNS,
+  trendCsv,
+} from '../../site/report-csv.js';
 import {
   CatalogVersions,
   collectionSummary,
@@ -294,18 +303,7 @@ The same data over HTTP (admin token): /v1/computers/<name>/compliance, /v1/upda
         o,
         rows,
         () => trendCsv(rows),
-        () =>
-          fmt(rows as unknown as Record<string, unknown>[], [
-            'day',
-            'clients',
-            'scanned',
-            'compliant',
-            'installed',
-            'required',
-            'superseded',
-            'possiblySuperseded',
-            'unknown',
-          ]),
+        () => fmt(rows as unknown as Record<string, unknown>[], TREND_COLUMNS),
       );
     }),
   );

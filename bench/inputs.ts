@@ -2,7 +2,7 @@
  * The generated catalog and fleets the benchmarks share, made once and kept under bench/.work/ (generating the
  * 1,000,000-machine fleet takes tens of minutes, so every benchmark reuses a file another one made).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { importCatalog } from '../adapters/catalog/import.js';
@@ -19,6 +19,8 @@ export function benchCatalog(work: string, revisions: number): string {
   const cab = join(work, `wsusscn2-${revisions}-1.cab`);
   const cat = join(work, `catalog-${revisions}-1.pscat`);
   if (!existsSync(cat)) {
+    // Any benchmark may be the first run in a fresh clone, where bench/.work does not exist yet.
+    mkdirSync(work, { recursive: true });
     if (!existsSync(cab)) generateCatalog({ revisions, seed: 1, out: cab });
     importCatalog(cab, { out: cat });
   }
@@ -47,6 +49,7 @@ export function benchFleet(
   const found = paths.find((p) => existsSync(p));
   if (found) return found;
   const out = paths[0]!;
+  mkdirSync(work, { recursive: true });
   const t = performance.now();
   let shown = t;
   process.stderr.write(`generating ${out} (${clients.toLocaleString('en-US')} machines, ${distinct} % distinct)\n`);

@@ -6,21 +6,12 @@
  * Rules at the package level and in the installable item are combined with And, as Microsoft documents
  * ("If they are specified in both places, the expressions are combined (using the Boolean AND operator)").
  */
+import { classificationId } from '../../engine/catalog/classifications.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { SEVERITIES, type RuleNode, type RuleSlot, type Severity, type UpdateRecord } from '../../engine/model.js';
 import { child, childrenNamed, localName, parseXml, type XmlElement } from './dom.js';
 import { guid } from './fragments.js';
 import { parseRule } from './rules.js';
-
-/** WSUS classification names → their category GUIDs (reference §2.3). */
-export const CLASSIFICATION_IDS: Readonly<Record<string, string>> = {
-  'Security Updates': '0fa1201d-4330-4fa8-8ae9-b877473b6441',
-  'Critical Updates': 'e6cf1350-c01b-414d-a61f-263d14d133b4',
-  'Update Rollups': '28bc880e-0592-4cbf-8f95-c79b17911d5f',
-  Updates: 'cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83',
-  'Definition Updates': 'e0789628-ce08-4437-be74-2495b842f43b',
-  'Service Packs': '68c5b0a3-d1a6-4553-ae49-01d3a7827828',
-};
 
 function slotRule(parent: XmlElement | undefined, slot: RuleSlot): RuleNode | undefined {
   const all = parent ? childrenNamed(parent, slot) : [];
@@ -69,7 +60,7 @@ export function parseSoftwareDistributionPackage(xml: string, source: string): U
     isBundle: false,
     deploymentAction: 'Install',
     explicitlyDeployable: true,
-    categories: classification ? [{ type: 'UpdateClassification', id: CLASSIFICATION_IDS[classification] ?? classification }] : [],
+    categories: classification ? [{ type: 'UpdateClassification', id: classificationId(classification) ?? classification }] : [],
     prerequisites: [],
     bundledUpdates: [],
     bundledByRevisionIds: [],

@@ -15,6 +15,7 @@ import {
   type UpdateType,
 } from '../model.js';
 import { FACT_KINDS, type FactKind } from '../rules/facts.js';
+import { classificationName } from './classifications.js';
 import { isReportableCode } from './codes.js';
 import { StringReader } from './string-table.js';
 import { ruleSpec } from '../rules/registry.js';
@@ -298,10 +299,13 @@ export class Catalog {
     return Array.from(c.value.subarray(c.offsets[i], c.offsets[i + 1]), (v) => this.str(v));
   }
 
-  /** The UpdateClassification category's title (e.g. "Security Updates"), or its GUID when not in the catalog. */
+  /**
+   * The UpdateClassification category's title (e.g. "Security Updates"); when the catalog does not carry that
+   * category, Microsoft's name for it (classifications.ts), else its GUID.
+   */
   classification(i: number): string {
     const names = (this.classificationNames ??= new Array<string | undefined>(this.size));
-    return (names[i] ??= this.categoriesOfType(i, 'UpdateClassification')[0] ?? '');
+    return (names[i] ??= this.categoriesOfType(i, 'UpdateClassification', classificationName)[0] ?? '');
   }
   /** The titles of the Product categories the update belongs to (their GUIDs when not in the catalog). */
   products(i: number): readonly string[] {
@@ -312,10 +316,10 @@ export class Catalog {
   // finding them each time (categories, then each one's title among its languages) took ~0.7 ms per 1,800 outcomes.
   private classificationNames: (string | undefined)[] | undefined;
   private productNames: (readonly string[] | undefined)[] | undefined;
-  private categoriesOfType(i: number, type: CategoryType): string[] {
+  private categoriesOfType(i: number, type: CategoryType, knownName?: (id: string) => string | undefined): string[] {
     return this.categories(i)
       .filter((c) => c.type === type)
-      .map((c) => (c.ref.index >= 0 ? this.title(c.ref.index) || c.ref.updateId : c.ref.updateId));
+      .map((c) => (c.ref.index >= 0 && this.title(c.ref.index)) || knownName?.(c.ref.updateId) || c.ref.updateId);
   }
 
   metadata(i: number): { element: string; attrs: Record<string, string> } | undefined {

@@ -342,7 +342,11 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     const bundleRid = newRid();
     const thisKb = ++kb;
     const name = t.kind === 'os' ? t.o.name : t.a.name;
-    const ym = `${2016 + Math.floor(m / 12)}-${String((m % 12) + 1).padStart(2, '0')}`;
+    // The title's month and the CVE and bulletin years are the release date's (a target's m-th update is released in
+    // week m), so "2016-06 Cumulative Update" is released in June 2016, as Microsoft's are in their month.
+    const released = created(m);
+    const ym = released.slice(0, 7);
+    const year = Number(released.slice(0, 4));
     const title =
       cls.title === 'Security Updates' && t.kind === 'os' && t.o.cbs
         ? `${ym} Cumulative Update for ${name} (KB${thisKb})`
@@ -481,11 +485,9 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
     const supersedes = prev.map((p) => ident(p.updateId)).join('');
     const bundlePrereqs = [t.kind === 'os' ? osDetectoid.get(t.o)! : appDetectoid.get(t.a.name)!];
     const severity = cls.title === 'Security Updates' ? rng.pick(['Critical', 'Important', 'Important', 'Moderate', 'Low']) : '';
-    const cves = severity
-      ? Array.from({ length: rng.int(1, 4) }, () => `<CveID>CVE-${2016 + Math.floor(m / 12)}-${rng.int(1000, 49999)}</CveID>`).join('')
-      : '';
+    const cves = severity ? Array.from({ length: rng.int(1, 4) }, () => `<CveID>CVE-${year}-${rng.int(1000, 49999)}</CveID>`).join('') : '';
     const bulletin = severity
-      ? `<SecurityBulletinID>MS${16 + Math.floor(m / 12)}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>`
+      ? `<SecurityBulletinID>MS${year - 2000}-${String(rng.int(1, 200)).padStart(3, '0')}</SecurityBulletinID>`
       : '';
     const german = rng.chance(0.25);
     // As Microsoft publishes many OS updates: one KB, one update per architecture ("… for x64-based Systems (KB…)"),

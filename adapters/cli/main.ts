@@ -481,7 +481,12 @@ removal that only said what it would take (remove, client remove without --yes).
         'batch, then run a site (SQLite store, sync, the upload server on loopback) and ' +
         'show compliance',
     )
-    .option('--data-dir <dir>', 'where to write the compiled catalog, the fleet, the results and the site', 'patchscan-data')
+    .option(
+      '--data-dir <dir>',
+      'a folder for all the demo makes: the compiled catalog, the fleet, the results, and the site in DIR/site ' +
+        '(the folder other commands take as --data, e.g. "patchscan report collections --data DIR/site")',
+      'patchscan-data',
+    )
     .option('-n, --clients <n>', 'machines in the sample fleet', positiveInt('--clients', 'machines'), 1000)
     .action(async (o: { dataDir: string; clients: number }) => {
       if (!existsSync(BUNDLED_CORPUS))

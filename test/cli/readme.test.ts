@@ -1,5 +1,6 @@
 /** The README's promises, run as a user would: the library example works as written. */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,4 +30,15 @@ describe('README', () => {
     expect(out).toMatch(/^KB\d+ {2}.+\n {4}because /);
     expect(out).toMatch(/State {5}Required/);
   }, 60_000); // builds and runs the example in a child process
+
+  it("the sync example's catalog hashes are the bundled sample's SHA-256 (the sample is regenerated when the generator changes)", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sha = createHash('sha256')
+      .update(readFileSync(join(ROOT, 'corpus/default/wsusscn2.cab')))
+      .digest('hex');
+    const short = /^Sync updated: new catalog ([0-9a-f]{16}) /m.exec(readme)?.[1];
+    const whole = /^Sync unchanged: the catalog is unchanged \(SHA-256 ([0-9a-f]{64})\)$/m.exec(readme)?.[1];
+    expect(whole).toBe(sha);
+    expect(short).toBe(sha.slice(0, 16));
+  });
 });

@@ -28,6 +28,13 @@ describe('corpus generator', () => {
     expect(sha(join(dir, 'c.cab'))).not.toBe(sha(join(dir, 'a.cab')));
   });
 
+  it("the bundled sample (corpus/default/wsusscn2.cab) is the generator's output for 3,000 revisions, seed 1", () => {
+    // A generator change that changes its output regenerates the sample too (and the README's SHA-256 of it):
+    //   npx patchscan corpus catalog -n 3000 -s 1 -o corpus/default/wsusscn2.cab
+    generateCatalog({ revisions: 3000, seed: 1, out: join(dir, 'bundled.cab') });
+    expect(sha(join(dir, 'bundled.cab'))).toBe(sha(new URL('../../corpus/default/wsusscn2.cab', import.meta.url).pathname));
+  });
+
   it('has the real layout: index.xml, package.cab, range cabinets (MSZIP), verified by cabextract', () => {
     const r = CabReader.open(join(dir, 'a.cab'));
     expect(r.entries.map((e) => e.name)).toEqual(['index.xml', 'package.cab', 'package2.cab', 'package3.cab', 'package4.cab']);
@@ -90,6 +97,25 @@ describe('corpus generator', () => {
     const dates = new Set([...byKb.values()].flat().map((i) => c.releaseDate(i)));
     expect(dates.size).toBeGreaterThan(20);
     expect([...dates].every((d) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(d))).toBe(true);
+  });
+
+  it("names a cumulative update's month, and its CVEs' year, by its release date", () => {
+    let monthly = 0,
+      withCves = 0;
+    for (let i = 0; i < c.size; i++) {
+      if (!c.isReportable(i)) continue;
+      const released = c.releaseDate(i);
+      const month = /^(\d{4}-\d{2}) Cumulative Update/.exec(c.title(i))?.[1];
+      if (month !== undefined) {
+        monthly++;
+        expect(released.slice(0, 7), c.title(i)).toBe(month);
+      }
+      const cves = c.cves(i);
+      if (cves.length > 0) withCves++;
+      for (const cve of cves) expect(cve.slice(4, 8), `${c.title(i)} ${cve}`).toBe(released.slice(0, 4));
+    }
+    expect(monthly).toBeGreaterThan(50);
+    expect(withCves).toBeGreaterThan(50);
   });
 
   it('has supersedence chains several links long', () => {

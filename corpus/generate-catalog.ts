@@ -463,9 +463,9 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
           `/></ExtendedProperties><Files><File Digest="` +
           `${Buffer.from(cid).toString('base64').slice(0, 27)}=" DigestAlgorithm="SHA1" ` +
           `FileName="windows-kb${thisKb}.cab" Size="${rng.int(1, 900) * 1_000_000}" ` +
-          `Modified="${created(m)}" /></Files>`,
+          `Modified="${released}" /></Files>`,
         titles: [['en', `${title}${suffix}`]],
-        created: created(m),
+        created: released,
         moreInfo: `https://support.microsoft.com/help/${thisKb}`,
         pkg: {
           isLeaf: true,
@@ -532,7 +532,7 @@ export function generateCatalog(opts: GenerateOptions): GenerateResult {
               `</SupportUrl>${bulletin}<KBArticleID>${thisKb}</KBArticleID>${cves}` +
               `</ExtendedProperties>`,
             titles,
-            created: created(m),
+            created: released,
             moreInfo: `https://support.microsoft.com/help/${thisKb}`,
             pkg: {
               isLeaf: true,

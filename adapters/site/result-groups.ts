@@ -71,7 +71,7 @@ class GroupNumbers {
     }
   }
 
-  /** The group of category reference k (Catalog.categoriesOfType's name: its title, else its UpdateId). */
+  /** The group of category reference k, named as every report names it (Catalog.categoryName). */
   private category(kind: ResultGroupRow['kind'], k: number): number {
     const c = this.catalog.data.categories;
     const target = c.target[k]!;
@@ -79,7 +79,7 @@ class GroupNumbers {
     let n = this.byCategory.get(key);
     if (n === undefined) {
       const id = this.catalog.str(c.guid[k]!);
-      n = this.number(kind, target >= 0 ? this.catalog.title(target) || id : id);
+      n = this.number(kind, this.catalog.categoryName(kind === 'product' ? 'Product' : 'UpdateClassification', target, id));
       this.byCategory.set(key, n);
     }
     return n;

@@ -300,12 +300,12 @@ export class Catalog {
   }
 
   /**
-   * The UpdateClassification category's title (e.g. "Security Updates"); when the catalog does not carry that
-   * category, Microsoft's name for it (classifications.ts), else its GUID.
+   * The UpdateClassification category's name (e.g. "Security Updates"): its title, else Microsoft's name for it, else
+   * its GUID ({@link categoryName}).
    */
   classification(i: number): string {
     const names = (this.classificationNames ??= new Array<string | undefined>(this.size));
-    return (names[i] ??= this.categoriesOfType(i, 'UpdateClassification', classificationName)[0] ?? '');
+    return (names[i] ??= this.categoriesOfType(i, 'UpdateClassification')[0] ?? '');
   }
   /** The titles of the Product categories the update belongs to (their GUIDs when not in the catalog). */
   products(i: number): readonly string[] {
@@ -316,10 +316,19 @@ export class Catalog {
   // finding them each time (categories, then each one's title among its languages) took ~0.7 ms per 1,800 outcomes.
   private classificationNames: (string | undefined)[] | undefined;
   private productNames: (readonly string[] | undefined)[] | undefined;
-  private categoriesOfType(i: number, type: CategoryType, knownName?: (id: string) => string | undefined): string[] {
+  private categoriesOfType(i: number, type: CategoryType): string[] {
     return this.categories(i)
       .filter((c) => c.type === type)
-      .map((c) => (c.ref.index >= 0 && this.title(c.ref.index)) || knownName?.(c.ref.updateId) || c.ref.updateId);
+      .map((c) => this.categoryName(type, c.ref.index, c.ref.updateId));
+  }
+  /**
+   * What every report calls a category an update belongs to (its index in this catalog, -1 when not in it): its title;
+   * for a classification the catalog lacks or carries without a title, Microsoft's name for it (classifications.ts);
+   * else its UpdateId. One rule, so a site's per-set counts (adapters/site/result-groups.ts) name groups as the
+   * reports that drill into them do.
+   */
+  categoryName(type: CategoryType, index: number, updateId: string): string {
+    return (index >= 0 && this.title(index)) || (type === 'UpdateClassification' ? classificationName(updateId) : undefined) || updateId;
   }
 
   metadata(i: number): { element: string; attrs: Record<string, string> } | undefined {

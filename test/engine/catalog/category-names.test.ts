@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../../engine/catalog/catalog.js';
+import { classificationName } from '../../../engine/catalog/classifications.js';
 import { readCatalogFile } from '../../../engine/catalog/file.js';
 import { bundledCatalogFile } from '../../helpers/bundled.js';
 
@@ -14,7 +15,12 @@ describe('classification and product names', () => {
     c
       .categories(i)
       .filter((k) => k.type === type)
-      .map((k) => (k.ref.index >= 0 ? c.title(k.ref.index) || k.ref.updateId : k.ref.updateId));
+      .map(
+        (k) =>
+          (k.ref.index >= 0 && c.title(k.ref.index)) ||
+          (type === 'UpdateClassification' ? classificationName(k.ref.updateId) : undefined) ||
+          k.ref.updateId,
+      );
 
   it('are the titles of the update categories of each kind, asked in any order, again and again', () => {
     const c = new Catalog(readCatalogFile(file));

@@ -23,6 +23,8 @@ export interface OpenSiteOptions {
   readonly database?: string;
   /** SQLite: reads outside a transaction run on this many worker threads (`serve` opens its site with 2). */
   readonly readThreads?: number;
+  /** SQLite: who checkpoints the WAL, the driver's own thread (default) or each commit (sqlite/checkpointer.ts). */
+  readonly checkpoints?: 'thread' | 'inline';
   /** Whose leases the site's scan-job takes are (store/queue.ts QueueHolder): serve's scan thread has its own. */
   readonly queueHolder?: string;
   /**
@@ -55,6 +57,7 @@ export class Site {
       await openStore(config.database, abs, config.queue, {
         ...(o.readThreads !== undefined ? { readThreads: o.readThreads } : {}),
         ...(o.queueHolder !== undefined ? { queueHolder: o.queueHolder } : {}),
+        ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
       }),
     );
   }

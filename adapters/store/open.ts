@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   readonly readThreads?: number;
   /** Whose leases this store's scan-job takes are (queue.ts QueueHolder); default this process. */
   readonly queueHolder?: string;
+  /** SQLite: who checkpoints the WAL (sqlite/driver.ts; default its own thread). */
+  readonly checkpoints?: 'thread' | 'inline';
 }
 
 export async function openStore(database: string, siteDir: string, queue?: QueueSettings, o: OpenStoreOptions = {}): Promise<SiteStore> {
@@ -50,5 +52,6 @@ export async function openStore(database: string, siteDir: string, queue?: Queue
       ...(o.queueHolder !== undefined ? { holder: o.queueHolder } : {}),
     },
     ...(o.readThreads ? { readThreads: o.readThreads } : {}),
+    ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
   });
 }

@@ -15,6 +15,9 @@
  * its own connection (read-thread.ts): a report or console query that takes a second on a big site no longer holds
  * the HTTP event loop for that second. Without it (the CLI's short commands, `patchscan worker`) reads stay on the
  * calling thread, where a small read costs no message round trip.
+ *
+ * The WAL is checkpointed into the database file by a thread of the driver's after each commit (checkpointer.ts), not
+ * by the committing connection inside its COMMIT, SQLite's default (`checkpoints: 'inline'`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import type { SqlDriver, SqlExecutor, SqlParams, SqlValue, TransactionOptions } from '../sql/driver.js';
 import type { ReadReply, ReadRequest, ReadThreadData } from './read-protocol.js';
 import { readThreadMain } from './read-thread.js';
+import { WalCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 type Db = Database.Database;
 
@@ -37,6 +41,11 @@ export interface SqliteDriverOptions {
    * the calling thread). Started on first use; a slow read keeps one busy while the others take the next reads.
    */
   readonly readThreads?: number;
+  /**
+   * Who copies the WAL into the database file: `thread` (the default for a file), a thread of the driver's own after
+   * each commit (checkpointer.ts); `inline`, the committing connection, in its COMMIT (SQLite's default).
+   */
+  readonly checkpoints?: 'thread' | 'inline';
 }
 
 const BUSY = /^SQLITE_(BUSY|LOCKED)/;
@@ -251,6 +260,7 @@ export class SqliteDriver implements SqlDriver {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly busyTimeoutMs: number;
   private readonly threads: ReadThreads | undefined;
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     readonly location: string,
@@ -264,6 +274,20 @@ export class SqliteDriver implements SqlDriver {
     // ':memory:' is one connection: another thread would open a different, empty database.
     const n = writer === reader ? 0 : Math.max(0, Math.floor(o.readThreads ?? 0));
     this.threads = n > 0 ? new ReadThreads({ path: location, busyMs: 250, sqliteModule: SQLITE_MODULE }, n) : undefined;
+    this.checkpointer =
+      writer !== reader && o.checkpoints !== 'inline'
+        ? new WalCheckpointer({ path: location, sqliteModule: SQLITE_MODULE }, writer)
+        : undefined;
+  }
+
+  /**
+   * Resolves once every commit so far has been checkpointed by the checkpoint thread, with what it last reported
+   * (undefined: this driver's commits checkpoint inline).
+   */
+  async checkpointsSettled(): Promise<CheckpointStats | undefined> {
+    if (!this.checkpointer) return undefined;
+    await this.checkpointer.settled();
+    return this.checkpointer.last;
   }
 
   /** Opens (creating if needed) the database file at `path` (or ':memory:'). */
@@ -342,6 +366,7 @@ export class SqliteDriver implements SqlDriver {
     try {
       const value = await insideTransaction.run(this.location, () => fn(this.writer));
       db.exec('COMMIT');
+      this.checkpointer?.committed();
       return value;
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
@@ -377,6 +402,7 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.chain;
+    await this.checkpointer?.close();
     await this.threads?.close();
     if (this.reader !== this.writer) this.reader.db.close();
     this.writer.db.close();

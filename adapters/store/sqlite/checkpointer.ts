@@ -1,0 +1,122 @@
+/**
+ * WAL checkpoints on a thread of their own, not inside the writer's COMMIT.
+ *
+ * In WAL mode a commit appends pages to the -wal file, and by default the connection that commits past 1,000 pages of
+ * WAL then copies them into the database file and syncs it (a checkpoint) before its COMMIT returns. On a site that is
+ * most of what storing costs: a full rescan of 300 clients (~2,300 rows each) spent 5.6 s of its 24 s in COMMIT with
+ * those checkpoints and 1.2 s without them; a catalog's carry-over of the same site 190 ms against 85
+ * (bench/RESULTS.md, 2026-12-03 11:26–14:26). Here the writer checkpoints itself only past
+ * {@link WRITER_AUTOCHECKPOINT_PAGES} (a thread that fell behind, or died), and after each commit a thread with its
+ * own connection runs a PASSIVE checkpoint (it waits for no reader and no writer) while the calling thread goes on.
+ *
+ * Durability does not change: a commit is durable when its WAL frames are (synchronous), whoever checkpoints them
+ * later; a process killed mid-checkpoint leaves a WAL the next connection checkpoints.
+ */
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { CheckpointReply, CheckpointRequest, CheckpointThreadData } from './checkpoint-protocol.js';
+import { checkpointThreadMain } from './checkpoint-thread.js';
+
+/** 64 MiB of 4 KiB pages: past this the writer checkpoints in its COMMIT, as it does at 1,000 by default. */
+export const WRITER_AUTOCHECKPOINT_PAGES = 16_384;
+/** SQLite's own default, put back when the thread is gone. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
+
+const SOURCE = `var __name = (f) => f; (${checkpointThreadMain.toString()})();`;
+
+/** What the checkpoint thread last reported (for tests and diagnostics). */
+export interface CheckpointStats {
+  /** Checkpoints run, and of those that failed (another process's checkpoint held the lock: the next commit retries). */
+  readonly runs: number;
+  readonly failures: number;
+  /** The last one's WAL frames, and how many of them are in the database file. */
+  readonly log: number;
+  readonly checkpointed: number;
+}
+
+export class WalCheckpointer {
+  private worker: Worker | undefined;
+  private gone = false;
+  private closing = false;
+  private stats: CheckpointStats = { runs: 0, failures: 0, log: 0, checkpointed: 0 };
+  /** Commits told to the thread (each one's seq), and the last one a checkpoint has answered. */
+  private told = 0;
+  private answered = 0;
+  private waiters: { readonly upTo: number; readonly resolve: () => void }[] = [];
+
+  constructor(
+    private readonly data: CheckpointThreadData,
+    private readonly writer: Database.Database,
+  ) {
+    writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+  }
+
+  /** After each commit: the thread (started on the first) checkpoints what the WAL holds, once for many commits. */
+  committed(): void {
+    if (this.gone || this.closing) return;
+    const w = (this.worker ??= this.start());
+    const m: CheckpointRequest = { kind: 'commit', seq: ++this.told };
+    w.postMessage(m);
+  }
+
+  /** Resolves once every commit told so far has been checkpointed (or the thread is gone). */
+  settled(): Promise<void> {
+    if (this.gone || this.answered >= this.told) return Promise.resolve();
+    this.worker?.ref();
+    return new Promise((resolve) => this.waiters.push({ upTo: this.told, resolve }));
+  }
+
+  get last(): CheckpointStats {
+    return this.stats;
+  }
+
+  /** Ends the thread after the checkpoint it has due, if any; the writer checkpoints itself again from here on. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w || this.gone) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    this.closing = true;
+    w.ref(); // until it exits (a reply meanwhile must not unref it: wake())
+    const m: CheckpointRequest = { kind: 'close' };
+    w.postMessage(m);
+    await exited;
+  }
+
+  private start(): Worker {
+    const w = new Worker(SOURCE, { workerData: this.data, eval: true });
+    // Never what keeps a process alive: a checkpoint not run is run by the next connection to the database.
+    w.unref();
+    // A reply answers the commits told before its checkpoint began; those told while it ran make the thread run
+    // another, whose reply answers them.
+    w.on('message', (r: CheckpointReply) => {
+      this.answered = Math.max(this.answered, r.upTo);
+      this.stats =
+        r.kind === 'done'
+          ? { ...this.stats, runs: this.stats.runs + 1, log: r.log, checkpointed: r.checkpointed }
+          : { ...this.stats, runs: this.stats.runs + 1, failures: this.stats.failures + 1 };
+      this.wake();
+    });
+    const gone = (): void => {
+      if (this.gone) return;
+      this.gone = true;
+      // Without the thread, the writer's own checkpoints again, or the WAL would only grow.
+      try {
+        if (this.writer.open) this.writer.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      } catch {
+        // closed meanwhile: nothing to put back
+      }
+      for (const x of this.waiters) x.resolve();
+      this.waiters = [];
+    };
+    w.once('error', gone);
+    w.once('exit', gone);
+    return w;
+  }
+
+  private wake(): void {
+    const still = this.waiters.filter((x) => x.upTo > this.answered);
+    for (const x of this.waiters) if (x.upTo <= this.answered) x.resolve();
+    this.waiters = still;
+    if (still.length === 0 && !this.closing) this.worker?.unref();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The SQLite driver checkpoints the WAL on a thread of its own (adapters/store/sqlite/checkpointer.ts), not in the
+ * writer's COMMIT. What a checkpoint does is visible in the database file alone: a copy of it without its -wal holds
+ * exactly the rows checkpointed. Few enough pages are written here (~600) that the writer's own checkpoint (past
+ * 1,000 pages by SQLite's default, 16,384 with the thread) never runs: what reaches the file, the thread put there.
+ */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { WRITER_AUTOCHECKPOINT_PAGES } from '../../adapters/store/sqlite/checkpointer.js';
+import { SqliteDriver } from '../../adapters/store/sqlite/driver.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ROWS = 20 * 100;
+
+/** Writes ROWS rows of ~1 KiB in 20 transactions; returns the driver, still open. */
+async function written(path: string, checkpoints: 'thread' | 'inline'): Promise<SqliteDriver> {
+  const d = SqliteDriver.open(path, { checkpoints });
+  await d.transaction((tx) => tx.run('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)'));
+  for (let b = 0; b < 20; b++)
+    await d.transaction(async (tx) => {
+      for (let i = 0; i < 100; i++) await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', [b * 100 + i, 'v'.repeat(1000)]);
+    });
+  return d;
+}
+
+/** The rows a copy of the database file alone (no -wal, no -shm) holds: what checkpoints have put there. */
+function rowsInFile(path: string, into: string): number {
+  mkdirSync(into);
+  const copy = join(into, 'copy.db');
+  copyFileSync(path, copy);
+  expect(existsSync(`${copy}-wal`)).toBe(false);
+  const db = new Database(copy, { readonly: true });
+  try {
+    const hasTable = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't'").get() as { n: number };
+    return hasTable.n === 0 ? 0 : (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+describe('WAL checkpoints on the driver thread', () => {
+  it('after the commits, every WAL frame is in the database file, checkpointed by the thread', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'site.db');
+    const d = await written(path, 'thread');
+    try {
+      expect(d.database.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
+      const stats = await d.checkpointsSettled();
+      expect(stats!.runs).toBeGreaterThan(0);
+      expect(stats!.log).toBeGreaterThan(300); // the rows' pages went through the WAL …
+      expect(stats!.checkpointed).toBe(stats!.log); // … and all of them are in the file
+      expect(rowsInFile(path, join(dir, 'a'))).toBe(ROWS);
+    } finally {
+      await d.close();
+    }
+    // Closed: the database reads whole, and a commit after reopening starts the thread again.
+    const again = SqliteDriver.open(path);
+    try {
+      expect((await again.get<{ n: number }>('SELECT count(*) AS n FROM t'))!.n).toBe(ROWS);
+      await again.transaction((tx) => tx.run('DELETE FROM t WHERE k < 10'));
+      expect((await again.checkpointsSettled())!.runs).toBe(1);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('inline (SQLite default), the same commits leave the rows in the WAL, not the file (the control)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'site.db');
+    const d = await written(path, 'inline');
+    try {
+      expect(d.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(await d.checkpointsSettled()).toBeUndefined();
+      expect(rowsInFile(path, join(dir, 'a'))).toBe(0);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('an in-memory database has no thread', async () => {
+    const d = SqliteDriver.open(':memory:');
+    try {
+      await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+      expect(await d.checkpointsSettled()).toBeUndefined();
+    } finally {
+      await d.close();
+    }
+  });
+});

@@ -150,6 +150,15 @@ function internedBytes(set: ResultSet): number {
 
 function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: string } {
   if (input instanceof Uint8Array) return { bytes: input, source: `inventory ${k}` };
+  if (input instanceof ArrayBuffer) return { bytes: new Uint8Array(input), source: `inventory ${k}` };
+  // A caller's mistake (JSON text, null, a number), not a bad inventory: said with its type, never its content (an
+  // inventory's text in an error message ends up in logs).
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `scan input ${k} is ${input === null ? 'null' : Array.isArray(input) ? 'an array' : `a ${typeof input}`}: give an ` +
+        `inventory as its bytes (a Uint8Array or Buffer of JSON or msgpack), as { bytes, source }, or as a decoded object`,
+    );
   if ('bytes' in input && input.bytes instanceof Uint8Array) return input;
   const inv = input as Inventory;
   return { bytes: Buffer.from(packr.pack(inv)), source: inv.computer?.name ?? `inventory ${k}` };
@@ -290,6 +299,25 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
    * lands. A machine may name a result set another batch is still scanning (its profile was claimed first there):
    * emitting it then waits for that batch, which is already in flight.
    */
+  // A closed pool scans nothing more: without this a call after close() started new worker threads.
+  let closed = false;
+  async function* scanManyOpen(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
+    if (closed) throw new PatchscanError('BAD_ARGUMENT', 'the scanner pool is closed: create another one to scan again');
+    try {
+      yield* scanMany(inputs);
+    } catch (e) {
+      // Closed while this ran: piscina's "Terminating worker thread", said with a code.
+      if (closed && !PatchscanError.is(e))
+        throw new PatchscanError(
+          'BAD_ARGUMENT',
+          'the scanner pool was closed while it scanned: machines not returned yet were not scanned',
+          {},
+          { cause: e },
+        );
+      throw e;
+    }
+  }
+
   async function* scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
     const table = ProfileTable.create(profiles);
     // Shared result sets by id, least recently used first; ids let go are remembered, to tell them from ids whose
@@ -543,10 +571,13 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     ruleValueStats: () => ({ shared: ruleShared, evaluated: ruleEvaluated }),
     flow: () => ({ ...flow }),
     scan: async (input) => {
-      for await (const r of scanMany([input])) return r;
+      for await (const r of scanManyOpen([input])) return r;
       throw new PatchscanError('INTERNAL', 'no result for one inventory');
     },
-    scanMany,
-    close: closeFn,
+    scanMany: scanManyOpen,
+    close: async () => {
+      closed = true;
+      await closeFn();
+    },
   };
 }

@@ -2,6 +2,7 @@
  * Scanning one inventory against a compiled catalog: rows for reports, and explanations.
  */
 import type { Catalog } from '../catalog/catalog.js';
+import { PatchscanError } from '../errors.js';
 import { formatExplain, RuleProgram, type ExplainNode } from '../eval/program.js';
 import type { Inventory } from '../inventory/types.js';
 import type { RuleSlot } from '../model.js';
@@ -165,6 +166,12 @@ export class Scanner {
 
   /** The decision for one update as a tree: state, reason, each rule slot with every node's value and reads. */
   explain(inventory: Inventory, index: number): Explanation {
+    // An index from findByKb(…)[0] of a KB the catalog lacks is undefined: an error, not an explanation of nothing.
+    if (!Number.isInteger(index) || index < 0 || index >= this.catalog.size)
+      throw new PatchscanError(
+        'BAD_ARGUMENT',
+        `no update has index ${String(index)} in this catalog (0 to ${this.catalog.size - 1}): find one with findByUpdateId, findByKb or find`,
+      );
     const s = this.machineScan(inventory);
     const r = s.result(index);
     const c = this.catalog;

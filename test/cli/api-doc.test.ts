@@ -21,7 +21,7 @@ describe('docs/api.md', () => {
     const file = join(artifacts, 'api-example.mjs');
     writeFileSync(file, code);
     const out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: ROOT });
-    expect(out).toMatch(/^catalog: \d+ updates\n/);
+    expect(out).toMatch(/^catalog: \d+ revisions\n/);
     expect(out).toMatch(/\nmanifest: [1-9]\d* files, [1-9]\d* registry keys\n/);
     expect(out).toMatch(/\n\S+: [1-9]\d* needed of \d+ rows\n/);
     expect(out).toMatch(/\nState {5}Required\n/);

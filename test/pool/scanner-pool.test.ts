@@ -156,6 +156,49 @@ describe('scanner pool', () => {
     await expect(createScannerPool({ catalog, threads: 1, workerHeapMb: 0 })).rejects.toThrow(/workerHeapMb must be a positive number/);
   });
 
+  it('an input that is no inventory at all is a BAD_ARGUMENT naming its type, never its content; an ArrayBuffer is bytes', async () => {
+    const pool = await createScannerPool({ catalog, threads: 0 });
+    try {
+      const text = JSON.stringify(fleet[0]);
+      for (const [input, type] of [
+        [text, 'a string'],
+        [null, 'null'],
+        [42, 'a number'],
+        [[fleet[0]], 'an array'],
+      ] as const) {
+        const e = await pool.scan(input as never).catch((x: unknown) => x);
+        expect(e).toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining(`scan input 0 is ${type}:`) });
+        expect((e as Error).message).not.toContain(fleet[0].computer.name); // no inventory text in a log line
+      }
+      const bytes = Buffer.from(text);
+      const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+      expect(view(await pool.scan(ab as never))).toEqual({ ...(view(await pool.scan(bytes)) as object) });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a closed pool scans nothing more, and a scan it interrupts ends with a coded error', async () => {
+    for (const threads of [0, 2]) {
+      const pool = await createScannerPool({ catalog, threads });
+      expect((await pool.scan(fleet[0])).ok).toBe(true);
+      await pool.close();
+      await expect(pool.scan(fleet[1])).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/pool is closed/) });
+    }
+    // Closed mid-way: the consumer's loop ends with a PatchscanError, not piscina's uncoded "Terminating worker thread".
+    const pool = await createScannerPool({ catalog, threads: 2, batchSize: 100 });
+    const got: MachineResult[] = [];
+    const many = Array.from({ length: 20 }, () => fleet).flat();
+    const e = await (async () => {
+      for await (const r of pool.scanMany(many)) {
+        got.push(r);
+        if (got.length === 1) void pool.close();
+      }
+    })().catch((x: unknown) => x);
+    expect(got.length).toBeLessThan(many.length);
+    expect(e).toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringMatching(/closed while it scanned/) });
+  });
+
   it('a worker over its heap limit fails the scan with an error that says so, instead of waiting or crashing', async () => {
     // 4 MiB: too little for a worker to load the catalog, let alone scan (the default is 160 MiB or more).
     const s = await createScannerPool({ catalog, threads: 1, workerHeapMb: 4 });

@@ -294,11 +294,6 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     return { bytes, offsets, sources: items.map((i) => i.source), options, table, details };
   }
 
-  /**
-   * Batches go out in input order and come back in any order; each one's shared result sets are recorded as it
-   * lands. A machine may name a result set another batch is still scanning (its profile was claimed first there):
-   * emitting it then waits for that batch, which is already in flight.
-   */
   // A closed pool scans nothing more: without this a call after close() started new worker threads.
   let closed = false;
   async function* scanManyOpen(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
@@ -318,6 +313,11 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     }
   }
 
+  /**
+   * Batches go out in input order and come back in any order; each one's shared result sets are recorded as it
+   * lands. A machine may name a result set another batch is still scanning (its profile was claimed first there):
+   * emitting it then waits for that batch, which is already in flight.
+   */
   async function* scanMany(inputs: AsyncIterable<ScanInput> | Iterable<ScanInput>): AsyncIterable<MachineResult> {
     const table = ProfileTable.create(profiles);
     // Shared result sets by id, least recently used first; ids let go are remembered, to tell them from ids whose

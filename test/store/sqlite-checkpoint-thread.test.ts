@@ -7,8 +7,8 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
-import { WRITER_AUTOCHECKPOINT_PAGES } from '../../adapters/store/sqlite/checkpointer.js';
+import { describe, expect, it, vi } from 'vitest';
+import { WalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from '../../adapters/store/sqlite/checkpointer.js';
 import { SqliteDriver } from '../../adapters/store/sqlite/driver.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -76,6 +76,61 @@ describe('WAL checkpoints on the driver thread', () => {
       expect(rowsInFile(path, join(dir, 'a'))).toBe(0);
     } finally {
       await d.close();
+    }
+  });
+
+  it('starts 100 ms after the first commit: by its timer, or by a later commit when nothing turned the event loop', async () => {
+    const dir = tempDir();
+    const d = SqliteDriver.open(join(dir, 'timer.db'));
+    try {
+      await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+      expect(d.checkpointStats()).toMatchObject({ started: false, runs: 0 }); // a short command ends here
+      await new Promise((r) => setTimeout(r, 250));
+      expect(d.checkpointStats()!.started).toBe(true);
+    } finally {
+      await d.close();
+    }
+    const busy = SqliteDriver.open(join(dir, 'chain.db'));
+    try {
+      // Transactions chained through promises only: the timer cannot fire until they end.
+      const t = performance.now();
+      let n = 0;
+      while (performance.now() - t < 300)
+        await busy.transaction((tx) => tx.run(n++ === 0 ? 'CREATE TABLE t (k)' : 'INSERT INTO t VALUES (1)'));
+      expect(busy.checkpointStats()!.started).toBe(true);
+    } finally {
+      await busy.close();
+    }
+  });
+
+  it('closed before its thread started, it settles at once and leaves the database whole', async () => {
+    const path = join(tempDir(), 'early.db');
+    const d = SqliteDriver.open(path);
+    await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+    await d.transaction((tx) => tx.run('INSERT INTO t VALUES (7)'));
+    await d.close();
+    expect(await d.checkpointsSettled()).toMatchObject({ started: false });
+    const again = SqliteDriver.open(path);
+    expect((await again.get<{ k: number }>('SELECT k FROM t'))!.k).toBe(7);
+    await again.close();
+  });
+
+  it('a thread that cannot work is given up: the writer checkpoints at 1,000 pages again', async () => {
+    const dir = tempDir();
+    const writer = new Database(join(dir, 'w.db'));
+    writer.pragma('journal_mode = WAL');
+    try {
+      // better-sqlite3 not where the thread is told to load it: the thread throws as it starts.
+      const c = new WalCheckpointer({ path: join(dir, 'w.db'), sqliteModule: join(dir, 'no-such-module.js') }, writer);
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
+      c.committed();
+      await c.settled();
+      await vi.waitFor(() => expect(c.last.gone).toBe(true));
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      c.committed(); // nothing to tell any more, and no error
+      await c.close();
+    } finally {
+      writer.close();
     }
   });
 

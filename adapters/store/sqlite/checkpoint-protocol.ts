@@ -16,4 +16,6 @@ export type CheckpointRequest = { readonly kind: 'commit'; readonly seq: number 
 export type CheckpointReply =
   /** `log` frames in the WAL, `checkpointed` of them now in the database file (SQLite's wal_checkpoint columns). */
   | { readonly kind: 'done'; readonly upTo: number; readonly log: number; readonly checkpointed: number }
+  /** Another connection's checkpoint was running (SQLite's `busy` column; a PASSIVE one does not wait). */
+  | { readonly kind: 'busy'; readonly upTo: number }
   | { readonly kind: 'failed'; readonly upTo: number; readonly message: string; readonly code?: string };

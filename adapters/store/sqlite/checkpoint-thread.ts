@@ -26,12 +26,12 @@ export function checkpointThreadMain(): void {
     try {
       if (!db) {
         db = new Sqlite(d.path, { fileMustExist: true });
-        // Another process's checkpoint, or a writer resetting the WAL, holds the checkpoint lock for a moment: this
-        // one gives way (the next commit asks again) rather than wait.
+        // Opening reads the schema, which may meet a lock for a moment: give way (the next commit asks again).
         db.pragma('busy_timeout = 0');
       }
+      // PASSIVE never waits: another connection's checkpoint running is said in the `busy` column, not thrown.
       const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-      reply = { kind: 'done', upTo, log: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
+      reply = r && r.busy !== 0 ? { kind: 'busy', upTo } : { kind: 'done', upTo, log: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
     } catch (e) {
       const err = e as { message?: unknown; code?: unknown };
       reply = { kind: 'failed', upTo, message: String(err.message ?? e), ...(typeof err.code === 'string' ? { code: err.code } : {}) };

@@ -5,12 +5,16 @@
  * WAL then copies them into the database file and syncs it (a checkpoint) before its COMMIT returns. On a site that is
  * most of what storing costs: a full rescan of 300 clients (~2,300 rows each) spent 5.6 s of its 24 s in COMMIT with
  * those checkpoints and 1.2 s without them; a catalog's carry-over of the same site 190 ms against 85
- * (bench/RESULTS.md, 2026-12-03 11:26–14:26). Here the writer checkpoints itself only past
- * {@link WRITER_AUTOCHECKPOINT_PAGES} (a thread that fell behind, or died), and after each commit a thread with its
- * own connection runs a PASSIVE checkpoint (it waits for no reader and no writer) while the calling thread goes on.
+ * (bench/RESULTS.md, 2026-12-03 11:26–14:26). Here, after each commit, a thread with its own connection runs a
+ * PASSIVE checkpoint (it waits for no reader and no writer) while the calling thread goes on, and the writer
+ * checkpoints itself only past {@link WRITER_AUTOCHECKPOINT_PAGES} frames of WAL. SQLite writes the WAL from its start
+ * again only when a transaction begins with every frame checkpointed: a site's queue works between its transactions,
+ * and the thread catches up there, but transactions back to back (no work between) find it never caught up, the WAL
+ * grows to that limit, and from there each COMMIT checkpoints as before (the file then stays that size: 64 MiB at
+ * SQLite's default 4 KiB page).
  *
  * Durability does not change: a commit is durable when its WAL frames are (synchronous), whoever checkpoints them
- * later; a process killed mid-checkpoint leaves a WAL the next connection checkpoints.
+ * later; a process killed mid-checkpoint leaves a WAL that the next checkpoint, or the last connection to close, copies.
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -26,14 +30,24 @@ const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
 const SOURCE = `var __name = (f) => f; (${checkpointThreadMain.toString()})();`;
 
+/** Checkpoints failing one after another this many times: the thread is ended, and the writer checkpoints again. */
+const FAILURES_TO_GIVE_UP = 5;
+
 /** What the checkpoint thread last reported (for tests and diagnostics). */
 export interface CheckpointStats {
-  /** Checkpoints run, and of those that failed (another process's checkpoint held the lock: the next commit retries). */
+  /**
+   * Checkpoints asked for, and of those the ones that did not run: busy (another connection's checkpoint was running:
+   * the next commit asks again) or failed (the database cannot be opened: see `lastError`).
+   */
   readonly runs: number;
   readonly failures: number;
-  /** The last one's WAL frames, and how many of them are in the database file. */
+  /** The last one that ran: its WAL frames, and how many of them are in the database file. */
   readonly log: number;
   readonly checkpointed: number;
+  readonly lastError?: string;
+  /** Whether the thread was started (100 ms after the first commit), and whether it is gone (the writer checkpoints). */
+  readonly started: boolean;
+  readonly gone: boolean;
 }
 
 export class WalCheckpointer {
@@ -41,7 +55,8 @@ export class WalCheckpointer {
   private gone = false;
   private closing = false;
   private starting: NodeJS.Timeout | undefined;
-  private stats: CheckpointStats = { runs: 0, failures: 0, log: 0, checkpointed: 0 };
+  private firstCommitAt: number | undefined;
+  private stats: Omit<CheckpointStats, 'started' | 'gone'> = { runs: 0, failures: 0, log: 0, checkpointed: 0 };
   /** Commits told to the thread (each one's seq), and the last one a checkpoint has answered. */
   private told = 0;
   private answered = 0;
@@ -64,19 +79,24 @@ export class WalCheckpointer {
     if (this.gone || this.closing) return;
     this.told++;
     if (this.worker) this.tell(this.worker);
-    else this.starting ??= setTimeout(() => this.startNow(), START_AFTER_MS).unref();
+    // The timer fires only when the event loop turns; transactions chained through promises do not turn it, so a
+    // commit that finds the delay over starts the thread itself.
+    else if (this.firstCommitAt === undefined) {
+      this.firstCommitAt = performance.now();
+      this.starting = setTimeout(() => this.startNow(), START_AFTER_MS).unref();
+    } else if (performance.now() - this.firstCommitAt >= START_AFTER_MS) this.startNow();
   }
 
-  /** Resolves once every commit told so far has been checkpointed (or the thread is gone). */
+  /** Resolves once a checkpoint was tried after every commit told so far (or the thread is gone, or closed). */
   settled(): Promise<void> {
-    if (this.gone || this.answered >= this.told) return Promise.resolve();
+    if (this.gone || this.closing || this.answered >= this.told) return Promise.resolve();
     this.startNow();
     this.worker?.ref();
     return new Promise((resolve) => this.waiters.push({ upTo: this.told, resolve }));
   }
 
   get last(): CheckpointStats {
-    return this.stats;
+    return { ...this.stats, started: this.worker !== undefined, gone: this.gone };
   }
 
   /** Ends the thread after the checkpoint it has due, if any; the writer checkpoints itself again from here on. */
@@ -86,6 +106,7 @@ export class WalCheckpointer {
     const w = this.worker;
     if (!w || this.gone) {
       this.closing = true;
+      this.wakeAll();
       return;
     }
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
@@ -100,7 +121,13 @@ export class WalCheckpointer {
     if (this.starting) clearTimeout(this.starting);
     this.starting = undefined;
     if (this.worker || this.gone || this.closing) return;
-    this.worker = this.start();
+    try {
+      this.worker = this.start();
+    } catch {
+      // No thread to be had (a thread limit, memory): the writer checkpoints itself, as SQLite does by default.
+      this.giveUp();
+      return;
+    }
     this.tell(this.worker);
   }
 
@@ -116,29 +143,41 @@ export class WalCheckpointer {
     w.unref();
     // A reply answers the commits told before its checkpoint began; those told while it ran make the thread run
     // another, whose reply answers them.
+    let failedInARow = 0;
     w.on('message', (r: CheckpointReply) => {
       this.answered = Math.max(this.answered, r.upTo);
-      this.stats =
-        r.kind === 'done'
-          ? { ...this.stats, runs: this.stats.runs + 1, log: r.log, checkpointed: r.checkpointed }
-          : { ...this.stats, runs: this.stats.runs + 1, failures: this.stats.failures + 1 };
+      const s = this.stats;
+      if (r.kind === 'done') {
+        failedInARow = 0;
+        this.stats = { ...s, runs: s.runs + 1, log: r.log, checkpointed: r.checkpointed };
+      } else {
+        this.stats = { ...s, runs: s.runs + 1, failures: s.failures + 1, ...(r.kind === 'failed' ? { lastError: r.message } : {}) };
+        // Busy is another connection's checkpoint at work; failing again and again (the file gone, no descriptor
+        // left) is not going to mend: the writer takes its checkpoints back.
+        if (r.kind === 'failed' && ++failedInARow >= FAILURES_TO_GIVE_UP) void w.terminate();
+      }
       this.wake();
     });
-    const gone = (): void => {
-      if (this.gone) return;
-      this.gone = true;
-      // Without the thread, the writer's own checkpoints again, or the WAL would only grow.
-      try {
-        if (this.writer.open) this.writer.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
-      } catch {
-        // closed meanwhile: nothing to put back
-      }
-      for (const x of this.waiters) x.resolve();
-      this.waiters = [];
-    };
-    w.once('error', gone);
-    w.once('exit', gone);
+    w.once('error', () => this.giveUp());
+    w.once('exit', () => this.giveUp());
     return w;
+  }
+
+  /** Without the thread, the writer's own checkpoints again, or the WAL would only grow. */
+  private giveUp(): void {
+    if (this.gone) return;
+    this.gone = true;
+    try {
+      if (this.writer.open) this.writer.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      // closed meanwhile: nothing to put back
+    }
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const x of this.waiters) x.resolve();
+    this.waiters = [];
   }
 
   private wake(): void {

@@ -21,7 +21,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -276,7 +276,8 @@ export class SqliteDriver implements SqlDriver {
     this.threads = n > 0 ? new ReadThreads({ path: location, busyMs: 250, sqliteModule: SQLITE_MODULE }, n) : undefined;
     this.checkpointer =
       writer !== reader && o.checkpoints !== 'inline'
-        ? new WalCheckpointer({ path: location, sqliteModule: SQLITE_MODULE }, writer)
+        ? // Absolute: the thread opens its connection later, maybe after the process changed directory.
+          new WalCheckpointer({ path: resolvePath(location), sqliteModule: SQLITE_MODULE }, writer)
         : undefined;
   }
 
@@ -288,6 +289,11 @@ export class SqliteDriver implements SqlDriver {
     if (!this.checkpointer) return undefined;
     await this.checkpointer.settled();
     return this.checkpointer.last;
+  }
+
+  /** What the checkpoint thread has reported so far, now (undefined: checkpoints are inline). */
+  checkpointStats(): CheckpointStats | undefined {
+    return this.checkpointer?.last;
   }
 
   /** Opens (creating if needed) the database file at `path` (or ':memory:'). */
@@ -363,16 +369,24 @@ export class SqliteDriver implements SqlDriver {
       restore();
       throw e;
     }
+    let committed = false;
     try {
       const value = await insideTransaction.run(this.location, () => fn(this.writer));
       db.exec('COMMIT');
-      this.checkpointer?.committed();
+      committed = true;
       return value;
     } catch (e) {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw storeError(e, this.location);
     } finally {
       restore();
+      // Outside the try, and never thrown: a committed transaction is not reported failed for a checkpoint.
+      if (committed)
+        try {
+          this.checkpointer?.committed();
+        } catch {
+          // the writer's own checkpoint past its limit still copies the WAL
+        }
     }
   }
 

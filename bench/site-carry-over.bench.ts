@@ -80,8 +80,8 @@ const fileA = join(work, `site-carry-${revisions}-A.pscat`);
 const fileB = join(work, `site-carry-${revisions}-B-${percent}-${seed}.pscat`);
 /**
  * Writes catalogs A and B. Their records (a JS object per update and rule node: ~100k objects at 50,000 revisions)
- * live only here: kept for the whole bench, they made every major GC of the timed queue runs walk them, which a
- * site's process never holds (a carry-over run measured 1.2–1.75 s in this process, ~1.0 s in a fresh one).
+ * live only here: kept for the whole bench, every major GC of the timed queue runs walked them, and a site's process
+ * holds nothing like them. (Freeing them did not measurably change the carry-over's time on its own: RESULTS.)
  */
 function writeCatalogs(): void {
   const records = catalogRecords(new Catalog(readCatalogFile(imported)));

@@ -56,7 +56,7 @@ describe('WAL checkpoints on the driver thread', () => {
       await d.close();
     }
     // Closed: the database reads whole, and a commit after reopening starts the thread again.
-    const again = SqliteDriver.open(path);
+    const again = SqliteDriver.open(path, { checkpoints: 'thread' });
     try {
       expect((await again.get<{ n: number }>('SELECT count(*) AS n FROM t'))!.n).toBe(ROWS);
       await again.transaction((tx) => tx.run('DELETE FROM t WHERE k < 10'));
@@ -81,7 +81,7 @@ describe('WAL checkpoints on the driver thread', () => {
 
   it('starts 100 ms after the first commit: by its timer, or by a later commit when nothing turned the event loop', async () => {
     const dir = tempDir();
-    const d = SqliteDriver.open(join(dir, 'timer.db'));
+    const d = SqliteDriver.open(join(dir, 'timer.db'), { checkpoints: 'thread' });
     try {
       await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
       expect(d.checkpointStats()).toMatchObject({ started: false, runs: 0 }); // a short command ends here
@@ -90,7 +90,7 @@ describe('WAL checkpoints on the driver thread', () => {
     } finally {
       await d.close();
     }
-    const busy = SqliteDriver.open(join(dir, 'chain.db'));
+    const busy = SqliteDriver.open(join(dir, 'chain.db'), { checkpoints: 'thread' });
     try {
       // Transactions chained through promises only: the timer cannot fire until they end.
       const t = performance.now();
@@ -105,7 +105,7 @@ describe('WAL checkpoints on the driver thread', () => {
 
   it('closed before its thread started, it settles at once and leaves the database whole', async () => {
     const path = join(tempDir(), 'early.db');
-    const d = SqliteDriver.open(path);
+    const d = SqliteDriver.open(path, { checkpoints: 'thread' });
     await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
     await d.transaction((tx) => tx.run('INSERT INTO t VALUES (7)'));
     await d.close();
@@ -134,8 +134,15 @@ describe('WAL checkpoints on the driver thread', () => {
     }
   });
 
-  it('an in-memory database has no thread', async () => {
-    const d = SqliteDriver.open(':memory:');
+  it('the default is inline; an in-memory database has no thread even when asked', async () => {
+    const file = SqliteDriver.open(join(tempDir(), 'default.db'));
+    try {
+      await file.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+      expect(await file.checkpointsSettled()).toBeUndefined();
+    } finally {
+      await file.close();
+    }
+    const d = SqliteDriver.open(':memory:', { checkpoints: 'thread' });
     try {
       await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
       expect(await d.checkpointsSettled()).toBeUndefined();

@@ -1,5 +1,6 @@
 /**
- * WAL checkpoints on a thread of their own, not inside the writer's COMMIT.
+ * WAL checkpoints on a thread of their own, not inside the writer's COMMIT (the SQLite driver's `checkpoints: 'thread'`;
+ * not its default yet: driver.ts says why).
  *
  * In WAL mode a commit appends pages to the -wal file, and by default the connection that commits past 1,000 pages of
  * WAL then copies them into the database file and syncs it (a checkpoint) before its COMMIT returns. On a site that is

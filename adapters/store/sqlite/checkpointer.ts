@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { CheckpointReply, CheckpointRequest, CheckpointThreadData } from './checkpoint-protocol.js';
 import { checkpointThreadMain } from './checkpoint-thread.js';
+import { evalWorkerSource } from './eval-worker.js';
 
 /** 64 MiB of 4 KiB pages: past this the writer checkpoints in its COMMIT, as it does at 1,000 by default. */
 export const WRITER_AUTOCHECKPOINT_PAGES = 16_384;
@@ -29,7 +30,7 @@ const START_AFTER_MS = 100;
 /** SQLite's own default, put back when the thread is gone. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
-const SOURCE = `var __name = (f) => f; (${checkpointThreadMain.toString()})();`;
+const SOURCE = evalWorkerSource(checkpointThreadMain);
 
 /** Checkpoints failing one after another this many times: the thread is ended, and the writer checkpoints again. */
 const FAILURES_TO_GIVE_UP = 5;

@@ -29,6 +29,7 @@ import { PatchscanError } from '../../../engine/errors.js';
 import type { SqlDriver, SqlExecutor, SqlParams, SqlValue, TransactionOptions } from '../sql/driver.js';
 import type { ReadReply, ReadRequest, ReadThreadData } from './read-protocol.js';
 import { readThreadMain } from './read-thread.js';
+import { evalWorkerSource } from './eval-worker.js';
 import { WalCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 type Db = Database.Database;
@@ -99,11 +100,8 @@ class Connection implements SqlExecutor {
   }
 }
 
-/**
- * The thread's source: readThreadMain's, run as an eval worker. `__name` is what a TypeScript transform that keeps
- * function names (vitest's) may call inside it.
- */
-const READ_THREAD_SOURCE = `var __name = (f) => f; (${readThreadMain.toString()})();`;
+/** The thread's source: readThreadMain's, run as an eval worker. */
+const READ_THREAD_SOURCE = evalWorkerSource(readThreadMain);
 const SQLITE_MODULE = createRequire(import.meta.url).resolve('better-sqlite3');
 
 /** A blob comes back from a thread as a Uint8Array; the driver's convention is Buffer. */

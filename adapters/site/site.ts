@@ -23,7 +23,7 @@ export interface OpenSiteOptions {
   readonly database?: string;
   /** SQLite: reads outside a transaction run on this many worker threads (`serve` opens its site with 2). */
   readonly readThreads?: number;
-  /** SQLite: who checkpoints the WAL, each commit (default) or the driver's own thread (sqlite/checkpointer.ts). */
+  /** SQLite: who checkpoints the WAL, the driver's own thread (default: sqlite/checkpointer.ts) or each commit. */
   readonly checkpoints?: 'thread' | 'inline';
   /** Whose leases the site's scan-job takes are (store/queue.ts QueueHolder): serve's scan thread has its own. */
   readonly queueHolder?: string;

@@ -22,7 +22,7 @@ export interface OpenStoreOptions {
   readonly readThreads?: number;
   /** Whose leases this store's scan-job takes are (queue.ts QueueHolder); default this process. */
   readonly queueHolder?: string;
-  /** SQLite: who checkpoints the WAL (sqlite/driver.ts; default each commit, as SQLite does). */
+  /** SQLite: who checkpoints the WAL (sqlite/driver.ts; default a thread of the driver's, `inline` each commit). */
   readonly checkpoints?: 'thread' | 'inline';
 }
 

@@ -134,13 +134,74 @@ describe('WAL checkpoints on the driver thread', () => {
     }
   });
 
-  it('the default is inline; an in-memory database has no thread even when asked', async () => {
+  it('a database opened by a relative path is checkpointed there after the process changes directory', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'elsewhere'));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    let d: SqliteDriver;
+    try {
+      d = await written('relative.db', 'thread');
+    } finally {
+      process.chdir(join(dir, 'elsewhere')); // where a thread resolving 'relative.db' itself would find nothing
+    }
+    try {
+      const stats = await d.checkpointsSettled();
+      expect(stats).toMatchObject({ failures: 0, started: true });
+      expect(rowsInFile(join(dir, 'relative.db'), join(dir, 'a'))).toBe(ROWS);
+      expect(existsSync(join(dir, 'elsewhere', 'relative.db'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      await d.close();
+    }
+  });
+
+  it('close() runs a transaction queued while it waits, then refuses later ones with a coded error', async () => {
+    const d = SqliteDriver.open(join(tempDir(), 'closing.db'));
+    await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+    let release!: () => void;
+    const inside = new Promise<void>((started) => {
+      void d.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (1)');
+        started();
+        await new Promise<void>((r) => (release = r));
+      });
+    });
+    await inside;
+    const closing = d.close();
+    // Queued after close() began, before the database closed: it runs, and is in the file.
+    const late = d.transaction((tx) => tx.run('INSERT INTO t VALUES (2)'));
+    release();
+    await late;
+    await closing;
+    await expect(d.transaction((tx) => tx.run('INSERT INTO t VALUES (3)'))).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/written after it was closed/),
+    });
+    const db = new Database(join(d.location), { readonly: true });
+    try {
+      expect(db.prepare('SELECT k FROM t ORDER BY k').all()).toEqual([{ k: 1 }, { k: 2 }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('the default is the thread; inline when asked; an in-memory database has no thread even when asked', async () => {
     const file = SqliteDriver.open(join(tempDir(), 'default.db'));
     try {
       await file.transaction((tx) => tx.run('CREATE TABLE t (k)'));
-      expect(await file.checkpointsSettled()).toBeUndefined();
+      const stats = await file.checkpointsSettled();
+      expect(stats?.started).toBe(true);
+      expect(stats?.runs).toBeGreaterThanOrEqual(1);
     } finally {
       await file.close();
+    }
+    const inline = SqliteDriver.open(join(tempDir(), 'inline.db'), { checkpoints: 'inline' });
+    try {
+      await inline.transaction((tx) => tx.run('CREATE TABLE t (k)'));
+      expect(await inline.checkpointsSettled()).toBeUndefined();
+    } finally {
+      await inline.close();
     }
     const d = SqliteDriver.open(':memory:', { checkpoints: 'thread' });
     try {

@@ -1,6 +1,6 @@
 /**
- * WAL checkpoints on a thread of their own, not inside the writer's COMMIT (the SQLite driver's `checkpoints: 'thread'`;
- * not its default yet: driver.ts says why).
+ * WAL checkpoints on a thread of their own, not inside the writer's COMMIT (the SQLite driver's default; `checkpoints:
+ * 'inline'` has SQLite's own way).
  *
  * In WAL mode a commit appends pages to the -wal file, and by default the connection that commits past 1,000 pages of
  * WAL then copies them into the database file and syncs it (a checkpoint) before its COMMIT returns. On a site that is
@@ -16,6 +16,12 @@
  *
  * Durability does not change: a commit is durable when its WAL frames are (synchronous), whoever checkpoints them
  * later; a process killed mid-checkpoint leaves a WAL that the next checkpoint, or the last connection to close, copies.
+ *
+ * On a full disk: a COMMIT whose WAL cannot grow fails (the site answers 503); once the thread has copied the whole
+ * WAL into the database file, the next transaction writes the WAL from its start, into space the file already has,
+ * and commits. So a site may take an upload again after refusing one while the disk is still full, and what it takes
+ * is stored (test/hostile/server-hardening.test.ts). Inline checkpoints rarely get there: the WAL fills up before
+ * the 1,000 pages that trigger them.
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';

@@ -16,8 +16,8 @@
  * the HTTP event loop for that second. Without it (the CLI's short commands, `patchscan worker`) reads stay on the
  * calling thread, where a small read costs no message round trip.
  *
- * With `checkpoints: 'thread'` the WAL is checkpointed into the database file by a thread of the driver's after each
- * commit (checkpointer.ts), not by the committing connection inside its COMMIT (SQLite's way, the default).
+ * The WAL is checkpointed into the database file by a thread of the driver's after each commit (checkpointer.ts), not
+ * by the committing connection inside its COMMIT (SQLite's way, still had with `checkpoints: 'inline'`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
@@ -43,11 +43,9 @@ export interface SqliteDriverOptions {
    */
   readonly readThreads?: number;
   /**
-   * Who copies the WAL into the database file: `inline` (the default), the committing connection, in its COMMIT, as
-   * SQLite does; `thread`, a thread of the driver's own after each commit (checkpointer.ts: a site's queue runs took
-   * 0.77–0.84 × their time). Not the default yet: with it, the full-disk test (test/hostile/server-hardening.test.ts)
-   * once saw an upload taken (202) after the first one refused, where it expects every further one refused; why is
-   * not known yet.
+   * Who copies the WAL into the database file: `thread` (the default), a thread of the driver's own after each commit
+   * (checkpointer.ts: a site's queue runs took 0.77–0.84 × their time); `inline`, the committing connection, in its
+   * COMMIT, as SQLite does.
    */
   readonly checkpoints?: 'thread' | 'inline';
 }
@@ -259,6 +257,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly writer: Connection;
   private readonly reader: Connection;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Set once close() has seen the last transaction queued: later ones are refused, not run on a closed connection. */
+  private closed = false;
   private readonly busyTimeoutMs: number;
   private readonly threads: ReadThreads | undefined;
   private readonly checkpointer: WalCheckpointer | undefined;
@@ -276,7 +276,7 @@ export class SqliteDriver implements SqlDriver {
     const n = writer === reader ? 0 : Math.max(0, Math.floor(o.readThreads ?? 0));
     this.threads = n > 0 ? new ReadThreads({ path: location, busyMs: 250, sqliteModule: SQLITE_MODULE }, n) : undefined;
     this.checkpointer =
-      writer !== reader && o.checkpoints === 'thread'
+      writer !== reader && o.checkpoints !== 'inline'
         ? // Absolute: the thread opens its connection later, maybe after the process changed directory.
           new WalCheckpointer({ path: resolvePath(location), sqliteModule: SQLITE_MODULE }, writer)
         : undefined;
@@ -347,6 +347,8 @@ export class SqliteDriver implements SqlDriver {
         ),
       );
     }
+    if (this.closed)
+      return Promise.reject(new PatchscanError('INTERNAL', `the site database ${this.location} was written after it was closed`));
     const result = this.chain.then(() => this.runTransaction(fn, o));
     this.chain = result.catch(() => undefined);
     return result;
@@ -415,8 +417,10 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
+  /** Closes once every transaction queued before the connections close has run, including any queued meanwhile. */
   async close(): Promise<void> {
-    await this.chain;
+    for (let seen: Promise<unknown> | undefined; seen !== this.chain;) await (seen = this.chain);
+    this.closed = true;
     await this.checkpointer?.close();
     await this.threads?.close();
     if (this.reader !== this.writer) this.reader.db.close();

@@ -44,7 +44,16 @@ export {
 export type { UpdateResult, UpdateState } from './scanner/machine-scan.js';
 export type { CountBucket, OutcomeCounts } from './scanner/counting.js';
 export { formatExplain, type ExplainNode } from './eval/program.js';
-export { createScannerPool, type PoolFlow, type ScannerPool, type ScannerPoolOptions, type ScanInput } from './pool/scanner-pool.js';
+export {
+  createScannerPool,
+  DEFAULT_MEMORY_BUDGET,
+  TASK_RESULT_BYTES,
+  workerHeapMb,
+  type PoolFlow,
+  type ScannerPool,
+  type ScannerPoolOptions,
+  type ScanInput,
+} from './pool/scanner-pool.js';
 export { sharedCatalog } from './pool/shared-catalog.js';
 export type { MachineResult, ScannedMachine, FailedMachine } from './pool/protocol.js';
 export { ResultSet, type ResultSetStats } from './fleet/result-set.js';

@@ -9,6 +9,7 @@ import { isReasonBytes, ReasonReader, type ReasonBytes } from './reason-bytes.js
 import { bucketOf, emptyCounts, type CountBucket, type OutcomeCounts } from '../scanner/counting.js';
 import { S_INSTALLED, type UpdateState } from '../scanner/machine-scan.js';
 import { SUP_POSSIBLY, SUP_YES, supersedenceFlags, type SupersedenceCode } from '../scanner/supersedence.js';
+import type { ErrorCode } from '../errors.js';
 
 export const STATES: readonly UpdateState[] = ['Installed', 'Required', 'NotApplicable', 'Unknown'];
 const STATE_CODE: Readonly<Record<UpdateState, number>> = { Installed: 0, Required: 1, NotApplicable: 2, Unknown: 3 };
@@ -42,7 +43,7 @@ export interface ResultSetData {
    */
   readonly reasons?: readonly string[] | ReasonBytes;
   /** The scan of the machine that claimed this profile failed (never expected; reported, not hidden). */
-  readonly error?: { readonly code: string; readonly message: string };
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
 /**
@@ -74,7 +75,7 @@ export class ResultSet {
   private texts: string[] | undefined;
   /** Reasons as bytes, until decoded. */
   private reader: ReasonReader | undefined;
-  readonly error: { readonly code: string; readonly message: string } | undefined;
+  readonly error: { readonly code: ErrorCode; readonly message: string } | undefined;
   private statsMemo: ResultSetStats | undefined;
 
   constructor(d: ResultSetData) {

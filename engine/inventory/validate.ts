@@ -432,6 +432,14 @@ export function decodeInventory(
   format?: 'json' | 'msgpack',
   limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS,
 ): Inventory {
+  // From JavaScript a string gets this far, and its characters would be counted and reported as bytes.
+  if (!(bytes instanceof Uint8Array) && Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `decodeInventory takes the document's bytes (a Uint8Array or Buffer), got ${bytes === null ? 'null' : typeof bytes}` +
+        (typeof bytes === 'string' ? ': pass Buffer.from(text), or the parsed object to validateInventory' : ''),
+    );
+  }
   if (bytes.length > limits.maxBytes) {
     throw new PatchscanError('INVENTORY_INVALID', `${source}: more than the ${limits.maxBytes} bytes allowed for one inventory`, {
       file: source,

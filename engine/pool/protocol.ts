@@ -10,6 +10,7 @@ import type { ReasonBytes } from '../fleet/reason-bytes.js';
 import type { OutcomeOptions } from '../fleet/scan-outcomes.js';
 import type { UpdateOutcome } from '../scanner/scanner.js';
 import type { ProfileTableHandle } from '../fleet/profile-table.js';
+import type { ErrorCode } from '../errors.js';
 
 export interface ScanTask {
   /** Concatenated inventory documents; item k is bytes[offsets[k] .. offsets[k+1]). */
@@ -28,7 +29,7 @@ export type TaskSet = Omit<ResultSetData, 'reasons'> & { readonly reasons?: Reas
 
 export interface MachineError {
   readonly k: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 
@@ -65,7 +66,7 @@ export interface FailedMachine {
   readonly ok: false;
   readonly source: string;
   readonly computer?: string;
-  readonly error: { readonly code: string; readonly message: string };
+  readonly error: { readonly code: ErrorCode; readonly message: string };
 }
 
 export type MachineResult = ScannedMachine | FailedMachine;

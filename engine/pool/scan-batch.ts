@@ -4,7 +4,7 @@
  * with a known profile is answered from its bytes without being decoded. The work a pool worker does, also run in-process
  * when there are no worker threads.
  */
-import { PatchscanError } from '../errors.js';
+import { PatchscanError, type ErrorCode } from '../errors.js';
 import { decodeInventory, DEFAULT_INVENTORY_LIMITS, isMsgpackMap } from '../inventory/validate.js';
 import { JsonProfile } from '../fleet/json-profile.js';
 import { MsgpackProfile } from '../fleet/msgpack-profile.js';
@@ -78,7 +78,9 @@ export function scanBatch(scanner: Scanner, task: ScanTask): ScanTaskResult {
       }
       setIds[k] = id;
     } catch (e) {
-      const error = PatchscanError.is(e) ? { code: e.code, message: e.message } : { code: 'INTERNAL', message: (e as Error).message };
+      const error: { code: ErrorCode; message: string } = PatchscanError.is(e)
+        ? { code: e.code, message: e.message }
+        : { code: 'INTERNAL', message: (e as Error).message };
       errors.push({ k, ...error });
       // A profile claimed but not scanned: machines that name it get this error too, instead of waiting for it.
       if (id !== 0 && claim !== Claim.Shared) sets.push({ id, shared: claim === Claim.First, outcomes: new Uint32Array(0), error });

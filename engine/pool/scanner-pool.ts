@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { Packr } from 'msgpackr';
 import { Piscina } from 'piscina';
 import type { Catalog } from '../catalog/catalog.js';
-import { PatchscanError } from '../errors.js';
+import { PatchscanError, type ErrorCode } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { Scanner } from '../scanner/scanner.js';
 import { relevantDetails } from '../catalog/relevant-details.js';
@@ -52,17 +52,18 @@ export interface ScannerPoolOptions {
   readonly reasonMask?: number;
   /**
    * Bytes of results one scanMany() may hold: half for batches in flight or waiting to be read, up to half for
-   * result sets kept for sharing (an eighth at first, more as machines name sets already let go). Default
-   * {@link DEFAULT_MEMORY_BUDGET}.
+   * result sets kept for sharing (an eighth at first, more as machines name sets already let go). Default 128 MiB
+   * ({@link DEFAULT_MEMORY_BUDGET}).
    */
   readonly memoryBudget?: number;
   /**
-   * Old-generation heap of each worker thread, MiB (default {@link workerHeapMb}). A worker's heap grows with what
+   * Old-generation heap of each worker thread, MiB (default {@link workerHeapMb}: 160, or three times the shared
+   * catalog's size if larger). A worker's heap grows with what
    * building reasons leaves behind (V8 collects late when it may grow), not with what it keeps: the limit makes it
    * collect sooner. A worker that does exceed it fails the scan with an error saying so.
    */
   readonly workerHeapMb?: number;
-  /** Bytes of results one task may build in its worker (machines per task are cut to fit). Default {@link TASK_RESULT_BYTES}. */
+  /** Bytes of results one task may build in its worker (machines per task are cut to fit). Default 8 MiB ({@link TASK_RESULT_BYTES}). */
   readonly taskResultBytes?: number;
 }
 
@@ -243,31 +244,36 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     // waiting is told by its own rejecter, dropped when it settles: racing every task against one promise that never
     // settles kept a reaction per task on it, and with it the task's results (reasons included) for the whole scan —
     // ~110 MiB per 1,000 distinct machines with reasons.
-    let failed: unknown;
+    // The pool is then done: piscina starts no worker in its place, so every later scan fails with the same error.
+    let failed: PatchscanError | undefined;
     const waiting = new Set<(e: unknown) => void>();
     pool.on('error', (e) => {
-      failed ??= e;
-      for (const reject of waiting) reject(e);
+      failed ??= workerDied(e, ' This pool scans nothing more: close it and create another.');
+      for (const reject of waiting) reject(failed);
       waiting.clear();
     });
-    const outOfMemory = (e: unknown): Error =>
-      (e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+    const outOfMemory = (e: unknown): boolean => (e as { code?: unknown })?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+    const workerDied = (e: unknown, after = ''): PatchscanError =>
+      outOfMemory(e)
         ? new PatchscanError(
             'INTERNAL',
             `a scan worker thread ran out of its ${heapMb} MiB heap (${(e as Error).message}` +
-              `); scan in the calling thread instead (threads: 0, or --threads 0), or report it`,
+              `); scan in the calling thread instead (threads: 0, or --threads 0), or report it.${after}`,
             { workerHeapMb: heapMb },
             { cause: e },
           )
-        : e instanceof Error
-          ? e
-          : new Error(String(e));
+        : new PatchscanError(
+            'INTERNAL',
+            `a scan worker thread failed (${e instanceof Error ? e.message : String(e)}): please report it.${after}`,
+            {},
+            { cause: e },
+          );
     run = (task) => {
-      if (failed !== undefined) return Promise.reject(outOfMemory(failed));
+      if (failed !== undefined) return Promise.reject(failed);
       return new Promise<ScanTaskResult>((resolve, reject) => {
         const fail = (e: unknown): void => {
           waiting.delete(fail);
-          reject(outOfMemory(e));
+          reject(outOfMemory(e) ? workerDied(e) : e instanceof Error ? e : new Error(String(e)));
         };
         waiting.add(fail);
         pool
@@ -478,7 +484,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     };
 
     /** A machine whose shared result set was let go: scanned again, alone; the set is kept again under its id. */
-    const rescan = async (item: Item, id: number): Promise<ResultSet | { error: { code: string; message: string } }> => {
+    const rescan = async (item: Item, id: number): Promise<ResultSet | { error: { code: ErrorCode; message: string } }> => {
       flow.rescans++;
       namedAgain++; // a machine named a set let go: sets are named again on this fleet
       keptLimit = Math.min(keptBudget, keptLimit + keptBudget / 16);
@@ -510,7 +516,7 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
           const id = r.setIds[k]!;
           // A set this batch scanned is read from the batch even if the kept ones let it go meanwhile (the machine that
           // claimed a profile must not be scanned twice); use() first, for its place among the kept and its readers.
-          let set: ResultSet | { error: { code: string; message: string } } | undefined = use(id) ?? f.sets.get(id);
+          let set: ResultSet | { error: { code: ErrorCode; message: string } } | undefined = use(id) ?? f.sets.get(id);
           while (set === undefined) {
             if (evicted.has(id)) set = await rescan(items[k]!, id);
             else {

@@ -88,6 +88,7 @@ export interface ScannerOptions {
 
 /** A scanner over one catalog: rule trees compiled once, shared by every inventory scanned. */
 export class Scanner {
+  /** @internal The compiled rules (the engine's own modules read them). */
   readonly program: RuleProgram;
   private spare: MachineScanBuffers | undefined;
   private memo: SectionMemo | undefined;
@@ -99,13 +100,13 @@ export class Scanner {
     this.program = new RuleProgram(catalog);
   }
 
-  /** A scan of one machine, on fresh working memory (safe to keep). */
+  /** @internal A scan of one machine, on fresh working memory (safe to keep): `scan`, `states` and `explain` use it. */
   machineScan(inventory: Inventory): MachineScan {
     return new MachineScan(this.catalog, this.program, inventory);
   }
 
   /**
-   * Runs `fn` with a machine scan on this scanner's reusable working memory — the fleet path: no per-machine
+   * @internal Runs `fn` with a machine scan on this scanner's reusable working memory — the fleet path: no per-machine
    * allocation of catalog-sized arrays. The machine scan must not be used after `fn` returns.
    */
   withMachineScan<T>(inventory: Inventory, fn: (s: MachineScan) => T): T {
@@ -129,7 +130,7 @@ export class Scanner {
     }
   }
 
-  /** Whether the fleet path decides over fleet/flat-decisions.ts's layout (ScannerOptions.flatDecisions). */
+  /** @internal Whether the fleet path decides over fleet/flat-decisions.ts's layout (ScannerOptions.flatDecisions). */
   get flatDecisions(): boolean {
     return this.options.flatDecisions !== false;
   }

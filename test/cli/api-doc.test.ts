@@ -1,5 +1,8 @@
-/** docs/api.md's example, run as an embedder would: from the built package, imported as `patchscan`. */
-import { execFileSync } from 'node:child_process';
+/**
+ * docs/api.md's example, run as an embedder would: from the built package, imported as `patchscan`; what the package
+ * ships; and its published types, compiled as an embedder's TypeScript would be.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,4 +35,67 @@ describe('docs/api.md', () => {
     expect(out).toMatch(/\ninventory 2: [A-Z_]+\n/);
     expect(out).toMatch(/\nshared: 1\n$/);
   }, 120_000); // a child process starting a worker pool
+
+  it('the package ships the engine, the CLI, the bundled corpus and docs/, and none of the tests or benchmarks', () => {
+    // --ignore-scripts: `prepare` would build again (pretest built dist/).
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+    const files = new Set((JSON.parse(out) as [{ files: { path: string }[] }])[0].files.map((f) => f.path));
+    for (const f of [
+      'README.md',
+      'package.json',
+      'dist/engine/index.js',
+      'dist/engine/index.d.ts',
+      'dist/adapters/cli/bin.js',
+      'dist/corpus/generate-catalog.js',
+      'corpus/default/wsusscn2.cab',
+      'docs/api.md',
+      'docs/inventory.schema.json',
+    ])
+      expect(files, f).toContain(f);
+    expect([...files].filter((f) => /^(dist\/)?(test|bench)\//.test(f))).toEqual([]);
+  });
+
+  it('the published types: error codes are ErrorCode, the constants the options name are exported, internals are not public', () => {
+    const dir = join(ROOT, 'test', '.artifacts', 'types-consumer');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2023',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'consumer.ts'),
+      `import {
+  Catalog, Scanner, readCatalogFile, createScannerPool, DEFAULT_MEMORY_BUDGET, TASK_RESULT_BYTES, workerHeapMb,
+  ErrorCodes, type ErrorCode, type MachineResult,
+} from 'patchscan';
+const catalog = new Catalog(readCatalogFile('catalog.pscat'));
+const scanner = new Scanner(catalog);
+// @ts-expect-error the engine's own seam, not the API
+scanner.machineScan;
+// @ts-expect-error the engine's own seam, not the API
+scanner.program;
+export function meaning(r: MachineResult): string | undefined {
+  if (r.ok) return undefined;
+  const code: ErrorCode = r.error.code;
+  return ErrorCodes[code];
+}
+export const budget: number = DEFAULT_MEMORY_BUDGET + TASK_RESULT_BYTES + workerHeapMb(catalog.size);
+export const pool = createScannerPool({ catalog, memoryBudget: budget });
+`,
+    );
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
 });

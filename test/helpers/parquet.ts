@@ -22,7 +22,7 @@ export function sampleMachines(catalog: Catalog): Machine[] {
         ok: false,
         source: `fleet.jsonl:${k + 1}`,
         computer: `BROKEN-${k}`,
-        error: { code: 'BAD_INVENTORY', message: 'no os section' },
+        error: { code: 'INVENTORY_INVALID', message: 'no os section' },
       };
     const inv = model.machine(5, k, true);
     const set = new ResultSet({ id: k + 1, shared: false, ...scanOutcomes(scanner, inv, { all: false, reasons: true }) });

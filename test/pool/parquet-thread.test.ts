@@ -42,7 +42,7 @@ describe('Parquet encoding thread', () => {
     expect(errors).toEqual(
       machines
         .filter((m) => !m.ok)
-        .map((m) => ({ computer: m.computer, reason: 'BAD_INVENTORY: no os section', kb: null, superseded: null })),
+        .map((m) => ({ computer: m.computer, reason: 'INVENTORY_INVALID: no os section', kb: null, superseded: null })),
     );
   });
 

@@ -211,8 +211,11 @@ describe('scanner pool', () => {
       const e = (await scan().catch((x: unknown) => x)) as { code?: string; message?: string };
       expect(e.code).toBe('INTERNAL');
       expect(e.message).toMatch(/a scan worker thread ran out of its 4 MiB heap .*--threads 0/);
-      // And the next scan of the same pool says it too.
-      await expect(scan()).rejects.toThrow(/ran out of its 4 MiB heap/);
+      // And the next scan of the same pool says it too, and that the pool is done.
+      await expect(scan()).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/ran out of its 4 MiB heap.*This pool scans nothing more: close it/),
+      });
     } finally {
       await s.close();
     }

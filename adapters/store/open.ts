@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { SiteStore } from './port.js';
-import { openSqliteStore } from './sqlite/open.js';
+import { PatchscanError } from '../../engine/errors.js';
 
 export const isPostgresUrl = (s: string): boolean => /^postgres(ql)?:\/\//i.test(s);
 
@@ -28,7 +28,7 @@ export interface OpenStoreOptions {
 
 export async function openStore(database: string, siteDir: string, queue?: QueueSettings, o: OpenStoreOptions = {}): Promise<SiteStore> {
   if (isPostgresUrl(database)) {
-    const { openPostgresStore } = await import('./postgres/open.js');
+    const { openPostgresStore } = await driverModule(() => import('./postgres/open.js'), ['pg', 'pg-boss'], 'PostgreSQL');
     return openPostgresStore(
       database,
       queue
@@ -46,6 +46,7 @@ export async function openStore(database: string, siteDir: string, queue?: Queue
           : {},
     );
   }
+  const { openSqliteStore } = await driverModule(() => import('./sqlite/open.js'), ['better-sqlite3'], 'SQLite');
   return openSqliteStore(isAbsolute(database) ? database : join(siteDir, database), {
     queue: {
       ...(queue ? { retryLimit: queue.retries, backoffMs: queue.backoffSeconds * 1000 } : {}),
@@ -54,4 +55,26 @@ export async function openStore(database: string, siteDir: string, queue?: Queue
     ...(o.readThreads ? { readThreads: o.readThreads } : {}),
     ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),
   });
+}
+
+/**
+ * A store's modules, loaded when a store of that kind is opened: the database packages are optional dependencies
+ * (package.json), so that an embedder of the engine alone, or a site on one database, installs no other's (SQLite's is
+ * a native build). One that is missing is said, with what to do.
+ */
+async function driverModule<T>(load: () => Promise<T>, packages: readonly string[], store: string): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : '';
+    const missing = packages.find((p) => message.includes(`'${p}'`));
+    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || missing === undefined) throw e;
+    throw new PatchscanError(
+      'STORE_UNAVAILABLE',
+      `a ${store} site store needs the ${missing} package, which is not installed (an optional dependency of ` +
+        `patchscan: installed with --omit=optional, or its install failed): run npm install ${missing}`,
+      { package: missing },
+      { cause: e },
+    );
+  }
 }

@@ -1,0 +1,71 @@
+/**
+ * The database packages are optional dependencies (package.json): an embedder of the engine, or the CLI's engine
+ * commands, run without them, and a site command says which package its store needs and how to get it. "Not
+ * installed" is made real for the process: a module resolution hook (helpers/hide-packages.mjs) makes Node fail to find
+ * them, as it does after `npm install --omit=optional` or a failed native build.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bundledCatalogFile } from '../helpers/bundled.js';
+import { runCli } from '../helpers/serve.js';
+import { FIXTURES, tempDir } from '../helpers/tmp.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const HOOK = join(ROOT, 'test', 'helpers', 'hide-packages.mjs');
+const without = (packages: string): Record<string, string> => ({
+  PATCHSCAN_TEST_HIDE: packages,
+  NODE_OPTIONS: `--import ${HOOK}`,
+});
+const PC = join(FIXTURES, 'inventories', 'win10-22h2-x64.json');
+
+describe('without better-sqlite3, pg and pg-boss', () => {
+  it('the CLI scans (no store involved)', () => {
+    const r = runCli(['scan', '--catalog', bundledCatalogFile(), PC, '--format', 'json'], { env: without('better-sqlite3,pg,pg-boss') });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('a SQLite site command says the package its store needs, and how to install it (exit 1)', () => {
+    const dir = tempDir();
+    const r = runCli(['init', '--data', join(dir, 'site')], { env: without('better-sqlite3') });
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'patchscan: STORE_UNAVAILABLE: a SQLite site store needs the better-sqlite3 package, which is not installed (an ' +
+        'optional dependency of patchscan: installed with --omit=optional, or its install failed): run npm install better-sqlite3\n',
+    );
+    expect(existsSync(join(dir, 'site', 'patchscan.db'))).toBe(false);
+  });
+
+  it('a PostgreSQL site command names pg', () => {
+    const r = runCli(['init', '--data', join(tempDir(), 'site'), '--database', 'postgres://127.0.0.1:5432/none'], {
+      env: without('pg,pg-boss'),
+    });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^patchscan: STORE_UNAVAILABLE: a PostgreSQL site store needs the pg package, .*run npm install pg\n$/);
+  });
+
+  it('an embedder imports the engine and scans', () => {
+    // Inside the package, so that `import … from 'patchscan'` resolves to it (self-reference).
+    const dir = join(ROOT, 'test', '.artifacts');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'engine-only.mjs');
+    writeFileSync(
+      file,
+      `import { readFileSync } from 'node:fs';
+import { Catalog, Scanner, decodeInventory, readCatalogFile } from 'patchscan';
+const scanner = new Scanner(new Catalog(readCatalogFile(${JSON.stringify(bundledCatalogFile())})));
+const rows = scanner.scan(decodeInventory(readFileSync(${JSON.stringify(PC)})));
+console.log(rows.filter((r) => r.state === 'Required').length > 0 ? 'required found' : 'none');
+`,
+    );
+    const out = execFileSync(process.execPath, [file], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      env: { ...process.env, ...without('better-sqlite3,pg,pg-boss') },
+    });
+    expect(out).toBe('required found\n');
+  });
+});

@@ -5,6 +5,7 @@
  * 1,000 pages by SQLite's default, 16,384 with the thread) never runs: what reaches the file, the thread put there.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
@@ -12,6 +13,7 @@ import { WalCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from '../../adapters/sto
 import { SqliteDriver } from '../../adapters/store/sqlite/driver.js';
 import { tempDir } from '../helpers/tmp.js';
 
+const require = createRequire(import.meta.url);
 const ROWS = 20 * 100;
 
 /** Writes ROWS rows of ~1 KiB in 20 transactions; returns the driver, still open. */
@@ -128,6 +130,41 @@ describe('WAL checkpoints on the driver thread', () => {
       await vi.waitFor(() => expect(c.last.gone).toBe(true));
       expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
       c.committed(); // nothing to tell any more, and no error
+      await c.close();
+    } finally {
+      writer.close();
+    }
+  });
+
+  it('a thread whose checkpoints keep failing hands them to the writer, and takes them back once one succeeds', async () => {
+    const dir = tempDir();
+    const writer = new Database(join(dir, 'w.db'));
+    writer.pragma('journal_mode = WAL');
+    // The thread checkpoints a file that is not there yet: each try fails (as on a disk that is full), and the thread lives.
+    const target = join(dir, 'later.db');
+    const c = new WalCheckpointer({ path: target, sqliteModule: require.resolve('better-sqlite3') }, writer);
+    const commit = async (): Promise<void> => {
+      c.committed();
+      await c.settled();
+    };
+    try {
+      for (let i = 1; i <= 4; i++) {
+        await commit();
+        expect(c.last).toMatchObject({ failures: i, failing: false, gone: false });
+        expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
+      }
+      await commit();
+      expect(c.last).toMatchObject({ failures: 5, failing: true, gone: false, lastError: expect.stringMatching(/unable to open/) });
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      await commit(); // still failing: still the writer's
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      // The file is there again: the next checkpoint succeeds, and the writer leaves them to the thread.
+      const made = new Database(target);
+      made.pragma('journal_mode = WAL');
+      made.close();
+      await commit();
+      expect(c.last).toMatchObject({ failures: 6, failing: false, gone: false });
+      expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
       await c.close();
     } finally {
       writer.close();

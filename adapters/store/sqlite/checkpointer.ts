@@ -21,7 +21,9 @@
  * WAL into the database file, the next transaction writes the WAL from its start, into space the file already has,
  * and commits. So a site may take an upload again after refusing one while the disk is still full, and what it takes
  * is stored (test/hostile/server-hardening.test.ts). Inline checkpoints rarely get there: the WAL fills up before
- * the 1,000 pages that trigger them.
+ * the 1,000 pages that trigger them. Once the database file cannot grow either, the thread's checkpoints fail; after
+ * five in a row the writer checkpoints too (SQLite's 1,000 pages), and the first of the thread's that succeeds again
+ * gives it the checkpoints back.
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
@@ -38,8 +40,11 @@ const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
 const SOURCE = evalWorkerSource(checkpointThreadMain);
 
-/** Checkpoints failing one after another this many times: the thread is ended, and the writer checkpoints again. */
-const FAILURES_TO_GIVE_UP = 5;
+/**
+ * Checkpoints failing one after another this many times (a full disk, the file gone): the writer checkpoints at
+ * SQLite's default again, until one of the thread's succeeds.
+ */
+const FAILURES_TO_STEP_BACK = 5;
 
 /** What the checkpoint thread last reported (for tests and diagnostics). */
 export interface CheckpointStats {
@@ -56,6 +61,8 @@ export interface CheckpointStats {
   /** Whether the thread was started (100 ms after the first commit), and whether it is gone (the writer checkpoints). */
   readonly started: boolean;
   readonly gone: boolean;
+  /** The thread's checkpoints fail (FAILURES_TO_STEP_BACK in a row): the writer checkpoints too, until one succeeds. */
+  readonly failing: boolean;
 }
 
 export class WalCheckpointer {
@@ -64,7 +71,8 @@ export class WalCheckpointer {
   private closing = false;
   private starting: NodeJS.Timeout | undefined;
   private firstCommitAt: number | undefined;
-  private stats: Omit<CheckpointStats, 'started' | 'gone'> = { runs: 0, failures: 0, log: 0, checkpointed: 0 };
+  private stats: Omit<CheckpointStats, 'started' | 'gone' | 'failing'> = { runs: 0, failures: 0, log: 0, checkpointed: 0 };
+  private failedInARow = 0;
   /** Commits told to the thread (each one's seq), and the last one a checkpoint has answered. */
   private told = 0;
   private answered = 0;
@@ -104,7 +112,7 @@ export class WalCheckpointer {
   }
 
   get last(): CheckpointStats {
-    return { ...this.stats, started: this.worker !== undefined, gone: this.gone };
+    return { ...this.stats, started: this.worker !== undefined, gone: this.gone, failing: this.failedInARow >= FAILURES_TO_STEP_BACK };
   }
 
   /** Ends the thread after the checkpoint it has due, if any; the writer checkpoints itself again from here on. */
@@ -151,18 +159,19 @@ export class WalCheckpointer {
     w.unref();
     // A reply answers the commits told before its checkpoint began; those told while it ran make the thread run
     // another, whose reply answers them.
-    let failedInARow = 0;
     w.on('message', (r: CheckpointReply) => {
       this.answered = Math.max(this.answered, r.upTo);
       const s = this.stats;
       if (r.kind === 'done') {
-        failedInARow = 0;
+        if (this.failedInARow >= FAILURES_TO_STEP_BACK) this.writerCheckpointsAt(WRITER_AUTOCHECKPOINT_PAGES);
+        this.failedInARow = 0;
         this.stats = { ...s, runs: s.runs + 1, log: r.log, checkpointed: r.checkpointed };
       } else {
         this.stats = { ...s, runs: s.runs + 1, failures: s.failures + 1, ...(r.kind === 'failed' ? { lastError: r.message } : {}) };
-        // Busy is another connection's checkpoint at work; failing again and again (the file gone, no descriptor
-        // left) is not going to mend: the writer takes its checkpoints back.
-        if (r.kind === 'failed' && ++failedInARow >= FAILURES_TO_GIVE_UP) void w.terminate();
+        // Busy is another connection's checkpoint at work. Failing again and again (a full disk: the file cannot
+        // grow) may last: the writer checkpoints as well meanwhile, or the WAL would only grow; the thread keeps
+        // trying at each commit, and once it succeeds (space came back) the writer leaves it the checkpoints again.
+        if (r.kind === 'failed' && ++this.failedInARow === FAILURES_TO_STEP_BACK) this.writerCheckpointsAt(DEFAULT_AUTOCHECKPOINT_PAGES);
       }
       this.wake();
     });
@@ -175,12 +184,16 @@ export class WalCheckpointer {
   private giveUp(): void {
     if (this.gone) return;
     this.gone = true;
-    try {
-      if (this.writer.open) this.writer.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
-    } catch {
-      // closed meanwhile: nothing to put back
-    }
+    this.writerCheckpointsAt(DEFAULT_AUTOCHECKPOINT_PAGES);
     this.wakeAll();
+  }
+
+  private writerCheckpointsAt(pages: number): void {
+    try {
+      if (this.writer.open) this.writer.pragma(`wal_autocheckpoint = ${pages}`);
+    } catch {
+      // closed meanwhile: nothing to set
+    }
   }
 
   private wakeAll(): void {

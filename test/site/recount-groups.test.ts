@@ -244,3 +244,60 @@ for (const backend of BACKENDS) {
     },
   );
 }
+
+for (const backend of BACKENDS) {
+  it(
+    `classification counts stored under a GUID (before WSUS's names) are marked when the store opens, and recounted: ${backend.name}`,
+    { timeout: 120_000 },
+    async () => {
+      const catalog = new Catalog(readCatalogFile(bundledCatalogFile()));
+      const sets = scans(catalog);
+      const old = await backend.create();
+      const security = 'Security Updates';
+      const guid = '0fa1201d-4330-4fa8-8ae9-b877473b6441'; // Security Updates' category GUID
+      const dir = tempDir();
+      writeConfig(dir, { ...DEFAULT_CONFIG, database: old.database, listen: '127.0.0.1:0' });
+      let site: Site | undefined;
+      try {
+        await old.exec('BEGIN', []);
+        await seedOld(old.exec, catalog, sets);
+        await old.exec('COMMIT', []);
+        site = await Site.open(dir); // every migration, this one included (no GUID named yet)
+        await (await serve(site, { scanQueue: false, scheduledSync: false })).close(); // recounted
+        await site.close();
+        site = undefined;
+        // As a build before the names left them: the classification named by its GUID (upper case in one set), and the
+        // store one migration behind.
+        await old.exec('UPDATE result_set_groups SET name = $1 WHERE kind = $2 AND name = $3 AND set_id <> 1', [
+          guid,
+          'classification',
+          security,
+        ]);
+        await old.exec('UPDATE result_set_groups SET name = $1 WHERE kind = $2 AND name = $3', [
+          guid.toUpperCase(),
+          'classification',
+          security,
+        ]);
+        const named = (await old.read('SELECT DISTINCT set_id FROM result_set_groups WHERE lower(name) = $1 ORDER BY set_id', [guid])).map(
+          (r) => Number(r.set_id),
+        );
+        expect(named.length).toBeGreaterThan(1);
+        if (backend.name === 'sqlite') await old.exec(`PRAGMA user_version = ${MIGRATIONS.length - 1}`, []);
+        else await old.exec('DELETE FROM schema_migrations WHERE version = $1', [PG_MIGRATIONS.length]);
+
+        site = await Site.open(dir); // the migration marks those sets (and the unreadable catalog's stays marked)
+        const store: SiteStore = site.store;
+        expect((await store.staleGroupSets()).map((s) => s.id)).toEqual([...new Set([...named, sets.length + 1])].sort((a, b) => a - b));
+        await (await serve(site, { scanQueue: false, scheduledSync: false })).close();
+        expect((await store.staleGroupSets()).map((s) => s.id)).toEqual([sets.length + 1]);
+        for (const [k, rows] of sets.entries()) expect(await stored(old.read, k + 1)).toEqual(groupCounts(catalog, rows, false));
+        expect(await old.read('SELECT set_id FROM result_set_groups WHERE lower(name) = $1 AND set_id <= $2', [guid, sets.length])).toEqual(
+          [],
+        );
+      } finally {
+        await site?.close();
+        await old.done();
+      }
+    },
+  );
+}

@@ -434,10 +434,22 @@ export function decodeInventory(
 ): Inventory {
   // From JavaScript a string gets this far, and its characters would be counted and reported as bytes.
   if (!(bytes instanceof Uint8Array) && Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+    const v = bytes as unknown;
+    const got =
+      v === null
+        ? 'null'
+        : typeof v === 'object'
+          ? ((v as { constructor?: { name?: unknown } }).constructor?.name ?? 'an object')
+          : typeof v;
+    const hint =
+      typeof v === 'string'
+        ? ': pass Buffer.from(text), or the parsed object to validateInventory'
+        : v instanceof ArrayBuffer
+          ? ': pass new Uint8Array(buffer)'
+          : '';
     throw new PatchscanError(
       'BAD_ARGUMENT',
-      `decodeInventory takes the document's bytes (a Uint8Array or Buffer), got ${bytes === null ? 'null' : typeof bytes}` +
-        (typeof bytes === 'string' ? ': pass Buffer.from(text), or the parsed object to validateInventory' : ''),
+      `decodeInventory takes the document's bytes (a Uint8Array or Buffer), got ${String(got)}${hint}`,
     );
   }
   if (bytes.length > limits.maxBytes) {

@@ -244,7 +244,9 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
     // waiting is told by its own rejecter, dropped when it settles: racing every task against one promise that never
     // settles kept a reaction per task on it, and with it the task's results (reasons included) for the whole scan —
     // ~110 MiB per 1,000 distinct machines with reasons.
-    // The pool is then done: piscina starts no worker in its place, so every later scan fails with the same error.
+    // The pool is then done: every later scan fails with the same error. Piscina starts no worker in place of one that
+    // failed to start, and may start one for a worker that died later; either way the death is a bug or the heap, and
+    // a pool that goes on after it would hide that.
     let failed: PatchscanError | undefined;
     const waiting = new Set<(e: unknown) => void>();
     pool.on('error', (e) => {
@@ -273,7 +275,8 @@ export async function createScannerPool(opts: ScannerPoolOptions): Promise<Scann
       return new Promise<ScanTaskResult>((resolve, reject) => {
         const fail = (e: unknown): void => {
           waiting.delete(fail);
-          reject(outOfMemory(e) ? workerDied(e) : e instanceof Error ? e : new Error(String(e)));
+          // Closed meanwhile: piscina's own error, which scanManyOpen says with a code. Else the thread's failure, coded.
+          reject(closed || PatchscanError.is(e) ? (e instanceof Error ? e : new Error(String(e))) : workerDied(e));
         };
         waiting.add(fail);
         pool

@@ -47,7 +47,17 @@ describe('without better-sqlite3, pg and pg-boss', () => {
     expect(r.err).toMatch(/^patchscan: STORE_UNAVAILABLE: a PostgreSQL site store needs the pg package, .*run npm install pg\n$/);
   });
 
-  it('an embedder imports the engine and scans', () => {
+  it('a site command given no site says so, its PostgreSQL URL masked, without pg (exit 2)', () => {
+    const dir = tempDir();
+    const r = runCli(['client', 'list', '--data', join(dir, 'nosite'), '--database', 'postgres://u:secret@127.0.0.1:5432/x'], {
+      env: without('pg,pg-boss'),
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^patchscan: NOT_FOUND: .*The database postgres:\/\/u:\*\*\*@127\.0\.0\.1:5432\/x was not opened/);
+    expect(r.err).not.toMatch(/secret|Cannot find package/);
+  });
+
+  it('an embedder imports the engine and scans (none of the engine reaches a database package)', () => {
     // Inside the package, so that `import … from 'patchscan'` resolves to it (self-reference).
     const dir = join(ROOT, 'test', '.artifacts');
     mkdirSync(dir, { recursive: true });

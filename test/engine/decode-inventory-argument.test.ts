@@ -16,8 +16,10 @@ const bytes = readFileSync(file);
 it.each([
   ['a string', bytes.toString('utf8'), /got string: pass Buffer\.from\(text\)/],
   ['null', null, /got null$/],
-  ['a number array', [...bytes.subarray(0, 16)], /got object$/],
-  ['a Uint16Array', new Uint16Array(8), /got object$/],
+  ['a number array', [...bytes.subarray(0, 16)], /got Array$/],
+  ['a Uint16Array', new Uint16Array(8), /got Uint16Array$/],
+  ['an ArrayBuffer', new ArrayBuffer(8), /got ArrayBuffer: pass new Uint8Array\(buffer\)$/],
+  ['an object without a prototype', Object.create(null), /got an object$/],
 ])('%s is refused as BAD_ARGUMENT, saying what to pass', (_, input, message) => {
   expect(() => decodeInventory(input as unknown as Uint8Array, file)).toThrow(
     expect.objectContaining({ code: 'BAD_ARGUMENT', message: expect.stringMatching(message) }),

@@ -193,7 +193,7 @@ describe('WAL checkpoints on the driver thread', () => {
     }
   });
 
-  it('close() runs a transaction queued while it waits, then refuses later ones with a coded error', async () => {
+  it('close() runs a transaction queued while it waits, then refuses later ones (STORE_UNAVAILABLE: 503)', async () => {
     const d = SqliteDriver.open(join(tempDir(), 'closing.db'));
     await d.transaction((tx) => tx.run('CREATE TABLE t (k)'));
     let release!: () => void;
@@ -212,8 +212,8 @@ describe('WAL checkpoints on the driver thread', () => {
     await late;
     await closing;
     await expect(d.transaction((tx) => tx.run('INSERT INTO t VALUES (3)'))).rejects.toMatchObject({
-      code: 'INTERNAL',
-      message: expect.stringMatching(/written after it was closed/),
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringMatching(/written after it was closed; nothing was written/),
     });
     const db = new Database(join(d.location), { readonly: true });
     try {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PatchscanError } from '../../../engine/errors.js';
 import { configPath, DEFAULT_DATA_DIR, Site } from '../../site/site.js';
+import { maskDatabaseUrl } from '../../store/database-url.js';
 import { isPostgresUrl } from '../../store/open.js';
 
 export const DATA_HELP = 'the site directory, made by "patchscan init" (default $PATCHSCAN_DATA or ./patchscan-data)';
@@ -64,7 +65,7 @@ export async function requireSiteDir(dir: string, database: string | undefined):
   const demo = isFile(configPath(join(dir, 'site'))) ? `; the demo's site is ${join(dir, 'site')} (--data ${join(dir, 'site')})` : '';
   let db = '';
   if (database) {
-    const shown = isPostgresUrl(database) ? (await import('../../store/postgres/driver.js')).maskDatabaseUrl(database) : database;
+    const shown = isPostgresUrl(database) ? maskDatabaseUrl(database) : database;
     db =
       `. The database ${shown} was not opened: it is used from a site directory ` +
       `("patchscan init --data DIR --database ` +

@@ -17,6 +17,9 @@
 import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { PatchscanError } from '../../../engine/errors.js';
+import { maskDatabaseUrl } from '../database-url.js';
+
+export { maskDatabaseUrl };
 import type { SqlDriver, SqlExecutor, SqlParams, TransactionOptions } from '../sql/driver.js';
 
 export interface PostgresDriverOptions {
@@ -49,23 +52,6 @@ interface Target {
 
 // ---------------------------------------------------------------------------------------------------------------
 // URLs
-
-/**
- * The URL with its password (in the user-info part, and a `password=` query parameter) replaced by `***`: safe to
- * print, log and put in error messages.
- */
-export function maskDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    // URLSearchParams re-encodes `*`; keep the mask readable.
-    return u.toString().replace(/password=%2A%2A%2A/g, 'password=***');
-  } catch {
-    // Not a WHATWG URL (pg also takes key=value strings): mask anything that looks like a password.
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@').replace(/(password\s*=\s*)('[^']*'|[^\s&]+)/gi, '$1***');
-  }
-}
 
 function targetOf(url: string): Target {
   // pg's own reading of the URL (with PGHOST, PGPORT… defaults and `?host=/socket/dir`), without connecting.

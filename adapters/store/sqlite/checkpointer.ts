@@ -163,7 +163,8 @@ export class WalCheckpointer {
       this.answered = Math.max(this.answered, r.upTo);
       const s = this.stats;
       if (r.kind === 'done') {
-        if (this.failedInARow >= FAILURES_TO_STEP_BACK) this.writerCheckpointsAt(WRITER_AUTOCHECKPOINT_PAGES);
+        // (Not once the thread is gone: a reply that arrives after its exit leaves the writer's own checkpoints on.)
+        if (this.failedInARow >= FAILURES_TO_STEP_BACK && !this.gone) this.writerCheckpointsAt(WRITER_AUTOCHECKPOINT_PAGES);
         this.failedInARow = 0;
         this.stats = { ...s, runs: s.runs + 1, log: r.log, checkpointed: r.checkpointed };
       } else {

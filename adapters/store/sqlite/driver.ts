@@ -348,7 +348,10 @@ export class SqliteDriver implements SqlDriver {
       );
     }
     if (this.closed)
-      return Promise.reject(new PatchscanError('INTERNAL', `the site database ${this.location} was written after it was closed`));
+      // Refused as the database being unavailable (an upload racing a shutdown answers 503, try again), not as a bug.
+      return Promise.reject(
+        new PatchscanError('STORE_UNAVAILABLE', `the site database ${this.location} was written after it was closed; nothing was written`),
+      );
     const result = this.chain.then(() => this.runTransaction(fn, o));
     this.chain = result.catch(() => undefined);
     return result;
@@ -417,7 +420,10 @@ export class SqliteDriver implements SqlDriver {
     }
   }
 
-  /** Closes once every transaction queued before the connections close has run, including any queued meanwhile. */
+  /**
+   * Closes once every transaction queued before the connections close has run, including any queued meanwhile: the
+   * caller stops what produces transactions first (serve and worker do), or this waits for as long as they come.
+   */
   async close(): Promise<void> {
     for (let seen: Promise<unknown> | undefined; seen !== this.chain;) await (seen = this.chain);
     this.closed = true;

@@ -9,8 +9,8 @@
  *     sync/                 downloads in progress and the last downloaded cabinet
  *     logs/wsyncmgr.log     the sync log
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ioError } from '../../engine/errors.js';
 import { configPath, readConfig, type SiteConfig } from './config.js';
 import { isPostgresUrl, openStore } from '../store/open.js';
@@ -44,22 +44,29 @@ export class Site {
   /** Opens the site in `dir` (creating the directory and, for SQLite, the database if needed). */
   static async open(dir: string, o: OpenSiteOptions = {}): Promise<Site> {
     const abs = resolve(dir);
+    let created: string | undefined;
     try {
-      mkdirSync(abs, { recursive: true });
+      created = mkdirSync(abs, { recursive: true });
     } catch (e) {
       throw ioError('create the site directory', abs, e);
     }
-    const read = o.config ?? readConfig(abs);
-    const config = o.database ? { ...read, database: o.database } : read;
-    return new Site(
-      abs,
-      config,
-      await openStore(config.database, abs, config.queue, {
-        ...(o.readThreads !== undefined ? { readThreads: o.readThreads } : {}),
-        ...(o.queueHolder !== undefined ? { queueHolder: o.queueHolder } : {}),
-        ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
-      }),
-    );
+    try {
+      const read = o.config ?? readConfig(abs);
+      const config = o.database ? { ...read, database: o.database } : read;
+      return new Site(
+        abs,
+        config,
+        await openStore(config.database, abs, config.queue, {
+          ...(o.readThreads !== undefined ? { readThreads: o.readThreads } : {}),
+          ...(o.queueHolder !== undefined ? { queueHolder: o.queueHolder } : {}),
+          ...(o.checkpoints !== undefined ? { checkpoints: o.checkpoints } : {}),
+        }),
+      );
+    } catch (e) {
+      // A site that could not be opened leaves no directory behind that this call made, as long as nothing is in it.
+      if (created !== undefined) removeEmptyDirs(abs, created);
+      throw e;
+    }
   }
 
   /** Whether the site's data lives in PostgreSQL (shared by every process and machine of the site). */
@@ -86,5 +93,17 @@ export class Site {
 
   close(): Promise<void> {
     return this.store.close();
+  }
+}
+
+/** Removes `from` and its parents up to `upTo` (the first directory mkdir created), each only while it is empty. */
+function removeEmptyDirs(from: string, upTo: string): void {
+  for (let d = from; ; d = dirname(d)) {
+    try {
+      rmdirSync(d); // refuses a directory that is not empty
+    } catch {
+      return;
+    }
+    if (d === upTo || dirname(d) === d) return;
   }
 }

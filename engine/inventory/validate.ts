@@ -112,7 +112,8 @@ const TOP = [
 export function validateInventory(doc: unknown, source = 'inventory', limits: InventoryLimits = DEFAULT_INVENTORY_LIMITS): Inventory {
   const c = new Checker(source, limits);
   const o = c.obj(doc, '(document)');
-  if (o.schema !== INVENTORY_SCHEMA) c.fail('schema', `must be "${INVENTORY_SCHEMA}", got ${JSON.stringify(o.schema ?? null)}`);
+  if (o.schema === undefined) c.fail('schema', `missing: an inventory document has "schema": "${INVENTORY_SCHEMA}" (docs/inventory.md)`);
+  if (o.schema !== INVENTORY_SCHEMA) c.fail('schema', `must be "${INVENTORY_SCHEMA}", got ${JSON.stringify(o.schema)}`);
   c.unknownKeys(o, TOP, '');
   const comp = c.obj(o.computer, 'computer');
   c.str(comp.name, 'computer.name', /^.{1,255}$/s, 'a name of 1 to 255 characters');

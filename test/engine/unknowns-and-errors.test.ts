@@ -182,6 +182,8 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
   };
   it.each([
     [{ ...base, schema: 'patchscan-inventory/2' }, 'pc.json: schema: must be "patchscan-inventory/1", got "patchscan-inventory/2"'],
+    [{ ...base, schema: null }, 'pc.json: schema: must be "patchscan-inventory/1", got null'],
+    [{ not: 'an inventory' }, 'pc.json: schema: missing: an inventory document has "schema": "patchscan-inventory/1" (docs/inventory.md)'],
     [{ ...base, computer: {} }, 'pc.json: computer.name: must be a string, got undefined'],
     [{ ...base, collectedAt: 'yesterday' }, 'pc.json: collectedAt: must be an ISO 8601 date-time, got "yesterday"'],
     [{ ...base, collectedAt: '2026-99-99T99:99Z' }, 'pc.json: collectedAt: must be a real date and time, got "2026-99-99T99:99Z"'],

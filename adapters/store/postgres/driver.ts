@@ -18,9 +18,10 @@ import pg from 'pg';
 import type { PoolClient, QueryResult } from 'pg';
 import { PatchscanError } from '../../../engine/errors.js';
 import { maskDatabaseUrl } from '../database-url.js';
-
-export { maskDatabaseUrl };
 import type { SqlDriver, SqlExecutor, SqlParams, TransactionOptions } from '../sql/driver.js';
+
+// Where it was first: the tests and earlier importers take it from here.
+export { maskDatabaseUrl };
 
 export interface PostgresDriverOptions {
   /** Most connections this process opens (default 10). A transaction holds one; so does a held advisory lock. */

@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAsEmbedder } from '../helpers/embedder.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -18,12 +19,7 @@ describe('docs/api.md', () => {
     const code = m![1]
       .replace("'catalog.pscat'", JSON.stringify(bundledCatalogFile()))
       .replaceAll("'pc.json'", JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')));
-    // Inside the package, so that `import … from 'patchscan'` resolves to this package (self-reference).
-    const artifacts = join(ROOT, 'test', '.artifacts');
-    mkdirSync(artifacts, { recursive: true });
-    const file = join(artifacts, 'api-example.mjs');
-    writeFileSync(file, code);
-    const out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: ROOT });
+    const out = runAsEmbedder('api-example.mjs', code);
     expect(out).toMatch(/^catalog: \d+ revisions\n/);
     expect(out).toMatch(/\nmanifest: [1-9]\d* files, [1-9]\d* registry keys\n/);
     expect(out).toMatch(/\n\S+: [1-9]\d* needed of \d+ rows\n/);

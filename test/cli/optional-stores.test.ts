@@ -4,10 +4,10 @@
  * installed" is made real for the process: a module resolution hook (helpers/hide-packages.mjs) makes Node fail to find
  * them, as it does after `npm install --omit=optional` or a failed native build.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAsEmbedder } from '../helpers/embedder.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 import { runCli } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
@@ -58,24 +58,16 @@ describe('without better-sqlite3, pg and pg-boss', () => {
   });
 
   it('an embedder imports the engine and scans (none of the engine reaches a database package)', () => {
-    // Inside the package, so that `import … from 'patchscan'` resolves to it (self-reference).
-    const dir = join(ROOT, 'test', '.artifacts');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'engine-only.mjs');
-    writeFileSync(
-      file,
+    const out = runAsEmbedder(
+      'engine-only.mjs',
       `import { readFileSync } from 'node:fs';
 import { Catalog, Scanner, decodeInventory, readCatalogFile } from 'patchscan';
 const scanner = new Scanner(new Catalog(readCatalogFile(${JSON.stringify(bundledCatalogFile())})));
 const rows = scanner.scan(decodeInventory(readFileSync(${JSON.stringify(PC)})));
 console.log(rows.filter((r) => r.state === 'Required').length > 0 ? 'required found' : 'none');
 `,
+      without('better-sqlite3,pg,pg-boss'),
     );
-    const out = execFileSync(process.execPath, [file], {
-      encoding: 'utf8',
-      cwd: ROOT,
-      env: { ...process.env, ...without('better-sqlite3,pg,pg-boss') },
-    });
     expect(out).toBe('required found\n');
   });
 });

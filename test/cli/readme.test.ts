@@ -1,9 +1,10 @@
 /** The README's promises, run as a user would: the library example works as written. */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAsEmbedder } from '../helpers/embedder.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -21,12 +22,7 @@ describe('README', () => {
         "'test/fixtures/inventories/win10-22h2-x64.json'",
         JSON.stringify(join(ROOT, 'test/fixtures/inventories/win10-22h2-x64.json')),
       );
-    // Inside the package, so that `import … from 'patchscan'` resolves to this package (self-reference).
-    const artifacts = join(ROOT, 'test', '.artifacts');
-    mkdirSync(artifacts, { recursive: true });
-    const file = join(artifacts, 'readme-example.mjs');
-    writeFileSync(file, code);
-    const out = execFileSync(process.execPath, [file], { encoding: 'utf8', cwd: ROOT });
+    const out = runAsEmbedder('readme-example.mjs', code);
     expect(out).toMatch(/^KB\d+ {2}.+\n {4}because /);
     expect(out).toMatch(/State {5}Required/);
   }, 60_000); // builds and runs the example in a child process

@@ -40,8 +40,10 @@ describe('without better-sqlite3, pg and pg-boss', () => {
   });
 
   it('a PostgreSQL site command names pg', () => {
+    // pg alone hidden: with pg-boss hidden too, which of the two Node reports missing first is not fixed (the store's
+    // modules import both), and the message names the one reported.
     const r = runCli(['init', '--data', join(tempDir(), 'site'), '--database', 'postgres://127.0.0.1:5432/none'], {
-      env: without('pg,pg-boss'),
+      env: without('pg'),
     });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^patchscan: STORE_UNAVAILABLE: a PostgreSQL site store needs the pg package, .*run npm install pg\n$/);

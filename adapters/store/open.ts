@@ -67,14 +67,29 @@ async function driverModule<T>(load: () => Promise<T>, packages: readonly string
     return await load();
   } catch (e) {
     const message = e instanceof Error ? e.message : '';
-    const missing = packages.find((p) => message.includes(`'${p}'`));
-    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || missing === undefined) throw e;
+    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || !packages.some((p) => message.includes(`'${p}'`))) throw e;
+    // Node names the first import it could not resolve, and which that is is not fixed: every package is looked up, so
+    // that one install command mends them all.
+    const missing = packages.filter((p) => !resolvable(p));
+    if (missing.length === 0) throw e;
+    const named =
+      missing.length === 1
+        ? `the ${missing[0]} package, which is not installed (an optional dependency of patchscan: installed with --omit=optional, or its install failed)`
+        : `the ${missing.join(' and ')} packages, which are not installed (optional dependencies of patchscan: installed with --omit=optional, or their install failed)`;
     throw new PatchscanError(
       'STORE_UNAVAILABLE',
-      `a ${store} site store needs the ${missing} package, which is not installed (an optional dependency of ` +
-        `patchscan: installed with --omit=optional, or its install failed): run npm install ${missing}`,
-      { package: missing },
+      `a ${store} site store needs ${named}: run npm install ${missing.join(' ')}`,
+      { package: missing.join(' ') },
       { cause: e },
     );
+  }
+}
+
+function resolvable(specifier: string): boolean {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -39,14 +39,30 @@ describe('without better-sqlite3, pg and pg-boss', () => {
     expect(existsSync(join(dir, 'site'))).toBe(false); // nothing made: no database, no empty site directory
   });
 
-  it('a PostgreSQL site command names pg', () => {
-    // pg alone hidden: with pg-boss hidden too, which of the two Node reports missing first is not fixed (the store's
-    // modules import both), and the message names the one reported.
+  // The store's modules import both packages, and which one Node reports missing first is not fixed: the message
+  // names every one that is missing, whichever Node reported.
+  it.each([
+    [
+      'pg',
+      'the pg package, which is not installed (an optional dependency of patchscan: installed with --omit=optional, or its install failed)',
+      'pg',
+    ],
+    [
+      'pg-boss',
+      'the pg-boss package, which is not installed (an optional dependency of patchscan: installed with --omit=optional, or its install failed)',
+      'pg-boss',
+    ],
+    [
+      'pg,pg-boss',
+      'the pg and pg-boss packages, which are not installed (optional dependencies of patchscan: installed with --omit=optional, or their install failed)',
+      'pg pg-boss',
+    ],
+  ])('a PostgreSQL site command without %s names what to install', (hidden, named, install) => {
     const r = runCli(['init', '--data', join(tempDir(), 'site'), '--database', 'postgres://127.0.0.1:5432/none'], {
-      env: without('pg'),
+      env: without(hidden),
     });
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^patchscan: STORE_UNAVAILABLE: a PostgreSQL site store needs the pg package, .*run npm install pg\n$/);
+    expect(r.err).toBe(`patchscan: STORE_UNAVAILABLE: a PostgreSQL site store needs ${named}: run npm install ${install}\n`);
   });
 
   it('a site command given no site says so, its PostgreSQL URL masked, without pg (exit 2)', () => {

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importCatalog } from '../../adapters/catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile } from '../../engine/catalog/file.js';
+import {
+  decodeCatalog,
+  encodeCatalog,
+  fileDigestOf,
+  readCatalogFile,
+  readCatalogFileVerifying,
+  writeCatalogFile,
+  type VerifyingCatalog,
+} from '../../engine/catalog/file.js';
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { scanIndexOf } from '../../engine/catalog/scan-index.js';
 import { PatchscanError } from '../../engine/errors.js';
@@ -143,6 +151,80 @@ describe('compiled catalog file', () => {
     }
     expect(PatchscanError.is(err, 'COMPILED_BAD_FILE')).toBe(true);
     expect((err as Error).message).toMatch(/version 99 is not one this version reads \(1 or 2\); import the catalog again/);
+  });
+
+  describe('readCatalogFileVerifying (the checksum verified on a thread of its own)', () => {
+    const damagedCopy = (at: (bytes: Buffer) => number, name: string): string => {
+      const bytes = Buffer.from(readFileSync(path));
+      bytes[at(bytes)] ^= 0xff;
+      const out = join(dir, name);
+      writeFileSync(out, bytes);
+      return out;
+    };
+
+    it('decodes the same catalog as readCatalogFile, in shared memory, and verifies', async () => {
+      const { data: read, verified } = await readCatalogFileVerifying(path);
+      await expect(verified).resolves.toBeUndefined();
+      expect(read.updates.count).toBe(data.updates.count);
+      expect(read.updates.updateId.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const a = new Catalog(read),
+        b = new Catalog(readCatalogFile(path));
+      for (let i = 0; i < a.size; i += 37) expect(a.updateId(i)).toBe(b.updateId(i));
+      expect(fileDigestOf(read)).toBe(readFileSync(path).subarray(24, 56).toString('hex'));
+    });
+
+    /**
+     * A copy with one byte damaged where decoding does not see it (in an array's values), found by trying places
+     * through the file: what only the checksum can tell.
+     */
+    const undetectedDamage = async (name: string): Promise<{ file: string; read: VerifyingCatalog }> => {
+      for (let k = 1; k < 32; k++) {
+        const file = damagedCopy((b) => Math.floor((b.length * k) / 32), `${name}-${k}.pscat`);
+        const read = await readCatalogFileVerifying(file).catch(() => undefined);
+        if (read) return { file, read };
+      }
+      throw new Error('no place in the file where damage decodes');
+    };
+
+    it('a damaged byte that still decodes: the data comes, and verified rejects with COMPILED_BAD_FILE', async () => {
+      const {
+        file,
+        read: { verified },
+      } = await undetectedDamage('late');
+      const err = await verified.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(PatchscanError.is(err, 'COMPILED_BAD_FILE')).toBe(true);
+      expect((err as Error).message).toBe(`${file}: checksum mismatch: the file is damaged`);
+    });
+
+    it('a damaged byte that fails decoding is said as the checksum says it, as readCatalogFile says it', async () => {
+      const file = damagedCopy(() => 56 + 5, 'early.pscat'); // in the layout's own description
+      expect(() => readCatalogFile(file)).toThrowError(/checksum mismatch/);
+      await expect(readCatalogFileVerifying(file)).rejects.toThrowError(`${file}: checksum mismatch: the file is damaged`);
+    });
+
+    it('a truncated file, a missing one: refused before anything is decoded', async () => {
+      const bytes = readFileSync(path);
+      writeFileSync(join(dir, 'short.pscat'), bytes.subarray(0, bytes.length - 1));
+      await expect(readCatalogFileVerifying(join(dir, 'short.pscat'))).rejects.toThrowError(/truncated or padded/);
+      await expect(readCatalogFileVerifying(join(dir, 'none.pscat'))).rejects.toMatchObject({ code: 'IO' });
+    });
+
+    it('a file no thread ever verifies loses nothing but the check: no unhandled rejection', async () => {
+      const unhandled: unknown[] = [];
+      const note = (e: unknown): number => unhandled.push(e);
+      process.on('unhandledRejection', note);
+      try {
+        const { read } = await undetectedDamage('unawaited');
+        expect(read.data.updates.count).toBe(data.updates.count);
+        await new Promise((r) => setTimeout(r, 1000)); // the thread has answered by then
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', note);
+      }
+    });
   });
 
   it('writes atomically: no temporary file is left, and a failed write keeps the old file', () => {

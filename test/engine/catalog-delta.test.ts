@@ -3,7 +3,9 @@
  * are not: the point of the delta), the outcomes that move, and carried-over outcomes ≡ a full scan of the new catalog.
  */
 import { describe, expect, it } from 'vitest';
-import { type Catalog } from '../../engine/catalog/catalog.js';
+import { Catalog } from '../../engine/catalog/catalog.js';
+import { decodeCatalog, encodeCatalog, fileDigestOf } from '../../engine/catalog/file.js';
+import { Packr } from 'msgpackr';
 import { catalogDelta } from '../../engine/catalog/catalog-delta.js';
 import { decodeCatalogDelta, encodeCatalogDelta, idsDigest } from '../../engine/catalog/catalog-delta-file.js';
 import { createHash } from 'node:crypto';
@@ -207,6 +209,31 @@ describe('a stored delta (catalog-delta-file.ts)', () => {
         .update(Array.from({ length: to.size }, (_, i) => `${to.updateId(i)}\n`).join(''))
         .digest('hex'),
     );
+  });
+
+  it('between catalogs read from files, ties a delta to the new one by its file digest first (its ids hashed only when that differs)', () => {
+    const fromFile = (c: Catalog): Catalog => new Catalog(decodeCatalog(encodeCatalog(c.data)));
+    const toRead = fromFile(to);
+    const digest = fileDigestOf(toRead.data);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(fileDigestOf(to.data)).toBeUndefined(); // compiled in memory: no file names it
+    const packr = new Packr({ useRecords: false, moreTypes: true });
+    const stored = packr.unpack(encodeCatalogDelta(catalogDelta(fromFile(from), toRead))) as Record<string, unknown>;
+    expect(stored.toFile).toBe(digest);
+    const edited = (edit: Record<string, unknown>): Uint8Array => Buffer.from(packr.pack({ ...stored, ...edit }));
+    // The same file: its digest decides (ids that would not match are not even hashed).
+    const wrongIds = edited({ toIds: '0'.repeat(64) });
+    expect(decodeCatalogDelta(wrongIds, toRead).to).toBe(toRead);
+    // Without the file digest (the catalog in memory; a record from before it was stored), the ids decide.
+    expect(() => decodeCatalogDelta(wrongIds, to)).toThrowError(/made for another catalog/);
+    expect(decodeCatalogDelta(edited({ toFile: undefined }), toRead).to).toBe(toRead);
+    // Another file with the same ids (the same catalog written again): the ids decide, and match.
+    expect(decodeCatalogDelta(edited({ toFile: 'f'.repeat(64) }), toRead).to).toBe(toRead);
+    expect(() => decodeCatalogDelta(edited({ toFile: 'f'.repeat(64), toIds: '0'.repeat(64) }), toRead)).toThrowError(
+      /made for another catalog/,
+    );
+    // Another catalog's file: refused.
+    expect(() => decodeCatalogDelta(edited({}), fromFile(from))).toThrowError(/made for another catalog/);
   });
 
   it('is refused (COMPILED_BAD_FILE) for another catalog, and when it does not decode or does not fit', () => {

@@ -1,0 +1,72 @@
+/**
+ * A site's queue run reads the catalog in service and goes on while a thread of its own verifies the file's checksum
+ * (engine/catalog/file.ts readCatalogFileVerifying): nothing decided with a file that does not verify may be stored.
+ * Here the new catalog's file is damaged after the sync, where decoding does not see it: the run must fail with the
+ * checksum's error, store nothing on that catalog, and leave every job queued with no try counted; once the file is
+ * whole again, the next run scans them all.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ScanService } from '../../adapters/site/scan-service.js';
+import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
+import { runSync } from '../../adapters/sync/sync.js';
+import { readCatalogFileVerifying } from '../../engine/catalog/file.js';
+import { generateCatalog } from '../../corpus/generate-catalog.js';
+import { scannedSite } from '../helpers/scanned-site.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('a catalog in service whose file does not verify', () => {
+  it('stores nothing decided with it, keeps the jobs queued, and scans them once the file is whole', async () => {
+    const dir = tempDir();
+    const siteDir = join(dir, 'site');
+    const first = await scannedSite(siteDir, { clients: 4, admin: 'psa_damaged' });
+    await first.site.close();
+    writeConfig(siteDir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', queue: { ...DEFAULT_CONFIG.queue, retries: 0 } });
+    const site = await Site.open(siteDir);
+    try {
+      const store = site.store;
+      const firstId = (await store.currentCatalog())!.id;
+      const second = join(dir, 'second.cab');
+      generateCatalog({ revisions: 400, seed: 5, out: second });
+      expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
+      const row = (await store.currentCatalog())!;
+      expect(row.id).not.toBe(firstId);
+      const whole = readFileSync(row.path);
+      // One byte damaged where decoding does not see it: the catalog loads, and only the checksum can tell.
+      let damagedAt = -1;
+      for (let k = 1; k < 32 && damagedAt < 0; k++) {
+        const bytes = Buffer.from(whole);
+        bytes[Math.floor((bytes.length * k) / 32)] ^= 0xff;
+        writeFileSync(row.path, bytes);
+        if (
+          await readCatalogFileVerifying(row.path).then(
+            () => true,
+            () => false,
+          )
+        )
+          damagedAt = k;
+      }
+      expect(damagedAt).toBeGreaterThan(0);
+
+      const log: string[] = [];
+      const scanner = new ScanService(site, { log: (line) => log.push(line) });
+      await expect(scanner.runQueue()).rejects.toThrow(/checksum mismatch: the file is damaged/);
+      // Read again, not kept: the next run fails the same way.
+      await expect(scanner.runQueue()).rejects.toThrow(/checksum mismatch/);
+      const q = await store.queueStatus();
+      expect(q.failed).toBe(0);
+      expect(q.active).toBe(0);
+      expect(q.queued.normal + q.queued.expedited).toBe(first.names.length);
+      for (const name of first.names) expect((await store.computerScan(name))!.catalog_id).toBe(firstId);
+
+      writeFileSync(row.path, whole);
+      const run = await scanner.runQueue();
+      await scanner.close();
+      expect(run.scanned).toBe(first.names.length);
+      for (const name of first.names) expect((await store.computerScan(name))!.catalog_id).toBe(row.id);
+    } finally {
+      await site.close();
+    }
+  }, 120_000);
+});

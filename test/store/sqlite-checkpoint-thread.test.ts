@@ -4,6 +4,7 @@
  * exactly the rows checkpointed. Few enough pages are written here (~600) that the writer's own checkpoint (past
  * 1,000 pages by SQLite's default, 16,384 with the thread) never runs: what reaches the file, the thread put there.
  */
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -167,6 +168,55 @@ describe('WAL checkpoints on the driver thread', () => {
       expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
       await c.close();
     } finally {
+      writer.close();
+    }
+  });
+
+  it('a checkpoint another connection holds the lock of is counted busy: no error, the writer not involved, the next one copies all', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'busy.db');
+    const writer = new Database(path);
+    writer.pragma('journal_mode = WAL');
+    writer.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)');
+    const c = new WalCheckpointer({ path, sqliteModule: require.resolve('better-sqlite3') }, writer);
+    let k = 0;
+    const commit = async (): Promise<void> => {
+      writer.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run(k++, 'v'.repeat(1000));
+      c.committed();
+      await c.settled();
+    };
+    // Another process holds SQLite's checkpointer lock: byte 120 + 1 of the -shm file (os_unix.c: the WAL-index locks
+    // start at 120; WAL_CKPT_LOCK is lock 1), as a checkpoint at work in that process would.
+    const holder = spawn('python3', [
+      '-c',
+      'import fcntl, os, sys\n' +
+        `fd = os.open(${JSON.stringify(`${path}-shm`)}, os.O_RDWR)\n` +
+        'fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 121)\n' +
+        'print("locked", flush=True)\n' +
+        'sys.stdin.read()\n',
+    ]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
+      });
+      for (let i = 1; i <= 6; i++) {
+        await commit();
+        // Busy is not failing: six in a row leave the checkpoints to the thread (five failures hand them to the writer).
+        expect(c.last).toMatchObject({ runs: i, failures: i, failing: false, gone: false });
+        expect(c.last.lastError).toBeUndefined();
+        expect(writer.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_AUTOCHECKPOINT_PAGES);
+      }
+      holder.stdin.end(); // the lock goes with the process
+      await new Promise((resolve) => holder.once('exit', resolve));
+      await commit();
+      expect(c.last).toMatchObject({ runs: 7, failures: 6, failing: false });
+      // Every frame of the seven commits, the busy ones' included, copied by the one that ran.
+      expect(c.last.log).toBeGreaterThan(7);
+      expect(c.last.checkpointed).toBe(c.last.log);
+      await c.close();
+    } finally {
+      holder.kill();
       writer.close();
     }
   });

@@ -6,14 +6,12 @@
  */
 import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
-import { readCatalogFileVerifying } from '../engine/catalog/file.js';
+import { readCatalogFile } from '../engine/catalog/file.js';
 
 const [catalogPath, fleet, threads, cache, format = 'msgpack'] = process.argv.slice(2);
 if (format !== 'msgpack' && format !== 'jsonl') throw new Error(`format must be msgpack or jsonl, not ${format}`);
-// Read as `patchscan scan` reads it for a batch: into shared memory, which the pool then shares as is, its checksum
-// verified on a thread of its own during the timed run (runBatchScan waits for it before it writes).
-const { data, verified } = await readCatalogFileVerifying(catalogPath!);
-const catalog = new Catalog(data);
+// Read as `patchscan scan` reads it for a batch through workers: into shared memory, which the pool then shares as is.
+const catalog = new Catalog(readCatalogFile(catalogPath!, { shared: Number(threads) > 0 }));
 const cpu0 = process.cpuUsage();
 const t = performance.now();
 const s = await runBatchScan({
@@ -26,7 +24,6 @@ const s = await runBatchScan({
   all: false,
   quiet: true,
   cache: cache !== '0',
-  catalogVerified: verified,
 });
 const seconds = (performance.now() - t) / 1000;
 const cpu = process.cpuUsage(cpu0); // every thread of the process

@@ -59,12 +59,6 @@ export interface BatchScanOptions {
   readonly memoryBudget?: number;
   /** Called when the loop starts waiting for the file to drain, with the pool's flow to watch (tests of backpressure). */
   readonly onWriteWait?: (flow: () => PoolFlow) => void;
-  /**
-   * The catalog file's checksum, being verified on a thread of its own (engine/catalog/file.ts readCatalogFileVerifying):
-   * awaited before the first result is written, and before the output takes its name. Rejected: nothing is written,
-   * the partial file goes, and its error is thrown.
-   */
-  readonly catalogVerified?: Promise<void>;
 }
 
 export interface BatchSummary {
@@ -260,11 +254,8 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   const firstErrors: BatchSummary['firstErrors'] = [];
   const onWait = o.onWriteWait ? (): void => o.onWriteWait!(() => scanner.flow()) : undefined;
   // Output is gathered and written in chunks of ~256 KiB (one write per record would cost more than the record).
-  const verified = o.catalogVerified ?? Promise.resolve();
   const flush = async (): Promise<void> => {
-    if (writer.size === 0) return;
-    await verified; // nothing decided with a catalog that does not verify reaches the output (a pipe reads it at once)
-    await write(out, writer.take(), onWait, writer.recycle?.bind(writer));
+    if (writer.size > 0) await write(out, writer.take(), onWait, writer.recycle?.bind(writer));
   };
   try {
     for await (const r of scanner.scanMany(guarded())) {
@@ -286,21 +277,16 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
     cacheStats = scanner.cacheStats();
     ruleValues = scanner.ruleValueStats();
     await scanner.close();
-    const damaged = await verified.then(
-      () => undefined,
-      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
-    );
     try {
       await new Promise<void>((resolve, reject) =>
         out.end((e?: Error | null) => (e ? reject(e) : out.errored ? reject(out.errored) : resolve())),
       );
-      if (finished && damaged === undefined && !direct) publish(writing, o.out);
+      if (finished && !direct) publish(writing, o.out);
       else if (!direct) rmSync(writing, { force: true }); // the batch failed: its error is thrown on; half a file is not kept
     } catch (e) {
       if (!direct) rmSync(writing, { force: true }); // an incomplete result is not kept
       throw ioError('write the results to', o.out, out.errored ?? e);
     }
-    if (damaged !== undefined) throw damaged; // the catalog's error is the batch's, whatever else went wrong
   }
 
   function emit(r: MachineResult): void {

@@ -9,7 +9,7 @@ import type { importCatalog, ImportPhase } from '../catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { sharedCatalog } from '../../engine/pool/shared-catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
-import { readCatalogFile, readCatalogFileVerifying } from '../../engine/catalog/file.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
 import { ioError, PatchscanError } from '../../engine/errors.js';
 import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from '../scan-output/batch-output.js';
@@ -317,14 +317,9 @@ removal that only said what it would take (remove, client remove without --yes).
           quiet?: boolean;
         },
       ) => {
-        // A batch scans through worker threads: its catalog is read into the memory they share (one copy, not two), and
-        // its checksum verified on a thread of its own while the pool starts (runBatchScan waits for it before writing).
+        // A batch scans through worker threads: its catalog is read into the memory they share (one copy, not two).
         const batch = o.inventories !== undefined && o.threads !== 0;
-        const read =
-          o.inventories !== undefined
-            ? await readCatalogFileVerifying(o.catalog)
-            : { data: readCatalogFile(o.catalog), verified: undefined };
-        const catalog = batch ? sharedCatalog(read.data) : new Catalog(read.data);
+        const catalog = batch ? sharedCatalog(readCatalogFile(o.catalog, { shared: true })) : new Catalog(readCatalogFile(o.catalog));
         if (o.inventories !== undefined) {
           if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
           if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');
@@ -356,7 +351,6 @@ removal that only said what it would take (remove, client remove without --yes).
             all: o.all === true,
             ...(o.states ? { states: o.states } : {}),
             quiet: o.quiet === true,
-            ...(read.verified ? { catalogVerified: read.verified } : {}),
           });
           print(formatBatchSummary(summary, o.out));
           if (summary.interrupted) process.exitCode = 130;

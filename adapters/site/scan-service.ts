@@ -9,7 +9,7 @@
  * `patchscan rescan`); with PostgreSQL, any number of them on any number of machines.
  */
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile, readCatalogFileVerifying } from '../../engine/catalog/file.js';
+import { readCatalogFile, readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -46,11 +46,6 @@ interface Loaded {
   readonly catalog: Catalog;
   readonly scanner: Scanner;
   readonly details: RelevantDetails;
-  /**
-   * The file's checksum, verified on a thread of its own while the first batch is prepared and decided
-   * (readCatalogFileVerifying): awaited before anything derived from the catalog is stored.
-   */
-  readonly verified: Promise<void>;
   /** The worker pool scanning against this catalog version, when threads > 0 (created on first use). */
   pool?: Promise<ScannerPool>;
 }
@@ -182,8 +177,7 @@ export class ScanService {
 
   /**
    * The current catalog, reloaded when another process (a sync) swapped in a new one — between batches only: a batch
-   * is scanned, and its results are stored naming, the catalog version loaded before it was scanned. Its checksum may
-   * still be being verified: `verified` is awaited before anything derived from it is stored.
+   * is scanned, and its results are stored naming, the catalog version loaded before it was scanned.
    */
   async current(): Promise<Loaded | undefined> {
     const row = await this.store.currentCatalog();
@@ -191,24 +185,15 @@ export class ScanService {
     if (this.loaded?.catalogId !== row.id) {
       const old = this.loaded;
       const file = await this.catalogs.file(row);
-      // Into shared memory either way: worker threads then share the bytes read, uncopied, and so does the thread
-      // that verifies the checksum.
-      const { data, verified } = await readCatalogFileVerifying(file);
-      const catalog = new Catalog(data);
-      this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog), verified };
+      // Into shared memory, read in pieces at once (faster than one read): worker threads, when there are any, then
+      // share the bytes read, uncopied.
+      const catalog = new Catalog(await readCatalogFileInPieces(file));
+      this.loaded = { catalogId: row.id, catalog, scanner: new Scanner(catalog), details: relevantDetails(catalog) };
       if (old) this.onCatalogSwitch?.(row);
       if (old?.pool) void old.pool.then((p) => p.close());
       this.loadedFile = file;
     }
     return this.loaded;
-  }
-
-  /** Forgets `l` (its pool stopped), so that the next {@link current} reads the catalog again. */
-  private unload(l: Loaded): void {
-    if (this.loaded !== l) return;
-    this.loaded = undefined;
-    this.loadedFile = '';
-    if (l.pool) void l.pool.then((p) => p.close());
   }
 
   /** Stops the worker threads, if any. */
@@ -289,16 +274,6 @@ export class ScanService {
         }
         const prepared = await this.prepare(loaded, jobs);
         const fresh = await this.scanFresh(loaded, prepared);
-        try {
-          await loaded.verified;
-        } catch (e) {
-          // A damaged file: nothing decided with it is stored, and it is read again next time (a copy fetched anew,
-          // a sync's file replaced); the jobs are not why, so they wait for it as queued jobs do.
-          this.unload(loaded);
-          await this.requeue(jobs);
-          requeued = true;
-          throw e;
-        }
         const storing = performance.now();
         await this.store.transaction(
           async (store) => {
@@ -615,7 +590,6 @@ export class ScanService {
       }
     if (!co) {
       co = CatalogCarryOver.between(fromId, await this.oldCatalog(carry), l.catalog);
-      await l.verified; // made with a catalog that does not verify: not stored (the batch is then requeued)
       try {
         // A damaged one is replaced (the same bytes, should two processes do it at once).
         if (stored) await this.store.replaceCatalogCarryOver(fromId, l.catalogId, co.encode());
@@ -654,7 +628,6 @@ export class ScanService {
       const t = performance.now();
       const co = CatalogCarryOver.between(fromId, await this.oldCatalog({ fromId, toId: l.catalogId, co: undefined }), l.catalog);
       const plan = co.encode();
-      await l.verified;
       await this.store.addCatalogCarryOver(fromId, l.catalogId, plan);
       const took = `${((performance.now() - t) / 1000).toFixed(1)} s, ${(plan.length / 1024).toFixed(0)} KiB`;
       return co.refused !== undefined

@@ -70,8 +70,8 @@ async function driverModule<T>(load: () => Promise<T>, packages: readonly string
     if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || !packages.some((p) => message.includes(`'${p}'`))) throw e;
     // Node names the first import it could not resolve, and which that is is not fixed: every package is looked up, so
     // that one install command mends them all.
-    const missing = packages.filter((p) => !resolvable(p));
-    if (missing.length === 0) throw e;
+    const reported = packages.find((p) => message.includes(`'${p}'`))!;
+    const missing = packages.filter((p) => p === reported || !resolvable(p));
     const named =
       missing.length === 1
         ? `the ${missing[0]} package, which is not installed (an optional dependency of patchscan: installed with --omit=optional, or its install failed)`
@@ -79,13 +79,15 @@ async function driverModule<T>(load: () => Promise<T>, packages: readonly string
     throw new PatchscanError(
       'STORE_UNAVAILABLE',
       `a ${store} site store needs ${named}: run npm install ${missing.join(' ')}`,
-      { package: missing.join(' ') },
+      { package: missing[0], packages: missing },
       { cause: e },
     );
   }
 }
 
+/** Whether `specifier` resolves from here (through any module hooks). Node before 20.6 has no import.meta.resolve: true. */
 function resolvable(specifier: string): boolean {
+  if (typeof import.meta.resolve !== 'function') return true; // only the package Node reported is then named
   try {
     import.meta.resolve(specifier);
     return true;

@@ -20,7 +20,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { Packr } from 'msgpackr';
 import { PatchscanError, ioError } from '../errors.js';
@@ -117,7 +116,7 @@ function checkHeader(buf: Buffer, source: string): void {
     throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
 }
 
-/** The payload of a file whose header checked (its checksum verified, or being verified: readCatalogFileVerifying). */
+/** The payload of a file whose header and checksum checked. */
 function decodeChecked(buf: Buffer, source: string): CatalogData {
   const bad = (why: string): PatchscanError => badFile(source, why);
   const version = buf.readUInt32LE(8);
@@ -199,78 +198,21 @@ export function readCatalogFile(path: string, o: ReadCatalogOptions = {}): Catal
   return decodeCatalog(buf, path);
 }
 
-/** A catalog read whole, decoded, its checksum still being verified: {@link readCatalogFileVerifying}. */
-export interface VerifyingCatalog {
-  readonly data: CatalogData;
-  /**
-   * Settles when the file's SHA-256 has been checked against its header: rejects with COMPILED_BAD_FILE ("checksum
-   * mismatch") when the file is damaged. Never rejects unhandled: a caller that never awaits it loses nothing but the check.
-   */
-  readonly verified: Promise<void>;
-}
-
 /**
- * {@link readCatalogFile} with the checksum verified on a thread of its own while the caller goes on (a 41 MB catalog's
- * SHA-256 is ~80 ms of the calling thread; a site's queue run then decides and words its first batch meanwhile). What
- * is derived from `data` must not be stored or answered before `verified` resolves: a damaged file may decode, into
- * wrong data. A file that fails to decode is refused with the checksum's error when the checksum fails too, as
- * readCatalogFile refuses it. The file is read into shared memory (the thread reads the same bytes, uncopied).
+ * {@link readCatalogFile} into shared memory (its `shared`), the file read in {@link READ_PIECES} pieces at once by
+ * libuv's threads: a site's scans load a 41 MB catalog in ~75 ms of reading instead of ~120 (bench/RESULTS.md,
+ * 2026-12-03 17:41–20:41). The checksum is verified before anything is decoded, as readCatalogFile does: damaged
+ * bytes that decode (an offset made huge) could otherwise send a scan into a loop of billions of steps.
  */
-export async function readCatalogFileVerifying(path: string): Promise<VerifyingCatalog> {
+export async function readCatalogFileInPieces(path: string): Promise<CatalogData> {
   let buf: Buffer;
   try {
     buf = await readSharedInPieces(path);
   } catch (e) {
     throw ioError('read the catalog', path, e);
   }
-  checkHeader(buf, path);
-  const verified = digestElsewhere(buf).then((digest) => {
-    if (!digest.equals(buf.subarray(24, 56))) throw damaged(path);
-  });
-  verified.catch(() => {}); // awaited by the caller, or not at all: never an unhandled rejection
-  let data: CatalogData;
-  try {
-    data = decodeChecked(buf, path);
-  } catch (e) {
-    await verified; // a damaged file is said as damaged, not as whatever its decoding tripped on
-    throw e;
-  }
-  return { data, verified };
+  return decodeCatalog(buf, path);
 }
-
-/**
- * The SHA-256 of `buf`'s payload, made on a worker thread (eval'd: it needs nothing but node:crypto); on this thread
- * when a thread cannot be had. `buf` is over a SharedArrayBuffer and must not change meanwhile.
- */
-function digestElsewhere(buf: Buffer): Promise<Buffer> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (digest: () => Buffer): void => {
-      if (settled) return;
-      settled = true;
-      resolve(digest());
-    };
-    const here = (): Buffer => payloadDigest(buf);
-    let worker: Worker;
-    try {
-      worker = new Worker(DIGEST_WORKER, {
-        eval: true,
-        workerData: { bytes: buf.buffer, offset: buf.byteOffset + HEADER, length: buf.length - HEADER },
-        // A few MiB: the thread holds no data of its own (the bytes are shared).
-        resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
-      });
-    } catch {
-      settle(here);
-      return;
-    }
-    worker.once('message', (d: Uint8Array) => settle(() => Buffer.from(d)));
-    worker.once('error', () => settle(here));
-    worker.once('exit', () => settle(here));
-  });
-}
-
-const DIGEST_WORKER = `const { parentPort, workerData: w } = require('node:worker_threads');
-parentPort.postMessage(require('node:crypto').createHash('sha256').update(Buffer.from(w.bytes, w.offset, w.length)).digest());`;
 
 /**
  * The file in shared memory, read in {@link READ_PIECES} pieces at once (libuv's threads): reading is mostly the

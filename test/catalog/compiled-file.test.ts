@@ -9,9 +9,8 @@ import {
   encodeCatalog,
   fileDigestOf,
   readCatalogFile,
-  readCatalogFileVerifying,
+  readCatalogFileInPieces,
   writeCatalogFile,
-  type VerifyingCatalog,
 } from '../../engine/catalog/file.js';
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { scanIndexOf } from '../../engine/catalog/scan-index.js';
@@ -153,77 +152,41 @@ describe('compiled catalog file', () => {
     expect((err as Error).message).toMatch(/version 99 is not one this version reads \(1 or 2\); import the catalog again/);
   });
 
-  describe('readCatalogFileVerifying (the checksum verified on a thread of its own)', () => {
-    const damagedCopy = (at: (bytes: Buffer) => number, name: string): string => {
+  describe('readCatalogFileInPieces (the file read in pieces at once, into shared memory)', () => {
+    const damagedCopy = (at: number, name: string): string => {
       const bytes = Buffer.from(readFileSync(path));
-      bytes[at(bytes)] ^= 0xff;
+      bytes[at] ^= 0xff;
       const out = join(dir, name);
       writeFileSync(out, bytes);
       return out;
     };
 
-    it('decodes the same catalog as readCatalogFile, in shared memory, and verifies', async () => {
-      const { data: read, verified } = await readCatalogFileVerifying(path);
-      await expect(verified).resolves.toBeUndefined();
-      expect(read.updates.count).toBe(data.updates.count);
+    it('reads the same catalog as readCatalogFile, every byte in place, in shared memory', async () => {
+      const read = await readCatalogFileInPieces(path);
       expect(read.updates.updateId.buffer).toBeInstanceOf(SharedArrayBuffer);
       const a = new Catalog(read),
         b = new Catalog(readCatalogFile(path));
-      for (let i = 0; i < a.size; i += 37) expect(a.updateId(i)).toBe(b.updateId(i));
+      expect(a.size).toBe(b.size);
+      for (let i = 0; i < a.size; i++) expect([a.updateId(i), a.title(i)]).toEqual([b.updateId(i), b.title(i)]);
       expect(fileDigestOf(read)).toBe(readFileSync(path).subarray(24, 56).toString('hex'));
     });
 
-    /**
-     * A copy with one byte damaged where decoding does not see it (in an array's values), found by trying places
-     * through the file: what only the checksum can tell.
-     */
-    const undetectedDamage = async (name: string): Promise<{ file: string; read: VerifyingCatalog }> => {
-      for (let k = 1; k < 32; k++) {
-        const file = damagedCopy((b) => Math.floor((b.length * k) / 32), `${name}-${k}.pscat`);
-        const read = await readCatalogFileVerifying(file).catch(() => undefined);
-        if (read) return { file, read };
+    it('refuses damage anywhere — in the first, a middle and the last piece — before decoding, as readCatalogFile does', async () => {
+      const length = readFileSync(path).length;
+      for (const [k, at] of [100, length >> 1, length - 100].entries()) {
+        const file = damagedCopy(at, `damaged-${k}.pscat`);
+        expect(() => readCatalogFile(file)).toThrowError(`${file}: checksum mismatch: the file is damaged`);
+        await expect(readCatalogFileInPieces(file)).rejects.toThrowError(`${file}: checksum mismatch: the file is damaged`);
       }
-      throw new Error('no place in the file where damage decodes');
-    };
-
-    it('a damaged byte that still decodes: the data comes, and verified rejects with COMPILED_BAD_FILE', async () => {
-      const {
-        file,
-        read: { verified },
-      } = await undetectedDamage('late');
-      const err = await verified.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(PatchscanError.is(err, 'COMPILED_BAD_FILE')).toBe(true);
-      expect((err as Error).message).toBe(`${file}: checksum mismatch: the file is damaged`);
     });
 
-    it('a damaged byte that fails decoding is said as the checksum says it, as readCatalogFile says it', async () => {
-      const file = damagedCopy(() => 56 + 5, 'early.pscat'); // in the layout's own description
-      expect(() => readCatalogFile(file)).toThrowError(/checksum mismatch/);
-      await expect(readCatalogFileVerifying(file)).rejects.toThrowError(`${file}: checksum mismatch: the file is damaged`);
-    });
-
-    it('a truncated file, a missing one: refused before anything is decoded', async () => {
+    it('a truncated file, an empty one, a missing one: the errors readCatalogFile gives', async () => {
       const bytes = readFileSync(path);
       writeFileSync(join(dir, 'short.pscat'), bytes.subarray(0, bytes.length - 1));
-      await expect(readCatalogFileVerifying(join(dir, 'short.pscat'))).rejects.toThrowError(/truncated or padded/);
-      await expect(readCatalogFileVerifying(join(dir, 'none.pscat'))).rejects.toMatchObject({ code: 'IO' });
-    });
-
-    it('a file no thread ever verifies loses nothing but the check: no unhandled rejection', async () => {
-      const unhandled: unknown[] = [];
-      const note = (e: unknown): number => unhandled.push(e);
-      process.on('unhandledRejection', note);
-      try {
-        const { read } = await undetectedDamage('unawaited');
-        expect(read.data.updates.count).toBe(data.updates.count);
-        await new Promise((r) => setTimeout(r, 1000)); // the thread has answered by then
-        expect(unhandled).toEqual([]);
-      } finally {
-        process.off('unhandledRejection', note);
-      }
+      await expect(readCatalogFileInPieces(join(dir, 'short.pscat'))).rejects.toThrowError(/truncated or padded/);
+      writeFileSync(join(dir, 'empty.pscat'), '');
+      await expect(readCatalogFileInPieces(join(dir, 'empty.pscat'))).rejects.toThrowError(/bad magic/);
+      await expect(readCatalogFileInPieces(join(dir, 'none.pscat'))).rejects.toMatchObject({ code: 'IO' });
     });
   });
 

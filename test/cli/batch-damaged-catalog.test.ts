@@ -1,16 +1,14 @@
 /**
- * A batch reads its catalog and starts scanning while a thread of its own verifies the file's checksum
- * (engine/catalog/file.ts readCatalogFileVerifying). With a byte damaged where decoding does not see it, the batch must
- * write nothing (no results, no partial file left) and fail with the checksum's error, in the pool and in the calling
- * thread alike; the same catalog whole gives its results.
+ * A batch whose catalog file is damaged writes nothing — no results, no partial file, not a byte to a pipe — and fails
+ * with the checksum's error, in the pool and in the calling thread alike; the same catalog whole gives its results.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateFleet } from '../../corpus/generate-fleet.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile, readCatalogFileVerifying } from '../../engine/catalog/file.js';
+import { readCatalogFile } from '../../engine/catalog/file.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
 import { runCli, runCliAsync } from '../helpers/serve.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -20,29 +18,19 @@ describe('a batch whose catalog does not verify', () => {
   const fleet = join(dir, 'fleet.jsonl');
   generateFleet(new Catalog(readCatalogFile(bundledCatalogFile())), { clients: 300, seed: 3, out: fleet, distinct: 20 });
 
-  /** The bundled catalog with one byte damaged where decoding does not see it (only the checksum can tell). */
-  async function damagedCatalog(): Promise<string> {
-    const whole = readFileSync(bundledCatalogFile());
+  /** The bundled catalog with one byte damaged in the middle. */
+  function damagedCatalog(): string {
+    const bytes = Buffer.from(readFileSync(bundledCatalogFile()));
+    bytes[bytes.length >> 1] ^= 0xff;
     const file = join(dir, 'damaged.pscat');
-    for (let k = 1; k < 32; k++) {
-      const bytes = Buffer.from(whole);
-      bytes[Math.floor((bytes.length * k) / 32)] ^= 0xff;
-      writeFileSync(file, bytes);
-      if (
-        await readCatalogFileVerifying(file).then(
-          () => true,
-          () => false,
-        )
-      )
-        return file;
-    }
-    throw new Error('no place in the catalog where damage decodes');
+    writeFileSync(file, bytes);
+    return file;
   }
 
   it.each([['2'], ['0']])(
     'writes nothing and says the file is damaged (--threads %s)',
     async (threads) => {
-      const catalog = await damagedCatalog();
+      const catalog = damagedCatalog();
       const out = join(dir, `rows-${threads}.jsonl`);
       const r = runCli(['scan', '-c', catalog, '-i', fleet, '-o', out, '--threads', threads, '--quiet']);
       expect(r.err).toContain(`COMPILED_BAD_FILE: ${catalog}: checksum mismatch: the file is damaged`);
@@ -63,6 +51,12 @@ describe('a batch whose catalog does not verify', () => {
       });
       const piped = await runCliAsync(['scan', '-c', catalog, '-i', fleet, '-o', fifo, '--threads', threads, '--quiet']);
       expect(piped.err).toContain('checksum mismatch: the file is damaged');
+      // The batch may fail before it opens the pipe: our reader is then let go by a writer of nothing.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader any more: the batch opened the pipe and closed it
+      }
       expect((await reading).length).toBe(0);
 
       const whole = runCli(['scan', '-c', bundledCatalogFile(), '-i', fleet, '-o', out, '--threads', threads, '--quiet']);

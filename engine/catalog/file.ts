@@ -78,30 +78,7 @@ export function encodeCatalog(data: CatalogData, o: EncodeCatalogOptions = {}): 
  * is over one: readCatalogFile's `shared`), so `buf` must not be changed afterwards.
  */
 export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
-  checkHeader(buf, source);
-  if (!payloadDigest(buf).equals(buf.subarray(24, 56))) throw damaged(source);
-  return decodeChecked(buf, source);
-}
-
-const fileDigests = new WeakMap<CatalogData, string>();
-
-/**
- * The SHA-256 (hex) of the payload of the file `data` was read from, as its header gives it: what names these very
- * bytes (a stored catalog delta is tied to its catalog by it: catalog-delta-file.ts). Undefined for data compiled in
- * memory or copied.
- */
-export function fileDigestOf(data: CatalogData): string | undefined {
-  return fileDigests.get(data);
-}
-
-const badFile = (source: string, why: string): PatchscanError =>
-  new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
-const damaged = (source: string): PatchscanError => badFile(source, 'checksum mismatch: the file is damaged');
-const payloadDigest = (buf: Buffer): Buffer => createHash('sha256').update(buf.subarray(HEADER)).digest();
-
-/** Magic, version and length: what can be checked before the payload is hashed. */
-function checkHeader(buf: Buffer, source: string): void {
-  const bad = (why: string): PatchscanError => badFile(source, why);
+  const bad = (why: string): PatchscanError => new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
   if (buf.length < HEADER || !buf.subarray(0, 8).equals(MAGIC))
     throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
   const version = buf.readUInt32LE(8);
@@ -114,12 +91,8 @@ function checkHeader(buf: Buffer, source: string): void {
   const length = Number(buf.readBigUInt64LE(16));
   if (buf.length !== HEADER + length)
     throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
-}
-
-/** The payload of a file whose header and checksum checked. */
-function decodeChecked(buf: Buffer, source: string): CatalogData {
-  const bad = (why: string): PatchscanError => badFile(source, why);
-  const version = buf.readUInt32LE(8);
+  const digest = createHash('sha256').update(buf.subarray(HEADER)).digest();
+  if (!digest.equals(buf.subarray(24, 56))) throw bad('checksum mismatch: the file is damaged');
   let data: CatalogData;
   try {
     data = version === 1 ? version1(buf.subarray(HEADER), bad) : version2(buf, bad);
@@ -131,8 +104,19 @@ function decodeChecked(buf: Buffer, source: string): CatalogData {
   if (data?.format !== 'patchscan-catalog') throw bad('payload is not a catalog');
   // The same data with this version's number: its scan index (kept beside it) goes with it.
   const out = attachScanIndex({ ...data, version: CATALOG_FORMAT_VERSION }, scanIndexOf(data));
-  fileDigests.set(out, buf.subarray(24, 56).toString('hex'));
+  fileDigests.set(out, digest.toString('hex'));
   return out;
+}
+
+const fileDigests = new WeakMap<CatalogData, string>();
+
+/**
+ * The SHA-256 (hex) of the payload of the file `data` was read from (checked when it was read): what names these very
+ * bytes (a stored catalog delta is tied to its catalog by it: catalog-delta-file.ts). Undefined for data compiled in
+ * memory or copied.
+ */
+export function fileDigestOf(data: CatalogData): string | undefined {
+  return fileDigests.get(data);
 }
 
 function version2(file: Buffer, bad: (why: string) => PatchscanError): CatalogData {

@@ -67,10 +67,10 @@ async function driverModule<T>(load: () => Promise<T>, packages: readonly string
     return await load();
   } catch (e) {
     const message = e instanceof Error ? e.message : '';
-    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || !packages.some((p) => message.includes(`'${p}'`))) throw e;
+    const reported = packages.find((p) => message.includes(`'${p}'`));
+    if ((e as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || reported === undefined) throw e;
     // Node names the first import it could not resolve, and which that is is not fixed: every package is looked up, so
     // that one install command mends them all.
-    const reported = packages.find((p) => message.includes(`'${p}'`))!;
     const missing = packages.filter((p) => p === reported || !resolvable(p));
     const named =
       missing.length === 1

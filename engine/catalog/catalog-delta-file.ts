@@ -2,8 +2,8 @@
  * A catalog delta (catalog-delta.ts) as bytes: made once, when a sync puts a new catalog in service, and read by every
  * process that carries result sets over to it, which then needs neither the old catalog (loading it was ~0.4 s at
  * 50,000 revisions) nor the diff (~0.6 s). Only the new catalog is needed to read it back, and it must be the one the
- * delta was made for: its size and the SHA-256 of its update ids are checked (or, when both were read from a file, that
- * file's digest).
+ * delta was made for: its size and the SHA-256 of its update ids are checked (or, when the new catalog was read from
+ * the same file when the delta was made and when it is read back, that file's digest).
  *
  * msgpack (typed arrays kept as such) of a versioned record. A record that does not fit — another version, another
  * catalog, an array of the wrong length or an index out of range — is refused with COMPILED_BAD_FILE: the caller

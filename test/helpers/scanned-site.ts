@@ -54,6 +54,21 @@ export async function scannedSite(
 }
 
 /**
+ * {@link scannedSite} reopened with queue retries 0: a job that fails is failed for good, so a test sees at once
+ * whether a failure counted a try. The caller closes the site.
+ */
+export async function scannedSiteWithoutRetries(
+  dir: string,
+  o: { clients: number; admin: string },
+): Promise<{ site: Site; firstCatalogId: number; names: string[] }> {
+  const first = await scannedSite(dir, o);
+  await first.site.close();
+  writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', queue: { ...DEFAULT_CONFIG.queue, retries: 0 } });
+  const site = await Site.open(dir);
+  return { site, firstCatalogId: (await site.store.currentCatalog())!.id, names: first.names };
+}
+
+/**
  * Makes the site's next `takeScans` first sync `source` into service (which queues every client again), then take
  * jobs: the moment a worker takes jobs just as a sync switches the catalog, forced. `synced()`: whether it happened.
  */

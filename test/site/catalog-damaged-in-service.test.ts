@@ -8,23 +8,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { runSync } from '../../adapters/sync/sync.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
-import { scannedSite } from '../helpers/scanned-site.js';
+import { scannedSiteWithoutRetries } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('a catalog in service whose file does not verify', () => {
   it('stores nothing decided with it, keeps the jobs queued, and scans them once the file is whole', async () => {
     const dir = tempDir();
     const siteDir = join(dir, 'site');
-    const first = await scannedSite(siteDir, { clients: 4, admin: 'psa_damaged' });
-    await first.site.close();
-    writeConfig(siteDir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', queue: { ...DEFAULT_CONFIG.queue, retries: 0 } });
-    const site = await Site.open(siteDir);
+    const { site, firstCatalogId: firstId, names } = await scannedSiteWithoutRetries(siteDir, { clients: 4, admin: 'psa_damaged' });
     try {
       const store = site.store;
-      const firstId = (await store.currentCatalog())!.id;
       const second = join(dir, 'second.cab');
       generateCatalog({ revisions: 400, seed: 5, out: second });
       expect((await runSync(site, { source: second })).outcome).toBe('updated'); // queues every client again
@@ -43,14 +38,14 @@ describe('a catalog in service whose file does not verify', () => {
       const q = await store.queueStatus();
       expect(q.failed).toBe(0);
       expect(q.active).toBe(0);
-      expect(q.queued.normal + q.queued.expedited).toBe(first.names.length);
-      for (const name of first.names) expect((await store.computerScan(name))!.catalog_id).toBe(firstId);
+      expect(q.queued.normal + q.queued.expedited).toBe(names.length);
+      for (const name of names) expect((await store.computerScan(name))!.catalog_id).toBe(firstId);
 
       writeFileSync(row.path, whole);
       const run = await scanner.runQueue();
       await scanner.close();
-      expect(run.scanned).toBe(first.names.length);
-      for (const name of first.names) expect((await store.computerScan(name))!.catalog_id).toBe(row.id);
+      expect(run.scanned).toBe(names.length);
+      for (const name of names) expect((await store.computerScan(name))!.catalog_id).toBe(row.id);
     } finally {
       await site.close();
     }

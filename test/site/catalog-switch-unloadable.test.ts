@@ -8,23 +8,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeCatalogSource } from '../../adapters/site/catalog-files.js';
 import { ScanService } from '../../adapters/site/scan-service.js';
-import { DEFAULT_CONFIG, Site, writeConfig } from '../../adapters/site/site.js';
 import { generateCatalog } from '../../corpus/generate-catalog.js';
 import { PatchscanError } from '../../engine/errors.js';
-import { scannedSite, syncOnFirstTake } from '../helpers/scanned-site.js';
+import { scannedSiteWithoutRetries, syncOnFirstTake } from '../helpers/scanned-site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('a new catalog that cannot be loaded, in service between the catalog read and the take', () => {
   it('the jobs taken stay queued and count no try', async () => {
     const dir = tempDir();
     const siteDir = join(dir, 'site');
-    const first = await scannedSite(siteDir, { clients: 3, admin: 'psa_unloadable' });
-    await first.site.close();
-    writeConfig(siteDir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', queue: { ...DEFAULT_CONFIG.queue, retries: 0 } });
-    const site = await Site.open(siteDir);
+    const { site, firstCatalogId: firstId, names } = await scannedSiteWithoutRetries(siteDir, { clients: 3, admin: 'psa_unloadable' });
     try {
       const store = site.store;
-      const firstId = (await store.currentCatalog())!.id;
       const local = storeCatalogSource(store, site.catalogsDir);
       const scanner = new ScanService(site, {
         log: () => undefined,
@@ -44,7 +39,7 @@ describe('a new catalog that cannot be loaded, in service between the catalog re
       expect(sync.synced()).toBe(true);
       const q = await store.queueStatus();
       expect(q.failed).toBe(0);
-      expect(q.queued.normal + q.queued.expedited).toBe(first.names.length);
+      expect(q.queued.normal + q.queued.expedited).toBe(names.length);
     } finally {
       await site.close();
     }

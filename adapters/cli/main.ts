@@ -9,7 +9,7 @@ import type { importCatalog, ImportPhase } from '../catalog/import.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { sharedCatalog } from '../../engine/pool/shared-catalog.js';
 import { describeUpdate, formatSummary, formatUpdate, summarize } from '../../engine/catalog/describe.js';
-import { readCatalogFile } from '../../engine/catalog/file.js';
+import { readCatalogFile, readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import { ioError, PatchscanError } from '../../engine/errors.js';
 import { generateCatalog, MIN_REVISIONS } from '../../corpus/generate-catalog.js';
 import { BATCH_FORMATS, DEFAULT_ROW_STATES, ROW_FORMATS, type BatchFormat } from '../scan-output/batch-output.js';
@@ -319,7 +319,8 @@ removal that only said what it would take (remove, client remove without --yes).
       ) => {
         // A batch scans through worker threads: its catalog is read into the memory they share (one copy, not two).
         const batch = o.inventories !== undefined && o.threads !== 0;
-        const catalog = batch ? sharedCatalog(readCatalogFile(o.catalog, { shared: true })) : new Catalog(readCatalogFile(o.catalog));
+        const data = await readCatalogFileInPieces(o.catalog);
+        const catalog = batch ? sharedCatalog(data) : new Catalog(data);
         if (o.inventories !== undefined) {
           if (inventories.length > 0) throw new PatchscanError('BAD_ARGUMENT', 'give inventory files or --inventories, not both');
           if (!o.out) throw new PatchscanError('BAD_ARGUMENT', 'batch mode (--inventories) writes to a file: add --out FILE');

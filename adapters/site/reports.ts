@@ -9,7 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { PatchscanError } from '../../engine/errors.js';
 import { acceptedChoices, matchChoice } from '../text/choice.js';
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile } from '../../engine/catalog/file.js';
+import { readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import {
   combineBuckets,
   countedAs,
@@ -50,7 +50,7 @@ export class CatalogVersions {
     if (c) return c;
     const row = await this.store.catalog(id);
     if (!row) return undefined;
-    c = new Catalog(readCatalogFile(this.cacheDir ? await localCatalogFile(this.store, row, this.cacheDir) : row.path));
+    c = new Catalog(await readCatalogFileInPieces(this.cacheDir ? await localCatalogFile(this.store, row, this.cacheDir) : row.path));
     this.lru.set(id, c);
     return c;
   }

@@ -8,7 +8,7 @@
  * set is recounted the store leaves its group counts out of every report.
  */
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile } from '../../engine/catalog/file.js';
+import { readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { bucketOf, countedAs, emptyCounts, type CountBucket, type OutcomeCounts } from '../../engine/scanner/counting.js';
 import type { ResultGroupRow, SiteStore } from '../store/port.js';
@@ -202,7 +202,7 @@ export async function recountStaleGroups(
     try {
       const row = await store.catalog(catalogId);
       if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${catalogId} is not recorded`);
-      catalog = new Catalog(readCatalogFile(await files.file(row)));
+      catalog = new Catalog(await readCatalogFileInPieces(await files.file(row)));
     } catch (e) {
       left += end - k;
       log(

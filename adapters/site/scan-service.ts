@@ -9,7 +9,7 @@
  * `patchscan rescan`); with PostgreSQL, any number of them on any number of machines.
  */
 import { Catalog } from '../../engine/catalog/catalog.js';
-import { readCatalogFile, readCatalogFileInPieces } from '../../engine/catalog/file.js';
+import { readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { decodeInventory } from '../../engine/inventory/validate.js';
 import type { Inventory } from '../../engine/inventory/types.js';
@@ -609,7 +609,7 @@ export class ScanService {
     try {
       const row = await this.store.catalog(carry.fromId);
       if (!row) throw new PatchscanError('NOT_FOUND', `catalog ${carry.fromId} is not recorded`);
-      return (carry.from = new Catalog(readCatalogFile(await this.catalogs.file(row))));
+      return (carry.from = new Catalog(await readCatalogFileInPieces(await this.catalogs.file(row))));
     } catch (e) {
       throw (carry.fromError = e instanceof Error ? e : new Error(String(e)));
     }

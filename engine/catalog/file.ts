@@ -78,6 +78,14 @@ export function encodeCatalog(data: CatalogData, o: EncodeCatalogOptions = {}): 
  * is over one: readCatalogFile's `shared`), so `buf` must not be changed afterwards.
  */
 export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
+  return decodeVerified(buf, source, undefined);
+}
+
+/**
+ * decodeCatalog, with the SHA-256 of `buf`'s payload made already by the caller (readSharedHashing, as it read the
+ * bytes) or undefined to make it here. Either way it is compared with the header's before anything is decoded.
+ */
+function decodeVerified(buf: Buffer, source: string, payloadDigest: Buffer | undefined): CatalogData {
   const bad = (why: string): PatchscanError => new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
   if (buf.length < HEADER || !buf.subarray(0, 8).equals(MAGIC))
     throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
@@ -91,7 +99,7 @@ export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
   const length = Number(buf.readBigUInt64LE(16));
   if (buf.length !== HEADER + length)
     throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
-  const digest = createHash('sha256').update(buf.subarray(HEADER)).digest();
+  const digest = payloadDigest ?? createHash('sha256').update(buf.subarray(HEADER)).digest();
   if (!digest.equals(buf.subarray(24, 56))) throw bad('checksum mismatch: the file is damaged');
   let data: CatalogData;
   try {
@@ -183,53 +191,91 @@ export function readCatalogFile(path: string, o: ReadCatalogOptions = {}): Catal
 }
 
 /**
- * {@link readCatalogFile} into shared memory (its `shared`), the file read in {@link READ_PIECES} pieces at once by
- * libuv's threads: a site's scans load a 41 MB catalog in ~75 ms of reading instead of ~120 (bench/RESULTS.md,
- * 2026-12-03 17:41–20:41). The checksum is verified before anything is decoded, as readCatalogFile does: damaged
- * bytes that decode (an offset made huge) could otherwise send a scan into a loop of billions of steps.
+ * {@link readCatalogFile} into shared memory (its `shared`), read by libuv's threads {@link READ_AHEAD} pieces at a time
+ * while this thread hashes the pieces already read, in order: a 41 MB catalog loads in ~133 ms where reading it in four
+ * pieces and then hashing it took ~157 (medians of ten, alternating: bench/RESULTS.md, 2026-12-03 21:06–00:06). Site
+ * scans, `patchscan scan` and reports load their catalogs this way. The checksum is still verified
+ * before anything is decoded, as readCatalogFile does: damaged bytes that decode (an offset made huge) could otherwise
+ * send a scan into a loop of billions of steps.
  */
-export async function readCatalogFileInPieces(path: string): Promise<CatalogData> {
-  let buf: Buffer;
+export async function readCatalogFileInPieces(path: string, o: PieceReadOptions = {}): Promise<CatalogData> {
+  let read: { readonly buf: Buffer; readonly payloadDigest: Buffer | undefined };
   try {
-    buf = await readSharedInPieces(path);
+    read = await readSharedHashing(path, Math.max(1, Math.floor(o.pieceBytes ?? PIECE)));
   } catch (e) {
     throw ioError('read the catalog', path, e);
   }
-  return decodeCatalog(buf, path);
+  return decodeVerified(read.buf, path, read.payloadDigest);
 }
 
 /**
- * The file in shared memory, read in {@link READ_PIECES} pieces at once (libuv's threads): reading is mostly the
- * kernel faulting in fresh pages of memory, which several threads do side by side (41 MB: ~120 ms read in one piece
- * here, ~75 ms in two to eight).
+ * The file in shared memory, read in pieces of `piece` bytes, {@link READ_AHEAD} at a time (libuv's threads: reading
+ * is mostly the kernel faulting in fresh pages, which several threads do side by side), and the SHA-256 of its payload
+ * (from byte {@link HEADER}) made here as the pieces come in, in file order — the hashing overlaps the reading. The
+ * digest is undefined when the file was shorter than its size said (a piece came back short): decodeCatalog then
+ * words what is wrong with it.
  */
-async function readSharedInPieces(path: string): Promise<Buffer> {
+async function readSharedHashing(
+  path: string,
+  piece: number,
+): Promise<{ readonly buf: Buffer; readonly payloadDigest: Buffer | undefined }> {
   const file = await open(path, 'r');
   try {
     const size = (await file.stat()).size;
     const buf = Buffer.from(new SharedArrayBuffer(size));
-    const step = Math.ceil(size / READ_PIECES / 4096) * 4096;
-    const got = await Promise.all(
-      Array.from({ length: Math.ceil(size / Math.max(step, 1)) }, async (_, p) => {
-        const from = p * step,
-          to = Math.min(size, from + step);
-        let at = from;
-        while (at < to) {
-          const { bytesRead } = await file.read(buf, at, to - at, at);
-          if (bytesRead === 0) break; // shorter than it was: the length check words it
-          at += bytesRead;
-        }
-        return at - from;
-      }),
-    );
-    const read = got.reduce((a, b) => a + b, 0);
-    return read === size ? buf : buf.subarray(0, read);
+    const pieces = Math.ceil(size / piece);
+    const got = new Int32Array(pieces).fill(-1); // bytes read per piece, -1 until it is in
+    const hash = createHash('sha256');
+    let hashed = 0; // pieces hashed, from the first
+    let short = false;
+    const readPiece = async (p: number): Promise<void> => {
+      const from = p * piece,
+        to = Math.min(size, from + piece);
+      let at = from;
+      while (at < to) {
+        const { bytesRead } = await file.read(buf, at, to - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      got[p] = at - from;
+    };
+    const hashReady = (): void => {
+      for (; hashed < pieces && got[hashed]! >= 0; hashed++) {
+        const from = hashed * piece,
+          to = Math.min(size, from + piece);
+        if (got[hashed] !== to - from) short = true;
+        if (!short && to > HEADER) hash.update(buf.subarray(Math.max(from, HEADER), to));
+      }
+    };
+    let next = 0;
+    // READ_AHEAD readers, each taking the next piece once its last one is in and what is ready of the file is hashed.
+    const reader = async (): Promise<void> => {
+      while (next < pieces) {
+        const p = next++;
+        await readPiece(p);
+        hashReady();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_AHEAD, pieces) }, reader));
+    hashReady();
+    if (short) {
+      const read = got.reduce((a, b) => a + b, 0);
+      return { buf: buf.subarray(0, read), payloadDigest: undefined };
+    }
+    return { buf, payloadDigest: size >= HEADER ? hash.digest() : undefined };
   } finally {
     await file.close();
   }
 }
 
-const READ_PIECES = 4;
+export interface PieceReadOptions {
+  /** The size of a piece (default 2 MiB): tests read small files in many pieces with it. */
+  readonly pieceBytes?: number;
+}
+
+/** Pieces of 2 MiB, four read at once (libuv's default pool): 1–8 MiB pieces measured alike. */
+const PIECE = 2 << 20;
+const READ_AHEAD = 4;
 
 function readShared(path: string): Buffer {
   const fd = openSync(path, 'r');

@@ -180,6 +180,29 @@ describe('compiled catalog file', () => {
       }
     });
 
+    it('hashes the pieces as they come in, in file order, whatever the piece size: the same catalog and digest', async () => {
+      const bytes = readFileSync(path);
+      // Pieces ending inside the header, exactly at its end (56), one past it, odd sizes, and one piece or more.
+      for (const pieceBytes of [40, 56, 57, 1000, 4093, bytes.length - 1, bytes.length, bytes.length + 1]) {
+        const read = await readCatalogFileInPieces(path, { pieceBytes });
+        expect(fileDigestOf(read), `pieces of ${pieceBytes} bytes`).toBe(bytes.subarray(24, 56).toString('hex'));
+        expect(new Catalog(read).updateId(7)).toBe(new Catalog(data).updateId(7));
+      }
+    });
+
+    it('small pieces: damage in the first, at a piece boundary, inside one and in the last piece is refused', async () => {
+      const length = readFileSync(path).length;
+      for (const [k, at] of [60, 4096, 4095, 8192 + 17, length >> 1, length - 1].entries()) {
+        const file = damagedCopy(at, `damaged-small-${k}.pscat`);
+        await expect(readCatalogFileInPieces(file, { pieceBytes: 4096 }), `byte ${at}`).rejects.toThrowError(
+          `${file}: checksum mismatch: the file is damaged`,
+        );
+      }
+      // The header's own digest damaged (in the first piece, outside what is hashed): refused too.
+      const file = damagedCopy(30, 'damaged-header-digest.pscat');
+      await expect(readCatalogFileInPieces(file, { pieceBytes: 4096 })).rejects.toThrowError(`${file}: checksum mismatch`);
+    });
+
     it('a truncated file, an empty one, a missing one: the errors readCatalogFile gives', async () => {
       const bytes = readFileSync(path);
       writeFileSync(join(dir, 'short.pscat'), bytes.subarray(0, bytes.length - 1));

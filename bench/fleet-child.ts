@@ -6,12 +6,12 @@
  */
 import { runBatchScan } from '../adapters/cli/batch-scan.js';
 import { Catalog } from '../engine/catalog/catalog.js';
-import { readCatalogFile } from '../engine/catalog/file.js';
+import { readCatalogFileInPieces } from '../engine/catalog/file.js';
 
 const [catalogPath, fleet, threads, cache, format = 'msgpack'] = process.argv.slice(2);
 if (format !== 'msgpack' && format !== 'jsonl') throw new Error(`format must be msgpack or jsonl, not ${format}`);
-// Read as `patchscan scan` reads it for a batch through workers: into shared memory, which the pool then shares as is.
-const catalog = new Catalog(readCatalogFile(catalogPath!, { shared: Number(threads) > 0 }));
+// Read as `patchscan scan` reads it: into shared memory (which a pool then shares as is), hashed as it is read.
+const catalog = new Catalog(await readCatalogFileInPieces(catalogPath!));
 const cpu0 = process.cpuUsage();
 const t = performance.now();
 const s = await runBatchScan({

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { Packr } from 'msgpackr';
 import { PatchscanError, ioError } from '../errors.js';
@@ -86,19 +86,8 @@ export function decodeCatalog(buf: Buffer, source = 'catalog'): CatalogData {
  * bytes) or undefined to make it here. Either way it is compared with the header's before anything is decoded.
  */
 function decodeVerified(buf: Buffer, source: string, payloadDigest: Buffer | undefined): CatalogData {
-  const bad = (why: string): PatchscanError => new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
-  if (buf.length < HEADER || !buf.subarray(0, 8).equals(MAGIC))
-    throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
-  const version = buf.readUInt32LE(8);
-  if (version !== CATALOG_FORMAT_VERSION && version !== 1) {
-    throw bad(
-      `catalog format version ${version} is not one this version reads (1 or ${CATALOG_FORMAT_VERSION}); ` +
-        'import the catalog again with this version (`patchscan catalog import`)',
-    );
-  }
-  const length = Number(buf.readBigUInt64LE(16));
-  if (buf.length !== HEADER + length)
-    throw bad(`file is ${buf.length} bytes but its header announces ${HEADER + length} (truncated or padded)`);
+  const bad = badFile(source);
+  const version = checkHeader(buf, buf.length, bad);
   const digest = payloadDigest ?? createHash('sha256').update(buf.subarray(HEADER)).digest();
   if (!digest.equals(buf.subarray(24, 56))) throw bad('checksum mismatch: the file is damaged');
   let data: CatalogData;
@@ -114,6 +103,30 @@ function decodeVerified(buf: Buffer, source: string, payloadDigest: Buffer | und
   const out = attachScanIndex({ ...data, version: CATALOG_FORMAT_VERSION }, scanIndexOf(data));
   fileDigests.set(out, digest.toString('hex'));
   return out;
+}
+
+const badFile =
+  (source: string) =>
+  (why: string): PatchscanError =>
+    new PatchscanError('COMPILED_BAD_FILE', `${source}: ${why}`, { file: source });
+
+/**
+ * The header's checks, on `head` (the file's first bytes, the whole header at least where the file has one) of a file
+ * of `size` bytes: magic, a version this build reads, and a payload length that fits the size. Returns the version.
+ */
+function checkHeader(head: Buffer, size: number, bad: (why: string) => PatchscanError): number {
+  if (size < HEADER || head.length < HEADER || !head.subarray(0, 8).equals(MAGIC))
+    throw bad('not a patchscan compiled catalog (bad magic); compile one with `patchscan catalog import`');
+  const version = head.readUInt32LE(8);
+  if (version !== CATALOG_FORMAT_VERSION && version !== 1) {
+    throw bad(
+      `catalog format version ${version} is not one this version reads (1 or ${CATALOG_FORMAT_VERSION}); ` +
+        'import the catalog again with this version (`patchscan catalog import`)',
+    );
+  }
+  const length = Number(head.readBigUInt64LE(16));
+  if (size !== HEADER + length) throw bad(`file is ${size} bytes but its header announces ${HEADER + length} (truncated or padded)`);
+  return version;
 }
 
 const fileDigests = new WeakMap<CatalogData, string>();
@@ -199,11 +212,14 @@ export function readCatalogFile(path: string, o: ReadCatalogOptions = {}): Catal
  * send a scan into a loop of billions of steps.
  */
 export async function readCatalogFileInPieces(path: string, o: PieceReadOptions = {}): Promise<CatalogData> {
+  const piece = o.pieceBytes ?? PIECE;
+  if (!Number.isSafeInteger(piece) || piece <= 0)
+    throw new PatchscanError('BAD_ARGUMENT', `pieceBytes must be a positive whole number of bytes, not ${String(o.pieceBytes)}`);
   let read: { readonly buf: Buffer; readonly payloadDigest: Buffer | undefined };
   try {
-    read = await readSharedHashing(path, Math.max(1, Math.floor(o.pieceBytes ?? PIECE)));
+    read = await readSharedHashing(path, piece);
   } catch (e) {
-    throw ioError('read the catalog', path, e);
+    throw PatchscanError.is(e) ? e : ioError('read the catalog', path, e);
   }
   return decodeVerified(read.buf, path, read.payloadDigest);
 }
@@ -211,9 +227,12 @@ export async function readCatalogFileInPieces(path: string, o: PieceReadOptions 
 /**
  * The file in shared memory, read in pieces of `piece` bytes, {@link READ_AHEAD} at a time (libuv's threads: reading
  * is mostly the kernel faulting in fresh pages, which several threads do side by side), and the SHA-256 of its payload
- * (from byte {@link HEADER}) made here as the pieces come in, in file order — the hashing overlaps the reading. The
- * digest is undefined when the file was shorter than its size said (a piece came back short): decodeCatalog then
- * words what is wrong with it.
+ * (from byte {@link HEADER}) made here as the pieces come in, in file order — the hashing overlaps the reading.
+ *
+ * The header is read and checked first (checkHeader), so that a path naming some other large file fails at once rather
+ * than after reading all of it. The digest is undefined — decodeVerified then makes it over exactly the bytes it decodes,
+ * and words what is wrong — unless every piece came in whole and was hashed: a file that shrank while it was read
+ * comes back short. A path that is not a regular file (a pipe: `-c /dev/stdin`) has no size to split: readStream.
  */
 async function readSharedHashing(
   path: string,
@@ -221,18 +240,24 @@ async function readSharedHashing(
 ): Promise<{ readonly buf: Buffer; readonly payloadDigest: Buffer | undefined }> {
   const file = await open(path, 'r');
   try {
-    const size = (await file.stat()).size;
+    const stat = await file.stat();
+    if (!stat.isFile()) return { buf: await readStream(file, badFile(path)), payloadDigest: undefined };
+    const size = stat.size;
+    const head = Buffer.alloc(Math.min(size, HEADER));
+    if (head.length > 0) await file.read(head, 0, head.length, 0);
+    checkHeader(head, size, badFile(path));
     const buf = Buffer.from(new SharedArrayBuffer(size));
     const pieces = Math.ceil(size / piece);
-    const got = new Int32Array(pieces).fill(-1); // bytes read per piece, -1 until it is in
+    const got = new Float64Array(pieces).fill(-1); // bytes read per piece, -1 until it is in
     const hash = createHash('sha256');
     let hashed = 0; // pieces hashed, from the first
     let short = false;
+    let failed = false; // a read failed: the other readers take no more pieces
     const readPiece = async (p: number): Promise<void> => {
       const from = p * piece,
         to = Math.min(size, from + piece);
       let at = from;
-      while (at < to) {
+      while (at < to && !failed) {
         const { bytesRead } = await file.read(buf, at, to - at, at);
         if (bytesRead === 0) break;
         at += bytesRead;
@@ -250,23 +275,63 @@ async function readSharedHashing(
     let next = 0;
     // READ_AHEAD readers, each taking the next piece once its last one is in and what is ready of the file is hashed.
     const reader = async (): Promise<void> => {
-      while (next < pieces) {
+      while (next < pieces && !failed) {
         const p = next++;
-        await readPiece(p);
+        try {
+          await readPiece(p);
+        } catch (e) {
+          failed = true;
+          throw e;
+        }
         hashReady();
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_AHEAD, pieces) }, reader));
     hashReady();
-    if (short) {
-      const read = got.reduce((a, b) => a + b, 0);
+    if (short || hashed !== pieces) {
+      let read = 0;
+      for (const n of got) read += Math.max(0, n);
       return { buf: buf.subarray(0, read), payloadDigest: undefined };
     }
-    return { buf, payloadDigest: size >= HEADER ? hash.digest() : undefined };
+    return { buf, payloadDigest: hash.digest() };
   } finally {
     await file.close();
   }
 }
+
+/**
+ * A catalog from a file that is not a regular one (a pipe, a device), read in order: its header first, checked, then as
+ * many bytes as the header announces, into shared memory, and then one byte more must not come (padded). So a device
+ * that never ends (`/dev/zero`) is refused at its header, and a pipe's catalog is read whole, no further.
+ */
+async function readStream(file: FileHandle, bad: (why: string) => PatchscanError): Promise<Buffer> {
+  const fill = async (into: Buffer, from: number): Promise<number> => {
+    let at = from;
+    while (at < into.length) {
+      const { bytesRead } = await file.read(into, at, into.length - at, null);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return at;
+  };
+  const head = Buffer.alloc(HEADER);
+  const headRead = await fill(head, 0);
+  if (headRead < HEADER) checkHeader(head.subarray(0, headRead), headRead, bad); // throws: shorter than a header
+  const announced = HEADER + Number(head.readBigUInt64LE(16));
+  checkHeader(head, announced, bad); // magic and version
+  if (announced > MAX_STREAMED)
+    throw bad(`its header announces ${announced} bytes, more than a catalog read from a pipe may hold (${MAX_STREAMED})`);
+  const buf = Buffer.from(new SharedArrayBuffer(announced));
+  head.copy(buf);
+  const size = await fill(buf, HEADER);
+  if (size < announced) checkHeader(head, size, bad);
+  if ((await file.read(Buffer.alloc(1), 0, 1, null)).bytesRead > 0)
+    throw bad(`file is more than ${announced} bytes but its header announces ${announced} (truncated or padded)`);
+  return buf;
+}
+
+/** The most a catalog read from a pipe may announce (Buffer's limit here): a damaged header allocates no more. */
+const MAX_STREAMED = 2 ** 32 - 1;
 
 export interface PieceReadOptions {
   /** The size of a piece (default 2 MiB): tests read small files in many pieces with it. */

@@ -10,7 +10,15 @@
  */
 export { Catalog, type UpdateRef, type PrerequisiteGroup, type FactInfo } from './catalog/catalog.js';
 export { CatalogBuilder } from './catalog/builder.js';
-export { decodeCatalog, encodeCatalog, readCatalogFile, writeCatalogFile, type EncodeCatalogOptions } from './catalog/file.js';
+export {
+  decodeCatalog,
+  encodeCatalog,
+  readCatalogFile,
+  readCatalogFileInPieces,
+  writeCatalogFile,
+  type EncodeCatalogOptions,
+  type PieceReadOptions,
+} from './catalog/file.js';
 export { SCAN_INDEX_VERSION, scanIndexOf, withoutScanIndex, type ScanIndex } from './catalog/scan-index.js';
 export { buildScanIndex } from './fleet/scan-index.js';
 export {

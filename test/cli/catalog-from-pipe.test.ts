@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../engine/catalog/catalog.js';
 import { fileDigestOf, readCatalogFile, readCatalogFileInPieces } from '../../engine/catalog/file.js';
 import { bundledCatalogFile } from '../helpers/bundled.js';
+import { runAsEmbedder } from '../helpers/embedder.js';
 import { BIN } from '../helpers/serve.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
@@ -46,6 +47,18 @@ describe('a catalog read from a pipe, and the piece reader at its edges', () => 
     expect(fromPipe.status, fromPipe.stderr).toBe(0);
     expect(JSON.parse(fromPipe.stdout)).toEqual(JSON.parse(fromFile.stdout));
     expect((JSON.parse(fromFile.stdout) as unknown[]).length).toBeGreaterThan(0);
+  });
+
+  it('embedders have it: `readCatalogFileInPieces` from the package, over shared memory, the same catalog', () => {
+    const out = runAsEmbedder(
+      'pieces.mjs',
+      `import { Catalog, readCatalogFileInPieces, readCatalogFile } from 'patchscan';
+const a = new Catalog(await readCatalogFileInPieces(${JSON.stringify(catalogFile)}));
+const b = new Catalog(readCatalogFile(${JSON.stringify(catalogFile)}));
+console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b.size - 1), a.data.updates.updateId.buffer instanceof SharedArrayBuffer);
+`,
+    );
+    expect(out).toMatch(/^[1-9]\d* true true\n$/);
   });
 
   it('a FIFO: the whole catalog, verified (its digest is the header’s); padded, truncated or damaged, refused', async () => {

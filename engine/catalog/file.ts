@@ -198,7 +198,7 @@ export function readCatalogFile(path: string, o: ReadCatalogOptions = {}): Catal
   try {
     buf = o.shared ? readShared(path) : readFileSync(path);
   } catch (e) {
-    throw ioError('read the catalog', path, e);
+    throw PatchscanError.is(e) ? e : ioError('read the catalog', path, e);
   }
   return decodeCatalog(buf, path);
 }
@@ -330,6 +330,33 @@ async function readStream(file: FileHandle, bad: (why: string) => PatchscanError
   return buf;
 }
 
+/** readStream for readCatalogFile's `shared`: a pipe read in order, its header first, synchronously. */
+function readStreamSync(fd: number, bad: (why: string) => PatchscanError): Buffer {
+  const fill = (into: Buffer, from: number): number => {
+    let at = from;
+    while (at < into.length) {
+      const n = readSync(fd, into, at, into.length - at, null);
+      if (n === 0) break;
+      at += n;
+    }
+    return at;
+  };
+  const head = Buffer.alloc(HEADER);
+  const headRead = fill(head, 0);
+  if (headRead < HEADER) checkHeader(head.subarray(0, headRead), headRead, bad); // throws: shorter than a header
+  const announced = HEADER + Number(head.readBigUInt64LE(16));
+  checkHeader(head, announced, bad); // magic and version
+  if (announced > MAX_STREAMED)
+    throw bad(`its header announces ${announced} bytes, more than a catalog read from a pipe may hold (${MAX_STREAMED})`);
+  const buf = Buffer.from(new SharedArrayBuffer(announced));
+  head.copy(buf);
+  const size = fill(buf, HEADER);
+  if (size < announced) checkHeader(head, size, bad);
+  if (readSync(fd, Buffer.alloc(1), 0, 1, null) > 0)
+    throw bad(`file is more than ${announced} bytes but its header announces ${announced} (truncated or padded)`);
+  return buf;
+}
+
 /** The most a catalog read from a pipe may announce (Buffer's limit here): a damaged header allocates no more. */
 const MAX_STREAMED = 2 ** 32 - 1;
 
@@ -345,7 +372,9 @@ const READ_AHEAD = 4;
 function readShared(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return readStreamSync(fd, badFile(path));
+    const size = stat.size;
     const buf = Buffer.from(new SharedArrayBuffer(size));
     let at = 0;
     while (at < size) {

@@ -4,7 +4,7 @@
  * header announces and no more, then verified. And the piece reader's own edges: its argument, a path naming some
  * other large file, a read that fails.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, createWriteStream, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -82,7 +82,21 @@ console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b
     await expect(readCatalogFileInPieces(short)).rejects.toThrowError(`${short}: not a patchscan compiled catalog (bad magic)`);
   });
 
+  it('readCatalogFile reads a FIFO whole too, with or without shared memory', () => {
+    for (const shared of [false, true]) {
+      const path = join(dir, `sync-${shared}.fifo`);
+      execFileSync('mkfifo', [path]);
+      // A synchronous read blocks this process's loop, so the writer is another process.
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', catalogFile, path], { stdio: 'ignore' });
+      const data = readCatalogFile(path, { shared });
+      writer.unref();
+      expect(fileDigestOf(data), `shared ${shared}`).toBe(bytes.subarray(24, 56).toString('hex'));
+      expect(data.updates.updateId.buffer instanceof SharedArrayBuffer, `shared ${shared}`).toBe(shared);
+    }
+  });
+
   it('a device that never ends (/dev/zero) is refused at its header, not read', async () => {
+    expect(() => readCatalogFile('/dev/zero', { shared: true })).toThrowError('/dev/zero: not a patchscan compiled catalog (bad magic)');
     await expect(readCatalogFileInPieces('/dev/zero')).rejects.toMatchObject({
       code: 'COMPILED_BAD_FILE',
       message: expect.stringContaining('/dev/zero: not a patchscan compiled catalog (bad magic)') as unknown,

@@ -302,47 +302,22 @@ async function readSharedHashing(
 /**
  * A catalog from a file that is not a regular one (a pipe, a device), read in order: its header first, checked, then as
  * many bytes as the header announces, into shared memory, and then one byte more must not come (padded). So a device
- * that never ends (`/dev/zero`) is refused at its header, and a pipe's catalog is read whole, no further.
+ * that never ends (`/dev/zero`) is refused at its header, and a pipe's catalog is read whole, no further. The steps
+ * once, for both readers (readStream, readStreamSync): each `yield` asks for bytes read into `into` from `at` on, and
+ * gets how many came (0 at the end).
  */
-async function readStream(file: FileHandle, bad: (why: string) => PatchscanError): Promise<Buffer> {
-  const fill = async (into: Buffer, from: number): Promise<number> => {
+function* streamSteps(bad: (why: string) => PatchscanError): Generator<{ readonly into: Buffer; readonly at: number }, Buffer, number> {
+  function* fill(into: Buffer, from: number): Generator<{ readonly into: Buffer; readonly at: number }, number, number> {
     let at = from;
     while (at < into.length) {
-      const { bytesRead } = await file.read(into, at, into.length - at, null);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
-    return at;
-  };
-  const head = Buffer.alloc(HEADER);
-  const headRead = await fill(head, 0);
-  if (headRead < HEADER) checkHeader(head.subarray(0, headRead), headRead, bad); // throws: shorter than a header
-  const announced = HEADER + Number(head.readBigUInt64LE(16));
-  checkHeader(head, announced, bad); // magic and version
-  if (announced > MAX_STREAMED)
-    throw bad(`its header announces ${announced} bytes, more than a catalog read from a pipe may hold (${MAX_STREAMED})`);
-  const buf = Buffer.from(new SharedArrayBuffer(announced));
-  head.copy(buf);
-  const size = await fill(buf, HEADER);
-  if (size < announced) checkHeader(head, size, bad);
-  if ((await file.read(Buffer.alloc(1), 0, 1, null)).bytesRead > 0)
-    throw bad(`file is more than ${announced} bytes but its header announces ${announced} (truncated or padded)`);
-  return buf;
-}
-
-/** readStream for readCatalogFile's `shared`: a pipe read in order, its header first, synchronously. */
-function readStreamSync(fd: number, bad: (why: string) => PatchscanError): Buffer {
-  const fill = (into: Buffer, from: number): number => {
-    let at = from;
-    while (at < into.length) {
-      const n = readSync(fd, into, at, into.length - at, null);
+      const n = yield { into, at };
       if (n === 0) break;
       at += n;
     }
     return at;
-  };
+  }
   const head = Buffer.alloc(HEADER);
-  const headRead = fill(head, 0);
+  const headRead = yield* fill(head, 0);
   if (headRead < HEADER) checkHeader(head.subarray(0, headRead), headRead, bad); // throws: shorter than a header
   const announced = HEADER + Number(head.readBigUInt64LE(16));
   checkHeader(head, announced, bad); // magic and version
@@ -350,11 +325,31 @@ function readStreamSync(fd: number, bad: (why: string) => PatchscanError): Buffe
     throw bad(`its header announces ${announced} bytes, more than a catalog read from a pipe may hold (${MAX_STREAMED})`);
   const buf = Buffer.from(new SharedArrayBuffer(announced));
   head.copy(buf);
-  const size = fill(buf, HEADER);
+  const size = yield* fill(buf, HEADER);
   if (size < announced) checkHeader(head, size, bad);
-  if (readSync(fd, Buffer.alloc(1), 0, 1, null) > 0)
+  if ((yield { into: Buffer.alloc(1), at: 0 }) > 0)
     throw bad(`file is more than ${announced} bytes but its header announces ${announced} (truncated or padded)`);
   return buf;
+}
+
+/** streamSteps through a file handle, not blocking. */
+async function readStream(file: FileHandle, bad: (why: string) => PatchscanError): Promise<Buffer> {
+  const steps = streamSteps(bad);
+  for (let step = steps.next(); ;) {
+    if (step.done) return step.value;
+    const { into, at } = step.value;
+    step = steps.next((await file.read(into, at, into.length - at, null)).bytesRead);
+  }
+}
+
+/** streamSteps through a file descriptor, synchronously (readCatalogFile's `shared`). */
+function readStreamSync(fd: number, bad: (why: string) => PatchscanError): Buffer {
+  const steps = streamSteps(bad);
+  for (let step = steps.next(); ;) {
+    if (step.done) return step.value;
+    const { into, at } = step.value;
+    step = steps.next(readSync(fd, into, at, into.length - at, null));
+  }
 }
 
 /** The most a catalog read from a pipe may announce (Buffer's limit here): a damaged header allocates no more. */

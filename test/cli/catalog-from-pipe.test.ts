@@ -93,6 +93,14 @@ console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b
       expect(fileDigestOf(data), `shared ${shared}`).toBe(bytes.subarray(24, 56).toString('hex'));
       expect(data.updates.updateId.buffer instanceof SharedArrayBuffer, `shared ${shared}`).toBe(shared);
     }
+    // Padded, through the synchronous reader: one byte after the catalog.
+    const padded = join(dir, 'sync-padded.fifo');
+    execFileSync('mkfifo', [padded]);
+    const writer = spawn('sh', ['-c', '{ cat "$1"; printf x; } > "$2"', 'sh', catalogFile, padded], { stdio: 'ignore' });
+    expect(() => readCatalogFile(padded, { shared: true })).toThrowError(
+      `${padded}: file is more than ${bytes.length} bytes but its header announces ${bytes.length} (truncated or padded)`,
+    );
+    writer.unref();
   });
 
   it('a device that never ends (/dev/zero) is refused at its header, not read', async () => {

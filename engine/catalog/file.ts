@@ -370,6 +370,10 @@ function readShared(path: string): Buffer {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return readStreamSync(fd, badFile(path));
     const size = stat.size;
+    // The header first, as readSharedHashing checks it: a path naming some other large file fails before it is allocated.
+    const head = Buffer.alloc(Math.min(size, HEADER));
+    if (head.length > 0) readSync(fd, head, 0, head.length, 0);
+    checkHeader(head, size, badFile(path));
     const buf = Buffer.from(new SharedArrayBuffer(size));
     let at = 0;
     while (at < size) {

@@ -127,6 +127,7 @@ console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b
     ftruncateSync(fd, 64 * 2 ** 30);
     closeSync(fd);
     await expect(readCatalogFileInPieces(big)).rejects.toThrowError(`${big}: not a patchscan compiled catalog (bad magic)`);
+    expect(() => readCatalogFile(big, { shared: true })).toThrowError(`${big}: not a patchscan compiled catalog (bad magic)`);
     // A catalog's header on it: the length does not fit the size.
     const withHeader = join(dir, 'big-with-header.bin');
     writeFileSync(withHeader, bytes.subarray(0, 56));
@@ -134,6 +135,9 @@ console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b
     ftruncateSync(fd2, 64 * 2 ** 30);
     closeSync(fd2);
     await expect(readCatalogFileInPieces(withHeader)).rejects.toThrowError(
+      `${withHeader}: file is ${64 * 2 ** 30} bytes but its header announces ${bytes.length} (truncated or padded)`,
+    );
+    expect(() => readCatalogFile(withHeader, { shared: true })).toThrowError(
       `${withHeader}: file is ${64 * 2 ** 30} bytes but its header announces ${bytes.length} (truncated or padded)`,
     );
   });

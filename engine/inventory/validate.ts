@@ -8,6 +8,7 @@ import { INVENTORY_SCHEMA, type Inventory } from './types.js';
 import { duplicateJsonMember, duplicateMsgpackKey } from './duplicate-keys.js';
 import { jsonSyntaxErrorAt } from './json-error-at.js';
 import { invalidUtf8At, msgpackUtf8AndExt } from './utf8.js';
+import { valueKind } from '../value-kind.js';
 
 const VERSION = /^\d{1,5}(\.\d{1,5}){1,3}$/;
 const REG_TYPES = new Set(['REG_SZ', 'REG_EXPAND_SZ', 'REG_MULTI_SZ', 'REG_DWORD', 'REG_QWORD', 'REG_BINARY', 'REG_NONE']);
@@ -33,16 +34,16 @@ class Checker {
     throw new PatchscanError('INVENTORY_INVALID', `${this.source}: ${path}: ${msg}`, { file: this.source, field: path });
   }
   obj(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `must be an object, got ${kind(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `must be an object, got ${valueKind(v)}`);
     return v as Record<string, unknown>;
   }
   arr(v: unknown, path: string): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, `must be an array, got ${kind(v)}`);
+    if (!Array.isArray(v)) this.fail(path, `must be an array, got ${valueKind(v)}`);
     if (v.length > this.limits.maxEntries) this.fail(path, `has ${v.length} entries, more than the limit of ${this.limits.maxEntries}`);
     return v;
   }
   str(v: unknown, path: string, re?: RegExp, what?: string): string {
-    if (typeof v !== 'string') this.fail(path, `must be a string, got ${kind(v)}`);
+    if (typeof v !== 'string') this.fail(path, `must be a string, got ${valueKind(v)}`);
     if (v.length > this.limits.maxString) this.fail(path, `is longer than ${this.limits.maxString} characters`);
     if (re && !re.test(v)) this.fail(path, `must be ${what ?? `a string matching ${re}`}, got ${JSON.stringify(v.slice(0, 80))}`);
     return v;
@@ -53,7 +54,7 @@ class Checker {
     return v;
   }
   bool(v: unknown, path: string): boolean {
-    if (typeof v !== 'boolean') this.fail(path, `must be true or false, got ${kind(v)}`);
+    if (typeof v !== 'boolean') this.fail(path, `must be true or false, got ${valueKind(v)}`);
     return v;
   }
   opt<T>(o: Record<string, unknown>, key: string, path: string, f: (v: unknown, p: string) => T): void {
@@ -85,9 +86,6 @@ class Checker {
   }
 }
 
-function kind(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-}
 
 const TOP = [
   'schema',
@@ -436,12 +434,6 @@ export function decodeInventory(
   // From JavaScript a string gets this far, and its characters would be counted and reported as bytes.
   if (!(bytes instanceof Uint8Array) && Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
     const v = bytes as unknown;
-    const got =
-      v === null
-        ? 'null'
-        : typeof v === 'object'
-          ? ((v as { constructor?: { name?: unknown } }).constructor?.name ?? 'an object')
-          : typeof v;
     const hint =
       typeof v === 'string'
         ? ': pass Buffer.from(text), or the parsed object to validateInventory'
@@ -450,7 +442,7 @@ export function decodeInventory(
           : '';
     throw new PatchscanError(
       'BAD_ARGUMENT',
-      `decodeInventory takes the document's bytes (a Uint8Array or Buffer), got ${String(got)}${hint}`,
+      `decodeInventory takes the document's bytes (a Uint8Array or Buffer), got ${valueKind(v)}${hint}`,
     );
   }
   if (bytes.length > limits.maxBytes) {

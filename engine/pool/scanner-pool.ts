@@ -30,6 +30,7 @@ import type { MachineResult, ScanTask, ScanTaskResult, ScannedMachine, TaskSet }
 import { scanBatch } from './scan-batch.js';
 import { sharedLayout } from './shared-catalog.js';
 import { threadEntry } from './thread-entry.js';
+import { valueKind } from '../value-kind.js';
 
 export interface ScannerPoolOptions {
   readonly catalog: Catalog;
@@ -157,7 +158,7 @@ function toItem(input: ScanInput, k: number): { bytes: Uint8Array; source: strin
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new PatchscanError(
       'BAD_ARGUMENT',
-      `scan input ${k} is ${input === null ? 'null' : Array.isArray(input) ? 'an array' : `a ${typeof input}`}: give an ` +
+      `scan input ${k} is ${valueKind(input)}: give an ` +
         `inventory as its bytes (a Uint8Array or Buffer of JSON or msgpack), as { bytes, source }, or as a decoded object`,
     );
   if ('bytes' in input && input.bytes instanceof Uint8Array) return input;

@@ -14,11 +14,11 @@ const file = join(FIXTURES, 'inventories', 'win10-22h2-x64.json');
 const bytes = readFileSync(file);
 
 it.each([
-  ['a string', bytes.toString('utf8'), /got string: pass Buffer\.from\(text\)/],
+  ['a string', bytes.toString('utf8'), /got a string: pass Buffer\.from\(text\)/],
   ['null', null, /got null$/],
-  ['a number array', [...bytes.subarray(0, 16)], /got Array$/],
-  ['a Uint16Array', new Uint16Array(8), /got Uint16Array$/],
-  ['an ArrayBuffer', new ArrayBuffer(8), /got ArrayBuffer: pass new Uint8Array\(buffer\)$/],
+  ['a number array', [...bytes.subarray(0, 16)], /got an array$/],
+  ['a Uint16Array', new Uint16Array(8), /got a Uint16Array$/],
+  ['an ArrayBuffer', new ArrayBuffer(8), /got an ArrayBuffer: pass new Uint8Array\(buffer\)$/],
   ['an object without a prototype', Object.create(null), /got an object$/],
 ])('%s is refused as BAD_ARGUMENT, saying what to pass', (_, input, message) => {
   expect(() => decodeInventory(input as unknown as Uint8Array, file)).toThrow(

@@ -86,7 +86,6 @@ class Checker {
   }
 }
 
-
 const TOP = [
   'schema',
   'computer',

@@ -2,7 +2,7 @@
  * Human-readable and JSON descriptions of a compiled catalog and of one update in it
  * (`patchscan catalog info` and `patchscan catalog show`).
  */
-import { scanIndexOf } from './scan-index.js';
+import { LEAF_UNPREPARED, scanIndexOf } from './scan-index.js';
 import type { RuleNode, RuleSlot } from '../model.js';
 import type { Catalog, UpdateRef } from './catalog.js';
 
@@ -23,8 +23,11 @@ export interface CatalogSummary {
   readonly rules: { nodes: number; facts: number; types: Record<string, number> };
   readonly factsByKind: Record<string, number>;
   readonly import: Catalog['data']['stats'];
-  /** The scan index read with the catalog (scan-index.ts): its version and scheme, or null when it has none. */
-  readonly scanIndex: { readonly version: number; readonly scheme: string } | null;
+  /**
+   * The scan index read with the catalog (scan-index.ts): its version and scheme, and how many rule leaves it stores
+   * prepared (0 when it has none of this build's version: scans prepare each leaf as they meet it); null when it has none.
+   */
+  readonly scanIndex: { readonly version: number; readonly scheme: string; readonly preparedLeaves: number } | null;
 }
 
 const inc = (o: Record<string, number>, k: string): void => {
@@ -79,7 +82,14 @@ export function summarize(c: Catalog): CatalogSummary {
     rules: { nodes: d.nodes.count, facts: d.facts.count, types: c.ruleTypeCounts() },
     factsByKind,
     import: d.stats,
-    scanIndex: index === undefined ? null : { version: index.version, scheme: index.scheme },
+    scanIndex:
+      index === undefined
+        ? null
+        : {
+            version: index.version,
+            scheme: index.scheme,
+            preparedLeaves: index.leaves === undefined ? 0 : index.leaves.how.reduce((n, h) => n + (h === LEAF_UNPREPARED ? 0 : 1), 0),
+          },
   };
 }
 
@@ -122,7 +132,8 @@ export function formatSummary(s: CatalogSummary, path: string, bytes: number): s
       `references outside the catalog`,
     `Scan index     ${
       s.scanIndex
-        ? `stored (version ${s.scanIndex.version}, scheme ${s.scanIndex.scheme.slice(0, 12)})`
+        ? `stored (version ${s.scanIndex.version}, scheme ${s.scanIndex.scheme.slice(0, 12)}; ` +
+          `${s.scanIndex.preparedLeaves.toLocaleString('en-US')} rule leaves prepared)`
         : 'none (scans build it before their first machine; `patchscan catalog import` stores one)'
     }`,
   ];

@@ -20,7 +20,7 @@
  * bundled updates placed before their bundle; no group larger than its rule slots) — not the groups' sections, which
  * cost what building them costs.
  */
-import type { CatalogData } from './data.js';
+import { RULE_OP_BASE, type CatalogData } from './data.js';
 import type { PatchscanError } from '../errors.js';
 
 /** Bump when any part of the index is built differently (see above). */
@@ -38,6 +38,73 @@ export interface ScanIndex {
   /** Absent when the catalog has a prerequisite cycle (no flat layout: MachineScan decides everything). */
   readonly flat?: FlatLayout;
   readonly sections: SectionPlaces;
+  /**
+   * How each rule leaf is evaluated, set up as a scan's first evaluation of it would (eval/program.ts): absent in an
+   * index written before it existed, or dropped when of another {@link PREPARED_LEAVES_VERSION} — a scan then prepares
+   * each leaf as it meets it, as before.
+   */
+  readonly leaves?: PreparedLeaves;
+}
+
+/**
+ * Bump when a leaf's numbered form is read differently from its attributes (eval/numbered-forms.ts), or its table
+ * keeps it differently: prepared leaves of another version are left unread (each scan prepares its own), and the rest
+ * of the index is still read. test/catalog/scan-index.test.ts holds the digest of this part apart.
+ */
+export const PREPARED_LEAVES_VERSION = 1;
+
+/** How a rule leaf is evaluated (eval/program.ts): 0 until its first evaluation prepares it. */
+export const LEAF_UNPREPARED = 0,
+  LEAF_CLOSURE = 1,
+  LEAF_MSI_PATCH = 2,
+  LEAF_FILE_VERSION = 3,
+  /** CbsPackageInstalled(ByIdentity): the number is the rule's fact (evaluators/packages.ts cbsInstalledOf). */
+  LEAF_CBS_INSTALLED = 4,
+  /** RegValueExists, RegDword: the number is the rule's record in reg-value-table.ts. */
+  LEAF_REG_VALUE = 5,
+  /** CbsPackageInstallable: the number is its place in RuleProgram's list of them (never stored: prepared on use). */
+  LEAF_CBS_INSTALLABLE = 6;
+
+/** The rule types a stored leaf of each kind may be (a stored kind on a leaf of another type is refused). */
+const STORED_LEAF_TYPES: Readonly<Record<number, readonly string[]>> = {
+  [LEAF_MSI_PATCH]: ['MsiPatchInstalledForProduct'],
+  [LEAF_FILE_VERSION]: ['FileVersion', 'FileVersionPrependRegSz'],
+  [LEAF_CBS_INSTALLED]: ['CbsPackageInstalled', 'CbsPackageInstalledByIdentity'],
+  [LEAF_REG_VALUE]: ['RegValueExists', 'RegDword'],
+};
+/**
+ * The MSI patch table's key: product number × 2^16 + patch number (eval/msi-patch-table.ts), for at most
+ * {@link MSI_MAX_PRODUCTS} products and 2^16 patches (keys stay small integers; GUIDs past these stay closures).
+ */
+export const MSI_PATCH_KEY_SPAN = 1 << 16,
+  MSI_MAX_PRODUCTS = 1 << 14;
+/** Numbers per record of the stored file version and registry value tables. */
+export const FILE_VERSION_RECORD = 6,
+  REG_VALUE_RECORD = 4;
+/** How many comparisons a record may name (eval/compare.ts SCALAR_COMPARISONS). */
+const COMPARISONS = 5;
+
+/**
+ * The rule leaves a scan would number (eval/numbered-forms.ts), numbered at import: a scan's first machines spent a
+ * fifth of their time preparing the ~40,000 leaves of a 50,000-revision catalog they meet, each worker thread again
+ * (bench/RESULTS.md, 2026-12-03 23:38–02:38). Leaves that become closures, and CbsPackageInstallable ones (their
+ * parsed identity is an object), are left to be prepared on first use.
+ */
+export interface PreparedLeaves {
+  readonly version: number;
+  /** Per rule node: LEAF_UNPREPARED, or how it is evaluated (LEAF_MSI_PATCH … LEAF_REG_VALUE). */
+  readonly how: Uint8Array;
+  /** Per rule node: its number in the table `how` names (its fact for LEAF_CBS_INSTALLED); 0 where unprepared. */
+  readonly number: Int32Array;
+  /** File version rules, {@link FILE_VERSION_RECORD} numbers each: fact, comparison, the wanted version's four parts. */
+  readonly fileVersions: Uint32Array;
+  /** Registry value rules, {@link REG_VALUE_RECORD} each: fact, kind (0 exists, 1 DWORD), Type number + 1 or comparison, wanted DWORD. */
+  readonly regValues: Uint32Array;
+  /** The Type attributes RegValueExists rules name, by number. */
+  readonly regValueTypes: readonly string[];
+  /** The MSI product and patch codes the MSI patch rules name (normalized), by number. */
+  readonly msiProducts: readonly string[];
+  readonly msiPatches: readonly string[];
 }
 
 export interface PrerequisiteClasses {
@@ -143,7 +210,7 @@ export function withoutScanIndex(data: CatalogData): CatalogData {
 }
 
 type Bad = (why: string) => PatchscanError;
-type Ints = Int32Array | Uint8Array;
+type Ints = Int32Array | Uint8Array | Uint32Array;
 
 /**
  * The index a catalog file holds, checked against its catalog: undefined when it is of another version (built again
@@ -241,7 +308,72 @@ export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): Sca
   // A group's value arrays (one per variant of its sections) are as long as its size: never longer than its slots.
   for (let g = 0; g < groups; g++)
     if (groupSizes[g]! > slotsOf[g]!) throw bad(`its scan index's group ${g} has ${groupSizes[g]} places for ${slotsOf[g]} rule slots`);
+  if (o.leaves === undefined) return index as ScanIndex;
+  const l = obj(o.leaves, 'scanIndex.leaves', bad);
+  // Of another version: the rest of the index is read, and each scan prepares its own leaves.
+  if (l.version !== PREPARED_LEAVES_VERSION) {
+    const { leaves: _, ...rest } = index as ScanIndex;
+    return rest;
+  }
+  checkPreparedLeaves(data, l, bad);
   return index as ScanIndex;
+}
+
+/**
+ * Prepared leaves against their catalog: every number within its table, every record's fact and comparison within
+ * theirs, each stored kind only on a leaf of a rule type it is for — and a CBS leaf's fact its own first fact.
+ */
+function checkPreparedLeaves(data: CatalogData, l: Record<string, unknown>, bad: Bad): void {
+  const nodes = data.nodes;
+  const facts = data.facts.count;
+  const how = ints(l.how, 'scanIndex.leaves.how', [Uint8Array], nodes.count, LEAF_UNPREPARED, LEAF_REG_VALUE, bad);
+  const number = ints(l.number, 'scanIndex.leaves.number', [Int32Array], nodes.count, 0, 0x7fffffff, bad);
+  const strings = (v: unknown, name: string): readonly string[] => {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw bad(`its scanIndex.leaves.${name} is not a list of strings`);
+    return v;
+  };
+  const types = strings(l.regValueTypes, 'regValueTypes');
+  const products = strings(l.msiProducts, 'msiProducts');
+  const patches = strings(l.msiPatches, 'msiPatches');
+  if (products.length > MSI_MAX_PRODUCTS || patches.length > MSI_PATCH_KEY_SPAN)
+    throw bad('its scanIndex.leaves number more MSI codes than a table holds');
+  const records = (v: unknown, name: string, size: number): Uint32Array => {
+    const a = ints(v, `scanIndex.leaves.${name}`, [Uint32Array], undefined, 0, 0xffffffff, bad) as Uint32Array;
+    if (a.length % size !== 0) throw bad(`its scanIndex.leaves.${name} holds ${a.length} numbers, not records of ${size}`);
+    return a;
+  };
+  const fileVersions = records(l.fileVersions, 'fileVersions', FILE_VERSION_RECORD);
+  for (let at = 0; at < fileVersions.length; at += FILE_VERSION_RECORD)
+    if (fileVersions[at]! >= facts || fileVersions[at + 1]! >= COMPARISONS)
+      throw bad(`its scanIndex.leaves.fileVersions record ${at / FILE_VERSION_RECORD} names no fact or comparison`);
+  const regValues = records(l.regValues, 'regValues', REG_VALUE_RECORD);
+  for (let at = 0; at < regValues.length; at += REG_VALUE_RECORD) {
+    const kind = regValues[at + 1]!;
+    if (regValues[at]! >= facts || kind > 1 || regValues[at + 2]! >= (kind === 0 ? types.length + 1 : COMPARISONS))
+      throw bad(`its scanIndex.leaves.regValues record ${at / REG_VALUE_RECORD} names no fact, kind, type or comparison`);
+  }
+  const within: Readonly<Record<number, number>> = {
+    [LEAF_MSI_PATCH]: products.length * MSI_PATCH_KEY_SPAN,
+    [LEAF_FILE_VERSION]: fileVersions.length / FILE_VERSION_RECORD,
+    [LEAF_CBS_INSTALLED]: facts,
+    [LEAF_REG_VALUE]: regValues.length / REG_VALUE_RECORD,
+  };
+  for (let id = 0; id < nodes.count; id++) {
+    const h = how[id]!;
+    if (h === LEAF_UNPREPARED) {
+      if (number[id] !== 0) throw bad(`its scanIndex.leaves numbers rule node ${id}, which it leaves unprepared`);
+      continue;
+    }
+    const op = nodes.op[id]!;
+    const type = op >= RULE_OP_BASE ? data.ruleTypes[op - RULE_OP_BASE] : undefined;
+    const n = number[id]!;
+    if (type === undefined || !(STORED_LEAF_TYPES[h] ?? []).includes(type))
+      throw bad(`its scanIndex.leaves prepares rule node ${id} (${type ?? `op ${op}`}) as another rule type`);
+    if (n >= within[h]! || (h === LEAF_MSI_PATCH && n % MSI_PATCH_KEY_SPAN >= patches.length))
+      throw bad(`its scanIndex.leaves numbers rule node ${id} past its table`);
+    if (h === LEAF_CBS_INSTALLED && (nodes.factOffsets[id]! >= nodes.factOffsets[id + 1]! || nodes.facts[nodes.factOffsets[id]!] !== n))
+      throw bad(`its scanIndex.leaves gives rule node ${id} a fact it does not read`);
+  }
 }
 
 function obj(v: unknown, path: string, bad: Bad): Record<string, unknown> {

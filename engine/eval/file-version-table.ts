@@ -58,6 +58,27 @@ export class FileVersionRules {
     return this.count++;
   }
 
+  /**
+   * Whether a rule wanting `want` fits a record a scan index stores (catalog/scan-index.ts: 32-bit numbers): a version
+   * part past 2^32 − 1 does not, and that rule is left to be prepared on use.
+   */
+  static storable(want: readonly number[]): boolean {
+    return want.length === 4 && want.every((p) => Number.isInteger(p) && p >= 0 && p <= 0xffffffff);
+  }
+
+  /** The records so far, as a scan index stores them. */
+  stored(): Uint32Array {
+    return Uint32Array.from(this.records.subarray(0, this.count * 6));
+  }
+
+  /** Takes the records a scan index stored, in an empty table (their numbers are then the stored ones). */
+  load(records: Uint32Array): void {
+    if (this.count > 0) throw new Error('FileVersionRules.load: the table is not empty');
+    this.records = new Float64Array(Math.max(records.length * 2, 6 * 1024));
+    this.records.set(records);
+    this.count = records.length / 6;
+  }
+
   /** Rule `r` on the machine of `ctx`. */
   evaluate(ctx: EvalContext, r: number): Tri {
     const rec = this.records;

@@ -14,10 +14,11 @@
 import { normalizeGuid, type Machine } from '../inventory/machine.js';
 import type { EvalContext } from './context.js';
 import { F, T, U, type Tri } from './tri.js';
+import { MSI_MAX_PRODUCTS, MSI_PATCH_KEY_SPAN } from '../catalog/scan-index.js';
 
 /** Ids past these bounds are not numbered: such a rule stays a closure (keys then stay small integers). */
-const MAX_PRODUCTS = 1 << 14;
-const MAX_PATCHES = 1 << 16;
+const MAX_PRODUCTS = MSI_MAX_PRODUCTS;
+const MAX_PATCHES = MSI_PATCH_KEY_SPAN;
 
 const PRODUCT_ABSENT = 0,
   PRODUCT_PATCHES_KNOWN = 1,
@@ -49,6 +50,18 @@ export class MsiPatchTable {
     const product = this.idOf(this.productIds, normalizeGuid(productCode), MAX_PRODUCTS);
     const patch = this.idOf(this.patchIds, normalizeGuid(patchCode), MAX_PATCHES);
     return product < 0 || patch < 0 ? -1 : product * MAX_PATCHES + patch;
+  }
+
+  /** The product and patch codes numbered so far, by number (a scan index stores them: catalog/scan-index.ts). */
+  codes(): { readonly products: string[]; readonly patches: string[] } {
+    return { products: [...this.productIds.keys()], patches: [...this.patchIds.keys()] };
+  }
+
+  /** Numbers the codes a scan index stored, in their order, in an empty table (their keys are then the stored ones). */
+  load(products: readonly string[], patches: readonly string[]): void {
+    if (this.productIds.size > 0 || this.patchIds.size > 0) throw new Error('MsiPatchTable.load: the table is not empty');
+    for (const g of products) this.idOf(this.productIds, g, MAX_PRODUCTS);
+    for (const g of patches) this.idOf(this.patchIds, g, MAX_PATCHES);
   }
 
   private idOf(ids: Map<string, number>, guid: string, max: number): number {

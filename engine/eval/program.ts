@@ -7,6 +7,18 @@
  */
 import type { Catalog } from '../catalog/catalog.js';
 import { OP_AND, OP_FALSE, OP_NOT, OP_OR, OP_TRUE, OP_UNSUPPORTED, RULE_OP_BASE } from '../catalog/data.js';
+import {
+  LEAF_CBS_INSTALLABLE,
+  LEAF_CBS_INSTALLED,
+  LEAF_CLOSURE,
+  LEAF_FILE_VERSION,
+  LEAF_MSI_PATCH,
+  LEAF_REG_VALUE,
+  LEAF_UNPREPARED,
+  PREPARED_LEAVES_VERSION,
+  scanIndexOf,
+  type PreparedLeaves,
+} from '../catalog/scan-index.js';
 import type { EvalContext, FactReading } from './context.js';
 import { checkBooleanAttributes } from './compare.js';
 import { unknownLeaf, type CompiledNode, type RuleCompiler } from './leaf.js';
@@ -82,16 +94,6 @@ const attrText = (attrs: Readonly<Record<string, string>>): string =>
     .map(([k, v]) => `${k}=${/[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v}`)
     .join(' ');
 
-/** How a leaf is evaluated (bits 8-15 of RuleProgram.head; 0 until its first evaluation prepares it). */
-const LEAF_CLOSURE = 1,
-  LEAF_MSI_PATCH = 2,
-  LEAF_FILE_VERSION = 3,
-  /** CbsPackageInstalled(ByIdentity): the number is the rule's fact (evaluators/packages.ts cbsInstalledOf). */
-  LEAF_CBS_INSTALLED = 4,
-  /** RegValueExists, RegDword: the number is the rule's record in reg-value-table.ts. */
-  LEAF_REG_VALUE = 5,
-  /** CbsPackageInstallable: the number is its place in RuleProgram.cbsInstallables. */
-  LEAF_CBS_INSTALLABLE = 6;
 /** A child count this large or larger is not in the head: the node's range is read from the catalog's offsets. */
 const MANY_CHILDREN = 0xffff;
 
@@ -128,14 +130,31 @@ export class RuleProgram {
     this.childOffsets = n.childOffsets;
     this.kids = n.children;
     this.head = new Int32Array(n.count * 2);
+    // The leaves the catalog's scan index prepared at import (checked when it was read: catalog/scan-index.ts).
+    const stored = scanIndexOf(catalog.data)?.leaves;
+    if (stored !== undefined) {
+      this.fileVersions.load(stored.fileVersions);
+      this.regValues.load(stored.regValues, stored.regValueTypes);
+      this.msiPatches.load(stored.msiProducts, stored.msiPatches);
+    }
     for (let id = 0; id < n.count; id++) {
       const op = n.op[id]!;
       if (op === OP_AND || op === OP_OR || op === OP_NOT) {
         const count = Math.min(n.childOffsets[id + 1]! - n.childOffsets[id]!, MANY_CHILDREN);
         this.head[2 * id] = op | (count << 16);
         this.head[2 * id + 1] = n.childOffsets[id]!;
+      } else if (stored !== undefined && stored.how[id] !== LEAF_UNPREPARED) {
+        this.head[2 * id] = op | (stored.how[id]! << 8);
+        this.head[2 * id + 1] = stored.number[id]!;
       } else this.head[2 * id] = op;
     }
+  }
+
+  /** How many rule leaves are set up to be evaluated (prepared at a first evaluation, or stored by the scan index). */
+  get preparedLeafCount(): number {
+    let n = 0;
+    for (let k = 0; k < this.head.length; k += 2) if ((this.head[k]! & 0xff) >= OP_UNSUPPORTED && this.head[k]! >>> 8 !== 0) n++;
+    return n;
   }
 
   /** Evaluates node `id` for the machine in `ctx`. */
@@ -271,52 +290,96 @@ export class RuleProgram {
    * time (bench/RESULTS.md, 2026-12-02 19:13–22:13).
    */
   private prepare(id: number): number {
-    const c = this.catalog;
-    const op = c.data.nodes.op[id]!;
-    const type = op >= RULE_OP_BASE ? c.data.ruleTypes[op - RULE_OP_BASE] : undefined;
-    let how = LEAF_CLOSURE,
-      n = 0;
-    if (type !== undefined && hasNumberedForm(type)) {
-      let form: NumberedForm | undefined;
-      try {
-        // Checked here as compile() checks it: a form is read only for a leaf its compiler takes.
-        const attrs = c.nodeAttrs(id);
-        checkBooleanAttributes(attrs);
-        form = numberedForm(type, {
-          attrs,
-          facts: c.nodeFacts(id),
-          loopRelative: (f) => c.fact(f).loopRelative,
-          meta: () => this.metaFor(id),
-        });
-      } catch {
-        // Attributes its compiler refuses too: the closure is the Unknown leaf that says why.
-        form = undefined;
-      }
-      if (form?.table === 'msiPatch') {
-        n = this.msiPatches.key(form.product, form.patch);
-        if (n >= 0) how = LEAF_MSI_PATCH;
-      } else if (form?.table === 'fileVersion') {
-        n = this.fileVersions.add(form.fact, form.op, form.want);
-        how = LEAF_FILE_VERSION;
-      } else if (form?.table === 'cbsInstalled') {
-        n = form.fact;
-        how = LEAF_CBS_INSTALLED;
-      } else if (form?.table === 'cbsInstallable') {
-        n = this.cbsInstallables.push(form.rule) - 1;
-        this.cbsInstallableFacts.push(form.fact);
-        how = LEAF_CBS_INSTALLABLE;
-      } else if (form?.table === 'regValueExists') {
-        n = this.regValues.addExists(form.fact, form.type);
-        how = LEAF_REG_VALUE;
-      } else if (form?.table === 'regDword') {
-        n = this.regValues.addDword(form.fact, form.op, form.want);
-        how = LEAF_REG_VALUE;
-      }
-    }
+    const { how, n } = this.number(this.formOf(id), true);
     if (how === LEAF_CLOSURE) this.leaves[id] ??= this.compile(id);
     this.head[2 * id] = (this.head[2 * id]! & 0xff) | (how << 8);
     this.head[2 * id + 1] = n;
     return how;
+  }
+
+  /** Leaf `id`'s numbered form, or undefined when its closure evaluates it. */
+  private formOf(id: number): NumberedForm | undefined {
+    const c = this.catalog;
+    const op = c.data.nodes.op[id]!;
+    const type = op >= RULE_OP_BASE ? c.data.ruleTypes[op - RULE_OP_BASE] : undefined;
+    if (type === undefined || !hasNumberedForm(type)) return undefined;
+    try {
+      // Checked here as compile() checks it: a form is read only for a leaf its compiler takes.
+      const attrs = c.nodeAttrs(id);
+      checkBooleanAttributes(attrs);
+      return numberedForm(type, {
+        attrs,
+        facts: c.nodeFacts(id),
+        loopRelative: (f) => c.fact(f).loopRelative,
+        meta: () => this.metaFor(id),
+      });
+    } catch {
+      // Attributes its compiler refuses too: the closure is the Unknown leaf that says why.
+      return undefined;
+    }
+  }
+
+  /**
+   * How a leaf of numbered form `form` is evaluated, and its number in that table (added to it): LEAF_CLOSURE when it
+   * has none or its table is full. Without `all`, only what a scan index stores (catalog/scan-index.ts): a form it
+   * cannot keep — a CbsPackageInstallable rule, a version past 32 bits — is LEAF_UNPREPARED, and nothing is added.
+   */
+  private number(form: NumberedForm | undefined, all: boolean): { readonly how: number; readonly n: number } {
+    let how = all ? LEAF_CLOSURE : LEAF_UNPREPARED,
+      n = 0;
+    if (form?.table === 'msiPatch') {
+      n = this.msiPatches.key(form.product, form.patch);
+      if (n >= 0) how = LEAF_MSI_PATCH;
+    } else if (form?.table === 'fileVersion' && (all || FileVersionRules.storable(form.want))) {
+      n = this.fileVersions.add(form.fact, form.op, form.want);
+      how = LEAF_FILE_VERSION;
+    } else if (form?.table === 'cbsInstalled') {
+      n = form.fact;
+      how = LEAF_CBS_INSTALLED;
+    } else if (form?.table === 'cbsInstallable' && all) {
+      n = this.cbsInstallables.push(form.rule) - 1;
+      this.cbsInstallableFacts.push(form.fact);
+      how = LEAF_CBS_INSTALLABLE;
+    } else if (form?.table === 'regValueExists') {
+      n = this.regValues.addExists(form.fact, form.type);
+      how = LEAF_REG_VALUE;
+    } else if (form?.table === 'regDword') {
+      n = this.regValues.addDword(form.fact, form.op, form.want);
+      how = LEAF_REG_VALUE;
+    }
+    // A full MSI table left it a closure (-1, as before); unprepared, its number is 0.
+    if (how === LEAF_UNPREPARED) n = 0;
+    return { how, n };
+  }
+
+  /**
+   * Every leaf a scan would number, numbered as its first evaluation would number it, for the catalog's scan index
+   * (fleet/scan-index.ts): what a program over that index starts with. Only of a program that has prepared no leaf
+   * yet, over a catalog without prepared leaves (the numbers are then the tables' from empty).
+   */
+  preparedLeaves(): PreparedLeaves {
+    const nodes = this.catalog.data.nodes;
+    if (this.preparedLeafCount > 0) throw new Error('preparedLeaves: this program has prepared leaves already');
+    const how = new Uint8Array(nodes.count);
+    const number = new Int32Array(nodes.count);
+    for (let id = 0; id < nodes.count; id++) {
+      if (nodes.op[id]! < RULE_OP_BASE) continue;
+      const r = this.number(this.formOf(id), false);
+      how[id] = r.how;
+      number[id] = r.n;
+    }
+    const reg = this.regValues.stored();
+    const msi = this.msiPatches.codes();
+    return {
+      version: PREPARED_LEAVES_VERSION,
+      how,
+      number,
+      fileVersions: this.fileVersions.stored(),
+      regValues: reg.records,
+      regValueTypes: reg.types,
+      msiProducts: msi.products,
+      msiPatches: msi.patches,
+    };
   }
 
   private metaOwner: Int32Array | undefined;

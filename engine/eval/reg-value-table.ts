@@ -49,6 +49,31 @@ export class RegValueRules {
     return this.count++;
   }
 
+  /**
+   * The records so far as a scan index stores them (catalog/scan-index.ts: a Type's number + 1, 0 for none, so that
+   * every number is ≥ 0), and the Type names by number.
+   */
+  stored(): { readonly records: Uint32Array; readonly types: readonly string[] } {
+    const records = new Uint32Array(this.count * 4);
+    for (let at = 0; at < records.length; at += 4) {
+      records[at] = this.records[at]!;
+      records[at + 1] = this.records[at + 1]!;
+      records[at + 2] = this.records[at + 1] === EXISTS ? this.records[at + 2]! + 1 : this.records[at + 2]!;
+      records[at + 3] = this.records[at + 3]!;
+    }
+    return { records, types: [...this.types] };
+  }
+
+  /** Takes the records and Types a scan index stored, in an empty table (their numbers are then the stored ones). */
+  load(records: Uint32Array, types: readonly string[]): void {
+    if (this.count > 0 || this.types.length > 0) throw new Error('RegValueRules.load: the table is not empty');
+    for (const t of types) this.typeIndex.set(t, this.types.push(t) - 1);
+    this.records = new Float64Array(Math.max(records.length * 2, 4 * 1024));
+    this.records.set(records);
+    for (let at = 0; at < records.length; at += 4) if (records[at + 1] === EXISTS) this.records[at + 2] = records[at + 2]! - 1;
+    this.count = records.length / 4;
+  }
+
   /** Rule `r` on the machine of `ctx`. */
   evaluate(ctx: EvalContext, r: number): Tri {
     const rec = this.records;

@@ -8,6 +8,7 @@ import { SCAN_INDEX_VERSION, withoutScanIndex, type ScanIndex } from '../catalog
 import { buildPrerequisiteClasses } from '../scanner/prerequisite-classes.js';
 import { buildSectionPlaces, scanScheme } from '../scanner/section-memo.js';
 import { buildFlatLayout } from './flat-decisions.js';
+import { RuleProgram } from '../eval/program.js';
 
 /** The index of `data`, built from it (never taken from an index read with it). */
 export function buildScanIndex(data: CatalogData): ScanIndex {
@@ -15,10 +16,11 @@ export function buildScanIndex(data: CatalogData): ScanIndex {
   const classes = buildPrerequisiteClasses(catalog);
   const built = buildFlatLayout(catalog);
   const sections = buildSectionPlaces(catalog);
+  const leaves = new RuleProgram(catalog).preparedLeaves();
   const scheme = scanScheme();
-  if (built === undefined) return { version: SCAN_INDEX_VERSION, scheme, classes, sections };
+  if (built === undefined) return { version: SCAN_INDEX_VERSION, scheme, classes, sections, leaves };
   // Stored as 32-bit numbers: the file keeps to the array kinds format 2 began with, so a build from before the
   // index still reads a file written with one (and leaves the index unread). flatLayout() narrows it again.
   const flat = { ...built, classAt: built.classAt instanceof Int32Array ? built.classAt : Int32Array.from(built.classAt) };
-  return { version: SCAN_INDEX_VERSION, scheme, classes, flat, sections };
+  return { version: SCAN_INDEX_VERSION, scheme, classes, flat, sections, leaves };
 }

@@ -3,7 +3,8 @@
  * scanned with exactly the outcomes of a catalog without one, shipped to a pool's workers with the catalog, left
  * unread when of another version, and refused — COMPILED_BAD_FILE, never an index read past an array — when malformed.
  * A digest of the index of a fixed catalog fails the suite when the index changes under the same version (a file
- * written by an earlier build would then be read with the wrong meaning).
+ * written by an earlier build would then be read with the wrong meaning); the prepared leaves have a version and a
+ * digest of their own.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,18 @@ import { Catalog } from '../../engine/catalog/catalog.js';
 import type { CatalogData } from '../../engine/catalog/data.js';
 import { decodeCatalog, encodeCatalog, readCatalogFile } from '../../engine/catalog/file.js';
 import { splitArrays } from '../../engine/catalog/layout.js';
-import { SCAN_INDEX_VERSION, scanIndexOf, withoutScanIndex, type ScanIndex } from '../../engine/catalog/scan-index.js';
+import {
+  LEAF_CBS_INSTALLED,
+  LEAF_FILE_VERSION,
+  LEAF_MSI_PATCH,
+  LEAF_REG_VALUE,
+  LEAF_UNPREPARED,
+  PREPARED_LEAVES_VERSION,
+  SCAN_INDEX_VERSION,
+  scanIndexOf,
+  withoutScanIndex,
+  type ScanIndex,
+} from '../../engine/catalog/scan-index.js';
 import { PatchscanError } from '../../engine/errors.js';
 import { buildScanIndex } from '../../engine/fleet/scan-index.js';
 import { flatLayout } from '../../engine/fleet/flat-decisions.js';
@@ -44,9 +56,22 @@ const DIGESTS: Readonly<Record<string, string>> = {
   '20463ff3c339bc2287499a5fe9b47e3c': 'd63e7ca382372f2b4d15f480d28455c6ed2b5ac0887f5b505b0a7501e7ef693d',
 };
 
-/** SHA-256 over every part of an index: its numbers and each array by path, in path order. */
+/**
+ * Per PREPARED_LEAVES_VERSION, the digest of the prepared leaves of the same catalogs. When it changes under the same
+ * version, leaves are numbered differently (eval/numbered-forms.ts, or a table's records): bump PREPARED_LEAVES_VERSION
+ * (stored leaves of files written before are then left unread: each scan prepares its own) and record it here.
+ */
+const LEAF_DIGESTS: Readonly<Record<number, string>> = {
+  1: '4daa6edf40fdb734081970b7c5dd247fe64cba0ff0a5fb7094ac6763e19489e5',
+};
+
+/** SHA-256 over every part of an index but its prepared leaves (digested apart): its numbers and each array by path, in path order. */
 function digestOf(index: ScanIndex): string {
-  const { scheme: _, ...parts } = index;
+  const { scheme: _, leaves: __, ...parts } = index;
+  return digestOfParts(parts);
+}
+
+function digestOfParts(parts: object): string {
   const { rest, arrays } = splitArrays(parts);
   const h = createHash('sha256').update(JSON.stringify(rest));
   for (const [path, a] of [...arrays].sort(([x], [y]) => (x < y ? -1 : 1)))
@@ -73,6 +98,7 @@ describe('scan index', () => {
     generateCatalog({ revisions: 600, seed: 3, out: join(dir, 'g.cab') });
     path = join(dir, 'g.pscat');
     data = importCatalog(join(dir, 'g.cab'), { out: path }).catalog;
+    operatorData = data;
     generateFleet(new Catalog(data), { clients: 120, seed: 5, out: join(dir, 'fleet.jsonl'), distinct: 100 });
     fleet = readFileSync(join(dir, 'fleet.jsonl'), 'utf8')
       .trim()
@@ -95,7 +121,7 @@ describe('scan index', () => {
     expect(scanIndexOf(withoutScanIndex(back))).toBeUndefined();
     // Only the array kinds format 2 began with: a build from before the index reads the file (and ignores it).
     const kinds = new Set(splitArrays(index).arrays.map(([, a]) => a.constructor.name));
-    expect([...kinds].sort()).toEqual(['Int32Array', 'Uint8Array']);
+    expect([...kinds].sort()).toEqual(['Int32Array', 'Uint32Array', 'Uint8Array']);
     // Scans still read the classes of the decision layout in 16 bits where they fit.
     expect(flatLayout(new Catalog(back))!.classAt).toBeInstanceOf(Uint16Array);
   });
@@ -105,6 +131,14 @@ describe('scan index', () => {
     const without = new Catalog(withoutScanIndex(readCatalogFile(path)));
     expect(scanIndexFor(withIndex)).toBeDefined();
     expect(scanIndexFor(without)).toBeUndefined();
+    // Its prepared leaves are what a scanner starts with: every one the index numbers, before any machine.
+    const stored = scanIndexOf(withIndex.data)!.leaves!;
+    const numbered = stored.how.filter((h) => h !== LEAF_UNPREPARED).length;
+    expect(numbered).toBeGreaterThan(100);
+    for (const kind of [LEAF_MSI_PATCH, LEAF_FILE_VERSION, LEAF_CBS_INSTALLED, LEAF_REG_VALUE])
+      expect(stored.how.includes(kind), `a leaf of kind ${kind}`).toBe(true);
+    expect(new Scanner(withIndex).program.preparedLeafCount).toBe(numbered);
+    expect(new Scanner(without).program.preparedLeafCount).toBe(0);
     // The stored parts are the ones scans use (not built again).
     expect(sectionPlaces(withIndex)).toBe(scanIndexOf(withIndex.data)!.sections);
     const options = [
@@ -236,6 +270,42 @@ describe('scan index', () => {
         },
         /decision layout for a catalog with a prerequisite cycle/,
       ],
+      ['a leaf of a kind past the stored ones', (x) => (leavesOf(x).how[firstLeaf(x, LEAF_FILE_VERSION)] = 6), /leaves\.how holds 6/],
+      [
+        'a leaf numbered past its table',
+        (x) => (leavesOf(x).number[firstLeaf(x, LEAF_FILE_VERSION)] = 1e6),
+        /numbers rule node \d+ past its table/,
+      ],
+      [
+        'an MSI patch past the codes',
+        (x) => (leavesOf(x).number[firstLeaf(x, LEAF_MSI_PATCH)] |= 0xffff),
+        /numbers rule node \d+ past its table/,
+      ],
+      [
+        'a leaf stored as another rule type',
+        (x) => (leavesOf(x).how[firstLeaf(x, LEAF_FILE_VERSION)] = LEAF_REG_VALUE),
+        /prepares rule node \d+ \(FileVersion\w*\) as another rule type/,
+      ],
+      ['an operator stored as a leaf', (x) => (leavesOf(x).how[firstOperator()] = LEAF_CBS_INSTALLED), /prepares rule node \d+ \(op \d\)/],
+      [
+        'a CBS leaf given another fact',
+        (x) => (leavesOf(x).number[firstLeaf(x, LEAF_CBS_INSTALLED)] += 1),
+        /gives rule node \d+ a fact it does not read|past its table/,
+      ],
+      ['an unprepared leaf with a number', (x) => (leavesOf(x).number[firstLeaf(x, LEAF_UNPREPARED)] = 3), /which it leaves unprepared/],
+      ['a comparison past the known ones', (x) => (leavesOf(x).fileVersions[1] = 5), /fileVersions record 0 names no fact or comparison/],
+      ['a record past the facts', (x) => (leavesOf(x).regValues[0] = 1e9), /regValues record 0 names no fact/],
+      ['a record cut short', (x) => (leavesOf(x).fileVersions = leavesOf(x).fileVersions.subarray(1)), /not records of 6/],
+      [
+        'codes that are not strings',
+        (x) => ((leavesOf(x) as unknown as { msiProducts: unknown }).msiProducts = [1]),
+        /msiProducts is not a list of strings/,
+      ],
+      [
+        'leaves of the wrong kind',
+        (x) => ((leavesOf(x) as unknown as { number: unknown }).number = new Uint32Array(data.nodes.count)),
+        /leaves\.number is not an array of the right kind/,
+      ],
       ['no scheme', (x) => delete (x as Record<string, unknown>).scheme, /scanIndex\.scheme is not a string/],
       ['not a table', (x) => ((x as Record<string, unknown>).sections = 5), /scanIndex\.sections is not a table/],
     ];
@@ -252,6 +322,34 @@ describe('scan index', () => {
     }
     // The good index itself passes: the cases fail for their edit alone.
     expect(scanIndexOf(decodeCatalog(encodeCatalog(data, { scanIndex: () => good }), 'good'))).toEqual(good);
+  });
+
+  it('with prepared leaves of another version: the rest is read, each scan prepares its own, with the same outcomes', () => {
+    const index = edited(buildScanIndex(data), (x) => {
+      x.leaves.version = PREPARED_LEAVES_VERSION + 1;
+      // Nonsense in that version's leaves is not read.
+      (x.leaves.number as Int32Array).fill(-5);
+    });
+    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: () => index }), 'leaves'));
+    expect(scanIndexOf(c.data)!.leaves).toBeUndefined();
+    expect(scanIndexFor(c)).toBeDefined();
+    const scanner = new Scanner(c);
+    expect(scanner.program.preparedLeafCount).toBe(0);
+    const plain = new Scanner(new Catalog(withoutScanIndex(data)));
+    for (const inv of fleet.slice(0, 20))
+      expect(Array.from(scanOutcomes(scanner, inv, { all: true, reasons: false }).outcomes)).toEqual(
+        Array.from(scanOutcomes(plain, inv, { all: true, reasons: false }).outcomes),
+      );
+  });
+
+  it('prepared leaves are numbered the same as when their version was recorded (else: bump PREPARED_LEAVES_VERSION)', () => {
+    const worlds = fc.sample(allRulesCatalogArb, { seed: 21, numRuns: 40 });
+    const h = createHash('sha256').update(digestOfParts(buildScanIndex(data).leaves!));
+    for (const records of worlds) h.update(digestOfParts(buildScanIndex(catalogOf(records, 'leaf-digest').data).leaves!));
+    const digest = h.digest('hex');
+    expect(digest, `leaves are numbered differently under version ${PREPARED_LEAVES_VERSION}: bump PREPARED_LEAVES_VERSION`).toBe(
+      LEAF_DIGESTS[PREPARED_LEAVES_VERSION],
+    );
   });
 
   it('is built the same as when its scheme was recorded (else: bump SCAN_INDEX_VERSION)', () => {
@@ -278,6 +376,25 @@ describe('scan index', () => {
     expect(digest, 'the scan index is built differently under the same scheme: bump SCAN_INDEX_VERSION').toBe(DIGESTS[scheme]);
   });
 });
+
+type Leaves = { how: Uint8Array; number: Int32Array; fileVersions: Uint32Array; regValues: Uint32Array };
+
+function leavesOf(x: Record<string, Record<string, unknown>>): Leaves {
+  return x.leaves as unknown as Leaves;
+}
+
+/** The first rule node the index's leaves give kind `how` (LEAF_UNPREPARED: the first unprepared leaf, not an operator). */
+function firstLeaf(x: Record<string, Record<string, unknown>>, how: number): number {
+  const l = leavesOf(x);
+  for (let id = 0; id < l.how.length; id++) if (l.how[id] === how && (how !== LEAF_UNPREPARED || !isOperator(id))) return id;
+  throw new Error(`no leaf of kind ${how}`);
+}
+
+let operatorData: CatalogData | undefined;
+const isOperator = (id: number): boolean => operatorData!.nodes.op[id] < 5;
+function firstOperator(): number {
+  for (let id = 0; ; id++) if (isOperator(id)) return id;
+}
 
 /** Makes the first bundle's first child the bundle itself (the layout puts children before their bundle). */
 function selfChild(x: Record<string, Record<string, unknown>>): void {

@@ -71,8 +71,11 @@ describe('patchscan CLI', () => {
     expect(info.rules.types.WindowsVersion).toBeGreaterThan(0);
     expect(run(['catalog', 'info', out]).out).toMatch(/Rule types +And/);
     // The import stores the catalog's scan index (engine/catalog/scan-index.ts), and info says so.
-    expect(info.scanIndex).toEqual({ version: SCAN_INDEX_VERSION, scheme: scanScheme() });
-    expect(run(['catalog', 'info', out]).out).toMatch(/\nScan index +stored \(version \d+, scheme [0-9a-f]{12}\)/);
+    expect(info.scanIndex).toEqual({ version: SCAN_INDEX_VERSION, scheme: scanScheme(), preparedLeaves: expect.any(Number) });
+    expect(info.scanIndex.preparedLeaves).toBeGreaterThan(100);
+    expect(run(['catalog', 'info', out]).out).toMatch(
+      /\nScan index +stored \(version \d+, scheme [0-9a-f]{12}; [\d,]+ rule leaves prepared\)/,
+    );
 
     // Show a bundle by KB, then one of its children by UpdateId: the child carries the rules.
     const c = new Catalog(readCatalogFile(out));

@@ -19,7 +19,14 @@ export {
   type EncodeCatalogOptions,
   type PieceReadOptions,
 } from './catalog/file.js';
-export { SCAN_INDEX_VERSION, scanIndexOf, withoutScanIndex, type ScanIndex } from './catalog/scan-index.js';
+export {
+  PREPARED_LEAVES_VERSION,
+  SCAN_INDEX_VERSION,
+  scanIndexOf,
+  withoutScanIndex,
+  type PreparedLeaves,
+  type ScanIndex,
+} from './catalog/scan-index.js';
 export { buildScanIndex } from './fleet/scan-index.js';
 export {
   describeUpdate,

@@ -57,26 +57,30 @@ export function checkStringTable(t: unknown, bad: (why: string) => PatchscanErro
   return { offsets, bytes };
 }
 
+const CHUNK_BITS = 10,
+  CHUNK = 1 << CHUNK_BITS;
+
 /** Strings of a table, each decoded on first use and kept (the strings a process reads recur). */
 export class StringReader {
   private readonly bytes: Buffer;
   private readonly offsets: Uint32Array;
   /**
-   * Decoded strings by id, in an array sized to the table: a scanner's first machines read each of thousands of rule
-   * attributes through here, and a Map's lookup was ~8 % of their time (an array's slot is one read).
+   * Decoded strings by id, in arrays of {@link CHUNK} made as ids in their range are first read: a scanner's first
+   * machines read thousands of rule attributes through here, and a Map's lookup was ~8 % of their time (an array's
+   * slot is one read); one array for the whole table (~290,000 slots) cost ~7 ms to make, in every process and worker.
    */
-  private readonly cache: (string | undefined)[];
+  private readonly chunks: ((string | undefined)[] | undefined)[] = [];
 
   constructor(private readonly table: StringTable) {
     // A Buffer over the table's memory (no copy; shared memory stays shared): it decodes a slice in place.
     this.bytes = Buffer.from(table.bytes.buffer, table.bytes.byteOffset, table.bytes.byteLength);
     this.offsets = table.offsets;
-    this.cache = new Array<string | undefined>(Math.max(0, table.offsets.length - 1));
   }
 
   /** String `id`, or '' for an id the table does not hold (as a missing array entry read before). */
   get(id: number): string {
     if (!holdsString(this.table, id)) return '';
-    return (this.cache[id] ??= this.bytes.toString('utf8', this.offsets[id], this.offsets[id + 1]));
+    const chunk = (this.chunks[id >>> CHUNK_BITS] ??= new Array<string | undefined>(CHUNK));
+    return (chunk[id & (CHUNK - 1)] ??= this.bytes.toString('utf8', this.offsets[id], this.offsets[id + 1]));
   }
 }

@@ -20,6 +20,11 @@ export {
   type PieceReadOptions,
 } from './catalog/file.js';
 export {
+  LEAF_CBS_INSTALLED,
+  LEAF_FILE_VERSION,
+  LEAF_MSI_PATCH,
+  LEAF_REG_VALUE,
+  LEAF_UNPREPARED,
   PREPARED_LEAVES_VERSION,
   SCAN_INDEX_VERSION,
   scanIndexOf,

@@ -21,6 +21,7 @@
  * cost what building them costs.
  */
 import { RULE_OP_BASE, type CatalogData } from './data.js';
+import { normalizeGuid } from '../inventory/machine.js';
 import type { PatchscanError } from '../errors.js';
 
 /** Bump when any part of the index is built differently (see above). */
@@ -81,8 +82,8 @@ export const MSI_PATCH_KEY_SPAN = 1 << 16,
 /** Numbers per record of the stored file version and registry value tables. */
 export const FILE_VERSION_RECORD = 6,
   REG_VALUE_RECORD = 4;
-/** How many comparisons a record may name (eval/compare.ts SCALAR_COMPARISONS). */
-const COMPARISONS = 5;
+/** How many comparisons a record may name (eval/compare.ts SCALAR_COMPARISONS; a test holds them equal). */
+export const STORED_COMPARISONS = 5;
 
 /**
  * The rule leaves a scan would number (eval/numbered-forms.ts), numbered at import: a scan's first machines spent a
@@ -92,6 +93,11 @@ const COMPARISONS = 5;
  */
 export interface PreparedLeaves {
   readonly version: number;
+  /**
+   * What the numbers mean rests on besides this version (eval/leaf-scheme.ts: the parsers and tables a leaf's form is
+   * read with): a scan uses stored leaves only under its own scheme, else it prepares each leaf as it meets it.
+   */
+  readonly scheme: string;
   /** Per rule node: LEAF_UNPREPARED, or how it is evaluated (LEAF_MSI_PATCH … LEAF_REG_VALUE). */
   readonly how: Uint8Array;
   /** Per rule node: its number in the table `how` names (its fact for LEAF_CBS_INSTALLED); 0 where unprepared. */
@@ -315,6 +321,7 @@ export function checkScanIndex(data: CatalogData, index: unknown, bad: Bad): Sca
     const { leaves: _, ...rest } = index as ScanIndex;
     return rest;
   }
+  if (typeof l.scheme !== 'string') throw bad('its scanIndex.leaves.scheme is not a string');
   checkPreparedLeaves(data, l, bad);
   return index as ScanIndex;
 }
@@ -337,6 +344,18 @@ function checkPreparedLeaves(data: CatalogData, l: Record<string, unknown>, bad:
   const patches = strings(l.msiPatches, 'msiPatches');
   if (products.length > MSI_MAX_PRODUCTS || patches.length > MSI_PATCH_KEY_SPAN)
     throw bad('its scanIndex.leaves number more MSI codes than a table holds');
+  // A code's number is its place: each one once, as the MSI table keeps it (normalized), or numbers would shift.
+  for (const [name, codes] of [
+    ['msiProducts', products],
+    ['msiPatches', patches],
+  ] as const) {
+    const seen = new Set<string>();
+    for (const g of codes) {
+      if (normalizeGuid(g) !== g || seen.has(g))
+        throw bad(`its scanIndex.leaves.${name} holds ${JSON.stringify(g.slice(0, 60))} twice or not normalized`);
+      seen.add(g);
+    }
+  }
   const records = (v: unknown, name: string, size: number): Uint32Array => {
     const a = ints(v, `scanIndex.leaves.${name}`, [Uint32Array], undefined, 0, 0xffffffff, bad) as Uint32Array;
     if (a.length % size !== 0) throw bad(`its scanIndex.leaves.${name} holds ${a.length} numbers, not records of ${size}`);
@@ -344,12 +363,12 @@ function checkPreparedLeaves(data: CatalogData, l: Record<string, unknown>, bad:
   };
   const fileVersions = records(l.fileVersions, 'fileVersions', FILE_VERSION_RECORD);
   for (let at = 0; at < fileVersions.length; at += FILE_VERSION_RECORD)
-    if (fileVersions[at]! >= facts || fileVersions[at + 1]! >= COMPARISONS)
+    if (fileVersions[at]! >= facts || fileVersions[at + 1]! >= STORED_COMPARISONS)
       throw bad(`its scanIndex.leaves.fileVersions record ${at / FILE_VERSION_RECORD} names no fact or comparison`);
   const regValues = records(l.regValues, 'regValues', REG_VALUE_RECORD);
   for (let at = 0; at < regValues.length; at += REG_VALUE_RECORD) {
     const kind = regValues[at + 1]!;
-    if (regValues[at]! >= facts || kind > 1 || regValues[at + 2]! >= (kind === 0 ? types.length + 1 : COMPARISONS))
+    if (regValues[at]! >= facts || kind > 1 || regValues[at + 2]! >= (kind === 0 ? types.length + 1 : STORED_COMPARISONS))
       throw bad(`its scanIndex.leaves.regValues record ${at / REG_VALUE_RECORD} names no fact, kind, type or comparison`);
   }
   const within: Readonly<Record<number, number>> = {

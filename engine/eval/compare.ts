@@ -4,7 +4,11 @@ import { TextMemo } from '../text-memo.js';
 export type ScalarComparison = 'LessThan' | 'LessThanOrEqualTo' | 'EqualTo' | 'GreaterThanOrEqualTo' | 'GreaterThan';
 export type StringComparison = 'EqualTo' | 'BeginsWith' | 'Contains' | 'EndsWith';
 
-/** The scalar comparisons, in a fixed order: a numbered rule table stores one as its index here. */
+/**
+ * The scalar comparisons, in a fixed order: a numbered rule table stores one as its index here, and so do catalog files'
+ * prepared leaves (catalog/scan-index.ts; eval/leaf-scheme.ts digests this order, so files read by a build with
+ * another order leave them unread).
+ */
 export const SCALAR_COMPARISONS: readonly ScalarComparison[] = [
   'LessThan',
   'LessThanOrEqualTo',

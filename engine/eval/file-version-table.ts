@@ -74,7 +74,8 @@ export class FileVersionRules {
   /** Takes the records a scan index stored, in an empty table (their numbers are then the stored ones). */
   load(records: Uint32Array): void {
     if (this.count > 0) throw new Error('FileVersionRules.load: the table is not empty');
-    this.records = new Float64Array(Math.max(records.length * 2, 6 * 1024));
+    // Its size: a rule prepared later grows it (record-array.ts).
+    this.records = new Float64Array(Math.max(records.length, 6 * 1024));
     this.records.set(records);
     this.count = records.length / 6;
   }

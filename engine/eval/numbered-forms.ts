@@ -8,6 +8,10 @@
  * then the compiler's Unknown leaf; test/engine/numbered-leaves.test.ts holds each type to it). `undefined` keeps the
  * leaf a closure — a filter the table cannot express, or a fact that is not one value per machine (inside a
  * RegKeyLoop, the file depends on the subkey visited).
+ *
+ * Catalog files store the forms of their leaves (catalog/scan-index.ts PreparedLeaves): what a form is for given
+ * attributes is part of their scheme (leaf-scheme.ts digests the forms of sample leaves), and a change the samples
+ * would not show must bump PREPARED_LEAVES_VERSION (test/catalog/scan-index.test.ts's leaf digest says so).
  */
 import type { KnownRuleType } from '../rules/registry.js';
 import { requireVersion, scalarOp, type ScalarComparison } from './compare.js';

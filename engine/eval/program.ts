@@ -33,6 +33,7 @@ import { MsiPatchTable } from './msi-patch-table.js';
 import { FileVersionRules } from './file-version-table.js';
 import { RegValueRules } from './reg-value-table.js';
 import { hasNumberedForm, numberedForm, type NumberedForm } from './numbered-forms.js';
+import { preparedLeavesScheme } from './leaf-scheme.js';
 
 /** Evaluators by rule type (each table `satisfies EvaluatorTable`: a misspelled rule type does not compile). */
 export const EVALUATORS = { ...OS_RULES, ...FILE_REGISTRY_RULES, ...PACKAGE_RULES } satisfies EvaluatorTable;
@@ -131,7 +132,9 @@ export class RuleProgram {
     this.kids = n.children;
     this.head = new Int32Array(n.count * 2);
     // The leaves the catalog's scan index prepared at import (checked when it was read: catalog/scan-index.ts).
-    const stored = scanIndexOf(catalog.data)?.leaves;
+    // Under this build's scheme only (leaf-scheme.ts): else each leaf is prepared as it is met.
+    const kept = scanIndexOf(catalog.data)?.leaves;
+    const stored = kept?.scheme === preparedLeavesScheme() ? kept : undefined;
     if (stored !== undefined) {
       this.fileVersions.load(stored.fileVersions);
       this.regValues.load(stored.regValues, stored.regValueTypes);
@@ -372,6 +375,7 @@ export class RuleProgram {
     const msi = this.msiPatches.codes();
     return {
       version: PREPARED_LEAVES_VERSION,
+      scheme: preparedLeavesScheme(),
       how,
       number,
       fileVersions: this.fileVersions.stored(),

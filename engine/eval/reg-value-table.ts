@@ -68,7 +68,8 @@ export class RegValueRules {
   load(records: Uint32Array, types: readonly string[]): void {
     if (this.count > 0 || this.types.length > 0) throw new Error('RegValueRules.load: the table is not empty');
     for (const t of types) this.typeIndex.set(t, this.types.push(t) - 1);
-    this.records = new Float64Array(Math.max(records.length * 2, 4 * 1024));
+    // Its size: a rule prepared later grows it (record-array.ts).
+    this.records = new Float64Array(Math.max(records.length, 4 * 1024));
     this.records.set(records);
     for (let at = 0; at < records.length; at += 4) if (records[at + 1] === EXISTS) this.records[at + 2] = records[at + 2]! - 1;
     this.count = records.length / 4;

@@ -17,6 +17,7 @@ export const ABSENT = Symbol('absent');
 export type Lookup<T> = T | typeof NOT_COLLECTED | typeof ABSENT;
 
 const lower = (s: string): string => s.toLowerCase();
+/** A GUID as machines and rules are matched by (catalog files' prepared leaves store MSI codes so: eval/leaf-scheme.ts). */
 export const normalizeGuid = (s: string): string =>
   s
     .trim()

@@ -25,6 +25,7 @@ import {
   LEAF_UNPREPARED,
   PREPARED_LEAVES_VERSION,
   SCAN_INDEX_VERSION,
+  STORED_COMPARISONS,
   scanIndexOf,
   withoutScanIndex,
   type ScanIndex,
@@ -38,6 +39,8 @@ import { fromShared, toShared } from '../../engine/pool/shared-catalog.js';
 import { Scanner } from '../../engine/scanner/scanner.js';
 import { scanIndexFor, scanScheme, sectionPlaces } from '../../engine/scanner/section-memo.js';
 import { tempDir } from '../helpers/tmp.js';
+import { SCALAR_COMPARISONS } from '../../engine/eval/compare.js';
+import { preparedLeavesScheme } from '../../engine/eval/leaf-scheme.js';
 import { descriptionOf, version1File, withDescription } from '../helpers/catalog-file.js';
 import { catalogOf, loadedCatalogOf } from '../helpers/update-record.js';
 import { allRulesCatalogArb, catalogArb, cyclicCatalogArb } from '../reference/random-world.js';
@@ -57,12 +60,13 @@ const DIGESTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Per PREPARED_LEAVES_VERSION, the digest of the prepared leaves of the same catalogs. When it changes under the same
- * version, leaves are numbered differently (eval/numbered-forms.ts, or a table's records): bump PREPARED_LEAVES_VERSION
- * (stored leaves of files written before are then left unread: each scan prepares its own) and record it here.
+ * Per scheme of prepared leaves (eval/leaf-scheme.ts: PREPARED_LEAVES_VERSION, the tables and parsers a leaf's form
+ * is read with, as sample leaves show them), the digest of the prepared leaves of the same catalogs. When it changes
+ * under the same scheme, leaves are numbered differently in a way the samples do not show: bump PREPARED_LEAVES_VERSION
+ * (stored leaves of files written before are then left unread: each scan prepares its own) and record the new one.
  */
-const LEAF_DIGESTS: Readonly<Record<number, string>> = {
-  1: '4daa6edf40fdb734081970b7c5dd247fe64cba0ff0a5fb7094ac6763e19489e5',
+const LEAF_DIGESTS: Readonly<Record<string, string>> = {
+  '48ff1fdcffd0bcd2e587562678b35954': '4daa6edf40fdb734081970b7c5dd247fe64cba0ff0a5fb7094ac6763e19489e5',
 };
 
 /** SHA-256 over every part of an index but its prepared leaves (digested apart): its numbers and each array by path, in path order. */
@@ -306,6 +310,28 @@ describe('scan index', () => {
         (x) => ((leavesOf(x) as unknown as { number: unknown }).number = new Uint32Array(data.nodes.count)),
         /leaves\.number is not an array of the right kind/,
       ],
+      [
+        'a leaf stored as a closure',
+        (x) => (leavesOf(x).how[firstLeaf(x, LEAF_FILE_VERSION)] = 1),
+        /prepares rule node \d+ \(FileVersion\w*\) as another rule type/,
+      ],
+      [
+        'an MSI code twice (the numbers after it would shift)',
+        (x) => {
+          const l = x.leaves as unknown as { msiPatches: string[] };
+          l.msiPatches = [l.msiPatches[0], ...l.msiPatches];
+        },
+        /msiPatches holds "[^"]+" twice or not normalized/,
+      ],
+      [
+        'an MSI code not normalized',
+        (x) => {
+          const l = x.leaves as unknown as { msiProducts: string[] };
+          l.msiProducts = [`{${l.msiProducts[0].toLowerCase()}}`, ...l.msiProducts.slice(1)];
+        },
+        /msiProducts holds "[^"]+" twice or not normalized/,
+      ],
+      ['leaves without a scheme', (x) => delete x.leaves.scheme, /leaves\.scheme is not a string/],
       ['no scheme', (x) => delete (x as Record<string, unknown>).scheme, /scanIndex\.scheme is not a string/],
       ['not a table', (x) => ((x as Record<string, unknown>).sections = 5), /scanIndex\.sections is not a table/],
     ];
@@ -342,14 +368,40 @@ describe('scan index', () => {
       );
   });
 
-  it('prepared leaves are numbered the same as when their version was recorded (else: bump PREPARED_LEAVES_VERSION)', () => {
+  it('with prepared leaves of another scheme (the parsers they were read with changed): scans prepare their own', () => {
+    const index = edited(buildScanIndex(data), (x) => {
+      x.leaves.scheme = 'another';
+    });
+    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: () => index }), 'leaf-scheme'));
+    expect(scanIndexOf(c.data)!.leaves!.scheme).toBe('another');
+    expect(new Scanner(c).program.preparedLeafCount).toBe(0);
+    expect(new Scanner(new Catalog(readCatalogFile(path))).program.preparedLeafCount).toBeGreaterThan(100);
+    const a = new Scanner(c);
+    const b = new Scanner(new Catalog(readCatalogFile(path)));
+    for (const inv of fleet.slice(0, 20))
+      expect(Array.from(scanOutcomes(a, inv, { all: true, reasons: false }).outcomes)).toEqual(
+        Array.from(scanOutcomes(b, inv, { all: true, reasons: false }).outcomes),
+      );
+  });
+
+  it('stores comparisons by their place in SCALAR_COMPARISONS, as many as it has', () => {
+    expect(STORED_COMPARISONS).toBe(SCALAR_COMPARISONS.length);
+    expect(preparedLeavesScheme()).toMatch(/^[0-9a-f]{32}$/);
+    expect(buildScanIndex(data).leaves!.scheme).toBe(preparedLeavesScheme());
+  });
+
+  it('prepared leaves are numbered the same as when their scheme was recorded (else: bump PREPARED_LEAVES_VERSION)', () => {
     const worlds = fc.sample(allRulesCatalogArb, { seed: 21, numRuns: 40 });
-    const h = createHash('sha256').update(digestOfParts(buildScanIndex(data).leaves!));
-    for (const records of worlds) h.update(digestOfParts(buildScanIndex(catalogOf(records, 'leaf-digest').data).leaves!));
+    const parts = (i: ScanIndex): object => {
+      const { scheme: _, ...rest } = i.leaves!;
+      return rest;
+    };
+    const h = createHash('sha256').update(digestOfParts(parts(buildScanIndex(data))));
+    for (const records of worlds) h.update(digestOfParts(parts(buildScanIndex(catalogOf(records, 'leaf-digest').data))));
     const digest = h.digest('hex');
-    expect(digest, `leaves are numbered differently under version ${PREPARED_LEAVES_VERSION}: bump PREPARED_LEAVES_VERSION`).toBe(
-      LEAF_DIGESTS[PREPARED_LEAVES_VERSION],
-    );
+    const scheme = preparedLeavesScheme();
+    expect(LEAF_DIGESTS[scheme], `no digest recorded for the leaves' scheme ${scheme}: record ${digest}`).toBeDefined();
+    expect(digest, `leaves are numbered differently under scheme ${scheme}: bump PREPARED_LEAVES_VERSION`).toBe(LEAF_DIGESTS[scheme]);
   });
 
   it('is built the same as when its scheme was recorded (else: bump SCAN_INDEX_VERSION)', () => {

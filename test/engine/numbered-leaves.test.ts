@@ -15,7 +15,7 @@ import { Machine } from '../../engine/inventory/machine.js';
 import type { Inventory, InventoryMsiProduct } from '../../engine/inventory/types.js';
 import type { LeafRule, RuleMetadata } from '../../engine/model.js';
 import { MachineScan, MachineScanBuffers } from '../../engine/scanner/machine-scan.js';
-import { catalogOf, updateRecord } from '../helpers/update-record.js';
+import { catalogOf, loadedCatalogOf, updateRecord } from '../helpers/update-record.js';
 import { leafOf, machine as ruleMachine, type RuleTable } from './rules/harness.js';
 import { FILE_RULES } from './rules/tables/file.js';
 import { MSI_RULES } from './rules/tables/msi.js';
@@ -34,9 +34,12 @@ const patchRule = (product: string, patch: string, extra: Record<string, string>
   attrs: { ProductCode: product, PatchCode: patch, ...extra },
 });
 
-/** A catalog whose updates' IsInstalled rules are `rules`, and the root node of each. */
-function program(rules: readonly LeafRule[], meta?: RuleMetadata): { program: RuleProgram; roots: number[] } {
-  const catalog = catalogOf(
+/**
+ * A catalog whose updates' IsInstalled rules are `rules`, and the root node of each; `stored`: through the catalog
+ * file and back, its leaves prepared by the scan index (catalog/scan-index.ts) instead of as they are met.
+ */
+function program(rules: readonly LeafRule[], meta?: RuleMetadata, stored = false): { program: RuleProgram; roots: number[] } {
+  const catalog = (stored ? loadedCatalogOf : catalogOf)(
     rules.map((rule, k) =>
       updateRecord({
         updateId: `11111111-2222-3333-4444-${String(k).padStart(12, '0')}`,
@@ -75,6 +78,10 @@ function values(rule: LeafRule, inv: Inventory, meta?: RuleMetadata): { numbered
   const nodeFirst = program([rule], meta);
   nodeFirst.program.node(nodeFirst.roots[0])(context(nodeFirst.program, inv));
   expect(nodeFirst.program.eval(nodeFirst.roots[0], context(nodeFirst.program, inv)), 'its closure first').toBe(numbered);
+  // The leaf as a catalog file's scan index stored it: the same answer, and explained the same.
+  const fromFile = program([rule], meta, true);
+  expect(fromFile.program.eval(fromFile.roots[0], context(fromFile.program, inv)), 'stored by the scan index').toBe(numbered);
+  expect(fromFile.program.explain(fromFile.roots[0], context(fromFile.program, inv)).value, 'stored, explained').toBe(explained);
   return { numbered, closure, explained };
 }
 

@@ -130,8 +130,11 @@ export function regValueExistsOf(v: unknown, type: string | undefined): Tri {
   return triOf(type === undefined || (v as InventoryRegistryValue).type === type);
 }
 
-/** The schema's registry value types (BaseTypes.xsd RegistryValueType, an xs:token: surrounding blanks collapse). */
-const REGISTRY_VALUE_TYPES: ReadonlySet<string> = new Set([
+/**
+ * The schema's registry value types (BaseTypes.xsd RegistryValueType, an xs:token: surrounding blanks collapse).
+ * Part of the scheme of catalog files' prepared leaves (eval/leaf-scheme.ts).
+ */
+export const REGISTRY_VALUE_TYPES: ReadonlySet<string> = new Set([
   'REG_BINARY',
   'REG_DWORD',
   'REG_EXPAND_SZ',

@@ -66,7 +66,7 @@ const DIGESTS: Readonly<Record<string, string>> = {
  * (stored leaves of files written before are then left unread: each scan prepares its own) and record the new one.
  */
 const LEAF_DIGESTS: Readonly<Record<string, string>> = {
-  '48ff1fdcffd0bcd2e587562678b35954': '4daa6edf40fdb734081970b7c5dd247fe64cba0ff0a5fb7094ac6763e19489e5',
+  '243fc1c64b073880705fed82d0fd0df2': 'c8bee9d835013f97accb23eab44f4f5dba35b1d5c17241a3b12a026efba018aa',
 };
 
 /** SHA-256 over every part of an index but its prepared leaves (digested apart): its numbers and each array by path, in path order. */
@@ -366,6 +366,17 @@ describe('scan index', () => {
       expect(Array.from(scanOutcomes(scanner, inv, { all: true, reasons: false }).outcomes)).toEqual(
         Array.from(scanOutcomes(plain, inv, { all: true, reasons: false }).outcomes),
       );
+  });
+
+  it('with prepared leaves of version 1 (no scheme yet): the file is read, its leaves left unread', () => {
+    const index = edited(buildScanIndex(data), (x) => {
+      x.leaves.version = 1;
+      delete x.leaves.scheme;
+    });
+    const c = new Catalog(decodeCatalog(encodeCatalog(data, { scanIndex: () => index }), 'leaves-1'));
+    expect(scanIndexOf(c.data)!.leaves).toBeUndefined();
+    expect(scanIndexFor(c)).toBeDefined();
+    expect(new Scanner(c).program.preparedLeafCount).toBe(0);
   });
 
   it('with prepared leaves of another scheme (the parsers they were read with changed): scans prepare their own', () => {

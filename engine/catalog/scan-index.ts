@@ -14,7 +14,9 @@
  * change to how any part is built from them (a class's key, the layout's order, a bucket's hash) must bump
  * SCAN_INDEX_VERSION, and one of another version is left unread too (scans build their own).
  * test/catalog/scan-index.test.ts holds, per scheme, the digest of the indexes of a fixed set of catalogs and fails when
- * they change under the same scheme. An index read from a file is checked before anything reads it: its shape and
+ * they change under the same scheme. Its prepared rule leaves (PreparedLeaves) have a version and a scheme of their own
+ * (eval/leaf-scheme.ts), apart from the rest: of another version they are left unread, of another scheme unused, and
+ * the rest of the index is read either way. An index read from a file is checked before anything reads it: its shape and
  * bounds (every length, offset and number within what the catalog and the index hold), and what can be checked in a
  * few reads per update against the catalog (a permutation; each position's class, superseders and reported updates;
  * bundled updates placed before their bundle; no group larger than its rule slots) — not the groups' sections, which

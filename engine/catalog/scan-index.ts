@@ -54,7 +54,8 @@ export interface ScanIndex {
  * keeps it differently: prepared leaves of another version are left unread (each scan prepares its own), and the rest
  * of the index is still read. test/catalog/scan-index.test.ts holds the digest of this part apart.
  */
-export const PREPARED_LEAVES_VERSION = 2; // 1: without a scheme (a build of 2026-12-04 that no release carried)
+// 1: without a scheme; 2: numbered in node order (builds of 2026-12-04 that no release carried).
+export const PREPARED_LEAVES_VERSION = 3;
 
 /** How a rule leaf is evaluated (eval/program.ts): 0 until its first evaluation prepares it. */
 export const LEAF_UNPREPARED = 0,

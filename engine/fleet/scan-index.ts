@@ -16,7 +16,8 @@ export function buildScanIndex(data: CatalogData): ScanIndex {
   const classes = buildPrerequisiteClasses(catalog);
   const built = buildFlatLayout(catalog);
   const sections = buildSectionPlaces(catalog);
-  const leaves = new RuleProgram(catalog).preparedLeaves();
+  // Numbered in the order scans decide updates (the layout's), else the catalog's.
+  const leaves = new RuleProgram(catalog).preparedLeaves(built?.updateAt);
   const scheme = scanScheme();
   if (built === undefined) return { version: SCAN_INDEX_VERSION, scheme, classes, sections, leaves };
   // Stored as 32-bit numbers: the file keeps to the array kinds format 2 began with, so a build from before the

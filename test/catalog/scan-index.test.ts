@@ -66,7 +66,7 @@ const DIGESTS: Readonly<Record<string, string>> = {
  * (stored leaves of files written before are then left unread: each scan prepares its own) and record the new one.
  */
 const LEAF_DIGESTS: Readonly<Record<string, string>> = {
-  '243fc1c64b073880705fed82d0fd0df2': 'c8bee9d835013f97accb23eab44f4f5dba35b1d5c17241a3b12a026efba018aa',
+  '0f4dea73c9d218e580e43d25812c8580': 'ce9685b06595f1a3fd5fdeeb2fe71c4ba14eb7c91e1b41bf076a089b2a493221',
 };
 
 /** SHA-256 over every part of an index but its prepared leaves (digested apart): its numbers and each array by path, in path order. */
@@ -366,6 +366,31 @@ describe('scan index', () => {
       expect(Array.from(scanOutcomes(scanner, inv, { all: true, reasons: false }).outcomes)).toEqual(
         Array.from(scanOutcomes(plain, inv, { all: true, reasons: false }).outcomes),
       );
+  });
+
+  it('numbers leaves in the order scans meet them: updates as the decision layout places them, each tree depth first', () => {
+    const index = buildScanIndex(data);
+    const leaves = index.leaves!;
+    const { op, childOffsets, children } = data.nodes;
+    // Every stored file version and registry value number, in the order a walk of the layout meets their leaves.
+    const met: Record<number, number[]> = { [LEAF_FILE_VERSION]: [], [LEAF_REG_VALUE]: [] };
+    const seen = new Set<number>();
+    for (const u of index.flat!.updateAt)
+      for (const slot of [0, 2, 1]) {
+        const walk = (id: number): void => {
+          if (seen.has(id)) return;
+          seen.add(id);
+          met[leaves.how[id]]?.push(leaves.number[id]);
+          for (let k = childOffsets[id]; k < childOffsets[id + 1]; k++) walk(children[k]);
+        };
+        const root = data.updates.rules[u * 3 + slot];
+        if (root >= 0) walk(root);
+      }
+    for (const kind of [LEAF_FILE_VERSION, LEAF_REG_VALUE]) {
+      expect(met[kind].length, `leaves of kind ${kind}`).toBeGreaterThan(10);
+      expect(met[kind], `kind ${kind} numbered as met`).toEqual(met[kind].map((_, k) => k));
+    }
+    expect(op.length).toBe(leaves.how.length);
   });
 
   it('with prepared leaves of version 1 (no scheme yet): the file is read, its leaves left unread', () => {

@@ -82,9 +82,12 @@ const STORED_LEAF_TYPES: Readonly<Record<number, readonly string[]>> = {
  */
 export const MSI_PATCH_KEY_SPAN = 1 << 16,
   MSI_MAX_PRODUCTS = 1 << 14;
-/** Numbers per record of the stored file version and registry value tables. */
+/** Numbers per record of the file version and registry value tables (eval/file-version-table.ts, reg-value-table.ts). */
 export const FILE_VERSION_RECORD = 6,
   REG_VALUE_RECORD = 4;
+/** A registry value record's kind (its second number). */
+export const REG_VALUE_EXISTS = 0,
+  REG_VALUE_DWORD = 1;
 /** How many comparisons a record may name (eval/compare.ts SCALAR_COMPARISONS; a test holds them equal). */
 export const STORED_COMPARISONS = 5;
 
@@ -371,7 +374,11 @@ function checkPreparedLeaves(data: CatalogData, l: Record<string, unknown>, bad:
   const regValues = records(l.regValues, 'regValues', REG_VALUE_RECORD);
   for (let at = 0; at < regValues.length; at += REG_VALUE_RECORD) {
     const kind = regValues[at + 1]!;
-    if (regValues[at]! >= facts || kind > 1 || regValues[at + 2]! >= (kind === 0 ? types.length + 1 : STORED_COMPARISONS))
+    if (
+      regValues[at]! >= facts ||
+      (kind !== REG_VALUE_EXISTS && kind !== REG_VALUE_DWORD) ||
+      regValues[at + 2]! >= (kind === REG_VALUE_EXISTS ? types.length + 1 : STORED_COMPARISONS)
+    )
       throw bad(`its scanIndex.leaves.regValues record ${at / REG_VALUE_RECORD} names no fact, kind, type or comparison`);
   }
   const within: Readonly<Record<number, number>> = {

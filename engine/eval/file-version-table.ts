@@ -12,7 +12,8 @@
  * RegKeyLoop (whose fact depends on the subkey visited) stay closures, as do explanations.
  */
 import { holds, parseVersion, SCALAR_COMPARISONS, type ScalarComparison } from './compare.js';
-import { withRoomForOne } from './record-array.js';
+import { emptyRecords, storedRecords, withRoomForOne } from './record-array.js';
+import { FILE_VERSION_RECORD as W } from '../catalog/scan-index.js';
 import type { EvalContext } from './context.js';
 import { ABSENT, NOT_COLLECTED } from '../inventory/machine.js';
 import type { InventoryFile } from '../inventory/types.js';
@@ -45,13 +46,13 @@ export class FileVersions {
 
 /** The numbered rules of one catalog's rule program: per rule, [fact, comparison, four version parts]. */
 export class FileVersionRules {
-  private records = new Float64Array(6 * 1024);
+  private records = emptyRecords(W);
   private count = 0;
 
   /** Numbers a rule comparing fact `fact`'s file version with `want` (four parts) by `op`; returns its number. */
   add(fact: number, op: ScalarComparison, want: readonly number[]): number {
-    this.records = withRoomForOne(this.records, this.count, 6);
-    const at = this.count * 6;
+    this.records = withRoomForOne(this.records, this.count, W);
+    const at = this.count * W;
     this.records[at] = fact;
     this.records[at + 1] = SCALAR_COMPARISONS.indexOf(op);
     for (let k = 0; k < 4; k++) this.records[at + 2 + k] = want[k]!;
@@ -68,22 +69,21 @@ export class FileVersionRules {
 
   /** The records so far, as a scan index stores them. */
   stored(): Uint32Array {
-    return Uint32Array.from(this.records.subarray(0, this.count * 6));
+    return Uint32Array.from(this.records.subarray(0, this.count * W));
   }
 
   /** Takes the records a scan index stored, in an empty table (their numbers are then the stored ones). */
   load(records: Uint32Array): void {
     if (this.count > 0) throw new Error('FileVersionRules.load: the table is not empty');
     // Its size: a rule prepared later grows it (record-array.ts).
-    this.records = new Float64Array(Math.max(records.length, 6 * 1024));
-    this.records.set(records);
-    this.count = records.length / 6;
+    this.records = storedRecords(records, W);
+    this.count = records.length / W;
   }
 
   /** Rule `r` on the machine of `ctx`. */
   evaluate(ctx: EvalContext, r: number): Tri {
     const rec = this.records;
-    const at = r * 6;
+    const at = r * W;
     const fact = rec[at]!;
     const versions = ctx.fileVersions();
     let state = versions.state[fact]!;

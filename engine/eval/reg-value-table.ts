@@ -8,17 +8,16 @@
  */
 import type { EvalContext } from './context.js';
 import { SCALAR_COMPARISONS, type ScalarComparison } from './compare.js';
-import { withRoomForOne } from './record-array.js';
+import { emptyRecords, storedRecords, withRoomForOne } from './record-array.js';
+import { REG_VALUE_DWORD as DWORD, REG_VALUE_EXISTS as EXISTS, REG_VALUE_RECORD as W } from '../catalog/scan-index.js';
 import { regDwordOf, regValueExistsOf } from './evaluators/file-registry.js';
 import type { Tri } from './tri.js';
 
 /** A record's kind (its second number); a RegValueExists record's third number is its Type's index, or -1 for none. */
-const EXISTS = 0,
-  DWORD = 1;
 
 /** The numbered registry value rules of one catalog's rule program: per rule, [fact, kind, type or comparison, number]. */
 export class RegValueRules {
-  private records = new Float64Array(4 * 1024);
+  private records = emptyRecords(W);
   private count = 0;
   /** The Type attributes the RegValueExists rules name (few in a real catalog: REG_SZ, REG_DWORD, …), by index. */
   private readonly types: string[] = [];
@@ -40,8 +39,8 @@ export class RegValueRules {
   }
 
   private add(fact: number, kind: number, a: number, b: number): number {
-    this.records = withRoomForOne(this.records, this.count, 4);
-    const at = this.count * 4;
+    this.records = withRoomForOne(this.records, this.count, W);
+    const at = this.count * W;
     this.records[at] = fact;
     this.records[at + 1] = kind;
     this.records[at + 2] = a;
@@ -54,8 +53,8 @@ export class RegValueRules {
    * every number is ≥ 0), and the Type names by number.
    */
   stored(): { readonly records: Uint32Array; readonly types: readonly string[] } {
-    const records = new Uint32Array(this.count * 4);
-    for (let at = 0; at < records.length; at += 4) {
+    const records = new Uint32Array(this.count * W);
+    for (let at = 0; at < records.length; at += W) {
       records[at] = this.records[at]!;
       records[at + 1] = this.records[at + 1]!;
       records[at + 2] = this.records[at + 1] === EXISTS ? this.records[at + 2]! + 1 : this.records[at + 2]!;
@@ -69,16 +68,15 @@ export class RegValueRules {
     if (this.count > 0 || this.types.length > 0) throw new Error('RegValueRules.load: the table is not empty');
     for (const t of types) this.typeIndex.set(t, this.types.push(t) - 1);
     // Its size: a rule prepared later grows it (record-array.ts).
-    this.records = new Float64Array(Math.max(records.length, 4 * 1024));
-    this.records.set(records);
-    for (let at = 0; at < records.length; at += 4) if (records[at + 1] === EXISTS) this.records[at + 2] = records[at + 2]! - 1;
-    this.count = records.length / 4;
+    this.records = storedRecords(records, W);
+    for (let at = 0; at < records.length; at += W) if (records[at + 1] === EXISTS) this.records[at + 2] = records[at + 2]! - 1;
+    this.count = records.length / W;
   }
 
   /** Rule `r` on the machine of `ctx`. */
   evaluate(ctx: EvalContext, r: number): Tri {
     const rec = this.records;
-    const at = r * 4;
+    const at = r * W;
     const v = ctx.fact(rec[at]!);
     if (rec[at + 1] === DWORD) return regDwordOf(v, SCALAR_COMPARISONS[rec[at + 2]!]!, rec[at + 3]!);
     const t = rec[at + 2]!;

@@ -230,20 +230,6 @@ export class RuleProgram {
     return `${this.ruleName(id)}${a ? ` ${a}` : ''}`;
   }
 
-  /** Per node: 0 not computed, 1 independent of the RegKeyLoop subkey, 2 dependent (typed array: read per slot). */
-  private loopDep: Uint8Array | undefined;
-
-  /** Whether node `id`'s value depends on the RegKeyLoop subkey being visited (then it must not be memoized). */
-  loopDependent(id: number): boolean {
-    const dep = (this.loopDep ??= new Uint8Array(this.catalog.data.nodes.count));
-    const known = dep[id]!;
-    if (known !== 0) return known === 2;
-    const v =
-      this.catalog.nodeFacts(id).some((f) => this.catalog.fact(f).loopRelative) || this.children(id).some((k) => this.loopDependent(k));
-    dep[id] = v ? 2 : 1;
-    return v;
-  }
-
   private compile(id: number): CompiledNode {
     const c = this.catalog;
     const op = c.data.nodes.op[id]!;

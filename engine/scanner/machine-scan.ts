@@ -271,13 +271,15 @@ export class MachineScan {
     let v: Tri;
     if (root < 0) v = s === SLOT_IS_INSTALLABLE ? T : F;
     else {
-      // Slots of different updates often share one rule tree (one node): evaluated once per machine.
+      // Slots of different updates often share one rule tree (one node): evaluated once per machine. A slot's tree is
+      // always evaluated outside any RegKeyLoop (no rule asks for a slot), so even a tree that reads the loop's subkey
+      // has one value per machine.
       const nm = this.ctx.nodeMemo;
       const known = nm !== undefined && this.ctx.readings === undefined ? nm[root]! : -1;
       if (known >= 0) v = known as Tri;
       else {
         v = this.program.eval(root, this.ctx);
-        if (nm !== undefined && this.ctx.readings === undefined && !this.program.loopDependent(root)) nm[root] = v;
+        if (nm !== undefined && this.ctx.readings === undefined) nm[root] = v;
       }
     }
     this.slotMemo[i * 3 + s] = v;

@@ -140,7 +140,10 @@ export interface ComputerCompliance {
   readonly counts: StateCounts;
   /** Whether `updates` lists the superseded Required updates. */
   readonly superseded: SupersededListing;
-  /** Rows left out of `updates` (superseded Required updates, when hidden). */
+  /**
+   * Superseded Required updates left out of `updates` because superseded ones are hidden (0 when they are shown, or
+   * when the state filter lists no Required update).
+   */
   readonly hidden: number;
   readonly updates: readonly ComplianceRow[];
 }
@@ -181,12 +184,19 @@ export async function computerCompliance(
   const c = await catalogs.get(scan.catalog_id);
   const show = o.superseded ?? 'hide';
   const listed = new Set(listedBuckets(o.state, show === 'show'));
+  // What the state filter would list with superseded Required updates shown: those of them not listed are `hidden`
+  // (rows another state filter leaves out are not).
+  const withSuperseded = new Set(listedBuckets(o.state, true));
   const counts = emptyCounts();
   const updates: ComplianceRow[] = [];
+  let hidden = 0;
   for (const r of rows) {
     const bucket = countedAs(r.state, r.superseded);
     counts[bucket]++;
-    if (!listed.has(bucket)) continue;
+    if (!listed.has(bucket)) {
+      if (withSuperseded.has(bucket)) hidden++;
+      continue;
+    }
     const i = r.update_index;
     updates.push({
       updateId: r.update_id,
@@ -212,7 +222,7 @@ export async function computerCompliance(
     catalog: { id: cat.id, sha256: cat.sha256, importedAt: cat.imported_at },
     counts: { ...stateCounts(counts), NotApplicable: scan.not_applicable },
     superseded: show,
-    hidden: rows.length - updates.length,
+    hidden,
     updates,
   };
 }

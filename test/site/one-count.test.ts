@@ -50,6 +50,31 @@ describe('one count: CLI, HTTP, batch summary and the engine agree', () => {
     },
   );
 
+  it('a state filter hides only the superseded Required updates it would list (no other state counts as hidden)', async () => {
+    const name = [...s.inventories.keys()].sort((a, b) => expectedMachine(s, b).superseded - expectedMachine(s, a).superseded)[0];
+    const want = expectedMachine(s, name);
+    expect(want.superseded).toBeGreaterThan(0);
+    const cases = [
+      ['Required', want.superseded, want.required + want.possiblySuperseded],
+      ['Installed', 0, want.installed],
+      ['Unknown', 0, want.unknown],
+    ] as const;
+    for (const [state, hidden, listed] of cases) {
+      const c = (await httpJson(s, `/v1/computers/${name}/compliance?state=${state}`)).body;
+      expect({ state, hidden: c.hidden, listed: c.updates.length }).toEqual({ state, hidden, listed });
+      const shown = (await httpJson(s, `/v1/computers/${name}/compliance?state=${state}&superseded=show`)).body;
+      expect({ state, hidden: shown.hidden }).toEqual({ state, hidden: 0 });
+    }
+    // The CLI's note says the same: none under a filter that lists no Required update.
+    const text = (state: string): string => {
+      const r = cliText(s, ['report', 'computer', name, '--state', state]);
+      expect(r.code, r.err).toBe(0);
+      return r.out;
+    };
+    expect(text('Required')).toContain(`${want.superseded} superseded Required update(s) not listed`);
+    expect(text('Installed')).not.toContain('not listed');
+  });
+
   it('one machine: report computer, compliance (CLI processes) and HTTP give the same counts', async () => {
     const name = [...s.inventories.keys()].sort((a, b) => expectedMachine(s, b).superseded - expectedMachine(s, a).superseded)[0];
     const want = asStateCounts(expectedMachine(s, name));

@@ -242,6 +242,9 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
   out.on('error', () => undefined);
   let finished = false;
   const bar = new ProgressBar(process.stderr, !o.quiet && process.stderr.isTTY === true);
+  // The input is a stream: how many machines it holds is not known until its end, so no total (no percentage, which
+  // would read 100 % all along), only the count and the rate.
+  const progress = (): void => bar.update({ label: 'scanning', done: machines, total: 0, unit: 'items', detail: `${errors} error(s)` });
   const counts = emptyCounts();
   const required = new Map<number, number>();
   // Machines per shared result set: their states and Required updates are added up once per set (a set's stats,
@@ -258,19 +261,20 @@ export async function runBatchScan(o: BatchScanOptions): Promise<BatchSummary> {
     if (writer.size > 0) await write(out, writer.take(), onWait, writer.recycle?.bind(writer));
   };
   try {
+    progress(); // the phase (its time and rate) starts here, not at the 256th machine
     for await (const r of scanner.scanMany(guarded())) {
       machines++;
       emit(r);
       const held = writer.backlog?.();
       if (held) await held;
       if (writer.size >= 1 << 18) await flush();
-      if ((machines & 255) === 0)
-        bar.update({ label: 'scanning', done: machines, total: machines, unit: 'items', detail: `${errors} error(s)` });
+      if ((machines & 255) === 0) progress();
     }
     await writer.finish();
     finished = true;
   } finally {
     process.removeListener('SIGINT', onSigint);
+    progress(); // the last machines since the last update, then the line stays
     bar.done();
     await flush().catch(() => undefined); // a write error is reported by end() below
     await writer.close?.();

@@ -362,6 +362,22 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     },
   );
 
+  it('on a terminal (a real pty, script(1)), the progress line counts machines to the last one, with no percentage', () => {
+    const fleet = join(dir, 'tty-fleet.jsonl');
+    expect(run(['corpus', 'fleet', '-c', catalog, '-n', '300', '-s', '5', '-o', fleet]).code).toBe(0);
+    const cmd = [process.execPath, BIN, 'scan', '-c', catalog, '--inventories', fleet, '-o', join(dir, 'tty.jsonl'), '--threads', '2']
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    // Each redraw starts with a carriage return; the scan's lines of progress, in order.
+    const lines = r.stdout.split(/[\r\n]/).filter((l) => l.startsWith('scanning'));
+    expect(lines.length).toBeGreaterThan(1);
+    // The input is a stream of unknown length: a percentage would read 100 % all along (it did, and stopped at 256).
+    for (const l of lines) expect(l).not.toMatch(/%/);
+    expect(lines.at(-1)).toMatch(/^scanning +300 in [\d.]+s(, [\d,.]+\/s)? +0 error\(s\)/);
+  });
+
   it('the same batch in one thread, without reasons, as csv and msgpack, gives the same states', () => {
     const fleet = join(dir, 'fleet.jsonl');
     const csv = join(dir, 'rows.csv');

@@ -27,6 +27,37 @@ export function send(res: ServerResponse, status: number, body: unknown, headers
   res.end(text);
 }
 
+/**
+ * The answer to a request Node's HTTP parser refused before any route saw it (the server's `clientError`): the status
+ * Node itself gives (431 headers too large, 413 chunk extensions too large, 408 too slow, else 400), but with the
+ * JSON error body every other answer has, and a message that says what was wrong — Node's own is a bare status line.
+ * The common case is a token read from a file with CRLF line ends (`tokens.csv`, a Windows text file): its "\r" ends
+ * up in the Authorization header, which HTTP does not allow.
+ */
+export function unparsedRequestAnswer(parserCode: string | undefined): string {
+  const [status, reason, code, message]: [number, string, string, string] =
+    parserCode === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'TOO_LARGE', 'the request headers are larger than this server takes']
+      : parserCode === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? [413, 'Payload Too Large', 'TOO_LARGE', 'the chunk extensions of the request body are too large']
+        : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request did not arrive in time (limits.headersTimeoutMs, requestTimeoutMs)']
+          : parserCode === 'HPE_LF_EXPECTED' || parserCode === 'HPE_INVALID_HEADER_TOKEN' || parserCode === 'HPE_CR_EXPECTED'
+            ? [
+                400,
+                'Bad Request',
+                'BAD_REQUEST',
+                'a request header holds a character HTTP does not allow (a carriage return or a control character); a token ' +
+                  'read from a file with CRLF line ends (tokens.csv) keeps its "\\r": strip it (tr -d \'\\r\')',
+              ]
+            : [400, 'Bad Request', 'BAD_REQUEST', `the request is not valid HTTP/1.1 (${parserCode ?? 'unreadable'})`];
+  const body = `${JSON.stringify({ error: { code, message } })}\n`;
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncache-control: no-store\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  );
+}
+
 /** Reads a body up to `max` bytes; 413 as soon as it is known to be larger. */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);

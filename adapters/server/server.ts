@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { PatchscanError } from '../../engine/errors.js';
 import { parseListen } from '../site/config.js';
 import { CatalogVersions } from '../site/reports.js';
@@ -25,7 +26,7 @@ import type { Site } from '../site/site.js';
 import type { ClientRow } from '../store/port.js';
 import { sha256Hex } from '../store/sql/store.js';
 import { createConsole } from './console/index.js';
-import { bearer, HttpError, requestUrl, send } from './http.js';
+import { bearer, HttpError, requestUrl, send, unparsedRequestAnswer } from './http.js';
 import type { Metrics, Route, RouteContext } from './routes/context.js';
 import { groupRoutes } from './routes/groups.js';
 import { healthRoutes } from './routes/health.js';
@@ -265,6 +266,14 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
   // ever (thousands of them, each a file descriptor). One that sends no request within headersTimeoutMs is closed
   // (Node destroys a socket whose timeout nobody handles); with TLS the handshake has the same time.
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.setTimeout(limits.headersTimeoutMs));
+  // A request the HTTP parser refuses: answered as Node itself would — only when no answer to an earlier request on
+  // the connection is part-way out (Node's own check, on the socket's in-flight response), then closed — but with a
+  // JSON error saying what was wrong instead of a bare status line.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (e.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) socket.write(unparsedRequestAnswer(e.code));
+    socket.destroy();
+  });
   if (tls) {
     // A backstop: every accepted connection is also cut by a timer of its own unless a request has come on it within
     // headersTimeoutMs (raw.destroy() closes the TCP handle the TLS socket wraps). The handshake timeout (a

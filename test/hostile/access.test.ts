@@ -72,6 +72,69 @@ describe('slow clients are cut by timeouts', () => {
   });
 });
 
+/** Sends `request` raw on a new connection; resolves with what came back before the server closed it. */
+function raw(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    let answer = '';
+    const sock = connect(Number(port), hostname, () => sock.write(request));
+    const stop = setTimeout(() => sock.destroy(), 10_000);
+    sock.on('data', (d) => (answer += d.toString()));
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      clearTimeout(stop);
+      resolve(answer);
+    });
+  });
+}
+
+describe('requests HTTP itself refuses get a JSON error that says why', () => {
+  const dir = tempDir();
+  let site: Site;
+  let server: RunningServer;
+  beforeAll(async () => {
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
+    site = await Site.open(dir);
+    server = await serve(site, { scheduledSync: false, scanQueue: false });
+  });
+  afterAll(async () => {
+    await server.close();
+    await site.close();
+  });
+
+  const body = (answer: string): { error: { code: string; message: string } } => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+  it.each([
+    [
+      'a token read from a CRLF file (its "\\r" in the header)',
+      'Authorization: Bearer pst_abc\r\r\n',
+      400,
+      'BAD_REQUEST',
+      /CRLF line ends/,
+    ],
+    ['a control character in a header value', 'X-Note: a\u0001b\r\n', 400, 'BAD_REQUEST', /character HTTP does not allow/],
+    ['headers past the size limit', `X-Big: ${'a'.repeat(20_000)}\r\n`, 431, 'TOO_LARGE', /headers are larger/],
+  ])('%s', async (_name, header, status, code, message) => {
+    const answer = await raw(server.url, `POST /v1/inventory HTTP/1.1\r\nHost: x\r\n${header}Content-Length: 0\r\n\r\n`);
+    expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Request Header Fields Too Large'}`);
+    expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/);
+    const e = body(answer).error;
+    expect(e.code).toBe(code);
+    expect(e.message).toMatch(message);
+  });
+
+  it('a request that is not HTTP at all', async () => {
+    const answer = await raw(server.url, 'HELLO THERE\r\n\r\n');
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(body(answer).error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/not valid HTTP\/1\.1/) });
+  });
+
+  it('a good request on the same server still works after them', async () => {
+    const answer = await raw(server.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+  });
+});
+
 describe('tokens are never written out', () => {
   const dir = tempDir();
   it("not in the server's output, not in /metrics, not in the database — only their hashes", async () => {

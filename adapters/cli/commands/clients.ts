@@ -21,7 +21,10 @@ export function addClientCommands(program: Command): void {
     .description('issue a token for a client, or for every name in a file (stored hashed; shown once). Enrolling again replaces the token')
     .argument('[name]', 'the computer name the client will upload as')
     .option('--from <names.txt>', 'enroll every name in this file (one per line; blank lines are skipped)')
-    .option('--out <tokens.csv>', 'with --from: write "computer,token" here, readable by its owner only (mode 0600)')
+    .option(
+      '--out <tokens.csv>',
+      'with --from: write "computer,token" here, readable by its owner only (mode 0600); CSV with CRLF line ends (in a shell: tr -d \'\\r\')',
+    )
     .option('--force', 'with --out: replace an existing file')
     .addHelpText(
       'after',

@@ -556,7 +556,7 @@ function checkCommandPath(program: Command, args: readonly string[]): void {
   let c = program;
   for (let i = 0; i < args.length && c.commands.length > 0; i++) {
     const a = args[i]!;
-    if (a.startsWith('-')) return; // options (--help, --version, …) are commander's
+    if (a.startsWith('-')) return checkMandatoryCommand(c, args.slice(i)); // other options (--help, --version, …) are commander's
     const isHelp = a === 'help' && !c.commands.some((x) => x.name() === 'help');
     const name = isHelp ? args[i + 1] : a;
     if (name === undefined || name.startsWith('-')) return;
@@ -574,6 +574,29 @@ function checkCommandPath(program: Command, args: readonly string[]): void {
     }
     if (isHelp) return;
     c = sub;
+    if (c.commands.length === 0) return checkMandatoryCommand(c, args.slice(i + 1));
+  }
+}
+
+/**
+ * Commander checks a command's required options before its unknown ones: `scan --catlog x` said "required option
+ * '-c, --catalog <file>' not specified". For a command with required options, an unknown long option is named first,
+ * with the nearest known one, as commander names it for any other command.
+ */
+function checkMandatoryCommand(c: Command, args: readonly string[]): void {
+  if (!c.options.some((o) => o.mandatory)) return;
+  const known = ['--help', ...c.options.flatMap((o) => (o.long ? [o.long] : []))];
+  for (const a of args) {
+    if (a === '--') return;
+    if (!a.startsWith('--')) continue;
+    const name = a.split('=')[0]!;
+    if (known.includes(name)) continue;
+    const near = nearest(name, known);
+    process.stderr.write(
+      `patchscan: BAD_ARGUMENT: unknown option '${name}'${near ? ` (did you mean ${near}?)` : ''}\n` +
+        `Run "${commandPath(c)} --help" for usage.\n`,
+    );
+    throw new CommanderError(2, 'commander.unknownOption', `unknown option '${name}'`);
   }
 }
 

@@ -153,6 +153,19 @@ describe('usage errors exit 2 with one line naming the option and what is accept
       /^patchscan: BAD_ARGUMENT: missing required argument 'name'\nRun "patchscan report computer --help" for usage\.\n$/,
     ],
     [['corpus', 'catalog', '--revisions', '60'], /^patchscan: BAD_ARGUMENT: required option '-o, --out <file>' not specified\n/],
+    // A misspelled required option is an unknown option, not a missing one (commander checks required ones first).
+    [
+      ['scan', '--catlog', 'c.pscat', 'pc.json'],
+      /^patchscan: BAD_ARGUMENT: unknown option '--catlog' \(did you mean --catalog\?\)\nRun "patchscan scan --help" for usage\.\n$/,
+    ],
+    [
+      ['corpus', 'catalog', '--revisions', '60', '--outt=x.cab'],
+      /^patchscan: BAD_ARGUMENT: unknown option '--outt' \(did you mean --out\?\)\n/,
+    ],
+    [
+      ['upload', '--sever', 'http://127.0.0.1:1', 'pc.json'],
+      /^patchscan: BAD_ARGUMENT: unknown option '--sever' \(did you mean --server\?\)\n/,
+    ],
     [['report', 'stale', '--data', 'site', '--days'], /^patchscan: BAD_ARGUMENT: option '--days <n>' argument missing\n/],
     [s('worker', 'extra'), /^patchscan: BAD_ARGUMENT: too many arguments for 'worker'/],
   ];

@@ -12,11 +12,17 @@ export const MAX_INVENTORY_BYTES = DEFAULT_INVENTORY_LIMITS.maxBytes;
 export function readBounded(path: string, maxBytes = MAX_INVENTORY_BYTES): Buffer {
   const parts: Buffer[] = [];
   let n = 0;
-  for (const chunk of readChunks(path, 1 << 20)) {
-    const take = Math.min(chunk.length, maxBytes + 1 - n);
-    parts.push(Buffer.from(chunk.subarray(0, take)));
-    n += take;
-    if (n > maxBytes) break;
+  try {
+    // A directory's read fails with no path in its error: said here, with the path.
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+    for (const chunk of readChunks(path, 1 << 20)) {
+      const take = Math.min(chunk.length, maxBytes + 1 - n);
+      parts.push(Buffer.from(chunk.subarray(0, take)));
+      n += take;
+      if (n > maxBytes) break;
+    }
+  } catch (e) {
+    throw PatchscanError.is(e) ? e : ioError('read the inventory', path, e);
   }
   return Buffer.concat(parts);
 }
@@ -37,5 +43,17 @@ export function readInventoryFile(path: string, maxBytes = MAX_INVENTORY_BYTES):
     });
   const ext = extname(path).toLowerCase();
   const format = ext === '.json' ? 'json' : ext === '.msgpack' || ext === '.mpk' ? 'msgpack' : undefined;
-  return decodeInventory(readFileSync(path), path, format);
+  try {
+    return decodeInventory(readFileSync(path), path, format);
+  } catch (e) {
+    // JSON that goes on after its first document, from line 2: most likely a fleet (JSON Lines) given as one inventory.
+    if (PatchscanError.is(e, 'INVENTORY_INVALID') && /non-whitespace character after JSON .*\(line (?!1,)\d+, column 1\)/.test(e.message))
+      throw new PatchscanError(
+        'INVENTORY_INVALID',
+        `${e.message} — one inventory per line is a fleet: "patchscan scan --inventories ${path}" reads it`,
+        e.details,
+        { cause: e },
+      );
+    throw e;
+  }
 }

@@ -81,7 +81,7 @@ async function* directory(dir: string): AsyncGenerator<RawInventory> {
       // is: the batch goes on, and the other machines' results are written.
       yield {
         bytes: new Uint8Array(0),
-        source: `${path} (${ioError('read', path, e).message.replace(/^cannot read .*?: /, 'unreadable: ')})`,
+        source: `${path} (${(PatchscanError.is(e) ? e : ioError('read', path, e)).message.replace(/^cannot read .*?: /, 'unreadable: ')})`,
       };
       continue;
     }

@@ -266,6 +266,20 @@ describe('patchscan scan, explain, manifest', () => {
     expect(m.cbsPackages).toBe(true);
     expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
   });
+  it('a fleet (one inventory per line) given as one inventory is refused with a pointer to --inventories', () => {
+    if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const fleet = join(dir, 'as-one.jsonl');
+    expect(run(['corpus', 'fleet', '-c', catalog, '-n', '3', '-o', fleet]).code).toBe(0);
+    const r = run(['scan', '-c', catalog, fleet]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(
+      /^patchscan: INVENTORY_INVALID: .*\(line 2, column 1\) — one inventory per line is a fleet: "patchscan scan --inventories .*as-one\.jsonl" reads it\n$/,
+    );
+    // JSON that goes on within its first line is just not JSON: no such pointer.
+    const bad = join(dir, 'trailing.json');
+    writeFileSync(bad, '{"a":1} x');
+    expect(run(['scan', '-c', catalog, bad]).err).not.toContain('--inventories');
+  });
   it('a directory where a file is needed is one IO line and exit 1, never a stack trace, and leaves no file behind', () => {
     if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
     const folder = join(dir, 'a-folder');
@@ -275,10 +289,12 @@ describe('patchscan scan, explain, manifest', () => {
       ['scan', '--catalog', catalog, inventory, '--out', folder],
       ['cab', 'list', folder],
       ['corpus', 'fleet', '--catalog', catalog, '--clients', '2', '--out', folder],
+      ['upload', '--server', 'http://127.0.0.1:1', '--token', 'pst_x', folder],
     ]) {
       const r = run(args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toMatch(/^patchscan: IO: cannot \w+ .*it is a directory, where a file is needed\n$/);
+      expect(r.err, args.join(' ')).toContain(folder);
     }
     expect(existsSync(`${folder}.tmp`)).toBe(false);
   });

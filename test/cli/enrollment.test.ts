@@ -58,7 +58,7 @@ describe(
     const uploadAs = async (name: string, token: string): Promise<number> => {
       const r = await run(['upload', '--server', url, '--token', token, inventoryFile(name)]);
       if (r.code === 0) return 202;
-      const m = /upload refused: (\d{3}) /.exec(r.err);
+      const m = /upload of .* refused: (\d{3}) /.exec(r.err);
       if (!m) throw new Error(`upload failed: ${r.err}`);
       return Number(m[1]);
     };

@@ -137,7 +137,7 @@ describe('the site workflow through the CLI', () => {
     const wrong = run(['upload', '--server', url, '--token', t1, join(dir, 'pc0.json')]);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toBe(
-      'patchscan: upload refused: 403 FORBIDDEN: this token belongs to PC-0000001; it cannot upload the inventory of PC-0000000\n',
+      `patchscan: upload of ${join(dir, 'pc0.json')} refused: 403 FORBIDDEN: this token belongs to PC-0000001; it cannot upload the inventory of PC-0000000\n`,
     );
 
     const waitFor = async (name: string): Promise<string> => {

@@ -67,7 +67,9 @@ export function addServeCommands(program: Command): void {
         print(`Accepted (${String(r.body.queued)} scan queued${r.body.targeted ? ` by ${String(r.body.program)}` : ''}${note})`);
       } else {
         const err = r.body.error as { code?: string; message?: string } | undefined;
-        process.stderr.write(`patchscan: upload refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`);
+        process.stderr.write(
+          `patchscan: upload of ${file} refused: ${r.status} ${err?.code ?? ''}: ${err?.message ?? JSON.stringify(r.body)}\n`,
+        );
         process.exitCode = r.status >= 500 ? 1 : 2;
       }
     });

@@ -24,6 +24,17 @@ export interface InventoryLimits {
 
 export const DEFAULT_INVENTORY_LIMITS: InventoryLimits = { maxEntries: 200_000, maxString: 32_768, maxBytes: 64 * 1024 * 1024 };
 
+/**
+ * A value as an error quotes it: a string quoted (its first 80 characters), a number as written (NaN, Infinity: JSON
+ * would say null), an integer too large for a number (msgpack's 64-bit ones) by its digits, anything else by its kind.
+ */
+const shown = (v: unknown): string =>
+  typeof v === 'string'
+    ? JSON.stringify(v.slice(0, 80))
+    : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean'
+      ? String(v)
+      : valueKind(v);
+
 class Checker {
   constructor(
     private readonly source: string,
@@ -45,12 +56,12 @@ class Checker {
   str(v: unknown, path: string, re?: RegExp, what?: string): string {
     if (typeof v !== 'string') this.fail(path, `must be a string, got ${valueKind(v)}`);
     if (v.length > this.limits.maxString) this.fail(path, `is longer than ${this.limits.maxString} characters`);
-    if (re && !re.test(v)) this.fail(path, `must be ${what ?? `a string matching ${re}`}, got ${JSON.stringify(v.slice(0, 80))}`);
+    if (re && !re.test(v)) this.fail(path, `must be ${what ?? `a string matching ${re}`}, got ${shown(v)}`);
     return v;
   }
   int(v: unknown, path: string, min = 0, max = 0xffffffff): number {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-      this.fail(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      this.fail(path, `must be an integer from ${min} to ${max}, got ${shown(v)}`);
     return v;
   }
   bool(v: unknown, path: string): boolean {
@@ -110,7 +121,7 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   const c = new Checker(source, limits);
   const o = c.obj(doc, '(document)');
   if (o.schema === undefined) c.fail('schema', `missing: an inventory document has "schema": "${INVENTORY_SCHEMA}" (docs/inventory.md)`);
-  if (o.schema !== INVENTORY_SCHEMA) c.fail('schema', `must be "${INVENTORY_SCHEMA}", got ${JSON.stringify(o.schema)}`);
+  if (o.schema !== INVENTORY_SCHEMA) c.fail('schema', `must be "${INVENTORY_SCHEMA}", got ${shown(o.schema)}`);
   c.unknownKeys(o, TOP, '');
   const comp = c.obj(o.computer, 'computer');
   c.str(comp.name, 'computer.name', /^.{1,255}$/s, 'a name of 1 to 255 characters');
@@ -118,7 +129,7 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
   c.opt(comp, 'domain', 'computer', (v, p) => c.str(v, p));
   const at = c.str(o.collectedAt, 'collectedAt', COLLECTED_AT, 'an ISO 8601 date-time');
   // The pattern lets "2026-99-99T99:99Z" through: a date of no calendar would sort anywhere in "stale" and trend reports.
-  if (!isCalendarDateTime(at)) c.fail('collectedAt', `must be a real date and time, got ${JSON.stringify(at.slice(0, 80))}`);
+  if (!isCalendarDateTime(at)) c.fail('collectedAt', `must be a real date and time, got ${shown(at)}`);
   if (o.os !== undefined) {
     const os = c.obj(o.os, 'os');
     c.unknownKeys(
@@ -352,7 +363,7 @@ function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
       const vo = c.obj(val, vp);
       c.unique(names, c.str(vo.name, `${vp}.name`).toLowerCase(), `${vp}.name`);
       const t = c.str(vo.type, `${vp}.type`);
-      if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${JSON.stringify(t)}`);
+      if (!REG_TYPES.has(t)) c.fail(`${vp}.type`, `must be one of ${[...REG_TYPES].join(', ')}, got ${shown(t)}`);
       if (t === 'REG_DWORD') c.int(vo.data, `${vp}.data`, 0, 0xffffffff);
       else if (t === 'REG_QWORD') c.int(vo.data, `${vp}.data`, 0, Number.MAX_SAFE_INTEGER);
       else if (t === 'REG_MULTI_SZ') c.strArr(vo.data, `${vp}.data`);
@@ -362,7 +373,10 @@ function checkRegistryEntry(c: Checker, k: unknown, p: string): void {
   );
 }
 
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+// 64-bit integers (0xcf, 0xd3: what an encoder may write for any C# long, however small) as numbers in [-2^53, 2^53],
+// where a number holds them exactly, else as a BigInt, which every integer check then refuses by its digits — never
+// rounded to a near number. ('auto' is in msgpackr's README, not in its type declarations.)
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'auto' as 'bigint' });
 
 function refuseBadUtf8(at: number, source: string, what: string, rule: string): void {
   if (at >= 0) throw new PatchscanError('INVENTORY_INVALID', `${source}: ${what} at byte ${at} (${rule})`, { file: source, offset: at });

@@ -219,4 +219,25 @@ describe('fuzz: upload bodies through the real server', () => {
     expect(seen.has(400)).toBe(true);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+
+  it('64-bit msgpack integers: a small one is taken (202), one no number holds is refused naming its field (400), never 500', async () => {
+    const post = async (build: bigint): Promise<{ status: number; body: { error?: { code: string; message: string } } }> => {
+      // msgpackr writes a BigInt as a 64-bit integer (0xd3), whatever its size: as some encoders write every long.
+      const body = new Packr({ useRecords: false }).pack({ ...inv, os: { ...(inv as unknown as { os: object }).os, build } });
+      expect(body.includes(0xd3)).toBe(true);
+      const r = await fetch(`${server.url}/v1/inventory`, {
+        method: 'POST',
+        body,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/msgpack' },
+      });
+      return { status: r.status, body: (await r.json()) as { error?: { code: string; message: string } } };
+    };
+    expect((await post(19045n)).status).toBe(202);
+    const big = await post(2n ** 60n);
+    expect(big.status).toBe(400);
+    expect(big.body.error).toEqual({
+      code: 'INVENTORY_INVALID',
+      message: 'upload: os.build: must be an integer from 0 to 4294967295, got 1152921504606846976',
+    });
+  });
 });

@@ -338,7 +338,7 @@ async function readStream(file: FileHandle, bad: (why: string) => PatchscanError
   for (let step = steps.next(); ;) {
     if (step.done) return step.value;
     const { into, at } = step.value;
-    step = steps.next((await file.read(into, at, into.length - at, null)).bytesRead);
+    step = steps.next((await file.read(into, at, Math.min(into.length - at, MAX_READ), null)).bytesRead);
   }
 }
 
@@ -348,12 +348,17 @@ function readStreamSync(fd: number, bad: (why: string) => PatchscanError): Buffe
   for (let step = steps.next(); ;) {
     if (step.done) return step.value;
     const { into, at } = step.value;
-    step = steps.next(readSync(fd, into, at, into.length - at, null));
+    step = steps.next(readSync(fd, into, at, Math.min(into.length - at, MAX_READ), null));
   }
 }
 
 /** The most a catalog read from a pipe may announce (Buffer's limit here): a damaged header allocates no more. */
 const MAX_STREAMED = 2 ** 32 - 1;
+/**
+ * The most one read asks for: Node takes a read's length as a 32-bit int and aborts the process (a failed assertion,
+ * no error to catch) on a larger one — a catalog of 2 GiB or more, or a pipe's header announcing one.
+ */
+const MAX_READ = 2 ** 30;
 
 export interface PieceReadOptions {
   /** The size of a piece (default 2 MiB): tests read small files in many pieces with it. */
@@ -377,7 +382,7 @@ function readShared(path: string): Buffer {
     const buf = Buffer.from(new SharedArrayBuffer(size));
     let at = 0;
     while (at < size) {
-      const n = readSync(fd, buf, at, size - at, at);
+      const n = readSync(fd, buf, at, Math.min(size - at, MAX_READ), at);
       if (n === 0) break; // shorter than it was: the length check words it
       at += n;
     }

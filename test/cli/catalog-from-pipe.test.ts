@@ -120,6 +120,22 @@ console.log(a.size, a.size === b.size && a.updateId(a.size - 1) === b.updateId(b
     );
   });
 
+  it('a header that announces 2 GiB or more (within what a pipe may hold) is read in reads Node takes: a coded error, not an abort', () => {
+    // One read of that length once aborted the process (Node asserts a read's length fits 32 bits): exit 134, no code.
+    const header = join(dir, 'two-gib-header.bin');
+    const head = Buffer.from(bytes.subarray(0, 56));
+    head.writeBigUInt64LE(2n ** 31n, 16);
+    writeFileSync(header, head);
+    const inventory = join(FIXTURES, 'inventories', 'win10-22h2-x64.json');
+    const r = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" scan -c /dev/stdin "$4"', 'sh', header, process.execPath, BIN, inventory], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe(
+      `patchscan: COMPILED_BAD_FILE: /dev/stdin: file is 56 bytes but its header announces ${2 ** 31 + 56} (truncated or padded)\n`,
+    );
+    expect(r.status).toBe(2);
+  });
+
   it('a path naming another large file fails at its header, before the rest is allocated or read', async () => {
     // 64 GiB, sparse: reading or allocating it would not end well; the header says what it is at once.
     const big = join(dir, 'big.bin');

@@ -121,7 +121,7 @@ export class Machine {
   private productsIndex: Map<string, InventoryMsiProduct> | undefined;
   /** CBS packages by lower-case name, and by name|version, with their identity parts split once. */
   private cbsIndex: Map<string, { parts: CbsParts; pkg: InventoryCbsPackage; at: number }[]> | undefined;
-  private wmiIndex: Map<string, number> | undefined;
+  private wmiIndex: Map<string, Map<string, number>> | undefined;
   /** 32-bit machines have one registry view: RegType32 reads the native one. */
   private readonly singleView: boolean;
   /** Each product's applied patches, normalized once (rules ask about them thousands of times per machine). */
@@ -169,10 +169,16 @@ export class Machine {
     return (this.cbsIndex = m);
   }
 
-  private get wmi(): Map<string, number> {
+  /** Counts by namespace (lower case), then query: two levels, so no namespace and query can spell another pair. */
+  private get wmi(): Map<string, Map<string, number>> {
     if (this.wmiIndex !== undefined) return this.wmiIndex;
-    const m = new Map<string, number>();
-    for (const w of this.inv.wmi ?? []) m.set(`${lower(w.namespace)}|${w.query}`, w.count);
+    const m = new Map<string, Map<string, number>>();
+    for (const w of this.inv.wmi ?? []) {
+      const ns = lower(w.namespace);
+      let queries = m.get(ns);
+      if (queries === undefined) m.set(ns, (queries = new Map()));
+      queries.set(w.query, w.count);
+    }
     return (this.wmiIndex = m);
   }
 
@@ -285,7 +291,7 @@ export class Machine {
   }
 
   wmiCount(namespace: string, query: string): Lookup<number> {
-    const n = this.wmi.get(`${lower(namespace)}|${query}`);
+    const n = this.wmi.get(lower(namespace))?.get(query);
     return n === undefined ? NOT_COLLECTED : n;
   }
 

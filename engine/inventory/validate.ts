@@ -213,10 +213,13 @@ export function validateInventory(doc: unknown, source = 'inventory', limits: In
     c.opt(cb, 'applicable', 'cbs', (v, p) => c.map(v, p, (b, q) => c.bool(b, q)));
   }
   if (o.wmi !== undefined) {
+    // A query is looked up by its namespace (case-insensitive, as WMI's) and its text: one count per pair.
+    const seen = new Map<string, string>();
     c.arr(o.wmi, 'wmi').forEach((w, i) => {
       const wo = c.obj(w, `wmi[${i}]`);
-      c.str(wo.namespace, `wmi[${i}].namespace`);
-      c.str(wo.query, `wmi[${i}].query`);
+      const ns = c.str(wo.namespace, `wmi[${i}].namespace`);
+      const query = c.str(wo.query, `wmi[${i}].query`);
+      c.unique(seen, JSON.stringify([ns.toLowerCase(), query]), `wmi[${i}]`);
       c.int(wo.count, `wmi[${i}].count`);
     });
   }

@@ -245,6 +245,17 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
       { ...base, licensing: { 'CE163B38-0000': 1, 'ce163b38-0000': 0 } },
       'pc.json: licensing.ce163b38-0000: duplicates licensing.CE163B38-0000',
     ],
+    // A WMI query is looked up by its namespace (case aside) and its text: one count per pair.
+    [
+      {
+        ...base,
+        wmi: [
+          { namespace: 'root\\cimv2', query: 'Q', count: 1 },
+          { namespace: 'ROOT\\CIMV2', query: 'Q', count: 0 },
+        ],
+      },
+      'pc.json: wmi[1]: duplicates wmi[0]',
+    ],
     [{ ...base, deviceAttributes: { Model: 'a', MODEL: 'b' } }, 'pc.json: deviceAttributes.MODEL: duplicates deviceAttributes.Model'],
     [
       { ...base, msi: { products: [{ productCode: 'office' }] } },

@@ -311,6 +311,13 @@ export const OS_RULES: RuleTables = {
         reason: /WMI query .* was not collected/,
       },
       { name: 'another namespace not collected', attrs: { Namespace: 'root\\wmi', WqlQuery: HP_QUERY }, machine: wmi(1), fact: 'wmi' },
+      {
+        // Namespace "a|b" with query "c" is not namespace "a" with query "b|c" (they once shared one lookup key).
+        name: 'a pair that spells another pair when joined',
+        attrs: { Namespace: 'root\\a', WqlQuery: 'b|select * from Win32_BIOS' },
+        machine: { wmi: [{ namespace: 'root\\a|b', query: 'select * from Win32_BIOS', count: 1 }] },
+        fact: 'wmi',
+      },
     ],
   },
   GenericQuery: {

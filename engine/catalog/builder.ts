@@ -21,6 +21,7 @@ import {
 import { FACT_KINDS, type Fact } from '../rules/facts.js';
 import { RULE_TYPE_IDS, ruleSpec } from '../rules/registry.js';
 import { encodeStrings } from './string-table.js';
+import { PatchscanError } from '../errors.js';
 import {
   CATALOG_FORMAT_VERSION,
   F_BUNDLE,
@@ -234,6 +235,20 @@ export class CatalogBuilder {
     if (this.counting) this.stats.packageUpdates++;
     const s = this.slot(e.revisionId);
     const str = this.strings;
+    // Two updates under one RevisionId: the second would replace the first, and its fragments describe only one.
+    if ((s.flags & F_FROM_PACKAGE) !== 0)
+      throw new PatchscanError(
+        'CATALOG_BAD_FORMAT',
+        `RevisionId ${e.revisionId} is listed twice in package.xml (updates ${str.list[s.updateId]} and ${e.updateId}): the catalog is damaged`,
+        { revisionId: e.revisionId },
+      );
+    if ((s.flags & F_HAS_CORE) !== 0 && str.list[s.updateId]!.toLowerCase() !== e.updateId.toLowerCase())
+      throw new PatchscanError(
+        'CATALOG_BAD_FORMAT',
+        `RevisionId ${e.revisionId}: package.xml lists update ${e.updateId}, but its core fragment is update ` +
+          `${str.list[s.updateId]}: the catalog is damaged`,
+        { revisionId: e.revisionId },
+      );
     s.updateId = str.id(e.updateId);
     s.revisionNumber = e.revisionNumber;
     s.flags |= F_FROM_PACKAGE | (e.isLeaf ? F_LEAF : 0) | (e.isBundle ? F_BUNDLE : 0) | (e.isSoftware ? F_SOFTWARE : 0);
@@ -259,7 +274,16 @@ export class CatalogBuilder {
     if (s.updateId === 0) {
       s.updateId = str.id(c.updateId);
       s.revisionNumber = c.revisionNumber;
-    }
+    } else if (str.list[s.updateId]!.toLowerCase() !== c.updateId.toLowerCase())
+      // Fragments are found by RevisionId: one that names another update would give this one its rules and texts.
+      // (Revision numbers are not compared: package.xml's is the one kept, and corpus/generate-catalog.ts writes
+      // category and bundle-child fragments with a revision number of their own.)
+      throw new PatchscanError(
+        'CATALOG_BAD_FORMAT',
+        `RevisionId ${revisionId}: package.xml lists update ${str.list[s.updateId]}, but its core fragment is update ` +
+          `${c.updateId}: the catalog is damaged`,
+        { revisionId },
+      );
     s.flags |= F_HAS_CORE | (c.explicitlyDeployable ? F_EXPLICIT : 0);
     s.type = UPDATE_TYPES.indexOf(c.updateType);
     // The core fragment's prerequisites are authoritative (same form WUA receives online; reference §1.3).

@@ -74,6 +74,36 @@ describe('malformed XML', () => {
     expect(importCatalog(folder, { out }).catalog.updates.count).toBe(1);
   });
 
+  it('one RevisionId for two updates (package.xml twice, or a core fragment naming another update) is refused: fragments are found by it', () => {
+    const other = '99999999-2222-3333-4444-555555555555';
+    const twice = PACKAGE.replace(
+      '</Updates>',
+      `<Update UpdateId="${other}" RevisionNumber="1" RevisionId="10" IsLeaf="true" /></Updates>`,
+    );
+    const cases = [
+      [{ pkg: twice }, /RevisionId 10 is listed twice in package\.xml \(updates 11111111-2222-3333-4444-555555555555 and 99999999-/],
+      [
+        { core: CORE.replace('11111111-2222', '99999999-2222') },
+        /RevisionId 10: package\.xml lists update 11111111-2222-3333-4444-555555555555, but its core fragment is update 99999999-/,
+      ],
+    ] as const;
+    for (const [parts, message] of cases) {
+      const dir = tempDir();
+      const out = join(dir, 'o.pscat');
+      const e = thrown(() => importCatalog(buildCab(dir, parts), { out }));
+      expect(e.code).toBe('CATALOG_BAD_FORMAT');
+      expect(e.message).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    }
+    // The same UpdateId in another case, and another revision number, are the same update: imported.
+    const dir = tempDir();
+    const same = CORE.replace('11111111-2222-3333-4444-555555555555', '11111111-2222-3333-4444-555555555555'.toUpperCase());
+    expect(
+      importCatalog(buildCab(dir, { core: same.replace('RevisionNumber="1"', 'RevisionNumber="2"') }), { out: join(dir, 'o.pscat') })
+        .catalog.updates.count,
+    ).toBe(1);
+  });
+
   it('malformed package.xml names the file, line and column (streaming parser)', () => {
     const dir = tempDir();
     const cab = buildCab(dir, {

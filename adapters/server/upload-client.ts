@@ -25,6 +25,11 @@ export function upload(
   } catch {
     throw new PatchscanError('BAD_ARGUMENT', `--server ${JSON.stringify(server)} is not a URL (e.g. http://127.0.0.1:8530)`);
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new PatchscanError(
+      'BAD_ARGUMENT',
+      `--server ${JSON.stringify(server)}: give an http:// or https:// URL (e.g. http://127.0.0.1:8530)`,
+    );
   const json = sniffFormat(bytes) !== 'msgpack';
   const body = opts.gzip === false ? bytes : gzipSync(bytes);
   return new Promise((resolve, reject) => {

@@ -266,6 +266,15 @@ describe('patchscan scan, explain, manifest', () => {
     expect(m.cbsPackages).toBe(true);
     expect(run(['manifest', catalog]).out).toMatch(/files +\d+ under CSIDL folders/);
   });
+  it('standard output that cannot be written (a full disk: /dev/full) is one IO line and exit 1, never a stack trace', () => {
+    if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const r = spawnSync('sh', ['-c', '"$1" "$2" scan -c "$3" "$4" > /dev/full', 'sh', process.execPath, BIN, catalog, inventory], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('patchscan: IO: cannot write to standard output: the disk is full\n');
+    expect(r.status).toBe(1);
+  });
+
   it('a fleet (one inventory per line) given as one inventory is refused with a pointer to --inventories', () => {
     if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
     const fleet = join(dir, 'as-one.jsonl');

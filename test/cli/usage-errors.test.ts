@@ -166,6 +166,10 @@ describe('usage errors exit 2 with one line naming the option and what is accept
       ['upload', '--sever', 'http://127.0.0.1:1', 'pc.json'],
       /^patchscan: BAD_ARGUMENT: unknown option '--sever' \(did you mean --server\?\)\n/,
     ],
+    [
+      ['upload', '--server', 'file:///etc/passwd', '--token', 'pst_x', join(FIXTURES, 'inventories', 'win10-22h2-x64.json')],
+      /^patchscan: BAD_ARGUMENT: --server "file:\/\/\/etc\/passwd": give an http:\/\/ or https:\/\/ URL \(e\.g\. http:\/\/127\.0\.0\.1:8530\)\n$/,
+    ],
     [['report', 'stale', '--data', 'site', '--days'], /^patchscan: BAD_ARGUMENT: option '--days <n>' argument missing\n/],
     [s('worker', 'extra'), /^patchscan: BAD_ARGUMENT: too many arguments for 'worker'/],
   ];

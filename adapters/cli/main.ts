@@ -68,7 +68,10 @@ function parseStates(raw: string): readonly UpdateState[] {
     );
   for (const n of names) {
     const st = STATES.find((x) => x.toLowerCase() === n.toLowerCase());
-    if (!st) throw bad(`${JSON.stringify(n)} is not a state`);
+    if (!st) {
+      const near = nearest(n, STATES);
+      throw bad(`${JSON.stringify(n)} is not a state${near ? ` (did you mean ${near}?)` : ''}`);
+    }
     if (!out.includes(st)) out.push(st);
   }
   if (out.length === 0) throw bad('no state given');

@@ -262,6 +262,10 @@ describe('batch output formats', () => {
         ['--states', 'Missing'],
         /^patchscan: BAD_ARGUMENT: --states "Missing": "Missing" is not a state; give states from Installed, Required, NotApplicable, Unknown separated by commas, or all\n/,
       ],
+      [
+        ['--states', 'Required,Unknwn'],
+        /^patchscan: BAD_ARGUMENT: --states "Required,Unknwn": "Unknwn" is not a state \(did you mean Unknown\?\); give states from /,
+      ],
       [['--states', ','], /^patchscan: BAD_ARGUMENT: --states ",": no state given/],
       [
         ['--states', 'Required'],

@@ -407,7 +407,9 @@ function neitherFormat(b: Uint8Array, source: string): PatchscanError {
       ? `${source}: has no bytes`
       : utf16
         ? `${source}: is UTF-16 text (it starts with a UTF-16 byte-order mark); an inventory in JSON must be UTF-8`
-        : `${source}: is neither a JSON object nor a msgpack map (it starts with byte 0x${(b[0] ?? 0).toString(16).padStart(2, '0')})`,
+        : `${source}: is neither a JSON object nor a msgpack map (it starts with byte 0x${(b[0] ?? 0).toString(16).padStart(2, '0')}` +
+          // The character too where it is one a person would see in an editor: a line of text that is not JSON.
+          `${b[0]! > 0x20 && b[0]! < 0x7f ? `, ${JSON.stringify(String.fromCharCode(b[0]!))}` : ''})`,
     { file: source },
   );
 }

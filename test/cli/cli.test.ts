@@ -533,7 +533,7 @@ describe('patchscan scan --inventories (batch) and corpus fleet', () => {
     const bad = run(['scan', '-c', catalog, '-i', join(dir, 'bad.jsonl'), '-o', join(dir, 'bad.out'), '-q']);
     expect(bad.code).toBe(2);
     expect(bad.out).toMatch(/Scanned 0 machine\(s\).*; 2 error\(s\)/);
-    expect(bad.out).toContain('bad.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67)');
+    expect(bad.out).toContain('bad.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67, "g")');
     expect(readFileSync(join(dir, 'c.csv'), 'utf8').replaceAll('stdin:', 'x:')).toBe(
       readFileSync(join(dir, 'a.csv'), 'utf8').replaceAll(`${fleet}:`, 'x:'),
     );

@@ -314,7 +314,7 @@ describe('malformed inventories: INVENTORY_INVALID naming the field', () => {
     for (const lead of ['\t', '\r\n', ' ', '\uFEFF'])
       expect(decodeInventory(Buffer.from(lead + json), 'a.json').computer).toEqual(base.computer);
     expect(() => decodeInventory(Buffer.from('garbage'), 'x.jsonl:2')).toThrowError(
-      'x.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67)',
+      'x.jsonl:2: is neither a JSON object nor a msgpack map (it starts with byte 0x67, "g")',
     );
     expect(() => decodeInventory(Buffer.from(`\uFEFF${json}`, 'utf16le'), 'u16.json')).toThrowError(
       'u16.json: is UTF-16 text (it starts with a UTF-16 byte-order mark); an inventory in JSON must be UTF-8',

@@ -144,6 +144,7 @@ export async function runSync(
     try {
       removeStaleAttempts(site, say);
       const cab = join(site.syncDir, 'wsusscn2.cab');
+      let origin = source; // where the cabinet came from: the URL, or the file a folder source holds
       if (isUrl(source)) {
         const etag = await store.setting('sync_etag');
         const lastModified = await store.setting('sync_last_modified');
@@ -188,6 +189,7 @@ export async function runSync(
           throw new PatchscanError('IO', `cannot read the sync folder ${source}: ${(e as Error).message}`, { file: source });
         }
         const from = st.isDirectory() ? cabInFolder(source) : source;
+        origin = from;
         opts.onProgress?.({ phase: 'copy', done: 0, total: 1, unit: 'steps', detail: from });
         copyFileSync(from, `${cab}.partial`);
         renameSync(`${cab}.partial`, cab);
@@ -203,7 +205,16 @@ export async function runSync(
       const current = await store.currentCatalog();
       if (current?.sha256 === sha256) return unchanged(`the catalog is unchanged (SHA-256 ${sha256})`);
 
-      const signature = readAuthenticode(cab);
+      // What is wrong with the cabinet is said of the file the admin gave (or the URL), not only of the site's copy.
+      const ofOrigin = <T>(fn: () => T): T => {
+        try {
+          return fn();
+        } catch (e) {
+          if (!PatchscanError.is(e) || !e.message.includes(cab)) throw e;
+          throw new PatchscanError(e.code, e.message.replaceAll(cab, `${cab} (the copy of ${origin})`), e.details, { cause: e });
+        }
+      };
+      const signature = ofOrigin(() => readAuthenticode(cab));
       say(
         signature.signed
           ? `Authenticode signature: signer "${signature.signer}", signed ${signature.signedAt ?? 'at an unknown time'}`
@@ -218,7 +229,9 @@ export async function runSync(
         let out = join(site.catalogsDir, `${sha256.slice(0, 16)}.pscat`);
         if (await store.catalogAtPath(out, sha256)) out = join(site.catalogsDir, `${sha256}.pscat`);
         tmpCatalog = join(site.catalogsDir, `${basename(out)}.${ATTEMPT_PREFIX}${randomBytes(6).toString('hex')}-${process.pid}.tmp`);
-        const r = importCatalog(cab, { out: tmpCatalog, workDir: attempt, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+        const r = ofOrigin(() =>
+          importCatalog(cab, { out: tmpCatalog!, workDir: attempt, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }),
+        );
         compiled = { path: tmpCatalog, out, revisions: r.catalog.updates.count };
       }
       // The swap, one transaction: record the catalog, rename its file into place (and sync the directory) before

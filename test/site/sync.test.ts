@@ -201,6 +201,14 @@ describe('patchscan sync', () => {
     // A truncated cabinet and a cabinet over the size cap fail the same way.
     writeFileSync(join(folder, 'wsusscn2.cab'), readFileSync(BUNDLED).subarray(0, 5000));
     expect((await runSync(site, { source: folder })).outcome).toBe('failed');
+    // A file that is no cabinet at all: the error names the file given, not only the site's copy of it.
+    const notCab = join(dir, 'not-a-cab.json');
+    writeFileSync(notCab, '{"schema":"patchscan-inventory/1"}');
+    const n = await runSync(site, { source: notCab });
+    expect(n.outcome).toBe('failed');
+    expect(n.message).toMatch(
+      /^SMS Legacy Update Synchronization failed: CAB_BAD_HEADER: .*wsusscn2\.cab \(the copy of .*not-a-cab\.json\): not a cabinet file/,
+    );
     const capped = await newSite(join(dir, 'cap-site'), { maxBytes: 10_000 });
     http.body = readFileSync(BUNDLED);
     http.etag = '"v4"';

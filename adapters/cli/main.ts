@@ -614,6 +614,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : 2;
       return;
     }
+    // Results written to a pipe whose reader stopped (`-o /dev/stdout | head`): the reader's choice, not an error,
+    // as a closed standard output is (bin.ts).
+    if (PatchscanError.is(e, 'IO') && e.details.syscode === 'EPIPE') return;
     if (PatchscanError.is(e)) {
       process.stderr.write(`patchscan: ${e.code}: ${e.message}\n`);
       process.exitCode = e.code === 'IO' || e.code === 'STORE_UNAVAILABLE' ? 1 : 2; // 1: the system (files, the database), 2: the input

@@ -160,7 +160,7 @@ export async function serve(site: Site, o: ServeOptions = {}): Promise<RunningSe
             `${down ? (e as Error).message : ((e as Error).stack ?? String(e))}`,
         );
       status = err.status;
-      if (path === '/v1/inventory') metrics.uploadsRejected++;
+      if (path === '/v1/inventory' && req.method === 'POST') metrics.uploadsRejected++;
       if (!res.headersSent)
         send(
           res,

@@ -275,6 +275,29 @@ describe('patchscan scan, explain, manifest', () => {
     expect(r.status).toBe(1);
   });
 
+  it('results written to a pipe whose reader stops early (-o /dev/stdout | head) end the scan quietly, exit 0', () => {
+    if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
+    const fleet = join(dir, 'pipe-fleet.jsonl');
+    expect(run(['corpus', 'fleet', '-c', catalog, '-n', '400', '-o', fleet]).code).toBe(0);
+    const status = join(dir, 'pipe-status');
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        '("$1" "$2" scan -c "$3" -i "$4" -o /dev/stdout -q; echo $? > "$5") | head -c 100 > /dev/null',
+        'sh',
+        process.execPath,
+        BIN,
+        catalog,
+        fleet,
+        status,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(readFileSync(status, 'utf8').trim()).toBe('0');
+  });
+
   it('a fleet (one inventory per line) given as one inventory is refused with a pointer to --inventories', () => {
     if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
     const fleet = join(dir, 'as-one.jsonl');

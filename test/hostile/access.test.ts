@@ -129,6 +129,14 @@ describe('requests HTTP itself refuses get a JSON error that says why', () => {
     expect(body(answer).error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/not valid HTTP\/1\.1/) });
   });
 
+  it('the upload path with another method than POST is 405 naming POST, not 404', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const r = await fetch(`${server.url}/v1/inventory`, { method });
+      expect({ method, status: r.status, allow: r.headers.get('allow') }).toEqual({ method, status: 405, allow: 'POST' });
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
+    }
+  });
+
   it('a good request on the same server still works after them', async () => {
     const answer = await raw(server.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');

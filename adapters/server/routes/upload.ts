@@ -45,7 +45,11 @@ export function uploadRoute(ctx: Parameters<Route>[0]): Route {
   const hasCatalog = shared(async () => (catalogInService ||= (await ctx.store.currentCatalog()) !== undefined));
 
   return async (ctx, req, res, url) => {
-    if (req.method !== 'POST' || url.pathname !== '/v1/inventory') return false;
+    if (url.pathname !== '/v1/inventory') return false;
+    if (req.method !== 'POST')
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} /v1/inventory: an inventory is sent with POST`, {
+        allow: 'POST',
+      });
     const client = await ctx.authClient(req);
     const retry = limiter.take(client.id);
     if (retry !== undefined)

@@ -95,12 +95,23 @@ export class CabReader {
     try {
       fd = openSync(path, 'r');
       // A directory opens, and fails only when read, with no path in the error: refused here, with it.
-      if (fstatSync(fd).isDirectory()) {
+      const st = fstatSync(fd);
+      if (st.isDirectory()) {
         closeSync(fd);
         throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
       }
+      // A cabinet is read by position (its directory, then each folder's data where the directory says): a pipe or
+      // a terminal has none, and read as one it looked like "no MSCF signature" — said as what it is instead.
+      if (!st.isFile() && !st.isBlockDevice()) {
+        closeSync(fd);
+        throw new PatchscanError(
+          'BAD_ARGUMENT',
+          `${path}: a cabinet is read by position, which a pipe cannot give: save it to a file first and give that file`,
+          { file: path },
+        );
+      }
     } catch (e) {
-      throw ioError('open', path, e);
+      throw PatchscanError.is(e) ? e : ioError('open', path, e);
     }
     return new CabReader(path, fd, { ...DEFAULT_CAB_LIMITS, ...limits }, offset);
   }

@@ -275,6 +275,16 @@ describe('patchscan scan, explain, manifest', () => {
     expect(r.status).toBe(1);
   });
 
+  it('a cabinet on a pipe is refused as what it is (read by position), not as "no MSCF signature"', () => {
+    const r = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" cab list /dev/stdin', 'sh', bundled, process.execPath, BIN], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe(
+      'patchscan: BAD_ARGUMENT: /dev/stdin: a cabinet is read by position, which a pipe cannot give: save it to a file first and give that file\n',
+    );
+    expect(r.status).toBe(2);
+  });
+
   it('results written to a pipe whose reader stops early (-o /dev/stdout | head) end the scan quietly, exit 0', () => {
     if (!existsSync(catalog)) expect(run(['catalog', 'import', bundled, '-o', catalog]).code).toBe(0);
     const fleet = join(dir, 'pipe-fleet.jsonl');

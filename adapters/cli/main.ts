@@ -449,7 +449,12 @@ removal that only said what it would take (remove, client remove without --yes).
         'architectures, patch levels, products, languages, missing facts); streaming, deterministic',
     )
     .requiredOption('-c, --catalog <file>', 'compiled catalog the fleet should exercise')
-    .requiredOption('-n, --clients <n>', 'number of machines', positiveInt('--clients', 'machines'))
+    // 10 million machines is ~35 GB of JSON Lines: a typo's extra digits should not fill the disk.
+    .requiredOption(
+      '-n, --clients <n>',
+      'number of machines (at most 10,000,000: ~35 GB)',
+      positiveInt('--clients', 'machines', 10_000_000),
+    )
     .option('-s, --seed <n>', 'seed (0 to 4294967295)', seed(), 1)
     .requiredOption('-o, --out <file>', '.jsonl (one JSON inventory per line) or .msgpack (a msgpack stream)')
     .option(

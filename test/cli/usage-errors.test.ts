@@ -113,7 +113,7 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     ],
     [
       ['corpus', 'fleet', '-c', 'x.pscat', '--clients', '0', '-o', 'f.jsonl'],
-      /^patchscan: BAD_ARGUMENT: --clients "0": give a whole number of machines, 1 or more\n$/,
+      /^patchscan: BAD_ARGUMENT: --clients "0": give a whole number of machines, from 1 to 10000000\n$/,
     ],
     [['demo', '--clients', 'lots'], /^patchscan: BAD_ARGUMENT: --clients "lots": give a whole number of machines, 1 or more\n$/],
     // Names: update states in any case, but only those.
@@ -169,6 +169,10 @@ describe('usage errors exit 2 with one line naming the option and what is accept
     [
       ['upload', '--server', 'file:///etc/passwd', '--token', 'pst_x', join(FIXTURES, 'inventories', 'win10-22h2-x64.json')],
       /^patchscan: BAD_ARGUMENT: --server "file:\/\/\/etc\/passwd": give an http:\/\/ or https:\/\/ URL \(e\.g\. http:\/\/127\.0\.0\.1:8530\)\n$/,
+    ],
+    [
+      ['corpus', 'fleet', '-c', 'c.pscat', '-n', '99999999999999', '-o', 'f.jsonl'],
+      /^patchscan: BAD_ARGUMENT: --clients "99999999999999": give a whole number of machines, from 1 to 10000000\n/,
     ],
     [['report', 'stale', '--data', 'site', '--days'], /^patchscan: BAD_ARGUMENT: option '--days <n>' argument missing\n/],
     [s('worker', 'extra'), /^patchscan: BAD_ARGUMENT: too many arguments for 'worker'/],

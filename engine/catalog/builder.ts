@@ -239,7 +239,7 @@ export class CatalogBuilder {
     if ((s.flags & F_FROM_PACKAGE) !== 0)
       throw new PatchscanError(
         'CATALOG_BAD_FORMAT',
-        `RevisionId ${e.revisionId} is listed twice in package.xml (updates ${str.list[s.updateId]} and ${e.updateId}): the catalog is damaged`,
+        `RevisionId ${e.revisionId} is given to two updates, ${str.list[s.updateId]} and ${e.updateId} (package.xml lists each once): the catalog is damaged`,
         { revisionId: e.revisionId },
       );
     if ((s.flags & F_HAS_CORE) !== 0 && str.list[s.updateId]!.toLowerCase() !== e.updateId.toLowerCase())

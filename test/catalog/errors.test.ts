@@ -81,7 +81,7 @@ describe('malformed XML', () => {
       `<Update UpdateId="${other}" RevisionNumber="1" RevisionId="10" IsLeaf="true" /></Updates>`,
     );
     const cases = [
-      [{ pkg: twice }, /RevisionId 10 is listed twice in package\.xml \(updates 11111111-2222-3333-4444-555555555555 and 99999999-/],
+      [{ pkg: twice }, /RevisionId 10 is given to two updates, 11111111-2222-3333-4444-555555555555 and 99999999-/],
       [
         { core: CORE.replace('11111111-2222', '99999999-2222') },
         /RevisionId 10: package\.xml lists update 11111111-2222-3333-4444-555555555555, but its core fragment is update 99999999-/,

@@ -8,13 +8,15 @@ import type { Inventory } from '../../engine/inventory/types.js';
 
 export const MAX_INVENTORY_BYTES = DEFAULT_INVENTORY_LIMITS.maxBytes;
 
+/** A directory's read fails with no path in its error: refused before the read, for ioError to say it with the path. */
+const isDirectory = (): Error => Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+
 /** Reads at most `maxBytes + 1` bytes: enough for the decoder to refuse an oversized file without loading it. */
 export function readBounded(path: string, maxBytes = MAX_INVENTORY_BYTES): Buffer {
   const parts: Buffer[] = [];
   let n = 0;
   try {
-    // A directory's read fails with no path in its error: said here, with the path.
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+    if (statSync(path).isDirectory()) throw isDirectory();
     for (const chunk of readChunks(path, 1 << 20)) {
       const take = Math.min(chunk.length, maxBytes + 1 - n);
       parts.push(Buffer.from(chunk.subarray(0, take)));
@@ -31,8 +33,7 @@ export function readInventoryFile(path: string, maxBytes = MAX_INVENTORY_BYTES):
   let size: number;
   try {
     const st = statSync(path);
-    // A directory's read fails with no path in its error: said here, with the path.
-    if (st.isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'read' });
+    if (st.isDirectory()) throw isDirectory();
     size = st.size;
   } catch (e) {
     throw ioError('read the inventory', path, e);

@@ -48,6 +48,21 @@ import {
   type ImportStats,
 } from './data.js';
 
+/**
+ * Throws unless package.xml's entry and the core fragment of one RevisionId name one update (UpdateIds compare case
+ * aside). Fragments are found by RevisionId: one that names another update would give this one its rules and texts.
+ * Revision numbers are not compared: package.xml's is the one kept, and corpus/generate-catalog.ts writes category and
+ * bundle-child fragments with a revision number of their own.
+ */
+function oneUpdate(revisionId: number, listed: string, core: string): void {
+  if (listed.toLowerCase() !== core.toLowerCase())
+    throw new PatchscanError(
+      'CATALOG_BAD_FORMAT',
+      `RevisionId ${revisionId}: package.xml lists update ${listed}, but its core fragment is update ${core}: the catalog is damaged`,
+      { revisionId },
+    );
+}
+
 class StringTable {
   readonly list: string[] = [''];
   private readonly ids = new Map<string, number>([['', 0]]);
@@ -242,13 +257,7 @@ export class CatalogBuilder {
         `RevisionId ${e.revisionId} is given to two updates, ${str.list[s.updateId]} and ${e.updateId} (package.xml lists each once): the catalog is damaged`,
         { revisionId: e.revisionId },
       );
-    if ((s.flags & F_HAS_CORE) !== 0 && str.list[s.updateId]!.toLowerCase() !== e.updateId.toLowerCase())
-      throw new PatchscanError(
-        'CATALOG_BAD_FORMAT',
-        `RevisionId ${e.revisionId}: package.xml lists update ${e.updateId}, but its core fragment is update ` +
-          `${str.list[s.updateId]}: the catalog is damaged`,
-        { revisionId: e.revisionId },
-      );
+    if ((s.flags & F_HAS_CORE) !== 0) oneUpdate(e.revisionId, e.updateId, str.list[s.updateId]!);
     s.updateId = str.id(e.updateId);
     s.revisionNumber = e.revisionNumber;
     s.flags |= F_FROM_PACKAGE | (e.isLeaf ? F_LEAF : 0) | (e.isBundle ? F_BUNDLE : 0) | (e.isSoftware ? F_SOFTWARE : 0);
@@ -274,16 +283,7 @@ export class CatalogBuilder {
     if (s.updateId === 0) {
       s.updateId = str.id(c.updateId);
       s.revisionNumber = c.revisionNumber;
-    } else if (str.list[s.updateId]!.toLowerCase() !== c.updateId.toLowerCase())
-      // Fragments are found by RevisionId: one that names another update would give this one its rules and texts.
-      // (Revision numbers are not compared: package.xml's is the one kept, and corpus/generate-catalog.ts writes
-      // category and bundle-child fragments with a revision number of their own.)
-      throw new PatchscanError(
-        'CATALOG_BAD_FORMAT',
-        `RevisionId ${revisionId}: package.xml lists update ${str.list[s.updateId]}, but its core fragment is update ` +
-          `${c.updateId}: the catalog is damaged`,
-        { revisionId },
-      );
+    } else oneUpdate(revisionId, str.list[s.updateId]!, c.updateId);
     s.flags |= F_HAS_CORE | (c.explicitlyDeployable ? F_EXPLICIT : 0);
     s.type = UPDATE_TYPES.indexOf(c.updateType);
     // The core fragment's prerequisites are authoritative (same form WUA receives online; reference §1.3).

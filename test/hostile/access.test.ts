@@ -14,16 +14,22 @@ import { startServe } from '../helpers/serve.js';
 import { setUpSite } from '../helpers/site-setup.js';
 import { FIXTURES, tempDir } from '../helpers/tmp.js';
 
-/** Opens a raw connection, sends `head`, then one byte every `dripMs`; resolves with ms until the server closed it. */
-function drip(url: string, head: string, dripMs: number, maxMs: number): Promise<{ closedAfter: number; answer: string }> {
+/**
+ * Opens a raw connection, sends `head`, then (with `dripMs`) one byte every `dripMs`; resolves with ms until the server
+ * closed it and what it answered.
+ */
+function drip(url: string, head: string, dripMs: number | undefined, maxMs: number): Promise<{ closedAfter: number; answer: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const t0 = Date.now();
     let answer = '';
     const sock = connect(Number(port), hostname, () => sock.write(head));
-    const timer = setInterval(() => {
-      if (!sock.destroyed) sock.write('x');
-    }, dripMs);
+    const timer =
+      dripMs === undefined
+        ? undefined
+        : setInterval(() => {
+            if (!sock.destroyed) sock.write('x');
+          }, dripMs);
     const stop = setTimeout(() => sock.destroy(), maxMs);
     sock.on('data', (d) => (answer += d.toString()));
     sock.on('error', () => undefined);
@@ -35,16 +41,13 @@ function drip(url: string, head: string, dripMs: number, maxMs: number): Promise
   });
 }
 
-describe('slow clients are cut by timeouts', () => {
+/** A site served in this process on a loopback port for the describe it is called in, with `limits` over the defaults. */
+function servedSite(limits: Partial<typeof DEFAULT_CONFIG.limits> = {}): { readonly url: () => string } {
   const dir = tempDir();
   let site: Site;
   let server: RunningServer;
   beforeAll(async () => {
-    writeConfig(dir, {
-      ...DEFAULT_CONFIG,
-      listen: '127.0.0.1:0',
-      limits: { ...DEFAULT_CONFIG.limits, headersTimeoutMs: 600, requestTimeoutMs: 1500 },
-    });
+    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', limits: { ...DEFAULT_CONFIG.limits, ...limits } });
     site = await Site.open(dir);
     server = await serve(site, { scheduledSync: false, scanQueue: false });
   });
@@ -52,9 +55,14 @@ describe('slow clients are cut by timeouts', () => {
     await server.close();
     await site.close();
   });
+  return { url: () => server.url };
+}
+
+describe('slow clients are cut by timeouts', () => {
+  const server = servedSite({ headersTimeoutMs: 600, requestTimeoutMs: 1500 });
 
   it('headers that never finish (slow-loris) are cut after headersTimeoutMs', async () => {
-    const r = await drip(server.url, 'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nX-Slow: ', 100, 10_000);
+    const r = await drip(server.url(), 'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nX-Slow: ', 100, 10_000);
     expect(r.closedAfter).toBeLessThan(8_000); // cut by the server, not by drip's own 10 s (margin for a busy CI)
     expect(r.closedAfter).toBeGreaterThanOrEqual(500);
     expect(r.answer).toMatch(/^HTTP\/1\.1 408|^$/);
@@ -62,7 +70,7 @@ describe('slow clients are cut by timeouts', () => {
 
   it('a body that drips forever is cut after requestTimeoutMs', async () => {
     const r = await drip(
-      server.url,
+      server.url(),
       'POST /v1/inventory HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
         'Authorization: Bearer pst_x\r\nContent-Length: 100000\r\n\r\n',
       100,
@@ -72,35 +80,10 @@ describe('slow clients are cut by timeouts', () => {
   });
 });
 
-/** Sends `request` raw on a new connection; resolves with what came back before the server closed it. */
-function raw(url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    let answer = '';
-    const sock = connect(Number(port), hostname, () => sock.write(request));
-    const stop = setTimeout(() => sock.destroy(), 10_000);
-    sock.on('data', (d) => (answer += d.toString()));
-    sock.on('error', () => undefined);
-    sock.on('close', () => {
-      clearTimeout(stop);
-      resolve(answer);
-    });
-  });
-}
-
 describe('requests HTTP itself refuses get a JSON error that says why', () => {
-  const dir = tempDir();
-  let site: Site;
-  let server: RunningServer;
-  beforeAll(async () => {
-    writeConfig(dir, { ...DEFAULT_CONFIG, listen: '127.0.0.1:0' });
-    site = await Site.open(dir);
-    server = await serve(site, { scheduledSync: false, scanQueue: false });
-  });
-  afterAll(async () => {
-    await server.close();
-    await site.close();
-  });
+  const server = servedSite();
+  /** Sends `request` raw on a new connection; what came back before the server closed it. */
+  const raw = async (request: string): Promise<string> => (await drip(server.url(), request, undefined, 10_000)).answer;
 
   const body = (answer: string): { error: { code: string; message: string } } => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
 
@@ -115,7 +98,7 @@ describe('requests HTTP itself refuses get a JSON error that says why', () => {
     ['a control character in a header value', 'X-Note: a\u0001b\r\n', 400, 'BAD_REQUEST', /character HTTP does not allow/],
     ['headers past the size limit', `X-Big: ${'a'.repeat(20_000)}\r\n`, 431, 'TOO_LARGE', /headers are larger/],
   ])('%s', async (_name, header, status, code, message) => {
-    const answer = await raw(server.url, `POST /v1/inventory HTTP/1.1\r\nHost: x\r\n${header}Content-Length: 0\r\n\r\n`);
+    const answer = await raw(`POST /v1/inventory HTTP/1.1\r\nHost: x\r\n${header}Content-Length: 0\r\n\r\n`);
     expect(answer.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Request Header Fields Too Large'}`);
     expect(answer).toMatch(/\r\ncontent-type: application\/json\r\n/);
     const e = body(answer).error;
@@ -124,21 +107,21 @@ describe('requests HTTP itself refuses get a JSON error that says why', () => {
   });
 
   it('a request that is not HTTP at all', async () => {
-    const answer = await raw(server.url, 'HELLO THERE\r\n\r\n');
+    const answer = await raw('HELLO THERE\r\n\r\n');
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
     expect(body(answer).error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/not valid HTTP\/1\.1/) });
   });
 
   it('the upload path with another method than POST is 405 naming POST, not 404', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const r = await fetch(`${server.url}/v1/inventory`, { method });
+      const r = await fetch(`${server.url()}/v1/inventory`, { method });
       expect({ method, status: r.status, allow: r.headers.get('allow') }).toEqual({ method, status: 405, allow: 'POST' });
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
     }
   });
 
   it('a good request on the same server still works after them', async () => {
-    const answer = await raw(server.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const answer = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
   });
 });
